@@ -1,0 +1,452 @@
+//! Audit: missing values per column before any cleaning, and the mapped roles parsed.
+//!
+//! Takes the ingested [`Table`]; returns the *canonical* frame (one typed column per role:
+//! `customer` and `item` as text, `quantity` as f64, `description` as text, `date` as epoch
+//! seconds) and the [`AuditReport`]: per column the null count and percent, plus the total —
+//! the article's three views. Values that do not parse in a required role (customer, item,
+//! quantity) are counted as `invalid` and become nulls, so the clean stage drops them.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::NaiveDateTime;
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::error::{InputError, Result};
+use crate::ingest::{number_text, Table};
+
+/// Names of the canonical columns the later stages read.
+pub mod col {
+    pub const CUSTOMER: &str = "customer";
+    pub const ITEM: &str = "item";
+    pub const QUANTITY: &str = "quantity";
+    pub const DESCRIPTION: &str = "description";
+    pub const DATE: &str = "date";
+}
+
+/// One column's missing values.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnAudit {
+    pub column: String,
+    /// The role the pipeline maps this column to, if any.
+    pub role: Option<String>,
+    pub nulls: usize,
+    /// Non-null values that do not parse for the column's role (counted as missing).
+    pub invalid: usize,
+    pub null_percent: f64,
+}
+
+/// The audit of the whole file.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    pub rows_in: usize,
+    pub rows_out: usize,
+    pub columns: Vec<ColumnAudit>,
+    pub total_nulls: usize,
+    pub total_invalid: usize,
+    pub seconds: f64,
+}
+
+/// Audits `table` and parses its mapped roles into the canonical frame.
+pub fn run(table: &Table, date_format: Option<&str>, path: &Path) -> Result<(DataFrame, AuditReport)> {
+    let start = Instant::now();
+    let frame = &table.frame;
+    let map = &table.columns;
+    let rows = frame.height();
+    let field =
+        |name: &str| frame.column(name).map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() });
+    let mut invalid: Vec<(String, usize)> = Vec::new();
+
+    let (customer, bad) = ids(field(&map.customer)?, true, path, "customer")?;
+    invalid.push((map.customer.clone(), bad));
+    let (item, bad) = ids(field(&map.item)?, false, path, "item")?;
+    invalid.push((map.item.clone(), bad));
+    let quantity = match &map.quantity {
+        Some(name) => {
+            let (q, bad) = quantities(field(name)?, path)?;
+            invalid.push((name.clone(), bad));
+            q
+        }
+        None => Float64Chunked::full(col::QUANTITY.into(), 1.0, rows),
+    };
+    let description = match &map.description {
+        Some(name) => ids(field(name)?, false, path, "description")?.0,
+        None => StringChunked::full_null(col::DESCRIPTION.into(), rows),
+    };
+    let date = match &map.date {
+        Some(name) => {
+            let (d, bad) = dates(field(name)?, date_format, path)?;
+            invalid.push((name.clone(), bad));
+            d
+        }
+        None => Int64Chunked::full_null(col::DATE.into(), rows),
+    };
+    let canonical = DataFrame::new(
+        rows,
+        vec![
+            customer.with_name(col::CUSTOMER.into()).into_column(),
+            item.with_name(col::ITEM.into()).into_column(),
+            quantity.with_name(col::QUANTITY.into()).into_column(),
+            description.with_name(col::DESCRIPTION.into()).into_column(),
+            date.with_name(col::DATE.into()).into_column(),
+        ],
+    )
+    .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
+
+    let roles = [
+        (Some(&map.customer), "customer"),
+        (Some(&map.item), "item"),
+        (map.quantity.as_ref(), "quantity"),
+        (map.description.as_ref(), "description"),
+        (map.invoice.as_ref(), "invoice"),
+        (map.date.as_ref(), "date"),
+    ];
+    let columns: Vec<ColumnAudit> = frame
+        .columns()
+        .iter()
+        .map(|c| {
+            let name = c.name().to_string();
+            let nulls = c.null_count();
+            ColumnAudit {
+                role: roles.iter().find(|(n, _)| n.is_some_and(|n| *n == name)).map(|(_, r)| r.to_string()),
+                invalid: invalid.iter().find(|(n, _)| *n == name).map_or(0, |(_, k)| *k),
+                null_percent: percent(nulls, rows),
+                column: name,
+                nulls,
+            }
+        })
+        .collect();
+    let report = AuditReport {
+        rows_in: rows,
+        rows_out: rows,
+        total_nulls: columns.iter().map(|c| c.nulls).sum(),
+        total_invalid: columns.iter().map(|c| c.invalid).sum(),
+        columns,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    Ok((canonical, report))
+}
+
+fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+fn type_error(column: &Column, path: &Path, role: &str) -> InputError {
+    InputError::ColumnType {
+        path: path.into(),
+        column: column.name().to_string(),
+        role: role.to_string(),
+        dtype: column.dtype().to_string(),
+    }
+}
+
+/// A customer id as text: trimmed, and "17850.0" written "17850" (Excel and pandas exports
+/// print integral ids as floats). Leading zeros are kept: "007" is not "7".
+pub fn normalize_customer(text: &str) -> Option<Cow<'_, str>> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if let Some((int, frac)) = t.split_once('.') {
+        let digits = int.strip_prefix('-').unwrap_or(int);
+        if !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !frac.is_empty()
+            && frac.bytes().all(|b| b == b'0')
+        {
+            return Some(Cow::Owned(int.to_string()));
+        }
+    }
+    Some(Cow::Borrowed(t))
+}
+
+/// Parses an id column (customer or item, or a description) into text; counts blanks as invalid.
+fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(StringChunked, usize), InputError> {
+    let series = column.as_materialized_series();
+    let mut bad = 0usize;
+    let out: StringChunked = match column.dtype() {
+        DataType::String => {
+            let ca = series.str().map_err(|_| type_error(column, path, role))?;
+            ca.iter()
+                .map(|v| {
+                    let v = v?;
+                    let parsed = if customer {
+                        normalize_customer(v)
+                    } else if v.trim().is_empty() {
+                        None
+                    } else {
+                        Some(Cow::Borrowed(v))
+                    };
+                    bad += parsed.is_none() as usize;
+                    parsed
+                })
+                .collect()
+        }
+        dt if dt.is_integer() => {
+            let ca = series.cast(&DataType::Int64).map_err(|_| type_error(column, path, role))?;
+            ca.i64().map_err(|_| type_error(column, path, role))?.iter().map(|v| v.map(|v| v.to_string())).collect()
+        }
+        dt if dt.is_float() => {
+            let ca = series.cast(&DataType::Float64).map_err(|_| type_error(column, path, role))?;
+            ca.f64()
+                .map_err(|_| type_error(column, path, role))?
+                .iter()
+                .map(|v| {
+                    let v = v?;
+                    bad += (!v.is_finite()) as usize;
+                    v.is_finite().then(|| number_text(v))
+                })
+                .collect()
+        }
+        _ => return Err(type_error(column, path, role)),
+    };
+    Ok((out, bad))
+}
+
+/// Parses quantities as f64; text that is not a number is invalid (null); NaN or infinity is
+/// an error naming the row, since it means the export itself is broken.
+fn quantities(column: &Column, path: &Path) -> Result<(Float64Chunked, usize), InputError> {
+    let series = column.as_materialized_series();
+    let name = column.name().to_string();
+    let non_finite =
+        |row: usize, value: String| InputError::NonFinite { path: path.into(), column: name.clone(), row, value };
+    let values: Float64Chunked = match column.dtype() {
+        DataType::String => {
+            let ca = series.str().map_err(|_| type_error(column, path, "quantity"))?;
+            let mut bad = 0;
+            let mut out = Vec::with_capacity(ca.len());
+            for (row, v) in ca.iter().enumerate() {
+                match v.map(|s| (s, s.trim().parse::<f64>())) {
+                    None => out.push(None),
+                    Some((_, Ok(q))) if q.is_finite() => out.push(Some(q)),
+                    Some((s, Ok(_))) => return Err(non_finite(row + 1, s.to_string())),
+                    Some((_, Err(_))) => {
+                        bad += 1;
+                        out.push(None)
+                    }
+                }
+            }
+            return Ok((Float64Chunked::from_iter_options(col::QUANTITY.into(), out.into_iter()), bad));
+        }
+        dt if dt.is_primitive_numeric() => {
+            let ca = series.cast(&DataType::Float64).map_err(|_| type_error(column, path, "quantity"))?;
+            ca.f64().map_err(|_| type_error(column, path, "quantity"))?.clone()
+        }
+        _ => return Err(type_error(column, path, "quantity")),
+    };
+    if let Some((row, v)) = values.iter().enumerate().find(|(_, v)| v.is_some_and(|q| !q.is_finite())) {
+        return Err(non_finite(row + 1, format!("{}", v.unwrap_or_default())));
+    }
+    Ok((values, 0))
+}
+
+/// Formats tried when `[input] date_format` is not set: ISO, then the common export styles.
+const DATE_FORMATS: [&str; 6] = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%Y-%m-%d %H:%M:%S%.f",
+];
+
+fn parse_date(text: &str, format: Option<&str>) -> Option<i64> {
+    let t = text.trim();
+    let parsed = match format {
+        Some(f) => NaiveDateTime::parse_from_str(t, f)
+            .ok()
+            .or_else(|| chrono::NaiveDate::parse_from_str(t, f).ok().and_then(|d| d.and_hms_opt(0, 0, 0))),
+        None => DATE_FORMATS
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+            .or_else(|| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0))),
+    };
+    parsed.map(|d| d.and_utc().timestamp())
+}
+
+/// Parses the date column into epoch seconds (naive local time of the export).
+fn dates(column: &Column, format: Option<&str>, path: &Path) -> Result<(Int64Chunked, usize), InputError> {
+    let series = column.as_materialized_series();
+    let mut bad = 0usize;
+    let out: Int64Chunked = match column.dtype() {
+        DataType::String => {
+            let ca = series.str().map_err(|_| type_error(column, path, "date"))?;
+            ca.iter()
+                .map(|v| {
+                    let d = parse_date(v?, format);
+                    bad += d.is_none() as usize;
+                    d
+                })
+                .collect()
+        }
+        DataType::Datetime(unit, _) => {
+            let per_second = match unit {
+                TimeUnit::Nanoseconds => 1_000_000_000,
+                TimeUnit::Microseconds => 1_000_000,
+                TimeUnit::Milliseconds => 1_000,
+            };
+            let ca = series.to_physical_repr();
+            ca.i64()
+                .map_err(|_| type_error(column, path, "date"))?
+                .iter()
+                .map(|v| v.map(|v| v.div_euclid(per_second)))
+                .collect()
+        }
+        DataType::Date => {
+            let ca = series.to_physical_repr();
+            ca.i32()
+                .map_err(|_| type_error(column, path, "date"))?
+                .iter()
+                .map(|v| v.map(|d| d as i64 * 86_400))
+                .collect()
+        }
+        _ => return Err(type_error(column, path, "date")),
+    };
+    Ok((out, bad))
+}
+
+impl AuditReport {
+    /// The table printed for a person (the article's three views).
+    pub fn render(&self) -> String {
+        let width = self.columns.iter().map(|c| c.column.len()).max().unwrap_or(6).max(6);
+        let mut out = format!("{:<width$}  {:>12}  {:>8}  {:>10}\n", "column", "nulls", "null %", "invalid");
+        for c in &self.columns {
+            out += &format!(
+                "{:<width$}  {:>12}  {:>7.2}%  {:>10}\n",
+                c.column,
+                thousands(c.nulls),
+                c.null_percent,
+                thousands(c.invalid)
+            );
+        }
+        let cells = self.rows_in * self.columns.len();
+        out += &format!(
+            "{:<width$}  {:>12}  {:>7.2}%  {:>10}   ({} rows × {} columns)\n",
+            "total",
+            thousands(self.total_nulls),
+            percent(self.total_nulls, cells),
+            thousands(self.total_invalid),
+            thousands(self.rows_in),
+            self.columns.len()
+        );
+        out
+    }
+
+    /// The audit as a frame for `null_audit.parquet`; the last row (`column` = "(total)")
+    /// sums every column, its percent over all cells.
+    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+        let n = self.columns.len() + 1;
+        let mut names: Vec<String> = self.columns.iter().map(|c| c.column.clone()).collect();
+        names.push("(total)".into());
+        let mut roles: Vec<Option<String>> = self.columns.iter().map(|c| c.role.clone()).collect();
+        roles.push(None);
+        let mut nulls: Vec<i64> = self.columns.iter().map(|c| c.nulls as i64).collect();
+        nulls.push(self.total_nulls as i64);
+        let mut invalid: Vec<i64> = self.columns.iter().map(|c| c.invalid as i64).collect();
+        invalid.push(self.total_invalid as i64);
+        let mut pct: Vec<f64> = self.columns.iter().map(|c| c.null_percent).collect();
+        pct.push(percent(self.total_nulls, self.rows_in * self.columns.len()));
+        let mut rows = vec![self.rows_in as i64; n - 1];
+        rows.push((self.rows_in * self.columns.len()) as i64);
+        DataFrame::new(
+            n,
+            vec![
+                Column::new("column".into(), names),
+                Column::new("role".into(), roles),
+                Column::new("nulls".into(), nulls),
+                Column::new("null_percent".into(), pct),
+                Column::new("invalid".into(), invalid),
+                Column::new("values".into(), rows),
+            ],
+        )
+    }
+}
+
+/// 1234567 → "1,234,567".
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Columns;
+
+    fn table(columns: Vec<Column>) -> Table {
+        let height = columns[0].len();
+        Table {
+            frame: DataFrame::new(height, columns).unwrap(),
+            columns: Columns {
+                customer: "C".into(),
+                item: "I".into(),
+                quantity: Some("Q".into()),
+                description: None,
+                invoice: None,
+                date: Some("D".into()),
+                explicit: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn counts_nulls_and_invalid_values() {
+        let t = table(vec![
+            Column::new("C".into(), [Some("17850.0"), None, Some("  "), Some("007")]),
+            Column::new("I".into(), [Some("A"), Some("B"), None, Some("C")]),
+            Column::new("Q".into(), [Some("1"), Some("abc"), Some("2"), None]),
+            Column::new("D".into(), [Some("2011-01-02 10:00:00"), Some("12/1/2010 8:26"), Some("soon"), None]),
+        ]);
+        let (frame, report) = run(&t, None, Path::new("t.csv")).unwrap();
+        let by = |n: &str| report.columns.iter().find(|c| c.column == n).unwrap().clone();
+        assert_eq!((by("C").nulls, by("C").invalid), (1, 1));
+        assert_eq!((by("I").nulls, by("I").invalid), (1, 0));
+        assert_eq!((by("Q").nulls, by("Q").invalid), (1, 1));
+        assert_eq!((by("D").nulls, by("D").invalid), (1, 1));
+        assert_eq!(by("C").null_percent, 25.0);
+        assert_eq!(report.total_nulls, 4);
+        let customers: Vec<Option<&str>> = frame.column(col::CUSTOMER).unwrap().str().unwrap().iter().collect();
+        assert_eq!(customers, [Some("17850"), None, None, Some("007")]);
+        let q: Vec<Option<f64>> = frame.column(col::QUANTITY).unwrap().f64().unwrap().iter().collect();
+        assert_eq!(q, [Some(1.0), None, Some(2.0), None]);
+        let d: Vec<Option<i64>> = frame.column(col::DATE).unwrap().i64().unwrap().iter().collect();
+        assert_eq!(d[0], Some(1_293_962_400));
+        assert_eq!(d[1], Some(1_291_191_960));
+        assert_eq!(d[2], None);
+    }
+
+    #[test]
+    fn nan_quantity_is_an_error_naming_the_row() {
+        let t = table(vec![
+            Column::new("C".into(), ["1", "2"]),
+            Column::new("I".into(), ["A", "B"]),
+            Column::new("Q".into(), ["1", "NaN"]),
+            Column::new("D".into(), [None::<&str>, None]),
+        ]);
+        let err = run(&t, None, Path::new("t.csv")).unwrap_err().to_string();
+        assert!(err.contains("row 2") && err.contains("'Q'") && err.contains("NaN"), "{err}");
+    }
+
+    #[test]
+    fn customer_normalisation() {
+        assert_eq!(normalize_customer("17850.0").as_deref(), Some("17850"));
+        assert_eq!(normalize_customer(" 12 ").as_deref(), Some("12"));
+        assert_eq!(normalize_customer("12.5").as_deref(), Some("12.5"));
+        assert_eq!(normalize_customer("C-1").as_deref(), Some("C-1"));
+        assert_eq!(normalize_customer(""), None);
+        assert_eq!(thousands(541909), "541,909");
+    }
+}

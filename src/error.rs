@@ -1,0 +1,147 @@
+//! Errors a person can act on, and the exit codes a cron wrapper can branch on.
+//!
+//! Each concern has its own enum with struct variants that carry the context a reader needs
+//! (file, sheet, column, row); `thiserror` writes the one-line `Display`. The binary prints the
+//! first line, then the chain, and exits with [`Error::exit_code`].
+
+use std::path::PathBuf;
+
+/// Process exit codes, documented in the README. Cron scripts rely on these numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// A complete set of outputs was published.
+    Published = 0,
+    /// A runtime or data error: nothing was published.
+    Runtime = 1,
+    /// A usage or pipeline-file error: nothing was read.
+    Usage = 2,
+    /// A data gate refused to publish (see `[gates]`); `--force` overrides.
+    Refused = 3,
+    /// Another run holds the output folder's lock.
+    Locked = 4,
+}
+
+/// Problems with the pipeline file or the command line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read pipeline file {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("pipeline file {}: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error("{key}: {message}")]
+    Invalid { key: String, message: String },
+}
+
+/// Problems with the input file: unreadable, malformed, or missing what the pipeline maps.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("input file {} does not exist", path.display())]
+    Missing { path: PathBuf },
+    #[error("input path {} is a directory, not a file", path.display())]
+    Directory { path: PathBuf },
+    #[error("input file {} is empty (0 bytes)", path.display())]
+    Empty { path: PathBuf },
+    #[error("cannot read {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "unsupported input extension for {}: use .csv, .tsv, .txt, .csv.gz, .xlsx, .xlsm, .xls, .xlsb, .ods or .parquet",
+        path.display()
+    )]
+    Extension { path: PathBuf },
+    #[error("{} is not a complete gzip stream (truncated or corrupt): {detail}", path.display())]
+    Gzip { path: PathBuf, detail: String },
+    #[error(
+        "{} line {line}: bytes that are not valid UTF-8 text; if the export is Latin-1, set [input] encoding = \"latin-1\"",
+        path.display()
+    )]
+    Encoding { path: PathBuf, line: usize },
+    #[error("{} looks binary, not text (a NUL byte on line {line})", path.display())]
+    Binary { path: PathBuf, line: usize },
+    #[error("{} has a header but no data rows", path.display())]
+    NoRows { path: PathBuf },
+    #[error("{} has no header line", path.display())]
+    NoHeader { path: PathBuf },
+    #[error("{} has the column name '{column}' twice in its header; rename one", path.display())]
+    DuplicateHeader { path: PathBuf, column: String },
+    #[error(
+        "{} line {line}: {found} fields where the header has {expected}; fix the row, or set [input] skip_bad_rows = true to skip and count such rows",
+        path.display()
+    )]
+    Ragged { path: PathBuf, line: usize, found: usize, expected: usize },
+    #[error("{} line {line}: a quoted field is never closed", path.display())]
+    Unterminated { path: PathBuf, line: usize },
+    #[error("column '{column}' not found in {}{}; columns are: {available}; set [columns] {role} = \"…\"", path.display(), sheet_note(sheet))]
+    ColumnMissing { path: PathBuf, sheet: Option<String>, column: String, role: String, available: String },
+    #[error("column '{column}' in {} has type {dtype}, which kindred cannot read as {role}", path.display())]
+    ColumnType { path: PathBuf, column: String, role: String, dtype: String },
+    #[error("{} has no sheet named '{sheet}'; sheets are: {available}", path.display())]
+    SheetMissing { path: PathBuf, sheet: String, available: String },
+    #[error("cannot open workbook {}: {detail} (corrupt, password-protected, or not a spreadsheet)", path.display())]
+    Workbook { path: PathBuf, detail: String },
+    #[error("{} sheet '{sheet}' row {row}: {detail}", path.display())]
+    Sheet { path: PathBuf, sheet: String, row: usize, detail: String },
+    #[error("cannot parse {}: {detail}", path.display())]
+    Parse { path: PathBuf, detail: String },
+    #[error("{} column '{column}' row {row}: quantity {value} is not a finite number", path.display())]
+    NonFinite { path: PathBuf, column: String, row: usize, value: String },
+}
+
+fn sheet_note(sheet: &Option<String>) -> String {
+    sheet.as_ref().map(|s| format!(" sheet '{s}'")).unwrap_or_default()
+}
+
+/// Problems while publishing outputs.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("output path {} exists and is not a directory", path.display())]
+    NotADirectory { path: PathBuf },
+    #[error("cannot write {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {}: {detail}", path.display())]
+    Parquet { path: PathBuf, detail: String },
+    #[error("cannot read published output {}: {detail}", path.display())]
+    Read { path: PathBuf, detail: String },
+    #[error(
+        "another kindred run (pid {pid}, started {started}) holds the lock on {}; wait for it, or remove the lock file if that process is gone",
+        path.display()
+    )]
+    Locked { path: PathBuf, pid: u32, started: String },
+}
+
+/// A data gate refused to publish.
+#[derive(Debug, thiserror::Error)]
+#[error("refused to publish: gate {gate}: {detail}; nothing was published (rerun with --force to publish anyway)")]
+pub struct GateError {
+    pub gate: String,
+    pub detail: String,
+}
+
+/// Every error the library returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error(transparent)]
+    Gate(#[from] GateError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// The exit code this error maps to.
+    pub fn exit_code(&self) -> Exit {
+        match self {
+            Error::Config(_) => Exit::Usage,
+            Error::Gate(_) => Exit::Refused,
+            Error::Output(OutputError::Locked { .. }) => Exit::Locked,
+            Error::Input(_) | Error::Output(_) | Error::Other(_) => Exit::Runtime,
+        }
+    }
+}
+
+/// Library result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

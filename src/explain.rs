@@ -1,0 +1,96 @@
+//! Explain: the article's last steps for one customer, read back from the published Parquet.
+//!
+//! Takes an output folder and a customer id; prints what the customer bought, their nearest
+//! neighbours with similarities, and their recommendations with names and why.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::audit::normalize_customer;
+use crate::error::{Error, Result};
+use crate::write::{file, read_table};
+
+/// Rows of `frame` whose `customer_id` is `customer` (Int64 or String ids).
+fn rows_for(frame: &DataFrame, customer: &str) -> Result<DataFrame> {
+    let err = |e: PolarsError| Error::Other(format!("explain: {e}"));
+    let ids = frame.column("customer_id").map_err(err)?;
+    let mask: BooleanChunked = match ids.dtype() {
+        DataType::Int64 => {
+            let wanted = normalize_customer(customer).and_then(|c| c.parse::<i64>().ok());
+            ids.i64().map_err(err)?.iter().map(|v| Some(v.is_some() && v == wanted)).collect()
+        }
+        _ => ids.str().map_err(err)?.iter().map(|v| Some(v == Some(customer))).collect(),
+    };
+    frame.filter(&mask).map_err(err)
+}
+
+fn strings(frame: &DataFrame, name: &str) -> Vec<String> {
+    frame
+        .column(name)
+        .ok()
+        .and_then(|c| c.cast(&DataType::String).ok())
+        .map(|c| c.str().map(|s| s.iter().map(|v| v.unwrap_or("").to_string()).collect()).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+fn floats(frame: &DataFrame, name: &str) -> Vec<Option<f64>> {
+    frame
+        .column(name)
+        .ok()
+        .and_then(|c| c.cast(&DataType::Float64).ok())
+        .map(|c| c.f64().map(|s| s.iter().collect()).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+/// The explanation of `customer`'s recommendations in the output folder `dir`, as text.
+pub fn run(dir: &Path, customer: &str) -> Result<String> {
+    let neighbours = rows_for(&read_table(&dir.join(file::NEIGHBOURS))?, customer)?;
+    let recs = rows_for(&read_table(&dir.join(file::RECOMMENDATIONS))?, customer)?;
+    let bought = rows_for(&read_table(&dir.join(file::PURCHASES))?, customer)?;
+    if recs.height() == 0 && bought.height() == 0 {
+        return Err(Error::Other(format!(
+            "customer {customer} is not in the published output in {} (no purchases after cleaning)",
+            dir.display()
+        )));
+    }
+    let items = read_table(&dir.join(file::ITEMS))?;
+    let names: HashMap<String, String> =
+        strings(&items, "item_id").into_iter().zip(strings(&items, "description")).collect();
+    let name = |id: &str| names.get(id).cloned().unwrap_or_default();
+    let mut out = String::new();
+    let from = recs.height();
+    let _ = writeln!(out, "Customer {customer}");
+
+    let (item_ids, qty) = (strings(&bought, "item_id"), floats(&bought, "quantity"));
+    let mut by_qty: Vec<(String, f64)> = item_ids.into_iter().zip(qty.into_iter().map(|q| q.unwrap_or(0.0))).collect();
+    by_qty.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let _ = writeln!(out, "\nBought {} distinct items; the most bought:", by_qty.len());
+    for (id, q) in by_qty.iter().take(10) {
+        let _ = writeln!(out, "  {id:<10} {:<40} ×{q}", name(id));
+    }
+
+    let _ = writeln!(out, "\nNearest customers (cosine = shared items / √(items × items)):");
+    if neighbours.height() == 0 {
+        let _ = writeln!(out, "  none: no other customer bought any of the same items");
+    }
+    let (nid, sim, shared) =
+        (strings(&neighbours, "neighbour_id"), floats(&neighbours, "similarity"), strings(&neighbours, "shared_items"));
+    for (k, ((n, s), c)) in nid.iter().zip(&sim).zip(&shared).enumerate() {
+        let _ = writeln!(out, "  {:>2}. {n:<10} similarity {:.6}  ({c} shared items)", k + 1, s.unwrap_or(0.0));
+    }
+
+    let _ = writeln!(out, "\nRecommendations ({from}):");
+    let (rid, score, source, sup) =
+        (strings(&recs, "item_id"), floats(&recs, "score"), strings(&recs, "source"), strings(&recs, "supporters"));
+    for (k, (((id, s), src), n)) in rid.iter().zip(&score).zip(&source).zip(&sup).enumerate() {
+        let why = match s {
+            Some(s) => format!("score {s:.4}, bought by {n} of the nearest customers"),
+            None => format!("{src}: among the most bought items"),
+        };
+        let _ = writeln!(out, "  {:>2}. {id:<10} {:<40} {why}", k + 1, name(id));
+    }
+    Ok(out)
+}

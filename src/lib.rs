@@ -1,0 +1,20 @@
+//! kindred: every customer's product recommendations from a transaction export, as Parquet.
+//!
+//! A user-based collaborative filter on purchase history, computed for every customer, sparse
+//! and exact. Stages, one module each, data flowing one way:
+//! [`ingest`] → [`audit`] → [`clean`] → [`pivot`] → [`similarity`] → [`recommend`] → [`write`],
+//! orchestrated by [`pipeline::run`] and published atomically by [`publish`].
+
+pub mod audit;
+pub mod clean;
+pub mod config;
+pub mod error;
+pub mod explain;
+pub mod ingest;
+pub mod pipeline;
+pub mod pivot;
+pub mod progress;
+pub mod publish;
+pub mod recommend;
+pub mod similarity;
+pub mod write;

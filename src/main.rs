@@ -1,0 +1,130 @@
+//! The `kindred` command: parses flags, loads the pipeline, calls the library, maps errors to
+//! exit codes (see `kindred::error::Exit`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kindred::config::{Config, Overrides, PipelineFile};
+use kindred::error::{ConfigError, Error, Exit};
+
+const DEFAULT_PIPELINE: &str = "pipelines/online_retail.toml";
+
+#[derive(Parser)]
+#[command(
+    name = "kindred",
+    version,
+    about = "Every customer's product recommendations from a transaction export, as Parquet"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole pipeline and publish the outputs.
+    Run {
+        /// Pipeline file (TOML).
+        #[arg(default_value = DEFAULT_PIPELINE)]
+        pipeline: PathBuf,
+        /// Input file, overriding [input] path.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Output folder, overriding [output] dir.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print nothing but errors.
+        #[arg(long)]
+        quiet: bool,
+        /// Publish even when a data gate refuses (recorded in the manifest).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Read an export and print its missing-value audit.
+    Audit {
+        /// The export (.csv, .csv.gz, .tsv, .xlsx, .xls, .xlsb, .ods, .parquet).
+        input: PathBuf,
+        /// Pipeline file whose [input] and [columns] settings to use.
+        #[arg(long)]
+        pipeline: Option<PathBuf>,
+    },
+    /// Explain one customer's recommendations from the published output.
+    Explain {
+        /// The customer id, as in the export (17850 or 17850.0).
+        customer: String,
+        /// Pipeline file whose [output] dir to read.
+        #[arg(default_value = DEFAULT_PIPELINE)]
+        pipeline: PathBuf,
+        /// Output folder to read, instead of the pipeline's.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Loads a pipeline file; a missing default file is fine when `--input` says what to read.
+fn load(pipeline: &Path, cli: &Overrides) -> Result<Config, ConfigError> {
+    if !pipeline.exists() && pipeline == Path::new(DEFAULT_PIPELINE) && cli.input.is_some() {
+        return Config::build(PipelineFile::default(), Path::new("."), cli);
+    }
+    Config::load(pipeline, cli)
+}
+
+fn execute(command: Command) -> Result<(), Error> {
+    match command {
+        Command::Run { pipeline, input, output, threads, quiet, force } => {
+            let cfg = load(&pipeline, &Overrides { input, output, threads, quiet, force })?;
+            let manifest = kindred::pipeline::run(&cfg)?;
+            if !quiet {
+                let total: f64 = manifest.stages.iter().map(|s| s.seconds).sum();
+                eprintln!(
+                    "kindred: published {} customers' recommendations to {} (run {}, {:.2}s)",
+                    manifest.customers,
+                    cfg.output.dir.display(),
+                    manifest.run_id,
+                    total
+                );
+            }
+        }
+        Command::Audit { input, pipeline } => {
+            let overrides = Overrides { input: Some(input), ..Default::default() };
+            let cfg = match pipeline {
+                Some(p) => Config::load(&p, &overrides)?,
+                None => Config::build(PipelineFile::default(), Path::new("."), &overrides)?,
+            };
+            let report = kindred::pipeline::audit_only(&cfg)?;
+            print!("{}", report.render());
+        }
+        Command::Explain { customer, pipeline, output } => {
+            let dir = match output {
+                Some(dir) => dir,
+                None => {
+                    Config::load(&pipeline, &Overrides { input: Some(PathBuf::from("-")), ..Default::default() })?
+                        .output
+                        .dir
+                }
+            };
+            print!("{}", kindred::explain::run(&dir, &customer)?);
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(()) => ExitCode::from(Exit::Published as u8),
+        Err(e) => {
+            eprintln!("kindred: error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! Pivot: cleaned rows → a sparse customers × items matrix (CSR), never dense.
+//!
+//! Takes the cleaned canonical frame; returns [`Interactions`]: the distinct (customer, item)
+//! pairs whose summed quantity is > 0, with the id tables that map matrix positions back to
+//! the export's ids. This is the one place ids become indices. Customers are ordered by id
+//! (numerically when every id is an integer, else by bytes) and items by bytes, so "lower
+//! index" means "lower id" in every tie rule downstream.
+
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::audit::col;
+use crate::error::{Error, Result};
+
+/// Customer ids: integers when every id in the input is one, else text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomerIds {
+    Int(Vec<i64>),
+    Text(Vec<String>),
+}
+
+impl CustomerIds {
+    pub fn len(&self) -> usize {
+        match self {
+            CustomerIds::Int(v) => v.len(),
+            CustomerIds::Text(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The id at `index`, as text.
+    pub fn label(&self, index: usize) -> String {
+        match self {
+            CustomerIds::Int(v) => v[index].to_string(),
+            CustomerIds::Text(v) => v[index].clone(),
+        }
+    }
+
+    /// The position of a customer id given as text.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        match self {
+            CustomerIds::Int(v) => id.trim().parse::<i64>().ok().and_then(|x| v.binary_search(&x).ok()),
+            CustomerIds::Text(v) => v.iter().position(|s| s == id),
+        }
+    }
+
+    /// A polars column of the ids at `indices` (Int64 or String).
+    pub fn column(&self, name: &str, indices: impl Iterator<Item = u32>) -> Column {
+        match self {
+            CustomerIds::Int(v) => Column::new(name.into(), indices.map(|i| v[i as usize]).collect::<Vec<i64>>()),
+            CustomerIds::Text(v) => {
+                let ca: StringChunked = indices.map(|i| Some(v[i as usize].as_str())).collect();
+                ca.with_name(name.into()).into_column()
+            }
+        }
+    }
+
+    /// "Int64" or "String": the output type of customer_id and neighbour_id.
+    pub fn dtype_name(&self) -> &'static str {
+        match self {
+            CustomerIds::Int(_) => "Int64",
+            CustomerIds::Text(_) => "String",
+        }
+    }
+}
+
+/// The binary purchase matrix in CSR form, with its id tables.
+#[derive(Debug, Clone)]
+pub struct Interactions {
+    pub customers: CustomerIds,
+    /// Item ids in byte order.
+    pub items: Vec<String>,
+    /// Each item's most frequent non-null description (ties: byte order).
+    pub descriptions: Vec<Option<String>>,
+    /// Row offsets: customer `c`'s items are `indices[indptr[c]..indptr[c + 1]]`.
+    pub indptr: Vec<usize>,
+    /// Item positions, ascending within a row.
+    pub indices: Vec<u32>,
+    /// Summed quantity of each pair (> 0).
+    pub quantity: Vec<f64>,
+}
+
+impl Interactions {
+    pub fn n_customers(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    pub fn n_items(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn n_pairs(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// The items customer `c` bought, ascending.
+    pub fn row(&self, c: usize) -> &[u32] {
+        &self.indices[self.indptr[c]..self.indptr[c + 1]]
+    }
+
+    /// The transpose (CSC): for each item, its buyers ascending. Returns (offsets, customers).
+    pub fn transpose(&self) -> (Vec<usize>, Vec<u32>) {
+        let mut offsets = vec![0usize; self.n_items() + 1];
+        for &i in &self.indices {
+            offsets[i as usize + 1] += 1;
+        }
+        for k in 0..self.n_items() {
+            offsets[k + 1] += offsets[k];
+        }
+        let mut next = offsets.clone();
+        let mut buyers = vec![0u32; self.indices.len()];
+        for c in 0..self.n_customers() {
+            for &i in self.row(c) {
+                buyers[next[i as usize]] = c as u32;
+                next[i as usize] += 1;
+            }
+        }
+        (offsets, buyers)
+    }
+
+    /// Number of buyers of each item.
+    pub fn buyers(&self) -> Vec<u32> {
+        let mut counts = vec![0u32; self.n_items()];
+        for &i in &self.indices {
+            counts[i as usize] += 1;
+        }
+        counts
+    }
+
+    /// Σ over items of buyers²: the work of an all-pairs co-purchase count.
+    pub fn pair_work(&self) -> f64 {
+        self.buyers().iter().map(|&b| (b as f64) * (b as f64)).sum()
+    }
+
+    /// Builds the matrix from (customer id, item id, quantity) triples; used by tests and the
+    /// synthetic benchmarks, and by [`run`] through the same path.
+    pub fn from_triples<'a>(rows: impl Iterator<Item = (&'a str, &'a str, f64, Option<&'a str>)>) -> Interactions {
+        let mut customers: PlHashMap<&str, u32> = PlHashMap::new();
+        let mut items: PlHashMap<&str, u32> = PlHashMap::new();
+        let mut pairs: Vec<(u64, f64)> = Vec::new();
+        let mut described: PlHashMap<(u32, &str), u32> = PlHashMap::new();
+        for (c, i, q, d) in rows {
+            let n = customers.len() as u32;
+            let c = *customers.entry(c).or_insert(n);
+            let n = items.len() as u32;
+            let i = *items.entry(i).or_insert(n);
+            pairs.push(((c as u64) << 32 | i as u64, q));
+            if let Some(d) = d {
+                *described.entry((i, d)).or_insert(0) += 1;
+            }
+        }
+        let (customer_ids, customer_rank) = order_customers(&customers);
+        let (item_ids, item_rank) = order_items(&items);
+        for p in pairs.iter_mut() {
+            let c = customer_rank[(p.0 >> 32) as usize] as u64;
+            let i = item_rank[(p.0 & 0xFFFF_FFFF) as usize] as u64;
+            p.0 = c << 32 | i;
+        }
+        pairs.sort_unstable_by_key(|p| p.0);
+        let mut merged: Vec<(u64, f64)> = Vec::with_capacity(pairs.len());
+        for (key, q) in pairs {
+            match merged.last_mut() {
+                Some(last) if last.0 == key => last.1 += q,
+                _ => merged.push((key, q)),
+            }
+        }
+        merged.retain(|p| p.1 > 0.0);
+        let mut descriptions = vec![None::<(u32, &str)>; item_ids.len()];
+        for ((i, d), n) in described {
+            let slot = &mut descriptions[item_rank[i as usize] as usize];
+            let better = match slot {
+                None => true,
+                Some((m, best)) => n > *m || (n == *m && d.as_bytes() < best.as_bytes()),
+            };
+            if better {
+                *slot = Some((n, d));
+            }
+        }
+        let descriptions: Vec<Option<String>> =
+            descriptions.into_iter().map(|d| d.map(|(_, s)| s.to_string())).collect();
+        compact(customer_ids, item_ids, descriptions, merged)
+    }
+}
+
+/// Sorts customer ids (numerically when all are canonical integers) and returns the ids in
+/// order plus, for each first-seen position, its rank.
+fn order_customers(seen: &PlHashMap<&str, u32>) -> (CustomerIds, Vec<u32>) {
+    let mut by_seen: Vec<&str> = vec![""; seen.len()];
+    for (&id, &k) in seen {
+        by_seen[k as usize] = id;
+    }
+    let ints: Option<Vec<i64>> =
+        by_seen.iter().map(|s| s.parse::<i64>().ok().filter(|v| v.to_string() == *s)).collect();
+    let mut order: Vec<u32> = (0..by_seen.len() as u32).collect();
+    let ids = match ints {
+        Some(v) => {
+            order.sort_unstable_by_key(|&k| v[k as usize]);
+            CustomerIds::Int(order.iter().map(|&k| v[k as usize]).collect())
+        }
+        None => {
+            order.sort_unstable_by(|&a, &b| by_seen[a as usize].as_bytes().cmp(by_seen[b as usize].as_bytes()));
+            CustomerIds::Text(order.iter().map(|&k| by_seen[k as usize].to_string()).collect())
+        }
+    };
+    (ids, ranks(&order))
+}
+
+fn order_items(seen: &PlHashMap<&str, u32>) -> (Vec<String>, Vec<u32>) {
+    let mut by_seen: Vec<&str> = vec![""; seen.len()];
+    for (&id, &k) in seen {
+        by_seen[k as usize] = id;
+    }
+    let mut order: Vec<u32> = (0..by_seen.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| by_seen[a as usize].as_bytes().cmp(by_seen[b as usize].as_bytes()));
+    (order.iter().map(|&k| by_seen[k as usize].to_string()).collect(), ranks(&order))
+}
+
+/// Inverse permutation: `ranks(order)[order[r]] == r`.
+fn ranks(order: &[u32]) -> Vec<u32> {
+    let mut rank = vec![0u32; order.len()];
+    for (r, &k) in order.iter().enumerate() {
+        rank[k as usize] = r as u32;
+    }
+    rank
+}
+
+/// Builds the CSR from sorted (customer << 32 | item, quantity) pairs, dropping customers and
+/// items left without any positive pair (their positions are renumbered, order kept).
+fn compact(
+    customers: CustomerIds,
+    items: Vec<String>,
+    descriptions: Vec<Option<String>>,
+    pairs: Vec<(u64, f64)>,
+) -> Interactions {
+    let mut used_c = vec![false; customers.len()];
+    let mut used_i = vec![false; items.len()];
+    for &(key, _) in &pairs {
+        used_c[(key >> 32) as usize] = true;
+        used_i[(key & 0xFFFF_FFFF) as usize] = true;
+    }
+    let renumber = |used: &[bool]| -> Vec<u32> {
+        let mut next = 0u32;
+        used.iter()
+            .map(|&u| {
+                let k = next;
+                next += u as u32;
+                k
+            })
+            .collect()
+    };
+    let (new_c, new_i) = (renumber(&used_c), renumber(&used_i));
+    let customers = match customers {
+        CustomerIds::Int(v) => CustomerIds::Int(keep(v, &used_c)),
+        CustomerIds::Text(v) => CustomerIds::Text(keep(v, &used_c)),
+    };
+    let items = keep(items, &used_i);
+    let descriptions = keep(descriptions, &used_i);
+    let mut indptr = vec![0usize; customers.len() + 1];
+    let mut indices = Vec::with_capacity(pairs.len());
+    let mut quantity = Vec::with_capacity(pairs.len());
+    for (key, q) in pairs {
+        indptr[new_c[(key >> 32) as usize] as usize + 1] += 1;
+        indices.push(new_i[(key & 0xFFFF_FFFF) as usize]);
+        quantity.push(q);
+    }
+    for c in 0..customers.len() {
+        indptr[c + 1] += indptr[c];
+    }
+    Interactions { customers, items, descriptions, indptr, indices, quantity }
+}
+
+fn keep<T>(values: Vec<T>, used: &[bool]) -> Vec<T> {
+    values.into_iter().zip(used).filter(|(_, &u)| u).map(|(v, _)| v).collect()
+}
+
+/// What pivoting did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PivotReport {
+    pub rows_in: usize,
+    /// Distinct (customer, item) pairs kept.
+    pub rows_out: usize,
+    pub customers: usize,
+    pub items: usize,
+    pub customer_id_type: String,
+    pub seconds: f64,
+}
+
+/// Pivots the cleaned canonical frame into the sparse purchase matrix.
+pub fn run(frame: &DataFrame) -> Result<(Interactions, PivotReport)> {
+    let start = Instant::now();
+    let err = |e: PolarsError| Error::Other(format!("pivot: {e}"));
+    let customer = frame.column(col::CUSTOMER).map_err(err)?.str().map_err(err)?;
+    let item = frame.column(col::ITEM).map_err(err)?.str().map_err(err)?;
+    let quantity = frame.column(col::QUANTITY).map_err(err)?.f64().map_err(err)?;
+    let description = frame.column(col::DESCRIPTION).map_err(err)?.str().map_err(err)?;
+    let rows = customer
+        .iter()
+        .zip(item.iter())
+        .zip(quantity.iter())
+        .zip(description.iter())
+        .filter_map(|(((c, i), q), d)| Some((c?, i?, q?, d)));
+    let m = Interactions::from_triples(rows);
+    let report = PivotReport {
+        rows_in: frame.height(),
+        rows_out: m.n_pairs(),
+        customers: m.n_customers(),
+        items: m.n_items(),
+        customer_id_type: m.customers.dtype_name().to_string(),
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    Ok((m, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(rows: &[(&'static str, &'static str, f64)]) -> Interactions {
+        Interactions::from_triples(rows.iter().map(|&(c, i, q)| (c, i, q, None)))
+    }
+
+    #[test]
+    fn sums_quantities_and_orders_ids() {
+        let m = build(&[("20", "B", 1.0), ("3", "A", 2.0), ("20", "B", 2.0), ("3", "C", 1.0), ("100", "A", 1.0)]);
+        assert_eq!(m.customers, CustomerIds::Int(vec![3, 20, 100]));
+        assert_eq!(m.items, ["A", "B", "C"]);
+        assert_eq!(m.row(0), [0, 2]);
+        assert_eq!(m.row(1), [1]);
+        assert_eq!(m.quantity[2], 3.0);
+        let (offsets, buyers) = m.transpose();
+        assert_eq!(offsets, [0, 2, 3, 4]);
+        assert_eq!(buyers, [0, 2, 1, 0]);
+        assert_eq!(m.pair_work(), 4.0 + 1.0 + 1.0);
+    }
+
+    #[test]
+    fn net_zero_pairs_and_their_orphans_are_dropped() {
+        let m = build(&[("1", "A", 1.0), ("2", "B", 2.0), ("2", "B", -2.0)]);
+        assert_eq!(m.customers, CustomerIds::Int(vec![1]));
+        assert_eq!(m.items, ["A"]);
+        assert_eq!(m.n_pairs(), 1);
+    }
+
+    #[test]
+    fn leading_zeros_make_ids_text() {
+        let m = build(&[("007", "A", 1.0), ("7", "A", 1.0), ("10", "A", 1.0)]);
+        assert_eq!(m.customers, CustomerIds::Text(vec!["007".into(), "10".into(), "7".into()]));
+        assert_eq!(m.customers.find("7"), Some(2));
+    }
+
+    #[test]
+    fn most_frequent_description_wins_ties_by_bytes() {
+        let rows = [
+            ("1", "A", 1.0, Some("b")),
+            ("2", "A", 1.0, Some("a")),
+            ("3", "A", 1.0, Some("c")),
+            ("4", "A", 1.0, Some("c")),
+            ("1", "B", 1.0, None),
+        ];
+        let m = Interactions::from_triples(rows.into_iter());
+        assert_eq!(m.descriptions, [Some("c".to_string()), None]);
+        let rows = [("1", "A", 1.0, Some("b")), ("2", "A", 1.0, Some("a"))];
+        assert_eq!(Interactions::from_triples(rows.into_iter()).descriptions, [Some("a".to_string())]);
+    }
+}

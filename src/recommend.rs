@@ -1,0 +1,262 @@
+//! Recommend: each customer's items from their nearest neighbours, topped up by popularity.
+//!
+//! Takes the purchase matrix, the neighbours and `[recommend]`; returns [`Recommendations`].
+//! score(item) = Σ similarity of the customer's top-K neighbours (K = `from_neighbours`) who
+//! bought it, summed in neighbour-rank order (so sums are bit-reproducible); items the
+//! customer bought are excluded; order: score descending, then item id ascending (bytes).
+//! `supporters` counts the K neighbours who bought the item. Customers with fewer candidates
+//! than `per_customer` (or no neighbour at all) are topped up with the most popular items
+//! (most buyers; ties by item id) they have not bought, marked as popularity rows.
+
+use std::cmp::Ordering;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::config::RecommendConfig;
+use crate::pivot::Interactions;
+use crate::progress::Progress;
+use crate::similarity::Neighbours;
+
+/// Where a recommendation came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Neighbours,
+    Popular,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Neighbours => "neighbours",
+            Source::Popular => "popular",
+        }
+    }
+}
+
+/// One recommendation row (the customer is implied by its position).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rec {
+    pub item: u32,
+    /// Summed similarity; `None` for popularity rows.
+    pub score: Option<f64>,
+    pub supporters: u32,
+    pub source: Source,
+}
+
+/// Every customer's recommendations, flattened: customer `c`'s are `rows[offsets[c]..offsets[c + 1]]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recommendations {
+    pub offsets: Vec<usize>,
+    pub rows: Vec<Rec>,
+}
+
+impl Recommendations {
+    pub fn of(&self, c: usize) -> &[Rec] {
+        &self.rows[self.offsets[c]..self.offsets[c + 1]]
+    }
+}
+
+/// What the recommend stage did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecommendReport {
+    pub rows_in: usize,
+    pub rows_out: usize,
+    pub from_neighbours_rows: usize,
+    pub popular_rows: usize,
+    /// Customers with at least one popularity row.
+    pub topped_up_customers: usize,
+    pub seconds: f64,
+}
+
+/// Items by popularity: most buyers first, ties by item id (index) ascending.
+pub fn popularity_order(m: &Interactions) -> Vec<u32> {
+    let buyers = m.buyers();
+    let mut order: Vec<u32> = (0..m.n_items() as u32).collect();
+    order.sort_by(|&a, &b| buyers[b as usize].cmp(&buyers[a as usize]).then(a.cmp(&b)));
+    order
+}
+
+struct Scratch {
+    owner: Vec<u32>,
+    score: Vec<f64>,
+    support: Vec<u32>,
+    touched: Vec<u32>,
+}
+
+const BLOCK: usize = 256;
+
+/// Computes every customer's recommendations. Runs on the current rayon pool.
+pub fn run(
+    m: &Interactions,
+    nb: &Neighbours,
+    cfg: &RecommendConfig,
+    progress: &Progress,
+) -> (Recommendations, RecommendReport) {
+    let start = Instant::now();
+    let n = m.n_customers();
+    let popular = popularity_order(m);
+    let blocks: Vec<(Vec<usize>, Vec<Rec>)> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map_init(
+            || Scratch {
+                owner: vec![u32::MAX; m.n_items()],
+                score: vec![0.0; m.n_items()],
+                support: vec![0; m.n_items()],
+                touched: Vec::new(),
+            },
+            |s, block| {
+                let range = block * BLOCK..((block + 1) * BLOCK).min(n);
+                let mut lens = Vec::with_capacity(range.len());
+                let mut out = Vec::new();
+                for a in range.clone() {
+                    let before = out.len();
+                    recommend_one(a, m, nb, cfg, &popular, s, &mut out);
+                    lens.push(out.len() - before);
+                }
+                progress.inc(range.len() as u64);
+                (lens, out)
+            },
+        )
+        .collect();
+    let mut recs = Recommendations { offsets: Vec::with_capacity(n + 1), rows: Vec::new() };
+    recs.offsets.push(0);
+    for (lens, out) in blocks {
+        for len in lens {
+            recs.offsets.push(recs.offsets.last().copied().unwrap_or(0) + len);
+        }
+        recs.rows.extend(out);
+    }
+    let popular_rows = recs.rows.iter().filter(|r| r.source == Source::Popular).count();
+    let topped_up_customers =
+        (0..n).filter(|&c| recs.of(c).last().is_some_and(|r| r.source == Source::Popular)).count();
+    let report = RecommendReport {
+        rows_in: n,
+        rows_out: recs.rows.len(),
+        from_neighbours_rows: recs.rows.len() - popular_rows,
+        popular_rows,
+        topped_up_customers,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    (recs, report)
+}
+
+fn recommend_one(
+    a: usize,
+    m: &Interactions,
+    nb: &Neighbours,
+    cfg: &RecommendConfig,
+    popular: &[u32],
+    s: &mut Scratch,
+    out: &mut Vec<Rec>,
+) {
+    let stamp = a as u32;
+    for &i in m.row(a) {
+        s.owner[i as usize] = stamp;
+    }
+    let (ids, sims, _) = nb.of(a);
+    for (&b, &sim) in ids.iter().zip(sims).take(cfg.from_neighbours) {
+        for &i in m.row(b as usize) {
+            let i = i as usize;
+            if s.owner[i] == stamp {
+                continue;
+            }
+            if s.support[i] == 0 {
+                s.touched.push(i as u32);
+            }
+            s.score[i] += sim;
+            s.support[i] += 1;
+        }
+    }
+    let mut candidates: Vec<Rec> = s
+        .touched
+        .iter()
+        .map(|&i| Rec {
+            item: i,
+            score: Some(s.score[i as usize]),
+            supporters: s.support[i as usize],
+            source: Source::Neighbours,
+        })
+        .collect();
+    let order = |x: &Rec, y: &Rec| {
+        let (sx, sy) = (x.score.unwrap_or(0.0), y.score.unwrap_or(0.0));
+        sy.partial_cmp(&sx).unwrap_or(Ordering::Equal).then(x.item.cmp(&y.item))
+    };
+    let k = cfg.per_customer;
+    if candidates.len() > k {
+        candidates.select_nth_unstable_by(k - 1, order);
+        candidates.truncate(k);
+    }
+    candidates.sort_unstable_by(order);
+    out.extend_from_slice(&candidates);
+    if candidates.len() < k {
+        // Every candidate is in; fill from the most popular items not bought and not listed.
+        let fill = popular
+            .iter()
+            .filter(|&&i| s.owner[i as usize] != stamp && s.support[i as usize] == 0)
+            .take(k - candidates.len())
+            .map(|&item| Rec { item, score: None, supporters: 0, source: Source::Popular });
+        out.extend(fill);
+    }
+    for &i in &s.touched {
+        s.score[i as usize] = 0.0;
+        s.support[i as usize] = 0;
+    }
+    s.touched.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ModelConfig;
+
+    fn matrix(rows: &[(&'static str, &'static str)]) -> Interactions {
+        Interactions::from_triples(rows.iter().map(|&(c, i)| (c, i, 1.0, None)))
+    }
+
+    fn recommend(m: &Interactions, k: usize, per: usize) -> Recommendations {
+        let nb = crate::similarity::run(m, &ModelConfig { neighbours: 20, min_similarity: 0.0 }, &Progress::hidden()).0;
+        run(m, &nb, &RecommendConfig { per_customer: per, from_neighbours: k }, &Progress::hidden()).0
+    }
+
+    #[test]
+    fn scores_sum_neighbour_similarities_and_exclude_owned_items() {
+        // 1: A B      2: A B C     3: A D     4: E (no neighbour)
+        let m =
+            matrix(&[("1", "A"), ("1", "B"), ("2", "A"), ("2", "B"), ("2", "C"), ("3", "A"), ("3", "D"), ("4", "E")]);
+        let recs = recommend(&m, 10, 3);
+        // customer 1: neighbours 2 (2/sqrt(6)) and 3 (1/2); C from 2, D from 3
+        let r = recs.of(0);
+        let s2 = 2.0 / 6f64.sqrt();
+        assert_eq!(r[0], Rec { item: 2, score: Some(s2), supporters: 1, source: Source::Neighbours });
+        assert_eq!(r[1], Rec { item: 3, score: Some(0.5), supporters: 1, source: Source::Neighbours });
+        // topped up with the most popular item not bought: E (1 buyer) — A, B are owned
+        assert_eq!(r[2], Rec { item: 4, score: None, supporters: 0, source: Source::Popular });
+        // customer 4 has no neighbour: all popular, A (3 buyers) then B (2) then C (ties by id)
+        let items: Vec<u32> = recs.of(3).iter().map(|r| r.item).collect();
+        assert_eq!(items, [0, 1, 2]);
+        assert!(recs.of(3).iter().all(|r| r.source == Source::Popular));
+    }
+
+    #[test]
+    fn k1_is_the_article_rule_and_ties_break_by_item_id() {
+        // 1: A      2: A C B     3: A X
+        let m = matrix(&[("1", "A"), ("2", "A"), ("2", "C"), ("2", "B"), ("3", "A"), ("3", "X")]);
+        let recs = recommend(&m, 1, 2);
+        // nearest of 1 is 3 (1/sqrt(2) > 1/sqrt(3)): only X, then popular B (tie with C by id)
+        let r: Vec<(u32, Source)> = recs.of(0).iter().map(|r| (r.item, r.source)).collect();
+        assert_eq!(r, [(3, Source::Neighbours), (1, Source::Popular)]);
+        // customer 3's nearest is 1, who has nothing new: both popular, B before C
+        let r: Vec<u32> = recs.of(2).iter().map(|r| r.item).collect();
+        assert_eq!(r, [1, 2]);
+    }
+
+    #[test]
+    fn an_item_bought_by_one_neighbour_of_many_counts_one_supporter() {
+        let m = matrix(&[("1", "A"), ("1", "B"), ("2", "A"), ("2", "Z"), ("3", "B"), ("3", "Z"), ("4", "A")]);
+        let recs = recommend(&m, 10, 1);
+        let r = recs.of(0)[0];
+        assert_eq!((r.item, r.supporters), (2, 2));
+    }
+}

@@ -1,0 +1,285 @@
+//! Similarity: every customer's top-N most similar customers, exact, sparse and parallel.
+//!
+//! Takes the purchase matrix and `[model]`; returns [`Neighbours`] (per customer, up to N
+//! neighbours with similarity and shared-item count) and a report. Never materialises
+//! customers × customers: each worker owns a dense co-purchase counter over customers and a
+//! touched list (Gustavson's row-by-row sparse product, as implicit's `all_pairs_knn`).
+//!
+//! Formula: the data are binary, so cosine(a, b) = shared(a, b) / sqrt(|a| · |b|), computed
+//! in f64 from integer counts — equal similarities are bit-identical, so ties are exact.
+//! Order (the tie rule): similarity descending, then customer id ascending (= index
+//! ascending, see `pivot`). Only similarities > `min_similarity` (default 0: one shared item)
+//! are kept. Each row is computed independently, so any thread count gives the same result.
+
+use std::cmp::Ordering;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::config::ModelConfig;
+use crate::pivot::Interactions;
+use crate::progress::Progress;
+
+/// Each customer's neighbours, flattened: customer `c`'s are at `offsets[c]..offsets[c + 1]`,
+/// best first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Neighbours {
+    pub offsets: Vec<usize>,
+    pub ids: Vec<u32>,
+    pub similarity: Vec<f64>,
+    pub shared: Vec<u32>,
+}
+
+impl Neighbours {
+    /// Customer `c`'s neighbours (ids, similarities, shared counts), best first.
+    pub fn of(&self, c: usize) -> (&[u32], &[f64], &[u32]) {
+        let r = self.offsets[c]..self.offsets[c + 1];
+        (&self.ids[r.clone()], &self.similarity[r.clone()], &self.shared[r])
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// What the similarity stage did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimilarityReport {
+    pub rows_in: usize,
+    /// Neighbour rows produced.
+    pub rows_out: usize,
+    /// Customers with no neighbour at all (no item shared with anyone).
+    pub isolated: usize,
+    /// Σ over items of buyers²: the co-purchase updates of the all-pairs count.
+    pub pair_work: f64,
+    pub threads: usize,
+    pub seconds: f64,
+}
+
+/// The cosine of two customers from their shared count and degrees (the only formula used).
+#[inline]
+pub fn cosine(shared: u32, deg_a: usize, deg_b: usize) -> f64 {
+    shared as f64 / ((deg_a as f64) * (deg_b as f64)).sqrt()
+}
+
+/// The tie rule: higher similarity first, then lower customer index.
+#[inline]
+pub fn better(a: &(f64, u32), b: &(f64, u32)) -> Ordering {
+    b.0.partial_cmp(&a.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1))
+}
+
+/// A candidate neighbour: (similarity, customer, shared items).
+type Candidate = (f64, u32, u32);
+
+/// Per-worker scratch: a dense counter over customers and the list of touched ones.
+struct Scratch {
+    counts: Vec<u32>,
+    touched: Vec<u32>,
+    candidates: Vec<Candidate>,
+}
+
+impl Scratch {
+    fn new(n: usize) -> Self {
+        Scratch { counts: vec![0; n], touched: Vec::new(), candidates: Vec::new() }
+    }
+}
+
+/// Customers per parallel task: large enough to amortise, small enough to balance.
+const BLOCK: usize = 256;
+
+/// Computes every customer's top `cfg.neighbours` neighbours. Runs on the current rayon pool.
+pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Neighbours, SimilarityReport) {
+    let start = Instant::now();
+    let n = m.n_customers();
+    let (col_ptr, col_idx) = m.transpose();
+    let degree: Vec<usize> = (0..n).map(|c| m.row(c).len()).collect();
+    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map_init(
+            || Scratch::new(n),
+            |scratch, block| {
+                let range = block * BLOCK..((block + 1) * BLOCK).min(n);
+                let mut lens = Vec::with_capacity(range.len());
+                let mut out = Vec::new();
+                for a in range.clone() {
+                    let before = out.len();
+                    top_row(a, m, &col_ptr, &col_idx, &degree, cfg, scratch, &mut out);
+                    lens.push(out.len() - before);
+                }
+                progress.inc(range.len() as u64);
+                (lens, out)
+            },
+        )
+        .collect();
+    let mut nb = Neighbours { offsets: Vec::with_capacity(n + 1), ..Default::default() };
+    nb.offsets.push(0);
+    for (lens, out) in blocks {
+        for len in lens {
+            nb.offsets.push(nb.offsets.last().copied().unwrap_or(0) + len);
+        }
+        for (s, b, c) in out {
+            nb.similarity.push(s);
+            nb.ids.push(b);
+            nb.shared.push(c);
+        }
+    }
+    let isolated = (0..n).filter(|&c| nb.offsets[c] == nb.offsets[c + 1]).count();
+    let report = SimilarityReport {
+        rows_in: n,
+        rows_out: nb.len(),
+        isolated,
+        pair_work: m.pair_work(),
+        threads: rayon::current_num_threads(),
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    (nb, report)
+}
+
+/// Customer `a`'s top-N: count co-purchases over the buyers of each of a's items, then keep
+/// the best N by the tie rule. Appends them, best first, to `out`.
+#[allow(clippy::too_many_arguments)]
+fn top_row(
+    a: usize,
+    m: &Interactions,
+    col_ptr: &[usize],
+    col_idx: &[u32],
+    degree: &[usize],
+    cfg: &ModelConfig,
+    s: &mut Scratch,
+    out: &mut Vec<Candidate>,
+) {
+    for &i in m.row(a) {
+        for &b in &col_idx[col_ptr[i as usize]..col_ptr[i as usize + 1]] {
+            let slot = &mut s.counts[b as usize];
+            if *slot == 0 {
+                s.touched.push(b);
+            }
+            *slot += 1;
+        }
+    }
+    s.candidates.clear();
+    for &b in &s.touched {
+        let shared = std::mem::take(&mut s.counts[b as usize]);
+        if b as usize == a {
+            continue;
+        }
+        let sim = cosine(shared, degree[a], degree[b as usize]);
+        if sim > cfg.min_similarity {
+            s.candidates.push((sim, b, shared));
+        }
+    }
+    s.touched.clear();
+    let order = |x: &Candidate, y: &Candidate| better(&(x.0, x.1), &(y.0, y.1));
+    let k = cfg.neighbours;
+    if s.candidates.len() > k {
+        s.candidates.select_nth_unstable_by(k - 1, order);
+        s.candidates.truncate(k);
+    }
+    s.candidates.sort_unstable_by(order);
+    out.extend_from_slice(&s.candidates);
+}
+
+/// The definition, computed the slow way: every pair by set intersection. Test twin only.
+#[cfg(test)]
+pub fn brute_force(m: &Interactions, cfg: &ModelConfig) -> Neighbours {
+    let n = m.n_customers();
+    let mut nb = Neighbours { offsets: vec![0], ..Default::default() };
+    for a in 0..n {
+        let mut all: Vec<Candidate> = Vec::new();
+        for b in 0..n {
+            if a == b {
+                continue;
+            }
+            let shared = m.row(a).iter().filter(|i| m.row(b).contains(i)).count() as u32;
+            let sim = cosine(shared, m.row(a).len(), m.row(b).len());
+            if shared > 0 && sim > cfg.min_similarity {
+                all.push((sim, b as u32, shared));
+            }
+        }
+        all.sort_by(|x, y| better(&(x.0, x.1), &(y.0, y.1)));
+        all.truncate(cfg.neighbours);
+        for (s, b, c) in all {
+            nb.similarity.push(s);
+            nb.ids.push(b);
+            nb.shared.push(c);
+        }
+        nb.offsets.push(nb.ids.len());
+    }
+    nb
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A random binary matrix with skewed (Zipf-like) item popularity, from a seed.
+    pub fn random_matrix(customers: usize, items: usize, basket: usize, seed: u64) -> Interactions {
+        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut ids: Vec<(String, String)> = Vec::new();
+        for k in 0..customers * basket {
+            let u = (next() % 10_000) as f64 / 10_000.0;
+            let i = ((items as f64).powf(u) as usize).min(items - 1); // log-uniform: skewed
+            if next() % 3 != 0 {
+                ids.push((format!("{}", 1000 + k / basket), format!("I{i:04}")));
+            }
+        }
+        Interactions::from_triples(ids.iter().map(|(c, i)| (c.as_str(), i.as_str(), 1.0, None)))
+    }
+
+    fn cfg(neighbours: usize, min_similarity: f64) -> ModelConfig {
+        ModelConfig { neighbours, min_similarity }
+    }
+
+    fn fast(m: &Interactions, cfg: &ModelConfig, threads: usize) -> Neighbours {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| run(m, cfg, &Progress::hidden()).0)
+    }
+
+    fn matrix(rows: &[(&'static str, &'static str)]) -> Interactions {
+        Interactions::from_triples(rows.iter().map(|&(c, i)| (c, i, 1.0, None)))
+    }
+
+    #[test]
+    fn hand_computed_with_ties_and_an_isolated_customer() {
+        // 1: A B   2: A B   3: A C   4: D (shares nothing)
+        let m = matrix(&[("1", "A"), ("1", "B"), ("2", "A"), ("2", "B"), ("3", "A"), ("3", "C"), ("4", "D")]);
+        let nb = fast(&m, &cfg(5, 0.0), 2);
+        let (ids, sims, shared) = nb.of(0);
+        assert_eq!(ids, [1, 2]);
+        assert_eq!(sims, [1.0, 0.5]);
+        assert_eq!(shared, [2, 1]);
+        // customer 3 ties between 1 and 2 at 0.5: lower id first
+        let (ids, sims, _) = nb.of(2);
+        assert_eq!((ids, sims), (&[0u32, 1][..], &[0.5, 0.5][..]));
+        assert!(nb.of(3).0.is_empty());
+        // top-1 cut inside the tie keeps the lower id
+        let nb = fast(&m, &cfg(1, 0.0), 1);
+        assert_eq!(nb.of(2).0, [0]);
+        // min_similarity is strict
+        let nb = fast(&m, &cfg(5, 0.5), 1);
+        assert_eq!(nb.of(2).0, [] as [u32; 0]);
+    }
+
+    #[test]
+    fn matches_brute_force_on_random_matrices() {
+        for seed in 0..6 {
+            let m = random_matrix(120 + seed as usize * 40, 60, 8, seed);
+            for c in [cfg(1, 0.0), cfg(7, 0.0), cfg(20, 0.2)] {
+                let expected = brute_force(&m, &c);
+                assert_eq!(fast(&m, &c, 1), expected, "seed {seed} {c:?} one thread");
+                assert_eq!(fast(&m, &c, 2), expected, "seed {seed} {c:?} two threads");
+            }
+        }
+    }
+}

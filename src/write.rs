@@ -1,0 +1,249 @@
+//! Write: the long-format Parquet tables BI tools read, streamed in row groups.
+//!
+//! Takes the model's results and writes, into one folder (the run's staging folder; see
+//! `publish`), `recommendations.parquet`, `neighbours.parquet`, `null_audit.parquet`,
+//! `items.parquet` and `purchases.parquet`, each fsynced. Tables are built and written in
+//! batches of about a million rows, so a million customers' tables never sit whole in memory.
+//! The schema (README, "Output schema") is versioned by [`SCHEMA_VERSION`].
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::audit::AuditReport;
+use crate::config::Compression;
+use crate::error::{OutputError, Result};
+use crate::pivot::Interactions;
+use crate::recommend::Recommendations;
+use crate::similarity::Neighbours;
+
+/// Version of the output tables' schema; bumped on any column change (see CHANGELOG.md).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Rows per row group (and per in-memory batch).
+const BATCH_ROWS: usize = 1 << 20;
+
+/// File names of the published tables.
+pub mod file {
+    pub const RECOMMENDATIONS: &str = "recommendations.parquet";
+    pub const NEIGHBOURS: &str = "neighbours.parquet";
+    pub const NULL_AUDIT: &str = "null_audit.parquet";
+    pub const ITEMS: &str = "items.parquet";
+    pub const PURCHASES: &str = "purchases.parquet";
+    pub const MANIFEST: &str = "manifest.json";
+    /// Every file of a published set, manifest last.
+    pub const ALL: [&str; 6] = [RECOMMENDATIONS, NEIGHBOURS, NULL_AUDIT, ITEMS, PURCHASES, MANIFEST];
+}
+
+/// Everything the write stage publishes.
+pub struct Outputs<'a> {
+    pub matrix: &'a Interactions,
+    pub neighbours: &'a Neighbours,
+    pub recommendations: &'a Recommendations,
+    pub audit: &'a AuditReport,
+}
+
+/// One written file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub file: String,
+    pub rows: usize,
+    pub bytes: u64,
+}
+
+/// What the write stage did.
+#[derive(Debug, Clone, Serialize)]
+pub struct WriteReport {
+    pub rows_in: usize,
+    pub rows_out: usize,
+    pub files: Vec<FileReport>,
+    pub seconds: f64,
+}
+
+/// Writes every table of `out` into `dir`.
+pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteReport> {
+    let start = Instant::now();
+    let m = out.matrix;
+    let n = m.n_customers();
+    let files = vec![
+        write_table(
+            &dir.join(file::RECOMMENDATIONS),
+            compression,
+            customer_batches(n, |c| out.recommendations.of(c).len()),
+            |range| recommendations_frame(m, out.recommendations, range),
+        )?,
+        write_table(
+            &dir.join(file::NEIGHBOURS),
+            compression,
+            customer_batches(n, |c| out.neighbours.of(c).0.len()),
+            |range| neighbours_frame(m, out.neighbours, range),
+        )?,
+        write_table(&dir.join(file::PURCHASES), compression, customer_batches(n, |c| m.row(c).len()), |range| {
+            purchases_frame(m, range)
+        })?,
+        write_table(&dir.join(file::ITEMS), compression, [()], |()| items_frame(m))?,
+        write_table(&dir.join(file::NULL_AUDIT), compression, [()], |()| out.audit.to_frame())?,
+    ];
+    Ok(WriteReport {
+        rows_in: n,
+        rows_out: files.iter().map(|f| f.rows).sum(),
+        files,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Splits customers into consecutive ranges of about [`BATCH_ROWS`] output rows.
+fn customer_batches(n: usize, rows_of: impl Fn(usize) -> usize) -> Vec<std::ops::Range<usize>> {
+    let mut batches = Vec::new();
+    let (mut start, mut rows) = (0, 0);
+    for c in 0..n {
+        rows += rows_of(c);
+        if rows >= BATCH_ROWS {
+            batches.push(start..c + 1);
+            (start, rows) = (c + 1, 0);
+        }
+    }
+    if start < n || batches.is_empty() {
+        batches.push(start..n);
+    }
+    batches
+}
+
+fn parquet_compression(c: Compression) -> ParquetCompression {
+    match c {
+        Compression::Snappy => ParquetCompression::Snappy,
+        Compression::Zstd => ParquetCompression::Zstd(None),
+        Compression::Uncompressed => ParquetCompression::Uncompressed,
+    }
+}
+
+/// Writes the frames that `build` makes for each batch into one Parquet file, then fsyncs it.
+fn write_table<B>(
+    path: &Path,
+    compression: Compression,
+    batches: impl IntoIterator<Item = B>,
+    mut build: impl FnMut(B) -> PolarsResult<DataFrame>,
+) -> Result<FileReport> {
+    let parquet_err = |e: PolarsError| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
+    let io_err = |source: std::io::Error| OutputError::Io { path: path.to_path_buf(), source };
+    let mut f = File::create(path).map_err(io_err)?;
+    let mut rows = 0;
+    {
+        let mut writer = None;
+        for batch in batches {
+            let frame = build(batch).map_err(parquet_err)?;
+            rows += frame.height();
+            if writer.is_none() {
+                writer = Some(
+                    ParquetWriter::new(&mut f)
+                        .with_compression(parquet_compression(compression))
+                        .with_row_group_size(Some(BATCH_ROWS))
+                        .batched(frame.schema())
+                        .map_err(parquet_err)?,
+                );
+            }
+            if let Some(w) = writer.as_mut() {
+                w.write_batch(&frame).map_err(parquet_err)?;
+            }
+        }
+        if let Some(w) = writer {
+            w.finish().map_err(parquet_err)?;
+        }
+    }
+    f.sync_all().map_err(io_err)?;
+    let bytes = f.metadata().map_err(io_err)?.len();
+    Ok(FileReport { file: file_name(path), rows, bytes })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()
+}
+
+/// Repeats each customer index once per row it owns.
+fn owners(offsets: &[usize], range: std::ops::Range<usize>) -> impl Iterator<Item = u32> + '_ {
+    range.flat_map(move |c| std::iter::repeat_n(c as u32, offsets[c + 1] - offsets[c]))
+}
+
+/// 1-based rank within each customer.
+fn ranks(offsets: &[usize], range: std::ops::Range<usize>) -> Vec<i32> {
+    range.flat_map(|c| 1..=(offsets[c + 1] - offsets[c]) as i32).collect()
+}
+
+fn recommendations_frame(
+    m: &Interactions,
+    recs: &Recommendations,
+    range: std::ops::Range<usize>,
+) -> PolarsResult<DataFrame> {
+    let rows = &recs.rows[recs.offsets[range.start]..recs.offsets[range.end]];
+    let item: StringChunked = rows.iter().map(|r| Some(m.items[r.item as usize].as_str())).collect();
+    let description: StringChunked = rows.iter().map(|r| m.descriptions[r.item as usize].as_deref()).collect();
+    let source: StringChunked = rows.iter().map(|r| Some(r.source.as_str())).collect();
+    DataFrame::new(
+        rows.len(),
+        vec![
+            m.customers.column("customer_id", owners(&recs.offsets, range.clone())),
+            Column::new("rank".into(), ranks(&recs.offsets, range)),
+            item.with_name("item_id".into()).into_column(),
+            description.with_name("description".into()).into_column(),
+            Column::new("score".into(), rows.iter().map(|r| r.score).collect::<Vec<Option<f64>>>()),
+            source.with_name("source".into()).into_column(),
+            Column::new("supporters".into(), rows.iter().map(|r| r.supporters as i32).collect::<Vec<i32>>()),
+        ],
+    )
+}
+
+fn neighbours_frame(m: &Interactions, nb: &Neighbours, range: std::ops::Range<usize>) -> PolarsResult<DataFrame> {
+    let span = nb.offsets[range.start]..nb.offsets[range.end];
+    DataFrame::new(
+        span.len(),
+        vec![
+            m.customers.column("customer_id", owners(&nb.offsets, range.clone())),
+            Column::new("rank".into(), ranks(&nb.offsets, range)),
+            m.customers.column("neighbour_id", nb.ids[span.clone()].iter().copied()),
+            Column::new("similarity".into(), &nb.similarity[span.clone()]),
+            Column::new("shared_items".into(), nb.shared[span].iter().map(|&s| s as i32).collect::<Vec<i32>>()),
+        ],
+    )
+}
+
+fn purchases_frame(m: &Interactions, range: std::ops::Range<usize>) -> PolarsResult<DataFrame> {
+    let span = m.indptr[range.start]..m.indptr[range.end];
+    let item: StringChunked = m.indices[span.clone()].iter().map(|&i| Some(m.items[i as usize].as_str())).collect();
+    DataFrame::new(
+        span.len(),
+        vec![
+            m.customers.column("customer_id", owners(&m.indptr, range)),
+            item.with_name("item_id".into()).into_column(),
+            Column::new("quantity".into(), &m.quantity[span]),
+        ],
+    )
+}
+
+fn items_frame(m: &Interactions) -> PolarsResult<DataFrame> {
+    let buyers: Vec<i32> = m.buyers().iter().map(|&b| b as i32).collect();
+    let popularity = crate::recommend::popularity_order(m);
+    let mut rank = vec![0i32; m.n_items()];
+    for (r, &i) in popularity.iter().enumerate() {
+        rank[i as usize] = r as i32 + 1;
+    }
+    DataFrame::new(
+        m.n_items(),
+        vec![
+            Column::new("item_id".into(), &m.items),
+            Column::new("description".into(), &m.descriptions),
+            Column::new("buyers".into(), buyers),
+            Column::new("popularity_rank".into(), rank),
+        ],
+    )
+}
+
+/// Reads a published Parquet table (for `explain` and the gates' previous-run check).
+pub fn read_table(path: &Path) -> Result<DataFrame> {
+    let f = File::open(path).map_err(|e| OutputError::Read { path: PathBuf::from(path), detail: e.to_string() })?;
+    Ok(ParquetReader::new(f)
+        .finish()
+        .map_err(|e| OutputError::Read { path: PathBuf::from(path), detail: e.to_string() })?)
+}

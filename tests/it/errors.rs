@@ -1,0 +1,135 @@
+//! Bad input: a clear message naming the problem, the right exit code, and the previously
+//! published set left byte-identical.
+
+use crate::workdir::{fixture, Workdir};
+
+/// A workdir with a good run published to `out/`.
+fn published() -> Workdir {
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    let p = w.pipeline("good.toml", &input, "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    w
+}
+
+/// Runs a pipeline over `input` (with more `[input]` keys and tables) against the published
+/// set; checks the exit code, the words of the message and that nothing moved.
+fn refuses(w: &Workdir, input: &std::path::Path, input_keys: &str, extra: &str, code: i32, words: &[&str]) {
+    let before = w.published();
+    assert_eq!(before.len(), 6);
+    let p = w.pipeline_with("bad.toml", input, input_keys, "out", extra);
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, code, "{}: {}", input.display(), r.stderr);
+    let first = r.stderr.lines().find(|l| l.starts_with("kindred: error:")).unwrap_or_default();
+    for word in words {
+        assert!(first.contains(word), "{}: '{word}' not in {first:?}\n{}", input.display(), r.stderr);
+    }
+    assert!(!r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"), "{}", r.stderr);
+    assert_eq!(w.published(), before, "{}: the published set changed", input.display());
+    let leftovers: Vec<_> = std::fs::read_dir(w.path("out"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".staging"))
+        .collect();
+    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+}
+
+fn bad(name: &str) -> std::path::PathBuf {
+    fixture(&format!("bad/{name}"))
+}
+
+#[test]
+fn unreadable_inputs_name_the_file() {
+    let w = published();
+    let dir = w.path("a_folder.csv");
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = w.write("empty.csv", "");
+    refuses(&w, &w.path("nope.csv"), "", "", 1, &["nope.csv", "does not exist"]);
+    refuses(&w, &dir, "", "", 1, &["a_folder.csv", "is a directory"]);
+    refuses(&w, &empty, "", "", 1, &["empty.csv", "is empty"]);
+    refuses(&w, &bad("header_only.csv"), "", "", 1, &["header_only.csv", "no data rows"]);
+    refuses(&w, &bad("truncated.csv.gz"), "", "", 1, &["truncated.csv.gz", "gzip"]);
+    refuses(&w, &bad("binary.csv"), "", "", 1, &["binary.csv", "NUL"]);
+    refuses(&w, &bad("not_utf8.csv"), "", "", 1, &["not_utf8.csv", "line 23", "latin-1"]);
+    refuses(&w, &w.write("x.json", "{}"), "", "", 1, &["x.json", "unsupported"]);
+}
+
+#[test]
+fn malformed_tables_name_column_and_line() {
+    let w = published();
+    let tiny = w.copy("tiny.csv");
+    refuses(
+        &w,
+        &tiny,
+        "",
+        "[columns]\ncustomer = \"ClientNo\"",
+        1,
+        &["'ClientNo'", "tiny.csv", "InvoiceNo, StockCode", "[columns] customer"],
+    );
+    refuses(&w, &bad("duplicate_header.csv"), "", "", 1, &["duplicate_header.csv", "'Quantity' twice"]);
+    refuses(&w, &bad("ragged.csv"), "", "", 1, &["ragged.csv", "line 6", "9 fields", "has 8", "skip_bad_rows"]);
+    refuses(&w, &bad("nan_quantity.csv"), "", "", 1, &["nan_quantity.csv", "'Quantity'", "row 13", "NaN"]);
+    refuses(&w, &bad("list_column.parquet"), "", "", 1, &["list_column.parquet", "'CustomerID'", "list"]);
+}
+
+#[test]
+fn workbook_problems_name_the_sheet() {
+    let w = published();
+    let xlsx = w.copy("tiny.xlsx");
+    refuses(&w, &xlsx, "sheet = \"Sales\"", "", 1, &["no sheet named 'Sales'", "Online Retail, Notes"]);
+    refuses(&w, &bad("corrupt.xlsx"), "", "", 1, &["corrupt.xlsx", "cannot open workbook"]);
+    refuses(&w, &bad("encrypted.xlsx"), "", "", 1, &["encrypted.xlsx", "password"]);
+}
+
+#[test]
+fn skip_bad_rows_counts_what_it_skips() {
+    let w = Workdir::new();
+    let p = w.pipeline_with("p.toml", &bad("ragged.csv"), "skip_bad_rows = true", "out", "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("(1 malformed rows skipped)"), "{}", r.stderr);
+}
+
+#[test]
+fn pipeline_file_errors_exit_2_naming_the_key() {
+    let w = published();
+    let tiny = w.copy("tiny.csv");
+    refuses(&w, &tiny, "", "[model]\nneighbours = 0", 2, &["[model] neighbours", "at least 1"]);
+    refuses(&w, &tiny, "", "[recommend]\nper_customer = 0", 2, &["[recommend] per_customer"]);
+    refuses(&w, &tiny, "", "[model]\nthreads = 0", 2, &["[model] threads"]);
+    refuses(&w, &tiny, "", "[model]\nneighbors = 5", 2, &["neighbors"]);
+    refuses(&w, &tiny, "", "[model\nneighbours = 5", 2, &["bad.toml", "line 6", "unclosed table"]);
+    let r = w.kindred(&["run", w.path("bad.toml").to_str().unwrap(), "--threads", "0"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = w.kindred(&["run", "--no-such-flag"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
+fn data_gates_refuse_with_exit_3_and_force_publishes() {
+    let w = published();
+    refuses(&w, &bad("abc_quantity.csv"), "", "", 3, &["'Quantity'", "no number"]);
+    refuses(&w, &bad("mostly_returns.csv"), "", "", 3, &["max_dropped_share", "80.0%"]);
+    refuses(&w, &bad("two_customers.csv"), "", "", 3, &["max_customer_drop_vs_previous", "2 customers against 7"]);
+    refuses(&w, &bad("two_customers.csv"), "", "[gates]\nmin_customers = 3", 3, &["min_customers"]);
+    let p = w.pipeline("forced.toml", &bad("two_customers.csv"), "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["forced"], true);
+    assert_eq!(manifest["customers"], 2);
+}
+
+#[test]
+fn an_output_path_that_is_a_file_is_refused() {
+    let w = Workdir::new();
+    let tiny = w.copy("tiny.csv");
+    w.write("out", "i am a file");
+    let p = w.pipeline("p.toml", &tiny, "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not a directory"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(w.path("out")).unwrap(), "i am a file");
+}

@@ -1,0 +1,67 @@
+//! Every supported format and awkward-but-valid variant of the same data gives the same tables.
+
+use crate::workdir::{rows, text, Workdir};
+
+type Tables = (Vec<Vec<String>>, Vec<Vec<String>>, Vec<Vec<String>>);
+
+/// Runs one fixture and returns (recommendations, neighbours, items) as read back.
+fn tables(fixture: &str, input_keys: &str) -> Tables {
+    let w = Workdir::new();
+    let input = w.copy(fixture);
+    let p = w.pipeline_with("p.toml", &input, input_keys, "out", "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{fixture}: {}", r.stderr);
+    assert!(r.stderr.is_empty(), "--quiet prints nothing: {}", r.stderr);
+    let read = |name: &str| -> Vec<Vec<String>> {
+        rows(&w.path("out").join(name)).iter().map(|r| r.values().map(text).collect()).collect()
+    };
+    (read("recommendations.parquet"), read("neighbours.parquet"), read("items.parquet"))
+}
+
+#[test]
+fn all_formats_give_the_plain_csv_results() {
+    let plain = tables("tiny.csv", "");
+    // the tiny data has real neighbours, a quoted newline, Latin-1-able text, an isolated customer
+    assert!(plain.1.len() > 10);
+    assert!(plain.2.iter().any(|r| r[1] == "BAG, \"JUMBO\"\nRED"), "{:?}", plain.2);
+    assert!(plain.2.iter().any(|r| r[1] == "CAFÉ LONELY MUG"));
+    let lonely: Vec<&Vec<String>> = plain.0.iter().filter(|r| r[0] == "16000").collect();
+    assert_eq!(lonely.len(), 9, "topped up with every item 16000 did not buy (10 items)");
+    assert!(lonely.iter().all(|r| r[5] == "popular"));
+    for (fixture, keys) in [
+        ("tiny_bom_crlf.csv", ""),
+        ("tiny_semicolon.csv", ""),
+        ("tiny.tsv", ""),
+        ("tiny.csv.gz", ""),
+        ("tiny_latin1.csv", "encoding = \"latin-1\""),
+        ("tiny.xlsx", ""),
+        ("tiny_1904.xlsx", ""),
+        ("tiny.parquet", ""),
+    ] {
+        assert_eq!(tables(fixture, keys), plain, "{fixture} differs from tiny.csv");
+    }
+}
+
+#[test]
+fn excel_ids_print_without_float_fraction_and_sheets_stack() {
+    let w = Workdir::new();
+    let input = w.copy("tiny.xlsx");
+    let r = w.kindred(&["audit", input.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("CustomerID") && r.stdout.contains("6.67%"), "{}", r.stdout);
+    let p = w.pipeline("p.toml", &input, "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap()]).code, 0);
+    let items: Vec<String> = rows(&w.path("out/items.parquet")).iter().map(|r| text(&r["item_id"])).collect();
+    assert!(items.contains(&"71053".to_string()), "{items:?}");
+    let customers: Vec<String> =
+        rows(&w.path("out/neighbours.parquet")).iter().map(|r| text(&r["customer_id"])).collect();
+    assert!(customers.contains(&"17850".to_string()));
+    // sheet = "*" stacks the sheets with the data's header and skips the notes sheet
+    let p = w.pipeline_with("stack.toml", &input, "sheet = \"*\"", "out2", "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(w.path("out/neighbours.parquet")).unwrap(),
+        std::fs::read(w.path("out2/neighbours.parquet")).unwrap()
+    );
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real `kindred` binary on the real export and on hand-made files,
+//! outputs read back with an independent Parquet reader (arrow-rs's `parquet` crate).
+
+mod errors;
+mod formats;
+mod golden;
+mod publish;
+mod workdir;

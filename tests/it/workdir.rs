@@ -1,0 +1,162 @@
+//! A temp folder per test with fixtures copied in, the real CLI run in it, outputs read back.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use parquet::basic::{ConvertedType, LogicalType, Type as Physical};
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::Field;
+
+/// The repository root (where `data/` and `tests/fixtures/` live).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture file's path.
+pub fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures").join(name)
+}
+
+pub struct Workdir {
+    pub dir: tempfile::TempDir,
+}
+
+/// What a run printed and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Workdir {
+    pub fn new() -> Self {
+        Workdir { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes a file (text or bytes) into the workdir.
+    pub fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    /// Copies a fixture in under the same name.
+    pub fn copy(&self, fixture_name: &str) -> PathBuf {
+        let to = self.path(Path::new(fixture_name).file_name().unwrap().to_str().unwrap());
+        std::fs::copy(fixture(fixture_name), &to).unwrap();
+        to
+    }
+
+    /// Writes a pipeline file whose output goes to `out/` in the workdir.
+    pub fn pipeline(&self, name: &str, input: &Path, extra: &str) -> PathBuf {
+        self.pipeline_with(name, input, "", "out", extra)
+    }
+
+    /// A pipeline file with more `[input]` keys, an output folder and more tables.
+    pub fn pipeline_with(&self, name: &str, input: &Path, input_keys: &str, out: &str, extra: &str) -> PathBuf {
+        let text = format!(
+            "[input]\npath = {:?}\n{input_keys}\n[output]\ndir = {:?}\n{extra}\n",
+            input.display().to_string(),
+            self.path(out).display().to_string()
+        );
+        self.write(name, text)
+    }
+
+    /// Runs `kindred ARGS` in the workdir.
+    pub fn kindred(&self, args: &[&str]) -> Run {
+        Command::new(env!("CARGO_BIN_EXE_kindred"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run kindred")
+            .into()
+    }
+
+    /// Every file in the published output set, name → bytes.
+    pub fn published(&self) -> BTreeMap<String, Vec<u8>> {
+        let out = self.path("out");
+        [
+            "recommendations.parquet",
+            "neighbours.parquet",
+            "null_audit.parquet",
+            "items.parquet",
+            "purchases.parquet",
+            "manifest.json",
+        ]
+        .iter()
+        .filter_map(|n| std::fs::read(out.join(n)).ok().map(|b| (n.to_string(), b)))
+        .collect()
+    }
+}
+
+/// A column's physical type and logical annotation, as an independent reader sees them.
+pub fn schema(path: &Path) -> Vec<(String, String)> {
+    let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
+    let descr = reader.metadata().file_metadata().schema_descr_ptr();
+    descr
+        .columns()
+        .iter()
+        .map(|c| {
+            let kind = match (c.physical_type(), c.logical_type_ref(), c.converted_type()) {
+                (Physical::INT64, _, _) => "Int64",
+                (Physical::INT32, _, _) => "Int32",
+                (Physical::DOUBLE, _, _) => "Float64",
+                (Physical::BYTE_ARRAY, Some(LogicalType::String), _) => "String",
+                (Physical::BYTE_ARRAY, _, ConvertedType::UTF8) => "String",
+                (p, _, _) => panic!("unexpected type {p:?} for {}", c.name()),
+            };
+            (c.name().to_string(), kind.to_string())
+        })
+        .collect()
+}
+
+/// All rows of a Parquet file as name → field maps, read with arrow-rs's reader.
+pub fn rows(path: &Path) -> Vec<BTreeMap<String, Field>> {
+    let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
+    reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|r| r.unwrap().get_column_iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .collect()
+}
+
+/// A field as text (ids of either type compare as text).
+pub fn text(f: &Field) -> String {
+    match f {
+        Field::Str(s) => s.clone(),
+        Field::Long(v) => v.to_string(),
+        Field::Int(v) => v.to_string(),
+        Field::UInt(v) => v.to_string(),
+        Field::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+pub fn number(f: &Field) -> f64 {
+    match f {
+        Field::Double(v) => *v,
+        Field::Long(v) => *v as f64,
+        Field::Int(v) => *v as f64,
+        Field::UInt(v) => *v as f64,
+        other => panic!("not a number: {other:?}"),
+    }
+}
