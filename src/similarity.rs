@@ -21,6 +21,8 @@ use crate::config::ModelConfig;
 use crate::pivot::Interactions;
 use crate::progress::Progress;
 
+mod tiled;
+
 /// Each customer's neighbours, flattened: customer `c`'s are at `offsets[c]..offsets[c + 1]`,
 /// best first.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -96,6 +98,44 @@ const BLOCK: usize = 256;
 pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Neighbours, SimilarityReport) {
     let start = Instant::now();
     let n = m.n_customers();
+    let nb = if tiled::fits(m) {
+        tiled::run(m, cfg, progress, tiled::Params::default())
+    } else {
+        run_simple(m, cfg, progress)
+    };
+    let isolated = (0..n).filter(|&c| nb.offsets[c] == nb.offsets[c + 1]).count();
+    let report = SimilarityReport {
+        rows_in: n,
+        rows_out: nb.len(),
+        isolated,
+        pair_work: m.pair_work(),
+        threads: rayon::current_num_threads(),
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    (nb, report)
+}
+
+/// Flattens per-block results (row lengths and candidates, in row order) into [`Neighbours`].
+fn assemble(n: usize, blocks: Vec<(Vec<usize>, Vec<Candidate>)>) -> Neighbours {
+    let mut nb = Neighbours { offsets: Vec::with_capacity(n + 1), ..Default::default() };
+    nb.offsets.push(0);
+    for (lens, out) in blocks {
+        for len in lens {
+            nb.offsets.push(nb.offsets.last().copied().unwrap_or(0) + len);
+        }
+        for (s, b, c) in out {
+            nb.similarity.push(s);
+            nb.ids.push(b);
+            nb.shared.push(c);
+        }
+    }
+    nb
+}
+
+/// The plain Gustavson kernel: one dense u32 counter over all customers per worker. Used when
+/// a customer has more than 65,535 items (the tiled kernel counts in u16).
+pub fn run_simple(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
+    let n = m.n_customers();
     let (col_ptr, col_idx) = m.transpose();
     let degree: Vec<usize> = (0..n).map(|c| m.row(c).len()).collect();
     let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
@@ -116,28 +156,7 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Neighbo
             },
         )
         .collect();
-    let mut nb = Neighbours { offsets: Vec::with_capacity(n + 1), ..Default::default() };
-    nb.offsets.push(0);
-    for (lens, out) in blocks {
-        for len in lens {
-            nb.offsets.push(nb.offsets.last().copied().unwrap_or(0) + len);
-        }
-        for (s, b, c) in out {
-            nb.similarity.push(s);
-            nb.ids.push(b);
-            nb.shared.push(c);
-        }
-    }
-    let isolated = (0..n).filter(|&c| nb.offsets[c] == nb.offsets[c + 1]).count();
-    let report = SimilarityReport {
-        rows_in: n,
-        rows_out: nb.len(),
-        isolated,
-        pair_work: m.pair_work(),
-        threads: rayon::current_num_threads(),
-        seconds: start.elapsed().as_secs_f64(),
-    };
-    (nb, report)
+    assemble(n, blocks)
 }
 
 /// Customer `a`'s top-N: count co-purchases over the buyers of each of a's items, then keep
@@ -174,14 +193,22 @@ fn top_row(
         }
     }
     s.touched.clear();
-    let order = |x: &Candidate, y: &Candidate| better(&(x.0, x.1), &(y.0, y.1));
-    let k = cfg.neighbours;
-    if s.candidates.len() > k {
-        s.candidates.select_nth_unstable_by(k - 1, order);
-        s.candidates.truncate(k);
-    }
+    keep_best(&mut s.candidates, cfg.neighbours);
     s.candidates.sort_unstable_by(order);
     out.extend_from_slice(&s.candidates);
+}
+
+/// The candidate order: the tie rule on (similarity, customer).
+fn order(x: &Candidate, y: &Candidate) -> Ordering {
+    better(&(x.0, x.1), &(y.0, y.1))
+}
+
+/// Keeps the best `k` candidates (unordered).
+fn keep_best(candidates: &mut Vec<Candidate>, k: usize) {
+    if candidates.len() > k {
+        candidates.select_nth_unstable_by(k - 1, order);
+        candidates.truncate(k);
+    }
 }
 
 /// The definition, computed the slow way: every pair by set intersection. Test twin only.
@@ -269,6 +296,31 @@ pub(crate) mod tests {
         // min_similarity is strict
         let nb = fast(&m, &cfg(5, 0.5), 1);
         assert_eq!(nb.of(2).0, [] as [u32; 0]);
+    }
+
+    #[test]
+    fn tiled_kernel_matches_brute_force_across_tiles_and_vector_widths() {
+        // 300 items: the 64 most popular go to bitsets, the rest are scattered
+        for seed in 0..5 {
+            let m = random_matrix(150 + seed as usize * 37, 300, 12, seed);
+            for c in [cfg(1, 0.0), cfg(10, 0.0), cfg(25, 0.15)] {
+                let expected = brute_force(&m, &c);
+                for (tile, rows, portable) in [(16, 3, false), (37, 7, true), (1 << 14, 256, false)] {
+                    let params = tiled::Params { tile, rows, portable };
+                    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+                    let got = pool.install(|| tiled::run(&m, &c, &Progress::hidden(), params));
+                    assert_eq!(got, expected, "seed {seed} {c:?} {params:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn simple_kernel_matches_brute_force() {
+        let m = random_matrix(200, 300, 10, 11);
+        let c = cfg(15, 0.0);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        assert_eq!(pool.install(|| run_simple(&m, &c, &Progress::hidden())), brute_force(&m, &c));
     }
 
     #[test]

@@ -1,0 +1,289 @@
+//! The fast path of the similarity kernel: popular items as bitsets, the rest scattered in
+//! u16, customers processed in cache-sized tiles, a pruning threshold per row.
+//!
+//! Why: item popularity is skewed, so a few items carry most of Σ buyers² — the top item of
+//! syn-200k is bought by most customers, and *every* pair of customers shares something. The
+//! kernel therefore cannot avoid looking at ~n² pairs; it makes each look cheap:
+//!
+//! - shared(a, b) = popcount(mask(a) & mask(b)) + sparse(a, b), where `mask` holds the 64 most
+//!   popular items as bits and `sparse` counts the other items by scattering a's items' buyers
+//!   into a u16 counter (Gustavson), restricted to the current tile of customers.
+//! - Rows are processed in blocks of [`Params::rows`] against tiles of [`Params::tile`]
+//!   customers, so a tile's masks and degrees stay in L2 and its counters in L1 while a block
+//!   of rows streams over it.
+//! - Each row keeps θ, the similarity of its current k-th best candidate. A customer b can only
+//!   enter the top-k if shared² ≥ θ² · |a| · |b|: that test runs in f32 on 16 customers at a
+//!   time (vectorised; lowered by a relative 1e-4 so rounding can never drop a true candidate),
+//!   and only survivors get the exact f64 cosine of [`super::cosine`]. θ only grows.
+//!
+//! Invariants: the exact similarity and the tie rule are those of the simple kernel (the tests
+//! compare both to brute force); the result of a row depends on nothing but the row, so thread
+//! count and block size cannot change it.
+
+use rayon::prelude::*;
+
+use super::{assemble, cosine, keep_best, order, Candidate};
+use crate::config::ModelConfig;
+use crate::pivot::Interactions;
+use crate::progress::Progress;
+
+/// Tile and block sizes.
+#[derive(Debug, Clone, Copy)]
+pub struct Params {
+    /// Customers per column tile: u16 counters of a tile fill 32 KiB (L1).
+    pub tile: usize,
+    /// Rows per parallel task.
+    pub rows: usize,
+    /// Use the portable fused pass even where wider vector units exist (for the twin tests).
+    pub portable: bool,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params { tile: 16_384, rows: 256, portable: false }
+    }
+}
+
+/// The fast path counts in u16: every customer must have fewer than 65,536 items.
+pub fn fits(m: &Interactions) -> bool {
+    (0..m.n_customers()).all(|c| m.row(c).len() <= u16::MAX as usize)
+}
+
+/// The matrix split into a bitset part (the 64 most popular items) and a sparse part.
+struct Split {
+    masks: Vec<u64>,
+    degree: Vec<u32>,
+    degf: Vec<f32>,
+    /// Sparse items of each customer (CSR).
+    row_ptr: Vec<usize>,
+    row_idx: Vec<u32>,
+    /// Buyers of each sparse item, ascending (CSC).
+    col_ptr: Vec<usize>,
+    col_idx: Vec<u32>,
+}
+
+fn split(m: &Interactions) -> Split {
+    let n = m.n_customers();
+    let popular = crate::recommend::popularity_order(m);
+    let mut bit = vec![u8::MAX; m.n_items()];
+    for (k, &i) in popular.iter().take(64).enumerate() {
+        bit[i as usize] = k as u8;
+    }
+    let mut masks = vec![0u64; n];
+    let mut row_ptr = Vec::with_capacity(n + 1);
+    let mut row_idx = Vec::new();
+    row_ptr.push(0);
+    for (c, mask) in masks.iter_mut().enumerate() {
+        for &i in m.row(c) {
+            match bit[i as usize] {
+                u8::MAX => row_idx.push(i),
+                k => *mask |= 1 << k,
+            }
+        }
+        row_ptr.push(row_idx.len());
+    }
+    let mut col_ptr = vec![0usize; m.n_items() + 1];
+    for &i in &row_idx {
+        col_ptr[i as usize + 1] += 1;
+    }
+    for k in 0..m.n_items() {
+        col_ptr[k + 1] += col_ptr[k];
+    }
+    let mut next = col_ptr.clone();
+    let mut col_idx = vec![0u32; row_idx.len()];
+    for c in 0..n {
+        for &i in &row_idx[row_ptr[c]..row_ptr[c + 1]] {
+            col_idx[next[i as usize]] = c as u32;
+            next[i as usize] += 1;
+        }
+    }
+    let degree: Vec<u32> = (0..n).map(|c| m.row(c).len() as u32).collect();
+    let degf = degree.iter().map(|&d| d as f32).collect();
+    Split { masks, degree, degf, row_ptr, row_idx, col_ptr, col_idx }
+}
+
+/// One pass of row `a` over a tile: for each customer b of the tile, shared = popcount +
+/// counter (and the counter is reset); b survives when shared > 0 and shared² ≥ t · |b|.
+/// Survivors are pushed as (tile offset, shared).
+#[inline(always)]
+fn fused_body(ma: u64, t: f32, masks: &[u64], degf: &[f32], counts: &mut [u16], hits: &mut Vec<(u32, u32)>) {
+    const W: usize = 16;
+    let len = masks.len();
+    let whole = len - len % W;
+    let mut shared = [0u32; W];
+    for base in (0..whole).step_by(W) {
+        let (m, d, c) = (&masks[base..base + W], &degf[base..base + W], &mut counts[base..base + W]);
+        let mut pass = 0u32;
+        for j in 0..W {
+            let s = c[j] as u32 + (ma & m[j]).count_ones();
+            c[j] = 0;
+            let sf = s as f32;
+            pass |= (((s != 0) & (sf * sf >= t * d[j])) as u32) << j;
+            shared[j] = s;
+        }
+        while pass != 0 {
+            let j = pass.trailing_zeros() as usize;
+            hits.push(((base + j) as u32, shared[j]));
+            pass &= pass - 1;
+        }
+    }
+    for j in whole..len {
+        let s = counts[j] as u32 + (ma & masks[j]).count_ones();
+        counts[j] = 0;
+        let sf = s as f32;
+        if s != 0 && sf * sf >= t * degf[j] {
+            hits.push((j as u32, s));
+        }
+    }
+}
+
+type Fused = fn(u64, f32, &[u64], &[f32], &mut [u16], &mut Vec<(u32, u32)>);
+
+fn fused_portable(ma: u64, t: f32, masks: &[u64], degf: &[f32], counts: &mut [u16], hits: &mut Vec<(u32, u32)>) {
+    fused_body(ma, t, masks, degf, counts, hits)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt")]
+fn fused_avx2(ma: u64, t: f32, masks: &[u64], degf: &[f32], counts: &mut [u16], hits: &mut Vec<(u32, u32)>) {
+    fused_body(ma, t, masks, degf, counts, hits)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vpopcntdq,popcnt")]
+fn fused_avx512(ma: u64, t: f32, masks: &[u64], degf: &[f32], counts: &mut [u16], hits: &mut Vec<(u32, u32)>) {
+    fused_body(ma, t, masks, degf, counts, hits)
+}
+
+/// The widest fused pass this CPU runs (the same code, compiled for its vector units).
+fn pick() -> Fused {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512vpopcntdq")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the features the function is compiled for were detected at run time.
+            return |ma, t, m, d, c, h| unsafe { fused_avx512(ma, t, m, d, c, h) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: as above.
+            return |ma, t, m, d, c, h| unsafe { fused_avx2(ma, t, m, d, c, h) };
+        }
+    }
+    fused_portable
+}
+
+/// Per-worker state for one block of rows.
+struct Block {
+    counts: Vec<u16>,
+    hits: Vec<(u32, u32)>,
+    /// Per row of the block: candidates so far and θ (the k-th best similarity once k are held).
+    candidates: Vec<Vec<Candidate>>,
+    theta: Vec<f64>,
+    /// Per (row, sparse item): the next buyer to scatter and the end of the buyer list.
+    cursor: Vec<usize>,
+    end: Vec<usize>,
+    cursor_ptr: Vec<usize>,
+}
+
+/// Runs the fast path with explicit sizes (tests use tiny tiles to cross many boundaries).
+pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress, params: Params) -> super::Neighbours {
+    let n = m.n_customers();
+    let sp = split(m);
+    let fused = if params.portable { fused_portable } else { pick() };
+    let tile = params.tile.max(16);
+    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(params.rows))
+        .into_par_iter()
+        .map_init(
+            || Block {
+                counts: vec![0; tile],
+                hits: Vec::new(),
+                candidates: Vec::new(),
+                theta: Vec::new(),
+                cursor: Vec::new(),
+                end: Vec::new(),
+                cursor_ptr: Vec::new(),
+            },
+            |b, block| {
+                let rows = block * params.rows..((block + 1) * params.rows).min(n);
+                let out = run_block(&sp, cfg, tile, fused, rows.clone(), b);
+                progress.inc(rows.len() as u64);
+                out
+            },
+        )
+        .collect();
+    assemble(n, blocks)
+}
+
+fn run_block(
+    sp: &Split,
+    cfg: &ModelConfig,
+    tile: usize,
+    fused: Fused,
+    rows: std::ops::Range<usize>,
+    b: &mut Block,
+) -> (Vec<usize>, Vec<Candidate>) {
+    let n = sp.masks.len();
+    let k = cfg.neighbours;
+    let compact_at = (4 * k).max(64);
+    b.candidates.resize_with(rows.len(), Vec::new);
+    b.theta.clear();
+    b.theta.resize(rows.len(), cfg.min_similarity);
+    b.cursor.clear();
+    b.end.clear();
+    b.cursor_ptr.clear();
+    b.cursor_ptr.push(0);
+    for a in rows.clone() {
+        for &i in &sp.row_idx[sp.row_ptr[a]..sp.row_ptr[a + 1]] {
+            b.cursor.push(sp.col_ptr[i as usize]);
+            b.end.push(sp.col_ptr[i as usize + 1]);
+        }
+        b.cursor_ptr.push(b.cursor.len());
+    }
+    for start in (0..n).step_by(tile) {
+        let stop = (start + tile).min(n);
+        let (masks, degf) = (&sp.masks[start..stop], &sp.degf[start..stop]);
+        let counts = &mut b.counts[..stop - start];
+        for (r, a) in rows.clone().enumerate() {
+            // Scatter a's sparse items' buyers that fall in this tile.
+            for q in b.cursor_ptr[r]..b.cursor_ptr[r + 1] {
+                let (mut p, e) = (b.cursor[q], b.end[q]);
+                while p < e && (sp.col_idx[p] as usize) < stop {
+                    counts[sp.col_idx[p] as usize - start] += 1;
+                    p += 1;
+                }
+                b.cursor[q] = p;
+            }
+            let da = sp.degree[a] as f64;
+            let theta = b.theta[r];
+            let t = (theta * theta * da * (1.0 - 1e-4)) as f32;
+            b.hits.clear();
+            fused(sp.masks[a], t, masks, degf, counts, &mut b.hits);
+            let cands = &mut b.candidates[r];
+            for &(off, shared) in &b.hits {
+                let other = start + off as usize;
+                if other == a {
+                    continue;
+                }
+                let sim = cosine(shared, sp.degree[a] as usize, sp.degree[other] as usize);
+                if sim > cfg.min_similarity && sim >= theta {
+                    cands.push((sim, other as u32, shared));
+                }
+            }
+            if cands.len() >= compact_at {
+                keep_best(cands, k);
+                b.theta[r] = b.theta[r].max(cands[k - 1].0);
+            }
+        }
+    }
+    let mut lens = Vec::with_capacity(rows.len());
+    let mut out = Vec::new();
+    for cands in b.candidates.iter_mut().take(rows.len()) {
+        keep_best(cands, k);
+        cands.sort_unstable_by(order);
+        lens.push(cands.len());
+        out.append(cands);
+    }
+    (lens, out)
+}
