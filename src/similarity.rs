@@ -298,6 +298,14 @@ pub(crate) mod tests {
         assert_eq!(nb.of(2).0, [] as [u32; 0]);
     }
 
+    /// Equal neighbours, or a panic naming the first customer that differs (not the whole dump).
+    fn assert_same(got: &Neighbours, expected: &Neighbours, what: &str) {
+        for c in 0..expected.offsets.len() - 1 {
+            assert_eq!(got.of(c), expected.of(c), "{what}: customer {c}");
+        }
+        assert_eq!(got, expected, "{what}");
+    }
+
     #[test]
     fn tiled_kernel_matches_brute_force_across_tiles_and_vector_widths() {
         // 300 items: the 64 most popular go to bitsets, the rest are scattered
@@ -309,10 +317,40 @@ pub(crate) mod tests {
                     let params = tiled::Params { tile, rows, portable };
                     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
                     let got = pool.install(|| tiled::run(&m, &c, &Progress::hidden(), params));
-                    assert_eq!(got, expected, "seed {seed} {c:?} {params:?}");
+                    assert_same(&got, &expected, &format!("seed {seed} {c:?} {params:?}"));
                 }
             }
         }
+    }
+
+    #[test]
+    fn equal_rationals_that_round_apart_keep_the_f64_order() {
+        // cos = 3/√72 and 2/√32 are both 1/√8, yet 3/√72 is one ulp larger in f64; the tiled
+        // kernel once dropped the later customer as a "tie" of the k-th best.
+        let mut rows: Vec<(String, String)> = Vec::new();
+        for i in 0..8 {
+            rows.push(("300".into(), format!("A{i}")));
+        }
+        for i in ["A3", "A4", "Y1", "Y2"] {
+            rows.push(("11".into(), i.into())); // 2 shared of 4: becomes the k-th best first
+        }
+        for f in 0..80 {
+            // fillers between them: one shared item of 30, enough to compact and set the bar
+            rows.push((format!("{}", 20 + f), "A0".into()));
+            for j in 0..29 {
+                rows.push((format!("{}", 20 + f), format!("F{f}_{j}")));
+            }
+        }
+        for i in ["A0", "A1", "A2", "X1", "X2", "X3", "X4", "X5", "X6"] {
+            rows.push(("150".into(), i.into())); // 3 shared of 9, in a later tile
+        }
+        let m = Interactions::from_triples(rows.iter().map(|(c, i)| (c.as_str(), i.as_str(), 1.0, None)));
+        let c = cfg(1, 0.0);
+        let params = tiled::Params { tile: 16, rows: 4, portable: true };
+        let got = tiled::run(&m, &c, &Progress::hidden(), params);
+        let a = m.customers.find("300").unwrap();
+        assert_eq!(m.customers.label(got.of(a).0[0] as usize), "150");
+        assert_same(&got, &brute_force(&m, &c), "regression");
     }
 
     #[test]

@@ -11,10 +11,13 @@
 //! - Rows are processed in blocks of [`Params::rows`] against tiles of [`Params::tile`]
 //!   customers, so a tile's masks and degrees stay in L2 and its counters in L1 while a block
 //!   of rows streams over it.
-//! - Each row keeps θ, the similarity of its current k-th best candidate. A customer b can only
-//!   enter the top-k if shared² ≥ θ² · |a| · |b|: that test runs in f32 on 16 customers at a
-//!   time (vectorised; lowered by a relative 1e-4 so rounding can never drop a true candidate),
-//!   and only survivors get the exact f64 cosine of [`super::cosine`]. θ only grows.
+//! - Each row keeps its current k-th best candidate k. A later customer b can only enter the
+//!   top-k if cos(a, b) > cos(a, k) — strictly, since b's id is higher and loses a tie — that
+//!   needs shared(a,b)² · |k| ≥ shared(a,k)² · |b|: an exact integer test, run in f64 (products
+//!   below 2⁵³) on 16 customers at a time, vectorised. Only survivors get the exact f64 cosine
+//!   of [`super::cosine`] (distinct rationals with u16 degrees differ by far more than f64
+//!   rounding, so the integer test never drops a customer the f64 order would keep). The bar
+//!   only rises.
 //!
 //! Invariants: the exact similarity and the tie rule are those of the simple kernel (the tests
 //! compare both to brute force); the result of a row depends on nothing but the row, so thread
@@ -53,7 +56,8 @@ pub fn fits(m: &Interactions) -> bool {
 struct Split {
     masks: Vec<u64>,
     degree: Vec<u32>,
-    degf: Vec<f32>,
+    /// Degrees as f64, for the exact integer test in the fused pass.
+    degf: Vec<f64>,
     /// Sparse items of each customer (CSR).
     row_ptr: Vec<usize>,
     row_idx: Vec<u32>,
@@ -98,27 +102,39 @@ fn split(m: &Interactions) -> Split {
         }
     }
     let degree: Vec<u32> = (0..n).map(|c| m.row(c).len() as u32).collect();
-    let degf = degree.iter().map(|&d| d as f32).collect();
+    let degf = degree.iter().map(|&d| d as f64).collect();
     Split { masks, degree, degf, row_ptr, row_idx, col_ptr, col_idx }
 }
 
 /// One pass of row `a` over a tile: for each customer b of the tile, shared = popcount +
-/// counter (and the counter is reset); b survives when shared > 0 and shared² ≥ t · |b|.
-/// Survivors are pushed as (tile offset, shared).
+/// counter (and the counter is reset); b survives when shared > 0 and shared² · den ≥
+/// num · |b|. With (num, den) = (c_k², |k|) from the row's k-th best candidate k this is,
+/// exactly (every product is an integer below 2⁵³), "b's cosine is at least the k-th best's"
+/// as rationals. Equal rationals can round to different f64 cosines (3/√72 > 2/√32 in f64), so
+/// ties pass here and the caller's exact f64 test decides. Survivors are pushed as
+/// (tile offset, shared).
 #[inline(always)]
-fn fused_body(ma: u64, t: f32, masks: &[u64], degf: &[f32], counts: &mut [u16], hits: &mut Vec<(u32, u32)>) {
+fn fused_body(
+    ma: u64,
+    num: f64,
+    den: f64,
+    masks: &[u64],
+    degree: &[f64],
+    counts: &mut [u16],
+    hits: &mut Vec<(u32, u32)>,
+) {
     const W: usize = 16;
     let len = masks.len();
     let whole = len - len % W;
     let mut shared = [0u32; W];
     for base in (0..whole).step_by(W) {
-        let (m, d, c) = (&masks[base..base + W], &degf[base..base + W], &mut counts[base..base + W]);
+        let (m, d, c) = (&masks[base..base + W], &degree[base..base + W], &mut counts[base..base + W]);
         let mut pass = 0u32;
         for j in 0..W {
             let s = c[j] as u32 + (ma & m[j]).count_ones();
             c[j] = 0;
-            let sf = s as f32;
-            pass |= (((s != 0) & (sf * sf >= t * d[j])) as u32) << j;
+            let sf = s as f64;
+            pass |= (((s != 0) & (sf * sf * den >= num * d[j])) as u32) << j;
             shared[j] = s;
         }
         while pass != 0 {
@@ -130,29 +146,53 @@ fn fused_body(ma: u64, t: f32, masks: &[u64], degf: &[f32], counts: &mut [u16], 
     for j in whole..len {
         let s = counts[j] as u32 + (ma & masks[j]).count_ones();
         counts[j] = 0;
-        let sf = s as f32;
-        if s != 0 && sf * sf >= t * degf[j] {
+        let sf = s as f64;
+        if s != 0 && sf * sf * den >= num * degree[j] {
             hits.push((j as u32, s));
         }
     }
 }
 
-type Fused = fn(u64, f32, &[u64], &[f32], &mut [u16], &mut Vec<(u32, u32)>);
+type Fused = fn(u64, f64, f64, &[u64], &[f64], &mut [u16], &mut Vec<(u32, u32)>);
 
-fn fused_portable(ma: u64, t: f32, masks: &[u64], degf: &[f32], counts: &mut [u16], hits: &mut Vec<(u32, u32)>) {
-    fused_body(ma, t, masks, degf, counts, hits)
+fn fused_portable(
+    ma: u64,
+    num: f64,
+    den: f64,
+    masks: &[u64],
+    degree: &[f64],
+    counts: &mut [u16],
+    hits: &mut Vec<(u32, u32)>,
+) {
+    fused_body(ma, num, den, masks, degree, counts, hits)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,popcnt")]
-fn fused_avx2(ma: u64, t: f32, masks: &[u64], degf: &[f32], counts: &mut [u16], hits: &mut Vec<(u32, u32)>) {
-    fused_body(ma, t, masks, degf, counts, hits)
+fn fused_avx2(
+    ma: u64,
+    num: f64,
+    den: f64,
+    masks: &[u64],
+    degree: &[f64],
+    counts: &mut [u16],
+    hits: &mut Vec<(u32, u32)>,
+) {
+    fused_body(ma, num, den, masks, degree, counts, hits)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vpopcntdq,popcnt")]
-fn fused_avx512(ma: u64, t: f32, masks: &[u64], degf: &[f32], counts: &mut [u16], hits: &mut Vec<(u32, u32)>) {
-    fused_body(ma, t, masks, degf, counts, hits)
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx512vpopcntdq,popcnt")]
+fn fused_avx512(
+    ma: u64,
+    num: f64,
+    den: f64,
+    masks: &[u64],
+    degree: &[f64],
+    counts: &mut [u16],
+    hits: &mut Vec<(u32, u32)>,
+) {
+    fused_body(ma, num, den, masks, degree, counts, hits)
 }
 
 /// The widest fused pass this CPU runs (the same code, compiled for its vector units).
@@ -162,13 +202,14 @@ fn pick() -> Fused {
         if std::arch::is_x86_feature_detected!("avx512vpopcntdq")
             && std::arch::is_x86_feature_detected!("avx512bw")
             && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512dq")
         {
             // SAFETY: the features the function is compiled for were detected at run time.
-            return |ma, t, m, d, c, h| unsafe { fused_avx512(ma, t, m, d, c, h) };
+            return |ma, n, d, m, g, c, h| unsafe { fused_avx512(ma, n, d, m, g, c, h) };
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt") {
             // SAFETY: as above.
-            return |ma, t, m, d, c, h| unsafe { fused_avx2(ma, t, m, d, c, h) };
+            return |ma, n, d, m, g, c, h| unsafe { fused_avx2(ma, n, d, m, g, c, h) };
         }
     }
     fused_portable
@@ -178,9 +219,10 @@ fn pick() -> Fused {
 struct Block {
     counts: Vec<u16>,
     hits: Vec<(u32, u32)>,
-    /// Per row of the block: candidates so far and θ (the k-th best similarity once k are held).
+    /// Per row of the block: candidates so far, and the k-th best once k are held
+    /// (similarity, shared items, degree).
     candidates: Vec<Vec<Candidate>>,
-    theta: Vec<f64>,
+    kth: Vec<Option<(f64, u32, u32)>>,
     /// Per (row, sparse item): the next buyer to scatter and the end of the buyer list.
     cursor: Vec<usize>,
     end: Vec<usize>,
@@ -200,7 +242,7 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress, params: Par
                 counts: vec![0; tile],
                 hits: Vec::new(),
                 candidates: Vec::new(),
-                theta: Vec::new(),
+                kth: Vec::new(),
                 cursor: Vec::new(),
                 end: Vec::new(),
                 cursor_ptr: Vec::new(),
@@ -216,6 +258,49 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress, params: Par
     assemble(n, blocks)
 }
 
+/// Customers swept per piece while a row holds fewer than k candidates.
+const WARMUP: usize = 512;
+
+/// The fused pass's bar as (num, den): above min_similarity (a float, lowered a hair so the
+/// exact test decides) until k candidates are held, then the k-th best (c_k², |k|).
+fn bar(kth: Option<(f64, u32, u32)>, min_similarity: f64, deg_a: f64) -> (f64, f64) {
+    match kth {
+        Some((_, c, d)) => ((c as f64) * (c as f64), d as f64),
+        None => (min_similarity * min_similarity * deg_a * (1.0 - 1e-9), 1.0),
+    }
+}
+
+/// Takes one survivor of the fused pass through the exact test into row `a`'s candidates,
+/// compacting to the best k (and raising the bar) when the list grows long.
+fn absorb(
+    sp: &Split,
+    cfg: &ModelConfig,
+    a: usize,
+    other: usize,
+    shared: u32,
+    cands: &mut Vec<Candidate>,
+    kth: &mut Option<(f64, u32, u32)>,
+) {
+    let (theta, same) = match *kth {
+        Some((sim, c, d)) => (sim, (c, d)),
+        None => (cfg.min_similarity, (0, 0)),
+    };
+    if other == a || (shared, sp.degree[other]) == same {
+        return; // itself, or the very same cosine as the k-th best: a lost tie
+    }
+    // Strictly above: customers come in ascending order, so one that only ties the k-th best
+    // has a higher id than it and loses the tie.
+    let sim = cosine(shared, sp.degree[a] as usize, sp.degree[other] as usize);
+    if sim > theta {
+        cands.push((sim, other as u32, shared));
+        if cands.len() >= (4 * cfg.neighbours).max(64) {
+            keep_best(cands, cfg.neighbours);
+            let (sim, id, c) = cands[cfg.neighbours - 1];
+            *kth = Some((sim, c, sp.degree[id as usize]));
+        }
+    }
+}
+
 fn run_block(
     sp: &Split,
     cfg: &ModelConfig,
@@ -226,10 +311,9 @@ fn run_block(
 ) -> (Vec<usize>, Vec<Candidate>) {
     let n = sp.masks.len();
     let k = cfg.neighbours;
-    let compact_at = (4 * k).max(64);
     b.candidates.resize_with(rows.len(), Vec::new);
-    b.theta.clear();
-    b.theta.resize(rows.len(), cfg.min_similarity);
+    b.kth.clear();
+    b.kth.resize(rows.len(), None);
     b.cursor.clear();
     b.end.clear();
     b.cursor_ptr.clear();
@@ -255,25 +339,18 @@ fn run_block(
                 }
                 b.cursor[q] = p;
             }
-            let da = sp.degree[a] as f64;
-            let theta = b.theta[r];
-            let t = (theta * theta * da * (1.0 - 1e-4)) as f32;
-            b.hits.clear();
-            fused(sp.masks[a], t, masks, degf, counts, &mut b.hits);
-            let cands = &mut b.candidates[r];
-            for &(off, shared) in &b.hits {
-                let other = start + off as usize;
-                if other == a {
-                    continue;
+            // Until k candidates are held the bar is low and most of a tile would pass, so the
+            // tile is swept in small pieces until the first compaction sets a real bar.
+            let mut from = 0;
+            while from < counts.len() {
+                let to = if b.kth[r].is_none() { (from + WARMUP).min(counts.len()) } else { counts.len() };
+                let (num, den) = bar(b.kth[r], cfg.min_similarity, sp.degf[a]);
+                b.hits.clear();
+                fused(sp.masks[a], num, den, &masks[from..to], &degf[from..to], &mut counts[from..to], &mut b.hits);
+                for &(off, shared) in &b.hits {
+                    absorb(sp, cfg, a, start + from + off as usize, shared, &mut b.candidates[r], &mut b.kth[r]);
                 }
-                let sim = cosine(shared, sp.degree[a] as usize, sp.degree[other] as usize);
-                if sim > cfg.min_similarity && sim >= theta {
-                    cands.push((sim, other as u32, shared));
-                }
-            }
-            if cands.len() >= compact_at {
-                keep_best(cands, k);
-                b.theta[r] = b.theta[r].max(cands[k - 1].0);
+                from = to;
             }
         }
     }
