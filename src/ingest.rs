@@ -189,7 +189,7 @@ fn gunzip(raw: &[u8], path: &Path) -> Result<Vec<u8>, InputError> {
 }
 
 fn line_of(bytes: &[u8], offset: usize) -> usize {
-    bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1
+    memchr::memchr_iter(b'\n', &bytes[..offset]).count() + 1
 }
 
 /// Drops a UTF-8 BOM and returns UTF-8 bytes; Latin-1 is transcoded byte by byte.
@@ -197,7 +197,7 @@ fn to_utf8(mut bytes: Vec<u8>, encoding: Encoding, path: &Path) -> Result<Vec<u8
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes.drain(..3);
     }
-    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+    if let Some(pos) = memchr::memchr(0, &bytes) {
         return Err(InputError::Binary { path: path.to_path_buf(), line: line_of(&bytes, pos) });
     }
     match encoding {
@@ -260,49 +260,21 @@ fn check_records(text: Vec<u8>, delimiter: u8, skip: bool, path: &Path) -> Resul
     }
     let expected = header.len();
     let mut bad: Vec<(usize, usize)> = Vec::new();
-    let (mut start, mut fields, mut line, mut record_line, mut quoted) = (0usize, 1usize, 1usize, 1usize, false);
-    let mut i = 0;
-    while i < text.len() {
-        let b = text[i];
-        if b == b'"' {
-            quoted = !quoted;
-        } else if quoted {
-            if b == b'\n' {
-                line += 1;
+    let (mut pos, mut line) = (0usize, 1usize);
+    while pos < text.len() {
+        let (end, fields, inner_newlines) = record_at(&text, pos, delimiter)
+            .ok_or_else(|| InputError::Unterminated { path: path.to_path_buf(), line })?;
+        let blank = text[pos..end].iter().all(|&c| c == b'\r' || c == b' ');
+        if blank {
+            bad.push((pos, (end + 1).min(text.len()))); // blank lines carry no record
+        } else if fields != expected {
+            if !skip {
+                return Err(InputError::Ragged { path: path.to_path_buf(), line, found: fields, expected });
             }
-        } else if b == delimiter {
-            fields += 1;
-        } else if b == b'\n' {
-            let blank = text[start..i].iter().all(|&c| c == b'\r' || c == b' ');
-            if !blank && fields != expected {
-                if !skip {
-                    return Err(InputError::Ragged {
-                        path: path.to_path_buf(),
-                        line: record_line,
-                        found: fields,
-                        expected,
-                    });
-                }
-                bad.push((start, i + 1));
-            } else if blank {
-                bad.push((start, i + 1)); // blank lines carry no record
-            }
-            line += 1;
-            record_line = line;
-            start = i + 1;
-            fields = 1;
+            bad.push((pos, (end + 1).min(text.len())));
         }
-        i += 1;
-    }
-    if quoted {
-        return Err(InputError::Unterminated { path: path.to_path_buf(), line: record_line });
-    }
-    let tail_blank = text[start..].iter().all(|c| c.is_ascii_whitespace());
-    if !tail_blank && fields != expected {
-        if !skip {
-            return Err(InputError::Ragged { path: path.to_path_buf(), line: record_line, found: fields, expected });
-        }
-        bad.push((start, text.len()));
+        line += inner_newlines + 1;
+        pos = end + 1;
     }
     let skipped = bad.iter().filter(|(s, e)| !text[*s..*e].iter().all(|c| c.is_ascii_whitespace())).count();
     if bad.is_empty() {
@@ -316,6 +288,29 @@ fn check_records(text: Vec<u8>, delimiter: u8, skip: bool, path: &Path) -> Resul
     }
     kept.extend_from_slice(&text[at..]);
     Ok((kept, skipped))
+}
+
+/// The record starting at `pos`: (index of its closing newline or the end, number of fields,
+/// newlines inside quotes). A line without quotes — nearly all of them — is counted with
+/// memchr; a quoted one byte by byte. `None` when a quote is never closed.
+fn record_at(text: &[u8], pos: usize, delimiter: u8) -> Option<(usize, usize, usize)> {
+    let rest = &text[pos..];
+    let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    let line = &rest[..line_end];
+    if memchr::memchr(b'"', line).is_none() {
+        return Some((pos + line_end, memchr::memchr_iter(delimiter, line).count() + 1, 0));
+    }
+    let (mut fields, mut newlines, mut quoted) = (1, 0, false);
+    for (i, &b) in rest.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if quoted => newlines += 1,
+            b'\n' => return Some((pos + i, fields, newlines)),
+            b if b == delimiter && !quoted => fields += 1,
+            _ => {}
+        }
+    }
+    (!quoted).then_some((text.len(), fields, newlines))
 }
 
 /// Splits one record into unquoted field texts (for the header).

@@ -10,6 +10,7 @@ pub mod clean;
 pub mod config;
 pub mod error;
 pub mod explain;
+pub mod generate;
 pub mod ingest;
 pub mod pipeline;
 pub mod pivot;

@@ -52,6 +52,27 @@ enum Command {
         #[arg(long)]
         pipeline: Option<PathBuf>,
     },
+    /// Write a synthetic export (Online Retail schema) of a given shape, for benchmarks.
+    Generate {
+        /// Output file: .parquet or .csv.
+        out: PathBuf,
+        #[command(flatten)]
+        shape: ShapeArgs,
+    },
+    /// Time the model stages on a synthetic matrix built in memory; prints one JSON line.
+    Bench {
+        #[command(flatten)]
+        shape: ShapeArgs,
+        /// Neighbours per customer.
+        #[arg(long, default_value_t = 20)]
+        neighbours: usize,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Time the plain Gustavson kernel instead of the tiled one.
+        #[arg(long)]
+        simple: bool,
+    },
     /// Explain one customer's recommendations from the published output.
     Explain {
         /// The customer id, as in the export (17850 or 17850.0).
@@ -63,6 +84,38 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+}
+
+/// The shape of a synthetic export (as the benchmark kit's gen_synthetic.py).
+#[derive(clap::Args)]
+struct ShapeArgs {
+    customers: usize,
+    items: usize,
+    /// Mean distinct items per customer (log-normal).
+    basket: f64,
+    /// Zipf exponent of item popularity.
+    #[arg(long, default_value_t = 0.9)]
+    s: f64,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+impl ShapeArgs {
+    fn shape(&self) -> Result<kindred::generate::Shape, ConfigError> {
+        if self.customers == 0 || self.items == 0 || self.basket < 1.0 {
+            return Err(ConfigError::Invalid {
+                key: "shape".into(),
+                message: "customers and items must be at least 1, basket at least 1.0".into(),
+            });
+        }
+        Ok(kindred::generate::Shape {
+            customers: self.customers,
+            items: self.items,
+            basket: self.basket,
+            s: self.s,
+            seed: self.seed,
+        })
+    }
 }
 
 /// Loads a pipeline file; a missing default file is fine when `--input` says what to read.
@@ -97,6 +150,20 @@ fn execute(command: Command) -> Result<(), Error> {
             };
             let report = kindred::pipeline::audit_only(&cfg)?;
             print!("{}", report.render());
+        }
+        Command::Generate { out, shape } => {
+            let rows = kindred::generate::write(&shape.shape()?, &out)?;
+            eprintln!("kindred: wrote {rows} rows to {}", out.display());
+        }
+        Command::Bench { shape, neighbours, threads, simple } => {
+            let shape = shape.shape()?;
+            let model = kindred::config::ModelConfig { neighbours: neighbours.max(1), min_similarity: 0.0 };
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.unwrap_or_else(kindred::config::default_threads).max(1))
+                .build()
+                .map_err(|e| Error::Other(e.to_string()))?;
+            let report = pool.install(|| kindred::generate::bench(&shape, &model, simple));
+            println!("{}", serde_json::to_string(&report).map_err(|e| Error::Other(e.to_string()))?);
         }
         Command::Explain { customer, pipeline, output } => {
             let dir = match output {

@@ -208,7 +208,10 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         .build()
         .map_err(|e| Error::Other(format!("cannot start {} worker threads: {e}", cfg.threads)))?;
     ingest::check_path(&cfg.input.path)?;
-    let input = input_summary(&cfg.input.path)?;
+    // The checksum for the manifest is taken beside ingest, on the other core.
+    let (input, ingest_result) =
+        rayon::join(|| input_summary(&cfg.input.path), || ingest::run(&cfg.input, &cfg.columns));
+    let input = input?;
     let (table, ingested) = stage(
         quiet,
         "ingest",
@@ -220,7 +223,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
             }
             line
         },
-        || ingest::run(&cfg.input, &cfg.columns),
+        || ingest_result,
     )?;
     let (canonical, audited) = audit::run(&table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
     drop(table);

@@ -150,7 +150,7 @@ impl Interactions {
             let n = items.len() as u32;
             let i = *items.entry(i).or_insert(n);
             pairs.push(((c as u64) << 32 | i as u64, q));
-            if let Some(d) = d {
+            if let Some(d) = d.filter(|d| !d.trim().is_empty()) {
                 *described.entry((i, d)).or_insert(0) += 1;
             }
         }

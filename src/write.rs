@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::audit::AuditReport;
@@ -68,25 +69,34 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
     let start = Instant::now();
     let m = out.matrix;
     let n = m.n_customers();
-    let files = vec![
-        write_table(
-            &dir.join(file::RECOMMENDATIONS),
-            compression,
-            customer_batches(n, |c| out.recommendations.of(c).len()),
-            |range| recommendations_frame(m, out.recommendations, range),
-        )?,
-        write_table(
-            &dir.join(file::NEIGHBOURS),
-            compression,
-            customer_batches(n, |c| out.neighbours.of(c).0.len()),
-            |range| neighbours_frame(m, out.neighbours, range),
-        )?,
-        write_table(&dir.join(file::PURCHASES), compression, customer_batches(n, |c| m.row(c).len()), |range| {
-            purchases_frame(m, range)
-        })?,
-        write_table(&dir.join(file::ITEMS), compression, [()], |()| items_frame(m))?,
-        write_table(&dir.join(file::NULL_AUDIT), compression, [()], |()| out.audit.to_frame())?,
+    // The five tables are independent: written side by side.
+    type Job<'j> = Box<dyn Fn() -> Result<FileReport> + Send + Sync + 'j>;
+    let jobs: Vec<Job> = vec![
+        Box::new(|| {
+            write_table(
+                &dir.join(file::RECOMMENDATIONS),
+                compression,
+                customer_batches(n, |c| out.recommendations.of(c).len()),
+                |range| recommendations_frame(m, out.recommendations, range),
+            )
+        }),
+        Box::new(|| {
+            write_table(
+                &dir.join(file::NEIGHBOURS),
+                compression,
+                customer_batches(n, |c| out.neighbours.of(c).0.len()),
+                |range| neighbours_frame(m, out.neighbours, range),
+            )
+        }),
+        Box::new(|| {
+            write_table(&dir.join(file::PURCHASES), compression, customer_batches(n, |c| m.row(c).len()), |range| {
+                purchases_frame(m, range)
+            })
+        }),
+        Box::new(|| write_table(&dir.join(file::ITEMS), compression, [()], |()| items_frame(m))),
+        Box::new(|| write_table(&dir.join(file::NULL_AUDIT), compression, [()], |()| out.audit.to_frame())),
     ];
+    let files = jobs.par_iter().map(|job| job()).collect::<Result<Vec<FileReport>>>()?;
     Ok(WriteReport {
         rows_in: n,
         rows_out: files.iter().map(|f| f.rows).sum(),

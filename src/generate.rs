@@ -1,0 +1,279 @@
+//! Synthetic transactions in the Online Retail schema, for benchmarks nobody tuned to.
+//!
+//! The same shape as `gen_synthetic.py` of the benchmark kit: Zipf-like item popularity
+//! (exponent `s`, items shuffled), customers' distinct-item counts log-normal around `basket`
+//! (σ = 0.8), quantities 1..12, 2% cancellations (InvoiceNo "C…", negative quantity) and 3%
+//! null CustomerIDs. Deterministic for a seed (splitmix64), not bit-identical to numpy's.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::{Error, OutputError, Result};
+use crate::pivot::{CustomerIds, Interactions};
+
+/// The shape parameters of a synthetic export.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub customers: usize,
+    pub items: usize,
+    pub basket: f64,
+    pub s: f64,
+    pub seed: u64,
+}
+
+/// splitmix64: small, fast, good enough for benchmark data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.unit() * n as f64) as usize
+    }
+
+    /// Standard normal (Box–Muller).
+    fn normal(&mut self) -> f64 {
+        let (u, v) = (1.0 - self.unit(), self.unit());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+}
+
+/// One invoice line before it becomes a row: (customer index, item, quantity).
+type Line = (u32, u32, i64);
+
+fn lines(shape: &Shape) -> Vec<Line> {
+    let mut rng = Rng(shape.seed);
+    let mut cumulative = Vec::with_capacity(shape.items);
+    let mut total = 0.0;
+    for i in 1..=shape.items {
+        total += 1.0 / (i as f64).powf(shape.s);
+        cumulative.push(total);
+    }
+    let mut perm: Vec<u32> = (0..shape.items as u32).collect();
+    for k in (1..perm.len()).rev() {
+        perm.swap(k, rng.below(k + 1));
+    }
+    let mut out = Vec::new();
+    for c in 0..shape.customers as u32 {
+        let size = ((shape.basket.ln() + 0.8 * rng.normal()).exp() as usize).max(1);
+        for _ in 0..size {
+            let u = rng.unit() * total;
+            let rank = cumulative.partition_point(|&x| x < u).min(shape.items - 1);
+            let mut qty = 1 + rng.below(12) as i64;
+            if rng.unit() < 0.02 {
+                qty = -qty;
+            }
+            out.push((c, perm[rank], qty));
+        }
+    }
+    out
+}
+
+/// The transactions as a frame in the Online Retail schema.
+pub fn transactions(shape: &Shape) -> Result<DataFrame> {
+    let lines = lines(shape);
+    let mut rng = Rng(shape.seed ^ 0xA5A5_A5A5);
+    let n = lines.len();
+    let mut invoice = Vec::with_capacity(n);
+    let mut customer = Vec::with_capacity(n);
+    let mut date = Vec::with_capacity(n);
+    let mut price = Vec::with_capacity(n);
+    let year_start = 1_704_067_200_000i64; // 2024-01-01 in ms
+    for &(c, _, q) in &lines {
+        let number = 500_000 + rng.below(400_000);
+        invoice.push(if q < 0 { format!("C{number}") } else { number.to_string() });
+        customer.push((rng.unit() >= 0.03).then_some(100_000.0 + c as f64));
+        date.push(year_start + (rng.unit() * 365.0 * 86_400_000.0) as i64);
+        price.push((rng.unit() * 800.0).round() / 100.0);
+    }
+    let stock: Vec<String> = lines.iter().map(|l| format!("S{}", l.1)).collect();
+    let description: Vec<String> = lines.iter().map(|l| format!("ITEM {}", l.1)).collect();
+    let quantity: Vec<i64> = lines.iter().map(|l| l.2).collect();
+    let date = Column::new("InvoiceDate".into(), date)
+        .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+        .map_err(|e| Error::Other(format!("generate: {e}")))?;
+    DataFrame::new(
+        n,
+        vec![
+            Column::new("InvoiceNo".into(), invoice),
+            Column::new("StockCode".into(), stock),
+            Column::new("Description".into(), description),
+            Column::new("Quantity".into(), quantity),
+            date,
+            Column::new("UnitPrice".into(), price),
+            Column::new("CustomerID".into(), customer),
+            Column::new("Country".into(), vec!["United Kingdom"; n]),
+        ],
+    )
+    .map_err(|e| Error::Other(format!("generate: {e}")))
+}
+
+/// Writes the synthetic export to `.parquet`, `.csv` (or `.csv.gz` is refused: use parquet).
+pub fn write(shape: &Shape, path: &Path) -> Result<usize> {
+    let mut frame = transactions(shape)?;
+    let io = |source| OutputError::Io { path: path.to_path_buf(), source };
+    let parquet = |e: PolarsError| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
+    let mut file = std::fs::File::create(path).map_err(io)?;
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    if name.ends_with(".parquet") {
+        ParquetWriter::new(&mut file).finish(&mut frame).map_err(parquet)?;
+    } else if name.ends_with(".csv") {
+        CsvWriter::new(&mut file).finish(&mut frame).map_err(parquet)?;
+    } else {
+        return Err(Error::Other(format!("{}: write .parquet or .csv", path.display())));
+    }
+    Ok(frame.height())
+}
+
+/// The cleaned purchase matrix of the same data, built directly (no text, no frame): what the
+/// pivot stage would produce, for benchmarking the model stages at a million customers.
+pub fn matrix(shape: &Shape) -> Interactions {
+    let mut rng = Rng(shape.seed ^ 0xA5A5_A5A5);
+    let mut pairs: Vec<u64> = lines(shape)
+        .into_iter()
+        .filter(|&(_, _, q)| {
+            let keep_customer = {
+                // the same draws as `transactions`: invoice, customer, date, price
+                rng.below(400_000);
+                let kept = rng.unit() >= 0.03;
+                rng.unit();
+                rng.unit();
+                kept
+            };
+            keep_customer && q > 0
+        })
+        .map(|(c, i, _)| (c as u64) << 32 | i as u64)
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut used_c = vec![false; shape.customers];
+    let mut used_i = vec![false; shape.items];
+    for &p in &pairs {
+        used_c[(p >> 32) as usize] = true;
+        used_i[(p & 0xFFFF_FFFF) as usize] = true;
+    }
+    // Item ids "S<n>" sort by bytes, not by n: renumber to keep CSR indices in id order.
+    let mut item_ids: Vec<(String, u32)> =
+        (0..shape.items as u32).filter(|&i| used_i[i as usize]).map(|i| (format!("S{i}"), i)).collect();
+    item_ids.sort();
+    let mut item_rank = vec![0u32; shape.items];
+    for (r, (_, i)) in item_ids.iter().enumerate() {
+        item_rank[*i as usize] = r as u32;
+    }
+    let mut customer_rank = vec![0u32; shape.customers];
+    let mut customers = Vec::new();
+    for (c, &u) in used_c.iter().enumerate() {
+        if u {
+            customer_rank[c] = customers.len() as u32;
+            customers.push(100_000 + c as i64);
+        }
+    }
+    let mut indptr = vec![0usize; customers.len() + 1];
+    let mut rows: Vec<(u32, u32)> =
+        pairs.iter().map(|&p| (customer_rank[(p >> 32) as usize], item_rank[(p & 0xFFFF_FFFF) as usize])).collect();
+    rows.sort_unstable();
+    for &(c, _) in &rows {
+        indptr[c as usize + 1] += 1;
+    }
+    for c in 0..customers.len() {
+        indptr[c + 1] += indptr[c];
+    }
+    Interactions {
+        customers: CustomerIds::Int(customers),
+        descriptions: item_ids.iter().map(|(_, i)| Some(format!("ITEM {i}"))).collect(),
+        items: item_ids.into_iter().map(|(s, _)| s).collect(),
+        indices: rows.iter().map(|&(_, i)| i).collect(),
+        quantity: vec![1.0; rows.len()],
+        indptr,
+    }
+}
+
+/// What `kindred bench` measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BenchReport {
+    pub customers: usize,
+    pub items: usize,
+    pub pairs: usize,
+    /// Σ over items of buyers²: the co-purchase updates an all-pairs count does.
+    pub pair_work: f64,
+    pub kernel: &'static str,
+    pub threads: usize,
+    pub generate_seconds: f64,
+    pub similarity_seconds: f64,
+    /// pair_work / similarity seconds: comparable with sparse_dot_topn's multiply-adds per second.
+    pub updates_per_second: f64,
+    pub recommend_seconds: f64,
+    pub neighbour_rows: usize,
+    pub peak_rss_bytes: u64,
+}
+
+/// Generates the matrix of `shape` in memory and times the model stages on it.
+pub fn bench(shape: &Shape, model: &crate::config::ModelConfig, simple: bool) -> BenchReport {
+    use crate::progress::Progress;
+    let t = std::time::Instant::now();
+    let m = matrix(shape);
+    let generate_seconds = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let nb = if simple {
+        crate::similarity::run_simple(&m, model, &Progress::hidden())
+    } else {
+        crate::similarity::run(&m, model, &Progress::hidden()).0
+    };
+    let similarity_seconds = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let rec = crate::config::RecommendConfig { per_customer: 10, from_neighbours: model.neighbours.min(10) };
+    let recs = crate::recommend::run(&m, &nb, &rec, &Progress::hidden()).0;
+    let recommend_seconds = t.elapsed().as_secs_f64();
+    drop(recs);
+    let pair_work = m.pair_work();
+    BenchReport {
+        customers: m.n_customers(),
+        items: m.n_items(),
+        pairs: m.n_pairs(),
+        pair_work,
+        kernel: if simple { "simple" } else { "tiled" },
+        threads: rayon::current_num_threads(),
+        generate_seconds,
+        similarity_seconds,
+        updates_per_second: pair_work / similarity_seconds,
+        recommend_seconds,
+        neighbour_rows: nb.len(),
+        peak_rss_bytes: crate::pipeline::peak_rss_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix_is_what_the_pipeline_pivots_from_the_table() {
+        let shape = Shape { customers: 300, items: 80, basket: 6.0, s: 0.9, seed: 3 };
+        let frame = transactions(&shape).unwrap();
+        let overrides = crate::config::Overrides { input: Some("x.csv".into()), ..Default::default() };
+        let columns = crate::config::Config::build(Default::default(), Path::new("."), &overrides).unwrap().columns;
+        let table = crate::ingest::Table { frame, columns };
+        let (canonical, _) = crate::audit::run(&table, None, Path::new("x")).unwrap();
+        let cfg = crate::config::CleanConfig { min_quantity: 1.0, exclude_items: vec![] };
+        let (cleaned, _) = crate::clean::run(canonical, &cfg).unwrap();
+        let (pivoted, _) = crate::pivot::run(&cleaned).unwrap();
+        let direct = matrix(&shape);
+        assert_eq!(pivoted.customers, direct.customers);
+        assert_eq!(pivoted.items, direct.items);
+        assert_eq!(pivoted.indptr, direct.indptr);
+        assert_eq!(pivoted.indices, direct.indices);
+        assert!(direct.n_pairs() > 1000);
+    }
+}
