@@ -9,6 +9,7 @@ pub mod audit;
 pub mod clean;
 pub mod config;
 pub mod error;
+pub mod evaluate;
 pub mod explain;
 pub mod generate;
 pub mod ingest;

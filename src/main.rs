@@ -52,6 +52,30 @@ enum Command {
         #[arg(long)]
         pipeline: Option<PathBuf>,
     },
+    /// Offline evaluation on a temporal holdout: the model vs popularity vs the article's rule.
+    Evaluate {
+        /// Pipeline file (TOML).
+        #[arg(default_value = DEFAULT_PIPELINE)]
+        pipeline: PathBuf,
+        /// Train on purchases before this date (YYYY-MM-DD), test on those from it on.
+        #[arg(long)]
+        cutoff: String,
+        /// List length the metrics look at.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Print one JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Input file, overriding [input] path.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Output folder for evaluation.parquet, overriding [output] dir.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Write a synthetic export (Online Retail schema) of a given shape, for benchmarks.
     Generate {
         /// Output file: .parquet or .csv.
@@ -150,6 +174,24 @@ fn execute(command: Command) -> Result<(), Error> {
             };
             let report = kindred::pipeline::audit_only(&cfg)?;
             print!("{}", report.render());
+        }
+        Command::Evaluate { pipeline, cutoff, k, json, input, output, threads } => {
+            let cfg = load(&pipeline, &Overrides { input, output, threads, quiet: true, force: false })?;
+            let at = kindred::evaluate::parse_cutoff(&cutoff)?;
+            if k == 0 {
+                return Err(ConfigError::Invalid { key: "--k".into(), message: "must be at least 1".into() }.into());
+            }
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(cfg.threads)
+                .build()
+                .map_err(|e| Error::Other(e.to_string()))?;
+            let evaluation = pool.install(|| kindred::evaluate::run(&cfg, at, &cutoff, k))?;
+            evaluation.write(&cfg.output.dir)?;
+            if json {
+                println!("{}", evaluation.to_json());
+            } else {
+                print!("{}", evaluation.render());
+            }
         }
         Command::Generate { out, shape } => {
             let rows = kindred::generate::write(&shape.shape()?, &out)?;

@@ -1,0 +1,288 @@
+//! Evaluate: are the recommendations any good? Offline metrics on a temporal holdout.
+//!
+//! Protocol (the README defines it the same way):
+//! - train = cleaned purchases dated before the cutoff; the pipeline's model and its
+//!   recommendations (popularity top-up included) are computed on train only;
+//! - test = for each customer present in train, the items bought on/after the cutoff that the
+//!   customer had not bought before and that exist in train; customers with ≥ 1 test item count;
+//! - metrics over those customers from ranks 1..K of their list (all sources): precision@K,
+//!   recall@K (hits / test items), NDCG@K (binary gains, ideal DCG over min(K, test items)),
+//!   hit rate@K, and catalogue coverage (distinct recommended items / train items);
+//! - reported for the pipeline's model, a popularity baseline and the article's rule (1 neighbour).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::audit::col;
+use crate::config::{Config, RecommendConfig};
+use crate::error::{ConfigError, Error, OutputError, Result};
+use crate::pivot::Interactions;
+use crate::progress::Progress;
+use crate::recommend::Recommendations;
+use crate::similarity::Neighbours;
+use crate::{audit, clean, ingest, pivot, recommend, similarity};
+
+/// Metrics of one model over the evaluated customers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Metrics {
+    pub ndcg: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub hit_rate: f64,
+    pub coverage: f64,
+    pub customers: usize,
+}
+
+/// The evaluation at one cutoff.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub model: Metrics,
+    pub popularity: Metrics,
+    pub article_rule: Metrics,
+    pub cutoff: String,
+    pub k: usize,
+    pub train_rows: usize,
+    pub test_rows: usize,
+}
+
+/// Parses a cutoff "YYYY-MM-DD" (midnight) or "YYYY-MM-DD HH:MM:SS" into epoch seconds.
+pub fn parse_cutoff(text: &str) -> Result<i64, ConfigError> {
+    let t = text.trim();
+    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .or_else(|| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+        .map(|d| d.and_utc().timestamp())
+        .ok_or_else(|| ConfigError::Invalid {
+            key: "--cutoff".into(),
+            message: format!("{t:?} is not a date; write YYYY-MM-DD"),
+        })
+}
+
+/// Scores top-K lists against held-out items. `test[c]` holds customer c's test items, sorted;
+/// customers without test items are skipped. Coverage is over the evaluated customers' lists.
+pub fn score(recs: &Recommendations, test: &[Vec<u32>], k: usize, n_items: usize) -> Metrics {
+    let mut sum = Metrics { ndcg: 0.0, precision: 0.0, recall: 0.0, hit_rate: 0.0, coverage: 0.0, customers: 0 };
+    let mut shown: HashSet<u32> = HashSet::new();
+    for (c, held) in test.iter().enumerate().filter(|(_, t)| !t.is_empty()) {
+        let list: Vec<u32> = recs.of(c).iter().take(k).map(|r| r.item).collect();
+        shown.extend(&list);
+        let mut hits = 0usize;
+        let mut dcg = 0.0;
+        for (rank, item) in list.iter().enumerate() {
+            if held.binary_search(item).is_ok() {
+                hits += 1;
+                dcg += 1.0 / ((rank + 2) as f64).log2();
+            }
+        }
+        let ideal: f64 = (0..k.min(held.len())).map(|r| 1.0 / ((r + 2) as f64).log2()).sum();
+        sum.ndcg += dcg / ideal;
+        sum.precision += hits as f64 / k as f64;
+        sum.recall += hits as f64 / held.len() as f64;
+        sum.hit_rate += (hits > 0) as u8 as f64;
+        sum.customers += 1;
+    }
+    let n = sum.customers.max(1) as f64;
+    Metrics {
+        ndcg: sum.ndcg / n,
+        precision: sum.precision / n,
+        recall: sum.recall / n,
+        hit_rate: sum.hit_rate / n,
+        coverage: shown.len() as f64 / n_items.max(1) as f64,
+        customers: sum.customers,
+    }
+}
+
+/// Splits the cleaned frame at the cutoff: (train, test). Rows without a date are in neither.
+fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
+    let err = |e: PolarsError| Error::Other(format!("evaluate: {e}"));
+    let dates = cleaned.column(col::DATE).map_err(err)?.i64().map_err(err)?;
+    let train: BooleanChunked = dates.iter().map(|d| Some(d.is_some_and(|d| d < cutoff))).collect();
+    let test: BooleanChunked = dates.iter().map(|d| Some(d.is_some_and(|d| d >= cutoff))).collect();
+    Ok((cleaned.filter(&train).map_err(err)?, cleaned.filter(&test).map_err(err)?))
+}
+
+/// For each train customer, the test items: bought on/after the cutoff, new to the customer,
+/// known in train. Sorted, distinct.
+fn holdout(m: &Interactions, test: &DataFrame) -> Result<Vec<Vec<u32>>> {
+    let err = |e: PolarsError| Error::Other(format!("evaluate: {e}"));
+    let labels: Vec<String> = (0..m.n_customers()).map(|c| m.customers.label(c)).collect();
+    let customer: HashMap<&str, usize> = labels.iter().enumerate().map(|(c, l)| (l.as_str(), c)).collect();
+    let item: HashMap<&str, u32> = m.items.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect();
+    let mut held = vec![Vec::new(); m.n_customers()];
+    let customers = test.column(col::CUSTOMER).map_err(err)?.str().map_err(err)?;
+    let items = test.column(col::ITEM).map_err(err)?.str().map_err(err)?;
+    for (c, i) in customers.iter().zip(items.iter()) {
+        let (Some(&c), Some(&i)) = (c.and_then(|c| customer.get(c)), i.and_then(|i| item.get(i))) else { continue };
+        if m.row(c).binary_search(&i).is_err() {
+            held[c].push(i);
+        }
+    }
+    for h in held.iter_mut() {
+        h.sort_unstable();
+        h.dedup();
+    }
+    Ok(held)
+}
+
+/// Recommendations of the pipeline's model on `m` with K = `from_neighbours`, `k` per customer.
+fn recommend_with(m: &Interactions, nb: &Neighbours, from_neighbours: usize, k: usize) -> Recommendations {
+    let cfg = RecommendConfig { per_customer: k, from_neighbours };
+    recommend::run(m, nb, &cfg, &Progress::hidden()).0
+}
+
+/// Runs the evaluation protocol for the pipeline `cfg` at `cutoff` (epoch seconds).
+pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
+    if cfg.columns.date.is_none() {
+        return Err(ConfigError::Invalid {
+            key: "[columns] date".into(),
+            message: "evaluate needs a date column".into(),
+        }
+        .into());
+    }
+    let (table, _) = ingest::run(&cfg.input, &cfg.columns)?;
+    if table.columns.date.is_none() {
+        return Err(ConfigError::Invalid {
+            key: "[columns] date".into(),
+            message: format!("evaluate needs a date column; {} has none", cfg.input.path.display()),
+        }
+        .into());
+    }
+    let (canonical, _) = audit::run(&table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
+    drop(table);
+    let (cleaned, _) = clean::run(canonical, &cfg.clean)?;
+    let (train, test) = split(&cleaned, cutoff)?;
+    if train.height() == 0 || test.height() == 0 {
+        return Err(Error::Other(format!(
+            "cutoff {cutoff_label} leaves {} training and {} test rows; pick a date inside the data",
+            train.height(),
+            test.height()
+        )));
+    }
+    let (m, _) = pivot::run(&train)?;
+    let held = holdout(&m, &test)?;
+    let model = crate::config::ModelConfig {
+        neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours),
+        ..cfg.model.clone()
+    };
+    let (nb, _) = similarity::run(&m, &model, &Progress::hidden());
+    let none = Neighbours { offsets: vec![0; m.n_customers() + 1], ..Default::default() };
+    Ok(Evaluation {
+        model: score(&recommend_with(&m, &nb, cfg.recommend.from_neighbours, k), &held, k, m.n_items()),
+        popularity: score(&recommend_with(&m, &none, 1, k), &held, k, m.n_items()),
+        article_rule: score(&recommend_with(&m, &nb, 1, k), &held, k, m.n_items()),
+        cutoff: cutoff_label.to_string(),
+        k,
+        train_rows: train.height(),
+        test_rows: test.height(),
+    })
+}
+
+impl Evaluation {
+    fn rows(&self) -> [(&'static str, &Metrics); 3] {
+        [("model", &self.model), ("popularity", &self.popularity), ("article_rule", &self.article_rule)]
+    }
+
+    /// The table printed for a person.
+    pub fn render(&self) -> String {
+        let k = self.k;
+        let mut out = format!(
+            "cutoff {}: {} customers with test items; train {} rows, test {} rows\n{:<14} {:>8} {:>13} {:>10} {:>12} {:>9}\n",
+            self.cutoff,
+            self.model.customers,
+            self.train_rows,
+            self.test_rows,
+            "model",
+            format!("ndcg@{k}"),
+            format!("precision@{k}"),
+            format!("recall@{k}"),
+            format!("hit_rate@{k}"),
+            "coverage"
+        );
+        for (name, m) in self.rows() {
+            out += &format!(
+                "{name:<14} {:>8.4} {:>13.4} {:>10.4} {:>12.4} {:>9.4}\n",
+                m.ndcg, m.precision, m.recall, m.hit_rate, m.coverage
+            );
+        }
+        out
+    }
+
+    /// One JSON object: {"model": {...}, "popularity": {...}, "article_rule": {...}, ...}.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Writes `evaluation.parquet` into `dir` (temp file, fsync, rename: never half-written).
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|source| OutputError::Io { path: dir.to_path_buf(), source })?;
+        let path = dir.join("evaluation.parquet");
+        let tmp = dir.join(".evaluation.parquet.tmp");
+        let rows = self.rows();
+        let pick = |f: fn(&Metrics) -> f64| rows.iter().map(|(_, m)| f(m)).collect::<Vec<f64>>();
+        let mut frame = DataFrame::new(
+            3,
+            vec![
+                Column::new("model".into(), rows.iter().map(|(n, _)| *n).collect::<Vec<&str>>()),
+                Column::new("cutoff".into(), vec![self.cutoff.as_str(); 3]),
+                Column::new("k".into(), vec![self.k as i32; 3]),
+                Column::new("customers".into(), rows.iter().map(|(_, m)| m.customers as i64).collect::<Vec<i64>>()),
+                Column::new("ndcg".into(), pick(|m| m.ndcg)),
+                Column::new("precision".into(), pick(|m| m.precision)),
+                Column::new("recall".into(), pick(|m| m.recall)),
+                Column::new("hit_rate".into(), pick(|m| m.hit_rate)),
+                Column::new("coverage".into(), pick(|m| m.coverage)),
+            ],
+        )
+        .map_err(|e| OutputError::Parquet { path: path.clone(), detail: e.to_string() })?;
+        let io = |source| OutputError::Io { path: tmp.clone(), source };
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        ParquetWriter::new(&mut f)
+            .finish(&mut frame)
+            .map_err(|e| OutputError::Parquet { path: path.clone(), detail: e.to_string() })?;
+        f.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(|source| OutputError::Io { path: path.clone(), source })?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recommend::{Rec, Source};
+
+    fn list(items: &[u32]) -> Vec<Rec> {
+        items.iter().map(|&item| Rec { item, score: Some(1.0), supporters: 1, source: Source::Neighbours }).collect()
+    }
+
+    #[test]
+    fn metrics_by_hand() {
+        // customer 0: list [5, 1, 7], test {1, 9}: one hit at rank 2
+        // customer 1: list [2, 3, 4], test {2, 3, 4, 8}: hits at ranks 1, 2, 3
+        // customer 2: no test items: not evaluated
+        let mut rows = list(&[5, 1, 7]);
+        rows.extend(list(&[2, 3, 4]));
+        rows.extend(list(&[6, 6, 6]));
+        let recs = Recommendations { offsets: vec![0, 3, 6, 9], rows };
+        let test = vec![vec![1, 9], vec![2, 3, 4, 8], vec![]];
+        let m = score(&recs, &test, 3, 20);
+        let l = |r: f64| 1.0 / (r + 1.0).log2();
+        let ndcg0 = l(2.0) / (l(1.0) + l(2.0));
+        let ndcg1 = 1.0;
+        assert!((m.ndcg - (ndcg0 + ndcg1) / 2.0).abs() < 1e-12);
+        assert!((m.precision - (1.0 / 3.0 + 1.0) / 2.0).abs() < 1e-12);
+        assert!((m.recall - (0.5 + 0.75) / 2.0).abs() < 1e-12);
+        assert_eq!(m.hit_rate, 1.0);
+        assert_eq!(m.customers, 2);
+        assert!((m.coverage - 6.0 / 20.0).abs() < 1e-12, "items 5 1 7 2 3 4 of 20");
+    }
+
+    #[test]
+    fn cutoff_parses_dates() {
+        assert_eq!(parse_cutoff("2011-11-09").unwrap(), 1_320_796_800);
+        assert_eq!(parse_cutoff("2011-11-09 12:00:00").unwrap(), 1_320_796_800 + 43_200);
+        assert!(parse_cutoff("November").is_err());
+    }
+}

@@ -1,0 +1,72 @@
+//! `kindred evaluate`: the protocol on a hand-computed split, and the reference figures on the
+//! real export (user-kNN with 10 neighbours, summed similarity).
+
+use crate::workdir::{repo, rows, text, Workdir};
+
+fn json(w: &Workdir, pipeline: &std::path::Path, cutoff: &str, k: &str) -> serde_json::Value {
+    let r = w.kindred(&["evaluate", pipeline.to_str().unwrap(), "--cutoff", cutoff, "--k", k, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+fn close(v: &serde_json::Value, expected: f64, tol: f64) {
+    let x = v.as_f64().unwrap();
+    assert!((x - expected).abs() <= tol, "{x} is not {expected} ± {tol}");
+}
+
+#[test]
+fn hand_computed_split() {
+    // before 2011-01-10: 1: A B   2: A B C   3: A F   4: A B D   5: D G
+    // from it on: 1 buys C (new), E (unknown in train), A (already had); 2 buys A (had)
+    // only customer 1 is evaluated, with test items {C}.
+    // model: neighbours 2 and 4 tie at 2/√6, 3 at 1/2 → C 0.816, D 0.816, F 0.5 → [C, D]: hit at 1
+    // popularity: A 4, B 3, D 2, C 1 … → 1 owns A, B → [D, C]: hit at 2
+    let w = Workdir::new();
+    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
+    for (c, items, date) in [
+        (1, "A B", "2011-01-01"),
+        (2, "A B C", "2011-01-02"),
+        (3, "A F", "2011-01-03"),
+        (4, "A B D", "2011-01-04"),
+        (5, "D G", "2011-01-05"),
+        (1, "C E A", "2011-01-10"),
+        (2, "A", "2011-01-11"),
+    ] {
+        for item in items.split(' ') {
+            csv += &format!("1,{item},{item} THING,1,{date} 09:00:00,1.0,{c}.0,UK\n");
+        }
+    }
+    let input = w.write("split.csv", csv);
+    let p = w.pipeline("p.toml", &input, "");
+    let v = json(&w, &p, "2011-01-10", "2");
+    assert_eq!(v["model"]["customers"], 1);
+    close(&v["model"]["ndcg"], 1.0, 1e-12);
+    close(&v["model"]["precision"], 0.5, 1e-12);
+    close(&v["model"]["recall"], 1.0, 1e-12);
+    close(&v["model"]["hit_rate"], 1.0, 1e-12);
+    close(&v["model"]["coverage"], 2.0 / 6.0, 1e-12);
+    close(&v["popularity"]["ndcg"], 1.0 / 3f64.log2(), 1e-12);
+    close(&v["popularity"]["precision"], 0.5, 1e-12);
+    close(&v["article_rule"]["ndcg"], 1.0, 1e-12);
+    let table = rows(&w.path("out/evaluation.parquet"));
+    let models: Vec<String> = table.iter().map(|r| text(&r["model"])).collect();
+    assert_eq!(models, ["model", "popularity", "article_rule"]);
+}
+
+#[test]
+fn reproduces_the_reference_user_knn_figures() {
+    let w = Workdir::new();
+    let p = w.pipeline("real.toml", &repo().join("data/online_retail.csv.gz"), "");
+    // (cutoff, customers, user-kNN 10 NDCG / precision / coverage, popularity NDCG / precision / coverage)
+    for (cutoff, customers, model, popularity) in [
+        ("2011-11-09", 1288, [0.071, 0.058, 0.384], [0.034, 0.031, 0.019]),
+        ("2011-09-09", 1854, [0.090, 0.078, 0.429], [0.051, 0.047, 0.018]),
+    ] {
+        let v = json(&w, &p, cutoff, "10");
+        assert_eq!(v["model"]["customers"], customers, "{cutoff}");
+        for (key, i) in [("ndcg", 0), ("precision", 1), ("coverage", 2)] {
+            close(&v["model"][key], model[i], 0.002);
+            close(&v["popularity"][key], popularity[i], 0.002);
+        }
+    }
+}
