@@ -67,6 +67,7 @@ pub struct CleanSection {
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
     pub neighbours: Option<i64>,
+    pub recency_half_life_days: Option<f64>,
     pub min_similarity: Option<f64>,
     pub threads: Option<i64>,
 }
@@ -174,6 +175,9 @@ pub struct ModelConfig {
 pub struct RecommendConfig {
     pub per_customer: usize,
     pub from_neighbours: usize,
+    /// `[model] recency_half_life_days`: a neighbour's purchase counts 0.5^(age / half-life),
+    /// age measured back from the newest purchase in the data. `None`: every purchase counts 1.
+    pub recency_half_life_days: Option<f64>,
 }
 
 /// Output folder and format.
@@ -389,7 +393,19 @@ impl Config {
             columns: Columns::build(&file.columns)?,
             clean: CleanConfig { min_quantity, exclude_items: file.clean.exclude_items.unwrap_or_default() },
             model: ModelConfig { neighbours, min_similarity },
-            recommend: RecommendConfig { per_customer, from_neighbours },
+            recommend: RecommendConfig {
+                per_customer,
+                from_neighbours,
+                recency_half_life_days: match file.model.recency_half_life_days {
+                    Some(h) if !(h > 0.0 && h.is_finite()) => {
+                        return Err(invalid(
+                            "[model] recency_half_life_days",
+                            format!("must be a positive number of days, got {h}"),
+                        ))
+                    }
+                    h => h,
+                },
+            },
             output: OutputConfig {
                 dir: output_dir,
                 compression: file

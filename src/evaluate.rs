@@ -128,8 +128,14 @@ fn holdout(m: &Interactions, test: &DataFrame) -> Result<Vec<Vec<u32>>> {
 }
 
 /// Recommendations of the pipeline's model on `m` with K = `from_neighbours`, `k` per customer.
-fn recommend_with(m: &Interactions, nb: &Neighbours, from_neighbours: usize, k: usize) -> Recommendations {
-    let cfg = RecommendConfig { per_customer: k, from_neighbours };
+fn recommend_with(
+    m: &Interactions,
+    nb: &Neighbours,
+    base: &RecommendConfig,
+    from_neighbours: usize,
+    k: usize,
+) -> Recommendations {
+    let cfg = RecommendConfig { per_customer: k, from_neighbours, ..base.clone() };
     recommend::run(m, nb, &cfg, &Progress::hidden()).0
 }
 
@@ -169,10 +175,12 @@ pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Ev
     };
     let (nb, _) = similarity::run(&m, &model, &Progress::hidden());
     let none = Neighbours { offsets: vec![0; m.n_customers() + 1], ..Default::default() };
+    // The baselines are the plain methods, whatever knobs the pipeline turns.
+    let plain = RecommendConfig { recency_half_life_days: None, ..cfg.recommend.clone() };
     Ok(Evaluation {
-        model: score(&recommend_with(&m, &nb, cfg.recommend.from_neighbours, k), &held, k, m.n_items()),
-        popularity: score(&recommend_with(&m, &none, 1, k), &held, k, m.n_items()),
-        article_rule: score(&recommend_with(&m, &nb, 1, k), &held, k, m.n_items()),
+        model: score(&recommend_with(&m, &nb, &cfg.recommend, cfg.recommend.from_neighbours, k), &held, k, m.n_items()),
+        popularity: score(&recommend_with(&m, &none, &plain, 1, k), &held, k, m.n_items()),
+        article_rule: score(&recommend_with(&m, &nb, &plain, 1, k), &held, k, m.n_items()),
         cutoff: cutoff_label.to_string(),
         k,
         train_rows: train.height(),

@@ -196,6 +196,7 @@ pub fn matrix(shape: &Shape) -> Interactions {
         items: item_ids.into_iter().map(|(s, _)| s).collect(),
         indices: rows.iter().map(|&(_, i)| i).collect(),
         quantity: vec![1.0; rows.len()],
+        last: vec![i64::MIN; rows.len()],
         indptr,
     }
 }
@@ -233,7 +234,11 @@ pub fn bench(shape: &Shape, model: &crate::config::ModelConfig, simple: bool) ->
     };
     let similarity_seconds = t.elapsed().as_secs_f64();
     let t = std::time::Instant::now();
-    let rec = crate::config::RecommendConfig { per_customer: 10, from_neighbours: model.neighbours.min(10) };
+    let rec = crate::config::RecommendConfig {
+        per_customer: 10,
+        from_neighbours: model.neighbours.min(10),
+        recency_half_life_days: None,
+    };
     let recs = crate::recommend::run(&m, &nb, &rec, &Progress::hidden()).0;
     let recommend_seconds = t.elapsed().as_secs_f64();
     drop(recs);

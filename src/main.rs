@@ -142,6 +142,15 @@ impl ShapeArgs {
     }
 }
 
+/// Prints to stdout; a closed pipe (`kindred audit x | head`) is not an error.
+fn emit(text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Other(format!("stdout: {e}"))),
+        _ => Ok(()),
+    }
+}
+
 /// Loads a pipeline file; a missing default file is fine when `--input` says what to read.
 fn load(pipeline: &Path, cli: &Overrides) -> Result<Config, ConfigError> {
     if !pipeline.exists() && pipeline == Path::new(DEFAULT_PIPELINE) && cli.input.is_some() {
@@ -173,7 +182,7 @@ fn execute(command: Command) -> Result<(), Error> {
                 None => Config::build(PipelineFile::default(), Path::new("."), &overrides)?,
             };
             let report = kindred::pipeline::audit_only(&cfg)?;
-            print!("{}", report.render());
+            emit(&report.render())?;
         }
         Command::Evaluate { pipeline, cutoff, k, json, input, output, threads } => {
             let cfg = load(&pipeline, &Overrides { input, output, threads, quiet: true, force: false })?;
@@ -188,9 +197,9 @@ fn execute(command: Command) -> Result<(), Error> {
             let evaluation = pool.install(|| kindred::evaluate::run(&cfg, at, &cutoff, k))?;
             evaluation.write(&cfg.output.dir)?;
             if json {
-                println!("{}", evaluation.to_json());
+                emit(&format!("{}\n", evaluation.to_json()))?;
             } else {
-                print!("{}", evaluation.render());
+                emit(&evaluation.render())?;
             }
         }
         Command::Generate { out, shape } => {
@@ -205,7 +214,7 @@ fn execute(command: Command) -> Result<(), Error> {
                 .build()
                 .map_err(|e| Error::Other(e.to_string()))?;
             let report = pool.install(|| kindred::generate::bench(&shape, &model, simple));
-            println!("{}", serde_json::to_string(&report).map_err(|e| Error::Other(e.to_string()))?);
+            emit(&format!("{}\n", serde_json::to_string(&report).map_err(|e| Error::Other(e.to_string()))?))?;
         }
         Command::Explain { customer, pipeline, output } => {
             let dir = match output {
@@ -216,7 +225,7 @@ fn execute(command: Command) -> Result<(), Error> {
                         .dir
                 }
             };
-            print!("{}", kindred::explain::run(&dir, &customer)?);
+            emit(&kindred::explain::run(&dir, &customer)?)?;
         }
     }
     Ok(())

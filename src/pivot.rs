@@ -83,6 +83,8 @@ pub struct Interactions {
     pub indices: Vec<u32>,
     /// Summed quantity of each pair (> 0).
     pub quantity: Vec<f64>,
+    /// Date of each pair's last purchase (epoch seconds); `i64::MIN` where unknown.
+    pub last: Vec<i64>,
 }
 
 impl Interactions {
@@ -137,19 +139,25 @@ impl Interactions {
         self.buyers().iter().map(|&b| (b as f64) * (b as f64)).sum()
     }
 
-    /// Builds the matrix from (customer id, item id, quantity) triples; used by tests and the
-    /// synthetic benchmarks, and by [`run`] through the same path.
+    /// Builds the matrix from (customer id, item id, quantity, description) rows without dates.
     pub fn from_triples<'a>(rows: impl Iterator<Item = (&'a str, &'a str, f64, Option<&'a str>)>) -> Interactions {
+        Self::from_rows(rows.map(|(c, i, q, d)| (c, i, q, d, None)))
+    }
+
+    /// Builds the matrix from (customer id, item id, quantity, description, date) rows.
+    pub fn from_rows<'a>(
+        rows: impl Iterator<Item = (&'a str, &'a str, f64, Option<&'a str>, Option<i64>)>,
+    ) -> Interactions {
         let mut customers: PlHashMap<&str, u32> = PlHashMap::new();
         let mut items: PlHashMap<&str, u32> = PlHashMap::new();
-        let mut pairs: Vec<(u64, f64)> = Vec::new();
+        let mut pairs: Vec<(u64, f64, i64)> = Vec::new();
         let mut described: PlHashMap<(u32, &str), u32> = PlHashMap::new();
-        for (c, i, q, d) in rows {
+        for (c, i, q, d, t) in rows {
             let n = customers.len() as u32;
             let c = *customers.entry(c).or_insert(n);
             let n = items.len() as u32;
             let i = *items.entry(i).or_insert(n);
-            pairs.push(((c as u64) << 32 | i as u64, q));
+            pairs.push(((c as u64) << 32 | i as u64, q, t.unwrap_or(i64::MIN)));
             if let Some(d) = d.filter(|d| !d.trim().is_empty()) {
                 *described.entry((i, d)).or_insert(0) += 1;
             }
@@ -162,11 +170,14 @@ impl Interactions {
             p.0 = c << 32 | i;
         }
         pairs.sort_unstable_by_key(|p| p.0);
-        let mut merged: Vec<(u64, f64)> = Vec::with_capacity(pairs.len());
-        for (key, q) in pairs {
+        let mut merged: Vec<(u64, f64, i64)> = Vec::with_capacity(pairs.len());
+        for (key, q, t) in pairs {
             match merged.last_mut() {
-                Some(last) if last.0 == key => last.1 += q,
-                _ => merged.push((key, q)),
+                Some(last) if last.0 == key => {
+                    last.1 += q;
+                    last.2 = last.2.max(t);
+                }
+                _ => merged.push((key, q, t)),
             }
         }
         merged.retain(|p| p.1 > 0.0);
@@ -235,11 +246,11 @@ fn compact(
     customers: CustomerIds,
     items: Vec<String>,
     descriptions: Vec<Option<String>>,
-    pairs: Vec<(u64, f64)>,
+    pairs: Vec<(u64, f64, i64)>,
 ) -> Interactions {
     let mut used_c = vec![false; customers.len()];
     let mut used_i = vec![false; items.len()];
-    for &(key, _) in &pairs {
+    for &(key, _, _) in &pairs {
         used_c[(key >> 32) as usize] = true;
         used_i[(key & 0xFFFF_FFFF) as usize] = true;
     }
@@ -263,15 +274,17 @@ fn compact(
     let mut indptr = vec![0usize; customers.len() + 1];
     let mut indices = Vec::with_capacity(pairs.len());
     let mut quantity = Vec::with_capacity(pairs.len());
-    for (key, q) in pairs {
+    let mut last = Vec::with_capacity(pairs.len());
+    for (key, q, t) in pairs {
         indptr[new_c[(key >> 32) as usize] as usize + 1] += 1;
         indices.push(new_i[(key & 0xFFFF_FFFF) as usize]);
         quantity.push(q);
+        last.push(t);
     }
     for c in 0..customers.len() {
         indptr[c + 1] += indptr[c];
     }
-    Interactions { customers, items, descriptions, indptr, indices, quantity }
+    Interactions { customers, items, descriptions, indptr, indices, quantity, last }
 }
 
 fn keep<T>(values: Vec<T>, used: &[bool]) -> Vec<T> {
@@ -298,13 +311,15 @@ pub fn run(frame: &DataFrame) -> Result<(Interactions, PivotReport)> {
     let item = frame.column(col::ITEM).map_err(err)?.str().map_err(err)?;
     let quantity = frame.column(col::QUANTITY).map_err(err)?.f64().map_err(err)?;
     let description = frame.column(col::DESCRIPTION).map_err(err)?.str().map_err(err)?;
+    let date = frame.column(col::DATE).map_err(err)?.i64().map_err(err)?;
     let rows = customer
         .iter()
         .zip(item.iter())
         .zip(quantity.iter())
         .zip(description.iter())
-        .filter_map(|(((c, i), q), d)| Some((c?, i?, q?, d)));
-    let m = Interactions::from_triples(rows);
+        .zip(date.iter())
+        .filter_map(|((((c, i), q), d), t)| Some((c?, i?, q?, d, t)));
+    let m = Interactions::from_rows(rows);
     let report = PivotReport {
         rows_in: frame.height(),
         rows_out: m.n_pairs(),

@@ -97,6 +97,7 @@ pub fn run(
     let start = Instant::now();
     let n = m.n_customers();
     let popular = popularity_order(m);
+    let weights = recency_weights(m, cfg.recency_half_life_days);
     let blocks: Vec<(Vec<usize>, Vec<Rec>)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map_init(
@@ -112,7 +113,7 @@ pub fn run(
                 let mut out = Vec::new();
                 for a in range.clone() {
                     let before = out.len();
-                    recommend_one(a, m, nb, cfg, &popular, s, &mut out);
+                    recommend_one(a, m, nb, cfg, &popular, weights.as_deref(), s, &mut out);
                     lens.push(out.len() - before);
                 }
                 progress.inc(range.len() as u64);
@@ -142,12 +143,24 @@ pub fn run(
     (recs, report)
 }
 
+/// Per-pair purchase weights 0.5^(age / half-life), age back from the newest dated purchase;
+/// `None` without a half-life (every purchase weighs exactly 1). Undated pairs weigh 1.
+fn recency_weights(m: &Interactions, half_life_days: Option<f64>) -> Option<Vec<f64>> {
+    let half_life = half_life_days? * 86_400.0;
+    let newest = m.last.iter().copied().filter(|&t| t != i64::MIN).max()?;
+    Some(
+        m.last.iter().map(|&t| if t == i64::MIN { 1.0 } else { (-((newest - t) as f64) / half_life).exp2() }).collect(),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
 fn recommend_one(
     a: usize,
     m: &Interactions,
     nb: &Neighbours,
     cfg: &RecommendConfig,
     popular: &[u32],
+    weights: Option<&[f64]>,
     s: &mut Scratch,
     out: &mut Vec<Rec>,
 ) {
@@ -157,7 +170,8 @@ fn recommend_one(
     }
     let (ids, sims, _) = nb.of(a);
     for (&b, &sim) in ids.iter().zip(sims).take(cfg.from_neighbours) {
-        for &i in m.row(b as usize) {
+        let span = m.indptr[b as usize]..m.indptr[b as usize + 1];
+        for (p, &i) in span.clone().zip(&m.indices[span]) {
             let i = i as usize;
             if s.owner[i] == stamp {
                 continue;
@@ -165,7 +179,10 @@ fn recommend_one(
             if s.support[i] == 0 {
                 s.touched.push(i as u32);
             }
-            s.score[i] += sim;
+            s.score[i] += match weights {
+                Some(w) => sim * w[p],
+                None => sim,
+            };
             s.support[i] += 1;
         }
     }
@@ -217,7 +234,13 @@ mod tests {
 
     fn recommend(m: &Interactions, k: usize, per: usize) -> Recommendations {
         let nb = crate::similarity::run(m, &ModelConfig { neighbours: 20, min_similarity: 0.0 }, &Progress::hidden()).0;
-        run(m, &nb, &RecommendConfig { per_customer: per, from_neighbours: k }, &Progress::hidden()).0
+        run(
+            m,
+            &nb,
+            &RecommendConfig { per_customer: per, from_neighbours: k, recency_half_life_days: None },
+            &Progress::hidden(),
+        )
+        .0
     }
 
     #[test]
@@ -250,6 +273,32 @@ mod tests {
         // customer 3's nearest is 1, who has nothing new: both popular, B before C
         let r: Vec<u32> = recs.of(2).iter().map(|r| r.item).collect();
         assert_eq!(r, [1, 2]);
+    }
+
+    #[test]
+    fn recency_half_life_halves_a_purchase_one_half_life_old() {
+        // a: A    b: A X (X 30 days before the newest purchase)    c: A Y (Y the newest)
+        let day = 86_400;
+        let rows = [
+            ("1", "A", Some(0)),
+            ("2", "A", Some(0)),
+            ("2", "X", Some(10 * day)),
+            ("3", "A", Some(0)),
+            ("3", "Y", Some(40 * day)),
+        ];
+        let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
+        let nb = crate::similarity::run(&m, &ModelConfig { neighbours: 5, min_similarity: 0.0 }, &Progress::hidden()).0;
+        let plain = RecommendConfig { per_customer: 2, from_neighbours: 5, recency_half_life_days: None };
+        let r = run(&m, &nb, &plain, &Progress::hidden()).0;
+        let sim = 1.0 / 2f64.sqrt();
+        // without decay X and Y tie and X (lower id) comes first
+        assert_eq!(r.of(0).iter().map(|r| (r.item, r.score)).collect::<Vec<_>>(), [(1, Some(sim)), (2, Some(sim))]);
+        let decayed = RecommendConfig { recency_half_life_days: Some(30.0), ..plain };
+        let r = run(&m, &nb, &decayed, &Progress::hidden()).0;
+        assert_eq!(
+            r.of(0).iter().map(|r| (r.item, r.score)).collect::<Vec<_>>(),
+            [(2, Some(sim)), (1, Some(sim * 0.5))]
+        );
     }
 
     #[test]
