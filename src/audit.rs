@@ -104,6 +104,26 @@ pub fn run(table: &Table, date_format: Option<&str>, path: &Path) -> Result<(Dat
     )
     .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
 
+    let report = report(frame, map, &invalid, start);
+    Ok((canonical, report))
+}
+
+/// The audit of an export whose columns are not mapped: nulls per column, no roles.
+pub fn nulls_only(frame: &DataFrame) -> AuditReport {
+    let map = crate::config::Columns {
+        customer: String::new(),
+        item: String::new(),
+        quantity: None,
+        description: None,
+        invoice: None,
+        date: None,
+        explicit: vec![],
+    };
+    report(frame, &map, &[], Instant::now())
+}
+
+fn report(frame: &DataFrame, map: &crate::config::Columns, invalid: &[(String, usize)], start: Instant) -> AuditReport {
+    let rows = frame.height();
     let roles = [
         (Some(&map.customer), "customer"),
         (Some(&map.item), "item"),
@@ -127,15 +147,14 @@ pub fn run(table: &Table, date_format: Option<&str>, path: &Path) -> Result<(Dat
             }
         })
         .collect();
-    let report = AuditReport {
+    AuditReport {
         rows_in: rows,
         rows_out: rows,
         total_nulls: columns.iter().map(|c| c.nulls).sum(),
         total_invalid: columns.iter().map(|c| c.invalid).sum(),
         columns,
         seconds: start.elapsed().as_secs_f64(),
-    };
-    Ok((canonical, report))
+    }
 }
 
 fn percent(part: usize, whole: usize) -> f64 {

@@ -66,6 +66,15 @@ fn format_of(path: &Path) -> Option<Format> {
 
 /// Reads the input file named by `cfg` and resolves `columns` against its header.
 pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
+    let (frame, mut report) = read(cfg)?;
+    let sheet = report.sheets.first().cloned();
+    let (columns, unmapped) = resolve_columns(&frame, columns, &cfg.path, sheet)?;
+    report.unmapped = unmapped;
+    Ok((Table { frame, columns }, report))
+}
+
+/// Reads every column of the input file, whatever the mapping (`kindred audit` of any export).
+pub fn read(cfg: &InputConfig) -> Result<(DataFrame, IngestReport)> {
     let start = Instant::now();
     let path = &cfg.path;
     check_path(path)?;
@@ -84,18 +93,16 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
     if frame.height() == 0 {
         return Err(InputError::NoRows { path: path.clone() }.into());
     }
-    let sheet = sheets.first().cloned();
-    let (columns, unmapped) = resolve_columns(&frame, columns, path, sheet)?;
     let report = IngestReport {
         format: label.to_string(),
         rows_out: frame.height(),
         columns: frame.width(),
         sheets,
         skipped_rows: skipped,
-        unmapped,
+        unmapped: Vec::new(),
         seconds: start.elapsed().as_secs_f64(),
     };
-    Ok((Table { frame, columns }, report))
+    Ok((frame, report))
 }
 
 /// Fails unless `path` is a non-empty regular file.
@@ -114,7 +121,7 @@ pub fn check_path(path: &Path) -> Result<(), InputError> {
 }
 
 /// Checks that every mapped column exists; unmaps optional defaults the file lacks.
-fn resolve_columns(
+pub fn resolve_columns(
     frame: &DataFrame,
     columns: &Columns,
     path: &Path,

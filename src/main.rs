@@ -28,15 +28,8 @@ enum Command {
         /// Pipeline file (TOML).
         #[arg(default_value = DEFAULT_PIPELINE)]
         pipeline: PathBuf,
-        /// Input file, overriding [input] path.
-        #[arg(long)]
-        input: Option<PathBuf>,
-        /// Output folder, overriding [output] dir.
-        #[arg(long)]
-        output: Option<PathBuf>,
-        /// Worker threads (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
+        #[command(flatten)]
+        over: OverrideArgs,
         /// Print nothing but errors.
         #[arg(long)]
         quiet: bool,
@@ -66,15 +59,8 @@ enum Command {
         /// Print one JSON object instead of the table.
         #[arg(long)]
         json: bool,
-        /// Input file, overriding [input] path.
-        #[arg(long)]
-        input: Option<PathBuf>,
-        /// Output folder for evaluation.parquet, overriding [output] dir.
-        #[arg(long)]
-        output: Option<PathBuf>,
-        /// Worker threads (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
+        #[command(flatten)]
+        over: OverrideArgs,
     },
     /// Write a synthetic export (Online Retail schema) of a given shape, for benchmarks.
     Generate {
@@ -108,6 +94,26 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+}
+
+/// Flags that override the pipeline file.
+#[derive(clap::Args)]
+struct OverrideArgs {
+    /// Input file, overriding [input] path.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Output folder, overriding [output] dir.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+impl OverrideArgs {
+    fn with(self, quiet: bool, force: bool) -> Overrides {
+        Overrides { input: self.input, output: self.output, threads: self.threads, quiet, force }
+    }
 }
 
 /// The shape of a synthetic export (as the benchmark kit's gen_synthetic.py).
@@ -161,8 +167,8 @@ fn load(pipeline: &Path, cli: &Overrides) -> Result<Config, ConfigError> {
 
 fn execute(command: Command) -> Result<(), Error> {
     match command {
-        Command::Run { pipeline, input, output, threads, quiet, force } => {
-            let cfg = load(&pipeline, &Overrides { input, output, threads, quiet, force })?;
+        Command::Run { pipeline, over, quiet, force } => {
+            let cfg = load(&pipeline, &over.with(quiet, force))?;
             let manifest = kindred::pipeline::run(&cfg)?;
             if !quiet {
                 let total: f64 = manifest.stages.iter().map(|s| s.seconds).sum();
@@ -184,8 +190,8 @@ fn execute(command: Command) -> Result<(), Error> {
             let report = kindred::pipeline::audit_only(&cfg)?;
             emit(&report.render())?;
         }
-        Command::Evaluate { pipeline, cutoff, k, json, input, output, threads } => {
-            let cfg = load(&pipeline, &Overrides { input, output, threads, quiet: true, force: false })?;
+        Command::Evaluate { pipeline, cutoff, k, json, over } => {
+            let cfg = load(&pipeline, &over.with(true, false))?;
             let at = kindred::evaluate::parse_cutoff(&cutoff)?;
             if k == 0 {
                 return Err(ConfigError::Invalid { key: "--k".into(), message: "must be at least 1".into() }.into());

@@ -106,11 +106,18 @@ fn input_summary(path: &Path) -> Result<InputSummary> {
     })
 }
 
-/// Ingest + audit only (for `kindred audit`).
+/// Ingest + audit only (for `kindred audit`). When the export lacks the mapped columns the
+/// audit still counts nulls in every column; only the `invalid` counts need the mapping.
 pub fn audit_only(cfg: &Config) -> Result<audit::AuditReport> {
-    let (table, _) = ingest::run(&cfg.input, &cfg.columns)?;
-    let (_, report) = audit::run(&table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
-    Ok(report)
+    let (frame, report) = ingest::read(&cfg.input)?;
+    let sheet = report.sheets.first().cloned();
+    match ingest::resolve_columns(&frame, &cfg.columns, &cfg.input.path, sheet) {
+        Ok((columns, _)) => {
+            let table = ingest::Table { frame, columns };
+            Ok(audit::run(&table, cfg.input.date_format.as_deref(), &cfg.input.path)?.1)
+        }
+        Err(_) => Ok(audit::nulls_only(&frame)),
+    }
 }
 
 /// Customers in the last published run, from its manifest.

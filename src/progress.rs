@@ -21,9 +21,10 @@ impl Progress {
             return Self::hidden();
         }
         let bar = ProgressBar::new(len);
-        let style = ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style =
+            ProgressStyle::with_template("{prefix:>12} [{bar:30}] {human_pos}/{human_len} customers, eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(label.to_string());
         Progress { bar: Some(bar) }

@@ -155,45 +155,28 @@ fn fused_body(
 
 type Fused = fn(u64, f64, f64, &[u64], &[f64], &mut [u16], &mut Vec<(u32, u32)>);
 
-fn fused_portable(
-    ma: u64,
-    num: f64,
-    den: f64,
-    masks: &[u64],
-    degree: &[f64],
-    counts: &mut [u16],
-    hits: &mut Vec<(u32, u32)>,
-) {
-    fused_body(ma, num, den, masks, degree, counts, hits)
+/// One wrapper per instruction set around the same body, so the compiler vectorises it for
+/// each; [`pick`] chooses at run time.
+macro_rules! fused_for {
+    ($name:ident $(, $features:literal)?) => {
+        $(#[cfg(target_arch = "x86_64")] #[target_feature(enable = $features)])?
+        fn $name(
+            ma: u64,
+            num: f64,
+            den: f64,
+            masks: &[u64],
+            degree: &[f64],
+            counts: &mut [u16],
+            hits: &mut Vec<(u32, u32)>,
+        ) {
+            fused_body(ma, num, den, masks, degree, counts, hits)
+        }
+    };
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,popcnt")]
-fn fused_avx2(
-    ma: u64,
-    num: f64,
-    den: f64,
-    masks: &[u64],
-    degree: &[f64],
-    counts: &mut [u16],
-    hits: &mut Vec<(u32, u32)>,
-) {
-    fused_body(ma, num, den, masks, degree, counts, hits)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx512vpopcntdq,popcnt")]
-fn fused_avx512(
-    ma: u64,
-    num: f64,
-    den: f64,
-    masks: &[u64],
-    degree: &[f64],
-    counts: &mut [u16],
-    hits: &mut Vec<(u32, u32)>,
-) {
-    fused_body(ma, num, den, masks, degree, counts, hits)
-}
+fused_for!(fused_portable);
+fused_for!(fused_avx2, "avx2,popcnt");
+fused_for!(fused_avx512, "avx512f,avx512bw,avx512vl,avx512dq,avx512vpopcntdq,popcnt");
 
 /// The widest fused pass this CPU runs (the same code, compiled for its vector units).
 fn pick() -> Fused {

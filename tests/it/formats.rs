@@ -65,3 +65,23 @@ fn excel_ids_print_without_float_fraction_and_sheets_stack() {
         std::fs::read(w.path("out2/neighbours.parquet")).unwrap()
     );
 }
+
+#[test]
+fn audit_works_on_any_export_even_unmapped() {
+    let w = Workdir::new();
+    let input = w.write("other.csv", "Client,Product,Units\n1,A,\n,B,2\n3,,x\n");
+    let r = w.kindred(&["audit", input.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let row = |out: &str, name: &str| -> Vec<String> {
+        let line = out.lines().find(|l| l.starts_with(name)).unwrap_or_default();
+        line.split_whitespace().map(String::from).collect()
+    };
+    for name in ["Client", "Product", "Units"] {
+        assert_eq!(row(&r.stdout, name), [name, "1", "33.33%", "0"], "{}", r.stdout);
+    }
+    // mapped through a pipeline file, the unparseable quantity is counted as invalid
+    let p = w.write("p.toml", "[columns]\ncustomer = \"Client\"\nitem = \"Product\"\nquantity = \"Units\"\n");
+    let r = w.kindred(&["audit", input.to_str().unwrap(), "--pipeline", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(row(&r.stdout, "Units"), ["Units", "1", "33.33%", "1"], "{}", r.stdout);
+}
