@@ -197,15 +197,103 @@ pub fn run(cfg: &Config) -> Result<Manifest> {
     }
 }
 
-fn stage<R>(
-    quiet: bool,
-    name: &'static str,
-    line: impl FnOnce(&R) -> String,
-    f: impl FnOnce() -> Result<R>,
-) -> Result<R> {
-    let r = f()?;
-    log(quiet, &format!("{name}: {}", line(&r)));
-    Ok(r)
+/// One line per stage for the log (the cron mail's record of the run).
+trait StageLine {
+    fn line(&self) -> String;
+}
+
+impl StageLine for ingest::IngestReport {
+    fn line(&self) -> String {
+        let skipped = match self.skipped_rows {
+            0 => String::new(),
+            n => format!(" ({n} malformed rows skipped)"),
+        };
+        format!(
+            "{} rows × {} columns from {} in {:.2}s{skipped}",
+            self.rows_out, self.columns, self.format, self.seconds
+        )
+    }
+}
+
+impl StageLine for clean::CleanReport {
+    fn line(&self) -> String {
+        let steps: Vec<String> =
+            self.rules.iter().map(|x| format!("{} → {} ({})", x.rows_in, x.rows_out, x.rule)).collect();
+        format!("{} in {:.2}s", steps.join(", "), self.seconds)
+    }
+}
+
+impl StageLine for pivot::PivotReport {
+    fn line(&self) -> String {
+        format!("{} customers × {} items, {} pairs in {:.2}s", self.customers, self.items, self.rows_out, self.seconds)
+    }
+}
+
+impl StageLine for similarity::SimilarityReport {
+    fn line(&self) -> String {
+        format!(
+            "{} neighbour rows, {} customers without neighbours, {:.3e} co-purchase updates in {:.2}s on {} threads",
+            self.rows_out, self.isolated, self.pair_work, self.seconds, self.threads
+        )
+    }
+}
+
+impl StageLine for recommend::RecommendReport {
+    fn line(&self) -> String {
+        format!(
+            "{} rows ({} from neighbours, {} popular) in {:.2}s",
+            self.rows_out, self.from_neighbours_rows, self.popular_rows, self.seconds
+        )
+    }
+}
+
+impl StageLine for write::WriteReport {
+    fn line(&self) -> String {
+        format!("{} rows in {} files in {:.2}s", self.rows_out, self.files.len(), self.seconds)
+    }
+}
+
+/// Logs a finished stage's line and hands its result on.
+fn logged<T, R: StageLine>(quiet: bool, name: &str, result: Result<(T, R)>) -> Result<(T, R)> {
+    let (value, report) = result?;
+    log(quiet, &format!("{name}: {}", report.line()));
+    Ok((value, report))
+}
+
+/// Refuses when a required column has no usable value at all: the export is not what the
+/// pipeline expects (a shifted header, a wrong mapping), whatever the other gates say.
+fn check_required(cfg: &Config, audited: &audit::AuditReport) -> Result<()> {
+    let roles = [Some(&cfg.columns.customer), Some(&cfg.columns.item), cfg.columns.quantity.as_ref()];
+    for name in roles.into_iter().flatten() {
+        if let Some(c) = audited.columns.iter().find(|c| c.column == *name && c.nulls + c.invalid == audited.rows_in) {
+            return Err(GateError {
+                gate: "required_column".into(),
+                detail: format!("column '{}' has no usable value in {} rows", c.column, audited.rows_in),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn summary(name: &'static str, seconds: f64, rows_in: usize, rows_out: usize) -> StageSummary {
+    StageSummary { name, seconds, rows_in, rows_out }
+}
+
+impl Reports {
+    /// The manifest's `stages` list, in pipeline order.
+    fn stages(&self) -> Vec<StageSummary> {
+        let r = self;
+        vec![
+            summary("ingest", r.ingest.seconds, r.ingest.rows_out, r.ingest.rows_out),
+            summary("audit", r.audit.seconds, r.audit.rows_in, r.audit.rows_out),
+            summary("clean", r.clean.seconds, r.clean.rows_in, r.clean.rows_out),
+            summary("pivot", r.pivot.seconds, r.pivot.rows_in, r.pivot.rows_out),
+            summary("similarity", r.similarity.seconds, r.similarity.rows_in, r.similarity.rows_out),
+            summary("recommend", r.recommend.seconds, r.recommend.rows_in, r.recommend.rows_out),
+            summary("write", r.write.seconds, r.write.rows_in, r.write.rows_out),
+        ]
+    }
 }
 
 fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String) -> Result<Manifest> {
@@ -216,127 +304,43 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         .map_err(|e| Error::Other(format!("cannot start {} worker threads: {e}", cfg.threads)))?;
     ingest::check_path(&cfg.input.path)?;
     // The checksum for the manifest is taken beside ingest, on the other core.
-    let (input, ingest_result) =
-        rayon::join(|| input_summary(&cfg.input.path), || ingest::run(&cfg.input, &cfg.columns));
-    let input = input?;
-    let (table, ingested) = stage(
-        quiet,
-        "ingest",
-        |(_, r): &(ingest::Table, ingest::IngestReport)| {
-            let mut line =
-                format!("{} rows × {} columns from {} in {:.2}s", r.rows_out, r.columns, r.format, r.seconds);
-            if r.skipped_rows > 0 {
-                line += &format!(" ({} malformed rows skipped)", r.skipped_rows);
-            }
-            line
-        },
-        || ingest_result,
-    )?;
+    let (input, ingested) = rayon::join(|| input_summary(&cfg.input.path), || ingest::run(&cfg.input, &cfg.columns));
+    let (input, (table, ingested)) = (input?, logged(quiet, "ingest", ingested)?);
     let (canonical, audited) = audit::run(&table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
     drop(table);
     if !quiet {
         eprint!("{}", audited.render());
     }
-    for role in [&cfg.columns.customer, &cfg.columns.item] {
-        if let Some(c) = audited.columns.iter().find(|c| c.column == *role) {
-            if c.nulls + c.invalid == audited.rows_in {
-                return Err(GateError {
-                    gate: "required_column".into(),
-                    detail: format!("column '{}' has no usable value in {} rows", c.column, audited.rows_in),
-                }
-                .into());
-            }
-        }
-    }
-    if let Some(q) = &cfg.columns.quantity {
-        if let Some(c) = audited.columns.iter().find(|c| c.column == *q && c.nulls + c.invalid == audited.rows_in) {
-            return Err(GateError {
-                gate: "required_column".into(),
-                detail: format!("column '{}' has no number in {} rows", c.column, audited.rows_in),
-            }
-            .into());
-        }
-    }
-    let (cleaned, cleaned_report) = stage(
-        quiet,
-        "clean",
-        |(_, r): &(polars::prelude::DataFrame, clean::CleanReport)| {
-            let steps: Vec<String> =
-                r.rules.iter().map(|x| format!("{} → {} ({})", x.rows_in, x.rows_out, x.rule)).collect();
-            format!("{} in {:.2}s", steps.join(", "), r.seconds)
-        },
-        || clean::run(canonical, &cfg.clean),
-    )?;
-    let (matrix, pivoted) = stage(
-        quiet,
-        "pivot",
-        |(_, r): &(pivot::Interactions, pivot::PivotReport)| {
-            format!("{} customers × {} items, {} pairs in {:.2}s", r.customers, r.items, r.rows_out, r.seconds)
-        },
-        || pivot::run(&cleaned),
-    )?;
+    check_required(cfg, &audited)?;
+    let (cleaned, cleaned_report) = logged(quiet, "clean", clean::run(canonical, &cfg.clean))?;
+    let (matrix, pivoted) = logged(quiet, "pivot", pivot::run(&cleaned))?;
     drop(cleaned);
     let gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous_customers(&cfg.output.dir));
     enforce(&gates, cfg.force, quiet)?;
 
     let n = matrix.n_customers() as u64;
     let bar = Progress::new(n, "similarity", quiet);
-    let (neighbours, sim_report) = pool.install(|| similarity::run(&matrix, &cfg.model, &bar));
+    let similar = pool.install(|| similarity::run(&matrix, &cfg.model, &bar));
     bar.finish();
-    log(
-        quiet,
-        &format!(
-            "similarity: {} neighbour rows, {} customers without neighbours, {:.3e} co-purchase updates in {:.2}s on {} threads",
-            sim_report.rows_out, sim_report.isolated, sim_report.pair_work, sim_report.seconds, sim_report.threads
-        ),
-    );
+    let (neighbours, sim_report) = logged(quiet, "similarity", Ok(similar))?;
     let bar = Progress::new(n, "recommend", quiet);
-    let (recs, rec_report) = pool.install(|| recommend::run(&matrix, &neighbours, &cfg.recommend, &bar));
+    let recommended = pool.install(|| recommend::run(&matrix, &neighbours, &cfg.recommend, &bar));
     bar.finish();
-    log(
-        quiet,
-        &format!(
-            "recommend: {} rows ({} from neighbours, {} popular) in {:.2}s",
-            rec_report.rows_out, rec_report.from_neighbours_rows, rec_report.popular_rows, rec_report.seconds
-        ),
-    );
+    let (recs, rec_report) = logged(quiet, "recommend", Ok(recommended))?;
     let staging = publisher.begin()?;
     let outputs = Outputs { matrix: &matrix, neighbours: &neighbours, recommendations: &recs, audit: &audited };
     let written = write::run(&staging, &outputs, cfg.output.compression)?;
-    log(
-        quiet,
-        &format!("write: {} rows in {} files in {:.2}s", written.rows_out, written.files.len(), written.seconds),
-    );
+    log(quiet, &format!("write: {}", written.line()));
 
-    let stages = vec![
-        StageSummary {
-            name: "ingest",
-            seconds: ingested.seconds,
-            rows_in: ingested.rows_out,
-            rows_out: ingested.rows_out,
-        },
-        StageSummary { name: "audit", seconds: audited.seconds, rows_in: audited.rows_in, rows_out: audited.rows_out },
-        StageSummary {
-            name: "clean",
-            seconds: cleaned_report.seconds,
-            rows_in: cleaned_report.rows_in,
-            rows_out: cleaned_report.rows_out,
-        },
-        StageSummary { name: "pivot", seconds: pivoted.seconds, rows_in: pivoted.rows_in, rows_out: pivoted.rows_out },
-        StageSummary {
-            name: "similarity",
-            seconds: sim_report.seconds,
-            rows_in: sim_report.rows_in,
-            rows_out: sim_report.rows_out,
-        },
-        StageSummary {
-            name: "recommend",
-            seconds: rec_report.seconds,
-            rows_in: rec_report.rows_in,
-            rows_out: rec_report.rows_out,
-        },
-        StageSummary { name: "write", seconds: written.seconds, rows_in: written.rows_in, rows_out: written.rows_out },
-    ];
+    let reports = Reports {
+        ingest: ingested,
+        audit: audited,
+        clean: cleaned_report,
+        pivot: pivoted,
+        similarity: sim_report,
+        recommend: rec_report,
+        write: written,
+    };
     let manifest = Manifest {
         kindred_version: env!("CARGO_PKG_VERSION"),
         schema_version: SCHEMA_VERSION,
@@ -347,21 +351,13 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         parameters: cfg.clone(),
         forced: cfg.force && gates.iter().any(|g| !g.passed),
         gates,
-        stages,
+        stages: reports.stages(),
         customers: matrix.n_customers(),
         items: matrix.n_items(),
         pairs: matrix.n_pairs(),
         customer_id_type: matrix.customers.dtype_name().to_string(),
         peak_rss_bytes: peak_rss_bytes(),
-        reports: Reports {
-            ingest: ingested,
-            audit: audited,
-            clean: cleaned_report,
-            pivot: pivoted,
-            similarity: sim_report,
-            recommend: rec_report,
-            write: written,
-        },
+        reports,
     };
     write_manifest(&staging, &manifest)?;
     Ok(manifest)

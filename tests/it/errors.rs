@@ -109,7 +109,7 @@ fn pipeline_file_errors_exit_2_naming_the_key() {
 #[test]
 fn data_gates_refuse_with_exit_3_and_force_publishes() {
     let w = published();
-    refuses(&w, &bad("abc_quantity.csv"), "", "", 3, &["'Quantity'", "no number"]);
+    refuses(&w, &bad("abc_quantity.csv"), "", "", 3, &["'Quantity'", "no usable value"]);
     refuses(&w, &bad("mostly_returns.csv"), "", "", 3, &["max_dropped_share", "80.0%"]);
     refuses(&w, &bad("two_customers.csv"), "", "", 3, &["max_customer_drop_vs_previous", "2 customers against 7"]);
     refuses(&w, &bad("two_customers.csv"), "", "[gates]\nmin_customers = 3", 3, &["min_customers"]);
