@@ -67,6 +67,7 @@ pub struct CleanSection {
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
     pub neighbours: Option<i64>,
+    pub min_overlap: Option<i64>,
     pub recency_half_life_days: Option<f64>,
     pub min_similarity: Option<f64>,
     pub threads: Option<i64>,
@@ -168,6 +169,8 @@ pub struct CleanConfig {
 pub struct ModelConfig {
     pub neighbours: usize,
     pub min_similarity: f64,
+    /// Neighbours must share at least this many items (1: any shared item).
+    pub min_overlap: u32,
 }
 
 /// Recommendation rules.
@@ -392,7 +395,11 @@ impl Config {
             },
             columns: Columns::build(&file.columns)?,
             clean: CleanConfig { min_quantity, exclude_items: file.clean.exclude_items.unwrap_or_default() },
-            model: ModelConfig { neighbours, min_similarity },
+            model: ModelConfig {
+                neighbours,
+                min_similarity,
+                min_overlap: positive("[model] min_overlap", file.model.min_overlap, 1)?.min(u32::MAX as usize) as u32,
+            },
             recommend: RecommendConfig {
                 per_customer,
                 from_neighbours,

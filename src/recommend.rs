@@ -233,7 +233,12 @@ mod tests {
     }
 
     fn recommend(m: &Interactions, k: usize, per: usize) -> Recommendations {
-        let nb = crate::similarity::run(m, &ModelConfig { neighbours: 20, min_similarity: 0.0 }, &Progress::hidden()).0;
+        let nb = crate::similarity::run(
+            m,
+            &ModelConfig { neighbours: 20, min_similarity: 0.0, min_overlap: 1 },
+            &Progress::hidden(),
+        )
+        .0;
         run(
             m,
             &nb,
@@ -287,7 +292,12 @@ mod tests {
             ("3", "Y", Some(40 * day)),
         ];
         let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
-        let nb = crate::similarity::run(&m, &ModelConfig { neighbours: 5, min_similarity: 0.0 }, &Progress::hidden()).0;
+        let nb = crate::similarity::run(
+            &m,
+            &ModelConfig { neighbours: 5, min_similarity: 0.0, min_overlap: 1 },
+            &Progress::hidden(),
+        )
+        .0;
         let plain = RecommendConfig { per_customer: 2, from_neighbours: 5, recency_half_life_days: None };
         let r = run(&m, &nb, &plain, &Progress::hidden()).0;
         let sim = 1.0 / 2f64.sqrt();

@@ -184,7 +184,7 @@ fn top_row(
     s.candidates.clear();
     for &b in &s.touched {
         let shared = std::mem::take(&mut s.counts[b as usize]);
-        if b as usize == a {
+        if b as usize == a || shared < cfg.min_overlap {
             continue;
         }
         let sim = cosine(shared, degree[a], degree[b as usize]);
@@ -224,7 +224,7 @@ pub fn brute_force(m: &Interactions, cfg: &ModelConfig) -> Neighbours {
             }
             let shared = m.row(a).iter().filter(|i| m.row(b).contains(i)).count() as u32;
             let sim = cosine(shared, m.row(a).len(), m.row(b).len());
-            if shared > 0 && sim > cfg.min_similarity {
+            if shared > 0 && shared >= cfg.min_overlap && sim > cfg.min_similarity {
                 all.push((sim, b as u32, shared));
             }
         }
@@ -265,7 +265,7 @@ pub(crate) mod tests {
     }
 
     fn cfg(neighbours: usize, min_similarity: f64) -> ModelConfig {
-        ModelConfig { neighbours, min_similarity }
+        ModelConfig { neighbours, min_similarity, min_overlap: 1 }
     }
 
     fn fast(m: &Interactions, cfg: &ModelConfig, threads: usize) -> Neighbours {
@@ -311,7 +311,8 @@ pub(crate) mod tests {
         // 300 items: the 64 most popular go to bitsets, the rest are scattered
         for seed in 0..5 {
             let m = random_matrix(150 + seed as usize * 37, 300, 12, seed);
-            for c in [cfg(1, 0.0), cfg(10, 0.0), cfg(25, 0.15)] {
+            let overlap = ModelConfig { min_overlap: 3, ..cfg(10, 0.0) };
+            for c in [cfg(1, 0.0), cfg(10, 0.0), cfg(25, 0.15), overlap] {
                 let expected = brute_force(&m, &c);
                 for (tile, rows, portable) in [(16, 3, false), (37, 7, true), (1 << 14, 256, false)] {
                     let params = tiled::Params { tile, rows, portable };
@@ -356,9 +357,12 @@ pub(crate) mod tests {
     #[test]
     fn simple_kernel_matches_brute_force() {
         let m = random_matrix(200, 300, 10, 11);
-        let c = cfg(15, 0.0);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-        assert_eq!(pool.install(|| run_simple(&m, &c, &Progress::hidden())), brute_force(&m, &c));
+        for c in [cfg(15, 0.0), ModelConfig { min_overlap: 2, ..cfg(15, 0.0) }] {
+            assert_eq!(pool.install(|| run_simple(&m, &c, &Progress::hidden())), brute_force(&m, &c), "{c:?}");
+        }
+        // the overlap floor really removes neighbours here
+        assert_ne!(brute_force(&m, &cfg(15, 0.0)), brute_force(&m, &ModelConfig { min_overlap: 2, ..cfg(15, 0.0) }));
     }
 
     #[test]

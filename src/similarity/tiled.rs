@@ -268,8 +268,8 @@ fn absorb(
         Some((sim, c, d)) => (sim, (c, d)),
         None => (cfg.min_similarity, (0, 0)),
     };
-    if other == a || (shared, sp.degree[other]) == same {
-        return; // itself, or the very same cosine as the k-th best: a lost tie
+    if other == a || shared < cfg.min_overlap || (shared, sp.degree[other]) == same {
+        return; // itself, too little overlap, or the very same cosine as the k-th best: a lost tie
     }
     // Strictly above: customers come in ascending order, so one that only ties the k-th best
     // has a higher id than it and loses the tie.
