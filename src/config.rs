@@ -453,6 +453,13 @@ impl Config {
     }
 }
 
+/// The `[output] dir` a pipeline file publishes to (for `explain`, which reads no input).
+pub fn output_dir(path: &Path) -> Result<PathBuf, ConfigError> {
+    let file = PipelineFile::load(path)?;
+    let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    Ok(file.output.dir.map(|d| resolve(base, &d)).unwrap_or_else(|| base.join("output")))
+}
+
 /// All cores, as rayon counts them.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)

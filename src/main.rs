@@ -226,11 +226,7 @@ fn execute(command: Command) -> Result<(), Error> {
         Command::Explain { customer, pipeline, output } => {
             let dir = match output {
                 Some(dir) => dir,
-                None => {
-                    Config::load(&pipeline, &Overrides { input: Some(PathBuf::from("-")), ..Default::default() })?
-                        .output
-                        .dir
-                }
+                None => kindred::config::output_dir(&pipeline)?,
             };
             emit(&kindred::explain::run(&dir, &customer)?)?;
         }
