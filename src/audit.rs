@@ -50,10 +50,27 @@ pub struct AuditReport {
 }
 
 /// Audits `table` and parses its mapped roles into the canonical frame.
-pub fn run(table: &Table, date_format: Option<&str>, path: &Path) -> Result<(DataFrame, AuditReport)> {
+/// Takes the table by value: once every column's nulls are counted, the columns no role
+/// needs are dropped before the roles are parsed (a million customers' export holds gigabytes
+/// of invoice numbers and countries nobody reads again).
+pub fn run(table: Table, date_format: Option<&str>, path: &Path) -> Result<(DataFrame, AuditReport)> {
     let start = Instant::now();
-    let frame = &table.frame;
+    let nulls = null_counts(&table.frame);
     let map = &table.columns;
+    let mut mapped: Vec<&String> = Vec::new();
+    for name in
+        [Some(&map.customer), Some(&map.item), map.quantity.as_ref(), map.description.as_ref(), map.date.as_ref()]
+            .into_iter()
+            .flatten()
+    {
+        if !mapped.contains(&name) {
+            mapped.push(name); // one column may serve two roles (item id as its own description)
+        }
+    }
+    let frame = table
+        .frame
+        .select(mapped.iter().map(|s| s.as_str()))
+        .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
     let rows = frame.height();
     let field =
         |name: &str| frame.column(name).map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() });
@@ -104,8 +121,13 @@ pub fn run(table: &Table, date_format: Option<&str>, path: &Path) -> Result<(Dat
     )
     .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
 
-    let report = report(frame, map, &invalid, start);
+    let report = report(&nulls, rows, map, &invalid, start);
     Ok((canonical, report))
+}
+
+/// Every column's name and null count, in file order.
+fn null_counts(frame: &DataFrame) -> Vec<(String, usize)> {
+    frame.columns().iter().map(|c| (c.name().to_string(), c.null_count())).collect()
 }
 
 /// The audit of an export whose columns are not mapped: nulls per column, no roles.
@@ -119,11 +141,16 @@ pub fn nulls_only(frame: &DataFrame) -> AuditReport {
         date: None,
         explicit: vec![],
     };
-    report(frame, &map, &[], Instant::now())
+    report(&null_counts(frame), frame.height(), &map, &[], Instant::now())
 }
 
-fn report(frame: &DataFrame, map: &crate::config::Columns, invalid: &[(String, usize)], start: Instant) -> AuditReport {
-    let rows = frame.height();
+fn report(
+    nulls: &[(String, usize)],
+    rows: usize,
+    map: &crate::config::Columns,
+    invalid: &[(String, usize)],
+    start: Instant,
+) -> AuditReport {
     let roles = [
         (Some(&map.customer), "customer"),
         (Some(&map.item), "item"),
@@ -132,12 +159,10 @@ fn report(frame: &DataFrame, map: &crate::config::Columns, invalid: &[(String, u
         (map.invoice.as_ref(), "invoice"),
         (map.date.as_ref(), "date"),
     ];
-    let columns: Vec<ColumnAudit> = frame
-        .columns()
+    let columns: Vec<ColumnAudit> = nulls
         .iter()
-        .map(|c| {
-            let name = c.name().to_string();
-            let nulls = c.null_count();
+        .map(|(name, nulls)| {
+            let (name, nulls) = (name.clone(), *nulls);
             ColumnAudit {
                 role: roles.iter().find(|(n, _)| n.is_some_and(|n| *n == name)).map(|(_, r)| r.to_string()),
                 invalid: invalid.iter().find(|(n, _)| *n == name).map_or(0, |(_, k)| *k),
@@ -473,7 +498,7 @@ mod tests {
             Column::new("Q".into(), [Some("1"), Some("abc"), Some("2"), None]),
             Column::new("D".into(), [Some("2011-01-02 10:00:00"), Some("12/1/2010 8:26"), Some("soon"), None]),
         ]);
-        let (frame, report) = run(&t, None, Path::new("t.csv")).unwrap();
+        let (frame, report) = run(t, None, Path::new("t.csv")).unwrap();
         let by = |n: &str| report.columns.iter().find(|c| c.column == n).unwrap().clone();
         assert_eq!((by("C").nulls, by("C").invalid), (1, 1));
         assert_eq!((by("I").nulls, by("I").invalid), (1, 0));
@@ -499,8 +524,26 @@ mod tests {
             Column::new("Q".into(), ["1", "NaN"]),
             Column::new("D".into(), [None::<&str>, None]),
         ]);
-        let err = run(&t, None, Path::new("t.csv")).unwrap_err().to_string();
+        let err = run(t, None, Path::new("t.csv")).unwrap_err().to_string();
         assert!(err.contains("row 2") && err.contains("'Q'") && err.contains("NaN"), "{err}");
+    }
+
+    #[test]
+    fn one_column_may_serve_two_roles_and_unmapped_columns_are_still_audited() {
+        let mut t = table(vec![
+            Column::new("C".into(), ["1", "2"]),
+            Column::new("I".into(), ["A", "B"]),
+            Column::new("Q".into(), ["1", "2"]),
+            Column::new("D".into(), [None::<&str>, None]),
+            Column::new("Country".into(), [None, Some("UK")]),
+        ]);
+        t.columns.description = Some("I".into());
+        let (frame, report) = run(t, None, Path::new("t.csv")).unwrap();
+        let d: Vec<Option<&str>> = frame.column(col::DESCRIPTION).unwrap().str().unwrap().iter().collect();
+        assert_eq!(d, [Some("A"), Some("B")]);
+        let country = report.columns.iter().find(|c| c.column == "Country").unwrap();
+        assert_eq!((country.nulls, country.role.as_deref()), (1, None));
+        assert_eq!(report.columns.len(), 5);
     }
 
     #[test]

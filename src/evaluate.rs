@@ -156,8 +156,7 @@ pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Ev
         }
         .into());
     }
-    let (canonical, _) = audit::run(&table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
-    drop(table);
+    let (canonical, _) = audit::run(table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
     let (cleaned, _) = clean::run(canonical, &cfg.clean)?;
     let (train, test) = split(&cleaned, cutoff)?;
     if train.height() == 0 || test.height() == 0 {

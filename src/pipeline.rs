@@ -114,7 +114,7 @@ pub fn audit_only(cfg: &Config) -> Result<audit::AuditReport> {
     match ingest::resolve_columns(&frame, &cfg.columns, &cfg.input.path, sheet) {
         Ok((columns, _)) => {
             let table = ingest::Table { frame, columns };
-            Ok(audit::run(&table, cfg.input.date_format.as_deref(), &cfg.input.path)?.1)
+            Ok(audit::run(table, cfg.input.date_format.as_deref(), &cfg.input.path)?.1)
         }
         Err(_) => Ok(audit::nulls_only(&frame)),
     }
@@ -306,8 +306,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     // The checksum for the manifest is taken beside ingest, on the other core.
     let (input, ingested) = rayon::join(|| input_summary(&cfg.input.path), || ingest::run(&cfg.input, &cfg.columns));
     let (input, (table, ingested)) = (input?, logged(quiet, "ingest", ingested)?);
-    let (canonical, audited) = audit::run(&table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
-    drop(table);
+    let (canonical, audited) = audit::run(table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
     if !quiet {
         eprint!("{}", audited.render());
     }
