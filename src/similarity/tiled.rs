@@ -113,50 +113,9 @@ fn split(m: &Interactions) -> Split {
 /// as rationals. Equal rationals can round to different f64 cosines (3/√72 > 2/√32 in f64), so
 /// ties pass here and the caller's exact f64 test decides. Survivors are pushed as
 /// (tile offset, shared).
-#[inline(always)]
-fn fused_body(
-    ma: u64,
-    num: f64,
-    den: f64,
-    masks: &[u64],
-    degree: &[f64],
-    counts: &mut [u16],
-    hits: &mut Vec<(u32, u32)>,
-) {
-    const W: usize = 16;
-    let len = masks.len();
-    let whole = len - len % W;
-    let mut shared = [0u32; W];
-    for base in (0..whole).step_by(W) {
-        let (m, d, c) = (&masks[base..base + W], &degree[base..base + W], &mut counts[base..base + W]);
-        let mut pass = 0u32;
-        for j in 0..W {
-            let s = c[j] as u32 + (ma & m[j]).count_ones();
-            c[j] = 0;
-            let sf = s as f64;
-            pass |= (((s != 0) & (sf * sf * den >= num * d[j])) as u32) << j;
-            shared[j] = s;
-        }
-        while pass != 0 {
-            let j = pass.trailing_zeros() as usize;
-            hits.push(((base + j) as u32, shared[j]));
-            pass &= pass - 1;
-        }
-    }
-    for j in whole..len {
-        let s = counts[j] as u32 + (ma & masks[j]).count_ones();
-        counts[j] = 0;
-        let sf = s as f64;
-        if s != 0 && sf * sf * den >= num * degree[j] {
-            hits.push((j as u32, s));
-        }
-    }
-}
-
-type Fused = fn(u64, f64, f64, &[u64], &[f64], &mut [u16], &mut Vec<(u32, u32)>);
-
-/// One wrapper per instruction set around the same body, so the compiler vectorises it for
-/// each; [`pick`] chooses at run time.
+///
+/// Written once, compiled once per instruction set (the compiler vectorises it for each);
+/// [`pick`] chooses at run time.
 macro_rules! fused_for {
     ($name:ident $(, $features:literal)?) => {
         $(#[cfg(target_arch = "x86_64")] #[target_feature(enable = $features)])?
@@ -169,10 +128,39 @@ macro_rules! fused_for {
             counts: &mut [u16],
             hits: &mut Vec<(u32, u32)>,
         ) {
-            fused_body(ma, num, den, masks, degree, counts, hits)
+            const W: usize = 16;
+            let len = masks.len();
+            let whole = len - len % W;
+            let mut shared = [0u32; W];
+            for base in (0..whole).step_by(W) {
+                let (m, d, c) = (&masks[base..base + W], &degree[base..base + W], &mut counts[base..base + W]);
+                let mut pass = 0u32;
+                for j in 0..W {
+                    let s = c[j] as u32 + (ma & m[j]).count_ones();
+                    c[j] = 0;
+                    let sf = s as f64;
+                    pass |= (((s != 0) & (sf * sf * den >= num * d[j])) as u32) << j;
+                    shared[j] = s;
+                }
+                while pass != 0 {
+                    let j = pass.trailing_zeros() as usize;
+                    hits.push(((base + j) as u32, shared[j]));
+                    pass &= pass - 1;
+                }
+            }
+            for j in whole..len {
+                let s = counts[j] as u32 + (ma & masks[j]).count_ones();
+                counts[j] = 0;
+                let sf = s as f64;
+                if s != 0 && sf * sf * den >= num * degree[j] {
+                    hits.push((j as u32, s));
+                }
+            }
         }
     };
 }
+
+type Fused = fn(u64, f64, f64, &[u64], &[f64], &mut [u16], &mut Vec<(u32, u32)>);
 
 fused_for!(fused_portable);
 fused_for!(fused_avx2, "avx2,popcnt");
