@@ -66,6 +66,9 @@ pub struct CleanSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
+    pub kind: Option<String>,
+    pub weighting: Option<String>,
+    pub shrinkage: Option<f64>,
     pub neighbours: Option<i64>,
     pub min_overlap: Option<i64>,
     pub recency_half_life_days: Option<f64>,
@@ -164,13 +167,62 @@ pub struct CleanConfig {
     pub exclude_items: Vec<String>,
 }
 
+/// What is compared: customers with customers (the article's method) or items with items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// User-based: a customer's neighbours are customers; their purchases are recommended.
+    #[default]
+    User,
+    /// Item-to-item: an item's neighbours are items; a customer's items vote for theirs.
+    Item,
+}
+
+/// The value of each (customer, item) pair before cosine; formulas in `similarity::weighted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weighting {
+    /// 1 = bought (the article's method).
+    #[default]
+    Binary,
+    Quantity,
+    LogQuantity,
+    Bm25,
+    Tfidf,
+}
+
 /// Similarity model.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelConfig {
+    pub kind: Kind,
+    pub weighting: Weighting,
     pub neighbours: usize,
     pub min_similarity: f64,
     /// Neighbours must share at least this many items (1: any shared item).
     pub min_overlap: u32,
+    /// Shrinkage λ: similarity × n / (n + λ), n = shared items (or shared buyers); 0: none.
+    pub shrinkage: f64,
+}
+
+impl Default for ModelConfig {
+    /// The article's method: binary user-based cosine, 20 neighbours.
+    fn default() -> Self {
+        ModelConfig {
+            kind: Kind::User,
+            weighting: Weighting::Binary,
+            neighbours: 20,
+            min_similarity: 0.0,
+            min_overlap: 1,
+            shrinkage: 0.0,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// True for the article's plain binary cosine between customers (the integer kernels).
+    pub fn is_plain_user(&self) -> bool {
+        self.kind == Kind::User && self.weighting == Weighting::Binary && self.shrinkage == 0.0
+    }
 }
 
 /// Recommendation rules.
@@ -269,6 +321,28 @@ fn parse_encoding(text: &str) -> Result<Encoding, ConfigError> {
         "utf-8" | "utf8" => Ok(Encoding::Utf8),
         "latin-1" | "latin1" | "iso-8859-1" => Ok(Encoding::Latin1),
         other => Err(invalid("[input] encoding", format!("must be \"utf-8\" or \"latin-1\", got {other:?}"))),
+    }
+}
+
+fn parse_kind(text: &str) -> Result<Kind, ConfigError> {
+    match text.to_ascii_lowercase().as_str() {
+        "user" => Ok(Kind::User),
+        "item" => Ok(Kind::Item),
+        other => Err(invalid("[model] kind", format!("must be \"user\" or \"item\", got {other:?}"))),
+    }
+}
+
+fn parse_weighting(text: &str) -> Result<Weighting, ConfigError> {
+    match text.to_ascii_lowercase().as_str() {
+        "binary" => Ok(Weighting::Binary),
+        "quantity" => Ok(Weighting::Quantity),
+        "log_quantity" => Ok(Weighting::LogQuantity),
+        "bm25" => Ok(Weighting::Bm25),
+        "tfidf" => Ok(Weighting::Tfidf),
+        other => Err(invalid(
+            "[model] weighting",
+            format!("must be \"binary\", \"quantity\", \"log_quantity\", \"bm25\" or \"tfidf\", got {other:?}"),
+        )),
     }
 }
 
@@ -396,9 +470,17 @@ impl Config {
             columns: Columns::build(&file.columns)?,
             clean: CleanConfig { min_quantity, exclude_items: file.clean.exclude_items.unwrap_or_default() },
             model: ModelConfig {
+                kind: file.model.kind.as_deref().map(parse_kind).transpose()?.unwrap_or_default(),
+                weighting: file.model.weighting.as_deref().map(parse_weighting).transpose()?.unwrap_or_default(),
                 neighbours,
                 min_similarity,
                 min_overlap: positive("[model] min_overlap", file.model.min_overlap, 1)?.min(u32::MAX as usize) as u32,
+                shrinkage: match file.model.shrinkage {
+                    Some(l) if !(l >= 0.0 && l.is_finite()) => {
+                        return Err(invalid("[model] shrinkage", format!("must be 0 or a positive number, got {l}")))
+                    }
+                    l => l.unwrap_or(0.0),
+                },
             },
             recommend: RecommendConfig {
                 per_customer,
@@ -489,6 +571,21 @@ mod tests {
         assert_eq!(cfg.columns.customer, "CustomerID");
         assert_eq!(cfg.columns.quantity.as_deref(), Some("Quantity"));
         assert_eq!(cfg.output.compression, Compression::Snappy);
+        assert!(cfg.model.is_plain_user());
+    }
+
+    #[test]
+    fn model_kinds_and_weightings_parse() {
+        let cfg =
+            build("[input]\npath='x'\n[model]\nkind = 'item'\nweighting = 'log_quantity'\nshrinkage = 5").unwrap();
+        assert_eq!(
+            (cfg.model.kind, cfg.model.weighting, cfg.model.shrinkage),
+            (Kind::Item, Weighting::LogQuantity, 5.0)
+        );
+        assert!(!cfg.model.is_plain_user());
+        for (name, w) in [("BM25", Weighting::Bm25), ("tfidf", Weighting::Tfidf), ("quantity", Weighting::Quantity)] {
+            assert_eq!(build(&format!("[input]\npath='x'\n[model]\nweighting = '{name}'")).unwrap().model.weighting, w);
+        }
     }
 
     #[test]
@@ -505,6 +602,9 @@ mod tests {
             ("[input]\npath='x'\n[model]\nthreads = 0", "[model] threads"),
             ("[input]\npath='x'\n[gates]\nmax_dropped_share = 2.0", "[gates] max_dropped_share"),
             ("[input]\npath='x'\n[output]\ncompression = 'lz4'", "[output] compression"),
+            ("[input]\npath='x'\n[model]\nkind = 'customer'", "[model] kind"),
+            ("[input]\npath='x'\n[model]\nweighting = 'bm-25'", "[model] weighting"),
+            ("[input]\npath='x'\n[model]\nshrinkage = -1.0", "[model] shrinkage"),
         ] {
             let err = build(text).unwrap_err().to_string();
             assert!(err.contains(key), "{text}: {err}");

@@ -17,7 +17,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::audit::col;
-use crate::config::{Config, RecommendConfig};
+use crate::config::{Config, ModelConfig, RecommendConfig};
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::Interactions;
 use crate::progress::Progress;
@@ -168,18 +168,21 @@ pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Ev
     }
     let (m, _) = pivot::run(&train)?;
     let held = holdout(&m, &test)?;
-    let model = crate::config::ModelConfig {
-        neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours),
-        ..cfg.model.clone()
-    };
+    let model =
+        ModelConfig { neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours), ..cfg.model.clone() };
     let (nb, _) = similarity::run(&m, &model, &Progress::hidden());
     let none = Neighbours { offsets: vec![0; m.n_customers() + 1], ..Default::default() };
-    // The baselines are the plain methods, whatever knobs the pipeline turns.
+    // The baselines are the plain methods, whatever knobs the pipeline turns: the article's
+    // rule is the nearest customer by binary cosine.
     let plain = RecommendConfig { recency_half_life_days: None, ..cfg.recommend.clone() };
+    let nearest = match model.is_plain_user() {
+        true => None,
+        false => Some(similarity::run(&m, &ModelConfig { neighbours: 1, ..Default::default() }, &Progress::hidden()).0),
+    };
     Ok(Evaluation {
         model: score(&recommend_with(&m, &nb, &cfg.recommend, cfg.recommend.from_neighbours, k), &held, k, m.n_items()),
         popularity: score(&recommend_with(&m, &none, &plain, 1, k), &held, k, m.n_items()),
-        article_rule: score(&recommend_with(&m, &nb, &plain, 1, k), &held, k, m.n_items()),
+        article_rule: score(&recommend_with(&m, nearest.as_ref().unwrap_or(&nb), &plain, 1, k), &held, k, m.n_items()),
         cutoff: cutoff_label.to_string(),
         k,
         train_rows: train.height(),

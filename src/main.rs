@@ -214,8 +214,7 @@ fn execute(command: Command) -> Result<(), Error> {
         }
         Command::Bench { shape, neighbours, threads, simple } => {
             let shape = shape.shape()?;
-            let model =
-                kindred::config::ModelConfig { neighbours: neighbours.max(1), min_similarity: 0.0, min_overlap: 1 };
+            let model = kindred::config::ModelConfig { neighbours: neighbours.max(1), ..Default::default() };
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads.unwrap_or_else(kindred::config::default_threads).max(1))
                 .build()

@@ -1,10 +1,14 @@
 //! Recommend: each customer's items from their nearest neighbours, topped up by popularity.
 //!
 //! Takes the purchase matrix, the neighbours and `[recommend]`; returns [`Recommendations`].
-//! score(item) = Σ similarity of the customer's top-K neighbours (K = `from_neighbours`) who
-//! bought it, summed in neighbour-rank order (so sums are bit-reproducible); items the
-//! customer bought are excluded; order: score descending, then item id ascending (bytes).
-//! `supporters` counts the K neighbours who bought the item. Customers with fewer candidates
+//! User-based: score(item) = Σ similarity of the customer's top-K neighbours (K =
+//! `from_neighbours`) who bought it, summed in neighbour-rank order (so sums are
+//! bit-reproducible); `supporters` counts those neighbours. Item-based: score(item) = Σ over
+//! the items the customer bought, ascending, of their similarity to it when it is among their
+//! top-K neighbours; `supporters` counts those items. With `recency_half_life_days` each
+//! term is × 0.5^(age / half-life) of the purchase it comes from (the neighbour's, or the
+//! customer's own for items). Items the customer bought are excluded; order: score
+//! descending, then item id ascending (bytes). Customers with fewer candidates
 //! than `per_customer` (or no neighbour at all) are topped up with the most popular items
 //! (most buyers; ties by item id) they have not bought, marked as popularity rows.
 
@@ -14,7 +18,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::config::RecommendConfig;
+use crate::config::{Kind, RecommendConfig};
 use crate::pivot::Interactions;
 use crate::progress::Progress;
 use crate::similarity::Neighbours;
@@ -83,6 +87,22 @@ struct Scratch {
     score: Vec<f64>,
     support: Vec<u32>,
     touched: Vec<u32>,
+}
+
+impl Scratch {
+    /// Adds `value` to item `i`'s score unless customer `stamp` owns it.
+    #[inline]
+    fn vote(&mut self, stamp: u32, i: u32, value: f64) {
+        let i = i as usize;
+        if self.owner[i] == stamp {
+            return;
+        }
+        if self.support[i] == 0 {
+            self.touched.push(i as u32);
+        }
+        self.score[i] += value;
+        self.support[i] += 1;
+    }
 }
 
 const BLOCK: usize = 256;
@@ -168,22 +188,27 @@ fn recommend_one(
     for &i in m.row(a) {
         s.owner[i as usize] = stamp;
     }
-    let (ids, sims, _) = nb.of(a);
-    for (&b, &sim) in ids.iter().zip(sims).take(cfg.from_neighbours) {
-        let span = m.indptr[b as usize]..m.indptr[b as usize + 1];
-        for (p, &i) in span.clone().zip(&m.indices[span]) {
-            let i = i as usize;
-            if s.owner[i] == stamp {
-                continue;
+    let weight = |p: usize| weights.map_or(1.0, |w| w[p]);
+    match nb.kind {
+        Kind::User => {
+            // The K nearest customers' purchases, each weighing its similarity (× recency).
+            let (ids, sims, _) = nb.of(a);
+            for (&b, &sim) in ids.iter().zip(sims).take(cfg.from_neighbours) {
+                let span = m.indptr[b as usize]..m.indptr[b as usize + 1];
+                for (p, &i) in span.clone().zip(&m.indices[span]) {
+                    s.vote(stamp, i, sim * weight(p));
+                }
             }
-            if s.support[i] == 0 {
-                s.touched.push(i as u32);
+        }
+        Kind::Item => {
+            // Each item the customer bought votes for its K nearest items (× its own recency).
+            let span = m.indptr[a]..m.indptr[a + 1];
+            for (p, &j) in span.clone().zip(&m.indices[span]) {
+                let (ids, sims, _) = nb.of(j as usize);
+                for (&i, &sim) in ids.iter().zip(sims).take(cfg.from_neighbours) {
+                    s.vote(stamp, i, sim * weight(p));
+                }
             }
-            s.score[i] += match weights {
-                Some(w) => sim * w[p],
-                None => sim,
-            };
-            s.support[i] += 1;
         }
     }
     let mut candidates: Vec<Rec> = s
@@ -233,12 +258,7 @@ mod tests {
     }
 
     fn recommend(m: &Interactions, k: usize, per: usize) -> Recommendations {
-        let nb = crate::similarity::run(
-            m,
-            &ModelConfig { neighbours: 20, min_similarity: 0.0, min_overlap: 1 },
-            &Progress::hidden(),
-        )
-        .0;
+        let nb = crate::similarity::run(m, &ModelConfig::default(), &Progress::hidden()).0;
         run(
             m,
             &nb,
@@ -292,12 +312,8 @@ mod tests {
             ("3", "Y", Some(40 * day)),
         ];
         let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
-        let nb = crate::similarity::run(
-            &m,
-            &ModelConfig { neighbours: 5, min_similarity: 0.0, min_overlap: 1 },
-            &Progress::hidden(),
-        )
-        .0;
+        let nb =
+            crate::similarity::run(&m, &ModelConfig { neighbours: 5, ..Default::default() }, &Progress::hidden()).0;
         let plain = RecommendConfig { per_customer: 2, from_neighbours: 5, recency_half_life_days: None };
         let r = run(&m, &nb, &plain, &Progress::hidden()).0;
         let sim = 1.0 / 2f64.sqrt();
@@ -317,5 +333,27 @@ mod tests {
         let recs = recommend(&m, 10, 1);
         let r = recs.of(0)[0];
         assert_eq!((r.item, r.supporters), (2, 2));
+    }
+
+    #[test]
+    fn item_based_sums_the_similarities_of_the_customers_items() {
+        // 1: A B   2: A B C   3: B C   4: A      A = {1,2,4}  B = {1,2,3}  C = {2,3}
+        let m =
+            matrix(&[("1", "A"), ("1", "B"), ("2", "A"), ("2", "B"), ("2", "C"), ("3", "B"), ("3", "C"), ("4", "A")]);
+        let model = ModelConfig { kind: Kind::Item, ..Default::default() };
+        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
+        let (ab, ac, bc) = (2.0 / 3.0, 1.0 / 6f64.sqrt(), 2.0 / 6f64.sqrt());
+        assert_eq!(nb.of(1).0, [2, 0], "B's nearest: C then A");
+        let cfg = RecommendConfig { per_customer: 2, from_neighbours: 10, recency_half_life_days: None };
+        let r = run(&m, &nb, &cfg, &Progress::hidden()).0;
+        // customer 1 owns A and B: C gets A's and B's votes, in that order
+        assert_eq!(r.of(0)[0], Rec { item: 2, score: Some(ac + bc), supporters: 2, source: Source::Neighbours });
+        // customer 4 owns A: B then C
+        let got: Vec<(u32, Option<f64>)> = r.of(3).iter().map(|r| (r.item, r.score)).collect();
+        assert_eq!(got, [(1, Some(ab)), (2, Some(ac))]);
+        // K = 1: each item votes for its nearest only; A's is B, so 4 gets B then a popular top-up
+        let r = run(&m, &nb, &RecommendConfig { from_neighbours: 1, ..cfg }, &Progress::hidden()).0;
+        let got: Vec<(u32, Source)> = r.of(3).iter().map(|r| (r.item, r.source)).collect();
+        assert_eq!(got, [(1, Source::Neighbours), (2, Source::Popular)]);
     }
 }

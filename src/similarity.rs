@@ -17,16 +17,18 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::config::ModelConfig;
+use crate::config::{Kind, ModelConfig};
 use crate::pivot::Interactions;
 use crate::progress::Progress;
 
 mod tiled;
+pub mod weighted;
 
-/// Each customer's neighbours, flattened: customer `c`'s are at `offsets[c]..offsets[c + 1]`,
-/// best first.
+/// Each row's neighbours, flattened: row `c`'s are at `offsets[c]..offsets[c + 1]`, best
+/// first. Rows and ids are customers for `Kind::User`, items for `Kind::Item`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Neighbours {
+    pub kind: Kind,
     pub offsets: Vec<usize>,
     pub ids: Vec<u32>,
     pub similarity: Vec<f64>,
@@ -52,12 +54,15 @@ impl Neighbours {
 /// What the similarity stage did.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimilarityReport {
+    /// What was compared: customers ("user") or items ("item").
+    pub kind: Kind,
+    /// Customers (or items) compared.
     pub rows_in: usize,
     /// Neighbour rows produced.
     pub rows_out: usize,
-    /// Customers with no neighbour at all (no item shared with anyone).
+    /// Customers (or items) with no neighbour at all (nothing shared with anyone).
     pub isolated: usize,
-    /// Σ over items of buyers²: the co-purchase updates of the all-pairs count.
+    /// The all-pairs count's updates: Σ over items of buyers² (items: Σ over customers of items²).
     pub pair_work: f64,
     pub threads: usize,
     pub seconds: f64,
@@ -76,7 +81,7 @@ pub fn better(a: &(f64, u32), b: &(f64, u32)) -> Ordering {
 }
 
 /// A candidate neighbour: (similarity, customer, shared items).
-type Candidate = (f64, u32, u32);
+pub(crate) type Candidate = (f64, u32, u32);
 
 /// Per-worker scratch: a dense counter over customers and the list of touched ones.
 struct Scratch {
@@ -92,23 +97,35 @@ impl Scratch {
 }
 
 /// Customers per parallel task: large enough to amortise, small enough to balance.
-const BLOCK: usize = 256;
+pub(crate) const BLOCK: usize = 256;
 
-/// Computes every customer's top `cfg.neighbours` neighbours. Runs on the current rayon pool.
+/// Computes every row's top `cfg.neighbours` neighbours: customers' for `kind = "user"`,
+/// items' for `kind = "item"`. Runs on the current rayon pool.
 pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Neighbours, SimilarityReport) {
     let start = Instant::now();
-    let n = m.n_customers();
-    let nb = if tiled::fits(m) {
-        tiled::run(m, cfg, progress, tiled::Params::default())
+    let (nb, pair_work) = if cfg.is_plain_user() {
+        let nb = if tiled::fits(m) {
+            tiled::run(m, cfg, progress, tiled::Params::default())
+        } else {
+            run_simple(m, cfg, progress)
+        };
+        (nb, m.pair_work())
     } else {
-        run_simple(m, cfg, progress)
+        let rows = weighted::rows(m, cfg.kind, cfg.weighting);
+        let work = match cfg.kind {
+            Kind::User => m.pair_work(),
+            Kind::Item => (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum(),
+        };
+        (Neighbours { kind: cfg.kind, ..weighted::run(&rows, cfg, progress) }, work)
     };
+    let n = nb.offsets.len() - 1;
     let isolated = (0..n).filter(|&c| nb.offsets[c] == nb.offsets[c + 1]).count();
     let report = SimilarityReport {
+        kind: cfg.kind,
         rows_in: n,
         rows_out: nb.len(),
         isolated,
-        pair_work: m.pair_work(),
+        pair_work,
         threads: rayon::current_num_threads(),
         seconds: start.elapsed().as_secs_f64(),
     };
@@ -116,7 +133,7 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Neighbo
 }
 
 /// Flattens per-block results (row lengths and candidates, in row order) into [`Neighbours`].
-fn assemble(n: usize, blocks: Vec<(Vec<usize>, Vec<Candidate>)>) -> Neighbours {
+pub(crate) fn assemble(n: usize, blocks: Vec<(Vec<usize>, Vec<Candidate>)>) -> Neighbours {
     let mut nb = Neighbours { offsets: Vec::with_capacity(n + 1), ..Default::default() };
     nb.offsets.push(0);
     for (lens, out) in blocks {
@@ -199,12 +216,12 @@ fn top_row(
 }
 
 /// The candidate order: the tie rule on (similarity, customer).
-fn order(x: &Candidate, y: &Candidate) -> Ordering {
+pub(crate) fn order(x: &Candidate, y: &Candidate) -> Ordering {
     better(&(x.0, x.1), &(y.0, y.1))
 }
 
 /// Keeps the best `k` candidates (unordered).
-fn keep_best(candidates: &mut Vec<Candidate>, k: usize) {
+pub(crate) fn keep_best(candidates: &mut Vec<Candidate>, k: usize) {
     if candidates.len() > k {
         candidates.select_nth_unstable_by(k - 1, order);
         candidates.truncate(k);
@@ -265,7 +282,7 @@ pub(crate) mod tests {
     }
 
     fn cfg(neighbours: usize, min_similarity: f64) -> ModelConfig {
-        ModelConfig { neighbours, min_similarity, min_overlap: 1 }
+        ModelConfig { neighbours, min_similarity, ..Default::default() }
     }
 
     fn fast(m: &Interactions, cfg: &ModelConfig, threads: usize) -> Neighbours {

@@ -1,8 +1,10 @@
 //! Write: the long-format Parquet tables BI tools read, streamed in row groups.
 //!
 //! Takes the model's results and writes, into one folder (the run's staging folder; see
-//! `publish`), `recommendations.parquet`, `neighbours.parquet`, `null_audit.parquet`,
-//! `items.parquet` and `purchases.parquet`, each fsynced. Tables are built and written in
+//! `publish`), `recommendations.parquet`, `neighbours.parquet`, `item_neighbours.parquet`,
+//! `null_audit.parquet`, `items.parquet` and `purchases.parquet`, each fsynced. The neighbour
+//! table the model did not make (customers' for `kind = "item"`, items' for `"user"`) is
+//! written empty with its full schema, so every published set has the same files. Tables are built and written in
 //! batches of about a million rows, so a million customers' tables never sit whole in memory.
 //! The schema (README, "Output schema") is versioned by [`SCHEMA_VERSION`].
 
@@ -15,7 +17,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::audit::AuditReport;
-use crate::config::Compression;
+use crate::config::{Compression, Kind};
 use crate::error::{OutputError, Result};
 use crate::pivot::Interactions;
 use crate::recommend::Recommendations;
@@ -31,12 +33,13 @@ const BATCH_ROWS: usize = 1 << 20;
 pub mod file {
     pub const RECOMMENDATIONS: &str = "recommendations.parquet";
     pub const NEIGHBOURS: &str = "neighbours.parquet";
+    pub const ITEM_NEIGHBOURS: &str = "item_neighbours.parquet";
     pub const NULL_AUDIT: &str = "null_audit.parquet";
     pub const ITEMS: &str = "items.parquet";
     pub const PURCHASES: &str = "purchases.parquet";
     pub const MANIFEST: &str = "manifest.json";
     /// Every file of a published set, manifest last.
-    pub const ALL: [&str; 6] = [RECOMMENDATIONS, NEIGHBOURS, NULL_AUDIT, ITEMS, PURCHASES, MANIFEST];
+    pub const ALL: [&str; 7] = [RECOMMENDATIONS, NEIGHBOURS, ITEM_NEIGHBOURS, NULL_AUDIT, ITEMS, PURCHASES, MANIFEST];
 }
 
 /// Everything the write stage publishes.
@@ -69,7 +72,8 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
     let start = Instant::now();
     let m = out.matrix;
     let n = m.n_customers();
-    // The five tables are independent: written side by side.
+    let nb = out.neighbours;
+    // The six tables are independent: written side by side.
     type Job<'j> = Box<dyn Fn() -> Result<FileReport> + Send + Sync + 'j>;
     let jobs: Vec<Job> = vec![
         Box::new(|| {
@@ -81,11 +85,20 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
             )
         }),
         Box::new(|| {
+            // Customer neighbours of a user-based model; an empty table for an item-based one.
+            let rows = |c| if nb.kind == Kind::User { nb.of(c).0.len() } else { 0 };
+            write_table(&dir.join(file::NEIGHBOURS), compression, customer_batches(n, rows), |range| {
+                neighbours_frame(m, nb, range)
+            })
+        }),
+        Box::new(|| {
+            // Item neighbours of an item-based model; an empty table for a user-based one.
+            let items = if nb.kind == Kind::Item { m.n_items() } else { 0 };
             write_table(
-                &dir.join(file::NEIGHBOURS),
+                &dir.join(file::ITEM_NEIGHBOURS),
                 compression,
-                customer_batches(n, |c| out.neighbours.of(c).0.len()),
-                |range| neighbours_frame(m, out.neighbours, range),
+                customer_batches(items, |i| nb.of(i).0.len()),
+                |range| item_neighbours_frame(m, nb, range),
             )
         }),
         Box::new(|| {
@@ -206,6 +219,8 @@ fn recommendations_frame(
 }
 
 fn neighbours_frame(m: &Interactions, nb: &Neighbours, range: std::ops::Range<usize>) -> PolarsResult<DataFrame> {
+    let empty = Neighbours { offsets: vec![0; range.end + 1], ..Default::default() };
+    let nb = if nb.kind == Kind::User { nb } else { &empty };
     let span = nb.offsets[range.start]..nb.offsets[range.end];
     DataFrame::new(
         span.len(),
@@ -215,6 +230,23 @@ fn neighbours_frame(m: &Interactions, nb: &Neighbours, range: std::ops::Range<us
             m.customers.column("neighbour_id", nb.ids[span.clone()].iter().copied()),
             Column::new("similarity".into(), &nb.similarity[span.clone()]),
             Column::new("shared_items".into(), nb.shared[span].iter().map(|&s| s as i32).collect::<Vec<i32>>()),
+        ],
+    )
+}
+
+fn item_neighbours_frame(m: &Interactions, nb: &Neighbours, range: std::ops::Range<usize>) -> PolarsResult<DataFrame> {
+    let span = if range.is_empty() { 0..0 } else { nb.offsets[range.start]..nb.offsets[range.end] };
+    let name = |i: &u32| Some(m.items[*i as usize].as_str());
+    let item: StringChunked = owners(&nb.offsets, range.clone()).map(|i| name(&i)).collect();
+    let neighbour: StringChunked = nb.ids[span.clone()].iter().map(name).collect();
+    DataFrame::new(
+        span.len(),
+        vec![
+            item.with_name("item_id".into()).into_column(),
+            Column::new("rank".into(), ranks(&nb.offsets, range)),
+            neighbour.with_name("neighbour_item_id".into()).into_column(),
+            Column::new("similarity".into(), &nb.similarity[span.clone()]),
+            Column::new("shared_customers".into(), nb.shared[span].iter().map(|&s| s as i32).collect::<Vec<i32>>()),
         ],
     )
 }

@@ -5,5 +5,6 @@ mod errors;
 mod evaluate;
 mod formats;
 mod golden;
+mod models;
 mod publish;
 mod workdir;

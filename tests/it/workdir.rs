@@ -97,6 +97,7 @@ impl Workdir {
         [
             "recommendations.parquet",
             "neighbours.parquet",
+            "item_neighbours.parquet",
             "null_audit.parquet",
             "items.parquet",
             "purchases.parquet",

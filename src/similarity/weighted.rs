@@ -1,0 +1,341 @@
+//! The general kernel: cosine between weighted rows, for customers or for items.
+//!
+//! Rows are the things compared (customers for `kind = "user"`, items for `kind = "item"`),
+//! columns the things they share. Each pair's value comes from `[model] weighting`, with
+//! x = the pair's summed quantity, N = number of rows, df(j) = rows with column j, and
+//! idf(j) = ln N − ln(1 + df(j)) (implicit's formulas, rows as documents):
+//! - `binary`: 1;  `quantity`: x;  `log_quantity`: ln(1 + x);
+//! - `tfidf`: √x · idf(j);
+//! - `bm25` (K1 = 100, B = 0.8): x · (K1 + 1) / (K1 · (1 − B + B · len(r) / avg len) + x) · idf(j),
+//!   len(r) = Σ x over the row.
+//!
+//! cosine(a, b) = dot(a, b) / √(‖a‖² · ‖b‖²), where dot and ‖·‖² are summed in ascending
+//! column order — the same order whichever row is scanned, so sim(a, b) = sim(b, a) bit for bit
+//! and every thread count gives the same floats. With binary values dot = shared and ‖a‖² =
+//! |a| exactly, so this is the integer kernels' formula. Shrinkage: × n / (n + λ), n = shared
+//! columns. Candidates need n ≥ `min_overlap` and a similarity > `min_similarity`; ties go
+//! to the lower row index.
+
+use rayon::prelude::*;
+
+use super::{assemble, keep_best, order, Candidate, Neighbours, BLOCK};
+use crate::config::{Kind, ModelConfig, Weighting};
+use crate::pivot::Interactions;
+use crate::progress::Progress;
+
+/// BM25's term-frequency saturation and length normalisation (implicit's defaults).
+pub const BM25_K1: f64 = 100.0;
+pub const BM25_B: f64 = 0.8;
+
+/// A weighted sparse matrix in CSR form: the rows to compare.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rows {
+    pub indptr: Vec<usize>,
+    pub indices: Vec<u32>,
+    pub values: Vec<f64>,
+    /// Σ value² per row, in ascending column order.
+    pub norm2: Vec<f64>,
+    pub n_cols: usize,
+}
+
+impl Rows {
+    pub fn n_rows(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    fn span(&self, r: usize) -> std::ops::Range<usize> {
+        self.indptr[r]..self.indptr[r + 1]
+    }
+
+    /// The transpose, values carried along (columns ascending within each new row).
+    fn transpose(&self) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
+        let mut ptr = vec![0usize; self.n_cols + 1];
+        for &j in &self.indices {
+            ptr[j as usize + 1] += 1;
+        }
+        for j in 0..self.n_cols {
+            ptr[j + 1] += ptr[j];
+        }
+        let mut next = ptr.clone();
+        let mut idx = vec![0u32; self.indices.len()];
+        let mut val = vec![0.0; self.indices.len()];
+        for r in 0..self.n_rows() {
+            for p in self.span(r) {
+                let j = self.indices[p] as usize;
+                idx[next[j]] = r as u32;
+                val[next[j]] = self.values[p];
+                next[j] += 1;
+            }
+        }
+        (ptr, idx, val)
+    }
+}
+
+/// The weighted rows `cfg.kind` compares: customers × items, or items × customers.
+pub fn rows(m: &Interactions, kind: Kind, weighting: Weighting) -> Rows {
+    let by_customer = Rows {
+        indptr: m.indptr.clone(),
+        indices: m.indices.clone(),
+        values: m.quantity.clone(),
+        norm2: Vec::new(),
+        n_cols: m.n_items(),
+    };
+    let mut r = match kind {
+        Kind::User => by_customer,
+        Kind::Item => {
+            let (indptr, indices, values) = by_customer.transpose();
+            Rows { indptr, indices, values, norm2: Vec::new(), n_cols: m.n_customers() }
+        }
+    };
+    weigh(&mut r, weighting);
+    r.norm2 = (0..r.n_rows()).map(|row| r.values[r.span(row)].iter().fold(0.0, |s, v| s + v * v)).collect();
+    r
+}
+
+/// Replaces each raw value x (summed quantity) by its weight, by the formulas above.
+fn weigh(r: &mut Rows, weighting: Weighting) {
+    let n = r.n_rows() as f64;
+    let idf = || {
+        let mut df = vec![0usize; r.n_cols];
+        for &j in &r.indices {
+            df[j as usize] += 1;
+        }
+        df.iter().map(|&d| n.ln() - (d as f64).ln_1p()).collect::<Vec<f64>>()
+    };
+    match weighting {
+        Weighting::Binary => r.values.iter_mut().for_each(|v| *v = 1.0),
+        Weighting::Quantity => {}
+        Weighting::LogQuantity => r.values.iter_mut().for_each(|v| *v = v.ln_1p()),
+        Weighting::Tfidf => {
+            let idf = idf();
+            for (v, &j) in r.values.iter_mut().zip(&r.indices) {
+                *v = v.sqrt() * idf[j as usize];
+            }
+        }
+        Weighting::Bm25 => {
+            let idf = idf();
+            let len: Vec<f64> = (0..r.n_rows()).map(|row| r.values[r.span(row)].iter().sum()).collect();
+            let avg = len.iter().sum::<f64>() / n.max(1.0);
+            for (row, len) in len.iter().enumerate() {
+                let norm = (1.0 - BM25_B) + BM25_B * len / avg;
+                for p in r.span(row) {
+                    let x = r.values[p];
+                    r.values[p] = x * (BM25_K1 + 1.0) / (BM25_K1 * norm + x) * idf[r.indices[p] as usize];
+                }
+            }
+        }
+    }
+}
+
+/// The similarity of two rows from their dot product, norms and shared count (the one formula).
+#[inline]
+pub fn similarity(dot: f64, norm2_a: f64, norm2_b: f64, shared: u32, shrinkage: f64) -> f64 {
+    let cos = dot / (norm2_a * norm2_b).sqrt();
+    if shrinkage > 0.0 {
+        cos * shared as f64 / (shared as f64 + shrinkage)
+    } else {
+        cos
+    }
+}
+
+struct Scratch {
+    dot: Vec<f64>,
+    shared: Vec<u32>,
+    touched: Vec<u32>,
+    candidates: Vec<Candidate>,
+}
+
+/// Every row's top `cfg.neighbours` rows. Runs on the current rayon pool.
+pub fn run(r: &Rows, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
+    let n = r.n_rows();
+    let (col_ptr, col_idx, col_val) = r.transpose();
+    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map_init(
+            || Scratch { dot: vec![0.0; n], shared: vec![0; n], touched: Vec::new(), candidates: Vec::new() },
+            |s, block| {
+                let range = block * BLOCK..((block + 1) * BLOCK).min(n);
+                let mut lens = Vec::with_capacity(range.len());
+                let mut out = Vec::new();
+                for a in range.clone() {
+                    // Gustavson: a's columns ascending, each column's rows: dot sums in column order.
+                    for p in r.span(a) {
+                        let (j, va) = (r.indices[p] as usize, r.values[p]);
+                        for q in col_ptr[j]..col_ptr[j + 1] {
+                            let b = col_idx[q] as usize;
+                            if s.shared[b] == 0 {
+                                s.touched.push(b as u32);
+                            }
+                            s.dot[b] += va * col_val[q];
+                            s.shared[b] += 1;
+                        }
+                    }
+                    s.candidates.clear();
+                    for &b in &s.touched {
+                        let b = b as usize;
+                        let (dot, shared) = (std::mem::take(&mut s.dot[b]), std::mem::take(&mut s.shared[b]));
+                        if b == a || shared < cfg.min_overlap {
+                            continue;
+                        }
+                        let sim = similarity(dot, r.norm2[a], r.norm2[b], shared, cfg.shrinkage);
+                        if sim > cfg.min_similarity {
+                            s.candidates.push((sim, b as u32, shared));
+                        }
+                    }
+                    s.touched.clear();
+                    keep_best(&mut s.candidates, cfg.neighbours);
+                    s.candidates.sort_unstable_by(order);
+                    lens.push(s.candidates.len());
+                    out.extend_from_slice(&s.candidates);
+                }
+                progress.inc(range.len() as u64);
+                (lens, out)
+            },
+        )
+        .collect();
+    assemble(n, blocks)
+}
+
+/// The definition the slow way: every pair by merging the two rows. Test twin only.
+#[cfg(test)]
+pub fn brute_force(r: &Rows, cfg: &ModelConfig) -> Neighbours {
+    let mut nb = Neighbours { offsets: vec![0], ..Default::default() };
+    for a in 0..r.n_rows() {
+        let mut all: Vec<Candidate> = Vec::new();
+        for b in (0..r.n_rows()).filter(|&b| b != a) {
+            let (mut dot, mut shared) = (0.0, 0u32);
+            let (sa, sb) = (r.span(a), r.span(b));
+            let (mut p, mut q) = (sa.start, sb.start);
+            while p < sa.end && q < sb.end {
+                match r.indices[p].cmp(&r.indices[q]) {
+                    std::cmp::Ordering::Less => p += 1,
+                    std::cmp::Ordering::Greater => q += 1,
+                    std::cmp::Ordering::Equal => {
+                        dot += r.values[p] * r.values[q];
+                        shared += 1;
+                        p += 1;
+                        q += 1;
+                    }
+                }
+            }
+            let sim = similarity(dot, r.norm2[a], r.norm2[b], shared, cfg.shrinkage);
+            if shared > 0 && shared >= cfg.min_overlap && sim > cfg.min_similarity {
+                all.push((sim, b as u32, shared));
+            }
+        }
+        all.sort_by(order);
+        all.truncate(cfg.neighbours);
+        for (s, b, c) in all {
+            nb.similarity.push(s);
+            nb.ids.push(b);
+            nb.shared.push(c);
+        }
+        nb.offsets.push(nb.ids.len());
+    }
+    nb
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::similarity::tests::random_matrix;
+
+    /// `random_matrix` with quantities 1..=12 (repeats sum), so every weighting differs.
+    fn with_quantities(m: &Interactions, seed: u64) -> Interactions {
+        let mut m = m.clone();
+        for (p, q) in m.quantity.iter_mut().enumerate() {
+            *q = ((p as u64 * 2654435761 + seed * 97) % 12 + 1) as f64;
+        }
+        m
+    }
+
+    fn cfg(kind: Kind, weighting: Weighting, neighbours: usize) -> ModelConfig {
+        ModelConfig { kind, weighting, neighbours, ..Default::default() }
+    }
+
+    const WEIGHTINGS: [Weighting; 5] =
+        [Weighting::Binary, Weighting::Quantity, Weighting::LogQuantity, Weighting::Bm25, Weighting::Tfidf];
+
+    #[test]
+    fn every_weighting_kind_and_knob_matches_brute_force_on_any_thread_count() {
+        for seed in 0..3 {
+            let m = with_quantities(&random_matrix(90 + seed as usize * 31, 70, 9, seed), seed);
+            for kind in [Kind::User, Kind::Item] {
+                for weighting in WEIGHTINGS {
+                    let r = rows(&m, kind, weighting);
+                    let base = cfg(kind, weighting, 7);
+                    let knobs = [
+                        base.clone(),
+                        ModelConfig { neighbours: 1, ..base.clone() },
+                        ModelConfig { shrinkage: 4.0, ..base.clone() },
+                        ModelConfig { min_overlap: 3, min_similarity: 0.05, ..base.clone() },
+                    ];
+                    for c in knobs {
+                        let expected = brute_force(&r, &c);
+                        for threads in [1, 2] {
+                            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                            let got = pool.install(|| run(&r, &c, &Progress::hidden()));
+                            assert_eq!(got, expected, "seed {seed} {c:?} {threads} threads");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn binary_weights_give_the_integer_kernels_floats_and_ties() {
+        // Same neighbours, bit for bit, as the plain binary kernel (so the goldens would hold).
+        for seed in 0..3 {
+            let m = random_matrix(150, 120, 10, seed);
+            let c = cfg(Kind::User, Weighting::Binary, 12);
+            assert_eq!(
+                run(&rows(&m, Kind::User, Weighting::Binary), &c, &Progress::hidden()),
+                super::super::brute_force(&m, &c)
+            );
+        }
+    }
+
+    #[test]
+    fn shrinkage_and_weights_change_the_neighbours() {
+        let m = with_quantities(&random_matrix(120, 80, 9, 5), 5);
+        let plain = brute_force(&rows(&m, Kind::User, Weighting::Binary), &cfg(Kind::User, Weighting::Binary, 5));
+        for weighting in &WEIGHTINGS[1..] {
+            let other = brute_force(&rows(&m, Kind::User, *weighting), &cfg(Kind::User, *weighting, 5));
+            assert_ne!(other.ids, plain.ids, "{weighting:?} orders neighbours like binary");
+        }
+        let shrunk = ModelConfig { shrinkage: 10.0, ..cfg(Kind::User, Weighting::Binary, 5) };
+        assert_ne!(brute_force(&rows(&m, Kind::User, Weighting::Binary), &shrunk).ids, plain.ids);
+    }
+
+    #[test]
+    fn weights_by_hand() {
+        // customers 1: A×2 B×1   2: A×6   3: C×3 ; items A (2 buyers), B (1), C (1)
+        let rows_in = [("1", "A", 2.0), ("1", "B", 1.0), ("2", "A", 6.0), ("3", "C", 3.0)];
+        let m = Interactions::from_triples(rows_in.iter().map(|&(c, i, q)| (c, i, q, None)));
+        let n = 3f64;
+        let idf = |df: f64| n.ln() - df.ln_1p();
+        let r = rows(&m, Kind::User, Weighting::Tfidf);
+        assert_eq!(r.values, [2f64.sqrt() * idf(2.0), idf(1.0), 6f64.sqrt() * idf(2.0), 3f64.sqrt() * idf(1.0)]);
+        let r = rows(&m, Kind::User, Weighting::LogQuantity);
+        assert_eq!(r.values, [2f64.ln_1p(), 1f64.ln_1p(), 6f64.ln_1p(), 3f64.ln_1p()]);
+        assert!((r.values[0] - 3f64.ln()).abs() < 1e-15);
+        // bm25: row lengths 3, 6, 3; average 4
+        let bm25 = |x: f64, len: f64, df: f64| {
+            x * (BM25_K1 + 1.0) / (BM25_K1 * (1.0 - BM25_B + BM25_B * len / 4.0) + x) * idf(df)
+        };
+        let r = rows(&m, Kind::User, Weighting::Bm25);
+        assert_eq!(r.values, [bm25(2.0, 3.0, 2.0), bm25(1.0, 3.0, 1.0), bm25(6.0, 6.0, 2.0), bm25(3.0, 3.0, 1.0)]);
+        // items as rows: A = {1: 2, 2: 6}, B = {1: 1}, C = {3: 3}; norms Σ x²
+        let r = rows(&m, Kind::Item, Weighting::Quantity);
+        assert_eq!(
+            (r.indptr.clone(), r.indices.clone(), r.values.clone()),
+            (vec![0, 2, 3, 4], vec![0, 1, 0, 2], vec![2.0, 6.0, 1.0, 3.0])
+        );
+        assert_eq!(r.norm2, [40.0, 1.0, 9.0]);
+        // cosine(A, B) over customers = 2·1 / √(40 · 1)
+        let nb = run(&r, &cfg(Kind::Item, Weighting::Quantity, 5), &Progress::hidden());
+        assert_eq!(nb.of(0), (&[1u32][..], &[2.0 / 40f64.sqrt()][..], &[1u32][..]));
+        assert!(nb.of(2).0.is_empty(), "C shares no buyer");
+    }
+}

@@ -1,0 +1,117 @@
+//! `[model] kind` and `weighting` end to end: the published tables of an item-based model,
+//! recomputed from the published purchases by the definition.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::workdir::{number, rows, schema, text, Workdir};
+
+fn run(w: &Workdir, model: &str) {
+    let input = w.copy("tiny.csv");
+    let p = w.pipeline("p.toml", &input, &format!("[model]\n{model}"));
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+fn columns(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+#[test]
+fn item_model_publishes_item_neighbours_by_the_definition() {
+    let w = Workdir::new();
+    run(&w, "kind = \"item\"\nneighbours = 3\n[recommend]\nfrom_neighbours = 3");
+    let out = w.path("out");
+    let item_nb = out.join("item_neighbours.parquet");
+    assert_eq!(
+        schema(&item_nb),
+        columns(&[
+            ("item_id", "String"),
+            ("rank", "Int32"),
+            ("neighbour_item_id", "String"),
+            ("similarity", "Float64"),
+            ("shared_customers", "Int32"),
+        ])
+    );
+    assert!(rows(&out.join("neighbours.parquet")).is_empty(), "an item model has no customer neighbours");
+    assert_eq!(schema(&out.join("neighbours.parquet"))[0], ("customer_id".to_string(), "Int64".to_string()));
+
+    // the definition: binary cosine between items' buyer sets, ties by item id, top 3
+    let mut buyers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in rows(&out.join("purchases.parquet")) {
+        buyers.entry(text(&r["item_id"])).or_default().insert(text(&r["customer_id"]));
+    }
+    let mut expected: Vec<(String, i64, String, f64, i64)> = Vec::new();
+    for (a, ba) in &buyers {
+        let mut all: Vec<(f64, &String, usize)> = buyers
+            .iter()
+            .filter(|(b, _)| *b != a)
+            .map(|(b, bb)| {
+                let shared = ba.intersection(bb).count();
+                (shared as f64 / ((ba.len() * bb.len()) as f64).sqrt(), b, shared)
+            })
+            .filter(|x| x.2 > 0)
+            .collect();
+        all.sort_by(|x, y| y.0.partial_cmp(&x.0).unwrap().then(x.1.cmp(y.1)));
+        for (rank, (sim, b, shared)) in all.into_iter().take(3).enumerate() {
+            expected.push((a.clone(), rank as i64 + 1, b.clone(), sim, shared as i64));
+        }
+    }
+    let got: Vec<(String, i64, String, f64, i64)> = rows(&item_nb)
+        .iter()
+        .map(|r| {
+            let n = |k: &str| number(&r[k]);
+            (
+                text(&r["item_id"]),
+                n("rank") as i64,
+                text(&r["neighbour_item_id"]),
+                n("similarity"),
+                n("shared_customers") as i64,
+            )
+        })
+        .collect();
+    assert!(expected.len() > 10, "the tiny data has item neighbours");
+    assert_eq!(got, expected);
+
+    // recommendations: Σ over the customer's items of their similarity to the candidate
+    let mut bought: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (item, set) in &buyers {
+        for c in set {
+            bought.entry(c.clone()).or_default().insert(item.clone());
+        }
+    }
+    let mut scores: BTreeMap<(String, String), f64> = BTreeMap::new();
+    for (a, _, b, sim, _) in &expected {
+        for (c, items) in &bought {
+            if items.contains(a) && !items.contains(b) {
+                *scores.entry((c.clone(), b.clone())).or_default() += sim;
+            }
+        }
+    }
+    let recs = rows(&out.join("recommendations.parquet"));
+    let from_neighbours: Vec<_> = recs.iter().filter(|r| text(&r["source"]) == "neighbours").collect();
+    assert!(!from_neighbours.is_empty());
+    for r in from_neighbours {
+        let key = (text(&r["customer_id"]), text(&r["item_id"]));
+        let want = scores.get(&key).unwrap_or_else(|| panic!("{key:?} recommended without a vote"));
+        assert!((number(&r["score"]) - want).abs() < 1e-12, "{key:?}");
+    }
+}
+
+#[test]
+fn user_model_publishes_an_empty_item_neighbours_table_and_weightings_run() {
+    let w = Workdir::new();
+    run(&w, "");
+    let out = w.path("out");
+    assert!(rows(&out.join("item_neighbours.parquet")).is_empty());
+    assert_eq!(schema(&out.join("item_neighbours.parquet")).len(), 5);
+    let plain = rows(&out.join("neighbours.parquet"));
+    for weighting in ["quantity", "log_quantity", "bm25", "tfidf"] {
+        let w = Workdir::new();
+        run(&w, &format!("weighting = \"{weighting}\"\nshrinkage = 2.0"));
+        let got = rows(&w.path("out").join("neighbours.parquet"));
+        assert!(!got.is_empty());
+        assert_ne!(got, plain, "{weighting} gives the binary similarities");
+        let manifest = std::fs::read_to_string(w.path("out").join("manifest.json")).unwrap();
+        assert!(manifest.contains(&format!("\"weighting\": \"{weighting}\"")), "{manifest}");
+    }
+}
