@@ -69,6 +69,8 @@ pub struct ModelSection {
     pub kind: Option<String>,
     pub weighting: Option<String>,
     pub shrinkage: Option<f64>,
+    pub ease_lambda: Option<f64>,
+    pub similarity_half_life_days: Option<f64>,
     pub neighbours: Option<i64>,
     pub min_overlap: Option<i64>,
     pub recency_half_life_days: Option<f64>,
@@ -176,6 +178,9 @@ pub enum Kind {
     User,
     /// Item-to-item: an item's neighbours are items; a customer's items vote for theirs.
     Item,
+    /// EASE (Steck 2019): a dense item-to-item weight matrix learnt in closed form with an
+    /// L2 penalty (`ease_lambda`); a customer's items vote with every weight.
+    Ease,
 }
 
 /// The value of each (customer, item) pair before cosine; formulas in `similarity::weighted`.
@@ -202,7 +207,15 @@ pub struct ModelConfig {
     pub min_overlap: u32,
     /// Shrinkage λ: similarity × n / (n + λ), n = shared items (or shared buyers); 0: none.
     pub shrinkage: f64,
+    /// EASE's L2 regularisation λ (only `kind = "ease"`).
+    pub ease_lambda: f64,
+    /// Recency of the values compared: each pair × 0.5^(age / half-life) before cosine (or
+    /// EASE's Gram matrix); `None`: purchases weigh the same whatever their age.
+    pub similarity_half_life_days: Option<f64>,
 }
+
+/// EASE's default λ (tuned on the Online Retail export; see README, Evaluation).
+pub const DEFAULT_EASE_LAMBDA: f64 = 300.0;
 
 impl Default for ModelConfig {
     /// The article's method: binary user-based cosine, 20 neighbours.
@@ -214,6 +227,8 @@ impl Default for ModelConfig {
             min_similarity: 0.0,
             min_overlap: 1,
             shrinkage: 0.0,
+            ease_lambda: DEFAULT_EASE_LAMBDA,
+            similarity_half_life_days: None,
         }
     }
 }
@@ -221,7 +236,10 @@ impl Default for ModelConfig {
 impl ModelConfig {
     /// True for the article's plain binary cosine between customers (the integer kernels).
     pub fn is_plain_user(&self) -> bool {
-        self.kind == Kind::User && self.weighting == Weighting::Binary && self.shrinkage == 0.0
+        self.kind == Kind::User
+            && self.weighting == Weighting::Binary
+            && self.shrinkage == 0.0
+            && self.similarity_half_life_days.is_none()
     }
 }
 
@@ -324,11 +342,22 @@ fn parse_encoding(text: &str) -> Result<Encoding, ConfigError> {
     }
 }
 
+/// A half-life in days: positive and finite, or absent.
+fn half_life(key: &str, value: Option<f64>) -> Result<Option<f64>, ConfigError> {
+    match value {
+        Some(h) if !(h > 0.0 && h.is_finite()) => {
+            Err(invalid(key, format!("must be a positive number of days, got {h}")))
+        }
+        h => Ok(h),
+    }
+}
+
 fn parse_kind(text: &str) -> Result<Kind, ConfigError> {
     match text.to_ascii_lowercase().as_str() {
         "user" => Ok(Kind::User),
         "item" => Ok(Kind::Item),
-        other => Err(invalid("[model] kind", format!("must be \"user\" or \"item\", got {other:?}"))),
+        "ease" => Ok(Kind::Ease),
+        other => Err(invalid("[model] kind", format!("must be \"user\", \"item\" or \"ease\", got {other:?}"))),
     }
 }
 
@@ -481,19 +510,21 @@ impl Config {
                     }
                     l => l.unwrap_or(0.0),
                 },
+                ease_lambda: match file.model.ease_lambda {
+                    Some(l) if !(l > 0.0 && l.is_finite()) => {
+                        return Err(invalid("[model] ease_lambda", format!("must be a positive number, got {l}")))
+                    }
+                    l => l.unwrap_or(DEFAULT_EASE_LAMBDA),
+                },
+                similarity_half_life_days: half_life(
+                    "[model] similarity_half_life_days",
+                    file.model.similarity_half_life_days,
+                )?,
             },
             recommend: RecommendConfig {
                 per_customer,
                 from_neighbours,
-                recency_half_life_days: match file.model.recency_half_life_days {
-                    Some(h) if !(h > 0.0 && h.is_finite()) => {
-                        return Err(invalid(
-                            "[model] recency_half_life_days",
-                            format!("must be a positive number of days, got {h}"),
-                        ))
-                    }
-                    h => h,
-                },
+                recency_half_life_days: half_life("[model] recency_half_life_days", file.model.recency_half_life_days)?,
             },
             output: OutputConfig {
                 dir: output_dir,
@@ -605,6 +636,8 @@ mod tests {
             ("[input]\npath='x'\n[model]\nkind = 'customer'", "[model] kind"),
             ("[input]\npath='x'\n[model]\nweighting = 'bm-25'", "[model] weighting"),
             ("[input]\npath='x'\n[model]\nshrinkage = -1.0", "[model] shrinkage"),
+            ("[input]\npath='x'\n[model]\nease_lambda = 0.0", "[model] ease_lambda"),
+            ("[input]\npath='x'\n[model]\nsimilarity_half_life_days = -3", "[model] similarity_half_life_days"),
         ] {
             let err = build(text).unwrap_err().to_string();
             assert!(err.contains(key), "{text}: {err}");

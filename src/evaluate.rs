@@ -170,6 +170,7 @@ pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Ev
     let held = holdout(&m, &test)?;
     let model =
         ModelConfig { neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours), ..cfg.model.clone() };
+    similarity::check(&m, &model)?;
     let (nb, _) = similarity::run(&m, &model, &Progress::hidden());
     let none = Neighbours { offsets: vec![0; m.n_customers() + 1], ..Default::default() };
     // The baselines are the plain methods, whatever knobs the pipeline turns: the article's

@@ -233,7 +233,7 @@ impl StageLine for similarity::SimilarityReport {
     fn line(&self) -> String {
         let what = match self.kind {
             crate::config::Kind::User => "customers",
-            crate::config::Kind::Item => "items",
+            crate::config::Kind::Item | crate::config::Kind::Ease => "items",
         };
         format!(
             "{} neighbour rows, {} {what} without neighbours, {:.3e} co-purchase updates in {:.2}s on {} threads",
@@ -321,8 +321,9 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous_customers(&cfg.output.dir));
     enforce(&gates, cfg.force, quiet)?;
 
+    similarity::check(&matrix, &cfg.model)?;
     let n = matrix.n_customers() as u64;
-    let bar = Progress::new(n, "similarity", quiet);
+    let bar = Progress::new(similarity::rows_compared(&matrix, &cfg.model) as u64, "similarity", quiet);
     let similar = pool.install(|| similarity::run(&matrix, &cfg.model, &bar));
     bar.finish();
     let (neighbours, sim_report) = logged(quiet, "similarity", Ok(similar))?;

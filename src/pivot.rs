@@ -100,6 +100,15 @@ impl Interactions {
         self.indices.len()
     }
 
+    /// Per-pair weights 0.5^(age / half-life), age back from the newest dated purchase;
+    /// `None` without a half-life (every purchase weighs exactly 1). Undated pairs weigh 1.
+    pub fn recency(&self, half_life_days: Option<f64>) -> Option<Vec<f64>> {
+        let half_life = half_life_days? * 86_400.0;
+        let newest = self.last.iter().copied().filter(|&t| t != i64::MIN).max()?;
+        let weight = |t: i64| if t == i64::MIN { 1.0 } else { (-((newest - t) as f64) / half_life).exp2() };
+        Some(self.last.iter().map(|&t| weight(t)).collect())
+    }
+
     /// The items customer `c` bought, ascending.
     pub fn row(&self, c: usize) -> &[u32] {
         &self.indices[self.indptr[c]..self.indptr[c + 1]]

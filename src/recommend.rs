@@ -8,7 +8,9 @@
 //! top-K neighbours; `supporters` counts those items. With `recency_half_life_days` each
 //! term is × 0.5^(age / half-life) of the purchase it comes from (the neighbour's, or the
 //! customer's own for items). Items the customer bought are excluded; order: score
-//! descending, then item id ascending (bytes). Customers with fewer candidates
+//! descending, then item id ascending (bytes). EASE: score(item) = Σ over the items the
+//! customer bought, ascending, of their learnt weight for it (every item, no top-K); only
+//! positive scores are recommended; `supporters` counts the bought items with a positive weight. Customers with fewer candidates
 //! than `per_customer` (or no neighbour at all) are topped up with the most popular items
 //! (most buyers; ties by item id) they have not bought, marked as popularity rows.
 
@@ -87,6 +89,8 @@ struct Scratch {
     score: Vec<f64>,
     support: Vec<u32>,
     touched: Vec<u32>,
+    /// EASE only: the dense scores and supporter counts over every item.
+    dense: Vec<(f64, u32)>,
 }
 
 impl Scratch {
@@ -117,7 +121,7 @@ pub fn run(
     let start = Instant::now();
     let n = m.n_customers();
     let popular = popularity_order(m);
-    let weights = recency_weights(m, cfg.recency_half_life_days);
+    let weights = m.recency(cfg.recency_half_life_days);
     let blocks: Vec<(Vec<usize>, Vec<Rec>)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map_init(
@@ -126,6 +130,7 @@ pub fn run(
                 score: vec![0.0; m.n_items()],
                 support: vec![0; m.n_items()],
                 touched: Vec::new(),
+                dense: Vec::new(),
             },
             |s, block| {
                 let range = block * BLOCK..((block + 1) * BLOCK).min(n);
@@ -163,16 +168,6 @@ pub fn run(
     (recs, report)
 }
 
-/// Per-pair purchase weights 0.5^(age / half-life), age back from the newest dated purchase;
-/// `None` without a half-life (every purchase weighs exactly 1). Undated pairs weigh 1.
-fn recency_weights(m: &Interactions, half_life_days: Option<f64>) -> Option<Vec<f64>> {
-    let half_life = half_life_days? * 86_400.0;
-    let newest = m.last.iter().copied().filter(|&t| t != i64::MIN).max()?;
-    Some(
-        m.last.iter().map(|&t| if t == i64::MIN { 1.0 } else { (-((newest - t) as f64) / half_life).exp2() }).collect(),
-    )
-}
-
 #[allow(clippy::too_many_arguments)]
 fn recommend_one(
     a: usize,
@@ -207,6 +202,29 @@ fn recommend_one(
                 let (ids, sims, _) = nb.of(j as usize);
                 for (&i, &sim) in ids.iter().zip(sims).take(cfg.from_neighbours) {
                     s.vote(stamp, i, sim * weight(p));
+                }
+            }
+        }
+        Kind::Ease => {
+            // Every item the customer bought votes for every item with its learnt weight
+            // (× its own recency); only positive totals are recommended.
+            let n = m.n_items();
+            s.dense.clear();
+            s.dense.resize(n, (0.0, 0));
+            let span = m.indptr[a]..m.indptr[a + 1];
+            for (p, &j) in span.clone().zip(&m.indices[span]) {
+                let w = weight(p);
+                let row = &nb.weights[j as usize * n..(j as usize + 1) * n];
+                for (d, &b) in s.dense.iter_mut().zip(row) {
+                    d.0 += w * b;
+                    d.1 += (b > 0.0) as u32;
+                }
+            }
+            for i in 0..n {
+                let (score, support) = s.dense[i];
+                if score > 0.0 && s.owner[i] != stamp {
+                    s.touched.push(i as u32);
+                    (s.score[i], s.support[i]) = (score, support.max(1));
                 }
             }
         }
@@ -355,5 +373,39 @@ mod tests {
         let r = run(&m, &nb, &RecommendConfig { from_neighbours: 1, ..cfg }, &Progress::hidden()).0;
         let got: Vec<(u32, Source)> = r.of(3).iter().map(|r| (r.item, r.source)).collect();
         assert_eq!(got, [(1, Source::Neighbours), (2, Source::Popular)]);
+    }
+
+    #[test]
+    fn ease_scores_are_the_customers_rows_times_the_weights() {
+        let m = crate::similarity::tests::random_matrix(80, 40, 8, 4);
+        let model = ModelConfig { kind: Kind::Ease, ease_lambda: 8.0, ..Default::default() };
+        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
+        let cfg = RecommendConfig { per_customer: 6, from_neighbours: 10, recency_half_life_days: None };
+        let recs = run(&m, &nb, &cfg, &Progress::hidden()).0;
+        let n = m.n_items();
+        let mut from_model = 0;
+        for c in 0..m.n_customers() {
+            let row = m.row(c);
+            let mut all: Vec<(f64, u32, u32)> = (0..n as u32)
+                .filter(|i| !row.contains(i))
+                .map(|i| {
+                    let w = |j: &u32| nb.weights[*j as usize * n + i as usize];
+                    (row.iter().map(w).fold(0.0, |a, b| a + b), i, row.iter().filter(|j| w(j) > 0.0).count() as u32)
+                })
+                .filter(|x| x.0 > 0.0)
+                .collect();
+            all.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+            all.truncate(6);
+            let got: Vec<(f64, u32, u32)> = recs
+                .of(c)
+                .iter()
+                .filter(|r| r.source == Source::Neighbours)
+                .map(|r| (r.score.unwrap(), r.item, r.supporters))
+                .collect();
+            assert_eq!(got, all, "customer {c}");
+            assert_eq!(recs.of(c).len(), 6, "topped up to 6");
+            from_model += got.len();
+        }
+        assert!(from_model > m.n_customers() * 3, "most rows come from the model");
     }
 }

@@ -21,6 +21,7 @@ use crate::config::{Kind, ModelConfig};
 use crate::pivot::Interactions;
 use crate::progress::Progress;
 
+pub mod ease;
 mod tiled;
 pub mod weighted;
 
@@ -33,6 +34,9 @@ pub struct Neighbours {
     pub ids: Vec<u32>,
     pub similarity: Vec<f64>,
     pub shared: Vec<u32>,
+    /// `Kind::Ease` only: the dense items × items weights B, row-major (row j: item j's
+    /// weight for every item). Empty for the other kinds.
+    pub weights: Vec<f64>,
 }
 
 impl Neighbours {
@@ -110,11 +114,14 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Neighbo
             run_simple(m, cfg, progress)
         };
         (nb, m.pair_work())
+    } else if cfg.kind == Kind::Ease {
+        let work = (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum::<f64>();
+        (ease::run(m, cfg, progress), work)
     } else {
-        let rows = weighted::rows(m, cfg.kind, cfg.weighting);
+        let rows = weighted::rows(m, cfg);
         let work = match cfg.kind {
             Kind::User => m.pair_work(),
-            Kind::Item => (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum(),
+            Kind::Item | Kind::Ease => (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum(),
         };
         (Neighbours { kind: cfg.kind, ..weighted::run(&rows, cfg, progress) }, work)
     };
@@ -130,6 +137,23 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Neighbo
         seconds: start.elapsed().as_secs_f64(),
     };
     (nb, report)
+}
+
+/// Refuses a model the data cannot take, before any work (EASE's dense inverse on a huge
+/// catalogue).
+pub fn check(m: &Interactions, cfg: &ModelConfig) -> Result<(), crate::error::ConfigError> {
+    match cfg.kind {
+        Kind::Ease => ease::check(m),
+        Kind::User | Kind::Item => Ok(()),
+    }
+}
+
+/// The number of rows a model compares (customers, or items): the progress bar's length.
+pub fn rows_compared(m: &Interactions, cfg: &ModelConfig) -> usize {
+    match cfg.kind {
+        Kind::User => m.n_customers(),
+        Kind::Item | Kind::Ease => m.n_items(),
+    }
 }
 
 /// Flattens per-block results (row lengths and candidates, in row order) into [`Neighbours`].

@@ -93,7 +93,7 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
         }),
         Box::new(|| {
             // Item neighbours of an item-based model; an empty table for a user-based one.
-            let items = if nb.kind == Kind::Item { m.n_items() } else { 0 };
+            let items = if nb.kind == Kind::User { 0 } else { m.n_items() };
             write_table(
                 &dir.join(file::ITEM_NEIGHBOURS),
                 compression,

@@ -3,7 +3,8 @@
 //! Rows are the things compared (customers for `kind = "user"`, items for `kind = "item"`),
 //! columns the things they share. Each pair's value comes from `[model] weighting`, with
 //! x = the pair's summed quantity, N = number of rows, df(j) = rows with column j, and
-//! idf(j) = ln N − ln(1 + df(j)) (implicit's formulas, rows as documents):
+//! idf(j) = ln N − ln(1 + df(j)) (implicit's formulas, rows as documents), then × the pair's
+//! recency 0.5^(age / `similarity_half_life_days`) when that is set:
 //! - `binary`: 1;  `quantity`: x;  `log_quantity`: ln(1 + x);
 //! - `tfidf`: √x · idf(j);
 //! - `bm25` (K1 = 100, B = 0.8): x · (K1 + 1) / (K1 · (1 − B + B · len(r) / avg len) + x) · idf(j),
@@ -48,7 +49,12 @@ impl Rows {
     }
 
     /// The transpose, values carried along (columns ascending within each new row).
-    fn transpose(&self) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
+    pub fn transpose(&self) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
+        self.transpose_with(&self.values)
+    }
+
+    /// The transpose with `payload` (one value per stored entry) carried along.
+    fn transpose_with(&self, payload: &[f64]) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
         let mut ptr = vec![0usize; self.n_cols + 1];
         for &j in &self.indices {
             ptr[j as usize + 1] += 1;
@@ -63,7 +69,7 @@ impl Rows {
             for p in self.span(r) {
                 let j = self.indices[p] as usize;
                 idx[next[j]] = r as u32;
-                val[next[j]] = self.values[p];
+                val[next[j]] = payload[p];
                 next[j] += 1;
             }
         }
@@ -71,8 +77,9 @@ impl Rows {
     }
 }
 
-/// The weighted rows `cfg.kind` compares: customers × items, or items × customers.
-pub fn rows(m: &Interactions, kind: Kind, weighting: Weighting) -> Rows {
+/// The weighted rows `cfg.kind` compares: customers × items (`user`), or items × customers
+/// (`item`, `ease`), each value × its recency weight when `similarity_half_life_days` is set.
+pub fn rows(m: &Interactions, cfg: &ModelConfig) -> Rows {
     let by_customer = Rows {
         indptr: m.indptr.clone(),
         indices: m.indices.clone(),
@@ -80,14 +87,19 @@ pub fn rows(m: &Interactions, kind: Kind, weighting: Weighting) -> Rows {
         norm2: Vec::new(),
         n_cols: m.n_items(),
     };
-    let mut r = match kind {
-        Kind::User => by_customer,
-        Kind::Item => {
+    let recency = m.recency(cfg.similarity_half_life_days);
+    let (mut r, recency) = match cfg.kind {
+        Kind::User => (by_customer, recency),
+        Kind::Item | Kind::Ease => {
             let (indptr, indices, values) = by_customer.transpose();
-            Rows { indptr, indices, values, norm2: Vec::new(), n_cols: m.n_customers() }
+            let recency = recency.map(|w| by_customer.transpose_with(&w).2);
+            (Rows { indptr, indices, values, norm2: Vec::new(), n_cols: m.n_customers() }, recency)
         }
     };
-    weigh(&mut r, weighting);
+    weigh(&mut r, cfg.weighting);
+    if let Some(w) = recency {
+        r.values.iter_mut().zip(w).for_each(|(v, w)| *v *= w);
+    }
     r.norm2 = (0..r.n_rows()).map(|row| r.values[r.span(row)].iter().fold(0.0, |s, v| s + v * v)).collect();
     r
 }
@@ -262,8 +274,8 @@ mod tests {
             let m = with_quantities(&random_matrix(90 + seed as usize * 31, 70, 9, seed), seed);
             for kind in [Kind::User, Kind::Item] {
                 for weighting in WEIGHTINGS {
-                    let r = rows(&m, kind, weighting);
                     let base = cfg(kind, weighting, 7);
+                    let r = rows(&m, &base);
                     let knobs = [
                         base.clone(),
                         ModelConfig { neighbours: 1, ..base.clone() },
@@ -289,23 +301,21 @@ mod tests {
         for seed in 0..3 {
             let m = random_matrix(150, 120, 10, seed);
             let c = cfg(Kind::User, Weighting::Binary, 12);
-            assert_eq!(
-                run(&rows(&m, Kind::User, Weighting::Binary), &c, &Progress::hidden()),
-                super::super::brute_force(&m, &c)
-            );
+            assert_eq!(run(&rows(&m, &c), &c, &Progress::hidden()), super::super::brute_force(&m, &c));
         }
     }
 
     #[test]
     fn shrinkage_and_weights_change_the_neighbours() {
         let m = with_quantities(&random_matrix(120, 80, 9, 5), 5);
-        let plain = brute_force(&rows(&m, Kind::User, Weighting::Binary), &cfg(Kind::User, Weighting::Binary, 5));
+        let plain =
+            brute_force(&rows(&m, &cfg(Kind::User, Weighting::Binary, 5)), &cfg(Kind::User, Weighting::Binary, 5));
         for weighting in &WEIGHTINGS[1..] {
-            let other = brute_force(&rows(&m, Kind::User, *weighting), &cfg(Kind::User, *weighting, 5));
+            let other = brute_force(&rows(&m, &cfg(Kind::User, *weighting, 5)), &cfg(Kind::User, *weighting, 5));
             assert_ne!(other.ids, plain.ids, "{weighting:?} orders neighbours like binary");
         }
         let shrunk = ModelConfig { shrinkage: 10.0, ..cfg(Kind::User, Weighting::Binary, 5) };
-        assert_ne!(brute_force(&rows(&m, Kind::User, Weighting::Binary), &shrunk).ids, plain.ids);
+        assert_ne!(brute_force(&rows(&m, &shrunk), &shrunk).ids, plain.ids);
     }
 
     #[test]
@@ -315,19 +325,19 @@ mod tests {
         let m = Interactions::from_triples(rows_in.iter().map(|&(c, i, q)| (c, i, q, None)));
         let n = 3f64;
         let idf = |df: f64| n.ln() - df.ln_1p();
-        let r = rows(&m, Kind::User, Weighting::Tfidf);
+        let r = rows(&m, &cfg(Kind::User, Weighting::Tfidf, 5));
         assert_eq!(r.values, [2f64.sqrt() * idf(2.0), idf(1.0), 6f64.sqrt() * idf(2.0), 3f64.sqrt() * idf(1.0)]);
-        let r = rows(&m, Kind::User, Weighting::LogQuantity);
+        let r = rows(&m, &cfg(Kind::User, Weighting::LogQuantity, 5));
         assert_eq!(r.values, [2f64.ln_1p(), 1f64.ln_1p(), 6f64.ln_1p(), 3f64.ln_1p()]);
         assert!((r.values[0] - 3f64.ln()).abs() < 1e-15);
         // bm25: row lengths 3, 6, 3; average 4
         let bm25 = |x: f64, len: f64, df: f64| {
             x * (BM25_K1 + 1.0) / (BM25_K1 * (1.0 - BM25_B + BM25_B * len / 4.0) + x) * idf(df)
         };
-        let r = rows(&m, Kind::User, Weighting::Bm25);
+        let r = rows(&m, &cfg(Kind::User, Weighting::Bm25, 5));
         assert_eq!(r.values, [bm25(2.0, 3.0, 2.0), bm25(1.0, 3.0, 1.0), bm25(6.0, 6.0, 2.0), bm25(3.0, 3.0, 1.0)]);
         // items as rows: A = {1: 2, 2: 6}, B = {1: 1}, C = {3: 3}; norms Σ x²
-        let r = rows(&m, Kind::Item, Weighting::Quantity);
+        let r = rows(&m, &cfg(Kind::Item, Weighting::Quantity, 5));
         assert_eq!(
             (r.indptr.clone(), r.indices.clone(), r.values.clone()),
             (vec![0, 2, 3, 4], vec![0, 1, 0, 2], vec![2.0, 6.0, 1.0, 3.0])

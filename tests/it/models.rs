@@ -115,3 +115,31 @@ fn user_model_publishes_an_empty_item_neighbours_table_and_weightings_run() {
         assert!(manifest.contains(&format!("\"weighting\": \"{weighting}\"")), "{manifest}");
     }
 }
+
+#[test]
+fn ease_model_publishes_item_weights_and_recommends_from_them() {
+    let w = Workdir::new();
+    run(&w, "kind = \"ease\"\nease_lambda = 2.0\nneighbours = 4\n[recommend]\nfrom_neighbours = 4");
+    let out = w.path("out");
+    assert!(rows(&out.join("neighbours.parquet")).is_empty());
+    let item_nb = rows(&out.join("item_neighbours.parquet"));
+    assert!(!item_nb.is_empty());
+    assert!(item_nb.iter().all(|r| number(&r["similarity"]) > 0.0 && number(&r["rank"]) <= 4.0));
+    let recs = rows(&out.join("recommendations.parquet"));
+    let scored: Vec<_> = recs.iter().filter(|r| text(&r["source"]) == "neighbours").collect();
+    assert!(!scored.is_empty());
+    assert!(scored.iter().all(|r| number(&r["score"]) > 0.0 && number(&r["supporters"]) >= 1.0));
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"kind\": \"ease\""), "{manifest}");
+    // a second run is byte-identical, on one thread or two
+    let first = w.published();
+    let p = w.path("p.toml");
+    for threads in ["1", "2"] {
+        let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--threads", threads]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let again = w.published();
+        for name in ["recommendations.parquet", "item_neighbours.parquet"] {
+            assert_eq!(again[name], first[name], "{name} with {threads} threads");
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! EASE (Steck 2019, "Embarrassingly Shallow Autoencoders"): item-to-item weights in closed form.
+//!
+//! X is the weighted purchase matrix (customers × items, values from `weighting` and
+//! `similarity_half_life_days`, see `weighted`). G = XᵀX, P = (G + λI)⁻¹ with λ =
+//! `ease_lambda`, and the weight of item j for item i is B[j][i] = −P[j][i] / P[i][i] (i ≠ j;
+//! B[i][i] = 0): the least-squares way to predict each item from all the others, with the
+//! item itself left out. A customer's score for i is Σ over the items j they bought of
+//! B[j][i] (see `recommend`).
+//!
+//! Dense by nature: G, its Cholesky factor and P are items × items f64 each, so the kind is
+//! refused above [`MAX_ITEMS`]. G is summed per row in customer order and the inverse runs on
+//! one thread, so a run is bit-for-bit the same whatever `threads` says (on one machine).
+//! The published item neighbours are each item's largest weights B[j][·] > `min_similarity`,
+//! ties to the lower item id.
+
+use faer::linalg::solvers::DenseSolveCore;
+use rayon::prelude::*;
+
+use super::weighted::{self, Rows};
+use super::{assemble, keep_best, order, Candidate, Neighbours, BLOCK};
+use crate::config::{Kind, ModelConfig};
+use crate::error::ConfigError;
+use crate::pivot::Interactions;
+use crate::progress::Progress;
+
+/// The largest catalogue EASE takes: three 20,000² f64 matrices are 9.6 GB.
+pub const MAX_ITEMS: usize = 20_000;
+
+/// Refuses catalogues too large for the dense inverse, before any work is done.
+pub fn check(m: &Interactions) -> Result<(), ConfigError> {
+    if m.n_items() > MAX_ITEMS {
+        let gb = 3.0 * (m.n_items() as f64).powi(2) * 8.0 / 1e9;
+        return Err(ConfigError::Invalid {
+            key: "[model] kind".into(),
+            message: format!(
+                "\"ease\" inverts a dense items × items matrix: {} items would need {gb:.0} GB (the limit is {} items); \
+                 use kind = \"item\" or \"user\" for this catalogue",
+                m.n_items(),
+                MAX_ITEMS
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The Gram matrix G = XᵀX of item rows (items × customers), dense row-major. Row i is
+/// summed over i's buyers in ascending order, so G[i][j] and G[j][i] are the same float.
+pub fn gram(r: &Rows) -> Vec<f64> {
+    let n = r.n_rows();
+    let (cptr, cidx, cval) = r.transpose();
+    let mut g = vec![0.0; n * n];
+    g.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, row)| {
+        for p in r.indptr[i]..r.indptr[i + 1] {
+            let (c, v) = (r.indices[p] as usize, r.values[p]);
+            for q in cptr[c]..cptr[c + 1] {
+                row[cidx[q] as usize] += v * cval[q];
+            }
+        }
+    });
+    g
+}
+
+/// B from G: P = (G + λI)⁻¹ by Cholesky, B[j][i] = −P[j][i] / P[i][i], zero diagonal.
+/// Row-major; `None` when G + λI is not positive definite (NaN or infinite values).
+pub fn weights(g: Vec<f64>, n: usize, lambda: f64) -> Option<Vec<f64>> {
+    let a = faer::Mat::<f64>::from_fn(n, n, |i, j| g[i * n + j] + if i == j { lambda } else { 0.0 });
+    drop(g);
+    let p = a.llt(faer::Side::Lower).ok()?.inverse();
+    drop(a);
+    let mut b = vec![0.0; n * n];
+    for (j, row) in b.chunks_mut(n.max(1)).enumerate() {
+        for (i, w) in row.iter_mut().enumerate() {
+            if i != j {
+                *w = -p[(j, i)] / p[(i, i)];
+            }
+        }
+    }
+    Some(b)
+}
+
+/// Co-buyers of two items from their sorted buyer lists.
+fn shared(r: &Rows, a: usize, b: usize) -> u32 {
+    let (x, y) = (&r.indices[r.indptr[a]..r.indptr[a + 1]], &r.indices[r.indptr[b]..r.indptr[b + 1]]);
+    let (mut p, mut q, mut n) = (0, 0, 0);
+    while p < x.len() && q < y.len() {
+        match x[p].cmp(&y[q]) {
+            std::cmp::Ordering::Less => p += 1,
+            std::cmp::Ordering::Greater => q += 1,
+            std::cmp::Ordering::Equal => (p, q, n) = (p + 1, q + 1, n + 1),
+        }
+    }
+    n
+}
+
+/// Learns B and each item's top `cfg.neighbours` weights. Runs on the current rayon pool
+/// (the Gram matrix and the top-N; the inverse is single-threaded).
+pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
+    let rows = weighted::rows(m, &ModelConfig { kind: Kind::Item, ..cfg.clone() });
+    let n = rows.n_rows();
+    let Some(b) = weights(gram(&rows), n, cfg.ease_lambda) else {
+        // Only non-finite inputs get here (λ > 0 makes G + λI positive definite).
+        return Neighbours { kind: Kind::Ease, offsets: vec![0; n + 1], ..Default::default() };
+    };
+    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|block| {
+            let range = block * BLOCK..((block + 1) * BLOCK).min(n);
+            let (mut lens, mut out) = (Vec::with_capacity(range.len()), Vec::new());
+            let mut candidates: Vec<Candidate> = Vec::new();
+            for j in range.clone() {
+                candidates.clear();
+                let row = &b[j * n..(j + 1) * n];
+                candidates.extend(
+                    row.iter()
+                        .enumerate()
+                        .filter(|&(i, &w)| i != j && w > cfg.min_similarity)
+                        .map(|(i, &w)| (w, i as u32, 0)),
+                );
+                keep_best(&mut candidates, cfg.neighbours);
+                candidates.sort_unstable_by(order);
+                for c in candidates.iter_mut() {
+                    c.2 = shared(&rows, j, c.1 as usize);
+                }
+                lens.push(candidates.len());
+                out.extend_from_slice(&candidates);
+            }
+            progress.inc(range.len() as u64);
+            (lens, out)
+        })
+        .collect();
+    Neighbours { kind: Kind::Ease, weights: b, ..assemble(n, blocks) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::similarity::tests::random_matrix;
+
+    /// The textbook inverse (Gauss–Jordan with partial pivoting), for the twin test.
+    fn gauss_jordan(a: &[f64], n: usize) -> Vec<f64> {
+        let mut m: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                let mut row = a[i * n..(i + 1) * n].to_vec();
+                row.extend((0..n).map(|j| (i == j) as u8 as f64));
+                row
+            })
+            .collect();
+        for k in 0..n {
+            let pivot = (k..n).max_by(|&x, &y| m[x][k].abs().total_cmp(&m[y][k].abs())).unwrap();
+            m.swap(k, pivot);
+            let d = m[k][k];
+            m[k].iter_mut().for_each(|v| *v /= d);
+            for i in (0..n).filter(|&i| i != k) {
+                let f = m[i][k];
+                let pivot_row = m[k].clone();
+                m[i].iter_mut().zip(pivot_row).for_each(|(v, p)| *v -= f * p);
+            }
+        }
+        m.into_iter().flat_map(|row| row[n..].to_vec()).collect()
+    }
+
+    #[test]
+    fn weights_match_the_textbook_inverse_and_the_definition() {
+        let m = random_matrix(120, 40, 8, 3);
+        let cfg = ModelConfig { kind: Kind::Ease, ease_lambda: 5.0, ..Default::default() };
+        let rows = weighted::rows(&m, &ModelConfig { kind: Kind::Item, ..cfg.clone() });
+        let n = m.n_items();
+        let g = gram(&rows);
+        // G counts co-buyers: the definition by set intersection
+        for i in 0..n {
+            for j in 0..n {
+                let both = (0..m.n_customers())
+                    .filter(|&c| m.row(c).contains(&(i as u32)) && m.row(c).contains(&(j as u32)))
+                    .count();
+                assert_eq!(g[i * n + j], both as f64, "G[{i}][{j}]");
+            }
+        }
+        let regularised: Vec<f64> =
+            (0..n * n).map(|k| g[k] + if k / n == k % n { cfg.ease_lambda } else { 0.0 }).collect();
+        let p = gauss_jordan(&regularised, n);
+        let b = weights(g, n, cfg.ease_lambda).unwrap();
+        for j in 0..n {
+            for i in 0..n {
+                let want = if i == j { 0.0 } else { -p[j * n + i] / p[i * n + i] };
+                assert!((b[j * n + i] - want).abs() < 1e-9, "B[{j}][{i}] = {} vs {want}", b[j * n + i]);
+            }
+        }
+        // B minimises ‖X − XB‖² + λ‖B‖² with diag(B) = 0: for i ≠ j, (G + λI)B[·][i] = G[·][i] off the diagonal
+        let g = gram(&rows);
+        for i in 0..n {
+            for j in (0..n).filter(|&j| j != i) {
+                let lhs: f64 = (0..n).map(|k| regularised[j * n + k] * b[k * n + i]).sum();
+                assert!((lhs - g[j * n + i]).abs() < 1e-8, "normal equation ({j}, {i})");
+            }
+        }
+    }
+
+    #[test]
+    fn neighbours_are_the_largest_weights_and_runs_are_identical_across_threads() {
+        let m = random_matrix(150, 60, 9, 8);
+        let cfg = ModelConfig { kind: Kind::Ease, neighbours: 5, ease_lambda: 10.0, ..Default::default() };
+        let runs: Vec<Neighbours> = [1, 2]
+            .iter()
+            .map(|&t| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+                pool.install(|| run(&m, &cfg, &Progress::hidden()))
+            })
+            .collect();
+        assert_eq!(runs[0], runs[1]);
+        let nb = &runs[0];
+        let n = m.n_items();
+        for j in 0..n {
+            let mut all: Vec<(f64, u32)> = (0..n)
+                .filter(|&i| i != j && nb.weights[j * n + i] > 0.0)
+                .map(|i| (nb.weights[j * n + i], i as u32))
+                .collect();
+            all.sort_by(crate::similarity::better);
+            all.truncate(5);
+            let (ids, sims, shared) = nb.of(j);
+            assert_eq!(ids, all.iter().map(|x| x.1).collect::<Vec<_>>(), "item {j}");
+            assert_eq!(sims, all.iter().map(|x| x.0).collect::<Vec<_>>());
+            for (&i, &s) in ids.iter().zip(shared) {
+                let both =
+                    (0..m.n_customers()).filter(|&c| m.row(c).contains(&(j as u32)) && m.row(c).contains(&i)).count();
+                assert_eq!(s as usize, both);
+            }
+        }
+    }
+
+    #[test]
+    fn a_catalogue_too_large_is_refused_naming_the_key() {
+        let ids: Vec<String> = (0..=MAX_ITEMS).map(|i| format!("I{i}")).collect();
+        let m = Interactions::from_triples(ids.iter().map(|i| ("1", i.as_str(), 1.0, None)));
+        let err = check(&m).unwrap_err().to_string();
+        assert!(err.contains("[model] kind") && err.contains("20001 items"), "{err}");
+        assert!(check(&random_matrix(10, 20, 3, 1)).is_ok());
+    }
+}
