@@ -84,6 +84,7 @@ pub struct ModelSection {
 pub struct RecommendSection {
     pub per_customer: Option<i64>,
     pub from_neighbours: Option<i64>,
+    pub popularity_exponent: Option<f64>,
 }
 
 /// `[output]`.
@@ -251,6 +252,9 @@ pub struct RecommendConfig {
     /// `[model] recency_half_life_days`: a neighbour's purchase counts 0.5^(age / half-life),
     /// age measured back from the newest purchase in the data. `None`: every purchase counts 1.
     pub recency_half_life_days: Option<f64>,
+    /// γ: each model score × buyers(item)^γ before ranking; 0 = none, negative favours the
+    /// less-bought items (counters the popularity bias of neighbourhood methods).
+    pub popularity_exponent: f64,
 }
 
 /// Output folder and format.
@@ -525,6 +529,15 @@ impl Config {
                 per_customer,
                 from_neighbours,
                 recency_half_life_days: half_life("[model] recency_half_life_days", file.model.recency_half_life_days)?,
+                popularity_exponent: match file.recommend.popularity_exponent {
+                    Some(g) if !(-4.0..=4.0).contains(&g) => {
+                        return Err(invalid(
+                            "[recommend] popularity_exponent",
+                            format!("must be between -4 and 4, got {g}"),
+                        ))
+                    }
+                    g => g.unwrap_or(0.0),
+                },
             },
             output: OutputConfig {
                 dir: output_dir,
@@ -637,6 +650,7 @@ mod tests {
             ("[input]\npath='x'\n[model]\nweighting = 'bm-25'", "[model] weighting"),
             ("[input]\npath='x'\n[model]\nshrinkage = -1.0", "[model] shrinkage"),
             ("[input]\npath='x'\n[model]\nease_lambda = 0.0", "[model] ease_lambda"),
+            ("[input]\npath='x'\n[recommend]\npopularity_exponent = -9.0", "[recommend] popularity_exponent"),
             ("[input]\npath='x'\n[model]\nsimilarity_half_life_days = -3", "[model] similarity_half_life_days"),
         ] {
             let err = build(text).unwrap_err().to_string();

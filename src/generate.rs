@@ -238,6 +238,7 @@ pub fn bench(shape: &Shape, model: &crate::config::ModelConfig, simple: bool) ->
         per_customer: 10,
         from_neighbours: model.neighbours.min(10),
         recency_half_life_days: None,
+        popularity_exponent: 0.0,
     };
     let recs = crate::recommend::run(&m, &nb, &rec, &Progress::hidden()).0;
     let recommend_seconds = t.elapsed().as_secs_f64();

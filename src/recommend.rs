@@ -10,7 +10,8 @@
 //! customer's own for items). Items the customer bought are excluded; order: score
 //! descending, then item id ascending (bytes). EASE: score(item) = Σ over the items the
 //! customer bought, ascending, of their learnt weight for it (every item, no top-K); only
-//! positive scores are recommended; `supporters` counts the bought items with a positive weight. Customers with fewer candidates
+//! positive scores are recommended; `supporters` counts the bought items with a positive weight.
+//! With `popularity_exponent` γ ≠ 0 every score is then × buyers(item)^γ. Customers with fewer candidates
 //! than `per_customer` (or no neighbour at all) are topped up with the most popular items
 //! (most buyers; ties by item id) they have not bought, marked as popularity rows.
 
@@ -89,8 +90,8 @@ struct Scratch {
     score: Vec<f64>,
     support: Vec<u32>,
     touched: Vec<u32>,
-    /// EASE only: the dense scores and supporter counts over every item.
-    dense: Vec<(f64, u32)>,
+    /// EASE only: the dense scores over every item.
+    dense: Vec<f64>,
 }
 
 impl Scratch {
@@ -122,6 +123,8 @@ pub fn run(
     let n = m.n_customers();
     let popular = popularity_order(m);
     let weights = m.recency(cfg.recency_half_life_days);
+    let boost: Option<Vec<f64>> = (cfg.popularity_exponent != 0.0)
+        .then(|| m.buyers().iter().map(|&b| (b as f64).powf(cfg.popularity_exponent)).collect());
     let blocks: Vec<(Vec<usize>, Vec<Rec>)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map_init(
@@ -138,7 +141,7 @@ pub fn run(
                 let mut out = Vec::new();
                 for a in range.clone() {
                     let before = out.len();
-                    recommend_one(a, m, nb, cfg, &popular, weights.as_deref(), s, &mut out);
+                    recommend_one(a, m, nb, cfg, &popular, weights.as_deref(), boost.as_deref(), s, &mut out);
                     lens.push(out.len() - before);
                 }
                 progress.inc(range.len() as u64);
@@ -176,6 +179,7 @@ fn recommend_one(
     cfg: &RecommendConfig,
     popular: &[u32],
     weights: Option<&[f64]>,
+    boost: Option<&[f64]>,
     s: &mut Scratch,
     out: &mut Vec<Rec>,
 ) {
@@ -210,31 +214,29 @@ fn recommend_one(
             // (× its own recency); only positive totals are recommended.
             let n = m.n_items();
             s.dense.clear();
-            s.dense.resize(n, (0.0, 0));
+            s.dense.resize(n, 0.0);
             let span = m.indptr[a]..m.indptr[a + 1];
             for (p, &j) in span.clone().zip(&m.indices[span]) {
                 let w = weight(p);
                 let row = &nb.weights[j as usize * n..(j as usize + 1) * n];
-                for (d, &b) in s.dense.iter_mut().zip(row) {
-                    d.0 += w * b;
-                    d.1 += (b > 0.0) as u32;
-                }
+                s.dense.iter_mut().zip(row).for_each(|(d, &b)| *d += w * b);
             }
             for i in 0..n {
-                let (score, support) = s.dense[i];
-                if score > 0.0 && s.owner[i] != stamp {
+                if s.dense[i] > 0.0 && s.owner[i] != stamp {
                     s.touched.push(i as u32);
-                    (s.score[i], s.support[i]) = (score, support.max(1));
+                    // supporters are counted below, for the listed items only
+                    (s.score[i], s.support[i]) = (s.dense[i], 1);
                 }
             }
         }
     }
+    let factor = |i: u32| boost.map_or(1.0, |b| b[i as usize]);
     let mut candidates: Vec<Rec> = s
         .touched
         .iter()
         .map(|&i| Rec {
             item: i,
-            score: Some(s.score[i as usize]),
+            score: Some(s.score[i as usize] * factor(i)),
             supporters: s.support[i as usize],
             source: Source::Neighbours,
         })
@@ -249,6 +251,14 @@ fn recommend_one(
         candidates.truncate(k);
     }
     candidates.sort_unstable_by(order);
+    if nb.kind == Kind::Ease {
+        // EASE's supporters: the customer's items with a positive weight for the listed item.
+        let n = m.n_items();
+        for r in candidates.iter_mut() {
+            r.supporters =
+                m.row(a).iter().filter(|&&j| nb.weights[j as usize * n + r.item as usize] > 0.0).count() as u32;
+        }
+    }
     out.extend_from_slice(&candidates);
     if candidates.len() < k {
         // Every candidate is in; fill from the most popular items not bought and not listed.
@@ -280,7 +290,12 @@ mod tests {
         run(
             m,
             &nb,
-            &RecommendConfig { per_customer: per, from_neighbours: k, recency_half_life_days: None },
+            &RecommendConfig {
+                per_customer: per,
+                from_neighbours: k,
+                recency_half_life_days: None,
+                popularity_exponent: 0.0,
+            },
             &Progress::hidden(),
         )
         .0
@@ -332,7 +347,12 @@ mod tests {
         let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
         let nb =
             crate::similarity::run(&m, &ModelConfig { neighbours: 5, ..Default::default() }, &Progress::hidden()).0;
-        let plain = RecommendConfig { per_customer: 2, from_neighbours: 5, recency_half_life_days: None };
+        let plain = RecommendConfig {
+            per_customer: 2,
+            from_neighbours: 5,
+            recency_half_life_days: None,
+            popularity_exponent: 0.0,
+        };
         let r = run(&m, &nb, &plain, &Progress::hidden()).0;
         let sim = 1.0 / 2f64.sqrt();
         // without decay X and Y tie and X (lower id) comes first
@@ -362,7 +382,12 @@ mod tests {
         let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
         let (ab, ac, bc) = (2.0 / 3.0, 1.0 / 6f64.sqrt(), 2.0 / 6f64.sqrt());
         assert_eq!(nb.of(1).0, [2, 0], "B's nearest: C then A");
-        let cfg = RecommendConfig { per_customer: 2, from_neighbours: 10, recency_half_life_days: None };
+        let cfg = RecommendConfig {
+            per_customer: 2,
+            from_neighbours: 10,
+            recency_half_life_days: None,
+            popularity_exponent: 0.0,
+        };
         let r = run(&m, &nb, &cfg, &Progress::hidden()).0;
         // customer 1 owns A and B: C gets A's and B's votes, in that order
         assert_eq!(r.of(0)[0], Rec { item: 2, score: Some(ac + bc), supporters: 2, source: Source::Neighbours });
@@ -380,7 +405,12 @@ mod tests {
         let m = crate::similarity::tests::random_matrix(80, 40, 8, 4);
         let model = ModelConfig { kind: Kind::Ease, ease_lambda: 8.0, ..Default::default() };
         let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
-        let cfg = RecommendConfig { per_customer: 6, from_neighbours: 10, recency_half_life_days: None };
+        let cfg = RecommendConfig {
+            per_customer: 6,
+            from_neighbours: 10,
+            recency_half_life_days: None,
+            popularity_exponent: 0.0,
+        };
         let recs = run(&m, &nb, &cfg, &Progress::hidden()).0;
         let n = m.n_items();
         let mut from_model = 0;
@@ -407,5 +437,28 @@ mod tests {
             from_model += got.len();
         }
         assert!(from_model > m.n_customers() * 3, "most rows come from the model");
+    }
+
+    #[test]
+    fn popularity_exponent_scales_scores_by_buyers() {
+        // 1: A      2: A P Q      3: A P      4: A P      (P has 3 buyers, Q 1)
+        let m =
+            matrix(&[("1", "A"), ("2", "A"), ("2", "P"), ("2", "Q"), ("3", "A"), ("3", "P"), ("4", "A"), ("4", "P")]);
+        let nb = crate::similarity::run(&m, &ModelConfig::default(), &Progress::hidden()).0;
+        let plain = RecommendConfig {
+            per_customer: 2,
+            from_neighbours: 10,
+            recency_half_life_days: None,
+            popularity_exponent: 0.0,
+        };
+        let r = run(&m, &nb, &plain, &Progress::hidden()).0;
+        let (p, q) = (r.of(0)[0], r.of(0)[1]);
+        assert_eq!((p.item, q.item), (1, 2), "P (three supporters) before Q");
+        let boosted = RecommendConfig { popularity_exponent: -2.0, ..plain };
+        let r = run(&m, &nb, &boosted, &Progress::hidden()).0;
+        let (q2, p2) = (r.of(0)[0], r.of(0)[1]);
+        assert_eq!((q2.item, p2.item), (2, 1), "γ = -2 puts the rarer Q first");
+        assert_eq!(p2.score, Some(p.score.unwrap() * 3f64.powf(-2.0)));
+        assert_eq!(q2.score, q.score, "one buyer: × 1");
     }
 }

@@ -70,3 +70,35 @@ fn reproduces_the_reference_user_knn_figures() {
         }
     }
 }
+
+#[test]
+fn the_shipped_pipelines_run_and_the_default_beats_the_published_targets() {
+    let w = Workdir::new();
+    for name in ["online_retail.toml", "article.toml"] {
+        let p = repo().join("pipelines").join(name);
+        let out = w.path(name);
+        let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--output", out.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+    }
+    // The targets at its two cutoffs (NDCG@10, coverage ≥ 0.20); the README's table
+    // has every monthly cutoff.
+    let p = repo().join("pipelines/online_retail.toml");
+    for (cutoff, ndcg) in [("2011-09-09", 0.125), ("2011-11-09", 0.097)] {
+        let out = w.path(&format!("eval-{cutoff}"));
+        let r = w.kindred(&[
+            "evaluate",
+            p.to_str().unwrap(),
+            "--cutoff",
+            cutoff,
+            "--json",
+            "--output",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let model = &v["model"];
+        assert!(model["ndcg"].as_f64().unwrap() >= ndcg, "{cutoff}: {model}");
+        assert!(model["coverage"].as_f64().unwrap() >= 0.20, "{cutoff}: {model}");
+        assert!(model["ndcg"].as_f64().unwrap() > 1.5 * v["article_rule"]["ndcg"].as_f64().unwrap());
+    }
+}
