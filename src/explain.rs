@@ -72,25 +72,66 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
         let _ = writeln!(out, "  {id:<10} {:<40} ×{q}", name(id));
     }
 
-    let _ = writeln!(out, "\nNearest customers (cosine = shared items / √(items × items)):");
-    if neighbours.height() == 0 {
-        let _ = writeln!(out, "  none: no other customer bought any of the same items");
-    }
-    let (nid, sim, shared) =
-        (strings(&neighbours, "neighbour_id"), floats(&neighbours, "similarity"), strings(&neighbours, "shared_items"));
-    for (k, ((n, s), c)) in nid.iter().zip(&sim).zip(&shared).enumerate() {
-        let _ = writeln!(out, "  {:>2}. {n:<10} similarity {:.6}  ({c} shared items)", k + 1, s.unwrap_or(0.0));
-    }
+    let kind = model_kind(dir);
+    let because = if kind == "user" {
+        let _ = writeln!(out, "\nNearest customers (cosine = shared items / √(items × items)):");
+        if neighbours.height() == 0 {
+            let _ = writeln!(out, "  none: no other customer bought any of the same items");
+        }
+        let (nid, sim, shared) = (
+            strings(&neighbours, "neighbour_id"),
+            floats(&neighbours, "similarity"),
+            strings(&neighbours, "shared_items"),
+        );
+        for (k, ((n, s), c)) in nid.iter().zip(&sim).zip(&shared).enumerate() {
+            let _ = writeln!(out, "  {:>2}. {n:<10} similarity {:.6}  ({c} shared items)", k + 1, s.unwrap_or(0.0));
+        }
+        HashMap::new()
+    } else {
+        let _ =
+            writeln!(out, "\nModel: kind = {kind:?}: each item the customer bought votes for the items related to it.");
+        strongest_reasons(dir, &by_qty)?
+    };
 
     let _ = writeln!(out, "\nRecommendations ({from}):");
     let (rid, score, source, sup) =
         (strings(&recs, "item_id"), floats(&recs, "score"), strings(&recs, "source"), strings(&recs, "supporters"));
     for (k, (((id, s), src), n)) in rid.iter().zip(&score).zip(&source).zip(&sup).enumerate() {
-        let why = match s {
-            Some(s) => format!("score {s:.4}, bought by {n} of the nearest customers"),
-            None => format!("{src}: among the most bought items"),
+        let why = match (s, kind.as_str()) {
+            (Some(s), "user") => format!("score {s:.4}, bought by {n} of the nearest customers"),
+            (Some(s), _) => match because.get(id) {
+                Some(j) => format!("score {s:.4}, backed by {n} of their items; most by {j} {}", name(j)),
+                None => format!("score {s:.4}, backed by {n} of their items"),
+            },
+            (None, _) => format!("{src}: among the most bought items"),
         };
         let _ = writeln!(out, "  {:>2}. {id:<10} {:<40} {why}", k + 1, name(id));
     }
     Ok(out)
+}
+
+/// The published model's kind ("user", "item", "ease") from the manifest; "user" if unknown.
+fn model_kind(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(file::MANIFEST))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["parameters"]["model"]["kind"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "user".to_string())
+}
+
+/// For each item related to one the customer bought (item_neighbours.parquet), the bought
+/// item with the strongest link to it.
+fn strongest_reasons(dir: &Path, bought: &[(String, f64)]) -> Result<HashMap<String, String>> {
+    let table = read_table(&dir.join(file::ITEM_NEIGHBOURS))?;
+    let owned: std::collections::HashSet<&str> = bought.iter().map(|(id, _)| id.as_str()).collect();
+    let (from, to, sim) =
+        (strings(&table, "item_id"), strings(&table, "neighbour_item_id"), floats(&table, "similarity"));
+    let mut best: HashMap<String, (f64, String)> = HashMap::new();
+    for ((j, i), s) in from.into_iter().zip(to).zip(sim) {
+        let s = s.unwrap_or(0.0);
+        if owned.contains(j.as_str()) && best.get(&i).is_none_or(|(b, _)| s > *b) {
+            best.insert(i, (s, j));
+        }
+    }
+    Ok(best.into_iter().map(|(i, (_, j))| (i, j)).collect())
 }

@@ -131,6 +131,11 @@ fn ease_model_publishes_item_weights_and_recommends_from_them() {
     assert!(scored.iter().all(|r| number(&r["score"]) > 0.0 && number(&r["supporters"]) >= 1.0));
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"kind\": \"ease\""), "{manifest}");
+    // explain tells which of the customer's items back each recommendation
+    let customer = text(&scored[0]["customer_id"]);
+    let r = w.kindred(&["explain", &customer, "--output", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("kind = \"ease\"") && r.stdout.contains("of their items; most by"), "{}", r.stdout);
     // a second run is byte-identical, on one thread or two
     let first = w.published();
     let p = w.path("p.toml");
