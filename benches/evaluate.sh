@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# NDCG / precision / coverage @10 of kindred's models at every monthly cutoff of 2011 (the
+# README's Evaluation table). Usage: benches/evaluate.sh [CUTOFF ...]
+# The reference models (SAR, ALS, …) come from benches/reference_models/refs.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin=target/release/kindred
+cutoffs=("$@")
+[ ${#cutoffs[@]} -gt 0 ] || cutoffs=(2011-05-09 2011-06-09 2011-07-09 2011-08-09 2011-09-09 2011-10-09 2011-11-09)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# name | [model] and [recommend] keys added to the article's pipeline
+variants=(
+  "user-kNN 10 (article.toml)|"
+  "user-kNN 50|neighbours = 50
+[recommend]
+from_neighbours = 50"
+  "user-kNN 50, recency 30 d|neighbours = 50
+recency_half_life_days = 30
+[recommend]
+from_neighbours = 50"
+  "item-kNN, 20 per item|kind = \"item\""
+  "EASE λ 300|kind = \"ease\"
+ease_lambda = 300"
+)
+pipeline() { # $1 = extra keys → a pipeline file on the shipped export
+  printf '[input]\npath = "%s"\n[output]\ndir = "%s"\n[model]\n%s\n' "$PWD/data/online_retail.csv.gz" "$tmp/out" "$1" > "$tmp/p.toml"
+  echo "$tmp/p.toml"
+}
+row() { # $1 = label, $2 = pipeline, $3 = which entry of the JSON
+  local line="| $1 |"
+  for c in "${cutoffs[@]}"; do
+    line+=" $("$bin" evaluate "$2" --cutoff "$c" --json --output "$tmp/out" | python3 -c "
+import json, sys; m = json.load(sys.stdin)['$3']; print(f\"{m['ndcg']:.4f} / {m['precision']:.4f} / {m['coverage']:.3f}\")") |"
+  done
+  echo "$line"
+}
+header="| model |"; rule="|---|"
+for c in "${cutoffs[@]}"; do header+=" $c |"; rule+="---|"; done
+echo "$header"; echo "$rule"
+row "**default: pipelines/online_retail.toml**" pipelines/online_retail.toml model
+row "popularity" pipelines/online_retail.toml popularity
+row "article rule (1 neighbour)" pipelines/online_retail.toml article_rule
+for v in "${variants[@]}"; do
+  row "${v%%|*}" "$(pipeline "${v#*|}")" model
+done
