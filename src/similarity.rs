@@ -269,16 +269,22 @@ pub fn brute_force(m: &Interactions, cfg: &ModelConfig) -> Neighbours {
                 all.push((sim, b as u32, shared));
             }
         }
-        all.sort_by(|x, y| better(&(x.0, x.1), &(y.0, y.1)));
-        all.truncate(cfg.neighbours);
-        for (s, b, c) in all {
-            nb.similarity.push(s);
-            nb.ids.push(b);
-            nb.shared.push(c);
-        }
-        nb.offsets.push(nb.ids.len());
+        push_row(&mut nb, all, cfg.neighbours);
     }
     nb
+}
+
+/// Appends one row's best `k` of `all` (any order) to a brute-force result. Test twins only.
+#[cfg(test)]
+pub(crate) fn push_row(nb: &mut Neighbours, mut all: Vec<Candidate>, k: usize) {
+    all.sort_by(order);
+    all.truncate(k);
+    for (s, b, c) in all {
+        nb.similarity.push(s);
+        nb.ids.push(b);
+        nb.shared.push(c);
+    }
+    nb.offsets.push(nb.ids.len());
 }
 
 #[cfg(test)]

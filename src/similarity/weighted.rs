@@ -235,14 +235,7 @@ pub fn brute_force(r: &Rows, cfg: &ModelConfig) -> Neighbours {
                 all.push((sim, b as u32, shared));
             }
         }
-        all.sort_by(order);
-        all.truncate(cfg.neighbours);
-        for (s, b, c) in all {
-            nb.similarity.push(s);
-            nb.ids.push(b);
-            nb.shared.push(c);
-        }
-        nb.offsets.push(nb.ids.len());
+        super::push_row(&mut nb, all, cfg.neighbours);
     }
     nb
 }
