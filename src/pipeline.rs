@@ -280,6 +280,25 @@ fn check_required(cfg: &Config, audited: &audit::AuditReport) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a half-life when the export has no date column: recency would silently do nothing.
+fn check_dates(cfg: &Config, table: &ingest::Table) -> Result<()> {
+    let keys = [
+        ("[model] recency_half_life_days", cfg.recommend.recency_half_life_days),
+        ("[model] similarity_half_life_days", cfg.model.similarity_half_life_days),
+    ];
+    match keys.iter().find(|(_, h)| h.is_some()) {
+        Some((key, _)) if table.columns.date.is_none() => Err(crate::error::ConfigError::Invalid {
+            key: key.to_string(),
+            message: format!(
+                "needs purchase dates, and {} has no date column; map one with [columns] date",
+                cfg.input.path.display()
+            ),
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 fn summary(name: &'static str, seconds: f64, rows_in: usize, rows_out: usize) -> StageSummary {
     StageSummary { name, seconds, rows_in, rows_out }
 }
@@ -310,6 +329,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     // The checksum for the manifest is taken beside ingest, on the other core.
     let (input, ingested) = rayon::join(|| input_summary(&cfg.input.path), || ingest::run(&cfg.input, &cfg.columns));
     let (input, (table, ingested)) = (input?, logged(quiet, "ingest", ingested)?);
+    check_dates(cfg, &table)?;
     let (canonical, audited) = audit::run(table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
     if !quiet {
         eprint!("{}", audited.render());
