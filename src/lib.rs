@@ -1,7 +1,8 @@
 //! kindred: every customer's product recommendations from a transaction export, as Parquet.
 //!
-//! A user-based collaborative filter on purchase history, computed for every customer, sparse
-//! and exact. Stages, one module each, data flowing one way:
+//! Collaborative filtering on purchase history, computed for every customer: the article's
+//! user-based cosine (sparse, exact), item-to-item cosine, or EASE (`[model] kind`). Stages,
+//! one module each, data flowing one way:
 //! [`ingest`] → [`audit`] → [`clean`] → [`pivot`] → [`similarity`] → [`recommend`] → [`write`],
 //! orchestrated by [`pipeline::run`] and published atomically by [`publish`].
 
