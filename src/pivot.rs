@@ -160,7 +160,9 @@ impl Interactions {
         let mut customers: PlHashMap<&str, u32> = PlHashMap::new();
         let mut items: PlHashMap<&str, u32> = PlHashMap::new();
         let mut pairs: Vec<(u64, f64, i64)> = Vec::new();
-        let mut described: PlHashMap<(u32, &str), u32> = PlHashMap::new();
+        // Each item's distinct descriptions with counts: one or two per item, so a short
+        // scan beats hashing the text of every row.
+        let mut described: Vec<Vec<(&str, u32)>> = Vec::new();
         for (c, i, q, d, t) in rows {
             let n = customers.len() as u32;
             let c = *customers.entry(c).or_insert(n);
@@ -168,7 +170,14 @@ impl Interactions {
             let i = *items.entry(i).or_insert(n);
             pairs.push(((c as u64) << 32 | i as u64, q, t.unwrap_or(i64::MIN)));
             if let Some(d) = d.filter(|d| !d.trim().is_empty()) {
-                *described.entry((i, d)).or_insert(0) += 1;
+                if described.len() <= i as usize {
+                    described.resize_with(i as usize + 1, Vec::new);
+                }
+                let seen = &mut described[i as usize];
+                match seen.iter_mut().find(|(s, _)| *s == d) {
+                    Some((_, n)) => *n += 1,
+                    None => seen.push((d, 1)),
+                }
             }
         }
         let (customer_ids, customer_rank) = order_customers(&customers);
@@ -191,8 +200,10 @@ impl Interactions {
         }
         merged.retain(|p| p.1 > 0.0);
         let mut descriptions = vec![None::<(u32, &str)>; item_ids.len()];
-        for ((i, d), n) in described {
-            let slot = &mut descriptions[item_rank[i as usize] as usize];
+        for (i, d, n) in
+            described.into_iter().enumerate().flat_map(|(i, ds)| ds.into_iter().map(move |(d, n)| (i, d, n)))
+        {
+            let slot = &mut descriptions[item_rank[i] as usize];
             let better = match slot {
                 None => true,
                 Some((m, best)) => n > *m || (n == *m && d.as_bytes() < best.as_bytes()),
