@@ -285,20 +285,19 @@ mod tests {
         Interactions::from_triples(rows.iter().map(|&(c, i)| (c, i, 1.0, None)))
     }
 
+    /// No decay, no popularity exponent: `per` recommendations from `k` neighbours.
+    fn plain_cfg(per: usize, k: usize) -> RecommendConfig {
+        RecommendConfig {
+            per_customer: per,
+            from_neighbours: k,
+            recency_half_life_days: None,
+            popularity_exponent: 0.0,
+        }
+    }
+
     fn recommend(m: &Interactions, k: usize, per: usize) -> Recommendations {
         let nb = crate::similarity::run(m, &ModelConfig::default(), &Progress::hidden()).0;
-        run(
-            m,
-            &nb,
-            &RecommendConfig {
-                per_customer: per,
-                from_neighbours: k,
-                recency_half_life_days: None,
-                popularity_exponent: 0.0,
-            },
-            &Progress::hidden(),
-        )
-        .0
+        run(m, &nb, &plain_cfg(per, k), &Progress::hidden()).0
     }
 
     #[test]
@@ -347,12 +346,7 @@ mod tests {
         let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
         let nb =
             crate::similarity::run(&m, &ModelConfig { neighbours: 5, ..Default::default() }, &Progress::hidden()).0;
-        let plain = RecommendConfig {
-            per_customer: 2,
-            from_neighbours: 5,
-            recency_half_life_days: None,
-            popularity_exponent: 0.0,
-        };
+        let plain = plain_cfg(2, 5);
         let r = run(&m, &nb, &plain, &Progress::hidden()).0;
         let sim = 1.0 / 2f64.sqrt();
         // without decay X and Y tie and X (lower id) comes first
@@ -382,12 +376,7 @@ mod tests {
         let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
         let (ab, ac, bc) = (2.0 / 3.0, 1.0 / 6f64.sqrt(), 2.0 / 6f64.sqrt());
         assert_eq!(nb.of(1).0, [2, 0], "B's nearest: C then A");
-        let cfg = RecommendConfig {
-            per_customer: 2,
-            from_neighbours: 10,
-            recency_half_life_days: None,
-            popularity_exponent: 0.0,
-        };
+        let cfg = plain_cfg(2, 10);
         let r = run(&m, &nb, &cfg, &Progress::hidden()).0;
         // customer 1 owns A and B: C gets A's and B's votes, in that order
         assert_eq!(r.of(0)[0], Rec { item: 2, score: Some(ac + bc), supporters: 2, source: Source::Neighbours });
@@ -405,12 +394,7 @@ mod tests {
         let m = crate::similarity::tests::random_matrix(80, 40, 8, 4);
         let model = ModelConfig { kind: Kind::Ease, ease_lambda: 8.0, ..Default::default() };
         let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
-        let cfg = RecommendConfig {
-            per_customer: 6,
-            from_neighbours: 10,
-            recency_half_life_days: None,
-            popularity_exponent: 0.0,
-        };
+        let cfg = plain_cfg(6, 10);
         let recs = run(&m, &nb, &cfg, &Progress::hidden()).0;
         let n = m.n_items();
         let mut from_model = 0;
@@ -445,12 +429,7 @@ mod tests {
         let m =
             matrix(&[("1", "A"), ("2", "A"), ("2", "P"), ("2", "Q"), ("3", "A"), ("3", "P"), ("4", "A"), ("4", "P")]);
         let nb = crate::similarity::run(&m, &ModelConfig::default(), &Progress::hidden()).0;
-        let plain = RecommendConfig {
-            per_customer: 2,
-            from_neighbours: 10,
-            recency_half_life_days: None,
-            popularity_exponent: 0.0,
-        };
+        let plain = plain_cfg(2, 10);
         let r = run(&m, &nb, &plain, &Progress::hidden()).0;
         let (p, q) = (r.of(0)[0], r.of(0)[1]);
         assert_eq!((p.item, q.item), (1, 2), "P (three supporters) before Q");
