@@ -171,7 +171,7 @@ pub struct CleanConfig {
 }
 
 /// What is compared: customers with customers (the article's method) or items with items.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// User-based: a customer's neighbours are customers; their purchases are recommended.
@@ -182,6 +182,13 @@ pub enum Kind {
     /// EASE (Steck 2019): a dense item-to-item weight matrix learnt in closed form with an
     /// L2 penalty (`ease_lambda`); a customer's items vote with every weight.
     Ease,
+}
+
+impl Kind {
+    /// True when the model's rows (and neighbours) are items, false when they are customers.
+    pub fn compares_items(self) -> bool {
+        self != Kind::User
+    }
 }
 
 /// The value of each (customer, item) pair before cosine; formulas in `similarity::weighted`.
@@ -215,7 +222,8 @@ pub struct ModelConfig {
     pub similarity_half_life_days: Option<f64>,
 }
 
-/// EASE's default λ (tuned on the Online Retail export; see README, Evaluation).
+/// EASE's default λ when the pipeline names none (the shipped pipeline sets 800, tuned on the
+/// Online Retail export; README, "Evaluation").
 pub const DEFAULT_EASE_LAMBDA: f64 = 300.0;
 
 impl Default for ModelConfig {
@@ -338,57 +346,70 @@ fn parse_delimiter(text: &str) -> Result<u8, ConfigError> {
     }
 }
 
+/// One of a fixed set of names (case-insensitive), or an error naming the key and listing the
+/// choices. Each option lists its spellings, the one shown in messages first.
+fn choose<T: Copy>(key: &str, text: &str, options: &[(&[&str], T)]) -> Result<T, ConfigError> {
+    let wanted = text.to_ascii_lowercase();
+    if let Some((_, value)) = options.iter().find(|(names, _)| names.contains(&wanted.as_str())) {
+        return Ok(*value);
+    }
+    let shown: Vec<String> = options.iter().map(|(names, _)| format!("{:?}", names[0])).collect();
+    let (last, rest) = shown.split_last().map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+    Err(invalid(key, format!("must be {} or {last}, got {wanted:?}", rest.join(", "))))
+}
+
 fn parse_encoding(text: &str) -> Result<Encoding, ConfigError> {
-    match text.to_ascii_lowercase().replace('_', "-").as_str() {
-        "utf-8" | "utf8" => Ok(Encoding::Utf8),
-        "latin-1" | "latin1" | "iso-8859-1" => Ok(Encoding::Latin1),
-        other => Err(invalid("[input] encoding", format!("must be \"utf-8\" or \"latin-1\", got {other:?}"))),
+    choose(
+        "[input] encoding",
+        text,
+        &[
+            (&["utf-8", "utf8", "utf_8"], Encoding::Utf8),
+            (&["latin-1", "latin1", "latin_1", "iso-8859-1", "iso_8859_1"], Encoding::Latin1),
+        ],
+    )
+}
+
+fn parse_kind(text: &str) -> Result<Kind, ConfigError> {
+    choose("[model] kind", text, &[(&["user"], Kind::User), (&["item"], Kind::Item), (&["ease"], Kind::Ease)])
+}
+
+fn parse_weighting(text: &str) -> Result<Weighting, ConfigError> {
+    choose(
+        "[model] weighting",
+        text,
+        &[
+            (&["binary"], Weighting::Binary),
+            (&["quantity"], Weighting::Quantity),
+            (&["log_quantity"], Weighting::LogQuantity),
+            (&["bm25"], Weighting::Bm25),
+            (&["tfidf"], Weighting::Tfidf),
+        ],
+    )
+}
+
+fn parse_compression(text: &str) -> Result<Compression, ConfigError> {
+    choose(
+        "[output] compression",
+        text,
+        &[
+            (&["snappy"], Compression::Snappy),
+            (&["zstd"], Compression::Zstd),
+            (&["uncompressed", "none"], Compression::Uncompressed),
+        ],
+    )
+}
+
+/// An optional number that must pass `valid`, or an error naming the key and the `rule`.
+fn number(key: &str, value: Option<f64>, valid: impl Fn(f64) -> bool, rule: &str) -> Result<Option<f64>, ConfigError> {
+    match value {
+        Some(v) if !valid(v) => Err(invalid(key, format!("must be {rule}, got {v}"))),
+        v => Ok(v),
     }
 }
 
 /// A half-life in days: positive and finite, or absent.
 fn half_life(key: &str, value: Option<f64>) -> Result<Option<f64>, ConfigError> {
-    match value {
-        Some(h) if !(h > 0.0 && h.is_finite()) => {
-            Err(invalid(key, format!("must be a positive number of days, got {h}")))
-        }
-        h => Ok(h),
-    }
-}
-
-fn parse_kind(text: &str) -> Result<Kind, ConfigError> {
-    match text.to_ascii_lowercase().as_str() {
-        "user" => Ok(Kind::User),
-        "item" => Ok(Kind::Item),
-        "ease" => Ok(Kind::Ease),
-        other => Err(invalid("[model] kind", format!("must be \"user\", \"item\" or \"ease\", got {other:?}"))),
-    }
-}
-
-fn parse_weighting(text: &str) -> Result<Weighting, ConfigError> {
-    match text.to_ascii_lowercase().as_str() {
-        "binary" => Ok(Weighting::Binary),
-        "quantity" => Ok(Weighting::Quantity),
-        "log_quantity" => Ok(Weighting::LogQuantity),
-        "bm25" => Ok(Weighting::Bm25),
-        "tfidf" => Ok(Weighting::Tfidf),
-        other => Err(invalid(
-            "[model] weighting",
-            format!("must be \"binary\", \"quantity\", \"log_quantity\", \"bm25\" or \"tfidf\", got {other:?}"),
-        )),
-    }
-}
-
-fn parse_compression(text: &str) -> Result<Compression, ConfigError> {
-    match text.to_ascii_lowercase().as_str() {
-        "snappy" => Ok(Compression::Snappy),
-        "zstd" => Ok(Compression::Zstd),
-        "none" | "uncompressed" => Ok(Compression::Uncompressed),
-        other => Err(invalid(
-            "[output] compression",
-            format!("must be \"snappy\", \"zstd\" or \"uncompressed\", got {other:?}"),
-        )),
-    }
+    number(key, value, |h| h > 0.0 && h.is_finite(), "a positive number of days")
 }
 
 /// Resolves a path written in the pipeline file against the file's folder, folding `a/..`
@@ -508,18 +529,20 @@ impl Config {
                 neighbours,
                 min_similarity,
                 min_overlap: positive("[model] min_overlap", file.model.min_overlap, 1)?.min(u32::MAX as usize) as u32,
-                shrinkage: match file.model.shrinkage {
-                    Some(l) if !(l >= 0.0 && l.is_finite()) => {
-                        return Err(invalid("[model] shrinkage", format!("must be 0 or a positive number, got {l}")))
-                    }
-                    l => l.unwrap_or(0.0),
-                },
-                ease_lambda: match file.model.ease_lambda {
-                    Some(l) if !(l > 0.0 && l.is_finite()) => {
-                        return Err(invalid("[model] ease_lambda", format!("must be a positive number, got {l}")))
-                    }
-                    l => l.unwrap_or(DEFAULT_EASE_LAMBDA),
-                },
+                shrinkage: number(
+                    "[model] shrinkage",
+                    file.model.shrinkage,
+                    |l| l >= 0.0 && l.is_finite(),
+                    "0 or a positive number",
+                )?
+                .unwrap_or(0.0),
+                ease_lambda: number(
+                    "[model] ease_lambda",
+                    file.model.ease_lambda,
+                    |l| l > 0.0 && l.is_finite(),
+                    "a positive number",
+                )?
+                .unwrap_or(DEFAULT_EASE_LAMBDA),
                 similarity_half_life_days: half_life(
                     "[model] similarity_half_life_days",
                     file.model.similarity_half_life_days,
@@ -529,15 +552,13 @@ impl Config {
                 per_customer,
                 from_neighbours,
                 recency_half_life_days: half_life("[model] recency_half_life_days", file.model.recency_half_life_days)?,
-                popularity_exponent: match file.recommend.popularity_exponent {
-                    Some(g) if !(-4.0..=4.0).contains(&g) => {
-                        return Err(invalid(
-                            "[recommend] popularity_exponent",
-                            format!("must be between -4 and 4, got {g}"),
-                        ))
-                    }
-                    g => g.unwrap_or(0.0),
-                },
+                popularity_exponent: number(
+                    "[recommend] popularity_exponent",
+                    file.recommend.popularity_exponent,
+                    |g| (-4.0..=4.0).contains(&g),
+                    "between -4 and 4",
+                )?
+                .unwrap_or(0.0),
             },
             output: OutputConfig {
                 dir: output_dir,

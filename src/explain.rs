@@ -10,6 +10,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::audit::normalize_customer;
+use crate::config::Kind;
 use crate::error::{Error, Result};
 use crate::write::{file, read_table};
 
@@ -73,7 +74,7 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
     }
 
     let kind = model_kind(dir);
-    let because = if kind == "user" {
+    let because = if !kind.compares_items() {
         let _ = writeln!(out, "\nNearest customers (cosine = shared items / √(items × items)):");
         if neighbours.height() == 0 {
             let _ = writeln!(out, "  none: no other customer bought any of the same items");
@@ -88,8 +89,9 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
         }
         HashMap::new()
     } else {
+        let name = serde_json::to_string(&kind).unwrap_or_default();
         let _ =
-            writeln!(out, "\nModel: kind = {kind:?}: each item the customer bought votes for the items related to it.");
+            writeln!(out, "\nModel: kind = {name}: each item the customer bought votes for the items related to it.");
         strongest_reasons(dir, &by_qty)?
     };
 
@@ -97,9 +99,9 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
     let (rid, score, source, sup) =
         (strings(&recs, "item_id"), floats(&recs, "score"), strings(&recs, "source"), strings(&recs, "supporters"));
     for (k, (((id, s), src), n)) in rid.iter().zip(&score).zip(&source).zip(&sup).enumerate() {
-        let why = match (s, kind.as_str()) {
-            (Some(s), "user") => format!("score {s:.4}, bought by {n} of the nearest customers"),
-            (Some(s), _) => match because.get(id) {
+        let why = match (s, kind.compares_items()) {
+            (Some(s), false) => format!("score {s:.4}, bought by {n} of the nearest customers"),
+            (Some(s), true) => match because.get(id) {
                 Some(j) => format!("score {s:.4}, backed by {n} of their items; most by {j} {}", name(j)),
                 None => format!("score {s:.4}, backed by {n} of their items"),
             },
@@ -110,13 +112,13 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
     Ok(out)
 }
 
-/// The published model's kind ("user", "item", "ease") from the manifest; "user" if unknown.
-fn model_kind(dir: &Path) -> String {
+/// The published model's kind, from the manifest (sets made before kinds existed: user).
+fn model_kind(dir: &Path) -> Kind {
     std::fs::read_to_string(dir.join(file::MANIFEST))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["parameters"]["model"]["kind"].as_str().map(str::to_string))
-        .unwrap_or_else(|| "user".to_string())
+        .and_then(|v| serde_json::from_value(v["parameters"]["model"]["kind"].clone()).ok())
+        .unwrap_or_default()
 }
 
 /// For each item related to one the customer bought (item_neighbours.parquet), the bought

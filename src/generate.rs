@@ -228,7 +228,8 @@ pub fn bench(shape: &Shape, model: &crate::config::ModelConfig, simple: bool) ->
     let generate_seconds = t.elapsed().as_secs_f64();
     let t = std::time::Instant::now();
     let nb = if simple {
-        crate::similarity::run_simple(&m, model, &Progress::hidden())
+        use crate::similarity::weighted;
+        weighted::run(&weighted::rows(&m, model), model, &Progress::hidden())
     } else {
         crate::similarity::run(&m, model, &Progress::hidden()).0
     };
@@ -249,7 +250,7 @@ pub fn bench(shape: &Shape, model: &crate::config::ModelConfig, simple: bool) ->
         items: m.n_items(),
         pairs: m.n_pairs(),
         pair_work,
-        kernel: if simple { "simple" } else { "tiled" },
+        kernel: if simple { "weighted" } else { "tiled" },
         threads: rayon::current_num_threads(),
         generate_seconds,
         similarity_seconds,

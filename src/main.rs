@@ -79,7 +79,7 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
-        /// Time the plain Gustavson kernel instead of the tiled one.
+        /// Time the general (weighted, float) Gustavson kernel instead of the tiled one.
         #[arg(long)]
         simple: bool,
     },

@@ -231,10 +231,7 @@ impl StageLine for pivot::PivotReport {
 
 impl StageLine for similarity::SimilarityReport {
     fn line(&self) -> String {
-        let what = match self.kind {
-            crate::config::Kind::User => "customers",
-            crate::config::Kind::Item | crate::config::Kind::Ease => "items",
-        };
+        let what = if self.kind.compares_items() { "items" } else { "customers" };
         format!(
             "{} neighbour rows, {} {what} without neighbours, {:.3e} co-purchase updates in {:.2}s on {} threads",
             self.rows_out, self.isolated, self.pair_work, self.seconds, self.threads

@@ -116,21 +116,7 @@ impl Interactions {
 
     /// The transpose (CSC): for each item, its buyers ascending. Returns (offsets, customers).
     pub fn transpose(&self) -> (Vec<usize>, Vec<u32>) {
-        let mut offsets = vec![0usize; self.n_items() + 1];
-        for &i in &self.indices {
-            offsets[i as usize + 1] += 1;
-        }
-        for k in 0..self.n_items() {
-            offsets[k + 1] += offsets[k];
-        }
-        let mut next = offsets.clone();
-        let mut buyers = vec![0u32; self.indices.len()];
-        for c in 0..self.n_customers() {
-            for &i in self.row(c) {
-                buyers[next[i as usize]] = c as u32;
-                next[i as usize] += 1;
-            }
-        }
+        let (offsets, buyers, _) = transpose_csr(&self.indptr, &self.indices, self.n_items(), None);
         (offsets, buyers)
     }
 
@@ -160,9 +146,7 @@ impl Interactions {
         let mut customers: PlHashMap<&str, u32> = PlHashMap::new();
         let mut items: PlHashMap<&str, u32> = PlHashMap::new();
         let mut pairs: Vec<(u64, f64, i64)> = Vec::new();
-        // Each item's distinct descriptions with counts: one or two per item, so a short
-        // scan beats hashing the text of every row.
-        let mut described: Vec<Vec<(&str, u32)>> = Vec::new();
+        let mut described: PlHashMap<(u32, &str), u32> = PlHashMap::new();
         for (c, i, q, d, t) in rows {
             let n = customers.len() as u32;
             let c = *customers.entry(c).or_insert(n);
@@ -170,14 +154,7 @@ impl Interactions {
             let i = *items.entry(i).or_insert(n);
             pairs.push(((c as u64) << 32 | i as u64, q, t.unwrap_or(i64::MIN)));
             if let Some(d) = d.filter(|d| !d.trim().is_empty()) {
-                if described.len() <= i as usize {
-                    described.resize_with(i as usize + 1, Vec::new);
-                }
-                let seen = &mut described[i as usize];
-                match seen.iter_mut().find(|(s, _)| *s == d) {
-                    Some((_, n)) => *n += 1,
-                    None => seen.push((d, 1)),
-                }
+                *described.entry((i, d)).or_insert(0) += 1;
             }
         }
         let (customer_ids, customer_rank) = order_customers(&customers);
@@ -200,10 +177,8 @@ impl Interactions {
         }
         merged.retain(|p| p.1 > 0.0);
         let mut descriptions = vec![None::<(u32, &str)>; item_ids.len()];
-        for (i, d, n) in
-            described.into_iter().enumerate().flat_map(|(i, ds)| ds.into_iter().map(move |(d, n)| (i, d, n)))
-        {
-            let slot = &mut descriptions[item_rank[i] as usize];
+        for ((i, d), n) in described {
+            let slot = &mut descriptions[item_rank[i as usize] as usize];
             let better = match slot {
                 None => true,
                 Some((m, best)) => n > *m || (n == *m && d.as_bytes() < best.as_bytes()),
@@ -216,6 +191,37 @@ impl Interactions {
             descriptions.into_iter().map(|d| d.map(|(_, s)| s.to_string())).collect();
         compact(customer_ids, item_ids, descriptions, merged)
     }
+}
+
+/// The transpose of a CSR matrix with `n_cols` columns: (offsets, row of each entry, payload
+/// carried along; empty without one). Entries stay in ascending row order within a column.
+pub fn transpose_csr(
+    indptr: &[usize],
+    indices: &[u32],
+    n_cols: usize,
+    payload: Option<&[f64]>,
+) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
+    let mut ptr = vec![0usize; n_cols + 1];
+    for &j in indices {
+        ptr[j as usize + 1] += 1;
+    }
+    for j in 0..n_cols {
+        ptr[j + 1] += ptr[j];
+    }
+    let mut next = ptr.clone();
+    let mut rows = vec![0u32; indices.len()];
+    let mut values = vec![0.0; payload.map_or(0, |_| indices.len())];
+    for r in 0..indptr.len() - 1 {
+        for p in indptr[r]..indptr[r + 1] {
+            let j = indices[p] as usize;
+            rows[next[j]] = r as u32;
+            if let Some(v) = payload {
+                values[next[j]] = v[p];
+            }
+            next[j] += 1;
+        }
+    }
+    (ptr, rows, values)
 }
 
 /// Sorts customer ids (numerically when all are canonical integers) and returns the ids in

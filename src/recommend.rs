@@ -1,19 +1,21 @@
-//! Recommend: each customer's items from their nearest neighbours, topped up by popularity.
+//! Recommend: each customer's items from the model, topped up by popularity.
 //!
 //! Takes the purchase matrix, the neighbours and `[recommend]`; returns [`Recommendations`].
-//! User-based: score(item) = Σ similarity of the customer's top-K neighbours (K =
-//! `from_neighbours`) who bought it, summed in neighbour-rank order (so sums are
-//! bit-reproducible); `supporters` counts those neighbours. Item-based: score(item) = Σ over
-//! the items the customer bought, ascending, of their similarity to it when it is among their
-//! top-K neighbours; `supporters` counts those items. With `recency_half_life_days` each
-//! term is × 0.5^(age / half-life) of the purchase it comes from (the neighbour's, or the
-//! customer's own for items). Items the customer bought are excluded; order: score
-//! descending, then item id ascending (bytes). EASE: score(item) = Σ over the items the
-//! customer bought, ascending, of their learnt weight for it (every item, no top-K); only
-//! positive scores are recommended; `supporters` counts the bought items with a positive weight.
-//! With `popularity_exponent` γ ≠ 0 every score is then × buyers(item)^γ. Customers with fewer candidates
-//! than `per_customer` (or no neighbour at all) are topped up with the most popular items
-//! (most buyers; ties by item id) they have not bought, marked as popularity rows.
+//! A customer's candidate items and their scores, by the model's kind (K = `from_neighbours`):
+//! - user: Σ similarity of the customer's top-K neighbours who bought the item, summed in
+//!   neighbour-rank order; `supporters` counts those neighbours;
+//! - item: Σ over the customer's items, ascending, of their similarity to the item when it is
+//!   among their top-K neighbours; `supporters` counts those items;
+//! - ease: Σ over the customer's items, ascending, of their learnt weight for the item (every
+//!   item, no top-K); only positive scores; `supporters` counts the items with a positive weight.
+//!
+//! Each term is × 0.5^(age / `recency_half_life_days`) of the purchase it comes from (the
+//! neighbour's, or the customer's own for item models) when a half-life is set, and each score
+//! × buyers(item)^γ when `popularity_exponent` γ ≠ 0. Sums run in a fixed order, so they are
+//! bit-reproducible. Items the customer bought are excluded; order: score descending, then item
+//! id ascending (bytes). Customers with fewer candidates than `per_customer` (or no neighbour at
+//! all) are topped up with the most popular items (most buyers; ties by item id) they have not
+//! bought, marked as popularity rows.
 
 use std::cmp::Ordering;
 use std::time::Instant;
@@ -171,6 +173,54 @@ pub fn run(
     (recs, report)
 }
 
+/// Scores customer `a`'s candidates into `s` (score, support, touched), by the model's kind.
+/// `a`'s items must already be stamped as owned.
+fn gather(a: usize, m: &Interactions, nb: &Neighbours, k: usize, weights: Option<&[f64]>, s: &mut Scratch) {
+    let stamp = a as u32;
+    let weight = |p: usize| weights.map_or(1.0, |w| w[p]);
+    let own = m.indptr[a]..m.indptr[a + 1];
+    match nb.kind {
+        Kind::User => {
+            // The K nearest customers' purchases, each weighing its similarity (× recency).
+            let (ids, sims, _) = nb.of(a);
+            for (&b, &sim) in ids.iter().zip(sims).take(k) {
+                let span = m.indptr[b as usize]..m.indptr[b as usize + 1];
+                for (p, &i) in span.clone().zip(&m.indices[span]) {
+                    s.vote(stamp, i, sim * weight(p));
+                }
+            }
+        }
+        Kind::Item => {
+            // Each item the customer bought votes for its K nearest items (× its own recency).
+            for (p, &j) in own.clone().zip(m.row(a)) {
+                let (ids, sims, _) = nb.of(j as usize);
+                for (&i, &sim) in ids.iter().zip(sims).take(k) {
+                    s.vote(stamp, i, sim * weight(p));
+                }
+            }
+        }
+        Kind::Ease => {
+            // Every item the customer bought votes for every item with its learnt weight
+            // (× its own recency); only positive totals are recommended.
+            let n = m.n_items();
+            s.dense.clear();
+            s.dense.resize(n, 0.0);
+            for (p, &j) in own.clone().zip(m.row(a)) {
+                let w = weight(p);
+                let row = &nb.weights[j as usize * n..(j as usize + 1) * n];
+                s.dense.iter_mut().zip(row).for_each(|(d, &b)| *d += w * b);
+            }
+            for i in 0..n {
+                if s.dense[i] > 0.0 && s.owner[i] != stamp {
+                    s.touched.push(i as u32);
+                    // supporters are counted below, for the listed items only
+                    (s.score[i], s.support[i]) = (s.dense[i], 1);
+                }
+            }
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn recommend_one(
     a: usize,
@@ -187,49 +237,7 @@ fn recommend_one(
     for &i in m.row(a) {
         s.owner[i as usize] = stamp;
     }
-    let weight = |p: usize| weights.map_or(1.0, |w| w[p]);
-    match nb.kind {
-        Kind::User => {
-            // The K nearest customers' purchases, each weighing its similarity (× recency).
-            let (ids, sims, _) = nb.of(a);
-            for (&b, &sim) in ids.iter().zip(sims).take(cfg.from_neighbours) {
-                let span = m.indptr[b as usize]..m.indptr[b as usize + 1];
-                for (p, &i) in span.clone().zip(&m.indices[span]) {
-                    s.vote(stamp, i, sim * weight(p));
-                }
-            }
-        }
-        Kind::Item => {
-            // Each item the customer bought votes for its K nearest items (× its own recency).
-            let span = m.indptr[a]..m.indptr[a + 1];
-            for (p, &j) in span.clone().zip(&m.indices[span]) {
-                let (ids, sims, _) = nb.of(j as usize);
-                for (&i, &sim) in ids.iter().zip(sims).take(cfg.from_neighbours) {
-                    s.vote(stamp, i, sim * weight(p));
-                }
-            }
-        }
-        Kind::Ease => {
-            // Every item the customer bought votes for every item with its learnt weight
-            // (× its own recency); only positive totals are recommended.
-            let n = m.n_items();
-            s.dense.clear();
-            s.dense.resize(n, 0.0);
-            let span = m.indptr[a]..m.indptr[a + 1];
-            for (p, &j) in span.clone().zip(&m.indices[span]) {
-                let w = weight(p);
-                let row = &nb.weights[j as usize * n..(j as usize + 1) * n];
-                s.dense.iter_mut().zip(row).for_each(|(d, &b)| *d += w * b);
-            }
-            for i in 0..n {
-                if s.dense[i] > 0.0 && s.owner[i] != stamp {
-                    s.touched.push(i as u32);
-                    // supporters are counted below, for the listed items only
-                    (s.score[i], s.support[i]) = (s.dense[i], 1);
-                }
-            }
-        }
-    }
+    gather(a, m, nb, cfg.from_neighbours, weights, s);
     let factor = |i: u32| boost.map_or(1.0, |b| b[i as usize]);
     let mut candidates: Vec<Rec> = s
         .touched
@@ -439,5 +447,35 @@ mod tests {
         assert_eq!((q2.item, p2.item), (2, 1), "γ = -2 puts the rarer Q first");
         assert_eq!(p2.score, Some(p.score.unwrap() * 3f64.powf(-2.0)));
         assert_eq!(q2.score, q.score, "one buyer: × 1");
+    }
+
+    #[test]
+    fn item_models_decay_by_the_customers_own_purchase_age() {
+        // customer 1 bought A long ago and B recently; A's only neighbour is X, B's is Y
+        let day = 86_400;
+        let rows = [
+            ("1", "A", Some(0)),
+            ("1", "B", Some(60 * day)),
+            ("2", "A", Some(60 * day)),
+            ("2", "X", Some(60 * day)),
+            ("3", "B", Some(0)),
+            ("3", "Y", Some(0)),
+        ];
+        let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
+        let model = ModelConfig { kind: Kind::Item, ..Default::default() };
+        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
+        let scores = |cfg: &RecommendConfig| -> Vec<(u32, Option<f64>)> {
+            run(&m, &nb, cfg, &Progress::hidden()).0.of(0).iter().map(|r| (r.item, r.score)).collect()
+        };
+        // A–X and B–Y have the same cosine (1/√2): a tie, X (lower id) first
+        let sim = 1.0 / 2f64.sqrt();
+        let (x, y) = (
+            m.items.iter().position(|i| i == "X").unwrap() as u32,
+            m.items.iter().position(|i| i == "Y").unwrap() as u32,
+        );
+        assert_eq!(scores(&plain_cfg(2, 10)), [(x, Some(sim)), (y, Some(sim))]);
+        // a 30-day half-life: A (60 days old) votes a quarter, B (newest) in full — Y first
+        let decayed = RecommendConfig { recency_half_life_days: Some(30.0), ..plain_cfg(2, 10) };
+        assert_eq!(scores(&decayed), [(y, Some(sim)), (x, Some(sim * 0.25))]);
     }
 }

@@ -1,20 +1,23 @@
-//! Similarity: every customer's top-N most similar customers, exact, sparse and parallel.
+//! Similarity: every customer's (or item's) top-N most similar, exact, sparse and parallel.
 //!
-//! Takes the purchase matrix and `[model]`; returns [`Neighbours`] (per customer, up to N
-//! neighbours with similarity and shared-item count) and a report. Never materialises
-//! customers × customers: each worker owns a dense co-purchase counter over customers and a
-//! touched list (Gustavson's row-by-row sparse product, as implicit's `all_pairs_knn`).
+//! Takes the purchase matrix and `[model]`; returns [`Neighbours`] (per row, up to N
+//! neighbours with similarity and shared count) and a report. Never materialises customers ×
+//! customers. Three kernels, chosen by `[model]`:
+//! - `tiled` — the article's binary cosine between customers, shared / √(|a| · |b|), counted
+//!   in integers (bitsets for popular items, cache tiles, exact pruning);
+//! - `weighted` — any `weighting`, `shrinkage`, similarity half-life, customers or items:
+//!   Gustavson's row-by-row product with exact float sums in column order (also the fallback
+//!   when a customer has more than 65,535 items, where the tiled u16 counters would overflow);
+//! - `ease` — EASE's dense item weights (`kind = "ease"`).
 //!
-//! Formula: the data are binary, so cosine(a, b) = shared(a, b) / sqrt(|a| · |b|), computed
-//! in f64 from integer counts — equal similarities are bit-identical, so ties are exact.
-//! Order (the tie rule): similarity descending, then customer id ascending (= index
-//! ascending, see `pivot`). Only similarities > `min_similarity` (default 0: one shared item)
-//! are kept. Each row is computed independently, so any thread count gives the same result.
+//! Equal similarities are bit-identical, so ties are exact. Order (the tie rule): similarity
+//! descending, then id ascending (= index ascending, see `pivot`). Only similarities >
+//! `min_similarity` (default 0: one shared item) are kept. Each row is computed independently,
+//! so any thread count gives the same result.
 
 use std::cmp::Ordering;
 use std::time::Instant;
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::{Kind, ModelConfig};
@@ -26,7 +29,7 @@ mod tiled;
 pub mod weighted;
 
 /// Each row's neighbours, flattened: row `c`'s are at `offsets[c]..offsets[c + 1]`, best
-/// first. Rows and ids are customers for `Kind::User`, items for `Kind::Item`.
+/// first. Rows and ids are customers for `Kind::User`, items for `Kind::Item` and `Kind::Ease`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Neighbours {
     pub kind: Kind,
@@ -58,7 +61,7 @@ impl Neighbours {
 /// What the similarity stage did.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimilarityReport {
-    /// What was compared: customers ("user") or items ("item").
+    /// The model: customers compared ("user") or items ("item", "ease").
     pub kind: Kind,
     /// Customers (or items) compared.
     pub rows_in: usize,
@@ -87,43 +90,23 @@ pub fn better(a: &(f64, u32), b: &(f64, u32)) -> Ordering {
 /// A candidate neighbour: (similarity, customer, shared items).
 pub(crate) type Candidate = (f64, u32, u32);
 
-/// Per-worker scratch: a dense counter over customers and the list of touched ones.
-struct Scratch {
-    counts: Vec<u32>,
-    touched: Vec<u32>,
-    candidates: Vec<Candidate>,
-}
-
-impl Scratch {
-    fn new(n: usize) -> Self {
-        Scratch { counts: vec![0; n], touched: Vec::new(), candidates: Vec::new() }
-    }
-}
-
 /// Customers per parallel task: large enough to amortise, small enough to balance.
 pub(crate) const BLOCK: usize = 256;
 
 /// Computes every row's top `cfg.neighbours` neighbours: customers' for `kind = "user"`,
-/// items' for `kind = "item"`. Runs on the current rayon pool.
+/// items' for `"item"` and `"ease"`. Runs on the current rayon pool.
 pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Neighbours, SimilarityReport) {
     let start = Instant::now();
-    let (nb, pair_work) = if cfg.is_plain_user() {
-        let nb = if tiled::fits(m) {
-            tiled::run(m, cfg, progress, tiled::Params::default())
-        } else {
-            run_simple(m, cfg, progress)
-        };
-        (nb, m.pair_work())
+    let nb = if cfg.is_plain_user() && tiled::fits(m) {
+        tiled::run(m, cfg, progress, tiled::Params::default())
     } else if cfg.kind == Kind::Ease {
-        let work = (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum::<f64>();
-        (ease::run(m, cfg, progress), work)
+        ease::run(m, cfg, progress)
     } else {
-        let rows = weighted::rows(m, cfg);
-        let work = match cfg.kind {
-            Kind::User => m.pair_work(),
-            Kind::Item | Kind::Ease => (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum(),
-        };
-        (Neighbours { kind: cfg.kind, ..weighted::run(&rows, cfg, progress) }, work)
+        weighted::run(&weighted::rows(m, cfg), cfg, progress)
+    };
+    let pair_work = match cfg.kind.compares_items() {
+        false => m.pair_work(),
+        true => (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum(),
     };
     let n = nb.offsets.len() - 1;
     let isolated = (0..n).filter(|&c| nb.offsets[c] == nb.offsets[c + 1]).count();
@@ -150,9 +133,10 @@ pub fn check(m: &Interactions, cfg: &ModelConfig) -> Result<(), crate::error::Co
 
 /// The number of rows a model compares (customers, or items): the progress bar's length.
 pub fn rows_compared(m: &Interactions, cfg: &ModelConfig) -> usize {
-    match cfg.kind {
-        Kind::User => m.n_customers(),
-        Kind::Item | Kind::Ease => m.n_items(),
+    if cfg.kind.compares_items() {
+        m.n_items()
+    } else {
+        m.n_customers()
     }
 }
 
@@ -171,72 +155,6 @@ pub(crate) fn assemble(n: usize, blocks: Vec<(Vec<usize>, Vec<Candidate>)>) -> N
         }
     }
     nb
-}
-
-/// The plain Gustavson kernel: one dense u32 counter over all customers per worker. Used when
-/// a customer has more than 65,535 items (the tiled kernel counts in u16).
-pub fn run_simple(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
-    let n = m.n_customers();
-    let (col_ptr, col_idx) = m.transpose();
-    let degree: Vec<usize> = (0..n).map(|c| m.row(c).len()).collect();
-    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
-        .into_par_iter()
-        .map_init(
-            || Scratch::new(n),
-            |scratch, block| {
-                let range = block * BLOCK..((block + 1) * BLOCK).min(n);
-                let mut lens = Vec::with_capacity(range.len());
-                let mut out = Vec::new();
-                for a in range.clone() {
-                    let before = out.len();
-                    top_row(a, m, &col_ptr, &col_idx, &degree, cfg, scratch, &mut out);
-                    lens.push(out.len() - before);
-                }
-                progress.inc(range.len() as u64);
-                (lens, out)
-            },
-        )
-        .collect();
-    assemble(n, blocks)
-}
-
-/// Customer `a`'s top-N: count co-purchases over the buyers of each of a's items, then keep
-/// the best N by the tie rule. Appends them, best first, to `out`.
-#[allow(clippy::too_many_arguments)]
-fn top_row(
-    a: usize,
-    m: &Interactions,
-    col_ptr: &[usize],
-    col_idx: &[u32],
-    degree: &[usize],
-    cfg: &ModelConfig,
-    s: &mut Scratch,
-    out: &mut Vec<Candidate>,
-) {
-    for &i in m.row(a) {
-        for &b in &col_idx[col_ptr[i as usize]..col_ptr[i as usize + 1]] {
-            let slot = &mut s.counts[b as usize];
-            if *slot == 0 {
-                s.touched.push(b);
-            }
-            *slot += 1;
-        }
-    }
-    s.candidates.clear();
-    for &b in &s.touched {
-        let shared = std::mem::take(&mut s.counts[b as usize]);
-        if b as usize == a || shared < cfg.min_overlap {
-            continue;
-        }
-        let sim = cosine(shared, degree[a], degree[b as usize]);
-        if sim > cfg.min_similarity {
-            s.candidates.push((sim, b, shared));
-        }
-    }
-    s.touched.clear();
-    keep_best(&mut s.candidates, cfg.neighbours);
-    s.candidates.sort_unstable_by(order);
-    out.extend_from_slice(&s.candidates);
 }
 
 /// The candidate order: the tie rule on (similarity, customer).
@@ -402,11 +320,14 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn simple_kernel_matches_brute_force() {
+    fn general_kernel_takes_the_binary_model_past_the_tiled_limit_and_matches_brute_force() {
+        // the fallback for customers with more than 65,535 items: same neighbours, same floats
+        // (binary values make the float formula the integer one, so goldens cannot move)
         let m = random_matrix(200, 300, 10, 11);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
         for c in [cfg(15, 0.0), ModelConfig { min_overlap: 2, ..cfg(15, 0.0) }] {
-            assert_eq!(pool.install(|| run_simple(&m, &c, &Progress::hidden())), brute_force(&m, &c), "{c:?}");
+            let got = pool.install(|| weighted::run(&weighted::rows(&m, &c), &c, &Progress::hidden()));
+            assert_same(&got, &brute_force(&m, &c), &format!("{c:?}"));
         }
         // the overlap floor really removes neighbours here
         assert_ne!(brute_force(&m, &cfg(15, 0.0)), brute_force(&m, &ModelConfig { min_overlap: 2, ..cfg(15, 0.0) }));

@@ -3,9 +3,10 @@
 //! Takes the model's results and writes, into one folder (the run's staging folder; see
 //! `publish`), `recommendations.parquet`, `neighbours.parquet`, `item_neighbours.parquet`,
 //! `null_audit.parquet`, `items.parquet` and `purchases.parquet`, each fsynced. The neighbour
-//! table the model did not make (customers' for `kind = "item"`, items' for `"user"`) is
-//! written empty with its full schema, so every published set has the same files. Tables are built and written in
-//! batches of about a million rows, so a million customers' tables never sit whole in memory.
+//! table the model did not make (customers' for item models, items' for `"user"`) is written
+//! empty with its full schema, so every published set has the same files. Tables are built and
+//! written in batches of about a million rows, so a million customers' tables never sit whole
+//! in memory.
 //! The schema (README, "Output schema") is versioned by [`SCHEMA_VERSION`].
 
 use std::fs::File;
@@ -17,7 +18,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::audit::AuditReport;
-use crate::config::{Compression, Kind};
+use crate::config::Compression;
 use crate::error::{OutputError, Result};
 use crate::pivot::Interactions;
 use crate::recommend::Recommendations;
@@ -72,7 +73,13 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
     let start = Instant::now();
     let m = out.matrix;
     let n = m.n_customers();
-    let nb = out.neighbours;
+    // The model filled one neighbour table; the other is written empty, with its columns.
+    let none = |rows: usize| Neighbours { offsets: vec![0; rows + 1], ..Default::default() };
+    let (empty_customers, empty_items) = (none(n), none(m.n_items()));
+    let (customer_nb, item_nb) = match out.neighbours.kind.compares_items() {
+        false => (out.neighbours, &empty_items),
+        true => (&empty_customers, out.neighbours),
+    };
     // The six tables are independent: written side by side.
     type Job<'j> = Box<dyn Fn() -> Result<FileReport> + Send + Sync + 'j>;
     let jobs: Vec<Job> = vec![
@@ -85,21 +92,16 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
             )
         }),
         Box::new(|| {
-            // Customer neighbours of a user-based model; an empty table for an item-based one.
-            let rows = |c| if nb.kind == Kind::User { nb.of(c).0.len() } else { 0 };
+            let rows = |c| customer_nb.of(c).0.len();
             write_table(&dir.join(file::NEIGHBOURS), compression, customer_batches(n, rows), |range| {
-                neighbours_frame(m, nb, range)
+                neighbours_frame(m, customer_nb, range)
             })
         }),
         Box::new(|| {
-            // Item neighbours of an item-based model; an empty table for a user-based one.
-            let items = if nb.kind == Kind::User { 0 } else { m.n_items() };
-            write_table(
-                &dir.join(file::ITEM_NEIGHBOURS),
-                compression,
-                customer_batches(items, |i| nb.of(i).0.len()),
-                |range| item_neighbours_frame(m, nb, range),
-            )
+            let rows = |i| item_nb.of(i).0.len();
+            write_table(&dir.join(file::ITEM_NEIGHBOURS), compression, customer_batches(m.n_items(), rows), |range| {
+                item_neighbours_frame(m, item_nb, range)
+            })
         }),
         Box::new(|| {
             write_table(&dir.join(file::PURCHASES), compression, customer_batches(n, |c| m.row(c).len()), |range| {
@@ -118,7 +120,7 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
     })
 }
 
-/// Splits customers into consecutive ranges of about [`BATCH_ROWS`] output rows.
+/// Splits customers (or items) into consecutive ranges of about [`BATCH_ROWS`] output rows.
 fn customer_batches(n: usize, rows_of: impl Fn(usize) -> usize) -> Vec<std::ops::Range<usize>> {
     let mut batches = Vec::new();
     let (mut start, mut rows) = (0, 0);
@@ -219,8 +221,6 @@ fn recommendations_frame(
 }
 
 fn neighbours_frame(m: &Interactions, nb: &Neighbours, range: std::ops::Range<usize>) -> PolarsResult<DataFrame> {
-    let empty = Neighbours { offsets: vec![0; range.end + 1], ..Default::default() };
-    let nb = if nb.kind == Kind::User { nb } else { &empty };
     let span = nb.offsets[range.start]..nb.offsets[range.end];
     DataFrame::new(
         span.len(),
@@ -235,7 +235,7 @@ fn neighbours_frame(m: &Interactions, nb: &Neighbours, range: std::ops::Range<us
 }
 
 fn item_neighbours_frame(m: &Interactions, nb: &Neighbours, range: std::ops::Range<usize>) -> PolarsResult<DataFrame> {
-    let span = if range.is_empty() { 0..0 } else { nb.offsets[range.start]..nb.offsets[range.end] };
+    let span = nb.offsets[range.start]..nb.offsets[range.end];
     let name = |i: &u32| Some(m.items[*i as usize].as_str());
     let item: StringChunked = owners(&nb.offsets, range.clone()).map(|i| name(&i)).collect();
     let neighbour: StringChunked = nb.ids[span.clone()].iter().map(name).collect();

@@ -19,8 +19,8 @@
 //!   rounding, so the integer test never drops a customer the f64 order would keep). The bar
 //!   only rises.
 //!
-//! Invariants: the exact similarity and the tie rule are those of the simple kernel (the tests
-//! compare both to brute force); the result of a row depends on nothing but the row, so thread
+//! Invariants: the exact similarity and the tie rule are those of the general kernel
+//! (`weighted`, binary values; the tests compare both to brute force); the result of a row depends on nothing but the row, so thread
 //! count and block size cannot change it.
 
 use rayon::prelude::*;
@@ -86,21 +86,7 @@ fn split(m: &Interactions) -> Split {
         }
         row_ptr.push(row_idx.len());
     }
-    let mut col_ptr = vec![0usize; m.n_items() + 1];
-    for &i in &row_idx {
-        col_ptr[i as usize + 1] += 1;
-    }
-    for k in 0..m.n_items() {
-        col_ptr[k + 1] += col_ptr[k];
-    }
-    let mut next = col_ptr.clone();
-    let mut col_idx = vec![0u32; row_idx.len()];
-    for c in 0..n {
-        for &i in &row_idx[row_ptr[c]..row_ptr[c + 1]] {
-            col_idx[next[i as usize]] = c as u32;
-            next[i as usize] += 1;
-        }
-    }
+    let (col_ptr, col_idx, _) = crate::pivot::transpose_csr(&row_ptr, &row_idx, m.n_items(), None);
     let degree: Vec<u32> = (0..n).map(|c| m.row(c).len() as u32).collect();
     let degf = degree.iter().map(|&d| d as f64).collect();
     Split { masks, degree, degf, row_ptr, row_idx, col_ptr, col_idx }

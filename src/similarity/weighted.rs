@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use super::{assemble, keep_best, order, Candidate, Neighbours, BLOCK};
 use crate::config::{Kind, ModelConfig, Weighting};
-use crate::pivot::Interactions;
+use crate::pivot::{transpose_csr, Interactions};
 use crate::progress::Progress;
 
 /// BM25's term-frequency saturation and length normalisation (implicit's defaults).
@@ -48,32 +48,9 @@ impl Rows {
         self.indptr[r]..self.indptr[r + 1]
     }
 
-    /// The transpose, values carried along (columns ascending within each new row).
+    /// The transpose, values carried along (rows ascending within each column).
     pub fn transpose(&self) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
-        self.transpose_with(&self.values)
-    }
-
-    /// The transpose with `payload` (one value per stored entry) carried along.
-    fn transpose_with(&self, payload: &[f64]) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
-        let mut ptr = vec![0usize; self.n_cols + 1];
-        for &j in &self.indices {
-            ptr[j as usize + 1] += 1;
-        }
-        for j in 0..self.n_cols {
-            ptr[j + 1] += ptr[j];
-        }
-        let mut next = ptr.clone();
-        let mut idx = vec![0u32; self.indices.len()];
-        let mut val = vec![0.0; self.indices.len()];
-        for r in 0..self.n_rows() {
-            for p in self.span(r) {
-                let j = self.indices[p] as usize;
-                idx[next[j]] = r as u32;
-                val[next[j]] = payload[p];
-                next[j] += 1;
-            }
-        }
-        (ptr, idx, val)
+        transpose_csr(&self.indptr, &self.indices, self.n_cols, Some(&self.values))
     }
 }
 
@@ -92,7 +69,7 @@ pub fn rows(m: &Interactions, cfg: &ModelConfig) -> Rows {
         Kind::User => (by_customer, recency),
         Kind::Item | Kind::Ease => {
             let (indptr, indices, values) = by_customer.transpose();
-            let recency = recency.map(|w| by_customer.transpose_with(&w).2);
+            let recency = recency.map(|w| transpose_csr(&m.indptr, &m.indices, m.n_items(), Some(&w)).2);
             (Rows { indptr, indices, values, norm2: Vec::new(), n_cols: m.n_customers() }, recency)
         }
     };
@@ -157,7 +134,9 @@ struct Scratch {
     candidates: Vec<Candidate>,
 }
 
-/// Every row's top `cfg.neighbours` rows. Runs on the current rayon pool.
+/// Every row's top `cfg.neighbours` rows (Gustavson's row-by-row product, as implicit's
+/// `all_pairs_knn`: per worker a dense accumulator over rows and a touched list). Runs on the
+/// current rayon pool.
 pub fn run(r: &Rows, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
     let n = r.n_rows();
     let (col_ptr, col_idx, col_val) = r.transpose();
@@ -205,13 +184,13 @@ pub fn run(r: &Rows, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
             },
         )
         .collect();
-    assemble(n, blocks)
+    Neighbours { kind: cfg.kind, ..assemble(n, blocks) }
 }
 
 /// The definition the slow way: every pair by merging the two rows. Test twin only.
 #[cfg(test)]
 pub fn brute_force(r: &Rows, cfg: &ModelConfig) -> Neighbours {
-    let mut nb = Neighbours { offsets: vec![0], ..Default::default() };
+    let mut nb = Neighbours { kind: cfg.kind, offsets: vec![0], ..Default::default() };
     for a in 0..r.n_rows() {
         let mut all: Vec<Candidate> = Vec::new();
         for b in (0..r.n_rows()).filter(|&b| b != a) {
@@ -289,16 +268,6 @@ mod tests {
     }
 
     #[test]
-    fn binary_weights_give_the_integer_kernels_floats_and_ties() {
-        // Same neighbours, bit for bit, as the plain binary kernel (so the goldens would hold).
-        for seed in 0..3 {
-            let m = random_matrix(150, 120, 10, seed);
-            let c = cfg(Kind::User, Weighting::Binary, 12);
-            assert_eq!(run(&rows(&m, &c), &c, &Progress::hidden()), super::super::brute_force(&m, &c));
-        }
-    }
-
-    #[test]
     fn shrinkage_and_weights_change_the_neighbours() {
         let m = with_quantities(&random_matrix(120, 80, 9, 5), 5);
         let plain =
@@ -340,5 +309,23 @@ mod tests {
         let nb = run(&r, &cfg(Kind::Item, Weighting::Quantity, 5), &Progress::hidden());
         assert_eq!(nb.of(0), (&[1u32][..], &[2.0 / 40f64.sqrt()][..], &[1u32][..]));
         assert!(nb.of(2).0.is_empty(), "C shares no buyer");
+    }
+
+    #[test]
+    fn similarity_half_life_weighs_each_pair_by_its_own_age_in_either_orientation() {
+        // 1 bought A at day 0 and B at day 30 (the newest); 2 bought A at day 30
+        let day = 86_400;
+        let rows_in = [("1", "A", 0), ("1", "B", 30 * day), ("2", "A", 30 * day)];
+        let m = Interactions::from_rows(rows_in.iter().map(|&(c, i, t)| (c, i, 1.0, None, Some(t))));
+        let aged = |kind| ModelConfig { similarity_half_life_days: Some(30.0), ..cfg(kind, Weighting::Binary, 5) };
+        // customers × items: 1 = (A 0.5, B 1), 2 = (A 1)
+        assert_eq!(rows(&m, &aged(Kind::User)).values, [0.5, 1.0, 1.0]);
+        // items × customers: A = (1: 0.5, 2: 1), B = (1: 1) — the weights follow their pairs
+        let r = rows(&m, &aged(Kind::Item));
+        assert_eq!((r.indices.clone(), r.values.clone()), (vec![0, 1, 0], vec![0.5, 1.0, 1.0]));
+        assert_eq!(r.norm2, [1.25, 1.0]);
+        // without dates nothing is weighed
+        let undated = Interactions::from_triples(rows_in.iter().map(|&(c, i, _)| (c, i, 1.0, None)));
+        assert_eq!(rows(&undated, &aged(Kind::Item)).values, [1.0, 1.0, 1.0]);
     }
 }
