@@ -6,7 +6,6 @@
 //! the article's three views. Values that do not parse in a required role (customer, item,
 //! quantity) are counted as `invalid` and become nulls, so the clean stage drops them.
 
-use std::borrow::Cow;
 use std::path::Path;
 use std::time::Instant;
 
@@ -55,21 +54,10 @@ pub struct AuditReport {
 /// of invoice numbers and countries nobody reads again).
 pub fn run(table: Table, date_format: Option<&str>, path: &Path) -> Result<(DataFrame, AuditReport)> {
     let start = Instant::now();
-    let nulls = null_counts(&table.frame);
     let map = &table.columns;
-    let mut mapped: Vec<&String> = Vec::new();
-    for name in
-        [Some(&map.customer), Some(&map.item), map.quantity.as_ref(), map.description.as_ref(), map.date.as_ref()]
-            .into_iter()
-            .flatten()
-    {
-        if !mapped.contains(&name) {
-            mapped.push(name); // one column may serve two roles (item id as its own description)
-        }
-    }
     let frame = table
         .frame
-        .select(mapped.iter().map(|s| s.as_str()))
+        .select(map.parsed().iter().map(|s| s.as_str()))
         .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
     let rows = frame.height();
     let field =
@@ -121,13 +109,8 @@ pub fn run(table: Table, date_format: Option<&str>, path: &Path) -> Result<(Data
     )
     .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
 
-    let report = report(&nulls, rows, map, &invalid, start);
+    let report = report(&table.nulls, rows, map, &invalid, start);
     Ok((canonical, report))
-}
-
-/// Every column's name and null count, in file order.
-fn null_counts(frame: &DataFrame) -> Vec<(String, usize)> {
-    frame.columns().iter().map(|c| (c.name().to_string(), c.null_count())).collect()
 }
 
 /// The audit of an export whose columns are not mapped: nulls per column, no roles.
@@ -141,7 +124,7 @@ pub fn nulls_only(frame: &DataFrame) -> AuditReport {
         date: None,
         explicit: vec![],
     };
-    report(&null_counts(frame), frame.height(), &map, &[], Instant::now())
+    report(&crate::ingest::null_counts(frame), frame.height(), &map, &[], Instant::now())
 }
 
 fn report(
@@ -201,7 +184,7 @@ fn type_error(column: &Column, path: &Path, role: &str) -> InputError {
 
 /// A customer id as text: trimmed, and "17850.0" written "17850" (Excel and pandas exports
 /// print integral ids as floats). Leading zeros are kept: "007" is not "7".
-pub fn normalize_customer(text: &str) -> Option<Cow<'_, str>> {
+pub fn normalize_customer(text: &str) -> Option<&str> {
     let t = text.trim();
     if t.is_empty() {
         return None;
@@ -213,10 +196,10 @@ pub fn normalize_customer(text: &str) -> Option<Cow<'_, str>> {
             && !frac.is_empty()
             && frac.bytes().all(|b| b == b'0')
         {
-            return Some(Cow::Owned(int.to_string()));
+            return Some(int);
         }
     }
-    Some(Cow::Borrowed(t))
+    Some(t)
 }
 
 /// Parses an id column (customer or item, or a description) into text; counts blanks as invalid.
@@ -226,16 +209,14 @@ fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(Stri
     let out: StringChunked = match column.dtype() {
         DataType::String => {
             let ca = series.str().map_err(|_| type_error(column, path, role))?;
+            let blank = |v: &str| v.trim().is_empty();
+            if !customer && !ca.iter().flatten().any(blank) {
+                return Ok((ca.clone(), 0)); // nothing to change: no copy
+            }
             ca.iter()
                 .map(|v| {
                     let v = v?;
-                    let parsed = if customer {
-                        normalize_customer(v)
-                    } else if v.trim().is_empty() {
-                        None
-                    } else {
-                        Some(Cow::Borrowed(v))
-                    };
+                    let parsed = if customer { normalize_customer(v) } else { (!blank(v)).then_some(v) };
                     bad += parsed.is_none() as usize;
                     parsed
                 })
@@ -285,7 +266,7 @@ fn quantities(column: &Column, path: &Path) -> Result<(Float64Chunked, usize), I
             let mut bad = 0;
             let mut out = Vec::with_capacity(ca.len());
             for (row, v) in ca.iter().enumerate() {
-                match v.map(|s| (s, s.trim().parse::<f64>())) {
+                match v.map(|s| (s, parse_number(s.trim()))) {
                     None => out.push(None),
                     Some((_, Ok(q))) if q.is_finite() => out.push(Some(q)),
                     Some((s, Ok(_))) => return Err(non_finite(row + 1, s.to_string())),
@@ -307,6 +288,16 @@ fn quantities(column: &Column, path: &Path) -> Result<(Float64Chunked, usize), I
         return Err(non_finite(row + 1, format!("{}", v.unwrap_or_default())));
     }
     Ok((values, 0))
+}
+
+/// A number as f64: plain integers (nearly every quantity) without the float parser.
+fn parse_number(s: &str) -> Result<f64, std::num::ParseFloatError> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let n = digits.bytes().fold(0i64, |n, b| n * 10 + (b - b'0') as i64);
+        return Ok(if digits.len() < s.len() { -(n as f64) } else { n as f64 });
+    }
+    s.parse()
 }
 
 /// Formats tried when `[input] date_format` is not set: ISO, then the common export styles.
@@ -365,9 +356,15 @@ fn dates(column: &Column, format: Option<&str>, path: &Path) -> Result<(Int64Chu
     let out: Int64Chunked = match column.dtype() {
         DataType::String => {
             let ca = series.str().map_err(|_| type_error(column, path, "date"))?;
+            let mut last: Option<(&str, Option<i64>)> = None; // an invoice's lines share a date
             ca.iter()
                 .map(|v| {
-                    let d = parse_date(v?, format);
+                    let v = v?;
+                    let d = match last {
+                        Some((text, d)) if text == v => d,
+                        _ => parse_date(v, format),
+                    };
+                    last = Some((v, d));
                     bad += d.is_none() as usize;
                     d
                 })
@@ -476,9 +473,9 @@ mod tests {
 
     fn table(columns: Vec<Column>) -> Table {
         let height = columns[0].len();
-        Table {
-            frame: DataFrame::new(height, columns).unwrap(),
-            columns: Columns {
+        Table::new(
+            DataFrame::new(height, columns).unwrap(),
+            Columns {
                 customer: "C".into(),
                 item: "I".into(),
                 quantity: Some("Q".into()),
@@ -487,7 +484,7 @@ mod tests {
                 date: Some("D".into()),
                 explicit: vec![],
             },
-        }
+        )
     }
 
     #[test]
@@ -547,12 +544,23 @@ mod tests {
     }
 
     #[test]
+    fn numbers_parse_like_the_float_parser() {
+        for s in ["6", "-12", "007", "2.5", "1e3", "+5", "123456789012345", "1234567890123456789", "-0"] {
+            assert_eq!(parse_number(s).unwrap().to_bits(), s.parse::<f64>().unwrap().to_bits(), "{s}");
+        }
+        for s in ["", "-", "abc", "1,5", "--1"] {
+            assert!(parse_number(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
     fn customer_normalisation() {
-        assert_eq!(normalize_customer("17850.0").as_deref(), Some("17850"));
-        assert_eq!(normalize_customer(" 12 ").as_deref(), Some("12"));
-        assert_eq!(normalize_customer("12.5").as_deref(), Some("12.5"));
-        assert_eq!(normalize_customer("C-1").as_deref(), Some("C-1"));
+        assert_eq!(normalize_customer("17850.0"), Some("17850"));
+        assert_eq!(normalize_customer(" 12 "), Some("12"));
+        assert_eq!(normalize_customer("12.5"), Some("12.5"));
+        assert_eq!(normalize_customer("C-1"), Some("C-1"));
         assert_eq!(normalize_customer(""), None);
+        assert_eq!(normalize_customer("-3.00"), Some("-3"));
         assert_eq!(thousands(541909), "541,909");
     }
 }

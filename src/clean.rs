@@ -43,45 +43,47 @@ impl CleanReport {
     }
 }
 
-/// Applies the cleaning rules to the canonical frame.
+/// Applies the cleaning rules to the canonical frame: each rule's mask is and-ed into the
+/// kept rows (its counts are those it sees after the rules before it), then one filter.
 pub fn run(frame: DataFrame, cfg: &CleanConfig) -> Result<(DataFrame, CleanReport)> {
     let start = Instant::now();
     let rows_in = frame.height();
     let mut rules = Vec::new();
-    let frame = apply(frame, "min_quantity", &mut rules, |f| {
+    let mut kept = BooleanChunked::full("kept".into(), true, rows_in);
+    apply(&frame, "min_quantity", &mut kept, &mut rules, |f| {
         let min = cfg.min_quantity;
         Ok(f.column(col::QUANTITY)?.f64()?.iter().map(|q| q.is_none_or(|q| q >= min)).collect())
     })?;
-    let frame = apply(frame, "missing_customer_item_or_quantity", &mut rules, |f| {
+    apply(&frame, "missing_customer_item_or_quantity", &mut kept, &mut rules, |f| {
         let c = f.column(col::CUSTOMER)?.is_not_null();
         let i = f.column(col::ITEM)?.is_not_null();
         let q = f.column(col::QUANTITY)?.is_not_null();
         Ok(&(&c & &i) & &q)
     })?;
-    let frame = if cfg.exclude_items.is_empty() {
-        frame
-    } else {
+    if !cfg.exclude_items.is_empty() {
         let excluded: HashSet<&str> = cfg.exclude_items.iter().map(String::as_str).collect();
-        apply(frame, "exclude_items", &mut rules, |f| {
+        apply(&frame, "exclude_items", &mut kept, &mut rules, |f| {
             Ok(f.column(col::ITEM)?.str()?.iter().map(|i| !i.is_some_and(|i| excluded.contains(i))).collect())
-        })?
-    };
+        })?;
+    }
+    let frame = frame.filter(&kept).map_err(|e| Error::Other(format!("clean: {e}")))?;
     let report = CleanReport { rows_in, rows_out: frame.height(), rules, seconds: start.elapsed().as_secs_f64() };
     Ok((frame, report))
 }
 
-/// Keeps the rows where `keep` is true and records the rule's counts.
+/// And-s one rule's mask into `kept` and records the rule's counts.
 fn apply(
-    frame: DataFrame,
+    frame: &DataFrame,
     rule: &str,
+    kept: &mut BooleanChunked,
     rules: &mut Vec<RuleReport>,
     keep: impl FnOnce(&DataFrame) -> PolarsResult<BooleanChunked>,
-) -> Result<DataFrame> {
-    let rows_in = frame.height();
-    let mask = keep(&frame).map_err(|e| Error::Other(format!("clean rule {rule}: {e}")))?;
-    let out = frame.filter(&mask).map_err(|e| Error::Other(format!("clean rule {rule}: {e}")))?;
-    rules.push(RuleReport { rule: rule.to_string(), rows_in, rows_out: out.height() });
-    Ok(out)
+) -> Result<()> {
+    let mask = keep(frame).map_err(|e| Error::Other(format!("clean rule {rule}: {e}")))?;
+    let rows_in = kept.num_trues();
+    *kept = &*kept & &mask;
+    rules.push(RuleReport { rule: rule.to_string(), rows_in, rows_out: kept.num_trues() });
+    Ok(())
 }
 
 #[cfg(test)]

@@ -436,6 +436,25 @@ fn resolve(base: &Path, path: &Path) -> PathBuf {
 }
 
 impl Columns {
+    /// The file columns the roles read, each once (one column may serve two roles, e.g. the
+    /// item id as its own description); the invoice is only audited.
+    pub fn parsed(&self) -> Vec<&String> {
+        let mut parsed: Vec<&String> = Vec::new();
+        let roles = [
+            Some(&self.customer),
+            Some(&self.item),
+            self.quantity.as_ref(),
+            self.description.as_ref(),
+            self.date.as_ref(),
+        ];
+        for name in roles.into_iter().flatten() {
+            if !parsed.contains(&name) {
+                parsed.push(name);
+            }
+        }
+        parsed
+    }
+
     fn build(section: &ColumnsSection) -> Result<Self, ConfigError> {
         let required = |key: &str, value: &Option<String>, default: &str| match value.as_deref() {
             None => Ok(default.to_string()),

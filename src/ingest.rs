@@ -1,11 +1,12 @@
-//! Ingest: reads the export into a polars `DataFrame`, one column per header column.
+//! Ingest: reads the export into a polars `DataFrame`.
 //!
-//! Takes the `[input]` settings and the column mapping; returns every column of the file (so
-//! the audit can count nulls in all of them) plus the mapping resolved against the header.
-//! The format is chosen by extension: CSV-like text through polars' CSV reader (after we
-//! decompress gzip, drop a BOM, transcode Latin-1 and check field counts, so errors can name
-//! the line), Excel/ODS through calamine, Parquet through polars. CSV and Excel columns arrive
-//! as text; the audit stage parses the mapped roles.
+//! Takes the `[input]` settings and the column mapping; returns the columns the roles read,
+//! every column's null count (so the audit covers all of them) and the mapping resolved
+//! against the header. The format is chosen by extension: CSV-like text through polars' CSV
+//! reader (after our own scan — gzip inflated on a second thread while it runs — drops a BOM,
+//! transcodes Latin-1, checks field counts so errors can name the line, and counts the empty
+//! fields of the columns polars is not asked to parse), Excel/ODS through calamine, Parquet
+//! through polars. CSV and Excel columns arrive as text; the audit stage parses the roles.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -20,9 +21,29 @@ use crate::error::{InputError, Result};
 
 /// The file as read, with the role mapping resolved against its header.
 pub struct Table {
+    /// The columns the roles read (every column for Excel and Parquet).
     pub frame: DataFrame,
     /// The roles that are present in this file (optional roles absent by default are `None`).
     pub columns: Columns,
+    /// Every column of the file with its null count, in file order, parsed or not.
+    pub nulls: Vec<(String, usize)>,
+}
+
+impl Table {
+    /// A table of every column of `frame`.
+    pub fn new(frame: DataFrame, columns: Columns) -> Table {
+        Table { nulls: null_counts(&frame), frame, columns }
+    }
+}
+
+/// The frame's column names, in order.
+pub fn column_names(frame: &DataFrame) -> Vec<String> {
+    frame.get_column_names().iter().map(|s| s.to_string()).collect()
+}
+
+/// Every column's name and null count, in frame order.
+pub fn null_counts(frame: &DataFrame) -> Vec<(String, usize)> {
+    frame.columns().iter().map(|c| (c.name().to_string(), c.null_count())).collect()
 }
 
 /// What ingest did.
@@ -30,6 +51,7 @@ pub struct Table {
 pub struct IngestReport {
     pub format: String,
     pub rows_out: usize,
+    /// Columns in the file (a CSV's unmapped columns are counted, not parsed).
     pub columns: usize,
     /// Sheets read (Excel only).
     pub sheets: Vec<String>,
@@ -64,45 +86,92 @@ fn format_of(path: &Path) -> Option<Format> {
     }
 }
 
-/// Reads the input file named by `cfg` and resolves `columns` against its header.
+/// A file loaded: CSV text still to parse, or a frame of every column.
+enum Loaded {
+    Csv(CsvText),
+    Frame(DataFrame),
+}
+
+/// Reads the file named by `cfg`: (what was loaded, sheets read, format label).
+fn load(cfg: &InputConfig) -> Result<(Loaded, Vec<String>, &'static str)> {
+    let path = &cfg.path;
+    check_path(path)?;
+    let format = format_of(path).ok_or_else(|| InputError::Extension { path: path.clone() })?;
+    Ok(match format {
+        Format::Csv { gzip, tab } => {
+            (Loaded::Csv(load_csv(cfg, gzip, tab)?), Vec::new(), if gzip { "csv.gz" } else { "csv" })
+        }
+        Format::Excel => {
+            let (frame, sheets) = read_excel(path, cfg.sheet.as_deref())?;
+            (Loaded::Frame(frame), sheets, "excel")
+        }
+        Format::Parquet => (Loaded::Frame(read_parquet(path)?), Vec::new(), "parquet"),
+    })
+}
+
+/// Reads the input file named by `cfg` and resolves `columns` against its header. Of a CSV
+/// only the columns the roles read are parsed; the others' nulls come from the scan.
 pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
-    let (frame, mut report) = read(cfg)?;
-    let sheet = report.sheets.first().cloned();
-    let (columns, unmapped) = resolve_columns(&frame, columns, &cfg.path, sheet)?;
+    let start = Instant::now();
+    let path = &cfg.path;
+    let (loaded, sheets, label) = load(cfg)?;
+    let (table, width, skipped, unmapped) = match loaded {
+        Loaded::Csv(csv) => {
+            let (columns, unmapped) = resolve_columns(&csv.header, columns, path, None)?;
+            let frame = parse_csv(&csv, Some(&columns.parsed()), path)?;
+            let nulls = csv
+                .header
+                .iter()
+                .zip(&csv.nulls)
+                .map(|(name, &n)| (name.clone(), frame.column(name).map_or(n, |c| c.null_count())))
+                .collect();
+            (Table { frame, columns, nulls }, csv.header.len(), csv.skipped, unmapped)
+        }
+        Loaded::Frame(frame) => {
+            let names = column_names(&frame);
+            let (columns, unmapped) = resolve_columns(&names, columns, path, sheets.first().cloned())?;
+            (Table::new(frame, columns), names.len(), 0, unmapped)
+        }
+    };
+    let mut report = report(&table.frame, cfg, start, label, sheets, skipped, width)?;
     report.unmapped = unmapped;
-    Ok((Table { frame, columns }, report))
+    Ok((table, report))
 }
 
 /// Reads every column of the input file, whatever the mapping (`kindred audit` of any export).
 pub fn read(cfg: &InputConfig) -> Result<(DataFrame, IngestReport)> {
     let start = Instant::now();
-    let path = &cfg.path;
-    check_path(path)?;
-    let format = format_of(path).ok_or_else(|| InputError::Extension { path: path.clone() })?;
-    let (frame, sheets, skipped, label) = match format {
-        Format::Csv { gzip, tab } => {
-            let (frame, skipped) = read_csv(cfg, gzip, tab)?;
-            (frame, Vec::new(), skipped, if gzip { "csv.gz" } else { "csv" })
-        }
-        Format::Excel => {
-            let (frame, sheets) = read_excel(path, cfg.sheet.as_deref())?;
-            (frame, sheets, 0, "excel")
-        }
-        Format::Parquet => (read_parquet(path)?, Vec::new(), 0, "parquet"),
+    let (loaded, sheets, label) = load(cfg)?;
+    let (frame, skipped) = match loaded {
+        Loaded::Csv(csv) => (parse_csv(&csv, None, &cfg.path)?, csv.skipped),
+        Loaded::Frame(frame) => (frame, 0),
     };
+    let report = report(&frame, cfg, start, label, sheets, skipped, frame.width())?;
+    Ok((frame, report))
+}
+
+/// The report of a read; a file without rows is an error.
+fn report(
+    frame: &DataFrame,
+    cfg: &InputConfig,
+    start: Instant,
+    label: &str,
+    sheets: Vec<String>,
+    skipped_rows: usize,
+    columns: usize,
+) -> Result<IngestReport> {
     if frame.height() == 0 {
-        return Err(InputError::NoRows { path: path.clone() }.into());
+        return Err(InputError::NoRows { path: cfg.path.clone() }.into());
     }
-    let report = IngestReport {
+    Ok(IngestReport {
         format: label.to_string(),
         rows_out: frame.height(),
-        columns: frame.width(),
+        columns,
         sheets,
-        skipped_rows: skipped,
+        skipped_rows,
         unmapped: Vec::new(),
         seconds: start.elapsed().as_secs_f64(),
-    };
-    Ok((frame, report))
+    })
 }
 
 /// Fails unless `path` is a non-empty regular file.
@@ -122,12 +191,11 @@ pub fn check_path(path: &Path) -> Result<(), InputError> {
 
 /// Checks that every mapped column exists; unmaps optional defaults the file lacks.
 pub fn resolve_columns(
-    frame: &DataFrame,
+    names: &[String],
     columns: &Columns,
     path: &Path,
     sheet: Option<String>,
 ) -> Result<(Columns, Vec<String>), InputError> {
-    let names: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();
     let has = |c: &str| names.iter().any(|n| n == c);
     let missing = |role: &str, column: &str| InputError::ColumnMissing {
         path: path.to_path_buf(),
@@ -165,55 +233,253 @@ pub fn resolve_columns(
 // ---------------------------------------------------------------------------------------------
 // CSV
 
-fn read_csv(cfg: &InputConfig, gzip: bool, tab: bool) -> Result<(DataFrame, usize), InputError> {
-    let path = &cfg.path;
-    let raw = std::fs::read(path).map_err(|source| InputError::Io { path: path.clone(), source })?;
-    let bytes = if gzip { gunzip(&raw, path)? } else { raw };
-    let text = to_utf8(bytes, cfg.encoding, path)?;
-    let delimiter = cfg.delimiter.unwrap_or_else(|| if tab { b'\t' } else { sniff_delimiter(&text) });
-    let (text, skipped) = check_records(text, delimiter, cfg.skip_bad_rows, path)?;
-    let parse = CsvParseOptions::default().with_separator(delimiter).with_quote_char(Some(b'"'));
-    let frame = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_parse_options(parse)
-        .into_reader_with_file_handle(std::io::Cursor::new(text))
-        .finish()
-        .map_err(|e| InputError::Parse { path: path.clone(), detail: e.to_string() })?;
-    Ok((frame, skipped))
+/// The text polars will parse, and what the scan learned on the way.
+struct CsvText {
+    text: Vec<u8>,
+    delimiter: u8,
+    header: Vec<String>,
+    /// Empty fields per column, in header order (polars reads an unquoted empty field as null).
+    nulls: Vec<usize>,
+    skipped: usize,
 }
 
-fn gunzip(raw: &[u8], path: &Path) -> Result<Vec<u8>, InputError> {
-    let mut out = Vec::with_capacity(raw.len() * 6);
-    flate2::read::MultiGzDecoder::new(raw).read_to_end(&mut out).map_err(|e| InputError::Gzip {
+/// Bytes handed from the inflating thread to the scan at a time.
+const CHUNK: usize = 1 << 20;
+
+/// Reads the file and scans its records. A gzip file is inflated on a second thread while
+/// this one checks the records already inflated, so the scan costs no wall time.
+fn load_csv(cfg: &InputConfig, gzip: bool, tab: bool) -> Result<CsvText, InputError> {
+    let path = &cfg.path;
+    let raw = std::fs::read(path).map_err(|source| InputError::Io { path: path.clone(), source })?;
+    let delimiter = cfg.delimiter.or(tab.then_some(b'\t'));
+    let mut scan = Scan::new(path, cfg.encoding, delimiter, cfg.skip_bad_rows);
+    let mut text = Vec::new();
+    if gzip {
+        text.reserve(raw.len() * 6);
+        std::thread::scope(|s| -> Result<(), InputError> {
+            let (tx, rx) = std::sync::mpsc::sync_channel(4);
+            s.spawn(|| inflate(&raw, tx));
+            for chunk in rx {
+                scan.append(&mut text, &chunk.map_err(|e| gzip_error(e, path))?)?;
+                scan.feed(&text, false)?;
+            }
+            Ok(())
+        })?;
+    } else {
+        scan.append(&mut text, &raw)?;
+    }
+    scan.feed(&text, true)?;
+    Ok(scan.finish(text))
+}
+
+/// Inflates `raw` (one or more gzip members) in chunks of [`CHUNK`] bytes; stops early when
+/// the scan has hung up (it failed).
+fn inflate(raw: &[u8], tx: std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>) {
+    let mut decoder = flate2::read::MultiGzDecoder::new(raw);
+    loop {
+        let mut chunk = vec![0u8; CHUNK];
+        let mut filled = 0;
+        while filled < CHUNK {
+            match decoder.read(&mut chunk[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+        chunk.truncate(filled);
+        if filled == 0 || tx.send(Ok(chunk)).is_err() || filled < CHUNK {
+            return;
+        }
+    }
+}
+
+fn gzip_error(e: std::io::Error, path: &Path) -> InputError {
+    InputError::Gzip {
         path: path.to_path_buf(),
         detail: match e.kind() {
             std::io::ErrorKind::UnexpectedEof => "the stream ends early".to_string(),
             _ => e.to_string(),
         },
-    })?;
-    Ok(out)
+    }
 }
 
 fn line_of(bytes: &[u8], offset: usize) -> usize {
     memchr::memchr_iter(b'\n', &bytes[..offset]).count() + 1
 }
 
-/// Drops a UTF-8 BOM and returns UTF-8 bytes; Latin-1 is transcoded byte by byte.
-fn to_utf8(mut bytes: Vec<u8>, encoding: Encoding, path: &Path) -> Result<Vec<u8>, InputError> {
-    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        bytes.drain(..3);
+/// One pass over the records as the text arrives, quote-aware: drops a BOM, refuses NUL bytes
+/// and invalid UTF-8 (transcodes Latin-1), finds duplicate header names and unterminated
+/// quotes, counts fields against the header and empty fields per column, drops blank lines.
+/// Bad rows fail naming the line, or are cut out and counted when `skip` is set.
+struct Scan<'a> {
+    path: &'a Path,
+    encoding: Encoding,
+    delimiter: Option<u8>,
+    skip: bool,
+    /// A first piece has been appended (its BOM dropped).
+    started: bool,
+    header: Vec<String>,
+    nulls: Vec<usize>,
+    /// Byte ranges to cut: blank lines and (with `skip`) ragged rows.
+    bad: Vec<(usize, usize)>,
+    /// The next record's first byte and line number.
+    pos: usize,
+    line: usize,
+    /// Bytes checked as UTF-8 so far.
+    checked: usize,
+    /// Scratch: the empty fields of the current record.
+    empty: Vec<usize>,
+}
+
+impl<'a> Scan<'a> {
+    fn new(path: &'a Path, encoding: Encoding, delimiter: Option<u8>, skip: bool) -> Self {
+        Scan {
+            path,
+            encoding,
+            delimiter,
+            skip,
+            started: false,
+            header: Vec::new(),
+            nulls: Vec::new(),
+            bad: Vec::new(),
+            pos: 0,
+            line: 1,
+            checked: 0,
+            empty: Vec::new(),
+        }
     }
-    if let Some(pos) = memchr::memchr(0, &bytes) {
-        return Err(InputError::Binary { path: path.to_path_buf(), line: line_of(&bytes, pos) });
+
+    /// Appends a piece of the file to `text` (the first piece starts the file).
+    fn append(&mut self, text: &mut Vec<u8>, mut piece: &[u8]) -> Result<(), InputError> {
+        if !self.started {
+            self.started = true;
+            piece = piece.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(piece);
+        }
+        if let Some(k) = memchr::memchr(0, piece) {
+            let at = text.len() + k;
+            text.extend_from_slice(piece);
+            return Err(InputError::Binary { path: self.path.to_path_buf(), line: line_of(text, at) });
+        }
+        match self.encoding {
+            Encoding::Utf8 => text.extend_from_slice(piece),
+            Encoding::Latin1 => {
+                for &b in piece {
+                    if b < 0x80 {
+                        text.push(b);
+                    } else {
+                        text.extend_from_slice(&[0xC0 | (b >> 6), 0x80 | (b & 0x3F)]);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
-    match encoding {
-        Encoding::Utf8 => match std::str::from_utf8(&bytes) {
-            Ok(_) => Ok(bytes),
-            Err(e) => Err(InputError::Encoding { path: path.to_path_buf(), line: line_of(&bytes, e.valid_up_to()) }),
-        },
-        Encoding::Latin1 => Ok(bytes.iter().map(|&b| b as char).collect::<String>().into_bytes()),
+
+    /// Scans the complete records of `text` not scanned yet; at `eof` the last one may lack
+    /// its newline.
+    fn feed(&mut self, text: &[u8], eof: bool) -> Result<(), InputError> {
+        if self.header.is_empty() && !self.read_header(text, eof)? {
+            return Ok(());
+        }
+        let delimiter = self.delimiter.unwrap_or(b',');
+        let expected = self.header.len();
+        while self.pos < text.len() {
+            let Some((end, fields, inner_newlines)) = record_at(text, self.pos, delimiter, eof, &mut self.empty) else {
+                if eof {
+                    return Err(InputError::Unterminated { path: self.path.to_path_buf(), line: self.line });
+                }
+                break;
+            };
+            let next = (end + 1).min(text.len());
+            if text[self.pos..end].iter().all(|&c| c == b'\r' || c == b' ') {
+                self.bad.push((self.pos, next)); // blank lines carry no record
+            } else if fields != expected {
+                if !self.skip {
+                    return Err(InputError::Ragged {
+                        path: self.path.to_path_buf(),
+                        line: self.line,
+                        found: fields,
+                        expected,
+                    });
+                }
+                self.bad.push((self.pos, next));
+            } else {
+                for &k in &self.empty {
+                    self.nulls[k] += 1;
+                }
+            }
+            self.line += inner_newlines + 1;
+            self.pos = next;
+        }
+        if self.encoding == Encoding::Utf8 {
+            let upto = if eof { text.len() } else { self.pos };
+            if let Err(e) = std::str::from_utf8(&text[self.checked..upto]) {
+                let line = line_of(text, self.checked + e.valid_up_to());
+                return Err(InputError::Encoding { path: self.path.to_path_buf(), line });
+            }
+            self.checked = upto;
+        }
+        Ok(())
     }
+
+    /// Reads the header once its record is complete; false while it is not.
+    fn read_header(&mut self, text: &[u8], eof: bool) -> Result<bool, InputError> {
+        let record = first_record(text);
+        if record.len() == text.len() && !eof {
+            return Ok(false);
+        }
+        let delimiter = *self.delimiter.get_or_insert_with(|| sniff_delimiter(record));
+        let header = split_fields(record, delimiter);
+        if header.iter().all(|h| h.trim().is_empty()) {
+            return Err(InputError::NoHeader { path: self.path.to_path_buf() });
+        }
+        let mut seen = std::collections::HashSet::new();
+        for name in &header {
+            if !seen.insert(name.as_str()) {
+                return Err(InputError::DuplicateHeader { path: self.path.to_path_buf(), column: name.clone() });
+            }
+        }
+        self.nulls = vec![0; header.len()];
+        self.header = header;
+        self.pos = (record.len() + 1).min(text.len());
+        self.line = line_of(text, record.len()) + 1;
+        Ok(true)
+    }
+
+    /// The scanned text with the bad rows cut out.
+    fn finish(self, text: Vec<u8>) -> CsvText {
+        let skipped = self.bad.iter().filter(|(s, e)| !text[*s..*e].iter().all(|c| c.is_ascii_whitespace())).count();
+        let text = if self.bad.is_empty() {
+            text
+        } else {
+            let mut kept = Vec::with_capacity(text.len());
+            let mut at = 0;
+            for &(s, e) in &self.bad {
+                kept.extend_from_slice(&text[at..s]);
+                at = e;
+            }
+            kept.extend_from_slice(&text[at..]);
+            kept
+        };
+        CsvText { text, delimiter: self.delimiter.unwrap_or(b','), header: self.header, nulls: self.nulls, skipped }
+    }
+}
+
+/// Parses the scanned text with polars, every column as text; only `columns` when given.
+fn parse_csv(csv: &CsvText, columns: Option<&[&String]>, path: &Path) -> Result<DataFrame, InputError> {
+    let parse = CsvParseOptions::default().with_separator(csv.delimiter).with_quote_char(Some(b'"'));
+    let columns: Option<Arc<[PlSmallStr]>> = columns.map(|c| c.iter().map(|name| name.as_str().into()).collect());
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_columns(columns)
+        .with_parse_options(parse)
+        .into_reader_with_file_handle(std::io::Cursor::new(csv.text.as_slice()))
+        .finish()
+        .map_err(|e| InputError::Parse { path: path.to_path_buf(), detail: e.to_string() })
 }
 
 /// The most frequent of `,` `;` tab `|` outside quotes in the header line; `,` when none.
@@ -251,73 +517,68 @@ fn first_record(text: &[u8]) -> &[u8] {
     text
 }
 
-/// One pass over the records, quote-aware: counts fields against the header, finds duplicate
-/// header names and unterminated quotes, drops trailing blank lines. Bad rows fail naming the
-/// line, or are cut out and counted when `skip` is set.
-fn check_records(text: Vec<u8>, delimiter: u8, skip: bool, path: &Path) -> Result<(Vec<u8>, usize), InputError> {
-    let header = split_fields(first_record(&text), delimiter);
-    if header.iter().all(|h| h.trim().is_empty()) {
-        return Err(InputError::NoHeader { path: path.to_path_buf() });
-    }
-    let mut seen = std::collections::HashSet::new();
-    for name in &header {
-        if !seen.insert(name.as_str()) {
-            return Err(InputError::DuplicateHeader { path: path.to_path_buf(), column: name.clone() });
-        }
-    }
-    let expected = header.len();
-    let mut bad: Vec<(usize, usize)> = Vec::new();
-    let (mut pos, mut line) = (0usize, 1usize);
-    while pos < text.len() {
-        let (end, fields, inner_newlines) = record_at(&text, pos, delimiter)
-            .ok_or_else(|| InputError::Unterminated { path: path.to_path_buf(), line })?;
-        let blank = text[pos..end].iter().all(|&c| c == b'\r' || c == b' ');
-        if blank {
-            bad.push((pos, (end + 1).min(text.len()))); // blank lines carry no record
-        } else if fields != expected {
-            if !skip {
-                return Err(InputError::Ragged { path: path.to_path_buf(), line, found: fields, expected });
-            }
-            bad.push((pos, (end + 1).min(text.len())));
-        }
-        line += inner_newlines + 1;
-        pos = end + 1;
-    }
-    let skipped = bad.iter().filter(|(s, e)| !text[*s..*e].iter().all(|c| c.is_ascii_whitespace())).count();
-    if bad.is_empty() {
-        return Ok((text, 0));
-    }
-    let mut kept = Vec::with_capacity(text.len());
-    let mut at = 0;
-    for (s, e) in bad {
-        kept.extend_from_slice(&text[at..s]);
-        at = e;
-    }
-    kept.extend_from_slice(&text[at..]);
-    Ok((kept, skipped))
-}
-
 /// The record starting at `pos`: (index of its closing newline or the end, number of fields,
-/// newlines inside quotes). A line without quotes — nearly all of them — is counted with
-/// memchr; a quoted one byte by byte. `None` when a quote is never closed.
-fn record_at(text: &[u8], pos: usize, delimiter: u8) -> Option<(usize, usize, usize)> {
+/// newlines inside quotes), with the indices of its empty fields in `empty`. A line without
+/// quotes — nearly all of them — is split with memchr; a quoted one byte by byte. `None` when
+/// the record does not end within `text` (at `eof`: a quote is never closed).
+fn record_at(
+    text: &[u8],
+    pos: usize,
+    delimiter: u8,
+    eof: bool,
+    empty: &mut Vec<usize>,
+) -> Option<(usize, usize, usize)> {
+    empty.clear();
     let rest = &text[pos..];
-    let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    let newline = memchr::memchr(b'\n', rest);
+    if newline.is_none() && !eof {
+        return None;
+    }
+    let line_end = newline.unwrap_or(rest.len());
     let line = &rest[..line_end];
     if memchr::memchr(b'"', line).is_none() {
-        return Some((pos + line_end, memchr::memchr_iter(delimiter, line).count() + 1, 0));
+        let mut start = 0;
+        let mut fields = 0;
+        for at in memchr::memchr_iter(delimiter, line) {
+            if at == start {
+                empty.push(fields);
+            }
+            fields += 1;
+            start = at + 1;
+        }
+        if matches!(&line[start..], b"" | b"\r") {
+            empty.push(fields);
+        }
+        return Some((pos + line_end, fields + 1, 0));
     }
-    let (mut fields, mut newlines, mut quoted) = (1, 0, false);
+    let (mut fields, mut newlines, mut quoted, mut start) = (0, 0, false, 0);
     for (i, &b) in rest.iter().enumerate() {
         match b {
             b'"' => quoted = !quoted,
             b'\n' if quoted => newlines += 1,
-            b'\n' => return Some((pos + i, fields, newlines)),
-            b if b == delimiter && !quoted => fields += 1,
+            b'\n' => {
+                if matches!(&rest[start..i], b"" | b"\r") {
+                    empty.push(fields);
+                }
+                return Some((pos + i, fields + 1, newlines));
+            }
+            b if b == delimiter && !quoted => {
+                if i == start {
+                    empty.push(fields);
+                }
+                fields += 1;
+                start = i + 1;
+            }
             _ => {}
         }
     }
-    (!quoted).then_some((text.len(), fields, newlines))
+    if quoted || !eof {
+        return None;
+    }
+    if matches!(&rest[start..], b"" | b"\r") {
+        empty.push(fields);
+    }
+    Some((text.len(), fields + 1, newlines))
 }
 
 /// Splits one record into unquoted field texts (for the header).
@@ -501,28 +762,85 @@ mod tests {
         assert_eq!(number_text(-3.0), "-3");
     }
 
+    /// Scans `text` handed over in pieces of `piece` bytes, as the inflating thread does.
+    fn scan(text: &[u8], piece: usize, encoding: Encoding, skip: bool) -> Result<CsvText, InputError> {
+        let mut scan = Scan::new(Path::new("f.csv"), encoding, None, skip);
+        let mut out = Vec::new();
+        for p in text.chunks(piece) {
+            scan.append(&mut out, p)?;
+            scan.feed(&out, false)?;
+        }
+        scan.feed(&out, true)?;
+        Ok(scan.finish(out))
+    }
+
+    /// The scan's result is the same whatever the piece size (every boundary crossed).
+    fn scan_all(text: &[u8], encoding: Encoding, skip: bool) -> Result<CsvText, InputError> {
+        let whole = scan(text, text.len().max(1), encoding, skip);
+        for piece in 3..text.len() {
+            match (&whole, scan(text, piece, encoding, skip)) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!((&a.text, &a.nulls, a.skipped), (&b.text, &b.nulls, b.skipped), "piece {piece}")
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "piece {piece}"),
+                (a, b) => panic!("piece {piece}: {:?} vs {:?}", a.as_ref().err(), b.err()),
+            }
+        }
+        whole
+    }
+
     #[test]
     fn ragged_rows_name_the_line_or_are_skipped() {
-        let text = b"a,b\n1,2\n\"x\ny\",3\n4,5,6\n7,8\n".to_vec();
-        let err = check_records(text.clone(), b',', false, Path::new("f.csv")).unwrap_err();
+        let text = b"a,b\n1,2\n\"x\ny\",3\n4,5,6\n7,8\n";
+        let err = scan_all(text, Encoding::Utf8, false).err().unwrap();
         assert!(matches!(err, InputError::Ragged { line: 5, found: 3, expected: 2, .. }), "{err}");
-        let (kept, skipped) = check_records(text, b',', true, Path::new("f.csv")).unwrap();
-        assert_eq!(skipped, 1);
-        assert_eq!(kept, b"a,b\n1,2\n\"x\ny\",3\n7,8\n");
+        let kept = scan_all(text, Encoding::Utf8, true).unwrap();
+        assert_eq!(kept.skipped, 1);
+        assert_eq!(kept.text, b"a,b\n1,2\n\"x\ny\",3\n7,8\n");
     }
 
     #[test]
     fn duplicate_header_is_an_error() {
-        let err = check_records(b"a,b,a\n1,2,3\n".to_vec(), b',', false, Path::new("f.csv")).unwrap_err();
+        let err = scan_all(b"a,b,a\n1,2,3\n", Encoding::Utf8, false).err().unwrap();
         assert!(matches!(err, InputError::DuplicateHeader { ref column, .. } if column == "a"));
     }
 
     #[test]
+    fn unterminated_quote_names_its_line() {
+        let err = scan_all(b"a,b\n1,2\n3,\"x\n4,5\n", Encoding::Utf8, false).err().unwrap();
+        assert!(matches!(err, InputError::Unterminated { line: 3, .. }), "{err}");
+    }
+
+    #[test]
+    fn empty_fields_are_the_nulls_polars_reads() {
+        // Quoted empties, spaces, CRLF, a newline inside quotes, an empty last field, blank
+        // lines, no final newline: the scan's counts must equal polars' nulls column by column.
+        let text = b"id,\"name\",qty,note\r\n1,,3,\r\n\"\",\"a\nb\",,x\r\n\r\n, ,\"\",\"\"\n4,\"q,r\",5,\n\n,,,";
+        let csv = scan_all(text, Encoding::Utf8, false).unwrap();
+        assert_eq!(csv.header, ["id", "name", "qty", "note"]);
+        let frame = parse_csv(&csv, None, Path::new("f.csv")).unwrap();
+        let polars: Vec<usize> = frame.columns().iter().map(|c| c.null_count()).collect();
+        assert_eq!(csv.nulls, polars);
+        assert_eq!(csv.nulls, [2, 2, 2, 3]);
+        let two = parse_csv(&csv, Some(&[&"qty".to_string(), &"id".to_string()]), Path::new("f.csv")).unwrap();
+        assert_eq!(column_names(&two), ["id", "qty"]);
+        assert_eq!(two.height(), frame.height());
+    }
+
+    #[test]
+    fn binary_and_bad_utf8_name_their_line() {
+        let err = scan_all(b"a,b\n1,2\n3,\x004\n", Encoding::Utf8, false).err().unwrap();
+        assert!(matches!(err, InputError::Binary { line: 3, .. }), "{err}");
+        let err = scan_all(b"a,b\n1,2\n3,\xE94\n5,6\n", Encoding::Utf8, false).err().unwrap();
+        assert!(matches!(err, InputError::Encoding { line: 3, .. }), "{err}");
+    }
+
+    #[test]
     fn latin1_is_transcoded_and_bom_dropped() {
-        let out = to_utf8(vec![0xEF, 0xBB, 0xBF, b'a', b'\n'], Encoding::Utf8, Path::new("f")).unwrap();
-        assert_eq!(out, b"a\n");
-        let out = to_utf8(vec![b'c', 0xE9], Encoding::Latin1, Path::new("f")).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "cé");
-        assert!(to_utf8(vec![b'a', b'\n', 0xE9], Encoding::Utf8, Path::new("f")).is_err());
+        let csv = scan_all(b"\xEF\xBB\xBFa\nx\n", Encoding::Utf8, false).unwrap();
+        assert_eq!(csv.text, b"a\nx\n");
+        let csv = scan_all(b"a\nc\xE9\n", Encoding::Latin1, false).unwrap();
+        assert_eq!(String::from_utf8(csv.text).unwrap(), "a\nc\u{e9}\n");
+        assert!(scan_all(b"a\n\xE9\n", Encoding::Utf8, false).is_err());
     }
 }

@@ -143,30 +143,58 @@ impl Interactions {
     pub fn from_rows<'a>(
         rows: impl Iterator<Item = (&'a str, &'a str, f64, Option<&'a str>, Option<i64>)>,
     ) -> Interactions {
-        let mut customers: PlHashMap<&str, u32> = PlHashMap::new();
-        let mut items: PlHashMap<&str, u32> = PlHashMap::new();
-        let mut pairs: Vec<(u64, f64, i64)> = Vec::new();
-        let mut described: PlHashMap<(u32, &str), u32> = PlHashMap::new();
+        let (mut customer, mut item, mut quantity, mut description, mut date) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (c, i, q, d, t) in rows {
-            let n = customers.len() as u32;
-            let c = *customers.entry(c).or_insert(n);
-            let n = items.len() as u32;
-            let i = *items.entry(i).or_insert(n);
-            pairs.push(((c as u64) << 32 | i as u64, q, t.unwrap_or(i64::MIN)));
-            if let Some(d) = d.filter(|d| !d.trim().is_empty()) {
-                *described.entry((i, d)).or_insert(0) += 1;
-            }
+            customer.push(Some(c));
+            item.push(Some(i));
+            quantity.push(Some(q));
+            description.push(d);
+            date.push(t);
         }
+        Self::from_columns(
+            customer.into_iter(),
+            item.into_iter(),
+            quantity.into_iter(),
+            description.into_iter(),
+            date.into_iter(),
+        )
+    }
+
+    /// Builds the matrix from the columns of the rows (a row missing its customer, item or
+    /// quantity is skipped). Customers are numbered on one core while items and their
+    /// descriptions are on the other.
+    pub fn from_columns<'a>(
+        customer: impl Iterator<Item = Option<&'a str>> + Send,
+        item: impl Iterator<Item = Option<&'a str>> + Send,
+        quantity: impl Iterator<Item = Option<f64>>,
+        description: impl Iterator<Item = Option<&'a str>> + Send,
+        date: impl Iterator<Item = Option<i64>>,
+    ) -> Interactions {
+        let ((customer_codes, customers), (item_codes, items, described)) = rayon::join(
+            || encode(customer),
+            || {
+                let (codes, seen) = encode(item);
+                let mut described: PlHashMap<(u32, &str), u32> = PlHashMap::new();
+                for (&i, d) in codes.iter().zip(description) {
+                    if let Some(d) = d.filter(|d| i != NONE && !d.trim().is_empty()) {
+                        *described.entry((i, d)).or_insert(0) += 1;
+                    }
+                }
+                (codes, seen, described)
+            },
+        );
         let (customer_ids, customer_rank) = order_customers(&customers);
         let (item_ids, item_rank) = order_items(&items);
-        for p in pairs.iter_mut() {
-            let c = customer_rank[(p.0 >> 32) as usize] as u64;
-            let i = item_rank[(p.0 & 0xFFFF_FFFF) as usize] as u64;
-            p.0 = c << 32 | i;
+        let mut rows: Vec<Row> = Vec::with_capacity(customer_codes.len());
+        for ((&c, &i), (q, t)) in customer_codes.iter().zip(&item_codes).zip(quantity.zip(date)) {
+            if let (true, true, Some(q)) = (c != NONE, i != NONE, q) {
+                rows.push((customer_rank[c as usize], item_rank[i as usize], q, t.unwrap_or(i64::MIN)));
+            }
         }
-        pairs.sort_unstable_by_key(|p| p.0);
-        let mut merged: Vec<(u64, f64, i64)> = Vec::with_capacity(pairs.len());
-        for (key, q, t) in pairs {
+        let mut merged: Vec<(u64, f64, i64)> = Vec::with_capacity(rows.len());
+        for (c, i, q, t) in sort_rows(rows, customer_ids.len(), item_ids.len()) {
+            let key = (c as u64) << 32 | i as u64;
             match merged.last_mut() {
                 Some(last) if last.0 == key => {
                     last.1 += q;
@@ -191,6 +219,50 @@ impl Interactions {
             descriptions.into_iter().map(|d| d.map(|(_, s)| s.to_string())).collect();
         compact(customer_ids, item_ids, descriptions, merged)
     }
+}
+
+/// The code of a missing value in [`encode`].
+const NONE: u32 = u32::MAX;
+
+/// Numbers a column's distinct values in first-seen order: (code of each row, the numbering).
+fn encode<'a>(values: impl Iterator<Item = Option<&'a str>>) -> (Vec<u32>, PlHashMap<&'a str, u32>) {
+    let mut seen: PlHashMap<&str, u32> = PlHashMap::new();
+    let codes = values
+        .map(|v| match v {
+            Some(v) => {
+                let next = seen.len() as u32;
+                *seen.entry(v).or_insert(next)
+            }
+            None => NONE,
+        })
+        .collect();
+    (codes, seen)
+}
+
+/// A row as pivoted: (customer, item, quantity, date).
+type Row = (u32, u32, f64, i64);
+
+/// (customer, item, ..) rows sorted by customer then item, rows of one pair in input order:
+/// two stable counting sorts (by item, then by customer), linear in the rows.
+fn sort_rows(rows: Vec<Row>, customers: usize, items: usize) -> Vec<Row> {
+    let by = |rows: &[Row], buckets: usize, key: fn(&Row) -> u32| {
+        let mut start = vec![0usize; buckets + 1];
+        for r in rows {
+            start[key(r) as usize + 1] += 1;
+        }
+        for b in 0..buckets {
+            start[b + 1] += start[b];
+        }
+        let mut out = rows.to_vec();
+        for r in rows {
+            let slot = &mut start[key(r) as usize];
+            out[*slot] = *r;
+            *slot += 1;
+        }
+        out
+    };
+    let by_item = by(&rows, items, |r| r.1);
+    by(&by_item, customers, |r| r.0)
 }
 
 /// The transpose of a CSR matrix with `n_cols` columns: (offsets, row of each entry, payload
@@ -338,14 +410,7 @@ pub fn run(frame: &DataFrame) -> Result<(Interactions, PivotReport)> {
     let quantity = frame.column(col::QUANTITY).map_err(err)?.f64().map_err(err)?;
     let description = frame.column(col::DESCRIPTION).map_err(err)?.str().map_err(err)?;
     let date = frame.column(col::DATE).map_err(err)?.i64().map_err(err)?;
-    let rows = customer
-        .iter()
-        .zip(item.iter())
-        .zip(quantity.iter())
-        .zip(description.iter())
-        .zip(date.iter())
-        .filter_map(|((((c, i), q), d), t)| Some((c?, i?, q?, d, t)));
-    let m = Interactions::from_rows(rows);
+    let m = Interactions::from_columns(customer.iter(), item.iter(), quantity.iter(), description.iter(), date.iter());
     let report = PivotReport {
         rows_in: frame.height(),
         rows_out: m.n_pairs(),
@@ -377,6 +442,20 @@ mod tests {
         assert_eq!(offsets, [0, 2, 3, 4]);
         assert_eq!(buyers, [0, 2, 1, 0]);
         assert_eq!(m.pair_work(), 4.0 + 1.0 + 1.0);
+    }
+
+    #[test]
+    fn rows_missing_a_customer_item_or_quantity_are_skipped() {
+        let m = Interactions::from_columns(
+            [Some("2"), None, Some("1"), Some("1")].into_iter(),
+            [Some("A"), Some("B"), None, Some("C")].into_iter(),
+            [Some(1.0), Some(1.0), Some(1.0), None].into_iter(),
+            [Some("a"), Some("b"), Some("x"), Some("c")].into_iter(),
+            [None, None, None, None].into_iter(),
+        );
+        assert_eq!(m.customers, CustomerIds::Int(vec![2]));
+        assert_eq!(m.items, ["A"]);
+        assert_eq!(m.descriptions, [Some("a".to_string())]);
     }
 
     #[test]
