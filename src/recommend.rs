@@ -18,6 +18,7 @@
 //! bought, marked as popularity rows.
 
 use std::cmp::Ordering;
+use std::ops::Range;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -92,8 +93,10 @@ struct Scratch {
     score: Vec<f64>,
     support: Vec<u32>,
     touched: Vec<u32>,
-    /// EASE only: the dense scores over every item.
+    /// EASE only: the dense scores over every item of the block's customers, row by row.
     dense: Vec<f64>,
+    /// The block's first customer (the dense scores' first row).
+    first: usize,
 }
 
 impl Scratch {
@@ -136,9 +139,14 @@ pub fn run(
                 support: vec![0; m.n_items()],
                 touched: Vec::new(),
                 dense: Vec::new(),
+                first: 0,
             },
             |s, block| {
                 let range = block * BLOCK..((block + 1) * BLOCK).min(n);
+                if nb.kind == Kind::Ease {
+                    ease_scores(range.clone(), m, nb, weights.as_deref(), &mut s.dense);
+                    s.first = range.start;
+                }
                 let mut lens = Vec::with_capacity(range.len());
                 let mut out = Vec::new();
                 for a in range.clone() {
@@ -200,22 +208,58 @@ fn gather(a: usize, m: &Interactions, nb: &Neighbours, k: usize, weights: Option
             }
         }
         Kind::Ease => {
-            // Every item the customer bought votes for every item with its learnt weight
-            // (× its own recency); only positive totals are recommended.
+            // The block's dense scores (see `ease_scores`); only positive totals are recommended.
             let n = m.n_items();
-            s.dense.clear();
-            s.dense.resize(n, 0.0);
-            for (p, &j) in own.clone().zip(m.row(a)) {
-                let w = weight(p);
-                let row = &nb.weights[j as usize * n..(j as usize + 1) * n];
-                s.dense.iter_mut().zip(row).for_each(|(d, &b)| *d += w * b);
-            }
+            let row = (a - s.first) * n;
             for i in 0..n {
-                if s.dense[i] > 0.0 && s.owner[i] != stamp {
+                let score = s.dense[row + i];
+                if score > 0.0 && s.owner[i] != stamp {
                     s.touched.push(i as u32);
                     // supporters are counted below, for the listed items only
-                    (s.score[i], s.support[i]) = (s.dense[i], 1);
+                    (s.score[i], s.support[i]) = (score, 1);
                 }
+            }
+        }
+    }
+}
+
+/// Items per column tile of [`ease_scores`]: the block's scores for one tile (256 customers ×
+/// 256 items, 512 KB) stay in the core's L2 cache while B's rows stream past.
+const EASE_TILE: usize = 256;
+
+/// EASE's scores of customers `range` into `dense` (one row of every item per customer): each
+/// item a customer bought votes for every item with its learnt weight (× its own recency).
+/// Item-major within column tiles, so each row of B is read once per block; a customer's
+/// votes still arrive in ascending item order (their row's order), so the floats are those
+/// of a plain row-by-row sum.
+fn ease_scores(range: Range<usize>, m: &Interactions, nb: &Neighbours, weights: Option<&[f64]>, dense: &mut Vec<f64>) {
+    let n = m.n_items();
+    dense.clear();
+    dense.resize(range.len() * n, 0.0);
+    // The block's purchases by item: (block row, weight), block rows ascending.
+    let span = m.indptr[range.start]..m.indptr[range.end];
+    let mut offsets = vec![0usize; n + 1];
+    for &j in &m.indices[span.clone()] {
+        offsets[j as usize + 1] += 1;
+    }
+    for j in 0..n {
+        offsets[j + 1] += offsets[j];
+    }
+    let mut voters = vec![(0usize, 0.0f64); span.len()];
+    let mut next = offsets.clone();
+    for (r, a) in range.clone().enumerate() {
+        for p in m.indptr[a]..m.indptr[a + 1] {
+            let j = m.indices[p] as usize;
+            voters[next[j]] = (r * n, weights.map_or(1.0, |w| w[p]));
+            next[j] += 1;
+        }
+    }
+    for lo in (0..n).step_by(EASE_TILE) {
+        let hi = (lo + EASE_TILE).min(n);
+        for j in 0..n {
+            let row = &nb.weights[j * n + lo..j * n + hi];
+            for &(r, w) in &voters[offsets[j]..offsets[j + 1]] {
+                dense[r + lo..r + hi].iter_mut().zip(row).for_each(|(d, &b)| *d += w * b);
             }
         }
     }

@@ -8,12 +8,15 @@
 //! B[j][i] (see `recommend`).
 //!
 //! Dense by nature: G, its Cholesky factor and P are items × items f64 each, so the kind is
-//! refused above [`MAX_ITEMS`]. G is summed per row in customer order and the inverse runs on
-//! one thread, so a run is bit-for-bit the same whatever `threads` says (on one machine).
+//! refused above [`MAX_ITEMS`]. G is summed per row in customer order and the inverse's
+//! blocks each in one fixed order, so a run is bit-for-bit the same whatever `threads` says
+//! (on one machine: the SIMD kernels are chosen by CPU).
 //! The published item neighbours are each item's largest weights B[j][·] > `min_similarity`,
 //! ties to the lower item id.
 
-use faer::linalg::solvers::DenseSolveCore;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::cholesky::llt;
+use faer::Par;
 use rayon::prelude::*;
 
 use super::weighted::{self, Rows};
@@ -61,21 +64,36 @@ pub fn gram(r: &Rows) -> Vec<f64> {
 }
 
 /// B from G: P = (G + λI)⁻¹ by Cholesky, B[j][i] = −P[j][i] / P[i][i], zero diagonal.
-/// Row-major; `None` when G + λI is not positive definite (NaN or infinite values).
-pub fn weights(g: Vec<f64>, n: usize, lambda: f64) -> Option<Vec<f64>> {
-    let a = faer::Mat::<f64>::from_fn(n, n, |i, j| g[i * n + j] + if i == j { lambda } else { 0.0 });
+/// Row-major; `None` when G + λI is not positive definite (NaN or infinite values). The
+/// factor and the inverse run on `par` (see [`parallelism`]).
+pub fn weights(g: Vec<f64>, n: usize, lambda: f64, par: Par) -> Option<Vec<f64>> {
+    let mut a = faer::Mat::<f64>::from_fn(n, n, |i, j| g[i * n + j] + if i == j { lambda } else { 0.0 });
     drop(g);
-    let p = a.llt(faer::Side::Lower).ok()?.inverse();
+    let scratch = llt::factor::cholesky_in_place_scratch::<f64>(n, par, Default::default())
+        .or(llt::inverse::inverse_scratch::<f64>(n, par));
+    let mut mem = MemBuffer::new(scratch);
+    llt::factor::cholesky_in_place(a.as_mut(), Default::default(), par, MemStack::new(&mut mem), Default::default())
+        .ok()?;
+    let mut p = faer::Mat::<f64>::zeros(n, n);
+    llt::inverse::inverse(p.as_mut(), a.as_ref(), par, MemStack::new(&mut mem)); // the lower half of P
     drop(a);
+    let at = |j: usize, i: usize| if j >= i { p[(j, i)] } else { p[(i, j)] };
     let mut b = vec![0.0; n * n];
-    for (j, row) in b.chunks_mut(n.max(1)).enumerate() {
+    b.par_chunks_mut(n.max(1)).enumerate().for_each(|(j, row)| {
         for (i, w) in row.iter_mut().enumerate() {
             if i != j {
-                *w = -p[(j, i)] / p[(i, i)];
+                *w = -at(j, i) / p[(i, i)];
             }
         }
-    }
+    });
     Some(b)
+}
+
+/// The inverse's parallelism: as many pieces as the pool has threads. faer splits the work by
+/// output blocks, each summed in one fixed order, so the pieces give the same floats whatever
+/// their number (a test checks 1, 2 and 3 threads bit for bit).
+pub fn parallelism() -> Par {
+    Par::rayon(rayon::current_num_threads())
 }
 
 /// Co-buyers of two items from their sorted buyer lists.
@@ -92,12 +110,11 @@ fn shared(r: &Rows, a: usize, b: usize) -> u32 {
     n
 }
 
-/// Learns B and each item's top `cfg.neighbours` weights. Runs on the current rayon pool
-/// (the Gram matrix and the top-N; the inverse is single-threaded).
+/// Learns B and each item's top `cfg.neighbours` weights. Runs on the current rayon pool.
 pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
     let rows = weighted::rows(m, &ModelConfig { kind: Kind::Item, ..cfg.clone() });
     let n = rows.n_rows();
-    let Some(b) = weights(gram(&rows), n, cfg.ease_lambda) else {
+    let Some(b) = weights(gram(&rows), n, cfg.ease_lambda, parallelism()) else {
         // Only non-finite inputs get here (λ > 0 makes G + λI positive definite).
         return Neighbours { kind: Kind::Ease, offsets: vec![0; n + 1], ..Default::default() };
     };
@@ -178,7 +195,7 @@ mod tests {
         let regularised: Vec<f64> =
             (0..n * n).map(|k| g[k] + if k / n == k % n { cfg.ease_lambda } else { 0.0 }).collect();
         let p = gauss_jordan(&regularised, n);
-        let b = weights(g, n, cfg.ease_lambda).unwrap();
+        let b = weights(g, n, cfg.ease_lambda, Par::Seq).unwrap();
         for j in 0..n {
             for i in 0..n {
                 let want = if i == j { 0.0 } else { -p[j * n + i] / p[i * n + i] };
@@ -224,6 +241,21 @@ mod tests {
                     (0..m.n_customers()).filter(|&c| m.row(c).contains(&(j as u32)) && m.row(c).contains(&i)).count();
                 assert_eq!(s as usize, both);
             }
+        }
+    }
+
+    #[test]
+    fn the_parallel_inverse_gives_the_same_floats_as_one_thread() {
+        // Large enough for faer to split the factor and the products across threads.
+        let m = random_matrix(3000, 700, 40, 5);
+        let rows = weighted::rows(&m, &ModelConfig { kind: Kind::Item, ..Default::default() });
+        let n = m.n_items();
+        let g = gram(&rows);
+        let one = weights(g.clone(), n, 50.0, Par::Seq).unwrap();
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let b = pool.install(|| weights(g.clone(), n, 50.0, parallelism())).unwrap();
+            assert!(one.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "{threads} threads");
         }
     }
 
