@@ -76,6 +76,7 @@ pub struct ModelSection {
     pub recency_half_life_days: Option<f64>,
     pub min_similarity: Option<f64>,
     pub threads: Option<i64>,
+    pub description_weight: Option<f64>,
 }
 
 /// `[recommend]`.
@@ -85,6 +86,9 @@ pub struct RecommendSection {
     pub per_customer: Option<i64>,
     pub from_neighbours: Option<i64>,
     pub popularity_exponent: Option<f64>,
+    pub last_sale_exponent: Option<f64>,
+    pub exposure_exponent: Option<f64>,
+    pub opportunity_exponent: Option<f64>,
 }
 
 /// `[output]`.
@@ -217,6 +221,9 @@ pub struct ModelConfig {
     pub shrinkage: f64,
     /// EASE's L2 regularisation λ (only `kind = "ease"`).
     pub ease_lambda: f64,
+    /// Share w of the description similarity in EASE's scores (only `kind = "ease"`; 0: none):
+    /// (1 − w) × EASE + w × description votes, each over the customer's best (`similarity::text`).
+    pub description_weight: f64,
     /// Recency of the values compared: each pair × 0.5^(age / half-life) before cosine (or
     /// EASE's Gram matrix); `None`: purchases weigh the same whatever their age.
     pub similarity_half_life_days: Option<f64>,
@@ -237,6 +244,7 @@ impl Default for ModelConfig {
             min_overlap: 1,
             shrinkage: 0.0,
             ease_lambda: DEFAULT_EASE_LAMBDA,
+            description_weight: 0.0,
             similarity_half_life_days: None,
         }
     }
@@ -263,6 +271,47 @@ pub struct RecommendConfig {
     /// γ: each model score × buyers(item)^γ before ranking; 0 = none, negative favours the
     /// less-bought items (counters the popularity bias of neighbourhood methods).
     pub popularity_exponent: f64,
+    /// The exposure prior (`recommend::Prior`; 0 = none, each needs dates): each score ×
+    /// (days since the item last sold + 7)^`last_sale_exponent` × (days the customer could
+    /// have bought it + 7)^`exposure_exponent` × (the customer's purchase days since it first
+    /// sold + 2)^`opportunity_exponent`.
+    pub last_sale_exponent: f64,
+    pub exposure_exponent: f64,
+    pub opportunity_exponent: f64,
+}
+
+impl Default for RecommendConfig {
+    /// The article's rule: 10 recommendations from the 10 nearest, no score factors.
+    fn default() -> Self {
+        RecommendConfig {
+            per_customer: 10,
+            from_neighbours: 10,
+            recency_half_life_days: None,
+            popularity_exponent: 0.0,
+            last_sale_exponent: 0.0,
+            exposure_exponent: 0.0,
+            opportunity_exponent: 0.0,
+        }
+    }
+}
+
+impl RecommendConfig {
+    /// These rules with every score factor off (the evaluation's baselines).
+    pub fn plain(&self) -> RecommendConfig {
+        RecommendConfig {
+            recency_half_life_days: None,
+            popularity_exponent: 0.0,
+            last_sale_exponent: 0.0,
+            exposure_exponent: 0.0,
+            opportunity_exponent: 0.0,
+            ..self.clone()
+        }
+    }
+
+    /// True when the exposure prior is on (it needs purchase dates).
+    pub fn uses_exposure(&self) -> bool {
+        self.last_sale_exponent != 0.0 || self.exposure_exponent != 0.0 || self.opportunity_exponent != 0.0
+    }
 }
 
 /// Output folder and format.
@@ -407,6 +456,11 @@ fn number(key: &str, value: Option<f64>, valid: impl Fn(f64) -> bool, rule: &str
     }
 }
 
+/// A score exponent between −4 and 4; 0 (off) when absent.
+fn exponent(key: &str, value: Option<f64>) -> Result<f64, ConfigError> {
+    Ok(number(key, value, |g| (-4.0..=4.0).contains(&g), "between -4 and 4")?.unwrap_or(0.0))
+}
+
 /// A half-life in days: positive and finite, or absent.
 fn half_life(key: &str, value: Option<f64>) -> Result<Option<f64>, ConfigError> {
     number(key, value, |h| h > 0.0 && h.is_finite(), "a positive number of days")
@@ -531,6 +585,10 @@ impl Config {
         if !min_quantity.is_finite() {
             return Err(invalid("[clean] min_quantity", "must be a finite number"));
         }
+        let kind = file.model.kind.as_deref().map(parse_kind).transpose()?.unwrap_or_default();
+        if kind != Kind::Ease && file.model.description_weight.is_some_and(|w| w != 0.0) {
+            return Err(invalid("[model] description_weight", "blends into EASE's scores: it needs kind = \"ease\""));
+        }
         Ok(Config {
             input: InputConfig {
                 path: input_path,
@@ -543,7 +601,7 @@ impl Config {
             columns: Columns::build(&file.columns)?,
             clean: CleanConfig { min_quantity, exclude_items: file.clean.exclude_items.unwrap_or_default() },
             model: ModelConfig {
-                kind: file.model.kind.as_deref().map(parse_kind).transpose()?.unwrap_or_default(),
+                kind,
                 weighting: file.model.weighting.as_deref().map(parse_weighting).transpose()?.unwrap_or_default(),
                 neighbours,
                 min_similarity,
@@ -562,6 +620,13 @@ impl Config {
                     "a positive number",
                 )?
                 .unwrap_or(DEFAULT_EASE_LAMBDA),
+                description_weight: number(
+                    "[model] description_weight",
+                    file.model.description_weight,
+                    |w| (0.0..1.0).contains(&w),
+                    "at least 0 and below 1",
+                )?
+                .unwrap_or(0.0),
                 similarity_half_life_days: half_life(
                     "[model] similarity_half_life_days",
                     file.model.similarity_half_life_days,
@@ -571,13 +636,13 @@ impl Config {
                 per_customer,
                 from_neighbours,
                 recency_half_life_days: half_life("[model] recency_half_life_days", file.model.recency_half_life_days)?,
-                popularity_exponent: number(
-                    "[recommend] popularity_exponent",
-                    file.recommend.popularity_exponent,
-                    |g| (-4.0..=4.0).contains(&g),
-                    "between -4 and 4",
-                )?
-                .unwrap_or(0.0),
+                popularity_exponent: exponent("[recommend] popularity_exponent", file.recommend.popularity_exponent)?,
+                last_sale_exponent: exponent("[recommend] last_sale_exponent", file.recommend.last_sale_exponent)?,
+                exposure_exponent: exponent("[recommend] exposure_exponent", file.recommend.exposure_exponent)?,
+                opportunity_exponent: exponent(
+                    "[recommend] opportunity_exponent",
+                    file.recommend.opportunity_exponent,
+                )?,
             },
             output: OutputConfig {
                 dir: output_dir,
@@ -691,6 +756,9 @@ mod tests {
             ("[input]\npath='x'\n[model]\nshrinkage = -1.0", "[model] shrinkage"),
             ("[input]\npath='x'\n[model]\nease_lambda = 0.0", "[model] ease_lambda"),
             ("[input]\npath='x'\n[recommend]\npopularity_exponent = -9.0", "[recommend] popularity_exponent"),
+            ("[input]\npath='x'\n[recommend]\nexposure_exponent = 5.0", "[recommend] exposure_exponent"),
+            ("[input]\npath='x'\n[model]\nkind = 'ease'\ndescription_weight = 1.0", "[model] description_weight"),
+            ("[input]\npath='x'\n[model]\ndescription_weight = 0.2", "[model] description_weight"),
             ("[input]\npath='x'\n[model]\nsimilarity_half_life_days = -3", "[model] similarity_half_life_days"),
         ] {
             let err = build(text).unwrap_err().to_string();

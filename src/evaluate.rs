@@ -175,7 +175,7 @@ pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Ev
     let none = Neighbours { offsets: vec![0; m.n_customers() + 1], ..Default::default() };
     // The baselines are the plain methods, whatever knobs the pipeline turns: the article's
     // rule is the nearest customer by binary cosine.
-    let plain = RecommendConfig { recency_half_life_days: None, popularity_exponent: 0.0, ..cfg.recommend.clone() };
+    let plain = cfg.recommend.plain();
     let nearest = match model.is_plain_user() {
         true => None,
         false => Some(similarity::run(&m, &ModelConfig { neighbours: 1, ..Default::default() }, &Progress::hidden()).0),

@@ -198,6 +198,7 @@ pub fn matrix(shape: &Shape) -> Interactions {
         quantity: vec![1.0; rows.len()],
         last: vec![i64::MIN; rows.len()],
         indptr,
+        dates: Default::default(),
     }
 }
 
@@ -235,12 +236,7 @@ pub fn bench(shape: &Shape, model: &crate::config::ModelConfig, simple: bool) ->
     };
     let similarity_seconds = t.elapsed().as_secs_f64();
     let t = std::time::Instant::now();
-    let rec = crate::config::RecommendConfig {
-        per_customer: 10,
-        from_neighbours: model.neighbours.min(10),
-        recency_half_life_days: None,
-        popularity_exponent: 0.0,
-    };
+    let rec = crate::config::RecommendConfig { from_neighbours: model.neighbours.min(10), ..Default::default() };
     let recs = crate::recommend::run(&m, &nb, &rec, &Progress::hidden()).0;
     let recommend_seconds = t.elapsed().as_secs_f64();
     drop(recs);

@@ -278,11 +278,16 @@ fn check_required(cfg: &Config, audited: &audit::AuditReport) -> Result<()> {
     Ok(())
 }
 
-/// Refuses a half-life when the export has no date column: recency would silently do nothing.
+/// Refuses a half-life or an exposure exponent when the export has no date column: they
+/// would silently do nothing.
 fn check_dates(cfg: &Config, table: &ingest::Table) -> Result<()> {
+    let r = &cfg.recommend;
     let keys = [
-        ("[model] recency_half_life_days", cfg.recommend.recency_half_life_days),
+        ("[model] recency_half_life_days", r.recency_half_life_days),
         ("[model] similarity_half_life_days", cfg.model.similarity_half_life_days),
+        ("[recommend] last_sale_exponent", Some(r.last_sale_exponent).filter(|&e| e != 0.0)),
+        ("[recommend] exposure_exponent", Some(r.exposure_exponent).filter(|&e| e != 0.0)),
+        ("[recommend] opportunity_exponent", Some(r.opportunity_exponent).filter(|&e| e != 0.0)),
     ];
     match keys.iter().find(|(_, h)| h.is_some()) {
         Some((key, _)) if table.columns.date.is_none() => Err(crate::error::ConfigError::Invalid {

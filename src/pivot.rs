@@ -85,6 +85,87 @@ pub struct Interactions {
     pub quantity: Vec<f64>,
     /// Date of each pair's last purchase (epoch seconds); `i64::MIN` where unknown.
     pub last: Vec<i64>,
+    /// When items sold and customers bought (for the exposure prior); empty without dates.
+    pub dates: Dates,
+}
+
+/// Purchase dates beyond the pairs' last ones (epoch seconds; `i64::MIN` where unknown).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dates {
+    /// Each item's first and last sale.
+    pub item_first: Vec<i64>,
+    pub item_last: Vec<i64>,
+    /// Each customer's distinct purchase dates, ascending:
+    /// `times[offsets[c]..offsets[c + 1]]` (offsets empty when no row is dated).
+    pub offsets: Vec<usize>,
+    pub times: Vec<i64>,
+}
+
+impl Dates {
+    /// From (customer, item, _, date) rows sorted by customer, over `customers` × `items`.
+    fn from_sorted(rows: &[Row], customers: usize, items: usize) -> Dates {
+        if rows.iter().all(|r| r.3 == i64::MIN) {
+            return Dates::default();
+        }
+        let (mut item_first, mut item_last) = (vec![i64::MAX; items], vec![i64::MIN; items]);
+        let mut offsets = vec![0usize; customers + 1];
+        let mut times: Vec<i64> = Vec::new();
+        let mut start = 0;
+        for (k, &(c, i, _, t)) in rows.iter().enumerate() {
+            if t != i64::MIN {
+                item_first[i as usize] = item_first[i as usize].min(t);
+                item_last[i as usize] = item_last[i as usize].max(t);
+                times.push(t);
+            }
+            if rows.get(k + 1).is_none_or(|next| next.0 != c) {
+                let own = &mut times[start..];
+                own.sort_unstable();
+                let distinct = dedup_sorted(own);
+                times.truncate(start + distinct);
+                start = times.len();
+                offsets[c as usize + 1] = start;
+            }
+        }
+        for c in 0..customers {
+            offsets[c + 1] = offsets[c + 1].max(offsets[c]);
+        }
+        item_first.iter_mut().filter(|t| **t == i64::MAX).for_each(|t| *t = i64::MIN);
+        Dates { item_first, item_last, offsets, times }
+    }
+
+    /// Customer `c`'s distinct purchase dates, ascending.
+    pub fn of(&self, c: usize) -> &[i64] {
+        if self.offsets.is_empty() {
+            return &[];
+        }
+        &self.times[self.offsets[c]..self.offsets[c + 1]]
+    }
+
+    /// The dates of the kept customers and items only.
+    fn keep(self, used_c: &[bool], used_i: &[bool]) -> Dates {
+        if self.offsets.is_empty() {
+            return self;
+        }
+        let mut offsets = vec![0];
+        let mut times = Vec::new();
+        for (c, _) in used_c.iter().enumerate().filter(|(_, &u)| u) {
+            times.extend_from_slice(&self.times[self.offsets[c]..self.offsets[c + 1]]);
+            offsets.push(times.len());
+        }
+        Dates { item_first: keep(self.item_first, used_i), item_last: keep(self.item_last, used_i), offsets, times }
+    }
+}
+
+/// Moves the distinct values of a sorted slice to its front; returns how many there are.
+fn dedup_sorted(v: &mut [i64]) -> usize {
+    let mut n = 0;
+    for k in 0..v.len() {
+        if n == 0 || v[k] != v[n - 1] {
+            v[n] = v[k];
+            n += 1;
+        }
+    }
+    n
 }
 
 impl Interactions {
@@ -192,8 +273,10 @@ impl Interactions {
                 rows.push((customer_rank[c as usize], item_rank[i as usize], q, t.unwrap_or(i64::MIN)));
             }
         }
+        let rows = sort_rows(rows, customer_ids.len());
+        let dates = Dates::from_sorted(&rows, customer_ids.len(), item_ids.len());
         let mut merged: Vec<(u64, f64, i64)> = Vec::with_capacity(rows.len());
-        for (c, i, q, t) in sort_rows(rows, customer_ids.len(), item_ids.len()) {
+        for (c, i, q, t) in rows {
             let key = (c as u64) << 32 | i as u64;
             match merged.last_mut() {
                 Some(last) if last.0 == key => {
@@ -217,7 +300,7 @@ impl Interactions {
         }
         let descriptions: Vec<Option<String>> =
             descriptions.into_iter().map(|d| d.map(|(_, s)| s.to_string())).collect();
-        compact(customer_ids, item_ids, descriptions, merged)
+        compact(customer_ids, item_ids, descriptions, dates, merged)
     }
 }
 
@@ -243,26 +326,25 @@ fn encode<'a>(values: impl Iterator<Item = Option<&'a str>>) -> (Vec<u32>, PlHas
 type Row = (u32, u32, f64, i64);
 
 /// (customer, item, ..) rows sorted by customer then item, rows of one pair in input order:
-/// two stable counting sorts (by item, then by customer), linear in the rows.
-fn sort_rows(rows: Vec<Row>, customers: usize, items: usize) -> Vec<Row> {
-    let by = |rows: &[Row], buckets: usize, key: fn(&Row) -> u32| {
-        let mut start = vec![0usize; buckets + 1];
-        for r in rows {
-            start[key(r) as usize + 1] += 1;
-        }
-        for b in 0..buckets {
-            start[b + 1] += start[b];
-        }
-        let mut out = rows.to_vec();
-        for r in rows {
-            let slot = &mut start[key(r) as usize];
-            out[*slot] = *r;
-            *slot += 1;
-        }
-        out
-    };
-    let by_item = by(&rows, items, |r| r.1);
-    by(&by_item, customers, |r| r.0)
+/// a counting sort by customer, then each customer's few rows by a stable sort on the item.
+fn sort_rows(rows: Vec<Row>, customers: usize) -> Vec<Row> {
+    let mut start = vec![0usize; customers + 1];
+    for r in &rows {
+        start[r.0 as usize + 1] += 1;
+    }
+    for c in 0..customers {
+        start[c + 1] += start[c];
+    }
+    let mut out = vec![(0, 0, 0.0, 0); rows.len()];
+    let mut next = start.clone();
+    for r in rows {
+        out[next[r.0 as usize]] = r;
+        next[r.0 as usize] += 1;
+    }
+    for c in 0..customers {
+        out[start[c]..start[c + 1]].sort_by_key(|r| r.1);
+    }
+    out
 }
 
 /// The transpose of a CSR matrix with `n_cols` columns: (offsets, row of each entry, payload
@@ -344,6 +426,7 @@ fn compact(
     customers: CustomerIds,
     items: Vec<String>,
     descriptions: Vec<Option<String>>,
+    dates: Dates,
     pairs: Vec<(u64, f64, i64)>,
 ) -> Interactions {
     let mut used_c = vec![false; customers.len()];
@@ -369,6 +452,7 @@ fn compact(
     };
     let items = keep(items, &used_i);
     let descriptions = keep(descriptions, &used_i);
+    let dates = dates.keep(&used_c, &used_i);
     let mut indptr = vec![0usize; customers.len() + 1];
     let mut indices = Vec::with_capacity(pairs.len());
     let mut quantity = Vec::with_capacity(pairs.len());
@@ -382,7 +466,7 @@ fn compact(
     for c in 0..customers.len() {
         indptr[c + 1] += indptr[c];
     }
-    Interactions { customers, items, descriptions, indptr, indices, quantity, last }
+    Interactions { customers, items, descriptions, indptr, indices, quantity, last, dates }
 }
 
 fn keep<T>(values: Vec<T>, used: &[bool]) -> Vec<T> {
@@ -456,6 +540,28 @@ mod tests {
         assert_eq!(m.customers, CustomerIds::Int(vec![2]));
         assert_eq!(m.items, ["A"]);
         assert_eq!(m.descriptions, [Some("a".to_string())]);
+    }
+
+    #[test]
+    fn dates_of_items_and_customers() {
+        // customer 3 nets to zero and is dropped with its item Z; customer 2 has one undated row
+        let rows = [
+            ("1", "A", 1.0, Some(50)),
+            ("1", "B", 1.0, Some(10)),
+            ("1", "A", 1.0, Some(10)),
+            ("2", "A", 1.0, Some(30)),
+            ("2", "B", 1.0, None),
+            ("3", "Z", 2.0, Some(5)),
+            ("3", "Z", -2.0, Some(6)),
+        ];
+        let m = Interactions::from_rows(rows.iter().map(|&(c, i, q, t)| (c, i, q, None, t)));
+        assert_eq!(m.customers, CustomerIds::Int(vec![1, 2]));
+        assert_eq!(m.dates.item_first, [10, 10]);
+        assert_eq!(m.dates.item_last, [50, 10]);
+        assert_eq!((m.dates.of(0), m.dates.of(1)), (&[10, 50][..], &[30][..]));
+        let undated = Interactions::from_triples([("1", "A", 1.0, None)].into_iter());
+        assert_eq!(undated.dates, Dates::default());
+        assert!(undated.dates.of(0).is_empty());
     }
 
     #[test]

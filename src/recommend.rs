@@ -8,10 +8,13 @@
 //!   among their top-K neighbours; `supporters` counts those items;
 //! - ease: Σ over the customer's items, ascending, of their learnt weight for the item (every
 //!   item, no top-K); only positive scores; `supporters` counts the items with a positive weight.
+//!   With a `description_weight` w: (1 − w) × that / its best over the items the customer has
+//!   not bought + w × (the same sum of description similarities) / its best.
 //!
 //! Each term is × 0.5^(age / `recency_half_life_days`) of the purchase it comes from (the
 //! neighbour's, or the customer's own for item models) when a half-life is set, and each score
-//! × buyers(item)^γ when `popularity_exponent` γ ≠ 0. Sums run in a fixed order, so they are
+//! × buyers(item)^γ when `popularity_exponent` γ ≠ 0, × the exposure prior ([`Prior`]) when its
+//! exponents are set. Sums run in a fixed order, so they are
 //! bit-reproducible. Items the customer bought are excluded; order: score descending, then item
 //! id ascending (bytes). Customers with fewer candidates than `per_customer` (or no neighbour at
 //! all) are topped up with the most popular items (most buyers; ties by item id) they have not
@@ -95,6 +98,8 @@ struct Scratch {
     touched: Vec<u32>,
     /// EASE only: the dense scores over every item of the block's customers, row by row.
     dense: Vec<f64>,
+    /// EASE with a description weight: the description votes, as `dense`.
+    text: Vec<f64>,
     /// The block's first customer (the dense scores' first row).
     first: usize,
 }
@@ -128,8 +133,7 @@ pub fn run(
     let n = m.n_customers();
     let popular = popularity_order(m);
     let weights = m.recency(cfg.recency_half_life_days);
-    let boost: Option<Vec<f64>> = (cfg.popularity_exponent != 0.0)
-        .then(|| m.buyers().iter().map(|&b| (b as f64).powf(cfg.popularity_exponent)).collect());
+    let prior = Prior::new(m, cfg);
     let blocks: Vec<(Vec<usize>, Vec<Rec>)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map_init(
@@ -139,19 +143,23 @@ pub fn run(
                 support: vec![0; m.n_items()],
                 touched: Vec::new(),
                 dense: Vec::new(),
+                text: Vec::new(),
                 first: 0,
             },
             |s, block| {
                 let range = block * BLOCK..((block + 1) * BLOCK).min(n);
                 if nb.kind == Kind::Ease {
-                    ease_scores(range.clone(), m, nb, weights.as_deref(), &mut s.dense);
+                    ease_scores(range.clone(), m, &nb.weights, weights.as_deref(), &mut s.dense);
+                    if !nb.text.is_empty() {
+                        ease_scores(range.clone(), m, &nb.text, weights.as_deref(), &mut s.text);
+                    }
                     s.first = range.start;
                 }
                 let mut lens = Vec::with_capacity(range.len());
                 let mut out = Vec::new();
                 for a in range.clone() {
                     let before = out.len();
-                    recommend_one(a, m, nb, cfg, &popular, weights.as_deref(), boost.as_deref(), s, &mut out);
+                    recommend_one(a, m, nb, cfg, &popular, weights.as_deref(), prior.as_ref(), s, &mut out);
                     lens.push(out.len() - before);
                 }
                 progress.inc(range.len() as u64);
@@ -210,16 +218,111 @@ fn gather(a: usize, m: &Interactions, nb: &Neighbours, k: usize, weights: Option
         Kind::Ease => {
             // The block's dense scores (see `ease_scores`); only positive totals are recommended.
             let n = m.n_items();
-            let row = (a - s.first) * n;
+            let row = (a - s.first) * n..(a - s.first + 1) * n;
+            let ease = &s.dense[row.clone()];
+            let text = (!nb.text.is_empty()).then(|| &s.text[row]);
+            let unseen = |v: &[f64]| (0..n).filter(|&i| s.owner[i] != stamp).map(|i| v[i]).fold(0.0, f64::max);
+            let (w, best_ease, best_text) = match text {
+                Some(t) => (nb.description_weight, unseen(ease), unseen(t)),
+                None => (0.0, 1.0, 1.0),
+            };
+            let scale = |best: f64| if best > 0.0 { best } else { 1.0 };
+            let (best_ease, best_text) = (scale(best_ease), scale(best_text));
             for i in 0..n {
-                let score = s.dense[row + i];
-                if score > 0.0 && s.owner[i] != stamp {
+                if s.owner[i] == stamp {
+                    continue;
+                }
+                let score = match text {
+                    None => ease[i],
+                    Some(t) => (1.0 - w) * (ease[i].max(0.0) / best_ease) + w * (t[i].max(0.0) / best_text),
+                };
+                if score > 0.0 {
                     s.touched.push(i as u32);
                     // supporters are counted below, for the listed items only
                     (s.score[i], s.support[i]) = (score, 1);
                 }
             }
         }
+    }
+}
+
+/// Seconds per day, for the prior's ages.
+const DAY: f64 = 86_400.0;
+
+/// The score factors of `[recommend]`: buyers(i)^γ (`popularity_exponent`) and the exposure
+/// prior, ages in days back from the newest purchase T:
+/// - (days since item i last sold + 7)^`last_sale_exponent` (negative: discontinued items sink);
+/// - (min(days since i first sold, days since the customer's first purchase) + 7)^
+///   `exposure_exponent`: how long the customer could have bought i (negative: the new items,
+///   and the new customer's, rise);
+/// - (the customer's distinct purchase dates on or after i's first sale + 2)^
+///   `opportunity_exponent`: how many visits passed the item by.
+///
+/// Undated items and customers skip the date terms.
+struct Prior {
+    /// buyers^γ × the last-sale term.
+    item: Vec<f64>,
+    /// Days since the first sale (∞ when undated) and that age's exposure term.
+    age: Vec<f64>,
+    fresh: Vec<f64>,
+    newest: i64,
+    exposure: f64,
+    /// (k + 2)^`opportunity_exponent` for k = 0, 1, …, the most dates a customer has.
+    visits: Vec<f64>,
+}
+
+/// A customer's side of the prior: their exposure term and purchase dates.
+#[derive(Clone, Copy)]
+struct Customer {
+    age: f64,
+    fresh: f64,
+}
+
+impl Prior {
+    /// `None` when every factor is off.
+    fn new(m: &Interactions, cfg: &RecommendConfig) -> Option<Prior> {
+        if cfg.popularity_exponent == 0.0 && !cfg.uses_exposure() {
+            return None;
+        }
+        let d = &m.dates;
+        let newest = d.item_last.iter().copied().max().unwrap_or(i64::MIN);
+        let days = |t: i64| if t == i64::MIN || newest == i64::MIN { f64::INFINITY } else { (newest - t) as f64 / DAY };
+        let term = |days: f64, exponent: f64| if days.is_finite() { (days + 7.0).powf(exponent) } else { 1.0 };
+        let item = m
+            .buyers()
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| {
+                let last = d.item_last.get(i).map_or(f64::INFINITY, |&t| days(t));
+                (b as f64).powf(cfg.popularity_exponent) * term(last, cfg.last_sale_exponent)
+            })
+            .collect();
+        let age: Vec<f64> = (0..m.n_items()).map(|i| d.item_first.get(i).map_or(f64::INFINITY, |&t| days(t))).collect();
+        let fresh = age.iter().map(|&a| term(a, cfg.exposure_exponent)).collect();
+        let most = (0..m.n_customers()).map(|c| d.of(c).len()).max().unwrap_or(0);
+        let visits = (0..=most).map(|k| (k as f64 + 2.0).powf(cfg.opportunity_exponent)).collect();
+        Some(Prior { item, age, fresh, newest, exposure: cfg.exposure_exponent, visits })
+    }
+
+    fn customer(&self, m: &Interactions, c: usize) -> Customer {
+        let age = match m.dates.of(c).first() {
+            Some(&t) if self.newest != i64::MIN => (self.newest - t) as f64 / DAY,
+            _ => f64::INFINITY,
+        };
+        let fresh = if age.is_finite() { (age + 7.0).powf(self.exposure) } else { 1.0 };
+        Customer { age, fresh }
+    }
+
+    /// Customer `c`'s factor for item `i`.
+    fn factor(&self, m: &Interactions, c: usize, customer: Customer, i: usize) -> f64 {
+        let mut f = self.item[i];
+        if !customer.age.is_finite() || !self.age[i].is_finite() {
+            return f;
+        }
+        f *= if self.age[i] <= customer.age { self.fresh[i] } else { customer.fresh };
+        let dates = m.dates.of(c);
+        let first = m.dates.item_first[i];
+        f * self.visits[dates.len() - dates.partition_point(|&t| t < first)]
     }
 }
 
@@ -232,7 +335,7 @@ const EASE_TILE: usize = 256;
 /// Item-major within column tiles, so each row of B is read once per block; a customer's
 /// votes still arrive in ascending item order (their row's order), so the floats are those
 /// of a plain row-by-row sum.
-fn ease_scores(range: Range<usize>, m: &Interactions, nb: &Neighbours, weights: Option<&[f64]>, dense: &mut Vec<f64>) {
+fn ease_scores(range: Range<usize>, m: &Interactions, matrix: &[f64], weights: Option<&[f64]>, dense: &mut Vec<f64>) {
     let n = m.n_items();
     dense.clear();
     dense.resize(range.len() * n, 0.0);
@@ -257,7 +360,7 @@ fn ease_scores(range: Range<usize>, m: &Interactions, nb: &Neighbours, weights: 
     for lo in (0..n).step_by(EASE_TILE) {
         let hi = (lo + EASE_TILE).min(n);
         for j in 0..n {
-            let row = &nb.weights[j * n + lo..j * n + hi];
+            let row = &matrix[j * n + lo..j * n + hi];
             for &(r, w) in &voters[offsets[j]..offsets[j + 1]] {
                 dense[r + lo..r + hi].iter_mut().zip(row).for_each(|(d, &b)| *d += w * b);
             }
@@ -273,7 +376,7 @@ fn recommend_one(
     cfg: &RecommendConfig,
     popular: &[u32],
     weights: Option<&[f64]>,
-    boost: Option<&[f64]>,
+    prior: Option<&Prior>,
     s: &mut Scratch,
     out: &mut Vec<Rec>,
 ) {
@@ -282,7 +385,8 @@ fn recommend_one(
         s.owner[i as usize] = stamp;
     }
     gather(a, m, nb, cfg.from_neighbours, weights, s);
-    let factor = |i: u32| boost.map_or(1.0, |b| b[i as usize]);
+    let customer = prior.map(|p| p.customer(m, a));
+    let factor = |i: u32| prior.zip(customer).map_or(1.0, |(p, c)| p.factor(m, a, c, i as usize));
     let mut candidates: Vec<Rec> = s
         .touched
         .iter()
@@ -339,12 +443,7 @@ mod tests {
 
     /// No decay, no popularity exponent: `per` recommendations from `k` neighbours.
     fn plain_cfg(per: usize, k: usize) -> RecommendConfig {
-        RecommendConfig {
-            per_customer: per,
-            from_neighbours: k,
-            recency_half_life_days: None,
-            popularity_exponent: 0.0,
-        }
+        RecommendConfig { per_customer: per, from_neighbours: k, ..Default::default() }
     }
 
     fn recommend(m: &Interactions, k: usize, per: usize) -> Recommendations {
@@ -473,6 +572,90 @@ mod tests {
             from_model += got.len();
         }
         assert!(from_model > m.n_customers() * 3, "most rows come from the model");
+    }
+
+    #[test]
+    fn description_blend_and_exposure_prior_follow_their_definitions() {
+        // Random dated purchases; item k's description draws words from a small vocabulary.
+        let day = 86_400i64;
+        let mut state = 7u64;
+        let mut next = |n: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        let vocabulary = ["RED", "HEART", "BOX", "SET", "LIGHT", "TIN", "BAG", "CARD"];
+        let descriptions: Vec<String> = (0..30)
+            .map(|k| (0..3).map(|w| vocabulary[(k * 7 + w * 3 + k / 5) % 8]).collect::<Vec<_>>().join(" "))
+            .collect();
+        let ids: Vec<(String, String)> = (0..60).map(|c| (format!("{}", 100 + c), String::new())).collect();
+        let items: Vec<String> = (0..30).map(|k| format!("I{k:02}")).collect();
+        let mut rows: Vec<(usize, usize, i64)> = Vec::new();
+        for c in 0..60 {
+            for _ in 0..(2 + next(8)) {
+                rows.push((c, next(30) as usize, next(300) as i64 * day + next(5) as i64 * 3600));
+            }
+        }
+        let m =
+            Interactions::from_rows(rows.iter().map(|&(c, i, t)| {
+                (ids[c].0.as_str(), items[i].as_str(), 1.0, Some(descriptions[i].as_str()), Some(t))
+            }));
+        assert_eq!((m.n_customers(), m.n_items()), (60, 30));
+        let model = ModelConfig { kind: Kind::Ease, ease_lambda: 4.0, description_weight: 0.3, ..Default::default() };
+        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
+        let cfg = RecommendConfig {
+            per_customer: 5,
+            popularity_exponent: -0.2,
+            last_sale_exponent: -0.25,
+            exposure_exponent: -0.5,
+            opportunity_exponent: -0.3,
+            ..Default::default()
+        };
+        let recs = run(&m, &nb, &cfg, &Progress::hidden()).0;
+        // The definition, from the raw rows (customer c and item k keep their order in m).
+        let text = crate::similarity::text::similarity(&descriptions.iter().cloned().map(Some).collect::<Vec<_>>());
+        let newest = rows.iter().map(|r| r.2).max().unwrap();
+        let days = |t: i64| (newest - t) as f64 / 86_400.0;
+        let first_sale = |i: usize| rows.iter().filter(|r| r.1 == i).map(|r| r.2).min().unwrap();
+        let last_sale = |i: usize| rows.iter().filter(|r| r.1 == i).map(|r| r.2).max().unwrap();
+        let buyers = |i: usize| (0..60).filter(|&c| rows.iter().any(|r| r.0 == c && r.1 == i)).count() as f64;
+        for c in 0..60 {
+            let own: Vec<usize> = m.row(c).iter().map(|&j| j as usize).collect();
+            let mut dates: Vec<i64> = rows.iter().filter(|r| r.0 == c).map(|r| r.2).collect();
+            dates.sort();
+            dates.dedup();
+            let unseen: Vec<usize> = (0..30).filter(|i| !own.contains(i)).collect();
+            let ease = |i: usize| own.iter().map(|&j| nb.weights[j * 30 + i]).sum::<f64>();
+            let desc = |i: usize| own.iter().map(|&j| text[j * 30 + i]).sum::<f64>();
+            let best = |f: &dyn Fn(usize) -> f64| unseen.iter().map(|&i| f(i)).fold(0.0, f64::max);
+            let (be, bt) = (best(&ease), best(&desc));
+            let mut want: Vec<(f64, u32)> = unseen
+                .iter()
+                .map(|&i| {
+                    let blend = 0.7 * ease(i).max(0.0) / be + 0.3 * desc(i).max(0.0) / bt;
+                    let exposure = days(first_sale(i)).min(days(dates[0]));
+                    let visits = dates.iter().filter(|&&t| t >= first_sale(i)).count() as f64;
+                    let prior = buyers(i).powf(-0.2)
+                        * (days(last_sale(i)) + 7.0).powf(-0.25)
+                        * (exposure + 7.0).powf(-0.5)
+                        * (visits + 2.0).powf(-0.3);
+                    (blend * prior, i as u32)
+                })
+                .filter(|x| x.0 > 0.0)
+                .collect();
+            want.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+            want.truncate(5);
+            let got: Vec<(f64, u32)> = recs
+                .of(c)
+                .iter()
+                .filter(|r| r.source == Source::Neighbours)
+                .map(|r| (r.score.unwrap(), r.item))
+                .collect();
+            assert_eq!(got.len(), want.len(), "customer {c}");
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(g.1, w.1, "customer {c}: {got:?} vs {want:?}");
+                assert!((g.0 - w.0).abs() <= 1e-12 * w.0.abs(), "customer {c}: {g:?} vs {w:?}");
+            }
+        }
     }
 
     #[test]

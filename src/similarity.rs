@@ -25,6 +25,7 @@ use crate::pivot::Interactions;
 use crate::progress::Progress;
 
 pub mod ease;
+pub mod text;
 mod tiled;
 pub mod weighted;
 
@@ -40,6 +41,10 @@ pub struct Neighbours {
     /// `Kind::Ease` only: the dense items × items weights B, row-major (row j: item j's
     /// weight for every item). Empty for the other kinds.
     pub weights: Vec<f64>,
+    /// `Kind::Ease` with a `description_weight` only: the dense description similarity
+    /// (`text::similarity`), row-major, and its share of the scores. Empty and 0 otherwise.
+    pub text: Vec<f64>,
+    pub description_weight: f64,
 }
 
 impl Neighbours {

@@ -145,7 +145,9 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Neighbou
             (lens, out)
         })
         .collect();
-    Neighbours { kind: Kind::Ease, weights: b, ..assemble(n, blocks) }
+    let text = if cfg.description_weight > 0.0 { super::text::similarity(&m.descriptions) } else { Vec::new() };
+    let description_weight = cfg.description_weight;
+    Neighbours { kind: Kind::Ease, weights: b, text, description_weight, ..assemble(n, blocks) }
 }
 
 #[cfg(test)]

@@ -80,10 +80,21 @@ fn the_shipped_pipelines_run_and_the_default_beats_the_published_targets() {
         let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--output", out.to_str().unwrap()]);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);
     }
-    // The targets at its two cutoffs (NDCG@10, coverage ≥ 0.20); the README's table
-    // has every monthly cutoff.
+    // The target at every monthly cutoff of the README's table: NDCG@10 ≥ 1.15 × the best
+    // reference model there (benches/reference_models/refs.py; at 09-09 and 11-09 above the
+    // issue's 0.125 and 0.097), coverage ≥ 0.20.
     let p = repo().join("pipelines/online_retail.toml");
-    for (cutoff, ndcg) in [("2011-09-09", 0.125), ("2011-11-09", 0.097)] {
+    let best_reference = [
+        ("2011-05-09", 0.1753),
+        ("2011-06-09", 0.1632),
+        ("2011-07-09", 0.1513),
+        ("2011-08-09", 0.1301),
+        ("2011-09-09", 0.1125),
+        ("2011-10-09", 0.1025),
+        ("2011-11-09", 0.0956),
+    ];
+    for (cutoff, reference) in best_reference {
+        let ndcg = 1.15 * reference;
         let out = w.path(&format!("eval-{cutoff}"));
         let r = w.kindred(&[
             "evaluate",
