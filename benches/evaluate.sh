@@ -24,6 +24,25 @@ from_neighbours = 50"
   "item-kNN, 20 per item|kind = \"item\""
   "EASE λ 300|kind = \"ease\"
 ease_lambda = 300"
+  "EASE λ 800, half-life 90 d, γ −0.4 (0.2.0's default)|kind = \"ease\"
+ease_lambda = 800
+similarity_half_life_days = 90
+[recommend]
+popularity_exponent = -0.4"
+  "default without the description blend|kind = \"ease\"
+ease_lambda = 350
+similarity_half_life_days = 90
+[recommend]
+popularity_exponent = -0.1
+last_sale_exponent = -0.25
+exposure_exponent = -0.5
+opportunity_exponent = -0.25"
+  "default without the exposure prior|kind = \"ease\"
+ease_lambda = 350
+similarity_half_life_days = 90
+description_weight = 0.25
+[recommend]
+popularity_exponent = -0.1"
 )
 pipeline() { # $1 = extra keys → a pipeline file on the shipped export
   printf '[input]\npath = "%s"\n[output]\ndir = "%s"\n[model]\n%s\n' "$PWD/data/online_retail.csv.gz" "$tmp/out" "$1" > "$tmp/p.toml"
