@@ -103,21 +103,19 @@ pub struct Dates {
 
 impl Dates {
     /// From (customer, item, _, date) rows sorted by customer, over `customers` × `items`.
-    fn from_sorted(rows: &[Row], customers: usize, items: usize) -> Dates {
-        if rows.iter().all(|r| r.3 == i64::MIN) {
-            return Dates::default();
-        }
+    fn from_sorted(rows: impl Iterator<Item = Row>, customers: usize, items: usize) -> Dates {
         let (mut item_first, mut item_last) = (vec![i64::MAX; items], vec![i64::MIN; items]);
         let mut offsets = vec![0usize; customers + 1];
         let mut times: Vec<i64> = Vec::new();
         let mut start = 0;
-        for (k, &(c, i, _, t)) in rows.iter().enumerate() {
+        let mut rows = rows.peekable();
+        while let Some((c, i, _, t)) = rows.next() {
             if t != i64::MIN {
                 item_first[i as usize] = item_first[i as usize].min(t);
                 item_last[i as usize] = item_last[i as usize].max(t);
                 times.push(t);
             }
-            if rows.get(k + 1).is_none_or(|next| next.0 != c) {
+            if rows.peek().is_none_or(|next| next.0 != c) {
                 let own = &mut times[start..];
                 own.sort_unstable();
                 let distinct = dedup_sorted(own);
@@ -125,6 +123,9 @@ impl Dates {
                 start = times.len();
                 offsets[c as usize + 1] = start;
             }
+        }
+        if times.is_empty() {
+            return Dates::default();
         }
         for c in 0..customers {
             offsets[c + 1] = offsets[c + 1].max(offsets[c]);
@@ -273,10 +274,11 @@ impl Interactions {
                 rows.push((customer_rank[c as usize], item_rank[i as usize], q, t.unwrap_or(i64::MIN)));
             }
         }
-        let rows = sort_rows(rows, customer_ids.len());
-        let dates = Dates::from_sorted(&rows, customer_ids.len(), item_ids.len());
+        drop((customer_codes, item_codes));
+        let order = sort_rows(&rows, customer_ids.len());
+        let dates = Dates::from_sorted(order.iter().map(|&k| rows[k]), customer_ids.len(), item_ids.len());
         let mut merged: Vec<(u64, f64, i64)> = Vec::with_capacity(rows.len());
-        for (c, i, q, t) in rows {
+        for (c, i, q, t) in order.iter().map(|&k| rows[k]) {
             let key = (c as u64) << 32 | i as u64;
             match merged.last_mut() {
                 Some(last) if last.0 == key => {
@@ -325,26 +327,27 @@ fn encode<'a>(values: impl Iterator<Item = Option<&'a str>>) -> (Vec<u32>, PlHas
 /// A row as pivoted: (customer, item, quantity, date).
 type Row = (u32, u32, f64, i64);
 
-/// (customer, item, ..) rows sorted by customer then item, rows of one pair in input order:
-/// a counting sort by customer, then each customer's few rows by a stable sort on the item.
-fn sort_rows(rows: Vec<Row>, customers: usize) -> Vec<Row> {
+/// The positions of (customer, item, ..) rows in customer then item order, rows of one pair
+/// in input order: a counting sort by customer, then each customer's few rows by a stable sort
+/// on the item. Positions, not rows, move: a third of the memory.
+fn sort_rows(rows: &[Row], customers: usize) -> Vec<usize> {
     let mut start = vec![0usize; customers + 1];
-    for r in &rows {
+    for r in rows {
         start[r.0 as usize + 1] += 1;
     }
     for c in 0..customers {
         start[c + 1] += start[c];
     }
-    let mut out = vec![(0, 0, 0.0, 0); rows.len()];
+    let mut order = vec![0usize; rows.len()];
     let mut next = start.clone();
-    for r in rows {
-        out[next[r.0 as usize]] = r;
+    for (k, r) in rows.iter().enumerate() {
+        order[next[r.0 as usize]] = k;
         next[r.0 as usize] += 1;
     }
     for c in 0..customers {
-        out[start[c]..start[c + 1]].sort_by_key(|r| r.1);
+        order[start[c]..start[c + 1]].sort_by_key(|&k| rows[k].1);
     }
-    out
+    order
 }
 
 /// The transpose of a CSR matrix with `n_cols` columns: (offsets, row of each entry, payload
