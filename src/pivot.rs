@@ -244,38 +244,41 @@ impl Interactions {
     }
 
     /// Builds the matrix from the columns of the rows (a row missing its customer, item or
-    /// quantity is skipped). Customers are numbered on one core while items and their
-    /// descriptions are on the other.
+    /// quantity is skipped). Customers are numbered on one core while items are on the other,
+    /// then descriptions are counted while the rows are sorted.
     pub fn from_columns<'a>(
         customer: impl Iterator<Item = Option<&'a str>> + Send,
         item: impl Iterator<Item = Option<&'a str>> + Send,
-        quantity: impl Iterator<Item = Option<f64>>,
+        quantity: impl Iterator<Item = Option<f64>> + Send,
         description: impl Iterator<Item = Option<&'a str>> + Send,
-        date: impl Iterator<Item = Option<i64>>,
+        date: impl Iterator<Item = Option<i64>> + Send,
     ) -> Interactions {
-        let ((customer_codes, customers), (item_codes, items, described)) = rayon::join(
-            || encode(customer),
+        let ((customer_codes, customers), (item_codes, items)) = rayon::join(|| encode(customer), || encode(item));
+        let (customer_ids, customer_rank) = order_customers(&customers);
+        let (item_ids, item_rank) = order_items(&items);
+        // Descriptions are counted on one core while the rows are sorted on the other.
+        let (described, (rows, order)) = rayon::join(
             || {
-                let (codes, seen) = encode(item);
                 let mut described: PlHashMap<(u32, &str), u32> = PlHashMap::new();
-                for (&i, d) in codes.iter().zip(description) {
+                for (&i, d) in item_codes.iter().zip(description) {
                     if let Some(d) = d.filter(|d| i != NONE && !d.trim().is_empty()) {
                         *described.entry((i, d)).or_insert(0) += 1;
                     }
                 }
-                (codes, seen, described)
+                described
+            },
+            || {
+                let mut rows: Vec<Row> = Vec::with_capacity(customer_codes.len());
+                for ((&c, &i), (q, t)) in customer_codes.iter().zip(&item_codes).zip(quantity.zip(date)) {
+                    if let (true, true, Some(q)) = (c != NONE, i != NONE, q) {
+                        rows.push((customer_rank[c as usize], item_rank[i as usize], q, t.unwrap_or(i64::MIN)));
+                    }
+                }
+                let order = sort_rows(&rows, customer_ids.len());
+                (rows, order)
             },
         );
-        let (customer_ids, customer_rank) = order_customers(&customers);
-        let (item_ids, item_rank) = order_items(&items);
-        let mut rows: Vec<Row> = Vec::with_capacity(customer_codes.len());
-        for ((&c, &i), (q, t)) in customer_codes.iter().zip(&item_codes).zip(quantity.zip(date)) {
-            if let (true, true, Some(q)) = (c != NONE, i != NONE, q) {
-                rows.push((customer_rank[c as usize], item_rank[i as usize], q, t.unwrap_or(i64::MIN)));
-            }
-        }
         drop((customer_codes, item_codes));
-        let order = sort_rows(&rows, customer_ids.len());
         let dates = Dates::from_sorted(order.iter().map(|&k| rows[k]), customer_ids.len(), item_ids.len());
         let mut merged: Vec<(u64, f64, i64)> = Vec::with_capacity(rows.len());
         for (c, i, q, t) in order.iter().map(|&k| rows[k]) {
@@ -344,10 +347,23 @@ fn sort_rows(rows: &[Row], customers: usize) -> Vec<usize> {
         order[next[r.0 as usize]] = k;
         next[r.0 as usize] += 1;
     }
-    for c in 0..customers {
-        order[start[c]..start[c + 1]].sort_by_key(|&k| rows[k].1);
-    }
+    sort_segments(&mut order, &start, rows);
     order
+}
+
+/// Sorts each customer's segment of `order` (`start`: the segments' offsets, from the slice's
+/// first) by item, halves of the customers on parallel tasks.
+fn sort_segments(order: &mut [usize], start: &[usize], rows: &[Row]) {
+    let customers = start.len() - 1;
+    if customers <= 1024 {
+        for c in 0..customers {
+            order[start[c] - start[0]..start[c + 1] - start[0]].sort_by_key(|&k| rows[k].1);
+        }
+        return;
+    }
+    let mid = customers / 2;
+    let (a, b) = order.split_at_mut(start[mid] - start[0]);
+    rayon::join(|| sort_segments(a, &start[..=mid], rows), || sort_segments(b, &start[mid..], rows));
 }
 
 /// The transpose of a CSR matrix with `n_cols` columns: (offsets, row of each entry, payload
