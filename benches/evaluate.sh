@@ -24,7 +24,7 @@ from_neighbours = 50"
   "item-kNN, 20 per item|kind = \"item\""
   "EASE λ 300|kind = \"ease\"
 ease_lambda = 300"
-  "EASE λ 800, half-life 90 d, γ −0.4 (0.2.0's default)|kind = \"ease\"
+  "EASE λ 800, half-life 90 d, γ −0.4 (the previous default)|kind = \"ease\"
 ease_lambda = 800
 similarity_half_life_days = 90
 [recommend]
