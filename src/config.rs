@@ -229,8 +229,8 @@ pub struct ModelConfig {
     pub similarity_half_life_days: Option<f64>,
 }
 
-/// EASE's default λ when the pipeline names none (the shipped pipeline sets 800, tuned on the
-/// Online Retail export; README, "Evaluation").
+/// EASE's default λ when the pipeline names none (the shipped pipeline sets 350, tuned with
+/// its description blend and exposure prior on the Online Retail export; README, "Evaluation").
 pub const DEFAULT_EASE_LAMBDA: f64 = 300.0;
 
 impl Default for ModelConfig {
@@ -298,14 +298,7 @@ impl Default for RecommendConfig {
 impl RecommendConfig {
     /// These rules with every score factor off (the evaluation's baselines).
     pub fn plain(&self) -> RecommendConfig {
-        RecommendConfig {
-            recency_half_life_days: None,
-            popularity_exponent: 0.0,
-            last_sale_exponent: 0.0,
-            exposure_exponent: 0.0,
-            opportunity_exponent: 0.0,
-            ..self.clone()
-        }
+        RecommendConfig { per_customer: self.per_customer, from_neighbours: self.from_neighbours, ..Default::default() }
     }
 
     /// True when the exposure prior is on (it needs purchase dates).

@@ -277,19 +277,14 @@ fn load_csv(cfg: &InputConfig, gzip: bool, tab: bool) -> Result<CsvText, InputEr
 fn inflate(raw: &[u8], tx: std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>) {
     let mut decoder = flate2::read::MultiGzDecoder::new(raw);
     loop {
-        let mut chunk = vec![0u8; CHUNK];
-        let mut filled = 0;
-        while filled < CHUNK {
-            match decoder.read(&mut chunk[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let filled = match (&mut decoder).take(CHUNK as u64).read_to_end(&mut chunk) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
             }
-        }
-        chunk.truncate(filled);
+        };
         if filled == 0 || tx.send(Ok(chunk)).is_err() || filled < CHUNK {
             return;
         }

@@ -111,8 +111,7 @@ fn input_summary(path: &Path) -> Result<InputSummary> {
 pub fn audit_only(cfg: &Config) -> Result<audit::AuditReport> {
     let (frame, report) = ingest::read(&cfg.input)?;
     let sheet = report.sheets.first().cloned();
-    let names: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();
-    match ingest::resolve_columns(&names, &cfg.columns, &cfg.input.path, sheet) {
+    match ingest::resolve_columns(&ingest::column_names(&frame), &cfg.columns, &cfg.input.path, sheet) {
         Ok((columns, _)) => {
             let table = ingest::Table::new(frame, columns);
             Ok(audit::run(table, cfg.input.date_format.as_deref(), &cfg.input.path)?.1)

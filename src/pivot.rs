@@ -280,33 +280,46 @@ impl Interactions {
         );
         drop((customer_codes, item_codes));
         let dates = Dates::from_sorted(order.iter().map(|&k| rows[k]), customer_ids.len(), item_ids.len());
-        let mut merged: Vec<(u64, f64, i64)> = Vec::with_capacity(rows.len());
-        for (c, i, q, t) in order.iter().map(|&k| rows[k]) {
-            let key = (c as u64) << 32 | i as u64;
-            match merged.last_mut() {
-                Some(last) if last.0 == key => {
-                    last.1 += q;
-                    last.2 = last.2.max(t);
-                }
-                _ => merged.push((key, q, t)),
-            }
-        }
-        merged.retain(|p| p.1 > 0.0);
-        let mut descriptions = vec![None::<(u32, &str)>; item_ids.len()];
-        for ((i, d), n) in described {
-            let slot = &mut descriptions[item_rank[i as usize] as usize];
-            let better = match slot {
-                None => true,
-                Some((m, best)) => n > *m || (n == *m && d.as_bytes() < best.as_bytes()),
-            };
-            if better {
-                *slot = Some((n, d));
-            }
-        }
-        let descriptions: Vec<Option<String>> =
-            descriptions.into_iter().map(|d| d.map(|(_, s)| s.to_string())).collect();
+        let merged = merge(order.iter().map(|&k| rows[k]), rows.len());
+        drop((rows, order));
+        let descriptions = most_frequent(described, &item_rank);
         compact(customer_ids, item_ids, descriptions, dates, merged)
     }
+}
+
+/// Sorted rows → one (customer << 32 | item, summed quantity, last date) per pair, the pairs
+/// whose quantities sum to ≤ 0 dropped.
+fn merge(sorted: impl Iterator<Item = Row>, rows: usize) -> Vec<(u64, f64, i64)> {
+    let mut merged: Vec<(u64, f64, i64)> = Vec::with_capacity(rows);
+    for (c, i, q, t) in sorted {
+        let key = (c as u64) << 32 | i as u64;
+        match merged.last_mut() {
+            Some(last) if last.0 == key => {
+                last.1 += q;
+                last.2 = last.2.max(t);
+            }
+            _ => merged.push((key, q, t)),
+        }
+    }
+    merged.retain(|p| p.1 > 0.0);
+    merged
+}
+
+/// Each item's most frequent description (ties: byte order), by item rank, from the counts
+/// per (first-seen item code, description).
+fn most_frequent(described: PlHashMap<(u32, &str), u32>, item_rank: &[u32]) -> Vec<Option<String>> {
+    let mut best = vec![None::<(u32, &str)>; item_rank.len()];
+    for ((i, d), n) in described {
+        let slot = &mut best[item_rank[i as usize] as usize];
+        let better = match slot {
+            None => true,
+            Some((m, b)) => n > *m || (n == *m && d.as_bytes() < b.as_bytes()),
+        };
+        if better {
+            *slot = Some((n, d));
+        }
+    }
+    best.into_iter().map(|d| d.map(|(_, s)| s.to_string())).collect()
 }
 
 /// The code of a missing value in [`encode`].

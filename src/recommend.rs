@@ -28,7 +28,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::{Kind, RecommendConfig};
-use crate::pivot::Interactions;
+use crate::pivot::{transpose_csr, Interactions};
 use crate::progress::Progress;
 use crate::similarity::Neighbours;
 
@@ -246,8 +246,22 @@ fn gather(a: usize, m: &Interactions, nb: &Neighbours, k: usize, weights: Option
     }
 }
 
-/// Seconds per day, for the prior's ages.
-const DAY: f64 = 86_400.0;
+/// Days from `t` back to `newest`; ∞ when either is unknown.
+fn age_days(newest: i64, t: Option<i64>) -> f64 {
+    match t {
+        Some(t) if t != i64::MIN && newest != i64::MIN => (newest - t) as f64 / 86_400.0,
+        _ => f64::INFINITY,
+    }
+}
+
+/// A prior term (days + 7)^exponent; 1 for an unknown (infinite) age.
+fn term(days: f64, exponent: f64) -> f64 {
+    if days.is_finite() {
+        (days + 7.0).powf(exponent)
+    } else {
+        1.0
+    }
+}
 
 /// The score factors of `[recommend]`: buyers(i)^γ (`popularity_exponent`) and the exposure
 /// prior, ages in days back from the newest purchase T:
@@ -286,18 +300,16 @@ impl Prior {
         }
         let d = &m.dates;
         let newest = d.item_last.iter().copied().max().unwrap_or(i64::MIN);
-        let days = |t: i64| if t == i64::MIN || newest == i64::MIN { f64::INFINITY } else { (newest - t) as f64 / DAY };
-        let term = |days: f64, exponent: f64| if days.is_finite() { (days + 7.0).powf(exponent) } else { 1.0 };
+        let days = |t: Option<&i64>| age_days(newest, t.copied());
         let item = m
             .buyers()
             .iter()
             .enumerate()
             .map(|(i, &b)| {
-                let last = d.item_last.get(i).map_or(f64::INFINITY, |&t| days(t));
-                (b as f64).powf(cfg.popularity_exponent) * term(last, cfg.last_sale_exponent)
+                (b as f64).powf(cfg.popularity_exponent) * term(days(d.item_last.get(i)), cfg.last_sale_exponent)
             })
             .collect();
-        let age: Vec<f64> = (0..m.n_items()).map(|i| d.item_first.get(i).map_or(f64::INFINITY, |&t| days(t))).collect();
+        let age: Vec<f64> = (0..m.n_items()).map(|i| days(d.item_first.get(i))).collect();
         let fresh = age.iter().map(|&a| term(a, cfg.exposure_exponent)).collect();
         let most = (0..m.n_customers()).map(|c| d.of(c).len()).max().unwrap_or(0);
         let visits = (0..=most).map(|k| (k as f64 + 2.0).powf(cfg.opportunity_exponent)).collect();
@@ -305,12 +317,8 @@ impl Prior {
     }
 
     fn customer(&self, m: &Interactions, c: usize) -> Customer {
-        let age = match m.dates.of(c).first() {
-            Some(&t) if self.newest != i64::MIN => (self.newest - t) as f64 / DAY,
-            _ => f64::INFINITY,
-        };
-        let fresh = if age.is_finite() { (age + 7.0).powf(self.exposure) } else { 1.0 };
-        Customer { age, fresh }
+        let age = age_days(self.newest, m.dates.of(c).first().copied());
+        Customer { age, fresh: term(age, self.exposure) }
     }
 
     /// Customer `c`'s factor for item `i`.
@@ -339,29 +347,17 @@ fn ease_scores(range: Range<usize>, m: &Interactions, matrix: &[f64], weights: O
     let n = m.n_items();
     dense.clear();
     dense.resize(range.len() * n, 0.0);
-    // The block's purchases by item: (block row, weight), block rows ascending.
+    // The block's purchases by item: the block rows that bought it (ascending) and their weights.
     let span = m.indptr[range.start]..m.indptr[range.end];
-    let mut offsets = vec![0usize; n + 1];
-    for &j in &m.indices[span.clone()] {
-        offsets[j as usize + 1] += 1;
-    }
-    for j in 0..n {
-        offsets[j + 1] += offsets[j];
-    }
-    let mut voters = vec![(0usize, 0.0f64); span.len()];
-    let mut next = offsets.clone();
-    for (r, a) in range.clone().enumerate() {
-        for p in m.indptr[a]..m.indptr[a + 1] {
-            let j = m.indices[p] as usize;
-            voters[next[j]] = (r * n, weights.map_or(1.0, |w| w[p]));
-            next[j] += 1;
-        }
-    }
+    let base = span.start;
+    let indptr: Vec<usize> = m.indptr[range.start..=range.end].iter().map(|p| p - base).collect();
+    let (offsets, voters, votes) = transpose_csr(&indptr, &m.indices[span.clone()], n, weights.map(|w| &w[span]));
     for lo in (0..n).step_by(EASE_TILE) {
         let hi = (lo + EASE_TILE).min(n);
         for j in 0..n {
             let row = &matrix[j * n + lo..j * n + hi];
-            for &(r, w) in &voters[offsets[j]..offsets[j + 1]] {
+            for (&r, k) in voters[offsets[j]..offsets[j + 1]].iter().zip(offsets[j]..) {
+                let (r, w) = (r as usize * n, votes.get(k).copied().unwrap_or(1.0));
                 dense[r + lo..r + hi].iter_mut().zip(row).for_each(|(d, &b)| *d += w * b);
             }
         }
@@ -542,7 +538,9 @@ mod tests {
 
     #[test]
     fn ease_scores_are_the_customers_rows_times_the_weights() {
-        let m = crate::similarity::tests::random_matrix(80, 40, 8, 4);
+        // more customers than a block (256) and items than a tile (256): both boundaries crossed
+        let m = crate::similarity::tests::random_matrix(600, 300, 8, 4);
+        assert!(m.n_customers() > BLOCK && m.n_items() > EASE_TILE);
         let model = ModelConfig { kind: Kind::Ease, ease_lambda: 8.0, ..Default::default() };
         let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
         let cfg = plain_cfg(6, 10);
@@ -587,7 +585,7 @@ mod tests {
         let descriptions: Vec<String> = (0..30)
             .map(|k| (0..3).map(|w| vocabulary[(k * 7 + w * 3 + k / 5) % 8]).collect::<Vec<_>>().join(" "))
             .collect();
-        let ids: Vec<(String, String)> = (0..60).map(|c| (format!("{}", 100 + c), String::new())).collect();
+        let ids: Vec<String> = (0..60).map(|c| format!("{}", 100 + c)).collect();
         let items: Vec<String> = (0..30).map(|k| format!("I{k:02}")).collect();
         let mut rows: Vec<(usize, usize, i64)> = Vec::new();
         for c in 0..60 {
@@ -595,10 +593,10 @@ mod tests {
                 rows.push((c, next(30) as usize, next(300) as i64 * day + next(5) as i64 * 3600));
             }
         }
-        let m =
-            Interactions::from_rows(rows.iter().map(|&(c, i, t)| {
-                (ids[c].0.as_str(), items[i].as_str(), 1.0, Some(descriptions[i].as_str()), Some(t))
-            }));
+        let m = Interactions::from_rows(
+            rows.iter()
+                .map(|&(c, i, t)| (ids[c].as_str(), items[i].as_str(), 1.0, Some(descriptions[i].as_str()), Some(t))),
+        );
         assert_eq!((m.n_customers(), m.n_items()), (60, 30));
         let model = ModelConfig { kind: Kind::Ease, ease_lambda: 4.0, description_weight: 0.3, ..Default::default() };
         let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;

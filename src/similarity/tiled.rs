@@ -20,8 +20,8 @@
 //!   only rises.
 //!
 //! Invariants: the exact similarity and the tie rule are those of the general kernel
-//! (`weighted`, binary values; the tests compare both to brute force); the result of a row depends on nothing but the row, so thread
-//! count and block size cannot change it.
+//! (`weighted`, binary values; the tests compare both to brute force); the result of a row
+//! depends on nothing but the row, so thread count and block size cannot change it.
 
 use rayon::prelude::*;
 

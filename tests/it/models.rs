@@ -2,14 +2,17 @@
 //! recomputed from the published purchases by the definition.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 use crate::workdir::{number, rows, schema, text, Workdir};
 
-fn run(w: &Workdir, model: &str) {
+/// Runs the tiny export with these `[model]` keys; returns the published folder.
+fn run(w: &Workdir, model: &str) -> PathBuf {
     let input = w.copy("tiny.csv");
     let p = w.pipeline("p.toml", &input, &format!("[model]\n{model}"));
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    w.path("out")
 }
 
 fn columns(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -19,8 +22,7 @@ fn columns(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 #[test]
 fn item_model_publishes_item_neighbours_by_the_definition() {
     let w = Workdir::new();
-    run(&w, "kind = \"item\"\nneighbours = 3\n[recommend]\nfrom_neighbours = 3");
-    let out = w.path("out");
+    let out = run(&w, "kind = \"item\"\nneighbours = 3\n[recommend]\nfrom_neighbours = 3");
     let item_nb = out.join("item_neighbours.parquet");
     assert_eq!(
         schema(&item_nb),
@@ -100,18 +102,17 @@ fn item_model_publishes_item_neighbours_by_the_definition() {
 #[test]
 fn user_model_publishes_an_empty_item_neighbours_table_and_weightings_run() {
     let w = Workdir::new();
-    run(&w, "");
-    let out = w.path("out");
+    let out = run(&w, "");
     assert!(rows(&out.join("item_neighbours.parquet")).is_empty());
     assert_eq!(schema(&out.join("item_neighbours.parquet")).len(), 5);
     let plain = rows(&out.join("neighbours.parquet"));
     for weighting in ["quantity", "log_quantity", "bm25", "tfidf"] {
         let w = Workdir::new();
-        run(&w, &format!("weighting = \"{weighting}\"\nshrinkage = 2.0"));
-        let got = rows(&w.path("out").join("neighbours.parquet"));
+        let out = run(&w, &format!("weighting = \"{weighting}\"\nshrinkage = 2.0"));
+        let got = rows(&out.join("neighbours.parquet"));
         assert!(!got.is_empty());
         assert_ne!(got, plain, "{weighting} gives the binary similarities");
-        let manifest = std::fs::read_to_string(w.path("out").join("manifest.json")).unwrap();
+        let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
         assert!(manifest.contains(&format!("\"weighting\": \"{weighting}\"")), "{manifest}");
     }
 }
@@ -119,8 +120,7 @@ fn user_model_publishes_an_empty_item_neighbours_table_and_weightings_run() {
 #[test]
 fn ease_model_publishes_item_weights_and_recommends_from_them() {
     let w = Workdir::new();
-    run(&w, "kind = \"ease\"\nease_lambda = 2.0\nneighbours = 4\n[recommend]\nfrom_neighbours = 4");
-    let out = w.path("out");
+    let out = run(&w, "kind = \"ease\"\nease_lambda = 2.0\nneighbours = 4\n[recommend]\nfrom_neighbours = 4");
     assert!(rows(&out.join("neighbours.parquet")).is_empty());
     let item_nb = rows(&out.join("item_neighbours.parquet"));
     assert!(!item_nb.is_empty());
