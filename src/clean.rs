@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::audit::col;
@@ -66,12 +67,21 @@ pub fn run(frame: DataFrame, cfg: &CleanConfig) -> Result<(DataFrame, CleanRepor
             Ok(f.column(col::ITEM)?.str()?.iter().map(|i| !i.is_some_and(|i| excluded.contains(i))).collect())
         })?;
     }
-    let frame = frame.filter(&kept).map_err(|e| Error::Other(format!("clean: {e}")))?;
+    let frame = filter(frame, &kept).map_err(|e| Error::Other(format!("clean: {e}")))?;
     let report = CleanReport { rows_in, rows_out: frame.height(), rules, seconds: start.elapsed().as_secs_f64() };
     Ok((frame, report))
 }
 
 /// And-s one rule's mask into `kept` and records the rule's counts.
+/// The kept rows, a column at a time: each column is dropped as soon as its kept rows are
+/// copied, so the input and the output never sit whole in memory side by side (at 27 million
+/// rows that was 1.6 GB of peak).
+fn filter(frame: DataFrame, kept: &BooleanChunked) -> PolarsResult<DataFrame> {
+    let height = kept.num_trues();
+    let columns = frame.into_columns().into_par_iter().map(|c| c.filter(kept)).collect::<PolarsResult<_>>()?;
+    DataFrame::new(height, columns)
+}
+
 fn apply(
     frame: &DataFrame,
     rule: &str,

@@ -166,7 +166,8 @@ pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Ev
             test.height()
         )));
     }
-    let (m, _) = pivot::run(&train)?;
+    let train_rows = train.height();
+    let (m, _) = pivot::run(train)?;
     let held = holdout(&m, &test)?;
     let model =
         ModelConfig { neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours), ..cfg.model.clone() };
@@ -186,7 +187,7 @@ pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Ev
         article_rule: score(&recommend_with(&m, nearest.as_ref().unwrap_or(&nb), &plain, 1, k), &held, k, m.n_items()),
         cutoff: cutoff_label.to_string(),
         k,
-        train_rows: train.height(),
+        train_rows,
         test_rows: test.height(),
     })
 }
