@@ -3,10 +3,12 @@
 //! Takes the `[input]` settings and the column mapping; returns the columns the roles read,
 //! every column's null count (so the audit covers all of them) and the mapping resolved
 //! against the header. The format is chosen by extension: CSV-like text through polars' CSV
-//! reader (after our own scan — gzip inflated on a second thread while it runs — drops a BOM,
+//! reader, streamed (one thread reads and inflates the file, our scan — which drops a BOM,
 //! transcodes Latin-1, checks field counts so errors can name the line, and counts the empty
-//! fields of the columns polars is not asked to parse), Excel/ODS through calamine, Parquet
-//! through polars. CSV and Excel columns arrive as text; the audit stage parses the roles.
+//! fields of the columns polars is not asked to parse — runs on the text as it arrives, and
+//! polars parses each few megabytes of scanned records on a third thread), Excel/ODS through
+//! calamine, Parquet through polars. CSV and Excel columns arrive as text; the audit stage
+//! parses the roles.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -86,22 +88,23 @@ fn format_of(path: &Path) -> Option<Format> {
     }
 }
 
-/// A file loaded: CSV text still to parse, a Parquet file's column names (its data is read
-/// once the roles are known), or a frame of every column.
+/// A file loaded: a CSV file read, a Parquet file's column names (its data is read once the
+/// roles are known), or a frame of every column.
 enum Loaded {
-    Csv(CsvText),
+    Csv(CsvRead),
     Parquet(Vec<String>),
     Frame(DataFrame),
 }
 
-/// Reads the file named by `cfg`: (what was loaded, sheets read, format label).
-fn load(cfg: &InputConfig) -> Result<(Loaded, Vec<String>, &'static str)> {
+/// Reads the file named by `cfg`: (what was loaded, sheets read, format label). Of a CSV only
+/// the columns `roles` read are parsed (every column without roles).
+fn load(cfg: &InputConfig, roles: Option<&Columns>) -> Result<(Loaded, Vec<String>, &'static str)> {
     let path = &cfg.path;
     check_path(path)?;
     let format = format_of(path).ok_or_else(|| InputError::Extension { path: path.clone() })?;
     Ok(match format {
         Format::Csv { gzip, tab } => {
-            (Loaded::Csv(load_csv(cfg, gzip, tab)?), Vec::new(), if gzip { "csv.gz" } else { "csv" })
+            (Loaded::Csv(load_csv(cfg, gzip, tab, roles)?), Vec::new(), if gzip { "csv.gz" } else { "csv" })
         }
         Format::Excel => {
             let (frame, sheets) = read_excel(path, cfg.sheet.as_deref())?;
@@ -117,11 +120,11 @@ fn load(cfg: &InputConfig) -> Result<(Loaded, Vec<String>, &'static str)> {
 pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
     let start = Instant::now();
     let path = &cfg.path;
-    let (loaded, sheets, label) = load(cfg)?;
+    let (loaded, sheets, label) = load(cfg, Some(columns))?;
     let (table, width, skipped, unmapped) = match loaded {
         Loaded::Csv(csv) => {
             let (columns, unmapped) = resolve_columns(&csv.header, columns, path, None)?;
-            let frame = parse_csv(&csv, Some(&columns.parsed()), path)?;
+            let frame = csv.frame;
             let nulls = csv
                 .header
                 .iter()
@@ -149,9 +152,9 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
 /// Reads every column of the input file, whatever the mapping (`kindred audit` of any export).
 pub fn read(cfg: &InputConfig) -> Result<(DataFrame, IngestReport)> {
     let start = Instant::now();
-    let (loaded, sheets, label) = load(cfg)?;
+    let (loaded, sheets, label) = load(cfg, None)?;
     let (frame, skipped) = match loaded {
-        Loaded::Csv(csv) => (parse_csv(&csv, None, &cfg.path)?, csv.skipped),
+        Loaded::Csv(csv) => (csv.frame, csv.skipped),
         Loaded::Parquet(_) => (read_parquet(&cfg.path, None)?, 0),
         Loaded::Frame(frame) => (frame, 0),
     };
@@ -242,61 +245,158 @@ pub fn resolve_columns(
 // ---------------------------------------------------------------------------------------------
 // CSV
 
-/// The text polars will parse, and what the scan learned on the way.
-struct CsvText {
-    text: Vec<u8>,
-    delimiter: u8,
+/// A CSV file read: the parsed columns, and what the scan learned on the way.
+struct CsvRead {
+    frame: DataFrame,
     header: Vec<String>,
     /// Empty fields per column, in header order (polars reads an unquoted empty field as null).
     nulls: Vec<usize>,
     skipped: usize,
 }
 
-/// Bytes handed from the inflating thread to the scan at a time.
+/// Bytes read (or inflated) from the file at a time.
 const CHUNK: usize = 1 << 20;
 
-/// Reads the file and scans its records. A gzip file is inflated on a second thread while
-/// this one checks the records already inflated, so the scan costs no wall time.
-fn load_csv(cfg: &InputConfig, gzip: bool, tab: bool) -> Result<CsvText, InputError> {
+/// Bytes of scanned records handed to polars at a time.
+const PIECE: usize = 4 << 20;
+
+/// Reads a CSV file, gzip-compressed or not, in one stream over three threads: a second
+/// thread reads and inflates the file in chunks, this one scans the records as they arrive,
+/// and each few megabytes of scanned records go to polars on a third, parsed while the rest
+/// of the file is still read. The file's text is never whole in memory. Only the columns the
+/// `roles` read are parsed (every column without roles).
+fn load_csv(cfg: &InputConfig, gzip: bool, tab: bool, roles: Option<&Columns>) -> Result<CsvRead> {
     let path = &cfg.path;
-    let raw = std::fs::read(path).map_err(|source| InputError::Io { path: path.clone(), source })?;
+    let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.clone(), source })?;
+    let source: Box<dyn Read + Send> = match gzip {
+        true => Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(CHUNK, file))),
+        false => Box::new(file),
+    };
     let delimiter = cfg.delimiter.or(tab.then_some(b'\t'));
-    let mut scan = Scan::new(path, cfg.encoding, delimiter, cfg.skip_bad_rows);
-    let mut text = Vec::new();
-    if gzip {
-        text.reserve(raw.len() * 6);
-        std::thread::scope(|s| -> Result<(), InputError> {
-            let (tx, rx) = std::sync::mpsc::sync_channel(4);
-            s.spawn(|| inflate(&raw, tx));
-            for chunk in rx {
-                scan.append(&mut text, &chunk.map_err(|e| gzip_error(e, path))?)?;
-                scan.feed(&text, false)?;
-            }
-            Ok(())
-        })?;
-    } else {
-        scan.append(&mut text, &raw)?;
-    }
-    scan.feed(&text, true)?;
-    Ok(scan.finish(text))
+    let scan = Scan::new(path, cfg.encoding, delimiter, cfg.skip_bad_rows);
+    stream_csv(source, gzip, scan, roles, CHUNK, PIECE)
 }
 
-/// Inflates `raw` (one or more gzip members) in chunks of [`CHUNK`] bytes; stops early when
-/// the scan has hung up (it failed).
-fn inflate(raw: &[u8], tx: std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>) {
-    let mut decoder = flate2::read::MultiGzDecoder::new(raw);
+/// The stream of [`load_csv`] over any source, in chunks of `chunk` bytes and pieces of
+/// `piece` bytes (tests cross every boundary with small ones).
+fn stream_csv(
+    source: impl Read + Send,
+    gzip: bool,
+    mut scan: Scan<'_>,
+    roles: Option<&Columns>,
+    chunk: usize,
+    piece: usize,
+) -> Result<CsvRead> {
+    let path = scan.path;
+    let read_error = |e: std::io::Error| match gzip {
+        true => gzip_error(e, path),
+        false => InputError::Io { path: path.to_path_buf(), source: e },
+    };
+    std::thread::scope(|s| -> Result<CsvRead> {
+        let (chunks, received) = std::sync::mpsc::sync_channel(4);
+        s.spawn(move || read_chunks(source, chunk, chunks));
+        let mut text = Vec::new();
+        let mut parser = None;
+        loop {
+            let eof = match received.recv() {
+                Ok(chunk) => {
+                    scan.append(&mut text, &chunk.map_err(read_error)?)?;
+                    false
+                }
+                Err(_) => true,
+            };
+            scan.feed(&text, eof)?;
+            if parser.is_none() && !scan.header.is_empty() {
+                let resolved = roles.map(|roles| resolve_columns(&scan.header, roles, path, None)).transpose()?;
+                let parsed = resolved.as_ref().map(|(columns, _)| columns.parsed());
+                let pieces = Pieces::new(&scan.header, scan.delimiter.unwrap_or(b','), parsed.as_deref(), path);
+                let (tx, rx) = std::sync::mpsc::sync_channel(2);
+                parser = Some((tx, s.spawn(move || pieces.parse_all(rx))));
+            }
+            if let Some((tx, _)) = &parser {
+                if eof || scan.ready() >= piece {
+                    // A failed send means the parser stopped on an error, which its join returns.
+                    let _ = tx.send(scan.take(&mut text));
+                }
+            }
+            if eof {
+                break;
+            }
+        }
+        let (tx, parsing) = parser.ok_or_else(|| InputError::NoHeader { path: path.to_path_buf() })?;
+        drop(tx);
+        let frame = parsing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok(CsvRead { frame, header: scan.header, nulls: scan.nulls, skipped: scan.skipped })
+    })
+}
+
+/// Sends `source` in chunks of `size` bytes; stops early when the scan has hung up (it failed).
+fn read_chunks(mut source: impl Read, size: usize, tx: std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>) {
     loop {
-        let mut chunk = Vec::with_capacity(CHUNK);
-        let filled = match (&mut decoder).take(CHUNK as u64).read_to_end(&mut chunk) {
+        let mut chunk = Vec::with_capacity(size);
+        let filled = match (&mut source).take(size as u64).read_to_end(&mut chunk) {
             Ok(n) => n,
             Err(e) => {
                 let _ = tx.send(Err(e));
                 return;
             }
         };
-        if filled == 0 || tx.send(Ok(chunk)).is_err() || filled < CHUNK {
+        if filled == 0 || tx.send(Ok(chunk)).is_err() || filled < size {
             return;
         }
+    }
+}
+
+/// Parses pieces of scanned records (no header) with polars, every column as text.
+struct Pieces {
+    schema: SchemaRef,
+    columns: Option<Arc<[PlSmallStr]>>,
+    delimiter: u8,
+    path: PathBuf,
+}
+
+impl Pieces {
+    fn new(header: &[String], delimiter: u8, columns: Option<&[&String]>, path: &Path) -> Pieces {
+        Pieces {
+            schema: Arc::new(header.iter().map(|name| Field::new(name.as_str().into(), DataType::String)).collect()),
+            columns: columns.map(|c| c.iter().map(|name| name.as_str().into()).collect()),
+            delimiter,
+            path: path.to_path_buf(),
+        }
+    }
+
+    fn parse(&self, piece: &[u8]) -> Result<DataFrame, InputError> {
+        let parse = CsvParseOptions::default().with_separator(self.delimiter).with_quote_char(Some(b'"'));
+        CsvReadOptions::default()
+            .with_has_header(false)
+            .with_schema(Some(self.schema.clone()))
+            .with_columns(self.columns.clone())
+            .with_parse_options(parse)
+            .into_reader_with_file_handle(std::io::Cursor::new(piece))
+            .finish()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Parses the pieces received, in order, into one frame (a chunk per piece).
+    fn parse_all(self, pieces: std::sync::mpsc::Receiver<Vec<u8>>) -> Result<DataFrame, InputError> {
+        let mut frame: Option<DataFrame> = None;
+        for piece in pieces.iter().filter(|piece| !piece.is_empty()) {
+            let part = self.parse(&piece)?;
+            match frame.as_mut() {
+                None => frame = Some(part),
+                Some(frame) => _ = frame.vstack_mut_owned(part).map_err(|e| self.error(e))?,
+            }
+        }
+        // The pieces stay chunks of the columns: one contiguous copy would double the
+        // frame's peak (at 27 million rows, 3.6 GB → 5.7 GB).
+        Ok(frame.unwrap_or_else(|| {
+            let wanted = |name: &PlSmallStr| self.columns.as_ref().is_none_or(|c| c.contains(name));
+            DataFrame::empty_with_schema(&self.schema.iter_fields().filter(|f| wanted(f.name())).collect())
+        }))
+    }
+
+    fn error(&self, e: PolarsError) -> InputError {
+        InputError::Parse { path: self.path.clone(), detail: e.to_string() }
     }
 }
 
@@ -334,6 +434,11 @@ struct Scan<'a> {
     line: usize,
     /// Bytes checked as UTF-8 so far.
     checked: usize,
+    /// The first byte of the records not yet taken, and the lines taken before the text.
+    start: usize,
+    lines_before: usize,
+    /// Rows cut for a wrong field count (with `skip`).
+    skipped: usize,
     /// Scratch: the empty fields of the current record.
     empty: Vec<usize>,
 }
@@ -352,6 +457,9 @@ impl<'a> Scan<'a> {
             pos: 0,
             line: 1,
             checked: 0,
+            start: 0,
+            lines_before: 0,
+            skipped: 0,
             empty: Vec::new(),
         }
     }
@@ -365,7 +473,8 @@ impl<'a> Scan<'a> {
         if let Some(k) = memchr::memchr(0, piece) {
             let at = text.len() + k;
             text.extend_from_slice(piece);
-            return Err(InputError::Binary { path: self.path.to_path_buf(), line: line_of(text, at) });
+            let line = self.lines_before + line_of(text, at);
+            return Err(InputError::Binary { path: self.path.to_path_buf(), line });
         }
         match self.encoding {
             Encoding::Utf8 => text.extend_from_slice(piece),
@@ -421,7 +530,7 @@ impl<'a> Scan<'a> {
         if self.encoding == Encoding::Utf8 {
             let upto = if eof { text.len() } else { self.pos };
             if let Err(e) = std::str::from_utf8(&text[self.checked..upto]) {
-                let line = line_of(text, self.checked + e.valid_up_to());
+                let line = self.lines_before + line_of(text, self.checked + e.valid_up_to());
                 return Err(InputError::Encoding { path: self.path.to_path_buf(), line });
             }
             self.checked = upto;
@@ -449,41 +558,40 @@ impl<'a> Scan<'a> {
         self.nulls = vec![0; header.len()];
         self.header = header;
         self.pos = (record.len() + 1).min(text.len());
+        self.start = self.pos;
         self.line = line_of(text, record.len()) + 1;
         Ok(true)
     }
 
-    /// The scanned text with the bad rows cut out.
-    fn finish(self, text: Vec<u8>) -> CsvText {
-        let skipped = self.bad.iter().filter(|(s, e)| !text[*s..*e].iter().all(|c| c.is_ascii_whitespace())).count();
-        let text = if self.bad.is_empty() {
-            text
-        } else {
-            let mut kept = Vec::with_capacity(text.len());
-            let mut at = 0;
-            for &(s, e) in &self.bad {
-                kept.extend_from_slice(&text[at..s]);
-                at = e;
-            }
-            kept.extend_from_slice(&text[at..]);
-            kept
-        };
-        CsvText { text, delimiter: self.delimiter.unwrap_or(b','), header: self.header, nulls: self.nulls, skipped }
+    /// Bytes of scanned records not taken yet.
+    fn ready(&self) -> usize {
+        self.pos - self.start
     }
-}
 
-/// Parses the scanned text with polars, every column as text; only `columns` when given.
-fn parse_csv(csv: &CsvText, columns: Option<&[&String]>, path: &Path) -> Result<DataFrame, InputError> {
-    let parse = CsvParseOptions::default().with_separator(csv.delimiter).with_quote_char(Some(b'"'));
-    let columns: Option<Arc<[PlSmallStr]>> = columns.map(|c| c.iter().map(|name| name.as_str().into()).collect());
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_columns(columns)
-        .with_parse_options(parse)
-        .into_reader_with_file_handle(std::io::Cursor::new(csv.text.as_slice()))
-        .finish()
-        .map_err(|e| InputError::Parse { path: path.to_path_buf(), detail: e.to_string() })
+    /// Takes the scanned records not taken yet, bad rows cut out: the text up to the next
+    /// record is handed over whole (no copy) and `text` keeps what follows.
+    fn take(&mut self, text: &mut Vec<u8>) -> Vec<u8> {
+        let mut rest = Vec::with_capacity(text.capacity());
+        rest.extend_from_slice(&text[self.pos..]);
+        let mut piece = std::mem::replace(text, rest);
+        piece.truncate(self.pos);
+        // Cut the text before `start` (the header) and the bad rows, in place.
+        let (mut kept, mut at) = (0, self.start);
+        for (s, e) in self.bad.iter().copied().chain([(self.pos, self.pos)]) {
+            if kept != at {
+                piece.copy_within(at..s, kept);
+            }
+            kept += s - at;
+            self.skipped += !piece[s..e].iter().all(|c| c.is_ascii_whitespace()) as usize;
+            at = e;
+        }
+        piece.truncate(kept);
+        self.bad.clear();
+        self.checked = self.checked.saturating_sub(self.pos);
+        self.lines_before = self.line - 1;
+        (self.pos, self.start) = (0, 0);
+        piece
+    }
 }
 
 /// The most frequent of `,` `;` tab `|` outside quotes in the header line; `,` when none.
@@ -772,6 +880,7 @@ fn read_parquet_roles(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn formats_by_extension() {
@@ -800,86 +909,134 @@ mod tests {
         assert_eq!(number_text(-3.0), "-3");
     }
 
-    /// Scans `text` handed over in pieces of `piece` bytes, as the inflating thread does.
-    fn scan(text: &[u8], piece: usize, encoding: Encoding, skip: bool) -> Result<CsvText, InputError> {
-        let mut scan = Scan::new(Path::new("f.csv"), encoding, None, skip);
-        let mut out = Vec::new();
-        for p in text.chunks(piece) {
-            scan.append(&mut out, p)?;
-            scan.feed(&out, false)?;
-        }
-        scan.feed(&out, true)?;
-        Ok(scan.finish(out))
+    /// Streams `text` in chunks of `chunk` bytes, handing polars pieces of `piece` bytes.
+    fn stream(text: &[u8], chunk: usize, piece: usize, encoding: Encoding, skip: bool) -> Result<CsvRead> {
+        let scan = Scan::new(Path::new("f.csv"), encoding, None, skip);
+        stream_csv(text, false, scan, None, chunk, piece)
     }
 
-    /// The scan's result is the same whatever the piece size (every boundary crossed).
-    fn scan_all(text: &[u8], encoding: Encoding, skip: bool) -> Result<CsvText, InputError> {
-        let whole = scan(text, text.len().max(1), encoding, skip);
-        for piece in 3..text.len() {
-            match (&whole, scan(text, piece, encoding, skip)) {
-                (Ok(a), Ok(b)) => {
-                    assert_eq!((&a.text, &a.nulls, a.skipped), (&b.text, &b.nulls, b.skipped), "piece {piece}")
+    /// The stream's result is the same whatever the chunk and piece sizes (every boundary
+    /// crossed, a piece per chunk or only at the end): frame, null counts, skipped rows, errors.
+    fn stream_all(text: &[u8], encoding: Encoding, skip: bool) -> Result<CsvRead> {
+        let whole = stream(text, text.len().max(1), usize::MAX, encoding, skip);
+        for chunk in 3..text.len() {
+            for piece in [1, 2 * chunk, usize::MAX] {
+                let at = format!("chunk {chunk}, piece {piece}");
+                match (&whole, stream(text, chunk, piece, encoding, skip)) {
+                    (Ok(a), Ok(b)) => {
+                        assert!(a.frame.equals_missing(&b.frame), "{at}: {:?} vs {:?}", a.frame, b.frame);
+                        assert_eq!((&a.header, &a.nulls, a.skipped), (&b.header, &b.nulls, b.skipped), "{at}");
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{at}"),
+                    (a, b) => panic!("{at}: {:?} vs {:?}", a.as_ref().err(), b.err()),
                 }
-                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "piece {piece}"),
-                (a, b) => panic!("piece {piece}: {:?} vs {:?}", a.as_ref().err(), b.err()),
             }
         }
         whole
     }
 
+    /// polars' own reading of the whole text: the twin the stream must equal.
+    fn polars_whole(text: &[u8]) -> DataFrame {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_parse_options(CsvParseOptions::default().with_quote_char(Some(b'"')))
+            .into_reader_with_file_handle(std::io::Cursor::new(text))
+            .finish()
+            .unwrap()
+    }
+
+    fn texts(frame: &DataFrame, column: &str) -> Vec<Option<String>> {
+        frame.column(column).unwrap().str().unwrap().iter().map(|v| v.map(String::from)).collect()
+    }
+
+    fn input_error(e: Error) -> InputError {
+        match e {
+            Error::Input(e) => e,
+            e => panic!("not an input error: {e}"),
+        }
+    }
+
     #[test]
     fn ragged_rows_name_the_line_or_are_skipped() {
         let text = b"a,b\n1,2\n\"x\ny\",3\n4,5,6\n7,8\n";
-        let err = scan_all(text, Encoding::Utf8, false).err().unwrap();
+        let err = input_error(stream_all(text, Encoding::Utf8, false).err().unwrap());
         assert!(matches!(err, InputError::Ragged { line: 5, found: 3, expected: 2, .. }), "{err}");
-        let kept = scan_all(text, Encoding::Utf8, true).unwrap();
+        let kept = stream_all(text, Encoding::Utf8, true).unwrap();
         assert_eq!(kept.skipped, 1);
-        assert_eq!(kept.text, b"a,b\n1,2\n\"x\ny\",3\n7,8\n");
+        assert!(kept.frame.equals_missing(&polars_whole(b"a,b\n1,2\n\"x\ny\",3\n7,8\n")));
     }
 
     #[test]
     fn duplicate_header_is_an_error() {
-        let err = scan_all(b"a,b,a\n1,2,3\n", Encoding::Utf8, false).err().unwrap();
+        let err = input_error(stream_all(b"a,b,a\n1,2,3\n", Encoding::Utf8, false).err().unwrap());
         assert!(matches!(err, InputError::DuplicateHeader { ref column, .. } if column == "a"));
     }
 
     #[test]
     fn unterminated_quote_names_its_line() {
-        let err = scan_all(b"a,b\n1,2\n3,\"x\n4,5\n", Encoding::Utf8, false).err().unwrap();
+        let err = input_error(stream_all(b"a,b\n1,2\n3,\"x\n4,5\n", Encoding::Utf8, false).err().unwrap());
         assert!(matches!(err, InputError::Unterminated { line: 3, .. }), "{err}");
     }
 
     #[test]
-    fn empty_fields_are_the_nulls_polars_reads() {
-        // Quoted empties, spaces, CRLF, a newline inside quotes, an empty last field, blank
-        // lines, no final newline: the scan's counts must equal polars' nulls column by column.
-        let text = b"id,\"name\",qty,note\r\n1,,3,\r\n\"\",\"a\nb\",,x\r\n\r\n, ,\"\",\"\"\n4,\"q,r\",5,\n\n,,,";
-        let csv = scan_all(text, Encoding::Utf8, false).unwrap();
+    fn the_stream_reads_what_polars_reads_and_counts_its_nulls() {
+        // Quoted empties, spaces, CRLF, a newline inside quotes, an escaped quote, an empty
+        // last field, blank lines, no final newline: the stream's frame is polars' reading of
+        // the whole text without its blank lines, and the scan's counts are polars' nulls.
+        let text =
+            b"id,\"name\",qty,note\r\n1,,3,\r\n\"\",\"a\nb\",,x\r\n\r\n, ,\"\",\"\"\n4,\"q,\"\"r\"\"\",5,\n\n,,,";
+        let unblank = b"id,\"name\",qty,note\r\n1,,3,\r\n\"\",\"a\nb\",,x\r\n, ,\"\",\"\"\n4,\"q,\"\"r\"\"\",5,\n,,,";
+        let csv = stream_all(text, Encoding::Utf8, false).unwrap();
         assert_eq!(csv.header, ["id", "name", "qty", "note"]);
-        let frame = parse_csv(&csv, None, Path::new("f.csv")).unwrap();
-        let polars: Vec<usize> = frame.columns().iter().map(|c| c.null_count()).collect();
-        assert_eq!(csv.nulls, polars);
+        let polars = polars_whole(unblank);
+        assert!(csv.frame.equals_missing(&polars), "{:?} vs {polars:?}", csv.frame);
+        assert_eq!(texts(&csv.frame, "name")[3], Some("q,\"r\"".to_string()));
+        assert_eq!(csv.nulls, polars.columns().iter().map(|c| c.null_count()).collect::<Vec<_>>());
         assert_eq!(csv.nulls, [2, 2, 2, 3]);
-        let two = parse_csv(&csv, Some(&[&"qty".to_string(), &"id".to_string()]), Path::new("f.csv")).unwrap();
-        assert_eq!(column_names(&two), ["id", "qty"]);
-        assert_eq!(two.height(), frame.height());
+        // with roles, only their columns are parsed
+        let columns = Columns {
+            customer: "qty".into(),
+            item: "id".into(),
+            quantity: None,
+            description: None,
+            invoice: None,
+            date: None,
+            explicit: vec![],
+        };
+        let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None, false);
+        let two = stream_csv(&text[..], false, scan, Some(&columns), 5, 8).unwrap();
+        let mut kept = column_names(&two.frame);
+        kept.sort();
+        assert_eq!(kept, ["id", "qty"]);
+        assert_eq!(texts(&two.frame, "qty"), texts(&polars, "qty"));
+        assert_eq!(two.nulls, csv.nulls);
     }
 
     #[test]
     fn binary_and_bad_utf8_name_their_line() {
-        let err = scan_all(b"a,b\n1,2\n3,\x004\n", Encoding::Utf8, false).err().unwrap();
+        let err = input_error(stream_all(b"a,b\n1,2\n3,\x004\n", Encoding::Utf8, false).err().unwrap());
         assert!(matches!(err, InputError::Binary { line: 3, .. }), "{err}");
-        let err = scan_all(b"a,b\n1,2\n3,\xE94\n5,6\n", Encoding::Utf8, false).err().unwrap();
+        let err = input_error(stream_all(b"a,b\n1,2\n3,\xE94\n5,6\n", Encoding::Utf8, false).err().unwrap());
         assert!(matches!(err, InputError::Encoding { line: 3, .. }), "{err}");
+        // far into the file, after many pieces were taken
+        let mut long = b"a,b\n".to_vec();
+        for k in 0..500 {
+            long.extend_from_slice(format!("{k},\"x\ny\"\n").as_bytes());
+        }
+        long.extend_from_slice(b"1,\xE9\n");
+        let err = input_error(stream(&long, 7, 64, Encoding::Utf8, false).err().unwrap());
+        assert!(matches!(err, InputError::Encoding { line: 1002, .. }), "{err}");
     }
 
     #[test]
     fn latin1_is_transcoded_and_bom_dropped() {
-        let csv = scan_all(b"\xEF\xBB\xBFa\nx\n", Encoding::Utf8, false).unwrap();
-        assert_eq!(csv.text, b"a\nx\n");
-        let csv = scan_all(b"a\nc\xE9\n", Encoding::Latin1, false).unwrap();
-        assert_eq!(String::from_utf8(csv.text).unwrap(), "a\nc\u{e9}\n");
-        assert!(scan_all(b"a\n\xE9\n", Encoding::Utf8, false).is_err());
+        let csv = stream_all(b"\xEF\xBB\xBFa\nx\n", Encoding::Utf8, false).unwrap();
+        assert_eq!(csv.header, ["a"]);
+        assert_eq!(texts(&csv.frame, "a"), [Some("x".to_string())]);
+        let csv = stream_all(b"a\nc\xE9\n", Encoding::Latin1, false).unwrap();
+        assert_eq!(texts(&csv.frame, "a"), [Some("c\u{e9}".to_string())]);
+        assert!(stream_all(b"a\n\xE9\n", Encoding::Utf8, false).is_err());
     }
 
     #[test]
