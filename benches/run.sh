@@ -53,7 +53,7 @@ xlsx() {
 syn200k() {
   echo "== syn-200k: gen_synthetic.py 200000 20000 25, exact top-20, $THREADS threads"
   [ -f "$WORK/syn200k.parquet" ] || "$PY" "$KIT/gen_synthetic.py" "$WORK/syn200k.parquet" 200000 20000 25 > /dev/null
-  read -r s mb <<< "$(timed "$BIN" run --input "$WORK/syn200k.parquet" --output "$WORK/out-200k" --threads "$THREADS" --quiet --force)"
+  read -r s mb <<< "$(timed "$BIN" run pipelines/article.toml --input "$WORK/syn200k.parquet" --output "$WORK/out-200k" --threads "$THREADS" --quiet --force)"
   echo "kindred run            wall ${s}s  rss ${mb} MB   $(stage "$WORK/out-200k/manifest.json")"
   "$PY" "$KIT/anchor_topn.py" "$WORK/syn200k.parquet" 20 "$THREADS" | sed 's/^/sparse_dot_topn        /'
   "$BIN" bench 200000 20000 25 --threads "$THREADS" | sed 's/^/kindred bench (kernel) /'
