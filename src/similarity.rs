@@ -317,11 +317,13 @@ pub(crate) mod tests {
         }
         let m = Interactions::from_triples(rows.iter().map(|(c, i)| (c.as_str(), i.as_str(), 1.0, None)));
         let c = cfg(1, 0.0);
-        let params = tiled::Params { tile: 16, rows: 4, portable: true };
-        let got = tiled::run(&m, &c, &Progress::hidden(), params);
-        let a = m.customers.find("300").unwrap();
-        assert_eq!(m.customers.label(got.of(a).0[0] as usize), "150");
-        assert_same(&got, &brute_force(&m, &c), "regression");
+        for portable in [true, false] {
+            let params = tiled::Params { tile: 16, rows: 4, portable };
+            let got = tiled::run(&m, &c, &Progress::hidden(), params);
+            let a = m.customers.find("300").unwrap();
+            assert_eq!(m.customers.label(got.of(a).0[0] as usize), "150", "{params:?}");
+            assert_same(&got, &brute_force(&m, &c), &format!("regression {params:?}"));
+        }
     }
 
     #[test]
