@@ -128,15 +128,21 @@ macro_rules! fused_for {
                     pass |= (((s != 0) & (sf * sf * den >= num * d[j])) as u32) << j;
                     shared[j] = s;
                 }
-                while pass != 0 {
-                    let j = pass.trailing_zeros() as usize;
-                    hits.push(((base + j) as u32, shared[j]));
-                    pass &= pass - 1;
-                }
+                push_survivors(pass, base, &shared, hits);
             }
             fused_tail(ma, num, den, masks, degree, counts, hits, whole, len);
         }
     };
+}
+
+/// Pushes the customers whose bits are set in `pass` (offsets from `base`) with their counts.
+#[inline(always)]
+fn push_survivors(mut pass: u32, base: usize, shared: &[u32; 16], hits: &mut Vec<(u32, u32)>) {
+    while pass != 0 {
+        let j = pass.trailing_zeros() as usize;
+        hits.push(((base + j) as u32, shared[j]));
+        pass &= pass - 1;
+    }
 }
 
 /// The customers `whole..len` of a fused pass (fewer than a vector's width), one at a time.
@@ -210,15 +216,11 @@ fn fused_avx512(
             };
             let lo = test(_mm512_castsi512_si256(s), degree.as_ptr().add(base));
             let hi = test(_mm512_extracti64x4_epi64::<1>(s), degree.as_ptr().add(base + 8));
-            let mut pass = (lo as u32 | (hi as u32) << 8) & nonzero as u32;
+            let pass = (lo as u32 | (hi as u32) << 8) & nonzero as u32;
             if pass != 0 {
                 _mm512_storeu_si512(shared.as_mut_ptr() as *mut _, s);
             }
-            while pass != 0 {
-                let j = pass.trailing_zeros() as usize;
-                hits.push(((base + j) as u32, shared[j]));
-                pass &= pass - 1;
-            }
+            push_survivors(pass, base, &shared, hits);
         }
     }
     fused_tail(ma, num, den, masks, degree, counts, hits, whole, len);
