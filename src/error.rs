@@ -70,6 +70,11 @@ pub enum InputError {
     Ragged { path: PathBuf, line: usize, found: usize, expected: usize },
     #[error("{} line {line}: a quoted field is never closed", path.display())]
     Unterminated { path: PathBuf, line: usize },
+    #[error(
+        "{} line {line} column '{column}': a field that opens with a quote must close with one (write a quote inside it as \"\"); fix the row, or set [input] skip_bad_rows = true to skip and count such rows",
+        path.display()
+    )]
+    BadQuote { path: PathBuf, line: usize, column: String },
     #[error("column '{column}' not found in {}{}; columns are: {available}; set [columns] {role} = \"…\"", path.display(), sheet_note(sheet))]
     ColumnMissing { path: PathBuf, sheet: Option<String>, column: String, role: String, available: String },
     #[error("column '{column}' in {} has type {dtype}, which kindred cannot read as {role}", path.display())]

@@ -2,15 +2,17 @@
 //!
 //! Takes the `[input]` settings and the column mapping; returns the columns the roles read,
 //! every column's null count (so the audit covers all of them) and the mapping resolved
-//! against the header. The format is chosen by extension: CSV-like text through polars' CSV
-//! reader, streamed (one thread reads and inflates the file, our scan — which drops a BOM,
-//! transcodes Latin-1, checks field counts so errors can name the line, and counts the empty
-//! fields of the columns polars is not asked to parse — runs on the text as it arrives, and
-//! polars parses each few megabytes of scanned records on a third thread), Excel/ODS through
-//! calamine, Parquet through polars. CSV and Excel columns arrive as text; the audit stage
-//! parses the roles.
+//! against the header. The format is chosen by extension. CSV-like text is streamed over three
+//! threads: one reads and inflates the file; our scan — which drops a BOM, transcodes Latin-1,
+//! refuses NUL bytes and invalid UTF-8, checks field counts and quoting so errors can name the
+//! line, and counts every column's empty fields — runs on the text as it arrives; and each few
+//! megabytes of scanned records are built into polars text columns on the third, fields read
+//! exactly as polars' CSV reader reads them (a twin test holds the two equal). Excel/ODS
+//! through calamine, Parquet through polars. CSV and Excel columns arrive as text; the audit
+//! stage parses the roles.
 
 use std::io::Read;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -57,7 +59,7 @@ pub struct IngestReport {
     pub columns: usize,
     /// Sheets read (Excel only).
     pub sheets: Vec<String>,
-    /// CSV rows skipped for a wrong field count (only with `skip_bad_rows`).
+    /// CSV rows skipped for a wrong field count or a bad quote (only with `skip_bad_rows`).
     pub skipped_rows: usize,
     /// Default-mapped optional columns that the file does not have.
     pub unmapped: Vec<String>,
@@ -257,12 +259,12 @@ struct CsvRead {
 /// Bytes read (or inflated) from the file at a time.
 const CHUNK: usize = 1 << 20;
 
-/// Bytes of scanned records handed to polars at a time.
+/// Bytes of scanned records built into columns at a time.
 const PIECE: usize = 4 << 20;
 
 /// Reads a CSV file, gzip-compressed or not, in one stream over three threads: a second
 /// thread reads and inflates the file in chunks, this one scans the records as they arrive,
-/// and each few megabytes of scanned records go to polars on a third, parsed while the rest
+/// and each few megabytes of scanned records are built into columns on a third while the rest
 /// of the file is still read. The file's text is never whole in memory. Only the columns the
 /// `roles` read are parsed (every column without roles).
 fn load_csv(cfg: &InputConfig, gzip: bool, tab: bool, roles: Option<&Columns>) -> Result<CsvRead> {
@@ -347,34 +349,65 @@ fn read_chunks(mut source: impl Read, size: usize, tx: std::sync::mpsc::SyncSend
     }
 }
 
-/// Parses pieces of scanned records (no header) with polars, every column as text.
+/// Builds text columns from pieces of scanned records (no header): the records are split as
+/// the scan split them ([`split_record`]) and each field read as polars' CSV reader reads it
+/// ([`field_value`]); the scan has already refused (or cut) ragged rows, bad quotes, NUL bytes
+/// and invalid UTF-8, and counted every column's empty fields.
 struct Pieces {
-    schema: SchemaRef,
-    columns: Option<Arc<[PlSmallStr]>>,
+    /// The header's names and, for each, its place among the built columns (`None`: not built).
+    names: Vec<PlSmallStr>,
+    slots: Vec<Option<usize>>,
     delimiter: u8,
     path: PathBuf,
 }
 
 impl Pieces {
     fn new(header: &[String], delimiter: u8, columns: Option<&[&String]>, path: &Path) -> Pieces {
-        Pieces {
-            schema: Arc::new(header.iter().map(|name| Field::new(name.as_str().into(), DataType::String)).collect()),
-            columns: columns.map(|c| c.iter().map(|name| name.as_str().into()).collect()),
-            delimiter,
-            path: path.to_path_buf(),
-        }
+        let mut built = 0;
+        let slots = header
+            .iter()
+            .map(|name| {
+                columns.is_none_or(|c| c.contains(&name)).then(|| {
+                    built += 1;
+                    built - 1
+                })
+            })
+            .collect();
+        Pieces { names: header.iter().map(|n| n.as_str().into()).collect(), slots, delimiter, path: path.to_path_buf() }
+    }
+
+    /// The built columns' builders, in header order, with room for `rows`.
+    fn builders(&self, rows: usize) -> Vec<StringChunkedBuilder> {
+        let built = self.names.iter().zip(&self.slots).filter(|(_, slot)| slot.is_some());
+        built.map(|(name, _)| StringChunkedBuilder::new(name.clone(), rows)).collect()
     }
 
     fn parse(&self, piece: &[u8]) -> Result<DataFrame, InputError> {
-        let parse = CsvParseOptions::default().with_separator(self.delimiter).with_quote_char(Some(b'"'));
-        CsvReadOptions::default()
-            .with_has_header(false)
-            .with_schema(Some(self.schema.clone()))
-            .with_columns(self.columns.clone())
-            .with_parse_options(parse)
-            .into_reader_with_file_handle(std::io::Cursor::new(piece))
-            .finish()
-            .map_err(|e| self.error(e))
+        let parse_error = |detail: &str| InputError::Parse { path: self.path.clone(), detail: detail.to_string() };
+        // The scan checked the text; this only lets fields be taken as text without copying.
+        let text = std::str::from_utf8(piece).map_err(|_| parse_error("invalid UTF-8 after the scan"))?;
+        let mut columns = self.builders(memchr::memchr_iter(b'\n', piece).count() + 1);
+        let (mut pos, mut rows, mut unescaped) = (0, 0, String::new());
+        while pos < piece.len() {
+            let (len, _) = record_end(&piece[pos..], self.delimiter, true)
+                .ok_or_else(|| parse_error("a quoted field is never closed"))?;
+            let record = &text[pos..pos + len];
+            let mut bad = false;
+            let fields = split_record(record.as_bytes(), self.delimiter, |k, range| {
+                if let Some(&Some(slot)) = self.slots.get(k) {
+                    match field_value(&record[range], &mut unescaped) {
+                        Ok(value) => columns[slot].append_option(value),
+                        Err(()) => bad = true,
+                    }
+                }
+            });
+            if bad || fields != self.slots.len() {
+                return Err(parse_error("a row the scan passed does not split into the header's fields"));
+            }
+            (pos, rows) = (pos + len + 1, rows + 1);
+        }
+        let columns = columns.into_iter().map(|b| b.finish().into_series().into_column()).collect();
+        DataFrame::new(rows, columns).map_err(|e| self.error(e))
     }
 
     /// Parses the pieces received, in order, into one frame (a chunk per piece).
@@ -389,10 +422,13 @@ impl Pieces {
         }
         // The pieces stay chunks of the columns: one contiguous copy would double the
         // frame's peak (at 27 million rows, 3.6 GB → 5.7 GB).
-        Ok(frame.unwrap_or_else(|| {
-            let wanted = |name: &PlSmallStr| self.columns.as_ref().is_none_or(|c| c.contains(name));
-            DataFrame::empty_with_schema(&self.schema.iter_fields().filter(|f| wanted(f.name())).collect())
-        }))
+        match frame {
+            Some(frame) => Ok(frame),
+            None => {
+                let columns = self.builders(0).into_iter().map(|b| b.finish().into_series().into_column()).collect();
+                DataFrame::new(0, columns).map_err(|e| self.error(e))
+            }
+        }
     }
 
     fn error(&self, e: PolarsError) -> InputError {
@@ -500,22 +536,29 @@ impl<'a> Scan<'a> {
         let delimiter = self.delimiter.unwrap_or(b',');
         let expected = self.header.len();
         while self.pos < text.len() {
-            let Some((end, fields, inner_newlines)) = record_at(text, self.pos, delimiter, eof, &mut self.empty) else {
+            let Some((len, inner_newlines)) = record_end(&text[self.pos..], delimiter, eof) else {
                 if eof {
                     return Err(InputError::Unterminated { path: self.path.to_path_buf(), line: self.line });
                 }
                 break;
             };
+            let (record, end) = (&text[self.pos..self.pos + len], self.pos + len);
             let next = (end + 1).min(text.len());
-            if text[self.pos..end].iter().all(|&c| c == b'\r' || c == b' ') {
+            let (empty, mut bad_quote) = (&mut self.empty, None);
+            empty.clear();
+            let fields = split_record(record, delimiter, |k, range| match field_shape(&record[range]) {
+                (true, _) => empty.push(k),
+                (_, true) => _ = bad_quote.get_or_insert(k),
+                _ => {}
+            });
+            if record.iter().all(|&c| c == b'\r' || c == b' ') {
                 self.bad.push((self.pos, next)); // blank lines carry no record
-            } else if fields != expected {
+            } else if fields != expected || bad_quote.is_some() {
                 if !self.skip {
-                    return Err(InputError::Ragged {
-                        path: self.path.to_path_buf(),
-                        line: self.line,
-                        found: fields,
-                        expected,
+                    let (path, line) = (self.path.to_path_buf(), self.line);
+                    return Err(match bad_quote.filter(|_| fields == expected) {
+                        Some(k) => InputError::BadQuote { path, line, column: self.header[k].clone() },
+                        None => InputError::Ragged { path, line, found: fields, expected },
                     });
                 }
                 self.bad.push((self.pos, next));
@@ -629,68 +672,133 @@ fn first_record(text: &[u8]) -> &[u8] {
     text
 }
 
-/// The record starting at `pos`: (index of its closing newline or the end, number of fields,
-/// newlines inside quotes), with the indices of its empty fields in `empty`. A line without
-/// quotes — nearly all of them — is split with memchr; a quoted one byte by byte. `None` when
-/// the record does not end within `text` (at `eof`: a quote is never closed).
-fn record_at(
-    text: &[u8],
-    pos: usize,
-    delimiter: u8,
-    eof: bool,
-    empty: &mut Vec<usize>,
-) -> Option<(usize, usize, usize)> {
-    empty.clear();
-    let rest = &text[pos..];
+/// Where the record at the start of `rest` ends: (the index of its closing newline, or
+/// `rest.len()` at `eof`; newlines inside quotes). `None` when it does not end within `rest`
+/// (at `eof`: a quote is never closed). A line without quotes — nearly all of them — is found
+/// with memchr; a quoted one byte by byte ([`Quotes`]).
+fn record_end(rest: &[u8], delimiter: u8, eof: bool) -> Option<(usize, usize)> {
     let newline = memchr::memchr(b'\n', rest);
     if newline.is_none() && !eof {
         return None;
     }
     let line_end = newline.unwrap_or(rest.len());
-    let line = &rest[..line_end];
-    if memchr::memchr(b'"', line).is_none() {
-        let mut start = 0;
-        let mut fields = 0;
-        for at in memchr::memchr_iter(delimiter, line) {
-            if at == start {
-                empty.push(fields);
-            }
-            fields += 1;
-            start = at + 1;
-        }
-        if matches!(&line[start..], b"" | b"\r") {
-            empty.push(fields);
-        }
-        return Some((pos + line_end, fields + 1, 0));
+    if memchr::memchr(b'"', &rest[..line_end]).is_none() {
+        return Some((line_end, 0));
     }
-    let (mut fields, mut newlines, mut quoted, mut start) = (0, 0, false, 0);
+    let (mut quotes, mut newlines) = (Quotes::new(), 0);
     for (i, &b) in rest.iter().enumerate() {
-        match b {
-            b'"' => quoted = !quoted,
-            b'\n' if quoted => newlines += 1,
-            b'\n' => {
-                if matches!(&rest[start..i], b"" | b"\r") {
-                    empty.push(fields);
-                }
-                return Some((pos + i, fields + 1, newlines));
-            }
-            b if b == delimiter && !quoted => {
-                if i == start {
-                    empty.push(fields);
-                }
-                fields += 1;
-                start = i + 1;
-            }
+        match quotes.step(b, delimiter) {
+            Step::Newline if quotes.inside => newlines += 1,
+            Step::Newline => return Some((i, newlines)),
             _ => {}
         }
     }
-    if quoted || !eof {
-        return None;
+    (eof && !quotes.inside).then_some((rest.len(), newlines))
+}
+
+/// Quoting as polars' CSV reader (and Python's, and Excel) splits fields: a field that opens
+/// with a quote is quoted, and every quote in it toggles; a quote inside an unquoted field
+/// is text.
+struct Quotes {
+    /// At the first byte of a field; in a field that opened with a quote; inside quotes.
+    at_start: bool,
+    quoted: bool,
+    inside: bool,
+}
+
+#[derive(PartialEq)]
+enum Step {
+    Delimiter,
+    Newline,
+    Other,
+}
+
+impl Quotes {
+    fn new() -> Quotes {
+        Quotes { at_start: true, quoted: false, inside: false }
     }
-    if matches!(&rest[start..], b"" | b"\r") {
-        empty.push(fields);
+
+    /// Takes byte `b`: a delimiter or newline outside quotes ends the field.
+    #[inline]
+    fn step(&mut self, b: u8, delimiter: u8) -> Step {
+        if b == b'"' && (self.at_start || self.quoted) {
+            (self.inside, self.quoted, self.at_start) = (!self.inside, true, false);
+            return Step::Other;
+        }
+        if self.inside {
+            return if b == b'\n' { Step::Newline } else { Step::Other };
+        }
+        if b == delimiter {
+            (self.at_start, self.quoted) = (true, false);
+            return Step::Delimiter;
+        }
+        self.at_start = false;
+        if b == b'\n' {
+            Step::Newline
+        } else {
+            Step::Other
+        }
     }
-    Some((text.len(), fields + 1, newlines))
+}
+
+/// Splits a record (without its closing newline) at the delimiters outside quotes, calling
+/// `field(k, range)` for each field in order; returns the number of fields.
+#[inline]
+fn split_record(record: &[u8], delimiter: u8, mut field: impl FnMut(usize, Range<usize>)) -> usize {
+    let mut k = 0;
+    let mut start = 0;
+    if memchr::memchr(b'"', record).is_none() {
+        for at in memchr::memchr_iter(delimiter, record) {
+            field(k, start..at);
+            (k, start) = (k + 1, at + 1);
+        }
+    } else {
+        let mut quotes = Quotes::new();
+        for (at, &b) in record.iter().enumerate() {
+            if quotes.step(b, delimiter) == Step::Delimiter {
+                field(k, start..at);
+                (k, start) = (k + 1, at + 1);
+            }
+        }
+    }
+    field(k, start..record.len());
+    k + 1
+}
+
+/// A field's value as polars' CSV reader reads it: a trailing `\r` dropped; empty is null; a
+/// field that opens with a quote must close with one, and loses both, `""` inside read as `"`
+/// (into `unescaped`). `Err` when an opened quote does not close the field.
+#[inline]
+fn field_value<'a>(raw: &'a str, unescaped: &'a mut String) -> Result<Option<&'a str>, ()> {
+    let raw = raw.strip_suffix('\r').unwrap_or(raw);
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if !raw.starts_with('"') {
+        return Ok(Some(raw));
+    }
+    let inner = raw.get(1..raw.len() - 1).filter(|_| raw.len() > 1 && raw.ends_with('"')).ok_or(())?;
+    unescaped.clear();
+    let mut quote = false;
+    for c in inner.chars() {
+        // a doubled quote is one quote; a lone one is dropped (as polars does)
+        if c == '"' && !quote {
+            quote = true;
+            continue;
+        }
+        quote = false;
+        unescaped.push(c);
+    }
+    Ok(Some(unescaped.as_str()))
+}
+
+/// Whether a field's raw bytes are empty (read as null) and whether a quote it opens fails to
+/// close it: the scan's side of [`field_value`].
+#[inline]
+fn field_shape(raw: &[u8]) -> (bool, bool) {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let bad_quote = raw.first() == Some(&b'"') && (raw.len() < 2 || raw.last() != Some(&b'"'));
+    (raw.is_empty(), bad_quote)
 }
 
 /// Splits one record into unquoted field texts (for the header).
@@ -909,7 +1017,7 @@ mod tests {
         assert_eq!(number_text(-3.0), "-3");
     }
 
-    /// Streams `text` in chunks of `chunk` bytes, handing polars pieces of `piece` bytes.
+    /// Streams `text` in chunks of `chunk` bytes, building columns from pieces of `piece` bytes.
     fn stream(text: &[u8], chunk: usize, piece: usize, encoding: Encoding, skip: bool) -> Result<CsvRead> {
         let scan = Scan::new(Path::new("f.csv"), encoding, None, skip);
         stream_csv(text, false, scan, None, chunk, piece)
@@ -968,6 +1076,21 @@ mod tests {
     }
 
     #[test]
+    fn a_quote_that_does_not_close_its_field_names_line_and_column() {
+        let text = b"a,b\n1,\"x\"\n2,\"y\"z\n3,\"w\"\n";
+        let err = input_error(stream_all(text, Encoding::Utf8, false).err().unwrap());
+        assert!(matches!(err, InputError::BadQuote { line: 3, ref column, .. } if column == "b"), "{err}");
+        let kept = stream_all(text, Encoding::Utf8, true).unwrap();
+        assert_eq!((kept.skipped, texts(&kept.frame, "b")), (1, vec![Some("x".into()), Some("w".into())]));
+        // a quote inside an unquoted field is text, and the record is split as the scan counts it
+        let read = stream_all(b"a,b\n12\" x,\"y\"\n", Encoding::Utf8, false).unwrap();
+        assert_eq!(
+            (texts(&read.frame, "a"), texts(&read.frame, "b")),
+            (vec![Some("12\" x".into())], vec![Some("y".into())])
+        );
+    }
+
+    #[test]
     fn duplicate_header_is_an_error() {
         let err = input_error(stream_all(b"a,b,a\n1,2,3\n", Encoding::Utf8, false).err().unwrap());
         assert!(matches!(err, InputError::DuplicateHeader { ref column, .. } if column == "a"));
@@ -987,6 +1110,14 @@ mod tests {
         let text =
             b"id,\"name\",qty,note\r\n1,,3,\r\n\"\",\"a\nb\",,x\r\n\r\n, ,\"\",\"\"\n4,\"q,\"\"r\"\"\",5,\n\n,,,";
         let unblank = b"id,\"name\",qty,note\r\n1,,3,\r\n\"\",\"a\nb\",,x\r\n, ,\"\",\"\"\n4,\"q,\"\"r\"\"\",5,\n,,,";
+        // more of what polars' reader does: a lone \r field is empty, a field's trailing \r is
+        // dropped, `""""` is one quote, `"a"b""` drops its lone quotes, spaces and UTF-8 stay
+        let odd = "k,v\n\r,\"\"\"\"\r\nx\r, é \n\"\"\"\"\"\",\"a\"b\"\"\n";
+        let read = stream_all(odd.as_bytes(), Encoding::Utf8, false).unwrap();
+        let polars_odd = polars_whole(odd.as_bytes());
+        assert!(read.frame.equals_missing(&polars_odd), "{:?} vs {polars_odd:?}", read.frame);
+        assert_eq!(texts(&read.frame, "v"), [Some("\"".into()), Some(" é ".into()), Some("ab".into())]);
+        assert_eq!(read.nulls, [1, 0]);
         let csv = stream_all(text, Encoding::Utf8, false).unwrap();
         assert_eq!(csv.header, ["id", "name", "qty", "note"]);
         let polars = polars_whole(unblank);
