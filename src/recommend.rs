@@ -383,26 +383,27 @@ fn recommend_one(
     gather(a, m, nb, cfg.from_neighbours, weights, s);
     let customer = prior.map(|p| p.customer(m, a));
     let factor = |i: u32| prior.zip(customer).map_or(1.0, |(p, c)| p.factor(m, a, c, i as usize));
-    let mut candidates: Vec<Rec> = s
-        .touched
-        .iter()
-        .map(|&i| Rec {
-            item: i,
-            score: Some(s.score[i as usize] * factor(i)),
-            supporters: s.support[i as usize],
-            source: Source::Neighbours,
-        })
-        .collect();
     let order = |x: &Rec, y: &Rec| {
         let (sx, sy) = (x.score.unwrap_or(0.0), y.score.unwrap_or(0.0));
         sy.partial_cmp(&sx).unwrap_or(Ordering::Equal).then(x.item.cmp(&y.item))
     };
-    let k = cfg.per_customer;
-    if candidates.len() > k {
-        candidates.select_nth_unstable_by(k - 1, order);
+    // The best k in order, kept as the candidates arrive: most lose to the k-th at once.
+    let k = cfg.per_customer.max(1);
+    let mut candidates: Vec<Rec> = Vec::with_capacity(k + 1);
+    for &i in &s.touched {
+        let rec = Rec {
+            item: i,
+            score: Some(s.score[i as usize] * factor(i)),
+            supporters: s.support[i as usize],
+            source: Source::Neighbours,
+        };
+        if candidates.len() == k && order(&rec, &candidates[k - 1]) != Ordering::Less {
+            continue;
+        }
+        let at = candidates.partition_point(|r| order(r, &rec) == Ordering::Less);
+        candidates.insert(at, rec);
         candidates.truncate(k);
     }
-    candidates.sort_unstable_by(order);
     if nb.kind == Kind::Ease {
         // EASE's supporters: the customer's items with a positive weight for the listed item.
         let n = m.n_items();
