@@ -64,19 +64,18 @@ pub fn run(table: Table, date_format: Option<&str>, path: &Path) -> Result<(Data
         |name: &str| frame.column(name).map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() });
     let mut invalid: Vec<(String, usize)> = Vec::new();
 
-    // The roles parse independently: customer and item on one core, quantity and date on the other.
-    let (customer_item, quantity_date) = rayon::join(
-        || -> Result<_, InputError> {
-            Ok((ids(field(&map.customer)?, true, path, "customer")?, ids(field(&map.item)?, false, path, "item")?))
-        },
-        || -> Result<_, InputError> {
-            let quantity = map.quantity.as_ref().map(|name| quantities(field(name)?, path)).transpose()?;
-            let date = map.date.as_ref().map(|name| dates(field(name)?, date_format, path)).transpose()?;
-            Ok((quantity, date))
+    // The roles parse independently, four tasks the cores share.
+    let ((customer, item), (quantity, date)) = rayon::join(
+        || rayon::join(|| ids(field(&map.customer)?, true, path, "customer"), || ids(field(&map.item)?, false, path, "item")),
+        || {
+            rayon::join(
+                || map.quantity.as_ref().map(|name| quantities(field(name)?, path)).transpose(),
+                || map.date.as_ref().map(|name| dates(field(name)?, date_format, path)).transpose(),
+            )
         },
     );
-    let ((customer, bad_customer), (item, bad_item)) = customer_item?;
-    let (quantity, date) = quantity_date?;
+    let ((customer, bad_customer), (item, bad_item)) = (customer?, item?);
+    let (quantity, date) = (quantity?, date?);
     invalid.push((map.customer.clone(), bad_customer));
     invalid.push((map.item.clone(), bad_item));
     let quantity = match (quantity, &map.quantity) {
