@@ -424,7 +424,10 @@ impl Pieces {
     }
 
     /// Builds pieces as they are received, each with its place in the file.
-    fn build(&self, pieces: &std::sync::Mutex<Receiver<(usize, Vec<u8>)>>) -> Result<Vec<(usize, DataFrame)>, InputError> {
+    fn build(
+        &self,
+        pieces: &std::sync::Mutex<Receiver<(usize, Vec<u8>)>>,
+    ) -> Result<Vec<(usize, DataFrame)>, InputError> {
         let mut built = Vec::new();
         loop {
             let next = pieces.lock().map_err(|_| self.error(polars_err!(ComputeError: "a builder failed")))?.recv();
