@@ -1068,10 +1068,15 @@ mod tests {
 
     /// polars' own reading of the whole text: the twin the stream must equal.
     fn polars_whole(text: &[u8]) -> DataFrame {
+        polars_whole_with(text, b',')
+    }
+
+    fn polars_whole_with(text: &[u8], delimiter: u8) -> DataFrame {
+        let parse = CsvParseOptions::default().with_quote_char(Some(b'"')).with_separator(delimiter);
         CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
-            .with_parse_options(CsvParseOptions::default().with_quote_char(Some(b'"')))
+            .with_parse_options(parse)
             .into_reader_with_file_handle(std::io::Cursor::new(text))
             .finish()
             .unwrap()
@@ -1141,6 +1146,15 @@ mod tests {
         assert!(read.frame.equals_missing(&polars_odd), "{:?} vs {polars_odd:?}", read.frame);
         assert_eq!(texts(&read.frame, "v"), [Some("\"".into()), Some(" é ".into()), Some("ab".into())]);
         assert_eq!(read.nulls, [1, 0]);
+        // other delimiters (sniffed from the header): a comma is text, quoting the same
+        for delimiter in [b';', b'\t', b'|'] {
+            let d = delimiter as char;
+            let text = format!("k{d}v{d}w\n1,5{d}\"a{d}b\"{d}\n{d}\"\"\"x\"\"\"{d}c,d\r\n");
+            let read = stream_all(text.as_bytes(), Encoding::Utf8, false).unwrap();
+            let polars = polars_whole_with(text.as_bytes(), delimiter);
+            assert!(read.frame.equals_missing(&polars), "{d:?}: {:?} vs {polars:?}", read.frame);
+            assert_eq!(texts(&read.frame, "v"), [Some(format!("a{d}b")), Some("\"x\"".into())]);
+        }
         let csv = stream_all(text, Encoding::Utf8, false).unwrap();
         assert_eq!(csv.header, ["id", "name", "qty", "note"]);
         let polars = polars_whole(unblank);
