@@ -263,9 +263,11 @@ fn logged<T, R: StageLine>(quiet: bool, name: &str, result: Result<(T, R)>) -> R
 /// Refuses when a required column has no usable value at all: the export is not what the
 /// pipeline expects (a shifted header, a wrong mapping), whatever the other gates say.
 fn check_required(cfg: &Config, audited: &audit::AuditReport) -> Result<()> {
+    let unusable =
+        |name: &String| audited.columns.iter().find(|c| c.column == *name && c.nulls + c.invalid == audited.rows_in);
     let roles = [Some(&cfg.columns.customer), Some(&cfg.columns.item), cfg.columns.quantity.as_ref()];
     for name in roles.into_iter().flatten() {
-        if let Some(c) = audited.columns.iter().find(|c| c.column == *name && c.nulls + c.invalid == audited.rows_in) {
+        if let Some(c) = unusable(name) {
             return Err(GateError {
                 gate: "required_column".into(),
                 detail: format!("column '{}' has no usable value in {} rows", c.column, audited.rows_in),
@@ -273,12 +275,22 @@ fn check_required(cfg: &Config, audited: &audit::AuditReport) -> Result<()> {
             .into());
         }
     }
+    // A date column none of whose values reads as a date would silently turn these off.
+    if let (Some(key), Some(c)) = (date_key(cfg), cfg.columns.date.as_ref().and_then(unusable)) {
+        return Err(GateError {
+            gate: "required_column".into(),
+            detail: format!(
+                "column '{}' has no value that reads as a date in {} rows, and {key} needs purchase dates; set [input] date_format to the column's format",
+                c.column, audited.rows_in
+            ),
+        }
+        .into());
+    }
     Ok(())
 }
 
-/// Refuses a half-life or an exposure exponent when the export has no date column: they
-/// would silently do nothing.
-fn check_dates(cfg: &Config, table: &ingest::Table) -> Result<()> {
+/// The first setting that needs purchase dates, if any.
+fn date_key(cfg: &Config) -> Option<&'static str> {
     let r = &cfg.recommend;
     let keys = [
         ("[model] recency_half_life_days", r.recency_half_life_days),
@@ -287,8 +299,14 @@ fn check_dates(cfg: &Config, table: &ingest::Table) -> Result<()> {
         ("[recommend] exposure_exponent", Some(r.exposure_exponent).filter(|&e| e != 0.0)),
         ("[recommend] opportunity_exponent", Some(r.opportunity_exponent).filter(|&e| e != 0.0)),
     ];
-    match keys.iter().find(|(_, h)| h.is_some()) {
-        Some((key, _)) if table.columns.date.is_none() => Err(crate::error::ConfigError::Invalid {
+    keys.iter().find(|(_, h)| h.is_some()).map(|(key, _)| *key)
+}
+
+/// Refuses a half-life or an exposure exponent when the export has no date column: they
+/// would silently do nothing.
+fn check_dates(cfg: &Config, table: &ingest::Table) -> Result<()> {
+    match date_key(cfg) {
+        Some(key) if table.columns.date.is_none() => Err(crate::error::ConfigError::Invalid {
             key: key.to_string(),
             message: format!(
                 "needs purchase dates, and {} has no date column; map one with [columns] date",

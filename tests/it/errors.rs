@@ -113,6 +113,21 @@ fn pipeline_file_errors_exit_2_naming_the_key() {
 fn data_gates_refuse_with_exit_3_and_force_publishes() {
     let w = published();
     refuses(&w, &bad("abc_quantity.csv"), "", "", 3, &["'Quantity'", "no usable value"]);
+    // dates that never parse, with a setting that needs them (without one, the run goes on)
+    let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
+    let undated = w.write("undated.csv", tiny.replace("2010-12-", "12.2010."));
+    let decay = "[model]\nsimilarity_half_life_days = 30";
+    refuses(
+        &w,
+        &undated,
+        "",
+        decay,
+        3,
+        &["'InvoiceDate'", "reads as a date", "similarity_half_life_days", "date_format"],
+    );
+    let p = w.pipeline_with("undated.toml", &undated, "", "elsewhere", "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     refuses(&w, &bad("mostly_returns.csv"), "", "", 3, &["max_dropped_share", "80.0%"]);
     refuses(&w, &bad("two_customers.csv"), "", "", 3, &["max_customer_drop_vs_previous", "2 customers against 7"]);
     refuses(&w, &bad("two_customers.csv"), "", "[gates]\nmin_customers = 3", 3, &["min_customers"]);
