@@ -29,14 +29,18 @@ stage() { "$PY" -c "import json,sys; m=json.load(open(sys.argv[1])); print(' '.j
 real() {
   echo "== real: data/online_retail.csv.gz, whole pipeline, $THREADS threads"
   # the article's method (the same work as article_pandas.py), then the shipped default (EASE)
+  local walls=()
   for k in 1 2 3 4 5; do
     read -r s mb <<< "$(timed "$BIN" run pipelines/article.toml --output "$WORK/out-real" --threads "$THREADS" --quiet)"
     echo "kindred run article    wall ${s}s  rss ${mb} MB   $(stage "$WORK/out-real/manifest.json")"
+    walls+=("$s")
   done
+  local median; median=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n 3p)
   read -r s mb <<< "$(timed "$BIN" run --output "$WORK/out-default" --threads "$THREADS" --quiet)"
   echo "kindred run default    wall ${s}s  rss ${mb} MB   $(stage "$WORK/out-default/manifest.json")"
   read -r s mb <<< "$(timed "$PY" benches/article_pandas.py data/online_retail.csv.gz)"
   echo "article pandas         wall ${s}s  rss ${mb} MB   $(cat "$WORK/out")"
+  awk -v p="$s" -v k="$median" 'BEGIN { printf "ratio                  pandas %.2fs / kindred median %.2fs = %.1fx (target 30x)\n", p, k, p / k }'
   "$PY" -c "import polars as pl; pl.read_csv('data/online_retail.csv.gz', infer_schema_length=0).with_columns(pl.col('Quantity').cast(pl.Int64), pl.col('CustomerID').cast(pl.Float64)).write_parquet('$WORK/real.parquet')"
   "$PY" "$KIT/anchor_topn.py" "$WORK/real.parquet" 20 "$THREADS" | sed 's/^/sparse_dot_topn        /'
 }
