@@ -105,39 +105,51 @@ fn split(m: &Interactions) -> Split {
 macro_rules! fused_for {
     ($name:ident $(, $features:literal)?) => {
         $(#[cfg(target_arch = "x86_64")] #[target_feature(enable = $features)])?
-        fn $name(
-            ma: u64,
-            num: f64,
-            den: f64,
-            masks: &[u64],
-            degree: &[f64],
-            counts: &mut [u16],
-            hits: &mut Vec<(u32, u32)>,
-        ) {
-            const W: usize = 16;
-            let len = masks.len();
-            let whole = len - len % W;
+        fn $name(t: Tile, counts: &mut [u16], hits: &mut Vec<(u32, u32)>) {
+            let whole = t.whole();
             let mut shared = [0u32; W];
             for base in (0..whole).step_by(W) {
-                let (m, d, c) = (&masks[base..base + W], &degree[base..base + W], &mut counts[base..base + W]);
+                let (m, d, c) = (&t.masks[base..base + W], &t.degree[base..base + W], &mut counts[base..base + W]);
                 let mut pass = 0u32;
                 for j in 0..W {
-                    let s = c[j] as u32 + (ma & m[j]).count_ones();
+                    let s = c[j] as u32 + (t.ma & m[j]).count_ones();
                     c[j] = 0;
                     let sf = s as f64;
-                    pass |= (((s != 0) & (sf * sf * den >= num * d[j])) as u32) << j;
+                    pass |= (((s != 0) & (sf * sf * t.den >= t.num * d[j])) as u32) << j;
                     shared[j] = s;
                 }
                 push_survivors(pass, base, &shared, hits);
             }
-            fused_tail(ma, num, den, masks, degree, counts, hits, whole, len);
+            fused_tail(t, counts, hits, whole);
         }
     };
 }
 
+/// Customers a fused pass takes at a time.
+const W: usize = 16;
+
+/// What a fused pass compares: row a's bitset `ma` and bar (`num`, `den`) against a tile's
+/// customers' bitsets and degrees.
+#[derive(Clone, Copy)]
+struct Tile<'a> {
+    ma: u64,
+    num: f64,
+    den: f64,
+    masks: &'a [u64],
+    degree: &'a [f64],
+}
+
+impl Tile<'_> {
+    /// The customers covered by whole vectors of `W`.
+    fn whole(&self) -> usize {
+        let len = self.masks.len().min(self.degree.len());
+        len - len % W
+    }
+}
+
 /// Pushes the customers whose bits are set in `pass` (offsets from `base`) with their counts.
 #[inline(always)]
-fn push_survivors(mut pass: u32, base: usize, shared: &[u32; 16], hits: &mut Vec<(u32, u32)>) {
+fn push_survivors(mut pass: u32, base: usize, shared: &[u32; W], hits: &mut Vec<(u32, u32)>) {
     while pass != 0 {
         let j = pass.trailing_zeros() as usize;
         hits.push(((base + j) as u32, shared[j]));
@@ -145,31 +157,21 @@ fn push_survivors(mut pass: u32, base: usize, shared: &[u32; 16], hits: &mut Vec
     }
 }
 
-/// The customers `whole..len` of a fused pass (fewer than a vector's width), one at a time.
-#[allow(clippy::too_many_arguments)]
+/// The customers from `whole` on (fewer than a vector's width), one at a time.
 #[inline(always)]
-fn fused_tail(
-    ma: u64,
-    num: f64,
-    den: f64,
-    masks: &[u64],
-    degree: &[f64],
-    counts: &mut [u16],
-    hits: &mut Vec<(u32, u32)>,
-    whole: usize,
-    len: usize,
-) {
-    for j in whole..len {
-        let s = counts[j] as u32 + (ma & masks[j]).count_ones();
-        counts[j] = 0;
+fn fused_tail(t: Tile, counts: &mut [u16], hits: &mut Vec<(u32, u32)>, whole: usize) {
+    let rest = t.masks[whole..].iter().zip(&t.degree[whole..]).zip(&mut counts[whole..]);
+    for (j, ((&m, &d), c)) in (whole..).zip(rest) {
+        let s = *c as u32 + (t.ma & m).count_ones();
+        *c = 0;
         let sf = s as f64;
-        if s != 0 && sf * sf * den >= num * degree[j] {
+        if s != 0 && sf * sf * t.den >= t.num * d {
             hits.push((j as u32, s));
         }
     }
 }
 
-type Fused = fn(u64, f64, f64, &[u64], &[f64], &mut [u16], &mut Vec<(u32, u32)>);
+type Fused = fn(Tile, &mut [u16], &mut Vec<(u32, u32)>);
 
 /// The fused pass in AVX-512 intrinsics: the same arithmetic in the same order as
 /// [`fused_for`]'s (f64 products of integers below 2⁵³, compared with ≥), the survivors' bits
@@ -177,23 +179,14 @@ type Fused = fn(u64, f64, f64, &[u64], &[f64], &mut [u16], &mut Vec<(u32, u32)>)
 /// time than the compiler's vectorisation of the portable code.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx512vpopcntdq,popcnt")]
-fn fused_avx512(
-    ma: u64,
-    num: f64,
-    den: f64,
-    masks: &[u64],
-    degree: &[f64],
-    counts: &mut [u16],
-    hits: &mut Vec<(u32, u32)>,
-) {
+fn fused_avx512(t: Tile, counts: &mut [u16], hits: &mut Vec<(u32, u32)>) {
     use std::arch::x86_64::*;
-    const W: usize = 16;
-    let len = masks.len().min(degree.len()).min(counts.len());
-    let whole = len - len % W;
-    let (vma, vnum, vden) = (_mm512_set1_epi64(ma as i64), _mm512_set1_pd(num), _mm512_set1_pd(den));
+    let whole = t.whole().min(counts.len() - counts.len() % W);
+    let (masks, degree) = (t.masks, t.degree);
+    let (vma, vnum, vden) = (_mm512_set1_epi64(t.ma as i64), _mm512_set1_pd(t.num), _mm512_set1_pd(t.den));
     let mut shared = [0u32; W];
     for base in (0..whole).step_by(W) {
-        // SAFETY: base + W <= len, which bounds all three slices; unaligned loads and stores.
+        // SAFETY: base + W <= whole, which bounds all three slices; unaligned loads and stores.
         unsafe {
             let cp = counts.as_mut_ptr().add(base) as *mut __m256i;
             let c = _mm512_cvtepu16_epi32(_mm256_loadu_si256(cp));
@@ -223,7 +216,7 @@ fn fused_avx512(
             push_survivors(pass, base, &shared, hits);
         }
     }
-    fused_tail(ma, num, den, masks, degree, counts, hits, whole, len);
+    fused_tail(t, counts, hits, whole);
 }
 
 fused_for!(fused_portable);
@@ -239,11 +232,11 @@ fn pick() -> Fused {
             && std::arch::is_x86_feature_detected!("avx512dq")
         {
             // SAFETY: the features the function is compiled for were detected at run time.
-            return |ma, n, d, m, g, c, h| unsafe { fused_avx512(ma, n, d, m, g, c, h) };
+            return |t, c, h| unsafe { fused_avx512(t, c, h) };
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt") {
             // SAFETY: as above.
-            return |ma, n, d, m, g, c, h| unsafe { fused_avx2(ma, n, d, m, g, c, h) };
+            return |t, c, h| unsafe { fused_avx2(t, c, h) };
         }
     }
     fused_portable
@@ -380,7 +373,8 @@ fn run_block(
                 let to = if b.kth[r].is_none() { (from + WARMUP).min(counts.len()) } else { counts.len() };
                 let (num, den) = bar(b.kth[r], cfg.min_similarity, sp.degf[a]);
                 b.hits.clear();
-                fused(sp.masks[a], num, den, &masks[from..to], &degf[from..to], &mut counts[from..to], &mut b.hits);
+                let t = Tile { ma: sp.masks[a], num, den, masks: &masks[from..to], degree: &degf[from..to] };
+                fused(t, &mut counts[from..to], &mut b.hits);
                 for &(off, shared) in &b.hits {
                     absorb(sp, cfg, a, start + from + off as usize, shared, &mut b.candidates[r], &mut b.kth[r]);
                 }
