@@ -55,6 +55,10 @@ pub struct AuditReport {
 pub fn run(table: Table, date_format: Option<&str>, path: &Path) -> Result<(DataFrame, AuditReport)> {
     let start = Instant::now();
     let map = &table.columns;
+    if let Some(invalid) = &table.parsed {
+        let report = report(&table.nulls, table.frame.height(), map, invalid, start);
+        return Ok((table.frame, report));
+    }
     let frame = table
         .frame
         .select(map.parsed().iter().map(|s| s.as_str()))
@@ -295,7 +299,7 @@ fn quantities(column: &Column, path: &Path) -> Result<(Float64Chunked, usize), I
 }
 
 /// A number as f64: plain integers (nearly every quantity) without the float parser.
-fn parse_number(s: &str) -> Result<f64, std::num::ParseFloatError> {
+pub(crate) fn parse_number(s: &str) -> Result<f64, std::num::ParseFloatError> {
     let digits = s.strip_prefix('-').unwrap_or(s);
     if (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         let n = digits.bytes().fold(0i64, |n, b| n * 10 + (b - b'0') as i64);
@@ -342,7 +346,7 @@ fn parse_iso(t: &[u8]) -> Option<i64> {
     Some(date.and_time(time).and_utc().timestamp())
 }
 
-fn parse_date(text: &str, format: Option<&str>) -> Option<i64> {
+pub(crate) fn parse_date(text: &str, format: Option<&str>) -> Option<i64> {
     let t = text.trim();
     if format.is_none() {
         if let Some(seconds) = parse_iso(t.as_bytes()) {

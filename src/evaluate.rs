@@ -158,7 +158,7 @@ pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Ev
     }
     let (canonical, _) = audit::run(table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
     let (cleaned, _) = clean::run(canonical, &cfg.clean)?;
-    let (train, test) = split(&cleaned, cutoff)?;
+    let (train, test) = split(&cleaned.into_frame()?, cutoff)?;
     if train.height() == 0 || test.height() == 0 {
         return Err(Error::Other(format!(
             "cutoff {cutoff_label} leaves {} training and {} test rows; pick a date inside the data",
@@ -167,7 +167,7 @@ pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Ev
         )));
     }
     let train_rows = train.height();
-    let (m, _) = pivot::run(train)?;
+    let (m, _) = pivot::run(clean::Cleaned::all(train))?;
     let held = holdout(&m, &test)?;
     let model =
         ModelConfig { neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours), ..cfg.model.clone() };

@@ -15,6 +15,7 @@ use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
+use std::sync::Arc;
 use std::time::Instant;
 
 use calamine::{open_workbook_auto, Data, Reader};
@@ -32,12 +33,15 @@ pub struct Table {
     pub columns: Columns,
     /// Every column of the file with its null count, in file order, parsed or not.
     pub nulls: Vec<(String, usize)>,
+    /// Set when `frame` is already the audit's canonical frame (a CSV's roles are parsed as
+    /// the file is read): each mapped column's values that did not parse for its role.
+    pub parsed: Option<Vec<(String, usize)>>,
 }
 
 impl Table {
     /// A table of every column of `frame`.
     pub fn new(frame: DataFrame, columns: Columns) -> Table {
-        Table { nulls: null_counts(&frame), frame, columns }
+        Table { nulls: null_counts(&frame), frame, columns, parsed: None }
     }
 }
 
@@ -127,19 +131,14 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
     let (table, width, skipped, unmapped) = match loaded {
         Loaded::Csv(csv) => {
             let (columns, unmapped) = resolve_columns(&csv.header, columns, path, None)?;
-            let frame = csv.frame;
-            let nulls = csv
-                .header
-                .iter()
-                .zip(&csv.nulls)
-                .map(|(name, &n)| (name.clone(), frame.column(name).map_or(n, |c| c.null_count())))
-                .collect();
-            (Table { frame, columns, nulls }, csv.header.len(), csv.skipped, unmapped)
+            let (width, skipped) = (csv.header.len(), csv.skipped);
+            let nulls = csv.header.into_iter().zip(csv.nulls).collect();
+            (Table { frame: csv.frame, columns, nulls, parsed: csv.invalid }, width, skipped, unmapped)
         }
         Loaded::Parquet(names) => {
             let (columns, unmapped) = resolve_columns(&names, columns, path, None)?;
             let (frame, nulls) = read_parquet_roles(path, &names, &columns.parsed())?;
-            (Table { frame, columns, nulls }, names.len(), 0, unmapped)
+            (Table { frame, columns, nulls, parsed: None }, names.len(), 0, unmapped)
         }
         Loaded::Frame(frame) => {
             let names = column_names(&frame);
@@ -248,26 +247,38 @@ pub fn resolve_columns(
 // ---------------------------------------------------------------------------------------------
 // CSV
 
-/// A CSV file read: the parsed columns, and what the scan learned on the way.
+/// A CSV file read: the built columns, and what the builders counted on the way.
 struct CsvRead {
+    /// With [`Roles`] whose columns are distinct: the audit's canonical frame. Otherwise text
+    /// columns named as in the header.
     frame: DataFrame,
     header: Vec<String>,
     /// Empty fields per column, in header order (polars reads an unquoted empty field as null).
     nulls: Vec<usize>,
     skipped: usize,
+    /// Set when `frame` is canonical: each mapped column's values that do not parse for its
+    /// role (the audit's `invalid`), by column name.
+    invalid: Option<Vec<(String, usize)>>,
+}
+
+/// The roles a CSV's builders parse as they read, so the audit need not read the text again.
+#[derive(Clone, Copy)]
+struct Roles<'a> {
+    columns: &'a Columns,
+    date_format: Option<&'a str>,
 }
 
 /// Bytes read (or inflated) from the file at a time.
 const CHUNK: usize = 1 << 20;
 
-/// Bytes of scanned records built into columns at a time.
+/// Bytes of records built into columns at a time.
 const PIECE: usize = 4 << 20;
 
-/// Reads a CSV file, gzip-compressed or not, in one stream over three threads: a second
-/// thread reads and inflates the file in chunks, this one scans the records as they arrive,
-/// and each few megabytes of scanned records are built into columns on a third while the rest
-/// of the file is still read. The file's text is never whole in memory. Only the columns the
-/// `roles` read are parsed (every column without roles).
+/// Reads a CSV file, gzip-compressed or not, in one stream over four threads: one reads and
+/// inflates the file in chunks, this one finds where records end as they arrive, and every few
+/// megabytes of records are built into columns on the other two while the rest of the file is
+/// still read. The file's text is never whole in memory. With `roles`, only their columns are
+/// built, parsed as the audit parses them (every column as text without roles).
 fn load_csv(cfg: &InputConfig, gzip: bool, tab: bool, roles: Option<&Columns>) -> Result<CsvRead> {
     let path = &cfg.path;
     let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.clone(), source })?;
@@ -276,19 +287,20 @@ fn load_csv(cfg: &InputConfig, gzip: bool, tab: bool, roles: Option<&Columns>) -
         false => Box::new(file),
     };
     let delimiter = cfg.delimiter.or(tab.then_some(b'\t'));
-    let scan = Scan::new(path, cfg.encoding, delimiter, cfg.skip_bad_rows);
-    stream_csv(source, gzip, scan, roles, CHUNK, PIECE)
+    let scan = Scan::new(path, cfg.encoding, delimiter);
+    let roles = roles.map(|columns| Roles { columns, date_format: cfg.date_format.as_deref() });
+    stream_csv(source, gzip, scan, roles, cfg.skip_bad_rows, (CHUNK, PIECE))
 }
 
-/// The stream of [`load_csv`] over any source, in chunks of `chunk` bytes and pieces of
-/// `piece` bytes (tests cross every boundary with small ones).
+/// The stream of [`load_csv`] over any source, in chunks and pieces of `(chunk, piece)` bytes
+/// (tests cross every boundary with small ones); `skip`: cut and count malformed rows.
 fn stream_csv(
     source: impl Read + Send,
     gzip: bool,
     mut scan: Scan<'_>,
-    roles: Option<&Columns>,
-    chunk: usize,
-    piece: usize,
+    roles: Option<Roles<'_>>,
+    skip: bool,
+    (chunk, piece): (usize, usize),
 ) -> Result<CsvRead> {
     let path = scan.path;
     let read_error = |e: std::io::Error| match gzip {
@@ -297,58 +309,93 @@ fn stream_csv(
     };
     std::thread::scope(|s| -> Result<CsvRead> {
         let (chunks, received) = std::sync::mpsc::sync_channel(4);
-        s.spawn(move || read_chunks(source, chunk, chunks));
+        let (spent, reuse) = std::sync::mpsc::channel::<Vec<u8>>();
+        s.spawn(move || read_chunks(source, chunk, chunks, reuse));
+        // Built pieces' buffers come back to be filled again: fewer fresh pages to fault in.
+        let (free, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
         let mut text = Vec::new();
-        let mut parser = None;
+        let mut builders = None;
         let mut taken = 0;
-        loop {
+        let failed = loop {
             let eof = match received.recv() {
-                Ok(chunk) => {
-                    scan.append(&mut text, &chunk.map_err(read_error)?)?;
+                Ok(Ok(chunk)) => {
+                    let appended = scan.append(&mut text, &chunk);
+                    let _ = spent.send(chunk);
+                    if let Err(e) = appended {
+                        break Some(e);
+                    }
                     false
                 }
+                Ok(Err(e)) => break Some(read_error(e)),
                 Err(_) => true,
             };
-            scan.feed(&text, eof)?;
-            if parser.is_none() && !scan.header.is_empty() {
-                let resolved = roles.map(|roles| resolve_columns(&scan.header, roles, path, None)).transpose()?;
-                let parsed = resolved.as_ref().map(|(columns, _)| columns.parsed());
-                let pieces = Pieces::new(&scan.header, scan.delimiter.unwrap_or(b','), parsed.as_deref(), path);
-                let (tx, rx) = std::sync::mpsc::sync_channel(2);
-                let (pieces, rx) = (Arc::new(pieces), Arc::new(std::sync::Mutex::new(rx)));
-                // Two builders: the last pieces, queued when the file ends, are built on both cores.
-                let builders = [0, 1].map(|_| {
-                    let (pieces, rx) = (pieces.clone(), rx.clone());
-                    s.spawn(move || pieces.build(&rx))
-                });
-                parser = Some((tx, pieces, builders));
+            if let Err(e) = scan.feed(&text, eof) {
+                break Some(e);
             }
-            if let Some((tx, _, _)) = &parser {
+            if builders.is_none() && !scan.header.is_empty() {
+                let resolved = match roles.map(|r| resolve_columns(&scan.header, r.columns, path, None)).transpose() {
+                    Ok(resolved) => resolved,
+                    Err(e) => break Some(e),
+                };
+                let columns = resolved.as_ref().map(|(columns, _)| columns);
+                let plan = Plan::new(&scan.header, columns, roles.and_then(|r| r.date_format), &scan, skip);
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(2);
+                let (plan, rx) = (Arc::new(plan), Arc::new(std::sync::Mutex::new(rx)));
+                // Two builders: the last pieces, queued when the file ends, are built on both cores.
+                let threads = [0, 1].map(|_| {
+                    let (plan, rx, free) = (plan.clone(), rx.clone(), free.clone());
+                    s.spawn(move || plan.build(&rx, &free))
+                });
+                builders = Some((tx, plan, threads));
+            }
+            if let Some((tx, _, _)) = &builders {
                 if eof || scan.ready() >= piece {
-                    // A failed send means the builders stopped on an error, which their joins return.
-                    let _ = tx.send((taken, scan.take(&mut text)));
+                    let (line, text) = scan.take(&mut text, &recycled);
+                    // A failed send means both builders stopped on an error, which their joins return.
+                    if tx.send(Piece { index: taken, line, text }).is_err() {
+                        break None;
+                    }
                     taken += 1;
                 }
             }
             if eof {
-                break;
+                break None;
             }
-        }
-        let (tx, pieces, builders) = parser.ok_or_else(|| InputError::NoHeader { path: path.to_path_buf() })?;
+        };
+        drop(received); // the reader stops at its next chunk
+        let Some((tx, plan, threads)) = builders else {
+            return Err(failed.unwrap_or_else(|| InputError::NoHeader { path: path.to_path_buf() }).into());
+        };
         drop(tx);
-        let mut parts = Vec::new();
-        for builder in builders {
-            parts.extend(builder.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+        let (mut parts, mut errors) = (Vec::new(), Vec::new());
+        for thread in threads {
+            let (built, error) = thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            parts.extend(built);
+            errors.extend(error);
         }
-        let frame = pieces.assemble(parts)?;
-        Ok(CsvRead { frame, header: scan.header, nulls: scan.nulls, skipped: scan.skipped })
+        // The first error in the file: a builder's in an earlier piece, else this thread's,
+        // which lies in text not yet handed on.
+        if let Some((_, e)) = errors.into_iter().min_by_key(|(k, _)| *k) {
+            return Err(e.into());
+        }
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        Ok(plan.assemble(parts, scan.header)?)
     })
 }
 
-/// Sends `source` in chunks of `size` bytes; stops early when the scan has hung up (it failed).
-fn read_chunks(mut source: impl Read, size: usize, tx: std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>) {
+/// Sends `source` in chunks of `size` bytes, refilling the buffers the scan hands back; stops
+/// early when the scan has hung up (it failed).
+fn read_chunks(
+    mut source: impl Read,
+    size: usize,
+    tx: std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+    reuse: std::sync::mpsc::Receiver<Vec<u8>>,
+) {
     loop {
-        let mut chunk = Vec::with_capacity(size);
+        let mut chunk = reuse.try_recv().unwrap_or_else(|_| Vec::with_capacity(size));
+        chunk.clear();
         let filled = match (&mut source).take(size as u64).read_to_end(&mut chunk) {
             Ok(n) => n,
             Err(e) => {
@@ -362,100 +409,326 @@ fn read_chunks(mut source: impl Read, size: usize, tx: std::sync::mpsc::SyncSend
     }
 }
 
-/// Builds text columns from pieces of scanned records (no header): the records are split as
-/// the scan split them ([`split_record`]) and each field read as polars' CSV reader reads it
-/// ([`field_value`]); the scan has already refused (or cut) ragged rows, bad quotes, NUL bytes
-/// and invalid UTF-8, and counted every column's empty fields.
-struct Pieces {
-    /// The header's names and, for each, its place among the built columns (`None`: not built).
-    names: Vec<PlSmallStr>,
+/// Records handed to a builder: the `index`-th piece of the file, whose first record starts on
+/// `line`.
+struct Piece {
+    index: usize,
+    line: usize,
+    text: Vec<u8>,
+}
+
+/// How a built column reads its fields.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum As {
+    /// As polars' CSV reader reads them (descriptions, and every column without roles).
+    Text,
+    /// [`crate::audit::normalize_customer`]; blank is invalid.
+    Customer,
+    /// Text; blank is invalid.
+    Item,
+    /// [`crate::audit::parse_number`] as f64; NaN or infinity fails the run.
+    Quantity,
+    /// [`crate::audit::parse_date`] as epoch seconds.
+    Date,
+}
+
+/// A built column's values so far.
+enum Sink {
+    Text(StringChunkedBuilder),
+    Number(PrimitiveChunkedBuilder<Float64Type>),
+    /// Dates, and the last field read with its value (an invoice's lines share a date).
+    Date(PrimitiveChunkedBuilder<Int64Type>, String, Option<i64>),
+}
+
+/// What the builders make of each column, fixed once the header is read: the records are
+/// split as polars splits them ([`split_record`]), each field read as polars' CSV reader reads
+/// it ([`field_value`]) and then, for the roles, parsed as the audit parses them. They refuse
+/// ragged rows, bad quotes and invalid UTF-8 naming the line (or cut and count the rows), and
+/// count every column's empty fields.
+struct Plan {
+    header: Vec<String>,
+    /// For each header column, its place among the built columns (`None`: not built).
     slots: Vec<Option<usize>>,
+    /// The built columns: how each reads, and its name in the frame.
+    built: Vec<(As, PlSmallStr)>,
+    /// The frame is canonical (the audit's roles) rather than text.
+    canonical: bool,
     delimiter: u8,
+    date_format: Option<String>,
+    skip: bool,
     path: PathBuf,
 }
 
-impl Pieces {
-    fn new(header: &[String], delimiter: u8, columns: Option<&[&String]>, path: &Path) -> Pieces {
-        let mut built = 0;
-        let slots = header
-            .iter()
-            .map(|name| {
-                columns.is_none_or(|c| c.contains(&name)).then(|| {
-                    built += 1;
-                    built - 1
-                })
-            })
-            .collect();
-        Pieces { names: header.iter().map(|n| n.as_str().into()).collect(), slots, delimiter, path: path.to_path_buf() }
-    }
+/// The canonical frame's columns: (role, how it reads, the mapped column if any).
+fn canonical_roles(columns: &Columns) -> [(&'static str, As, Option<&String>); 5] {
+    use crate::audit::col;
+    [
+        (col::CUSTOMER, As::Customer, Some(&columns.customer)),
+        (col::ITEM, As::Item, Some(&columns.item)),
+        (col::QUANTITY, As::Quantity, columns.quantity.as_ref()),
+        (col::DESCRIPTION, As::Text, columns.description.as_ref()),
+        (col::DATE, As::Date, columns.date.as_ref()),
+    ]
+}
 
-    /// The built columns' builders, in header order, with room for `rows`.
-    fn builders(&self, rows: usize) -> Vec<StringChunkedBuilder> {
-        let built = self.names.iter().zip(&self.slots).filter(|(_, slot)| slot.is_some());
-        built.map(|(name, _)| StringChunkedBuilder::new(name.clone(), rows)).collect()
-    }
-
-    fn parse(&self, piece: &[u8]) -> Result<DataFrame, InputError> {
-        // The scan checked the text; this only lets fields be taken as text without copying.
-        let text = std::str::from_utf8(piece).map_err(|_| self.fail("invalid UTF-8 after the scan"))?;
-        let mut columns = self.builders(memchr::memchr_iter(b'\n', piece).count() + 1);
-        let (mut pos, mut rows, mut unescaped) = (0, 0, String::new());
-        while pos < piece.len() {
-            let (len, _) = record_end(&piece[pos..], self.delimiter, true)
-                .ok_or_else(|| self.fail("a quoted field is never closed"))?;
-            let record = &text[pos..pos + len];
-            let mut bad = false;
-            let fields = split_record(record.as_bytes(), self.delimiter, |k, range| {
-                if let Some(&Some(slot)) = self.slots.get(k) {
-                    match field_value(&record[range], &mut unescaped) {
-                        Ok(value) => columns[slot].append_option(value),
-                        Err(()) => bad = true,
-                    }
-                }
-            });
-            if bad || fields != self.slots.len() {
-                return Err(self.fail("a row the scan passed does not split into the header's fields"));
+impl Plan {
+    /// Every column as text without `columns`; with them, the canonical frame when each role
+    /// maps its own column, else the roles' columns as text (the audit then parses them).
+    fn new(header: &[String], columns: Option<&Columns>, date_format: Option<&str>, scan: &Scan, skip: bool) -> Plan {
+        let mapped = columns.map(|c| canonical_roles(c).into_iter().filter(|(_, _, name)| name.is_some()).count());
+        let canonical = columns.is_some_and(|c| Some(c.parsed().len()) == mapped);
+        let built: Vec<(As, PlSmallStr, &String)> = match columns {
+            Some(c) if canonical => canonical_roles(c)
+                .into_iter()
+                .filter_map(|(role, how, name)| name.map(|name| (how, role.into(), name)))
+                .collect(),
+            Some(c) => {
+                let parsed = c.parsed();
+                header.iter().filter(|h| parsed.contains(h)).map(|h| (As::Text, h.as_str().into(), h)).collect()
             }
-            (pos, rows) = (pos + len + 1, rows + 1);
+            None => header.iter().map(|h| (As::Text, h.as_str().into(), h)).collect(),
+        };
+        let slots = header.iter().map(|h| built.iter().position(|(_, _, name)| *name == h)).collect();
+        Plan {
+            header: header.to_vec(),
+            slots,
+            built: built.into_iter().map(|(how, name, _)| (how, name)).collect(),
+            canonical,
+            delimiter: scan.delimiter.unwrap_or(b','),
+            date_format: date_format.map(String::from),
+            skip,
+            path: scan.path.to_path_buf(),
         }
-        let columns = columns.into_iter().map(|b| b.finish().into_series().into_column()).collect();
-        DataFrame::new(rows, columns).map_err(|e| self.fail(&e.to_string()))
     }
 
-    /// Builds pieces as they are received, each with its place in the file.
+    fn sinks(&self, rows: usize) -> Vec<Sink> {
+        let sink = |(how, name): &(As, PlSmallStr)| match how {
+            As::Text | As::Customer | As::Item => Sink::Text(StringChunkedBuilder::new(name.clone(), rows)),
+            As::Quantity => Sink::Number(PrimitiveChunkedBuilder::new(name.clone(), rows)),
+            As::Date => Sink::Date(PrimitiveChunkedBuilder::new(name.clone(), rows), String::new(), None),
+        };
+        self.built.iter().map(sink).collect()
+    }
+
+    /// Builds one piece's records into columns.
+    fn parse(&self, piece: &Piece) -> Result<Part, InputError> {
+        let bytes = &piece.text[..];
+        // The records before the first invalid byte are read; the one holding it fails.
+        let (text, valid) = match std::str::from_utf8(bytes) {
+            Ok(text) => (text, bytes.len()),
+            Err(e) => (std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(), e.valid_up_to()),
+        };
+        let mut sinks = self.sinks(memchr::memchr_iter(b'\n', bytes).count() + 1);
+        let mut part = Part {
+            index: piece.index,
+            frame: DataFrame::empty(),
+            rows: 0,
+            nulls: vec![0; self.header.len()],
+            invalid: vec![0; self.built.len()],
+            skipped: 0,
+            non_finite: None,
+        };
+        let (mut pos, mut line) = (0, piece.line);
+        let mut fields: Vec<Range<usize>> = Vec::with_capacity(self.header.len());
+        let mut unescaped = String::new();
+        while pos < bytes.len() {
+            let (len, newlines) = record_end(&bytes[pos..], self.delimiter, true)
+                .ok_or_else(|| self.fail("a quoted field is never closed after the scan"))?;
+            let (start, end, record_line) = (pos, pos + len, line);
+            (pos, line) = (end + 1, line + newlines + 1);
+            if end > valid {
+                let line = record_line + memchr::memchr_iter(b'\n', &bytes[start..valid]).count();
+                return Err(InputError::Encoding { path: self.path.clone(), line });
+            }
+            let record = &text[start..end];
+            if record.bytes().all(|c| c == b'\r' || c == b' ') {
+                continue; // blank lines carry no record
+            }
+            fields.clear();
+            split_record(record.as_bytes(), self.delimiter, |_, range| fields.push(range));
+            let bad_quote = fields.iter().position(|r| field_shape(&record.as_bytes()[r.clone()]).1);
+            if fields.len() != self.header.len() || bad_quote.is_some() {
+                if !self.skip {
+                    let (path, expected) = (self.path.clone(), self.header.len());
+                    return Err(match bad_quote.filter(|_| fields.len() == expected) {
+                        Some(k) => InputError::BadQuote { path, line: record_line, column: self.header[k].clone() },
+                        None => InputError::Ragged { path, line: record_line, found: fields.len(), expected },
+                    });
+                }
+                part.skipped += !record.bytes().all(|c| c.is_ascii_whitespace()) as usize;
+                continue;
+            }
+            for (k, range) in fields.iter().enumerate() {
+                let value = field_value(&record[range.clone()], &mut unescaped)
+                    .map_err(|()| self.fail("a field the scan passed does not close its quote"))?;
+                part.nulls[k] += value.is_none() as usize;
+                if let Some(slot) = self.slots[k] {
+                    self.push(&mut sinks[slot], slot, value, &mut part);
+                }
+            }
+            part.rows += 1;
+        }
+        let columns = sinks.into_iter().map(Sink::finish).collect();
+        part.frame = DataFrame::new(part.rows, columns).map_err(|e| self.fail(&e.to_string()))?;
+        Ok(part)
+    }
+
+    /// Appends one field's value to its column, read for the column's role.
+    #[inline]
+    fn push(&self, sink: &mut Sink, slot: usize, value: Option<&str>, part: &mut Part) {
+        let invalid = &mut part.invalid[slot];
+        match (sink, self.built[slot].0) {
+            (Sink::Text(b), As::Text) => b.append_option(value),
+            (Sink::Text(b), As::Customer) => {
+                let id = value.map(crate::audit::normalize_customer);
+                *invalid += matches!(id, Some(None)) as usize;
+                b.append_option(id.flatten());
+            }
+            (Sink::Text(b), _) => {
+                let blank = value.is_some_and(|v| v.trim().is_empty());
+                *invalid += blank as usize;
+                b.append_option(value.filter(|_| !blank));
+            }
+            (Sink::Number(b), _) => {
+                let parsed = value.map(|v| (v, crate::audit::parse_number(v.trim())));
+                b.append_option(match parsed {
+                    None => None,
+                    Some((_, Ok(q))) if q.is_finite() => Some(q),
+                    Some((v, Ok(_))) => {
+                        part.non_finite.get_or_insert_with(|| (part.rows, v.to_string()));
+                        None
+                    }
+                    Some((_, Err(_))) => {
+                        *invalid += 1;
+                        None
+                    }
+                });
+            }
+            (Sink::Date(b, last, date), _) => {
+                let Some(v) = value else { return b.append_null() };
+                if last != v {
+                    (*date, *last) = (crate::audit::parse_date(v, self.date_format.as_deref()), v.to_string());
+                }
+                *invalid += date.is_none() as usize;
+                b.append_option(*date);
+            }
+        }
+    }
+
+    /// Builds pieces as they are received; each piece's buffer goes back to be filled again.
+    /// Stops at the first error, returned with the piece it was found in.
     fn build(
         &self,
-        pieces: &std::sync::Mutex<Receiver<(usize, Vec<u8>)>>,
-    ) -> Result<Vec<(usize, DataFrame)>, InputError> {
+        pieces: &std::sync::Mutex<Receiver<Piece>>,
+        free: &std::sync::mpsc::Sender<Vec<u8>>,
+    ) -> (Vec<Part>, Option<(usize, InputError)>) {
         let mut built = Vec::new();
         loop {
-            let next = pieces.lock().map_err(|_| self.fail("a builder failed"))?.recv();
-            let Ok((k, piece)) = next else { return Ok(built) };
-            if !piece.is_empty() {
-                built.push((k, self.parse(&piece)?));
+            let Ok(queue) = pieces.lock() else { return (built, Some((usize::MAX, self.fail("a builder failed")))) };
+            let Ok(piece) = queue.recv() else { return (built, None) };
+            drop(queue);
+            if !piece.text.is_empty() {
+                match self.parse(&piece) {
+                    Ok(part) => built.push(part),
+                    Err(e) => return (built, Some((piece.index, e))),
+                }
             }
+            let _ = free.send(piece.text);
         }
     }
 
-    /// The built pieces, in file order, as one frame (a chunk per piece).
-    fn assemble(&self, mut parts: Vec<(usize, DataFrame)>) -> Result<DataFrame, InputError> {
-        parts.sort_unstable_by_key(|&(k, _)| k);
-        let mut parts = parts.into_iter().map(|(_, part)| part);
-        let Some(mut frame) = parts.next() else {
-            let columns = self.builders(0).into_iter().map(|b| b.finish().into_series().into_column()).collect();
-            return DataFrame::new(0, columns).map_err(|e| self.fail(&e.to_string()));
-        };
-        // The pieces stay chunks of the columns: one contiguous copy would double the
-        // frame's peak (at 27 million rows, 3.6 GB → 5.7 GB).
+    /// The built pieces, in file order, as one frame (a chunk per piece) with the counts.
+    fn assemble(&self, mut parts: Vec<Part>, header: Vec<String>) -> Result<CsvRead, InputError> {
+        parts.sort_unstable_by_key(|p| p.index);
+        let (mut nulls, mut invalid) = (vec![0; self.header.len()], vec![0; self.built.len()]);
+        let (mut skipped, mut rows) = (0, 0);
+        let mut frame: Option<DataFrame> = None;
         for part in parts {
-            frame.vstack_mut_owned(part).map_err(|e| self.fail(&e.to_string()))?;
+            if let Some((row, value)) = part.non_finite {
+                let (path, row) = (self.path.clone(), rows + row + 1);
+                let column = self
+                    .slots
+                    .iter()
+                    .zip(&self.header)
+                    .find(|(s, _)| s.is_some_and(|s| self.built[s].0 == As::Quantity));
+                let column = column.map(|(_, name)| name.clone()).unwrap_or_default();
+                return Err(InputError::NonFinite { path, column, row, value });
+            }
+            nulls.iter_mut().zip(&part.nulls).for_each(|(n, k)| *n += k);
+            invalid.iter_mut().zip(&part.invalid).for_each(|(n, k)| *n += k);
+            (skipped, rows) = (skipped + part.skipped, rows + part.rows);
+            // The pieces stay chunks of the columns: one contiguous copy would double the
+            // frame's peak (at 27 million rows, 3.6 GB → 5.7 GB).
+            match &mut frame {
+                None => frame = Some(part.frame),
+                Some(frame) => _ = frame.vstack_mut_owned(part.frame).map_err(|e| self.fail(&e.to_string()))?,
+            }
         }
-        Ok(frame)
+        let frame = match frame {
+            Some(frame) => frame,
+            None => {
+                let columns = self.sinks(0).into_iter().map(Sink::finish).collect();
+                DataFrame::new(0, columns).map_err(|e| self.fail(&e.to_string()))?
+            }
+        };
+        let source = |slot: usize| self.slots.iter().position(|s| *s == Some(slot)).map(|k| self.header[k].clone());
+        let (frame, invalid) = match self.canonical {
+            false => (frame, None),
+            true => {
+                let counts = (0..self.built.len())
+                    .filter(|&s| self.built[s].0 != As::Text)
+                    .filter_map(|s| source(s).map(|name| (name, invalid[s])))
+                    .collect();
+                (self.canonical_frame(frame)?, Some(counts))
+            }
+        };
+        Ok(CsvRead { frame, header, nulls, skipped, invalid })
+    }
+
+    /// The roles' columns in canonical order, unmapped ones filled as the audit fills them.
+    fn canonical_frame(&self, frame: DataFrame) -> Result<DataFrame, InputError> {
+        use crate::audit::col;
+        let rows = frame.height();
+        let column = |name: &str| frame.column(name).ok().cloned();
+        let columns = vec![
+            column(col::CUSTOMER),
+            column(col::ITEM),
+            column(col::QUANTITY).or_else(|| Some(Float64Chunked::full(col::QUANTITY.into(), 1.0, rows).into_column())),
+            column(col::DESCRIPTION)
+                .or_else(|| Some(StringChunked::full_null(col::DESCRIPTION.into(), rows).into_column())),
+            column(col::DATE).or_else(|| Some(Int64Chunked::full_null(col::DATE.into(), rows).into_column())),
+        ];
+        let columns = columns.into_iter().collect::<Option<Vec<_>>>().ok_or_else(|| self.fail("a role's column"))?;
+        DataFrame::new(rows, columns).map_err(|e| self.fail(&e.to_string()))
     }
 
     fn fail(&self, detail: &str) -> InputError {
         InputError::Parse { path: self.path.clone(), detail: detail.to_string() }
     }
+}
+
+impl Sink {
+    fn finish(self) -> Column {
+        match self {
+            Sink::Text(b) => b.finish().into_column(),
+            Sink::Number(b) => b.finish().into_column(),
+            Sink::Date(b, _, _) => b.finish().into_column(),
+        }
+    }
+}
+
+/// One piece built: its columns and counts.
+struct Part {
+    index: usize,
+    frame: DataFrame,
+    rows: usize,
+    /// Empty fields per header column.
+    nulls: Vec<usize>,
+    /// Values that do not parse for their role, per built column.
+    invalid: Vec<usize>,
+    skipped: usize,
+    /// The piece's first quantity that is NaN or infinite: (row within the piece, its text).
+    non_finite: Option<(usize, String)>,
 }
 
 fn gzip_error(e: std::io::Error, path: &Path) -> InputError {
@@ -472,53 +745,39 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
     memchr::memchr_iter(b'\n', &bytes[..offset]).count() + 1
 }
 
-/// One pass over the records as the text arrives, quote-aware: drops a BOM, refuses NUL bytes
-/// and invalid UTF-8 (transcodes Latin-1), finds duplicate header names and unterminated
-/// quotes, counts fields against the header and empty fields per column, drops blank lines.
-/// Bad rows fail naming the line, or are cut out and counted when `skip` is set.
+/// This thread's pass over the text as it arrives: drops a BOM, refuses NUL bytes (transcodes
+/// Latin-1), reads the header (duplicate names refused) and finds where records end, quote-aware,
+/// so the builders get whole records with the line each piece starts on. A quote never closed
+/// fails naming its line.
 struct Scan<'a> {
     path: &'a Path,
     encoding: Encoding,
     delimiter: Option<u8>,
-    skip: bool,
     /// A first piece has been appended (its BOM dropped).
     started: bool,
     header: Vec<String>,
-    nulls: Vec<usize>,
-    /// Byte ranges to cut: blank lines and (with `skip`) ragged rows.
-    bad: Vec<(usize, usize)>,
     /// The next record's first byte and line number.
     pos: usize,
     line: usize,
-    /// Bytes checked as UTF-8 so far.
-    checked: usize,
-    /// The first byte of the records not yet taken, and the lines taken before the text.
+    /// The first byte of the records not yet taken and its line, and the lines before the text.
     start: usize,
+    start_line: usize,
     lines_before: usize,
-    /// Rows cut for a wrong field count (with `skip`).
-    skipped: usize,
-    /// Scratch: the empty fields of the current record.
-    empty: Vec<usize>,
 }
 
 impl<'a> Scan<'a> {
-    fn new(path: &'a Path, encoding: Encoding, delimiter: Option<u8>, skip: bool) -> Self {
+    fn new(path: &'a Path, encoding: Encoding, delimiter: Option<u8>) -> Self {
         Scan {
             path,
             encoding,
             delimiter,
-            skip,
             started: false,
             header: Vec::new(),
-            nulls: Vec::new(),
-            bad: Vec::new(),
             pos: 0,
             line: 1,
-            checked: 0,
             start: 0,
+            start_line: 1,
             lines_before: 0,
-            skipped: 0,
-            empty: Vec::new(),
         }
     }
 
@@ -549,14 +808,13 @@ impl<'a> Scan<'a> {
         Ok(())
     }
 
-    /// Scans the complete records of `text` not scanned yet; at `eof` the last one may lack
-    /// its newline.
+    /// Finds the ends of the complete records of `text` not found yet; at `eof` the last one
+    /// may lack its newline.
     fn feed(&mut self, text: &[u8], eof: bool) -> Result<(), InputError> {
         if self.header.is_empty() && !self.read_header(text, eof)? {
             return Ok(());
         }
         let delimiter = self.delimiter.unwrap_or(b',');
-        let expected = self.header.len();
         while self.pos < text.len() {
             let Some((len, inner_newlines)) = record_end(&text[self.pos..], delimiter, eof) else {
                 if eof {
@@ -564,41 +822,8 @@ impl<'a> Scan<'a> {
                 }
                 break;
             };
-            let (record, end) = (&text[self.pos..self.pos + len], self.pos + len);
-            let next = (end + 1).min(text.len());
-            let (empty, mut bad_quote) = (&mut self.empty, None);
-            empty.clear();
-            let fields = split_record(record, delimiter, |k, range| match field_shape(&record[range]) {
-                (true, _) => empty.push(k),
-                (_, true) => _ = bad_quote.get_or_insert(k),
-                _ => {}
-            });
-            if record.iter().all(|&c| c == b'\r' || c == b' ') {
-                self.bad.push((self.pos, next)); // blank lines carry no record
-            } else if fields != expected || bad_quote.is_some() {
-                if !self.skip {
-                    let (path, line) = (self.path.to_path_buf(), self.line);
-                    return Err(match bad_quote.filter(|_| fields == expected) {
-                        Some(k) => InputError::BadQuote { path, line, column: self.header[k].clone() },
-                        None => InputError::Ragged { path, line, found: fields, expected },
-                    });
-                }
-                self.bad.push((self.pos, next));
-            } else {
-                for &k in &self.empty {
-                    self.nulls[k] += 1;
-                }
-            }
             self.line += inner_newlines + 1;
-            self.pos = next;
-        }
-        if self.encoding == Encoding::Utf8 {
-            let upto = if eof { text.len() } else { self.pos };
-            if let Err(e) = std::str::from_utf8(&text[self.checked..upto]) {
-                let line = self.lines_before + line_of(text, self.checked + e.valid_up_to());
-                return Err(InputError::Encoding { path: self.path.to_path_buf(), line });
-            }
-            self.checked = upto;
+            self.pos = (self.pos + len + 1).min(text.len());
         }
         Ok(())
     }
@@ -620,42 +845,35 @@ impl<'a> Scan<'a> {
                 return Err(InputError::DuplicateHeader { path: self.path.to_path_buf(), column: name.clone() });
             }
         }
-        self.nulls = vec![0; header.len()];
         self.header = header;
         self.pos = (record.len() + 1).min(text.len());
         self.start = self.pos;
         self.line = line_of(text, record.len()) + 1;
+        self.start_line = self.line;
         Ok(true)
     }
 
-    /// Bytes of scanned records not taken yet.
+    /// Bytes of found records not taken yet.
     fn ready(&self) -> usize {
         self.pos - self.start
     }
 
-    /// Takes the scanned records not taken yet, bad rows cut out: the text up to the next
-    /// record is handed over whole (no copy) and `text` keeps what follows.
-    fn take(&mut self, text: &mut Vec<u8>) -> Vec<u8> {
-        let mut rest = Vec::with_capacity(text.capacity());
+    /// Takes the found records not taken yet, with the line they start on: the text up to the
+    /// next record is handed over whole (no copy) and `text` keeps what follows, in a recycled
+    /// buffer when one is free.
+    fn take(&mut self, text: &mut Vec<u8>, recycled: &Receiver<Vec<u8>>) -> (usize, Vec<u8>) {
+        let mut rest = recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(text.capacity()));
+        rest.clear();
         rest.extend_from_slice(&text[self.pos..]);
         let mut piece = std::mem::replace(text, rest);
         piece.truncate(self.pos);
-        // Cut the text before `start` (the header) and the bad rows, in place.
-        let (mut kept, mut at) = (0, self.start);
-        for (s, e) in self.bad.iter().copied().chain([(self.pos, self.pos)]) {
-            if kept != at {
-                piece.copy_within(at..s, kept);
-            }
-            kept += s - at;
-            self.skipped += !piece[s..e].iter().all(|c| c.is_ascii_whitespace()) as usize;
-            at = e;
+        if self.start > 0 {
+            piece.drain(..self.start); // the header
         }
-        piece.truncate(kept);
-        self.bad.clear();
-        self.checked = self.checked.saturating_sub(self.pos);
+        let line = std::mem::replace(&mut self.start_line, self.line);
         self.lines_before = self.line - 1;
         (self.pos, self.start) = (0, 0);
-        piece
+        (line, piece)
     }
 }
 
@@ -1041,8 +1259,8 @@ mod tests {
 
     /// Streams `text` in chunks of `chunk` bytes, building columns from pieces of `piece` bytes.
     fn stream(text: &[u8], chunk: usize, piece: usize, encoding: Encoding, skip: bool) -> Result<CsvRead> {
-        let scan = Scan::new(Path::new("f.csv"), encoding, None, skip);
-        stream_csv(text, false, scan, None, chunk, piece)
+        let scan = Scan::new(Path::new("f.csv"), encoding, None);
+        stream_csv(text, false, scan, None, skip, (chunk, piece))
     }
 
     /// The stream's result is the same whatever the chunk and piece sizes (every boundary
@@ -1161,7 +1379,7 @@ mod tests {
         assert_eq!(texts(&csv.frame, "name")[3], Some("q,\"r\"".to_string()));
         assert_eq!(csv.nulls, polars.columns().iter().map(|c| c.null_count()).collect::<Vec<_>>());
         assert_eq!(csv.nulls, [2, 2, 2, 3]);
-        // with roles, only their columns are parsed
+        // with roles, only their columns are built
         let columns = Columns {
             customer: "qty".into(),
             item: "id".into(),
@@ -1171,13 +1389,80 @@ mod tests {
             date: None,
             explicit: vec![],
         };
-        let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None, false);
-        let two = stream_csv(&text[..], false, scan, Some(&columns), 5, 8).unwrap();
-        let mut kept = column_names(&two.frame);
-        kept.sort();
-        assert_eq!(kept, ["id", "qty"]);
-        assert_eq!(texts(&two.frame, "qty"), texts(&polars, "qty"));
+        let roles = Some(Roles { columns: &columns, date_format: None });
+        let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+        let two = stream_csv(&text[..], false, scan, roles, false, (5, 8)).unwrap();
+        assert_eq!(column_names(&two.frame), ["customer", "item", "quantity", "description", "date"]);
+        let (audited, _) = audited_as_text(text, &columns, None).unwrap();
+        assert!(two.frame.equals_missing(&audited), "{:?} vs {audited:?}", two.frame);
+        assert_eq!(texts(&two.frame, "customer"), [Some("3".into()), None, None, Some("5".into()), None]);
         assert_eq!(two.nulls, csv.nulls);
+        // the second role mapped to the same column: its columns as text, for the audit
+        let same = Columns { description: Some("qty".into()), ..columns };
+        let roles = Some(Roles { columns: &same, date_format: None });
+        let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+        let text_only = stream_csv(&text[..], false, scan, roles, false, (5, 8)).unwrap();
+        assert_eq!((column_names(&text_only.frame), text_only.invalid), (vec!["id".into(), "qty".into()], None));
+    }
+
+    /// The audit of a table read as text: what the stream must give with roles.
+    fn audited_as_text(text: &[u8], columns: &Columns, date_format: Option<&str>) -> Result<(DataFrame, Vec<usize>)> {
+        let read = stream(text, text.len().max(1), usize::MAX, Encoding::Utf8, false)?;
+        let (columns, _) = resolve_columns(&read.header, columns, Path::new("f.csv"), None)?;
+        let table = Table::new(read.frame, columns);
+        let (frame, report) = crate::audit::run(table, date_format, Path::new("f.csv"))?;
+        Ok((frame, report.columns.iter().map(|c| c.invalid).collect()))
+    }
+
+    #[test]
+    fn the_roles_are_parsed_as_the_audit_parses_the_text() {
+        // ids with blanks, spaces and a float form; quantities that do not parse, negative,
+        // fractional, empty; dates in several forms, a repeated one, an invalid one
+        let text = "Inv,Cust,Item,Desc,Qty,When\n\
+            1,17850.0,A, x ,3,2010-12-01 08:26:00\n\
+            1, 12 ,B,,-2,2010-12-01 08:26:00\n\
+            2,  ,\"C\",\"a,b\",1.5,12/1/2010 8:26\n\
+            2,007,  ,y,abc,not a date\n\
+            3,,D,z,,\n\
+            3,x1,E,\"q\"\"\",4,2011-01-02T03:04:05.250Z\n";
+        let columns = Columns {
+            customer: "Cust".into(),
+            item: "Item".into(),
+            quantity: Some("Qty".into()),
+            description: Some("Desc".into()),
+            invoice: Some("Inv".into()),
+            date: Some("When".into()),
+            explicit: vec![],
+        };
+        let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
+        assert_eq!(invalid, [0, 1, 1, 0, 1, 1]); // Inv, Cust, Item, Desc, Qty, When
+        for (chunk, piece) in [(text.len(), usize::MAX), (7, 16), (3, 1)] {
+            let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+            let roles = Some(Roles { columns: &columns, date_format: None });
+            let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece)).unwrap();
+            assert!(read.frame.equals_missing(&expected), "{chunk} {piece}: {:?} vs {expected:?}", read.frame);
+            let counts: Vec<(&str, usize)> = read.invalid.iter().flatten().map(|(n, k)| (n.as_str(), *k)).collect();
+            assert_eq!(counts, [("Cust", 1), ("Item", 1), ("Qty", 1), ("When", 1)]);
+        }
+        // without the optional roles they are filled as the audit fills them; a date format
+        let few = Columns { quantity: None, description: None, date: Some("When".into()), ..columns.clone() };
+        let (expected, _) = audited_as_text(text.as_bytes(), &few, Some("%m/%d/%Y %H:%M")).unwrap();
+        let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+        let roles = Some(Roles { columns: &few, date_format: Some("%m/%d/%Y %H:%M") });
+        let read = stream_csv(text.as_bytes(), false, scan, roles, false, (5, 9)).unwrap();
+        assert!(read.frame.equals_missing(&expected), "{:?} vs {expected:?}", read.frame);
+        assert_eq!(read.frame.column("date").unwrap().null_count(), 5);
+        // a quantity that is NaN fails naming the data row, counted across pieces
+        let nan = "Cust,Item,Qty\n1,A,1\n2,B,2\n3,C,NaN\n4,D,inf\n";
+        let qty = Columns { quantity: Some("Qty".into()), date: None, ..few.clone() };
+        let want = audited_as_text(nan.as_bytes(), &qty, None).err().unwrap().to_string();
+        assert!(want.contains("row 3") && want.contains("NaN"), "{want}");
+        for (chunk, piece) in [(nan.len(), usize::MAX), (4, 5)] {
+            let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+            let roles = Some(Roles { columns: &qty, date_format: None });
+            let err = stream_csv(nan.as_bytes(), false, scan, roles, false, (chunk, piece)).err().unwrap();
+            assert_eq!(err.to_string(), want);
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::audit::col;
+use crate::clean::Cleaned;
 use crate::error::{Error, Result};
 
 /// Customer ids: integers when every id in the input is one, else text.
@@ -273,8 +274,8 @@ struct Sorted {
     customer_ids: CustomerIds,
     item_ids: Vec<String>,
     descriptions: Vec<Option<String>>,
+    /// Rows without a quantity are kept in place with the item [`MISSING`].
     rows: Vec<Row>,
-    order: Vec<usize>,
 }
 
 /// Numbers customers on one core while items are numbered on the other.
@@ -297,39 +298,49 @@ impl Numbered {
         date: impl Iterator<Item = Option<i64>> + Send,
     ) -> Sorted {
         let Numbered { customer_codes, item_codes, customer_ids, item_ids, customer_rank, item_rank } = self;
-        let (described, (rows, order)) = rayon::join(
+        let (described, rows) = rayon::join(
+            || count_descriptions(&item_codes, description, item_ids.len()),
             || {
-                let mut described: PlHashMap<(u32, &str), u32> = PlHashMap::new();
-                for (&i, d) in item_codes.iter().zip(description) {
-                    if let Some(d) = d.filter(|d| i != NONE && !d.trim().is_empty()) {
-                        *described.entry((i, d)).or_insert(0) += 1;
-                    }
+                let ranked = |(&c, &i): (&u32, &u32)| {
+                    (c != NONE && i != NONE).then(|| (customer_rank[c as usize], item_rank[i as usize]))
+                };
+                let codes = || customer_codes.iter().zip(&item_codes).map(ranked);
+                // A counting sort by customer (a customer's rows in input order), written
+                // straight into place, then each customer's rows by item, stably.
+                let mut start = vec![0usize; customer_ids.len() + 1];
+                for (c, _) in codes().flatten() {
+                    start[c as usize + 1] += 1;
                 }
-                described
-            },
-            || {
-                let mut rows: Vec<Row> = Vec::with_capacity(customer_codes.len());
-                for ((&c, &i), (q, t)) in customer_codes.iter().zip(&item_codes).zip(quantity.zip(date)) {
-                    if let (true, true, Some(q)) = (c != NONE, i != NONE, q) {
-                        rows.push((customer_rank[c as usize], item_rank[i as usize], q, t.unwrap_or(i64::MIN)));
-                    }
+                for c in 0..customer_ids.len() {
+                    start[c + 1] += start[c];
                 }
-                let order = sort_rows(&rows, customer_ids.len());
-                (rows, order)
+                let mut next = start.clone();
+                let mut rows: Vec<Row> = vec![(0, 0, 0.0, 0); start[customer_ids.len()]];
+                for (ranks, (q, t)) in codes().zip(quantity.zip(date)) {
+                    let Some((c, i)) = ranks else { continue };
+                    rows[next[c as usize]] = match q {
+                        Some(q) => (c, i, q, t.unwrap_or(i64::MIN)),
+                        None => (c, MISSING, 0.0, i64::MIN),
+                    };
+                    next[c as usize] += 1;
+                }
+                sort_segments(&mut rows, &start);
+                rows
             },
         );
         let descriptions = most_frequent(described, &item_rank);
-        Sorted { customer_ids, item_ids, descriptions, rows, order }
+        Sorted { customer_ids, item_ids, descriptions, rows }
     }
 }
 
 impl Sorted {
     /// Merges each pair's rows and packs the matrix.
     fn finish(self) -> Interactions {
-        let Sorted { customer_ids, item_ids, descriptions, rows, order } = self;
-        let dates = Dates::from_sorted(order.iter().map(|&k| rows[k]), customer_ids.len(), item_ids.len());
-        let merged = merge(order.iter().map(|&k| rows[k]), rows.len());
-        drop((rows, order));
+        let Sorted { customer_ids, item_ids, descriptions, rows } = self;
+        let present = || rows.iter().copied().filter(|r| r.1 != MISSING);
+        let dates = Dates::from_sorted(present(), customer_ids.len(), item_ids.len());
+        let merged = merge(present(), rows.len());
+        drop(rows);
         compact(customer_ids, item_ids, descriptions, dates, merged)
     }
 }
@@ -352,9 +363,40 @@ fn merge(sorted: impl Iterator<Item = Row>, rows: usize) -> Vec<(u64, f64, i64)>
     merged
 }
 
+/// Counts each (item code, description) pair, blank descriptions and rows without an item
+/// left out. An item's rows mostly repeat its last description, so that is compared first and
+/// only a change is hashed.
+fn count_descriptions<'a>(
+    item_codes: &[u32],
+    description: impl Iterator<Item = Option<&'a str>>,
+    items: usize,
+) -> Vec<((u32, &'a str), u32)> {
+    let mut counts: Vec<((u32, &str), u32)> = Vec::new();
+    let mut index: PlHashMap<(u32, &str), usize> = PlHashMap::new();
+    let mut last: Vec<Option<(&str, usize)>> = vec![None; items];
+    for (&i, d) in item_codes.iter().zip(description) {
+        let Some(d) = d.filter(|_| i != NONE) else { continue };
+        let slot = match last[i as usize] {
+            Some((prev, k)) if prev == d => k,
+            _ if d.trim().is_empty() => continue,
+            _ => {
+                let next = counts.len();
+                let k = *index.entry((i, d)).or_insert(next);
+                if k == next {
+                    counts.push(((i, d), 0));
+                }
+                last[i as usize] = Some((d, k));
+                k
+            }
+        };
+        counts[slot].1 += 1;
+    }
+    counts
+}
+
 /// Each item's most frequent description (ties: byte order), by item rank, from the counts
 /// per (first-seen item code, description).
-fn most_frequent(described: PlHashMap<(u32, &str), u32>, item_rank: &[u32]) -> Vec<Option<String>> {
+fn most_frequent(described: Vec<((u32, &str), u32)>, item_rank: &[u32]) -> Vec<Option<String>> {
     let mut best = vec![None::<(u32, &str)>; item_rank.len()];
     for ((i, d), n) in described {
         let slot = &mut best[item_rank[i as usize] as usize];
@@ -375,13 +417,18 @@ const NONE: u32 = u32::MAX;
 /// Numbers a column's distinct values in first-seen order: (code of each row, the numbering).
 fn encode<'a>(values: impl Iterator<Item = Option<&'a str>>) -> (Vec<u32>, PlHashMap<&'a str, u32>) {
     let mut seen: PlHashMap<&str, u32> = PlHashMap::new();
+    // An invoice's lines are rows in a row with one customer: the last id is compared first.
+    let mut last: Option<(&str, u32)> = None;
     let codes = values
-        .map(|v| match v {
-            Some(v) => {
+        .map(|v| match (v, last) {
+            (None, _) => NONE,
+            (Some(v), Some((prev, code))) if prev == v => code,
+            (Some(v), _) => {
                 let next = seen.len() as u32;
-                *seen.entry(v).or_insert(next)
+                let code = *seen.entry(v).or_insert(next);
+                last = Some((v, code));
+                code
             }
-            None => NONE,
         })
         .collect();
     (codes, seen)
@@ -390,40 +437,22 @@ fn encode<'a>(values: impl Iterator<Item = Option<&'a str>>) -> (Vec<u32>, PlHas
 /// A row as pivoted: (customer, item, quantity, date).
 type Row = (u32, u32, f64, i64);
 
-/// The positions of (customer, item, ..) rows in customer then item order, rows of one pair
-/// in input order: a counting sort by customer, then each customer's few rows by a stable sort
-/// on the item. Positions, not rows, move: a third of the memory.
-fn sort_rows(rows: &[Row], customers: usize) -> Vec<usize> {
-    let mut start = vec![0usize; customers + 1];
-    for r in rows {
-        start[r.0 as usize + 1] += 1;
-    }
-    for c in 0..customers {
-        start[c + 1] += start[c];
-    }
-    let mut order = vec![0usize; rows.len()];
-    let mut next = start.clone();
-    for (k, r) in rows.iter().enumerate() {
-        order[next[r.0 as usize]] = k;
-        next[r.0 as usize] += 1;
-    }
-    sort_segments(&mut order, &start, rows);
-    order
-}
+/// The item a row without a quantity is given: it sorts last and is skipped.
+const MISSING: u32 = u32::MAX;
 
-/// Sorts each customer's segment of `order` (`start`: the segments' offsets, from the slice's
-/// first) by item, halves of the customers on parallel tasks.
-fn sort_segments(order: &mut [usize], start: &[usize], rows: &[Row]) {
+/// Sorts each customer's segment of `rows` (`start`: the segments' offsets, from the slice's
+/// first) by item, stably, halves of the customers on parallel tasks.
+fn sort_segments(rows: &mut [Row], start: &[usize]) {
     let customers = start.len() - 1;
     if customers <= 1024 {
         for c in 0..customers {
-            order[start[c] - start[0]..start[c + 1] - start[0]].sort_by_key(|&k| rows[k].1);
+            rows[start[c] - start[0]..start[c + 1] - start[0]].sort_by_key(|r| r.1);
         }
         return;
     }
     let mid = customers / 2;
-    let (a, b) = order.split_at_mut(start[mid] - start[0]);
-    rayon::join(|| sort_segments(a, &start[..=mid], rows), || sort_segments(b, &start[mid..], rows));
+    let (a, b) = rows.split_at_mut(start[mid] - start[0]);
+    rayon::join(|| sort_segments(a, &start[..=mid]), || sort_segments(b, &start[mid..]));
 }
 
 /// The transpose of a CSR matrix with `n_cols` columns: (offsets, row of each entry, payload
@@ -565,23 +594,26 @@ pub struct PivotReport {
 }
 
 /// Pivots the cleaned canonical frame into the sparse purchase matrix.
-pub fn run(mut frame: DataFrame) -> Result<(Interactions, PivotReport)> {
+pub fn run(mut cleaned: Cleaned) -> Result<(Interactions, PivotReport)> {
     let start = Instant::now();
-    let rows_in = frame.height();
+    let rows_in = cleaned.height();
     let err = |e: PolarsError| Error::Other(format!("pivot: {e}"));
-    let text = |frame: &DataFrame, name: &str| -> Result<StringChunked> {
-        Ok(frame.column(name).map_err(err)?.str().map_err(err)?.clone())
+    let text = |c: &Cleaned, name: &str| -> Result<StringChunked> {
+        Ok(c.column(name).map_err(err)?.str().map_err(err)?.clone())
     };
-    let numbered = number(text(&frame, col::CUSTOMER)?.iter(), text(&frame, col::ITEM)?.iter());
+    let (customer, item) = (text(&cleaned, col::CUSTOMER)?, text(&cleaned, col::ITEM)?);
+    let numbered = number(cleaned.kept(customer.iter()), cleaned.kept(item.iter()));
     // Each column goes once read: at 27 million rows the frame is 2 GB beside the pivot's own.
+    drop((customer, item));
     for name in [col::CUSTOMER, col::ITEM] {
-        frame.drop_in_place(name).map_err(err)?;
+        cleaned.drop_column(name).map_err(err)?;
     }
-    let quantity = frame.column(col::QUANTITY).map_err(err)?.f64().map_err(err)?;
-    let description = frame.column(col::DESCRIPTION).map_err(err)?.str().map_err(err)?;
-    let date = frame.column(col::DATE).map_err(err)?.i64().map_err(err)?;
-    let sorted = numbered.sort(quantity.iter(), description.iter(), date.iter());
-    drop(frame);
+    let quantity = cleaned.column(col::QUANTITY).map_err(err)?.f64().map_err(err)?;
+    let description = cleaned.column(col::DESCRIPTION).map_err(err)?.str().map_err(err)?;
+    let date = cleaned.column(col::DATE).map_err(err)?.i64().map_err(err)?;
+    let sorted =
+        numbered.sort(cleaned.kept(quantity.iter()), cleaned.kept(description.iter()), cleaned.kept(date.iter()));
+    drop(cleaned);
     let m = sorted.finish();
     let report = PivotReport {
         rows_in,
