@@ -4,7 +4,9 @@
 //! `customer` and `item` as text, `quantity` as f64, `description` as text, `date` as epoch
 //! seconds) and the [`AuditReport`]: per column the null count and percent, plus the total —
 //! the article's three views. Values that do not parse in a required role (customer, item,
-//! quantity) are counted as `invalid` and become nulls, so the clean stage drops them.
+//! quantity) are counted as `invalid` and become nulls, so the clean stage drops them. A CSV's
+//! roles arrive parsed (ingest reads each field once, with the functions here); the audit
+//! then only reports.
 
 use std::path::Path;
 use std::time::Instant;

@@ -2,14 +2,15 @@
 //!
 //! Takes the `[input]` settings and the column mapping; returns the columns the roles read,
 //! every column's null count (so the audit covers all of them) and the mapping resolved
-//! against the header. The format is chosen by extension. CSV-like text is streamed over three
-//! threads: one reads and inflates the file; our scan — which drops a BOM, transcodes Latin-1,
-//! refuses NUL bytes and invalid UTF-8, checks field counts and quoting so errors can name the
-//! line, and counts every column's empty fields — runs on the text as it arrives; and each few
-//! megabytes of scanned records are built into polars text columns on the third, fields read
-//! exactly as polars' CSV reader reads them (a twin test holds the two equal). Excel/ODS
-//! through calamine, Parquet through polars. CSV and Excel columns arrive as text; the audit
-//! stage parses the roles.
+//! against the header. The format is chosen by extension. CSV-like text is streamed over four
+//! threads: one reads and inflates the file; this one drops a BOM, transcodes Latin-1, refuses
+//! NUL bytes, reads the header and finds where records end as the text arrives; and every few
+//! megabytes of records are built into columns on the other two. The builders split records
+//! 64 bytes at a time, refuse ragged rows, bad quotes and invalid UTF-8 naming the line, count
+//! every column's empty fields, read each field exactly as polars' CSV reader reads it (a twin
+//! test holds the two equal) and parse the roles as the audit parses text, so a CSV arrives as
+//! the audit's canonical frame (another twin test). Excel/ODS through calamine, Parquet
+//! through polars: their roles are parsed by the audit stage.
 
 use std::io::Read;
 use std::ops::Range;
