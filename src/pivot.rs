@@ -334,12 +334,14 @@ impl Numbered {
 }
 
 impl Sorted {
-    /// Merges each pair's rows and packs the matrix.
+    /// Merges each pair's rows (the dates on the other core) and packs the matrix.
     fn finish(self) -> Interactions {
         let Sorted { customer_ids, item_ids, descriptions, rows } = self;
         let present = || rows.iter().copied().filter(|r| r.1 != MISSING);
-        let dates = Dates::from_sorted(present(), customer_ids.len(), item_ids.len());
-        let merged = merge(present(), rows.len());
+        let (dates, merged) = rayon::join(
+            || Dates::from_sorted(present(), customer_ids.len(), item_ids.len()),
+            || merge(present(), rows.len()),
+        );
         drop(rows);
         compact(customer_ids, item_ids, descriptions, dates, merged)
     }
