@@ -92,9 +92,10 @@ pub fn popularity_order(m: &Interactions) -> Vec<u32> {
 }
 
 struct Scratch {
+    /// Per item: the last customer that owns it (`u32::MAX`: none yet) — scanned whole by
+    /// EASE, so kept apart — and its score and supporters side by side (a vote's one place).
     owner: Vec<u32>,
-    score: Vec<f64>,
-    support: Vec<u32>,
+    items: Vec<Slot>,
     touched: Vec<u32>,
     /// EASE only: the dense scores over every item of the block's customers, row by row.
     dense: Vec<f64>,
@@ -104,19 +105,26 @@ struct Scratch {
     first: usize,
 }
 
+/// An item's running score and supporters for the current customer.
+#[derive(Clone, Copy)]
+struct Slot {
+    score: f64,
+    support: u32,
+}
+
 impl Scratch {
     /// Adds `value` to item `i`'s score unless customer `stamp` owns it.
     #[inline]
     fn vote(&mut self, stamp: u32, i: u32, value: f64) {
-        let i = i as usize;
-        if self.owner[i] == stamp {
+        if self.owner[i as usize] == stamp {
             return;
         }
-        if self.support[i] == 0 {
-            self.touched.push(i as u32);
+        let slot = &mut self.items[i as usize];
+        if slot.support == 0 {
+            self.touched.push(i);
         }
-        self.score[i] += value;
-        self.support[i] += 1;
+        slot.score += value;
+        slot.support += 1;
     }
 }
 
@@ -139,8 +147,7 @@ pub fn run(
         .map_init(
             || Scratch {
                 owner: vec![u32::MAX; m.n_items()],
-                score: vec![0.0; m.n_items()],
-                support: vec![0; m.n_items()],
+                items: vec![Slot { score: 0.0, support: 0 }; m.n_items()],
                 touched: Vec::new(),
                 dense: Vec::new(),
                 text: Vec::new(),
@@ -239,7 +246,7 @@ fn gather(a: usize, m: &Interactions, nb: &Neighbours, k: usize, weights: Option
                 if score > 0.0 {
                     s.touched.push(i as u32);
                     // supporters are counted below, for the listed items only
-                    (s.score[i], s.support[i]) = (score, 1);
+                    (s.items[i].score, s.items[i].support) = (score, 1);
                 }
             }
         }
@@ -393,8 +400,8 @@ fn recommend_one(
     for &i in &s.touched {
         let rec = Rec {
             item: i,
-            score: Some(s.score[i as usize] * factor(i)),
-            supporters: s.support[i as usize],
+            score: Some(s.items[i as usize].score * factor(i)),
+            supporters: s.items[i as usize].support,
             source: Source::Neighbours,
         };
         if candidates.len() == k && order(&rec, &candidates[k - 1]) != Ordering::Less {
@@ -417,14 +424,13 @@ fn recommend_one(
         // Every candidate is in; fill from the most popular items not bought and not listed.
         let fill = popular
             .iter()
-            .filter(|&&i| s.owner[i as usize] != stamp && s.support[i as usize] == 0)
+            .filter(|&&i| s.owner[i as usize] != stamp && s.items[i as usize].support == 0)
             .take(k - candidates.len())
             .map(|&item| Rec { item, score: None, supporters: 0, source: Source::Popular });
         out.extend(fill);
     }
     for &i in &s.touched {
-        s.score[i as usize] = 0.0;
-        s.support[i as usize] = 0;
+        (s.items[i as usize].score, s.items[i as usize].support) = (0.0, 0);
     }
     s.touched.clear();
 }
