@@ -756,9 +756,8 @@ struct Scan<'a> {
     /// A first piece has been appended (its BOM dropped).
     started: bool,
     header: Vec<String>,
-    /// The next record's first byte and line number.
+    /// The next record's first byte.
     pos: usize,
-    line: usize,
     /// The first byte of the records not yet taken and its line, and the lines before the text.
     start: usize,
     start_line: usize,
@@ -774,7 +773,6 @@ impl<'a> Scan<'a> {
             started: false,
             header: Vec::new(),
             pos: 0,
-            line: 1,
             start: 0,
             start_line: 1,
             lines_before: 0,
@@ -809,23 +807,41 @@ impl<'a> Scan<'a> {
     }
 
     /// Finds the ends of the complete records of `text` not found yet; at `eof` the last one
-    /// may lack its newline.
+    /// may lack its newline. A record without a quote ends at its newline, so the text is
+    /// searched for quotes: the records before the next one end at the newlines, and only a
+    /// record holding a quote is followed byte by byte ([`record_end`]).
     fn feed(&mut self, text: &[u8], eof: bool) -> Result<(), InputError> {
         if self.header.is_empty() && !self.read_header(text, eof)? {
             return Ok(());
         }
         let delimiter = self.delimiter.unwrap_or(b',');
         while self.pos < text.len() {
-            let Some((len, inner_newlines)) = record_end(&text[self.pos..], delimiter, eof) else {
+            let rest = &text[self.pos..];
+            let Some(quote) = memchr::memchr(b'"', rest) else {
+                self.pos = match (eof, memchr::memrchr(b'\n', rest)) {
+                    (true, _) => text.len(),
+                    (false, Some(k)) => self.pos + k + 1,
+                    (false, None) => self.pos,
+                };
+                break;
+            };
+            // The quote's line starts a record: every line before it since `pos` is one.
+            self.pos += memchr::memrchr(b'\n', &rest[..quote]).map_or(0, |k| k + 1);
+            let Some((len, _)) = record_end(&text[self.pos..], delimiter, eof) else {
                 if eof {
-                    return Err(InputError::Unterminated { path: self.path.to_path_buf(), line: self.line });
+                    let line = self.line_at(text, self.pos);
+                    return Err(InputError::Unterminated { path: self.path.to_path_buf(), line });
                 }
                 break;
             };
-            self.line += inner_newlines + 1;
             self.pos = (self.pos + len + 1).min(text.len());
         }
         Ok(())
+    }
+
+    /// The line of byte `at` of `text`, at or after the first record not taken.
+    fn line_at(&self, text: &[u8], at: usize) -> usize {
+        self.start_line + memchr::memchr_iter(b'\n', &text[self.start..at]).count()
     }
 
     /// Reads the header once its record is complete; false while it is not.
@@ -848,8 +864,7 @@ impl<'a> Scan<'a> {
         self.header = header;
         self.pos = (record.len() + 1).min(text.len());
         self.start = self.pos;
-        self.line = line_of(text, record.len()) + 1;
-        self.start_line = self.line;
+        self.start_line = line_of(text, record.len()) + 1;
         Ok(true)
     }
 
@@ -862,6 +877,7 @@ impl<'a> Scan<'a> {
     /// next record is handed over whole (no copy) and `text` keeps what follows, in a recycled
     /// buffer when one is free.
     fn take(&mut self, text: &mut Vec<u8>, recycled: &Receiver<Vec<u8>>) -> (usize, Vec<u8>) {
+        let next_line = self.line_at(text, self.pos);
         let mut rest = recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(text.capacity()));
         rest.clear();
         rest.extend_from_slice(&text[self.pos..]);
@@ -870,8 +886,8 @@ impl<'a> Scan<'a> {
         if self.start > 0 {
             piece.drain(..self.start); // the header
         }
-        let line = std::mem::replace(&mut self.start_line, self.line);
-        self.lines_before = self.line - 1;
+        let line = std::mem::replace(&mut self.start_line, next_line);
+        self.lines_before = next_line - 1;
         (self.pos, self.start) = (0, 0);
         (line, piece)
     }
