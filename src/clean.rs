@@ -45,7 +45,7 @@ impl CleanReport {
 }
 
 /// Applies the cleaning rules to the canonical frame: each rule's mask is and-ed into the
-/// kept rows (its counts are those it sees after the rules before it), then one filter.
+/// kept rows (its counts are those it sees after the rules before it); the rows stay in place.
 pub fn run(frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanReport)> {
     let start = Instant::now();
     let rows_in = frame.height();
@@ -120,6 +120,7 @@ impl Cleaned {
     }
 }
 
+/// And-s one rule's mask into `kept` and records the rule's counts.
 fn apply(
     frame: &DataFrame,
     rule: &str,
