@@ -339,7 +339,7 @@ fn stream_csv(
                     Err(e) => break Some(e),
                 };
                 let columns = resolved.as_ref().map(|(columns, _)| columns);
-                let plan = Plan::new(&scan.header, columns, roles.and_then(|r| r.date_format), &scan, skip);
+                let plan = Plan::new(&scan, columns, roles.and_then(|r| r.date_format), skip);
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(2);
                 let (plan, rx) = (Arc::new(plan), Arc::new(std::sync::Mutex::new(rx)));
                 // Two builders: the last pieces, queued when the file ends, are built on both cores.
@@ -475,7 +475,8 @@ fn canonical_roles(columns: &Columns) -> [(&'static str, As, Option<&String>); 5
 impl Plan {
     /// Every column as text without `columns`; with them, the canonical frame when each role
     /// maps its own column, else the roles' columns as text (the audit then parses them).
-    fn new(header: &[String], columns: Option<&Columns>, date_format: Option<&str>, scan: &Scan, skip: bool) -> Plan {
+    fn new(scan: &Scan, columns: Option<&Columns>, date_format: Option<&str>, skip: bool) -> Plan {
+        let header = &scan.header;
         let mapped = columns.map(|c| canonical_roles(c).into_iter().filter(|(_, _, name)| name.is_some()).count());
         let canonical = columns.is_some_and(|c| Some(c.parsed().len()) == mapped);
         let built: Vec<(As, PlSmallStr, &String)> = match columns {
