@@ -535,7 +535,7 @@ impl Plan {
         let mut unescaped = String::new();
         let mut records = Records::new(bytes, self.delimiter);
         while let Some(found) = records.next(&mut fields) {
-            let (start, end, newlines) =
+            let Found { start, end, newlines, quoted } =
                 found.ok_or_else(|| self.fail("a quoted field is never closed after the scan"))?;
             let record_line = line;
             line += newlines + 1;
@@ -547,7 +547,7 @@ impl Plan {
             if record.bytes().all(|c| c == b'\r' || c == b' ') {
                 continue; // blank lines carry no record
             }
-            let bad_quote = fields.iter().position(|r| field_shape(&bytes[r.clone()]).1);
+            let bad_quote = quoted.then(|| fields.iter().position(|r| field_shape(&bytes[r.clone()]).1)).flatten();
             if fields.len() != self.header.len() || bad_quote.is_some() {
                 if !self.skip {
                     let (path, expected) = (self.path.clone(), self.header.len());
@@ -560,12 +560,14 @@ impl Plan {
                 continue;
             }
             for (k, range) in fields.iter().enumerate() {
+                let Some(slot) = self.slots[k] else {
+                    part.nulls[k] += field_shape(&bytes[range.clone()]).0 as usize; // counted, not built
+                    continue;
+                };
                 let value = field_value(&text[range.clone()], &mut unescaped)
                     .map_err(|()| self.fail("a field the scan passed does not close its quote"))?;
                 part.nulls[k] += value.is_none() as usize;
-                if let Some(slot) = self.slots[k] {
-                    self.push(&mut sinks[slot], slot, value, &mut part);
-                }
+                self.push(&mut sinks[slot], slot, value, &mut part);
             }
             part.rows += 1;
         }
@@ -1040,10 +1042,10 @@ impl<'t> Records<'t> {
         Records { text, delimiter, pos: 0 }
     }
 
-    /// The next record as (start, end, newlines inside it), its fields' ranges in `fields`;
-    /// `Some(None)` when its quote is never closed.
+    /// The next record, its fields' ranges in `fields`; `Some(None)` when its quote is never
+    /// closed.
     #[inline]
-    fn next(&mut self, fields: &mut Vec<Range<usize>>) -> Option<Option<(usize, usize, usize)>> {
+    fn next(&mut self, fields: &mut Vec<Range<usize>>) -> Option<Option<Found>> {
         let (text, start) = (self.text, self.pos);
         if start >= text.len() {
             return None;
@@ -1069,7 +1071,7 @@ impl<'t> Records<'t> {
                 let end = at + newlines.trailing_zeros() as usize;
                 fields.push(field..end);
                 self.pos = end + 1;
-                return Some(Some((start, end, 0)));
+                return Some(Some(Found { start, end, newlines: 0, quoted: false }));
             }
             at += BLOCK;
         }
@@ -1080,8 +1082,17 @@ impl<'t> Records<'t> {
         };
         split_record(&text[start..start + len], self.delimiter, |_, r| fields.push(start + r.start..start + r.end));
         self.pos = start + len + 1;
-        Some(Some((start, start + len, newlines)))
+        Some(Some(Found { start, end: start + len, newlines, quoted: true }))
     }
+}
+
+/// A record found by [`Records`]: its bytes `start..end` (without the newline), the newlines
+/// inside its quotes, and whether it holds a quote at all (else no field can be badly quoted).
+struct Found {
+    start: usize,
+    end: usize,
+    newlines: usize,
+    quoted: bool,
 }
 
 /// A block's delimiters, newlines and quotes as bitmasks.
