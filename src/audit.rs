@@ -212,6 +212,53 @@ pub fn normalize_customer(text: &str) -> Option<&str> {
     Some(t)
 }
 
+/// An item id (or a description) as text: blank is invalid (`None`).
+pub(crate) fn item_text(text: &str) -> Option<&str> {
+    (!text.trim().is_empty()).then_some(text)
+}
+
+/// A quantity read from text.
+pub(crate) enum Quantity {
+    Number(f64),
+    /// NaN or infinity: the export itself is broken, an error naming the row.
+    NotFinite,
+    /// Not a number: counted invalid, read as missing.
+    Invalid,
+}
+
+/// Reads a quantity from text ([`parse_number`] on the trimmed text).
+pub(crate) fn quantity_text(text: &str) -> Quantity {
+    match parse_number(text.trim()) {
+        Ok(q) if q.is_finite() => Quantity::Number(q),
+        Ok(_) => Quantity::NotFinite,
+        Err(_) => Quantity::Invalid,
+    }
+}
+
+/// Reads dates from text one after another ([`parse_date`]): an invoice's lines share a date,
+/// so a text equal to the last one is not parsed again.
+pub(crate) struct DateText<'f> {
+    format: Option<&'f str>,
+    last: String,
+    value: Option<i64>,
+}
+
+impl<'f> DateText<'f> {
+    pub(crate) fn new(format: Option<&'f str>) -> Self {
+        // "" reads as no date, so the empty last text starts the cache right
+        DateText { format, last: String::new(), value: None }
+    }
+
+    pub(crate) fn read(&mut self, text: &str) -> Option<i64> {
+        if self.last != text {
+            self.value = parse_date(text, self.format);
+            self.last.clear();
+            self.last.push_str(text);
+        }
+        self.value
+    }
+}
+
 /// Parses an id column (customer or item, or a description) into text; counts blanks as invalid.
 fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(StringChunked, usize), InputError> {
     let series = column.as_materialized_series();
@@ -219,14 +266,13 @@ fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(Stri
     let out: StringChunked = match column.dtype() {
         DataType::String => {
             let ca = series.str().map_err(|_| type_error(column, path, role))?;
-            let blank = |v: &str| v.trim().is_empty();
-            if !customer && !ca.iter().flatten().any(blank) {
+            let read = if customer { normalize_customer } else { item_text };
+            if !customer && ca.iter().flatten().all(|v| item_text(v).is_some()) {
                 return Ok((ca.clone(), 0)); // nothing to change: no copy
             }
             ca.iter()
                 .map(|v| {
-                    let v = v?;
-                    let parsed = if customer { normalize_customer(v) } else { (!blank(v)).then_some(v) };
+                    let parsed = read(v?);
                     bad += parsed.is_none() as usize;
                     parsed
                 })
@@ -276,11 +322,11 @@ fn quantities(column: &Column, path: &Path) -> Result<(Float64Chunked, usize), I
             let mut bad = 0;
             let mut out = Vec::with_capacity(ca.len());
             for (row, v) in ca.iter().enumerate() {
-                match v.map(|s| (s, parse_number(s.trim()))) {
+                match v.map(|s| (s, quantity_text(s))) {
                     None => out.push(None),
-                    Some((_, Ok(q))) if q.is_finite() => out.push(Some(q)),
-                    Some((s, Ok(_))) => return Err(non_finite(row + 1, s.to_string())),
-                    Some((_, Err(_))) => {
+                    Some((_, Quantity::Number(q))) => out.push(Some(q)),
+                    Some((s, Quantity::NotFinite)) => return Err(non_finite(row + 1, s.to_string())),
+                    Some((_, Quantity::Invalid)) => {
                         bad += 1;
                         out.push(None)
                     }
@@ -301,7 +347,7 @@ fn quantities(column: &Column, path: &Path) -> Result<(Float64Chunked, usize), I
 }
 
 /// A number as f64: plain integers (nearly every quantity) without the float parser.
-pub(crate) fn parse_number(s: &str) -> Result<f64, std::num::ParseFloatError> {
+fn parse_number(s: &str) -> Result<f64, std::num::ParseFloatError> {
     let digits = s.strip_prefix('-').unwrap_or(s);
     if (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         let n = digits.bytes().fold(0i64, |n, b| n * 10 + (b - b'0') as i64);
@@ -348,7 +394,7 @@ fn parse_iso(t: &[u8]) -> Option<i64> {
     Some(date.and_time(time).and_utc().timestamp())
 }
 
-pub(crate) fn parse_date(text: &str, format: Option<&str>) -> Option<i64> {
+fn parse_date(text: &str, format: Option<&str>) -> Option<i64> {
     let t = text.trim();
     if format.is_none() {
         if let Some(seconds) = parse_iso(t.as_bytes()) {
@@ -374,15 +420,10 @@ fn dates(column: &Column, format: Option<&str>, path: &Path) -> Result<(Int64Chu
     let out: Int64Chunked = match column.dtype() {
         DataType::String => {
             let ca = series.str().map_err(|_| type_error(column, path, "date"))?;
-            let mut last: Option<(&str, Option<i64>)> = None; // an invoice's lines share a date
+            let mut reader = DateText::new(format);
             ca.iter()
                 .map(|v| {
-                    let v = v?;
-                    let d = match last {
-                        Some((text, d)) if text == v => d,
-                        _ => parse_date(v, format),
-                    };
-                    last = Some((v, d));
+                    let d = reader.read(v?);
                     bad += d.is_none() as usize;
                     d
                 })

@@ -99,7 +99,7 @@ fn format_of(path: &Path) -> Option<Format> {
 /// A file loaded: a CSV file read, a Parquet file's column names (its data is read once the
 /// roles are known), or a frame of every column.
 enum Loaded {
-    Csv(CsvRead),
+    Csv(Box<CsvRead>),
     Parquet(Vec<String>),
     Frame(DataFrame),
 }
@@ -112,7 +112,7 @@ fn load(cfg: &InputConfig, roles: Option<&Columns>) -> Result<(Loaded, Vec<Strin
     let format = format_of(path).ok_or_else(|| InputError::Extension { path: path.clone() })?;
     Ok(match format {
         Format::Csv { gzip, tab } => {
-            (Loaded::Csv(load_csv(cfg, gzip, tab, roles)?), Vec::new(), if gzip { "csv.gz" } else { "csv" })
+            (Loaded::Csv(Box::new(load_csv(cfg, gzip, tab, roles)?)), Vec::new(), if gzip { "csv.gz" } else { "csv" })
         }
         Format::Excel => {
             let (frame, sheets) = read_excel(path, cfg.sheet.as_deref())?;
@@ -131,7 +131,10 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
     let (loaded, sheets, label) = load(cfg, Some(columns))?;
     let (table, width, skipped, unmapped) = match loaded {
         Loaded::Csv(csv) => {
-            let (columns, unmapped) = resolve_columns(&csv.header, columns, path, None)?;
+            let (columns, unmapped) = match csv.resolved {
+                Some(resolved) => resolved,
+                None => resolve_columns(&csv.header, columns, path, None)?,
+            };
             let (width, skipped) = (csv.header.len(), csv.skipped);
             let nulls = csv.header.into_iter().zip(csv.nulls).collect();
             (Table { frame: csv.frame, columns, nulls, parsed: csv.invalid }, width, skipped, unmapped)
@@ -254,6 +257,8 @@ struct CsvRead {
     /// columns named as in the header.
     frame: DataFrame,
     header: Vec<String>,
+    /// With roles: the mapping resolved against the header, and the optional roles unmapped.
+    resolved: Option<(Columns, Vec<String>)>,
     /// Empty fields per column, in header order (polars reads an unquoted empty field as null).
     nulls: Vec<usize>,
     skipped: usize,
@@ -315,8 +320,7 @@ fn stream_csv(
         // Built pieces' buffers come back to be filled again: fewer fresh pages to fault in.
         let (free, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
         let mut text = Vec::new();
-        let mut builders = None;
-        let mut taken = 0;
+        let mut builders: Option<Builders> = None;
         let failed = loop {
             let eof = match received.recv() {
                 Ok(Ok(chunk)) => {
@@ -334,29 +338,14 @@ fn stream_csv(
                 break Some(e);
             }
             if builders.is_none() && !scan.header.is_empty() {
-                let resolved = match roles.map(|r| resolve_columns(&scan.header, r.columns, path, None)).transpose() {
-                    Ok(resolved) => resolved,
+                match Plan::new(&scan, roles, skip) {
+                    Ok(plan) => builders = Some(Builders::start(s, plan, &free)),
                     Err(e) => break Some(e),
-                };
-                let columns = resolved.as_ref().map(|(columns, _)| columns);
-                let plan = Plan::new(&scan, columns, roles.and_then(|r| r.date_format), skip);
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(2);
-                let (plan, rx) = (Arc::new(plan), Arc::new(std::sync::Mutex::new(rx)));
-                // Two builders: the last pieces, queued when the file ends, are built on both cores.
-                let threads = [0, 1].map(|_| {
-                    let (plan, rx, free) = (plan.clone(), rx.clone(), free.clone());
-                    s.spawn(move || plan.build(&rx, &free))
-                });
-                builders = Some((tx, plan, threads));
+                }
             }
-            if let Some((tx, _, _)) = &builders {
-                if eof || scan.ready() >= piece {
-                    let (line, text) = scan.take(&mut text, &recycled);
-                    // A failed send means both builders stopped on an error, which their joins return.
-                    if tx.send(Piece { index: taken, line, text }).is_err() {
-                        break None;
-                    }
-                    taken += 1;
+            if let Some(b) = &mut builders {
+                if (eof || scan.ready() >= piece) && !b.send(scan.take(&mut text, &recycled)) {
+                    break None; // both builders stopped on an error, which `finish` returns
                 }
             }
             if eof {
@@ -364,25 +353,10 @@ fn stream_csv(
             }
         };
         drop(received); // the reader stops at its next chunk
-        let Some((tx, plan, threads)) = builders else {
-            return Err(failed.unwrap_or_else(|| InputError::NoHeader { path: path.to_path_buf() }).into());
-        };
-        drop(tx);
-        let (mut parts, mut errors) = (Vec::new(), Vec::new());
-        for thread in threads {
-            let (built, error) = thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            parts.extend(built);
-            errors.extend(error);
+        match builders {
+            Some(b) => Ok(b.finish(failed, scan.header)?),
+            None => Err(failed.unwrap_or_else(|| InputError::NoHeader { path: path.to_path_buf() }).into()),
         }
-        // The first error in the file: a builder's in an earlier piece, else this thread's,
-        // which lies in text not yet handed on.
-        if let Some((_, e)) = errors.into_iter().min_by_key(|(k, _)| *k) {
-            return Err(e.into());
-        }
-        if let Some(e) = failed {
-            return Err(e.into());
-        }
-        Ok(plan.assemble(parts, scan.header)?)
     })
 }
 
@@ -418,6 +392,57 @@ struct Piece {
     text: Vec<u8>,
 }
 
+/// What a builder thread returns: the pieces it built, and the error it stopped on with the
+/// piece it was found in.
+type Built = (Vec<Part>, Option<(usize, InputError)>);
+
+/// The two builder threads and the queue of pieces they share: the last pieces, queued when
+/// the file ends, are built on both cores.
+struct Builders<'scope> {
+    queue: std::sync::mpsc::SyncSender<Piece>,
+    plan: Arc<Plan>,
+    threads: [std::thread::ScopedJoinHandle<'scope, Built>; 2],
+    taken: usize,
+}
+
+impl<'scope> Builders<'scope> {
+    fn start<'env>(
+        s: &'scope std::thread::Scope<'scope, 'env>,
+        plan: Plan,
+        free: &std::sync::mpsc::Sender<Vec<u8>>,
+    ) -> Builders<'scope> {
+        let (queue, pieces) = std::sync::mpsc::sync_channel::<Piece>(2);
+        let (plan, pieces) = (Arc::new(plan), Arc::new(std::sync::Mutex::new(pieces)));
+        let threads = [0, 1].map(|_| {
+            let (plan, pieces, free) = (plan.clone(), pieces.clone(), free.clone());
+            s.spawn(move || plan.build(&pieces, &free))
+        });
+        Builders { queue, plan, threads, taken: 0 }
+    }
+
+    /// Hands on the next piece, starting on `line`; false when both builders have stopped.
+    fn send(&mut self, (line, text): (usize, Vec<u8>)) -> bool {
+        self.taken += 1;
+        self.queue.send(Piece { index: self.taken - 1, line, text }).is_ok()
+    }
+
+    /// Waits for the builders and returns the first error in the file (a builder's, in an
+    /// earlier piece, else `failed`, this thread's, in text not handed on) or the read.
+    fn finish(self, failed: Option<InputError>, header: Vec<String>) -> Result<CsvRead, InputError> {
+        drop(self.queue);
+        let (mut parts, mut errors) = (Vec::new(), Vec::new());
+        for thread in self.threads {
+            let (built, error) = thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            parts.extend(built);
+            errors.extend(error);
+        }
+        match errors.into_iter().min_by_key(|(k, _)| *k).map(|(_, e)| e).or(failed) {
+            Some(e) => Err(e),
+            None => self.plan.assemble(parts, header),
+        }
+    }
+}
+
 /// How a built column reads its fields.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum As {
@@ -425,33 +450,39 @@ enum As {
     Text,
     /// [`crate::audit::normalize_customer`]; blank is invalid.
     Customer,
-    /// Text; blank is invalid.
+    /// [`crate::audit::item_text`]: blank is invalid.
     Item,
-    /// [`crate::audit::parse_number`] as f64; NaN or infinity fails the run.
+    /// [`crate::audit::quantity_text`] as f64; NaN or infinity fails the run.
     Quantity,
-    /// [`crate::audit::parse_date`] as epoch seconds.
+    /// [`crate::audit::DateText`] as epoch seconds.
     Date,
 }
 
+/// A built column: how it reads its fields, its name in the frame, and the header's name.
+struct Target {
+    how: As,
+    name: PlSmallStr,
+    source: String,
+}
+
 /// A built column's values so far.
-enum Sink {
+enum Sink<'p> {
     Text(StringChunkedBuilder),
     Number(PrimitiveChunkedBuilder<Float64Type>),
-    /// Dates, and the last field read with its value (an invoice's lines share a date).
-    Date(PrimitiveChunkedBuilder<Int64Type>, String, Option<i64>),
+    Date(PrimitiveChunkedBuilder<Int64Type>, crate::audit::DateText<'p>),
 }
 
 /// What the builders make of each column, fixed once the header is read: the records are
 /// split as polars splits them ([`split_record`]), each field read as polars' CSV reader reads
-/// it ([`field_value`]) and then, for the roles, parsed as the audit parses them. They refuse
+/// it ([`field_value`]) and then, for the roles, parsed as the audit parses text. They refuse
 /// ragged rows, bad quotes and invalid UTF-8 naming the line (or cut and count the rows), and
 /// count every column's empty fields.
 struct Plan {
     header: Vec<String>,
+    resolved: Option<(Columns, Vec<String>)>,
     /// For each header column, its place among the built columns (`None`: not built).
     slots: Vec<Option<usize>>,
-    /// The built columns: how each reads, and its name in the frame.
-    built: Vec<(As, PlSmallStr)>,
+    built: Vec<Target>,
     /// The frame is canonical (the audit's roles) rather than text.
     canonical: bool,
     delimiter: u8,
@@ -473,41 +504,47 @@ fn canonical_roles(columns: &Columns) -> [(&'static str, As, Option<&String>); 5
 }
 
 impl Plan {
-    /// Every column as text without `columns`; with them, the canonical frame when each role
-    /// maps its own column, else the roles' columns as text (the audit then parses them).
-    fn new(scan: &Scan, columns: Option<&Columns>, date_format: Option<&str>, skip: bool) -> Plan {
+    /// Every column as text without `roles`; with them (resolved against the header), the
+    /// canonical frame when each role maps its own column, else the roles' columns as text
+    /// (the audit then parses them).
+    fn new(scan: &Scan, roles: Option<Roles>, skip: bool) -> Result<Plan, InputError> {
         let header = &scan.header;
-        let mapped = columns.map(|c| canonical_roles(c).into_iter().filter(|(_, _, name)| name.is_some()).count());
+        let resolved = roles.map(|r| resolve_columns(header, r.columns, scan.path, None)).transpose()?;
+        let columns = resolved.as_ref().map(|(columns, _)| columns);
+        let mapped = columns.map(|c| canonical_roles(c).iter().filter(|(_, _, name)| name.is_some()).count());
         let canonical = columns.is_some_and(|c| Some(c.parsed().len()) == mapped);
-        let built: Vec<(As, PlSmallStr, &String)> = match columns {
+        let text = |h: &String| Target { how: As::Text, name: h.as_str().into(), source: h.clone() };
+        let built: Vec<Target> = match columns {
             Some(c) if canonical => canonical_roles(c)
                 .into_iter()
-                .filter_map(|(role, how, name)| name.map(|name| (how, role.into(), name)))
+                .filter_map(|(role, how, name)| {
+                    name.map(|name| Target { how, name: role.into(), source: name.clone() })
+                })
                 .collect(),
-            Some(c) => {
-                let parsed = c.parsed();
-                header.iter().filter(|h| parsed.contains(h)).map(|h| (As::Text, h.as_str().into(), h)).collect()
-            }
-            None => header.iter().map(|h| (As::Text, h.as_str().into(), h)).collect(),
+            Some(c) => header.iter().filter(|h| c.parsed().contains(h)).map(text).collect(),
+            None => header.iter().map(text).collect(),
         };
-        let slots = header.iter().map(|h| built.iter().position(|(_, _, name)| *name == h)).collect();
-        Plan {
-            header: header.to_vec(),
-            slots,
-            built: built.into_iter().map(|(how, name, _)| (how, name)).collect(),
+        Ok(Plan {
+            header: header.clone(),
+            slots: header.iter().map(|h| built.iter().position(|b| b.source == *h)).collect(),
+            resolved,
+            built,
             canonical,
             delimiter: scan.delimiter.unwrap_or(b','),
-            date_format: date_format.map(String::from),
+            date_format: roles.and_then(|r| r.date_format).map(String::from),
             skip,
             path: scan.path.to_path_buf(),
-        }
+        })
     }
 
-    fn sinks(&self, rows: usize) -> Vec<Sink> {
-        let sink = |(how, name): &(As, PlSmallStr)| match how {
-            As::Text | As::Customer | As::Item => Sink::Text(StringChunkedBuilder::new(name.clone(), rows)),
-            As::Quantity => Sink::Number(PrimitiveChunkedBuilder::new(name.clone(), rows)),
-            As::Date => Sink::Date(PrimitiveChunkedBuilder::new(name.clone(), rows), String::new(), None),
+    fn sinks(&self, rows: usize) -> Vec<Sink<'_>> {
+        let sink = |b: &Target| match b.how {
+            As::Text | As::Customer | As::Item => Sink::Text(StringChunkedBuilder::new(b.name.clone(), rows)),
+            As::Quantity => Sink::Number(PrimitiveChunkedBuilder::new(b.name.clone(), rows)),
+            As::Date => Sink::Date(
+                PrimitiveChunkedBuilder::new(b.name.clone(), rows),
+                crate::audit::DateText::new(self.date_format.as_deref()),
+            ),
         };
         self.built.iter().map(sink).collect()
     }
@@ -521,15 +558,7 @@ impl Plan {
             Err(e) => (std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(), e.valid_up_to()),
         };
         let mut sinks = self.sinks(memchr::memchr_iter(b'\n', bytes).count() + 1);
-        let mut part = Part {
-            index: piece.index,
-            frame: DataFrame::empty(),
-            rows: 0,
-            nulls: vec![0; self.header.len()],
-            invalid: vec![0; self.built.len()],
-            skipped: 0,
-            non_finite: None,
-        };
+        let mut part = Part::new(piece.index, self.header.len(), self.built.len());
         let mut line = piece.line;
         let mut fields: Vec<Range<usize>> = Vec::with_capacity(self.header.len());
         let mut unescaped = String::new();
@@ -543,20 +572,15 @@ impl Plan {
                 let line = record_line + memchr::memchr_iter(b'\n', &bytes[start..valid]).count();
                 return Err(InputError::Encoding { path: self.path.clone(), line });
             }
-            let record = &text[start..end];
-            if record.bytes().all(|c| c == b'\r' || c == b' ') {
+            let record = &bytes[start..end];
+            if record.iter().all(|&c| c == b'\r' || c == b' ') {
                 continue; // blank lines carry no record
             }
-            let bad_quote = quoted.then(|| fields.iter().position(|r| field_shape(&bytes[r.clone()]).1)).flatten();
-            if fields.len() != self.header.len() || bad_quote.is_some() {
+            if let Some(e) = self.malformed(bytes, &fields, quoted, record_line) {
                 if !self.skip {
-                    let (path, expected) = (self.path.clone(), self.header.len());
-                    return Err(match bad_quote.filter(|_| fields.len() == expected) {
-                        Some(k) => InputError::BadQuote { path, line: record_line, column: self.header[k].clone() },
-                        None => InputError::Ragged { path, line: record_line, found: fields.len(), expected },
-                    });
+                    return Err(e);
                 }
-                part.skipped += !record.bytes().all(|c| c.is_ascii_whitespace()) as usize;
+                part.skipped += !record.iter().all(|c| c.is_ascii_whitespace()) as usize;
                 continue;
             }
             for (k, range) in fields.iter().enumerate() {
@@ -576,55 +600,53 @@ impl Plan {
         Ok(part)
     }
 
+    /// Why a record on `line` (split into `fields` of `bytes`) cannot be read, if it cannot:
+    /// a wrong number of fields, else a quoted field with text after its closing quote.
+    fn malformed(&self, bytes: &[u8], fields: &[Range<usize>], quoted: bool, line: usize) -> Option<InputError> {
+        let (path, expected) = (self.path.clone(), self.header.len());
+        if fields.len() != expected {
+            return Some(InputError::Ragged { path, line, found: fields.len(), expected });
+        }
+        // a field can only be badly quoted in a record holding a quote
+        let bad = quoted.then(|| fields.iter().position(|r| field_shape(&bytes[r.clone()]).1)).flatten()?;
+        Some(InputError::BadQuote { path, line, column: self.header[bad].clone() })
+    }
+
     /// Appends one field's value to its column, read for the column's role.
     #[inline]
     fn push(&self, sink: &mut Sink, slot: usize, value: Option<&str>, part: &mut Part) {
+        use crate::audit::{item_text, normalize_customer, quantity_text, Quantity};
         let invalid = &mut part.invalid[slot];
-        match (sink, self.built[slot].0) {
+        match (sink, self.built[slot].how) {
             (Sink::Text(b), As::Text) => b.append_option(value),
-            (Sink::Text(b), As::Customer) => {
-                let id = value.map(crate::audit::normalize_customer);
+            (Sink::Text(b), how) => {
+                let id = value.map(if how == As::Customer { normalize_customer } else { item_text });
                 *invalid += matches!(id, Some(None)) as usize;
                 b.append_option(id.flatten());
             }
-            (Sink::Text(b), _) => {
-                let blank = value.is_some_and(|v| v.trim().is_empty());
-                *invalid += blank as usize;
-                b.append_option(value.filter(|_| !blank));
-            }
-            (Sink::Number(b), _) => {
-                let parsed = value.map(|v| (v, crate::audit::parse_number(v.trim())));
-                b.append_option(match parsed {
-                    None => None,
-                    Some((_, Ok(q))) if q.is_finite() => Some(q),
-                    Some((v, Ok(_))) => {
-                        part.non_finite.get_or_insert_with(|| (part.rows, v.to_string()));
-                        None
-                    }
-                    Some((_, Err(_))) => {
-                        *invalid += 1;
-                        None
-                    }
-                });
-            }
-            (Sink::Date(b, last, date), _) => {
-                let Some(v) = value else { return b.append_null() };
-                if last != v {
-                    (*date, *last) = (crate::audit::parse_date(v, self.date_format.as_deref()), v.to_string());
+            (Sink::Number(b), _) => b.append_option(match value.map(|v| (v, quantity_text(v))) {
+                None => None,
+                Some((_, Quantity::Number(q))) => Some(q),
+                Some((v, Quantity::NotFinite)) => {
+                    part.non_finite.get_or_insert_with(|| (part.rows, v.to_string()));
+                    None
                 }
-                *invalid += date.is_none() as usize;
-                b.append_option(*date);
+                Some((_, Quantity::Invalid)) => {
+                    *invalid += 1;
+                    None
+                }
+            }),
+            (Sink::Date(b, dates), _) => {
+                let date = value.map(|v| dates.read(v));
+                *invalid += matches!(date, Some(None)) as usize;
+                b.append_option(date.flatten());
             }
         }
     }
 
     /// Builds pieces as they are received; each piece's buffer goes back to be filled again.
     /// Stops at the first error, returned with the piece it was found in.
-    fn build(
-        &self,
-        pieces: &std::sync::Mutex<Receiver<Piece>>,
-        free: &std::sync::mpsc::Sender<Vec<u8>>,
-    ) -> (Vec<Part>, Option<(usize, InputError)>) {
+    fn build(&self, pieces: &std::sync::Mutex<Receiver<Piece>>, free: &std::sync::mpsc::Sender<Vec<u8>>) -> Built {
         let mut built = Vec::new();
         loop {
             let Ok(queue) = pieces.lock() else { return (built, Some((usize::MAX, self.fail("a builder failed")))) };
@@ -648,14 +670,9 @@ impl Plan {
         let mut frame: Option<DataFrame> = None;
         for part in parts {
             if let Some((row, value)) = part.non_finite {
-                let (path, row) = (self.path.clone(), rows + row + 1);
-                let column = self
-                    .slots
-                    .iter()
-                    .zip(&self.header)
-                    .find(|(s, _)| s.is_some_and(|s| self.built[s].0 == As::Quantity));
-                let column = column.map(|(_, name)| name.clone()).unwrap_or_default();
-                return Err(InputError::NonFinite { path, column, row, value });
+                let quantity = self.built.iter().find(|b| b.how == As::Quantity);
+                let column = quantity.map(|b| b.source.clone()).unwrap_or_default();
+                return Err(InputError::NonFinite { path: self.path.clone(), column, row: rows + row + 1, value });
             }
             nulls.iter_mut().zip(&part.nulls).for_each(|(n, k)| *n += k);
             invalid.iter_mut().zip(&part.invalid).for_each(|(n, k)| *n += k);
@@ -674,18 +691,15 @@ impl Plan {
                 DataFrame::new(0, columns).map_err(|e| self.fail(&e.to_string()))?
             }
         };
-        let source = |slot: usize| self.slots.iter().position(|s| *s == Some(slot)).map(|k| self.header[k].clone());
         let (frame, invalid) = match self.canonical {
             false => (frame, None),
             true => {
-                let counts = (0..self.built.len())
-                    .filter(|&s| self.built[s].0 != As::Text)
-                    .filter_map(|s| source(s).map(|name| (name, invalid[s])))
-                    .collect();
+                let parsed = self.built.iter().zip(invalid).filter(|(b, _)| b.how != As::Text);
+                let counts = parsed.map(|(b, n)| (b.source.clone(), n)).collect();
                 (self.canonical_frame(frame)?, Some(counts))
             }
         };
-        Ok(CsvRead { frame, header, nulls, skipped, invalid })
+        Ok(CsvRead { frame, header, resolved: self.resolved.clone(), nulls, skipped, invalid })
     }
 
     /// The roles' columns in canonical order, unmapped ones filled as the audit fills them.
@@ -710,13 +724,20 @@ impl Plan {
     }
 }
 
-impl Sink {
+impl Sink<'_> {
     fn finish(self) -> Column {
         match self {
             Sink::Text(b) => b.finish().into_column(),
             Sink::Number(b) => b.finish().into_column(),
-            Sink::Date(b, _, _) => b.finish().into_column(),
+            Sink::Date(b, _) => b.finish().into_column(),
         }
+    }
+}
+
+impl Part {
+    fn new(index: usize, columns: usize, built: usize) -> Part {
+        let (nulls, invalid) = (vec![0; columns], vec![0; built]);
+        Part { index, frame: DataFrame::empty(), rows: 0, nulls, invalid, skipped: 0, non_finite: None }
     }
 }
 
@@ -1609,6 +1630,14 @@ mod tests {
             let counts: Vec<(&str, usize)> = read.invalid.iter().flatten().map(|(n, k)| (n.as_str(), *k)).collect();
             assert_eq!(counts, [("Cust", 1), ("Item", 1), ("Qty", 1), ("When", 1)]);
         }
+        // the values themselves, not only their agreement with the audit
+        let customers = ["17850", "12", "", "007", "", "x1"].map(|c| (!c.is_empty()).then(|| c.to_string()));
+        assert_eq!(texts(&expected, "customer"), customers);
+        let quantities: Vec<Option<f64>> = expected.column("quantity").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(quantities, [Some(3.0), Some(-2.0), Some(1.5), None, None, Some(4.0)]);
+        let dates: Vec<Option<i64>> = expected.column("date").unwrap().i64().unwrap().iter().collect();
+        let dec1 = Some(1_291_191_960); // 2010-12-01 08:26:00
+        assert_eq!(dates, [dec1, dec1, dec1, None, None, Some(1_293_937_445)]);
         // without the optional roles they are filled as the audit fills them; a date format
         let few = Columns { quantity: None, description: None, date: Some("When".into()), ..columns.clone() };
         let (expected, _) = audited_as_text(text.as_bytes(), &few, Some("%m/%d/%Y %H:%M")).unwrap();

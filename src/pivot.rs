@@ -714,5 +714,11 @@ mod tests {
         assert_eq!(m.descriptions, [Some("c".to_string()), None]);
         let rows = [("1", "A", 1.0, Some("b")), ("2", "A", 1.0, Some("a"))];
         assert_eq!(Interactions::from_triples(rows.into_iter()).descriptions, [Some("a".to_string())]);
+        // an item's descriptions alternating, blanks between them, another item in between:
+        // each row counts for its own (item, description)
+        let texts = [("A", "b"), ("A", "a"), ("A", "  "), ("B", "c"), ("A", "a"), ("A", "a"), ("A", "b"), ("B", "a")];
+        let rows = texts.iter().enumerate().map(|(k, &(i, d))| (["1", "2", "3"][k % 3], i, 1.0, Some(d)));
+        let m = Interactions::from_triples(rows);
+        assert_eq!(m.descriptions, [Some("a".to_string()), Some("a".to_string())]);
     }
 }

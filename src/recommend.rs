@@ -106,7 +106,7 @@ struct Scratch {
 }
 
 /// An item's running score and supporters for the current customer.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Slot {
     score: f64,
     support: u32,
@@ -147,7 +147,7 @@ pub fn run(
         .map_init(
             || Scratch {
                 owner: vec![u32::MAX; m.n_items()],
-                items: vec![Slot { score: 0.0, support: 0 }; m.n_items()],
+                items: vec![Slot::default(); m.n_items()],
                 touched: Vec::new(),
                 dense: Vec::new(),
                 text: Vec::new(),
@@ -246,7 +246,7 @@ fn gather(a: usize, m: &Interactions, nb: &Neighbours, k: usize, weights: Option
                 if score > 0.0 {
                     s.touched.push(i as u32);
                     // supporters are counted below, for the listed items only
-                    (s.items[i].score, s.items[i].support) = (score, 1);
+                    s.items[i] = Slot { score, support: 1 };
                 }
             }
         }
@@ -430,7 +430,7 @@ fn recommend_one(
         out.extend(fill);
     }
     for &i in &s.touched {
-        (s.items[i as usize].score, s.items[i as usize].support) = (0.0, 0);
+        s.items[i as usize] = Slot::default();
     }
     s.touched.clear();
 }
