@@ -53,50 +53,109 @@ impl Rng {
 /// One invoice line before it becomes a row: (customer index, item, quantity).
 type Line = (u32, u32, i64);
 
-fn lines(shape: &Shape) -> Vec<Line> {
-    let mut rng = Rng(shape.seed);
-    let mut cumulative = Vec::with_capacity(shape.items);
-    let mut total = 0.0;
-    for i in 1..=shape.items {
-        total += 1.0 / (i as f64).powf(shape.s);
-        cumulative.push(total);
-    }
-    let mut perm: Vec<u32> = (0..shape.items as u32).collect();
-    for k in (1..perm.len()).rev() {
-        perm.swap(k, rng.below(k + 1));
-    }
-    let mut out = Vec::new();
-    for c in 0..shape.customers as u32 {
-        let size = ((shape.basket.ln() + 0.8 * rng.normal()).exp() as usize).max(1);
-        for _ in 0..size {
-            let u = rng.unit() * total;
-            let rank = cumulative.partition_point(|&x| x < u).min(shape.items - 1);
-            let mut qty = 1 + rng.below(12) as i64;
-            if rng.unit() < 0.02 {
-                qty = -qty;
-            }
-            out.push((c, perm[rank], qty));
+/// Customers generated, framed and written at a time by [`write`]: ~1.3M rows at basket 20,
+/// so a million customers never sit whole in memory.
+const BATCH_CUSTOMERS: usize = 50_000;
+
+/// Rows per Parquet row group: polars' default (512²).
+const ROW_GROUP: usize = 512 * 512;
+
+/// The invoice lines, customer after customer, as one stream of draws: taking them in batches
+/// gives the same lines as taking them at once.
+struct Lines {
+    rng: Rng,
+    cumulative: Vec<f64>,
+    perm: Vec<u32>,
+    basket_ln: f64,
+    next: usize,
+    customers: usize,
+}
+
+impl Lines {
+    fn new(shape: &Shape) -> Lines {
+        let mut rng = Rng(shape.seed);
+        let mut cumulative = Vec::with_capacity(shape.items);
+        let mut total = 0.0;
+        for i in 1..=shape.items {
+            total += 1.0 / (i as f64).powf(shape.s);
+            cumulative.push(total);
         }
+        let mut perm: Vec<u32> = (0..shape.items as u32).collect();
+        for k in (1..perm.len()).rev() {
+            perm.swap(k, rng.below(k + 1));
+        }
+        Lines { rng, cumulative, perm, basket_ln: shape.basket.ln(), next: 0, customers: shape.customers }
     }
+
+    /// The lines of the next `n` customers (fewer at the end) into `out`; false when none are left.
+    fn next_customers(&mut self, n: usize, out: &mut Vec<Line>) -> bool {
+        out.clear();
+        let end = (self.next + n).min(self.customers);
+        let total = self.cumulative.last().copied().unwrap_or(0.0);
+        let items = self.cumulative.len();
+        for c in self.next..end {
+            let size = ((self.basket_ln + 0.8 * self.rng.normal()).exp() as usize).max(1);
+            for _ in 0..size {
+                let u = self.rng.unit() * total;
+                let rank = self.cumulative.partition_point(|&x| x < u).min(items - 1);
+                let mut qty = 1 + self.rng.below(12) as i64;
+                if self.rng.unit() < 0.02 {
+                    qty = -qty;
+                }
+                out.push((c as u32, self.perm[rank], qty));
+            }
+        }
+        let any = end > self.next;
+        self.next = end;
+        any
+    }
+}
+
+fn lines(shape: &Shape) -> Vec<Line> {
+    let mut out = Vec::new();
+    Lines::new(shape).next_customers(shape.customers, &mut out);
     out
 }
 
-/// The transactions as a frame in the Online Retail schema.
-pub fn transactions(shape: &Shape) -> Result<DataFrame> {
-    let lines = lines(shape);
-    let mut rng = Rng(shape.seed ^ 0xA5A5_A5A5);
+/// The draws of one row beyond its line, in the order [`transactions`] and [`matrix`] both
+/// take them, so the two agree on which customers are null.
+struct RowDraw {
+    invoice: usize,
+    has_customer: bool,
+    day_fraction: f64,
+    price: f64,
+}
+
+impl RowDraw {
+    fn rng(shape: &Shape) -> Rng {
+        Rng(shape.seed ^ 0xA5A5_A5A5)
+    }
+
+    fn next(rng: &mut Rng) -> RowDraw {
+        RowDraw {
+            invoice: 500_000 + rng.below(400_000),
+            has_customer: rng.unit() >= 0.03,
+            day_fraction: rng.unit(),
+            price: (rng.unit() * 800.0).round() / 100.0,
+        }
+    }
+}
+
+/// The lines as a frame in the Online Retail schema, taking their row draws from `rng`.
+fn frame(lines: &[Line], rng: &mut Rng) -> Result<DataFrame> {
     let n = lines.len();
     let mut invoice = Vec::with_capacity(n);
     let mut customer = Vec::with_capacity(n);
     let mut date = Vec::with_capacity(n);
     let mut price = Vec::with_capacity(n);
     let year_start = 1_704_067_200_000i64; // 2024-01-01 in ms
-    for &(c, _, q) in &lines {
-        let number = 500_000 + rng.below(400_000);
+    for &(c, _, q) in lines {
+        let draw = RowDraw::next(rng);
+        let number = draw.invoice;
         invoice.push(if q < 0 { format!("C{number}") } else { number.to_string() });
-        customer.push((rng.unit() >= 0.03).then_some(100_000.0 + c as f64));
-        date.push(year_start + (rng.unit() * 365.0 * 86_400_000.0) as i64);
-        price.push((rng.unit() * 800.0).round() / 100.0);
+        customer.push(draw.has_customer.then_some(100_000.0 + c as f64));
+        date.push(year_start + (draw.day_fraction * 365.0 * 86_400_000.0) as i64);
+        price.push(draw.price);
     }
     let stock: Vec<String> = lines.iter().map(|l| format!("S{}", l.1)).collect();
     let description: Vec<String> = lines.iter().map(|l| format!("ITEM {}", l.1)).collect();
@@ -120,40 +179,80 @@ pub fn transactions(shape: &Shape) -> Result<DataFrame> {
     .map_err(|e| Error::Other(format!("generate: {e}")))
 }
 
-/// Writes the synthetic export to `.parquet`, `.csv` (or `.csv.gz` is refused: use parquet).
+/// The transactions as one frame in the Online Retail schema (what [`write`] writes in batches).
+pub fn transactions(shape: &Shape) -> Result<DataFrame> {
+    frame(&lines(shape), &mut RowDraw::rng(shape))
+}
+
+/// Writes the synthetic export to `.parquet` or `.csv` (`.csv.gz` is refused: use parquet),
+/// generated and written `BATCH_CUSTOMERS` customers at a time into a hidden file beside `path`
+/// that is renamed over it once complete: a failed or killed run leaves no half-written export.
 pub fn write(shape: &Shape, path: &Path) -> Result<usize> {
-    let mut frame = transactions(shape)?;
-    let io = |source| OutputError::Io { path: path.to_path_buf(), source };
-    let parquet = |e: PolarsError| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
-    let mut file = std::fs::File::create(path).map_err(io)?;
+    write_batched(shape, path, BATCH_CUSTOMERS, ROW_GROUP)
+}
+
+fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> Result<usize> {
+    enum Writer {
+        Parquet(Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>),
+        // unbuffered: polars serialises rows into its own buffers and writes them whole
+        Csv(polars::io::csv::write::BatchedWriter<std::fs::File>),
+    }
     let name = path.to_string_lossy().to_ascii_lowercase();
-    if name.ends_with(".parquet") {
-        ParquetWriter::new(&mut file).finish(&mut frame).map_err(parquet)?;
-    } else if name.ends_with(".csv") {
-        CsvWriter::new(&mut file).finish(&mut frame).map_err(parquet)?;
-    } else {
+    let parquet = name.ends_with(".parquet");
+    if !parquet && !name.ends_with(".csv") {
         return Err(Error::Other(format!("{}: write .parquet or .csv", path.display())));
     }
-    Ok(frame.height())
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.part"));
+    let io = |source| OutputError::Io { path: path.to_path_buf(), source };
+    let polars_error = |e: PolarsError| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
+    let written = (|| -> Result<usize> {
+        let file = std::fs::File::create(&tmp).map_err(io)?;
+        let schema = frame(&[], &mut RowDraw::rng(shape))?.schema().as_ref().clone();
+        let mut writer = if parquet {
+            Writer::Parquet(Box::new(ParquetWriter::new(file).batched(&schema).map_err(polars_error)?))
+        } else {
+            Writer::Csv(CsvWriter::new(file).batched(&schema).map_err(polars_error)?)
+        };
+        let (mut lines, mut draws, mut rows) = (Lines::new(shape), RowDraw::rng(shape), 0);
+        let mut chunk = Vec::new();
+        while lines.next_customers(batch, &mut chunk) {
+            let batch = frame(&chunk, &mut draws)?;
+            rows += batch.height();
+            match &mut writer {
+                // row groups of polars' default size, as a one-shot write makes them
+                Writer::Parquet(w) => (0..batch.height())
+                    .step_by(row_group)
+                    .try_for_each(|at| w.write_batch(&batch.slice(at as i64, row_group))),
+                Writer::Csv(w) => w.write_batch(&batch),
+            }
+            .map_err(polars_error)?;
+        }
+        match &mut writer {
+            Writer::Parquet(w) => w.finish().map(|_| ()),
+            Writer::Csv(w) => w.finish(),
+        }
+        .map_err(polars_error)?;
+        drop(writer);
+        std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io)?;
+        Ok(rows)
+    })();
+    match written {
+        Ok(rows) => std::fs::rename(&tmp, path).map(|_| rows).map_err(|e| io(e).into()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 /// The cleaned purchase matrix of the same data, built directly (no text, no frame): what the
 /// pivot stage would produce, for benchmarking the model stages at a million customers.
 pub fn matrix(shape: &Shape) -> Interactions {
-    let mut rng = Rng(shape.seed ^ 0xA5A5_A5A5);
+    let mut rng = RowDraw::rng(shape);
     let mut pairs: Vec<u64> = lines(shape)
         .into_iter()
-        .filter(|&(_, _, q)| {
-            let keep_customer = {
-                // the same draws as `transactions`: invoice, customer, date, price
-                rng.below(400_000);
-                let kept = rng.unit() >= 0.03;
-                rng.unit();
-                rng.unit();
-                kept
-            };
-            keep_customer && q > 0
-        })
+        .filter(|&(_, _, q)| RowDraw::next(&mut rng).has_customer && q > 0)
         .map(|(c, i, _)| (c as u64) << 32 | i as u64)
         .collect();
     pairs.sort_unstable();
@@ -278,5 +377,44 @@ mod tests {
         assert_eq!(pivoted.indptr, direct.indptr);
         assert_eq!(pivoted.indices, direct.indices);
         assert!(direct.n_pairs() > 1000);
+    }
+
+    #[test]
+    fn written_in_batches_is_the_whole_frame() {
+        let shape = Shape { customers: 230, items: 50, basket: 5.0, s: 0.9, seed: 11 };
+        let mut whole = transactions(&shape).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // batches of 7 customers: 33 batches, the last one short; row groups of 13 rows
+        let csv = dir.path().join("syn.csv");
+        assert_eq!(write_batched(&shape, &csv, 7, 13).unwrap(), whole.height());
+        let mut expected = Vec::new();
+        CsvWriter::new(&mut expected).finish(&mut whole).unwrap();
+        assert_eq!(std::fs::read(&csv).unwrap(), expected);
+        let pq = dir.path().join("syn.parquet");
+        assert_eq!(write_batched(&shape, &pq, 7, 13).unwrap(), whole.height());
+        let mut reader = ParquetReader::new(std::fs::File::open(&pq).unwrap());
+        let groups = reader.get_metadata().unwrap().row_groups.iter().map(|g| g.num_rows()).collect::<Vec<_>>();
+        assert!(groups.iter().all(|&n| n <= 13) && groups.len() > 33, "{groups:?}");
+        let back = reader.finish().unwrap();
+        assert!(back.equals_missing(&whole));
+        assert!(whole.height() > 1000);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 2, "no temporary file is left: {names:?}");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_file() {
+        let shape = Shape { customers: 20, items: 10, basket: 3.0, s: 0.9, seed: 1 };
+        let dir = tempfile::tempdir().unwrap();
+        let gz = dir.path().join("syn.csv.gz");
+        assert!(write(&shape, &gz).unwrap_err().to_string().contains("write .parquet or .csv"));
+        let missing = dir.path().join("no-such-folder").join("syn.parquet");
+        assert!(write(&shape, &missing).is_err());
+        // an existing export is not replaced by a failed one
+        let pq = dir.path().join("syn.parquet");
+        std::fs::write(&pq, b"previous").unwrap();
+        std::fs::create_dir(dir.path().join(".syn.parquet.part")).unwrap();
+        assert!(write(&shape, &pq).is_err());
+        assert_eq!(std::fs::read(&pq).unwrap(), b"previous");
     }
 }
