@@ -192,11 +192,6 @@ pub fn write(shape: &Shape, path: &Path) -> Result<usize> {
 }
 
 fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> Result<usize> {
-    enum Writer {
-        Parquet(Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>),
-        // unbuffered: polars serialises rows into its own buffers and writes them whole
-        Csv(polars::io::csv::write::BatchedWriter<std::fs::File>),
-    }
     let name = path.to_string_lossy().to_ascii_lowercase();
     let parquet = name.ends_with(".parquet");
     if !parquet && !name.ends_with(".csv") {
@@ -204,36 +199,21 @@ fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> 
     }
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{file_name}.part"));
+    // errors name the export the user asked for, not its hidden temporary file
     let io = |source| OutputError::Io { path: path.to_path_buf(), source };
     let polars_error = |e: PolarsError| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
     let written = (|| -> Result<usize> {
         let file = std::fs::File::create(&tmp).map_err(io)?;
         let schema = frame(&[], &mut RowDraw::rng(shape))?.schema().as_ref().clone();
-        let mut writer = if parquet {
-            Writer::Parquet(Box::new(ParquetWriter::new(file).batched(&schema).map_err(polars_error)?))
-        } else {
-            Writer::Csv(CsvWriter::new(file).batched(&schema).map_err(polars_error)?)
-        };
+        let mut writer = Batched::new(file, parquet, &schema, row_group).map_err(polars_error)?;
         let (mut lines, mut draws, mut rows) = (Lines::new(shape), RowDraw::rng(shape), 0);
         let mut chunk = Vec::new();
         while lines.next_customers(batch, &mut chunk) {
             let batch = frame(&chunk, &mut draws)?;
             rows += batch.height();
-            match &mut writer {
-                // row groups of polars' default size, as a one-shot write makes them
-                Writer::Parquet(w) => (0..batch.height())
-                    .step_by(row_group)
-                    .try_for_each(|at| w.write_batch(&batch.slice(at as i64, row_group))),
-                Writer::Csv(w) => w.write_batch(&batch),
-            }
-            .map_err(polars_error)?;
+            writer.write(&batch).map_err(polars_error)?;
         }
-        match &mut writer {
-            Writer::Parquet(w) => w.finish().map(|_| ()),
-            Writer::Csv(w) => w.finish(),
-        }
-        .map_err(polars_error)?;
-        drop(writer);
+        writer.finish().map_err(polars_error)?;
         std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io)?;
         Ok(rows)
     })();
@@ -242,6 +222,41 @@ fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> 
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
+        }
+    }
+}
+
+/// polars' batched Parquet or CSV writer over one file.
+enum Batched {
+    Parquet { writer: Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>, row_group: usize },
+    // unbuffered: polars serialises rows into its own buffers and writes them whole
+    Csv(polars::io::csv::write::BatchedWriter<std::fs::File>),
+}
+
+impl Batched {
+    fn new(file: std::fs::File, parquet: bool, schema: &Schema, row_group: usize) -> PolarsResult<Batched> {
+        Ok(if parquet {
+            Batched::Parquet { writer: Box::new(ParquetWriter::new(file).batched(schema)?), row_group }
+        } else {
+            Batched::Csv(CsvWriter::new(file).batched(schema)?)
+        })
+    }
+
+    fn write(&mut self, batch: &DataFrame) -> PolarsResult<()> {
+        match self {
+            // row groups of at most `row_group` rows, as a one-shot write cuts them
+            Batched::Parquet { writer, row_group } => (0..batch.height())
+                .step_by(*row_group)
+                .try_for_each(|at| writer.write_batch(&batch.slice(at as i64, *row_group))),
+            Batched::Csv(writer) => writer.write_batch(batch),
+        }
+    }
+
+    /// Writes the footer (Parquet) or the header of an empty file (CSV) and closes the file.
+    fn finish(self) -> PolarsResult<()> {
+        match self {
+            Batched::Parquet { writer, .. } => writer.finish().map(|_| ()),
+            Batched::Csv(mut writer) => writer.finish(),
         }
     }
 }
