@@ -89,38 +89,44 @@ pub fn run(table: Table, date_format: Option<&str>, path: &Path) -> Result<(Data
     let (quantity, date) = (quantity?, date?);
     invalid.push((map.customer.clone(), bad_customer));
     invalid.push((map.item.clone(), bad_item));
-    let quantity = match (quantity, &map.quantity) {
-        (Some((q, bad)), Some(name)) => {
-            invalid.push((name.clone(), bad));
-            q
-        }
-        _ => Float64Chunked::full(col::QUANTITY.into(), 1.0, rows),
+    // each of these is parsed only when its role is mapped
+    let mut counted = |(parsed, bad): (Column, usize), name: &Option<String>| {
+        invalid.extend(name.clone().map(|name| (name, bad)));
+        parsed
     };
-    let description = match &map.description {
-        Some(name) => descriptions(field(name)?, path)?,
-        None => StringChunked::full_null(col::DESCRIPTION.into(), rows),
-    };
-    let date = match (date, &map.date) {
-        (Some((d, bad)), Some(name)) => {
-            invalid.push((name.clone(), bad));
-            d
-        }
-        _ => Int64Chunked::full_null(col::DATE.into(), rows),
-    };
-    let canonical = DataFrame::new(
-        rows,
-        vec![
-            customer.with_name(col::CUSTOMER.into()).into_column(),
-            item.with_name(col::ITEM.into()).into_column(),
-            quantity.with_name(col::QUANTITY.into()).into_column(),
-            description.with_name(col::DESCRIPTION.into()).into_column(),
-            date.with_name(col::DATE.into()).into_column(),
-        ],
-    )
-    .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
+    let quantity = quantity.map(|(q, bad)| counted((q.into_column(), bad), &map.quantity));
+    let date = date.map(|(d, bad)| counted((d.into_column(), bad), &map.date));
+    let description = map.description.as_ref().map(|name| descriptions(field(name)?, path)).transpose()?;
+    let description = description.map(IntoColumn::into_column);
+    let canonical = canonical(rows, customer.into_column(), item.into_column(), quantity, description, date)
+        .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
 
     let report = report(&table.nulls, rows, map, &invalid, start);
     Ok((canonical, report))
+}
+
+/// The canonical frame from the roles' parsed columns, in its order and under its names; an
+/// unmapped role is filled as the method reads it: every quantity 1, no description, no date.
+pub(crate) fn canonical(
+    rows: usize,
+    customer: Column,
+    item: Column,
+    quantity: Option<Column>,
+    description: Option<Column>,
+    date: Option<Column>,
+) -> PolarsResult<DataFrame> {
+    let quantity = quantity.unwrap_or_else(|| Float64Chunked::full(col::QUANTITY.into(), 1.0, rows).into_column());
+    let description =
+        description.unwrap_or_else(|| StringChunked::full_null(col::DESCRIPTION.into(), rows).into_column());
+    let date = date.unwrap_or_else(|| Int64Chunked::full_null(col::DATE.into(), rows).into_column());
+    let named = [
+        (customer, col::CUSTOMER),
+        (item, col::ITEM),
+        (quantity, col::QUANTITY),
+        (description, col::DESCRIPTION),
+        (date, col::DATE),
+    ];
+    DataFrame::new(rows, named.into_iter().map(|(c, name)| c.with_name(name.into())).collect())
 }
 
 /// The audit of an export whose columns are not mapped: nulls per column, no roles.
@@ -593,6 +599,20 @@ mod tests {
         }
         // the slow path agrees with the fast one where both read
         assert_eq!(parse_date("2024-4-16T06:04:14.726", None), whole);
+    }
+
+    #[test]
+    fn unmapped_roles_read_as_one_of_each_item_undescribed_and_undated() {
+        let mut t = table(vec![Column::new("C".into(), ["1", "2"]), Column::new("I".into(), ["A", "B"])]);
+        (t.columns.quantity, t.columns.date) = (None, None);
+        let (frame, report) = run(t, None, Path::new("x.csv")).unwrap();
+        let names: Vec<&str> = frame.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(names, [col::CUSTOMER, col::ITEM, col::QUANTITY, col::DESCRIPTION, col::DATE]);
+        let quantity: Vec<_> = frame.column(col::QUANTITY).unwrap().f64().unwrap().iter().collect();
+        assert_eq!(quantity, [Some(1.0), Some(1.0)]);
+        assert_eq!(frame.column(col::DESCRIPTION).unwrap().null_count(), 2);
+        assert_eq!(frame.column(col::DATE).unwrap().null_count(), 2);
+        assert_eq!(report.rows_in, 2);
     }
 
     #[test]

@@ -385,10 +385,11 @@ fn read_chunks(
 }
 
 /// Records handed to a builder: the `index`-th piece of the file, whose first record starts on
-/// `line`.
+/// `line`, holding `newlines` newlines (the scan counted them: the builder sizes its columns).
 struct Piece {
     index: usize,
     line: usize,
+    newlines: usize,
     text: Vec<u8>,
 }
 
@@ -420,10 +421,10 @@ impl<'scope> Builders<'scope> {
         Builders { queue, plan, threads, taken: 0 }
     }
 
-    /// Hands on the next piece, starting on `line`; false when both builders have stopped.
-    fn send(&mut self, (line, text): (usize, Vec<u8>)) -> bool {
+    /// Hands on the next piece (its index is set here); false when both builders have stopped.
+    fn send(&mut self, piece: Piece) -> bool {
         self.taken += 1;
-        self.queue.send(Piece { index: self.taken - 1, line, text }).is_ok()
+        self.queue.send(Piece { index: self.taken - 1, ..piece }).is_ok()
     }
 
     /// Waits for the builders and returns the first error in the file (a builder's, in an
@@ -557,7 +558,7 @@ impl Plan {
             Ok(text) => (text, bytes.len()),
             Err(e) => (std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(), e.valid_up_to()),
         };
-        let mut sinks = self.sinks(memchr::memchr_iter(b'\n', bytes).count() + 1);
+        let mut sinks = self.sinks(piece.newlines + 1);
         let mut part = Part::new(piece.index, self.header.len(), self.built.len());
         let mut line = piece.line;
         let mut fields: Vec<Range<usize>> = Vec::with_capacity(self.header.len());
@@ -702,21 +703,22 @@ impl Plan {
         Ok(CsvRead { frame, header, resolved: self.resolved.clone(), nulls, skipped, invalid })
     }
 
-    /// The roles' columns in canonical order, unmapped ones filled as the audit fills them.
+    /// The built roles' columns as the audit's canonical frame.
     fn canonical_frame(&self, frame: DataFrame) -> Result<DataFrame, InputError> {
         use crate::audit::col;
         let rows = frame.height();
         let column = |name: &str| frame.column(name).ok().cloned();
-        let columns = vec![
-            column(col::CUSTOMER),
-            column(col::ITEM),
-            column(col::QUANTITY).or_else(|| Some(Float64Chunked::full(col::QUANTITY.into(), 1.0, rows).into_column())),
-            column(col::DESCRIPTION)
-                .or_else(|| Some(StringChunked::full_null(col::DESCRIPTION.into(), rows).into_column())),
-            column(col::DATE).or_else(|| Some(Int64Chunked::full_null(col::DATE.into(), rows).into_column())),
-        ];
-        let columns = columns.into_iter().collect::<Option<Vec<_>>>().ok_or_else(|| self.fail("a role's column"))?;
-        DataFrame::new(rows, columns).map_err(|e| self.fail(&e.to_string()))
+        let required = |name: &str| column(name).ok_or_else(|| self.fail(&format!("no {name} column was built")));
+        let (customer, item) = (required(col::CUSTOMER)?, required(col::ITEM)?);
+        crate::audit::canonical(
+            rows,
+            customer,
+            item,
+            column(col::QUANTITY),
+            column(col::DESCRIPTION),
+            column(col::DATE),
+        )
+        .map_err(|e| self.fail(&e.to_string()))
     }
 
     fn fail(&self, detail: &str) -> InputError {
@@ -868,14 +870,32 @@ impl<'a> Scan<'a> {
         self.start_line + memchr::memchr_iter(b'\n', &text[self.start..at]).count()
     }
 
-    /// Reads the header once its record is complete; false while it is not.
+    /// Reads the header once its record is complete; false while it is not. The header is a
+    /// record like the others: split and read as polars reads fields ([`split_record`],
+    /// [`field_value`]).
     fn read_header(&mut self, text: &[u8], eof: bool) -> Result<bool, InputError> {
-        let record = first_record(text);
-        if record.len() == text.len() && !eof {
-            return Ok(false);
-        }
-        let delimiter = *self.delimiter.get_or_insert_with(|| sniff_delimiter(record));
-        let header = split_fields(record, delimiter);
+        let delimiter = match self.delimiter {
+            Some(d) => d,
+            None => match sniff_delimiter(text, eof) {
+                Some(d) => *self.delimiter.insert(d),
+                None => return Ok(false),
+            },
+        };
+        let Some((len, _)) = record_end(text, delimiter, eof) else {
+            return match eof {
+                true => Err(InputError::Unterminated { path: self.path.to_path_buf(), line: 1 }),
+                false => Ok(false),
+            };
+        };
+        let record = String::from_utf8_lossy(&text[..len]);
+        let mut header = Vec::new();
+        let mut unescaped = String::new();
+        split_record(record.as_bytes(), delimiter, |_, range| {
+            let raw = &record[range];
+            // a name whose quote does not close it is taken as it stands
+            let name = field_value(raw, &mut unescaped).unwrap_or(Some(raw.trim_end_matches('\r')));
+            header.push(name.unwrap_or_default().to_string());
+        });
         if header.iter().all(|h| h.trim().is_empty()) {
             return Err(InputError::NoHeader { path: self.path.to_path_buf() });
         }
@@ -886,9 +906,9 @@ impl<'a> Scan<'a> {
             }
         }
         self.header = header;
-        self.pos = (record.len() + 1).min(text.len());
+        self.pos = (len + 1).min(text.len());
         self.start = self.pos;
-        self.start_line = line_of(text, record.len()) + 1;
+        self.start_line = line_of(text, len) + 1;
         Ok(true)
     }
 
@@ -900,7 +920,7 @@ impl<'a> Scan<'a> {
     /// Takes the found records not taken yet, with the line they start on: the text up to the
     /// next record is handed over whole (no copy) and `text` keeps what follows, in a recycled
     /// buffer when one is free.
-    fn take(&mut self, text: &mut Vec<u8>, recycled: &Receiver<Vec<u8>>) -> (usize, Vec<u8>) {
+    fn take(&mut self, text: &mut Vec<u8>, recycled: &Receiver<Vec<u8>>) -> Piece {
         let next_line = self.line_at(text, self.pos);
         let mut rest = recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(text.capacity()));
         rest.clear();
@@ -913,43 +933,34 @@ impl<'a> Scan<'a> {
         let line = std::mem::replace(&mut self.start_line, next_line);
         self.lines_before = next_line - 1;
         (self.pos, self.start) = (0, 0);
-        (line, piece)
+        // the index is the builders' to set, as they hand pieces on
+        Piece { index: 0, line, newlines: next_line - line, text: piece }
     }
 }
 
-/// The most frequent of `,` `;` tab `|` outside quotes in the header line; `,` when none.
-fn sniff_delimiter(text: &[u8]) -> u8 {
-    let header = first_record(text);
+/// The most frequent of `,` `;` tab `|` outside quotes in the text's first line (`,` when
+/// none); `None` while that line is not complete.
+fn sniff_delimiter(text: &[u8], eof: bool) -> Option<u8> {
     let candidates = [b',', b';', b'\t', b'|'];
     let mut counts = [0usize; 4];
-    let mut quoted = false;
-    for &b in header {
-        if b == b'"' {
-            quoted = !quoted;
-        } else if !quoted {
-            if let Some(k) = candidates.iter().position(|&c| c == b) {
-                counts[k] += 1;
-            }
-        }
-    }
-    let best = (0..4).max_by_key(|&k| (counts[k], std::cmp::Reverse(k))).unwrap_or(0);
-    if counts[best] == 0 {
-        b','
-    } else {
-        candidates[best]
-    }
-}
-
-fn first_record(text: &[u8]) -> &[u8] {
-    let mut quoted = false;
-    for (i, &b) in text.iter().enumerate() {
+    let (mut quoted, mut complete) = (false, eof);
+    for &b in text {
         match b {
             b'"' => quoted = !quoted,
-            b'\n' if !quoted => return &text[..i],
+            b'\n' if !quoted => {
+                complete = true;
+                break;
+            }
+            _ if !quoted => {
+                if let Some(k) = candidates.iter().position(|&c| c == b) {
+                    counts[k] += 1;
+                }
+            }
             _ => {}
         }
     }
-    text
+    let best = (0..4).max_by_key(|&k| (counts[k], std::cmp::Reverse(k))).unwrap_or(0);
+    complete.then_some(if counts[best] == 0 { b',' } else { candidates[best] })
 }
 
 /// Where the record at the start of `rest` ends: (the index of its closing newline, or
@@ -1184,21 +1195,6 @@ fn field_shape(raw: &[u8]) -> (bool, bool) {
     (raw.is_empty(), bad_quote)
 }
 
-/// Splits one record into unquoted field texts (for the header).
-fn split_fields(record: &[u8], delimiter: u8) -> Vec<String> {
-    let record = record.strip_suffix(b"\r").unwrap_or(record);
-    let mut fields = vec![String::new()];
-    let mut quoted = false;
-    for ch in String::from_utf8_lossy(record).chars() {
-        match ch {
-            '"' => quoted = !quoted,
-            c if c == delimiter as char && !quoted => fields.push(String::new()),
-            c => fields.last_mut().expect("fields starts with one").push(c),
-        }
-    }
-    fields
-}
-
 // ---------------------------------------------------------------------------------------------
 // Excel
 
@@ -1387,10 +1383,15 @@ mod tests {
 
     #[test]
     fn sniffs_the_header_delimiter() {
-        assert_eq!(sniff_delimiter(b"a;b;c\n1;2;3"), b';');
-        assert_eq!(sniff_delimiter(b"a\tb\n"), b'\t');
-        assert_eq!(sniff_delimiter(b"\"x,y\"|b|c\n"), b'|');
-        assert_eq!(sniff_delimiter(b"single\n"), b',');
+        assert_eq!(sniff_delimiter(b"a;b;c\n1;2;3", false), Some(b';'));
+        assert_eq!(sniff_delimiter(b"a\tb\n", false), Some(b'\t'));
+        assert_eq!(sniff_delimiter(b"\"x,y\"|b|c\n", false), Some(b'|'));
+        assert_eq!(sniff_delimiter(b"single\n", false), Some(b','));
+        assert_eq!(sniff_delimiter(b"a;b", false), None);
+        assert_eq!(sniff_delimiter(b"a;b", true), Some(b';'));
+        // a newline inside quotes does not end the header line
+        assert_eq!(sniff_delimiter(b"\"x\n;y\"|b", false), None);
+        assert_eq!(sniff_delimiter(b"\"x\n;y\"|b\n", false), Some(b'|'));
     }
 
     #[test]
@@ -1451,6 +1452,27 @@ mod tests {
             Error::Input(e) => e,
             e => panic!("not an input error: {e}"),
         }
+    }
+
+    #[test]
+    fn the_header_reads_as_polars_reads_it() {
+        // a doubled quote in a quoted name is one quote, as in a value (RFC 4180; pandas and
+        // Excel read it so; polars keeps both in names, not in values)
+        let doubled = stream_all(b"\"a\"\"b\",c d,\"e,f\",g\r\n1,2,3,4\r\n", Encoding::Utf8, false).unwrap();
+        assert_eq!(doubled.header, ["a\"b", "c d", "e,f", "g"]);
+        // a newline inside a quoted name (polars ends its header at the first newline)
+        let multi = stream_all(b"a\"b,c,\"multi\nline\"\n1,2,3\n", Encoding::Utf8, false).unwrap();
+        assert_eq!(multi.header, ["a\"b", "c", "multi\nline"]);
+        assert_eq!(multi.frame.height(), 1);
+        let texts: [&[u8]; 4] =
+            [b"a,\"c d\",\"e,f\",g\r\n1,2,3,4\r\n", b"a\"b,c\n1,2\n", b"x,,y\n1,2,3\n", b"\"only\""];
+        for text in texts {
+            let names: Vec<String> = polars_whole(text).get_column_names().iter().map(|n| n.to_string()).collect();
+            let read = stream_all(text, Encoding::Utf8, false).unwrap();
+            assert_eq!(read.header, names, "{}", String::from_utf8_lossy(text));
+        }
+        let open = input_error(stream_all(b"\"never closed,b\n1,2\n", Encoding::Utf8, false).err().unwrap());
+        assert!(matches!(open, InputError::Unterminated { line: 1, .. }), "{open}");
     }
 
     #[test]

@@ -265,26 +265,17 @@ fn logged<T, R: StageLine>(quiet: bool, name: &str, result: Result<(T, R)>) -> R
 fn check_required(cfg: &Config, audited: &audit::AuditReport) -> Result<()> {
     let unusable =
         |name: &String| audited.columns.iter().find(|c| c.column == *name && c.nulls + c.invalid == audited.rows_in);
+    let refuse = |detail: String| Err(GateError { gate: "required_column".into(), detail }.into());
     let roles = [Some(&cfg.columns.customer), Some(&cfg.columns.item), cfg.columns.quantity.as_ref()];
-    for name in roles.into_iter().flatten() {
-        if let Some(c) = unusable(name) {
-            return Err(GateError {
-                gate: "required_column".into(),
-                detail: format!("column '{}' has no usable value in {} rows", c.column, audited.rows_in),
-            }
-            .into());
-        }
+    if let Some(c) = roles.into_iter().flatten().find_map(unusable) {
+        return refuse(format!("column '{}' has no usable value in {} rows", c.column, audited.rows_in));
     }
     // A date column none of whose values reads as a date would silently turn these off.
     if let (Some(key), Some(c)) = (date_key(cfg), cfg.columns.date.as_ref().and_then(unusable)) {
-        return Err(GateError {
-            gate: "required_column".into(),
-            detail: format!(
-                "column '{}' has no value that reads as a date in {} rows, and {key} needs purchase dates; set [input] date_format to the column's format",
-                c.column, audited.rows_in
-            ),
-        }
-        .into());
+        return refuse(format!(
+            "column '{}' has no value that reads as a date in {} rows, and {key} needs purchase dates; set [input] date_format to the column's format",
+            c.column, audited.rows_in
+        ));
     }
     Ok(())
 }
