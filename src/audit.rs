@@ -89,13 +89,15 @@ pub fn run(table: Table, date_format: Option<&str>, path: &Path) -> Result<(Data
     let (quantity, date) = (quantity?, date?);
     invalid.push((map.customer.clone(), bad_customer));
     invalid.push((map.item.clone(), bad_item));
-    // each of these is parsed only when its role is mapped
-    let mut counted = |(parsed, bad): (Column, usize), name: &Option<String>| {
-        invalid.extend(name.clone().map(|name| (name, bad)));
-        parsed
-    };
-    let quantity = quantity.map(|(q, bad)| counted((q.into_column(), bad), &map.quantity));
-    let date = date.map(|(d, bad)| counted((d.into_column(), bad), &map.date));
+    // quantity and date are parsed only when their roles are mapped
+    let counts = [(&map.quantity, quantity.as_ref().map(|q| q.1)), (&map.date, date.as_ref().map(|d| d.1))];
+    for (name, bad) in counts {
+        if let (Some(name), Some(bad)) = (name, bad) {
+            invalid.push((name.clone(), bad));
+        }
+    }
+    let quantity = quantity.map(|(q, _)| q.into_column());
+    let date = date.map(|(d, _)| d.into_column());
     let description = map.description.as_ref().map(|name| descriptions(field(name)?, path)).transpose()?;
     let description = description.map(IntoColumn::into_column);
     let canonical = canonical(rows, customer.into_column(), item.into_column(), quantity, description, date)
