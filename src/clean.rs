@@ -116,7 +116,7 @@ impl Cleaned {
     /// The kept rows as a frame of their own (a copy).
     pub fn into_frame(self) -> Result<DataFrame> {
         let kept = BooleanChunked::from_slice("kept".into(), &self.kept);
-        self.frame.filter(&kept).map_err(|e| Error::Other(format!("clean: {e}")))
+        self.frame.filter(&kept).map_err(Error::frame("clean"))
     }
 }
 
@@ -128,7 +128,7 @@ fn apply(
     rules: &mut Vec<RuleReport>,
     keep: impl FnOnce(&DataFrame) -> PolarsResult<BooleanChunked>,
 ) -> Result<()> {
-    let mask = keep(frame).map_err(|e| Error::Other(format!("clean rule {rule}: {e}")))?;
+    let mask = keep(frame).map_err(Error::frame(format!("clean rule {rule}")))?;
     let rows_in = kept.num_trues();
     *kept = &*kept & &mask;
     rules.push(RuleReport { rule: rule.to_string(), rows_in, rows_out: kept.num_trues() });

@@ -104,6 +104,10 @@ pub enum OutputError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("cannot write {}: {detail}", path.display())]
     Parquet { path: PathBuf, detail: String },
+    #[error("{}: write .parquet or .csv", path.display())]
+    Format { path: PathBuf },
+    #[error("cannot write {}: {detail}", path.display())]
+    Json { path: PathBuf, detail: String },
     #[error("cannot read published output {}: {detail}", path.display())]
     Read { path: PathBuf, detail: String },
     #[error(
@@ -132,18 +136,39 @@ pub enum Error {
     Output(#[from] OutputError),
     #[error(transparent)]
     Gate(#[from] GateError),
-    #[error("{0}")]
-    Other(String),
+    #[error("cannot start {threads} worker threads: {detail}")]
+    Threads { threads: usize, detail: String },
+    /// A table operation inside a stage failed: a bug or a resource limit, not the input's fault.
+    #[error("{stage}: {detail}")]
+    Frame { stage: String, detail: String },
+    #[error("cutoff {cutoff} leaves {train} training and {test} test rows; pick a date inside the data")]
+    Cutoff { cutoff: String, train: usize, test: usize },
+    #[error("customer {customer} is not in the published output in {} (no purchases after cleaning)", dir.display())]
+    UnknownCustomer { customer: String, dir: PathBuf },
+    #[error("stdout: {0}")]
+    Stdout(std::io::Error),
 }
 
 impl Error {
+    /// A failed table operation inside `stage`.
+    pub fn frame(stage: impl Into<String>) -> impl FnOnce(polars::error::PolarsError) -> Error {
+        let stage = stage.into();
+        move |e| Error::Frame { stage, detail: e.to_string() }
+    }
+
     /// The exit code this error maps to.
     pub fn exit_code(&self) -> Exit {
         match self {
             Error::Config(_) => Exit::Usage,
             Error::Gate(_) => Exit::Refused,
             Error::Output(OutputError::Locked { .. }) => Exit::Locked,
-            Error::Input(_) | Error::Output(_) | Error::Other(_) => Exit::Runtime,
+            Error::Input(_)
+            | Error::Output(_)
+            | Error::Threads { .. }
+            | Error::Frame { .. }
+            | Error::Cutoff { .. }
+            | Error::UnknownCustomer { .. }
+            | Error::Stdout(_) => Exit::Runtime,
         }
     }
 }

@@ -17,13 +17,13 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::audit::col;
+use crate::chain::{on_threads, Chain};
+use crate::clean;
 use crate::config::{Config, ModelConfig, RecommendConfig};
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::Interactions;
-use crate::progress::Progress;
 use crate::recommend::Recommendations;
 use crate::similarity::Neighbours;
-use crate::{audit, clean, ingest, pivot, recommend, similarity};
 
 /// Metrics of one model over the evaluated customers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -97,7 +97,7 @@ pub fn score(recs: &Recommendations, test: &[Vec<u32>], k: usize, n_items: usize
 
 /// Splits the cleaned frame at the cutoff: (train, test). Rows without a date are in neither.
 fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
-    let err = |e: PolarsError| Error::Other(format!("evaluate: {e}"));
+    let err = |e: PolarsError| Error::frame("evaluate")(e);
     let dates = cleaned.column(col::DATE).map_err(err)?.i64().map_err(err)?;
     let train: BooleanChunked = dates.iter().map(|d| Some(d.is_some_and(|d| d < cutoff))).collect();
     let test: BooleanChunked = dates.iter().map(|d| Some(d.is_some_and(|d| d >= cutoff))).collect();
@@ -107,7 +107,7 @@ fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
 /// For each train customer, the test items: bought on/after the cutoff, new to the customer,
 /// known in train. Sorted, distinct.
 fn holdout(m: &Interactions, test: &DataFrame) -> Result<Vec<Vec<u32>>> {
-    let err = |e: PolarsError| Error::Other(format!("evaluate: {e}"));
+    let err = |e: PolarsError| Error::frame("evaluate")(e);
     let labels: Vec<String> = (0..m.n_customers()).map(|c| m.customers.label(c)).collect();
     let customer: HashMap<&str, usize> = labels.iter().enumerate().map(|(c, l)| (l.as_str(), c)).collect();
     let item: HashMap<&str, u32> = m.items.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect();
@@ -127,64 +127,51 @@ fn holdout(m: &Interactions, test: &DataFrame) -> Result<Vec<Vec<u32>>> {
     Ok(held)
 }
 
-/// Recommendations of the pipeline's model on `m` with K = `from_neighbours`, `k` per customer.
-fn recommend_with(
-    m: &Interactions,
-    nb: &Neighbours,
-    base: &RecommendConfig,
-    from_neighbours: usize,
-    k: usize,
-) -> Recommendations {
-    let cfg = RecommendConfig { per_customer: k, from_neighbours, ..base.clone() };
-    recommend::run(m, nb, &cfg, &Progress::hidden()).0
+/// Runs the evaluation protocol for the pipeline `cfg` at `cutoff` (epoch seconds), on
+/// `cfg.threads` workers.
+pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
+    on_threads(cfg.threads, || evaluate(cfg, cutoff, cutoff_label, k))
 }
 
-/// Runs the evaluation protocol for the pipeline `cfg` at `cutoff` (epoch seconds).
-pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
+fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
+    let no_dates = |detail: String| ConfigError::Invalid { key: "[columns] date".into(), message: detail };
     if cfg.columns.date.is_none() {
-        return Err(ConfigError::Invalid {
-            key: "[columns] date".into(),
-            message: "evaluate needs a date column".into(),
-        }
-        .into());
+        return Err(no_dates("evaluate needs a date column".into()).into());
     }
-    let (table, _) = ingest::run(&cfg.input, &cfg.columns)?;
+    let chain = Chain::new(true);
+    let (table, _, _) = chain.ingest(&cfg.input, &cfg.columns)?;
     if table.columns.date.is_none() {
-        return Err(ConfigError::Invalid {
-            key: "[columns] date".into(),
-            message: format!("evaluate needs a date column; {} has none", cfg.input.path.display()),
-        }
-        .into());
+        return Err(no_dates(format!("evaluate needs a date column; {} has none", cfg.input.path.display())).into());
     }
-    let (canonical, _) = audit::run(table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
-    let (cleaned, _) = clean::run(canonical, &cfg.clean)?;
+    let (canonical, _) = chain.audit(table, &cfg.input)?;
+    let (cleaned, _) = chain.clean(canonical, &cfg.clean)?;
     let (train, test) = split(&cleaned.into_frame()?, cutoff)?;
     if train.height() == 0 || test.height() == 0 {
-        return Err(Error::Other(format!(
-            "cutoff {cutoff_label} leaves {} training and {} test rows; pick a date inside the data",
-            train.height(),
-            test.height()
-        )));
+        let (cutoff, train, test) = (cutoff_label.to_string(), train.height(), test.height());
+        return Err(Error::Cutoff { cutoff, train, test });
     }
     let train_rows = train.height();
-    let (m, _) = pivot::run(clean::Cleaned::all(train))?;
+    let (m, _) = chain.pivot(clean::Cleaned::all(train))?;
     let held = holdout(&m, &test)?;
     let model =
         ModelConfig { neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours), ..cfg.model.clone() };
-    similarity::check(&m, &model)?;
-    let (nb, _) = similarity::run(&m, &model, &Progress::hidden());
+    let (nb, _) = chain.model(&m, &model)?;
     let none = Neighbours { offsets: vec![0; m.n_customers() + 1], ..Default::default() };
     // The baselines are the plain methods, whatever knobs the pipeline turns: the article's
     // rule is the nearest customer by binary cosine.
     let plain = cfg.recommend.plain();
     let nearest = match model.is_plain_user() {
         true => None,
-        false => Some(similarity::run(&m, &ModelConfig { neighbours: 1, ..Default::default() }, &Progress::hidden()).0),
+        false => Some(chain.model(&m, &ModelConfig { neighbours: 1, ..Default::default() })?.0),
+    };
+    let scored = |nb: &Neighbours, rec: &RecommendConfig, from_neighbours: usize| {
+        let rec = RecommendConfig { per_customer: k, from_neighbours, ..rec.clone() };
+        score(&chain.recommend(&m, nb, &rec).0, &held, k, m.n_items())
     };
     Ok(Evaluation {
-        model: score(&recommend_with(&m, &nb, &cfg.recommend, cfg.recommend.from_neighbours, k), &held, k, m.n_items()),
-        popularity: score(&recommend_with(&m, &none, &plain, 1, k), &held, k, m.n_items()),
-        article_rule: score(&recommend_with(&m, nearest.as_ref().unwrap_or(&nb), &plain, 1, k), &held, k, m.n_items()),
+        model: scored(&nb, &cfg.recommend, cfg.recommend.from_neighbours),
+        popularity: scored(&none, &plain, 1),
+        article_rule: scored(nearest.as_ref().unwrap_or(&nb), &plain, 1),
         cutoff: cutoff_label.to_string(),
         k,
         train_rows,

@@ -16,7 +16,7 @@ use crate::write::{file, read_table};
 
 /// Rows of `frame` whose `customer_id` is `customer` (Int64 or String ids).
 fn rows_for(frame: &DataFrame, customer: &str) -> Result<DataFrame> {
-    let err = |e: PolarsError| Error::Other(format!("explain: {e}"));
+    let err = |e: PolarsError| Error::frame("explain")(e);
     let ids = frame.column("customer_id").map_err(err)?;
     let mask: BooleanChunked = match ids.dtype() {
         DataType::Int64 => {
@@ -52,10 +52,7 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
     let recs = rows_for(&read_table(&dir.join(file::RECOMMENDATIONS))?, customer)?;
     let bought = rows_for(&read_table(&dir.join(file::PURCHASES))?, customer)?;
     if recs.height() == 0 && bought.height() == 0 {
-        return Err(Error::Other(format!(
-            "customer {customer} is not in the published output in {} (no purchases after cleaning)",
-            dir.display()
-        )));
+        return Err(Error::UnknownCustomer { customer: customer.to_string(), dir: dir.to_path_buf() });
     }
     let items = read_table(&dir.join(file::ITEMS))?;
     let names: HashMap<String, String> =

@@ -162,7 +162,7 @@ fn frame(lines: &[Line], rng: &mut Rng) -> Result<DataFrame> {
     let quantity: Vec<i64> = lines.iter().map(|l| l.2).collect();
     let date = Column::new("InvoiceDate".into(), date)
         .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
-        .map_err(|e| Error::Other(format!("generate: {e}")))?;
+        .map_err(Error::frame("generate"))?;
     DataFrame::new(
         n,
         vec![
@@ -176,7 +176,7 @@ fn frame(lines: &[Line], rng: &mut Rng) -> Result<DataFrame> {
             Column::new("Country".into(), vec!["United Kingdom"; n]),
         ],
     )
-    .map_err(|e| Error::Other(format!("generate: {e}")))
+    .map_err(Error::frame("generate"))
 }
 
 /// The transactions as one frame in the Online Retail schema (what [`write`] writes in batches).
@@ -195,7 +195,7 @@ fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> 
     let name = path.to_string_lossy().to_ascii_lowercase();
     let parquet = name.ends_with(".parquet");
     if !parquet && !name.ends_with(".csv") {
-        return Err(Error::Other(format!("{}: write .parquet or .csv", path.display())));
+        return Err(OutputError::Format { path: path.to_path_buf() }.into());
     }
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{file_name}.part"));
@@ -313,61 +313,6 @@ pub fn matrix(shape: &Shape) -> Interactions {
         last: vec![i64::MIN; rows.len()],
         indptr,
         dates: Default::default(),
-    }
-}
-
-/// What `kindred bench` measured.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct BenchReport {
-    pub customers: usize,
-    pub items: usize,
-    pub pairs: usize,
-    /// Σ over items of buyers²: the co-purchase updates an all-pairs count does.
-    pub pair_work: f64,
-    pub kernel: &'static str,
-    pub threads: usize,
-    pub generate_seconds: f64,
-    pub similarity_seconds: f64,
-    /// pair_work / similarity seconds: comparable with sparse_dot_topn's multiply-adds per second.
-    pub updates_per_second: f64,
-    pub recommend_seconds: f64,
-    pub neighbour_rows: usize,
-    pub peak_rss_bytes: u64,
-}
-
-/// Generates the matrix of `shape` in memory and times the model stages on it.
-pub fn bench(shape: &Shape, model: &crate::config::ModelConfig, simple: bool) -> BenchReport {
-    use crate::progress::Progress;
-    let t = std::time::Instant::now();
-    let m = matrix(shape);
-    let generate_seconds = t.elapsed().as_secs_f64();
-    let t = std::time::Instant::now();
-    let nb = if simple {
-        use crate::similarity::weighted;
-        weighted::run(&weighted::rows(&m, model), model, &Progress::hidden())
-    } else {
-        crate::similarity::run(&m, model, &Progress::hidden()).0
-    };
-    let similarity_seconds = t.elapsed().as_secs_f64();
-    let t = std::time::Instant::now();
-    let rec = crate::config::RecommendConfig { from_neighbours: model.neighbours.min(10), ..Default::default() };
-    let recs = crate::recommend::run(&m, &nb, &rec, &Progress::hidden()).0;
-    let recommend_seconds = t.elapsed().as_secs_f64();
-    drop(recs);
-    let pair_work = m.pair_work();
-    BenchReport {
-        customers: m.n_customers(),
-        items: m.n_items(),
-        pairs: m.n_pairs(),
-        pair_work,
-        kernel: if simple { "weighted" } else { "tiled" },
-        threads: rayon::current_num_threads(),
-        generate_seconds,
-        similarity_seconds,
-        updates_per_second: pair_work / similarity_seconds,
-        recommend_seconds,
-        neighbour_rows: nb.len(),
-        peak_rss_bytes: crate::pipeline::peak_rss_bytes(),
     }
 }
 

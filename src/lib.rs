@@ -4,9 +4,12 @@
 //! user-based cosine (sparse, exact), item-to-item cosine, or EASE (`[model] kind`). Stages,
 //! one module each, data flowing one way:
 //! [`ingest`] → [`audit`] → [`clean`] → [`pivot`] → [`similarity`] → [`recommend`] → [`write`],
-//! orchestrated by [`pipeline::run`] and published atomically by [`publish`].
+//! chained in one place ([`chain::Chain`]) that [`pipeline::run`], [`evaluate`] and [`bench`]
+//! share, and published atomically by [`publish`].
 
 pub mod audit;
+pub mod bench;
+pub mod chain;
 pub mod clean;
 pub mod config;
 pub mod error;

@@ -152,7 +152,7 @@ impl ShapeArgs {
 fn emit(text: &str) -> Result<(), Error> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Other(format!("stdout: {e}"))),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Stdout(e)),
         _ => Ok(()),
     }
 }
@@ -196,11 +196,7 @@ fn execute(command: Command) -> Result<(), Error> {
             if k == 0 {
                 return Err(ConfigError::Invalid { key: "--k".into(), message: "must be at least 1".into() }.into());
             }
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(cfg.threads)
-                .build()
-                .map_err(|e| Error::Other(e.to_string()))?;
-            let evaluation = pool.install(|| kindred::evaluate::run(&cfg, at, &cutoff, k))?;
+            let evaluation = kindred::evaluate::run(&cfg, at, &cutoff, k)?;
             evaluation.write(&cfg.output.dir)?;
             if json {
                 emit(&format!("{}\n", evaluation.to_json()))?;
@@ -215,12 +211,9 @@ fn execute(command: Command) -> Result<(), Error> {
         Command::Bench { shape, neighbours, threads, simple } => {
             let shape = shape.shape()?;
             let model = kindred::config::ModelConfig { neighbours: neighbours.max(1), ..Default::default() };
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads.unwrap_or_else(kindred::config::default_threads).max(1))
-                .build()
-                .map_err(|e| Error::Other(e.to_string()))?;
-            let report = pool.install(|| kindred::generate::bench(&shape, &model, simple));
-            emit(&format!("{}\n", serde_json::to_string(&report).map_err(|e| Error::Other(e.to_string()))?))?;
+            let threads = threads.unwrap_or_else(kindred::config::default_threads).max(1);
+            let report = kindred::bench::run(&shape, &model, simple, threads)?;
+            emit(&format!("{}\n", report.to_json()))?;
         }
         Command::Explain { customer, pipeline, output } => {
             let dir = match output {

@@ -1,4 +1,5 @@
-//! The whole run: ingest → audit → clean → pivot → similarity → recommend → write → publish.
+//! The whole run: the [`Chain`] of stages (ingest → audit → clean → pivot → similarity →
+//! recommend → write), then publish.
 //!
 //! Each stage returns its report; they flow into `manifest.json`. The data gates run before
 //! anything is written, and the set is published only after every file is written and synced.
@@ -6,11 +7,11 @@
 use std::path::Path;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
+use crate::chain::{on_threads, Chain, InputSummary};
 use crate::config::Config;
-use crate::error::{Error, GateError, OutputError, Result};
-use crate::progress::{log, Progress};
+use crate::error::{GateError, OutputError, Result};
+use crate::progress::{log, peak_rss_bytes};
 use crate::publish::{current_run, Publisher};
 use crate::write::{file, Outputs, SCHEMA_VERSION};
 use crate::{audit, clean, ingest, pivot, recommend, similarity, write};
@@ -22,14 +23,6 @@ pub struct StageSummary {
     pub seconds: f64,
     pub rows_in: usize,
     pub rows_out: usize,
-}
-
-/// The input file's identity.
-#[derive(Debug, Clone, Serialize)]
-pub struct InputSummary {
-    pub path: String,
-    pub bytes: u64,
-    pub sha256: String,
 }
 
 /// `manifest.json`.
@@ -81,28 +74,6 @@ fn now_utc() -> String {
 /// A sortable, unique run id: UTC time to the millisecond, then the pid.
 fn new_run_id() -> String {
     format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"), std::process::id())
-}
-
-/// Peak resident memory of this process (VmHWM), in bytes; 0 where unknown.
-pub fn peak_rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
-/// The input's size and checksum, read in pieces (a large export is not held twice).
-fn input_summary(path: &Path) -> Result<InputSummary> {
-    let io = |source| crate::error::InputError::Io { path: path.to_path_buf(), source };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
-    let bytes = std::io::copy(&mut file, &mut hasher).map_err(io)?;
-    Ok(InputSummary { path: path.display().to_string(), bytes, sha256: format!("{:x}", hasher.finalize()) })
 }
 
 /// Ingest + audit only (for `kindred audit`). When the export lacks the mapped columns the
@@ -179,8 +150,14 @@ fn enforce(checks: &[GateCheck], force: bool, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-/// Runs the whole pipeline and publishes the outputs. Returns the manifest.
+/// Runs the whole pipeline on `cfg.threads` workers and publishes the outputs. Returns the
+/// manifest.
 pub fn run(cfg: &Config) -> Result<Manifest> {
+    on_threads(cfg.threads, || publish_run(cfg))
+}
+
+/// The run under the output folder's lock: published on success, abandoned on any error.
+fn publish_run(cfg: &Config) -> Result<Manifest> {
     let started = now_utc();
     let run_id = new_run_id();
     let publisher = Publisher::open(&cfg.output.dir, &run_id, &started)?;
@@ -194,70 +171,6 @@ pub fn run(cfg: &Config) -> Result<Manifest> {
             Err(e)
         }
     }
-}
-
-/// One line per stage for the log (the cron mail's record of the run).
-trait StageLine {
-    fn line(&self) -> String;
-}
-
-impl StageLine for ingest::IngestReport {
-    fn line(&self) -> String {
-        let skipped = match self.skipped_rows {
-            0 => String::new(),
-            n => format!(" ({n} malformed rows skipped)"),
-        };
-        format!(
-            "{} rows × {} columns from {} in {:.2}s{skipped}",
-            self.rows_out, self.columns, self.format, self.seconds
-        )
-    }
-}
-
-impl StageLine for clean::CleanReport {
-    fn line(&self) -> String {
-        let steps: Vec<String> =
-            self.rules.iter().map(|x| format!("{} → {} ({})", x.rows_in, x.rows_out, x.rule)).collect();
-        format!("{} in {:.2}s", steps.join(", "), self.seconds)
-    }
-}
-
-impl StageLine for pivot::PivotReport {
-    fn line(&self) -> String {
-        format!("{} customers × {} items, {} pairs in {:.2}s", self.customers, self.items, self.rows_out, self.seconds)
-    }
-}
-
-impl StageLine for similarity::SimilarityReport {
-    fn line(&self) -> String {
-        let what = if self.kind.compares_items() { "items" } else { "customers" };
-        format!(
-            "{} neighbour rows, {} {what} without neighbours, {:.3e} co-purchase updates in {:.2}s on {} threads",
-            self.rows_out, self.isolated, self.pair_work, self.seconds, self.threads
-        )
-    }
-}
-
-impl StageLine for recommend::RecommendReport {
-    fn line(&self) -> String {
-        format!(
-            "{} rows ({} from neighbours, {} popular) in {:.2}s",
-            self.rows_out, self.from_neighbours_rows, self.popular_rows, self.seconds
-        )
-    }
-}
-
-impl StageLine for write::WriteReport {
-    fn line(&self) -> String {
-        format!("{} rows in {} files in {:.2}s", self.rows_out, self.files.len(), self.seconds)
-    }
-}
-
-/// Logs a finished stage's line and hands its result on.
-fn logged<T, R: StageLine>(quiet: bool, name: &str, result: Result<(T, R)>) -> Result<(T, R)> {
-    let (value, report) = result?;
-    log(quiet, &format!("{name}: {}", report.line()));
-    Ok((value, report))
 }
 
 /// Refuses when a required column has no usable value at all: the export is not what the
@@ -309,17 +222,6 @@ fn check_dates(cfg: &Config, table: &ingest::Table) -> Result<()> {
     }
 }
 
-/// Hands memory freed by the dropped frames back to the system. glibc keeps freed pages in its
-/// per-thread arenas; at a million customers that was 2.4 GB of resident memory held through
-/// the similarity stage, on top of the kernel's own.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages of the allocator's heaps to the kernel.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 fn summary(name: &'static str, seconds: f64, rows_in: usize, rows_out: usize) -> StageSummary {
     StageSummary { name, seconds, rows_in, rows_out }
 }
@@ -341,45 +243,20 @@ impl Reports {
 }
 
 fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String) -> Result<Manifest> {
-    let quiet = cfg.quiet;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.threads)
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start {} worker threads: {e}", cfg.threads)))?;
-    ingest::check_path(&cfg.input.path)?;
-    // The checksum for the manifest is taken beside ingest, on the other core.
-    let (input, ingested) = rayon::join(|| input_summary(&cfg.input.path), || ingest::run(&cfg.input, &cfg.columns));
-    let (input, (table, ingested)) = (input?, logged(quiet, "ingest", ingested)?);
+    let chain = Chain::new(cfg.quiet);
+    let (table, ingested, input) = chain.ingest(&cfg.input, &cfg.columns)?;
     check_dates(cfg, &table)?;
-    let (canonical, audited) = audit::run(table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
-    release_freed_memory();
-    if !quiet {
-        eprint!("{}", audited.render());
-    }
+    let (canonical, audited) = chain.audit(table, &cfg.input)?;
     check_required(cfg, &audited)?;
-    let (cleaned, cleaned_report) = logged(quiet, "clean", clean::run(canonical, &cfg.clean))?;
-    release_freed_memory();
-    let (matrix, pivoted) = logged(quiet, "pivot", pivot::run(cleaned))?;
-    release_freed_memory();
+    let (cleaned, cleaned_report) = chain.clean(canonical, &cfg.clean)?;
+    let (matrix, pivoted) = chain.pivot(cleaned)?;
     let gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous_customers(&cfg.output.dir));
-    enforce(&gates, cfg.force, quiet)?;
-
-    similarity::check(&matrix, &cfg.model)?;
-    let n = matrix.n_customers() as u64;
-    let bar = Progress::new(similarity::rows_compared(&matrix, &cfg.model) as u64, "similarity", quiet);
-    let similar = pool.install(|| similarity::run(&matrix, &cfg.model, &bar));
-    bar.finish();
-    let (neighbours, sim_report) = logged(quiet, "similarity", Ok(similar))?;
-    let bar = Progress::new(n, "recommend", quiet);
-    let recommended = pool.install(|| recommend::run(&matrix, &neighbours, &cfg.recommend, &bar));
-    bar.finish();
-    let (recs, rec_report) = logged(quiet, "recommend", Ok(recommended))?;
+    enforce(&gates, cfg.force, cfg.quiet)?;
+    let (neighbours, sim_report) = chain.model(&matrix, &cfg.model)?;
+    let (recs, rec_report) = chain.recommend(&matrix, &neighbours, &cfg.recommend);
     let staging = publisher.begin()?;
     let outputs = Outputs { matrix: &matrix, neighbours: &neighbours, recommendations: &recs, audit: &audited };
-    let written = write::run(&staging, &outputs, cfg.output.compression)?;
-    write::validate(&staging, &written)?;
-    log(quiet, &format!("write: {}", written.line()));
-
+    let written = chain.write(&staging, &outputs, cfg.output.compression)?;
     let reports = Reports {
         ingest: ingested,
         audit: audited,
@@ -413,7 +290,8 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
 
 fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
     let path = dir.join(file::MANIFEST);
-    let text = serde_json::to_string_pretty(manifest).map_err(|e| Error::Other(format!("manifest: {e}")))?;
+    let text = serde_json::to_string_pretty(manifest)
+        .map_err(|e| OutputError::Json { path: path.clone(), detail: e.to_string() })?;
     let io = |source| OutputError::Io { path: path.clone(), source };
     let mut f = std::fs::File::create(&path).map_err(io)?;
     std::io::Write::write_all(&mut f, text.as_bytes()).map_err(io)?;

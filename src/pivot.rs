@@ -599,7 +599,7 @@ pub struct PivotReport {
 pub fn run(mut cleaned: Cleaned) -> Result<(Interactions, PivotReport)> {
     let start = Instant::now();
     let rows_in = cleaned.height();
-    let err = |e: PolarsError| Error::Other(format!("pivot: {e}"));
+    let err = |e: PolarsError| Error::frame("pivot")(e);
     let text = |c: &Cleaned, name: &str| -> Result<StringChunked> {
         Ok(c.column(name).map_err(err)?.str().map_err(err)?.clone())
     };

@@ -1,4 +1,5 @@
-//! Progress for people and logs for cron: bars on a terminal, one plain line per stage otherwise.
+//! Progress for people and logs for cron: bars on a terminal, one plain line per stage otherwise;
+//! and the process's peak memory, which the manifest and `kindred bench` report.
 
 use std::io::IsTerminal;
 
@@ -50,4 +51,17 @@ pub fn log(quiet: bool, line: &str) {
     if !quiet {
         eprintln!("kindred: {line}");
     }
+}
+
+/// Peak resident memory of this process (VmHWM), in bytes; 0 where unknown.
+pub fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
 }
