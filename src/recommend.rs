@@ -83,14 +83,6 @@ pub struct RecommendReport {
     pub seconds: f64,
 }
 
-/// Items by popularity: most buyers first, ties by item id (index) ascending.
-pub fn popularity_order(m: &Interactions) -> Vec<u32> {
-    let buyers = m.buyers();
-    let mut order: Vec<u32> = (0..m.n_items() as u32).collect();
-    order.sort_by(|&a, &b| buyers[b as usize].cmp(&buyers[a as usize]).then(a.cmp(&b)));
-    order
-}
-
 struct Scratch {
     /// Per item: the last customer that owns it (`u32::MAX`: none yet) — scanned whole by
     /// EASE, so kept apart — and its score and supporters side by side (a vote's one place).
@@ -139,7 +131,7 @@ pub fn run(
 ) -> (Recommendations, RecommendReport) {
     let start = Instant::now();
     let n = m.n_customers();
-    let popular = popularity_order(m);
+    let popular = m.popularity_order();
     let weights = m.recency(cfg.recency_half_life_days);
     let prior = Prior::new(m, cfg);
     let blocks: Vec<(Vec<usize>, Vec<Rec>)> = (0..n.div_ceil(BLOCK))

@@ -266,7 +266,7 @@ fn purchases_frame(m: &Interactions, range: std::ops::Range<usize>) -> PolarsRes
 
 fn items_frame(m: &Interactions) -> PolarsResult<DataFrame> {
     let buyers: Vec<i32> = m.buyers().iter().map(|&b| b as i32).collect();
-    let popularity = crate::recommend::popularity_order(m);
+    let popularity = m.popularity_order();
     let mut rank = vec![0i32; m.n_items()];
     for (r, &i) in popularity.iter().enumerate() {
         rank[i as usize] = r as i32 + 1;
