@@ -22,7 +22,7 @@ use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::Interactions;
 use crate::progress::Progress;
 use crate::recommend::Recommendations;
-use crate::similarity::Neighbours;
+use crate::similarity::{Model, Neighbours};
 use crate::{audit, clean, ingest, pivot, recommend, similarity};
 
 /// Metrics of one model over the evaluated customers.
@@ -130,7 +130,7 @@ fn holdout(m: &Interactions, test: &DataFrame) -> Result<Vec<Vec<u32>>> {
 /// Recommendations of the pipeline's model on `m` with K = `from_neighbours`, `k` per customer.
 fn recommend_with(
     m: &Interactions,
-    nb: &Neighbours,
+    nb: &Model,
     base: &RecommendConfig,
     from_neighbours: usize,
     k: usize,
@@ -173,7 +173,7 @@ pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Ev
         ModelConfig { neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours), ..cfg.model.clone() };
     similarity::check(&m, &model)?;
     let (nb, _) = similarity::run(&m, &model, &Progress::hidden());
-    let none = Neighbours { offsets: vec![0; m.n_customers() + 1], ..Default::default() };
+    let none = Model::User(Neighbours::empty(m.n_customers()));
     // The baselines are the plain methods, whatever knobs the pipeline turns: the article's
     // rule is the nearest customer by binary cosine.
     let plain = cfg.recommend.plain();

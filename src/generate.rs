@@ -344,7 +344,7 @@ pub fn bench(shape: &Shape, model: &crate::config::ModelConfig, simple: bool) ->
     let t = std::time::Instant::now();
     let nb = if simple {
         use crate::similarity::weighted;
-        weighted::run(&weighted::rows(&m, model), model, &Progress::hidden())
+        crate::similarity::Model::User(weighted::run(&weighted::rows(&m, model), model, &Progress::hidden()))
     } else {
         crate::similarity::run(&m, model, &Progress::hidden()).0
     };
@@ -366,7 +366,7 @@ pub fn bench(shape: &Shape, model: &crate::config::ModelConfig, simple: bool) ->
         similarity_seconds,
         updates_per_second: pair_work / similarity_seconds,
         recommend_seconds,
-        neighbour_rows: nb.len(),
+        neighbour_rows: nb.neighbours().len(),
         peak_rss_bytes: crate::pipeline::peak_rss_bytes(),
     }
 }

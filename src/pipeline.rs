@@ -375,7 +375,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     bar.finish();
     let (recs, rec_report) = logged(quiet, "recommend", Ok(recommended))?;
     let staging = publisher.begin()?;
-    let outputs = Outputs { matrix: &matrix, neighbours: &neighbours, recommendations: &recs, audit: &audited };
+    let outputs = Outputs { matrix: &matrix, model: &neighbours, recommendations: &recs, audit: &audited };
     let written = write::run(&staging, &outputs, cfg.output.compression)?;
     write::validate(&staging, &written)?;
     log(quiet, &format!("write: {}", written.line()));
