@@ -469,9 +469,9 @@ mod tests {
         assert!(from_model > m.n_customers() * 3, "most rows come from the model");
     }
 
-    #[test]
-    fn description_blend_and_exposure_prior_follow_their_definitions() {
-        // Random dated purchases; item k's description draws words from a small vocabulary.
+    /// 60 customers' random dated purchases (customer, item, time) of 30 items, and the items'
+    /// descriptions, each three words of a small vocabulary.
+    fn random_dated_purchases() -> (Vec<(usize, usize, i64)>, Vec<String>) {
         let day = 86_400i64;
         let mut state = 7u64;
         let mut next = |n: u64| {
@@ -482,14 +482,20 @@ mod tests {
         let descriptions: Vec<String> = (0..30)
             .map(|k| (0..3).map(|w| vocabulary[(k * 7 + w * 3 + k / 5) % 8]).collect::<Vec<_>>().join(" "))
             .collect();
-        let ids: Vec<String> = (0..60).map(|c| format!("{}", 100 + c)).collect();
-        let items: Vec<String> = (0..30).map(|k| format!("I{k:02}")).collect();
         let mut rows: Vec<(usize, usize, i64)> = Vec::new();
         for c in 0..60 {
             for _ in 0..(2 + next(8)) {
                 rows.push((c, next(30) as usize, next(300) as i64 * day + next(5) as i64 * 3600));
             }
         }
+        (rows, descriptions)
+    }
+
+    #[test]
+    fn description_blend_and_exposure_prior_follow_their_definitions() {
+        let (rows, descriptions) = random_dated_purchases();
+        let ids: Vec<String> = (0..60).map(|c| format!("{}", 100 + c)).collect();
+        let items: Vec<String> = (0..30).map(|k| format!("I{k:02}")).collect();
         let m = Interactions::from_rows(
             rows.iter()
                 .map(|&(c, i, t)| (ids[c].as_str(), items[i].as_str(), 1.0, Some(descriptions[i].as_str()), Some(t))),
