@@ -13,7 +13,7 @@ use crate::config::{ModelConfig, RecommendConfig};
 use crate::error::Result;
 use crate::generate::{matrix, Shape};
 use crate::progress::{peak_rss_bytes, Progress};
-use crate::similarity::weighted;
+use crate::similarity::{weighted, Model};
 
 /// What `kindred bench` measured.
 #[derive(Debug, Clone, Serialize)]
@@ -54,7 +54,7 @@ fn bench(shape: &Shape, model: &ModelConfig, simple: bool) -> Result<BenchReport
     let generate_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let nb = match simple {
-        true => weighted::run(&weighted::rows(&m, model), model, &Progress::hidden()),
+        true => Model::User(weighted::run(&weighted::rows(&m, model), model, &Progress::hidden())),
         false => chain.model(&m, model)?.0,
     };
     let similarity_seconds = t.elapsed().as_secs_f64();
@@ -74,7 +74,7 @@ fn bench(shape: &Shape, model: &ModelConfig, simple: bool) -> Result<BenchReport
         similarity_seconds,
         updates_per_second: pair_work / similarity_seconds,
         recommend_seconds,
-        neighbour_rows: nb.len(),
+        neighbour_rows: nb.neighbours().len(),
         peak_rss_bytes: peak_rss_bytes(),
     })
 }

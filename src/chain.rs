@@ -21,7 +21,7 @@ use crate::ingest::{self, IngestReport, Table};
 use crate::pivot::{self, Interactions, PivotReport};
 use crate::progress::{log, Progress};
 use crate::recommend::{self, RecommendReport, Recommendations};
-use crate::similarity::{self, Neighbours, SimilarityReport};
+use crate::similarity::{self, Model, SimilarityReport};
 use crate::write::{self, Outputs, WriteReport};
 use crate::{audit, audit::AuditReport};
 
@@ -83,7 +83,7 @@ impl Chain {
     }
 
     /// Similarity: the model fitted on the matrix (refused first when the data cannot take it).
-    pub fn model(&self, m: &Interactions, cfg: &ModelConfig) -> Result<(Neighbours, SimilarityReport)> {
+    pub fn model(&self, m: &Interactions, cfg: &ModelConfig) -> Result<(Model, SimilarityReport)> {
         similarity::check(m, cfg)?;
         let bar = Progress::new(similarity::rows_compared(m, cfg) as u64, "similarity", self.quiet);
         let (model, report) = similarity::run(m, cfg, &bar);
@@ -96,7 +96,7 @@ impl Chain {
     pub fn recommend(
         &self,
         m: &Interactions,
-        model: &Neighbours,
+        model: &Model,
         cfg: &RecommendConfig,
     ) -> (Recommendations, RecommendReport) {
         let bar = Progress::new(m.n_customers() as u64, "recommend", self.quiet);

@@ -23,7 +23,7 @@ use crate::config::{Config, ModelConfig, RecommendConfig};
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::Interactions;
 use crate::recommend::Recommendations;
-use crate::similarity::Neighbours;
+use crate::similarity::{Model, Neighbours};
 
 /// Metrics of one model over the evaluated customers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -156,7 +156,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     let model =
         ModelConfig { neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours), ..cfg.model.clone() };
     let (nb, _) = chain.model(&m, &model)?;
-    let none = Neighbours { offsets: vec![0; m.n_customers() + 1], ..Default::default() };
+    let none = Model::User(Neighbours::empty(m.n_customers()));
     // The baselines are the plain methods, whatever knobs the pipeline turns: the article's
     // rule is the nearest customer by binary cosine.
     let plain = cfg.recommend.plain();
@@ -164,7 +164,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
         true => None,
         false => Some(chain.model(&m, &ModelConfig { neighbours: 1, ..Default::default() })?.0),
     };
-    let scored = |nb: &Neighbours, rec: &RecommendConfig, from_neighbours: usize| {
+    let scored = |nb: &Model, rec: &RecommendConfig, from_neighbours: usize| {
         let rec = RecommendConfig { per_customer: k, from_neighbours, ..rec.clone() };
         score(&chain.recommend(&m, nb, &rec).0, &held, k, m.n_items())
     };

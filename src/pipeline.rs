@@ -252,10 +252,10 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let (matrix, pivoted) = chain.pivot(cleaned)?;
     let gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous_customers(&cfg.output.dir));
     enforce(&gates, cfg.force, cfg.quiet)?;
-    let (neighbours, sim_report) = chain.model(&matrix, &cfg.model)?;
-    let (recs, rec_report) = chain.recommend(&matrix, &neighbours, &cfg.recommend);
+    let (model, sim_report) = chain.model(&matrix, &cfg.model)?;
+    let (recs, rec_report) = chain.recommend(&matrix, &model, &cfg.recommend);
     let staging = publisher.begin()?;
-    let outputs = Outputs { matrix: &matrix, neighbours: &neighbours, recommendations: &recs, audit: &audited };
+    let outputs = Outputs { matrix: &matrix, model: &model, recommendations: &recs, audit: &audited };
     let written = chain.write(&staging, &outputs, cfg.output.compression)?;
     let reports = Reports {
         ingest: ingested,

@@ -212,6 +212,14 @@ impl Interactions {
         counts
     }
 
+    /// Items by popularity: most buyers first, ties by item id (index) ascending.
+    pub fn popularity_order(&self) -> Vec<u32> {
+        let buyers = self.buyers();
+        let mut order: Vec<u32> = (0..self.n_items() as u32).collect();
+        order.sort_by(|&a, &b| buyers[b as usize].cmp(&buyers[a as usize]).then(a.cmp(&b)));
+        order
+    }
+
     /// Σ over items of buyers²: the work of an all-pairs co-purchase count.
     pub fn pair_work(&self) -> f64 {
         self.buyers().iter().map(|&b| (b as f64) * (b as f64)).sum()

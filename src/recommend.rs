@@ -1,20 +1,12 @@
 //! Recommend: each customer's items from the model, topped up by popularity.
 //!
-//! Takes the purchase matrix, the neighbours and `[recommend]`; returns [`Recommendations`].
-//! A customer's candidate items and their scores, by the model's kind (K = `from_neighbours`):
-//! - user: Σ similarity of the customer's top-K neighbours who bought the item, summed in
-//!   neighbour-rank order; `supporters` counts those neighbours;
-//! - item: Σ over the customer's items, ascending, of their similarity to the item when it is
-//!   among their top-K neighbours; `supporters` counts those items;
-//! - ease: Σ over the customer's items, ascending, of their learnt weight for the item (every
-//!   item, no top-K); only positive scores; `supporters` counts the items with a positive weight.
-//!   With a `description_weight` w: (1 − w) × that / its best over the items the customer has
-//!   not bought + w × (the same sum of description similarities) / its best.
+//! Takes the purchase matrix, the model and `[recommend]`; returns [`Recommendations`].
+//! The model, whatever its kind, gives a customer's candidate items with their scores and
+//! supporters ([`Model::vote`]; the formulas per kind are in `similarity::model`), each term ×
+//! 0.5^(age / `recency_half_life_days`) of the purchase it comes from when a half-life is set.
 //!
-//! Each term is × 0.5^(age / `recency_half_life_days`) of the purchase it comes from (the
-//! neighbour's, or the customer's own for item models) when a half-life is set, and each score
-//! × buyers(item)^γ when `popularity_exponent` γ ≠ 0, × the exposure prior ([`Prior`]) when its
-//! exponents are set. Sums run in a fixed order, so they are
+//! Here, for every kind: each score × buyers(item)^γ when `popularity_exponent` γ ≠ 0, × the
+//! exposure prior ([`Prior`]) when its exponents are set. Sums run in a fixed order, so they are
 //! bit-reproducible. Items the customer bought are excluded; order: score descending, then item
 //! id ascending (bytes). Customers with fewer candidates than `per_customer` (or no neighbour at
 //! all) are topped up with the most popular items (most buyers; ties by item id) they have not
@@ -27,10 +19,10 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::config::{Kind, RecommendConfig};
-use crate::pivot::{transpose_csr, Interactions};
+use crate::config::RecommendConfig;
+use crate::pivot::Interactions;
 use crate::progress::Progress;
-use crate::similarity::Neighbours;
+use crate::similarity::{Model, Votes};
 
 /// Where a recommendation came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,97 +75,62 @@ pub struct RecommendReport {
     pub seconds: f64,
 }
 
-/// Items by popularity: most buyers first, ties by item id (index) ascending.
-pub fn popularity_order(m: &Interactions) -> Vec<u32> {
-    let buyers = m.buyers();
-    let mut order: Vec<u32> = (0..m.n_items() as u32).collect();
-    order.sort_by(|&a, &b| buyers[b as usize].cmp(&buyers[a as usize]).then(a.cmp(&b)));
-    order
-}
-
-struct Scratch {
-    /// Per item: the last customer that owns it (`u32::MAX`: none yet) — scanned whole by
-    /// EASE, so kept apart — and its score and supporters side by side (a vote's one place).
-    owner: Vec<u32>,
-    items: Vec<Slot>,
-    touched: Vec<u32>,
-    /// EASE only: the dense scores over every item of the block's customers, row by row.
-    dense: Vec<f64>,
-    /// EASE with a description weight: the description votes, as `dense`.
-    text: Vec<f64>,
-    /// The block's first customer (the dense scores' first row).
-    first: usize,
-}
-
-/// An item's running score and supporters for the current customer.
-#[derive(Clone, Copy, Default)]
-struct Slot {
-    score: f64,
-    support: u32,
-}
-
-impl Scratch {
-    /// Adds `value` to item `i`'s score unless customer `stamp` owns it.
-    #[inline]
-    fn vote(&mut self, stamp: u32, i: u32, value: f64) {
-        if self.owner[i as usize] == stamp {
-            return;
+impl RecommendReport {
+    /// The counts of `recs` (of `n` customers), timed from `start`.
+    fn of(recs: &Recommendations, n: usize, start: Instant) -> RecommendReport {
+        let popular_rows = recs.rows.iter().filter(|r| r.source == Source::Popular).count();
+        let topped_up_customers =
+            (0..n).filter(|&c| recs.of(c).last().is_some_and(|r| r.source == Source::Popular)).count();
+        RecommendReport {
+            rows_in: n,
+            rows_out: recs.rows.len(),
+            from_neighbours_rows: recs.rows.len() - popular_rows,
+            popular_rows,
+            topped_up_customers,
+            seconds: start.elapsed().as_secs_f64(),
         }
-        let slot = &mut self.items[i as usize];
-        if slot.support == 0 {
-            self.touched.push(i);
-        }
-        slot.score += value;
-        slot.support += 1;
     }
 }
 
+/// Customers per parallel task.
 const BLOCK: usize = 256;
 
 /// Computes every customer's recommendations. Runs on the current rayon pool.
 pub fn run(
     m: &Interactions,
-    nb: &Neighbours,
+    model: &Model,
     cfg: &RecommendConfig,
     progress: &Progress,
 ) -> (Recommendations, RecommendReport) {
     let start = Instant::now();
     let n = m.n_customers();
-    let popular = popularity_order(m);
-    let weights = m.recency(cfg.recency_half_life_days);
-    let prior = Prior::new(m, cfg);
+    let recommender = Recommender {
+        m,
+        model,
+        cfg,
+        popular: m.popularity_order(),
+        recency: m.recency(cfg.recency_half_life_days),
+        prior: Prior::new(m, cfg),
+    };
     let blocks: Vec<(Vec<usize>, Vec<Rec>)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map_init(
-            || Scratch {
-                owner: vec![u32::MAX; m.n_items()],
-                items: vec![Slot::default(); m.n_items()],
-                touched: Vec::new(),
-                dense: Vec::new(),
-                text: Vec::new(),
-                first: 0,
-            },
+            || Scratch { votes: Votes::new(m.n_items()), best: Vec::new() },
             |s, block| {
                 let range = block * BLOCK..((block + 1) * BLOCK).min(n);
-                if nb.kind == Kind::Ease {
-                    ease_scores(range.clone(), m, &nb.weights, weights.as_deref(), &mut s.dense);
-                    if !nb.text.is_empty() {
-                        ease_scores(range.clone(), m, &nb.text, weights.as_deref(), &mut s.text);
-                    }
-                    s.first = range.start;
-                }
-                let mut lens = Vec::with_capacity(range.len());
-                let mut out = Vec::new();
-                for a in range.clone() {
-                    let before = out.len();
-                    recommend_one(a, m, nb, cfg, &popular, weights.as_deref(), prior.as_ref(), s, &mut out);
-                    lens.push(out.len() - before);
-                }
+                let out = recommender.block(range.clone(), s);
                 progress.inc(range.len() as u64);
-                (lens, out)
+                out
             },
         )
         .collect();
+    let recs = flatten(n, blocks);
+    let report = RecommendReport::of(&recs, n, start);
+    (recs, report)
+}
+
+/// Flattens per-block results (row counts and rows, in customer order).
+fn flatten(n: usize, blocks: Vec<(Vec<usize>, Vec<Rec>)>) -> Recommendations {
     let mut recs = Recommendations { offsets: Vec::with_capacity(n + 1), rows: Vec::new() };
     recs.offsets.push(0);
     for (lens, out) in blocks {
@@ -182,73 +139,91 @@ pub fn run(
         }
         recs.rows.extend(out);
     }
-    let popular_rows = recs.rows.iter().filter(|r| r.source == Source::Popular).count();
-    let topped_up_customers =
-        (0..n).filter(|&c| recs.of(c).last().is_some_and(|r| r.source == Source::Popular)).count();
-    let report = RecommendReport {
-        rows_in: n,
-        rows_out: recs.rows.len(),
-        from_neighbours_rows: recs.rows.len() - popular_rows,
-        popular_rows,
-        topped_up_customers,
-        seconds: start.elapsed().as_secs_f64(),
-    };
-    (recs, report)
+    recs
 }
 
-/// Scores customer `a`'s candidates into `s` (score, support, touched), by the model's kind.
-/// `a`'s items must already be stamped as owned.
-fn gather(a: usize, m: &Interactions, nb: &Neighbours, k: usize, weights: Option<&[f64]>, s: &mut Scratch) {
-    let stamp = a as u32;
-    let weight = |p: usize| weights.map_or(1.0, |w| w[p]);
-    let own = m.indptr[a]..m.indptr[a + 1];
-    match nb.kind {
-        Kind::User => {
-            // The K nearest customers' purchases, each weighing its similarity (× recency).
-            let (ids, sims, _) = nb.of(a);
-            for (&b, &sim) in ids.iter().zip(sims).take(k) {
-                let span = m.indptr[b as usize]..m.indptr[b as usize + 1];
-                for (p, &i) in span.clone().zip(&m.indices[span]) {
-                    s.vote(stamp, i, sim * weight(p));
-                }
-            }
+/// What every customer's recommendations are made from.
+struct Recommender<'a> {
+    m: &'a Interactions,
+    model: &'a Model,
+    cfg: &'a RecommendConfig,
+    /// Items by popularity (the top-up's order).
+    popular: Vec<u32>,
+    /// Per-purchase recency weights; `None` without a half-life.
+    recency: Option<Vec<f64>>,
+    prior: Option<Prior>,
+}
+
+/// One worker's scratch, reused customer after customer.
+struct Scratch {
+    /// The model's votes for the current customer.
+    votes: Votes,
+    /// The current customer's best candidates, in order.
+    best: Vec<Rec>,
+}
+
+/// The order of recommendations: score descending, then item id ascending.
+fn order(x: &Rec, y: &Rec) -> Ordering {
+    let (sx, sy) = (x.score.unwrap_or(0.0), y.score.unwrap_or(0.0));
+    sy.partial_cmp(&sx).unwrap_or(Ordering::Equal).then(x.item.cmp(&y.item))
+}
+
+impl Recommender<'_> {
+    /// Customers `range`' recommendations: each one's row count, and the rows.
+    fn block(&self, range: Range<usize>, s: &mut Scratch) -> (Vec<usize>, Vec<Rec>) {
+        self.model.begin_block(range.clone(), self.m, self.recency.as_deref(), &mut s.votes);
+        let mut lens = Vec::with_capacity(range.len());
+        let mut out = Vec::new();
+        for a in range {
+            let before = out.len();
+            self.one(a, s, &mut out);
+            lens.push(out.len() - before);
         }
-        Kind::Item => {
-            // Each item the customer bought votes for its K nearest items (× its own recency).
-            for (p, &j) in own.clone().zip(m.row(a)) {
-                let (ids, sims, _) = nb.of(j as usize);
-                for (&i, &sim) in ids.iter().zip(sims).take(k) {
-                    s.vote(stamp, i, sim * weight(p));
-                }
-            }
+        (lens, out)
+    }
+
+    /// Customer `a`'s recommendations, appended to `out`: the model's best candidates, then
+    /// the most popular items when they are fewer than `per_customer`.
+    fn one(&self, a: usize, s: &mut Scratch, out: &mut Vec<Rec>) {
+        let m = self.m;
+        s.votes.own(a, m.row(a));
+        self.model.vote(a, m, self.cfg.from_neighbours, self.recency.as_deref(), &mut s.votes);
+        let k = self.cfg.per_customer.max(1);
+        self.best(a, k, s);
+        for r in s.best.iter_mut() {
+            r.supporters = self.model.supporters(m, a, r.item, r.supporters);
         }
-        Kind::Ease => {
-            // The block's dense scores (see `ease_scores`); only positive totals are recommended.
-            let n = m.n_items();
-            let row = (a - s.first) * n..(a - s.first + 1) * n;
-            let ease = &s.dense[row.clone()];
-            let text = (!nb.text.is_empty()).then(|| &s.text[row]);
-            let unseen = |v: &[f64]| (0..n).filter(|&i| s.owner[i] != stamp).map(|i| v[i]).fold(0.0, f64::max);
-            let (w, best_ease, best_text) = match text {
-                Some(t) => (nb.description_weight, unseen(ease), unseen(t)),
-                None => (0.0, 1.0, 1.0),
-            };
-            let scale = |best: f64| if best > 0.0 { best } else { 1.0 };
-            let (best_ease, best_text) = (scale(best_ease), scale(best_text));
-            for i in 0..n {
-                if s.owner[i] == stamp {
-                    continue;
-                }
-                let score = match text {
-                    None => ease[i],
-                    Some(t) => (1.0 - w) * (ease[i].max(0.0) / best_ease) + w * (t[i].max(0.0) / best_text),
-                };
-                if score > 0.0 {
-                    s.touched.push(i as u32);
-                    // supporters are counted below, for the listed items only
-                    s.items[i] = Slot { score, support: 1 };
-                }
+        out.extend_from_slice(&s.best);
+        if s.best.len() < k {
+            // Every candidate is in; fill from the most popular items not bought and not listed.
+            let fill = self
+                .popular
+                .iter()
+                .filter(|&&i| !s.votes.owns(a, i) && !s.votes.voted(i))
+                .take(k - s.best.len())
+                .map(|&item| Rec { item, score: None, supporters: 0, source: Source::Popular });
+            out.extend(fill);
+        }
+        s.votes.clear();
+    }
+
+    /// Customer `a`'s best `k` candidates into `s.best`, in order, each score × its prior
+    /// factor; kept as the candidates arrive: most lose to the k-th at once.
+    fn best(&self, a: usize, k: usize, s: &mut Scratch) {
+        let (m, prior) = (self.m, self.prior.as_ref());
+        let customer = prior.map(|p| p.customer(m, a));
+        let factor = |i: u32| prior.zip(customer).map_or(1.0, |(p, c)| p.factor(m, a, c, i as usize));
+        let best = &mut s.best;
+        best.clear();
+        for &i in s.votes.candidates() {
+            let (score, supporters) = s.votes.get(i);
+            let rec = Rec { item: i, score: Some(score * factor(i)), supporters, source: Source::Neighbours };
+            if best.len() == k && order(&rec, &best[k - 1]) != Ordering::Less {
+                continue;
             }
+            let at = best.partition_point(|r| order(r, &rec) == Ordering::Less);
+            best.insert(at, rec);
+            best.truncate(k);
         }
     }
 }
@@ -341,104 +316,10 @@ impl Prior {
     }
 }
 
-/// Items per column tile of [`ease_scores`]: the block's scores for one tile (256 customers ×
-/// 256 items, 512 KB) stay in the core's L2 cache while B's rows stream past.
-const EASE_TILE: usize = 256;
-
-/// EASE's scores of customers `range` into `dense` (one row of every item per customer): each
-/// item a customer bought votes for every item with its learnt weight (× its own recency).
-/// Item-major within column tiles, so each row of B is read once per block; a customer's
-/// votes still arrive in ascending item order (their row's order), so the floats are those
-/// of a plain row-by-row sum.
-fn ease_scores(range: Range<usize>, m: &Interactions, matrix: &[f64], weights: Option<&[f64]>, dense: &mut Vec<f64>) {
-    let n = m.n_items();
-    dense.clear();
-    dense.resize(range.len() * n, 0.0);
-    // The block's purchases by item: the block rows that bought it (ascending) and their weights.
-    let span = m.indptr[range.start]..m.indptr[range.end];
-    let base = span.start;
-    let indptr: Vec<usize> = m.indptr[range.start..=range.end].iter().map(|p| p - base).collect();
-    let (offsets, voters, votes) = transpose_csr(&indptr, &m.indices[span.clone()], n, weights.map(|w| &w[span]));
-    for lo in (0..n).step_by(EASE_TILE) {
-        let hi = (lo + EASE_TILE).min(n);
-        for j in 0..n {
-            let row = &matrix[j * n + lo..j * n + hi];
-            for (&r, k) in voters[offsets[j]..offsets[j + 1]].iter().zip(offsets[j]..) {
-                let (r, w) = (r as usize * n, votes.get(k).copied().unwrap_or(1.0));
-                dense[r + lo..r + hi].iter_mut().zip(row).for_each(|(d, &b)| *d += w * b);
-            }
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn recommend_one(
-    a: usize,
-    m: &Interactions,
-    nb: &Neighbours,
-    cfg: &RecommendConfig,
-    popular: &[u32],
-    weights: Option<&[f64]>,
-    prior: Option<&Prior>,
-    s: &mut Scratch,
-    out: &mut Vec<Rec>,
-) {
-    let stamp = a as u32;
-    for &i in m.row(a) {
-        s.owner[i as usize] = stamp;
-    }
-    gather(a, m, nb, cfg.from_neighbours, weights, s);
-    let customer = prior.map(|p| p.customer(m, a));
-    let factor = |i: u32| prior.zip(customer).map_or(1.0, |(p, c)| p.factor(m, a, c, i as usize));
-    let order = |x: &Rec, y: &Rec| {
-        let (sx, sy) = (x.score.unwrap_or(0.0), y.score.unwrap_or(0.0));
-        sy.partial_cmp(&sx).unwrap_or(Ordering::Equal).then(x.item.cmp(&y.item))
-    };
-    // The best k in order, kept as the candidates arrive: most lose to the k-th at once.
-    let k = cfg.per_customer.max(1);
-    let mut candidates: Vec<Rec> = Vec::with_capacity(k + 1);
-    for &i in &s.touched {
-        let rec = Rec {
-            item: i,
-            score: Some(s.items[i as usize].score * factor(i)),
-            supporters: s.items[i as usize].support,
-            source: Source::Neighbours,
-        };
-        if candidates.len() == k && order(&rec, &candidates[k - 1]) != Ordering::Less {
-            continue;
-        }
-        let at = candidates.partition_point(|r| order(r, &rec) == Ordering::Less);
-        candidates.insert(at, rec);
-        candidates.truncate(k);
-    }
-    if nb.kind == Kind::Ease {
-        // EASE's supporters: the customer's items with a positive weight for the listed item.
-        let n = m.n_items();
-        for r in candidates.iter_mut() {
-            r.supporters =
-                m.row(a).iter().filter(|&&j| nb.weights[j as usize * n + r.item as usize] > 0.0).count() as u32;
-        }
-    }
-    out.extend_from_slice(&candidates);
-    if candidates.len() < k {
-        // Every candidate is in; fill from the most popular items not bought and not listed.
-        let fill = popular
-            .iter()
-            .filter(|&&i| s.owner[i as usize] != stamp && s.items[i as usize].support == 0)
-            .take(k - candidates.len())
-            .map(|&item| Rec { item, score: None, supporters: 0, source: Source::Popular });
-        out.extend(fill);
-    }
-    for &i in &s.touched {
-        s.items[i as usize] = Slot::default();
-    }
-    s.touched.clear();
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ModelConfig;
+    use crate::config::{Kind, ModelConfig};
 
     fn matrix(rows: &[(&'static str, &'static str)]) -> Interactions {
         Interactions::from_triples(rows.iter().map(|&(c, i)| (c, i, 1.0, None)))
@@ -447,6 +328,14 @@ mod tests {
     /// No decay, no popularity exponent: `per` recommendations from `k` neighbours.
     fn plain_cfg(per: usize, k: usize) -> RecommendConfig {
         RecommendConfig { per_customer: per, from_neighbours: k, ..Default::default() }
+    }
+
+    /// EASE's dense weights B.
+    fn ease_weights(model: &Model) -> &[f64] {
+        match model {
+            Model::Ease(e) => &e.weights,
+            _ => panic!("not an EASE model"),
+        }
     }
 
     fn recommend(m: &Interactions, k: usize, per: usize) -> Recommendations {
@@ -529,7 +418,7 @@ mod tests {
         let model = ModelConfig { kind: Kind::Item, ..Default::default() };
         let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
         let (ab, ac, bc) = (2.0 / 3.0, 1.0 / 6f64.sqrt(), 2.0 / 6f64.sqrt());
-        assert_eq!(nb.of(1).0, [2, 0], "B's nearest: C then A");
+        assert_eq!(nb.neighbours().of(1).0, [2, 0], "B's nearest: C then A");
         let cfg = plain_cfg(2, 10);
         let r = run(&m, &nb, &cfg, &Progress::hidden()).0;
         // customer 1 owns A and B: C gets A's and B's votes, in that order
@@ -547,11 +436,12 @@ mod tests {
     fn ease_scores_are_the_customers_rows_times_the_weights() {
         // more customers than a block (256) and items than a tile (256): both boundaries crossed
         let m = crate::similarity::tests::random_matrix(600, 300, 8, 4);
-        assert!(m.n_customers() > BLOCK && m.n_items() > EASE_TILE);
+        assert!(m.n_customers() > BLOCK && m.n_items() > crate::similarity::ease::TILE);
         let model = ModelConfig { kind: Kind::Ease, ease_lambda: 8.0, ..Default::default() };
         let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
         let cfg = plain_cfg(6, 10);
         let recs = run(&m, &nb, &cfg, &Progress::hidden()).0;
+        let weights = ease_weights(&nb);
         let n = m.n_items();
         let mut from_model = 0;
         for c in 0..m.n_customers() {
@@ -559,7 +449,7 @@ mod tests {
             let mut all: Vec<(f64, u32, u32)> = (0..n as u32)
                 .filter(|i| !row.contains(i))
                 .map(|i| {
-                    let w = |j: &u32| nb.weights[*j as usize * n + i as usize];
+                    let w = |j: &u32| weights[*j as usize * n + i as usize];
                     (row.iter().map(w).fold(0.0, |a, b| a + b), i, row.iter().filter(|j| w(j) > 0.0).count() as u32)
                 })
                 .filter(|x| x.0 > 0.0)
@@ -579,9 +469,9 @@ mod tests {
         assert!(from_model > m.n_customers() * 3, "most rows come from the model");
     }
 
-    #[test]
-    fn description_blend_and_exposure_prior_follow_their_definitions() {
-        // Random dated purchases; item k's description draws words from a small vocabulary.
+    /// 60 customers' random dated purchases (customer, item, time) of 30 items, and the items'
+    /// descriptions, each three words of a small vocabulary.
+    fn random_dated_purchases() -> (Vec<(usize, usize, i64)>, Vec<String>) {
         let day = 86_400i64;
         let mut state = 7u64;
         let mut next = |n: u64| {
@@ -592,14 +482,20 @@ mod tests {
         let descriptions: Vec<String> = (0..30)
             .map(|k| (0..3).map(|w| vocabulary[(k * 7 + w * 3 + k / 5) % 8]).collect::<Vec<_>>().join(" "))
             .collect();
-        let ids: Vec<String> = (0..60).map(|c| format!("{}", 100 + c)).collect();
-        let items: Vec<String> = (0..30).map(|k| format!("I{k:02}")).collect();
         let mut rows: Vec<(usize, usize, i64)> = Vec::new();
         for c in 0..60 {
             for _ in 0..(2 + next(8)) {
                 rows.push((c, next(30) as usize, next(300) as i64 * day + next(5) as i64 * 3600));
             }
         }
+        (rows, descriptions)
+    }
+
+    #[test]
+    fn description_blend_and_exposure_prior_follow_their_definitions() {
+        let (rows, descriptions) = random_dated_purchases();
+        let ids: Vec<String> = (0..60).map(|c| format!("{}", 100 + c)).collect();
+        let items: Vec<String> = (0..30).map(|k| format!("I{k:02}")).collect();
         let m = Interactions::from_rows(
             rows.iter()
                 .map(|&(c, i, t)| (ids[c].as_str(), items[i].as_str(), 1.0, Some(descriptions[i].as_str()), Some(t))),
@@ -616,6 +512,7 @@ mod tests {
             ..Default::default()
         };
         let recs = run(&m, &nb, &cfg, &Progress::hidden()).0;
+        let weights = ease_weights(&nb);
         // The definition, from the raw rows (customer c and item k keep their order in m).
         let text = crate::similarity::text::similarity(&descriptions.iter().cloned().map(Some).collect::<Vec<_>>());
         let newest = rows.iter().map(|r| r.2).max().unwrap();
@@ -629,7 +526,7 @@ mod tests {
             dates.sort();
             dates.dedup();
             let unseen: Vec<usize> = (0..30).filter(|i| !own.contains(i)).collect();
-            let ease = |i: usize| own.iter().map(|&j| nb.weights[j * 30 + i]).sum::<f64>();
+            let ease = |i: usize| own.iter().map(|&j| weights[j * 30 + i]).sum::<f64>();
             let desc = |i: usize| own.iter().map(|&j| text[j * 30 + i]).sum::<f64>();
             let best = |f: &dyn Fn(usize) -> f64| unseen.iter().map(|&i| f(i)).fold(0.0, f64::max);
             let (be, bt) = (best(&ease), best(&desc));

@@ -1,8 +1,8 @@
 //! Similarity: every customer's (or item's) top-N most similar, exact, sparse and parallel.
 //!
-//! Takes the purchase matrix and `[model]`; returns [`Neighbours`] (per row, up to N
-//! neighbours with similarity and shared count) and a report. Never materialises customers ×
-//! customers. Three kernels, chosen by `[model]`:
+//! Takes the purchase matrix and `[model]`; returns a [`Model`] — one type per kind, each
+//! holding [`Neighbours`] (per row, up to N neighbours with similarity and shared count) — and a
+//! report. Never materialises customers × customers. Three kernels, chosen by `[model]`:
 //! - `tiled` — the article's binary cosine between customers, shared / √(|a| · |b|), counted
 //!   in integers (bitsets for popular items, cache tiles, exact pruning);
 //! - `weighted` — any `weighting`, `shrinkage`, similarity half-life, customers or items:
@@ -25,29 +25,29 @@ use crate::pivot::Interactions;
 use crate::progress::Progress;
 
 pub mod ease;
+mod model;
 pub mod text;
 mod tiled;
 pub mod weighted;
+
+pub use model::{Model, Votes};
 
 /// Each row's neighbours, flattened: row `c`'s are at `offsets[c]..offsets[c + 1]`, best
 /// first. Rows and ids are customers for `Kind::User`, items for `Kind::Item` and `Kind::Ease`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Neighbours {
-    pub kind: Kind,
     pub offsets: Vec<usize>,
     pub ids: Vec<u32>,
     pub similarity: Vec<f64>,
     pub shared: Vec<u32>,
-    /// `Kind::Ease` only: the dense items × items weights B, row-major (row j: item j's
-    /// weight for every item). Empty for the other kinds.
-    pub weights: Vec<f64>,
-    /// `Kind::Ease` with a `description_weight` only: the dense description similarity
-    /// (`text::similarity`), row-major, and its share of the scores. Empty and 0 otherwise.
-    pub text: Vec<f64>,
-    pub description_weight: f64,
 }
 
 impl Neighbours {
+    /// `rows` rows without a neighbour.
+    pub fn empty(rows: usize) -> Neighbours {
+        Neighbours { offsets: vec![0; rows + 1], ..Default::default() }
+    }
+
     /// Customer `c`'s neighbours (ids, similarities, shared counts), best first.
     pub fn of(&self, c: usize) -> (&[u32], &[f64], &[u32]) {
         let r = self.offsets[c]..self.offsets[c + 1];
@@ -98,17 +98,20 @@ pub(crate) type Candidate = (f64, u32, u32);
 /// Customers per parallel task: large enough to amortise, small enough to balance.
 pub(crate) const BLOCK: usize = 256;
 
-/// Computes every row's top `cfg.neighbours` neighbours: customers' for `kind = "user"`,
-/// items' for `"item"` and `"ease"`. Runs on the current rayon pool.
-pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Neighbours, SimilarityReport) {
+/// Learns the model of `cfg.kind`, with every row's top `cfg.neighbours` neighbours:
+/// customers' for `kind = "user"`, items' for `"item"` and `"ease"`. Runs on the current
+/// rayon pool.
+pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Model, SimilarityReport) {
     let start = Instant::now();
-    let nb = if cfg.is_plain_user() && tiled::fits(m) {
-        tiled::run(m, cfg, progress, tiled::Params::default())
-    } else if cfg.kind == Kind::Ease {
-        ease::run(m, cfg, progress)
-    } else {
-        weighted::run(&weighted::rows(m, cfg), cfg, progress)
+    let model = match cfg.kind {
+        Kind::User if cfg.is_plain_user() && tiled::fits(m) => {
+            Model::User(tiled::run(m, cfg, progress, tiled::Params::default()))
+        }
+        Kind::User => Model::User(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
+        Kind::Item => Model::Item(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
+        Kind::Ease => Model::Ease(ease::run(m, cfg, progress)),
     };
+    let nb = model.neighbours();
     let pair_work = match cfg.kind.compares_items() {
         false => m.pair_work(),
         true => (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum(),
@@ -124,7 +127,7 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Neighbo
         threads: rayon::current_num_threads(),
         seconds: start.elapsed().as_secs_f64(),
     };
-    (nb, report)
+    (model, report)
 }
 
 /// Refuses a model the data cannot take, before any work (EASE's dense inverse on a huge
@@ -240,7 +243,9 @@ pub(crate) mod tests {
 
     fn fast(m: &Interactions, cfg: &ModelConfig, threads: usize) -> Neighbours {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| run(m, cfg, &Progress::hidden()).0)
+        let model = pool.install(|| run(m, cfg, &Progress::hidden()).0);
+        assert_eq!(model.kind(), cfg.kind);
+        model.neighbours().clone()
     }
 
     fn matrix(rows: &[(&'static str, &'static str)]) -> Interactions {

@@ -22,7 +22,7 @@ use crate::config::Compression;
 use crate::error::{OutputError, Result};
 use crate::pivot::Interactions;
 use crate::recommend::Recommendations;
-use crate::similarity::Neighbours;
+use crate::similarity::{Model, Neighbours};
 
 /// Version of the output tables' schema; bumped on any column change (see CHANGELOG.md).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -46,7 +46,8 @@ pub mod file {
 /// Everything the write stage publishes.
 pub struct Outputs<'a> {
     pub matrix: &'a Interactions,
-    pub neighbours: &'a Neighbours,
+    /// The model; its neighbour list is published.
+    pub model: &'a Model,
     pub recommendations: &'a Recommendations,
     pub audit: &'a AuditReport,
 }
@@ -74,11 +75,10 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
     let m = out.matrix;
     let n = m.n_customers();
     // The model filled one neighbour table; the other is written empty, with its columns.
-    let none = |rows: usize| Neighbours { offsets: vec![0; rows + 1], ..Default::default() };
-    let (empty_customers, empty_items) = (none(n), none(m.n_items()));
-    let (customer_nb, item_nb) = match out.neighbours.kind.compares_items() {
-        false => (out.neighbours, &empty_items),
-        true => (&empty_customers, out.neighbours),
+    let (empty_customers, empty_items) = (Neighbours::empty(n), Neighbours::empty(m.n_items()));
+    let (customer_nb, item_nb) = match out.model.kind().compares_items() {
+        false => (out.model.neighbours(), &empty_items),
+        true => (&empty_customers, out.model.neighbours()),
     };
     // The six tables are independent: written side by side.
     type Job<'j> = Box<dyn Fn() -> Result<FileReport> + Send + Sync + 'j>;
@@ -266,7 +266,7 @@ fn purchases_frame(m: &Interactions, range: std::ops::Range<usize>) -> PolarsRes
 
 fn items_frame(m: &Interactions) -> PolarsResult<DataFrame> {
     let buyers: Vec<i32> = m.buyers().iter().map(|&b| b as i32).collect();
-    let popularity = crate::recommend::popularity_order(m);
+    let popularity = m.popularity_order();
     let mut rank = vec![0i32; m.n_items()];
     for (r, &i) in popularity.iter().enumerate() {
         rank[i as usize] = r as i32 + 1;

@@ -13,18 +13,40 @@
 //! (on one machine: the SIMD kernels are chosen by CPU).
 //! The published item neighbours are each item's largest weights B[j][·] > `min_similarity`,
 //! ties to the lower item id.
+//!
+//! Recommending ([`Ease::vote`]): only positive totals Σ_j B[j][i] are candidates; supporters
+//! counts the customer's items with a positive weight for i. With a `description_weight` w:
+//! (1 − w) × that / its best over the items the customer has not bought + w × (the same sum of
+//! description similarities, `text`) / its best.
+
+use std::ops::Range;
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt;
 use faer::Par;
 use rayon::prelude::*;
 
+use super::model::{Slot, Votes};
 use super::weighted::{self, Rows};
 use super::{assemble, keep_best, order, Candidate, Neighbours, BLOCK};
 use crate::config::{Kind, ModelConfig};
 use crate::error::ConfigError;
-use crate::pivot::Interactions;
+use crate::pivot::{transpose_csr, Interactions};
 use crate::progress::Progress;
+
+/// EASE's model: the published item neighbours, the dense weights and the description blend.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ease {
+    /// Each item's largest weights, as the item neighbours published.
+    pub neighbours: Neighbours,
+    /// The dense items × items weights B, row-major (row j: item j's weight for every item).
+    pub weights: Vec<f64>,
+    /// With a `description_weight` only: the dense description similarity
+    /// (`text::similarity`), row-major. Empty otherwise.
+    pub text: Vec<f64>,
+    /// The description's share of the scores (0: none).
+    pub description_weight: f64,
+}
 
 /// The largest catalogue EASE takes: three 20,000² f64 matrices are 9.6 GB.
 pub const MAX_ITEMS: usize = 20_000;
@@ -111,12 +133,12 @@ fn shared(r: &Rows, a: usize, b: usize) -> u32 {
 }
 
 /// Learns B and each item's top `cfg.neighbours` weights. Runs on the current rayon pool.
-pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
+pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Ease {
     let rows = weighted::rows(m, &ModelConfig { kind: Kind::Item, ..cfg.clone() });
     let n = rows.n_rows();
     let Some(b) = weights(gram(&rows), n, cfg.ease_lambda, parallelism()) else {
         // Only non-finite inputs get here (λ > 0 makes G + λI positive definite).
-        return Neighbours { kind: Kind::Ease, offsets: vec![0; n + 1], ..Default::default() };
+        return Ease { neighbours: Neighbours::empty(n), ..Default::default() };
     };
     let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
@@ -147,7 +169,102 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Neighbou
         .collect();
     let text = if cfg.description_weight > 0.0 { super::text::similarity(&m.descriptions) } else { Vec::new() };
     let description_weight = cfg.description_weight;
-    Neighbours { kind: Kind::Ease, weights: b, text, description_weight, ..assemble(n, blocks) }
+    Ease { neighbours: assemble(n, blocks), weights: b, text, description_weight }
+}
+
+/// One worker's scores of a block of customers over every item, row by row.
+#[derive(Default)]
+pub struct Block {
+    /// The block's first customer (the scores' first row).
+    first: usize,
+    /// Σ_j B[j][i] over each customer's items j (see [`scores`]).
+    scores: Vec<f64>,
+    /// With a description weight: the description votes, as `scores`.
+    text: Vec<f64>,
+}
+
+impl Ease {
+    /// Scores customers `range` into `block`, for [`Ease::vote`] to read one customer at a time.
+    pub(super) fn begin_block(
+        &self,
+        range: Range<usize>,
+        m: &Interactions,
+        recency: Option<&[f64]>,
+        block: &mut Block,
+    ) {
+        scores(range.clone(), m, &self.weights, recency, &mut block.scores);
+        if !self.text.is_empty() {
+            scores(range.clone(), m, &self.text, recency, &mut block.text);
+        }
+        block.first = range.start;
+    }
+
+    /// Customer `a`'s candidates from the block's scores (see the module doc); only positive
+    /// totals are candidates, each with one supporter until [`Ease::supporters`] counts them.
+    pub(super) fn vote(&self, a: usize, m: &Interactions, s: &mut Votes) {
+        let stamp = a as u32;
+        let n = m.n_items();
+        let row = (a - s.block.first) * n..(a - s.block.first + 1) * n;
+        let ease = &s.block.scores[row.clone()];
+        let text = (!self.text.is_empty()).then(|| &s.block.text[row]);
+        let unseen = |v: &[f64]| (0..n).filter(|&i| s.owner[i] != stamp).map(|i| v[i]).fold(0.0, f64::max);
+        let (w, best_ease, best_text) = match text {
+            Some(t) => (self.description_weight, unseen(ease), unseen(t)),
+            None => (0.0, 1.0, 1.0),
+        };
+        let scale = |best: f64| if best > 0.0 { best } else { 1.0 };
+        let (best_ease, best_text) = (scale(best_ease), scale(best_text));
+        for i in 0..n {
+            if s.owner[i] == stamp {
+                continue;
+            }
+            let score = match text {
+                None => ease[i],
+                Some(t) => (1.0 - w) * (ease[i].max(0.0) / best_ease) + w * (t[i].max(0.0) / best_text),
+            };
+            if score > 0.0 {
+                s.touched.push(i as u32);
+                // supporters are counted later, for the listed items only
+                s.items[i] = Slot { score, support: 1 };
+            }
+        }
+    }
+
+    /// Customer `c`'s supporters of item `i`: their items with a positive weight for it.
+    pub(super) fn supporters(&self, m: &Interactions, c: usize, i: u32) -> u32 {
+        let n = m.n_items();
+        m.row(c).iter().filter(|&&j| self.weights[j as usize * n + i as usize] > 0.0).count() as u32
+    }
+}
+
+/// Items per column tile of [`scores`]: the block's scores for one tile (256 customers ×
+/// 256 items, 512 KB) stay in the core's L2 cache while B's rows stream past.
+pub(crate) const TILE: usize = 256;
+
+/// EASE's scores of customers `range` into `dense` (one row of every item per customer): each
+/// item a customer bought votes for every item with its learnt weight (× its own recency).
+/// Item-major within column tiles, so each row of B is read once per block; a customer's
+/// votes still arrive in ascending item order (their row's order), so the floats are those
+/// of a plain row-by-row sum.
+fn scores(range: Range<usize>, m: &Interactions, matrix: &[f64], weights: Option<&[f64]>, dense: &mut Vec<f64>) {
+    let n = m.n_items();
+    dense.clear();
+    dense.resize(range.len() * n, 0.0);
+    // The block's purchases by item: the block rows that bought it (ascending) and their weights.
+    let span = m.indptr[range.start]..m.indptr[range.end];
+    let base = span.start;
+    let indptr: Vec<usize> = m.indptr[range.start..=range.end].iter().map(|p| p - base).collect();
+    let (offsets, voters, votes) = transpose_csr(&indptr, &m.indices[span.clone()], n, weights.map(|w| &w[span]));
+    for lo in (0..n).step_by(TILE) {
+        let hi = (lo + TILE).min(n);
+        for j in 0..n {
+            let row = &matrix[j * n + lo..j * n + hi];
+            for (&r, k) in voters[offsets[j]..offsets[j + 1]].iter().zip(offsets[j]..) {
+                let (r, w) = (r as usize * n, votes.get(k).copied().unwrap_or(1.0));
+                dense[r + lo..r + hi].iter_mut().zip(row).for_each(|(d, &b)| *d += w * b);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -218,7 +335,7 @@ mod tests {
     fn neighbours_are_the_largest_weights_and_runs_are_identical_across_threads() {
         let m = random_matrix(150, 60, 9, 8);
         let cfg = ModelConfig { kind: Kind::Ease, neighbours: 5, ease_lambda: 10.0, ..Default::default() };
-        let runs: Vec<Neighbours> = [1, 2]
+        let runs: Vec<Ease> = [1, 2]
             .iter()
             .map(|&t| {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
@@ -226,12 +343,12 @@ mod tests {
             })
             .collect();
         assert_eq!(runs[0], runs[1]);
-        let nb = &runs[0];
+        let (nb, weights) = (&runs[0].neighbours, &runs[0].weights);
         let n = m.n_items();
         for j in 0..n {
             let mut all: Vec<(f64, u32)> = (0..n)
-                .filter(|&i| i != j && nb.weights[j * n + i] > 0.0)
-                .map(|i| (nb.weights[j * n + i], i as u32))
+                .filter(|&i| i != j && weights[j * n + i] > 0.0)
+                .map(|i| (weights[j * n + i], i as u32))
                 .collect();
             all.sort_by(crate::similarity::better);
             all.truncate(5);

@@ -68,7 +68,7 @@ struct Split {
 
 fn split(m: &Interactions) -> Split {
     let n = m.n_customers();
-    let popular = crate::recommend::popularity_order(m);
+    let popular = m.popularity_order();
     let mut bit = vec![u8::MAX; m.n_items()];
     for (k, &i) in popular.iter().take(64).enumerate() {
         bit[i as usize] = k as u8;

@@ -184,13 +184,13 @@ pub fn run(r: &Rows, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
             },
         )
         .collect();
-    Neighbours { kind: cfg.kind, ..assemble(n, blocks) }
+    assemble(n, blocks)
 }
 
 /// The definition the slow way: every pair by merging the two rows. Test twin only.
 #[cfg(test)]
 pub fn brute_force(r: &Rows, cfg: &ModelConfig) -> Neighbours {
-    let mut nb = Neighbours { kind: cfg.kind, offsets: vec![0], ..Default::default() };
+    let mut nb = Neighbours { offsets: vec![0], ..Default::default() };
     for a in 0..r.n_rows() {
         let mut all: Vec<Candidate> = Vec::new();
         for b in (0..r.n_rows()).filter(|&b| b != a) {
