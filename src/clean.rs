@@ -12,7 +12,7 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::audit::col;
+use crate::roles::col;
 use crate::config::CleanConfig;
 use crate::error::{Error, Result};
 

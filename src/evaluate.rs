@@ -16,7 +16,7 @@ use std::path::Path;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::audit::col;
+use crate::roles::col;
 use crate::config::{Config, ModelConfig, RecommendConfig};
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::Interactions;

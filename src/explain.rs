@@ -9,7 +9,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::audit::normalize_customer;
+use crate::roles::normalize_customer;
 use crate::config::Kind;
 use crate::error::{Error, Result};
 use crate::write::{file, read_table};

@@ -25,6 +25,9 @@ use serde::Serialize;
 
 use crate::config::{Columns, Encoding, InputConfig};
 use crate::error::{InputError, Result};
+use crate::roles::{
+    canonical, col, item_text, normalize_customer, number_text, quantity_text, DateText, Quantity,
+};
 
 /// The file as read, with the role mapping resolved against its header.
 pub struct Table {
@@ -449,13 +452,13 @@ impl<'scope> Builders<'scope> {
 enum As {
     /// As polars' CSV reader reads them (descriptions, and every column without roles).
     Text,
-    /// [`crate::audit::normalize_customer`]; blank is invalid.
+    /// [`normalize_customer`]; blank is invalid.
     Customer,
-    /// [`crate::audit::item_text`]: blank is invalid.
+    /// [`item_text`]: blank is invalid.
     Item,
-    /// [`crate::audit::quantity_text`] as f64; NaN or infinity fails the run.
+    /// [`quantity_text`] as f64; NaN or infinity fails the run.
     Quantity,
-    /// [`crate::audit::DateText`] as epoch seconds.
+    /// [`DateText`] as epoch seconds.
     Date,
 }
 
@@ -470,7 +473,7 @@ struct Target {
 enum Sink<'p> {
     Text(StringChunkedBuilder),
     Number(PrimitiveChunkedBuilder<Float64Type>),
-    Date(PrimitiveChunkedBuilder<Int64Type>, crate::audit::DateText<'p>),
+    Date(PrimitiveChunkedBuilder<Int64Type>, DateText<'p>),
 }
 
 /// What the builders make of each column, fixed once the header is read: the records are
@@ -494,7 +497,6 @@ struct Plan {
 
 /// The canonical frame's columns: (role, how it reads, the mapped column if any).
 fn canonical_roles(columns: &Columns) -> [(&'static str, As, Option<&String>); 5] {
-    use crate::audit::col;
     [
         (col::CUSTOMER, As::Customer, Some(&columns.customer)),
         (col::ITEM, As::Item, Some(&columns.item)),
@@ -544,7 +546,7 @@ impl Plan {
             As::Quantity => Sink::Number(PrimitiveChunkedBuilder::new(b.name.clone(), rows)),
             As::Date => Sink::Date(
                 PrimitiveChunkedBuilder::new(b.name.clone(), rows),
-                crate::audit::DateText::new(self.date_format.as_deref()),
+                DateText::new(self.date_format.as_deref()),
             ),
         };
         self.built.iter().map(sink).collect()
@@ -616,7 +618,6 @@ impl Plan {
     /// Appends one field's value to its column, read for the column's role.
     #[inline]
     fn push(&self, sink: &mut Sink, slot: usize, value: Option<&str>, part: &mut Part) {
-        use crate::audit::{item_text, normalize_customer, quantity_text, Quantity};
         let invalid = &mut part.invalid[slot];
         match (sink, self.built[slot].how) {
             (Sink::Text(b), As::Text) => b.append_option(value),
@@ -705,12 +706,11 @@ impl Plan {
 
     /// The built roles' columns as the audit's canonical frame.
     fn canonical_frame(&self, frame: DataFrame) -> Result<DataFrame, InputError> {
-        use crate::audit::col;
         let rows = frame.height();
         let column = |name: &str| frame.column(name).ok().cloned();
         let required = |name: &str| column(name).ok_or_else(|| self.fail(&format!("no {name} column was built")));
         let (customer, item) = (required(col::CUSTOMER)?, required(col::ITEM)?);
-        crate::audit::canonical(
+        canonical(
             rows,
             customer,
             item,
@@ -1311,15 +1311,6 @@ pub fn cell_text(cell: &Data) -> Option<String> {
     }
 }
 
-/// Prints an integral float as an integer (17850.0 → "17850"), others as Rust prints them.
-pub fn number_text(f: f64) -> String {
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f}")
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Parquet
 
@@ -1392,13 +1383,6 @@ mod tests {
         // a newline inside quotes does not end the header line
         assert_eq!(sniff_delimiter(b"\"x\n;y\"|b", false), None);
         assert_eq!(sniff_delimiter(b"\"x\n;y\"|b\n", false), Some(b'|'));
-    }
-
-    #[test]
-    fn number_text_drops_integral_fraction() {
-        assert_eq!(number_text(17850.0), "17850");
-        assert_eq!(number_text(2.5), "2.5");
-        assert_eq!(number_text(-3.0), "-3");
     }
 
     /// Streams `text` in chunks of `chunk` bytes, building columns from pieces of `piece` bytes.

@@ -11,7 +11,7 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::audit::col;
+use crate::roles::col;
 use crate::clean::Cleaned;
 use crate::error::{Error, Result};
 
