@@ -8,7 +8,6 @@
 //! roles arrive parsed (ingest reads each field once, with the same [`crate::roles`] functions);
 //! the audit then only reports.
 
-use std::path::Path;
 use std::time::Instant;
 
 use polars::prelude::*;
@@ -16,7 +15,7 @@ use serde::Serialize;
 
 use crate::error::{InputError, Result};
 use crate::ingest::{null_counts, Table};
-use crate::roles::{canonical, dates, descriptions, ids, quantities};
+use crate::roles;
 
 /// One column's missing values.
 #[derive(Debug, Clone, Serialize)]
@@ -45,56 +44,20 @@ pub struct AuditReport {
 /// Takes the table by value: once every column's nulls are counted, the columns no role
 /// needs are dropped before the roles are parsed (a million customers' export holds gigabytes
 /// of invoice numbers and countries nobody reads again).
-pub fn run(table: Table, date_format: Option<&str>, path: &Path) -> Result<(DataFrame, AuditReport)> {
+pub fn run(table: Table) -> Result<(DataFrame, AuditReport)> {
     let start = Instant::now();
     let map = &table.columns;
     if let Some(invalid) = &table.parsed {
         let report = report(&table.nulls, table.frame.height(), map, invalid, start);
         return Ok((table.frame, report));
     }
+    let path = &table.path;
     let frame = table
         .frame
         .select(map.parsed().iter().map(|s| s.as_str()))
-        .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
-    let rows = frame.height();
-    let field =
-        |name: &str| frame.column(name).map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() });
-    let mut invalid: Vec<(String, usize)> = Vec::new();
-
-    // The roles parse independently, four tasks the cores share.
-    let ((customer, item), (quantity, date)) = rayon::join(
-        || {
-            rayon::join(
-                || ids(field(&map.customer)?, true, path, "customer"),
-                || ids(field(&map.item)?, false, path, "item"),
-            )
-        },
-        || {
-            rayon::join(
-                || map.quantity.as_ref().map(|name| quantities(field(name)?, path)).transpose(),
-                || map.date.as_ref().map(|name| dates(field(name)?, date_format, path)).transpose(),
-            )
-        },
-    );
-    let ((customer, bad_customer), (item, bad_item)) = (customer?, item?);
-    let (quantity, date) = (quantity?, date?);
-    invalid.push((map.customer.clone(), bad_customer));
-    invalid.push((map.item.clone(), bad_item));
-    // quantity and date are parsed only when their roles are mapped
-    let counts = [(&map.quantity, quantity.as_ref().map(|q| q.1)), (&map.date, date.as_ref().map(|d| d.1))];
-    for (name, bad) in counts {
-        if let (Some(name), Some(bad)) = (name, bad) {
-            invalid.push((name.clone(), bad));
-        }
-    }
-    let quantity = quantity.map(|(q, _)| q.into_column());
-    let date = date.map(|(d, _)| d.into_column());
-    let description = map.description.as_ref().map(|name| descriptions(field(name)?, path)).transpose()?;
-    let description = description.map(IntoColumn::into_column);
-    let canonical = canonical(rows, customer.into_column(), item.into_column(), quantity, description, date)
-        .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
-
-    let report = report(&table.nulls, rows, map, &invalid, start);
+        .map_err(|e| InputError::Parse { path: path.clone(), detail: e.to_string() })?;
+    let (canonical, invalid) = roles::parse(&frame, map, table.date_format.as_deref(), path)?;
+    let report = report(&table.nulls, frame.height(), map, &invalid, start);
     Ok((canonical, report))
 }
 
@@ -231,6 +194,8 @@ pub fn thousands(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
     use crate::config::Columns;
     use crate::roles::col;
 
@@ -247,6 +212,8 @@ mod tests {
                 date: Some("D".into()),
                 explicit: vec![],
             },
+            Path::new("t.csv"),
+            None,
         )
     }
 
@@ -258,7 +225,7 @@ mod tests {
             Column::new("Q".into(), [Some("1"), Some("abc"), Some("2"), None]),
             Column::new("D".into(), [Some("2011-01-02 10:00:00"), Some("12/1/2010 8:26"), Some("soon"), None]),
         ]);
-        let (frame, report) = run(t, None, Path::new("t.csv")).unwrap();
+        let (frame, report) = run(t).unwrap();
         let by = |n: &str| report.columns.iter().find(|c| c.column == n).unwrap().clone();
         assert_eq!((by("C").nulls, by("C").invalid), (1, 1));
         assert_eq!((by("I").nulls, by("I").invalid), (1, 0));
@@ -280,7 +247,7 @@ mod tests {
     fn unmapped_roles_read_as_one_of_each_item_undescribed_and_undated() {
         let mut t = table(vec![Column::new("C".into(), ["1", "2"]), Column::new("I".into(), ["A", "B"])]);
         (t.columns.quantity, t.columns.date) = (None, None);
-        let (frame, report) = run(t, None, Path::new("x.csv")).unwrap();
+        let (frame, report) = run(t).unwrap();
         let names: Vec<&str> = frame.get_column_names().iter().map(|n| n.as_str()).collect();
         assert_eq!(names, [col::CUSTOMER, col::ITEM, col::QUANTITY, col::DESCRIPTION, col::DATE]);
         let quantity: Vec<_> = frame.column(col::QUANTITY).unwrap().f64().unwrap().iter().collect();
@@ -298,7 +265,7 @@ mod tests {
             Column::new("Q".into(), ["1", "NaN"]),
             Column::new("D".into(), [None::<&str>, None]),
         ]);
-        let err = run(t, None, Path::new("t.csv")).unwrap_err().to_string();
+        let err = run(t).unwrap_err().to_string();
         assert!(err.contains("row 2") && err.contains("'Q'") && err.contains("NaN"), "{err}");
     }
 
@@ -312,7 +279,7 @@ mod tests {
             Column::new("Country".into(), [None, Some("UK")]),
         ]);
         t.columns.description = Some("I".into());
-        let (frame, report) = run(t, None, Path::new("t.csv")).unwrap();
+        let (frame, report) = run(t).unwrap();
         let d: Vec<Option<&str>> = frame.column(col::DESCRIPTION).unwrap().str().unwrap().iter().collect();
         assert_eq!(d, [Some("A"), Some("B")]);
         let country = report.columns.iter().find(|c| c.column == "Country").unwrap();

@@ -16,12 +16,12 @@ use std::path::Path;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::roles::col;
 use crate::config::{Config, ModelConfig, RecommendConfig};
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::Interactions;
 use crate::progress::Progress;
 use crate::recommend::Recommendations;
+use crate::roles::col;
 use crate::similarity::Neighbours;
 use crate::{audit, clean, ingest, pivot, recommend, similarity};
 
@@ -156,7 +156,7 @@ pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Ev
         }
         .into());
     }
-    let (canonical, _) = audit::run(table, cfg.input.date_format.as_deref(), &cfg.input.path)?;
+    let (canonical, _) = audit::run(table)?;
     let (cleaned, _) = clean::run(canonical, &cfg.clean)?;
     let (train, test) = split(&cleaned.into_frame()?, cutoff)?;
     if train.height() == 0 || test.height() == 0 {

@@ -1,18 +1,19 @@
 //! Roles: how a mapped column's values are read, and the canonical frame they make.
 //!
-//! Takes text, one field at a time as the CSV reader meets it, or a typed polars column (Excel,
-//! Parquet, a CSV column the audit reads); returns each role's values: customer and item ids
-//! as text ("17850.0" is "17850"), quantities as f64, dates as epoch seconds, descriptions as
-//! text, with the values that do not parse counted. [`canonical`] puts them in the frame of
-//! one typed column per role, under the [`col`] names every later stage reads. It is its own
-//! module, below ingest and audit, so both parse from one definition and neither imports the
-//! other's parsers.
+//! Takes text, one field at a time as the CSV reader meets it, or a file's typed polars
+//! columns (Excel, Parquet, a CSV read as text); returns each role's values: customer and
+//! item ids as text ("17850.0" is "17850"), quantities as f64, dates as epoch seconds,
+//! descriptions as text, with the values that do not parse counted. [`canonical`] puts them
+//! in the frame of one typed column per role, under the [`col`] names every later stage
+//! reads; [`parse`] does it for a whole frame. It is its own module, below ingest and audit,
+//! so both parse from one definition and neither imports the other's parsers.
 
 use std::path::Path;
 
 use chrono::NaiveDateTime;
 use polars::prelude::*;
 
+use crate::config::Columns;
 use crate::error::InputError;
 
 /// Names of the canonical columns the later stages read.
@@ -46,6 +47,55 @@ pub fn canonical(
         (date, col::DATE),
     ];
     DataFrame::new(rows, named.into_iter().map(|(c, name)| c.with_name(name.into())).collect())
+}
+
+/// The mapped roles of `frame` (text or typed columns, named as in the file) parsed into the
+/// canonical frame, with each parsed column's values that do not parse for its role (the
+/// audit's `invalid`), by column name.
+pub(crate) fn parse(
+    frame: &DataFrame,
+    map: &Columns,
+    date_format: Option<&str>,
+    path: &Path,
+) -> Result<(DataFrame, Vec<(String, usize)>), InputError> {
+    let rows = frame.height();
+    let field =
+        |name: &str| frame.column(name).map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() });
+    let mut invalid: Vec<(String, usize)> = Vec::new();
+
+    // The roles parse independently, four tasks the cores share.
+    let ((customer, item), (quantity, date)) = rayon::join(
+        || {
+            rayon::join(
+                || ids(field(&map.customer)?, true, path, "customer"),
+                || ids(field(&map.item)?, false, path, "item"),
+            )
+        },
+        || {
+            rayon::join(
+                || map.quantity.as_ref().map(|name| quantities(field(name)?, path)).transpose(),
+                || map.date.as_ref().map(|name| dates(field(name)?, date_format, path)).transpose(),
+            )
+        },
+    );
+    let ((customer, bad_customer), (item, bad_item)) = (customer?, item?);
+    let (quantity, date) = (quantity?, date?);
+    invalid.push((map.customer.clone(), bad_customer));
+    invalid.push((map.item.clone(), bad_item));
+    // quantity and date are parsed only when their roles are mapped
+    let counts = [(&map.quantity, quantity.as_ref().map(|q| q.1)), (&map.date, date.as_ref().map(|d| d.1))];
+    for (name, bad) in counts {
+        if let (Some(name), Some(bad)) = (name, bad) {
+            invalid.push((name.clone(), bad));
+        }
+    }
+    let quantity = quantity.map(|(q, _)| q.into_column());
+    let date = date.map(|(d, _)| d.into_column());
+    let description = map.description.as_ref().map(|name| descriptions(field(name)?, path)).transpose()?;
+    let description = description.map(IntoColumn::into_column);
+    let canonical = canonical(rows, customer.into_column(), item.into_column(), quantity, description, date)
+        .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
+    Ok((canonical, invalid))
 }
 
 fn type_error(column: &Column, path: &Path, role: &str) -> InputError {
@@ -125,7 +175,7 @@ impl<'f> DateText<'f> {
 }
 
 /// Parses an id column (customer or item, or a description) into text; counts blanks as invalid.
-pub(crate) fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(StringChunked, usize), InputError> {
+fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(StringChunked, usize), InputError> {
     let series = column.as_materialized_series();
     let mut bad = 0usize;
     let out: StringChunked = match column.dtype() {
@@ -165,7 +215,7 @@ pub(crate) fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> R
 }
 
 /// Descriptions as text: a text column is taken as it is (no copy); others are printed.
-pub(crate) fn descriptions(column: &Column, path: &Path) -> Result<StringChunked, InputError> {
+fn descriptions(column: &Column, path: &Path) -> Result<StringChunked, InputError> {
     match column.dtype() {
         DataType::String => {
             Ok(column.as_materialized_series().str().map_err(|_| type_error(column, path, "description"))?.clone())
@@ -176,7 +226,7 @@ pub(crate) fn descriptions(column: &Column, path: &Path) -> Result<StringChunked
 
 /// Parses quantities as f64; text that is not a number is invalid (null); NaN or infinity is
 /// an error naming the row, since it means the export itself is broken.
-pub(crate) fn quantities(column: &Column, path: &Path) -> Result<(Float64Chunked, usize), InputError> {
+fn quantities(column: &Column, path: &Path) -> Result<(Float64Chunked, usize), InputError> {
     let series = column.as_materialized_series();
     let name = column.name().to_string();
     let non_finite =
@@ -279,7 +329,7 @@ fn parse_date(text: &str, format: Option<&str>) -> Option<i64> {
 }
 
 /// Parses the date column into epoch seconds (naive local time of the export).
-pub(crate) fn dates(column: &Column, format: Option<&str>, path: &Path) -> Result<(Int64Chunked, usize), InputError> {
+fn dates(column: &Column, format: Option<&str>, path: &Path) -> Result<(Int64Chunked, usize), InputError> {
     let series = column.as_materialized_series();
     let mut bad = 0usize;
     let out: Int64Chunked = match column.dtype() {
@@ -356,7 +406,6 @@ mod tests {
         assert_eq!(parse_date("2024-4-16T06:04:14.726", None), whole);
     }
 
-
     #[test]
     fn numbers_parse_like_the_float_parser() {
         for s in ["6", "-12", "007", "2.5", "1e3", "+5", "123456789012345", "1234567890123456789", "-0"] {
@@ -366,7 +415,6 @@ mod tests {
             assert!(parse_number(s).is_err(), "{s}");
         }
     }
-
 
     #[test]
     fn customer_normalisation() {

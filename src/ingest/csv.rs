@@ -234,10 +234,16 @@ pub(super) mod twin {
     use super::*;
     use crate::config::Encoding;
     use crate::error::Error;
-    use crate::ingest::{resolve_columns, Table};
+    use crate::ingest::resolve_columns;
 
     /// Streams `text` in chunks of `chunk` bytes, building columns from pieces of `piece` bytes.
-    pub(in crate::ingest) fn stream(text: &[u8], chunk: usize, piece: usize, encoding: Encoding, skip: bool) -> Result<CsvRead> {
+    pub(in crate::ingest) fn stream(
+        text: &[u8],
+        chunk: usize,
+        piece: usize,
+        encoding: Encoding,
+        skip: bool,
+    ) -> Result<CsvRead> {
         let scan = Scan::new(Path::new("f.csv"), encoding, None);
         stream_csv(text, false, scan, None, skip, (chunk, piece))
     }
@@ -289,13 +295,18 @@ pub(super) mod twin {
         }
     }
 
-    /// The audit of a table read as text: what the stream must give with roles.
-    pub(in crate::ingest) fn audited_as_text(text: &[u8], columns: &Columns, date_format: Option<&str>) -> Result<(DataFrame, Vec<usize>)> {
+    /// A table read as text with its roles parsed as the audit parses them (the canonical
+    /// frame, and each header column's invalid count): what the stream must give with roles.
+    pub(in crate::ingest) fn audited_as_text(
+        text: &[u8],
+        columns: &Columns,
+        date_format: Option<&str>,
+    ) -> Result<(DataFrame, Vec<usize>)> {
         let read = stream(text, text.len().max(1), usize::MAX, Encoding::Utf8, false)?;
         let (columns, _) = resolve_columns(&read.header, columns, Path::new("f.csv"), None)?;
-        let table = Table::new(read.frame, columns);
-        let (frame, report) = crate::audit::run(table, date_format, Path::new("f.csv"))?;
-        Ok((frame, report.columns.iter().map(|c| c.invalid).collect()))
+        let (frame, invalid) = crate::roles::parse(&read.frame, &columns, date_format, Path::new("f.csv"))?;
+        let count = |name: &String| invalid.iter().find(|(n, _)| n == name).map_or(0, |(_, k)| *k);
+        Ok((frame, read.header.iter().map(count).collect()))
     }
 }
 

@@ -1,15 +1,16 @@
 //! Ingest: reads the export into a polars `DataFrame`.
 //!
 //! Takes the `[input]` settings and the column mapping; returns a [`Table`]: the columns the
-//! roles read, every column's null count (so the audit covers all of them) and the mapping
-//! resolved against the header. The format is chosen by extension and read by its own module:
-//! [`csv`] streams CSV-like text over four threads and builds the roles' columns as it reads
-//! (a CSV arrives as the canonical frame), splitting records with [`split`]; [`excel`] reads
-//! Excel/ODS through calamine and [`parquet`] through polars, and their roles are parsed by the
-//! audit stage. This file holds what every format shares: the dispatch, the `Table`, the
-//! report, and the mapping's resolution against the header.
+//! roles read, every column's null count (so the audit covers all of them), the mapping
+//! resolved once against the header, and the path and date format the audit reads them with.
+//! The format is chosen by extension and read by its own module: `csv` streams CSV-like text
+//! over four threads and builds the roles' columns as it reads, so a CSV arrives as the
+//! canonical frame (records split by `split`); `excel` reads Excel/ODS through calamine and
+//! `parquet` through polars, and their roles are parsed by the audit stage. This file holds
+//! what every format shares: the dispatch, the `Table`, the report, and the mapping's
+//! resolution against the header.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use polars::prelude::*;
@@ -27,7 +28,7 @@ use csv::{load_csv, CsvRead};
 use excel::read_excel;
 use parquet::{parquet_names, read_parquet, read_parquet_roles};
 
-/// The file as read, with the role mapping resolved against its header.
+/// The file as read, with the role mapping resolved against its header: all the audit needs.
 pub struct Table {
     /// The columns the roles read (every column for Excel).
     pub frame: DataFrame,
@@ -38,17 +39,30 @@ pub struct Table {
     /// Set when `frame` is already the audit's canonical frame (a CSV's roles are parsed as
     /// the file is read): each mapped column's values that did not parse for its role.
     pub parsed: Option<Vec<(String, usize)>>,
+    /// The file read, named in the audit's messages.
+    pub path: PathBuf,
+    /// `[input] date_format`: how the audit reads dates from text (`None`: ISO, then the
+    /// common export styles).
+    pub date_format: Option<String>,
 }
 
 impl Table {
-    /// A table of every column of `frame`.
-    pub fn new(frame: DataFrame, columns: Columns) -> Table {
-        Table { nulls: null_counts(&frame), frame, columns, parsed: None }
+    /// A table of every column of `frame`, read from `path`, its dates read with `date_format`.
+    pub fn new(frame: DataFrame, columns: Columns, path: &Path, date_format: Option<&str>) -> Table {
+        let (path, date_format) = (path.to_path_buf(), date_format.map(String::from));
+        Table { nulls: null_counts(&frame), frame, columns, parsed: None, path, date_format }
     }
 }
 
+/// Every column of a file read for `kindred audit`: a table when the mapping resolves against
+/// its header, else the bare frame (the audit then counts its nulls only).
+pub enum AllColumns {
+    Mapped(Box<Table>),
+    Unmapped(DataFrame),
+}
+
 /// The frame's column names, in order.
-pub fn column_names(frame: &DataFrame) -> Vec<String> {
+fn column_names(frame: &DataFrame) -> Vec<String> {
     frame.get_column_names().iter().map(|s| s.to_string()).collect()
 }
 
@@ -123,32 +137,39 @@ fn load(cfg: &InputConfig, roles: Option<&Columns>) -> Result<(Loaded, Vec<Strin
     })
 }
 
-/// Reads the input file named by `cfg` and resolves `columns` against its header. Of a CSV
-/// or Parquet file only the columns the roles read are kept; the others' nulls come from the
-/// scan (CSV) or from reading them one at a time (Parquet).
+/// Reads the input file named by `cfg` and resolves `columns` against its header, once: the
+/// table carries the mapping. Of a CSV or Parquet file only the columns the roles read are
+/// kept; the others' nulls come from the scan (CSV) or from reading them one at a time
+/// (Parquet).
 pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
     let start = Instant::now();
     let path = &cfg.path;
     let (loaded, sheets, label) = load(cfg, Some(columns))?;
+    let table = |frame, columns, nulls, parsed| Table {
+        frame,
+        columns,
+        nulls,
+        parsed,
+        path: path.clone(),
+        date_format: cfg.date_format.clone(),
+    };
     let (table, width, skipped, unmapped) = match loaded {
         Loaded::Csv(csv) => {
-            let (columns, unmapped) = match csv.resolved {
-                Some(resolved) => resolved,
-                None => resolve_columns(&csv.header, columns, path, None)?,
-            };
+            // resolved by the reader at the header, to build only the roles' columns
+            let (columns, unmapped) = csv.resolved.ok_or_else(|| InputError::NoHeader { path: path.clone() })?;
             let (width, skipped) = (csv.header.len(), csv.skipped);
             let nulls = csv.header.into_iter().zip(csv.nulls).collect();
-            (Table { frame: csv.frame, columns, nulls, parsed: csv.invalid }, width, skipped, unmapped)
+            (table(csv.frame, columns, nulls, csv.invalid), width, skipped, unmapped)
         }
         Loaded::Parquet(names) => {
             let (columns, unmapped) = resolve_columns(&names, columns, path, None)?;
             let (frame, nulls) = read_parquet_roles(path, &names, &columns.parsed())?;
-            (Table { frame, columns, nulls, parsed: None }, names.len(), 0, unmapped)
+            (table(frame, columns, nulls, None), names.len(), 0, unmapped)
         }
         Loaded::Frame(frame) => {
             let names = column_names(&frame);
             let (columns, unmapped) = resolve_columns(&names, columns, path, sheets.first().cloned())?;
-            (Table::new(frame, columns), names.len(), 0, unmapped)
+            (Table::new(frame, columns, path, cfg.date_format.as_deref()), names.len(), 0, unmapped)
         }
     };
     let mut report = report(&table.frame, cfg, start, label, sheets, skipped, width)?;
@@ -156,8 +177,9 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
     Ok((table, report))
 }
 
-/// Reads every column of the input file, whatever the mapping (`kindred audit` of any export).
-pub fn read(cfg: &InputConfig) -> Result<(DataFrame, IngestReport)> {
+/// Reads every column of the input file, whatever the mapping (`kindred audit` of any export),
+/// and resolves `columns` against its header when they resolve.
+pub fn read(cfg: &InputConfig, columns: &Columns) -> Result<(AllColumns, IngestReport)> {
     let start = Instant::now();
     let (loaded, sheets, label) = load(cfg, None)?;
     let (frame, skipped) = match loaded {
@@ -166,7 +188,14 @@ pub fn read(cfg: &InputConfig) -> Result<(DataFrame, IngestReport)> {
         Loaded::Frame(frame) => (frame, 0),
     };
     let report = report(&frame, cfg, start, label, sheets, skipped, frame.width())?;
-    Ok((frame, report))
+    let sheet = report.sheets.first().cloned();
+    let all = match resolve_columns(&column_names(&frame), columns, &cfg.path, sheet) {
+        Ok((columns, _)) => {
+            AllColumns::Mapped(Box::new(Table::new(frame, columns, &cfg.path, cfg.date_format.as_deref())))
+        }
+        Err(_) => AllColumns::Unmapped(frame),
+    };
+    Ok((all, report))
 }
 
 /// The report of a read; a file without rows is an error.
@@ -208,8 +237,10 @@ pub fn check_path(path: &Path) -> Result<(), InputError> {
     Ok(())
 }
 
-/// Checks that every mapped column exists; unmaps optional defaults the file lacks.
-pub fn resolve_columns(
+/// Checks that every mapped column exists; unmaps optional defaults the file lacks. Called
+/// once per read, as soon as the header is known (by the CSV reader, which builds only the
+/// roles' columns, at its header).
+fn resolve_columns(
     names: &[String],
     columns: &Columns,
     path: &Path,

@@ -57,7 +57,7 @@ pub(super) fn read_parquet_roles(
 mod tests {
     use super::*;
     use crate::config::{Columns, Encoding, InputConfig};
-    use crate::ingest::{column_names, read, run};
+    use crate::ingest::{column_names, read, run, AllColumns};
 
     #[test]
     fn parquet_keeps_the_role_columns_and_counts_every_columns_nulls() {
@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(nulls, [("Country", 2), ("CustomerID", 1), ("StockCode", 0), ("UnitPrice", 1), ("Quantity", 0)]);
         assert_eq!((report.columns, report.rows_out), (5, 3));
         // `kindred audit` reads every column
-        assert_eq!(read(&cfg).unwrap().0.width(), 5);
+        let AllColumns::Mapped(all) = read(&cfg, &columns).unwrap().0 else { panic!("the mapping resolves") };
+        assert_eq!((all.frame.width(), all.columns.quantity.as_deref()), (5, Some("Quantity")));
     }
 }
-

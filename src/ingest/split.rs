@@ -290,5 +290,4 @@ mod tests {
             assert!(matches!(err, InputError::Ragged { line, found: 2, .. } if line == lines), "{err} vs {lines}");
         }
     }
-
 }

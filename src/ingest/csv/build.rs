@@ -14,8 +14,8 @@ use std::sync::mpsc::Receiver;
 
 use polars::prelude::*;
 
-use super::{Built, CsvRead, Piece, Roles};
 use super::scan::Scan;
+use super::{Built, CsvRead, Piece, Roles};
 use crate::config::Columns;
 use crate::error::InputError;
 use crate::ingest::resolve_columns;
@@ -52,7 +52,7 @@ enum Sink<'p> {
 }
 
 /// What the builders make of each column, fixed once the header is read: the records are
-/// split as polars splits them ([`split_record`]), each field read as polars' CSV reader reads
+/// split as polars splits them ([`Records`]), each field read as polars' CSV reader reads
 /// it ([`field_value`]) and then, for the roles, parsed as the audit parses text. They refuse
 /// ragged rows, bad quotes and invalid UTF-8 naming the line (or cut and count the rows), and
 /// count every column's empty fields.
@@ -223,7 +223,11 @@ impl Plan {
 
     /// Builds pieces as they are received; each piece's buffer goes back to be filled again.
     /// Stops at the first error, returned with the piece it was found in.
-    pub(super) fn build(&self, pieces: &std::sync::Mutex<Receiver<Piece>>, free: &std::sync::mpsc::Sender<Vec<u8>>) -> Built {
+    pub(super) fn build(
+        &self,
+        pieces: &std::sync::Mutex<Receiver<Piece>>,
+        free: &std::sync::mpsc::Sender<Vec<u8>>,
+    ) -> Built {
         let mut built = Vec::new();
         loop {
             let Ok(queue) = pieces.lock() else { return (built, Some((usize::MAX, self.fail("a builder failed")))) };
@@ -285,15 +289,8 @@ impl Plan {
         let column = |name: &str| frame.column(name).ok().cloned();
         let required = |name: &str| column(name).ok_or_else(|| self.fail(&format!("no {name} column was built")));
         let (customer, item) = (required(col::CUSTOMER)?, required(col::ITEM)?);
-        canonical(
-            rows,
-            customer,
-            item,
-            column(col::QUANTITY),
-            column(col::DESCRIPTION),
-            column(col::DATE),
-        )
-        .map_err(|e| self.fail(&e.to_string()))
+        canonical(rows, customer, item, column(col::QUANTITY), column(col::DESCRIPTION), column(col::DATE))
+            .map_err(|e| self.fail(&e.to_string()))
     }
 
     pub(super) fn fail(&self, detail: &str) -> InputError {
@@ -336,8 +333,8 @@ pub(super) struct Part {
 mod tests {
     use std::path::Path;
 
-    use super::super::twin::*;
     use super::super::stream_csv;
+    use super::super::twin::*;
     use super::*;
     use crate::config::Encoding;
 
