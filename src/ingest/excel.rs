@@ -20,22 +20,7 @@ pub(super) fn read_excel(path: &Path, sheet: Option<&str>) -> Result<(DataFrame,
     check_not_encrypted(path)?;
     let mut book = open_workbook_auto(path)
         .map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: e.to_string() })?;
-    let names = book.sheet_names();
-    if names.is_empty() {
-        return Err(InputError::Workbook { path: path.to_path_buf(), detail: "it has no sheets".into() });
-    }
-    let wanted: Vec<String> = match sheet {
-        None => vec![names[0].clone()],
-        Some("*") => names.clone(),
-        Some(s) if names.iter().any(|n| n == s) => vec![s.to_string()],
-        Some(s) => {
-            return Err(InputError::SheetMissing {
-                path: path.to_path_buf(),
-                sheet: s.to_string(),
-                available: names.join(", "),
-            })
-        }
-    };
+    let wanted = wanted_sheets(&book.sheet_names(), sheet, path)?;
     let mut header: Option<Vec<String>> = None;
     let mut cols: Vec<Vec<Option<String>>> = Vec::new();
     let mut used = Vec::new();
@@ -72,6 +57,24 @@ pub(super) fn read_excel(path: &Path, sheet: Option<&str>) -> Result<(DataFrame,
     let frame = DataFrame::new(height, columns)
         .map_err(|e| InputError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
     Ok((frame, used))
+}
+
+/// The sheets `[input] sheet` names among the workbook's `names`: the first by default, every
+/// one for `"*"`; a name the workbook lacks is an error listing those it has.
+fn wanted_sheets(names: &[String], sheet: Option<&str>, path: &Path) -> Result<Vec<String>, InputError> {
+    if names.is_empty() {
+        return Err(InputError::Workbook { path: path.to_path_buf(), detail: "it has no sheets".into() });
+    }
+    match sheet {
+        None => Ok(vec![names[0].clone()]),
+        Some("*") => Ok(names.to_vec()),
+        Some(s) if names.iter().any(|n| n == s) => Ok(vec![s.to_string()]),
+        Some(s) => Err(InputError::SheetMissing {
+            path: path.to_path_buf(),
+            sheet: s.to_string(),
+            available: names.join(", "),
+        }),
+    }
 }
 
 /// An encrypted .xlsx/.xlsm/.xlsb is an OLE container, not a zip: say so plainly.
