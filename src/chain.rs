@@ -57,8 +57,8 @@ impl Chain {
     }
 
     /// Audit: missing values per column, the roles parsed into the canonical frame.
-    pub fn audit(&self, table: Table, input: &InputConfig) -> Result<(DataFrame, AuditReport)> {
-        let (canonical, report) = audit::run(table, input.date_format.as_deref(), &input.path)?;
+    pub fn audit(&self, table: Table) -> Result<(DataFrame, AuditReport)> {
+        let (canonical, report) = audit::run(table)?;
         release_freed_memory();
         if !self.quiet {
             eprint!("{}", report.render());

@@ -12,9 +12,9 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::audit::col;
 use crate::config::CleanConfig;
 use crate::error::{Error, Result};
+use crate::roles::col;
 
 /// Rows dropped by one rule.
 #[derive(Debug, Clone, Serialize)]

@@ -16,13 +16,13 @@ use std::path::Path;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::audit::col;
 use crate::chain::{on_threads, Chain};
 use crate::clean;
 use crate::config::{Config, ModelConfig, RecommendConfig};
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::Interactions;
 use crate::recommend::Recommendations;
+use crate::roles::col;
 use crate::similarity::{Model, Neighbours};
 
 /// Metrics of one model over the evaluated customers.
@@ -143,7 +143,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     if table.columns.date.is_none() {
         return Err(no_dates(format!("evaluate needs a date column; {} has none", cfg.input.path.display())).into());
     }
-    let (canonical, _) = chain.audit(table, &cfg.input)?;
+    let (canonical, _) = chain.audit(table)?;
     let (cleaned, _) = chain.clean(canonical, &cfg.clean)?;
     let (train, test) = split(&cleaned.into_frame()?, cutoff)?;
     if train.height() == 0 || test.height() == 0 {

@@ -9,9 +9,9 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::audit::normalize_customer;
 use crate::config::Kind;
 use crate::error::{Error, Result};
+use crate::roles::normalize_customer;
 use crate::write::{file, read_table};
 
 /// Rows of `frame` whose `customer_id` is `customer` (Int64 or String ids).

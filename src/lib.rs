@@ -22,5 +22,6 @@ pub mod pivot;
 pub mod progress;
 pub mod publish;
 pub mod recommend;
+pub mod roles;
 pub mod similarity;
 pub mod write;

@@ -79,14 +79,9 @@ fn new_run_id() -> String {
 /// Ingest + audit only (for `kindred audit`). When the export lacks the mapped columns the
 /// audit still counts nulls in every column; only the `invalid` counts need the mapping.
 pub fn audit_only(cfg: &Config) -> Result<audit::AuditReport> {
-    let (frame, report) = ingest::read(&cfg.input)?;
-    let sheet = report.sheets.first().cloned();
-    match ingest::resolve_columns(&ingest::column_names(&frame), &cfg.columns, &cfg.input.path, sheet) {
-        Ok((columns, _)) => {
-            let table = ingest::Table::new(frame, columns);
-            Ok(audit::run(table, cfg.input.date_format.as_deref(), &cfg.input.path)?.1)
-        }
-        Err(_) => Ok(audit::nulls_only(&frame)),
+    match ingest::read(&cfg.input, &cfg.columns)?.0 {
+        ingest::AllColumns::Mapped(table) => Ok(audit::run(*table)?.1),
+        ingest::AllColumns::Unmapped(frame) => Ok(audit::nulls_only(&frame)),
     }
 }
 
@@ -246,7 +241,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let chain = Chain::new(cfg.quiet);
     let (table, ingested, input) = chain.ingest(&cfg.input, &cfg.columns)?;
     check_dates(cfg, &table)?;
-    let (canonical, audited) = chain.audit(table, &cfg.input)?;
+    let (canonical, audited) = chain.audit(table)?;
     check_required(cfg, &audited)?;
     let (cleaned, cleaned_report) = chain.clean(canonical, &cfg.clean)?;
     let (matrix, pivoted) = chain.pivot(cleaned)?;

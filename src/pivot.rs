@@ -11,9 +11,9 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::audit::col;
 use crate::clean::Cleaned;
 use crate::error::{Error, Result};
+use crate::roles::col;
 
 /// Customer ids: integers when every id in the input is one, else text.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,377 @@
+//! CSV: a CSV, TSV or gzip-compressed file read in one stream into columns.
+//!
+//! Takes the `[input]` settings and, for the pipeline, the roles to build; returns a
+//! [`CsvRead`]: the built frame (the canonical frame when each role maps its own column, else
+//! text columns), the header, the mapping resolved against it, and every column's empty
+//! fields. The file's text is never whole in memory: one thread reads and inflates it in
+//! chunks, this one hands the text to the [`scan`] (BOM, Latin-1, NUL bytes, the header,
+//! where records end), and every few megabytes of records are built into columns by the
+//! [`build`] plan on the other two cores while the rest of the file is still read. The twin
+//! tests here hold the stream's reading equal to polars' CSV reader.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use crate::config::{Columns, InputConfig};
+use crate::error::{InputError, Result};
+
+mod build;
+mod scan;
+
+use build::{Part, Plan};
+use scan::Scan;
+
+/// A CSV file read: the built columns, and what the builders counted on the way.
+pub(super) struct CsvRead {
+    /// With [`Roles`] whose columns are distinct: the audit's canonical frame. Otherwise text
+    /// columns named as in the header.
+    pub(super) frame: DataFrame,
+    pub(super) header: Vec<String>,
+    /// With roles: the mapping resolved against the header, and the optional roles unmapped.
+    pub(super) resolved: Option<(Columns, Vec<String>)>,
+    /// Empty fields per column, in header order (polars reads an unquoted empty field as null).
+    pub(super) nulls: Vec<usize>,
+    pub(super) skipped: usize,
+    /// Set when `frame` is canonical: each mapped column's values that do not parse for its
+    /// role (the audit's `invalid`), by column name.
+    pub(super) invalid: Option<Vec<(String, usize)>>,
+}
+
+/// The roles a CSV's builders parse as they read, so the audit need not read the text again.
+#[derive(Clone, Copy)]
+struct Roles<'a> {
+    columns: &'a Columns,
+    date_format: Option<&'a str>,
+}
+
+/// Bytes read (or inflated) from the file at a time.
+const CHUNK: usize = 1 << 20;
+
+/// Bytes of records built into columns at a time.
+const PIECE: usize = 4 << 20;
+
+/// Reads a CSV file, gzip-compressed or not, in one stream over four threads: one reads and
+/// inflates the file in chunks, this one finds where records end as they arrive, and every few
+/// megabytes of records are built into columns on the other two while the rest of the file is
+/// still read. The file's text is never whole in memory. With `roles`, only their columns are
+/// built, parsed as the audit parses them (every column as text without roles).
+pub(super) fn load_csv(cfg: &InputConfig, gzip: bool, tab: bool, roles: Option<&Columns>) -> Result<CsvRead> {
+    let path = &cfg.path;
+    let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.clone(), source })?;
+    let source: Box<dyn Read + Send> = match gzip {
+        true => Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(CHUNK, file))),
+        false => Box::new(file),
+    };
+    let delimiter = cfg.delimiter.or(tab.then_some(b'\t'));
+    let scan = Scan::new(path, cfg.encoding, delimiter);
+    let roles = roles.map(|columns| Roles { columns, date_format: cfg.date_format.as_deref() });
+    stream_csv(source, gzip, scan, roles, cfg.skip_bad_rows, (CHUNK, PIECE))
+}
+
+/// The stream of [`load_csv`] over any source, in chunks and pieces of `(chunk, piece)` bytes
+/// (tests cross every boundary with small ones); `skip`: cut and count malformed rows.
+fn stream_csv(
+    source: impl Read + Send,
+    gzip: bool,
+    mut scan: Scan<'_>,
+    roles: Option<Roles<'_>>,
+    skip: bool,
+    (chunk, piece): (usize, usize),
+) -> Result<CsvRead> {
+    let path = scan.path;
+    let read_error = |e: std::io::Error| match gzip {
+        true => gzip_error(e, path),
+        false => InputError::Io { path: path.to_path_buf(), source: e },
+    };
+    std::thread::scope(|s| -> Result<CsvRead> {
+        let (chunks, received) = std::sync::mpsc::sync_channel(4);
+        let (spent, reuse) = std::sync::mpsc::channel::<Vec<u8>>();
+        s.spawn(move || read_chunks(source, chunk, chunks, reuse));
+        // Built pieces' buffers come back to be filled again: fewer fresh pages to fault in.
+        let (free, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
+        let mut text = Vec::new();
+        let mut builders: Option<Builders> = None;
+        let failed = loop {
+            let eof = match received.recv() {
+                Ok(Ok(chunk)) => {
+                    let appended = scan.append(&mut text, &chunk);
+                    let _ = spent.send(chunk);
+                    if let Err(e) = appended {
+                        break Some(e);
+                    }
+                    false
+                }
+                Ok(Err(e)) => break Some(read_error(e)),
+                Err(_) => true,
+            };
+            if let Err(e) = scan.feed(&text, eof) {
+                break Some(e);
+            }
+            if builders.is_none() && !scan.header.is_empty() {
+                match Plan::new(&scan, roles, skip) {
+                    Ok(plan) => builders = Some(Builders::start(s, plan, &free)),
+                    Err(e) => break Some(e),
+                }
+            }
+            if let Some(b) = &mut builders {
+                if (eof || scan.ready() >= piece) && !b.send(scan.take(&mut text, &recycled)) {
+                    break None; // both builders stopped on an error, which `finish` returns
+                }
+            }
+            if eof {
+                break None;
+            }
+        };
+        drop(received); // the reader stops at its next chunk
+        match builders {
+            Some(b) => Ok(b.finish(failed, scan.header)?),
+            None => Err(failed.unwrap_or_else(|| InputError::NoHeader { path: path.to_path_buf() }).into()),
+        }
+    })
+}
+
+/// Sends `source` in chunks of `size` bytes, refilling the buffers the scan hands back; stops
+/// early when the scan has hung up (it failed).
+fn read_chunks(
+    mut source: impl Read,
+    size: usize,
+    tx: std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+    reuse: std::sync::mpsc::Receiver<Vec<u8>>,
+) {
+    loop {
+        let mut chunk = reuse.try_recv().unwrap_or_else(|_| Vec::with_capacity(size));
+        chunk.clear();
+        let filled = match (&mut source).take(size as u64).read_to_end(&mut chunk) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        if filled == 0 || tx.send(Ok(chunk)).is_err() || filled < size {
+            return;
+        }
+    }
+}
+
+/// Records handed to a builder: the `index`-th piece of the file, whose first record starts on
+/// `line`, holding `newlines` newlines (the scan counted them: the builder sizes its columns).
+struct Piece {
+    index: usize,
+    line: usize,
+    newlines: usize,
+    text: Vec<u8>,
+}
+
+/// What a builder thread returns: the pieces it built, and the error it stopped on with the
+/// piece it was found in.
+type Built = (Vec<Part>, Option<(usize, InputError)>);
+
+/// The two builder threads and the queue of pieces they share: the last pieces, queued when
+/// the file ends, are built on both cores.
+struct Builders<'scope> {
+    queue: std::sync::mpsc::SyncSender<Piece>,
+    plan: Arc<Plan>,
+    threads: [std::thread::ScopedJoinHandle<'scope, Built>; 2],
+    taken: usize,
+}
+
+impl<'scope> Builders<'scope> {
+    fn start<'env>(
+        s: &'scope std::thread::Scope<'scope, 'env>,
+        plan: Plan,
+        free: &std::sync::mpsc::Sender<Vec<u8>>,
+    ) -> Builders<'scope> {
+        let (queue, pieces) = std::sync::mpsc::sync_channel::<Piece>(2);
+        let (plan, pieces) = (Arc::new(plan), Arc::new(std::sync::Mutex::new(pieces)));
+        let threads = [0, 1].map(|_| {
+            let (plan, pieces, free) = (plan.clone(), pieces.clone(), free.clone());
+            s.spawn(move || plan.build(&pieces, &free))
+        });
+        Builders { queue, plan, threads, taken: 0 }
+    }
+
+    /// Hands on the next piece (its index is set here); false when both builders have stopped.
+    fn send(&mut self, piece: Piece) -> bool {
+        self.taken += 1;
+        self.queue.send(Piece { index: self.taken - 1, ..piece }).is_ok()
+    }
+
+    /// Waits for the builders and returns the first error in the file (a builder's, in an
+    /// earlier piece, else `failed`, this thread's, in text not handed on) or the read.
+    fn finish(self, failed: Option<InputError>, header: Vec<String>) -> Result<CsvRead, InputError> {
+        drop(self.queue);
+        let (mut parts, mut errors) = (Vec::new(), Vec::new());
+        for thread in self.threads {
+            let (built, error) = thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            parts.extend(built);
+            errors.extend(error);
+        }
+        match errors.into_iter().min_by_key(|(k, _)| *k).map(|(_, e)| e).or(failed) {
+            Some(e) => Err(e),
+            None => self.plan.assemble(parts, header),
+        }
+    }
+}
+
+fn gzip_error(e: std::io::Error, path: &Path) -> InputError {
+    InputError::Gzip {
+        path: path.to_path_buf(),
+        detail: match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => "the stream ends early".to_string(),
+            _ => e.to_string(),
+        },
+    }
+}
+
+/// What the tests of the CSV reading share: the stream over small chunks and pieces, and
+/// polars' reading of the same text (the twin).
+#[cfg(test)]
+pub(super) mod twin {
+    use super::*;
+    use crate::config::Encoding;
+    use crate::error::Error;
+    use crate::ingest::resolve_columns;
+
+    /// Streams `text` in chunks of `chunk` bytes, building columns from pieces of `piece` bytes.
+    pub(in crate::ingest) fn stream(
+        text: &[u8],
+        chunk: usize,
+        piece: usize,
+        encoding: Encoding,
+        skip: bool,
+    ) -> Result<CsvRead> {
+        let scan = Scan::new(Path::new("f.csv"), encoding, None);
+        stream_csv(text, false, scan, None, skip, (chunk, piece))
+    }
+
+    /// The stream's result is the same whatever the chunk and piece sizes (every boundary
+    /// crossed, a piece per chunk or only at the end): frame, null counts, skipped rows, errors.
+    pub(in crate::ingest) fn stream_all(text: &[u8], encoding: Encoding, skip: bool) -> Result<CsvRead> {
+        let whole = stream(text, text.len().max(1), usize::MAX, encoding, skip);
+        for chunk in 3..text.len() {
+            for piece in [1, 2 * chunk, usize::MAX] {
+                let at = format!("chunk {chunk}, piece {piece}");
+                match (&whole, stream(text, chunk, piece, encoding, skip)) {
+                    (Ok(a), Ok(b)) => {
+                        assert!(a.frame.equals_missing(&b.frame), "{at}: {:?} vs {:?}", a.frame, b.frame);
+                        assert_eq!((&a.header, &a.nulls, a.skipped), (&b.header, &b.nulls, b.skipped), "{at}");
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{at}"),
+                    (a, b) => panic!("{at}: {:?} vs {:?}", a.as_ref().err(), b.err()),
+                }
+            }
+        }
+        whole
+    }
+
+    /// polars' own reading of the whole text: the twin the stream must equal.
+    pub(in crate::ingest) fn polars_whole(text: &[u8]) -> DataFrame {
+        polars_whole_with(text, b',')
+    }
+
+    pub(in crate::ingest) fn polars_whole_with(text: &[u8], delimiter: u8) -> DataFrame {
+        let parse = CsvParseOptions::default().with_quote_char(Some(b'"')).with_separator(delimiter);
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_parse_options(parse)
+            .into_reader_with_file_handle(std::io::Cursor::new(text))
+            .finish()
+            .unwrap()
+    }
+
+    pub(in crate::ingest) fn texts(frame: &DataFrame, column: &str) -> Vec<Option<String>> {
+        frame.column(column).unwrap().str().unwrap().iter().map(|v| v.map(String::from)).collect()
+    }
+
+    pub(in crate::ingest) fn input_error(e: Error) -> InputError {
+        match e {
+            Error::Input(e) => e,
+            e => panic!("not an input error: {e}"),
+        }
+    }
+
+    /// A table read as text with its roles parsed as the audit parses them (the canonical
+    /// frame, and each header column's invalid count): what the stream must give with roles.
+    pub(in crate::ingest) fn audited_as_text(
+        text: &[u8],
+        columns: &Columns,
+        date_format: Option<&str>,
+    ) -> Result<(DataFrame, Vec<usize>)> {
+        let read = stream(text, text.len().max(1), usize::MAX, Encoding::Utf8, false)?;
+        let (columns, _) = resolve_columns(&read.header, columns, Path::new("f.csv"), None)?;
+        let (frame, invalid) = crate::roles::parse(&read.frame, &columns, date_format, Path::new("f.csv"))?;
+        let count = |name: &String| invalid.iter().find(|(n, _)| n == name).map_or(0, |(_, k)| *k);
+        Ok((frame, read.header.iter().map(count).collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::twin::*;
+    use super::*;
+    use crate::config::Encoding;
+    use crate::ingest::column_names;
+
+    #[test]
+    fn the_stream_reads_what_polars_reads_and_counts_its_nulls() {
+        // Quoted empties, spaces, CRLF, a newline inside quotes, an escaped quote, an empty
+        // last field, blank lines, no final newline: the stream's frame is polars' reading of
+        // the whole text without its blank lines, and the scan's counts are polars' nulls.
+        let text =
+            b"id,\"name\",qty,note\r\n1,,3,\r\n\"\",\"a\nb\",,x\r\n\r\n, ,\"\",\"\"\n4,\"q,\"\"r\"\"\",5,\n\n,,,";
+        let unblank = b"id,\"name\",qty,note\r\n1,,3,\r\n\"\",\"a\nb\",,x\r\n, ,\"\",\"\"\n4,\"q,\"\"r\"\"\",5,\n,,,";
+        // more of what polars' reader does: a lone \r field is empty, a field's trailing \r is
+        // dropped, `""""` is one quote, `"a"b""` drops its lone quotes, spaces and UTF-8 stay
+        let odd = "k,v\n\r,\"\"\"\"\r\nx\r, é \n\"\"\"\"\"\",\"a\"b\"\"\n";
+        let read = stream_all(odd.as_bytes(), Encoding::Utf8, false).unwrap();
+        let polars_odd = polars_whole(odd.as_bytes());
+        assert!(read.frame.equals_missing(&polars_odd), "{:?} vs {polars_odd:?}", read.frame);
+        assert_eq!(texts(&read.frame, "v"), [Some("\"".into()), Some(" é ".into()), Some("ab".into())]);
+        assert_eq!(read.nulls, [1, 0]);
+        // other delimiters (sniffed from the header): a comma is text, quoting the same
+        for delimiter in [b';', b'\t', b'|'] {
+            let d = delimiter as char;
+            let text = format!("k{d}v{d}w\n1,5{d}\"a{d}b\"{d}\n{d}\"\"\"x\"\"\"{d}c,d\r\n");
+            let read = stream_all(text.as_bytes(), Encoding::Utf8, false).unwrap();
+            let polars = polars_whole_with(text.as_bytes(), delimiter);
+            assert!(read.frame.equals_missing(&polars), "{d:?}: {:?} vs {polars:?}", read.frame);
+            assert_eq!(texts(&read.frame, "v"), [Some(format!("a{d}b")), Some("\"x\"".into())]);
+        }
+        let csv = stream_all(text, Encoding::Utf8, false).unwrap();
+        assert_eq!(csv.header, ["id", "name", "qty", "note"]);
+        let polars = polars_whole(unblank);
+        assert!(csv.frame.equals_missing(&polars), "{:?} vs {polars:?}", csv.frame);
+        assert_eq!(texts(&csv.frame, "name")[3], Some("q,\"r\"".to_string()));
+        assert_eq!(csv.nulls, polars.columns().iter().map(|c| c.null_count()).collect::<Vec<_>>());
+        assert_eq!(csv.nulls, [2, 2, 2, 3]);
+        // with roles, only their columns are built
+        let columns = Columns {
+            customer: "qty".into(),
+            item: "id".into(),
+            quantity: None,
+            description: None,
+            invoice: None,
+            date: None,
+            explicit: vec![],
+        };
+        let roles = Some(Roles { columns: &columns, date_format: None });
+        let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+        let two = stream_csv(&text[..], false, scan, roles, false, (5, 8)).unwrap();
+        assert_eq!(column_names(&two.frame), ["customer", "item", "quantity", "description", "date"]);
+        let (audited, _) = audited_as_text(text, &columns, None).unwrap();
+        assert!(two.frame.equals_missing(&audited), "{:?} vs {audited:?}", two.frame);
+        assert_eq!(texts(&two.frame, "customer"), [Some("3".into()), None, None, Some("5".into()), None]);
+        assert_eq!(two.nulls, csv.nulls);
+        // the second role mapped to the same column: its columns as text, for the audit
+        let same = Columns { description: Some("qty".into()), ..columns };
+        let roles = Some(Roles { columns: &same, date_format: None });
+        let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+        let text_only = stream_csv(&text[..], false, scan, roles, false, (5, 8)).unwrap();
+        assert_eq!((column_names(&text_only.frame), text_only.invalid), (vec!["id".into(), "qty".into()], None));
+    }
+}

@@ -1,0 +1,440 @@
+//! Build: one piece of a CSV's records made into columns, on a builder thread.
+//!
+//! Takes the text of whole records (the scan found where they end) and the [`Plan`] fixed
+//! once the header is read; returns the piece's columns and counts ([`Part`]), and at the end
+//! all pieces as one frame. Records are split by [`crate::ingest::split`] as polars splits
+//! them and each field read as polars' CSV reader reads it; a role's field is then parsed by
+//! [`crate::roles`] as the audit parses text, so the pipeline gets the canonical frame without
+//! reading the text twice. Ragged rows, bad quotes and invalid UTF-8 are refused naming the
+//! line (or cut and counted), and every column's empty fields are counted.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+
+use polars::prelude::*;
+
+use super::scan::Scan;
+use super::{Built, CsvRead, Piece, Roles};
+use crate::config::Columns;
+use crate::error::InputError;
+use crate::ingest::resolve_columns;
+use crate::ingest::split::{field_shape, field_value, Found, Records};
+use crate::roles::{canonical, col, item_text, normalize_customer, quantity_text, DateText, Quantity};
+
+/// How a built column reads its fields.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum As {
+    /// As polars' CSV reader reads them (descriptions, and every column without roles).
+    Text,
+    /// [`normalize_customer`]; blank is invalid.
+    Customer,
+    /// [`item_text`]: blank is invalid.
+    Item,
+    /// [`quantity_text`] as f64; NaN or infinity fails the run.
+    Quantity,
+    /// [`DateText`] as epoch seconds.
+    Date,
+}
+
+/// A built column: how it reads its fields, its name in the frame, and the header's name.
+struct Target {
+    how: As,
+    name: PlSmallStr,
+    source: String,
+}
+
+/// A built column's values so far.
+enum Sink<'p> {
+    Text(StringChunkedBuilder),
+    Number(PrimitiveChunkedBuilder<Float64Type>),
+    Date(PrimitiveChunkedBuilder<Int64Type>, DateText<'p>),
+}
+
+/// What the builders make of each column, fixed once the header is read: the records are
+/// split as polars splits them ([`Records`]), each field read as polars' CSV reader reads
+/// it ([`field_value`]) and then, for the roles, parsed as the audit parses text. They refuse
+/// ragged rows, bad quotes and invalid UTF-8 naming the line (or cut and count the rows), and
+/// count every column's empty fields.
+pub(super) struct Plan {
+    header: Vec<String>,
+    resolved: Option<(Columns, Vec<String>)>,
+    /// For each header column, its place among the built columns (`None`: not built).
+    slots: Vec<Option<usize>>,
+    built: Vec<Target>,
+    /// The frame is canonical (the audit's roles) rather than text.
+    canonical: bool,
+    delimiter: u8,
+    date_format: Option<String>,
+    skip: bool,
+    path: PathBuf,
+}
+
+/// The canonical frame's columns: (role, how it reads, the mapped column if any).
+fn canonical_roles(columns: &Columns) -> [(&'static str, As, Option<&String>); 5] {
+    [
+        (col::CUSTOMER, As::Customer, Some(&columns.customer)),
+        (col::ITEM, As::Item, Some(&columns.item)),
+        (col::QUANTITY, As::Quantity, columns.quantity.as_ref()),
+        (col::DESCRIPTION, As::Text, columns.description.as_ref()),
+        (col::DATE, As::Date, columns.date.as_ref()),
+    ]
+}
+
+impl Plan {
+    /// Every column as text without `roles`; with them (resolved against the header), the
+    /// canonical frame when each role maps its own column, else the roles' columns as text
+    /// (the audit then parses them).
+    pub(super) fn new(scan: &Scan, roles: Option<Roles>, skip: bool) -> Result<Plan, InputError> {
+        let header = &scan.header;
+        let resolved = roles.map(|r| resolve_columns(header, r.columns, scan.path, None)).transpose()?;
+        let columns = resolved.as_ref().map(|(columns, _)| columns);
+        let mapped = columns.map(|c| canonical_roles(c).iter().filter(|(_, _, name)| name.is_some()).count());
+        let canonical = columns.is_some_and(|c| Some(c.parsed().len()) == mapped);
+        let text = |h: &String| Target { how: As::Text, name: h.as_str().into(), source: h.clone() };
+        let built: Vec<Target> = match columns {
+            Some(c) if canonical => canonical_roles(c)
+                .into_iter()
+                .filter_map(|(role, how, name)| {
+                    name.map(|name| Target { how, name: role.into(), source: name.clone() })
+                })
+                .collect(),
+            Some(c) => header.iter().filter(|h| c.parsed().contains(h)).map(text).collect(),
+            None => header.iter().map(text).collect(),
+        };
+        Ok(Plan {
+            header: header.clone(),
+            slots: header.iter().map(|h| built.iter().position(|b| b.source == *h)).collect(),
+            resolved,
+            built,
+            canonical,
+            delimiter: scan.delimiter.unwrap_or(b','),
+            date_format: roles.and_then(|r| r.date_format).map(String::from),
+            skip,
+            path: scan.path.to_path_buf(),
+        })
+    }
+
+    fn sinks(&self, rows: usize) -> Vec<Sink<'_>> {
+        let sink = |b: &Target| match b.how {
+            As::Text | As::Customer | As::Item => Sink::Text(StringChunkedBuilder::new(b.name.clone(), rows)),
+            As::Quantity => Sink::Number(PrimitiveChunkedBuilder::new(b.name.clone(), rows)),
+            As::Date => Sink::Date(
+                PrimitiveChunkedBuilder::new(b.name.clone(), rows),
+                DateText::new(self.date_format.as_deref()),
+            ),
+        };
+        self.built.iter().map(sink).collect()
+    }
+
+    /// Builds one piece's records into columns.
+    fn parse(&self, piece: &Piece) -> Result<Part, InputError> {
+        let bytes = &piece.text[..];
+        // The records before the first invalid byte are read; the one holding it fails.
+        let (text, valid) = match std::str::from_utf8(bytes) {
+            Ok(text) => (text, bytes.len()),
+            Err(e) => (std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(), e.valid_up_to()),
+        };
+        let mut sinks = self.sinks(piece.newlines + 1);
+        let mut part = Part::new(piece.index, self.header.len(), self.built.len());
+        let mut line = piece.line;
+        let mut fields: Vec<Range<usize>> = Vec::with_capacity(self.header.len());
+        let mut unescaped = String::new();
+        let mut records = Records::new(bytes, self.delimiter);
+        while let Some(found) = records.next(&mut fields) {
+            let Found { start, end, newlines, quoted } =
+                found.ok_or_else(|| self.fail("a quoted field is never closed after the scan"))?;
+            let record_line = line;
+            line += newlines + 1;
+            if end > valid {
+                let line = record_line + memchr::memchr_iter(b'\n', &bytes[start..valid]).count();
+                return Err(InputError::Encoding { path: self.path.clone(), line });
+            }
+            let record = &bytes[start..end];
+            if record.iter().all(|&c| c == b'\r' || c == b' ') {
+                continue; // blank lines carry no record
+            }
+            if let Some(e) = self.malformed(bytes, &fields, quoted, record_line) {
+                if !self.skip {
+                    return Err(e);
+                }
+                part.skipped += !record.iter().all(|c| c.is_ascii_whitespace()) as usize;
+                continue;
+            }
+            for (k, range) in fields.iter().enumerate() {
+                let Some(slot) = self.slots[k] else {
+                    part.nulls[k] += field_shape(&bytes[range.clone()]).0 as usize; // counted, not built
+                    continue;
+                };
+                let value = field_value(&text[range.clone()], &mut unescaped)
+                    .map_err(|()| self.fail("a field the scan passed does not close its quote"))?;
+                part.nulls[k] += value.is_none() as usize;
+                self.push(&mut sinks[slot], slot, value, &mut part);
+            }
+            part.rows += 1;
+        }
+        let columns = sinks.into_iter().map(Sink::finish).collect();
+        part.frame = DataFrame::new(part.rows, columns).map_err(|e| self.fail(&e.to_string()))?;
+        Ok(part)
+    }
+
+    /// Why a record on `line` (split into `fields` of `bytes`) cannot be read, if it cannot:
+    /// a wrong number of fields, else a quoted field with text after its closing quote.
+    fn malformed(&self, bytes: &[u8], fields: &[Range<usize>], quoted: bool, line: usize) -> Option<InputError> {
+        let (path, expected) = (self.path.clone(), self.header.len());
+        if fields.len() != expected {
+            return Some(InputError::Ragged { path, line, found: fields.len(), expected });
+        }
+        // a field can only be badly quoted in a record holding a quote
+        let bad = quoted.then(|| fields.iter().position(|r| field_shape(&bytes[r.clone()]).1)).flatten()?;
+        Some(InputError::BadQuote { path, line, column: self.header[bad].clone() })
+    }
+
+    /// Appends one field's value to its column, read for the column's role.
+    #[inline]
+    fn push(&self, sink: &mut Sink, slot: usize, value: Option<&str>, part: &mut Part) {
+        let invalid = &mut part.invalid[slot];
+        match (sink, self.built[slot].how) {
+            (Sink::Text(b), As::Text) => b.append_option(value),
+            (Sink::Text(b), how) => {
+                let id = value.map(if how == As::Customer { normalize_customer } else { item_text });
+                *invalid += matches!(id, Some(None)) as usize;
+                b.append_option(id.flatten());
+            }
+            (Sink::Number(b), _) => b.append_option(match value.map(|v| (v, quantity_text(v))) {
+                None => None,
+                Some((_, Quantity::Number(q))) => Some(q),
+                Some((v, Quantity::NotFinite)) => {
+                    part.non_finite.get_or_insert_with(|| (part.rows, v.to_string()));
+                    None
+                }
+                Some((_, Quantity::Invalid)) => {
+                    *invalid += 1;
+                    None
+                }
+            }),
+            (Sink::Date(b, dates), _) => {
+                let date = value.map(|v| dates.read(v));
+                *invalid += matches!(date, Some(None)) as usize;
+                b.append_option(date.flatten());
+            }
+        }
+    }
+
+    /// Builds pieces as they are received; each piece's buffer goes back to be filled again.
+    /// Stops at the first error, returned with the piece it was found in.
+    pub(super) fn build(
+        &self,
+        pieces: &std::sync::Mutex<Receiver<Piece>>,
+        free: &std::sync::mpsc::Sender<Vec<u8>>,
+    ) -> Built {
+        let mut built = Vec::new();
+        loop {
+            let Ok(queue) = pieces.lock() else { return (built, Some((usize::MAX, self.fail("a builder failed")))) };
+            let Ok(piece) = queue.recv() else { return (built, None) };
+            drop(queue);
+            if !piece.text.is_empty() {
+                match self.parse(&piece) {
+                    Ok(part) => built.push(part),
+                    Err(e) => return (built, Some((piece.index, e))),
+                }
+            }
+            let _ = free.send(piece.text);
+        }
+    }
+
+    /// The built pieces, in file order, as one frame (a chunk per piece) with the counts.
+    pub(super) fn assemble(&self, mut parts: Vec<Part>, header: Vec<String>) -> Result<CsvRead, InputError> {
+        parts.sort_unstable_by_key(|p| p.index);
+        let (mut nulls, mut invalid) = (vec![0; self.header.len()], vec![0; self.built.len()]);
+        let (mut skipped, mut rows) = (0, 0);
+        let mut frame: Option<DataFrame> = None;
+        for part in parts {
+            if let Some((row, value)) = part.non_finite {
+                let quantity = self.built.iter().find(|b| b.how == As::Quantity);
+                let column = quantity.map(|b| b.source.clone()).unwrap_or_default();
+                return Err(InputError::NonFinite { path: self.path.clone(), column, row: rows + row + 1, value });
+            }
+            nulls.iter_mut().zip(&part.nulls).for_each(|(n, k)| *n += k);
+            invalid.iter_mut().zip(&part.invalid).for_each(|(n, k)| *n += k);
+            (skipped, rows) = (skipped + part.skipped, rows + part.rows);
+            // The pieces stay chunks of the columns: one contiguous copy would double the
+            // frame's peak (at 27 million rows, 3.6 GB → 5.7 GB).
+            match &mut frame {
+                None => frame = Some(part.frame),
+                Some(frame) => _ = frame.vstack_mut_owned(part.frame).map_err(|e| self.fail(&e.to_string()))?,
+            }
+        }
+        let frame = match frame {
+            Some(frame) => frame,
+            None => {
+                let columns = self.sinks(0).into_iter().map(Sink::finish).collect();
+                DataFrame::new(0, columns).map_err(|e| self.fail(&e.to_string()))?
+            }
+        };
+        let (frame, invalid) = match self.canonical {
+            false => (frame, None),
+            true => {
+                let parsed = self.built.iter().zip(invalid).filter(|(b, _)| b.how != As::Text);
+                let counts = parsed.map(|(b, n)| (b.source.clone(), n)).collect();
+                (self.canonical_frame(frame)?, Some(counts))
+            }
+        };
+        Ok(CsvRead { frame, header, resolved: self.resolved.clone(), nulls, skipped, invalid })
+    }
+
+    /// The built roles' columns as the audit's canonical frame.
+    fn canonical_frame(&self, frame: DataFrame) -> Result<DataFrame, InputError> {
+        let rows = frame.height();
+        let column = |name: &str| frame.column(name).ok().cloned();
+        let required = |name: &str| column(name).ok_or_else(|| self.fail(&format!("no {name} column was built")));
+        let (customer, item) = (required(col::CUSTOMER)?, required(col::ITEM)?);
+        canonical(rows, customer, item, column(col::QUANTITY), column(col::DESCRIPTION), column(col::DATE))
+            .map_err(|e| self.fail(&e.to_string()))
+    }
+
+    pub(super) fn fail(&self, detail: &str) -> InputError {
+        InputError::Parse { path: self.path.clone(), detail: detail.to_string() }
+    }
+}
+
+impl Sink<'_> {
+    fn finish(self) -> Column {
+        match self {
+            Sink::Text(b) => b.finish().into_column(),
+            Sink::Number(b) => b.finish().into_column(),
+            Sink::Date(b, _) => b.finish().into_column(),
+        }
+    }
+}
+
+impl Part {
+    fn new(index: usize, columns: usize, built: usize) -> Part {
+        let (nulls, invalid) = (vec![0; columns], vec![0; built]);
+        Part { index, frame: DataFrame::empty(), rows: 0, nulls, invalid, skipped: 0, non_finite: None }
+    }
+}
+
+/// One piece built: its columns and counts.
+pub(super) struct Part {
+    index: usize,
+    frame: DataFrame,
+    rows: usize,
+    /// Empty fields per header column.
+    nulls: Vec<usize>,
+    /// Values that do not parse for their role, per built column.
+    invalid: Vec<usize>,
+    skipped: usize,
+    /// The piece's first quantity that is NaN or infinite: (row within the piece, its text).
+    non_finite: Option<(usize, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::stream_csv;
+    use super::super::twin::*;
+    use super::*;
+    use crate::config::Encoding;
+
+    #[test]
+    fn ragged_rows_name_the_line_or_are_skipped() {
+        let text = b"a,b\n1,2\n\"x\ny\",3\n4,5,6\n7,8\n";
+        let err = input_error(stream_all(text, Encoding::Utf8, false).err().unwrap());
+        assert!(matches!(err, InputError::Ragged { line: 5, found: 3, expected: 2, .. }), "{err}");
+        let kept = stream_all(text, Encoding::Utf8, true).unwrap();
+        assert_eq!(kept.skipped, 1);
+        assert!(kept.frame.equals_missing(&polars_whole(b"a,b\n1,2\n\"x\ny\",3\n7,8\n")));
+    }
+
+    #[test]
+    fn a_quote_that_does_not_close_its_field_names_line_and_column() {
+        let text = b"a,b\n1,\"x\"\n2,\"y\"z\n3,\"w\"\n";
+        let err = input_error(stream_all(text, Encoding::Utf8, false).err().unwrap());
+        assert!(matches!(err, InputError::BadQuote { line: 3, ref column, .. } if column == "b"), "{err}");
+        let kept = stream_all(text, Encoding::Utf8, true).unwrap();
+        assert_eq!((kept.skipped, texts(&kept.frame, "b")), (1, vec![Some("x".into()), Some("w".into())]));
+        // a quote inside an unquoted field is text, and the record is split as the scan counts it
+        let read = stream_all(b"a,b\n12\" x,\"y\"\n", Encoding::Utf8, false).unwrap();
+        assert_eq!(
+            (texts(&read.frame, "a"), texts(&read.frame, "b")),
+            (vec![Some("12\" x".into())], vec![Some("y".into())])
+        );
+    }
+
+    #[test]
+    fn the_roles_are_parsed_as_the_audit_parses_the_text() {
+        // ids with blanks, spaces and a float form; quantities that do not parse, negative,
+        // fractional, empty; dates in several forms, a repeated one, an invalid one
+        let text = "Inv,Cust,Item,Desc,Qty,When\n\
+            1,17850.0,A, x ,3,2010-12-01 08:26:00\n\
+            1, 12 ,B,,-2,2010-12-01 08:26:00\n\
+            2,  ,\"C\",\"a,b\",1.5,12/1/2010 8:26\n\
+            2,007,  ,y,abc,not a date\n\
+            3,,D,z,,\n\
+            3,x1,E,\"q\"\"\",4,2011-01-02T03:04:05.250Z\n";
+        let columns = Columns {
+            customer: "Cust".into(),
+            item: "Item".into(),
+            quantity: Some("Qty".into()),
+            description: Some("Desc".into()),
+            invoice: Some("Inv".into()),
+            date: Some("When".into()),
+            explicit: vec![],
+        };
+        let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
+        assert_eq!(invalid, [0, 1, 1, 0, 1, 1]); // Inv, Cust, Item, Desc, Qty, When
+        for (chunk, piece) in [(text.len(), usize::MAX), (7, 16), (3, 1)] {
+            let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+            let roles = Some(Roles { columns: &columns, date_format: None });
+            let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece)).unwrap();
+            assert!(read.frame.equals_missing(&expected), "{chunk} {piece}: {:?} vs {expected:?}", read.frame);
+            let counts: Vec<(&str, usize)> = read.invalid.iter().flatten().map(|(n, k)| (n.as_str(), *k)).collect();
+            assert_eq!(counts, [("Cust", 1), ("Item", 1), ("Qty", 1), ("When", 1)]);
+        }
+        // the values themselves, not only their agreement with the audit
+        let customers = ["17850", "12", "", "007", "", "x1"].map(|c| (!c.is_empty()).then(|| c.to_string()));
+        assert_eq!(texts(&expected, "customer"), customers);
+        let quantities: Vec<Option<f64>> = expected.column("quantity").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(quantities, [Some(3.0), Some(-2.0), Some(1.5), None, None, Some(4.0)]);
+        let dates: Vec<Option<i64>> = expected.column("date").unwrap().i64().unwrap().iter().collect();
+        let dec1 = Some(1_291_191_960); // 2010-12-01 08:26:00
+        assert_eq!(dates, [dec1, dec1, dec1, None, None, Some(1_293_937_445)]);
+        // without the optional roles they are filled as the audit fills them; a date format
+        let few = Columns { quantity: None, description: None, date: Some("When".into()), ..columns.clone() };
+        let (expected, _) = audited_as_text(text.as_bytes(), &few, Some("%m/%d/%Y %H:%M")).unwrap();
+        let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+        let roles = Some(Roles { columns: &few, date_format: Some("%m/%d/%Y %H:%M") });
+        let read = stream_csv(text.as_bytes(), false, scan, roles, false, (5, 9)).unwrap();
+        assert!(read.frame.equals_missing(&expected), "{:?} vs {expected:?}", read.frame);
+        assert_eq!(read.frame.column("date").unwrap().null_count(), 5);
+        // a quantity that is NaN fails naming the data row, counted across pieces
+        let nan = "Cust,Item,Qty\n1,A,1\n2,B,2\n3,C,NaN\n4,D,inf\n";
+        let qty = Columns { quantity: Some("Qty".into()), date: None, ..few.clone() };
+        let want = audited_as_text(nan.as_bytes(), &qty, None).err().unwrap().to_string();
+        assert!(want.contains("row 3") && want.contains("NaN"), "{want}");
+        for (chunk, piece) in [(nan.len(), usize::MAX), (4, 5)] {
+            let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+            let roles = Some(Roles { columns: &qty, date_format: None });
+            let err = stream_csv(nan.as_bytes(), false, scan, roles, false, (chunk, piece)).err().unwrap();
+            assert_eq!(err.to_string(), want);
+        }
+    }
+
+    #[test]
+    fn binary_and_bad_utf8_name_their_line() {
+        let err = input_error(stream_all(b"a,b\n1,2\n3,\x004\n", Encoding::Utf8, false).err().unwrap());
+        assert!(matches!(err, InputError::Binary { line: 3, .. }), "{err}");
+        let err = input_error(stream_all(b"a,b\n1,2\n3,\xE94\n5,6\n", Encoding::Utf8, false).err().unwrap());
+        assert!(matches!(err, InputError::Encoding { line: 3, .. }), "{err}");
+        // far into the file, after many pieces were taken
+        let mut long = b"a,b\n".to_vec();
+        for k in 0..500 {
+            long.extend_from_slice(format!("{k},\"x\ny\"\n").as_bytes());
+        }
+        long.extend_from_slice(b"1,\xE9\n");
+        let err = input_error(stream(&long, 7, 64, Encoding::Utf8, false).err().unwrap());
+        assert!(matches!(err, InputError::Encoding { line: 1002, .. }), "{err}");
+    }
+}

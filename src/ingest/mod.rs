@@ -1,0 +1,298 @@
+//! Ingest: reads the export into a polars `DataFrame`.
+//!
+//! Takes the `[input]` settings and the column mapping; returns a [`Table`]: the columns the
+//! roles read, every column's null count (so the audit covers all of them), the mapping
+//! resolved once against the header, and the path and date format the audit reads them with.
+//! The format is chosen by extension and read by its own module: `csv` streams CSV-like text
+//! over four threads and builds the roles' columns as it reads, so a CSV arrives as the
+//! canonical frame (records split by `split`); `excel` reads Excel/ODS through calamine and
+//! `parquet` through polars, and their roles are parsed by the audit stage. This file holds
+//! what every format shares: the dispatch, the `Table`, the report, and the mapping's
+//! resolution against the header.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::config::{Columns, InputConfig};
+use crate::error::{InputError, Result};
+
+mod csv;
+mod excel;
+mod parquet;
+mod split;
+
+use csv::{load_csv, CsvRead};
+use excel::read_excel;
+use parquet::{parquet_names, read_parquet, read_parquet_roles};
+
+/// The file as read, with the role mapping resolved against its header: all the audit needs.
+pub struct Table {
+    /// The columns the roles read (every column for Excel).
+    pub frame: DataFrame,
+    /// The roles that are present in this file (optional roles absent by default are `None`).
+    pub columns: Columns,
+    /// Every column of the file with its null count, in file order, parsed or not.
+    pub nulls: Vec<(String, usize)>,
+    /// Set when `frame` is already the audit's canonical frame (a CSV's roles are parsed as
+    /// the file is read): each mapped column's values that did not parse for its role.
+    pub parsed: Option<Vec<(String, usize)>>,
+    /// The file read, named in the audit's messages.
+    pub path: PathBuf,
+    /// `[input] date_format`: how the audit reads dates from text (`None`: ISO, then the
+    /// common export styles).
+    pub date_format: Option<String>,
+}
+
+impl Table {
+    /// A table of every column of `frame`, read from `path`, its dates read with `date_format`.
+    pub fn new(frame: DataFrame, columns: Columns, path: &Path, date_format: Option<&str>) -> Table {
+        let (path, date_format) = (path.to_path_buf(), date_format.map(String::from));
+        Table { nulls: null_counts(&frame), frame, columns, parsed: None, path, date_format }
+    }
+}
+
+/// Every column of a file read for `kindred audit`: a table when the mapping resolves against
+/// its header, else the bare frame (the audit then counts its nulls only).
+pub enum AllColumns {
+    Mapped(Box<Table>),
+    Unmapped(DataFrame),
+}
+
+/// The frame's column names, in order.
+fn column_names(frame: &DataFrame) -> Vec<String> {
+    frame.get_column_names().iter().map(|s| s.to_string()).collect()
+}
+
+/// Every column's name and null count, in frame order.
+pub fn null_counts(frame: &DataFrame) -> Vec<(String, usize)> {
+    frame.columns().iter().map(|c| (c.name().to_string(), c.null_count())).collect()
+}
+
+/// What ingest did.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestReport {
+    pub format: String,
+    pub rows_out: usize,
+    /// Columns in the file (a CSV's unmapped columns are counted, not parsed).
+    pub columns: usize,
+    /// Sheets read (Excel only).
+    pub sheets: Vec<String>,
+    /// CSV rows skipped for a wrong field count or a bad quote (only with `skip_bad_rows`).
+    pub skipped_rows: usize,
+    /// Default-mapped optional columns that the file does not have.
+    pub unmapped: Vec<String>,
+    pub seconds: f64,
+}
+
+/// Input formats, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv { gzip: bool, tab: bool },
+    Excel,
+    Parquet,
+}
+
+fn format_of(path: &Path) -> Option<Format> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let (stem, gzip) = match name.strip_suffix(".gz") {
+        Some(stem) => (stem.to_string(), true),
+        None => (name.clone(), false),
+    };
+    let ext = Path::new(&stem).extension()?.to_string_lossy().to_string();
+    match (ext.as_str(), gzip) {
+        ("csv" | "txt", _) => Some(Format::Csv { gzip, tab: false }),
+        ("tsv" | "tab", _) => Some(Format::Csv { gzip, tab: true }),
+        ("xlsx" | "xlsm" | "xls" | "xlsb" | "ods", false) => Some(Format::Excel),
+        ("parquet", false) => Some(Format::Parquet),
+        _ => None,
+    }
+}
+
+/// A file loaded: a CSV file read, a Parquet file's column names (its data is read once the
+/// roles are known), or a frame of every column.
+enum Loaded {
+    Csv(Box<CsvRead>),
+    Parquet(Vec<String>),
+    Frame(DataFrame),
+}
+
+/// Reads the file named by `cfg`: (what was loaded, sheets read, format label). Of a CSV only
+/// the columns `roles` read are parsed (every column without roles).
+fn load(cfg: &InputConfig, roles: Option<&Columns>) -> Result<(Loaded, Vec<String>, &'static str)> {
+    let path = &cfg.path;
+    check_path(path)?;
+    let format = format_of(path).ok_or_else(|| InputError::Extension { path: path.clone() })?;
+    Ok(match format {
+        Format::Csv { gzip, tab } => {
+            (Loaded::Csv(Box::new(load_csv(cfg, gzip, tab, roles)?)), Vec::new(), if gzip { "csv.gz" } else { "csv" })
+        }
+        Format::Excel => {
+            let (frame, sheets) = read_excel(path, cfg.sheet.as_deref())?;
+            (Loaded::Frame(frame), sheets, "excel")
+        }
+        Format::Parquet => (Loaded::Parquet(parquet_names(path)?), Vec::new(), "parquet"),
+    })
+}
+
+/// Reads the input file named by `cfg` and resolves `columns` against its header, once: the
+/// table carries the mapping. Of a CSV or Parquet file only the columns the roles read are
+/// kept; the others' nulls come from the scan (CSV) or from reading them one at a time
+/// (Parquet).
+pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
+    let start = Instant::now();
+    let path = &cfg.path;
+    let (loaded, sheets, label) = load(cfg, Some(columns))?;
+    let table = |frame, columns, nulls, parsed| Table {
+        frame,
+        columns,
+        nulls,
+        parsed,
+        path: path.clone(),
+        date_format: cfg.date_format.clone(),
+    };
+    let (table, width, skipped, unmapped) = match loaded {
+        Loaded::Csv(csv) => {
+            // resolved by the reader at the header, to build only the roles' columns
+            let (columns, unmapped) = csv.resolved.ok_or_else(|| InputError::NoHeader { path: path.clone() })?;
+            let (width, skipped) = (csv.header.len(), csv.skipped);
+            let nulls = csv.header.into_iter().zip(csv.nulls).collect();
+            (table(csv.frame, columns, nulls, csv.invalid), width, skipped, unmapped)
+        }
+        Loaded::Parquet(names) => {
+            let (columns, unmapped) = resolve_columns(&names, columns, path, None)?;
+            let (frame, nulls) = read_parquet_roles(path, &names, &columns.parsed())?;
+            (table(frame, columns, nulls, None), names.len(), 0, unmapped)
+        }
+        Loaded::Frame(frame) => {
+            let names = column_names(&frame);
+            let (columns, unmapped) = resolve_columns(&names, columns, path, sheets.first().cloned())?;
+            (Table::new(frame, columns, path, cfg.date_format.as_deref()), names.len(), 0, unmapped)
+        }
+    };
+    let mut report = report(&table.frame, cfg, start, label, sheets, skipped, width)?;
+    report.unmapped = unmapped;
+    Ok((table, report))
+}
+
+/// Reads every column of the input file, whatever the mapping (`kindred audit` of any export),
+/// and resolves `columns` against its header when they resolve.
+pub fn read(cfg: &InputConfig, columns: &Columns) -> Result<(AllColumns, IngestReport)> {
+    let start = Instant::now();
+    let (loaded, sheets, label) = load(cfg, None)?;
+    let (frame, skipped) = match loaded {
+        Loaded::Csv(csv) => (csv.frame, csv.skipped),
+        Loaded::Parquet(_) => (read_parquet(&cfg.path, None)?, 0),
+        Loaded::Frame(frame) => (frame, 0),
+    };
+    let report = report(&frame, cfg, start, label, sheets, skipped, frame.width())?;
+    let sheet = report.sheets.first().cloned();
+    let all = match resolve_columns(&column_names(&frame), columns, &cfg.path, sheet) {
+        Ok((columns, _)) => {
+            AllColumns::Mapped(Box::new(Table::new(frame, columns, &cfg.path, cfg.date_format.as_deref())))
+        }
+        Err(_) => AllColumns::Unmapped(frame),
+    };
+    Ok((all, report))
+}
+
+/// The report of a read; a file without rows is an error.
+fn report(
+    frame: &DataFrame,
+    cfg: &InputConfig,
+    start: Instant,
+    label: &str,
+    sheets: Vec<String>,
+    skipped_rows: usize,
+    columns: usize,
+) -> Result<IngestReport> {
+    if frame.height() == 0 {
+        return Err(InputError::NoRows { path: cfg.path.clone() }.into());
+    }
+    Ok(IngestReport {
+        format: label.to_string(),
+        rows_out: frame.height(),
+        columns,
+        sheets,
+        skipped_rows,
+        unmapped: Vec::new(),
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Fails unless `path` is a non-empty regular file.
+pub fn check_path(path: &Path) -> Result<(), InputError> {
+    let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => InputError::Missing { path: path.to_path_buf() },
+        _ => InputError::Io { path: path.to_path_buf(), source },
+    })?;
+    if meta.is_dir() {
+        return Err(InputError::Directory { path: path.to_path_buf() });
+    }
+    if meta.len() == 0 {
+        return Err(InputError::Empty { path: path.to_path_buf() });
+    }
+    Ok(())
+}
+
+/// Checks that every mapped column exists; unmaps optional defaults the file lacks. Called
+/// once per read, as soon as the header is known (by the CSV reader, which builds only the
+/// roles' columns, at its header).
+fn resolve_columns(
+    names: &[String],
+    columns: &Columns,
+    path: &Path,
+    sheet: Option<String>,
+) -> Result<(Columns, Vec<String>), InputError> {
+    let has = |c: &str| names.iter().any(|n| n == c);
+    let missing = |role: &str, column: &str| InputError::ColumnMissing {
+        path: path.to_path_buf(),
+        sheet: sheet.clone(),
+        column: column.to_string(),
+        role: role.to_string(),
+        available: names.join(", "),
+    };
+    for (role, column) in [("customer", &columns.customer), ("item", &columns.item)] {
+        if !has(column) {
+            return Err(missing(role, column));
+        }
+    }
+    let mut resolved = columns.clone();
+    let mut unmapped = Vec::new();
+    for (role, slot) in [
+        ("quantity", &mut resolved.quantity),
+        ("description", &mut resolved.description),
+        ("invoice", &mut resolved.invoice),
+        ("date", &mut resolved.date),
+    ] {
+        if let Some(column) = slot.clone() {
+            if !has(&column) {
+                if columns.explicit.contains(&role) {
+                    return Err(missing(role, &column));
+                }
+                unmapped.push(format!("{role} ({column})"));
+                *slot = None;
+            }
+        }
+    }
+    Ok((resolved, unmapped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_by_extension() {
+        assert_eq!(format_of(Path::new("a/x.CSV")), Some(Format::Csv { gzip: false, tab: false }));
+        assert_eq!(format_of(Path::new("x.csv.gz")), Some(Format::Csv { gzip: true, tab: false }));
+        assert_eq!(format_of(Path::new("x.tsv")), Some(Format::Csv { gzip: false, tab: true }));
+        assert_eq!(format_of(Path::new("x.xlsx")), Some(Format::Excel));
+        assert_eq!(format_of(Path::new("x.ods")), Some(Format::Excel));
+        assert_eq!(format_of(Path::new("x.parquet")), Some(Format::Parquet));
+        assert_eq!(format_of(Path::new("x.json")), None);
+        assert_eq!(format_of(Path::new("noext")), None);
+    }
+}
