@@ -3,7 +3,8 @@
 //! [`PipelineFile`] (in `file`) mirrors the TOML exactly (unknown keys are errors naming the
 //! key); [`Config::build`] applies command-line overrides, has each section build its validated
 //! half (resolving relative paths from the pipeline file's folder, checking every range) and
-//! returns the validated [`Config`] the stages use.
+//! returns the validated [`Config`] the stages use. The command line's own checks (`--k`, the
+//! pipeline fallback) live here too, so the binary only turns flags into these calls.
 
 use std::path::{Path, PathBuf};
 
@@ -305,14 +306,31 @@ impl Config {
         let (file, base) = PipelineFile::open(path)?;
         Config::build(file, &base, cli)
     }
+
+    /// [`Config::load`], except that a missing `default` pipeline file is fine when `--input`
+    /// says what to read: the code's defaults then apply, paths from the working folder.
+    pub fn load_or_default(path: &Path, default: &Path, cli: &Overrides) -> Result<Self, ConfigError> {
+        if !path.exists() && path == default && cli.input.is_some() {
+            return Config::build(PipelineFile::default(), Path::new("."), cli);
+        }
+        Config::load(path, cli)
+    }
+
+    /// The folder `run` publishes to without `--output`: the `[output] dir` of the pipeline file
+    /// at `path`, read and resolved as [`Config::load`] does (for `explain`, which reads no
+    /// input: the file must parse, its other keys are not checked).
+    pub fn output_dir(path: &Path) -> Result<PathBuf, ConfigError> {
+        let (file, base) = PipelineFile::open(path)?;
+        Ok(file.output.dir(&base, None))
+    }
 }
 
-/// The folder `run` publishes to without `--output`: the `[output] dir` of the pipeline file
-/// at `path`, read and resolved as [`Config::load`] does (for `explain`, which reads no
-/// input: the file must parse, its other keys are not checked).
-pub fn output_dir(path: &Path) -> Result<PathBuf, ConfigError> {
-    let (file, base) = PipelineFile::open(path)?;
-    Ok(file.output.dir(&base, None))
+/// `evaluate --k`: the list length the metrics look at, at least 1.
+pub fn evaluate_k(k: usize) -> Result<usize, ConfigError> {
+    if k == 0 {
+        return Err(file::invalid("--k", "must be at least 1"));
+    }
+    Ok(k)
 }
 
 /// All cores, as rayon counts them.

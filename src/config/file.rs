@@ -133,7 +133,7 @@ impl PipelineFile {
 
     /// [`PipelineFile::load`] with the folder the file's relative paths resolve from (its own;
     /// "." for a bare name): the one reading [`Config::load`](super::Config::load) and
-    /// [`output_dir`](super::output_dir) share.
+    /// [`Config::output_dir`](super::Config::output_dir) share.
     pub(super) fn open(path: &Path) -> Result<(Self, PathBuf), ConfigError> {
         let base = match path.parent() {
             Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
@@ -143,7 +143,7 @@ impl PipelineFile {
     }
 }
 
-fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+pub(super) fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key: key.to_string(), message: message.into() }
 }
 

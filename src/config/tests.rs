@@ -153,15 +153,45 @@ fn cross_key_rules_report_in_build_order() {
 fn explain_reads_the_folder_run_publishes_to() {
     for name in ["pipelines/article.toml", "pipelines/online_retail.toml"] {
         let path = Path::new(name);
-        assert_eq!(output_dir(path).unwrap(), Config::load(path, &Overrides::default()).unwrap().output.dir);
+        assert_eq!(Config::output_dir(path).unwrap(), Config::load(path, &Overrides::default()).unwrap().output.dir);
     }
-    assert_eq!(output_dir(Path::new("pipelines/article.toml")).unwrap(), PathBuf::from("output/article"));
+    assert_eq!(Config::output_dir(Path::new("pipelines/article.toml")).unwrap(), PathBuf::from("output/article"));
     // explain reads no input: the file must parse, but its other keys are not checked
     let dir = tempfile::tempdir().unwrap();
     let pipeline = dir.path().join("p.toml");
     std::fs::write(&pipeline, "[model]\nneighbours = 0\n[output]\ndir = 'out/../published'").unwrap();
-    assert_eq!(output_dir(&pipeline).unwrap(), dir.path().join("published"));
+    assert_eq!(Config::output_dir(&pipeline).unwrap(), dir.path().join("published"));
     std::fs::write(&pipeline, "[model]\nneighbors = 5").unwrap();
-    assert!(matches!(output_dir(&pipeline), Err(ConfigError::Parse { .. })));
-    assert!(matches!(output_dir(&dir.path().join("none.toml")), Err(ConfigError::Read { .. })));
+    assert!(matches!(Config::output_dir(&pipeline), Err(ConfigError::Parse { .. })));
+    assert!(matches!(Config::output_dir(&dir.path().join("none.toml")), Err(ConfigError::Read { .. })));
+}
+
+#[test]
+fn a_missing_default_pipeline_is_fine_with_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let default = dir.path().join("default.toml");
+    let input = Overrides { input: Some("x.csv".into()), ..Default::default() };
+    let cfg = Config::load_or_default(&default, &default, &input).unwrap();
+    assert_eq!((cfg.input.path, cfg.output.dir), (PathBuf::from("x.csv"), PathBuf::from("./output")));
+    let other = dir.path().join("other.toml");
+    assert!(matches!(Config::load_or_default(&other, &default, &input), Err(ConfigError::Read { .. })));
+    let none = Overrides::default();
+    assert!(matches!(Config::load_or_default(&default, &default, &none), Err(ConfigError::Read { .. })));
+    std::fs::write(&default, "[input]\npath = 'y.csv'").unwrap();
+    let cfg = Config::load_or_default(&default, &default, &none).unwrap();
+    assert_eq!(cfg.input.path, dir.path().join("y.csv"));
+}
+
+#[test]
+fn command_line_checks_name_the_flag() {
+    assert_eq!(evaluate_k(3).unwrap(), 3);
+    let err = evaluate_k(0).unwrap_err();
+    assert!(matches!(&err, ConfigError::Invalid { key, .. } if key == "--k"));
+    assert_eq!(err.to_string(), "--k: must be at least 1");
+    use crate::generate::Shape;
+    assert!(Shape::new(3, 4, 1.0, 0.9, 7).is_ok());
+    for (customers, items, basket) in [(0, 4, 2.0), (3, 0, 2.0), (3, 4, 0.5)] {
+        let err = Shape::new(customers, items, basket, 0.9, 7).unwrap_err().to_string();
+        assert_eq!(err, "shape: customers and items must be at least 1, basket at least 1.0");
+    }
 }
