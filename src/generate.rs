@@ -9,7 +9,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::error::{Error, OutputError, Result};
+use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::{CustomerIds, Interactions};
 
 /// The shape parameters of a synthetic export.
@@ -20,6 +20,19 @@ pub struct Shape {
     pub basket: f64,
     pub s: f64,
     pub seed: u64,
+}
+
+impl Shape {
+    /// A shape with at least one customer and one item, and a mean basket of at least one item.
+    pub fn new(customers: usize, items: usize, basket: f64, s: f64, seed: u64) -> Result<Shape, ConfigError> {
+        if customers == 0 || items == 0 || basket < 1.0 {
+            return Err(ConfigError::Invalid {
+                key: "shape".into(),
+                message: "customers and items must be at least 1, basket at least 1.0".into(),
+            });
+        }
+        Ok(Shape { customers, items, basket, s, seed })
+    }
 }
 
 /// splitmix64: small, fast, good enough for benchmark data.

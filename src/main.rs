@@ -132,19 +132,7 @@ struct ShapeArgs {
 
 impl ShapeArgs {
     fn shape(&self) -> Result<kindred::generate::Shape, ConfigError> {
-        if self.customers == 0 || self.items == 0 || self.basket < 1.0 {
-            return Err(ConfigError::Invalid {
-                key: "shape".into(),
-                message: "customers and items must be at least 1, basket at least 1.0".into(),
-            });
-        }
-        Ok(kindred::generate::Shape {
-            customers: self.customers,
-            items: self.items,
-            basket: self.basket,
-            s: self.s,
-            seed: self.seed,
-        })
+        kindred::generate::Shape::new(self.customers, self.items, self.basket, self.s, self.seed)
     }
 }
 
@@ -159,10 +147,7 @@ fn emit(text: &str) -> Result<(), Error> {
 
 /// Loads a pipeline file; a missing default file is fine when `--input` says what to read.
 fn load(pipeline: &Path, cli: &Overrides) -> Result<Config, ConfigError> {
-    if !pipeline.exists() && pipeline == Path::new(DEFAULT_PIPELINE) && cli.input.is_some() {
-        return Config::build(PipelineFile::default(), Path::new("."), cli);
-    }
-    Config::load(pipeline, cli)
+    Config::load_or_default(pipeline, Path::new(DEFAULT_PIPELINE), cli)
 }
 
 fn execute(command: Command) -> Result<(), Error> {
@@ -193,9 +178,7 @@ fn execute(command: Command) -> Result<(), Error> {
         Command::Evaluate { pipeline, cutoff, k, json, over } => {
             let cfg = load(&pipeline, &over.with(true, false))?;
             let at = kindred::evaluate::parse_cutoff(&cutoff)?;
-            if k == 0 {
-                return Err(ConfigError::Invalid { key: "--k".into(), message: "must be at least 1".into() }.into());
-            }
+            let k = kindred::config::evaluate_k(k)?;
             let evaluation = kindred::evaluate::run(&cfg, at, &cutoff, k)?;
             evaluation.write(&cfg.output.dir)?;
             if json {
@@ -218,7 +201,7 @@ fn execute(command: Command) -> Result<(), Error> {
         Command::Explain { customer, pipeline, output } => {
             let dir = match output {
                 Some(dir) => dir,
-                None => kindred::config::output_dir(&pipeline)?,
+                None => Config::output_dir(&pipeline)?,
             };
             emit(&kindred::explain::run(&dir, &customer)?)?;
         }

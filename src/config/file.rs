@@ -1,0 +1,499 @@
+//! The pipeline file as written, and how each of its sections becomes its validated half.
+//!
+//! [`PipelineFile`] mirrors the TOML exactly (unknown keys are errors naming the key). Each
+//! section's `build` returns its validated half (a type of `config`), failing with a message
+//! that names the key; a few keys that later checks depend on are checked first, in their own
+//! small functions ([`Config::build`](super::Config::build) gives the order).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{
+    default_threads, CleanConfig, Columns, Compression, Encoding, GatesConfig, InputConfig, Kind, ModelConfig,
+    OutputConfig, Overrides, RecommendConfig, Weighting, DEFAULT_EASE_LAMBDA,
+};
+use crate::error::ConfigError;
+
+/// The pipeline file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineFile {
+    #[serde(default)]
+    pub input: InputSection,
+    #[serde(default)]
+    pub columns: ColumnsSection,
+    #[serde(default)]
+    pub clean: CleanSection,
+    #[serde(default)]
+    pub model: ModelSection,
+    #[serde(default)]
+    pub recommend: RecommendSection,
+    #[serde(default)]
+    pub output: OutputSection,
+    #[serde(default)]
+    pub gates: GatesSection,
+}
+
+/// `[input]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSection {
+    pub path: Option<PathBuf>,
+    pub sheet: Option<String>,
+    pub delimiter: Option<String>,
+    pub encoding: Option<String>,
+    pub date_format: Option<String>,
+    pub skip_bad_rows: Option<bool>,
+}
+
+/// `[columns]`: which header names hold which role.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnsSection {
+    pub customer: Option<String>,
+    pub item: Option<String>,
+    pub quantity: Option<String>,
+    pub description: Option<String>,
+    pub invoice: Option<String>,
+    pub date: Option<String>,
+}
+
+/// `[clean]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CleanSection {
+    pub min_quantity: Option<f64>,
+    pub exclude_items: Option<Vec<String>>,
+}
+
+/// `[model]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    pub kind: Option<String>,
+    pub weighting: Option<String>,
+    pub shrinkage: Option<f64>,
+    pub ease_lambda: Option<f64>,
+    pub similarity_half_life_days: Option<f64>,
+    pub neighbours: Option<i64>,
+    pub min_overlap: Option<i64>,
+    pub recency_half_life_days: Option<f64>,
+    pub min_similarity: Option<f64>,
+    pub threads: Option<i64>,
+    pub description_weight: Option<f64>,
+}
+
+/// `[recommend]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecommendSection {
+    pub per_customer: Option<i64>,
+    pub from_neighbours: Option<i64>,
+    pub popularity_exponent: Option<f64>,
+    pub last_sale_exponent: Option<f64>,
+    pub exposure_exponent: Option<f64>,
+    pub opportunity_exponent: Option<f64>,
+}
+
+/// `[output]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    pub dir: Option<PathBuf>,
+    pub compression: Option<String>,
+    pub keep_runs: Option<i64>,
+}
+
+/// `[gates]`: refuse to publish garbage.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatesSection {
+    pub max_dropped_share: Option<f64>,
+    pub min_customers: Option<i64>,
+    pub max_customer_drop_vs_previous: Option<f64>,
+}
+
+impl PipelineFile {
+    /// Reads and parses a pipeline file; syntax errors carry the line, unknown keys their name.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        toml::from_str(&text).map_err(|e| {
+            // One line: where, then what (toml's own Display spreads this over several lines).
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let message = e.message().trim_end().replace('\n', " ");
+            let message = match line {
+                Some(line) => format!("line {line}: {message}"),
+                None => message,
+            };
+            ConfigError::Parse { path: path.to_path_buf(), message }
+        })
+    }
+
+    /// [`PipelineFile::load`] with the folder the file's relative paths resolve from (its own;
+    /// "." for a bare name): the one reading [`Config::load`](super::Config::load) and
+    /// [`Config::output_dir`](super::Config::output_dir) share.
+    pub(super) fn open(path: &Path) -> Result<(Self, PathBuf), ConfigError> {
+        let base = match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Ok((PipelineFile::load(path)?, base))
+    }
+}
+
+pub(super) fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.to_string(), message: message.into() }
+}
+
+/// A positive integer setting, or an error naming the key.
+fn positive(key: &str, value: Option<i64>, default: usize) -> Result<usize, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v >= 1 => Ok(v as usize),
+        Some(v) => Err(invalid(key, format!("must be at least 1, got {v}"))),
+    }
+}
+
+/// A share in [0, 1], or an error naming the key.
+fn share(key: &str, value: Option<f64>, default: f64) -> Result<f64, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        Some(v) => Err(invalid(key, format!("must be between 0 and 1, got {v}"))),
+    }
+}
+
+fn parse_delimiter(text: &str) -> Result<u8, ConfigError> {
+    match text {
+        "\\t" | "tab" | "\t" => Ok(b'\t'),
+        s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        s => Err(invalid("[input] delimiter", format!("must be one ASCII character (or \"tab\"), got {s:?}"))),
+    }
+}
+
+/// One of a fixed set of names (case-insensitive), or an error naming the key and listing the
+/// choices. Each option lists its spellings, the one shown in messages first.
+fn choose<T: Copy>(key: &str, text: &str, options: &[(&[&str], T)]) -> Result<T, ConfigError> {
+    let wanted = text.to_ascii_lowercase();
+    if let Some((_, value)) = options.iter().find(|(names, _)| names.contains(&wanted.as_str())) {
+        return Ok(*value);
+    }
+    let shown: Vec<String> = options.iter().map(|(names, _)| format!("{:?}", names[0])).collect();
+    let (last, rest) = shown.split_last().map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+    Err(invalid(key, format!("must be {} or {last}, got {wanted:?}", rest.join(", "))))
+}
+
+fn parse_encoding(text: &str) -> Result<Encoding, ConfigError> {
+    choose(
+        "[input] encoding",
+        text,
+        &[
+            (&["utf-8", "utf8", "utf_8"], Encoding::Utf8),
+            (&["latin-1", "latin1", "latin_1", "iso-8859-1", "iso_8859_1"], Encoding::Latin1),
+        ],
+    )
+}
+
+fn parse_kind(text: &str) -> Result<Kind, ConfigError> {
+    choose("[model] kind", text, &[(&["user"], Kind::User), (&["item"], Kind::Item), (&["ease"], Kind::Ease)])
+}
+
+fn parse_weighting(text: &str) -> Result<Weighting, ConfigError> {
+    choose(
+        "[model] weighting",
+        text,
+        &[
+            (&["binary"], Weighting::Binary),
+            (&["quantity"], Weighting::Quantity),
+            (&["log_quantity"], Weighting::LogQuantity),
+            (&["bm25"], Weighting::Bm25),
+            (&["tfidf"], Weighting::Tfidf),
+        ],
+    )
+}
+
+fn parse_compression(text: &str) -> Result<Compression, ConfigError> {
+    choose(
+        "[output] compression",
+        text,
+        &[
+            (&["snappy"], Compression::Snappy),
+            (&["zstd"], Compression::Zstd),
+            (&["uncompressed", "none"], Compression::Uncompressed),
+        ],
+    )
+}
+
+/// An optional number that must pass `valid`, or an error naming the key and the `rule`.
+fn number(key: &str, value: Option<f64>, valid: impl Fn(f64) -> bool, rule: &str) -> Result<Option<f64>, ConfigError> {
+    match value {
+        Some(v) if !valid(v) => Err(invalid(key, format!("must be {rule}, got {v}"))),
+        v => Ok(v),
+    }
+}
+
+/// A score exponent between −4 and 4; 0 (off) when absent.
+fn exponent(key: &str, value: Option<f64>) -> Result<f64, ConfigError> {
+    Ok(number(key, value, |g| (-4.0..=4.0).contains(&g), "between -4 and 4")?.unwrap_or(0.0))
+}
+
+/// A half-life in days: positive and finite, or absent.
+fn half_life(key: &str, value: Option<f64>) -> Result<Option<f64>, ConfigError> {
+    number(key, value, |h| h > 0.0 && h.is_finite(), "a positive number of days")
+}
+
+/// Resolves a path written in the pipeline file against the file's folder, folding `a/..`
+/// so logs and the manifest show `data/x.csv`, not `pipelines/../data/x.csv`.
+pub(super) fn resolve(base: &Path, path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() { path.to_path_buf() } else { base.join(path) };
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(out.components().next_back(), Some(std::path::Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
+impl InputSection {
+    /// `--input`, else `[input] path` from the pipeline's folder; one of them is required.
+    pub(super) fn path(&self, base: &Path, cli: &Overrides) -> Result<PathBuf, ConfigError> {
+        match (&cli.input, &self.path) {
+            (Some(p), _) => Ok(p.clone()),
+            (None, Some(p)) => Ok(resolve(base, p)),
+            (None, None) => Err(invalid("[input] path", "no input file: set it in the pipeline file or pass --input")),
+        }
+    }
+
+    /// `[input]`, reading the export at `path` (from [`InputSection::path`]).
+    pub(super) fn build(self, path: PathBuf) -> Result<InputConfig, ConfigError> {
+        Ok(InputConfig {
+            path,
+            sheet: self.sheet.filter(|s| !s.is_empty()),
+            delimiter: self.delimiter.as_deref().map(parse_delimiter).transpose()?,
+            encoding: self.encoding.as_deref().map(parse_encoding).transpose()?.unwrap_or(Encoding::Utf8),
+            date_format: self.date_format.filter(|s| !s.is_empty()),
+            skip_bad_rows: self.skip_bad_rows.unwrap_or(false),
+        })
+    }
+}
+
+impl ColumnsSection {
+    /// `[columns]`: the Online Retail names unless overridden; the customer and the item are
+    /// required, an optional role set to "" is unmapped.
+    pub(super) fn build(&self) -> Result<Columns, ConfigError> {
+        let required = |key: &str, value: &Option<String>, default: &str| match value.as_deref() {
+            None => Ok(default.to_string()),
+            Some("") => Err(invalid(&format!("[columns] {key}"), "must name a column; it is required")),
+            Some(v) => Ok(v.to_string()),
+        };
+        // An optional role set to "" is unmapped; absent keeps the Online Retail default.
+        let optional = |value: &Option<String>, default: &str| match value.as_deref() {
+            None => Some(default.to_string()),
+            Some("") => None,
+            Some(v) => Some(v.to_string()),
+        };
+        let mut explicit = Vec::new();
+        for (role, value) in [
+            ("quantity", &self.quantity),
+            ("description", &self.description),
+            ("invoice", &self.invoice),
+            ("date", &self.date),
+        ] {
+            if value.as_deref().is_some_and(|v| !v.is_empty()) {
+                explicit.push(role);
+            }
+        }
+        Ok(Columns {
+            customer: required("customer", &self.customer, "CustomerID")?,
+            item: required("item", &self.item, "StockCode")?,
+            quantity: optional(&self.quantity, "Quantity"),
+            description: optional(&self.description, "Description"),
+            invoice: optional(&self.invoice, "InvoiceNo"),
+            date: optional(&self.date, "InvoiceDate"),
+            explicit,
+        })
+    }
+}
+
+impl CleanSection {
+    /// `[clean]`: keep lines of at least `min_quantity` (a finite number, 1 by default).
+    pub(super) fn build(self) -> Result<CleanConfig, ConfigError> {
+        let min_quantity = self.min_quantity.unwrap_or(1.0);
+        if !min_quantity.is_finite() {
+            return Err(invalid("[clean] min_quantity", "must be a finite number"));
+        }
+        Ok(CleanConfig { min_quantity, exclude_items: self.exclude_items.unwrap_or_default() })
+    }
+}
+
+/// `[model] neighbours` and `min_similarity`, checked before the rest of `[model]`: the
+/// recommendation rules are checked against them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Neighbourhood {
+    pub(super) neighbours: usize,
+    pub(super) min_similarity: f64,
+}
+
+impl ModelSection {
+    /// `--threads`, else `[model] threads`, else every core; a wrong `[model] threads` is
+    /// reported even when `--threads` overrides it.
+    pub(super) fn threads(&self, cli: Option<usize>) -> Result<usize, ConfigError> {
+        let file = match self.threads {
+            Some(t) if t < 1 => return Err(invalid("[model] threads", format!("must be at least 1, got {t}"))),
+            t => t.map(|t| t as usize),
+        };
+        match cli {
+            Some(0) => Err(invalid("--threads", "must be at least 1, got 0")),
+            Some(t) => Ok(t),
+            None => Ok(file.unwrap_or_else(default_threads)),
+        }
+    }
+
+    /// Each row's neighbours: how many (20 by default), and the similarity they need.
+    pub(super) fn neighbourhood(&self) -> Result<Neighbourhood, ConfigError> {
+        let neighbours = positive("[model] neighbours", self.neighbours, 20)?;
+        let min_similarity = self.min_similarity.unwrap_or(0.0);
+        if !(0.0..1.0).contains(&min_similarity) {
+            return Err(invalid("[model] min_similarity", format!("must be in [0, 1), got {min_similarity}")));
+        }
+        Ok(Neighbourhood { neighbours, min_similarity })
+    }
+
+    /// `kind` (user-based by default); `description_weight` only blends into EASE.
+    pub(super) fn kind(&self) -> Result<Kind, ConfigError> {
+        let kind = self.kind.as_deref().map(parse_kind).transpose()?.unwrap_or_default();
+        if kind != Kind::Ease && self.description_weight.is_some_and(|w| w != 0.0) {
+            return Err(invalid("[model] description_weight", "blends into EASE's scores: it needs kind = \"ease\""));
+        }
+        Ok(kind)
+    }
+
+    /// `[model]`, its `kind` and [`Neighbourhood`] checked before; `threads` and
+    /// `recency_half_life_days` go to [`Config`](super::Config) and [`RecommendConfig`].
+    pub(super) fn build(&self, kind: Kind, near: Neighbourhood) -> Result<ModelConfig, ConfigError> {
+        Ok(ModelConfig {
+            kind,
+            weighting: self.weighting.as_deref().map(parse_weighting).transpose()?.unwrap_or_default(),
+            neighbours: near.neighbours,
+            min_similarity: near.min_similarity,
+            min_overlap: positive("[model] min_overlap", self.min_overlap, 1)?.min(u32::MAX as usize) as u32,
+            shrinkage: number(
+                "[model] shrinkage",
+                self.shrinkage,
+                |l| l >= 0.0 && l.is_finite(),
+                "0 or a positive number",
+            )?
+            .unwrap_or(0.0),
+            ease_lambda: number(
+                "[model] ease_lambda",
+                self.ease_lambda,
+                |l| l > 0.0 && l.is_finite(),
+                "a positive number",
+            )?
+            .unwrap_or(DEFAULT_EASE_LAMBDA),
+            description_weight: number(
+                "[model] description_weight",
+                self.description_weight,
+                |w| (0.0..1.0).contains(&w),
+                "at least 0 and below 1",
+            )?
+            .unwrap_or(0.0),
+            similarity_half_life_days: half_life("[model] similarity_half_life_days", self.similarity_half_life_days)?,
+        })
+    }
+}
+
+/// `[recommend] per_customer` and `from_neighbours`, checked before the rest of `[recommend]`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Lists {
+    pub(super) per_customer: usize,
+    pub(super) from_neighbours: usize,
+}
+
+impl RecommendSection {
+    /// The list lengths: recommendations per customer, and the nearest neighbours they come
+    /// from (10 each by default), no more than the model's `neighbours`.
+    pub(super) fn lists(&self, neighbours: usize) -> Result<Lists, ConfigError> {
+        let per_customer = positive("[recommend] per_customer", self.per_customer, 10)?;
+        let from_neighbours = positive("[recommend] from_neighbours", self.from_neighbours, 10)?;
+        if from_neighbours > neighbours {
+            return Err(invalid(
+                "[recommend] from_neighbours",
+                format!("{from_neighbours} is more than [model] neighbours = {neighbours}; raise neighbours or lower from_neighbours"),
+            ));
+        }
+        Ok(Lists { per_customer, from_neighbours })
+    }
+
+    /// `[recommend]`, its [`Lists`] checked before, with `[model] recency_half_life_days`
+    /// (the recency of the neighbours' purchases, which only the recommendations weigh).
+    pub(super) fn build(
+        &self,
+        lists: Lists,
+        recency_half_life_days: Option<f64>,
+    ) -> Result<RecommendConfig, ConfigError> {
+        Ok(RecommendConfig {
+            per_customer: lists.per_customer,
+            from_neighbours: lists.from_neighbours,
+            recency_half_life_days: half_life("[model] recency_half_life_days", recency_half_life_days)?,
+            popularity_exponent: exponent("[recommend] popularity_exponent", self.popularity_exponent)?,
+            last_sale_exponent: exponent("[recommend] last_sale_exponent", self.last_sale_exponent)?,
+            exposure_exponent: exponent("[recommend] exposure_exponent", self.exposure_exponent)?,
+            opportunity_exponent: exponent("[recommend] opportunity_exponent", self.opportunity_exponent)?,
+        })
+    }
+}
+
+impl OutputSection {
+    /// `--output`, else `[output] dir` from the pipeline's folder, else `output` beside the
+    /// pipeline file.
+    pub(super) fn dir(&self, base: &Path, cli: Option<&PathBuf>) -> PathBuf {
+        match (cli, &self.dir) {
+            (Some(p), _) => p.clone(),
+            (None, Some(p)) => resolve(base, p),
+            (None, None) => base.join("output"),
+        }
+    }
+
+    /// `[output]`: the folder (see [`OutputSection::dir`]), compression (snappy) and runs kept (7).
+    pub(super) fn build(&self, base: &Path, cli: &Overrides) -> Result<OutputConfig, ConfigError> {
+        Ok(OutputConfig {
+            dir: self.dir(base, cli.output.as_ref()),
+            compression: self.compression.as_deref().map(parse_compression).transpose()?.unwrap_or(Compression::Snappy),
+            keep_runs: positive("[output] keep_runs", self.keep_runs, 7)?,
+        })
+    }
+}
+
+impl GatesSection {
+    /// `[gates]`: shares in [0, 1] (0.5 by default) and a customer count (1).
+    pub(super) fn build(&self) -> Result<GatesConfig, ConfigError> {
+        Ok(GatesConfig {
+            max_dropped_share: share("[gates] max_dropped_share", self.max_dropped_share, 0.5)?,
+            min_customers: match self.min_customers {
+                Some(v) if v < 0 => {
+                    return Err(invalid("[gates] min_customers", format!("must be 0 or more, got {v}")))
+                }
+                v => v.map(|v| v as usize).unwrap_or(1),
+            },
+            max_customer_drop_vs_previous: share(
+                "[gates] max_customer_drop_vs_previous",
+                self.max_customer_drop_vs_previous,
+                0.5,
+            )?,
+        })
+    }
+}

@@ -1,0 +1,197 @@
+use super::file::resolve;
+use super::*;
+
+fn build(text: &str) -> Result<Config, ConfigError> {
+    let file: PipelineFile =
+        toml::from_str(text).map_err(|e| ConfigError::Parse { path: "p.toml".into(), message: e.to_string() })?;
+    Config::build(file, Path::new("/pipes"), &Overrides::default())
+}
+
+#[test]
+fn defaults_are_the_article_method() {
+    let cfg = build("[input]\npath = \"x.csv\"").unwrap();
+    assert_eq!(cfg.input.path, PathBuf::from("/pipes/x.csv"));
+    assert_eq!(cfg.output.dir, PathBuf::from("/pipes/output"));
+    assert_eq!(resolve(Path::new("pipelines"), Path::new("../data/x.csv")), PathBuf::from("data/x.csv"));
+    assert_eq!(resolve(Path::new("."), Path::new("../x")), PathBuf::from("../x"));
+    assert_eq!(cfg.model.neighbours, 20);
+    assert_eq!(cfg.recommend.from_neighbours, 10);
+    assert_eq!(cfg.recommend.per_customer, 10);
+    assert_eq!(cfg.clean.min_quantity, 1.0);
+    assert_eq!(cfg.columns.customer, "CustomerID");
+    assert_eq!(cfg.columns.quantity.as_deref(), Some("Quantity"));
+    assert_eq!(cfg.output.compression, Compression::Snappy);
+    assert!(cfg.model.is_plain_user());
+}
+
+#[test]
+fn model_kinds_and_weightings_parse() {
+    let cfg = build("[input]\npath='x'\n[model]\nkind = 'item'\nweighting = 'log_quantity'\nshrinkage = 5").unwrap();
+    assert_eq!((cfg.model.kind, cfg.model.weighting, cfg.model.shrinkage), (Kind::Item, Weighting::LogQuantity, 5.0));
+    assert!(!cfg.model.is_plain_user());
+    for (name, w) in [("BM25", Weighting::Bm25), ("tfidf", Weighting::Tfidf), ("quantity", Weighting::Quantity)] {
+        assert_eq!(build(&format!("[input]\npath='x'\n[model]\nweighting = '{name}'")).unwrap().model.weighting, w);
+    }
+}
+
+#[test]
+fn unknown_key_is_named() {
+    let err = build("[model]\nneighbors = 5").unwrap_err().to_string();
+    assert!(err.contains("neighbors"), "{err}");
+}
+
+#[test]
+fn out_of_range_values_name_the_key() {
+    for (text, key) in [
+        ("[input]\npath='x'\n[model]\nneighbours = 0", "[model] neighbours"),
+        ("[input]\npath='x'\n[recommend]\nper_customer = 0", "[recommend] per_customer"),
+        ("[input]\npath='x'\n[model]\nthreads = 0", "[model] threads"),
+        ("[input]\npath='x'\n[gates]\nmax_dropped_share = 2.0", "[gates] max_dropped_share"),
+        ("[input]\npath='x'\n[output]\ncompression = 'lz4'", "[output] compression"),
+        ("[input]\npath='x'\n[model]\nkind = 'customer'", "[model] kind"),
+        ("[input]\npath='x'\n[model]\nweighting = 'bm-25'", "[model] weighting"),
+        ("[input]\npath='x'\n[model]\nshrinkage = -1.0", "[model] shrinkage"),
+        ("[input]\npath='x'\n[model]\nease_lambda = 0.0", "[model] ease_lambda"),
+        ("[input]\npath='x'\n[recommend]\npopularity_exponent = -9.0", "[recommend] popularity_exponent"),
+        ("[input]\npath='x'\n[recommend]\nexposure_exponent = 5.0", "[recommend] exposure_exponent"),
+        ("[input]\npath='x'\n[model]\nkind = 'ease'\ndescription_weight = 1.0", "[model] description_weight"),
+        ("[input]\npath='x'\n[model]\ndescription_weight = 0.2", "[model] description_weight"),
+        ("[input]\npath='x'\n[model]\nsimilarity_half_life_days = -3", "[model] similarity_half_life_days"),
+    ] {
+        let err = build(text).unwrap_err().to_string();
+        assert!(err.contains(key), "{text}: {err}");
+    }
+}
+
+#[test]
+fn empty_quantity_unmaps_it() {
+    let cfg = build("[input]\npath='x'\n[columns]\nquantity = ''").unwrap();
+    assert_eq!(cfg.columns.quantity, None);
+    assert!(build("[input]\npath='x'\n[columns]\ncustomer = ''").is_err());
+}
+
+/// The key a pipeline's first error names.
+fn wrong_key(text: &str, cli: &Overrides) -> String {
+    let file: PipelineFile = toml::from_str(text).unwrap();
+    match Config::build(file, Path::new("/pipes"), cli) {
+        Err(ConfigError::Invalid { key, .. }) => key,
+        other => panic!("{text}: {other:?}"),
+    }
+}
+
+/// Regression pin for the per-section builds: with several wrong keys, the one reported is the
+/// first in the order the single inline `build` checked them (fixing each brings up the next).
+#[test]
+fn the_first_wrong_key_in_build_order_is_reported() {
+    // (table, wrong line, fixed line, the key the error names)
+    let keys = [
+        ("input", "", "path = 'x'", "[input] path"),
+        ("model", "threads = 0", "", "[model] threads"),
+        ("model", "neighbours = 0", "", "[model] neighbours"),
+        ("model", "min_similarity = 1.0", "", "[model] min_similarity"),
+        ("recommend", "per_customer = 0", "", "[recommend] per_customer"),
+        ("recommend", "from_neighbours = 0", "", "[recommend] from_neighbours"),
+        ("clean", "min_quantity = nan", "", "[clean] min_quantity"),
+        ("model", "kind = 'nope'", "kind = 'ease'", "[model] kind"),
+        ("input", "delimiter = 'ab'", "", "[input] delimiter"),
+        ("input", "encoding = 'ebcdic'", "", "[input] encoding"),
+        ("columns", "customer = ''", "", "[columns] customer"),
+        ("columns", "item = ''", "", "[columns] item"),
+        ("model", "weighting = 'nope'", "", "[model] weighting"),
+        ("model", "min_overlap = 0", "", "[model] min_overlap"),
+        ("model", "shrinkage = -1.0", "", "[model] shrinkage"),
+        ("model", "ease_lambda = 0.0", "", "[model] ease_lambda"),
+        ("model", "description_weight = 1.0", "", "[model] description_weight"),
+        ("model", "similarity_half_life_days = 0.0", "", "[model] similarity_half_life_days"),
+        ("model", "recency_half_life_days = 0.0", "", "[model] recency_half_life_days"),
+        ("recommend", "popularity_exponent = 5.0", "", "[recommend] popularity_exponent"),
+        ("recommend", "last_sale_exponent = 5.0", "", "[recommend] last_sale_exponent"),
+        ("recommend", "exposure_exponent = 5.0", "", "[recommend] exposure_exponent"),
+        ("recommend", "opportunity_exponent = 5.0", "", "[recommend] opportunity_exponent"),
+        ("output", "compression = 'lz4'", "", "[output] compression"),
+        ("output", "keep_runs = 0", "", "[output] keep_runs"),
+        ("gates", "max_dropped_share = 2.0", "", "[gates] max_dropped_share"),
+        ("gates", "min_customers = -1", "", "[gates] min_customers"),
+        ("gates", "max_customer_drop_vs_previous = 2.0", "", "[gates] max_customer_drop_vs_previous"),
+    ];
+    for fixed in 0..=keys.len() {
+        let mut text = String::new();
+        for table in ["input", "columns", "clean", "model", "recommend", "output", "gates"] {
+            text += &format!("[{table}]\n");
+            for (i, (_, wrong, right, _)) in keys.iter().enumerate().filter(|(_, k)| k.0 == table) {
+                text += if i < fixed { right } else { wrong };
+                text += "\n";
+            }
+        }
+        match keys.get(fixed) {
+            Some((_, _, _, key)) => assert_eq!(wrong_key(&text, &Overrides::default()), *key, "{text}"),
+            None => assert!(build(&text).is_ok(), "{text}"),
+        }
+    }
+}
+
+/// The orders the chain above cannot reach: `--threads`, and the rules across keys.
+#[test]
+fn cross_key_rules_report_in_build_order() {
+    let zero = Overrides { threads: Some(0), ..Default::default() };
+    assert_eq!(wrong_key("[input]\npath='x'\n[model]\nthreads = 0", &zero), "[model] threads");
+    assert_eq!(wrong_key("[input]\npath='x'\n[model]\nneighbours = 0", &zero), "--threads");
+    assert_eq!(wrong_key("[model]\nneighbours = 0", &zero), "[input] path");
+    let more = "[input]\npath='x'\n[recommend]\nfrom_neighbours = 30\n[clean]\nmin_quantity = nan";
+    assert_eq!(wrong_key(more, &Overrides::default()), "[recommend] from_neighbours");
+    let near = "[input]\npath='x'\n[model]\nneighbours = 5\nmin_similarity = 2.0";
+    assert_eq!(wrong_key(near, &Overrides::default()), "[model] min_similarity");
+    let user = "[input]\npath='x'\ndelimiter='ab'\n[model]\ndescription_weight = 0.5\nweighting='x'";
+    assert_eq!(wrong_key(user, &Overrides::default()), "[model] description_weight");
+    let ease = "[input]\npath='x'\ndelimiter='ab'\n[model]\nkind='ease'\ndescription_weight = 1.5";
+    assert_eq!(wrong_key(ease, &Overrides::default()), "[input] delimiter");
+    let kind = "[input]\npath='x'\n[model]\nkind='nope'\ndescription_weight = 0.5";
+    assert_eq!(wrong_key(kind, &Overrides::default()), "[model] kind");
+}
+
+#[test]
+fn explain_reads_the_folder_run_publishes_to() {
+    for name in ["pipelines/article.toml", "pipelines/online_retail.toml"] {
+        let path = Path::new(name);
+        assert_eq!(Config::output_dir(path).unwrap(), Config::load(path, &Overrides::default()).unwrap().output.dir);
+    }
+    assert_eq!(Config::output_dir(Path::new("pipelines/article.toml")).unwrap(), PathBuf::from("output/article"));
+    // explain reads no input: the file must parse, but its other keys are not checked
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = dir.path().join("p.toml");
+    std::fs::write(&pipeline, "[model]\nneighbours = 0\n[output]\ndir = 'out/../published'").unwrap();
+    assert_eq!(Config::output_dir(&pipeline).unwrap(), dir.path().join("published"));
+    std::fs::write(&pipeline, "[model]\nneighbors = 5").unwrap();
+    assert!(matches!(Config::output_dir(&pipeline), Err(ConfigError::Parse { .. })));
+    assert!(matches!(Config::output_dir(&dir.path().join("none.toml")), Err(ConfigError::Read { .. })));
+}
+
+#[test]
+fn a_missing_default_pipeline_is_fine_with_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let default = dir.path().join("default.toml");
+    let input = Overrides { input: Some("x.csv".into()), ..Default::default() };
+    let cfg = Config::load_or_default(&default, &default, &input).unwrap();
+    assert_eq!((cfg.input.path, cfg.output.dir), (PathBuf::from("x.csv"), PathBuf::from("./output")));
+    let other = dir.path().join("other.toml");
+    assert!(matches!(Config::load_or_default(&other, &default, &input), Err(ConfigError::Read { .. })));
+    let none = Overrides::default();
+    assert!(matches!(Config::load_or_default(&default, &default, &none), Err(ConfigError::Read { .. })));
+    std::fs::write(&default, "[input]\npath = 'y.csv'").unwrap();
+    let cfg = Config::load_or_default(&default, &default, &none).unwrap();
+    assert_eq!(cfg.input.path, dir.path().join("y.csv"));
+}
+
+#[test]
+fn command_line_checks_name_the_flag() {
+    assert_eq!(evaluate_k(3).unwrap(), 3);
+    let err = evaluate_k(0).unwrap_err();
+    assert!(matches!(&err, ConfigError::Invalid { key, .. } if key == "--k"));
+    assert_eq!(err.to_string(), "--k: must be at least 1");
+    use crate::generate::Shape;
+    assert!(Shape::new(3, 4, 1.0, 0.9, 7).is_ok());
+    for (customers, items, basket) in [(0, 4, 2.0), (3, 0, 2.0), (3, 4, 0.5)] {
+        let err = Shape::new(customers, items, basket, 0.9, 7).unwrap_err().to_string();
+        assert_eq!(err, "shape: customers and items must be at least 1, basket at least 1.0");
+    }
+}
