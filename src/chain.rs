@@ -47,9 +47,9 @@ impl Chain {
     }
 
     /// Ingest: the export read, its roles mapped. The input's checksum is taken beside the
-    /// read, on the other core.
+    /// read, on the other core; ingest's refusal of the path (missing, a folder, empty) is the
+    /// error reported when both fail.
     pub fn ingest(&self, input: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport, InputSummary)> {
-        ingest::check_path(&input.path)?;
         let (summary, read) = rayon::join(|| input_summary(&input.path), || ingest::run(input, columns));
         let (table, report) = read?;
         self.line("ingest", &report);

@@ -316,6 +316,15 @@ impl Config {
         Config::load(path, cli)
     }
 
+    /// The settings `kindred audit` reads an export with: those of `pipeline` when one is named,
+    /// else the code's defaults (paths from the working folder).
+    pub fn load_optional(pipeline: Option<&Path>, cli: &Overrides) -> Result<Self, ConfigError> {
+        match pipeline {
+            Some(path) => Config::load(path, cli),
+            None => Config::build(PipelineFile::default(), Path::new("."), cli),
+        }
+    }
+
     /// The folder `run` publishes to without `--output`: the `[output] dir` of the pipeline file
     /// at `path`, read and resolved as [`Config::load`] does (for `explain`, which reads no
     /// input: the file must parse, its other keys are not checked).

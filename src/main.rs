@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use kindred::config::{Config, Overrides, PipelineFile};
+use kindred::config::{Config, Overrides};
 use kindred::error::{ConfigError, Error, Exit};
 
 const DEFAULT_PIPELINE: &str = "pipelines/online_retail.toml";
@@ -168,10 +168,7 @@ fn execute(command: Command) -> Result<(), Error> {
         }
         Command::Audit { input, pipeline } => {
             let overrides = Overrides { input: Some(input), ..Default::default() };
-            let cfg = match pipeline {
-                Some(p) => Config::load(&p, &overrides)?,
-                None => Config::build(PipelineFile::default(), Path::new("."), &overrides)?,
-            };
+            let cfg = Config::load_optional(pipeline.as_deref(), &overrides)?;
             let report = kindred::pipeline::audit_only(&cfg)?;
             emit(&report.render())?;
         }

@@ -79,10 +79,10 @@ fn new_run_id() -> String {
 /// Ingest + audit only (for `kindred audit`). When the export lacks the mapped columns the
 /// audit still counts nulls in every column; only the `invalid` counts need the mapping.
 pub fn audit_only(cfg: &Config) -> Result<audit::AuditReport> {
-    match ingest::read(&cfg.input, &cfg.columns)?.0 {
+    on_threads(cfg.threads, || match ingest::read(&cfg.input, &cfg.columns)?.0 {
         ingest::AllColumns::Mapped(table) => Ok(audit::run(*table)?.1),
         ingest::AllColumns::Unmapped(frame) => Ok(audit::nulls_only(&frame)),
-    }
+    })
 }
 
 /// Customers in the last published run, from its manifest.

@@ -223,7 +223,7 @@ fn report(
 }
 
 /// Fails unless `path` is a non-empty regular file.
-pub fn check_path(path: &Path) -> Result<(), InputError> {
+fn check_path(path: &Path) -> Result<(), InputError> {
     let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => InputError::Missing { path: path.to_path_buf() },
         _ => InputError::Io { path: path.to_path_buf(), source },

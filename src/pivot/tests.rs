@@ -1,0 +1,93 @@
+//! Pivot's unit tests: tiny matrices checked by hand.
+
+use super::*;
+
+fn build(rows: &[(&'static str, &'static str, f64)]) -> Interactions {
+    Interactions::from_triples(rows.iter().map(|&(c, i, q)| (c, i, q, None)))
+}
+
+#[test]
+fn sums_quantities_and_orders_ids() {
+    let m = build(&[("20", "B", 1.0), ("3", "A", 2.0), ("20", "B", 2.0), ("3", "C", 1.0), ("100", "A", 1.0)]);
+    assert_eq!(m.customers, CustomerIds::Int(vec![3, 20, 100]));
+    assert_eq!(m.items, ["A", "B", "C"]);
+    assert_eq!(m.row(0), [0, 2]);
+    assert_eq!(m.row(1), [1]);
+    assert_eq!(m.quantity[2], 3.0);
+    let (offsets, buyers) = m.transpose();
+    assert_eq!(offsets, [0, 2, 3, 4]);
+    assert_eq!(buyers, [0, 2, 1, 0]);
+    assert_eq!(m.pair_work(), 4.0 + 1.0 + 1.0);
+}
+
+#[test]
+fn rows_missing_a_customer_item_or_quantity_are_skipped() {
+    let m = Interactions::from_columns(
+        [Some("2"), None, Some("1"), Some("1")].into_iter(),
+        [Some("A"), Some("B"), None, Some("C")].into_iter(),
+        [Some(1.0), Some(1.0), Some(1.0), None].into_iter(),
+        [Some("a"), Some("b"), Some("x"), Some("c")].into_iter(),
+        [None, None, None, None].into_iter(),
+    );
+    assert_eq!(m.customers, CustomerIds::Int(vec![2]));
+    assert_eq!(m.items, ["A"]);
+    assert_eq!(m.descriptions, [Some("a".to_string())]);
+}
+
+#[test]
+fn dates_of_items_and_customers() {
+    // customer 3 nets to zero and is dropped with its item Z; customer 2 has one undated row
+    let rows = [
+        ("1", "A", 1.0, Some(50)),
+        ("1", "B", 1.0, Some(10)),
+        ("1", "A", 1.0, Some(10)),
+        ("2", "A", 1.0, Some(30)),
+        ("2", "B", 1.0, None),
+        ("3", "Z", 2.0, Some(5)),
+        ("3", "Z", -2.0, Some(6)),
+    ];
+    let m = Interactions::from_rows(rows.iter().map(|&(c, i, q, t)| (c, i, q, None, t)));
+    assert_eq!(m.customers, CustomerIds::Int(vec![1, 2]));
+    assert_eq!(m.dates.item_first, [10, 10]);
+    assert_eq!(m.dates.item_last, [50, 10]);
+    assert_eq!((m.dates.of(0), m.dates.of(1)), (&[10, 50][..], &[30][..]));
+    let undated = Interactions::from_triples([("1", "A", 1.0, None)].into_iter());
+    assert_eq!(undated.dates, Dates::default());
+    assert!(undated.dates.of(0).is_empty());
+}
+
+#[test]
+fn net_zero_pairs_and_their_orphans_are_dropped() {
+    let m = build(&[("1", "A", 1.0), ("2", "B", 2.0), ("2", "B", -2.0)]);
+    assert_eq!(m.customers, CustomerIds::Int(vec![1]));
+    assert_eq!(m.items, ["A"]);
+    assert_eq!(m.n_pairs(), 1);
+}
+
+#[test]
+fn leading_zeros_make_ids_text() {
+    let m = build(&[("007", "A", 1.0), ("7", "A", 1.0), ("10", "A", 1.0)]);
+    assert_eq!(m.customers, CustomerIds::Text(vec!["007".into(), "10".into(), "7".into()]));
+    assert_eq!(m.customers.find("7"), Some(2));
+}
+
+#[test]
+fn most_frequent_description_wins_ties_by_bytes() {
+    let rows = [
+        ("1", "A", 1.0, Some("b")),
+        ("2", "A", 1.0, Some("a")),
+        ("3", "A", 1.0, Some("c")),
+        ("4", "A", 1.0, Some("c")),
+        ("1", "B", 1.0, None),
+    ];
+    let m = Interactions::from_triples(rows.into_iter());
+    assert_eq!(m.descriptions, [Some("c".to_string()), None]);
+    let rows = [("1", "A", 1.0, Some("b")), ("2", "A", 1.0, Some("a"))];
+    assert_eq!(Interactions::from_triples(rows.into_iter()).descriptions, [Some("a".to_string())]);
+    // an item's descriptions alternating, blanks between them, another item in between:
+    // each row counts for its own (item, description)
+    let texts = [("A", "b"), ("A", "a"), ("A", "  "), ("B", "c"), ("A", "a"), ("A", "a"), ("A", "b"), ("B", "a")];
+    let rows = texts.iter().enumerate().map(|(k, &(i, d))| (["1", "2", "3"][k % 3], i, 1.0, Some(d)));
+    let m = Interactions::from_triples(rows);
+    assert_eq!(m.descriptions, [Some("a".to_string()), Some("a".to_string())]);
+}
