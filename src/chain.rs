@@ -207,3 +207,60 @@ pub fn on_threads<T: Send>(threads: usize, work: impl FnOnce() -> Result<T> + Se
         .map_err(|e| Error::Threads { threads, detail: e.to_string() })?;
     pool.install(work)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Overrides, PipelineFile};
+
+    #[test]
+    fn a_command_runs_on_the_pool_of_its_thread_count() {
+        assert_eq!(on_threads(1, || Ok(rayon::current_num_threads())).unwrap(), 1);
+        assert_eq!(on_threads(3, || Ok(rayon::current_num_threads())).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_missing_input_is_reported_as_ingest_refuses_it_not_as_the_checksum_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let overrides = Overrides { input: Some(dir.path().join("nope.csv")), ..Default::default() };
+        let cfg = Config::build(PipelineFile::default(), dir.path(), &overrides).unwrap();
+        let err = Chain::new(true).ingest(&cfg.input, &cfg.columns).err().unwrap();
+        assert!(matches!(err, crate::error::Error::Input(InputError::Missing { .. })), "{err}");
+        let folder = Overrides { input: Some(dir.path().to_path_buf()), ..Default::default() };
+        let cfg = Config::build(PipelineFile::default(), dir.path(), &folder).unwrap();
+        let err = Chain::new(true).ingest(&cfg.input, &cfg.columns).err().unwrap();
+        assert!(err.to_string().contains("is a directory"), "{err}");
+    }
+
+    #[test]
+    fn the_chain_from_a_csv_to_recommendations() {
+        // 3 customers, 4 items: a and b share items 1 and 2; c bought 3 and 4 only.
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("t.csv");
+        let rows = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,CustomerID\n\
+            1,I1,one,1,2011-01-01 10:00:00,1\n1,I2,two,1,2011-01-01 10:00:00,1\n1,I3,three,1,2011-01-01 10:00:00,1\n\
+            2,I1,one,1,2011-01-02 10:00:00,2\n2,I2,two,1,2011-01-02 10:00:00,2\n\
+            3,I3,three,1,2011-01-03 10:00:00,3\n3,I4,four,1,2011-01-03 10:00:00,3\n";
+        std::fs::write(&csv, rows).unwrap();
+        let cfg = Config::build(
+            PipelineFile::default(),
+            dir.path(),
+            &Overrides { input: Some(csv.clone()), ..Default::default() },
+        )
+        .unwrap();
+        let chain = Chain::new(true);
+        let (table, ingested, input) = chain.ingest(&cfg.input, &cfg.columns).unwrap();
+        assert_eq!((ingested.rows_out, input.bytes), (7, rows.len() as u64));
+        let (canonical, audited) = chain.audit(table).unwrap();
+        let (cleaned, _) = chain.clean(canonical, &cfg.clean).unwrap();
+        let (m, _) = chain.pivot(cleaned).unwrap();
+        assert_eq!((audited.rows_in, m.n_customers(), m.n_items(), m.n_pairs()), (7, 3, 4, 7));
+        let (model, _) = chain.model(&m, &cfg.model).unwrap();
+        let (recs, _) = chain.recommend(&m, &model, &cfg.recommend);
+        // customer 2's nearest is customer 1 (cosine 2/√6): item I3 comes from it first
+        let two = m.customers.find("2").unwrap();
+        let first = recs.of(two)[0];
+        assert_eq!(m.items[first.item as usize], "I3");
+        assert_eq!(first.source, crate::recommend::Source::Neighbours);
+    }
+}
