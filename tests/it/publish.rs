@@ -53,7 +53,9 @@ fn a_run_while_another_holds_the_lock_exits_4_naming_it() {
     let p = w.pipeline("p.toml", &tiny, "");
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
     let before = w.published();
-    let holder = kindred::publish::Publisher::open(&w.path("out"), "holder", "2026-11-29T02:00:00Z").unwrap();
+    let holder =
+        kindred::publish::Publisher::open(&w.path("out"), &kindred::publish::new_run_id(), "2026-11-29T02:00:00Z")
+            .unwrap();
     let r = w.kindred(&["run", p.to_str().unwrap()]);
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert!(r.stderr.contains(&format!("pid {}", std::process::id())), "{}", r.stderr);
