@@ -115,6 +115,9 @@ pub enum OutputError {
         path.display()
     )]
     Locked { path: PathBuf, pid: u32, started: String },
+    /// A name kindred manages in the output folder holds something kindred did not make.
+    #[error("{} is {found}, not {expected}; move it away or choose another [output] dir", path.display())]
+    Layout { path: PathBuf, found: String, expected: String },
 }
 
 /// A data gate refused to publish.

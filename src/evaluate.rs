@@ -215,10 +215,26 @@ impl Evaluation {
     }
 
     /// Writes `evaluation.parquet` into `dir` (temp file, fsync, rename: never half-written).
+    /// The temp file is a new one (`O_EXCL`): never a link or someone else's file followed and
+    /// truncated, as a root cron job could be made to (issue 14).
     pub fn write(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|source| OutputError::Io { path: dir.to_path_buf(), source })?;
         let path = dir.join("evaluation.parquet");
-        let tmp = dir.join(".evaluation.parquet.tmp");
+        let tmp = dir.join(format!(".evaluation-{}.parquet.tmp", std::process::id()));
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|source| OutputError::Io { path: tmp.clone(), source })?;
+        let written = self.write_file(f, &path, &tmp);
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp); // ours: created just above
+        }
+        written
+    }
+
+    /// Writes the table into `f` (the new file `tmp`), syncs it and renames it to `path`.
+    fn write_file(&self, mut f: std::fs::File, path: &Path, tmp: &Path) -> Result<()> {
         let rows = self.rows();
         let pick = |f: fn(&Metrics) -> f64| rows.iter().map(|(_, m)| f(m)).collect::<Vec<f64>>();
         let mut frame = DataFrame::new(
@@ -235,14 +251,13 @@ impl Evaluation {
                 Column::new("coverage".into(), pick(|m| m.coverage)),
             ],
         )
-        .map_err(|e| OutputError::Parquet { path: path.clone(), detail: e.to_string() })?;
-        let io = |source| OutputError::Io { path: tmp.clone(), source };
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        .map_err(|e| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() })?;
+        let io = |source| OutputError::Io { path: tmp.to_path_buf(), source };
         ParquetWriter::new(&mut f)
             .finish(&mut frame)
-            .map_err(|e| OutputError::Parquet { path: path.clone(), detail: e.to_string() })?;
+            .map_err(|e| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() })?;
         f.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(|source| OutputError::Io { path: path.clone(), source })?;
+        std::fs::rename(tmp, path).map_err(|source| OutputError::Io { path: path.to_path_buf(), source })?;
         Ok(())
     }
 }
@@ -276,6 +291,35 @@ mod tests {
         assert_eq!(m.hit_rate, 1.0);
         assert_eq!(m.customers, 2);
         assert!((m.coverage - 6.0 / 20.0).abs() < 1e-12, "items 5 1 7 2 3 4 of 20");
+    }
+
+    /// Issue 14's class: the temp file was opened through a link (as root: any file clobbered).
+    #[test]
+    fn write_never_follows_a_link_at_its_temp_name() {
+        let m = Metrics { ndcg: 0.5, precision: 0.25, recall: 0.5, hit_rate: 1.0, coverage: 0.1, customers: 2 };
+        let e = Evaluation {
+            model: m,
+            popularity: m,
+            article_rule: m,
+            cutoff: "2011-11-09".into(),
+            k: 10,
+            train_rows: 5,
+            test_rows: 3,
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let link = tmp.path().join(format!(".evaluation-{}.parquet.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        assert!(e.write(tmp.path()).is_err());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(link.is_symlink(), "not ours: left alone");
+        std::fs::remove_file(&link).unwrap();
+        e.write(tmp.path()).unwrap();
+        let mut names: Vec<String> =
+            std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        assert_eq!(names, ["evaluation.parquet", "victim"]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::chain::{on_threads, Chain, InputSummary};
 use crate::config::Config;
 use crate::error::{GateError, OutputError, Result};
 use crate::progress::{log, peak_rss_bytes};
-use crate::publish::{current_run, Publisher};
+use crate::publish::{self, current_run, Publisher};
 use crate::write::{file, Outputs, SCHEMA_VERSION};
 use crate::{audit, clean, ingest, pivot, recommend, similarity, write};
 
@@ -69,11 +69,6 @@ pub struct GateCheck {
 /// UTC now as RFC 3339 with milliseconds.
 fn now_utc() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
-/// A sortable, unique run id: UTC time to the millisecond, then the pid.
-fn new_run_id() -> String {
-    format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"), std::process::id())
 }
 
 /// Ingest + audit only (for `kindred audit`). When the export lacks the mapped columns the
@@ -151,10 +146,13 @@ pub fn run(cfg: &Config) -> Result<Manifest> {
     on_threads(cfg.threads, || publish_run(cfg))
 }
 
-/// The run under the output folder's lock: published on success, abandoned on any error.
+/// The run under the output folder's lock: published on success, abandoned on any error. The
+/// folder is checked before anything is created; nothing in it is deleted unless the run
+/// commits (see [`crate::publish`]).
 fn publish_run(cfg: &Config) -> Result<Manifest> {
+    publish::check_output_dir(&cfg.output.dir, &cfg.input.path)?;
     let started = now_utc();
-    let run_id = new_run_id();
+    let run_id = publish::new_run_id();
     let publisher = Publisher::open(&cfg.output.dir, &run_id, &started)?;
     match run_locked(cfg, &publisher, &run_id, started) {
         Ok(manifest) => {

@@ -7,20 +7,30 @@
 //! neighbours.parquet, null_audit.parquet, items.parquet, purchases.parquet, manifest.json: likewise
 //! current -> runs/<run_id>          (the one switch: an atomic rename of a symlink)
 //! runs/<run_id>/                    (the last `keep_runs` published runs, oldest pruned)
-//! .staging-<run_id>/                (a run being written; removed by the next run if killed)
+//! .staging-<run_id>/                (a run being written; removed by the next successful run if killed)
 //! .lock                             (flock'd while a run publishes; holds its pid and start)
 //! ```
 //!
 //! A run writes into its staging folder, fsyncs, validates, renames it under `runs/`, then
 //! renames a fresh `current` link over the old one. Readers see the old set or the new set,
 //! never a mix of one file; a run killed at any moment leaves the previous set untouched.
+//!
+//! The folder may hold other people's files, and a root cron job must not be talked into
+//! deleting or overwriting them (issue 14). So kindred only creates, renames or deletes entries
+//! it can prove it made: names of the [`is_run_id`] shape (`.staging-<id>`, `.current-<id>…`,
+//! `runs/<id>`) of the file type it makes, in folders it has checked are not links (metadata is
+//! read with `symlink_metadata`, never through a link). Anything else at a name kindred manages
+//! (`current`, `runs`, the fixed links, `.lock`) is refused by [`check_layout`] before anything
+//! is written, never repaired by deletion. Leftovers are removed and old runs pruned only at
+//! [`Publisher::commit`], after a run has succeeded: a failing or refused run deletes nothing.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
-use crate::error::{OutputError, Result};
+use crate::error::{ConfigError, OutputError, Result};
 use crate::write::file;
 
 /// The link that names the published run.
@@ -28,7 +38,42 @@ pub const CURRENT: &str = "current";
 /// Folder of kept runs.
 pub const RUNS: &str = "runs";
 const STAGING_PREFIX: &str = ".staging-";
+const LINK_PREFIX: &str = ".current-";
 const LOCK: &str = ".lock";
+
+/// A new run id: the UTC time to the millisecond, then the pid (`20261129T020000.123Z-4242`).
+/// Ids sort by time, and are the only names kindred ever deletes (see [`is_run_id`]).
+pub fn new_run_id() -> String {
+    format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"), std::process::id())
+}
+
+/// True for a name of the shape [`new_run_id`] makes: 8 digits, `T`, 6 digits, `.`, 3 digits,
+/// `Z-`, then the pid's digits.
+pub fn is_run_id(name: &str) -> bool {
+    let b = name.as_bytes();
+    let digits = |from: usize, to: usize| b[from..to].iter().all(u8::is_ascii_digit);
+    b.len() > 21
+        && digits(0, 8)
+        && b[8] == b'T'
+        && digits(9, 15)
+        && b[15] == b'.'
+        && digits(16, 19)
+        && &b[19..21] == b"Z-"
+        && digits(21, b.len())
+}
+
+/// `.staging-<id>`: a killed run's staging folder.
+fn is_staging_name(name: &str) -> bool {
+    name.strip_prefix(STAGING_PREFIX).is_some_and(is_run_id)
+}
+
+/// `.current-<id>` or `.current-<id>-<fixed link name>`: a killed run's temporary link.
+fn is_temp_link_name(name: &str) -> bool {
+    name.strip_prefix(LINK_PREFIX).is_some_and(|rest| {
+        is_run_id(rest)
+            || file::ALL.iter().any(|n| rest.strip_suffix(n).and_then(|id| id.strip_suffix('-')).is_some_and(is_run_id))
+    })
+}
 
 /// An output folder locked for one run. The lock is released on drop (or when the process
 /// dies, even by SIGKILL: it is an `flock`).
@@ -42,36 +87,152 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     move |source| OutputError::Io { path: path.to_path_buf(), source }
 }
 
+/// An entry's own metadata (a link is not followed); `None` when there is no such entry.
+fn entry(path: &Path) -> Result<Option<fs::Metadata>> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) => Ok(Some(meta)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(path)(e).into()),
+    }
+}
+
+/// What is at `path`, in words, for an error message.
+fn describe(path: &Path, meta: &fs::Metadata) -> String {
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        match fs::read_link(path) {
+            Ok(target) => format!("a link to {}", target.display()),
+            Err(_) => "a link".to_string(),
+        }
+    } else if kind.is_dir() {
+        "a folder".to_string()
+    } else if kind.is_file() && meta.nlink() > 1 {
+        format!("a file with {} hard links", meta.nlink())
+    } else if kind.is_file() {
+        "a file".to_string()
+    } else {
+        "a special file".to_string()
+    }
+}
+
+fn unexpected(path: &Path, meta: &fs::Metadata, expected: String) -> OutputError {
+    OutputError::Layout { path: path.to_path_buf(), found: describe(path, meta), expected }
+}
+
+/// The run id `link` points to, when it is kindred's link: a symlink to `runs/<run_id>`.
+fn linked_run(link: &Path) -> Option<String> {
+    let target = fs::read_link(link).ok()?;
+    let mut parts = target.components();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(Component::Normal(runs)), Some(Component::Normal(id)), None) if runs == RUNS => {
+            id.to_str().filter(|id| is_run_id(id)).map(str::to_string)
+        }
+        _ => None,
+    }
+}
+
+/// Refuses an output folder whose managed names hold something kindred did not make: `runs`
+/// must be a real folder, `current` a link to `runs/<run_id>`, each fixed name a link to
+/// `current/<name>`. Reads only, so a refused run leaves the folder as it was.
+pub fn check_layout(dir: &Path) -> Result<()> {
+    let runs = dir.join(RUNS);
+    if let Some(meta) = entry(&runs)? {
+        if !meta.is_dir() {
+            return Err(unexpected(&runs, &meta, "kindred's folder of runs".into()).into());
+        }
+    }
+    let current = dir.join(CURRENT);
+    if let Some(meta) = entry(&current)? {
+        if linked_run(&current).is_none() {
+            return Err(unexpected(&current, &meta, format!("kindred's link to {RUNS}/<run_id>")).into());
+        }
+    }
+    for name in file::ALL {
+        let link = dir.join(name);
+        let target = Path::new(CURRENT).join(name);
+        if let Some(meta) = entry(&link)? {
+            if fs::read_link(&link).ok().as_deref() != Some(target.as_path()) {
+                return Err(unexpected(&link, &meta, format!("kindred's link to {}", target.display())).into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an output folder that is the root or holds the input file: a run would replace an
+/// export named like an output with a link to its own output. Compared canonical (links
+/// resolved), before anything is created; a folder yet to be made holds nothing. Reads only.
+pub fn check_output_dir(dir: &Path, input: &Path) -> Result<(), ConfigError> {
+    let Ok(out) = fs::canonicalize(dir) else { return Ok(()) };
+    let invalid = |message: String| ConfigError::Invalid { key: "[output] dir".into(), message };
+    if out.parent().is_none() {
+        return Err(invalid(format!(
+            "{} is the root folder; choose a folder that holds only kindred's output",
+            dir.display()
+        )));
+    }
+    if let Ok(input) = fs::canonicalize(input) {
+        if input.starts_with(&out) {
+            return Err(invalid(format!(
+                "{} holds the input file {}; a run would replace it: choose a folder that holds only kindred's output",
+                dir.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Opens `.lock` without following a link and takes it. It must be a regular file with one
+/// name: a link or a hard link could point the truncation at any file root can write.
+fn take_lock(dir: &Path, started: &str) -> Result<File> {
+    let path = dir.join(LOCK);
+    let refuse = |meta: &fs::Metadata| unexpected(&path, meta, "kindred's lock file".into());
+    if let Some(meta) = entry(&path)? {
+        if !meta.is_file() || meta.nlink() != 1 {
+            return Err(refuse(&meta).into());
+        }
+    }
+    let mut lock = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(io(&path))?;
+    // Checked again on the open file: the name may have changed since it was looked at.
+    let meta = lock.metadata().map_err(io(&path))?;
+    if !meta.is_file() || meta.nlink() != 1 {
+        return Err(refuse(&meta).into());
+    }
+    // SAFETY: flock on a file descriptor we own; no memory is shared with the call.
+    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let mut holder = String::new();
+        let _ = lock.read_to_string(&mut holder);
+        let mut parts = holder.split_whitespace();
+        let pid = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let started = parts.next().unwrap_or("unknown").to_string();
+        return Err(OutputError::Locked { path: dir.to_path_buf(), pid, started }.into());
+    }
+    lock.set_len(0).map_err(io(&path))?;
+    lock.rewind().map_err(io(&path))?;
+    writeln!(lock, "{} {}", std::process::id(), started).map_err(io(&path))?;
+    Ok(lock)
+}
+
 impl Publisher {
-    /// Creates `dir` if needed, takes its lock and removes what killed runs left behind.
+    /// Checks the folder's layout, creates it if needed and takes its lock. Deletes nothing:
+    /// what killed runs left behind is removed by the next successful [`Publisher::commit`].
     pub fn open(dir: &Path, run_id: &str, started: &str) -> Result<Self> {
+        debug_assert!(is_run_id(run_id), "{run_id} is not a run id");
         if dir.exists() && !dir.is_dir() {
             return Err(OutputError::NotADirectory { path: dir.to_path_buf() }.into());
         }
-        fs::create_dir_all(dir.join(RUNS)).map_err(io(dir))?;
-        let lock_path = dir.join(LOCK);
-        let mut lock = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(io(&lock_path))?;
-        // SAFETY: flock on a file descriptor we own; no memory is shared with the call.
-        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            let mut holder = String::new();
-            let _ = lock.read_to_string(&mut holder);
-            let mut parts = holder.split_whitespace();
-            let pid = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-            let started = parts.next().unwrap_or("unknown").to_string();
-            return Err(OutputError::Locked { path: dir.to_path_buf(), pid, started }.into());
-        }
-        lock.set_len(0).map_err(io(&lock_path))?;
-        lock.rewind().map_err(io(&lock_path))?;
-        writeln!(lock, "{} {}", std::process::id(), started).map_err(io(&lock_path))?;
-        let publisher = Publisher { dir: dir.to_path_buf(), run_id: run_id.to_string(), _lock: lock };
-        publisher.remove_leftovers()?;
-        Ok(publisher)
+        check_layout(dir)?;
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let lock = take_lock(dir, started)?;
+        Ok(Publisher { dir: dir.to_path_buf(), run_id: run_id.to_string(), _lock: lock })
     }
 
     /// The folder this run writes into.
@@ -79,10 +240,10 @@ impl Publisher {
         self.dir.join(format!("{STAGING_PREFIX}{}", self.run_id))
     }
 
-    /// Creates the (empty) staging folder.
+    /// Creates the (empty) staging folder; a new name, never an existing one.
     pub fn begin(&self) -> Result<PathBuf> {
         let staging = self.staging();
-        fs::create_dir_all(&staging).map_err(io(&staging))?;
+        fs::create_dir(&staging).map_err(io(&staging))?;
         Ok(staging)
     }
 
@@ -91,65 +252,76 @@ impl Publisher {
         current_run(&self.dir)
     }
 
-    /// Removes staging folders of killed runs and run folders never switched in.
-    fn remove_leftovers(&self) -> Result<()> {
-        let current_id = self.current().and_then(|p| p.file_name().map(|s| s.to_string_lossy().to_string()));
-        for entry in fs::read_dir(&self.dir).map_err(io(&self.dir))?.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            if name.starts_with(STAGING_PREFIX) || name.starts_with(".current-") {
-                remove(&entry.path())?;
-            }
-        }
-        let runs = self.dir.join(RUNS);
-        for entry in fs::read_dir(&runs).map_err(io(&runs))?.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            // A run folder newer than `current` was renamed in but never switched to.
-            if current_id.as_ref().is_none_or(|c| name > *c) {
-                remove(&entry.path())?;
-            }
-        }
-        Ok(())
-    }
-
     /// Switches the staged set in: rename under `runs/`, swap the `current` link, make the
-    /// fixed top-level links, prune to `keep` runs. Each step is atomic; the swap is the commit.
+    /// fixed top-level links, then remove killed runs' leftovers and prune to `keep` runs.
+    /// Each step is atomic; the swap is the commit. The layout is checked again under the lock
+    /// first, so nothing kindred did not make is renamed over.
     pub fn commit(self, keep: usize) -> Result<PathBuf> {
+        if let Err(e) = check_layout(&self.dir) {
+            self.abandon();
+            return Err(e);
+        }
         let staging = self.staging();
         sync_dir(&staging)?;
         let runs = self.dir.join(RUNS);
+        if entry(&runs)?.is_none() {
+            fs::create_dir(&runs).map_err(io(&runs))?;
+        }
         let final_dir = runs.join(&self.run_id);
         fs::rename(&staging, &final_dir).map_err(io(&final_dir))?;
         sync_dir(&runs)?;
-        let tmp = self.dir.join(format!(".current-{}", self.run_id));
+        let tmp = self.dir.join(format!("{LINK_PREFIX}{}", self.run_id));
         std::os::unix::fs::symlink(Path::new(RUNS).join(&self.run_id), &tmp).map_err(io(&tmp))?;
         fs::rename(&tmp, self.dir.join(CURRENT)).map_err(io(&self.dir))?;
         for name in file::ALL {
             let link = self.dir.join(name);
             let target = Path::new(CURRENT).join(name);
             if fs::read_link(&link).ok().as_deref() != Some(target.as_path()) {
-                let tmp = self.dir.join(format!(".current-{}-{name}", self.run_id));
+                let tmp = self.dir.join(format!("{LINK_PREFIX}{}-{name}", self.run_id));
                 std::os::unix::fs::symlink(&target, &tmp).map_err(io(&tmp))?;
                 fs::rename(&tmp, &link).map_err(io(&link))?;
             }
         }
         sync_dir(&self.dir)?;
+        self.remove_leftovers()?;
         self.prune(keep)?;
         Ok(final_dir)
     }
 
-    /// Keeps the newest `keep` run folders (the current one always).
+    /// Removes what killed runs left: `.staging-<id>` folders and `.current-<id>…` links.
+    /// Only those names, and only of the type kindred makes there.
+    fn remove_leftovers(&self) -> Result<()> {
+        for entry in fs::read_dir(&self.dir).map_err(io(&self.dir))?.flatten() {
+            let (Some(name), Ok(kind)) = (entry.file_name().to_str().map(str::to_string), entry.file_type()) else {
+                continue;
+            };
+            let path = entry.path();
+            if is_staging_name(&name) && kind.is_dir() {
+                fs::remove_dir_all(&path).map_err(io(&path))?;
+            } else if is_temp_link_name(&name) && kind.is_symlink() {
+                fs::remove_file(&path).map_err(io(&path))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps the newest `keep` run folders, and always this run's (now `current`). Only
+    /// folders named by a run id count; anything else in `runs/` is left alone.
     fn prune(&self, keep: usize) -> Result<()> {
         let runs = self.dir.join(RUNS);
-        let mut names: Vec<String> = fs::read_dir(&runs)
+        let mut ids: Vec<String> = fs::read_dir(&runs)
             .map_err(io(&runs))?
             .flatten()
-            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| is_run_id(name))
             .collect();
-        names.sort();
-        let excess = names.len().saturating_sub(keep.max(1));
-        for name in &names[..excess] {
-            if *name != self.run_id {
-                remove(&runs.join(name))?;
+        ids.sort();
+        let excess = ids.len().saturating_sub(keep.max(1));
+        for id in &ids[..excess] {
+            if *id != self.run_id {
+                let path = runs.join(id);
+                fs::remove_dir_all(&path).map_err(io(&path))?;
             }
         }
         Ok(())
@@ -157,20 +329,18 @@ impl Publisher {
 
     /// Drops the staging folder of a run that is not publishing (refused or failed).
     pub fn abandon(self) {
-        let _ = fs::remove_dir_all(self.staging());
+        let staging = self.staging();
+        if entry(&staging).ok().flatten().is_some_and(|m| m.is_dir()) {
+            let _ = fs::remove_dir_all(staging);
+        }
     }
 }
 
-/// The published run's folder under `dir`, if one is published.
+/// The published run's folder under `dir`, if one is published (through kindred's own
+/// `current` link only).
 pub fn current_run(dir: &Path) -> Option<PathBuf> {
-    let target = fs::read_link(dir.join(CURRENT)).ok()?;
-    let path = dir.join(target);
-    path.is_dir().then_some(path)
-}
-
-fn remove(path: &Path) -> Result<()> {
-    let result = if path.is_dir() && !path.is_symlink() { fs::remove_dir_all(path) } else { fs::remove_file(path) };
-    result.map_err(|e| io(path)(e).into())
+    let path = dir.join(RUNS).join(linked_run(&dir.join(CURRENT))?);
+    entry(&path).ok().flatten().is_some_and(|m| m.is_dir()).then_some(path)
 }
 
 /// fsyncs a directory so renames and new entries in it survive a crash.
@@ -181,6 +351,12 @@ fn sync_dir(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
+
+    /// The `n`th run id (they sort by `n`).
+    fn id(n: u32) -> String {
+        format!("20261201T0955{n:02}.000Z-1")
+    }
 
     fn publish(dir: &Path, id: &str, content: &str, keep: usize) {
         let p = Publisher::open(dir, id, "now").unwrap();
@@ -191,43 +367,75 @@ mod tests {
         p.commit(keep).unwrap();
     }
 
+    /// Names in a folder, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        names
+    }
+
+    /// The layout error's message, or a panic naming what came instead.
+    fn layout_error(result: Result<Publisher>) -> String {
+        match result {
+            Err(e @ Error::Output(OutputError::Layout { .. })) => e.to_string(),
+            Err(e) => panic!("expected a layout error, got {e}"),
+            Ok(_) => panic!("expected a layout error, the folder was opened"),
+        }
+    }
+
+    #[test]
+    fn run_ids_are_recognised_by_shape_only() {
+        assert!(is_run_id(&new_run_id()));
+        assert!(is_run_id("20261201T095552.123Z-12345"));
+        for name in ["r1", "exp1", "", "20261201T095552.123Z-", "20261201T095552.123Z-12a", "20261201T095552.123-1"] {
+            assert!(!is_run_id(name), "{name}");
+        }
+        assert!(is_staging_name(&format!(".staging-{}", id(1))));
+        assert!(!is_staging_name(".staging-mine"));
+        assert!(is_temp_link_name(&format!(".current-{}", id(1))));
+        assert!(is_temp_link_name(&format!(".current-{}-{}", id(1), file::MANIFEST)));
+        assert!(!is_temp_link_name(&format!(".current-{}-notes.txt", id(1))));
+    }
+
     #[test]
     fn commit_switches_the_whole_set_and_prunes() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("out");
-        publish(&dir, "r1", "one", 2);
+        publish(&dir, &id(1), "one", 2);
         assert_eq!(fs::read_to_string(dir.join(file::NEIGHBOURS)).unwrap(), "one");
-        publish(&dir, "r2", "two", 2);
-        publish(&dir, "r3", "three", 2);
+        publish(&dir, &id(2), "two", 2);
+        publish(&dir, &id(3), "three", 2);
         assert_eq!(fs::read_to_string(dir.join(file::MANIFEST)).unwrap(), "three");
-        let mut runs: Vec<String> =
-            fs::read_dir(dir.join(RUNS)).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        runs.sort();
-        assert_eq!(runs, ["r2", "r3"]);
+        assert_eq!(names(&dir.join(RUNS)), [id(2), id(3)]);
     }
 
+    /// Before issue 14, `open` removed leftovers before the input was read; they now wait for
+    /// the next successful commit, and a run renamed in but never switched to is a kept run.
     #[test]
-    fn a_second_run_is_locked_out_and_leftovers_are_removed() {
+    fn a_second_run_is_locked_out_and_leftovers_wait_for_the_next_commit() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("out");
-        publish(&dir, "r1", "one", 7);
-        let first = Publisher::open(&dir, "r2", "2026-01-01T00:00:00Z").unwrap();
+        publish(&dir, &id(1), "one", 7);
+        let first = Publisher::open(&dir, &id(2), "2026-01-01T00:00:00Z").unwrap();
         first.begin().unwrap();
-        match Publisher::open(&dir, "r3", "later") {
-            Err(crate::error::Error::Output(OutputError::Locked { pid, started, .. })) => {
+        match Publisher::open(&dir, &id(3), "later") {
+            Err(Error::Output(OutputError::Locked { pid, started, .. })) => {
                 assert_eq!(pid, std::process::id());
                 assert_eq!(started, "2026-01-01T00:00:00Z");
             }
             _ => panic!("expected the lock to be held"),
         }
         drop(first); // as if killed: staging left behind, lock released
-        fs::create_dir_all(dir.join(RUNS).join("r9")).unwrap(); // renamed in, never switched
-        let next = Publisher::open(&dir, "r4", "now").unwrap();
-        assert!(!dir.join(".staging-r2").exists());
-        assert!(!dir.join(RUNS).join("r9").exists());
-        assert!(dir.join(RUNS).join("r1").exists());
-        next.abandon();
+        fs::create_dir_all(dir.join(RUNS).join(id(9))).unwrap(); // renamed in, never switched
+        let failing = Publisher::open(&dir, &id(4), "now").unwrap();
+        failing.begin().unwrap();
+        failing.abandon();
+        assert!(dir.join(format!(".staging-{}", id(2))).is_dir(), "a failing run deletes nothing");
         assert_eq!(fs::read_to_string(dir.join(file::RECOMMENDATIONS)).unwrap(), "one");
+        publish(&dir, &id(10), "ten", 2);
+        assert!(!dir.join(format!(".staging-{}", id(2))).exists(), "removed at the next commit");
+        assert_eq!(names(&dir.join(RUNS)), [id(9), id(10)]);
     }
 
     #[test]
@@ -235,7 +443,152 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let f = tmp.path().join("out");
         fs::write(&f, "x").unwrap();
-        let err = Publisher::open(&f, "r1", "now").err().unwrap().to_string();
+        let err = Publisher::open(&f, &id(1), "now").err().unwrap().to_string();
         assert!(err.contains("not a directory"), "{err}");
+    }
+
+    /// Issue 14 case 1: `runs` a link to a user's folder; its entries (even run-id-named ones)
+    /// were deleted by leftover removal and pruning.
+    #[test]
+    fn runs_a_link_is_refused_and_its_target_untouched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let theirs = tmp.path().join("theirs");
+        fs::create_dir_all(theirs.join(id(50))).unwrap();
+        fs::write(theirs.join("zzz.txt"), "mine").unwrap();
+        fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(&theirs, dir.join(RUNS)).unwrap();
+        let err = layout_error(Publisher::open(&dir, &id(1), "now"));
+        assert!(err.contains("/runs is a link to") && err.contains("not kindred's folder of runs"), "{err}");
+        assert_eq!(names(&theirs), [id(50), "zzz.txt".to_string()]);
+        assert_eq!(names(&dir), [RUNS]);
+    }
+
+    /// Issue 14 case 2: entries in `runs/` kindred did not name are never deleted nor counted.
+    #[test]
+    fn foreign_entries_in_runs_are_never_deleted_or_counted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        fs::create_dir_all(dir.join(RUNS).join("exp1")).unwrap();
+        fs::write(dir.join(RUNS).join("exp1").join("model.bin"), "weights").unwrap();
+        fs::write(dir.join(RUNS).join(id(0)), "a file with a run's name").unwrap();
+        let failing = Publisher::open(&dir, &id(1), "now").unwrap();
+        failing.abandon();
+        for n in 2..5 {
+            publish(&dir, &id(n), "x", 1);
+        }
+        assert_eq!(names(&dir.join(RUNS)), [id(0), id(4), "exp1".to_string()]);
+        assert_eq!(fs::read_to_string(dir.join(RUNS).join("exp1").join("model.bin")).unwrap(), "weights");
+    }
+
+    /// Issue 14 case 4: `.lock` a link (or a hard link) was followed and truncated.
+    #[test]
+    fn a_lock_that_is_a_link_or_a_hard_link_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let victim = tmp.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(&victim, dir.join(LOCK)).unwrap();
+        let err = layout_error(Publisher::open(&dir, &id(1), "now"));
+        assert!(err.contains("/.lock is a link to") && err.contains("not kindred's lock file"), "{err}");
+        fs::remove_file(dir.join(LOCK)).unwrap();
+        fs::hard_link(&victim, dir.join(LOCK)).unwrap();
+        let err = layout_error(Publisher::open(&dir, &id(1), "now"));
+        assert!(err.contains("a file with 2 hard links"), "{err}");
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(names(&dir), [LOCK]);
+    }
+
+    /// Issue 14 case 5: with `current` missing or rolled back, a failing run deleted the kept
+    /// runs "newer than current"; `current` a real folder failed every run and wiped history.
+    #[test]
+    fn current_missing_rolled_back_or_a_folder_deletes_no_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        for n in 1..4 {
+            publish(&dir, &id(n), &n.to_string(), 7);
+        }
+        let fail = |n: u32| {
+            let p = Publisher::open(&dir, &id(n), "now").unwrap();
+            p.begin().unwrap();
+            p.abandon();
+        };
+        fs::remove_file(dir.join(CURRENT)).unwrap();
+        fail(4);
+        assert_eq!(names(&dir.join(RUNS)), [id(1), id(2), id(3)]);
+        std::os::unix::fs::symlink(Path::new(RUNS).join(id(1)), dir.join(CURRENT)).unwrap();
+        fail(5);
+        assert_eq!(names(&dir.join(RUNS)), [id(1), id(2), id(3)]);
+        fs::remove_file(dir.join(CURRENT)).unwrap();
+        fs::create_dir(dir.join(CURRENT)).unwrap();
+        fs::write(dir.join(CURRENT).join(file::MANIFEST), "restored").unwrap();
+        let before = names(&dir);
+        let err = layout_error(Publisher::open(&dir, &id(6), "now"));
+        assert!(err.contains("/current is a folder, not kindred's link to runs/<run_id>; move it away"), "{err}");
+        assert_eq!(names(&dir), before, "nothing created");
+        assert_eq!(names(&dir.join(RUNS)), [id(1), id(2), id(3)]);
+    }
+
+    #[test]
+    fn fixed_names_kindred_did_not_link_are_refused_not_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(file::PURCHASES), "the export").unwrap();
+        let err = layout_error(Publisher::open(&dir, &id(1), "now"));
+        assert!(err.contains("purchases.parquet is a file, not kindred's link to current/purchases.parquet"), "{err}");
+        fs::remove_file(dir.join(file::PURCHASES)).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", dir.join(file::MANIFEST)).unwrap();
+        let err = layout_error(Publisher::open(&dir, &id(1), "now"));
+        assert!(err.contains("manifest.json is a link to /etc/hostname"), "{err}");
+        std::os::unix::fs::symlink("elsewhere", dir.join(CURRENT)).unwrap();
+        let err = layout_error(Publisher::open(&dir, &id(1), "now"));
+        assert!(err.contains("current is a link to elsewhere"), "{err}");
+    }
+
+    #[test]
+    fn only_leftovers_of_kindreds_shape_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let theirs = tmp.path().join("theirs");
+        fs::create_dir_all(&theirs).unwrap();
+        fs::write(theirs.join("keep.txt"), "x").unwrap();
+        fs::create_dir_all(dir.join(".staging-mine")).unwrap();
+        fs::create_dir_all(dir.join(format!(".staging-{}", id(1)))).unwrap();
+        std::os::unix::fs::symlink(&theirs, dir.join(format!(".staging-{}", id(2)))).unwrap();
+        fs::write(dir.join(format!(".current-{}", id(3))), "a file, not a link").unwrap();
+        std::os::unix::fs::symlink("x", dir.join(format!(".current-{}-{}", id(4), file::ITEMS))).unwrap();
+        publish(&dir, &id(5), "five", 7);
+        let left: Vec<String> =
+            names(&dir).into_iter().filter(|n| n.starts_with(".s") || n.starts_with(".c")).collect();
+        assert_eq!(left, [format!(".current-{}", id(3)), format!(".staging-{}", id(2)), ".staging-mine".to_string()]);
+        assert_eq!(names(&theirs), ["keep.txt"]);
+    }
+
+    /// Issue 14 cases 2 and 3: the root folder, or a folder holding the export, as output.
+    #[test]
+    fn an_output_folder_that_is_the_root_or_holds_the_input_is_a_usage_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shop = tmp.path().join("shop");
+        fs::create_dir_all(&shop).unwrap();
+        let input = shop.join(file::PURCHASES);
+        fs::write(&input, "export").unwrap();
+        let root_link = tmp.path().join("root");
+        std::os::unix::fs::symlink("/", &root_link).unwrap();
+        let shop_link = tmp.path().join("shop_link");
+        std::os::unix::fs::symlink(&shop, &shop_link).unwrap();
+        for dir in [Path::new("/"), &root_link] {
+            let err = check_output_dir(dir, &input).unwrap_err().to_string();
+            assert!(err.starts_with("[output] dir:") && err.contains("is the root folder"), "{err}");
+        }
+        for dir in [&shop, &shop_link, tmp.path()] {
+            let err = check_output_dir(dir, &input).unwrap_err().to_string();
+            assert!(err.starts_with("[output] dir:") && err.contains("holds the input file"), "{err}");
+        }
+        check_output_dir(&tmp.path().join("out"), &input).unwrap();
+        check_output_dir(&tmp.path().join("shopping"), &input).unwrap();
+        fs::create_dir_all(tmp.path().join("shopping")).unwrap();
+        check_output_dir(&tmp.path().join("shopping"), &input).unwrap();
     }
 }

@@ -469,7 +469,18 @@ impl OutputSection {
     }
 
     /// `[output]`: the folder (see [`OutputSection::dir`]), compression (snappy) and runs kept (7).
+    /// An empty folder name is refused, not read as the pipeline file's own folder.
     pub(super) fn build(&self, base: &Path, cli: &Overrides) -> Result<OutputConfig, ConfigError> {
+        let empty = |p: Option<&PathBuf>| p.is_some_and(|p| p.as_os_str().is_empty());
+        if empty(cli.output.as_ref()) {
+            return Err(invalid("--output", "is empty; name the folder to publish to"));
+        }
+        if cli.output.is_none() && empty(self.dir.as_ref()) {
+            return Err(invalid(
+                "[output] dir",
+                "is empty; name the folder to publish to (\"\" would be the pipeline file's own folder)",
+            ));
+        }
         Ok(OutputConfig {
             dir: self.dir(base, cli.output.as_ref()),
             compression: self.compression.as_deref().map(parse_compression).transpose()?.unwrap_or(Compression::Snappy),

@@ -53,7 +53,9 @@ fn a_run_while_another_holds_the_lock_exits_4_naming_it() {
     let p = w.pipeline("p.toml", &tiny, "");
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
     let before = w.published();
-    let holder = kindred::publish::Publisher::open(&w.path("out"), "holder", "2026-11-29T02:00:00Z").unwrap();
+    let holder =
+        kindred::publish::Publisher::open(&w.path("out"), &kindred::publish::new_run_id(), "2026-11-29T02:00:00Z")
+            .unwrap();
     let r = w.kindred(&["run", p.to_str().unwrap()]);
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert!(r.stderr.contains(&format!("pid {}", std::process::id())), "{}", r.stderr);
@@ -110,4 +112,177 @@ fn keeps_the_last_n_runs_and_threads_do_not_change_tables() {
     }
     let runs: Vec<_> = std::fs::read_dir(w.path("out/runs")).unwrap().collect();
     assert_eq!(runs.len(), 2);
+}
+
+/// Every entry under `root`, links not followed: relative path → "dir", "-> target" or the
+/// file's length and hash (short enough to read in a failed assertion).
+fn tree(root: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    use std::hash::{Hash, Hasher};
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = e.path();
+            let kind = e.file_type().unwrap();
+            let value = if kind.is_symlink() {
+                format!("-> {}", std::fs::read_link(&path).unwrap().display())
+            } else if kind.is_dir() {
+                todo.push(path.clone());
+                "dir".to_string()
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                bytes.hash(&mut h);
+                format!("{} bytes {:016x}", bytes.len(), h.finish())
+            };
+            out.insert(path.strip_prefix(root).unwrap().display().to_string(), value);
+        }
+    }
+    out
+}
+
+/// Runs `pipeline`; checks the exit code and the words of the first line.
+fn fails(w: &Workdir, pipeline: &std::path::Path, code: i32, words: &[&str]) {
+    let r = w.kindred(&["run", pipeline.to_str().unwrap()]);
+    assert_eq!(r.code, code, "{}", r.stderr);
+    let first = r.stderr.lines().find(|l| l.starts_with("kindred: error:")).unwrap_or_default();
+    for word in words {
+        assert!(first.contains(word), "'{word}' not in {first:?}\n{}", r.stderr);
+    }
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
+
+/// Issue 14 case 1: with `runs` a link to a user's folder, a run failing on a missing input
+/// deleted every entry there sorting after its run id, and a `keep_runs = 1` run the rest.
+#[test]
+fn runs_a_link_to_a_users_folder_is_refused_and_left_alone() {
+    let w = Workdir::new();
+    w.write("theirs/000.txt", "old");
+    w.write("theirs/zzz.txt", "new");
+    w.write("theirs/20991231T000000.000Z-1/notes.txt", "named like a run");
+    std::fs::create_dir_all(w.path("out")).unwrap();
+    std::os::unix::fs::symlink(w.path("theirs"), w.path("out/runs")).unwrap();
+    let (theirs, out) = (tree(&w.path("theirs")), tree(&w.path("out")));
+    let missing = w.pipeline("missing.toml", &w.path("nope.csv"), "");
+    fails(&w, &missing, 1, &["out/runs is a link to", "not kindred's folder of runs", "[output] dir"]);
+    let good = w.pipeline("good.toml", &w.copy("tiny.csv"), "keep_runs = 1");
+    fails(&w, &good, 1, &["out/runs is a link to", "not kindred's folder of runs"]);
+    assert_eq!(tree(&w.path("theirs")), theirs);
+    assert_eq!(tree(&w.path("out")), out, "nothing created in the output folder");
+}
+
+/// Issue 14 case 2: an output folder with a `runs/` of its own was emptied by a failing run.
+#[test]
+fn an_output_folder_with_its_own_runs_keeps_them() {
+    let w = Workdir::new();
+    w.write("out/runs/exp1/model.bin", "weights");
+    let missing = w.pipeline("missing.toml", &w.path("nope.csv"), "");
+    fails(&w, &missing, 1, &["nope.csv", "does not exist"]);
+    assert_eq!(std::fs::read_to_string(w.path("out/runs/exp1/model.bin")).unwrap(), "weights");
+    let good = w.pipeline("good.toml", &w.copy("tiny.csv"), "keep_runs = 1");
+    for _ in 0..2 {
+        let r = w.kindred(&["run", good.to_str().unwrap(), "--quiet"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    assert_eq!(std::fs::read_to_string(w.path("out/runs/exp1/model.bin")).unwrap(), "weights");
+    let runs: Vec<_> = std::fs::read_dir(w.path("out/runs")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(runs.len(), 2, "exp1 and the one kept run: {runs:?}");
+}
+
+/// Issue 14 case 2: `dir = "/"` published into the root; `dir = ""` silently meant the
+/// pipeline file's folder.
+#[test]
+fn an_output_dir_that_is_the_root_or_empty_is_a_usage_error() {
+    let w = Workdir::new();
+    let tiny = w.copy("tiny.csv");
+    std::os::unix::fs::symlink("/", w.path("root")).unwrap();
+    let pipeline = |dir: &str| {
+        w.write("p.toml", format!("[input]\npath = {:?}\n[output]\ndir = {dir:?}\n", tiny.display().to_string()))
+    };
+    let names = || tree(w.dir.path()).into_keys().collect::<Vec<_>>();
+    pipeline("/");
+    let before = names();
+    for dir in ["/", w.path("root").to_str().unwrap()] {
+        fails(&w, &pipeline(dir), 2, &["[output] dir", "is the root folder"]);
+    }
+    fails(&w, &pipeline(""), 2, &["[output] dir", "is empty"]);
+    assert_eq!(names(), before, "nothing created beside the pipeline");
+}
+
+/// Issue 14 case 3: the export inside the output folder was replaced by a link to the run's
+/// own output (exit 0), and the next run failed.
+#[test]
+fn an_export_inside_the_output_folder_is_a_usage_error() {
+    let w = Workdir::new();
+    std::fs::create_dir_all(w.path("shop")).unwrap();
+    let export = w.path("shop/purchases.parquet");
+    std::fs::copy(crate::workdir::fixture("tiny.parquet"), &export).unwrap();
+    let before = tree(&w.path("shop"));
+    let p = w.pipeline_with("p.toml", &export, "", "shop", "");
+    fails(&w, &p, 2, &["[output] dir", "holds the input file", "shop/purchases.parquet"]);
+    assert_eq!(tree(&w.path("shop")), before, "the export untouched, nothing created");
+}
+
+/// Issue 14 case 4: `.lock` a link was followed, truncated and overwritten: a root cron job
+/// could be made to clobber any file.
+#[test]
+fn a_lock_that_is_a_link_is_refused_and_its_target_untouched() {
+    let w = Workdir::new();
+    let p = w.pipeline("p.toml", &w.copy("tiny.csv"), "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    let victim = w.write("victim.txt", "precious");
+    std::fs::remove_file(w.path("out/.lock")).unwrap();
+    std::os::unix::fs::symlink(&victim, w.path("out/.lock")).unwrap();
+    let before = tree(&w.path("out"));
+    fails(&w, &p, 1, &["out/.lock is a link to", "victim.txt", "not kindred's lock file"]);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert_eq!(tree(&w.path("out")), before);
+}
+
+/// Issue 14 case 5: with `current` missing or rolled back, a failing run deleted the kept runs
+/// (all, or those newer); `current` a real folder (restored with `cp -rL`) failed every run
+/// with "Is a directory", each attempt wiping history and leaving debris.
+#[test]
+fn a_failing_run_keeps_every_run_whatever_current_is() {
+    let w = Workdir::new();
+    let good = w.pipeline("good.toml", &w.copy("tiny.csv"), "");
+    for _ in 0..3 {
+        let r = w.kindred(&["run", good.to_str().unwrap(), "--quiet"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let runs = tree(&w.path("out/runs"));
+    let mut ids: Vec<String> = std::fs::read_dir(w.path("out/runs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids.len(), 3);
+    let current = w.path("out/current");
+    let missing = w.pipeline("missing.toml", &w.path("nope.csv"), "");
+    std::fs::remove_file(&current).unwrap();
+    fails(&w, &missing, 1, &["does not exist"]);
+    assert_eq!(tree(&w.path("out/runs")), runs, "current missing");
+    std::os::unix::fs::symlink(format!("runs/{}", ids[0]), &current).unwrap();
+    fails(&w, &missing, 1, &["does not exist"]);
+    assert_eq!(tree(&w.path("out/runs")), runs, "current rolled back");
+    std::fs::remove_file(&current).unwrap();
+    std::fs::create_dir(&current).unwrap();
+    for e in std::fs::read_dir(w.path("out/runs").join(&ids[2])).unwrap().flatten() {
+        std::fs::copy(e.path(), current.join(e.file_name())).unwrap();
+    }
+    let out = tree(&w.path("out"));
+    for _ in 0..2 {
+        fails(
+            &w,
+            &good,
+            1,
+            &["out/current is a folder, not kindred's link", "move it away or choose another [output] dir"],
+        );
+        assert_eq!(tree(&w.path("out")), out, "current a folder: nothing deleted, no debris");
+    }
+    std::fs::remove_dir_all(&current).unwrap();
+    std::os::unix::fs::symlink(format!("runs/{}", ids[2]), &current).unwrap();
+    let r = w.kindred(&["run", good.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "restored: {}", r.stderr);
 }
