@@ -253,7 +253,7 @@ impl Evaluation {
         )
         .map_err(|e| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() })?;
         let io = |source| OutputError::Io { path: tmp.to_path_buf(), source };
-        ParquetWriter::new(&mut f)
+        crate::write::parquet_writer(&mut f, frame.schema())
             .finish(&mut frame)
             .map_err(|e| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() })?;
         f.sync_all().map_err(io)?;

@@ -249,7 +249,10 @@ enum Batched {
 impl Batched {
     fn new(file: std::fs::File, parquet: bool, schema: &Schema, row_group: usize) -> PolarsResult<Batched> {
         Ok(if parquet {
-            Batched::Parquet { writer: Box::new(ParquetWriter::new(file).batched(schema)?), row_group }
+            Batched::Parquet {
+                writer: Box::new(crate::write::parquet_writer(file, schema).batched(schema)?),
+                row_group,
+            }
         } else {
             Batched::Csv(CsvWriter::new(file).batched(schema)?)
         })

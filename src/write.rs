@@ -10,6 +10,7 @@
 //! The schema (README, "Output schema") is versioned by [`SCHEMA_VERSION`].
 
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -145,6 +146,33 @@ fn parquet_compression(c: Compression) -> ParquetCompression {
     }
 }
 
+/// polars' Parquet writer over `w` for frames of `schema`: how every Parquet file kindred writes
+/// (these tables, `evaluation.parquet`, `kindred generate`'s export) is made.
+///
+/// The footer's Arrow schema (the `ARROW:schema` key, where pyarrow, pandas and polars take the
+/// column types from) names strings plain `utf8` and binaries `binary`, never polars'
+/// in-memory `string_view`/`binary_view`: pyarrow 14 cannot open those ("Unrecognized type:
+/// 24") and newer pyarrow cannot join on them (issue 14, case 12). polars 0.55's eager
+/// `ParquetWriter` always embeds `CompatLevel::newest()` (views) and has no option for it (the
+/// `compat_level` of `ParquetWriteOptions` only reaches the lazy sink), but a caller's own
+/// `ARROW:schema` key-value takes the place of its one (`BatchedWriter::finish`). The Parquet
+/// columns themselves are the same for every string type (BYTE_ARRAY, UTF8, dictionary
+/// encoded), so only the footer differs. `utf8` rather than `CompatLevel::oldest()`'s
+/// `large_utf8`: it is what pyarrow and pandas write themselves, so analysts' own tables join
+/// with ours without a cast.
+pub fn parquet_writer<W: Write>(w: W, schema: &Schema) -> ParquetWriter<W> {
+    let mut arrow = schema.to_arrow(CompatLevel::oldest());
+    for field in arrow.iter_values_mut() {
+        field.dtype = match &field.dtype {
+            ArrowDataType::LargeUtf8 | ArrowDataType::Utf8View => ArrowDataType::Utf8,
+            ArrowDataType::LargeBinary | ArrowDataType::BinaryView => ArrowDataType::Binary,
+            other => other.clone(),
+        };
+    }
+    let key = polars_parquet::write::schema_to_metadata_key(&arrow);
+    ParquetWriter::new(w).with_key_value_metadata(Some(KeyValueMetadata::Static(vec![key])))
+}
+
 /// Writes the frames that `build` makes for each batch into one Parquet file, then fsyncs it.
 fn write_table<B>(
     path: &Path,
@@ -163,7 +191,7 @@ fn write_table<B>(
             rows += frame.height();
             if writer.is_none() {
                 writer = Some(
-                    ParquetWriter::new(&mut f)
+                    parquet_writer(&mut f, frame.schema())
                         .with_compression(parquet_compression(compression))
                         .with_row_group_size(Some(BATCH_ROWS))
                         .batched(frame.schema())

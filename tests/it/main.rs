@@ -1,6 +1,7 @@
 //! Integration tests: the real `kindred` binary on the real export and on hand-made files,
 //! outputs read back with an independent Parquet reader (arrow-rs's `parquet` crate).
 
+mod arrow_schema;
 mod errors;
 mod evaluate;
 mod formats;

@@ -1,0 +1,72 @@
+//! The Arrow schema embedded in every Parquet file kindred writes (the `ARROW:schema` footer
+//! key, which pyarrow, pandas and polars read the column types from): plain types only.
+//! Issue 14, case 12: polars' internal `string_view` was written there; pyarrow 14 could not
+//! open the files ("Unrecognized type: 24") and newer pyarrow could not join on `item_id`.
+
+use std::fs::File;
+use std::path::Path;
+
+use parquet::arrow::parquet_to_arrow_schema;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+
+use crate::workdir::{repo, Workdir};
+
+/// The fields whose embedded Arrow type is a view type (`Utf8View`, `BinaryView`, list views,
+/// also nested), as `name: type`; panics if the file embeds no Arrow schema at all.
+fn view_typed_fields(path: &Path) -> Vec<String> {
+    let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
+    let meta = reader.metadata().file_metadata();
+    let kv = meta.key_value_metadata();
+    assert!(
+        kv.is_some_and(|kv| kv.iter().any(|e| e.key == "ARROW:schema")),
+        "{} embeds no ARROW:schema",
+        path.display()
+    );
+    let schema = parquet_to_arrow_schema(meta.schema_descr(), kv).unwrap();
+    schema
+        .fields()
+        .iter()
+        .map(|f| format!("{}: {:?}", f.name(), f.data_type()))
+        .filter(|f| f.contains("View"))
+        .collect()
+}
+
+fn assert_plain(path: &Path) {
+    assert_eq!(view_typed_fields(path), Vec::<String>::new(), "view types in {}", path.display());
+}
+
+#[test]
+fn run_tables_embed_plain_utf8_not_string_view() {
+    let w = Workdir::new();
+    let p = w.pipeline("p.toml", &repo().join("data/online_retail.csv.gz"), "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let tables: Vec<String> = w.published().into_keys().filter(|n| n.ends_with(".parquet")).collect();
+    assert_eq!(tables.len(), 6, "{tables:?}");
+    for name in tables {
+        assert_plain(&w.path("out").join(name));
+    }
+}
+
+#[test]
+fn evaluation_embeds_plain_utf8_not_string_view() {
+    let w = Workdir::new();
+    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
+    for (c, items, date) in [(1, "A B", "2011-01-01"), (2, "A B C", "2011-01-02"), (1, "C", "2011-01-10")] {
+        for item in items.split(' ') {
+            csv += &format!("1,{item},{item} THING,1,{date} 09:00:00,1.0,{c}.0,UK\n");
+        }
+    }
+    let p = w.pipeline("p.toml", &w.write("split.csv", csv), "");
+    let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--k", "2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_plain(&w.path("out/evaluation.parquet"));
+}
+
+#[test]
+fn generated_export_embeds_plain_utf8_not_string_view() {
+    let w = Workdir::new();
+    let r = w.kindred(&["generate", "synthetic.parquet", "50", "20", "3"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_plain(&w.path("synthetic.parquet"));
+}
