@@ -24,6 +24,7 @@ use crate::pivot::Interactions;
 use crate::recommend::Recommendations;
 use crate::roles::col;
 use crate::similarity::{Model, Neighbours};
+use crate::write::{parquet_writer, replace_file};
 
 /// Metrics of one model over the evaluated customers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -214,30 +215,24 @@ impl Evaluation {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Writes `evaluation.parquet` into `dir` (temp file, fsync, rename: never half-written).
-    /// The temp file is a new one (`O_EXCL`): never a link or someone else's file followed and
-    /// truncated, as a root cron job could be made to (issue 14).
+    /// Writes `evaluation.parquet` into `dir`, whole or not at all ([`replace_file`]: a new
+    /// hidden file, never a link followed, fsynced and renamed over it).
     pub fn write(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|source| OutputError::Io { path: dir.to_path_buf(), source })?;
         let path = dir.join("evaluation.parquet");
-        let tmp = dir.join(format!(".evaluation-{}.parquet.tmp", std::process::id()));
-        let f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|source| OutputError::Io { path: tmp.clone(), source })?;
-        let written = self.write_file(f, &path, &tmp);
-        if written.is_err() {
-            let _ = std::fs::remove_file(&tmp); // ours: created just above
-        }
-        written
+        let parquet = |detail: String| OutputError::Parquet { path: path.clone(), detail };
+        let mut frame = self.frame().map_err(|e| parquet(e.to_string()))?;
+        replace_file(&path, |f| {
+            parquet_writer(f, frame.schema()).finish(&mut frame).map_err(|e| parquet(e.to_string()))?;
+            Ok(())
+        })
     }
 
-    /// Writes the table into `f` (the new file `tmp`), syncs it and renames it to `path`.
-    fn write_file(&self, mut f: std::fs::File, path: &Path, tmp: &Path) -> Result<()> {
+    /// The metrics as a frame: one row per model.
+    fn frame(&self) -> PolarsResult<DataFrame> {
         let rows = self.rows();
         let pick = |f: fn(&Metrics) -> f64| rows.iter().map(|(_, m)| f(m)).collect::<Vec<f64>>();
-        let mut frame = DataFrame::new(
+        DataFrame::new(
             3,
             vec![
                 Column::new("model".into(), rows.iter().map(|(n, _)| *n).collect::<Vec<&str>>()),
@@ -251,14 +246,6 @@ impl Evaluation {
                 Column::new("coverage".into(), pick(|m| m.coverage)),
             ],
         )
-        .map_err(|e| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() })?;
-        let io = |source| OutputError::Io { path: tmp.to_path_buf(), source };
-        crate::write::parquet_writer(&mut f, frame.schema())
-            .finish(&mut frame)
-            .map_err(|e| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() })?;
-        f.sync_all().map_err(io)?;
-        std::fs::rename(tmp, path).map_err(|source| OutputError::Io { path: path.to_path_buf(), source })?;
-        Ok(())
     }
 }
 
@@ -309,7 +296,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let victim = tmp.path().join("victim");
         std::fs::write(&victim, "precious").unwrap();
-        let link = tmp.path().join(format!(".evaluation-{}.parquet.tmp", std::process::id()));
+        let link = tmp.path().join(format!(".evaluation.parquet.{}.part", std::process::id()));
         std::os::unix::fs::symlink(&victim, &link).unwrap();
         assert!(e.write(tmp.path()).is_err());
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");

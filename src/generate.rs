@@ -11,6 +11,7 @@ use polars::prelude::*;
 
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::{CustomerIds, Interactions};
+use crate::write::{parquet_writer, replace_file};
 
 /// The shape parameters of a synthetic export.
 #[derive(Debug, Clone, Copy)]
@@ -210,13 +211,8 @@ fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> 
     if !parquet && !name.ends_with(".csv") {
         return Err(OutputError::Format { path: path.to_path_buf() }.into());
     }
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.part"));
-    // errors name the export the user asked for, not its hidden temporary file
-    let io = |source| OutputError::Io { path: path.to_path_buf(), source };
     let polars_error = |e: PolarsError| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
-    let written = (|| -> Result<usize> {
-        let file = std::fs::File::create(&tmp).map_err(io)?;
+    replace_file(path, |file| {
         let schema = frame(&[], &mut RowDraw::rng(shape))?.schema().as_ref().clone();
         let mut writer = Batched::new(file, parquet, &schema, row_group).map_err(polars_error)?;
         let (mut lines, mut draws, mut rows) = (Lines::new(shape), RowDraw::rng(shape), 0);
@@ -227,32 +223,21 @@ fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> 
             writer.write(&batch).map_err(polars_error)?;
         }
         writer.finish().map_err(polars_error)?;
-        std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io)?;
         Ok(rows)
-    })();
-    match written {
-        Ok(rows) => std::fs::rename(&tmp, path).map(|_| rows).map_err(|e| io(e).into()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    })
 }
 
 /// polars' batched Parquet or CSV writer over one file.
-enum Batched {
-    Parquet { writer: Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>, row_group: usize },
+enum Batched<'f> {
+    Parquet { writer: Box<polars::io::parquet::write::BatchedWriter<&'f std::fs::File>>, row_group: usize },
     // unbuffered: polars serialises rows into its own buffers and writes them whole
-    Csv(polars::io::csv::write::BatchedWriter<std::fs::File>),
+    Csv(polars::io::csv::write::BatchedWriter<&'f std::fs::File>),
 }
 
-impl Batched {
-    fn new(file: std::fs::File, parquet: bool, schema: &Schema, row_group: usize) -> PolarsResult<Batched> {
+impl<'f> Batched<'f> {
+    fn new(file: &'f std::fs::File, parquet: bool, schema: &Schema, row_group: usize) -> PolarsResult<Batched<'f>> {
         Ok(if parquet {
-            Batched::Parquet {
-                writer: Box::new(crate::write::parquet_writer(file, schema).batched(schema)?),
-                row_group,
-            }
+            Batched::Parquet { writer: Box::new(parquet_writer(file, schema).batched(schema)?), row_group }
         } else {
             Batched::Csv(CsvWriter::new(file).batched(schema)?)
         })
@@ -389,8 +374,17 @@ mod tests {
         // an existing export is not replaced by a failed one
         let pq = dir.path().join("syn.parquet");
         std::fs::write(&pq, b"previous").unwrap();
-        std::fs::create_dir(dir.path().join(".syn.parquet.part")).unwrap();
+        let hidden = dir.path().join(format!(".syn.parquet.{}.part", std::process::id()));
+        std::fs::create_dir(&hidden).unwrap();
         assert!(write(&shape, &pq).is_err());
+        assert_eq!(std::fs::read(&pq).unwrap(), b"previous");
+        // a link at the hidden name is not followed: its target is not truncated
+        std::fs::remove_dir(&hidden).unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        std::os::unix::fs::symlink(&victim, &hidden).unwrap();
+        assert!(write(&shape, &pq).is_err());
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
         assert_eq!(std::fs::read(&pq).unwrap(), b"previous");
     }
 }

@@ -173,6 +173,24 @@ pub fn parquet_writer<W: Write>(w: W, schema: &Schema) -> ParquetWriter<W> {
     ParquetWriter::new(w).with_key_value_metadata(Some(KeyValueMetadata::Static(vec![key])))
 }
 
+/// Writes `path` whole or not at all: `fill` writes a new hidden file beside it,
+/// `.NAME.<pid>.part` (created new, so never an existing file or a link followed), which is then
+/// fsynced and renamed over `path`. On any error the hidden file is removed and `path` is left
+/// as it was. I/O errors name `path`, the file the user asked for.
+pub fn replace_file<T>(path: &Path, fill: impl FnOnce(&File) -> Result<T>) -> Result<T> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
+    let io = |source| OutputError::Io { path: path.to_path_buf(), source };
+    let file = File::options().write(true).create_new(true).open(&tmp).map_err(io)?;
+    let written = fill(&file)
+        .and_then(|value| file.sync_all().map(|_| value).map_err(|e| io(e).into()))
+        .and_then(|value| std::fs::rename(&tmp, path).map(|_| value).map_err(|e| io(e).into()));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp); // ours: created new above
+    }
+    written
+}
+
 /// Writes the frames that `build` makes for each batch into one Parquet file, then fsyncs it.
 fn write_table<B>(
     path: &Path,
