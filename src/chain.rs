@@ -11,12 +11,10 @@
 use std::path::Path;
 
 use polars::prelude::DataFrame;
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::clean::{self, CleanReport, Cleaned};
 use crate::config::{CleanConfig, Columns, Compression, InputConfig, ModelConfig, RecommendConfig};
-use crate::error::{Error, InputError, Result};
+use crate::error::{Error, Result};
 use crate::ingest::{self, IngestReport, Table};
 use crate::pivot::{self, Interactions, PivotReport};
 use crate::progress::{log, Progress};
@@ -24,14 +22,6 @@ use crate::recommend::{self, RecommendReport, Recommendations};
 use crate::similarity::{self, Model, SimilarityReport};
 use crate::write::{self, Outputs, WriteReport};
 use crate::{audit, audit::AuditReport};
-
-/// The input file's identity, for the manifest.
-#[derive(Debug, Clone, Serialize)]
-pub struct InputSummary {
-    pub path: String,
-    pub bytes: u64,
-    pub sha256: String,
-}
 
 /// The chain of stages, as one command runs it.
 #[derive(Debug, Clone, Copy)]
@@ -46,14 +36,11 @@ impl Chain {
         Chain { quiet }
     }
 
-    /// Ingest: the export read, its roles mapped. The input's checksum is taken beside the
-    /// read, on the other core; ingest's refusal of the path (missing, a folder, empty) is the
-    /// error reported when both fail.
-    pub fn ingest(&self, input: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport, InputSummary)> {
-        let (summary, read) = rayon::join(|| input_summary(&input.path), || ingest::run(input, columns));
-        let (table, report) = read?;
+    /// Ingest: the export read, its roles mapped.
+    pub fn ingest(&self, input: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
+        let (table, report) = ingest::run(input, columns)?;
         self.line("ingest", &report);
-        Ok((table, report, summary?))
+        Ok((table, report))
     }
 
     /// Audit: missing values per column, the roles parsed into the canonical frame.
@@ -119,15 +106,6 @@ impl Chain {
     pub fn line(&self, name: &str, report: &impl StageLine) {
         log(self.quiet, &format!("{name}: {}", report.line()));
     }
-}
-
-/// The input's size and checksum, read in pieces (a large export is not held twice).
-fn input_summary(path: &Path) -> Result<InputSummary> {
-    let io = |source| InputError::Io { path: path.to_path_buf(), source };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
-    let bytes = std::io::copy(&mut file, &mut hasher).map_err(io)?;
-    Ok(InputSummary { path: path.display().to_string(), bytes, sha256: format!("{:x}", hasher.finalize()) })
 }
 
 /// Hands memory freed by the dropped frames back to the system. glibc keeps freed pages in its
@@ -220,19 +198,6 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_input_is_reported_as_ingest_refuses_it_not_as_the_checksum_fails() {
-        let dir = tempfile::tempdir().unwrap();
-        let overrides = Overrides { input: Some(dir.path().join("nope.csv")), ..Default::default() };
-        let cfg = Config::build(PipelineFile::default(), dir.path(), &overrides).unwrap();
-        let err = Chain::new(true).ingest(&cfg.input, &cfg.columns).err().unwrap();
-        assert!(matches!(err, crate::error::Error::Input(InputError::Missing { .. })), "{err}");
-        let folder = Overrides { input: Some(dir.path().to_path_buf()), ..Default::default() };
-        let cfg = Config::build(PipelineFile::default(), dir.path(), &folder).unwrap();
-        let err = Chain::new(true).ingest(&cfg.input, &cfg.columns).err().unwrap();
-        assert!(err.to_string().contains("is a directory"), "{err}");
-    }
-
-    #[test]
     fn the_chain_from_a_csv_to_recommendations() {
         // 3 customers, 4 items: a and b share items 1 and 2; c bought 3 and 4 only.
         let dir = tempfile::tempdir().unwrap();
@@ -249,8 +214,8 @@ mod tests {
         )
         .unwrap();
         let chain = Chain::new(true);
-        let (table, ingested, input) = chain.ingest(&cfg.input, &cfg.columns).unwrap();
-        assert_eq!((ingested.rows_out, input.bytes), (7, rows.len() as u64));
+        let (table, ingested) = chain.ingest(&cfg.input, &cfg.columns).unwrap();
+        assert_eq!(ingested.rows_out, 7);
         let (canonical, audited) = chain.audit(table).unwrap();
         let (cleaned, _) = chain.clean(canonical, &cfg.clean).unwrap();
         let (m, _) = chain.pivot(cleaned).unwrap();

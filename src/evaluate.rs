@@ -140,7 +140,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
         return Err(no_dates("evaluate needs a date column".into()).into());
     }
     let chain = Chain::new(true);
-    let (table, _, _) = chain.ingest(&cfg.input, &cfg.columns)?;
+    let (table, _) = chain.ingest(&cfg.input, &cfg.columns)?;
     if table.columns.date.is_none() {
         return Err(no_dates(format!("evaluate needs a date column; {} has none", cfg.input.path.display())).into());
     }

@@ -7,8 +7,9 @@
 use std::path::Path;
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
-use crate::chain::{on_threads, Chain, InputSummary};
+use crate::chain::{on_threads, Chain};
 use crate::config::Config;
 use crate::error::{GateError, OutputError, Result};
 use crate::progress::{log, peak_rss_bytes};
@@ -23,6 +24,14 @@ pub struct StageSummary {
     pub seconds: f64,
     pub rows_in: usize,
     pub rows_out: usize,
+}
+
+/// The input file's identity, for the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputSummary {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 /// `manifest.json`.
@@ -69,6 +78,16 @@ pub struct GateCheck {
 /// UTC now as RFC 3339 with milliseconds.
 fn now_utc() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// The input's size and checksum, read in pieces (a large export is not held twice); taken
+/// beside ingest, on the other core.
+fn input_summary(path: &Path) -> Result<InputSummary> {
+    let io = |source| crate::error::InputError::Io { path: path.to_path_buf(), source };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let bytes = std::io::copy(&mut file, &mut hasher).map_err(io)?;
+    Ok(InputSummary { path: path.display().to_string(), bytes, sha256: format!("{:x}", hasher.finalize()) })
 }
 
 /// Ingest + audit only (for `kindred audit`). When the export lacks the mapped columns the
@@ -237,7 +256,10 @@ impl Reports {
 
 fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String) -> Result<Manifest> {
     let chain = Chain::new(cfg.quiet);
-    let (table, ingested, input) = chain.ingest(&cfg.input, &cfg.columns)?;
+    // The checksum for the manifest is taken beside ingest, on the other core; ingest's
+    // refusal of the path (missing, a folder, empty) is the error reported when both fail.
+    let (input, read) = rayon::join(|| input_summary(&cfg.input.path), || chain.ingest(&cfg.input, &cfg.columns));
+    let ((table, ingested), input) = (read?, input?);
     check_dates(cfg, &table)?;
     let (canonical, audited) = chain.audit(table)?;
     check_required(cfg, &audited)?;

@@ -154,7 +154,11 @@ fn output_schema_as_documented_and_every_customer_has_rows() {
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     let names: Vec<&str> = manifest["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["ingest", "audit", "clean", "pivot", "similarity", "recommend", "write"]);
-    assert_eq!(manifest["input"]["sha256"].as_str().unwrap().len(), 64);
+    // the input's identity is the shipped file's: its size and SHA-256, computed here again
+    let export = std::fs::read(repo().join("data/online_retail.csv.gz")).unwrap();
+    let sha256 = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&export));
+    assert_eq!(manifest["input"]["sha256"].as_str().unwrap(), sha256);
+    assert_eq!(manifest["input"]["bytes"].as_u64().unwrap(), export.len() as u64);
     assert!(manifest["peak_rss_bytes"].as_u64().unwrap() > 0);
 }
 
