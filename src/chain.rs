@@ -61,9 +61,10 @@ impl Chain {
         Ok((cleaned, report))
     }
 
-    /// Pivot: customers × items as a sparse matrix, ids numbered.
-    pub fn pivot(&self, cleaned: Cleaned) -> Result<(Interactions, PivotReport)> {
-        let (matrix, report) = pivot::run(cleaned)?;
+    /// Pivot: customers × items as a sparse matrix, ids numbered (errors name `source`, the
+    /// export the rows came from).
+    pub fn pivot(&self, cleaned: Cleaned, source: &Path) -> Result<(Interactions, PivotReport)> {
+        let (matrix, report) = pivot::run(cleaned, source)?;
         release_freed_memory();
         self.line("pivot", &report);
         Ok((matrix, report))
@@ -73,7 +74,7 @@ impl Chain {
     pub fn model(&self, m: &Interactions, cfg: &ModelConfig) -> Result<(Model, SimilarityReport)> {
         similarity::check(m, cfg)?;
         let bar = Progress::new(similarity::rows_compared(m, cfg) as u64, "similarity", self.quiet);
-        let (model, report) = similarity::run(m, cfg, &bar);
+        let (model, report) = similarity::run(m, cfg, &bar)?;
         bar.finish();
         self.line("similarity", &report);
         Ok((model, report))
@@ -218,7 +219,7 @@ mod tests {
         assert_eq!(ingested.rows_out, 7);
         let (canonical, audited) = chain.audit(table).unwrap();
         let (cleaned, _) = chain.clean(canonical, &cfg.clean).unwrap();
-        let (m, _) = chain.pivot(cleaned).unwrap();
+        let (m, _) = chain.pivot(cleaned, Path::new("x.csv")).unwrap();
         assert_eq!((audited.rows_in, m.n_customers(), m.n_items(), m.n_pairs()), (7, 3, 4, 7));
         let (model, _) = chain.model(&m, &cfg.model).unwrap();
         let (recs, _) = chain.recommend(&m, &model, &cfg.recommend);

@@ -233,6 +233,12 @@ pub struct GatesConfig {
     pub max_dropped_share: f64,
     pub min_customers: usize,
     pub max_customer_drop_vs_previous: f64,
+    /// The largest share of the last published set's recommendation rows a run may lose
+    /// (the previous count scaled to this run's `per_customer` when that is lower).
+    pub max_row_drop_vs_previous: f64,
+    /// The same for the rows the model made (`source = "neighbours"`): a model that collapsed
+    /// behind popularity top-ups keeps the row count but not these.
+    pub max_model_row_drop_vs_previous: f64,
 }
 
 /// The validated configuration of one run.
@@ -245,8 +251,11 @@ pub struct Config {
     pub recommend: RecommendConfig,
     pub output: OutputConfig,
     pub gates: GatesConfig,
-    /// Worker threads for the parallel stages.
+    /// Worker threads for the parallel stages (at most the cores).
     pub threads: usize,
+    /// Set when more threads than cores were asked for: what was asked and what is used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads_note: Option<String>,
     #[serde(skip)]
     pub quiet: bool,
     pub force: bool,
@@ -295,7 +304,8 @@ impl Config {
             recommend: file.recommend.build(lists, file.model.recency_half_life_days)?,
             output: file.output.build(base, cli)?,
             gates: file.gates.build()?,
-            threads,
+            threads: threads.threads,
+            threads_note: threads.capped,
             quiet: cli.quiet,
             force: cli.force,
         })
@@ -334,12 +344,30 @@ impl Config {
     }
 }
 
-/// `evaluate --k`: the list length the metrics look at, at least 1.
+/// The longest list a count of `[recommend]` or `[model]` may ask for: `per_customer`,
+/// `from_neighbours`, `neighbours` (and `evaluate --k`, `bench --neighbours`). Every customer
+/// (or item) gets up to this many rows, so the tables grow as customers × this: at the shipped
+/// 4,300 customers 1,000 is 4.3 million rows, at a million customers a billion. Lists longer
+/// than any shop shows, and neighbourhoods far past where accuracy stops improving (the
+/// recommender literature tunes K in the tens to hundreds), are typos — `10^9` allocated 32 GB
+/// and aborted. A list is also never longer than the catalogue: `recommend` caps it there.
+pub const MAX_LIST: usize = 1_000;
+
+/// `evaluate --k`: the list length the metrics look at, 1 to [`MAX_LIST`].
 pub fn evaluate_k(k: usize) -> Result<usize, ConfigError> {
-    if k == 0 {
-        return Err(file::invalid("--k", "must be at least 1"));
-    }
-    Ok(k)
+    file::bounded("--k", Some(k.min(i64::MAX as usize) as i64), 1, MAX_LIST)
+}
+
+/// `bench --neighbours`: 1 to [`MAX_LIST`].
+pub fn bench_neighbours(k: usize) -> Result<usize, ConfigError> {
+    file::bounded("--neighbours", Some(k.min(i64::MAX as usize) as i64), 20, MAX_LIST)
+}
+
+/// `--threads` where no pipeline file is read (`bench`): at least 1, capped at the cores; the
+/// note says when it was capped.
+pub fn cli_threads(threads: Option<usize>) -> Result<(usize, Option<String>), ConfigError> {
+    let t = PipelineFile::default().model.threads(threads)?;
+    Ok((t.threads, t.capped))
 }
 
 /// All cores, as rayon counts them.

@@ -89,6 +89,12 @@ pub enum InputError {
     Parse { path: PathBuf, detail: String },
     #[error("{} column '{column}' row {row}: quantity {value} is not a finite number", path.display())]
     NonFinite { path: PathBuf, column: String, row: usize, value: String },
+    /// One (customer, item) pair's quantities, each finite, sum beyond the largest number.
+    #[error(
+        "{}: customer {customer}, item '{item}': the quantities of its {rows} rows (the largest {largest:e}) sum to {sum}, beyond the largest number a quantity can hold (1.8e308); fix those rows' quantities",
+        path.display()
+    )]
+    QuantitySum { path: PathBuf, customer: String, item: String, rows: usize, largest: f64, sum: f64 },
 }
 
 fn sheet_note(sheet: &Option<String>) -> String {
@@ -139,6 +145,9 @@ pub enum Error {
     Output(#[from] OutputError),
     #[error(transparent)]
     Gate(#[from] GateError),
+    /// The model cannot be learnt from this data with these settings; `key` says what to change.
+    #[error("{key}: {detail}")]
+    Model { key: String, detail: String },
     #[error("cannot start {threads} worker threads: {detail}")]
     Threads { threads: usize, detail: String },
     /// A table operation inside a stage failed: a bug or a resource limit, not the input's fault.
@@ -168,6 +177,7 @@ impl Error {
             Error::Input(_)
             | Error::Output(_)
             | Error::Threads { .. }
+            | Error::Model { .. }
             | Error::Frame { .. }
             | Error::Cutoff { .. }
             | Error::UnknownCustomer { .. }

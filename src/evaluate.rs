@@ -152,7 +152,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
         return Err(Error::Cutoff { cutoff, train, test });
     }
     let train_rows = train.height();
-    let (m, _) = chain.pivot(clean::Cleaned::all(train))?;
+    let (m, _) = chain.pivot(clean::Cleaned::all(train), &cfg.input.path)?;
     let held = holdout(&m, &test)?;
     let model =
         ModelConfig { neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours), ..cfg.model.clone() };

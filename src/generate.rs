@@ -24,17 +24,33 @@ pub struct Shape {
 }
 
 impl Shape {
-    /// A shape with at least one customer and one item, and a mean basket of at least one item.
+    /// A shape with 1 to [`MAX_CUSTOMERS`] customers and 1 to [`MAX_ITEMS`] items, a finite mean
+    /// basket from 1 item to the catalogue, and a Zipf exponent from 0 (uniform) to 10 (one item
+    /// takes nearly every purchase); anything else is an error naming the argument.
     pub fn new(customers: usize, items: usize, basket: f64, s: f64, seed: u64) -> Result<Shape, ConfigError> {
-        if customers == 0 || items == 0 || basket < 1.0 {
-            return Err(ConfigError::Invalid {
-                key: "shape".into(),
-                message: "customers and items must be at least 1, basket at least 1.0".into(),
-            });
+        let wrong = |key: &str, rule: String| Err(ConfigError::Invalid { key: key.into(), message: rule });
+        if !(1..=MAX_CUSTOMERS).contains(&customers) {
+            return wrong("customers", format!("must be 1 to {MAX_CUSTOMERS}, got {customers}"));
+        }
+        if !(1..=MAX_ITEMS).contains(&items) {
+            return wrong("items", format!("must be 1 to {MAX_ITEMS}, got {items}"));
+        }
+        if !(basket.is_finite() && basket >= 1.0 && basket <= items as f64) {
+            return wrong("basket", format!("must be a number from 1 to items ({items}), got {basket}"));
+        }
+        if !(0.0..=10.0).contains(&s) {
+            return wrong("--s", format!("must be from 0 to 10, got {s}"));
         }
         Ok(Shape { customers, items, basket, s, seed })
     }
 }
+
+/// The most customers a synthetic export has: 100 million (customer positions are u32, and
+/// `bench` holds the whole matrix in memory).
+pub const MAX_CUSTOMERS: usize = 100_000_000;
+
+/// The most items: 10 million (the popularity table is one f64 per item).
+pub const MAX_ITEMS: usize = 10_000_000;
 
 /// splitmix64: small, fast, good enough for benchmark data.
 struct Rng(u64);
@@ -331,7 +347,7 @@ mod tests {
         let (canonical, _) = crate::audit::run(table).unwrap();
         let cfg = crate::config::CleanConfig { min_quantity: 1.0, exclude_items: vec![] };
         let (cleaned, _) = crate::clean::run(canonical, &cfg).unwrap();
-        let (pivoted, _) = crate::pivot::run(cleaned).unwrap();
+        let (pivoted, _) = crate::pivot::run(cleaned, std::path::Path::new("generated")).unwrap();
         let direct = matrix(&shape);
         assert_eq!(pivoted.customers, direct.customers);
         assert_eq!(pivoted.items, direct.items);

@@ -146,8 +146,18 @@ fn emit(text: &str) -> Result<(), Error> {
 }
 
 /// Loads a pipeline file; a missing default file is fine when `--input` says what to read.
+/// A thread count capped at the cores is noted on stderr (unless quiet) and in the manifest.
 fn load(pipeline: &Path, cli: &Overrides) -> Result<Config, ConfigError> {
-    Config::load_or_default(pipeline, Path::new(DEFAULT_PIPELINE), cli)
+    let cfg = Config::load_or_default(pipeline, Path::new(DEFAULT_PIPELINE), cli)?;
+    note(cfg.quiet, cfg.threads_note.as_deref());
+    Ok(cfg)
+}
+
+/// A line on stderr that is not an error (unless quiet).
+fn note(quiet: bool, note: Option<&str>) {
+    if let (false, Some(note)) = (quiet, note) {
+        eprintln!("kindred: note: {note}");
+    }
 }
 
 fn execute(command: Command) -> Result<(), Error> {
@@ -190,8 +200,10 @@ fn execute(command: Command) -> Result<(), Error> {
         }
         Command::Bench { shape, neighbours, threads, simple } => {
             let shape = shape.shape()?;
-            let model = kindred::config::ModelConfig { neighbours: neighbours.max(1), ..Default::default() };
-            let threads = threads.unwrap_or_else(kindred::config::default_threads).max(1);
+            let neighbours = kindred::config::bench_neighbours(neighbours)?;
+            let model = kindred::config::ModelConfig { neighbours, ..Default::default() };
+            let (threads, capped) = kindred::config::cli_threads(threads)?;
+            note(false, capped.as_deref());
             let report = kindred::bench::run(&shape, &model, simple, threads)?;
             emit(&format!("{}\n", report.to_json()))?;
         }
@@ -206,9 +218,36 @@ fn execute(command: Command) -> Result<(), Error> {
     Ok(())
 }
 
+/// Any panic left is a bug: one line that says so and where, then exit 1 like any other
+/// failure (not Rust's 101), the lock released and nothing published. The backtrace follows
+/// when `RUST_BACKTRACE` asks for it.
+fn report_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!(
+            "kindred: error: internal error{at}: {what}; nothing was published (this is a bug in kindred: please report it with the command and the pipeline file)"
+        );
+        let trace = std::backtrace::Backtrace::capture();
+        if trace.status() == std::backtrace::BacktraceStatus::Captured {
+            eprintln!("{trace}");
+        }
+    }));
+}
+
 fn main() -> ExitCode {
+    report_panics();
     let cli = Cli::parse();
-    match execute(cli.command) {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(cli.command)));
+    let Ok(result) = result else {
+        return ExitCode::from(Exit::Runtime as u8);
+    };
+    match result {
         Ok(()) => ExitCode::from(Exit::Published as u8),
         Err(e) => {
             eprintln!("kindred: error: {e}");

@@ -99,11 +99,30 @@ pub fn audit_only(cfg: &Config) -> Result<audit::AuditReport> {
     })
 }
 
-/// Customers in the last published run, from its manifest.
-fn previous_customers(dir: &Path) -> Option<usize> {
+/// What the last published run made, from its manifest (never by listing its files).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Previous {
+    customers: Option<usize>,
+    /// Recommendation rows, and those the model made (`source = "neighbours"`).
+    rows: Option<usize>,
+    model_rows: Option<usize>,
+    per_customer: Option<usize>,
+}
+
+/// The last published run's counts; `None` when there is none or its manifest is unreadable.
+fn previous_run(dir: &Path) -> Option<Previous> {
     let text = std::fs::read_to_string(current_run(dir)?.join(file::MANIFEST)).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    value.get("customers")?.as_u64().map(|n| n as usize)
+    Some(previous_from(&serde_json::from_str(&text).ok()?))
+}
+
+fn previous_from(manifest: &serde_json::Value) -> Previous {
+    let count = |path: &str| manifest.pointer(path).and_then(|v| v.as_u64()).map(|n| n as usize);
+    Previous {
+        customers: count("/customers"),
+        rows: count("/reports/recommend/rows_out"),
+        model_rows: count("/reports/recommend/from_neighbours_rows"),
+        per_customer: count("/parameters/recommend/per_customer"),
+    }
 }
 
 /// Checks the data gates; every verdict is returned for the manifest.
@@ -147,6 +166,54 @@ fn check_gates(
     checks
 }
 
+/// The gates on what the model made, checked before anything is written: a set without any
+/// recommendation from the model (every customer bought the same items, a model that found no
+/// neighbour: popularity top-ups at best), and a set that lost more than the allowed share of
+/// the last published set's rows, or of its rows from the model.
+fn check_output_gates(cfg: &Config, r: &recommend::RecommendReport, previous: Option<Previous>) -> Vec<GateCheck> {
+    let customers = r.rows_in;
+    let mut checks = vec![GateCheck {
+        gate: "model_recommendations",
+        passed: customers == 0 || r.from_neighbours_rows > 0,
+        detail: format!(
+            "none of the {} recommendation rows for {customers} customers comes from the model (popularity top-ups \
+             only); check the export (one item? every customer the same basket?) and the [model] settings",
+            r.rows_out
+        ),
+    }];
+    let Some(prev) = previous else { return checks };
+    // Shorter lists make fewer rows by design: the previous count is scaled to this run's.
+    let scale = match prev.per_customer {
+        Some(p) if p > cfg.recommend.per_customer => cfg.recommend.per_customer as f64 / p as f64,
+        _ => 1.0,
+    };
+    let g = &cfg.gates;
+    let counts = [
+        ("max_row_drop_vs_previous", "recommendation rows", r.rows_out, prev.rows, g.max_row_drop_vs_previous),
+        (
+            "max_model_row_drop_vs_previous",
+            "rows from the model (source = neighbours)",
+            r.from_neighbours_rows,
+            prev.model_rows,
+            g.max_model_row_drop_vs_previous,
+        ),
+    ];
+    for (gate, what, now, before, limit) in counts {
+        let Some(before) = before else { continue };
+        let expected = before as f64 * scale;
+        checks.push(GateCheck {
+            gate,
+            passed: now as f64 >= expected * (1.0 - limit),
+            detail: format!(
+                "{now} {what} against {before} in the last published run{}; the limit is a {:.0}% drop",
+                if scale < 1.0 { format!(" ({expected:.0} at this run's per_customer)") } else { String::new() },
+                limit * 100.0
+            ),
+        });
+    }
+    checks
+}
+
 /// Refuses with the first failed gate unless forced.
 fn enforce(checks: &[GateCheck], force: bool, quiet: bool) -> Result<()> {
     for c in checks.iter().filter(|c| !c.passed) {
@@ -173,14 +240,21 @@ fn publish_run(cfg: &Config) -> Result<Manifest> {
     let started = now_utc();
     let run_id = publish::new_run_id();
     let publisher = Publisher::open(&cfg.output.dir, &run_id, &started)?;
-    match run_locked(cfg, &publisher, &run_id, started) {
-        Ok(manifest) => {
+    // A panic (a bug) abandons the run like an error before it goes on up to `main`.
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_locked(cfg, &publisher, &run_id, started)));
+    match outcome {
+        Ok(Ok(manifest)) => {
             publisher.commit(cfg.output.keep_runs)?;
             Ok(manifest)
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             publisher.abandon();
             Err(e)
+        }
+        Err(panic) => {
+            publisher.abandon();
+            std::panic::resume_unwind(panic)
         }
     }
 }
@@ -264,11 +338,15 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let (canonical, audited) = chain.audit(table)?;
     check_required(cfg, &audited)?;
     let (cleaned, cleaned_report) = chain.clean(canonical, &cfg.clean)?;
-    let (matrix, pivoted) = chain.pivot(cleaned)?;
-    let gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous_customers(&cfg.output.dir));
+    let (matrix, pivoted) = chain.pivot(cleaned, &cfg.input.path)?;
+    let previous = previous_run(&cfg.output.dir);
+    let mut gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous.and_then(|p| p.customers));
     enforce(&gates, cfg.force, cfg.quiet)?;
     let (model, sim_report) = chain.model(&matrix, &cfg.model)?;
     let (recs, rec_report) = chain.recommend(&matrix, &model, &cfg.recommend);
+    let made = check_output_gates(cfg, &rec_report, previous);
+    enforce(&made, cfg.force, cfg.quiet)?;
+    gates.extend(made);
     let staging = publisher.begin()?;
     let outputs = Outputs { matrix: &matrix, model: &model, recommendations: &recs, audit: &audited };
     let written = chain.write(&staging, &outputs, cfg.output.compression)?;

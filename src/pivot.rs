@@ -225,12 +225,16 @@ impl Interactions {
         self.buyers().iter().map(|&b| (b as f64) * (b as f64)).sum()
     }
 
-    /// Builds the matrix from (customer id, item id, quantity, description) rows without dates.
+    /// Builds the matrix from (customer id, item id, quantity, description) rows without dates
+    /// (tests: the quantities must sum to finite numbers).
+    #[cfg(test)]
     pub fn from_triples<'a>(rows: impl Iterator<Item = (&'a str, &'a str, f64, Option<&'a str>)>) -> Interactions {
         Self::from_rows(rows.map(|(c, i, q, d)| (c, i, q, d, None)))
     }
 
-    /// Builds the matrix from (customer id, item id, quantity, description, date) rows.
+    /// Builds the matrix from (customer id, item id, quantity, description, date) rows (tests:
+    /// the quantities must sum to finite numbers).
+    #[cfg(test)]
     pub fn from_rows<'a>(
         rows: impl Iterator<Item = (&'a str, &'a str, f64, Option<&'a str>, Option<i64>)>,
     ) -> Interactions {
@@ -250,17 +254,18 @@ impl Interactions {
             description.into_iter(),
             date.into_iter(),
         )
+        .expect("test quantities sum to finite numbers")
     }
 
     /// Builds the matrix from the columns of the rows (a row missing its customer, item or
-    /// quantity is skipped).
+    /// quantity is skipped); a pair whose quantities do not sum to a finite number is refused.
     pub fn from_columns<'a>(
         customer: impl Iterator<Item = Option<&'a str>> + Send,
         item: impl Iterator<Item = Option<&'a str>> + Send,
         quantity: impl Iterator<Item = Option<f64>> + Send,
         description: impl Iterator<Item = Option<&'a str>> + Send,
         date: impl Iterator<Item = Option<i64>> + Send,
-    ) -> Interactions {
+    ) -> Result<Interactions, Overflow> {
         number(customer, item).sort(quantity, description, date).finish()
     }
 }
@@ -341,23 +346,65 @@ impl Numbered {
     }
 }
 
+/// A (customer, item) pair whose quantities sum beyond the largest f64 (each is finite, their
+/// sum is not): the matrix, the weights and every score after it would be infinite or NaN.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overflow {
+    pub customer: String,
+    pub item: String,
+    /// The pair's rows, the largest quantity among them, and their sum (±∞).
+    pub rows: usize,
+    pub largest: f64,
+    pub sum: f64,
+}
+
+impl Overflow {
+    /// The error naming the export, the pair and what to fix.
+    pub fn error(self, path: &std::path::Path) -> Error {
+        let Overflow { customer, item, rows, largest, sum } = self;
+        Error::Input(crate::error::InputError::QuantitySum {
+            path: path.to_path_buf(),
+            customer,
+            item,
+            rows,
+            largest,
+            sum,
+        })
+    }
+}
+
 impl Sorted {
     /// Merges each pair's rows (the dates on the other core) and packs the matrix.
-    fn finish(self) -> Interactions {
+    fn finish(self) -> Result<Interactions, Overflow> {
         let Sorted { customer_ids, item_ids, descriptions, rows } = self;
         let present = || rows.iter().copied().filter(|r| r.1 != MISSING);
         let (dates, merged) = rayon::join(
             || Dates::from_sorted(present(), customer_ids.len(), item_ids.len()),
             || merge(present(), rows.len()),
         );
+        let merged = match merged {
+            Ok(merged) => merged,
+            Err((key, sum)) => {
+                let (c, i) = ((key >> 32) as u32, (key & 0xFFFF_FFFF) as u32);
+                let quantities = || present().filter(|r| r.0 == c && r.1 == i).map(|r| r.2);
+                return Err(Overflow {
+                    customer: customer_ids.label(c as usize),
+                    item: item_ids[i as usize].clone(),
+                    rows: quantities().count(),
+                    largest: quantities().fold(0.0, |m, q| if q.abs() > m { q.abs() } else { m }),
+                    sum,
+                });
+            }
+        };
         drop(rows);
-        compact(customer_ids, item_ids, descriptions, dates, merged)
+        Ok(compact(customer_ids, item_ids, descriptions, dates, merged))
     }
 }
 
 /// Sorted rows → one (customer << 32 | item, summed quantity, last date) per pair, the pairs
-/// whose quantities sum to ≤ 0 dropped.
-fn merge(sorted: impl Iterator<Item = Row>, rows: usize) -> Vec<(u64, f64, i64)> {
+/// whose quantities sum to ≤ 0 dropped; the first pair whose sum is not finite (its key and
+/// sum) is an error.
+fn merge(sorted: impl Iterator<Item = Row>, rows: usize) -> Result<Vec<(u64, f64, i64)>, (u64, f64)> {
     let mut merged: Vec<(u64, f64, i64)> = Vec::with_capacity(rows);
     for (c, i, q, t) in sorted {
         let key = (c as u64) << 32 | i as u64;
@@ -369,8 +416,11 @@ fn merge(sorted: impl Iterator<Item = Row>, rows: usize) -> Vec<(u64, f64, i64)>
             _ => merged.push((key, q, t)),
         }
     }
+    if let Some(p) = merged.iter().find(|p| !p.1.is_finite()) {
+        return Err((p.0, p.1));
+    }
     merged.retain(|p| p.1 > 0.0);
-    merged
+    Ok(merged)
 }
 
 /// Counts each (item code, description) pair, blank descriptions and rows without an item
@@ -603,8 +653,9 @@ pub struct PivotReport {
     pub seconds: f64,
 }
 
-/// Pivots the cleaned canonical frame into the sparse purchase matrix.
-pub fn run(mut cleaned: Cleaned) -> Result<(Interactions, PivotReport)> {
+/// Pivots the cleaned canonical frame (read from `source`, which errors name) into the sparse
+/// purchase matrix.
+pub fn run(mut cleaned: Cleaned, source: &std::path::Path) -> Result<(Interactions, PivotReport)> {
     let start = Instant::now();
     let rows_in = cleaned.height();
     let err = |e: PolarsError| Error::frame("pivot")(e);
@@ -624,7 +675,7 @@ pub fn run(mut cleaned: Cleaned) -> Result<(Interactions, PivotReport)> {
     let sorted =
         numbered.sort(cleaned.kept(quantity.iter()), cleaned.kept(description.iter()), cleaned.kept(date.iter()));
     drop(cleaned);
-    let m = sorted.finish();
+    let m = sorted.finish().map_err(|o| o.error(source))?;
     let report = PivotReport {
         rows_in,
         rows_out: m.n_pairs(),

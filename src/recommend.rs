@@ -188,7 +188,9 @@ impl Recommender<'_> {
         let m = self.m;
         s.votes.own(a, m.row(a));
         self.model.vote(a, m, self.cfg.from_neighbours, self.recency.as_deref(), &mut s.votes);
-        let k = self.cfg.per_customer.max(1);
+        // Never longer than the catalogue (nothing to fill it with; `per_customer` is bounded
+        // too, see `config::MAX_LIST`).
+        let k = self.cfg.per_customer.clamp(1, m.n_items().max(1));
         self.best(a, k, s);
         for r in s.best.iter_mut() {
             r.supporters = self.model.supporters(m, a, r.item, r.supporters);
@@ -339,7 +341,7 @@ mod tests {
     }
 
     fn recommend(m: &Interactions, k: usize, per: usize) -> Recommendations {
-        let nb = crate::similarity::run(m, &ModelConfig::default(), &Progress::hidden()).0;
+        let nb = crate::similarity::run(m, &ModelConfig::default(), &Progress::hidden()).unwrap().0;
         run(m, &nb, &plain_cfg(per, k), &Progress::hidden()).0
     }
 
@@ -387,8 +389,9 @@ mod tests {
             ("3", "Y", Some(40 * day)),
         ];
         let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
-        let nb =
-            crate::similarity::run(&m, &ModelConfig { neighbours: 5, ..Default::default() }, &Progress::hidden()).0;
+        let nb = crate::similarity::run(&m, &ModelConfig { neighbours: 5, ..Default::default() }, &Progress::hidden())
+            .unwrap()
+            .0;
         let plain = plain_cfg(2, 5);
         let r = run(&m, &nb, &plain, &Progress::hidden()).0;
         let sim = 1.0 / 2f64.sqrt();
@@ -416,7 +419,7 @@ mod tests {
         let m =
             matrix(&[("1", "A"), ("1", "B"), ("2", "A"), ("2", "B"), ("2", "C"), ("3", "B"), ("3", "C"), ("4", "A")]);
         let model = ModelConfig { kind: Kind::Item, ..Default::default() };
-        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
+        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).unwrap().0;
         let (ab, ac, bc) = (2.0 / 3.0, 1.0 / 6f64.sqrt(), 2.0 / 6f64.sqrt());
         assert_eq!(nb.neighbours().of(1).0, [2, 0], "B's nearest: C then A");
         let cfg = plain_cfg(2, 10);
@@ -438,7 +441,7 @@ mod tests {
         let m = crate::similarity::tests::random_matrix(600, 300, 8, 4);
         assert!(m.n_customers() > BLOCK && m.n_items() > crate::similarity::ease::TILE);
         let model = ModelConfig { kind: Kind::Ease, ease_lambda: 8.0, ..Default::default() };
-        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
+        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).unwrap().0;
         let cfg = plain_cfg(6, 10);
         let recs = run(&m, &nb, &cfg, &Progress::hidden()).0;
         let weights = ease_weights(&nb);
@@ -502,7 +505,7 @@ mod tests {
         );
         assert_eq!((m.n_customers(), m.n_items()), (60, 30));
         let model = ModelConfig { kind: Kind::Ease, ease_lambda: 4.0, description_weight: 0.3, ..Default::default() };
-        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
+        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).unwrap().0;
         let cfg = RecommendConfig {
             per_customer: 5,
             popularity_exponent: -0.2,
@@ -565,7 +568,7 @@ mod tests {
         // 1: A      2: A P Q      3: A P      4: A P      (P has 3 buyers, Q 1)
         let m =
             matrix(&[("1", "A"), ("2", "A"), ("2", "P"), ("2", "Q"), ("3", "A"), ("3", "P"), ("4", "A"), ("4", "P")]);
-        let nb = crate::similarity::run(&m, &ModelConfig::default(), &Progress::hidden()).0;
+        let nb = crate::similarity::run(&m, &ModelConfig::default(), &Progress::hidden()).unwrap().0;
         let plain = plain_cfg(2, 10);
         let r = run(&m, &nb, &plain, &Progress::hidden()).0;
         let (p, q) = (r.of(0)[0], r.of(0)[1]);
@@ -592,7 +595,7 @@ mod tests {
         ];
         let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
         let model = ModelConfig { kind: Kind::Item, ..Default::default() };
-        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).0;
+        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).unwrap().0;
         let scores = |cfg: &RecommendConfig| -> Vec<(u32, Option<f64>)> {
             run(&m, &nb, cfg, &Progress::hidden()).0.of(0).iter().map(|r| (r.item, r.score)).collect()
         };

@@ -21,6 +21,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::config::{Kind, ModelConfig};
+use crate::error::Error;
 use crate::pivot::Interactions;
 use crate::progress::Progress;
 
@@ -101,7 +102,7 @@ pub(crate) const BLOCK: usize = 256;
 /// Learns the model of `cfg.kind`, with every row's top `cfg.neighbours` neighbours:
 /// customers' for `kind = "user"`, items' for `"item"` and `"ease"`. Runs on the current
 /// rayon pool.
-pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Model, SimilarityReport) {
+pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<(Model, SimilarityReport), Error> {
     let start = Instant::now();
     let model = match cfg.kind {
         Kind::User if cfg.is_plain_user() && tiled::fits(m) => {
@@ -109,7 +110,7 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Model, 
         }
         Kind::User => Model::User(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
         Kind::Item => Model::Item(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
-        Kind::Ease => Model::Ease(ease::run(m, cfg, progress)),
+        Kind::Ease => Model::Ease(ease::run(m, cfg, progress)?),
     };
     let nb = model.neighbours();
     let pair_work = match cfg.kind.compares_items() {
@@ -127,7 +128,7 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> (Model, 
         threads: rayon::current_num_threads(),
         seconds: start.elapsed().as_secs_f64(),
     };
-    (model, report)
+    Ok((model, report))
 }
 
 /// Refuses a model the data cannot take, before any work (EASE's dense inverse on a huge
@@ -243,7 +244,7 @@ pub(crate) mod tests {
 
     fn fast(m: &Interactions, cfg: &ModelConfig, threads: usize) -> Neighbours {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let model = pool.install(|| run(m, cfg, &Progress::hidden()).0);
+        let model = pool.install(|| run(m, cfg, &Progress::hidden()).unwrap().0);
         assert_eq!(model.kind(), cfg.kind);
         model.neighbours().clone()
     }

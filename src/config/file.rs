@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{
     default_threads, CleanConfig, Columns, Compression, Encoding, GatesConfig, InputConfig, Kind, ModelConfig,
-    OutputConfig, Overrides, RecommendConfig, Weighting, DEFAULT_EASE_LAMBDA,
+    OutputConfig, Overrides, RecommendConfig, Weighting, DEFAULT_EASE_LAMBDA, MAX_LIST,
 };
 use crate::error::ConfigError;
 
@@ -112,6 +112,8 @@ pub struct GatesSection {
     pub max_dropped_share: Option<f64>,
     pub min_customers: Option<i64>,
     pub max_customer_drop_vs_previous: Option<f64>,
+    pub max_row_drop_vs_previous: Option<f64>,
+    pub max_model_row_drop_vs_previous: Option<f64>,
 }
 
 impl PipelineFile {
@@ -149,10 +151,16 @@ pub(super) fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
 
 /// A positive integer setting, or an error naming the key.
 fn positive(key: &str, value: Option<i64>, default: usize) -> Result<usize, ConfigError> {
+    bounded(key, value, default, i64::MAX as usize)
+}
+
+/// An integer setting in 1..=`max`, or an error naming the key and the range.
+pub(super) fn bounded(key: &str, value: Option<i64>, default: usize, max: usize) -> Result<usize, ConfigError> {
     match value {
         None => Ok(default),
-        Some(v) if v >= 1 => Ok(v as usize),
-        Some(v) => Err(invalid(key, format!("must be at least 1, got {v}"))),
+        Some(v) if v < 1 => Err(invalid(key, format!("must be at least 1, got {v}"))),
+        Some(v) if v as u64 > max as u64 => Err(invalid(key, format!("must be at most {max}, got {v}"))),
+        Some(v) => Ok(v as usize),
     }
 }
 
@@ -339,6 +347,26 @@ impl CleanSection {
     }
 }
 
+/// The worker threads: at most the cores, with a note when more were asked for.
+#[derive(Debug, Clone)]
+pub(super) struct Threads {
+    pub(super) threads: usize,
+    pub(super) capped: Option<String>,
+}
+
+impl Threads {
+    /// `asked` (by `key`) capped at `cores`.
+    pub(super) fn capped(key: &str, asked: usize, cores: usize) -> Threads {
+        match asked > cores {
+            true => Threads {
+                threads: cores,
+                capped: Some(format!("{key} = {asked} is more than the {cores} cores: using {cores} threads")),
+            },
+            false => Threads { threads: asked, capped: None },
+        }
+    }
+}
+
 /// `[model] neighbours` and `min_similarity`, checked before the rest of `[model]`: the
 /// recommendation rules are checked against them.
 #[derive(Debug, Clone, Copy)]
@@ -349,22 +377,27 @@ pub(super) struct Neighbourhood {
 
 impl ModelSection {
     /// `--threads`, else `[model] threads`, else every core; a wrong `[model] threads` is
-    /// reported even when `--threads` overrides it.
-    pub(super) fn threads(&self, cli: Option<usize>) -> Result<usize, ConfigError> {
+    /// reported even when `--threads` overrides it. More threads than cores are capped to the
+    /// cores (a worker per core is all the stages can use; a million would spin for hours).
+    pub(super) fn threads(&self, cli: Option<usize>) -> Result<Threads, ConfigError> {
         let file = match self.threads {
             Some(t) if t < 1 => return Err(invalid("[model] threads", format!("must be at least 1, got {t}"))),
             t => t.map(|t| t as usize),
         };
-        match cli {
-            Some(0) => Err(invalid("--threads", "must be at least 1, got 0")),
-            Some(t) => Ok(t),
-            None => Ok(file.unwrap_or_else(default_threads)),
-        }
+        let (key, asked) = match cli {
+            Some(0) => return Err(invalid("--threads", "must be at least 1, got 0")),
+            Some(t) => ("--threads", t),
+            None => match file {
+                Some(t) => ("[model] threads", t),
+                None => return Ok(Threads { threads: default_threads(), capped: None }),
+            },
+        };
+        Ok(Threads::capped(key, asked, default_threads()))
     }
 
     /// Each row's neighbours: how many (20 by default), and the similarity they need.
     pub(super) fn neighbourhood(&self) -> Result<Neighbourhood, ConfigError> {
-        let neighbours = positive("[model] neighbours", self.neighbours, 20)?;
+        let neighbours = bounded("[model] neighbours", self.neighbours, 20, MAX_LIST)?;
         let min_similarity = self.min_similarity.unwrap_or(0.0);
         if !(0.0..1.0).contains(&min_similarity) {
             return Err(invalid("[model] min_similarity", format!("must be in [0, 1), got {min_similarity}")));
@@ -389,7 +422,7 @@ impl ModelSection {
             weighting: self.weighting.as_deref().map(parse_weighting).transpose()?.unwrap_or_default(),
             neighbours: near.neighbours,
             min_similarity: near.min_similarity,
-            min_overlap: positive("[model] min_overlap", self.min_overlap, 1)?.min(u32::MAX as usize) as u32,
+            min_overlap: bounded("[model] min_overlap", self.min_overlap, 1, u32::MAX as usize)? as u32,
             shrinkage: number(
                 "[model] shrinkage",
                 self.shrinkage,
@@ -427,8 +460,8 @@ impl RecommendSection {
     /// The list lengths: recommendations per customer, and the nearest neighbours they come
     /// from (10 each by default), no more than the model's `neighbours`.
     pub(super) fn lists(&self, neighbours: usize) -> Result<Lists, ConfigError> {
-        let per_customer = positive("[recommend] per_customer", self.per_customer, 10)?;
-        let from_neighbours = positive("[recommend] from_neighbours", self.from_neighbours, 10)?;
+        let per_customer = bounded("[recommend] per_customer", self.per_customer, 10, MAX_LIST)?;
+        let from_neighbours = bounded("[recommend] from_neighbours", self.from_neighbours, 10, MAX_LIST)?;
         if from_neighbours > neighbours {
             return Err(invalid(
                 "[recommend] from_neighbours",
@@ -503,6 +536,12 @@ impl GatesSection {
             max_customer_drop_vs_previous: share(
                 "[gates] max_customer_drop_vs_previous",
                 self.max_customer_drop_vs_previous,
+                0.5,
+            )?,
+            max_row_drop_vs_previous: share("[gates] max_row_drop_vs_previous", self.max_row_drop_vs_previous, 0.5)?,
+            max_model_row_drop_vs_previous: share(
+                "[gates] max_model_row_drop_vs_previous",
+                self.max_model_row_drop_vs_previous,
                 0.5,
             )?,
         })

@@ -187,11 +187,96 @@ fn command_line_checks_name_the_flag() {
     assert_eq!(evaluate_k(3).unwrap(), 3);
     let err = evaluate_k(0).unwrap_err();
     assert!(matches!(&err, ConfigError::Invalid { key, .. } if key == "--k"));
-    assert_eq!(err.to_string(), "--k: must be at least 1");
+    assert_eq!(err.to_string(), "--k: must be at least 1, got 0");
+    assert_eq!(evaluate_k(MAX_LIST + 1).unwrap_err().to_string(), "--k: must be at most 1000, got 1001");
+    assert_eq!(evaluate_k(usize::MAX).unwrap_err().to_string(), format!("--k: must be at most 1000, got {}", i64::MAX));
     use crate::generate::Shape;
     assert!(Shape::new(3, 4, 1.0, 0.9, 7).is_ok());
-    for (customers, items, basket) in [(0, 4, 2.0), (3, 0, 2.0), (3, 4, 0.5)] {
-        let err = Shape::new(customers, items, basket, 0.9, 7).unwrap_err().to_string();
-        assert_eq!(err, "shape: customers and items must be at least 1, basket at least 1.0");
+    let huge = crate::generate::MAX_CUSTOMERS + 1;
+    for (customers, items, basket, s, key) in [
+        (0, 4, 2.0, 0.9, "customers"),
+        (huge, 4, 2.0, 0.9, "customers"),
+        (3, 0, 2.0, 0.9, "items"),
+        (3, 4, 0.5, 0.9, "basket"),
+        (3, 4, 5.0, 0.9, "basket"),
+        (3, 4, f64::NAN, 0.9, "basket"),
+        (3, 4, 2.0, -1.0, "--s"),
+        (3, 4, 2.0, f64::INFINITY, "--s"),
+    ] {
+        let err = Shape::new(customers, items, basket, s, 7).unwrap_err();
+        assert!(matches!(&err, ConfigError::Invalid { key: k, .. } if k == key), "{err}");
     }
+}
+
+/// Issue 14 case 14: every numeric key of the pipeline file has a range, and a value outside it
+/// (a typo such as `per_customer = 1000000000`, NaN, ±inf, a negative count) is an error naming
+/// the key — never a 32 GB allocation, a panic or a silent clamp.
+#[test]
+fn every_numeric_key_out_of_range_names_the_key() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("clean", "min_quantity", &["nan", "inf", "-inf"]),
+        ("model", "neighbours", &["0", "-1", "1001", "1000000000", "9223372036854775807"]),
+        ("model", "min_similarity", &["-0.1", "1.0", "nan"]),
+        ("model", "min_overlap", &["0", "-3", "4294967296"]),
+        ("model", "shrinkage", &["-1.0", "inf", "nan"]),
+        ("model", "ease_lambda", &["0.0", "-1.0", "inf", "nan"]),
+        ("model", "similarity_half_life_days", &["0.0", "-3.0", "inf", "nan"]),
+        ("model", "recency_half_life_days", &["0.0", "-1.0", "inf", "nan"]),
+        ("model", "threads", &["0", "-5"]),
+        ("recommend", "per_customer", &["0", "-1", "1001", "1000000000", "9223372036854775807"]),
+        ("recommend", "from_neighbours", &["0", "-2", "21", "1001"]),
+        ("recommend", "popularity_exponent", &["-4.5", "4.5", "nan", "inf"]),
+        ("recommend", "last_sale_exponent", &["-5.0", "5.0", "nan"]),
+        ("recommend", "exposure_exponent", &["-5.0", "5.0", "nan"]),
+        ("recommend", "opportunity_exponent", &["-5.0", "5.0", "nan"]),
+        ("output", "keep_runs", &["0", "-1"]),
+        ("gates", "max_dropped_share", &["-0.1", "1.1", "nan"]),
+        ("gates", "min_customers", &["-1"]),
+        ("gates", "max_customer_drop_vs_previous", &["-0.1", "1.5", "nan"]),
+        ("gates", "max_row_drop_vs_previous", &["-0.1", "1.5", "nan"]),
+        ("gates", "max_model_row_drop_vs_previous", &["-0.1", "1.5", "inf"]),
+    ];
+    for (section, key, values) in cases {
+        for value in *values {
+            let text = format!("[input]\npath = 'x'\n[{section}]\n{key} = {value}");
+            match build(&text) {
+                Err(ConfigError::Invalid { key: named, .. }) => {
+                    assert_eq!(named, format!("[{section}] {key}"), "{text}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+    // description_weight: [0, 1), and only with EASE
+    for value in ["-0.1", "1.0", "nan"] {
+        let text = format!("[input]\npath = 'x'\n[model]\nkind = 'ease'\ndescription_weight = {value}");
+        assert_eq!(wrong_key(&text, &Overrides::default()), "[model] description_weight", "{text}");
+    }
+    // the largest lists are fine
+    let cfg = build(
+        "[input]\npath='x'\n[model]\nneighbours = 1000\n[recommend]\nper_customer = 1000\nfrom_neighbours = 1000",
+    )
+    .unwrap();
+    assert_eq!((cfg.model.neighbours, cfg.recommend.per_customer), (MAX_LIST, MAX_LIST));
+}
+
+/// Issue 14 case 14: `threads = 10^6` spun thousands of threads for hours. More threads than
+/// cores are capped to the cores with a note (for stderr and the manifest), from the file or
+/// from `--threads`; not an error.
+#[test]
+fn threads_above_the_cores_are_capped_with_a_note() {
+    let cores = default_threads();
+    let cfg = build("[input]\npath='x'\n[model]\nthreads = 1000000").unwrap();
+    assert_eq!(cfg.threads, cores);
+    let note = cfg.threads_note.unwrap();
+    assert!(note.contains("[model] threads = 1000000") && note.contains(&format!("{cores} cores")), "{note}");
+    let file: PipelineFile = toml::from_str("[input]\npath='x'").unwrap();
+    let cli = Overrides { threads: Some(cores + 1), ..Default::default() };
+    let cfg = Config::build(file, Path::new("/pipes"), &cli).unwrap();
+    assert_eq!(cfg.threads, cores);
+    assert!(cfg.threads_note.unwrap().starts_with(&format!("--threads = {}", cores + 1)));
+    let cfg = build("[input]\npath='x'\n[model]\nthreads = 1").unwrap();
+    assert_eq!((cfg.threads, cfg.threads_note), (1, None));
+    assert_eq!(cli_threads(Some(usize::MAX)).unwrap().0, cores);
+    assert!(cli_threads(Some(0)).is_err());
 }

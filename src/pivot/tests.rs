@@ -28,7 +28,8 @@ fn rows_missing_a_customer_item_or_quantity_are_skipped() {
         [Some(1.0), Some(1.0), Some(1.0), None].into_iter(),
         [Some("a"), Some("b"), Some("x"), Some("c")].into_iter(),
         [None, None, None, None].into_iter(),
-    );
+    )
+    .unwrap();
     assert_eq!(m.customers, CustomerIds::Int(vec![2]));
     assert_eq!(m.items, ["A"]);
     assert_eq!(m.descriptions, [Some("a".to_string())]);

@@ -30,7 +30,7 @@ use super::model::{Slot, Votes};
 use super::weighted::{self, Rows};
 use super::{assemble, keep_best, order, Candidate, Neighbours, BLOCK};
 use crate::config::{Kind, ModelConfig};
-use crate::error::ConfigError;
+use crate::error::{ConfigError, Error};
 use crate::pivot::{transpose_csr, Interactions};
 use crate::progress::Progress;
 
@@ -86,10 +86,14 @@ pub fn gram(r: &Rows) -> Vec<f64> {
 }
 
 /// B from G: P = (G + λI)⁻¹ by Cholesky, B[j][i] = −P[j][i] / P[i][i], zero diagonal.
-/// Row-major; `None` when G + λI is not positive definite (NaN or infinite values). The
-/// factor and the inverse run on `par` (see [`parallelism`]).
+/// Row-major; `None` when the inverse cannot be trusted: G + λI is not positive definite to
+/// working precision (Cholesky fails: λ tiny beside G's entries, items bought by the same
+/// customers), or P's diagonal leaves the bounds every such inverse keeps — the eigenvalues
+/// of G + λI are ≥ λ and its diagonal is G[i][i] + λ, so 1/(G[i][i] + λ) ≤ P[i][i] ≤ 1/λ —
+/// or a weight is not finite. The factor and the inverse run on `par` (see [`parallelism`]).
 pub fn weights(g: Vec<f64>, n: usize, lambda: f64, par: Par) -> Option<Vec<f64>> {
     let mut a = faer::Mat::<f64>::from_fn(n, n, |i, j| g[i * n + j] + if i == j { lambda } else { 0.0 });
+    let diagonal: Vec<f64> = (0..n).map(|i| g[i * n + i]).collect();
     drop(g);
     let scratch = llt::factor::cholesky_in_place_scratch::<f64>(n, par, Default::default())
         .or(llt::inverse::inverse_scratch::<f64>(n, par));
@@ -99,6 +103,14 @@ pub fn weights(g: Vec<f64>, n: usize, lambda: f64, par: Par) -> Option<Vec<f64>>
     let mut p = faer::Mat::<f64>::zeros(n, n);
     llt::inverse::inverse(p.as_mut(), a.as_ref(), par, MemStack::new(&mut mem)); // the lower half of P
     drop(a);
+    // A relative slack of 1e-6 for rounding: past it the inverse is wrong, not just inexact.
+    let trusted = |i: usize| {
+        let d = p[(i, i)];
+        d.is_finite() && d >= (1.0 - 1e-6) / (diagonal[i] + lambda) && d <= (1.0 + 1e-6) / lambda
+    };
+    if !(0..n).all(trusted) {
+        return None;
+    }
     let at = |j: usize, i: usize| if j >= i { p[(j, i)] } else { p[(i, j)] };
     let mut b = vec![0.0; n * n];
     b.par_chunks_mut(n.max(1)).enumerate().for_each(|(j, row)| {
@@ -108,7 +120,7 @@ pub fn weights(g: Vec<f64>, n: usize, lambda: f64, par: Par) -> Option<Vec<f64>>
             }
         }
     });
-    Some(b)
+    b.iter().all(|w| w.is_finite()).then_some(b)
 }
 
 /// The inverse's parallelism: as many pieces as the pool has threads. faer splits the work by
@@ -132,13 +144,34 @@ fn shared(r: &Rows, a: usize, b: usize) -> u32 {
     n
 }
 
-/// Learns B and each item's top `cfg.neighbours` weights. Runs on the current rayon pool.
-pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Ease {
-    let rows = weighted::rows(m, &ModelConfig { kind: Kind::Item, ..cfg.clone() });
+/// Learns B and each item's top `cfg.neighbours` weights; an error naming the setting to
+/// change when G overflows or its inverse cannot be trusted (see [`weights`]). Runs on the
+/// current rayon pool.
+pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<Ease, Error> {
+    let rows = weighted::values(m, &ModelConfig { kind: Kind::Item, ..cfg.clone() });
     let n = rows.n_rows();
-    let Some(b) = weights(gram(&rows), n, cfg.ease_lambda, parallelism()) else {
-        // Only non-finite inputs get here (λ > 0 makes G + λI positive definite).
-        return Ease { neighbours: Neighbours::empty(n), ..Default::default() };
+    let g = gram(&rows);
+    if g.iter().any(|v| !v.is_finite()) {
+        let largest = rows.values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        return Err(Error::Model {
+            key: "[model] weighting".into(),
+            detail: format!(
+                "EASE's Gram matrix XᵀX overflows: with weighting = {} a purchase weighs up to {largest:e}; \
+                 use \"log_quantity\" or \"binary\"",
+                serde_json::to_string(&cfg.weighting).unwrap_or_default()
+            ),
+        });
+    }
+    let Some(b) = weights(g, n, cfg.ease_lambda, parallelism()) else {
+        return Err(Error::Model {
+            key: "[model] ease_lambda".into(),
+            detail: format!(
+                "{} is too small for this data: G + λI is singular to working precision (items bought by \
+                 the same customers), so EASE's weights cannot be computed; raise ease_lambda (the default is {})",
+                cfg.ease_lambda,
+                crate::config::DEFAULT_EASE_LAMBDA
+            ),
+        });
     };
     let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
@@ -169,7 +202,7 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Ease {
         .collect();
     let text = if cfg.description_weight > 0.0 { super::text::similarity(&m.descriptions) } else { Vec::new() };
     let description_weight = cfg.description_weight;
-    Ease { neighbours: assemble(n, blocks), weights: b, text, description_weight }
+    Ok(Ease { neighbours: assemble(n, blocks), weights: b, text, description_weight })
 }
 
 /// One worker's scores of a block of customers over every item, row by row.
@@ -299,7 +332,7 @@ mod tests {
     fn weights_match_the_textbook_inverse_and_the_definition() {
         let m = random_matrix(120, 40, 8, 3);
         let cfg = ModelConfig { kind: Kind::Ease, ease_lambda: 5.0, ..Default::default() };
-        let rows = weighted::rows(&m, &ModelConfig { kind: Kind::Item, ..cfg.clone() });
+        let rows = weighted::values(&m, &ModelConfig { kind: Kind::Item, ..cfg.clone() });
         let n = m.n_items();
         let g = gram(&rows);
         // G counts co-buyers: the definition by set intersection
@@ -339,7 +372,7 @@ mod tests {
             .iter()
             .map(|&t| {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
-                pool.install(|| run(&m, &cfg, &Progress::hidden()))
+                pool.install(|| run(&m, &cfg, &Progress::hidden()).unwrap())
             })
             .collect();
         assert_eq!(runs[0], runs[1]);
@@ -368,7 +401,7 @@ mod tests {
         // Large enough for faer to split the factor and the products across threads (at 1,500
         // items two threads take 0.6 of one thread's time; at 700 hardly any work is split).
         let m = random_matrix(6000, 1500, 60, 5);
-        let rows = weighted::rows(&m, &ModelConfig { kind: Kind::Item, ..Default::default() });
+        let rows = weighted::values(&m, &ModelConfig { kind: Kind::Item, ..Default::default() });
         let n = m.n_items();
         let g = gram(&rows);
         let one = weights(g.clone(), n, 50.0, Par::Seq).unwrap();

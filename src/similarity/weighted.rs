@@ -12,7 +12,11 @@
 //!
 //! cosine(a, b) = dot(a, b) / √(‖a‖² · ‖b‖²), where dot and ‖·‖² are summed in ascending
 //! column order — the same order whichever row is scanned, so sim(a, b) = sim(b, a) bit for bit
-//! and every thread count gives the same floats. With binary values dot = shared and ‖a‖² =
+//! and every thread count gives the same floats. The cosine does not change when a row is
+//! multiplied by a number, so each row is first scaled by a power of two that brings its
+//! largest value into [1, 2): exact (only exponents change), so every float of the cosine is
+//! what it would be unscaled, and ‖·‖² can neither overflow (quantities of 1e200 squared) nor
+//! underflow — a row of quantities × 2^k gives bit for bit the same similarities. With binary values dot = shared and ‖a‖² =
 //! |a| exactly, so this is the integer kernels' formula. Shrinkage: × n / (n + λ), n = shared
 //! columns. Candidates need n ≥ `min_overlap` and a similarity > `min_similarity`; ties go
 //! to the lower row index.
@@ -54,9 +58,36 @@ impl Rows {
     }
 }
 
-/// The weighted rows `cfg.kind` compares: customers × items (`user`), or items × customers
-/// (`item`, `ease`), each value × its recency weight when `similarity_half_life_days` is set.
+/// The weighted rows `cfg.kind` compares, ready for the cosine: [`values`], each row scaled by
+/// a power of two (see the module doc), with their norms.
 pub fn rows(m: &Interactions, cfg: &ModelConfig) -> Rows {
+    let mut r = values(m, cfg);
+    for row in 0..r.n_rows() {
+        let span = r.span(row);
+        scale_by_power_of_two(&mut r.values[span]);
+    }
+    r.norm2 = (0..r.n_rows()).map(|row| r.values[r.span(row)].iter().fold(0.0, |s, v| s + v * v)).collect();
+    r
+}
+
+/// Multiplies `values` by the power of two that brings the largest |value| into [1, 2) (the
+/// factor kept a normal float, so the products are exact); all-zero values stay as they are.
+pub(crate) fn scale_by_power_of_two(values: &mut [f64]) {
+    let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if largest == 0.0 || !largest.is_finite() {
+        return;
+    }
+    // The unbiased exponent of `largest` (subnormals count as the smallest normal exponent).
+    let exponent = (((largest.to_bits() >> 52) & 0x7ff) as i32 - 1023).clamp(-1022, 1023);
+    let shift = (-exponent).clamp(-1022, 1023);
+    let factor = f64::from_bits(((shift + 1023) as u64) << 52);
+    values.iter_mut().for_each(|v| *v *= factor);
+}
+
+/// The weighted rows `cfg.kind` compares: customers × items (`user`), or items × customers
+/// (`item`, `ease`), each value × its recency weight when `similarity_half_life_days` is set;
+/// unscaled, without norms (EASE's Gram matrix is built from these).
+pub fn values(m: &Interactions, cfg: &ModelConfig) -> Rows {
     let by_customer = Rows {
         indptr: m.indptr.clone(),
         indices: m.indices.clone(),
@@ -77,7 +108,6 @@ pub fn rows(m: &Interactions, cfg: &ModelConfig) -> Rows {
     if let Some(w) = recency {
         r.values.iter_mut().zip(w).for_each(|(v, w)| *v *= w);
     }
-    r.norm2 = (0..r.n_rows()).map(|row| r.values[r.span(row)].iter().fold(0.0, |s, v| s + v * v)).collect();
     r
 }
 
@@ -103,16 +133,30 @@ fn weigh(r: &mut Rows, weighting: Weighting) {
         }
         Weighting::Bm25 => {
             let idf = idf();
-            let len: Vec<f64> = (0..r.n_rows()).map(|row| r.values[r.span(row)].iter().sum()).collect();
+            // len / avg only: both summed over the values × one power of two (exact), so the
+            // ratio is the unscaled one and no sum overflows.
+            let mut scaled = r.values.clone();
+            scale_by_power_of_two(&mut scaled);
+            let len: Vec<f64> = (0..r.n_rows()).map(|row| scaled[r.span(row)].iter().sum()).collect();
             let avg = len.iter().sum::<f64>() / n.max(1.0);
             for (row, len) in len.iter().enumerate() {
                 let norm = (1.0 - BM25_B) + BM25_B * len / avg;
                 for p in r.span(row) {
-                    let x = r.values[p];
-                    r.values[p] = x * (BM25_K1 + 1.0) / (BM25_K1 * norm + x) * idf[r.indices[p] as usize];
+                    r.values[p] = bm25(r.values[p], norm) * idf[r.indices[p] as usize];
                 }
             }
         }
+    }
+}
+
+/// BM25's saturation x · (K1 + 1) / (K1 · norm + x); past x ≈ 1.8e306 the product overflows,
+/// and the same value is computed as (K1 + 1) / (K1 · norm / x + 1).
+fn bm25(x: f64, norm: f64) -> f64 {
+    let v = x * (BM25_K1 + 1.0) / (BM25_K1 * norm + x);
+    if v.is_finite() {
+        v
+    } else {
+        (BM25_K1 + 1.0) / (BM25_K1 * norm / x + 1.0)
     }
 }
 
@@ -287,24 +331,28 @@ mod tests {
         let m = Interactions::from_triples(rows_in.iter().map(|&(c, i, q)| (c, i, q, None)));
         let n = 3f64;
         let idf = |df: f64| n.ln() - df.ln_1p();
-        let r = rows(&m, &cfg(Kind::User, Weighting::Tfidf, 5));
+        let r = values(&m, &cfg(Kind::User, Weighting::Tfidf, 5));
         assert_eq!(r.values, [2f64.sqrt() * idf(2.0), idf(1.0), 6f64.sqrt() * idf(2.0), 3f64.sqrt() * idf(1.0)]);
-        let r = rows(&m, &cfg(Kind::User, Weighting::LogQuantity, 5));
+        let r = values(&m, &cfg(Kind::User, Weighting::LogQuantity, 5));
         assert_eq!(r.values, [2f64.ln_1p(), 1f64.ln_1p(), 6f64.ln_1p(), 3f64.ln_1p()]);
         assert!((r.values[0] - 3f64.ln()).abs() < 1e-15);
         // bm25: row lengths 3, 6, 3; average 4
         let bm25 = |x: f64, len: f64, df: f64| {
             x * (BM25_K1 + 1.0) / (BM25_K1 * (1.0 - BM25_B + BM25_B * len / 4.0) + x) * idf(df)
         };
-        let r = rows(&m, &cfg(Kind::User, Weighting::Bm25, 5));
+        let r = values(&m, &cfg(Kind::User, Weighting::Bm25, 5));
         assert_eq!(r.values, [bm25(2.0, 3.0, 2.0), bm25(1.0, 3.0, 1.0), bm25(6.0, 6.0, 2.0), bm25(3.0, 3.0, 1.0)]);
-        // items as rows: A = {1: 2, 2: 6}, B = {1: 1}, C = {3: 3}; norms Σ x²
-        let r = rows(&m, &cfg(Kind::Item, Weighting::Quantity, 5));
+        // items as rows: A = {1: 2, 2: 6}, B = {1: 1}, C = {3: 3}
+        let r = values(&m, &cfg(Kind::Item, Weighting::Quantity, 5));
         assert_eq!(
             (r.indptr.clone(), r.indices.clone(), r.values.clone()),
             (vec![0, 2, 3, 4], vec![0, 1, 0, 2], vec![2.0, 6.0, 1.0, 3.0])
         );
-        assert_eq!(r.norm2, [40.0, 1.0, 9.0]);
+        // for the cosine each row × a power of two that brings its largest into [1, 2): A / 4,
+        // B / 1, C / 2; norms Σ x² of those (40 / 16, 1, 9 / 4)
+        let r = rows(&m, &cfg(Kind::Item, Weighting::Quantity, 5));
+        assert_eq!(r.values, [0.5, 1.5, 1.0, 1.5]);
+        assert_eq!(r.norm2, [2.5, 1.0, 2.25]);
         // cosine(A, B) over customers = 2·1 / √(40 · 1)
         let nb = run(&r, &cfg(Kind::Item, Weighting::Quantity, 5), &Progress::hidden());
         assert_eq!(nb.of(0), (&[1u32][..], &[2.0 / 40f64.sqrt()][..], &[1u32][..]));
