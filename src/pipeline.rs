@@ -176,9 +176,15 @@ fn check_output_gates(cfg: &Config, r: &recommend::RecommendReport, previous: Op
         gate: "model_recommendations",
         passed: customers == 0 || r.from_neighbours_rows > 0,
         detail: format!(
-            "none of the {} recommendation rows for {customers} customers comes from the model (popularity top-ups \
-             only); check the export (one item? every customer the same basket?) and the [model] settings",
-            r.rows_out
+            "{} of the {} recommendation rows for {customers} customers come from the model{}",
+            r.from_neighbours_rows,
+            r.rows_out,
+            match r.from_neighbours_rows {
+                0 =>
+                    " (popularity top-ups at most): check the export (one item? every customer the same basket?) \
+                      and the [model] settings",
+                _ => "",
+            }
         ),
     }];
     let Some(prev) = previous else { return checks };

@@ -92,3 +92,31 @@ fn most_frequent_description_wins_ties_by_bytes() {
     let m = Interactions::from_triples(rows);
     assert_eq!(m.descriptions, [Some("a".to_string()), Some("a".to_string())]);
 }
+
+/// Issue 14 case 6: two rows of one pair with quantity 1.7e308 summed to +inf in the matrix
+/// (and on into purchases.parquet); a sum that leaves the finite numbers is refused, naming
+/// the customer, the item, how many rows and the largest quantity.
+#[test]
+fn a_pair_whose_quantities_sum_past_the_largest_number_is_refused() {
+    let pivot = |rows: &[(&'static str, &'static str, f64)]| {
+        Interactions::from_columns(
+            rows.iter().map(|r| Some(r.0)),
+            rows.iter().map(|r| Some(r.1)),
+            rows.iter().map(|r| Some(r.2)),
+            rows.iter().map(|_| None),
+            rows.iter().map(|_| None),
+        )
+    };
+    let big = 1.7e308;
+    let err = pivot(&[("1", "A", 1.0), ("2", "B", big), ("1", "B", 2.0), ("2", "B", big)]).unwrap_err();
+    assert_eq!(err, Overflow { customer: "2".into(), item: "B".into(), rows: 2, largest: big, sum: f64::INFINITY });
+    let err = pivot(&[("9", "Z", -big), ("9", "Z", -big)]).unwrap_err();
+    assert_eq!((err.rows, err.sum), (2, f64::NEG_INFINITY), "a sum to -inf is no drop, it is an error too");
+    let msg = err.error(std::path::Path::new("shop.csv")).to_string();
+    for word in ["shop.csv", "customer 9", "item 'Z'", "2 rows", "1.7e308", "-inf"] {
+        assert!(msg.contains(word), "{word}: {msg}");
+    }
+    // the largest finite sums are kept as they are
+    let m = pivot(&[("1", "A", big), ("1", "A", -big), ("1", "A", big), ("2", "A", 1.0)]).unwrap();
+    assert_eq!(m.quantity, [big, 1.0]);
+}

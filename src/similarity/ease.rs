@@ -152,26 +152,10 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<E
     let n = rows.n_rows();
     let g = gram(&rows);
     if g.iter().any(|v| !v.is_finite()) {
-        let largest = rows.values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        return Err(Error::Model {
-            key: "[model] weighting".into(),
-            detail: format!(
-                "EASE's Gram matrix XᵀX overflows: with weighting = {} a purchase weighs up to {largest:e}; \
-                 use \"log_quantity\" or \"binary\"",
-                serde_json::to_string(&cfg.weighting).unwrap_or_default()
-            ),
-        });
+        return Err(overflow(&rows, cfg));
     }
     let Some(b) = weights(g, n, cfg.ease_lambda, parallelism()) else {
-        return Err(Error::Model {
-            key: "[model] ease_lambda".into(),
-            detail: format!(
-                "{} is too small for this data: G + λI is singular to working precision (items bought by \
-                 the same customers), so EASE's weights cannot be computed; raise ease_lambda (the default is {})",
-                cfg.ease_lambda,
-                crate::config::DEFAULT_EASE_LAMBDA
-            ),
-        });
+        return Err(singular(cfg));
     };
     let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
@@ -203,6 +187,41 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<E
     let text = if cfg.description_weight > 0.0 { super::text::similarity(&m.descriptions) } else { Vec::new() };
     let description_weight = cfg.description_weight;
     Ok(Ease { neighbours: assemble(n, blocks), weights: b, text, description_weight })
+}
+
+/// XᵀX overflowed: the weighting made purchases too heavy for EASE.
+fn overflow(rows: &Rows, cfg: &ModelConfig) -> Error {
+    let largest = rows.values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    Error::Model {
+        key: "[model] weighting".into(),
+        detail: format!(
+            "EASE's Gram matrix XᵀX overflows: with weighting = {} a purchase weighs up to {largest:e}; \
+             use \"log_quantity\" or \"binary\"",
+            serde_json::to_string(&cfg.weighting).unwrap_or_default()
+        ),
+    }
+}
+
+/// G + λI could not be inverted to working precision: λ is too small for this data.
+fn singular(cfg: &ModelConfig) -> Error {
+    Error::Model {
+        key: "[model] ease_lambda".into(),
+        detail: format!(
+            "{} is too small for this data: G + λI is singular to working precision (items bought by \
+             the same customers), so EASE's weights cannot be computed; raise ease_lambda (the default is {})",
+            readable(cfg.ease_lambda),
+            crate::config::DEFAULT_EASE_LAMBDA
+        ),
+    }
+}
+
+/// A number as a person writes it: 1e-15, not 0.000000000000001.
+fn readable(x: f64) -> String {
+    if x != 0.0 && !(1e-4..1e7).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
 }
 
 /// One worker's scores of a block of customers over every item, row by row.
@@ -419,5 +438,51 @@ mod tests {
         let err = check(&m).unwrap_err().to_string();
         assert!(err.contains("[model] kind") && err.contains("20001 items"), "{err}");
         assert!(check(&random_matrix(10, 20, 3, 1)).is_ok());
+    }
+
+    /// Issue 14 cases 6 and 14: `ease_lambda = 1e-15` on items always bought together made
+    /// G + λI singular to working precision; the failed Cholesky left an empty model that
+    /// panicked in the recommend stage. Now: an error naming `[model] ease_lambda`; and a Gram
+    /// matrix that overflows (quantities of 1e200 under `weighting = "quantity"`) one naming
+    /// `[model] weighting`.
+    #[test]
+    fn a_singular_inverse_or_an_overflowing_gram_is_an_error_naming_the_setting() {
+        // ten customers buy A and B together (identical columns), a few buy C or D too
+        let mut rows: Vec<(String, &str)> = Vec::new();
+        for c in 0..10 {
+            rows.push((format!("{c}"), "A"));
+            rows.push((format!("{c}"), "B"));
+            rows.push((format!("{c}"), if c % 2 == 0 { "C" } else { "D" }));
+        }
+        let m = Interactions::from_triples(rows.iter().map(|(c, i)| (c.as_str(), *i, 1.0, None)));
+        let cfg = |lambda: f64| ModelConfig { kind: Kind::Ease, ease_lambda: lambda, ..Default::default() };
+        match run(&m, &cfg(1e-15), &Progress::hidden()) {
+            Err(Error::Model { key, detail }) => {
+                assert_eq!(key, "[model] ease_lambda");
+                assert!(detail.contains("1e-15") && detail.contains("raise ease_lambda"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(run(&m, &cfg(1.0), &Progress::hidden()).is_ok(), "a sane λ regularises it");
+        let mut huge = m.clone();
+        huge.quantity.iter_mut().for_each(|q| *q = 1e200);
+        let quantity = ModelConfig { weighting: crate::config::Weighting::Quantity, ..cfg(300.0) };
+        match run(&huge, &quantity, &Progress::hidden()) {
+            Err(Error::Model { key, detail }) => {
+                assert_eq!(key, "[model] weighting");
+                assert!(detail.contains("\"quantity\"") && detail.contains("1e200"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Every inverse that passes lies inside the bounds checked: on random data across λ.
+    #[test]
+    fn trusted_inverses_pass_the_bounds_check() {
+        let m = random_matrix(200, 50, 8, 2);
+        let rows = weighted::values(&m, &ModelConfig { kind: Kind::Item, ..Default::default() });
+        for lambda in [1e-3, 0.5, 10.0, 300.0, 1e6] {
+            assert!(weights(gram(&rows), m.n_items(), lambda, Par::Seq).is_some(), "λ = {lambda}");
+        }
     }
 }

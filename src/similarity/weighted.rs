@@ -376,4 +376,57 @@ mod tests {
         let undated = Interactions::from_triples(rows_in.iter().map(|&(c, i, _)| (c, i, 1.0, None)));
         assert_eq!(rows(&undated, &aged(Kind::Item)).values, [1.0, 1.0, 1.0]);
     }
+
+    /// `m` with every quantity × `factor`.
+    fn scaled(m: &Interactions, factor: f64) -> Interactions {
+        let mut m = m.clone();
+        m.quantity.iter_mut().for_each(|q| *q *= factor);
+        m
+    }
+
+    /// Issue 14 case 6: with `weighting = "quantity"` and quantities of 1e200, ‖a‖² overflowed
+    /// to ∞ and every cosine was NaN: those customers silently lost their neighbours. The
+    /// cosine is scale-free: quantities × 2^664 (≈ 1.2e200) or × 2^-600 give bit for bit the
+    /// neighbours of quantities × 1, and × 1e200 the same ones to rounding.
+    #[test]
+    fn huge_or_tiny_quantities_give_the_neighbours_of_ordinary_ones() {
+        let m = with_quantities(&random_matrix(120, 60, 8, 11), 11);
+        for kind in [Kind::User, Kind::Item] {
+            let c = cfg(kind, Weighting::Quantity, 6);
+            let plain = run(&rows(&m, &c), &c, &Progress::hidden());
+            assert!(plain.len() > 300, "{kind:?}: {} neighbour rows", plain.len());
+            for factor in [2f64.powi(664), 2f64.powi(-600), 2f64.powi(1000)] {
+                let r = rows(&scaled(&m, factor), &c);
+                assert!(r.norm2.iter().all(|n| n.is_finite() && *n > 0.0));
+                assert_eq!(run(&r, &c, &Progress::hidden()), plain, "{kind:?} × {factor:e}");
+                assert_eq!(brute_force(&r, &c), plain, "{kind:?} × {factor:e}, brute force");
+            }
+            let huge = run(&rows(&scaled(&m, 1e200), &c), &c, &Progress::hidden());
+            assert_eq!(huge.offsets, plain.offsets, "{kind:?}: every row keeps its neighbours");
+            for (a, b) in huge.similarity.iter().zip(&plain.similarity) {
+                assert!((a - b).abs() <= 1e-12, "{kind:?}: {a} vs {b}");
+            }
+        }
+    }
+
+    /// Every weighting of quantities up to 1.7e308 (pivot keeps sums finite) gives finite
+    /// weights and norms, and neighbours; bm25's sums and its saturation no longer overflow.
+    #[test]
+    fn every_weighting_of_the_largest_quantities_stays_finite() {
+        let m = with_quantities(&random_matrix(80, 40, 8, 4), 4);
+        let m = scaled(&m, 1.7e308 / 12.0);
+        for kind in [Kind::User, Kind::Item] {
+            for weighting in WEIGHTINGS {
+                let c = cfg(kind, weighting, 5);
+                assert!(values(&m, &c).values.iter().all(|v| v.is_finite()), "{kind:?} {weighting:?}");
+                let r = rows(&m, &c);
+                assert!(r.norm2.iter().all(|n| n.is_finite()), "{kind:?} {weighting:?}");
+                let nb = run(&r, &c, &Progress::hidden());
+                assert!(nb.similarity.iter().all(|s| s.is_finite()) && nb.len() > 100, "{kind:?} {weighting:?}");
+            }
+        }
+        // bm25 past the overflow point: saturated to K1 + 1 (× idf), not ∞ or NaN
+        assert_eq!(bm25(1.7e308, 1.0), (BM25_K1 + 1.0) / (BM25_K1 / 1.7e308 + 1.0));
+        assert_eq!(bm25(2.0, 1.0), 2.0 * (BM25_K1 + 1.0) / (BM25_K1 + 2.0));
+    }
 }

@@ -6,6 +6,7 @@ mod errors;
 mod evaluate;
 mod formats;
 mod golden;
+mod limits;
 mod models;
 mod publish;
 mod workdir;
