@@ -401,11 +401,14 @@ impl Sorted {
     }
 }
 
+/// A merged pair: (customer << 32 | item, summed quantity, last date).
+type Pair = (u64, f64, i64);
+
 /// Sorted rows → one (customer << 32 | item, summed quantity, last date) per pair, the pairs
 /// whose quantities sum to ≤ 0 dropped; the first pair whose sum is not finite (its key and
 /// sum) is an error.
-fn merge(sorted: impl Iterator<Item = Row>, rows: usize) -> Result<Vec<(u64, f64, i64)>, (u64, f64)> {
-    let mut merged: Vec<(u64, f64, i64)> = Vec::with_capacity(rows);
+fn merge(sorted: impl Iterator<Item = Row>, rows: usize) -> Result<Vec<Pair>, (u64, f64)> {
+    let mut merged: Vec<Pair> = Vec::with_capacity(rows);
     for (c, i, q, t) in sorted {
         let key = (c as u64) << 32 | i as u64;
         match merged.last_mut() {
