@@ -222,6 +222,7 @@ fn execute(command: Command) -> Result<(), Error> {
 /// failure (not Rust's 101), the lock released and nothing published. The backtrace follows
 /// when `RUST_BACKTRACE` asks for it.
 fn report_panics() {
+    use std::io::Write;
     std::panic::set_hook(Box::new(|info| {
         let what = info
             .payload()
@@ -230,12 +231,15 @@ fn report_panics() {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic".into());
         let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        eprintln!(
+        // Written, not eprintln!: a closed stderr must not panic inside the hook (that aborts).
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
             "kindred: error: internal error{at}: {what}; nothing was published (this is a bug in kindred: please report it with the command and the pipeline file)"
         );
         let trace = std::backtrace::Backtrace::capture();
         if trace.status() == std::backtrace::BacktraceStatus::Captured {
-            eprintln!("{trace}");
+            let _ = writeln!(err, "{trace}");
         }
     }));
 }
