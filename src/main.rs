@@ -179,6 +179,7 @@ fn execute(command: Command) -> Result<(), Error> {
         Command::Audit { input, pipeline } => {
             let overrides = Overrides { input: Some(input), ..Default::default() };
             let cfg = Config::load_optional(pipeline.as_deref(), &overrides)?;
+            note(false, cfg.threads_note.as_deref());
             let report = kindred::pipeline::audit_only(&cfg)?;
             emit(&report.render())?;
         }

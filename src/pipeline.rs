@@ -397,3 +397,67 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
     f.sync_all().map_err(io)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Overrides, PipelineFile};
+
+    fn cfg(gates: &str) -> Config {
+        let file: PipelineFile = toml::from_str(gates).unwrap();
+        let cli = Overrides { input: Some("x.csv".into()), ..Default::default() };
+        Config::build(file, Path::new("."), &cli).unwrap()
+    }
+
+    fn made(customers: usize, rows: usize, model_rows: usize) -> recommend::RecommendReport {
+        recommend::RecommendReport {
+            rows_in: customers,
+            rows_out: rows,
+            from_neighbours_rows: model_rows,
+            popular_rows: rows - model_rows,
+            topped_up_customers: 0,
+            seconds: 0.0,
+        }
+    }
+
+    fn failed(checks: &[GateCheck]) -> Vec<&'static str> {
+        checks.iter().filter(|c| !c.passed).map(|c| c.gate).collect()
+    }
+
+    /// Issue 14 case 8: the gates on what the model made, by hand.
+    #[test]
+    fn output_gates_refuse_an_empty_or_shrunk_set() {
+        let c = cfg("");
+        // no model row while there are customers: refused, with or without popular rows
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 0, 0), None)), ["model_recommendations"]);
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 70, 0), None)), ["model_recommendations"]);
+        assert!(failed(&check_output_gates(&c, &made(0, 0, 0), None)).is_empty(), "no customers: other gates");
+        let prev = Previous { customers: Some(7), rows: Some(100), model_rows: Some(80), per_customer: Some(10) };
+        assert!(failed(&check_output_gates(&c, &made(7, 50, 40), Some(prev))).is_empty(), "exactly 50%");
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 49, 40), Some(prev))), ["max_row_drop_vs_previous"]);
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 100, 39), Some(prev))), ["max_model_row_drop_vs_previous"]);
+        // a lower per_customer scales the previous counts: 10 → 2 expects 20 and 16
+        let short = cfg("[recommend]\nper_customer = 2");
+        assert!(failed(&check_output_gates(&short, &made(7, 10, 8), Some(prev))).is_empty());
+        assert_eq!(failed(&check_output_gates(&short, &made(7, 9, 8), Some(prev))), ["max_row_drop_vs_previous"]);
+        // the keys loosen it; a manifest without the counts skips those gates
+        let loose = cfg("[gates]\nmax_row_drop_vs_previous = 1.0\nmax_model_row_drop_vs_previous = 1.0");
+        assert!(failed(&check_output_gates(&loose, &made(7, 1, 1), Some(prev))).is_empty());
+        assert!(failed(&check_output_gates(&c, &made(7, 1, 1), Some(Previous::default()))).is_empty());
+    }
+
+    #[test]
+    fn the_previous_counts_come_from_its_manifest() {
+        let manifest = serde_json::json!({
+            "customers": 4339,
+            "parameters": {"recommend": {"per_customer": 10}},
+            "reports": {"recommend": {"rows_out": 43390, "from_neighbours_rows": 43322}}
+        });
+        let p = previous_from(&manifest);
+        assert_eq!(
+            p,
+            Previous { customers: Some(4339), rows: Some(43390), model_rows: Some(43322), per_customer: Some(10) }
+        );
+        assert_eq!(previous_from(&serde_json::json!({"customers": 3})).rows, None);
+    }
+}
