@@ -208,17 +208,62 @@ fn take_lock(dir: &Path, started: &str) -> Result<File> {
     }
     // SAFETY: flock on a file descriptor we own; no memory is shared with the call.
     if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        let mut holder = String::new();
-        let _ = lock.read_to_string(&mut holder);
-        let mut parts = holder.split_whitespace();
-        let pid = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        let started = parts.next().unwrap_or("unknown").to_string();
+        let (pid, started) = lock_holder(&mut lock, &meta);
         return Err(OutputError::Locked { path: dir.to_path_buf(), pid, started }.into());
     }
     lock.set_len(0).map_err(io(&path))?;
     lock.rewind().map_err(io(&path))?;
     writeln!(lock, "{} {}", std::process::id(), started).map_err(io(&path))?;
     Ok(lock)
+}
+
+/// Who holds the lock on `lock` (pid, start). The kernel's own record (`/proc/locks`, Linux)
+/// names the process holding the flock; the file names the kindred run that wrote it, once it
+/// has (a holder writes its pid and start just after taking the lock, and a run empties the
+/// file as it lets go, so the file never names a finished run). When the two disagree the
+/// kernel's pid is the holder's, its start unknown.
+fn lock_holder(lock: &mut File, meta: &fs::Metadata) -> (u32, String) {
+    let mut written = String::new();
+    for _ in 0..5 {
+        written.clear();
+        let _ = lock.rewind().and_then(|_| lock.read_to_string(&mut written));
+        if !written.trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20)); // the holder is writing
+    }
+    let mut parts = written.split_whitespace();
+    let file_pid: Option<u32> = parts.next().and_then(|p| p.parse().ok());
+    let started = parts.next().unwrap_or("unknown").to_string();
+    match (flock_holder(meta), file_pid) {
+        (Some(kernel), Some(pid)) if kernel != pid => (kernel, "unknown".into()),
+        (Some(kernel), None) => (kernel, "unknown".into()),
+        (_, pid) => (pid.unwrap_or(0), started),
+    }
+}
+
+/// The pid holding a flock on the file of `meta`, from `/proc/locks` (Linux; `None` elsewhere
+/// or when not found). Lines read `1: FLOCK  ADVISORY  WRITE 4242 fe:00:5317582 0 EOF`; a
+/// waiter's line has `->` after the number.
+fn flock_holder(meta: &fs::Metadata) -> Option<u32> {
+    let locks = fs::read_to_string("/proc/locks").ok()?;
+    let device = format!("{:02x}:{:02x}", libc::major(meta.dev()), libc::minor(meta.dev()));
+    let mut holders = locks.lines().filter_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (kind, pid, id) = (fields.get(1)?, fields.get(4)?, fields.get(5)?);
+        let (dev, inode) = id.rsplit_once(':')?;
+        (*kind == "FLOCK" && inode.parse::<u64>().ok()? == meta.ino()).then(|| (dev == device, pid.parse::<u32>().ok()))
+    });
+    let all: Vec<(bool, Option<u32>)> = holders.by_ref().collect();
+    all.iter().find(|(same_device, _)| *same_device).or(all.first()).and_then(|(_, pid)| *pid)
+}
+
+impl Drop for Publisher {
+    /// Empties the lock file before the lock goes (closing the file lets it go), so that it
+    /// never names a finished run as the holder.
+    fn drop(&mut self) {
+        let _ = self._lock.set_len(0);
+    }
 }
 
 impl Publisher {
