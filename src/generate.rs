@@ -331,7 +331,7 @@ mod tests {
         let (canonical, _) = crate::audit::run(table).unwrap();
         let cfg = crate::config::CleanConfig { min_quantity: 1.0, exclude_items: vec![] };
         let (cleaned, _) = crate::clean::run(canonical, &cfg).unwrap();
-        let (pivoted, _) = crate::pivot::run(cleaned).unwrap();
+        let (pivoted, _) = crate::pivot::run(cleaned, crate::config::CustomerType::Auto).unwrap();
         let direct = matrix(&shape);
         assert_eq!(pivoted.customers, direct.customers);
         assert_eq!(pivoted.items, direct.items);

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::chain::{on_threads, Chain};
-use crate::config::Config;
+use crate::config::{Config, CustomerType};
 use crate::error::{GateError, OutputError, Result};
 use crate::progress::{log, peak_rss_bytes};
 use crate::publish::{self, current_run, Publisher};
@@ -93,9 +93,15 @@ fn input_summary(path: &Path) -> Result<InputSummary> {
 /// Ingest + audit only (for `kindred audit`). When the export lacks the mapped columns the
 /// audit still counts nulls in every column; only the `invalid` counts need the mapping.
 pub fn audit_only(cfg: &Config) -> Result<audit::AuditReport> {
-    on_threads(cfg.threads, || match ingest::read(&cfg.input, &cfg.columns)?.0 {
-        ingest::AllColumns::Mapped(table) => Ok(audit::run(*table)?.1),
-        ingest::AllColumns::Unmapped(frame) => Ok(audit::nulls_only(&frame)),
+    on_threads(cfg.threads, || {
+        let (all, read) = ingest::read(&cfg.input, &cfg.columns)?;
+        for note in &read.notes {
+            log(cfg.quiet, &format!("note: {note}"));
+        }
+        match all {
+            ingest::AllColumns::Mapped(table) => Ok(audit::run(*table)?.1),
+            ingest::AllColumns::Unmapped(frame) => Ok(audit::nulls_only(&frame)),
+        }
     })
 }
 
@@ -104,6 +110,37 @@ fn previous_customers(dir: &Path) -> Option<usize> {
     let text = std::fs::read_to_string(current_run(dir)?.join(file::MANIFEST)).ok()?;
     let value: serde_json::Value = serde_json::from_str(&text).ok()?;
     value.get("customers")?.as_u64().map(|n| n as usize)
+}
+
+/// `customer_id`'s type in the last published run ("Int64" or "String"), from its manifest.
+fn previous_customer_type(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(current_run(dir)?.join(file::MANIFEST)).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value.get("customer_id_type")?.as_str().map(str::to_string)
+}
+
+/// Keeps `customer_id` the type the folder publishes: Int64 stays Int64 unless the pipeline
+/// says `customer_type = "string"` (refused naming the first id that is not an integer, exit
+/// 3, never overridden by `--force`); `"integer"` always refuses such an id. Returns the check
+/// for the manifest when the type is held or deliberately changed.
+fn check_customer_type(cfg: &Config, cleaned: &clean::Cleaned) -> Result<Option<GateCheck>> {
+    let previous = previous_customer_type(&cfg.output.dir);
+    let int64_before = previous.as_deref() == Some("Int64");
+    let why = match cfg.customer_type {
+        CustomerType::Integer => "[columns] customer_type = \"integer\"",
+        CustomerType::Auto if int64_before => {
+            "the last published run's customer_id is Int64 (manifest.json customer_id_type)"
+        }
+        CustomerType::String if int64_before => {
+            let detail = "String by [columns] customer_type = \"string\"; the last published run's customer_id is Int64: a deliberate change of type";
+            log(cfg.quiet, &format!("note: customer_id is now {detail}"));
+            return Ok(Some(GateCheck { gate: "customer_id_type", passed: true, detail: detail.into() }));
+        }
+        _ => return Ok(None),
+    };
+    pivot::require_integer_ids(cleaned, &cfg.input.path, &cfg.columns.customer, why)?;
+    let detail = format!("Int64: every customer id is an integer, as {why} requires");
+    Ok(Some(GateCheck { gate: "customer_id_type", passed: true, detail }))
 }
 
 /// Checks the data gates; every verdict is returned for the manifest.
@@ -264,8 +301,10 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let (canonical, audited) = chain.audit(table)?;
     check_required(cfg, &audited)?;
     let (cleaned, cleaned_report) = chain.clean(canonical, &cfg.clean)?;
-    let (matrix, pivoted) = chain.pivot(cleaned)?;
-    let gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous_customers(&cfg.output.dir));
+    let typed = check_customer_type(cfg, &cleaned)?;
+    let (matrix, pivoted) = chain.pivot(cleaned, cfg.customer_type)?;
+    let mut gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous_customers(&cfg.output.dir));
+    gates.extend(typed);
     enforce(&gates, cfg.force, cfg.quiet)?;
     let (model, sim_report) = chain.model(&matrix, &cfg.model)?;
     let (recs, rec_report) = chain.recommend(&matrix, &model, &cfg.recommend);
