@@ -119,28 +119,47 @@ fn previous_customer_type(dir: &Path) -> Option<String> {
     value.get("customer_id_type")?.as_str().map(str::to_string)
 }
 
-/// Keeps `customer_id` the type the folder publishes: Int64 stays Int64 unless the pipeline
-/// says `customer_type = "string"` (refused naming the first id that is not an integer, exit
-/// 3, never overridden by `--force`); `"integer"` always refuses such an id. Returns the check
-/// for the manifest when the type is held or deliberately changed.
-fn check_customer_type(cfg: &Config, cleaned: &clean::Cleaned) -> Result<Option<GateCheck>> {
-    let previous = previous_customer_type(&cfg.output.dir);
-    let int64_before = previous.as_deref() == Some("Int64");
-    let why = match cfg.customer_type {
-        CustomerType::Integer => "[columns] customer_type = \"integer\"",
-        CustomerType::Auto if int64_before => {
-            "the last published run's customer_id is Int64 (manifest.json customer_id_type)"
-        }
-        CustomerType::String if int64_before => {
-            let detail = "String by [columns] customer_type = \"string\"; the last published run's customer_id is Int64: a deliberate change of type";
+/// The type `customer_id` is published as, kept from run to run: a folder whose last run
+/// published Int64 refuses an id that is not an integer (exit 3 naming it, never overridden
+/// by `--force`) unless the pipeline says `customer_type = "string"`; one that published
+/// String keeps String (Int64 would break its readers as well) unless it says `"integer"`;
+/// `"integer"` always refuses such an id. Returns the type for the pivot and the check for the
+/// manifest (a deliberate change of type is noted there and on stderr).
+fn customer_type(cfg: &Config, cleaned: &clean::Cleaned) -> Result<(CustomerType, Option<GateCheck>)> {
+    let before = previous_customer_type(&cfg.output.dir);
+    let check = |detail: String| Some(GateCheck { gate: "customer_id_type", passed: true, detail });
+    let require = |why: &str| pivot::require_integer_ids(cleaned, &cfg.input.path, &cfg.columns.customer, why);
+    let setting = cfg.customer_type;
+    let key = |name: &str| format!("[columns] customer_type = \"{name}\"");
+    match (setting, before.as_deref()) {
+        (CustomerType::String, Some("Int64")) | (CustomerType::Integer, Some("String")) => {
+            let (to, from, name) = if setting == CustomerType::String {
+                ("String", "Int64", "string")
+            } else {
+                require(&key("integer"))?;
+                ("Int64", "String", "integer")
+            };
+            let detail = format!(
+                "{to} by {}; the last published run's customer_id is {from}: a deliberate change of type",
+                key(name)
+            );
             log(cfg.quiet, &format!("note: customer_id is now {detail}"));
-            return Ok(Some(GateCheck { gate: "customer_id_type", passed: true, detail: detail.into() }));
+            Ok((setting, check(detail)))
         }
-        _ => return Ok(None),
-    };
-    pivot::require_integer_ids(cleaned, &cfg.input.path, &cfg.columns.customer, why)?;
-    let detail = format!("Int64: every customer id is an integer, as {why} requires");
-    Ok(Some(GateCheck { gate: "customer_id_type", passed: true, detail }))
+        (CustomerType::Auto, Some("Int64")) => {
+            require("the last published run's customer_id is Int64 (manifest.json customer_id_type)")?;
+            Ok((setting, check("Int64, as in the last published run".into())))
+        }
+        (CustomerType::Auto, Some("String")) => {
+            let detail = format!("String, as in the last published run ({} publishes Int64)", key("integer"));
+            Ok((CustomerType::String, check(detail)))
+        }
+        (CustomerType::Integer, _) => {
+            require(&key("integer"))?;
+            Ok((setting, None))
+        }
+        _ => Ok((setting, None)),
+    }
 }
 
 /// Checks the data gates; every verdict is returned for the manifest.
@@ -301,8 +320,8 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let (canonical, audited) = chain.audit(table)?;
     check_required(cfg, &audited)?;
     let (cleaned, cleaned_report) = chain.clean(canonical, &cfg.clean)?;
-    let typed = check_customer_type(cfg, &cleaned)?;
-    let (matrix, pivoted) = chain.pivot(cleaned, cfg.customer_type)?;
+    let (ids, typed) = customer_type(cfg, &cleaned)?;
+    let (matrix, pivoted) = chain.pivot(cleaned, ids)?;
     let mut gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous_customers(&cfg.output.dir));
     gates.extend(typed);
     enforce(&gates, cfg.force, cfg.quiet)?;

@@ -248,14 +248,18 @@ fn lock_holder(lock: &mut File, meta: &fs::Metadata) -> (u32, String) {
 fn flock_holder(meta: &fs::Metadata) -> Option<u32> {
     let locks = fs::read_to_string("/proc/locks").ok()?;
     let device = format!("{:02x}:{:02x}", libc::major(meta.dev()), libc::minor(meta.dev()));
-    let mut holders = locks.lines().filter_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let (kind, pid, id) = (fields.get(1)?, fields.get(4)?, fields.get(5)?);
-        let (dev, inode) = id.rsplit_once(':')?;
-        (*kind == "FLOCK" && inode.parse::<u64>().ok()? == meta.ino()).then(|| (dev == device, pid.parse::<u32>().ok()))
-    });
-    let all: Vec<(bool, Option<u32>)> = holders.by_ref().collect();
-    all.iter().find(|(same_device, _)| *same_device).or(all.first()).and_then(|(_, pid)| *pid)
+    // (same device, pid) of each flock on a file with this inode number
+    let holders: Vec<(bool, Option<u32>)> = locks
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (kind, pid, id) = (fields.get(1)?, fields.get(4)?, fields.get(5)?);
+            let (dev, inode) = id.rsplit_once(':')?;
+            let ours = *kind == "FLOCK" && inode.parse::<u64>().ok()? == meta.ino();
+            ours.then(|| (dev == device, pid.parse::<u32>().ok()))
+        })
+        .collect();
+    holders.iter().find(|(same_device, _)| *same_device).or(holders.first()).and_then(|(_, pid)| *pid)
 }
 
 impl Drop for Publisher {

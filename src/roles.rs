@@ -131,7 +131,15 @@ pub fn normalize_customer(text: &str) -> Option<&str> {
 /// canonically: "17850" is 17850; "007", "+7", "1e3" and ids beyond i64 are text. The one
 /// rule for whether `customer_id` can be published as Int64.
 pub fn integer_id(id: &str) -> Option<i64> {
-    id.parse::<i64>().ok().filter(|v| v.to_string() == id)
+    // canonical = what `to_string` writes back: digits, no leading zero, no "+", no "-0"
+    // (checked on the bytes: this runs on every row of a folder that publishes Int64)
+    let digits = id.strip_prefix('-').unwrap_or(id);
+    let canonical = match digits.as_bytes() {
+        [] => false,
+        [b'0'] => digits.len() == id.len(),
+        [first, ..] => *first != b'0' && digits.bytes().all(|b| b.is_ascii_digit()),
+    };
+    canonical.then(|| id.parse::<i64>().ok()).flatten()
 }
 
 /// An item id (or a description) as text: blank is invalid (`None`).
@@ -442,8 +450,12 @@ mod tests {
     fn integer_ids_are_canonical_integers() {
         assert_eq!(integer_id("17850"), Some(17850));
         assert_eq!(integer_id("-3"), Some(-3));
-        for id in ["007", "+7", "1e3", "C-1", "9223372036854775808", "12.5", ""] {
+        for id in ["007", "+7", "1e3", "C-1", "9223372036854775808", "12.5", "", "-", "-0", "00", "1 "] {
             assert_eq!(integer_id(id), None, "{id}");
+        }
+        // the rule is exactly "parses, and writes back the same"
+        for id in ["0", "7", "-7", "9223372036854775807", "-9223372036854775808", "10", "-10"] {
+            assert_eq!(integer_id(id), id.parse::<i64>().ok().filter(|v| v.to_string() == id), "{id}");
         }
     }
 

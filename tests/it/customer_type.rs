@@ -41,6 +41,13 @@ fn a_flip_from_int64_is_refused_unless_customer_type_is_string() {
     let gate = m["gates"].as_array().unwrap().iter().find(|g| g["gate"] == "customer_id_type").unwrap().clone();
     assert!(gate["detail"].as_str().unwrap().contains("deliberate change"), "{gate}");
     assert_eq!(m["parameters"]["customer_type"], "string");
+    // auto keeps the folder's String, even when every id is an integer again
+    run(&w, "auto.toml", &fixture("tiny.csv"), "out", "");
+    assert_eq!(manifest(&w, "out")["customer_id_type"], "String");
+    // and "integer" switches it back, deliberately
+    let stderr = run(&w, "int.toml", &fixture("tiny.csv"), "out", "[columns]\ncustomer_type = \"integer\"");
+    assert!(stderr.contains("note: customer_id is now Int64"), "{stderr}");
+    assert_eq!(manifest(&w, "out")["customer_id_type"], "Int64");
 }
 
 #[test]
