@@ -487,6 +487,29 @@ mod tests {
         assert_eq!(names(&dir.join(RUNS)), [id(9), id(10)]);
     }
 
+    /// Issue 14 case 17: the holder is read from the kernel, not from what the last run wrote.
+    #[test]
+    fn the_lock_names_its_holder_and_is_emptied_when_let_go() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 7);
+        assert_eq!(fs::read(dir.join(LOCK)).unwrap(), b"", "a finished run leaves .lock empty");
+        fs::write(dir.join(LOCK), "999999999 2001-01-01T00:00:00Z\n").unwrap(); // a killed run's
+        let held = File::open(dir.join(LOCK)).unwrap();
+        held.lock().unwrap(); // held by a process that writes nothing (flock(1), say)
+        let meta = held.metadata().unwrap();
+        if fs::metadata("/proc/locks").is_ok() {
+            assert_eq!(flock_holder(&meta), Some(std::process::id()));
+        }
+        match Publisher::open(&dir, &id(2), "now") {
+            Err(Error::Output(OutputError::Locked { pid, started, .. })) if fs::metadata("/proc/locks").is_ok() => {
+                assert_eq!((pid, started.as_str()), (std::process::id(), "unknown"));
+            }
+            Err(Error::Output(OutputError::Locked { .. })) => {}
+            _ => panic!("expected the lock to be held"),
+        }
+    }
+
     #[test]
     fn an_output_path_that_is_a_file_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();

@@ -195,3 +195,27 @@ fn command_line_checks_name_the_flag() {
         assert_eq!(err, "shape: customers and items must be at least 1, basket at least 1.0");
     }
 }
+
+/// Issue 14 case 17: `delimiter = '"'` read the header as one field and blamed the mapping.
+#[test]
+fn a_delimiter_that_cannot_split_fields_is_refused() {
+    for (text, words) in [("'\"'", "quote"), ("\"\\n\"", "line end"), ("\"\\r\"", "line end"), ("\"\\u0000\"", "NUL")] {
+        let err = build(&format!("[input]\npath='x'\ndelimiter = {text}")).unwrap_err().to_string();
+        assert!(err.starts_with("[input] delimiter: cannot be") && err.contains(words), "{text}: {err}");
+    }
+    assert_eq!(build("[input]\npath='x'\ndelimiter = '|'").unwrap().input.delimiter, Some(b'|'));
+}
+
+/// Issue 14 case 13: `[columns] customer_type`.
+#[test]
+fn customer_type_parses_with_auto_by_default() {
+    assert_eq!(build("[input]\npath='x'").unwrap().customer_type, CustomerType::Auto);
+    for (name, ty) in
+        [("string", CustomerType::String), ("Integer", CustomerType::Integer), ("auto", CustomerType::Auto)]
+    {
+        let cfg = build(&format!("[input]\npath='x'\n[columns]\ncustomer_type = '{name}'")).unwrap();
+        assert_eq!(cfg.customer_type, ty);
+    }
+    let err = build("[input]\npath='x'\n[columns]\ncustomer_type = 'int64'").unwrap_err().to_string();
+    assert!(err.starts_with("[columns] customer_type: must be \"auto\", \"string\" or \"integer\""), "{err}");
+}

@@ -277,6 +277,22 @@ mod tests {
     use crate::ingest::{column_names, read, run, AllColumns};
 
     #[test]
+    fn each_arrow_type_is_read_by_what_can_read_it() {
+        use polars_arrow::datatypes::{ArrowDataType as A, Field, IntegerType};
+        let field = |dtype: A| Box::new(Field::new("x".into(), dtype, true));
+        assert_eq!(reading(&A::UInt64), Reading::Polars);
+        assert_eq!(reading(&A::Dictionary(IntegerType::Int32, Box::new(A::Utf8), false)), Reading::Polars);
+        assert_eq!(reading(&A::LargeList(field(A::Int64))), Reading::Polars);
+        assert_eq!(reading(&A::Decimal(10, 2)), Reading::Decimal { scale: 2 });
+        assert_eq!(reading(&A::Decimal64(18, 0)), Reading::Decimal { scale: 0 });
+        assert_eq!(reading(&A::Struct(vec![*field(A::Int64)])), Reading::Never("struct".into()));
+        assert_eq!(reading(&A::List(field(A::Struct(vec![])))), Reading::Never("list".into()));
+        assert_eq!(reading(&A::FixedSizeList(field(A::Int64), 2)), Reading::Never("fixed-size list".into()));
+        assert_eq!(reading(&A::Int128), Reading::Never("int128".into()));
+        assert_eq!(reading(&A::Decimal256(40, 2)), Reading::Never("decimal256(40, 2)".into()));
+    }
+
+    #[test]
     fn decimals_print_exactly() {
         assert_eq!(decimal_text(1_785_000, 2), "17850.00");
         assert_eq!(decimal_text(-5, 2), "-0.05");
