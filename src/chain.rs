@@ -13,7 +13,7 @@ use std::path::Path;
 use polars::prelude::DataFrame;
 
 use crate::clean::{self, CleanReport, Cleaned};
-use crate::config::{CleanConfig, Columns, Compression, InputConfig, ModelConfig, RecommendConfig};
+use crate::config::{CleanConfig, Columns, Compression, CustomerType, InputConfig, ModelConfig, RecommendConfig};
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestReport, Table};
 use crate::pivot::{self, Interactions, PivotReport};
@@ -40,6 +40,9 @@ impl Chain {
     pub fn ingest(&self, input: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
         let (table, report) = ingest::run(input, columns)?;
         self.line("ingest", &report);
+        for note in &report.notes {
+            log(self.quiet, &format!("note: {note}"));
+        }
         Ok((table, report))
     }
 
@@ -61,10 +64,10 @@ impl Chain {
         Ok((cleaned, report))
     }
 
-    /// Pivot: customers × items as a sparse matrix, ids numbered (errors name `source`, the
-    /// export the rows came from).
-    pub fn pivot(&self, cleaned: Cleaned, source: &Path) -> Result<(Interactions, PivotReport)> {
-        let (matrix, report) = pivot::run(cleaned, source)?;
+    /// Pivot: customers × items as a sparse matrix, ids numbered, customer ids typed by `ids`
+    /// (errors name `source`, the export the rows came from).
+    pub fn pivot(&self, cleaned: Cleaned, ids: CustomerType, source: &Path) -> Result<(Interactions, PivotReport)> {
+        let (matrix, report) = pivot::run(cleaned, ids, source)?;
         release_freed_memory();
         self.line("pivot", &report);
         Ok((matrix, report))
@@ -219,7 +222,7 @@ mod tests {
         assert_eq!(ingested.rows_out, 7);
         let (canonical, audited) = chain.audit(table).unwrap();
         let (cleaned, _) = chain.clean(canonical, &cfg.clean).unwrap();
-        let (m, _) = chain.pivot(cleaned, Path::new("x.csv")).unwrap();
+        let (m, _) = chain.pivot(cleaned, CustomerType::Auto, Path::new("x.csv")).unwrap();
         assert_eq!((audited.rows_in, m.n_customers(), m.n_items(), m.n_pairs()), (7, 3, 4, 7));
         let (model, _) = chain.model(&m, &cfg.model).unwrap();
         let (recs, _) = chain.recommend(&m, &model, &cfg.recommend);

@@ -79,6 +79,21 @@ pub struct Columns {
     pub explicit: Vec<&'static str>,
 }
 
+/// The type of the published `customer_id` (`[columns] customer_type`). A BI refresh that
+/// reads two runs breaks when it changes, so it is chosen here, not by whichever ids arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CustomerType {
+    /// Int64 when every id is an integer, else String; once a folder has published Int64,
+    /// a run with a non-integer id is refused (exit 3).
+    #[default]
+    Auto,
+    /// Always String, even when every id is an integer (switches a folder deliberately).
+    String,
+    /// Always Int64; a non-integer id is refused (exit 3).
+    Integer,
+}
+
 /// Cleaning rules.
 #[derive(Debug, Clone, Serialize)]
 pub struct CleanConfig {
@@ -251,6 +266,8 @@ pub struct Config {
     pub recommend: RecommendConfig,
     pub output: OutputConfig,
     pub gates: GatesConfig,
+    /// `[columns] customer_type`: the type of the published customer ids.
+    pub customer_type: CustomerType,
     /// Worker threads for the parallel stages (at most the cores).
     pub threads: usize,
     /// Set when more threads than cores were asked for: what was asked and what is used.
@@ -304,6 +321,7 @@ impl Config {
             recommend: file.recommend.build(lists, file.model.recency_half_life_days)?,
             output: file.output.build(base, cli)?,
             gates: file.gates.build()?,
+            customer_type: file.columns.customer_type()?,
             threads: threads.threads,
             threads_note: threads.capped,
             quiet: cli.quiet,

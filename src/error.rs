@@ -155,6 +155,12 @@ pub enum Error {
     Frame { stage: String, detail: String },
     #[error("cutoff {cutoff} leaves {train} training and {test} test rows; pick a date inside the data")]
     Cutoff { cutoff: String, train: usize, test: usize },
+    /// A customer id that is not an integer where `customer_id` must stay Int64.
+    #[error(
+        "refused to publish: customer id '{id}' in column '{column}' of {} (row {row}) is not an integer, and {why}; set [columns] customer_type = \"string\" to publish text ids from now on, or fix the data; nothing was published",
+        path.display()
+    )]
+    CustomerType { path: PathBuf, column: String, row: usize, id: String, why: String },
     #[error("customer {customer} is not in the published output in {} (no purchases after cleaning)", dir.display())]
     UnknownCustomer { customer: String, dir: PathBuf },
     #[error("stdout: {0}")]
@@ -172,7 +178,7 @@ impl Error {
     pub fn exit_code(&self) -> Exit {
         match self {
             Error::Config(_) => Exit::Usage,
-            Error::Gate(_) => Exit::Refused,
+            Error::Gate(_) | Error::CustomerType { .. } => Exit::Refused,
             Error::Output(OutputError::Locked { .. }) => Exit::Locked,
             Error::Input(_)
             | Error::Output(_)

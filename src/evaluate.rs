@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::chain::{on_threads, Chain};
 use crate::clean;
-use crate::config::{Config, ModelConfig, RecommendConfig};
+use crate::config::{Config, CustomerType, ModelConfig, RecommendConfig};
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::Interactions;
 use crate::recommend::Recommendations;
@@ -146,13 +146,17 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     }
     let (canonical, _) = chain.audit(table)?;
     let (cleaned, _) = chain.clean(canonical, &cfg.clean)?;
+    if cfg.customer_type == CustomerType::Integer {
+        let why = "[columns] customer_type = \"integer\"";
+        crate::pivot::require_integer_ids(&cleaned, &cfg.input.path, &cfg.columns.customer, why)?;
+    }
     let (train, test) = split(&cleaned.into_frame()?, cutoff)?;
     if train.height() == 0 || test.height() == 0 {
         let (cutoff, train, test) = (cutoff_label.to_string(), train.height(), test.height());
         return Err(Error::Cutoff { cutoff, train, test });
     }
     let train_rows = train.height();
-    let (m, _) = chain.pivot(clean::Cleaned::all(train), &cfg.input.path)?;
+    let (m, _) = chain.pivot(clean::Cleaned::all(train), cfg.customer_type, &cfg.input.path)?;
     let held = holdout(&m, &test)?;
     let model =
         ModelConfig { neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours), ..cfg.model.clone() };

@@ -23,7 +23,11 @@ fn rows_for(frame: &DataFrame, customer: &str) -> Result<DataFrame> {
             let wanted = normalize_customer(customer).and_then(|c| c.parse::<i64>().ok());
             ids.i64().map_err(err)?.iter().map(|v| Some(v.is_some() && v == wanted)).collect()
         }
-        _ => ids.str().map_err(err)?.iter().map(|v| Some(v == Some(customer))).collect(),
+        // text ids were published as the run reads them (trimmed, "17850.0" as "17850")
+        _ => {
+            let wanted = normalize_customer(customer);
+            ids.str().map_err(err)?.iter().map(|v| Some(v.is_some() && v == wanted)).collect()
+        }
     };
     frame.filter(&mask).map_err(err)
 }

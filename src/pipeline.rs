@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::chain::{on_threads, Chain};
-use crate::config::Config;
+use crate::config::{Config, CustomerType};
 use crate::error::{GateError, OutputError, Result};
 use crate::progress::{log, peak_rss_bytes};
 use crate::publish::{self, current_run, Publisher};
@@ -93,9 +93,15 @@ fn input_summary(path: &Path) -> Result<InputSummary> {
 /// Ingest + audit only (for `kindred audit`). When the export lacks the mapped columns the
 /// audit still counts nulls in every column; only the `invalid` counts need the mapping.
 pub fn audit_only(cfg: &Config) -> Result<audit::AuditReport> {
-    on_threads(cfg.threads, || match ingest::read(&cfg.input, &cfg.columns)?.0 {
-        ingest::AllColumns::Mapped(table) => Ok(audit::run(*table)?.1),
-        ingest::AllColumns::Unmapped(frame) => Ok(audit::nulls_only(&frame)),
+    on_threads(cfg.threads, || {
+        let (all, read) = ingest::read(&cfg.input, &cfg.columns)?;
+        for note in &read.notes {
+            log(cfg.quiet, &format!("note: {note}"));
+        }
+        match all {
+            ingest::AllColumns::Mapped(table) => Ok(audit::run(*table)?.1),
+            ingest::AllColumns::Unmapped(frame) => Ok(audit::nulls_only(&frame)),
+        }
     })
 }
 
@@ -107,6 +113,8 @@ struct Previous {
     rows: Option<usize>,
     model_rows: Option<usize>,
     per_customer: Option<usize>,
+    /// `customer_id`'s type, "Int64" or "String".
+    customer_id_type: Option<&'static str>,
 }
 
 /// The last published run's counts; `None` when there is none or its manifest is unreadable.
@@ -122,6 +130,58 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
         rows: count("/reports/recommend/rows_out"),
         model_rows: count("/reports/recommend/from_neighbours_rows"),
         per_customer: count("/parameters/recommend/per_customer"),
+        customer_id_type: match manifest.get("customer_id_type").and_then(|v| v.as_str()) {
+            Some("Int64") => Some("Int64"),
+            Some("String") => Some("String"),
+            _ => None,
+        },
+    }
+}
+
+/// The type `customer_id` is published as, kept from run to run: a folder whose last run
+/// published Int64 refuses an id that is not an integer (exit 3 naming it, never overridden
+/// by `--force`) unless the pipeline says `customer_type = "string"`; one that published
+/// String keeps String (Int64 would break its readers as well) unless it says `"integer"`;
+/// `"integer"` always refuses such an id. Returns the type for the pivot and the check for the
+/// manifest (a deliberate change of type is noted there and on stderr).
+fn customer_type(
+    cfg: &Config,
+    cleaned: &clean::Cleaned,
+    previous: Option<Previous>,
+) -> Result<(CustomerType, Option<GateCheck>)> {
+    let before = previous.and_then(|p| p.customer_id_type);
+    let check = |detail: String| Some(GateCheck { gate: "customer_id_type", passed: true, detail });
+    let require = |why: &str| pivot::require_integer_ids(cleaned, &cfg.input.path, &cfg.columns.customer, why);
+    let setting = cfg.customer_type;
+    let key = |name: &str| format!("[columns] customer_type = \"{name}\"");
+    match (setting, before) {
+        (CustomerType::String, Some("Int64")) | (CustomerType::Integer, Some("String")) => {
+            let (to, from, name) = if setting == CustomerType::String {
+                ("String", "Int64", "string")
+            } else {
+                require(&key("integer"))?;
+                ("Int64", "String", "integer")
+            };
+            let detail = format!(
+                "{to} by {}; the last published run's customer_id is {from}: a deliberate change of type",
+                key(name)
+            );
+            log(cfg.quiet, &format!("note: customer_id is now {detail}"));
+            Ok((setting, check(detail)))
+        }
+        (CustomerType::Auto, Some("Int64")) => {
+            require("the last published run's customer_id is Int64 (manifest.json customer_id_type)")?;
+            Ok((setting, check("Int64, as in the last published run".into())))
+        }
+        (CustomerType::Auto, Some("String")) => {
+            let detail = format!("String, as in the last published run ({} publishes Int64)", key("integer"));
+            Ok((CustomerType::String, check(detail)))
+        }
+        (CustomerType::Integer, _) => {
+            require(&key("integer"))?;
+            Ok((setting, None))
+        }
+        _ => Ok((setting, None)),
     }
 }
 
@@ -344,9 +404,11 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let (canonical, audited) = chain.audit(table)?;
     check_required(cfg, &audited)?;
     let (cleaned, cleaned_report) = chain.clean(canonical, &cfg.clean)?;
-    let (matrix, pivoted) = chain.pivot(cleaned, &cfg.input.path)?;
     let previous = previous_run(&cfg.output.dir);
+    let (ids, typed) = customer_type(cfg, &cleaned, previous)?;
+    let (matrix, pivoted) = chain.pivot(cleaned, ids, &cfg.input.path)?;
     let mut gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous.and_then(|p| p.customers));
+    gates.extend(typed);
     enforce(&gates, cfg.force, cfg.quiet)?;
     let (model, sim_report) = chain.model(&matrix, &cfg.model)?;
     let (recs, rec_report) = chain.recommend(&matrix, &model, &cfg.recommend);
@@ -432,7 +494,13 @@ mod tests {
         assert_eq!(failed(&check_output_gates(&c, &made(7, 0, 0), None)), ["model_recommendations"]);
         assert_eq!(failed(&check_output_gates(&c, &made(7, 70, 0), None)), ["model_recommendations"]);
         assert!(failed(&check_output_gates(&c, &made(0, 0, 0), None)).is_empty(), "no customers: other gates");
-        let prev = Previous { customers: Some(7), rows: Some(100), model_rows: Some(80), per_customer: Some(10) };
+        let prev = Previous {
+            customers: Some(7),
+            rows: Some(100),
+            model_rows: Some(80),
+            per_customer: Some(10),
+            customer_id_type: None,
+        };
         assert!(failed(&check_output_gates(&c, &made(7, 50, 40), Some(prev))).is_empty(), "exactly 50%");
         assert_eq!(failed(&check_output_gates(&c, &made(7, 49, 40), Some(prev))), ["max_row_drop_vs_previous"]);
         assert_eq!(failed(&check_output_gates(&c, &made(7, 100, 39), Some(prev))), ["max_model_row_drop_vs_previous"]);
@@ -450,13 +518,20 @@ mod tests {
     fn the_previous_counts_come_from_its_manifest() {
         let manifest = serde_json::json!({
             "customers": 4339,
+            "customer_id_type": "Int64",
             "parameters": {"recommend": {"per_customer": 10}},
             "reports": {"recommend": {"rows_out": 43390, "from_neighbours_rows": 43322}}
         });
         let p = previous_from(&manifest);
         assert_eq!(
             p,
-            Previous { customers: Some(4339), rows: Some(43390), model_rows: Some(43322), per_customer: Some(10) }
+            Previous {
+                customers: Some(4339),
+                rows: Some(43390),
+                model_rows: Some(43322),
+                per_customer: Some(10),
+                customer_id_type: Some("Int64"),
+            }
         );
         assert_eq!(previous_from(&serde_json::json!({"customers": 3})).rows, None);
     }

@@ -12,8 +12,9 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::clean::Cleaned;
+use crate::config::CustomerType;
 use crate::error::{Error, Result};
-use crate::roles::col;
+use crate::roles::{col, integer_id};
 
 /// Customer ids: integers when every id in the input is one, else text.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,7 +267,7 @@ impl Interactions {
         description: impl Iterator<Item = Option<&'a str>> + Send,
         date: impl Iterator<Item = Option<i64>> + Send,
     ) -> Result<Interactions, Overflow> {
-        number(customer, item).sort(quantity, description, date).finish()
+        number(customer, item, false).sort(quantity, description, date).finish()
     }
 }
 
@@ -291,13 +292,15 @@ struct Sorted {
     rows: Vec<Row>,
 }
 
-/// Numbers customers on one core while items are numbered on the other.
+/// Numbers customers on one core while items are numbered on the other; customer ids are text
+/// when `text` is set, else integers when every one is.
 fn number<'a>(
     customer: impl Iterator<Item = Option<&'a str>> + Send,
     item: impl Iterator<Item = Option<&'a str>> + Send,
+    text: bool,
 ) -> Numbered {
     let ((customer_codes, customers), (item_codes, items)) = rayon::join(|| encode(customer), || encode(item));
-    let (customer_ids, customer_rank) = order_customers(&customers);
+    let (customer_ids, customer_rank) = order_customers(&customers, text);
     let (item_ids, item_rank) = order_items(&items);
     Numbered { customer_codes, item_codes, customer_ids, item_ids, customer_rank, item_rank }
 }
@@ -549,15 +552,17 @@ pub fn transpose_csr(
     (ptr, rows, values)
 }
 
-/// Sorts customer ids (numerically when all are canonical integers) and returns the ids in
-/// order plus, for each first-seen position, its rank.
-fn order_customers(seen: &PlHashMap<&str, u32>) -> (CustomerIds, Vec<u32>) {
+/// Sorts customer ids (numerically when all are canonical integers and `text` is not set, else
+/// by bytes) and returns the ids in order plus, for each first-seen position, its rank.
+fn order_customers(seen: &PlHashMap<&str, u32>, text: bool) -> (CustomerIds, Vec<u32>) {
     let mut by_seen: Vec<&str> = vec![""; seen.len()];
     for (&id, &k) in seen {
         by_seen[k as usize] = id;
     }
-    let ints: Option<Vec<i64>> =
-        by_seen.iter().map(|s| s.parse::<i64>().ok().filter(|v| v.to_string() == *s)).collect();
+    let ints: Option<Vec<i64>> = match text {
+        true => None,
+        false => by_seen.iter().map(|s| integer_id(s)).collect(),
+    };
     let mut order: Vec<u32> = (0..by_seen.len() as u32).collect();
     let ids = match ints {
         Some(v) => {
@@ -656,9 +661,36 @@ pub struct PivotReport {
     pub seconds: f64,
 }
 
-/// Pivots the cleaned canonical frame (read from `source`, which errors name) into the sparse
-/// purchase matrix.
-pub fn run(mut cleaned: Cleaned, source: &std::path::Path) -> Result<(Interactions, PivotReport)> {
+/// The first kept row (0-based) whose customer id is not an integer, and the id: what keeps
+/// `customer_id` from being Int64 (see [`integer_id`]).
+pub fn first_non_integer(cleaned: &Cleaned) -> Result<Option<(usize, String)>> {
+    let ids = cleaned.column(col::CUSTOMER).and_then(|c| c.str().cloned()).map_err(Error::frame("pivot"))?;
+    let mut rows = cleaned.kept(ids.iter().enumerate()).filter_map(|(row, id)| Some((row, id?)));
+    let first = rows.find(|(_, id)| integer_id(id).is_none()).map(|(row, id)| (row, id.to_string()));
+    Ok(first)
+}
+
+/// Refuses (exit 3) the first kept customer id that is not an integer, naming the export's
+/// `path`, its customer `column`, the row and `why` Int64 is required.
+pub fn require_integer_ids(cleaned: &Cleaned, path: &std::path::Path, column: &str, why: &str) -> Result<()> {
+    match first_non_integer(cleaned)? {
+        None => Ok(()),
+        Some((row, id)) => Err(Error::CustomerType {
+            path: path.to_path_buf(),
+            column: column.to_string(),
+            row: row + 1,
+            id,
+            why: why.to_string(),
+        }),
+    }
+}
+
+/// Pivots the cleaned canonical frame into the sparse purchase matrix. Customer ids are typed
+/// by `ids`: String always for [`CustomerType::String`], else Int64 when every id is an
+/// integer. [`CustomerType::Integer`] with an id that is not is an error here; the callers
+/// refuse it first, naming the row ([`first_non_integer`]). Errors name `source`, the export
+/// the rows came from.
+pub fn run(mut cleaned: Cleaned, ids: CustomerType, source: &std::path::Path) -> Result<(Interactions, PivotReport)> {
     let start = Instant::now();
     let rows_in = cleaned.height();
     let err = |e: PolarsError| Error::frame("pivot")(e);
@@ -666,7 +698,11 @@ pub fn run(mut cleaned: Cleaned, source: &std::path::Path) -> Result<(Interactio
         Ok(c.column(name).map_err(err)?.str().map_err(err)?.clone())
     };
     let (customer, item) = (text(&cleaned, col::CUSTOMER)?, text(&cleaned, col::ITEM)?);
-    let numbered = number(cleaned.kept(customer.iter()), cleaned.kept(item.iter()));
+    let numbered = number(cleaned.kept(customer.iter()), cleaned.kept(item.iter()), ids == CustomerType::String);
+    if ids == CustomerType::Integer && matches!(numbered.customer_ids, CustomerIds::Text(_)) {
+        let detail = "customer_type = \"integer\", and a customer id is not an integer".to_string();
+        return Err(Error::Frame { stage: "pivot".into(), detail });
+    }
     // Each column goes once read: at 27 million rows the frame is 2 GB beside the pivot's own.
     drop((customer, item));
     for name in [col::CUSTOMER, col::ITEM] {

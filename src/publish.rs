@@ -208,17 +208,66 @@ fn take_lock(dir: &Path, started: &str) -> Result<File> {
     }
     // SAFETY: flock on a file descriptor we own; no memory is shared with the call.
     if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        let mut holder = String::new();
-        let _ = lock.read_to_string(&mut holder);
-        let mut parts = holder.split_whitespace();
-        let pid = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        let started = parts.next().unwrap_or("unknown").to_string();
+        let (pid, started) = lock_holder(&mut lock, &meta);
         return Err(OutputError::Locked { path: dir.to_path_buf(), pid, started }.into());
     }
     lock.set_len(0).map_err(io(&path))?;
     lock.rewind().map_err(io(&path))?;
     writeln!(lock, "{} {}", std::process::id(), started).map_err(io(&path))?;
     Ok(lock)
+}
+
+/// Who holds the lock on `lock` (pid, start). The kernel's own record (`/proc/locks`, Linux)
+/// names the process holding the flock; the file names the kindred run that wrote it, once it
+/// has (a holder writes its pid and start just after taking the lock, and a run empties the
+/// file as it lets go, so the file never names a finished run). When the two disagree the
+/// kernel's pid is the holder's, its start unknown.
+fn lock_holder(lock: &mut File, meta: &fs::Metadata) -> (u32, String) {
+    let mut written = String::new();
+    for _ in 0..5 {
+        written.clear();
+        let _ = lock.rewind().and_then(|_| lock.read_to_string(&mut written));
+        if !written.trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20)); // the holder is writing
+    }
+    let mut parts = written.split_whitespace();
+    let file_pid: Option<u32> = parts.next().and_then(|p| p.parse().ok());
+    let started = parts.next().unwrap_or("unknown").to_string();
+    match (flock_holder(meta), file_pid) {
+        (Some(kernel), Some(pid)) if kernel != pid => (kernel, "unknown".into()),
+        (Some(kernel), None) => (kernel, "unknown".into()),
+        (_, pid) => (pid.unwrap_or(0), started),
+    }
+}
+
+/// The pid holding a flock on the file of `meta`, from `/proc/locks` (Linux; `None` elsewhere
+/// or when not found). Lines read `1: FLOCK  ADVISORY  WRITE 4242 fe:00:5317582 0 EOF`; a
+/// waiter's line has `->` after the number.
+fn flock_holder(meta: &fs::Metadata) -> Option<u32> {
+    let locks = fs::read_to_string("/proc/locks").ok()?;
+    let device = format!("{:02x}:{:02x}", libc::major(meta.dev()), libc::minor(meta.dev()));
+    // (same device, pid) of each flock on a file with this inode number
+    let holders: Vec<(bool, Option<u32>)> = locks
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (kind, pid, id) = (fields.get(1)?, fields.get(4)?, fields.get(5)?);
+            let (dev, inode) = id.rsplit_once(':')?;
+            let ours = *kind == "FLOCK" && inode.parse::<u64>().ok()? == meta.ino();
+            ours.then(|| (dev == device, pid.parse::<u32>().ok()))
+        })
+        .collect();
+    holders.iter().find(|(same_device, _)| *same_device).or(holders.first()).and_then(|(_, pid)| *pid)
+}
+
+impl Drop for Publisher {
+    /// Empties the lock file before the lock goes (closing the file lets it go), so that it
+    /// never names a finished run as the holder.
+    fn drop(&mut self) {
+        let _ = self._lock.set_len(0);
+    }
 }
 
 impl Publisher {
@@ -436,6 +485,29 @@ mod tests {
         publish(&dir, &id(10), "ten", 2);
         assert!(!dir.join(format!(".staging-{}", id(2))).exists(), "removed at the next commit");
         assert_eq!(names(&dir.join(RUNS)), [id(9), id(10)]);
+    }
+
+    /// Issue 14 case 17: the holder is read from the kernel, not from what the last run wrote.
+    #[test]
+    fn the_lock_names_its_holder_and_is_emptied_when_let_go() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 7);
+        assert_eq!(fs::read(dir.join(LOCK)).unwrap(), b"", "a finished run leaves .lock empty");
+        fs::write(dir.join(LOCK), "999999999 2001-01-01T00:00:00Z\n").unwrap(); // a killed run's
+        let held = File::open(dir.join(LOCK)).unwrap();
+        held.lock().unwrap(); // held by a process that writes nothing (flock(1), say)
+        let meta = held.metadata().unwrap();
+        if fs::metadata("/proc/locks").is_ok() {
+            assert_eq!(flock_holder(&meta), Some(std::process::id()));
+        }
+        match Publisher::open(&dir, &id(2), "now") {
+            Err(Error::Output(OutputError::Locked { pid, started, .. })) if fs::metadata("/proc/locks").is_ok() => {
+                assert_eq!((pid, started.as_str()), (std::process::id(), "unknown"));
+            }
+            Err(Error::Output(OutputError::Locked { .. })) => {}
+            _ => panic!("expected the lock to be held"),
+        }
     }
 
     #[test]

@@ -127,6 +127,21 @@ pub fn normalize_customer(text: &str) -> Option<&str> {
     Some(t)
 }
 
+/// A customer id (as [`normalize_customer`] writes it) as an integer, when it is one written
+/// canonically: "17850" is 17850; "007", "+7", "1e3" and ids beyond i64 are text. The one
+/// rule for whether `customer_id` can be published as Int64.
+pub fn integer_id(id: &str) -> Option<i64> {
+    // canonical = what `to_string` writes back: digits, no leading zero, no "+", no "-0"
+    // (checked on the bytes: this runs on every row of a folder that publishes Int64)
+    let digits = id.strip_prefix('-').unwrap_or(id);
+    let canonical = match digits.as_bytes() {
+        [] => false,
+        [b'0'] => digits.len() == id.len(),
+        [first, ..] => *first != b'0' && digits.bytes().all(|b| b.is_ascii_digit()),
+    };
+    canonical.then(|| id.parse::<i64>().ok()).flatten()
+}
+
 /// An item id (or a description) as text: blank is invalid (`None`).
 pub(crate) fn item_text(text: &str) -> Option<&str> {
     (!text.trim().is_empty()).then_some(text)
@@ -192,6 +207,11 @@ fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(Stri
                     parsed
                 })
                 .collect()
+        }
+        // Unsigned ids through u64: ids above 2^63 (a UInt64 column) were nulls through i64.
+        dt if dt.is_unsigned_integer() => {
+            let ca = series.cast(&DataType::UInt64).map_err(|_| type_error(column, path, role))?;
+            ca.u64().map_err(|_| type_error(column, path, role))?.iter().map(|v| v.map(|v| v.to_string())).collect()
         }
         dt if dt.is_integer() => {
             let ca = series.cast(&DataType::Int64).map_err(|_| type_error(column, path, role))?;
@@ -424,6 +444,19 @@ mod tests {
         assert_eq!(normalize_customer("C-1"), Some("C-1"));
         assert_eq!(normalize_customer(""), None);
         assert_eq!(normalize_customer("-3.00"), Some("-3"));
+    }
+
+    #[test]
+    fn integer_ids_are_canonical_integers() {
+        assert_eq!(integer_id("17850"), Some(17850));
+        assert_eq!(integer_id("-3"), Some(-3));
+        for id in ["007", "+7", "1e3", "C-1", "9223372036854775808", "12.5", "", "-", "-0", "00", "1 "] {
+            assert_eq!(integer_id(id), None, "{id}");
+        }
+        // the rule is exactly "parses, and writes back the same"
+        for id in ["0", "7", "-7", "9223372036854775807", "-9223372036854775808", "10", "-10"] {
+            assert_eq!(integer_id(id), id.parse::<i64>().ok().filter(|v| v.to_string() == id), "{id}");
+        }
     }
 
     #[test]

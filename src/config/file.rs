@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{
-    default_threads, CleanConfig, Columns, Compression, Encoding, GatesConfig, InputConfig, Kind, ModelConfig,
-    OutputConfig, Overrides, RecommendConfig, Weighting, DEFAULT_EASE_LAMBDA, MAX_LIST,
+    default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, GatesConfig, InputConfig, Kind,
+    ModelConfig, OutputConfig, Overrides, RecommendConfig, Weighting, DEFAULT_EASE_LAMBDA, MAX_LIST,
 };
 use crate::error::ConfigError;
 
@@ -57,6 +57,7 @@ pub struct ColumnsSection {
     pub description: Option<String>,
     pub invoice: Option<String>,
     pub date: Option<String>,
+    pub customer_type: Option<String>,
 }
 
 /// `[clean]`.
@@ -173,9 +174,17 @@ fn share(key: &str, value: Option<f64>, default: f64) -> Result<f64, ConfigError
     }
 }
 
+/// One ASCII character (or "tab"); the quote, a line end or NUL would split no field, so
+/// they are refused here rather than as a column missing from the one field the header became.
 fn parse_delimiter(text: &str) -> Result<u8, ConfigError> {
+    let unusable = |what: &str| {
+        invalid("[input] delimiter", format!("cannot be {what}: fields would never split; use the character between the fields, such as \",\", \";\" or \"tab\""))
+    };
     match text {
         "\\t" | "tab" | "\t" => Ok(b'\t'),
+        "\"" => Err(unusable("the quote character '\"' (it encloses fields)")),
+        "\n" | "\r" => Err(unusable("a line end")),
+        "\0" => Err(unusable("NUL")),
         s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
         s => Err(invalid("[input] delimiter", format!("must be one ASCII character (or \"tab\"), got {s:?}"))),
     }
@@ -333,6 +342,23 @@ impl ColumnsSection {
             date: optional(&self.date, "InvoiceDate"),
             explicit,
         })
+    }
+}
+
+impl ColumnsSection {
+    /// `[columns] customer_type`: "auto" (the default), "string" or "integer".
+    pub(super) fn customer_type(&self) -> Result<CustomerType, ConfigError> {
+        let options: &[(&[&str], CustomerType)] = &[
+            (&["auto"], CustomerType::Auto),
+            (&["string"], CustomerType::String),
+            (&["integer"], CustomerType::Integer),
+        ];
+        Ok(self
+            .customer_type
+            .as_deref()
+            .map(|t| choose("[columns] customer_type", t, options))
+            .transpose()?
+            .unwrap_or_default())
     }
 }
 

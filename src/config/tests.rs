@@ -280,3 +280,27 @@ fn threads_above_the_cores_are_capped_with_a_note() {
     assert_eq!(cli_threads(Some(usize::MAX)).unwrap().0, cores);
     assert!(cli_threads(Some(0)).is_err());
 }
+
+/// Issue 14 case 17: `delimiter = '"'` read the header as one field and blamed the mapping.
+#[test]
+fn a_delimiter_that_cannot_split_fields_is_refused() {
+    for (text, words) in [("'\"'", "quote"), ("\"\\n\"", "line end"), ("\"\\r\"", "line end"), ("\"\\u0000\"", "NUL")] {
+        let err = build(&format!("[input]\npath='x'\ndelimiter = {text}")).unwrap_err().to_string();
+        assert!(err.starts_with("[input] delimiter: cannot be") && err.contains(words), "{text}: {err}");
+    }
+    assert_eq!(build("[input]\npath='x'\ndelimiter = '|'").unwrap().input.delimiter, Some(b'|'));
+}
+
+/// Issue 14 case 13: `[columns] customer_type`.
+#[test]
+fn customer_type_parses_with_auto_by_default() {
+    assert_eq!(build("[input]\npath='x'").unwrap().customer_type, CustomerType::Auto);
+    for (name, ty) in
+        [("string", CustomerType::String), ("Integer", CustomerType::Integer), ("auto", CustomerType::Auto)]
+    {
+        let cfg = build(&format!("[input]\npath='x'\n[columns]\ncustomer_type = '{name}'")).unwrap();
+        assert_eq!(cfg.customer_type, ty);
+    }
+    let err = build("[input]\npath='x'\n[columns]\ncustomer_type = 'int64'").unwrap_err().to_string();
+    assert!(err.starts_with("[columns] customer_type: must be \"auto\", \"string\" or \"integer\""), "{err}");
+}

@@ -1,7 +1,8 @@
 //! Excel: an Excel or ODS workbook's sheet read into text columns, through calamine.
 //!
-//! Takes the workbook's path and `[input] sheet` (the first sheet by default, `"*"` for every
-//! sheet with the first one's header); returns every column as text and the sheets read.
+//! Takes the workbook's path, `[input] sheet` (the first sheet by default, `"*"` for every
+//! sheet with the first one's columns) and the roles' columns; returns every column as text,
+//! the sheets read and a note for each sheet skipped.
 //! Cells become text as an export would print them (integral numbers without ".0", dates as
 //! ISO datetimes), so the audit parses the roles from them as from a CSV's text. An encrypted
 //! workbook and an empty or duplicated header are refused with a message saying which.
@@ -9,54 +10,184 @@
 use std::io::Read;
 use std::path::Path;
 
-use calamine::{open_workbook_auto, Data, Reader};
+use calamine::{open_workbook_auto, Data, Reader, SheetVisible};
 use polars::prelude::*;
 
+use crate::config::Columns;
 use crate::error::InputError;
 use crate::roles::number_text;
 
-/// Reads one sheet (or every sheet with the first one's header, for `"*"`) as text columns.
-pub(super) fn read_excel(path: &Path, sheet: Option<&str>) -> Result<(DataFrame, Vec<String>), InputError> {
+/// A workbook read: every column as text, the sheets read, and a note for each sheet skipped.
+pub(super) struct ExcelRead {
+    pub frame: DataFrame,
+    pub sheets: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// The columns read so far: the first sheet's header, and each column's values.
+struct Sheets {
+    header: Vec<String>,
+    cols: Vec<Vec<Option<String>>>,
+}
+
+/// A header name as sheets are matched to the first one's: trimmed, case ignored.
+fn folded(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+impl Sheets {
+    /// Where each of the first sheet's columns is in `header` (another sheet's), matched by
+    /// name trimmed and case ignored, its extra columns left out; a column a role maps (every
+    /// column without roles) must be there, else why the sheet is skipped.
+    fn positions(&self, header: &[String], roles: Option<&Columns>) -> Result<Vec<Option<usize>>, String> {
+        let mapped = roles.map(mapped_columns);
+        let mut positions = Vec::with_capacity(self.header.len());
+        for name in &self.header {
+            let found = header.iter().position(|h| folded(h) == folded(name));
+            let needed = mapped.as_ref().is_none_or(|m| m.iter().any(|c| folded(c) == folded(name)));
+            if found.is_none() && needed {
+                return Err(format!("its header has no column '{name}' (it has: {})", header.join(", ")));
+            }
+            positions.push(found);
+        }
+        Ok(positions)
+    }
+
+    /// Appends a sheet's data rows (blank rows skipped), each column from its position.
+    fn append<'r>(&mut self, rows: impl Iterator<Item = &'r [Data]>, positions: &[Option<usize>]) {
+        for row in rows {
+            if row.iter().all(|c| matches!(c, Data::Empty)) {
+                continue;
+            }
+            for (col, at) in self.cols.iter_mut().zip(positions) {
+                col.push(at.and_then(|k| row.get(k)).and_then(cell_text));
+            }
+        }
+    }
+}
+
+/// Reads one sheet, or every sheet for `"*"`: the first sheet that has the roles' customer and
+/// item columns gives the header, and each other sheet whose header holds its mapped columns
+/// (names trimmed, case ignored, extra columns left out) adds its rows; each sheet skipped is
+/// noted with why. A hidden default sheet without the roles' columns is an error naming the
+/// visible sheets.
+pub(super) fn read_excel(path: &Path, sheet: Option<&str>, roles: Option<&Columns>) -> Result<ExcelRead, InputError> {
     check_not_encrypted(path)?;
     let mut book = open_workbook_auto(path)
         .map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: e.to_string() })?;
+    let metadata = book.sheets_metadata().to_vec();
     let wanted = wanted_sheets(&book.sheet_names(), sheet, path)?;
-    let mut header: Option<Vec<String>> = None;
-    let mut cols: Vec<Vec<Option<String>>> = Vec::new();
-    let mut used = Vec::new();
+    let (mut table, mut sheets, mut notes) = (None::<Sheets>, Vec::new(), Vec::new());
+    let mut unmapped_first: Option<(String, Vec<String>)> = None;
     for name in wanted {
         let range = book
             .worksheet_range(&name)
             .map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: format!("sheet '{name}': {e}") })?;
         let mut rows = range.rows();
-        let Some(first) = rows.next() else { continue };
-        let this_header: Vec<String> = first.iter().map(|c| cell_text(c).unwrap_or_default()).collect();
-        match &header {
-            None => {
-                check_excel_header(&this_header, path, &name)?;
-                cols = vec![Vec::with_capacity(range.height()); this_header.len()];
-                header = Some(this_header);
-            }
-            Some(h) if *h != this_header => continue, // a sheet of another shape (notes, pivots)
-            Some(_) => {}
-        }
-        used.push(name);
-        for row in rows {
-            if row.iter().all(|c| matches!(c, Data::Empty)) {
+        let Some(first) = rows.next() else {
+            notes.push(format!("sheet '{name}' skipped: it is empty"));
+            continue;
+        };
+        let header: Vec<String> = first.iter().map(|c| cell_text(c).unwrap_or_default()).collect();
+        let positions = match &table {
+            None if sheet == Some("*") && !has_roles(&header, roles) => {
+                notes.push(format!("sheet '{name}' skipped: {}", missing_roles(&header, roles)));
+                unmapped_first.get_or_insert((name, header));
                 continue;
             }
-            for (k, col) in cols.iter_mut().enumerate() {
-                col.push(row.get(k).and_then(cell_text));
+            None => {
+                check_excel_header(&header, path, &name)?;
+                if sheet.is_none() {
+                    check_hidden(&metadata, &name, &header, roles, path)?;
+                }
+                let positions = (0..header.len()).map(Some).collect();
+                table = Some(Sheets { cols: vec![Vec::with_capacity(range.height()); header.len()], header });
+                positions
             }
+            Some(t) => match t.positions(&header, roles) {
+                Ok(positions) => positions,
+                Err(why) => {
+                    notes.push(format!("sheet '{name}' skipped: {why}"));
+                    continue;
+                }
+            },
+        };
+        sheets.push(name);
+        if let Some(t) = table.as_mut() {
+            t.append(rows, &positions);
         }
     }
-    let header = header.ok_or_else(|| InputError::NoHeader { path: path.to_path_buf() })?;
-    let height = cols.first().map_or(0, Vec::len);
+    let Some(table) = table else {
+        return Err(match (unmapped_first, roles) {
+            (Some((sheet, header)), Some(r)) => InputError::Sheet {
+                path: path.to_path_buf(),
+                sheet,
+                row: 1,
+                detail: format!(
+                    "no sheet has both columns '{}' and '{}' (this first one has: {}); set [columns] customer and item, or [input] sheet",
+                    r.customer,
+                    r.item,
+                    header.join(", ")
+                ),
+            },
+            _ => InputError::NoHeader { path: path.to_path_buf() },
+        });
+    };
+    let height = table.cols.first().map_or(0, Vec::len);
     let columns: Vec<Column> =
-        header.iter().zip(cols).map(|(name, values)| Column::new(name.as_str().into(), values)).collect();
+        table.header.iter().zip(table.cols).map(|(name, values)| Column::new(name.as_str().into(), values)).collect();
     let frame = DataFrame::new(height, columns)
         .map_err(|e| InputError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
-    Ok((frame, used))
+    Ok(ExcelRead { frame, sheets, notes })
+}
+
+/// The columns the roles map (the invoice too: it is audited).
+fn mapped_columns(r: &Columns) -> Vec<&String> {
+    let optional = [&r.quantity, &r.description, &r.invoice, &r.date];
+    [&r.customer, &r.item].into_iter().chain(optional.into_iter().flatten()).collect()
+}
+
+/// True when `header` has the roles' customer and item columns exactly (as the mapping reads
+/// them), or there are no roles.
+fn has_roles(header: &[String], roles: Option<&Columns>) -> bool {
+    roles.is_none_or(|r| [&r.customer, &r.item].iter().all(|c| header.iter().any(|h| h == *c)))
+}
+
+fn missing_roles(header: &[String], roles: Option<&Columns>) -> String {
+    let missing: Vec<String> = roles
+        .map(|r| [&r.customer, &r.item].into_iter().filter(|c| !header.contains(c)).map(|c| format!("'{c}'")).collect())
+        .unwrap_or_default();
+    format!("its header has no column {} (it has: {})", missing.join(" or "), header.join(", "))
+}
+
+/// Refuses a hidden sheet read by default (the workbook's first) that lacks the roles'
+/// columns: Excel opens at the first visible sheet, so the person looking sees another one.
+fn check_hidden(
+    metadata: &[calamine::Sheet],
+    name: &str,
+    header: &[String],
+    roles: Option<&Columns>,
+    path: &Path,
+) -> Result<(), InputError> {
+    let hidden = metadata.iter().any(|m| m.name == name && m.visible != SheetVisible::Visible);
+    if !hidden || has_roles(header, roles) {
+        return Ok(());
+    }
+    let visible: Vec<&str> =
+        metadata.iter().filter(|m| m.visible == SheetVisible::Visible).map(|m| m.name.as_str()).collect();
+    let hint = match visible.first() {
+        Some(first) => format!("the visible sheets are: {}; set [input] sheet = \"{first}\"", visible.join(", ")),
+        None => "no sheet is visible; set [input] sheet to the one with the data".to_string(),
+    };
+    Err(InputError::Sheet {
+        path: path.to_path_buf(),
+        sheet: name.to_string(),
+        row: 1,
+        detail: format!(
+            "the sheet is hidden (it is the workbook's first, read by default) and {}; {hint}",
+            missing_roles(header, roles)
+        ),
+    })
 }
 
 /// The sheets `[input] sheet` names among the workbook's `names`: the first by default, every

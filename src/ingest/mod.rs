@@ -26,7 +26,7 @@ mod split;
 
 use csv::{load_csv, CsvRead};
 use excel::read_excel;
-use parquet::{parquet_names, read_parquet, read_parquet_roles};
+use parquet::{parquet_columns, read_parquet_all, read_parquet_roles, ParquetColumn};
 
 /// The file as read, with the role mapping resolved against its header: all the audit needs.
 pub struct Table {
@@ -84,6 +84,9 @@ pub struct IngestReport {
     pub skipped_rows: usize,
     /// Default-mapped optional columns that the file does not have.
     pub unmapped: Vec<String>,
+    /// What was read differently from what the file holds, and why (sheets skipped, columns
+    /// of a type no role reads left unread); each also printed as a note on stderr.
+    pub notes: Vec<String>,
     pub seconds: f64,
 }
 
@@ -111,29 +114,31 @@ fn format_of(path: &Path) -> Option<Format> {
     }
 }
 
-/// A file loaded: a CSV file read, a Parquet file's column names (its data is read once the
-/// roles are known), or a frame of every column.
+/// A file loaded: a CSV file read, a Parquet file's columns (its data is read once the roles
+/// are known), or a frame of every column.
 enum Loaded {
     Csv(Box<CsvRead>),
-    Parquet(Vec<String>),
+    Parquet(Vec<ParquetColumn>),
     Frame(DataFrame),
 }
 
-/// Reads the file named by `cfg`: (what was loaded, sheets read, format label). Of a CSV only
-/// the columns `roles` read are parsed (every column without roles).
-fn load(cfg: &InputConfig, roles: Option<&Columns>) -> Result<(Loaded, Vec<String>, &'static str)> {
+/// Reads the file named by `cfg`: (what was loaded, sheets read, notes, format label). Of a
+/// CSV only the columns `roles` read are parsed (every column without roles); a workbook's
+/// sheets are matched to the roles' columns.
+fn load(cfg: &InputConfig, roles: Option<&Columns>) -> Result<(Loaded, Vec<String>, Vec<String>, &'static str)> {
     let path = &cfg.path;
     check_path(path)?;
     let format = format_of(path).ok_or_else(|| InputError::Extension { path: path.clone() })?;
     Ok(match format {
         Format::Csv { gzip, tab } => {
-            (Loaded::Csv(Box::new(load_csv(cfg, gzip, tab, roles)?)), Vec::new(), if gzip { "csv.gz" } else { "csv" })
+            let label = if gzip { "csv.gz" } else { "csv" };
+            (Loaded::Csv(Box::new(load_csv(cfg, gzip, tab, roles)?)), Vec::new(), Vec::new(), label)
         }
         Format::Excel => {
-            let (frame, sheets) = read_excel(path, cfg.sheet.as_deref())?;
-            (Loaded::Frame(frame), sheets, "excel")
+            let excel = read_excel(path, cfg.sheet.as_deref(), roles)?;
+            (Loaded::Frame(excel.frame), excel.sheets, excel.notes, "excel")
         }
-        Format::Parquet => (Loaded::Parquet(parquet_names(path)?), Vec::new(), "parquet"),
+        Format::Parquet => (Loaded::Parquet(parquet_columns(path)?), Vec::new(), Vec::new(), "parquet"),
     })
 }
 
@@ -144,7 +149,7 @@ fn load(cfg: &InputConfig, roles: Option<&Columns>) -> Result<(Loaded, Vec<Strin
 pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
     let start = Instant::now();
     let path = &cfg.path;
-    let (loaded, sheets, label) = load(cfg, Some(columns))?;
+    let (loaded, sheets, mut notes, label) = load(cfg, Some(columns))?;
     let table = |frame, columns, nulls, parsed| Table {
         frame,
         columns,
@@ -161,10 +166,12 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
             let nulls = csv.header.into_iter().zip(csv.nulls).collect();
             (table(csv.frame, columns, nulls, csv.invalid), width, skipped, unmapped)
         }
-        Loaded::Parquet(names) => {
+        Loaded::Parquet(file_columns) => {
+            let names: Vec<String> = file_columns.iter().map(|c| c.name.clone()).collect();
             let (columns, unmapped) = resolve_columns(&names, columns, path, None)?;
-            let (frame, nulls) = read_parquet_roles(path, &names, &columns.parsed())?;
-            (table(frame, columns, nulls, None), names.len(), 0, unmapped)
+            let read = read_parquet_roles(path, &file_columns, &parsed_roles(&columns))?;
+            notes.extend(read.notes);
+            (table(read.frame, columns, read.nulls, None), names.len(), 0, unmapped)
         }
         Loaded::Frame(frame) => {
             let names = column_names(&frame);
@@ -174,6 +181,7 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
     };
     let mut report = report(&table.frame, cfg, start, label, sheets, skipped, width)?;
     report.unmapped = unmapped;
+    report.notes = notes;
     Ok((table, report))
 }
 
@@ -181,13 +189,18 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
 /// and resolves `columns` against its header when they resolve.
 pub fn read(cfg: &InputConfig, columns: &Columns) -> Result<(AllColumns, IngestReport)> {
     let start = Instant::now();
-    let (loaded, sheets, label) = load(cfg, None)?;
-    let (frame, skipped) = match loaded {
-        Loaded::Csv(csv) => (csv.frame, csv.skipped),
-        Loaded::Parquet(_) => (read_parquet(&cfg.path, None)?, 0),
-        Loaded::Frame(frame) => (frame, 0),
+    let (loaded, sheets, mut notes, label) = load(cfg, None)?;
+    let (frame, skipped, width) = match loaded {
+        Loaded::Csv(csv) => (csv.frame, csv.skipped, None),
+        Loaded::Parquet(file_columns) => {
+            let (frame, unread) = read_parquet_all(&cfg.path, &file_columns)?;
+            notes.extend(unread);
+            (frame, 0, Some(file_columns.len()))
+        }
+        Loaded::Frame(frame) => (frame, 0, None),
     };
-    let report = report(&frame, cfg, start, label, sheets, skipped, frame.width())?;
+    let mut report = report(&frame, cfg, start, label, sheets, skipped, width.unwrap_or(frame.width()))?;
+    report.notes = notes;
     let sheet = report.sheets.first().cloned();
     let all = match resolve_columns(&column_names(&frame), columns, &cfg.path, sheet) {
         Ok((columns, _)) => {
@@ -218,8 +231,28 @@ fn report(
         sheets,
         skipped_rows,
         unmapped: Vec::new(),
+        notes: Vec::new(),
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// The file columns the roles read, each once with the first role that reads it (the order of
+/// [`Columns::parsed`]).
+fn parsed_roles(columns: &Columns) -> Vec<(&String, &'static str)> {
+    let roles = [
+        (Some(&columns.customer), "customer"),
+        (Some(&columns.item), "item"),
+        (columns.quantity.as_ref(), "quantity"),
+        (columns.description.as_ref(), "description"),
+        (columns.date.as_ref(), "date"),
+    ];
+    let mut parsed: Vec<(&String, &'static str)> = Vec::new();
+    for (name, role) in roles.into_iter().filter_map(|(n, r)| Some((n?, r))) {
+        if !parsed.iter().any(|(n, _)| *n == name) {
+            parsed.push((name, role));
+        }
+    }
+    parsed
 }
 
 /// Fails unless `path` is a non-empty regular file.

@@ -1,56 +1,273 @@
 //! Parquet: a Parquet file's columns read through polars, the roles' only.
 //!
 //! Takes the file's path (and, for the pipeline, the columns the roles read); returns its
-//! column names from the footer, the roles' columns, and every column's null count in file
-//! order. The columns no role reads are read one at a time for their count and dropped, so a
-//! wide export's text columns never sit beside the table; the audit parses the roles' types.
+//! columns from the footer, the roles' columns, and every column's null count in file order.
+//! The columns no role reads are read one at a time for their count and dropped, so a wide
+//! export's text columns never sit beside the table; the audit parses the roles' types.
+//!
+//! Each column is read by what its Arrow type in the footer allows ([`Reading`]), decided
+//! before any data is read, because polars panics on a type its build lacks instead of
+//! returning an error: flat types through polars (dictionary-encoded text arrives as text);
+//! decimals decoded by polars-parquet into Arrow arrays and written as their exact text
+//! ("17850.00"), which the roles read as they read a CSV's; anything else (struct, map,
+//! fixed-size list, 128-bit integers, intervals) is never read: refused naming the file, the
+//! column and its type when a role maps it, left out of the audit with a note when none does.
 
+use std::fs::File;
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use polars_arrow::array::PrimitiveArray;
+use polars_arrow::datatypes::ArrowDataType;
+use polars_parquet::read::{column_iter_to_arrays, BasicDecompressor, PageReader};
 
 use super::null_counts;
 use crate::error::InputError;
 
-fn parquet_reader(path: &Path) -> Result<ParquetReader<std::fs::File>, InputError> {
-    let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+/// How one column of a Parquet file is read.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Reading {
+    /// By polars (a flat type this build of polars has).
+    Polars,
+    /// As the exact text of each decimal, with the scale's digits ("2.50").
+    Decimal { scale: usize },
+    /// Not at all: the named type is beyond what kindred reads.
+    Never(String),
+}
+
+/// A Parquet column: its name, its Arrow type's name, and how it is read.
+#[derive(Debug, Clone)]
+pub(super) struct ParquetColumn {
+    pub name: String,
+    pub dtype: String,
+    pub reading: Reading,
+}
+
+fn parquet_reader(path: &Path) -> Result<ParquetReader<File>, InputError> {
+    let file = File::open(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
     Ok(ParquetReader::new(file))
 }
 
-fn parquet_error(path: &Path, e: PolarsError) -> InputError {
+fn parquet_error(path: &Path, e: impl std::fmt::Display) -> InputError {
     InputError::Parse { path: PathBuf::from(path), detail: e.to_string() }
 }
 
-/// A Parquet file's column names, from its footer (no data is read).
-pub(super) fn parquet_names(path: &Path) -> Result<Vec<String>, InputError> {
+/// An Arrow type as a person reads it ("struct", "list", "decimal(10, 2)").
+fn type_name(dtype: &ArrowDataType) -> String {
+    use ArrowDataType as A;
+    match dtype {
+        A::Decimal(p, s) | A::Decimal32(p, s) | A::Decimal64(p, s) => format!("decimal({p}, {s})"),
+        A::Decimal256(p, s) => format!("decimal256({p}, {s})"),
+        A::Struct(_) => "struct".into(),
+        A::Map(..) => "map".into(),
+        A::List(_) | A::LargeList(_) => "list".into(),
+        A::FixedSizeList(..) => "fixed-size list".into(),
+        A::Dictionary(_, values, _) => format!("dictionary of {}", type_name(values)),
+        A::Extension(ext) => format!("extension {} of {}", ext.name, type_name(&ext.inner)),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// How a column of Arrow type `dtype` is read (see the module's doc). Lists of flat values are
+/// read by polars, so that a list the roles map is refused by the role parsers naming the type.
+fn reading(dtype: &ArrowDataType) -> Reading {
+    use ArrowDataType as A;
+    match dtype {
+        A::Null
+        | A::Boolean
+        | A::Int8
+        | A::Int16
+        | A::Int32
+        | A::Int64
+        | A::UInt8
+        | A::UInt16
+        | A::UInt32
+        | A::UInt64
+        | A::Float32
+        | A::Float64
+        | A::Timestamp(..)
+        | A::Date32
+        | A::Date64
+        | A::Time32(_)
+        | A::Time64(_)
+        | A::Duration(_)
+        | A::Binary
+        | A::LargeBinary
+        | A::BinaryView
+        | A::FixedSizeBinary(_)
+        | A::Utf8
+        | A::LargeUtf8
+        | A::Utf8View => Reading::Polars,
+        A::Dictionary(_, values, _) if reading(values) == Reading::Polars => Reading::Polars,
+        A::List(inner) | A::LargeList(inner) if reading(&inner.dtype) == Reading::Polars => Reading::Polars,
+        A::Decimal(_, s) | A::Decimal32(_, s) | A::Decimal64(_, s) => Reading::Decimal { scale: *s },
+        other => Reading::Never(type_name(other)),
+    }
+}
+
+/// A Parquet file's columns, from its footer (no data is read).
+pub(super) fn parquet_columns(path: &Path) -> Result<Vec<ParquetColumn>, InputError> {
     let schema = parquet_reader(path)?.schema().map_err(|e| parquet_error(path, e))?;
-    Ok(schema.iter_names().map(|name| name.to_string()).collect())
+    Ok(schema
+        .iter()
+        .map(|(name, field)| ParquetColumn {
+            name: name.to_string(),
+            dtype: type_name(&field.dtype),
+            reading: reading(&field.dtype),
+        })
+        .collect())
 }
 
-/// Reads `columns` of a Parquet file (every column when `None`).
-pub(super) fn read_parquet(path: &Path, columns: Option<Vec<String>>) -> Result<DataFrame, InputError> {
-    parquet_reader(path)?.with_columns(columns).finish().map_err(|e| parquet_error(path, e))
+/// Reads `columns` of a Parquet file: those polars reads in one pass, each decimal on its own,
+/// in the order given. The callers leave out the columns never read (this refuses them).
+fn read_parquet(path: &Path, columns: &[&ParquetColumn]) -> Result<DataFrame, InputError> {
+    if let Some(c) = columns.iter().find(|c| matches!(c.reading, Reading::Never(_))) {
+        return Err(never_read(path, c, "a column"));
+    }
+    let by_polars: Vec<String> =
+        columns.iter().filter(|c| c.reading == Reading::Polars).map(|c| c.name.clone()).collect();
+    let mut frame = match by_polars.is_empty() {
+        true => DataFrame::empty(),
+        false => parquet_reader(path)?.with_columns(Some(by_polars)).finish().map_err(|e| parquet_error(path, e))?,
+    };
+    for c in columns {
+        if let Reading::Decimal { scale } = c.reading {
+            let text = read_decimal(path, &c.name, scale)?;
+            frame.with_column(text).map_err(|e| parquet_error(path, e))?;
+        }
+    }
+    let order: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    let frame = frame.select(order).map_err(|e| parquet_error(path, e))?;
+    text_for_dictionaries(frame, path)
 }
 
-/// Reads the `parsed` columns of a Parquet file, and every column's null count in file order.
-/// The other columns are read one at a time for their count and dropped before the parsed
-/// ones are read: at a million customers a text column the roles never read (Country) is
-/// 0.8 GB that would otherwise sit beside the table through audit and clean.
+fn never_read(path: &Path, column: &ParquetColumn, role: &str) -> InputError {
+    InputError::ColumnType {
+        path: path.to_path_buf(),
+        column: column.name.clone(),
+        role: role.to_string(),
+        dtype: column.dtype.clone(),
+    }
+}
+
+/// Dictionary-encoded text (polars' categorical) as plain text: the roles read text.
+fn text_for_dictionaries(mut frame: DataFrame, path: &Path) -> Result<DataFrame, InputError> {
+    let names: Vec<String> =
+        frame.columns().iter().filter(|c| c.dtype().is_categorical()).map(|c| c.name().to_string()).collect();
+    for name in names {
+        let column = frame.column(&name).map_err(|e| parquet_error(path, e))?;
+        let text = column.cast(&DataType::String).map_err(|e| parquet_error(path, e))?;
+        frame.with_column(text).map_err(|e| parquet_error(path, e))?;
+    }
+    Ok(frame)
+}
+
+/// One decimal column, each row group's chunk decoded by polars-parquet into Arrow's i128
+/// values, written as exact text: unscaled 178_5000 at scale 2 is "17850.00".
+fn read_decimal(path: &Path, name: &str, scale: usize) -> Result<Column, InputError> {
+    let io = |source| InputError::Io { path: path.to_path_buf(), source };
+    let mut file = File::open(path).map_err(io)?;
+    let metadata = polars_parquet::read::read_metadata(&mut file).map_err(|e| parquet_error(path, e))?;
+    let field = polars_parquet::read::infer_schema(&metadata)
+        .map_err(|e| parquet_error(path, e))?
+        .get(name)
+        .cloned()
+        .ok_or_else(|| parquet_error(path, format!("no column '{name}' in the footer")))?;
+    let mut values: Vec<Option<String>> = Vec::with_capacity(metadata.num_rows);
+    for group in &metadata.row_groups {
+        for chunk in group.columns_under_root_iter(name).into_iter().flatten() {
+            let range = chunk.byte_range();
+            let mut bytes = vec![0u8; (range.end - range.start) as usize];
+            file.seek(SeekFrom::Start(range.start)).and_then(|_| file.read_exact(&mut bytes)).map_err(io)?;
+            let pages = PageReader::new(Cursor::new(bytes.into()), chunk, vec![], usize::MAX);
+            let kind = &chunk.descriptor().descriptor.primitive_type;
+            let (arrays, _) =
+                column_iter_to_arrays(vec![BasicDecompressor::new(pages, vec![])], vec![kind], field.clone(), None)
+                    .map_err(|e| parquet_error(path, format!("column '{name}': {e}")))?;
+            for array in arrays {
+                let Some(decimals) = array.as_any().downcast_ref::<PrimitiveArray<i128>>() else {
+                    return Err(parquet_error(path, format!("column '{name}': its decimals did not decode")));
+                };
+                values.extend(decimals.iter().map(|v| v.map(|v| decimal_text(*v, scale))));
+            }
+        }
+    }
+    Ok(Column::new(name.into(), values))
+}
+
+/// The exact text of `unscaled` × 10^-`scale` ("-0.05" for −5 at scale 2).
+fn decimal_text(unscaled: i128, scale: usize) -> String {
+    let digits = unscaled.unsigned_abs().to_string();
+    let sign = if unscaled < 0 { "-" } else { "" };
+    if scale == 0 {
+        return format!("{sign}{digits}");
+    }
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    format!("{sign}{int}.{frac}")
+}
+
+/// What [`read_parquet_roles`] read: the roles' columns, every readable column's null count
+/// in file order, and a note for each column left unread.
+pub(super) struct RolesRead {
+    pub frame: DataFrame,
+    pub nulls: Vec<(String, usize)>,
+    pub notes: Vec<String>,
+}
+
+/// Reads the `parsed` columns of a Parquet file (each with the role that reads it), and the
+/// null count of every column it can read, in file order, with a note for each it cannot (a
+/// type no role reads, left unread). The other columns are read one at a time for their count
+/// and dropped before the parsed ones are read: at a million customers a text column the roles
+/// never read (Country) is 0.8 GB that would otherwise sit beside the table through audit and
+/// clean.
 pub(super) fn read_parquet_roles(
     path: &Path,
-    names: &[String],
-    parsed: &[&String],
-) -> Result<(DataFrame, Vec<(String, usize)>), InputError> {
-    let mut nulls = Vec::with_capacity(names.len());
-    for name in names.iter().filter(|name| !parsed.contains(name)) {
-        let column = read_parquet(path, Some(vec![name.clone()]))?;
-        nulls.push((name.clone(), column.columns()[0].null_count()));
+    columns: &[ParquetColumn],
+    parsed: &[(&String, &str)],
+) -> Result<RolesRead, InputError> {
+    let mut nulls = Vec::with_capacity(columns.len());
+    let mut notes = Vec::new();
+    let is_parsed = |c: &&ParquetColumn| parsed.iter().any(|(name, _)| **name == c.name);
+    for c in columns.iter().filter(|c| !is_parsed(c)) {
+        if matches!(c.reading, Reading::Never(_)) {
+            notes.push(not_audited(c));
+            continue;
+        }
+        let column = read_parquet(path, &[c])?;
+        nulls.push((c.name.clone(), column.columns()[0].null_count()));
     }
-    let frame = read_parquet(path, Some(parsed.iter().map(|name| name.to_string()).collect()))?;
+    let mut wanted = Vec::with_capacity(parsed.len());
+    for (name, role) in parsed {
+        let c = columns.iter().find(|c| c.name == **name);
+        let c = c.ok_or_else(|| parquet_error(path, format!("no column '{name}' in the footer")))?;
+        if matches!(c.reading, Reading::Never(_)) {
+            return Err(never_read(path, c, role));
+        }
+        wanted.push(c);
+    }
+    let frame = read_parquet(path, &wanted)?;
     nulls.extend(null_counts(&frame));
-    let order = |name: &String| names.iter().position(|n| n == name);
+    let order = |name: &String| columns.iter().position(|c| c.name == *name);
     nulls.sort_by_key(|(name, _)| order(name));
-    Ok((frame, nulls))
+    Ok(RolesRead { frame, nulls, notes })
+}
+
+/// Every column of a Parquet file kindred can read (`kindred audit`), with a note for each
+/// it cannot.
+pub(super) fn read_parquet_all(path: &Path, columns: &[ParquetColumn]) -> Result<(DataFrame, Vec<String>), InputError> {
+    let (readable, never): (Vec<&ParquetColumn>, Vec<&ParquetColumn>) =
+        columns.iter().partition(|c| !matches!(c.reading, Reading::Never(_)));
+    let notes = never.into_iter().map(not_audited).collect();
+    Ok((read_parquet(path, &readable)?, notes))
+}
+
+fn not_audited(column: &ParquetColumn) -> String {
+    format!(
+        "column '{}' (type {}) was not read: no role maps it, and kindred reads no role from that type",
+        column.name, column.dtype
+    )
 }
 
 #[cfg(test)]
@@ -58,6 +275,31 @@ mod tests {
     use super::*;
     use crate::config::{Columns, Encoding, InputConfig};
     use crate::ingest::{column_names, read, run, AllColumns};
+
+    #[test]
+    fn each_arrow_type_is_read_by_what_can_read_it() {
+        use polars_arrow::datatypes::{ArrowDataType as A, Field, IntegerType};
+        let field = |dtype: A| Box::new(Field::new("x".into(), dtype, true));
+        assert_eq!(reading(&A::UInt64), Reading::Polars);
+        assert_eq!(reading(&A::Dictionary(IntegerType::Int32, Box::new(A::Utf8), false)), Reading::Polars);
+        assert_eq!(reading(&A::LargeList(field(A::Int64))), Reading::Polars);
+        assert_eq!(reading(&A::Decimal(10, 2)), Reading::Decimal { scale: 2 });
+        assert_eq!(reading(&A::Decimal64(18, 0)), Reading::Decimal { scale: 0 });
+        assert_eq!(reading(&A::Struct(vec![*field(A::Int64)])), Reading::Never("struct".into()));
+        assert_eq!(reading(&A::List(field(A::Struct(vec![])))), Reading::Never("list".into()));
+        assert_eq!(reading(&A::FixedSizeList(field(A::Int64), 2)), Reading::Never("fixed-size list".into()));
+        assert_eq!(reading(&A::Int128), Reading::Never("int128".into()));
+        assert_eq!(reading(&A::Decimal256(40, 2)), Reading::Never("decimal256(40, 2)".into()));
+    }
+
+    #[test]
+    fn decimals_print_exactly() {
+        assert_eq!(decimal_text(1_785_000, 2), "17850.00");
+        assert_eq!(decimal_text(-5, 2), "-0.05");
+        assert_eq!(decimal_text(7, 0), "7");
+        assert_eq!(decimal_text(0, 3), "0.000");
+        assert_eq!(decimal_text(i128::MIN, 0), "-170141183460469231731687303715884105728");
+    }
 
     #[test]
     fn parquet_keeps_the_role_columns_and_counts_every_columns_nulls() {

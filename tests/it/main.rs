@@ -2,11 +2,14 @@
 //! outputs read back with an independent Parquet reader (arrow-rs's `parquet` crate).
 
 mod arrow_schema;
+mod customer_type;
 mod errors;
 mod evaluate;
 mod formats;
 mod golden;
 mod limits;
+mod messages;
 mod models;
+mod parquet_types;
 mod publish;
 mod workdir;

@@ -1,0 +1,96 @@
+//! `customer_id` keeps its type from run to run (issue 14, case 13): one non-numeric id flipped
+//! it from Int64 to String, and every BI refresh reading both runs broke.
+
+use crate::errors::{published, refuses};
+use crate::workdir::{fixture, rows, text, Workdir};
+
+fn manifest(w: &Workdir, out: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(w.path(&format!("{out}/manifest.json"))).unwrap()).unwrap()
+}
+
+/// tiny.csv with customer 13047 written "C13047": the same customers, one id not an integer.
+fn with_text_id(w: &Workdir) -> std::path::PathBuf {
+    let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
+    w.write("text_id.csv", tiny.replace("13047.0", "C13047"))
+}
+
+fn run(w: &Workdir, name: &str, input: &std::path::Path, out: &str, extra: &str) -> String {
+    let p = w.pipeline_with(name, input, "", out, extra);
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stderr
+}
+
+#[test]
+fn a_flip_from_int64_is_refused_unless_customer_type_is_string() {
+    let w = published();
+    assert_eq!(manifest(&w, "out")["customer_id_type"], "Int64");
+    let input = with_text_id(&w);
+    let words =
+        ["customer id 'C13047'", "column 'CustomerID'", "text_id.csv", "row 5", "Int64", "customer_type = \"string\""];
+    refuses(&w, &input, "", "", 3, &words);
+    // --force publishes past data gates, never past the type
+    let p = w.pipeline("forced.toml", &input, "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    // the deliberate change: the pipeline says string
+    let stderr = run(&w, "string.toml", &input, "out", "[columns]\ncustomer_type = \"string\"");
+    assert!(stderr.contains("note: customer_id is now String"), "{stderr}");
+    let m = manifest(&w, "out");
+    assert_eq!(m["customer_id_type"], "String");
+    let gate = m["gates"].as_array().unwrap().iter().find(|g| g["gate"] == "customer_id_type").unwrap().clone();
+    assert!(gate["detail"].as_str().unwrap().contains("deliberate change"), "{gate}");
+    assert_eq!(m["parameters"]["customer_type"], "string");
+    // auto keeps the folder's String, even when every id is an integer again
+    run(&w, "auto.toml", &fixture("tiny.csv"), "out", "");
+    assert_eq!(manifest(&w, "out")["customer_id_type"], "String");
+    // and "integer" switches it back, deliberately
+    let stderr = run(&w, "int.toml", &fixture("tiny.csv"), "out", "[columns]\ncustomer_type = \"integer\"");
+    assert!(stderr.contains("note: customer_id is now Int64"), "{stderr}");
+    assert_eq!(manifest(&w, "out")["customer_id_type"], "Int64");
+}
+
+#[test]
+fn customer_type_string_publishes_string_ids_even_when_all_are_integers() {
+    let w = Workdir::new();
+    run(&w, "p.toml", &fixture("tiny.csv"), "out", "[columns]\ncustomer_type = \"string\"");
+    assert_eq!(manifest(&w, "out")["customer_id_type"], "String");
+    let ids: Vec<String> =
+        rows(&w.path("out/recommendations.parquet")).iter().map(|r| text(&r["customer_id"])).collect();
+    assert!(ids.contains(&"17850".to_string()), "{ids:?}");
+    // explain finds a text id as the export wrote it
+    let r = w.kindred(&["explain", "17850.0", "--output", w.path("out").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("Customer 17850.0"), "{}", r.stdout);
+}
+
+#[test]
+fn auto_on_a_fresh_folder_is_unchanged() {
+    let w = Workdir::new();
+    run(&w, "int.toml", &fixture("tiny.csv"), "ints", "");
+    assert_eq!(manifest(&w, "ints")["customer_id_type"], "Int64");
+    let input = with_text_id(&w);
+    run(&w, "text.toml", &input, "texts", "");
+    let m = manifest(&w, "texts");
+    assert_eq!(m["customer_id_type"], "String");
+    assert!(m["gates"].as_array().unwrap().iter().all(|g| g["gate"] != "customer_id_type"));
+}
+
+#[test]
+fn customer_type_integer_refuses_a_text_id_and_bad_values_are_exit_2() {
+    let w = published();
+    let input = with_text_id(&w);
+    let integer = "[columns]\ncustomer_type = \"integer\"";
+    refuses(&w, &input, "", integer, 3, &["customer id 'C13047'", "customer_type = \"integer\""]);
+    refuses(
+        &w,
+        &input,
+        "",
+        "[columns]\ncustomer_type = \"text\"",
+        2,
+        &["[columns] customer_type", "\"auto\", \"string\" or \"integer\""],
+    );
+    let p = w.pipeline("eval.toml", &input, integer);
+    let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2010-12-05"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+}

@@ -1,0 +1,76 @@
+//! Messages that misled (issue 14, case 17): each now names what is wrong and what to do, with
+//! the exit code a cron wrapper acts on.
+
+use crate::errors::{published, refuses};
+use crate::workdir::{fixture, Workdir};
+
+fn manifest(w: &Workdir) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap()
+}
+
+/// `sheet = "*"` silently skipped a sheet whose header differed by case, spaces or one more
+/// column (half the customers gone, exit 0). Headers now match as the names trimmed and case
+/// ignored, extra columns are left out, and each sheet skipped is named with why.
+#[test]
+fn every_sheet_reads_sheets_whose_header_differs_by_case_or_an_extra_column() {
+    let w = Workdir::new();
+    let input = w.copy("sheets_headers.xlsx");
+    let p = w.pipeline_with("p.toml", &input, "sheet = \"*\"", "out", "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("note: sheet 'Notes' skipped: its header has no column 'CustomerID'"), "{}", r.stderr);
+    assert!(r.stderr.contains("note: sheet 'Mar' skipped: its header has no column 'Quantity'"), "{}", r.stderr);
+    let m = manifest(&w);
+    assert_eq!(m["customers"], 4, "February's customers 3 and 4 are read");
+    assert_eq!(m["reports"]["ingest"]["sheets"], serde_json::json!(["Jan", "Feb"]));
+    assert_eq!(m["reports"]["ingest"]["notes"].as_array().unwrap().len(), 2);
+}
+
+/// A hidden first sheet (read by default) sent the reader to `[columns]`; the message now says
+/// the sheet is hidden and names the visible ones and `[input] sheet`.
+#[test]
+fn a_hidden_first_sheet_names_the_visible_sheets() {
+    let w = published();
+    let input = w.copy("hidden_first.xlsx");
+    let words = [
+        "hidden_first.xlsx",
+        "sheet 'Lookup'",
+        "is hidden",
+        "visible sheets are: Sales, Notes",
+        "[input] sheet = \"Sales\"",
+    ];
+    refuses(&w, &input, "", "", 1, &words);
+    let p = w.pipeline_with("sales.toml", &input, "sheet = \"Sales\"", "elsewhere", "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// `delimiter = '"'` said CustomerID was missing while listing it (exit 1); a delimiter that
+/// cannot split fields is a pipeline-file error (exit 2) naming the key.
+#[test]
+fn an_unusable_delimiter_is_a_pipeline_file_error() {
+    let w = published();
+    let tiny = w.copy("tiny.csv");
+    refuses(&w, &tiny, "delimiter = '\"'", "", 2, &["[input] delimiter", "quote character"]);
+    refuses(&w, &tiny, "delimiter = \"\\n\"", "", 2, &["[input] delimiter", "line end"]);
+    refuses(&w, &tiny, "delimiter = \"\\r\"", "", 2, &["[input] delimiter", "line end"]);
+}
+
+/// A held lock named the pid of the last finished run, not the holder's: the message reads the
+/// process that holds the lock now (here this test, holding it as another tool would).
+#[test]
+fn a_held_lock_names_its_holder_not_the_last_run() {
+    let w = published();
+    let lock = std::fs::OpenOptions::new().read(true).write(true).open(w.path("out/.lock")).unwrap();
+    lock.lock().unwrap();
+    let p = w.pipeline("again.toml", &fixture("tiny.csv"), "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    let first = r.stderr.lines().find(|l| l.starts_with("kindred: error:")).unwrap_or_default();
+    let pid = format!("pid {},", std::process::id());
+    assert!(first.contains(&pid) && first.contains("holds the lock"), "{pid} not in {first:?}");
+    lock.unlock().unwrap();
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read(w.path("out/.lock")).unwrap(), b"", "a finished run leaves the lock file empty");
+}

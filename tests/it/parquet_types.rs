@@ -1,0 +1,175 @@
+//! Parquet exports of every column type a shop's tools write (issue 14, cases 14 and 17): each
+//! input written here with arrow-rs, since polars writes neither decimals nor these shapes.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    ArrayRef, Decimal128Array, DictionaryArray, Int64Array, ListArray, RecordBatch, StringArray, StructArray,
+    UInt64Array,
+};
+use arrow_schema::{DataType, Field};
+use parquet::arrow::ArrowWriter;
+
+use crate::errors::{published, refuses};
+use crate::workdir::{number, rows, text, Workdir};
+
+/// Ten purchase lines: five customers, four items.
+const CUSTOMERS: [i64; 10] = [1, 1, 2, 2, 3, 3, 4, 4, 5, 5];
+const ITEMS: [&str; 10] = ["A", "B", "A", "B", "B", "C", "A", "C", "C", "D"];
+
+/// Writes `columns` as one Parquet file in the workdir.
+fn write(w: &Workdir, name: &str, columns: Vec<(&str, ArrayRef)>) -> PathBuf {
+    let path = w.path(name);
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let mut writer = ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    path
+}
+
+fn customers() -> ArrayRef {
+    Arc::new(Int64Array::from(CUSTOMERS.to_vec()))
+}
+
+fn items() -> ArrayRef {
+    Arc::new(StringArray::from(ITEMS.to_vec()))
+}
+
+fn quantities() -> ArrayRef {
+    Arc::new(Int64Array::from(vec![1i64; 10]))
+}
+
+/// Runs a pipeline over `input` into `out/`; asserts exit 0 and returns stderr.
+fn run_ok(w: &Workdir, input: &std::path::Path, extra: &str) -> String {
+    let p = w.pipeline("p.toml", input, extra);
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stderr
+}
+
+fn manifest(w: &Workdir) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap()
+}
+
+/// (customer, item) → quantity in the published purchases.
+fn purchases(w: &Workdir) -> BTreeMap<(String, String), f64> {
+    let rows = rows(&w.path("out/purchases.parquet"));
+    rows.iter().map(|r| ((text(&r["customer_id"]), text(&r["item_id"])), number(&r["quantity"]))).collect()
+}
+
+/// Issue 14 case 14: a Decimal column (quantities as decimal(10, 2), ids as decimal(12, 0))
+/// panicked with "activate dtype-decimal"; decimals are read exactly.
+#[test]
+fn decimal_quantities_and_ids_are_read_exactly() {
+    let w = Workdir::new();
+    let cents: Vec<i128> = (0..10).map(|k| 100 + 25 * k).collect();
+    let quantity = Decimal128Array::from(cents).with_precision_and_scale(10, 2).unwrap();
+    let ids: Vec<i128> = CUSTOMERS.iter().map(|&c| 17_850 + c as i128).collect();
+    let ids = Decimal128Array::from(ids).with_precision_and_scale(12, 0).unwrap();
+    let price = Decimal128Array::from(vec![Some(255i128), None, Some(-5), None, None, None, None, None, None, None]);
+    let price = price.with_precision_and_scale(8, 2).unwrap();
+    let input = write(
+        &w,
+        "decimal.parquet",
+        vec![
+            ("CustomerID", Arc::new(ids)),
+            ("UnitPrice", Arc::new(price)),
+            ("StockCode", items()),
+            ("Quantity", Arc::new(quantity)),
+        ],
+    );
+    run_ok(&w, &input, "");
+    let audit = &manifest(&w)["reports"]["audit"]["columns"];
+    let unit = audit.as_array().unwrap().iter().find(|c| c["column"] == "UnitPrice").unwrap();
+    assert_eq!(unit["nulls"], 8, "an unmapped decimal column is read for its nulls");
+    assert_eq!(manifest(&w)["customer_id_type"], "Int64");
+    let bought = purchases(&w);
+    assert_eq!(bought[&("17851".to_string(), "B".to_string())], 1.25);
+    assert_eq!(bought[&("17855".to_string(), "D".to_string())], 3.25);
+    assert_eq!(bought.len(), 10);
+}
+
+/// Issue 14 case 17: unmapped struct, list and map columns failed `run` and `audit` with a
+/// polars-internal message or a panic; only the mapped columns are read, the others noted.
+#[test]
+fn unmapped_nested_columns_are_noted_not_read() {
+    let w = Workdir::new();
+    let inner: ArrayRef = Arc::new(Int64Array::from(vec![7i64; 10]));
+    let address = StructArray::from(vec![(Arc::new(Field::new("zip", DataType::Int64, false)), inner)]);
+    let tags = ListArray::from_iter_primitive::<Int32Type, _, _>((0..10).map(|k| Some(vec![Some(k), None])));
+    let input = write(
+        &w,
+        "nested.parquet",
+        vec![
+            ("CustomerID", customers()),
+            ("Address", Arc::new(address)),
+            ("StockCode", items()),
+            ("Tags", Arc::new(tags)),
+            ("Quantity", quantities()),
+        ],
+    );
+    let stderr = run_ok(&w, &input, "");
+    assert!(stderr.contains("note: column 'Address' (type struct) was not read: no role maps it"), "{stderr}");
+    assert_eq!(manifest(&w)["customers"], 5);
+    let r = w.kindred(&["audit", input.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("column 'Address' (type struct)"), "{}", r.stderr);
+    assert!(r.stdout.contains("Tags") && r.stdout.contains("CustomerID"), "{}", r.stdout);
+    assert!(!r.stdout.contains("Address"), "{}", r.stdout);
+}
+
+/// A mapped column of a type no role reads is refused naming the file, column and type.
+#[test]
+fn a_mapped_struct_column_is_refused_naming_its_type() {
+    let w = published();
+    let inner: ArrayRef = Arc::new(Int64Array::from(CUSTOMERS.to_vec()));
+    let id = StructArray::from(vec![(Arc::new(Field::new("id", DataType::Int64, false)), inner)]);
+    let input = write(
+        &w,
+        "struct_id.parquet",
+        vec![("CustomerID", Arc::new(id)), ("StockCode", items()), ("Quantity", quantities())],
+    );
+    refuses(&w, &input, "", "", 1, &["column 'CustomerID'", "struct_id.parquet", "type struct", "as customer"]);
+}
+
+/// Issue 14 case 17: UInt64 ids above 2^63 became nulls through Int64 (0 invalid, then a drop
+/// gate blamed the data); they are read exactly, as text ids.
+#[test]
+fn uint64_ids_above_two_to_the_63_are_read_exactly() {
+    let w = Workdir::new();
+    let ids: Vec<u64> = CUSTOMERS.iter().map(|&c| (1u64 << 63) + c as u64).collect();
+    let input = write(
+        &w,
+        "u64.parquet",
+        vec![("CustomerID", Arc::new(UInt64Array::from(ids))), ("StockCode", items()), ("Quantity", quantities())],
+    );
+    run_ok(&w, &input, "");
+    let m = manifest(&w);
+    assert_eq!((m["customers"].as_u64(), m["customer_id_type"].as_str()), (Some(5), Some("String")));
+    let audit = &m["reports"]["audit"]["columns"];
+    let customer = audit.as_array().unwrap().iter().find(|c| c["column"] == "CustomerID").unwrap();
+    assert_eq!((customer["nulls"].as_u64(), customer["invalid"].as_u64()), (Some(0), Some(0)));
+    assert!(purchases(&w).contains_key(&("9223372036854775809".to_string(), "A".to_string())));
+}
+
+/// Issue 14 case 17: dictionary-encoded text (pandas' category, Spark's dictionary pages) was
+/// refused as "type cat"; it is text.
+#[test]
+fn dictionary_encoded_text_is_text() {
+    let w = Workdir::new();
+    let stock: DictionaryArray<Int32Type> = ITEMS.iter().copied().collect();
+    let names: Vec<String> = CUSTOMERS.iter().map(|c| format!("C{c}")).collect();
+    let ids: DictionaryArray<Int32Type> = names.iter().map(|c| Some(c.as_str())).collect();
+    let input = write(
+        &w,
+        "dict.parquet",
+        vec![("CustomerID", Arc::new(ids)), ("StockCode", Arc::new(stock)), ("Quantity", quantities())],
+    );
+    run_ok(&w, &input, "");
+    let bought = purchases(&w);
+    assert_eq!(bought.len(), 10);
+    assert!(bought.contains_key(&("C3".to_string(), "C".to_string())));
+}
