@@ -4,7 +4,7 @@
 use crate::workdir::{fixture, Workdir};
 
 /// A workdir with a good run published to `out/`.
-fn published() -> Workdir {
+pub(crate) fn published() -> Workdir {
     let w = Workdir::new();
     let input = w.copy("tiny.csv");
     let p = w.pipeline("good.toml", &input, "");
@@ -15,7 +15,7 @@ fn published() -> Workdir {
 
 /// Runs a pipeline over `input` (with more `[input]` keys and tables) against the published
 /// set; checks the exit code, the words of the message and that nothing moved.
-fn refuses(w: &Workdir, input: &std::path::Path, input_keys: &str, extra: &str, code: i32, words: &[&str]) {
+pub(crate) fn refuses(w: &Workdir, input: &std::path::Path, input_keys: &str, extra: &str, code: i32, words: &[&str]) {
     let before = w.published();
     assert_eq!(before.len(), 7);
     let p = w.pipeline_with("bad.toml", input, input_keys, "out", extra);

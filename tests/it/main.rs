@@ -8,4 +8,5 @@ mod formats;
 mod golden;
 mod models;
 mod publish;
+mod reader;
 mod workdir;
