@@ -120,7 +120,9 @@ fn stream_csv(
             if builders.is_none() && !scan.header.is_empty() {
                 match Plan::new(&scan, roles, skip) {
                     Ok(plan) => builders = Some(Builders::start(s, plan, &free)),
-                    Err(e) => break Some(e),
+                    // the text's own fault found in the same pass (a NUL byte: not text) comes
+                    // before the header's mapping
+                    Err(e) => break Some(failed.unwrap_or(e)),
                 }
             }
             if let Some(b) = &mut builders {
