@@ -358,6 +358,14 @@ mod tests {
     use crate::ingest::column_names;
 
     #[test]
+    fn the_memory_available_is_read_on_linux() {
+        // the default of [input] max_bytes
+        if cfg!(target_os = "linux") {
+            assert!(available_memory().is_some_and(|bytes| bytes > 0));
+        }
+    }
+
+    #[test]
     fn the_stream_reads_what_polars_reads_and_counts_its_nulls() {
         // Quoted empties, spaces, CRLF, a newline inside quotes, an escaped quote, an empty
         // last field, blank lines, no final newline: the stream's frame is polars' reading of
