@@ -267,7 +267,7 @@ pub(super) mod twin {
     }
 
     /// [`stream`] with the reader's guards.
-    pub(in crate::ingest) fn stream_limited(
+    pub(super) fn stream_limited(
         text: &[u8],
         (chunk, piece): (usize, usize),
         encoding: Encoding,
@@ -285,12 +285,7 @@ pub(super) mod twin {
     }
 
     /// [`stream_all`] with the reader's guards.
-    pub(in crate::ingest) fn stream_all_limited(
-        text: &[u8],
-        encoding: Encoding,
-        skip: bool,
-        limits: Limits,
-    ) -> Result<CsvRead> {
+    pub(super) fn stream_all_limited(text: &[u8], encoding: Encoding, skip: bool, limits: Limits) -> Result<CsvRead> {
         let whole = stream_limited(text, (text.len().max(1), usize::MAX), encoding, skip, limits);
         for chunk in 1..text.len() {
             for piece in [1, 2 * chunk, usize::MAX] {
