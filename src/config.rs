@@ -95,7 +95,7 @@ pub struct InputConfig {
     /// More CSV records than this fail while reading; 0: no limit.
     pub max_rows: usize,
     /// More bytes of CSV text (decompressed, decoded) than this fail while reading; 0: no
-    /// limit; `None`: the memory available when the run starts (`ingest` reads it).
+    /// limit; `None`: 3/4 of the memory available when the run starts (`ingest` reads it).
     pub max_bytes: Option<u64>,
 }
 
