@@ -31,13 +31,40 @@ pub struct Overrides {
     pub force: bool,
 }
 
-/// CSV text encodings we read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Encoding {
-    #[serde(rename = "utf-8")]
-    Utf8,
-    #[serde(rename = "latin-1")]
-    Latin1,
+/// A CSV text encoding: any label of the WHATWG Encoding Standard, as browsers read them
+/// (`encoding_rs`): "latin-1" and "iso-8859-1" are windows-1252, so a Windows export's
+/// “quotes” and € read right. A byte-order mark (UTF-8, UTF-16) overrides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoding(pub &'static encoding_rs::Encoding);
+
+impl Encoding {
+    /// The default.
+    pub const UTF8: Encoding = Encoding(encoding_rs::UTF_8);
+
+    /// The encoding a label names: a WHATWG label (case and surrounding spaces ignored), or
+    /// one of kindred's earlier spellings ("latin-1", "latin_1", "iso_8859_1", "utf_8").
+    /// `None` for unknown labels and for the "replacement" labels (ISO-2022-KR and the like),
+    /// which decode a whole file to one U+FFFD.
+    pub fn for_label(label: &str) -> Option<Encoding> {
+        let label = label.trim().to_ascii_lowercase();
+        let label = match label.as_str() {
+            "latin-1" | "latin_1" | "iso_8859_1" => "windows-1252",
+            "utf_8" => "utf-8",
+            other => other,
+        };
+        encoding_rs::Encoding::for_label_no_replacement(label.as_bytes()).map(Encoding)
+    }
+
+    /// The encoding's name in lower case ("utf-8", "windows-1252", "utf-16le").
+    pub fn name(self) -> String {
+        self.0.name().to_ascii_lowercase()
+    }
+}
+
+impl Serialize for Encoding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name())
+    }
 }
 
 /// Parquet compression of the outputs.
@@ -62,7 +89,21 @@ pub struct InputConfig {
     pub date_format: Option<String>,
     /// Skip (and count) CSV rows with the wrong number of fields instead of failing.
     pub skip_bad_rows: bool,
+    /// A CSV record (or the header) longer than this many bytes of text fails naming its line;
+    /// 0: no limit.
+    pub max_record_bytes: usize,
+    /// More CSV records than this fail while reading; 0: no limit.
+    pub max_rows: usize,
+    /// More bytes of CSV text (decompressed, decoded) than this fail while reading; 0: no
+    /// limit; `None`: 3/4 of the memory available when the run starts (`ingest` reads it).
+    pub max_bytes: Option<u64>,
 }
+
+/// `[input] max_record_bytes` by default: 4 MiB. A transaction export's longest legitimate
+/// record is a few kilobytes (a long description); a record a thousand times that is a quote
+/// never closed or a file without line ends, and the limit keeps the reader's buffer and the
+/// time to say so small (4 MiB is also the text the builders take at a time).
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 4 << 20;
 
 /// The header names of each role. Optional roles are `None` when unmapped.
 #[derive(Debug, Clone, Serialize)]

@@ -57,6 +57,29 @@ pub enum InputError {
     Encoding { path: PathBuf, line: usize },
     #[error("{} looks binary, not text (a NUL byte on line {line})", path.display())]
     Binary { path: PathBuf, line: usize },
+    /// The file starts as a kind of file that is not CSV text: what it appears to be, what to do.
+    #[error("{} looks binary, not CSV text: it appears to be {what}; {todo}", path.display())]
+    NotText { path: PathBuf, what: String, todo: String },
+    #[error(
+        "{} line {line}: bytes that are not valid {encoding} text; set [input] encoding to the export's encoding",
+        path.display()
+    )]
+    Decode { path: PathBuf, line: usize, encoding: String },
+    #[error(
+        "{} line {line}: a record longer than {limit} bytes ({why}); fix the file, or raise [input] max_record_bytes (0: no limit)",
+        path.display()
+    )]
+    RecordTooLong { path: PathBuf, line: usize, limit: usize, why: &'static str },
+    #[error(
+        "{} line {line}: more than {limit} rows ([input] max_rows); raise it (0: no limit) if the export really is that long",
+        path.display()
+    )]
+    TooManyRows { path: PathBuf, line: usize, limit: usize },
+    #[error(
+        "{}: more than {limit} bytes of text ([input] max_bytes, {origin}); refused before memory runs out: raise it (0: no limit) if the machine has the memory",
+        path.display()
+    )]
+    TooLarge { path: PathBuf, limit: u64, origin: String },
     #[error("{} has a header but no data rows", path.display())]
     NoRows { path: PathBuf },
     #[error("{} has no header line", path.display())]

@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use super::{
     default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, GatesConfig, InputConfig, Kind,
-    ModelConfig, OutputConfig, Overrides, RecommendConfig, Weighting, DEFAULT_EASE_LAMBDA, MAX_LIST,
+    ModelConfig, OutputConfig, Overrides, RecommendConfig, Weighting, DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES,
+    MAX_LIST,
 };
 use crate::error::ConfigError;
 
@@ -45,6 +46,9 @@ pub struct InputSection {
     pub encoding: Option<String>,
     pub date_format: Option<String>,
     pub skip_bad_rows: Option<bool>,
+    pub max_record_bytes: Option<i64>,
+    pub max_rows: Option<i64>,
+    pub max_bytes: Option<i64>,
 }
 
 /// `[columns]`: which header names hold which role.
@@ -203,14 +207,21 @@ fn choose<T: Copy>(key: &str, text: &str, options: &[(&[&str], T)]) -> Result<T,
 }
 
 fn parse_encoding(text: &str) -> Result<Encoding, ConfigError> {
-    choose(
-        "[input] encoding",
-        text,
-        &[
-            (&["utf-8", "utf8", "utf_8"], Encoding::Utf8),
-            (&["latin-1", "latin1", "latin_1", "iso-8859-1", "iso_8859_1"], Encoding::Latin1),
-        ],
-    )
+    Encoding::for_label(text).ok_or_else(|| {
+        let examples = "\"utf-8\", \"windows-1252\" (or \"latin-1\"), \"utf-16le\", \"iso-8859-15\", \"shift_jis\"";
+        invalid(
+            "[input] encoding",
+            format!("unknown encoding {text:?}: use a WHATWG Encoding Standard label such as {examples}"),
+        )
+    })
+}
+
+/// A count or size limit of `[input]`: ≥ 0 (0: no limit), or an error naming the key.
+fn limit(key: &str, value: Option<i64>) -> Result<Option<u64>, ConfigError> {
+    match value {
+        Some(v) if v < 0 => Err(invalid(key, format!("must be 0 (no limit) or more, got {v}"))),
+        v => Ok(v.map(|v| v as u64)),
+    }
 }
 
 fn parse_kind(text: &str) -> Result<Kind, ConfigError> {
@@ -300,9 +311,13 @@ impl InputSection {
             path,
             sheet: self.sheet.filter(|s| !s.is_empty()),
             delimiter: self.delimiter.as_deref().map(parse_delimiter).transpose()?,
-            encoding: self.encoding.as_deref().map(parse_encoding).transpose()?.unwrap_or(Encoding::Utf8),
+            encoding: self.encoding.as_deref().map(parse_encoding).transpose()?.unwrap_or(Encoding::UTF8),
             date_format: self.date_format.filter(|s| !s.is_empty()),
             skip_bad_rows: self.skip_bad_rows.unwrap_or(false),
+            max_record_bytes: limit("[input] max_record_bytes", self.max_record_bytes)?
+                .map_or(DEFAULT_MAX_RECORD_BYTES, |v| v as usize),
+            max_rows: limit("[input] max_rows", self.max_rows)?.unwrap_or(0) as usize,
+            max_bytes: limit("[input] max_bytes", self.max_bytes)?,
         })
     }
 }

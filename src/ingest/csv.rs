@@ -4,10 +4,11 @@
 //! [`CsvRead`]: the built frame (the canonical frame when each role maps its own column, else
 //! text columns), the header, the mapping resolved against it, and every column's empty
 //! fields. The file's text is never whole in memory: one thread reads and inflates it in
-//! chunks, this one hands the text to the [`scan`] (BOM, Latin-1, NUL bytes, the header,
-//! where records end), and every few megabytes of records are built into columns by the
-//! [`build`] plan on the other two cores while the rest of the file is still read. The twin
-//! tests here hold the stream's reading equal to polars' CSV reader.
+//! chunks, this one hands the text to the [`scan`] (decoding through [`decode`], NUL bytes,
+//! line ends, the header, where records end, the guards), and every few megabytes of records
+//! are built into columns by the [`build`] plan on the other two cores while the rest of the
+//! file is still read. The twin tests here hold the stream's reading equal to polars' CSV
+//! reader, and the same whatever the chunk sizes.
 
 use std::io::Read;
 use std::path::Path;
@@ -19,10 +20,11 @@ use crate::config::{Columns, InputConfig};
 use crate::error::{InputError, Result};
 
 mod build;
+mod decode;
 mod scan;
 
 use build::{Part, Plan};
-use scan::Scan;
+use scan::{Limits, Scan};
 
 /// A CSV file read: the built columns, and what the builders counted on the way.
 pub(super) struct CsvRead {
@@ -66,7 +68,14 @@ pub(super) fn load_csv(cfg: &InputConfig, gzip: bool, tab: bool, roles: Option<&
         false => Box::new(file),
     };
     let delimiter = cfg.delimiter.or(tab.then_some(b'\t'));
-    let scan = Scan::new(path, cfg.encoding, delimiter);
+    let (bytes, bytes_origin) = match cfg.max_bytes {
+        Some(bytes) => (bytes, "as set"),
+        // Peak memory is 0.9–1.15 × the text (a 2.2 GB CSV of 27M rows: 2.05 GB; a 4 GB gzip
+        // bomb of one line: 4.5 GB): text up to 3/4 of the memory available fits.
+        None => (available_memory().map_or(0, |m| m / 4 * 3), "by default 3/4 of the memory available at the start"),
+    };
+    let limits = Limits { record: cfg.max_record_bytes, rows: cfg.max_rows, bytes, bytes_origin };
+    let scan = Scan::new(path, cfg.encoding, delimiter, limits);
     let roles = roles.map(|columns| Roles { columns, date_format: cfg.date_format.as_deref() });
     stream_csv(source, gzip, scan, roles, cfg.skip_bad_rows, (CHUNK, PIECE))
 }
@@ -95,34 +104,37 @@ fn stream_csv(
         let mut text = Vec::new();
         let mut builders: Option<Builders> = None;
         let failed = loop {
-            let eof = match received.recv() {
+            // an error in the text appended leaves the text before it, whose records are
+            // still built: the first error in the file is reported, whatever the chunks
+            let (eof, failed) = match received.recv() {
                 Ok(Ok(chunk)) => {
                     let appended = scan.append(&mut text, &chunk);
                     let _ = spent.send(chunk);
-                    if let Err(e) = appended {
-                        break Some(e);
-                    }
-                    false
+                    (false, appended.err())
                 }
-                Ok(Err(e)) => break Some(read_error(e)),
-                Err(_) => true,
+                Ok(Err(e)) => (false, Some(read_error(e))),
+                Err(_) => match scan.finish(&mut text) {
+                    Ok(()) => (true, None),
+                    Err(e) => (false, Some(e)),
+                },
             };
-            if let Err(e) = scan.feed(&text, eof) {
-                break Some(e);
-            }
+            let failed = scan.feed(&mut text, eof).err().or(failed);
             if builders.is_none() && !scan.header.is_empty() {
                 match Plan::new(&scan, roles, skip) {
                     Ok(plan) => builders = Some(Builders::start(s, plan, &free)),
-                    Err(e) => break Some(e),
+                    // the text's own fault found in the same pass (a NUL byte: not text) comes
+                    // before the header's mapping
+                    Err(e) => break Some(failed.unwrap_or(e)),
                 }
             }
             if let Some(b) = &mut builders {
-                if (eof || scan.ready() >= piece) && !b.send(scan.take(&mut text, &recycled)) {
+                let last = eof || failed.is_some();
+                if (last || scan.ready() >= piece) && !b.send(scan.take(&mut text, &recycled)) {
                     break None; // both builders stopped on an error, which `finish` returns
                 }
             }
-            if eof {
-                break None;
+            if eof || failed.is_some() {
+                break failed;
             }
         };
         drop(received); // the reader stops at its next chunk
@@ -217,6 +229,15 @@ impl<'scope> Builders<'scope> {
     }
 }
 
+/// `MemAvailable` of `/proc/meminfo` in bytes: the memory the kernel can give without
+/// swapping (`None` where it cannot be read, e.g. not Linux).
+fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 fn gzip_error(e: std::io::Error, path: &Path) -> InputError {
     InputError::Gzip {
         path: path.to_path_buf(),
@@ -244,18 +265,34 @@ pub(super) mod twin {
         encoding: Encoding,
         skip: bool,
     ) -> Result<CsvRead> {
-        let scan = Scan::new(Path::new("f.csv"), encoding, None);
+        stream_limited(text, (chunk, piece), encoding, skip, Limits::NONE)
+    }
+
+    /// [`stream`] with the reader's guards.
+    pub(super) fn stream_limited(
+        text: &[u8],
+        (chunk, piece): (usize, usize),
+        encoding: Encoding,
+        skip: bool,
+        limits: Limits,
+    ) -> Result<CsvRead> {
+        let scan = Scan::new(Path::new("f.csv"), encoding, None, limits);
         stream_csv(text, false, scan, None, skip, (chunk, piece))
     }
 
     /// The stream's result is the same whatever the chunk and piece sizes (every boundary
     /// crossed, a piece per chunk or only at the end): frame, null counts, skipped rows, errors.
     pub(in crate::ingest) fn stream_all(text: &[u8], encoding: Encoding, skip: bool) -> Result<CsvRead> {
-        let whole = stream(text, text.len().max(1), usize::MAX, encoding, skip);
-        for chunk in 3..text.len() {
+        stream_all_limited(text, encoding, skip, Limits::NONE)
+    }
+
+    /// [`stream_all`] with the reader's guards.
+    pub(super) fn stream_all_limited(text: &[u8], encoding: Encoding, skip: bool, limits: Limits) -> Result<CsvRead> {
+        let whole = stream_limited(text, (text.len().max(1), usize::MAX), encoding, skip, limits);
+        for chunk in 1..text.len() {
             for piece in [1, 2 * chunk, usize::MAX] {
                 let at = format!("chunk {chunk}, piece {piece}");
-                match (&whole, stream(text, chunk, piece, encoding, skip)) {
+                match (&whole, stream_limited(text, (chunk, piece), encoding, skip, limits)) {
                     (Ok(a), Ok(b)) => {
                         assert!(a.frame.equals_missing(&b.frame), "{at}: {:?} vs {:?}", a.frame, b.frame);
                         assert_eq!((&a.header, &a.nulls, a.skipped), (&b.header, &b.nulls, b.skipped), "{at}");
@@ -302,7 +339,7 @@ pub(super) mod twin {
         columns: &Columns,
         date_format: Option<&str>,
     ) -> Result<(DataFrame, Vec<usize>)> {
-        let read = stream(text, text.len().max(1), usize::MAX, Encoding::Utf8, false)?;
+        let read = stream(text, text.len().max(1), usize::MAX, Encoding::UTF8, false)?;
         let (columns, _) = resolve_columns(&read.header, columns, Path::new("f.csv"), None)?;
         let (frame, invalid) = crate::roles::parse(&read.frame, &columns, date_format, Path::new("f.csv"))?;
         let count = |name: &String| invalid.iter().find(|(n, _)| n == name).map_or(0, |(_, k)| *k);
@@ -318,6 +355,14 @@ mod tests {
     use crate::ingest::column_names;
 
     #[test]
+    fn the_memory_available_is_read_on_linux() {
+        // the default of [input] max_bytes
+        if cfg!(target_os = "linux") {
+            assert!(available_memory().is_some_and(|bytes| bytes > 0));
+        }
+    }
+
+    #[test]
     fn the_stream_reads_what_polars_reads_and_counts_its_nulls() {
         // Quoted empties, spaces, CRLF, a newline inside quotes, an escaped quote, an empty
         // last field, blank lines, no final newline: the stream's frame is polars' reading of
@@ -328,7 +373,7 @@ mod tests {
         // more of what polars' reader does: a lone \r field is empty, a field's trailing \r is
         // dropped, `""""` is one quote, `"a"b""` drops its lone quotes, spaces and UTF-8 stay
         let odd = "k,v\n\r,\"\"\"\"\r\nx\r, é \n\"\"\"\"\"\",\"a\"b\"\"\n";
-        let read = stream_all(odd.as_bytes(), Encoding::Utf8, false).unwrap();
+        let read = stream_all(odd.as_bytes(), Encoding::UTF8, false).unwrap();
         let polars_odd = polars_whole(odd.as_bytes());
         assert!(read.frame.equals_missing(&polars_odd), "{:?} vs {polars_odd:?}", read.frame);
         assert_eq!(texts(&read.frame, "v"), [Some("\"".into()), Some(" é ".into()), Some("ab".into())]);
@@ -337,12 +382,12 @@ mod tests {
         for delimiter in [b';', b'\t', b'|'] {
             let d = delimiter as char;
             let text = format!("k{d}v{d}w\n1,5{d}\"a{d}b\"{d}\n{d}\"\"\"x\"\"\"{d}c,d\r\n");
-            let read = stream_all(text.as_bytes(), Encoding::Utf8, false).unwrap();
+            let read = stream_all(text.as_bytes(), Encoding::UTF8, false).unwrap();
             let polars = polars_whole_with(text.as_bytes(), delimiter);
             assert!(read.frame.equals_missing(&polars), "{d:?}: {:?} vs {polars:?}", read.frame);
             assert_eq!(texts(&read.frame, "v"), [Some(format!("a{d}b")), Some("\"x\"".into())]);
         }
-        let csv = stream_all(text, Encoding::Utf8, false).unwrap();
+        let csv = stream_all(text, Encoding::UTF8, false).unwrap();
         assert_eq!(csv.header, ["id", "name", "qty", "note"]);
         let polars = polars_whole(unblank);
         assert!(csv.frame.equals_missing(&polars), "{:?} vs {polars:?}", csv.frame);
@@ -360,7 +405,7 @@ mod tests {
             explicit: vec![],
         };
         let roles = Some(Roles { columns: &columns, date_format: None });
-        let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+        let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
         let two = stream_csv(&text[..], false, scan, roles, false, (5, 8)).unwrap();
         assert_eq!(column_names(&two.frame), ["customer", "item", "quantity", "description", "date"]);
         let (audited, _) = audited_as_text(text, &columns, None).unwrap();
@@ -370,7 +415,7 @@ mod tests {
         // the second role mapped to the same column: its columns as text, for the audit
         let same = Columns { description: Some("qty".into()), ..columns };
         let roles = Some(Roles { columns: &same, date_format: None });
-        let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+        let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
         let text_only = stream_csv(&text[..], false, scan, roles, false, (5, 8)).unwrap();
         assert_eq!((column_names(&text_only.frame), text_only.invalid), (vec!["id".into(), "qty".into()], None));
     }

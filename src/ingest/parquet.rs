@@ -318,9 +318,12 @@ mod tests {
             path: path.clone(),
             sheet: None,
             delimiter: None,
-            encoding: Encoding::Utf8,
+            encoding: Encoding::UTF8,
             date_format: None,
             skip_bad_rows: false,
+            max_record_bytes: 0,
+            max_rows: 0,
+            max_bytes: Some(0),
         };
         let columns = Columns {
             customer: "CustomerID".into(),

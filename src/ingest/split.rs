@@ -37,15 +37,15 @@ pub(super) fn record_end(rest: &[u8], delimiter: u8, eof: bool) -> Option<(usize
 /// Quoting as polars' CSV reader (and Python's, and Excel) splits fields: a field that opens
 /// with a quote is quoted, and every quote in it toggles; a quote inside an unquoted field
 /// is text.
-struct Quotes {
+pub(super) struct Quotes {
     /// At the first byte of a field; in a field that opened with a quote; inside quotes.
     at_start: bool,
     quoted: bool,
-    inside: bool,
+    pub(super) inside: bool,
 }
 
 #[derive(PartialEq)]
-enum Step {
+pub(super) enum Step {
     Delimiter,
     Newline,
     Other,
@@ -56,9 +56,14 @@ impl Quotes {
         Quotes { at_start: true, quoted: false, inside: false }
     }
 
+    /// The state after bytes without a quote: at a field's first byte or not.
+    pub(super) fn unquoted(at_start: bool) -> Quotes {
+        Quotes { at_start, quoted: false, inside: false }
+    }
+
     /// Takes byte `b`: a delimiter or newline outside quotes ends the field.
     #[inline]
-    fn step(&mut self, b: u8, delimiter: u8) -> Step {
+    pub(super) fn step(&mut self, b: u8, delimiter: u8) -> Step {
         if b == b'"' && (self.at_start || self.quoted) {
             (self.inside, self.quoted, self.at_start) = (!self.inside, true, false);
             return Step::Other;
@@ -279,14 +284,14 @@ mod tests {
             }
             let polars = polars_whole_with(text.as_bytes(), delimiter);
             for (chunk, piece) in [(text.len(), usize::MAX), (1 << 10, 1 << 12), (100, 300), (64, 64)] {
-                let read = stream(text.as_bytes(), chunk, piece, Encoding::Utf8, false).unwrap();
+                let read = stream(text.as_bytes(), chunk, piece, Encoding::UTF8, false).unwrap();
                 assert!(read.frame.equals_missing(&polars), "{chunk} {piece}: {:?} vs {polars:?}", read.frame);
                 assert_eq!(read.nulls, polars.columns().iter().map(|c| c.null_count()).collect::<Vec<_>>());
             }
             // a ragged row far into a long piece names its line
             let ragged = format!("{text}1{d}2\n");
             let lines = text.matches('\n').count() + 1;
-            let err = input_error(stream(ragged.as_bytes(), 1 << 12, 1 << 14, Encoding::Utf8, false).err().unwrap());
+            let err = input_error(stream(ragged.as_bytes(), 1 << 12, 1 << 14, Encoding::UTF8, false).err().unwrap());
             assert!(matches!(err, InputError::Ragged { line, found: 2, .. } if line == lines), "{err} vs {lines}");
         }
     }

@@ -12,4 +12,5 @@ mod messages;
 mod models;
 mod parquet_types;
 mod publish;
+mod reader;
 mod workdir;

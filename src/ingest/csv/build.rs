@@ -341,9 +341,9 @@ mod tests {
     #[test]
     fn ragged_rows_name_the_line_or_are_skipped() {
         let text = b"a,b\n1,2\n\"x\ny\",3\n4,5,6\n7,8\n";
-        let err = input_error(stream_all(text, Encoding::Utf8, false).err().unwrap());
+        let err = input_error(stream_all(text, Encoding::UTF8, false).err().unwrap());
         assert!(matches!(err, InputError::Ragged { line: 5, found: 3, expected: 2, .. }), "{err}");
-        let kept = stream_all(text, Encoding::Utf8, true).unwrap();
+        let kept = stream_all(text, Encoding::UTF8, true).unwrap();
         assert_eq!(kept.skipped, 1);
         assert!(kept.frame.equals_missing(&polars_whole(b"a,b\n1,2\n\"x\ny\",3\n7,8\n")));
     }
@@ -351,12 +351,12 @@ mod tests {
     #[test]
     fn a_quote_that_does_not_close_its_field_names_line_and_column() {
         let text = b"a,b\n1,\"x\"\n2,\"y\"z\n3,\"w\"\n";
-        let err = input_error(stream_all(text, Encoding::Utf8, false).err().unwrap());
+        let err = input_error(stream_all(text, Encoding::UTF8, false).err().unwrap());
         assert!(matches!(err, InputError::BadQuote { line: 3, ref column, .. } if column == "b"), "{err}");
-        let kept = stream_all(text, Encoding::Utf8, true).unwrap();
+        let kept = stream_all(text, Encoding::UTF8, true).unwrap();
         assert_eq!((kept.skipped, texts(&kept.frame, "b")), (1, vec![Some("x".into()), Some("w".into())]));
         // a quote inside an unquoted field is text, and the record is split as the scan counts it
-        let read = stream_all(b"a,b\n12\" x,\"y\"\n", Encoding::Utf8, false).unwrap();
+        let read = stream_all(b"a,b\n12\" x,\"y\"\n", Encoding::UTF8, false).unwrap();
         assert_eq!(
             (texts(&read.frame, "a"), texts(&read.frame, "b")),
             (vec![Some("12\" x".into())], vec![Some("y".into())])
@@ -386,7 +386,7 @@ mod tests {
         let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
         assert_eq!(invalid, [0, 1, 1, 0, 1, 1]); // Inv, Cust, Item, Desc, Qty, When
         for (chunk, piece) in [(text.len(), usize::MAX), (7, 16), (3, 1)] {
-            let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+            let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
             let roles = Some(Roles { columns: &columns, date_format: None });
             let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece)).unwrap();
             assert!(read.frame.equals_missing(&expected), "{chunk} {piece}: {:?} vs {expected:?}", read.frame);
@@ -404,7 +404,7 @@ mod tests {
         // without the optional roles they are filled as the audit fills them; a date format
         let few = Columns { quantity: None, description: None, date: Some("When".into()), ..columns.clone() };
         let (expected, _) = audited_as_text(text.as_bytes(), &few, Some("%m/%d/%Y %H:%M")).unwrap();
-        let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+        let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
         let roles = Some(Roles { columns: &few, date_format: Some("%m/%d/%Y %H:%M") });
         let read = stream_csv(text.as_bytes(), false, scan, roles, false, (5, 9)).unwrap();
         assert!(read.frame.equals_missing(&expected), "{:?} vs {expected:?}", read.frame);
@@ -415,7 +415,7 @@ mod tests {
         let want = audited_as_text(nan.as_bytes(), &qty, None).err().unwrap().to_string();
         assert!(want.contains("row 3") && want.contains("NaN"), "{want}");
         for (chunk, piece) in [(nan.len(), usize::MAX), (4, 5)] {
-            let scan = Scan::new(Path::new("f.csv"), Encoding::Utf8, None);
+            let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
             let roles = Some(Roles { columns: &qty, date_format: None });
             let err = stream_csv(nan.as_bytes(), false, scan, roles, false, (chunk, piece)).err().unwrap();
             assert_eq!(err.to_string(), want);
@@ -424,9 +424,9 @@ mod tests {
 
     #[test]
     fn binary_and_bad_utf8_name_their_line() {
-        let err = input_error(stream_all(b"a,b\n1,2\n3,\x004\n", Encoding::Utf8, false).err().unwrap());
+        let err = input_error(stream_all(b"a,b\n1,2\n3,\x004\n", Encoding::UTF8, false).err().unwrap());
         assert!(matches!(err, InputError::Binary { line: 3, .. }), "{err}");
-        let err = input_error(stream_all(b"a,b\n1,2\n3,\xE94\n5,6\n", Encoding::Utf8, false).err().unwrap());
+        let err = input_error(stream_all(b"a,b\n1,2\n3,\xE94\n5,6\n", Encoding::UTF8, false).err().unwrap());
         assert!(matches!(err, InputError::Encoding { line: 3, .. }), "{err}");
         // far into the file, after many pieces were taken
         let mut long = b"a,b\n".to_vec();
@@ -434,7 +434,7 @@ mod tests {
             long.extend_from_slice(format!("{k},\"x\ny\"\n").as_bytes());
         }
         long.extend_from_slice(b"1,\xE9\n");
-        let err = input_error(stream(&long, 7, 64, Encoding::Utf8, false).err().unwrap());
+        let err = input_error(stream(&long, 7, 64, Encoding::UTF8, false).err().unwrap());
         assert!(matches!(err, InputError::Encoding { line: 1002, .. }), "{err}");
     }
 }

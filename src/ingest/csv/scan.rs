@@ -1,141 +1,346 @@
 //! Scan: the CSV's text as it arrives, cut into whole records for the builders.
 //!
 //! Takes the chunks the reader thread sends; returns the header and pieces of whole records
-//! with the line each starts on. On the way it drops a BOM, transcodes Latin-1, refuses NUL
-//! bytes, sniffs the delimiter, reads the header as a record (duplicate names refused) and
-//! finds where records end, quote-aware ([`crate::ingest::split::record_end`]), so a builder
-//! never gets half a record and every error names its line. A quote never closed fails
-//! naming its line.
+//! with the line each starts on. On the way it decodes the text ([`Decode`]: a BOM, any WHATWG
+//! encoding, and files that are not text told by their first bytes), refuses NUL bytes, reads
+//! old Mac line ends (CR only) as line ends, sniffs the delimiter, reads the header as a record
+//! (duplicate names refused) and finds where records end, quote-aware, so a builder never gets
+//! half a record and every error names its line. Each byte is looked at once: the quote state
+//! of a record not ended yet is kept from one chunk to the next, never found again from the
+//! record's start, so the time is linear in the file whatever its records' lengths. A record
+//! longer than `[input] max_record_bytes` (a quote never closed, a file without line ends)
+//! fails naming its line, as do more rows than `max_rows` and more text than `max_bytes`.
 
 use std::path::Path;
 use std::sync::mpsc::Receiver;
 
+use super::decode::{Decode, Failure};
 use super::Piece;
 use crate::config::Encoding;
 use crate::error::InputError;
-use crate::ingest::split::{field_value, record_end, split_record};
+use crate::ingest::split::{field_value, split_record, Quotes, Step};
 
-fn line_of(bytes: &[u8], offset: usize) -> usize {
-    memchr::memchr_iter(b'\n', &bytes[..offset]).count() + 1
+/// The reader's guards; 0 is no limit.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    /// Bytes of text of one record (the header too).
+    pub(super) record: usize,
+    /// Records that are not blank.
+    pub(super) rows: usize,
+    /// Bytes of text, decompressed and decoded, and where the figure came from.
+    pub(super) bytes: u64,
+    pub(super) bytes_origin: &'static str,
 }
 
-/// This thread's pass over the text as it arrives: drops a BOM, refuses NUL bytes (transcodes
-/// Latin-1), reads the header (duplicate names refused) and finds where records end, quote-aware,
-/// so the builders get whole records with the line each piece starts on. A quote never closed
-/// fails naming its line.
+impl Limits {
+    #[cfg(test)]
+    pub(super) const NONE: Limits = Limits { record: 0, rows: 0, bytes: 0, bytes_origin: "" };
+}
+
+/// How the file's lines end, told by its first line end: `\n` (or `\r\n`), or `\r` alone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ends {
+    Unknown,
+    Lf,
+    Cr,
+}
+
+/// The pass over the first line, resumable: how far it has got, whether inside quotes, and
+/// the candidate delimiters `,` `;` tab `|` counted outside them.
+#[derive(Default)]
+struct FirstLine {
+    at: usize,
+    quoted: bool,
+    counts: [usize; 4],
+}
+
+const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+impl FirstLine {
+    /// Follows the first line on into `text`; how lines end once its end is found (at `eof`
+    /// a file of one line ends as `\n` does).
+    fn advance(&mut self, text: &[u8], eof: bool) -> Option<Ends> {
+        while let Some(&b) = text.get(self.at) {
+            match b {
+                b'"' => self.quoted = !self.quoted,
+                b'\n' if !self.quoted => return Some(Ends::Lf),
+                b'\r' if !self.quoted => match text.get(self.at + 1) {
+                    Some(b'\n') => return Some(Ends::Lf),
+                    Some(_) => return Some(Ends::Cr),
+                    None => return eof.then_some(Ends::Lf), // else the next byte tells
+                },
+                _ if !self.quoted => {
+                    if let Some(k) = CANDIDATES.iter().position(|&c| c == b) {
+                        self.counts[k] += 1;
+                    }
+                }
+                _ => {}
+            }
+            self.at += 1;
+        }
+        eof.then_some(Ends::Lf)
+    }
+
+    /// The most frequent candidate outside quotes (`,` when none).
+    fn delimiter(&self) -> u8 {
+        let best = (0..4).max_by_key(|&k| (self.counts[k], std::cmp::Reverse(k))).unwrap_or(0);
+        if self.counts[best] == 0 {
+            b','
+        } else {
+            CANDIDATES[best]
+        }
+    }
+}
+
+/// Old Mac line ends: each `\r` of `text[from..]` becomes `\n`, and a `\n` right after a `\r`
+/// (CRLF, also when a chunk's end falls between them: `after_cr`) is dropped.
+fn cr_to_lf(text: &mut Vec<u8>, from: usize, after_cr: &mut bool) {
+    let (mut read, mut write) = (from, from);
+    while let Some(k) = memchr::memchr2(b'\r', b'\n', &text[read..]) {
+        let at = read + k;
+        let (b, crlf) = (text[at], k == 0 && *after_cr);
+        text.copy_within(read..at, write);
+        write += k;
+        if !(b == b'\n' && crlf) {
+            text[write] = b'\n';
+            write += 1;
+        }
+        *after_cr = b == b'\r';
+        read = at + 1;
+    }
+    if read < text.len() {
+        *after_cr = false;
+        text.copy_within(read.., write);
+        write += text.len() - read;
+    }
+    text.truncate(write);
+}
+
+/// Follows a record holding a quote through `bytes` from the quote state `quotes`: the index
+/// of its closing newline, or `None` when it does not end in `bytes`. Inside quotes only a
+/// quote can change anything, so it jumps from quote to quote.
+fn follow(quotes: &mut Quotes, bytes: &[u8], delimiter: u8) -> Option<usize> {
+    let mut i = 0;
+    while i < bytes.len() {
+        if quotes.inside {
+            i += memchr::memchr(b'"', &bytes[i..])?;
+        }
+        if quotes.step(bytes[i], delimiter) == Step::Newline && !quotes.inside {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// This thread's pass over the text as it arrives: decodes it, refuses NUL bytes, reads CR
+/// line ends, reads the header (duplicate names refused) and finds where records end,
+/// quote-aware and in one pass, so the builders get whole records with the line each piece
+/// starts on. A quote never closed, a record over the limit, too many rows or too much text
+/// fail naming their line.
 pub(super) struct Scan<'a> {
     pub(super) path: &'a Path,
-    encoding: Encoding,
+    decode: Decode,
+    limits: Limits,
     pub(super) delimiter: Option<u8>,
-    /// A first piece has been appended (its BOM dropped).
-    started: bool,
+    ends: Ends,
+    first: FirstLine,
+    /// The text so far ends with a `\r` (CR line ends: a `\n` next is the same line end).
+    after_cr: bool,
     pub(super) header: Vec<String>,
-    /// The next record's first byte.
+    /// The current record's first byte and its line; how far it has been scanned, and its
+    /// quote state there once a quote was found in it.
     pos: usize,
+    line: usize,
+    at: usize,
+    quotes: Option<Quotes>,
     /// The first byte of the records not yet taken and its line, and the lines before the text.
     start: usize,
     start_line: usize,
     lines_before: usize,
+    /// Records that are not blank, and bytes of text, so far.
+    rows: usize,
+    bytes: u64,
 }
 
 impl<'a> Scan<'a> {
-    pub(super) fn new(path: &'a Path, encoding: Encoding, delimiter: Option<u8>) -> Self {
+    pub(super) fn new(path: &'a Path, encoding: Encoding, delimiter: Option<u8>, limits: Limits) -> Self {
         Scan {
             path,
-            encoding,
+            decode: Decode::new(encoding.0),
+            limits,
             delimiter,
-            started: false,
+            ends: Ends::Unknown,
+            first: FirstLine::default(),
+            after_cr: false,
             header: Vec::new(),
             pos: 0,
+            line: 1,
+            at: 0,
+            quotes: None,
             start: 0,
             start_line: 1,
             lines_before: 0,
+            rows: 0,
+            bytes: 0,
         }
     }
 
-    /// Appends a piece of the file to `text` (the first piece starts the file).
-    pub(super) fn append(&mut self, text: &mut Vec<u8>, mut piece: &[u8]) -> Result<(), InputError> {
-        if !self.started {
-            self.started = true;
-            piece = piece.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(piece);
+    /// Appends a chunk of the file to `text`, decoded.
+    pub(super) fn append(&mut self, text: &mut Vec<u8>, chunk: &[u8]) -> Result<(), InputError> {
+        let from = text.len();
+        let decoded = self.decode.push(chunk, text, false);
+        self.appended(text, from, decoded)
+    }
+
+    /// The file has ended: appends what the decoder still holds.
+    pub(super) fn finish(&mut self, text: &mut Vec<u8>) -> Result<(), InputError> {
+        let from = text.len();
+        let decoded = self.decode.push(&[], text, true);
+        self.appended(text, from, decoded)
+    }
+
+    /// Checks the text appended from `from`, after its line ends are read. On an error the
+    /// text is cut where the problem starts (the records before it can still be built, so
+    /// errors are reported in file order whatever the chunks).
+    fn appended(&mut self, text: &mut Vec<u8>, from: usize, decoded: Result<(), Failure>) -> Result<(), InputError> {
+        if self.ends == Ends::Cr {
+            cr_to_lf(text, from, &mut self.after_cr);
         }
-        if let Some(k) = memchr::memchr(0, piece) {
-            let at = text.len() + k;
-            text.extend_from_slice(piece);
-            let line = self.lines_before + line_of(text, at);
-            return Err(InputError::Binary { path: self.path.to_path_buf(), line });
+        self.bytes += (text.len() - from) as u64;
+        let path = self.path.to_path_buf();
+        if let Err(Failure::NotText(kind)) = decoded {
+            let gz = self.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+            let (what, todo) = kind.hint(gz);
+            return Err(InputError::NotText { path, what: what.into(), todo: todo.into() });
         }
-        match self.encoding {
-            Encoding::Utf8 => text.extend_from_slice(piece),
-            Encoding::Latin1 => {
-                for &b in piece {
-                    if b < 0x80 {
-                        text.push(b);
-                    } else {
-                        text.extend_from_slice(&[0xC0 | (b >> 6), 0x80 | (b & 0x3F)]);
-                    }
-                }
+        // the decoder stopped at a malformed sequence; a NUL byte; the first byte over max_bytes
+        let malformed = decoded.is_err().then_some(text.len());
+        let nul = memchr::memchr(0, &text[from..]).map(|k| from + k);
+        let limit = self.limits.bytes;
+        let over = (limit > 0 && self.bytes > limit).then(|| text.len() - (self.bytes - limit) as usize);
+        let Some(at) = [nul, malformed, over].into_iter().flatten().min() else { return Ok(()) };
+        text.truncate(at);
+        let line = self.line_of(text, at);
+        Err(if nul == Some(at) {
+            InputError::Binary { path, line }
+        } else if malformed == Some(at) {
+            InputError::Decode { path, line, encoding: self.decode.encoding().name().to_ascii_lowercase() }
+        } else {
+            InputError::TooLarge { path, limit, origin: self.limits.bytes_origin.to_string() }
+        })
+    }
+
+    /// The line of byte `offset` of `text`.
+    fn line_of(&self, text: &[u8], offset: usize) -> usize {
+        self.lines_before + memchr::memchr_iter(b'\n', &text[..offset]).count() + 1
+    }
+
+    /// Finds the ends of the records of `text` not found yet, from where the last call
+    /// stopped; at `eof` the last one may lack its newline. Until the first line has ended,
+    /// only it is followed (it tells the line ends and the delimiter).
+    pub(super) fn feed(&mut self, text: &mut Vec<u8>, eof: bool) -> Result<(), InputError> {
+        if self.ends == Ends::Unknown {
+            let Some(ends) = self.first.advance(text, eof) else {
+                return match self.limits.record {
+                    limit if limit > 0 && text.len() > limit => Err(self.too_long(text)),
+                    _ => Ok(()),
+                };
+            };
+            self.ends = ends;
+            self.delimiter = Some(self.delimiter.unwrap_or_else(|| self.first.delimiter()));
+            if ends == Ends::Cr {
+                cr_to_lf(text, 0, &mut self.after_cr);
+            }
+        }
+        self.records(text, eof)
+    }
+
+    /// [`Scan::feed`] once the line ends and the delimiter are known. A record without a quote
+    /// ends at its newline, so the text is searched for quotes: the records before the next
+    /// one end at the newlines, and only a record holding a quote is followed byte by byte
+    /// ([`follow`]), its state kept when the text runs out.
+    fn records(&mut self, text: &[u8], eof: bool) -> Result<(), InputError> {
+        let delimiter = self.delimiter.unwrap_or(b',');
+        loop {
+            if let Some(quotes) = &mut self.quotes {
+                let Some(k) = follow(quotes, &text[self.at..], delimiter) else { break };
+                self.quotes = None;
+                self.end_record(text, self.at + k, true)?;
+                self.at = self.pos;
+                continue;
+            }
+            let quote = memchr::memchr(b'"', &text[self.at..]).map(|k| self.at + k);
+            let base = self.at;
+            for k in memchr::memchr_iter(b'\n', &text[base..quote.unwrap_or(text.len())]) {
+                self.end_record(text, base + k, false)?;
+            }
+            let Some(q) = quote else { break };
+            self.quotes = Some(Quotes::unquoted(q == self.pos || text[q - 1] == delimiter));
+            self.at = q;
+        }
+        self.at = text.len();
+        if self.limits.record > 0 && text.len() - self.pos > self.limits.record {
+            return Err(self.too_long(text));
+        }
+        if eof {
+            if self.quotes.as_ref().is_some_and(|q| q.inside) {
+                return Err(InputError::Unterminated { path: self.path.to_path_buf(), line: self.line });
+            }
+            if self.pos < text.len() || self.header.is_empty() {
+                let quoted = self.quotes.take().is_some();
+                self.end_record(text, text.len(), quoted)?;
             }
         }
         Ok(())
     }
 
-    /// Finds the ends of the complete records of `text` not found yet; at `eof` the last one
-    /// may lack its newline. A record without a quote ends at its newline, so the text is
-    /// searched for quotes: the records before the next one end at the newlines, and only a
-    /// record holding a quote is followed byte by byte ([`record_end`]).
-    pub(super) fn feed(&mut self, text: &[u8], eof: bool) -> Result<(), InputError> {
-        if self.header.is_empty() && !self.read_header(text, eof)? {
-            return Ok(());
+    /// The current record ends at `end` (its newline, or the text's end): the header, or a
+    /// row counted unless blank. `quoted`: it holds a quote (and may hold newlines).
+    fn end_record(&mut self, text: &[u8], end: usize, quoted: bool) -> Result<(), InputError> {
+        let record = &text[self.pos..end];
+        if self.limits.record > 0 && record.len() > self.limits.record {
+            return Err(self.too_long(text));
         }
-        let delimiter = self.delimiter.unwrap_or(b',');
-        while self.pos < text.len() {
-            let rest = &text[self.pos..];
-            let Some(quote) = memchr::memchr(b'"', rest) else {
-                self.pos = match (eof, memchr::memrchr(b'\n', rest)) {
-                    (true, _) => text.len(),
-                    (false, Some(k)) => self.pos + k + 1,
-                    (false, None) => self.pos,
-                };
-                break;
-            };
-            // The quote's line starts a record: every line before it since `pos` is one.
-            self.pos += memchr::memrchr(b'\n', &rest[..quote]).map_or(0, |k| k + 1);
-            let Some((len, _)) = record_end(&text[self.pos..], delimiter, eof) else {
-                if eof {
-                    let line = self.line_at(text, self.pos);
-                    return Err(InputError::Unterminated { path: self.path.to_path_buf(), line });
-                }
-                break;
-            };
-            self.pos = (self.pos + len + 1).min(text.len());
+        let header = self.header.is_empty();
+        if header {
+            self.read_header(record)?;
+        } else if !record.iter().all(|&c| c == b'\r' || c == b' ') {
+            self.rows += 1;
+            if self.limits.rows > 0 && self.rows > self.limits.rows {
+                let (line, limit) = (self.line, self.limits.rows);
+                return Err(InputError::TooManyRows { path: self.path.to_path_buf(), line, limit });
+            }
+        }
+        self.line += 1 + if quoted { memchr::memchr_iter(b'\n', record).count() } else { 0 };
+        self.pos = (end + 1).min(text.len());
+        if header {
+            (self.start, self.start_line) = (self.pos, self.line);
         }
         Ok(())
     }
 
-    /// The line of byte `at` of `text`, at or after the first record not taken.
-    fn line_at(&self, text: &[u8], at: usize) -> usize {
-        self.start_line + memchr::memchr_iter(b'\n', &text[self.start..at]).count()
+    /// The current record is longer than the limit: why, told by its first `limit + 1` bytes
+    /// (the same whatever the chunks), a quote they leave open or no line end in them.
+    fn too_long(&self, text: &[u8]) -> InputError {
+        let limit = self.limits.record;
+        let head = &text[self.pos..(self.pos + limit + 1).min(text.len())];
+        let mut quotes = Quotes::unquoted(true);
+        for &b in head {
+            quotes.step(b, self.delimiter.unwrap_or(b','));
+        }
+        let why = match quotes.inside {
+            true => "a quoted field opens in it and is not closed within the limit",
+            false => "no line end within the limit",
+        };
+        InputError::RecordTooLong { path: self.path.to_path_buf(), line: self.line, limit, why }
     }
 
-    /// Reads the header once its record is complete; false while it is not. The header is a
-    /// record like the others: split and read as polars reads fields ([`split_record`],
+    /// Reads the header record: split and read as polars reads fields ([`split_record`],
     /// [`field_value`]).
-    fn read_header(&mut self, text: &[u8], eof: bool) -> Result<bool, InputError> {
-        let delimiter = match self.delimiter {
-            Some(d) => d,
-            None => match sniff_delimiter(text, eof) {
-                Some(d) => *self.delimiter.insert(d),
-                None => return Ok(false),
-            },
-        };
-        let Some((len, _)) = record_end(text, delimiter, eof) else {
-            return match eof {
-                true => Err(InputError::Unterminated { path: self.path.to_path_buf(), line: 1 }),
-                false => Ok(false),
-            };
-        };
-        let record = String::from_utf8_lossy(&text[..len]);
+    fn read_header(&mut self, record: &[u8]) -> Result<(), InputError> {
+        let delimiter = self.delimiter.unwrap_or(b',');
+        let record = String::from_utf8_lossy(record);
         let mut header = Vec::new();
         let mut unescaped = String::new();
         split_record(record.as_bytes(), delimiter, |_, range| {
@@ -154,10 +359,7 @@ impl<'a> Scan<'a> {
             }
         }
         self.header = header;
-        self.pos = (len + 1).min(text.len());
-        self.start = self.pos;
-        self.start_line = line_of(text, len) + 1;
-        Ok(true)
+        Ok(())
     }
 
     /// Bytes of found records not taken yet.
@@ -169,7 +371,7 @@ impl<'a> Scan<'a> {
     /// next record is handed over whole (no copy) and `text` keeps what follows, in a recycled
     /// buffer when one is free.
     pub(super) fn take(&mut self, text: &mut Vec<u8>, recycled: &Receiver<Vec<u8>>) -> Piece {
-        let next_line = self.line_at(text, self.pos);
+        let next_line = self.line;
         let mut rest = recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(text.capacity()));
         rest.clear();
         rest.extend_from_slice(&text[self.pos..]);
@@ -180,41 +382,23 @@ impl<'a> Scan<'a> {
         }
         let line = std::mem::replace(&mut self.start_line, next_line);
         self.lines_before = next_line - 1;
+        self.at = self.at.saturating_sub(self.pos); // behind `pos` only after an error
         (self.pos, self.start) = (0, 0);
         // the index is the builders' to set, as they hand pieces on
         Piece { index: 0, line, newlines: next_line - line, text: piece }
     }
 }
 
-/// The most frequent of `,` `;` tab `|` outside quotes in the text's first line (`,` when
-/// none); `None` while that line is not complete.
-fn sniff_delimiter(text: &[u8], eof: bool) -> Option<u8> {
-    let candidates = [b',', b';', b'\t', b'|'];
-    let mut counts = [0usize; 4];
-    let (mut quoted, mut complete) = (false, eof);
-    for &b in text {
-        match b {
-            b'"' => quoted = !quoted,
-            b'\n' if !quoted => {
-                complete = true;
-                break;
-            }
-            _ if !quoted => {
-                if let Some(k) = candidates.iter().position(|&c| c == b) {
-                    counts[k] += 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    let best = (0..4).max_by_key(|&k| (counts[k], std::cmp::Reverse(k))).unwrap_or(0);
-    complete.then_some(if counts[best] == 0 { b',' } else { candidates[best] })
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::twin::*;
     use super::*;
+
+    /// The delimiter sniffed from `text`'s first line, once it has ended.
+    fn sniff_delimiter(text: &[u8], eof: bool) -> Option<u8> {
+        let mut first = FirstLine::default();
+        first.advance(text, eof).map(|_| first.delimiter())
+    }
 
     #[test]
     fn sniffs_the_header_delimiter() {
@@ -233,42 +417,179 @@ mod tests {
     fn the_header_reads_as_polars_reads_it() {
         // a doubled quote in a quoted name is one quote, as in a value (RFC 4180; pandas and
         // Excel read it so; polars keeps both in names, not in values)
-        let doubled = stream_all(b"\"a\"\"b\",c d,\"e,f\",g\r\n1,2,3,4\r\n", Encoding::Utf8, false).unwrap();
+        let doubled = stream_all(b"\"a\"\"b\",c d,\"e,f\",g\r\n1,2,3,4\r\n", Encoding::UTF8, false).unwrap();
         assert_eq!(doubled.header, ["a\"b", "c d", "e,f", "g"]);
         // a newline inside a quoted name (polars ends its header at the first newline)
-        let multi = stream_all(b"a\"b,c,\"multi\nline\"\n1,2,3\n", Encoding::Utf8, false).unwrap();
+        let multi = stream_all(b"a\"b,c,\"multi\nline\"\n1,2,3\n", Encoding::UTF8, false).unwrap();
         assert_eq!(multi.header, ["a\"b", "c", "multi\nline"]);
         assert_eq!(multi.frame.height(), 1);
         let texts: [&[u8]; 4] =
             [b"a,\"c d\",\"e,f\",g\r\n1,2,3,4\r\n", b"a\"b,c\n1,2\n", b"x,,y\n1,2,3\n", b"\"only\""];
         for text in texts {
             let names: Vec<String> = polars_whole(text).get_column_names().iter().map(|n| n.to_string()).collect();
-            let read = stream_all(text, Encoding::Utf8, false).unwrap();
+            let read = stream_all(text, Encoding::UTF8, false).unwrap();
             assert_eq!(read.header, names, "{}", String::from_utf8_lossy(text));
         }
-        let open = input_error(stream_all(b"\"never closed,b\n1,2\n", Encoding::Utf8, false).err().unwrap());
+        let open = input_error(stream_all(b"\"never closed,b\n1,2\n", Encoding::UTF8, false).err().unwrap());
         assert!(matches!(open, InputError::Unterminated { line: 1, .. }), "{open}");
     }
 
     #[test]
     fn duplicate_header_is_an_error() {
-        let err = input_error(stream_all(b"a,b,a\n1,2,3\n", Encoding::Utf8, false).err().unwrap());
+        let err = input_error(stream_all(b"a,b,a\n1,2,3\n", Encoding::UTF8, false).err().unwrap());
         assert!(matches!(err, InputError::DuplicateHeader { ref column, .. } if column == "a"));
     }
 
     #[test]
     fn unterminated_quote_names_its_line() {
-        let err = input_error(stream_all(b"a,b\n1,2\n3,\"x\n4,5\n", Encoding::Utf8, false).err().unwrap());
+        let err = input_error(stream_all(b"a,b\n1,2\n3,\"x\n4,5\n", Encoding::UTF8, false).err().unwrap());
         assert!(matches!(err, InputError::Unterminated { line: 3, .. }), "{err}");
     }
 
     #[test]
     fn latin1_is_transcoded_and_bom_dropped() {
-        let csv = stream_all(b"\xEF\xBB\xBFa\nx\n", Encoding::Utf8, false).unwrap();
+        let csv = stream_all(b"\xEF\xBB\xBFa\nx\n", Encoding::UTF8, false).unwrap();
         assert_eq!(csv.header, ["a"]);
         assert_eq!(texts(&csv.frame, "a"), [Some("x".to_string())]);
-        let csv = stream_all(b"a\nc\xE9\n", Encoding::Latin1, false).unwrap();
+        let latin1 = Encoding::for_label("latin-1").unwrap();
+        let csv = stream_all(b"a\nc\xE9\n", latin1, false).unwrap();
         assert_eq!(texts(&csv.frame, "a"), [Some("c\u{e9}".to_string())]);
-        assert!(stream_all(b"a\n\xE9\n", Encoding::Utf8, false).is_err());
+        assert!(stream_all(b"a\n\xE9\n", Encoding::UTF8, false).is_err());
+    }
+
+    fn limits(record: usize, rows: usize, bytes: u64) -> Limits {
+        Limits { record, rows, bytes, bytes_origin: "as set" }
+    }
+
+    #[test]
+    fn cr_only_line_ends_read_as_lines() {
+        // Old Mac exports end lines with CR alone: read as the same text with LF (a CR inside
+        // quotes is a newline in the value; a CRLF among them is one line end, also when a
+        // chunk's end falls between CR and LF: stream_all crosses every boundary).
+        let lf = "a,b,c\n1,\"x\ny\",6\n\n2,,6\n3,\"q\"\"\",7\n4,5,6";
+        let mixed = "a,b,c\r1,\"x\r\ny\",6\r\n\r2,,6\r\n3,\"q\"\"\",7\r4,5,6";
+        for cr in [lf.replace('\n', "\r"), mixed.to_string()] {
+            let read = stream_all(cr.as_bytes(), Encoding::UTF8, false).unwrap();
+            let want = stream_all(lf.as_bytes(), Encoding::UTF8, false).unwrap();
+            assert!(read.frame.equals_missing(&want.frame), "{cr:?}: {:?} vs {:?}", read.frame, want.frame);
+            assert_eq!((&read.header, &read.nulls), (&want.header, &want.nulls));
+            assert_eq!(texts(&read.frame, "b"), [Some("x\ny".into()), None, Some("q\"".into()), Some("5".into())]);
+        }
+        // regression: the whole file was one header line ("column name '6' twice")
+        let read = stream_all(b"k,v\r1,6\r2,6\r", Encoding::UTF8, false).unwrap();
+        assert_eq!((read.header.len(), read.frame.height()), (2, 2));
+        // an error names the line as a CR file's reader counts it
+        let err = input_error(stream_all(b"k,v\r1,6\r2\r3,4\r", Encoding::UTF8, false).err().unwrap());
+        assert!(matches!(err, InputError::Ragged { line: 3, .. }), "{err}");
+    }
+
+    #[test]
+    fn records_longer_than_a_chunk_read_the_same() {
+        // records of hundreds of bytes, quoted or not, with newlines and quotes inside, read
+        // in chunks far smaller than one record: the quote state is carried across chunks
+        let long = "x".repeat(300);
+        let text =
+            format!("id,note\n1,{long}\n2,\"{long}\n{long},\"\"q\"\"\"\n3,\"{long}\"\r\n4,a\"{long}\"b\n5,\"\"\n");
+        let read = stream_all(text.as_bytes(), Encoding::UTF8, false).unwrap();
+        let polars = polars_whole(text.as_bytes());
+        assert!(read.frame.equals_missing(&polars), "{:?} vs {polars:?}", read.frame);
+        assert_eq!(read.frame.height(), 5);
+    }
+
+    #[test]
+    fn a_record_over_max_record_bytes_fails_naming_its_line() {
+        let ok = "a,b\n1,2\n3,\"four\nfive\"\n6,7\n";
+        let read = stream_all_limited(ok.as_bytes(), Encoding::UTF8, false, limits(13, 0, 0)).unwrap();
+        assert_eq!(read.frame.height(), 3);
+        // one byte too many, a quote never closed, no line end at all (the header)
+        let cases: [(&str, usize, &str); 4] = [
+            ("a,b\n1,2\n3,\"four\nfive!\"\n6,7\n", 3, "no line end"),
+            ("a,b\n1,2\n3,\"four\nfive\n6,7\n8,9\n", 3, "quoted field"),
+            ("a,b\n1,2\n3,4\n\"5,6\n7,8\n9,10\n", 4, "quoted field"),
+            ("aaaaaaaaaaaaaaaaaaaaaaaaaaaa", 1, "no line end"),
+        ];
+        for (text, line, why) in cases {
+            let err = input_error(
+                stream_all_limited(text.as_bytes(), Encoding::UTF8, false, limits(13, 0, 0)).err().unwrap(),
+            );
+            let message = err.to_string();
+            assert!(
+                matches!(err, InputError::RecordTooLong { line: l, limit: 13, .. } if l == line),
+                "{text:?}: {err}"
+            );
+            assert!(message.contains(why) && message.contains("[input] max_record_bytes"), "{message}");
+        }
+        // an earlier error in the file wins, whatever the chunks
+        let err = stream_all_limited(b"a,b\n1\n2,\"xxxxxxxxxxxxxxxxxxx", Encoding::UTF8, false, limits(13, 0, 0));
+        assert!(matches!(input_error(err.err().unwrap()), InputError::Ragged { line: 2, .. }));
+    }
+
+    #[test]
+    fn max_rows_and_max_bytes_refuse_while_reading() {
+        // rows are records that are not blank; the header is not one
+        let text = b"a,b\n1,2\n\n3,4\n \n5,6\n";
+        assert_eq!(stream_all_limited(text, Encoding::UTF8, false, limits(0, 3, 0)).unwrap().frame.height(), 3);
+        let err = input_error(stream_all_limited(text, Encoding::UTF8, false, limits(0, 2, 0)).err().unwrap());
+        assert!(matches!(err, InputError::TooManyRows { line: 6, limit: 2, .. }), "{err}");
+        assert!(err.to_string().contains("[input] max_rows"), "{err}");
+        // bytes of text: the file's length passes, one byte less fails
+        let len = text.len() as u64;
+        assert!(stream_all_limited(text, Encoding::UTF8, false, limits(0, 0, len)).is_ok());
+        let err = input_error(stream_all_limited(text, Encoding::UTF8, false, limits(0, 0, len - 1)).err().unwrap());
+        assert!(matches!(err, InputError::TooLarge { .. }), "{err}");
+        assert!(err.to_string().contains("[input] max_bytes"), "{err}");
+        // a bad row before the limit is the error reported
+        let err = stream_all_limited(b"a,b\n1\n2,3\n4,5\n", Encoding::UTF8, false, limits(0, 0, 9));
+        assert!(matches!(input_error(err.err().unwrap()), InputError::Ragged { line: 2, .. }));
+    }
+
+    #[test]
+    fn utf16_with_a_bom_reads_as_excel_unicode_text() {
+        // Excel's "Unicode text": UTF-16LE with a BOM, tab-delimited, CRLF; the delimiter is
+        // sniffed from the decoded text. Big-endian too, and any chunk size.
+        let text = "Cust\tItem\tNote\r\n1\tCAFÉ\t“€”\r\n2\tB\t\"a\tb\"\r\n";
+        let want = stream_all(text.as_bytes(), Encoding::UTF8, false).unwrap();
+        let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain(text.encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        for bytes in [le, be] {
+            let read = stream_all(&bytes, Encoding::UTF8, false).unwrap();
+            assert_eq!(read.header, ["Cust", "Item", "Note"]);
+            assert!(read.frame.equals_missing(&want.frame), "{:?} vs {:?}", read.frame, want.frame);
+            assert_eq!(texts(&read.frame, "Note"), [Some("“€”".into()), Some("a\tb".into())]);
+        }
+    }
+
+    #[test]
+    fn windows_1252_bytes_read_as_windows_reads_them() {
+        // 0x93 0x80 0x94 is “€” (not three C1 control characters, as ISO-8859-1 reads them)
+        for label in ["latin-1", "iso-8859-1", "windows-1252", "cp1252"] {
+            let read = stream_all(b"a\n\x93\x80\x94 Caf\xE9\n", Encoding::for_label(label).unwrap(), false).unwrap();
+            assert_eq!(texts(&read.frame, "a"), [Some("“€” Café".into())], "{label}");
+        }
+        // bytes the encoding does not have name their line and the encoding
+        let err = input_error(stream_all(b"\xFF\xFEa\x00\n\x00\x00\xD8b\x00", Encoding::UTF8, false).err().unwrap());
+        assert!(matches!(err, InputError::Decode { line: 2, ref encoding, .. } if encoding == "utf-16le"), "{err}");
+    }
+
+    #[test]
+    fn files_that_are_not_csv_text_say_what_they_appear_to_be() {
+        let cases: [(&[u8], &str); 6] = [
+            (b"PK\x03\x04\x14\x00\x06\x00\x08", "name it .xlsx"),
+            (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00", "name it .xls"),
+            (b"PAR1\x15\x04\x15\x00", "name it .parquet"),
+            (b"\x1F\x8B\x08\x00\x00\x00", ".gz"),
+            (b"a\x00,\x00b\x00\n\x00", "encoding = \"utf-16le\""),
+            (b"\x00a\x00,\x00b\x00\n", "encoding = \"utf-16be\""),
+        ];
+        for (bytes, todo) in cases {
+            let err = input_error(stream_all(bytes, Encoding::UTF8, false).err().unwrap());
+            let message = err.to_string();
+            assert!(matches!(err, InputError::NotText { .. }), "{message}");
+            assert!(message.contains("looks binary") && message.contains(todo), "{message}");
+        }
+        // UTF-16 without a BOM reads once named
+        let named =
+            stream_all(b"a\x00,\x00b\x00\n\x001\x00,\x002\x00\n\x00", Encoding::for_label("utf-16le").unwrap(), false);
+        assert_eq!(named.unwrap().header, ["a", "b"]);
     }
 }

@@ -1,0 +1,124 @@
+//! The CSV reader against what real exports hold (issue 14 cases 10, 15, 16, 17): Windows and
+//! UTF-16 encodings, old Mac line ends, files that are not text under a .csv name, records
+//! that never end and exports too large for the machine.
+
+use std::path::Path;
+
+use crate::errors::{published, refuses};
+use crate::workdir::{fixture, rows, text, Workdir};
+
+/// tiny.csv (or another fixture) as text.
+fn fixture_text(name: &str) -> String {
+    std::fs::read_to_string(fixture(name)).unwrap()
+}
+
+/// Runs the pipeline over `input` with more `[input]` keys; the recommendations and items
+/// tables as read back.
+fn outputs(w: &Workdir, input: &Path, input_keys: &str) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let out = format!("out-{}", input.file_name().unwrap().to_string_lossy());
+    let p = w.pipeline_with("p.toml", input, input_keys, &out, "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}: {}", input.display(), r.stderr);
+    let read = |name: &str| -> Vec<Vec<String>> {
+        rows(&w.path(&out).join(name)).iter().map(|r| r.values().map(text).collect()).collect()
+    };
+    (read("recommendations.parquet"), read("items.parquet"))
+}
+
+fn utf16le_with_bom(text: &str) -> Vec<u8> {
+    [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect()
+}
+
+#[test]
+fn utf16_cr_only_and_windows_1252_exports_read_as_the_plain_csv() {
+    let w = Workdir::new();
+    let plain = outputs(&w, &w.copy("tiny.csv"), "");
+    // Excel's "Unicode text": UTF-16LE with a BOM, tab-delimited (sniffed), CRLF, named .txt
+    let tsv = fixture_text("tiny.tsv").replace('\n', "\r\n").replace("\"\"\r\nRED", "\"\"\nRED");
+    let unicode = w.write("unicode.txt", utf16le_with_bom(&tsv));
+    assert_eq!(outputs(&w, &unicode, ""), plain, "UTF-16LE");
+    // old Mac line ends (regression: "column name '6' twice"); a CR inside quotes is a newline
+    let cr = w.write("mac.csv", fixture_text("tiny.csv").replace('\n', "\r"));
+    assert_eq!(outputs(&w, &cr, ""), plain, "CR only");
+    // UTF-16 without a BOM reads once named
+    let bare: Vec<u8> = fixture_text("tiny.csv").encode_utf16().flat_map(u16::to_le_bytes).collect();
+    assert_eq!(outputs(&w, &w.write("bare.csv", bare), "encoding = \"utf-16le\""), plain, "UTF-16LE, no BOM");
+    // windows-1252, by any of its WHATWG labels
+    for label in ["windows-1252", "latin1", "ISO-8859-1"] {
+        let keys = format!("encoding = \"{label}\"");
+        assert_eq!(outputs(&w, &w.copy("tiny_latin1.csv"), &keys), plain, "{label}");
+    }
+}
+
+#[test]
+fn latin_1_is_windows_1252_so_quotes_and_euro_read_right() {
+    // regression: "latin-1" was ISO-8859-1, and a Windows export's “Café” mug € became C1
+    // control characters (0x93, 0x94, 0x80)
+    let w = Workdir::new();
+    let shop = fixture_text("tiny.csv").replace("CAFÉ LONELY MUG", "“Café” mug €");
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&shop);
+    assert!(!unmappable);
+    assert!(bytes.windows(4).any(|b| b == b"\x93Caf"));
+    let input = w.write("windows.csv", &bytes[..]);
+    let (_, items) = outputs(&w, &input, "encoding = \"latin-1\"");
+    assert!(items.iter().any(|r| r[1] == "“Café” mug €"), "{items:?}");
+}
+
+#[test]
+fn files_that_are_not_csv_text_say_what_they_appear_to_be() {
+    // regression: an xlsx or UTF-16 named .csv got "looks binary" with no hint
+    let w = published();
+    let copy = |fixture_name: &str, name: &str| w.write(name, std::fs::read(fixture(fixture_name)).unwrap());
+    let utf16: Vec<u8> = fixture_text("tiny.csv").encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let cases = [
+        (copy("tiny.xlsx", "xlsx.csv"), "a zip archive", "name it .xlsx"),
+        (w.write("old.csv", b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00"), "(.xls)", "name it .xls"),
+        (copy("tiny.parquet", "parquet.csv"), "Parquet", "name it .parquet"),
+        (copy("tiny.csv.gz", "gz.csv"), "gzip-compressed", "export.csv.gz"),
+        (w.write("utf16.csv", utf16), "UTF-16LE", "encoding = \"utf-16le\""),
+    ];
+    for (input, what, todo) in cases {
+        let name = input.file_name().unwrap().to_string_lossy().to_string();
+        refuses(&w, &input, "", "", 1, &[&name, "looks binary", what, todo]);
+    }
+}
+
+#[test]
+fn records_without_end_fail_at_max_record_bytes_naming_the_line() {
+    let w = published();
+    let tiny = fixture_text("tiny.csv");
+    // a quote never closed on line 34, and a record of 2,000 bytes without a line end
+    let open =
+        w.write("open.csv", format!("{tiny}536999,22,\"never closed,1,2010-12-09,1,12347,UK\n{}", "y,".repeat(999)));
+    let words = ["open.csv", "line 34", "longer than 1000 bytes", "quoted field", "[input] max_record_bytes"];
+    refuses(&w, &open, "max_record_bytes = 1000", "", 1, &words);
+    let endless = w.write("endless.csv", format!("{tiny}{}", "a".repeat(2000)));
+    refuses(
+        &w,
+        &endless,
+        "max_record_bytes = 1000",
+        "",
+        1,
+        &["endless.csv", "line 34", "no line end", "max_record_bytes"],
+    );
+    // the default: 4 MiB
+    let huge = w.write("huge.csv", format!("{tiny}{}", "a".repeat(5 << 20)));
+    refuses(&w, &huge, "", "", 1, &["huge.csv", "line 34", "longer than 4194304 bytes"]);
+    // with the limit off the endless record is read to the end of the file (a ragged row)
+    refuses(&w, &endless, "max_record_bytes = 0", "", 1, &["endless.csv", "line 34", "1 fields"]);
+    refuses(&w, &endless, "max_record_bytes = -1", "", 2, &["[input] max_record_bytes", "0 (no limit) or more"]);
+}
+
+#[test]
+fn max_rows_and_max_bytes_refuse_while_reading() {
+    let w = published();
+    let tiny = w.copy("tiny.csv");
+    refuses(&w, &tiny, "max_rows = 10", "", 1, &["tiny.csv", "more than 10 rows", "[input] max_rows"]);
+    refuses(&w, &tiny, "max_bytes = 500", "", 1, &["tiny.csv", "more than 500 bytes", "[input] max_bytes"]);
+    refuses(&w, &tiny, "max_rows = -3", "", 2, &["[input] max_rows"]);
+    refuses(&w, &tiny, "max_bytes = -1", "", 2, &["[input] max_bytes"]);
+    // at the limit, and with 0 (no limit), the run publishes
+    let p = w.pipeline_with("ok.toml", &tiny, "max_rows = 30\nmax_bytes = 0", "out", "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
