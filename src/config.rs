@@ -60,8 +60,19 @@ pub struct InputConfig {
     pub encoding: Encoding,
     /// chrono format for the date column; `None` = ISO and the common export formats.
     pub date_format: Option<String>,
+    /// Dates after the end of this day (UTC) are invalid; `None` = the run's clock + 1 day.
+    #[serde(serialize_with = "day_text")]
+    pub max_date: Option<chrono::NaiveDate>,
     /// Skip (and count) CSV rows with the wrong number of fields instead of failing.
     pub skip_bad_rows: bool,
+}
+
+/// A day as `YYYY-MM-DD` in the manifest (chrono's serde support is not built).
+fn day_text<S: serde::Serializer>(day: &Option<chrono::NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+    match day {
+        Some(d) => s.serialize_str(&d.format("%Y-%m-%d").to_string()),
+        None => s.serialize_none(),
+    }
 }
 
 /// The header names of each role. Optional roles are `None` when unmapped.

@@ -195,3 +195,14 @@ fn command_line_checks_name_the_flag() {
         assert_eq!(err, "shape: customers and items must be at least 1, basket at least 1.0");
     }
 }
+
+#[test]
+fn max_date_is_a_day_or_an_error_naming_the_key() {
+    let cfg = build("[input]\npath='x'\nmax_date = '2011-12-09'").unwrap();
+    assert_eq!(cfg.input.max_date, chrono::NaiveDate::from_ymd_opt(2011, 12, 9));
+    assert_eq!(build("[input]\npath='x'").unwrap().input.max_date, None);
+    for bad in ["'09/12/2011'", "'2011-13-01'", "''"] {
+        let err = build(&format!("[input]\npath='x'\nmax_date = {bad}")).unwrap_err();
+        assert!(err.to_string().starts_with("[input] max_date: must be a day written YYYY-MM-DD"), "{err}");
+    }
+}

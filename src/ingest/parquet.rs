@@ -78,6 +78,7 @@ mod tests {
             delimiter: None,
             encoding: Encoding::Utf8,
             date_format: None,
+            max_date: None,
             skip_bad_rows: false,
         };
         let columns = Columns {
