@@ -12,6 +12,9 @@
 //! needs dates refuses, naming the column and asking for `[input] date_format`. An explicit
 //! `date_format` (a chrono format) is used as it is.
 //!
+//! A column has one format: its dates are written with the year first or with it last, as
+//! most of its values are (first on a tie); values written the other way are invalid.
+//!
 //! Dates after the [`DateRule`]'s horizon (the run's clock plus a day, or `[input] max_date`)
 //! are invalid: a typo such as 2101-12-01 would otherwise be the newest purchase, the
 //! reference every age is counted back from.
@@ -302,6 +305,11 @@ pub struct Evidence {
     either: Option<String>,
     /// Values after the horizon.
     future: usize,
+    /// Values written with the year first (after the horizon or not), and with it last.
+    year_first: usize,
+    year_last: usize,
+    /// Values written the other way than most, found by [`resolve`].
+    strays: usize,
 }
 
 impl Evidence {
@@ -323,10 +331,22 @@ impl Evidence {
         self.month_first = self.month_first.take().or(later.month_first);
         self.either = self.either.take().or(later.either);
         self.future += later.future;
+        self.year_first += later.year_first;
+        self.year_last += later.year_last;
+        self.strays += later.strays;
     }
 
-    /// The order the column's year-last dates are read in; `None` without such dates.
+    /// Most values are written with the year last.
+    fn year_last_column(&self) -> bool {
+        self.year_last > self.year_first
+    }
+
+    /// The order the column's dates are read in; `None` unless most are written with the year
+    /// last.
     pub fn order(&self) -> Option<DateOrder> {
+        if !self.year_last_column() {
+            return None;
+        }
         match (&self.day_first, &self.month_first) {
             (Some(_), Some(_)) => Some(DateOrder::Mixed),
             (Some(_), None) => Some(DateOrder::DayFirst),
@@ -340,9 +360,9 @@ impl Evidence {
         self.future
     }
 
-    /// True when [`resolve`] has something to do.
+    /// True when [`resolve`] has something to do: some value is written with the year last.
     pub fn pending(&self) -> bool {
-        self.day_first.is_some() || self.month_first.is_some() || self.either.is_some()
+        self.year_last > 0
     }
 
     /// What the audit says about the column: the order read and why, or why not; dates
@@ -366,6 +386,13 @@ impl Evidence {
                 q(&self.month_first)
             )),
             None => {}
+        }
+        if self.strays > 0 {
+            let (way, most) = if self.year_last_column() { ("first", "last") } else { ("last", "first") };
+            notes.push(format!(
+                "{} dates written with the year {way}, where most have it {most}, are invalid",
+                self.strays
+            ));
         }
         if self.future > 0 {
             let max = chrono::DateTime::from_timestamp(rule.max, 0).map(|d| d.format("%Y-%m-%d %H:%M:%S UTC"));
@@ -401,7 +428,12 @@ impl<'r> DateText<'r> {
             self.last.clear();
             self.last.push_str(text);
         }
-        self.evidence.future += self.future as usize;
+        let e = &mut self.evidence;
+        match self.value {
+            Some(v) if v >= PENDING => e.year_last += 1,
+            Some(_) => e.year_first += 1,
+            None => (e.future, e.year_first) = (e.future + self.future as usize, e.year_first + self.future as usize),
+        }
         self.value
     }
 
@@ -422,19 +454,25 @@ impl<'r> DateText<'r> {
     }
 }
 
-/// The column's values with the year-last dates read in the order `evidence` leaves (none
-/// when it leaves none), each after the horizon invalid; returns the values and how many of
-/// them became invalid here.
+/// The column's values in its one format: when most are written with the year last, those
+/// read in the order `evidence` leaves (none when it leaves none), each after the horizon
+/// invalid, and the others invalid; else the year-last ones invalid. Returns the values and
+/// how many of them became invalid here.
 pub(crate) fn resolve(
     values: impl Iterator<Item = Option<i64>>,
     evidence: &mut Evidence,
     rule: &DateRule,
 ) -> (Vec<Option<i64>>, usize) {
+    let year_last = evidence.year_last_column();
     let order = evidence.order().filter(|o| !o.unread());
-    let mut invalid = 0;
+    let (mut invalid, mut strays) = (0, 0);
     let out = values
         .map(|v| {
             let v = v?;
+            if (v < PENDING) == year_last {
+                (invalid, strays) = (invalid + 1, strays + 1); // not the column's format
+                return None;
+            }
             if v < PENDING {
                 return Some(v); // an instant, read as it was written
             }
@@ -446,6 +484,7 @@ pub(crate) fn resolve(
             read
         })
         .collect();
+    evidence.strays += strays;
     (out, invalid)
 }
 
@@ -544,9 +583,12 @@ mod tests {
         assert_eq!((invalid, order), (1, Some(DateOrder::DayFirst)));
         assert_eq!(values[0], one("2011-04-03 10:00:00"));
         assert_eq!(values[1], one("2011-04-13 08:26:00"));
-        let (values, _, order) = column(&["03/04/2011", "04/13/2011", "2011-05-01"], None);
-        assert_eq!(order, Some(DateOrder::MonthFirst));
-        assert_eq!((values[0], values[2]), (one("2011-03-04"), one("2011-05-01")));
+        // one format per column: the ISO date among year-last ones is invalid
+        let (values, invalid, order) = column(&["03/04/2011", "04/13/2011", "2011-05-01"], None);
+        assert_eq!((order, invalid), (Some(DateOrder::MonthFirst), 1));
+        assert_eq!(values, [one("2011-03-04"), one("2011-04-13"), None]);
+        let (values, invalid, order) = column(&["2011-05-01", "03/04/2011", "2011-05-01"], None);
+        assert_eq!((values, invalid, order), (vec![one("2011-05-01"), None, one("2011-05-01")], 1, None));
         // dots and dashes, seconds, AM/PM, offsets
         let (values, _, order) = column(&["25.12.2011 1:05:09 PM +01:00", "01-02-2011T00:00"], None);
         assert_eq!(order, Some(DateOrder::DayFirst));
@@ -555,9 +597,8 @@ mod tests {
 
     #[test]
     fn an_undecided_or_mixed_order_reads_no_year_last_date() {
-        let (values, invalid, order) = column(&["03/04/2011", "2011-05-01", "05/06/2011 10:00"], None);
-        assert_eq!((order, invalid), (Some(DateOrder::Ambiguous), 2));
-        assert_eq!(values, [None, one("2011-05-01"), None]);
+        let (values, invalid, order) = column(&["03/04/2011", "05/06/2011 10:00"], None);
+        assert_eq!((order, invalid, values), (Some(DateOrder::Ambiguous), 2, vec![None, None]));
         let (values, invalid, order) = column(&["13/04/2011", "04/13/2011", "01/01/2011"], None);
         assert_eq!((order, invalid, values), (Some(DateOrder::Mixed), 3, vec![None, None, None]));
         // a value that reads neither way (no 13th month, no April 31st) is invalid, not evidence
@@ -580,14 +621,17 @@ mod tests {
     fn dates_after_the_horizon_are_invalid_and_counted() {
         let rule = rule(None);
         let mut reader = DateText::new(&rule);
-        let texts = ["2011-01-02 10:00:00", "9999-12-31 00:00:00", "9999-12-31 00:00:00", "01/12/2101", "13/12/2010"];
+        let texts = ["2011-01-02 10:00:00", "9999-12-31 00:00:00", "9999-12-31 00:00:00", "2101-12-01 10:00"];
         let read: Vec<Option<i64>> = texts.iter().map(|t| reader.read(t)).collect();
+        assert_eq!(read, [one("2011-01-02 10:00:00"), None, None, None]);
+        let notes = reader.evidence.notes(&rule);
+        assert_eq!(notes, ["3 dates after 2100-01-01 00:00:00 UTC (test) are invalid"]);
+        // year last: after the order is known
+        let mut reader = DateText::new(&rule);
+        let read: Vec<Option<i64>> = ["01/12/2101", "13/12/2010"].iter().map(|t| reader.read(t)).collect();
         let mut evidence = reader.evidence;
         let (values, invalid) = resolve(read.into_iter(), &mut evidence, &rule);
-        assert_eq!(values, [one("2011-01-02 10:00:00"), None, None, None, one("2010-12-13")]);
-        assert_eq!((invalid, evidence.future), (1, 3));
-        let notes = evidence.notes(&rule);
-        assert!(notes[1].starts_with("3 dates after 2100-01-01 00:00:00 UTC (test)"), "{notes:?}");
+        assert_eq!((values, invalid, evidence.future), (vec![None, one("2010-12-13")], 1, 1));
         let (typed, evidence) = beyond([Some(0), Some(rule.max + 1), None].into_iter(), &rule);
         assert_eq!((typed, evidence.future), (vec![Some(0), None, None], 1));
     }

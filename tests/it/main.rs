@@ -2,6 +2,7 @@
 //! outputs read back with an independent Parquet reader (arrow-rs's `parquet` crate).
 
 mod arrow_schema;
+mod dates;
 mod errors;
 mod evaluate;
 mod formats;
