@@ -281,12 +281,12 @@ fn time(c: &mut Cursor) -> Option<(u32, i32)> {
     (hours < 24 && minutes < 60 && seconds < 60).then_some((hours * 3600 + minutes * 60 + seconds, offset))
 }
 
-/// Reads a text with an explicit chrono format: with an offset (`%z`) if it has one, else as
-/// a naive date and time, else as a date at midnight.
+/// Reads a text with an explicit chrono format: with an offset if it has one (`%z`, `%:z`,
+/// …), else as a naive date and time, else as a date at midnight.
 fn read_with_format(text: &str, format: &str) -> Option<i64> {
     let t = text.trim();
-    if let Ok(d) = chrono::DateTime::parse_from_str(t, format) {
-        return Some(d.timestamp());
+    if format.contains('z') {
+        return chrono::DateTime::parse_from_str(t, format).ok().map(|d| d.timestamp());
     }
     NaiveDateTime::parse_from_str(t, format)
         .ok()
