@@ -293,17 +293,16 @@ fn parse_number(s: &str) -> Result<f64, std::num::ParseFloatError> {
 fn dates(column: &Column, rule: &DateRule, path: &Path) -> Result<(Int64Chunked, Parsed), InputError> {
     let series = column.as_materialized_series();
     let name = column.name().as_str();
-    let typed = |seconds: Vec<Option<i64>>| {
-        let (values, evidence) = date::beyond(seconds.into_iter(), rule);
-        let found = Parsed::dates(name, evidence.future(), &evidence, rule);
-        (Int64Chunked::from_iter_options(col::DATE.into(), values.into_iter()), found)
+    let typed = |seconds: Int64Chunked| {
+        let (values, evidence) = date::beyond(seconds.iter(), rule);
+        (values, Parsed::dates(name, evidence.future(), &evidence, rule))
     };
     Ok(match column.dtype() {
         DataType::String => {
             let ca = series.str().map_err(|_| type_error(column, path, "date"))?;
             let mut reader = DateText::new(rule);
             let mut bad = 0usize;
-            let read: Vec<Option<i64>> = ca
+            let read: Int64Chunked = ca
                 .iter()
                 .map(|v| {
                     let d = reader.read(v?);
@@ -312,8 +311,10 @@ fn dates(column: &Column, rule: &DateRule, path: &Path) -> Result<(Int64Chunked,
                 })
                 .collect();
             let mut evidence = reader.evidence;
-            let (values, invalid) = date::resolve(read.into_iter(), &mut evidence, rule);
-            let values = Int64Chunked::from_iter_options(col::DATE.into(), values.into_iter());
+            let (values, invalid) = match evidence.pending() {
+                true => date::resolve(read.iter(), &mut evidence, rule),
+                false => (read.with_name(col::DATE.into()), 0),
+            };
             (values, Parsed::dates(name, bad + invalid, &evidence, rule))
         }
         DataType::Datetime(unit, _) => {

@@ -20,7 +20,10 @@
 //! reference every age is counted back from.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use polars::prelude::{Int64Chunked, NewChunkedArray};
 use serde::Serialize;
+
+use super::col;
 
 /// How a column's dates are read: the format, and the latest valid date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -462,43 +465,41 @@ pub(crate) fn resolve(
     values: impl Iterator<Item = Option<i64>>,
     evidence: &mut Evidence,
     rule: &DateRule,
-) -> (Vec<Option<i64>>, usize) {
+) -> (Int64Chunked, usize) {
     let year_last = evidence.year_last_column();
     let order = evidence.order().filter(|o| !o.unread());
     let (mut invalid, mut strays) = (0, 0);
-    let out = values
-        .map(|v| {
-            let v = v?;
-            if (v < PENDING) == year_last {
-                (invalid, strays) = (invalid + 1, strays + 1); // not the column's format
-                return None;
-            }
-            if v < PENDING {
-                return Some(v); // an instant, read as it was written
-            }
-            let read = order.and_then(|o| YearLast::unpack(v).read(o));
-            let future = read.is_some_and(|t| t > rule.max);
-            evidence.future += future as usize;
-            let read = read.filter(|_| !future);
-            invalid += read.is_none() as usize;
-            read
-        })
-        .collect();
+    let read = values.map(|v| {
+        let v = v?;
+        if (v < PENDING) == year_last {
+            (invalid, strays) = (invalid + 1, strays + 1); // not the column's format
+            return None;
+        }
+        if v < PENDING {
+            return Some(v); // an instant, read as it was written
+        }
+        let read = order.and_then(|o| YearLast::unpack(v).read(o));
+        let future = read.is_some_and(|t| t > rule.max);
+        evidence.future += future as usize;
+        let read = read.filter(|_| !future);
+        invalid += read.is_none() as usize;
+        read
+    });
+    let out = Int64Chunked::from_iter_options(col::DATE.into(), read);
     evidence.strays += strays;
     (out, invalid)
 }
 
 /// The dates of a datetime or date column (epoch seconds) after the horizon become invalid;
 /// the evidence counts them.
-pub(crate) fn beyond(values: impl Iterator<Item = Option<i64>>, rule: &DateRule) -> (Vec<Option<i64>>, Evidence) {
+pub(crate) fn beyond(values: impl Iterator<Item = Option<i64>>, rule: &DateRule) -> (Int64Chunked, Evidence) {
     let mut future = 0;
-    let out = values
-        .map(|v| {
-            let late = v.is_some_and(|t| t > rule.max);
-            future += late as usize;
-            v.filter(|_| !late)
-        })
-        .collect();
+    let kept = values.map(|v| {
+        let late = v.is_some_and(|t| t > rule.max);
+        future += late as usize;
+        v.filter(|_| !late)
+    });
+    let out = Int64Chunked::from_iter_options(col::DATE.into(), kept);
     (out, Evidence { future, ..Evidence::default() })
 }
 
@@ -519,7 +520,7 @@ mod tests {
         let bad = read.iter().filter(|v| v.is_none()).count();
         let mut evidence = reader.evidence;
         let (values, invalid) = resolve(read.into_iter(), &mut evidence, &rule);
-        (values, bad + invalid, evidence.order())
+        (values.iter().collect(), bad + invalid, evidence.order())
     }
 
     fn one(text: &str) -> Option<i64> {
@@ -631,9 +632,10 @@ mod tests {
         let read: Vec<Option<i64>> = ["01/12/2101", "13/12/2010"].iter().map(|t| reader.read(t)).collect();
         let mut evidence = reader.evidence;
         let (values, invalid) = resolve(read.into_iter(), &mut evidence, &rule);
+        let values: Vec<Option<i64>> = values.iter().collect();
         assert_eq!((values, invalid, evidence.future), (vec![None, one("2010-12-13")], 1, 1));
         let (typed, evidence) = beyond([Some(0), Some(rule.max + 1), None].into_iter(), &rule);
-        assert_eq!((typed, evidence.future), (vec![Some(0), None, None], 1));
+        assert_eq!((typed.iter().collect::<Vec<_>>(), evidence.future), (vec![Some(0), None, None], 1));
     }
 
     #[test]

@@ -299,7 +299,6 @@ impl Plan {
         }
         let column = frame.column(col::DATE).and_then(|c| c.i64().cloned()).map_err(|e| self.fail(&e.to_string()))?;
         let (values, late) = resolve_dates(column.iter(), dates, &self.dates);
-        let values = Int64Chunked::from_iter_options(col::DATE.into(), values.into_iter());
         frame.with_column(values.into_column()).map_err(|e| self.fail(&e.to_string()))?;
         Ok((frame, late))
     }
