@@ -165,9 +165,14 @@ pub(crate) fn item_text(text: &str) -> Option<&str> {
 }
 
 /// True when `text` starts or ends with whitespace (as Unicode defines it: spaces, tabs,
-/// no-break spaces), which an id read from it loses.
+/// no-break spaces), which an id read from it loses. Called on every id: an edge byte that is
+/// printable ASCII (nearly every id's) settles it without decoding a character.
+#[inline]
 pub(crate) fn untrimmed(text: &str) -> bool {
-    text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace)
+    let maybe = |b: Option<&u8>| b.is_some_and(|&b| b <= b' ' || b >= 0x80);
+    let bytes = text.as_bytes();
+    (maybe(bytes.first()) && text.starts_with(char::is_whitespace))
+        || (maybe(bytes.last()) && text.ends_with(char::is_whitespace))
 }
 
 /// A quantity read from text.
@@ -357,6 +362,26 @@ mod tests {
         for s in ["", "-", "abc", "1,5", "--1"] {
             assert!(parse_number(s).is_err(), "{s}");
         }
+    }
+
+    #[test]
+    fn ids_are_trimmed_of_unicode_whitespace() {
+        for (text, trimmed) in [
+            (" 12", true),
+            ("12\t", true),
+            ("\u{a0}A\u{a0}", true),
+            ("A\u{2003}", true),
+            ("cream cheese ", true),
+            ("cream cheese", false),
+            ("é", false),
+            ("Ω\u{a0}x", false),
+            ("", false),
+        ] {
+            assert_eq!(untrimmed(text), trimmed, "{text:?}");
+            assert_eq!(untrimmed(text), text.trim() != text, "{text:?}");
+        }
+        assert_eq!(item_text(" cream cheese\u{a0}"), Some("cream cheese"));
+        assert_eq!(item_text(" \t"), None);
     }
 
     #[test]
