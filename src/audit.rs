@@ -4,7 +4,9 @@
 //! `customer` and `item` as text, `quantity` as f64, `description` as text, `date` as epoch
 //! seconds) and the [`AuditReport`]: per column the null count and percent, plus the total —
 //! the article's three views. Values that do not parse in a required role (customer, item,
-//! quantity) are counted as `invalid` and become nulls, so the clean stage drops them. A CSV's
+//! quantity) are counted as `invalid` and become nulls, so the clean stage drops them; so are
+//! dates that do not read (or lie after the horizon), and ids written with whitespace around
+//! them are counted as `trimmed`. A CSV's
 //! roles arrive parsed (ingest reads each field once, with the same [`crate::roles`] functions);
 //! the audit then only reports.
 
@@ -15,7 +17,7 @@ use serde::Serialize;
 
 use crate::error::{InputError, Result};
 use crate::ingest::{null_counts, Table};
-use crate::roles;
+use crate::roles::{self, DateOrder, Parsed};
 
 /// One column's missing values.
 #[derive(Debug, Clone, Serialize)]
@@ -27,6 +29,12 @@ pub struct ColumnAudit {
     /// Non-null values that do not parse for the column's role (counted as missing).
     pub invalid: usize,
     pub null_percent: f64,
+    /// Ids read without the whitespace written around them.
+    pub trimmed: usize,
+    /// The date column's day-month order, when it has dates written with the year last.
+    pub date_order: Option<DateOrder>,
+    /// What the parsing tells about the column (the date order read and why, dates dropped).
+    pub notes: Vec<String>,
 }
 
 /// The audit of the whole file.
@@ -37,6 +45,7 @@ pub struct AuditReport {
     pub columns: Vec<ColumnAudit>,
     pub total_nulls: usize,
     pub total_invalid: usize,
+    pub total_trimmed: usize,
     pub seconds: f64,
 }
 
@@ -56,8 +65,8 @@ pub fn run(table: Table) -> Result<(DataFrame, AuditReport)> {
         .frame
         .select(map.parsed().iter().map(|s| s.as_str()))
         .map_err(|e| InputError::Parse { path: path.clone(), detail: e.to_string() })?;
-    let (canonical, invalid) = roles::parse(&frame, map, table.date_format.as_deref(), path)?;
-    let report = report(&table.nulls, frame.height(), map, &invalid, start);
+    let (canonical, found) = roles::parse(&frame, map, &table.dates, path)?;
+    let report = report(&table.nulls, frame.height(), map, &found, start);
     Ok((canonical, report))
 }
 
@@ -79,7 +88,7 @@ fn report(
     nulls: &[(String, usize)],
     rows: usize,
     map: &crate::config::Columns,
-    invalid: &[(String, usize)],
+    found: &[Parsed],
     start: Instant,
 ) -> AuditReport {
     let roles = [
@@ -94,10 +103,14 @@ fn report(
         .iter()
         .map(|(name, nulls)| {
             let (name, nulls) = (name.clone(), *nulls);
+            let found = found.iter().find(|f| f.column == name).cloned().unwrap_or_default();
             ColumnAudit {
                 role: roles.iter().find(|(n, _)| n.is_some_and(|n| *n == name)).map(|(_, r)| r.to_string()),
-                invalid: invalid.iter().find(|(n, _)| *n == name).map_or(0, |(_, k)| *k),
+                invalid: found.invalid,
                 null_percent: percent(nulls, rows),
+                trimmed: found.trimmed,
+                date_order: found.date_order,
+                notes: found.notes,
                 column: name,
                 nulls,
             }
@@ -108,6 +121,7 @@ fn report(
         rows_out: rows,
         total_nulls: columns.iter().map(|c| c.nulls).sum(),
         total_invalid: columns.iter().map(|c| c.invalid).sum(),
+        total_trimmed: columns.iter().map(|c| c.trimmed).sum(),
         columns,
         seconds: start.elapsed().as_secs_f64(),
     }
@@ -125,31 +139,48 @@ impl AuditReport {
     /// The table printed for a person (the article's three views).
     pub fn render(&self) -> String {
         let width = self.columns.iter().map(|c| c.column.len()).max().unwrap_or(6).max(6);
-        let mut out = format!("{:<width$}  {:>12}  {:>8}  {:>10}\n", "column", "nulls", "null %", "invalid");
+        let mut out =
+            format!("{:<width$}  {:>12}  {:>8}  {:>10}  {:>10}\n", "column", "nulls", "null %", "invalid", "trimmed");
         for c in &self.columns {
             out += &format!(
-                "{:<width$}  {:>12}  {:>7.2}%  {:>10}\n",
+                "{:<width$}  {:>12}  {:>7.2}%  {:>10}  {:>10}\n",
                 c.column,
                 thousands(c.nulls),
                 c.null_percent,
-                thousands(c.invalid)
+                thousands(c.invalid),
+                thousands(c.trimmed)
             );
         }
         let cells = self.rows_in * self.columns.len();
         out += &format!(
-            "{:<width$}  {:>12}  {:>7.2}%  {:>10}   ({} rows × {} columns)\n",
+            "{:<width$}  {:>12}  {:>7.2}%  {:>10}  {:>10}   ({} rows × {} columns)\n",
             "total",
             thousands(self.total_nulls),
             percent(self.total_nulls, cells),
             thousands(self.total_invalid),
+            thousands(self.total_trimmed),
             thousands(self.rows_in),
             self.columns.len()
         );
+        for c in &self.columns {
+            for note in &c.notes {
+                out += &format!("note: column '{}': {note}\n", c.column);
+            }
+        }
         out
     }
 
+    /// Why the date column's dates written with the year last were not read (their day-month
+    /// order is ambiguous or mixed), naming the column, if they were not: whatever needs
+    /// dates must refuse.
+    pub fn unread_dates(&self) -> Option<String> {
+        let c = self.columns.iter().find(|c| c.date_order.is_some_and(DateOrder::unread))?;
+        Some(format!("column '{}': {}", c.column, c.notes.first().map_or("", String::as_str)))
+    }
+
     /// The audit as a frame for `null_audit.parquet`; the last row (`column` = "(total)")
-    /// sums every column, its percent over all cells.
+    /// sums every column, its percent over all cells. `trimmed` came last (issue 14): added
+    /// at the end, so readers of the first six columns are unchanged.
     pub fn to_frame(&self) -> PolarsResult<DataFrame> {
         let n = self.columns.len() + 1;
         let mut names: Vec<String> = self.columns.iter().map(|c| c.column.clone()).collect();
@@ -164,6 +195,8 @@ impl AuditReport {
         pct.push(percent(self.total_nulls, self.rows_in * self.columns.len()));
         let mut rows = vec![self.rows_in as i64; n - 1];
         rows.push((self.rows_in * self.columns.len()) as i64);
+        let mut trimmed: Vec<i64> = self.columns.iter().map(|c| c.trimmed as i64).collect();
+        trimmed.push(self.total_trimmed as i64);
         DataFrame::new(
             n,
             vec![
@@ -173,6 +206,7 @@ impl AuditReport {
                 Column::new("null_percent".into(), pct),
                 Column::new("invalid".into(), invalid),
                 Column::new("values".into(), rows),
+                Column::new("trimmed".into(), trimmed),
             ],
         )
     }
@@ -213,7 +247,7 @@ mod tests {
                 explicit: vec![],
             },
             Path::new("t.csv"),
-            None,
+            roles::DateRule::new(None, None),
         )
     }
 
@@ -223,7 +257,7 @@ mod tests {
             Column::new("C".into(), [Some("17850.0"), None, Some("  "), Some("007")]),
             Column::new("I".into(), [Some("A"), Some("B"), None, Some("C")]),
             Column::new("Q".into(), [Some("1"), Some("abc"), Some("2"), None]),
-            Column::new("D".into(), [Some("2011-01-02 10:00:00"), Some("12/1/2010 8:26"), Some("soon"), None]),
+            Column::new("D".into(), [Some("2011-01-02 10:00:00"), Some("2010-12-01 08:26:00"), Some("soon"), None]),
         ]);
         let (frame, report) = run(t).unwrap();
         let by = |n: &str| report.columns.iter().find(|c| c.column == n).unwrap().clone();

@@ -87,6 +87,9 @@ pub struct InputConfig {
     pub encoding: Encoding,
     /// chrono format for the date column; `None` = ISO and the common export formats.
     pub date_format: Option<String>,
+    /// Dates after the end of this day (UTC) are invalid; `None` = the run's clock + 1 day.
+    #[serde(serialize_with = "day_text")]
+    pub max_date: Option<chrono::NaiveDate>,
     /// Skip (and count) CSV rows with the wrong number of fields instead of failing.
     pub skip_bad_rows: bool,
     /// A CSV record (or the header) longer than this many bytes of text fails naming its line;
@@ -104,6 +107,14 @@ pub struct InputConfig {
 /// never closed or a file without line ends, and the limit keeps the reader's buffer and the
 /// time to say so small (4 MiB is also the text the builders take at a time).
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 4 << 20;
+
+/// A day as `YYYY-MM-DD` in the manifest (chrono's serde support is not built).
+fn day_text<S: serde::Serializer>(day: &Option<chrono::NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+    match day {
+        Some(d) => s.serialize_str(&d.format("%Y-%m-%d").to_string()),
+        None => s.serialize_none(),
+    }
+}
 
 /// The header names of each role. Optional roles are `None` when unmapped.
 #[derive(Debug, Clone, Serialize)]

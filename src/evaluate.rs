@@ -144,7 +144,11 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     if table.columns.date.is_none() {
         return Err(no_dates(format!("evaluate needs a date column; {} has none", cfg.input.path.display())).into());
     }
-    let (canonical, _) = chain.audit(table)?;
+    let (canonical, audited) = chain.audit(table)?;
+    if let Some(why) = audited.unread_dates() {
+        let detail = format!("{why}; evaluate needs purchase dates");
+        return Err(crate::error::GateError { gate: "required_column".into(), detail }.into());
+    }
     let (cleaned, _) = chain.clean(canonical, &cfg.clean)?;
     if cfg.customer_type == CustomerType::Integer {
         let why = "[columns] customer_type = \"integer\"";

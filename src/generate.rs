@@ -343,7 +343,7 @@ mod tests {
         let frame = transactions(&shape).unwrap();
         let overrides = crate::config::Overrides { input: Some("x.csv".into()), ..Default::default() };
         let columns = crate::config::Config::build(Default::default(), Path::new("."), &overrides).unwrap().columns;
-        let table = crate::ingest::Table::new(frame, columns, Path::new("x"), None);
+        let table = crate::ingest::Table::new(frame, columns, Path::new("x"), crate::roles::DateRule::new(None, None));
         let (canonical, _) = crate::audit::run(table).unwrap();
         let cfg = crate::config::CleanConfig { min_quantity: 1.0, exclude_items: vec![] };
         let (cleaned, _) = crate::clean::run(canonical, &cfg).unwrap();

@@ -335,6 +335,10 @@ fn check_required(cfg: &Config, audited: &audit::AuditReport) -> Result<()> {
     if let Some(c) = roles.into_iter().flatten().find_map(unusable) {
         return refuse(format!("column '{}' has no usable value in {} rows", c.column, audited.rows_in));
     }
+    // Dates whose day-month order the column does not tell would be guessed, or dropped.
+    if let (Some(key), Some(why)) = (date_key(cfg), audited.unread_dates()) {
+        return refuse(format!("{why}; {key} needs purchase dates"));
+    }
     // A date column none of whose values reads as a date would silently turn these off.
     if let (Some(key), Some(c)) = (date_key(cfg), cfg.columns.date.as_ref().and_then(unusable)) {
         return refuse(format!(

@@ -10,11 +10,16 @@
 
 use std::path::Path;
 
-use chrono::NaiveDateTime;
 use polars::prelude::*;
+use serde::Serialize;
 
 use crate::config::Columns;
 use crate::error::InputError;
+
+mod date;
+
+pub(crate) use date::{resolve as resolve_dates, DateText};
+pub use date::{DateOrder, DateRule, Evidence};
 
 /// Names of the canonical columns the later stages read.
 pub mod col {
@@ -49,19 +54,45 @@ pub fn canonical(
     DataFrame::new(rows, named.into_iter().map(|(c, name)| c.with_name(name.into())).collect())
 }
 
+/// What parsing one mapped column found, for the audit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Parsed {
+    pub column: String,
+    /// Non-null values that do not parse for the role (read as missing).
+    pub invalid: usize,
+    /// Ids written with whitespace before or after them (read trimmed).
+    pub trimmed: usize,
+    /// A date column's day-month order, when it has dates written with the year last.
+    pub date_order: Option<DateOrder>,
+    /// What the audit tells about the column (the order read and why, dates dropped).
+    pub notes: Vec<String>,
+}
+
+impl Parsed {
+    /// A column's counts, without notes.
+    pub fn new(column: &str, invalid: usize, trimmed: usize) -> Parsed {
+        Parsed { column: column.to_string(), invalid, trimmed, ..Parsed::default() }
+    }
+
+    /// A date column's counts, with what its values showed.
+    pub fn dates(column: &str, invalid: usize, evidence: &Evidence, rule: &DateRule) -> Parsed {
+        let notes = evidence.notes(rule);
+        Parsed { date_order: evidence.order(), notes, ..Parsed::new(column, invalid, 0) }
+    }
+}
+
 /// The mapped roles of `frame` (text or typed columns, named as in the file) parsed into the
-/// canonical frame, with each parsed column's values that do not parse for its role (the
-/// audit's `invalid`), by column name.
+/// canonical frame, with what each parsed column's parsing found (the audit's `invalid` and
+/// `trimmed`).
 pub(crate) fn parse(
     frame: &DataFrame,
     map: &Columns,
-    date_format: Option<&str>,
+    rule: &DateRule,
     path: &Path,
-) -> Result<(DataFrame, Vec<(String, usize)>), InputError> {
+) -> Result<(DataFrame, Vec<Parsed>), InputError> {
     let rows = frame.height();
     let field =
         |name: &str| frame.column(name).map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() });
-    let mut invalid: Vec<(String, usize)> = Vec::new();
 
     // The roles parse independently, four tasks the cores share.
     let ((customer, item), (quantity, date)) = rayon::join(
@@ -74,28 +105,28 @@ pub(crate) fn parse(
         || {
             rayon::join(
                 || map.quantity.as_ref().map(|name| quantities(field(name)?, path)).transpose(),
-                || map.date.as_ref().map(|name| dates(field(name)?, date_format, path)).transpose(),
+                || map.date.as_ref().map(|name| dates(field(name)?, rule, path)).transpose(),
             )
         },
     );
-    let ((customer, bad_customer), (item, bad_item)) = (customer?, item?);
+    let ((customer, bad_customer, trim_customer), (item, bad_item, trim_item)) = (customer?, item?);
     let (quantity, date) = (quantity?, date?);
-    invalid.push((map.customer.clone(), bad_customer));
-    invalid.push((map.item.clone(), bad_item));
+    let mut found =
+        vec![Parsed::new(&map.customer, bad_customer, trim_customer), Parsed::new(&map.item, bad_item, trim_item)];
     // quantity and date are parsed only when their roles are mapped
-    let counts = [(&map.quantity, quantity.as_ref().map(|q| q.1)), (&map.date, date.as_ref().map(|d| d.1))];
-    for (name, bad) in counts {
-        if let (Some(name), Some(bad)) = (name, bad) {
-            invalid.push((name.clone(), bad));
-        }
+    if let (Some(name), Some((_, bad))) = (&map.quantity, &quantity) {
+        found.push(Parsed::new(name, *bad, 0));
     }
+    let date = date.map(|(d, f)| {
+        found.push(f);
+        d.into_column()
+    });
     let quantity = quantity.map(|(q, _)| q.into_column());
-    let date = date.map(|(d, _)| d.into_column());
     let description = map.description.as_ref().map(|name| descriptions(field(name)?, path)).transpose()?;
     let description = description.map(IntoColumn::into_column);
     let canonical = canonical(rows, customer.into_column(), item.into_column(), quantity, description, date)
         .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
-    Ok((canonical, invalid))
+    Ok((canonical, found))
 }
 
 fn type_error(column: &Column, path: &Path, role: &str) -> InputError {
@@ -142,9 +173,21 @@ pub fn integer_id(id: &str) -> Option<i64> {
     canonical.then(|| id.parse::<i64>().ok()).flatten()
 }
 
-/// An item id (or a description) as text: blank is invalid (`None`).
+/// An item id as text: trimmed (as a customer id is), blank is invalid (`None`).
 pub(crate) fn item_text(text: &str) -> Option<&str> {
-    (!text.trim().is_empty()).then_some(text)
+    let t = text.trim();
+    (!t.is_empty()).then_some(t)
+}
+
+/// True when `text` starts or ends with whitespace (as Unicode defines it: spaces, tabs,
+/// no-break spaces), which an id read from it loses. Called on every id: an edge byte that is
+/// printable ASCII (nearly every id's) settles it without decoding a character.
+#[inline]
+pub(crate) fn untrimmed(text: &str) -> bool {
+    let maybe = |b: Option<&u8>| b.is_some_and(|&b| b <= b' ' || b >= 0x80);
+    let bytes = text.as_bytes();
+    (maybe(bytes.first()) && text.starts_with(char::is_whitespace))
+        || (maybe(bytes.last()) && text.ends_with(char::is_whitespace))
 }
 
 /// A quantity read from text.
@@ -165,45 +208,23 @@ pub(crate) fn quantity_text(text: &str) -> Quantity {
     }
 }
 
-/// Reads dates from text one after another ([`parse_date`]): an invoice's lines share a date,
-/// so a text equal to the last one is not parsed again.
-pub(crate) struct DateText<'f> {
-    format: Option<&'f str>,
-    last: String,
-    value: Option<i64>,
-}
-
-impl<'f> DateText<'f> {
-    pub(crate) fn new(format: Option<&'f str>) -> Self {
-        // "" reads as no date, so the empty last text starts the cache right
-        DateText { format, last: String::new(), value: None }
-    }
-
-    pub(crate) fn read(&mut self, text: &str) -> Option<i64> {
-        if self.last != text {
-            self.value = parse_date(text, self.format);
-            self.last.clear();
-            self.last.push_str(text);
-        }
-        self.value
-    }
-}
-
-/// Parses an id column (customer or item, or a description) into text; counts blanks as invalid.
-fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(StringChunked, usize), InputError> {
+/// Parses an id column (customer or item, or a description) into text: (ids, blanks counted
+/// invalid, ids trimmed).
+fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(StringChunked, usize, usize), InputError> {
     let series = column.as_materialized_series();
-    let mut bad = 0usize;
+    let (mut bad, mut trimmed) = (0usize, 0usize);
     let out: StringChunked = match column.dtype() {
         DataType::String => {
             let ca = series.str().map_err(|_| type_error(column, path, role))?;
             let read = if customer { normalize_customer } else { item_text };
-            if !customer && ca.iter().flatten().all(|v| item_text(v).is_some()) {
-                return Ok((ca.clone(), 0)); // nothing to change: no copy
+            if !customer && ca.iter().flatten().all(|v| !untrimmed(v) && !v.is_empty()) {
+                return Ok((ca.clone(), 0, 0)); // nothing to change: no copy
             }
             ca.iter()
                 .map(|v| {
-                    let parsed = read(v?);
+                    let (text, parsed) = v.map(|v| (v, read(v)))?;
                     bad += parsed.is_none() as usize;
+                    trimmed += (parsed.is_some() && untrimmed(text)) as usize;
                     parsed
                 })
                 .collect()
@@ -231,7 +252,7 @@ fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(Stri
         }
         _ => return Err(type_error(column, path, role)),
     };
-    Ok((out, bad))
+    Ok((out, bad, trimmed))
 }
 
 /// Descriptions as text: a text column is taken as it is (no copy); others are printed.
@@ -291,78 +312,35 @@ fn parse_number(s: &str) -> Result<f64, std::num::ParseFloatError> {
     s.parse()
 }
 
-/// Formats tried when `[input] date_format` is not set: ISO, then the common export styles.
-const DATE_FORMATS: [&str; 7] = [
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%m/%d/%Y %H:%M",
-    "%d/%m/%Y %H:%M",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M:%S%.f",
-];
-
-/// ISO "YYYY-MM-DD HH:MM:SS" or "…THH:MM:SS", with or without a fraction of a second and a
-/// final "Z" (the CSV exports' form, pandas' and polars' `to_csv`, JavaScript's
-/// `toISOString`) without chrono's format interpreter: a tenth of the cost on half a million
-/// rows. The fraction is dropped (whole seconds, as a datetime column's are).
-fn parse_iso(t: &[u8]) -> Option<i64> {
-    let t = t.strip_suffix(b"Z").unwrap_or(t);
-    let fraction = t.get(19..).unwrap_or_default();
-    let fraction_ok = fraction.is_empty()
-        || (fraction.len() >= 2 && fraction[0] == b'.' && fraction[1..].iter().all(u8::is_ascii_digit));
-    if t.len() < 19
-        || !fraction_ok
-        || t[4] != b'-'
-        || t[7] != b'-'
-        || !(t[10] == b' ' || t[10] == b'T')
-        || t[13] != b':'
-        || t[16] != b':'
-    {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        t[r].iter().try_fold(0u32, |acc, &b| b.is_ascii_digit().then(|| acc * 10 + (b - b'0') as u32))
-    };
-    let date = chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
-    let time = chrono::NaiveTime::from_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
-    Some(date.and_time(time).and_utc().timestamp())
-}
-
-fn parse_date(text: &str, format: Option<&str>) -> Option<i64> {
-    let t = text.trim();
-    if format.is_none() {
-        if let Some(seconds) = parse_iso(t.as_bytes()) {
-            return Some(seconds);
-        }
-    }
-    let parsed = match format {
-        Some(f) => NaiveDateTime::parse_from_str(t, f)
-            .ok()
-            .or_else(|| chrono::NaiveDate::parse_from_str(t, f).ok().and_then(|d| d.and_hms_opt(0, 0, 0))),
-        None => DATE_FORMATS
-            .iter()
-            .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-            .or_else(|| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0))),
-    };
-    parsed.map(|d| d.and_utc().timestamp())
-}
-
-/// Parses the date column into epoch seconds (naive local time of the export).
-fn dates(column: &Column, format: Option<&str>, path: &Path) -> Result<(Int64Chunked, usize), InputError> {
+/// Parses the date column into epoch seconds (UTC; naive times as the export's, offsets
+/// applied): text in one day-month order for the whole column (see [`date`]), datetimes and
+/// dates as they are; any after the rule's horizon is invalid.
+fn dates(column: &Column, rule: &DateRule, path: &Path) -> Result<(Int64Chunked, Parsed), InputError> {
     let series = column.as_materialized_series();
-    let mut bad = 0usize;
-    let out: Int64Chunked = match column.dtype() {
+    let name = column.name().as_str();
+    let typed = |seconds: Int64Chunked| {
+        let (values, evidence) = date::beyond(seconds.iter(), rule);
+        (values, Parsed::dates(name, evidence.future(), &evidence, rule))
+    };
+    Ok(match column.dtype() {
         DataType::String => {
             let ca = series.str().map_err(|_| type_error(column, path, "date"))?;
-            let mut reader = DateText::new(format);
-            ca.iter()
+            let mut reader = DateText::new(rule);
+            let mut bad = 0usize;
+            let read: Int64Chunked = ca
+                .iter()
                 .map(|v| {
                     let d = reader.read(v?);
                     bad += d.is_none() as usize;
                     d
                 })
-                .collect()
+                .collect();
+            let mut evidence = reader.evidence;
+            let (values, invalid) = match evidence.pending() {
+                true => date::resolve(read.iter(), &mut evidence, rule),
+                false => (read.with_name(col::DATE.into()), 0),
+            };
+            (values, Parsed::dates(name, bad + invalid, &evidence, rule))
         }
         DataType::Datetime(unit, _) => {
             let per_second = match unit {
@@ -371,23 +349,16 @@ fn dates(column: &Column, format: Option<&str>, path: &Path) -> Result<(Int64Chu
                 TimeUnit::Milliseconds => 1_000,
             };
             let ca = series.to_physical_repr();
-            ca.i64()
-                .map_err(|_| type_error(column, path, "date"))?
-                .iter()
-                .map(|v| v.map(|v| v.div_euclid(per_second)))
-                .collect()
+            let ca = ca.i64().map_err(|_| type_error(column, path, "date"))?;
+            typed(ca.iter().map(|v| v.map(|v| v.div_euclid(per_second))).collect())
         }
         DataType::Date => {
             let ca = series.to_physical_repr();
-            ca.i32()
-                .map_err(|_| type_error(column, path, "date"))?
-                .iter()
-                .map(|v| v.map(|d| d as i64 * 86_400))
-                .collect()
+            let ca = ca.i32().map_err(|_| type_error(column, path, "date"))?;
+            typed(ca.iter().map(|v| v.map(|d| d as i64 * 86_400)).collect())
         }
         _ => return Err(type_error(column, path, "date")),
-    };
-    Ok((out, bad))
+    })
 }
 
 /// Prints an integral float as an integer (17850.0 → "17850"), others as Rust prints them.
@@ -404,29 +375,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn iso_dates_with_a_fraction_or_a_z_are_dates() {
-        let whole = parse_date("2024-04-16 06:04:14", None);
-        assert_eq!(whole, Some(1_713_247_454));
-        for text in [
-            "2024-04-16T06:04:14",
-            "2024-04-16T06:04:14.726",
-            "2024-04-16 06:04:14.726000",
-            "2024-04-16T06:04:14.726Z",
-            "2024-04-16T06:04:14Z",
-            " 2024-04-16T06:04:14.7 ",
-        ] {
-            assert_eq!(parse_date(text, None), whole, "{text}");
-        }
-        for text in
-            ["2024-04-16T06:04:14.", "2024-04-16T06:04:14.7x", "2024-04-16T06:04:14+01:00", "2024-13-01 00:00:00"]
-        {
-            assert_eq!(parse_date(text, None), None, "{text}");
-        }
-        // the slow path agrees with the fast one where both read
-        assert_eq!(parse_date("2024-4-16T06:04:14.726", None), whole);
-    }
-
-    #[test]
     fn numbers_parse_like_the_float_parser() {
         for s in ["6", "-12", "007", "2.5", "1e3", "+5", "123456789012345", "1234567890123456789", "-0"] {
             assert_eq!(parse_number(s).unwrap().to_bits(), s.parse::<f64>().unwrap().to_bits(), "{s}");
@@ -434,6 +382,26 @@ mod tests {
         for s in ["", "-", "abc", "1,5", "--1"] {
             assert!(parse_number(s).is_err(), "{s}");
         }
+    }
+
+    #[test]
+    fn ids_are_trimmed_of_unicode_whitespace() {
+        for (text, trimmed) in [
+            (" 12", true),
+            ("12\t", true),
+            ("\u{a0}A\u{a0}", true),
+            ("A\u{2003}", true),
+            ("cream cheese ", true),
+            ("cream cheese", false),
+            ("é", false),
+            ("Ω\u{a0}x", false),
+            ("", false),
+        ] {
+            assert_eq!(untrimmed(text), trimmed, "{text:?}");
+            assert_eq!(untrimmed(text), text.trim() != text, "{text:?}");
+        }
+        assert_eq!(item_text(" cream cheese\u{a0}"), Some("cream cheese"));
+        assert_eq!(item_text(" \t"), None);
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub struct InputSection {
     pub delimiter: Option<String>,
     pub encoding: Option<String>,
     pub date_format: Option<String>,
+    pub max_date: Option<String>,
     pub skip_bad_rows: Option<bool>,
     pub max_record_bytes: Option<i64>,
     pub max_rows: Option<i64>,
@@ -176,6 +177,12 @@ fn share(key: &str, value: Option<f64>, default: f64) -> Result<f64, ConfigError
         Some(v) if (0.0..=1.0).contains(&v) => Ok(v),
         Some(v) => Err(invalid(key, format!("must be between 0 and 1, got {v}"))),
     }
+}
+
+/// `[input] max_date`: a day written `YYYY-MM-DD`.
+fn parse_day(text: &str) -> Result<chrono::NaiveDate, ConfigError> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| invalid("[input] max_date", format!("must be a day written YYYY-MM-DD, got {text:?}")))
 }
 
 /// One ASCII character (or "tab"); the quote, a line end or NUL would split no field, so
@@ -313,6 +320,7 @@ impl InputSection {
             delimiter: self.delimiter.as_deref().map(parse_delimiter).transpose()?,
             encoding: self.encoding.as_deref().map(parse_encoding).transpose()?.unwrap_or(Encoding::UTF8),
             date_format: self.date_format.filter(|s| !s.is_empty()),
+            max_date: self.max_date.as_deref().map(parse_day).transpose()?,
             skip_bad_rows: self.skip_bad_rows.unwrap_or(false),
             max_record_bytes: limit("[input] max_record_bytes", self.max_record_bytes)?
                 .map_or(DEFAULT_MAX_RECORD_BYTES, |v| v as usize),

@@ -304,3 +304,14 @@ fn customer_type_parses_with_auto_by_default() {
     let err = build("[input]\npath='x'\n[columns]\ncustomer_type = 'int64'").unwrap_err().to_string();
     assert!(err.starts_with("[columns] customer_type: must be \"auto\", \"string\" or \"integer\""), "{err}");
 }
+
+#[test]
+fn max_date_is_a_day_or_an_error_naming_the_key() {
+    let cfg = build("[input]\npath='x'\nmax_date = '2011-12-09'").unwrap();
+    assert_eq!(cfg.input.max_date, chrono::NaiveDate::from_ymd_opt(2011, 12, 9));
+    assert_eq!(build("[input]\npath='x'").unwrap().input.max_date, None);
+    for bad in ["'09/12/2011'", "'2011-13-01'", "''"] {
+        let err = build(&format!("[input]\npath='x'\nmax_date = {bad}")).unwrap_err();
+        assert!(err.to_string().starts_with("[input] max_date: must be a day written YYYY-MM-DD"), "{err}");
+    }
+}

@@ -18,6 +18,7 @@ use polars::prelude::*;
 
 use crate::config::{Columns, InputConfig};
 use crate::error::{InputError, Result};
+use crate::roles::{DateRule, Parsed};
 
 mod build;
 mod decode;
@@ -37,16 +38,16 @@ pub(super) struct CsvRead {
     /// Empty fields per column, in header order (polars reads an unquoted empty field as null).
     pub(super) nulls: Vec<usize>,
     pub(super) skipped: usize,
-    /// Set when `frame` is canonical: each mapped column's values that do not parse for its
-    /// role (the audit's `invalid`), by column name.
-    pub(super) invalid: Option<Vec<(String, usize)>>,
+    /// Set when `frame` is canonical: what parsing each mapped column found (the audit's
+    /// `invalid` and `trimmed`).
+    pub(super) found: Option<Vec<Parsed>>,
 }
 
 /// The roles a CSV's builders parse as they read, so the audit need not read the text again.
 #[derive(Clone, Copy)]
 struct Roles<'a> {
     columns: &'a Columns,
-    date_format: Option<&'a str>,
+    dates: &'a DateRule,
 }
 
 /// Bytes read (or inflated) from the file at a time.
@@ -76,7 +77,8 @@ pub(super) fn load_csv(cfg: &InputConfig, gzip: bool, tab: bool, roles: Option<&
     };
     let limits = Limits { record: cfg.max_record_bytes, rows: cfg.max_rows, bytes, bytes_origin };
     let scan = Scan::new(path, cfg.encoding, delimiter, limits);
-    let roles = roles.map(|columns| Roles { columns, date_format: cfg.date_format.as_deref() });
+    let dates = super::date_rule(cfg);
+    let roles = roles.map(|columns| Roles { columns, dates: &dates });
     stream_csv(source, gzip, scan, roles, cfg.skip_bad_rows, (CHUNK, PIECE))
 }
 
@@ -341,9 +343,14 @@ pub(super) mod twin {
     ) -> Result<(DataFrame, Vec<usize>)> {
         let read = stream(text, text.len().max(1), usize::MAX, Encoding::UTF8, false)?;
         let (columns, _) = resolve_columns(&read.header, columns, Path::new("f.csv"), None)?;
-        let (frame, invalid) = crate::roles::parse(&read.frame, &columns, date_format, Path::new("f.csv"))?;
-        let count = |name: &String| invalid.iter().find(|(n, _)| n == name).map_or(0, |(_, k)| *k);
+        let (frame, found) = crate::roles::parse(&read.frame, &columns, &rule(date_format), Path::new("f.csv"))?;
+        let count = |name: &String| found.iter().find(|f| f.column == *name).map_or(0, |f| f.invalid);
         Ok((frame, read.header.iter().map(count).collect()))
+    }
+
+    /// Dates read with `format` (or inferred), up to a day after the clock.
+    pub(in crate::ingest) fn rule(format: Option<&str>) -> DateRule {
+        DateRule::new(format.map(String::from), None)
     }
 }
 
@@ -404,7 +411,8 @@ mod tests {
             date: None,
             explicit: vec![],
         };
-        let roles = Some(Roles { columns: &columns, date_format: None });
+        let dates = rule(None);
+        let roles = Some(Roles { columns: &columns, dates: &dates });
         let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
         let two = stream_csv(&text[..], false, scan, roles, false, (5, 8)).unwrap();
         assert_eq!(column_names(&two.frame), ["customer", "item", "quantity", "description", "date"]);
@@ -414,9 +422,9 @@ mod tests {
         assert_eq!(two.nulls, csv.nulls);
         // the second role mapped to the same column: its columns as text, for the audit
         let same = Columns { description: Some("qty".into()), ..columns };
-        let roles = Some(Roles { columns: &same, date_format: None });
+        let roles = Some(Roles { columns: &same, dates: &dates });
         let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
         let text_only = stream_csv(&text[..], false, scan, roles, false, (5, 8)).unwrap();
-        assert_eq!((column_names(&text_only.frame), text_only.invalid), (vec!["id".into(), "qty".into()], None));
+        assert_eq!((column_names(&text_only.frame), text_only.found), (vec!["id".into(), "qty".into()], None));
     }
 }

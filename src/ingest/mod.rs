@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::config::{Columns, InputConfig};
 use crate::error::{InputError, Result};
+use crate::roles::{DateRule, Parsed};
 
 mod csv;
 mod excel;
@@ -37,21 +38,24 @@ pub struct Table {
     /// Every column of the file with its null count, in file order, parsed or not.
     pub nulls: Vec<(String, usize)>,
     /// Set when `frame` is already the audit's canonical frame (a CSV's roles are parsed as
-    /// the file is read): each mapped column's values that did not parse for its role.
-    pub parsed: Option<Vec<(String, usize)>>,
+    /// the file is read): what parsing each mapped column found.
+    pub parsed: Option<Vec<Parsed>>,
     /// The file read, named in the audit's messages.
     pub path: PathBuf,
-    /// `[input] date_format`: how the audit reads dates from text (`None`: ISO, then the
-    /// common export styles).
-    pub date_format: Option<String>,
+    /// How the audit reads the date column (`[input] date_format`, `max_date`).
+    pub dates: DateRule,
 }
 
 impl Table {
-    /// A table of every column of `frame`, read from `path`, its dates read with `date_format`.
-    pub fn new(frame: DataFrame, columns: Columns, path: &Path, date_format: Option<&str>) -> Table {
-        let (path, date_format) = (path.to_path_buf(), date_format.map(String::from));
-        Table { nulls: null_counts(&frame), frame, columns, parsed: None, path, date_format }
+    /// A table of every column of `frame`, read from `path`, its dates read by `dates`.
+    pub fn new(frame: DataFrame, columns: Columns, path: &Path, dates: DateRule) -> Table {
+        Table { nulls: null_counts(&frame), frame, columns, parsed: None, path: path.to_path_buf(), dates }
     }
+}
+
+/// How `cfg` says the date column is read.
+fn date_rule(cfg: &InputConfig) -> DateRule {
+    DateRule::new(cfg.date_format.clone(), cfg.max_date)
 }
 
 /// Every column of a file read for `kindred audit`: a table when the mapping resolves against
@@ -156,7 +160,7 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
         nulls,
         parsed,
         path: path.clone(),
-        date_format: cfg.date_format.clone(),
+        dates: date_rule(cfg),
     };
     let (table, width, skipped, unmapped) = match loaded {
         Loaded::Csv(csv) => {
@@ -164,7 +168,7 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
             let (columns, unmapped) = csv.resolved.ok_or_else(|| InputError::NoHeader { path: path.clone() })?;
             let (width, skipped) = (csv.header.len(), csv.skipped);
             let nulls = csv.header.into_iter().zip(csv.nulls).collect();
-            (table(csv.frame, columns, nulls, csv.invalid), width, skipped, unmapped)
+            (table(csv.frame, columns, nulls, csv.found), width, skipped, unmapped)
         }
         Loaded::Parquet(file_columns) => {
             let names: Vec<String> = file_columns.iter().map(|c| c.name.clone()).collect();
@@ -176,7 +180,7 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
         Loaded::Frame(frame) => {
             let names = column_names(&frame);
             let (columns, unmapped) = resolve_columns(&names, columns, path, sheets.first().cloned())?;
-            (Table::new(frame, columns, path, cfg.date_format.as_deref()), names.len(), 0, unmapped)
+            (Table::new(frame, columns, path, date_rule(cfg)), names.len(), 0, unmapped)
         }
     };
     let mut report = report(&table.frame, cfg, start, label, sheets, skipped, width)?;
@@ -203,9 +207,7 @@ pub fn read(cfg: &InputConfig, columns: &Columns) -> Result<(AllColumns, IngestR
     report.notes = notes;
     let sheet = report.sheets.first().cloned();
     let all = match resolve_columns(&column_names(&frame), columns, &cfg.path, sheet) {
-        Ok((columns, _)) => {
-            AllColumns::Mapped(Box::new(Table::new(frame, columns, &cfg.path, cfg.date_format.as_deref())))
-        }
+        Ok((columns, _)) => AllColumns::Mapped(Box::new(Table::new(frame, columns, &cfg.path, date_rule(cfg)))),
         Err(_) => AllColumns::Unmapped(frame),
     };
     Ok((all, report))

@@ -320,6 +320,7 @@ mod tests {
             delimiter: None,
             encoding: Encoding::UTF8,
             date_format: None,
+            max_date: None,
             skip_bad_rows: false,
             max_record_bytes: 0,
             max_rows: 0,

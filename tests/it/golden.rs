@@ -131,7 +131,8 @@ fn output_schema_as_documented_and_every_customer_has_rows() {
             ("nulls", "Int64"),
             ("null_percent", "Float64"),
             ("invalid", "Int64"),
-            ("values", "Int64")
+            ("values", "Int64"),
+            ("trimmed", "Int64")
         ])
     );
     let recs = rows(&out.join("recommendations.parquet"));

@@ -3,6 +3,7 @@
 
 mod arrow_schema;
 mod customer_type;
+mod dates;
 mod errors;
 mod evaluate;
 mod formats;

@@ -1,0 +1,648 @@
+//! Dates: a date column's text read as epoch seconds (UTC), in one day-month order per column.
+//!
+//! A date written with the year first (`2011-12-09 12:50:00`, ISO 8601, with or without a `T`,
+//! a fraction of a second, an offset) means one thing. One written with the year last
+//! (`09/12/2011 12:50`) may be day-first or month-first, and a value cannot tell which unless a
+//! field is above 12. So the column decides, as DuckDB's and polars' CSV sniffers do: each
+//! value is read without choosing ([`DateText`] keeps its fields, packed, in the column) and
+//! rules out the order it cannot be in ([`Evidence`]: `13/01/2011` cannot be month-first);
+//! once every value is seen, [`resolve`] reads them all in the one order left. When none is
+//! ruled out (every value reads both ways) or both are (the column mixes them), no order is
+//! guessed: those values are not read and the audit says why ([`DateOrder`]), so a setting that
+//! needs dates refuses, naming the column and asking for `[input] date_format`. An explicit
+//! `date_format` (a chrono format) is used as it is.
+//!
+//! A column has one format: its dates are written with the year first or with it last, as
+//! most of its values are (first on a tie); values written the other way are invalid.
+//!
+//! Dates after the [`DateRule`]'s horizon (the run's clock plus a day, or `[input] max_date`)
+//! are invalid: a typo such as 2101-12-01 would otherwise be the newest purchase, the
+//! reference every age is counted back from.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use polars::prelude::{Int64Chunked, NewChunkedArray};
+use serde::Serialize;
+
+use super::col;
+
+/// How a column's dates are read: the format, and the latest valid date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateRule {
+    /// `[input] date_format` (chrono); `None` = inferred, as the module says.
+    pub format: Option<String>,
+    /// The latest valid date, epoch seconds (UTC); later ones are invalid.
+    pub max: i64,
+    /// Where `max` comes from, for the audit's note.
+    pub horizon: &'static str,
+}
+
+impl DateRule {
+    /// Dates read with `format`, valid up to the end of `max_date` (UTC), else up to one day
+    /// after the clock (a day covers every time zone's local time).
+    pub fn new(format: Option<String>, max_date: Option<NaiveDate>) -> DateRule {
+        match max_date.and_then(|d| d.and_hms_opt(23, 59, 59)) {
+            Some(end) => DateRule { format, max: end.and_utc().timestamp(), horizon: "[input] max_date" },
+            None => {
+                let max = chrono::Utc::now().timestamp() + 86_400;
+                DateRule { format, max, horizon: "the run's clock + 1 day" }
+            }
+        }
+    }
+}
+
+/// The day-month order a column's year-last dates were read in, or why they were not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DateOrder {
+    /// `dd/mm/yyyy`: some value's first field is above 12.
+    DayFirst,
+    /// `mm/dd/yyyy`: some value's second field is above 12.
+    MonthFirst,
+    /// Every value reads both ways: none was read.
+    Ambiguous,
+    /// Some values read only day-first, others only month-first: none was read.
+    Mixed,
+}
+
+impl DateOrder {
+    /// The year-last dates were not read: the column needs `[input] date_format`.
+    pub fn unread(self) -> bool {
+        matches!(self, DateOrder::Ambiguous | DateOrder::Mixed)
+    }
+}
+
+/// A value tagged this way holds a year-last date's fields, not epoch seconds: valid dates
+/// (years 0 to 9999) are far below 2^62 in absolute value.
+const PENDING: i64 = 1 << 62;
+
+/// A year-last date as written: `a/b/year time offset`, the order of `a` and `b` undecided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct YearLast {
+    a: u32,
+    b: u32,
+    year: i32,
+    /// Seconds since midnight.
+    secs: u32,
+    /// The offset from UTC, in minutes (within ±24 hours).
+    offset: i32,
+}
+
+impl YearLast {
+    /// Packed into one i64 tagged [`PENDING`] (fields < 32, year ≤ 9999, seconds < 2^17,
+    /// offset + 2048 < 2^12): the column holds it until its order is decided.
+    fn pack(self) -> i64 {
+        let fields = (self.year as i64 * 32 + self.a as i64) * 32 + self.b as i64;
+        PENDING | (((fields << 17) + self.secs as i64) << 12) | (self.offset + 2048) as i64
+    }
+
+    fn unpack(v: i64) -> YearLast {
+        let v = v & !PENDING;
+        let (offset, v) = ((v & 4095) as i32 - 2048, v >> 12);
+        let (secs, fields) = ((v % (1 << 17)) as u32, v / (1 << 17));
+        let (b, a, year) = ((fields % 32) as u32, (fields / 32 % 32) as u32, (fields / 1024) as i32);
+        YearLast { a, b, year, secs, offset }
+    }
+
+    /// Epoch seconds (UTC) in `order`; `None` when that is no date.
+    fn read(self, order: DateOrder) -> Option<i64> {
+        let (month, day) = match order {
+            DateOrder::MonthFirst => (self.a, self.b),
+            _ => (self.b, self.a),
+        };
+        instant(self.year, month, day, self.secs, self.offset)
+    }
+}
+
+/// Epoch seconds of a local date and time at `offset` minutes from UTC.
+fn instant(year: i32, month: u32, day: u32, secs: u32, offset: i32) -> Option<i64> {
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
+    let time = chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, 0)?;
+    Some(date.and_time(time).and_utc().timestamp() - offset as i64 * 60)
+}
+
+/// One date text read: an instant, a year-last date whose order the column decides, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Text {
+    Instant(i64),
+    YearLast(YearLast),
+    Invalid,
+}
+
+/// Reads a date text in no particular order: the fast ISO path, then [`general`].
+fn read_text(text: &str) -> Text {
+    let t = text.trim().as_bytes();
+    if let Some(seconds) = parse_iso(t) {
+        return Text::Instant(seconds);
+    }
+    general(t).unwrap_or(Text::Invalid)
+}
+
+/// A cursor over a date text's bytes.
+struct Cursor<'t> {
+    t: &'t [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    /// An unsigned number of `min..=max` digits: (value, digits).
+    fn number(&mut self, min: usize, max: usize) -> Option<(u32, usize)> {
+        let digits = self.t[self.at..].iter().take(max).take_while(|b| b.is_ascii_digit()).count();
+        let value = self.t[self.at..self.at + digits].iter().fold(0u32, |n, &b| n * 10 + (b - b'0') as u32);
+        self.at += digits;
+        (digits >= min).then_some((value, digits))
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let found = self.t.get(self.at) == Some(&byte);
+        self.at += found as usize;
+        found
+    }
+
+    fn eat_any(&mut self, bytes: &[u8]) -> Option<u8> {
+        let b = *self.t.get(self.at).filter(|b| bytes.contains(b))?;
+        self.at += 1;
+        Some(b)
+    }
+
+    fn eat_word(&mut self, word: &[u8]) -> bool {
+        let found = self.t.get(self.at..self.at + word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word));
+        self.at += if found { word.len() } else { 0 };
+        found
+    }
+
+    fn spaces(&mut self) {
+        while self.eat(b' ') {}
+    }
+
+    fn done(&self) -> bool {
+        self.at == self.t.len()
+    }
+
+    /// An offset from UTC in minutes: none (0), `Z`, `±HH`, `±HHMM` or `±HH:MM`.
+    fn offset(&mut self) -> Option<i32> {
+        if self.done() || self.eat(b'Z') {
+            return Some(0);
+        }
+        let sign = if self.eat_any(b"+-")? == b'-' { -1 } else { 1 };
+        let (hours, _) = self.number(2, 2)?;
+        let minutes = match self.done() {
+            true => 0,
+            false => {
+                self.eat(b':');
+                self.number(2, 2)?.0
+            }
+        };
+        (hours < 24 && minutes < 60).then_some(sign * (hours * 60 + minutes) as i32)
+    }
+
+    /// A fraction of a second, if any: dropped (whole seconds, as a datetime column's are).
+    fn fraction(&mut self) -> Option<()> {
+        if self.eat(b'.') {
+            self.number(1, usize::MAX)?;
+        }
+        Some(())
+    }
+
+    /// Spaces, then the offset and the end: the offset in minutes.
+    fn offset_to_end(&mut self) -> Option<i32> {
+        self.spaces();
+        let offset = self.offset()?;
+        self.done().then_some(offset)
+    }
+}
+
+/// ISO "YYYY-MM-DD HH:MM:SS" or "…THH:MM:SS", with or without a fraction of a second and an
+/// offset (`Z`, `+02:00`, ` -0400`: the CSV exports' forms, pandas' and polars' `to_csv`,
+/// JavaScript's `toISOString`, Shopify) without a format interpreter: nearly every export's
+/// dates take this path.
+fn parse_iso(t: &[u8]) -> Option<i64> {
+    if t.len() < 19
+        || t[4] != b'-'
+        || t[7] != b'-'
+        || !(t[10] == b' ' || t[10] == b'T')
+        || t[13] != b':'
+        || t[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        t[r].iter().try_fold(0u32, |acc, &b| b.is_ascii_digit().then(|| acc * 10 + (b - b'0') as u32))
+    };
+    let mut rest = Cursor { t, at: 19 };
+    rest.fraction()?;
+    let offset = rest.offset_to_end()?;
+    let (hours, minutes, seconds) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if hours > 23 || minutes > 59 || seconds > 59 {
+        return None;
+    }
+    instant(num(0..4)? as i32, num(5..7)?, num(8..10)?, hours * 3600 + minutes * 60 + seconds, offset)
+}
+
+/// Any other form: `Y-M-D`, `a/b/Y`, `a.b.Y` or `a-b-Y` (one separator, numbers unpadded or
+/// not), optionally a time `H:MM[:SS[.f]]` after a space or `T`, `AM`/`PM`, an offset.
+fn general(t: &[u8]) -> Option<Text> {
+    let mut c = Cursor { t, at: 0 };
+    let first = c.number(1, 4)?;
+    let sep = c.eat_any(b"-/.")?;
+    let (second, _) = c.number(1, 2)?;
+    c.eat(sep).then_some(())?;
+    let third = c.number(1, 4)?;
+    let (secs, offset) = match c.done() {
+        true => (0, 0),
+        false => {
+            c.eat_any(b" T")?;
+            c.spaces();
+            time(&mut c)?
+        }
+    };
+    match (first, third) {
+        ((year, 4), (day, 1..=2)) => Some(Text::Instant(instant(year as i32, second, day, secs, offset)?)),
+        ((a, 1..=2), (year, 4)) => {
+            let valid = a <= 31 && second <= 31 && (1..=9999).contains(&year);
+            valid.then_some(Text::YearLast(YearLast { a, b: second, year: year as i32, secs, offset }))
+        }
+        _ => None,
+    }
+}
+
+/// `H:MM[:SS[.f]] [AM|PM] [offset]` to the end: (seconds since midnight, offset in minutes).
+fn time(c: &mut Cursor) -> Option<(u32, i32)> {
+    let (mut hours, _) = c.number(1, 2)?;
+    c.eat(b':').then_some(())?;
+    let (minutes, _) = c.number(2, 2)?;
+    let seconds = if c.eat(b':') { c.number(2, 2)?.0 } else { 0 };
+    c.fraction()?;
+    c.spaces();
+    let pm = if c.eat_word(b"AM") { Some(false) } else { c.eat_word(b"PM").then_some(true) };
+    if let Some(pm) = pm {
+        if !(1..=12).contains(&hours) {
+            return None;
+        }
+        hours = hours % 12 + if pm { 12 } else { 0 };
+    }
+    let offset = c.offset_to_end()?;
+    (hours < 24 && minutes < 60 && seconds < 60).then_some((hours * 3600 + minutes * 60 + seconds, offset))
+}
+
+/// Reads a text with an explicit chrono format: with an offset if it has one (`%z`, `%:z`,
+/// …), else as a naive date and time, else as a date at midnight.
+fn read_with_format(text: &str, format: &str) -> Option<i64> {
+    let t = text.trim();
+    if format.contains('z') {
+        return chrono::DateTime::parse_from_str(t, format).ok().map(|d| d.timestamp());
+    }
+    NaiveDateTime::parse_from_str(t, format)
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(t, format).ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+        .map(|d| d.and_utc().timestamp())
+}
+
+/// What a column's year-last dates showed about their order: the first value of each kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// A value that reads only day-first (`13/01/2011`).
+    day_first: Option<String>,
+    /// A value that reads only month-first (`01/13/2011`).
+    month_first: Option<String>,
+    /// A value that reads both ways (`03/04/2011`).
+    either: Option<String>,
+    /// Values after the horizon.
+    future: usize,
+    /// Values written with the year first (after the horizon or not), and with it last.
+    year_first: usize,
+    year_last: usize,
+    /// Values written the other way than most, found by [`resolve`].
+    strays: usize,
+}
+
+impl Evidence {
+    fn note(&mut self, text: &str, date: YearLast) {
+        let month_first = date.read(DateOrder::MonthFirst).is_some();
+        let day_first = date.read(DateOrder::DayFirst).is_some();
+        let slot = match (month_first, day_first) {
+            (true, true) => &mut self.either,
+            (true, false) => &mut self.month_first,
+            (false, true) => &mut self.day_first,
+            (false, false) => return, // no date either way: an invalid value, not evidence
+        };
+        slot.get_or_insert_with(|| text.trim().to_string());
+    }
+
+    /// Adds what a later part of the column showed (its examples only where this has none).
+    pub fn merge(&mut self, later: Evidence) {
+        self.day_first = self.day_first.take().or(later.day_first);
+        self.month_first = self.month_first.take().or(later.month_first);
+        self.either = self.either.take().or(later.either);
+        self.future += later.future;
+        self.year_first += later.year_first;
+        self.year_last += later.year_last;
+        self.strays += later.strays;
+    }
+
+    /// Most values are written with the year last.
+    fn year_last_column(&self) -> bool {
+        self.year_last > self.year_first
+    }
+
+    /// The order the column's dates are read in; `None` unless most are written with the year
+    /// last.
+    pub fn order(&self) -> Option<DateOrder> {
+        if !self.year_last_column() {
+            return None;
+        }
+        match (&self.day_first, &self.month_first) {
+            (Some(_), Some(_)) => Some(DateOrder::Mixed),
+            (Some(_), None) => Some(DateOrder::DayFirst),
+            (None, Some(_)) => Some(DateOrder::MonthFirst),
+            (None, None) => self.either.as_ref().map(|_| DateOrder::Ambiguous),
+        }
+    }
+
+    /// Dates after the horizon.
+    pub fn future(&self) -> usize {
+        self.future
+    }
+
+    /// True when [`resolve`] has something to do: some value is written with the year last.
+    pub fn pending(&self) -> bool {
+        self.year_last > 0
+    }
+
+    /// What the audit says about the column: the order read and why, or why not; dates
+    /// after the horizon.
+    pub fn notes(&self, rule: &DateRule) -> Vec<String> {
+        let q = |s: &Option<String>| format!("'{}'", s.as_deref().unwrap_or_default());
+        let formats = "e.g. \"%d/%m/%Y %H:%M\" or \"%m/%d/%Y %H:%M\"";
+        let mut notes = Vec::new();
+        match self.order() {
+            Some(DateOrder::DayFirst) => notes.push(format!("dates read day-first (as {} shows)", q(&self.day_first))),
+            Some(DateOrder::MonthFirst) => {
+                notes.push(format!("dates read month-first (as {} shows)", q(&self.month_first)))
+            }
+            Some(DateOrder::Ambiguous) => notes.push(format!(
+                "every date with the year last reads both day-first and month-first ({}); none was read: set [input] date_format, {formats}",
+                q(&self.either)
+            )),
+            Some(DateOrder::Mixed) => notes.push(format!(
+                "dates read only day-first ({}) and only month-first ({}); none with the year last was read: set [input] date_format to the column's format ({formats}; values in the other order are then invalid)",
+                q(&self.day_first),
+                q(&self.month_first)
+            )),
+            None => {}
+        }
+        if self.strays > 0 {
+            let (way, most) = if self.year_last_column() { ("first", "last") } else { ("last", "first") };
+            notes.push(format!(
+                "{} dates written with the year {way}, where most have it {most}, are invalid",
+                self.strays
+            ));
+        }
+        if self.future > 0 {
+            let max = chrono::DateTime::from_timestamp(rule.max, 0).map(|d| d.format("%Y-%m-%d %H:%M:%S UTC"));
+            let max = max.map(|d| d.to_string()).unwrap_or_default();
+            notes.push(format!("{} dates after {max} ({}) are invalid", self.future, rule.horizon));
+        }
+        notes
+    }
+}
+
+/// Reads dates from text one after another: an invoice's lines share a date, so a text equal
+/// to the last one is not read again. A year-last date is kept packed (see [`resolve`]).
+pub(crate) struct DateText<'r> {
+    rule: &'r DateRule,
+    last: String,
+    value: Option<i64>,
+    future: bool,
+    /// What the values read so far showed.
+    pub(crate) evidence: Evidence,
+}
+
+impl<'r> DateText<'r> {
+    pub(crate) fn new(rule: &'r DateRule) -> Self {
+        // "" reads as no date, so the empty last text starts the cache right
+        DateText { rule, last: String::new(), value: None, future: false, evidence: Evidence::default() }
+    }
+
+    /// The text's epoch seconds, or its packed year-last fields; `None` when it is no date
+    /// (or one after the horizon).
+    pub(crate) fn read(&mut self, text: &str) -> Option<i64> {
+        if self.last != text {
+            (self.value, self.future) = self.read_new(text);
+            self.last.clear();
+            self.last.push_str(text);
+        }
+        let e = &mut self.evidence;
+        match self.value {
+            Some(v) if v >= PENDING => e.year_last += 1,
+            Some(_) => e.year_first += 1,
+            None => (e.future, e.year_first) = (e.future + self.future as usize, e.year_first + self.future as usize),
+        }
+        self.value
+    }
+
+    fn read_new(&mut self, text: &str) -> (Option<i64>, bool) {
+        let read = match &self.rule.format {
+            Some(format) => read_with_format(text, format).map_or(Text::Invalid, Text::Instant),
+            None => read_text(text),
+        };
+        match read {
+            Text::Instant(t) if t > self.rule.max => (None, true),
+            Text::Instant(t) => (Some(t), false),
+            Text::YearLast(date) => {
+                self.evidence.note(text, date);
+                (Some(date.pack()), false)
+            }
+            Text::Invalid => (None, false),
+        }
+    }
+}
+
+/// The column's values in its one format: when most are written with the year last, those
+/// read in the order `evidence` leaves (none when it leaves none), each after the horizon
+/// invalid, and the others invalid; else the year-last ones invalid. Returns the values and
+/// how many of them became invalid here.
+pub(crate) fn resolve(
+    values: impl Iterator<Item = Option<i64>>,
+    evidence: &mut Evidence,
+    rule: &DateRule,
+) -> (Int64Chunked, usize) {
+    let year_last = evidence.year_last_column();
+    let order = evidence.order().filter(|o| !o.unread());
+    let (mut invalid, mut strays) = (0, 0);
+    let read = values.map(|v| {
+        let v = v?;
+        if (v < PENDING) == year_last {
+            (invalid, strays) = (invalid + 1, strays + 1); // not the column's format
+            return None;
+        }
+        if v < PENDING {
+            return Some(v); // an instant, read as it was written
+        }
+        let read = order.and_then(|o| YearLast::unpack(v).read(o));
+        let future = read.is_some_and(|t| t > rule.max);
+        evidence.future += future as usize;
+        let read = read.filter(|_| !future);
+        invalid += read.is_none() as usize;
+        read
+    });
+    let out = Int64Chunked::from_iter_options(col::DATE.into(), read);
+    evidence.strays += strays;
+    (out, invalid)
+}
+
+/// The dates of a datetime or date column (epoch seconds) after the horizon become invalid;
+/// the evidence counts them.
+pub(crate) fn beyond(values: impl Iterator<Item = Option<i64>>, rule: &DateRule) -> (Int64Chunked, Evidence) {
+    let mut future = 0;
+    let kept = values.map(|v| {
+        let late = v.is_some_and(|t| t > rule.max);
+        future += late as usize;
+        v.filter(|_| !late)
+    });
+    let out = Int64Chunked::from_iter_options(col::DATE.into(), kept);
+    (out, Evidence { future, ..Evidence::default() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(format: Option<&str>) -> DateRule {
+        DateRule { format: format.map(String::from), max: 4_102_444_800, horizon: "test" }
+        // 2100-01-01
+    }
+
+    /// Reads `texts` as one column: (values, invalid, order).
+    fn column(texts: &[&str], format: Option<&str>) -> (Vec<Option<i64>>, usize, Option<DateOrder>) {
+        let rule = rule(format);
+        let mut reader = DateText::new(&rule);
+        let read: Vec<Option<i64>> = texts.iter().map(|t| reader.read(t)).collect();
+        let bad = read.iter().filter(|v| v.is_none()).count();
+        let mut evidence = reader.evidence;
+        let (values, invalid) = resolve(read.into_iter(), &mut evidence, &rule);
+        (values.iter().collect(), bad + invalid, evidence.order())
+    }
+
+    fn one(text: &str) -> Option<i64> {
+        column(&[text], None).0[0]
+    }
+
+    #[test]
+    fn iso_dates_with_a_fraction_an_offset_or_a_z_are_dates() {
+        let whole = one("2024-04-16 06:04:14");
+        assert_eq!(whole, Some(1_713_247_454));
+        for text in [
+            "2024-04-16T06:04:14",
+            "2024-04-16T06:04:14.726",
+            "2024-04-16 06:04:14.726000",
+            "2024-04-16T06:04:14.726Z",
+            "2024-04-16T06:04:14Z",
+            " 2024-04-16T06:04:14.7 ",
+            "2024-04-16 08:04:14+02:00",
+            "2024-04-16 02:04:14 -0400",
+            "2024-04-16T08:04:14.5+0200",
+            "2024-04-16T07:04:14+01",
+            "2024-4-16T06:04:14.726",
+            "2024-04-16 6:04:14 AM",
+            "2024-04-16 02:04:14 AM -04:00",
+        ] {
+            assert_eq!(one(text), whole, "{text}");
+        }
+        for text in [
+            "2024-04-16T06:04:14.",
+            "2024-04-16T06:04:14.7x",
+            "2024-13-01 00:00:00",
+            "2024-04-16 24:00:00",
+            "2024-04-16T06:04:14+25:00",
+            "2024-04-16 13:04:14 PM",
+        ] {
+            assert_eq!(one(text), None, "{text}");
+        }
+        assert_eq!(one("2024-04-16 06:04"), Some(1_713_247_440));
+        assert_eq!(one("2024-04-16"), Some(1_713_225_600));
+    }
+
+    #[test]
+    fn packing_keeps_every_field() {
+        for date in [
+            YearLast { a: 31, b: 12, year: 9999, secs: 86_399, offset: -1439 },
+            YearLast { a: 1, b: 0, year: 0, secs: 0, offset: 1439 },
+            YearLast { a: 7, b: 13, year: 2011, secs: 30_600, offset: 0 },
+        ] {
+            assert!(date.pack() > 0 && date.pack() & PENDING != 0);
+            assert_eq!(YearLast::unpack(date.pack()), date);
+        }
+        // every valid instant is below the tag
+        assert!(instant(9999, 12, 31, 86_399, -1439).unwrap() < PENDING);
+    }
+
+    #[test]
+    fn a_day_above_12_makes_the_whole_column_day_first() {
+        // regression: each value tried %m/%d before %d/%m, so 03/04/2011 was March 4th
+        // beside 13/04/2011, April 13th
+        let (values, invalid, order) = column(&["03/04/2011 10:00", "13/04/2011 8:26", "03/04/2011 10:00", ""], None);
+        assert_eq!((invalid, order), (1, Some(DateOrder::DayFirst)));
+        assert_eq!(values[0], one("2011-04-03 10:00:00"));
+        assert_eq!(values[1], one("2011-04-13 08:26:00"));
+        // one format per column: the ISO date among year-last ones is invalid
+        let (values, invalid, order) = column(&["03/04/2011", "04/13/2011", "2011-05-01"], None);
+        assert_eq!((order, invalid), (Some(DateOrder::MonthFirst), 1));
+        assert_eq!(values, [one("2011-03-04"), one("2011-04-13"), None]);
+        let (values, invalid, order) = column(&["2011-05-01", "03/04/2011", "2011-05-01"], None);
+        assert_eq!((values, invalid, order), (vec![one("2011-05-01"), None, one("2011-05-01")], 1, None));
+        // dots and dashes, seconds, AM/PM, offsets
+        let (values, _, order) = column(&["25.12.2011 1:05:09 PM +01:00", "01-02-2011T00:00"], None);
+        assert_eq!(order, Some(DateOrder::DayFirst));
+        assert_eq!(values, [one("2011-12-25 12:05:09"), one("2011-02-01 00:00:00")]);
+    }
+
+    #[test]
+    fn an_undecided_or_mixed_order_reads_no_year_last_date() {
+        let (values, invalid, order) = column(&["03/04/2011", "05/06/2011 10:00"], None);
+        assert_eq!((order, invalid, values), (Some(DateOrder::Ambiguous), 2, vec![None, None]));
+        let (values, invalid, order) = column(&["13/04/2011", "04/13/2011", "01/01/2011"], None);
+        assert_eq!((order, invalid, values), (Some(DateOrder::Mixed), 3, vec![None, None, None]));
+        // a value that reads neither way (no 13th month, no April 31st) is invalid, not evidence
+        let (values, invalid, order) = column(&["13/13/2011", "31/04/2011", "13/01/2011"], None);
+        assert_eq!((order, invalid), (Some(DateOrder::DayFirst), 2));
+        assert_eq!(values[2], one("2011-01-13"));
+    }
+
+    #[test]
+    fn a_date_format_is_used_as_written_and_other_values_are_invalid() {
+        let (values, invalid, order) =
+            column(&["03/04/2011 10:00", "2011-04-03 10:00:00", "04/13/2011 10:00"], Some("%d/%m/%Y %H:%M"));
+        assert_eq!((values[0], invalid, order), (one("2011-04-03 10:00:00"), 2, None));
+        let (values, _, _) = column(&["16/04/2024 06:04:14 -0400", "16/04/2024"], Some("%d/%m/%Y %H:%M:%S %z"));
+        assert_eq!(values[0], one("2024-04-16 10:04:14"));
+        assert_eq!(column(&["16/04/2024"], Some("%d/%m/%Y")).0[0], one("2024-04-16"));
+    }
+
+    #[test]
+    fn dates_after_the_horizon_are_invalid_and_counted() {
+        let rule = rule(None);
+        let mut reader = DateText::new(&rule);
+        let texts = ["2011-01-02 10:00:00", "9999-12-31 00:00:00", "9999-12-31 00:00:00", "2101-12-01 10:00"];
+        let read: Vec<Option<i64>> = texts.iter().map(|t| reader.read(t)).collect();
+        assert_eq!(read, [one("2011-01-02 10:00:00"), None, None, None]);
+        let notes = reader.evidence.notes(&rule);
+        assert_eq!(notes, ["3 dates after 2100-01-01 00:00:00 UTC (test) are invalid"]);
+        // year last: after the order is known
+        let mut reader = DateText::new(&rule);
+        let read: Vec<Option<i64>> = ["01/12/2101", "13/12/2010"].iter().map(|t| reader.read(t)).collect();
+        let mut evidence = reader.evidence;
+        let (values, invalid) = resolve(read.into_iter(), &mut evidence, &rule);
+        let values: Vec<Option<i64>> = values.iter().collect();
+        assert_eq!((values, invalid, evidence.future), (vec![None, one("2010-12-13")], 1, 1));
+        let (typed, evidence) = beyond([Some(0), Some(rule.max + 1), None].into_iter(), &rule);
+        assert_eq!((typed.iter().collect::<Vec<_>>(), evidence.future), (vec![Some(0), None, None], 1));
+    }
+
+    #[test]
+    fn the_horizon_is_the_end_of_max_date_or_a_day_after_the_clock() {
+        let day = NaiveDate::from_ymd_opt(2011, 12, 9);
+        assert_eq!(DateRule::new(None, day).max, one("2011-12-09 23:59:59").unwrap());
+        let now = chrono::Utc::now().timestamp();
+        assert!((DateRule::new(None, None).max - now - 86_400).abs() < 60);
+    }
+}

@@ -1,0 +1,242 @@
+//! Dates and ids read right (issue 14): one day-month order per date column, offsets converted
+//! to UTC, dates after the clock invalid (never the reference for ages), ids trimmed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use parquet::record::Field;
+
+use crate::workdir::{number, rows, text, Workdir};
+
+const HEADER: &str = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,CustomerID\n";
+
+/// A date-dependent pipeline: ages count back from the newest purchase.
+const DATED: &str = "[model]\nrecency_half_life_days = 20\n[recommend]\nlast_sale_exponent = -1.0";
+
+/// 30 customers' purchases of 10 items over 80 days from 2011-01-05 (UTC): (customer, item,
+/// time), fixed; every day of the month above 12 appears.
+fn purchases() -> Vec<(u32, String, NaiveDateTime)> {
+    let start = NaiveDate::from_ymd_opt(2011, 1, 5).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    let mut out = Vec::new();
+    for c in 0..30u32 {
+        for k in 0..5u32 {
+            let item = format!("I{}", (c * 7 + k * k * 3 + c / 4) % 10);
+            let at = start
+                + Duration::days(((c * 13 + k * 29) % 80) as i64)
+                + Duration::minutes((c * 37 + k * 11) as i64 % 600 + 480);
+            out.push((12_000 + c, item, at));
+        }
+    }
+    out
+}
+
+/// The purchases as CSV, each date written by `date`.
+fn csv(purchases: &[(u32, String, NaiveDateTime)], date: impl Fn(&NaiveDateTime) -> String) -> String {
+    let mut csv = String::from(HEADER);
+    for (k, (c, item, at)) in purchases.iter().enumerate() {
+        csv += &format!("{},{item},{item} THING,1,{},{c}\n", 500 + k, date(at));
+    }
+    csv
+}
+
+fn iso(at: &NaiveDateTime) -> String {
+    at.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Runs `kindred run` on `input` into `out` with `extra` tables; returns the stderr.
+fn run(w: &Workdir, input: &Path, out: &str, input_keys: &str, extra: &str) -> String {
+    let p = w.pipeline_with(&format!("{out}.toml"), input, input_keys, out, extra);
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stderr
+}
+
+fn recommendations(w: &Workdir, out: &str) -> Vec<BTreeMap<String, Field>> {
+    rows(&w.path(out).join("recommendations.parquet"))
+}
+
+/// The null audit's row for `column`: (invalid, trimmed).
+fn audited(w: &Workdir, out: &str, column: &str) -> (f64, f64) {
+    let audit = rows(&w.path(out).join("null_audit.parquet"));
+    let row = audit.iter().find(|r| text(&r["column"]) == column).unwrap();
+    (number(&row["invalid"]), number(&row["trimmed"]))
+}
+
+fn manifest(w: &Workdir, out: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(w.path(out).join("manifest.json")).unwrap()).unwrap()
+}
+
+/// The manifest's audit of `column`.
+fn column_audit(w: &Workdir, out: &str, column: &str) -> serde_json::Value {
+    let m = manifest(w, out);
+    let columns = m["reports"]["audit"]["columns"].as_array().unwrap().clone();
+    columns.into_iter().find(|c| c["column"] == column).unwrap()
+}
+
+/// Runs `args` expecting `code`; the first error line holds every word; no panic.
+fn fails(w: &Workdir, args: &[&str], code: i32, words: &[&str]) {
+    let r = w.kindred(args);
+    assert_eq!(r.code, code, "{}", r.stderr);
+    let first = r.stderr.lines().find(|l| l.starts_with("kindred: error:")).unwrap_or_default();
+    for word in words {
+        assert!(first.contains(word), "'{word}' not in {first:?}");
+    }
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
+
+#[test]
+fn day_first_dates_are_read_day_first_in_every_row() {
+    // regression: each value tried %m/%d before %d/%m, so every day-first date up to the 12th
+    // was read month-first, with 0 invalid dates reported
+    let w = Workdir::new();
+    let p = purchases();
+    let reference = w.write("iso.csv", csv(&p, iso));
+    let day_first = w.write("dmy.csv", csv(&p, |at| at.format("%d/%m/%Y %H:%M").to_string()));
+    let month_first = w.write("mdy.csv", csv(&p, |at| at.format("%-m/%-d/%Y %-H:%M").to_string()));
+    run(&w, &reference, "iso", "", DATED);
+    let stderr = run(&w, &day_first, "dmy", "", DATED);
+    run(&w, &month_first, "mdy", "", DATED);
+    assert_eq!(recommendations(&w, "dmy"), recommendations(&w, "iso"));
+    assert_eq!(recommendations(&w, "mdy"), recommendations(&w, "iso"));
+    assert_eq!(audited(&w, "dmy", "InvoiceDate").0, 0.0);
+    assert_eq!(column_audit(&w, "dmy", "InvoiceDate")["date_order"], "day-first");
+    assert_eq!(column_audit(&w, "mdy", "InvoiceDate")["date_order"], "month-first");
+    assert!(stderr.contains("note: column 'InvoiceDate': dates read day-first (as '"), "{stderr}");
+    // an explicit format still wins: read month-first, the day-first dates above 12 are invalid
+    run(&w, &day_first, "forced", "date_format = \"%m/%d/%Y %H:%M\"", "");
+    let wrong = p.iter().filter(|(_, _, at)| chrono::Datelike::day(at) > 12).count();
+    assert_eq!(audited(&w, "forced", "InvoiceDate").0, wrong as f64);
+}
+
+#[test]
+fn an_ambiguous_or_mixed_day_month_order_is_refused_naming_the_column() {
+    let w = Workdir::new();
+    // every day ≤ 12: 03/02/2011 may be March 2nd or February 3rd
+    let p: Vec<_> = purchases().into_iter().filter(|(_, _, at)| chrono::Datelike::day(at) <= 12).collect();
+    let ambiguous = w.write("ambiguous.csv", csv(&p, |at| at.format("%d/%m/%Y %H:%M").to_string()));
+    let dated = w.pipeline_with("dated.toml", &ambiguous, "", "out", DATED);
+    let words =
+        ["refused to publish", "column 'InvoiceDate'", "reads both day-first and month-first", "[input] date_format"];
+    fails(&w, &["run", dated.to_str().unwrap()], 3, &words);
+    fails(&w, &["evaluate", dated.to_str().unwrap(), "--cutoff", "2011-02-01"], 3, &words[1..]);
+    // a pipeline that uses no date runs, and says why the dates were not read
+    let stderr = run(&w, &ambiguous, "undated", "", "");
+    assert!(stderr.contains("note: column 'InvoiceDate': every date with the year last"), "{stderr}");
+    assert_eq!(audited(&w, "undated", "InvoiceDate").0, p.len() as f64);
+    // the format named: read, none invalid
+    run(&w, &ambiguous, "named", "date_format = \"%d/%m/%Y %H:%M\"", DATED);
+    assert_eq!(audited(&w, "named", "InvoiceDate").0, 0.0);
+    // one value only day-first, another only month-first: no order is left
+    let mixed = csv(&purchases(), |at| at.format("%d/%m/%Y %H:%M").to_string());
+    let mixed = w.write("mixed.csv", mixed + "900,I2,I2 THING,1,01/14/2011 10:00,12002\n");
+    let dated = w.pipeline_with("mixed.toml", &mixed, "", "out", DATED);
+    let words = ["'InvoiceDate'", "dates read only day-first ('", "and only month-first ('01/14/2011 10:00')"];
+    fails(&w, &["run", dated.to_str().unwrap()], 3, &words);
+    // a stray date written the other way (ISO among year-last ones, or the reverse) is invalid
+    let stray = csv(&purchases(), iso) + "901,I1,I1 THING,1,13/01/2011 10:00,12001\n";
+    run(&w, &w.write("stray.csv", stray), "stray", "", DATED);
+    assert_eq!(audited(&w, "stray", "InvoiceDate").0, 1.0);
+}
+
+#[test]
+fn offsets_are_read_and_converted_to_utc() {
+    // a Shopify export: "2024-04-16 06:04:14 -0400"; others write +02:00 or Z
+    let w = Workdir::new();
+    let p = purchases();
+    let reference = w.write("iso.csv", csv(&p, iso));
+    let local =
+        |at: &NaiveDateTime, hours: i64, offset: &str| format!("{}{offset}", iso(&(*at + Duration::hours(hours))));
+    let shopify = w.write("shopify.csv", csv(&p, |at| local(at, -4, " -0400")));
+    let paris = w.write("paris.csv", csv(&p, |at| local(at, 2, "+02:00").replacen(' ', "T", 1)));
+    run(&w, &reference, "iso", "", DATED);
+    for (input, out) in [(&shopify, "shopify"), (&paris, "paris")] {
+        run(&w, input, out, "", DATED);
+        assert_eq!(audited(&w, out, "InvoiceDate").0, 0.0, "{out}");
+        assert_eq!(recommendations(&w, out), recommendations(&w, "iso"), "{out}");
+    }
+}
+
+#[test]
+fn a_far_future_date_is_invalid_and_never_the_reference_for_ages() {
+    // regression: one row dated 9999-12-31 among many made it the newest purchase, every age
+    // counted back from it, and every list changed
+    let w = Workdir::new();
+    let p = purchases();
+    let undated = w.write("undated.csv", csv(&p, iso) + "900,I3,I3 THING,1,,12001\n");
+    run(&w, &undated, "undated", "", DATED);
+    for (name, date) in
+        [("far", "9999-12-31 23:59:59"), ("typo", "2101-12-01 00:00:00"), ("offset", "2101-12-01T10:00Z")]
+    {
+        let input = w.write(&format!("{name}.csv"), csv(&p, iso) + &format!("900,I3,I3 THING,1,{date},12001\n"));
+        let stderr = run(&w, &input, name, "", DATED);
+        assert_eq!(recommendations(&w, name), recommendations(&w, "undated"), "{date}");
+        assert_eq!(audited(&w, name, "InvoiceDate").0, 1.0, "{date}");
+        assert!(stderr.contains("note: column 'InvoiceDate': 1 dates after"), "{stderr}");
+        assert!(stderr.contains("(the run's clock + 1 day) are invalid"), "{stderr}");
+    }
+    // a configured horizon: the last day kept, the later purchases' dates invalid
+    run(&w, &undated, "horizon", "max_date = \"2011-03-01\"", "");
+    let late = p.iter().filter(|(_, _, at)| at.date() > NaiveDate::from_ymd_opt(2011, 3, 1).unwrap()).count();
+    assert_eq!(audited(&w, "horizon", "InvoiceDate").0, late as f64);
+    let bad = w.pipeline_with("bad.toml", &undated, "max_date = \"01/03/2011\"", "out", "");
+    fails(&w, &["run", bad.to_str().unwrap()], 2, &["[input] max_date", "YYYY-MM-DD"]);
+}
+
+/// Writes the purchases' frame (ids as given) as Parquet with polars.
+fn parquet(path: &Path, customers: Vec<String>, items: Vec<String>, dates: Vec<String>) -> PathBuf {
+    use polars::prelude::*;
+    let n = customers.len();
+    let mut frame = DataFrame::new(
+        n,
+        vec![
+            Column::new("CustomerID".into(), customers),
+            Column::new("StockCode".into(), items),
+            Column::new("Quantity".into(), vec![1i64; n]),
+            Column::new("InvoiceDate".into(), dates),
+        ],
+    )
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap()).finish(&mut frame).unwrap();
+    path.to_path_buf()
+}
+
+#[test]
+fn ids_with_stray_spaces_are_one_id_in_every_format() {
+    // regression: "cream cheese " and "cream cheese" were two items (customers collapsed)
+    let w = Workdir::new();
+    let p = purchases();
+    let pad = |k: usize, id: &str| match k % 7 {
+        0 => format!("{id} "),
+        3 => format!("\t{id}"),
+        5 => format!("\u{a0}{id}\u{a0}"),
+        _ => id.to_string(),
+    };
+    let items_padded = p.iter().enumerate().filter(|(k, _)| [0, 3, 5].contains(&(k % 7))).count();
+    let clean = w.write("clean.csv", csv(&p, iso));
+    let mut spaced = String::from(HEADER);
+    for (k, (c, item, at)) in p.iter().enumerate() {
+        let customer = if k % 5 == 1 { format!(" {c} ") } else { c.to_string() };
+        spaced += &format!("{},\"{}\",{item} THING,1,{},{customer}\n", 500 + k, pad(k, item), iso(at));
+    }
+    let spaced = w.write("spaced.csv", spaced);
+    let customers_padded = (0..p.len()).filter(|k| k % 5 == 1).count();
+    run(&w, &clean, "clean", "", "");
+    run(&w, &spaced, "spaced", "", "");
+    let purchases = |out: &str| rows(&w.path(out).join("purchases.parquet"));
+    assert_eq!(purchases("spaced"), purchases("clean"));
+    assert_eq!(recommendations(&w, "spaced"), recommendations(&w, "clean"));
+    assert_eq!(audited(&w, "spaced", "StockCode"), (0.0, items_padded as f64));
+    assert_eq!(audited(&w, "spaced", "CustomerID"), (0.0, customers_padded as f64));
+    assert_eq!(audited(&w, "spaced", "(total)").1, (items_padded + customers_padded) as f64);
+    assert_eq!(column_audit(&w, "spaced", "StockCode")["trimmed"], items_padded);
+    // the same export as Parquet: the trim is the role parser's, shared by every reader
+    let customers = p.iter().enumerate().map(|(k, (c, ..))| if k % 5 == 1 { format!(" {c} ") } else { c.to_string() });
+    let items = p.iter().enumerate().map(|(k, (_, i, _))| pad(k, i)).collect();
+    let dates = p.iter().map(|(.., at)| iso(at)).collect();
+    let file = parquet(&w.path("spaced.parquet"), customers.collect(), items, dates);
+    run(&w, &file, "parquet", "", "");
+    assert_eq!(purchases("parquet"), purchases("clean"));
+    assert_eq!(audited(&w, "parquet", "StockCode"), (0.0, items_padded as f64));
+    assert_eq!(audited(&w, "parquet", "CustomerID"), (0.0, customers_padded as f64));
+}
