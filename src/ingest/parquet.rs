@@ -174,7 +174,8 @@ fn read_decimal(path: &Path, name: &str, scale: usize) -> Result<Column, InputEr
         .get(name)
         .cloned()
         .ok_or_else(|| parquet_error(path, format!("no column '{name}' in the footer")))?;
-    let mut values: Vec<Option<String>> = Vec::with_capacity(metadata.num_rows);
+    let mut values = StringChunkedBuilder::new(name.into(), metadata.num_rows);
+    let mut text = String::new();
     for group in &metadata.row_groups {
         for chunk in group.columns_under_root_iter(name).into_iter().flatten() {
             let range = chunk.byte_range();
@@ -189,23 +190,32 @@ fn read_decimal(path: &Path, name: &str, scale: usize) -> Result<Column, InputEr
                 let Some(decimals) = array.as_any().downcast_ref::<PrimitiveArray<i128>>() else {
                     return Err(parquet_error(path, format!("column '{name}': its decimals did not decode")));
                 };
-                values.extend(decimals.iter().map(|v| v.map(|v| decimal_text(*v, scale))));
+                for v in decimals.iter() {
+                    match v {
+                        Some(v) => values.append_value(decimal_into(&mut text, *v, scale)),
+                        None => values.append_null(),
+                    }
+                }
             }
         }
     }
-    Ok(Column::new(name.into(), values))
+    Ok(values.finish().into_column())
 }
 
-/// The exact text of `unscaled` × 10^-`scale` ("-0.05" for −5 at scale 2).
-fn decimal_text(unscaled: i128, scale: usize) -> String {
-    let digits = unscaled.unsigned_abs().to_string();
-    let sign = if unscaled < 0 { "-" } else { "" };
-    if scale == 0 {
-        return format!("{sign}{digits}");
+/// Writes the exact text of `unscaled` × 10^-`scale` into `out` ("-0.05" for −5 at scale 2),
+/// reusing its buffer: no allocation per value (a fresh `String` each was 2.7 M allocations
+/// and most of the decimal column's read time).
+fn decimal_into(out: &mut String, unscaled: i128, scale: usize) -> &str {
+    use std::fmt::Write;
+    out.clear();
+    if unscaled < 0 {
+        out.push('-');
     }
-    let padded = format!("{digits:0>width$}", width = scale + 1);
-    let (int, frac) = padded.split_at(padded.len() - scale);
-    format!("{sign}{int}.{frac}")
+    let _ = write!(out, "{:0>width$}", unscaled.unsigned_abs(), width = scale + 1);
+    if scale > 0 {
+        out.insert(out.len() - scale, '.');
+    }
+    out
 }
 
 /// What [`read_parquet_roles`] read: the roles' columns, every readable column's null count
@@ -294,11 +304,14 @@ mod tests {
 
     #[test]
     fn decimals_print_exactly() {
-        assert_eq!(decimal_text(1_785_000, 2), "17850.00");
-        assert_eq!(decimal_text(-5, 2), "-0.05");
-        assert_eq!(decimal_text(7, 0), "7");
-        assert_eq!(decimal_text(0, 3), "0.000");
-        assert_eq!(decimal_text(i128::MIN, 0), "-170141183460469231731687303715884105728");
+        let mut out = String::from("left over");
+        assert_eq!(decimal_into(&mut out, 1_785_000, 2), "17850.00");
+        assert_eq!(decimal_into(&mut out, -5, 2), "-0.05");
+        assert_eq!(decimal_into(&mut out, 7, 0), "7");
+        assert_eq!(decimal_into(&mut out, -70, 0), "-70");
+        assert_eq!(decimal_into(&mut out, 0, 3), "0.000");
+        assert_eq!(decimal_into(&mut out, 12_345, 3), "12.345");
+        assert_eq!(decimal_into(&mut out, i128::MIN, 0), "-170141183460469231731687303715884105728");
     }
 
     #[test]
