@@ -13,10 +13,10 @@ use std::path::Path;
 use polars::prelude::DataFrame;
 
 use crate::clean::{self, CleanReport, Cleaned};
-use crate::config::{CleanConfig, Columns, Compression, CustomerType, InputConfig, ModelConfig, RecommendConfig};
+use crate::config::{CleanConfig, Columns, Compression, InputConfig, ModelConfig, RecommendConfig};
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestReport, Table};
-use crate::pivot::{self, Interactions, PivotReport};
+use crate::pivot::{self, IdTyping, Interactions, PivotReport};
 use crate::progress::{log, Progress};
 use crate::recommend::{self, RecommendReport, Recommendations};
 use crate::similarity::{self, Model, SimilarityReport};
@@ -66,7 +66,7 @@ impl Chain {
 
     /// Pivot: customers × items as a sparse matrix, ids numbered, customer ids typed by `ids`
     /// (errors name `source`, the export the rows came from).
-    pub fn pivot(&self, cleaned: Cleaned, ids: CustomerType, source: &Path) -> Result<(Interactions, PivotReport)> {
+    pub fn pivot(&self, cleaned: Cleaned, ids: IdTyping, source: &Path) -> Result<(Interactions, PivotReport)> {
         let (matrix, report) = pivot::run(cleaned, ids, source)?;
         release_freed_memory();
         self.line("pivot", &report);
@@ -222,7 +222,7 @@ mod tests {
         assert_eq!(ingested.rows_out, 7);
         let (canonical, audited) = chain.audit(table).unwrap();
         let (cleaned, _) = chain.clean(canonical, &cfg.clean).unwrap();
-        let (m, _) = chain.pivot(cleaned, CustomerType::Auto, Path::new("x.csv")).unwrap();
+        let (m, _) = chain.pivot(cleaned, IdTyping::AUTO, Path::new("x.csv")).unwrap();
         assert_eq!((audited.rows_in, m.n_customers(), m.n_items(), m.n_pairs()), (7, 3, 4, 7));
         let (model, _) = chain.model(&m, &cfg.model).unwrap();
         let (recs, _) = chain.recommend(&m, &model, &cfg.recommend);

@@ -146,6 +146,9 @@ pub enum CustomerType {
     Integer,
 }
 
+/// Why Int64 is required under [`CustomerType::Integer`] (what a refusal names).
+pub const INTEGER_KEY: &str = "[columns] customer_type = \"integer\"";
+
 /// Cleaning rules.
 #[derive(Debug, Clone, Serialize)]
 pub struct CleanConfig {

@@ -18,9 +18,9 @@ use serde::Serialize;
 
 use crate::chain::{on_threads, Chain};
 use crate::clean;
-use crate::config::{Config, CustomerType, ModelConfig, RecommendConfig};
+use crate::config::{Config, CustomerType, ModelConfig, RecommendConfig, INTEGER_KEY};
 use crate::error::{ConfigError, Error, OutputError, Result};
-use crate::pivot::Interactions;
+use crate::pivot::{IdTyping, Interactions};
 use crate::recommend::Recommendations;
 use crate::roles::col;
 use crate::similarity::{Model, Neighbours};
@@ -150,17 +150,16 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
         return Err(crate::error::GateError { gate: "required_column".into(), detail }.into());
     }
     let (cleaned, _) = chain.clean(canonical, &cfg.clean)?;
-    if cfg.customer_type == CustomerType::Integer {
-        let why = "[columns] customer_type = \"integer\"";
-        crate::pivot::require_integer_ids(&cleaned, &cfg.input.path, &cfg.columns.customer, why)?;
-    }
     let (train, test) = split(&cleaned.into_frame()?, cutoff)?;
     if train.height() == 0 || test.height() == 0 {
         let (cutoff, train, test) = (cutoff_label.to_string(), train.height(), test.height());
         return Err(Error::Cutoff { cutoff, train, test });
     }
     let train_rows = train.height();
-    let (m, _) = chain.pivot(clean::Cleaned::all(train), cfg.customer_type, &cfg.input.path)?;
+    // Only train's customers are evaluated: an id that is not an integer refuses there.
+    let int64_because = (cfg.customer_type == CustomerType::Integer).then_some(INTEGER_KEY);
+    let ids = IdTyping { kind: cfg.customer_type, int64_because, column: &cfg.columns.customer };
+    let (m, _) = chain.pivot(clean::Cleaned::all(train), ids, &cfg.input.path)?;
     let held = holdout(&m, &test)?;
     let model =
         ModelConfig { neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours), ..cfg.model.clone() };

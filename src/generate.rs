@@ -348,7 +348,7 @@ mod tests {
         let cfg = crate::config::CleanConfig { min_quantity: 1.0, exclude_items: vec![] };
         let (cleaned, _) = crate::clean::run(canonical, &cfg).unwrap();
         let (pivoted, _) =
-            crate::pivot::run(cleaned, crate::config::CustomerType::Auto, std::path::Path::new("generated")).unwrap();
+            crate::pivot::run(cleaned, crate::pivot::IdTyping::AUTO, std::path::Path::new("generated")).unwrap();
         let direct = matrix(&shape);
         assert_eq!(pivoted.customers, direct.customers);
         assert_eq!(pivoted.items, direct.items);

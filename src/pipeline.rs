@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::chain::{on_threads, Chain};
-use crate::config::{Config, CustomerType};
+use crate::config::{Config, CustomerType, INTEGER_KEY};
 use crate::error::{GateError, OutputError, Result};
 use crate::progress::{log, peak_rss_bytes};
 use crate::publish::{self, current_run, Publisher};
@@ -143,45 +143,34 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
 /// by `--force`) unless the pipeline says `customer_type = "string"`; one that published
 /// String keeps String (Int64 would break its readers as well) unless it says `"integer"`;
 /// `"integer"` always refuses such an id. Returns the type for the pivot and the check for the
-/// manifest (a deliberate change of type is noted there and on stderr).
-fn customer_type(
-    cfg: &Config,
-    cleaned: &clean::Cleaned,
-    previous: Option<Previous>,
-) -> Result<(CustomerType, Option<GateCheck>)> {
+/// manifest (a deliberate change of type is noted there and on stderr), and why Int64 is
+/// required, if it is: the pivot refuses an id that is not an integer, naming its row.
+fn customer_type(cfg: &Config, previous: Option<Previous>) -> (CustomerType, Option<String>, Option<GateCheck>) {
     let before = previous.and_then(|p| p.customer_id_type);
     let check = |detail: String| Some(GateCheck { gate: "customer_id_type", passed: true, detail });
-    let require = |why: &str| pivot::require_integer_ids(cleaned, &cfg.input.path, &cfg.columns.customer, why);
     let setting = cfg.customer_type;
     let key = |name: &str| format!("[columns] customer_type = \"{name}\"");
+    let integer = (setting == CustomerType::Integer).then(|| INTEGER_KEY.to_string());
+    let deliberate = |to: &str, from: &str, name: &str| {
+        let detail = format!(
+            "{to} by {}; the last published run's customer_id is {from}: a deliberate change of type",
+            key(name)
+        );
+        log(cfg.quiet, &format!("note: customer_id is now {detail}"));
+        check(detail)
+    };
     match (setting, before) {
-        (CustomerType::String, Some("Int64")) | (CustomerType::Integer, Some("String")) => {
-            let (to, from, name) = if setting == CustomerType::String {
-                ("String", "Int64", "string")
-            } else {
-                require(&key("integer"))?;
-                ("Int64", "String", "integer")
-            };
-            let detail = format!(
-                "{to} by {}; the last published run's customer_id is {from}: a deliberate change of type",
-                key(name)
-            );
-            log(cfg.quiet, &format!("note: customer_id is now {detail}"));
-            Ok((setting, check(detail)))
-        }
+        (CustomerType::String, Some("Int64")) => (setting, None, deliberate("String", "Int64", "string")),
+        (CustomerType::Integer, Some("String")) => (setting, integer, deliberate("Int64", "String", "integer")),
         (CustomerType::Auto, Some("Int64")) => {
-            require("the last published run's customer_id is Int64 (manifest.json customer_id_type)")?;
-            Ok((setting, check("Int64, as in the last published run".into())))
+            let why = "the last published run's customer_id is Int64 (manifest.json customer_id_type)";
+            (setting, Some(why.into()), check("Int64, as in the last published run".into()))
         }
         (CustomerType::Auto, Some("String")) => {
             let detail = format!("String, as in the last published run ({} publishes Int64)", key("integer"));
-            Ok((CustomerType::String, check(detail)))
+            (CustomerType::String, None, check(detail))
         }
-        (CustomerType::Integer, _) => {
-            require(&key("integer"))?;
-            Ok((setting, None))
-        }
-        _ => Ok((setting, None)),
+        _ => (setting, integer, None),
     }
 }
 
@@ -409,7 +398,8 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     check_required(cfg, &audited)?;
     let (cleaned, cleaned_report) = chain.clean(canonical, &cfg.clean)?;
     let previous = previous_run(&cfg.output.dir);
-    let (ids, typed) = customer_type(cfg, &cleaned, previous)?;
+    let (kind, int64_because, typed) = customer_type(cfg, previous);
+    let ids = pivot::IdTyping { kind, int64_because: int64_because.as_deref(), column: &cfg.columns.customer };
     let (matrix, pivoted) = chain.pivot(cleaned, ids, &cfg.input.path)?;
     let mut gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous.and_then(|p| p.customers));
     gates.extend(typed);

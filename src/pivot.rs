@@ -663,7 +663,7 @@ pub struct PivotReport {
 
 /// The first kept row (0-based) whose customer id is not an integer, and the id: what keeps
 /// `customer_id` from being Int64 (see [`integer_id`]).
-pub fn first_non_integer(cleaned: &Cleaned) -> Result<Option<(usize, String)>> {
+fn first_non_integer(cleaned: &Cleaned) -> Result<Option<(usize, String)>> {
     let ids = cleaned.column(col::CUSTOMER).and_then(|c| c.str().cloned()).map_err(Error::frame("pivot"))?;
     let mut rows = cleaned.kept(ids.iter().enumerate()).filter_map(|(row, id)| Some((row, id?)));
     let first = rows.find(|(_, id)| integer_id(id).is_none()).map(|(row, id)| (row, id.to_string()));
@@ -672,7 +672,7 @@ pub fn first_non_integer(cleaned: &Cleaned) -> Result<Option<(usize, String)>> {
 
 /// Refuses (exit 3) the first kept customer id that is not an integer, naming the export's
 /// `path`, its customer `column`, the row and `why` Int64 is required.
-pub fn require_integer_ids(cleaned: &Cleaned, path: &std::path::Path, column: &str, why: &str) -> Result<()> {
+fn require_integer_ids(cleaned: &Cleaned, path: &std::path::Path, column: &str, why: &str) -> Result<()> {
     match first_non_integer(cleaned)? {
         None => Ok(()),
         Some((row, id)) => Err(Error::CustomerType {
@@ -685,12 +685,26 @@ pub fn require_integer_ids(cleaned: &Cleaned, path: &std::path::Path, column: &s
     }
 }
 
-/// Pivots the cleaned canonical frame into the sparse purchase matrix. Customer ids are typed
-/// by `ids`: String always for [`CustomerType::String`], else Int64 when every id is an
-/// integer. [`CustomerType::Integer`] with an id that is not is an error here; the callers
-/// refuse it first, naming the row ([`first_non_integer`]). Errors name `source`, the export
-/// the rows came from.
-pub fn run(mut cleaned: Cleaned, ids: CustomerType, source: &std::path::Path) -> Result<(Interactions, PivotReport)> {
+/// How the pivot types customer ids: String always for [`CustomerType::String`], else Int64
+/// when every id is an integer. When Int64 is required (`int64_because` says why: callers set
+/// it for [`CustomerType::Integer`]) an id that is not one is refused naming its row and `column`.
+#[derive(Debug, Clone, Copy)]
+pub struct IdTyping<'a> {
+    pub kind: CustomerType,
+    pub int64_because: Option<&'a str>,
+    pub column: &'a str,
+}
+
+impl IdTyping<'static> {
+    /// Today's rule, nothing required (tests, generated data).
+    pub const AUTO: IdTyping<'static> = IdTyping { kind: CustomerType::Auto, int64_because: None, column: "" };
+}
+
+/// Pivots the cleaned canonical frame into the sparse purchase matrix, customer ids typed by
+/// `ids`. Whether every id is an integer is learnt while numbering the distinct ids; the rows
+/// are searched for the first that is not only when that refuses the run. Errors name
+/// `source`, the export the rows came from.
+pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Result<(Interactions, PivotReport)> {
     let start = Instant::now();
     let rows_in = cleaned.height();
     let err = |e: PolarsError| Error::frame("pivot")(e);
@@ -698,10 +712,9 @@ pub fn run(mut cleaned: Cleaned, ids: CustomerType, source: &std::path::Path) ->
         Ok(c.column(name).map_err(err)?.str().map_err(err)?.clone())
     };
     let (customer, item) = (text(&cleaned, col::CUSTOMER)?, text(&cleaned, col::ITEM)?);
-    let numbered = number(cleaned.kept(customer.iter()), cleaned.kept(item.iter()), ids == CustomerType::String);
-    if ids == CustomerType::Integer && matches!(numbered.customer_ids, CustomerIds::Text(_)) {
-        let detail = "customer_type = \"integer\", and a customer id is not an integer".to_string();
-        return Err(Error::Frame { stage: "pivot".into(), detail });
+    let numbered = number(cleaned.kept(customer.iter()), cleaned.kept(item.iter()), ids.kind == CustomerType::String);
+    if let (Some(why), CustomerIds::Text(_)) = (ids.int64_because, &numbered.customer_ids) {
+        require_integer_ids(&cleaned, source, ids.column, why)?;
     }
     // Each column goes once read: at 27 million rows the frame is 2 GB beside the pivot's own.
     drop((customer, item));

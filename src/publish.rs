@@ -149,14 +149,19 @@ pub fn check_layout(dir: &Path) -> Result<()> {
     }
     for name in file::ALL {
         let link = dir.join(name);
-        let target = Path::new(CURRENT).join(name);
         if let Some(meta) = entry(&link)? {
-            if fs::read_link(&link).ok().as_deref() != Some(target.as_path()) {
-                return Err(unexpected(&link, &meta, format!("kindred's link to {}", target.display())).into());
+            if !is_fixed_link(dir, name) {
+                let what = format!("kindred's link to {}", Path::new(CURRENT).join(name).display());
+                return Err(unexpected(&link, &meta, what).into());
             }
         }
     }
     Ok(())
+}
+
+/// Whether `dir/name` is kindred's fixed link to `current/name`.
+fn is_fixed_link(dir: &Path, name: &str) -> bool {
+    fs::read_link(dir.join(name)).ok().as_deref() == Some(Path::new(CURRENT).join(name).as_path())
 }
 
 /// Refuses an output folder that is the root or holds the input file: a run would replace an
@@ -296,11 +301,6 @@ impl Publisher {
         Ok(staging)
     }
 
-    /// The folder of the currently published run, if any.
-    pub fn current(&self) -> Option<PathBuf> {
-        current_run(&self.dir)
-    }
-
     /// Switches the staged set in: rename under `runs/`, swap the `current` link, make the
     /// fixed top-level links, then remove killed runs' leftovers and prune to `keep` runs.
     /// Each step is atomic; the swap is the commit. The layout is checked again under the lock
@@ -323,11 +323,9 @@ impl Publisher {
         std::os::unix::fs::symlink(Path::new(RUNS).join(&self.run_id), &tmp).map_err(io(&tmp))?;
         fs::rename(&tmp, self.dir.join(CURRENT)).map_err(io(&self.dir))?;
         for name in file::ALL {
-            let link = self.dir.join(name);
-            let target = Path::new(CURRENT).join(name);
-            if fs::read_link(&link).ok().as_deref() != Some(target.as_path()) {
-                let tmp = self.dir.join(format!("{LINK_PREFIX}{}-{name}", self.run_id));
-                std::os::unix::fs::symlink(&target, &tmp).map_err(io(&tmp))?;
+            if !is_fixed_link(&self.dir, name) {
+                let (link, tmp) = (self.dir.join(name), self.dir.join(format!("{LINK_PREFIX}{}-{name}", self.run_id)));
+                std::os::unix::fs::symlink(Path::new(CURRENT).join(name), &tmp).map_err(io(&tmp))?;
                 fs::rename(&tmp, &link).map_err(io(&link))?;
             }
         }

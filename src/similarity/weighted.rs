@@ -73,15 +73,21 @@ pub fn rows(m: &Interactions, cfg: &ModelConfig) -> Rows {
 /// Multiplies `values` by the power of two that brings the largest |value| into [1, 2) (the
 /// factor kept a normal float, so the products are exact); all-zero values stay as they are.
 pub(crate) fn scale_by_power_of_two(values: &mut [f64]) {
+    let factor = power_of_two_factor(values);
+    values.iter_mut().for_each(|v| *v *= factor);
+}
+
+/// The power of two that brings the largest |value| into [1, 2) (1 for none, zeros or a
+/// non-finite one): multiplying by it is exact.
+fn power_of_two_factor(values: &[f64]) -> f64 {
     let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     if largest == 0.0 || !largest.is_finite() {
-        return;
+        return 1.0;
     }
     // The unbiased exponent of `largest` (subnormals count as the smallest normal exponent).
     let exponent = (((largest.to_bits() >> 52) & 0x7ff) as i32 - 1023).clamp(-1022, 1023);
     let shift = (-exponent).clamp(-1022, 1023);
-    let factor = f64::from_bits(((shift + 1023) as u64) << 52);
-    values.iter_mut().for_each(|v| *v *= factor);
+    f64::from_bits(((shift + 1023) as u64) << 52)
 }
 
 /// The weighted rows `cfg.kind` compares: customers × items (`user`), or items × customers
@@ -135,9 +141,9 @@ fn weigh(r: &mut Rows, weighting: Weighting) {
             let idf = idf();
             // len / avg only: both summed over the values × one power of two (exact), so the
             // ratio is the unscaled one and no sum overflows.
-            let mut scaled = r.values.clone();
-            scale_by_power_of_two(&mut scaled);
-            let len: Vec<f64> = (0..r.n_rows()).map(|row| scaled[r.span(row)].iter().sum()).collect();
+            let factor = power_of_two_factor(&r.values);
+            let len: Vec<f64> =
+                (0..r.n_rows()).map(|row| r.values[r.span(row)].iter().map(|v| v * factor).sum()).collect();
             let avg = len.iter().sum::<f64>() / n.max(1.0);
             for (row, len) in len.iter().enumerate() {
                 let norm = (1.0 - BM25_B) + BM25_B * len / avg;

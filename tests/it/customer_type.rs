@@ -33,6 +33,12 @@ fn a_flip_from_int64_is_refused_unless_customer_type_is_string() {
     let p = w.pipeline("forced.toml", &input, "");
     let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("customer id 'C13047'") && r.stderr.contains("customer_type = \"string\""),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(manifest(&w, "out")["customer_id_type"], "Int64", "the published set is kept");
     // the deliberate change: the pipeline says string
     let stderr = run(&w, "string.toml", &input, "out", "[columns]\ncustomer_type = \"string\"");
     assert!(stderr.contains("note: customer_id is now String"), "{stderr}");
@@ -93,4 +99,9 @@ fn customer_type_integer_refuses_a_text_id_and_bad_values_are_exit_2() {
     let p = w.pipeline("eval.toml", &input, integer);
     let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2010-12-05"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("customer id 'C13047'") && r.stderr.contains("customer_type = \"integer\""),
+        "{}",
+        r.stderr
+    );
 }

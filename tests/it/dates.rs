@@ -149,12 +149,27 @@ fn offsets_are_read_and_converted_to_utc() {
         |at: &NaiveDateTime, hours: i64, offset: &str| format!("{}{offset}", iso(&(*at + Duration::hours(hours))));
     let shopify = w.write("shopify.csv", csv(&p, |at| local(at, -4, " -0400")));
     let paris = w.write("paris.csv", csv(&p, |at| local(at, 2, "+02:00").replacen(' ', "T", 1)));
+    // offsets that differ row by row: an offset read but ignored moves rows unequally (a whole
+    // file at one offset would only shift every age alike)
+    let mixed_offsets = |keep: bool| {
+        let row = std::cell::Cell::new(0);
+        csv(&p, |at| {
+            row.set(row.get() + 1);
+            let (hours, offset) = if row.get() % 2 == 0 { (-11, " -1100") } else { (13, "+13:00") };
+            local(at, hours, if keep { offset } else { "" })
+        })
+    };
+    let mixed = w.write("mixed.csv", mixed_offsets(true));
     run(&w, &reference, "iso", "", DATED);
-    for (input, out) in [(&shopify, "shopify"), (&paris, "paris")] {
+    for (input, out) in [(&shopify, "shopify"), (&paris, "paris"), (&mixed, "mixed")] {
         run(&w, input, out, "", DATED);
         assert_eq!(audited(&w, out, "InvoiceDate").0, 0.0, "{out}");
         assert_eq!(recommendations(&w, out), recommendations(&w, "iso"), "{out}");
     }
+    // the same local times with the offsets dropped read differently: the fixture can tell
+    let dropped = w.write("dropped.csv", mixed_offsets(false));
+    run(&w, &dropped, "dropped", "", DATED);
+    assert_ne!(recommendations(&w, "dropped"), recommendations(&w, "iso"));
 }
 
 #[test]

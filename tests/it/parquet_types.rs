@@ -65,7 +65,8 @@ fn purchases(w: &Workdir) -> BTreeMap<(String, String), f64> {
 #[test]
 fn decimal_quantities_and_ids_are_read_exactly() {
     let w = Workdir::new();
-    let cents: Vec<i128> = (0..10).map(|k| 100 + 25 * k).collect();
+    // cents binary fractions cannot hold (1.17, …): read as text, they come out as written
+    let cents: Vec<i128> = (0..10).map(|k| 110 + 7 * k).collect();
     let quantity = Decimal128Array::from(cents).with_precision_and_scale(10, 2).unwrap();
     let ids: Vec<i128> = CUSTOMERS.iter().map(|&c| 17_850 + c as i128).collect();
     let ids = Decimal128Array::from(ids).with_precision_and_scale(12, 0).unwrap();
@@ -87,8 +88,8 @@ fn decimal_quantities_and_ids_are_read_exactly() {
     assert_eq!(unit["nulls"], 8, "an unmapped decimal column is read for its nulls");
     assert_eq!(manifest(&w)["customer_id_type"], "Int64");
     let bought = purchases(&w);
-    assert_eq!(bought[&("17851".to_string(), "B".to_string())], 1.25);
-    assert_eq!(bought[&("17855".to_string(), "D".to_string())], 3.25);
+    assert_eq!(bought[&("17851".to_string(), "B".to_string())], 1.17);
+    assert_eq!(bought[&("17855".to_string(), "D".to_string())], 1.73);
     assert_eq!(bought.len(), 10);
 }
 
