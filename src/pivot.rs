@@ -422,11 +422,15 @@ fn merge(sorted: impl Iterator<Item = Row>, rows: usize) -> Result<Vec<Pair>, (u
             _ => merged.push((key, q, t)),
         }
     }
-    if let Some(p) = merged.iter().find(|p| !p.1.is_finite()) {
-        return Err((p.0, p.1));
-    }
-    merged.retain(|p| p.1 > 0.0);
-    Ok(merged)
+    // One pass: the first sum past f64 is kept for the error while the non-positive go.
+    let mut overflow = None;
+    merged.retain(|p| {
+        if !p.1.is_finite() && overflow.is_none() {
+            overflow = Some((p.0, p.1));
+        }
+        p.1 > 0.0
+    });
+    overflow.map_or(Ok(merged), Err)
 }
 
 /// Counts each (item code, description) pair, blank descriptions and rows without an item

@@ -179,6 +179,14 @@ pub(crate) fn item_text(text: &str) -> Option<&str> {
     (!t.is_empty()).then_some(t)
 }
 
+/// One id value read for its role (customer or item): the id and whether spaces were trimmed
+/// from it, or `None` when it is blank (invalid). The one per-value rule every reader uses.
+#[inline]
+pub(crate) fn read_id(text: &str, customer: bool) -> Option<(&str, bool)> {
+    let id = if customer { normalize_customer(text) } else { item_text(text) };
+    id.map(|id| (id, untrimmed(text)))
+}
+
 /// True when `text` starts or ends with whitespace (as Unicode defines it: spaces, tabs,
 /// no-break spaces), which an id read from it loses. Called on every id: an edge byte that is
 /// printable ASCII (nearly every id's) settles it without decoding a character.
@@ -216,16 +224,15 @@ fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(Stri
     let out: StringChunked = match column.dtype() {
         DataType::String => {
             let ca = series.str().map_err(|_| type_error(column, path, role))?;
-            let read = if customer { normalize_customer } else { item_text };
             if !customer && ca.iter().flatten().all(|v| !untrimmed(v) && !v.is_empty()) {
                 return Ok((ca.clone(), 0, 0)); // nothing to change: no copy
             }
             ca.iter()
                 .map(|v| {
-                    let (text, parsed) = v.map(|v| (v, read(v)))?;
-                    bad += parsed.is_none() as usize;
-                    trimmed += (parsed.is_some() && untrimmed(text)) as usize;
-                    parsed
+                    let read = read_id(v?, customer);
+                    bad += read.is_none() as usize;
+                    trimmed += matches!(read, Some((_, true))) as usize;
+                    read.map(|(id, _)| id)
                 })
                 .collect()
         }

@@ -21,8 +21,7 @@ use crate::error::InputError;
 use crate::ingest::resolve_columns;
 use crate::ingest::split::{field_shape, field_value, Found, Records};
 use crate::roles::{
-    canonical, col, item_text, normalize_customer, quantity_text, resolve_dates, untrimmed, DateRule, DateText,
-    Evidence, Parsed, Quantity,
+    canonical, col, quantity_text, read_id, resolve_dates, DateRule, DateText, Evidence, Parsed, Quantity,
 };
 
 /// How a built column reads its fields.
@@ -30,9 +29,9 @@ use crate::roles::{
 enum As {
     /// As polars' CSV reader reads them (descriptions, and every column without roles).
     Text,
-    /// [`normalize_customer`]; blank is invalid.
+    /// [`crate::roles::normalize_customer`]; blank is invalid.
     Customer,
-    /// [`item_text`]: blank is invalid.
+    /// `item_text`: blank is invalid.
     Item,
     /// [`quantity_text`] as f64; NaN or infinity fails the run.
     Quantity,
@@ -197,10 +196,10 @@ impl Plan {
         match (sink, self.built[slot].how) {
             (Sink::Text(b), As::Text) => b.append_option(value),
             (Sink::Text(b), how) => {
-                let id = value.map(if how == As::Customer { normalize_customer } else { item_text });
+                let id = value.map(|v| read_id(v, how == As::Customer));
                 *invalid += matches!(id, Some(None)) as usize;
-                part.trimmed[slot] += (matches!(id, Some(Some(_))) && value.is_some_and(untrimmed)) as usize;
-                b.append_option(id.flatten());
+                part.trimmed[slot] += matches!(id, Some(Some((_, true)))) as usize;
+                b.append_option(id.flatten().map(|(id, _)| id));
             }
             (Sink::Number(b), _) => b.append_option(match value.map(|v| (v, quantity_text(v))) {
                 None => None,
