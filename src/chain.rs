@@ -1,4 +1,4 @@
-//! The stages chained: ingest → audit → clean → pivot → similarity → recommend.
+//! The stages chained: ingest → audit → clean → pivot → (select) → similarity → recommend.
 //!
 //! Every command that computes recommendations — `run`, `evaluate`, `bench` (and later model
 //! selection and shards) — goes through these calls and no other route. Each call takes the
@@ -13,12 +13,13 @@ use std::path::Path;
 use polars::prelude::DataFrame;
 
 use crate::clean::{self, CleanReport, Cleaned};
-use crate::config::{CleanConfig, Columns, Compression, InputConfig, ModelConfig, RecommendConfig};
+use crate::config::{CleanConfig, Columns, Compression, Config, Family, InputConfig, ModelConfig, RecommendConfig};
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestReport, Table};
 use crate::pivot::{self, IdTyping, Interactions, PivotReport};
 use crate::progress::{log, Progress};
 use crate::recommend::{self, RecommendReport, Recommendations};
+use crate::select::{self, Candidate, Offers, Selection};
 use crate::similarity::{self, Model, SimilarityReport};
 use crate::write::{self, Outputs, WriteReport};
 use crate::{audit, audit::AuditReport};
@@ -81,6 +82,24 @@ impl Chain {
         bar.finish();
         self.line("similarity", &report);
         Ok((model, report))
+    }
+
+    /// Select (`kind = "auto"`): every candidate fitted before a held-back window of `cleaned`
+    /// and scored on it; the winner (refit with [`Chain::chosen`]) and the evidence.
+    pub fn select(&self, cleaned: &Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Result<(Candidate, Selection)> {
+        let (choice, selection) = select::run(cleaned, cfg, ids, offers)?;
+        release_freed_memory();
+        log(self.quiet, &format!("select: {}", selection.line()));
+        Ok((choice, selection))
+    }
+
+    /// The selection's winner learnt on all purchases `m` ([`Chain::model`]; popularity has no
+    /// model to learn).
+    pub fn chosen(&self, m: &Interactions, choice: &Candidate) -> Result<(Model, SimilarityReport)> {
+        match choice.family {
+            Family::Popularity => Ok(select::no_model(m)),
+            _ => self.model(m, &choice.model),
+        }
     }
 
     /// Recommend: every customer's list from the model, topped up with popular items.

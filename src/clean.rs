@@ -108,6 +108,13 @@ impl Cleaned {
         values.zip(&self.kept).filter_map(|(v, &k)| k.then_some(v))
     }
 
+    /// The kept rows `part` says yes to (by row of the frame), as a `Cleaned` of their own over
+    /// the same frame: no row is copied, the columns are shared.
+    pub fn part(&self, part: impl Fn(usize) -> bool) -> Cleaned {
+        let kept: Vec<bool> = self.kept.iter().enumerate().map(|(r, &k)| k && part(r)).collect();
+        Cleaned { height: kept.iter().filter(|&&k| k).count(), frame: self.frame.clone(), kept }
+    }
+
     /// Drops column `name` (a stage done with it frees its memory early).
     pub fn drop_column(&mut self, name: &str) -> PolarsResult<()> {
         self.frame.drop_in_place(name).map(|_| ())

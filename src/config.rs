@@ -168,6 +168,9 @@ pub enum Kind {
     /// EASE (Steck 2019): a dense item-to-item weight matrix learnt in closed form with an
     /// L2 penalty (`ease_lambda`); a customer's items vote with every weight.
     Ease,
+    /// Chosen by each run: every candidate of `[select]` is fitted on the purchases before a
+    /// held-back window and scored on it; the winner is refitted on everything (`select`).
+    Auto,
 }
 
 impl Kind {
@@ -289,6 +292,65 @@ impl RecommendConfig {
     }
 }
 
+/// A family of models `[select] candidates` may try (each with its grid, `select`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// The most bought items the customer has not bought (no model).
+    Popularity,
+    /// Item-to-item binary cosine (`kind = "item"`).
+    ItemKnn,
+    /// Customer-to-customer binary cosine (`kind = "user"`, the article's method).
+    UserKnn,
+    /// EASE, dense (`kind = "ease"`), where it fits the memory budget.
+    Ease,
+}
+
+impl Family {
+    /// Every family, simplest first (the order ties are broken in).
+    pub const ALL: [Family; 4] = [Family::Popularity, Family::ItemKnn, Family::UserKnn, Family::Ease];
+
+    /// The name in `[select] candidates` and `selection.parquet`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Popularity => "popularity",
+            Family::ItemKnn => "item_knn",
+            Family::UserKnn => "user_knn",
+            Family::Ease => "ease",
+        }
+    }
+}
+
+/// `[select]`: how `kind = "auto"` chooses its model (`select`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SelectConfig {
+    /// The last days of purchases held back to score the candidates on.
+    pub window_days: f64,
+    /// The window doubles (up to half the dated span) until this many customers have new
+    /// items in it.
+    pub min_customers: usize,
+    /// Without dates: the share of each customer's items held back, drawn with `seed`.
+    pub holdout_share: f64,
+    pub seed: u64,
+    /// The families tried, simplest first.
+    pub candidates: Vec<Family>,
+    /// Bytes a candidate's fit may take; `None`: ¾ of the memory available when the run starts.
+    pub memory_budget: Option<u64>,
+}
+
+impl Default for SelectConfig {
+    fn default() -> Self {
+        SelectConfig {
+            window_days: 30.0,
+            min_customers: 200,
+            holdout_share: 0.2,
+            seed: 1,
+            candidates: Family::ALL.to_vec(),
+            memory_budget: None,
+        }
+    }
+}
+
 /// Output folder and format.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutputConfig {
@@ -321,6 +383,7 @@ pub struct Config {
     pub recommend: RecommendConfig,
     pub output: OutputConfig,
     pub gates: GatesConfig,
+    pub select: SelectConfig,
     /// `[columns] customer_type`: the type of the published customer ids.
     pub customer_type: CustomerType,
     /// Worker threads for the parallel stages (at most the cores).
@@ -376,6 +439,7 @@ impl Config {
             recommend: file.recommend.build(lists, file.model.recency_half_life_days)?,
             output: file.output.build(base, cli)?,
             gates: file.gates.build()?,
+            select: file.select.build()?,
             customer_type: file.columns.customer_type()?,
             threads: threads.threads,
             threads_note: threads.capped,

@@ -10,7 +10,6 @@
 //!   hit rate@K, and catalogue coverage (distinct recommended items / train items);
 //! - reported for the pipeline's model, a popularity baseline and the article's rule (1 neighbour).
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use polars::prelude::*;
@@ -18,24 +17,14 @@ use serde::Serialize;
 
 use crate::chain::{on_threads, Chain};
 use crate::clean;
-use crate::config::{Config, CustomerType, ModelConfig, RecommendConfig, INTEGER_KEY};
+use crate::config::{Config, CustomerType, Family, Kind, ModelConfig, RecommendConfig, INTEGER_KEY};
 use crate::error::{ConfigError, Error, OutputError, Result};
-use crate::pivot::{IdTyping, Interactions};
-use crate::recommend::Recommendations;
+use crate::pivot::IdTyping;
 use crate::roles::col;
+pub use crate::select::{score, Metrics};
+use crate::select::{held_items, Candidate, Offers, Selection};
 use crate::similarity::{Model, Neighbours};
 use crate::write::{parquet_writer, replace_file};
-
-/// Metrics of one model over the evaluated customers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Metrics {
-    pub ndcg: f64,
-    pub precision: f64,
-    pub recall: f64,
-    pub hit_rate: f64,
-    pub coverage: f64,
-    pub customers: usize,
-}
 
 /// The evaluation at one cutoff.
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +36,9 @@ pub struct Evaluation {
     pub k: usize,
     pub train_rows: usize,
     pub test_rows: usize,
+    /// `[model] kind = "auto"`: the selection made on the training rows only (its window
+    /// sits before the cutoff); null otherwise.
+    pub selection: Option<Selection>,
 }
 
 /// Parses a cutoff "YYYY-MM-DD" (midnight) or "YYYY-MM-DD HH:MM:SS" into epoch seconds.
@@ -62,40 +54,6 @@ pub fn parse_cutoff(text: &str) -> Result<i64, ConfigError> {
         })
 }
 
-/// Scores top-K lists against held-out items. `test[c]` holds customer c's test items, sorted;
-/// customers without test items are skipped. Coverage is over the evaluated customers' lists.
-pub fn score(recs: &Recommendations, test: &[Vec<u32>], k: usize, n_items: usize) -> Metrics {
-    let mut sum = Metrics { ndcg: 0.0, precision: 0.0, recall: 0.0, hit_rate: 0.0, coverage: 0.0, customers: 0 };
-    let mut shown: HashSet<u32> = HashSet::new();
-    for (c, held) in test.iter().enumerate().filter(|(_, t)| !t.is_empty()) {
-        let list: Vec<u32> = recs.of(c).iter().take(k).map(|r| r.item).collect();
-        shown.extend(&list);
-        let mut hits = 0usize;
-        let mut dcg = 0.0;
-        for (rank, item) in list.iter().enumerate() {
-            if held.binary_search(item).is_ok() {
-                hits += 1;
-                dcg += 1.0 / ((rank + 2) as f64).log2();
-            }
-        }
-        let ideal: f64 = (0..k.min(held.len())).map(|r| 1.0 / ((r + 2) as f64).log2()).sum();
-        sum.ndcg += dcg / ideal;
-        sum.precision += hits as f64 / k as f64;
-        sum.recall += hits as f64 / held.len() as f64;
-        sum.hit_rate += (hits > 0) as u8 as f64;
-        sum.customers += 1;
-    }
-    let n = sum.customers.max(1) as f64;
-    Metrics {
-        ndcg: sum.ndcg / n,
-        precision: sum.precision / n,
-        recall: sum.recall / n,
-        hit_rate: sum.hit_rate / n,
-        coverage: shown.len() as f64 / n_items.max(1) as f64,
-        customers: sum.customers,
-    }
-}
-
 /// Splits the cleaned frame at the cutoff: (train, test). Rows without a date are in neither.
 fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
     let err = |e: PolarsError| Error::frame("evaluate")(e);
@@ -103,29 +61,6 @@ fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
     let train: BooleanChunked = dates.iter().map(|d| Some(d.is_some_and(|d| d < cutoff))).collect();
     let test: BooleanChunked = dates.iter().map(|d| Some(d.is_some_and(|d| d >= cutoff))).collect();
     Ok((cleaned.filter(&train).map_err(err)?, cleaned.filter(&test).map_err(err)?))
-}
-
-/// For each train customer, the test items: bought on/after the cutoff, new to the customer,
-/// known in train. Sorted, distinct.
-fn holdout(m: &Interactions, test: &DataFrame) -> Result<Vec<Vec<u32>>> {
-    let err = |e: PolarsError| Error::frame("evaluate")(e);
-    let labels: Vec<String> = (0..m.n_customers()).map(|c| m.customers.label(c)).collect();
-    let customer: HashMap<&str, usize> = labels.iter().enumerate().map(|(c, l)| (l.as_str(), c)).collect();
-    let item: HashMap<&str, u32> = m.items.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect();
-    let mut held = vec![Vec::new(); m.n_customers()];
-    let customers = test.column(col::CUSTOMER).map_err(err)?.str().map_err(err)?;
-    let items = test.column(col::ITEM).map_err(err)?.str().map_err(err)?;
-    for (c, i) in customers.iter().zip(items.iter()) {
-        let (Some(&c), Some(&i)) = (c.and_then(|c| customer.get(c)), i.and_then(|i| item.get(i))) else { continue };
-        if m.row(c).binary_search(&i).is_err() {
-            held[c].push(i);
-        }
-    }
-    for h in held.iter_mut() {
-        h.sort_unstable();
-        h.dedup();
-    }
-    Ok(held)
 }
 
 /// Runs the evaluation protocol for the pipeline `cfg` at `cutoff` (epoch seconds), on
@@ -159,16 +94,24 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     // Only train's customers are evaluated: an id that is not an integer refuses there.
     let int64_because = (cfg.customer_type == CustomerType::Integer).then_some(INTEGER_KEY);
     let ids = IdTyping { kind: cfg.customer_type, int64_because, column: &cfg.columns.customer };
-    let (m, _) = chain.pivot(clean::Cleaned::all(train), ids, &cfg.input.path)?;
-    let held = holdout(&m, &test)?;
-    let model =
-        ModelConfig { neighbours: cfg.model.neighbours.max(cfg.recommend.from_neighbours), ..cfg.model.clone() };
-    let (nb, _) = chain.model(&m, &model)?;
+    let train = clean::Cleaned::all(train);
+    // An auto pipeline chooses on the training rows alone: no candidate sees the test window.
+    let (choice, selection) = match cfg.model.kind {
+        Kind::Auto => chain.select(&train, cfg, ids, Offers::of(cfg)).map(|(c, s)| (c, Some(s)))?,
+        _ => (Candidate::named(cfg), None),
+    };
+    let (m, _) = chain.pivot(train, ids, &cfg.input.path)?;
+    let held = held_items(&m, &clean::Cleaned::all(test.clone()))?;
+    let model = ModelConfig {
+        neighbours: choice.model.neighbours.max(choice.recommend.from_neighbours),
+        ..choice.model.clone()
+    };
+    let (nb, _) = chain.chosen(&m, &Candidate { model: model.clone(), ..choice.clone() })?;
     let none = Model::User(Neighbours::empty(m.n_customers()));
     // The baselines are the plain methods, whatever knobs the pipeline turns: the article's
     // rule is the nearest customer by binary cosine.
     let plain = cfg.recommend.plain();
-    let nearest = match model.is_plain_user() {
+    let nearest = match model.is_plain_user() && choice.family != Family::Popularity {
         true => None,
         false => Some(chain.model(&m, &ModelConfig { neighbours: 1, ..Default::default() })?.0),
     };
@@ -177,13 +120,14 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
         score(&chain.recommend(&m, nb, &rec).0, &held, k, m.n_items())
     };
     Ok(Evaluation {
-        model: scored(&nb, &cfg.recommend, cfg.recommend.from_neighbours),
+        model: scored(&nb, &choice.recommend, choice.recommend.from_neighbours),
         popularity: scored(&none, &plain, 1),
         article_rule: scored(nearest.as_ref().unwrap_or(&nb), &plain, 1),
         cutoff: cutoff_label.to_string(),
         k,
         train_rows,
         test_rows: test.height(),
+        selection,
     })
 }
 
@@ -213,6 +157,9 @@ impl Evaluation {
                 "{name:<14} {:>8.4} {:>13.4} {:>10.4} {:>12.4} {:>9.4}\n",
                 m.ndcg, m.precision, m.recall, m.hit_rate, m.coverage
             );
+        }
+        if let Some(s) = &self.selection {
+            out += &format!("model chosen before the cutoff: {}\n", s.line());
         }
         out
     }
@@ -259,7 +206,7 @@ impl Evaluation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recommend::{Rec, Source};
+    use crate::recommend::{Rec, Recommendations, Source};
 
     fn list(items: &[u32]) -> Vec<Rec> {
         items.iter().map(|&item| Rec { item, score: Some(1.0), supporters: 1, source: Source::Neighbours }).collect()
@@ -299,6 +246,7 @@ mod tests {
             k: 10,
             train_rows: 5,
             test_rows: 3,
+            selection: None,
         };
         let tmp = tempfile::tempdir().unwrap();
         let victim = tmp.path().join("victim");

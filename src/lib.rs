@@ -24,5 +24,6 @@ pub mod progress;
 pub mod publish;
 pub mod recommend;
 pub mod roles;
+pub mod select;
 pub mod similarity;
 pub mod write;

@@ -10,10 +10,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::chain::{on_threads, Chain};
-use crate::config::{Config, CustomerType, INTEGER_KEY};
+use crate::config::{Config, CustomerType, Family, Kind, INTEGER_KEY};
 use crate::error::{GateError, OutputError, Result};
 use crate::progress::{log, peak_rss_bytes};
 use crate::publish::{self, current_run, Publisher};
+use crate::select::{self, Candidate, Offers, Selection};
 use crate::write::{file, Outputs, SCHEMA_VERSION};
 use crate::{audit, clean, ingest, pivot, recommend, similarity, write};
 
@@ -52,6 +53,8 @@ pub struct Manifest {
     pub pairs: usize,
     pub customer_id_type: String,
     pub peak_rss_bytes: u64,
+    /// `[model] kind = "auto"`: the winner, its figures and every candidate's; null otherwise.
+    pub selection: Option<Selection>,
     pub reports: Reports,
 }
 
@@ -219,12 +222,20 @@ fn check_gates(
 /// recommendation from the model (every customer bought the same items, a model that found no
 /// neighbour: popularity top-ups at best), and a set that lost more than the allowed share of
 /// the last published set's rows, or of its rows from the model.
-fn check_output_gates(cfg: &Config, r: &recommend::RecommendReport, previous: Option<Previous>) -> Vec<GateCheck> {
+/// A selection that chose popularity (`popular`) makes no model rows on purpose: the model
+/// gates pass, saying so.
+fn check_output_gates(
+    cfg: &Config,
+    r: &recommend::RecommendReport,
+    previous: Option<Previous>,
+    popular: bool,
+) -> Vec<GateCheck> {
     let customers = r.rows_in;
+    let chose = "[model] kind = \"auto\" chose popularity on the held-back window: every row is a popularity row";
     let mut checks = vec![GateCheck {
         gate: "model_recommendations",
-        passed: customers == 0 || r.from_neighbours_rows > 0,
-        detail: format!(
+        passed: customers == 0 || r.from_neighbours_rows > 0 || popular,
+        detail: if popular { chose.to_string() } else { format!(
             "{} of the {} recommendation rows for {customers} customers come from the model{}",
             r.from_neighbours_rows,
             r.rows_out,
@@ -234,7 +245,7 @@ fn check_output_gates(cfg: &Config, r: &recommend::RecommendReport, previous: Op
                       and the [model] settings",
                 _ => "",
             }
-        ),
+        ) },
     }];
     let Some(prev) = previous else { return checks };
     // Shorter lists make fewer rows by design: the previous count is scaled to this run's.
@@ -255,6 +266,10 @@ fn check_output_gates(cfg: &Config, r: &recommend::RecommendReport, previous: Op
     ];
     for (gate, what, now, before, limit) in counts {
         let Some(before) = before else { continue };
+        if popular && gate == "max_model_row_drop_vs_previous" {
+            checks.push(GateCheck { gate, passed: true, detail: chose.to_string() });
+            continue;
+        }
         let expected = before as f64 * scale;
         checks.push(GateCheck {
             gate,
@@ -400,17 +415,26 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let previous = previous_run(&cfg.output.dir);
     let (kind, int64_because, typed) = customer_type(cfg, previous);
     let ids = pivot::IdTyping { kind, int64_because: int64_because.as_deref(), column: &cfg.columns.customer };
+    // The selection splits the cleaned rows itself: it keeps a view of them (no copy).
+    let to_select = (cfg.model.kind == Kind::Auto).then(|| cleaned.part(|_| true));
     let (matrix, pivoted) = chain.pivot(cleaned, ids, &cfg.input.path)?;
     let mut gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous.and_then(|p| p.customers));
     gates.extend(typed);
     enforce(&gates, cfg.force, cfg.quiet)?;
-    let (model, sim_report) = chain.model(&matrix, &cfg.model)?;
-    let (recs, rec_report) = chain.recommend(&matrix, &model, &cfg.recommend);
-    let made = check_output_gates(cfg, &rec_report, previous);
+    let (choice, selection) = match to_select {
+        Some(rows) => chain.select(&rows, cfg, ids, Offers::of(cfg)).map(|(c, s)| (c, Some(s)))?,
+        None => (Candidate::named(cfg), None),
+    };
+    let (model, sim_report) = chain.chosen(&matrix, &choice)?;
+    let (recs, rec_report) = chain.recommend(&matrix, &model, &choice.recommend);
+    let made = check_output_gates(cfg, &rec_report, previous, choice.family == Family::Popularity);
     enforce(&made, cfg.force, cfg.quiet)?;
     gates.extend(made);
     let staging = publisher.begin()?;
-    let outputs = Outputs { matrix: &matrix, model: &model, recommendations: &recs, audit: &audited };
+    let frame = selection.as_ref().map_or_else(select::empty_frame, Selection::to_frame);
+    let selection_frame = frame.map_err(crate::error::Error::frame("select"))?;
+    let outputs =
+        Outputs { matrix: &matrix, model: &model, recommendations: &recs, audit: &audited, selection: &selection_frame };
     let written = chain.write(&staging, &outputs, cfg.output.compression)?;
     let reports = Reports {
         ingest: ingested,
@@ -437,6 +461,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         pairs: matrix.n_pairs(),
         customer_id_type: matrix.customers.dtype_name().to_string(),
         peak_rss_bytes: peak_rss_bytes(),
+        selection,
         reports,
     };
     write_manifest(&staging, &manifest)?;
@@ -485,9 +510,9 @@ mod tests {
     fn output_gates_refuse_an_empty_or_shrunk_set() {
         let c = cfg("");
         // no model row while there are customers: refused, with or without popular rows
-        assert_eq!(failed(&check_output_gates(&c, &made(7, 0, 0), None)), ["model_recommendations"]);
-        assert_eq!(failed(&check_output_gates(&c, &made(7, 70, 0), None)), ["model_recommendations"]);
-        assert!(failed(&check_output_gates(&c, &made(0, 0, 0), None)).is_empty(), "no customers: other gates");
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 0, 0), None, false)), ["model_recommendations"]);
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 70, 0), None, false)), ["model_recommendations"]);
+        assert!(failed(&check_output_gates(&c, &made(0, 0, 0), None, false)).is_empty(), "no customers: other gates");
         let prev = Previous {
             customers: Some(7),
             rows: Some(100),
@@ -495,17 +520,20 @@ mod tests {
             per_customer: Some(10),
             customer_id_type: None,
         };
-        assert!(failed(&check_output_gates(&c, &made(7, 50, 40), Some(prev))).is_empty(), "exactly 50%");
-        assert_eq!(failed(&check_output_gates(&c, &made(7, 49, 40), Some(prev))), ["max_row_drop_vs_previous"]);
-        assert_eq!(failed(&check_output_gates(&c, &made(7, 100, 39), Some(prev))), ["max_model_row_drop_vs_previous"]);
+        assert!(failed(&check_output_gates(&c, &made(7, 50, 40), Some(prev), false)).is_empty(), "exactly 50%");
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 49, 40), Some(prev), false)), ["max_row_drop_vs_previous"]);
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 100, 39), Some(prev), false)), ["max_model_row_drop_vs_previous"]);
         // a lower per_customer scales the previous counts: 10 → 2 expects 20 and 16
         let short = cfg("[recommend]\nper_customer = 2");
-        assert!(failed(&check_output_gates(&short, &made(7, 10, 8), Some(prev))).is_empty());
-        assert_eq!(failed(&check_output_gates(&short, &made(7, 9, 8), Some(prev))), ["max_row_drop_vs_previous"]);
+        assert!(failed(&check_output_gates(&short, &made(7, 10, 8), Some(prev), false)).is_empty());
+        assert_eq!(failed(&check_output_gates(&short, &made(7, 9, 8), Some(prev), false)), ["max_row_drop_vs_previous"]);
         // the keys loosen it; a manifest without the counts skips those gates
         let loose = cfg("[gates]\nmax_row_drop_vs_previous = 1.0\nmax_model_row_drop_vs_previous = 1.0");
-        assert!(failed(&check_output_gates(&loose, &made(7, 1, 1), Some(prev))).is_empty());
-        assert!(failed(&check_output_gates(&c, &made(7, 1, 1), Some(Previous::default()))).is_empty());
+        assert!(failed(&check_output_gates(&loose, &made(7, 1, 1), Some(prev), false)).is_empty());
+        assert!(failed(&check_output_gates(&c, &made(7, 1, 1), Some(Previous::default()), false)).is_empty());
+        // a selection that chose popularity makes no model rows on purpose
+        assert!(failed(&check_output_gates(&c, &made(7, 70, 0), Some(prev), true)).is_empty());
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 30, 0), Some(prev), true)), ["max_row_drop_vs_previous"]);
     }
 
     #[test]

@@ -13,7 +13,6 @@
 //! bought, marked as popularity rows.
 
 use std::cmp::Ordering;
-use std::ops::Range;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -104,6 +103,21 @@ pub fn run(
 ) -> (Recommendations, RecommendReport) {
     let start = Instant::now();
     let n = m.n_customers();
+    let everyone: Vec<usize> = (0..n).collect();
+    let recs = for_customers(m, model, cfg, &everyone, progress);
+    let report = RecommendReport::of(&recs, n, start);
+    (recs, report)
+}
+
+/// The recommendations of `customers` (ascending) only, as [`run`] makes them; every other
+/// customer's list is empty (model selection scores the customers it can check, no more).
+pub fn for_customers(
+    m: &Interactions,
+    model: &Model,
+    cfg: &RecommendConfig,
+    customers: &[usize],
+    progress: &Progress,
+) -> Recommendations {
     let recommender = Recommender {
         m,
         model,
@@ -112,34 +126,37 @@ pub fn run(
         recency: m.recency(cfg.recency_half_life_days),
         prior: Prior::new(m, cfg),
     };
-    let blocks: Vec<(Vec<usize>, Vec<Rec>)> = (0..n.div_ceil(BLOCK))
-        .into_par_iter()
+    let blocks: Vec<(Vec<usize>, Vec<Rec>)> = customers
+        .par_chunks(BLOCK)
         .map_init(
             || Scratch { votes: Votes::new(m.n_items()), best: Vec::new() },
             |s, block| {
-                let range = block * BLOCK..((block + 1) * BLOCK).min(n);
-                let out = recommender.block(range.clone(), s);
-                progress.inc(range.len() as u64);
+                let out = recommender.block(block, s);
+                progress.inc(block.len() as u64);
                 out
             },
         )
         .collect();
-    let recs = flatten(n, blocks);
-    let report = RecommendReport::of(&recs, n, start);
-    (recs, report)
+    flatten(m.n_customers(), customers, blocks)
 }
 
-/// Flattens per-block results (row counts and rows, in customer order).
-fn flatten(n: usize, blocks: Vec<(Vec<usize>, Vec<Rec>)>) -> Recommendations {
-    let mut recs = Recommendations { offsets: Vec::with_capacity(n + 1), rows: Vec::new() };
-    recs.offsets.push(0);
-    for (lens, out) in blocks {
-        for len in lens {
-            recs.offsets.push(recs.offsets.last().copied().unwrap_or(0) + len);
-        }
-        recs.rows.extend(out);
+/// Flattens per-block results (row counts and rows, in the order of `customers`) into lists
+/// of all `n` customers, empty for those not in `customers`.
+fn flatten(n: usize, customers: &[usize], blocks: Vec<(Vec<usize>, Vec<Rec>)>) -> Recommendations {
+    let mut lens = vec![0usize; n];
+    let mut rows = Vec::with_capacity(blocks.iter().map(|(_, r)| r.len()).sum());
+    for (&c, len) in customers.iter().zip(blocks.iter().flat_map(|(l, _)| l)) {
+        lens[c] = *len;
     }
-    recs
+    for (_, out) in blocks {
+        rows.extend(out);
+    }
+    let mut offsets = Vec::with_capacity(n + 1);
+    offsets.push(0);
+    for len in lens {
+        offsets.push(offsets.last().copied().unwrap_or(0) + len);
+    }
+    Recommendations { offsets, rows }
 }
 
 /// What every customer's recommendations are made from.
@@ -169,12 +186,12 @@ fn order(x: &Rec, y: &Rec) -> Ordering {
 }
 
 impl Recommender<'_> {
-    /// Customers `range`' recommendations: each one's row count, and the rows.
-    fn block(&self, range: Range<usize>, s: &mut Scratch) -> (Vec<usize>, Vec<Rec>) {
-        self.model.begin_block(range.clone(), self.m, self.recency.as_deref(), &mut s.votes);
-        let mut lens = Vec::with_capacity(range.len());
+    /// The recommendations of `customers` (ascending): each one's row count, and the rows.
+    fn block(&self, customers: &[usize], s: &mut Scratch) -> (Vec<usize>, Vec<Rec>) {
+        self.model.begin_block(customers, self.m, self.recency.as_deref(), &mut s.votes);
+        let mut lens = Vec::with_capacity(customers.len());
         let mut out = Vec::new();
-        for a in range {
+        for &a in customers {
             let before = out.len();
             self.one(a, s, &mut out);
             lens.push(out.len() - before);

@@ -111,6 +111,11 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<(
         Kind::User => Model::User(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
         Kind::Item => Model::Item(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
         Kind::Ease => Model::Ease(ease::run(m, cfg, progress)?),
+        // `select` turns "auto" into the kind it chose before any model is learnt.
+        Kind::Auto => {
+            let detail = "a model is learnt once the selection has chosen its kind".into();
+            return Err(Error::Model { key: "[model] kind".into(), detail });
+        }
     };
     let nb = model.neighbours();
     let pair_work = match cfg.kind.compares_items() {
@@ -136,7 +141,7 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<(
 pub fn check(m: &Interactions, cfg: &ModelConfig) -> Result<(), crate::error::ConfigError> {
     match cfg.kind {
         Kind::Ease => ease::check(m),
-        Kind::User | Kind::Item => Ok(()),
+        Kind::User | Kind::Item | Kind::Auto => Ok(()),
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Takes the model's results and writes, into one folder (the run's staging folder; see
 //! `publish`), `recommendations.parquet`, `neighbours.parquet`, `item_neighbours.parquet`,
-//! `null_audit.parquet`, `items.parquet` and `purchases.parquet`, each fsynced. The neighbour
+//! `null_audit.parquet`, `items.parquet`, `purchases.parquet` and `selection.parquet`, each
+//! fsynced. The neighbour
 //! table the model did not make (customers' for item models, items' for `"user"`) is written
 //! empty with its full schema, so every published set has the same files. Tables are built and
 //! written in batches of about a million rows, so a million customers' tables never sit whole
@@ -39,9 +40,11 @@ pub mod file {
     pub const NULL_AUDIT: &str = "null_audit.parquet";
     pub const ITEMS: &str = "items.parquet";
     pub const PURCHASES: &str = "purchases.parquet";
+    pub const SELECTION: &str = "selection.parquet";
     pub const MANIFEST: &str = "manifest.json";
     /// Every file of a published set, manifest last.
-    pub const ALL: [&str; 7] = [RECOMMENDATIONS, NEIGHBOURS, ITEM_NEIGHBOURS, NULL_AUDIT, ITEMS, PURCHASES, MANIFEST];
+    pub const ALL: [&str; 8] =
+        [RECOMMENDATIONS, NEIGHBOURS, ITEM_NEIGHBOURS, NULL_AUDIT, ITEMS, PURCHASES, SELECTION, MANIFEST];
 }
 
 /// Everything the write stage publishes.
@@ -51,6 +54,8 @@ pub struct Outputs<'a> {
     pub model: &'a Model,
     pub recommendations: &'a Recommendations,
     pub audit: &'a AuditReport,
+    /// `selection.parquet`: the model selection's candidates (no rows when the model is named).
+    pub selection: &'a DataFrame,
 }
 
 /// One written file.
@@ -81,7 +86,7 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
         false => (out.model.neighbours(), &empty_items),
         true => (&empty_customers, out.model.neighbours()),
     };
-    // The six tables are independent: written side by side.
+    // The seven tables are independent: written side by side.
     type Job<'j> = Box<dyn Fn() -> Result<FileReport> + Send + Sync + 'j>;
     let jobs: Vec<Job> = vec![
         Box::new(|| {
@@ -111,6 +116,7 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
         }),
         Box::new(|| write_table(&dir.join(file::ITEMS), compression, [()], |()| items_frame(m))),
         Box::new(|| write_table(&dir.join(file::NULL_AUDIT), compression, [()], |()| out.audit.to_frame())),
+        Box::new(|| write_table(&dir.join(file::SELECTION), compression, [()], |()| Ok(out.selection.clone()))),
     ];
     let files = jobs.par_iter().map(|job| job()).collect::<Result<Vec<FileReport>>>()?;
     Ok(WriteReport {

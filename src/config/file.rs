@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{
-    default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, GatesConfig, InputConfig, Kind,
+    default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, GatesConfig, InputConfig, Kind, Family, SelectConfig,
     ModelConfig, OutputConfig, Overrides, RecommendConfig, Weighting, DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES,
     MAX_LIST,
 };
@@ -34,6 +34,8 @@ pub struct PipelineFile {
     pub output: OutputSection,
     #[serde(default)]
     pub gates: GatesSection,
+    #[serde(default)]
+    pub select: SelectSection,
 }
 
 /// `[input]`.
@@ -120,6 +122,18 @@ pub struct GatesSection {
     pub max_customer_drop_vs_previous: Option<f64>,
     pub max_row_drop_vs_previous: Option<f64>,
     pub max_model_row_drop_vs_previous: Option<f64>,
+}
+
+/// `[select]`: how `kind = "auto"` chooses its model.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectSection {
+    pub window_days: Option<f64>,
+    pub min_customers: Option<i64>,
+    pub holdout_share: Option<f64>,
+    pub seed: Option<i64>,
+    pub candidates: Option<Vec<String>>,
+    pub memory_budget: Option<i64>,
 }
 
 impl PipelineFile {
@@ -232,7 +246,9 @@ fn limit(key: &str, value: Option<i64>) -> Result<Option<u64>, ConfigError> {
 }
 
 fn parse_kind(text: &str) -> Result<Kind, ConfigError> {
-    choose("[model] kind", text, &[(&["user"], Kind::User), (&["item"], Kind::Item), (&["ease"], Kind::Ease)])
+    let kinds: &[(&[&str], Kind)] =
+        &[(&["user"], Kind::User), (&["item"], Kind::Item), (&["ease"], Kind::Ease), (&["auto"], Kind::Auto)];
+    choose("[model] kind", text, kinds)
 }
 
 fn parse_weighting(text: &str) -> Result<Weighting, ConfigError> {
@@ -457,8 +473,9 @@ impl ModelSection {
     /// `kind` (user-based by default); `description_weight` only blends into EASE.
     pub(super) fn kind(&self) -> Result<Kind, ConfigError> {
         let kind = self.kind.as_deref().map(parse_kind).transpose()?.unwrap_or_default();
-        if kind != Kind::Ease && self.description_weight.is_some_and(|w| w != 0.0) {
-            return Err(invalid("[model] description_weight", "blends into EASE's scores: it needs kind = \"ease\""));
+        if !matches!(kind, Kind::Ease | Kind::Auto) && self.description_weight.is_some_and(|w| w != 0.0) {
+            let why = "blends into EASE's scores: it needs kind = \"ease\" (or \"auto\")";
+            return Err(invalid("[model] description_weight", why));
         }
         Ok(kind)
     }
@@ -594,5 +611,51 @@ impl GatesSection {
                 0.5,
             )?,
         })
+    }
+}
+
+impl SelectSection {
+    /// `[select]`: a window of 30 days, grown to reach 200 customers; a 20% share with seed 1
+    /// without dates; every family; the memory budget from the machine.
+    pub(super) fn build(&self) -> Result<SelectConfig, ConfigError> {
+        let d = SelectConfig::default();
+        let window_days =
+            number("[select] window_days", self.window_days, |v| v >= 1.0 && v <= 36_500.0, "1 to 36,500 days")?;
+        let holdout_share =
+            number("[select] holdout_share", self.holdout_share, |v| v > 0.0 && v < 1.0, "above 0 and below 1")?;
+        let seed = match self.seed {
+            Some(s) if s < 0 => return Err(invalid("[select] seed", format!("must be 0 or more, got {s}"))),
+            s => s.map_or(d.seed, |s| s as u64),
+        };
+        let memory_budget = match self.memory_budget {
+            Some(b) if b <= 0 => return Err(invalid("[select] memory_budget", format!("must be bytes above 0, got {b}"))),
+            b => b.map(|b| b as u64),
+        };
+        Ok(SelectConfig {
+            window_days: window_days.unwrap_or(d.window_days),
+            min_customers: bounded("[select] min_customers", self.min_customers, d.min_customers, 1_000_000_000)?,
+            holdout_share: holdout_share.unwrap_or(d.holdout_share),
+            seed,
+            candidates: self.candidates.as_deref().map_or(Ok(d.candidates), parse_candidates)?,
+            memory_budget,
+        })
+    }
+}
+
+/// `[select] candidates`: family names, at least one, each once; kept simplest first.
+fn parse_candidates(names: &[String]) -> Result<Vec<Family>, ConfigError> {
+    let key = "[select] candidates";
+    let options: &[(&[&str], Family)] = &[
+        (&["popularity"], Family::Popularity),
+        (&["item_knn"], Family::ItemKnn),
+        (&["user_knn"], Family::UserKnn),
+        (&["ease"], Family::Ease),
+    ];
+    let mut families = names.iter().map(|n| choose(key, n, options)).collect::<Result<Vec<_>, _>>()?;
+    families.sort_unstable();
+    families.dedup();
+    match families.is_empty() {
+        true => Err(invalid(key, "names no candidate; list at least one of popularity, item_knn, user_knn, ease")),
+        false => Ok(families),
     }
 }

@@ -233,7 +233,7 @@ impl<'scope> Builders<'scope> {
 
 /// `MemAvailable` of `/proc/meminfo` in bytes: the memory the kernel can give without
 /// swapping (`None` where it cannot be read, e.g. not Linux).
-fn available_memory() -> Option<u64> {
+pub fn available_memory() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -23,6 +23,8 @@ use crate::roles::{DateRule, Parsed};
 mod csv;
 mod excel;
 mod parquet;
+
+pub use csv::available_memory;
 mod split;
 
 use csv::{load_csv, CsvRead};

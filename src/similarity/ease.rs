@@ -19,7 +19,6 @@
 //! (1 − w) × that / its best over the items the customer has not bought + w × (the same sum of
 //! description similarities, `text`) / its best.
 
-use std::ops::Range;
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt;
@@ -227,8 +226,8 @@ fn readable(x: f64) -> String {
 /// One worker's scores of a block of customers over every item, row by row.
 #[derive(Default)]
 pub struct Block {
-    /// The block's first customer (the scores' first row).
-    first: usize,
+    /// The block's customers, ascending (the scores' rows).
+    customers: Vec<usize>,
     /// Σ_j B[j][i] over each customer's items j (see [`scores`]).
     scores: Vec<f64>,
     /// With a description weight: the description votes, as `scores`.
@@ -236,19 +235,15 @@ pub struct Block {
 }
 
 impl Ease {
-    /// Scores customers `range` into `block`, for [`Ease::vote`] to read one customer at a time.
-    pub(super) fn begin_block(
-        &self,
-        range: Range<usize>,
-        m: &Interactions,
-        recency: Option<&[f64]>,
-        block: &mut Block,
-    ) {
-        scores(range.clone(), m, &self.weights, recency, &mut block.scores);
+    /// Scores `customers` (ascending) into `block`, for [`Ease::vote`] to read one customer at
+    /// a time.
+    pub(super) fn begin_block(&self, customers: &[usize], m: &Interactions, recency: Option<&[f64]>, block: &mut Block) {
+        scores(customers, m, &self.weights, recency, &mut block.scores);
         if !self.text.is_empty() {
-            scores(range.clone(), m, &self.text, recency, &mut block.text);
+            scores(customers, m, &self.text, recency, &mut block.text);
         }
-        block.first = range.start;
+        block.customers.clear();
+        block.customers.extend_from_slice(customers);
     }
 
     /// Customer `a`'s candidates from the block's scores (see the module doc); only positive
@@ -256,7 +251,8 @@ impl Ease {
     pub(super) fn vote(&self, a: usize, m: &Interactions, s: &mut Votes) {
         let stamp = a as u32;
         let n = m.n_items();
-        let row = (a - s.block.first) * n..(a - s.block.first + 1) * n;
+        let at = s.block.customers.binary_search(&a).unwrap_or_default();
+        let row = at * n..(at + 1) * n;
         let ease = &s.block.scores[row.clone()];
         let text = (!self.text.is_empty()).then(|| &s.block.text[row]);
         let unseen = |v: &[f64]| (0..n).filter(|&i| s.owner[i] != stamp).map(|i| v[i]).fold(0.0, f64::max);
@@ -293,20 +289,24 @@ impl Ease {
 /// 256 items, 512 KB) stay in the core's L2 cache while B's rows stream past.
 pub(crate) const TILE: usize = 256;
 
-/// EASE's scores of customers `range` into `dense` (one row of every item per customer): each
-/// item a customer bought votes for every item with its learnt weight (× its own recency).
+/// EASE's scores of `customers` into `dense` (one row of every item per customer): each item
+/// a customer bought votes for every item with its learnt weight (× its own recency).
 /// Item-major within column tiles, so each row of B is read once per block; a customer's
 /// votes still arrive in ascending item order (their row's order), so the floats are those
 /// of a plain row-by-row sum.
-fn scores(range: Range<usize>, m: &Interactions, matrix: &[f64], weights: Option<&[f64]>, dense: &mut Vec<f64>) {
+fn scores(customers: &[usize], m: &Interactions, matrix: &[f64], weights: Option<&[f64]>, dense: &mut Vec<f64>) {
     let n = m.n_items();
     dense.clear();
-    dense.resize(range.len() * n, 0.0);
+    dense.resize(customers.len() * n, 0.0);
     // The block's purchases by item: the block rows that bought it (ascending) and their weights.
-    let span = m.indptr[range.start]..m.indptr[range.end];
-    let base = span.start;
-    let indptr: Vec<usize> = m.indptr[range.start..=range.end].iter().map(|p| p - base).collect();
-    let (offsets, voters, votes) = transpose_csr(&indptr, &m.indices[span.clone()], n, weights.map(|w| &w[span]));
+    let (mut indptr, mut items, mut picked) = (vec![0], Vec::new(), Vec::new());
+    for &c in customers {
+        let span = m.indptr[c]..m.indptr[c + 1];
+        items.extend_from_slice(&m.indices[span.clone()]);
+        picked.extend(weights.map_or(&[][..], |w| &w[span]));
+        indptr.push(items.len());
+    }
+    let (offsets, voters, votes) = transpose_csr(&indptr, &items, n, weights.map(|_| &picked[..]));
     for lo in (0..n).step_by(TILE) {
         let hi = (lo + TILE).min(n);
         for j in 0..n {

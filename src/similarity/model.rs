@@ -14,8 +14,6 @@
 //! Sums run in a fixed order, so they are bit-reproducible. Items the customer owns are never
 //! candidates. A new kind is a variant here plus its file (how it learns, how it votes).
 
-use std::ops::Range;
-
 use super::ease::{self, Ease};
 use super::Neighbours;
 use crate::config::Kind;
@@ -50,11 +48,11 @@ impl Model {
         }
     }
 
-    /// Readies `votes` for customers `range`, asked next one by one: a model that scores a
-    /// block of customers at once (EASE) does it here; the neighbour models need nothing.
-    pub fn begin_block(&self, range: Range<usize>, m: &Interactions, recency: Option<&[f64]>, votes: &mut Votes) {
+    /// Readies `votes` for `customers` (ascending), asked next one by one: a model that scores
+    /// a block of customers at once (EASE) does it here; the neighbour models need nothing.
+    pub fn begin_block(&self, customers: &[usize], m: &Interactions, recency: Option<&[f64]>, votes: &mut Votes) {
         if let Model::Ease(e) = self {
-            e.begin_block(range, m, recency, &mut votes.block);
+            e.begin_block(customers, m, recency, &mut votes.block);
         }
     }
 

@@ -103,7 +103,7 @@ pub fn values(m: &Interactions, cfg: &ModelConfig) -> Rows {
     };
     let recency = m.recency(cfg.similarity_half_life_days);
     let (mut r, recency) = match cfg.kind {
-        Kind::User => (by_customer, recency),
+        Kind::User | Kind::Auto => (by_customer, recency),
         Kind::Item | Kind::Ease => {
             let (indptr, indices, values) = by_customer.transpose();
             let recency = recency.map(|w| transpose_csr(&m.indptr, &m.indices, m.n_items(), Some(&w)).2);

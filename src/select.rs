@@ -1,0 +1,565 @@
+//! Select: the model `[model] kind = "auto"` publishes, chosen every run on the shop's own data.
+//!
+//! 1. **Hold back** the last `[select] window_days` of the cleaned purchases (30 by default: a
+//!    nightly list is acted on over the following weeks, and a month is one buying cycle of a
+//!    wholesale customer while leaving the fit nearly all the history). The window doubles, up
+//!    to half the dated span, until `min_customers` customers have new items in it. Without
+//!    dates, a seeded `holdout_share` of each customer's items is held back instead (by a hash
+//!    of customer, item and seed: the same rows whatever the order or the threads).
+//! 2. **Fit every candidate** on what comes before ([`grid`]: popularity, item-kNN, user-kNN,
+//!    EASE where it fits the memory budget; the exposure prior and the description blend as
+//!    options on top) and **score** it with `kindred evaluate`'s protocol ([`score`]: each
+//!    customer's new items in the window, NDCG@K and the rest, K = `per_customer`).
+//! 3. **Choose** by the one-standard-error rule (Breiman et al. 1984; Hastie, Tibshirani &
+//!    Friedman, *ESL* §7.10): the simplest candidate whose NDCG is within one standard error
+//!    of the best's, the error of the paired per-customer differences. A candidate is simpler
+//!    when it comes earlier in the grid's order (family, then fewer options).
+//! 4. The pipeline **refits** the winner on all purchases and publishes it.
+//!
+//! Every step is deterministic, so the same input gives the same choice at any thread count.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::clean::Cleaned;
+use crate::config::{Config, Family, Kind, ModelConfig, RecommendConfig, SelectConfig};
+use crate::error::{Error, Result};
+use crate::pivot::{self, IdTyping, Interactions};
+use crate::progress::Progress;
+use crate::recommend::{self, Recommendations};
+use crate::roles::col;
+use crate::similarity::{self, Model, Neighbours, SimilarityReport};
+
+/// Metrics of one model over the evaluated customers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Metrics {
+    pub ndcg: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub hit_rate: f64,
+    pub coverage: f64,
+    pub customers: usize,
+}
+
+/// Scores top-K lists against held-out items. `test[c]` holds customer c's test items, sorted;
+/// customers without test items are skipped. Coverage is over the evaluated customers' lists.
+pub fn score(recs: &Recommendations, test: &[Vec<u32>], k: usize, n_items: usize) -> Metrics {
+    score_each(recs, test, k, n_items).0
+}
+
+/// [`score`], with each evaluated customer's NDCG in customer order.
+fn score_each(recs: &Recommendations, test: &[Vec<u32>], k: usize, n_items: usize) -> (Metrics, Vec<f64>) {
+    let mut sum = Metrics { ndcg: 0.0, precision: 0.0, recall: 0.0, hit_rate: 0.0, coverage: 0.0, customers: 0 };
+    let mut each = Vec::new();
+    let mut shown: HashSet<u32> = HashSet::new();
+    for (c, held) in test.iter().enumerate().filter(|(_, t)| !t.is_empty()) {
+        let list: Vec<u32> = recs.of(c).iter().take(k).map(|r| r.item).collect();
+        shown.extend(&list);
+        let mut hits = 0usize;
+        let mut dcg = 0.0;
+        for (rank, item) in list.iter().enumerate() {
+            if held.binary_search(item).is_ok() {
+                hits += 1;
+                dcg += 1.0 / ((rank + 2) as f64).log2();
+            }
+        }
+        let ideal: f64 = (0..k.min(held.len())).map(|r| 1.0 / ((r + 2) as f64).log2()).sum();
+        each.push(dcg / ideal);
+        sum.ndcg += dcg / ideal;
+        sum.precision += hits as f64 / k as f64;
+        sum.recall += hits as f64 / held.len() as f64;
+        sum.hit_rate += (hits > 0) as u8 as f64;
+        sum.customers += 1;
+    }
+    let n = sum.customers.max(1) as f64;
+    let metrics = Metrics {
+        ndcg: sum.ndcg / n,
+        precision: sum.precision / n,
+        recall: sum.recall / n,
+        hit_rate: sum.hit_rate / n,
+        coverage: shown.len() as f64 / n_items.max(1) as f64,
+        customers: sum.customers,
+    };
+    (metrics, each)
+}
+
+/// For each customer of `m`, the test items of `test`: new to the customer, known in `m`.
+/// Sorted, distinct.
+pub fn held_items(m: &Interactions, test: &Cleaned) -> Result<Vec<Vec<u32>>> {
+    let err = |e: PolarsError| Error::frame("select")(e);
+    let labels: Vec<String> = (0..m.n_customers()).map(|c| m.customers.label(c)).collect();
+    let customer: HashMap<&str, usize> = labels.iter().enumerate().map(|(c, l)| (l.as_str(), c)).collect();
+    let item: HashMap<&str, u32> = m.items.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32)).collect();
+    let mut held = vec![Vec::new(); m.n_customers()];
+    let customers = test.column(col::CUSTOMER).map_err(err)?.str().map_err(err)?;
+    let items = test.column(col::ITEM).map_err(err)?.str().map_err(err)?;
+    for (c, i) in test.kept(customers.iter().zip(items.iter())) {
+        let (Some(&c), Some(&i)) = (c.and_then(|c| customer.get(c)), i.and_then(|i| item.get(i))) else { continue };
+        if m.row(c).binary_search(&i).is_err() {
+            held[c].push(i);
+        }
+    }
+    for h in held.iter_mut() {
+        h.sort_unstable();
+        h.dedup();
+    }
+    Ok(held)
+}
+
+/// What was held back.
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    /// `"days"`: the last days of purchases; `"random_share"`: a seeded share of each
+    /// customer's items (no dates).
+    pub kind: &'static str,
+    /// The window's length (after growing) and first day.
+    pub days: Option<f64>,
+    pub start_utc: Option<String>,
+    pub share: Option<f64>,
+    pub seed: Option<u64>,
+    pub train_rows: usize,
+    pub test_rows: usize,
+    /// Customers with new items in the window: those the candidates are scored on.
+    pub customers: usize,
+}
+
+/// The candidates' data: the purchases before the window, pivoted, and each customer's new
+/// items in it.
+struct Held {
+    m: Interactions,
+    test: Vec<Vec<u32>>,
+    window: Window,
+}
+
+/// Holds back the window of `cfg` (see the module doc) from `cleaned`.
+fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std::path::Path) -> Result<Held> {
+    let err = |e: PolarsError| Error::frame("select")(e);
+    let dates: Vec<Option<i64>> = cleaned.column(col::DATE).map_err(err)?.i64().map_err(err)?.iter().collect();
+    let (first, last) = cleaned.kept(dates.iter().flatten()).fold((i64::MAX, i64::MIN), |(lo, hi), &d| (lo.min(d), hi.max(d)));
+    if last == i64::MIN {
+        return random_share(cleaned, cfg, ids, source);
+    }
+    let longest = ((last - first) as f64 / 2.0 / 86_400.0).max(1.0);
+    let mut days = cfg.window_days.min(longest);
+    loop {
+        let cut = last - (days * 86_400.0) as i64;
+        let train = cleaned.part(|r| dates[r].is_some_and(|d| d < cut));
+        let test = cleaned.part(|r| dates[r].is_some_and(|d| d >= cut));
+        let (train_rows, test_rows) = (train.height(), test.height());
+        let (m, _) = pivot::run(train, ids, source)?;
+        let held = held_items(&m, &test)?;
+        let customers = held.iter().filter(|h| !h.is_empty()).count();
+        if customers >= cfg.min_customers || days >= longest {
+            let start_utc = chrono::DateTime::from_timestamp(cut, 0).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+            let window =
+                Window { kind: "days", days: Some(days), start_utc, share: None, seed: None, train_rows, test_rows, customers };
+            return Ok(Held { m, test: held, window });
+        }
+        days = (days * 2.0).min(longest);
+    }
+}
+
+/// Without dates: a seeded share of each customer's items held back (all rows of a held
+/// (customer, item) pair).
+fn random_share(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std::path::Path) -> Result<Held> {
+    let err = |e: PolarsError| Error::frame("select")(e);
+    let customers = cleaned.column(col::CUSTOMER).map_err(err)?.str().map_err(err)?;
+    let items = cleaned.column(col::ITEM).map_err(err)?.str().map_err(err)?;
+    let threshold = (cfg.holdout_share * u64::MAX as f64) as u64;
+    let held: Vec<bool> = customers
+        .iter()
+        .zip(items.iter())
+        .map(|(c, i)| pair_hash(c.unwrap_or(""), i.unwrap_or(""), cfg.seed) < threshold)
+        .collect();
+    let (train, test) = (cleaned.part(|r| !held[r]), cleaned.part(|r| held[r]));
+    let (train_rows, test_rows) = (train.height(), test.height());
+    let (m, _) = pivot::run(train, ids, source)?;
+    let test = held_items(&m, &test)?;
+    let customers = test.iter().filter(|h| !h.is_empty()).count();
+    let window = Window {
+        kind: "random_share",
+        days: None,
+        start_utc: None,
+        share: Some(cfg.holdout_share),
+        seed: Some(cfg.seed),
+        train_rows,
+        test_rows,
+        customers,
+    };
+    Ok(Held { m, test, window })
+}
+
+/// A 64-bit hash of (customer, item, seed): FNV-1a over the bytes, then SplitMix64's
+/// finaliser. Fixed here (not std's `DefaultHasher`, whose output may change between Rust
+/// releases) so the held-back share is the same in every build.
+fn pair_hash(customer: &str, item: &str, seed: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for b in customer.bytes().chain([0xff]).chain(item.bytes()) {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// One candidate: a model's settings and the recommendation rules scored with it.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub family: Family,
+    /// The grid's settings, as written in `selection.parquet` (e.g. "k=50, prior").
+    pub settings: String,
+    pub model: ModelConfig,
+    pub recommend: RecommendConfig,
+}
+
+/// Candidates that share one fit (the model's settings), each a variant of the rules.
+struct Fit {
+    family: Family,
+    model: ModelConfig,
+    variants: Vec<Candidate>,
+}
+
+/// The exposure prior the grid tries when the pipeline sets none: the shipped pipeline's
+/// factors (pipelines/online_retail.toml; measured there, README "Evaluation").
+const PRIOR: [f64; 4] = [-0.1, -0.25, -0.5, -0.25];
+
+/// The neighbours user-kNN and item-kNN are fitted with; the grid's K are at most these.
+const USER_K: [usize; 2] = [10, 50];
+const ITEM_K: [usize; 2] = [20, 100];
+
+/// The recommendation rules with the prior on: the pipeline's factors when it sets any, else
+/// [`PRIOR`].
+fn with_prior(rec: &RecommendConfig) -> RecommendConfig {
+    match rec.uses_exposure() || rec.popularity_exponent != 0.0 {
+        true => rec.clone(),
+        false => {
+            let [popularity_exponent, last_sale_exponent, exposure_exponent, opportunity_exponent] = PRIOR;
+            RecommendConfig {
+                popularity_exponent,
+                last_sale_exponent,
+                exposure_exponent,
+                opportunity_exponent,
+                ..rec.plain()
+            }
+        }
+    }
+}
+
+/// What the data offers the grid: dates (for the prior) and descriptions (for the blend).
+#[derive(Debug, Clone, Copy)]
+pub struct Offers {
+    pub dated: bool,
+    pub described: bool,
+}
+
+impl Offers {
+    /// The columns `cfg` maps (a date column without a valid date holds back a random share).
+    pub fn of(cfg: &Config) -> Offers {
+        Offers { dated: cfg.columns.date.is_some(), described: cfg.columns.description.is_some() }
+    }
+}
+
+impl Candidate {
+    /// The pipeline's own model and rules, when its kind is named (not `"auto"`).
+    pub fn named(cfg: &Config) -> Candidate {
+        let family = match cfg.model.kind {
+            Kind::Item => Family::ItemKnn,
+            Kind::Ease => Family::Ease,
+            Kind::User | Kind::Auto => Family::UserKnn,
+        };
+        Candidate { family, settings: String::new(), model: cfg.model.clone(), recommend: cfg.recommend.clone() }
+    }
+}
+
+/// The candidates of `cfg`'s families, simplest first, grouped by fit. Popularity has one;
+/// item-kNN K ∈ {20, 100} and user-kNN K ∈ {10, 50} (binary cosine), each without and with
+/// the prior; EASE (the pipeline's λ and half-life) without and with the prior and the
+/// description blend (the pipeline's weight, else 0.25). The prior needs dates, the blend
+/// descriptions.
+fn grid(cfg: &Config, offers: Offers) -> Vec<Fit> {
+    let plain = cfg.recommend.plain();
+    let mut priors = vec![(plain.clone(), "")];
+    if offers.dated {
+        priors.push((with_prior(&cfg.recommend), "prior"));
+    }
+    let variants = |family: Family, model: &ModelConfig, ks: &[usize], knob: &str| -> Vec<Candidate> {
+        let mut out = Vec::new();
+        for &k in ks {
+            for (rec, prior) in &priors {
+                let settings = [format!("{knob}={k}"), prior.to_string()].into_iter().filter(|s| !s.is_empty() && !s.ends_with("=0"));
+                let recommend = RecommendConfig { from_neighbours: k.max(1), ..rec.clone() };
+                out.push(Candidate { family, settings: settings.collect::<Vec<_>>().join(", "), model: model.clone(), recommend });
+            }
+        }
+        out
+    };
+    let knn = |kind: Kind, neighbours: usize| ModelConfig { kind, neighbours, ..ModelConfig::default() };
+    let mut fits = Vec::new();
+    for &family in &cfg.select.candidates {
+        let fit = match family {
+            Family::Popularity => {
+                let model = knn(Kind::User, 1);
+                Fit { family, variants: variants(family, &model, &[0], "k")[..1].to_vec(), model }
+            }
+            Family::ItemKnn => {
+                let model = knn(Kind::Item, ITEM_K[1]);
+                Fit { family, variants: variants(family, &model, &ITEM_K, "k"), model }
+            }
+            Family::UserKnn => {
+                let model = knn(Kind::User, USER_K[1]);
+                Fit { family, variants: variants(family, &model, &USER_K, "k"), model }
+            }
+            Family::Ease => ease_fit(cfg, offers, &priors),
+        };
+        fits.push(fit);
+    }
+    fits
+}
+
+/// EASE's fit and its variants: the prior, the description blend, both.
+fn ease_fit(cfg: &Config, offers: Offers, priors: &[(RecommendConfig, &str)]) -> Fit {
+    let weight = match cfg.model.description_weight {
+        w if w > 0.0 => w,
+        _ => 0.25,
+    };
+    let blends: &[f64] = if offers.described { &[0.0, weight] } else { &[0.0] };
+    let model = ModelConfig {
+        kind: Kind::Ease,
+        neighbours: cfg.model.neighbours,
+        ease_lambda: cfg.model.ease_lambda,
+        similarity_half_life_days: cfg.model.similarity_half_life_days.filter(|_| offers.dated),
+        description_weight: *blends.last().unwrap_or(&0.0),
+        ..ModelConfig::default()
+    };
+    let lambda = format!("lambda={}", model.ease_lambda);
+    let mut variants = Vec::new();
+    for &blend in blends {
+        for (rec, prior) in priors {
+            let mut parts = vec![lambda.clone()];
+            parts.extend(model.similarity_half_life_days.map(|h| format!("half_life={h}")));
+            parts.extend((blend > 0.0).then(|| format!("description={blend}")));
+            parts.extend((!prior.is_empty()).then(|| prior.to_string()));
+            let model = ModelConfig { description_weight: blend, ..model.clone() };
+            variants.push(Candidate { family: Family::Ease, settings: parts.join(", "), model, recommend: rec.clone() });
+        }
+    }
+    Fit { family: Family::Ease, model, variants }
+}
+
+/// One candidate's validation figures (a row of `selection.parquet`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Trial {
+    pub candidate: &'static str,
+    pub settings: String,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    /// Its fit (shared by the candidates of one fit) plus its own recommendations and scoring.
+    pub seconds: f64,
+}
+
+/// A family not tried, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub candidate: &'static str,
+    pub reason: String,
+}
+
+/// What the selection did: the winner, the best, the window and every candidate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Selection {
+    pub winner: Trial,
+    /// The candidate with the highest NDCG (the winner unless a simpler one is within noise).
+    pub best: Trial,
+    pub rule: &'static str,
+    pub window: Window,
+    pub skipped: Vec<Skipped>,
+    /// The memory budget the candidates were held to, in bytes.
+    pub memory_budget: u64,
+    pub seconds: f64,
+    /// Every candidate scored, in the grid's order (simplest first).
+    pub candidates: Vec<Trial>,
+}
+
+/// The rule [`choose`] applies, as the manifest states it.
+pub const RULE: &str = "the simplest candidate whose NDCG@K is within one standard error (of the paired \
+per-customer differences) of the best";
+
+/// The bytes fitting and scoring `model` on `m` needs beyond the matrix, conservatively:
+/// EASE's dense matrices (G, its factor and B: 3 × items² f64, a fourth with the description
+/// blend) and a block of dense scores per thread; the neighbour models' lists and scratch.
+fn estimated_bytes(m: &Interactions, model: &ModelConfig) -> u64 {
+    let (n, items) = (m.n_customers() as u64, m.n_items() as u64);
+    let threads = rayon::current_num_threads() as u64;
+    match model.kind {
+        Kind::Ease => {
+            let dense = 3 + (model.description_weight > 0.0) as u64;
+            (dense * items * items + threads * 2 * 256 * items) * 8
+        }
+        Kind::Item => items * model.neighbours as u64 * 16 + threads * items * 24,
+        Kind::User | Kind::Auto => n * model.neighbours as u64 * 16 + threads * (n + items) * 24,
+    }
+}
+
+/// The default memory budget: ¾ of the memory available now (8 GiB where it cannot be read).
+fn default_budget() -> u64 {
+    crate::ingest::available_memory().map_or(8 << 30, |b| b / 4 * 3)
+}
+
+/// Chooses the model of a `kind = "auto"` pipeline on `cleaned` (see the module doc): the
+/// winning candidate, and the report of every candidate. Runs on the current rayon pool.
+pub fn run(cleaned: &Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Result<(Candidate, Selection)> {
+    let start = Instant::now();
+    let held = hold_back(cleaned, &cfg.select, ids, &cfg.input.path)?;
+    let budget = cfg.select.memory_budget.unwrap_or_else(default_budget);
+    let mut skipped = Vec::new();
+    let mut scored: Vec<(Candidate, Trial, Vec<f64>)> = Vec::new();
+    for fit in grid(cfg, Offers { dated: offers.dated && held.window.kind == "days", ..offers }) {
+        if let Some(reason) = unfit(&held.m, &fit.model, budget) {
+            skipped.push(Skipped { candidate: fit.family.name(), reason });
+            continue;
+        }
+        scored.extend(try_fit(&held, fit, cfg.recommend.per_customer)?);
+    }
+    let (winner, best) = choose(&scored);
+    let selection = Selection {
+        winner: scored[winner].1.clone(),
+        best: scored[best].1.clone(),
+        rule: RULE,
+        window: held.window,
+        skipped,
+        memory_budget: budget,
+        seconds: start.elapsed().as_secs_f64(),
+        candidates: scored.iter().map(|(_, t, _)| t.clone()).collect(),
+    };
+    Ok((scored.swap_remove(winner).0, selection))
+}
+
+/// Why `model` cannot be a candidate on `m` (too big for the budget, or for the kind), if so.
+fn unfit(m: &Interactions, model: &ModelConfig, budget: u64) -> Option<String> {
+    if let Err(e) = similarity::check(m, model) {
+        return Some(e.to_string());
+    }
+    let need = estimated_bytes(m, model);
+    (need > budget).then(|| format!("needs about {:.1} GB, over the memory budget of {:.1} GB", need as f64 / 1e9, budget as f64 / 1e9))
+}
+
+/// Fits `fit` once on the held data and scores each of its variants.
+fn try_fit(held: &Held, fit: Fit, k: usize) -> Result<Vec<(Candidate, Trial, Vec<f64>)>> {
+    let start = Instant::now();
+    let m = &held.m;
+    let mut model = match fit.family {
+        Family::Popularity => no_model(m).0,
+        _ => similarity::run(m, &fit.model, &Progress::hidden())?.0,
+    };
+    let fitted = start.elapsed().as_secs_f64();
+    let evaluated: Vec<usize> = (0..m.n_customers()).filter(|&c| !held.test[c].is_empty()).collect();
+    let mut stash = Vec::new();
+    let mut out = Vec::new();
+    for candidate in fit.variants {
+        let start = Instant::now();
+        set_blend(&mut model, &mut stash, candidate.model.description_weight);
+        let recs = recommend::for_customers(m, &model, &candidate.recommend, &evaluated, &Progress::hidden());
+        let (metrics, each) = score_each(&recs, &held.test, k, m.n_items());
+        let seconds = fitted + start.elapsed().as_secs_f64();
+        let trial = Trial { candidate: candidate.family.name(), settings: candidate.settings.clone(), metrics, seconds };
+        out.push((candidate, trial, each));
+    }
+    Ok(out)
+}
+
+/// Sets EASE's description blend to `blend`, moving its description matrix between the model
+/// and `stash` (learnt once with the blend on; a variant without it sets it aside).
+fn set_blend(model: &mut Model, stash: &mut Vec<f64>, blend: f64) {
+    if let Model::Ease(e) = model {
+        if (blend > 0.0) == e.text.is_empty() {
+            std::mem::swap(&mut e.text, stash);
+        }
+        e.description_weight = blend;
+    }
+}
+
+/// (winner, best) by the one-standard-error rule (see [`RULE`]); ties go to the simpler.
+fn choose(scored: &[(Candidate, Trial, Vec<f64>)]) -> (usize, usize) {
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let mut best = 0;
+    for (i, (_, t, _)) in scored.iter().enumerate() {
+        if t.metrics.ndcg > scored[best].1.metrics.ndcg {
+            best = i;
+        }
+    }
+    let top = &scored[best].2;
+    let within = |each: &[f64]| {
+        let diffs: Vec<f64> = top.iter().zip(each).map(|(b, c)| b - c).collect();
+        let (n, d) = (diffs.len() as f64, mean(&diffs));
+        let variance = diffs.iter().map(|x| (x - d).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        d <= (variance / n.max(1.0)).sqrt()
+    };
+    let winner = scored.iter().position(|(_, _, each)| within(each)).unwrap_or(best);
+    (winner, best)
+}
+
+/// The "model" of the popularity candidate: no neighbours, every list a popularity top-up.
+pub fn no_model(m: &Interactions) -> (Model, SimilarityReport) {
+    let n = m.n_customers();
+    let report = SimilarityReport {
+        kind: Kind::User,
+        rows_in: n,
+        rows_out: 0,
+        isolated: n,
+        pair_work: 0.0,
+        threads: rayon::current_num_threads(),
+        seconds: 0.0,
+    };
+    (Model::User(Neighbours::empty(n)), report)
+}
+
+impl Selection {
+    /// The one line the run prints.
+    pub fn line(&self) -> String {
+        let w = &self.winner;
+        let window = match self.window.days {
+            Some(d) => format!("the last {d} days"),
+            None => format!("{:.0}% of each customer's items", self.window.share.unwrap_or(0.0) * 100.0),
+        };
+        let settings = if w.settings.is_empty() { String::new() } else { format!(" ({})", w.settings) };
+        format!(
+            "{}{settings}: NDCG@K {:.4} (best {:.4}), {} candidates scored on {window} ({} customers) in {:.2}s",
+            w.candidate,
+            w.metrics.ndcg,
+            self.best.metrics.ndcg,
+            self.candidates.len(),
+            self.window.customers,
+            self.seconds
+        )
+    }
+
+    /// `selection.parquet`: one row per candidate scored, the winner's `chosen` true.
+    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+        frame(&self.candidates, Some(&self.winner))
+    }
+}
+
+/// `selection.parquet` without a selection (the model was named): its columns, no rows.
+pub fn empty_frame() -> PolarsResult<DataFrame> {
+    frame(&[], None)
+}
+
+fn frame(trials: &[Trial], winner: Option<&Trial>) -> PolarsResult<DataFrame> {
+    let f = |get: fn(&Trial) -> f64| trials.iter().map(get).collect::<Vec<f64>>();
+    let chosen = |t: &Trial| winner.is_some_and(|w| w.candidate == t.candidate && w.settings == t.settings);
+    df!(
+        "candidate" => trials.iter().map(|t| t.candidate).collect::<Vec<_>>(),
+        "settings" => trials.iter().map(|t| t.settings.as_str()).collect::<Vec<_>>(),
+        "ndcg" => f(|t| t.metrics.ndcg),
+        "precision" => f(|t| t.metrics.precision),
+        "recall" => f(|t| t.metrics.recall),
+        "hit_rate" => f(|t| t.metrics.hit_rate),
+        "coverage" => f(|t| t.metrics.coverage),
+        "customers" => trials.iter().map(|t| t.metrics.customers as i64).collect::<Vec<i64>>(),
+        "seconds" => f(|t| t.seconds),
+        "chosen" => trials.iter().map(chosen).collect::<Vec<bool>>(),
+    )
+}
