@@ -86,7 +86,13 @@ impl Chain {
 
     /// Select (`kind = "auto"`): every candidate fitted before a held-back window of `cleaned`
     /// and scored on it; the winner (refit with [`Chain::chosen`]) and the evidence.
-    pub fn select(&self, cleaned: &Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Result<(Candidate, Selection)> {
+    pub fn select(
+        &self,
+        cleaned: &Cleaned,
+        cfg: &Config,
+        ids: IdTyping,
+        offers: Offers,
+    ) -> Result<(Candidate, Selection)> {
         let (choice, selection) = select::run(cleaned, cfg, ids, offers)?;
         release_freed_memory();
         log(self.quiet, &format!("select: {}", selection.line()));

@@ -21,8 +21,8 @@ use crate::config::{Config, CustomerType, Family, Kind, ModelConfig, RecommendCo
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::IdTyping;
 use crate::roles::col;
-pub use crate::select::{score, Metrics};
 use crate::select::{held_items, Candidate, Offers, Selection};
+pub use crate::select::{score, Metrics};
 use crate::similarity::{Model, Neighbours};
 use crate::write::{parquet_writer, replace_file};
 

@@ -235,17 +235,21 @@ fn check_output_gates(
     let mut checks = vec![GateCheck {
         gate: "model_recommendations",
         passed: customers == 0 || r.from_neighbours_rows > 0 || popular,
-        detail: if popular { chose.to_string() } else { format!(
-            "{} of the {} recommendation rows for {customers} customers come from the model{}",
-            r.from_neighbours_rows,
-            r.rows_out,
-            match r.from_neighbours_rows {
-                0 =>
-                    " (popularity top-ups at most): check the export (one item? every customer the same basket?) \
+        detail: if popular {
+            chose.to_string()
+        } else {
+            format!(
+                "{} of the {} recommendation rows for {customers} customers come from the model{}",
+                r.from_neighbours_rows,
+                r.rows_out,
+                match r.from_neighbours_rows {
+                    0 =>
+                        " (popularity top-ups at most): check the export (one item? every customer the same basket?) \
                       and the [model] settings",
-                _ => "",
-            }
-        ) },
+                    _ => "",
+                }
+            )
+        },
     }];
     let Some(prev) = previous else { return checks };
     // Shorter lists make fewer rows by design: the previous count is scaled to this run's.
@@ -433,8 +437,13 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let staging = publisher.begin()?;
     let frame = selection.as_ref().map_or_else(select::empty_frame, Selection::to_frame);
     let selection_frame = frame.map_err(crate::error::Error::frame("select"))?;
-    let outputs =
-        Outputs { matrix: &matrix, model: &model, recommendations: &recs, audit: &audited, selection: &selection_frame };
+    let outputs = Outputs {
+        matrix: &matrix,
+        model: &model,
+        recommendations: &recs,
+        audit: &audited,
+        selection: &selection_frame,
+    };
     let written = chain.write(&staging, &outputs, cfg.output.compression)?;
     let reports = Reports {
         ingest: ingested,
@@ -522,11 +531,17 @@ mod tests {
         };
         assert!(failed(&check_output_gates(&c, &made(7, 50, 40), Some(prev), false)).is_empty(), "exactly 50%");
         assert_eq!(failed(&check_output_gates(&c, &made(7, 49, 40), Some(prev), false)), ["max_row_drop_vs_previous"]);
-        assert_eq!(failed(&check_output_gates(&c, &made(7, 100, 39), Some(prev), false)), ["max_model_row_drop_vs_previous"]);
+        assert_eq!(
+            failed(&check_output_gates(&c, &made(7, 100, 39), Some(prev), false)),
+            ["max_model_row_drop_vs_previous"]
+        );
         // a lower per_customer scales the previous counts: 10 → 2 expects 20 and 16
         let short = cfg("[recommend]\nper_customer = 2");
         assert!(failed(&check_output_gates(&short, &made(7, 10, 8), Some(prev), false)).is_empty());
-        assert_eq!(failed(&check_output_gates(&short, &made(7, 9, 8), Some(prev), false)), ["max_row_drop_vs_previous"]);
+        assert_eq!(
+            failed(&check_output_gates(&short, &made(7, 9, 8), Some(prev), false)),
+            ["max_row_drop_vs_previous"]
+        );
         // the keys loosen it; a manifest without the counts skips those gates
         let loose = cfg("[gates]\nmax_row_drop_vs_previous = 1.0\nmax_model_row_drop_vs_previous = 1.0");
         assert!(failed(&check_output_gates(&loose, &made(7, 1, 1), Some(prev), false)).is_empty());

@@ -138,7 +138,8 @@ struct Held {
 fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std::path::Path) -> Result<Held> {
     let err = |e: PolarsError| Error::frame("select")(e);
     let dates: Vec<Option<i64>> = cleaned.column(col::DATE).map_err(err)?.i64().map_err(err)?.iter().collect();
-    let (first, last) = cleaned.kept(dates.iter().flatten()).fold((i64::MAX, i64::MIN), |(lo, hi), &d| (lo.min(d), hi.max(d)));
+    let (first, last) =
+        cleaned.kept(dates.iter().flatten()).fold((i64::MAX, i64::MIN), |(lo, hi), &d| (lo.min(d), hi.max(d)));
     if last == i64::MIN {
         return random_share(cleaned, cfg, ids, source);
     }
@@ -154,8 +155,16 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
         let customers = held.iter().filter(|h| !h.is_empty()).count();
         if customers >= cfg.min_customers || days >= longest {
             let start_utc = chrono::DateTime::from_timestamp(cut, 0).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
-            let window =
-                Window { kind: "days", days: Some(days), start_utc, share: None, seed: None, train_rows, test_rows, customers };
+            let window = Window {
+                kind: "days",
+                days: Some(days),
+                start_utc,
+                share: None,
+                seed: None,
+                train_rows,
+                test_rows,
+                customers,
+            };
             return Ok(Held { m, test: held, window });
         }
         days = (days * 2.0).min(longest);
@@ -289,9 +298,16 @@ fn grid(cfg: &Config, offers: Offers) -> Vec<Fit> {
         let mut out = Vec::new();
         for &k in ks {
             for (rec, prior) in &priors {
-                let settings = [format!("{knob}={k}"), prior.to_string()].into_iter().filter(|s| !s.is_empty() && !s.ends_with("=0"));
+                let settings = [format!("{knob}={k}"), prior.to_string()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty() && !s.ends_with("=0"));
                 let recommend = RecommendConfig { from_neighbours: k.max(1), ..rec.clone() };
-                out.push(Candidate { family, settings: settings.collect::<Vec<_>>().join(", "), model: model.clone(), recommend });
+                out.push(Candidate {
+                    family,
+                    settings: settings.collect::<Vec<_>>().join(", "),
+                    model: model.clone(),
+                    recommend,
+                });
             }
         }
         out
@@ -343,7 +359,12 @@ fn ease_fit(cfg: &Config, offers: Offers, priors: &[(RecommendConfig, &str)]) ->
             parts.extend((blend > 0.0).then(|| format!("description={blend}")));
             parts.extend((!prior.is_empty()).then(|| prior.to_string()));
             let model = ModelConfig { description_weight: blend, ..model.clone() };
-            variants.push(Candidate { family: Family::Ease, settings: parts.join(", "), model, recommend: rec.clone() });
+            variants.push(Candidate {
+                family: Family::Ease,
+                settings: parts.join(", "),
+                model,
+                recommend: rec.clone(),
+            });
         }
     }
     Fit { family: Family::Ease, model, variants }
@@ -417,11 +438,21 @@ pub fn run(cleaned: &Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Re
     let mut skipped = Vec::new();
     let mut scored: Vec<(Candidate, Trial, Vec<f64>)> = Vec::new();
     for fit in grid(cfg, Offers { dated: offers.dated && held.window.kind == "days", ..offers }) {
-        if let Some(reason) = unfit(&held.m, &fit.model, budget) {
+        if let Some(reason) = unfit(&held.m, fit.family, &fit.model, budget) {
             skipped.push(Skipped { candidate: fit.family.name(), reason });
             continue;
         }
         scored.extend(try_fit(&held, fit, cfg.recommend.per_customer)?);
+    }
+    if scored.is_empty() {
+        // Nothing listed fits: popularity needs no model, and a run always publishes.
+        let fallback = Config {
+            select: SelectConfig { candidates: vec![Family::Popularity], ..cfg.select.clone() },
+            ..cfg.clone()
+        };
+        for fit in grid(&fallback, offers) {
+            scored.extend(try_fit(&held, fit, cfg.recommend.per_customer)?);
+        }
     }
     let (winner, best) = choose(&scored);
     let selection = Selection {
@@ -438,12 +469,17 @@ pub fn run(cleaned: &Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Re
 }
 
 /// Why `model` cannot be a candidate on `m` (too big for the budget, or for the kind), if so.
-fn unfit(m: &Interactions, model: &ModelConfig, budget: u64) -> Option<String> {
+fn unfit(m: &Interactions, family: Family, model: &ModelConfig, budget: u64) -> Option<String> {
+    if family == Family::Popularity {
+        return None;
+    }
     if let Err(e) = similarity::check(m, model) {
         return Some(e.to_string());
     }
     let need = estimated_bytes(m, model);
-    (need > budget).then(|| format!("needs about {:.1} GB, over the memory budget of {:.1} GB", need as f64 / 1e9, budget as f64 / 1e9))
+    (need > budget).then(|| {
+        format!("needs about {:.1} GB, over the memory budget of {:.1} GB", need as f64 / 1e9, budget as f64 / 1e9)
+    })
 }
 
 /// Fits `fit` once on the held data and scores each of its variants.
@@ -464,7 +500,8 @@ fn try_fit(held: &Held, fit: Fit, k: usize) -> Result<Vec<(Candidate, Trial, Vec
         let recs = recommend::for_customers(m, &model, &candidate.recommend, &evaluated, &Progress::hidden());
         let (metrics, each) = score_each(&recs, &held.test, k, m.n_items());
         let seconds = fitted + start.elapsed().as_secs_f64();
-        let trial = Trial { candidate: candidate.family.name(), settings: candidate.settings.clone(), metrics, seconds };
+        let trial =
+            Trial { candidate: candidate.family.name(), settings: candidate.settings.clone(), metrics, seconds };
         out.push((candidate, trial, each));
     }
     Ok(out)
@@ -563,3 +600,6 @@ fn frame(trials: &[Trial], winner: Option<&Trial>) -> PolarsResult<DataFrame> {
         "chosen" => trials.iter().map(chosen).collect::<Vec<bool>>(),
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -89,10 +89,11 @@ def rank_and_eval(s, scores, k=10):
     dcg = (hits * disc).sum(1)
     nt = Tt.sum(1)
     idcg = np.array([disc[:min(k, n)].sum() for n in nt])
-    ndcg = (dcg / idcg).mean()
+    each = dcg / idcg
+    ndcg = each.mean()
     prec = hits.sum(1).mean() / k
     cov = len(np.unique(order)) / s.ni
-    return dict(ndcg=ndcg, prec=prec, cov=cov, n=len(s.eval_users))
+    return dict(ndcg=ndcg, prec=prec, cov=cov, n=len(s.eval_users), each=each)
 
 
 def fmt(r):

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{
-    default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, GatesConfig, InputConfig, Kind, Family, SelectConfig,
-    ModelConfig, OutputConfig, Overrides, RecommendConfig, Weighting, DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES,
-    MAX_LIST,
+    default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, Family, GatesConfig, InputConfig, Kind,
+    ModelConfig, OutputConfig, Overrides, RecommendConfig, SelectConfig, Weighting, DEFAULT_EASE_LAMBDA,
+    DEFAULT_MAX_RECORD_BYTES, MAX_LIST,
 };
 use crate::error::ConfigError;
 
@@ -628,7 +628,9 @@ impl SelectSection {
             s => s.map_or(d.seed, |s| s as u64),
         };
         let memory_budget = match self.memory_budget {
-            Some(b) if b <= 0 => return Err(invalid("[select] memory_budget", format!("must be bytes above 0, got {b}"))),
+            Some(b) if b <= 0 => {
+                return Err(invalid("[select] memory_budget", format!("must be bytes above 0, got {b}")))
+            }
             b => b.map(|b| b as u64),
         };
         Ok(SelectConfig {

@@ -19,7 +19,6 @@
 //! (1 − w) × that / its best over the items the customer has not bought + w × (the same sum of
 //! description similarities, `text`) / its best.
 
-
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt;
 use faer::Par;
@@ -237,7 +236,13 @@ pub struct Block {
 impl Ease {
     /// Scores `customers` (ascending) into `block`, for [`Ease::vote`] to read one customer at
     /// a time.
-    pub(super) fn begin_block(&self, customers: &[usize], m: &Interactions, recency: Option<&[f64]>, block: &mut Block) {
+    pub(super) fn begin_block(
+        &self,
+        customers: &[usize],
+        m: &Interactions,
+        recency: Option<&[f64]>,
+        block: &mut Block,
+    ) {
         scores(customers, m, &self.weights, recency, &mut block.scores);
         if !self.text.is_empty() {
             scores(customers, m, &self.text, recency, &mut block.text);

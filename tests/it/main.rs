@@ -14,4 +14,5 @@ mod models;
 mod parquet_types;
 mod publish;
 mod reader;
+mod select;
 mod workdir;

@@ -101,6 +101,7 @@ impl Workdir {
             "null_audit.parquet",
             "items.parquet",
             "purchases.parquet",
+            "selection.parquet",
             "manifest.json",
         ]
         .iter()

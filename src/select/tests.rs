@@ -1,0 +1,186 @@
+//! Planted shops: the selection finds what was planted, never sees its window, and chooses the
+//! same at any thread count.
+
+use std::path::Path;
+
+use super::*;
+use crate::config::{Overrides, PipelineFile};
+use crate::roles::canonical;
+
+/// A small deterministic generator (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const DAY: i64 = 86_400;
+
+/// (customer, item, day) rows as the cleaned purchases of a pipeline; `dated = false` drops
+/// the dates.
+fn cleaned(rows: &[(usize, String, i64)], dated: bool) -> Cleaned {
+    let n = rows.len();
+    let customer = Column::new("c".into(), rows.iter().map(|r| format!("{}", 10_000 + r.0)).collect::<Vec<_>>());
+    let item = Column::new("i".into(), rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+    let date = dated
+        .then(|| Column::new("d".into(), rows.iter().map(|r| Some(1_300_000_000 + r.2 * DAY)).collect::<Vec<_>>()));
+    Cleaned::all(canonical(n, customer, item, None, None, date).unwrap())
+}
+
+/// Every customer buys 8 items over 120 days, each drawn from one Zipf-like popularity over
+/// 60 items, independently: the most popular items not yet bought are the best guess.
+fn popularity_shop(customers: usize) -> Vec<(usize, String, i64)> {
+    let mut rng = Rng(7);
+    let weights: Vec<f64> = (0..60).map(|i| 1.0 / (i + 1) as f64).collect();
+    let total: f64 = weights.iter().sum();
+    let mut rows = Vec::new();
+    for c in 0..customers {
+        for _ in 0..8 {
+            let mut x = (rng.next() >> 11) as f64 / (1u64 << 53) as f64 * total;
+            let item = weights
+                .iter()
+                .position(|w| {
+                    x -= w;
+                    x < 0.0
+                })
+                .unwrap_or(59);
+            rows.push((c, format!("P{item:02}"), rng.below(120) as i64));
+        }
+    }
+    rows
+}
+
+/// 20 groups of 6 items, each customer loyal to one group: 5 of its items over 120 days and
+/// one stray item; every item about as popular as any other. Who bought what together
+/// carries the signal; popularity cannot see it.
+fn copurchase_shop(customers: usize) -> Vec<(usize, String, i64)> {
+    let mut rng = Rng(11);
+    let mut rows = Vec::new();
+    for c in 0..customers {
+        let group = rng.below(20);
+        for _ in 0..5 {
+            rows.push((c, format!("G{group:02}-{}", rng.below(6)), rng.below(120) as i64));
+        }
+        rows.push((c, format!("G{:02}-{}", rng.below(20), rng.below(6)), rng.below(120) as i64));
+    }
+    rows
+}
+
+fn config(extra: &str) -> Config {
+    let file: PipelineFile = toml::from_str(&format!("[model]\nkind = \"auto\"\n{extra}")).unwrap();
+    let cli = Overrides { input: Some("x.csv".into()), ..Default::default() };
+    Config::build(file, Path::new("."), &cli).unwrap()
+}
+
+fn select(rows: &[(usize, String, i64)], dated: bool, cfg: &Config) -> (Candidate, Selection) {
+    let offers = Offers { dated, described: false };
+    run(&cleaned(rows, dated), cfg, IdTyping::AUTO, offers).unwrap()
+}
+
+#[test]
+fn a_shop_where_popularity_is_best_gets_popularity() {
+    let (choice, s) = select(&popularity_shop(1500), true, &config(""));
+    assert_eq!(choice.family, Family::Popularity, "{}", s.line());
+    assert!(s.window.customers >= 200, "{:?}", s.window);
+}
+
+#[test]
+fn a_shop_where_copurchase_carries_the_signal_gets_a_copurchase_model() {
+    let (choice, s) = select(&copurchase_shop(1500), true, &config(""));
+    assert_ne!(choice.family, Family::Popularity, "{}", s.line());
+    let popularity = s.candidates.iter().find(|t| t.candidate == "popularity").unwrap();
+    assert!(s.winner.metrics.ndcg > 2.0 * popularity.metrics.ndcg, "{}", s.line());
+    // without dates: a seeded share of each customer's items, the same choice of family kind
+    let (undated, u) = select(&copurchase_shop(1500), false, &config(""));
+    assert_ne!(undated.family, Family::Popularity, "{}", u.line());
+    assert_eq!(u.window.kind, "random_share");
+}
+
+#[test]
+fn the_window_never_reaches_the_fit() {
+    // Every customer buys LEAK in the last 10 days only: known in the window, unknown before.
+    let mut rows = copurchase_shop(400);
+    rows.extend((0..400).map(|c| (c, "LEAK".to_string(), 115)));
+    let cfg = config("[select]\nwindow_days = 10\nmin_customers = 1");
+    let held = hold_back(&cleaned(&rows, true), &cfg.select, IdTyping::AUTO, Path::new("x.csv")).unwrap();
+    let cut = 1_300_000_000 + 119 * DAY - 10 * DAY;
+    assert_eq!(held.window.days, Some(10.0));
+    assert!(!held.m.items.iter().any(|i| i == "LEAK"), "a window-only item was fitted on");
+    assert!(held.m.last.iter().all(|&t| t < cut), "a purchase from the window is in the fit");
+    let before = rows.iter().filter(|r| 1_300_000_000 + r.2 * DAY < cut).count();
+    assert_eq!(held.window.train_rows, before);
+}
+
+#[test]
+fn the_window_grows_until_enough_customers_have_new_items() {
+    let cfg = config("[select]\nwindow_days = 2\nmin_customers = 300");
+    let held =
+        hold_back(&cleaned(&popularity_shop(400), true), &cfg.select, IdTyping::AUTO, Path::new("x.csv")).unwrap();
+    let days = held.window.days.unwrap();
+    assert!(days > 2.0 && days <= 119.0 / 2.0, "{days}");
+    assert!(held.window.customers >= 300 || days == 119.0 / 2.0, "{:?}", held.window);
+}
+
+#[test]
+fn the_same_choice_and_figures_at_any_thread_count() {
+    let rows = copurchase_shop(800);
+    let cfg = config("");
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| select(&rows, true, &cfg))
+    };
+    let ((one, s1), (two, s2)) = (on(1), on(2));
+    assert_eq!((one.family, &one.settings), (two.family, &two.settings));
+    let figures = |s: &Selection| s.candidates.iter().map(|t| (t.settings.clone(), t.metrics)).collect::<Vec<_>>();
+    assert_eq!(figures(&s1), figures(&s2));
+}
+
+#[test]
+fn the_one_standard_error_rule_prefers_the_simpler_within_noise() {
+    let trial = |ndcg: f64| Trial {
+        candidate: "x",
+        settings: String::new(),
+        metrics: Metrics { ndcg, precision: 0.0, recall: 0.0, hit_rate: 0.0, coverage: 0.0, customers: 4 },
+        seconds: 0.0,
+    };
+    let named = Candidate::named(&config(""));
+    let entry = |each: Vec<f64>| {
+        let mean = each.iter().sum::<f64>() / each.len() as f64;
+        (named.clone(), trial(mean), each)
+    };
+    // the second is better by 0.05 on average, but the paired differences (0, 0.2, 0, 0) have a
+    // standard error of 0.05: within one, the simpler (first) wins
+    let close = [entry(vec![0.5, 0.2, 0.4, 0.1]), entry(vec![0.5, 0.4, 0.4, 0.1])];
+    assert_eq!(choose(&close), (0, 1));
+    // better for every customer: no noise, the better wins
+    let clear = [entry(vec![0.5, 0.2, 0.4, 0.1]), entry(vec![0.6, 0.3, 0.5, 0.2])];
+    assert_eq!(choose(&clear), (1, 1));
+}
+
+#[test]
+fn a_catalogue_over_the_memory_budget_skips_ease_without_refusing() {
+    // EASE on 120 items needs about 0.8 MB here, the neighbour models a quarter of that
+    let cfg = config("[select]\nmemory_budget = 500000");
+    let (choice, s) = select(&copurchase_shop(300), true, &cfg);
+    assert!(s.skipped.iter().any(|k| k.candidate == "ease" && k.reason.contains("memory budget")), "{:?}", s.skipped);
+    assert!(s.candidates.iter().all(|t| t.candidate != "ease"));
+    assert_ne!(choice.family, Family::Ease);
+}
+
+#[test]
+fn popularity_is_tried_when_nothing_else_fits() {
+    let cfg = config("[select]\nmemory_budget = 1\ncandidates = [\"ease\", \"user_knn\"]");
+    let (choice, s) = select(&copurchase_shop(300), true, &cfg);
+    assert_eq!(choice.family, Family::Popularity);
+    assert_eq!(s.skipped.len(), 2, "{:?}", s.skipped);
+}
