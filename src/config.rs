@@ -168,12 +168,21 @@ pub enum Kind {
     /// EASE (Steck 2019): a dense item-to-item weight matrix learnt in closed form with an
     /// L2 penalty (`ease_lambda`); a customer's items vote with every weight.
     Ease,
+    /// EASE fitted on each item's `sparse_ease_items` most co-purchased items: sparse in
+    /// items, for catalogues too large for the dense inverse (`similarity::sparse_ease`).
+    #[serde(rename = "sparse_ease")]
+    SparseEase,
 }
 
 impl Kind {
     /// True when the model's rows (and neighbours) are items, false when they are customers.
     pub fn compares_items(self) -> bool {
         self != Kind::User
+    }
+
+    /// True for the EASE kinds, which take `ease_lambda` and `description_weight`.
+    pub fn is_ease(self) -> bool {
+        matches!(self, Kind::Ease | Kind::SparseEase)
     }
 }
 
@@ -206,6 +215,8 @@ pub struct ModelConfig {
     /// Share w of the description similarity in EASE's scores (only `kind = "ease"`; 0: none):
     /// (1 − w) × EASE + w × description votes, each over the customer's best (`similarity::text`).
     pub description_weight: f64,
+    /// M: the items each item's weights are fitted on (only `kind = "sparse_ease"`).
+    pub sparse_ease_items: usize,
     /// Recency of the values compared: each pair × 0.5^(age / half-life) before cosine (or
     /// EASE's Gram matrix); `None`: purchases weigh the same whatever their age.
     pub similarity_half_life_days: Option<f64>,
@@ -214,6 +225,13 @@ pub struct ModelConfig {
 /// EASE's default λ when the pipeline names none (the shipped pipeline sets 350, tuned with
 /// its description blend and exposure prior on the Online Retail export; README, "Evaluation").
 pub const DEFAULT_EASE_LAMBDA: f64 = 300.0;
+
+/// `sparse_ease_items` when the pipeline names none (README, "Evaluation": within 1% of dense
+/// EASE on the Online Retail export; the cost grows as M³ per item).
+pub const DEFAULT_SPARSE_EASE_ITEMS: usize = 200;
+
+/// The most `sparse_ease_items` takes: each worker solves M × M systems (2,000: 32 MB each).
+pub const MAX_SPARSE_EASE_ITEMS: usize = 2_000;
 
 impl Default for ModelConfig {
     /// The article's method: binary user-based cosine, 20 neighbours.
@@ -227,6 +245,7 @@ impl Default for ModelConfig {
             shrinkage: 0.0,
             ease_lambda: DEFAULT_EASE_LAMBDA,
             description_weight: 0.0,
+            sparse_ease_items: DEFAULT_SPARSE_EASE_ITEMS,
             similarity_half_life_days: None,
         }
     }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::{
     default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, GatesConfig, InputConfig, Kind,
     ModelConfig, OutputConfig, Overrides, RecommendConfig, Weighting, DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES,
-    MAX_LIST,
+    DEFAULT_SPARSE_EASE_ITEMS, MAX_LIST, MAX_SPARSE_EASE_ITEMS,
 };
 use crate::error::ConfigError;
 
@@ -88,6 +88,7 @@ pub struct ModelSection {
     pub min_similarity: Option<f64>,
     pub threads: Option<i64>,
     pub description_weight: Option<f64>,
+    pub sparse_ease_items: Option<i64>,
 }
 
 /// `[recommend]`.
@@ -232,7 +233,16 @@ fn limit(key: &str, value: Option<i64>) -> Result<Option<u64>, ConfigError> {
 }
 
 fn parse_kind(text: &str) -> Result<Kind, ConfigError> {
-    choose("[model] kind", text, &[(&["user"], Kind::User), (&["item"], Kind::Item), (&["ease"], Kind::Ease)])
+    choose(
+        "[model] kind",
+        text,
+        &[
+            (&["user"], Kind::User),
+            (&["item"], Kind::Item),
+            (&["ease"], Kind::Ease),
+            (&["sparse_ease"], Kind::SparseEase),
+        ],
+    )
 }
 
 fn parse_weighting(text: &str) -> Result<Weighting, ConfigError> {
@@ -454,11 +464,18 @@ impl ModelSection {
         Ok(Neighbourhood { neighbours, min_similarity })
     }
 
-    /// `kind` (user-based by default); `description_weight` only blends into EASE.
+    /// `kind` (user-based by default); `description_weight` only blends into EASE, and
+    /// `sparse_ease_items` only sizes the sparse EASE.
     pub(super) fn kind(&self) -> Result<Kind, ConfigError> {
         let kind = self.kind.as_deref().map(parse_kind).transpose()?.unwrap_or_default();
-        if kind != Kind::Ease && self.description_weight.is_some_and(|w| w != 0.0) {
-            return Err(invalid("[model] description_weight", "blends into EASE's scores: it needs kind = \"ease\""));
+        if !kind.is_ease() && self.description_weight.is_some_and(|w| w != 0.0) {
+            return Err(invalid(
+                "[model] description_weight",
+                "blends into EASE's scores: it needs kind = \"ease\" or \"sparse_ease\"",
+            ));
+        }
+        if kind != Kind::SparseEase && self.sparse_ease_items.is_some() {
+            return Err(invalid("[model] sparse_ease_items", "sizes the sparse EASE: it needs kind = \"sparse_ease\""));
         }
         Ok(kind)
     }
@@ -493,6 +510,12 @@ impl ModelSection {
                 "at least 0 and below 1",
             )?
             .unwrap_or(0.0),
+            sparse_ease_items: bounded(
+                "[model] sparse_ease_items",
+                self.sparse_ease_items,
+                DEFAULT_SPARSE_EASE_ITEMS,
+                MAX_SPARSE_EASE_ITEMS,
+            )?,
             similarity_half_life_days: half_life("[model] similarity_half_life_days", self.similarity_half_life_days)?,
         })
     }

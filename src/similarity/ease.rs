@@ -27,6 +27,7 @@ use faer::Par;
 use rayon::prelude::*;
 
 use super::model::{Slot, Votes};
+use super::text::Blend;
 use super::weighted::{self, Rows};
 use super::{assemble, keep_best, order, Candidate, Neighbours, BLOCK};
 use crate::config::{Kind, ModelConfig};
@@ -72,17 +73,30 @@ pub fn check(m: &Interactions) -> Result<(), ConfigError> {
 /// summed over i's buyers in ascending order, so G[i][j] and G[j][i] are the same float.
 pub fn gram(r: &Rows) -> Vec<f64> {
     let n = r.n_rows();
-    let (cptr, cidx, cval) = r.transpose();
+    let by_customer = r.transpose();
     let mut g = vec![0.0; n * n];
-    g.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, row)| {
-        for p in r.indptr[i]..r.indptr[i + 1] {
-            let (c, v) = (r.indices[p] as usize, r.values[p]);
-            for q in cptr[c]..cptr[c + 1] {
-                row[cidx[q] as usize] += v * cval[q];
-            }
-        }
-    });
+    g.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, row)| gram_row(r, &by_customer, i, |k, x| row[k] += x));
     g
+}
+
+/// Row i of G = XᵀX, term by term: `add(k, x[c][i] · x[c][k])` for each buyer c of i
+/// (ascending) and each of c's items k (ascending) — the one summation order of G, which makes
+/// G[i][k] and G[k][i] the same float (the same buyers, in the same order). `by_customer` is
+/// `r.transpose()`. Dense and sparse EASE both sum G through it.
+#[inline]
+pub(super) fn gram_row(
+    r: &Rows,
+    by_customer: &(Vec<usize>, Vec<u32>, Vec<f64>),
+    i: usize,
+    mut add: impl FnMut(usize, f64),
+) {
+    let (cptr, cidx, cval) = by_customer;
+    for p in r.indptr[i]..r.indptr[i + 1] {
+        let (c, v) = (r.indices[p] as usize, r.values[p]);
+        for q in cptr[c]..cptr[c + 1] {
+            add(cidx[q] as usize, v * cval[q]);
+        }
+    }
 }
 
 /// B from G: P = (G + λI)⁻¹ by Cholesky, B[j][i] = −P[j][i] / P[i][i], zero diagonal.
@@ -131,7 +145,7 @@ pub fn parallelism() -> Par {
 }
 
 /// Co-buyers of two items from their sorted buyer lists.
-fn shared(r: &Rows, a: usize, b: usize) -> u32 {
+pub(super) fn shared(r: &Rows, a: usize, b: usize) -> u32 {
     let (x, y) = (&r.indices[r.indptr[a]..r.indptr[a + 1]], &r.indices[r.indptr[b]..r.indptr[b + 1]]);
     let (mut p, mut q, mut n) = (0, 0, 0);
     while p < x.len() && q < y.len() {
@@ -190,7 +204,7 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<E
 }
 
 /// XᵀX overflowed: the weighting made purchases too heavy for EASE.
-fn overflow(rows: &Rows, cfg: &ModelConfig) -> Error {
+pub(super) fn overflow(rows: &Rows, cfg: &ModelConfig) -> Error {
     let largest = rows.values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
     Error::Model {
         key: "[model] weighting".into(),
@@ -203,7 +217,7 @@ fn overflow(rows: &Rows, cfg: &ModelConfig) -> Error {
 }
 
 /// G + λI could not be inverted to working precision: λ is too small for this data.
-fn singular(cfg: &ModelConfig) -> Error {
+pub(super) fn singular(cfg: &ModelConfig) -> Error {
     Error::Model {
         key: "[model] ease_lambda".into(),
         detail: format!(
@@ -260,19 +274,14 @@ impl Ease {
         let ease = &s.block.scores[row.clone()];
         let text = (!self.text.is_empty()).then(|| &s.block.text[row]);
         let unseen = |v: &[f64]| (0..n).filter(|&i| s.owner[i] != stamp).map(|i| v[i]).fold(0.0, f64::max);
-        let (w, best_ease, best_text) = match text {
-            Some(t) => (self.description_weight, unseen(ease), unseen(t)),
-            None => (0.0, 1.0, 1.0),
-        };
-        let scale = |best: f64| if best > 0.0 { best } else { 1.0 };
-        let (best_ease, best_text) = (scale(best_ease), scale(best_text));
+        let blend = text.map(|t| Blend::new(self.description_weight, unseen(ease), unseen(t)));
         for i in 0..n {
             if s.owner[i] == stamp {
                 continue;
             }
-            let score = match text {
-                None => ease[i],
-                Some(t) => (1.0 - w) * (ease[i].max(0.0) / best_ease) + w * (t[i].max(0.0) / best_text),
+            let score = match (blend, text) {
+                (Some(b), Some(t)) => b.score(ease[i], t[i]),
+                _ => ease[i],
             };
             if score > 0.0 {
                 s.touched.push(i as u32);
@@ -320,12 +329,12 @@ fn scores(range: Range<usize>, m: &Interactions, matrix: &[f64], weights: Option
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::similarity::tests::random_matrix;
 
-    /// The textbook inverse (Gauss–Jordan with partial pivoting), for the twin test.
-    fn gauss_jordan(a: &[f64], n: usize) -> Vec<f64> {
+    /// The textbook inverse (Gauss–Jordan with partial pivoting), for the twin tests.
+    pub(crate) fn gauss_jordan(a: &[f64], n: usize) -> Vec<f64> {
         let mut m: Vec<Vec<f64>> = (0..n)
             .map(|i| {
                 let mut row = a[i * n..(i + 1) * n].to_vec();
