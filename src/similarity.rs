@@ -150,8 +150,9 @@ pub fn check(m: &Interactions, cfg: &ModelConfig) -> Result<(), crate::error::Co
 /// - `"ease"`: G, the Cholesky factor and the inverse, 8n² each, B (8n²) and the description
 ///   similarity (8n², blended only) kept for scoring, and T scoring blocks of 256 customers ×
 ///   n scores (× 2 blended);
-/// - `"sparse_ease"`: the item rows and their transpose (2 × 12P), G's upper triangle (12
-///   bytes per co-purchased pair, at most min(n²/2, Σ over customers of items²/2)), N(i) with
+/// - `"sparse_ease"`: the item rows and their transpose (2 × 12P), G's rows (12 bytes per
+///   co-purchased pair, at most min(n², Σ over customers of items²)) and G among the hubs
+///   (8 × min(n, 2,048)²), N(i) with
 ///   G[N(i)][i] and B by column and by row (3 × 12nM), the description rows (12nM, blended
 ///   only), per worker a dense row of G (12n) and an M × M system (8M² × 2), per scoring worker
 ///   16n;
@@ -176,9 +177,10 @@ pub fn estimated_bytes(m: &Interactions, cfg: &ModelConfig) -> u64 {
         Kind::SparseEase => {
             let mm = (cfg.sparse_ease_items as f64).min(n);
             let pairs: f64 = (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum();
-            let upper = 12.0 * (n * n).min(pairs) / 2.0;
+            let hubs = n.min(sparse_ease::HUBS as f64);
+            let gram = 12.0 * (n * n).min(pairs) + 8.0 * hubs * hubs;
             let lists = 12.0 * n * mm * (3.0 + blended as u8 as f64);
-            24.0 * p + upper + lists + t * (12.0 * n + 16.0 * mm * mm) + t * 16.0 * n
+            24.0 * p + gram + lists + t * (12.0 * n + 16.0 * mm * mm) + t * 16.0 * n
         }
         Kind::Item => 24.0 * p + 16.0 * n * k + t * 16.0 * n,
         Kind::User => 24.0 * p + 16.0 * c * k + t * 16.0 * c,

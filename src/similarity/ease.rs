@@ -60,7 +60,7 @@ pub fn check(m: &Interactions) -> Result<(), ConfigError> {
             key: "[model] kind".into(),
             message: format!(
                 "\"ease\" inverts a dense items × items matrix: {} items would need {gb:.0} GB (the limit is {} items); \
-                 use kind = \"item\" or \"user\" for this catalogue",
+                 use kind = \"sparse_ease\" (EASE on each item's most co-purchased items), \"item\" or \"user\" for this catalogue",
                 m.n_items(),
                 MAX_ITEMS
             ),
@@ -171,6 +171,25 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<E
     let Some(b) = weights(g, n, cfg.ease_lambda, parallelism()) else {
         return Err(singular(cfg));
     };
+    let neighbours = publish(&rows, cfg, progress, |j, candidates| {
+        let row = &b[j * n..(j + 1) * n];
+        candidates.extend(row.iter().enumerate().filter(|&(i, _)| i != j).map(|(i, &w)| (w, i as u32, 0)));
+    });
+    let text = if cfg.description_weight > 0.0 { super::text::similarity(&m.descriptions) } else { Vec::new() };
+    let description_weight = cfg.description_weight;
+    Ok(Ease { neighbours, weights: b, text, description_weight })
+}
+
+/// Each item's top `cfg.neighbours` weights > `min_similarity` (ties to the lower id), with
+/// their co-buyers in `rows`: `weights(j, out)` appends item j's (weight, item, 0) for every
+/// other item. Dense and sparse EASE publish through it.
+pub(super) fn publish(
+    rows: &Rows,
+    cfg: &ModelConfig,
+    progress: &Progress,
+    weights: impl Fn(usize, &mut Vec<Candidate>) + Sync,
+) -> Neighbours {
+    let n = rows.n_rows();
     let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map(|block| {
@@ -179,17 +198,12 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<E
             let mut candidates: Vec<Candidate> = Vec::new();
             for j in range.clone() {
                 candidates.clear();
-                let row = &b[j * n..(j + 1) * n];
-                candidates.extend(
-                    row.iter()
-                        .enumerate()
-                        .filter(|&(i, &w)| i != j && w > cfg.min_similarity)
-                        .map(|(i, &w)| (w, i as u32, 0)),
-                );
+                weights(j, &mut candidates);
+                candidates.retain(|c| c.0 > cfg.min_similarity);
                 keep_best(&mut candidates, cfg.neighbours);
                 candidates.sort_unstable_by(order);
                 for c in candidates.iter_mut() {
-                    c.2 = shared(&rows, j, c.1 as usize);
+                    c.2 = shared(rows, j, c.1 as usize);
                 }
                 lens.push(candidates.len());
                 out.extend_from_slice(&candidates);
@@ -198,9 +212,7 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<E
             (lens, out)
         })
         .collect();
-    let text = if cfg.description_weight > 0.0 { super::text::similarity(&m.descriptions) } else { Vec::new() };
-    let description_weight = cfg.description_weight;
-    Ok(Ease { neighbours: assemble(n, blocks), weights: b, text, description_weight })
+    assemble(n, blocks)
 }
 
 /// XᵀX overflowed: the weighting made purchases too heavy for EASE.
@@ -456,14 +468,7 @@ pub(crate) mod tests {
     /// `[model] weighting`.
     #[test]
     fn a_singular_inverse_or_an_overflowing_gram_is_an_error_naming_the_setting() {
-        // ten customers buy A and B together (identical columns), a few buy C or D too
-        let mut rows: Vec<(String, &str)> = Vec::new();
-        for c in 0..10 {
-            rows.push((format!("{c}"), "A"));
-            rows.push((format!("{c}"), "B"));
-            rows.push((format!("{c}"), if c % 2 == 0 { "C" } else { "D" }));
-        }
-        let m = Interactions::from_triples(rows.iter().map(|(c, i)| (c.as_str(), *i, 1.0, None)));
+        let m = always_together();
         let cfg = |lambda: f64| ModelConfig { kind: Kind::Ease, ease_lambda: lambda, ..Default::default() };
         match run(&m, &cfg(1e-15), &Progress::hidden()) {
             Err(Error::Model { key, detail }) => {
@@ -483,6 +488,18 @@ pub(crate) mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Ten customers buy A and B together (identical columns), a few buy C or D too: G + λI is
+    /// singular to working precision for a tiny λ.
+    pub(crate) fn always_together() -> Interactions {
+        let mut rows: Vec<(String, &str)> = Vec::new();
+        for c in 0..10 {
+            rows.push((format!("{c}"), "A"));
+            rows.push((format!("{c}"), "B"));
+            rows.push((format!("{c}"), if c % 2 == 0 { "C" } else { "D" }));
+        }
+        Interactions::from_triples(rows.iter().map(|(c, i)| (c.as_str(), *i, 1.0, None)))
     }
 
     /// Every inverse that passes lies inside the bounds checked: on random data across λ.

@@ -15,11 +15,11 @@
 //! constraint B[i][i] = 0 leaves exactly that regression; Steck 2019, eqs. 3–4), so with
 //! M ≥ items − 1 the weights are dense EASE's (a test checks it to 1e-9).
 //!
-//! Memory: G's upper triangle (12 bytes per co-purchased pair), N(i) with G[N(i)][i], then B
-//! (12 bytes × M per item, by source item), and per worker one dense row of G and one M × M
-//! matrix. Exact and deterministic: each G[j][k] of a system is the stored float of row
-//! min(j, k), each system is solved alone in one fixed order, so any thread count gives the
-//! same bytes. A system is trusted when every Cholesky pivot d_k (a Schur complement of
+//! Memory: G's rows but those of the [`HUBS`] most bought items (12 bytes per co-purchased
+//! pair), G among the hubs dense (34 MB), N(i) with G[N(i)][i], then B (12 bytes × M per
+//! item, by source item), and per worker one dense row of G and one M × M matrix. Exact and
+//! deterministic: each G[j][k] of a system is the stored float of row j or row k (the same),
+//! each system is solved alone in one fixed order, so any thread count gives the same bytes. A system is trusted when every Cholesky pivot d_k (a Schur complement of
 //! G[N,N] + λI, so ≥ its least eigenvalue ≥ λ) keeps d_k ≥ λ (1 − 1e-6) and stands above
 //! rounding, d_k ≥ 1e-10 (G[k][k] + λ), and every weight is finite; otherwise λ is too small
 //! for the data and the error names `[model] ease_lambda`, as dense EASE's does.
@@ -39,7 +39,7 @@ use super::ease;
 use super::model::{Slot, Votes};
 use super::text::{self, Blend};
 use super::weighted::{self, Rows};
-use super::{keep_best, order, Candidate, Neighbours, BLOCK};
+use super::{keep_best, Candidate, Neighbours, BLOCK};
 use crate::config::{Kind, ModelConfig};
 use crate::error::Error;
 use crate::pivot::Interactions;
@@ -80,13 +80,62 @@ impl Part {
     }
 }
 
-/// What the Gram pass keeps of a block of items: each row's upper triangle (columns > row),
-/// its N(i) with G[N(i)][i], and G's diagonal.
+/// What the Gram pass keeps of a block of items: each row of G off the diagonal (empty for a
+/// hub, whose entries with hubs go to the dense table and with the others are in their rows),
+/// N(i) with G[N(i)][i], G's diagonal, and the hubs' rows over the hubs.
 #[derive(Default)]
 struct GramBlock {
-    upper: Part,
+    rows: Part,
     near: Part,
     diagonal: Vec<f64>,
+    hub_rows: Vec<(u32, Vec<f64>)>,
+}
+
+/// The most bought items, whose entries of G among themselves are kept dense (2,048² × 8
+/// bytes = 34 MB): the N(i) are mostly popular items, whose sparse rows are the longest, so a
+/// system's entries would otherwise each be a binary search through a row of ~10⁵ entries.
+pub const HUBS: usize = 2048;
+
+/// G, as the systems read it: [`GramBlock`]s and the dense table of the hubs.
+struct Gram {
+    blocks: Vec<GramBlock>,
+    /// Per item: its index among the hubs, or `u32::MAX`.
+    hub: Vec<u32>,
+    hubs: usize,
+    table: Vec<f64>,
+}
+
+impl Gram {
+    /// G[j][k], j ≠ k: from the hubs' table, else by binary search in the row of a non-hub
+    /// (the shorter of two): the same float either way (see [`ease::gram_row`]).
+    fn entry(&self, j: usize, k: usize) -> f64 {
+        let (hj, hk) = (self.hub[j], self.hub[k]);
+        if hj != u32::MAX && hk != u32::MAX {
+            return self.table[hj as usize * self.hubs + hk as usize];
+        }
+        let row = |r: usize| self.blocks[r / BLOCK].rows.row(r % BLOCK);
+        let (r, other) = match (hj != u32::MAX, hk != u32::MAX) {
+            (true, _) => (k, j),
+            (_, true) => (j, k),
+            _ if row(j).0.len() <= row(k).0.len() => (j, k),
+            _ => (k, j),
+        };
+        let (cols, vals) = row(r);
+        cols.binary_search(&(other as u32)).map_or(0.0, |p| vals[p])
+    }
+}
+
+/// Each item's index among the `hubs` most bought (ties to the lower id), or `u32::MAX`.
+fn hub_index(rows: &Rows, hubs: usize) -> (Vec<u32>, usize) {
+    let n = rows.n_rows();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    let buyers = |i: u32| rows.indptr[i as usize + 1] - rows.indptr[i as usize];
+    order.sort_by(|&a, &b| buyers(b).cmp(&buyers(a)).then(a.cmp(&b)));
+    let mut hub = vec![u32::MAX; n];
+    for (h, &i) in order.iter().take(hubs).enumerate() {
+        hub[i as usize] = h as u32;
+    }
+    (hub, n.min(hubs))
 }
 
 /// One worker's scratch for the Gram pass: a dense row, who last wrote each entry, the
@@ -101,11 +150,17 @@ struct RowScratch {
 /// Learns B and each item's top `cfg.neighbours` weights; an error naming the setting to
 /// change when G overflows or a system cannot be trusted. Runs on the current rayon pool.
 pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<SparseEase, Error> {
+    fit(m, cfg, progress, HUBS)
+}
+
+/// [`run`] with `hubs` items kept dense (tests vary it: the result is the same).
+fn fit(m: &Interactions, cfg: &ModelConfig, progress: &Progress, hubs: usize) -> Result<SparseEase, Error> {
     let rows = weighted::values(m, &ModelConfig { kind: Kind::Item, ..cfg.clone() });
     let n = rows.n_rows();
-    let gram = gram_blocks(&rows, cfg.sparse_ease_items).ok_or_else(|| ease::overflow(&rows, cfg))?;
-    let diagonal: Vec<f64> = gram.iter().flat_map(|b| b.diagonal.iter().copied()).collect();
+    let gram = gram(&rows, cfg.sparse_ease_items, hubs).ok_or_else(|| ease::overflow(&rows, cfg))?;
+    let diagonal: Vec<f64> = gram.blocks.iter().flat_map(|b| b.diagonal.iter().copied()).collect();
     let columns: Vec<Vec<f64>> = gram
+        .blocks
         .par_iter()
         .map_init(
             || Solver::new(cfg.sparse_ease_items.min(n)),
@@ -117,38 +172,48 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<S
         )
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| ease::singular(cfg))?;
-    let weights = by_source(n, &gram, &columns);
+    let weights = by_source(n, &gram.blocks, &columns);
     drop((gram, columns));
-    let neighbours = publish(&weights, &rows, cfg);
+    let neighbours = ease::publish(&rows, cfg, &Progress::hidden(), |j, out| {
+        let (targets, w) = weights.row(j);
+        out.extend(targets.iter().zip(w).map(|(&i, &w)| (w, i, 0)));
+    });
     let text = (cfg.description_weight > 0.0).then(|| text::similarity_rows(&m.descriptions, cfg.sparse_ease_items));
     Ok(SparseEase { neighbours, weights, text, description_weight: cfg.description_weight })
 }
 
 /// The Gram pass, items in blocks of [`BLOCK`]: `None` when an entry of G is not finite.
-fn gram_blocks(rows: &Rows, keep: usize) -> Option<Vec<GramBlock>> {
+fn gram(rows: &Rows, keep: usize, hubs: usize) -> Option<Gram> {
     let n = rows.n_rows();
     let by_customer = rows.transpose();
-    (0..n.div_ceil(BLOCK))
+    let (hub, hubs) = hub_index(rows, hubs);
+    let mut blocks: Vec<GramBlock> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map_init(
             || RowScratch { acc: vec![0.0; n], mark: vec![u32::MAX; n], touched: Vec::new(), candidates: Vec::new() },
             |s, block| {
                 let mut out = GramBlock::default();
                 for i in block * BLOCK..((block + 1) * BLOCK).min(n) {
-                    gram_item(rows, &by_customer, i, keep, s, &mut out)?;
+                    gram_item(rows, &by_customer, i, keep, (&hub, hubs), s, &mut out)?;
                 }
                 Some(out)
             },
         )
-        .collect()
+        .collect::<Option<_>>()?;
+    let mut table = vec![0.0; hubs * hubs];
+    for (h, row) in blocks.iter_mut().flat_map(|b| std::mem::take(&mut b.hub_rows)) {
+        table[h as usize * hubs..(h as usize + 1) * hubs].copy_from_slice(&row);
+    }
+    Some(Gram { blocks, hub, hubs, table })
 }
 
-/// Item i's row of G: its upper triangle, N(i) and G[N(i)][i], its diagonal entry.
+/// Item i's row of G (into the hubs' table for a hub), N(i) and G[N(i)][i], its diagonal.
 fn gram_item(
     rows: &Rows,
     by_customer: &(Vec<usize>, Vec<u32>, Vec<f64>),
     i: usize,
     keep: usize,
+    (hub, hubs): (&[u32], usize),
     s: &mut RowScratch,
     out: &mut GramBlock,
 ) -> Option<()> {
@@ -170,11 +235,19 @@ fn gram_item(
         return None;
     }
     out.diagonal.push(at(i));
-    for &k in touched.iter().filter(|&&k| k as usize > i) {
-        out.upper.cols.push(k);
-        out.upper.vals.push(acc[k as usize]);
+    if hub[i] != u32::MAX {
+        let mut row = vec![0.0; hubs];
+        for &k in touched.iter().filter(|&&k| hub[k as usize] != u32::MAX && k != stamp) {
+            row[hub[k as usize] as usize] = acc[k as usize];
+        }
+        out.hub_rows.push((hub[i], row));
+    } else {
+        for &k in touched.iter().filter(|&&k| k != stamp) {
+            out.rows.cols.push(k);
+            out.rows.vals.push(acc[k as usize]);
+        }
     }
-    out.upper.push_row();
+    out.rows.push_row();
     if keep + 1 >= n {
         // every other item: dense EASE's column exactly
         out.near.cols.extend((0..n as u32).filter(|&k| k != stamp));
@@ -255,32 +328,17 @@ impl Solver {
 
 /// The weights of a block of items' columns, aligned with their N(i); `None` for a system
 /// that cannot be trusted.
-fn solve_block(
-    g: &GramBlock,
-    gram: &[GramBlock],
-    diagonal: &[f64],
-    lambda: f64,
-    solver: &mut Solver,
-) -> Option<Vec<f64>> {
+fn solve_block(g: &GramBlock, gram: &Gram, diagonal: &[f64], lambda: f64, solver: &mut Solver) -> Option<Vec<f64>> {
     let mut out = Vec::with_capacity(g.near.cols.len());
     let mut local = Vec::new();
     for r in 0..g.diagonal.len() {
         let (near, rhs) = g.near.row(r);
         local.clear();
         local.extend(near.iter().map(|&j| diagonal[j as usize]));
-        let entry = |p: usize, q: usize| upper(gram, near[p] as usize, near[q]);
+        let entry = |p: usize, q: usize| gram.entry(near[p] as usize, near[q] as usize);
         out.extend_from_slice(solver.solve(rhs, &local, lambda, entry)?);
     }
     Some(out)
-}
-
-/// G[j][k] for j < k, from row j's stored upper triangle (0 when never co-purchased).
-fn upper(gram: &[GramBlock], j: usize, k: u32) -> f64 {
-    let (cols, vals) = gram[j / BLOCK].upper.row(j % BLOCK);
-    match cols.binary_search(&k) {
-        Ok(p) => vals[p],
-        Err(_) => 0.0,
-    }
 }
 
 /// B by source item from its columns: row j lists (i, B[j][i]) for the items i with j ∈ N(i),
@@ -309,35 +367,6 @@ fn by_source(n: usize, gram: &[GramBlock], columns: &[Vec<f64>]) -> Rows {
         }
     }
     Rows { indptr, indices, values, norm2: Vec::new(), n_cols: n }
-}
-
-/// Each item's top `cfg.neighbours` weights > `min_similarity`, ties to the lower id, with
-/// their co-buyers.
-fn publish(weights: &Rows, rows: &Rows, cfg: &ModelConfig) -> Neighbours {
-    let n = weights.n_rows();
-    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
-        .into_par_iter()
-        .map(|block| {
-            let range = block * BLOCK..((block + 1) * BLOCK).min(n);
-            let (mut lens, mut out) = (Vec::with_capacity(range.len()), Vec::new());
-            let mut candidates: Vec<Candidate> = Vec::new();
-            for j in range {
-                let (targets, w) = weights.row(j);
-                candidates.clear();
-                candidates
-                    .extend(targets.iter().zip(w).filter(|&(_, &w)| w > cfg.min_similarity).map(|(&i, &w)| (w, i, 0)));
-                keep_best(&mut candidates, cfg.neighbours);
-                candidates.sort_unstable_by(order);
-                for c in candidates.iter_mut() {
-                    c.2 = ease::shared(rows, j, c.1 as usize);
-                }
-                lens.push(candidates.len());
-                out.extend_from_slice(&candidates);
-            }
-            (lens, out)
-        })
-        .collect();
-    super::assemble(n, blocks)
 }
 
 /// One worker's per-customer sums over the catalogue: B's votes, the description votes, who
@@ -420,7 +449,7 @@ fn gather(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::similarity::ease::tests::gauss_jordan;
+    use crate::similarity::ease::tests::{always_together, gauss_jordan};
     use crate::similarity::tests::random_matrix;
     use crate::similarity::{Model, Votes};
 
@@ -428,9 +457,14 @@ mod tests {
         ModelConfig { kind: Kind::SparseEase, sparse_ease_items: items, ease_lambda: lambda, ..Default::default() }
     }
 
-    fn fit(m: &Interactions, cfg: &ModelConfig, threads: usize) -> SparseEase {
+    /// The model on `threads` threads; every count of hubs gives the same bytes.
+    fn fitted(m: &Interactions, cfg: &ModelConfig, threads: usize) -> SparseEase {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| run(m, cfg, &Progress::hidden()).unwrap())
+        let model = pool.install(|| run(m, cfg, &Progress::hidden()).unwrap());
+        for hubs in [0, 7] {
+            assert_eq!(pool.install(|| fit(m, cfg, &Progress::hidden(), hubs).unwrap()), model, "{hubs} hubs");
+        }
+        model
     }
 
     /// B dense (row j: item j's weight for every item), from the sparse rows.
@@ -476,7 +510,7 @@ mod tests {
             let m = random_matrix(150, 50, 8, seed);
             let c = cfg(items, lambda);
             let n = m.n_items();
-            let b = dense(&fit(&m, &c, 2), n);
+            let b = dense(&fitted(&m, &c, 2), n);
             let want = brute_force(&m, &c);
             for (k, (x, y)) in b.iter().zip(&want).enumerate() {
                 assert!((x - y).abs() < 1e-9, "seed {seed} M {items}: B[{}][{}] = {x} vs {y}", k / n, k % n);
@@ -491,7 +525,7 @@ mod tests {
         let m = random_matrix(120, 40, 8, 3);
         let n = m.n_items();
         for items in [n - 1, n, 2000] {
-            let sparse = dense(&fit(&m, &cfg(items, 5.0), 2), n);
+            let sparse = dense(&fitted(&m, &cfg(items, 5.0), 2), n);
             let full =
                 ease::run(&m, &ModelConfig { kind: Kind::Ease, ..cfg(items, 5.0) }, &Progress::hidden()).unwrap();
             for (k, (x, y)) in sparse.iter().zip(&full.weights).enumerate() {
@@ -510,7 +544,7 @@ mod tests {
             (0..n).map(|i| Some(format!("RED {} BOX {}", ["HEART", "STAR", "CAT"][i % 3], i % 4))).collect();
         let recency: Vec<f64> = (0..m.n_pairs()).map(|p| 0.5 + (p % 7) as f64 / 10.0).collect();
         let c = ModelConfig { description_weight: 0.3, ..cfg(100, 4.0) };
-        let sparse = Model::SparseEase(fit(&m, &c, 1));
+        let sparse = Model::SparseEase(fitted(&m, &c, 1));
         let full =
             Model::Ease(ease::run(&m, &ModelConfig { kind: Kind::Ease, ..c.clone() }, &Progress::hidden()).unwrap());
         let (mut a, mut b) = (Votes::new(n), Votes::new(n));
@@ -538,9 +572,9 @@ mod tests {
     fn runs_are_identical_across_threads_and_neighbours_are_the_largest_weights() {
         let m = random_matrix(300, 120, 10, 6);
         let c = ModelConfig { neighbours: 5, ..cfg(15, 8.0) };
-        let one = fit(&m, &c, 1);
+        let one = fitted(&m, &c, 1);
         for threads in [2, 3] {
-            assert_eq!(fit(&m, &c, threads), one, "{threads} threads");
+            assert_eq!(fitted(&m, &c, threads), one, "{threads} threads");
         }
         let n = m.n_items();
         let b = dense(&one, n);
@@ -559,13 +593,7 @@ mod tests {
     /// error naming `[model] ease_lambda`, not garbage weights; an overflowing G names `weighting`.
     #[test]
     fn an_untrusted_system_or_an_overflowing_gram_is_an_error_naming_the_setting() {
-        let mut rows: Vec<(String, &str)> = Vec::new();
-        for c in 0..10 {
-            rows.push((format!("{c}"), "A"));
-            rows.push((format!("{c}"), "B"));
-            rows.push((format!("{c}"), if c % 2 == 0 { "C" } else { "D" }));
-        }
-        let m = Interactions::from_triples(rows.iter().map(|(c, i)| (c.as_str(), *i, 1.0, None)));
+        let m = always_together();
         match run(&m, &cfg(2, 1e-15), &Progress::hidden()) {
             Err(Error::Model { key, .. }) => assert_eq!(key, "[model] ease_lambda"),
             other => panic!("{other:?}"),

@@ -137,16 +137,7 @@ fn ease_model_publishes_item_weights_and_recommends_from_them() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("kind = \"ease\"") && r.stdout.contains("of their items; most by"), "{}", r.stdout);
     // a second run is byte-identical, on one thread or two
-    let first = w.published();
-    let p = w.path("p.toml");
-    for threads in ["1", "2"] {
-        let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--threads", threads]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        let again = w.published();
-        for name in ["recommendations.parquet", "item_neighbours.parquet"] {
-            assert_eq!(again[name], first[name], "{name} with {threads} threads");
-        }
-    }
+    same_bytes_on_one_and_two_threads(&w);
 }
 
 /// Issue 15: `kind = "sparse_ease"` (EASE on each item's most co-purchased items) end to end:
@@ -170,6 +161,12 @@ fn sparse_ease_publishes_item_weights_and_is_identical_across_threads() {
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"kind\": \"sparse_ease\""), "{manifest}");
     assert!(manifest.contains("\"sparse_ease_items\": 3"), "{manifest}");
+    same_bytes_on_one_and_two_threads(&w);
+}
+
+/// Runs `p.toml` again on one thread, then two: the recommendations and item neighbours are
+/// the bytes published first.
+fn same_bytes_on_one_and_two_threads(w: &Workdir) {
     let first = w.published();
     let p = w.path("p.toml");
     for threads in ["1", "2"] {
