@@ -31,6 +31,7 @@ use crate::pivot::{self, IdTyping, Interactions};
 use crate::progress::Progress;
 use crate::recommend::{self, Recommendations};
 use crate::roles::col;
+use crate::similarity::weighted::Rows;
 use crate::similarity::{self, Model, Neighbours, SimilarityReport};
 
 /// Metrics of one model over the evaluated customers.
@@ -277,6 +278,7 @@ impl Candidate {
         let family = match cfg.model.kind {
             Kind::Item => Family::ItemKnn,
             Kind::Ease => Family::Ease,
+            Kind::SparseEase => Family::SparseEase,
             Kind::User | Kind::Auto => Family::UserKnn,
         };
         Candidate { family, settings: String::new(), model: cfg.model.clone(), recommend: cfg.recommend.clone() }
@@ -328,29 +330,35 @@ fn grid(cfg: &Config, offers: Offers) -> Vec<Fit> {
                 let model = knn(Kind::User, USER_K[1]);
                 Fit { family, variants: variants(family, &model, &USER_K, "k"), model }
             }
-            Family::Ease => ease_fit(cfg, offers, &priors),
+            Family::Ease => ease_fit(cfg, Kind::Ease, offers, &priors),
+            Family::SparseEase => ease_fit(cfg, Kind::SparseEase, offers, &priors),
         };
         fits.push(fit);
     }
     fits
 }
 
-/// EASE's fit and its variants: the prior, the description blend, both.
-fn ease_fit(cfg: &Config, offers: Offers, priors: &[(RecommendConfig, &str)]) -> Fit {
+/// EASE's fit (dense or sparse, `kind`) and its variants: the prior, the description blend, both.
+fn ease_fit(cfg: &Config, kind: Kind, offers: Offers, priors: &[(RecommendConfig, &str)]) -> Fit {
     let weight = match cfg.model.description_weight {
         w if w > 0.0 => w,
         _ => 0.25,
     };
     let blends: &[f64] = if offers.described { &[0.0, weight] } else { &[0.0] };
+    let family = if kind == Kind::Ease { Family::Ease } else { Family::SparseEase };
     let model = ModelConfig {
-        kind: Kind::Ease,
+        kind,
         neighbours: cfg.model.neighbours,
+        sparse_ease_items: cfg.model.sparse_ease_items,
         ease_lambda: cfg.model.ease_lambda,
         similarity_half_life_days: cfg.model.similarity_half_life_days.filter(|_| offers.dated),
         description_weight: *blends.last().unwrap_or(&0.0),
         ..ModelConfig::default()
     };
-    let lambda = format!("lambda={}", model.ease_lambda);
+    let mut lambda = format!("lambda={}", model.ease_lambda);
+    if kind == Kind::SparseEase {
+        lambda += &format!(", items={}", model.sparse_ease_items);
+    }
     let mut variants = Vec::new();
     for &blend in blends {
         for (rec, prior) in priors {
@@ -360,14 +368,14 @@ fn ease_fit(cfg: &Config, offers: Offers, priors: &[(RecommendConfig, &str)]) ->
             parts.extend((!prior.is_empty()).then(|| prior.to_string()));
             let model = ModelConfig { description_weight: blend, ..model.clone() };
             variants.push(Candidate {
-                family: Family::Ease,
+                family,
                 settings: parts.join(", "),
                 model,
                 recommend: rec.clone(),
             });
         }
     }
-    Fit { family: Family::Ease, model, variants }
+    Fit { family, model, variants }
 }
 
 /// One candidate's validation figures (a row of `selection.parquet`).
@@ -407,22 +415,6 @@ pub struct Selection {
 /// The rule [`choose`] applies, as the manifest states it.
 pub const RULE: &str = "the simplest candidate whose NDCG@K is within one standard error (of the paired \
 per-customer differences) of the best";
-
-/// The bytes fitting and scoring `model` on `m` needs beyond the matrix, conservatively:
-/// EASE's dense matrices (G, its factor and B: 3 × items² f64, a fourth with the description
-/// blend) and a block of dense scores per thread; the neighbour models' lists and scratch.
-fn estimated_bytes(m: &Interactions, model: &ModelConfig) -> u64 {
-    let (n, items) = (m.n_customers() as u64, m.n_items() as u64);
-    let threads = rayon::current_num_threads() as u64;
-    match model.kind {
-        Kind::Ease => {
-            let dense = 3 + (model.description_weight > 0.0) as u64;
-            (dense * items * items + threads * 2 * 256 * items) * 8
-        }
-        Kind::Item => items * model.neighbours as u64 * 16 + threads * items * 24,
-        Kind::User | Kind::Auto => n * model.neighbours as u64 * 16 + threads * (n + items) * 24,
-    }
-}
 
 /// The default memory budget: ¾ of the memory available now (8 GiB where it cannot be read).
 fn default_budget() -> u64 {
@@ -476,7 +468,7 @@ fn unfit(m: &Interactions, family: Family, model: &ModelConfig, budget: u64) -> 
     if let Err(e) = similarity::check(m, model) {
         return Some(e.to_string());
     }
-    let need = estimated_bytes(m, model);
+    let need = similarity::estimated_bytes(m, model);
     (need > budget).then(|| {
         format!("needs about {:.1} GB, over the memory budget of {:.1} GB", need as f64 / 1e9, budget as f64 / 1e9)
     })
@@ -492,7 +484,7 @@ fn try_fit(held: &Held, fit: Fit, k: usize) -> Result<Vec<(Candidate, Trial, Vec
     };
     let fitted = start.elapsed().as_secs_f64();
     let evaluated: Vec<usize> = (0..m.n_customers()).filter(|&c| !held.test[c].is_empty()).collect();
-    let mut stash = Vec::new();
+    let mut stash = Stash::default();
     let mut out = Vec::new();
     for candidate in fit.variants {
         let start = Instant::now();
@@ -507,14 +499,30 @@ fn try_fit(held: &Held, fit: Fit, k: usize) -> Result<Vec<(Candidate, Trial, Vec
     Ok(out)
 }
 
-/// Sets EASE's description blend to `blend`, moving its description matrix between the model
-/// and `stash` (learnt once with the blend on; a variant without it sets it aside).
-fn set_blend(model: &mut Model, stash: &mut Vec<f64>, blend: f64) {
-    if let Model::Ease(e) = model {
-        if (blend > 0.0) == e.text.is_empty() {
-            std::mem::swap(&mut e.text, stash);
+/// The description similarities a variant without the blend sets aside.
+#[derive(Default)]
+struct Stash {
+    dense: Vec<f64>,
+    sparse: Option<Rows>,
+}
+
+/// Sets EASE's description blend to `blend`, moving its description similarities between the
+/// model and `stash` (learnt once with the blend on; a variant without it sets them aside).
+fn set_blend(model: &mut Model, stash: &mut Stash, blend: f64) {
+    match model {
+        Model::Ease(e) => {
+            if (blend > 0.0) == e.text.is_empty() {
+                std::mem::swap(&mut e.text, &mut stash.dense);
+            }
+            e.description_weight = blend;
         }
-        e.description_weight = blend;
+        Model::SparseEase(e) => {
+            if (blend > 0.0) == e.text.is_none() {
+                std::mem::swap(&mut e.text, &mut stash.sparse);
+            }
+            e.description_weight = blend;
+        }
+        Model::User(_) | Model::Item(_) => {}
     }
 }
 

@@ -8,7 +8,8 @@
 //! - `weighted` — any `weighting`, `shrinkage`, similarity half-life, customers or items:
 //!   Gustavson's row-by-row product with exact float sums in column order (also the fallback
 //!   when a customer has more than 65,535 items, where the tiled u16 counters would overflow);
-//! - `ease` — EASE's dense item weights (`kind = "ease"`).
+//! - `ease` — EASE's dense item weights (`kind = "ease"`);
+//! - `sparse_ease` — EASE fitted on each item's most co-purchased items (`kind = "sparse_ease"`).
 //!
 //! Equal similarities are bit-identical, so ties are exact. Order (the tie rule): similarity
 //! descending, then id ascending (= index ascending, see `pivot`). Only similarities >
@@ -27,6 +28,7 @@ use crate::progress::Progress;
 
 pub mod ease;
 mod model;
+pub mod sparse_ease;
 pub mod text;
 mod tiled;
 pub mod weighted;
@@ -34,7 +36,7 @@ pub mod weighted;
 pub use model::{Model, Votes};
 
 /// Each row's neighbours, flattened: row `c`'s are at `offsets[c]..offsets[c + 1]`, best
-/// first. Rows and ids are customers for `Kind::User`, items for `Kind::Item` and `Kind::Ease`.
+/// first. Rows and ids are customers for `Kind::User`, items for the item kinds.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Neighbours {
     pub offsets: Vec<usize>,
@@ -67,7 +69,7 @@ impl Neighbours {
 /// What the similarity stage did.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimilarityReport {
-    /// The model: customers compared ("user") or items ("item", "ease").
+    /// The model: customers compared ("user") or items ("item", "ease", "sparse_ease").
     pub kind: Kind,
     /// Customers (or items) compared.
     pub rows_in: usize,
@@ -111,6 +113,7 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<(
         Kind::User => Model::User(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
         Kind::Item => Model::Item(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
         Kind::Ease => Model::Ease(ease::run(m, cfg, progress)?),
+        Kind::SparseEase => Model::SparseEase(sparse_ease::run(m, cfg, progress)?),
         // `select` turns "auto" into the kind it chose before any model is learnt.
         Kind::Auto => {
             let detail = "a model is learnt once the selection has chosen its kind".into();
@@ -141,8 +144,60 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<(
 pub fn check(m: &Interactions, cfg: &ModelConfig) -> Result<(), crate::error::ConfigError> {
     match cfg.kind {
         Kind::Ease => ease::check(m),
-        Kind::User | Kind::Item | Kind::Auto => Ok(()),
+        Kind::User | Kind::Item | Kind::SparseEase | Kind::Auto => Ok(()),
     }
+}
+
+/// The peak extra memory, in bytes, that fitting `cfg.kind` on `m` and recommending with it
+/// take beyond the purchase matrix itself: conservative (every structure at its largest,
+/// alive at once), for model selection to skip what does not fit. With n items, C customers,
+/// P purchases, T threads, K = `neighbours`, M = `sparse_ease_items`, 8-byte floats, 4-byte ids:
+/// - `"ease"`: G, the Cholesky factor and the inverse, 8n² each, B (8n²) and the description
+///   similarity (8n², blended only) kept for scoring, and T scoring blocks of 256 customers ×
+///   n scores (× 2 blended);
+/// - `"sparse_ease"`: the item rows and their transpose (2 × 12P), G's rows (12 bytes per
+///   co-purchased pair, at most min(n², Σ over customers of items²)) and G among the hubs
+///   (8 × min(n, 2,048)²), N(i) with
+///   G[N(i)][i] and B by column and by row (3 × 12nM), the description rows (12nM, blended
+///   only), per worker a dense row of G (12n) and an M × M system (8M² × 2), per scoring worker
+///   16n;
+/// - `"item"`: the item rows and their transpose (2 × 12P), the neighbours (16nK), per worker a
+///   dense accumulator over the items (16n);
+/// - `"user"`: the customer rows and their transpose (2 × 12P), the neighbours (16CK), per
+///   worker a dense accumulator over the customers (16C).
+///
+/// Each kind also holds the recommendation rows (C × 20 × 32 bytes) and 16 MB of allocator
+/// arenas and thread stacks.
+///
+/// Measured: `kindred run` on `kindred generate` data, its resident memory sampled every 20 ms
+/// (/proc/PID/status VmRSS), the peak from the pivot's log line to the recommend's minus the
+/// memory at the pivot's; the estimate stays above it and within 4× of it
+/// (`estimated_bytes_bound_the_measured_peaks`, figures in the test).
+pub fn estimated_bytes(m: &Interactions, cfg: &ModelConfig) -> u64 {
+    let (n, c, p) = (m.n_items() as f64, m.n_customers() as f64, m.n_pairs() as f64);
+    let t = rayon::current_num_threads().max(1) as f64;
+    let k = cfg.neighbours as f64;
+    let blended = cfg.description_weight > 0.0;
+    let bytes = match cfg.kind {
+        Kind::Ease => {
+            let scoring = t * 256.0 * n * 8.0 * if blended { 2.0 } else { 1.0 };
+            8.0 * n * n * (4.0 + blended as u8 as f64) + scoring
+        }
+        Kind::SparseEase => {
+            let mm = (cfg.sparse_ease_items as f64).min(n);
+            let pairs: f64 = (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum();
+            let hubs = n.min(sparse_ease::HUBS as f64);
+            let gram = 12.0 * (n * n).min(pairs) + 8.0 * hubs * hubs;
+            let lists = 12.0 * n * mm * (3.0 + blended as u8 as f64);
+            24.0 * p + gram + lists + t * (12.0 * n + 16.0 * mm * mm) + t * 16.0 * n
+        }
+        Kind::Item => 24.0 * p + 16.0 * n * k + t * 16.0 * n,
+        Kind::User | Kind::Auto => 24.0 * p + 16.0 * c * k + t * 16.0 * c,
+    };
+    // every kind: the recommendation rows (20 per customer of 32 bytes: twice the default
+    // list) and 16 MB of allocator arenas and thread stacks
+    let common = 640.0 * c + 16e6;
+    (bytes + common).min(u64::MAX as f64) as u64
 }
 
 /// The number of rows a model compares (customers, or items): the progress bar's length.
@@ -349,6 +404,25 @@ pub(crate) mod tests {
         }
         // the overlap floor really removes neighbours here
         assert_ne!(brute_force(&m, &cfg(15, 0.0)), brute_force(&m, &ModelConfig { min_overlap: 2, ..cfg(15, 0.0) }));
+    }
+
+    /// Measured at 20,000 customers × 5,000 items × 10 (`kindred generate … 20000 5000 10`,
+    /// 2 threads, release build; see [`estimated_bytes`] for how): the estimate bounds each
+    /// kind's peak from above, within 4×.
+    #[test]
+    fn estimated_bytes_bound_the_measured_peaks() {
+        let m = crate::generate::matrix(&crate::generate::Shape::new(20_000, 5_000, 10.0, 0.9, 7).unwrap());
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let measured_mb = [(Kind::User, 21.0), (Kind::Item, 16.0), (Kind::Ease, 546.0), (Kind::SparseEase, 89.0)];
+        for (kind, mb) in measured_mb {
+            let cfg = ModelConfig { kind, ..Default::default() };
+            let estimate = pool.install(|| estimated_bytes(&m, &cfg)) as f64 / 1e6;
+            assert!(estimate >= mb && estimate <= 4.0 * mb, "{kind:?}: estimate {estimate:.0} MB, measured {mb} MB");
+        }
+        // dense EASE grows as items², the sparse one as items × M
+        let big = ModelConfig { kind: Kind::Ease, ..Default::default() };
+        let sparse = ModelConfig { kind: Kind::SparseEase, ..Default::default() };
+        assert!(estimated_bytes(&m, &big) > 4 * estimated_bytes(&m, &sparse));
     }
 
     #[test]

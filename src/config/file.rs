@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::{
     default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, Family, GatesConfig, InputConfig, Kind,
     ModelConfig, OutputConfig, Overrides, RecommendConfig, SelectConfig, Weighting, DEFAULT_EASE_LAMBDA,
-    DEFAULT_MAX_RECORD_BYTES, MAX_LIST,
+    DEFAULT_MAX_RECORD_BYTES, DEFAULT_SPARSE_EASE_ITEMS, MAX_LIST, MAX_SPARSE_EASE_ITEMS,
 };
 use crate::error::ConfigError;
 
@@ -90,6 +90,7 @@ pub struct ModelSection {
     pub min_similarity: Option<f64>,
     pub threads: Option<i64>,
     pub description_weight: Option<f64>,
+    pub sparse_ease_items: Option<i64>,
 }
 
 /// `[recommend]`.
@@ -246,9 +247,17 @@ fn limit(key: &str, value: Option<i64>) -> Result<Option<u64>, ConfigError> {
 }
 
 fn parse_kind(text: &str) -> Result<Kind, ConfigError> {
-    let kinds: &[(&[&str], Kind)] =
-        &[(&["user"], Kind::User), (&["item"], Kind::Item), (&["ease"], Kind::Ease), (&["auto"], Kind::Auto)];
-    choose("[model] kind", text, kinds)
+    choose(
+        "[model] kind",
+        text,
+        &[
+            (&["user"], Kind::User),
+            (&["item"], Kind::Item),
+            (&["ease"], Kind::Ease),
+            (&["sparse_ease"], Kind::SparseEase),
+            (&["auto"], Kind::Auto),
+        ],
+    )
 }
 
 fn parse_weighting(text: &str) -> Result<Weighting, ConfigError> {
@@ -470,12 +479,19 @@ impl ModelSection {
         Ok(Neighbourhood { neighbours, min_similarity })
     }
 
-    /// `kind` (user-based by default); `description_weight` only blends into EASE.
+    /// `kind` (user-based by default); `description_weight` only blends into EASE, and
+    /// `sparse_ease_items` only sizes the sparse EASE.
     pub(super) fn kind(&self) -> Result<Kind, ConfigError> {
         let kind = self.kind.as_deref().map(parse_kind).transpose()?.unwrap_or_default();
-        if !matches!(kind, Kind::Ease | Kind::Auto) && self.description_weight.is_some_and(|w| w != 0.0) {
-            let why = "blends into EASE's scores: it needs kind = \"ease\" (or \"auto\")";
-            return Err(invalid("[model] description_weight", why));
+        if !(kind.is_ease() || kind == Kind::Auto) && self.description_weight.is_some_and(|w| w != 0.0) {
+            return Err(invalid(
+                "[model] description_weight",
+                "blends into EASE's scores: it needs kind = \"ease\", \"sparse_ease\" or \"auto\"",
+            ));
+        }
+        if !matches!(kind, Kind::SparseEase | Kind::Auto) && self.sparse_ease_items.is_some() {
+            let why = "sizes the sparse EASE: it needs kind = \"sparse_ease\" (or \"auto\")";
+            return Err(invalid("[model] sparse_ease_items", why));
         }
         Ok(kind)
     }
@@ -510,6 +526,12 @@ impl ModelSection {
                 "at least 0 and below 1",
             )?
             .unwrap_or(0.0),
+            sparse_ease_items: bounded(
+                "[model] sparse_ease_items",
+                self.sparse_ease_items,
+                DEFAULT_SPARSE_EASE_ITEMS,
+                MAX_SPARSE_EASE_ITEMS,
+            )?,
             similarity_half_life_days: half_life("[model] similarity_half_life_days", self.similarity_half_life_days)?,
         })
     }
@@ -652,12 +674,13 @@ fn parse_candidates(names: &[String]) -> Result<Vec<Family>, ConfigError> {
         (&["item_knn"], Family::ItemKnn),
         (&["user_knn"], Family::UserKnn),
         (&["ease"], Family::Ease),
+        (&["sparse_ease"], Family::SparseEase),
     ];
     let mut families = names.iter().map(|n| choose(key, n, options)).collect::<Result<Vec<_>, _>>()?;
     families.sort_unstable();
     families.dedup();
     match families.is_empty() {
-        true => Err(invalid(key, "names no candidate; list at least one of popularity, item_knn, user_knn, ease")),
+        true => Err(invalid(key, "names no candidate; list at least one of popularity, item_knn, user_knn, ease, sparse_ease")),
         false => Ok(families),
     }
 }

@@ -25,6 +25,7 @@ use faer::Par;
 use rayon::prelude::*;
 
 use super::model::{Slot, Votes};
+use super::text::Blend;
 use super::weighted::{self, Rows};
 use super::{assemble, keep_best, order, Candidate, Neighbours, BLOCK};
 use crate::config::{Kind, ModelConfig};
@@ -57,7 +58,7 @@ pub fn check(m: &Interactions) -> Result<(), ConfigError> {
             key: "[model] kind".into(),
             message: format!(
                 "\"ease\" inverts a dense items × items matrix: {} items would need {gb:.0} GB (the limit is {} items); \
-                 use kind = \"item\" or \"user\" for this catalogue",
+                 use kind = \"sparse_ease\" (EASE on each item's most co-purchased items), \"item\" or \"user\" for this catalogue",
                 m.n_items(),
                 MAX_ITEMS
             ),
@@ -70,17 +71,30 @@ pub fn check(m: &Interactions) -> Result<(), ConfigError> {
 /// summed over i's buyers in ascending order, so G[i][j] and G[j][i] are the same float.
 pub fn gram(r: &Rows) -> Vec<f64> {
     let n = r.n_rows();
-    let (cptr, cidx, cval) = r.transpose();
+    let by_customer = r.transpose();
     let mut g = vec![0.0; n * n];
-    g.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, row)| {
-        for p in r.indptr[i]..r.indptr[i + 1] {
-            let (c, v) = (r.indices[p] as usize, r.values[p]);
-            for q in cptr[c]..cptr[c + 1] {
-                row[cidx[q] as usize] += v * cval[q];
-            }
-        }
-    });
+    g.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, row)| gram_row(r, &by_customer, i, |k, x| row[k] += x));
     g
+}
+
+/// Row i of G = XᵀX, term by term: `add(k, x[c][i] · x[c][k])` for each buyer c of i
+/// (ascending) and each of c's items k (ascending) — the one summation order of G, which makes
+/// G[i][k] and G[k][i] the same float (the same buyers, in the same order). `by_customer` is
+/// `r.transpose()`. Dense and sparse EASE both sum G through it.
+#[inline]
+pub(super) fn gram_row(
+    r: &Rows,
+    by_customer: &(Vec<usize>, Vec<u32>, Vec<f64>),
+    i: usize,
+    mut add: impl FnMut(usize, f64),
+) {
+    let (cptr, cidx, cval) = by_customer;
+    for p in r.indptr[i]..r.indptr[i + 1] {
+        let (c, v) = (r.indices[p] as usize, r.values[p]);
+        for q in cptr[c]..cptr[c + 1] {
+            add(cidx[q] as usize, v * cval[q]);
+        }
+    }
 }
 
 /// B from G: P = (G + λI)⁻¹ by Cholesky, B[j][i] = −P[j][i] / P[i][i], zero diagonal.
@@ -129,7 +143,7 @@ pub fn parallelism() -> Par {
 }
 
 /// Co-buyers of two items from their sorted buyer lists.
-fn shared(r: &Rows, a: usize, b: usize) -> u32 {
+pub(super) fn shared(r: &Rows, a: usize, b: usize) -> u32 {
     let (x, y) = (&r.indices[r.indptr[a]..r.indptr[a + 1]], &r.indices[r.indptr[b]..r.indptr[b + 1]]);
     let (mut p, mut q, mut n) = (0, 0, 0);
     while p < x.len() && q < y.len() {
@@ -155,6 +169,25 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<E
     let Some(b) = weights(g, n, cfg.ease_lambda, parallelism()) else {
         return Err(singular(cfg));
     };
+    let neighbours = publish(&rows, cfg, progress, |j, candidates| {
+        let row = &b[j * n..(j + 1) * n];
+        candidates.extend(row.iter().enumerate().filter(|&(i, _)| i != j).map(|(i, &w)| (w, i as u32, 0)));
+    });
+    let text = if cfg.description_weight > 0.0 { super::text::similarity(&m.descriptions) } else { Vec::new() };
+    let description_weight = cfg.description_weight;
+    Ok(Ease { neighbours, weights: b, text, description_weight })
+}
+
+/// Each item's top `cfg.neighbours` weights > `min_similarity` (ties to the lower id), with
+/// their co-buyers in `rows`: `weights(j, out)` appends item j's (weight, item, 0) for every
+/// other item. Dense and sparse EASE publish through it.
+pub(super) fn publish(
+    rows: &Rows,
+    cfg: &ModelConfig,
+    progress: &Progress,
+    weights: impl Fn(usize, &mut Vec<Candidate>) + Sync,
+) -> Neighbours {
+    let n = rows.n_rows();
     let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map(|block| {
@@ -163,17 +196,12 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<E
             let mut candidates: Vec<Candidate> = Vec::new();
             for j in range.clone() {
                 candidates.clear();
-                let row = &b[j * n..(j + 1) * n];
-                candidates.extend(
-                    row.iter()
-                        .enumerate()
-                        .filter(|&(i, &w)| i != j && w > cfg.min_similarity)
-                        .map(|(i, &w)| (w, i as u32, 0)),
-                );
+                weights(j, &mut candidates);
+                candidates.retain(|c| c.0 > cfg.min_similarity);
                 keep_best(&mut candidates, cfg.neighbours);
                 candidates.sort_unstable_by(order);
                 for c in candidates.iter_mut() {
-                    c.2 = shared(&rows, j, c.1 as usize);
+                    c.2 = shared(rows, j, c.1 as usize);
                 }
                 lens.push(candidates.len());
                 out.extend_from_slice(&candidates);
@@ -182,13 +210,11 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<E
             (lens, out)
         })
         .collect();
-    let text = if cfg.description_weight > 0.0 { super::text::similarity(&m.descriptions) } else { Vec::new() };
-    let description_weight = cfg.description_weight;
-    Ok(Ease { neighbours: assemble(n, blocks), weights: b, text, description_weight })
+    assemble(n, blocks)
 }
 
 /// XᵀX overflowed: the weighting made purchases too heavy for EASE.
-fn overflow(rows: &Rows, cfg: &ModelConfig) -> Error {
+pub(super) fn overflow(rows: &Rows, cfg: &ModelConfig) -> Error {
     let largest = rows.values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
     Error::Model {
         key: "[model] weighting".into(),
@@ -201,7 +227,7 @@ fn overflow(rows: &Rows, cfg: &ModelConfig) -> Error {
 }
 
 /// G + λI could not be inverted to working precision: λ is too small for this data.
-fn singular(cfg: &ModelConfig) -> Error {
+pub(super) fn singular(cfg: &ModelConfig) -> Error {
     Error::Model {
         key: "[model] ease_lambda".into(),
         detail: format!(
@@ -261,19 +287,14 @@ impl Ease {
         let ease = &s.block.scores[row.clone()];
         let text = (!self.text.is_empty()).then(|| &s.block.text[row]);
         let unseen = |v: &[f64]| (0..n).filter(|&i| s.owner[i] != stamp).map(|i| v[i]).fold(0.0, f64::max);
-        let (w, best_ease, best_text) = match text {
-            Some(t) => (self.description_weight, unseen(ease), unseen(t)),
-            None => (0.0, 1.0, 1.0),
-        };
-        let scale = |best: f64| if best > 0.0 { best } else { 1.0 };
-        let (best_ease, best_text) = (scale(best_ease), scale(best_text));
+        let blend = text.map(|t| Blend::new(self.description_weight, unseen(ease), unseen(t)));
         for i in 0..n {
             if s.owner[i] == stamp {
                 continue;
             }
-            let score = match text {
-                None => ease[i],
-                Some(t) => (1.0 - w) * (ease[i].max(0.0) / best_ease) + w * (t[i].max(0.0) / best_text),
+            let score = match (blend, text) {
+                (Some(b), Some(t)) => b.score(ease[i], t[i]),
+                _ => ease[i],
             };
             if score > 0.0 {
                 s.touched.push(i as u32);
@@ -325,12 +346,12 @@ fn scores(customers: &[usize], m: &Interactions, matrix: &[f64], weights: Option
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::similarity::tests::random_matrix;
 
-    /// The textbook inverse (Gauss–Jordan with partial pivoting), for the twin test.
-    fn gauss_jordan(a: &[f64], n: usize) -> Vec<f64> {
+    /// The textbook inverse (Gauss–Jordan with partial pivoting), for the twin tests.
+    pub(crate) fn gauss_jordan(a: &[f64], n: usize) -> Vec<f64> {
         let mut m: Vec<Vec<f64>> = (0..n)
             .map(|i| {
                 let mut row = a[i * n..(i + 1) * n].to_vec();
@@ -452,14 +473,7 @@ mod tests {
     /// `[model] weighting`.
     #[test]
     fn a_singular_inverse_or_an_overflowing_gram_is_an_error_naming_the_setting() {
-        // ten customers buy A and B together (identical columns), a few buy C or D too
-        let mut rows: Vec<(String, &str)> = Vec::new();
-        for c in 0..10 {
-            rows.push((format!("{c}"), "A"));
-            rows.push((format!("{c}"), "B"));
-            rows.push((format!("{c}"), if c % 2 == 0 { "C" } else { "D" }));
-        }
-        let m = Interactions::from_triples(rows.iter().map(|(c, i)| (c.as_str(), *i, 1.0, None)));
+        let m = always_together();
         let cfg = |lambda: f64| ModelConfig { kind: Kind::Ease, ease_lambda: lambda, ..Default::default() };
         match run(&m, &cfg(1e-15), &Progress::hidden()) {
             Err(Error::Model { key, detail }) => {
@@ -479,6 +493,18 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Ten customers buy A and B together (identical columns), a few buy C or D too: G + λI is
+    /// singular to working precision for a tiny λ.
+    pub(crate) fn always_together() -> Interactions {
+        let mut rows: Vec<(String, &str)> = Vec::new();
+        for c in 0..10 {
+            rows.push((format!("{c}"), "A"));
+            rows.push((format!("{c}"), "B"));
+            rows.push((format!("{c}"), if c % 2 == 0 { "C" } else { "D" }));
+        }
+        Interactions::from_triples(rows.iter().map(|(c, i)| (c.as_str(), *i, 1.0, None)))
     }
 
     /// Every inverse that passes lies inside the bounds checked: on random data across λ.

@@ -9,12 +9,14 @@
 //! - [`Model::Item`]: Σ over the customer's items, ascending, of their similarity to the item
 //!   when it is among their top-K neighbours; supporters counts those items;
 //! - [`Model::Ease`]: Σ over the customer's items, ascending, of their learnt weight for the
-//!   item (every item, no top-K); see [`Ease`].
+//!   item (every item, no top-K); see [`Ease`];
+//! - [`Model::SparseEase`]: the same sum over the sparse weights; see [`SparseEase`].
 //!
 //! Sums run in a fixed order, so they are bit-reproducible. Items the customer owns are never
 //! candidates. A new kind is a variant here plus its file (how it learns, how it votes).
 
 use super::ease::{self, Ease};
+use super::sparse_ease::{self, SparseEase};
 use super::Neighbours;
 use crate::config::Kind;
 use crate::pivot::Interactions;
@@ -28,6 +30,8 @@ pub enum Model {
     Item(Neighbours),
     /// EASE's dense item weights, with each item's largest as its neighbours.
     Ease(Ease),
+    /// EASE fitted on each item's most co-purchased items: sparse weights, neighbours as EASE.
+    SparseEase(SparseEase),
 }
 
 impl Model {
@@ -37,6 +41,7 @@ impl Model {
             Model::User(_) => Kind::User,
             Model::Item(_) => Kind::Item,
             Model::Ease(_) => Kind::Ease,
+            Model::SparseEase(_) => Kind::SparseEase,
         }
     }
 
@@ -45,6 +50,7 @@ impl Model {
         match self {
             Model::User(nb) | Model::Item(nb) => nb,
             Model::Ease(e) => &e.neighbours,
+            Model::SparseEase(e) => &e.neighbours,
         }
     }
 
@@ -64,6 +70,7 @@ impl Model {
             Model::User(nb) => customer_votes(nb, c, m, k, recency, votes),
             Model::Item(nb) => item_votes(nb, c, m, k, recency, votes),
             Model::Ease(e) => e.vote(c, m, votes),
+            Model::SparseEase(e) => e.vote(c, m, recency, votes),
         }
     }
 
@@ -73,6 +80,7 @@ impl Model {
         match self {
             Model::User(_) | Model::Item(_) => voted,
             Model::Ease(e) => e.supporters(m, c, i),
+            Model::SparseEase(e) => e.supporters(m, c, i),
         }
     }
 }
@@ -116,6 +124,8 @@ pub struct Votes {
     pub(super) touched: Vec<u32>,
     /// The state of a model that scores a block of customers at once (EASE).
     pub(super) block: ease::Block,
+    /// The per-customer sums of a sparse model (sparse EASE).
+    pub(super) sums: sparse_ease::Sums,
 }
 
 /// An item's running score and supporters for the current customer.
@@ -133,6 +143,7 @@ impl Votes {
             items: vec![Slot::default(); items],
             touched: Vec::new(),
             block: ease::Block::default(),
+            sums: sparse_ease::Sums::default(),
         }
     }
 

@@ -13,6 +13,9 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use super::weighted::Rows;
+use super::{keep_best, Candidate, BLOCK};
+
 /// The words of a description: distinct runs of ≥ 2 letters A–Z after upper-casing, sorted.
 pub fn words(text: &str) -> Vec<String> {
     let upper = text.to_uppercase();
@@ -23,49 +26,139 @@ pub fn words(text: &str) -> Vec<String> {
     out
 }
 
+/// The items' idf vectors (word, weight; ascending word, length 1) and each word's postings
+/// (item, weight; ascending item). A word in every item weighs ln 1 = 0 and is left out:
+/// it adds nothing to any cosine but would make every row cost the whole catalogue.
+struct Vectors {
+    vectors: Vec<Vec<(usize, f64)>>,
+    postings: Vec<Vec<(u32, f64)>>,
+}
+
+impl Vectors {
+    fn new(descriptions: &[Option<String>]) -> Vectors {
+        let n = descriptions.len();
+        let words: Vec<Vec<String>> = descriptions.iter().map(|d| words(d.as_deref().unwrap_or(""))).collect();
+        let mut df: HashMap<&str, u32> = HashMap::new();
+        for w in words.iter().flatten() {
+            *df.entry(w.as_str()).or_insert(0) += 1;
+        }
+        let mut vocabulary: Vec<&str> =
+            df.iter().filter(|(_, &d)| d >= 2 && (d as usize) < n).map(|(&w, _)| w).collect();
+        vocabulary.sort_unstable();
+        let id: HashMap<&str, usize> = vocabulary.iter().enumerate().map(|(k, &w)| (w, k)).collect();
+        let vectors: Vec<Vec<(usize, f64)>> = words
+            .iter()
+            .map(|ws| {
+                let mut v: Vec<(usize, f64)> = ws
+                    .iter()
+                    .filter_map(|w| id.get(w.as_str()).map(|&k| (k, (n as f64 / df[w.as_str()] as f64).ln())))
+                    .collect();
+                v.sort_unstable_by_key(|x| x.0);
+                let norm = v.iter().map(|x| x.1 * x.1).sum::<f64>().sqrt();
+                if norm > 0.0 {
+                    v.iter_mut().for_each(|x| x.1 /= norm);
+                }
+                v
+            })
+            .collect();
+        let mut postings: Vec<Vec<(u32, f64)>> = vec![Vec::new(); vocabulary.len()];
+        for (i, v) in vectors.iter().enumerate() {
+            for &(k, w) in v {
+                postings[k].push((i as u32, w));
+            }
+        }
+        Vectors { vectors, postings }
+    }
+
+    /// Item `a`'s cosines: `add(b, term)` for every term of every b sharing a word, in the one
+    /// order (a's words ascending, each word's items ascending).
+    #[inline]
+    fn row(&self, a: usize, mut add: impl FnMut(usize, f64)) {
+        for &(k, wa) in &self.vectors[a] {
+            for &(b, wb) in &self.postings[k] {
+                add(b as usize, wa * wb);
+            }
+        }
+    }
+}
+
 /// Squared cosine between the items' idf-weighted word sets, dense and row-major.
 pub fn similarity(descriptions: &[Option<String>]) -> Vec<f64> {
     let n = descriptions.len();
-    let words: Vec<Vec<String>> = descriptions.iter().map(|d| words(d.as_deref().unwrap_or(""))).collect();
-    let mut df: HashMap<&str, u32> = HashMap::new();
-    for w in words.iter().flatten() {
-        *df.entry(w.as_str()).or_insert(0) += 1;
-    }
-    let mut vocabulary: Vec<&str> = df.iter().filter(|(_, &d)| d >= 2).map(|(&w, _)| w).collect();
-    vocabulary.sort_unstable();
-    let id: HashMap<&str, usize> = vocabulary.iter().enumerate().map(|(k, &w)| (w, k)).collect();
-    let vectors: Vec<Vec<(usize, f64)>> = words
-        .iter()
-        .map(|ws| {
-            let mut v: Vec<(usize, f64)> = ws
-                .iter()
-                .filter_map(|w| id.get(w.as_str()).map(|&k| (k, (n as f64 / df[w.as_str()] as f64).ln())))
-                .collect();
-            v.sort_unstable_by_key(|x| x.0);
-            let norm = v.iter().map(|x| x.1 * x.1).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                v.iter_mut().for_each(|x| x.1 /= norm);
-            }
-            v
-        })
-        .collect();
-    let mut postings: Vec<Vec<(u32, f64)>> = vec![Vec::new(); vocabulary.len()];
-    for (i, v) in vectors.iter().enumerate() {
-        for &(k, w) in v {
-            postings[k].push((i as u32, w));
-        }
-    }
+    let v = Vectors::new(descriptions);
     let mut c = vec![0.0; n * n];
     c.par_chunks_mut(n.max(1)).enumerate().for_each(|(a, row)| {
-        for &(k, wa) in &vectors[a] {
-            for &(b, wb) in &postings[k] {
-                row[b as usize] += wa * wb;
-            }
-        }
+        v.row(a, |b, x| row[b] += x);
         row[a] = 0.0;
         row.iter_mut().for_each(|x| *x *= *x);
     });
     c
+}
+
+/// [`similarity`] kept sparse: each item's `keep` largest positive similarities (ties to the
+/// lower item), as rows ascending by item — the same floats as the dense rows' entries.
+pub fn similarity_rows(descriptions: &[Option<String>], keep: usize) -> Rows {
+    let n = descriptions.len();
+    let v = Vectors::new(descriptions);
+    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map_init(
+            || (vec![0.0; n], vec![u32::MAX; n], Vec::<u32>::new(), Vec::<Candidate>::new()),
+            |(acc, mark, touched, best), block| {
+                let range = block * BLOCK..((block + 1) * BLOCK).min(n);
+                let (mut lens, mut out) = (Vec::with_capacity(range.len()), Vec::new());
+                for a in range {
+                    v.row(a, |b, x| {
+                        if mark[b] != a as u32 {
+                            mark[b] = a as u32;
+                            touched.push(b as u32);
+                        }
+                        acc[b] += x;
+                    });
+                    best.clear();
+                    for &b in touched.iter() {
+                        let s = acc[b as usize] * acc[b as usize];
+                        acc[b as usize] = 0.0;
+                        if b as usize != a && s > 0.0 {
+                            best.push((s, b, 0));
+                        }
+                    }
+                    touched.clear();
+                    keep_best(best, keep);
+                    best.sort_unstable_by_key(|c| c.1);
+                    lens.push(best.len());
+                    out.extend_from_slice(best);
+                }
+                (lens, out)
+            },
+        )
+        .collect();
+    Rows::from_blocks(n, n, blocks)
+}
+
+/// The description blend of an item model's scores, for one customer: (1 − w) × score / its
+/// best + w × description votes / their best, each best over the items the customer has not
+/// bought (negative parts count 0; a best ≤ 0 divides by 1). `Model::Ease` and
+/// `Model::SparseEase` both score through it.
+#[derive(Debug, Clone, Copy)]
+pub struct Blend {
+    w: f64,
+    best_model: f64,
+    best_text: f64,
+}
+
+impl Blend {
+    /// The blend with share `w` of the description, given the customer's best scores.
+    pub fn new(w: f64, best_model: f64, best_text: f64) -> Blend {
+        let scale = |best: f64| if best > 0.0 { best } else { 1.0 };
+        Blend { w, best_model: scale(best_model), best_text: scale(best_text) }
+    }
+
+    /// An item's blended score from its model score and its description votes.
+    #[inline]
+    pub fn score(&self, model: f64, text: f64) -> f64 {
+        (1.0 - self.w) * (model.max(0.0) / self.best_model) + self.w * (text.max(0.0) / self.best_text)
+    }
 }
 
 #[cfg(test)]

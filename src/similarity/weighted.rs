@@ -52,6 +52,19 @@ impl Rows {
         self.indptr[r]..self.indptr[r + 1]
     }
 
+    /// Row `r`'s columns and values.
+    pub fn row(&self, r: usize) -> (&[u32], &[f64]) {
+        let span = self.span(r);
+        (&self.indices[span.clone()], &self.values[span])
+    }
+
+    /// Rows from per-block results (row lengths, then (value, column, _) entries, in row
+    /// order), over `n_cols` columns; no norms.
+    pub(crate) fn from_blocks(n_rows: usize, n_cols: usize, blocks: Vec<(Vec<usize>, Vec<Candidate>)>) -> Rows {
+        let nb = assemble(n_rows, blocks);
+        Rows { indptr: nb.offsets, indices: nb.ids, values: nb.similarity, norm2: Vec::new(), n_cols }
+    }
+
     /// The transpose, values carried along (rows ascending within each column).
     pub fn transpose(&self) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
         transpose_csr(&self.indptr, &self.indices, self.n_cols, Some(&self.values))
@@ -91,7 +104,7 @@ fn power_of_two_factor(values: &[f64]) -> f64 {
 }
 
 /// The weighted rows `cfg.kind` compares: customers × items (`user`), or items × customers
-/// (`item`, `ease`), each value × its recency weight when `similarity_half_life_days` is set;
+/// (`item`, `ease`, `sparse_ease`), each value × its recency weight when `similarity_half_life_days` is set;
 /// unscaled, without norms (EASE's Gram matrix is built from these).
 pub fn values(m: &Interactions, cfg: &ModelConfig) -> Rows {
     let by_customer = Rows {
@@ -104,7 +117,7 @@ pub fn values(m: &Interactions, cfg: &ModelConfig) -> Rows {
     let recency = m.recency(cfg.similarity_half_life_days);
     let (mut r, recency) = match cfg.kind {
         Kind::User | Kind::Auto => (by_customer, recency),
-        Kind::Item | Kind::Ease => {
+        Kind::Item | Kind::Ease | Kind::SparseEase => {
             let (indptr, indices, values) = by_customer.transpose();
             let recency = recency.map(|w| transpose_csr(&m.indptr, &m.indices, m.n_items(), Some(&w)).2);
             (Rows { indptr, indices, values, norm2: Vec::new(), n_cols: m.n_customers() }, recency)

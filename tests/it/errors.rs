@@ -100,7 +100,26 @@ fn pipeline_file_errors_exit_2_naming_the_key() {
     refuses(&w, &tiny, "", "[model]\nthreads = 0", 2, &["[model] threads"]);
     refuses(&w, &tiny, "", "[model]\nneighbors = 5", 2, &["neighbors"]);
     refuses(&w, &tiny, "", "[model\nneighbours = 5", 2, &["bad.toml", "line 6", "unclosed table"]);
-    refuses(&w, &tiny, "", "[model]\nkind = 'items'", 2, &["[model] kind", "\"user\", \"item\", \"ease\"", "\"auto\""]);
+    refuses(
+        &w,
+        &tiny,
+        "",
+        "[model]\nkind = 'items'",
+        2,
+        &["[model] kind", "\"user\", \"item\", \"ease\", \"sparse_ease\" or \"auto\""],
+    );
+    let sparse = "[model]\nkind = 'sparse_ease'\nsparse_ease_items = 0";
+    refuses(&w, &tiny, "", sparse, 2, &["[model] sparse_ease_items", "at least 1"]);
+    let sparse = "[model]\nkind = 'sparse_ease'\nsparse_ease_items = 2001";
+    refuses(&w, &tiny, "", sparse, 2, &["[model] sparse_ease_items", "at most 2000"]);
+    refuses(
+        &w,
+        &tiny,
+        "",
+        "[model]\nkind = 'item'\nsparse_ease_items = 5",
+        2,
+        &["[model] sparse_ease_items", "sparse_ease"],
+    );
     let undated = "[columns]\ndate = ''\n[model]\nsimilarity_half_life_days = 30";
     refuses(&w, &tiny, "", undated, 2, &["[model] similarity_half_life_days", "no date column"]);
     let r = w.kindred(&["run", w.path("bad.toml").to_str().unwrap(), "--threads", "0"]);

@@ -137,6 +137,36 @@ fn ease_model_publishes_item_weights_and_recommends_from_them() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("kind = \"ease\"") && r.stdout.contains("of their items; most by"), "{}", r.stdout);
     // a second run is byte-identical, on one thread or two
+    same_bytes_on_one_and_two_threads(&w);
+}
+
+/// Issue 15: `kind = "sparse_ease"` (EASE on each item's most co-purchased items) end to end:
+/// item weights published, recommendations scored by them, with the description blend and
+/// both half-lives; byte-identical on one thread or two.
+#[test]
+fn sparse_ease_publishes_item_weights_and_is_identical_across_threads() {
+    let w = Workdir::new();
+    let model = "kind = \"sparse_ease\"\nsparse_ease_items = 3\nease_lambda = 2.0\nneighbours = 4\n\
+                 description_weight = 0.25\nsimilarity_half_life_days = 30\nrecency_half_life_days = 60\n\
+                 [recommend]\nfrom_neighbours = 4";
+    let out = run(&w, model);
+    assert!(rows(&out.join("neighbours.parquet")).is_empty());
+    let item_nb = rows(&out.join("item_neighbours.parquet"));
+    assert!(!item_nb.is_empty());
+    assert!(item_nb.iter().all(|r| number(&r["similarity"]) > 0.0 && number(&r["rank"]) <= 4.0));
+    let recs = rows(&out.join("recommendations.parquet"));
+    let scored: Vec<_> = recs.iter().filter(|r| text(&r["source"]) == "neighbours").collect();
+    assert!(!scored.is_empty());
+    assert!(scored.iter().all(|r| number(&r["score"]) > 0.0));
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"kind\": \"sparse_ease\""), "{manifest}");
+    assert!(manifest.contains("\"sparse_ease_items\": 3"), "{manifest}");
+    same_bytes_on_one_and_two_threads(&w);
+}
+
+/// Runs `p.toml` again on one thread, then two: the recommendations and item neighbours are
+/// the bytes published first.
+fn same_bytes_on_one_and_two_threads(w: &Workdir) {
     let first = w.published();
     let p = w.path("p.toml");
     for threads in ["1", "2"] {
