@@ -332,7 +332,8 @@ pub enum Family {
 
 impl Family {
     /// Every family, simplest first (the order ties are broken in).
-    pub const ALL: [Family; 5] = [Family::Popularity, Family::ItemKnn, Family::UserKnn, Family::Ease, Family::SparseEase];
+    pub const ALL: [Family; 5] =
+        [Family::Popularity, Family::ItemKnn, Family::UserKnn, Family::Ease, Family::SparseEase];
 
     /// The name in `[select] candidates` and `selection.parquet`.
     pub fn name(self) -> &'static str {

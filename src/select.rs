@@ -367,12 +367,7 @@ fn ease_fit(cfg: &Config, kind: Kind, offers: Offers, priors: &[(RecommendConfig
             parts.extend((blend > 0.0).then(|| format!("description={blend}")));
             parts.extend((!prior.is_empty()).then(|| prior.to_string()));
             let model = ModelConfig { description_weight: blend, ..model.clone() };
-            variants.push(Candidate {
-                family,
-                settings: parts.join(", "),
-                model,
-                recommend: rec.clone(),
-            });
+            variants.push(Candidate { family, settings: parts.join(", "), model, recommend: rec.clone() });
         }
     }
     Fit { family, model, variants }

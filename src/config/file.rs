@@ -680,7 +680,10 @@ fn parse_candidates(names: &[String]) -> Result<Vec<Family>, ConfigError> {
     families.sort_unstable();
     families.dedup();
     match families.is_empty() {
-        true => Err(invalid(key, "names no candidate; list at least one of popularity, item_knn, user_knn, ease, sparse_ease")),
+        true => Err(invalid(
+            key,
+            "names no candidate; list at least one of popularity, item_knn, user_knn, ease, sparse_ease",
+        )),
         false => Ok(families),
     }
 }

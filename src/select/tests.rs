@@ -189,7 +189,11 @@ fn popularity_is_tried_when_nothing_else_fits() {
 fn sparse_ease_is_a_candidate_when_listed() {
     let cfg = config("[select]\ncandidates = [\"popularity\", \"sparse_ease\"]");
     let (choice, s) = select(&copurchase_shop(600), true, &cfg);
-    assert!(s.candidates.iter().any(|t| t.candidate == "sparse_ease" && t.settings.contains("items=100")), "{}", s.line());
+    assert!(
+        s.candidates.iter().any(|t| t.candidate == "sparse_ease" && t.settings.contains("items=100")),
+        "{}",
+        s.line()
+    );
     assert_eq!(choice.family, Family::SparseEase, "{}", s.line());
     assert!(config("").select.candidates.iter().all(|&f| f != Family::SparseEase), "not tried unless listed");
 }

@@ -548,7 +548,7 @@ mod tests {
         let full =
             Model::Ease(ease::run(&m, &ModelConfig { kind: Kind::Ease, ..c.clone() }, &Progress::hidden()).unwrap());
         let (mut a, mut b) = (Votes::new(n), Votes::new(n));
-        full.begin_block(0..m.n_customers(), &m, Some(&recency), &mut b);
+        full.begin_block(&(0..m.n_customers()).collect::<Vec<_>>(), &m, Some(&recency), &mut b);
         for customer in 0..m.n_customers() {
             a.own(customer, m.row(customer));
             b.own(customer, m.row(customer));
