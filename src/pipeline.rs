@@ -63,6 +63,8 @@ pub struct Reports {
     pub clean: clean::CleanReport,
     pub pivot: pivot::PivotReport,
     pub similarity: similarity::SimilarityReport,
+    /// The customers' neighbours published (`neighbours.parquet`), whatever the model.
+    pub customer_neighbours: similarity::CustomerNeighboursReport,
     pub recommend: recommend::RecommendReport,
     pub write: write::WriteReport,
 }
@@ -381,6 +383,12 @@ impl Reports {
             summary("clean", r.clean.seconds, r.clean.rows_in, r.clean.rows_out),
             summary("pivot", r.pivot.seconds, r.pivot.rows_in, r.pivot.rows_out),
             summary("similarity", r.similarity.seconds, r.similarity.rows_in, r.similarity.rows_out),
+            summary(
+                "customer_neighbours",
+                r.customer_neighbours.seconds,
+                r.customer_neighbours.rows_in,
+                r.customer_neighbours.rows_out,
+            ),
             summary("recommend", r.recommend.seconds, r.recommend.rows_in, r.recommend.rows_out),
             summary("write", r.write.seconds, r.write.rows_in, r.write.rows_out),
         ]
@@ -405,12 +413,19 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     gates.extend(typed);
     enforce(&gates, cfg.force, cfg.quiet)?;
     let (model, sim_report) = chain.model(&matrix, &cfg.model)?;
+    let (customer_nb, nb_report) = chain.customer_neighbours(&matrix, &model, &cfg.model);
     let (recs, rec_report) = chain.recommend(&matrix, &model, &cfg.recommend);
     let made = check_output_gates(cfg, &rec_report, previous);
     enforce(&made, cfg.force, cfg.quiet)?;
     gates.extend(made);
     let staging = publisher.begin()?;
-    let outputs = Outputs { matrix: &matrix, model: &model, recommendations: &recs, audit: &audited };
+    let outputs = Outputs {
+        matrix: &matrix,
+        model: &model,
+        customer_neighbours: &customer_nb,
+        recommendations: &recs,
+        audit: &audited,
+    };
     let written = chain.write(&staging, &outputs, cfg.output.compression)?;
     let reports = Reports {
         ingest: ingested,
@@ -418,6 +433,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         clean: cleaned_report,
         pivot: pivoted,
         similarity: sim_report,
+        customer_neighbours: nb_report,
         recommend: rec_report,
         write: written,
     };

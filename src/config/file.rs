@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::{
     default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, GatesConfig, InputConfig, Kind,
-    ModelConfig, OutputConfig, Overrides, RecommendConfig, Weighting, DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES,
-    MAX_LIST,
+    ModelConfig, OutputConfig, Overrides, RecommendConfig, Weighting, DEFAULT_CUSTOMER_NEIGHBOURS, DEFAULT_EASE_LAMBDA,
+    DEFAULT_MAX_RECORD_BYTES, MAX_LIST,
 };
 use crate::error::ConfigError;
 
@@ -88,6 +88,7 @@ pub struct ModelSection {
     pub min_similarity: Option<f64>,
     pub threads: Option<i64>,
     pub description_weight: Option<f64>,
+    pub customer_neighbours: Option<i64>,
 }
 
 /// `[recommend]`.
@@ -165,6 +166,16 @@ pub(super) fn bounded(key: &str, value: Option<i64>, default: usize, max: usize)
     match value {
         None => Ok(default),
         Some(v) if v < 1 => Err(invalid(key, format!("must be at least 1, got {v}"))),
+        Some(v) if v as u64 > max as u64 => Err(invalid(key, format!("must be at most {max}, got {v}"))),
+        Some(v) => Ok(v as usize),
+    }
+}
+
+/// A count from 0 to `max` (0 turns something off), or an error naming the key.
+fn count(key: &str, value: Option<i64>, default: usize, max: usize) -> Result<usize, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v < 0 => Err(invalid(key, format!("must be 0 (none) or more, got {v}"))),
         Some(v) if v as u64 > max as u64 => Err(invalid(key, format!("must be at most {max}, got {v}"))),
         Some(v) => Ok(v as usize),
     }
@@ -494,6 +505,12 @@ impl ModelSection {
             )?
             .unwrap_or(0.0),
             similarity_half_life_days: half_life("[model] similarity_half_life_days", self.similarity_half_life_days)?,
+            customer_neighbours: count(
+                "[model] customer_neighbours",
+                self.customer_neighbours,
+                DEFAULT_CUSTOMER_NEIGHBOURS,
+                MAX_LIST,
+            )?,
         })
     }
 }
