@@ -93,9 +93,9 @@ impl Chain {
         model: &'a Model,
         cfg: &ModelConfig,
     ) -> (Cow<'a, Neighbours>, CustomerNeighboursReport) {
+        // a bar only when they are computed (not the model's own, not skipped)
         let computed = model.kind().compares_items() && cfg.customer_neighbours > 0;
-        let bar =
-            Progress::new(if computed { m.n_customers() as u64 } else { 0 }, "neighbours", self.quiet || !computed);
+        let bar = Progress::new(m.n_customers() as u64, "neighbours", self.quiet || !computed);
         let (nb, report) = similarity::customers::run(m, model, cfg, &bar);
         bar.finish();
         self.line("customer neighbours", &report);
