@@ -8,6 +8,7 @@
 //! returned to the system before the next starts. [`on_threads`] runs a whole command on one
 //! pool of the configured size.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use polars::prelude::DataFrame;
@@ -20,7 +21,8 @@ use crate::pivot::{self, IdTyping, Interactions, PivotReport};
 use crate::progress::{log, Progress};
 use crate::recommend::{self, RecommendReport, Recommendations};
 use crate::select::{self, Candidate, Offers, Selection};
-use crate::similarity::{self, Model, SimilarityReport};
+use crate::similarity::customers::{CustomerNeighboursReport, Source};
+use crate::similarity::{self, Model, Neighbours, SimilarityReport};
 use crate::write::{self, Outputs, WriteReport};
 use crate::{audit, audit::AuditReport};
 
@@ -108,6 +110,24 @@ impl Chain {
         }
     }
 
+    /// Customer neighbours: the customers' neighbours `run` publishes whatever the model (the
+    /// model's own when it is user-based; `None`: no model, popularity chosen;
+    /// `similarity::customers`). Not part of `evaluate`.
+    pub fn customer_neighbours<'a>(
+        &self,
+        m: &Interactions,
+        model: Option<&'a Model>,
+        cfg: &ModelConfig,
+    ) -> (Cow<'a, Neighbours>, CustomerNeighboursReport) {
+        // a bar only when they are computed (not the model's own, not skipped)
+        let computed = model.is_none_or(|x| x.kind().compares_items()) && cfg.customer_neighbours > 0;
+        let bar = Progress::new(m.n_customers() as u64, "neighbours", self.quiet || !computed);
+        let (nb, report) = similarity::customers::run(m, model, cfg, &bar);
+        bar.finish();
+        self.line("customer neighbours", &report);
+        (nb, report)
+    }
+
     /// Recommend: every customer's list from the model, topped up with popular items.
     pub fn recommend(
         &self,
@@ -187,6 +207,20 @@ impl StageLine for SimilarityReport {
             "{} neighbour rows, {} {what} without neighbours, {:.3e} co-purchase updates in {:.2}s on {} threads",
             self.rows_out, self.isolated, self.pair_work, self.seconds, self.threads
         )
+    }
+}
+
+impl StageLine for CustomerNeighboursReport {
+    fn line(&self) -> String {
+        let (n, rows, alone) = (self.neighbours, self.rows_out, self.isolated);
+        match self.source {
+            Source::Model => format!("{rows} rows, the model's own (top {n}), published as they are"),
+            Source::Cosine => format!(
+                "{rows} rows (binary cosine, top {n}), {alone} customers without neighbours in {:.2}s on {} threads",
+                self.seconds, self.threads
+            ),
+            Source::Skipped => "none ([model] customer_neighbours = 0): neighbours.parquet written empty".into(),
+        }
     }
 }
 

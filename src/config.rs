@@ -223,7 +223,14 @@ pub struct ModelConfig {
     /// Recency of the values compared: each pair × 0.5^(age / half-life) before cosine (or
     /// EASE's Gram matrix); `None`: purchases weigh the same whatever their age.
     pub similarity_half_life_days: Option<f64>,
+    /// N of `neighbours.parquet` when the model compares items: each customer's top N binary
+    /// cosine neighbours, computed beside the model (`similarity::customers`); 0: none (the
+    /// table written empty). A user-based model publishes its own neighbours instead.
+    pub customer_neighbours: usize,
 }
+
+/// The customers' neighbours published by default: the article's 20.
+pub const DEFAULT_CUSTOMER_NEIGHBOURS: usize = 20;
 
 /// EASE's default λ when the pipeline names none (the shipped pipeline sets 350, tuned with
 /// its description blend and exposure prior on the Online Retail export; README, "Evaluation").
@@ -251,6 +258,7 @@ impl Default for ModelConfig {
             description_weight: 0.0,
             sparse_ease_items: DEFAULT_SPARSE_EASE_ITEMS,
             similarity_half_life_days: None,
+            customer_neighbours: DEFAULT_CUSTOMER_NEIGHBOURS,
         }
     }
 }

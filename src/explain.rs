@@ -52,7 +52,9 @@ fn floats(frame: &DataFrame, name: &str) -> Vec<Option<f64>> {
 
 /// The explanation of `customer`'s recommendations in the output folder `dir`, as text.
 pub fn run(dir: &Path, customer: &str) -> Result<String> {
-    let neighbours = rows_for(&read_table(&dir.join(file::NEIGHBOURS))?, customer)?;
+    let all_neighbours = read_table(&dir.join(file::NEIGHBOURS))?;
+    let published = all_neighbours.height() > 0;
+    let neighbours = rows_for(&all_neighbours, customer)?;
     let recs = rows_for(&read_table(&dir.join(file::RECOMMENDATIONS))?, customer)?;
     let bought = rows_for(&read_table(&dir.join(file::PURCHASES))?, customer)?;
     if recs.height() == 0 && bought.height() == 0 {
@@ -74,26 +76,22 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
         let _ = writeln!(out, "  {id:<10} {:<40} ×{q}", name(id));
     }
 
+    // The customers' cosine neighbours: always a user model's; beside an item-side model when
+    // the run published them (`[model] customer_neighbours`, not 0).
     let kind = model_kind(dir);
-    let because = if !kind.compares_items() {
-        let _ = writeln!(out, "\nNearest customers (cosine = shared items / √(items × items)):");
-        if neighbours.height() == 0 {
-            let _ = writeln!(out, "  none: no other customer bought any of the same items");
+    if !kind.compares_items() || published {
+        nearest_customers(&mut out, &neighbours);
+    }
+    let because = match kind.compares_items() {
+        false => HashMap::new(),
+        true => {
+            let name = serde_json::to_string(&kind).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "\nModel: kind = {name}: each item the customer bought votes for the items related to it."
+            );
+            strongest_reasons(dir, &by_qty)?
         }
-        let (nid, sim, shared) = (
-            strings(&neighbours, "neighbour_id"),
-            floats(&neighbours, "similarity"),
-            strings(&neighbours, "shared_items"),
-        );
-        for (k, ((n, s), c)) in nid.iter().zip(&sim).zip(&shared).enumerate() {
-            let _ = writeln!(out, "  {:>2}. {n:<10} similarity {:.6}  ({c} shared items)", k + 1, s.unwrap_or(0.0));
-        }
-        HashMap::new()
-    } else {
-        let name = serde_json::to_string(&kind).unwrap_or_default();
-        let _ =
-            writeln!(out, "\nModel: kind = {name}: each item the customer bought votes for the items related to it.");
-        strongest_reasons(dir, &by_qty)?
     };
 
     let _ = writeln!(out, "\nRecommendations ({from}):");
@@ -113,13 +111,28 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
     Ok(out)
 }
 
-/// The published model's kind, from the manifest (sets made before kinds existed: user).
+/// The customer's rows of `neighbours.parquet`, best first.
+fn nearest_customers(out: &mut String, neighbours: &DataFrame) {
+    let _ = writeln!(out, "\nNearest customers (cosine = shared items / √(items × items)):");
+    if neighbours.height() == 0 {
+        let _ = writeln!(out, "  none: no other customer bought any of the same items");
+    }
+    let (nid, sim, shared) =
+        (strings(neighbours, "neighbour_id"), floats(neighbours, "similarity"), strings(neighbours, "shared_items"));
+    for (k, ((n, s), c)) in nid.iter().zip(&sim).zip(&shared).enumerate() {
+        let _ = writeln!(out, "  {:>2}. {n:<10} similarity {:.6}  ({c} shared items)", k + 1, s.unwrap_or(0.0));
+    }
+}
+
+/// The published model's kind, from the manifest: the model learnt (`kind = "auto"`: the one
+/// its selection chose), else the pipeline's (sets made before kinds existed: user).
 fn model_kind(dir: &Path) -> Kind {
-    std::fs::read_to_string(dir.join(file::MANIFEST))
+    let manifest = std::fs::read_to_string(dir.join(file::MANIFEST))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| serde_json::from_value(v["parameters"]["model"]["kind"].clone()).ok())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let kind = |at: &str| serde_json::from_value::<Kind>(manifest.pointer(at)?.clone()).ok();
+    kind("/reports/similarity/kind").or_else(|| kind("/parameters/model/kind")).unwrap_or_default()
 }
 
 /// For each item related to one the customer bought (item_neighbours.parquet), the bought

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::chain::{on_threads, Chain};
-use crate::config::{Config, CustomerType, Family, Kind, INTEGER_KEY};
+use crate::config::{Config, CustomerType, Family, Kind, ModelConfig, INTEGER_KEY};
 use crate::error::{GateError, OutputError, Result};
 use crate::progress::{log, peak_rss_bytes};
 use crate::publish::{self, current_run, Publisher};
@@ -66,6 +66,8 @@ pub struct Reports {
     pub clean: clean::CleanReport,
     pub pivot: pivot::PivotReport,
     pub similarity: similarity::SimilarityReport,
+    /// The customers' neighbours published (`neighbours.parquet`), whatever the model.
+    pub customer_neighbours: similarity::CustomerNeighboursReport,
     pub recommend: recommend::RecommendReport,
     pub write: write::WriteReport,
 }
@@ -400,6 +402,12 @@ impl Reports {
             summary("clean", r.clean.seconds, r.clean.rows_in, r.clean.rows_out),
             summary("pivot", r.pivot.seconds, r.pivot.rows_in, r.pivot.rows_out),
             summary("similarity", r.similarity.seconds, r.similarity.rows_in, r.similarity.rows_out),
+            summary(
+                "customer_neighbours",
+                r.customer_neighbours.seconds,
+                r.customer_neighbours.rows_in,
+                r.customer_neighbours.rows_out,
+            ),
             summary("recommend", r.recommend.seconds, r.recommend.rows_in, r.recommend.rows_out),
             summary("write", r.write.seconds, r.write.rows_in, r.write.rows_out),
         ]
@@ -430,6 +438,10 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         None => (Candidate::named(cfg), None),
     };
     let (model, sim_report) = chain.chosen(&matrix, &choice)?;
+    // popularity has no model: the customers' neighbours are computed as beside an item model
+    let learnt = (choice.family != Family::Popularity).then_some(&model);
+    let asked = ModelConfig { customer_neighbours: cfg.model.customer_neighbours, ..choice.model.clone() };
+    let (customer_nb, nb_report) = chain.customer_neighbours(&matrix, learnt, &asked);
     let (recs, rec_report) = chain.recommend(&matrix, &model, &choice.recommend);
     let made = check_output_gates(cfg, &rec_report, previous, choice.family == Family::Popularity);
     enforce(&made, cfg.force, cfg.quiet)?;
@@ -440,6 +452,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let outputs = Outputs {
         matrix: &matrix,
         model: &model,
+        customer_neighbours: &customer_nb,
         recommendations: &recs,
         audit: &audited,
         selection: &selection_frame,
@@ -451,6 +464,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         clean: cleaned_report,
         pivot: pivoted,
         similarity: sim_report,
+        customer_neighbours: nb_report,
         recommend: rec_report,
         write: written,
     };

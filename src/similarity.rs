@@ -26,6 +26,7 @@ use crate::error::Error;
 use crate::pivot::Interactions;
 use crate::progress::Progress;
 
+pub mod customers;
 pub mod ease;
 mod model;
 pub mod sparse_ease;
@@ -33,6 +34,7 @@ pub mod text;
 mod tiled;
 pub mod weighted;
 
+pub use customers::CustomerNeighboursReport;
 pub use model::{Model, Votes};
 
 /// Each row's neighbours, flattened: row `c`'s are at `offsets[c]..offsets[c + 1]`, best
@@ -107,10 +109,7 @@ pub(crate) const BLOCK: usize = 256;
 pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<(Model, SimilarityReport), Error> {
     let start = Instant::now();
     let model = match cfg.kind {
-        Kind::User if cfg.is_plain_user() && tiled::fits(m) => {
-            Model::User(tiled::run(m, cfg, progress, tiled::Params::default()))
-        }
-        Kind::User => Model::User(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
+        Kind::User => Model::User(user_neighbours(m, cfg, progress)),
         Kind::Item => Model::Item(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
         Kind::Ease => Model::Ease(ease::run(m, cfg, progress)?),
         Kind::SparseEase => Model::SparseEase(sparse_ease::run(m, cfg, progress)?),
@@ -137,6 +136,15 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<(
         seconds: start.elapsed().as_secs_f64(),
     };
     Ok((model, report))
+}
+
+/// Customers' neighbours by `cfg`: the integer kernel for the plain binary cosine (when its
+/// u16 counters fit), else the exact float kernel.
+pub(crate) fn user_neighbours(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
+    match cfg.is_plain_user() && tiled::fits(m) {
+        true => tiled::run(m, cfg, progress, tiled::Params::default()),
+        false => weighted::run(&weighted::rows(m, cfg), cfg, progress),
+    }
 }
 
 /// Refuses a model the data cannot take, before any work (EASE's dense inverse on a huge

@@ -50,8 +50,10 @@ pub mod file {
 /// Everything the write stage publishes.
 pub struct Outputs<'a> {
     pub matrix: &'a Interactions,
-    /// The model; its neighbour list is published.
+    /// The model; its item neighbours are published when it compares items.
     pub model: &'a Model,
+    /// The customers' neighbours (`similarity::customers`, whatever the model).
+    pub customer_neighbours: &'a Neighbours,
     pub recommendations: &'a Recommendations,
     pub audit: &'a AuditReport,
     /// `selection.parquet`: the model selection's candidates (no rows when the model is named).
@@ -80,12 +82,14 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
     let start = Instant::now();
     let m = out.matrix;
     let n = m.n_customers();
-    // The model filled one neighbour table; the other is written empty, with its columns.
-    let (empty_customers, empty_items) = (Neighbours::empty(n), Neighbours::empty(m.n_items()));
-    let (customer_nb, item_nb) = match out.model.kind().compares_items() {
-        false => (out.model.neighbours(), &empty_items),
-        true => (&empty_customers, out.model.neighbours()),
+    // Item neighbours come from a model that compares items; otherwise the table is written
+    // empty, with its columns.
+    let empty_items = Neighbours::empty(m.n_items());
+    let item_nb = match out.model.kind().compares_items() {
+        true => out.model.neighbours(),
+        false => &empty_items,
     };
+    let customer_nb = out.customer_neighbours;
     // The seven tables are independent: written side by side.
     type Job<'j> = Box<dyn Fn() -> Result<FileReport> + Send + Sync + 'j>;
     let jobs: Vec<Job> = vec![

@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::{
     default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, Family, GatesConfig, InputConfig, Kind,
-    ModelConfig, OutputConfig, Overrides, RecommendConfig, SelectConfig, Weighting, DEFAULT_EASE_LAMBDA,
-    DEFAULT_MAX_RECORD_BYTES, DEFAULT_SPARSE_EASE_ITEMS, MAX_LIST, MAX_SPARSE_EASE_ITEMS,
+    ModelConfig, OutputConfig, Overrides, RecommendConfig, SelectConfig, Weighting, DEFAULT_CUSTOMER_NEIGHBOURS,
+    DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES, DEFAULT_SPARSE_EASE_ITEMS, MAX_LIST, MAX_SPARSE_EASE_ITEMS,
 };
 use crate::error::ConfigError;
 
@@ -91,6 +91,7 @@ pub struct ModelSection {
     pub threads: Option<i64>,
     pub description_weight: Option<f64>,
     pub sparse_ease_items: Option<i64>,
+    pub customer_neighbours: Option<i64>,
 }
 
 /// `[recommend]`.
@@ -180,6 +181,16 @@ pub(super) fn bounded(key: &str, value: Option<i64>, default: usize, max: usize)
     match value {
         None => Ok(default),
         Some(v) if v < 1 => Err(invalid(key, format!("must be at least 1, got {v}"))),
+        Some(v) if v as u64 > max as u64 => Err(invalid(key, format!("must be at most {max}, got {v}"))),
+        Some(v) => Ok(v as usize),
+    }
+}
+
+/// A count from 0 to `max` (0 turns something off), or an error naming the key.
+fn count(key: &str, value: Option<i64>, default: usize, max: usize) -> Result<usize, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v < 0 => Err(invalid(key, format!("must be 0 (none) or more, got {v}"))),
         Some(v) if v as u64 > max as u64 => Err(invalid(key, format!("must be at most {max}, got {v}"))),
         Some(v) => Ok(v as usize),
     }
@@ -533,6 +544,12 @@ impl ModelSection {
                 MAX_SPARSE_EASE_ITEMS,
             )?,
             similarity_half_life_days: half_life("[model] similarity_half_life_days", self.similarity_half_life_days)?,
+            customer_neighbours: count(
+                "[model] customer_neighbours",
+                self.customer_neighbours,
+                DEFAULT_CUSTOMER_NEIGHBOURS,
+                MAX_LIST,
+            )?,
         })
     }
 }
@@ -642,7 +659,7 @@ impl SelectSection {
     pub(super) fn build(&self) -> Result<SelectConfig, ConfigError> {
         let d = SelectConfig::default();
         let window_days =
-            number("[select] window_days", self.window_days, |v| v >= 1.0 && v <= 36_500.0, "1 to 36,500 days")?;
+            number("[select] window_days", self.window_days, |v| (1.0..=36_500.0).contains(&v), "1 to 36,500 days")?;
         let holdout_share =
             number("[select] holdout_share", self.holdout_share, |v| v > 0.0 && v < 1.0, "above 0 and below 1")?;
         let seed = match self.seed {

@@ -57,9 +57,20 @@ fn out_of_range_values_name_the_key() {
         ("[input]\npath='x'\n[model]\nkind = 'ease'\ndescription_weight = 1.0", "[model] description_weight"),
         ("[input]\npath='x'\n[model]\ndescription_weight = 0.2", "[model] description_weight"),
         ("[input]\npath='x'\n[model]\nsimilarity_half_life_days = -3", "[model] similarity_half_life_days"),
+        ("[input]\npath='x'\n[model]\ncustomer_neighbours = -1", "[model] customer_neighbours"),
+        ("[input]\npath='x'\n[model]\ncustomer_neighbours = 1001", "[model] customer_neighbours"),
     ] {
         let err = build(text).unwrap_err().to_string();
         assert!(err.contains(key), "{text}: {err}");
+    }
+}
+
+#[test]
+fn customer_neighbours_defaults_to_the_articles_20_and_takes_0_to_1000() {
+    assert_eq!(build("[input]\npath='x'").unwrap().model.customer_neighbours, 20);
+    for n in [0, 1, 1000] {
+        let cfg = build(&format!("[input]\npath='x'\n[model]\nkind = 'ease'\ncustomer_neighbours = {n}")).unwrap();
+        assert_eq!(cfg.model.customer_neighbours, n);
     }
 }
 

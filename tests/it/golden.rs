@@ -154,7 +154,7 @@ fn output_schema_as_documented_and_every_customer_has_rows() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     let names: Vec<&str> = manifest["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["ingest", "audit", "clean", "pivot", "similarity", "recommend", "write"]);
+    assert_eq!(names, ["ingest", "audit", "clean", "pivot", "similarity", "customer_neighbours", "recommend", "write"]);
     // the input's identity is the shipped file's: its size and SHA-256, computed here again
     let export = std::fs::read(repo().join("data/online_retail.csv.gz")).unwrap();
     let sha256 = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&export));
@@ -174,4 +174,22 @@ fn explain_tells_the_worked_example() {
     let r = w.kindred(&["explain", "99999999", "--output", w.path("out").to_str().unwrap()]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("99999999"), "{}", r.stderr);
+}
+
+/// Issue 15: the shipped default (EASE) published neighbours.parquet empty, so `explain 14606`
+/// no longer showed the article's 12748 at 0.44. Its customers' neighbours are now the goldens.
+#[test]
+fn shipped_default_publishes_the_golden_neighbours_and_explains_14606() {
+    let w = Workdir::new();
+    let pipeline = repo().join("pipelines/online_retail.toml");
+    let out = w.path("out");
+    let r = w.kindred(&["run", pipeline.to_str().unwrap(), "--quiet", "--output", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let nb = load(&out.join("neighbours.parquet"), "neighbour_id", "similarity", 20);
+    let rows = compare(&nb, &load(&fixture("golden/neighbours_top20.parquet"), "neighbour_id", "similarity", 20));
+    assert_eq!(rows, 86_665);
+    let r = w.kindred(&["explain", "14606", "--output", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("1. 12748") && r.stdout.contains("similarity 0.442939"), "{}", r.stdout);
+    assert!(r.stdout.contains("kind = \"ease\""), "{}", r.stdout);
 }

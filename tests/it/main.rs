@@ -2,6 +2,7 @@
 //! outputs read back with an independent Parquet reader (arrow-rs's `parquet` crate).
 
 mod arrow_schema;
+mod customer_neighbours;
 mod customer_type;
 mod dates;
 mod errors;

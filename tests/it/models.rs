@@ -34,7 +34,8 @@ fn item_model_publishes_item_neighbours_by_the_definition() {
             ("shared_customers", "Int32"),
         ])
     );
-    assert!(rows(&out.join("neighbours.parquet")).is_empty(), "an item model has no customer neighbours");
+    // the customers' cosine neighbours are published beside an item model (issue 15)
+    assert!(!rows(&out.join("neighbours.parquet")).is_empty());
     assert_eq!(schema(&out.join("neighbours.parquet"))[0], ("customer_id".to_string(), "Int64".to_string()));
 
     // the definition: binary cosine between items' buyer sets, ties by item id, top 3
@@ -121,7 +122,7 @@ fn user_model_publishes_an_empty_item_neighbours_table_and_weightings_run() {
 fn ease_model_publishes_item_weights_and_recommends_from_them() {
     let w = Workdir::new();
     let out = run(&w, "kind = \"ease\"\nease_lambda = 2.0\nneighbours = 4\n[recommend]\nfrom_neighbours = 4");
-    assert!(rows(&out.join("neighbours.parquet")).is_empty());
+    assert!(!rows(&out.join("neighbours.parquet")).is_empty(), "the customers' neighbours beside EASE");
     let item_nb = rows(&out.join("item_neighbours.parquet"));
     assert!(!item_nb.is_empty());
     assert!(item_nb.iter().all(|r| number(&r["similarity"]) > 0.0 && number(&r["rank"]) <= 4.0));
@@ -150,7 +151,7 @@ fn sparse_ease_publishes_item_weights_and_is_identical_across_threads() {
                  description_weight = 0.25\nsimilarity_half_life_days = 30\nrecency_half_life_days = 60\n\
                  [recommend]\nfrom_neighbours = 4";
     let out = run(&w, model);
-    assert!(rows(&out.join("neighbours.parquet")).is_empty());
+    assert!(!rows(&out.join("neighbours.parquet")).is_empty(), "the customers' cosine neighbours beside it");
     let item_nb = rows(&out.join("item_neighbours.parquet"));
     assert!(!item_nb.is_empty());
     assert!(item_nb.iter().all(|r| number(&r["similarity"]) > 0.0 && number(&r["rank"]) <= 4.0));

@@ -1,0 +1,193 @@
+//! `neighbours.parquet` in every run (issue 15, part 3): each customer's binary cosine
+//! neighbours whatever model recommends, `[model] customer_neighbours` (N, or 0 for none), the
+//! report in the manifest, and `explain` showing them beside an item-side model. Before, an
+//! item or EASE model (the shipped default) published the table empty.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::errors::{published, refuses};
+use crate::workdir::{number, repo, rows, schema, text, Workdir};
+
+/// (customer, rank, neighbour, similarity, shared) in file order.
+type Row = (String, i64, String, f64, i64);
+
+fn neighbour_rows(path: &Path) -> Vec<Row> {
+    rows(path)
+        .iter()
+        .map(|r| {
+            let n = |k: &str| number(&r[k]);
+            (
+                text(&r["customer_id"]),
+                n("rank") as i64,
+                text(&r["neighbour_id"]),
+                n("similarity"),
+                n("shared_items") as i64,
+            )
+        })
+        .collect()
+}
+
+/// The article's definition from the published purchases: shared / √(|a| · |b|), top `n`,
+/// ties by the lower id (ids are integers here: compared as numbers).
+fn by_definition(out: &Path, n: usize) -> Vec<Row> {
+    let mut bought: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+    for r in rows(&out.join("purchases.parquet")) {
+        bought.entry(number(&r["customer_id"]) as i64).or_default().insert(text(&r["item_id"]));
+    }
+    let mut expected = Vec::new();
+    for (a, items_a) in &bought {
+        let mut all: Vec<(f64, i64, usize)> = bought
+            .iter()
+            .filter(|(b, _)| *b != a)
+            .map(|(b, items_b)| {
+                let shared = items_a.intersection(items_b).count();
+                (shared as f64 / ((items_a.len() * items_b.len()) as f64).sqrt(), *b, shared)
+            })
+            .filter(|x| x.2 > 0)
+            .collect();
+        all.sort_by(|x, y| y.0.partial_cmp(&x.0).unwrap().then(x.1.cmp(&y.1)));
+        for (rank, (sim, b, shared)) in all.into_iter().take(n).enumerate() {
+            expected.push((a.to_string(), rank as i64 + 1, b.to_string(), sim, shared as i64));
+        }
+    }
+    expected
+}
+
+/// Runs a shipped pipeline on `input`, publishing to `out` in the workdir; returns the folder
+/// and the log.
+fn run_shipped(w: &Workdir, pipeline: &str, input: &Path, out: &str) -> (PathBuf, String) {
+    let p = repo().join("pipelines").join(pipeline);
+    let dir = w.path(out);
+    let r =
+        w.kindred(&["run", p.to_str().unwrap(), "--input", input.to_str().unwrap(), "--output", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{pipeline}: {}", r.stderr);
+    (dir, r.stderr)
+}
+
+fn manifest(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn the_shipped_default_publishes_the_article_pipelines_neighbours() {
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    let (ease, log) = run_shipped(&w, "online_retail.toml", &input, "ease");
+    let (article, _) = run_shipped(&w, "article.toml", &input, "article");
+    let got = neighbour_rows(&ease.join("neighbours.parquet"));
+    assert!(got.len() > 10, "the default's neighbours.parquet is filled: {got:?}");
+    assert_eq!(got, neighbour_rows(&article.join("neighbours.parquet")), "the article pipeline's, row for row");
+    assert_eq!(got, by_definition(&ease, 20));
+    // the report: in the log, in the manifest's reports and stages
+    assert!(log.contains(&format!("customer neighbours: {} rows (binary cosine, top 20)", got.len())), "{log}");
+    let m = manifest(&ease);
+    let report = &m["reports"]["customer_neighbours"];
+    assert_eq!(report["source"], "cosine");
+    assert_eq!(report["neighbours"], 20);
+    assert_eq!(report["rows_out"].as_u64(), Some(got.len() as u64));
+    assert_eq!(report["rows_in"], m["customers"]);
+    assert_eq!(m["parameters"]["model"]["customer_neighbours"], 20);
+    let names: Vec<&str> = m["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ingest", "audit", "clean", "pivot", "similarity", "customer_neighbours", "recommend", "write"]);
+    let stage = m["stages"].as_array().unwrap().iter().find(|s| s["name"] == "customer_neighbours").unwrap();
+    assert_eq!(stage["rows_out"].as_u64(), Some(got.len() as u64));
+    // the article's own are the model's, published as they are
+    assert_eq!(manifest(&article)["reports"]["customer_neighbours"]["source"], "model");
+}
+
+#[test]
+fn customer_neighbours_sets_n_and_zero_writes_the_table_empty_with_its_columns() {
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    let item = "kind = \"item\"\nneighbours = 3\n[recommend]\nfrom_neighbours = 3";
+    let p = w.pipeline_with("two.toml", &input, "", "two", &format!("[model]\ncustomer_neighbours = 2\n{item}"));
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    let two = w.path("two");
+    assert_eq!(neighbour_rows(&two.join("neighbours.parquet")), by_definition(&two, 2));
+
+    let p = w.pipeline_with("zero.toml", &input, "", "zero", &format!("[model]\ncustomer_neighbours = 0\n{item}"));
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("customer neighbours: none ([model] customer_neighbours = 0)"), "{}", r.stderr);
+    let zero = w.path("zero");
+    assert!(rows(&zero.join("neighbours.parquet")).is_empty());
+    let columns: Vec<(String, String)> = [
+        ("customer_id", "Int64"),
+        ("rank", "Int32"),
+        ("neighbour_id", "Int64"),
+        ("similarity", "Float64"),
+        ("shared_items", "Int32"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(schema(&zero.join("neighbours.parquet")), columns);
+    let report = &manifest(&zero)["reports"]["customer_neighbours"];
+    assert_eq!((report["source"].as_str(), report["rows_out"].as_u64()), (Some("skipped"), Some(0)));
+    // the recommendations do not depend on it
+    assert_eq!(
+        std::fs::read(two.join("recommendations.parquet")).unwrap(),
+        std::fs::read(zero.join("recommendations.parquet")).unwrap()
+    );
+    // explain has no neighbours to show then, and says the model
+    let customer = text(&rows(&zero.join("recommendations.parquet"))[0]["customer_id"]);
+    let r = w.kindred(&["explain", &customer, "--output", zero.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("Nearest customers") && r.stdout.contains("kind = \"item\""), "{}", r.stdout);
+}
+
+#[test]
+fn a_user_model_publishes_its_own_neighbours_whatever_the_key() {
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    let user = "[model]\nneighbours = 3\n[recommend]\nfrom_neighbours = 3";
+    let mut tables = Vec::new();
+    for (name, key) in [("plain", ""), ("zero", "customer_neighbours = 0\n"), ("many", "customer_neighbours = 50\n")] {
+        let extra = user.replace("[model]\n", &format!("[model]\n{key}"));
+        let p = w.pipeline_with(&format!("{name}.toml"), &input, "", name, &extra);
+        assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+        let report = &manifest(&w.path(name))["reports"]["customer_neighbours"];
+        assert_eq!((report["source"].as_str(), report["neighbours"].as_u64()), (Some("model"), Some(3)));
+        tables.push(neighbour_rows(&w.path(name).join("neighbours.parquet")));
+    }
+    assert_eq!(tables[0], by_definition(&w.path("plain"), 3));
+    assert!(tables.iter().all(|t| *t == tables[0]), "the model's neighbours, the key aside");
+}
+
+#[test]
+fn explain_shows_the_nearest_customers_beside_the_shipped_default() {
+    // 1: A B C   2: A B   3: C D   4: E — by hand: cos(1, 2) = 2/√6 = 0.816497 (2 shared),
+    // cos(1, 3) = 1/√6 = 0.408248 (1 shared); 4 shares nothing
+    let w = Workdir::new();
+    let names = [("A", "RED MUG"), ("B", "RED CUP"), ("C", "BLUE MUG"), ("D", "BLUE CUP"), ("E", "GREEN LAMP")];
+    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,CustomerID\n");
+    for (c, items, day) in [(1, "A B C", 1), (2, "A B", 2), (3, "C D", 3), (4, "E", 4)] {
+        for item in items.split(' ') {
+            let name = names.iter().find(|n| n.0 == item).unwrap().1;
+            csv += &format!("{c}{day},{item},{name},1,2011-01-0{day} 09:00:00,{c}\n");
+        }
+    }
+    let input = w.write("hand.csv", csv);
+    let (out, _) = run_shipped(&w, "online_retail.toml", &input, "out");
+    let r = w.kindred(&["explain", "1", "--output", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s = &r.stdout;
+    assert!(s.contains("Nearest customers"), "{s}");
+    assert!(s.contains("1. 2          similarity 0.816497  (2 shared items)"), "{s}");
+    assert!(s.contains("2. 3          similarity 0.408248  (1 shared items)"), "{s}");
+    // four customers, none with a new item in a held-back window: the shipped "auto" publishes
+    // popularity, and the customers' neighbours are computed without any model
+    assert!(s.contains("popular: among the most bought items"), "{s}");
+    let r = w.kindred(&["explain", "4", "--output", out.to_str().unwrap()]);
+    assert!(r.stdout.contains("none: no other customer bought any of the same items"), "{}", r.stdout);
+}
+
+#[test]
+fn customer_neighbours_out_of_range_is_a_pipeline_error_naming_the_key() {
+    let w = published();
+    let tiny = w.copy("tiny.csv");
+    let key = "[model] customer_neighbours";
+    refuses(&w, &tiny, "", "[model]\ncustomer_neighbours = -1", 2, &[key, "0 (none) or more, got -1"]);
+    refuses(&w, &tiny, "", "[model]\ncustomer_neighbours = 1001", 2, &[key, "at most 1000, got 1001"]);
+}
