@@ -478,7 +478,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         parameters: cfg.clone(),
         forced: cfg.force && gates.iter().any(|g| !g.passed),
         gates,
-        stages: reports.stages(),
+        stages: with_select(reports.stages(), selection.as_ref()),
         customers: matrix.n_customers(),
         items: matrix.n_items(),
         pairs: matrix.n_pairs(),
@@ -489,6 +489,16 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     };
     write_manifest(&staging, &manifest)?;
     Ok(manifest)
+}
+
+/// The stages with the selection's after the pivot, when the model was chosen.
+fn with_select(mut stages: Vec<StageSummary>, selection: Option<&Selection>) -> Vec<StageSummary> {
+    if let Some(s) = selection {
+        let at = stages.iter().position(|x| x.name == "pivot").map_or(stages.len(), |p| p + 1);
+        let rows_in = s.window.train_rows + s.window.test_rows;
+        stages.insert(at, summary("select", s.seconds, rows_in, s.candidates.len()));
+    }
+    stages
 }
 
 fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {

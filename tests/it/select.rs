@@ -69,6 +69,13 @@ fn an_auto_run_publishes_its_evidence_and_the_same_bytes_at_any_thread_count() {
     assert_eq!(figures(&table), figures(&again));
     let chosen: Vec<_> = table.iter().filter(|r| text(&r["chosen"]) == "true").collect();
     assert_eq!(chosen.len(), 1, "{table:?}");
+    let stages: Vec<String> = manifest(&w, "one")["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(stages[..5], ["ingest", "audit", "clean", "pivot", "select"], "{stages:?}");
     let s = &manifest(&w, "one")["selection"];
     assert_eq!(s["winner"]["candidate"].as_str().unwrap(), text(&chosen[0]["candidate"]));
     assert_eq!(s["winner"]["ndcg"].as_f64().unwrap(), number(&chosen[0]["ndcg"]));
