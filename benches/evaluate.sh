@@ -2,10 +2,20 @@
 # NDCG / precision / coverage @10 of kindred's models at every monthly cutoff of 2011 (the
 # README's Evaluation table). Usage: benches/evaluate.sh [CUTOFF ...]
 # The reference models (SAR, ALS, …) come from benches/reference_models/refs.py.
+#
+# benches/evaluate.sh margins [CUTOFF ...]: the README's Model selection table — the shipped
+# default (kind = "auto") against the best reference at ten monthly cutoffs, with the model it
+# chose and the paired-bootstrap 95% range of each margin (benches/reference_models/margins.py;
+# needs `pip install numpy scipy pandas pyarrow implicit` in $PYTHON, default ~/.venvs/bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 bin=target/release/kindred
+if [ "${1:-}" = margins ]; then
+  shift
+  cd benches/reference_models
+  exec "${PYTHON:-$HOME/.venvs/bench/bin/python}" margins.py "../../$bin" "$@"
+fi
 cutoffs=("$@")
 [ ${#cutoffs[@]} -gt 0 ] || cutoffs=(2011-05-09 2011-06-09 2011-07-09 2011-08-09 2011-09-09 2011-10-09 2011-11-09)
 tmp=$(mktemp -d)
@@ -13,6 +23,15 @@ trap 'rm -rf "$tmp"' EXIT
 
 # name | [model] and [recommend] keys added to the article's pipeline
 variants=(
+  "EASE λ 350 + description 0.25 + prior (the 0.2.0 default; auto's richest candidate)|kind = \"ease\"
+ease_lambda = 350
+similarity_half_life_days = 90
+description_weight = 0.25
+[recommend]
+popularity_exponent = -0.1
+last_sale_exponent = -0.25
+exposure_exponent = -0.5
+opportunity_exponent = -0.25"
   "user-kNN 10 (article.toml)|"
   "user-kNN 50|neighbours = 50
 [recommend]
@@ -59,7 +78,7 @@ import json, sys; m = json.load(sys.stdin)['$3']; print(f\"{m['ndcg']:.4f} / {m[
 header="| model |"; rule="|---|"
 for c in "${cutoffs[@]}"; do header+=" $c |"; rule+="---|"; done
 echo "$header"; echo "$rule"
-row "**default: pipelines/online_retail.toml**" pipelines/online_retail.toml model
+row "**default: pipelines/online_retail.toml (auto)**" pipelines/online_retail.toml model
 row "popularity" pipelines/online_retail.toml popularity
 row "article rule (1 neighbour)" pipelines/online_retail.toml article_rule
 for v in "${variants[@]}"; do
