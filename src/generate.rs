@@ -52,11 +52,11 @@ pub const MAX_CUSTOMERS: usize = 100_000_000;
 /// The most items: 10 million (the popularity table is one f64 per item).
 pub const MAX_ITEMS: usize = 10_000_000;
 
-/// splitmix64: small, fast, good enough for benchmark data.
-struct Rng(u64);
+/// splitmix64: small, fast, good enough for benchmark data (and the tests' planted shops).
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -65,7 +65,7 @@ impl Rng {
     }
 
     /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 

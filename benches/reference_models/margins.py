@@ -14,20 +14,12 @@ comes from 2,000 paired bootstrap resamples of the evaluated customers (seed 7).
 import json, os, subprocess, sys, tempfile
 import numpy as np, pandas as pd
 from common import PATH, split, rank_and_eval
-from models import pop, user_knn, item_knn, sar, als
+from refs import REFS
 
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..')
 PIPELINE = os.path.join(ROOT, 'pipelines', 'online_retail.toml')
 CUTOFFS = ['2011-02-09', '2011-03-09', '2011-04-09', '2011-05-09', '2011-06-09', '2011-07-09',
            '2011-08-09', '2011-09-09', '2011-10-09', '2011-11-09']
-REFS = {
-    'popularity': pop,
-    'user-kNN 10': lambda s: user_knn(s, 10),
-    'user-kNN 50': lambda s: user_knn(s, 50),
-    'item-kNN': lambda s: item_knn(s, None),
-    'SAR 14 d': lambda s: sar(s, 14.0),
-    'ALS': lambda s: als(s, weighting='binary'),
-}
 
 
 def raw():

@@ -21,9 +21,10 @@ REFS = {
     'ALS': lambda s: als(s, weighting='binary'),
 }
 
-for cutoff in sys.argv[1:] or CUTOFFS:
-    s = split(cutoff)
-    for name, model in REFS.items():
-        t = time.time()
-        r = rank_and_eval(s, model(s))
-        print(f"{cutoff}  {name:<12} {fmt(r)}  ({r['n']} customers, {time.time() - t:.1f} s)", flush=True)
+if __name__ == '__main__':
+    for cutoff in sys.argv[1:] or CUTOFFS:
+        s = split(cutoff)
+        for name, model in REFS.items():
+            t = time.time()
+            r = rank_and_eval(s, model(s))
+            print(f"{cutoff}  {name:<12} {fmt(r)}  ({r['n']} customers, {time.time() - t:.1f} s)", flush=True)

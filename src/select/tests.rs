@@ -5,23 +5,12 @@ use std::path::Path;
 
 use super::*;
 use crate::config::{Overrides, PipelineFile};
+use crate::generate::Rng;
 use crate::roles::canonical;
 
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
+/// `n` values, uniform.
+fn below(rng: &mut Rng, n: usize) -> usize {
+    (rng.next() % n as u64) as usize
 }
 
 const DAY: i64 = 86_400;
@@ -46,7 +35,7 @@ fn popularity_shop(customers: usize) -> Vec<(usize, String, i64)> {
     let mut rows = Vec::new();
     for c in 0..customers {
         for _ in 0..8 {
-            let mut x = (rng.next() >> 11) as f64 / (1u64 << 53) as f64 * total;
+            let mut x = rng.unit() * total;
             let item = weights
                 .iter()
                 .position(|w| {
@@ -54,7 +43,7 @@ fn popularity_shop(customers: usize) -> Vec<(usize, String, i64)> {
                     x < 0.0
                 })
                 .unwrap_or(59);
-            rows.push((c, format!("P{item:02}"), rng.below(120) as i64));
+            rows.push((c, format!("P{item:02}"), below(&mut rng, 120) as i64));
         }
     }
     rows
@@ -67,11 +56,11 @@ fn copurchase_shop(customers: usize) -> Vec<(usize, String, i64)> {
     let mut rng = Rng(11);
     let mut rows = Vec::new();
     for c in 0..customers {
-        let group = rng.below(20);
+        let group = below(&mut rng, 20);
         for _ in 0..5 {
-            rows.push((c, format!("G{group:02}-{}", rng.below(6)), rng.below(120) as i64));
+            rows.push((c, format!("G{group:02}-{}", below(&mut rng, 6)), below(&mut rng, 120) as i64));
         }
-        rows.push((c, format!("G{:02}-{}", rng.below(20), rng.below(6)), rng.below(120) as i64));
+        rows.push((c, format!("G{:02}-{}", below(&mut rng, 20), below(&mut rng, 6)), below(&mut rng, 120) as i64));
     }
     rows
 }

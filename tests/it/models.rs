@@ -118,17 +118,23 @@ fn user_model_publishes_an_empty_item_neighbours_table_and_weightings_run() {
     }
 }
 
+/// An item-side model's published weights (4 per item, positive) and its scored rows (some).
+fn item_model_rows(out: &std::path::Path) -> Vec<BTreeMap<String, parquet::record::Field>> {
+    let item_nb = rows(&out.join("item_neighbours.parquet"));
+    assert!(!item_nb.is_empty());
+    assert!(item_nb.iter().all(|r| number(&r["similarity"]) > 0.0 && number(&r["rank"]) <= 4.0));
+    let recs = rows(&out.join("recommendations.parquet"));
+    let scored: Vec<_> = recs.into_iter().filter(|r| text(&r["source"]) == "neighbours").collect();
+    assert!(!scored.is_empty());
+    scored
+}
+
 #[test]
 fn ease_model_publishes_item_weights_and_recommends_from_them() {
     let w = Workdir::new();
     let out = run(&w, "kind = \"ease\"\nease_lambda = 2.0\nneighbours = 4\n[recommend]\nfrom_neighbours = 4");
     assert!(!rows(&out.join("neighbours.parquet")).is_empty(), "the customers' neighbours beside EASE");
-    let item_nb = rows(&out.join("item_neighbours.parquet"));
-    assert!(!item_nb.is_empty());
-    assert!(item_nb.iter().all(|r| number(&r["similarity"]) > 0.0 && number(&r["rank"]) <= 4.0));
-    let recs = rows(&out.join("recommendations.parquet"));
-    let scored: Vec<_> = recs.iter().filter(|r| text(&r["source"]) == "neighbours").collect();
-    assert!(!scored.is_empty());
+    let scored = item_model_rows(&out);
     assert!(scored.iter().all(|r| number(&r["score"]) > 0.0 && number(&r["supporters"]) >= 1.0));
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"kind\": \"ease\""), "{manifest}");
@@ -152,12 +158,7 @@ fn sparse_ease_publishes_item_weights_and_is_identical_across_threads() {
                  [recommend]\nfrom_neighbours = 4";
     let out = run(&w, model);
     assert!(!rows(&out.join("neighbours.parquet")).is_empty(), "the customers' cosine neighbours beside it");
-    let item_nb = rows(&out.join("item_neighbours.parquet"));
-    assert!(!item_nb.is_empty());
-    assert!(item_nb.iter().all(|r| number(&r["similarity"]) > 0.0 && number(&r["rank"]) <= 4.0));
-    let recs = rows(&out.join("recommendations.parquet"));
-    let scored: Vec<_> = recs.iter().filter(|r| text(&r["source"]) == "neighbours").collect();
-    assert!(!scored.is_empty());
+    let scored = item_model_rows(&out);
     assert!(scored.iter().all(|r| number(&r["score"]) > 0.0));
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"kind\": \"sparse_ease\""), "{manifest}");
