@@ -4,6 +4,7 @@
 //! Each stage returns its report; they flow into `manifest.json`. The data gates run before
 //! anything is written, and the set is published only after every file is written and synced.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde::Serialize;
@@ -15,6 +16,8 @@ use crate::error::{GateError, OutputError, Result};
 use crate::progress::{log, peak_rss_bytes};
 use crate::publish::{self, current_run, Publisher};
 use crate::select::{self, Candidate, Offers, Selection};
+use crate::similarity::customers::CustomerNeighboursReport;
+use crate::similarity::{Model, Neighbours};
 use crate::write::{file, Outputs, SCHEMA_VERSION};
 use crate::{audit, clean, ingest, pivot, recommend, similarity, write};
 
@@ -438,17 +441,14 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         None => (Candidate::named(cfg), None),
     };
     let (model, sim_report) = chain.chosen(&matrix, &choice)?;
-    // popularity has no model: the customers' neighbours are computed as beside an item model
-    let learnt = (choice.family != Family::Popularity).then_some(&model);
-    let asked = ModelConfig { customer_neighbours: cfg.model.customer_neighbours, ..choice.model.clone() };
-    let (customer_nb, nb_report) = chain.customer_neighbours(&matrix, learnt, &asked);
+    let (customer_nb, nb_report) = customers_beside(&chain, cfg, &matrix, &model, &choice);
     let (recs, rec_report) = chain.recommend(&matrix, &model, &choice.recommend);
     let made = check_output_gates(cfg, &rec_report, previous, choice.family == Family::Popularity);
     enforce(&made, cfg.force, cfg.quiet)?;
     gates.extend(made);
     let staging = publisher.begin()?;
-    let frame = selection.as_ref().map_or_else(select::empty_frame, Selection::to_frame);
-    let selection_frame = frame.map_err(crate::error::Error::frame("select"))?;
+    let selection_frame = selection.as_ref().map_or_else(select::empty_frame, Selection::to_frame);
+    let selection_frame = selection_frame.map_err(crate::error::Error::frame("select"))?;
     let outputs = Outputs {
         matrix: &matrix,
         model: &model,
@@ -468,27 +468,58 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         recommend: rec_report,
         write: written,
     };
-    let manifest = Manifest {
-        kindred_version: env!("CARGO_PKG_VERSION"),
-        schema_version: SCHEMA_VERSION,
-        run_id: run_id.to_string(),
-        started_utc: started,
-        finished_utc: now_utc(),
-        input,
-        parameters: cfg.clone(),
-        forced: cfg.force && gates.iter().any(|g| !g.passed),
-        gates,
-        stages: with_select(reports.stages(), selection.as_ref()),
-        customers: matrix.n_customers(),
-        items: matrix.n_items(),
-        pairs: matrix.n_pairs(),
-        customer_id_type: matrix.customers.dtype_name().to_string(),
-        peak_rss_bytes: peak_rss_bytes(),
-        selection,
-        reports,
-    };
+    let run = Run { run_id, started, input, gates, selection };
+    let manifest = Manifest::new(cfg, run, &matrix, reports);
     write_manifest(&staging, &manifest)?;
     Ok(manifest)
+}
+
+/// The customers' neighbours beside the model `choice` learnt (the pipeline's
+/// `[model] customer_neighbours` of them); popularity has no model: they are computed as beside
+/// an item model.
+fn customers_beside<'a>(
+    chain: &Chain,
+    cfg: &Config,
+    m: &pivot::Interactions,
+    model: &'a Model,
+    choice: &Candidate,
+) -> (Cow<'a, Neighbours>, CustomerNeighboursReport) {
+    let learnt = (choice.family != Family::Popularity).then_some(model);
+    let asked = ModelConfig { customer_neighbours: cfg.model.customer_neighbours, ..choice.model.clone() };
+    chain.customer_neighbours(m, learnt, &asked)
+}
+
+/// What a run knows of itself besides the stages' reports.
+struct Run<'a> {
+    run_id: &'a str,
+    started: String,
+    input: InputSummary,
+    gates: Vec<GateCheck>,
+    selection: Option<Selection>,
+}
+
+impl Manifest {
+    fn new(cfg: &Config, run: Run, matrix: &pivot::Interactions, reports: Reports) -> Manifest {
+        Manifest {
+            kindred_version: env!("CARGO_PKG_VERSION"),
+            schema_version: SCHEMA_VERSION,
+            run_id: run.run_id.to_string(),
+            started_utc: run.started,
+            finished_utc: now_utc(),
+            input: run.input,
+            parameters: cfg.clone(),
+            forced: cfg.force && run.gates.iter().any(|g| !g.passed),
+            gates: run.gates,
+            stages: with_select(reports.stages(), run.selection.as_ref()),
+            customers: matrix.n_customers(),
+            items: matrix.n_items(),
+            pairs: matrix.n_pairs(),
+            customer_id_type: matrix.customers.dtype_name().to_string(),
+            peak_rss_bytes: peak_rss_bytes(),
+            selection: run.selection,
+            reports,
+        }
+    }
 }
 
 /// The stages with the selection's after the pivot, when the model was chosen.
