@@ -89,7 +89,10 @@ fn the_shipped_default_publishes_the_article_pipelines_neighbours() {
     assert_eq!(report["rows_in"], m["customers"]);
     assert_eq!(m["parameters"]["model"]["customer_neighbours"], 20);
     let names: Vec<&str> = m["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["ingest", "audit", "clean", "pivot", "similarity", "customer_neighbours", "recommend", "write"]);
+    assert_eq!(
+        names,
+        ["ingest", "audit", "clean", "pivot", "select", "similarity", "customer_neighbours", "recommend", "write"]
+    );
     let stage = m["stages"].as_array().unwrap().iter().find(|s| s["name"] == "customer_neighbours").unwrap();
     assert_eq!(stage["rows_out"].as_u64(), Some(got.len() as u64));
     // the article's own are the model's, published as they are
