@@ -112,3 +112,23 @@ fn evaluate_of_an_auto_pipeline_chooses_before_its_cutoff() {
     let seen = window["train_rows"].as_u64().unwrap() + window["test_rows"].as_u64().unwrap();
     assert_eq!(seen, v["train_rows"].as_u64().unwrap(), "the selection saw rows outside training: {window}");
 }
+
+#[test]
+fn a_users_own_selection_parquet_in_the_output_folder_is_refused_and_left_alone() {
+    // A folder published before selection.parquet existed, where someone saved a file of that
+    // name: the run refuses (not kindred's link), deletes nothing, and publishes once it is moved.
+    let w = Workdir::new();
+    let input = w.write("shop.csv", copurchase_csv(60));
+    let p = w.pipeline("p.toml", &input, "");
+    std::fs::create_dir_all(w.path("out")).unwrap();
+    let theirs = w.write("out/selection.parquet", "an analyst's own file");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("selection.parquet") && r.stderr.contains("move it away"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "an analyst's own file");
+    assert!(!w.path("out/current").exists(), "nothing published");
+    std::fs::rename(&theirs, w.path("theirs.parquet")).unwrap();
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(std::fs::symlink_metadata(w.path("out/selection.parquet")).unwrap().file_type().is_symlink());
+}
