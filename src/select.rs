@@ -285,12 +285,12 @@ impl Candidate {
     }
 }
 
-/// The candidates of `cfg`'s families, simplest first, grouped by fit. Popularity has one;
+/// The candidates of `families` (simplest first), grouped by fit. Popularity has one;
 /// item-kNN K ∈ {20, 100} and user-kNN K ∈ {10, 50} (binary cosine), each without and with
 /// the prior; EASE (the pipeline's λ and half-life) without and with the prior and the
 /// description blend (the pipeline's weight, else 0.25). The prior needs dates, the blend
 /// descriptions.
-fn grid(cfg: &Config, offers: Offers) -> Vec<Fit> {
+fn grid(cfg: &Config, families: &[Family], offers: Offers) -> Vec<Fit> {
     let plain = cfg.recommend.plain();
     let mut priors = vec![(plain.clone(), "")];
     if offers.dated {
@@ -316,7 +316,7 @@ fn grid(cfg: &Config, offers: Offers) -> Vec<Fit> {
     };
     let knn = |kind: Kind, neighbours: usize| ModelConfig { kind, neighbours, ..ModelConfig::default() };
     let mut fits = Vec::new();
-    for &family in &cfg.select.candidates {
+    for &family in families {
         let fit = match family {
             Family::Popularity => {
                 let model = knn(Kind::User, 1);
@@ -424,7 +424,8 @@ pub fn run(cleaned: &Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Re
     let budget = cfg.select.memory_budget.unwrap_or_else(default_budget);
     let mut skipped = Vec::new();
     let mut scored: Vec<(Candidate, Trial, Vec<f64>)> = Vec::new();
-    for fit in grid(cfg, Offers { dated: offers.dated && held.window.kind == "days", ..offers }) {
+    let offers = Offers { dated: offers.dated && held.window.kind == "days", ..offers };
+    for fit in grid(cfg, &cfg.select.candidates, offers) {
         if let Some(reason) = unfit(&held.m, fit.family, &fit.model, budget) {
             skipped.push(Skipped { candidate: fit.family.name(), reason });
             continue;
@@ -433,11 +434,7 @@ pub fn run(cleaned: &Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Re
     }
     if scored.is_empty() {
         // Nothing listed fits: popularity needs no model, and a run always publishes.
-        let fallback = Config {
-            select: SelectConfig { candidates: vec![Family::Popularity], ..cfg.select.clone() },
-            ..cfg.clone()
-        };
-        for fit in grid(&fallback, offers) {
+        for fit in grid(cfg, &[Family::Popularity], offers) {
             scored.extend(try_fit(&held, fit, cfg.recommend.per_customer)?);
         }
     }
