@@ -9,6 +9,7 @@
 //! pool of the configured size.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::path::Path;
 
 use polars::prelude::DataFrame;
@@ -78,9 +79,21 @@ impl Chain {
 
     /// Similarity: the model fitted on the matrix (refused first when the data cannot take it).
     pub fn model(&self, m: &Interactions, cfg: &ModelConfig) -> Result<(Model, SimilarityReport)> {
+        self.model_for(m, cfg, 0..m.n_customers())
+    }
+
+    /// [`Chain::model`] for a shard's customers `rows` (a user model's neighbours are theirs
+    /// only; a model of items is learnt whole).
+    pub fn model_for(
+        &self,
+        m: &Interactions,
+        cfg: &ModelConfig,
+        rows: Range<usize>,
+    ) -> Result<(Model, SimilarityReport)> {
         similarity::check(m, cfg)?;
-        let bar = Progress::new(similarity::rows_compared(m, cfg) as u64, "similarity", self.quiet);
-        let (model, report) = similarity::run(m, cfg, &bar)?;
+        let len = if cfg.kind.compares_items() { m.n_items() } else { rows.len() };
+        let bar = Progress::new(len as u64, "similarity", self.quiet);
+        let (model, report) = similarity::run_for(m, cfg, &bar, rows)?;
         bar.finish();
         self.line("similarity", &report);
         Ok((model, report))
@@ -104,9 +117,19 @@ impl Chain {
     /// The selection's winner learnt on all purchases `m` ([`Chain::model`]; popularity has no
     /// model to learn).
     pub fn chosen(&self, m: &Interactions, choice: &Candidate) -> Result<(Model, SimilarityReport)> {
+        self.chosen_for(m, choice, 0..m.n_customers())
+    }
+
+    /// [`Chain::chosen`] for a shard's customers `rows`.
+    pub fn chosen_for(
+        &self,
+        m: &Interactions,
+        choice: &Candidate,
+        rows: Range<usize>,
+    ) -> Result<(Model, SimilarityReport)> {
         match choice.family {
             Family::Popularity => Ok(select::no_model(m)),
-            _ => self.model(m, &choice.model),
+            _ => self.model_for(m, &choice.model, rows),
         }
     }
 
@@ -118,11 +141,12 @@ impl Chain {
         m: &Interactions,
         model: Option<&'a Model>,
         cfg: &ModelConfig,
+        rows: Range<usize>,
     ) -> (Cow<'a, Neighbours>, CustomerNeighboursReport) {
         // a bar only when they are computed (not the model's own, not skipped)
         let computed = model.is_none_or(|x| x.kind().compares_items()) && cfg.customer_neighbours > 0;
-        let bar = Progress::new(m.n_customers() as u64, "neighbours", self.quiet || !computed);
-        let (nb, report) = similarity::customers::run(m, model, cfg, &bar);
+        let bar = Progress::new(rows.len() as u64, "neighbours", self.quiet || !computed);
+        let (nb, report) = similarity::customers::run_for(m, model, cfg, &bar, rows);
         bar.finish();
         self.line("customer neighbours", &report);
         (nb, report)
@@ -135,8 +159,20 @@ impl Chain {
         model: &Model,
         cfg: &RecommendConfig,
     ) -> (Recommendations, RecommendReport) {
-        let bar = Progress::new(m.n_customers() as u64, "recommend", self.quiet);
-        let (recs, report) = recommend::run(m, model, cfg, &bar);
+        self.recommend_for(m, model, cfg, 0..m.n_customers())
+    }
+
+    /// [`Chain::recommend`] for a shard's customers `rows` (the others' lists are empty; the
+    /// report counts `rows`).
+    pub fn recommend_for(
+        &self,
+        m: &Interactions,
+        model: &Model,
+        cfg: &RecommendConfig,
+        rows: Range<usize>,
+    ) -> (Recommendations, RecommendReport) {
+        let bar = Progress::new(rows.len() as u64, "recommend", self.quiet);
+        let (recs, report) = recommend::run_for(m, model, cfg, rows, &bar);
         bar.finish();
         self.line("recommend", &report);
         (recs, report)

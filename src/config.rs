@@ -190,7 +190,7 @@ impl Kind {
 }
 
 /// The value of each (customer, item) pair before cosine; formulas in `similarity::weighted`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Weighting {
     /// 1 = bought (the article's method).
@@ -203,7 +203,7 @@ pub enum Weighting {
 }
 
 /// Similarity model.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelConfig {
     pub kind: Kind,
     pub weighting: Weighting,
@@ -274,7 +274,7 @@ impl ModelConfig {
 }
 
 /// Recommendation rules.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecommendConfig {
     pub per_customer: usize,
     pub from_neighbours: usize,
@@ -321,7 +321,7 @@ impl RecommendConfig {
 }
 
 /// A family of models `[select] candidates` may try (each with its grid, `select`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
     /// The most bought items the customer has not bought (no model).
@@ -405,6 +405,20 @@ pub struct GatesConfig {
     /// The same for the rows the model made (`source = "neighbours"`): a model that collapsed
     /// behind popularity top-ups keeps the row count but not these.
     pub max_model_row_drop_vs_previous: f64,
+}
+
+/// The most shards `kindred prepare --shards` plans for.
+pub const MAX_SHARDS: usize = 10_000;
+
+/// Validates `--shards` (1 to [`MAX_SHARDS`]).
+pub fn shard_count(shards: usize) -> Result<usize, ConfigError> {
+    match shards {
+        1..=MAX_SHARDS => Ok(shards),
+        _ => Err(ConfigError::Invalid {
+            key: "--shards".into(),
+            message: format!("must be between 1 and {MAX_SHARDS}, got {shards}"),
+        }),
+    }
 }
 
 /// The validated configuration of one run.

@@ -19,6 +19,9 @@ pub enum Exit {
     Refused = 3,
     /// Another run holds the output folder's lock.
     Locked = 4,
+    /// `kindred publish`: a shard of the prepared run has not finished (no done-marker); run the
+    /// missing indexes, then publish again. Nothing was published.
+    Incomplete = 5,
 }
 
 /// Problems with the pipeline file or the command line.
@@ -149,6 +152,37 @@ pub enum OutputError {
     Layout { path: PathBuf, found: String, expected: String },
 }
 
+/// Problems of a sharded run (`kindred prepare`, `shard`, `publish`).
+#[derive(Debug, thiserror::Error)]
+pub enum ShardError {
+    #[error("{}: no prepared run (no {}/latest): run `kindred prepare --shards N` first", dir.display(), crate::shard::SHARDS)]
+    NotPrepared { dir: PathBuf },
+    #[error(
+        "prepared run {run_id} in {}: shard{} {missing} of {shards} not finished (no done-marker); run `kindred shard --index I` for {}, then publish again; nothing was published",
+        dir.display(), if *count == 1 { "" } else { "s" }, if *count == 1 { "it" } else { "each" }
+    )]
+    Missing { dir: PathBuf, run_id: String, missing: String, count: usize, shards: usize },
+    #[error("shard index {index} is out of range: the prepared run {run_id} has {shards} shards (indexes 0 to {})", shards - 1)]
+    Index { index: usize, run_id: String, shards: usize },
+    #[error("no shard index: pass --index I, or set KINDRED_INDEX, JOB_COMPLETION_INDEX (Kubernetes), AWS_BATCH_JOB_ARRAY_INDEX or SLURM_ARRAY_TASK_ID")]
+    NoIndex,
+    #[error("{var}='{value}' is not a shard index (a whole number from 0)")]
+    BadIndex { var: String, value: String },
+    #[error(
+        "the prepared run {run_id} in {} was made with another pipeline: {key} is {prepared} there and {here} here; give every step the same pipeline file, or run `kindred prepare` again",
+        dir.display()
+    )]
+    Mismatch { dir: PathBuf, run_id: String, key: String, prepared: String, here: String },
+    #[error(
+        "prepared run {run_id} in {} is older than the published run {newer}: publishing it would roll the tables back; run `kindred prepare` again",
+        dir.display()
+    )]
+    Superseded { dir: PathBuf, run_id: String, newer: String },
+    /// A prepared or shard file is not what its record says (changed, truncated, damaged).
+    #[error("{}: {detail}; run `kindred prepare` (a prepared file) or that shard (a part) again", path.display())]
+    Damaged { path: PathBuf, detail: String },
+}
+
 /// A data gate refused to publish.
 #[derive(Debug, thiserror::Error)]
 #[error("refused to publish: gate {gate}: {detail}; nothing was published (rerun with --force to publish anyway)")]
@@ -168,6 +202,8 @@ pub enum Error {
     Output(#[from] OutputError),
     #[error(transparent)]
     Gate(#[from] GateError),
+    #[error(transparent)]
+    Shard(#[from] ShardError),
     /// The model cannot be learnt from this data with these settings; `key` says what to change.
     #[error("{key}: {detail}")]
     Model { key: String, detail: String },
@@ -201,8 +237,11 @@ impl Error {
     pub fn exit_code(&self) -> Exit {
         match self {
             Error::Config(_) => Exit::Usage,
-            Error::Gate(_) | Error::CustomerType { .. } => Exit::Refused,
+            Error::Gate(_) | Error::CustomerType { .. } | Error::Shard(ShardError::Superseded { .. }) => Exit::Refused,
             Error::Output(OutputError::Locked { .. }) => Exit::Locked,
+            Error::Shard(ShardError::Missing { .. }) => Exit::Incomplete,
+            Error::Shard(ShardError::Index { .. } | ShardError::NoIndex | ShardError::BadIndex { .. })
+            | Error::Shard(ShardError::Mismatch { .. }) => Exit::Usage,
             Error::Input(_)
             | Error::Output(_)
             | Error::Threads { .. }
@@ -210,6 +249,7 @@ impl Error {
             | Error::Frame { .. }
             | Error::Cutoff { .. }
             | Error::UnknownCustomer { .. }
+            | Error::Shard(_)
             | Error::Stdout(_) => Exit::Runtime,
         }
     }

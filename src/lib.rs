@@ -25,5 +25,6 @@ pub mod publish;
 pub mod recommend;
 pub mod roles;
 pub mod select;
+pub mod shard;
 pub mod similarity;
 pub mod write;

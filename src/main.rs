@@ -37,6 +37,58 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Sharded run, step 1 of 3: ingest → clean → pivot → the model's item side, planned for N
+    /// shards in the output folder (which every worker must see).
+    #[command(
+        after_help = "Example (4 workers share /mnt/kindred):\n  kindred prepare pipelines/online_retail.toml --output /mnt/kindred --shards 4\n  \
+        then `kindred shard --index I` for I = 0..3 (any order, any host), then `kindred publish`"
+    )]
+    Prepare {
+        /// Pipeline file (TOML).
+        #[arg(default_value = DEFAULT_PIPELINE)]
+        pipeline: PathBuf,
+        /// Number of shards (workers) to plan for.
+        #[arg(long)]
+        shards: usize,
+        #[command(flatten)]
+        over: OverrideArgs,
+        /// Print nothing but errors.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Sharded run, step 2 of 3: one shard's neighbours and recommendations.
+    #[command(after_help = "The index comes from --index, else KINDRED_INDEX, JOB_COMPLETION_INDEX (Kubernetes \
+        Indexed Job), AWS_BATCH_JOB_ARRAY_INDEX or SLURM_ARRAY_TASK_ID.\n\nExample:\n  \
+        JOB_COMPLETION_INDEX=2 kindred shard pipelines/online_retail.toml --output /mnt/kindred")]
+    Shard {
+        /// Pipeline file (TOML): the one prepare was given.
+        #[arg(default_value = DEFAULT_PIPELINE)]
+        pipeline: PathBuf,
+        /// The shard to compute (0 to N-1).
+        #[arg(long)]
+        index: Option<usize>,
+        #[command(flatten)]
+        over: OverrideArgs,
+        /// Print nothing but errors.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Sharded run, step 3 of 3: every shard's part joined and published as `kindred run` does
+    /// (exit 5 when a shard has not finished).
+    #[command(after_help = "Example:\n  kindred publish pipelines/online_retail.toml --output /mnt/kindred")]
+    Publish {
+        /// Pipeline file (TOML): the one prepare was given.
+        #[arg(default_value = DEFAULT_PIPELINE)]
+        pipeline: PathBuf,
+        #[command(flatten)]
+        over: OverrideArgs,
+        /// Print nothing but errors.
+        #[arg(long)]
+        quiet: bool,
+        /// Publish even when a data gate refuses (recorded in the manifest).
+        #[arg(long)]
+        force: bool,
+    },
     /// Read an export and print its missing-value audit.
     Audit {
         /// The export (.csv, .csv.gz, .tsv, .xlsx, .xls, .xlsb, .ods, .parquet).
@@ -175,6 +227,20 @@ fn execute(command: Command) -> Result<(), Error> {
                     total
                 );
             }
+        }
+        Command::Prepare { pipeline, shards, over, quiet } => {
+            let cfg = load(&pipeline, &over.with(quiet, false))?;
+            let shards = kindred::config::shard_count(shards)?;
+            kindred::shard::prepare(&cfg, shards)?;
+        }
+        Command::Shard { pipeline, index, over, quiet } => {
+            let index = kindred::shard::index_from(index, |name| std::env::var(name).ok())?;
+            let cfg = load(&pipeline, &over.with(quiet, false))?;
+            kindred::shard::shard(&cfg, index)?;
+        }
+        Command::Publish { pipeline, over, quiet, force } => {
+            let cfg = load(&pipeline, &over.with(quiet, force))?;
+            kindred::shard::publish(&cfg)?;
         }
         Command::Audit { input, pipeline } => {
             let overrides = Overrides { input: Some(input), ..Default::default() };

@@ -84,7 +84,7 @@ pub struct GateCheck {
 }
 
 /// UTC now as RFC 3339 with milliseconds.
-fn now_utc() -> String {
+pub(crate) fn now_utc() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
@@ -115,7 +115,7 @@ pub fn audit_only(cfg: &Config) -> Result<audit::AuditReport> {
 
 /// What the last published run made, from its manifest (never by listing its files).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Previous {
+pub(crate) struct Previous {
     customers: Option<usize>,
     /// Recommendation rows, and those the model made (`source = "neighbours"`).
     rows: Option<usize>,
@@ -126,7 +126,7 @@ struct Previous {
 }
 
 /// The last published run's counts; `None` when there is none or its manifest is unreadable.
-fn previous_run(dir: &Path) -> Option<Previous> {
+pub(crate) fn previous_run(dir: &Path) -> Option<Previous> {
     let text = std::fs::read_to_string(current_run(dir)?.join(file::MANIFEST)).ok()?;
     Some(previous_from(&serde_json::from_str(&text).ok()?))
 }
@@ -229,7 +229,7 @@ fn check_gates(
 /// the last published set's rows, or of its rows from the model.
 /// A selection that chose popularity (`popular`) makes no model rows on purpose: the model
 /// gates pass, saying so.
-fn check_output_gates(
+pub(crate) fn check_output_gates(
     cfg: &Config,
     r: &recommend::RecommendReport,
     previous: Option<Previous>,
@@ -294,7 +294,7 @@ fn check_output_gates(
 }
 
 /// Refuses with the first failed gate unless forced.
-fn enforce(checks: &[GateCheck], force: bool, quiet: bool) -> Result<()> {
+pub(crate) fn enforce(checks: &[GateCheck], force: bool, quiet: bool) -> Result<()> {
     for c in checks.iter().filter(|c| !c.passed) {
         if force {
             log(quiet, &format!("gate {} failed but --force publishes anyway: {}", c.gate, c.detail));
@@ -318,14 +318,25 @@ fn publish_run(cfg: &Config) -> Result<Manifest> {
     publish::check_output_dir(&cfg.output.dir, &cfg.input.path)?;
     let started = now_utc();
     let run_id = publish::new_run_id();
-    let publisher = Publisher::open(&cfg.output.dir, &run_id, &started)?;
+    publish_with(cfg, &run_id, &started.clone(), |publisher| run_locked(cfg, publisher, &run_id, started))
+}
+
+/// Runs `work` under the output folder's lock as run `run_id` (`kindred run`, `kindred
+/// publish`): the set `work` wrote into the staging folder is published when it succeeds,
+/// abandoned on any error or panic.
+pub(crate) fn publish_with<T>(
+    cfg: &Config,
+    run_id: &str,
+    started: &str,
+    work: impl FnOnce(&Publisher) -> Result<T>,
+) -> Result<T> {
+    let publisher = Publisher::open(&cfg.output.dir, run_id, started)?;
     // A panic (a bug) abandons the run like an error before it goes on up to `main`.
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_locked(cfg, &publisher, &run_id, started)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&publisher)));
     match outcome {
-        Ok(Ok(manifest)) => {
+        Ok(Ok(made)) => {
             publisher.commit(cfg.output.keep_runs)?;
-            Ok(manifest)
+            Ok(made)
         }
         Ok(Err(e)) => {
             publisher.abandon();
@@ -417,8 +428,24 @@ impl Reports {
     }
 }
 
-fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String) -> Result<Manifest> {
-    let chain = Chain::new(cfg.quiet);
+/// What every run makes before a model learns, on one machine or for shards (`shard`): the
+/// stages from ingest to the pivot, the data gates on them, and the model the selection chose.
+pub(crate) struct Front {
+    pub input: InputSummary,
+    pub ingested: ingest::IngestReport,
+    pub audited: audit::AuditReport,
+    pub cleaned: clean::CleanReport,
+    pub pivoted: pivot::PivotReport,
+    pub matrix: pivot::Interactions,
+    /// The last published run's counts, for the gates on what the model makes.
+    pub previous: Option<Previous>,
+    pub gates: Vec<GateCheck>,
+    pub choice: Candidate,
+    pub selection: Option<Selection>,
+}
+
+/// Ingest → audit → clean → pivot → (select), the gates on them enforced.
+pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     // The checksum for the manifest is taken beside ingest, on the other core; ingest's
     // refusal of the path (missing, a folder, empty) is the error reported when both fail.
     let (input, read) = rayon::join(|| input_summary(&cfg.input.path), || chain.ingest(&cfg.input, &cfg.columns));
@@ -440,8 +467,15 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         Some(rows) => chain.select(&rows, cfg, ids, Offers::of(cfg)).map(|(c, s)| (c, Some(s)))?,
         None => (Candidate::named(cfg), None),
     };
+    Ok(Front { input, ingested, audited, cleaned: cleaned_report, pivoted, matrix, previous, gates, choice, selection })
+}
+
+fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String) -> Result<Manifest> {
+    let chain = Chain::new(cfg.quiet);
+    let Front { input, ingested, audited, cleaned, pivoted, matrix, previous, mut gates, choice, selection } =
+        front(cfg, &chain)?;
     let (model, sim_report) = chain.chosen(&matrix, &choice)?;
-    let (customer_nb, nb_report) = customers_beside(&chain, cfg, &matrix, &model, &choice);
+    let (customer_nb, nb_report) = customers_beside(&chain, cfg, &matrix, &model, &choice, 0..matrix.n_customers());
     let (recs, rec_report) = chain.recommend(&matrix, &model, &choice.recommend);
     let made = check_output_gates(cfg, &rec_report, previous, choice.family == Family::Popularity);
     enforce(&made, cfg.force, cfg.quiet)?;
@@ -449,19 +483,20 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let staging = publisher.begin()?;
     let selection_frame = selection.as_ref().map_or_else(select::empty_frame, Selection::to_frame);
     let selection_frame = selection_frame.map_err(crate::error::Error::frame("select"))?;
+    let null_audit = audited.to_frame().map_err(crate::error::Error::frame("audit"))?;
     let outputs = Outputs {
         matrix: &matrix,
         model: &model,
         customer_neighbours: &customer_nb,
         recommendations: &recs,
-        audit: &audited,
+        null_audit: &null_audit,
         selection: &selection_frame,
     };
     let written = chain.write(&staging, &outputs, cfg.output.compression)?;
     let reports = Reports {
         ingest: ingested,
         audit: audited,
-        clean: cleaned_report,
+        clean: cleaned,
         pivot: pivoted,
         similarity: sim_report,
         customer_neighbours: nb_report,
@@ -477,29 +512,30 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
 /// The customers' neighbours beside the model `choice` learnt (the pipeline's
 /// `[model] customer_neighbours` of them); popularity has no model: they are computed as beside
 /// an item model.
-fn customers_beside<'a>(
+pub(crate) fn customers_beside<'a>(
     chain: &Chain,
     cfg: &Config,
     m: &pivot::Interactions,
     model: &'a Model,
     choice: &Candidate,
+    rows: std::ops::Range<usize>,
 ) -> (Cow<'a, Neighbours>, CustomerNeighboursReport) {
     let learnt = (choice.family != Family::Popularity).then_some(model);
     let asked = ModelConfig { customer_neighbours: cfg.model.customer_neighbours, ..choice.model.clone() };
-    chain.customer_neighbours(m, learnt, &asked)
+    chain.customer_neighbours(m, learnt, &asked, rows)
 }
 
 /// What a run knows of itself besides the stages' reports.
-struct Run<'a> {
-    run_id: &'a str,
-    started: String,
-    input: InputSummary,
-    gates: Vec<GateCheck>,
-    selection: Option<Selection>,
+pub(crate) struct Run<'a> {
+    pub run_id: &'a str,
+    pub started: String,
+    pub input: InputSummary,
+    pub gates: Vec<GateCheck>,
+    pub selection: Option<Selection>,
 }
 
 impl Manifest {
-    fn new(cfg: &Config, run: Run, matrix: &pivot::Interactions, reports: Reports) -> Manifest {
+    pub(crate) fn new(cfg: &Config, run: Run, matrix: &pivot::Interactions, reports: Reports) -> Manifest {
         Manifest {
             kindred_version: env!("CARGO_PKG_VERSION"),
             schema_version: SCHEMA_VERSION,
@@ -532,7 +568,7 @@ fn with_select(mut stages: Vec<StageSummary>, selection: Option<&Selection>) -> 
     stages
 }
 
-fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
+pub(crate) fn write_manifest(dir: &Path, manifest: &impl Serialize) -> Result<()> {
     let path = dir.join(file::MANIFEST);
     let text = serde_json::to_string_pretty(manifest)
         .map_err(|e| OutputError::Json { path: path.clone(), detail: e.to_string() })?;

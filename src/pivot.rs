@@ -226,6 +226,19 @@ impl Interactions {
         self.buyers().iter().map(|&b| (b as f64) * (b as f64)).sum()
     }
 
+    /// Each customer's share of that work: Σ over its items of their buyers (a customer's
+    /// row of the count visits every buyer of each of its items).
+    pub fn customer_work(&self) -> Vec<f64> {
+        let buyers = self.buyers();
+        (0..self.n_customers()).map(|c| self.row(c).iter().map(|&i| buyers[i as usize] as f64).sum()).collect()
+    }
+
+    /// The work of the customers `rows` (Σ of [`Interactions::customer_work`] over them).
+    pub fn pair_work_of(&self, rows: std::ops::Range<usize>) -> f64 {
+        let buyers = self.buyers();
+        rows.map(|c| self.row(c).iter().map(|&i| buyers[i as usize] as f64).sum::<f64>()).sum()
+    }
+
     /// Builds the matrix from (customer id, item id, quantity, description) rows without dates
     /// (tests: the quantities must sum to finite numbers).
     #[cfg(test)]

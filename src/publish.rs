@@ -385,6 +385,11 @@ impl Publisher {
 
 /// The published run's folder under `dir`, if one is published (through kindred's own
 /// `current` link only).
+/// The run id `current` points to, when it is kindred's link.
+pub fn current_run_id(dir: &Path) -> Option<String> {
+    linked_run(&dir.join(CURRENT))
+}
+
 pub fn current_run(dir: &Path) -> Option<PathBuf> {
     let path = dir.join(RUNS).join(linked_run(&dir.join(CURRENT))?);
     entry(&path).ok().flatten().is_some_and(|m| m.is_dir()).then_some(path)

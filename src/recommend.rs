@@ -16,7 +16,7 @@ use std::cmp::Ordering;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::RecommendConfig;
 use crate::pivot::Interactions;
@@ -63,7 +63,7 @@ impl Recommendations {
 }
 
 /// What the recommend stage did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecommendReport {
     pub rows_in: usize,
     pub rows_out: usize,
@@ -75,24 +75,25 @@ pub struct RecommendReport {
 }
 
 impl RecommendReport {
-    /// The counts of `recs` (of `n` customers), timed from `start`.
-    fn of(recs: &Recommendations, n: usize, start: Instant) -> RecommendReport {
-        let popular_rows = recs.rows.iter().filter(|r| r.source == Source::Popular).count();
+    /// The counts of `recs` over the customers `rows`, made in `seconds`.
+    pub fn of(recs: &Recommendations, rows: std::ops::Range<usize>, seconds: f64) -> RecommendReport {
+        let span = recs.offsets[rows.start]..recs.offsets[rows.end];
+        let popular_rows = recs.rows[span.clone()].iter().filter(|r| r.source == Source::Popular).count();
         let topped_up_customers =
-            (0..n).filter(|&c| recs.of(c).last().is_some_and(|r| r.source == Source::Popular)).count();
+            rows.clone().filter(|&c| recs.of(c).last().is_some_and(|r| r.source == Source::Popular)).count();
         RecommendReport {
-            rows_in: n,
-            rows_out: recs.rows.len(),
-            from_neighbours_rows: recs.rows.len() - popular_rows,
+            rows_in: rows.len(),
+            rows_out: span.len(),
+            from_neighbours_rows: span.len() - popular_rows,
             popular_rows,
             topped_up_customers,
-            seconds: start.elapsed().as_secs_f64(),
+            seconds,
         }
     }
 }
 
 /// Customers per parallel task.
-const BLOCK: usize = 256;
+pub const BLOCK: usize = 256;
 
 /// Computes every customer's recommendations. Runs on the current rayon pool.
 pub fn run(
@@ -101,11 +102,23 @@ pub fn run(
     cfg: &RecommendConfig,
     progress: &Progress,
 ) -> (Recommendations, RecommendReport) {
+    run_for(m, model, cfg, 0..m.n_customers(), progress)
+}
+
+/// [`run`] for the customers `rows` only (a shard's): the others' lists are empty, the report
+/// counts `rows`. Blocks of customers start at `rows.start`: a shard whose first customer is a
+/// multiple of the block size scores each block exactly as [`run`] does.
+pub fn run_for(
+    m: &Interactions,
+    model: &Model,
+    cfg: &RecommendConfig,
+    rows: std::ops::Range<usize>,
+    progress: &Progress,
+) -> (Recommendations, RecommendReport) {
     let start = Instant::now();
-    let n = m.n_customers();
-    let everyone: Vec<usize> = (0..n).collect();
-    let recs = for_customers(m, model, cfg, &everyone, progress);
-    let report = RecommendReport::of(&recs, n, start);
+    let wanted: Vec<usize> = rows.clone().collect();
+    let recs = for_customers(m, model, cfg, &wanted, progress);
+    let report = RecommendReport::of(&recs, rows, start.elapsed().as_secs_f64());
     (recs, report)
 }
 

@@ -216,7 +216,7 @@ fn pair_hash(customer: &str, item: &str, seed: u64) -> u64 {
 }
 
 /// One candidate: a model's settings and the recommendation rules scored with it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Candidate {
     pub family: Family,
     /// The grid's settings, as written in `selection.parquet` (e.g. "k=50, prior").

@@ -19,7 +19,7 @@
 use std::cmp::Ordering;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Kind, ModelConfig};
 use crate::error::Error;
@@ -69,7 +69,7 @@ impl Neighbours {
 }
 
 /// What the similarity stage did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimilarityReport {
     /// The model: customers compared ("user") or items ("item", "ease", "sparse_ease").
     pub kind: Kind,
@@ -107,9 +107,21 @@ pub(crate) const BLOCK: usize = 256;
 /// customers' for `kind = "user"`, items' for `"item"` and `"ease"`. Runs on the current
 /// rayon pool.
 pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<(Model, SimilarityReport), Error> {
+    run_for(m, cfg, progress, 0..m.n_customers())
+}
+
+/// [`run`] for a shard's customers `rows`: a user model's neighbours are learnt for those
+/// customers only (the others get none, and the report counts `rows`); a model of items is
+/// learnt whole, as in [`run`].
+pub fn run_for(
+    m: &Interactions,
+    cfg: &ModelConfig,
+    progress: &Progress,
+    rows: std::ops::Range<usize>,
+) -> Result<(Model, SimilarityReport), Error> {
     let start = Instant::now();
     let model = match cfg.kind {
-        Kind::User => Model::User(user_neighbours(m, cfg, progress)),
+        Kind::User => Model::User(user_neighbours_for(m, cfg, progress, rows.clone())),
         Kind::Item => Model::Item(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
         Kind::Ease => Model::Ease(ease::run(m, cfg, progress)?),
         Kind::SparseEase => Model::SparseEase(sparse_ease::run(m, cfg, progress)?),
@@ -120,16 +132,17 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<(
         }
     };
     let nb = model.neighbours();
-    let pair_work = match cfg.kind.compares_items() {
-        false => m.pair_work(),
-        true => (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum(),
+    let whole = rows == (0..m.n_customers());
+    let (pair_work, rows) = match cfg.kind.compares_items() {
+        false if whole => (m.pair_work(), rows),
+        false => (m.pair_work_of(rows.clone()), rows),
+        true => ((0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum(), 0..m.n_items()),
     };
-    let n = nb.offsets.len() - 1;
-    let isolated = (0..n).filter(|&c| nb.offsets[c] == nb.offsets[c + 1]).count();
+    let isolated = rows.clone().filter(|&c| nb.offsets[c] == nb.offsets[c + 1]).count();
     let report = SimilarityReport {
         kind: cfg.kind,
-        rows_in: n,
-        rows_out: nb.len(),
+        rows_in: rows.len(),
+        rows_out: nb.offsets[rows.end] - nb.offsets[rows.start],
         isolated,
         pair_work,
         threads: rayon::current_num_threads(),
@@ -138,12 +151,18 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<(
     Ok((model, report))
 }
 
-/// Customers' neighbours by `cfg`: the integer kernel for the plain binary cosine (when its
-/// u16 counters fit), else the exact float kernel.
-pub(crate) fn user_neighbours(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
+/// Customers' neighbours by `cfg` for the customers `rows` (all of them, or a shard's; the
+/// others get none): the integer kernel for the plain binary cosine (when its u16 counters
+/// fit), else the exact float kernel.
+pub(crate) fn user_neighbours_for(
+    m: &Interactions,
+    cfg: &ModelConfig,
+    progress: &Progress,
+    rows: std::ops::Range<usize>,
+) -> Neighbours {
     match cfg.is_plain_user() && tiled::fits(m) {
-        true => tiled::run(m, cfg, progress, tiled::Params::default()),
-        false => weighted::run(&weighted::rows(m, cfg), cfg, progress),
+        true => tiled::run_for(m, cfg, progress, tiled::Params::default(), rows),
+        false => weighted::run_for(&weighted::rows(m, cfg), cfg, progress, rows),
     }
 }
 
@@ -218,9 +237,14 @@ pub fn rows_compared(m: &Interactions, cfg: &ModelConfig) -> usize {
 }
 
 /// Flattens per-block results (row lengths and candidates, in row order) into [`Neighbours`].
-pub(crate) fn assemble(n: usize, blocks: Vec<(Vec<usize>, Vec<Candidate>)>) -> Neighbours {
+/// Rows outside `rows` (those a shard does not compute) get no neighbours.
+pub(crate) fn assemble(
+    n: usize,
+    rows: std::ops::Range<usize>,
+    blocks: Vec<(Vec<usize>, Vec<Candidate>)>,
+) -> Neighbours {
     let mut nb = Neighbours { offsets: Vec::with_capacity(n + 1), ..Default::default() };
-    nb.offsets.push(0);
+    nb.offsets.resize(rows.start + 1, 0);
     for (lens, out) in blocks {
         for len in lens {
             nb.offsets.push(nb.offsets.last().copied().unwrap_or(0) + len);
@@ -231,6 +255,7 @@ pub(crate) fn assemble(n: usize, blocks: Vec<(Vec<usize>, Vec<Candidate>)>) -> N
             nb.shared.push(c);
         }
     }
+    nb.offsets.resize(n + 1, nb.ids.len());
     nb
 }
 

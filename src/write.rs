@@ -19,7 +19,6 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::audit::AuditReport;
 use crate::config::Compression;
 use crate::error::{OutputError, Result};
 use crate::pivot::Interactions;
@@ -55,7 +54,8 @@ pub struct Outputs<'a> {
     /// The customers' neighbours (`similarity::customers`, whatever the model).
     pub customer_neighbours: &'a Neighbours,
     pub recommendations: &'a Recommendations,
-    pub audit: &'a AuditReport,
+    /// `null_audit.parquet` (`AuditReport::to_frame`).
+    pub null_audit: &'a DataFrame,
     /// `selection.parquet`: the model selection's candidates (no rows when the model is named).
     pub selection: &'a DataFrame,
 }
@@ -119,7 +119,7 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
             })
         }),
         Box::new(|| write_table(&dir.join(file::ITEMS), compression, [()], |()| items_frame(m))),
-        Box::new(|| write_table(&dir.join(file::NULL_AUDIT), compression, [()], |()| out.audit.to_frame())),
+        Box::new(|| write_table(&dir.join(file::NULL_AUDIT), compression, [()], |()| Ok(out.null_audit.clone()))),
         Box::new(|| write_table(&dir.join(file::SELECTION), compression, [()], |()| Ok(out.selection.clone()))),
     ];
     let files = jobs.par_iter().map(|job| job()).collect::<Result<Vec<FileReport>>>()?;

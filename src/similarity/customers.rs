@@ -5,14 +5,14 @@
 //! similarity, then lower id), with a report. A user-based model's own neighbours are what it
 //! recommends from, so they are published as they are and nothing is computed again; for a
 //! model that compares items they are computed here with the user model's kernels
-//! ([`super::user_neighbours`] at the code's default plain cosine), N = `customer_neighbours`,
+//! ([`super::user_neighbours_for`] at the code's default plain cosine), N = `customer_neighbours`,
 //! and N = 0 skips the work (an empty table). Only `kindred run` asks for them: `evaluate`
 //! scores recommendations and never pays for this.
 
 use std::borrow::Cow;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Model, Neighbours};
 use crate::config::{Kind, ModelConfig};
@@ -20,7 +20,7 @@ use crate::pivot::Interactions;
 use crate::progress::Progress;
 
 /// Where the published customers' neighbours come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// The user-based model's own neighbours (its `[model] neighbours`, weighting and floors).
@@ -32,7 +32,7 @@ pub enum Source {
 }
 
 /// What the customer-neighbours step did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CustomerNeighboursReport {
     pub source: Source,
     /// N: the most neighbours a customer gets (`customer_neighbours`, or the model's
@@ -57,6 +57,18 @@ pub fn run<'a>(
     cfg: &ModelConfig,
     progress: &Progress,
 ) -> (Cow<'a, Neighbours>, CustomerNeighboursReport) {
+    run_for(m, model, cfg, progress, 0..m.n_customers())
+}
+
+/// [`run`] for the customers `rows` only (a shard's; a user model learnt for the same rows):
+/// every other customer is left without neighbours, and the report counts `rows` only.
+pub fn run_for<'a>(
+    m: &Interactions,
+    model: Option<&'a Model>,
+    cfg: &ModelConfig,
+    progress: &Progress,
+    rows: std::ops::Range<usize>,
+) -> (Cow<'a, Neighbours>, CustomerNeighboursReport) {
     let start = Instant::now();
     let (nb, source, n) = match (model, cfg.customer_neighbours) {
         (Some(model), _) if model.kind() == Kind::User => {
@@ -67,16 +79,15 @@ pub fn run<'a>(
             // the article's method: `[model]` at the code's defaults (kind = "user", binary,
             // no shrinkage, half-life or floor) but for N
             let plain = ModelConfig { neighbours: n, ..ModelConfig::default() };
-            (Cow::Owned(super::user_neighbours(m, &plain, progress)), Source::Cosine, n)
+            (Cow::Owned(super::user_neighbours_for(m, &plain, progress, rows.clone())), Source::Cosine, n)
         }
     };
-    let rows_in = nb.offsets.len() - 1;
     let report = CustomerNeighboursReport {
         source,
         neighbours: n,
-        rows_in,
-        rows_out: nb.len(),
-        isolated: (0..rows_in).filter(|&c| nb.offsets[c] == nb.offsets[c + 1]).count(),
+        rows_in: rows.len(),
+        rows_out: nb.offsets[rows.end] - nb.offsets[rows.start],
+        isolated: rows.clone().filter(|&c| nb.offsets[c] == nb.offsets[c + 1]).count(),
         threads: rayon::current_num_threads(),
         seconds: start.elapsed().as_secs_f64(),
     };

@@ -210,7 +210,7 @@ pub(super) fn publish(
             (lens, out)
         })
         .collect();
-    assemble(n, blocks)
+    assemble(n, 0..n, blocks)
 }
 
 /// XᵀX overflowed: the weighting made purchases too heavy for EASE.

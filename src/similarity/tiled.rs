@@ -257,12 +257,26 @@ struct Block {
 }
 
 /// Runs the fast path with explicit sizes (tests use tiny tiles to cross many boundaries).
+#[cfg(test)]
 pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress, params: Params) -> super::Neighbours {
+    run_for(m, cfg, progress, params, 0..m.n_customers())
+}
+
+/// [`run`] for the rows `customers` only (a shard's): every other row is left without
+/// neighbours. A row's result depends on nothing but the row, so it is the same as in [`run`].
+pub fn run_for(
+    m: &Interactions,
+    cfg: &ModelConfig,
+    progress: &Progress,
+    params: Params,
+    customers: std::ops::Range<usize>,
+) -> super::Neighbours {
     let n = m.n_customers();
     let sp = split(m);
     let fused = if params.portable { fused_portable } else { pick() };
     let tile = params.tile.max(16);
-    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(params.rows))
+    let first = customers.start;
+    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..customers.len().div_ceil(params.rows))
         .into_par_iter()
         .map_init(
             || Block {
@@ -275,14 +289,14 @@ pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress, params: Par
                 cursor_ptr: Vec::new(),
             },
             |b, block| {
-                let rows = block * params.rows..((block + 1) * params.rows).min(n);
+                let rows = first + block * params.rows..(first + (block + 1) * params.rows).min(customers.end);
                 let out = run_block(&sp, cfg, tile, fused, rows.clone(), b);
                 progress.inc(rows.len() as u64);
                 out
             },
         )
         .collect();
-    assemble(n, blocks)
+    assemble(n, customers, blocks)
 }
 
 /// Customers swept per piece while a row holds fewer than k candidates.

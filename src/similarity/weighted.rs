@@ -61,7 +61,7 @@ impl Rows {
     /// Rows from per-block results (row lengths, then (value, column, _) entries, in row
     /// order), over `n_cols` columns; no norms.
     pub(crate) fn from_blocks(n_rows: usize, n_cols: usize, blocks: Vec<(Vec<usize>, Vec<Candidate>)>) -> Rows {
-        let nb = assemble(n_rows, blocks);
+        let nb = assemble(n_rows, 0..n_rows, blocks);
         Rows { indptr: nb.offsets, indices: nb.ids, values: nb.similarity, norm2: Vec::new(), n_cols }
     }
 
@@ -201,14 +201,21 @@ struct Scratch {
 /// `all_pairs_knn`: per worker a dense accumulator over rows and a touched list). Runs on the
 /// current rayon pool.
 pub fn run(r: &Rows, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
+    run_for(r, cfg, progress, 0..r.n_rows())
+}
+
+/// [`run`] for the rows `wanted` only (a shard's customers): every other row is left without
+/// neighbours; each row's result is the same as in [`run`].
+pub fn run_for(r: &Rows, cfg: &ModelConfig, progress: &Progress, wanted: std::ops::Range<usize>) -> Neighbours {
     let n = r.n_rows();
     let (col_ptr, col_idx, col_val) = r.transpose();
-    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..n.div_ceil(BLOCK))
+    let first = wanted.start;
+    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..wanted.len().div_ceil(BLOCK))
         .into_par_iter()
         .map_init(
             || Scratch { dot: vec![0.0; n], shared: vec![0; n], touched: Vec::new(), candidates: Vec::new() },
             |s, block| {
-                let range = block * BLOCK..((block + 1) * BLOCK).min(n);
+                let range = first + block * BLOCK..(first + (block + 1) * BLOCK).min(wanted.end);
                 let mut lens = Vec::with_capacity(range.len());
                 let mut out = Vec::new();
                 for a in range.clone() {
@@ -247,7 +254,7 @@ pub fn run(r: &Rows, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
             },
         )
         .collect();
-    assemble(n, blocks)
+    assemble(n, wanted, blocks)
 }
 
 /// The definition the slow way: every pair by merging the two rows. Test twin only.

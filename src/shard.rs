@@ -1,0 +1,747 @@
+//! Sharded runs: the one-machine run split into three commands any array scheduler can run
+//! (Kubernetes Indexed Jobs, Argo, AWS Batch array jobs, Slurm job arrays).
+//!
+//! - [`prepare`] (`kindred prepare --shards N`): ingest → audit → clean → pivot → (select) →
+//!   the item-side model if any, as `kindred run` does them ([`pipeline::front`]), written
+//!   into a prepared folder inside the output folder with `plan.json`: each shard's customers,
+//!   balanced by estimated work ([`plan`]).
+//! - [`shard`] (`kindred shard --index I`): loads the prepared matrix (and model), computes
+//!   its customers' neighbours and recommendations through the same [`Chain`] calls, writes
+//!   its parts under names unique to the attempt, then its done-marker (files, rows,
+//!   checksums) last, by an atomic rename. Rerunning an index, even twice at once, only
+//!   replaces a marker that names complete files by another that does.
+//! - [`publish`] (`kindred publish`): refuses (exit 5, naming them) unless every shard's marker
+//!   is there; reads exactly the files the markers name, checked against their checksums
+//!   (never a directory listing); applies the data gates and writes the same tables and
+//!   manifest as `kindred run`, switched in atomically under the folder's lock ([`publish`]).
+//!
+//! A shard's rows are computed exactly as in `kindred run` (each customer's neighbours depend
+//! on nothing but its row; shards start on the recommend stage's block boundaries), so the
+//! published tables are identical to a one-machine run's.
+//!
+//! Layout inside `[output] dir` (the storage every worker sees), besides `publish`'s:
+//!
+//! ```text
+//! shards/latest -> <run_id>            the prepared run shards and publish use (a link swapped atomically)
+//! shards/<run_id>/plan.json            the plan, the settings, every prepared file's rows and checksum
+//! shards/<run_id>/*.parquet            the matrix, the id tables, the audit, the item-side model
+//! shards/<run_id>/parts/<i>-<attempt>-{recommendations,neighbours}.parquet
+//! shards/<run_id>/done/<i>.json        shard i's done-marker
+//! shards/.staging-<run_id>/            a prepare being written
+//! ```
+//!
+//! Only names of the run-id shape are ever deleted: a successful publish removes the prepared
+//! runs older than the one it published, and a successful prepare the leftovers of killed ones.
+
+pub mod plan;
+pub mod store;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::chain::{on_threads, Chain};
+use crate::config::{Config, Family};
+use crate::error::{Error, OutputError, Result, ShardError};
+use crate::pipeline::{self, GateCheck, Manifest, Reports, Run};
+use crate::progress::{log, peak_rss_bytes};
+use crate::publish::{self, is_run_id, new_run_id, Publisher};
+use crate::recommend::RecommendReport;
+use crate::select::{self, Candidate, Selection};
+use crate::similarity::customers::{CustomerNeighboursReport, Source};
+use crate::similarity::{Model, Neighbours, SimilarityReport};
+use crate::write::{Outputs, WriteReport};
+use plan::ShardRange;
+use store::{FileEntry, ModelRecord};
+
+/// The folder of prepared runs inside `[output] dir`.
+pub const SHARDS: &str = "shards";
+const LATEST: &str = "latest";
+const PLAN: &str = "plan.json";
+const PARTS: &str = "parts";
+const DONE: &str = "done";
+const STAGING_PREFIX: &str = ".staging-";
+const LINK_PREFIX: &str = ".latest-";
+const NULL_AUDIT: &str = "null_audit.parquet";
+const SELECTION: &str = "selection.parquet";
+
+/// The environment variables a shard's index is read from when `--index` is not given, in
+/// order: kindred's own, then Kubernetes Indexed Jobs', AWS Batch array jobs' and Slurm job
+/// arrays' (0-based: `sbatch --array=0-(N-1)`).
+pub const INDEX_VARS: [&str; 4] =
+    ["KINDRED_INDEX", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "SLURM_ARRAY_TASK_ID"];
+
+/// One step's cost, for the manifest's `sharded` object.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StepCost {
+    pub seconds: f64,
+    /// User + system CPU time of the process.
+    pub cpu_seconds: f64,
+    pub peak_rss_bytes: u64,
+}
+
+impl StepCost {
+    fn since(start: Instant) -> StepCost {
+        StepCost {
+            seconds: start.elapsed().as_secs_f64(),
+            cpu_seconds: cpu_seconds(),
+            peak_rss_bytes: peak_rss_bytes(),
+        }
+    }
+}
+
+/// This process's user + system CPU seconds so far.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the struct we own; no other memory is touched.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// `plan.json`: what `prepare` made, for the shards and publish.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub run_id: String,
+    pub kindred_version: String,
+    pub started_utc: String,
+    pub customers: usize,
+    pub items: usize,
+    pub pairs: usize,
+    /// Σ over items of buyers²: the shards' works sum to it.
+    pub total_work: f64,
+    pub shards: Vec<ShardRange>,
+    /// The model the shards use (chosen by the selection when `kind = "auto"`).
+    pub choice: Candidate,
+    /// The pipeline's settings that decide the tables; every step must run with the same.
+    pub settings: Value,
+    /// The prepared matrix, audit and selection files.
+    pub files: Vec<FileEntry>,
+    /// The item-side model's files (none for a user model, which the shards learn).
+    pub model: Option<ModelRecord>,
+    /// The run's manifest as far as prepare knows it; publish completes it.
+    pub manifest: Value,
+    pub prepare: StepCost,
+}
+
+/// `done/<index>.json`: a finished shard's files and figures.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Marker {
+    pub run_id: String,
+    pub index: usize,
+    pub attempt: String,
+    pub first: usize,
+    pub end: usize,
+    /// In `parts/`: the recommendations, then the customers' neighbours.
+    pub files: Vec<FileEntry>,
+    pub similarity: SimilarityReport,
+    pub customer_neighbours: CustomerNeighboursReport,
+    pub recommend: RecommendReport,
+    pub finished_utc: String,
+    pub cost: StepCost,
+}
+
+/// The settings every step must share: the whole configuration but where the input is read
+/// from (the shards never read it), where the output folder is mounted, and the threads.
+fn settings(cfg: &Config) -> Value {
+    let mut v = serde_json::to_value(cfg).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        for key in ["input", "threads", "threads_note", "force"] {
+            o.remove(key);
+        }
+    }
+    if let Some(o) = v.get_mut("output").and_then(Value::as_object_mut) {
+        o.remove("dir");
+    }
+    v
+}
+
+/// The first setting that differs, as `[section] key` with its two values.
+fn first_difference(prepared: &Value, here: &Value, path: &str) -> Option<(String, String, String)> {
+    match (prepared, here) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                let (x, y) = (a.get(k).unwrap_or(&Value::Null), b.get(k).unwrap_or(&Value::Null));
+                let key = if path.is_empty() { format!("[{k}]") } else { format!("{path} {k}") };
+                first_difference(x, y, &key)
+            })
+        }
+        _ if prepared == here => None,
+        _ => Some((path.to_string(), prepared.to_string(), here.to_string())),
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| OutputError::Io { path: path.to_path_buf(), source }.into()
+}
+
+/// An entry's own metadata (links not followed); `None` when absent.
+fn entry(path: &Path) -> Result<Option<fs::Metadata>> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) => Ok(Some(meta)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(path)(e)),
+    }
+}
+
+fn layout(path: &Path, found: &str, expected: &str) -> Error {
+    OutputError::Layout { path: path.to_path_buf(), found: found.into(), expected: expected.into() }.into()
+}
+
+/// Refuses a `shards` that is not kindred's folder, or a `latest` that is not its link to a
+/// prepared run. Reads only.
+fn check_shards_layout(dir: &Path) -> Result<()> {
+    let shards = dir.join(SHARDS);
+    match entry(&shards)? {
+        Some(meta) if !meta.is_dir() => {
+            return Err(layout(&shards, "not a folder", "kindred's folder of prepared runs"))
+        }
+        None => return Ok(()),
+        Some(_) => {}
+    }
+    let latest = shards.join(LATEST);
+    match entry(&latest)? {
+        Some(_) if latest_id(&latest).is_none() => {
+            Err(layout(&latest, "not kindred's link", "kindred's link to a prepared run (<run_id>)"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The run id `shards/latest` points to.
+fn latest_id(link: &Path) -> Option<String> {
+    let target = fs::read_link(link).ok()?;
+    target.to_str().filter(|t| is_run_id(t)).map(str::to_string)
+}
+
+/// The latest prepared run: its folder and plan.
+fn latest(dir: &Path) -> Result<(PathBuf, Plan)> {
+    check_shards_layout(dir)?;
+    let shards = dir.join(SHARDS);
+    let id = latest_id(&shards.join(LATEST)).ok_or_else(|| ShardError::NotPrepared { dir: dir.to_path_buf() })?;
+    let folder = shards.join(&id);
+    let path = folder.join(PLAN);
+    let text = fs::read_to_string(&path).map_err(io(&path))?;
+    let plan: Plan = serde_json::from_str(&text)
+        .map_err(|e| ShardError::Damaged { path: path.clone(), detail: format!("not a plan kindred wrote ({e})") })?;
+    Ok((folder, plan))
+}
+
+/// Refuses a step run with other settings than the prepared run's.
+fn check_settings(cfg: &Config, dir: &Path, plan: &Plan) -> Result<()> {
+    match first_difference(&plan.settings, &settings(cfg), "") {
+        None => Ok(()),
+        Some((key, prepared, here)) => {
+            Err(ShardError::Mismatch { dir: dir.to_path_buf(), run_id: plan.run_id.clone(), key, prepared, here }
+                .into())
+        }
+    }
+}
+
+/// Writes `value` as JSON to `path` through a temporary name and an atomic rename, fsynced.
+fn write_json_atomic(path: &Path, tmp: &Path, value: &impl Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| OutputError::Json { path: path.to_path_buf(), detail: e.to_string() })?;
+    let mut f = fs::File::create(tmp).map_err(io(tmp))?;
+    std::io::Write::write_all(&mut f, text.as_bytes()).and_then(|_| f.sync_all()).map_err(io(tmp))?;
+    fs::rename(tmp, path).map_err(io(path))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}
+
+/// What `kindred prepare` made.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub run_id: String,
+    pub folder: PathBuf,
+    pub shards: Vec<ShardRange>,
+    pub customers: usize,
+}
+
+/// `kindred prepare`: the run up to the model, written for `shards` shards (see the module
+/// doc). Holds the output folder's lock while it works; publishes nothing.
+pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
+    on_threads(cfg.threads, || {
+        let start = Instant::now();
+        publish::check_output_dir(&cfg.output.dir, &cfg.input.path)?;
+        check_shards_layout(&cfg.output.dir)?;
+        let (started, run_id) = (pipeline::now_utc(), new_run_id());
+        let _lock = Publisher::open(&cfg.output.dir, &run_id, &started)?;
+        let shards_dir = cfg.output.dir.join(SHARDS);
+        if entry(&shards_dir)?.is_none() {
+            fs::create_dir(&shards_dir).map_err(io(&shards_dir))?;
+        }
+        let staging = shards_dir.join(format!("{STAGING_PREFIX}{run_id}"));
+        fs::create_dir(&staging).map_err(io(&staging))?;
+        let made = prepare_into(cfg, shards, &staging, &run_id, started, start);
+        let plan = match made {
+            Ok(plan) => plan,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&staging);
+                return Err(e);
+            }
+        };
+        let folder = shards_dir.join(&run_id);
+        sync_dir(&staging)?;
+        fs::rename(&staging, &folder).map_err(io(&folder))?;
+        point_latest(&shards_dir, &run_id)?;
+        remove_leftovers(&shards_dir, &run_id, |name| name.starts_with('.'));
+        let p = Prepared { run_id, folder, shards: plan.shards, customers: plan.customers };
+        log(cfg.quiet, &format!("prepare: {} customers in {} shards: {}", p.customers, p.shards.len(), describe(&p)));
+        Ok(p)
+    })
+}
+
+fn describe(p: &Prepared) -> String {
+    let parts: Vec<String> = p.shards.iter().map(|s| format!("{}: {}..{}", s.index, s.first, s.end)).collect();
+    format!("{} (run {})", parts.join(", "), p.run_id)
+}
+
+/// Swaps `shards/latest` to `run_id` atomically (a new link renamed over the old).
+fn point_latest(shards_dir: &Path, run_id: &str) -> Result<()> {
+    let tmp = shards_dir.join(format!("{LINK_PREFIX}{run_id}"));
+    std::os::unix::fs::symlink(run_id, &tmp).map_err(io(&tmp))?;
+    let latest = shards_dir.join(LATEST);
+    fs::rename(&tmp, &latest).map_err(io(&latest))?;
+    sync_dir(shards_dir)
+}
+
+/// Removes what kindred made in `shards/` and no longer needs: entries whose name is
+/// `<run_id>`, `.staging-<run_id>` or `.latest-<run_id>` for another run than `keep`, of the
+/// type kindred makes, chosen by `drop` (given the name). Best effort: a failure leaves it.
+fn remove_leftovers(shards_dir: &Path, keep: &str, drop: impl Fn(&str) -> bool) {
+    let Ok(entries) = fs::read_dir(shards_dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let id = name.strip_prefix(STAGING_PREFIX).or_else(|| name.strip_prefix(LINK_PREFIX)).unwrap_or(&name);
+        if !is_run_id(id) || id == keep || !drop(&name) {
+            continue;
+        }
+        let Ok(meta) = fs::symlink_metadata(e.path()) else { continue };
+        if name.starts_with(LINK_PREFIX) && meta.file_type().is_symlink() {
+            let _ = fs::remove_file(e.path());
+        } else if !name.starts_with(LINK_PREFIX) && meta.is_dir() {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+fn prepare_into(
+    cfg: &Config,
+    shards: usize,
+    staging: &Path,
+    run_id: &str,
+    started: String,
+    start: Instant,
+) -> Result<Plan> {
+    let chain = Chain::new(cfg.quiet);
+    let front = pipeline::front(cfg, &chain)?;
+    let m = &front.matrix;
+    // The item-side model is learnt here, once; a user model's rows are the shards'.
+    let fitted = match front.choice.family {
+        Family::Popularity | Family::UserKnn => None,
+        _ => Some(chain.chosen(m, &front.choice)?),
+    };
+    let plan = plan::balance(&m.customer_work(), shards);
+    let mut files = store::save_matrix(staging, m)?;
+    let null_audit = front.audited.to_frame().map_err(Error::frame("audit"))?;
+    files.push(store::put(staging, NULL_AUDIT, null_audit)?);
+    let selection = front.selection.as_ref().map_or_else(select::empty_frame, Selection::to_frame);
+    files.push(store::put(staging, SELECTION, selection.map_err(Error::frame("select"))?)?);
+    let model = match &fitted {
+        Some((model, _)) => store::save_model(staging, model)?,
+        None => None,
+    };
+    let similarity = match fitted {
+        Some((_, report)) => report,
+        None => select::no_model(m).1,
+    };
+    let reports = Reports {
+        ingest: front.ingested,
+        audit: front.audited,
+        clean: front.cleaned,
+        pivot: front.pivoted,
+        similarity,
+        customer_neighbours: CustomerNeighboursReport {
+            source: Source::Skipped,
+            neighbours: 0,
+            rows_in: 0,
+            rows_out: 0,
+            isolated: 0,
+            threads: 0,
+            seconds: 0.0,
+        },
+        recommend: RecommendReport {
+            rows_in: 0,
+            rows_out: 0,
+            from_neighbours_rows: 0,
+            popular_rows: 0,
+            topped_up_customers: 0,
+            seconds: 0.0,
+        },
+        write: WriteReport { rows_in: 0, rows_out: 0, files: Vec::new(), seconds: 0.0 },
+    };
+    let run =
+        Run { run_id, started: started.clone(), input: front.input, gates: front.gates, selection: front.selection };
+    let manifest = serde_json::to_value(Manifest::new(cfg, run, m, reports)).unwrap_or(Value::Null);
+    let plan = Plan {
+        run_id: run_id.to_string(),
+        kindred_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_utc: started,
+        customers: m.n_customers(),
+        items: m.n_items(),
+        pairs: m.n_pairs(),
+        total_work: plan.iter().map(|s| s.work).sum(),
+        shards: plan,
+        choice: front.choice,
+        settings: settings(cfg),
+        files,
+        model,
+        manifest,
+        prepare: StepCost::since(start),
+    };
+    write_json_atomic(&staging.join(PLAN), &staging.join(".plan.json.tmp"), &plan)?;
+    Ok(plan)
+}
+
+/// The shard index: `--index`, else the first of [`INDEX_VARS`] that is set (`var` reads the
+/// environment; tests pass their own).
+pub fn index_from(arg: Option<usize>, var: impl Fn(&str) -> Option<String>) -> Result<usize, ShardError> {
+    if let Some(i) = arg {
+        return Ok(i);
+    }
+    let (name, value) = INDEX_VARS.iter().find_map(|&name| var(name).map(|v| (name, v))).ok_or(ShardError::NoIndex)?;
+    value.trim().parse().map_err(|_| ShardError::BadIndex { var: name.to_string(), value })
+}
+
+/// What one shard made.
+#[derive(Debug, Clone)]
+pub struct ShardDone {
+    pub run_id: String,
+    pub index: usize,
+    pub customers: usize,
+    pub rows: usize,
+    pub marker: PathBuf,
+}
+
+/// `kindred shard --index I`: shard `index` of the latest prepared run (see the module doc).
+/// Takes no lock: shards run side by side, and an index may run twice.
+pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
+    on_threads(cfg.threads, || {
+        let start = Instant::now();
+        let (folder, plan) = latest(&cfg.output.dir)?;
+        check_settings(cfg, &cfg.output.dir, &plan)?;
+        let range = plan.shards.get(index).cloned().ok_or_else(|| ShardError::Index {
+            index,
+            run_id: plan.run_id.clone(),
+            shards: plan.shards.len(),
+        })?;
+        let chain = Chain::new(cfg.quiet);
+        let m = store::load_matrix(&folder, &plan.files)?;
+        let rows = range.rows();
+        let (model, similarity) = match &plan.model {
+            Some(record) => (store::load_model(&folder, record, m.n_items())?, empty_similarity(&plan)),
+            None => chain.chosen_for(&m, &plan.choice, rows.clone())?,
+        };
+        let (nb, nb_report) = pipeline::customers_beside(&chain, cfg, &m, &model, &plan.choice, rows.clone());
+        let (recs, rec_report) = chain.recommend_for(&m, &model, &plan.choice.recommend, rows.clone());
+        let attempt = attempt_id();
+        let parts = folder.join(PARTS);
+        let done = folder.join(DONE);
+        for d in [&parts, &done] {
+            fs::create_dir_all(d).map_err(io(d))?;
+        }
+        let name = |what: &str| format!("{index}-{attempt}-{what}.parquet");
+        let files = vec![
+            store::put(&parts, &name("recommendations"), store::recommendations_frame(&recs, rows.clone())?)?,
+            store::put(&parts, &name("neighbours"), store::neighbours_part(&nb, rows.clone())?)?,
+        ];
+        sync_dir(&parts)?;
+        let marker = Marker {
+            run_id: plan.run_id.clone(),
+            index,
+            attempt: attempt.clone(),
+            first: range.first,
+            end: range.end,
+            files,
+            similarity,
+            customer_neighbours: nb_report,
+            recommend: rec_report,
+            finished_utc: pipeline::now_utc(),
+            cost: StepCost::since(start),
+        };
+        let path = done.join(format!("{index}.json"));
+        write_json_atomic(&path, &done.join(format!(".{index}-{attempt}.json.tmp")), &marker)?;
+        let rows_out = marker.recommend.rows_out;
+        log(
+            cfg.quiet,
+            &format!(
+                "shard {index} of {}: customers {}..{}, {rows_out} recommendation rows in {:.2}s (run {})",
+                plan.shards.len(),
+                range.first,
+                range.end,
+                marker.cost.seconds,
+                plan.run_id
+            ),
+        );
+        Ok(ShardDone { run_id: plan.run_id, index, customers: range.end - range.first, rows: rows_out, marker: path })
+    })
+}
+
+/// A shard's similarity report when the model was learnt by prepare (nothing learnt here).
+fn empty_similarity(plan: &Plan) -> SimilarityReport {
+    SimilarityReport {
+        kind: plan.model.as_ref().map_or(plan.choice.model.kind, |r| r.kind),
+        rows_in: 0,
+        rows_out: 0,
+        isolated: 0,
+        pair_work: 0.0,
+        threads: rayon::current_num_threads(),
+        seconds: 0.0,
+    }
+}
+
+/// A name unique to this attempt, on any host: the time, the pid and 32 random bits.
+fn attempt_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    format!("{}-{:08x}", new_run_id(), h.finish() as u32)
+}
+
+/// What `kindred publish` did.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub run_id: String,
+    pub customers: usize,
+    /// The prepared run was published before: nothing was done.
+    pub already: bool,
+}
+
+/// `kindred publish`: the shards' parts joined and published as `kindred run` publishes (see
+/// the module doc).
+pub fn publish(cfg: &Config) -> Result<Published> {
+    on_threads(cfg.threads, || {
+        let start = Instant::now();
+        let dir = &cfg.output.dir;
+        let (folder, plan) = latest(dir)?;
+        check_settings(cfg, dir, &plan)?;
+        let done = Published { run_id: plan.run_id.clone(), customers: plan.customers, already: true };
+        if entry(&dir.join(publish::RUNS).join(&plan.run_id))?.is_some() {
+            log(cfg.quiet, &format!("publish: run {} is already published; nothing to do", plan.run_id));
+            return Ok(done);
+        }
+        if let Some(newer) = publish::current_run_id(dir).filter(|id| *id > plan.run_id) {
+            return Err(ShardError::Superseded { dir: dir.to_path_buf(), run_id: plan.run_id, newer }.into());
+        }
+        let markers = read_markers(&folder, &plan, dir)?;
+        pipeline::publish_with(cfg, &plan.run_id, &pipeline::now_utc(), |publisher| {
+            join_and_write(cfg, publisher, &folder, &plan, &markers, start)
+        })?;
+        remove_leftovers(&dir.join(SHARDS), &plan.run_id, |name| !name.starts_with('.') && *name < *plan.run_id);
+        log(cfg.quiet, &format!("publish: {} customers' recommendations (run {})", plan.customers, plan.run_id));
+        Ok(Published { already: false, ..done })
+    })
+}
+
+/// Every shard's marker, checked against the plan; refuses naming the shards without one.
+fn read_markers(folder: &Path, plan: &Plan, dir: &Path) -> Result<Vec<Marker>> {
+    let mut markers = Vec::with_capacity(plan.shards.len());
+    let mut missing = Vec::new();
+    for s in &plan.shards {
+        let path = folder.join(DONE).join(format!("{}.json", s.index));
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                missing.push(s.index.to_string());
+                continue;
+            }
+            Err(e) => return Err(io(&path)(e)),
+        };
+        let marker: Marker = serde_json::from_str(&text).map_err(|e| ShardError::Damaged {
+            path: path.clone(),
+            detail: format!("not a marker kindred wrote ({e})"),
+        })?;
+        if (marker.run_id.as_str(), marker.index, marker.first, marker.end)
+            != (plan.run_id.as_str(), s.index, s.first, s.end)
+        {
+            let detail = format!(
+                "it is for run {} shard {}, not run {} shard {}",
+                marker.run_id, marker.index, plan.run_id, s.index
+            );
+            return Err(ShardError::Damaged { path, detail }.into());
+        }
+        markers.push(marker);
+    }
+    if !missing.is_empty() {
+        return Err(ShardError::Missing {
+            dir: dir.to_path_buf(),
+            run_id: plan.run_id.clone(),
+            count: missing.len(),
+            missing: missing.join(", "),
+            shards: plan.shards.len(),
+        }
+        .into());
+    }
+    Ok(markers)
+}
+
+/// Joins the parts the markers name, checks the gates and writes the set into the staging
+/// folder with its manifest.
+fn join_and_write(
+    cfg: &Config,
+    publisher: &Publisher,
+    folder: &Path,
+    plan: &Plan,
+    markers: &[Marker],
+    start: Instant,
+) -> Result<()> {
+    let chain = Chain::new(cfg.quiet);
+    let m = store::load_matrix(folder, &plan.files)?;
+    let n = m.n_customers();
+    let parts = folder.join(PARTS);
+    let read = |k: usize| markers.iter().map(|mk| store::get(&parts, &mk.files[k])).collect::<Result<Vec<_>>>();
+    let recs = store::join_recommendations(&read(0)?, n)?;
+    let mut nb = store::join_neighbours(&read(1)?, n)?;
+    let (model, own) = match (&plan.model, plan.choice.family) {
+        (Some(record), _) => (store::load_model(folder, record, m.n_items())?, false),
+        (None, Family::Popularity) => (select::no_model(&m).0, false),
+        (None, _) => (Model::User(std::mem::take(&mut nb)), true),
+    };
+    let customer_nb: &Neighbours = if own { model.neighbours() } else { &nb };
+    let seconds: f64 = markers.iter().map(|mk| mk.recommend.seconds).sum();
+    let rec_report = RecommendReport::of(&recs, 0..n, seconds);
+    let previous = pipeline::previous_run(&cfg.output.dir);
+    let popular = plan.choice.family == Family::Popularity;
+    let made = pipeline::check_output_gates(cfg, &rec_report, previous, popular);
+    pipeline::enforce(&made, cfg.force, cfg.quiet)?;
+    let staging = publisher.begin()?;
+    let null_audit = store::get(folder, store::entry(&plan.files, NULL_AUDIT, folder)?)?;
+    let selection = store::get(folder, store::entry(&plan.files, SELECTION, folder)?)?;
+    let outputs = Outputs {
+        matrix: &m,
+        model: &model,
+        customer_neighbours: customer_nb,
+        recommendations: &recs,
+        null_audit: &null_audit,
+        selection: &selection,
+    };
+    let written = chain.write(&staging, &outputs, cfg.output.compression)?;
+    let manifest = finish_manifest(cfg, plan, markers, rec_report, written, made, start);
+    pipeline::write_manifest(&staging, &manifest)
+}
+
+/// The shards' reports of one kind summed into the one-machine run's.
+fn summed_similarity(plan: &Plan, markers: &[Marker]) -> Option<SimilarityReport> {
+    // learnt by prepare (an item model) or not at all (popularity): prepare's report stands
+    if plan.model.is_some() || plan.choice.family == Family::Popularity {
+        return None;
+    }
+    let mut total = markers.first()?.similarity.clone();
+    for mk in &markers[1..] {
+        let s = &mk.similarity;
+        total.rows_in += s.rows_in;
+        total.rows_out += s.rows_out;
+        total.isolated += s.isolated;
+        total.pair_work += s.pair_work;
+        total.seconds += s.seconds;
+        total.threads = total.threads.max(s.threads);
+    }
+    Some(total)
+}
+
+fn summed_neighbours(markers: &[Marker]) -> Option<CustomerNeighboursReport> {
+    let mut total = markers.first()?.customer_neighbours.clone();
+    for mk in &markers[1..] {
+        let s = &mk.customer_neighbours;
+        total.rows_in += s.rows_in;
+        total.rows_out += s.rows_out;
+        total.isolated += s.isolated;
+        total.seconds += s.seconds;
+        total.threads = total.threads.max(s.threads);
+    }
+    Some(total)
+}
+
+/// The manifest prepare began, completed: the shards' stages, the gates on what they made,
+/// the write, and the `sharded` object (the plan, each shard's attempt and cost).
+fn finish_manifest(
+    cfg: &Config,
+    plan: &Plan,
+    markers: &[Marker],
+    recommend: RecommendReport,
+    write: WriteReport,
+    made: Vec<GateCheck>,
+    start: Instant,
+) -> Value {
+    let mut v = plan.manifest.clone();
+    if let Some(s) = summed_similarity(plan, markers) {
+        v["reports"]["similarity"] = to_json(&s);
+    }
+    if let Some(s) = summed_neighbours(markers) {
+        v["reports"]["customer_neighbours"] = to_json(&s);
+    }
+    v["reports"]["recommend"] = to_json(&recommend);
+    v["reports"]["write"] = to_json(&write);
+    let publish_cost = StepCost::since(start);
+    let mut gates: Vec<Value> = v["gates"].as_array().cloned().unwrap_or_default();
+    gates.extend(made.iter().map(to_json));
+    v["forced"] = json!(cfg.force && gates.iter().any(|g| g["passed"] == json!(false)));
+    v["gates"] = Value::Array(gates);
+    v["finished_utc"] = json!(pipeline::now_utc());
+    let peak = markers
+        .iter()
+        .map(|mk| mk.cost.peak_rss_bytes)
+        .chain([plan.prepare.peak_rss_bytes, publish_cost.peak_rss_bytes]);
+    v["peak_rss_bytes"] = json!(peak.max().unwrap_or(0));
+    restage(&mut v);
+    let shards: Vec<Value> = markers
+        .iter()
+        .map(|mk| {
+            json!({"index": mk.index, "first": mk.first, "end": mk.end, "attempt": mk.attempt,
+                   "finished_utc": mk.finished_utc, "seconds": mk.cost.seconds,
+                   "cpu_seconds": mk.cost.cpu_seconds, "peak_rss_bytes": mk.cost.peak_rss_bytes,
+                   "work": plan.shards[mk.index].work})
+        })
+        .collect();
+    v["sharded"] = json!({
+        "shards": plan.shards.len(),
+        "total_work": plan.total_work,
+        "prepare": to_json(&plan.prepare),
+        "shard": shards,
+        "publish": to_json(&publish_cost),
+    });
+    v
+}
+
+/// The stage list's lines for the stages the shards and publish ran, from their reports.
+fn restage(v: &mut Value) {
+    let reports = v["reports"].clone();
+    let Some(stages) = v["stages"].as_array_mut() else { return };
+    for stage in stages {
+        let name = stage["name"].as_str().unwrap_or_default().to_string();
+        if ["similarity", "customer_neighbours", "recommend", "write"].contains(&name.as_str()) {
+            for key in ["seconds", "rows_in", "rows_out"] {
+                stage[key] = reports[&name][key].clone();
+            }
+        }
+    }
+}
+
+/// A report as a JSON value (plain structs of numbers and text: serialising cannot fail).
+fn to_json(x: &impl Serialize) -> Value {
+    serde_json::to_value(x).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests;
