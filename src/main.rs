@@ -55,6 +55,9 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long)]
         quiet: bool,
+        /// Go on when a data gate on the input refuses (recorded in the manifest).
+        #[arg(long)]
+        force: bool,
     },
     /// Sharded run, step 2 of 3: one shard's neighbours and recommendations.
     #[command(after_help = "The index comes from --index, else KINDRED_INDEX, JOB_COMPLETION_INDEX (Kubernetes \
@@ -228,8 +231,8 @@ fn execute(command: Command) -> Result<(), Error> {
                 );
             }
         }
-        Command::Prepare { pipeline, shards, over, quiet } => {
-            let cfg = load(&pipeline, &over.with(quiet, false))?;
+        Command::Prepare { pipeline, shards, over, quiet, force } => {
+            let cfg = load(&pipeline, &over.with(quiet, force))?;
             let shards = kindred::config::shard_count(shards)?;
             kindred::shard::prepare(&cfg, shards)?;
         }

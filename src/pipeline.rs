@@ -58,6 +58,8 @@ pub struct Manifest {
     pub peak_rss_bytes: u64,
     /// `[model] kind = "auto"`: the winner, its figures and every candidate's; null otherwise.
     pub selection: Option<Selection>,
+    /// A sharded run's plan and each step's cost (`shard`); null for `kindred run`.
+    pub sharded: Option<serde_json::Value>,
     pub reports: Reports,
 }
 
@@ -553,6 +555,7 @@ impl Manifest {
             customer_id_type: matrix.customers.dtype_name().to_string(),
             peak_rss_bytes: peak_rss_bytes(),
             selection: run.selection,
+            sharded: None,
             reports,
         }
     }

@@ -696,7 +696,9 @@ fn finish_manifest(
     let publish_cost = StepCost::since(start);
     let mut gates: Vec<Value> = v["gates"].as_array().cloned().unwrap_or_default();
     gates.extend(made.iter().map(to_json));
-    v["forced"] = json!(cfg.force && gates.iter().any(|g| g["passed"] == json!(false)));
+    // forced at prepare (a gate on the input), or here (a gate on what the shards made)
+    let forced_here = cfg.force && made.iter().any(|g| !g.passed);
+    v["forced"] = json!(v["forced"] == json!(true) || forced_here);
     v["gates"] = Value::Array(gates);
     v["finished_utc"] = json!(pipeline::now_utc());
     let peak = markers

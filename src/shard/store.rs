@@ -7,7 +7,7 @@
 
 use std::fs::File;
 use std::io::{Cursor, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -56,8 +56,39 @@ pub fn put(dir: &Path, name: &str, mut df: DataFrame) -> Result<FileEntry> {
     })
 }
 
-/// Reads the file `entry` records from `dir`, refusing one whose size, checksum or rows differ.
-pub fn get(dir: &Path, entry: &FileEntry) -> Result<DataFrame> {
+/// A file read back and checked against its record, its columns decoded one at a time (a
+/// column's values are copied out while the others stay compressed: the matrix is never held
+/// twice).
+pub struct Stored {
+    path: PathBuf,
+    bytes: Cursor<Vec<u8>>,
+    rows: usize,
+}
+
+impl Stored {
+    fn damaged(&self, detail: String) -> Error {
+        ShardError::Damaged { path: self.path.clone(), detail }.into()
+    }
+
+    /// The columns `names` (all when `None`).
+    fn frame(&mut self, names: Option<Vec<String>>) -> Result<DataFrame> {
+        self.bytes.set_position(0);
+        let df = ParquetReader::new(&mut self.bytes).with_columns(names).finish();
+        let df = df.map_err(|e| self.damaged(e.to_string()))?;
+        match df.height() == self.rows || df.width() == 0 {
+            true => Ok(df),
+            false => Err(self.damaged(format!("{} rows where {} were written", df.height(), self.rows))),
+        }
+    }
+
+    /// The column `name` alone.
+    fn column(&mut self, name: &str) -> Result<DataFrame> {
+        self.frame(Some(vec![name.to_string()]))
+    }
+}
+
+/// Opens the file `entry` records in `dir`, refusing one whose size or checksum differ.
+pub fn open(dir: &Path, entry: &FileEntry) -> Result<Stored> {
     let path = dir.join(&entry.file);
     let damaged = |detail: String| Error::from(ShardError::Damaged { path: path.clone(), detail });
     let bytes = std::fs::read(&path).map_err(|e| damaged(format!("cannot read it ({e})")))?;
@@ -67,11 +98,12 @@ pub fn get(dir: &Path, entry: &FileEntry) -> Result<DataFrame> {
     if format!("{:x}", Sha256::digest(&bytes)) != entry.sha256 {
         return Err(damaged("its SHA-256 is not the one recorded when it was written".into()));
     }
-    let df = ParquetReader::new(Cursor::new(bytes)).finish().map_err(|e| damaged(e.to_string()))?;
-    if df.height() != entry.rows {
-        return Err(damaged(format!("{} rows where {} were written", df.height(), entry.rows)));
-    }
-    Ok(df)
+    Ok(Stored { path, bytes: Cursor::new(bytes), rows: entry.rows })
+}
+
+/// The whole file `entry` records, checked as [`open`] does.
+pub fn get(dir: &Path, entry: &FileEntry) -> Result<DataFrame> {
+    open(dir, entry)?.frame(None)
 }
 
 /// The entry named `name` of `files`.
@@ -162,12 +194,10 @@ pub fn save_matrix(dir: &Path, m: &Interactions) -> Result<Vec<FileEntry>> {
 
 /// The matrix [`save_matrix`] wrote, each file checked against `files`.
 pub fn load_matrix(dir: &Path, files: &[FileEntry]) -> Result<Interactions> {
-    let pairs = get(dir, entry(files, "pairs.parquet", dir)?)?;
-    let customers = get(dir, entry(files, "customers.parquet", dir)?)?;
-    let items = get(dir, entry(files, "items.parquet", dir)?)?;
+    let read = |name: &str| open(dir, entry(files, name, dir)?);
+    let customers = read("customers.parquet")?.frame(None)?;
     let n = customers.height();
-    let ids = column(&customers, "customer_id")?;
-    let customers = match ids.dtype() {
+    let customers = match column(&customers, "customer_id")?.dtype() {
         DataType::Int64 => CustomerIds::Int(i64s(&customers, "customer_id")?),
         _ => {
             CustomerIds::Text(strings(&customers, "customer_id")?.into_iter().map(Option::unwrap_or_default).collect())
@@ -176,24 +206,26 @@ pub fn load_matrix(dir: &Path, files: &[FileEntry]) -> Result<Interactions> {
     let dates = match files.iter().any(|f| f.file == "item_dates.parquet") {
         false => Dates::default(),
         true => {
-            let item_dates = get(dir, entry(files, "item_dates.parquet", dir)?)?;
-            let times = get(dir, entry(files, "customer_dates.parquet", dir)?)?;
+            let item_dates = read("item_dates.parquet")?.frame(None)?;
+            let mut times = read("customer_dates.parquet")?;
             Dates {
                 item_first: i64s(&item_dates, "first")?,
                 item_last: i64s(&item_dates, "last")?,
-                offsets: offsets(&u32s(&times, "customer")?, n),
-                times: i64s(&times, "time")?,
+                offsets: offsets(&u32s(&times.column("customer")?, "customer")?, n),
+                times: i64s(&times.column("time")?, "time")?,
             }
         }
     };
+    let items = read("items.parquet")?.frame(None)?;
+    let mut pairs = read("pairs.parquet")?;
     Ok(Interactions {
         customers,
         items: strings(&items, "item")?.into_iter().map(Option::unwrap_or_default).collect(),
         descriptions: strings(&items, "description")?,
-        indptr: offsets(&u32s(&pairs, "customer")?, n),
-        indices: u32s(&pairs, "item")?,
-        quantity: f64s(&pairs, "quantity")?,
-        last: i64s(&pairs, "last")?,
+        indptr: offsets(&u32s(&pairs.column("customer")?, "customer")?, n),
+        indices: u32s(&pairs.column("item")?, "item")?,
+        quantity: f64s(&pairs.column("quantity")?, "quantity")?,
+        last: i64s(&pairs.column("last")?, "last")?,
         dates,
     })
 }

@@ -16,4 +16,5 @@ mod parquet_types;
 mod publish;
 mod reader;
 mod select;
+mod shards;
 mod workdir;

@@ -1,0 +1,229 @@
+//! Sharded runs: prepare → shards (indexes from the schedulers' environment variables) →
+//! publish gives `kindred run`'s tables; killed, doubled and missing shards.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::workdir::{repo, rows, Workdir};
+
+const TABLES: [&str; 6] = [
+    "recommendations.parquet",
+    "neighbours.parquet",
+    "item_neighbours.parquet",
+    "null_audit.parquet",
+    "items.parquet",
+    "purchases.parquet",
+];
+
+/// `kindred shard` of `pipeline` into `out`, its index from the environment variable `var`.
+fn shard(w: &Workdir, pipeline: &Path, out: &Path, var: &str, index: usize) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kindred"));
+    c.args(["shard", pipeline.to_str().unwrap(), "--output", out.to_str().unwrap(), "--quiet"])
+        .env(var, index.to_string())
+        .current_dir(w.path(""))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+fn args<'a>(cmd: &'a str, pipeline: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    vec![cmd, pipeline.to_str().unwrap(), "--output", out.to_str().unwrap(), "--quiet"]
+}
+
+/// Runs prepare (N shards), every shard as a separate process side by side — each index from
+/// another scheduler's variable — and publish.
+fn sharded(w: &Workdir, pipeline: &Path, out: &Path, shards: usize) {
+    let n = shards.to_string();
+    let mut prepare = args("prepare", pipeline, out);
+    prepare.extend(["--shards", &n]);
+    let r = w.kindred(&prepare);
+    assert_eq!(r.code, 0, "prepare: {}", r.stderr);
+    let vars = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "SLURM_ARRAY_TASK_ID", "KINDRED_INDEX"];
+    let children: Vec<_> =
+        (0..shards).map(|i| shard(w, pipeline, out, vars[i % vars.len()], i).spawn().unwrap()).collect();
+    for (i, c) in children.into_iter().enumerate() {
+        let done = c.wait_with_output().unwrap();
+        assert!(done.status.success(), "shard {i}: {}", String::from_utf8_lossy(&done.stderr));
+    }
+    let r = w.kindred(&args("publish", pipeline, out));
+    assert_eq!(r.code, 0, "publish: {}", r.stderr);
+}
+
+fn read(dir: &Path, name: &str) -> Vec<u8> {
+    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
+}
+
+/// The two folders' published tables are the same (selection.parquet but its timings).
+fn same_tables(a: &Path, b: &Path) {
+    for t in TABLES {
+        assert!(read(a, t) == read(b, t), "{t} differs between {} and {}", a.display(), b.display());
+    }
+    let without_seconds = |dir: &Path| {
+        let mut r = rows(&dir.join("selection.parquet"));
+        r.iter_mut().for_each(|row| drop(row.remove("seconds")));
+        format!("{r:?}")
+    };
+    assert_eq!(without_seconds(a), without_seconds(b));
+    let manifest = |dir: &Path| -> serde_json::Value { serde_json::from_slice(&read(dir, "manifest.json")).unwrap() };
+    let (ma, mb) = (manifest(a), manifest(b));
+    let keys = |m: &serde_json::Value| m.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&ma), keys(&mb), "the same manifest fields");
+    for field in ["/customers", "/items", "/pairs", "/reports/recommend/rows_out", "/reports/write/rows_out"] {
+        assert_eq!(ma.pointer(field), mb.pointer(field), "{field}");
+    }
+    let winner = ["/selection/winner/candidate", "/selection/winner/settings", "/selection/winner/ndcg"];
+    for field in ["/reports/customer_neighbours/rows_out", "/reports/similarity/rows_out"].into_iter().chain(winner) {
+        assert_eq!(ma.pointer(field), mb.pointer(field), "{field}");
+    }
+}
+
+#[test]
+fn the_shipped_default_sharded_in_four_publishes_the_tables_of_one_run() {
+    let w = Workdir::new();
+    let pipeline = repo().join("pipelines/online_retail.toml");
+    let (one, four) = (w.path("one"), w.path("four"));
+    let r = w.kindred(&args("run", &pipeline, &one));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    sharded(&w, &pipeline, &four, 4);
+    same_tables(&one, &four);
+    let m: serde_json::Value = serde_json::from_slice(&read(&four, "manifest.json")).unwrap();
+    let plan = m.pointer("/sharded/shard").unwrap().as_array().unwrap();
+    assert_eq!(plan.len(), 4);
+    // every customer once, in order, each shard starting on a block of 256
+    assert_eq!(plan[0]["first"], 0);
+    assert_eq!(plan[3]["end"], m["customers"]);
+    for pair in plan.windows(2) {
+        assert_eq!(pair[0]["end"], pair[1]["first"]);
+        assert_eq!(pair[1]["first"].as_u64().unwrap() % 256, 0);
+    }
+    assert_eq!(m.pointer("/sharded/shards").unwrap(), 4);
+}
+
+/// A `kindred generate` export and the article's pipeline (a user model: the shards learn it).
+fn generated(w: &Workdir, customers: &str) -> PathBuf {
+    let data = w.path("gen.parquet");
+    let r = w.kindred(&["generate", data.to_str().unwrap(), customers, "400", "8"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let article = std::fs::read_to_string(repo().join("pipelines/article.toml")).unwrap();
+    let article = article.lines().filter(|l| !l.trim_start().starts_with("path")).collect::<Vec<_>>().join("\n");
+    let text = article.replacen("[input]", &format!("[input]\npath = {:?}", data.display().to_string()), 1);
+    w.write("article.toml", text)
+}
+
+#[test]
+fn generated_data_sharded_in_three_publishes_the_tables_of_one_run() {
+    let w = Workdir::new();
+    let pipeline = generated(&w, "3000");
+    let (one, three) = (w.path("one"), w.path("three"));
+    let r = w.kindred(&args("run", &pipeline, &one));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    sharded(&w, &pipeline, &three, 3);
+    same_tables(&one, &three);
+    let m: serde_json::Value = serde_json::from_slice(&read(&three, "manifest.json")).unwrap();
+    assert_eq!(m.pointer("/reports/similarity/kind").unwrap(), "user");
+    let one_m: serde_json::Value = serde_json::from_slice(&read(&one, "manifest.json")).unwrap();
+    // the shards' works sum to the whole count's
+    assert_eq!(m.pointer("/reports/similarity/pair_work"), one_m.pointer("/reports/similarity/pair_work"));
+}
+
+#[test]
+fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmless() {
+    let w = Workdir::new();
+    let pipeline = generated(&w, "1500");
+    let out = w.path("out");
+    // a published set from a one-machine run: nothing below may touch it
+    assert_eq!(w.kindred(&args("run", &pipeline, &out)).code, 0);
+    let before = w.published();
+    let mut prepare = args("prepare", &pipeline, &out);
+    prepare.extend(["--shards", "3"]);
+    assert_eq!(w.kindred(&prepare).code, 0);
+    assert_eq!(shard(&w, &pipeline, &out, "KINDRED_INDEX", 2).status().unwrap().code(), Some(0));
+    // shard 0 killed at several moments (it may finish first), shard 1 never run
+    for delay_ms in [1, 40, 150] {
+        let mut child = shard(&w, &pipeline, &out, "JOB_COMPLETION_INDEX", 0).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        let _ = child.wait();
+    }
+    let _ = std::fs::remove_file(latest(&w).join("done/0.json")); // as if every kill came before the marker
+    let r = w.kindred(&args("publish", &pipeline, &out)[..4]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("shards 0, 1 of 3 not finished"), "{}", r.stderr);
+    assert_eq!(w.published(), before, "a refused publish leaves the published set");
+    // index 0 rerun, index 1 twice at once: both attempts finish, the marker names complete files
+    assert_eq!(shard(&w, &pipeline, &out, "JOB_COMPLETION_INDEX", 0).status().unwrap().code(), Some(0));
+    let (a, b) = (
+        shard(&w, &pipeline, &out, "SLURM_ARRAY_TASK_ID", 1).spawn().unwrap(),
+        shard(&w, &pipeline, &out, "SLURM_ARRAY_TASK_ID", 1).spawn().unwrap(),
+    );
+    assert!(a.wait_with_output().unwrap().status.success() && b.wait_with_output().unwrap().status.success());
+    let r = w.kindred(&args("publish", &pipeline, &out));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let one = w.path("one");
+    assert_eq!(w.kindred(&args("run", &pipeline, &one)).code, 0);
+    same_tables(&one, &out);
+    // publishing again does nothing
+    let r = w.kindred(&args("publish", &pipeline, &out)[..4]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("already published"), "{}", r.stderr);
+}
+
+/// The latest prepared run's folder.
+fn latest(w: &Workdir) -> PathBuf {
+    let shards = w.path("out").join("shards");
+    shards.join(std::fs::read_link(shards.join("latest")).unwrap())
+}
+
+#[test]
+fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
+    let w = Workdir::new();
+    let pipeline = generated(&w, "600");
+    let out = w.path("out");
+    let mut prepare = args("prepare", &pipeline, &out);
+    prepare.extend(["--shards", "2"]);
+    assert_eq!(w.kindred(&prepare).code, 0);
+    for i in 0..2 {
+        assert_eq!(shard(&w, &pipeline, &out, "KINDRED_INDEX", i).status().unwrap().code(), Some(0));
+    }
+    // a part changed after its marker was written: refused, naming the file; nothing published
+    let marker: serde_json::Value = serde_json::from_slice(&read(&latest(&w), "done/1.json")).unwrap();
+    let part = latest(&w).join("parts").join(marker["files"][0]["file"].as_str().unwrap());
+    let mut bytes = std::fs::read(&part).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&part, bytes).unwrap();
+    let r = w.kindred(&args("publish", &pipeline, &out));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(part.file_name().unwrap().to_str().unwrap()), "{}", r.stderr);
+    assert!(!out.join("current").exists(), "nothing published");
+    // another pipeline: exit 2 naming the key
+    let other = std::fs::read_to_string(&pipeline).unwrap().replace("per_customer = 10", "per_customer = 3");
+    let other = w.write("other.toml", other);
+    let r = w.kindred(&args("shard", &other, &out).into_iter().chain(["--index", "0"]).collect::<Vec<_>>());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("[recommend] per_customer is 10 there and 3 here"), "{}", r.stderr);
+    // an index out of range, none at all, or not a number: exit 2
+    let r = w.kindred(&args("shard", &pipeline, &out).into_iter().chain(["--index", "2"]).collect::<Vec<_>>());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("shard index 2 is out of range") && r.stderr.contains("0 to 1"), "{}", r.stderr);
+    let r = w.kindred(&args("shard", &pipeline, &out));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("JOB_COMPLETION_INDEX"), "{}", r.stderr);
+    let bad = shard(&w, &pipeline, &out, "AWS_BATCH_JOB_ARRAY_INDEX", 0).env("AWS_BATCH_JOB_ARRAY_INDEX", "x").output();
+    let bad = bad.unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("AWS_BATCH_JOB_ARRAY_INDEX='x' is not a shard index"));
+}
+
+#[test]
+fn shard_and_publish_without_a_prepared_run_say_what_to_do() {
+    let w = Workdir::new();
+    let pipeline = w.pipeline("p.toml", &w.copy("tiny.csv"), "");
+    let r = w.kindred(&["publish", pipeline.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("no prepared run") && r.stderr.contains("kindred prepare --shards N"), "{}", r.stderr);
+    let r = w.kindred(&["prepare", pipeline.to_str().unwrap(), "--shards", "0"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--shards"), "{}", r.stderr);
+}
