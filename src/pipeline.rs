@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::chain::{on_threads, Chain};
 use crate::config::{Config, CustomerType, Family, Kind, ModelConfig, INTEGER_KEY};
-use crate::error::{GateError, OutputError, Result};
-use crate::progress::{log, peak_rss_bytes};
+use crate::error::{Error, Exit, GateError, OutputError, Result, Verdict};
+use crate::progress::{log, now_utc, peak_rss_bytes};
 use crate::publish::{self, current_run, Publisher};
 use crate::select::{self, Candidate, Offers, Selection};
 use crate::similarity::customers::CustomerNeighboursReport;
@@ -43,6 +43,8 @@ pub struct InputSummary {
 pub struct Manifest {
     pub kindred_version: &'static str,
     pub schema_version: u32,
+    /// `"published"` (a failed or refused run's record says so: [`FailedManifest`]).
+    pub status: &'static str,
     pub run_id: String,
     pub started_utc: String,
     pub finished_utc: String,
@@ -81,11 +83,6 @@ pub struct GateCheck {
     pub gate: &'static str,
     pub passed: bool,
     pub detail: String,
-}
-
-/// UTC now as RFC 3339 with milliseconds.
-fn now_utc() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// The input's size and checksum, read in pieces (a large export is not held twice); taken
@@ -293,13 +290,19 @@ fn check_output_gates(
     checks
 }
 
-/// Refuses with the first failed gate unless forced.
-fn enforce(checks: &[GateCheck], force: bool, quiet: bool) -> Result<()> {
+/// Refuses with the first failed gate of `checks` unless forced; the refusal carries every
+/// verdict known (`earlier` ones first) for the refused run's record.
+fn enforce(earlier: &[GateCheck], checks: &[GateCheck], force: bool, quiet: bool) -> Result<()> {
     for c in checks.iter().filter(|c| !c.passed) {
         if force {
-            log(quiet, &format!("gate {} failed but --force publishes anyway: {}", c.gate, c.detail));
+            log(quiet, &format!("warning: gate {} failed but --force publishes anyway: {}", c.gate, c.detail));
         } else {
-            return Err(GateError { gate: c.gate.to_string(), detail: c.detail.clone() }.into());
+            let verdicts = earlier
+                .iter()
+                .chain(checks)
+                .map(|v| Verdict { gate: v.gate.to_string(), passed: v.passed, detail: v.detail.clone() })
+                .collect();
+            return Err(GateError { gate: c.gate.to_string(), detail: c.detail.clone(), verdicts }.into());
         }
     }
     Ok(())
@@ -320,19 +323,19 @@ fn publish_run(cfg: &Config) -> Result<Manifest> {
     let run_id = publish::new_run_id();
     let publisher = Publisher::open(&cfg.output.dir, &run_id, &started)?;
     // A panic (a bug) abandons the run like an error before it goes on up to `main`.
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_locked(cfg, &publisher, &run_id, started)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_locked(cfg, &publisher, &run_id, started.clone())
+    }));
+    // A run that fails or is refused from here on leaves its record (`runs/<run_id>/manifest.json`).
+    let attempt = Attempt { cfg, run_id: &run_id, started: &started };
     match outcome {
-        Ok(Ok(manifest)) => {
-            publisher.commit(cfg.output.keep_runs)?;
-            Ok(manifest)
-        }
-        Ok(Err(e)) => {
-            publisher.abandon();
-            Err(e)
-        }
+        Ok(Ok(manifest)) => match publisher.commit(cfg.output.keep_runs) {
+            Ok(_) => Ok(manifest),
+            Err(e) => Err(attempt.failed(publisher, e)),
+        },
+        Ok(Err(e)) => Err(attempt.failed(publisher, e)),
         Err(panic) => {
-            publisher.abandon();
+            attempt.panicked(publisher, panic.as_ref());
             std::panic::resume_unwind(panic)
         }
     }
@@ -343,7 +346,7 @@ fn publish_run(cfg: &Config) -> Result<Manifest> {
 fn check_required(cfg: &Config, audited: &audit::AuditReport) -> Result<()> {
     let unusable =
         |name: &String| audited.columns.iter().find(|c| c.column == *name && c.nulls + c.invalid == audited.rows_in);
-    let refuse = |detail: String| Err(GateError { gate: "required_column".into(), detail }.into());
+    let refuse = |detail: String| Err(GateError::new("required_column", detail).into());
     let roles = [Some(&cfg.columns.customer), Some(&cfg.columns.item), cfg.columns.quantity.as_ref()];
     if let Some(c) = roles.into_iter().flatten().find_map(unusable) {
         return refuse(format!("column '{}' has no usable value in {} rows", c.column, audited.rows_in));
@@ -435,7 +438,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let (matrix, pivoted) = chain.pivot(cleaned, ids, &cfg.input.path)?;
     let mut gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous.and_then(|p| p.customers));
     gates.extend(typed);
-    enforce(&gates, cfg.force, cfg.quiet)?;
+    enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
         Some(rows) => chain.select(&rows, cfg, ids, Offers::of(cfg)).map(|(c, s)| (c, Some(s)))?,
         None => (Candidate::named(cfg), None),
@@ -444,7 +447,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let (customer_nb, nb_report) = customers_beside(&chain, cfg, &matrix, &model, &choice);
     let (recs, rec_report) = chain.recommend(&matrix, &model, &choice.recommend);
     let made = check_output_gates(cfg, &rec_report, previous, choice.family == Family::Popularity);
-    enforce(&made, cfg.force, cfg.quiet)?;
+    enforce(&gates, &made, cfg.force, cfg.quiet)?;
     gates.extend(made);
     let staging = publisher.begin()?;
     let selection_frame = selection.as_ref().map_or_else(select::empty_frame, Selection::to_frame);
@@ -503,6 +506,7 @@ impl Manifest {
         Manifest {
             kindred_version: env!("CARGO_PKG_VERSION"),
             schema_version: SCHEMA_VERSION,
+            status: "published",
             run_id: run.run_id.to_string(),
             started_utc: run.started,
             finished_utc: now_utc(),
@@ -541,6 +545,107 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
     std::io::Write::write_all(&mut f, text.as_bytes()).map_err(io)?;
     f.sync_all().map_err(io)?;
     Ok(())
+}
+
+/// A failed or refused run's `manifest.json`, alone in `runs/<run_id>/`: what was asked, what
+/// went wrong, and the gates' verdicts when one refused.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedManifest {
+    pub kindred_version: &'static str,
+    pub schema_version: u32,
+    /// `"failed"`, or `"refused"` (exit 3: a data gate, a customer id that is not an integer).
+    pub status: &'static str,
+    pub run_id: String,
+    pub started_utc: String,
+    pub finished_utc: String,
+    pub input: FailedInput,
+    pub parameters: Config,
+    pub exit_code: u8,
+    pub error: FailedError,
+    /// Every gate verdict known when a gate refused; empty otherwise.
+    pub gates: Vec<Verdict>,
+}
+
+/// The input of a failed run: its size and checksum when it could be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedInput {
+    pub path: String,
+    pub bytes: Option<u64>,
+    pub sha256: Option<String>,
+}
+
+/// The error a failed run ended with: its one-line message and its causes.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedError {
+    pub message: String,
+    pub causes: Vec<String>,
+}
+
+/// A run that took the lock, for the record it leaves if it fails.
+pub struct Attempt<'a> {
+    pub cfg: &'a Config,
+    pub run_id: &'a str,
+    pub started: &'a str,
+}
+
+impl Attempt<'_> {
+    /// Records the run as failed or refused by `error`, drops its staging folder and hands the
+    /// error back. A record that cannot be written is a warning: the run's error is the news.
+    pub fn failed(&self, publisher: Publisher, error: Error) -> Error {
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            causes.push(cause.to_string());
+            source = cause.source();
+        }
+        let gates = match &error {
+            Error::Gate(g) => g.verdicts.clone(),
+            _ => Vec::new(),
+        };
+        let message = FailedError { message: error.to_string(), causes };
+        self.record(publisher, error.exit_code(), message, gates);
+        error
+    }
+
+    /// Records the run as failed by a panic (a bug; `main` reports it), and drops its staging.
+    pub fn panicked(&self, publisher: Publisher, payload: &(dyn std::any::Any + Send)) {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let message = FailedError { message: format!("internal error: {what} (a bug in kindred)"), causes: Vec::new() };
+        self.record(publisher, Exit::Runtime, message, Vec::new());
+    }
+
+    fn record(&self, publisher: Publisher, exit: Exit, error: FailedError, gates: Vec<Verdict>) {
+        let path = &self.cfg.input.path;
+        let known = input_summary(path).ok();
+        let manifest = FailedManifest {
+            kindred_version: env!("CARGO_PKG_VERSION"),
+            schema_version: SCHEMA_VERSION,
+            status: if exit == Exit::Refused { "refused" } else { "failed" },
+            run_id: self.run_id.to_string(),
+            started_utc: self.started.to_string(),
+            finished_utc: now_utc(),
+            input: FailedInput {
+                path: path.display().to_string(),
+                bytes: known.as_ref().map(|k| k.bytes),
+                sha256: known.map(|k| k.sha256),
+            },
+            parameters: self.cfg.clone(),
+            exit_code: exit as u8,
+            error,
+            gates,
+        };
+        let written = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| Error::from(OutputError::Json { path: path.clone(), detail: e.to_string() }))
+            .and_then(|text| publisher.record_failure(&text));
+        if let Err(e) = written {
+            crate::progress::warn(false, &format!("the failed run's record was not written: {e}"));
+        }
+        publisher.abandon();
+    }
 }
 
 #[cfg(test)]
