@@ -301,17 +301,25 @@ fn execute(command: Command) -> Result<Exit, Error> {
             };
             emit(&kindred::explain::run(&dir, &customer)?)?;
         }
-        Command::Status { dir, pipeline, max_age, json } => {
-            let dir = match dir {
-                Some(dir) => dir,
-                None => Config::output_dir(&pipeline)?,
-            };
-            let status = kindred::status::check(&dir, max_age)?;
-            emit(&if json { format!("{}\n", status.to_json()) } else { status.render() })?;
-            return Ok(status.exit());
-        }
+        Command::Status { dir, pipeline, max_age, json } => return status(dir, &pipeline, max_age, json),
     }
     Ok(Exit::Published)
+}
+
+/// `kindred status`: the folder's health printed; 0 healthy, 6 not.
+fn status(
+    dir: Option<PathBuf>,
+    pipeline: &Path,
+    max_age: Option<std::time::Duration>,
+    json: bool,
+) -> Result<Exit, Error> {
+    let dir = match dir {
+        Some(dir) => dir,
+        None => Config::output_dir(pipeline)?,
+    };
+    let status = kindred::status::check(&dir, max_age)?;
+    emit(&if json { format!("{}\n", status.to_json()) } else { status.render() })?;
+    Ok(status.exit())
 }
 
 /// Any panic left is a bug: one line that says so and where, then exit 1 like any other

@@ -322,7 +322,7 @@ fn publish_run(cfg: &Config) -> Result<Manifest> {
     let started = now_utc();
     let run_id = publish::new_run_id();
     let publisher = Publisher::open(&cfg.output.dir, &run_id, &started)?;
-    // A panic (a bug) abandons the run like an error before it goes on up to `main`.
+    // A panic (a bug) is recorded and abandons the run like an error before it goes on up to `main`.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         run_locked(cfg, &publisher, &run_id, started.clone())
     }));
