@@ -136,8 +136,22 @@ fn percent(part: usize, whole: usize) -> f64 {
 }
 
 impl AuditReport {
-    /// The table printed for a person (the article's three views).
+    /// The table printed for a person (the article's three views), then its notes.
     pub fn render(&self) -> String {
+        let mut out = self.table();
+        for note in self.notes() {
+            out += &format!("note: {note}\n");
+        }
+        out
+    }
+
+    /// Each column's notes (how its dates were read, say), naming the column.
+    pub fn notes(&self) -> Vec<String> {
+        self.columns.iter().flat_map(|c| c.notes.iter().map(move |n| format!("column '{}': {n}", c.column))).collect()
+    }
+
+    /// The table alone.
+    pub fn table(&self) -> String {
         let width = self.columns.iter().map(|c| c.column.len()).max().unwrap_or(6).max(6);
         let mut out =
             format!("{:<width$}  {:>12}  {:>8}  {:>10}  {:>10}\n", "column", "nulls", "null %", "invalid", "trimmed");
@@ -162,11 +176,6 @@ impl AuditReport {
             thousands(self.rows_in),
             self.columns.len()
         );
-        for c in &self.columns {
-            for note in &c.notes {
-                out += &format!("note: column '{}': {note}\n", c.column);
-            }
-        }
         out
     }
 

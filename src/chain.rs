@@ -19,7 +19,7 @@ use crate::config::{CleanConfig, Columns, Compression, Config, Family, InputConf
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestReport, Table};
 use crate::pivot::{self, IdTyping, Interactions, PivotReport};
-use crate::progress::{log, Progress};
+use crate::progress::{self, log_line, Level, Line, Progress};
 use crate::recommend::{self, RecommendReport, Recommendations};
 use crate::select::{self, Candidate, Offers, Selection};
 use crate::similarity::customers::{CustomerNeighboursReport, Source};
@@ -45,17 +45,21 @@ impl Chain {
         let (table, report) = ingest::run(input, columns)?;
         self.line("ingest", &report);
         for note in &report.notes {
-            log(self.quiet, &format!("note: {note}"));
+            progress::note(self.quiet, note);
         }
         Ok((table, report))
     }
 
-    /// Audit: missing values per column, the roles parsed into the canonical frame.
+    /// Audit: missing values per column, the roles parsed into the canonical frame. The table
+    /// is a result, not a log line: it goes to stdout (nothing with quiet); its notes are logged.
     pub fn audit(&self, table: Table) -> Result<(DataFrame, AuditReport)> {
         let (canonical, report) = audit::run(table)?;
         release_freed_memory();
         if !self.quiet {
-            eprint!("{}", report.render());
+            progress::print(&report.table());
+        }
+        for note in report.notes() {
+            progress::note(self.quiet, &note);
         }
         Ok((canonical, report))
     }
@@ -110,7 +114,9 @@ impl Chain {
     ) -> Result<(Candidate, Selection)> {
         let (choice, selection) = select::run(cleaned, cfg, ids, offers)?;
         release_freed_memory();
-        log(self.quiet, &format!("select: {}", selection.line()));
+        let line = selection.line();
+        let at = Line { stage: Some("select"), seconds: Some(selection.seconds), ..Line::new(Level::Info, &line) };
+        log_line(self.quiet, &at);
         Ok((choice, selection))
     }
 
@@ -187,9 +193,16 @@ impl Chain {
         Ok(report)
     }
 
-    /// Logs a finished stage's line.
+    /// Logs a finished stage's line: its name, rows out and seconds as fields of a json line.
     pub fn line(&self, name: &str, report: &impl StageLine) {
-        log(self.quiet, &format!("{name}: {}", report.line()));
+        let message = report.line();
+        let line = Line {
+            stage: Some(name),
+            rows: report.rows(),
+            seconds: report.seconds(),
+            ..Line::new(Level::Info, &message)
+        };
+        log_line(self.quiet, &line);
     }
 }
 
@@ -207,9 +220,31 @@ fn release_freed_memory() {
 /// One line per stage for the log (the cron mail's record of the run).
 pub trait StageLine {
     fn line(&self) -> String;
+    /// The rows the stage handed on, for json lines (`null` when not told).
+    fn rows(&self) -> Option<usize> {
+        None
+    }
+    /// The stage's seconds, for json lines (`null` when not told).
+    fn seconds(&self) -> Option<f64> {
+        None
+    }
+}
+
+/// `rows` and `seconds` of a report with `rows_out` and `seconds` fields.
+macro_rules! rows_and_seconds {
+    () => {
+        fn rows(&self) -> Option<usize> {
+            Some(self.rows_out)
+        }
+        fn seconds(&self) -> Option<f64> {
+            Some(self.seconds)
+        }
+    };
 }
 
 impl StageLine for IngestReport {
+    rows_and_seconds!();
+
     fn line(&self) -> String {
         let skipped = match self.skipped_rows {
             0 => String::new(),
@@ -223,6 +258,8 @@ impl StageLine for IngestReport {
 }
 
 impl StageLine for CleanReport {
+    rows_and_seconds!();
+
     fn line(&self) -> String {
         let steps: Vec<String> =
             self.rules.iter().map(|x| format!("{} → {} ({})", x.rows_in, x.rows_out, x.rule)).collect();
@@ -231,12 +268,16 @@ impl StageLine for CleanReport {
 }
 
 impl StageLine for PivotReport {
+    rows_and_seconds!();
+
     fn line(&self) -> String {
         format!("{} customers × {} items, {} pairs in {:.2}s", self.customers, self.items, self.rows_out, self.seconds)
     }
 }
 
 impl StageLine for SimilarityReport {
+    rows_and_seconds!();
+
     fn line(&self) -> String {
         let what = if self.kind.compares_items() { "items" } else { "customers" };
         format!(
@@ -247,6 +288,8 @@ impl StageLine for SimilarityReport {
 }
 
 impl StageLine for CustomerNeighboursReport {
+    rows_and_seconds!();
+
     fn line(&self) -> String {
         let (n, rows, alone) = (self.neighbours, self.rows_out, self.isolated);
         match self.source {
@@ -261,6 +304,8 @@ impl StageLine for CustomerNeighboursReport {
 }
 
 impl StageLine for RecommendReport {
+    rows_and_seconds!();
+
     fn line(&self) -> String {
         format!(
             "{} rows ({} from neighbours, {} popular) in {:.2}s",
@@ -270,6 +315,8 @@ impl StageLine for RecommendReport {
 }
 
 impl StageLine for WriteReport {
+    rows_and_seconds!();
+
     fn line(&self) -> String {
         format!("{} rows in {} files in {:.2}s", self.rows_out, self.files.len(), self.seconds)
     }

@@ -22,6 +22,9 @@ pub enum Exit {
     /// `kindred publish`: a shard of the prepared run has not finished (no done-marker); run the
     /// missing indexes, then publish again. Nothing was published.
     Incomplete = 5,
+    /// `kindred status`: the last attempt failed or was refused, nothing is published, or the
+    /// published set is older than `--max-age`.
+    Unhealthy = 6,
 }
 
 /// Problems with the pipeline file or the command line.
@@ -188,6 +191,26 @@ pub enum ShardError {
 #[error("refused to publish: gate {gate}: {detail}; nothing was published (rerun with --force to publish anyway)")]
 pub struct GateError {
     pub gate: String,
+    pub detail: String,
+    /// Every gate's verdict known when it refused, this one's included (the refused run's
+    /// manifest lists them).
+    pub verdicts: Vec<Verdict>,
+}
+
+impl GateError {
+    /// `gate` refused with `detail`, the only verdict known.
+    pub fn new(gate: impl Into<String>, detail: impl Into<String>) -> Self {
+        let (gate, detail) = (gate.into(), detail.into());
+        let verdicts = vec![Verdict { gate: gate.clone(), passed: false, detail: detail.clone() }];
+        GateError { gate, detail, verdicts }
+    }
+}
+
+/// One data gate's verdict, as a refused run records it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Verdict {
+    pub gate: String,
+    pub passed: bool,
     pub detail: String,
 }
 

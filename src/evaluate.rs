@@ -82,7 +82,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     let (canonical, audited) = chain.audit(table)?;
     if let Some(why) = audited.unread_dates() {
         let detail = format!("{why}; evaluate needs purchase dates");
-        return Err(crate::error::GateError { gate: "required_column".into(), detail }.into());
+        return Err(crate::error::GateError::new("required_column", detail).into());
     }
     let (cleaned, _) = chain.clean(canonical, &cfg.clean)?;
     let (train, test) = split(&cleaned.into_frame()?, cutoff)?;

@@ -6,7 +6,7 @@
 //! [`ingest`] → [`audit`] → [`clean`] → [`pivot`] → [`similarity`] → [`recommend`] → [`write`]
 //! (each role's parsing, shared by ingest and audit, in [`roles`] beneath them),
 //! chained in one place ([`chain::Chain`]) that [`pipeline::run`], [`evaluate`] and [`bench`]
-//! share, and published atomically by [`publish`].
+//! share, and published atomically by [`publish`]; [`status`] reads an output folder's health.
 
 pub mod audit;
 pub mod bench;
@@ -27,4 +27,5 @@ pub mod roles;
 pub mod select;
 pub mod shard;
 pub mod similarity;
+pub mod status;
 pub mod write;

@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use kindred::config::{Config, Overrides};
 use kindred::error::{ConfigError, Error, Exit};
+use kindred::progress::{self, LogFormat};
 
 const DEFAULT_PIPELINE: &str = "pipelines/online_retail.toml";
 
@@ -14,27 +16,63 @@ const DEFAULT_PIPELINE: &str = "pipelines/online_retail.toml";
 #[command(
     name = "kindred",
     version,
-    about = "Every customer's product recommendations from a transaction export, as Parquet"
+    about = "Every customer's product recommendations from a transaction export, as Parquet",
+    after_help = "Examples:
+  kindred run                                     # pipelines/online_retail.toml, published to its [output] dir
+  kindred run pipelines/shop.toml --quiet         # from cron: nothing but errors on stderr
+  KINDRED_OUTPUT=/srv/recs kindred --log-format json run pipelines/shop.toml
+  kindred status /srv/recs --max-age 26h          # exit 6 when unhealthy
+
+Every flag of run can come from the environment (KINDRED_PIPELINE, KINDRED_INPUT,
+KINDRED_OUTPUT, KINDRED_THREADS, KINDRED_QUIET, KINDRED_FORCE, KINDRED_LOG_FORMAT); a flag wins
+over its variable. Exit codes: 0 ok, 1 runtime or data error, 2 usage or pipeline-file error,
+3 refused by a data gate, 4 lock held, 5 shards missing (publish), 6 status unhealthy."
 )]
 struct Cli {
+    /// Log lines on stderr as plain text with a UTC timestamp, or one JSON object per line.
+    #[arg(long, global = true, value_enum, env = "KINDRED_LOG_FORMAT", default_value_t = LogFormatArg::Plain, display_order = 900)]
+    log_format: LogFormatArg,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Plain,
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(f: LogFormatArg) -> Self {
+        match f {
+            LogFormatArg::Plain => LogFormat::Plain,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the whole pipeline and publish the outputs.
+    #[command(after_help = "Examples:
+  kindred run                                     # pipelines/online_retail.toml
+  kindred run pipelines/shop.toml --input exports/today.csv.gz --output /srv/recs --quiet
+  KINDRED_PIPELINE=pipelines/shop.toml KINDRED_THREADS=8 kindred run --log-format json
+
+The audit table goes to stdout, log lines to stderr (with --quiet: errors only, no table).
+A failed or refused run records runs/<run_id>/manifest.json (status failed or refused).")]
     Run {
         /// Pipeline file (TOML).
-        #[arg(default_value = DEFAULT_PIPELINE)]
+        #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
         pipeline: PathBuf,
         #[command(flatten)]
         over: OverrideArgs,
-        /// Print nothing but errors.
-        #[arg(long)]
+        /// Print nothing but errors (true/false, yes/no, 1/0 from the environment).
+        #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new())]
         quiet: bool,
         /// Publish even when a data gate refuses (recorded in the manifest).
-        #[arg(long)]
+        #[arg(long, env = "KINDRED_FORCE", value_parser = BoolishValueParser::new())]
         force: bool,
     },
     /// Sharded run, step 1 of 3: ingest → clean → pivot → the model's item side, planned for N
@@ -45,18 +83,18 @@ enum Command {
     )]
     Prepare {
         /// Pipeline file (TOML).
-        #[arg(default_value = DEFAULT_PIPELINE)]
+        #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
         pipeline: PathBuf,
         /// Number of shards (workers) to plan for.
-        #[arg(long)]
+        #[arg(long, env = "KINDRED_SHARDS")]
         shards: usize,
         #[command(flatten)]
         over: OverrideArgs,
         /// Print nothing but errors.
-        #[arg(long)]
+        #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new())]
         quiet: bool,
         /// Go on when a data gate on the input refuses (recorded in the manifest).
-        #[arg(long)]
+        #[arg(long, env = "KINDRED_FORCE", value_parser = BoolishValueParser::new())]
         force: bool,
     },
     /// Sharded run, step 2 of 3: one shard's neighbours and recommendations.
@@ -65,15 +103,15 @@ enum Command {
         JOB_COMPLETION_INDEX=2 kindred shard pipelines/online_retail.toml --output /mnt/kindred")]
     Shard {
         /// Pipeline file (TOML): the one prepare was given.
-        #[arg(default_value = DEFAULT_PIPELINE)]
+        #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
         pipeline: PathBuf,
         /// The shard to compute (0 to N-1).
-        #[arg(long)]
+        #[arg(long, env = "KINDRED_INDEX")]
         index: Option<usize>,
         #[command(flatten)]
         over: OverrideArgs,
         /// Print nothing but errors.
-        #[arg(long)]
+        #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new())]
         quiet: bool,
     },
     /// Sharded run, step 3 of 3: every shard's part joined and published as `kindred run` does
@@ -81,29 +119,36 @@ enum Command {
     #[command(after_help = "Example:\n  kindred publish pipelines/online_retail.toml --output /mnt/kindred")]
     Publish {
         /// Pipeline file (TOML): the one prepare was given.
-        #[arg(default_value = DEFAULT_PIPELINE)]
+        #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
         pipeline: PathBuf,
         #[command(flatten)]
         over: OverrideArgs,
         /// Print nothing but errors.
-        #[arg(long)]
+        #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new())]
         quiet: bool,
         /// Publish even when a data gate refuses (recorded in the manifest).
-        #[arg(long)]
+        #[arg(long, env = "KINDRED_FORCE", value_parser = BoolishValueParser::new())]
         force: bool,
     },
     /// Read an export and print its missing-value audit.
+    #[command(after_help = "Examples:
+  kindred audit data/export.csv.gz
+  kindred audit exports/shop.xlsx --pipeline pipelines/shop.toml   # its [input] and [columns] settings")]
     Audit {
         /// The export (.csv, .csv.gz, .tsv, .xlsx, .xls, .xlsb, .ods, .parquet).
+        #[arg(env = "KINDRED_INPUT")]
         input: PathBuf,
         /// Pipeline file whose [input] and [columns] settings to use.
-        #[arg(long)]
+        #[arg(long, env = "KINDRED_PIPELINE")]
         pipeline: Option<PathBuf>,
     },
     /// Offline evaluation on a temporal holdout: the model vs popularity vs the article's rule.
+    #[command(after_help = "Examples:
+  kindred evaluate --cutoff 2011-09-01
+  kindred evaluate pipelines/shop.toml --cutoff 2026-10-01 --k 20 --json")]
     Evaluate {
         /// Pipeline file (TOML).
-        #[arg(default_value = DEFAULT_PIPELINE)]
+        #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
         pipeline: PathBuf,
         /// Train on purchases before this date (YYYY-MM-DD), test on those from it on.
         #[arg(long)]
@@ -118,6 +163,9 @@ enum Command {
         over: OverrideArgs,
     },
     /// Write a synthetic export (Online Retail schema) of a given shape, for benchmarks.
+    #[command(after_help = "Examples:
+  kindred generate syn-1M.parquet 1000000 50000 27     # a million customers, 50,000 items
+  kindred generate small.csv 1000 200 5 --s 1.1 --seed 3")]
     Generate {
         /// Output file: .parquet or .csv.
         out: PathBuf,
@@ -125,6 +173,9 @@ enum Command {
         shape: ShapeArgs,
     },
     /// Time the model stages on a synthetic matrix built in memory; prints one JSON line.
+    #[command(after_help = "Examples:
+  kindred bench 100000 20000 27
+  kindred bench 1000000 50000 27 --threads 2 --neighbours 50")]
     Bench {
         #[command(flatten)]
         shape: ShapeArgs,
@@ -132,37 +183,72 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         neighbours: usize,
         /// Worker threads (default: all cores).
-        #[arg(long)]
+        #[arg(long, env = "KINDRED_THREADS", value_parser = at_least_one)]
         threads: Option<usize>,
         /// Time the general (weighted, float) Gustavson kernel instead of the tiled one.
         #[arg(long)]
         simple: bool,
     },
     /// Explain one customer's recommendations from the published output.
+    #[command(after_help = "Examples:
+  kindred explain 14606
+  kindred explain 17850 --output /srv/recs")]
     Explain {
         /// The customer id, as in the export (17850 or 17850.0).
         customer: String,
         /// Pipeline file whose [output] dir to read.
-        #[arg(default_value = DEFAULT_PIPELINE)]
+        #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
         pipeline: PathBuf,
         /// Output folder to read, instead of the pipeline's.
-        #[arg(long)]
+        #[arg(long, env = "KINDRED_OUTPUT")]
         output: Option<PathBuf>,
+    },
+    /// An output folder's health: the last published run and the last attempt.
+    #[command(after_help = "Examples:
+  kindred status                                  # the default pipeline's [output] dir
+  kindred status /srv/recs --max-age 26h          # also unhealthy when the set is older than 26 hours
+  kindred status /srv/recs --json
+
+Exit 0 healthy; 6 when the last attempt failed or was refused, nothing is published, or the
+published set is older than --max-age; 1 or 2 when the folder cannot be read.")]
+    Status {
+        /// The output folder (default: the pipeline's [output] dir).
+        #[arg(env = "KINDRED_OUTPUT")]
+        dir: Option<PathBuf>,
+        /// Pipeline file whose [output] dir to read when DIR is not given.
+        #[arg(long, default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
+        pipeline: PathBuf,
+        /// Unhealthy when the published set finished longer ago than this (26h, 90m, 2d).
+        #[arg(long, env = "KINDRED_MAX_AGE", value_parser = humantime::parse_duration)]
+        max_age: Option<std::time::Duration>,
+        /// Print one JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
-/// Flags that override the pipeline file.
+/// Flags that override the pipeline file (each also from its KINDRED_* variable).
 #[derive(clap::Args)]
 struct OverrideArgs {
     /// Input file, overriding [input] path.
-    #[arg(long)]
+    #[arg(long, env = "KINDRED_INPUT")]
     input: Option<PathBuf>,
     /// Output folder, overriding [output] dir.
-    #[arg(long)]
+    #[arg(long, env = "KINDRED_OUTPUT")]
     output: Option<PathBuf>,
     /// Worker threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, env = "KINDRED_THREADS", value_parser = at_least_one)]
     threads: Option<usize>,
+}
+
+/// `--threads`: a whole number of at least 1 (refused while parsing, so a bad
+/// `KINDRED_THREADS` is named as the variable it came from).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1, got 0".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e} (a whole number of at least 1)")),
+    }
 }
 
 impl OverrideArgs {
@@ -210,26 +296,26 @@ fn load(pipeline: &Path, cli: &Overrides) -> Result<Config, ConfigError> {
 
 /// A line on stderr that is not an error (unless quiet).
 fn note(quiet: bool, note: Option<&str>) {
-    if let (false, Some(note)) = (quiet, note) {
-        eprintln!("kindred: note: {note}");
+    if let Some(note) = note {
+        progress::note(quiet, note);
     }
 }
 
-fn execute(command: Command) -> Result<(), Error> {
+fn execute(command: Command) -> Result<Exit, Error> {
     match command {
         Command::Run { pipeline, over, quiet, force } => {
             let cfg = load(&pipeline, &over.with(quiet, force))?;
             let manifest = kindred::pipeline::run(&cfg)?;
-            if !quiet {
-                let total: f64 = manifest.stages.iter().map(|s| s.seconds).sum();
-                eprintln!(
-                    "kindred: published {} customers' recommendations to {} (run {}, {:.2}s)",
-                    manifest.customers,
-                    cfg.output.dir.display(),
-                    manifest.run_id,
-                    total
-                );
-            }
+            let total: f64 = manifest.stages.iter().map(|s| s.seconds).sum();
+            let message = format!(
+                "published {} customers' recommendations to {} (run {}, {:.2}s)",
+                manifest.customers,
+                cfg.output.dir.display(),
+                manifest.run_id,
+                total
+            );
+            let line = progress::Line { seconds: Some(total), ..progress::Line::new(progress::Level::Info, &message) };
+            progress::log_line(quiet, &line);
         }
         Command::Prepare { pipeline, shards, over, quiet, force } => {
             let cfg = load(&pipeline, &over.with(quiet, force))?;
@@ -266,7 +352,7 @@ fn execute(command: Command) -> Result<(), Error> {
         }
         Command::Generate { out, shape } => {
             let rows = kindred::generate::write(&shape.shape()?, &out)?;
-            eprintln!("kindred: wrote {rows} rows to {}", out.display());
+            progress::log(false, &format!("wrote {rows} rows to {}", out.display()));
         }
         Command::Bench { shape, neighbours, threads, simple } => {
             let shape = shape.shape()?;
@@ -284,8 +370,25 @@ fn execute(command: Command) -> Result<(), Error> {
             };
             emit(&kindred::explain::run(&dir, &customer)?)?;
         }
+        Command::Status { dir, pipeline, max_age, json } => return status(dir, &pipeline, max_age, json),
     }
-    Ok(())
+    Ok(Exit::Published)
+}
+
+/// `kindred status`: the folder's health printed; 0 healthy, 6 not.
+fn status(
+    dir: Option<PathBuf>,
+    pipeline: &Path,
+    max_age: Option<std::time::Duration>,
+    json: bool,
+) -> Result<Exit, Error> {
+    let dir = match dir {
+        Some(dir) => dir,
+        None => Config::output_dir(pipeline)?,
+    };
+    let status = kindred::status::check(&dir, max_age)?;
+    emit(&if json { format!("{}\n", status.to_json()) } else { status.render() })?;
+    Ok(status.exit())
 }
 
 /// Any panic left is a bug: one line that says so and where, then exit 1 like any other
@@ -301,35 +404,109 @@ fn report_panics() {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic".into());
         let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        // Written, not eprintln!: a closed stderr must not panic inside the hook (that aborts).
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "kindred: error: internal error{at}: {what}; nothing was published (this is a bug in kindred: please report it with the command and the pipeline file)"
+        // Through the log (which writes, never eprintln!: a closed stderr must not panic
+        // inside the hook, that aborts).
+        progress::error(
+            &format!("internal error{at}: {what}; nothing was published (this is a bug in kindred: please report it with the command and the pipeline file)"),
+            &[],
         );
         let trace = std::backtrace::Backtrace::capture();
         if trace.status() == std::backtrace::BacktraceStatus::Captured {
-            let _ = writeln!(err, "{trace}");
+            let _ = writeln!(std::io::stderr().lock(), "{trace}");
         }
     }));
 }
 
+/// The command line, or the exit: clap's own message and code (2) for a usage error, `--help`
+/// and `--version` (0) — except a bad value that came from a KINDRED_* variable, which is
+/// logged naming the variable (exit 2): no flag on the command line shows where it came from.
+fn parse() -> Result<Cli, ExitCode> {
+    match Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(e) => match environment_error(&e) {
+            Some(message) => {
+                progress::set_log_format(requested_format());
+                progress::error(&message, &[]);
+                Err(ExitCode::from(Exit::Usage as u8))
+            }
+            None => e.exit(),
+        },
+    }
+}
+
+/// A clap error about a value that came from a variable, as one line naming it.
+fn environment_error(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(e.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) {
+        return None;
+    }
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) =
+        (e.get(ContextKind::InvalidArg), e.get(ContextKind::InvalidValue))
+    else {
+        return None;
+    };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let variable = with_env(&Cli::command()).into_iter().find(|(long, var)| {
+        let flag = format!("--{long}");
+        let named = arg == &flag || arg.starts_with(&format!("{flag} ")) || arg.starts_with(&format!("{flag}="));
+        let typed = argv.iter().any(|a| a == &flag || a.starts_with(&format!("{flag}=")));
+        named && !typed && std::env::var_os(var).is_some_and(|v| v.to_string_lossy() == *value)
+    })?;
+    // clap's first line, and the possible values where it lists them
+    let rendered = e.render().to_string();
+    let what: Vec<&str> = rendered.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
+    let what = what.join(" ");
+    let what = what.strip_prefix("error: ").unwrap_or(&what);
+    Some(format!("environment variable {}: {what}; fix or unset {}", variable.1, variable.1))
+}
+
+/// Every (long flag, variable) pair of `cmd` and its subcommands.
+fn with_env(cmd: &clap::Command) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = cmd
+        .get_arguments()
+        .filter_map(|a| Some((a.get_long()?.to_string(), a.get_env()?.to_string_lossy().into_owned())))
+        .collect();
+    for sub in cmd.get_subcommands() {
+        pairs.extend(with_env(sub));
+    }
+    pairs
+}
+
+/// The log format asked for, read leniently before the command line has parsed.
+fn requested_format() -> LogFormat {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = args.iter().enumerate().find_map(|(i, a)| match a.strip_prefix("--log-format") {
+        Some("") => args.get(i + 1).cloned(),
+        Some(rest) => rest.strip_prefix('=').map(str::to_string),
+        None => None,
+    });
+    match flag.or_else(|| std::env::var("KINDRED_LOG_FORMAT").ok()).as_deref() {
+        Some("json") => LogFormat::Json,
+        _ => LogFormat::Plain,
+    }
+}
+
 fn main() -> ExitCode {
     report_panics();
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    progress::set_log_format(cli.log_format.into());
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(cli.command)));
     let Ok(result) = result else {
         return ExitCode::from(Exit::Runtime as u8);
     };
     match result {
-        Ok(()) => ExitCode::from(Exit::Published as u8),
+        Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("kindred: error: {e}");
+            let mut causes = Vec::new();
             let mut source = std::error::Error::source(&e);
             while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
+                causes.push(cause.to_string());
                 source = cause.source();
             }
+            progress::error(&e.to_string(), &causes);
             ExitCode::from(e.exit_code() as u8)
         }
     }

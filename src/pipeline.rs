@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::chain::{on_threads, Chain};
 use crate::config::{Config, CustomerType, Family, Kind, ModelConfig, INTEGER_KEY};
-use crate::error::{GateError, OutputError, Result};
-use crate::progress::{log, peak_rss_bytes};
+use crate::error::{Error, Exit, GateError, OutputError, Result, Verdict};
+use crate::progress::{log, now_utc, peak_rss_bytes};
 use crate::publish::{self, current_run, Publisher};
 use crate::select::{self, Candidate, Offers, Selection};
 use crate::similarity::customers::CustomerNeighboursReport;
@@ -43,6 +43,8 @@ pub struct InputSummary {
 pub struct Manifest {
     pub kindred_version: &'static str,
     pub schema_version: u32,
+    /// `"published"` (a failed or refused run's record says so: [`FailedManifest`]).
+    pub status: &'static str,
     pub run_id: String,
     pub started_utc: String,
     pub finished_utc: String,
@@ -83,11 +85,6 @@ pub struct GateCheck {
     pub gate: &'static str,
     pub passed: bool,
     pub detail: String,
-}
-
-/// UTC now as RFC 3339 with milliseconds.
-pub(crate) fn now_utc() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// The input's size and checksum, read in pieces (a large export is not held twice); taken
@@ -295,13 +292,19 @@ pub(crate) fn check_output_gates(
     checks
 }
 
-/// Refuses with the first failed gate unless forced.
-pub(crate) fn enforce(checks: &[GateCheck], force: bool, quiet: bool) -> Result<()> {
+/// Refuses with the first failed gate of `checks` unless forced; the refusal carries every
+/// verdict known (`earlier` ones first) for the refused run's record.
+pub(crate) fn enforce(earlier: &[GateCheck], checks: &[GateCheck], force: bool, quiet: bool) -> Result<()> {
     for c in checks.iter().filter(|c| !c.passed) {
         if force {
-            log(quiet, &format!("gate {} failed but --force publishes anyway: {}", c.gate, c.detail));
+            log(quiet, &format!("warning: gate {} failed but --force publishes anyway: {}", c.gate, c.detail));
         } else {
-            return Err(GateError { gate: c.gate.to_string(), detail: c.detail.clone() }.into());
+            let verdicts = earlier
+                .iter()
+                .chain(checks)
+                .map(|v| Verdict { gate: v.gate.to_string(), passed: v.passed, detail: v.detail.clone() })
+                .collect();
+            return Err(GateError { gate: c.gate.to_string(), detail: c.detail.clone(), verdicts }.into());
         }
     }
     Ok(())
@@ -324,8 +327,9 @@ fn publish_run(cfg: &Config) -> Result<Manifest> {
 }
 
 /// Runs `work` under the output folder's lock as run `run_id` (`kindred run`, `kindred
-/// publish`): the set `work` wrote into the staging folder is published when it succeeds,
-/// abandoned on any error or panic.
+/// publish`): the set `work` wrote into the staging folder is published when it succeeds; on
+/// any error or panic it is abandoned and the attempt leaves its record
+/// (`runs/<run_id>/manifest.json`, status failed or refused).
 pub(crate) fn publish_with<T>(
     cfg: &Config,
     run_id: &str,
@@ -333,19 +337,17 @@ pub(crate) fn publish_with<T>(
     work: impl FnOnce(&Publisher) -> Result<T>,
 ) -> Result<T> {
     let publisher = Publisher::open(&cfg.output.dir, run_id, started)?;
-    // A panic (a bug) abandons the run like an error before it goes on up to `main`.
+    // A panic (a bug) is recorded and abandons the run like an error before it goes on up to `main`.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&publisher)));
+    let attempt = Attempt { cfg, run_id, started };
     match outcome {
-        Ok(Ok(made)) => {
-            publisher.commit(cfg.output.keep_runs)?;
-            Ok(made)
-        }
-        Ok(Err(e)) => {
-            publisher.abandon();
-            Err(e)
-        }
+        Ok(Ok(made)) => match publisher.commit(cfg.output.keep_runs) {
+            Ok(_) => Ok(made),
+            Err(e) => Err(attempt.failed(publisher, e)),
+        },
+        Ok(Err(e)) => Err(attempt.failed(publisher, e)),
         Err(panic) => {
-            publisher.abandon();
+            attempt.panicked(publisher, panic.as_ref());
             std::panic::resume_unwind(panic)
         }
     }
@@ -356,7 +358,7 @@ pub(crate) fn publish_with<T>(
 fn check_required(cfg: &Config, audited: &audit::AuditReport) -> Result<()> {
     let unusable =
         |name: &String| audited.columns.iter().find(|c| c.column == *name && c.nulls + c.invalid == audited.rows_in);
-    let refuse = |detail: String| Err(GateError { gate: "required_column".into(), detail }.into());
+    let refuse = |detail: String| Err(GateError::new("required_column", detail).into());
     let roles = [Some(&cfg.columns.customer), Some(&cfg.columns.item), cfg.columns.quantity.as_ref()];
     if let Some(c) = roles.into_iter().flatten().find_map(unusable) {
         return refuse(format!("column '{}' has no usable value in {} rows", c.column, audited.rows_in));
@@ -464,7 +466,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let (matrix, pivoted) = chain.pivot(cleaned, ids, &cfg.input.path)?;
     let mut gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous.and_then(|p| p.customers));
     gates.extend(typed);
-    enforce(&gates, cfg.force, cfg.quiet)?;
+    enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
         Some(rows) => chain.select(&rows, cfg, ids, Offers::of(cfg)).map(|(c, s)| (c, Some(s)))?,
         None => (Candidate::named(cfg), None),
@@ -480,7 +482,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let (customer_nb, nb_report) = customers_beside(&chain, cfg, &matrix, &model, &choice, 0..matrix.n_customers());
     let (recs, rec_report) = chain.recommend(&matrix, &model, &choice.recommend);
     let made = check_output_gates(cfg, &rec_report, previous, choice.family == Family::Popularity);
-    enforce(&made, cfg.force, cfg.quiet)?;
+    enforce(&gates, &made, cfg.force, cfg.quiet)?;
     gates.extend(made);
     let staging = publisher.begin()?;
     let selection_frame = selection.as_ref().map_or_else(select::empty_frame, Selection::to_frame);
@@ -541,6 +543,7 @@ impl Manifest {
         Manifest {
             kindred_version: env!("CARGO_PKG_VERSION"),
             schema_version: SCHEMA_VERSION,
+            status: "published",
             run_id: run.run_id.to_string(),
             started_utc: run.started,
             finished_utc: now_utc(),
@@ -580,6 +583,107 @@ pub(crate) fn write_manifest(dir: &Path, manifest: &impl Serialize) -> Result<()
     std::io::Write::write_all(&mut f, text.as_bytes()).map_err(io)?;
     f.sync_all().map_err(io)?;
     Ok(())
+}
+
+/// A failed or refused run's `manifest.json`, alone in `runs/<run_id>/`: what was asked, what
+/// went wrong, and the gates' verdicts when one refused.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedManifest {
+    pub kindred_version: &'static str,
+    pub schema_version: u32,
+    /// `"failed"`, or `"refused"` (exit 3: a data gate, a customer id that is not an integer).
+    pub status: &'static str,
+    pub run_id: String,
+    pub started_utc: String,
+    pub finished_utc: String,
+    pub input: FailedInput,
+    pub parameters: Config,
+    pub exit_code: u8,
+    pub error: FailedError,
+    /// Every gate verdict known when a gate refused; empty otherwise.
+    pub gates: Vec<Verdict>,
+}
+
+/// The input of a failed run: its size and checksum when it could be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedInput {
+    pub path: String,
+    pub bytes: Option<u64>,
+    pub sha256: Option<String>,
+}
+
+/// The error a failed run ended with: its one-line message and its causes.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedError {
+    pub message: String,
+    pub causes: Vec<String>,
+}
+
+/// A run that took the lock, for the record it leaves if it fails.
+pub struct Attempt<'a> {
+    pub cfg: &'a Config,
+    pub run_id: &'a str,
+    pub started: &'a str,
+}
+
+impl Attempt<'_> {
+    /// Records the run as failed or refused by `error`, drops its staging folder and hands the
+    /// error back. A record that cannot be written is a warning: the run's error is the news.
+    pub fn failed(&self, publisher: Publisher, error: Error) -> Error {
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            causes.push(cause.to_string());
+            source = cause.source();
+        }
+        let gates = match &error {
+            Error::Gate(g) => g.verdicts.clone(),
+            _ => Vec::new(),
+        };
+        let message = FailedError { message: error.to_string(), causes };
+        self.record(publisher, error.exit_code(), message, gates);
+        error
+    }
+
+    /// Records the run as failed by a panic (a bug; `main` reports it), and drops its staging.
+    pub fn panicked(&self, publisher: Publisher, payload: &(dyn std::any::Any + Send)) {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let message = FailedError { message: format!("internal error: {what} (a bug in kindred)"), causes: Vec::new() };
+        self.record(publisher, Exit::Runtime, message, Vec::new());
+    }
+
+    fn record(&self, publisher: Publisher, exit: Exit, error: FailedError, gates: Vec<Verdict>) {
+        let path = &self.cfg.input.path;
+        let known = input_summary(path).ok();
+        let manifest = FailedManifest {
+            kindred_version: env!("CARGO_PKG_VERSION"),
+            schema_version: SCHEMA_VERSION,
+            status: if exit == Exit::Refused { "refused" } else { "failed" },
+            run_id: self.run_id.to_string(),
+            started_utc: self.started.to_string(),
+            finished_utc: now_utc(),
+            input: FailedInput {
+                path: path.display().to_string(),
+                bytes: known.as_ref().map(|k| k.bytes),
+                sha256: known.map(|k| k.sha256),
+            },
+            parameters: self.cfg.clone(),
+            exit_code: exit as u8,
+            error,
+            gates,
+        };
+        let written = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| Error::from(OutputError::Json { path: path.clone(), detail: e.to_string() }))
+            .and_then(|text| publisher.record_failure(&text));
+        if let Err(e) = written {
+            crate::progress::warn(false, &format!("the failed run's record was not written: {e}"));
+        }
+        publisher.abandon();
+    }
 }
 
 #[cfg(test)]

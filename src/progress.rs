@@ -1,9 +1,13 @@
-//! Progress for people and logs for cron: bars on a terminal, one plain line per stage otherwise;
-//! and the process's peak memory, which the manifest and `kindred bench` report.
+//! Progress for people and logs for cron: bars on a terminal, one log line per stage on stderr
+//! (plain with a timestamp, or one JSON object per line for log collectors); results (the audit
+//! table) on stdout; and the process's peak memory, which the manifest and `kindred bench` report.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
 
 /// A progress bar that is drawn only on an interactive terminal (and not with `--quiet`).
 pub struct Progress {
@@ -46,11 +50,177 @@ impl Progress {
     }
 }
 
-/// Prints one line per stage to stderr unless quiet: the cron mail's record of the run.
-pub fn log(quiet: bool, line: &str) {
-    if !quiet {
-        eprintln!("kindred: {line}");
+/// How log lines are written to stderr: `plain` (`2026-12-01T02:00:00.123Z kindred: …`) or
+/// `json` (one object per line: timestamp, level, run_id, stage, rows, seconds, message), set
+/// once by the binary (`--log-format`, `KINDRED_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Plain,
+    Json,
+}
+
+/// A log line's level (`json`'s `level`; plain lines say `note:`, `warning:`, `error:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Info,
+    Note,
+    Warn,
+    Error,
+}
+
+/// One log line: what happened, and for a stage's line its name, rows out and seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    pub level: Level,
+    pub stage: Option<&'a str>,
+    pub rows: Option<usize>,
+    pub seconds: Option<f64>,
+    pub message: &'a str,
+}
+
+impl<'a> Line<'a> {
+    /// A line of `level` about no stage in particular.
+    pub fn new(level: Level, message: &'a str) -> Self {
+        Line { level, stage: None, rows: None, seconds: None, message }
     }
+}
+
+// The log's two settings are the process's, like stderr itself: the format the binary chose,
+// and the run id once a run has one (`null` in json lines before).
+static FORMAT: AtomicBool = AtomicBool::new(false);
+static RUN_ID: RwLock<Option<String>> = RwLock::new(None);
+
+/// Chooses how every later line is written.
+pub fn set_log_format(format: LogFormat) {
+    FORMAT.store(format == LogFormat::Json, Ordering::Relaxed);
+}
+
+/// The format lines are written in.
+pub fn log_format() -> LogFormat {
+    if FORMAT.load(Ordering::Relaxed) {
+        LogFormat::Json
+    } else {
+        LogFormat::Plain
+    }
+}
+
+/// The run every later line belongs to (json's `run_id`).
+pub fn set_run_id(run_id: &str) {
+    match RUN_ID.write() {
+        Ok(mut id) => *id = Some(run_id.to_string()),
+        Err(poisoned) => *poisoned.into_inner() = Some(run_id.to_string()),
+    }
+}
+
+fn run_id() -> Option<String> {
+    // try_read: a panic hook must never wait (nothing holds this lock for more than a copy)
+    RUN_ID.try_read().ok().and_then(|id| id.clone())
+}
+
+/// UTC now as RFC 3339 with milliseconds (`2026-12-01T02:00:00.123Z`).
+pub fn now_utc() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Prints one line to stderr unless quiet: the cron mail's record of the run. A line that
+/// starts `note: ` or `warning: ` is logged at that level.
+pub fn log(quiet: bool, line: &str) {
+    log_line(quiet, &leveled(line));
+}
+
+/// `line` at the level its prefix says (`note: `, `warning: `), else info.
+fn leveled(line: &str) -> Line<'_> {
+    let prefixes = [("note: ", Level::Note), ("warning: ", Level::Warn)];
+    prefixes
+        .iter()
+        .find_map(|(prefix, level)| line.strip_prefix(prefix).map(|rest| Line::new(*level, rest)))
+        .unwrap_or(Line::new(Level::Info, line))
+}
+
+/// A note (unless quiet).
+pub fn note(quiet: bool, message: &str) {
+    log_line(quiet, &Line::new(Level::Note, message));
+}
+
+/// A warning (unless quiet).
+pub fn warn(quiet: bool, message: &str) {
+    log_line(quiet, &Line::new(Level::Warn, message));
+}
+
+/// An error, printed even when quiet: `message`'s first line, then its cause chain.
+pub fn error(message: &str, causes: &[String]) {
+    let mut text = message.to_string();
+    for cause in causes {
+        text += &format!("\n  caused by: {cause}");
+    }
+    log_line(false, &Line::new(Level::Error, &text));
+}
+
+/// Writes `line` to stderr (unless quiet and not an error) in the chosen format. Write errors
+/// are ignored: a closed stderr must not stop a run, nor panic (inside the panic hook it would
+/// abort).
+pub fn log_line(quiet: bool, line: &Line) {
+    if quiet && line.level != Level::Error {
+        return;
+    }
+    let text = render(line, &now_utc(), log_format());
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// The text of `line` at `timestamp`, with its newline: plain lines each start with the
+/// timestamp (a multi-line message gives several); a json line is one object on one line.
+fn render(line: &Line, timestamp: &str, format: LogFormat) -> String {
+    match format {
+        LogFormat::Plain => {
+            let level = match line.level {
+                Level::Info => "",
+                Level::Note => "note: ",
+                Level::Warn => "warning: ",
+                Level::Error => "error: ",
+            };
+            let stage = line.stage.map(|s| format!("{s}: ")).unwrap_or_default();
+            let mut lines = line.message.lines();
+            let mut out = format!("{timestamp} kindred: {level}{stage}{}\n", lines.next().unwrap_or_default());
+            for more in lines {
+                out += &format!("{timestamp} kindred: {more}\n");
+            }
+            out
+        }
+        LogFormat::Json => {
+            let object = JsonLine {
+                timestamp,
+                level: line.level,
+                run_id: run_id(),
+                // the manifest's stage names: `customer_neighbours`
+                stage: line.stage.map(|s| s.replace(' ', "_")),
+                rows: line.rows,
+                seconds: line.seconds.filter(|s| s.is_finite()),
+                message: line.message.replace("\n  caused by: ", "; caused by: "),
+            };
+            // Serialising strings and numbers cannot fail; were it to, the message still goes out.
+            serde_json::to_string(&object).unwrap_or_else(|_| format!("{:?}", line.message)) + "\n"
+        }
+    }
+}
+
+/// A json log line's fields, in this order.
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    timestamp: &'a str,
+    level: Level,
+    run_id: Option<String>,
+    stage: Option<String>,
+    rows: Option<usize>,
+    seconds: Option<f64>,
+    message: String,
+}
+
+/// Prints `text` (a table, a report) to stdout, the way results go while logs go to stderr;
+/// a closed or full stdout is not the run's failure.
+pub fn print(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// Peak resident memory of this process (VmHWM), in bytes; 0 where unknown.
@@ -64,4 +234,62 @@ pub fn peak_rss_bytes() -> u64 {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AT: &str = "2026-12-01T02:00:00.123Z";
+
+    #[test]
+    fn plain_lines_start_with_the_timestamp_and_say_their_level() {
+        let stage =
+            Line { stage: Some("clean"), rows: Some(5), seconds: Some(0.5), ..Line::new(Level::Info, "30 → 5") };
+        assert_eq!(render(&stage, AT, LogFormat::Plain), format!("{AT} kindred: clean: 30 → 5\n"));
+        let note = Line::new(Level::Note, "column 'X': read day-first");
+        assert_eq!(render(&note, AT, LogFormat::Plain), format!("{AT} kindred: note: column 'X': read day-first\n"));
+        let error = Line::new(Level::Error, "cannot write out/x: disk full\n  caused by: No space left on device");
+        assert_eq!(
+            render(&error, AT, LogFormat::Plain),
+            format!("{AT} kindred: error: cannot write out/x: disk full\n{AT} kindred:   caused by: No space left on device\n")
+        );
+    }
+
+    #[test]
+    fn json_lines_are_one_object_with_every_key() {
+        let stage = Line {
+            stage: Some("customer neighbours"),
+            rows: Some(26),
+            seconds: Some(0.25),
+            ..Line::new(Level::Info, "26 rows")
+        };
+        let text = render(&stage, AT, LogFormat::Json);
+        assert!(text.ends_with('\n') && text.lines().count() == 1, "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 7, "{text}");
+        assert_eq!(v["timestamp"], AT);
+        assert_eq!((v["level"].as_str(), v["stage"].as_str()), (Some("info"), Some("customer_neighbours")));
+        assert_eq!((v["rows"].as_u64(), v["seconds"].as_f64()), (Some(26), Some(0.25)));
+        assert_eq!(v["message"], "26 rows");
+        let error = Line::new(Level::Error, "cannot write x\n  caused by: disk full");
+        let v: serde_json::Value = serde_json::from_str(&render(&error, AT, LogFormat::Json)).unwrap();
+        assert_eq!(
+            (v["level"].as_str(), v["message"].as_str()),
+            (Some("error"), Some("cannot write x; caused by: disk full"))
+        );
+        assert!(v["stage"].is_null() && v["rows"].is_null() && v["seconds"].is_null());
+        let nan = Line { seconds: Some(f64::NAN), ..Line::new(Level::Warn, "w") };
+        let v: serde_json::Value = serde_json::from_str(&render(&nan, AT, LogFormat::Json)).unwrap();
+        assert!(v["seconds"].is_null() && v["level"] == "warn");
+    }
+
+    #[test]
+    fn a_line_that_starts_note_or_warning_is_logged_at_that_level() {
+        let line = leveled("note: customer_id is now String");
+        assert_eq!((line.level, line.message), (Level::Note, "customer_id is now String"));
+        assert_eq!(leveled("warning: gate x failed").level, Level::Warn);
+        assert_eq!(leveled("clean: 3 → 2").level, Level::Info);
+    }
 }

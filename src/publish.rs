@@ -7,6 +7,7 @@
 //! neighbours.parquet, null_audit.parquet, items.parquet, purchases.parquet, manifest.json: likewise
 //! current -> runs/<run_id>          (the one switch: an atomic rename of a symlink)
 //! runs/<run_id>/                    (the last `keep_runs` published runs, oldest pruned)
+//! runs/<run_id>/manifest.json       (alone: a failed or refused run's record, see below)
 //! .staging-<run_id>/                (a run being written; removed by the next successful run if killed)
 //! .lock                             (flock'd while a run publishes; holds its pid and start)
 //! ```
@@ -23,6 +24,12 @@
 //! (`current`, `runs`, the fixed links, `.lock`) is refused by [`check_layout`] before anything
 //! is written, never repaired by deletion. Leftovers are removed and old runs pruned only at
 //! [`Publisher::commit`], after a run has succeeded: a failing or refused run deletes nothing.
+//!
+//! A run that fails or is refused after it took the lock leaves a record for operators
+//! ([`Publisher::record_failure`]): `runs/<run_id>/` holding nothing but a `manifest.json`
+//! whose `status` is `"failed"` or `"refused"` ([`is_failure_record`]), renamed in whole from
+//! its staging folder. Records are never counted as kept runs and `current` never points at
+//! one; a commit prunes those older than the oldest published run it keeps.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -43,8 +50,11 @@ const LOCK: &str = ".lock";
 
 /// A new run id: the UTC time to the millisecond, then the pid (`20261129T020000.123Z-4242`).
 /// Ids sort by time, and are the only names kindred ever deletes (see [`is_run_id`]).
+/// The id is also the log's `run_id` from then on ([`crate::progress::set_run_id`]).
 pub fn new_run_id() -> String {
-    format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"), std::process::id())
+    let id = format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"), std::process::id());
+    crate::progress::set_run_id(&id);
+    id
 }
 
 /// True for a name of the shape [`new_run_id`] makes: 8 digits, `T`, 6 digits, `.`, 3 digits,
@@ -143,8 +153,14 @@ pub fn check_layout(dir: &Path) -> Result<()> {
     }
     let current = dir.join(CURRENT);
     if let Some(meta) = entry(&current)? {
-        if linked_run(&current).is_none() {
-            return Err(unexpected(&current, &meta, format!("kindred's link to {RUNS}/<run_id>")).into());
+        match linked_run(&current) {
+            None => return Err(unexpected(&current, &meta, format!("kindred's link to {RUNS}/<run_id>")).into()),
+            Some(id) if is_failure_record(&runs.join(&id)) => {
+                let found = format!("a link to {RUNS}/{id}, a failed run's record");
+                let expected = format!("kindred's link to a published run in {RUNS}/<run_id>");
+                return Err(OutputError::Layout { path: current, found, expected }.into());
+            }
+            Some(_) => {}
         }
     }
     for name in file::ALL {
@@ -304,12 +320,10 @@ impl Publisher {
     /// Switches the staged set in: rename under `runs/`, swap the `current` link, make the
     /// fixed top-level links, then remove killed runs' leftovers and prune to `keep` runs.
     /// Each step is atomic; the swap is the commit. The layout is checked again under the lock
-    /// first, so nothing kindred did not make is renamed over.
-    pub fn commit(self, keep: usize) -> Result<PathBuf> {
-        if let Err(e) = check_layout(&self.dir) {
-            self.abandon();
-            return Err(e);
-        }
+    /// first, so nothing kindred did not make is renamed over. On an error the caller records
+    /// the failure and abandons the run.
+    pub fn commit(&self, keep: usize) -> Result<PathBuf> {
+        check_layout(&self.dir)?;
         let staging = self.staging();
         sync_dir(&staging)?;
         let runs = self.dir.join(RUNS);
@@ -352,8 +366,9 @@ impl Publisher {
         Ok(())
     }
 
-    /// Keeps the newest `keep` run folders, and always this run's (now `current`). Only
-    /// folders named by a run id count; anything else in `runs/` is left alone.
+    /// Keeps the newest `keep` published run folders, and always this run's (now `current`),
+    /// and the failed runs' records no older than the oldest run kept. Only folders named by
+    /// a run id count; anything else in `runs/` is left alone.
     fn prune(&self, keep: usize) -> Result<()> {
         let runs = self.dir.join(RUNS);
         let mut ids: Vec<String> = fs::read_dir(&runs)
@@ -364,23 +379,76 @@ impl Publisher {
             .filter(|name| is_run_id(name))
             .collect();
         ids.sort();
-        let excess = ids.len().saturating_sub(keep.max(1));
-        for id in &ids[..excess] {
-            if *id != self.run_id {
-                let path = runs.join(id);
-                fs::remove_dir_all(&path).map_err(io(&path))?;
-            }
+        let (records, published): (Vec<String>, Vec<String>) =
+            ids.into_iter().partition(|id| is_failure_record(&runs.join(id)));
+        let excess = published.len().saturating_sub(keep.max(1));
+        let (old, kept) = published.split_at(excess);
+        let oldest_kept = kept.iter().chain(old.iter().filter(|id| **id == self.run_id)).min();
+        let stale = records.iter().filter(|id| oldest_kept.is_some_and(|k| *id < k));
+        for id in old.iter().filter(|id| **id != self.run_id).chain(stale) {
+            let path = runs.join(id);
+            fs::remove_dir_all(&path).map_err(io(&path))?;
         }
         Ok(())
     }
 
+    /// Records this run as failed or refused: `runs/<run_id>/` holding only `manifest.json`
+    /// (`manifest`), written and synced in the staging folder (emptied first: the tables a
+    /// failed run left there) and renamed in whole, so a record is complete or absent. Touches
+    /// nothing of the published set (`current`, the fixed links, other runs). Returns the
+    /// record's folder.
+    pub fn record_failure(&self, manifest: &[u8]) -> Result<PathBuf> {
+        check_layout(&self.dir)?;
+        self.drop_staging();
+        let staging = self.begin()?;
+        let path = staging.join(file::MANIFEST);
+        let mut f = File::create(&path).map_err(io(&path))?;
+        f.write_all(manifest).and_then(|_| f.sync_all()).map_err(io(&path))?;
+        sync_dir(&staging)?;
+        let runs = self.dir.join(RUNS);
+        if entry(&runs)?.is_none() {
+            fs::create_dir(&runs).map_err(io(&runs))?;
+        }
+        let record = runs.join(&self.run_id);
+        // rename(2) would replace an empty folder of that name: never over anything
+        if let Some(meta) = entry(&record)? {
+            return Err(unexpected(&record, &meta, "a new run's name".into()).into());
+        }
+        fs::rename(&staging, &record).map_err(io(&record))?;
+        sync_dir(&runs)?;
+        Ok(record)
+    }
+
     /// Drops the staging folder of a run that is not publishing (refused or failed).
     pub fn abandon(self) {
+        self.drop_staging();
+    }
+
+    fn drop_staging(&self) {
         let staging = self.staging();
         if entry(&staging).ok().flatten().is_some_and(|m| m.is_dir()) {
             let _ = fs::remove_dir_all(staging);
         }
     }
+}
+
+/// Whether `run` is a failed or refused run's record: a real folder holding nothing but a
+/// regular file `manifest.json` whose `status` is `"failed"` or `"refused"`. Published runs,
+/// whatever their manifest says, hold their tables too.
+pub fn is_failure_record(run: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(run) else { return false };
+    let names: Vec<_> = entries.flatten().map(|e| e.file_name()).take(2).collect();
+    let manifest = run.join(file::MANIFEST);
+    // A record is a few kilobytes; a file much larger is not one (and is not read whole).
+    let small = |m: &fs::Metadata| m.is_file() && m.len() < 1 << 24;
+    if names.len() != 1 || names[0] != file::MANIFEST || !entry(&manifest).ok().flatten().is_some_and(|m| small(&m)) {
+        return false;
+    }
+    let status = fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_string));
+    matches!(status.as_deref(), Some("failed" | "refused"))
 }
 
 /// The published run's folder under `dir`, if one is published (through kindred's own
@@ -537,6 +605,57 @@ mod tests {
         assert!(err.contains("/runs is a link to") && err.contains("not kindred's folder of runs"), "{err}");
         assert_eq!(names(&theirs), [id(50), "zzz.txt".to_string()]);
         assert_eq!(names(&dir), [RUNS]);
+    }
+
+    fn fail(dir: &Path, id: &str, status: &str) -> PathBuf {
+        let p = Publisher::open(dir, id, "now").unwrap();
+        fs::write(p.begin().unwrap().join(file::RECOMMENDATIONS), "half written").unwrap();
+        let record = p.record_failure(format!("{{\"status\": \"{status}\"}}").as_bytes()).unwrap();
+        p.abandon();
+        record
+    }
+
+    /// Issue 16: a failed or refused run leaves `runs/<id>/manifest.json` alone, touching
+    /// nothing published; records never count as kept runs and go with the runs before them.
+    #[test]
+    fn failure_records_are_kept_apart_from_published_runs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 2);
+        let links = |d: &Path| file::ALL.map(|n| fs::read_link(d.join(n)).unwrap());
+        let before = (fs::read_link(dir.join(CURRENT)).unwrap(), links(&dir));
+        let record = fail(&dir, &id(2), "failed");
+        assert_eq!(names(&record), [file::MANIFEST], "the half-written tables are not kept");
+        assert!(is_failure_record(&record) && !is_failure_record(&dir.join(RUNS).join(id(1))));
+        assert_eq!((fs::read_link(dir.join(CURRENT)).unwrap(), links(&dir)), before);
+        assert_eq!(fs::read_to_string(dir.join(file::RECOMMENDATIONS)).unwrap(), "one");
+        assert!(!dir.join(format!(".staging-{}", id(2))).exists());
+        fail(&dir, &id(3), "refused");
+        publish(&dir, &id(4), "four", 2);
+        assert_eq!(names(&dir.join(RUNS)), [id(1), id(2), id(3), id(4)], "records are not counted");
+        publish(&dir, &id(5), "five", 2);
+        assert_eq!(names(&dir.join(RUNS)), [id(4), id(5)], "records older than the oldest kept run go");
+        // a record's name is never reused, and a folder with more than a manifest is no record
+        fs::create_dir_all(dir.join(RUNS).join(id(6))).unwrap();
+        let p = Publisher::open(&dir, &id(6), "now").unwrap();
+        assert!(p.record_failure(b"{\"status\": \"failed\"}").is_err());
+        p.abandon();
+        fs::write(dir.join(RUNS).join(id(6)).join(file::MANIFEST), "{\"status\": \"failed\"}").unwrap();
+        fs::write(dir.join(RUNS).join(id(6)).join("notes.txt"), "mine").unwrap();
+        assert!(!is_failure_record(&dir.join(RUNS).join(id(6))));
+    }
+
+    /// `current` pointing at a failed run's record (a hand-made rollback gone wrong) is refused.
+    #[test]
+    fn current_at_a_failure_record_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 7);
+        fail(&dir, &id(2), "failed");
+        fs::remove_file(dir.join(CURRENT)).unwrap();
+        std::os::unix::fs::symlink(Path::new(RUNS).join(id(2)), dir.join(CURRENT)).unwrap();
+        let err = layout_error(Publisher::open(&dir, &id(3), "now"));
+        assert!(err.contains("a failed run's record, not kindred's link to a published run"), "{err}");
     }
 
     /// Issue 14 case 2: entries in `runs/` kindred did not name are never deleted nor counted.

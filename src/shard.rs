@@ -47,7 +47,7 @@ use crate::chain::{on_threads, Chain};
 use crate::config::{Config, Family};
 use crate::error::{Error, OutputError, Result, ShardError};
 use crate::pipeline::{self, GateCheck, Manifest, Reports, Run};
-use crate::progress::{log, peak_rss_bytes};
+use crate::progress::{log, now_utc, peak_rss_bytes};
 use crate::publish::{self, is_run_id, new_run_id, Publisher};
 use crate::recommend::RecommendReport;
 use crate::select::{self, Candidate, Selection};
@@ -275,26 +275,33 @@ pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
         let start = Instant::now();
         publish::check_output_dir(&cfg.output.dir, &cfg.input.path)?;
         check_shards_layout(&cfg.output.dir)?;
-        let (started, run_id) = (pipeline::now_utc(), new_run_id());
-        let _lock = Publisher::open(&cfg.output.dir, &run_id, &started)?;
+        let (started, run_id) = (now_utc(), new_run_id());
+        let lock = Publisher::open(&cfg.output.dir, &run_id, &started)?;
         let shards_dir = cfg.output.dir.join(SHARDS);
-        if entry(&shards_dir)?.is_none() {
-            fs::create_dir(&shards_dir).map_err(io(&shards_dir))?;
-        }
         let staging = shards_dir.join(format!("{STAGING_PREFIX}{run_id}"));
-        fs::create_dir(&staging).map_err(io(&staging))?;
-        let made = prepare_into(cfg, shards, &staging, &run_id, started, start);
+        let folder = shards_dir.join(&run_id);
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            prepare_into(cfg, shards, &staging, (&run_id, &started), start).and_then(|plan| {
+                sync_dir(&staging)?;
+                fs::rename(&staging, &folder).map_err(io(&folder))?;
+                point_latest(&shards_dir, &run_id)?;
+                Ok(plan)
+            })
+        }));
+        // A prepare that fails or is refused leaves its record, as a run does (`kindred status`).
+        let attempt = pipeline::Attempt { cfg, run_id: &run_id, started: &started };
         let plan = match made {
-            Ok(plan) => plan,
-            Err(e) => {
+            Ok(Ok(plan)) => plan,
+            Ok(Err(e)) => {
                 let _ = fs::remove_dir_all(&staging);
-                return Err(e);
+                return Err(attempt.failed(lock, e));
+            }
+            Err(panic) => {
+                let _ = fs::remove_dir_all(&staging);
+                attempt.panicked(lock, panic.as_ref());
+                std::panic::resume_unwind(panic)
             }
         };
-        let folder = shards_dir.join(&run_id);
-        sync_dir(&staging)?;
-        fs::rename(&staging, &folder).map_err(io(&folder))?;
-        point_latest(&shards_dir, &run_id)?;
         remove_leftovers(&shards_dir, &run_id, |name| name.starts_with('.'));
         let p = Prepared { run_id, folder, shards: plan.shards, customers: plan.customers };
         log(cfg.quiet, &format!("prepare: {} customers in {} shards: {}", p.customers, p.shards.len(), describe(&p)));
@@ -336,16 +343,21 @@ fn remove_leftovers(shards_dir: &Path, keep: &str, drop: impl Fn(&str) -> bool) 
     }
 }
 
+/// The prepared run written into `staging` (created here, in `shards/`, made if missing).
 fn prepare_into(
     cfg: &Config,
     shards: usize,
     staging: &Path,
-    run_id: &str,
-    started: String,
+    (run_id, started): (&str, &str),
     start: Instant,
 ) -> Result<Plan> {
     let chain = Chain::new(cfg.quiet);
     let front = pipeline::front(cfg, &chain)?;
+    let shards_dir = staging.parent().unwrap_or(Path::new("."));
+    if entry(shards_dir)?.is_none() {
+        fs::create_dir(shards_dir).map_err(io(shards_dir))?;
+    }
+    fs::create_dir(staging).map_err(io(staging))?;
     let m = &front.matrix;
     // The item-side model is learnt here, once; a user model's rows are the shards'.
     let fitted = match front.choice.family {
@@ -391,13 +403,18 @@ fn prepare_into(
         },
         write: WriteReport { rows_in: 0, rows_out: 0, files: Vec::new(), seconds: 0.0 },
     };
-    let run =
-        Run { run_id, started: started.clone(), input: front.input, gates: front.gates, selection: front.selection };
+    let run = Run {
+        run_id,
+        started: started.to_string(),
+        input: front.input,
+        gates: front.gates,
+        selection: front.selection,
+    };
     let manifest = serde_json::to_value(Manifest::new(cfg, run, m, reports)).unwrap_or(Value::Null);
     let plan = Plan {
         run_id: run_id.to_string(),
         kindred_version: env!("CARGO_PKG_VERSION").to_string(),
-        started_utc: started,
+        started_utc: started.to_string(),
         customers: m.n_customers(),
         items: m.n_items(),
         pairs: m.n_pairs(),
@@ -477,7 +494,7 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
             similarity,
             customer_neighbours: nb_report,
             recommend: rec_report,
-            finished_utc: pipeline::now_utc(),
+            finished_utc: now_utc(),
             cost: StepCost::since(start),
         };
         let path = done.join(format!("{index}.json"));
@@ -519,10 +536,23 @@ fn attempt_id() -> String {
     format!("{}-{:08x}", new_run_id(), h.finish() as u32)
 }
 
+/// The published run's id and the prepared run it came from, if it came from one (its
+/// manifest's `sharded.prepared_run_id`).
+fn published_from(dir: &Path) -> Option<(String, Option<String>)> {
+    let id = publish::current_run_id(dir)?;
+    let text = fs::read_to_string(dir.join(publish::CURRENT).join(crate::write::file::MANIFEST)).ok()?;
+    let manifest: Value = serde_json::from_str(&text).ok()?;
+    let prepared = manifest.pointer("/sharded/prepared_run_id").and_then(Value::as_str).map(str::to_string);
+    Some((id, prepared))
+}
+
 /// What `kindred publish` did.
 #[derive(Debug, Clone)]
 pub struct Published {
+    /// The published run (`runs/<run_id>`).
     pub run_id: String,
+    /// The prepared run it joined.
+    pub prepared: String,
     pub customers: usize,
     /// The prepared run was published before: nothing was done.
     pub already: bool,
@@ -536,21 +566,31 @@ pub fn publish(cfg: &Config) -> Result<Published> {
         let dir = &cfg.output.dir;
         let (folder, plan) = latest(dir)?;
         check_settings(cfg, dir, &plan)?;
-        let done = Published { run_id: plan.run_id.clone(), customers: plan.customers, already: true };
-        if entry(&dir.join(publish::RUNS).join(&plan.run_id))?.is_some() {
-            log(cfg.quiet, &format!("publish: run {} is already published; nothing to do", plan.run_id));
-            return Ok(done);
+        if let Some(current) = published_from(dir).filter(|p| p.1.as_deref() == Some(plan.run_id.as_str())) {
+            let line = format!(
+                "publish: prepared run {} is already published (run {}); nothing to do",
+                plan.run_id, current.0
+            );
+            log(cfg.quiet, &line);
+            return Ok(Published {
+                run_id: current.0,
+                prepared: plan.run_id,
+                customers: plan.customers,
+                already: true,
+            });
         }
         if let Some(newer) = publish::current_run_id(dir).filter(|id| *id > plan.run_id) {
             return Err(ShardError::Superseded { dir: dir.to_path_buf(), run_id: plan.run_id, newer }.into());
         }
         let markers = read_markers(&folder, &plan, dir)?;
-        pipeline::publish_with(cfg, &plan.run_id, &pipeline::now_utc(), |publisher| {
-            join_and_write(cfg, publisher, &folder, &plan, &markers, start)
+        // Each attempt is a run of its own (as `kindred run`): a refused one leaves its record.
+        let (run_id, started) = (new_run_id(), now_utc());
+        pipeline::publish_with(cfg, &run_id, &started, |publisher| {
+            join_and_write(cfg, publisher, &folder, &plan, &markers, (&run_id, start))
         })?;
         remove_leftovers(&dir.join(SHARDS), &plan.run_id, |name| !name.starts_with('.') && *name < *plan.run_id);
-        log(cfg.quiet, &format!("publish: {} customers' recommendations (run {})", plan.customers, plan.run_id));
-        Ok(Published { already: false, ..done })
+        log(cfg.quiet, &format!("publish: {} customers' recommendations (run {run_id})", plan.customers));
+        Ok(Published { run_id, prepared: plan.run_id, customers: plan.customers, already: false })
     })
 }
 
@@ -604,7 +644,7 @@ fn join_and_write(
     folder: &Path,
     plan: &Plan,
     markers: &[Marker],
-    start: Instant,
+    (run_id, start): (&str, Instant),
 ) -> Result<()> {
     let chain = Chain::new(cfg.quiet);
     let m = store::load_matrix(folder, &plan.files)?;
@@ -624,7 +664,7 @@ fn join_and_write(
     let previous = pipeline::previous_run(&cfg.output.dir);
     let popular = plan.choice.family == Family::Popularity;
     let made = pipeline::check_output_gates(cfg, &rec_report, previous, popular);
-    pipeline::enforce(&made, cfg.force, cfg.quiet)?;
+    pipeline::enforce(&[], &made, cfg.force, cfg.quiet)?;
     let staging = publisher.begin()?;
     let null_audit = store::get(folder, store::entry(&plan.files, NULL_AUDIT, folder)?)?;
     let selection = store::get(folder, store::entry(&plan.files, SELECTION, folder)?)?;
@@ -637,7 +677,7 @@ fn join_and_write(
         selection: &selection,
     };
     let written = chain.write(&staging, &outputs, cfg.output.compression)?;
-    let manifest = finish_manifest(cfg, plan, markers, rec_report, written, made, start);
+    let manifest = finish_manifest(cfg, plan, markers, rec_report, written, made, (run_id, start));
     pipeline::write_manifest(&staging, &manifest)
 }
 
@@ -682,9 +722,10 @@ fn finish_manifest(
     recommend: RecommendReport,
     write: WriteReport,
     made: Vec<GateCheck>,
-    start: Instant,
+    (run_id, start): (&str, Instant),
 ) -> Value {
     let mut v = plan.manifest.clone();
+    v["run_id"] = json!(run_id);
     if let Some(s) = summed_similarity(plan, markers) {
         v["reports"]["similarity"] = to_json(&s);
     }
@@ -700,7 +741,7 @@ fn finish_manifest(
     let forced_here = cfg.force && made.iter().any(|g| !g.passed);
     v["forced"] = json!(v["forced"] == json!(true) || forced_here);
     v["gates"] = Value::Array(gates);
-    v["finished_utc"] = json!(pipeline::now_utc());
+    v["finished_utc"] = json!(now_utc());
     let peak = markers
         .iter()
         .map(|mk| mk.cost.peak_rss_bytes)
@@ -717,6 +758,7 @@ fn finish_manifest(
         })
         .collect();
     v["sharded"] = json!({
+        "prepared_run_id": plan.run_id,
         "shards": plan.shards.len(),
         "total_work": plan.total_work,
         "prepare": to_json(&plan.prepare),

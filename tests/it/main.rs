@@ -12,6 +12,7 @@ mod golden;
 mod limits;
 mod messages;
 mod models;
+mod ops;
 mod parquet_types;
 mod publish;
 mod reader;

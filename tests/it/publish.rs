@@ -116,6 +116,16 @@ fn keeps_the_last_n_runs_and_threads_do_not_change_tables() {
 
 /// Every entry under `root`, links not followed: relative path → "dir", "-> target" or the
 /// file's length and hash (short enough to read in a failed assertion).
+/// [`tree`] of `runs/` without the failed runs' records (issue 16).
+fn published_runs(runs: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let mut all = tree(runs);
+    all.retain(|name, _| {
+        let top = name.split('/').next().unwrap_or_default();
+        !kindred::publish::is_failure_record(&runs.join(top))
+    });
+    all
+}
+
 fn tree(root: &std::path::Path) -> std::collections::BTreeMap<String, String> {
     use std::hash::{Hash, Hasher};
     let mut out = std::collections::BTreeMap::new();
@@ -262,10 +272,12 @@ fn a_failing_run_keeps_every_run_whatever_current_is() {
     let missing = w.pipeline("missing.toml", &w.path("nope.csv"), "");
     std::fs::remove_file(&current).unwrap();
     fails(&w, &missing, 1, &["does not exist"]);
-    assert_eq!(tree(&w.path("out/runs")), runs, "current missing");
+    assert_eq!(published_runs(&w.path("out/runs")), runs, "current missing");
     std::os::unix::fs::symlink(format!("runs/{}", ids[0]), &current).unwrap();
     fails(&w, &missing, 1, &["does not exist"]);
-    assert_eq!(tree(&w.path("out/runs")), runs, "current rolled back");
+    assert_eq!(published_runs(&w.path("out/runs")), runs, "current rolled back");
+    // each failed run added its record (issue 16), and nothing else
+    assert_eq!(std::fs::read_dir(w.path("out/runs")).unwrap().count(), 5);
     std::fs::remove_file(&current).unwrap();
     std::fs::create_dir(&current).unwrap();
     for e in std::fs::read_dir(w.path("out/runs").join(&ids[2])).unwrap().flatten() {

@@ -27,16 +27,41 @@ pub struct Workdir {
 pub struct Run {
     pub code: i32,
     pub stdout: String,
+    /// stderr with each log line's timestamp taken off (`kindred: error: …` starts a line).
     pub stderr: String,
+    /// stderr as written, timestamps and all.
+    pub raw_stderr: String,
 }
 
 impl From<Output> for Run {
     fn from(o: Output) -> Self {
+        let raw_stderr = String::from_utf8_lossy(&o.stderr).into_owned();
         Run {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            stderr: raw_stderr.lines().map(|l| untimed(l).to_string() + "\n").collect(),
+            raw_stderr,
         }
+    }
+}
+
+/// A plain log line without its leading RFC 3339 UTC timestamp (`2026-12-01T02:00:00.123Z `).
+pub fn untimed(line: &str) -> &str {
+    let b = line.as_bytes();
+    let shape = b.len() > 25
+        && b[..25].iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'.',
+            23 => *c == b'Z',
+            24 => *c == b' ',
+            _ => c.is_ascii_digit(),
+        });
+    if shape {
+        &line[25..]
+    } else {
+        line
     }
 }
 
@@ -83,12 +108,19 @@ impl Workdir {
 
     /// Runs `kindred ARGS` in the workdir.
     pub fn kindred(&self, args: &[&str]) -> Run {
-        Command::new(env!("CARGO_BIN_EXE_kindred"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .output()
-            .expect("run kindred")
-            .into()
+        self.kindred_env(args, &[])
+    }
+
+    /// Runs `kindred ARGS` in the workdir with these environment variables, and none of the
+    /// KINDRED_* variables the tests themselves run with.
+    pub fn kindred_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kindred"));
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("KINDRED_") {
+                command.env_remove(name);
+            }
+        }
+        command.args(args).envs(vars.iter().copied()).current_dir(self.dir.path()).output().expect("run kindred").into()
     }
 
     /// Every file in the published output set, name → bytes.

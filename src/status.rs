@@ -1,0 +1,321 @@
+//! `kindred status`: an output folder's health, for the operator's monitor.
+//!
+//! Reads, never writes nor takes the lock: the last published run from `current/manifest.json`
+//! (run id, finished, age, customers, input checksum) and the last attempt — the newest run
+//! folder under `runs/`, a published set or a failed run's record ([`is_failure_record`]):
+//! its status, age and error. Healthy (exit 0) unless the last attempt failed or was refused,
+//! nothing is published, or the published set finished longer ago than `--max-age` (exit 6).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+
+use crate::error::{Exit, OutputError, Result};
+use crate::publish::{check_layout, current_run, is_failure_record, is_run_id, CURRENT, RUNS};
+use crate::write::file;
+
+/// What `kindred status` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub dir: PathBuf,
+    pub healthy: bool,
+    /// Why it is unhealthy, one sentence each; empty when healthy.
+    pub problems: Vec<String>,
+    pub max_age_seconds: Option<u64>,
+    pub published: Option<Published>,
+    pub last_attempt: Option<LastAttempt>,
+}
+
+/// The published run (`current`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Published {
+    pub run_id: String,
+    pub finished_utc: Option<String>,
+    pub age_seconds: Option<u64>,
+    pub customers: Option<u64>,
+    pub input_path: Option<String>,
+    pub input_sha256: Option<String>,
+}
+
+/// The newest run folder: published, or a failed or refused run's record.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastAttempt {
+    pub run_id: String,
+    /// `"published"`, `"failed"`, `"refused"`, or `"unknown"` (no readable manifest).
+    pub status: String,
+    pub finished_utc: Option<String>,
+    pub age_seconds: Option<u64>,
+    /// The error's first line, for a failed or refused run.
+    pub error: Option<String>,
+    pub input_sha256: Option<String>,
+}
+
+/// The status of the output folder `dir` now; unhealthy past `max_age` when given.
+pub fn check(dir: &Path, max_age: Option<Duration>) -> Result<Status> {
+    check_at(dir, max_age, Utc::now())
+}
+
+/// The status of `dir` as of `now`. A missing folder, one that is not kindred's, or one whose
+/// managed names hold what kindred did not make is an error (exit 1), not a status.
+pub fn check_at(dir: &Path, max_age: Option<Duration>, now: DateTime<Utc>) -> Result<Status> {
+    check_folder(dir)?;
+    let published = current_run(dir).map(|run| published(&run, now));
+    let last_attempt = last_attempt(dir, now)?;
+    let problems = problems(dir, published.as_ref(), last_attempt.as_ref(), max_age);
+    Ok(Status {
+        dir: dir.to_path_buf(),
+        healthy: problems.is_empty(),
+        problems,
+        max_age_seconds: max_age.map(|a| a.as_secs()),
+        published,
+        last_attempt,
+    })
+}
+
+/// Refuses a folder that is missing, not a folder, not kindred's output (it holds other
+/// things but none of kindred's names) or laid out by someone else ([`check_layout`]).
+fn check_folder(dir: &Path) -> Result<()> {
+    let read = |detail: &str| OutputError::Read { path: dir.to_path_buf(), detail: detail.to_string() };
+    let meta = match fs::metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(read("no such folder; pass the folder `kindred run` publishes to (its [output] dir)").into())
+        }
+        Err(source) => return Err(OutputError::Io { path: dir.to_path_buf(), source }.into()),
+    };
+    if !meta.is_dir() {
+        return Err(OutputError::NotADirectory { path: dir.to_path_buf() }.into());
+    }
+    let entries: Vec<String> = fs::read_dir(dir)
+        .map_err(|source| OutputError::Io { path: dir.to_path_buf(), source })?
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    let ours = |name: &String| [RUNS, CURRENT, ".lock"].contains(&name.as_str()) || name.starts_with(".staging-");
+    if !entries.is_empty() && !entries.iter().any(ours) {
+        return Err(read("not a kindred output folder (no runs/, current or .lock in it); pass the folder `kindred run` publishes to").into());
+    }
+    check_layout(dir)
+}
+
+/// A run folder's manifest, if it reads as JSON.
+fn manifest(run: &Path) -> Option<serde_json::Value> {
+    serde_json::from_str(&fs::read_to_string(run.join(file::MANIFEST)).ok()?).ok()
+}
+
+fn text(m: &serde_json::Value, pointer: &str) -> Option<String> {
+    m.pointer(pointer).and_then(|v| v.as_str()).map(str::to_string)
+}
+
+/// When a run finished (its manifest's `finished_utc`, else the start its id records), and how
+/// long ago that is.
+fn finished(run_id: &str, m: Option<&serde_json::Value>, now: DateTime<Utc>) -> (Option<String>, Option<u64>) {
+    let stamp = m.and_then(|m| text(m, "/finished_utc"));
+    let at = stamp
+        .as_deref()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc)))
+        .or_else(|| started(run_id));
+    (stamp, at.map(|at| (now - at).num_seconds().max(0) as u64))
+}
+
+/// The start time a run id records (`20261201T020000.123Z-4242`).
+fn started(run_id: &str) -> Option<DateTime<Utc>> {
+    let stamp = run_id.get(..19)?;
+    NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S%.3f").ok().map(|t| t.and_utc())
+}
+
+fn published(run: &Path, now: DateTime<Utc>) -> Published {
+    let run_id = run.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let m = manifest(run);
+    let (finished_utc, age_seconds) = finished(&run_id, m.as_ref(), now);
+    Published {
+        finished_utc,
+        age_seconds,
+        customers: m.as_ref().and_then(|m| m.get("customers")).and_then(|v| v.as_u64()),
+        input_path: m.as_ref().and_then(|m| text(m, "/input/path")),
+        input_sha256: m.as_ref().and_then(|m| text(m, "/input/sha256")),
+        run_id,
+    }
+}
+
+/// The newest run-id-named folder under `runs/`, read.
+fn last_attempt(dir: &Path, now: DateTime<Utc>) -> Result<Option<LastAttempt>> {
+    let runs = dir.join(RUNS);
+    let Ok(entries) = fs::read_dir(&runs) else { return Ok(None) };
+    let newest = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| is_run_id(name))
+        .max();
+    let Some(run_id) = newest else { return Ok(None) };
+    let run = runs.join(&run_id);
+    let m = manifest(&run);
+    let status = match (&m, is_failure_record(&run)) {
+        (Some(m), true) => text(m, "/status").unwrap_or_default(),
+        // a published set's manifest (before 0.3.0 without a status)
+        (Some(m), false) => text(m, "/status").unwrap_or_else(|| "published".into()),
+        (None, _) => "unknown".into(),
+    };
+    let (finished_utc, age_seconds) = finished(&run_id, m.as_ref(), now);
+    let error = m.as_ref().and_then(|m| text(m, "/error/message")).map(|e| e.lines().next().unwrap_or("").to_string());
+    let input_sha256 = m.as_ref().and_then(|m| text(m, "/input/sha256"));
+    Ok(Some(LastAttempt { run_id, status, finished_utc, age_seconds, error, input_sha256 }))
+}
+
+/// Why the folder is unhealthy.
+fn problems(
+    dir: &Path,
+    published: Option<&Published>,
+    last: Option<&LastAttempt>,
+    max_age: Option<Duration>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(last) = last {
+        match last.status.as_str() {
+            "published" => {}
+            "failed" | "refused" => problems.push(format!(
+                "the last attempt (run {}) {}: {}",
+                last.run_id,
+                last.status,
+                last.error.as_deref().unwrap_or("no error recorded")
+            )),
+            _ => problems.push(format!(
+                "the last attempt (run {}) has no readable {} (status {:?})",
+                last.run_id,
+                file::MANIFEST,
+                last.status
+            )),
+        }
+    }
+    match (published, max_age) {
+        (None, _) => problems.push(format!("nothing is published in {}", dir.display())),
+        (Some(p), Some(max)) => match p.age_seconds {
+            Some(age) if age > max.as_secs() => problems.push(format!(
+                "the published set (run {}) finished {} ago, longer than --max-age {}",
+                p.run_id,
+                age_text(age),
+                humantime::format_duration(max)
+            )),
+            Some(_) => {}
+            None => problems.push(format!("the published set's age (run {}) is unknown", p.run_id)),
+        },
+        (Some(_), None) => {}
+    }
+    problems
+}
+
+/// An age in words, to the second under an hour, to the minute beyond.
+fn age_text(seconds: u64) -> String {
+    let rounded = if seconds >= 3600 { seconds / 60 * 60 } else { seconds };
+    humantime::format_duration(Duration::from_secs(rounded)).to_string()
+}
+
+impl Status {
+    /// 0 healthy, 6 unhealthy.
+    pub fn exit(&self) -> Exit {
+        if self.healthy {
+            Exit::Published
+        } else {
+            Exit::Unhealthy
+        }
+    }
+
+    /// One JSON object.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()))
+    }
+
+    /// A short table, one fact a line.
+    pub fn render(&self) -> String {
+        let none = || "-".to_string();
+        let ago = |age: Option<u64>| age.map(|a| format!(" ({} ago)", age_text(a))).unwrap_or_default();
+        let mut out = format!("folder:        {}\n", self.dir.display());
+        match &self.published {
+            Some(p) => {
+                out += &format!(
+                    "published:     run {}, finished {}{}\n",
+                    p.run_id,
+                    p.finished_utc.clone().unwrap_or_else(none),
+                    ago(p.age_seconds)
+                );
+                out += &format!("  customers:   {}\n", p.customers.map_or_else(none, |c| c.to_string()));
+                out += &format!(
+                    "  input:       {} sha256 {}\n",
+                    p.input_path.clone().unwrap_or_else(none),
+                    p.input_sha256.clone().unwrap_or_else(none)
+                );
+            }
+            None => out += "published:     nothing\n",
+        }
+        match &self.last_attempt {
+            Some(a) => {
+                out += &format!("last attempt:  run {}, {}{}\n", a.run_id, a.status, ago(a.age_seconds));
+                if let Some(e) = &a.error {
+                    out += &format!("  error:       {e}\n");
+                }
+                if let Some(sha) = &a.input_sha256 {
+                    out += &format!("  input:       sha256 {sha}\n");
+                }
+            }
+            None => out += "last attempt:  none\n",
+        }
+        if self.healthy {
+            out += "health:        healthy\n";
+        } else {
+            out += &format!("health:        unhealthy: {}\n", self.problems.join("; "));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_id_records_its_start() {
+        let t = started("20261201T020304.567Z-4242").unwrap();
+        assert_eq!(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "2026-12-01T02:03:04.567Z");
+        assert!(started("r1").is_none());
+    }
+
+    #[test]
+    fn ages_read_to_the_minute_past_an_hour() {
+        assert_eq!(age_text(59), "59s");
+        assert_eq!(age_text(3 * 3600 + 125), "3h 2m");
+        assert_eq!(age_text(27 * 3600), "1day 3h");
+    }
+
+    #[test]
+    fn the_last_attempt_failing_or_nothing_published_or_too_old_is_unhealthy() {
+        let dir = Path::new("/srv/recs");
+        let p = Published {
+            run_id: "r".into(),
+            finished_utc: None,
+            age_seconds: Some(3600),
+            customers: Some(3),
+            input_path: None,
+            input_sha256: None,
+        };
+        let attempt = |status: &str| LastAttempt {
+            run_id: "a".into(),
+            status: status.into(),
+            finished_utc: None,
+            age_seconds: Some(60),
+            error: Some("input file x does not exist".into()),
+            input_sha256: None,
+        };
+        assert!(problems(dir, Some(&p), Some(&attempt("published")), None).is_empty());
+        let hour = Duration::from_secs(3600);
+        assert!(problems(dir, Some(&p), Some(&attempt("published")), Some(hour)).is_empty(), "exactly the age");
+        let old = problems(dir, Some(&p), None, Some(Duration::from_secs(3599)));
+        assert_eq!(old, ["the published set (run r) finished 1h ago, longer than --max-age 59m 59s"]);
+        let failed = problems(dir, Some(&p), Some(&attempt("refused")), None);
+        assert_eq!(failed, ["the last attempt (run a) refused: input file x does not exist"]);
+        assert_eq!(problems(dir, None, None, None), ["nothing is published in /srv/recs"]);
+    }
+}

@@ -1,0 +1,395 @@
+//! Operators' conveniences (issue 16): flags from the environment, timestamped plain or JSON
+//! log lines on stderr with the audit table on stdout, a failed or refused run's record, and
+//! `kindred status`.
+
+use std::path::{Path, PathBuf};
+
+use crate::errors::published;
+use crate::workdir::{untimed, Workdir};
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The run-id-named folders under `out/runs`, sorted.
+fn runs(w: &Workdir) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(w.path("out/runs"))
+        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The one run folder `after` has that `before` had not.
+fn new_run(w: &Workdir, before: &[String]) -> PathBuf {
+    let new: Vec<String> = runs(w).into_iter().filter(|r| !before.contains(r)).collect();
+    assert_eq!(new.len(), 1, "expected one new run folder: {new:?}");
+    w.path("out/runs").join(&new[0])
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+fn first_error(stderr: &str) -> &str {
+    stderr.lines().find(|l| l.starts_with("kindred: error:")).unwrap_or_default()
+}
+
+fn sha256(path: &Path) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+#[test]
+fn every_run_flag_comes_from_the_environment_and_a_flag_wins() {
+    let w = Workdir::new();
+    let tiny = w.copy("tiny.csv");
+    let p = w.pipeline("p.toml", &tiny, "");
+    let env = [
+        ("KINDRED_PIPELINE", p.to_str().unwrap()),
+        ("KINDRED_OUTPUT", "from_env"),
+        ("KINDRED_THREADS", "1"),
+        ("KINDRED_QUIET", "true"),
+        ("KINDRED_FORCE", "yes"),
+    ];
+    let r = w.kindred_env(&["run"], &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""), "KINDRED_QUIET: nothing but errors");
+    let m = json(&w.path("from_env/manifest.json"));
+    assert_eq!(m["parameters"]["threads"], 1, "KINDRED_THREADS");
+    assert_eq!(m["parameters"]["force"], true, "KINDRED_FORCE");
+    assert!(m["input"]["path"].as_str().unwrap().ends_with("tiny.csv"), "KINDRED_PIPELINE's input");
+    assert!(!w.path("out").exists(), "KINDRED_OUTPUT overrides the pipeline's [output] dir");
+    // KINDRED_INPUT, and flags over variables
+    let empty = w.write("empty.csv", "");
+    let env = [("KINDRED_INPUT", empty.to_str().unwrap()), ("KINDRED_OUTPUT", "from_env"), ("KINDRED_QUIET", "0")];
+    let r = w.kindred_env(&["run", p.to_str().unwrap(), "--output", "from_flag"], &env);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(first_error(&r.stderr).contains("empty.csv"), "{}", r.stderr);
+    let r =
+        w.kindred_env(&["run", p.to_str().unwrap(), "--input", tiny.to_str().unwrap(), "--output", "from_flag"], &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(w.path("from_flag/manifest.json").exists() && r.stderr.contains("kindred: ingest:"), "{}", r.stderr);
+}
+
+#[test]
+fn a_bad_variable_is_a_usage_error_naming_it() {
+    let w = Workdir::new();
+    let tiny = w.copy("tiny.csv");
+    let p = w.pipeline("p.toml", &tiny, "");
+    let cases: [(&[&str], &str, &str); 6] = [
+        (&["run"], "KINDRED_THREADS", "abc"),
+        (&["run"], "KINDRED_THREADS", "0"),
+        (&["run"], "KINDRED_QUIET", "maybe"),
+        (&["run"], "KINDRED_LOG_FORMAT", "xml"),
+        (&["evaluate", "--cutoff", "2011-09-01"], "KINDRED_THREADS", "-2"),
+        (&["status"], "KINDRED_MAX_AGE", "soon"),
+    ];
+    for (args, name, value) in cases {
+        let args: Vec<&str> = args.iter().copied().chain([p.to_str().unwrap()]).collect();
+        let args = if args[0] == "status" { vec!["status", "--pipeline", p.to_str().unwrap()] } else { args };
+        let r = w.kindred_env(&args, &[(name, value)]);
+        assert_eq!(r.code, 2, "{name}={value}: {}", r.stderr);
+        let first = first_error(&r.stderr);
+        assert!(first.contains(&format!("environment variable {name}")), "{name}={value}: {}", r.stderr);
+        assert!(first.contains(&format!("'{value}'")), "{name}={value}: {}", r.stderr);
+        assert!(!w.path("out").exists(), "{name}={value}: nothing was run");
+    }
+    // on the command line it is clap's usage error, as before
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--threads", "0"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("'--threads <THREADS>'") && !r.stderr.contains("environment"), "{}", r.stderr);
+}
+
+#[test]
+fn help_shows_the_variables_and_an_example() {
+    let w = Workdir::new();
+    for command in ["run", "audit", "evaluate", "generate", "bench", "explain", "status"] {
+        let r = w.kindred(&[command, "--help"]);
+        assert_eq!(r.code, 0, "{command}: {}", r.stderr);
+        assert!(r.stdout.contains("Examples:\n  kindred "), "{command}: {}", r.stdout);
+        assert!(r.stdout.contains("[env: KINDRED_LOG_FORMAT=]"), "{command}: {}", r.stdout);
+    }
+    let run = w.kindred(&["run", "--help"]).stdout;
+    for var in ["PIPELINE", "INPUT", "OUTPUT", "THREADS", "QUIET", "FORCE"] {
+        assert!(run.contains(&format!("[env: KINDRED_{var}=]")), "KINDRED_{var}: {run}");
+    }
+    let status = w.kindred(&["status", "--help"]).stdout;
+    assert!(status.contains("[env: KINDRED_MAX_AGE=]") && status.contains("--max-age 26h"), "{status}");
+    assert!(w.kindred(&["--help"]).stdout.contains("Examples:"));
+}
+
+#[test]
+fn plain_log_lines_carry_a_utc_timestamp_and_the_audit_table_goes_to_stdout() {
+    let w = Workdir::new();
+    let tiny = w.copy("tiny.csv");
+    let p = w.pipeline("p.toml", &tiny, "");
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for line in r.raw_stderr.lines() {
+        let stamp = line.get(..24).unwrap_or_default();
+        let at = chrono::DateTime::parse_from_rfc3339(stamp).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+        assert!(at >= before && at <= chrono::Utc::now(), "{line}");
+        assert!(stamp.ends_with('Z') && stamp.as_bytes()[19] == b'.', "UTC to the millisecond: {line}");
+        assert!(untimed(line).starts_with("kindred: "), "{line}");
+    }
+    assert!(r.stderr.contains("kindred: ingest: 30 rows") && r.stderr.contains("kindred: published 7"), "{}", r.stderr);
+    // the audit table is the result on stdout; the logs have none of it
+    let header = r.stdout.lines().next().unwrap_or_default();
+    assert!(header.starts_with("column") && header.contains("null %"), "{}", r.stdout);
+    assert!(r.stdout.contains("CustomerID") && r.stdout.contains("(30 rows × 8 columns)"), "{}", r.stdout);
+    assert!(!r.stderr.contains("null %") && !r.stderr.contains("CustomerID "), "{}", r.stderr);
+    let quiet = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!((quiet.code, quiet.stdout.as_str(), quiet.stderr.as_str()), (0, "", ""));
+}
+
+/// Every stderr line of `r`, each one JSON object with exactly the log's keys.
+fn json_lines(stderr: &str) -> Vec<serde_json::Value> {
+    stderr
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+            let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+            let mut expected = ["timestamp", "level", "run_id", "stage", "rows", "seconds", "message"];
+            expected.sort();
+            let mut keys = keys.clone();
+            keys.sort();
+            assert_eq!(keys, expected, "{line}");
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_with_stage_rows_and_seconds() {
+    let w = Workdir::new();
+    let tiny = w.copy("tiny.csv");
+    let p = w.pipeline("p.toml", &tiny, "");
+    // the flag in any position, or the variable
+    for (args, env) in [
+        (vec!["--log-format", "json", "run", p.to_str().unwrap()], vec![]),
+        (vec!["run", p.to_str().unwrap(), "--log-format=json"], vec![]),
+        (vec!["run", p.to_str().unwrap()], vec![("KINDRED_LOG_FORMAT", "json")]),
+    ] {
+        let r = w.kindred_env(&args, &env);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let lines = json_lines(&r.raw_stderr);
+        let run_id = json(&w.path("out/manifest.json"))["run_id"].clone();
+        assert!(lines.iter().all(|l| l["run_id"] == run_id && l["level"] == "info"), "{}", r.raw_stderr);
+        let stages: Vec<&str> = lines.iter().filter_map(|l| l["stage"].as_str()).collect();
+        let expected = ["ingest", "clean", "pivot", "similarity", "customer_neighbours", "recommend", "write"];
+        assert_eq!(stages, expected, "{}", r.raw_stderr);
+        let ingest = &lines[0];
+        assert_eq!((ingest["rows"].as_u64(), ingest["seconds"].is_f64()), (Some(30), true), "{ingest}");
+        assert!(ingest["message"].as_str().unwrap().starts_with("30 rows × 8 columns"), "{ingest}");
+        let last = lines.last().unwrap();
+        assert!(last["stage"].is_null() && last["message"].as_str().unwrap().starts_with("published 7"), "{last}");
+        assert!(chrono::DateTime::parse_from_rfc3339(last["timestamp"].as_str().unwrap()).is_ok(), "{last}");
+        assert!(r.stdout.contains("CustomerID"), "the audit table stays on stdout: {}", r.stdout);
+    }
+    // an error is a json line too, of level error, with the run it belongs to
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--input", "nope.csv", "--log-format", "json", "--quiet"]);
+    assert_eq!(r.code, 1, "{}", r.raw_stderr);
+    let lines = json_lines(&r.raw_stderr);
+    assert_eq!(lines.len(), 1, "quiet: the error only: {}", r.raw_stderr);
+    assert_eq!(lines[0]["level"], "error");
+    assert!(lines[0]["message"].as_str().unwrap().contains("nope.csv does not exist"), "{}", r.raw_stderr);
+    assert!(lines[0]["run_id"].as_str().is_some_and(kindred::publish::is_run_id), "{}", r.raw_stderr);
+    // before any run id (a usage error): null
+    let r = w.kindred(&["--log-format", "json", "status", "nowhere"]);
+    assert_eq!(r.code, 1, "{}", r.raw_stderr);
+    assert!(json_lines(&r.raw_stderr)[0]["run_id"].is_null(), "{}", r.raw_stderr);
+}
+
+#[test]
+fn a_failed_run_records_its_manifest_without_touching_the_published_set() {
+    let w = published();
+    let before = (w.published(), runs(&w), std::fs::read_link(w.path("out/current")).unwrap());
+    let p = w.pipeline("p.toml", &w.path("nope.csv"), "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!((w.published(), std::fs::read_link(w.path("out/current")).unwrap()), (before.0, before.2));
+    let record = new_run(&w, &before.1);
+    assert_eq!(names(&record), ["manifest.json"], "a record holds its manifest only");
+    let m = json(&record.join("manifest.json"));
+    assert_eq!((m["status"].as_str(), m["exit_code"].as_u64()), (Some("failed"), Some(1)), "{m}");
+    assert_eq!(m["run_id"].as_str(), record.file_name().unwrap().to_str());
+    assert!(m["error"]["message"].as_str().unwrap().contains("nope.csv does not exist"), "{m}");
+    assert!(m["input"]["path"].as_str().unwrap().ends_with("nope.csv") && m["input"]["sha256"].is_null(), "{m}");
+    for key in ["kindred_version", "schema_version", "started_utc", "finished_utc", "parameters"] {
+        assert!(!m[key].is_null(), "{key}: {m}");
+    }
+    assert_eq!(m["gates"], serde_json::json!([]));
+    let leftovers: Vec<String> = names(&w.path("out")).into_iter().filter(|n| n.starts_with(".staging")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // the published run's manifest says so
+    assert_eq!(json(&w.path("out/manifest.json"))["status"], "published");
+}
+
+#[test]
+fn a_refused_run_records_every_gate_verdict_and_the_input_checksum() {
+    let w = published();
+    let tiny = w.path("tiny.csv");
+    let before = (w.published(), runs(&w));
+    let p = w.pipeline("p.toml", &tiny, "[gates]\nmin_customers = 1000");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(w.published(), before.0);
+    let m = json(&new_run(&w, &before.1).join("manifest.json"));
+    assert_eq!((m["status"].as_str(), m["exit_code"].as_u64()), (Some("refused"), Some(3)), "{m}");
+    assert!(m["error"]["message"].as_str().unwrap().contains("gate min_customers"), "{m}");
+    let verdicts: Vec<(String, bool)> = m["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["gate"].as_str().unwrap().to_string(), g["passed"].as_bool().unwrap()))
+        .collect();
+    assert!(verdicts.contains(&("max_dropped_share".into(), true)), "{verdicts:?}");
+    assert!(verdicts.contains(&("min_customers".into(), false)), "{verdicts:?}");
+    assert!(verdicts.iter().any(|(g, _)| g == "max_customer_drop_vs_previous"), "{verdicts:?}");
+    assert_eq!(m["input"]["sha256"].as_str(), Some(sha256(&tiny).as_str()));
+    assert_eq!(m["input"]["bytes"].as_u64(), Some(std::fs::metadata(&tiny).unwrap().len()));
+    // a gate on what the model made: the input gates' verdicts come first
+    // (no neighbour is that similar: every row a popularity top-up)
+    let p = w.pipeline("p2.toml", &tiny, "[model]\nmin_similarity = 0.9");
+    let before = runs(&w);
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let m = json(&new_run(&w, &before).join("manifest.json"));
+    let gates: Vec<(&str, bool)> = m["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["gate"].as_str().unwrap(), g["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(gates[..2], [("max_dropped_share", true), ("min_customers", true)], "{m}");
+    assert!(gates.contains(&("model_recommendations", false)), "{m}");
+    assert!(gates.contains(&("max_model_row_drop_vs_previous", false)), "every verdict, not just the first: {m}");
+}
+
+#[test]
+fn errors_before_the_lock_and_a_held_lock_record_nothing() {
+    let w = published();
+    let tiny = w.path("tiny.csv");
+    let before = runs(&w);
+    let p = w.pipeline("p.toml", &tiny, "[model]\nneighbours = 0");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap()]).code, 2);
+    assert_eq!(runs(&w), before, "a pipeline-file error records nothing");
+    let p = w.pipeline("p.toml", &tiny, "");
+    let holder =
+        kindred::publish::Publisher::open(&w.path("out"), &kindred::publish::new_run_id(), "2026-11-29T02:00:00Z")
+            .unwrap();
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap()]).code, 4);
+    drop(holder);
+    assert_eq!(runs(&w), before, "a run locked out records nothing");
+}
+
+#[test]
+fn failed_records_are_pruned_with_the_runs_before_them() {
+    let w = Workdir::new();
+    let tiny = w.copy("tiny.csv");
+    let good = w.pipeline("good.toml", &tiny, "");
+    let good = w
+        .write("good.toml", std::fs::read_to_string(&good).unwrap().replace("[output]\n", "[output]\nkeep_runs = 2\n"));
+    let bad = w.pipeline("bad.toml", &w.path("nope.csv"), "");
+    let run = |p: &Path, code: i32| {
+        let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+        assert_eq!(r.code, code, "{}", r.stderr);
+        runs(&w).last().unwrap().clone()
+    };
+    let p1 = run(&good, 0);
+    let f1 = run(&bad, 1);
+    let f2 = run(&bad, 1);
+    let p2 = run(&good, 0);
+    assert_eq!(runs(&w), [p1.clone(), f1, f2, p2.clone()], "records are not counted as kept runs");
+    let p3 = run(&good, 0);
+    assert_eq!(runs(&w), [p2, p3], "records older than the oldest kept run go with it");
+}
+
+/// `kindred status DIR` with `args`: exit code, stdout.
+fn status(w: &Workdir, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["status"];
+    all.extend_from_slice(args);
+    let r = w.kindred(&all);
+    (r.code, r.stdout, r.stderr)
+}
+
+#[test]
+fn status_of_a_healthy_folder_exits_0() {
+    let w = published();
+    let (code, out, err) = status(&w, &["out"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let current = std::fs::read_link(w.path("out/current")).unwrap();
+    let run_id = current.file_name().unwrap().to_str().unwrap();
+    assert!(out.contains(&format!("published:     run {run_id}")) && out.contains("customers:   7"), "{out}");
+    assert!(out.contains(&sha256(&w.path("tiny.csv"))) && out.contains("health:        healthy"), "{out}");
+    let (code, out, _) = status(&w, &["out", "--json", "--max-age", "26h"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v["healthy"].as_bool(), v["max_age_seconds"].as_u64()), (Some(true), Some(26 * 3600)), "{v}");
+    assert_eq!(v["published"]["run_id"].as_str(), Some(run_id));
+    assert_eq!(v["last_attempt"]["status"], "published");
+    assert!(v["published"]["age_seconds"].as_u64().unwrap() < 600, "{v}");
+    // DIR from the pipeline file, or from KINDRED_OUTPUT
+    let p = w.path("good.toml");
+    assert_eq!(status(&w, &["--pipeline", p.to_str().unwrap()]).0, 0);
+    let r = w.kindred_env(&["status"], &[("KINDRED_OUTPUT", "out"), ("KINDRED_MAX_AGE", "2d")]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn status_after_a_failed_attempt_exits_6_with_its_error() {
+    let w = published();
+    let p = w.pipeline("p.toml", &w.path("nope.csv"), "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 1);
+    let (code, out, _) = status(&w, &["out"]);
+    assert_eq!(code, 6, "{out}");
+    assert!(out.contains(", failed (") && out.contains("error:       input file"), "{out}");
+    assert!(out.contains("health:        unhealthy: the last attempt (run "), "{out}");
+    assert!(out.contains("published:     run "), "the published run is still shown: {out}");
+    // the next good run makes it healthy again
+    let good = w.path("good.toml");
+    assert_eq!(w.kindred(&["run", good.to_str().unwrap(), "--quiet"]).code, 0);
+    assert_eq!(status(&w, &["out"]).0, 0);
+}
+
+#[test]
+fn status_of_a_stale_set_exits_6_past_max_age() {
+    let w = published();
+    let current = w.path("out").join(std::fs::read_link(w.path("out/current")).unwrap()).join("manifest.json");
+    let mut m = json(&current);
+    m["finished_utc"] = "2026-01-01T02:00:00.000Z".into();
+    std::fs::write(&current, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    let (code, out, _) = status(&w, &["out", "--max-age", "26h"]);
+    assert_eq!(code, 6, "{out}");
+    assert!(out.contains("the published set (run ") && out.contains("longer than --max-age 1day 2h"), "{out}");
+    assert_eq!(status(&w, &["out"]).0, 0, "no --max-age: age is not checked");
+    assert_eq!(status(&w, &["out", "--max-age", "10000d"]).0, 0);
+}
+
+#[test]
+fn status_of_an_empty_missing_or_foreign_folder() {
+    let w = Workdir::new();
+    std::fs::create_dir_all(w.path("out")).unwrap();
+    let (code, out, _) = status(&w, &["out"]);
+    assert_eq!(code, 6, "{out}");
+    assert!(out.contains("published:     nothing") && out.contains("unhealthy: nothing is published in out"), "{out}");
+    let (code, _, err) = status(&w, &["gone"]);
+    assert_eq!(code, 1);
+    assert!(first_error(&err).contains("gone: no such folder"), "{err}");
+    w.write("theirs/notes.txt", "mine");
+    let (code, _, err) = status(&w, &["theirs"]);
+    assert_eq!(code, 1);
+    assert!(first_error(&err).contains("theirs: not a kindred output folder"), "{err}");
+    std::fs::create_dir_all(w.path("odd/current")).unwrap();
+    let (code, _, err) = status(&w, &["odd"]);
+    assert_eq!(code, 1);
+    assert!(first_error(&err).contains("current is a folder, not kindred's link"), "{err}");
+    let (code, _, err) = status(&w, &["--pipeline", "missing.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(std::fs::read_dir(w.path("theirs")).unwrap().count(), 1, "status writes nothing");
+}
