@@ -225,8 +225,9 @@ pub enum Error {
     Output(#[from] OutputError),
     #[error(transparent)]
     Gate(#[from] GateError),
+    /// Boxed: its variants carry several names, and every `Result` carries the largest.
     #[error(transparent)]
-    Shard(#[from] ShardError),
+    Shard(Box<ShardError>),
     /// The model cannot be learnt from this data with these settings; `key` says what to change.
     #[error("{key}: {detail}")]
     Model { key: String, detail: String },
@@ -260,11 +261,17 @@ impl Error {
     pub fn exit_code(&self) -> Exit {
         match self {
             Error::Config(_) => Exit::Usage,
-            Error::Gate(_) | Error::CustomerType { .. } | Error::Shard(ShardError::Superseded { .. }) => Exit::Refused,
+            Error::Gate(_) | Error::CustomerType { .. } => Exit::Refused,
             Error::Output(OutputError::Locked { .. }) => Exit::Locked,
-            Error::Shard(ShardError::Missing { .. }) => Exit::Incomplete,
-            Error::Shard(ShardError::Index { .. } | ShardError::NoIndex | ShardError::BadIndex { .. })
-            | Error::Shard(ShardError::Mismatch { .. }) => Exit::Usage,
+            Error::Shard(e) => match **e {
+                ShardError::Missing { .. } => Exit::Incomplete,
+                ShardError::Superseded { .. } => Exit::Refused,
+                ShardError::Index { .. }
+                | ShardError::NoIndex
+                | ShardError::BadIndex { .. }
+                | ShardError::Mismatch { .. } => Exit::Usage,
+                ShardError::NotPrepared { .. } | ShardError::Damaged { .. } => Exit::Runtime,
+            },
             Error::Input(_)
             | Error::Output(_)
             | Error::Threads { .. }
@@ -272,9 +279,14 @@ impl Error {
             | Error::Frame { .. }
             | Error::Cutoff { .. }
             | Error::UnknownCustomer { .. }
-            | Error::Shard(_)
             | Error::Stdout(_) => Exit::Runtime,
         }
+    }
+}
+
+impl From<ShardError> for Error {
+    fn from(e: ShardError) -> Self {
+        Error::Shard(Box::new(e))
     }
 }
 
