@@ -227,3 +227,27 @@ fn shard_and_publish_without_a_prepared_run_say_what_to_do() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--shards"), "{}", r.stderr);
 }
+
+#[test]
+fn a_refused_prepare_leaves_its_record_and_no_prepared_run() {
+    let w = Workdir::new();
+    let pipeline = generated(&w, "300");
+    let out = w.path("out");
+    let gated = std::fs::read_to_string(&pipeline).unwrap() + "\n[gates]\nmin_customers = 100000\n";
+    let gated = w.write("gated.toml", gated);
+    let mut prepare = args("prepare", &gated, &out);
+    prepare.extend(["--shards", "2"]);
+    let r = w.kindred(&prepare);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("min_customers"), "{}", r.stderr);
+    assert!(!out.join("shards").join("latest").exists(), "nothing prepared");
+    let runs: Vec<_> = std::fs::read_dir(out.join("runs")).unwrap().flatten().collect();
+    assert_eq!(runs.len(), 1, "one record");
+    let record: serde_json::Value = serde_json::from_slice(&read(&runs[0].path(), "manifest.json")).unwrap();
+    assert_eq!(record["status"], "refused");
+    // status sees the refused attempt (exit 6); --force prepares anyway
+    assert_eq!(w.kindred(&["status", out.to_str().unwrap()]).code, 6);
+    prepare.push("--force");
+    assert_eq!(w.kindred(&prepare).code, 0);
+    assert!(out.join("shards").join("latest").exists());
+}
