@@ -317,20 +317,7 @@ fn execute(command: Command) -> Result<Exit, Error> {
             let line = progress::Line { seconds: Some(total), ..progress::Line::new(progress::Level::Info, &message) };
             progress::log_line(quiet, &line);
         }
-        Command::Prepare { pipeline, shards, over, quiet, force } => {
-            let cfg = load(&pipeline, &over.with(quiet, force))?;
-            let shards = kindred::config::shard_count(shards)?;
-            kindred::shard::prepare(&cfg, shards)?;
-        }
-        Command::Shard { pipeline, index, over, quiet } => {
-            let index = kindred::shard::index_from(index, |name| std::env::var(name).ok())?;
-            let cfg = load(&pipeline, &over.with(quiet, false))?;
-            kindred::shard::shard(&cfg, index)?;
-        }
-        Command::Publish { pipeline, over, quiet, force } => {
-            let cfg = load(&pipeline, &over.with(quiet, force))?;
-            kindred::shard::publish(&cfg)?;
-        }
+        Command::Prepare { .. } | Command::Shard { .. } | Command::Publish { .. } => sharded(command)?,
         Command::Audit { input, pipeline } => {
             let overrides = Overrides { input: Some(input), ..Default::default() };
             let cfg = Config::load_optional(pipeline.as_deref(), &overrides)?;
@@ -389,6 +376,28 @@ fn status(
     let status = kindred::status::check(&dir, max_age)?;
     emit(&if json { format!("{}\n", status.to_json()) } else { status.render() })?;
     Ok(status.exit())
+}
+
+/// The three steps of a sharded run (`kindred::shard`).
+fn sharded(command: Command) -> Result<(), Error> {
+    match command {
+        Command::Prepare { pipeline, shards, over, quiet, force } => {
+            let cfg = load(&pipeline, &over.with(quiet, force))?;
+            let shards = kindred::config::shard_count(shards)?;
+            kindred::shard::prepare(&cfg, shards)?;
+        }
+        Command::Shard { pipeline, index, over, quiet } => {
+            let index = kindred::shard::index_from(index, |name| std::env::var(name).ok())?;
+            let cfg = load(&pipeline, &over.with(quiet, false))?;
+            kindred::shard::shard(&cfg, index)?;
+        }
+        Command::Publish { pipeline, over, quiet, force } => {
+            let cfg = load(&pipeline, &over.with(quiet, force))?;
+            kindred::shard::publish(&cfg)?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Any panic left is a bug: one line that says so and where, then exit 1 like any other

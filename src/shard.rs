@@ -343,6 +343,15 @@ fn remove_leftovers(shards_dir: &Path, keep: &str, drop: impl Fn(&str) -> bool) 
     }
 }
 
+/// Creates `staging` (a new name, never an existing one), and `shards/` if missing.
+fn begin_staging(staging: &Path) -> Result<()> {
+    let shards_dir = staging.parent().unwrap_or(Path::new("."));
+    if entry(shards_dir)?.is_none() {
+        fs::create_dir(shards_dir).map_err(io(shards_dir))?;
+    }
+    fs::create_dir(staging).map_err(io(staging))
+}
+
 /// The prepared run written into `staging` (created here, in `shards/`, made if missing).
 fn prepare_into(
     cfg: &Config,
@@ -353,11 +362,7 @@ fn prepare_into(
 ) -> Result<Plan> {
     let chain = Chain::new(cfg.quiet);
     let front = pipeline::front(cfg, &chain)?;
-    let shards_dir = staging.parent().unwrap_or(Path::new("."));
-    if entry(shards_dir)?.is_none() {
-        fs::create_dir(shards_dir).map_err(io(shards_dir))?;
-    }
-    fs::create_dir(staging).map_err(io(staging))?;
+    begin_staging(staging)?;
     let m = &front.matrix;
     // The item-side model is learnt here, once; a user model's rows are the shards'.
     let fitted = match front.choice.family {
@@ -384,24 +389,9 @@ fn prepare_into(
         clean: front.cleaned,
         pivot: front.pivoted,
         similarity,
-        customer_neighbours: CustomerNeighboursReport {
-            source: Source::Skipped,
-            neighbours: 0,
-            rows_in: 0,
-            rows_out: 0,
-            isolated: 0,
-            threads: 0,
-            seconds: 0.0,
-        },
-        recommend: RecommendReport {
-            rows_in: 0,
-            rows_out: 0,
-            from_neighbours_rows: 0,
-            popular_rows: 0,
-            topped_up_customers: 0,
-            seconds: 0.0,
-        },
-        write: WriteReport { rows_in: 0, rows_out: 0, files: Vec::new(), seconds: 0.0 },
+        customer_neighbours: to_come::neighbours(),
+        recommend: to_come::recommend(),
+        write: to_come::write(),
     };
     let run = Run {
         run_id,
@@ -429,6 +419,40 @@ fn prepare_into(
     };
     write_json_atomic(&staging.join(PLAN), &staging.join(".plan.json.tmp"), &plan)?;
     Ok(plan)
+}
+
+/// The reports of the stages the shards and publish run, empty in the manifest prepare
+/// begins ([`finish_manifest`] fills them in).
+mod to_come {
+    use super::*;
+
+    pub fn neighbours() -> CustomerNeighboursReport {
+        let source = Source::Skipped;
+        CustomerNeighboursReport {
+            source,
+            neighbours: 0,
+            rows_in: 0,
+            rows_out: 0,
+            isolated: 0,
+            threads: 0,
+            seconds: 0.0,
+        }
+    }
+
+    pub fn recommend() -> RecommendReport {
+        RecommendReport {
+            rows_in: 0,
+            rows_out: 0,
+            from_neighbours_rows: 0,
+            popular_rows: 0,
+            topped_up_customers: 0,
+            seconds: 0.0,
+        }
+    }
+
+    pub fn write() -> WriteReport {
+        WriteReport { rows_in: 0, rows_out: 0, files: Vec::new(), seconds: 0.0 }
+    }
 }
 
 /// The shard index: `--index`, else the first of [`INDEX_VARS`] that is set (`var` reads the
