@@ -63,17 +63,8 @@ enum Command {
 The audit table goes to stdout, log lines to stderr (with --quiet: errors only, no table).
 A failed or refused run records runs/<run_id>/manifest.json (status failed or refused).")]
     Run {
-        /// Pipeline file (TOML).
-        #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
-        pipeline: PathBuf,
         #[command(flatten)]
-        over: OverrideArgs,
-        /// Print nothing but errors (true/false, yes/no, 1/0 from the environment).
-        #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new())]
-        quiet: bool,
-        /// Publish even when a data gate refuses (recorded in the manifest).
-        #[arg(long, env = "KINDRED_FORCE", value_parser = BoolishValueParser::new())]
-        force: bool,
+        step: StepArgs,
     },
     /// Sharded run, step 1 of 3: ingest → clean → pivot → the model's item side, planned for N
     /// shards in the output folder (which every worker must see).
@@ -82,20 +73,11 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
         then `kindred shard --index I` for I = 0..3 (any order, any host), then `kindred publish`"
     )]
     Prepare {
-        /// Pipeline file (TOML).
-        #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
-        pipeline: PathBuf,
         /// Number of shards (workers) to plan for.
         #[arg(long, env = "KINDRED_SHARDS")]
         shards: usize,
         #[command(flatten)]
-        over: OverrideArgs,
-        /// Print nothing but errors.
-        #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new())]
-        quiet: bool,
-        /// Go on when a data gate on the input refuses (recorded in the manifest).
-        #[arg(long, env = "KINDRED_FORCE", value_parser = BoolishValueParser::new())]
-        force: bool,
+        step: StepArgs,
     },
     /// Sharded run, step 2 of 3: one shard's neighbours and recommendations.
     #[command(after_help = "The index comes from --index, else KINDRED_INDEX, JOB_COMPLETION_INDEX (Kubernetes \
@@ -118,17 +100,8 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
     /// (exit 5 when a shard has not finished).
     #[command(after_help = "Example:\n  kindred publish pipelines/online_retail.toml --output /mnt/kindred")]
     Publish {
-        /// Pipeline file (TOML): the one prepare was given.
-        #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
-        pipeline: PathBuf,
         #[command(flatten)]
-        over: OverrideArgs,
-        /// Print nothing but errors.
-        #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new())]
-        quiet: bool,
-        /// Publish even when a data gate refuses (recorded in the manifest).
-        #[arg(long, env = "KINDRED_FORCE", value_parser = BoolishValueParser::new())]
-        force: bool,
+        step: StepArgs,
     },
     /// Read an export and print its missing-value audit.
     #[command(after_help = "Examples:
@@ -227,6 +200,30 @@ published set is older than --max-age; 1 or 2 when the folder cannot be read.")]
     },
 }
 
+/// What `run`, `prepare` and `publish` take: the pipeline, its overrides, quiet and force (at
+/// prepare, for the gates on the input).
+#[derive(clap::Args)]
+struct StepArgs {
+    /// Pipeline file (TOML); a sharded run's steps all take the same.
+    #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
+    pipeline: PathBuf,
+    #[command(flatten)]
+    over: OverrideArgs,
+    /// Print nothing but errors (true/false, yes/no, 1/0 from the environment).
+    #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new())]
+    quiet: bool,
+    /// Publish even when a data gate refuses (recorded in the manifest).
+    #[arg(long, env = "KINDRED_FORCE", value_parser = BoolishValueParser::new())]
+    force: bool,
+}
+
+impl StepArgs {
+    /// The pipeline file loaded with these overrides.
+    fn load(self) -> Result<Config, ConfigError> {
+        load(&self.pipeline, &self.over.with(self.quiet, self.force))
+    }
+}
+
 /// Flags that override the pipeline file (each also from its KINDRED_* variable).
 #[derive(clap::Args)]
 struct OverrideArgs {
@@ -303,8 +300,9 @@ fn note(quiet: bool, note: Option<&str>) {
 
 fn execute(command: Command) -> Result<Exit, Error> {
     match command {
-        Command::Run { pipeline, over, quiet, force } => {
-            let cfg = load(&pipeline, &over.with(quiet, force))?;
+        Command::Run { step } => {
+            let quiet = step.quiet;
+            let cfg = step.load()?;
             let manifest = kindred::pipeline::run(&cfg)?;
             let total: f64 = manifest.stages.iter().map(|s| s.seconds).sum();
             let message = format!(
@@ -381,8 +379,8 @@ fn status(
 /// The three steps of a sharded run (`kindred::shard`).
 fn sharded(command: Command) -> Result<(), Error> {
     match command {
-        Command::Prepare { pipeline, shards, over, quiet, force } => {
-            let cfg = load(&pipeline, &over.with(quiet, force))?;
+        Command::Prepare { shards, step } => {
+            let cfg = step.load()?;
             let shards = kindred::config::shard_count(shards)?;
             kindred::shard::prepare(&cfg, shards)?;
         }
@@ -391,9 +389,8 @@ fn sharded(command: Command) -> Result<(), Error> {
             let cfg = load(&pipeline, &over.with(quiet, false))?;
             kindred::shard::shard(&cfg, index)?;
         }
-        Command::Publish { pipeline, over, quiet, force } => {
-            let cfg = load(&pipeline, &over.with(quiet, force))?;
-            kindred::shard::publish(&cfg)?;
+        Command::Publish { step } => {
+            kindred::shard::publish(&step.load()?)?;
         }
         _ => {}
     }

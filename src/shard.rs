@@ -705,36 +705,30 @@ fn join_and_write(
     pipeline::write_manifest(&staging, &manifest)
 }
 
-/// The shards' reports of one kind summed into the one-machine run's.
+/// The shards' reports of one kind summed into the one-machine run's (`add` adds one in).
+fn summed<R>(mut reports: impl Iterator<Item = R>, add: impl Fn(&mut R, &R)) -> Option<R> {
+    let mut total = reports.next()?;
+    reports.for_each(|r| add(&mut total, &r));
+    Some(total)
+}
+
 fn summed_similarity(plan: &Plan, markers: &[Marker]) -> Option<SimilarityReport> {
     // learnt by prepare (an item model) or not at all (popularity): prepare's report stands
     if plan.model.is_some() || plan.choice.family == Family::Popularity {
         return None;
     }
-    let mut total = markers.first()?.similarity.clone();
-    for mk in &markers[1..] {
-        let s = &mk.similarity;
-        total.rows_in += s.rows_in;
-        total.rows_out += s.rows_out;
-        total.isolated += s.isolated;
-        total.pair_work += s.pair_work;
-        total.seconds += s.seconds;
-        total.threads = total.threads.max(s.threads);
-    }
-    Some(total)
+    summed(markers.iter().map(|mk| mk.similarity.clone()), |t, s| {
+        (t.rows_in, t.rows_out, t.isolated) = (t.rows_in + s.rows_in, t.rows_out + s.rows_out, t.isolated + s.isolated);
+        (t.pair_work, t.seconds, t.threads) =
+            (t.pair_work + s.pair_work, t.seconds + s.seconds, t.threads.max(s.threads));
+    })
 }
 
 fn summed_neighbours(markers: &[Marker]) -> Option<CustomerNeighboursReport> {
-    let mut total = markers.first()?.customer_neighbours.clone();
-    for mk in &markers[1..] {
-        let s = &mk.customer_neighbours;
-        total.rows_in += s.rows_in;
-        total.rows_out += s.rows_out;
-        total.isolated += s.isolated;
-        total.seconds += s.seconds;
-        total.threads = total.threads.max(s.threads);
-    }
-    Some(total)
+    summed(markers.iter().map(|mk| mk.customer_neighbours.clone()), |t, s| {
+        (t.rows_in, t.rows_out, t.isolated) = (t.rows_in + s.rows_in, t.rows_out + s.rows_out, t.isolated + s.isolated);
+        (t.seconds, t.threads) = (t.seconds + s.seconds, t.threads.max(s.threads));
+    })
 }
 
 /// The manifest prepare began, completed: the shards' stages, the gates on what they made,

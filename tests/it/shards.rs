@@ -7,14 +7,10 @@ use std::time::Duration;
 
 use crate::workdir::{repo, rows, Workdir};
 
-const TABLES: [&str; 6] = [
-    "recommendations.parquet",
-    "neighbours.parquet",
-    "item_neighbours.parquet",
-    "null_audit.parquet",
-    "items.parquet",
-    "purchases.parquet",
-];
+/// The published tables compared byte for byte (selection.parquet holds timings).
+fn tables() -> impl Iterator<Item = &'static str> {
+    kindred::write::file::ALL.into_iter().filter(|f| f.ends_with(".parquet") && *f != kindred::write::file::SELECTION)
+}
 
 /// `kindred shard` of `pipeline` into `out`, its index from the environment variable `var`.
 fn shard(w: &Workdir, pipeline: &Path, out: &Path, var: &str, index: usize) -> Command {
@@ -56,7 +52,7 @@ fn read(dir: &Path, name: &str) -> Vec<u8> {
 
 /// The two folders' published tables are the same (selection.parquet but its timings).
 fn same_tables(a: &Path, b: &Path) {
-    for t in TABLES {
+    for t in tables() {
         assert!(read(a, t) == read(b, t), "{t} differs between {} and {}", a.display(), b.display());
     }
     let without_seconds = |dir: &Path| {
