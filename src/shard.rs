@@ -481,6 +481,8 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
     on_threads(cfg.threads, || {
         let start = Instant::now();
         let (folder, plan) = latest(&cfg.output.dir)?;
+        // the shard's log lines name the prepared run it works for
+        crate::progress::set_run_id(&plan.run_id);
         check_settings(cfg, &cfg.output.dir, &plan)?;
         let range = plan.shards.get(index).cloned().ok_or_else(|| ShardError::Index {
             index,
@@ -557,7 +559,8 @@ fn attempt_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
-    format!("{}-{:08x}", new_run_id(), h.finish() as u32)
+    let time = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    format!("{time}-{}-{:08x}", std::process::id(), h.finish() as u32)
 }
 
 /// The published run's id and the prepared run it came from, if it came from one (its
