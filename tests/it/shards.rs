@@ -108,13 +108,13 @@ fn generated(w: &Workdir, customers: &str) -> PathBuf {
 }
 
 #[test]
-fn generated_data_sharded_in_three_publishes_the_tables_of_one_run() {
+fn generated_data_sharded_in_four_publishes_the_tables_of_one_run() {
     let w = Workdir::new();
     let pipeline = generated(&w, "3000");
-    let (one, three) = (w.path("one"), w.path("three"));
+    let (one, three) = (w.path("one"), w.path("four"));
     let r = w.kindred(&args("run", &pipeline, &one));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    sharded(&w, &pipeline, &three, 3);
+    sharded(&w, &pipeline, &three, 4);
     same_tables(&one, &three);
     let m: serde_json::Value = serde_json::from_slice(&read(&three, "manifest.json")).unwrap();
     assert_eq!(m.pointer("/reports/similarity/kind").unwrap(), "user");
@@ -142,7 +142,14 @@ fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmles
         child.kill().unwrap();
         let _ = child.wait();
     }
-    let _ = std::fs::remove_file(latest(&w).join("done/0.json")); // as if every kill came before the marker
+    // as if every kill came before the marker
+    let _ = std::fs::remove_file(latest(&w).join("done/0.json"));
+    // what a kill mid-write leaves: half a part under an attempt's name, and no marker
+    let parts = latest(&w).join("parts");
+    let whole = std::fs::read_dir(&parts).unwrap().flatten().next().unwrap().path();
+    let half = std::fs::read(&whole).unwrap();
+    let torn = parts.join("0-20261201T020000.000Z-1-00000000-recommendations.parquet");
+    std::fs::write(&torn, &half[..half.len() / 2]).unwrap();
     let r = w.kindred(&args("publish", &pipeline, &out)[..4]);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("shards 0, 1 of 3 not finished"), "{}", r.stderr);
@@ -155,7 +162,8 @@ fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmles
     );
     assert!(a.wait_with_output().unwrap().status.success() && b.wait_with_output().unwrap().status.success());
     let r = w.kindred(&args("publish", &pipeline, &out));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 0, "publish reads the files the markers name, never the torn one: {}", r.stderr);
+    assert!(torn.exists(), "and deletes nothing of the prepared run");
     let one = w.path("one");
     assert_eq!(w.kindred(&args("run", &pipeline, &one)).code, 0);
     same_tables(&one, &out);
