@@ -304,9 +304,22 @@ pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
         };
         remove_leftovers(&shards_dir, &run_id, |name| name.starts_with('.'));
         let p = Prepared { run_id, folder, shards: plan.shards, customers: plan.customers };
-        log(cfg.quiet, &format!("prepare: {} customers in {} shards: {}", p.customers, p.shards.len(), describe(&p)));
+        let message = format!("prepare: {} customers in {} shards: {}", p.customers, p.shards.len(), describe(&p));
+        step_line(cfg.quiet, "prepare", p.customers, start, &message);
         Ok(p)
     })
+}
+
+/// A step's closing log line (json: stage = the step, its rows and seconds).
+fn step_line(quiet: bool, step: &str, rows: usize, start: Instant, message: &str) {
+    let seconds = Some(start.elapsed().as_secs_f64());
+    let line = crate::progress::Line {
+        stage: Some(step),
+        rows: Some(rows),
+        seconds,
+        ..crate::progress::Line::new(crate::progress::Level::Info, message)
+    };
+    crate::progress::log_line(quiet, &line);
 }
 
 fn describe(p: &Prepared) -> String {
@@ -526,17 +539,15 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         let path = done.join(format!("{index}.json"));
         write_json_atomic(&path, &done.join(format!(".{index}-{attempt}.json.tmp")), &marker)?;
         let rows_out = marker.recommend.rows_out;
-        log(
-            cfg.quiet,
-            &format!(
-                "shard {index} of {}: customers {}..{}, {rows_out} recommendation rows in {:.2}s (run {})",
-                plan.shards.len(),
-                range.first,
-                range.end,
-                marker.cost.seconds,
-                plan.run_id
-            ),
+        let message = format!(
+            "shard {index} of {}: customers {}..{}, {rows_out} recommendation rows in {:.2}s (run {})",
+            plan.shards.len(),
+            range.first,
+            range.end,
+            marker.cost.seconds,
+            plan.run_id
         );
+        step_line(cfg.quiet, "shard", rows_out, start, &message);
         Ok(ShardDone { run_id: plan.run_id, index, customers: range.end - range.first, rows: rows_out, marker: path })
     })
 }
@@ -616,7 +627,8 @@ pub fn publish(cfg: &Config) -> Result<Published> {
             join_and_write(cfg, publisher, &folder, &plan, &markers, (&run_id, start))
         })?;
         remove_leftovers(&dir.join(SHARDS), &plan.run_id, |name| !name.starts_with('.') && *name < *plan.run_id);
-        log(cfg.quiet, &format!("publish: {} customers' recommendations (run {run_id})", plan.customers));
+        let message = format!("publish: {} customers' recommendations (run {run_id})", plan.customers);
+        step_line(cfg.quiet, "publish", plan.customers, start, &message);
         Ok(Published { run_id, prepared: plan.run_id, customers: plan.customers, already: false })
     })
 }
