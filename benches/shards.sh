@@ -6,7 +6,7 @@
 #   benches/shards.sh [INPUT] [PIPELINE] [SHARDS]
 #   benches/shards.sh /tmp/syn1m.parquet pipelines/article.toml 4   # after: kindred generate /tmp/syn1m.parquet 1000000 50000 20
 #
-# KINDRED_BIN=path uses that binary instead of building one.
+# KINDRED_BIN=path uses that binary instead of building one; KEEP=1 keeps the folders.
 # Defaults: the shipped export, the shipped pipeline, 4 shards. The shards run one after
 # another (each on every core, as on a worker of its own), so their CPU seconds add up
 # without competing. Needs GNU time (/usr/bin/time). Builds the release binary first.
@@ -18,7 +18,7 @@ shards=${3:-4}
 [ -n "${KINDRED_BIN:-}" ] || cargo build --release --quiet
 bin=${KINDRED_BIN:-target/release/kindred}
 work=$(mktemp -d "${TMPDIR:-/tmp}/kindred-shards.XXXX")
-trap 'rm -rf "$work"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
 
 # cpu-s wall-s peak-MB of one command, appended to $work/costs
 measure() {
