@@ -503,7 +503,7 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
             shards: plan.shards.len(),
         })?;
         let chain = Chain::new(cfg.quiet);
-        let m = store::load_matrix(&folder, &plan.files)?;
+        let m = store::load_matrix(&folder, &plan.files, |m| wanted(&plan, m))?;
         let rows = range.rows();
         let (model, similarity) = match &plan.model {
             Some(record) => (store::load_model(&folder, record, m.n_items())?, empty_similarity(&plan)),
@@ -550,6 +550,19 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         step_line(cfg.quiet, "shard", rows_out, start, &message);
         Ok(ShardDone { run_id: plan.run_id, index, customers: range.end - range.first, rows: rows_out, marker: path })
     })
+}
+
+/// What of the matrix a shard reads besides the purchases: the quantities when its user model
+/// weighs them or the float kernel runs (a customer with more items than the integer kernel
+/// counts), the last purchases for a half-life, the dates for the prior.
+fn wanted(plan: &Plan, m: &crate::pivot::Interactions) -> store::Wanted {
+    let (model, rec) = (&plan.choice.model, &plan.choice.recommend);
+    let learns_user = plan.model.is_none() && plan.choice.family == Family::UserKnn;
+    store::Wanted {
+        quantity: !crate::similarity::counts_in_integers(m) || (learns_user && !model.is_plain_user()),
+        last: rec.recency_half_life_days.is_some() || (learns_user && model.similarity_half_life_days.is_some()),
+        dates: rec.popularity_exponent != 0.0 || rec.uses_exposure(),
+    }
 }
 
 /// A shard's similarity report when the model was learnt by prepare (nothing learnt here).
@@ -686,7 +699,7 @@ fn join_and_write(
     (run_id, start): (&str, Instant),
 ) -> Result<()> {
     let chain = Chain::new(cfg.quiet);
-    let m = store::load_matrix(folder, &plan.files)?;
+    let m = store::load_matrix(folder, &plan.files, |_| store::Wanted::ALL)?;
     let n = m.n_customers();
     let parts = folder.join(PARTS);
     let read = |k: usize| markers.iter().map(|mk| store::get(&parts, &mk.files[k])).collect::<Result<Vec<_>>>();

@@ -151,6 +151,12 @@ pub fn run_for(
     Ok((model, report))
 }
 
+/// Whether plain binary cosines between customers are counted by the integer kernel (every
+/// customer's items fit its u16 counters); otherwise the float kernel weighs the quantities.
+pub fn counts_in_integers(m: &Interactions) -> bool {
+    tiled::fits(m)
+}
+
 /// Customers' neighbours by `cfg` for the customers `rows` (all of them, or a shard's; the
 /// others get none): the integer kernel for the plain binary cosine (when its u16 counters
 /// fit), else the exact float kernel.
@@ -160,7 +166,7 @@ pub(crate) fn user_neighbours_for(
     progress: &Progress,
     rows: std::ops::Range<usize>,
 ) -> Neighbours {
-    match cfg.is_plain_user() && tiled::fits(m) {
+    match cfg.is_plain_user() && counts_in_integers(m) {
         true => tiled::run_for(m, cfg, progress, tiled::Params::default(), rows),
         false => weighted::run_for(&weighted::rows(m, cfg), cfg, progress, rows),
     }

@@ -192,8 +192,31 @@ pub fn save_matrix(dir: &Path, m: &Interactions) -> Result<Vec<FileEntry>> {
     Ok(files)
 }
 
-/// The matrix [`save_matrix`] wrote, each file checked against `files`.
-pub fn load_matrix(dir: &Path, files: &[FileEntry]) -> Result<Interactions> {
+/// What of the matrix a step reads besides the purchases (customers, items and who bought
+/// what): a shard loads only what its model and rules use, which is most of its memory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Wanted {
+    /// The summed quantities (a weighting other than binary, the float kernel).
+    pub quantity: bool,
+    /// Each pair's last purchase (a half-life).
+    pub last: bool,
+    /// Items' first and last sales and customers' purchase dates (the prior).
+    pub dates: bool,
+}
+
+impl Wanted {
+    /// Everything (publish writes `purchases.parquet` from it).
+    pub const ALL: Wanted = Wanted { quantity: true, last: true, dates: true };
+}
+
+/// The matrix [`save_matrix`] wrote, each file checked against `files`, with the parts
+/// `wanted` asks for once it has seen the purchases; the others are left empty (any use of them
+/// would fail, never read a wrong value: the shards' tests compare every table with a run's).
+pub fn load_matrix(
+    dir: &Path,
+    files: &[FileEntry],
+    wanted: impl FnOnce(&Interactions) -> Wanted,
+) -> Result<Interactions> {
     let read = |name: &str| open(dir, entry(files, name, dir)?);
     let customers = read("customers.parquet")?.frame(None)?;
     let n = customers.height();
@@ -203,31 +226,37 @@ pub fn load_matrix(dir: &Path, files: &[FileEntry]) -> Result<Interactions> {
             CustomerIds::Text(strings(&customers, "customer_id")?.into_iter().map(Option::unwrap_or_default).collect())
         }
     };
-    let dates = match files.iter().any(|f| f.file == "item_dates.parquet") {
-        false => Dates::default(),
-        true => {
-            let item_dates = read("item_dates.parquet")?.frame(None)?;
-            let mut times = read("customer_dates.parquet")?;
-            Dates {
-                item_first: i64s(&item_dates, "first")?,
-                item_last: i64s(&item_dates, "last")?,
-                offsets: offsets(&u32s(&times.column("customer")?, "customer")?, n),
-                times: i64s(&times.column("time")?, "time")?,
-            }
-        }
-    };
     let items = read("items.parquet")?.frame(None)?;
     let mut pairs = read("pairs.parquet")?;
-    Ok(Interactions {
+    let mut m = Interactions {
         customers,
         items: strings(&items, "item")?.into_iter().map(Option::unwrap_or_default).collect(),
         descriptions: strings(&items, "description")?,
         indptr: offsets(&u32s(&pairs.column("customer")?, "customer")?, n),
         indices: u32s(&pairs.column("item")?, "item")?,
-        quantity: f64s(&pairs.column("quantity")?, "quantity")?,
-        last: i64s(&pairs.column("last")?, "last")?,
-        dates,
-    })
+        quantity: Vec::new(),
+        last: Vec::new(),
+        dates: Dates::default(),
+    };
+    let want = wanted(&m);
+    if want.quantity {
+        m.quantity = f64s(&pairs.column("quantity")?, "quantity")?;
+    }
+    if want.last {
+        m.last = i64s(&pairs.column("last")?, "last")?;
+    }
+    drop(pairs);
+    if want.dates && files.iter().any(|f| f.file == "item_dates.parquet") {
+        let item_dates = read("item_dates.parquet")?.frame(None)?;
+        let mut times = read("customer_dates.parquet")?;
+        m.dates = Dates {
+            item_first: i64s(&item_dates, "first")?,
+            item_last: i64s(&item_dates, "last")?,
+            offsets: offsets(&u32s(&times.column("customer")?, "customer")?, n),
+            times: i64s(&times.column("time")?, "time")?,
+        };
+    }
+    Ok(m)
 }
 
 fn neighbours_frame(nb: &Neighbours) -> Result<DataFrame> {
@@ -410,7 +439,7 @@ mod tests {
             [("7", "B", 2.5, Some("bee"), Some(86_400)), ("3", "A", 1.0, None, None), ("3", "B", 0.1, None, Some(5))];
         let m = Interactions::from_rows(rows.into_iter());
         let files = save_matrix(dir.path(), &m).unwrap();
-        let back = load_matrix(dir.path(), &files).unwrap();
+        let back = load_matrix(dir.path(), &files, |_| Wanted::ALL).unwrap();
         assert_eq!(
             (&back.customers, &back.items, &back.descriptions, &back.indptr, &back.indices),
             (&m.customers, &m.items, &m.descriptions, &m.indptr, &m.indices)
@@ -422,7 +451,7 @@ mod tests {
         let last = bytes.len() - 10;
         bytes[last] ^= 1;
         std::fs::write(&path, bytes).unwrap();
-        let e = load_matrix(dir.path(), &files).unwrap_err().to_string();
+        let e = load_matrix(dir.path(), &files, |_| Wanted::ALL).unwrap_err().to_string();
         assert!(e.contains("pairs.parquet") && e.contains("SHA-256"), "{e}");
     }
 
@@ -430,7 +459,7 @@ mod tests {
     fn undated_text_ids_and_item_models_come_back_exactly() {
         let dir = tempfile::tempdir().unwrap();
         let m = Interactions::from_triples([("x", "A", 1.0, None), ("y", "A", 1.0, None)].into_iter());
-        let back = load_matrix(dir.path(), &save_matrix(dir.path(), &m).unwrap()).unwrap();
+        let back = load_matrix(dir.path(), &save_matrix(dir.path(), &m).unwrap(), |_| Wanted::ALL).unwrap();
         assert_eq!((&back.customers, &back.dates), (&m.customers, &m.dates));
         let m = random_matrix(60, 30, 6, 2);
         let progress = crate::progress::Progress::hidden();
