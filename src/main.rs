@@ -309,7 +309,7 @@ fn execute(command: Command) -> Result<Exit, Error> {
                 "published {} customers' recommendations to {} (run {}, {:.2}s)",
                 manifest.customers,
                 cfg.output.dir.display(),
-                manifest.run_id,
+                manifest.header.run_id,
                 total
             );
             let line = progress::Line { seconds: Some(total), ..progress::Line::new(progress::Level::Info, &message) };

@@ -38,16 +38,38 @@ pub struct InputSummary {
     pub sha256: String,
 }
 
-/// `manifest.json`.
+/// What every `manifest.json` starts with, published or not.
 #[derive(Debug, Clone, Serialize)]
-pub struct Manifest {
+pub struct RunHeader {
     pub kindred_version: &'static str,
     pub schema_version: u32,
-    /// `"published"` (a failed or refused run's record says so: [`FailedManifest`]).
+    /// `"published"`; a failed or refused run's record ([`FailedManifest`]) says `"failed"`,
+    /// or `"refused"` (exit 3: a data gate, a customer id that is not an integer).
     pub status: &'static str,
     pub run_id: String,
     pub started_utc: String,
     pub finished_utc: String,
+}
+
+impl RunHeader {
+    /// The header of run `run_id`, finished now.
+    fn new(status: &'static str, run_id: &str, started: &str) -> RunHeader {
+        RunHeader {
+            kindred_version: env!("CARGO_PKG_VERSION"),
+            schema_version: SCHEMA_VERSION,
+            status,
+            run_id: run_id.to_string(),
+            started_utc: started.to_string(),
+            finished_utc: now_utc(),
+        }
+    }
+}
+
+/// `manifest.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    #[serde(flatten)]
+    pub header: RunHeader,
     pub input: InputSummary,
     pub parameters: Config,
     pub forced: bool,
@@ -541,12 +563,7 @@ pub(crate) struct Run<'a> {
 impl Manifest {
     pub(crate) fn new(cfg: &Config, run: Run, matrix: &pivot::Interactions, reports: Reports) -> Manifest {
         Manifest {
-            kindred_version: env!("CARGO_PKG_VERSION"),
-            schema_version: SCHEMA_VERSION,
-            status: "published",
-            run_id: run.run_id.to_string(),
-            started_utc: run.started,
-            finished_utc: now_utc(),
+            header: RunHeader::new("published", run.run_id, &run.started),
             input: run.input,
             parameters: cfg.clone(),
             forced: cfg.force && run.gates.iter().any(|g| !g.passed),
@@ -589,13 +606,8 @@ pub(crate) fn write_manifest(dir: &Path, manifest: &impl Serialize) -> Result<()
 /// went wrong, and the gates' verdicts when one refused.
 #[derive(Debug, Clone, Serialize)]
 pub struct FailedManifest {
-    pub kindred_version: &'static str,
-    pub schema_version: u32,
-    /// `"failed"`, or `"refused"` (exit 3: a data gate, a customer id that is not an integer).
-    pub status: &'static str,
-    pub run_id: String,
-    pub started_utc: String,
-    pub finished_utc: String,
+    #[serde(flatten)]
+    pub header: RunHeader,
     pub input: FailedInput,
     pub parameters: Config,
     pub exit_code: u8,
@@ -659,13 +671,9 @@ impl Attempt<'_> {
     fn record(&self, publisher: Publisher, exit: Exit, error: FailedError, gates: Vec<Verdict>) {
         let path = &self.cfg.input.path;
         let known = input_summary(path).ok();
+        let status = if exit == Exit::Refused { "refused" } else { "failed" };
         let manifest = FailedManifest {
-            kindred_version: env!("CARGO_PKG_VERSION"),
-            schema_version: SCHEMA_VERSION,
-            status: if exit == Exit::Refused { "refused" } else { "failed" },
-            run_id: self.run_id.to_string(),
-            started_utc: self.started.to_string(),
-            finished_utc: now_utc(),
+            header: RunHeader::new(status, self.run_id, self.started),
             input: FailedInput {
                 path: path.display().to_string(),
                 bytes: known.as_ref().map(|k| k.bytes),
