@@ -93,12 +93,12 @@ pub struct Publisher {
     _lock: File,
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     move |source| OutputError::Io { path: path.to_path_buf(), source }
 }
 
 /// An entry's own metadata (a link is not followed); `None` when there is no such entry.
-fn entry(path: &Path) -> Result<Option<fs::Metadata>> {
+pub(crate) fn entry(path: &Path) -> Result<Option<fs::Metadata>> {
     match fs::symlink_metadata(path) {
         Ok(meta) => Ok(Some(meta)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -125,7 +125,7 @@ fn describe(path: &Path, meta: &fs::Metadata) -> String {
     }
 }
 
-fn unexpected(path: &Path, meta: &fs::Metadata, expected: String) -> OutputError {
+pub(crate) fn unexpected(path: &Path, meta: &fs::Metadata, expected: String) -> OutputError {
     OutputError::Layout { path: path.to_path_buf(), found: describe(path, meta), expected }
 }
 
@@ -464,7 +464,7 @@ pub fn current_run(dir: &Path) -> Option<PathBuf> {
 }
 
 /// fsyncs a directory so renames and new entries in it survive a crash.
-fn sync_dir(dir: &Path) -> Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir)(e).into())
 }
 

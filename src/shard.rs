@@ -48,7 +48,7 @@ use crate::config::{Config, Family};
 use crate::error::{Error, OutputError, Result, ShardError};
 use crate::pipeline::{self, GateCheck, Manifest, Reports, Run};
 use crate::progress::{log, now_utc, peak_rss_bytes};
-use crate::publish::{self, is_run_id, new_run_id, Publisher};
+use crate::publish::{self, entry, io, is_run_id, new_run_id, sync_dir, unexpected, Publisher};
 use crate::recommend::RecommendReport;
 use crate::select::{self, Candidate, Selection};
 use crate::similarity::customers::{CustomerNeighboursReport, Source};
@@ -178,40 +178,22 @@ fn first_difference(prepared: &Value, here: &Value, path: &str) -> Option<(Strin
     }
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| OutputError::Io { path: path.to_path_buf(), source }.into()
-}
-
-/// An entry's own metadata (links not followed); `None` when absent.
-fn entry(path: &Path) -> Result<Option<fs::Metadata>> {
-    match fs::symlink_metadata(path) {
-        Ok(meta) => Ok(Some(meta)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io(path)(e)),
-    }
-}
-
-fn layout(path: &Path, found: &str, expected: &str) -> Error {
-    OutputError::Layout { path: path.to_path_buf(), found: found.into(), expected: expected.into() }.into()
-}
-
 /// Refuses a `shards` that is not kindred's folder, or a `latest` that is not its link to a
 /// prepared run. Reads only.
 fn check_shards_layout(dir: &Path) -> Result<()> {
     let shards = dir.join(SHARDS);
     match entry(&shards)? {
         Some(meta) if !meta.is_dir() => {
-            return Err(layout(&shards, "not a folder", "kindred's folder of prepared runs"))
+            Err(unexpected(&shards, &meta, "kindred's folder of prepared runs".into()).into())
         }
-        None => return Ok(()),
-        Some(_) => {}
-    }
-    let latest = shards.join(LATEST);
-    match entry(&latest)? {
-        Some(_) if latest_id(&latest).is_none() => {
-            Err(layout(&latest, "not kindred's link", "kindred's link to a prepared run (<run_id>)"))
-        }
-        _ => Ok(()),
+        Some(_) => match entry(&shards.join(LATEST))? {
+            Some(meta) if latest_id(&shards.join(LATEST)).is_none() => {
+                let expected = "kindred's link to a prepared run (<run_id>)".into();
+                Err(unexpected(&shards.join(LATEST), &meta, expected).into())
+            }
+            _ => Ok(()),
+        },
+        None => Ok(()),
     }
 }
 
@@ -253,10 +235,6 @@ fn write_json_atomic(path: &Path, tmp: &Path, value: &impl Serialize) -> Result<
     std::io::Write::write_all(&mut f, text.as_bytes()).and_then(|_| f.sync_all()).map_err(io(tmp))?;
     fs::rename(tmp, path).map_err(io(path))?;
     sync_dir(path.parent().unwrap_or(Path::new(".")))
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }
 
 /// What `kindred prepare` made.
@@ -362,7 +340,7 @@ fn begin_staging(staging: &Path) -> Result<()> {
     if entry(shards_dir)?.is_none() {
         fs::create_dir(shards_dir).map_err(io(shards_dir))?;
     }
-    fs::create_dir(staging).map_err(io(staging))
+    Ok(fs::create_dir(staging).map_err(io(staging))?)
 }
 
 /// The prepared run written into `staging` (created here, in `shards/`, made if missing).
@@ -658,7 +636,7 @@ fn read_markers(folder: &Path, plan: &Plan, dir: &Path) -> Result<Vec<Marker>> {
                 missing.push(s.index.to_string());
                 continue;
             }
-            Err(e) => return Err(io(&path)(e)),
+            Err(e) => return Err(io(&path)(e).into()),
         };
         let marker: Marker = serde_json::from_str(&text).map_err(|e| ShardError::Damaged {
             path: path.clone(),

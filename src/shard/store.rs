@@ -13,8 +13,9 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, OutputError, Result, ShardError};
+use crate::error::{Error, Result, ShardError};
 use crate::pivot::{CustomerIds, Dates, Interactions};
+use crate::publish::io;
 use crate::recommend::{Rec, Recommendations, Source};
 use crate::similarity::ease::Ease;
 use crate::similarity::sparse_ease::SparseEase;
@@ -30,14 +31,6 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
-fn frame_error(what: &str) -> impl FnOnce(PolarsError) -> Error + '_ {
-    move |e| Error::Frame { stage: what.to_string(), detail: e.to_string() }
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| OutputError::Io { path: path.to_path_buf(), source }.into()
-}
-
 /// Writes `df` as `dir/name` (fsynced) and records it.
 pub fn put(dir: &Path, name: &str, mut df: DataFrame) -> Result<FileEntry> {
     let path = dir.join(name);
@@ -45,7 +38,7 @@ pub fn put(dir: &Path, name: &str, mut df: DataFrame) -> Result<FileEntry> {
     ParquetWriter::new(&mut bytes)
         .with_compression(ParquetCompression::Snappy)
         .finish(&mut df)
-        .map_err(frame_error("prepared files"))?;
+        .map_err(Error::frame("prepared files"))?;
     let mut f = File::create(&path).map_err(io(&path))?;
     f.write_all(&bytes).and_then(|_| f.sync_all()).map_err(io(&path))?;
     Ok(FileEntry {
@@ -115,27 +108,27 @@ pub fn entry<'a>(files: &'a [FileEntry], name: &str, dir: &Path) -> Result<&'a F
 
 /// A column's values as a vector of `T` (exact types: what [`put`] wrote).
 fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Series> {
-    df.column(name).map(|c| c.as_materialized_series()).map_err(frame_error("prepared files"))
+    df.column(name).map(|c| c.as_materialized_series()).map_err(Error::frame("prepared files"))
 }
 
 fn u32s(df: &DataFrame, name: &str) -> Result<Vec<u32>> {
-    Ok(column(df, name)?.u32().map_err(frame_error(name))?.into_no_null_iter().collect())
+    Ok(column(df, name)?.u32().map_err(Error::frame(name))?.into_no_null_iter().collect())
 }
 
 fn i64s(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
-    Ok(column(df, name)?.i64().map_err(frame_error(name))?.into_no_null_iter().collect())
+    Ok(column(df, name)?.i64().map_err(Error::frame(name))?.into_no_null_iter().collect())
 }
 
 fn f64s(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
-    Ok(column(df, name)?.f64().map_err(frame_error(name))?.into_no_null_iter().collect())
+    Ok(column(df, name)?.f64().map_err(Error::frame(name))?.into_no_null_iter().collect())
 }
 
 fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
-    Ok(column(df, name)?.str().map_err(frame_error(name))?.iter().map(|s| s.map(str::to_string)).collect())
+    Ok(column(df, name)?.str().map_err(Error::frame(name))?.iter().map(|s| s.map(str::to_string)).collect())
 }
 
 fn frame(columns: Vec<Column>) -> Result<DataFrame> {
-    DataFrame::new_infer_height(columns).map_err(frame_error("prepared files"))
+    DataFrame::new_infer_height(columns).map_err(Error::frame("prepared files"))
 }
 
 /// Offsets of `rows` rows from each entry's row number (ascending).
@@ -402,8 +395,8 @@ pub fn join_recommendations(parts: &[DataFrame], customers: usize) -> Result<Rec
     let mut rows = Vec::new();
     for df in parts {
         row_of_rec.extend(u32s(df, "customer")?);
-        let score = column(df, "score")?.f64().map_err(frame_error("score"))?;
-        let popular = column(df, "popular")?.bool().map_err(frame_error("popular"))?;
+        let score = column(df, "score")?.f64().map_err(Error::frame("score"))?;
+        let popular = column(df, "popular")?.bool().map_err(Error::frame("popular"))?;
         let (items, supporters) = (u32s(df, "item")?, u32s(df, "supporters")?);
         for (k, (&item, &supporters)) in items.iter().zip(&supporters).enumerate() {
             let source = if popular.get(k).unwrap_or(false) { Source::Popular } else { Source::Neighbours };

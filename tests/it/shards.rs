@@ -255,3 +255,76 @@ fn a_refused_prepare_leaves_its_record_and_no_prepared_run() {
     assert_eq!(w.kindred(&prepare).code, 0);
     assert!(out.join("shards").join("latest").exists());
 }
+
+/// Another shop's export: its own column names, text customer ids, day-first dates.
+fn other_shop(w: &Workdir) -> PathBuf {
+    let mut csv = String::from("Order;Client;Sku;Units;Day\n");
+    for c in 0..700u32 {
+        for k in 0..(3 + c % 5) {
+            let item = (c * 7 + k * 13) % 60 + (c % 3) * (k % 2);
+            let day = 1 + (c + k) % 28;
+            csv.push_str(&format!("{c}-{k};C{c:04};SKU{item};{};{day:02}/0{}/2024 10:00\n", 1 + k % 3, 1 + k % 9));
+        }
+    }
+    let data = w.write("shop.csv", csv);
+    let columns = "[columns]\ncustomer = \"Client\"\nitem = \"Sku\"\nquantity = \"Units\"\ndate = \"Day\"\ninvoice = \"Order\"\ndescription = \"Sku\"\n[model]\nkind = \"ease\"\nrecency_half_life_days = 30";
+    w.pipeline_with("shop.toml", &data, "delimiter = \";\"", "out", columns)
+}
+
+#[test]
+fn another_shops_export_with_a_half_life_sharded_publishes_the_tables_of_one_run() {
+    let w = Workdir::new();
+    let pipeline = other_shop(&w);
+    let (one, two) = (w.path("one"), w.path("two"));
+    let r = w.kindred(&args("run", &pipeline, &one));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m: serde_json::Value = serde_json::from_slice(&read(&one, "manifest.json")).unwrap();
+    assert_eq!((m["customer_id_type"].as_str(), m["customers"].as_u64()), (Some("String"), Some(700)));
+    assert!(m.pointer("/reports/recommend/from_neighbours_rows").unwrap().as_u64().unwrap() > 3000);
+    assert_eq!(m.pointer("/reports/similarity/kind").unwrap(), "ease");
+    sharded(&w, &pipeline, &two, 2);
+    same_tables(&one, &two);
+}
+
+#[test]
+fn an_untidy_output_folder_is_refused_or_left_as_it_is() {
+    let w = Workdir::new();
+    let pipeline = generated(&w, "600");
+    let out = w.path("out");
+    let mut prepare = args("prepare", &pipeline, &out);
+    prepare.extend(["--shards", "2"]);
+    // `shards` that is a user's file: refused naming it, left byte for byte
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("shards"), "mine").unwrap();
+    let r = w.kindred(&prepare);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("shards is a file, not kindred's folder of prepared runs"), "{}", r.stderr);
+    assert_eq!(std::fs::read(out.join("shards")).unwrap(), b"mine");
+    std::fs::remove_file(out.join("shards")).unwrap();
+    // a user's folder named `latest`: refused by every step, never replaced
+    std::fs::create_dir_all(out.join("shards/latest")).unwrap();
+    for step in ["prepare", "shard", "publish"] {
+        let mut a = args(step, &pipeline, &out);
+        a.extend(if step == "prepare" { ["--shards", "2"] } else { ["--index", "0"] });
+        let a: Vec<&str> = if step == "publish" { a[..5].to_vec() } else { a };
+        let r = w.kindred(&a);
+        assert!(r.code == 1 && r.stderr.contains("not kindred's link to a prepared run"), "{step}: {}", r.stderr);
+    }
+    assert!(out.join("shards/latest").is_dir());
+    std::fs::remove_dir(out.join("shards/latest")).unwrap();
+    // a user's files beside the prepared runs survive prepare, shards and publish
+    std::fs::write(out.join("shards/notes.txt"), "mine").unwrap();
+    std::fs::create_dir_all(out.join("shards/20200101T000000.000Z-1.bak")).unwrap();
+    sharded(&w, &pipeline, &out, 2);
+    sharded(&w, &pipeline, &out, 2);
+    assert_eq!(std::fs::read(out.join("shards/notes.txt")).unwrap(), b"mine");
+    assert!(out.join("shards/20200101T000000.000Z-1.bak").is_dir());
+    // the older prepared run went at the second publish; the published one is kept
+    let prepared: Vec<_> = std::fs::read_dir(out.join("shards"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| kindred::publish::is_run_id(n))
+        .collect();
+    assert_eq!(prepared.len(), 1, "{prepared:?}");
+}
