@@ -1,0 +1,132 @@
+-- DuckDB views over a kindred output folder (DuckDB >= 1.1, for SET VARIABLE / getvariable).
+--
+--   duckdb analytics.duckdb -cmd "SET VARIABLE kindred_dir = '/data/kindred'" -c ".read deploy/bi/kindred.sql"
+--   duckdb -cmd "SET VARIABLE kindred_dir = 'output'" -cmd ".read deploy/bi/kindred.sql"   -- interactive
+--
+-- The views read the folder's fixed links (<dir>/recommendations.parquet -> current/...), so
+-- they follow each night's publication without being recreated: DuckDB checks the files when
+-- a view is made and reads them each time it is queried. Nothing here writes to the folder.
+-- Without the variable, 'output' (the shipped pipeline's folder, relative to where DuckDB runs).
+SET VARIABLE kindred_dir = coalesce(getvariable('kindred_dir'), 'output');
+
+-- The published tables, one view each (columns: README, "Output schema").
+CREATE OR REPLACE VIEW recommendations AS
+    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/recommendations.parquet');
+CREATE OR REPLACE VIEW neighbours AS
+    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/neighbours.parquet');
+CREATE OR REPLACE VIEW item_neighbours AS
+    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/item_neighbours.parquet');
+CREATE OR REPLACE VIEW items AS
+    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/items.parquet');
+CREATE OR REPLACE VIEW purchases AS
+    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/purchases.parquet');
+CREATE OR REPLACE VIEW null_audit AS
+    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/null_audit.parquet');
+CREATE OR REPLACE VIEW selection AS
+    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/selection.parquet');
+CREATE OR REPLACE VIEW drift AS
+    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/drift.parquet');
+
+-- Which run made the tables above: the published manifest's header and headline figures.
+CREATE OR REPLACE VIEW published_run AS
+    SELECT m ->> '$.run_id' AS run_id,
+           (m ->> '$.finished_utc')::TIMESTAMP AS finished_utc,
+           m ->> '$.kindred_version' AS kindred_version,
+           (m ->> '$.schema_version')::INTEGER AS schema_version,
+           (m ->> '$.customers')::BIGINT AS customers,
+           (m ->> '$.items')::BIGINT AS items,
+           (m ->> '$.pairs')::BIGINT AS pairs,
+           m ->> '$.selection.winner.candidate' AS chosen_model,
+           (m ->> '$.drift.changed_share')::DOUBLE AS changed_share
+    FROM (SELECT content::JSON AS m
+          FROM read_text(getvariable('kindred_dir') || '/manifest.json'));
+
+-- Every run the folder keeps (published sets, and failed or refused attempts' records), newest
+-- first: a night's history without globbing file names.
+CREATE OR REPLACE VIEW runs AS
+    SELECT m ->> '$.run_id' AS run_id,
+           m ->> '$.status' AS status,
+           (m ->> '$.started_utc')::TIMESTAMP AS started_utc,
+           (m ->> '$.finished_utc')::TIMESTAMP AS finished_utc,
+           (m ->> '$.customers')::BIGINT AS customers,
+           (m ->> '$.reports.recommend.rows_out')::BIGINT AS recommendation_rows,
+           (m ->> '$.reports.recommend.topped_up_customers')::BIGINT AS topped_up_customers,
+           (m ->> '$.drift.changed_share')::DOUBLE AS changed_share,
+           (m ->> '$.drift.mean_overlap')::DOUBLE AS mean_overlap,
+           m ->> '$.error.message' AS error
+    FROM (SELECT content::JSON AS m
+          FROM read_text(getvariable('kindred_dir') || '/runs/*/manifest.json'))
+    ORDER BY started_utc DESC;
+
+-- Each recommendation with its item's name and popularity (the join analysts write first).
+CREATE OR REPLACE VIEW recommendations_named AS
+    SELECT r.customer_id, r.rank, r.item_id, i.description, r.score, r.source, r.supporters,
+           i.buyers, i.popularity_rank
+    FROM recommendations r JOIN items i USING (item_id);
+
+-- What each customer bought, with names: to read a list beside the history it came from.
+CREATE OR REPLACE VIEW purchases_named AS
+    SELECT p.customer_id, p.item_id, i.description, p.quantity
+    FROM purchases p JOIN items i USING (item_id);
+
+-- Recommendations by source: the model's rows and the fallbacks ('popular', 'popular_segment').
+CREATE OR REPLACE VIEW rows_by_source AS
+    SELECT source, count(*) AS rows, count(DISTINCT customer_id) AS customers,
+           count(*) / sum(count(*)) OVER () AS share
+    FROM recommendations GROUP BY source ORDER BY rows DESC;
+
+-- Customers whose whole list is fallback (no model row): the ones the model knows nothing about.
+CREATE OR REPLACE VIEW fallback_only_customers AS
+    SELECT customer_id, count(*) AS rows
+    FROM recommendations GROUP BY customer_id
+    HAVING count(*) FILTER (WHERE source = 'neighbours') = 0;
+
+-- The items pushed most, and how much of the catalogue the lists cover.
+CREATE OR REPLACE VIEW most_recommended_items AS
+    SELECT item_id, any_value(description) AS description, count(*) AS customers,
+           avg(rank) AS mean_rank
+    FROM recommendations GROUP BY item_id ORDER BY customers DESC, item_id;
+CREATE OR REPLACE VIEW catalogue_coverage AS
+    SELECT r.recommended_items, i.items, r.recommended_items / i.items AS coverage
+    FROM (SELECT count(DISTINCT item_id) AS recommended_items FROM recommendations) r,
+         (SELECT count(*) AS items FROM items) i;
+
+-- What changed since the previous published run (drift.parquet: one row per customer in either
+-- list). The summary equals the manifest's `drift` object.
+CREATE OR REPLACE VIEW drift_summary AS
+    SELECT count(*) AS customers,
+           count(*) FILTER (WHERE status = 'kept') AS kept,
+           count(*) FILTER (WHERE status = 'new') AS new,
+           count(*) FILTER (WHERE status = 'gone') AS gone,
+           count(*) FILTER (WHERE status <> 'kept' OR added > 0 OR dropped > 0) AS changed,
+           changed / nullif(customers, 0) AS changed_share,
+           avg(overlap) FILTER (WHERE status = 'kept') AS mean_overlap
+    FROM drift;
+
+-- The customers whose lists changed most, with today's list by name.
+CREATE OR REPLACE VIEW drift_largest_changes AS
+    SELECT d.customer_id, d.status, d.overlap, d.added, d.dropped,
+           list(r.description ORDER BY r.rank) AS todays_list
+    FROM drift d LEFT JOIN recommendations_named r USING (customer_id)
+    WHERE d.status <> 'kept' OR d.added > 0 OR d.dropped > 0
+    GROUP BY ALL ORDER BY d.overlap, d.customer_id;
+
+-- The previous published run's lists (kept under runs/ while `[output] keep_runs` >= 2), and
+-- item by item what was added to or dropped from each customer's list since.
+CREATE OR REPLACE VIEW previous_recommendations AS
+    SELECT * EXCLUDE (filename)
+    FROM read_parquet(getvariable('kindred_dir') || '/runs/*/recommendations.parquet',
+                      filename = true, union_by_name = true)
+    WHERE filename = getvariable('kindred_dir') || '/runs/'
+        || (SELECT m ->> '$.drift.previous_run_id'
+            FROM (SELECT content::JSON AS m FROM read_text(getvariable('kindred_dir') || '/manifest.json')))
+        || '/recommendations.parquet';
+CREATE OR REPLACE VIEW recommendation_changes AS
+    SELECT coalesce(t.customer_id, p.customer_id) AS customer_id,
+           coalesce(t.item_id, p.item_id) AS item_id,
+           coalesce(t.description, p.description) AS description,
+           CASE WHEN p.item_id IS NULL THEN 'added' ELSE 'dropped' END AS change,
+           t.rank AS rank_today, p.rank AS rank_before
+    FROM recommendations t FULL JOIN previous_recommendations p
+        ON t.customer_id = p.customer_id AND t.item_id = p.item_id
+    WHERE t.item_id IS NULL OR p.item_id IS NULL;

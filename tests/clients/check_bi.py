@@ -1,0 +1,94 @@
+"""Checks deploy/bi/ against a real output folder with two published runs (CI, `.ci/bi`).
+
+Usage: check_bi.py OUTPUT_DIR [--hyper]
+
+DuckDB: every view of deploy/bi/kindred.sql is made and queried; `drift_summary` must equal the
+manifest's `drift`, `rows_by_source` must add up to the recommendations' rows, `runs` must list
+both runs, and `recommendation_changes` must hold as many rows as drift.parquet's added +
+dropped. With --hyper (run under a venv with tableauhyperapi): deploy/bi/tableau_extract.py
+builds an extract whose tables hold the manifest's rows. Any failure exits non-zero.
+"""
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+failures = []
+
+
+def check(what, ok, detail=""):
+    print(f"  {'ok  ' if ok else 'FAIL'} {what}{': ' + detail if detail else ''}")
+    if not ok:
+        failures.append(what)
+
+
+def close(a, b):
+    return (a is None and b is None) or (a is not None and b is not None and abs(a - b) <= 1e-9 * max(1, abs(b)))
+
+
+def table_rows(manifest):
+    return {Path(f["file"]).stem: f["rows"] for f in manifest["reports"]["write"]["files"]}
+
+
+def duckdb_views(folder, manifest):
+    import duckdb
+
+    c = duckdb.connect()
+    c.execute("SET VARIABLE kindred_dir = ?", [str(folder)])
+    c.execute((ROOT / "deploy/bi/kindred.sql").read_text())
+    views = [r[0] for r in c.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
+    for view in views:
+        n = c.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+        check(f"duckdb view {view}", True, f"{n} rows")
+    for table, rows in table_rows(manifest).items():
+        if table in views:
+            got = c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            check(f"duckdb {table} rows = manifest", got == rows, f"{got} vs {rows}")
+    drift = manifest["drift"]
+    got = dict(zip(["customers", "kept", "new", "gone", "changed", "changed_share", "mean_overlap"],
+                   c.execute("FROM drift_summary").fetchone()))
+    for key, value in got.items():
+        check(f"drift_summary.{key} = manifest", close(value, drift[key]), f"{value} vs {drift[key]}")
+    total = c.execute("SELECT sum(rows) FROM rows_by_source").fetchone()[0]
+    check("rows_by_source adds up", total == table_rows(manifest)["recommendations"], str(total))
+    runs = c.execute("SELECT count(*) FROM runs WHERE status = 'published'").fetchone()[0]
+    check("runs lists both published runs", runs >= 2, str(runs))
+    changes = c.execute("SELECT count(*) FROM recommendation_changes").fetchone()[0]
+    moved = c.execute("SELECT sum(added) + sum(dropped) FROM drift").fetchone()[0]
+    check("recommendation_changes = Σ added + dropped", changes == moved, f"{changes} vs {moved}")
+    check("the previous run's lists are found", c.execute("SELECT count(*) FROM previous_recommendations").fetchone()[0] > 0)
+
+
+def hyper_extract(folder, manifest):
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "kindred.hyper"
+        out = subprocess.run([sys.executable, str(ROOT / "deploy/bi/tableau_extract.py"), str(folder),
+                              "--hyper", str(target)], capture_output=True, text=True, cwd=tmp)
+        check("tableau_extract.py exits 0", out.returncode == 0, out.stderr.strip()[-300:])
+        if out.returncode != 0:
+            return
+        rows = json.loads(out.stdout)["rows"]
+        for table, expected in table_rows(manifest).items():
+            check(f"hyper {table} rows = manifest", rows.get(table) == expected, f"{rows.get(table)} vs {expected}")
+        check("hyper recommendations_named complete", rows["recommendations_named"] == rows["recommendations"])
+
+
+def main():
+    folder = Path(sys.argv[1])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if "--hyper" in sys.argv[2:]:
+        print("== Tableau Hyper extract")
+        hyper_extract(folder, manifest)
+    else:
+        print("== DuckDB views (deploy/bi/kindred.sql)")
+        duckdb_views(folder, manifest)
+    if failures:
+        print(f"{len(failures)} failure(s): {', '.join(failures)}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
