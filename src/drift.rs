@@ -213,14 +213,14 @@ fn compare(
     if as_text {
         // the previous order (by its own type) is not today's: read whole, ordered by text
         let mut groups = Vec::new();
-        read_groups(&mut chunks, &items, true, |g| Ok(groups.push(g)))?;
+        read_groups(&mut chunks, &items, true, |g| groups.push(g))?;
         groups.sort_by(|a, b| a.key.cmp(&b.key));
         if let Some(w) = groups.windows(2).find(|w| w[0].key == w[1].key) {
             return Err(format!("customer {} appears twice", w[0].key.text()));
         }
         groups.into_iter().for_each(|g| join.take(g));
     } else {
-        read_groups(&mut chunks, &items, false, |g| Ok(join.take(g)))?;
+        read_groups(&mut chunks, &items, false, |g| join.take(g))?;
     }
     let mut drift = join.finish();
     let note = as_text.then(|| {
@@ -277,7 +277,7 @@ impl Chunks {
         let mut reader = ParquetReader::new(File::open(path).map_err(|e| e.to_string())?);
         let schema = reader.schema().map_err(|e| e.to_string())?;
         let rows = reader.num_rows().map_err(|e| e.to_string())?;
-        let dtype = |name: &str| schema.get(name).map(|f| DataType::from_arrow_field(f));
+        let dtype = |name: &str| schema.get(name).map(DataType::from_arrow_field);
         let id_type = match dtype("customer_id") {
             Some(DataType::Int64) => "Int64",
             Some(DataType::String) => "String",
@@ -317,7 +317,7 @@ fn read_groups(
     chunks: &mut Chunks,
     items: &ItemIndex,
     as_text: bool,
-    mut take: impl FnMut(Group) -> Result<(), String>,
+    mut take: impl FnMut(Group),
 ) -> Result<(), String> {
     let mut current: Option<Group> = None;
     while let Some(frame) = chunks.next()? {
@@ -347,7 +347,7 @@ fn read_groups(
                                 done.key.text()
                             ));
                         }
-                        take(done)?;
+                        take(done);
                     }
                     let mut g = Group { key, known: Vec::new(), unknown: Vec::new() };
                     g.push(item, items);
@@ -356,7 +356,10 @@ fn read_groups(
             }
         }
     }
-    current.map_or(Ok(()), take)
+    if let Some(g) = current {
+        take(g);
+    }
+    Ok(())
 }
 
 impl Group {
