@@ -16,6 +16,7 @@ use polars::prelude::DataFrame;
 
 use crate::clean::{self, CleanReport, Cleaned};
 use crate::config::{CleanConfig, Columns, Compression, Config, Family, InputConfig, ModelConfig, RecommendConfig};
+use crate::drift::{self, Drift, DriftConfig, DriftReport};
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestReport, Table};
 use crate::pivot::{self, IdTyping, Interactions, PivotReport};
@@ -184,6 +185,17 @@ impl Chain {
         (recs, report)
     }
 
+    /// Drift: today's lists against the last published set's (`cfg.previous`); a previous set
+    /// that cannot be read is a warning (the report says why).
+    pub fn drift(&self, m: &Interactions, recs: &Recommendations, cfg: &DriftConfig) -> (Drift, DriftReport) {
+        let (drift, report) = drift::run(m, recs, cfg);
+        if let Some(warning) = &report.warning {
+            progress::warn(self.quiet, warning);
+        }
+        self.line("drift", &report);
+        (drift, report)
+    }
+
     /// Write: every table into `dir` (a run's staging folder), each read back before the set
     /// may be published.
     pub fn write(&self, dir: &Path, outputs: &Outputs, compression: Compression) -> Result<WriteReport> {
@@ -311,6 +323,31 @@ impl StageLine for RecommendReport {
             "{} rows ({} from neighbours, {} popular) in {:.2}s",
             self.rows_out, self.from_neighbours_rows, self.popular_rows, self.seconds
         )
+    }
+}
+
+impl StageLine for DriftReport {
+    fn line(&self) -> String {
+        match (&self.previous_run_id, self.changed_share) {
+            (Some(run), Some(share)) => format!(
+                "{} of {} customers' lists changed against run {run} ({:.1}%; {} new, {} gone) in {:.2}s",
+                self.changed,
+                self.customers,
+                share * 100.0,
+                self.new,
+                self.gone,
+                self.seconds
+            ),
+            _ => format!("{} in {:.2}s", self.note.as_deref().unwrap_or("nothing to compare"), self.seconds),
+        }
+    }
+
+    fn rows(&self) -> Option<usize> {
+        Some(self.customers)
+    }
+
+    fn seconds(&self) -> Option<f64> {
+        Some(self.seconds)
     }
 }
 

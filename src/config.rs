@@ -405,6 +405,9 @@ pub struct GatesConfig {
     /// The same for the rows the model made (`source = "neighbours"`): a model that collapsed
     /// behind popularity top-ups keeps the row count but not these.
     pub max_model_row_drop_vs_previous: f64,
+    /// The largest share of customers whose list may change against the last published set
+    /// (the manifest's `drift.changed_share`); `None` (the default): not checked.
+    pub max_changed_share: Option<f64>,
 }
 
 /// The most shards `kindred prepare --shards` plans for.

@@ -3,7 +3,8 @@
 //! Collaborative filtering on purchase history, computed for every customer: the article's
 //! user-based cosine (sparse, exact), item-to-item cosine, or EASE (`[model] kind`). Stages,
 //! one module each, data flowing one way:
-//! [`ingest`] → [`audit`] → [`clean`] → [`pivot`] → [`similarity`] → [`recommend`] → [`write`]
+//! [`ingest`] → [`audit`] → [`clean`] → [`pivot`] → [`similarity`] → [`recommend`] → [`drift`] →
+//! [`write`]
 //! (each role's parsing, shared by ingest and audit, in [`roles`] beneath them),
 //! chained in one place ([`chain::Chain`]) that [`pipeline::run`], [`evaluate`] and [`bench`]
 //! share, and published atomically by [`publish`]; [`status`] reads an output folder's health.
@@ -13,6 +14,7 @@ pub mod bench;
 pub mod chain;
 pub mod clean;
 pub mod config;
+pub mod drift;
 pub mod error;
 pub mod evaluate;
 pub mod explain;

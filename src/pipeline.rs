@@ -1,5 +1,5 @@
 //! The whole run: the [`Chain`] of stages (ingest → audit → clean → pivot → similarity →
-//! recommend → write), then publish.
+//! recommend → drift → write), then publish.
 //!
 //! Each stage returns its report; they flow into `manifest.json`. The data gates run before
 //! anything is written, and the set is published only after every file is written and synced.
@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::chain::{on_threads, Chain};
 use crate::config::{Config, CustomerType, Family, Kind, ModelConfig, INTEGER_KEY};
+use crate::drift::{Drift, DriftConfig, DriftReport, PreviousSet};
 use crate::error::{Error, Exit, GateError, OutputError, Result, Verdict};
 use crate::progress::{log, now_utc, peak_rss_bytes};
 use crate::publish::{self, current_run, Publisher};
@@ -84,6 +85,8 @@ pub struct Manifest {
     pub selection: Option<Selection>,
     /// A sharded run's plan and each step's cost (`shard`); null for `kindred run`.
     pub sharded: Option<serde_json::Value>,
+    /// Today's lists against the last published set's (`drift.parquet`'s summary).
+    pub drift: Option<DriftReport>,
     pub reports: Reports,
 }
 
@@ -503,7 +506,9 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let (model, sim_report) = chain.chosen(&matrix, &choice)?;
     let (customer_nb, nb_report) = customers_beside(&chain, cfg, &matrix, &model, &choice, 0..matrix.n_customers());
     let (recs, rec_report) = chain.recommend(&matrix, &model, &choice.recommend);
-    let made = check_output_gates(cfg, &rec_report, previous, choice.family == Family::Popularity);
+    let mut made = check_output_gates(cfg, &rec_report, previous, choice.family == Family::Popularity);
+    let (drift, drift_report, drift_gate) = drift_against_previous(cfg, &chain, &matrix, &recs);
+    made.extend(drift_gate);
     enforce(&gates, &made, cfg.force, cfg.quiet)?;
     gates.extend(made);
     let staging = publisher.begin()?;
@@ -517,6 +522,8 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         recommendations: &recs,
         null_audit: &null_audit,
         selection: &selection_frame,
+        drift: &drift,
+        run_id,
     };
     let written = chain.write(&staging, &outputs, cfg.output.compression)?;
     let reports = Reports {
@@ -529,7 +536,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         recommend: rec_report,
         write: written,
     };
-    let run = Run { run_id, started, input, gates, selection };
+    let run = Run { run_id, started, input, gates, selection, drift: Some(drift_report) };
     let manifest = Manifest::new(cfg, run, &matrix, reports);
     write_manifest(&staging, &manifest)?;
     Ok(manifest)
@@ -551,6 +558,46 @@ pub(crate) fn customers_beside<'a>(
     chain.customer_neighbours(m, learnt, &asked, rows)
 }
 
+/// Today's lists against the last published set's — `drift.parquet`, the manifest's `drift` and
+/// the gate `[gates] max_changed_share` on them — as `kindred run` and a sharded `kindred
+/// publish` both make them, under the output folder's lock (so `current` is the set it pointed
+/// to when the run started).
+pub(crate) fn drift_against_previous(
+    cfg: &Config,
+    chain: &Chain,
+    m: &pivot::Interactions,
+    recs: &recommend::Recommendations,
+) -> (Drift, DriftReport, Option<GateCheck>) {
+    let previous = current_run(&cfg.output.dir).and_then(|dir| {
+        let run_id = dir.file_name()?.to_string_lossy().into_owned();
+        Some(PreviousSet { run_id, recommendations: dir.join(file::RECOMMENDATIONS) })
+    });
+    let (drift, report) = chain.drift(m, recs, &DriftConfig { previous });
+    let gate = check_drift_gate(cfg.gates.max_changed_share, &report);
+    (drift, report, gate)
+}
+
+/// The gate `[gates] max_changed_share` (none when the key is not set): refuses when a larger
+/// share of customers' lists changed; passes, saying why, when there was nothing to compare.
+fn check_drift_gate(limit: Option<f64>, r: &DriftReport) -> Option<GateCheck> {
+    let limit = limit?;
+    let (passed, detail) = match (r.changed_share, &r.previous_run_id) {
+        (Some(share), Some(run)) => (
+            share <= limit,
+            format!(
+                "{} of {} customers' lists changed against run {run} (changed_share {:.4}, {:.1}%); the limit is {:.1}%",
+                r.changed,
+                r.customers,
+                share,
+                share * 100.0,
+                limit * 100.0
+            ),
+        ),
+        _ => (true, format!("not checked: {}", r.note.as_deref().unwrap_or("nothing to compare"))),
+    };
+    Some(GateCheck { gate: "max_changed_share", passed, detail })
+}
+
 /// What a run knows of itself besides the stages' reports.
 pub(crate) struct Run<'a> {
     pub run_id: &'a str,
@@ -558,6 +605,8 @@ pub(crate) struct Run<'a> {
     pub input: InputSummary,
     pub gates: Vec<GateCheck>,
     pub selection: Option<Selection>,
+    /// None in a prepared run's manifest (the drift is made by its publish).
+    pub drift: Option<DriftReport>,
 }
 
 impl Manifest {
@@ -568,7 +617,7 @@ impl Manifest {
             parameters: cfg.clone(),
             forced: cfg.force && run.gates.iter().any(|g| !g.passed),
             gates: run.gates,
-            stages: with_select(reports.stages(), run.selection.as_ref()),
+            stages: with_drift(with_select(reports.stages(), run.selection.as_ref()), run.drift.as_ref()),
             customers: matrix.n_customers(),
             items: matrix.n_items(),
             pairs: matrix.n_pairs(),
@@ -576,6 +625,7 @@ impl Manifest {
             peak_rss_bytes: peak_rss_bytes(),
             selection: run.selection,
             sharded: None,
+            drift: run.drift,
             reports,
         }
     }
@@ -589,6 +639,20 @@ fn with_select(mut stages: Vec<StageSummary>, selection: Option<&Selection>) -> 
         stages.insert(at, summary("select", s.seconds, rows_in, s.candidates.len()));
     }
     stages
+}
+
+/// The stages with the drift's after recommend, when it was made.
+pub(crate) fn with_drift(mut stages: Vec<StageSummary>, drift: Option<&DriftReport>) -> Vec<StageSummary> {
+    if let Some(d) = drift {
+        let at = stages.iter().position(|x| x.name == "recommend").map_or(stages.len(), |p| p + 1);
+        stages.insert(at, drift_stage(d));
+    }
+    stages
+}
+
+/// The drift's line in the manifest's `stages`.
+pub(crate) fn drift_stage(d: &DriftReport) -> StageSummary {
+    summary("drift", d.seconds, d.customers, d.customers)
 }
 
 pub(crate) fn write_manifest(dir: &Path, manifest: &impl Serialize) -> Result<()> {

@@ -45,6 +45,7 @@ use serde_json::{json, Value};
 
 use crate::chain::{on_threads, Chain};
 use crate::config::{Config, Family};
+use crate::drift::DriftReport;
 use crate::error::{Error, OutputError, Result, ShardError};
 use crate::pipeline::{self, GateCheck, Manifest, Reports, Run};
 use crate::progress::{log, now_utc, peak_rss_bytes};
@@ -361,13 +362,13 @@ fn prepare_into(
         _ => Some(chain.chosen(m, &front.choice)?),
     };
     let plan = plan::balance(&m.customer_work(), shards);
-    let mut files = store::save_matrix(staging, m)?;
+    let mut files = store::save_matrix(staging, m, run_id)?;
     let null_audit = front.audited.to_frame().map_err(Error::frame("audit"))?;
-    files.push(store::put(staging, NULL_AUDIT, null_audit)?);
+    files.push(store::put(staging, NULL_AUDIT, null_audit, run_id)?);
     let selection = front.selection.as_ref().map_or_else(select::empty_frame, Selection::to_frame);
-    files.push(store::put(staging, SELECTION, selection.map_err(Error::frame("select"))?)?);
+    files.push(store::put(staging, SELECTION, selection.map_err(Error::frame("select"))?, run_id)?);
     let model = match &fitted {
-        Some((model, _)) => store::save_model(staging, model)?,
+        Some((model, _)) => store::save_model(staging, model, run_id)?,
         None => None,
     };
     let similarity = match fitted {
@@ -390,6 +391,7 @@ fn prepare_into(
         input: front.input,
         gates: front.gates,
         selection: front.selection,
+        drift: None,
     };
     let manifest = serde_json::to_value(Manifest::new(cfg, run, m, reports)).unwrap_or(Value::Null);
     let plan = Plan {
@@ -497,8 +499,13 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         }
         let name = |what: &str| format!("{index}-{attempt}-{what}.parquet");
         let files = vec![
-            store::put(&parts, &name("recommendations"), store::recommendations_frame(&recs, rows.clone())?)?,
-            store::put(&parts, &name("neighbours"), store::neighbours_part(&nb, rows.clone())?)?,
+            store::put(
+                &parts,
+                &name("recommendations"),
+                store::recommendations_frame(&recs, rows.clone())?,
+                &plan.run_id,
+            )?,
+            store::put(&parts, &name("neighbours"), store::neighbours_part(&nb, rows.clone())?, &plan.run_id)?,
         ];
         sync_dir(&parts)?;
         let marker = Marker {
@@ -693,7 +700,9 @@ fn join_and_write(
     let rec_report = RecommendReport::of(&recs, 0..n, seconds);
     let previous = pipeline::previous_run(&cfg.output.dir);
     let popular = plan.choice.family == Family::Popularity;
-    let made = pipeline::check_output_gates(cfg, &rec_report, previous, popular);
+    let mut made = pipeline::check_output_gates(cfg, &rec_report, previous, popular);
+    let (drift, drift_report, drift_gate) = pipeline::drift_against_previous(cfg, &chain, &m, &recs);
+    made.extend(drift_gate);
     pipeline::enforce(&[], &made, cfg.force, cfg.quiet)?;
     let staging = publisher.begin()?;
     let null_audit = store::get(folder, store::entry(&plan.files, NULL_AUDIT, folder)?)?;
@@ -705,9 +714,12 @@ fn join_and_write(
         recommendations: &recs,
         null_audit: &null_audit,
         selection: &selection,
+        drift: &drift,
+        run_id,
     };
     let written = chain.write(&staging, &outputs, cfg.output.compression)?;
-    let manifest = finish_manifest(cfg, plan, markers, rec_report, written, made, (run_id, start));
+    let done = Done { recommend: rec_report, drift: drift_report, write: written, made };
+    let manifest = finish_manifest(cfg, plan, markers, done, (run_id, start));
     pipeline::write_manifest(&staging, &manifest)
 }
 
@@ -737,19 +749,32 @@ fn summed_neighbours(markers: &[Marker]) -> Option<CustomerNeighboursReport> {
     })
 }
 
+/// What publish made after the shards: the joined lists' report, the drift, the write and the
+/// gates on them.
+struct Done {
+    recommend: RecommendReport,
+    drift: DriftReport,
+    write: WriteReport,
+    made: Vec<GateCheck>,
+}
+
 /// The manifest prepare began, completed: the shards' stages, the gates on what they made,
-/// the write, and the `sharded` object (the plan, each shard's attempt and cost).
+/// the drift, the write, and the `sharded` object (the plan, each shard's attempt and cost).
 fn finish_manifest(
     cfg: &Config,
     plan: &Plan,
     markers: &[Marker],
-    recommend: RecommendReport,
-    write: WriteReport,
-    made: Vec<GateCheck>,
+    done: Done,
     (run_id, start): (&str, Instant),
 ) -> Value {
+    let Done { recommend, drift, write, made } = done;
     let mut v = plan.manifest.clone();
     v["run_id"] = json!(run_id);
+    if let Some(stages) = v["stages"].as_array_mut() {
+        let at = stages.iter().position(|s| s["name"] == "recommend").map_or(stages.len(), |p| p + 1);
+        stages.insert(at, to_json(&pipeline::drift_stage(&drift)));
+    }
+    v["drift"] = to_json(&drift);
     if let Some(s) = summed_similarity(plan, markers) {
         v["reports"]["similarity"] = to_json(&s);
     }

@@ -2,8 +2,9 @@
 //!
 //! Takes the model's results and writes, into one folder (the run's staging folder; see
 //! `publish`), `recommendations.parquet`, `neighbours.parquet`, `item_neighbours.parquet`,
-//! `null_audit.parquet`, `items.parquet`, `purchases.parquet` and `selection.parquet`, each
-//! fsynced. The neighbour
+//! `null_audit.parquet`, `items.parquet`, `purchases.parquet`, `selection.parquet` and
+//! `drift.parquet`, each fsynced, each carrying the run's id, the schema version and kindred's
+//! version in its key-value metadata ([`stamped_writer`]). The neighbour
 //! table the model did not make (customers' for item models, items' for `"user"`) is written
 //! empty with its full schema, so every published set has the same files. Tables are built and
 //! written in batches of about a million rows, so a million customers' tables never sit whole
@@ -16,10 +17,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use polars::prelude::*;
+use polars_parquet::write::KeyValue;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Compression;
+use crate::drift::Drift;
 use crate::error::{OutputError, Result};
 use crate::pivot::Interactions;
 use crate::recommend::Recommendations;
@@ -40,10 +43,24 @@ pub mod file {
     pub const ITEMS: &str = "items.parquet";
     pub const PURCHASES: &str = "purchases.parquet";
     pub const SELECTION: &str = "selection.parquet";
+    pub const DRIFT: &str = "drift.parquet";
     pub const MANIFEST: &str = "manifest.json";
     /// Every file of a published set, manifest last.
-    pub const ALL: [&str; 8] =
-        [RECOMMENDATIONS, NEIGHBOURS, ITEM_NEIGHBOURS, NULL_AUDIT, ITEMS, PURCHASES, SELECTION, MANIFEST];
+    pub const ALL: [&str; 9] =
+        [RECOMMENDATIONS, NEIGHBOURS, ITEM_NEIGHBOURS, NULL_AUDIT, ITEMS, PURCHASES, SELECTION, DRIFT, MANIFEST];
+}
+
+/// The key-value metadata keys every Parquet file of a published set (and a prepared run's own
+/// files) carries besides `ARROW:schema`, so a file copied out of its folder still tells which
+/// run made it ([`stamped_writer`]).
+pub mod meta {
+    /// The run that wrote the file (a sharded set's: the publish's run id, as its manifest's;
+    /// a prepared run's files and the shards' parts: the prepared run's id).
+    pub const RUN_ID: &str = "kindred.run_id";
+    /// [`super::SCHEMA_VERSION`].
+    pub const SCHEMA_VERSION: &str = "kindred.schema_version";
+    /// The kindred version that wrote it (`CARGO_PKG_VERSION`).
+    pub const VERSION: &str = "kindred.version";
 }
 
 /// Everything the write stage publishes.
@@ -58,6 +75,10 @@ pub struct Outputs<'a> {
     pub null_audit: &'a DataFrame,
     /// `selection.parquet`: the model selection's candidates (no rows when the model is named).
     pub selection: &'a DataFrame,
+    /// `drift.parquet`: today's lists against the last published set's.
+    pub drift: &'a Drift,
+    /// The run publishing the set, written into every file's key-value metadata.
+    pub run_id: &'a str,
 }
 
 /// One written file.
@@ -90,37 +111,44 @@ pub fn run(dir: &Path, out: &Outputs, compression: Compression) -> Result<WriteR
         false => &empty_items,
     };
     let customer_nb = out.customer_neighbours;
-    // The seven tables are independent: written side by side.
+    let how = (compression, out.run_id);
+    // The eight tables are independent: written side by side.
     type Job<'j> = Box<dyn Fn() -> Result<FileReport> + Send + Sync + 'j>;
     let jobs: Vec<Job> = vec![
         Box::new(|| {
             write_table(
                 &dir.join(file::RECOMMENDATIONS),
-                compression,
+                how,
                 customer_batches(n, |c| out.recommendations.of(c).len()),
                 |range| recommendations_frame(m, out.recommendations, range),
             )
         }),
         Box::new(|| {
             let rows = |c| customer_nb.of(c).0.len();
-            write_table(&dir.join(file::NEIGHBOURS), compression, customer_batches(n, rows), |range| {
+            write_table(&dir.join(file::NEIGHBOURS), how, customer_batches(n, rows), |range| {
                 neighbours_frame(m, customer_nb, range)
             })
         }),
         Box::new(|| {
             let rows = |i| item_nb.of(i).0.len();
-            write_table(&dir.join(file::ITEM_NEIGHBOURS), compression, customer_batches(m.n_items(), rows), |range| {
+            write_table(&dir.join(file::ITEM_NEIGHBOURS), how, customer_batches(m.n_items(), rows), |range| {
                 item_neighbours_frame(m, item_nb, range)
             })
         }),
         Box::new(|| {
-            write_table(&dir.join(file::PURCHASES), compression, customer_batches(n, |c| m.row(c).len()), |range| {
+            write_table(&dir.join(file::PURCHASES), how, customer_batches(n, |c| m.row(c).len()), |range| {
                 purchases_frame(m, range)
             })
         }),
-        Box::new(|| write_table(&dir.join(file::ITEMS), compression, [()], |()| items_frame(m))),
-        Box::new(|| write_table(&dir.join(file::NULL_AUDIT), compression, [()], |()| Ok(out.null_audit.clone()))),
-        Box::new(|| write_table(&dir.join(file::SELECTION), compression, [()], |()| Ok(out.selection.clone()))),
+        Box::new(|| write_table(&dir.join(file::ITEMS), how, [()], |()| items_frame(m))),
+        Box::new(|| write_table(&dir.join(file::NULL_AUDIT), how, [()], |()| Ok(out.null_audit.clone()))),
+        Box::new(|| write_table(&dir.join(file::SELECTION), how, [()], |()| Ok(out.selection.clone()))),
+        Box::new(|| {
+            let d = out.drift;
+            write_table(&dir.join(file::DRIFT), how, customer_batches(d.len(), |_| 1), |range| {
+                d.frame(&m.customers, range)
+            })
+        }),
     ];
     let files = jobs.par_iter().map(|job| job()).collect::<Result<Vec<FileReport>>>()?;
     Ok(WriteReport {
@@ -171,6 +199,24 @@ fn parquet_compression(c: Compression) -> ParquetCompression {
 /// `large_utf8`: it is what pyarrow and pandas write themselves, so analysts' own tables join
 /// with ours without a cast.
 pub fn parquet_writer<W: Write>(w: W, schema: &Schema) -> ParquetWriter<W> {
+    writer_with(w, schema, Vec::new())
+}
+
+/// [`parquet_writer`] whose footer also carries the run's id, the schema version and kindred's
+/// version ([`meta`]): every table of a published set and a prepared run's files are written
+/// by it. Read them with `pyarrow.parquet.read_metadata(path).metadata` or
+/// `SELECT * FROM parquet_kv_metadata('file.parquet')` in DuckDB.
+pub fn stamped_writer<W: Write>(w: W, schema: &Schema, run_id: &str) -> ParquetWriter<W> {
+    let kv = |key: &str, value: String| KeyValue { key: key.to_string(), value: Some(value) };
+    let stamp = vec![
+        kv(meta::RUN_ID, run_id.to_string()),
+        kv(meta::SCHEMA_VERSION, SCHEMA_VERSION.to_string()),
+        kv(meta::VERSION, env!("CARGO_PKG_VERSION").to_string()),
+    ];
+    writer_with(w, schema, stamp)
+}
+
+fn writer_with<W: Write>(w: W, schema: &Schema, mut extra: Vec<KeyValue>) -> ParquetWriter<W> {
     let mut arrow = schema.to_arrow(CompatLevel::oldest());
     for field in arrow.iter_values_mut() {
         field.dtype = match &field.dtype {
@@ -179,8 +225,9 @@ pub fn parquet_writer<W: Write>(w: W, schema: &Schema) -> ParquetWriter<W> {
             other => other.clone(),
         };
     }
-    let key = polars_parquet::write::schema_to_metadata_key(&arrow);
-    ParquetWriter::new(w).with_key_value_metadata(Some(KeyValueMetadata::Static(vec![key])))
+    let mut keys = vec![polars_parquet::write::schema_to_metadata_key(&arrow)];
+    keys.append(&mut extra);
+    ParquetWriter::new(w).with_key_value_metadata(Some(KeyValueMetadata::Static(keys)))
 }
 
 /// Writes `path` whole or not at all: `fill` writes a new hidden file beside it,
@@ -204,7 +251,7 @@ pub fn replace_file<T>(path: &Path, fill: impl FnOnce(&File) -> Result<T>) -> Re
 /// Writes the frames that `build` makes for each batch into one Parquet file, then fsyncs it.
 fn write_table<B>(
     path: &Path,
-    compression: Compression,
+    (compression, run_id): (Compression, &str),
     batches: impl IntoIterator<Item = B>,
     mut build: impl FnMut(B) -> PolarsResult<DataFrame>,
 ) -> Result<FileReport> {
@@ -219,7 +266,7 @@ fn write_table<B>(
             rows += frame.height();
             if writer.is_none() {
                 writer = Some(
-                    parquet_writer(&mut f, frame.schema())
+                    stamped_writer(&mut f, frame.schema(), run_id)
                         .with_compression(parquet_compression(compression))
                         .with_row_group_size(Some(BATCH_ROWS))
                         .batched(frame.schema())
@@ -368,7 +415,7 @@ mod tests {
     #[test]
     fn validate_catches_short_and_torn_tables() {
         let dir = tempfile::tempdir().unwrap();
-        let report = write_table(&dir.path().join("t.parquet"), Compression::Snappy, [()], |()| {
+        let report = write_table(&dir.path().join("t.parquet"), (Compression::Snappy, "r"), [()], |()| {
             DataFrame::new(3, vec![Column::new("x".into(), [1i64, 2, 3])])
         })
         .unwrap();

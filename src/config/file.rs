@@ -124,6 +124,7 @@ pub struct GatesSection {
     pub max_customer_drop_vs_previous: Option<f64>,
     pub max_row_drop_vs_previous: Option<f64>,
     pub max_model_row_drop_vs_previous: Option<f64>,
+    pub max_changed_share: Option<f64>,
 }
 
 /// `[select]`: how `kind = "auto"` chooses its model.
@@ -648,6 +649,12 @@ impl GatesSection {
                 "[gates] max_model_row_drop_vs_previous",
                 self.max_model_row_drop_vs_previous,
                 0.5,
+            )?,
+            max_changed_share: number(
+                "[gates] max_changed_share",
+                self.max_changed_share,
+                |v| (0.0..=1.0).contains(&v),
+                "between 0 and 1",
             )?,
         })
     }

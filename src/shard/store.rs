@@ -31,11 +31,12 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
-/// Writes `df` as `dir/name` (fsynced) and records it.
-pub fn put(dir: &Path, name: &str, mut df: DataFrame) -> Result<FileEntry> {
+/// Writes `df` as `dir/name` (fsynced) and records it; its footer names the prepared run
+/// `run_id` ([`crate::write::stamped_writer`]).
+pub fn put(dir: &Path, name: &str, mut df: DataFrame, run_id: &str) -> Result<FileEntry> {
     let path = dir.join(name);
     let mut bytes = Vec::new();
-    ParquetWriter::new(&mut bytes)
+    crate::write::stamped_writer(&mut bytes, df.schema(), run_id)
         .with_compression(ParquetCompression::Snappy)
         .finish(&mut df)
         .map_err(Error::frame("prepared files"))?;
@@ -155,7 +156,7 @@ fn row_of(offsets: &[usize]) -> Vec<u32> {
 /// The matrix as Parquet: `pairs.parquet` (customer and item positions, quantity, last
 /// purchase), `customers.parquet` (the ids, in position order), `items.parquet` (ids and
 /// descriptions), and with dates `item_dates.parquet` and `customer_dates.parquet`.
-pub fn save_matrix(dir: &Path, m: &Interactions) -> Result<Vec<FileEntry>> {
+pub fn save_matrix(dir: &Path, m: &Interactions, run_id: &str) -> Result<Vec<FileEntry>> {
     let pairs = frame(vec![
         Column::new("customer".into(), row_of(&m.indptr)),
         Column::new("item".into(), m.indices.clone()),
@@ -167,8 +168,8 @@ pub fn save_matrix(dir: &Path, m: &Interactions) -> Result<Vec<FileEntry>> {
         Column::new("item".into(), m.items.clone()),
         Column::new("description".into(), m.descriptions.clone()),
     ])?;
-    let mut files = vec![put(dir, "pairs.parquet", pairs)?, put(dir, "customers.parquet", customers)?];
-    files.push(put(dir, "items.parquet", items)?);
+    let mut files = vec![put(dir, "pairs.parquet", pairs, run_id)?, put(dir, "customers.parquet", customers, run_id)?];
+    files.push(put(dir, "items.parquet", items, run_id)?);
     if !m.dates.offsets.is_empty() {
         let d = &m.dates;
         let item_dates = frame(vec![
@@ -179,8 +180,8 @@ pub fn save_matrix(dir: &Path, m: &Interactions) -> Result<Vec<FileEntry>> {
             Column::new("customer".into(), row_of(&d.offsets)),
             Column::new("time".into(), d.times.clone()),
         ])?;
-        files.push(put(dir, "item_dates.parquet", item_dates)?);
-        files.push(put(dir, "customer_dates.parquet", times)?);
+        files.push(put(dir, "item_dates.parquet", item_dates, run_id)?);
+        files.push(put(dir, "customer_dates.parquet", times, run_id)?);
     }
     Ok(files)
 }
@@ -298,29 +299,29 @@ pub struct ModelRecord {
 }
 
 /// Writes an item-side model (`model_*.parquet`); a user model is the shards' to learn.
-pub fn save_model(dir: &Path, model: &Model) -> Result<Option<ModelRecord>> {
+pub fn save_model(dir: &Path, model: &Model, run_id: &str) -> Result<Option<ModelRecord>> {
     let (description_weight, mut text) = (0.0, false);
     let mut files = Vec::new();
     let description_weight = match model {
         Model::User(_) => return Ok(None),
         Model::Item(nb) => {
-            files.push(put(dir, "model_neighbours.parquet", neighbours_frame(nb)?)?);
+            files.push(put(dir, "model_neighbours.parquet", neighbours_frame(nb)?, run_id)?);
             description_weight
         }
         Model::Ease(e) => {
-            files.push(put(dir, "model_neighbours.parquet", neighbours_frame(&e.neighbours)?)?);
-            files.push(put(dir, "model_weights.parquet", values_frame("weight", &e.weights)?)?);
-            files.push(put(dir, "model_text.parquet", values_frame("text", &e.text)?)?);
+            files.push(put(dir, "model_neighbours.parquet", neighbours_frame(&e.neighbours)?, run_id)?);
+            files.push(put(dir, "model_weights.parquet", values_frame("weight", &e.weights)?, run_id)?);
+            files.push(put(dir, "model_text.parquet", values_frame("text", &e.text)?, run_id)?);
             e.description_weight
         }
         Model::SparseEase(e) => {
-            files.push(put(dir, "model_neighbours.parquet", neighbours_frame(&e.neighbours)?)?);
-            files.push(put(dir, "model_weights.parquet", rows_frame(&e.weights)?)?);
-            files.push(put(dir, "model_norm2.parquet", values_frame("norm2", &e.weights.norm2)?)?);
+            files.push(put(dir, "model_neighbours.parquet", neighbours_frame(&e.neighbours)?, run_id)?);
+            files.push(put(dir, "model_weights.parquet", rows_frame(&e.weights)?, run_id)?);
+            files.push(put(dir, "model_norm2.parquet", values_frame("norm2", &e.weights.norm2)?, run_id)?);
             if let Some(t) = &e.text {
                 text = true;
-                files.push(put(dir, "model_text.parquet", rows_frame(t)?)?);
-                files.push(put(dir, "model_text_norm2.parquet", values_frame("norm2", &t.norm2)?)?);
+                files.push(put(dir, "model_text.parquet", rows_frame(t)?, run_id)?);
+                files.push(put(dir, "model_text_norm2.parquet", values_frame("norm2", &t.norm2)?, run_id)?);
             }
             e.description_weight
         }
@@ -431,7 +432,7 @@ mod tests {
         let rows =
             [("7", "B", 2.5, Some("bee"), Some(86_400)), ("3", "A", 1.0, None, None), ("3", "B", 0.1, None, Some(5))];
         let m = Interactions::from_rows(rows.into_iter());
-        let files = save_matrix(dir.path(), &m).unwrap();
+        let files = save_matrix(dir.path(), &m, "r").unwrap();
         let back = load_matrix(dir.path(), &files, |_| Wanted::ALL).unwrap();
         assert_eq!(
             (&back.customers, &back.items, &back.descriptions, &back.indptr, &back.indices),
@@ -452,14 +453,14 @@ mod tests {
     fn undated_text_ids_and_item_models_come_back_exactly() {
         let dir = tempfile::tempdir().unwrap();
         let m = Interactions::from_triples([("x", "A", 1.0, None), ("y", "A", 1.0, None)].into_iter());
-        let back = load_matrix(dir.path(), &save_matrix(dir.path(), &m).unwrap(), |_| Wanted::ALL).unwrap();
+        let back = load_matrix(dir.path(), &save_matrix(dir.path(), &m, "r").unwrap(), |_| Wanted::ALL).unwrap();
         assert_eq!((&back.customers, &back.dates), (&m.customers, &m.dates));
         let m = random_matrix(60, 30, 6, 2);
         let progress = crate::progress::Progress::hidden();
         for kind in [crate::config::Kind::Item, crate::config::Kind::Ease, crate::config::Kind::SparseEase] {
             let cfg = crate::config::ModelConfig { kind, description_weight: 0.3, ..Default::default() };
             let model = crate::similarity::run(&m, &cfg, &progress).unwrap().0;
-            let record = save_model(dir.path(), &model).unwrap().unwrap();
+            let record = save_model(dir.path(), &model, "r").unwrap().unwrap();
             assert_eq!(load_model(dir.path(), &record, m.n_items()).unwrap(), model, "{kind:?}");
         }
     }

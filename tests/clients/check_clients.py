@@ -5,7 +5,9 @@ Usage: check_clients.py OUTPUT_DIR [EXTRA.parquet ...]
 Every table listed in OUTPUT_DIR/manifest.json (reports.write.files) is opened with each client
 installed here (pyarrow always; DuckDB, polars and pandas when present) and its row count
 compared with the manifest's; the embedded Arrow schema must hold no view types; and
-recommendations are joined with items on item_id, by pyarrow and by DuckDB. EXTRA files
+recommendations are joined with items on item_id, by pyarrow and by DuckDB; each table's
+key-value metadata names the run (kindred.run_id = the manifest's run_id, kindred.schema_version,
+kindred.version), as pyarrow reads it. EXTRA files
 (evaluation.parquet, a `kindred generate` export) are opened and checked the same way, without a
 row count. Any failure exits non-zero.
 """
@@ -60,6 +62,20 @@ def view_types(schema):
     return [f"{f.name}: {f.type}" for f in schema if any(n in str(f.type) for n in names)]
 
 
+def check_stamp(path, manifest):
+    """The run, schema and version in the file's key-value metadata, as the manifest says."""
+    meta = attempt(f"pyarrow reads {path.name}'s metadata", lambda: pq.read_metadata(path).metadata or {})
+    if meta is None:
+        return
+    want = {
+        b"kindred.run_id": manifest["run_id"],
+        b"kindred.schema_version": str(manifest["schema_version"]),
+        b"kindred.version": manifest["kindred_version"],
+    }
+    got = {k.decode(): meta.get(k, b"").decode() for k in want}
+    check(f"pyarrow {path.name} key-value metadata", all(meta.get(k) == v.encode() for k, v in want.items()), f"{got}")
+
+
 def check_file(path, rows):
     print(f"{path.name}" + ("" if rows is None else f" (manifest: {rows} rows)"))
     table = attempt(f"pyarrow opens {path.name}", lambda: pq.read_table(path))
@@ -98,6 +114,8 @@ def main():
     files = manifest["reports"]["write"]["files"]
     check("manifest lists tables", len(files) > 0, f"{len(files)}")
     tables = {f["file"]: check_file(out / f["file"], f["rows"]) for f in files}
+    for f in files:
+        check_stamp(out / f["file"], manifest)
     for extra in sys.argv[2:]:
         check_file(Path(extra), None)
 

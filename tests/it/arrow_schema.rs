@@ -43,7 +43,7 @@ fn run_tables_embed_plain_utf8_not_string_view() {
     let r = w.kindred(&["run", p.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let tables: Vec<String> = w.published().into_keys().filter(|n| n.ends_with(".parquet")).collect();
-    assert_eq!(tables.len(), 7, "{tables:?}");
+    assert_eq!(tables.len(), 8, "{tables:?}");
     for name in tables {
         assert_plain(&w.path("out").join(name));
     }

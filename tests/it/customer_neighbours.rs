@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::errors::{published, refuses};
-use crate::workdir::{number, repo, rows, schema, text, Workdir};
+use crate::workdir::{data_at, number, repo, rows, schema, text, Workdir};
 
 /// (customer, rank, neighbour, similarity, shared) in file order.
 type Row = (String, i64, String, f64, i64);
@@ -91,7 +91,18 @@ fn the_shipped_default_publishes_the_article_pipelines_neighbours() {
     let names: Vec<&str> = m["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["ingest", "audit", "clean", "pivot", "select", "similarity", "customer_neighbours", "recommend", "write"]
+        [
+            "ingest",
+            "audit",
+            "clean",
+            "pivot",
+            "select",
+            "similarity",
+            "customer_neighbours",
+            "recommend",
+            "drift",
+            "write"
+        ]
     );
     let stage = m["stages"].as_array().unwrap().iter().find(|s| s["name"] == "customer_neighbours").unwrap();
     assert_eq!(stage["rows_out"].as_u64(), Some(got.len() as u64));
@@ -129,10 +140,7 @@ fn customer_neighbours_sets_n_and_zero_writes_the_table_empty_with_its_columns()
     let report = &manifest(&zero)["reports"]["customer_neighbours"];
     assert_eq!((report["source"].as_str(), report["rows_out"].as_u64()), (Some("skipped"), Some(0)));
     // the recommendations do not depend on it
-    assert_eq!(
-        std::fs::read(two.join("recommendations.parquet")).unwrap(),
-        std::fs::read(zero.join("recommendations.parquet")).unwrap()
-    );
+    assert_eq!(data_at(&two.join("recommendations.parquet")), data_at(&zero.join("recommendations.parquet")));
     // explain has no neighbours to show then, and says the model
     let customer = text(&rows(&zero.join("recommendations.parquet"))[0]["customer_id"]);
     let r = w.kindred(&["explain", &customer, "--output", zero.to_str().unwrap()]);

@@ -5,6 +5,7 @@ mod arrow_schema;
 mod customer_neighbours;
 mod customer_type;
 mod dates;
+mod drift;
 mod errors;
 mod evaluate;
 mod formats;

@@ -1,7 +1,7 @@
 //! `[model] kind = "auto"` through the binary: the evidence published, the same bytes at any
 //! thread count, and `evaluate` choosing before its cutoff.
 
-use crate::workdir::{number, rows, text, Workdir};
+use crate::workdir::{data_at, number, rows, text, Workdir};
 
 /// A shop of `customers` in 20 groups of 6 items, each customer loyal to one group, with dates
 /// over 120 days from 2011-01-01 (a fixed generator: the same file every time).
@@ -48,7 +48,7 @@ fn an_auto_run_publishes_its_evidence_and_the_same_bytes_at_any_thread_count() {
         let r = w.kindred(&["run", p.to_str().unwrap(), "--threads", threads, "--output", out]);
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert!(r.stderr.contains("kindred: select: "), "{}", r.stderr);
-        published.push(std::fs::read(w.path(out).join("recommendations.parquet")).unwrap());
+        published.push(data_at(&w.path(out).join("recommendations.parquet")));
     }
     assert!(published[0] == published[1], "recommendations.parquet differs between 1 and 2 threads");
     let table = rows(&w.path("one/selection.parquet"));

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::workdir::{repo, rows, Workdir};
+use crate::workdir::{data_at, key_values, repo, rows, Workdir};
 
-/// The published tables compared byte for byte (selection.parquet holds timings).
+/// The published tables compared byte for byte, the run id in their footers aside
+/// (selection.parquet holds timings).
 fn tables() -> impl Iterator<Item = &'static str> {
     kindred::write::file::ALL.into_iter().filter(|f| f.ends_with(".parquet") && *f != kindred::write::file::SELECTION)
 }
@@ -50,10 +51,22 @@ fn read(dir: &Path, name: &str) -> Vec<u8> {
     std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
 }
 
-/// The two folders' published tables are the same (selection.parquet but its timings).
+/// The two folders' published tables are the same (selection.parquet but its timings; each
+/// file's run id is its own run's; drift.parquet only when neither had a set before), and
+/// every file names the run its manifest names.
 fn same_tables(a: &Path, b: &Path) {
-    for t in tables() {
-        assert!(read(a, t) == read(b, t), "{t} differs between {} and {}", a.display(), b.display());
+    let manifest = |dir: &Path| -> serde_json::Value { serde_json::from_slice(&read(dir, "manifest.json")).unwrap() };
+    let first_runs =
+        [a, b].iter().all(|d| manifest(d).pointer("/drift/previous_run_id") == Some(&serde_json::Value::Null));
+    for t in tables().filter(|t| first_runs || *t != kindred::write::file::DRIFT) {
+        assert!(data_at(&a.join(t)) == data_at(&b.join(t)), "{t} differs between {} and {}", a.display(), b.display());
+    }
+    for dir in [a, b] {
+        let run_id = manifest(dir)["run_id"].as_str().unwrap().to_string();
+        for t in kindred::write::file::ALL.into_iter().filter(|f| f.ends_with(".parquet")) {
+            let kv = key_values(&dir.join(t));
+            assert_eq!(kv.get("kindred.run_id"), Some(&run_id), "{t} in {}", dir.display());
+        }
     }
     let without_seconds = |dir: &Path| {
         let mut r = rows(&dir.join("selection.parquet"));
@@ -61,13 +74,19 @@ fn same_tables(a: &Path, b: &Path) {
         format!("{r:?}")
     };
     assert_eq!(without_seconds(a), without_seconds(b));
-    let manifest = |dir: &Path| -> serde_json::Value { serde_json::from_slice(&read(dir, "manifest.json")).unwrap() };
     let (ma, mb) = (manifest(a), manifest(b));
     let keys = |m: &serde_json::Value| m.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&ma), keys(&mb), "the same manifest fields");
-    for field in ["/customers", "/items", "/pairs", "/reports/recommend/rows_out", "/reports/write/rows_out"] {
+    for field in ["/customers", "/items", "/pairs", "/reports/recommend/rows_out"] {
         assert_eq!(ma.pointer(field), mb.pointer(field), "{field}");
     }
+    // the rows written, drift.parquet's aside unless both were first runs
+    let written = |m: &serde_json::Value| -> u64 {
+        let files = m.pointer("/reports/write/files").unwrap().as_array().unwrap();
+        let counted = files.iter().filter(|f| first_runs || f["file"] != kindred::write::file::DRIFT);
+        counted.map(|f| f["rows"].as_u64().unwrap()).sum()
+    };
+    assert_eq!(written(&ma), written(&mb), "/reports/write/files rows");
     let winner = ["/selection/winner/candidate", "/selection/winner/settings", "/selection/winner/ndcg"];
     for field in ["/reports/customer_neighbours/rows_out", "/reports/similarity/rows_out"].into_iter().chain(winner) {
         assert_eq!(ma.pointer(field), mb.pointer(field), "{field}");
@@ -94,6 +113,18 @@ fn the_shipped_default_sharded_in_four_publishes_the_tables_of_one_run() {
         assert_eq!(pair[1]["first"].as_u64().unwrap() % 256, 0);
     }
     assert_eq!(m.pointer("/sharded/shards").unwrap(), 4);
+    // the prepared run's own files and the shards' parts name the prepared run
+    let prepared = m.pointer("/sharded/prepared_run_id").unwrap().as_str().unwrap();
+    let folder = four.join("shards").join(prepared);
+    let parts = std::fs::read_dir(folder.join("parts")).unwrap();
+    let files: Vec<PathBuf> = std::fs::read_dir(&folder).unwrap().chain(parts).map(|e| e.unwrap().path()).collect();
+    let parquet: Vec<&PathBuf> = files.iter().filter(|f| f.extension().is_some_and(|x| x == "parquet")).collect();
+    assert!(parquet.len() >= 8, "{files:?}");
+    for f in parquet {
+        let kv = key_values(f);
+        assert_eq!(kv.get("kindred.run_id").map(String::as_str), Some(prepared), "{}", f.display());
+        assert_eq!(kv.get("kindred.version").map(String::as_str), Some(env!("CARGO_PKG_VERSION")));
+    }
 }
 
 /// A `kindred generate` export and the article's pipeline (a user model: the shards learn it).
@@ -167,6 +198,17 @@ fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmles
     let one = w.path("one");
     assert_eq!(w.kindred(&args("run", &pipeline, &one)).code, 0);
     same_tables(&one, &out);
+    // the sharded publish compared its lists with the one-machine run's of the same data
+    let m: serde_json::Value = serde_json::from_slice(&read(&out, "manifest.json")).unwrap();
+    let d = &m["drift"];
+    let drift_rows = rows(&out.join("drift.parquet")).len() as u64;
+    assert!(drift_rows > 0 && d["customers"].as_u64() == Some(drift_rows), "{d}");
+    assert_eq!(
+        (d["kept"].as_u64(), d["changed"].as_u64(), d["changed_share"].as_f64()),
+        (Some(drift_rows), Some(0), Some(0.0)),
+        "{d}"
+    );
+    assert_eq!(d["mean_overlap"].as_f64(), Some(1.0), "{d}");
     // publishing again does nothing
     let r = w.kindred(&args("publish", &pipeline, &out)[..4]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -134,6 +134,7 @@ impl Workdir {
             "items.parquet",
             "purchases.parquet",
             "selection.parquet",
+            "drift.parquet",
             "manifest.json",
         ]
         .iter()
@@ -193,4 +194,30 @@ pub fn number(f: &Field) -> f64 {
         Field::UInt(v) => *v as f64,
         other => panic!("not a number: {other:?}"),
     }
+}
+
+/// A Parquet file's key-value metadata (the footer's), as an independent reader sees it.
+pub fn key_values(path: &Path) -> BTreeMap<String, String> {
+    let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
+    let kv = reader.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
+    kv.into_iter().map(|e| (e.key, e.value.unwrap_or_default())).collect()
+}
+
+/// A Parquet file's content without the run that wrote it: the bytes up to the footer (every
+/// data page, byte for byte) and the footer's key-value metadata but `kindred.run_id`. Two
+/// runs' tables of the same data compare equal; a different value, page, schema or version
+/// does not (each run writes its own id into every file, so whole files always differ).
+pub fn data(bytes: &[u8]) -> (Vec<u8>, BTreeMap<String, String>) {
+    let n = bytes.len();
+    assert!(n >= 12 && &bytes[n - 4..] == b"PAR1", "not a Parquet file");
+    let footer = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+    let meta = parquet::file::metadata::ParquetMetaDataReader::decode_metadata(&bytes[n - 8 - footer..n - 8]).unwrap();
+    let kv = meta.file_metadata().key_value_metadata().cloned().unwrap_or_default();
+    let kv = kv.into_iter().filter(|e| e.key != "kindred.run_id").map(|e| (e.key, e.value.unwrap_or_default()));
+    (bytes[..n - 8 - footer].to_vec(), kv.collect())
+}
+
+/// [`data`] of the file at `path`.
+pub fn data_at(path: &Path) -> (Vec<u8>, BTreeMap<String, String>) {
+    data(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }

@@ -1,0 +1,542 @@
+//! Drift: how much today's lists changed against the last published set's.
+//!
+//! Takes today's lists (the pivot's ids and items, the recommend stage's rows) and the last
+//! published set's `recommendations.parquet` (the run `current` pointed to when this run took
+//! the output folder's lock: kindred's own file, never one found by listing a folder), and
+//! returns one row per customer in either list — the Jaccard overlap `|T ∩ P| / |T ∪ P|` of
+//! today's item set `T` and the previous one `P` (item ids compared as text), the items added
+//! (`|T \ P|`) and dropped (`|P \ T|`), and whether the customer is `new`, `gone` or `kept` —
+//! with the summary the manifest's `drift` object carries (`drift.parquet`, README "Output
+//! schema").
+//!
+//! Both tables are sorted by customer id (numerically for Int64 ids, by bytes for text), so
+//! they are compared by a merge join while the previous table is read a slice of row groups
+//! at a time, two columns only (`customer_id`, `item_id`): no map of ids is built, and at a
+//! million customers × 10 items only about a million previous rows are held at once. When the
+//! previous set's `customer_id` type differs from today's (a pipeline switched
+//! `customer_type`) the ids are compared as text: the previous table is then read whole and
+//! both sides are ordered by the ids' text, and the manifest's note says so.
+//!
+//! A previous file that cannot be read (damaged, not kindred's columns, not sorted) is a
+//! warning and drift "not available" with the reason in the note, not a refusal: refusing
+//! would keep `current` on that set, so every later run would be refused as well until one
+//! was forced. The gate `[gates] max_changed_share` is checked by the pipeline on the report.
+
+use std::cmp::Ordering;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::pivot::{CustomerIds, Interactions};
+use crate::recommend::Recommendations;
+
+/// Rows of the previous table read at once (the size of the row groups kindred writes).
+const CHUNK_ROWS: usize = 1 << 20;
+
+/// The last published set, as the drift stage reads it.
+#[derive(Debug, Clone)]
+pub struct PreviousSet {
+    pub run_id: String,
+    /// Its `recommendations.parquet` (in `runs/<run_id>/`).
+    pub recommendations: PathBuf,
+}
+
+/// What the drift stage compares with: the last published set, if there is one.
+#[derive(Debug, Clone, Default)]
+pub struct DriftConfig {
+    pub previous: Option<PreviousSet>,
+}
+
+/// A customer's place in the comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// A list today, none in the previous set.
+    New,
+    /// A list in the previous set, none today.
+    Gone,
+    /// A list in both.
+    Kept,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Gone => "gone",
+            Status::Kept => "kept",
+        }
+    }
+}
+
+/// The customer a row is about: one of today's (a pivot position) or a gone one (a position
+/// in [`Drift`]'s gone ids).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Who {
+    Today(u32),
+    Gone(u32),
+}
+
+/// One row of `drift.parquet`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Row {
+    who: Who,
+    overlap: f64,
+    added: u32,
+    dropped: u32,
+    status: Status,
+}
+
+/// The ids of gone customers, in today's `customer_id` type (`None`: a previous text id that is
+/// no integer, when today's ids are Int64).
+#[derive(Debug, Clone)]
+enum GoneIds {
+    Int(Vec<Option<i64>>),
+    Text(Vec<String>),
+}
+
+/// `drift.parquet`'s rows, in customer order.
+#[derive(Debug, Clone)]
+pub struct Drift {
+    rows: Vec<Row>,
+    gone: GoneIds,
+}
+
+/// The manifest's `drift` object.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftReport {
+    /// The run compared with; null on a first run.
+    pub previous_run_id: Option<String>,
+    /// Rows of `drift.parquet`: customers with a list today or in the previous set.
+    pub customers: usize,
+    pub kept: usize,
+    pub new: usize,
+    pub gone: usize,
+    /// Kept customers whose item set differs, plus new and gone ones.
+    pub changed: usize,
+    /// `changed / customers`; null when nothing was compared.
+    pub changed_share: Option<f64>,
+    /// The mean Jaccard overlap over kept customers; null when none.
+    pub mean_overlap: Option<f64>,
+    /// Why there is no comparison (first run, an unreadable previous set), or how ids were
+    /// compared when their types differ.
+    pub note: Option<String>,
+    pub seconds: f64,
+    /// The previous set could not be read: the reason, for the run's warning.
+    #[serde(skip)]
+    pub warning: Option<String>,
+}
+
+/// One customer's previous list: its id and items (positions in today's items, and the item
+/// ids today's catalogue does not hold).
+#[derive(Debug, Clone, PartialEq)]
+struct Group {
+    key: Key,
+    known: Vec<u32>,
+    unknown: Vec<String>,
+}
+
+/// A previous customer id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Int(i64),
+    Text(String),
+}
+
+/// Compares today's lists with the previous set's (see the module doc).
+pub fn run(m: &Interactions, recs: &Recommendations, cfg: &DriftConfig) -> (Drift, DriftReport) {
+    let start = Instant::now();
+    let empty = Drift { rows: Vec::new(), gone: GoneIds::empty(&m.customers) };
+    let Some(previous) = &cfg.previous else {
+        let note = "first run: no previous published set to compare with".to_string();
+        return (empty, report_of(&[], None, Some(note), None, start));
+    };
+    let run_id = Some(previous.run_id.clone());
+    match compare(m, recs, &previous.recommendations, CHUNK_ROWS) {
+        Ok((drift, note)) => {
+            let report = report_of(&drift.rows, run_id, note, None, start);
+            (drift, report)
+        }
+        Err(why) => {
+            let warning = format!(
+                "drift not available: the previous published set's {} cannot be compared ({why})",
+                previous.recommendations.display()
+            );
+            (empty, report_of(&[], run_id, Some(warning.clone()), Some(warning), start))
+        }
+    }
+}
+
+fn report_of(
+    rows: &[Row],
+    previous_run_id: Option<String>,
+    note: Option<String>,
+    warning: Option<String>,
+    start: Instant,
+) -> DriftReport {
+    let count = |s: Status| rows.iter().filter(|r| r.status == s).count();
+    let (kept, new, gone) = (count(Status::Kept), count(Status::New), count(Status::Gone));
+    let changed_kept = rows.iter().filter(|r| r.status == Status::Kept && (r.added > 0 || r.dropped > 0)).count();
+    let changed = changed_kept + new + gone;
+    let overlap: f64 = rows.iter().filter(|r| r.status == Status::Kept).map(|r| r.overlap).sum();
+    let compared = previous_run_id.is_some() && warning.is_none() && !rows.is_empty();
+    DriftReport {
+        previous_run_id,
+        customers: rows.len(),
+        kept,
+        new,
+        gone,
+        changed,
+        changed_share: compared.then(|| changed as f64 / rows.len() as f64),
+        mean_overlap: (kept > 0).then(|| overlap / kept as f64),
+        note,
+        seconds: start.elapsed().as_secs_f64(),
+        warning,
+    }
+}
+
+/// The merge join of today's lists with the previous file's; the note says when ids were
+/// compared as text.
+fn compare(
+    m: &Interactions,
+    recs: &Recommendations,
+    path: &Path,
+    chunk_rows: usize,
+) -> Result<(Drift, Option<String>), String> {
+    let mut chunks = Chunks::open(path, chunk_rows)?;
+    let today = m.customers.dtype_name();
+    let as_text = chunks.id_type != today;
+    let items = ItemIndex::new(&m.items);
+    let mut join = Join::new(m, recs, as_text);
+    if as_text {
+        // the previous order (by its own type) is not today's: read whole, ordered by text
+        let mut groups = Vec::new();
+        read_groups(&mut chunks, &items, true, |g| groups.push(g))?;
+        groups.sort_by(|a, b| a.key.cmp(&b.key));
+        if let Some(w) = groups.windows(2).find(|w| w[0].key == w[1].key) {
+            return Err(format!("customer {} appears twice", w[0].key.text()));
+        }
+        groups.into_iter().for_each(|g| join.take(g));
+    } else {
+        read_groups(&mut chunks, &items, false, |g| join.take(g))?;
+    }
+    let mut drift = join.finish();
+    let note = as_text.then(|| {
+        drift.sort_as(&m.customers);
+        format!(
+            "the previous set's customer_id is {} and today's {today}: customers compared by their ids as text",
+            chunks.id_type
+        )
+    });
+    Ok((drift, note))
+}
+
+impl Key {
+    fn text(&self) -> String {
+        match self {
+            Key::Int(v) => v.to_string(),
+            Key::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// Today's item ids in byte order, to find a previous item id's position.
+struct ItemIndex<'a> {
+    items: &'a [String],
+    order: Vec<u32>,
+}
+
+impl<'a> ItemIndex<'a> {
+    fn new(items: &'a [String]) -> ItemIndex<'a> {
+        let mut order: Vec<u32> = (0..items.len() as u32).collect();
+        // the pivot numbers items in byte order already: this only costs a check then
+        order.sort_by(|&a, &b| items[a as usize].as_bytes().cmp(items[b as usize].as_bytes()));
+        ItemIndex { items, order }
+    }
+
+    fn find(&self, id: &str) -> Option<u32> {
+        let at = self.order.binary_search_by(|&k| self.items[k as usize].as_bytes().cmp(id.as_bytes()));
+        at.ok().map(|p| self.order[p])
+    }
+}
+
+/// The previous `recommendations.parquet`, read a slice at a time.
+struct Chunks {
+    path: PathBuf,
+    rows: usize,
+    offset: usize,
+    chunk_rows: usize,
+    /// `customer_id`'s type: "Int64" or "String".
+    id_type: &'static str,
+}
+
+impl Chunks {
+    fn open(path: &Path, chunk_rows: usize) -> Result<Chunks, String> {
+        let mut reader = ParquetReader::new(File::open(path).map_err(|e| e.to_string())?);
+        let schema = reader.schema().map_err(|e| e.to_string())?;
+        let rows = reader.num_rows().map_err(|e| e.to_string())?;
+        let dtype = |name: &str| schema.get(name).map(DataType::from_arrow_field);
+        let id_type = match dtype("customer_id") {
+            Some(DataType::Int64) => "Int64",
+            Some(DataType::String) => "String",
+            Some(other) => return Err(format!("its customer_id is {other}, not Int64 or String")),
+            None => return Err("it has no customer_id column".into()),
+        };
+        match dtype("item_id") {
+            Some(DataType::String) => Ok(Chunks { path: path.to_path_buf(), rows, offset: 0, chunk_rows, id_type }),
+            Some(other) => Err(format!("its item_id is {other}, not String")),
+            None => Err("it has no item_id column".into()),
+        }
+    }
+
+    /// The next slice of the two columns, or `None` at the end.
+    fn next(&mut self) -> Result<Option<DataFrame>, String> {
+        if self.offset >= self.rows {
+            return Ok(None);
+        }
+        let file = File::open(&self.path).map_err(|e| e.to_string())?;
+        let columns = Some(vec!["customer_id".to_string(), "item_id".to_string()]);
+        let frame = ParquetReader::new(file)
+            .with_columns(columns)
+            .with_slice(Some((self.offset, self.chunk_rows)))
+            .finish()
+            .map_err(|e| e.to_string())?;
+        if frame.height() == 0 {
+            return Err(format!("no rows read at row {} of {}", self.offset, self.rows));
+        }
+        self.offset += frame.height();
+        Ok(Some(frame))
+    }
+}
+
+/// Hands each previous customer's list to `take`, in the file's order (checked: strictly
+/// increasing ids, unless `as_text`, where the caller sorts them); ids as text when `as_text`.
+fn read_groups(
+    chunks: &mut Chunks,
+    items: &ItemIndex,
+    as_text: bool,
+    mut take: impl FnMut(Group),
+) -> Result<(), String> {
+    let mut current: Option<Group> = None;
+    while let Some(frame) = chunks.next()? {
+        let col = |name: &str| frame.column(name).map(|c| c.as_materialized_series().clone());
+        let (ids, item_ids) =
+            (col("customer_id").map_err(|e| e.to_string())?, col("item_id").map_err(|e| e.to_string())?);
+        let item_ids = item_ids.str().map_err(|e| e.to_string())?;
+        let keys: Box<dyn Iterator<Item = Option<Key>>> = match ids.dtype() {
+            DataType::Int64 => Box::new(
+                ids.i64()
+                    .map_err(|e| e.to_string())?
+                    .iter()
+                    .map(|v| v.map(|v| if as_text { Key::Text(v.to_string()) } else { Key::Int(v) })),
+            ),
+            _ => Box::new(ids.str().map_err(|e| e.to_string())?.iter().map(|v| v.map(|s| Key::Text(s.to_string())))),
+        };
+        for (key, item) in keys.zip(item_ids.iter()) {
+            let (Some(key), Some(item)) = (key, item) else { continue };
+            match &mut current {
+                Some(g) if g.key == key => g.push(item, items),
+                _ => {
+                    if let Some(done) = current.take() {
+                        if !as_text && done.key >= key {
+                            return Err(format!(
+                                "not sorted by customer_id (customer {} after {})",
+                                key.text(),
+                                done.key.text()
+                            ));
+                        }
+                        take(done);
+                    }
+                    let mut g = Group { key, known: Vec::new(), unknown: Vec::new() };
+                    g.push(item, items);
+                    current = Some(g);
+                }
+            }
+        }
+    }
+    if let Some(g) = current {
+        take(g);
+    }
+    Ok(())
+}
+
+impl Group {
+    fn push(&mut self, item: &str, items: &ItemIndex) {
+        match items.find(item) {
+            Some(i) => self.known.push(i),
+            None => self.unknown.push(item.to_string()),
+        }
+    }
+}
+
+/// The merge join's state: today's customers in join order, the rows made so far.
+struct Join<'a> {
+    ids: &'a CustomerIds,
+    recs: &'a Recommendations,
+    /// Today's customers with a list, in the join's order.
+    order: Vec<u32>,
+    next: usize,
+    rows: Vec<Row>,
+    gone: Vec<Key>,
+}
+
+impl<'a> Join<'a> {
+    fn new(m: &'a Interactions, recs: &'a Recommendations, as_text: bool) -> Join<'a> {
+        let n = m.n_customers();
+        let mut order: Vec<u32> = (0..n as u32).filter(|&c| !recs.of(c as usize).is_empty()).collect();
+        if as_text {
+            let labels: Vec<String> = (0..n).map(|c| m.customers.label(c)).collect();
+            order.sort_by(|&a, &b| labels[a as usize].as_bytes().cmp(labels[b as usize].as_bytes()));
+        }
+        Join { ids: &m.customers, recs, order, next: 0, rows: Vec::with_capacity(n), gone: Vec::new() }
+    }
+
+    /// Today's customer `c` against a previous id.
+    fn cmp(&self, c: u32, key: &Key) -> Ordering {
+        match (self.ids, key) {
+            (CustomerIds::Int(v), Key::Int(p)) => v[c as usize].cmp(p),
+            (CustomerIds::Text(v), Key::Text(p)) => v[c as usize].as_bytes().cmp(p.as_bytes()),
+            (ids, key) => ids.label(c as usize).as_bytes().cmp(key.text().as_bytes()),
+        }
+    }
+
+    /// Takes the previous customer `g`: today's customers before it are new, then it is kept
+    /// or gone.
+    fn take(&mut self, g: Group) {
+        while let Some(&c) = self.order.get(self.next) {
+            match self.cmp(c, &g.key) {
+                Ordering::Less => self.new_row(c),
+                Ordering::Equal => {
+                    self.next += 1;
+                    let today: Vec<u32> = self.recs.of(c as usize).iter().map(|r| r.item).collect();
+                    let (overlap, added, dropped) = jaccard(today, g.known, g.unknown);
+                    let row = Row { who: Who::Today(c), overlap, added, dropped, status: Status::Kept };
+                    return self.rows.push(row);
+                }
+                Ordering::Greater => break,
+            }
+        }
+        let (_, _, dropped) = jaccard(Vec::new(), g.known, g.unknown);
+        let who = Who::Gone(self.gone.len() as u32);
+        self.gone.push(g.key);
+        self.rows.push(Row { who, overlap: 0.0, added: 0, dropped, status: Status::Gone });
+    }
+
+    fn new_row(&mut self, c: u32) {
+        self.next += 1;
+        let (_, added, _) = jaccard(self.recs.of(c as usize).iter().map(|r| r.item).collect(), Vec::new(), Vec::new());
+        self.rows.push(Row { who: Who::Today(c), overlap: 0.0, added, dropped: 0, status: Status::New });
+    }
+
+    fn finish(mut self) -> Drift {
+        while let Some(&c) = self.order.get(self.next) {
+            self.new_row(c);
+        }
+        let gone = match self.ids {
+            CustomerIds::Int(_) => GoneIds::Int(self.gone.iter().map(Key::as_int).collect()),
+            CustomerIds::Text(_) => GoneIds::Text(self.gone.iter().map(Key::text).collect()),
+        };
+        Drift { rows: self.rows, gone }
+    }
+}
+
+impl Key {
+    /// The id as an Int64 customer id: a text id only when it is an integer written plainly
+    /// (so it would have matched today's id as text).
+    fn as_int(&self) -> Option<i64> {
+        match self {
+            Key::Int(v) => Some(*v),
+            Key::Text(s) => s.parse::<i64>().ok().filter(|v| v.to_string() == *s),
+        }
+    }
+}
+
+/// The Jaccard overlap of today's items and the previous ones (known positions and unknown
+/// ids), and the items added and dropped; 0.0 when both are empty.
+fn jaccard(mut today: Vec<u32>, mut known: Vec<u32>, mut unknown: Vec<String>) -> (f64, u32, u32) {
+    for v in [&mut today, &mut known] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    unknown.sort_unstable();
+    unknown.dedup();
+    let shared = today.iter().filter(|i| known.binary_search(i).is_ok()).count();
+    let previous = known.len() + unknown.len();
+    let union = today.len() + previous - shared;
+    let overlap = if union == 0 { 0.0 } else { shared as f64 / union as f64 };
+    (overlap, (today.len() - shared) as u32, (previous - shared) as u32)
+}
+
+impl GoneIds {
+    fn empty(ids: &CustomerIds) -> GoneIds {
+        match ids {
+            CustomerIds::Int(_) => GoneIds::Int(Vec::new()),
+            CustomerIds::Text(_) => GoneIds::Text(Vec::new()),
+        }
+    }
+}
+
+impl Drift {
+    /// Rows of `drift.parquet`.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Orders the rows by today's ids (after a join by text): Int64 ids numerically, a gone
+    /// id that is no integer last.
+    fn sort_as(&mut self, ids: &CustomerIds) {
+        let (CustomerIds::Int(v), GoneIds::Int(gone)) = (ids, &self.gone) else { return };
+        let key = |r: &Row| match r.who {
+            Who::Today(c) => Some(v[c as usize]),
+            Who::Gone(g) => gone[g as usize],
+        };
+        self.rows.sort_by_key(|r| (key(r).is_none(), key(r)));
+    }
+
+    /// `drift.parquet`'s rows `range` as a frame (customer_id typed as today's).
+    pub fn frame(&self, ids: &CustomerIds, range: std::ops::Range<usize>) -> PolarsResult<DataFrame> {
+        let rows = &self.rows[range];
+        let customer_id = match (ids, &self.gone) {
+            (CustomerIds::Int(v), GoneIds::Int(gone)) => Column::new(
+                "customer_id".into(),
+                rows.iter()
+                    .map(|r| match r.who {
+                        Who::Today(c) => Some(v[c as usize]),
+                        Who::Gone(g) => gone[g as usize],
+                    })
+                    .collect::<Vec<Option<i64>>>(),
+            ),
+            (ids, gone) => {
+                let text: StringChunked = rows
+                    .iter()
+                    .map(|r| match (r.who, gone) {
+                        (Who::Today(c), _) => Some(ids.label(c as usize)),
+                        (Who::Gone(g), GoneIds::Text(t)) => Some(t[g as usize].clone()),
+                        (Who::Gone(_), GoneIds::Int(_)) => None,
+                    })
+                    .collect();
+                text.with_name("customer_id".into()).into_column()
+            }
+        };
+        let status: StringChunked = rows.iter().map(|r| Some(r.status.as_str())).collect();
+        DataFrame::new(
+            rows.len(),
+            vec![
+                customer_id,
+                Column::new("overlap".into(), rows.iter().map(|r| r.overlap).collect::<Vec<f64>>()),
+                Column::new("added".into(), rows.iter().map(|r| r.added).collect::<Vec<u32>>()),
+                Column::new("dropped".into(), rows.iter().map(|r| r.dropped).collect::<Vec<u32>>()),
+                status.with_name("status".into()).into_column(),
+            ],
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

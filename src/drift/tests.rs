@@ -1,0 +1,181 @@
+use super::*;
+use crate::recommend::{Rec, Source as RecSource};
+
+/// Today's matrix: customers with the items they bought (every item appears somewhere).
+fn matrix(rows: &[(&'static str, &'static str)]) -> Interactions {
+    Interactions::from_triples(rows.iter().map(|&(c, i)| (c, i, 1.0, None)))
+}
+
+/// Today's lists, by customer position, items by id.
+fn lists(m: &Interactions, per: &[&[&str]]) -> Recommendations {
+    let mut recs = Recommendations { offsets: vec![0], rows: Vec::new() };
+    for items in per {
+        for id in *items {
+            let item = m.items.iter().position(|x| x == id).unwrap() as u32;
+            recs.rows.push(Rec { item, score: Some(1.0), supporters: 1, source: RecSource::Neighbours });
+        }
+        recs.offsets.push(recs.rows.len());
+    }
+    recs
+}
+
+/// A previous `recommendations.parquet` with these (customer_id, item_id) rows.
+fn previous(dir: &Path, customer_id: Column, items: &[&str]) -> PathBuf {
+    let path = dir.join("recommendations.parquet");
+    let item: StringChunked = items.iter().map(|s| Some(*s)).collect();
+    let mut frame =
+        DataFrame::new(items.len(), vec![customer_id, item.with_name("item_id".into()).into_column()]).unwrap();
+    crate::write::parquet_writer(File::create(&path).unwrap(), frame.schema()).finish(&mut frame).unwrap();
+    path
+}
+
+fn cfg(path: &Path) -> DriftConfig {
+    DriftConfig { previous: Some(PreviousSet { run_id: "R1".into(), recommendations: path.to_path_buf() }) }
+}
+
+/// (customer_id as text, overlap, added, dropped, status) of every row.
+fn table(d: &Drift, m: &Interactions) -> Vec<(Option<String>, f64, u32, u32, &'static str)> {
+    let f = d.frame(&m.customers, 0..d.len()).unwrap();
+    let id = f.column("customer_id").unwrap().cast(&DataType::String).unwrap();
+    let id = id.str().unwrap().clone();
+    let overlap = f.column("overlap").unwrap().f64().unwrap().clone();
+    (0..f.height())
+        .map(|k| {
+            let r = &d.rows[k];
+            (id.get(k).map(str::to_string), overlap.get(k).unwrap(), r.added, r.dropped, r.status.as_str())
+        })
+        .collect()
+}
+
+fn three() -> (Interactions, Recommendations) {
+    let m = matrix(&[("1", "A"), ("1", "B"), ("2", "C"), ("3", "D")]);
+    // today: 1 → {A, B}; 2 → {C}; 3 → {A, D}
+    let recs = lists(&m, &[&["A", "B"], &["C"], &["A", "D"]]);
+    (m, recs)
+}
+
+#[test]
+fn jaccard_counts_shared_added_and_dropped() {
+    // {0, 1} against {0, 2}: shared 1, union 3
+    assert_eq!(jaccard(vec![1, 0], vec![2, 0], vec![]), (1.0 / 3.0, 1, 1));
+    assert_eq!(jaccard(vec![0, 1], vec![1, 0], vec![]), (1.0, 0, 0));
+    // an item today's catalogue lacks counts as dropped, once
+    assert_eq!(jaccard(vec![0], vec![0], vec!["X".into(), "X".into()]), (0.5, 0, 1));
+    assert_eq!(jaccard(vec![], vec![], vec![]), (0.0, 0, 0));
+    assert_eq!(jaccard(vec![3, 4], vec![], vec![]), (0.0, 2, 0));
+}
+
+/// Kept, new and gone customers, by hand: 1 kept and changed (A, B against A, C: 1/3), 2 kept
+/// unchanged, 3 new, 4 gone (B and an item no longer sold).
+#[test]
+fn new_gone_and_kept_by_hand() {
+    let (m, recs) = three();
+    let dir = tempfile::tempdir().unwrap();
+    let ids = Column::new("customer_id".into(), [1i64, 1, 2, 4, 4]);
+    let path = previous(dir.path(), ids, &["A", "C", "C", "B", "X"]);
+    for chunk in [1, 2, 3, CHUNK_ROWS] {
+        let (d, note) = compare(&m, &recs, &path, chunk).unwrap();
+        assert_eq!(note, None);
+        let rows = table(&d, &m);
+        assert_eq!(
+            rows,
+            [
+                (Some("1".into()), 1.0 / 3.0, 1, 1, "kept"),
+                (Some("2".into()), 1.0, 0, 0, "kept"),
+                (Some("3".into()), 0.0, 2, 0, "new"),
+                (Some("4".into()), 0.0, 0, 2, "gone"),
+            ],
+            "read {chunk} rows at a time"
+        );
+    }
+    let (d, r) = run(&m, &recs, &cfg(&path));
+    assert_eq!(d.len(), 4);
+    assert_eq!((r.customers, r.kept, r.new, r.gone, r.changed), (4, 2, 1, 1, 3));
+    assert_eq!(r.changed_share, Some(0.75));
+    assert!((r.mean_overlap.unwrap() - (1.0 / 3.0 + 1.0) / 2.0).abs() < 1e-12);
+    assert_eq!((r.previous_run_id.as_deref(), r.note.as_deref(), r.warning.as_deref()), (Some("R1"), None, None));
+}
+
+#[test]
+fn a_first_run_has_no_rows_and_says_so() {
+    let (m, recs) = three();
+    let (d, r) = run(&m, &recs, &DriftConfig::default());
+    assert!(d.is_empty());
+    let f = d.frame(&m.customers, 0..0).unwrap();
+    let names: Vec<&str> = f.get_column_names().iter().map(|s| s.as_str()).collect();
+    assert_eq!(names, ["customer_id", "overlap", "added", "dropped", "status"]);
+    let types: Vec<DataType> = f.dtypes();
+    assert_eq!(types, [DataType::Int64, DataType::Float64, DataType::UInt32, DataType::UInt32, DataType::String]);
+    assert_eq!((r.previous_run_id, r.customers, r.changed, r.changed_share, r.mean_overlap), (None, 0, 0, None, None));
+    assert_eq!(r.note.as_deref(), Some("first run: no previous published set to compare with"));
+}
+
+/// A pipeline switched `customer_type`: the previous ids were text ("1", "10", "2" in byte
+/// order), today's Int64 (1, 2, 3, 10 numerically): compared as text, published in today's
+/// order, a gone id that is no integer written null (last).
+#[test]
+fn a_previous_set_with_text_ids_is_compared_as_text() {
+    let m = matrix(&[("1", "A"), ("2", "B"), ("3", "C"), ("10", "D")]);
+    assert!(matches!(m.customers, CustomerIds::Int(_)));
+    let recs = lists(&m, &[&["A"], &["D"], &["C"], &["B"]]);
+    let dir = tempfile::tempdir().unwrap();
+    let ids = Column::new("customer_id".into(), ["1", "10", "2", "x7"]);
+    let path = previous(dir.path(), ids, &["A", "B", "C", "D"]);
+    let (d, r) = run(&m, &recs, &cfg(&path));
+    assert_eq!(
+        table(&d, &m),
+        [
+            (Some("1".into()), 1.0, 0, 0, "kept"),
+            (Some("2".into()), 0.0, 1, 1, "kept"),
+            (Some("3".into()), 0.0, 1, 0, "new"),
+            (Some("10".into()), 1.0, 0, 0, "kept"),
+            (None, 0.0, 0, 1, "gone"),
+        ]
+    );
+    assert!(r
+        .note
+        .unwrap()
+        .contains("customer_id is String and today's Int64: customers compared by their ids as text"));
+    assert_eq!((r.kept, r.new, r.gone, r.changed), (3, 1, 1, 3));
+}
+
+/// The other way round: today's ids are text, the previous Int64 ones become their text.
+#[test]
+fn a_previous_set_with_integer_ids_is_compared_as_text() {
+    let m = matrix(&[("10", "A"), ("9", "B"), ("C7", "C")]);
+    assert!(matches!(m.customers, CustomerIds::Text(_)));
+    // today in byte order: "10", "9", "C7"
+    let recs = lists(&m, &[&["A"], &["B"], &["C"]]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = previous(dir.path(), Column::new("customer_id".into(), [9i64, 10, 11]), &["B", "A", "A"]);
+    let (d, r) = run(&m, &recs, &cfg(&path));
+    let rows: Vec<(Option<String>, &str)> = table(&d, &m).into_iter().map(|r| (r.0, r.4)).collect();
+    let expected = [("10", "kept"), ("11", "gone"), ("9", "kept"), ("C7", "new")];
+    assert_eq!(rows, expected.map(|(id, s)| (Some(id.to_string()), s)));
+    assert_eq!(d.frame(&m.customers, 0..d.len()).unwrap().column("customer_id").unwrap().dtype(), &DataType::String);
+    assert!(r.note.unwrap().contains("compared by their ids as text"));
+}
+
+/// A previous file that cannot be compared is a warning and no drift, never a refusal.
+#[test]
+fn an_unreadable_previous_file_means_no_drift_with_the_reason() {
+    let (m, recs) = three();
+    let dir = tempfile::tempdir().unwrap();
+    let torn = dir.path().join("torn.parquet");
+    std::fs::write(&torn, b"PAR1 not really").unwrap();
+    let unsorted = previous(dir.path(), Column::new("customer_id".into(), [2i64, 1]), &["A", "B"]);
+    let missing = dir.path().join("missing.parquet");
+    for (path, why) in [(&torn, ""), (&unsorted, "not sorted by customer_id"), (&missing, "")] {
+        let (d, r) = run(&m, &recs, &cfg(path));
+        assert!(d.is_empty(), "{path:?}");
+        assert_eq!((r.customers, r.changed_share, r.previous_run_id.as_deref()), (0, None, Some("R1")));
+        let note = r.note.unwrap();
+        assert!(note.starts_with("drift not available: the previous published set's"), "{note}");
+        assert!(note.contains(why) && r.warning.is_some(), "{note}");
+    }
+    // columns that are not kindred's
+    let odd = dir.path().join("odd");
+    std::fs::create_dir(&odd).unwrap();
+    let path = previous(&odd, Column::new("customer_id".into(), [1.5f64]), &["A"]);
+    assert!(run(&m, &recs, &cfg(&path)).1.note.unwrap().contains("customer_id is f64"));
+}
