@@ -329,7 +329,8 @@ impl AuditReport {
     }
 
     /// The first rows as read (`df.head()`), their columns in blocks that fit [`WIDTH`]:
-    /// the widest columns are narrowed (to 8 characters at least) first.
+    /// the widest columns are narrowed first, to 20 characters at least (a date and time stays
+    /// whole), and what still does not fit goes on in the next block.
     pub fn head_table(&self) -> String {
         let head = &self.head;
         if head.rows.is_empty() {
@@ -344,7 +345,7 @@ impl AuditReport {
         let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
         while total(&widths) > WIDTH {
             let Some((k, &w)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else { break };
-            if w <= 8 {
+            if w <= 20 {
                 break;
             }
             widths[k] = w - 1;

@@ -117,7 +117,7 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
         #[arg(long, env = "KINDRED_PIPELINE")]
         pipeline: Option<PathBuf>,
         /// First rows to show (0 = none; at most 10000).
-        #[arg(long, default_value_t = kindred::ingest::HEAD_ROWS)]
+        #[arg(long, default_value_t = kindred::ingest::HEAD_ROWS, allow_hyphen_values = true)]
         head: usize,
         /// Print one JSON object (the fields of the manifest's `reports.audit`) instead of tables.
         #[arg(long)]

@@ -320,6 +320,8 @@ pub(super) mod twin {
                     (Ok(a), Ok(b)) => {
                         assert!(a.frame.equals_missing(&b.frame), "{at}: {:?} vs {:?}", a.frame, b.frame);
                         assert_eq!((&a.header, &a.nulls, a.skipped), (&b.header, &b.nulls, b.skipped), "{at}");
+                        // the look, counted per piece and builder and merged, and the head
+                        assert_eq!(a.look, b.look, "{at}");
                     }
                     (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{at}"),
                     (a, b) => panic!("{at}: {:?} vs {:?}", a.as_ref().err(), b.err()),

@@ -36,7 +36,7 @@ pub const DISTINCT_LIMIT: usize = 1 << 22;
 const VALUE_HASH: foldhash::quality::FixedState = foldhash::quality::FixedState::with_seed(0x6b69_6e64_7265_64);
 
 /// One column at a first look.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ColumnLook {
     pub column: String,
     /// The type kindred's reader gives the column ("String" for CSV and Excel cells).
@@ -55,14 +55,14 @@ pub struct ColumnLook {
 }
 
 /// The first rows as read: every column's name, each row's values as text (null when empty).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Head {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Option<String>>>,
 }
 
 /// Every column's look, in file order, and the head.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Look {
     pub columns: Vec<ColumnLook>,
     pub head: Head,

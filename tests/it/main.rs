@@ -10,6 +10,7 @@ mod evaluate;
 mod formats;
 mod golden;
 mod limits;
+mod look;
 mod messages;
 mod models;
 mod ops;
