@@ -33,7 +33,7 @@ pub const HEAD_ROWS: usize = 5;
 pub const DISTINCT_LIMIT: usize = 1 << 22;
 
 /// The fixed hash of a value's text: the same in every builder thread and every run.
-const VALUE_HASH: foldhash::quality::FixedState = foldhash::quality::FixedState::with_seed(0x6b69_6e64_7265_64);
+const VALUE_HASH: foldhash::quality::FixedState = foldhash::quality::FixedState::with_seed(0x006b_696e_6472_6564);
 
 /// One column at a first look.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

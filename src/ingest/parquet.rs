@@ -363,7 +363,9 @@ mod tests {
         assert_eq!(nulls, [("Country", 2), ("CustomerID", 1), ("StockCode", 0), ("UnitPrice", 1), ("Quantity", 0)]);
         assert_eq!((report.columns, report.rows_out), (5, 3));
         // `kindred audit` reads every column
-        let AllColumns::Mapped(all) = read(&cfg, &columns, HEAD_ROWS).unwrap().0 else { panic!("the mapping resolves") };
+        let AllColumns::Mapped(all) = read(&cfg, &columns, HEAD_ROWS).unwrap().0 else {
+            panic!("the mapping resolves")
+        };
         assert_eq!((all.frame.width(), all.columns.quantity.as_deref()), (5, Some("Quantity")));
     }
 }
