@@ -9,6 +9,12 @@
 //! them are counted as `trimmed`. A CSV's
 //! roles arrive parsed (ingest reads each field once, with the same [`crate::roles`] functions);
 //! the audit then only reports.
+//!
+//! It is also the first look a person takes at the export (the article's `df.info()` and
+//! `df.head()`): per column the type as read and the type its values look like, the type its
+//! role parses it to, non-null and distinct counts, the least and greatest value (a quantity's
+//! and a date's as parsed for their role), and the first rows — ingest's [`Look`], joined here
+//! with the roles.
 
 use std::time::Instant;
 
@@ -16,8 +22,9 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::error::{InputError, Result};
+use crate::ingest::look::{datetime_text, Head, Look};
 use crate::ingest::{null_counts, Table};
-use crate::roles::{self, DateOrder, Parsed};
+use crate::roles::{self, col, number_text, DateOrder, Parsed};
 
 /// One column's missing values.
 #[derive(Debug, Clone, Serialize)]
@@ -35,6 +42,21 @@ pub struct ColumnAudit {
     pub date_order: Option<DateOrder>,
     /// What the parsing tells about the column (the date order read and why, dates dropped).
     pub notes: Vec<String>,
+    /// The type kindred's reader gives the column ("String" for CSV and Excel cells).
+    pub type_read: String,
+    /// The type every non-null value reads as (a text column of numbers: "Int64").
+    pub type_inferred: Option<String>,
+    /// The type the column's role parses it to; null for an unmapped column.
+    pub type_parsed: Option<String>,
+    pub non_null: usize,
+    /// Distinct non-null values: exact but for 64-bit hash collisions, up to
+    /// [`crate::ingest::look::DISTINCT_LIMIT`] (`distinct_capped` past it).
+    pub distinct: usize,
+    pub distinct_capped: bool,
+    /// The least and greatest value: a quantity's and a date's as parsed for their role, an
+    /// unmapped column's when all its values are numbers or year-first dates.
+    pub min: Option<String>,
+    pub max: Option<String>,
 }
 
 /// The audit of the whole file.
@@ -47,6 +69,11 @@ pub struct AuditReport {
     pub total_invalid: usize,
     pub total_trimmed: usize,
     pub seconds: f64,
+    /// The first rows as read.
+    pub head: Head,
+    /// Each mapped role and its column, as resolved against the file: (role, column).
+    #[serde(skip)]
+    pub mapped: Vec<(&'static str, String)>,
 }
 
 /// Audits `table` and parses its mapped roles into the canonical frame.
@@ -57,7 +84,8 @@ pub fn run(table: Table) -> Result<(DataFrame, AuditReport)> {
     let start = Instant::now();
     let map = &table.columns;
     if let Some(invalid) = &table.parsed {
-        let report = report(&table.nulls, table.frame.height(), map, invalid, start);
+        let mut report = report(&table.nulls, table.frame.height(), map, invalid, table.look, start);
+        parsed_ranges(&table.frame, &mut report);
         return Ok((table.frame, report));
     }
     let path = &table.path;
@@ -66,12 +94,45 @@ pub fn run(table: Table) -> Result<(DataFrame, AuditReport)> {
         .select(map.parsed().iter().map(|s| s.as_str()))
         .map_err(|e| InputError::Parse { path: path.clone(), detail: e.to_string() })?;
     let (canonical, found) = roles::parse(&frame, map, &table.dates, path)?;
-    let report = report(&table.nulls, frame.height(), map, &found, start);
+    let mut report = report(&table.nulls, frame.height(), map, &found, table.look, start);
+    parsed_ranges(&canonical, &mut report);
     Ok((canonical, report))
 }
 
+/// The type a role parses its column to.
+fn parsed_type(role: &str) -> &'static str {
+    match role {
+        "quantity" => "Float64",
+        "date" => "Datetime",
+        _ => "String",
+    }
+}
+
+/// The least and greatest quantity and date as parsed for their roles (the canonical frame's),
+/// on their columns' rows of the report.
+fn parsed_ranges(canonical: &DataFrame, report: &mut AuditReport) {
+    for (role, name) in report.mapped.clone() {
+        let range = match role {
+            "quantity" => canonical.column(col::QUANTITY).ok().and_then(|c| c.f64().ok()).and_then(|q| {
+                let (lo, hi) = q.iter().flatten().fold((None, None), |(lo, hi), v| {
+                    (Some(lo.map_or(v, |l: f64| l.min(v))), Some(hi.map_or(v, |h: f64| h.max(v))))
+                });
+                Some((number_text(lo?), number_text(hi?)))
+            }),
+            "date" => canonical.column(col::DATE).ok().and_then(|c| c.i64().ok()).and_then(|d| {
+                let (lo, hi) = (d.iter().flatten().min()?, d.iter().flatten().max()?);
+                Some((datetime_text(lo), datetime_text(hi)))
+            }),
+            _ => continue,
+        };
+        if let Some(c) = report.columns.iter_mut().find(|c| c.column == name) {
+            (c.min, c.max) = range.unzip();
+        }
+    }
+}
+
 /// The audit of an export whose columns are not mapped: nulls per column, no roles.
-pub fn nulls_only(frame: &DataFrame) -> AuditReport {
+pub fn nulls_only(frame: &DataFrame, look: Look) -> AuditReport {
     let map = crate::config::Columns {
         customer: String::new(),
         item: String::new(),
@@ -81,7 +142,7 @@ pub fn nulls_only(frame: &DataFrame) -> AuditReport {
         date: None,
         explicit: vec![],
     };
-    report(&null_counts(frame), frame.height(), &map, &[], Instant::now())
+    report(&null_counts(frame), frame.height(), &map, &[], look, Instant::now())
 }
 
 fn report(
@@ -89,6 +150,7 @@ fn report(
     rows: usize,
     map: &crate::config::Columns,
     found: &[Parsed],
+    look: Look,
     start: Instant,
 ) -> AuditReport {
     let roles = [
@@ -99,13 +161,25 @@ fn report(
         (map.invoice.as_ref(), "invoice"),
         (map.date.as_ref(), "date"),
     ];
+    let mapped: Vec<(&'static str, String)> =
+        roles.iter().filter_map(|(n, r)| Some((*r, n.filter(|n| !n.is_empty())?.clone()))).collect();
     let columns: Vec<ColumnAudit> = nulls
         .iter()
         .map(|(name, nulls)| {
             let (name, nulls) = (name.clone(), *nulls);
             let found = found.iter().find(|f| f.column == name).cloned().unwrap_or_default();
+            let role = mapped.iter().find(|(_, n)| *n == name).map(|(r, _)| *r);
+            let seen = look.columns.iter().find(|l| l.column == name).cloned().unwrap_or_default();
             ColumnAudit {
-                role: roles.iter().find(|(n, _)| n.is_some_and(|n| *n == name)).map(|(_, r)| r.to_string()),
+                role: role.map(String::from),
+                type_parsed: role.map(|r| parsed_type(r).to_string()),
+                type_read: seen.type_read,
+                type_inferred: seen.type_inferred,
+                non_null: seen.non_null,
+                distinct: seen.distinct,
+                distinct_capped: seen.distinct_capped,
+                min: seen.min,
+                max: seen.max,
                 invalid: found.invalid,
                 null_percent: percent(nulls, rows),
                 trimmed: found.trimmed,
@@ -124,6 +198,8 @@ fn report(
         total_trimmed: columns.iter().map(|c| c.trimmed).sum(),
         columns,
         seconds: start.elapsed().as_secs_f64(),
+        head: look.head,
+        mapped,
     }
 }
 
@@ -135,10 +211,29 @@ fn percent(part: usize, whole: usize) -> f64 {
     }
 }
 
+/// Widest a printed table may be (a terminal's, a cron mail's).
+const WIDTH: usize = 100;
+
+/// `text` in at most `n` characters, cut with `…`.
+fn cut(text: &str, n: usize) -> String {
+    match text.chars().count() > n {
+        true => text.chars().take(n.saturating_sub(1)).chain(['…']).collect(),
+        false => text.to_string(),
+    }
+}
+
 impl AuditReport {
-    /// The table printed for a person (the article's three views), then its notes.
+    /// The first look printed for a person (`kindred audit`): the nulls table (the article's
+    /// three views), each column's types and counts, the ranges, the first rows, then the
+    /// notes. Each table fits [`WIDTH`] columns; long values are cut with `…`.
     pub fn render(&self) -> String {
         let mut out = self.table();
+        for part in [self.types_table(), self.ranges_table(), self.head_table()] {
+            if !part.is_empty() {
+                out += "\n";
+                out += &part;
+            }
+        }
         for note in self.notes() {
             out += &format!("note: {note}\n");
         }
@@ -176,6 +271,100 @@ impl AuditReport {
             thousands(self.rows_in),
             self.columns.len()
         );
+        out
+    }
+
+    /// The report as one JSON object (`kindred audit --json`; the manifest's `reports.audit`).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Width of the column names in the look's tables (cut beyond 24 characters).
+    fn name_width(&self) -> usize {
+        self.columns.iter().map(|c| c.column.chars().count()).max().unwrap_or(6).clamp(6, 24)
+    }
+
+    /// Each column's types and counts (`df.info()`): as read, as its values look, its role and
+    /// the type the role parses it to, non-null and distinct values.
+    pub fn types_table(&self) -> String {
+        let w = self.name_width();
+        let line = |cells: [&str; 7]| {
+            let [name, read, looks, role, parsed, non_null, distinct] = cells;
+            format!("{name:<w$}  {read:<8}  {looks:<10}  {role:<11}  {parsed:<8}  {non_null:>11}  {distinct:>11}\n")
+        };
+        let mut out = line(["column", "read", "looks like", "role", "parsed", "non-null", "distinct"]);
+        for c in &self.columns {
+            let distinct = match c.distinct_capped {
+                true => format!("≥{}", thousands(c.distinct)),
+                false => thousands(c.distinct),
+            };
+            out += &line([
+                &cut(&c.column, w),
+                &cut(&c.type_read, 8),
+                &cut(c.type_inferred.as_deref().unwrap_or("-"), 10),
+                c.role.as_deref().unwrap_or("-"),
+                c.type_parsed.as_deref().unwrap_or("-"),
+                &thousands(c.non_null),
+                &distinct,
+            ]);
+        }
+        out
+    }
+
+    /// The least and greatest value of each column that has them (empty when none has).
+    pub fn ranges_table(&self) -> String {
+        let w = self.name_width();
+        let ranged: Vec<&ColumnAudit> = self.columns.iter().filter(|c| c.min.is_some() || c.max.is_some()).collect();
+        if ranged.is_empty() {
+            return String::new();
+        }
+        let line = |name: &str, min: &str, max: &str| {
+            format!("{:<w$}  {:<34}  {}", cut(name, w), cut(min, 34), cut(max, 34)).trim_end().to_string() + "\n"
+        };
+        let mut out = line("column", "min", "max");
+        for c in ranged {
+            out += &line(&c.column, c.min.as_deref().unwrap_or("-"), c.max.as_deref().unwrap_or("-"));
+        }
+        out
+    }
+
+    /// The first rows as read (`df.head()`), their columns in blocks that fit [`WIDTH`]:
+    /// the widest columns are narrowed first, to 20 characters at least (a date and time stays
+    /// whole), and what still does not fit goes on in the next block.
+    pub fn head_table(&self) -> String {
+        let head = &self.head;
+        if head.rows.is_empty() {
+            return String::new();
+        }
+        let cell = |v: &Option<String>| v.clone().unwrap_or_else(|| "null".into());
+        let mut widths: Vec<usize> = (0..head.columns.len())
+            .map(|k| head.rows.iter().map(|r| r.get(k).map_or(0, |v| cell(v).chars().count())).max().unwrap_or(0))
+            .zip(&head.columns)
+            .map(|(w, name)| w.max(name.chars().count()).max(1))
+            .collect();
+        let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
+        while total(&widths) > WIDTH {
+            let Some((k, &w)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else { break };
+            if w <= 20 {
+                break;
+            }
+            widths[k] = w - 1;
+        }
+        let mut out = format!("first {} rows:\n", head.rows.len());
+        for (b, block) in blocks(&widths).into_iter().enumerate() {
+            if b > 0 {
+                out += "\n";
+            }
+            let line = |cells: Vec<String>| {
+                let cells: Vec<String> =
+                    block.clone().map(|k| format!("{:<1$}", cut(&cells[k], widths[k]), widths[k])).collect();
+                cells.join("  ").trim_end().to_string() + "\n"
+            };
+            out += &line(head.columns.clone());
+            for row in &head.rows {
+                out += &line(row.iter().map(cell).collect());
+            }
+        }
         out
     }
 
@@ -219,6 +408,20 @@ impl AuditReport {
             ],
         )
     }
+}
+
+/// The columns of `widths` in runs that fit [`WIDTH`] with two spaces between (each at least one).
+fn blocks(widths: &[usize]) -> Vec<std::ops::Range<usize>> {
+    let (mut out, mut start, mut used) = (Vec::new(), 0, 0);
+    for (k, w) in widths.iter().enumerate() {
+        if k > start && used + 2 + w > WIDTH {
+            out.push(start..k);
+            (start, used) = (k, 0);
+        }
+        used += if k == start { *w } else { 2 + w };
+    }
+    out.push(start..widths.len());
+    out
 }
 
 /// 1234567 → "1,234,567".

@@ -73,6 +73,16 @@ impl Chain {
         Ok((cleaned, report))
     }
 
+    /// The check after cleaning ([`clean::after_cleaning`]) on the report, its statement logged
+    /// as the clean stage's line.
+    pub fn after_cleaning(&self, cleaned: &Cleaned, report: &mut CleanReport, audited: &AuditReport) -> Result<()> {
+        let after = clean::after_cleaning(cleaned, &audited.mapped)?;
+        let at = Line { stage: Some("clean"), ..Line::new(Level::Info, &after.statement) };
+        log_line(self.quiet, &at);
+        report.after_cleaning = Some(after);
+        Ok(())
+    }
+
     /// Pivot: customers × items as a sparse matrix, ids numbered, customer ids typed by `ids`
     /// (errors name `source`, the export the rows came from).
     pub fn pivot(&self, cleaned: Cleaned, ids: IdTyping, source: &Path) -> Result<(Interactions, PivotReport)> {

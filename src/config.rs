@@ -546,6 +546,20 @@ pub fn evaluate_k(k: usize) -> Result<usize, ConfigError> {
     file::bounded("--k", Some(k.min(i64::MAX as usize) as i64), 1, MAX_LIST)
 }
 
+/// `kindred audit --head`'s most rows: a preview, not an export.
+pub const MAX_HEAD: usize = 10_000;
+
+/// `audit --head`: the first rows shown, 0 (none) to [`MAX_HEAD`].
+pub fn audit_head(rows: usize) -> Result<usize, ConfigError> {
+    match rows > MAX_HEAD {
+        true => Err(ConfigError::Invalid {
+            key: "--head".into(),
+            message: format!("must be at most {MAX_HEAD} (a preview of the first rows), got {rows}"),
+        }),
+        false => Ok(rows),
+    }
+}
+
 /// `bench --neighbours`: 1 to [`MAX_LIST`].
 pub fn bench_neighbours(k: usize) -> Result<usize, ConfigError> {
     file::bounded("--neighbours", Some(k.min(i64::MAX as usize) as i64), 20, MAX_LIST)

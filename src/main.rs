@@ -103,9 +103,11 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
         #[command(flatten)]
         step: StepArgs,
     },
-    /// Read an export and print its missing-value audit.
+    /// Read an export and print a first look at it: missing values, each column's types,
+    /// non-null and distinct counts, min/max, and the first rows.
     #[command(after_help = "Examples:
   kindred audit data/export.csv.gz
+  kindred audit data/export.csv.gz --head 0 --json | jq '.columns[] | {column, type_inferred, distinct}'
   kindred audit exports/shop.xlsx --pipeline pipelines/shop.toml   # its [input] and [columns] settings")]
     Audit {
         /// The export (.csv, .csv.gz, .tsv, .xlsx, .xls, .xlsb, .ods, .parquet).
@@ -114,6 +116,12 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
         /// Pipeline file whose [input] and [columns] settings to use.
         #[arg(long, env = "KINDRED_PIPELINE")]
         pipeline: Option<PathBuf>,
+        /// First rows to show (0 = none; at most 10000).
+        #[arg(long, default_value_t = kindred::ingest::HEAD_ROWS, allow_hyphen_values = true)]
+        head: usize,
+        /// Print one JSON object (the fields of the manifest's `reports.audit`) instead of tables.
+        #[arg(long)]
+        json: bool,
     },
     /// Offline evaluation on a temporal holdout: the model vs popularity vs the article's rule.
     #[command(after_help = "Examples:
@@ -316,12 +324,16 @@ fn execute(command: Command) -> Result<Exit, Error> {
             progress::log_line(quiet, &line);
         }
         Command::Prepare { .. } | Command::Shard { .. } | Command::Publish { .. } => sharded(command)?,
-        Command::Audit { input, pipeline } => {
+        Command::Audit { input, pipeline, head, json } => {
+            let head = kindred::config::audit_head(head)?;
             let overrides = Overrides { input: Some(input), ..Default::default() };
             let cfg = Config::load_optional(pipeline.as_deref(), &overrides)?;
             note(false, cfg.threads_note.as_deref());
-            let report = kindred::pipeline::audit_only(&cfg)?;
-            emit(&report.render())?;
+            let report = kindred::pipeline::audit_only(&cfg, head)?;
+            match json {
+                true => emit(&format!("{}\n", report.to_json()))?,
+                false => emit(&report.render())?,
+            }
         }
         Command::Evaluate { pipeline, cutoff, k, json, over } => {
             let cfg = load(&pipeline, &over.with(true, false))?;

@@ -122,17 +122,18 @@ fn input_summary(path: &Path) -> Result<InputSummary> {
     Ok(InputSummary { path: path.display().to_string(), bytes, sha256: format!("{:x}", hasher.finalize()) })
 }
 
-/// Ingest + audit only (for `kindred audit`). When the export lacks the mapped columns the
-/// audit still counts nulls in every column; only the `invalid` counts need the mapping.
-pub fn audit_only(cfg: &Config) -> Result<audit::AuditReport> {
+/// Ingest + audit only (for `kindred audit`), with the first `head` rows. When the export
+/// lacks the mapped columns the audit still looks at every column; only the `invalid` counts
+/// and the parsed types need the mapping.
+pub fn audit_only(cfg: &Config, head: usize) -> Result<audit::AuditReport> {
     on_threads(cfg.threads, || {
-        let (all, read) = ingest::read(&cfg.input, &cfg.columns)?;
+        let (all, read) = ingest::read(&cfg.input, &cfg.columns, head)?;
         for note in &read.notes {
             log(cfg.quiet, &format!("note: {note}"));
         }
         match all {
             ingest::AllColumns::Mapped(table) => Ok(audit::run(*table)?.1),
-            ingest::AllColumns::Unmapped(frame) => Ok(audit::nulls_only(&frame)),
+            ingest::AllColumns::Unmapped(frame, look) => Ok(audit::nulls_only(&frame, look)),
         }
     })
 }
@@ -482,7 +483,8 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     check_dates(cfg, &table)?;
     let (canonical, audited) = chain.audit(table)?;
     check_required(cfg, &audited)?;
-    let (cleaned, cleaned_report) = chain.clean(canonical, &cfg.clean)?;
+    let (cleaned, mut cleaned_report) = chain.clean(canonical, &cfg.clean)?;
+    chain.after_cleaning(&cleaned, &mut cleaned_report, &audited)?;
     let previous = previous_run(&cfg.output.dir);
     let (kind, int64_because, typed) = customer_type(cfg, previous);
     let ids = pivot::IdTyping { kind, int64_because: int64_because.as_deref(), column: &cfg.columns.customer };

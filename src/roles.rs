@@ -18,7 +18,7 @@ use crate::error::InputError;
 
 mod date;
 
-pub(crate) use date::{resolve as resolve_dates, DateText};
+pub(crate) use date::{date_of, resolve as resolve_dates, DateText};
 pub use date::{DateOrder, DateRule, Evidence};
 
 /// Names of the canonical columns the later stages read.

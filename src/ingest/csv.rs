@@ -20,6 +20,8 @@ use crate::config::{Columns, InputConfig};
 use crate::error::{InputError, Result};
 use crate::roles::{DateRule, Parsed};
 
+use super::look::{Look, Profile};
+
 mod build;
 mod decode;
 mod scan;
@@ -41,6 +43,8 @@ pub(super) struct CsvRead {
     /// Set when `frame` is canonical: what parsing each mapped column found (the audit's
     /// `invalid` and `trimmed`).
     pub(super) found: Option<Vec<Parsed>>,
+    /// Every header column at a first look, counted as its fields went by, and the first rows.
+    pub(super) look: Look,
 }
 
 /// The roles a CSV's builders parse as they read, so the audit need not read the text again.
@@ -60,8 +64,15 @@ const PIECE: usize = 4 << 20;
 /// inflates the file in chunks, this one finds where records end as they arrive, and every few
 /// megabytes of records are built into columns on the other two while the rest of the file is
 /// still read. The file's text is never whole in memory. With `roles`, only their columns are
-/// built, parsed as the audit parses them (every column as text without roles).
-pub(super) fn load_csv(cfg: &InputConfig, gzip: bool, tab: bool, roles: Option<&Columns>) -> Result<CsvRead> {
+/// built, parsed as the audit parses them (every column as text without roles). The first
+/// `head` records are kept as text for the file's look.
+pub(super) fn load_csv(
+    cfg: &InputConfig,
+    gzip: bool,
+    tab: bool,
+    roles: Option<&Columns>,
+    head: usize,
+) -> Result<CsvRead> {
     let path = &cfg.path;
     let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.clone(), source })?;
     let source: Box<dyn Read + Send> = match gzip {
@@ -79,18 +90,19 @@ pub(super) fn load_csv(cfg: &InputConfig, gzip: bool, tab: bool, roles: Option<&
     let scan = Scan::new(path, cfg.encoding, delimiter, limits);
     let dates = super::date_rule(cfg);
     let roles = roles.map(|columns| Roles { columns, dates: &dates });
-    stream_csv(source, gzip, scan, roles, cfg.skip_bad_rows, (CHUNK, PIECE))
+    stream_csv(source, gzip, scan, roles, cfg.skip_bad_rows, (CHUNK, PIECE, head))
 }
 
 /// The stream of [`load_csv`] over any source, in chunks and pieces of `(chunk, piece)` bytes
-/// (tests cross every boundary with small ones); `skip`: cut and count malformed rows.
+/// (tests cross every boundary with small ones), keeping the first `head` records as text;
+/// `skip`: cut and count malformed rows.
 fn stream_csv(
     source: impl Read + Send,
     gzip: bool,
     mut scan: Scan<'_>,
     roles: Option<Roles<'_>>,
     skip: bool,
-    (chunk, piece): (usize, usize),
+    (chunk, piece, head): (usize, usize, usize),
 ) -> Result<CsvRead> {
     let path = scan.path;
     let read_error = |e: std::io::Error| match gzip {
@@ -123,7 +135,7 @@ fn stream_csv(
             let failed = scan.feed(&mut text, eof).err().or(failed);
             if builders.is_none() && !scan.header.is_empty() {
                 match Plan::new(&scan, roles, skip) {
-                    Ok(plan) => builders = Some(Builders::start(s, plan, &free)),
+                    Ok(plan) => builders = Some(Builders::start(s, plan, &free, head)),
                     // the text's own fault found in the same pass (a NUL byte: not text) comes
                     // before the header's mapping
                     Err(e) => break Some(failed.unwrap_or(e)),
@@ -180,9 +192,9 @@ struct Piece {
     text: Vec<u8>,
 }
 
-/// What a builder thread returns: the pieces it built, and the error it stopped on with the
-/// piece it was found in.
-type Built = (Vec<Part>, Option<(usize, InputError)>);
+/// What a builder thread returns: the pieces it built, the error it stopped on with the
+/// piece it was found in, and every column's profile over its pieces.
+type Built = (Vec<Part>, Option<(usize, InputError)>, Vec<Profile>);
 
 /// The two builder threads and the queue of pieces they share: the last pieces, queued when
 /// the file ends, are built on both cores.
@@ -191,6 +203,9 @@ struct Builders<'scope> {
     plan: Arc<Plan>,
     threads: [std::thread::ScopedJoinHandle<'scope, Built>; 2],
     taken: usize,
+    /// The first records as text (the look's head), read here before their pieces are sent.
+    head: Vec<Vec<Option<String>>>,
+    want: usize,
 }
 
 impl<'scope> Builders<'scope> {
@@ -198,6 +213,7 @@ impl<'scope> Builders<'scope> {
         s: &'scope std::thread::Scope<'scope, 'env>,
         plan: Plan,
         free: &std::sync::mpsc::Sender<Vec<u8>>,
+        want: usize,
     ) -> Builders<'scope> {
         let (queue, pieces) = std::sync::mpsc::sync_channel::<Piece>(2);
         let (plan, pieces) = (Arc::new(plan), Arc::new(std::sync::Mutex::new(pieces)));
@@ -205,11 +221,15 @@ impl<'scope> Builders<'scope> {
             let (plan, pieces, free) = (plan.clone(), pieces.clone(), free.clone());
             s.spawn(move || plan.build(&pieces, &free))
         });
-        Builders { queue, plan, threads, taken: 0 }
+        Builders { queue, plan, threads, taken: 0, head: Vec::new(), want }
     }
 
     /// Hands on the next piece (its index is set here); false when both builders have stopped.
+    /// Until the head has its rows, they are read from the piece first (pieces go in order).
     fn send(&mut self, piece: Piece) -> bool {
+        if self.head.len() < self.want {
+            self.plan.head(&piece.text, self.want, &mut self.head);
+        }
         self.taken += 1;
         self.queue.send(Piece { index: self.taken - 1, ..piece }).is_ok()
     }
@@ -218,15 +238,16 @@ impl<'scope> Builders<'scope> {
     /// earlier piece, else `failed`, this thread's, in text not handed on) or the read.
     fn finish(self, failed: Option<InputError>, header: Vec<String>) -> Result<CsvRead, InputError> {
         drop(self.queue);
-        let (mut parts, mut errors) = (Vec::new(), Vec::new());
+        let (mut parts, mut errors, mut profiles) = (Vec::new(), Vec::new(), self.plan.profiles());
         for thread in self.threads {
-            let (built, error) = thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let (built, error, counted) = thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             parts.extend(built);
             errors.extend(error);
+            profiles.iter_mut().zip(counted).for_each(|(p, c)| p.merge(c));
         }
         match errors.into_iter().min_by_key(|(k, _)| *k).map(|(_, e)| e).or(failed) {
             Some(e) => Err(e),
-            None => self.plan.assemble(parts, header),
+            None => self.plan.assemble(parts, header, profiles, self.head),
         }
     }
 }
@@ -258,6 +279,7 @@ pub(super) mod twin {
     use crate::config::Encoding;
     use crate::error::Error;
     use crate::ingest::resolve_columns;
+    use crate::ingest::HEAD_ROWS;
 
     /// Streams `text` in chunks of `chunk` bytes, building columns from pieces of `piece` bytes.
     pub(in crate::ingest) fn stream(
@@ -279,7 +301,7 @@ pub(super) mod twin {
         limits: Limits,
     ) -> Result<CsvRead> {
         let scan = Scan::new(Path::new("f.csv"), encoding, None, limits);
-        stream_csv(text, false, scan, None, skip, (chunk, piece))
+        stream_csv(text, false, scan, None, skip, (chunk, piece, HEAD_ROWS))
     }
 
     /// The stream's result is the same whatever the chunk and piece sizes (every boundary
@@ -298,6 +320,8 @@ pub(super) mod twin {
                     (Ok(a), Ok(b)) => {
                         assert!(a.frame.equals_missing(&b.frame), "{at}: {:?} vs {:?}", a.frame, b.frame);
                         assert_eq!((&a.header, &a.nulls, a.skipped), (&b.header, &b.nulls, b.skipped), "{at}");
+                        // the look, counted per piece and builder and merged, and the head
+                        assert_eq!(a.look, b.look, "{at}");
                     }
                     (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{at}"),
                     (a, b) => panic!("{at}: {:?} vs {:?}", a.as_ref().err(), b.err()),
@@ -418,7 +442,7 @@ mod tests {
         let dates = rule(None);
         let roles = Some(Roles { columns: &columns, dates: &dates });
         let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
-        let two = stream_csv(&text[..], false, scan, roles, false, (5, 8)).unwrap();
+        let two = stream_csv(&text[..], false, scan, roles, false, (5, 8, 2)).unwrap();
         assert_eq!(column_names(&two.frame), ["customer", "item", "quantity", "description", "date"]);
         let (audited, _) = audited_as_text(text, &columns, None).unwrap();
         assert!(two.frame.equals_missing(&audited), "{:?} vs {audited:?}", two.frame);
@@ -428,7 +452,7 @@ mod tests {
         let same = Columns { description: Some("qty".into()), ..columns };
         let roles = Some(Roles { columns: &same, dates: &dates });
         let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
-        let text_only = stream_csv(&text[..], false, scan, roles, false, (5, 8)).unwrap();
+        let text_only = stream_csv(&text[..], false, scan, roles, false, (5, 8, 2)).unwrap();
         assert_eq!((column_names(&text_only.frame), text_only.found), (vec!["id".into(), "qty".into()], None));
     }
 }

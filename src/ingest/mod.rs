@@ -22,6 +22,7 @@ use crate::roles::{DateRule, Parsed};
 
 mod csv;
 mod excel;
+pub mod look;
 mod parquet;
 
 pub use csv::available_memory;
@@ -29,6 +30,7 @@ mod split;
 
 use csv::{load_csv, CsvRead};
 use excel::read_excel;
+pub use look::{ColumnLook, Head, Look, HEAD_ROWS};
 use parquet::{parquet_columns, read_parquet_all, read_parquet_roles, ParquetColumn};
 
 /// The file as read, with the role mapping resolved against its header: all the audit needs.
@@ -46,12 +48,21 @@ pub struct Table {
     pub path: PathBuf,
     /// How the audit reads the date column (`[input] date_format`, `max_date`).
     pub dates: DateRule,
+    /// Every column at a first look (types, counts, ranges) and the first rows.
+    pub look: Look,
 }
 
 impl Table {
     /// A table of every column of `frame`, read from `path`, its dates read by `dates`.
+    /// Its look is taken from the frame, with [`HEAD_ROWS`] rows.
     pub fn new(frame: DataFrame, columns: Columns, path: &Path, dates: DateRule) -> Table {
-        Table { nulls: null_counts(&frame), frame, columns, parsed: None, path: path.to_path_buf(), dates }
+        let look = look::of_frame(&frame, HEAD_ROWS);
+        Table::with_look(frame, columns, path, dates, look)
+    }
+
+    /// [`Table::new`] with its look already taken.
+    fn with_look(frame: DataFrame, columns: Columns, path: &Path, dates: DateRule, look: Look) -> Table {
+        Table { nulls: null_counts(&frame), frame, columns, parsed: None, path: path.to_path_buf(), dates, look }
     }
 }
 
@@ -61,10 +72,10 @@ fn date_rule(cfg: &InputConfig) -> DateRule {
 }
 
 /// Every column of a file read for `kindred audit`: a table when the mapping resolves against
-/// its header, else the bare frame (the audit then counts its nulls only).
+/// its header, else the bare frame with its look (the audit then counts its nulls only).
 pub enum AllColumns {
     Mapped(Box<Table>),
-    Unmapped(DataFrame),
+    Unmapped(DataFrame, Look),
 }
 
 /// The frame's column names, in order.
@@ -130,15 +141,19 @@ enum Loaded {
 
 /// Reads the file named by `cfg`: (what was loaded, sheets read, notes, format label). Of a
 /// CSV only the columns `roles` read are parsed (every column without roles); a workbook's
-/// sheets are matched to the roles' columns.
-fn load(cfg: &InputConfig, roles: Option<&Columns>) -> Result<(Loaded, Vec<String>, Vec<String>, &'static str)> {
+/// sheets are matched to the roles' columns. A CSV's first `head` rows are kept for its look.
+fn load(
+    cfg: &InputConfig,
+    roles: Option<&Columns>,
+    head: usize,
+) -> Result<(Loaded, Vec<String>, Vec<String>, &'static str)> {
     let path = &cfg.path;
     check_path(path)?;
     let format = format_of(path).ok_or_else(|| InputError::Extension { path: path.clone() })?;
     Ok(match format {
         Format::Csv { gzip, tab } => {
             let label = if gzip { "csv.gz" } else { "csv" };
-            (Loaded::Csv(Box::new(load_csv(cfg, gzip, tab, roles)?)), Vec::new(), Vec::new(), label)
+            (Loaded::Csv(Box::new(load_csv(cfg, gzip, tab, roles, head)?)), Vec::new(), Vec::new(), label)
         }
         Format::Excel => {
             let excel = read_excel(path, cfg.sheet.as_deref(), roles)?;
@@ -155,14 +170,15 @@ fn load(cfg: &InputConfig, roles: Option<&Columns>) -> Result<(Loaded, Vec<Strin
 pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
     let start = Instant::now();
     let path = &cfg.path;
-    let (loaded, sheets, mut notes, label) = load(cfg, Some(columns))?;
-    let table = |frame, columns, nulls, parsed| Table {
+    let (loaded, sheets, mut notes, label) = load(cfg, Some(columns), HEAD_ROWS)?;
+    let table = |frame, columns, nulls, parsed, look| Table {
         frame,
         columns,
         nulls,
         parsed,
         path: path.clone(),
         dates: date_rule(cfg),
+        look,
     };
     let (table, width, skipped, unmapped) = match loaded {
         Loaded::Csv(csv) => {
@@ -170,14 +186,14 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
             let (columns, unmapped) = csv.resolved.ok_or_else(|| InputError::NoHeader { path: path.clone() })?;
             let (width, skipped) = (csv.header.len(), csv.skipped);
             let nulls = csv.header.into_iter().zip(csv.nulls).collect();
-            (table(csv.frame, columns, nulls, csv.found), width, skipped, unmapped)
+            (table(csv.frame, columns, nulls, csv.found, csv.look), width, skipped, unmapped)
         }
         Loaded::Parquet(file_columns) => {
             let names: Vec<String> = file_columns.iter().map(|c| c.name.clone()).collect();
             let (columns, unmapped) = resolve_columns(&names, columns, path, None)?;
             let read = read_parquet_roles(path, &file_columns, &parsed_roles(&columns))?;
             notes.extend(read.notes);
-            (table(read.frame, columns, read.nulls, None), names.len(), 0, unmapped)
+            (table(read.frame, columns, read.nulls, None, read.look), names.len(), 0, unmapped)
         }
         Loaded::Frame(frame) => {
             let names = column_names(&frame);
@@ -192,25 +208,28 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
 }
 
 /// Reads every column of the input file, whatever the mapping (`kindred audit` of any export),
-/// and resolves `columns` against its header when they resolve.
-pub fn read(cfg: &InputConfig, columns: &Columns) -> Result<(AllColumns, IngestReport)> {
+/// and resolves `columns` against its header when they resolve; its look has `head` rows.
+pub fn read(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(AllColumns, IngestReport)> {
     let start = Instant::now();
-    let (loaded, sheets, mut notes, label) = load(cfg, None)?;
-    let (frame, skipped, width) = match loaded {
-        Loaded::Csv(csv) => (csv.frame, csv.skipped, None),
+    let (loaded, sheets, mut notes, label) = load(cfg, None, head)?;
+    let (frame, skipped, width, look) = match loaded {
+        Loaded::Csv(csv) => (csv.frame, csv.skipped, None, Some(csv.look)),
         Loaded::Parquet(file_columns) => {
             let (frame, unread) = read_parquet_all(&cfg.path, &file_columns)?;
             notes.extend(unread);
-            (frame, 0, Some(file_columns.len()))
+            (frame, 0, Some(file_columns.len()), None)
         }
-        Loaded::Frame(frame) => (frame, 0, None),
+        Loaded::Frame(frame) => (frame, 0, None, None),
     };
+    let look = look.unwrap_or_else(|| look::of_frame(&frame, head));
     let mut report = report(&frame, cfg, start, label, sheets, skipped, width.unwrap_or(frame.width()))?;
     report.notes = notes;
     let sheet = report.sheets.first().cloned();
     let all = match resolve_columns(&column_names(&frame), columns, &cfg.path, sheet) {
-        Ok((columns, _)) => AllColumns::Mapped(Box::new(Table::new(frame, columns, &cfg.path, date_rule(cfg)))),
-        Err(_) => AllColumns::Unmapped(frame),
+        Ok((columns, _)) => {
+            AllColumns::Mapped(Box::new(Table::with_look(frame, columns, &cfg.path, date_rule(cfg), look)))
+        }
+        Err(_) => AllColumns::Unmapped(frame, look),
     };
     Ok((all, report))
 }

@@ -22,6 +22,7 @@ use polars_arrow::array::PrimitiveArray;
 use polars_arrow::datatypes::ArrowDataType;
 use polars_parquet::read::{column_iter_to_arrays, BasicDecompressor, PageReader};
 
+use super::look::{self, Look, HEAD_ROWS};
 use super::null_counts;
 use crate::error::InputError;
 
@@ -219,10 +220,12 @@ fn decimal_into(out: &mut String, unscaled: i128, scale: usize) -> &str {
 }
 
 /// What [`read_parquet_roles`] read: the roles' columns, every readable column's null count
-/// in file order, and a note for each column left unread.
+/// in file order, every such column's look (with [`HEAD_ROWS`] rows), and a note for each
+/// column left unread.
 pub(super) struct RolesRead {
     pub frame: DataFrame,
     pub nulls: Vec<(String, usize)>,
+    pub look: Look,
     pub notes: Vec<String>,
 }
 
@@ -238,6 +241,7 @@ pub(super) fn read_parquet_roles(
     parsed: &[(&String, &str)],
 ) -> Result<RolesRead, InputError> {
     let mut nulls = Vec::with_capacity(columns.len());
+    let mut looks = Vec::with_capacity(columns.len());
     let mut notes = Vec::new();
     let is_parsed = |c: &&ParquetColumn| parsed.iter().any(|(name, _)| **name == c.name);
     for c in columns.iter().filter(|c| !is_parsed(c)) {
@@ -247,6 +251,7 @@ pub(super) fn read_parquet_roles(
         }
         let column = read_parquet(path, &[c])?;
         nulls.push((c.name.clone(), column.columns()[0].null_count()));
+        looks.push(look::of_column(&column.columns()[0], HEAD_ROWS));
     }
     let mut wanted = Vec::with_capacity(parsed.len());
     for (name, role) in parsed {
@@ -259,9 +264,11 @@ pub(super) fn read_parquet_roles(
     }
     let frame = read_parquet(path, &wanted)?;
     nulls.extend(null_counts(&frame));
+    looks.extend(frame.columns().iter().map(|c| look::of_column(c, HEAD_ROWS)));
     let order = |name: &String| columns.iter().position(|c| c.name == *name);
     nulls.sort_by_key(|(name, _)| order(name));
-    Ok(RolesRead { frame, nulls, notes })
+    looks.sort_by_key(|(l, _)| order(&l.column));
+    Ok(RolesRead { frame, nulls, look: Look::from_columns(looks), notes })
 }
 
 /// Every column of a Parquet file kindred can read (`kindred audit`), with a note for each
@@ -284,7 +291,7 @@ fn not_audited(column: &ParquetColumn) -> String {
 mod tests {
     use super::*;
     use crate::config::{Columns, Encoding, InputConfig};
-    use crate::ingest::{column_names, read, run, AllColumns};
+    use crate::ingest::{column_names, read, run, AllColumns, HEAD_ROWS};
 
     #[test]
     fn each_arrow_type_is_read_by_what_can_read_it() {
@@ -356,7 +363,9 @@ mod tests {
         assert_eq!(nulls, [("Country", 2), ("CustomerID", 1), ("StockCode", 0), ("UnitPrice", 1), ("Quantity", 0)]);
         assert_eq!((report.columns, report.rows_out), (5, 3));
         // `kindred audit` reads every column
-        let AllColumns::Mapped(all) = read(&cfg, &columns).unwrap().0 else { panic!("the mapping resolves") };
+        let AllColumns::Mapped(all) = read(&cfg, &columns, HEAD_ROWS).unwrap().0 else {
+            panic!("the mapping resolves")
+        };
         assert_eq!((all.frame.width(), all.columns.quantity.as_deref()), (5, Some("Quantity")));
     }
 }

@@ -129,6 +129,17 @@ enum Text {
 }
 
 /// Reads a date text in no particular order: the fast ISO path, then [`general`].
+/// Whether `text` reads as a date without a format (the first look's type of a text column):
+/// its epoch seconds when written with the year first, `Some(None)` when with the year last
+/// (whose day-month order only its column tells), `None` when it is no date.
+pub(crate) fn date_of(text: &str) -> Option<Option<i64>> {
+    match read_text(text) {
+        Text::Instant(t) => Some(Some(t)),
+        Text::YearLast(_) => Some(None),
+        Text::Invalid => None,
+    }
+}
+
 fn read_text(text: &str) -> Text {
     let t = text.trim().as_bytes();
     if let Some(seconds) = parse_iso(t) {

@@ -11,6 +11,7 @@ mod evaluate;
 mod formats;
 mod golden;
 mod limits;
+mod look;
 mod messages;
 mod models;
 mod ops;

@@ -18,6 +18,7 @@ use super::scan::Scan;
 use super::{Built, CsvRead, Piece, Roles};
 use crate::config::Columns;
 use crate::error::InputError;
+use crate::ingest::look::{Head, Look, Profile};
 use crate::ingest::resolve_columns;
 use crate::ingest::split::{field_shape, field_value, Found, Records};
 use crate::roles::{
@@ -136,6 +137,7 @@ impl Plan {
         };
         let mut sinks = self.sinks(piece.newlines + 1);
         let mut part = Part::new(piece.index, self.header.len(), self.built.len());
+        part.profiles = self.profiles();
         let mut line = piece.line;
         let mut fields: Vec<Range<usize>> = Vec::with_capacity(self.header.len());
         let mut unescaped = String::new();
@@ -161,14 +163,15 @@ impl Plan {
                 continue;
             }
             for (k, range) in fields.iter().enumerate() {
-                let Some(slot) = self.slots[k] else {
-                    part.nulls[k] += field_shape(&bytes[range.clone()]).0 as usize; // counted, not built
-                    continue;
-                };
                 let value = field_value(&text[range.clone()], &mut unescaped)
                     .map_err(|()| self.fail("a field the scan passed does not close its quote"))?;
                 part.nulls[k] += value.is_none() as usize;
-                self.push(&mut sinks[slot], slot, value, &mut part);
+                if let Some(v) = value {
+                    part.profiles[k].add(v); // every column is looked at, built or not
+                }
+                if let Some(slot) = self.slots[k] {
+                    self.push(&mut sinks[slot], slot, value, &mut part);
+                }
             }
             part.rows += 1;
         }
@@ -221,30 +224,70 @@ impl Plan {
         }
     }
 
+    /// An empty profile for each header column.
+    pub(super) fn profiles(&self) -> Vec<Profile> {
+        vec![Profile::default(); self.header.len()]
+    }
+
+    /// The first records of `bytes` (a piece's whole records), as text, appended to `head`
+    /// until it holds `want`; blank and malformed records are passed over (the builders
+    /// refuse or count them), and reading stops at the first byte that is not UTF-8.
+    pub(super) fn head(&self, bytes: &[u8], want: usize, head: &mut Vec<Vec<Option<String>>>) {
+        let valid = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |t| t.len());
+        let (bytes, text) = (&bytes[..valid], std::str::from_utf8(&bytes[..valid]).unwrap_or_default());
+        let (mut fields, mut unescaped) = (Vec::with_capacity(self.header.len()), String::new());
+        let mut records = Records::new(bytes, self.delimiter);
+        while head.len() < want {
+            let Some(Some(Found { start, end, quoted, .. })) = records.next(&mut fields) else { return };
+            if bytes[start..end].iter().all(|&c| c == b'\r' || c == b' ')
+                || self.malformed(bytes, &fields, quoted, 0).is_some()
+            {
+                continue;
+            }
+            let value =
+                |r: &Range<usize>| field_value(&text[r.clone()], &mut unescaped).ok().flatten().map(String::from);
+            head.push(fields.iter().map(value).collect());
+        }
+    }
+
     /// Builds pieces as they are received; each piece's buffer goes back to be filled again.
-    /// Stops at the first error, returned with the piece it was found in.
+    /// Stops at the first error, returned with the piece it was found in. Each piece's
+    /// profiles are merged into the thread's as it is built (a piece's hashes are dropped).
     pub(super) fn build(
         &self,
         pieces: &std::sync::Mutex<Receiver<Piece>>,
         free: &std::sync::mpsc::Sender<Vec<u8>>,
     ) -> Built {
-        let mut built = Vec::new();
+        let (mut built, mut profiles) = (Vec::new(), self.profiles());
         loop {
-            let Ok(queue) = pieces.lock() else { return (built, Some((usize::MAX, self.fail("a builder failed")))) };
-            let Ok(piece) = queue.recv() else { return (built, None) };
+            let Ok(queue) = pieces.lock() else {
+                return (built, Some((usize::MAX, self.fail("a builder failed"))), profiles);
+            };
+            let Ok(piece) = queue.recv() else { return (built, None, profiles) };
             drop(queue);
             if !piece.text.is_empty() {
                 match self.parse(&piece) {
-                    Ok(part) => built.push(part),
-                    Err(e) => return (built, Some((piece.index, e))),
+                    Ok(mut part) => {
+                        let counted = std::mem::take(&mut part.profiles);
+                        profiles.iter_mut().zip(counted).for_each(|(p, c)| p.merge(c));
+                        built.push(part);
+                    }
+                    Err(e) => return (built, Some((piece.index, e)), profiles),
                 }
             }
             let _ = free.send(piece.text);
         }
     }
 
-    /// The built pieces, in file order, as one frame (a chunk per piece) with the counts.
-    pub(super) fn assemble(&self, mut parts: Vec<Part>, header: Vec<String>) -> Result<CsvRead, InputError> {
+    /// The built pieces, in file order, as one frame (a chunk per piece) with the counts, and
+    /// the file's look from every column's profile and the `head` rows.
+    pub(super) fn assemble(
+        &self,
+        mut parts: Vec<Part>,
+        header: Vec<String>,
+        profiles: Vec<Profile>,
+        head: Vec<Vec<Option<String>>>,
+    ) -> Result<CsvRead, InputError> {
         parts.sort_unstable_by_key(|p| p.index);
         let (mut nulls, mut invalid) = (vec![0; self.header.len()], vec![0; self.built.len()]);
         let (mut skipped, mut rows, mut trimmed) = (0, 0, vec![0; self.built.len()]);
@@ -287,7 +330,9 @@ impl Plan {
                 (self.canonical_frame(frame)?, Some(found.collect()))
             }
         };
-        Ok(CsvRead { frame, header, resolved: self.resolved.clone(), nulls, skipped, found })
+        let columns = header.iter().zip(profiles).map(|(name, p)| p.finish(name, "String")).collect();
+        let look = Look { columns, head: Head { columns: header.clone(), rows: head } };
+        Ok(CsvRead { frame, header, resolved: self.resolved.clone(), nulls, skipped, found, look })
     }
 
     /// The date column's year-last dates read in the one order the whole column leaves (see
@@ -335,7 +380,8 @@ impl Part {
     fn new(index: usize, columns: usize, built: usize) -> Part {
         let (nulls, invalid, trimmed) = (vec![0; columns], vec![0; built], vec![0; built]);
         let dates = Evidence::default();
-        Part { index, frame: DataFrame::empty(), rows: 0, nulls, invalid, trimmed, dates, skipped: 0, non_finite: None }
+        let (frame, profiles) = (DataFrame::empty(), Vec::new());
+        Part { index, frame, rows: 0, nulls, invalid, trimmed, dates, skipped: 0, non_finite: None, profiles }
     }
 }
 
@@ -355,6 +401,8 @@ pub(super) struct Part {
     skipped: usize,
     /// The piece's first quantity that is NaN or infinite: (row within the piece, its text).
     non_finite: Option<(usize, String)>,
+    /// Every header column's values at a first look (taken into the builder's own).
+    profiles: Vec<Profile>,
 }
 
 #[cfg(test)]
@@ -419,7 +467,7 @@ mod tests {
             let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
             let dates = rule(None);
             let roles = Some(Roles { columns: &columns, dates: &dates });
-            let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece)).unwrap();
+            let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece, 0)).unwrap();
             assert!(read.frame.equals_missing(&expected), "{chunk} {piece}: {:?} vs {expected:?}", read.frame);
             let counts: Vec<(&str, usize)> =
                 read.found.iter().flatten().map(|f| (f.column.as_str(), f.invalid)).collect();
@@ -439,7 +487,7 @@ mod tests {
         let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
         let dates = rule(Some("%m/%d/%Y %H:%M"));
         let roles = Some(Roles { columns: &few, dates: &dates });
-        let read = stream_csv(text.as_bytes(), false, scan, roles, false, (5, 9)).unwrap();
+        let read = stream_csv(text.as_bytes(), false, scan, roles, false, (5, 9, 0)).unwrap();
         assert!(read.frame.equals_missing(&expected), "{:?} vs {expected:?}", read.frame);
         assert_eq!(read.frame.column("date").unwrap().null_count(), 5);
         // a quantity that is NaN fails naming the data row, counted across pieces
@@ -451,7 +499,7 @@ mod tests {
             let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
             let dates = rule(None);
             let roles = Some(Roles { columns: &qty, dates: &dates });
-            let err = stream_csv(nan.as_bytes(), false, scan, roles, false, (chunk, piece)).err().unwrap();
+            let err = stream_csv(nan.as_bytes(), false, scan, roles, false, (chunk, piece, 0)).err().unwrap();
             assert_eq!(err.to_string(), want);
         }
     }
@@ -483,7 +531,7 @@ mod tests {
             let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
             let dates = rule(None);
             let roles = Some(Roles { columns: &columns, dates: &dates });
-            let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece)).unwrap();
+            let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece, 0)).unwrap();
             assert!(read.frame.equals_missing(&expected), "{chunk} {piece}: {:?} vs {expected:?}", read.frame);
             let found = read.found.unwrap();
             assert_eq!((found[1].column.as_str(), found[1].trimmed), ("Item", 12)); // " A " is "A"
@@ -494,7 +542,7 @@ mod tests {
         let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
         let dates = rule(None);
         let roles = Some(Roles { columns: &columns, dates: &dates });
-        let read = stream_csv(cut.as_bytes(), false, scan, roles, false, (4, 8)).unwrap();
+        let read = stream_csv(cut.as_bytes(), false, scan, roles, false, (4, 8, 0)).unwrap();
         let found = read.found.unwrap();
         assert_eq!((found[2].invalid, found[2].date_order), (14, Some(crate::roles::DateOrder::Ambiguous)));
         assert!(found[2].notes[0].contains("set [input] date_format"), "{:?}", found[2].notes);
