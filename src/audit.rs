@@ -79,6 +79,7 @@ pub fn nulls_only(frame: &DataFrame) -> AuditReport {
         description: None,
         invoice: None,
         date: None,
+        segment: None,
         explicit: vec![],
     };
     report(&null_counts(frame), frame.height(), &map, &[], Instant::now())
@@ -253,6 +254,7 @@ mod tests {
                 description: None,
                 invoice: None,
                 date: Some("D".into()),
+                segment: None,
                 explicit: vec![],
             },
             Path::new("t.csv"),

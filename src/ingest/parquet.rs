@@ -346,6 +346,7 @@ mod tests {
             description: None,
             invoice: None,
             date: None,
+            segment: None,
             explicit: vec![],
         };
         let (table, report) = run(&cfg, &columns).unwrap();
