@@ -742,4 +742,70 @@ mod tests {
         let decayed = RecommendConfig { recency_half_life_days: Some(30.0), ..plain_cfg(2, 10) };
         assert_eq!(scores(&decayed), [(y, Some(sim)), (x, Some(sim * 0.25))]);
     }
+    /// u1 {A}, u2 {A B}, u3 {B C} in UK; f1 {D}, f2 {D E} in FR; e1 {F} alone in ES; n1 {E}
+    /// without a segment: no model row, every list a top-up of 3.
+    fn segmented() -> Interactions {
+        let rows = [
+            ("1", "A"),
+            ("2", "A"),
+            ("2", "B"),
+            ("3", "B"),
+            ("3", "C"),
+            ("4", "D"),
+            ("5", "D"),
+            ("5", "E"),
+            ("6", "F"),
+            ("7", "E"),
+        ];
+        let mut m = matrix(&rows);
+        let none = crate::pivot::Segments::NONE;
+        m.segments = crate::pivot::Segments { of: vec![2, 2, 2, 1, 1, 0, none], names: vec!["ES".into(), "FR".into(), "UK".into()] };
+        m
+    }
+
+    fn top_ups(m: &Interactions, cfg: &RecommendConfig) -> (Vec<Vec<(char, Source)>>, RecommendReport) {
+        let none = Model::User(crate::similarity::Neighbours::empty(m.n_customers()));
+        let (recs, report) = run(m, &none, cfg, &Progress::hidden());
+        let name = |i: u32| m.items[i as usize].chars().next().unwrap();
+        let lists = (0..m.n_customers()).map(|c| recs.of(c).iter().map(|r| (name(r.item), r.source)).collect()).collect();
+        (lists, report)
+    }
+
+    #[test]
+    fn the_segment_top_up_ranks_the_segments_buyers_then_the_global_order() {
+        use crate::config::Fallback;
+        use Source::{Popular as P, PopularSegment as S};
+        let m = segmented();
+        let by = RecommendConfig {
+            per_customer: 3,
+            fallback: Fallback::PopularBy("Country".into()),
+            min_segment_customers: 2,
+            ..Default::default()
+        };
+        let (lists, report) = top_ups(&m, &by);
+        // global: A B D E (2 buyers, by id) C F; UK: A B (2) C; FR: D (2) E
+        assert_eq!(lists[0], [('B', S), ('C', S), ('D', P)], "u1: UK's left, then global past UK's items");
+        assert_eq!(lists[1], [('C', S), ('D', P), ('E', P)]);
+        assert_eq!(lists[2], [('A', S), ('D', P), ('E', P)]);
+        assert_eq!(lists[3], [('E', S), ('A', P), ('B', P)], "f1: FR's E, then global past D and E");
+        assert_eq!(lists[4], [('A', P), ('B', P), ('C', P)], "f2 bought all of FR's: global");
+        assert_eq!(lists[5], [('A', P), ('B', P), ('D', P)], "e1: ES has 1 customer < 2: global");
+        assert_eq!(lists[6], [('A', P), ('B', P), ('D', P)], "n1: no segment: global");
+        assert_eq!((report.segment_rows, report.popular_rows, report.from_neighbours_rows), (5, 16, 0));
+        assert_eq!(report.topped_up_customers, 7);
+        // every segment below the minimum: exactly the global top-up
+        let (global, report) = top_ups(&m, &RecommendConfig { fallback: Fallback::Popular, ..by.clone() });
+        assert_eq!(top_ups(&m, &RecommendConfig { min_segment_customers: 4, ..by }).0, global);
+        assert_eq!(global[0], [('B', P), ('D', P), ('E', P)]);
+        assert_eq!((report.segment_rows, report.popular_rows), (0, 21));
+    }
+
+    #[test]
+    fn sources_read_back_from_their_names() {
+        for source in Source::ALL {
+            assert_eq!(Source::parse(source.as_str()), Some(source));
+        }
+        assert_eq!(Source::PopularSegment.as_str(), "popular_segment");
+        assert_eq!(Source::parse("segment"), None);
+    }
 }

@@ -469,7 +469,7 @@ mod tests {
         assert_eq!(texts(&read.frame, "segment"), segments.map(|s| s.map(str::to_string)));
         // a quantity that is NaN fails naming the data row, counted across pieces
         let nan = "Cust,Item,Qty\n1,A,1\n2,B,2\n3,C,NaN\n4,D,inf\n";
-        let qty = Columns { quantity: Some("Qty".into()), date: None, ..few.clone() };
+        let qty = Columns { quantity: Some("Qty".into()), date: None, segment: None, ..few.clone() };
         let want = audited_as_text(nan.as_bytes(), &qty, None).err().unwrap().to_string();
         assert!(want.contains("row 3") && want.contains("NaN"), "{want}");
         for (chunk, piece) in [(nan.len(), usize::MAX), (4, 5)] {
