@@ -759,7 +759,10 @@ mod tests {
         ];
         let mut m = matrix(&rows);
         let none = crate::pivot::Segments::NONE;
-        m.segments = crate::pivot::Segments { of: vec![2, 2, 2, 1, 1, 0, none], names: vec!["ES".into(), "FR".into(), "UK".into()] };
+        m.segments = crate::pivot::Segments {
+            of: vec![2, 2, 2, 1, 1, 0, none],
+            names: vec!["ES".into(), "FR".into(), "UK".into()],
+        };
         m
     }
 
@@ -767,7 +770,8 @@ mod tests {
         let none = Model::User(crate::similarity::Neighbours::empty(m.n_customers()));
         let (recs, report) = run(m, &none, cfg, &Progress::hidden());
         let name = |i: u32| m.items[i as usize].chars().next().unwrap();
-        let lists = (0..m.n_customers()).map(|c| recs.of(c).iter().map(|r| (name(r.item), r.source)).collect()).collect();
+        let lists =
+            (0..m.n_customers()).map(|c| recs.of(c).iter().map(|r| (name(r.item), r.source)).collect()).collect();
         (lists, report)
     }
 

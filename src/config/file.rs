@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{
-    default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, Fallback, Family, GatesConfig, InputConfig, Kind,
-    ModelConfig, OutputConfig, Overrides, RecommendConfig, SelectConfig, Weighting, DEFAULT_CUSTOMER_NEIGHBOURS,
-    DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES, DEFAULT_MIN_SEGMENT_CUSTOMERS, DEFAULT_SPARSE_EASE_ITEMS, MAX_LIST, MAX_SPARSE_EASE_ITEMS,
+    default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, Fallback, Family, GatesConfig,
+    InputConfig, Kind, ModelConfig, OutputConfig, Overrides, RecommendConfig, SelectConfig, Weighting,
+    DEFAULT_CUSTOMER_NEIGHBOURS, DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES, DEFAULT_MIN_SEGMENT_CUSTOMERS,
+    DEFAULT_SPARSE_EASE_ITEMS, MAX_LIST, MAX_SPARSE_EASE_ITEMS,
 };
 use crate::error::ConfigError;
 

@@ -121,10 +121,13 @@ fn a_pair_whose_quantities_sum_past_the_largest_number_is_refused() {
     assert_eq!(m.quantity, [big, 1.0]);
 }
 
+/// A (customer, item, quantity, segment) row.
+type SegmentRow<'a> = (&'a str, &'a str, f64, Option<&'a str>);
+
 /// (customer, item, quantity, segment) rows through the pivot, as the clean stage passes them.
-fn with_segments(rows: &[(&str, &str, f64, Option<&str>)]) -> Interactions {
+fn with_segments(rows: &[SegmentRow]) -> Interactions {
     let n = rows.len();
-    let column = |name: &str, f: &dyn Fn(&(&str, &str, f64, Option<&str>)) -> Option<String>| {
+    let column = |name: &str, f: &dyn Fn(&SegmentRow) -> Option<String>| {
         Column::new(name.into(), rows.iter().map(f).collect::<Vec<Option<String>>>())
     };
     let customer = column("c", &|r| Some(r.0.to_string()));
@@ -147,7 +150,7 @@ fn a_customers_segment_is_their_most_frequent_value_ties_to_the_smallest() {
         ("3", "A", 1.0, None),
         ("3", "B", 1.0, Some("")), // 3: a blank (the readers make it null before the pivot)
         ("4", "A", 1.0, None),
-        ("4", "B", 1.0, Some("Spain")), // 4: a null does not vote
+        ("4", "B", 1.0, Some("Spain")),  // 4: a null does not vote
         ("5", "A", -1.0, Some("Italy")), // 5: no positive pair, dropped with its segment
     ]);
     assert_eq!(m.customers, CustomerIds::Int(vec![1, 2, 3, 4]));

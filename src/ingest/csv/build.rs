@@ -21,8 +21,7 @@ use crate::error::InputError;
 use crate::ingest::resolve_columns;
 use crate::ingest::split::{field_shape, field_value, Found, Records};
 use crate::roles::{
-    canonical, col, quantity_text, read_id, resolve_dates, with_segment, DateRule, DateText, Evidence, Parsed,
-    Quantity,
+    canonical, col, quantity_text, read_id, resolve_dates, with_segment, DateRule, DateText, Evidence, Parsed, Quantity,
 };
 
 /// How a built column reads its fields.
@@ -123,7 +122,9 @@ impl Plan {
 
     fn sinks(&self, rows: usize) -> Vec<Sink<'_>> {
         let sink = |b: &Target| match b.how {
-            As::Text | As::Customer | As::Item | As::Segment => Sink::Text(StringChunkedBuilder::new(b.name.clone(), rows)),
+            As::Text | As::Customer | As::Item | As::Segment => {
+                Sink::Text(StringChunkedBuilder::new(b.name.clone(), rows))
+            }
             As::Quantity => Sink::Number(PrimitiveChunkedBuilder::new(b.name.clone(), rows)),
             As::Date => Sink::Date(PrimitiveChunkedBuilder::new(b.name.clone(), rows), DateText::new(&self.dates)),
         };
