@@ -140,6 +140,7 @@ pub fn nulls_only(frame: &DataFrame, look: Look) -> AuditReport {
         description: None,
         invoice: None,
         date: None,
+        segment: None,
         explicit: vec![],
     };
     report(&null_counts(frame), frame.height(), &map, &[], look, Instant::now())
@@ -456,6 +457,7 @@ mod tests {
                 description: None,
                 invoice: None,
                 date: Some("D".into()),
+                segment: None,
                 explicit: vec![],
             },
             Path::new("t.csv"),

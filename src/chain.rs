@@ -330,8 +330,15 @@ impl StageLine for RecommendReport {
 
     fn line(&self) -> String {
         format!(
-            "{} rows ({} from neighbours, {} popular) in {:.2}s",
-            self.rows_out, self.from_neighbours_rows, self.popular_rows, self.seconds
+            "{} rows ({} from neighbours, {} popular{}) in {:.2}s",
+            self.rows_out,
+            self.from_neighbours_rows,
+            self.popular_rows,
+            match self.segment_rows {
+                0 => String::new(),
+                n => format!(", {n} popular in the segment"),
+            },
+            self.seconds
         )
     }
 }

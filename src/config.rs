@@ -125,6 +125,10 @@ pub struct Columns {
     pub description: Option<String>,
     pub invoice: Option<String>,
     pub date: Option<String>,
+    /// The column `[recommend] fallback = "popular_by:COLUMN"` segments customers by; read as
+    /// text and kept through the pivot only then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
     /// Optional roles the user named explicitly: absent in the file is then an error, while an
     /// absent default (e.g. no `InvoiceNo` column) just leaves the role unmapped.
     #[serde(skip)]
@@ -291,7 +295,68 @@ pub struct RecommendConfig {
     pub last_sale_exponent: f64,
     pub exposure_exponent: f64,
     pub opportunity_exponent: f64,
+    /// What tops up a list the model leaves short: global popularity, or the customer's
+    /// segment's (`recommend::Fallback`).
+    pub fallback: Fallback,
+    /// A segment with fewer customers than this falls back to global popularity.
+    pub min_segment_customers: usize,
 }
+
+/// `[recommend] fallback`: what tops up a list the model leaves short.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Fallback {
+    /// The most bought items overall (most buyers; ties by item id): today's top-up.
+    #[default]
+    Popular,
+    /// `popular_by:COLUMN`: the most bought items among the customers of the customer's
+    /// segment (their most frequent value of the export's column COLUMN), then overall.
+    PopularBy(String),
+}
+
+impl Fallback {
+    /// The export column the segments come from, if any.
+    pub fn column(&self) -> Option<&str> {
+        match self {
+            Fallback::Popular => None,
+            Fallback::PopularBy(column) => Some(column),
+        }
+    }
+
+    /// Reads `"popular"` or `"popular_by:COLUMN"` (COLUMN as written in the export's header).
+    pub fn parse(text: &str) -> Option<Fallback> {
+        match text.split_once(':') {
+            None if text.trim() == "popular" => Some(Fallback::Popular),
+            Some((by, column)) if by.trim() == "popular_by" && !column.trim().is_empty() => {
+                Some(Fallback::PopularBy(column.trim().to_string()))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl From<Fallback> for String {
+    fn from(f: Fallback) -> String {
+        match f {
+            Fallback::Popular => "popular".to_string(),
+            Fallback::PopularBy(column) => format!("popular_by:{column}"),
+        }
+    }
+}
+
+impl TryFrom<String> for Fallback {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Fallback, String> {
+        Fallback::parse(&text).ok_or_else(|| format!("{text:?} is not \"popular\" or \"popular_by:COLUMN\""))
+    }
+}
+
+/// `[recommend] min_segment_customers` by default. A segment's popularity ranks items by how
+/// many of its customers bought them; with under 20 customers (the article's neighbourhood
+/// size) most items there have 0–2 buyers and the list is decided by ties and single
+/// purchases, noise the global ranking does not have.
+pub const DEFAULT_MIN_SEGMENT_CUSTOMERS: usize = 20;
 
 impl Default for RecommendConfig {
     /// The article's rule: 10 recommendations from the 10 nearest, no score factors.
@@ -304,14 +369,28 @@ impl Default for RecommendConfig {
             last_sale_exponent: 0.0,
             exposure_exponent: 0.0,
             opportunity_exponent: 0.0,
+            fallback: Fallback::Popular,
+            min_segment_customers: DEFAULT_MIN_SEGMENT_CUSTOMERS,
         }
     }
 }
 
 impl RecommendConfig {
-    /// These rules with every score factor off (the evaluation's baselines).
+    /// These rules with every score factor off (the selection's grid; the fallback is kept:
+    /// it is how lists are topped up, not a factor of the model's scores).
     pub fn plain(&self) -> RecommendConfig {
-        RecommendConfig { per_customer: self.per_customer, from_neighbours: self.from_neighbours, ..Default::default() }
+        RecommendConfig {
+            per_customer: self.per_customer,
+            from_neighbours: self.from_neighbours,
+            fallback: self.fallback.clone(),
+            min_segment_customers: self.min_segment_customers,
+            ..Default::default()
+        }
+    }
+
+    /// [`RecommendConfig::plain`] topped up by global popularity (the evaluation's baselines).
+    pub fn baseline(&self) -> RecommendConfig {
+        RecommendConfig { fallback: Fallback::Popular, ..self.plain() }
     }
 
     /// True when the exposure prior is on (it needs purchase dates).
@@ -458,6 +537,7 @@ impl Columns {
             self.quantity.as_ref(),
             self.description.as_ref(),
             self.date.as_ref(),
+            self.segment.as_ref(),
         ];
         for name in roles.into_iter().flatten() {
             if !parsed.contains(&name) {
@@ -482,12 +562,18 @@ impl Config {
         let lists = file.recommend.lists(near.neighbours)?;
         let clean = file.clean.build()?;
         let kind = file.model.kind()?;
+        let input = file.input.build(input_path)?;
+        let mut columns = file.columns.build()?;
+        let model = file.model.build(kind, near)?;
+        let recommend = file.recommend.build(lists, file.model.recency_half_life_days)?;
+        // The segment column is read with the roles' (`[recommend]` names it).
+        columns.segment = recommend.fallback.column().map(str::to_string);
         Ok(Config {
-            input: file.input.build(input_path)?,
-            columns: file.columns.build()?,
+            input,
+            columns,
             clean,
-            model: file.model.build(kind, near)?,
-            recommend: file.recommend.build(lists, file.model.recency_half_life_days)?,
+            model,
+            recommend,
             output: file.output.build(base, cli)?,
             gates: file.gates.build()?,
             select: file.select.build()?,

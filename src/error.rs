@@ -106,6 +106,9 @@ pub enum InputError {
     BadQuote { path: PathBuf, line: usize, column: String },
     #[error("column '{column}' not found in {}{}; columns are: {available}; set [columns] {role} = \"…\"", path.display(), sheet_note(sheet))]
     ColumnMissing { path: PathBuf, sheet: Option<String>, column: String, role: String, available: String },
+    /// The pipeline's own fault (exit 2): its key names a column the export does not have.
+    #[error("[recommend] fallback = \"popular_by:{column}\": column '{column}' not found in {}{}; columns are: {available}; name one of them, or set fallback = \"popular\"", path.display(), sheet_note(sheet))]
+    SegmentMissing { path: PathBuf, sheet: Option<String>, column: String, available: String },
     #[error("column '{column}' in {} has type {dtype}, which kindred cannot read as {role}", path.display())]
     ColumnType { path: PathBuf, column: String, role: String, dtype: String },
     #[error("{} has no sheet named '{sheet}'; sheets are: {available}", path.display())]
@@ -260,7 +263,7 @@ impl Error {
     /// The exit code this error maps to.
     pub fn exit_code(&self) -> Exit {
         match self {
-            Error::Config(_) => Exit::Usage,
+            Error::Config(_) | Error::Input(InputError::SegmentMissing { .. }) => Exit::Usage,
             Error::Gate(_) | Error::CustomerType { .. } => Exit::Refused,
             Error::Output(OutputError::Locked { .. }) => Exit::Locked,
             Error::Shard(e) => match **e {

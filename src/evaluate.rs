@@ -110,7 +110,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     let none = Model::User(Neighbours::empty(m.n_customers()));
     // The baselines are the plain methods, whatever knobs the pipeline turns: the article's
     // rule is the nearest customer by binary cosine.
-    let plain = cfg.recommend.plain();
+    let plain = cfg.recommend.baseline();
     let nearest = match model.is_plain_user() && choice.family != Family::Popularity {
         true => None,
         false => Some(chain.model(&m, &ModelConfig { neighbours: 1, ..Default::default() })?.0),

@@ -330,6 +330,7 @@ pub fn matrix(shape: &Shape) -> Interactions {
         last: vec![i64::MIN; rows.len()],
         indptr,
         dates: Default::default(),
+        segments: Default::default(),
     }
 }
 

@@ -777,6 +777,7 @@ mod tests {
             rows_out: rows,
             from_neighbours_rows: model_rows,
             popular_rows: rows - model_rows,
+            segment_rows: 0,
             topped_up_customers: 0,
             seconds: 0.0,
         }

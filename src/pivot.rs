@@ -89,6 +89,65 @@ pub struct Interactions {
     pub last: Vec<i64>,
     /// When items sold and customers bought (for the exposure prior); empty without dates.
     pub dates: Dates,
+    /// Each customer's segment (`[recommend] fallback = "popular_by:…"`); empty without one.
+    pub segments: Segments,
+}
+
+/// Each customer's segment: the value of the segment column they bought under most often
+/// (ties: the smallest value in byte order), as an index into `names`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Segments {
+    /// Per customer, the index of their segment in `names`; [`Segments::NONE`] when none of
+    /// their purchases has a value. Empty when no segment column is read.
+    pub of: Vec<u32>,
+    /// The segments' values, in byte order.
+    pub names: Vec<String>,
+}
+
+impl Segments {
+    /// A customer without a segment.
+    pub const NONE: u32 = u32::MAX;
+
+    /// Customer `c`'s segment, if they have one.
+    pub fn of(&self, c: usize) -> Option<u32> {
+        self.of.get(c).copied().filter(|&s| s != Segments::NONE)
+    }
+
+    /// From the (customer rank, segment value) of every row with a value: each customer's most
+    /// frequent value (ties: byte order), over `customers` customers.
+    fn vote<'a>(rows: impl Iterator<Item = (u32, &'a str)>, customers: usize) -> Segments {
+        // (customer << 32 | first-seen code) per row, one pass; codes become ranks below
+        let mut seen: PlHashMap<&str, u32> = PlHashMap::new();
+        let mut keys: Vec<u64> = rows
+            .map(|(c, v)| {
+                let next = seen.len() as u32;
+                (c as u64) << 32 | *seen.entry(v).or_insert(next) as u64
+            })
+            .collect();
+        let mut by_code: Vec<&str> = vec![""; seen.len()];
+        for (&name, &k) in &seen {
+            by_code[k as usize] = name;
+        }
+        let mut order: Vec<u32> = (0..by_code.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| by_code[a as usize].as_bytes().cmp(by_code[b as usize].as_bytes()));
+        let rank = ranks(&order);
+        for key in keys.iter_mut() {
+            *key = *key & !0xFFFF_FFFF | rank[(*key & 0xFFFF_FFFF) as usize] as u64;
+        }
+        // sorted: a run per (customer, segment), its length the customer's votes for it
+        keys.sort_unstable();
+        let mut of = vec![Segments::NONE; customers];
+        let mut best = vec![0usize; customers];
+        for run in keys.chunk_by(|a, b| a == b) {
+            let (c, s) = ((run[0] >> 32) as usize, (run[0] & 0xFFFF_FFFF) as u32);
+            // runs come by segment ascending: only more votes replace (ties keep the smaller)
+            if run.len() > best[c] {
+                (best[c], of[c]) = (run.len(), s);
+            }
+        }
+        let names = order.iter().map(|&k| by_code[k as usize].to_string()).collect();
+        Segments { of, names }
+    }
 }
 
 /// Purchase dates beyond the pairs' last ones (epoch seconds; `i64::MIN` where unknown).
@@ -303,6 +362,8 @@ struct Sorted {
     descriptions: Vec<Option<String>>,
     /// Rows without a quantity are kept in place with the item [`MISSING`].
     rows: Vec<Row>,
+    /// Each customer's segment, by customer rank (before customers without a pair are dropped).
+    segments: Segments,
 }
 
 /// Numbers customers on one core while items are numbered on the other; customer ids are text
@@ -358,7 +419,7 @@ impl Numbered {
             },
         );
         let descriptions = most_frequent(described, &item_rank);
-        Sorted { customer_ids, item_ids, descriptions, rows }
+        Sorted { customer_ids, item_ids, descriptions, rows, segments: Segments::default() }
     }
 }
 
@@ -392,7 +453,7 @@ impl Overflow {
 impl Sorted {
     /// Merges each pair's rows (the dates on the other core) and packs the matrix.
     fn finish(self) -> Result<Interactions, Overflow> {
-        let Sorted { customer_ids, item_ids, descriptions, rows } = self;
+        let Sorted { customer_ids, item_ids, descriptions, rows, segments } = self;
         let present = || rows.iter().copied().filter(|r| r.1 != MISSING);
         let (dates, merged) = rayon::join(
             || Dates::from_sorted(present(), customer_ids.len(), item_ids.len()),
@@ -413,7 +474,11 @@ impl Sorted {
             }
         };
         drop(rows);
-        Ok(compact(customer_ids, item_ids, descriptions, dates, merged))
+        let mut m = compact(customer_ids, item_ids, descriptions, dates, merged, segments);
+        if m.segments.of.is_empty() {
+            m.segments.names.clear();
+        }
+        Ok(m)
     }
 }
 
@@ -621,6 +686,7 @@ fn compact(
     descriptions: Vec<Option<String>>,
     dates: Dates,
     pairs: Vec<(u64, f64, i64)>,
+    segments: Segments,
 ) -> Interactions {
     let mut used_c = vec![false; customers.len()];
     let mut used_i = vec![false; items.len()];
@@ -646,6 +712,7 @@ fn compact(
     let items = keep(items, &used_i);
     let descriptions = keep(descriptions, &used_i);
     let dates = dates.keep(&used_c, &used_i);
+    let segments = Segments { of: keep_some(segments.of, &used_c), names: segments.names };
     let mut indptr = vec![0usize; customers.len() + 1];
     let mut indices = Vec::with_capacity(pairs.len());
     let mut quantity = Vec::with_capacity(pairs.len());
@@ -659,11 +726,19 @@ fn compact(
     for c in 0..customers.len() {
         indptr[c + 1] += indptr[c];
     }
-    Interactions { customers, items, descriptions, indptr, indices, quantity, last, dates }
+    Interactions { customers, items, descriptions, indptr, indices, quantity, last, dates, segments }
 }
 
 fn keep<T>(values: Vec<T>, used: &[bool]) -> Vec<T> {
     values.into_iter().zip(used).filter(|(_, &u)| u).map(|(v, _)| v).collect()
+}
+
+/// [`keep`] of a per-customer vector that may be empty (nothing read): stays empty.
+fn keep_some<T>(values: Vec<T>, used: &[bool]) -> Vec<T> {
+    match values.is_empty() {
+        true => values,
+        false => keep(values, used),
+    }
 }
 
 /// What pivoting did.
@@ -717,6 +792,19 @@ impl IdTyping<'static> {
     pub const AUTO: IdTyping<'static> = IdTyping { kind: CustomerType::Auto, int64_because: None, column: "" };
 }
 
+/// Each customer's segment from the kept rows' segment column (none without one): a kept row
+/// with a customer and a value votes for it.
+fn segments(cleaned: &Cleaned, numbered: &Numbered) -> PolarsResult<Segments> {
+    let Ok(column) = cleaned.column(col::SEGMENT) else { return Ok(Segments::default()) };
+    let values = column.str()?;
+    let (codes, rank) = (&numbered.customer_codes, &numbered.customer_rank);
+    let rows = codes.iter().zip(cleaned.kept(values.iter())).filter_map(|(&c, v)| {
+        let v = v.filter(|_| c != NONE)?;
+        Some((rank[c as usize], v))
+    });
+    Ok(Segments::vote(rows, numbered.customer_ids.len()))
+}
+
 /// Pivots the cleaned canonical frame into the sparse purchase matrix, customer ids typed by
 /// `ids`. Whether every id is an integer is learnt while numbering the distinct ids; the rows
 /// are searched for the first that is not only when that refuses the run. Errors name
@@ -733,6 +821,7 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
     if let (Some(why), CustomerIds::Text(_)) = (ids.int64_because, &numbered.customer_ids) {
         require_integer_ids(&cleaned, source, ids.column, why)?;
     }
+    let segments = segments(&cleaned, &numbered).map_err(err)?;
     // Each column goes once read: at 27 million rows the frame is 2 GB beside the pivot's own.
     drop((customer, item));
     for name in [col::CUSTOMER, col::ITEM] {
@@ -741,8 +830,9 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
     let quantity = cleaned.column(col::QUANTITY).map_err(err)?.f64().map_err(err)?;
     let description = cleaned.column(col::DESCRIPTION).map_err(err)?.str().map_err(err)?;
     let date = cleaned.column(col::DATE).map_err(err)?.i64().map_err(err)?;
-    let sorted =
+    let mut sorted =
         numbered.sort(cleaned.kept(quantity.iter()), cleaned.kept(description.iter()), cleaned.kept(date.iter()));
+    sorted.segments = segments;
     drop(cleaned);
     let m = sorted.finish().map_err(|o| o.error(source))?;
     let report = PivotReport {

@@ -10,7 +10,11 @@
 //! bit-reproducible. Items the customer bought are excluded; order: score descending, then item
 //! id ascending (bytes). Customers with fewer candidates than `per_customer` (or no neighbour at
 //! all) are topped up with the most popular items (most buyers; ties by item id) they have not
-//! bought, marked as popularity rows.
+//! bought, marked as popularity rows. With `fallback = "popular_by:COLUMN"` the top-up first
+//! takes the items most bought in the customer's segment (buyers among the segment's
+//! customers; ties by item id; `popular_segment` rows), then the global order: for a customer
+//! without a segment, in a segment of fewer than `min_segment_customers` customers, or once
+//! the segment's items run out ([`BySegment`]).
 
 use std::cmp::Ordering;
 use std::time::Instant;
@@ -27,15 +31,33 @@ use crate::similarity::{Model, Votes};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Neighbours,
+    /// The top-up by global popularity.
     Popular,
+    /// The top-up by the popularity in the customer's segment.
+    PopularSegment,
 }
 
 impl Source {
+    /// Every source, in the order lists hold them.
+    pub const ALL: [Source; 3] = [Source::Neighbours, Source::PopularSegment, Source::Popular];
+
+    /// The value of the `source` column.
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Neighbours => "neighbours",
             Source::Popular => "popular",
+            Source::PopularSegment => "popular_segment",
         }
+    }
+
+    /// The source whose [`Source::as_str`] is `text`.
+    pub fn parse(text: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// True for the top-up rows (not the model's).
+    pub fn is_fallback(self) -> bool {
+        self != Source::Neighbours
     }
 }
 
@@ -68,8 +90,12 @@ pub struct RecommendReport {
     pub rows_in: usize,
     pub rows_out: usize,
     pub from_neighbours_rows: usize,
+    /// Top-up rows by global popularity (`source = "popular"`).
     pub popular_rows: usize,
-    /// Customers with at least one popularity row.
+    /// Top-up rows by the customer's segment (`source = "popular_segment"`).
+    #[serde(default)]
+    pub segment_rows: usize,
+    /// Customers with at least one top-up row (of either kind).
     pub topped_up_customers: usize,
     pub seconds: f64,
 }
@@ -78,14 +104,17 @@ impl RecommendReport {
     /// The counts of `recs` over the customers `rows`, made in `seconds`.
     pub fn of(recs: &Recommendations, rows: std::ops::Range<usize>, seconds: f64) -> RecommendReport {
         let span = recs.offsets[rows.start]..recs.offsets[rows.end];
-        let popular_rows = recs.rows[span.clone()].iter().filter(|r| r.source == Source::Popular).count();
+        let count = |source: Source| recs.rows[span.clone()].iter().filter(|r| r.source == source).count();
+        let (popular_rows, segment_rows) = (count(Source::Popular), count(Source::PopularSegment));
+        // top-ups come after the model's rows: a list with any ends with one
         let topped_up_customers =
-            rows.clone().filter(|&c| recs.of(c).last().is_some_and(|r| r.source == Source::Popular)).count();
+            rows.clone().filter(|&c| recs.of(c).last().is_some_and(|r| r.source.is_fallback())).count();
         RecommendReport {
             rows_in: rows.len(),
             rows_out: span.len(),
-            from_neighbours_rows: span.len() - popular_rows,
+            from_neighbours_rows: span.len() - popular_rows - segment_rows,
             popular_rows,
+            segment_rows,
             topped_up_customers,
             seconds,
         }
@@ -136,6 +165,7 @@ pub fn for_customers(
         model,
         cfg,
         popular: m.popularity_order(),
+        by_segment: BySegment::new(m, cfg),
         recency: m.recency(cfg.recency_half_life_days),
         prior: Prior::new(m, cfg),
     };
@@ -179,6 +209,8 @@ struct Recommender<'a> {
     cfg: &'a RecommendConfig,
     /// Items by popularity (the top-up's order).
     popular: Vec<u32>,
+    /// Items by popularity in each segment; `None` with `fallback = "popular"`.
+    by_segment: Option<BySegment>,
     /// Per-purchase recency weights; `None` without a half-life.
     recency: Option<Vec<f64>>,
     prior: Option<Prior>,
@@ -228,15 +260,28 @@ impl Recommender<'_> {
         out.extend_from_slice(&s.best);
         if s.best.len() < k {
             // Every candidate is in; fill from the most popular items not bought and not listed.
-            let fill = self
-                .popular
-                .iter()
-                .filter(|&&i| !s.votes.owns(a, i) && !s.votes.voted(i))
-                .take(k - s.best.len())
-                .map(|&item| Rec { item, score: None, supporters: 0, source: Source::Popular });
-            out.extend(fill);
+            let votes = &s.votes;
+            self.top_up(a, k - s.best.len(), |i| !votes.owns(a, i) && !votes.voted(i), out);
         }
         s.votes.clear();
+    }
+
+    /// Appends customer `a`'s `want` top-up rows, of the items `free` says are neither bought
+    /// nor listed: their segment's most popular first (when it has a ranking), then the
+    /// global order, skipping the segment's items (each is bought, listed or just taken).
+    fn top_up(&self, a: usize, want: usize, free: impl Fn(u32) -> bool, out: &mut Vec<Rec>) {
+        let rec = |source| move |&item: &u32| Rec { item, score: None, supporters: 0, source };
+        let segment = self.by_segment.as_ref().and_then(|b| b.of(self.m, a));
+        let before = out.len();
+        if let Some((order, _)) = segment {
+            out.extend(order.iter().filter(|&&i| free(i)).take(want).map(rec(Source::PopularSegment)));
+        }
+        let left = want - (out.len() - before);
+        if left > 0 {
+            let taken = segment.map_or(&[][..], |(_, members)| members);
+            let fill = self.popular.iter().filter(|&&i| free(i) && taken.binary_search(&i).is_err());
+            out.extend(fill.take(left).map(rec(Source::Popular)));
+        }
     }
 
     /// Customer `a`'s best `k` candidates into `s.best`, in order, each score × its prior
@@ -257,6 +302,63 @@ impl Recommender<'_> {
             best.insert(at, rec);
             best.truncate(k);
         }
+    }
+}
+
+/// The top-up's order in each segment (`fallback = "popular_by:COLUMN"`): the items the
+/// segment's customers bought, by buyers among them (most first; ties by item id, as the
+/// global order), for the segments of at least `min_segment_customers` customers.
+struct BySegment {
+    /// Per segment: its items in top-up order; empty for a segment too small to rank.
+    order: Vec<Vec<u32>>,
+    /// Per segment: the same items by id (to skip them when the global order continues).
+    members: Vec<Vec<u32>>,
+}
+
+impl BySegment {
+    /// `None` unless `cfg` tops up by segment and `m` holds the customers' segments.
+    fn new(m: &Interactions, cfg: &RecommendConfig) -> Option<BySegment> {
+        let segments = &m.segments;
+        if cfg.fallback.column().is_none() || segments.of.is_empty() {
+            return None;
+        }
+        let mut size = vec![0usize; segments.names.len()];
+        for c in 0..m.n_customers() {
+            if let Some(s) = segments.of(c) {
+                size[s as usize] += 1;
+            }
+        }
+        let ranked = |s: u32| size[s as usize] >= cfg.min_segment_customers;
+        // (segment << 32 | item) per purchase of a ranked segment's customer: a run per item
+        let mut keys: Vec<u64> = (0..m.n_customers())
+            .filter_map(|c| Some((c, segments.of(c).filter(|&s| ranked(s))?)))
+            .flat_map(|(c, s)| m.row(c).iter().map(move |&i| (s as u64) << 32 | i as u64))
+            .collect();
+        keys.sort_unstable();
+        let mut members = vec![Vec::new(); size.len()];
+        let mut buyers = vec![Vec::new(); size.len()];
+        for run in keys.chunk_by(|a, b| a == b) {
+            let (s, i) = ((run[0] >> 32) as usize, (run[0] & 0xFFFF_FFFF) as u32);
+            members[s].push(i);
+            buyers[s].push(run.len() as u32);
+        }
+        let order = members
+            .iter()
+            .zip(&buyers)
+            .map(|(items, buyers)| {
+                let mut by: Vec<usize> = (0..items.len()).collect();
+                by.sort_by(|&x, &y| buyers[y].cmp(&buyers[x]).then(items[x].cmp(&items[y])));
+                by.into_iter().map(|k| items[k]).collect()
+            })
+            .collect();
+        Some(BySegment { order, members })
+    }
+
+    /// Customer `a`'s segment's (order, members), when it is ranked.
+    fn of(&self, m: &Interactions, a: usize) -> Option<(&[u32], &[u32])> {
+        let s = m.segments.of(a)? as usize;
+        let order = self.order.get(s).filter(|o| !o.is_empty())?;
+        Some((order, &self.members[s]))
     }
 }
 
@@ -639,5 +741,75 @@ mod tests {
         // a 30-day half-life: A (60 days old) votes a quarter, B (newest) in full — Y first
         let decayed = RecommendConfig { recency_half_life_days: Some(30.0), ..plain_cfg(2, 10) };
         assert_eq!(scores(&decayed), [(y, Some(sim)), (x, Some(sim * 0.25))]);
+    }
+    /// u1 {A}, u2 {A B}, u3 {B C} in UK; f1 {D}, f2 {D E} in FR; e1 {F} alone in ES; n1 {E}
+    /// without a segment: no model row, every list a top-up of 3.
+    fn segmented() -> Interactions {
+        let rows = [
+            ("1", "A"),
+            ("2", "A"),
+            ("2", "B"),
+            ("3", "B"),
+            ("3", "C"),
+            ("4", "D"),
+            ("5", "D"),
+            ("5", "E"),
+            ("6", "F"),
+            ("7", "E"),
+        ];
+        let mut m = matrix(&rows);
+        let none = crate::pivot::Segments::NONE;
+        m.segments = crate::pivot::Segments {
+            of: vec![2, 2, 2, 1, 1, 0, none],
+            names: vec!["ES".into(), "FR".into(), "UK".into()],
+        };
+        m
+    }
+
+    fn top_ups(m: &Interactions, cfg: &RecommendConfig) -> (Vec<Vec<(char, Source)>>, RecommendReport) {
+        let none = Model::User(crate::similarity::Neighbours::empty(m.n_customers()));
+        let (recs, report) = run(m, &none, cfg, &Progress::hidden());
+        let name = |i: u32| m.items[i as usize].chars().next().unwrap();
+        let lists =
+            (0..m.n_customers()).map(|c| recs.of(c).iter().map(|r| (name(r.item), r.source)).collect()).collect();
+        (lists, report)
+    }
+
+    #[test]
+    fn the_segment_top_up_ranks_the_segments_buyers_then_the_global_order() {
+        use crate::config::Fallback;
+        use Source::{Popular as P, PopularSegment as S};
+        let m = segmented();
+        let by = RecommendConfig {
+            per_customer: 3,
+            fallback: Fallback::PopularBy("Country".into()),
+            min_segment_customers: 2,
+            ..Default::default()
+        };
+        let (lists, report) = top_ups(&m, &by);
+        // global: A B D E (2 buyers, by id) C F; UK: A B (2) C; FR: D (2) E
+        assert_eq!(lists[0], [('B', S), ('C', S), ('D', P)], "u1: UK's left, then global past UK's items");
+        assert_eq!(lists[1], [('C', S), ('D', P), ('E', P)]);
+        assert_eq!(lists[2], [('A', S), ('D', P), ('E', P)]);
+        assert_eq!(lists[3], [('E', S), ('A', P), ('B', P)], "f1: FR's E, then global past D and E");
+        assert_eq!(lists[4], [('A', P), ('B', P), ('C', P)], "f2 bought all of FR's: global");
+        assert_eq!(lists[5], [('A', P), ('B', P), ('D', P)], "e1: ES has 1 customer < 2: global");
+        assert_eq!(lists[6], [('A', P), ('B', P), ('D', P)], "n1: no segment: global");
+        assert_eq!((report.segment_rows, report.popular_rows, report.from_neighbours_rows), (5, 16, 0));
+        assert_eq!(report.topped_up_customers, 7);
+        // every segment below the minimum: exactly the global top-up
+        let (global, report) = top_ups(&m, &RecommendConfig { fallback: Fallback::Popular, ..by.clone() });
+        assert_eq!(top_ups(&m, &RecommendConfig { min_segment_customers: 4, ..by }).0, global);
+        assert_eq!(global[0], [('B', P), ('D', P), ('E', P)]);
+        assert_eq!((report.segment_rows, report.popular_rows), (0, 21));
+    }
+
+    #[test]
+    fn sources_read_back_from_their_names() {
+        for source in Source::ALL {
+            assert_eq!(Source::parse(source.as_str()), Some(source));
+        }
+        assert_eq!(Source::PopularSegment.as_str(), "popular_segment");
+        assert_eq!(Source::parse("segment"), None);
     }
 }

@@ -28,6 +28,9 @@ pub mod col {
     pub const QUANTITY: &str = "quantity";
     pub const DESCRIPTION: &str = "description";
     pub const DATE: &str = "date";
+    /// The customers' segment (`[recommend] fallback = "popular_by:COLUMN"`), text; present
+    /// only when a fallback names it.
+    pub const SEGMENT: &str = "segment";
 }
 
 /// The canonical frame from the roles' parsed columns, in its order and under its names; an
@@ -126,7 +129,25 @@ pub(crate) fn parse(
     let description = description.map(IntoColumn::into_column);
     let canonical = canonical(rows, customer.into_column(), item.into_column(), quantity, description, date)
         .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
+    let segment = map.segment.as_ref().map(|name| segments(field(name)?, path)).transpose()?;
+    let canonical = with_segment(canonical, segment.map(IntoColumn::into_column))
+        .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
     Ok((canonical, found))
+}
+
+/// The canonical frame with the segment column (`[recommend] fallback = "popular_by:…"`)
+/// appended, when one is read; unchanged otherwise.
+pub fn with_segment(mut frame: DataFrame, segment: Option<Column>) -> PolarsResult<DataFrame> {
+    if let Some(segment) = segment {
+        frame.with_column(segment.with_name(col::SEGMENT.into()))?;
+    }
+    Ok(frame)
+}
+
+/// A segment column as text, read as an item id is: trimmed, blank is missing (no segment),
+/// numbers printed.
+fn segments(column: &Column, path: &Path) -> Result<StringChunked, InputError> {
+    Ok(ids(column, false, path, "segment")?.0)
 }
 
 fn type_error(column: &Column, path: &Path, role: &str) -> InputError {

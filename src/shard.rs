@@ -438,6 +438,7 @@ mod to_come {
             rows_out: 0,
             from_neighbours_rows: 0,
             popular_rows: 0,
+            segment_rows: 0,
             topped_up_customers: 0,
             seconds: 0.0,
         }

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{
-    default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, Family, GatesConfig, InputConfig, Kind,
-    ModelConfig, OutputConfig, Overrides, RecommendConfig, SelectConfig, Weighting, DEFAULT_CUSTOMER_NEIGHBOURS,
-    DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES, DEFAULT_SPARSE_EASE_ITEMS, MAX_LIST, MAX_SPARSE_EASE_ITEMS,
+    default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, Fallback, Family, GatesConfig,
+    InputConfig, Kind, ModelConfig, OutputConfig, Overrides, RecommendConfig, SelectConfig, Weighting,
+    DEFAULT_CUSTOMER_NEIGHBOURS, DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES, DEFAULT_MIN_SEGMENT_CUSTOMERS,
+    DEFAULT_SPARSE_EASE_ITEMS, MAX_LIST, MAX_SPARSE_EASE_ITEMS,
 };
 use crate::error::ConfigError;
 
@@ -104,6 +105,8 @@ pub struct RecommendSection {
     pub last_sale_exponent: Option<f64>,
     pub exposure_exponent: Option<f64>,
     pub opportunity_exponent: Option<f64>,
+    pub fallback: Option<String>,
+    pub min_segment_customers: Option<i64>,
 }
 
 /// `[output]`.
@@ -400,6 +403,7 @@ impl ColumnsSection {
             description: optional(&self.description, "Description"),
             invoice: optional(&self.invoice, "InvoiceNo"),
             date: optional(&self.date, "InvoiceDate"),
+            segment: None,
             explicit,
         })
     }
@@ -592,6 +596,23 @@ impl RecommendSection {
             last_sale_exponent: exponent("[recommend] last_sale_exponent", self.last_sale_exponent)?,
             exposure_exponent: exponent("[recommend] exposure_exponent", self.exposure_exponent)?,
             opportunity_exponent: exponent("[recommend] opportunity_exponent", self.opportunity_exponent)?,
+            fallback: self.fallback()?,
+            min_segment_customers: positive(
+                "[recommend] min_segment_customers",
+                self.min_segment_customers,
+                DEFAULT_MIN_SEGMENT_CUSTOMERS,
+            )?,
+        })
+    }
+
+    /// `[recommend] fallback`: `"popular"` (the default) or `"popular_by:COLUMN"`.
+    fn fallback(&self) -> Result<Fallback, ConfigError> {
+        let Some(text) = self.fallback.as_deref() else { return Ok(Fallback::Popular) };
+        Fallback::parse(text).ok_or_else(|| {
+            let message = format!(
+                "must be \"popular\" or \"popular_by:COLUMN\" (COLUMN a column of the export, e.g. \"popular_by:Country\"), got {text:?}"
+            );
+            invalid("[recommend] fallback", message)
         })
     }
 }

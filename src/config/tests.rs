@@ -327,3 +327,26 @@ fn max_date_is_a_day_or_an_error_naming_the_key() {
         assert!(err.to_string().starts_with("[input] max_date: must be a day written YYYY-MM-DD"), "{err}");
     }
 }
+
+#[test]
+fn the_segment_fallback_names_the_column_read_and_is_kept_by_the_selections_grid() {
+    let cfg = build("[input]\npath='x'").unwrap();
+    assert_eq!((cfg.recommend.fallback.clone(), cfg.recommend.min_segment_customers), (Fallback::Popular, 20));
+    assert_eq!(cfg.columns.segment, None, "no segment column is read by default");
+    let cfg =
+        build("[input]\npath='x'\n[recommend]\nfallback = 'popular_by: Country'\nmin_segment_customers = 5").unwrap();
+    let by = Fallback::PopularBy("Country".into());
+    assert_eq!((&cfg.recommend.fallback, cfg.recommend.min_segment_customers), (&by, 5));
+    assert_eq!(cfg.columns.segment.as_deref(), Some("Country"));
+    // auto's candidates (plain rules) top up as the pipeline says; evaluate's baselines globally
+    assert_eq!(cfg.recommend.plain().fallback, by);
+    assert_eq!(cfg.recommend.plain().min_segment_customers, 5);
+    assert_eq!(cfg.recommend.baseline().fallback, Fallback::Popular);
+    assert_eq!(String::from(by.clone()), "popular_by:Country");
+    for bad in ["'popular_by'", "'popular_by:'", "'Country'", "'popular:Country'"] {
+        let err = build(&format!("[input]\npath='x'\n[recommend]\nfallback = {bad}")).unwrap_err().to_string();
+        assert!(err.contains("[recommend] fallback") && err.contains("popular_by:COLUMN"), "{err}");
+    }
+    let err = build("[input]\npath='x'\n[recommend]\nmin_segment_customers = 0").unwrap_err().to_string();
+    assert!(err.contains("[recommend] min_segment_customers") && err.contains("at least 1"), "{err}");
+}

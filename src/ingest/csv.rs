@@ -437,6 +437,7 @@ mod tests {
             description: None,
             invoice: None,
             date: None,
+            segment: None,
             explicit: vec![],
         };
         let dates = rule(None);

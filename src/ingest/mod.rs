@@ -268,6 +268,7 @@ fn parsed_roles(columns: &Columns) -> Vec<(&String, &'static str)> {
         (columns.quantity.as_ref(), "quantity"),
         (columns.description.as_ref(), "description"),
         (columns.date.as_ref(), "date"),
+        (columns.segment.as_ref(), "segment"),
     ];
     let mut parsed: Vec<(&String, &'static str)> = Vec::new();
     for (name, role) in roles.into_iter().filter_map(|(n, r)| Some((n?, r))) {
@@ -314,6 +315,10 @@ fn resolve_columns(
         if !has(column) {
             return Err(missing(role, column));
         }
+    }
+    if let Some(column) = columns.segment.as_ref().filter(|c| !has(c)) {
+        let (path, sheet, column) = (path.to_path_buf(), sheet.clone(), column.clone());
+        return Err(InputError::SegmentMissing { path, sheet, column, available: names.join(", ") });
     }
     let mut resolved = columns.clone();
     let mut unmapped = Vec::new();

@@ -353,6 +353,7 @@ mod tests {
             description: None,
             invoice: None,
             date: None,
+            segment: None,
             explicit: vec![],
         };
         let (table, report) = run(&cfg, &columns).unwrap();

@@ -120,3 +120,50 @@ fn a_pair_whose_quantities_sum_past_the_largest_number_is_refused() {
     let m = pivot(&[("1", "A", big), ("1", "A", -big), ("1", "A", big), ("2", "A", 1.0)]).unwrap();
     assert_eq!(m.quantity, [big, 1.0]);
 }
+
+/// A (customer, item, quantity, segment) row.
+type SegmentRow<'a> = (&'a str, &'a str, f64, Option<&'a str>);
+
+/// (customer, item, quantity, segment) rows through the pivot, as the clean stage passes them.
+fn with_segments(rows: &[SegmentRow]) -> Interactions {
+    let n = rows.len();
+    let column = |name: &str, f: &dyn Fn(&SegmentRow) -> Option<String>| {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<Option<String>>>())
+    };
+    let customer = column("c", &|r| Some(r.0.to_string()));
+    let item = column("i", &|r| Some(r.1.to_string()));
+    let quantity = Column::new("q".into(), rows.iter().map(|r| r.2).collect::<Vec<f64>>());
+    let frame = crate::roles::canonical(n, customer, item, Some(quantity), None, None).unwrap();
+    let segment = column("s", &|r| r.3.map(str::to_string));
+    let frame = crate::roles::with_segment(frame, Some(segment)).unwrap();
+    run(Cleaned::all(frame), IdTyping::AUTO, std::path::Path::new("t.csv")).unwrap().0
+}
+
+#[test]
+fn a_customers_segment_is_their_most_frequent_value_ties_to_the_smallest() {
+    let m = with_segments(&[
+        ("1", "A", 1.0, Some("UK")),
+        ("1", "B", 1.0, Some("France")),
+        ("1", "C", 1.0, Some("UK")), // 1: UK twice, France once → UK
+        ("2", "A", 1.0, Some("UK")),
+        ("2", "B", 1.0, Some("France")), // 2: one each → France (byte order), whatever came first
+        ("3", "A", 1.0, None),
+        ("3", "B", 1.0, Some("")), // 3: a blank (the readers make it null before the pivot)
+        ("4", "A", 1.0, None),
+        ("4", "B", 1.0, Some("Spain")),  // 4: a null does not vote
+        ("5", "A", -1.0, Some("Italy")), // 5: no positive pair, dropped with its segment
+    ]);
+    assert_eq!(m.customers, CustomerIds::Int(vec![1, 2, 3, 4]));
+    assert_eq!(m.segments.names, ["", "France", "Italy", "Spain", "UK"]);
+    let names: Vec<Option<&str>> =
+        (0..4).map(|c| m.segments.of(c).map(|s| m.segments.names[s as usize].as_str())).collect();
+    // "" here: the pivot counts what the audit passed; the readers turn blanks into nulls
+    assert_eq!(names, [Some("UK"), Some("France"), Some(""), Some("Spain")]);
+}
+
+#[test]
+fn without_a_segment_column_no_segments_are_kept() {
+    let m = build(&[("1", "A", 1.0), ("2", "B", 1.0)]);
+    assert!(m.segments.of.is_empty() && m.segments.names.is_empty());
+    assert_eq!(m.segments.of(0), None);
+}

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result, ShardError};
-use crate::pivot::{CustomerIds, Dates, Interactions};
+use crate::pivot::{CustomerIds, Dates, Interactions, Segments};
 use crate::publish::io;
 use crate::recommend::{Rec, Recommendations, Source};
 use crate::similarity::ease::Ease;
@@ -183,7 +183,27 @@ pub fn save_matrix(dir: &Path, m: &Interactions, run_id: &str) -> Result<Vec<Fil
         files.push(put(dir, "item_dates.parquet", item_dates, run_id)?);
         files.push(put(dir, "customer_dates.parquet", times, run_id)?);
     }
+    if !m.segments.of.is_empty() {
+        let of = m.segments.of.iter().map(|&s| (s != Segments::NONE).then_some(s)).collect::<Vec<Option<u32>>>();
+        files.push(put(dir, "customer_segments.parquet", frame(vec![Column::new("segment".into(), of)])?)?);
+        let names = frame(vec![Column::new("name".into(), m.segments.names.clone())])?;
+        files.push(put(dir, "segment_names.parquet", names)?);
+    }
     Ok(files)
+}
+
+/// The customers' segments [`save_matrix`] wrote (none when it wrote none).
+fn load_segments(dir: &Path, files: &[FileEntry]) -> Result<Segments> {
+    if !files.iter().any(|f| f.file == "customer_segments.parquet") {
+        return Ok(Segments::default());
+    }
+    let of = open(dir, entry(files, "customer_segments.parquet", dir)?)?.frame(None)?;
+    let of = column(&of, "segment")?.u32().map_err(Error::frame("segment"))?.iter();
+    let names = open(dir, entry(files, "segment_names.parquet", dir)?)?.frame(None)?;
+    Ok(Segments {
+        of: of.map(|s| s.unwrap_or(Segments::NONE)).collect(),
+        names: strings(&names, "name")?.into_iter().map(Option::unwrap_or_default).collect(),
+    })
 }
 
 /// What of the matrix a step reads besides the purchases (customers, items and who bought
@@ -231,6 +251,7 @@ pub fn load_matrix(
         quantity: Vec::new(),
         last: Vec::new(),
         dates: Dates::default(),
+        segments: load_segments(dir, files)?,
     };
     let want = wanted(&m);
     if want.quantity {
@@ -361,7 +382,7 @@ pub fn load_model(dir: &Path, record: &ModelRecord, items: usize) -> Result<Mode
     })
 }
 
-/// A shard's recommendations for its customers: (customer, item, score, supporters, popular).
+/// A shard's recommendations for its customers: (customer, item, score, supporters, source).
 pub fn recommendations_frame(recs: &Recommendations, rows: std::ops::Range<usize>) -> Result<DataFrame> {
     let span = recs.offsets[rows.start]..recs.offsets[rows.end];
     let part = &recs.rows[span];
@@ -372,7 +393,7 @@ pub fn recommendations_frame(recs: &Recommendations, rows: std::ops::Range<usize
         Column::new("item".into(), part.iter().map(|r| r.item).collect::<Vec<u32>>()),
         Column::new("score".into(), part.iter().map(|r| r.score).collect::<Vec<Option<f64>>>()),
         Column::new("supporters".into(), part.iter().map(|r| r.supporters).collect::<Vec<u32>>()),
-        Column::new("popular".into(), part.iter().map(|r| r.source == Source::Popular).collect::<Vec<bool>>()),
+        Column::new("source".into(), part.iter().map(|r| r.source.as_str()).collect::<Vec<&str>>()),
     ])
 }
 
@@ -397,10 +418,14 @@ pub fn join_recommendations(parts: &[DataFrame], customers: usize) -> Result<Rec
     for df in parts {
         row_of_rec.extend(u32s(df, "customer")?);
         let score = column(df, "score")?.f64().map_err(Error::frame("score"))?;
-        let popular = column(df, "popular")?.bool().map_err(Error::frame("popular"))?;
+        let sources = column(df, "source")?.str().map_err(Error::frame("source"))?;
         let (items, supporters) = (u32s(df, "item")?, u32s(df, "supporters")?);
         for (k, (&item, &supporters)) in items.iter().zip(&supporters).enumerate() {
-            let source = if popular.get(k).unwrap_or(false) { Source::Popular } else { Source::Neighbours };
+            let text = sources.get(k).unwrap_or_default();
+            let source = Source::parse(text).ok_or_else(|| Error::Frame {
+                stage: "shard parts".into(),
+                detail: format!("unknown recommendation source {text:?}"),
+            })?;
             rows.push(Rec { item, score: score.get(k), supporters, source });
         }
     }

@@ -370,3 +370,29 @@ fn an_untidy_output_folder_is_refused_or_left_as_it_is() {
         .collect();
     assert_eq!(prepared.len(), 1, "{prepared:?}");
 }
+
+#[test]
+fn segment_fallback_sharded_in_three_publishes_the_tables_of_one_run() {
+    // the article's pipeline on the shipped export, 2 neighbours' items: many lists topped up,
+    // by the customer's country (prepare saves the segments, each shard loads them)
+    let w = Workdir::new();
+    let article = std::fs::read_to_string(repo().join("pipelines/article.toml")).unwrap();
+    let data = repo().join("data/online_retail.csv.gz").display().to_string();
+    let text = article
+        .replace("path = \"../data/online_retail.csv.gz\"", &format!("path = {data:?}"))
+        .replace("from_neighbours = 10", "from_neighbours = 2\nfallback = \"popular_by:Country\"");
+    let pipeline = w.write("segment.toml", text);
+    let (one, three) = (w.path("one"), w.path("three"));
+    let r = w.kindred(&args("run", &pipeline, &one));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    sharded(&w, &pipeline, &three, 3);
+    same_tables(&one, &three);
+    let manifest = |dir: &Path| -> serde_json::Value { serde_json::from_slice(&read(dir, "manifest.json")).unwrap() };
+    let (a, b) = (manifest(&one), manifest(&three));
+    let segment_rows = a.pointer("/reports/recommend/segment_rows").and_then(|v| v.as_u64()).unwrap();
+    assert!(segment_rows > 1000, "{segment_rows}");
+    for field in ["segment_rows", "popular_rows", "topped_up_customers"] {
+        let pointer = format!("/reports/recommend/{field}");
+        assert_eq!(a.pointer(&pointer), b.pointer(&pointer), "{field}");
+    }
+}

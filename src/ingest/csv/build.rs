@@ -22,7 +22,7 @@ use crate::ingest::look::{Head, Look, Profile};
 use crate::ingest::resolve_columns;
 use crate::ingest::split::{field_shape, field_value, Found, Records};
 use crate::roles::{
-    canonical, col, quantity_text, read_id, resolve_dates, DateRule, DateText, Evidence, Parsed, Quantity,
+    canonical, col, quantity_text, read_id, resolve_dates, with_segment, DateRule, DateText, Evidence, Parsed, Quantity,
 };
 
 /// How a built column reads its fields.
@@ -38,6 +38,8 @@ enum As {
     Quantity,
     /// [`DateText`] as epoch seconds, year-last dates packed until the column's order is known.
     Date,
+    /// A segment as `item_text` reads it (blank is no segment), nothing counted.
+    Segment,
 }
 
 /// A built column: how it reads its fields, its name in the frame, and the header's name.
@@ -74,13 +76,14 @@ pub(super) struct Plan {
 }
 
 /// The canonical frame's columns: (role, how it reads, the mapped column if any).
-fn canonical_roles(columns: &Columns) -> [(&'static str, As, Option<&String>); 5] {
+fn canonical_roles(columns: &Columns) -> [(&'static str, As, Option<&String>); 6] {
     [
         (col::CUSTOMER, As::Customer, Some(&columns.customer)),
         (col::ITEM, As::Item, Some(&columns.item)),
         (col::QUANTITY, As::Quantity, columns.quantity.as_ref()),
         (col::DESCRIPTION, As::Text, columns.description.as_ref()),
         (col::DATE, As::Date, columns.date.as_ref()),
+        (col::SEGMENT, As::Segment, columns.segment.as_ref()),
     ]
 }
 
@@ -120,7 +123,9 @@ impl Plan {
 
     fn sinks(&self, rows: usize) -> Vec<Sink<'_>> {
         let sink = |b: &Target| match b.how {
-            As::Text | As::Customer | As::Item => Sink::Text(StringChunkedBuilder::new(b.name.clone(), rows)),
+            As::Text | As::Customer | As::Item | As::Segment => {
+                Sink::Text(StringChunkedBuilder::new(b.name.clone(), rows))
+            }
             As::Quantity => Sink::Number(PrimitiveChunkedBuilder::new(b.name.clone(), rows)),
             As::Date => Sink::Date(PrimitiveChunkedBuilder::new(b.name.clone(), rows), DateText::new(&self.dates)),
         };
@@ -198,6 +203,7 @@ impl Plan {
         let invalid = &mut part.invalid[slot];
         match (sink, self.built[slot].how) {
             (Sink::Text(b), As::Text) => b.append_option(value),
+            (Sink::Text(b), As::Segment) => b.append_option(value.and_then(read_segment)),
             (Sink::Text(b), how) => {
                 let id = value.map(|v| read_id(v, how == As::Customer));
                 *invalid += matches!(id, Some(None)) as usize;
@@ -322,7 +328,8 @@ impl Plan {
             false => (frame, None),
             true => {
                 let (frame, late) = self.resolve_dates(frame, &mut dates)?;
-                let parsed = self.built.iter().zip(invalid).zip(trimmed).filter(|((b, _), _)| b.how != As::Text);
+                let counted = |b: &Target| !matches!(b.how, As::Text | As::Segment);
+                let parsed = self.built.iter().zip(invalid).zip(trimmed).filter(|((b, _), _)| counted(b));
                 let found = parsed.map(|((b, n), t)| match b.how {
                     As::Date => Parsed::dates(&b.source, n + late, &dates, &self.dates),
                     _ => Parsed::new(&b.source, n, t),
@@ -354,12 +361,19 @@ impl Plan {
         let required = |name: &str| column(name).ok_or_else(|| self.fail(&format!("no {name} column was built")));
         let (customer, item) = (required(col::CUSTOMER)?, required(col::ITEM)?);
         canonical(rows, customer, item, column(col::QUANTITY), column(col::DESCRIPTION), column(col::DATE))
+            .and_then(|frame| with_segment(frame, column(col::SEGMENT)))
             .map_err(|e| self.fail(&e.to_string()))
     }
 
     pub(super) fn fail(&self, detail: &str) -> InputError {
         InputError::Parse { path: self.path.clone(), detail: detail.to_string() }
     }
+}
+
+/// A segment value as the audit reads a typed one: trimmed, blank is none.
+#[inline]
+fn read_segment(text: &str) -> Option<&str> {
+    read_id(text, false).map(|(segment, _)| segment)
 }
 
 impl Sink<'_> {
@@ -457,6 +471,7 @@ mod tests {
             description: Some("Desc".into()),
             invoice: Some("Inv".into()),
             date: Some("When".into()),
+            segment: Some("Inv".into()),
             explicit: vec![],
         };
         let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
@@ -481,8 +496,17 @@ mod tests {
         let dates: Vec<Option<i64>> = expected.column("date").unwrap().i64().unwrap().iter().collect();
         let dec1 = Some(1_291_191_960); // 2010-12-01 08:26:00
         assert_eq!(dates, [dec1, dec1, None, None, None, Some(1_293_937_445)]);
-        // without the optional roles they are filled as the audit fills them; a date format
-        let few = Columns { quantity: None, description: None, date: Some("When".into()), ..columns.clone() };
+        // the segment column (`fallback = "popular_by:Inv"`) as text, last
+        assert_eq!(texts(&expected, "segment"), ["1", "1", "2", "2", "3", "3"].map(|s| Some(s.to_string())));
+        // without the optional roles they are filled as the audit fills them; a date format;
+        // a segment trimmed, blank none
+        let few = Columns {
+            quantity: None,
+            description: None,
+            date: Some("When".into()),
+            segment: Some("Desc".into()),
+            ..columns.clone()
+        };
         let (expected, _) = audited_as_text(text.as_bytes(), &few, Some("%m/%d/%Y %H:%M")).unwrap();
         let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
         let dates = rule(Some("%m/%d/%Y %H:%M"));
@@ -490,9 +514,11 @@ mod tests {
         let read = stream_csv(text.as_bytes(), false, scan, roles, false, (5, 9, 0)).unwrap();
         assert!(read.frame.equals_missing(&expected), "{:?} vs {expected:?}", read.frame);
         assert_eq!(read.frame.column("date").unwrap().null_count(), 5);
+        let segments = [Some("x"), None, Some("a,b"), Some("y"), Some("z"), Some("q\"")];
+        assert_eq!(texts(&read.frame, "segment"), segments.map(|s| s.map(str::to_string)));
         // a quantity that is NaN fails naming the data row, counted across pieces
         let nan = "Cust,Item,Qty\n1,A,1\n2,B,2\n3,C,NaN\n4,D,inf\n";
-        let qty = Columns { quantity: Some("Qty".into()), date: None, ..few.clone() };
+        let qty = Columns { quantity: Some("Qty".into()), date: None, segment: None, ..few.clone() };
         let want = audited_as_text(nan.as_bytes(), &qty, None).err().unwrap().to_string();
         assert!(want.contains("row 3") && want.contains("NaN"), "{want}");
         for (chunk, piece) in [(nan.len(), usize::MAX), (4, 5)] {
@@ -520,6 +546,7 @@ mod tests {
             description: None,
             invoice: None,
             date: Some("When".into()),
+            segment: None,
             explicit: vec![],
         };
         let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
