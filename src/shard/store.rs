@@ -185,9 +185,9 @@ pub fn save_matrix(dir: &Path, m: &Interactions, run_id: &str) -> Result<Vec<Fil
     }
     if !m.segments.of.is_empty() {
         let of = m.segments.of.iter().map(|&s| (s != Segments::NONE).then_some(s)).collect::<Vec<Option<u32>>>();
-        files.push(put(dir, "customer_segments.parquet", frame(vec![Column::new("segment".into(), of)])?)?);
+        files.push(put(dir, "customer_segments.parquet", frame(vec![Column::new("segment".into(), of)])?, run_id)?);
         let names = frame(vec![Column::new("name".into(), m.segments.names.clone())])?;
-        files.push(put(dir, "segment_names.parquet", names)?);
+        files.push(put(dir, "segment_names.parquet", names, run_id)?);
     }
     Ok(files)
 }
