@@ -824,6 +824,35 @@ mod tests {
         assert_eq!(failed(&check_output_gates(&c, &made(7, 30, 0), Some(prev), true)), ["max_row_drop_vs_previous"]);
     }
 
+    /// `[gates] max_changed_share` by hand: off unless set, the limit itself passes, nothing
+    /// to compare passes saying why.
+    #[test]
+    fn the_drift_gate_refuses_a_larger_changed_share() {
+        let report = |share: Option<f64>, note: Option<&str>| DriftReport {
+            previous_run_id: share.map(|_| "R".to_string()),
+            customers: 8,
+            kept: 6,
+            new: 1,
+            gone: 1,
+            changed: 2,
+            changed_share: share,
+            mean_overlap: None,
+            note: note.map(str::to_string),
+            seconds: 0.0,
+            warning: None,
+        };
+        assert!(check_drift_gate(None, &report(Some(0.25), None)).is_none(), "off by default");
+        let at = check_drift_gate(Some(0.25), &report(Some(0.25), None)).unwrap();
+        assert!(at.passed && at.gate == "max_changed_share", "{at:?}");
+        let over = check_drift_gate(Some(0.2), &report(Some(0.25), None)).unwrap();
+        assert!(!over.passed, "{over:?}");
+        assert!(over.detail.starts_with("2 of 8 customers' lists changed against run R (changed_share 0.2500, 25.0%)"));
+        assert!(over.detail.ends_with("the limit is 20.0%"), "{}", over.detail);
+        let first = check_drift_gate(Some(0.0), &report(None, Some("first run: no previous published set"))).unwrap();
+        assert!(first.passed && first.detail == "not checked: first run: no previous published set", "{first:?}");
+        assert!(cfg("[gates]\nmax_changed_share = 0.3").gates.max_changed_share == Some(0.3));
+    }
+
     #[test]
     fn the_previous_counts_come_from_its_manifest() {
         let manifest = serde_json::json!({

@@ -179,3 +179,83 @@ fn an_unreadable_previous_file_means_no_drift_with_the_reason() {
     let path = previous(&odd, Column::new("customer_id".into(), [1.5f64]), &["A"]);
     assert!(run(&m, &recs, &cfg(&path)).1.note.unwrap().contains("customer_id is f64"));
 }
+
+fn rss(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+/// The drift stage at a million customers × 10 items against a previous set of 10M rows
+/// (1% of customers gone, 1% new, half the lists changed by one item): its seconds and the
+/// memory it adds (the peak resident set over what the process held before it). Run with
+/// `cargo test --release --lib drift_at_a_million -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement: 10M previous rows"]
+fn drift_at_a_million_customers() {
+    let (n, items, per) = (1_000_000usize, 50_000usize, 10usize);
+    let ids: Vec<String> = (0..items).map(|i| format!("I{i:05}")).collect();
+    let list = |c: usize, shift: usize| (0..per).map(move |j| (c * 7 + j * 13 + shift * (j == 0) as usize) % items);
+    let m = Interactions {
+        customers: CustomerIds::Int((10_000..n as i64 + 10_000).collect()),
+        items: ids.clone(),
+        descriptions: vec![None; items],
+        indptr: vec![0; n + 1],
+        indices: Vec::new(),
+        quantity: Vec::new(),
+        last: Vec::new(),
+        dates: Default::default(),
+    };
+    let mut recs = Recommendations { offsets: vec![0], rows: Vec::with_capacity(n * per) };
+    for c in 0..n {
+        let c = c + 10_000;
+        recs.rows.extend(list(c, c % 2).map(|i| Rec {
+            item: i as u32,
+            score: None,
+            supporters: 0,
+            source: RecSource::Popular,
+        }));
+        recs.offsets.push(recs.rows.len());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("recommendations.parquet");
+    {
+        let file = File::create(&path).unwrap();
+        let batch = |c0: usize, c1: usize| {
+            let cs: Vec<i64> = (c0..c1).flat_map(|c| std::iter::repeat_n(c as i64, per)).collect();
+            let item: StringChunked = (c0..c1).flat_map(|c| list(c, 0)).map(|i| Some(ids[i].as_str())).collect();
+            DataFrame::new(
+                cs.len(),
+                vec![Column::new("customer_id".into(), cs), item.with_name("item_id".into()).into_column()],
+            )
+            .unwrap()
+        };
+        let first = batch(0, 1);
+        let mut w = crate::write::parquet_writer(file, first.schema())
+            .with_row_group_size(Some(1 << 20))
+            .batched(first.schema())
+            .unwrap();
+        for start in (0..n).step_by(n / 10) {
+            w.write_batch(&batch(start, start + n / 10)).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    // the peak from here on (Linux: 5 to clear_refs resets VmHWM)
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+    let before = rss("VmRSS:");
+    let (d, r) = run(&m, &recs, &cfg(&path));
+    let added = rss("VmHWM:").saturating_sub(before);
+    println!(
+        "drift at {n} customers: {:.2}s, {} rows, {} kept, {} new, {} gone, {} changed; peak +{} MB over {} MB",
+        r.seconds,
+        d.len(),
+        r.kept,
+        r.new,
+        r.gone,
+        r.changed,
+        added >> 20,
+        before >> 20
+    );
+    assert_eq!((r.kept, r.new, r.gone), (n - 10_000, 10_000, 10_000));
+    assert_eq!(r.changed, (n - 10_000) / 2 + 20_000);
+}

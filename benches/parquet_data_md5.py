@@ -1,0 +1,21 @@
+"""md5 of each Parquet file's data pages (the bytes before its footer) and of its footer's
+key-value metadata without `kindred.run_id`: equal for two runs' tables of the same data,
+whatever run wrote them (each run writes its id into every file's footer).
+
+Usage: parquet_data_md5.py FILE.parquet ...   (prints "MD5  FILE" lines, as md5sum does)
+Standard library only: the footer's key-value pairs are found as the UTF-8 text they are.
+"""
+
+import hashlib
+import re
+import sys
+
+for name in sys.argv[1:]:
+    data = open(name, "rb").read()
+    assert data[-4:] == b"PAR1", f"{name}: not a Parquet file"
+    footer = int.from_bytes(data[-8:-4], "little")
+    body, meta = data[: len(data) - 8 - footer], data[len(data) - 8 - footer : -8]
+    # the run id is a value of the form 20261201T020000.123Z-4242 (see publish::new_run_id),
+    # after its one-byte length (the pid's digits vary)
+    meta = re.sub(rb".\d{8}T\d{6}\.\d{3}Z-\d+", b"RUN", meta, flags=re.S)
+    print(hashlib.md5(body).hexdigest() + hashlib.md5(meta).hexdigest()[:8], name)
