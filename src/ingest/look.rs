@@ -159,6 +159,28 @@ impl Profile {
         }
     }
 
+    /// Counts one value of a typed column by its value, not its text (no text is made): an
+    /// integer, a number (`f64` bits, -0 as 0), or an instant (`hashed` its exact value in
+    /// the column's unit, `seconds` for the range).
+    fn add_typed(&mut self, typed: Typed) {
+        self.non_null += 1;
+        let hash = match typed {
+            Typed::Int(i) => VALUE_HASH.hash_one(i),
+            Typed::Float(f) => VALUE_HASH.hash_one(if f == 0.0 { 0 } else { f.to_bits() }),
+            Typed::Instant { hashed, .. } => VALUE_HASH.hash_one(hashed),
+        };
+        if !self.capped {
+            self.hashes.insert(hash);
+            self.capped = self.hashes.len() >= DISTINCT_LIMIT;
+        }
+        match (typed, &mut self.ints, &mut self.floats, &mut self.dates) {
+            (Typed::Int(i), Some(range), _, _) => widen(range, i),
+            (Typed::Float(f), _, Some(range), _) => widen(range, f),
+            (Typed::Instant { seconds, .. }, _, _, Some((range, _))) => widen(range, seconds),
+            _ => {}
+        }
+    }
+
     /// Adds what `other` counted (another builder's pieces of the same column).
     pub fn merge(&mut self, other: Profile) {
         self.non_null += other.non_null;
@@ -213,6 +235,49 @@ fn type_name(dtype: &DataType) -> String {
     name.split('(').next().unwrap_or_default().to_string()
 }
 
+/// A typed column's value, as [`Profile::add_typed`] counts it.
+#[derive(Clone, Copy)]
+enum Typed {
+    Int(i64),
+    Float(f64),
+    Instant { hashed: i64, seconds: i64 },
+}
+
+/// A typed column (integers, numbers, dates and datetimes) profiled by its values, without a
+/// text copy of the column (a Parquet column of 20 million integers as text is ~0.6 GB);
+/// `None` for any other type.
+fn typed_profile(column: &Column) -> Option<Profile> {
+    let dtype = column.dtype();
+    let mut p = Profile::default();
+    if dtype.is_integer() && !matches!(dtype, DataType::UInt64) {
+        p.floats = None;
+        p.dates = None;
+        let values = column.cast(&DataType::Int64).ok()?;
+        values.i64().ok()?.iter().flatten().for_each(|i| p.add_typed(Typed::Int(i)));
+    } else if dtype.is_float() {
+        (p.ints, p.dates) = (None, None);
+        let values = column.cast(&DataType::Float64).ok()?;
+        values.f64().ok()?.iter().flatten().filter(|f| f.is_finite()).for_each(|f| p.add_typed(Typed::Float(f)));
+        p.non_null = column.len() - column.null_count();
+    } else if matches!(dtype, DataType::Datetime(..) | DataType::Date) {
+        (p.ints, p.floats) = (None, None);
+        // a value's seconds: days × 86,400 for a date, the datetime's unit divided out
+        let (days, per_second) = match dtype {
+            DataType::Date => (86_400, 1),
+            DataType::Datetime(TimeUnit::Nanoseconds, _) => (1, 1_000_000_000),
+            DataType::Datetime(TimeUnit::Microseconds, _) => (1, 1_000_000),
+            _ => (1, 1_000),
+        };
+        let values = column.to_physical_repr().cast(&DataType::Int64).ok()?;
+        for v in values.i64().ok()?.iter().flatten() {
+            p.add_typed(Typed::Instant { hashed: v, seconds: (v * days).div_euclid(per_second) });
+        }
+    } else {
+        return None;
+    }
+    Some(p)
+}
+
 /// A column's values as text (a typed column cast; a type polars cannot cast, such as a list,
 /// through its values' display), each passed to `each` in row order.
 fn each_text(column: &Column, mut each: impl FnMut(Option<&str>)) {
@@ -235,11 +300,14 @@ fn each_text(column: &Column, mut each: impl FnMut(Option<&str>)) {
 
 /// One column of a frame at a first look, and its first `head` values.
 pub fn of_column(column: &Column, head: usize) -> (ColumnLook, Vec<Option<String>>) {
-    let mut profile = Profile::default();
-    each_text(column, |v| {
-        if let Some(v) = v {
-            profile.add(v);
-        }
+    let profile = typed_profile(column).unwrap_or_else(|| {
+        let mut profile = Profile::default();
+        each_text(column, |v| {
+            if let Some(v) = v {
+                profile.add(v);
+            }
+        });
+        profile
     });
     let mut first = Vec::with_capacity(head.min(column.len()));
     each_text(&column.head(Some(head)), |v| first.push(v.map(String::from)));
@@ -336,5 +404,17 @@ mod tests {
         assert_eq!(look.head.rows.len(), 2);
         assert_eq!(look.head.rows[1], [None, Some("2.0".to_string()), Some("b".to_string())]);
         assert!(of_frame(&frame, 0).head.rows.is_empty());
+        // datetimes and dates counted by value, their range in seconds whatever the unit
+        let ms = Column::new("d".into(), [Some(1_291_191_960_123i64), None, Some(1_293_937_445_000)]);
+        let ms = ms.cast(&DataType::Datetime(TimeUnit::Milliseconds, None)).unwrap();
+        let (d, _) = of_column(&ms, 0);
+        assert_eq!((d.type_read.as_str(), d.type_inferred.as_deref(), d.distinct), ("Datetime", Some("Datetime"), 2));
+        assert_eq!((d.min.as_deref(), d.max.as_deref()), (Some("2010-12-01 08:26:00"), Some("2011-01-02 03:04:05")));
+        let days = Column::new("day".into(), [14_944i32, 14_944]).cast(&DataType::Date).unwrap();
+        let (day, _) = of_column(&days, 0);
+        assert_eq!(
+            (day.type_read.as_str(), day.distinct, day.min.as_deref()),
+            ("Date", 1, Some("2010-12-01 00:00:00"))
+        );
     }
 }

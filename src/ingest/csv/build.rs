@@ -6,7 +6,9 @@
 //! them and each field read as polars' CSV reader reads it; a role's field is then parsed by
 //! [`crate::roles`] as the audit parses text, so the pipeline gets the canonical frame without
 //! reading the text twice. Ragged rows, bad quotes and invalid UTF-8 are refused naming the
-//! line (or cut and counted), and every column's empty fields are counted.
+//! line (or cut and counted), and every column's empty fields are counted. Every field, built
+//! or not, is also counted into its column's [`Profile`] (the file's first look: types,
+//! distinct values by hash, ranges), and the first records are kept as text by [`Plan::head`].
 
 use std::ops::Range;
 use std::path::PathBuf;
