@@ -23,6 +23,7 @@ pub mod pivot;
 pub mod progress;
 pub mod publish;
 pub mod recommend;
+pub mod report;
 pub mod roles;
 pub mod select;
 pub mod shard;

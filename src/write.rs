@@ -40,10 +40,12 @@ pub mod file {
     pub const ITEMS: &str = "items.parquet";
     pub const PURCHASES: &str = "purchases.parquet";
     pub const SELECTION: &str = "selection.parquet";
+    /// The run's report for people (`report`), rendered last before the manifest.
+    pub const REPORT: &str = "report.html";
     pub const MANIFEST: &str = "manifest.json";
     /// Every file of a published set, manifest last.
-    pub const ALL: [&str; 8] =
-        [RECOMMENDATIONS, NEIGHBOURS, ITEM_NEIGHBOURS, NULL_AUDIT, ITEMS, PURCHASES, SELECTION, MANIFEST];
+    pub const ALL: [&str; 9] =
+        [RECOMMENDATIONS, NEIGHBOURS, ITEM_NEIGHBOURS, NULL_AUDIT, ITEMS, PURCHASES, SELECTION, REPORT, MANIFEST];
 }
 
 /// Everything the write stage publishes.

@@ -16,6 +16,7 @@ mod ops;
 mod parquet_types;
 mod publish;
 mod reader;
+mod report;
 mod select;
 mod shards;
 mod workdir;
