@@ -11,9 +11,11 @@ use plotters::prelude::*;
 
 /// Bars' colour: a blue that prints well in grey.
 const BAR: RGBColor = RGBColor(46, 104, 166);
-/// Width of every chart, in SVG units (scaled by the page to its column).
-const WIDTH: u32 = 720;
-const FONT: (&str, u32) = ("sans-serif", 16);
+/// Width of the charts, in SVG units: about the page column they sit in at 1280 px, so their
+/// text prints at about the page's size (the page scales them to their column).
+const WIDTH: u32 = 600;
+const HISTOGRAM_WIDTH: u32 = 540;
+const FONT: (&str, u32) = ("sans-serif", 17);
 
 /// One histogram bin: `[lo, hi)` and its count.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -60,8 +62,9 @@ fn draw_bars(
         .y_label_area_size(label_width)
         .build_cartesian_2d(0.0..top, (0..n).into_segmented())
         .map_err(err)?;
+    // plotters counts segments from the bottom: row i is drawn at n - 1 - i, first on top
     let label = |v: &SegmentValue<usize>| match v {
-        SegmentValue::CenterOf(i) => rows.get(*i).map(|r| short(&r.0, 40)).unwrap_or_default(),
+        SegmentValue::CenterOf(at) => rows.get(n - 1 - (*at).min(n - 1)).map(|r| short(&r.0, 40)).unwrap_or_default(),
         _ => String::new(),
     };
     chart
@@ -76,7 +79,8 @@ fn draw_bars(
         .draw()
         .map_err(err)?;
     let rects = rows.iter().enumerate().map(|(i, (_, v))| {
-        let mut r = Rectangle::new([(0.0, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))], BAR.filled());
+        let at = n - 1 - i;
+        let mut r = Rectangle::new([(0.0, SegmentValue::Exact(at)), (*v, SegmentValue::Exact(at + 1))], BAR.filled());
         r.set_margin(4, 4, 0, 0);
         r
     });
@@ -86,10 +90,10 @@ fn draw_bars(
 
 /// A histogram of `bins` (equal widths, in order), the x axis labelled by the bins' edges.
 pub fn histogram(bins: &[Bin], x_label: &str) -> Result<String, String> {
-    let height = 260;
+    let height = 280;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (HISTOGRAM_WIDTH, height)).into_drawing_area();
         draw_histogram(&root, bins, x_label)?;
         root.present().map_err(err)?;
     }
@@ -157,7 +161,7 @@ mod tests {
     fn bars_are_an_svg_with_escaped_labels() {
         let rows = vec![("<script>alert(1)</script>".to_string(), 3.0), ("b".to_string(), 0.0)];
         let svg = bars(&rows, &|x| format!("{x:.0}")).unwrap();
-        assert!(svg.starts_with("<svg width=\"720\" height=\"92\" viewBox=\"0 0 720 92\""), "{svg}");
+        assert!(svg.starts_with("<svg width=\"600\" height=\"92\" viewBox=\"0 0 600 92\""), "{svg}");
         assert!(!svg.contains("http"), "{svg}");
         assert!(!svg.contains("<script>"), "{svg}");
         assert!(svg.contains("&lt;script&gt;"), "{svg}");

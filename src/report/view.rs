@@ -109,7 +109,7 @@ fn summary(m: &Value, fig: &Figures) -> Vec<Value> {
         count_cell("customers", "customers", u(m, "/customers")),
         count_cell("items", "items", u(m, "/items")),
         count_cell("pairs", "customer–item pairs", u(m, "/pairs")),
-        count_cell("recommendations", "recommendation rows", Some(fig.recommendations as u64)),
+        count_cell("recommendation-rows", "recommendation rows", Some(fig.recommendations as u64)),
         count_cell("fallback-only", "customers with fallbacks only", Some(fig.fallback_only as u64)),
         cell("coverage", "catalogue coverage", json!(coverage), percent(coverage)),
         cell("peak-rss", "peak memory", json!(u(m, "/peak_rss_bytes")), u(m, "/peak_rss_bytes").map_or_else(na, bytes)),

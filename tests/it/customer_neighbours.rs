@@ -91,7 +91,18 @@ fn the_shipped_default_publishes_the_article_pipelines_neighbours() {
     let names: Vec<&str> = m["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["ingest", "audit", "clean", "pivot", "select", "similarity", "customer_neighbours", "recommend", "write"]
+        [
+            "ingest",
+            "audit",
+            "clean",
+            "pivot",
+            "select",
+            "similarity",
+            "customer_neighbours",
+            "recommend",
+            "write",
+            "report"
+        ]
     );
     let stage = m["stages"].as_array().unwrap().iter().find(|s| s["name"] == "customer_neighbours").unwrap();
     assert_eq!(stage["rows_out"].as_u64(), Some(got.len() as u64));

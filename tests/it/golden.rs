@@ -154,7 +154,10 @@ fn output_schema_as_documented_and_every_customer_has_rows() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     let names: Vec<&str> = manifest["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["ingest", "audit", "clean", "pivot", "similarity", "customer_neighbours", "recommend", "write"]);
+    assert_eq!(
+        names,
+        ["ingest", "audit", "clean", "pivot", "similarity", "customer_neighbours", "recommend", "write", "report"]
+    );
     // the input's identity is the shipped file's: its size and SHA-256, computed here again
     let export = std::fs::read(repo().join("data/online_retail.csv.gz")).unwrap();
     let sha256 = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&export));

@@ -40,7 +40,7 @@ fn the_reports_numbers_are_the_manifests() {
         ("items", "/items"),
         ("pairs", "/pairs"),
         ("peak-rss", "/peak_rss_bytes"),
-        ("recommendations", "/reports/recommend/rows_out"),
+        ("recommendation-rows", "/reports/recommend/rows_out"),
         ("topped-up", "/reports/recommend/topped_up_customers"),
         ("neighbour-rows", "/reports/customer_neighbours/rows_out"),
         ("audit-rows", "/reports/audit/rows_in"),
