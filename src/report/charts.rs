@@ -6,6 +6,8 @@
 //! (escaped by plotters) and sized by plotters' estimate without `ttf`, so no font file is read.
 //! plotters writes a `viewBox`, so the page's CSS scales each chart to its column.
 
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::RangedCoordusize;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -16,6 +18,8 @@ const BAR: RGBColor = RGBColor(46, 104, 166);
 const WIDTH: u32 = 600;
 const HISTOGRAM_WIDTH: u32 = 540;
 const FONT: (&str, u32) = ("sans-serif", 17);
+/// Characters of a bar's label shown (the table beside the chart has the whole name).
+const LABEL: usize = 28;
 
 /// One histogram bin: `[lo, hi)` and its count.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -35,11 +39,11 @@ fn err(e: impl std::fmt::Display) -> String {
 pub fn bars(rows: &[(String, f64)], axis: &dyn Fn(f64) -> String) -> Result<String, String> {
     let n = rows.len().max(1);
     let height = 40 + 26 * n as u32;
-    let longest = rows.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(4).min(40);
+    let longest = rows.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(4).min(LABEL + 1);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        draw_bars(&root, rows, axis, 16 + 7 * longest as u32)?;
+        draw_bars(&root, rows, axis, 16 + 9 * longest as u32)?;
         root.present().map_err(err)?;
     }
     Ok(inline(svg))
@@ -60,11 +64,11 @@ fn draw_bars(
         .margin_top(6)
         .x_label_area_size(28)
         .y_label_area_size(label_width)
-        .build_cartesian_2d(0.0..top, (0..n).into_segmented())
+        .build_cartesian_2d(0.0..top, segments(n))
         .map_err(err)?;
     // plotters counts segments from the bottom: row i is drawn at n - 1 - i, first on top
     let label = |v: &SegmentValue<usize>| match v {
-        SegmentValue::CenterOf(at) => rows.get(n - 1 - (*at).min(n - 1)).map(|r| short(&r.0, 40)).unwrap_or_default(),
+        SegmentValue::CenterOf(at) if *at < n => rows.get(n - 1 - at).map(|r| short(&r.0, LABEL)).unwrap_or_default(),
         _ => String::new(),
     };
     chart
@@ -86,6 +90,13 @@ fn draw_bars(
     });
     chart.draw_series(rects).map_err(err)?;
     Ok(())
+}
+
+/// The y axis of `n` bars. An integer range is inclusive in plotters: `0..n - 1` makes the n
+/// segments; one bar gets two (a range of one value has no width, and its bar a negative
+/// height), the upper one left empty.
+fn segments(n: usize) -> SegmentedCoord<RangedCoordusize> {
+    (0..(n - 1).max(1)).into_segmented()
 }
 
 /// A histogram of `bins` (equal widths, in order), the x axis labelled by the bins' edges.
@@ -164,8 +175,18 @@ mod tests {
         assert!(svg.starts_with("<svg width=\"600\" height=\"92\" viewBox=\"0 0 600 92\""), "{svg}");
         assert!(!svg.contains("http"), "{svg}");
         assert!(!svg.contains("<script>"), "{svg}");
-        assert!(svg.contains("&lt;script&gt;"), "{svg}");
+        // each label once, no empty segment (issue 17: `0..n` made n + 1 segments, and the first
+        // row's label was drawn twice)
+        assert_eq!(svg.matches("&lt;script&gt;").count(), 1, "{svg}");
         assert_eq!(svg.matches("<svg").count(), 1);
+    }
+
+    #[test]
+    fn one_bar_or_none_draws_no_negative_size() {
+        for rows in [vec![("neighbours".to_string(), 43390.0)], vec![]] {
+            let svg = bars(&rows, &|x| format!("{x:.0}")).unwrap();
+            assert!(!svg.contains("=\"-"), "{svg}");
+        }
     }
 
     #[test]

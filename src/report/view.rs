@@ -154,7 +154,7 @@ fn audit(m: &Value) -> Result<Value, String> {
 fn clean(m: &Value) -> Result<Value, String> {
     let rules = list(m, "/reports/clean/rules");
     let mut bars = vec![("read".to_string(), f(m, "/reports/clean/rows_in").unwrap_or(0.0))];
-    bars.extend(rules.iter().map(|r| (format!("after {}", s(r, "/rule")), f(r, "/rows_out").unwrap_or(0.0))));
+    bars.extend(rules.iter().map(|r| (s(r, "/rule"), f(r, "/rows_out").unwrap_or(0.0))));
     let chart = charts::bars(&bars, &|x| thousands(x.round() as u64))?;
     let rows: Vec<Value> = rules
         .iter()

@@ -98,7 +98,7 @@ def check_numbers(page, m):
         fail("no drift in the manifest, but the page does not say 'not available'")
     if isinstance(drift, dict) and not drift.get("previous_run_id") and page.locator("#drift-first").count() != 1:
         fail("a first run's drift, but the page does not say 'First run: no drift'")
-    print(f"numbers: {len(want)} figures equal the manifest's")
+    print(f"numbers: {len(want)} figures compared with the manifest's")
 
 
 def check_layout(page):
