@@ -4,6 +4,7 @@
 //! user-based cosine (sparse, exact), item-to-item cosine, or EASE (`[model] kind`). Stages,
 //! one module each, data flowing one way:
 //! [`ingest`] → [`audit`] → [`clean`] → [`pivot`] → [`similarity`] → [`recommend`] → [`write`]
+//! → [`report`]
 //! (each role's parsing, shared by ingest and audit, in [`roles`] beneath them),
 //! chained in one place ([`chain::Chain`]) that [`pipeline::run`], [`evaluate`] and [`bench`]
 //! share, and published atomically by [`publish`]; [`status`] reads an output folder's health.
