@@ -181,7 +181,8 @@ fn json_logs_are_one_object_per_line_with_stage_rows_and_seconds() {
         let run_id = json(&w.path("out/manifest.json"))["run_id"].clone();
         assert!(lines.iter().all(|l| l["run_id"] == run_id && l["level"] == "info"), "{}", r.raw_stderr);
         let stages: Vec<&str> = lines.iter().filter_map(|l| l["stage"].as_str()).collect();
-        let expected = ["ingest", "clean", "pivot", "similarity", "customer_neighbours", "recommend", "write", "report"];
+        let expected =
+            ["ingest", "clean", "pivot", "similarity", "customer_neighbours", "recommend", "write", "report"];
         assert_eq!(stages, expected, "{}", r.raw_stderr);
         let ingest = &lines[0];
         assert_eq!((ingest["rows"].as_u64(), ingest["seconds"].is_f64()), (Some(30), true), "{ingest}");
