@@ -22,6 +22,7 @@ use crate::ingest::{self, IngestReport, Table};
 use crate::pivot::{self, IdTyping, Interactions, PivotReport};
 use crate::progress::{self, log_line, Level, Line, Progress};
 use crate::recommend::{self, RecommendReport, Recommendations};
+use crate::report::{self, ReportReport};
 use crate::select::{self, Candidate, Offers, Selection};
 use crate::similarity::customers::{CustomerNeighboursReport, Source};
 use crate::similarity::{self, Model, Neighbours, SimilarityReport};
@@ -215,6 +216,13 @@ impl Chain {
         Ok(report)
     }
 
+    /// Report: `report.html` into `dir` from the run's manifest (as JSON) and tables.
+    pub fn report(&self, dir: &Path, manifest: &serde_json::Value, tables: &report::Tables) -> Result<ReportReport> {
+        let report = report::run(dir, manifest, tables)?;
+        self.line("report", &report);
+        Ok(report)
+    }
+
     /// Logs a finished stage's line: its name, rows out and seconds as fields of a json line.
     pub fn line(&self, name: &str, report: &impl StageLine) {
         let message = report.line();
@@ -373,6 +381,19 @@ impl StageLine for WriteReport {
 
     fn line(&self) -> String {
         format!("{} rows in {} files in {:.2}s", self.rows_out, self.files.len(), self.seconds)
+    }
+}
+
+impl StageLine for ReportReport {
+    fn rows(&self) -> Option<usize> {
+        Some(self.rows_in)
+    }
+    fn seconds(&self) -> Option<f64> {
+        Some(self.seconds)
+    }
+
+    fn line(&self) -> String {
+        format!("{} ({} bytes) in {:.2}s", self.file, self.bytes, self.seconds)
     }
 }
 

@@ -148,6 +148,9 @@ pub enum OutputError {
     Json { path: PathBuf, detail: String },
     #[error("cannot read published output {}: {detail}", path.display())]
     Read { path: PathBuf, detail: String },
+    /// report.html could not be rendered (a template or chart error: a bug, not the data).
+    #[error("cannot render {}: {detail}; this is a bug in kindred, please report it with the run's manifest.json", path.display())]
+    Report { path: PathBuf, detail: String },
     #[error(
         "another kindred run (pid {pid}, started {started}) holds the lock on {}; wait for it, or remove the lock file if that process is gone",
         path.display()

@@ -4,7 +4,7 @@
 //! user-based cosine (sparse, exact), item-to-item cosine, or EASE (`[model] kind`). Stages,
 //! one module each, data flowing one way:
 //! [`ingest`] → [`audit`] → [`clean`] → [`pivot`] → [`similarity`] → [`recommend`] → [`drift`] →
-//! [`write`]
+//! [`write`] → [`report`]
 //! (each role's parsing, shared by ingest and audit, in [`roles`] beneath them),
 //! chained in one place ([`chain::Chain`]) that [`pipeline::run`], [`evaluate`] and [`bench`]
 //! share, and published atomically by [`publish`]; [`status`] reads an output folder's health.
@@ -25,6 +25,7 @@ pub mod pivot;
 pub mod progress;
 pub mod publish;
 pub mod recommend;
+pub mod report;
 pub mod roles;
 pub mod select;
 pub mod shard;

@@ -20,7 +20,7 @@ use crate::select::{self, Candidate, Offers, Selection};
 use crate::similarity::customers::CustomerNeighboursReport;
 use crate::similarity::{Model, Neighbours};
 use crate::write::{file, Outputs, SCHEMA_VERSION};
-use crate::{audit, clean, ingest, pivot, recommend, similarity, write};
+use crate::{audit, clean, ingest, pivot, recommend, report, similarity, write};
 
 /// One stage's line in the manifest.
 #[derive(Debug, Clone, Serialize)]
@@ -539,9 +539,40 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         write: written,
     };
     let run = Run { run_id, started, input, gates, selection, drift: Some(drift_report) };
-    let manifest = Manifest::new(cfg, run, &matrix, reports);
-    write_manifest(&staging, &manifest)?;
+    let mut manifest = Manifest::new(cfg, run, &matrix, reports);
+    let tables = report::Tables { matrix: &matrix, recommendations: &recs, customer_neighbours: &customer_nb };
+    let made = finish_set(&chain, &staging, &manifest, &tables)?;
+    manifest.stages.push(report_stage(&made));
     Ok(manifest)
+}
+
+/// The last two files of a published set, made the same way by `kindred run` and a sharded
+/// publish: `report.html`, rendered from `manifest` (as JSON: every key is reachable) and the
+/// run's tables, then `manifest.json`, which lists the report (`reports.report` and a `report`
+/// stage). Returns the report's line.
+pub(crate) fn finish_set(
+    chain: &Chain,
+    staging: &Path,
+    manifest: &impl Serialize,
+    tables: &report::Tables,
+) -> Result<report::ReportReport> {
+    let path = staging.join(file::MANIFEST);
+    let json = |e: serde_json::Error| OutputError::Json { path: path.clone(), detail: e.to_string() };
+    let mut value = serde_json::to_value(manifest).map_err(json)?;
+    let made = chain.report(staging, &value, tables)?;
+    if let Some(reports) = value.get_mut("reports").and_then(serde_json::Value::as_object_mut) {
+        reports.insert("report".into(), serde_json::to_value(&made).map_err(json)?);
+    }
+    if let Some(stages) = value.get_mut("stages").and_then(serde_json::Value::as_array_mut) {
+        stages.push(serde_json::to_value(report_stage(&made)).map_err(json)?);
+    }
+    write_manifest(staging, &value)?;
+    Ok(made)
+}
+
+/// The report's line in the manifest's `stages`.
+fn report_stage(made: &report::ReportReport) -> StageSummary {
+    summary("report", made.seconds, made.rows_in, made.rows_out)
 }
 
 /// The customers' neighbours beside the model `choice` learnt (the pipeline's

@@ -51,6 +51,7 @@ use crate::pipeline::{self, GateCheck, Manifest, Reports, Run};
 use crate::progress::{log, now_utc, peak_rss_bytes};
 use crate::publish::{self, entry, io, is_run_id, new_run_id, sync_dir, unexpected, Publisher};
 use crate::recommend::RecommendReport;
+use crate::report;
 use crate::select::{self, Candidate, Selection};
 use crate::similarity::customers::{CustomerNeighboursReport, Source};
 use crate::similarity::{Model, Neighbours, SimilarityReport};
@@ -721,7 +722,8 @@ fn join_and_write(
     let written = chain.write(&staging, &outputs, cfg.output.compression)?;
     let done = Done { recommend: rec_report, drift: drift_report, write: written, made };
     let manifest = finish_manifest(cfg, plan, markers, done, (run_id, start));
-    pipeline::write_manifest(&staging, &manifest)
+    let tables = report::Tables { matrix: &m, recommendations: &recs, customer_neighbours: customer_nb };
+    pipeline::finish_set(&chain, &staging, &manifest, &tables).map(drop)
 }
 
 /// The shards' reports of one kind summed into the one-machine run's (`add` adds one in).

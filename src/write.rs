@@ -44,10 +44,22 @@ pub mod file {
     pub const PURCHASES: &str = "purchases.parquet";
     pub const SELECTION: &str = "selection.parquet";
     pub const DRIFT: &str = "drift.parquet";
+    /// The run's report for people (`report`), rendered last before the manifest.
+    pub const REPORT: &str = "report.html";
     pub const MANIFEST: &str = "manifest.json";
     /// Every file of a published set, manifest last.
-    pub const ALL: [&str; 9] =
-        [RECOMMENDATIONS, NEIGHBOURS, ITEM_NEIGHBOURS, NULL_AUDIT, ITEMS, PURCHASES, SELECTION, DRIFT, MANIFEST];
+    pub const ALL: [&str; 10] = [
+        RECOMMENDATIONS,
+        NEIGHBOURS,
+        ITEM_NEIGHBOURS,
+        NULL_AUDIT,
+        ITEMS,
+        PURCHASES,
+        SELECTION,
+        DRIFT,
+        REPORT,
+        MANIFEST,
+    ];
 }
 
 /// The key-value metadata keys every Parquet file of a published set (and a prepared run's own

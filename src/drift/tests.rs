@@ -205,6 +205,7 @@ fn drift_at_a_million_customers() {
         quantity: Vec::new(),
         last: Vec::new(),
         dates: Default::default(),
+        segments: Default::default(),
     };
     let mut recs = Recommendations { offsets: vec![0], rows: Vec::with_capacity(n * per) };
     for c in 0..n {

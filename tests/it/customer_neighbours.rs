@@ -101,7 +101,8 @@ fn the_shipped_default_publishes_the_article_pipelines_neighbours() {
             "customer_neighbours",
             "recommend",
             "drift",
-            "write"
+            "write",
+            "report"
         ]
     );
     let stage = m["stages"].as_array().unwrap().iter().find(|s| s["name"] == "customer_neighbours").unwrap();

@@ -17,7 +17,7 @@ pub(crate) fn published() -> Workdir {
 /// set; checks the exit code, the words of the message and that nothing moved.
 pub(crate) fn refuses(w: &Workdir, input: &std::path::Path, input_keys: &str, extra: &str, code: i32, words: &[&str]) {
     let before = w.published();
-    assert_eq!(before.len(), 9);
+    assert_eq!(before.len(), kindred::write::file::ALL.len());
     let p = w.pipeline_with("bad.toml", input, input_keys, "out", extra);
     let r = w.kindred(&["run", p.to_str().unwrap()]);
     assert_eq!(r.code, code, "{}: {}", input.display(), r.stderr);

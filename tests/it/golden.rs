@@ -152,8 +152,18 @@ fn output_schema_as_documented_and_every_customer_has_rows() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     let names: Vec<&str> = manifest["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    let stages =
-        ["ingest", "audit", "clean", "pivot", "similarity", "customer_neighbours", "recommend", "drift", "write"];
+    let stages = [
+        "ingest",
+        "audit",
+        "clean",
+        "pivot",
+        "similarity",
+        "customer_neighbours",
+        "recommend",
+        "drift",
+        "write",
+        "report",
+    ];
     assert_eq!(names, stages);
     // the input's identity is the shipped file's: its size and SHA-256, computed here again
     let export = std::fs::read(repo().join("data/online_retail.csv.gz")).unwrap();

@@ -18,6 +18,7 @@ mod ops;
 mod parquet_types;
 mod publish;
 mod reader;
+mod report;
 mod segment;
 mod select;
 mod shards;

@@ -182,8 +182,18 @@ fn json_logs_are_one_object_per_line_with_stage_rows_and_seconds() {
         assert!(lines.iter().all(|l| l["run_id"] == run_id && l["level"] == "info"), "{}", r.raw_stderr);
         let stages: Vec<&str> = lines.iter().filter_map(|l| l["stage"].as_str()).collect();
         // the clean stage's second line is the after-cleaning check's statement (issue 17)
-        let expected =
-            ["ingest", "clean", "clean", "pivot", "similarity", "customer_neighbours", "recommend", "drift", "write"];
+        let expected = [
+            "ingest",
+            "clean",
+            "clean",
+            "pivot",
+            "similarity",
+            "customer_neighbours",
+            "recommend",
+            "drift",
+            "write",
+            "report",
+        ];
         assert_eq!(stages, expected, "{}", r.raw_stderr);
         let after = lines.iter().filter(|l| l["stage"] == "clean").nth(1).unwrap();
         assert!(after["message"].as_str().unwrap().starts_with("no nulls left in the 5 mapped columns"), "{after}");

@@ -87,6 +87,13 @@ fn same_tables(a: &Path, b: &Path) {
         counted.map(|f| f["rows"].as_u64().unwrap()).sum()
     };
     assert_eq!(written(&ma), written(&mb), "/reports/write/files rows");
+    // the report is made by the same function on both paths, from the same figures
+    for (dir, m) in [(a, &ma), (b, &mb)] {
+        let html = String::from_utf8(read(dir, "report.html")).unwrap();
+        let customers = format!("id=\"customers\" class=\"num\" data-value=\"{}\"", m["customers"]);
+        assert!(html.contains(&customers), "{}: report.html lacks {customers}", dir.display());
+        assert_eq!(m.pointer("/reports/report/bytes").and_then(|b| b.as_u64()), Some(html.len() as u64));
+    }
     let winner = ["/selection/winner/candidate", "/selection/winner/settings", "/selection/winner/ndcg"];
     for field in ["/reports/customer_neighbours/rows_out", "/reports/similarity/rows_out"].into_iter().chain(winner) {
         assert_eq!(ma.pointer(field), mb.pointer(field), "{field}");

@@ -126,20 +126,10 @@ impl Workdir {
     /// Every file in the published output set, name → bytes.
     pub fn published(&self) -> BTreeMap<String, Vec<u8>> {
         let out = self.path("out");
-        [
-            "recommendations.parquet",
-            "neighbours.parquet",
-            "item_neighbours.parquet",
-            "null_audit.parquet",
-            "items.parquet",
-            "purchases.parquet",
-            "selection.parquet",
-            "drift.parquet",
-            "manifest.json",
-        ]
-        .iter()
-        .filter_map(|n| std::fs::read(out.join(n)).ok().map(|b| (n.to_string(), b)))
-        .collect()
+        kindred::write::file::ALL
+            .iter()
+            .filter_map(|n| std::fs::read(out.join(n)).ok().map(|b| (n.to_string(), b)))
+            .collect()
     }
 }
 
