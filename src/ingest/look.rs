@@ -83,6 +83,9 @@ pub struct Profile {
     dates: Option<(Option<(i64, i64)>, bool)>,
     /// The last text read as a date and what it read as: an invoice's lines share a date.
     last: Option<(String, Option<Option<i64>>)>,
+    /// The value counted last: a repeat (an invoice's lines share its number, date, customer
+    /// and country) changes nothing but the non-null count, and is not hashed again.
+    prev: Option<String>,
 }
 
 impl Default for Profile {
@@ -95,6 +98,7 @@ impl Default for Profile {
             floats: Some(None),
             dates: Some((None, false)),
             last: None,
+            prev: None,
         }
     }
 }
@@ -119,6 +123,14 @@ impl Profile {
     /// Counts one non-null value.
     pub fn add(&mut self, value: &str) {
         self.non_null += 1;
+        match &mut self.prev {
+            Some(prev) if prev == value => return,
+            Some(prev) => {
+                prev.clear();
+                prev.push_str(value);
+            }
+            None => self.prev = Some(value.to_string()),
+        }
         if !self.capped {
             self.hashes.insert(VALUE_HASH.hash_one(value));
             self.capped = self.hashes.len() >= DISTINCT_LIMIT;
