@@ -108,7 +108,7 @@ fn two_runs_on_exports_that_differ_report_each_customers_change() {
     assert!((d["mean_overlap"].as_f64().unwrap() - mean).abs() < 1e-12, "{d}");
     assert!(d["note"].is_null(), "{d}");
     let stages: Vec<&str> = m2["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(stages[stages.len() - 3..], ["recommend", "drift", "write"], "{stages:?}");
+    assert_eq!(stages[stages.len() - 4..], ["recommend", "drift", "write", "report"], "{stages:?}");
     assert!(r.stderr.contains(&format!("customers' lists changed against run {id1}")), "{}", r.stderr);
 }
 
