@@ -161,6 +161,7 @@ fn report(
         (map.description.as_ref(), "description"),
         (map.invoice.as_ref(), "invoice"),
         (map.date.as_ref(), "date"),
+        (map.segment.as_ref(), "segment"),
     ];
     let mapped: Vec<(&'static str, String)> =
         roles.iter().filter_map(|(n, r)| Some((*r, n.filter(|n| !n.is_empty())?.clone()))).collect();

@@ -74,6 +74,7 @@ pub fn after_cleaning(cleaned: &Cleaned, mapped: &[(&'static str, String)]) -> R
             "quantity" => col::QUANTITY,
             "description" => col::DESCRIPTION,
             "date" => col::DATE,
+            "segment" => col::SEGMENT,
             _ => continue,
         };
         let values = cleaned.column(name).map_err(Error::frame("clean"))?;

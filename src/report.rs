@@ -207,17 +207,9 @@ fn histogram(values: impl Iterator<Item = f64>, lo: f64, hi: f64) -> Vec<Bin> {
     bins
 }
 
-/// `4339` as `4,339`.
+/// `4339` as `4,339` (the audit's separator; manifest counts are u64).
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    crate::audit::thousands(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 #[cfg(test)]

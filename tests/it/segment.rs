@@ -97,6 +97,17 @@ fn segment_top_up_is_the_segments_best_sellers_then_global_popularity() {
     assert_eq!(report["from_neighbours_rows"], 0, "{report}");
     assert_eq!(report["topped_up_customers"], 8, "{report}");
     assert_eq!(m.pointer("/parameters/recommend/fallback").and_then(|v| v.as_str()), Some("popular_by:Country"));
+    // the audit names the column's role, and the after-cleaning check counts its blanks (the
+    // two kept lines without a country: they do not vote, and are stated, not fatal)
+    let audited = m.pointer("/reports/audit/columns").unwrap().as_array().unwrap();
+    let country = audited.iter().find(|c| c["column"] == "Country").unwrap();
+    assert_eq!(
+        (&country["role"], &country["type_parsed"]),
+        (&serde_json::json!("segment"), &serde_json::json!("String"))
+    );
+    let after = m.pointer("/reports/clean/after_cleaning/columns").unwrap().as_array().unwrap();
+    let country = after.iter().find(|c| c["role"] == "segment").unwrap();
+    assert_eq!((&country["column"], &country["nulls"]), (&serde_json::json!("Country"), &serde_json::json!(2)));
 
     // the default: global popularity only, the `source` values of old
     let p = w.pipeline("p.toml", &input, &format!("{NO_NEIGHBOURS}[recommend]\nper_customer = 3\n"));
