@@ -130,6 +130,8 @@ fn the_sections_other_stages_add_render_when_present() {
     assert!(html.contains(">1,673<") && html.contains(">38.6%<"));
     assert!(html.contains("id=\"column-types\"") && html.contains("<td>Int64</td>"));
     assert!(html.contains("id=\"head\"") && html.contains("&lt;b&gt;"));
+    // a null cell of the first rows is marked, not an empty cell
+    assert!(html.contains("<td class=\"text\">17850</td><td class=\"text null\">null</td>"), "{html}");
     assert!(html.contains("no nulls left"));
     assert!(html.contains("class=\"winner\"") && html.contains("0.1234"));
     assert_eq!(value_of(&html, "winner").as_deref(), Some("user k=10"));

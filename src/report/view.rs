@@ -141,7 +141,10 @@ fn audit(m: &Value) -> Result<Value, String> {
         .collect();
     let head = m.pointer("/reports/audit/head").filter(|h| h.is_object()).map(|h| {
         let cells = |r: &Value| r.as_array().map_or(vec![], |r| r.iter().map(|v| s(v, "")).collect::<Vec<_>>());
-        json!({"columns": cells(&h["columns"]), "rows": list(h, "/rows").iter().map(cells).collect::<Vec<_>>()})
+        // a row's null stays null: the page marks it, as the audit prints it, apart from ""
+        let row =
+            |r: &Value| r.as_array().map_or(vec![], |r| r.iter().map(|v| v.as_str().map(|t| t.to_string())).collect());
+        json!({"columns": cells(&h["columns"]), "rows": list(h, "/rows").iter().map(row).collect::<Vec<_>>()})
     });
     Ok(json!({
         "chart": chart, "columns": cols, "typed": typed, "head": head,
