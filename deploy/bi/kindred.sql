@@ -10,22 +10,19 @@
 SET VARIABLE kindred_dir = coalesce(getvariable('kindred_dir'), 'output');
 
 -- The published tables, one view each (columns: README, "Output schema").
-CREATE OR REPLACE VIEW recommendations AS
-    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/recommendations.parquet');
-CREATE OR REPLACE VIEW neighbours AS
-    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/neighbours.parquet');
-CREATE OR REPLACE VIEW item_neighbours AS
-    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/item_neighbours.parquet');
-CREATE OR REPLACE VIEW items AS
-    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/items.parquet');
-CREATE OR REPLACE VIEW purchases AS
-    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/purchases.parquet');
-CREATE OR REPLACE VIEW null_audit AS
-    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/null_audit.parquet');
-CREATE OR REPLACE VIEW selection AS
-    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/selection.parquet');
-CREATE OR REPLACE VIEW drift AS
-    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/drift.parquet');
+CREATE OR REPLACE MACRO kindred_table(name) AS TABLE
+    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/' || name || '.parquet');
+-- The manifests under the folder matching a path (`manifest.json`, `runs/*/manifest.json`), as JSON.
+CREATE OR REPLACE MACRO kindred_manifests(path) AS TABLE
+    SELECT content::JSON AS m FROM read_text(getvariable('kindred_dir') || '/' || path);
+CREATE OR REPLACE VIEW recommendations AS FROM kindred_table('recommendations');
+CREATE OR REPLACE VIEW neighbours AS FROM kindred_table('neighbours');
+CREATE OR REPLACE VIEW item_neighbours AS FROM kindred_table('item_neighbours');
+CREATE OR REPLACE VIEW items AS FROM kindred_table('items');
+CREATE OR REPLACE VIEW purchases AS FROM kindred_table('purchases');
+CREATE OR REPLACE VIEW null_audit AS FROM kindred_table('null_audit');
+CREATE OR REPLACE VIEW selection AS FROM kindred_table('selection');
+CREATE OR REPLACE VIEW drift AS FROM kindred_table('drift');
 
 -- Which run made the tables above: the published manifest's header and headline figures.
 CREATE OR REPLACE VIEW published_run AS
@@ -38,8 +35,7 @@ CREATE OR REPLACE VIEW published_run AS
            (m ->> '$.pairs')::BIGINT AS pairs,
            m ->> '$.selection.winner.candidate' AS chosen_model,
            (m ->> '$.drift.changed_share')::DOUBLE AS changed_share
-    FROM (SELECT content::JSON AS m
-          FROM read_text(getvariable('kindred_dir') || '/manifest.json'));
+    FROM kindred_manifests('manifest.json');
 
 -- Every run the folder keeps (published sets, and failed or refused attempts' records), newest
 -- first: a night's history without globbing file names.
@@ -54,8 +50,7 @@ CREATE OR REPLACE VIEW runs AS
            (m ->> '$.drift.changed_share')::DOUBLE AS changed_share,
            (m ->> '$.drift.mean_overlap')::DOUBLE AS mean_overlap,
            m ->> '$.error.message' AS error
-    FROM (SELECT content::JSON AS m
-          FROM read_text(getvariable('kindred_dir') || '/runs/*/manifest.json'))
+    FROM kindred_manifests('runs/*/manifest.json')
     ORDER BY started_utc DESC;
 
 -- Each recommendation with its item's name and popularity (the join analysts write first).
@@ -118,8 +113,7 @@ CREATE OR REPLACE VIEW previous_recommendations AS
     FROM read_parquet(getvariable('kindred_dir') || '/runs/*/recommendations.parquet',
                       filename = true, union_by_name = true)
     WHERE filename = getvariable('kindred_dir') || '/runs/'
-        || (SELECT m ->> '$.drift.previous_run_id'
-            FROM (SELECT content::JSON AS m FROM read_text(getvariable('kindred_dir') || '/manifest.json')))
+        || (SELECT m ->> '$.drift.previous_run_id' FROM kindred_manifests('manifest.json'))
         || '/recommendations.parquet';
 CREATE OR REPLACE VIEW recommendation_changes AS
     SELECT coalesce(t.customer_id, p.customer_id) AS customer_id,

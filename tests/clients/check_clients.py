@@ -33,13 +33,7 @@ try:
 except ImportError:
     pd = None
 
-failures = []
-
-
-def check(what, ok, detail=""):
-    print(f"  {'ok  ' if ok else 'FAIL'} {what}{': ' + detail if detail else ''}")
-    if not ok:
-        failures.append(what)
+from verdicts import check, failures
 
 
 def attempt(what, fn):
