@@ -2,12 +2,18 @@
 # Side-by-side benchmarks on this machine, in one run (it is shared and noisy): kindred against
 # ING's sparse_dot_topn (the best-known exact top-N kernel) and the article's pandas pipeline.
 #
-# usage: benches/run.sh [real|xlsx|syn-200k|syn-1m|all]      (default: real syn-200k)
+# usage: benches/run.sh [real|xlsx|syn-50k|syn-200k|syn-1m|sizes|all]   (default: real syn-200k)
 #   real      whole pipeline on data/online_retail.csv.gz vs article_pandas.py (the article's code as
 #             published, and a vectorised rewrite); anchor kernel
 #   xlsx      whole pipeline from the Online Retail .xlsx (KINDRED_XLSX=path) vs pandas read_excel
+#   syn-50k   similarity stage on `kindred generate 50000 10000 20` vs anchor_topn.py (2 threads)
 #   syn-200k  similarity stage on gen_synthetic.py 200000 20000 25 vs anchor_topn.py (2 threads)
-#   syn-1m    kindred bench 1000000 50000 20 (the anchor would take ~45 min: not run)
+#   syn-1m    `kindred generate 1000000 50000 20` through pipelines/article.toml (whole run, peak
+#             RSS) and `kindred bench`; the anchor would take ~an hour: its rate (Σ buyers² per
+#             second) measured at the largest size run before it in this invocation (syn-50k if
+#             none), extrapolated
+#   sizes     syn-50k syn-200k syn-1m: each prints `ratio` (anchor seconds / kindred's similarity
+#             stage), updates/s and the share of pairs the bounds skipped
 # needs: cargo build --release; for the Python side a virtualenv outside the repo:
 #   python3 -m venv ~/.venvs/bench && ~/.venvs/bench/bin/pip install polars numpy scipy \
 #       scikit-learn sparse_dot_topn pandas openpyxl pyarrow
@@ -17,7 +23,7 @@ cd "$(dirname "$0")/.."
 PY=${KINDRED_BENCH_PY:-$HOME/.venvs/bench/bin/python}
 KIT=${KINDRED_BENCH_KIT:-../shared/bench}
 WORK=${KINDRED_BENCH_DIR:-/tmp/kindred-bench}
-BIN=target/release/kindred
+BIN=${KINDRED_BIN:-target/release/kindred}
 THREADS=${THREADS:-2}
 mkdir -p "$WORK"
 [ -x "$BIN" ] || cargo build --release
@@ -59,26 +65,57 @@ xlsx() {
   echo "article pandas         wall ${s}s  rss ${mb} MB   $(cat "$WORK/out")"
 }
 
+# the similarity stage's seconds, Σ buyers² / seconds and the share of pairs the bounds skipped
+similarity() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1]))['reports']['similarity']; p=r.get('pruning')
+print(r['seconds'], r['pair_work'], '%.2e' % (r['pair_work'] / r['seconds']), '%.4f' % (1 - p['looked_at'] / p['pairs']) if p else 'n/a')" "$1"; }
+ANCHOR_RATE=""   # sparse_dot_topn's Σ buyers² per second at the largest size measured so far
+
+# one size, side by side: kindred's similarity stage (article pipeline) and sparse_dot_topn on
+# the same Parquet; prints the ratio
+side_by_side() {
+  local name=$1 file=$2
+  read -r s mb <<< "$(timed "$BIN" run pipelines/article.toml --input "$file" --output "$WORK/out-$name" --threads "$THREADS" --quiet --force)"
+  echo "kindred run            wall ${s}s  rss ${mb} MB   $(stage "$WORK/out-$name/manifest.json")"
+  read -r sim work rate skipped <<< "$(similarity "$WORK/out-$name/manifest.json")"
+  echo "kindred similarity     ${sim}s  ${rate} updates/s  bounds skipped ${skipped} of the pairs"
+  local anchor; anchor=$("$PY" "$KIT/anchor_topn.py" "$file" 20 "$THREADS")
+  echo "sparse_dot_topn        $anchor"
+  local topn; topn=$(sed -n 's/.*topn_s=\([0-9.]*\).*/\1/p' <<< "$anchor")
+  ANCHOR_RATE=$(awk -v w="$work" -v t="$topn" 'BEGIN { printf "%.4e", w / t }')
+  awk -v a="$topn" -v k="$sim" -v n="$name" 'BEGIN { printf "ratio                  %s: sparse_dot_topn %.2fs / kindred %.2fs = %.1fx (target 10x)\n", n, a, k, a / k }'
+}
+
+syn50k() {
+  echo "== syn-50k: kindred generate 50000 10000 20, exact top-20, $THREADS threads"
+  [ -f "$WORK/syn50k.parquet" ] || "$BIN" generate "$WORK/syn50k.parquet" 50000 10000 20 2> /dev/null
+  side_by_side 50k "$WORK/syn50k.parquet"
+  "$BIN" bench 50000 10000 20 --threads "$THREADS" | sed 's/^/kindred bench (kernel) /'
+}
+
 syn200k() {
   echo "== syn-200k: gen_synthetic.py 200000 20000 25, exact top-20, $THREADS threads"
   [ -f "$WORK/syn200k.parquet" ] || "$PY" "$KIT/gen_synthetic.py" "$WORK/syn200k.parquet" 200000 20000 25 > /dev/null
-  read -r s mb <<< "$(timed "$BIN" run pipelines/article.toml --input "$WORK/syn200k.parquet" --output "$WORK/out-200k" --threads "$THREADS" --quiet --force)"
-  echo "kindred run            wall ${s}s  rss ${mb} MB   $(stage "$WORK/out-200k/manifest.json")"
-  "$PY" "$KIT/anchor_topn.py" "$WORK/syn200k.parquet" 20 "$THREADS" | sed 's/^/sparse_dot_topn        /'
+  side_by_side 200k "$WORK/syn200k.parquet"
   "$BIN" bench 200000 20000 25 --threads "$THREADS" | sed 's/^/kindred bench (kernel) /'
 }
 
 syn1m() {
-  echo "== syn-1m: kindred bench 1000000 50000 20, exact top-20, $THREADS threads"
-  read -r s mb <<< "$(timed "$BIN" bench 1000000 50000 20 --threads "$THREADS")"
-  echo "kindred bench          wall ${s}s  rss ${mb} MB   $(cat "$WORK/out")"
+  echo "== syn-1m: kindred generate 1000000 50000 20 through pipelines/article.toml, exact top-20, $THREADS threads"
+  [ -n "$ANCHOR_RATE" ] || { syn50k > /dev/null; }
+  [ -f "$WORK/syn1m.parquet" ] || "$BIN" generate "$WORK/syn1m.parquet" 1000000 50000 20 2> /dev/null
+  read -r s mb <<< "$(timed "$BIN" run pipelines/article.toml --input "$WORK/syn1m.parquet" --output "$WORK/out-1m" --threads "$THREADS" --quiet --force)"
+  echo "kindred run            wall ${s}s  rss ${mb} MB (targets: 150 s, 2,500 MB)   $(stage "$WORK/out-1m/manifest.json")"
+  read -r sim work rate skipped <<< "$(similarity "$WORK/out-1m/manifest.json")"
+  echo "kindred similarity     ${sim}s  ${rate} updates/s  bounds skipped ${skipped} of the pairs"
+  awk -v w="$work" -v r="$ANCHOR_RATE" -v k="$sim" 'BEGIN { printf "ratio                  1m: sparse_dot_topn %.0fs (extrapolated: %.3e updates at its measured %.3e/s) / kindred %.2fs = %.1fx (target 10x)\n", w / r, w, r, k, w / r / k }'
 }
 
 for what in "${@:-real syn-200k}"; do
   for w in $what; do
     case "$w" in
-      real) real ;; xlsx) xlsx ;; syn-200k) syn200k ;; syn-1m) syn1m ;;
-      all) real; xlsx; syn200k; syn1m ;;
+      real) real ;; xlsx) xlsx ;; syn-50k) syn50k ;; syn-200k) syn200k ;; syn-1m) syn1m ;;
+      sizes) syn50k; syn200k; syn1m ;;
+      all) real; xlsx; syn50k; syn200k; syn1m ;;
       *) echo "unknown benchmark: $w" >&2; exit 2 ;;
     esac
   done

@@ -13,7 +13,7 @@ use crate::config::{ModelConfig, RecommendConfig};
 use crate::error::Result;
 use crate::generate::{matrix, Shape};
 use crate::progress::{peak_rss_bytes, Progress};
-use crate::similarity::{weighted, Model};
+use crate::similarity::{weighted, Model, Pruning};
 
 /// What `kindred bench` measured.
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +32,10 @@ pub struct BenchReport {
     pub recommend_seconds: f64,
     pub neighbour_rows: usize,
     pub peak_rss_bytes: u64,
+    /// What the integer kernel's bounds did (absent for the float kernel), and the share of
+    /// pairs they skipped before looking at them one by one.
+    pub pruning: Option<Pruning>,
+    pub skipped_share: Option<f64>,
 }
 
 impl BenchReport {
@@ -53,9 +57,12 @@ fn bench(shape: &Shape, model: &ModelConfig, simple: bool) -> Result<BenchReport
     let m = matrix(shape);
     let generate_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let nb = match simple {
-        true => Model::User(weighted::run(&weighted::rows(&m, model), model, &Progress::hidden())),
-        false => chain.model(&m, model)?.0,
+    let (nb, pruning) = match simple {
+        true => (Model::User(weighted::run(&weighted::rows(&m, model), model, &Progress::hidden())), None),
+        false => {
+            let (nb, report) = chain.model(&m, model)?;
+            (nb, report.pruning)
+        }
     };
     let similarity_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
@@ -76,5 +83,7 @@ fn bench(shape: &Shape, model: &ModelConfig, simple: bool) -> Result<BenchReport
         recommend_seconds,
         neighbour_rows: nb.neighbours().len(),
         peak_rss_bytes: peak_rss_bytes(),
+        pruning,
+        skipped_share: pruning.map(|p| p.skipped_share()),
     })
 }

@@ -310,8 +310,12 @@ impl StageLine for SimilarityReport {
 
     fn line(&self) -> String {
         let what = if self.kind.compares_items() { "items" } else { "customers" };
+        let skipped = match self.pruning {
+            Some(p) => format!(", the bounds skipped {:.2}% of {:.3e} pairs", 100.0 * p.skipped_share(), p.pairs),
+            None => String::new(),
+        };
         format!(
-            "{} neighbour rows, {} {what} without neighbours, {:.3e} co-purchase updates in {:.2}s on {} threads",
+            "{} neighbour rows, {} {what} without neighbours, {:.3e} co-purchase updates in {:.2}s on {} threads{skipped}",
             self.rows_out, self.isolated, self.pair_work, self.seconds, self.threads
         )
     }

@@ -549,6 +549,7 @@ pub fn no_model(m: &Interactions) -> (Model, SimilarityReport) {
         pair_work: 0.0,
         threads: rayon::current_num_threads(),
         seconds: 0.0,
+        pruning: None,
     };
     (Model::User(Neighbours::empty(n)), report)
 }

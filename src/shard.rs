@@ -562,6 +562,7 @@ fn empty_similarity(plan: &Plan) -> SimilarityReport {
         pair_work: 0.0,
         threads: rayon::current_num_threads(),
         seconds: 0.0,
+        pruning: None,
     }
 }
 

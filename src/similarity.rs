@@ -83,6 +83,44 @@ pub struct SimilarityReport {
     pub pair_work: f64,
     pub threads: usize,
     pub seconds: f64,
+    /// What the integer kernel's bounds skipped (absent for the other kernels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruning: Option<Pruning>,
+}
+
+/// What the integer kernel's bounds did. Pairs are (row, customer): every row is compared
+/// with every customer, 256 at a time, in bit-sliced counts of the popular items.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pruning {
+    /// Rows × customers.
+    pub pairs: f64,
+    /// Pairs past the length filter (customers so long that the row's popular items alone
+    /// cannot reach its bar): their popular items were not counted.
+    pub past_length_filter: f64,
+    /// Pairs looked at one by one: their count reached the overlap the row's bar requires.
+    /// Every other pair was skipped by the bar, 64 at a time.
+    pub looked_at: f64,
+    /// Pairs whose exact cosine was computed (the rest of those looked at fell below the
+    /// row's k-th best in an integer test).
+    pub exact: f64,
+}
+
+impl Pruning {
+    pub fn add(&mut self, other: &Pruning) {
+        self.pairs += other.pairs;
+        self.past_length_filter += other.past_length_filter;
+        self.looked_at += other.looked_at;
+        self.exact += other.exact;
+    }
+
+    /// The share of pairs the bounds skipped before looking at them one by one.
+    pub fn skipped_share(&self) -> f64 {
+        if self.pairs > 0.0 {
+            1.0 - self.looked_at / self.pairs
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The cosine of two customers from their shared count and degrees (the only formula used).
@@ -120,8 +158,13 @@ pub fn run_for(
     rows: std::ops::Range<usize>,
 ) -> Result<(Model, SimilarityReport), Error> {
     let start = Instant::now();
+    let mut pruning = None;
     let model = match cfg.kind {
-        Kind::User => Model::User(user_neighbours_for(m, cfg, progress, rows.clone())),
+        Kind::User => {
+            let (nb, p) = user_neighbours_for(m, cfg, progress, rows.clone());
+            pruning = p;
+            Model::User(nb)
+        }
         Kind::Item => Model::Item(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
         Kind::Ease => Model::Ease(ease::run(m, cfg, progress)?),
         Kind::SparseEase => Model::SparseEase(sparse_ease::run(m, cfg, progress)?),
@@ -147,6 +190,7 @@ pub fn run_for(
         pair_work,
         threads: rayon::current_num_threads(),
         seconds: start.elapsed().as_secs_f64(),
+        pruning,
     };
     Ok((model, report))
 }
@@ -159,16 +203,19 @@ pub fn counts_in_integers(m: &Interactions) -> bool {
 
 /// Customers' neighbours by `cfg` for the customers `rows` (all of them, or a shard's; the
 /// others get none): the integer kernel for the plain binary cosine (when its u16 counters
-/// fit), else the exact float kernel.
+/// fit, with what its bounds skipped), else the exact float kernel.
 pub(crate) fn user_neighbours_for(
     m: &Interactions,
     cfg: &ModelConfig,
     progress: &Progress,
     rows: std::ops::Range<usize>,
-) -> Neighbours {
+) -> (Neighbours, Option<Pruning>) {
     match cfg.is_plain_user() && counts_in_integers(m) {
-        true => tiled::run_for(m, cfg, progress, tiled::Params::default(), rows),
-        false => weighted::run_for(&weighted::rows(m, cfg), cfg, progress, rows),
+        true => {
+            let (nb, pruning) = tiled::run_for(m, cfg, progress, tiled::Params::default(), rows);
+            (nb, Some(pruning))
+        }
+        false => (weighted::run_for(&weighted::rows(m, cfg), cfg, progress, rows), None),
     }
 }
 
@@ -394,6 +441,32 @@ pub(crate) mod tests {
                     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
                     let got = pool.install(|| tiled::run(&m, &c, &Progress::hidden(), params));
                     assert_same(&got, &expected, &format!("seed {seed} {c:?} {params:?}"));
+                }
+            }
+        }
+    }
+
+    /// The blocks (and so the tournament and the order in which pairs reach a list) depend on
+    /// the thread count: every count gives the definition, on the whole matrix and on a
+    /// shard's rows.
+    #[test]
+    fn tiled_kernel_matches_brute_force_at_every_thread_count_and_on_a_shards_rows() {
+        let m = random_matrix(700, 400, 15, 21);
+        let n = m.n_customers();
+        for c in [cfg(20, 0.0), ModelConfig { min_overlap: 2, ..cfg(5, 0.1) }] {
+            let expected = brute_force(&m, &c);
+            for threads in 1..=8 {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                for (tile, portable) in [(1 << 14, false), (50, true), (129, false)] {
+                    let params = tiled::Params { tile, rows: 33, portable };
+                    let whole = pool.install(|| tiled::run(&m, &c, &Progress::hidden(), params));
+                    assert_same(&whole, &expected, &format!("{threads} threads {c:?} {params:?}"));
+                    let rows = n / 3..n / 3 + 111;
+                    let (shard, _) = pool.install(|| tiled::run_for(&m, &c, &Progress::hidden(), params, rows.clone()));
+                    for a in 0..n {
+                        let want = if rows.contains(&a) { expected.of(a) } else { (&[][..], &[][..], &[][..]) };
+                        assert_eq!(shard.of(a), want, "shard row {a}: {threads} threads {c:?} {params:?}");
+                    }
                 }
             }
         }

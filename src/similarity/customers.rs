@@ -79,7 +79,7 @@ pub fn run_for<'a>(
             // the article's method: `[model]` at the code's defaults (kind = "user", binary,
             // no shrinkage, half-life or floor) but for N
             let plain = ModelConfig { neighbours: n, ..ModelConfig::default() };
-            (Cow::Owned(super::user_neighbours_for(m, &plain, progress, rows.clone())), Source::Cosine, n)
+            (Cow::Owned(super::user_neighbours_for(m, &plain, progress, rows.clone()).0), Source::Cosine, n)
         }
     };
     let report = CustomerNeighboursReport {

@@ -1,31 +1,42 @@
-//! The fast path of the similarity kernel: popular items as bitsets, the rest scattered in
-//! u16, customers processed in cache-sized tiles, a pruning threshold per row.
+//! The fast path of the similarity kernel: popular items as bit-planes over the customers,
+//! counted 256 customers at a time in bit-sliced adders; the rest scattered into the same
+//! bit-sliced counts; customers sorted by degree so that each row's bar turns into a required
+//! overlap per 256 customers.
 //!
 //! Why: item popularity is skewed, so a few items carry most of Σ buyers² — the top item of
-//! syn-200k is bought by most customers, and *every* pair of customers shares something. The
-//! kernel therefore cannot avoid looking at ~n² pairs; it makes each look cheap:
+//! `kindred generate` data is bought by two customers in three — and nearly *every* pair of
+//! customers shares something. The k-th best similarity is low (median 0.29 at 50,000 and at
+//! 200,000 customers), so bounds on the overlap alone skip almost nothing: All-Pairs' prefix
+//! filter (and L2AP's ℓ2 bound, the same for binary vectors) leaves out only a row's items
+//! beyond |a| − ⌈θ²·|a|⌉ + 1 of them, about 2 here. What does work is making the look at a
+//! pair nearly free, and skipping pairs 64 at a time:
 //!
-//! - shared(a, b) = popcount(mask(a) & mask(b)) + sparse(a, b), where `mask` holds the 64 most
-//!   popular items as bits and `sparse` counts the other items by scattering a's items' buyers
-//!   into a u16 counter (Gustavson), restricted to the current tile of customers.
-//! - Rows are processed in blocks of [`Params::rows`] against tiles of [`Params::tile`]
-//!   customers, so a tile's masks and degrees stay in L2 and its counters in L1 while a block
-//!   of rows streams over it.
-//! - Each row keeps its current k-th best candidate k. A later customer b can only enter the
-//!   top-k if cos(a, b) > cos(a, k) — strictly, since b's id is higher and loses a tie — that
-//!   needs shared(a,b)² · |k| ≥ shared(a,k)² · |b|: an exact integer test, run in f64 (products
-//!   below 2⁵³) on 16 customers at a time, vectorised. Only survivors get the exact f64 cosine
-//!   of [`super::cosine`] (distinct rationals with u16 degrees differ by far more than f64
-//!   rounding, so the integer test never drops a customer the f64 order would keep). The bar
-//!   only rises.
+//! - **Planes.** An item bought by more than n / [`PLANE_DIVISOR`] customers is a plane: one
+//!   bit per customer (by degree order). Row a's overlap with 256 customers through its plane
+//!   items is a bit-sliced sum of its planes' words (full and ripple-carry adders on u64
+//!   words, two planes per pass: about a dozen vector instructions per plane for 256
+//!   customers). Every other item is sparse: its buyers, restricted to the current tile of
+//!   customers, are counted into the same bit-sliced sums first (Gustavson's scatter).
+//! - **The bar as a required overlap.** Each row keeps its best k in a heap whose root is the
+//!   k-th best (c_k shared with a customer of degree d_k). A customer b can enter only if
+//!   cos(a, b) ≥ cos(a, k), that is shared² · d_k ≥ c_k² · |b|. Customers come in ascending
+//!   degree, so the 256 of a group need at least `need` = the least s with s² · d_k ≥ c_k² ·
+//!   d_min (exact, in integers), a bit-sliced comparison away. Only customers at or above it
+//!   are looked at one by one: an integer test against the k-th best, then the exact f64
+//!   cosine of [`super::cosine`] and the tie rule (higher similarity, then lower id) in the
+//!   heap. The README gives the share of pairs skipped so (about 99.5%).
+//! - **Length filter.** Once `need` exceeds a's number of plane items, no customer of that
+//!   degree or more gets there through planes alone: the planes are not added at all, and only
+//!   customers with at least need − held sparse items are looked at.
 //!
 //! Invariants: the exact similarity and the tie rule are those of the general kernel
-//! (`weighted`, binary values; the tests compare both to brute force); the result of a row
-//! depends on nothing but the row, so thread count and block size cannot change it.
+//! (`weighted`, binary values; the tests compare both to brute force). A row's list is the
+//! exact top-k of all customers whatever order they come in (the heap keeps the tie rule), and
+//! depends on nothing but the row, so thread count, tile and block sizes cannot change it.
 
 use rayon::prelude::*;
 
-use super::{assemble, cosine, keep_best, order, Candidate};
+use super::{cosine, order, Candidate, Neighbours, Pruning};
 use crate::config::ModelConfig;
 use crate::pivot::Interactions;
 use crate::progress::Progress;
@@ -33,11 +44,12 @@ use crate::progress::Progress;
 /// Tile and block sizes.
 #[derive(Debug, Clone, Copy)]
 pub struct Params {
-    /// Customers per column tile: u16 counters of a tile fill 32 KiB (L1).
+    /// Customers per tile at most (rounded up to groups of 256): a tile's bit-sliced counts
+    /// stay in L1 and its plane words near while a block of rows streams over it.
     pub tile: usize,
     /// Rows per parallel task.
     pub rows: usize,
-    /// Use the portable fused pass even where wider vector units exist (for the twin tests).
+    /// Use the portable adder even where wider vector units exist (for the twin tests).
     pub portable: bool,
 }
 
@@ -52,357 +64,527 @@ pub fn fits(m: &Interactions) -> bool {
     (0..m.n_customers()).all(|c| m.row(c).len() <= u16::MAX as usize)
 }
 
-/// The matrix split into a bitset part (the 64 most popular items) and a sparse part.
+/// An item is a plane when more than n / PLANE_DIVISOR customers bought it. A plane costs
+/// each row that holds it a pass over n/256 groups of four words; a sparse item costs a
+/// scattered, cache-missing update per buyer. The crossover was measured on `kindred generate`
+/// data (divisors 50 … 1,000 at 50,000 and 200,000 customers): 100 to 300 are equal within
+/// the machine's noise, 50 and 1,000 are 10–30% slower. It is a ratio of two costs per item,
+/// not of the data: the number of planes follows each export's popularity curve.
+pub const PLANE_DIVISOR: usize = 100;
+
+/// At most this many planes (each takes n/8 bytes; a row's count fits [`BITS`] bits).
+const MAX_PLANES: usize = 4_096;
+
+/// The matrix split into planes (popular items) and a sparse part; customers relabelled in
+/// ascending degree ("positions"), rows still addressed by customer index.
 struct Split {
-    masks: Vec<u64>,
+    /// Customer index of each position.
+    customer: Vec<u32>,
+    /// Degree by position, and by customer.
+    degree_at: Vec<u32>,
     degree: Vec<u32>,
-    /// Degrees as f64, for the exact integer test in the fused pass.
-    degf: Vec<f64>,
-    /// Sparse items of each customer (CSR).
+    /// Plane p's bits: words `p * words..(p + 1) * words`, bit = position.
+    planes: Vec<u64>,
+    words: usize,
+    /// A plane of zeros (the partner of an odd plane out).
+    zeros: Vec<u64>,
+    /// Each customer's plane items (plane numbers) and sparse items (item ids).
+    plane_ptr: Vec<usize>,
+    plane_idx: Vec<u32>,
     row_ptr: Vec<usize>,
     row_idx: Vec<u32>,
-    /// Buyers of each sparse item, ascending (CSC).
+    /// Buyers of each sparse item, as positions ascending (CSC).
     col_ptr: Vec<usize>,
     col_idx: Vec<u32>,
 }
 
 fn split(m: &Interactions) -> Split {
     let n = m.n_customers();
-    let popular = m.popularity_order();
-    let mut bit = vec![u8::MAX; m.n_items()];
-    for (k, &i) in popular.iter().take(64).enumerate() {
-        bit[i as usize] = k as u8;
+    let degree: Vec<u32> = (0..n).map(|c| m.row(c).len() as u32).collect();
+    let mut customer: Vec<u32> = (0..n as u32).collect();
+    customer.sort_by_key(|&c| (degree[c as usize], c));
+    let mut position = vec![0u32; n];
+    for (p, &c) in customer.iter().enumerate() {
+        position[c as usize] = p as u32;
     }
-    let mut masks = vec![0u64; n];
-    let mut row_ptr = Vec::with_capacity(n + 1);
-    let mut row_idx = Vec::new();
-    row_ptr.push(0);
-    for (c, mask) in masks.iter_mut().enumerate() {
+    let degree_at = customer.iter().map(|&c| degree[c as usize]).collect();
+    let words = n.div_ceil(256) * 4; // whole groups of four words: positions past n are 0
+    let buyers = m.buyers();
+    let threshold = n / PLANE_DIVISOR;
+    let max_planes = MAX_PLANES.min((1 << 29) / words.max(1)); // planes take at most 4 GiB / 8
+    let mut plane = vec![u32::MAX; m.n_items()];
+    for (p, &i) in m.popularity_order().iter().take(max_planes).enumerate() {
+        if (buyers[i as usize] as usize) <= threshold {
+            break;
+        }
+        plane[i as usize] = p as u32;
+    }
+    let n_planes = plane.iter().filter(|&&p| p != u32::MAX).count();
+    let mut planes = vec![0u64; n_planes * words];
+    let (mut plane_ptr, mut plane_idx, mut row_ptr, mut row_idx) = (vec![0], Vec::new(), vec![0], Vec::new());
+    for (c, &at) in position.iter().enumerate() {
+        let at = at as usize;
         for &i in m.row(c) {
-            match bit[i as usize] {
-                u8::MAX => row_idx.push(i),
-                k => *mask |= 1 << k,
+            match plane[i as usize] {
+                u32::MAX => row_idx.push(i),
+                p => {
+                    planes[p as usize * words + at / 64] |= 1 << (at % 64);
+                    plane_idx.push(p);
+                }
             }
         }
+        plane_ptr.push(plane_idx.len());
         row_ptr.push(row_idx.len());
     }
-    let (col_ptr, col_idx, _) = crate::pivot::transpose_csr(&row_ptr, &row_idx, m.n_items(), None);
-    let degree: Vec<u32> = (0..n).map(|c| m.row(c).len() as u32).collect();
-    let degf = degree.iter().map(|&d| d as f64).collect();
-    Split { masks, degree, degf, row_ptr, row_idx, col_ptr, col_idx }
+    // buyers by position: transpose with the rows relabelled, then sort each item's buyers
+    let (col_ptr, mut col_idx, _) = crate::pivot::transpose_csr(&row_ptr, &row_idx, m.n_items(), None);
+    for b in col_idx.iter_mut() {
+        *b = position[*b as usize];
+    }
+    for i in 0..m.n_items() {
+        col_idx[col_ptr[i]..col_ptr[i + 1]].sort_unstable();
+    }
+    Split {
+        customer,
+        degree_at,
+        degree,
+        zeros: vec![0; words],
+        planes,
+        words,
+        plane_ptr,
+        plane_idx,
+        row_ptr,
+        row_idx,
+        col_ptr,
+        col_idx,
+    }
 }
 
-/// One pass of row `a` over a tile: for each customer b of the tile, shared = popcount +
-/// counter (and the counter is reset); b survives when shared > 0 and shared² · den ≥
-/// num · |b|. With (num, den) = (c_k², |k|) from the row's k-th best candidate k this is,
-/// exactly (every product is an integer below 2⁵³), "b's cosine is at least the k-th best's"
-/// as rationals. Equal rationals can round to different f64 cosines (3/√72 > 2/√32 in f64), so
-/// ties pass here and the caller's exact f64 test decides. Survivors are pushed as
-/// (tile offset, shared).
-///
-/// Written once, compiled per instruction set (the compiler vectorises it for each), and
-/// once more by hand in AVX-512 intrinsics ([`fused_avx512`]); [`pick`] chooses at run time.
-macro_rules! fused_for {
-    ($name:ident $(, $features:literal)?) => {
+/// Bits of the counters: enough for any degree below 2¹⁷ (u16 degrees).
+const BITS: usize = 17;
+
+/// Four words of bit-sliced counts: `[k][j]` holds bit k of the count of each of word j's 64
+/// customers.
+type Sums = [[u64; 4]; BITS];
+
+/// The two vector passes of a row over a tile, written once and compiled per instruction
+/// set (the compiler keeps four words in one 256-bit register under AVX2); [`pick`] chooses.
+/// - `add`: adds two planes, over a run of groups of four words, to their bit-sliced counts
+///   (which hold the sparse counts): a full adder into the lowest level, then a ripple-carry
+///   adder on u64 words up every level (branch-free: counts are small, but a data-dependent
+///   exit mispredicts); each plane streamed once;
+/// - `masks`: the customers of a group whose count is at least `need`.
+macro_rules! passes_for {
+    ($add:ident, $masks:ident $(, $features:literal)?) => {
         $(#[cfg(target_arch = "x86_64")] #[target_feature(enable = $features)])?
-        fn $name(t: Tile, counts: &mut [u16], hits: &mut Vec<(u32, u32)>) {
-            let whole = t.whole();
-            let mut shared = [0u32; W];
-            for base in (0..whole).step_by(W) {
-                let (m, d, c) = (&t.masks[base..base + W], &t.degree[base..base + W], &mut counts[base..base + W]);
-                let mut pass = 0u32;
-                for j in 0..W {
-                    let s = c[j] as u32 + (t.ma & m[j]).count_ones();
-                    c[j] = 0;
-                    let sf = s as f64;
-                    pass |= (((s != 0) & (sf * sf * t.den >= t.num * d[j])) as u32) << j;
-                    shared[j] = s;
+        fn $add(x: &[u64], y: &[u64], sums: &mut [Sums], bits: usize) {
+            for ((x, y), sum) in x.chunks_exact(4).zip(y.chunks_exact(4)).zip(sums.iter_mut()) {
+                // a full adder puts both planes into level 0, the carry ripples up
+                let mut carry = [0u64; 4];
+                for j in 0..4 {
+                    let (l0, u) = (sum[0][j], sum[0][j] ^ x[j]);
+                    sum[0][j] = u ^ y[j];
+                    carry[j] = (l0 & x[j]) | (u & y[j]);
                 }
-                push_survivors(pass, base, &shared, hits);
+                for level in sum.iter_mut().take(bits).skip(1) {
+                    for j in 0..4 {
+                        let c = level[j] & carry[j];
+                        level[j] ^= carry[j];
+                        carry[j] = c;
+                    }
+                }
             }
-            fused_tail(t, counts, hits, whole);
+        }
+
+        $(#[cfg(target_arch = "x86_64")] #[target_feature(enable = $features)])?
+        fn $masks(sum: &Sums, need: u32, bits: usize) -> [u64; 4] {
+            if need as u64 >= 1 << bits {
+                return [0; 4];
+            }
+            let (mut gt, mut eq) = ([0u64; 4], [u64::MAX; 4]);
+            for k in (0..bits).rev() {
+                if need >> k & 1 == 1 {
+                    for j in 0..4 {
+                        eq[j] &= sum[k][j];
+                    }
+                } else {
+                    for j in 0..4 {
+                        gt[j] |= eq[j] & sum[k][j];
+                        eq[j] &= !sum[k][j];
+                    }
+                }
+            }
+            [gt[0] | eq[0], gt[1] | eq[1], gt[2] | eq[2], gt[3] | eq[3]]
         }
     };
 }
 
-/// Customers a fused pass takes at a time.
-const W: usize = 16;
-
-/// What a fused pass compares: row a's bitset `ma` and bar (`num`, `den`) against a tile's
-/// customers' bitsets and degrees.
+/// The vector passes for one instruction set.
 #[derive(Clone, Copy)]
-struct Tile<'a> {
-    ma: u64,
-    num: f64,
-    den: f64,
-    masks: &'a [u64],
-    degree: &'a [f64],
+struct Passes {
+    add: fn(&[u64], &[u64], &mut [Sums], usize),
+    masks: fn(&Sums, u32, usize) -> [u64; 4],
 }
 
-impl Tile<'_> {
-    /// The customers covered by whole vectors of `W`.
-    fn whole(&self) -> usize {
-        let len = self.masks.len().min(self.degree.len());
-        len - len % W
-    }
-}
+passes_for!(add_portable, masks_portable);
+passes_for!(add_avx2, masks_avx2, "avx2");
+passes_for!(add_avx512, masks_avx512, "avx512f,avx512vl");
 
-/// Pushes the customers whose bits are set in `pass` (offsets from `base`) with their counts.
-#[inline(always)]
-fn push_survivors(mut pass: u32, base: usize, shared: &[u32; W], hits: &mut Vec<(u32, u32)>) {
-    while pass != 0 {
-        let j = pass.trailing_zeros() as usize;
-        hits.push(((base + j) as u32, shared[j]));
-        pass &= pass - 1;
-    }
-}
+const PORTABLE: Passes = Passes { add: add_portable, masks: masks_portable };
 
-/// The customers from `whole` on (fewer than a vector's width), one at a time.
-#[inline(always)]
-fn fused_tail(t: Tile, counts: &mut [u16], hits: &mut Vec<(u32, u32)>, whole: usize) {
-    let rest = t.masks[whole..].iter().zip(&t.degree[whole..]).zip(&mut counts[whole..]);
-    for (j, ((&m, &d), c)) in (whole..).zip(rest) {
-        let s = *c as u32 + (t.ma & m).count_ones();
-        *c = 0;
-        let sf = s as f64;
-        if s != 0 && sf * sf * t.den >= t.num * d {
-            hits.push((j as u32, s));
-        }
-    }
-}
-
-type Fused = fn(Tile, &mut [u16], &mut Vec<(u32, u32)>);
-
-/// The fused pass in AVX-512 intrinsics: the same arithmetic in the same order as
-/// [`fused_for`]'s (f64 products of integers below 2⁵³, compared with ≥), the survivors' bits
-/// taken straight from the compare masks and blocks without a shared item skipped; ~10% less
-/// time than the compiler's vectorisation of the portable code.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx512vpopcntdq,popcnt")]
-fn fused_avx512(t: Tile, counts: &mut [u16], hits: &mut Vec<(u32, u32)>) {
-    use std::arch::x86_64::*;
-    let whole = t.whole().min(counts.len() - counts.len() % W);
-    let (masks, degree) = (t.masks, t.degree);
-    let (vma, vnum, vden) = (_mm512_set1_epi64(t.ma as i64), _mm512_set1_pd(t.num), _mm512_set1_pd(t.den));
-    let mut shared = [0u32; W];
-    for base in (0..whole).step_by(W) {
-        // SAFETY: base + W <= whole, which bounds all three slices; unaligned loads and stores.
-        unsafe {
-            let cp = counts.as_mut_ptr().add(base) as *mut __m256i;
-            let c = _mm512_cvtepu16_epi32(_mm256_loadu_si256(cp));
-            _mm256_storeu_si256(cp, _mm256_setzero_si256());
-            let m0 = _mm512_loadu_si512(masks.as_ptr().add(base) as *const _);
-            let m1 = _mm512_loadu_si512(masks.as_ptr().add(base + 8) as *const _);
-            let p0 = _mm512_cvtepi64_epi32(_mm512_popcnt_epi64(_mm512_and_si512(m0, vma)));
-            let p1 = _mm512_cvtepi64_epi32(_mm512_popcnt_epi64(_mm512_and_si512(m1, vma)));
-            let s = _mm512_add_epi32(c, _mm512_inserti64x4::<1>(_mm512_castsi256_si512(p0), p1));
-            let nonzero = _mm512_test_epi32_mask(s, s);
-            if nonzero == 0 {
-                continue;
-            }
-            let test = |s: __m256i, d: *const f64| {
-                let sf = _mm512_cvtepu32_pd(s);
-                _mm512_cmp_pd_mask::<_CMP_GE_OQ>(
-                    _mm512_mul_pd(_mm512_mul_pd(sf, sf), vden),
-                    _mm512_mul_pd(vnum, _mm512_loadu_pd(d)),
-                )
-            };
-            let lo = test(_mm512_castsi512_si256(s), degree.as_ptr().add(base));
-            let hi = test(_mm512_extracti64x4_epi64::<1>(s), degree.as_ptr().add(base + 8));
-            let pass = (lo as u32 | (hi as u32) << 8) & nonzero as u32;
-            if pass != 0 {
-                _mm512_storeu_si512(shared.as_mut_ptr() as *mut _, s);
-            }
-            push_survivors(pass, base, &shared, hits);
-        }
-    }
-    fused_tail(t, counts, hits, whole);
-}
-
-fused_for!(fused_portable);
-fused_for!(fused_avx2, "avx2,popcnt");
-
-/// The widest fused pass this CPU runs (the same code, compiled for its vector units).
-fn pick() -> Fused {
+/// The widest passes this CPU runs (the same code, compiled for its vector units).
+fn pick() -> Passes {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512vpopcntdq")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-            && std::arch::is_x86_feature_detected!("avx512dq")
-        {
-            // SAFETY: the features the function is compiled for were detected at run time.
-            return |t, c, h| unsafe { fused_avx512(t, c, h) };
+        if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512vl") {
+            // SAFETY: the features the functions are compiled for were detected at run time.
+            return Passes {
+                add: |x, y, s, b| unsafe { add_avx512(x, y, s, b) },
+                masks: |s, n, b| unsafe { masks_avx512(s, n, b) },
+            };
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt") {
+        if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: as above.
-            return |t, c, h| unsafe { fused_avx2(t, c, h) };
+            return Passes {
+                add: |x, y, s, b| unsafe { add_avx2(x, y, s, b) },
+                masks: |s, n, b| unsafe { masks_avx2(s, n, b) },
+            };
         }
     }
-    fused_portable
+    PORTABLE
 }
 
-/// Per-worker state for one block of rows.
-struct Block {
-    counts: Vec<u16>,
-    hits: Vec<(u32, u32)>,
-    /// Per row of the block: candidates so far, and the k-th best once k are held
-    /// (similarity, shared items, degree).
-    candidates: Vec<Vec<Candidate>>,
-    kth: Vec<Option<(f64, u32, u32)>>,
+/// The count of customer `bit` of word j.
+#[inline]
+fn count_of(sum: &Sums, j: usize, bits: usize, bit: usize) -> u32 {
+    (0..bits).map(|k| ((sum[k][j] >> bit & 1) as u32) << k).sum()
+}
+
+/// The best k so far of each row of a block, as heaps whose root is the k-th best.
+struct Lists {
+    first: usize,
+    k: usize,
+    slots: Vec<Candidate>,
+    len: Vec<u32>,
+}
+
+impl Lists {
+    fn new(rows: std::ops::Range<usize>, k: usize) -> Lists {
+        Lists { first: rows.start, k, slots: vec![(0.0, 0, 0); rows.len() * k], len: vec![0; rows.len()] }
+    }
+
+    /// Row a's k-th best as (shared, customer), once it holds k.
+    fn kth(&self, a: usize) -> Option<(u32, u32)> {
+        let r = a - self.first;
+        let (_, id, c) = self.slots[r * self.k];
+        (self.len[r] as usize == self.k).then_some((c, id))
+    }
+
+    /// Whether a candidate of similarity `sim` can enter row a's list (a tie with the k-th
+    /// best may, by id).
+    fn may_enter(&self, a: usize, sim: f64) -> bool {
+        let r = a - self.first;
+        self.len[r] as usize != self.k || sim >= self.slots[r * self.k].0
+    }
+
+    /// Offers `cand` (above min_similarity and min_overlap) to row a's list.
+    fn offer(&mut self, a: usize, cand: Candidate) {
+        let r = a - self.first;
+        let (k, len) = (self.k, self.len[r] as usize);
+        let heap = &mut self.slots[r * k..(r + 1) * k];
+        if len < k {
+            heap[len] = cand;
+            sift_up(&mut heap[..=len], len);
+            self.len[r] += 1;
+        } else if order(&cand, &heap[0]).is_lt() {
+            heap[0] = cand;
+            sift_down(heap, 0);
+        }
+    }
+
+    /// The lists, best first, appended to `nb` in row order.
+    fn drain_into(mut self, nb: &mut Neighbours) {
+        for r in 0..self.len.len() {
+            let row = &mut self.slots[r * self.k..r * self.k + self.len[r] as usize];
+            row.sort_unstable_by(order);
+            for &(s, b, c) in row.iter() {
+                nb.similarity.push(s);
+                nb.ids.push(b);
+                nb.shared.push(c);
+            }
+            nb.offsets.push(nb.ids.len());
+        }
+    }
+}
+
+/// Heap order: the root is the worst candidate (last in [`order`]).
+fn sift_up(heap: &mut [Candidate], mut i: usize) {
+    while i > 0 {
+        let parent = (i - 1) / 2;
+        if order(&heap[i], &heap[parent]).is_gt() {
+            heap.swap(i, parent);
+            i = parent;
+        } else {
+            return;
+        }
+    }
+}
+
+fn sift_down(heap: &mut [Candidate], mut i: usize) {
+    loop {
+        let (l, r) = (2 * i + 1, 2 * i + 2);
+        let mut worst = i;
+        if l < heap.len() && order(&heap[l], &heap[worst]).is_gt() {
+            worst = l;
+        }
+        if r < heap.len() && order(&heap[r], &heap[worst]).is_gt() {
+            worst = r;
+        }
+        if worst == i {
+            return;
+        }
+        heap.swap(i, worst);
+        i = worst;
+    }
+}
+
+/// Per-worker scratch for one block of rows.
+struct Work {
+    /// What the bounds did, for the report.
+    stats: Pruning,
+    /// A tile's sparse counts, bit-sliced, per four words (zero between rows).
+    sparse: Vec<Sums>,
     /// Per (row, sparse item): the next buyer to scatter and the end of the buyer list.
     cursor: Vec<usize>,
     end: Vec<usize>,
     cursor_ptr: Vec<usize>,
 }
 
+/// The kernel's fixed inputs.
+struct Kernel<'a> {
+    sp: &'a Split,
+    cfg: &'a ModelConfig,
+    passes: Passes,
+    /// Customers per tile, a multiple of 256 (four words).
+    tile: usize,
+}
+
+impl Kernel<'_> {
+    /// The least shared count a customer of degree ≥ `dmin` needs to enter row a's list:
+    /// above min_similarity and min_overlap, and (once the list is full) at least the k-th
+    /// best's cosine — shared² · d_k ≥ c_k² · dmin, exactly, in integers.
+    fn need(&self, lists: &Lists, a: usize, dmin: u32) -> u32 {
+        let theta = self.cfg.min_similarity;
+        let floor = theta * theta * self.sp.degree[a] as f64 * dmin as f64 * (1.0 - 1e-9);
+        let mut need = (floor.sqrt().ceil() as u32).max(1).max(self.cfg.min_overlap);
+        if let Some((c, id)) = lists.kth(a) {
+            let (rhs, dk) = ((c as u64) * (c as u64) * dmin as u64, self.sp.degree[id as usize] as u64);
+            let mut s = ((rhs as f64) / dk as f64).sqrt() as u64;
+            while s * s * dk < rhs {
+                s += 1;
+            }
+            while s > 0 && (s - 1) * (s - 1) * dk >= rhs {
+                s -= 1;
+            }
+            need = need.max(s as u32);
+        }
+        need
+    }
+
+    /// Row a over the tile of positions `lo..hi`: scatter the sparse items into bit-sliced
+    /// counts, then per 256 customers add the planes and look at those that reach `need`.
+    fn sweep(&self, w: &mut Work, lists: &mut Lists, a: usize, r: usize, lo: usize, hi: usize) {
+        let sp = self.sp;
+        let bits = (32 - sp.degree[a].leading_zeros()) as usize; // plane + sparse ≤ |a|
+        self.scatter(w, r, lo, hi, bits);
+        let mine = &sp.plane_idx[sp.plane_ptr[a]..sp.plane_ptr[a + 1]];
+        let held = mine.len() as u32;
+        let mut memo = (u32::MAX, None, 0);
+        let mut need = |lists: &Lists, g: usize| {
+            let key = (sp.degree_at[g], lists.kth(a));
+            if (key.0, key.1) != (memo.0, memo.1) {
+                memo = (key.0, key.1, self.need(lists, a, key.0));
+            }
+            memo.2
+        };
+        // The length filter: from the first group whose need exceeds a's planes on (degrees
+        // ascend, the bar only rises), no customer gets there through planes alone; past it
+        // only those with at least need − held sparse items are looked at, their planes
+        // counted one by one.
+        let (w0, groups) = (lo / 64, (hi - lo).div_ceil(256));
+        let cut = (0..groups).take_while(|&t| need(lists, lo + 256 * t) <= held).count();
+        w.stats.pairs += (hi - lo) as f64;
+        w.stats.past_length_filter += (hi - lo).saturating_sub(256 * cut) as f64;
+        let plane = |p: u32| &sp.planes[p as usize * sp.words + w0..][..4 * cut];
+        for two in mine.chunks(2) {
+            let y = match two.get(1) {
+                Some(&q) => plane(q),
+                None => &sp.zeros[..4 * cut], // an odd plane out: added with nothing
+            };
+            (self.passes.add)(plane(two[0]), y, &mut w.sparse[..cut], bits);
+        }
+        for (t, sum) in w.sparse[..groups].iter_mut().enumerate() {
+            let g = lo + 256 * t;
+            let need = need(lists, g); // the bar as it is now: it rose with the groups before
+            let least = if t < cut { need } else { need - held.min(need) };
+            for (j, mut cand) in (self.passes.masks)(sum, least, bits).into_iter().enumerate() {
+                while cand != 0 {
+                    let bit = cand.trailing_zeros() as usize;
+                    cand &= cand - 1;
+                    let at = g + 64 * j + bit;
+                    w.stats.looked_at += 1.0;
+                    let shared = match t < cut {
+                        true => count_of(sum, j, bits, bit),
+                        false => count_of(sum, j, bits, bit) + self.plane_count(mine, at),
+                    };
+                    w.stats.exact += self.pair(lists, a, at, shared, need) as u8 as f64;
+                }
+            }
+            sum[..bits].fill([0; 4]);
+        }
+    }
+
+    /// How many of the planes `mine` hold the customer at `at`.
+    fn plane_count(&self, mine: &[u32], at: usize) -> u32 {
+        let sp = self.sp;
+        mine.iter().map(|&p| (sp.planes[p as usize * sp.words + at / 64] >> (at % 64) & 1) as u32).sum()
+    }
+
+    /// Scatters row r's (of the block) sparse items' buyers in `lo..hi` into the bit-sliced
+    /// counts (a carry rarely goes past the first level).
+    fn scatter(&self, w: &mut Work, r: usize, lo: usize, hi: usize, bits: usize) {
+        let sp = self.sp;
+        for q in w.cursor_ptr[r]..w.cursor_ptr[r + 1] {
+            let (mut p, e) = (w.cursor[q], w.end[q]);
+            while p < e && (sp.col_idx[p] as usize) < hi {
+                let at = sp.col_idx[p] as usize - lo;
+                let (sum, j, mut carry) = (&mut w.sparse[at / 256], at / 64 % 4, 1u64 << (at % 64));
+                for level in sum.iter_mut().take(bits) {
+                    let c = level[j] & carry;
+                    level[j] ^= carry;
+                    carry = c;
+                    if carry == 0 {
+                        break;
+                    }
+                }
+                p += 1;
+            }
+            w.cursor[q] = p;
+        }
+        // The next row's buyer lists start far from these: ask for their first lines now, so
+        // that they arrive while this row's planes are added.
+        #[cfg(target_arch = "x86_64")]
+        if r + 2 < w.cursor_ptr.len() {
+            for q in w.cursor_ptr[r + 1]..w.cursor_ptr[r + 2] {
+                if let Some(b) = sp.col_idx.get(w.cursor[q]) {
+                    // SAFETY: a prefetch of a valid address; it reads nothing.
+                    unsafe {
+                        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                            b as *const u32 as *const i8,
+                        )
+                    };
+                }
+            }
+        }
+    }
+
+    /// The exact test of a customer with `shared` items in common with row a: whether its
+    /// cosine was computed.
+    #[inline]
+    fn pair(&self, lists: &mut Lists, a: usize, at: usize, shared: u32, need: u32) -> bool {
+        if shared < need {
+            return false;
+        }
+        if let Some((c, k)) = lists.kth(a) {
+            // below the k-th best as rationals (shared² / |b| < c² / |k|): below it in f64 too
+            let (s, c) = (shared as u64, c as u64);
+            if s * s * (self.sp.degree[k as usize] as u64) < c * c * self.sp.degree_at[at] as u64 {
+                return false;
+            }
+        }
+        let sim = cosine(shared, self.sp.degree[a] as usize, self.sp.degree_at[at] as usize);
+        if sim > self.cfg.min_similarity && lists.may_enter(a, sim) {
+            let b = self.sp.customer[at];
+            if b as usize != a {
+                lists.offer(a, (sim, b, shared));
+            }
+        }
+        true
+    }
+
+    /// The lists of the rows `rows`, each against every customer, tile by tile.
+    fn block(&self, w: &mut Work, rows: std::ops::Range<usize>) -> Lists {
+        let sp = self.sp;
+        let n = sp.customer.len();
+        let mut lists = Lists::new(rows.clone(), self.cfg.neighbours);
+        w.cursor.clear();
+        w.end.clear();
+        w.cursor_ptr.clear();
+        w.cursor_ptr.push(0);
+        for a in rows.clone() {
+            for &i in &sp.row_idx[sp.row_ptr[a]..sp.row_ptr[a + 1]] {
+                w.cursor.push(sp.col_ptr[i as usize]);
+                w.end.push(sp.col_ptr[i as usize + 1]);
+            }
+            w.cursor_ptr.push(w.cursor.len());
+        }
+        for lo in (0..n).step_by(self.tile) {
+            let hi = (lo + self.tile).min(n);
+            for (r, a) in rows.clone().enumerate() {
+                self.sweep(w, &mut lists, a, r, lo, hi);
+            }
+        }
+        lists
+    }
+}
+
 /// Runs the fast path with explicit sizes (tests use tiny tiles to cross many boundaries).
 #[cfg(test)]
-pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress, params: Params) -> super::Neighbours {
-    run_for(m, cfg, progress, params, 0..m.n_customers())
+pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress, params: Params) -> Neighbours {
+    run_for(m, cfg, progress, params, 0..m.n_customers()).0
 }
 
 /// [`run`] for the rows `customers` only (a shard's): every other row is left without
-/// neighbours. A row's result depends on nothing but the row, so it is the same as in [`run`].
+/// neighbours. A row's list depends on nothing but the row, so it is the same as in [`run`].
 pub fn run_for(
     m: &Interactions,
     cfg: &ModelConfig,
     progress: &Progress,
     params: Params,
     customers: std::ops::Range<usize>,
-) -> super::Neighbours {
+) -> (Neighbours, Pruning) {
     let n = m.n_customers();
+    if cfg.neighbours == 0 {
+        return (Neighbours::empty(n), Pruning::default());
+    }
     let sp = split(m);
-    let fused = if params.portable { fused_portable } else { pick() };
-    let tile = params.tile.max(16);
-    let first = customers.start;
-    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..customers.len().div_ceil(params.rows))
+    let passes = if params.portable { PORTABLE } else { pick() };
+    let kernel = Kernel { sp: &sp, cfg, passes, tile: params.tile.div_ceil(256).max(1) * 256 };
+    let rows = params.rows.max(1);
+    let blocks: Vec<(Lists, Pruning)> = (0..customers.len().div_ceil(rows))
         .into_par_iter()
         .map_init(
-            || Block {
-                counts: vec![0; tile],
-                hits: Vec::new(),
-                candidates: Vec::new(),
-                kth: Vec::new(),
+            || Work {
+                stats: Pruning::default(),
+                sparse: vec![[[0; 4]; BITS]; kernel.tile / 256],
                 cursor: Vec::new(),
                 end: Vec::new(),
                 cursor_ptr: Vec::new(),
             },
-            |b, block| {
-                let rows = first + block * params.rows..(first + (block + 1) * params.rows).min(customers.end);
-                let out = run_block(&sp, cfg, tile, fused, rows.clone(), b);
-                progress.inc(rows.len() as u64);
-                out
+            |w, b| {
+                let range = customers.start + b * rows..(customers.start + (b + 1) * rows).min(customers.end);
+                let lists = kernel.block(w, range.clone());
+                progress.inc(range.len() as u64);
+                (lists, std::mem::take(&mut w.stats))
             },
         )
         .collect();
-    assemble(n, customers, blocks)
-}
-
-/// Customers swept per piece while a row holds fewer than k candidates.
-const WARMUP: usize = 512;
-
-/// The fused pass's bar as (num, den): above min_similarity (a float, lowered a hair so the
-/// exact test decides) until k candidates are held, then the k-th best (c_k², |k|).
-fn bar(kth: Option<(f64, u32, u32)>, min_similarity: f64, deg_a: f64) -> (f64, f64) {
-    match kth {
-        Some((_, c, d)) => ((c as f64) * (c as f64), d as f64),
-        None => (min_similarity * min_similarity * deg_a * (1.0 - 1e-9), 1.0),
+    let mut nb = Neighbours { offsets: vec![0; customers.start + 1], ..Default::default() };
+    let mut pruning = Pruning::default();
+    for (l, stats) in blocks {
+        l.drain_into(&mut nb);
+        pruning.add(&stats);
     }
-}
-
-/// Takes one survivor of the fused pass through the exact test into row `a`'s candidates,
-/// compacting to the best k (and raising the bar) when the list grows long.
-fn absorb(
-    sp: &Split,
-    cfg: &ModelConfig,
-    a: usize,
-    other: usize,
-    shared: u32,
-    cands: &mut Vec<Candidate>,
-    kth: &mut Option<(f64, u32, u32)>,
-) {
-    let (theta, same) = match *kth {
-        Some((sim, c, d)) => (sim, (c, d)),
-        None => (cfg.min_similarity, (0, 0)),
-    };
-    if other == a || shared < cfg.min_overlap || (shared, sp.degree[other]) == same {
-        return; // itself, too little overlap, or the very same cosine as the k-th best: a lost tie
-    }
-    // Strictly above: customers come in ascending order, so one that only ties the k-th best
-    // has a higher id than it and loses the tie.
-    let sim = cosine(shared, sp.degree[a] as usize, sp.degree[other] as usize);
-    if sim > theta {
-        cands.push((sim, other as u32, shared));
-        if cands.len() >= (4 * cfg.neighbours).max(64) {
-            keep_best(cands, cfg.neighbours);
-            let (sim, id, c) = cands[cfg.neighbours - 1];
-            *kth = Some((sim, c, sp.degree[id as usize]));
-        }
-    }
-}
-
-fn run_block(
-    sp: &Split,
-    cfg: &ModelConfig,
-    tile: usize,
-    fused: Fused,
-    rows: std::ops::Range<usize>,
-    b: &mut Block,
-) -> (Vec<usize>, Vec<Candidate>) {
-    let n = sp.masks.len();
-    let k = cfg.neighbours;
-    b.candidates.resize_with(rows.len(), Vec::new);
-    b.kth.clear();
-    b.kth.resize(rows.len(), None);
-    b.cursor.clear();
-    b.end.clear();
-    b.cursor_ptr.clear();
-    b.cursor_ptr.push(0);
-    for a in rows.clone() {
-        for &i in &sp.row_idx[sp.row_ptr[a]..sp.row_ptr[a + 1]] {
-            b.cursor.push(sp.col_ptr[i as usize]);
-            b.end.push(sp.col_ptr[i as usize + 1]);
-        }
-        b.cursor_ptr.push(b.cursor.len());
-    }
-    for start in (0..n).step_by(tile) {
-        let stop = (start + tile).min(n);
-        let (masks, degf) = (&sp.masks[start..stop], &sp.degf[start..stop]);
-        let counts = &mut b.counts[..stop - start];
-        for (r, a) in rows.clone().enumerate() {
-            // Scatter a's sparse items' buyers that fall in this tile.
-            for q in b.cursor_ptr[r]..b.cursor_ptr[r + 1] {
-                let (mut p, e) = (b.cursor[q], b.end[q]);
-                while p < e && (sp.col_idx[p] as usize) < stop {
-                    counts[sp.col_idx[p] as usize - start] += 1;
-                    p += 1;
-                }
-                b.cursor[q] = p;
-            }
-            // Until k candidates are held the bar is low and most of a tile would pass, so the
-            // tile is swept in small pieces until the first compaction sets a real bar.
-            let mut from = 0;
-            while from < counts.len() {
-                let to = if b.kth[r].is_none() { (from + WARMUP).min(counts.len()) } else { counts.len() };
-                let (num, den) = bar(b.kth[r], cfg.min_similarity, sp.degf[a]);
-                b.hits.clear();
-                let t = Tile { ma: sp.masks[a], num, den, masks: &masks[from..to], degree: &degf[from..to] };
-                fused(t, &mut counts[from..to], &mut b.hits);
-                for &(off, shared) in &b.hits {
-                    absorb(sp, cfg, a, start + from + off as usize, shared, &mut b.candidates[r], &mut b.kth[r]);
-                }
-                from = to;
-            }
-        }
-    }
-    let mut lens = Vec::with_capacity(rows.len());
-    let mut out = Vec::new();
-    for cands in b.candidates.iter_mut().take(rows.len()) {
-        keep_best(cands, k);
-        cands.sort_unstable_by(order);
-        lens.push(cands.len());
-        out.append(cands);
-    }
-    (lens, out)
+    nb.offsets.resize(n + 1, nb.ids.len());
+    (nb, pruning)
 }
