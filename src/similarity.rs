@@ -4,10 +4,11 @@
 //! holding [`Neighbours`] (per row, up to N neighbours with similarity and shared count) — and a
 //! report. Never materialises customers × customers. Three kernels, chosen by `[model]`:
 //! - `tiled` — the article's binary cosine between customers, shared / √(|a| · |b|), counted
-//!   in integers (bitsets for popular items, cache tiles, exact pruning);
+//!   in integers (popular items as bit-planes in bit-sliced adders, 256 customers at a time,
+//!   skipped by an exact required overlap);
 //! - `weighted` — any `weighting`, `shrinkage`, similarity half-life, customers or items:
 //!   Gustavson's row-by-row product with exact float sums in column order (also the fallback
-//!   when a customer has more than 65,535 items, where the tiled u16 counters would overflow);
+//!   when a customer has more than 65,535 items, past the tiled kernel's 16-bit degrees);
 //! - `ease` — EASE's dense item weights (`kind = "ease"`);
 //! - `sparse_ease` — EASE fitted on each item's most co-purchased items (`kind = "sparse_ease"`).
 //!
@@ -430,7 +431,7 @@ pub(crate) mod tests {
 
     #[test]
     fn tiled_kernel_matches_brute_force_across_tiles_and_vector_widths() {
-        // 300 items: the 64 most popular go to bitsets, the rest are scattered
+        // 300 items: those bought by more than 1% of customers are planes, the rest scattered
         for seed in 0..5 {
             let m = random_matrix(150 + seed as usize * 37, 300, 12, seed);
             let overlap = ModelConfig { min_overlap: 3, ..cfg(10, 0.0) };
