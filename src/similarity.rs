@@ -463,7 +463,11 @@ pub(crate) mod tests {
                     let whole = pool.install(|| tiled::run(&m, &c, &Progress::hidden(), params));
                     assert_same(&whole, &expected, &format!("{threads} threads {c:?} {params:?}"));
                     let rows = n / 3..n / 3 + 111;
-                    let (shard, _) = pool.install(|| tiled::run_for(&m, &c, &Progress::hidden(), params, rows.clone()));
+                    let (shard, p) = pool.install(|| tiled::run_for(&m, &c, &Progress::hidden(), params, rows.clone()));
+                    // every (row, customer) pair is accounted for once, and the counts nest
+                    assert_eq!(p.pairs, (rows.len() * n) as f64, "{threads} threads {params:?}");
+                    assert!(p.exact <= p.looked_at && p.looked_at < p.pairs && p.past_length_filter < p.pairs, "{p:?}");
+                    assert!(p.exact >= shard.len() as f64, "every neighbour had its cosine computed: {p:?}");
                     for a in 0..n {
                         let want = if rows.contains(&a) { expected.of(a) } else { (&[][..], &[][..], &[][..]) };
                         assert_eq!(shard.of(a), want, "shard row {a}: {threads} threads {c:?} {params:?}");
