@@ -431,14 +431,15 @@ pub(crate) mod tests {
 
     #[test]
     fn tiled_kernel_matches_brute_force_across_tiles_and_vector_widths() {
-        // 300 items: those bought by more than 1% of customers are planes, the rest scattered
+        // 300 items: up to max_planes of the popular ones are planes, the rest scattered
         for seed in 0..5 {
             let m = random_matrix(150 + seed as usize * 37, 300, 12, seed);
             let overlap = ModelConfig { min_overlap: 3, ..cfg(10, 0.0) };
             for c in [cfg(1, 0.0), cfg(10, 0.0), cfg(25, 0.15), overlap] {
                 let expected = brute_force(&m, &c);
-                for (tile, rows, portable) in [(16, 3, false), (37, 7, true), (1 << 14, 256, false)] {
-                    let params = tiled::Params { tile, rows, portable };
+                let shapes = [(16, 3, false, 0), (37, 7, true, 8), (1 << 14, 256, false, 4096), (300, 5, false, 40)];
+                for (tile, rows, portable, max_planes) in shapes {
+                    let params = tiled::Params { tile, rows, portable, max_planes };
                     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
                     let got = pool.install(|| tiled::run(&m, &c, &Progress::hidden(), params));
                     assert_same(&got, &expected, &format!("seed {seed} {c:?} {params:?}"));
@@ -458,15 +459,15 @@ pub(crate) mod tests {
             let expected = brute_force(&m, &c);
             for threads in 1..=8 {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-                for (tile, portable) in [(1 << 14, false), (50, true), (129, false)] {
-                    let params = tiled::Params { tile, rows: 33, portable };
+                for (tile, portable, max_planes) in [(1 << 14, false, 4096), (50, true, 0), (129, false, 12)] {
+                    let params = tiled::Params { tile, rows: 33, portable, max_planes };
                     let whole = pool.install(|| tiled::run(&m, &c, &Progress::hidden(), params));
                     assert_same(&whole, &expected, &format!("{threads} threads {c:?} {params:?}"));
                     let rows = n / 3..n / 3 + 111;
                     let (shard, p) = pool.install(|| tiled::run_for(&m, &c, &Progress::hidden(), params, rows.clone()));
                     // every (row, customer) pair is accounted for once, and the counts nest
                     assert_eq!(p.pairs, (rows.len() * n) as f64, "{threads} threads {params:?}");
-                    assert!(p.exact <= p.looked_at && p.looked_at < p.pairs && p.past_length_filter < p.pairs, "{p:?}");
+                    assert!(p.exact <= p.looked_at && p.looked_at < p.pairs && p.past_length_filter <= p.pairs, "{p:?}");
                     assert!(p.exact >= shard.len() as f64, "every neighbour had its cosine computed: {p:?}");
                     for a in 0..n {
                         let want = if rows.contains(&a) { expected.of(a) } else { (&[][..], &[][..], &[][..]) };
@@ -501,7 +502,7 @@ pub(crate) mod tests {
         let m = Interactions::from_triples(rows.iter().map(|(c, i)| (c.as_str(), i.as_str(), 1.0, None)));
         let c = cfg(1, 0.0);
         for portable in [true, false] {
-            let params = tiled::Params { tile: 16, rows: 4, portable };
+            let params = tiled::Params { tile: 16, rows: 4, portable, max_planes: 3 };
             let got = tiled::run(&m, &c, &Progress::hidden(), params);
             let a = m.customers.find("300").unwrap();
             assert_eq!(m.customers.label(got.of(a).0[0] as usize), "150", "{params:?}");

@@ -51,11 +51,14 @@ pub struct Params {
     pub rows: usize,
     /// Use the portable adder even where wider vector units exist (for the twin tests).
     pub portable: bool,
+    /// At most this many planes ([`MAX_PLANES`]; the tests take fewer, down to none, so that
+    /// small matrices exercise the sparse path too).
+    pub max_planes: usize,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Params { tile: 16_384, rows: 256, portable: false }
+        Params { tile: 16_384, rows: 256, portable: false, max_planes: MAX_PLANES }
     }
 }
 
@@ -66,11 +69,14 @@ pub fn fits(m: &Interactions) -> bool {
 
 /// An item is a plane when more than n / PLANE_DIVISOR customers bought it. A plane costs
 /// each row that holds it a pass over n/256 groups of four words; a sparse item costs a
-/// scattered, cache-missing update per buyer. The crossover was measured on `kindred generate`
-/// data (divisors 50 … 1,000 at 50,000 and 200,000 customers): 100 to 300 are equal within
-/// the machine's noise, 50 and 1,000 are 10–30% slower. It is a ratio of two costs per item,
-/// not of the data: the number of planes follows each export's popularity curve.
-pub const PLANE_DIVISOR: usize = 100;
+/// scattered, cache-missing update per buyer, and past the length filter a look at each
+/// customer it touches. Measured on `kindred generate` data, `kindred bench`, 2 threads,
+/// divisors side by side: 300 against 100 took 13% less time at 50,000 customers (0.63 s
+/// against 0.72–0.74), 9% less at 200,000 (9.1 s against 10.0) and 15% less at 1,000,000
+/// (142 s against 168); 50 and 1,000 were slower still at 50k and 200k. It is a ratio of two
+/// costs per item, not a property of one export: the number of planes follows each export's
+/// popularity curve.
+pub const PLANE_DIVISOR: usize = 300;
 
 /// At most this many planes (each takes n/8 bytes; a row's count fits [`BITS`] bits).
 const MAX_PLANES: usize = 4_096;
@@ -98,7 +104,7 @@ struct Split {
     col_idx: Vec<u32>,
 }
 
-fn split(m: &Interactions) -> Split {
+fn split(m: &Interactions, max_planes: usize) -> Split {
     let n = m.n_customers();
     let degree: Vec<u32> = (0..n).map(|c| m.row(c).len() as u32).collect();
     let mut customer: Vec<u32> = (0..n as u32).collect();
@@ -111,7 +117,7 @@ fn split(m: &Interactions) -> Split {
     let words = n.div_ceil(256) * 4; // whole groups of four words: positions past n are 0
     let buyers = m.buyers();
     let threshold = n / PLANE_DIVISOR;
-    let max_planes = MAX_PLANES.min((1 << 29) / words.max(1)); // planes take at most 4 GiB / 8
+    let max_planes = max_planes.min(MAX_PLANES).min((1 << 29) / words.max(1)); // at most 4 GiB / 8
     let mut plane = vec![u32::MAX; m.n_items()];
     for (p, &i) in m.popularity_order().iter().take(max_planes).enumerate() {
         if (buyers[i as usize] as usize) <= threshold {
@@ -563,7 +569,7 @@ pub fn run_for(
     if cfg.neighbours == 0 {
         return (Neighbours::empty(n), Pruning::default());
     }
-    let sp = split(m);
+    let sp = split(m, params.max_planes);
     let passes = if params.portable { PORTABLE } else { pick() };
     let kernel = Kernel { sp: &sp, cfg, passes, tile: params.tile.div_ceil(256).max(1) * 256 };
     let rows = params.rows.max(1);
