@@ -467,7 +467,10 @@ pub(crate) mod tests {
                     let (shard, p) = pool.install(|| tiled::run_for(&m, &c, &Progress::hidden(), params, rows.clone()));
                     // every (row, customer) pair is accounted for once, and the counts nest
                     assert_eq!(p.pairs, (rows.len() * n) as f64, "{threads} threads {params:?}");
-                    assert!(p.exact <= p.looked_at && p.looked_at < p.pairs && p.past_length_filter <= p.pairs, "{p:?}");
+                    assert!(
+                        p.exact <= p.looked_at && p.looked_at < p.pairs && p.past_length_filter <= p.pairs,
+                        "{p:?}"
+                    );
                     assert!(p.exact >= shard.len() as f64, "every neighbour had its cosine computed: {p:?}");
                     for a in 0..n {
                         let want = if rows.contains(&a) { expected.of(a) } else { (&[][..], &[][..], &[][..]) };
