@@ -23,6 +23,7 @@
 //! was forced. The gate `[gates] max_changed_share` is checked by the pipeline on the report.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -242,23 +243,19 @@ impl Key {
     }
 }
 
-/// Today's item ids in byte order, to find a previous item id's position.
+/// Today's item ids by text, to find a previous item id's position (a hash lookup: the
+/// previous table has a row per recommendation, ten million at a million customers).
 struct ItemIndex<'a> {
-    items: &'a [String],
-    order: Vec<u32>,
+    position: HashMap<&'a str, u32, foldhash::fast::FixedState>,
 }
 
 impl<'a> ItemIndex<'a> {
     fn new(items: &'a [String]) -> ItemIndex<'a> {
-        let mut order: Vec<u32> = (0..items.len() as u32).collect();
-        // the pivot numbers items in byte order already: this only costs a check then
-        order.sort_by(|&a, &b| items[a as usize].as_bytes().cmp(items[b as usize].as_bytes()));
-        ItemIndex { items, order }
+        ItemIndex { position: items.iter().enumerate().map(|(i, id)| (id.as_str(), i as u32)).collect() }
     }
 
     fn find(&self, id: &str) -> Option<u32> {
-        let at = self.order.binary_search_by(|&k| self.items[k as usize].as_bytes().cmp(id.as_bytes()));
-        at.ok().map(|p| self.order[p])
+        self.position.get(id).copied()
     }
 }
 

@@ -22,6 +22,7 @@ use std::collections::HashSet;
 use std::hash::BuildHasher;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::roles::{date_of, number_text};
@@ -86,6 +87,8 @@ pub struct Profile {
     /// The value counted last: a repeat (an invoice's lines share its number, date, customer
     /// and country) changes nothing but the non-null count, and is not hashed again.
     prev: Option<String>,
+    /// The hash of the typed value counted last: a repeat is not looked up again.
+    prev_hash: Option<u64>,
 }
 
 impl Default for Profile {
@@ -99,6 +102,7 @@ impl Default for Profile {
             dates: Some((None, false)),
             last: None,
             prev: None,
+            prev_hash: None,
         }
     }
 }
@@ -181,7 +185,8 @@ impl Profile {
             Typed::Float(f) => VALUE_HASH.hash_one(if f == 0.0 { 0 } else { f.to_bits() }),
             Typed::Instant { hashed, .. } => VALUE_HASH.hash_one(hashed),
         };
-        if !self.capped {
+        if !self.capped && self.prev_hash != Some(hash) {
+            self.prev_hash = Some(hash);
             self.hashes.insert(hash);
             self.capped = self.hashes.len() >= DISTINCT_LIMIT;
         }
@@ -328,7 +333,7 @@ pub fn of_column(column: &Column, head: usize) -> (ColumnLook, Vec<Option<String
 
 /// Every column of `frame` at a first look, with its first `head` rows.
 pub fn of_frame(frame: &DataFrame, head: usize) -> Look {
-    Look::from_columns(frame.columns().iter().map(|c| of_column(c, head)).collect())
+    Look::from_columns(frame.columns().par_iter().map(|c| of_column(c, head)).collect())
 }
 
 impl Look {
@@ -428,5 +433,16 @@ mod tests {
             (day.type_read.as_str(), day.distinct, day.min.as_deref()),
             ("Date", 1, Some("2010-12-01 00:00:00"))
         );
+    }
+
+    #[test]
+    fn typed_repeats_in_a_row_or_apart_are_one_value_and_every_row_is_counted() {
+        // an invoice's lines repeat its customer and date: the repeat is skipped, not the row
+        let ints = Column::new("c".into(), [Some(7i64), Some(7), None, Some(7), Some(-2), Some(7), Some(-2), Some(-2)]);
+        let (c, _) = of_column(&ints, 0);
+        assert_eq!((c.non_null, c.distinct, c.min.as_deref(), c.max.as_deref()), (7, 2, Some("-2"), Some("7")));
+        let floats = Column::new("f".into(), [0.0f64, -0.0, 0.0, 1.5, 1.5, 0.0]);
+        let (f, _) = of_column(&floats, 0);
+        assert_eq!((f.non_null, f.distinct), (6, 2));
     }
 }

@@ -280,6 +280,7 @@ impl Lists {
     }
 
     /// Row a's k-th best as (shared, customer), once it holds k.
+    #[inline]
     fn kth(&self, a: usize) -> Option<(u32, u32)> {
         let r = a - self.first;
         let (_, id, c) = self.slots[r * self.k];
@@ -379,6 +380,25 @@ struct Kernel<'a> {
     tile: usize,
 }
 
+/// A row's required overlap at a group, recomputed only when the degree there or the row's
+/// k-th best changed (degrees repeat over many groups; the bar moves rarely).
+struct Bar {
+    degree: u32,
+    kth: Option<(u32, u32)>,
+    need: u32,
+}
+
+impl Bar {
+    #[inline(always)]
+    fn at(&mut self, kernel: &Kernel, lists: &Lists, a: usize, g: usize) -> u32 {
+        let (degree, kth) = (kernel.sp.degree_at[g], lists.kth(a));
+        if (degree, kth) != (self.degree, self.kth) {
+            (self.degree, self.kth, self.need) = (degree, kth, kernel.need(lists, a, degree));
+        }
+        self.need
+    }
+}
+
 impl Kernel<'_> {
     /// The least shared count a customer of degree ≥ `dmin` needs to enter row a's list:
     /// above min_similarity and min_overlap, and (once the list is full) at least the k-th
@@ -409,20 +429,21 @@ impl Kernel<'_> {
         self.scatter(w, r, lo, hi, bits);
         let mine = &sp.plane_idx[sp.plane_ptr[a]..sp.plane_ptr[a + 1]];
         let held = mine.len() as u32;
-        let mut memo = (u32::MAX, None, 0);
-        let mut need = |lists: &Lists, g: usize| {
-            let key = (sp.degree_at[g], lists.kth(a));
-            if (key.0, key.1) != (memo.0, memo.1) {
-                memo = (key.0, key.1, self.need(lists, a, key.0));
-            }
-            memo.2
-        };
+        let mut bar = Bar { degree: u32::MAX, kth: None, need: 0 };
         // The length filter: from the first group whose need exceeds a's planes on (degrees
         // ascend, the bar only rises), no customer gets there through planes alone; past it
         // only those with at least need − held sparse items are looked at, their planes
-        // counted one by one.
+        // counted one by one. The need is monotone in the group while the bar stands: the
+        // first such group is found by bisection.
         let (w0, groups) = (lo / 64, (hi - lo).div_ceil(256));
-        let cut = (0..groups).take_while(|&t| need(lists, lo + 256 * t) <= held).count();
+        let (mut cut, mut past) = (0, groups);
+        while cut < past {
+            let mid = (cut + past) / 2;
+            match bar.at(self, lists, a, lo + 256 * mid) <= held {
+                true => cut = mid + 1,
+                false => past = mid,
+            }
+        }
         w.stats.pairs += (hi - lo) as f64;
         w.stats.past_length_filter += (hi - lo).saturating_sub(256 * cut) as f64;
         let plane = |p: u32| &sp.planes[p as usize * sp.words + w0..][..4 * cut];
@@ -435,7 +456,7 @@ impl Kernel<'_> {
         }
         for (t, sum) in w.sparse[..groups].iter_mut().enumerate() {
             let g = lo + 256 * t;
-            let need = need(lists, g); // the bar as it is now: it rose with the groups before
+            let need = bar.at(self, lists, a, g); // the bar as it is now: it rose with the groups before
             let least = if t < cut { need } else { need - held.min(need) };
             for (j, mut cand) in (self.passes.masks)(sum, least, bits).into_iter().enumerate() {
                 while cand != 0 {
