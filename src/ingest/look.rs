@@ -22,7 +22,6 @@ use std::collections::HashSet;
 use std::hash::BuildHasher;
 
 use polars::prelude::*;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::roles::{date_of, number_text};
@@ -333,7 +332,7 @@ pub fn of_column(column: &Column, head: usize) -> (ColumnLook, Vec<Option<String
 
 /// Every column of `frame` at a first look, with its first `head` rows.
 pub fn of_frame(frame: &DataFrame, head: usize) -> Look {
-    Look::from_columns(frame.columns().par_iter().map(|c| of_column(c, head)).collect())
+    Look::from_columns(frame.columns().iter().map(|c| of_column(c, head)).collect())
 }
 
 impl Look {

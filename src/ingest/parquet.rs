@@ -21,7 +21,6 @@ use polars::prelude::*;
 use polars_arrow::array::PrimitiveArray;
 use polars_arrow::datatypes::ArrowDataType;
 use polars_parquet::read::{column_iter_to_arrays, BasicDecompressor, PageReader};
-use rayon::prelude::*;
 
 use super::look::{self, Look, HEAD_ROWS};
 use super::null_counts;
@@ -265,8 +264,7 @@ pub(super) fn read_parquet_roles(
     }
     let frame = read_parquet(path, &wanted)?;
     nulls.extend(null_counts(&frame));
-    // one column per thread: the distinct counts' lookups are most of a big file's read
-    looks.par_extend(frame.columns().par_iter().map(|c| look::of_column(c, HEAD_ROWS)));
+    looks.extend(frame.columns().iter().map(|c| look::of_column(c, HEAD_ROWS)));
     let order = |name: &String| columns.iter().position(|c| c.name == *name);
     nulls.sort_by_key(|(name, _)| order(name));
     looks.sort_by_key(|(l, _)| order(&l.column));
