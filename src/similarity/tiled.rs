@@ -73,9 +73,11 @@ pub fn fits(m: &Interactions) -> bool {
 /// customer it touches. Measured on `kindred generate` data, `kindred bench`, 2 threads,
 /// divisors side by side: 300 against 100 took 13% less time at 50,000 customers (0.63 s
 /// against 0.72–0.74), 9% less at 200,000 (9.1 s against 10.0) and 15% less at 1,000,000
-/// (142 s against 168); 50 and 1,000 were slower still at 50k and 200k. It is a ratio of two
-/// costs per item, not a property of one export: the number of planes follows each export's
-/// popularity curve.
+/// (142 s against 168); 50 and 1,000 were slower still at 50k and 200k (an AVX2 machine). On
+/// an AVX-512 one, where a plane's adders are cheaper, 600 was still slower than 300: user
+/// seconds 1.22–1.65 against 1.08–1.31 at 50k, 164 s against 127 s at 1M. It is a ratio of
+/// two costs per item, not a property of one export: the number of planes follows each
+/// export's popularity curve.
 pub const PLANE_DIVISOR: usize = 300;
 
 /// At most this many planes (each takes n/8 bytes; a row's count fits [`BITS`] bits).
