@@ -69,15 +69,25 @@ xlsx() {
 similarity() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1]))['reports']['similarity']; p=r.get('pruning')
 print(r['seconds'], r['pair_work'], '%.2e' % (r['pair_work'] / r['seconds']), '%.4f' % (1 - p['looked_at'] / p['pairs']) if p else 'n/a')" "$1"; }
 ANCHOR_RATE=""   # sparse_dot_topn's Σ buyers² per second at the largest size measured so far
+SIM="" PAIR_WORK=""   # the last article_run's similarity seconds and Σ buyers²
+
+# kindred's whole run of the article pipeline on one Parquet into $WORK/out-NAME (each time
+# over the set of the run before, so drift is measured as a nightly run meets it): prints the
+# run and its similarity stage, sets SIM (seconds) and PAIR_WORK (Σ buyers²)
+article_run() {
+  local name=$1 file=$2 targets=${3:-} s mb rate skipped
+  read -r s mb <<< "$(timed "$BIN" run pipelines/article.toml --input "$file" --output "$WORK/out-$name" --threads "$THREADS" --quiet --force)"
+  echo "kindred run            wall ${s}s  rss ${mb} MB${targets}   $(stage "$WORK/out-$name/manifest.json")"
+  read -r SIM PAIR_WORK rate skipped <<< "$(similarity "$WORK/out-$name/manifest.json")"
+  echo "kindred similarity     ${SIM}s  ${rate} updates/s  bounds skipped ${skipped} of the pairs"
+}
 
 # one size, side by side: kindred's similarity stage (article pipeline) and sparse_dot_topn on
 # the same Parquet; prints the ratio
 side_by_side() {
   local name=$1 file=$2
-  read -r s mb <<< "$(timed "$BIN" run pipelines/article.toml --input "$file" --output "$WORK/out-$name" --threads "$THREADS" --quiet --force)"
-  echo "kindred run            wall ${s}s  rss ${mb} MB   $(stage "$WORK/out-$name/manifest.json")"
-  read -r sim work rate skipped <<< "$(similarity "$WORK/out-$name/manifest.json")"
-  echo "kindred similarity     ${sim}s  ${rate} updates/s  bounds skipped ${skipped} of the pairs"
+  article_run "$name" "$file"
+  local sim=$SIM work=$PAIR_WORK
   local anchor; anchor=$("$PY" "$KIT/anchor_topn.py" "$file" 20 "$THREADS")
   echo "sparse_dot_topn        $anchor"
   local topn; topn=$(sed -n 's/.*topn_s=\([0-9.]*\).*/\1/p' <<< "$anchor")
@@ -103,11 +113,8 @@ syn1m() {
   echo "== syn-1m: kindred generate 1000000 50000 20 through pipelines/article.toml, exact top-20, $THREADS threads"
   [ -n "$ANCHOR_RATE" ] || { syn50k > /dev/null; }
   [ -f "$WORK/syn1m.parquet" ] || "$BIN" generate "$WORK/syn1m.parquet" 1000000 50000 20 2> /dev/null
-  read -r s mb <<< "$(timed "$BIN" run pipelines/article.toml --input "$WORK/syn1m.parquet" --output "$WORK/out-1m" --threads "$THREADS" --quiet --force)"
-  echo "kindred run            wall ${s}s  rss ${mb} MB (targets: 150 s, 2,500 MB)   $(stage "$WORK/out-1m/manifest.json")"
-  read -r sim work rate skipped <<< "$(similarity "$WORK/out-1m/manifest.json")"
-  echo "kindred similarity     ${sim}s  ${rate} updates/s  bounds skipped ${skipped} of the pairs"
-  awk -v w="$work" -v r="$ANCHOR_RATE" -v k="$sim" 'BEGIN { printf "ratio                  1m: sparse_dot_topn %.0fs (extrapolated: %.3e updates at its measured %.3e/s) / kindred %.2fs = %.1fx (target 10x)\n", w / r, w, r, k, w / r / k }'
+  article_run 1m "$WORK/syn1m.parquet" " (targets: 150 s, 2,500 MB)"
+  awk -v w="$PAIR_WORK" -v r="$ANCHOR_RATE" -v k="$SIM" 'BEGIN { printf "ratio                  1m: sparse_dot_topn %.0fs (extrapolated: %.3e updates at its measured %.3e/s) / kindred %.2fs = %.1fx (target 10x)\n", w / r, w, r, k, w / r / k }'
 }
 
 for what in "${@:-real syn-200k}"; do

@@ -25,7 +25,7 @@ use crate::recommend::{self, RecommendReport, Recommendations};
 use crate::report::{self, ReportReport};
 use crate::select::{self, Candidate, Offers, Selection};
 use crate::similarity::customers::{CustomerNeighboursReport, Source};
-use crate::similarity::{self, Model, Neighbours, SimilarityReport};
+use crate::similarity::{self, Model, Neighbours, Pruning, SimilarityReport};
 use crate::write::{self, Outputs, WriteReport};
 use crate::{audit, audit::AuditReport};
 
@@ -310,14 +310,23 @@ impl StageLine for SimilarityReport {
 
     fn line(&self) -> String {
         let what = if self.kind.compares_items() { "items" } else { "customers" };
-        let skipped = match self.pruning {
-            Some(p) => format!(", the bounds skipped {:.2}% of {:.3e} pairs", 100.0 * p.skipped_share(), p.pairs),
-            None => String::new(),
-        };
         format!(
-            "{} neighbour rows, {} {what} without neighbours, {:.3e} co-purchase updates in {:.2}s on {} threads{skipped}",
-            self.rows_out, self.isolated, self.pair_work, self.seconds, self.threads
+            "{} neighbour rows, {} {what} without neighbours, {:.3e} co-purchase updates in {:.2}s on {} threads{}",
+            self.rows_out,
+            self.isolated,
+            self.pair_work,
+            self.seconds,
+            self.threads,
+            skipped(self.pruning)
         )
+    }
+}
+
+/// What the integer kernel's bounds skipped, as the end of a log line ("" without them).
+fn skipped(pruning: Option<Pruning>) -> String {
+    match pruning {
+        Some(p) => format!(", the bounds skipped {:.2}% of {:.3e} pairs", 100.0 * p.skipped_share(), p.pairs),
+        None => String::new(),
     }
 }
 
@@ -329,8 +338,10 @@ impl StageLine for CustomerNeighboursReport {
         match self.source {
             Source::Model => format!("{rows} rows, the model's own (top {n}), published as they are"),
             Source::Cosine => format!(
-                "{rows} rows (binary cosine, top {n}), {alone} customers without neighbours in {:.2}s on {} threads",
-                self.seconds, self.threads
+                "{rows} rows (binary cosine, top {n}), {alone} customers without neighbours in {:.2}s on {} threads{}",
+                self.seconds,
+                self.threads,
+                skipped(self.pruning)
             ),
             Source::Skipped => "none ([model] customer_neighbours = 0): neighbours.parquet written empty".into(),
         }

@@ -430,6 +430,7 @@ mod to_come {
             isolated: 0,
             threads: 0,
             seconds: 0.0,
+            pruning: None,
         }
     }
 

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Model, Neighbours};
+use super::{Model, Neighbours, Pruning};
 use crate::config::{Kind, ModelConfig};
 use crate::pivot::Interactions;
 use crate::progress::Progress;
@@ -46,6 +46,9 @@ pub struct CustomerNeighboursReport {
     pub isolated: usize,
     pub threads: usize,
     pub seconds: f64,
+    /// What the integer kernel's bounds skipped, when it computed them (`Cosine`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruning: Option<Pruning>,
 }
 
 /// Each customer's neighbours to publish for `model`, learnt on `m` with `cfg` (see the module
@@ -70,16 +73,17 @@ pub fn run_for<'a>(
     rows: std::ops::Range<usize>,
 ) -> (Cow<'a, Neighbours>, CustomerNeighboursReport) {
     let start = Instant::now();
-    let (nb, source, n) = match (model, cfg.customer_neighbours) {
+    let (nb, source, n, pruning) = match (model, cfg.customer_neighbours) {
         (Some(model), _) if model.kind() == Kind::User => {
-            (Cow::Borrowed(model.neighbours()), Source::Model, cfg.neighbours)
+            (Cow::Borrowed(model.neighbours()), Source::Model, cfg.neighbours, None)
         }
-        (_, 0) => (Cow::Owned(Neighbours::empty(m.n_customers())), Source::Skipped, 0),
+        (_, 0) => (Cow::Owned(Neighbours::empty(m.n_customers())), Source::Skipped, 0, None),
         (_, n) => {
             // the article's method: `[model]` at the code's defaults (kind = "user", binary,
             // no shrinkage, half-life or floor) but for N
             let plain = ModelConfig { neighbours: n, ..ModelConfig::default() };
-            (Cow::Owned(super::user_neighbours_for(m, &plain, progress, rows.clone()).0), Source::Cosine, n)
+            let (nb, pruning) = super::user_neighbours_for(m, &plain, progress, rows.clone());
+            (Cow::Owned(nb), Source::Cosine, n, pruning)
         }
     };
     let report = CustomerNeighboursReport {
@@ -90,6 +94,7 @@ pub fn run_for<'a>(
         isolated: rows.clone().filter(|&c| nb.offsets[c] == nb.offsets[c + 1]).count(),
         threads: rayon::current_num_threads(),
         seconds: start.elapsed().as_secs_f64(),
+        pruning,
     };
     (nb, report)
 }
@@ -122,6 +127,8 @@ mod tests {
             (report.source, report.neighbours, report.rows_in, report.rows_out, report.isolated),
             (Source::Cosine, 5, 4, 6, 1)
         );
+        // the integer kernel's bounds are reported: every (customer, customer) pair once
+        assert_eq!(report.pruning.map(|p| p.pairs), Some(16.0));
     }
 
     #[test]
@@ -154,11 +161,12 @@ mod tests {
         let (nb, report) = run(&m, Some(&model), &user, &Progress::hidden());
         assert!(matches!(nb, Cow::Borrowed(_)), "nothing computed twice");
         assert_eq!(*nb, *model.neighbours());
-        assert_eq!((report.source, report.neighbours), (Source::Model, 4));
+        assert_eq!((report.source, report.neighbours, report.pruning), (Source::Model, 4, None));
         let item = ModelConfig { kind: Kind::Item, customer_neighbours: 0, ..Default::default() };
         let model = learnt(&m, &item);
         let (nb, report) = run(&m, Some(&model), &item, &Progress::hidden());
         assert_eq!(*nb, Neighbours::empty(m.n_customers()));
         assert_eq!((report.source, report.rows_out, report.isolated), (Source::Skipped, 0, m.n_customers()));
+        assert_eq!(report.pruning, None);
     }
 }

@@ -382,6 +382,24 @@ struct Kernel<'a> {
     tile: usize,
 }
 
+/// Whether `shared` items in common with a customer of degree `d` reach the cosine of the
+/// k-th best (`c` shared with a customer of degree `dk`), as rationals: shared² · dk ≥ c² · d
+/// (row a's degree cancels). Exact: every factor is below 2¹⁷.
+#[inline]
+fn reaches(shared: u32, d: u32, c: u32, dk: u32) -> bool {
+    let (s, c) = (shared as u64, c as u64);
+    s * s * dk as u64 >= c * c * d as u64
+}
+
+/// The least shared count that [`reaches`] the k-th best at degree `d`: ⌈√⌈c² · d / dk⌉⌉,
+/// in integers.
+fn least_to_reach(c: u32, dk: u32, d: u32) -> u32 {
+    match (c as u64 * c as u64 * d as u64).div_ceil(dk as u64) {
+        0 => 0,
+        x => ((x - 1).isqrt() + 1) as u32,
+    }
+}
+
 /// A row's required overlap at a group, recomputed only when the degree there or the row's
 /// k-th best changed (degrees repeat over many groups; the bar moves rarely).
 struct Bar {
@@ -410,17 +428,24 @@ impl Kernel<'_> {
         let floor = theta * theta * self.sp.degree[a] as f64 * dmin as f64 * (1.0 - 1e-9);
         let mut need = (floor.sqrt().ceil() as u32).max(1).max(self.cfg.min_overlap);
         if let Some((c, id)) = lists.kth(a) {
-            let (rhs, dk) = ((c as u64) * (c as u64) * dmin as u64, self.sp.degree[id as usize] as u64);
-            let mut s = ((rhs as f64) / dk as f64).sqrt() as u64;
-            while s * s * dk < rhs {
-                s += 1;
-            }
-            while s > 0 && (s - 1) * (s - 1) * dk >= rhs {
-                s -= 1;
-            }
-            need = need.max(s as u32);
+            need = need.max(least_to_reach(c, self.sp.degree[id as usize], dmin));
         }
         need
+    }
+
+    /// The length filter's cut: the first group of the tile at `lo` whose need exceeds the
+    /// `held` planes of row a. The need only rises with the group while the bar stands
+    /// (degrees ascend), so the cut is found by bisection.
+    fn length_cut(&self, bar: &mut Bar, lists: &Lists, a: usize, lo: usize, groups: usize, held: u32) -> usize {
+        let (mut cut, mut past) = (0, groups);
+        while cut < past {
+            let mid = (cut + past) / 2;
+            match bar.at(self, lists, a, lo + 256 * mid) <= held {
+                true => cut = mid + 1,
+                false => past = mid,
+            }
+        }
+        cut
     }
 
     /// Row a over the tile of positions `lo..hi`: scatter the sparse items into bit-sliced
@@ -432,20 +457,11 @@ impl Kernel<'_> {
         let mine = &sp.plane_idx[sp.plane_ptr[a]..sp.plane_ptr[a + 1]];
         let held = mine.len() as u32;
         let mut bar = Bar { degree: u32::MAX, kth: None, need: 0 };
-        // The length filter: from the first group whose need exceeds a's planes on (degrees
-        // ascend, the bar only rises), no customer gets there through planes alone; past it
-        // only those with at least need − held sparse items are looked at, their planes
-        // counted one by one. The need is monotone in the group while the bar stands: the
-        // first such group is found by bisection.
+        // The length filter: from the cut on, no customer gets there through planes alone
+        // (their planes are not added); only those with at least need − held sparse items
+        // are looked at, their planes counted one by one.
         let (w0, groups) = (lo / 64, (hi - lo).div_ceil(256));
-        let (mut cut, mut past) = (0, groups);
-        while cut < past {
-            let mid = (cut + past) / 2;
-            match bar.at(self, lists, a, lo + 256 * mid) <= held {
-                true => cut = mid + 1,
-                false => past = mid,
-            }
-        }
+        let cut = self.length_cut(&mut bar, lists, a, lo, groups, held);
         w.stats.pairs += (hi - lo) as f64;
         w.stats.past_length_filter += (hi - lo).saturating_sub(256 * cut) as f64;
         let plane = |p: u32| &sp.planes[p as usize * sp.words + w0..][..4 * cut];
@@ -531,9 +547,8 @@ impl Kernel<'_> {
             return false;
         }
         if let Some((c, k)) = lists.kth(a) {
-            // below the k-th best as rationals (shared² / |b| < c² / |k|): below it in f64 too
-            let (s, c) = (shared as u64, c as u64);
-            if s * s * (self.sp.degree[k as usize] as u64) < c * c * self.sp.degree_at[at] as u64 {
+            // below the k-th best as rationals: below it in f64 too
+            if !reaches(shared, self.sp.degree_at[at], c, self.sp.degree[k as usize]) {
                 return false;
             }
         }
@@ -622,4 +637,30 @@ pub fn run_for(
     }
     nb.offsets.resize(n + 1, nb.ids.len());
     (nb, pruning)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_least_overlap_to_reach_the_kth_best_is_exact() {
+        // the bound must be the least s that reaches: one less would skip a neighbour, one
+        // more would let a customer that cannot enter through to the exact test
+        let mut cases: Vec<(u32, u32, u32)> = Vec::new();
+        for c in 0..40 {
+            for dk in 1..40 {
+                for d in 1..60 {
+                    cases.push((c, dk, d));
+                }
+            }
+        }
+        // the extremes of 16-bit degrees
+        cases.extend([(65_535, 1, 65_535), (65_535, 65_535, 1), (1, 65_535, 65_535), (65_521, 3, 65_519)]);
+        for (c, dk, d) in cases {
+            let s = least_to_reach(c, dk, d);
+            assert!(reaches(s, d, c, dk), "{s} should reach c={c} dk={dk} d={d}");
+            assert!(s == 0 || !reaches(s - 1, d, c, dk), "{} also reaches c={c} dk={dk} d={d}", s - 1);
+        }
+    }
 }
