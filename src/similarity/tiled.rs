@@ -34,6 +34,8 @@
 //! exact top-k of all customers whatever order they come in (the heap keeps the tie rule), and
 //! depends on nothing but the row, so thread count, tile and block sizes cannot change it.
 
+use std::collections::BinaryHeap;
+
 use rayon::prelude::*;
 
 use super::{cosine, order, Candidate, Neighbours, Pruning};
@@ -268,92 +270,83 @@ fn count_of(sum: &Sums, j: usize, bits: usize, bit: usize) -> u32 {
     (0..bits).map(|k| ((sum[k][j] >> bit & 1) as u32) << k).sum()
 }
 
-/// The best k so far of each row of a block, as heaps whose root is the k-th best.
+/// A candidate in a row's heap, ordered by the tie rule: the greatest is the worst, so the
+/// heap's top is the row's k-th best.
+#[derive(Clone, Copy)]
+struct Ranked(Candidate);
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        order(&self.0, &other.0)
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Ranked {}
+
+/// The best k so far of each row of a block, as heaps whose top is the k-th best.
 struct Lists {
     first: usize,
     k: usize,
-    slots: Vec<Candidate>,
-    len: Vec<u32>,
+    heaps: Vec<BinaryHeap<Ranked>>,
 }
 
 impl Lists {
     fn new(rows: std::ops::Range<usize>, k: usize) -> Lists {
-        Lists { first: rows.start, k, slots: vec![(0.0, 0, 0); rows.len() * k], len: vec![0; rows.len()] }
+        Lists { first: rows.start, k, heaps: (0..rows.len()).map(|_| BinaryHeap::with_capacity(k)).collect() }
+    }
+
+    /// Row a's k-th best, once it holds k.
+    fn full(&self, a: usize) -> Option<&Candidate> {
+        let heap = &self.heaps[a - self.first];
+        heap.peek().filter(|_| heap.len() == self.k).map(|r| &r.0)
     }
 
     /// Row a's k-th best as (shared, customer), once it holds k.
     #[inline]
     fn kth(&self, a: usize) -> Option<(u32, u32)> {
-        let r = a - self.first;
-        let (_, id, c) = self.slots[r * self.k];
-        (self.len[r] as usize == self.k).then_some((c, id))
+        self.full(a).map(|&(_, id, c)| (c, id))
     }
 
     /// Whether a candidate of similarity `sim` can enter row a's list (a tie with the k-th
     /// best may, by id).
     fn may_enter(&self, a: usize, sim: f64) -> bool {
-        let r = a - self.first;
-        self.len[r] as usize != self.k || sim >= self.slots[r * self.k].0
+        self.full(a).is_none_or(|kth| sim >= kth.0)
     }
 
     /// Offers `cand` (above min_similarity and min_overlap) to row a's list.
     fn offer(&mut self, a: usize, cand: Candidate) {
-        let r = a - self.first;
-        let (k, len) = (self.k, self.len[r] as usize);
-        let heap = &mut self.slots[r * k..(r + 1) * k];
-        if len < k {
-            heap[len] = cand;
-            sift_up(&mut heap[..=len], len);
-            self.len[r] += 1;
-        } else if order(&cand, &heap[0]).is_lt() {
-            heap[0] = cand;
-            sift_down(heap, 0);
+        let heap = &mut self.heaps[a - self.first];
+        if heap.len() < self.k {
+            heap.push(Ranked(cand));
+        } else if let Some(mut kth) = heap.peek_mut() {
+            if order(&cand, &kth.0).is_lt() {
+                *kth = Ranked(cand);
+            }
         }
     }
 
     /// The lists, best first, appended to `nb` in row order.
-    fn drain_into(mut self, nb: &mut Neighbours) {
-        for r in 0..self.len.len() {
-            let row = &mut self.slots[r * self.k..r * self.k + self.len[r] as usize];
-            row.sort_unstable_by(order);
-            for &(s, b, c) in row.iter() {
+    fn drain_into(self, nb: &mut Neighbours) {
+        for heap in self.heaps {
+            for Ranked((s, b, c)) in heap.into_sorted_vec() {
                 nb.similarity.push(s);
                 nb.ids.push(b);
                 nb.shared.push(c);
             }
             nb.offsets.push(nb.ids.len());
         }
-    }
-}
-
-/// Heap order: the root is the worst candidate (last in [`order`]).
-fn sift_up(heap: &mut [Candidate], mut i: usize) {
-    while i > 0 {
-        let parent = (i - 1) / 2;
-        if order(&heap[i], &heap[parent]).is_gt() {
-            heap.swap(i, parent);
-            i = parent;
-        } else {
-            return;
-        }
-    }
-}
-
-fn sift_down(heap: &mut [Candidate], mut i: usize) {
-    loop {
-        let (l, r) = (2 * i + 1, 2 * i + 2);
-        let mut worst = i;
-        if l < heap.len() && order(&heap[l], &heap[worst]).is_gt() {
-            worst = l;
-        }
-        if r < heap.len() && order(&heap[r], &heap[worst]).is_gt() {
-            worst = r;
-        }
-        if worst == i {
-            return;
-        }
-        heap.swap(i, worst);
-        i = worst;
     }
 }
 
