@@ -80,7 +80,7 @@ pub struct AuditReport {
 /// Takes the table by value: once every column's nulls are counted, the columns no role
 /// needs are dropped before the roles are parsed (a million customers' export holds gigabytes
 /// of invoice numbers and countries nobody reads again).
-pub fn run(table: Table) -> Result<(DataFrame, AuditReport)> {
+pub fn run(mut table: Table) -> Result<(DataFrame, AuditReport)> {
     let start = Instant::now();
     let map = &table.columns;
     if let Some(invalid) = &table.parsed {
@@ -88,13 +88,13 @@ pub fn run(table: Table) -> Result<(DataFrame, AuditReport)> {
         parsed_ranges(&table.frame, &mut report);
         return Ok((table.frame, report));
     }
-    let path = &table.path;
-    let frame = table
-        .frame
-        .select(map.parsed().iter().map(|s| s.as_str()))
-        .map_err(|e| InputError::Parse { path: path.clone(), detail: e.to_string() })?;
-    let (canonical, found) = roles::parse(&frame, map, &table.dates, path)?;
-    let mut report = report(&table.nulls, frame.height(), map, &found, table.look, start);
+    let frame = std::mem::take(&mut table.frame)
+        .select(table.columns.parsed().iter().map(|s| s.as_str()))
+        .map_err(|e| InputError::Parse { path: table.path.clone(), detail: e.to_string() })?;
+    let rows = frame.height();
+    let (map, path) = (&table.columns, &table.path);
+    let (canonical, found) = roles::parse(frame, map, &table.dates, path)?;
+    let mut report = report(&table.nulls, rows, map, &found, table.look, start);
     parsed_ranges(&canonical, &mut report);
     Ok((canonical, report))
 }

@@ -505,6 +505,7 @@ fn requested_format() -> LogFormat {
 }
 
 fn main() -> ExitCode {
+    progress::return_freed_memory();
     report_panics();
     let cli = match parse() {
         Ok(cli) => cli,

@@ -367,7 +367,7 @@ pub(super) mod twin {
     ) -> Result<(DataFrame, Vec<usize>)> {
         let read = stream(text, text.len().max(1), usize::MAX, Encoding::UTF8, false)?;
         let (columns, _) = resolve_columns(&read.header, columns, Path::new("f.csv"), None)?;
-        let (frame, found) = crate::roles::parse(&read.frame, &columns, &rule(date_format), Path::new("f.csv"))?;
+        let (frame, found) = crate::roles::parse(read.frame.clone(), &columns, &rule(date_format), Path::new("f.csv"))?;
         let count = |name: &String| found.iter().find(|f| f.column == *name).map_or(0, |f| f.invalid);
         Ok((frame, read.header.iter().map(count).collect()))
     }

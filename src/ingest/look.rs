@@ -13,18 +13,20 @@
 //! taken as the fields go by ([`Profile`], one per column and builder, merged), and the head
 //! is read from the first records by the scanning thread. Distinct counts hold no value as
 //! text: each value's text is hashed to 64 bits (foldhash's quality hasher under a fixed
-//! seed) and the hashes are kept in a set. The count is exact but for two different values of
+//! seed) and the hashes are kept in a set ([`Distinct`]). The count is exact but for two different values of
 //! one column sharing a hash (about n²/2⁶⁵: one chance in 37 million at a million distinct
 //! values), up to [`DISTINCT_LIMIT`] distinct values per column; there the set stops growing
-//! (it then holds ~70 MB) and the count is reported as at least the limit (`distinct_capped`).
+//! (it then holds 64 MB) and the count is reported as at least the limit (`distinct_capped`).
 
-use std::collections::HashSet;
 use std::hash::BuildHasher;
 
 use polars::prelude::*;
 use serde::Serialize;
 
 use crate::roles::{date_of, number_text};
+
+mod distinct;
+use distinct::Distinct;
 
 /// Rows of the head the run's manifest carries (`kindred audit --head N` sets its own).
 pub const HEAD_ROWS: usize = 5;
@@ -72,8 +74,7 @@ pub struct Look {
 #[derive(Debug, Clone)]
 pub struct Profile {
     non_null: usize,
-    hashes: HashSet<u64, foldhash::fast::FixedState>,
-    capped: bool,
+    distinct: Distinct,
     /// (least, greatest) while every value reads as an integer.
     ints: Option<Option<(i64, i64)>>,
     /// (least, greatest) while every value reads as a finite number.
@@ -94,8 +95,7 @@ impl Default for Profile {
     fn default() -> Self {
         Profile {
             non_null: 0,
-            hashes: HashSet::default(),
-            capped: false,
+            distinct: Distinct::new(DISTINCT_LIMIT),
             ints: Some(None),
             floats: Some(None),
             dates: Some((None, false)),
@@ -134,10 +134,7 @@ impl Profile {
             }
             None => self.prev = Some(value.to_string()),
         }
-        if !self.capped {
-            self.hashes.insert(VALUE_HASH.hash_one(value));
-            self.capped = self.hashes.len() >= DISTINCT_LIMIT;
-        }
+        self.distinct.insert(VALUE_HASH.hash_one(value));
         let t = value.trim();
         if let Some(range) = &mut self.ints {
             match t.parse::<i64>() {
@@ -184,10 +181,9 @@ impl Profile {
             Typed::Float(f) => VALUE_HASH.hash_one(if f == 0.0 { 0 } else { f.to_bits() }),
             Typed::Instant { hashed, .. } => VALUE_HASH.hash_one(hashed),
         };
-        if !self.capped && self.prev_hash != Some(hash) {
+        if self.prev_hash != Some(hash) {
             self.prev_hash = Some(hash);
-            self.hashes.insert(hash);
-            self.capped = self.hashes.len() >= DISTINCT_LIMIT;
+            self.distinct.insert(hash);
         }
         match (typed, &mut self.ints, &mut self.floats, &mut self.dates) {
             (Typed::Int(i), Some(range), _, _) => widen(range, i),
@@ -200,15 +196,7 @@ impl Profile {
     /// Adds what `other` counted (another builder's pieces of the same column).
     pub fn merge(&mut self, other: Profile) {
         self.non_null += other.non_null;
-        if !self.capped {
-            let (mut big, small) = match self.hashes.len() >= other.hashes.len() {
-                true => (std::mem::take(&mut self.hashes), other.hashes),
-                false => (other.hashes, std::mem::take(&mut self.hashes)),
-            };
-            big.extend(small);
-            self.capped = other.capped || big.len() >= DISTINCT_LIMIT;
-            self.hashes = big;
-        }
+        self.distinct.merge(other.distinct);
         self.ints = self.ints.zip(other.ints).map(|(a, b)| join(a, b));
         self.floats = self.floats.zip(other.floats).map(|(a, b)| join(a, b));
         self.dates = self.dates.zip(other.dates).map(|((a, x), (b, y))| (join(a, b), x || y));
@@ -226,13 +214,14 @@ impl Profile {
             (None, None, None) => (Some("String"), None),
         };
         let (min, max) = range.unzip();
+        let (distinct, distinct_capped) = self.distinct.count();
         ColumnLook {
             column: column.to_string(),
             type_read: type_read.to_string(),
             type_inferred: inferred.map(String::from),
             non_null: self.non_null,
-            distinct: self.hashes.len().min(DISTINCT_LIMIT),
-            distinct_capped: self.capped,
+            distinct,
+            distinct_capped,
             min,
             max,
         }
