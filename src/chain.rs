@@ -56,7 +56,7 @@ impl Chain {
     /// is a result, not a log line: it goes to stdout (nothing with quiet); its notes are logged.
     pub fn audit(&self, table: Table) -> Result<(DataFrame, AuditReport)> {
         let (canonical, report) = audit::run(table)?;
-        release_freed_memory();
+        progress::trim_freed_memory();
         if !self.quiet {
             progress::print(&report.table());
         }
@@ -69,7 +69,7 @@ impl Chain {
     /// Clean: each rule's drops counted.
     pub fn clean(&self, canonical: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanReport)> {
         let (cleaned, report) = clean::run(canonical, cfg)?;
-        release_freed_memory();
+        progress::trim_freed_memory();
         self.line("clean", &report);
         Ok((cleaned, report))
     }
@@ -88,7 +88,7 @@ impl Chain {
     /// (errors name `source`, the export the rows came from).
     pub fn pivot(&self, cleaned: Cleaned, ids: IdTyping, source: &Path) -> Result<(Interactions, PivotReport)> {
         let (matrix, report) = pivot::run(cleaned, ids, source)?;
-        release_freed_memory();
+        progress::trim_freed_memory();
         self.line("pivot", &report);
         Ok((matrix, report))
     }
@@ -119,13 +119,13 @@ impl Chain {
     /// and scored on it; the winner (refit with [`Chain::chosen`]) and the evidence.
     pub fn select(
         &self,
-        cleaned: &Cleaned,
+        cleaned: Cleaned,
         cfg: &Config,
         ids: IdTyping,
         offers: Offers,
     ) -> Result<(Candidate, Selection)> {
         let (choice, selection) = select::run(cleaned, cfg, ids, offers)?;
-        release_freed_memory();
+        progress::trim_freed_memory();
         let line = selection.line();
         let at = Line { stage: Some("select"), seconds: Some(selection.seconds), ..Line::new(Level::Info, &line) };
         log_line(self.quiet, &at);
@@ -233,17 +233,6 @@ impl Chain {
             ..Line::new(Level::Info, &message)
         };
         log_line(self.quiet, &line);
-    }
-}
-
-/// Hands memory freed by the dropped frames back to the system. glibc keeps freed pages in its
-/// per-thread arenas; at a million customers that was 2.4 GB of resident memory held through
-/// the similarity stage, on top of the kernel's own.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages of the allocator's heaps to the kernel.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 

@@ -505,7 +505,7 @@ fn requested_format() -> LogFormat {
 }
 
 fn main() -> ExitCode {
-    progress::return_freed_memory();
+    progress::fix_mmap_threshold();
     report_panics();
     let cli = match parse() {
         Ok(cli) => cli,

@@ -495,7 +495,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     gates.extend(typed);
     enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
-        Some(rows) => chain.select(&rows, cfg, ids, Offers::of(cfg)).map(|(c, s)| (c, Some(s)))?,
+        Some(rows) => chain.select(rows, cfg, ids, Offers::of(cfg)).map(|(c, s)| (c, Some(s)))?,
         None => (Candidate::named(cfg), None),
     };
     Ok(Front { input, ingested, audited, cleaned: cleaned_report, pivoted, matrix, previous, gates, choice, selection })

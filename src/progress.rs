@@ -225,17 +225,28 @@ pub fn print(text: &str) {
 
 /// Makes glibc's allocator give freed blocks of 128 KiB and more back to the system at once,
 /// as its default does until a large block is freed. After that, glibc raises the threshold
-/// (up to 32 MiB) and keeps freed blocks below it for reuse. A Parquet column read in
-/// row groups is many blocks of a few MiB, so the ids, quantities and dates the audit parses
-/// and releases stayed resident: at a million customers the peak was 2.44 GiB, against
-/// 2.04 GiB with the threshold fixed (`benches/run.sh`'s 1M run; CHANGELOG 0.18).
-/// Setting the threshold to glibc's own default is what fixes it: `mallopt` turns the
-/// adjustment off. Elsewhere (musl, macOS) there is nothing to do.
-pub fn return_freed_memory() {
+/// (up to 32 MiB) and keeps freed blocks below it for reuse. A Parquet column read in row
+/// groups is many blocks of a few MiB, so the ids, quantities and dates the audit parses and
+/// releases stayed resident: at a million customers the article run's peak was 2.42 GiB,
+/// against 2.0 GiB with the threshold fixed (README, Performance). Setting the threshold to
+/// glibc's own default is what fixes it: `mallopt` turns the adjustment off. Called once, at
+/// the start of `main`; elsewhere (musl, macOS) there is nothing to do.
+pub fn fix_mmap_threshold() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `mallopt` only sets an allocator parameter; it is called before any thread starts.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+/// Hands memory freed by the dropped frames back to the system, between stages. glibc keeps
+/// freed pages below the mmap threshold in its per-thread arenas; at a million customers that
+/// was 2.4 GB of resident memory held through the similarity stage, on top of the kernel's own.
+pub fn trim_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the allocator's heaps to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

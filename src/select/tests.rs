@@ -73,7 +73,7 @@ fn config(extra: &str) -> Config {
 
 fn select(rows: &[(usize, String, i64)], dated: bool, cfg: &Config) -> (Candidate, Selection) {
     let offers = Offers { dated, described: false };
-    run(&cleaned(rows, dated), cfg, IdTyping::AUTO, offers).unwrap()
+    run(cleaned(rows, dated), cfg, IdTyping::AUTO, offers).unwrap()
 }
 
 #[test]
