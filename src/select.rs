@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use polars::prelude::*;
+use polars_arrow::array::Array;
 use serde::Serialize;
 
 use crate::clean::Cleaned;
@@ -141,9 +142,11 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
     // the dates read in place (one chunk): a copy was 16 bytes a row, 0.4 GB at 27M rows
     let dates = cleaned.column(col::DATE).map_err(err)?.i64().map_err(err)?.rechunk();
     let dates = dates.downcast_as_array();
-    let date = |r: usize| polars_arrow::array::Array::is_valid(dates, r).then(|| dates.value(r));
+    let date = |r: usize| dates.is_valid(r).then(|| dates.value(r));
+    // each row's date beside its own kept flag, the undated ones skipped after
     let (first, last) = cleaned
-        .kept((0..dates.len()).filter_map(date))
+        .kept((0..dates.len()).map(date))
+        .flatten()
         .fold((i64::MAX, i64::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
     if last == i64::MIN {
         return random_share(cleaned, cfg, ids, source);

@@ -87,8 +87,6 @@ pub struct Profile {
     /// The value counted last: a repeat (an invoice's lines share its number, date, customer
     /// and country) changes nothing but the non-null count, and is not hashed again.
     prev: Option<String>,
-    /// The hash of the typed value counted last: a repeat is not looked up again.
-    prev_hash: Option<u64>,
 }
 
 impl Default for Profile {
@@ -101,7 +99,6 @@ impl Default for Profile {
             dates: Some((None, false)),
             last: None,
             prev: None,
-            prev_hash: None,
         }
     }
 }
@@ -181,10 +178,7 @@ impl Profile {
             Typed::Float(f) => VALUE_HASH.hash_one(if f == 0.0 { 0 } else { f.to_bits() }),
             Typed::Instant { hashed, .. } => VALUE_HASH.hash_one(hashed),
         };
-        if self.prev_hash != Some(hash) {
-            self.prev_hash = Some(hash);
-            self.distinct.insert(hash);
-        }
+        self.distinct.insert(hash);
         match (typed, &mut self.ints, &mut self.floats, &mut self.dates) {
             (Typed::Int(i), Some(range), _, _) => widen(range, i),
             (Typed::Float(f), _, Some(range), _) => widen(range, f),

@@ -111,6 +111,26 @@ fn the_window_never_reaches_the_fit() {
 }
 
 #[test]
+fn the_window_ends_at_the_last_kept_dated_purchase() {
+    // an undated purchase (kept) before a row the cleaning dropped, dated far later: the
+    // window is cut from the kept rows' dates, each read at its own row
+    let mut rows = vec![(0, "P00".to_string(), 0), (1, "P01".to_string(), 500)];
+    rows.extend(popularity_shop(400));
+    let n = rows.len();
+    let customer = Column::new("c".into(), rows.iter().map(|r| format!("{}", 10_000 + r.0)).collect::<Vec<_>>());
+    let item = Column::new("i".into(), rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+    let days = rows.iter().enumerate().map(|(i, r)| (i > 0).then_some(1_300_000_000 + r.2 * DAY));
+    let date = Column::new("d".into(), days.collect::<Vec<_>>());
+    let cleaned = Cleaned::all(canonical(n, customer, item, None, None, Some(date)).unwrap()).part(|r| r != 1);
+    let cfg = config("[select]\nwindow_days = 10\nmin_customers = 1");
+    let held = hold_back(&cleaned, &cfg.select, IdTyping::AUTO, Path::new("x.csv")).unwrap();
+    let last = rows[2..].iter().map(|r| r.2).max().unwrap();
+    let cut = chrono::DateTime::from_timestamp(1_300_000_000 + last * DAY - 10 * DAY, 0).unwrap();
+    assert_eq!(held.window.start_utc, Some(cut.format("%Y-%m-%d %H:%M:%S").to_string()));
+    assert_eq!(held.window.train_rows + held.window.test_rows, n - 2, "the undated and the dropped row in neither");
+}
+
+#[test]
 fn the_window_grows_until_enough_customers_have_new_items() {
     let cfg = config("[select]\nwindow_days = 2\nmin_customers = 300");
     let held =

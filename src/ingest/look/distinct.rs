@@ -24,20 +24,25 @@ pub struct Distinct {
     slots: Vec<u64>,
     held: usize,
     pending: Vec<u64>,
+    /// The hash counted last: a repeat (an invoice's lines share its date and customer) is
+    /// not looked up again.
+    last: u64,
     limit: usize,
     capped: bool,
 }
 
 impl Distinct {
     pub fn new(limit: usize) -> Distinct {
-        Distinct { slots: Vec::new(), held: 0, pending: Vec::with_capacity(BATCH), limit, capped: false }
+        Distinct { slots: Vec::new(), held: 0, pending: Vec::with_capacity(BATCH), last: 0, limit, capped: false }
     }
 
     /// Counts `hash` (inserted with the next batch).
     #[inline]
     pub fn insert(&mut self, hash: u64) {
-        if !self.capped {
-            self.pending.push(hash.max(1));
+        let hash = hash.max(1);
+        if !self.capped && hash != self.last {
+            self.last = hash;
+            self.pending.push(hash);
             if self.pending.len() == BATCH {
                 self.flush();
             }
