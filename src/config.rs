@@ -412,8 +412,7 @@ pub enum Family {
     /// EASE, dense (`kind = "ease"`), where it fits the memory budget.
     Ease,
     /// EASE on each item's most co-purchased items (`kind = "sparse_ease"`); not tried unless
-    /// listed (README, "Model selection": its recommend stage at 100,000 items is too slow for
-    /// a nightly default).
+    /// listed.
     SparseEase,
 }
 
