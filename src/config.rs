@@ -448,6 +448,20 @@ pub struct SelectConfig {
     pub candidates: Vec<Family>,
     /// Bytes a candidate's fit may take; `None`: ¾ of the memory available when the run starts.
     pub memory_budget: Option<u64>,
+    /// How the winner is chosen from the candidates' scores on the window.
+    pub rule: Rule,
+}
+
+/// `[select] rule`: how `kind = "auto"` picks its winner from the candidates' NDCG@K on the
+/// window (README, "Model selection", for the measurements behind the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// The highest NDCG@K; an exact tie goes to the simpler candidate.
+    Best,
+    /// The simplest candidate within one standard error of the paired per-customer
+    /// differences from the best (Breiman et al. 1984; ESL §7.10): the rule of 0.3.0.
+    OneStandardError,
 }
 
 impl Default for SelectConfig {
@@ -459,6 +473,7 @@ impl Default for SelectConfig {
             seed: 1,
             candidates: Family::ALL[..4].to_vec(),
             memory_budget: None,
+            rule: Rule::Best,
         }
     }
 }

@@ -21,7 +21,7 @@ def clean():
         df = pd.read_csv(PATH, usecols=cols, dtype={'StockCode': str}, parse_dates=['InvoiceDate'])
     df = df[df.Quantity.notna() & (df.Quantity >= 1) & df.CustomerID.notna() & df.StockCode.notna()].copy()
     df['cust'] = df.CustomerID.astype('int64')
-    df['item'] = df.StockCode.astype(str)
+    df['item'] = df.StockCode.astype(str).str.strip()  # kindred trims ids (README, Columns)
     df['t'] = df.InvoiceDate.astype('datetime64[s]').astype('int64').astype(np.float64)
     return df[['cust', 'item', 'Quantity', 't']].reset_index(drop=True)
 

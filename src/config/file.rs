@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{
     default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, Fallback, Family, GatesConfig,
-    InputConfig, Kind, ModelConfig, OutputConfig, Overrides, RecommendConfig, SelectConfig, Weighting,
+    InputConfig, Kind, ModelConfig, OutputConfig, Overrides, RecommendConfig, Rule, SelectConfig, Weighting,
     DEFAULT_CUSTOMER_NEIGHBOURS, DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES, DEFAULT_MIN_SEGMENT_CUSTOMERS,
     DEFAULT_SPARSE_EASE_ITEMS, MAX_LIST, MAX_SPARSE_EASE_ITEMS,
 };
@@ -140,6 +140,7 @@ pub struct SelectSection {
     pub seed: Option<i64>,
     pub candidates: Option<Vec<String>>,
     pub memory_budget: Option<i64>,
+    pub rule: Option<String>,
 }
 
 impl PipelineFile {
@@ -683,7 +684,7 @@ impl GatesSection {
 
 impl SelectSection {
     /// `[select]`: a window of 30 days, grown to reach 200 customers; a 20% share with seed 1
-    /// without dates; every family; the memory budget from the machine.
+    /// without dates; every family; the memory budget from the machine; the best NDCG wins.
     pub(super) fn build(&self) -> Result<SelectConfig, ConfigError> {
         let d = SelectConfig::default();
         let window_days =
@@ -707,8 +708,13 @@ impl SelectSection {
             seed,
             candidates: self.candidates.as_deref().map_or(Ok(d.candidates), parse_candidates)?,
             memory_budget,
+            rule: self.rule.as_deref().map_or(Ok(d.rule), parse_rule)?,
         })
     }
+}
+
+fn parse_rule(text: &str) -> Result<Rule, ConfigError> {
+    choose("[select] rule", text, &[(&["best"], Rule::Best), (&["one_standard_error"], Rule::OneStandardError)])
 }
 
 /// `[select] candidates`: family names, at least one, each once; kept simplest first.

@@ -155,7 +155,7 @@ fn the_same_choice_and_figures_at_any_thread_count() {
 }
 
 #[test]
-fn the_one_standard_error_rule_prefers_the_simpler_within_noise() {
+fn the_rules_choose_the_best_or_the_simplest_within_noise() {
     let trial = |ndcg: f64| Trial {
         candidate: "x",
         settings: String::new(),
@@ -170,10 +170,24 @@ fn the_one_standard_error_rule_prefers_the_simpler_within_noise() {
     // the second is better by 0.05 on average, but the paired differences (0, 0.2, 0, 0) have a
     // standard error of 0.05: within one, the simpler (first) wins
     let close = [entry(vec![0.5, 0.2, 0.4, 0.1]), entry(vec![0.5, 0.4, 0.4, 0.1])];
-    assert_eq!(choose(&close), (0, 1));
+    assert_eq!(choose(&close, Rule::OneStandardError), (0, 1));
     // better for every customer: no noise, the better wins
     let clear = [entry(vec![0.5, 0.2, 0.4, 0.1]), entry(vec![0.6, 0.3, 0.5, 0.2])];
-    assert_eq!(choose(&clear), (1, 1));
+    assert_eq!(choose(&clear, Rule::OneStandardError), (1, 1));
+    // the default: the best, however close; an exact tie goes to the simpler
+    assert_eq!(choose(&close, Rule::Best), (1, 1));
+    assert_eq!(choose(&clear, Rule::Best), (1, 1));
+    let tie = [entry(vec![0.5, 0.2]), entry(vec![0.2, 0.5]), entry(vec![0.1, 0.1])];
+    assert_eq!(choose(&tie, Rule::Best), (0, 0));
+}
+
+#[test]
+fn the_rule_is_the_pipelines_and_the_manifest_says_which() {
+    assert_eq!(config("").select.rule, Rule::Best);
+    let one = config("[select]\nrule = \"one_standard_error\"");
+    assert_eq!(one.select.rule, Rule::OneStandardError);
+    assert!(rule_text(Rule::OneStandardError).contains("one standard error"));
+    assert!(rule_text(Rule::Best).contains("highest NDCG"));
 }
 
 #[test]

@@ -108,6 +108,8 @@ fn pipeline_file_errors_exit_2_naming_the_key() {
         2,
         &["[model] kind", "\"user\", \"item\", \"ease\", \"sparse_ease\" or \"auto\""],
     );
+    let rule = "[select]\nrule = 'median'";
+    refuses(&w, &tiny, "", rule, 2, &["[select] rule", "\"best\" or \"one_standard_error\""]);
     let sparse = "[model]\nkind = 'sparse_ease'\nsparse_ease_items = 0";
     refuses(&w, &tiny, "", sparse, 2, &["[model] sparse_ease_items", "at least 1"]);
     let sparse = "[model]\nkind = 'sparse_ease'\nsparse_ease_items = 2001";
