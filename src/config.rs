@@ -300,6 +300,10 @@ pub struct RecommendConfig {
     pub fallback: Fallback,
     /// A segment with fewer customers than this falls back to global popularity.
     pub min_segment_customers: usize,
+    /// The global top-up's order: each buyer of an item counts 0.5^(age / half-life) of their
+    /// last purchase of it (age back from the newest purchase), so the items bought most
+    /// lately come first. `None`: every buyer counts 1 (most buyers first).
+    pub popular_half_life_days: Option<f64>,
 }
 
 /// `[recommend] fallback`: what tops up a list the model leaves short.
@@ -371,6 +375,7 @@ impl Default for RecommendConfig {
             opportunity_exponent: 0.0,
             fallback: Fallback::Popular,
             min_segment_customers: DEFAULT_MIN_SEGMENT_CUSTOMERS,
+            popular_half_life_days: None,
         }
     }
 }

@@ -274,9 +274,26 @@ impl Interactions {
 
     /// Items by popularity: most buyers first, ties by item id (index) ascending.
     pub fn popularity_order(&self) -> Vec<u32> {
+        self.recent_popularity_order(None)
+    }
+
+    /// [`Interactions::popularity_order`] with each buyer counting the [`Interactions::recency`]
+    /// weight of their last purchase of the item (summed in pair order): the items bought most
+    /// lately first, ties by buyers, then id. Without a half-life, or without any date, the
+    /// plain order.
+    pub fn recent_popularity_order(&self, half_life_days: Option<f64>) -> Vec<u32> {
         let buyers = self.buyers();
+        let mut weight = vec![0.0f64; self.n_items()];
+        if let Some(w) = self.recency(half_life_days) {
+            for (&i, w) in self.indices.iter().zip(w) {
+                weight[i as usize] += w;
+            }
+        }
         let mut order: Vec<u32> = (0..self.n_items() as u32).collect();
-        order.sort_by(|&a, &b| buyers[b as usize].cmp(&buyers[a as usize]).then(a.cmp(&b)));
+        order.sort_by(|&a, &b| {
+            let (a_, b_) = (a as usize, b as usize);
+            weight[b_].total_cmp(&weight[a_]).then(buyers[b_].cmp(&buyers[a_])).then(a.cmp(&b))
+        });
         order
     }
 

@@ -10,7 +10,9 @@
 //! bit-reproducible. Items the customer bought are excluded; order: score descending, then item
 //! id ascending (bytes). Customers with fewer candidates than `per_customer` (or no neighbour at
 //! all) are topped up with the most popular items (most buyers; ties by item id) they have not
-//! bought, marked as popularity rows. With `fallback = "popular_by:COLUMN"` the top-up first
+//! bought, marked as popularity rows; with `popular_half_life_days` each buyer counts
+//! 0.5^(age / half-life) of their last purchase of the item
+//! ([`Interactions::recent_popularity_order`]). With `fallback = "popular_by:COLUMN"` the top-up first
 //! takes the items most bought in the customer's segment (buyers among the segment's
 //! customers; ties by item id; `popular_segment` rows), then the global order: for a customer
 //! without a segment, in a segment of fewer than `min_segment_customers` customers, or once
@@ -164,7 +166,7 @@ pub fn for_customers(
         m,
         model,
         cfg,
-        popular: m.popularity_order(),
+        popular: m.recent_popularity_order(cfg.popular_half_life_days),
         by_segment: BySegment::new(m, cfg),
         recency: m.recency(cfg.recency_half_life_days),
         prior: Prior::new(m, cfg),

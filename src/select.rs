@@ -247,6 +247,10 @@ struct Fit {
 /// factors (pipelines/online_retail.toml; measured there, README "Evaluation").
 const PRIOR: [f64; 4] = [-0.1, -0.25, -0.5, -0.25];
 
+/// The half-lives (days) of the recent-popularity candidates when the pipeline sets no
+/// `popular_half_life_days`: a week, a month, a season — the window chooses among them.
+const POPULAR_HALF_LIVES: [f64; 3] = [7.0, 30.0, 120.0];
+
 /// The neighbours user-kNN and item-kNN are fitted with; the grid's K are at most these.
 const USER_K: [usize; 2] = [10, 50];
 const ITEM_K: [usize; 2] = [20, 100];
@@ -255,7 +259,7 @@ const ITEM_K: [usize; 2] = [20, 100];
 /// [`PRIOR`].
 fn with_prior(rec: &RecommendConfig) -> RecommendConfig {
     match rec.uses_exposure() || rec.popularity_exponent != 0.0 {
-        true => rec.clone(),
+        true => RecommendConfig { popular_half_life_days: None, ..rec.clone() },
         false => {
             let [popularity_exponent, last_sale_exponent, exposure_exponent, opportunity_exponent] = PRIOR;
             RecommendConfig {
@@ -296,8 +300,9 @@ impl Candidate {
     }
 }
 
-/// The candidates of `families` (simplest first), grouped by fit. Popularity has one;
-/// item-kNN K ∈ {20, 100} and user-kNN K ∈ {10, 50} (binary cosine), each without and with
+/// The candidates of `families` (simplest first), grouped by fit. Popularity, plain and (with
+/// dates) by recent buyers at the pipeline's `popular_half_life_days`, else at each of
+/// [`POPULAR_HALF_LIVES`]; item-kNN K ∈ {20, 100} and user-kNN K ∈ {10, 50} (binary cosine), each without and with
 /// the prior; EASE (the pipeline's λ and half-life) without and with the prior and the
 /// description blend (the pipeline's weight, else 0.25). The prior needs dates, the blend
 /// descriptions.
@@ -331,7 +336,18 @@ fn grid(cfg: &Config, families: &[Family], offers: Offers) -> Vec<Fit> {
         let fit = match family {
             Family::Popularity => {
                 let model = knn(Kind::User, 1);
-                Fit { family, variants: variants(family, &model, &[0], "k")[..1].to_vec(), model }
+                let mut variants = variants(family, &model, &[0], "k")[..1].to_vec();
+                let first = variants[0].clone();
+                if offers.dated {
+                    let half_lives =
+                        cfg.recommend.popular_half_life_days.map_or(POPULAR_HALF_LIVES.to_vec(), |h| vec![h]);
+                    variants.extend(half_lives.into_iter().map(|h| Candidate {
+                        settings: format!("half_life={h}"),
+                        recommend: RecommendConfig { popular_half_life_days: Some(h), ..plain.clone() },
+                        ..first.clone()
+                    }));
+                }
+                Fit { family, variants, model }
             }
             Family::ItemKnn => {
                 let model = knn(Kind::Item, ITEM_K[1]);

@@ -107,6 +107,7 @@ pub struct RecommendSection {
     pub opportunity_exponent: Option<f64>,
     pub fallback: Option<String>,
     pub min_segment_customers: Option<i64>,
+    pub popular_half_life_days: Option<f64>,
 }
 
 /// `[output]`.
@@ -603,6 +604,7 @@ impl RecommendSection {
                 self.min_segment_customers,
                 DEFAULT_MIN_SEGMENT_CUSTOMERS,
             )?,
+            popular_half_life_days: half_life("[recommend] popular_half_life_days", self.popular_half_life_days)?,
         })
     }
 

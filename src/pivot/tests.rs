@@ -167,3 +167,34 @@ fn without_a_segment_column_no_segments_are_kept() {
     assert!(m.segments.of.is_empty() && m.segments.names.is_empty());
     assert_eq!(m.segments.of(0), None);
 }
+
+#[test]
+fn recent_popularity_weighs_each_buyer_by_their_last_purchase() {
+    const DAY: i64 = 86_400;
+    // A: 3 buyers 100 days ago; B: 2 buyers today; C: 2 buyers 100 days ago; D, E: 1 buyer
+    // today each (a tie: the lower id first); F: 1 undated buyer (weighs 1, as D and E, but
+    // ties go to more buyers, then id)
+    let rows = [
+        ("1", "A", 0),
+        ("2", "A", 0),
+        ("3", "A", 0),
+        ("1", "B", 100),
+        ("2", "B", 100),
+        ("4", "C", 0),
+        ("5", "C", 0),
+        ("6", "E", 100),
+        ("7", "D", 100),
+    ];
+    let dated = rows.iter().map(|&(c, i, d)| (c, i, 1.0, None, Some(d * DAY)));
+    let m = Interactions::from_rows(dated.chain([("8", "F", 1.0, None, None)]));
+    let names = |order: Vec<u32>| order.iter().map(|&i| m.items[i as usize].clone()).collect::<Vec<_>>();
+    assert_eq!(names(m.popularity_order()), ["A", "B", "C", "D", "E", "F"]);
+    assert_eq!(names(m.recent_popularity_order(None)), ["A", "B", "C", "D", "E", "F"]);
+    // half-life 10 days: A weighs 3 × 2^-10, C 2 × 2^-10, B 2, D, E and F 1
+    assert_eq!(names(m.recent_popularity_order(Some(10.0))), ["B", "D", "E", "F", "A", "C"]);
+    // a long half-life: A's three old buyers outweigh B's two new ones again
+    assert_eq!(names(m.recent_popularity_order(Some(1000.0))), ["A", "B", "C", "D", "E", "F"]);
+    let undated =
+        Interactions::from_triples([("1", "A", 1.0, None), ("2", "B", 1.0, None), ("3", "B", 1.0, None)].into_iter());
+    assert_eq!(undated.recent_popularity_order(Some(10.0)), undated.popularity_order());
+}

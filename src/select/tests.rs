@@ -65,6 +65,30 @@ fn copurchase_shop(customers: usize) -> Vec<(usize, String, i64)> {
     rows
 }
 
+/// Every customer buys 8 items on days drawn over 120 days; on day d the most bought item is
+/// the one at d / 2 (60 items, each a fortnight's fashion: weight 1 / (1 + |item - d/2|)).
+/// The best guess for the next days is what sold lately, not what sold most overall.
+fn trending_shop(customers: usize) -> Vec<(usize, String, i64)> {
+    let mut rng = Rng(5);
+    let mut rows = Vec::new();
+    for c in 0..customers {
+        for _ in 0..8 {
+            let day = below(&mut rng, 120);
+            let weights: Vec<f64> = (0..60).map(|i| 1.0 / (1.0 + (i as f64 - day as f64 / 2.0).abs())).collect();
+            let mut x = rng.unit() * weights.iter().sum::<f64>();
+            let item = weights
+                .iter()
+                .position(|w| {
+                    x -= w;
+                    x < 0.0
+                })
+                .unwrap_or(59);
+            rows.push((c, format!("T{item:02}"), day as i64));
+        }
+    }
+    rows
+}
+
 fn config(extra: &str) -> Config {
     let file: PipelineFile = toml::from_str(&format!("[model]\nkind = \"auto\"\n{extra}")).unwrap();
     let cli = Overrides { input: Some("x.csv".into()), ..Default::default() };
@@ -81,6 +105,23 @@ fn a_shop_where_popularity_is_best_gets_popularity() {
     let (choice, s) = select(&popularity_shop(1500), true, &config(""));
     assert_eq!(choice.family, Family::Popularity, "{}", s.line());
     assert!(s.window.customers >= 200, "{:?}", s.window);
+}
+
+#[test]
+fn a_shop_whose_fashions_change_gets_the_recent_popularity() {
+    let (choice, s) = select(&trending_shop(1500), true, &config(""));
+    assert_eq!(choice.family, Family::Popularity, "{}", s.line());
+    assert!(choice.recommend.popular_half_life_days.is_some(), "{}", s.line());
+    let plain = s.candidates.iter().find(|t| t.candidate == "popularity" && t.settings.is_empty()).unwrap();
+    assert!(s.winner.metrics.ndcg > 1.5 * plain.metrics.ndcg, "{} against {:?}", s.line(), plain.metrics);
+    // without dates there is no recency to weigh: only the plain popularity is a candidate
+    let (_, u) = select(&trending_shop(1500), false, &config(""));
+    assert_eq!(u.candidates.iter().filter(|t| t.candidate == "popularity").count(), 1);
+    // the pipeline's own half-life is the only one tried
+    let (_, own) = select(&trending_shop(1500), true, &config("[recommend]\npopular_half_life_days = 10"));
+    let tried: Vec<&str> =
+        own.candidates.iter().filter(|t| t.candidate == "popularity").map(|t| t.settings.as_str()).collect();
+    assert_eq!(tried, ["", "half_life=10"]);
 }
 
 #[test]
