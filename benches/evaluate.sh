@@ -7,14 +7,20 @@
 # default (kind = "auto") against the best reference at ten monthly cutoffs, with the model it
 # chose and the paired-bootstrap 95% range of each margin (benches/reference_models/margins.py;
 # needs `pip install numpy scipy pandas pyarrow implicit` in $PYTHON, default ~/.venvs/bench).
+#
+# benches/evaluate.sh shops SHOP.parquet [--test-days N] CUTOFF ...: the same against the best
+# reference on another shop's export (README, "Model selection"; benches/reference_models/
+# shops_data.py fetches and converts the groceries and Online Retail II exports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 bin=target/release/kindred
-if [ "${1:-}" = margins ]; then
+if [ "${1:-}" = margins ] || [ "${1:-}" = shops ]; then
+  script=$1.py
   shift
+  [ "$script" = shops.py ] && [ $# -gt 0 ] && set -- "$(realpath "$1")" "${@:2}"
   cd benches/reference_models
-  exec "${PYTHON:-$HOME/.venvs/bench/bin/python}" margins.py "../../$bin" "$@"
+  exec "${PYTHON:-$HOME/.venvs/bench/bin/python}" "$script" "../../$bin" "$@"
 fi
 cutoffs=("$@")
 [ ${#cutoffs[@]} -gt 0 ] || cutoffs=(2011-05-09 2011-06-09 2011-07-09 2011-08-09 2011-09-09 2011-10-09 2011-11-09)
