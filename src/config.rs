@@ -302,7 +302,9 @@ pub struct RecommendConfig {
     pub min_segment_customers: usize,
     /// The global top-up's order: each buyer of an item counts 0.5^(age / half-life) of their
     /// last purchase of it (age back from the newest purchase), so the items bought most
-    /// lately come first. `None`: every buyer counts 1 (most buyers first).
+    /// lately come first. `None`: every buyer counts 1 (most buyers first). (Absent from a
+    /// sharded run's plan written before 0.4.0: none.)
+    #[serde(default)]
     pub popular_half_life_days: Option<f64>,
 }
 

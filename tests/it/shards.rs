@@ -305,8 +305,14 @@ fn a_refused_prepare_leaves_its_record_and_no_prepared_run() {
     assert!(out.join("shards").join("latest").exists());
 }
 
-/// Another shop's export: its own column names, text customer ids, day-first dates.
+/// Another shop's export: its own column names, text customer ids, day-first dates; EASE with
+/// a half-life.
 fn other_shop(w: &Workdir) -> PathBuf {
+    other_shop_with(w, "shop.toml", "[model]\nkind = \"ease\"\nrecency_half_life_days = 30")
+}
+
+/// [`other_shop`]'s export with the pipeline sections `model`, as `name`.
+fn other_shop_with(w: &Workdir, name: &str, model: &str) -> PathBuf {
     let mut csv = String::from("Order;Client;Sku;Units;Day\n");
     for c in 0..700u32 {
         for k in 0..(3 + c % 5) {
@@ -316,8 +322,8 @@ fn other_shop(w: &Workdir) -> PathBuf {
         }
     }
     let data = w.write("shop.csv", csv);
-    let columns = "[columns]\ncustomer = \"Client\"\nitem = \"Sku\"\nquantity = \"Units\"\ndate = \"Day\"\ninvoice = \"Order\"\ndescription = \"Sku\"\n[model]\nkind = \"ease\"\nrecency_half_life_days = 30";
-    w.pipeline_with("shop.toml", &data, "delimiter = \";\"", "out", columns)
+    let columns = "[columns]\ncustomer = \"Client\"\nitem = \"Sku\"\nquantity = \"Units\"\ndate = \"Day\"\ninvoice = \"Order\"\ndescription = \"Sku\"\n";
+    w.pipeline_with(name, &data, "delimiter = \";\"", "out", &format!("{columns}{model}"))
 }
 
 #[test]
@@ -332,6 +338,26 @@ fn another_shops_export_with_a_half_life_sharded_publishes_the_tables_of_one_run
     assert!(m.pointer("/reports/recommend/from_neighbours_rows").unwrap().as_u64().unwrap() > 3000);
     assert_eq!(m.pointer("/reports/similarity/kind").unwrap(), "ease");
     sharded(&w, &pipeline, &two, 2);
+    same_tables(&one, &two);
+}
+
+/// The top-up by recent buyers needs each purchase's date in the shards too: the sharded
+/// tables are one run's, and they differ from the plain top-up's.
+#[test]
+fn a_recent_popularity_top_up_sharded_publishes_the_tables_of_one_run() {
+    let w = Workdir::new();
+    let short = "[model]\nkind = \"item\"\nneighbours = 1\n[recommend]\nfrom_neighbours = 1";
+    let recent = other_shop_with(&w, "recent.toml", &format!("{short}\npopular_half_life_days = 3"));
+    let plain = other_shop_with(&w, "plain.toml", short);
+    let (one, two, three) = (w.path("one"), w.path("two"), w.path("three"));
+    for (pipeline, out) in [(&recent, &one), (&plain, &three)] {
+        let r = w.kindred(&args("run", pipeline, out));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let m: serde_json::Value = serde_json::from_slice(&read(&one, "manifest.json")).unwrap();
+    assert!(m.pointer("/reports/recommend/popular_rows").unwrap().as_u64().unwrap() > 3000);
+    assert_ne!(read(&one, "recommendations.parquet"), read(&three, "recommendations.parquet"));
+    sharded(&w, &recent, &two, 3);
     same_tables(&one, &two);
 }
 
