@@ -13,6 +13,18 @@ fn below(rng: &mut Rng, n: usize) -> usize {
     (rng.next() % n as u64) as usize
 }
 
+/// An index drawn with probability ∝ `weights`.
+fn draw(rng: &mut Rng, weights: &[f64]) -> usize {
+    let mut x = rng.unit() * weights.iter().sum::<f64>();
+    weights
+        .iter()
+        .position(|w| {
+            x -= w;
+            x < 0.0
+        })
+        .unwrap_or(weights.len() - 1)
+}
+
 const DAY: i64 = 86_400;
 
 /// (customer, item, day) rows as the cleaned purchases of a pipeline; `dated = false` drops
@@ -31,18 +43,10 @@ fn cleaned(rows: &[(usize, String, i64)], dated: bool) -> Cleaned {
 fn popularity_shop(customers: usize) -> Vec<(usize, String, i64)> {
     let mut rng = Rng(7);
     let weights: Vec<f64> = (0..60).map(|i| 1.0 / (i + 1) as f64).collect();
-    let total: f64 = weights.iter().sum();
     let mut rows = Vec::new();
     for c in 0..customers {
         for _ in 0..8 {
-            let mut x = rng.unit() * total;
-            let item = weights
-                .iter()
-                .position(|w| {
-                    x -= w;
-                    x < 0.0
-                })
-                .unwrap_or(59);
+            let item = draw(&mut rng, &weights);
             rows.push((c, format!("P{item:02}"), below(&mut rng, 120) as i64));
         }
     }
@@ -75,14 +79,7 @@ fn trending_shop(customers: usize) -> Vec<(usize, String, i64)> {
         for _ in 0..8 {
             let day = below(&mut rng, 120);
             let weights: Vec<f64> = (0..60).map(|i| 1.0 / (1.0 + (i as f64 - day as f64 / 2.0).abs())).collect();
-            let mut x = rng.unit() * weights.iter().sum::<f64>();
-            let item = weights
-                .iter()
-                .position(|w| {
-                    x -= w;
-                    x < 0.0
-                })
-                .unwrap_or(59);
+            let item = draw(&mut rng, &weights);
             rows.push((c, format!("T{item:02}"), day as i64));
         }
     }
