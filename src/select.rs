@@ -12,7 +12,7 @@
 //!    customer's new items in the window, NDCG@K and the rest, K = `per_customer`).
 //! 3. **Choose** ([`choose`], `[select] rule`): by default the candidate with the highest NDCG
 //!    on the window, an exact tie going to the simpler (earlier in the grid's order: family,
-//!    then fewer options). `"one_standard_error"` keeps the rule of 0.4.0 (Breiman et al. 1984;
+//!    then fewer options). `"one_standard_error"` keeps the rule of 0.3.0 (Breiman et al. 1984;
 //!    Hastie, Tibshirani & Friedman, *ESL* §7.10): the simplest candidate within one standard
 //!    error of the paired per-customer differences from the best. Measured on three shops' 36
 //!    cutoffs (README, "Model selection"), that rule lost to the best on the window wherever
@@ -302,10 +302,10 @@ impl Candidate {
 
 /// The candidates of `families` (simplest first), grouped by fit. Popularity, plain and (with
 /// dates) by recent buyers at the pipeline's `popular_half_life_days`, else at each of
-/// [`POPULAR_HALF_LIVES`]; item-kNN K ∈ {20, 100} and user-kNN K ∈ {10, 50} (binary cosine), each without and with
-/// the prior; EASE (the pipeline's λ and half-life) without and with the prior and the
-/// description blend (the pipeline's weight, else 0.25). The prior needs dates, the blend
-/// descriptions.
+/// [`POPULAR_HALF_LIVES`]; item-kNN K ∈ {20, 100} and user-kNN K ∈ {10, 50} (binary cosine),
+/// each without and with the prior; EASE (the pipeline's λ and half-life) without and with the
+/// prior and the description blend (the pipeline's weight, else 0.25). The prior needs dates,
+/// the blend descriptions.
 fn grid(cfg: &Config, families: &[Family], offers: Offers) -> Vec<Fit> {
     let plain = cfg.recommend.plain();
     let mut priors = vec![(plain.clone(), "")];
