@@ -78,7 +78,8 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
 
     // The customers' cosine neighbours: always a user model's; beside an item-side model when
     // the run published them (`[model] customer_neighbours`, not 0).
-    let kind = model_kind(dir);
+    let manifest = manifest(dir);
+    let kind = model_kind(&manifest);
     if !kind.compares_items() || published {
         nearest_customers(&mut out, &neighbours);
     }
@@ -104,7 +105,7 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
                 Some(j) => format!("score {s:.4}, backed by {n} of their items; most by {j} {}", name(j)),
                 None => format!("score {s:.4}, backed by {n} of their items"),
             },
-            (None, _) => format!("{src}: among the most bought items"),
+            (None, _) => format!("{src}: {}", top_up_words(&manifest)),
         };
         let _ = writeln!(out, "  {:>2}. {id:<10} {:<40} {why}", k + 1, name(id));
     }
@@ -124,15 +125,37 @@ fn nearest_customers(out: &mut String, neighbours: &DataFrame) {
     }
 }
 
-/// The published model's kind, from the manifest: the model learnt (`kind = "auto"`: the one
-/// its selection chose), else the pipeline's (sets made before kinds existed: user).
-fn model_kind(dir: &Path) -> Kind {
-    let manifest = std::fs::read_to_string(dir.join(file::MANIFEST))
+/// The published set's manifest (`null` when it cannot be read: sets made before manifests).
+fn manifest(dir: &Path) -> serde_json::Value {
+    std::fs::read_to_string(dir.join(file::MANIFEST))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The published model's kind, from the manifest: the model learnt (`kind = "auto"`: the one
+/// its selection chose), else the pipeline's (sets made before kinds existed: user).
+fn model_kind(manifest: &serde_json::Value) -> Kind {
     let kind = |at: &str| serde_json::from_value::<Kind>(manifest.pointer(at)?.clone()).ok();
     kind("/reports/similarity/kind").or_else(|| kind("/parameters/model/kind")).unwrap_or_default()
+}
+
+/// What the popularity rows were ranked by: the most bought items, or the most bought lately
+/// when buyers were weighed by the age of their purchase — by the pipeline's
+/// `popular_half_life_days`, or in an auto run (where only the popularity candidates use a
+/// half-life) by the popularity its selection chose (settings `half_life=H`).
+fn top_up_words(manifest: &serde_json::Value) -> String {
+    let half_life = match manifest.pointer("/selection/winner") {
+        Some(w) if !w.is_null() => match (w["candidate"].as_str(), w["settings"].as_str()) {
+            (Some("popularity"), Some(s)) => s.strip_prefix("half_life=").and_then(|h| h.parse::<f64>().ok()),
+            _ => None,
+        },
+        _ => manifest.pointer("/parameters/recommend/popular_half_life_days").and_then(|h| h.as_f64()),
+    };
+    match half_life {
+        Some(h) => format!("among the items most bought lately (each buyer weighed by a half-life of {h} days)"),
+        None => "among the most bought items".to_string(),
+    }
 }
 
 /// For each item related to one the customer bought (item_neighbours.parquet), the bought
@@ -150,4 +173,28 @@ fn strongest_reasons(dir: &Path, bought: &[(String, f64)]) -> Result<HashMap<Str
         }
     }
     Ok(best.into_iter().map(|(i, (_, j))| (i, j)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_top_up_is_described_by_what_ranked_it() {
+        let plain = "among the most bought items";
+        assert_eq!(top_up_words(&serde_json::Value::Null), plain, "a set without a manifest");
+        let named = |h: serde_json::Value| json!({"parameters": {"recommend": {"popular_half_life_days": h}}, "selection": null});
+        assert_eq!(top_up_words(&named(json!(null))), plain);
+        assert!(top_up_words(&named(json!(14.0))).contains("half-life of 14 days"));
+        // auto: only a popularity winner's own half-life ranks the top-up
+        let auto = |candidate: &str, settings: &str| {
+            let mut m = named(json!(14.0));
+            m["selection"] = json!({"winner": {"candidate": candidate, "settings": settings}});
+            top_up_words(&m)
+        };
+        assert!(auto("popularity", "half_life=30").contains("half-life of 30 days"));
+        assert_eq!(auto("popularity", ""), plain);
+        assert_eq!(auto("ease", "lambda=350, half_life=90"), plain);
+    }
 }

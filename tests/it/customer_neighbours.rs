@@ -193,6 +193,13 @@ fn explain_shows_the_nearest_customers_beside_the_shipped_default() {
     assert!(s.contains("popular: among the most bought items"), "{s}");
     let r = w.kindred(&["explain", "4", "--output", out.to_str().unwrap()]);
     assert!(r.stdout.contains("none: no other customer bought any of the same items"), "{}", r.stdout);
+    // a named model topped up by recent buyers says so (customer 4 has no neighbour: all popular)
+    let recent = w.pipeline_with("recent.toml", &input, "", "recent", "[recommend]\npopular_half_life_days = 2");
+    let r = w.kindred(&["run", recent.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = w.kindred(&["explain", "4", "--output", w.path("recent").to_str().unwrap()]);
+    let lately = "popular: among the items most bought lately (each buyer weighed by a half-life of 2 days)";
+    assert!(r.stdout.contains(lately), "{}", r.stdout);
 }
 
 #[test]
