@@ -19,8 +19,11 @@
 //! diagonal and G among the [`HUBS`] most bought items, dense (34 MB). The systems read G only
 //! among the items of some N(i), so the second pass keeps the rows of those items that are
 //! not hubs, over those items only (12 bytes per pair kept; before 0.4.0 every co-purchased
-//! pair: a run at a million customers × 50,000 items peaked at 4.17 GB, now 2.11 GB, the fit
-//! 23.1 s → 15.1 s, the same bytes). Then B (12 bytes × M per item, by source item),
+//! pair). Measured at a million customers × 50,000 items, the same bytes either way: with
+//! binary weights the N(i) gather on few items and the run's peak went 4.17 → 2.11 GB, the
+//! fit 23.1 → 15.1 s; with `similarity_half_life_days` they spread over the catalogue, nearly
+//! every row is kept, and the second pass costs time: peak 4.27 → 4.21 GB, fit 24.8 → 30.9 s.
+//! Then B (12 bytes × M per item, by source item),
 //! and per worker one dense row of G and one M × M matrix. Exact and deterministic: each
 //! G[j][k] of a system is the stored float of row j or row k (the same), each system is
 //! solved alone in one fixed order, so any thread count gives the same bytes. A system is
