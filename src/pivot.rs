@@ -289,10 +289,11 @@ impl Interactions {
                 weight[i as usize] += w;
             }
         }
+        let key = |i: u32| (weight[i as usize], buyers[i as usize]);
         let mut order: Vec<u32> = (0..self.n_items() as u32).collect();
         order.sort_by(|&a, &b| {
-            let (a_, b_) = (a as usize, b as usize);
-            weight[b_].total_cmp(&weight[a_]).then(buyers[b_].cmp(&buyers[a_])).then(a.cmp(&b))
+            let ((wa, ba), (wb, bb)) = (key(a), key(b));
+            wb.total_cmp(&wa).then(bb.cmp(&ba)).then(a.cmp(&b))
         });
         order
     }

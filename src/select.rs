@@ -255,22 +255,16 @@ const POPULAR_HALF_LIVES: [f64; 3] = [7.0, 30.0, 120.0];
 const USER_K: [usize; 2] = [10, 50];
 const ITEM_K: [usize; 2] = [20, 100];
 
-/// The recommendation rules with the prior on: the pipeline's factors when it sets any, else
-/// [`PRIOR`].
+/// The recommendation rules with the prior on: the plain rules with the pipeline's factors
+/// when it sets any, else [`PRIOR`] (only the factors: every variant starts from the plain
+/// rules, so no other setting of the pipeline rides along with the prior).
 fn with_prior(rec: &RecommendConfig) -> RecommendConfig {
-    match rec.uses_exposure() || rec.popularity_exponent != 0.0 {
-        true => RecommendConfig { popular_half_life_days: None, ..rec.clone() },
-        false => {
-            let [popularity_exponent, last_sale_exponent, exposure_exponent, opportunity_exponent] = PRIOR;
-            RecommendConfig {
-                popularity_exponent,
-                last_sale_exponent,
-                exposure_exponent,
-                opportunity_exponent,
-                ..rec.plain()
-            }
-        }
-    }
+    let set = rec.uses_exposure() || rec.popularity_exponent != 0.0;
+    let [popularity_exponent, last_sale_exponent, exposure_exponent, opportunity_exponent] = match set {
+        true => [rec.popularity_exponent, rec.last_sale_exponent, rec.exposure_exponent, rec.opportunity_exponent],
+        false => PRIOR,
+    };
+    RecommendConfig { popularity_exponent, last_sale_exponent, exposure_exponent, opportunity_exponent, ..rec.plain() }
 }
 
 /// What the data offers the grid: dates (for the prior) and descriptions (for the blend).
@@ -336,17 +330,18 @@ fn grid(cfg: &Config, families: &[Family], offers: Offers) -> Vec<Fit> {
         let fit = match family {
             Family::Popularity => {
                 let model = knn(Kind::User, 1);
-                let mut variants = variants(family, &model, &[0], "k")[..1].to_vec();
-                let first = variants[0].clone();
-                if offers.dated {
-                    let half_lives =
-                        cfg.recommend.popular_half_life_days.map_or(POPULAR_HALF_LIVES.to_vec(), |h| vec![h]);
-                    variants.extend(half_lives.into_iter().map(|h| Candidate {
-                        settings: format!("half_life={h}"),
-                        recommend: RecommendConfig { popular_half_life_days: Some(h), ..plain.clone() },
-                        ..first.clone()
-                    }));
-                }
+                let most_bought = variants(family, &model, &[0], "k").swap_remove(0);
+                let half_lives = match (offers.dated, cfg.recommend.popular_half_life_days) {
+                    (false, _) => Vec::new(),
+                    (true, Some(h)) => vec![h],
+                    (true, None) => POPULAR_HALF_LIVES.to_vec(),
+                };
+                let lately = half_lives.into_iter().map(|h| Candidate {
+                    settings: format!("half_life={h}"),
+                    recommend: RecommendConfig { popular_half_life_days: Some(h), ..plain.clone() },
+                    ..most_bought.clone()
+                });
+                let variants = std::iter::once(most_bought.clone()).chain(lately).collect();
                 Fit { family, variants, model }
             }
             Family::ItemKnn => {

@@ -222,10 +222,13 @@ fn the_rules_choose_the_best_or_the_simplest_within_noise() {
 #[test]
 fn the_rule_is_the_pipelines_and_the_manifest_says_which() {
     assert_eq!(config("").select.rule, Rule::Best);
+    let (_, best) = select(&copurchase_shop(600), true, &config(""));
+    assert!(best.rule.contains("highest NDCG"), "{}", best.rule);
+    assert_eq!(best.winner.settings, best.best.settings, "the best is the winner");
     let one = config("[select]\nrule = \"one_standard_error\"");
     assert_eq!(one.select.rule, Rule::OneStandardError);
-    assert!(rule_text(Rule::OneStandardError).contains("one standard error"));
-    assert!(rule_text(Rule::Best).contains("highest NDCG"));
+    let (_, s) = select(&copurchase_shop(600), true, &one);
+    assert!(s.rule.contains("one standard error"), "{}", s.rule);
 }
 
 #[test]
@@ -257,4 +260,17 @@ fn sparse_ease_is_a_candidate_when_listed() {
     );
     assert_eq!(choice.family, Family::SparseEase, "{}", s.line());
     assert!(config("").select.candidates.iter().all(|&f| f != Family::SparseEase), "not tried unless listed");
+}
+
+#[test]
+fn the_prior_option_adds_the_factors_and_nothing_else_of_the_pipeline() {
+    let cfg =
+        config("recency_half_life_days = 30\n[recommend]\npopular_half_life_days = 10\npopularity_exponent = -0.3");
+    let rec = with_prior(&cfg.recommend);
+    assert_eq!((rec.recency_half_life_days, rec.popular_half_life_days), (None, None));
+    assert_eq!(rec.popularity_exponent, -0.3, "the pipeline's factors");
+    assert_eq!(rec.last_sale_exponent, 0.0);
+    let shipped = with_prior(&config("").recommend);
+    let factors = [shipped.popularity_exponent, shipped.last_sale_exponent, shipped.exposure_exponent];
+    assert_eq!((factors, shipped.opportunity_exponent), ([PRIOR[0], PRIOR[1], PRIOR[2]], PRIOR[3]));
 }

@@ -407,30 +407,30 @@ fn by_source(n: usize, gram: &[GramBlock], columns: &[Vec<f64>]) -> Rows {
 /// Each row of `b` cut to its `votes` weights of the largest magnitude (ties to the lower
 /// item), still ascending by item: what bounds a customer's scoring (see the module doc).
 fn strongest_votes(b: &Rows, votes: usize) -> Rows {
-    let kept: Vec<(Vec<u32>, Vec<f64>)> = (0..b.n_rows())
+    let n = b.n_rows();
+    let blocks = (0..n.div_ceil(BLOCK))
         .into_par_iter()
-        .map(|j| {
-            let (targets, w) = b.row(j);
-            if targets.len() <= votes {
-                return (targets.to_vec(), w.to_vec());
+        .map(|block| {
+            let (mut lens, mut out) = (Vec::new(), Vec::new());
+            for j in block * BLOCK..((block + 1) * BLOCK).min(n) {
+                let (targets, w) = b.row(j);
+                // positions ascend with the item, so a tie in magnitude goes to the lower
+                let mut at: Vec<usize> = (0..targets.len()).collect();
+                if at.len() > votes {
+                    let stronger = |&p: &usize, &q: &usize| w[q].abs().total_cmp(&w[p].abs()).then(p.cmp(&q));
+                    if votes > 0 {
+                        at.select_nth_unstable_by(votes - 1, stronger);
+                    }
+                    at.truncate(votes);
+                    at.sort_unstable();
+                }
+                lens.push(at.len());
+                out.extend(at.iter().map(|&p| (w[p], targets[p], 0)));
             }
-            // (|weight|, position): positions ascend with the item, so ties go to the lower
-            let mut order: Vec<(f64, u32)> = w.iter().enumerate().map(|(p, w)| (w.abs(), p as u32)).collect();
-            order.select_nth_unstable_by(votes.max(1) - 1, super::better);
-            order.truncate(votes);
-            let mut at: Vec<usize> = order.iter().map(|x| x.1 as usize).collect();
-            at.sort_unstable();
-            (at.iter().map(|&p| targets[p]).collect(), at.iter().map(|&p| w[p]).collect())
+            (lens, out)
         })
         .collect();
-    let mut rows =
-        Rows { indptr: vec![0], indices: Vec::new(), values: Vec::new(), norm2: Vec::new(), n_cols: b.n_cols };
-    for (targets, w) in kept {
-        rows.indices.extend(targets);
-        rows.values.extend(w);
-        rows.indptr.push(rows.indices.len());
-    }
-    rows
+    Rows::from_blocks(n, b.n_cols, blocks)
 }
 
 /// One worker's per-customer sums over the catalogue: B's votes, the description votes, who

@@ -3,10 +3,20 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::workdir::{data, repo, Workdir};
+use crate::workdir::{data, footer, repo, Workdir};
 
 fn real_pipeline(w: &Workdir, extra: &str) -> std::path::PathBuf {
     w.pipeline("real.toml", &repo().join("data/online_retail.csv.gz"), extra)
+}
+
+/// The run ids a published set's files name: the manifest's and each Parquet footer's.
+fn run_ids(set: &std::collections::BTreeMap<String, Vec<u8>>) -> std::collections::BTreeSet<String> {
+    let manifest: serde_json::Value = serde_json::from_slice(&set["manifest.json"]).unwrap();
+    let mut ids: std::collections::BTreeSet<String> = [manifest["run_id"].as_str().unwrap().to_string()].into();
+    for bytes in set.iter().filter(|(name, _)| name.ends_with(".parquet")).map(|(_, b)| b) {
+        ids.extend(footer(bytes).1.remove("kindred.run_id"));
+    }
+    ids
 }
 
 #[test]
@@ -14,7 +24,7 @@ fn sigkill_at_any_moment_leaves_the_published_set_intact() {
     let w = Workdir::new();
     let p = real_pipeline(&w, "");
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
-    let before = w.published();
+    let mut before = w.published();
     // the real export takes about a second here: kill early, mid-way and late
     for delay_ms in [5, 120, 300, 500, 700, 900, 1100] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kindred"))
@@ -27,12 +37,15 @@ fn sigkill_at_any_moment_leaves_the_published_set_intact() {
         child.kill().unwrap(); // SIGKILL
         let status = child.wait().unwrap();
         let after = w.published();
-        if status.success() {
-            // it finished before the kill: a complete new set, same tables (only the manifest and report differ)
-            assert_eq!(after.len(), kindred::write::file::ALL.len());
+        if after != before {
+            // the kill landed after the switch, or the run had finished: a whole new set, every
+            // file of one run, the same tables (only the manifest and report differ)
+            assert_eq!(after.len(), kindred::write::file::ALL.len(), "killed after {delay_ms} ms: a partial set");
+            assert_eq!(run_ids(&after).len(), 1, "killed after {delay_ms} ms: files of several runs");
             assert_eq!(data(&after["recommendations.parquet"]), data(&before["recommendations.parquet"]));
+            before = after;
         } else {
-            assert_eq!(after, before, "killed after {delay_ms} ms: the published set changed");
+            assert!(!status.success(), "a finished run published nothing");
         }
     }
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);

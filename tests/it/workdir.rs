@@ -198,13 +198,18 @@ pub fn key_values(path: &Path) -> BTreeMap<String, String> {
 /// runs' tables of the same data compare equal; a different value, page, schema or version
 /// does not (each run writes its own id into every file, so whole files always differ).
 pub fn data(bytes: &[u8]) -> (Vec<u8>, BTreeMap<String, String>) {
+    let (body, kv) = footer(bytes);
+    (body.to_vec(), kv.into_iter().filter(|(key, _)| key != "kindred.run_id").collect())
+}
+
+/// A Parquet file's bytes before its footer, and the footer's key-value metadata.
+pub fn footer(bytes: &[u8]) -> (&[u8], BTreeMap<String, String>) {
     let n = bytes.len();
     assert!(n >= 12 && &bytes[n - 4..] == b"PAR1", "not a Parquet file");
     let footer = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
     let meta = parquet::file::metadata::ParquetMetaDataReader::decode_metadata(&bytes[n - 8 - footer..n - 8]).unwrap();
     let kv = meta.file_metadata().key_value_metadata().cloned().unwrap_or_default();
-    let kv = kv.into_iter().filter(|e| e.key != "kindred.run_id").map(|e| (e.key, e.value.unwrap_or_default()));
-    (bytes[..n - 8 - footer].to_vec(), kv.collect())
+    (&bytes[..n - 8 - footer], kv.into_iter().map(|e| (e.key, e.value.unwrap_or_default())).collect())
 }
 
 /// [`data`] of the file at `path`.
