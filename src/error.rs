@@ -106,6 +106,10 @@ pub enum InputError {
     BadQuote { path: PathBuf, line: usize, column: String },
     #[error("column '{column}' not found in {}{}; columns are: {available}; set [columns] {role} = \"…\"", path.display(), sheet_note(sheet))]
     ColumnMissing { path: PathBuf, sheet: Option<String>, column: String, role: String, available: String },
+    /// A mapped name matched by several headers loosely (ingest::find_column); `detail` says
+    /// which, and the key to set.
+    #[error("column '{column}' not found in {}; {detail}", path.display())]
+    ColumnAmbiguous { path: PathBuf, column: String, detail: String },
     /// The pipeline's own fault (exit 2): its key names a column the export does not have.
     #[error("[recommend] fallback = \"popular_by:{column}\": column '{column}' not found in {}{}; columns are: {available}; name one of them, or set fallback = \"popular\"", path.display(), sheet_note(sheet))]
     SegmentMissing { path: PathBuf, sheet: Option<String>, column: String, available: String },

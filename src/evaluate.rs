@@ -79,6 +79,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     if table.columns.date.is_none() {
         return Err(no_dates(format!("evaluate needs a date column; {} has none", cfg.input.path.display())).into());
     }
+    let offers = Offers::of(&table.columns);
     let (canonical, audited) = chain.audit(table)?;
     if let Some(why) = audited.unread_dates() {
         let detail = format!("{why}; evaluate needs purchase dates");
@@ -97,7 +98,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     let train = clean::Cleaned::all(train);
     // An auto pipeline chooses on the training rows alone: no candidate sees the test window.
     let (choice, selection) = match cfg.model.kind {
-        Kind::Auto => chain.select(train.part(|_| true), cfg, ids, Offers::of(cfg)).map(|(c, s)| (c, Some(s)))?,
+        Kind::Auto => chain.select(train.part(|_| true), cfg, ids, offers).map(|(c, s)| (c, Some(s)))?,
         _ => (Candidate::named(cfg), None),
     };
     let (m, _) = chain.pivot(train, ids, &cfg.input.path)?;

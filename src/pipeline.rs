@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::chain::{on_threads, Chain};
-use crate::config::{Config, CustomerType, Family, Kind, ModelConfig, INTEGER_KEY};
+use crate::config::{Columns, Config, CustomerType, Family, Kind, ModelConfig, INTEGER_KEY};
 use crate::drift::{Drift, DriftConfig, DriftReport, PreviousSet};
 use crate::error::{Error, Exit, GateError, OutputError, Result, Verdict};
 use crate::progress::{log, now_utc, peak_rss_bytes};
@@ -381,11 +381,11 @@ pub(crate) fn publish_with<T>(
 
 /// Refuses when a required column has no usable value at all: the export is not what the
 /// pipeline expects (a shifted header, a wrong mapping), whatever the other gates say.
-fn check_required(cfg: &Config, audited: &audit::AuditReport) -> Result<()> {
+fn check_required(cfg: &Config, columns: &Columns, audited: &audit::AuditReport) -> Result<()> {
     let unusable =
         |name: &String| audited.columns.iter().find(|c| c.column == *name && c.nulls + c.invalid == audited.rows_in);
     let refuse = |detail: String| Err(GateError::new("required_column", detail).into());
-    let roles = [Some(&cfg.columns.customer), Some(&cfg.columns.item), cfg.columns.quantity.as_ref()];
+    let roles = [Some(&columns.customer), Some(&columns.item), columns.quantity.as_ref()];
     if let Some(c) = roles.into_iter().flatten().find_map(unusable) {
         return refuse(format!("column '{}' has no usable value in {} rows", c.column, audited.rows_in));
     }
@@ -394,7 +394,7 @@ fn check_required(cfg: &Config, audited: &audit::AuditReport) -> Result<()> {
         return refuse(format!("{why}; {key} needs purchase dates"));
     }
     // A date column none of whose values reads as a date would silently turn these off.
-    if let (Some(key), Some(c)) = (date_key(cfg), cfg.columns.date.as_ref().and_then(unusable)) {
+    if let (Some(key), Some(c)) = (date_key(cfg), columns.date.as_ref().and_then(unusable)) {
         return refuse(format!(
             "column '{}' has no value that reads as a date in {} rows, and {key} needs purchase dates; set [input] date_format to the column's format",
             c.column, audited.rows_in
@@ -482,13 +482,15 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let (input, read) = rayon::join(|| input_summary(&cfg.input.path), || chain.ingest(&cfg.input, &cfg.columns));
     let ((table, ingested), input) = (read?, input?);
     check_dates(cfg, &table)?;
+    // the columns as the export names them (ingest::find_column)
+    let columns = table.columns.clone();
     let (canonical, audited) = chain.audit(table)?;
-    check_required(cfg, &audited)?;
+    check_required(cfg, &columns, &audited)?;
     let (cleaned, mut cleaned_report) = chain.clean(canonical, &cfg.clean)?;
     chain.after_cleaning(&cleaned, &mut cleaned_report, &audited)?;
     let previous = previous_run(&cfg.output.dir);
     let (kind, int64_because, typed) = customer_type(cfg, previous);
-    let ids = pivot::IdTyping { kind, int64_because: int64_because.as_deref(), column: &cfg.columns.customer };
+    let ids = pivot::IdTyping { kind, int64_because: int64_because.as_deref(), column: &columns.customer };
     // The selection splits the cleaned rows itself: it keeps a view of them (no copy).
     let to_select = (cfg.model.kind == Kind::Auto).then(|| cleaned.part(|_| true));
     let (matrix, pivoted) = chain.pivot(cleaned, ids, &cfg.input.path)?;
@@ -496,7 +498,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     gates.extend(typed);
     enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
-        Some(rows) => chain.select(rows, cfg, ids, Offers::of(cfg)).map(|(c, s)| (c, Some(s)))?,
+        Some(rows) => chain.select(rows, cfg, ids, Offers::of(&columns)).map(|(c, s)| (c, Some(s)))?,
         None => (Candidate::named(cfg), None),
     };
     Ok(Front { input, ingested, audited, cleaned: cleaned_report, pivoted, matrix, previous, gates, choice, selection })

@@ -5,7 +5,8 @@
 //!    wholesale customer while leaving the fit nearly all the history). The window doubles, up
 //!    to half the dated span, until `min_customers` customers have new items in it. Without
 //!    dates, a seeded `holdout_share` of each customer's items is held back instead (by a hash
-//!    of customer, item and seed: the same rows whatever the order or the threads).
+//!    of customer, item and seed: the same rows whatever the order or the threads); so too
+//!    when the dates make no window that scores a customer (e.g. all on one day).
 //! 2. **Fit every candidate** on what comes before ([`grid`]: popularity, item-kNN, user-kNN,
 //!    EASE where it fits the memory budget; the exposure prior and the description blend as
 //!    options on top) and **score** it with `kindred evaluate`'s protocol ([`score`]: each
@@ -30,7 +31,7 @@ use polars_arrow::array::Array;
 use serde::Serialize;
 
 use crate::clean::Cleaned;
-use crate::config::{Config, Family, Kind, ModelConfig, RecommendConfig, Rule, SelectConfig};
+use crate::config::{Columns, Config, Family, Kind, ModelConfig, RecommendConfig, Rule, SelectConfig};
 use crate::error::{Error, Result};
 use crate::pivot::{self, IdTyping, Interactions};
 use crate::progress::Progress;
@@ -119,7 +120,7 @@ pub fn held_items(m: &Interactions, test: &Cleaned) -> Result<Vec<Vec<u32>>> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Window {
     /// `"days"`: the last days of purchases; `"random_share"`: a seeded share of each
-    /// customer's items (no dates).
+    /// customer's items (no dates, or dates that make no window: see `reason`).
     pub kind: &'static str,
     /// The window's length (after growing) and first day.
     pub days: Option<f64>,
@@ -130,6 +131,9 @@ pub struct Window {
     pub test_rows: usize,
     /// Customers with new items in the window: those the candidates are scored on.
     pub customers: usize,
+    /// Why a random share was held back from dated purchases (their longest window held back
+    /// no customer with new items: e.g. every purchase on one day); `None` otherwise.
+    pub reason: Option<String>,
 }
 
 /// The candidates' data: the purchases before the window, pivoted, and each customer's new
@@ -140,7 +144,8 @@ struct Held {
     window: Window,
 }
 
-/// Holds back the window of `cfg` (see the module doc) from `cleaned`.
+/// Holds back the window of `cfg` (see the module doc) from `cleaned`. When even the longest
+/// dated window scores no customer, a random share is held back instead if it scores some.
 fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std::path::Path) -> Result<Held> {
     let err = |e: PolarsError| Error::frame("select")(e);
     // the dates read in place (one chunk): a copy was 16 bytes a row, 0.4 GB at 27M rows
@@ -165,6 +170,18 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
         let (m, _) = pivot::run(train, ids, source)?;
         let held = held_items(&m, &test)?;
         let customers = held.iter().filter(|h| !h.is_empty()).count();
+        if customers == 0 && days >= longest {
+            // dates that cannot make a window (one day, or no customer buying both sides of
+            // every cut): a random share of each customer's items is evidence, none is not
+            let share = random_share(cleaned, cfg, ids, source)?;
+            if share.window.customers > 0 {
+                let reason = format!(
+                    "the dated window (the last {days} days, up to half the dates' span) held back no customer \
+                     with new items"
+                );
+                return Ok(Held { window: Window { reason: Some(reason), ..share.window }, ..share });
+            }
+        }
         if customers >= cfg.min_customers || days >= longest {
             let start_utc = chrono::DateTime::from_timestamp(cut, 0).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
             let window = Window {
@@ -176,6 +193,7 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
                 train_rows,
                 test_rows,
                 customers,
+                reason: None,
             };
             return Ok(Held { m, test: held, window });
         }
@@ -209,6 +227,7 @@ fn random_share(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &s
         train_rows,
         test_rows,
         customers,
+        reason: None,
     };
     Ok(Held { m, test, window })
 }
@@ -275,9 +294,10 @@ pub struct Offers {
 }
 
 impl Offers {
-    /// The columns `cfg` maps (a date column without a valid date holds back a random share).
-    pub fn of(cfg: &Config) -> Offers {
-        Offers { dated: cfg.columns.date.is_some(), described: cfg.columns.description.is_some() }
+    /// The columns an export's header resolved to (an optional default it lacks is unmapped;
+    /// a date column without a valid date holds back a random share).
+    pub fn of(columns: &Columns) -> Offers {
+        Offers { dated: columns.date.is_some(), described: columns.description.is_some() }
     }
 }
 
@@ -598,6 +618,10 @@ impl Selection {
         let window = match self.window.days {
             Some(d) => format!("the last {d} days"),
             None => format!("{:.0}% of each customer's items", self.window.share.unwrap_or(0.0) * 100.0),
+        };
+        let window = match &self.window.reason {
+            Some(why) => format!("{window} ({why})"),
+            None => window,
         };
         let settings = if w.settings.is_empty() { String::new() } else { format!(" ({})", w.settings) };
         format!(

@@ -15,6 +15,7 @@ use polars::prelude::*;
 
 use crate::config::Columns;
 use crate::error::InputError;
+use crate::ingest::{column_key, find_column};
 use crate::roles::number_text;
 
 /// A workbook read: every column as text, the sheets read, and a note for each sheet skipped.
@@ -30,21 +31,16 @@ struct Sheets {
     cols: Vec<Vec<Option<String>>>,
 }
 
-/// A header name as sheets are matched to the first one's: trimmed, case ignored.
-fn folded(name: &str) -> String {
-    name.trim().to_lowercase()
-}
-
 impl Sheets {
     /// Where each of the first sheet's columns is in `header` (another sheet's), matched by
-    /// name trimmed and case ignored, its extra columns left out; a column a role maps (every
+    /// [`column_key`] (letters and digits, case ignored), its extra columns left out; a column a role maps (every
     /// column without roles) must be there, else why the sheet is skipped.
     fn positions(&self, header: &[String], roles: Option<&Columns>) -> Result<Vec<Option<usize>>, String> {
         let mapped = roles.map(mapped_columns);
         let mut positions = Vec::with_capacity(self.header.len());
         for name in &self.header {
-            let found = header.iter().position(|h| folded(h) == folded(name));
-            let needed = mapped.as_ref().is_none_or(|m| m.iter().any(|c| folded(c) == folded(name)));
+            let found = header.iter().position(|h| column_key(h) == column_key(name));
+            let needed = mapped.as_ref().is_none_or(|m| m.iter().any(|c| column_key(c) == column_key(name)));
             if found.is_none() && needed {
                 return Err(format!("its header has no column '{name}' (it has: {})", header.join(", ")));
             }
@@ -68,7 +64,7 @@ impl Sheets {
 
 /// Reads one sheet, or every sheet for `"*"`: the first sheet that has the roles' customer and
 /// item columns gives the header, and each other sheet whose header holds its mapped columns
-/// (names trimmed, case ignored, extra columns left out) adds its rows; each sheet skipped is
+/// (names matched by [`column_key`], extra columns left out) adds its rows; each sheet skipped is
 /// noted with why. A hidden default sheet without the roles' columns is an error naming the
 /// visible sheets.
 pub(super) fn read_excel(path: &Path, sheet: Option<&str>, roles: Option<&Columns>) -> Result<ExcelRead, InputError> {
@@ -147,15 +143,18 @@ fn mapped_columns(r: &Columns) -> Vec<&String> {
     [&r.customer, &r.item].into_iter().chain(optional.into_iter().flatten()).collect()
 }
 
-/// True when `header` has the roles' customer and item columns exactly (as the mapping reads
-/// them), or there are no roles.
+/// True when `header` has the roles' customer and item columns as the mapping finds them
+/// ([`find_column`]: exactly, else by their key), or there are no roles.
 fn has_roles(header: &[String], roles: Option<&Columns>) -> bool {
-    roles.is_none_or(|r| [&r.customer, &r.item].iter().all(|c| header.iter().any(|h| h == *c)))
+    roles.is_none_or(|r| [&r.customer, &r.item].iter().all(|c| !matches!(find_column(header, c), Ok(None))))
 }
 
 fn missing_roles(header: &[String], roles: Option<&Columns>) -> String {
     let missing: Vec<String> = roles
-        .map(|r| [&r.customer, &r.item].into_iter().filter(|c| !header.contains(c)).map(|c| format!("'{c}'")).collect())
+        .map(|r| {
+            let absent = |c: &&String| matches!(find_column(header, c), Ok(None));
+            [&r.customer, &r.item].into_iter().filter(absent).map(|c| format!("'{c}'")).collect()
+        })
         .unwrap_or_default();
     format!("its header has no column {} (it has: {})", missing.join(" or "), header.join(", "))
 }

@@ -294,16 +294,38 @@ fn check_path(path: &Path) -> Result<(), InputError> {
     Ok(())
 }
 
-/// Checks that every mapped column exists; unmaps optional defaults the file lacks. Called
-/// once per read, as soon as the header is known (by the CSV reader, which builds only the
-/// roles' columns, at its header).
+/// A column name as a mapping matches a header's when no header has it exactly: letters and
+/// digits only, case ignored ("Customer ID", "customer_id" and " CUSTOMERID" are "customerid").
+/// Exports of the same data differ this way (the UCI Online Retail's `CustomerID` is Online
+/// Retail II's `Customer ID`); Excel sheets are stacked by the same key.
+pub(crate) fn column_key(name: &str) -> String {
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// The header name a mapped `column` reads: itself when the header has it, else the one name
+/// with its [`column_key`]; `Err` with every such name when several have it.
+pub(crate) fn find_column<'a>(names: &'a [String], column: &str) -> Result<Option<&'a String>, Vec<&'a String>> {
+    if let Some(exact) = names.iter().find(|n| *n == column) {
+        return Ok(Some(exact));
+    }
+    let key = column_key(column);
+    let loose: Vec<&String> = names.iter().filter(|n| !key.is_empty() && column_key(n) == key).collect();
+    match loose.len() {
+        0 | 1 => Ok(loose.first().copied()),
+        _ => Err(loose),
+    }
+}
+
+/// Checks that every mapped column exists ([`find_column`]: exactly, else by its key) and
+/// names it as the header does; unmaps optional defaults the file lacks. Called once per
+/// read, as soon as the header is known (by the CSV reader, which builds only the roles'
+/// columns, at its header).
 fn resolve_columns(
     names: &[String],
     columns: &Columns,
     path: &Path,
     sheet: Option<String>,
 ) -> Result<(Columns, Vec<String>), InputError> {
-    let has = |c: &str| names.iter().any(|n| n == c);
     let missing = |role: &str, column: &str| InputError::ColumnMissing {
         path: path.to_path_buf(),
         sheet: sheet.clone(),
@@ -311,16 +333,36 @@ fn resolve_columns(
         role: role.to_string(),
         available: names.join(", "),
     };
-    for (role, column) in [("customer", &columns.customer), ("item", &columns.item)] {
-        if !has(column) {
-            return Err(missing(role, column));
-        }
-    }
-    if let Some(column) = columns.segment.as_ref().filter(|c| !has(c)) {
-        let (path, sheet, column) = (path.to_path_buf(), sheet.clone(), column.clone());
-        return Err(InputError::SegmentMissing { path, sheet, column, available: names.join(", ") });
-    }
+    let find = |role: &str, column: &str| {
+        let key = match role {
+            "segment" => "[recommend] fallback = \"popular_by:…\"".to_string(),
+            role => format!("[columns] {role} = \"…\""),
+        };
+        find_column(names, column).map(|found| found.cloned()).map_err(|several| {
+            let several: Vec<String> = several.iter().map(|n| format!("'{n}'")).collect();
+            InputError::ColumnAmbiguous {
+                path: path.to_path_buf(),
+                column: column.to_string(),
+                detail: format!(
+                    "{}{} all match it with case, spaces and punctuation ignored; set {key} to one of them",
+                    sheet.as_ref().map(|s| format!("sheet '{s}': ")).unwrap_or_default(),
+                    several.join(", ")
+                ),
+            }
+        })
+    };
     let mut resolved = columns.clone();
+    for (role, slot) in [("customer", &mut resolved.customer), ("item", &mut resolved.item)] {
+        *slot = find(role, slot)?.ok_or_else(|| missing(role, slot))?;
+    }
+    if let Some(column) = resolved.segment.as_mut() {
+        *column = find("segment", column)?.ok_or_else(|| InputError::SegmentMissing {
+            path: path.to_path_buf(),
+            sheet: sheet.clone(),
+            column: column.clone(),
+            available: names.join(", "),
+        })?;
+    }
     let mut unmapped = Vec::new();
     for (role, slot) in [
         ("quantity", &mut resolved.quantity),
@@ -329,12 +371,13 @@ fn resolve_columns(
         ("date", &mut resolved.date),
     ] {
         if let Some(column) = slot.clone() {
-            if !has(&column) {
-                if columns.explicit.contains(&role) {
-                    return Err(missing(role, &column));
+            match find(role, &column)? {
+                Some(found) => *slot = Some(found),
+                None if columns.explicit.contains(&role) => return Err(missing(role, &column)),
+                None => {
+                    unmapped.push(format!("{role} ({column})"));
+                    *slot = None;
                 }
-                unmapped.push(format!("{role} ({column})"));
-                *slot = None;
             }
         }
     }
@@ -355,5 +398,22 @@ mod tests {
         assert_eq!(format_of(Path::new("x.parquet")), Some(Format::Parquet));
         assert_eq!(format_of(Path::new("x.json")), None);
         assert_eq!(format_of(Path::new("noext")), None);
+    }
+
+    #[test]
+    fn a_mapped_column_is_found_exactly_else_by_its_letters_and_digits() {
+        let names: Vec<String> =
+            ["Customer ID", "customerid", "Stock Code", "Qty", "Ünit-Preis"].map(String::from).into();
+        // the exact name first, even when another header has its key too
+        assert_eq!(find_column(&names, "customerid"), Ok(Some(&names[1])));
+        // else the one header with its key (case, spaces, punctuation ignored; any script)
+        assert_eq!(find_column(&names, "STOCKCODE"), Ok(Some(&names[2])));
+        assert_eq!(find_column(&names, "stock_code"), Ok(Some(&names[2])));
+        assert_eq!(find_column(&names, "ünit preis"), Ok(Some(&names[4])));
+        assert_eq!(find_column(&names, "Quantity"), Ok(None));
+        // several: refused, not guessed
+        assert_eq!(find_column(&names, "CustomerID"), Err(vec![&names[0], &names[1]]));
+        // a name of punctuation only matches itself alone
+        assert_eq!(find_column(&["#".to_string()], "-"), Ok(None));
     }
 }

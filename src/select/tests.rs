@@ -179,6 +179,28 @@ fn the_window_grows_until_enough_customers_have_new_items() {
 }
 
 #[test]
+fn dates_that_make_no_window_hold_back_a_random_share() {
+    // every purchase on one day: no dated window has rows before it
+    let one_day: Vec<_> = copurchase_shop(600).into_iter().map(|(c, i, _)| (c, i, 3)).collect();
+    let (choice, s) = select(&one_day, true, &config(""));
+    assert_eq!(s.window.kind, "random_share", "{:?}", s.window);
+    assert!(s.window.customers > 0 && s.window.reason.is_some(), "{:?}", s.window);
+    assert!(s.line().contains("held back no customer"), "{}", s.line());
+    assert_ne!(choice.family, Family::Popularity, "{}", s.line());
+    // the same share as undated data, and no option that needs dates
+    let (_, undated) = select(&one_day, false, &config(""));
+    let figures = |s: &Selection| s.candidates.iter().map(|t| (t.settings.clone(), t.metrics)).collect::<Vec<_>>();
+    assert_eq!(figures(&s), figures(&undated));
+    // where the share scores no customer either (each bought one item), the dated window stays
+    let single: Vec<_> = (0..300).map(|c| (c, format!("P{:02}", c % 40), (c % 100) as i64)).collect();
+    let (_, s) = select(&single, true, &config(""));
+    assert_eq!((s.window.kind, s.window.customers, &s.window.reason), ("days", 0, &None));
+    // dates that do make a window keep it
+    let (_, s) = select(&copurchase_shop(600), true, &config(""));
+    assert_eq!((s.window.kind, &s.window.reason), ("days", &None));
+}
+
+#[test]
 fn the_same_choice_and_figures_at_any_thread_count() {
     let rows = copurchase_shop(800);
     let cfg = config("");

@@ -68,6 +68,17 @@ fn malformed_tables_name_column_and_line() {
         &["'ClientNo'", "tiny.csv", "InvoiceNo, StockCode", "[columns] customer"],
     );
     refuses(&w, &bad("duplicate_header.csv"), "", "", 1, &["duplicate_header.csv", "'Quantity' twice"]);
+    // two columns that both match the mapped name loosely: which one is not guessed
+    let text = std::fs::read_to_string(&tiny).unwrap().replacen("CustomerID,Country", "Customer ID,customer_id", 1);
+    let twice = w.write("twice.csv", &text);
+    refuses(
+        &w,
+        &twice,
+        "",
+        "",
+        1,
+        &["twice.csv", "'CustomerID'", "'Customer ID', 'customer_id'", "[columns] customer"],
+    );
     refuses(&w, &bad("ragged.csv"), "", "", 1, &["ragged.csv", "line 6", "9 fields", "has 8", "skip_bad_rows"]);
     refuses(&w, &bad("nan_quantity.csv"), "", "", 1, &["nan_quantity.csv", "'Quantity'", "row 13", "NaN"]);
     refuses(&w, &bad("list_column.parquet"), "", "", 1, &["list_column.parquet", "'CustomerID'", "list"]);

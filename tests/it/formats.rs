@@ -8,7 +8,12 @@ type Tables = (Vec<Vec<String>>, Vec<Vec<String>>, Vec<Vec<String>>);
 fn tables(fixture: &str, input_keys: &str) -> Tables {
     let w = Workdir::new();
     let input = w.copy(fixture);
-    let p = w.pipeline_with("p.toml", &input, input_keys, "out", "");
+    tables_of(&w, &input, input_keys, fixture)
+}
+
+/// Runs `input` and returns its tables as [`tables`] does.
+fn tables_of(w: &Workdir, input: &std::path::Path, input_keys: &str, fixture: &str) -> Tables {
+    let p = w.pipeline_with("p.toml", input, input_keys, "out", "");
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{fixture}: {}", r.stderr);
     assert!(r.stderr.is_empty(), "--quiet prints nothing: {}", r.stderr);
@@ -40,6 +45,23 @@ fn all_formats_give_the_plain_csv_results() {
     ] {
         assert_eq!(tables(fixture, keys), plain, "{fixture} differs from tiny.csv");
     }
+}
+
+#[test]
+fn headers_written_another_way_map_the_same_columns() {
+    // Online Retail II names CustomerID "Customer ID": the mapping finds a column by its
+    // letters and digits, case ignored, when no header has its name exactly
+    let plain = tables("tiny.csv", "");
+    let w = Workdir::new();
+    let text = std::fs::read_to_string(crate::workdir::fixture("tiny.csv")).unwrap();
+    let (header, body) = text.split_once('\n').unwrap();
+    assert_eq!(header, "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country");
+    let renamed = "Invoice No,stock_code,DESCRIPTION, quantity ,Invoice-Date,Price,Customer ID,country";
+    let input = w.write("renamed.csv", format!("{renamed}\n{body}"));
+    assert_eq!(tables_of(&w, &input, "", "renamed.csv"), plain);
+    let r = w.kindred(&["audit", input.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("\"Customer ID\""), "the audit names the export's own column: {}", r.stdout);
 }
 
 #[test]

@@ -132,3 +132,32 @@ fn a_users_own_selection_parquet_in_the_output_folder_is_refused_and_left_alone(
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(std::fs::symlink_metadata(w.path("out/selection.parquet")).unwrap().file_type().is_symlink());
 }
+
+#[test]
+fn the_options_tried_follow_the_columns_the_export_has() {
+    let w = Workdir::new();
+    let settings = |out: &str| -> Vec<String> {
+        rows(&w.path(out).join("selection.parquet")).iter().map(|r| text(&r["settings"])).collect()
+    };
+    let with = w.write("with.csv", copurchase_csv(300));
+    let p = w.pipeline("with.toml", &with, "[model]\nkind = \"auto\"");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--output", "with"]).code, 0);
+    assert!(settings("with").iter().any(|s| s.contains("description=")), "{:?}", settings("with"));
+    // the default Description mapped, the export without it (and its customer column named
+    // another way): no description blend is tried, nor refused
+    let csv = copurchase_csv(300);
+    let without: String = csv
+        .lines()
+        .map(|l| {
+            let mut f: Vec<&str> = l.split(',').collect();
+            f.remove(2);
+            f.join(",").replace("CustomerID", "Customer ID") + "\n"
+        })
+        .collect();
+    let input = w.write("without.csv", without);
+    let p = w.pipeline("without.toml", &input, "[model]\nkind = \"auto\"");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--output", "without"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!settings("without").iter().any(|s| s.contains("description")), "{:?}", settings("without"));
+    assert_eq!(settings("without").len(), settings("with").len() - 2, "EASE without the blend's two");
+}
