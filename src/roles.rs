@@ -233,9 +233,10 @@ pub(crate) enum Quantity {
     Invalid,
 }
 
-/// Reads a quantity from text ([`parse_number`] on the trimmed text).
+/// Reads a quantity from text ([`parse_number`] on the trimmed text, else [`decimal_comma`]).
 pub(crate) fn quantity_text(text: &str) -> Quantity {
-    match parse_number(text.trim()) {
+    let text = text.trim();
+    match parse_number(text).or_else(|e| decimal_comma(text).ok_or(e)) {
         Ok(q) if q.is_finite() => Quantity::Number(q),
         Ok(_) => Quantity::NotFinite,
         Err(_) => Quantity::Invalid,
@@ -335,6 +336,16 @@ fn quantities(column: &Column, path: &Path) -> Result<(Float64Chunked, usize), I
     Ok((values, 0))
 }
 
+/// A number written with a decimal comma, as European spreadsheets export it ("1,5", "-0,25",
+/// "2,0"): digits, one comma, digits, nothing else. Three digits after the comma ("1,000") are
+/// a thousands separator as often as decimals, so they stay unread (invalid), never guessed.
+fn decimal_comma(s: &str) -> Option<f64> {
+    let (whole, fraction) = s.split_once(',')?;
+    let digits = whole.strip_prefix(['-', '+']).unwrap_or(whole);
+    let plain = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+    (plain(digits) && plain(fraction) && fraction.len() != 3).then(|| format!("{whole}.{fraction}").parse().ok())?
+}
+
 /// A number as f64: plain integers (nearly every quantity) without the float parser.
 fn parse_number(s: &str) -> Result<f64, std::num::ParseFloatError> {
     let digits = s.strip_prefix('-').unwrap_or(s);
@@ -414,6 +425,21 @@ mod tests {
         }
         for s in ["", "-", "abc", "1,5", "--1"] {
             assert!(parse_number(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn quantities_read_a_decimal_comma_but_never_guess_a_thousands_separator() {
+        let read = |s: &str| match quantity_text(s) {
+            Quantity::Number(q) => Some(q),
+            _ => None,
+        };
+        for (s, q) in [("1,0", 1.0), (" 2,5 ", 2.5), ("-0,25", -0.25), ("+3,1875", 3.1875), ("12", 12.0), ("2.5", 2.5)]
+        {
+            assert_eq!(read(s), Some(q), "{s}");
+        }
+        for s in ["1,000", "-2,500", "1,2,3", "1.5,0", ",5", "5,", "1,5e3", "a,5", "1 ,5", ""] {
+            assert_eq!(read(s), None, "{s}");
         }
     }
 

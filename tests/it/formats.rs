@@ -65,6 +65,29 @@ fn headers_written_another_way_map_the_same_columns() {
 }
 
 #[test]
+fn a_european_export_with_decimal_comma_quantities_reads_the_same() {
+    let plain = tables("tiny.csv", "");
+    let w = Workdir::new();
+    let text = std::fs::read_to_string(crate::workdir::fixture("tiny_semicolon.csv")).unwrap();
+    // each quantity (the field before the date) written "6,0", "-1,0", as German Excel does
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let mut fields: Vec<String> = line.split(';').map(String::from).collect();
+            for k in 1..fields.len() {
+                if fields[k].starts_with("2010-") && fields[k - 1].parse::<i64>().is_ok() {
+                    fields[k - 1] += ",0";
+                }
+            }
+            fields.join(";")
+        })
+        .collect();
+    assert!(lines.iter().filter(|l| l.contains(",0;2010-")).count() > 20, "{lines:?}");
+    let input = w.write("komma.csv", lines.join("\n") + "\n");
+    assert_eq!(tables_of(&w, &input, "", "komma.csv"), plain);
+}
+
+#[test]
 fn excel_ids_print_without_float_fraction_and_sheets_stack() {
     let w = Workdir::new();
     let input = w.copy("tiny.xlsx");
