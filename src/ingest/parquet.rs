@@ -140,7 +140,28 @@ fn read_parquet(path: &Path, columns: &[&ParquetColumn]) -> Result<DataFrame, In
     }
     let order: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
     let frame = frame.select(order).map_err(|e| parquet_error(path, e))?;
-    text_for_dictionaries(frame, path)
+    utc_instants(text_for_dictionaries(frame, path)?, path)
+}
+
+/// Zoned timestamps (pandas' `datetime64[ns, Europe/Berlin]`, Spark's TIMESTAMP) as their UTC
+/// instants, which Parquet stores: the zone is dropped, never the offset (as a text date's
+/// offset is applied). polars would need its `timezones` feature (chrono-tz) just to show them.
+fn utc_instants(mut frame: DataFrame, path: &Path) -> Result<DataFrame, InputError> {
+    let zoned: Vec<(String, TimeUnit)> = frame
+        .columns()
+        .iter()
+        .filter_map(|c| match c.dtype() {
+            DataType::Datetime(unit, Some(_)) => Some((c.name().to_string(), *unit)),
+            _ => None,
+        })
+        .collect();
+    for (name, unit) in zoned {
+        let column = frame.column(&name).map_err(|e| parquet_error(path, e))?;
+        let instants = column.as_materialized_series().to_physical_repr();
+        let instants = instants.i64().map_err(|e| parquet_error(path, e))?.clone();
+        frame.with_column(instants.into_datetime(unit, None).into_column()).map_err(|e| parquet_error(path, e))?;
+    }
+    Ok(frame)
 }
 
 fn never_read(path: &Path, column: &ParquetColumn, role: &str) -> InputError {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arrow_array::types::Int32Type;
 use arrow_array::{
     ArrayRef, Decimal128Array, DictionaryArray, Int64Array, ListArray, RecordBatch, StringArray, StructArray,
-    UInt64Array,
+    TimestampNanosecondArray, UInt64Array,
 };
 use arrow_schema::{DataType, Field};
 use parquet::arrow::ArrowWriter;
@@ -173,4 +173,33 @@ fn dictionary_encoded_text_is_text() {
     let bought = purchases(&w);
     assert_eq!(bought.len(), 10);
     assert!(bought.contains_key(&("C3".to_string(), "C".to_string())));
+}
+
+/// pandas' `datetime64[ns, Europe/Berlin]` (a zoned Parquet timestamp) panicked, polars asking
+/// for its `timezones` feature; it reads as the UTC instant stored, as a naive one does.
+#[test]
+fn zoned_timestamps_read_as_their_utc_instants() {
+    let w = Workdir::new();
+    // 2011-01-01 12:00:00 UTC, then a day apart each
+    let instants: Vec<i64> = (0..10).map(|d| (1_293_883_200 + d * 86_400) * 1_000_000_000).collect();
+    let mut published = Vec::new();
+    for (name, zone) in
+        [("naive.parquet", None), ("berlin.parquet", Some("Europe/Berlin")), ("utc.parquet", Some("UTC"))]
+    {
+        let dates = TimestampNanosecondArray::from(instants.clone()).with_timezone_opt(zone);
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            ("CustomerID", customers()),
+            ("StockCode", items()),
+            ("Quantity", quantities()),
+            ("InvoiceDate", Arc::new(dates)),
+        ];
+        let input = write(&w, name, columns);
+        let audit = w.kindred(&["audit", input.to_str().unwrap()]);
+        assert_eq!(audit.code, 0, "{name}: {}", audit.stderr);
+        assert!(audit.stdout.contains("2011-01-01 12:00:00"), "{name}: {}", audit.stdout);
+        // a setting that needs dates: each row's date is read, none refused
+        run_ok(&w, &input, "[recommend]\npopular_half_life_days = 30");
+        published.push(crate::workdir::data_at(&w.path("out/recommendations.parquet")));
+    }
+    assert!(published.iter().all(|p| *p == published[0]), "the zone changed the recommendations");
 }
