@@ -3,8 +3,8 @@
 //! 1. **Hold back** the last `[select] window_days` of the cleaned purchases (30 by default: a
 //!    nightly list is acted on over the following weeks, and a month is one buying cycle of a
 //!    wholesale customer while leaving the fit nearly all the history). The window doubles, up
-//!    to half the dated span, until `min_customers` customers have new items in it. Without
-//!    dates, a seeded `holdout_share` of each customer's items is held back instead (by a hash
+//!    to half the dated span (or back to the median purchase date, if further), until
+//!    `min_customers` customers have new items in it. Without dates, a seeded `holdout_share` of each customer's items is held back instead (by a hash
 //!    of customer, item and seed: the same rows whatever the order or the threads); so too
 //!    when the dates make no window that scores a customer (e.g. all on one day).
 //! 2. **Fit every candidate** on what comes before ([`grid`]: popularity, item-kNN, user-kNN,
@@ -160,7 +160,8 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
     if last == i64::MIN {
         return random_share(cleaned, cfg, ids, source);
     }
-    let longest = ((last - first) as f64 / 2.0 / 86_400.0).max(1.0);
+    let median_age = median_age(cleaned.kept((0..dates.len()).map(date)).flatten(), first, last);
+    let longest = ((last - first) as f64 / 2.0 / 86_400.0).max(median_age).max(1.0);
     let mut days = cfg.window_days.min(longest);
     loop {
         let cut = last - (days * 86_400.0) as i64;
@@ -176,7 +177,7 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
             let share = random_share(cleaned, cfg, ids, source)?;
             if share.window.customers > 0 {
                 let reason = format!(
-                    "the dated window (the last {days} days, up to half the dates' span) held back no customer \
+                    "the dated window (the last {days} days, as far back as it grows) held back no customer \
                      with new items"
                 );
                 return Ok(Held { window: Window { reason: Some(reason), ..share.window }, ..share });
@@ -199,6 +200,23 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
         }
         days = (days * 2.0).min(longest);
     }
+}
+
+/// How many days before the `last` date half the `dates` lie (in whole days, rounded up; in
+/// coarser steps when the dates span over 2^20 days): the window may always grow that far, so
+/// a stray date years after the rest (a typo, a test order) cannot cap it at half the dates'
+/// span before it reaches the shop's own purchases.
+fn median_age(dates: impl Iterator<Item = i64>, first: i64, last: i64) -> f64 {
+    let step = 86_400i64.max((last - first) / (1 << 20) + 1);
+    let mut per_step = vec![0usize; ((last - first) / step) as usize + 1];
+    dates.for_each(|d| per_step[((last - d) / step) as usize] += 1);
+    let total: usize = per_step.iter().sum();
+    let mut seen = 0;
+    let steps = per_step.iter().position(|&n| {
+        seen += n;
+        2 * seen >= total
+    });
+    (steps.unwrap_or(0) as i64 + 1) as f64 * step as f64 / 86_400.0
 }
 
 /// Without dates: a seeded share of each customer's items held back (all rows of a held

@@ -201,6 +201,25 @@ fn dates_that_make_no_window_hold_back_a_random_share() {
 }
 
 #[test]
+fn a_stray_date_years_later_does_not_hide_the_shops_purchases() {
+    // one order dated ten years after the rest (a typo): the window still reaches them
+    let mut rows = copurchase_shop(600);
+    rows.push((5, "G00-0".to_string(), 3_650));
+    let (choice, s) = select(&rows, true, &config(""));
+    assert_eq!(s.window.kind, "days", "{:?}", s.window);
+    assert!(s.window.customers >= 200, "{:?}", s.window);
+    assert_ne!(choice.family, Family::Popularity, "{}", s.line());
+    // half the rows lie within the median age of the last date, in whole days
+    let day = |d: i64| d * DAY;
+    assert_eq!(median_age((0..100).map(day), 0, day(99)), 50.0);
+    assert_eq!(median_age((0..100).map(day).chain([day(5_000)]), 0, day(5_000)), 4_951.0);
+    assert_eq!(median_age([7].into_iter(), 7, 7), 1.0);
+    // a span beyond 2^20 days counts in coarser steps, never more than 2^20 + 1 of them
+    let age = median_age([0, day(1), day(4_000_000)].into_iter(), 0, day(4_000_000));
+    assert!((4_000_000.0..4_000_005.0).contains(&age), "{age}");
+}
+
+#[test]
 fn the_same_choice_and_figures_at_any_thread_count() {
     let rows = copurchase_shop(800);
     let cfg = config("");
