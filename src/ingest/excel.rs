@@ -84,7 +84,20 @@ pub(super) fn read_excel(path: &Path, sheet: Option<&str>, roles: Option<&Column
             notes.push(format!("sheet '{name}' skipped: it is empty"));
             continue;
         };
-        let header: Vec<String> = first.iter().map(|c| cell_text(c).unwrap_or_default()).collect();
+        let texts = |row: &[Data]| -> Vec<String> { row.iter().map(|c| cell_text(c).unwrap_or_default()).collect() };
+        let mut header = texts(first);
+        // A report's title above its table (a name, a period, blank rows): the header is the
+        // first row with the roles' customer and item columns, and the rows above it are not data.
+        if roles.is_some() && !has_roles(&header, roles) {
+            if let Some(at) = range.rows().position(|row| has_roles(&texts(row), roles)) {
+                let sheet_row = range.start().map_or(0, |(r, _)| r as usize) + at + 1;
+                notes.push(format!(
+                    "sheet '{name}': its header is row {sheet_row}; the {at} rows above it are not read"
+                ));
+                rows = range.rows();
+                header = rows.nth(at).map(texts).unwrap_or_default();
+            }
+        }
         let positions = match &table {
             None if sheet == Some("*") && !has_roles(&header, roles) => {
                 notes.push(format!("sheet '{name}' skipped: {}", missing_roles(&header, roles)));

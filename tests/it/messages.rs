@@ -74,3 +74,34 @@ fn a_held_lock_names_its_holder_not_the_last_run() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(std::fs::read(w.path("out/.lock")).unwrap(), b"", "a finished run leaves the lock file empty");
 }
+
+/// A report's title rows above the table (its name, period, blank rows) were read as the
+/// header: "column 'CustomerID' not found". The header is the first row with the mapped
+/// customer and item columns; the rows above it are noted, not read.
+#[test]
+fn a_title_above_the_header_is_not_read_as_data() {
+    let w = Workdir::new();
+    let input = w.copy("titled.xlsx");
+    let p = w.pipeline("p.toml", &input, "");
+    // (January alone: both customers bought both items, nothing to recommend: forced past the gate)
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("note: sheet 'Jan': its header is row 4; the 3 rows above it are not read"),
+        "{}",
+        r.stderr
+    );
+    let m = manifest(&w);
+    assert_eq!((m["customers"].as_u64(), m["reports"]["ingest"]["rows_out"].as_u64()), (Some(2), Some(4)));
+    // every sheet: each finds its own header (the second's two rows lower, named another way)
+    let p = w.pipeline_with("all.toml", &input, "sheet = \"*\"", "all", "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("note: sheet 'Feb': its header is row 6; the 5 rows above it are not read"),
+        "{}",
+        r.stderr
+    );
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(w.path("all/manifest.json")).unwrap()).unwrap();
+    assert_eq!((m["customers"].as_u64(), m["reports"]["ingest"]["rows_out"].as_u64()), (Some(4), Some(8)));
+}
