@@ -445,8 +445,8 @@ impl Family {
 pub struct SelectConfig {
     /// The last days of purchases held back to score the candidates on.
     pub window_days: f64,
-    /// The window doubles (up to half the dated span, or to the median date) until this many
-    /// customers have new items in it.
+    /// The window doubles (up to half the dated span) until this many customers have new items
+    /// in it; short of it, the window back to the median date is taken if it holds more.
     pub min_customers: usize,
     /// Without dates: the share of each customer's items held back, drawn with `seed`.
     pub holdout_share: f64,

@@ -3,8 +3,8 @@
 //! 1. **Hold back** the last `[select] window_days` of the cleaned purchases (30 by default: a
 //!    nightly list is acted on over the following weeks, and a month is one buying cycle of a
 //!    wholesale customer while leaving the fit nearly all the history). The window doubles, up
-//!    to half the dated span (or back to the median purchase date, if further), until
-//!    `min_customers` customers have new items in it. Without dates, a seeded `holdout_share` of each customer's items is held back instead (by a hash
+//!    to half the dated span, until `min_customers` customers have new items in it (short of
+//!    it, the window back to the median purchase date if further and holding more). Without dates, a seeded `holdout_share` of each customer's items is held back instead (by a hash
 //!    of customer, item and seed: the same rows whatever the order or the threads); so too
 //!    when the dates make no window that scores a customer (e.g. all on one day).
 //! 2. **Fit every candidate** on what comes before ([`grid`]: popularity, item-kNN, user-kNN,
@@ -160,52 +160,59 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
     if last == i64::MIN {
         return random_share(cleaned, cfg, ids, source);
     }
-    let median_age = median_age(cleaned.kept((0..dates.len()).map(date)).flatten(), first, last);
-    let longest = ((last - first) as f64 / 2.0 / 86_400.0).max(median_age).max(1.0);
-    let mut days = cfg.window_days.min(longest);
-    loop {
+    // the last `days` held back
+    let window = |days: f64| -> Result<Held> {
         let cut = last - (days * 86_400.0) as i64;
         let train = cleaned.part(|r| date(r).is_some_and(|d| d < cut));
         let test = cleaned.part(|r| date(r).is_some_and(|d| d >= cut));
         let (train_rows, test_rows) = (train.height(), test.height());
         let (m, _) = pivot::run(train, ids, source)?;
-        let held = held_items(&m, &test)?;
-        let customers = held.iter().filter(|h| !h.is_empty()).count();
-        if customers == 0 && days >= longest {
-            // dates that cannot make a window (one day, or no customer buying both sides of
-            // every cut): a random share of each customer's items is evidence, none is not
-            let share = random_share(cleaned, cfg, ids, source)?;
-            if share.window.customers > 0 {
-                let reason = format!(
-                    "the dated window (the last {days} days, as far back as it grows) held back no customer \
-                     with new items"
-                );
-                return Ok(Held { window: Window { reason: Some(reason), ..share.window }, ..share });
+        let test = held_items(&m, &test)?;
+        let customers = test.iter().filter(|h| !h.is_empty()).count();
+        let start_utc = chrono::DateTime::from_timestamp(cut, 0).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+        let (days, share, seed, reason) = (Some(days), None, None, None);
+        let window = Window { kind: "days", days, start_utc, share, seed, train_rows, test_rows, customers, reason };
+        Ok(Held { m, test, window })
+    };
+    let longest = ((last - first) as f64 / 2.0 / 86_400.0).max(1.0);
+    let mut days = cfg.window_days.min(longest);
+    let mut held = loop {
+        let held = window(days)?;
+        if held.window.customers >= cfg.min_customers || days >= longest {
+            break held;
+        }
+        drop(held); // before the next window's pivot
+        days = (days * 2.0).min(longest);
+    };
+    if held.window.customers < cfg.min_customers {
+        // Back to the median purchase date, when further, if that holds back more customers:
+        // a stray date years after the rest (a typo) leaves half the span holding it alone.
+        let median = median_age(cleaned.kept((0..dates.len()).map(date)).flatten(), first, last);
+        if median > days {
+            let further = window(median)?;
+            if further.window.customers > held.window.customers {
+                held = further;
             }
         }
-        if customers >= cfg.min_customers || days >= longest {
-            let start_utc = chrono::DateTime::from_timestamp(cut, 0).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
-            let window = Window {
-                kind: "days",
-                days: Some(days),
-                start_utc,
-                share: None,
-                seed: None,
-                train_rows,
-                test_rows,
-                customers,
-                reason: None,
-            };
-            return Ok(Held { m, test: held, window });
-        }
-        days = (days * 2.0).min(longest);
     }
+    if held.window.customers == 0 {
+        // dates that cannot make a window (one day, or no customer buying both sides of every
+        // cut): a random share of each customer's items is evidence, none is not
+        let share = random_share(cleaned, cfg, ids, source)?;
+        if share.window.customers > 0 {
+            let days = held.window.days.unwrap_or(days);
+            let reason = format!(
+                "the dated window (the last {days} days, as far back as it grows) held back no customer with new items"
+            );
+            return Ok(Held { window: Window { reason: Some(reason), ..share.window }, ..share });
+        }
+    }
+    Ok(held)
 }
 
 /// How many days before the `last` date half the `dates` lie (in whole days, rounded up; in
-/// coarser steps when the dates span over 2^20 days): the window may always grow that far, so
-/// a stray date years after the rest (a typo, a test order) cannot cap it at half the dates'
-/// span before it reaches the shop's own purchases.
+/// coarser steps when the dates span over 2^20 days): a window that far back holds back half
+/// the purchases, whatever stray date ends them.
 fn median_age(dates: impl Iterator<Item = i64>, first: i64, last: i64) -> f64 {
     let step = 86_400i64.max((last - first) / (1 << 20) + 1);
     let mut per_step = vec![0usize; ((last - first) / step) as usize + 1];
