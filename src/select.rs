@@ -4,7 +4,8 @@
 //!    nightly list is acted on over the following weeks, and a month is one buying cycle of a
 //!    wholesale customer while leaving the fit nearly all the history). The window doubles, up
 //!    to half the dated span, until `min_customers` customers have new items in it (short of
-//!    it, the window back to the median purchase date if further and holding more). Without dates, a seeded `holdout_share` of each customer's items is held back instead (by a hash
+//!    it, the window back to the median purchase date if further and holding more). Without
+//!    dates, a seeded `holdout_share` of each customer's items is held back instead (by a hash
 //!    of customer, item and seed: the same rows whatever the order or the threads); so too
 //!    when the dates make no window that scores a customer (e.g. all on one day).
 //! 2. **Fit every candidate** on what comes before ([`grid`]: popularity, item-kNN, user-kNN,
