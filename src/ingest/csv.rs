@@ -45,6 +45,8 @@ pub(super) struct CsvRead {
     pub(super) found: Option<Vec<Parsed>>,
     /// Every header column at a first look, counted as its fields went by, and the first rows.
     pub(super) look: Look,
+    /// What the read left out and why (lines above the header).
+    pub(super) notes: Vec<String>,
 }
 
 /// The roles a CSV's builders parse as they read, so the audit need not read the text again.
@@ -87,7 +89,10 @@ pub(super) fn load_csv(
         None => (available_memory().map_or(0, |m| m / 4 * 3), "by default 3/4 of the memory available at the start"),
     };
     let limits = Limits { record: cfg.max_record_bytes, rows: cfg.max_rows, bytes, bytes_origin };
-    let scan = Scan::new(path, cfg.encoding, delimiter, limits);
+    let mut scan = Scan::new(path, cfg.encoding, delimiter, limits);
+    if let Some(columns) = roles {
+        scan.expect_header(&columns.customer, &columns.item);
+    }
     let dates = super::date_rule(cfg);
     let roles = roles.map(|columns| Roles { columns, dates: &dates });
     stream_csv(source, gzip, scan, roles, cfg.skip_bad_rows, (CHUNK, PIECE, head))
@@ -153,7 +158,7 @@ fn stream_csv(
         };
         drop(received); // the reader stops at its next chunk
         match builders {
-            Some(b) => Ok(b.finish(failed, scan.header)?),
+            Some(b) => Ok(CsvRead { notes: scan.notes, ..b.finish(failed, scan.header)? }),
             None => Err(failed.unwrap_or_else(|| InputError::NoHeader { path: path.to_path_buf() }).into()),
         }
     })
@@ -329,6 +334,54 @@ pub(super) mod twin {
             }
         }
         whole
+    }
+
+    /// [`stream`] of a scan that expects a header with CustomerID and StockCode.
+    fn stream_expecting(text: &[u8], (chunk, piece): (usize, usize)) -> Result<CsvRead> {
+        let mut scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
+        scan.expect_header("CustomerID", "StockCode");
+        stream_csv(text, false, scan, None, false, (chunk, piece, HEAD_ROWS))
+    }
+
+    #[test]
+    fn lines_above_the_header_are_left_unread_at_any_chunk_size() {
+        let body = "InvoiceNo;StockCode;Description;Quantity;CustomerID\n1;A;\"x;\ny\";2;17850\n2;B;z;1;17851\n";
+        let plain = stream(body.as_bytes(), body.len(), usize::MAX, Encoding::UTF8, false).unwrap();
+        assert_eq!(plain.frame.height(), 2);
+        // a title (its delimiter not the table's), a blank line, a quoted title over two
+        // lines, Excel's `sep=` line, CRLF ends
+        for (preamble, header_line) in [
+            ("Sales report, 2011\n\n", 3),
+            ("\"Report, \"\"all\"\"\nshops\"\n", 3),
+            ("sep=;\n", 2),
+            ("Report\r\nPeriod: January, 2011\r\n", 3),
+            ("", 1),
+        ] {
+            let text = format!("{preamble}{body}");
+            for chunk in 1..=text.len() {
+                for piece in [1, 2 * chunk, usize::MAX] {
+                    let read = stream_expecting(text.as_bytes(), (chunk, piece)).unwrap();
+                    let at = format!("{preamble:?}, chunk {chunk}, piece {piece}");
+                    assert!(read.frame.equals_missing(&plain.frame), "{at}: {:?}", read.frame);
+                    assert_eq!((&read.header, &read.nulls), (&plain.header, &plain.nulls), "{at}");
+                    let note = format!(
+                        "f.csv: its header is line {header_line}; the {} lines above it are not read",
+                        header_line - 1
+                    );
+                    assert_eq!(read.notes, if header_line > 1 { vec![note] } else { vec![] }, "{at}");
+                }
+            }
+        }
+        // no line has the columns: the first line is the header, as before (the mapping's
+        // error names its columns); nor is a header looked for past the first 100 lines
+        let none = stream_expecting(b"Title\na,b\n1,2\n", (3, usize::MAX)).unwrap();
+        assert_eq!(none.header, ["Title"]);
+        let late = format!("Title\n{}{body}", "\n".repeat(99));
+        let read = stream_expecting(late.as_bytes(), (64, usize::MAX)).unwrap();
+        assert_eq!(read.header, ["Title"]);
+        let in_time = format!("Title\n{}{body}", "\n".repeat(97));
+        let read = stream_expecting(in_time.as_bytes(), (64, usize::MAX)).unwrap();
+        assert_eq!(read.header, plain.header);
     }
 
     /// polars' own reading of the whole text: the twin the stream must equal.

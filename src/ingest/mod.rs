@@ -153,7 +153,9 @@ fn load(
     Ok(match format {
         Format::Csv { gzip, tab } => {
             let label = if gzip { "csv.gz" } else { "csv" };
-            (Loaded::Csv(Box::new(load_csv(cfg, gzip, tab, roles, head)?)), Vec::new(), Vec::new(), label)
+            let csv = load_csv(cfg, gzip, tab, roles, head)?;
+            let notes = csv.notes.clone();
+            (Loaded::Csv(Box::new(csv)), Vec::new(), notes, label)
         }
         Format::Excel => {
             let excel = read_excel(path, cfg.sheet.as_deref(), roles)?;

@@ -88,6 +88,22 @@ fn a_european_export_with_decimal_comma_quantities_reads_the_same() {
 }
 
 #[test]
+fn a_csv_reports_title_lines_are_not_its_header() {
+    let plain = tables("tiny.csv", "");
+    let w = Workdir::new();
+    let text = std::fs::read_to_string(crate::workdir::fixture("tiny_semicolon.csv")).unwrap();
+    for (name, preamble) in [("titled.csv", "Sales by customer, December 2010\n\n"), ("sep.csv", "sep=;\n")] {
+        let input = w.write(name, format!("{preamble}{text}"));
+        assert_eq!(tables_of(&w, &input, "", name), plain, "{name}");
+        let p = w.pipeline("p.toml", &input, "");
+        let r = w.kindred(&["run", p.to_str().unwrap()]);
+        let lines = preamble.lines().count();
+        let note = format!("its header is line {}; the {lines} lines above it are not read", lines + 1);
+        assert!(r.stderr.contains(&note), "{name}: {}", r.stderr);
+    }
+}
+
+#[test]
 fn excel_ids_print_without_float_fraction_and_sheets_stack() {
     let w = Workdir::new();
     let input = w.copy("tiny.xlsx");

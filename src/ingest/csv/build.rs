@@ -341,7 +341,7 @@ impl Plan {
         };
         let columns = header.iter().zip(profiles).map(|(name, p)| p.finish(name, "String")).collect();
         let look = Look { columns, head: Head { columns: header.clone(), rows: head } };
-        Ok(CsvRead { frame, header, resolved: self.resolved.clone(), nulls, skipped, found, look })
+        Ok(CsvRead { frame, header, resolved: self.resolved.clone(), nulls, skipped, found, look, notes: Vec::new() })
     }
 
     /// The date column's year-last dates read in the one order the whole column leaves (see

@@ -161,7 +161,20 @@ pub(super) struct Scan<'a> {
     /// Records that are not blank, and bytes of text, so far.
     rows: usize,
     bytes: u64,
+    /// The customer and item columns a header must have (with roles): records above the first
+    /// one that has them are a preamble (a report's title), not read; the first record's names,
+    /// kept for the error when no record has them; why the records above were left.
+    wanted: Option<[String; 2]>,
+    first_names: Option<Vec<String>>,
+    pub(super) notes: Vec<String>,
+    /// The delimiter is sniffed again from the next line (after a preamble line).
+    resniff: bool,
+    given_delimiter: bool,
 }
+
+/// A header must start within this many lines: a report's title block is a few lines, and
+/// the text is held until the header is found.
+const PREAMBLE_LINES: usize = 100;
 
 impl<'a> Scan<'a> {
     pub(super) fn new(path: &'a Path, encoding: Encoding, delimiter: Option<u8>, limits: Limits) -> Self {
@@ -183,7 +196,18 @@ impl<'a> Scan<'a> {
             lines_before: 0,
             rows: 0,
             bytes: 0,
+            wanted: None,
+            first_names: None,
+            notes: Vec::new(),
+            resniff: false,
+            given_delimiter: delimiter.is_some(),
         }
+    }
+
+    /// The header is the first record with columns `customer` and `item` (as
+    /// [`crate::ingest::find_column`] finds them), within [`PREAMBLE_LINES`] lines.
+    pub(super) fn expect_header(&mut self, customer: &str, item: &str) {
+        self.wanted = Some([customer.to_string(), item.to_string()]);
     }
 
     /// Appends a chunk of the file to `text`, decoded.
@@ -253,7 +277,26 @@ impl<'a> Scan<'a> {
                 cr_to_lf(text, 0, &mut self.after_cr);
             }
         }
-        self.records(text, eof)
+        loop {
+            if self.resniff {
+                // the line after a preamble line tells the delimiter again
+                if self.first.advance(text, eof).is_none() {
+                    return Ok(());
+                }
+                self.delimiter = Some(self.first.delimiter());
+                self.resniff = false;
+            }
+            self.records(text, eof)?;
+            if !self.resniff {
+                break;
+            }
+        }
+        if eof && self.header.is_empty() {
+            // no record had the wanted columns: the first one is the header (the mapping's
+            // error names its columns)
+            self.header = self.first_names.take().unwrap_or_default();
+        }
+        Ok(())
     }
 
     /// [`Scan::feed`] once the line ends and the delimiter are known. A record without a quote
@@ -268,12 +311,21 @@ impl<'a> Scan<'a> {
                 self.quotes = None;
                 self.end_record(text, self.at + k, true)?;
                 self.at = self.pos;
+                if self.resniff {
+                    self.first = FirstLine { at: self.pos, ..FirstLine::default() };
+                    return Ok(());
+                }
                 continue;
             }
             let quote = memchr::memchr(b'"', &text[self.at..]).map(|k| self.at + k);
             let base = self.at;
             for k in memchr::memchr_iter(b'\n', &text[base..quote.unwrap_or(text.len())]) {
                 self.end_record(text, base + k, false)?;
+                if self.resniff {
+                    self.at = self.pos;
+                    self.first = FirstLine { at: self.pos, ..FirstLine::default() };
+                    return Ok(());
+                }
             }
             let Some(q) = quote else { break };
             self.quotes = Some(Quotes::unquoted(q == self.pos || text[q - 1] == delimiter));
@@ -349,6 +401,21 @@ impl<'a> Scan<'a> {
             let name = field_value(raw, &mut unescaped).unwrap_or(Some(raw.trim_end_matches('\r')));
             header.push(name.unwrap_or_default().to_string());
         });
+        if let Some(wanted) = &self.wanted {
+            let has = |c: &String| !matches!(crate::ingest::find_column(&header, c), Ok(None));
+            if !wanted.iter().all(has) {
+                let first = self.first_names.get_or_insert(header);
+                if self.line < PREAMBLE_LINES {
+                    self.preamble(record.as_bytes());
+                    return Ok(());
+                }
+                header = first.clone(); // the mapping's error names the first line's columns
+            } else if self.line > 1 {
+                let above = self.line - 1;
+                let (file, line) = (self.path.display(), self.line);
+                self.notes.push(format!("{file}: its header is line {line}; the {above} lines above it are not read"));
+            }
+        }
         if header.iter().all(|h| h.trim().is_empty()) {
             return Err(InputError::NoHeader { path: self.path.to_path_buf() });
         }
@@ -360,6 +427,20 @@ impl<'a> Scan<'a> {
         }
         self.header = header;
         Ok(())
+    }
+
+    /// A record above the header: left unread; the next line's delimiter is sniffed again,
+    /// unless the pipeline set it or this is Excel's `sep=X` line, which sets it.
+    fn preamble(&mut self, record: &[u8]) {
+        let line = record.strip_suffix(b"\r").unwrap_or(record);
+        match line.strip_prefix(b"sep=") {
+            Some(&[d]) if self.line == 1 && !self.given_delimiter => {
+                self.delimiter = Some(d);
+                self.given_delimiter = true;
+            }
+            _ if !self.given_delimiter => self.resniff = true,
+            _ => {}
+        }
     }
 
     /// Bytes of found records not taken yet.
