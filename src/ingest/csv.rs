@@ -73,6 +73,7 @@ pub(super) fn load_csv(
     gzip: bool,
     tab: bool,
     roles: Option<&Columns>,
+    header_of: &Columns,
     head: usize,
 ) -> Result<CsvRead> {
     let path = &cfg.path;
@@ -90,9 +91,7 @@ pub(super) fn load_csv(
     };
     let limits = Limits { record: cfg.max_record_bytes, rows: cfg.max_rows, bytes, bytes_origin };
     let mut scan = Scan::new(path, cfg.encoding, delimiter, limits);
-    if let Some(columns) = roles {
-        scan.expect_header(&columns.customer, &columns.item);
-    }
+    scan.expect_header(&header_of.customer, &header_of.item);
     let dates = super::date_rule(cfg);
     let roles = roles.map(|columns| Roles { columns, dates: &dates });
     stream_csv(source, gzip, scan, roles, cfg.skip_bad_rows, (CHUNK, PIECE, head))
@@ -364,24 +363,36 @@ pub(super) mod twin {
                     let at = format!("{preamble:?}, chunk {chunk}, piece {piece}");
                     assert!(read.frame.equals_missing(&plain.frame), "{at}: {:?}", read.frame);
                     assert_eq!((&read.header, &read.nulls), (&plain.header, &plain.nulls), "{at}");
-                    let note = format!(
-                        "f.csv: its header is line {header_line}; the {} lines above it are not read",
-                        header_line - 1
-                    );
+                    let above = match header_line - 1 {
+                        1 => "the line above it is".to_string(),
+                        n => format!("the {n} lines above it are"),
+                    };
+                    let note = format!("f.csv: its header is line {header_line}; {above} not read");
                     assert_eq!(read.notes, if header_line > 1 { vec![note] } else { vec![] }, "{at}");
                 }
             }
         }
-        // no line has the columns: the first line is the header, as before (the mapping's
-        // error names its columns); nor is a header looked for past the first 100 lines
-        let none = stream_expecting(b"Title\na,b\n1,2\n", (3, usize::MAX)).unwrap();
-        assert_eq!(none.header, ["Title"]);
-        let late = format!("Title\n{}{body}", "\n".repeat(99));
-        let read = stream_expecting(late.as_bytes(), (64, usize::MAX)).unwrap();
-        assert_eq!(read.header, ["Title"]);
-        let in_time = format!("Title\n{}{body}", "\n".repeat(97));
-        let read = stream_expecting(in_time.as_bytes(), (64, usize::MAX)).unwrap();
-        assert_eq!(read.header, plain.header);
+        // no line has the columns, or none within the first 100 lines: the first line is the
+        // header and every line after it a row, as without a mapping (the mapping's error
+        // names the first line's columns), at any chunk size
+        let rows = |read: &CsvRead| read.frame.height();
+        let table = "CustomerID,StockCode\n1,A\n2,B\n";
+        for (text, header, height) in [
+            ("Title,X\na,b\n1,2\n".to_string(), ["Title", "X"], 2),
+            (format!("Title,X\n{}{table}", "\n".repeat(99)), ["Title", "X"], 3),
+            (format!("Title,X\n{}{table}", "\n".repeat(97)), ["CustomerID", "StockCode"], 2),
+        ] {
+            for chunk in [1, 2, 3, 7, 64, text.len()] {
+                let read = stream_expecting(text.as_bytes(), (chunk, usize::MAX)).unwrap();
+                assert_eq!(
+                    (&read.header, rows(&read)),
+                    (&header.map(String::from).to_vec(), height),
+                    "{text:?} {chunk}"
+                );
+            }
+        }
+        let only = stream_expecting(b"Title,X\n", (3, usize::MAX)).unwrap();
+        assert_eq!((only.header, only.frame.height()), (vec!["Title".to_string(), "X".to_string()], 0));
     }
 
     /// polars' own reading of the whole text: the twin the stream must equal.

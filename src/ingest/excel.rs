@@ -67,7 +67,12 @@ impl Sheets {
 /// (names matched by [`column_key`], extra columns left out) adds its rows; each sheet skipped is
 /// noted with why. A hidden default sheet without the roles' columns is an error naming the
 /// visible sheets.
-pub(super) fn read_excel(path: &Path, sheet: Option<&str>, roles: Option<&Columns>) -> Result<ExcelRead, InputError> {
+pub(super) fn read_excel(
+    path: &Path,
+    sheet: Option<&str>,
+    roles: Option<&Columns>,
+    header_of: &Columns,
+) -> Result<ExcelRead, InputError> {
     check_not_encrypted(path)?;
     let mut book = open_workbook_auto(path)
         .map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: e.to_string() })?;
@@ -88,12 +93,12 @@ pub(super) fn read_excel(path: &Path, sheet: Option<&str>, roles: Option<&Column
         let mut header = texts(first);
         // A report's title above its table (a name, a period, blank rows): the header is the
         // first row with the roles' customer and item columns, and the rows above it are not data.
-        if roles.is_some() && !has_roles(&header, roles) {
-            if let Some(at) = range.rows().position(|row| has_roles(&texts(row), roles)) {
+        let titled = Some(header_of);
+        if !has_roles(&header, titled) {
+            if let Some(at) = range.rows().position(|row| has_roles(&texts(row), titled)) {
                 let sheet_row = range.start().map_or(0, |(r, _)| r as usize) + at + 1;
-                notes.push(format!(
-                    "sheet '{name}': its header is row {sheet_row}; the {at} rows above it are not read"
-                ));
+                let above = if at == 1 { "the row above it is".into() } else { format!("the {at} rows above it are") };
+                notes.push(format!("sheet '{name}': its header is row {sheet_row}; {above} not read"));
                 rows = range.rows();
                 header = rows.nth(at).map(texts).unwrap_or_default();
             }

@@ -142,9 +142,13 @@ enum Loaded {
 /// Reads the file named by `cfg`: (what was loaded, sheets read, notes, format label). Of a
 /// CSV only the columns `roles` read are parsed (every column without roles); a workbook's
 /// sheets are matched to the roles' columns. A CSV's first `head` rows are kept for its look.
+/// Reads `cfg`'s file: with `roles`, only their columns are built (CSV) or required (Excel's
+/// sheets); `header_of` finds the header below a report's title (the first row with its
+/// customer and item columns), also when every column is read (`kindred audit`).
 fn load(
     cfg: &InputConfig,
     roles: Option<&Columns>,
+    header_of: &Columns,
     head: usize,
 ) -> Result<(Loaded, Vec<String>, Vec<String>, &'static str)> {
     let path = &cfg.path;
@@ -153,12 +157,12 @@ fn load(
     Ok(match format {
         Format::Csv { gzip, tab } => {
             let label = if gzip { "csv.gz" } else { "csv" };
-            let csv = load_csv(cfg, gzip, tab, roles, head)?;
+            let csv = load_csv(cfg, gzip, tab, roles, header_of, head)?;
             let notes = csv.notes.clone();
             (Loaded::Csv(Box::new(csv)), Vec::new(), notes, label)
         }
         Format::Excel => {
-            let excel = read_excel(path, cfg.sheet.as_deref(), roles)?;
+            let excel = read_excel(path, cfg.sheet.as_deref(), roles, header_of)?;
             (Loaded::Frame(excel.frame), excel.sheets, excel.notes, "excel")
         }
         Format::Parquet => (Loaded::Parquet(parquet_columns(path)?), Vec::new(), Vec::new(), "parquet"),
@@ -172,7 +176,7 @@ fn load(
 pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
     let start = Instant::now();
     let path = &cfg.path;
-    let (loaded, sheets, mut notes, label) = load(cfg, Some(columns), HEAD_ROWS)?;
+    let (loaded, sheets, mut notes, label) = load(cfg, Some(columns), columns, HEAD_ROWS)?;
     let table = |frame, columns, nulls, parsed, look| Table {
         frame,
         columns,
@@ -213,7 +217,7 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
 /// and resolves `columns` against its header when they resolve; its look has `head` rows.
 pub fn read(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(AllColumns, IngestReport)> {
     let start = Instant::now();
-    let (loaded, sheets, mut notes, label) = load(cfg, None, head)?;
+    let (loaded, sheets, mut notes, label) = load(cfg, None, columns, head)?;
     let (frame, skipped, width, look) = match loaded {
         Loaded::Csv(csv) => (csv.frame, csv.skipped, None, Some(csv.look)),
         Loaded::Parquet(file_columns) => {

@@ -98,8 +98,14 @@ fn a_csv_reports_title_lines_are_not_its_header() {
         let p = w.pipeline("p.toml", &input, "");
         let r = w.kindred(&["run", p.to_str().unwrap()]);
         let lines = preamble.lines().count();
-        let note = format!("its header is line {}; the {lines} lines above it are not read", lines + 1);
+        let above =
+            if lines == 1 { "the line above it is".to_string() } else { format!("the {lines} lines above it are") };
+        let note = format!("its header is line {}; {above} not read", lines + 1);
         assert!(r.stderr.contains(&note), "{name}: {}", r.stderr);
+        // the audit finds the same header
+        let audit = w.kindred(&["audit", input.to_str().unwrap()]);
+        assert!(audit.stderr.contains(&note), "{name}: {}", audit.stderr);
+        assert!(audit.stdout.lines().any(|l| l.starts_with("CustomerID ")), "{name}: {}", audit.stdout);
     }
 }
 

@@ -170,6 +170,11 @@ pub(super) struct Scan<'a> {
     /// The delimiter is sniffed again from the next line (after a preamble line).
     resniff: bool,
     given_delimiter: bool,
+    /// Where the first record ended (byte, next line) and the delimiter it was read with: when
+    /// no record has the wanted columns, the first is the header and the records are read
+    /// again from there (`rescan`).
+    first_end: Option<(usize, usize, Option<u8>)>,
+    rescan: bool,
 }
 
 /// A header must start within this many lines: a report's title block is a few lines, and
@@ -201,6 +206,8 @@ impl<'a> Scan<'a> {
             notes: Vec::new(),
             resniff: false,
             given_delimiter: delimiter.is_some(),
+            first_end: None,
+            rescan: false,
         }
     }
 
@@ -287,15 +294,26 @@ impl<'a> Scan<'a> {
                 self.resniff = false;
             }
             self.records(text, eof)?;
-            if !self.resniff {
+            if eof && self.header.is_empty() && self.first_end.is_some() {
+                self.first_is_header()?; // the text ended before a record had the columns
+            }
+            if !(self.resniff || std::mem::take(&mut self.rescan)) {
                 break;
             }
         }
-        if eof && self.header.is_empty() {
-            // no record had the wanted columns: the first one is the header (the mapping's
-            // error names its columns)
-            self.header = self.first_names.take().unwrap_or_default();
-        }
+        Ok(())
+    }
+
+    /// No record within reach has the wanted columns: the first is the header, as it is without
+    /// a mapping (the mapping's error names its columns), and the records after it are read
+    /// again as rows.
+    fn first_is_header(&mut self) -> Result<(), InputError> {
+        let Some((pos, line, delimiter)) = self.first_end.take() else { return Ok(()) };
+        let names = self.first_names.take().unwrap_or_default();
+        self.header = self.checked_header(names)?;
+        self.notes.clear();
+        (self.delimiter, self.wanted, self.quotes, self.resniff, self.rescan) = (delimiter, None, None, false, true);
+        (self.pos, self.at, self.start, self.line, self.start_line) = (pos, pos, pos, line, line);
         Ok(())
     }
 
@@ -310,6 +328,9 @@ impl<'a> Scan<'a> {
                 let Some(k) = follow(quotes, &text[self.at..], delimiter) else { break };
                 self.quotes = None;
                 self.end_record(text, self.at + k, true)?;
+                if self.rescan {
+                    return Ok(());
+                }
                 self.at = self.pos;
                 if self.resniff {
                     self.first = FirstLine { at: self.pos, ..FirstLine::default() };
@@ -321,6 +342,9 @@ impl<'a> Scan<'a> {
             let base = self.at;
             for k in memchr::memchr_iter(b'\n', &text[base..quote.unwrap_or(text.len())]) {
                 self.end_record(text, base + k, false)?;
+                if self.rescan {
+                    return Ok(());
+                }
                 if self.resniff {
                     self.at = self.pos;
                     self.first = FirstLine { at: self.pos, ..FirstLine::default() };
@@ -355,8 +379,12 @@ impl<'a> Scan<'a> {
             return Err(self.too_long(text));
         }
         let header = self.header.is_empty();
+        let delimiter = self.delimiter;
         if header {
             self.read_header(record)?;
+            if self.rescan {
+                return self.first_is_header();
+            }
         } else if !record.iter().all(|&c| c == b'\r' || c == b' ') {
             self.rows += 1;
             if self.limits.rows > 0 && self.rows > self.limits.rows {
@@ -368,6 +396,9 @@ impl<'a> Scan<'a> {
         self.pos = (end + 1).min(text.len());
         if header {
             (self.start, self.start_line) = (self.pos, self.line);
+            if self.header.is_empty() && self.first_end.is_none() {
+                self.first_end = Some((self.pos, self.line, delimiter));
+            }
         }
         Ok(())
     }
@@ -404,18 +435,26 @@ impl<'a> Scan<'a> {
         if let Some(wanted) = &self.wanted {
             let has = |c: &String| !matches!(crate::ingest::find_column(&header, c), Ok(None));
             if !wanted.iter().all(has) {
-                let first = self.first_names.get_or_insert(header);
-                if self.line < PREAMBLE_LINES {
-                    self.preamble(record.as_bytes());
-                    return Ok(());
+                self.first_names.get_or_insert(header);
+                match self.line < PREAMBLE_LINES {
+                    true => self.preamble(record.as_bytes()),
+                    false => self.rescan = true, // not found within reach: the first line is the header
                 }
-                header = first.clone(); // the mapping's error names the first line's columns
+                return Ok(());
             } else if self.line > 1 {
                 let above = self.line - 1;
                 let (file, line) = (self.path.display(), self.line);
-                self.notes.push(format!("{file}: its header is line {line}; the {above} lines above it are not read"));
+                let above =
+                    if above == 1 { "the line above it is".into() } else { format!("the {above} lines above it are") };
+                self.notes.push(format!("{file}: its header is line {line}; {above} not read"));
             }
         }
+        self.header = self.checked_header(header)?;
+        Ok(())
+    }
+
+    /// A header's names, refused when all are blank or one is there twice.
+    fn checked_header(&self, header: Vec<String>) -> Result<Vec<String>, InputError> {
         if header.iter().all(|h| h.trim().is_empty()) {
             return Err(InputError::NoHeader { path: self.path.to_path_buf() });
         }
@@ -425,8 +464,7 @@ impl<'a> Scan<'a> {
                 return Err(InputError::DuplicateHeader { path: self.path.to_path_buf(), column: name.clone() });
             }
         }
-        self.header = header;
-        Ok(())
+        Ok(header)
     }
 
     /// A record above the header: left unread; the next line's delimiter is sniffed again,
