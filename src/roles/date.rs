@@ -250,8 +250,14 @@ fn parse_iso(t: &[u8]) -> Option<i64> {
 }
 
 /// Any other form: `Y-M-D`, `a/b/Y`, `a.b.Y` or `a-b-Y` (one separator, numbers unpadded or
-/// not), optionally a time `H:MM[:SS[.f]]` after a space or `T`, `AM`/`PM`, an offset.
+/// not), ISO's basic `YYYYMMDD`, or a month by its English name ([`named_month`]); optionally
+/// a time `H:MM[:SS[.f]]` after a space or `T`, `AM`/`PM`, an offset.
 fn general(t: &[u8]) -> Option<Text> {
+    numeric(t).or_else(|| basic_iso(t)).or_else(|| named_month(t))
+}
+
+/// `Y-M-D`, `a/b/Y`, `a.b.Y` or `a-b-Y`, then a time (see [`general`]).
+fn numeric(t: &[u8]) -> Option<Text> {
     let mut c = Cursor { t, at: 0 };
     let first = c.number(1, 4)?;
     let sep = c.eat_any(b"-/.")?;
@@ -274,6 +280,80 @@ fn general(t: &[u8]) -> Option<Text> {
         }
         _ => None,
     }
+}
+
+/// The time after a date, if any (after a space or `T`): (seconds since midnight, offset).
+fn time_to_end(c: &mut Cursor) -> Option<(u32, i32)> {
+    if c.done() {
+        return Some((0, 0));
+    }
+    c.eat_any(b" T")?;
+    c.spaces();
+    time(c)
+}
+
+/// ISO 8601's basic form `YYYYMMDD` (SAP's and many ERPs' exports), exactly eight digits,
+/// then a time as in [`general`]. Unambiguous: the year comes first.
+fn basic_iso(t: &[u8]) -> Option<Text> {
+    let mut c = Cursor { t, at: 0 };
+    let (_, 8) = c.number(8, 8)? else { return None };
+    if c.t.get(c.at).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| t[r].iter().fold(0u32, |n, &b| n * 10 + (b - b'0') as u32);
+    let (secs, offset) = time_to_end(&mut c)?;
+    Some(Text::Instant(instant(digits(0..4) as i32, digits(4..6), digits(6..8), secs, offset)?))
+}
+
+/// A month written as its English name or its first three letters (`Sept` too), any case.
+fn month_name(c: &mut Cursor) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let word: String =
+        c.t[c.at..].iter().take_while(|b| b.is_ascii_alphabetic()).map(|&b| b.to_ascii_lowercase() as char).collect();
+    let month = MONTHS
+        .iter()
+        .position(|m| word.len() >= 3 && (m.starts_with(&word) && (word.len() == 3 || word == *m || word == "sept")))?;
+    c.at += word.len();
+    Some(month as u32 + 1)
+}
+
+/// A date with the month by name, unambiguous whatever the order: `05-Jan-2011`,
+/// `5 Jan 2011`, `05/Jan/2011`, `5 January 2011` (day first), or `Jan 5, 2011`,
+/// `January 5 2011` (month first); then a time as in [`general`].
+fn named_month(t: &[u8]) -> Option<Text> {
+    let mut c = Cursor { t, at: 0 };
+    let (month, day) = if t.first()?.is_ascii_digit() {
+        let (day, _) = c.number(1, 2)?;
+        let sep = c.eat_any(b"- /.")?;
+        let month = month_name(&mut c)?;
+        c.eat(sep).then_some(())?;
+        (month, day)
+    } else {
+        let month = month_name(&mut c)?;
+        c.eat_any(b" -")?;
+        let (day, _) = c.number(1, 2)?;
+        let comma = c.eat(b',');
+        let before = c.at;
+        c.spaces();
+        (comma || c.at > before).then_some(())?;
+        (month, day)
+    };
+    let (year, 4) = c.number(4, 4)? else { return None };
+    let (secs, offset) = time_to_end(&mut c)?;
+    Some(Text::Instant(instant(year as i32, month, day, secs, offset)?))
 }
 
 /// `H:MM[:SS[.f]] [AM|PM] [offset]` to the end: (seconds since midnight, offset in minutes).
@@ -571,6 +651,57 @@ mod tests {
         }
         assert_eq!(one("2024-04-16 06:04"), Some(1_713_247_440));
         assert_eq!(one("2024-04-16"), Some(1_713_225_600));
+    }
+
+    #[test]
+    fn basic_iso_and_named_months_are_dates_in_one_order() {
+        let day = one("2011-01-05");
+        let morning = one("2011-01-05 10:15");
+        assert_eq!(day, Some(1_294_185_600));
+        for text in [
+            "20110105",
+            " 20110105 ",
+            "05-Jan-2011",
+            "5 Jan 2011",
+            "05/JAN/2011",
+            "5 January 2011",
+            "Jan 5, 2011",
+            "january 5 2011",
+            "Jan 05,2011",
+            "5.jan.2011",
+        ] {
+            assert_eq!(one(text), day, "{text}");
+        }
+        for text in [
+            "20110105 10:15",
+            "20110105T10:15:00",
+            "05-Jan-2011 10:15",
+            "Jan 5, 2011 10:15 AM",
+            "5 Jan 2011 11:15 +01:00",
+        ] {
+            assert_eq!(one(text), morning, "{text}");
+        }
+        assert_eq!(one("Sept 30, 2011"), one("2011-09-30"));
+        assert_eq!(one("29-Feb-2012"), one("2012-02-29"));
+        for text in [
+            "20111305",
+            "20110132",
+            "2011010",
+            "201101051",
+            "2011-0105",
+            "29-Feb-2011",
+            "32-Jan-2011",
+            "5 Jam 2011",
+            "5 Ja 2011",
+            "5 Janu 2011",
+            "Jan 5 11",
+            "Jan 52011",
+            "05-Jan/2011",
+            "May",
+            "20110105 25:00",
+        ] {
+            assert_eq!(one(text), None, "{text}");
+        }
     }
 
     #[test]
