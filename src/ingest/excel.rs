@@ -15,7 +15,7 @@ use polars::prelude::*;
 
 use crate::config::Columns;
 use crate::error::InputError;
-use crate::ingest::{column_key, find_column};
+use crate::ingest::{absent, column_key, title_note, TITLE_LINES};
 use crate::roles::number_text;
 
 /// A workbook read: every column as text, the sheets read, and a note for each sheet skipped.
@@ -95,10 +95,9 @@ pub(super) fn read_excel(
         // first row with the roles' customer and item columns, and the rows above it are not data.
         let titled = Some(header_of);
         if !has_roles(&header, titled) {
-            if let Some(at) = range.rows().position(|row| has_roles(&texts(row), titled)) {
+            if let Some(at) = range.rows().take(TITLE_LINES).position(|row| has_roles(&texts(row), titled)) {
                 let sheet_row = range.start().map_or(0, |(r, _)| r as usize) + at + 1;
-                let above = if at == 1 { "the row above it is".into() } else { format!("the {at} rows above it are") };
-                notes.push(format!("sheet '{name}': its header is row {sheet_row}; {above} not read"));
+                notes.push(format!("sheet '{name}': {}", title_note("row", sheet_row, at)));
                 rows = range.rows();
                 header = rows.nth(at).map(texts).unwrap_or_default();
             }
@@ -164,15 +163,12 @@ fn mapped_columns(r: &Columns) -> Vec<&String> {
 /// True when `header` has the roles' customer and item columns as the mapping finds them
 /// ([`find_column`]: exactly, else by their key), or there are no roles.
 fn has_roles(header: &[String], roles: Option<&Columns>) -> bool {
-    roles.is_none_or(|r| [&r.customer, &r.item].iter().all(|c| !matches!(find_column(header, c), Ok(None))))
+    roles.is_none_or(|r| absent(header, &[&r.customer, &r.item]).is_empty())
 }
 
 fn missing_roles(header: &[String], roles: Option<&Columns>) -> String {
     let missing: Vec<String> = roles
-        .map(|r| {
-            let absent = |c: &&String| matches!(find_column(header, c), Ok(None));
-            [&r.customer, &r.item].into_iter().filter(absent).map(|c| format!("'{c}'")).collect()
-        })
+        .map(|r| absent(header, &[&r.customer, &r.item]).iter().map(|c| format!("'{c}'")).collect())
         .unwrap_or_default();
     format!("its header has no column {} (it has: {})", missing.join(" or "), header.join(", "))
 }

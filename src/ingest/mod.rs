@@ -308,6 +308,26 @@ pub(crate) fn column_key(name: &str) -> String {
     name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
+/// How far down a header is looked for below a report's title (CSV lines, Excel rows): a title
+/// block is a few lines, and a CSV's text is held until its header is found.
+pub(crate) const TITLE_LINES: usize = 100;
+
+/// The columns of `wanted` that `header` lacks ([`find_column`]; one several headers match is
+/// there: the mapping's error names them).
+pub(crate) fn absent<'w>(header: &[String], wanted: &[&'w String]) -> Vec<&'w String> {
+    wanted.iter().copied().filter(|c| matches!(find_column(header, c), Ok(None))).collect()
+}
+
+/// The note on the rows left above a header found below a title: "its header is line 3; the
+/// 2 lines above it are not read" (`unit` "line" or "row").
+pub(crate) fn title_note(unit: &str, header_at: usize, above: usize) -> String {
+    let above = match above {
+        1 => format!("the {unit} above it is"),
+        n => format!("the {n} {unit}s above it are"),
+    };
+    format!("its header is {unit} {header_at}; {above} not read")
+}
+
 /// The header name a mapped `column` reads: itself when the header has it, else the one name
 /// with its [`column_key`]; `Err` with every such name when several have it.
 pub(crate) fn find_column<'a>(names: &'a [String], column: &str) -> Result<Option<&'a String>, Vec<&'a String>> {
@@ -339,23 +359,22 @@ fn resolve_columns(
         role: role.to_string(),
         available: names.join(", "),
     };
-    let find = |role: &str, column: &str| {
+    // several headers with the column's key: refused, naming them and the key to set
+    let ambiguous = |role: &str, column: &str, several: Vec<&String>| {
         let key = match role {
             "segment" => "[recommend] fallback = \"popular_by:…\"".to_string(),
             role => format!("[columns] {role} = \"…\""),
         };
-        find_column(names, column).map(|found| found.cloned()).map_err(|several| {
-            let several: Vec<String> = several.iter().map(|n| format!("'{n}'")).collect();
-            InputError::ColumnAmbiguous {
-                path: path.to_path_buf(),
-                column: column.to_string(),
-                detail: format!(
-                    "{}{} all match it with case, spaces and punctuation ignored; set {key} to one of them",
-                    sheet.as_ref().map(|s| format!("sheet '{s}': ")).unwrap_or_default(),
-                    several.join(", ")
-                ),
-            }
-        })
+        let several: Vec<String> = several.iter().map(|n| format!("'{n}'")).collect();
+        let sheet = sheet.as_ref().map(|s| format!("sheet '{s}': ")).unwrap_or_default();
+        let detail = format!(
+            "{sheet}{} all match it with case, spaces and punctuation ignored; set {key} to one of them",
+            several.join(", ")
+        );
+        InputError::ColumnAmbiguous { path: path.to_path_buf(), column: column.to_string(), detail }
+    };
+    let find = |role: &str, column: &str| {
+        find_column(names, column).map(|found| found.cloned()).map_err(|several| ambiguous(role, column, several))
     };
     let mut resolved = columns.clone();
     for (role, slot) in [("customer", &mut resolved.customer), ("item", &mut resolved.item)] {

@@ -19,6 +19,7 @@ use super::Piece;
 use crate::config::Encoding;
 use crate::error::InputError;
 use crate::ingest::split::{field_value, split_record, Quotes, Step};
+use crate::ingest::{absent, title_note, TITLE_LINES};
 
 /// The reader's guards; 0 is no limit.
 #[derive(Debug, Clone, Copy)]
@@ -177,10 +178,6 @@ pub(super) struct Scan<'a> {
     rescan: bool,
 }
 
-/// A header must start within this many lines: a report's title block is a few lines, and
-/// the text is held until the header is found.
-const PREAMBLE_LINES: usize = 100;
-
 impl<'a> Scan<'a> {
     pub(super) fn new(path: &'a Path, encoding: Encoding, delimiter: Option<u8>, limits: Limits) -> Self {
         Scan {
@@ -212,7 +209,7 @@ impl<'a> Scan<'a> {
     }
 
     /// The header is the first record with columns `customer` and `item` (as
-    /// [`crate::ingest::find_column`] finds them), within [`PREAMBLE_LINES`] lines.
+    /// [`crate::ingest::find_column`] finds them), within [`TITLE_LINES`] lines.
     pub(super) fn expect_header(&mut self, customer: &str, item: &str) {
         self.wanted = Some([customer.to_string(), item.to_string()]);
     }
@@ -433,20 +430,16 @@ impl<'a> Scan<'a> {
             header.push(name.unwrap_or_default().to_string());
         });
         if let Some(wanted) = &self.wanted {
-            let has = |c: &String| !matches!(crate::ingest::find_column(&header, c), Ok(None));
-            if !wanted.iter().all(has) {
+            if !absent(&header, &wanted.each_ref()).is_empty() {
                 self.first_names.get_or_insert(header);
-                match self.line < PREAMBLE_LINES {
+                match self.line < TITLE_LINES {
                     true => self.preamble(record.as_bytes()),
                     false => self.rescan = true, // not found within reach: the first line is the header
                 }
                 return Ok(());
             } else if self.line > 1 {
-                let above = self.line - 1;
-                let (file, line) = (self.path.display(), self.line);
-                let above =
-                    if above == 1 { "the line above it is".into() } else { format!("the {above} lines above it are") };
-                self.notes.push(format!("{file}: its header is line {line}; {above} not read"));
+                let note = title_note("line", self.line, self.line - 1);
+                self.notes.push(format!("{}: {note}", self.path.display()));
             }
         }
         self.header = self.checked_header(header)?;
