@@ -237,7 +237,8 @@ pub fn check(m: &Interactions, cfg: &ModelConfig) -> Result<(), crate::error::Co
 ///   similarity (8n², blended only) kept for scoring, and T scoring blocks of 256 customers ×
 ///   n scores (× 2 blended);
 /// - `"sparse_ease"`: the item rows and their transpose (2 × 12P), G's rows (12 bytes per
-///   co-purchased pair, at most min(n², Σ over customers of items²)) and G among the hubs
+///   pair kept, bounded by every co-purchased pair: min(n², Σ over customers of items²); the
+///   pairs two N(i) share are fewer, but not known before the first pass) and G among the hubs
 ///   (8 × min(n, 2,048)²), N(i) with
 ///   G[N(i)][i] and B by column and by row (3 × 12nM), the description rows (12nM, blended
 ///   only), per worker a dense row of G (12n) and an M × M system (8M² × 2), per scoring worker

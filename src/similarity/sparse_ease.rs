@@ -16,16 +16,18 @@
 //! M ≥ items − 1 the weights are dense EASE's (a test checks it to 1e-9).
 //!
 //! Memory: G is summed twice, item by item. The first pass keeps N(i) with G[N(i)][i], the
-//! diagonal and G among the [`HUBS`] most bought items, dense (34 MB). The systems read G only
-//! among the items of some N(i), so the second pass keeps the rows of those items that are
-//! not hubs, over those items only (12 bytes per pair kept; before 0.4.0 every co-purchased
-//! pair). Measured at a million customers × 50,000 items, the same bytes either way: with
-//! binary weights the N(i) gather on few items and the run's peak went 4.17 → 2.11 GB, the
-//! fit 23.1 → 15.1 s; with `similarity_half_life_days` they spread over the catalogue, nearly
-//! every row is kept, and the second pass costs time: peak 4.27 → 4.21 GB, fit 24.8 → 30.9 s.
-//! Then B (12 bytes × M per item, by source item),
-//! and per worker one dense row of G and one M × M matrix. Exact and deterministic: each
-//! G[j][k] of a system is the stored float of row j or row k (the same), each system is
+//! diagonal and G among the [`HUBS`] most bought items, dense (34 MB). System i reads G only
+//! among N(i), so the second pass keeps, of a non-hub j's row, the items k that share some
+//! N(i) with j, each such pair once (12 bytes per pair kept). Before 0.4.0 every co-purchased
+//! pair was kept; then the rows of every item of some N(i) over all those items, twice. With
+//! `similarity_half_life_days` the N(i) spread over the catalogue and that was nearly all of G.
+//! Measured at a million customers × 50,000 items (the shipped settings: half-life 90 days,
+//! M 100), the fit with its first scoring in the auto selection went 35.1 → 26.3 s and the
+//! run's peak 4.72 → 3.75 GB, now set by the ingest; at 100,000 items × 200,000 customers the whole run 47.2 s →
+//! 36.0 s and 1.56 → 0.98 GB. The same bytes in every case.
+//! Then B (12 bytes × M per item, by source item), and per worker one dense row of G and one
+//! M × M matrix. Exact and deterministic: each G[j][k] of a system is the float
+//! [`ease::gram_row`] sums for row j or row k (the same), stored once; each system is
 //! solved alone in one fixed order, so any thread count gives the same bytes. A system is
 //! trusted when every Cholesky pivot d_k (a Schur complement of
 //! G[N,N] + λI, so ≥ its least eigenvalue ≥ λ) keeps d_k ≥ λ (1 − 1e-6) and stands above
@@ -95,9 +97,10 @@ impl Part {
 }
 
 /// What the Gram passes keep of a block of items: N(i) with G[N(i)][i], G's diagonal and the
-/// hubs' rows over the hubs (first pass); each row of G off the diagonal over the items of
-/// some N(i), for the non-hubs among those items (second pass; empty for the others: a hub's
-/// entries with hubs are in the dense table, with the others in their rows).
+/// hubs' rows over the hubs (first pass); for each non-hub j of some N(i), its row of G over
+/// the items some system reads beside it, each pair kept once (second pass; see [`gram`];
+/// empty for the others: a hub's entries with hubs are in the dense table, with the others in
+/// their rows).
 #[derive(Default)]
 struct GramBlock {
     rows: Part,
@@ -121,21 +124,19 @@ struct Gram {
 }
 
 impl Gram {
-    /// G[j][k], j ≠ k: from the hubs' table, else by binary search in the row of a non-hub
-    /// (the shorter of two): the same float either way (see [`ease::gram_row`]).
+    /// G[j][k], j ≠ k, for j and k of one N(i): from the hubs' table, else by binary search in
+    /// the row that keeps the pair (a non-hub's; of two, the lower item's).
     fn entry(&self, j: usize, k: usize) -> f64 {
         let (hj, hk) = (self.hub[j], self.hub[k]);
         if hj != u32::MAX && hk != u32::MAX {
             return self.table[hj as usize * self.hubs + hk as usize];
         }
-        let row = |r: usize| self.blocks[r / BLOCK].rows.row(r % BLOCK);
         let (r, other) = match (hj != u32::MAX, hk != u32::MAX) {
             (true, _) => (k, j),
             (_, true) => (j, k),
-            _ if row(j).0.len() <= row(k).0.len() => (j, k),
-            _ => (k, j),
+            _ => (j.min(k), j.max(k)),
         };
-        let (cols, vals) = row(r);
+        let (cols, vals) = self.blocks[r / BLOCK].rows.row(r % BLOCK);
         cols.binary_search(&(other as u32)).map_or(0.0, |p| vals[p])
     }
 }
@@ -153,11 +154,12 @@ fn hub_index(rows: &Rows, hubs: usize) -> (Vec<u32>, usize) {
     (hub, n.min(hubs))
 }
 
-/// One worker's scratch for the Gram pass: a dense row, who last wrote each entry, the
-/// entries written, the candidates.
+/// One worker's scratch for the Gram pass: a dense row, who last wrote each entry, which row
+/// last needed each entry (second pass), the entries written, the candidates.
 struct RowScratch {
     acc: Vec<f64>,
     mark: Vec<u32>,
+    needed: Vec<u32>,
     touched: Vec<u32>,
     candidates: Vec<Candidate>,
 }
@@ -205,8 +207,13 @@ fn gram(rows: &Rows, keep: usize, hubs: usize) -> Option<Gram> {
     let n = rows.n_rows();
     let by_customer = rows.transpose();
     let (hub, hubs) = hub_index(rows, hubs);
-    let scratch =
-        || RowScratch { acc: vec![0.0; n], mark: vec![u32::MAX; n], touched: Vec::new(), candidates: Vec::new() };
+    let scratch = || RowScratch {
+        acc: vec![0.0; n],
+        mark: vec![u32::MAX; n],
+        needed: vec![u32::MAX; n],
+        touched: Vec::new(),
+        candidates: Vec::new(),
+    };
     let mut blocks: Vec<GramBlock> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map_init(scratch, |s, block| {
@@ -217,28 +224,60 @@ fn gram(rows: &Rows, keep: usize, hubs: usize) -> Option<Gram> {
             Some(out)
         })
         .collect::<Option<_>>()?;
-    // the items a system reads G among: those of some N(i)
-    let mut near = vec![false; n];
-    for b in &blocks {
-        b.near.cols.iter().for_each(|&j| near[j as usize] = true);
-    }
-    blocks.par_iter_mut().enumerate().for_each_init(scratch, |s, (block, out)| {
-        for i in block * BLOCK..((block + 1) * BLOCK).min(n) {
-            if near[i] && hub[i] == u32::MAX {
-                sum_row(rows, &by_customer, i, s);
-                for &k in s.touched.iter().filter(|&&k| k as usize != i && near[k as usize]) {
-                    out.rows.cols.push(k);
-                    out.rows.vals.push(s.acc[k as usize]);
+    // Which systems read each item: `into[j]` = the i with j ∈ N(i). System i reads G[j][k]
+    // for j, k ∈ N(i) only, so row j keeps K(j) = ∪ N(i) over those i (K is symmetric: k ∈
+    // K(j) ⇔ j ∈ K(k)), each pair once: with a hub in the non-hub's row, else in the lower
+    // item's row ([`Gram::entry`] looks there).
+    let into = systems_reading(n, &blocks);
+    let near_of = |i: usize| blocks[i / BLOCK].near.row(i % BLOCK).0;
+    let kept: Vec<Part> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map_init(scratch, |s, block| {
+            let mut out = Part::default();
+            for j in block * BLOCK..((block + 1) * BLOCK).min(n) {
+                let readers = &into.1[into.0[j]..into.0[j + 1]];
+                if !readers.is_empty() && hub[j] == u32::MAX {
+                    sum_row(rows, &by_customer, j, s);
+                    let stamp = j as u32;
+                    for &i in readers {
+                        near_of(i as usize).iter().for_each(|&k| s.needed[k as usize] = stamp);
+                    }
+                    let keep = |k: usize| k != j && s.needed[k] == stamp && (hub[k] != u32::MAX || k > j);
+                    for &k in s.touched.iter().filter(|&&k| keep(k as usize)) {
+                        out.cols.push(k);
+                        out.vals.push(s.acc[k as usize]);
+                    }
                 }
+                out.push_row();
             }
-            out.rows.push_row();
-        }
-    });
+            out
+        })
+        .collect();
+    blocks.iter_mut().zip(kept).for_each(|(b, rows)| b.rows = rows);
     let mut table = vec![0.0; hubs * hubs];
     for (h, row) in blocks.iter_mut().flat_map(|b| std::mem::take(&mut b.hub_rows)) {
         table[h as usize * hubs..(h as usize + 1) * hubs].copy_from_slice(&row);
     }
     Some(Gram { blocks, hub, hubs, table })
+}
+
+/// For each item j, the items i whose N(i) holds j, ascending (by item: `indptr`, `items`).
+fn systems_reading(n: usize, blocks: &[GramBlock]) -> (Vec<usize>, Vec<u32>) {
+    let mut indptr = vec![0usize; n + 1];
+    blocks.iter().flat_map(|b| &b.near.cols).for_each(|&j| indptr[j as usize + 1] += 1);
+    for j in 0..n {
+        indptr[j + 1] += indptr[j];
+    }
+    let (mut next, mut items) = (indptr[..n].to_vec(), vec![0u32; indptr[n]]);
+    for (block, b) in blocks.iter().enumerate() {
+        for r in 0..b.diagonal.len() {
+            for &j in b.near.row(r).0 {
+                items[next[j as usize]] = (block * BLOCK + r) as u32;
+                next[j as usize] += 1;
+            }
+        }
+    }
+    (indptr, items)
 }
 
 /// Row i of G into `s` (see [`ease::gram_row`]): `acc[k]` for each k in `touched`, ascending.
@@ -270,7 +309,7 @@ fn gram_item(
     let n = rows.n_rows();
     let stamp = i as u32;
     sum_row(rows, by_customer, i, s);
-    let RowScratch { acc, mark, touched, candidates } = s;
+    let RowScratch { acc, mark, touched, candidates, .. } = s;
     let at = |k: usize| if mark[k] == stamp { acc[k] } else { 0.0 };
     if !touched.iter().all(|&k| acc[k as usize].is_finite()) {
         return None;
