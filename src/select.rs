@@ -9,8 +9,8 @@
 //!    of customer, item and seed: the same rows whatever the order or the threads); so too
 //!    when the dates make no window that scores a customer (e.g. all on one day).
 //! 2. **Fit every candidate** on what comes before ([`grid`]: popularity, item-kNN, user-kNN,
-//!    EASE where it fits the memory budget; the exposure prior and the description blend as
-//!    options on top) and **score** it with `kindred evaluate`'s protocol ([`score`]: each
+//!    EASE where it fits the memory budget and the dense limit, else sparse EASE in its place;
+//!    the exposure prior and the description blend as options on top) and **score** it with `kindred evaluate`'s protocol ([`score`]: each
 //!    customer's new items in the window, NDCG@K and the rest, K = `per_customer`).
 //! 3. **Choose** ([`choose`], `[select] rule`): by default the candidate with the highest NDCG
 //!    on the window, an exact tie going to the simpler (earlier in the grid's order: family,
@@ -506,10 +506,22 @@ pub fn run(cleaned: Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Res
     let mut scored: Vec<(Candidate, Trial, Vec<f64>)> = Vec::new();
     let offers = Offers { dated: offers.dated && held.window.kind == "days", ..offers };
     for fit in grid(cfg, &cfg.select.candidates, offers) {
-        if let Some(reason) = unfit(&held.m, fit.family, &fit.model, budget) {
-            skipped.push(Skipped { candidate: fit.family.name(), reason });
-            continue;
-        }
+        let fit = match unfit(&held.m, fit.family, &fit.model, budget) {
+            None => fit,
+            Some(reason) => {
+                let stand_in =
+                    stand_in(cfg, &fit, offers).filter(|s| unfit(&held.m, s.family, &s.model, budget).is_none());
+                let reason = match &stand_in {
+                    Some(s) => format!("{reason}; {} tried in its place", s.family.name()),
+                    None => reason,
+                };
+                skipped.push(Skipped { candidate: fit.family.name(), reason });
+                match stand_in {
+                    Some(s) => s,
+                    None => continue,
+                }
+            }
+        };
         scored.extend(try_fit(&held, fit, cfg.recommend.per_customer)?);
     }
     if scored.is_empty() {
@@ -530,6 +542,14 @@ pub fn run(cleaned: Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Res
         candidates: scored.iter().map(|(_, t, _)| t.clone()).collect(),
     };
     Ok((scored.swap_remove(winner).0, selection))
+}
+
+/// What stands in for a fit that does not fit: sparse EASE (the pipeline's M) for dense EASE,
+/// unless the pipeline lists it itself — so a catalogue too big for the dense inverse still
+/// gets an EASE candidate, with memory and time growing with items × M.
+fn stand_in(cfg: &Config, fit: &Fit, offers: Offers) -> Option<Fit> {
+    let listed = cfg.select.candidates.contains(&Family::SparseEase);
+    (fit.family == Family::Ease && !listed).then(|| grid(cfg, &[Family::SparseEase], offers).swap_remove(0))
 }
 
 /// Why `model` cannot be a candidate on `m` (too big for the budget, or for the kind), if so.

@@ -315,3 +315,47 @@ fn the_prior_option_adds_the_factors_and_nothing_else_of_the_pipeline() {
     let factors = [shipped.popularity_exponent, shipped.last_sale_exponent, shipped.exposure_exponent];
     assert_eq!((factors, shipped.opportunity_exponent), ([PRIOR[0], PRIOR[1], PRIOR[2]], PRIOR[3]));
 }
+
+#[test]
+fn sparse_ease_stands_in_for_a_dense_ease_over_the_budget() {
+    // a budget between the two EASEs' estimates on the data the candidates are fitted on
+    let rows = copurchase_shop(600);
+    let plain = config("sparse_ease_items = 10");
+    let held = hold_back(&cleaned(&rows, true), &plain.select, IdTyping::AUTO, Path::new("x.csv")).unwrap();
+    let need = |kind: Kind| {
+        let model = ModelConfig { kind, sparse_ease_items: 10, ..plain.model.clone() };
+        similarity::estimated_bytes(&held.m, &model)
+    };
+    let (dense, sparse) = (need(Kind::Ease), need(Kind::SparseEase));
+    assert!(sparse < dense, "sparse {sparse} dense {dense}");
+    let budget = (dense + sparse) / 2;
+    let cfg = config(&format!("sparse_ease_items = 10\n[select]\nmemory_budget = {budget}"));
+    let (choice, s) = select(&rows, true, &cfg);
+    let ease = s.skipped.iter().find(|k| k.candidate == "ease").expect("dense EASE skipped");
+    assert!(
+        ease.reason.contains("memory budget") && ease.reason.ends_with("; sparse_ease tried in its place"),
+        "{}",
+        ease.reason
+    );
+    let tried: Vec<&str> =
+        s.candidates.iter().filter(|t| t.candidate == "sparse_ease").map(|t| t.settings.as_str()).collect();
+    assert_eq!(tried, ["lambda=300, items=10", "lambda=300, items=10, prior"], "{}", s.line());
+    // co-purchase carries the signal here: the stand-in finds it, as the neighbour models do
+    let best = |family: &str| {
+        s.candidates.iter().filter(|t| t.candidate == family).map(|t| t.metrics.ndcg).fold(0.0, f64::max)
+    };
+    assert!(best("sparse_ease") > 5.0 * best("popularity"), "{:?}", s.candidates);
+    assert!(best("sparse_ease") > 0.9 * best("item_knn"), "{:?}", s.candidates);
+    assert_ne!(choice.family, Family::Popularity);
+    // listed by the pipeline, it is tried once, in its own place; nothing stands in below the budget
+    let listed = config(&format!(
+        "sparse_ease_items = 10\n[select]\nmemory_budget = {budget}\ncandidates = [\"ease\", \"sparse_ease\"]"
+    ));
+    let (_, s) = select(&rows, true, &listed);
+    assert_eq!(s.candidates.iter().filter(|t| t.candidate == "sparse_ease").count(), 2, "{}", s.line());
+    assert!(!s.skipped[0].reason.contains("in its place"), "{:?}", s.skipped);
+    let tight = config(&format!("sparse_ease_items = 10\n[select]\nmemory_budget = {}", sparse - 1));
+    let (_, s) = select(&rows, true, &tight);
+    assert!(s.candidates.iter().all(|t| !t.candidate.contains("ease")), "{}", s.line());
+    assert!(!s.skipped.iter().any(|k| k.reason.contains("in its place")), "{:?}", s.skipped);
+}
