@@ -23,8 +23,8 @@
 //! `similarity_half_life_days` the N(i) spread over the catalogue and that was nearly all of G.
 //! Measured at a million customers × 50,000 items (the shipped settings: half-life 90 days,
 //! M 100), the fit with its first scoring in the auto selection went 35.1 → 26.3 s and the
-//! run's peak 4.72 → 3.75 GB, now set by the ingest; at 100,000 items × 200,000 customers the whole run 47.2 s →
-//! 36.0 s and 1.56 → 0.98 GB. The same bytes in every case.
+//! run's peak 4.72 → 3.75 GB, now where the window is held back; at 100,000 items × 200,000
+//! customers the whole run 47.2 → 36.0 s and 1.56 → 0.98 GB. The same bytes in every case.
 //! Then B (12 bytes × M per item, by source item), and per worker one dense row of G and one
 //! M × M matrix. Exact and deterministic: each G[j][k] of a system is the float
 //! [`ease::gram_row`] sums for row j or row k (the same), stored once; each system is
