@@ -509,16 +509,19 @@ pub fn run(cleaned: Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Res
         let fit = match unfit(&held.m, fit.family, &fit.model, budget) {
             None => fit,
             Some(reason) => {
-                let stand_in =
-                    stand_in(cfg, &fit, offers).filter(|s| unfit(&held.m, s.family, &s.model, budget).is_none());
-                let reason = match &stand_in {
-                    Some(s) => format!("{reason}; {} tried in its place", s.family.name()),
-                    None => reason,
+                let stand_in = stand_in(cfg, &fit, offers);
+                let over = stand_in.as_ref().and_then(|s| unfit(&held.m, s.family, &s.model, budget));
+                let reason = match (&stand_in, &over) {
+                    (Some(s), None) => format!("{reason}; {} tried in its place", s.family.name()),
+                    (Some(s), Some(why)) => {
+                        format!("{reason}; {} not tried in its place either: {why}", s.family.name())
+                    }
+                    (None, _) => reason,
                 };
                 skipped.push(Skipped { candidate: fit.family.name(), reason });
-                match stand_in {
-                    Some(s) => s,
-                    None => continue,
+                match (stand_in, over) {
+                    (Some(s), None) => s,
+                    _ => continue,
                 }
             }
         };

@@ -237,12 +237,12 @@ pub fn check(m: &Interactions, cfg: &ModelConfig) -> Result<(), crate::error::Co
 ///   similarity (8n², blended only) kept for scoring, and T scoring blocks of 256 customers ×
 ///   n scores (× 2 blended);
 /// - `"sparse_ease"`: the item rows and their transpose (2 × 12P), G's rows (12 bytes per
-///   pair kept, bounded by every co-purchased pair: min(n², Σ over customers of items²); the
-///   pairs two N(i) share are fewer, but not known before the first pass) and G among the hubs
+///   pair kept: each once, and only pairs of one N(i), so at most half of min(n², Σ over
+///   customers of items², nM²)) and G among the hubs
 ///   (8 × min(n, 2,048)²), N(i) with
-///   G[N(i)][i] and B by column and by row (3 × 12nM), the description rows (12nM, blended
-///   only), per worker a dense row of G (12n) and an M × M system (8M² × 2), per scoring worker
-///   16n;
+///   G[N(i)][i] and B by column and by row (3 × 12nM), which N(i) hold each item (4nM), the
+///   description rows (12nM, blended only), per worker a dense row of G with its marks (16n) and
+///   an M × M system (8M² × 2), per scoring worker 16n;
 /// - `"item"`: the item rows and their transpose (2 × 12P), the neighbours (16nK), per worker a
 ///   dense accumulator over the items (16n);
 /// - `"user"`: the customer rows and their transpose (2 × 12P), the neighbours (16CK), per
@@ -269,9 +269,11 @@ pub fn estimated_bytes(m: &Interactions, cfg: &ModelConfig) -> u64 {
             let mm = (cfg.sparse_ease_items as f64).min(n);
             let pairs: f64 = (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum();
             let hubs = n.min(sparse_ease::HUBS as f64);
-            let gram = 12.0 * (n * n).min(pairs) + 8.0 * hubs * hubs;
-            let lists = 12.0 * n * mm * (3.0 + blended as u8 as f64);
-            24.0 * p + gram + lists + t * (12.0 * n + 16.0 * mm * mm) + t * 16.0 * n
+            // each pair kept once, and only if two items of one N(i): at most half of every
+            // co-purchased pair, of n², and of n × M²
+            let gram = 6.0 * (n * n).min(pairs).min(n * mm * mm) + 8.0 * hubs * hubs;
+            let lists = 12.0 * n * mm * (3.0 + blended as u8 as f64) + 4.0 * n * mm;
+            24.0 * p + gram + lists + t * (16.0 * n + 16.0 * mm * mm) + t * 16.0 * n
         }
         Kind::Item => 24.0 * p + 16.0 * n * k + t * 16.0 * n,
         Kind::User | Kind::Auto => 24.0 * p + 16.0 * c * k + t * 16.0 * c,

@@ -357,5 +357,7 @@ fn sparse_ease_stands_in_for_a_dense_ease_over_the_budget() {
     let tight = config(&format!("sparse_ease_items = 10\n[select]\nmemory_budget = {}", sparse - 1));
     let (_, s) = select(&rows, true, &tight);
     assert!(s.candidates.iter().all(|t| !t.candidate.contains("ease")), "{}", s.line());
-    assert!(!s.skipped.iter().any(|k| k.reason.contains("in its place")), "{:?}", s.skipped);
+    let ease = &s.skipped[s.skipped.iter().position(|k| k.candidate == "ease").unwrap()];
+    assert!(ease.reason.contains("; sparse_ease not tried in its place either: needs about"), "{}", ease.reason);
+    assert!(ease.reason.ends_with("over the memory budget of 0.0 GB"), "{}", ease.reason);
 }
