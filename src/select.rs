@@ -10,8 +10,9 @@
 //!    when the dates make no window that scores a customer (e.g. all on one day).
 //! 2. **Fit every candidate** on what comes before ([`grid`]: popularity, item-kNN, user-kNN,
 //!    EASE where it fits the memory budget and the dense limit, else sparse EASE in its place;
-//!    the exposure prior and the description blend as options on top) and **score** it with `kindred evaluate`'s protocol ([`score`]: each
-//!    customer's new items in the window, NDCG@K and the rest, K = `per_customer`).
+//!    the exposure prior and the description blend as options on top) and **score** it with
+//!    `kindred evaluate`'s protocol ([`score`]: each customer's new items in the window, NDCG@K
+//!    and the rest, K = `per_customer`).
 //! 3. **Choose** ([`choose`], `[select] rule`): by default the candidate with the highest NDCG
 //!    on the window, an exact tie going to the simpler (earlier in the grid's order: family,
 //!    then fewer options). `"one_standard_error"` keeps the rule of 0.3.0 (Breiman et al. 1984;
