@@ -141,10 +141,9 @@ enum Loaded {
 
 /// Reads the file named by `cfg`: (what was loaded, sheets read, notes, format label). Of a
 /// CSV only the columns `roles` read are parsed (every column without roles); a workbook's
-/// sheets are matched to the roles' columns. A CSV's first `head` rows are kept for its look.
-/// Reads `cfg`'s file: with `roles`, only their columns are built (CSV) or required (Excel's
-/// sheets); `header_of` finds the header below a report's title (the first row with its
-/// customer and item columns), also when every column is read (`kindred audit`).
+/// sheets are matched to the roles' columns. `header_of` finds the header below a report's
+/// title (the first row with its customer and item columns), also when every column is read
+/// (`kindred audit`). A CSV's first `head` rows are kept for its look.
 fn load(
     cfg: &InputConfig,
     roles: Option<&Columns>,

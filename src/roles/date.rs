@@ -264,14 +264,7 @@ fn numeric(t: &[u8]) -> Option<Text> {
     let (second, _) = c.number(1, 2)?;
     c.eat(sep).then_some(())?;
     let third = c.number(1, 4)?;
-    let (secs, offset) = match c.done() {
-        true => (0, 0),
-        false => {
-            c.eat_any(b" T")?;
-            c.spaces();
-            time(&mut c)?
-        }
-    };
+    let (secs, offset) = time_to_end(&mut c)?;
     match (first, third) {
         ((year, 4), (day, 1..=2)) => Some(Text::Instant(instant(year as i32, second, day, secs, offset)?)),
         ((a, 1..=2), (year, 4)) => {

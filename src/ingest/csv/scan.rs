@@ -314,6 +314,17 @@ impl<'a> Scan<'a> {
         Ok(())
     }
 
+    /// After a record: whether [`Scan::records`] stops for [`Scan::feed`] to go on differently —
+    /// the first record is the header after all (`rescan`), or a line above the header leaves
+    /// the next line's delimiter to sniff (`resniff`, from the next line).
+    fn restarts(&mut self) -> bool {
+        if self.resniff && !self.rescan {
+            self.at = self.pos;
+            self.first = FirstLine { at: self.pos, ..FirstLine::default() };
+        }
+        self.rescan || self.resniff
+    }
+
     /// [`Scan::feed`] once the line ends and the delimiter are known. A record without a quote
     /// ends at its newline, so the text is searched for quotes: the records before the next
     /// one end at the newlines, and only a record holding a quote is followed byte by byte
@@ -325,26 +336,17 @@ impl<'a> Scan<'a> {
                 let Some(k) = follow(quotes, &text[self.at..], delimiter) else { break };
                 self.quotes = None;
                 self.end_record(text, self.at + k, true)?;
-                if self.rescan {
+                if self.restarts() {
                     return Ok(());
                 }
                 self.at = self.pos;
-                if self.resniff {
-                    self.first = FirstLine { at: self.pos, ..FirstLine::default() };
-                    return Ok(());
-                }
                 continue;
             }
             let quote = memchr::memchr(b'"', &text[self.at..]).map(|k| self.at + k);
             let base = self.at;
             for k in memchr::memchr_iter(b'\n', &text[base..quote.unwrap_or(text.len())]) {
                 self.end_record(text, base + k, false)?;
-                if self.rescan {
-                    return Ok(());
-                }
-                if self.resniff {
-                    self.at = self.pos;
-                    self.first = FirstLine { at: self.pos, ..FirstLine::default() };
+                if self.restarts() {
                     return Ok(());
                 }
             }
