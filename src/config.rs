@@ -448,6 +448,9 @@ pub struct SelectConfig {
     /// The window doubles (up to half the dated span) until this many customers have new items
     /// in it; short of it, the window back to the median date is taken if it holds more.
     pub min_customers: usize,
+    /// The most customers the candidates are scored on: a sample drawn with `seed` of those
+    /// with new items in the window, when more have some; 0 scores them all.
+    pub max_customers: usize,
     /// Without dates: the share of each customer's items held back, drawn with `seed`.
     pub holdout_share: f64,
     pub seed: u64,
@@ -476,6 +479,7 @@ impl Default for SelectConfig {
         SelectConfig {
             window_days: 30.0,
             min_customers: 200,
+            max_customers: 100_000,
             holdout_share: 0.2,
             seed: 1,
             candidates: Family::ALL[..4].to_vec(),

@@ -159,22 +159,7 @@ pub fn run_for(
     rows: std::ops::Range<usize>,
 ) -> Result<(Model, SimilarityReport), Error> {
     let start = Instant::now();
-    let mut pruning = None;
-    let model = match cfg.kind {
-        Kind::User => {
-            let (nb, p) = user_neighbours_for(m, cfg, progress, rows.clone());
-            pruning = p;
-            Model::User(nb)
-        }
-        Kind::Item => Model::Item(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
-        Kind::Ease => Model::Ease(ease::run(m, cfg, progress)?),
-        Kind::SparseEase => Model::SparseEase(sparse_ease::run(m, cfg, progress)?),
-        // `select` turns "auto" into the kind it chose before any model is learnt.
-        Kind::Auto => {
-            let detail = "a model is learnt once the selection has chosen its kind".into();
-            return Err(Error::Model { key: "[model] kind".into(), detail });
-        }
-    };
+    let (model, pruning) = learn(m, cfg, progress, &rows.clone().collect::<Vec<_>>())?;
     let nb = model.neighbours();
     let whole = rows == (0..m.n_customers());
     let (pair_work, rows) = match cfg.kind.compares_items() {
@@ -196,20 +181,52 @@ pub fn run_for(
     Ok((model, report))
 }
 
+/// The model of `cfg.kind` as [`run`] learns it, a user model's neighbours for the customers
+/// `rows` (ascending) only: model selection scores a sample of the customers, no more.
+pub fn model_for(m: &Interactions, cfg: &ModelConfig, rows: &[usize]) -> Result<Model, Error> {
+    Ok(learn(m, cfg, &Progress::hidden(), rows)?.0)
+}
+
+/// The model, and what the bounds of the integer kernel pruned (a plain user model).
+fn learn(
+    m: &Interactions,
+    cfg: &ModelConfig,
+    progress: &Progress,
+    rows: &[usize],
+) -> Result<(Model, Option<Pruning>), Error> {
+    let mut pruning = None;
+    let model = match cfg.kind {
+        Kind::User => {
+            let (nb, p) = user_neighbours_for(m, cfg, progress, rows);
+            pruning = p;
+            Model::User(nb)
+        }
+        Kind::Item => Model::Item(weighted::run(&weighted::rows(m, cfg), cfg, progress)),
+        Kind::Ease => Model::Ease(ease::run(m, cfg, progress)?),
+        Kind::SparseEase => Model::SparseEase(sparse_ease::run(m, cfg, progress)?),
+        // `select` turns "auto" into the kind it chose before any model is learnt.
+        Kind::Auto => {
+            let detail = "a model is learnt once the selection has chosen its kind".into();
+            return Err(Error::Model { key: "[model] kind".into(), detail });
+        }
+    };
+    Ok((model, pruning))
+}
+
 /// Whether plain binary cosines between customers are counted by the integer kernel (every
 /// customer's items fit its u16 counters); otherwise the float kernel weighs the quantities.
 pub fn counts_in_integers(m: &Interactions) -> bool {
     tiled::fits(m)
 }
 
-/// Customers' neighbours by `cfg` for the customers `rows` (all of them, or a shard's; the
-/// others get none): the integer kernel for the plain binary cosine (when its u16 counters
+/// Customers' neighbours by `cfg` for the customers `rows` (ascending: all of them, a
+/// shard's or a sample; the others get none): the integer kernel for the plain binary cosine (when its u16 counters
 /// fit, with what its bounds skipped), else the exact float kernel.
 pub(crate) fn user_neighbours_for(
     m: &Interactions,
     cfg: &ModelConfig,
     progress: &Progress,
-    rows: std::ops::Range<usize>,
+    rows: &[usize],
 ) -> (Neighbours, Option<Pruning>) {
     match cfg.is_plain_user() && counts_in_integers(m) {
         true => {
@@ -293,18 +310,22 @@ pub fn rows_compared(m: &Interactions, cfg: &ModelConfig) -> usize {
     }
 }
 
-/// Flattens per-block results (row lengths and candidates, in row order) into [`Neighbours`].
-/// Rows outside `rows` (those a shard does not compute) get no neighbours.
+/// Flattens per-block results (row lengths and candidates, in the order of `rows`, which
+/// ascend) into [`Neighbours`]. Rows outside `rows` (those a shard or a sample does not
+/// compute) get no neighbours.
 pub(crate) fn assemble(
     n: usize,
-    rows: std::ops::Range<usize>,
+    rows: impl IntoIterator<Item = usize>,
     blocks: Vec<(Vec<usize>, Vec<Candidate>)>,
 ) -> Neighbours {
     let mut nb = Neighbours { offsets: Vec::with_capacity(n + 1), ..Default::default() };
-    nb.offsets.resize(rows.start + 1, 0);
+    nb.offsets.push(0);
+    let mut rows = rows.into_iter();
     for (lens, out) in blocks {
-        for len in lens {
-            nb.offsets.push(nb.offsets.last().copied().unwrap_or(0) + len);
+        for (len, a) in lens.into_iter().zip(rows.by_ref()) {
+            let end = nb.offsets.last().copied().unwrap_or(0);
+            nb.offsets.resize(a + 1, end);
+            nb.offsets.push(end + len);
         }
         for (s, b, c) in out {
             nb.similarity.push(s);
@@ -455,7 +476,7 @@ pub(crate) mod tests {
     /// the thread count: every count gives the definition, on the whole matrix and on a
     /// shard's rows.
     #[test]
-    fn tiled_kernel_matches_brute_force_at_every_thread_count_and_on_a_shards_rows() {
+    fn tiled_kernel_matches_brute_force_at_every_thread_count_on_a_shards_rows_and_a_sample() {
         let m = random_matrix(700, 400, 15, 21);
         let n = m.n_customers();
         for c in [cfg(20, 0.0), ModelConfig { min_overlap: 2, ..cfg(5, 0.1) }] {
@@ -467,7 +488,9 @@ pub(crate) mod tests {
                     let whole = pool.install(|| tiled::run(&m, &c, &Progress::hidden(), params));
                     assert_same(&whole, &expected, &format!("{threads} threads {c:?} {params:?}"));
                     let rows = n / 3..n / 3 + 111;
-                    let (shard, p) = pool.install(|| tiled::run_for(&m, &c, &Progress::hidden(), params, rows.clone()));
+                    let (shard, p) = pool.install(|| {
+                        tiled::run_for(&m, &c, &Progress::hidden(), params, &rows.clone().collect::<Vec<_>>())
+                    });
                     // every (row, customer) pair is accounted for once, and the counts nest
                     assert_eq!(p.pairs, (rows.len() * n) as f64, "{threads} threads {params:?}");
                     assert!(
@@ -478,6 +501,13 @@ pub(crate) mod tests {
                     for a in 0..n {
                         let want = if rows.contains(&a) { expected.of(a) } else { (&[][..], &[][..], &[][..]) };
                         assert_eq!(shard.of(a), want, "shard row {a}: {threads} threads {c:?} {params:?}");
+                    }
+                    // a scattered sample (model selection's), ending on the last customer
+                    let some: Vec<usize> = (0..n).filter(|a| a % 11 == 3 || a % 4 == 1 || *a == n - 1).collect();
+                    let (sample, _) = pool.install(|| tiled::run_for(&m, &c, &Progress::hidden(), params, &some));
+                    for a in 0..n {
+                        let want = if some.contains(&a) { expected.of(a) } else { (&[][..], &[][..], &[][..]) };
+                        assert_eq!(sample.of(a), want, "sampled row {a}: {threads} threads {c:?} {params:?}");
                     }
                 }
             }

@@ -137,6 +137,7 @@ pub struct GatesSection {
 pub struct SelectSection {
     pub window_days: Option<f64>,
     pub min_customers: Option<i64>,
+    pub max_customers: Option<i64>,
     pub holdout_share: Option<f64>,
     pub seed: Option<i64>,
     pub candidates: Option<Vec<String>>,
@@ -706,6 +707,7 @@ impl SelectSection {
         Ok(SelectConfig {
             window_days: window_days.unwrap_or(d.window_days),
             min_customers: bounded("[select] min_customers", self.min_customers, d.min_customers, 1_000_000_000)?,
+            max_customers: count("[select] max_customers", self.max_customers, d.max_customers, 1_000_000_000)?,
             holdout_share: holdout_share.unwrap_or(d.holdout_share),
             seed,
             candidates: self.candidates.as_deref().map_or(Ok(d.candidates), parse_candidates)?,

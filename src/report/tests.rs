@@ -135,6 +135,13 @@ fn the_sections_other_stages_add_render_when_present() {
     assert!(html.contains("no nulls left"));
     assert!(html.contains("class=\"winner\"") && html.contains("0.1234"));
     assert_eq!(value_of(&html, "winner").as_deref(), Some("user k=10"));
+    assert!(html.contains("not available customers scored"), "a manifest without the window's counts");
+    // a window of more customers than `[select] max_customers`: the sample is named
+    m["selection"]["window"] = json!({"kind": "days", "customers": 730352, "scored_customers": 100000});
+    let html = render(&m, &tables_figures()).unwrap();
+    assert!(html.contains("730,352 customers with new items, a seeded sample of 100,000 scored"));
+    m["selection"]["window"] = json!({"kind": "days", "customers": 1271, "scored_customers": 1271});
+    assert!(render(&m, &tables_figures()).unwrap().contains("1,271 customers scored"));
     m["drift"] = json!({"previous_run_id": null, "customers": 0, "note": "first run: no previous published set to compare with"});
     let html = render(&m, &tables_figures()).unwrap();
     assert!(html.contains("First run: no drift. first run: no previous published set"));

@@ -222,12 +222,19 @@ fn selection(m: &Value) -> Value {
         .iter()
         .map(|k| json!({"candidate": s(k, "/candidate"), "reason": s(k, "/reason")}))
         .collect();
+    // a sample is scored when more customers have new items than `[select] max_customers`
+    let customers = match (u(sel, "/window/customers"), u(sel, "/window/scored_customers")) {
+        (Some(all), Some(some)) if some < all => {
+            format!("{} customers with new items, a seeded sample of {} scored", thousands(all), thousands(some))
+        }
+        (all, _) => format!("{} customers scored", all.map_or_else(na, thousands)),
+    };
     json!({
         "winner": cell("winner", "chosen", json!(format!("{winner} {settings}").trim()), format!("{winner} ({settings})")),
         "rule": s(sel, "/rule"), "rows": rows, "skipped": skipped,
-        "window": format!("{} window: {} training rows, {} test rows, {} customers scored",
+        "window": format!("{} window: {} training rows, {} test rows, {customers}",
             s(sel, "/window/kind"), u(sel, "/window/train_rows").map_or_else(na, thousands),
-            u(sel, "/window/test_rows").map_or_else(na, thousands), u(sel, "/window/customers").map_or_else(na, thousands)),
+            u(sel, "/window/test_rows").map_or_else(na, thousands)),
     })
 }
 

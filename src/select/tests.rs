@@ -361,3 +361,47 @@ fn sparse_ease_stands_in_for_a_dense_ease_over_the_budget() {
     assert!(ease.reason.contains("; sparse_ease not tried in its place either: needs about"), "{}", ease.reason);
     assert!(ease.reason.ends_with("over the memory budget of 0.0 GB"), "{}", ease.reason);
 }
+
+#[test]
+fn a_window_of_more_than_max_customers_is_scored_on_a_seeded_sample() {
+    let rows = copurchase_shop(1500);
+    let (_, all) = select(&rows, true, &config(""));
+    let (choice, s) = select(&rows, true, &config("[select]\nmax_customers = 150"));
+    assert!(all.window.customers > 150, "{:?}", all.window);
+    assert_eq!(s.window.customers, all.window.customers, "the window itself is the same");
+    assert_eq!(all.window.scored_customers, all.window.customers, "below the default maximum: all");
+    assert_eq!(s.window.scored_customers, 150);
+    assert!(s.candidates.iter().all(|t| t.metrics.customers == 150), "{:?}", s.candidates);
+    assert!(s.line().contains(&format!("a seeded sample of 150 of {} customers", s.window.customers)), "{}", s.line());
+    assert_ne!(choice.family, Family::Popularity, "{}", s.line());
+    // 0 scores them all
+    let (_, zero) = select(&rows, true, &config("[select]\nmax_customers = 0"));
+    assert_eq!(zero.window.scored_customers, all.window.customers);
+
+    // the sample: the customers of the lowest hashes of id and seed, whatever the threads
+    let cfg = config("[select]\nmax_customers = 150");
+    let tested = |held: &Held| (0..held.m.n_customers()).filter(|&c| !held.test[c].is_empty()).collect::<Vec<_>>();
+    let mut held = hold_back(&cleaned(&rows, true), &cfg.select, IdTyping::AUTO, Path::new("x.csv")).unwrap();
+    let before = tested(&held);
+    sample(&mut held, 150, 1);
+    let kept = tested(&held);
+    assert_eq!(kept.len(), 150);
+    let hash = |c: usize| pair_hash(&held.m.customers.label(c), "", 1);
+    let bar = kept.iter().map(|&c| hash(c)).max().unwrap();
+    assert!(before.iter().filter(|c| !kept.contains(c)).all(|&c| hash(c) > bar), "the lowest hashes are kept");
+    let mut other = hold_back(&cleaned(&rows, true), &cfg.select, IdTyping::AUTO, Path::new("x.csv")).unwrap();
+    sample(&mut other, 150, 2);
+    assert_ne!(tested(&other), kept, "another seed, another sample");
+
+    // user-kNN learns the sample's neighbours only, each exactly as the whole fit's
+    let model = ModelConfig { kind: Kind::User, neighbours: 50, ..ModelConfig::default() };
+    let whole = similarity::run(&held.m, &model, &Progress::hidden()).unwrap().0;
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let some = pool.install(|| similarity::model_for(&held.m, &model, &kept)).unwrap();
+        for c in 0..held.m.n_customers() {
+            let want = if kept.contains(&c) { whole.neighbours().of(c) } else { (&[][..], &[][..], &[][..]) };
+            assert_eq!(some.neighbours().of(c), want, "customer {c}, {threads} threads");
+        }
+    }
+}

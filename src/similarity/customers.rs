@@ -82,7 +82,7 @@ pub fn run_for<'a>(
             // the article's method: `[model]` at the code's defaults (kind = "user", binary,
             // no shrinkage, half-life or floor) but for N
             let plain = ModelConfig { neighbours: n, ..ModelConfig::default() };
-            let (nb, pruning) = super::user_neighbours_for(m, &plain, progress, rows.clone());
+            let (nb, pruning) = super::user_neighbours_for(m, &plain, progress, &rows.clone().collect::<Vec<_>>());
             (Cow::Owned(nb), Source::Cosine, n, pruning)
         }
     };

@@ -297,37 +297,37 @@ impl Eq for Ranked {}
 
 /// The best k so far of each row of a block, as heaps whose top is the k-th best.
 struct Lists {
-    first: usize,
     k: usize,
     heaps: Vec<BinaryHeap<Ranked>>,
 }
 
+/// Rows are numbered within the block (`r`; customer `a` is the block's `r`-th).
 impl Lists {
-    fn new(rows: std::ops::Range<usize>, k: usize) -> Lists {
-        Lists { first: rows.start, k, heaps: (0..rows.len()).map(|_| BinaryHeap::with_capacity(k)).collect() }
+    fn new(rows: usize, k: usize) -> Lists {
+        Lists { k, heaps: (0..rows).map(|_| BinaryHeap::with_capacity(k)).collect() }
     }
 
-    /// Row a's k-th best, once it holds k.
-    fn full(&self, a: usize) -> Option<&Candidate> {
-        let heap = &self.heaps[a - self.first];
+    /// Row r's k-th best, once it holds k.
+    fn full(&self, r: usize) -> Option<&Candidate> {
+        let heap = &self.heaps[r];
         heap.peek().filter(|_| heap.len() == self.k).map(|r| &r.0)
     }
 
-    /// Row a's k-th best as (shared, customer), once it holds k.
+    /// Row r's k-th best as (shared, customer), once it holds k.
     #[inline]
-    fn kth(&self, a: usize) -> Option<(u32, u32)> {
-        self.full(a).map(|&(_, id, c)| (c, id))
+    fn kth(&self, r: usize) -> Option<(u32, u32)> {
+        self.full(r).map(|&(_, id, c)| (c, id))
     }
 
-    /// Whether a candidate of similarity `sim` can enter row a's list (a tie with the k-th
+    /// Whether a candidate of similarity `sim` can enter row r's list (a tie with the k-th
     /// best may, by id).
-    fn may_enter(&self, a: usize, sim: f64) -> bool {
-        self.full(a).is_none_or(|kth| sim >= kth.0)
+    fn may_enter(&self, r: usize, sim: f64) -> bool {
+        self.full(r).is_none_or(|kth| sim >= kth.0)
     }
 
-    /// Offers `cand` (above min_similarity and min_overlap) to row a's list.
-    fn offer(&mut self, a: usize, cand: Candidate) {
-        let heap = &mut self.heaps[a - self.first];
+    /// Offers `cand` (above min_similarity and min_overlap) to row r's list.
+    fn offer(&mut self, r: usize, cand: Candidate) {
+        let heap = &mut self.heaps[r];
         if heap.len() < self.k {
             heap.push(Ranked(cand));
         } else if let Some(mut kth) = heap.peek_mut() {
@@ -337,9 +337,11 @@ impl Lists {
         }
     }
 
-    /// The lists, best first, appended to `nb` in row order.
-    fn drain_into(self, nb: &mut Neighbours) {
-        for heap in self.heaps {
+    /// The lists of the customers `rows` (ascending, after those `nb` holds), best first,
+    /// appended to `nb`; the customers between them get none.
+    fn drain_into(self, nb: &mut Neighbours, rows: &[usize]) {
+        for (heap, &a) in self.heaps.into_iter().zip(rows) {
+            nb.offsets.resize(a + 1, nb.ids.len());
             for Ranked((s, b, c)) in heap.into_sorted_vec() {
                 nb.similarity.push(s);
                 nb.ids.push(b);
@@ -403,10 +405,10 @@ struct Bar {
 
 impl Bar {
     #[inline(always)]
-    fn at(&mut self, kernel: &Kernel, lists: &Lists, a: usize, g: usize) -> u32 {
-        let (degree, kth) = (kernel.sp.degree_at[g], lists.kth(a));
+    fn at(&mut self, kernel: &Kernel, lists: &Lists, (a, r): (usize, usize), g: usize) -> u32 {
+        let (degree, kth) = (kernel.sp.degree_at[g], lists.kth(r));
         if (degree, kth) != (self.degree, self.kth) {
-            (self.degree, self.kth, self.need) = (degree, kth, kernel.need(lists, a, degree));
+            (self.degree, self.kth, self.need) = (degree, kth, kernel.need(lists, (a, r), degree));
         }
         self.need
     }
@@ -416,11 +418,11 @@ impl Kernel<'_> {
     /// The least shared count a customer of degree ≥ `dmin` needs to enter row a's list:
     /// above min_similarity and min_overlap, and (once the list is full) at least the k-th
     /// best's cosine — shared² · d_k ≥ c_k² · dmin, exactly, in integers.
-    fn need(&self, lists: &Lists, a: usize, dmin: u32) -> u32 {
+    fn need(&self, lists: &Lists, (a, r): (usize, usize), dmin: u32) -> u32 {
         let theta = self.cfg.min_similarity;
         let floor = theta * theta * self.sp.degree[a] as f64 * dmin as f64 * (1.0 - 1e-9);
         let mut need = (floor.sqrt().ceil() as u32).max(1).max(self.cfg.min_overlap);
-        if let Some((c, id)) = lists.kth(a) {
+        if let Some((c, id)) = lists.kth(r) {
             need = need.max(least_to_reach(c, self.sp.degree[id as usize], dmin));
         }
         need
@@ -429,11 +431,19 @@ impl Kernel<'_> {
     /// The length filter's cut: the first group of the tile at `lo` whose need exceeds the
     /// `held` planes of row a. The need only rises with the group while the bar stands
     /// (degrees ascend), so the cut is found by bisection.
-    fn length_cut(&self, bar: &mut Bar, lists: &Lists, a: usize, lo: usize, groups: usize, held: u32) -> usize {
+    fn length_cut(
+        &self,
+        bar: &mut Bar,
+        lists: &Lists,
+        row: (usize, usize),
+        lo: usize,
+        groups: usize,
+        held: u32,
+    ) -> usize {
         let (mut cut, mut past) = (0, groups);
         while cut < past {
             let mid = (cut + past) / 2;
-            match bar.at(self, lists, a, lo + 256 * mid) <= held {
+            match bar.at(self, lists, row, lo + 256 * mid) <= held {
                 true => cut = mid + 1,
                 false => past = mid,
             }
@@ -454,7 +464,7 @@ impl Kernel<'_> {
         // (their planes are not added); only those with at least need − held sparse items
         // are looked at, their planes counted one by one.
         let (w0, groups) = (lo / 64, (hi - lo).div_ceil(256));
-        let cut = self.length_cut(&mut bar, lists, a, lo, groups, held);
+        let cut = self.length_cut(&mut bar, lists, (a, r), lo, groups, held);
         w.stats.pairs += (hi - lo) as f64;
         w.stats.past_length_filter += (hi - lo).saturating_sub(256 * cut) as f64;
         let plane = |p: u32| &sp.planes[p as usize * sp.words + w0..][..4 * cut];
@@ -467,7 +477,7 @@ impl Kernel<'_> {
         }
         for (t, sum) in w.sparse[..groups].iter_mut().enumerate() {
             let g = lo + 256 * t;
-            let need = bar.at(self, lists, a, g); // the bar as it is now: it rose with the groups before
+            let need = bar.at(self, lists, (a, r), g); // the bar as it is now: it rose with the groups before
             let least = if t < cut { need } else { need - held.min(need) };
             for (j, mut cand) in (self.passes.masks)(sum, least, bits).into_iter().enumerate() {
                 while cand != 0 {
@@ -479,7 +489,7 @@ impl Kernel<'_> {
                         true => count_of(sum, j, bits, bit),
                         false => count_of(sum, j, bits, bit) + self.plane_count(mine, at),
                     };
-                    w.stats.exact += self.pair(lists, a, at, shared, need) as u8 as f64;
+                    w.stats.exact += self.pair(lists, (a, r), at, shared, need) as u8 as f64;
                 }
             }
             sum[..bits].fill([0; 4]);
@@ -535,36 +545,36 @@ impl Kernel<'_> {
     /// The exact test of a customer with `shared` items in common with row a: whether its
     /// cosine was computed.
     #[inline]
-    fn pair(&self, lists: &mut Lists, a: usize, at: usize, shared: u32, need: u32) -> bool {
+    fn pair(&self, lists: &mut Lists, (a, r): (usize, usize), at: usize, shared: u32, need: u32) -> bool {
         if shared < need {
             return false;
         }
-        if let Some((c, k)) = lists.kth(a) {
+        if let Some((c, k)) = lists.kth(r) {
             // below the k-th best as rationals: below it in f64 too
             if !reaches(shared, self.sp.degree_at[at], c, self.sp.degree[k as usize]) {
                 return false;
             }
         }
         let sim = cosine(shared, self.sp.degree[a] as usize, self.sp.degree_at[at] as usize);
-        if sim > self.cfg.min_similarity && lists.may_enter(a, sim) {
+        if sim > self.cfg.min_similarity && lists.may_enter(r, sim) {
             let b = self.sp.customer[at];
             if b as usize != a {
-                lists.offer(a, (sim, b, shared));
+                lists.offer(r, (sim, b, shared));
             }
         }
         true
     }
 
     /// The lists of the rows `rows`, each against every customer, tile by tile.
-    fn block(&self, w: &mut Work, rows: std::ops::Range<usize>) -> Lists {
+    fn block(&self, w: &mut Work, rows: &[usize]) -> Lists {
         let sp = self.sp;
         let n = sp.customer.len();
-        let mut lists = Lists::new(rows.clone(), self.cfg.neighbours);
+        let mut lists = Lists::new(rows.len(), self.cfg.neighbours);
         w.cursor.clear();
         w.end.clear();
         w.cursor_ptr.clear();
         w.cursor_ptr.push(0);
-        for a in rows.clone() {
+        for &a in rows {
             for &i in &sp.row_idx[sp.row_ptr[a]..sp.row_ptr[a + 1]] {
                 w.cursor.push(sp.col_ptr[i as usize]);
                 w.end.push(sp.col_ptr[i as usize + 1]);
@@ -573,7 +583,7 @@ impl Kernel<'_> {
         }
         for lo in (0..n).step_by(self.tile) {
             let hi = (lo + self.tile).min(n);
-            for (r, a) in rows.clone().enumerate() {
+            for (r, &a) in rows.iter().enumerate() {
                 self.sweep(w, &mut lists, a, r, lo, hi);
             }
         }
@@ -584,17 +594,18 @@ impl Kernel<'_> {
 /// Runs the fast path with explicit sizes (tests use tiny tiles to cross many boundaries).
 #[cfg(test)]
 pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress, params: Params) -> Neighbours {
-    run_for(m, cfg, progress, params, 0..m.n_customers()).0
+    run_for(m, cfg, progress, params, &(0..m.n_customers()).collect::<Vec<_>>()).0
 }
 
-/// [`run`] for the rows `customers` only (a shard's): every other row is left without
-/// neighbours. A row's list depends on nothing but the row, so it is the same as in [`run`].
+/// [`run`] for the rows `customers` only (ascending: a shard's, or model selection's
+/// sample): every other row is left without neighbours. A row's list depends on nothing but
+/// the row, so it is the same as in [`run`].
 pub fn run_for(
     m: &Interactions,
     cfg: &ModelConfig,
     progress: &Progress,
     params: Params,
-    customers: std::ops::Range<usize>,
+    customers: &[usize],
 ) -> (Neighbours, Pruning) {
     let n = m.n_customers();
     if cfg.neighbours == 0 {
@@ -604,8 +615,8 @@ pub fn run_for(
     let passes = if params.portable { PORTABLE } else { pick() };
     let kernel = Kernel { sp: &sp, cfg, passes, tile: params.tile.div_ceil(256).max(1) * 256 };
     let rows = params.rows.max(1);
-    let blocks: Vec<(Lists, Pruning)> = (0..customers.len().div_ceil(rows))
-        .into_par_iter()
+    let blocks: Vec<(Lists, Pruning)> = customers
+        .par_chunks(rows)
         .map_init(
             || Work {
                 stats: Pruning::default(),
@@ -614,18 +625,17 @@ pub fn run_for(
                 end: Vec::new(),
                 cursor_ptr: Vec::new(),
             },
-            |w, b| {
-                let range = customers.start + b * rows..(customers.start + (b + 1) * rows).min(customers.end);
-                let lists = kernel.block(w, range.clone());
-                progress.inc(range.len() as u64);
+            |w, block| {
+                let lists = kernel.block(w, block);
+                progress.inc(block.len() as u64);
                 (lists, std::mem::take(&mut w.stats))
             },
         )
         .collect();
-    let mut nb = Neighbours { offsets: vec![0; customers.start + 1], ..Default::default() };
+    let mut nb = Neighbours { offsets: vec![0], ..Default::default() };
     let mut pruning = Pruning::default();
-    for (l, stats) in blocks {
-        l.drain_into(&mut nb);
+    for ((l, stats), block) in blocks.into_iter().zip(customers.chunks(rows)) {
+        l.drain_into(&mut nb, block);
         pruning.add(&stats);
     }
     nb.offsets.resize(n + 1, nb.ids.len());

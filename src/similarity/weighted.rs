@@ -201,24 +201,23 @@ struct Scratch {
 /// `all_pairs_knn`: per worker a dense accumulator over rows and a touched list). Runs on the
 /// current rayon pool.
 pub fn run(r: &Rows, cfg: &ModelConfig, progress: &Progress) -> Neighbours {
-    run_for(r, cfg, progress, 0..r.n_rows())
+    run_for(r, cfg, progress, &(0..r.n_rows()).collect::<Vec<_>>())
 }
 
-/// [`run`] for the rows `wanted` only (a shard's customers): every other row is left without
-/// neighbours; each row's result is the same as in [`run`].
-pub fn run_for(r: &Rows, cfg: &ModelConfig, progress: &Progress, wanted: std::ops::Range<usize>) -> Neighbours {
+/// [`run`] for the rows `wanted` only (ascending: a shard's customers, or model selection's
+/// sample): every other row is left without neighbours; each row's result is the same as in
+/// [`run`].
+pub fn run_for(r: &Rows, cfg: &ModelConfig, progress: &Progress, wanted: &[usize]) -> Neighbours {
     let n = r.n_rows();
     let (col_ptr, col_idx, col_val) = r.transpose();
-    let first = wanted.start;
-    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = (0..wanted.len().div_ceil(BLOCK))
-        .into_par_iter()
+    let blocks: Vec<(Vec<usize>, Vec<Candidate>)> = wanted
+        .par_chunks(BLOCK)
         .map_init(
             || Scratch { dot: vec![0.0; n], shared: vec![0; n], touched: Vec::new(), candidates: Vec::new() },
             |s, block| {
-                let range = first + block * BLOCK..(first + (block + 1) * BLOCK).min(wanted.end);
-                let mut lens = Vec::with_capacity(range.len());
+                let mut lens = Vec::with_capacity(block.len());
                 let mut out = Vec::new();
-                for a in range.clone() {
+                for &a in block {
                     // Gustavson: a's columns ascending, each column's rows: dot sums in column order.
                     for p in r.span(a) {
                         let (j, va) = (r.indices[p] as usize, r.values[p]);
@@ -249,12 +248,12 @@ pub fn run_for(r: &Rows, cfg: &ModelConfig, progress: &Progress, wanted: std::op
                     lens.push(s.candidates.len());
                     out.extend_from_slice(&s.candidates);
                 }
-                progress.inc(range.len() as u64);
+                progress.inc(block.len() as u64);
                 (lens, out)
             },
         )
         .collect();
-    assemble(n, wanted, blocks)
+    assemble(n, wanted.iter().copied(), blocks)
 }
 
 /// The definition the slow way: every pair by merging the two rows. Test twin only.
@@ -330,6 +329,15 @@ mod tests {
                             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                             let got = pool.install(|| run(&r, &c, &Progress::hidden()));
                             assert_eq!(got, expected, "seed {seed} {c:?} {threads} threads");
+                            // a scattered sample of rows (model selection's): those rows as in
+                            // the whole run, the others empty
+                            let wanted: Vec<usize> = (0..r.n_rows()).filter(|a| a % 7 == 2 || a % 5 == 0).collect();
+                            let some = pool.install(|| run_for(&r, &c, &Progress::hidden(), &wanted));
+                            for a in 0..r.n_rows() {
+                                let want =
+                                    if wanted.contains(&a) { expected.of(a) } else { (&[][..], &[][..], &[][..]) };
+                                assert_eq!(some.of(a), want, "row {a}: seed {seed} {c:?} {threads} threads");
+                            }
                         }
                     }
                 }
