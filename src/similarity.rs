@@ -220,8 +220,8 @@ pub fn counts_in_integers(m: &Interactions) -> bool {
 }
 
 /// Customers' neighbours by `cfg` for the customers `rows` (ascending: all of them, a
-/// shard's or a sample; the others get none): the integer kernel for the plain binary cosine (when its u16 counters
-/// fit, with what its bounds skipped), else the exact float kernel.
+/// shard's or a sample; the others get none): the integer kernel for the plain binary cosine
+/// (when its u16 counters fit, with what its bounds skipped), else the exact float kernel.
 pub(crate) fn user_neighbours_for(
     m: &Interactions,
     cfg: &ModelConfig,
