@@ -280,9 +280,10 @@ fn random_share(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &s
 /// Keeps the test items of `max` of the customers who have some (those of the lowest hash of
 /// their id and `seed`: the same sample whatever the order or the threads, and a customer
 /// stays in it as the data grows) when more have some; 0 keeps them all. Every candidate is
-/// scored on the same customers, the user-kNN fit learns neighbours for them only, and the
-/// paired standard error of a difference in mean NDCG (each customer's in 0 … 1) is then at
-/// most 0.5/√max: 0.0016 at the default 100,000.
+/// scored on the same customers and the user-kNN fit learns neighbours for them only. Each
+/// customer's NDCG lies in 0 … 1, so a candidate's mean then has a standard error of at most
+/// 0.5/√max, and a paired difference of two at most 1/√max: 0.0016 and 0.0032 at the default
+/// 100,000.
 fn sample(held: &mut Held, max: usize, seed: u64) {
     let mut tested: Vec<(u64, usize)> = (0..held.m.n_customers())
         .filter(|&c| !held.test[c].is_empty())
