@@ -178,19 +178,9 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
         let customers = test.iter().filter(|h| !h.is_empty()).count();
         let start_utc = chrono::DateTime::from_timestamp(cut, 0).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
         let (days, share, seed, reason) = (Some(days), None, None, None);
-        let scored_customers = customers;
-        let window = Window {
-            kind: "days",
-            days,
-            start_utc,
-            share,
-            seed,
-            train_rows,
-            test_rows,
-            customers,
-            scored_customers,
-            reason,
-        };
+        let (kind, scored_customers) = ("days", customers);
+        let window =
+            Window { kind, days, start_utc, share, seed, train_rows, test_rows, customers, scored_customers, reason };
         Ok(Held { m, test, window })
     };
     let longest = ((last - first) as f64 / 2.0 / 86_400.0).max(1.0);
@@ -285,13 +275,13 @@ fn random_share(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &s
 /// 0.5/√max, and a paired difference of two at most 1/√max: 0.0016 and 0.0032 at the default
 /// 100,000.
 fn sample(held: &mut Held, max: usize, seed: u64) {
+    if max == 0 || held.window.customers <= max {
+        return;
+    }
     let mut tested: Vec<(u64, usize)> = (0..held.m.n_customers())
         .filter(|&c| !held.test[c].is_empty())
         .map(|c| (pair_hash(&held.m.customers.label(c), "", seed), c))
         .collect();
-    if max == 0 || tested.len() <= max {
-        return;
-    }
     tested.select_nth_unstable(max);
     for &(_, c) in &tested[max..] {
         held.test[c] = Vec::new();
@@ -553,17 +543,17 @@ pub fn run(cleaned: Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Res
             Some(reason) => {
                 let stand_in = stand_in(cfg, &fit, offers);
                 let over = stand_in.as_ref().and_then(|s| unfit(&held.m, s.family, &s.model, budget));
-                let reason = match (&stand_in, &over) {
-                    (Some(s), None) => format!("{reason}; {} tried in its place", s.family.name()),
+                let (reason, tried) = match (stand_in, over) {
+                    (Some(s), None) => (format!("{reason}; {} tried in its place", s.family.name()), Some(s)),
                     (Some(s), Some(why)) => {
-                        format!("{reason}; {} not tried in its place either: {why}", s.family.name())
+                        (format!("{reason}; {} not tried in its place either: {why}", s.family.name()), None)
                     }
-                    (None, _) => reason,
+                    (None, _) => (reason, None),
                 };
                 skipped.push(Skipped { candidate: fit.family.name(), reason });
-                match (stand_in, over) {
-                    (Some(s), None) => s,
-                    _ => continue,
+                match tried {
+                    Some(s) => s,
+                    None => continue,
                 }
             }
         };
