@@ -9,9 +9,13 @@
 //! before any data is read, because polars panics on a type its build lacks instead of
 //! returning an error: flat types through polars (dictionary-encoded text arrives as text);
 //! decimals decoded by polars-parquet into Arrow arrays and written as their exact text
-//! ("17850.00"), which the roles read as they read a CSV's; anything else (struct, map,
-//! fixed-size list, 128-bit integers, intervals) is never read: refused naming the file, the
-//! column and its type when a role maps it, left out of the audit with a note when none does.
+//! ("17850.00"), which the roles read as they read a CSV's; 8- and 16-bit integers (pandas'
+//! downcast ints, DuckDB's TINYINT and SMALLINT, Spark's ByteType and ShortType) decoded the same
+//! way and widened to Int32, since this build of polars has no 8- or 16-bit integer type (its
+//! `dtype-i8` … `dtype-u16` features would rebuild every polars crate for them); anything else
+//! (struct, map, fixed-size list, 128-bit integers, intervals, a list or dictionary of a type
+//! polars lacks) is never read: refused naming the file, the column and its type when a role
+//! maps it, left out of the audit with a note when none does.
 
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -33,6 +37,8 @@ pub(super) enum Reading {
     Polars,
     /// As the exact text of each decimal, with the scale's digits ("2.50").
     Decimal { scale: usize },
+    /// An 8- or 16-bit integer, widened to Int32.
+    Narrow,
     /// Not at all: the named type is beyond what kindred reads.
     Never(String),
 }
@@ -77,12 +83,8 @@ fn reading(dtype: &ArrowDataType) -> Reading {
     match dtype {
         A::Null
         | A::Boolean
-        | A::Int8
-        | A::Int16
         | A::Int32
         | A::Int64
-        | A::UInt8
-        | A::UInt16
         | A::UInt32
         | A::UInt64
         | A::Float32
@@ -103,6 +105,7 @@ fn reading(dtype: &ArrowDataType) -> Reading {
         A::Dictionary(_, values, _) if reading(values) == Reading::Polars => Reading::Polars,
         A::List(inner) | A::LargeList(inner) if reading(&inner.dtype) == Reading::Polars => Reading::Polars,
         A::Decimal(_, s) | A::Decimal32(_, s) | A::Decimal64(_, s) => Reading::Decimal { scale: *s },
+        A::Int8 | A::Int16 | A::UInt8 | A::UInt16 => Reading::Narrow,
         other => Reading::Never(type_name(other)),
     }
 }
@@ -133,10 +136,12 @@ fn read_parquet(path: &Path, columns: &[&ParquetColumn]) -> Result<DataFrame, In
         false => parquet_reader(path)?.with_columns(Some(by_polars)).finish().map_err(|e| parquet_error(path, e))?,
     };
     for c in columns {
-        if let Reading::Decimal { scale } = c.reading {
-            let text = read_decimal(path, &c.name, scale)?;
-            frame.with_column(text).map_err(|e| parquet_error(path, e))?;
-        }
+        let decoded = match c.reading {
+            Reading::Decimal { scale } => read_decimal(path, &c.name, scale)?,
+            Reading::Narrow => read_narrow(path, &c.name)?,
+            Reading::Polars | Reading::Never(_) => continue,
+        };
+        frame.with_column(decoded).map_err(|e| parquet_error(path, e))?;
     }
     let order: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
     let frame = frame.select(order).map_err(|e| parquet_error(path, e))?;
@@ -185,9 +190,13 @@ fn text_for_dictionaries(mut frame: DataFrame, path: &Path) -> Result<DataFrame,
     Ok(frame)
 }
 
-/// One decimal column, each row group's chunk decoded by polars-parquet into Arrow's i128
-/// values, written as exact text: unscaled 178_5000 at scale 2 is "17850.00".
-fn read_decimal(path: &Path, name: &str, scale: usize) -> Result<Column, InputError> {
+/// One column, each row group's chunk decoded by polars-parquet into Arrow arrays, each array
+/// handed to `each` in file order.
+fn decode_column(
+    path: &Path,
+    name: &str,
+    mut each: impl FnMut(&dyn polars_arrow::array::Array) -> Result<(), InputError>,
+) -> Result<(), InputError> {
     let io = |source| InputError::Io { path: path.to_path_buf(), source };
     let mut file = File::open(path).map_err(io)?;
     let metadata = polars_parquet::read::read_metadata(&mut file).map_err(|e| parquet_error(path, e))?;
@@ -196,8 +205,6 @@ fn read_decimal(path: &Path, name: &str, scale: usize) -> Result<Column, InputEr
         .get(name)
         .cloned()
         .ok_or_else(|| parquet_error(path, format!("no column '{name}' in the footer")))?;
-    let mut values = StringChunkedBuilder::new(name.into(), metadata.num_rows);
-    let mut text = String::new();
     for group in &metadata.row_groups {
         for chunk in group.columns_under_root_iter(name).into_iter().flatten() {
             let range = chunk.byte_range();
@@ -209,19 +216,54 @@ fn read_decimal(path: &Path, name: &str, scale: usize) -> Result<Column, InputEr
                 column_iter_to_arrays(vec![BasicDecompressor::new(pages, vec![])], vec![kind], field.clone(), None)
                     .map_err(|e| parquet_error(path, format!("column '{name}': {e}")))?;
             for array in arrays {
-                let Some(decimals) = array.as_any().downcast_ref::<PrimitiveArray<i128>>() else {
-                    return Err(parquet_error(path, format!("column '{name}': its decimals did not decode")));
-                };
-                for v in decimals.iter() {
-                    match v {
-                        Some(v) => values.append_value(decimal_into(&mut text, *v, scale)),
-                        None => values.append_null(),
-                    }
-                }
+                each(array.as_ref())?;
             }
         }
     }
+    Ok(())
+}
+
+/// One decimal column as exact text: unscaled 178_5000 at scale 2 is "17850.00".
+fn read_decimal(path: &Path, name: &str, scale: usize) -> Result<Column, InputError> {
+    let mut values = StringChunkedBuilder::new(name.into(), 0);
+    let mut text = String::new();
+    decode_column(path, name, |array| {
+        let Some(decimals) = array.as_any().downcast_ref::<PrimitiveArray<i128>>() else {
+            return Err(parquet_error(path, format!("column '{name}': its decimals did not decode")));
+        };
+        for v in decimals.iter() {
+            match v {
+                Some(v) => values.append_value(decimal_into(&mut text, *v, scale)),
+                None => values.append_null(),
+            }
+        }
+        Ok(())
+    })?;
     Ok(values.finish().into_column())
+}
+
+/// One 8- or 16-bit integer column (signed or not), widened to Int32: every value fits.
+fn read_narrow(path: &Path, name: &str) -> Result<Column, InputError> {
+    fn widen<T: polars_arrow::types::NativeType + Into<i32>>(
+        array: &dyn polars_arrow::array::Array,
+        out: &mut Vec<Option<i32>>,
+    ) -> bool {
+        let Some(array) = array.as_any().downcast_ref::<PrimitiveArray<T>>() else { return false };
+        out.extend(array.iter().map(|v| v.map(|v| (*v).into())));
+        true
+    }
+    let mut values = Vec::new();
+    decode_column(path, name, |array| {
+        let read = widen::<i8>(array, &mut values)
+            || widen::<i16>(array, &mut values)
+            || widen::<u8>(array, &mut values)
+            || widen::<u16>(array, &mut values);
+        match read {
+            true => Ok(()),
+            false => Err(parquet_error(path, format!("column '{name}': its integers did not decode"))),
+        }
+    })?;
+    Ok(Int32Chunked::from_iter_options(name.into(), values.into_iter()).into_column())
 }
 
 /// Writes the exact text of `unscaled` × 10^-`scale` into `out` ("-0.05" for −5 at scale 2),
@@ -323,6 +365,12 @@ mod tests {
         assert_eq!(reading(&A::LargeList(field(A::Int64))), Reading::Polars);
         assert_eq!(reading(&A::Decimal(10, 2)), Reading::Decimal { scale: 2 });
         assert_eq!(reading(&A::Decimal64(18, 0)), Reading::Decimal { scale: 0 });
+        for narrow in [A::Int8, A::Int16, A::UInt8, A::UInt16] {
+            assert_eq!(reading(&narrow), Reading::Narrow, "{narrow:?}");
+        }
+        assert_eq!(reading(&A::List(field(A::Int8))), Reading::Never("list".into()));
+        let tiny = A::Dictionary(IntegerType::Int32, Box::new(A::Int8), false);
+        assert_eq!(reading(&tiny), Reading::Never("dictionary of int8".into()));
         assert_eq!(reading(&A::Struct(vec![*field(A::Int64)])), Reading::Never("struct".into()));
         assert_eq!(reading(&A::List(field(A::Struct(vec![])))), Reading::Never("list".into()));
         assert_eq!(reading(&A::FixedSizeList(field(A::Int64), 2)), Reading::Never("fixed-size list".into()));

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_array::types::Int32Type;
+use arrow_array::types::Int8Type;
 use arrow_array::{
-    ArrayRef, Decimal128Array, DictionaryArray, Int64Array, ListArray, RecordBatch, StringArray, StructArray,
-    TimestampNanosecondArray, UInt64Array,
+    ArrayRef, Decimal128Array, DictionaryArray, Int16Array, Int64Array, Int8Array, ListArray, RecordBatch, StringArray,
+    StructArray, TimestampNanosecondArray, UInt16Array, UInt64Array, UInt8Array,
 };
 use arrow_schema::{DataType, Field};
 use parquet::arrow::ArrowWriter;
@@ -202,4 +203,43 @@ fn zoned_timestamps_read_as_their_utc_instants() {
         published.push(crate::workdir::data_at(&w.path("out/recommendations.parquet")));
     }
     assert!(published.iter().all(|p| *p == published[0]), "the zone changed the recommendations");
+}
+
+/// 8- and 16-bit integers (pandas' downcast ints, DuckDB's TINYINT and SMALLINT, Spark's
+/// ByteType and ShortType), mapped or not, failed every run with "cannot create series from
+/// Int8"; a list of them panicked. They are read as the integers they are; a list is noted.
+#[test]
+fn eight_and_sixteen_bit_integers_are_read_as_integers() {
+    let w = Workdir::new();
+    let flags = UInt8Array::from(vec![Some(1u8), None, Some(255), None, None, None, None, None, None, Some(0)]);
+    let stores = UInt16Array::from(vec![Some(65_535u16); 10]);
+    let tags = ListArray::from_iter_primitive::<Int8Type, _, _>((0..10).map(|k| Some(vec![Some(k as i8)])));
+    let input = write(
+        &w,
+        "narrow.parquet",
+        vec![
+            ("CustomerID", Arc::new(Int16Array::from(CUSTOMERS.iter().map(|&c| c as i16 - 300).collect::<Vec<_>>()))),
+            ("Flag", Arc::new(flags)),
+            ("StockCode", items()),
+            ("Store", Arc::new(stores)),
+            ("Tags", Arc::new(tags)),
+            ("Quantity", Arc::new(Int8Array::from(vec![-128i8, 127, 1, 2, 3, 4, 5, 6, 7, 8]))),
+        ],
+    );
+    let stderr = run_ok(&w, &input, "");
+    assert!(stderr.contains("note: column 'Tags' (type list) was not read"), "{stderr}");
+    let m = manifest(&w);
+    let audit = m["reports"]["audit"]["columns"].as_array().unwrap().clone();
+    let flag = audit.iter().find(|c| c["column"] == "Flag").unwrap();
+    assert_eq!((flag["nulls"].as_u64(), flag["max"].as_str()), (Some(7), Some("255")), "{flag}");
+    let store = audit.iter().find(|c| c["column"] == "Store").unwrap();
+    assert_eq!(store["min"], "65535", "{store}");
+    let bought = purchases(&w);
+    // -128 is below min_quantity 1: dropped; 127 kept as written
+    assert_eq!(bought.len(), 9);
+    assert_eq!(bought[&("-299".to_string(), "B".to_string())], 127.0);
+    assert_eq!(bought[&("-295".to_string(), "D".to_string())], 8.0);
+    let r = w.kindred(&["audit", input.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Flag") && r.stdout.contains("Store"), "{}", r.stdout);
 }
