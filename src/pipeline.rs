@@ -394,9 +394,11 @@ fn check_required(cfg: &Config, columns: &Columns, audited: &audit::AuditReport)
         return refuse(format!("{why}; {key} needs purchase dates"));
     }
     // A date column none of whose values reads as a date would silently turn these off.
+    // What the reader noted says why (dates after the horizon, an order it could not tell).
     if let (Some(key), Some(c)) = (date_key(cfg), columns.date.as_ref().and_then(unusable)) {
+        let why = c.notes.iter().map(|n| format!(" ({n})")).collect::<String>();
         return refuse(format!(
-            "column '{}' has no value that reads as a date in {} rows, and {key} needs purchase dates; set [input] date_format to the column's format",
+            "column '{}' has no value that reads as a date in {} rows{why}, and {key} needs purchase dates; set [input] date_format to the column's format, or [input] max_date when its dates lie after the run's clock",
             c.column, audited.rows_in
         ));
     }

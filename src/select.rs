@@ -209,9 +209,9 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
         // cut): a random share of each customer's items is evidence, none is not
         let share = random_share(cleaned, cfg, ids, source)?;
         if share.window.customers > 0 {
-            let days = held.window.days.unwrap_or(days);
+            let days = days_text(held.window.days.unwrap_or(days));
             let reason = format!(
-                "the dated window (the last {days} days, as far back as it grows) held back no customer with new items"
+                "the dated window (the last {days}, as far back as it grows) held back no customer with new items"
             );
             return Ok(Held { window: Window { reason: Some(reason), ..share.window }, ..share });
         }
@@ -692,12 +692,21 @@ pub fn no_model(m: &Interactions) -> (Model, SimilarityReport) {
     (Model::User(Neighbours::empty(n)), report)
 }
 
+/// A window's length as the log prints it: "30 days", "1 day", "44.8 days".
+fn days_text(days: f64) -> String {
+    match days == days.round() {
+        true if days == 1.0 => "1 day".to_string(),
+        true => format!("{days} days"),
+        false => format!("{days:.1} days"),
+    }
+}
+
 impl Selection {
     /// The one line the run prints.
     pub fn line(&self) -> String {
         let w = &self.winner;
         let window = match self.window.days {
-            Some(d) => format!("the last {d} days"),
+            Some(d) => format!("the last {}", days_text(d)),
             None => format!("{:.0}% of each customer's items", self.window.share.unwrap_or(0.0) * 100.0),
         };
         let window = match &self.window.reason {
@@ -706,6 +715,13 @@ impl Selection {
         };
         let settings = if w.settings.is_empty() { String::new() } else { format!(" ({})", w.settings) };
         let (all, scored) = (self.window.customers, self.window.scored_customers);
+        if all == 0 {
+            return format!(
+                "{}{settings}, the simplest candidate: no customer bought a new item in {window}, so nothing tells the {} candidates apart",
+                w.candidate,
+                self.candidates.len()
+            );
+        }
         let customers = match scored < all {
             true => format!("a seeded sample of {scored} of {all} customers"),
             false => format!("{all} customers"),

@@ -142,6 +142,8 @@ fn the_sections_other_stages_add_render_when_present() {
     assert!(html.contains("730,352 customers with new items, a seeded sample of 100,000 scored"));
     m["selection"]["window"] = json!({"kind": "days", "customers": 1271, "scored_customers": 1271});
     assert!(render(&m, &tables_figures()).unwrap().contains("1,271 customers scored"));
+    m["selection"]["window"] = json!({"kind": "days", "customers": 0, "scored_customers": 0});
+    assert!(render(&m, &tables_figures()).unwrap().contains("no customer bought a new item in it"));
     m["drift"] = json!({"previous_run_id": null, "customers": 0, "note": "first run: no previous published set to compare with"});
     let html = render(&m, &tables_figures()).unwrap();
     assert!(html.contains("First run: no drift. first run: no previous published set"));

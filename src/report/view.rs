@@ -227,6 +227,9 @@ fn selection(m: &Value) -> Value {
         (Some(all), Some(some)) if some < all => {
             format!("{} customers with new items, a seeded sample of {} scored", thousands(all), thousands(some))
         }
+        (Some(0), _) => {
+            "no customer bought a new item in it: nothing told the candidates apart, the simplest is published".into()
+        }
         (all, _) => format!("{} customers scored", all.map_or_else(na, thousands)),
     };
     json!({

@@ -185,7 +185,7 @@ fn dates_that_make_no_window_hold_back_a_random_share() {
     let (choice, s) = select(&one_day, true, &config(""));
     assert_eq!(s.window.kind, "random_share", "{:?}", s.window);
     assert!(s.window.customers > 0 && s.window.reason.is_some(), "{:?}", s.window);
-    assert!(s.line().contains("held back no customer"), "{}", s.line());
+    assert!(s.line().contains("(the dated window (the last 1 day, as far back"), "{}", s.line());
     assert_ne!(choice.family, Family::Popularity, "{}", s.line());
     // the same share as undated data, and no option that needs dates
     let (_, undated) = select(&one_day, false, &config(""));
@@ -195,9 +195,21 @@ fn dates_that_make_no_window_hold_back_a_random_share() {
     let single: Vec<_> = (0..300).map(|c| (c, format!("P{:02}", c % 40), (c % 100) as i64)).collect();
     let (_, s) = select(&single, true, &config(""));
     assert_eq!((s.window.kind, s.window.customers, &s.window.reason), ("days", 0, &None));
+    // and the log says nothing was scored, not "NDCG@K 0.0000"
+    assert_eq!(s.winner.candidate, "popularity", "{}", s.line());
+    assert!(s.line().contains("the simplest candidate: no customer bought a new item in the last"), "{}", s.line());
+    assert!(!s.line().contains("NDCG"), "{}", s.line());
     // dates that do make a window keep it
     let (_, s) = select(&copurchase_shop(600), true, &config(""));
     assert_eq!((s.window.kind, &s.window.reason), ("days", &None));
+}
+
+#[test]
+fn a_window_prints_in_whole_days_or_to_a_tenth() {
+    assert_eq!(days_text(30.0), "30 days");
+    assert_eq!(days_text(1.0), "1 day");
+    assert_eq!(days_text(44.75510416666667), "44.8 days");
+    assert_eq!(days_text(0.5), "0.5 days");
 }
 
 #[test]

@@ -157,6 +157,13 @@ fn data_gates_refuse_with_exit_3_and_force_publishes() {
         3,
         &["'InvoiceDate'", "reads as a date", "similarity_half_life_days", "date_format"],
     );
+    // dates that all lie after the run's clock: the refusal says so and names max_date
+    let ahead = w.write("ahead.csv", tiny.replace("2010-12-", "2091-12-"));
+    let why = ["reads as a date", "dates after", "the run's clock + 1 day", "[input] max_date"];
+    refuses(&w, &ahead, "", decay, 3, &why);
+    let p = w.pipeline_with("ahead.toml", &ahead, "max_date = \"2091-12-31\"", "elsewhere", decay);
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     let p = w.pipeline_with("undated.toml", &undated, "", "elsewhere", "");
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
