@@ -20,7 +20,9 @@
 //! deleting or overwriting them (issue 14). So kindred only creates, renames or deletes entries
 //! it can prove it made: names of the [`is_run_id`] shape (`.staging-<id>`, `.current-<id>…`,
 //! `runs/<id>`) of the file type it makes, in folders it has checked are not links (metadata is
-//! read with `symlink_metadata`, never through a link). Anything else at a name kindred manages
+//! read with `symlink_metadata`, never through a link), and a folder only when everything in it
+//! is a file kindred writes there ([`holds_only`]): a folder of a run's name that a person made,
+//! or added a file to, is never deleted nor counted as a kept run. Anything else at a name kindred manages
 //! (`current`, `runs`, the fixed links, `.lock`) is refused by [`check_layout`] before anything
 //! is written, never repaired by deletion. Leftovers are removed and old runs pruned only at
 //! [`Publisher::commit`], after a run has succeeded: a failing or refused run deletes nothing.
@@ -357,7 +359,7 @@ impl Publisher {
                 continue;
             };
             let path = entry.path();
-            if is_staging_name(&name) && kind.is_dir() {
+            if is_staging_name(&name) && kind.is_dir() && holds_a_set(&path) {
                 fs::remove_dir_all(&path).map_err(io(&path))?;
             } else if is_temp_link_name(&name) && kind.is_symlink() {
                 fs::remove_file(&path).map_err(io(&path))?;
@@ -368,7 +370,8 @@ impl Publisher {
 
     /// Keeps the newest `keep` published run folders, and always this run's (now `current`),
     /// and the failed runs' records no older than the oldest run kept. Only folders named by
-    /// a run id count; anything else in `runs/` is left alone.
+    /// a run id that hold a published set or a record count; anything else in `runs/` (a
+    /// person's folder, a run's folder a person added a file to) is left alone.
     fn prune(&self, keep: usize) -> Result<()> {
         let runs = self.dir.join(RUNS);
         let mut ids: Vec<String> = fs::read_dir(&runs)
@@ -379,8 +382,9 @@ impl Publisher {
             .filter(|name| is_run_id(name))
             .collect();
         ids.sort();
-        let (records, published): (Vec<String>, Vec<String>) =
+        let (records, others): (Vec<String>, Vec<String>) =
             ids.into_iter().partition(|id| is_failure_record(&runs.join(id)));
+        let published: Vec<String> = others.into_iter().filter(|id| is_published_set(&runs.join(id))).collect();
         let excess = published.len().saturating_sub(keep.max(1));
         let (old, kept) = published.split_at(excess);
         let oldest_kept = kept.iter().chain(old.iter().filter(|id| **id == self.run_id)).min();
@@ -449,6 +453,46 @@ pub fn is_failure_record(run: &Path) -> bool {
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_string));
     matches!(status.as_deref(), Some("failed" | "refused"))
+}
+
+/// Whether everything under the real folder `folder` is of a name and type kindred writes
+/// there, as `ours(path inside the folder, is a folder)` says: no link, no other kind of entry,
+/// nothing `ours` does not name. What a person made or added is not provably kindred's.
+pub(crate) fn holds_only(folder: &Path, ours: &dyn Fn(&Path, bool) -> bool) -> bool {
+    fn walk(root: &Path, dir: &Path, ours: &dyn Fn(&Path, bool) -> bool) -> bool {
+        let Ok(entries) = fs::read_dir(dir) else { return false };
+        entries.into_iter().all(|e| {
+            let Some((e, kind)) = e.ok().and_then(|e| e.file_type().ok().map(|k| (e, k))) else { return false };
+            let path = e.path();
+            let inside = path.strip_prefix(root).unwrap_or(&path);
+            match (kind.is_dir(), kind.is_file()) {
+                (true, _) => ours(inside, true) && walk(root, &path, ours),
+                (false, true) => ours(inside, false),
+                _ => false,
+            }
+        })
+    }
+    walk(folder, folder, ours)
+}
+
+/// `name` is one of `names`, or the hidden `.NAME.<pid>.part` a killed write of one leaves
+/// ([`crate::write::replace_file`]).
+pub(crate) fn is_written_as(name: &str, names: &[&str]) -> bool {
+    let temp = name.strip_prefix('.').and_then(|n| n.strip_suffix(".part")).and_then(|n| n.rsplit_once('.'));
+    let temp_of =
+        temp.is_some_and(|(n, pid)| names.contains(&n) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+    names.contains(&name) || temp_of
+}
+
+/// A run's folder (or its staging) holds only files of a published set: every version's set is
+/// a subset of today's [`file::ALL`]. An empty folder qualifies (a staging folder just begun).
+fn holds_a_set(folder: &Path) -> bool {
+    holds_only(folder, &|inside, is_folder| !is_folder && inside.to_str().is_some_and(|n| is_written_as(n, &file::ALL)))
+}
+
+/// A published run's folder: a set's files, its manifest among them.
+fn is_published_set(folder: &Path) -> bool {
+    entry(&folder.join(file::MANIFEST)).ok().flatten().is_some_and(|m| m.is_file()) && holds_a_set(folder)
 }
 
 /// The published run's folder under `dir`, if one is published (through kindred's own
@@ -547,7 +591,11 @@ mod tests {
             _ => panic!("expected the lock to be held"),
         }
         drop(first); // as if killed: staging left behind, lock released
-        fs::create_dir_all(dir.join(RUNS).join(id(9))).unwrap(); // renamed in, never switched
+                     // renamed in, never switched: a whole set
+        fs::create_dir_all(dir.join(RUNS).join(id(9))).unwrap();
+        for name in file::ALL {
+            fs::write(dir.join(RUNS).join(id(9)).join(name), "nine").unwrap();
+        }
         let failing = Publisher::open(&dir, &id(4), "now").unwrap();
         failing.begin().unwrap();
         failing.abandon();
@@ -739,6 +787,40 @@ mod tests {
         std::os::unix::fs::symlink("elsewhere", dir.join(CURRENT)).unwrap();
         let err = layout_error(Publisher::open(&dir, &id(1), "now"));
         assert!(err.contains("current is a link to elsewhere"), "{err}");
+    }
+
+    /// A folder of a run's name is deleted only when everything in it is a file kindred writes
+    /// there: a person's file in an old run's folder, or a folder of a run's name a person made,
+    /// keeps it (and it is not counted as a kept run); a killed run's staging folder holding a
+    /// set's files and a write's `.NAME.<pid>.part` is removed, one holding a person's is not.
+    #[test]
+    fn folders_of_a_runs_name_holding_what_kindred_did_not_write_are_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 1);
+        fs::write(dir.join(RUNS).join(id(1)).join("notes.txt"), "mine").unwrap();
+        fs::create_dir_all(dir.join(RUNS).join(id(2)).join("sub")).unwrap();
+        fs::create_dir_all(dir.join(RUNS).join(id(3))).unwrap();
+        fs::write(dir.join(RUNS).join(id(4)), "").unwrap();
+        let killed = dir.join(format!(".staging-{}", id(5)));
+        fs::create_dir_all(&killed).unwrap();
+        fs::write(killed.join(file::ITEMS), "x").unwrap();
+        fs::write(killed.join(format!(".{}.4242.part", file::PURCHASES)), "x").unwrap();
+        let touched = dir.join(format!(".staging-{}", id(6)));
+        fs::create_dir_all(&touched).unwrap();
+        fs::write(touched.join(file::ITEMS), "x").unwrap();
+        fs::write(touched.join("scratch.csv"), "mine").unwrap();
+        publish(&dir, &id(7), "seven", 1);
+        publish(&dir, &id(8), "eight", 1);
+        assert_eq!(names(&dir.join(RUNS)), [id(1), id(2), id(3), id(4), id(8)]);
+        assert_eq!(names(&dir.join(RUNS).join(id(1))).len(), file::ALL.len() + 1);
+        let staging: Vec<String> = names(&dir).into_iter().filter(|n| n.starts_with(".staging")).collect();
+        assert_eq!(staging, [format!(".staging-{}", id(6))]);
+        // the part-file shape: a known name and a pid, nothing else
+        assert!(is_written_as(".items.parquet.4242.part", &file::ALL));
+        assert!(!is_written_as(".items.parquet..part", &file::ALL));
+        assert!(!is_written_as(".notes.txt.4242.part", &file::ALL));
+        assert!(!is_written_as("items.parquet.bak", &file::ALL));
     }
 
     #[test]

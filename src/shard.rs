@@ -31,7 +31,9 @@
 //! ```
 //!
 //! Only names of the run-id shape are ever deleted: a successful publish removes the prepared
-//! runs older than the one it published, and a successful prepare the leftovers of killed ones.
+//! runs older than the one it published, and a successful prepare the leftovers of killed ones,
+//! each only when it holds nothing but what prepare and shard write there (a person's file in
+//! it keeps the folder).
 
 pub mod plan;
 pub mod store;
@@ -330,9 +332,29 @@ fn remove_leftovers(shards_dir: &Path, keep: &str, drop: impl Fn(&str) -> bool) 
         let Ok(meta) = fs::symlink_metadata(e.path()) else { continue };
         if name.starts_with(LINK_PREFIX) && meta.file_type().is_symlink() {
             let _ = fs::remove_file(e.path());
-        } else if !name.starts_with(LINK_PREFIX) && meta.is_dir() {
+        } else if !name.starts_with(LINK_PREFIX) && meta.is_dir() && publish::holds_only(&e.path(), &prepared_entry) {
             let _ = fs::remove_dir_all(e.path());
         }
+    }
+}
+
+/// Whether `inside` (a path in a prepared folder or its staging; `is_folder` its type) is
+/// one `prepare` or `shard` writes there: the prepared files and the plan's temporary, the
+/// `parts/` and `done/` folders, a shard's `<index>-<attempt>-<what>.parquet` parts and its
+/// `<index>.json` marker (and the marker's `.<index>-<attempt>.json.tmp`). A prepared folder
+/// holding anything else was added to by a person: never deleted.
+fn prepared_entry(inside: &Path, is_folder: bool) -> bool {
+    let names: Vec<&str> = inside.iter().filter_map(|c| c.to_str()).collect();
+    let leading_digits = |n: &str| n.bytes().next().is_some_and(|b| b.is_ascii_digit());
+    match (names.as_slice(), is_folder) {
+        ([folder], true) => *folder == PARTS || *folder == DONE,
+        ([name], false) => publish::is_written_as(name, &store::PREPARED) || *name == ".plan.json.tmp",
+        ([PARTS, name], false) => leading_digits(name) && name.ends_with(".parquet"),
+        ([DONE, name], false) => {
+            name.strip_suffix(".json").is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+                || name.strip_prefix('.').is_some_and(|n| leading_digits(n) && n.ends_with(".json.tmp"))
+        }
+        _ => false,
     }
 }
 

@@ -31,9 +31,33 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
+/// Every file a prepared folder holds at its top: what cleanup may delete with it (a folder
+/// holding anything else was added to by a person, and is kept).
+pub const PREPARED: [&str; 15] = [
+    "plan.json",
+    "pairs.parquet",
+    "customers.parquet",
+    "items.parquet",
+    "item_dates.parquet",
+    "customer_dates.parquet",
+    "customer_segments.parquet",
+    "segment_names.parquet",
+    "model_neighbours.parquet",
+    "model_weights.parquet",
+    "model_norm2.parquet",
+    "model_text.parquet",
+    "model_text_norm2.parquet",
+    "null_audit.parquet",
+    "selection.parquet",
+];
+
 /// Writes `df` as `dir/name` (fsynced) and records it; its footer names the prepared run
 /// `run_id` ([`crate::write::stamped_writer`]).
 pub fn put(dir: &Path, name: &str, mut df: DataFrame, run_id: &str) -> Result<FileEntry> {
+    debug_assert!(
+        PREPARED.contains(&name) || dir.ends_with(super::PARTS),
+        "{name} is not in store::PREPARED: a prepared folder holding it would never be cleaned up"
+    );
     let path = dir.join(name);
     let mut bytes = Vec::new();
     crate::write::stamped_writer(&mut bytes, df.schema(), run_id)

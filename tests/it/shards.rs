@@ -395,13 +395,18 @@ fn an_untidy_output_folder_is_refused_or_left_as_it_is() {
     assert_eq!(std::fs::read(out.join("shards/notes.txt")).unwrap(), b"mine");
     assert!(out.join("shards/20200101T000000.000Z-1.bak").is_dir());
     // the older prepared run went at the second publish; the published one is kept
-    let prepared: Vec<_> = std::fs::read_dir(out.join("shards"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| kindred::publish::is_run_id(n))
-        .collect();
-    assert_eq!(prepared.len(), 1, "{prepared:?}");
+    let prepared = || -> Vec<String> {
+        let names = std::fs::read_dir(out.join("shards")).unwrap().flatten();
+        names.map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| kindred::publish::is_run_id(n)).collect()
+    };
+    assert_eq!(prepared().len(), 1, "{:?}", prepared());
+    // a person's file in a prepared run keeps that folder through later publishes
+    let touched = out.join("shards").join(&prepared()[0]);
+    std::fs::write(touched.join("notes.txt"), "mine").unwrap();
+    sharded(&w, &pipeline, &out, 2);
+    sharded(&w, &pipeline, &out, 2);
+    assert_eq!(std::fs::read(touched.join("notes.txt")).unwrap(), b"mine");
+    assert_eq!(prepared().len(), 2, "{:?}", prepared());
 }
 
 #[test]
