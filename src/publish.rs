@@ -442,16 +442,10 @@ impl Publisher {
 pub fn is_failure_record(run: &Path) -> bool {
     let Ok(entries) = fs::read_dir(run) else { return false };
     let names: Vec<_> = entries.flatten().map(|e| e.file_name()).take(2).collect();
-    let manifest = run.join(file::MANIFEST);
-    // A record is a few kilobytes; a file much larger is not one (and is not read whole).
-    let small = |m: &fs::Metadata| m.is_file() && m.len() < 1 << 24;
-    if names.len() != 1 || names[0] != file::MANIFEST || !entry(&manifest).ok().flatten().is_some_and(|m| small(&m)) {
+    if names.len() != 1 || names[0] != file::MANIFEST {
         return false;
     }
-    let status = fs::read_to_string(&manifest)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_string));
+    let status = read_manifest(run).and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_string));
     matches!(status.as_deref(), Some("failed" | "refused"))
 }
 
@@ -490,9 +484,20 @@ fn holds_a_set(folder: &Path) -> bool {
     holds_only(folder, &|inside, is_folder| !is_folder && inside.to_str().is_some_and(|n| is_written_as(n, &file::ALL)))
 }
 
-/// A published run's folder: a set's files, its manifest among them.
+/// A published run's folder: a set's files, its manifest among them naming the folder's run.
 fn is_published_set(folder: &Path) -> bool {
-    entry(&folder.join(file::MANIFEST)).ok().flatten().is_some_and(|m| m.is_file()) && holds_a_set(folder)
+    let id = folder.file_name().and_then(|n| n.to_str());
+    let manifest = read_manifest(folder);
+    id.is_some_and(|id| manifest.is_some_and(|m| m.get("run_id").and_then(|r| r.as_str()) == Some(id)))
+        && holds_a_set(folder)
+}
+
+/// `folder`'s `manifest.json` as JSON, when it is a regular file of a manifest's size (a
+/// few kilobytes; a file much larger is not one, and is not read whole).
+fn read_manifest(folder: &Path) -> Option<serde_json::Value> {
+    let path = folder.join(file::MANIFEST);
+    entry(&path).ok().flatten().filter(|m| m.is_file() && m.len() < 1 << 24)?;
+    serde_json::from_str(&fs::read_to_string(&path).ok()?).ok()
 }
 
 /// The published run's folder under `dir`, if one is published (through kindred's own
@@ -522,13 +527,19 @@ mod tests {
         format!("20261201T0955{n:02}.000Z-1")
     }
 
+    /// Publishes a set of files holding `content`, its manifest naming the run.
     fn publish(dir: &Path, id: &str, content: &str, keep: usize) {
         let p = Publisher::open(dir, id, "now").unwrap();
         let staging = p.begin().unwrap();
         for name in file::ALL {
             fs::write(staging.join(name), content).unwrap();
         }
+        fs::write(staging.join(file::MANIFEST), manifest_of(id)).unwrap();
         p.commit(keep).unwrap();
+    }
+
+    fn manifest_of(id: &str) -> String {
+        serde_json::json!({"run_id": id, "status": "published"}).to_string()
     }
 
     /// Names in a folder, sorted.
@@ -570,7 +581,7 @@ mod tests {
         assert_eq!(fs::read_to_string(dir.join(file::NEIGHBOURS)).unwrap(), "one");
         publish(&dir, &id(2), "two", 2);
         publish(&dir, &id(3), "three", 2);
-        assert_eq!(fs::read_to_string(dir.join(file::MANIFEST)).unwrap(), "three");
+        assert_eq!(fs::read_to_string(dir.join(file::RECOMMENDATIONS)).unwrap(), "three");
         assert_eq!(names(&dir.join(RUNS)), [id(2), id(3)]);
     }
 
@@ -596,6 +607,7 @@ mod tests {
         for name in file::ALL {
             fs::write(dir.join(RUNS).join(id(9)).join(name), "nine").unwrap();
         }
+        fs::write(dir.join(RUNS).join(id(9)).join(file::MANIFEST), manifest_of(&id(9))).unwrap();
         let failing = Publisher::open(&dir, &id(4), "now").unwrap();
         failing.begin().unwrap();
         failing.abandon();
@@ -802,6 +814,12 @@ mod tests {
         fs::create_dir_all(dir.join(RUNS).join(id(2)).join("sub")).unwrap();
         fs::create_dir_all(dir.join(RUNS).join(id(3))).unwrap();
         fs::write(dir.join(RUNS).join(id(4)), "").unwrap();
+        // a set's files whose manifest names another run (a copy), or is not one
+        for (n, manifest) in [(9, manifest_of(&id(1))), (10, "hi".to_string())] {
+            fs::create_dir_all(dir.join(RUNS).join(id(n))).unwrap();
+            fs::write(dir.join(RUNS).join(id(n)).join(file::ITEMS), "x").unwrap();
+            fs::write(dir.join(RUNS).join(id(n)).join(file::MANIFEST), manifest).unwrap();
+        }
         let killed = dir.join(format!(".staging-{}", id(5)));
         fs::create_dir_all(&killed).unwrap();
         fs::write(killed.join(file::ITEMS), "x").unwrap();
@@ -812,7 +830,7 @@ mod tests {
         fs::write(touched.join("scratch.csv"), "mine").unwrap();
         publish(&dir, &id(7), "seven", 1);
         publish(&dir, &id(8), "eight", 1);
-        assert_eq!(names(&dir.join(RUNS)), [id(1), id(2), id(3), id(4), id(8)]);
+        assert_eq!(names(&dir.join(RUNS)), [id(1), id(2), id(3), id(4), id(8), id(9), id(10)]);
         assert_eq!(names(&dir.join(RUNS).join(id(1))).len(), file::ALL.len() + 1);
         let staging: Vec<String> = names(&dir).into_iter().filter(|n| n.starts_with(".staging")).collect();
         assert_eq!(staging, [format!(".staging-{}", id(6))]);
