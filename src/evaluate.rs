@@ -80,10 +80,10 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
         return Err(no_dates(format!("evaluate needs a date column; {} has none", cfg.input.path.display())).into());
     }
     let offers = Offers::of(&table.columns);
+    let date_columns = table.columns.clone();
     let (canonical, audited) = chain.audit(table)?;
-    if let Some(why) = audited.unread_dates() {
-        let detail = format!("{why}; evaluate needs purchase dates");
-        return Err(crate::error::GateError::new("required_column", detail).into());
+    if let Some(why) = crate::pipeline::undated(&date_columns, &audited, "evaluate") {
+        return Err(crate::error::GateError::new("required_column", why).into());
     }
     let (cleaned, _) = chain.clean(canonical, &cfg.clean)?;
     let (train, test) = split(&cleaned.into_frame()?, cutoff)?;

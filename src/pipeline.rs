@@ -389,20 +389,27 @@ fn check_required(cfg: &Config, columns: &Columns, audited: &audit::AuditReport)
     if let Some(c) = roles.into_iter().flatten().find_map(unusable) {
         return refuse(format!("column '{}' has no usable value in {} rows", c.column, audited.rows_in));
     }
-    // Dates whose day-month order the column does not tell would be guessed, or dropped.
-    if let (Some(key), Some(why)) = (date_key(cfg), audited.unread_dates()) {
-        return refuse(format!("{why}; {key} needs purchase dates"));
+    match date_key(cfg).and_then(|key| undated(columns, audited, key)) {
+        Some(why) => refuse(why),
+        None => Ok(()),
     }
-    // A date column none of whose values reads as a date would silently turn these off.
-    // What the reader noted says why (dates after the horizon, an order it could not tell).
-    if let (Some(key), Some(c)) = (date_key(cfg), columns.date.as_ref().and_then(unusable)) {
-        let why = c.notes.iter().map(|n| format!(" ({n})")).collect::<String>();
-        return refuse(format!(
-            "column '{}' has no value that reads as a date in {} rows{why}, and {key} needs purchase dates; set [input] date_format to the column's format, or [input] max_date when its dates lie after the run's clock",
-            c.column, audited.rows_in
-        ));
+}
+
+/// Why the date column cannot serve `needs` (e.g. "[model] similarity_half_life_days"), if it
+/// cannot: dates whose day-month order the column does not tell (they would be guessed, or
+/// dropped), or no value that reads as a date, which would silently turn `needs` off (with
+/// what the reader noted: dates after the horizon, say).
+pub(crate) fn undated(columns: &Columns, audited: &audit::AuditReport, needs: &str) -> Option<String> {
+    if let Some(why) = audited.unread_dates() {
+        return Some(format!("{why}; {needs} needs purchase dates"));
     }
-    Ok(())
+    let name = columns.date.as_ref()?;
+    let c = audited.columns.iter().find(|c| c.column == *name && c.nulls + c.invalid == audited.rows_in)?;
+    let why = c.notes.iter().map(|n| format!(" ({n})")).collect::<String>();
+    Some(format!(
+        "column '{}' has no value that reads as a date in {} rows{why}, and {needs} needs purchase dates; set [input] date_format to the column's format, or [input] max_date when its dates lie after the run's clock",
+        c.column, audited.rows_in
+    ))
 }
 
 /// The first setting that needs purchase dates, if any.

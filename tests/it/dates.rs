@@ -109,6 +109,21 @@ fn day_first_dates_are_read_day_first_in_every_row() {
     assert_eq!(audited(&w, "forced", "InvoiceDate").0, wrong as f64);
 }
 
+/// Every date after the run's clock (a system whose clock is ahead): run and evaluate refuse
+/// saying so and naming `[input] max_date`, which reads them.
+#[test]
+fn dates_all_after_the_clock_are_refused_naming_max_date() {
+    let w = Workdir::new();
+    let ahead = w.write("ahead.csv", csv(&purchases(), |at| (*at + chrono::Duration::days(365 * 80)).to_string()));
+    let dated = w.pipeline_with("dated.toml", &ahead, "", "out", DATED);
+    let words = ["column 'InvoiceDate'", "dates after", "the run's clock + 1 day", "[input] max_date"];
+    fails(&w, &["run", dated.to_str().unwrap()], 3, &words);
+    fails(&w, &["evaluate", dated.to_str().unwrap(), "--cutoff", "2091-02-01"], 3, &words);
+    let read = w.pipeline_with("read.toml", &ahead, "max_date = \"2099-12-31\"", "out", DATED);
+    let r = w.kindred(&["evaluate", read.to_str().unwrap(), "--cutoff", "2091-02-01"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
 #[test]
 fn an_ambiguous_or_mixed_day_month_order_is_refused_naming_the_column() {
     let w = Workdir::new();
