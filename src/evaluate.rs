@@ -66,8 +66,31 @@ fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
 /// Runs the evaluation protocol for the pipeline `cfg` at `cutoff` (epoch seconds), on
 /// `cfg.threads` workers.
 pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
+    check_target(&cfg.output.dir)?;
     on_threads(cfg.threads, || evaluate(cfg, cutoff, cutoff_label, k))
 }
+
+/// The columns every `evaluation.parquet` kindred wrote has had.
+const COLUMNS: [&str; 9] = ["model", "cutoff", "k", "customers", "ndcg", "precision", "recall", "hit_rate", "coverage"];
+
+/// Refuses to replace an `evaluation.parquet` in `dir` that kindred did not write: anything but
+/// a regular Parquet file with an evaluation's columns (a person's file of that name, a link,
+/// a folder) is left as it is. Checked before the evaluation and again before the write.
+fn check_target(dir: &Path) -> Result<()> {
+    let path = dir.join(FILE);
+    let Some(meta) = crate::publish::entry(&path)? else { return Ok(()) };
+    let columns = || -> Option<Vec<String>> {
+        let schema = ParquetReader::new(std::fs::File::open(&path).ok()?).schema().ok()?;
+        Some(schema.iter().map(|(name, _)| name.to_string()).collect())
+    };
+    let ours = meta.is_file() && columns().is_some_and(|names| COLUMNS.iter().all(|c| names.iter().any(|n| n == c)));
+    match ours {
+        true => Ok(()),
+        false => Err(crate::publish::unexpected(&path, &meta, "the evaluation table kindred writes".into()).into()),
+    }
+}
+
+const FILE: &str = "evaluation.parquet";
 
 fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
     let no_dates = |detail: String| ConfigError::Invalid { key: "[columns] date".into(), message: detail };
@@ -174,7 +197,8 @@ impl Evaluation {
     /// hidden file, never a link followed, fsynced and renamed over it).
     pub fn write(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|source| OutputError::Io { path: dir.to_path_buf(), source })?;
-        let path = dir.join("evaluation.parquet");
+        check_target(dir)?;
+        let path = dir.join(FILE);
         let parquet = |detail: String| OutputError::Parquet { path: path.clone(), detail };
         let mut frame = self.frame().map_err(|e| parquet(e.to_string()))?;
         replace_file(&path, |f| {
@@ -263,6 +287,20 @@ mod tests {
             std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
         assert_eq!(names, ["evaluation.parquet", "victim"]);
+        // its own table is replaced; a person's file, folder or link of that name is not
+        e.write(tmp.path()).unwrap();
+        let path = tmp.path().join(FILE);
+        std::fs::remove_file(&path).unwrap();
+        let mut theirs = df!("model" => ["mine"], "score" => [1.0]).unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap()).finish(&mut theirs).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let err = e.write(tmp.path()).unwrap_err().to_string();
+        assert!(err.contains("is a file, not the evaluation table kindred writes"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        assert!(e.write(tmp.path()).is_err());
+        assert!(path.is_symlink() && std::fs::read_to_string(&victim).unwrap() == "precious");
     }
 
     #[test]
