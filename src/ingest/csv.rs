@@ -87,7 +87,9 @@ pub(super) fn load_csv(
         Some(bytes) => (bytes, "as set"),
         // Peak memory is 0.9–1.15 × the text (a 2.2 GB CSV of 27M rows: 2.05 GB; a 4 GB gzip
         // bomb of one line: 4.5 GB): text up to 3/4 of the memory available fits.
-        None => (available_memory().map_or(0, |m| m / 4 * 3), "by default 3/4 of the memory available at the start"),
+        None => {
+            (super::available_memory().map_or(0, |m| m / 4 * 3), "by default 3/4 of the memory available at the start")
+        }
     };
     let limits = Limits { record: cfg.max_record_bytes, rows: cfg.max_rows, bytes, bytes_origin };
     let mut scan = Scan::new(path, cfg.encoding, delimiter, limits);
@@ -254,15 +256,6 @@ impl<'scope> Builders<'scope> {
             None => self.plan.assemble(parts, header, profiles, self.head),
         }
     }
-}
-
-/// `MemAvailable` of `/proc/meminfo` in bytes: the memory the kernel can give without
-/// swapping (`None` where it cannot be read, e.g. not Linux).
-pub fn available_memory() -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 fn gzip_error(e: std::io::Error, path: &Path) -> InputError {
@@ -444,18 +437,6 @@ mod tests {
     use super::*;
     use crate::config::Encoding;
     use crate::ingest::column_names;
-
-    #[test]
-    fn the_memory_available_is_read_on_linux() {
-        // the default of [input] max_bytes
-        if cfg!(target_os = "linux") {
-            let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
-            let total = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:")).unwrap();
-            let total: u64 = total.trim().trim_end_matches("kB").trim().parse::<u64>().unwrap() * 1024;
-            let bytes = available_memory().unwrap();
-            assert!(bytes > 1 << 26 && bytes <= total, "{bytes} of {total}");
-        }
-    }
 
     #[test]
     fn the_stream_reads_what_polars_reads_and_counts_its_nulls() {

@@ -25,7 +25,8 @@ mod excel;
 pub mod look;
 mod parquet;
 
-pub use csv::available_memory;
+mod memory;
+pub use memory::available_memory;
 mod split;
 
 use csv::{load_csv, CsvRead};
