@@ -146,12 +146,74 @@ pub(super) fn read_excel(
             _ => InputError::NoHeader { path: path.to_path_buf() },
         });
     };
+    if sheet.is_none() {
+        notes.extend(alike_unread(&mut book, &sheets, header_of));
+    }
     let height = table.cols.first().map_or(0, Vec::len);
     let columns: Vec<Column> =
         table.header.iter().zip(table.cols).map(|(name, values)| Column::new(name.as_str().into(), values)).collect();
     let frame = DataFrame::new(height, columns)
         .map_err(|e| InputError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
     Ok(ExcelRead { frame, sheets, notes })
+}
+
+/// A note for each sheet not read (by default only the first is) whose header, within its
+/// first [`TITLE_LINES`] rows, holds the customer and item columns too: a workbook of yearly
+/// or monthly sheets read silently in part would recommend from a part of the history. An
+/// xlsx sheet's first rows are streamed, not the sheet loaded; other formats' sheets are read.
+fn alike_unread<RS: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Sheets<RS>,
+    read: &[String],
+    header_of: &Columns,
+) -> Vec<String> {
+    let names: Vec<String> = book.sheet_names().into_iter().filter(|n| !read.contains(n)).collect();
+    let alike: Vec<String> = names
+        .into_iter()
+        .filter(|name| first_rows(book, name).iter().any(|row| has_roles(row, Some(header_of))))
+        .collect();
+    let Some(first) = alike.first() else { return Vec::new() };
+    let which = alike.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
+    let first_read = read.first().map_or("the first", String::as_str);
+    vec![format!(
+        "sheet {which} {} the customer and item columns too, and {} not read: only the first sheet ('{first_read}') is by default; set [input] sheet = \"*\" to stack every such sheet, or sheet = \"{first}\" to read that one",
+        if alike.len() == 1 { "has" } else { "have" },
+        if alike.len() == 1 { "was" } else { "were" },
+    )]
+}
+
+/// The text cells of a sheet's first [`TITLE_LINES`] rows, row by row (the others empty);
+/// nothing when it cannot be read.
+fn first_rows<RS: std::io::Read + std::io::Seek>(book: &mut calamine::Sheets<RS>, name: &str) -> Vec<Vec<String>> {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut put = |at: usize, col: usize, text: String| {
+        if rows.len() <= at {
+            rows.resize(at + 1, Vec::new());
+        }
+        if rows[at].len() <= col {
+            rows[at].resize(col + 1, String::new());
+        }
+        rows[at][col] = text;
+    };
+    if let calamine::Sheets::Xlsx(x) = book {
+        let Ok(mut cells) = x.worksheet_cells_reader(name) else { return Vec::new() };
+        let mut top = None;
+        while let Ok(Some(cell)) = cells.next_cell() {
+            let (row, col) = cell.get_position();
+            let top = *top.get_or_insert(row);
+            if row >= top + TITLE_LINES as u32 {
+                break;
+            }
+            let text = match cell.get_value() {
+                calamine::DataRef::String(s) => s.clone(),
+                calamine::DataRef::SharedString(s) => s.to_string(),
+                _ => continue,
+            };
+            put((row - top) as usize, col as usize, text);
+        }
+        return rows;
+    }
+    let Ok(range) = book.worksheet_range(name) else { return Vec::new() };
+    range.rows().take(TITLE_LINES).map(|row| row.iter().map(|c| cell_text(c).unwrap_or_default()).collect()).collect()
 }
 
 /// The columns the roles map (the invoice too: it is audited).

@@ -24,6 +24,14 @@ fn every_sheet_reads_sheets_whose_header_differs_by_case_or_an_extra_column() {
     assert_eq!(m["customers"], 4, "February's customers 3 and 4 are read");
     assert_eq!(m["reports"]["ingest"]["sheets"], serde_json::json!(["Jan", "Feb"]));
     assert_eq!(m["reports"]["ingest"]["notes"].as_array().unwrap().len(), 2);
+    // by default only the first sheet is read: the others with the customer and item columns
+    // (whatever their case, spaces or other columns) are named, not read silently
+    let p = w.pipeline_with("first.toml", &input, "", "first", "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let note = "note: sheet 'Feb', 'Mar' have the customer and item columns too, and were not read: only the first \
+                sheet ('Jan') is by default; set [input] sheet = \"*\"";
+    assert!(r.stderr.contains(note), "{}", r.stderr);
 }
 
 /// A hidden first sheet (read by default) sent the reader to `[columns]`; the message now says
@@ -91,6 +99,10 @@ fn a_title_above_the_header_is_not_read_as_data() {
         "{}",
         r.stderr
     );
+    // the second sheet's header, two rows lower than the first's, is found by its first rows
+    let note = "note: sheet 'Feb' has the customer and item columns too, and was not read: only the first sheet \
+                ('Jan') is by default; set [input] sheet = \"*\" to stack every such sheet, or sheet = \"Feb\"";
+    assert!(r.stderr.contains(note), "{}", r.stderr);
     let m = manifest(&w);
     assert_eq!((m["customers"].as_u64(), m["reports"]["ingest"]["rows_out"].as_u64()), (Some(2), Some(4)));
     // every sheet: each finds its own header (the second's two rows lower, named another way)
@@ -102,6 +114,7 @@ fn a_title_above_the_header_is_not_read_as_data() {
         "{}",
         r.stderr
     );
+    assert!(!r.stderr.contains("too, and was not read"), "{}", r.stderr);
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(w.path("all/manifest.json")).unwrap()).unwrap();
     assert_eq!((m["customers"].as_u64(), m["reports"]["ingest"]["rows_out"].as_u64()), (Some(4), Some(8)));
 }
