@@ -407,7 +407,9 @@ pub(crate) fn undated(columns: &Columns, audited: &audit::AuditReport, needs: &s
     let c = audited.columns.iter().find(|c| c.column == *name && c.nulls + c.invalid == audited.rows_in)?;
     let why = c.notes.iter().map(|n| format!(" ({n})")).collect::<String>();
     Some(format!(
-        "column '{}' has no value that reads as a date in {} rows{why}, and {needs} needs purchase dates; set [input] date_format to the column's format, or [input] max_date when its dates lie after the run's clock",
+        "column '{}' has no value that reads as a date in {} rows{why}, and {needs} needs purchase dates; \
+         set [input] date_format to the column's format, or [input] max_date when its dates lie after \
+         the run's clock",
         c.column, audited.rows_in
     ))
 }

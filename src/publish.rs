@@ -22,9 +22,9 @@
 //! `runs/<id>`) of the file type it makes, in folders it has checked are not links (metadata is
 //! read with `symlink_metadata`, never through a link), and a folder only when everything in it
 //! is a file kindred writes there ([`holds_only`]): a folder of a run's name that a person made,
-//! or added a file to, is never deleted nor counted as a kept run. Anything else at a name kindred manages
-//! (`current`, `runs`, the fixed links, `.lock`) is refused by [`check_layout`] before anything
-//! is written, never repaired by deletion. Leftovers are removed and old runs pruned only at
+//! or added a file to, is never deleted nor counted as a kept run. Anything else at a name
+//! kindred manages (`current`, `runs`, the fixed links, `.lock`) is refused by
+//! [`check_layout`] before anything is written, never repaired by deletion. Leftovers are removed and old runs pruned only at
 //! [`Publisher::commit`], after a run has succeeded: a failing or refused run deletes nothing.
 //!
 //! A run that fails or is refused after it took the lock leaves a record for operators
@@ -602,7 +602,8 @@ mod tests {
             _ => panic!("expected the lock to be held"),
         }
         drop(first); // as if killed: staging left behind, lock released
-                     // renamed in, never switched: a whole set
+
+        // renamed in, never switched: a whole set
         fs::create_dir_all(dir.join(RUNS).join(id(9))).unwrap();
         for name in file::ALL {
             fs::write(dir.join(RUNS).join(id(9)).join(name), "nine").unwrap();

@@ -717,7 +717,8 @@ impl Selection {
         let (all, scored) = (self.window.customers, self.window.scored_customers);
         if all == 0 {
             return format!(
-                "{}{settings}, the simplest candidate: no customer bought a new item in {window}, so nothing tells the {} candidates apart",
+                "{}{settings}, the simplest candidate: no customer bought a new item in {window}, \
+                 so nothing tells the {} candidates apart",
                 w.candidate,
                 self.candidates.len()
             );

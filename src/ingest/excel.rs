@@ -175,7 +175,9 @@ fn alike_unread<RS: std::io::Read + std::io::Seek>(
     let which = alike.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
     let first_read = read.first().map_or("the first", String::as_str);
     vec![format!(
-        "sheet {which} {} the customer and item columns too, and {} not read: only the first sheet ('{first_read}') is by default; set [input] sheet = \"*\" to stack every such sheet, or sheet = \"{first}\" to read that one",
+        "sheet {which} {} the customer and item columns too, and {} not read: only the first sheet \
+         ('{first_read}') is by default; set [input] sheet = \"*\" to stack every such sheet, or sheet = \
+         \"{first}\" to read that one",
         if alike.len() == 1 { "has" } else { "have" },
         if alike.len() == 1 { "was" } else { "were" },
     )]
