@@ -16,8 +16,12 @@ use std::path::Path;
 pub fn available_memory() -> Option<u64> {
     let host = meminfo_available(&std::fs::read_to_string("/proc/meminfo").ok()?);
     let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    let contained = cgroup_headroom(&cgroups, Path::new("/sys/fs/cgroup"));
-    match (host, contained) {
+    capped(host, cgroup_headroom(&cgroups, Path::new("/sys/fs/cgroup")))
+}
+
+/// The host's memory available, capped by the cgroup's headroom: the smaller of the two known.
+fn capped(host: Option<u64>, headroom: Option<u64>) -> Option<u64> {
+    match (host, headroom) {
         (Some(h), Some(c)) => Some(h.min(c)),
         (h, c) => h.or(c),
     }
@@ -124,6 +128,10 @@ mod tests {
         cgroup(root, "kubepods/pod1", &[("memory.max", &limit), ("memory.current", &used), ("memory.stat", &stat)]);
         let room = cgroup_headroom("0::/kubepods/pod1/c1\n", root);
         assert_eq!(room, Some(4 * GIB - (GIB - GIB / 4)));
+        // on a 256 GB node the pod's room is what a run may use
+        assert_eq!(capped(Some(256 * GIB), room), room);
+        assert_eq!(capped(Some(GIB), room), Some(GIB));
+        assert_eq!((capped(Some(GIB), None), capped(None, room)), (Some(GIB), room));
         // no limit at any level, or no cgroup line: nothing to cap with
         let free = tempfile::tempdir().unwrap();
         cgroup(free.path(), "a", &[("memory.max", "max\n"), ("memory.current", "7\n")]);
