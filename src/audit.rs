@@ -276,9 +276,15 @@ impl AuditReport {
         out
     }
 
-    /// The report as one JSON object (`kindred audit --json`; the manifest's `reports.audit`).
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+    /// `kindred audit --json`: the report's object (the manifest's `reports.audit`) with the
+    /// reader's `notes` (sheets not read, title rows, columns of a type no role reads), which a
+    /// run records in `reports.ingest`.
+    pub fn to_json(&self, notes: &[String]) -> String {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("notes".into(), serde_json::json!(notes));
+        }
+        serde_json::to_string_pretty(&value).unwrap_or_default()
     }
 
     /// Width of the column names in the look's tables (cut beyond 24 characters).

@@ -329,9 +329,9 @@ fn execute(command: Command) -> Result<Exit, Error> {
             let overrides = Overrides { input: Some(input), ..Default::default() };
             let cfg = Config::load_optional(pipeline.as_deref(), &overrides)?;
             note(false, cfg.threads_note.as_deref());
-            let report = kindred::pipeline::audit_only(&cfg, head)?;
+            let (report, notes) = kindred::pipeline::audit_only(&cfg, head)?;
             match json {
-                true => emit(&format!("{}\n", report.to_json()))?,
+                true => emit(&format!("{}\n", report.to_json(&notes)))?,
                 false => emit(&report.render())?,
             }
         }

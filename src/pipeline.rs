@@ -125,16 +125,17 @@ fn input_summary(path: &Path) -> Result<InputSummary> {
 /// Ingest + audit only (for `kindred audit`), with the first `head` rows. When the export
 /// lacks the mapped columns the audit still looks at every column; only the `invalid` counts
 /// and the parsed types need the mapping.
-pub fn audit_only(cfg: &Config, head: usize) -> Result<audit::AuditReport> {
+pub fn audit_only(cfg: &Config, head: usize) -> Result<(audit::AuditReport, Vec<String>)> {
     on_threads(cfg.threads, || {
         let (all, read) = ingest::read(&cfg.input, &cfg.columns, head)?;
         for note in &read.notes {
             log(cfg.quiet, &format!("note: {note}"));
         }
-        match all {
-            ingest::AllColumns::Mapped(table) => Ok(audit::run(*table)?.1),
-            ingest::AllColumns::Unmapped(frame, look) => Ok(audit::nulls_only(&frame, look)),
-        }
+        let report = match all {
+            ingest::AllColumns::Mapped(table) => audit::run(*table)?.1,
+            ingest::AllColumns::Unmapped(frame, look) => audit::nulls_only(&frame, look),
+        };
+        Ok((report, read.notes))
     })
 }
 

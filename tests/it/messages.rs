@@ -32,6 +32,11 @@ fn every_sheet_reads_sheets_whose_header_differs_by_case_or_an_extra_column() {
     let note = "note: sheet 'Feb', 'Mar' have the customer and item columns too, and were not read: only the first \
                 sheet ('Jan') is by default; set [input] sheet = \"*\"";
     assert!(r.stderr.contains(note), "{}", r.stderr);
+    // and `kindred audit --json` carries the reader's notes, as the manifest does
+    let r = w.kindred(&["audit", input.to_str().unwrap(), "--json"]);
+    let audit: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let notes = audit["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n.as_str().unwrap().starts_with("sheet 'Feb', 'Mar' have the customer")), "{notes:?}");
 }
 
 /// A hidden first sheet (read by default) sent the reader to `[columns]`; the message now says
