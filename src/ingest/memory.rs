@@ -39,8 +39,9 @@ const UNLIMITED_V1: u64 = 1 << 60;
 
 /// The headroom of the memory cgroup `/proc/self/cgroup` (`cgroups`) names, under the cgroup
 /// mount `root`: the least, over the cgroup and its ancestors with a limit, of the limit less
-/// what that cgroup holds (its reclaimable `inactive_file` page cache aside, as Kubernetes
-/// counts a pod's working set). `None` when no level has a limit.
+/// what that cgroup holds besides its file page cache (active and inactive: the kernel
+/// reclaims it before it kills, as `MemAvailable` counts it available). `None` when no level
+/// has a limit.
 ///
 /// In a container the cgroup's path often names the host's hierarchy while the mount shows
 /// the container's own cgroup at its root: the path is tried, then the mount's root.
@@ -70,19 +71,19 @@ fn cgroup_headroom(cgroups: &str, root: &Path) -> Option<u64> {
 fn headroom(dir: &Path, v2: bool) -> Option<u64> {
     let number = |name: &str| -> Option<u64> { std::fs::read_to_string(dir.join(name)).ok()?.trim().parse().ok() };
     let (limit, used, cache) = match v2 {
-        true => (number("memory.max")?, number("memory.current")?, "inactive_file"),
+        true => (number("memory.max")?, number("memory.current")?, ["active_file", "inactive_file"]),
         false => (
             number("memory.limit_in_bytes").filter(|&l| l < UNLIMITED_V1)?,
             number("memory.usage_in_bytes")?,
-            "total_inactive_file",
+            ["total_active_file", "total_inactive_file"],
         ),
     };
     let stat = std::fs::read_to_string(dir.join("memory.stat")).unwrap_or_default();
-    let reclaimable = stat
-        .lines()
-        .find_map(|l| l.strip_prefix(cache).and_then(|v| v.strip_prefix(' ')))
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(0);
+    let field = |key: &str| -> u64 {
+        let value = stat.lines().find_map(|l| l.strip_prefix(key).and_then(|v| v.strip_prefix(' ')));
+        value.and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    };
+    let reclaimable: u64 = cache.iter().map(|key| field(key)).sum();
     Some(limit.saturating_sub(used.saturating_sub(reclaimable)))
 }
 
@@ -116,8 +117,8 @@ mod tests {
         assert_eq!(meminfo_available("MemTotal: 9 kB\nMemAvailable:   23082060 kB\n"), Some(23_082_060 * 1024));
     }
 
-    /// A pod's limit of 4 GiB, 1 GiB held of which 0.25 GiB is reclaimable cache: 3.25 GiB
-    /// of room, whatever the host has.
+    /// A pod's limit of 4 GiB, 1 GiB held of which 0.25 GiB (and 9 bytes) is file page cache:
+    /// 3.25 GiB of room, whatever the host has.
     #[test]
     fn a_cgroup_v2_limit_caps_the_memory_available() {
         let tmp = tempfile::tempdir().unwrap();
@@ -127,7 +128,7 @@ mod tests {
         cgroup(root, "kubepods/pod1/c1", &[("memory.max", "max"), ("memory.current", "5")]);
         cgroup(root, "kubepods/pod1", &[("memory.max", &limit), ("memory.current", &used), ("memory.stat", &stat)]);
         let room = cgroup_headroom("0::/kubepods/pod1/c1\n", root);
-        assert_eq!(room, Some(4 * GIB - (GIB - GIB / 4)));
+        assert_eq!(room, Some(4 * GIB - (GIB - GIB / 4 - 9)));
         // on a 256 GB node the pod's room is what a run may use
         assert_eq!(capped(Some(256 * GIB), room), room);
         assert_eq!(capped(Some(GIB), room), Some(GIB));
@@ -145,7 +146,7 @@ mod tests {
     fn a_cgroup_v1_limit_is_read_at_the_mounts_root_when_the_path_is_the_hosts() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
-        let stat = "cache 5\ntotal_inactive_file 100\n";
+        let stat = "cache 5\ntotal_inactive_file 60\ninactive_file 1\ntotal_active_file 40\n";
         let limit = (2 * GIB).to_string();
         cgroup(
             root,
