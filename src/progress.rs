@@ -149,13 +149,21 @@ pub fn warn(quiet: bool, message: &str) {
     log_line(quiet, &Line::new(Level::Warn, message));
 }
 
-/// An error, printed even when quiet: `message`'s first line, then its cause chain.
+/// An error, printed even when quiet: `message`'s first line, then its cause chain, but for
+/// a cause the text before it already says ("cannot read x: Permission denied (os error 13)"
+/// then "caused by: Permission denied (os error 13)" told nothing new).
 pub fn error(message: &str, causes: &[String]) {
+    log_line(false, &Line::new(Level::Error, &error_text(message, causes)));
+}
+
+fn error_text(message: &str, causes: &[String]) -> String {
     let mut text = message.to_string();
     for cause in causes {
-        text += &format!("\n  caused by: {cause}");
+        if !text.contains(cause.as_str()) {
+            text += &format!("\n  caused by: {cause}");
+        }
     }
-    log_line(false, &Line::new(Level::Error, &text));
+    text
 }
 
 /// Writes `line` to stderr (unless quiet and not an error) in the chosen format. Write errors
@@ -285,6 +293,15 @@ mod tests {
             render(&error, AT, LogFormat::Plain),
             format!("{AT} kindred: error: cannot write out/x: disk full\n{AT} kindred:   caused by: No space left on device\n")
         );
+    }
+
+    #[test]
+    fn a_cause_the_message_already_says_is_not_repeated() {
+        let denied = "Permission denied (os error 13)".to_string();
+        let text = error_text(&format!("cannot write out/.lock: {denied}"), std::slice::from_ref(&denied));
+        assert_eq!(text, format!("cannot write out/.lock: {denied}"));
+        let text = error_text("cannot write out/x: disk full", &["No space left on device".to_string()]);
+        assert_eq!(text, "cannot write out/x: disk full\n  caused by: No space left on device");
     }
 
     #[test]
