@@ -216,12 +216,32 @@ fn percent(part: usize, whole: usize) -> f64 {
 /// Widest a printed table may be (a terminal's, a cron mail's).
 const WIDTH: usize = 100;
 
-/// `text` in at most `n` characters, cut with `…`.
-fn cut(text: &str, n: usize) -> String {
-    match text.chars().count() > n {
-        true => text.chars().take(n.saturating_sub(1)).chain(['…']).collect(),
-        false => text.to_string(),
+/// How many terminal columns `text` takes: a CJK character or an emoji 2, a combining mark 0.
+pub(crate) fn width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` in at most `n` terminal columns, cut with `…`.
+pub(crate) fn cut(text: &str, n: usize) -> String {
+    if width(text) <= n {
+        return text.to_string();
     }
+    let (mut out, mut taken) = (String::new(), 0);
+    for ch in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if taken + w > n.saturating_sub(1) {
+            break;
+        }
+        out.push(ch);
+        taken += w;
+    }
+    out + "…"
+}
+
+/// `text` and the spaces that bring it to `n` terminal columns (`format!`'s `{:<n}` counts
+/// characters, so a CJK description would push the next column right).
+pub(crate) fn pad(text: &str, n: usize) -> String {
+    format!("{text}{}", " ".repeat(n.saturating_sub(width(text))))
 }
 
 impl AuditReport {
@@ -249,13 +269,13 @@ impl AuditReport {
 
     /// The table alone.
     pub fn table(&self) -> String {
-        let width = self.columns.iter().map(|c| c.column.len()).max().unwrap_or(6).max(6);
+        let width = self.columns.iter().map(|c| width(&c.column)).max().unwrap_or(6).max(6);
         let mut out =
             format!("{:<width$}  {:>12}  {:>8}  {:>10}  {:>10}\n", "column", "nulls", "null %", "invalid", "trimmed");
         for c in &self.columns {
             out += &format!(
-                "{:<width$}  {:>12}  {:>7.2}%  {:>10}  {:>10}\n",
-                c.column,
+                "{}  {:>12}  {:>7.2}%  {:>10}  {:>10}\n",
+                pad(&c.column, width),
                 thousands(c.nulls),
                 c.null_percent,
                 thousands(c.invalid),
@@ -289,7 +309,7 @@ impl AuditReport {
 
     /// Width of the column names in the look's tables (cut beyond 24 characters).
     fn name_width(&self) -> usize {
-        self.columns.iter().map(|c| c.column.chars().count()).max().unwrap_or(6).clamp(6, 24)
+        self.columns.iter().map(|c| width(&c.column)).max().unwrap_or(6).clamp(6, 24)
     }
 
     /// Each column's types and counts (`df.info()`): as read, as its values look, its role and
@@ -298,7 +318,8 @@ impl AuditReport {
         let w = self.name_width();
         let line = |cells: [&str; 7]| {
             let [name, read, looks, role, parsed, non_null, distinct] = cells;
-            format!("{name:<w$}  {read:<8}  {looks:<10}  {role:<11}  {parsed:<8}  {non_null:>11}  {distinct:>11}\n")
+            let name = pad(name, w);
+            format!("{name}  {read:<8}  {looks:<10}  {role:<11}  {parsed:<8}  {non_null:>11}  {distinct:>11}\n")
         };
         let mut out = line(["column", "read", "looks like", "role", "parsed", "non-null", "distinct"]);
         for c in &self.columns {
@@ -327,7 +348,8 @@ impl AuditReport {
             return String::new();
         }
         let line = |name: &str, min: &str, max: &str| {
-            format!("{:<w$}  {:<34}  {}", cut(name, w), cut(min, 34), cut(max, 34)).trim_end().to_string() + "\n"
+            format!("{}  {}  {}", pad(&cut(name, w), w), pad(&cut(min, 34), 34), cut(max, 34)).trim_end().to_string()
+                + "\n"
         };
         let mut out = line("column", "min", "max");
         for c in ranged {
@@ -346,9 +368,9 @@ impl AuditReport {
         }
         let cell = |v: &Option<String>| v.clone().unwrap_or_else(|| "null".into());
         let mut widths: Vec<usize> = (0..head.columns.len())
-            .map(|k| head.rows.iter().map(|r| r.get(k).map_or(0, |v| cell(v).chars().count())).max().unwrap_or(0))
+            .map(|k| head.rows.iter().map(|r| r.get(k).map_or(0, |v| width(&cell(v)))).max().unwrap_or(0))
             .zip(&head.columns)
-            .map(|(w, name)| w.max(name.chars().count()).max(1))
+            .map(|(w, name)| w.max(width(name)).max(1))
             .collect();
         let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
         while total(&widths) > WIDTH {
@@ -364,8 +386,7 @@ impl AuditReport {
                 out += "\n";
             }
             let line = |cells: Vec<String>| {
-                let cells: Vec<String> =
-                    block.clone().map(|k| format!("{:<1$}", cut(&cells[k], widths[k]), widths[k])).collect();
+                let cells: Vec<String> = block.clone().map(|k| pad(&cut(&cells[k], widths[k]), widths[k])).collect();
                 cells.join("  ").trim_end().to_string() + "\n"
             };
             out += &line(head.columns.clone());
@@ -448,6 +469,20 @@ pub fn thousands(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Tables line up in a terminal whatever the script: a CJK character or an emoji takes two
+    /// columns, and a cut never splits one.
+    #[test]
+    fn text_is_measured_cut_and_padded_in_terminal_columns() {
+        assert_eq!((width("WHITE MUG"), width("咖啡杯"), width("😀x"), width("é")), (9, 6, 3, 1));
+        assert_eq!(pad("咖啡", 6), "咖啡  ");
+        assert_eq!(width(&pad("咖啡杯 cup", 12)), 12);
+        assert_eq!(pad("longer than n", 4), "longer than n");
+        assert_eq!(cut("咖啡杯子", 6), "咖啡…");
+        assert_eq!(cut("咖啡杯子", 8), "咖啡杯子");
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert!(width(&cut("咖啡杯子", 5)) <= 5);
+    }
     use std::path::Path;
 
     use crate::config::Columns;

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use crate::audit::pad;
 use crate::config::Kind;
 use crate::error::{Error, Result};
 use crate::roles::normalize_customer;
@@ -73,7 +74,7 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
     by_qty.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let _ = writeln!(out, "\nBought {} distinct items; the most bought:", by_qty.len());
     for (id, q) in by_qty.iter().take(10) {
-        let _ = writeln!(out, "  {id:<10} {:<40} ×{q}", name(id));
+        let _ = writeln!(out, "  {} {} ×{q}", pad(id, 10), pad(&name(id), 40));
     }
 
     // The customers' cosine neighbours: always a user model's; beside an item-side model when
@@ -107,7 +108,7 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
             },
             (None, _) => format!("{src}: {}", top_up_words(&manifest)),
         };
-        let _ = writeln!(out, "  {:>2}. {id:<10} {:<40} {why}", k + 1, name(id));
+        let _ = writeln!(out, "  {:>2}. {} {} {why}", k + 1, pad(id, 10), pad(&name(id), 40));
     }
     Ok(out)
 }
@@ -121,7 +122,7 @@ fn nearest_customers(out: &mut String, neighbours: &DataFrame) {
     let (nid, sim, shared) =
         (strings(neighbours, "neighbour_id"), floats(neighbours, "similarity"), strings(neighbours, "shared_items"));
     for (k, ((n, s), c)) in nid.iter().zip(&sim).zip(&shared).enumerate() {
-        let _ = writeln!(out, "  {:>2}. {n:<10} similarity {:.6}  ({c} shared items)", k + 1, s.unwrap_or(0.0));
+        let _ = writeln!(out, "  {:>2}. {} similarity {:.6}  ({c} shared items)", k + 1, pad(n, 10), s.unwrap_or(0.0));
     }
 }
 
