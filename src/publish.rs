@@ -469,27 +469,21 @@ pub(crate) fn holds_only(folder: &Path, ours: &dyn Fn(&Path, bool) -> bool) -> b
     walk(folder, folder, ours)
 }
 
-/// `name` is one of `names`, or the hidden `.NAME.<pid>.part` a killed write of one leaves
-/// ([`crate::write::replace_file`]).
-pub(crate) fn is_written_as(name: &str, names: &[&str]) -> bool {
-    let temp = name.strip_prefix('.').and_then(|n| n.strip_suffix(".part")).and_then(|n| n.rsplit_once('.'));
-    let temp_of =
-        temp.is_some_and(|(n, pid)| names.contains(&n) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
-    names.contains(&name) || temp_of
-}
-
 /// A run's folder (or its staging) holds only files of a published set: every version's set is
 /// a subset of today's [`file::ALL`]. An empty folder qualifies (a staging folder just begun).
 fn holds_a_set(folder: &Path) -> bool {
-    holds_only(folder, &|inside, is_folder| !is_folder && inside.to_str().is_some_and(|n| is_written_as(n, &file::ALL)))
+    holds_only(folder, &|inside, is_folder| {
+        !is_folder && inside.to_str().is_some_and(|n| crate::write::is_written_as(n, &file::ALL))
+    })
 }
 
 /// A published run's folder: a set's files, its manifest among them naming the folder's run.
 fn is_published_set(folder: &Path) -> bool {
     let id = folder.file_name().and_then(|n| n.to_str());
-    let manifest = read_manifest(folder);
-    id.is_some_and(|id| manifest.is_some_and(|m| m.get("run_id").and_then(|r| r.as_str()) == Some(id)))
-        && holds_a_set(folder)
+    holds_a_set(folder)
+        && id.is_some_and(|id| {
+            read_manifest(folder).is_some_and(|m| m.get("run_id").and_then(|r| r.as_str()) == Some(id))
+        })
 }
 
 /// `folder`'s `manifest.json` as JSON, when it is a regular file of a manifest's size (a
@@ -835,11 +829,6 @@ mod tests {
         assert_eq!(names(&dir.join(RUNS).join(id(1))).len(), file::ALL.len() + 1);
         let staging: Vec<String> = names(&dir).into_iter().filter(|n| n.starts_with(".staging")).collect();
         assert_eq!(staging, [format!(".staging-{}", id(6))]);
-        // the part-file shape: a known name and a pid, nothing else
-        assert!(is_written_as(".items.parquet.4242.part", &file::ALL));
-        assert!(!is_written_as(".items.parquet..part", &file::ALL));
-        assert!(!is_written_as(".notes.txt.4242.part", &file::ALL));
-        assert!(!is_written_as("items.parquet.bak", &file::ALL));
     }
 
     #[test]

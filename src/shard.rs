@@ -348,7 +348,7 @@ fn prepared_entry(inside: &Path, is_folder: bool) -> bool {
     let leading_digits = |n: &str| n.bytes().next().is_some_and(|b| b.is_ascii_digit());
     match (names.as_slice(), is_folder) {
         ([folder], true) => *folder == PARTS || *folder == DONE,
-        ([name], false) => publish::is_written_as(name, &store::PREPARED) || *name == ".plan.json.tmp",
+        ([name], false) => crate::write::is_written_as(name, &store::PREPARED) || *name == ".plan.json.tmp",
         ([PARTS, name], false) => leading_digits(name) && name.ends_with(".parquet"),
         ([DONE, name], false) => {
             name.strip_suffix(".json").is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))

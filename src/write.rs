@@ -242,13 +242,26 @@ fn writer_with<W: Write>(w: W, schema: &Schema, mut extra: Vec<KeyValue>) -> Par
     ParquetWriter::new(w).with_key_value_metadata(Some(KeyValueMetadata::Static(keys)))
 }
 
+/// The hidden file [`replace_file`] writes `name` through: `.NAME.<pid>.part`.
+fn temp_name(name: &str, pid: u32) -> String {
+    format!(".{name}.{pid}.part")
+}
+
+/// `name` is one of `names`, or the [`temp_name`] a killed write of one leaves.
+pub(crate) fn is_written_as(name: &str, names: &[&str]) -> bool {
+    let temp = name.strip_prefix('.').and_then(|n| n.strip_suffix(".part")).and_then(|n| n.rsplit_once('.'));
+    let temp_of =
+        temp.is_some_and(|(n, pid)| names.contains(&n) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+    names.contains(&name) || temp_of
+}
+
 /// Writes `path` whole or not at all: `fill` writes a new hidden file beside it,
 /// `.NAME.<pid>.part` (created new, so never an existing file or a link followed), which is then
 /// fsynced and renamed over `path`. On any error the hidden file is removed and `path` is left
 /// as it was. I/O errors name `path`, the file the user asked for.
 pub fn replace_file<T>(path: &Path, fill: impl FnOnce(&File) -> Result<T>) -> Result<T> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
+    let tmp = path.with_file_name(temp_name(&name, std::process::id()));
     let io = |source| OutputError::Io { path: path.to_path_buf(), source };
     let file = File::options().write(true).create_new(true).open(&tmp).map_err(io)?;
     let written = fill(&file)
@@ -423,6 +436,16 @@ pub fn read_table(path: &Path) -> Result<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `replace_file` leaves when killed is recognised as its, and nothing else is.
+    #[test]
+    fn a_killed_writes_temp_name_is_recognised_and_only_it() {
+        assert!(is_written_as(&temp_name(file::ITEMS, 4242), &file::ALL));
+        assert!(is_written_as(file::ITEMS, &file::ALL));
+        assert!(!is_written_as(".items.parquet..part", &file::ALL));
+        assert!(!is_written_as(&temp_name("notes.txt", 4242), &file::ALL));
+        assert!(!is_written_as("items.parquet.bak", &file::ALL));
+    }
 
     #[test]
     fn validate_catches_short_and_torn_tables() {

@@ -95,7 +95,7 @@ pub(super) fn read_excel(
         // first row with the roles' customer and item columns, and the rows above it are not data.
         let titled = Some(header_of);
         if !has_roles(&header, titled) {
-            if let Some(at) = range.rows().take(TITLE_LINES).position(|row| has_roles(&texts(row), titled)) {
+            if let Some(at) = header_at(range.rows().map(texts), header_of) {
                 let sheet_row = range.start().map_or(0, |(r, _)| r as usize) + at + 1;
                 notes.push(format!("sheet '{name}': {}", title_note("row", sheet_row, at)));
                 rows = range.rows();
@@ -167,10 +167,8 @@ fn alike_unread<RS: std::io::Read + std::io::Seek>(
     header_of: &Columns,
 ) -> Vec<String> {
     let names: Vec<String> = book.sheet_names().into_iter().filter(|n| !read.contains(n)).collect();
-    let alike: Vec<String> = names
-        .into_iter()
-        .filter(|name| first_rows(book, name).iter().any(|row| has_roles(row, Some(header_of))))
-        .collect();
+    let alike: Vec<String> =
+        names.into_iter().filter(|name| header_at(first_rows(book, name).into_iter(), header_of).is_some()).collect();
     let Some(first) = alike.first() else { return Vec::new() };
     let which = alike.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
     let first_read = read.first().map_or("the first", String::as_str);
@@ -181,6 +179,12 @@ fn alike_unread<RS: std::io::Read + std::io::Seek>(
         if alike.len() == 1 { "has" } else { "have" },
         if alike.len() == 1 { "was" } else { "were" },
     )]
+}
+
+/// Which of a sheet's first [`TITLE_LINES`] rows is its header: the first with the customer
+/// and item columns (the rows above it a report's title).
+fn header_at(rows: impl Iterator<Item = Vec<String>>, header_of: &Columns) -> Option<usize> {
+    rows.take(TITLE_LINES).position(|row| has_roles(&row, Some(header_of)))
 }
 
 /// The text cells of a sheet's first [`TITLE_LINES`] rows, row by row (the others empty);

@@ -14,7 +14,7 @@ use std::path::Path;
 /// by its memory cgroup's headroom when the cgroup has a limit. `None` where neither can be
 /// read (not Linux).
 pub fn available_memory() -> Option<u64> {
-    let host = meminfo_available(&std::fs::read_to_string("/proc/meminfo").ok()?);
+    let host = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| meminfo_available(&m));
     let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     capped(host, cgroup_headroom(&cgroups, Path::new("/sys/fs/cgroup")))
 }

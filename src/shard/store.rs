@@ -34,7 +34,7 @@ pub struct FileEntry {
 /// Every file a prepared folder holds at its top: what cleanup may delete with it (a folder
 /// holding anything else was added to by a person, and is kept).
 pub const PREPARED: [&str; 15] = [
-    "plan.json",
+    super::PLAN,
     "pairs.parquet",
     "customers.parquet",
     "items.parquet",
@@ -47,8 +47,8 @@ pub const PREPARED: [&str; 15] = [
     "model_norm2.parquet",
     "model_text.parquet",
     "model_text_norm2.parquet",
-    "null_audit.parquet",
-    "selection.parquet",
+    super::NULL_AUDIT,
+    super::SELECTION,
 ];
 
 /// Writes `df` as `dir/name` (fsynced) and records it; its footer names the prepared run
