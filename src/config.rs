@@ -546,6 +546,9 @@ pub struct Config {
     /// Set when more threads than cores were asked for: what was asked and what is used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threads_note: Option<String>,
+    /// Set when the file sets keys its model never reads: which, and why (noted on stderr).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread_note: Option<String>,
     #[serde(skip)]
     pub quiet: bool,
     pub force: bool,
@@ -573,6 +576,24 @@ impl Columns {
     }
 }
 
+/// One line for the keys a file sets and its model never reads, grouped by why, or `None`.
+fn unread_note(unread: &[(&str, &str)]) -> Option<String> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for &(key, why) in unread {
+        match groups.iter_mut().find(|g| g.0 == why) {
+            Some(g) => g.1.push(key),
+            None => groups.push((why, vec![key])),
+        }
+    }
+    let parts: Vec<String> = groups.iter().map(|(why, keys)| format!("{} ({why})", keys.join(", "))).collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "set but never read, so changing them changes nothing: {}; remove them, or set a [model] kind that reads them",
+            parts.join("; ")
+        )
+    })
+}
+
 impl Config {
     /// Validates a pipeline file (read from `base`'s folder) with command-line overrides.
     ///
@@ -587,10 +608,14 @@ impl Config {
         let lists = file.recommend.lists(near.neighbours)?;
         let clean = file.clean.build()?;
         let kind = file.model.kind()?;
+        let unread_note = unread_note(&file::unread(&file.model, &file.recommend, &file.select, kind));
         let input = file.input.build(input_path)?;
         let mut columns = file.columns.build()?;
         let model = file.model.build(kind, near)?;
         let recommend = file.recommend.build(lists, file.model.recency_half_life_days)?;
+        let output = file.output.build(base, cli)?;
+        let gates = file.gates.build()?;
+        let select = file.select.build()?;
         // The segment column is read with the roles' (`[recommend]` names it).
         columns.segment = recommend.fallback.column().map(str::to_string);
         Ok(Config {
@@ -599,12 +624,13 @@ impl Config {
             clean,
             model,
             recommend,
-            output: file.output.build(base, cli)?,
-            gates: file.gates.build()?,
-            select: file.select.build()?,
+            output,
+            gates,
+            select,
             customer_type: file.columns.customer_type()?,
             threads: threads.threads,
             threads_note: threads.capped,
+            unread_note,
             quiet: cli.quiet,
             force: cli.force,
         })

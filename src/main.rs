@@ -292,10 +292,12 @@ fn emit(text: &str) -> Result<(), Error> {
 }
 
 /// Loads a pipeline file; a missing default file is fine when `--input` says what to read.
-/// A thread count capped at the cores is noted on stderr (unless quiet) and in the manifest.
+/// A thread count capped at the cores, and keys the model never reads, are noted on stderr
+/// (unless quiet) and in the manifest.
 fn load(pipeline: &Path, cli: &Overrides) -> Result<Config, ConfigError> {
     let cfg = Config::load_or_default(pipeline, Path::new(DEFAULT_PIPELINE), cli)?;
     note(cfg.quiet, cfg.threads_note.as_deref());
+    note(cfg.quiet, cfg.unread_note.as_deref());
     Ok(cfg)
 }
 

@@ -742,3 +742,106 @@ fn parse_candidates(names: &[String]) -> Result<Vec<Family>, ConfigError> {
         false => Ok(families),
     }
 }
+
+/// The keys a pipeline file sets that a run of `kind` (trying `[select] candidates` when
+/// `"auto"`) never reads, each with why, in the file's order: a setting that changes
+/// nothing must not look as if it did. The integration test `unread_keys_change_nothing`
+/// runs each kind with each key it lists set to a value that would change the result, and
+/// checks that it does not. (Invalid candidates are `[select]`'s error, reported later.)
+pub(super) fn unread(
+    m: &ModelSection,
+    r: &RecommendSection,
+    s: &SelectSection,
+    kind: Kind,
+) -> Vec<(&'static str, &'static str)> {
+    let families = match s.candidates.as_deref().map(parse_candidates) {
+        Some(Ok(listed)) => listed,
+        _ => SelectConfig::default().candidates,
+    };
+    let auto = kind == Kind::Auto;
+    let has = |f: Family| families.contains(&f);
+    let knn = matches!(kind, Kind::User | Kind::Item);
+    let ease = kind.is_ease() || auto && (has(Family::Ease) || has(Family::SparseEase));
+    const GRID: &str = "kind = \"auto\" tries its grid's own (README, \"Model selection\")";
+    const NO_EASE: &str = "EASE's, and [select] candidates lists no EASE";
+    let ease_key = match auto {
+        true => NO_EASE,
+        false => "EASE's; kind is not \"ease\" or \"sparse_ease\"",
+    };
+    let knn_key = match auto {
+        true => GRID,
+        false => "the kNN models' (kind = \"user\" or \"item\")",
+    };
+    let from_neighbours = match auto {
+        true => GRID,
+        false => "EASE scores with all its weights",
+    };
+    let prior = "the exposure prior's, and [select] candidates lists popularity only";
+    let table: [(&str, bool, bool, &str); 16] = [
+        ("[model] weighting", m.weighting.is_some(), !auto, GRID),
+        ("[model] shrinkage", m.shrinkage.is_some(), knn, knn_key),
+        ("[model] ease_lambda", m.ease_lambda.is_some(), ease, ease_key),
+        ("[model] similarity_half_life_days", m.similarity_half_life_days.is_some(), !auto || ease, NO_EASE),
+        ("[model] neighbours", m.neighbours.is_some(), !auto || ease, NO_EASE),
+        ("[model] min_overlap", m.min_overlap.is_some(), knn, knn_key),
+        ("[model] recency_half_life_days", m.recency_half_life_days.is_some(), !auto, GRID),
+        ("[model] min_similarity", m.min_similarity.is_some(), !auto, GRID),
+        ("[model] description_weight", m.description_weight.is_some(), ease, NO_EASE),
+        ("[model] sparse_ease_items", m.sparse_ease_items.is_some(), ease, NO_EASE),
+        (
+            "[model] customer_neighbours",
+            m.customer_neighbours.is_some(),
+            kind != Kind::User,
+            "kind = \"user\" publishes its own neighbours",
+        ),
+        ("[recommend] from_neighbours", r.from_neighbours.is_some(), knn, from_neighbours),
+        (
+            "[recommend] popularity_exponent",
+            r.popularity_exponent.is_some(),
+            !auto || families != [Family::Popularity],
+            prior,
+        ),
+        (
+            "[recommend] last_sale_exponent",
+            r.last_sale_exponent.is_some(),
+            !auto || families != [Family::Popularity],
+            prior,
+        ),
+        (
+            "[recommend] exposure_exponent",
+            r.exposure_exponent.is_some(),
+            !auto || families != [Family::Popularity],
+            prior,
+        ),
+        (
+            "[recommend] opportunity_exponent",
+            r.opportunity_exponent.is_some(),
+            !auto || families != [Family::Popularity],
+            prior,
+        ),
+    ];
+    let popular = (
+        "[recommend] popular_half_life_days",
+        r.popular_half_life_days.is_some(),
+        !auto || has(Family::Popularity),
+        "the popularity candidates', and [select] candidates lists no popularity",
+    );
+    let select = [
+        ("[select] window_days", s.window_days.is_some()),
+        ("[select] min_customers", s.min_customers.is_some()),
+        ("[select] max_customers", s.max_customers.is_some()),
+        ("[select] holdout_share", s.holdout_share.is_some()),
+        ("[select] seed", s.seed.is_some()),
+        ("[select] candidates", s.candidates.is_some()),
+        ("[select] memory_budget", s.memory_budget.is_some()),
+        ("[select] rule", s.rule.is_some()),
+    ]
+    .map(|(key, set)| (key, set, auto, "kind = \"auto\"'s; [model] kind names its model"));
+    table
+        .into_iter()
+        .chain([popular])
+        .chain(select)
+        .filter(|&(_, set, read, _)| set && !read)
+        .map(|(key, _, _, why)| (key, why))
+        .collect()
+}

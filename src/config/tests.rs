@@ -351,3 +351,58 @@ fn the_segment_fallback_names_the_column_read_and_is_kept_by_the_selections_grid
     let err = build("[input]\npath='x'\n[recommend]\nmin_segment_customers = 0").unwrap_err().to_string();
     assert!(err.contains("[recommend] min_segment_customers") && err.contains("at least 1"), "{err}");
 }
+
+/// A key its model never reads is noted, grouped by why; the shipped pipelines set none
+/// (the integration test `select::unread_keys_change_nothing` checks the table by running it).
+#[test]
+fn keys_the_model_never_reads_are_noted() {
+    let note = |text: &str| build(&format!("[input]\npath='x'\n{text}")).unwrap().unread_note;
+    assert_eq!(note(""), None);
+    assert_eq!(
+        note("[model]\nkind = 'user'\nweighting = 'bm25'\nshrinkage = 3\n[recommend]\nfrom_neighbours = 5"),
+        None
+    );
+    let auto =
+        note("[model]\nkind = 'auto'\nweighting = 'bm25'\nease_lambda = 9\n[recommend]\nfrom_neighbours = 5").unwrap();
+    assert_eq!(
+        auto,
+        "set but never read, so changing them changes nothing: [model] weighting, [recommend] from_neighbours \
+         (kind = \"auto\" tries its grid's own (README, \"Model selection\")); remove them, or set a [model] kind \
+         that reads them"
+    );
+    let no_ease = note("[model]\nkind = 'auto'\nease_lambda = 9\nsimilarity_half_life_days = 30\n[select]\ncandidates = ['popularity', 'user_knn']").unwrap();
+    assert!(
+        no_ease.contains(
+            "[model] ease_lambda, [model] similarity_half_life_days (EASE's, and [select] candidates lists no EASE)"
+        ),
+        "{no_ease}"
+    );
+    let user = note("[model]\nease_lambda = 9\ncustomer_neighbours = 5\n[select]\nwindow_days = 7").unwrap();
+    for key in ["[model] ease_lambda (EASE's", "[model] customer_neighbours (kind = \"user\"", "[select] window_days ("]
+    {
+        assert!(user.contains(key), "{key}: {user}");
+    }
+    let ease = note("[model]\nkind = 'ease'\nshrinkage = 2\nmin_overlap = 2\nmin_similarity = 0.1\n[recommend]\nfrom_neighbours = 3").unwrap();
+    assert!(
+        ease.starts_with(
+            "set but never read, so changing them changes nothing: [model] shrinkage, [model] min_overlap (the kNN"
+        ),
+        "{ease}"
+    );
+    assert!(
+        ease.contains("[recommend] from_neighbours (EASE scores with all its weights)")
+            && !ease.contains("min_similarity"),
+        "{ease}"
+    );
+    let popular_only = note("[model]\nkind = 'auto'\n[recommend]\nexposure_exponent = -0.5\npopular_half_life_days = 30\n[select]\ncandidates = ['popularity']").unwrap();
+    assert!(
+        popular_only.contains("[recommend] exposure_exponent (the exposure prior's")
+            && !popular_only.contains("popular_half_life_days"),
+        "{popular_only}"
+    );
+    for shipped in ["online_retail.toml", "article.toml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines").join(shipped);
+        let cfg = Config::load(&path, &Overrides::default()).unwrap();
+        assert_eq!(cfg.unread_note, None, "{shipped}");
+    }
+}

@@ -1,6 +1,8 @@
 //! `[model] kind = "auto"` through the binary: the evidence published, the same bytes at any
 //! thread count, and `evaluate` choosing before its cutoff.
 
+use std::collections::BTreeMap;
+
 use crate::workdir::{data_at, number, rows, text, Workdir};
 
 /// A shop of `customers` in 20 groups of 6 items, each customer loyal to one group, with dates
@@ -160,4 +162,143 @@ fn the_options_tried_follow_the_columns_the_export_has() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!settings("without").iter().any(|s| s.contains("description")), "{:?}", settings("without"));
     assert_eq!(settings("without").len(), settings("with").len() - 2, "EASE without the blend's two");
+}
+
+/// A shop of `customers` who buy from one or two of 12 groups of 5 items, in quantities of 1 to
+/// 12, on days over 120 days from 2011-01-01, the items named by their group's word (a fixed
+/// generator: the same file every time).
+fn mixed_csv(customers: usize) -> String {
+    const WORDS: [&str; 12] =
+        ["HEART", "LANTERN", "CANDLE", "MUG", "TEAPOT", "RIBBON", "BASKET", "CLOCK", "APRON", "SIGN", "BOTTLE", "TIN"];
+    let mut state = 29u64;
+    let mut below = |n: u64| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,CustomerID\n");
+    for c in 0..customers {
+        let groups = [below(12), below(12)];
+        let lines = 3 + below(8);
+        for line in 0..lines {
+            let group = groups[(line % 2 + below(2)) as usize % 2] as usize;
+            let (day, item, quantity) = (below(120), below(5), 1 + below(12));
+            let word = WORDS[group];
+            let date = chrono_day(day);
+            csv += &format!("{c},{group}-{item},{word} NO {item},{quantity},{date} 10:00:00,{}\n", 30_000 + c);
+        }
+    }
+    csv
+}
+
+/// The model's tables of a published folder, without the run that wrote them: the three
+/// tables' data, and the selection's rows but their seconds.
+fn model_tables(out: &std::path::Path) -> (Vec<Vec<u8>>, Vec<String>) {
+    let tables = ["recommendations.parquet", "neighbours.parquet", "item_neighbours.parquet"];
+    let selection = rows(&out.join("selection.parquet"))
+        .into_iter()
+        .map(|r| r.into_iter().filter(|(k, _)| k != "seconds").map(|(k, v)| format!("{k}={v}")).collect())
+        .collect();
+    (tables.iter().map(|t| data_at(&out.join(t)).0).collect(), selection)
+}
+
+/// Every key the run notes as never read changes nothing: each kind (and auto with fewer
+/// candidates) is run with each key it notes set to a value that changes the tables of a kind
+/// that reads it (checked too, for the keys each kind below reads on this data).
+#[test]
+fn unread_keys_change_nothing() {
+    let w = Workdir::new();
+    let input = w.write("shop.csv", mixed_csv(260));
+    let settings: [(&str, &str, &str); 23] = [
+        ("model", "weighting", "\"bm25\""),
+        ("model", "shrinkage", "40"),
+        ("model", "ease_lambda", "2"),
+        ("model", "similarity_half_life_days", "5"),
+        ("model", "neighbours", "10"),
+        ("model", "min_overlap", "3"),
+        ("model", "recency_half_life_days", "3"),
+        ("model", "min_similarity", "0.3"),
+        ("model", "description_weight", "0.9"),
+        ("model", "sparse_ease_items", "2"),
+        ("model", "customer_neighbours", "2"),
+        ("recommend", "from_neighbours", "1"),
+        ("recommend", "popularity_exponent", "2"),
+        ("recommend", "last_sale_exponent", "3"),
+        ("recommend", "exposure_exponent", "3"),
+        ("recommend", "opportunity_exponent", "3"),
+        ("recommend", "popular_half_life_days", "1"),
+        ("select", "window_days", "55"),
+        ("select", "min_customers", "1"),
+        ("select", "max_customers", "7"),
+        ("select", "memory_budget", "1"),
+        ("select", "rule", "\"one_standard_error\""),
+        ("select", "holdout_share", "0.9"),
+    ];
+    let kinds = [
+        ("user", ""),
+        ("item", ""),
+        ("ease", ""),
+        ("sparse_ease", ""),
+        ("auto", ""),
+        ("auto", "candidates = [\"popularity\", \"user_knn\"]"),
+        ("auto", "candidates = [\"popularity\"]"),
+    ];
+    // (kind, key): read by that kind, and this value changes its tables on this data
+    let read = [
+        ("user", "weighting"),
+        ("user", "shrinkage"),
+        ("ease", "ease_lambda"),
+        ("ease", "similarity_half_life_days"),
+        ("item", "neighbours"),
+        ("user", "min_overlap"),
+        ("user", "recency_half_life_days"),
+        ("user", "min_similarity"),
+        ("sparse_ease", "sparse_ease_items"),
+        ("ease", "customer_neighbours"),
+        ("user", "from_neighbours"),
+        ("user", "popularity_exponent"),
+        ("user", "last_sale_exponent"),
+        ("auto", "window_days"),
+        ("auto", "memory_budget"),
+    ];
+    let mut runs = 0;
+    let mut unread = 0;
+    for (n, (kind, select)) in kinds.iter().enumerate() {
+        let pipeline = |extra: (&str, &str, &str)| {
+            let mut sections: BTreeMap<&str, String> = BTreeMap::new();
+            sections.insert("model", format!("kind = \"{kind}\"\n"));
+            sections.insert("select", format!("{select}\n"));
+            sections.insert("recommend", String::new());
+            *sections.get_mut(extra.0).unwrap() += &format!("{} = {}\n", extra.1, extra.2);
+            sections.iter().map(|(s, keys)| format!("[{s}]\n{keys}")).collect::<String>()
+        };
+        let run = |name: &str, extra: (&str, &str, &str)| {
+            let p =
+                w.pipeline_with(&format!("{name}.toml"), &input, "max_date = \"2011-12-31\"", name, &pipeline(extra));
+            let r = w.kindred(&["run", p.to_str().unwrap()]);
+            (r, w.path(name))
+        };
+        let (base, out) = run(&format!("base{n}"), ("recommend", "per_customer", "10"));
+        assert_eq!(base.code, 0, "{kind} {select}: {}", base.stderr);
+        assert!(!base.stderr.contains("never read"), "{kind} {select}: {}", base.stderr);
+        let expected = model_tables(&out);
+        for (i, &(section, key, value)) in settings.iter().enumerate() {
+            let (r, out) = run(&format!("k{n}-{i}"), (section, key, value));
+            runs += 1;
+            if r.code == 2 {
+                continue; // a key this kind refuses (description_weight beside user-kNN, …)
+            }
+            assert_eq!(r.code, 0, "{kind} {select} {key}: {}", r.stderr);
+            let noted = r.stderr.lines().any(|l| l.contains("never read") && l.contains(&format!("[{section}] {key}")));
+            if noted {
+                unread += 1;
+                assert!(
+                    model_tables(&out) == expected,
+                    "{kind} {select}: [{section}] {key} is noted unread but changed the tables"
+                );
+            } else if select.is_empty() && read.contains(&(*kind, key)) {
+                assert!(model_tables(&out) != expected, "{kind}: [{section}] {key} = {value} changed nothing");
+            }
+        }
+    }
+    assert!(unread == 65 && runs == settings.len() * kinds.len(), "{unread} unread of {runs}");
 }
