@@ -9,7 +9,7 @@
 //! runs/<run_id>/                    (the last `keep_runs` published runs, oldest pruned)
 //! runs/<run_id>/manifest.json       (alone: a failed or refused run's record, see below)
 //! .staging-<run_id>/                (a run being written; removed by the next successful run if killed)
-//! .lock                             (flock'd while a run publishes; holds its pid and start)
+//! .lock                             (flock'd while a run publishes; its pid, start, id, host; see `lock`)
 //! ```
 //!
 //! A run writes into its staging folder, fsyncs, validates, renames it under `runs/`, then
@@ -30,17 +30,21 @@
 //! A run that fails or is refused after it took the lock leaves a record for operators
 //! ([`Publisher::record_failure`]): `runs/<run_id>/` holding nothing but a `manifest.json`
 //! whose `status` is `"failed"` or `"refused"` ([`is_failure_record`]), renamed in whole from
-//! its staging folder. Records are never counted as kept runs and `current` never points at
-//! one; a commit prunes those older than the oldest published run it keeps.
+//! its staging folder. A run killed while it held the lock cannot; the next run to take the
+//! lock finds it named there and records it, status `"interrupted"` (`lock`). Records are never
+//! counted as kept runs and `current` never points at one; a commit prunes those older than
+//! the oldest published run it keeps.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::os::unix::io::AsRawFd;
+use std::fs::{self, File};
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{ConfigError, OutputError, Result};
 use crate::write::file;
+
+pub mod lock;
+use lock::{take_lock, Heartbeat};
 
 /// The link that names the published run.
 pub const CURRENT: &str = "current";
@@ -48,7 +52,6 @@ pub const CURRENT: &str = "current";
 pub const RUNS: &str = "runs";
 const STAGING_PREFIX: &str = ".staging-";
 const LINK_PREFIX: &str = ".current-";
-const LOCK: &str = ".lock";
 
 /// A new run id: the UTC time to the millisecond, then the pid (`20261129T020000.123Z-4242`).
 /// Ids sort by time, and are the only names kindred ever deletes (see [`is_run_id`]).
@@ -93,6 +96,7 @@ pub struct Publisher {
     dir: PathBuf,
     run_id: String,
     _lock: File,
+    heartbeat: Option<Heartbeat>,
 }
 
 pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
@@ -206,89 +210,11 @@ pub fn check_output_dir(dir: &Path, input: &Path) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Opens `.lock` without following a link and takes it. It must be a regular file with one
-/// name: a link or a hard link could point the truncation at any file root can write.
-fn take_lock(dir: &Path, started: &str) -> Result<File> {
-    let path = dir.join(LOCK);
-    let refuse = |meta: &fs::Metadata| unexpected(&path, meta, "kindred's lock file".into());
-    if let Some(meta) = entry(&path)? {
-        if !meta.is_file() || meta.nlink() != 1 {
-            return Err(refuse(&meta).into());
-        }
-    }
-    let mut lock = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&path)
-        .map_err(io(&path))?;
-    // Checked again on the open file: the name may have changed since it was looked at.
-    let meta = lock.metadata().map_err(io(&path))?;
-    if !meta.is_file() || meta.nlink() != 1 {
-        return Err(refuse(&meta).into());
-    }
-    // SAFETY: flock on a file descriptor we own; no memory is shared with the call.
-    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        let (pid, started) = lock_holder(&mut lock, &meta);
-        return Err(OutputError::Locked { path: dir.to_path_buf(), pid, started }.into());
-    }
-    lock.set_len(0).map_err(io(&path))?;
-    lock.rewind().map_err(io(&path))?;
-    writeln!(lock, "{} {}", std::process::id(), started).map_err(io(&path))?;
-    Ok(lock)
-}
-
-/// Who holds the lock on `lock` (pid, start). The kernel's own record (`/proc/locks`, Linux)
-/// names the process holding the flock; the file names the kindred run that wrote it, once it
-/// has (a holder writes its pid and start just after taking the lock, and a run empties the
-/// file as it lets go, so the file never names a finished run). When the two disagree the
-/// kernel's pid is the holder's, its start unknown.
-fn lock_holder(lock: &mut File, meta: &fs::Metadata) -> (u32, String) {
-    let mut written = String::new();
-    for _ in 0..5 {
-        written.clear();
-        let _ = lock.rewind().and_then(|_| lock.read_to_string(&mut written));
-        if !written.trim().is_empty() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20)); // the holder is writing
-    }
-    let mut parts = written.split_whitespace();
-    let file_pid: Option<u32> = parts.next().and_then(|p| p.parse().ok());
-    let started = parts.next().unwrap_or("unknown").to_string();
-    match (flock_holder(meta), file_pid) {
-        (Some(kernel), Some(pid)) if kernel != pid => (kernel, "unknown".into()),
-        (Some(kernel), None) => (kernel, "unknown".into()),
-        (_, pid) => (pid.unwrap_or(0), started),
-    }
-}
-
-/// The pid holding a flock on the file of `meta`, from `/proc/locks` (Linux; `None` elsewhere
-/// or when not found). Lines read `1: FLOCK  ADVISORY  WRITE 4242 fe:00:5317582 0 EOF`; a
-/// waiter's line has `->` after the number.
-fn flock_holder(meta: &fs::Metadata) -> Option<u32> {
-    let locks = fs::read_to_string("/proc/locks").ok()?;
-    let device = format!("{:02x}:{:02x}", libc::major(meta.dev()), libc::minor(meta.dev()));
-    // (same device, pid) of each flock on a file with this inode number
-    let holders: Vec<(bool, Option<u32>)> = locks
-        .lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let (kind, pid, id) = (fields.get(1)?, fields.get(4)?, fields.get(5)?);
-            let (dev, inode) = id.rsplit_once(':')?;
-            let ours = *kind == "FLOCK" && inode.parse::<u64>().ok()? == meta.ino();
-            ours.then(|| (dev == device, pid.parse::<u32>().ok()))
-        })
-        .collect();
-    holders.iter().find(|(same_device, _)| *same_device).or(holders.first()).and_then(|(_, pid)| *pid)
-}
-
 impl Drop for Publisher {
-    /// Empties the lock file before the lock goes (closing the file lets it go), so that it
-    /// never names a finished run as the holder.
+    /// Stops the heartbeat, then empties the lock file before the lock goes (closing the file
+    /// lets it go), so that it never names a finished run as the holder.
     fn drop(&mut self) {
+        drop(self.heartbeat.take());
         let _ = self._lock.set_len(0);
     }
 }
@@ -303,8 +229,13 @@ impl Publisher {
         }
         check_layout(dir)?;
         fs::create_dir_all(dir).map_err(io(dir))?;
-        let lock = take_lock(dir, started)?;
-        Ok(Publisher { dir: dir.to_path_buf(), run_id: run_id.to_string(), _lock: lock })
+        let (lock, previous) = take_lock(dir, started, run_id)?;
+        let heartbeat = Some(Heartbeat::start(&lock));
+        let publisher = Publisher { dir: dir.to_path_buf(), run_id: run_id.to_string(), _lock: lock, heartbeat };
+        if let Some(killed) = previous {
+            publisher.record_interrupted(&killed);
+        }
+        Ok(publisher)
     }
 
     /// The folder this run writes into.
@@ -402,6 +333,52 @@ impl Publisher {
     /// nothing of the published set (`current`, the fixed links, other runs). Returns the
     /// record's folder.
     pub fn record_failure(&self, manifest: &[u8]) -> Result<PathBuf> {
+        self.write_record(&self.run_id, manifest)
+    }
+
+    /// Leaves a record for the run that held the lock before this one and never let go — it
+    /// was killed (SIGKILL, the OOM killer, SIGTERM) or its machine went down, for the lock
+    /// still names it — unless it has one (it published, or recorded its failure, and was
+    /// stopped letting go): `runs/<its id>/manifest.json`, status `"interrupted"`, so that the
+    /// folder's history (`kindred status`, the BI views' `runs`) keeps it. A lock written
+    /// before 0.4.0 names no run id: nothing is recorded. A record not written is a warning.
+    fn record_interrupted(&self, killed: &lock::Holder) {
+        let Some(id) = killed.run_id.as_deref().filter(|id| *id != self.run_id) else { return };
+        if !matches!(entry(&self.dir.join(RUNS).join(id)), Ok(None)) {
+            return;
+        }
+        let seen =
+            chrono::DateTime::<chrono::Utc>::from(killed.touched).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let on = killed.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default();
+        let message = format!(
+            "interrupted: it took the lock (pid {}{on}) and stopped without finishing or recording why, last \
+             seen {seen}: killed (SIGKILL, the OOM killer, SIGTERM) or its machine went down; found by run {}",
+            killed.pid, self.run_id
+        );
+        let manifest = serde_json::json!({
+            "kindred_version": env!("CARGO_PKG_VERSION"),
+            "schema_version": crate::write::SCHEMA_VERSION,
+            "status": "interrupted",
+            "run_id": id,
+            "started_utc": killed.started,
+            "finished_utc": null,
+            "last_seen_utc": seen,
+            "pid": killed.pid,
+            "host": killed.host,
+            "recorded_by": self.run_id,
+            "error": { "message": message, "causes": [] },
+        });
+        let written = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| OutputError::Json { path: self.dir.join(RUNS).join(id), detail: e.to_string() }.into())
+            .and_then(|text| self.write_record(id, &text));
+        if let Err(e) = written {
+            crate::progress::warn(false, &format!("the interrupted run {id}'s record was not written: {e}"));
+        }
+    }
+
+    /// Writes `runs/<id>/` holding only `manifest` (through this run's staging folder, renamed
+    /// in whole: a record is complete or absent), never over anything of that name.
+    fn write_record(&self, id: &str, manifest: &[u8]) -> Result<PathBuf> {
         check_layout(&self.dir)?;
         self.drop_staging();
         let staging = self.begin()?;
@@ -413,7 +390,7 @@ impl Publisher {
         if entry(&runs)?.is_none() {
             fs::create_dir(&runs).map_err(io(&runs))?;
         }
-        let record = runs.join(&self.run_id);
+        let record = runs.join(id);
         // rename(2) would replace an empty folder of that name: never over anything
         if let Some(meta) = entry(&record)? {
             return Err(unexpected(&record, &meta, "a new run's name".into()).into());
@@ -436,8 +413,8 @@ impl Publisher {
     }
 }
 
-/// Whether `run` is a failed or refused run's record: a real folder holding nothing but a
-/// regular file `manifest.json` whose `status` is `"failed"` or `"refused"`. Published runs,
+/// Whether `run` is a failed, refused or interrupted run's record: a real folder holding
+/// nothing but a regular file `manifest.json` whose `status` says so. Published runs,
 /// whatever their manifest says, hold their tables too.
 pub fn is_failure_record(run: &Path) -> bool {
     let Ok(entries) = fs::read_dir(run) else { return false };
@@ -446,7 +423,7 @@ pub fn is_failure_record(run: &Path) -> bool {
         return false;
     }
     let status = read_manifest(run).and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_string));
-    matches!(status.as_deref(), Some("failed" | "refused"))
+    matches!(status.as_deref(), Some("failed" | "refused" | "interrupted"))
 }
 
 /// Whether everything under the real folder `folder` is of a name and type kindred writes
@@ -513,6 +490,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::lock::{flock_holder, LOCK};
     use super::*;
     use crate::error::Error;
 

@@ -3,17 +3,21 @@
 //! Reads, never writes nor takes the lock: the last published run from `current/manifest.json`
 //! (run id, finished, age, customers, input checksum) and the last attempt — the newest run
 //! folder under `runs/`, a published set or a failed run's record ([`is_failure_record`]):
-//! its status, age and error. Healthy (exit 0) unless the last attempt failed or was refused,
-//! nothing is published, or the published set finished longer ago than `--max-age` (exit 6).
+//! its status, age and error — or, newer than those, a run that took the lock and stopped
+//! without finishing (killed: its `.lock` still names it and its heartbeat stopped, see
+//! [`crate::publish::lock`]), and a run holding the lock now. Healthy (exit 0) unless the last
+//! attempt failed, was refused or was interrupted, nothing is published, or the published set
+//! finished longer ago than `--max-age` (exit 6).
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use crate::error::{Exit, OutputError, Result};
+use crate::publish::lock::{self, Holder};
 use crate::publish::{check_layout, current_run, is_failure_record, is_run_id, CURRENT, RUNS};
 use crate::write::file;
 
@@ -27,6 +31,20 @@ pub struct Status {
     pub max_age_seconds: Option<u64>,
     pub published: Option<Published>,
     pub last_attempt: Option<LastAttempt>,
+    /// A run holding the output folder's lock now (its heartbeat is fresh).
+    pub running: Option<Running>,
+}
+
+/// The run that holds the lock, from `.lock`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Running {
+    /// `None` for a run of kindred before 0.4.0, whose lock names its pid and start only.
+    pub run_id: Option<String>,
+    pub pid: u32,
+    pub host: Option<String>,
+    pub started_utc: String,
+    /// Seconds since the lock was last touched (every 30 s while the run lives).
+    pub heartbeat_age_seconds: u64,
 }
 
 /// The published run (`current`).
@@ -44,11 +62,12 @@ pub struct Published {
 #[derive(Debug, Clone, Serialize)]
 pub struct LastAttempt {
     pub run_id: String,
-    /// `"published"`, `"failed"`, `"refused"`, or `"unknown"` (no readable manifest).
+    /// `"published"`, `"failed"`, `"refused"`, `"interrupted"` (it took the lock and stopped
+    /// without finishing or leaving a record: killed), or `"unknown"` (no readable manifest).
     pub status: String,
     pub finished_utc: Option<String>,
     pub age_seconds: Option<u64>,
-    /// The error's first line, for a failed or refused run.
+    /// The error's first line, for a failed or refused run; what is known, for an interrupted one.
     pub error: Option<String>,
     pub input_sha256: Option<String>,
 }
@@ -63,7 +82,18 @@ pub fn check(dir: &Path, max_age: Option<Duration>) -> Result<Status> {
 pub fn check_at(dir: &Path, max_age: Option<Duration>, now: DateTime<Utc>) -> Result<Status> {
     check_folder(dir)?;
     let published = current_run(dir).map(|run| published(&run, now));
-    let last_attempt = last_attempt(dir, now)?;
+    let mut last_attempt = last_attempt(dir, now)?;
+    let mut running = None;
+    if let Some(holder) = lock::holder(dir) {
+        let heartbeat_age = SystemTime::from(now).duration_since(holder.touched).unwrap_or_default().as_secs();
+        match holder.is_stale(SystemTime::from(now)) {
+            false => running = Some(Running::from(holder, heartbeat_age)),
+            true if is_newer(&holder, last_attempt.as_ref()) => {
+                last_attempt = Some(LastAttempt::interrupted(holder, heartbeat_age))
+            }
+            true => {} // it finished its record or publish and was stopped letting go
+        }
+    }
     let problems = problems(dir, published.as_ref(), last_attempt.as_ref(), max_age);
     Ok(Status {
         dir: dir.to_path_buf(),
@@ -72,7 +102,53 @@ pub fn check_at(dir: &Path, max_age: Option<Duration>, now: DateTime<Utc>) -> Re
         max_age_seconds: max_age.map(|a| a.as_secs()),
         published,
         last_attempt,
+        running,
     })
+}
+
+impl Running {
+    fn from(holder: Holder, heartbeat_age_seconds: u64) -> Running {
+        let Holder { pid, started, run_id, host, .. } = holder;
+        Running { run_id, pid, host, started_utc: started, heartbeat_age_seconds }
+    }
+}
+
+impl LastAttempt {
+    /// A run the lock still names, whose heartbeat stopped: killed, or its machine stopped.
+    fn interrupted(holder: Holder, heartbeat_age: u64) -> LastAttempt {
+        let on = holder.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default();
+        let error = format!(
+            "it started {} (pid {}{on}) and stopped without finishing or recording why, its heartbeat silent \
+             for {}: killed (SIGKILL, the OOM killer, SIGTERM) or its machine went down; it published nothing",
+            holder.started,
+            holder.pid,
+            age_text(heartbeat_age)
+        );
+        LastAttempt {
+            run_id: holder
+                .run_id
+                .unwrap_or_else(|| format!("unknown (pid {}, started {})", holder.pid, holder.started)),
+            status: "interrupted".into(),
+            finished_utc: None,
+            age_seconds: Some(heartbeat_age),
+            error: Some(error),
+            input_sha256: None,
+        }
+    }
+}
+
+/// True when the lock's run started after the newest run folder's: no record or published set
+/// of it exists (a run that took the lock later would have rewritten the lock).
+fn is_newer(holder: &Holder, last: Option<&LastAttempt>) -> bool {
+    let Some(last) = last else { return true };
+    match &holder.run_id {
+        Some(id) => *id > last.run_id,
+        // a lock written before 0.4.0 names its start only
+        None => {
+            let at = DateTime::parse_from_rfc3339(&holder.started).ok().map(|t| t.with_timezone(&Utc));
+            at.zip(started(&last.run_id)).is_some_and(|(at, last)| at > last + chrono::Duration::seconds(1))
+        }
+    }
 }
 
 /// Refuses a folder that is missing, not a folder, not kindred's output (it holds other
@@ -177,7 +253,7 @@ fn problems(
     if let Some(last) = last {
         match last.status.as_str() {
             "published" => {}
-            "failed" | "refused" => problems.push(format!(
+            "failed" | "refused" | "interrupted" => problems.push(format!(
                 "the last attempt (run {}) {}: {}",
                 last.run_id,
                 last.status,
@@ -262,6 +338,16 @@ impl Status {
                 }
             }
             None => out += "last attempt:  none\n",
+        }
+        if let Some(r) = &self.running {
+            let on = r.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default();
+            out += &format!(
+                "running:       run {} (pid {}{on}), started {}, heartbeat {} ago\n",
+                r.run_id.as_deref().unwrap_or("-"),
+                r.pid,
+                r.started_utc,
+                age_text(r.heartbeat_age_seconds)
+            );
         }
         if self.healthy {
             out += "health:        healthy\n";

@@ -407,3 +407,76 @@ fn status_of_an_empty_missing_or_foreign_folder() {
     assert_eq!(code, 2, "{err}");
     assert_eq!(std::fs::read_dir(w.path("theirs")).unwrap().count(), 1, "status writes nothing");
 }
+
+/// A run killed while it holds the lock (SIGKILL, the OOM killer, a pod's grace period) leaves
+/// no record: `kindred status` shows it running while its heartbeat is fresh, then interrupted
+/// (exit 6) once the heartbeat is stale, until the next run publishes.
+#[test]
+fn status_tells_a_running_run_from_a_killed_one() {
+    let w = published();
+    let p = w.pipeline("real.toml", &crate::workdir::repo().join("data/online_retail.csv.gz"), "");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"))
+        .args(["run", p.to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = w.path("out/.lock");
+    let began = std::time::Instant::now();
+    while std::fs::read(&lock).map_or(true, |b| b.is_empty()) {
+        assert!(began.elapsed().as_secs() < 30, "the run never took the lock");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to let go
+    child.wait().unwrap();
+    let run_id_end = format!("Z-{}", child.id());
+
+    let (code, out, _) = status(&w, &["out", "--json"]);
+    assert_eq!(code, 0, "a running run does not make the folder unhealthy: {out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["running"]["pid"].as_u64(), Some(child.id() as u64), "{v}");
+    assert!(v["running"]["run_id"].as_str().unwrap().ends_with(&run_id_end), "{v}");
+    assert!(v["running"]["heartbeat_age_seconds"].as_u64().unwrap() < 60, "{v}");
+    assert_eq!(v["last_attempt"]["status"], "published", "{v}");
+    let (_, text, _) = status(&w, &["out"]);
+    assert!(text.contains("running:       run ") && text.contains(&format!("(pid {}", child.id())), "{text}");
+
+    // ten heartbeats missed: the run is known to have stopped
+    let file = std::fs::OpenOptions::new().write(true).open(&lock).unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(360)).unwrap();
+    drop(file);
+    let (code, out, _) = status(&w, &["out", "--json"]);
+    assert_eq!(code, 6, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["running"].is_null(), "{v}");
+    assert_eq!(v["last_attempt"]["status"], "interrupted", "{v}");
+    let killed = v["last_attempt"]["run_id"].as_str().unwrap().to_string();
+    assert!(killed.ends_with(&run_id_end), "{v}");
+    let problem = v["problems"][0].as_str().unwrap();
+    assert!(problem.contains("interrupted: it started ") && problem.contains("heartbeat silent for 6m"), "{problem}");
+    assert!(v["published"]["run_id"].is_string(), "the published set is still shown: {v}");
+
+    // the next run publishes and lets go: healthy, nothing running
+    let good = w.path("good.toml");
+    assert_eq!(w.kindred(&["run", good.to_str().unwrap(), "--quiet"]).code, 0);
+    let (code, out, _) = status(&w, &["out", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (code, v["running"].is_null(), v["last_attempt"]["status"].as_str()),
+        (0, true, Some("published")),
+        "{v}"
+    );
+    assert_eq!(std::fs::read(&lock).unwrap(), b"", "a finished run leaves .lock empty");
+    // and recorded the killed run, which the folder's history keeps as a failed attempt's
+    let record = w.path("out/runs").join(&killed);
+    let names: Vec<_> = std::fs::read_dir(&record).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["manifest.json"], "{}", record.display());
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(record.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!((m["status"].as_str(), m["pid"].as_u64()), (Some("interrupted"), Some(child.id() as u64)), "{m}");
+    assert!(m["error"]["message"].as_str().unwrap().starts_with("interrupted: it took the lock"), "{m}");
+    assert_eq!(m["recorded_by"], v["last_attempt"]["run_id"], "{m}");
+    // not a published run: keep_runs = 1 keeps the newest set, and the record goes with the runs before it
+    let keep1 = w.pipeline("keep1.toml", &w.path("tiny.csv"), "keep_runs = 1");
+    assert_eq!(w.kindred(&["run", keep1.to_str().unwrap(), "--quiet"]).code, 0);
+    assert!(!record.exists(), "pruned with the runs before the oldest kept");
+}

@@ -1,0 +1,268 @@
+//! The output folder's lock, `.lock`. The run that publishes takes it with `flock` and writes
+//! its pid, start, run id and host into it; while the run lives it touches the file every
+//! [`HEARTBEAT`], and it empties the file as it lets go. So a file that names a run and was not
+//! touched for [`STALE_AFTER`] belongs to a run that stopped without letting go — killed by
+//! SIGKILL, the OOM killer or SIGTERM, or on a machine that went down — which `kindred status`
+//! reports from any machine or container that sees the folder (a flock and `/proc/locks` are
+//! visible only on the holder's own machine, and in its own pid namespace there).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use super::{entry, io, unexpected};
+use crate::error::{OutputError, Result};
+
+/// The lock file's name in the output folder.
+pub const LOCK: &str = ".lock";
+
+/// How often a run holding the lock touches it.
+pub const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// A lock that names a run and was not touched for this long (ten heartbeats: room for a
+/// loaded machine and for clocks a few minutes apart) belongs to a run that stopped.
+pub const STALE_AFTER: Duration = Duration::from_secs(300);
+
+/// Opens `.lock` without following a link and takes it. It must be a regular file with one
+/// name: a link or a hard link could point the truncation at any file root can write. It then
+/// holds `pid started run_id host` ([`Holder`]). Returns it with the run the file still named
+/// when the lock was taken: one that held it and never let go (killed).
+pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File, Option<Holder>)> {
+    let path = dir.join(LOCK);
+    let refuse = |meta: &fs::Metadata| unexpected(&path, meta, "kindred's lock file".into());
+    if let Some(meta) = entry(&path)? {
+        if !meta.is_file() || meta.nlink() != 1 {
+            return Err(refuse(&meta).into());
+        }
+    }
+    let mut lock = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(io(&path))?;
+    // Checked again on the open file: the name may have changed since it was looked at.
+    let meta = lock.metadata().map_err(io(&path))?;
+    if !meta.is_file() || meta.nlink() != 1 {
+        return Err(refuse(&meta).into());
+    }
+    // SAFETY: flock on a file descriptor we own; no memory is shared with the call.
+    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let (pid, started) = lock_holder(&mut lock, &meta);
+        return Err(OutputError::Locked { path: dir.to_path_buf(), pid, started }.into());
+    }
+    let mut before = String::new();
+    let _ = (&lock).take(4096).read_to_string(&mut before);
+    let previous = parse(&before, meta.modified().unwrap_or(SystemTime::UNIX_EPOCH));
+    lock.set_len(0).map_err(io(&path))?;
+    lock.rewind().map_err(io(&path))?;
+    let host = host_name().unwrap_or_else(|| "-".into());
+    writeln!(lock, "{} {started} {run_id} {host}", std::process::id()).map_err(io(&path))?;
+    Ok((lock, previous))
+}
+
+/// Who holds the lock on `lock` (pid, start). The kernel's own record (`/proc/locks`, Linux)
+/// names the process holding the flock; the file names the kindred run that wrote it, once it
+/// has (a holder writes its pid and start just after taking the lock, and a run empties the
+/// file as it lets go, so the file never names a finished run). When the two disagree the
+/// kernel's pid is the holder's, its start unknown.
+fn lock_holder(lock: &mut File, meta: &fs::Metadata) -> (u32, String) {
+    let mut written = String::new();
+    for _ in 0..5 {
+        written.clear();
+        let _ = lock.rewind().and_then(|_| lock.read_to_string(&mut written));
+        if !written.trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20)); // the holder is writing
+    }
+    let mut parts = written.split_whitespace();
+    let file_pid: Option<u32> = parts.next().and_then(|p| p.parse().ok());
+    let started = parts.next().unwrap_or("unknown").to_string();
+    match (flock_holder(meta), file_pid) {
+        (Some(kernel), Some(pid)) if kernel != pid => (kernel, "unknown".into()),
+        (Some(kernel), None) => (kernel, "unknown".into()),
+        (_, pid) => (pid.unwrap_or(0), started),
+    }
+}
+
+/// The pid holding a flock on the file of `meta`, from `/proc/locks` (Linux; `None` elsewhere
+/// or when not found). Lines read `1: FLOCK  ADVISORY  WRITE 4242 fe:00:5317582 0 EOF`; a
+/// waiter's line has `->` after the number.
+pub(super) fn flock_holder(meta: &fs::Metadata) -> Option<u32> {
+    let locks = fs::read_to_string("/proc/locks").ok()?;
+    let device = format!("{:02x}:{:02x}", libc::major(meta.dev()), libc::minor(meta.dev()));
+    // (same device, pid) of each flock on a file with this inode number
+    let holders: Vec<(bool, Option<u32>)> = locks
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (kind, pid, id) = (fields.get(1)?, fields.get(4)?, fields.get(5)?);
+            let (dev, inode) = id.rsplit_once(':')?;
+            let ours = *kind == "FLOCK" && inode.parse::<u64>().ok()? == meta.ino();
+            ours.then(|| (dev == device, pid.parse::<u32>().ok()))
+        })
+        .collect();
+    holders.iter().find(|(same_device, _)| *same_device).or(holders.first()).and_then(|(_, pid)| *pid)
+}
+
+/// Touches the lock file every [`HEARTBEAT`] until dropped (a thread with its own handle).
+pub(super) struct Heartbeat {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    /// Starts touching `lock`; without a thread or a second handle it does nothing, and the
+    /// run goes on (its lock then looks stale to `kindred status` after [`STALE_AFTER`]).
+    pub(super) fn start(lock: &File) -> Heartbeat {
+        Heartbeat::every(lock, HEARTBEAT)
+    }
+
+    fn every(lock: &File, beat: Duration) -> Heartbeat {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = lock.try_clone().ok().and_then(|file| {
+            let beat = move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(beat) {
+                    touch(&file);
+                }
+            };
+            std::thread::Builder::new().name("kindred-heartbeat".into()).spawn(beat).ok()
+        });
+        Heartbeat { stop: Some(stop), thread }
+    }
+}
+
+impl Drop for Heartbeat {
+    /// Stops the thread and waits for it: its handle holds the flock too.
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Sets the file's times to now. `UTIME_NOW` needs write access only (explicit times need
+/// ownership: the lock may be another account's file that this one may write).
+fn touch(file: &File) {
+    let now = libc::timespec { tv_sec: 0, tv_nsec: libc::UTIME_NOW };
+    // SAFETY: futimens on a descriptor we own, with two valid timespecs.
+    unsafe { libc::futimens(file.as_raw_fd(), [now, now].as_ptr()) };
+}
+
+/// This machine's name (`gethostname`; a Kubernetes pod's name), if it has one.
+fn host_name() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is writable for its whole length; the name is NUL-terminated within it.
+    if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|&b| b == 0)?;
+    let name = String::from_utf8_lossy(&buf[..end]).trim().to_string();
+    (!name.is_empty() && !name.contains(char::is_whitespace)).then_some(name)
+}
+
+/// What `.lock` says of the run that took it last and has not let go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub pid: u32,
+    /// Its start, RFC 3339, as its run's manifest has it.
+    pub started: String,
+    /// Its run id and host; `None` in a lock written before 0.4.0.
+    pub run_id: Option<String>,
+    pub host: Option<String>,
+    /// When the file was last touched.
+    pub touched: SystemTime,
+}
+
+impl Holder {
+    /// True when the holder's heartbeat stopped [`STALE_AFTER`] before `now`.
+    pub fn is_stale(&self, now: SystemTime) -> bool {
+        now.duration_since(self.touched).is_ok_and(|age| age > STALE_AFTER)
+    }
+}
+
+/// The run `dir/.lock` names, read without taking the lock; `None` when the file is missing,
+/// not a regular file, empty (no run holds it, or the last one let go) or not kindred's.
+pub fn holder(dir: &Path) -> Option<Holder> {
+    let path = dir.join(LOCK);
+    let meta = entry(&path).ok().flatten().filter(|m| m.is_file())?;
+    let mut text = String::new();
+    File::open(&path).ok()?.take(4096).read_to_string(&mut text).ok()?;
+    parse(&text, meta.modified().ok()?)
+}
+
+/// The [`Holder`] a lock file's text names, touched at `touched`; `None` for an empty file.
+fn parse(text: &str, touched: SystemTime) -> Option<Holder> {
+    let mut parts = text.split_whitespace();
+    let pid = parts.next()?.parse().ok()?;
+    let started = parts.next()?.to_string();
+    let run_id = parts.next().filter(|id| super::is_run_id(id)).map(str::to_string);
+    let host = parts.next().filter(|h| *h != "-").map(str::to_string);
+    Some(Holder { pid, started, run_id, host, touched })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_names_its_holder_until_let_go() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(holder(dir.path()), None, "no lock file");
+        let id = "20261201T020000.123Z-4242";
+        let (lock, previous) = take_lock(dir.path(), "2026-12-01T02:00:00.123Z", id).unwrap();
+        assert_eq!(previous, None);
+        let held = holder(dir.path()).unwrap();
+        assert_eq!((held.pid, held.started.as_str()), (std::process::id(), "2026-12-01T02:00:00.123Z"));
+        assert_eq!((held.run_id.as_deref(), held.host.clone()), (Some(id), host_name()));
+        assert!(!held.is_stale(SystemTime::now()));
+        assert!(held.is_stale(SystemTime::now() + STALE_AFTER + Duration::from_secs(1)));
+        lock.set_len(0).unwrap();
+        assert_eq!(holder(dir.path()), None, "an emptied lock names no one");
+        // a lock written before 0.4.0: pid and start only
+        fs::write(dir.path().join(LOCK), "77 2025-01-01T00:00:00Z\n").unwrap();
+        let old = holder(dir.path()).unwrap();
+        assert_eq!((old.pid, old.run_id, old.host), (77, None, None));
+        fs::write(dir.path().join(LOCK), "not a lock\n").unwrap();
+        assert_eq!(holder(dir.path()), None);
+    }
+
+    #[test]
+    fn the_heartbeat_touches_the_lock_and_stops_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let (lock, _) = take_lock(dir.path(), "now", "20261201T020000.123Z-1").unwrap();
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        lock.set_modified(old).unwrap();
+        touch(&lock);
+        let touched = fs::metadata(dir.path().join(LOCK)).unwrap().modified().unwrap();
+        assert!(touched > old + Duration::from_secs(3000), "touch sets the time to now");
+        let beat = Heartbeat::start(&lock);
+        assert!(beat.thread.is_some());
+        let began = std::time::Instant::now();
+        drop(beat);
+        assert!(began.elapsed() < HEARTBEAT, "dropping stops the thread without waiting a beat");
+        // beating: the lock's time moves on without the run touching it
+        lock.set_modified(old).unwrap();
+        let beat = Heartbeat::every(&lock, Duration::from_millis(10));
+        let modified = || fs::metadata(dir.path().join(LOCK)).unwrap().modified().unwrap();
+        while modified() < old + Duration::from_secs(3000) {
+            assert!(began.elapsed() < Duration::from_secs(60), "the heartbeat never touched the lock");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(beat);
+        drop(lock);
+        // every handle closed: the flock is free for the next run, which finds the holder that
+        // never let go (the file still names it)
+        let (_, previous) = take_lock(dir.path(), "later", "20261201T020000.124Z-2").unwrap();
+        assert_eq!(previous.and_then(|h| h.run_id).as_deref(), Some("20261201T020000.123Z-1"));
+    }
+}
