@@ -29,8 +29,8 @@
 //!
 //! A run that fails or is refused after it took the lock leaves a record for operators
 //! ([`Publisher::record_failure`]): `runs/<run_id>/` holding nothing but a `manifest.json`
-//! whose `status` is `"failed"` or `"refused"` ([`is_failure_record`]), renamed in whole from
-//! its staging folder. A run killed while it held the lock cannot; the next run to take the
+//! whose `status` is `"failed"`, `"refused"` or `"interrupted"` ([`is_failure_record`]),
+//! renamed in whole from its staging folder. A run killed while it held the lock cannot; the next run to take the
 //! lock finds it named there and records it, status `"interrupted"` (`lock`). Records are never
 //! counted as kept runs and `current` never points at one; a commit prunes those older than
 //! the oldest published run it keeps.
