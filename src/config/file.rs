@@ -776,8 +776,7 @@ pub(super) fn unread(
         true => GRID,
         false => "EASE scores with all its weights",
     };
-    let prior = "the exposure prior's, and [select] candidates lists popularity only";
-    let table: [(&str, bool, bool, &str); 16] = [
+    let table: [(&str, bool, bool, &str); 12] = [
         ("[model] weighting", m.weighting.is_some(), !auto, GRID),
         ("[model] shrinkage", m.shrinkage.is_some(), knn, knn_key),
         ("[model] ease_lambda", m.ease_lambda.is_some(), ease, ease_key),
@@ -795,31 +794,17 @@ pub(super) fn unread(
             "kind = \"user\" publishes its own neighbours",
         ),
         ("[recommend] from_neighbours", r.from_neighbours.is_some(), knn, from_neighbours),
-        (
-            "[recommend] popularity_exponent",
-            r.popularity_exponent.is_some(),
-            !auto || families != [Family::Popularity],
-            prior,
-        ),
-        (
-            "[recommend] last_sale_exponent",
-            r.last_sale_exponent.is_some(),
-            !auto || families != [Family::Popularity],
-            prior,
-        ),
-        (
-            "[recommend] exposure_exponent",
-            r.exposure_exponent.is_some(),
-            !auto || families != [Family::Popularity],
-            prior,
-        ),
-        (
-            "[recommend] opportunity_exponent",
-            r.opportunity_exponent.is_some(),
-            !auto || families != [Family::Popularity],
-            prior,
-        ),
     ];
+    let priors = [
+        ("[recommend] popularity_exponent", r.popularity_exponent.is_some()),
+        ("[recommend] last_sale_exponent", r.last_sale_exponent.is_some()),
+        ("[recommend] exposure_exponent", r.exposure_exponent.is_some()),
+        ("[recommend] opportunity_exponent", r.opportunity_exponent.is_some()),
+    ]
+    .map(|(key, set)| {
+        let read = !auto || families != [Family::Popularity];
+        (key, set, read, "the exposure prior's, and [select] candidates lists popularity only")
+    });
     let popular = (
         "[recommend] popular_half_life_days",
         r.popular_half_life_days.is_some(),
@@ -839,6 +824,7 @@ pub(super) fn unread(
     .map(|(key, set)| (key, set, auto, "kind = \"auto\"'s; [model] kind names its model"));
     table
         .into_iter()
+        .chain(priors)
         .chain([popular])
         .chain(select)
         .filter(|&(_, set, read, _)| set && !read)

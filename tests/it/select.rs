@@ -5,14 +5,19 @@ use std::collections::BTreeMap;
 
 use crate::workdir::{data_at, number, rows, text, Workdir};
 
+/// A fixed stream of numbers below `n` from `seed` (an LCG: the same fixture every time).
+fn below_from(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed;
+    move |n| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    }
+}
+
 /// A shop of `customers` in 20 groups of 6 items, each customer loyal to one group, with dates
 /// over 120 days from 2011-01-01 (a fixed generator: the same file every time).
 fn copurchase_csv(customers: usize) -> String {
-    let mut state = 11u64;
-    let mut below = |n: u64| {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        (state >> 33) % n
-    };
+    let mut below = below_from(11);
     let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
     for c in 0..customers {
         let group = below(20);
@@ -170,11 +175,7 @@ fn the_options_tried_follow_the_columns_the_export_has() {
 fn mixed_csv(customers: usize) -> String {
     const WORDS: [&str; 12] =
         ["HEART", "LANTERN", "CANDLE", "MUG", "TEAPOT", "RIBBON", "BASKET", "CLOCK", "APRON", "SIGN", "BOTTLE", "TIN"];
-    let mut state = 29u64;
-    let mut below = |n: u64| {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        (state >> 33) % n
-    };
+    let mut below = below_from(29);
     let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,CustomerID\n");
     for c in 0..customers {
         let groups = [below(12), below(12)];
