@@ -349,12 +349,7 @@ impl Publisher {
         }
         let seen =
             chrono::DateTime::<chrono::Utc>::from(killed.touched).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let on = killed.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default();
-        let message = format!(
-            "interrupted: it took the lock (pid {}{on}) and stopped without finishing or recording why, last \
-             seen {seen}: killed (SIGKILL, the OOM killer, SIGTERM) or its machine went down; found by run {}",
-            killed.pid, self.run_id
-        );
+        let message = format!("{}; found by run {}", killed.interrupted(&format!("last seen {seen}")), self.run_id);
         let manifest = serde_json::json!({
             "kindred_version": env!("CARGO_PKG_VERSION"),
             "schema_version": crate::write::SCHEMA_VERSION,

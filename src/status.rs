@@ -116,14 +116,8 @@ impl Running {
 impl LastAttempt {
     /// A run the lock still names, whose heartbeat stopped: killed, or its machine stopped.
     fn interrupted(holder: Holder, heartbeat_age: u64) -> LastAttempt {
-        let on = holder.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default();
-        let error = format!(
-            "it started {} (pid {}{on}) and stopped without finishing or recording why, its heartbeat silent \
-             for {}: killed (SIGKILL, the OOM killer, SIGTERM) or its machine went down; it published nothing",
-            holder.started,
-            holder.pid,
-            age_text(heartbeat_age)
-        );
+        let silent = format!("its heartbeat silent for {}", age_text(heartbeat_age));
+        let error = format!("{}; it published nothing", holder.interrupted(&silent));
         LastAttempt {
             run_id: holder
                 .run_id

@@ -37,7 +37,7 @@ CREATE OR REPLACE VIEW published_run AS
            (m ->> '$.drift.changed_share')::DOUBLE AS changed_share
     FROM kindred_manifests('manifest.json');
 
--- Every run the folder keeps (published sets, and failed or refused attempts' records), newest
+-- Every run the folder keeps (published sets; failed, refused or interrupted attempts' records), newest
 -- first: a night's history without globbing file names.
 CREATE OR REPLACE VIEW runs AS
     SELECT m ->> '$.run_id' AS run_id,

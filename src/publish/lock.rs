@@ -184,6 +184,18 @@ pub struct Holder {
 }
 
 impl Holder {
+    /// What is known of a holder that never let go, for its record and for `kindred status`:
+    /// `it started … (pid … on …) and stopped without finishing or recording why, <since>:
+    /// killed (…) or its machine went down` (the status, `interrupted`, is said beside it).
+    pub fn interrupted(&self, since: &str) -> String {
+        let on = self.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default();
+        format!(
+            "it started {} (pid {}{on}) and stopped without finishing or recording why, {since}: \
+             killed (SIGKILL, the OOM killer, SIGTERM) or its machine went down",
+            self.started, self.pid
+        )
+    }
+
     /// True when the holder's heartbeat stopped [`STALE_AFTER`] before `now`.
     pub fn is_stale(&self, now: SystemTime) -> bool {
         now.duration_since(self.touched).is_ok_and(|age| age > STALE_AFTER)

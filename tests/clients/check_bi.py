@@ -1,10 +1,10 @@
-"""Checks deploy/bi/ against a real output folder with two published runs (CI, `.ci/bi`).
+"""Checks deploy/bi/ against a real output folder with two published runs and a killed one (CI, `.ci/bi`).
 
 Usage: check_bi.py OUTPUT_DIR [--hyper]
 
 DuckDB: every view of deploy/bi/kindred.sql is made and queried; `drift_summary` must equal the
 manifest's `drift`, `rows_by_source` must add up to the recommendations' rows, `runs` must list
-both runs, and `recommendation_changes` must hold as many rows as drift.parquet's added +
+both runs and, second, the killed run between them as interrupted, and `recommendation_changes` must hold as many rows as drift.parquet's added +
 dropped. With --hyper (run under a venv with tableauhyperapi): deploy/bi/tableau_extract.py
 builds an extract whose tables hold the manifest's rows. Any failure exits non-zero.
 """
@@ -50,6 +50,12 @@ def duckdb_views(folder, manifest):
     check("rows_by_source adds up", total == table_rows(manifest)["recommendations"], str(total))
     runs = c.execute("SELECT count(*) FROM runs WHERE status = 'published'").fetchone()[0]
     check("runs lists both published runs", runs >= 2, str(runs))
+    # the killed run between them, recorded by the next: newest first, it sits second
+    listed = c.execute("SELECT status, started_utc IS NOT NULL, finished_utc IS NULL, error FROM runs").fetchall()
+    interrupted = [row for row in listed if row[0] == "interrupted"]
+    check("runs lists the killed run as interrupted", [row[0] for row in listed][:2] == ["published", "interrupted"]
+          and len(interrupted) == 1 and interrupted[0][1:3] == (True, True) and interrupted[0][3].startswith("it started "),
+          str(listed))
     changes = c.execute("SELECT count(*) FROM recommendation_changes").fetchone()[0]
     moved = c.execute("SELECT sum(added) + sum(dropped) FROM drift").fetchone()[0]
     check("recommendation_changes = Σ added + dropped", changes == moved, f"{changes} vs {moved}")
