@@ -527,8 +527,10 @@ impl Drift {
             vec![
                 customer_id,
                 Column::new("overlap".into(), rows.iter().map(|r| r.overlap).collect::<Vec<f64>>()),
-                Column::new("added".into(), rows.iter().map(|r| r.added).collect::<Vec<u32>>()),
-                Column::new("dropped".into(), rows.iter().map(|r| r.dropped).collect::<Vec<u32>>()),
+                // Signed, as every count kindred writes: a UInt32 made `added - dropped` wrap to
+                // 4,294,967,286 in pandas and polars and fail in DuckDB, and Spark < 3.2 refuses it.
+                Column::new("added".into(), rows.iter().map(|r| r.added as i32).collect::<Vec<i32>>()),
+                Column::new("dropped".into(), rows.iter().map(|r| r.dropped as i32).collect::<Vec<i32>>()),
                 status.with_name("status".into()).into_column(),
             ],
         )

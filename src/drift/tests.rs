@@ -105,7 +105,7 @@ fn a_first_run_has_no_rows_and_says_so() {
     let names: Vec<&str> = f.get_column_names().iter().map(|s| s.as_str()).collect();
     assert_eq!(names, ["customer_id", "overlap", "added", "dropped", "status"]);
     let types: Vec<DataType> = f.dtypes();
-    assert_eq!(types, [DataType::Int64, DataType::Float64, DataType::UInt32, DataType::UInt32, DataType::String]);
+    assert_eq!(types, [DataType::Int64, DataType::Float64, DataType::Int32, DataType::Int32, DataType::String]);
     assert_eq!((r.previous_run_id, r.customers, r.changed, r.changed_share, r.mean_overlap), (None, 0, 0, None, None));
     assert_eq!(r.note.as_deref(), Some("first run: no previous published set to compare with"));
 }
