@@ -156,7 +156,7 @@ pub enum OutputError {
     #[error("cannot render {}: {detail}; this is a bug in kindred, please report it with the run's manifest.json", path.display())]
     Report { path: PathBuf, detail: String },
     #[error(
-        "another kindred run (pid {pid}, started {started}) holds the lock on {}; wait for it, or remove the lock file if that process is gone",
+        "another kindred run (pid {pid}, started {started}) holds the lock on {}; wait for it to finish (the lock goes with its process: there is nothing to remove, and removing the lock file would let two runs write at once)",
         path.display()
     )]
     Locked { path: PathBuf, pid: u32, started: String },

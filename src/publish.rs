@@ -166,9 +166,18 @@ pub fn check_layout(dir: &Path) -> Result<()> {
                 let expected = format!("kindred's link to a published run in {RUNS}/<run_id>");
                 return Err(OutputError::Layout { path: current, found, expected }.into());
             }
+            // a folder of a run's name without the manifest of that run (a person's files; a
+            // person's file beside a set is theirs to add; a missing folder is a rolled-back
+            // or pruned run: nothing published)
+            Some(id) if runs.join(&id).is_dir() && !names_its_run(&runs.join(&id)) => {
+                let found = format!("a link to {RUNS}/{id}, which holds no published set");
+                let expected = format!("kindred's link to a published run in {RUNS}/<run_id>");
+                return Err(OutputError::Layout { path: current, found, expected }.into());
+            }
             Some(_) => {}
         }
     }
+    lock::check(dir)?;
     for name in file::ALL {
         let link = dir.join(name);
         if let Some(meta) = entry(&link)? {
@@ -250,11 +259,13 @@ impl Publisher {
         Ok(staging)
     }
 
-    /// Switches the staged set in: rename under `runs/`, swap the `current` link, make the
-    /// fixed top-level links, then remove killed runs' leftovers and prune to `keep` runs.
-    /// Each step is atomic; the swap is the commit. The layout is checked again under the lock
-    /// first, so nothing kindred did not make is renamed over. On an error the caller records
-    /// the failure and abandons the run.
+    /// Switches the staged set in: rename under `runs/`, swap the `current` link (the commit),
+    /// then make the fixed top-level links, remove killed runs' leftovers and prune to `keep`
+    /// runs. The layout is checked again under the lock first, so nothing kindred did not make
+    /// is renamed over. A fault before the swap moves the set back to its staging folder (it
+    /// never went live: the caller records the failure under its name and abandons the run);
+    /// a fault after it is a warning, for the set is published (a reader holding an old run's
+    /// file open on NFS must not turn a published night into a failed one).
     pub fn commit(&self, keep: usize) -> Result<PathBuf> {
         check_layout(&self.dir)?;
         let staging = self.staging();
@@ -265,10 +276,35 @@ impl Publisher {
         }
         let final_dir = runs.join(&self.run_id);
         fs::rename(&staging, &final_dir).map_err(io(&final_dir))?;
-        sync_dir(&runs)?;
+        if let Err(e) = self.switch() {
+            if let Err(back) = fs::rename(&final_dir, &staging) {
+                let message = format!("{} was not moved back to {}: {back}", final_dir.display(), staging.display());
+                crate::progress::warn(false, &message);
+            }
+            return Err(e);
+        }
+        let tidy = [self.fixed_links(), sync_dir(&self.dir), self.remove_leftovers(), self.prune(keep)];
+        for e in tidy.into_iter().filter_map(Result::err) {
+            crate::progress::warn(false, &format!("published run {}, but: {e}", self.run_id));
+        }
+        Ok(final_dir)
+    }
+
+    /// Points `current` at this run's folder (a new link renamed over the old: atomic); the
+    /// link made and not renamed in is removed.
+    fn switch(&self) -> Result<()> {
+        sync_dir(&self.dir.join(RUNS))?;
         let tmp = self.dir.join(format!("{LINK_PREFIX}{}", self.run_id));
         std::os::unix::fs::symlink(Path::new(RUNS).join(&self.run_id), &tmp).map_err(io(&tmp))?;
-        fs::rename(&tmp, self.dir.join(CURRENT)).map_err(io(&self.dir))?;
+        fs::rename(&tmp, self.dir.join(CURRENT)).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io(&self.dir)(e)
+        })?;
+        Ok(())
+    }
+
+    /// The fixed top-level links to `current/<name>` that are not there yet.
+    fn fixed_links(&self) -> Result<()> {
         for name in file::ALL {
             if !is_fixed_link(&self.dir, name) {
                 let (link, tmp) = (self.dir.join(name), self.dir.join(format!("{LINK_PREFIX}{}-{name}", self.run_id)));
@@ -276,10 +312,7 @@ impl Publisher {
                 fs::rename(&tmp, &link).map_err(io(&link))?;
             }
         }
-        sync_dir(&self.dir)?;
-        self.remove_leftovers()?;
-        self.prune(keep)?;
-        Ok(final_dir)
+        Ok(())
     }
 
     /// Removes what killed runs left: `.staging-<id>` folders and `.current-<id>…` links.
@@ -344,8 +377,25 @@ impl Publisher {
     /// before 0.4.0 names no run id: nothing is recorded. A record not written is a warning.
     fn record_interrupted(&self, killed: &lock::Holder) {
         let Some(id) = killed.run_id.as_deref().filter(|id| *id != self.run_id) else { return };
-        if !matches!(entry(&self.dir.join(RUNS).join(id)), Ok(None)) {
-            return;
+        let folder = self.dir.join(RUNS).join(id);
+        match entry(&folder) {
+            Ok(None) => {}
+            // Killed between moving its set into runs/ and switching `current` to it: the set
+            // never went live, and the lock names the run that made it. Back to its staging
+            // name (removed by the next commit as a killed run's leftover), so the record can
+            // take the name and no reader takes the set for a published one.
+            Ok(Some(meta)) if meta.is_dir() && is_published_set(&folder) && !self.is_current(id) => {
+                let staging = self.dir.join(format!("{STAGING_PREFIX}{id}"));
+                let moved = match entry(&staging) {
+                    Ok(None) => fs::rename(&folder, &staging).map_err(|e| e.to_string()),
+                    _ => Err(format!("{} exists", staging.display())),
+                };
+                if let Err(e) = moved {
+                    let message = format!("run {id}'s set, never switched in, was left in {RUNS}/: {e}");
+                    return crate::progress::warn(false, &message);
+                }
+            }
+            _ => return,
         }
         let seen =
             chrono::DateTime::<chrono::Utc>::from(killed.touched).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -369,6 +419,10 @@ impl Publisher {
         if let Err(e) = written {
             crate::progress::warn(false, &format!("the interrupted run {id}'s record was not written: {e}"));
         }
+    }
+
+    fn is_current(&self, id: &str) -> bool {
+        current_run_id(&self.dir).as_deref() == Some(id)
     }
 
     /// Writes `runs/<id>/` holding only `manifest` (through this run's staging folder, renamed
@@ -451,11 +505,13 @@ fn holds_a_set(folder: &Path) -> bool {
 
 /// A published run's folder: a set's files, its manifest among them naming the folder's run.
 fn is_published_set(folder: &Path) -> bool {
+    holds_a_set(folder) && names_its_run(folder)
+}
+
+/// Whether `folder`'s manifest names the run the folder is named by.
+fn names_its_run(folder: &Path) -> bool {
     let id = folder.file_name().and_then(|n| n.to_str());
-    holds_a_set(folder)
-        && id.is_some_and(|id| {
-            read_manifest(folder).is_some_and(|m| m.get("run_id").and_then(|r| r.as_str()) == Some(id))
-        })
+    id.is_some_and(|id| read_manifest(folder).is_some_and(|m| m.get("run_id").and_then(|r| r.as_str()) == Some(id)))
 }
 
 /// `folder`'s `manifest.json` as JSON, when it is a regular file of a manifest's size (a
@@ -584,6 +640,61 @@ mod tests {
         publish(&dir, &id(10), "ten", 2);
         assert!(!dir.join(format!(".staging-{}", id(2))).exists(), "removed at the next commit");
         assert_eq!(names(&dir.join(RUNS)), [id(9), id(10)]);
+    }
+
+    /// Session 22: a fault between moving the set into `runs/` and switching `current` left a
+    /// whole set of the failed run's name there, so `kindred status` called the last attempt
+    /// published and its failure record was refused ("runs/<id> is a folder …; move it
+    /// away"). The set now goes back to its staging folder; the record takes the name.
+    #[test]
+    fn a_set_that_never_went_live_goes_back_and_the_failure_is_recorded() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 7);
+        let p = Publisher::open(&dir, &id(2), "now").unwrap();
+        let staging = p.begin().unwrap();
+        for name in file::ALL {
+            fs::write(staging.join(name), "two").unwrap();
+        }
+        fs::write(staging.join(file::MANIFEST), manifest_of(&id(2))).unwrap();
+        // the new `current` link's name taken: the switch fails after the set moved in
+        fs::create_dir(dir.join(format!("{LINK_PREFIX}{}", id(2)))).unwrap();
+        assert!(p.commit(7).is_err());
+        assert!(!dir.join(RUNS).join(id(2)).exists() && staging.join(file::MANIFEST).is_file(), "moved back");
+        assert_eq!(current_run_id(&dir), Some(id(1)));
+        assert_eq!(fs::read_to_string(dir.join(file::RECOMMENDATIONS)).unwrap(), "one");
+        let record = p.record_failure(br#"{"status": "failed"}"#).unwrap();
+        assert_eq!(names(&record), [file::MANIFEST]);
+        assert!(is_failure_record(&record));
+        p.abandon();
+        assert!(dir.join(format!("{LINK_PREFIX}{}", id(2))).is_dir(), "what it did not make is left");
+    }
+
+    /// A `.lock` or a `current` no run would accept is refused by the layout check, which
+    /// `kindred status` makes too: before, status called such a folder healthy while every run
+    /// was refused (`.lock` a folder) or `current` showed a folder of someone's files.
+    #[test]
+    fn a_lock_that_is_no_file_and_current_at_no_set_are_layout_errors() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 7);
+        check_layout(&dir).unwrap();
+        fs::remove_file(dir.join(LOCK)).unwrap();
+        fs::create_dir(dir.join(LOCK)).unwrap();
+        let e = check_layout(&dir).unwrap_err().to_string();
+        assert!(e.contains(".lock is a folder") && e.contains("kindred's lock file"), "{e}");
+        fs::remove_dir(dir.join(LOCK)).unwrap();
+        let mine = dir.join(RUNS).join(id(5));
+        fs::create_dir(&mine).unwrap();
+        fs::write(mine.join("notes.txt"), "mine").unwrap();
+        std::os::unix::fs::symlink(Path::new(RUNS).join(id(5)), dir.join(".c")).unwrap();
+        fs::rename(dir.join(".c"), dir.join(CURRENT)).unwrap();
+        let e = check_layout(&dir).unwrap_err().to_string();
+        assert!(e.contains("which holds no published set"), "{e}");
+        // a rolled-back or pruned run (no folder) stays a layout kindred accepts
+        fs::remove_dir_all(&mine).unwrap();
+        check_layout(&dir).unwrap();
+        assert_eq!(fs::read_to_string(dir.join(RUNS).join(id(1)).join(file::MANIFEST)).unwrap(), manifest_of(&id(1)));
     }
 
     /// Issue 14 case 17: the holder is read from the kernel, not from what the last run wrote.

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::error::{Exit, OutputError, Result};
 use crate::publish::lock::{self, Holder};
-use crate::publish::{check_layout, current_run, is_failure_record, is_run_id, CURRENT, RUNS};
+use crate::publish::{check_layout, current_run, current_run_id, is_failure_record, is_run_id, CURRENT, RUNS};
 use crate::write::file;
 
 /// What `kindred status` found.
@@ -88,7 +88,9 @@ pub fn check_at(dir: &Path, max_age: Option<Duration>, now: DateTime<Utc>) -> Re
         let heartbeat_age = SystemTime::from(now).duration_since(holder.touched).unwrap_or_default().as_secs();
         match holder.is_stale(SystemTime::from(now)) {
             false => running = Some(Running::from(holder, heartbeat_age)),
-            true if is_newer(&holder, last_attempt.as_ref()) => {
+            true if is_newer(&holder, last_attempt.as_ref())
+                || never_switched_in(dir, &holder, last_attempt.as_ref()) =>
+            {
                 last_attempt = Some(LastAttempt::interrupted(holder, heartbeat_age))
             }
             true => {} // it finished its record or publish and was stopped letting go
@@ -143,6 +145,17 @@ fn is_newer(holder: &Holder, last: Option<&LastAttempt>) -> bool {
             at.zip(started(&last.run_id)).is_some_and(|(at, last)| at > last + chrono::Duration::seconds(1))
         }
     }
+}
+
+/// True when the lock's run is the newest run folder, a set `current` does not point to: it
+/// was stopped between moving its set into `runs/` and switching `current` to it, so it
+/// published nothing (a set rolled back from is not named by a lock: a run that finishes
+/// empties it).
+fn never_switched_in(dir: &Path, holder: &Holder, last: Option<&LastAttempt>) -> bool {
+    let Some(last) = last else { return false };
+    holder.run_id.as_deref() == Some(last.run_id.as_str())
+        && last.status == "published"
+        && current_run_id(dir).as_deref() != Some(last.run_id.as_str())
 }
 
 /// Refuses a folder that is missing, not a folder, not kindred's output (it holds other

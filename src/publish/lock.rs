@@ -28,6 +28,18 @@ pub const HEARTBEAT: Duration = Duration::from_secs(30);
 /// loaded machine and for clocks a few minutes apart) belongs to a run that stopped.
 pub const STALE_AFTER: Duration = Duration::from_secs(300);
 
+/// Refuses a `.lock` that is a link, a hard link or not a file (kindred's is none of them):
+/// part of [`super::check_layout`], so `kindred status` says what every run would refuse.
+pub(super) fn check(dir: &Path) -> Result<()> {
+    let path = dir.join(LOCK);
+    match entry(&path)? {
+        Some(meta) if !meta.is_file() || meta.nlink() != 1 => {
+            Err(unexpected(&path, &meta, "kindred's lock file".into()).into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Opens `.lock` without following a link and takes it. It must be a regular file with one
 /// name: a link or a hard link could point the truncation at any file root can write. It then
 /// holds `pid started run_id host` ([`Holder`]). Returns it with the run the file still named
@@ -35,11 +47,7 @@ pub const STALE_AFTER: Duration = Duration::from_secs(300);
 pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File, Option<Holder>)> {
     let path = dir.join(LOCK);
     let refuse = |meta: &fs::Metadata| unexpected(&path, meta, "kindred's lock file".into());
-    if let Some(meta) = entry(&path)? {
-        if !meta.is_file() || meta.nlink() != 1 {
-            return Err(refuse(&meta).into());
-        }
-    }
+    check(dir)?;
     let mut lock = OpenOptions::new()
         .read(true)
         .write(true)

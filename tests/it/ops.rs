@@ -484,3 +484,59 @@ fn status_tells_a_running_run_from_a_killed_one() {
     assert_eq!(w.kindred(&["run", keep1.to_str().unwrap(), "--quiet"]).code, 0);
     assert!(!record.exists(), "pruned with the runs before the oldest kept");
 }
+
+/// Session 22: a run killed between moving its set into `runs/` and switching `current` to it
+/// left a whole set of its name there; `kindred status` called that attempt published and
+/// healthy (the set was never served), and the next run kept it as a published run. Now the
+/// lock that still names it tells: status says interrupted (exit 6), and the next run moves the
+/// set out of `runs/` (removed as a killed run's leftover) and records the attempt.
+#[test]
+fn a_run_killed_before_it_switched_current_published_nothing() {
+    let w = published();
+    let live = std::fs::read_link(w.path("out/current")).unwrap();
+    let live = live.file_name().unwrap().to_str().unwrap().to_string();
+    // the killed run: a later id, its whole set renamed in, its lock never let go
+    let killed = format!("{}-99999999", live.rsplit_once('-').unwrap().0);
+    let set = w.path("out/runs").join(&killed);
+    std::fs::create_dir(&set).unwrap();
+    for entry in std::fs::read_dir(w.path("out/runs").join(&live)).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), set.join(entry.file_name())).unwrap();
+    }
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(set.join("manifest.json")).unwrap()).unwrap();
+    m["run_id"] = serde_json::Value::from(killed.clone());
+    std::fs::write(set.join("manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    let lock = w.path("out/.lock");
+    std::fs::write(&lock, format!("99999999 2026-12-03T06:00:00.000Z {killed} elsewhere\n")).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&lock).unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(360)).unwrap();
+    drop(file);
+
+    let (code, out, _) = status(&w, &["out", "--json"]);
+    assert_eq!(code, 6, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["last_attempt"]["status"].as_str(), v["last_attempt"]["run_id"].as_str()),
+        (Some("interrupted"), Some(killed.as_str())),
+        "{v}"
+    );
+    assert_eq!(v["published"]["run_id"].as_str(), Some(live.as_str()), "{v}");
+
+    let good = w.path("good.toml");
+    let r = w.kindred(&["run", good.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let names: Vec<_> = std::fs::read_dir(&set).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["manifest.json"], "the set is gone, the record in its place");
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(set.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!((m["status"].as_str(), m["host"].as_str()), (Some("interrupted"), Some("elsewhere")), "{m}");
+    let left: Vec<String> = std::fs::read_dir(w.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".staging"))
+        .collect();
+    assert!(left.is_empty(), "the set moved out of runs/ is removed by the commit: {left:?}");
+    let (code, out, _) = status(&w, &["out", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((code, v["last_attempt"]["status"].as_str()), (0, Some("published")), "{v}");
+    assert!(std::fs::read_dir(w.path("out/runs").join(&live)).is_ok(), "the run it served is kept");
+}
