@@ -100,6 +100,9 @@ pub struct InputConfig {
     /// More bytes of CSV text (decompressed, decoded) than this fail while reading; 0: no
     /// limit; `None`: 3/4 of the memory available when the run starts (`ingest` reads it).
     pub max_bytes: Option<u64>,
+    /// Texts read as missing in every column (besides blanks): `[input] null_values`, by
+    /// default pandas' ([`crate::ingest::DEFAULT_NULL_VALUES`]).
+    pub null_values: Vec<String>,
 }
 
 /// `[input] max_record_bytes` by default: 4 MiB. A transaction export's longest legitimate

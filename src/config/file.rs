@@ -53,6 +53,7 @@ pub struct InputSection {
     pub max_record_bytes: Option<i64>,
     pub max_rows: Option<i64>,
     pub max_bytes: Option<i64>,
+    pub null_values: Option<Vec<String>>,
 }
 
 /// `[columns]`: which header names hold which role.
@@ -369,6 +370,9 @@ impl InputSection {
                 .map_or(DEFAULT_MAX_RECORD_BYTES, |v| v as usize),
             max_rows: limit("[input] max_rows", self.max_rows)?.unwrap_or(0) as usize,
             max_bytes: limit("[input] max_bytes", self.max_bytes)?,
+            null_values: self
+                .null_values
+                .unwrap_or_else(|| crate::ingest::DEFAULT_NULL_VALUES.iter().map(|w| w.to_string()).collect()),
         })
     }
 }

@@ -36,7 +36,7 @@ pub(super) struct CsvRead {
     pub(super) frame: DataFrame,
     pub(super) header: Vec<String>,
     /// With roles: the mapping resolved against the header, and the optional roles unmapped.
-    pub(super) resolved: Option<(Columns, Vec<String>)>,
+    pub(super) resolved: Option<(Columns, Vec<super::Unmapped>)>,
     /// Empty fields per column, in header order (polars reads an unquoted empty field as null).
     pub(super) nulls: Vec<usize>,
     pub(super) skipped: usize,
@@ -94,6 +94,8 @@ pub(super) fn load_csv(
     let limits = Limits { record: cfg.max_record_bytes, rows: cfg.max_rows, bytes, bytes_origin };
     let mut scan = Scan::new(path, cfg.encoding, delimiter, limits);
     scan.expect_header(&header_of.customer, &header_of.item);
+    scan.missing = super::missing(cfg, header_of);
+    scan.mapped = header_of.parsed().into_iter().cloned().collect();
     let dates = super::date_rule(cfg);
     let roles = roles.map(|columns| Roles { columns, dates: &dates });
     stream_csv(source, gzip, scan, roles, cfg.skip_bad_rows, (CHUNK, PIECE, head))
@@ -389,15 +391,18 @@ pub(super) mod twin {
         polars_whole_with(text, b',')
     }
 
+    /// polars' reading of the text, with the rule every reader applies after reading a cell
+    /// (a blank or a null word is missing: [`crate::ingest::Missing`]).
     pub(in crate::ingest) fn polars_whole_with(text: &[u8], delimiter: u8) -> DataFrame {
         let parse = CsvParseOptions::default().with_quote_char(Some(b'"')).with_separator(delimiter);
-        CsvReadOptions::default()
+        let frame = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
             .with_parse_options(parse)
             .into_reader_with_file_handle(std::io::Cursor::new(text))
             .finish()
-            .unwrap()
+            .unwrap();
+        crate::ingest::Missing::default().apply(frame).unwrap()
     }
 
     pub(in crate::ingest) fn texts(frame: &DataFrame, column: &str) -> Vec<Option<String>> {
@@ -418,7 +423,13 @@ pub(super) mod twin {
         columns: &Columns,
         date_format: Option<&str>,
     ) -> Result<(DataFrame, Vec<usize>)> {
-        let read = stream(text, text.len().max(1), usize::MAX, Encoding::UTF8, false)?;
+        // every column as text, as `kindred audit` reads it: the quantity's NaN left to its parser
+        let mut scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
+        scan.missing = crate::ingest::Missing::new(
+            &crate::ingest::DEFAULT_NULL_VALUES.map(String::from),
+            columns.quantity.as_deref(),
+        );
+        let read = stream_csv(text, false, scan, None, false, (text.len().max(1), usize::MAX, HEAD_ROWS))?;
         let (columns, _) = resolve_columns(&read.header, columns, Path::new("f.csv"), None)?;
         let (frame, found) = crate::roles::parse(read.frame.clone(), &columns, &rule(date_format), Path::new("f.csv"))?;
         let count = |name: &String| found.iter().find(|f| f.column == *name).map_or(0, |f| f.invalid);
@@ -469,7 +480,8 @@ mod tests {
         assert!(csv.frame.equals_missing(&polars), "{:?} vs {polars:?}", csv.frame);
         assert_eq!(texts(&csv.frame, "name")[3], Some("q,\"r\"".to_string()));
         assert_eq!(csv.nulls, polars.columns().iter().map(|c| c.null_count()).collect::<Vec<_>>());
-        assert_eq!(csv.nulls, [2, 2, 2, 3]);
+        // the record `, ,"",""` is all missing: a blank and a quoted empty are nulls too
+        assert_eq!(csv.nulls, [3, 3, 3, 4]);
         // with roles, only their columns are built
         let columns = Columns {
             customer: "qty".into(),

@@ -15,7 +15,7 @@ use polars::prelude::*;
 
 use crate::config::Columns;
 use crate::error::InputError;
-use crate::ingest::{absent, column_key, title_note, TITLE_LINES};
+use crate::ingest::{absent, column_key, title_note, unique_header, TITLE_LINES};
 use crate::roles::number_text;
 
 /// A workbook read: every column as text, the sheets read, and a note for each sheet skipped.
@@ -73,7 +73,7 @@ pub(super) fn read_excel(
     roles: Option<&Columns>,
     header_of: &Columns,
 ) -> Result<ExcelRead, InputError> {
-    check_not_encrypted(path)?;
+    check_workbook_bytes(path)?;
     let mut book = open_workbook_auto(path)
         .map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: e.to_string() })?;
     let metadata = book.sheets_metadata().to_vec();
@@ -102,6 +102,7 @@ pub(super) fn read_excel(
                 header = rows.nth(at).map(texts).unwrap_or_default();
             }
         }
+        let header = unique_names(header, header_of, path, &name, &mut notes)?;
         let positions = match &table {
             None if sheet == Some("*") && !has_roles(&header, roles) => {
                 notes.push(format!("sheet '{name}' skipped: {}", missing_roles(&header, roles)));
@@ -290,21 +291,51 @@ fn wanted_sheets(names: &[String], sheet: Option<&str>, path: &Path) -> Result<V
 }
 
 /// An encrypted .xlsx/.xlsm/.xlsb is an OLE container, not a zip: say so plainly.
-fn check_not_encrypted(path: &Path) -> Result<(), InputError> {
+/// Refuses, saying what it is, a file named as a workbook that is none: an encrypted `.xlsx`
+/// (an OLE container where a zip belongs), or text — a web shop's "Excel" export is often
+/// tab-separated text or an HTML table named `.xls` — which calamine would report as "Invalid
+/// OLE signature" or a zip error. A workbook starts as a zip (`.xlsx`, `.xlsm`, `.xlsb`,
+/// `.ods`) or an OLE container (`.xls`).
+fn check_workbook_bytes(path: &Path) -> Result<(), InputError> {
     const OLE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    if !matches!(ext.as_str(), "xlsx" | "xlsm" | "xlsb") {
+    let mut head = Vec::with_capacity(512);
+    let f = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+    f.take(512).read_to_end(&mut head).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+    let refuse = |detail: String| Err(InputError::Workbook { path: path.to_path_buf(), detail });
+    if head.starts_with(&OLE) {
+        return match ext.as_str() {
+            "xlsx" | "xlsm" | "xlsb" => {
+                refuse("the workbook is encrypted (password-protected); save a copy without a password".into())
+            }
+            _ => Ok(()),
+        };
+    }
+    if head.starts_with(b"PK") {
         return Ok(());
     }
-    let mut head = [0u8; 8];
-    let mut f = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
-    if f.read_exact(&mut head).is_ok() && head == OLE {
-        return Err(InputError::Workbook {
-            path: path.to_path_buf(),
-            detail: "the workbook is encrypted (password-protected); save a copy without a password".into(),
-        });
+    let text = match head.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => String::from_utf8_lossy(rest).into_owned(),
+        None if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") => {
+            return refuse(
+                "it is UTF-16 text, not a workbook; rename it .csv, or .tsv when tab-separated, to read it as text"
+                    .into(),
+            )
+        }
+        None if head.contains(&0) => return Ok(()), // binary of another kind: calamine says what it finds
+        None => String::from_utf8_lossy(&head).into_owned(),
+    };
+    let start = text.trim_start();
+    if start.starts_with("<?xml") {
+        return refuse("it is XML (an Excel 2003 XML spreadsheet, say), not a workbook kindred reads; open it in Excel and save it as .xlsx, or as CSV".into());
     }
-    Ok(())
+    if start.starts_with('<') {
+        return refuse("it is an HTML page (a web shop's \"Excel\" export often is a table in HTML), not a workbook; open it in Excel and save it as .xlsx, or as CSV".into());
+    }
+    let line = start.lines().next().unwrap_or("");
+    let (kind, name) =
+        if line.contains('\t') { ("tab-separated", ".tsv") } else { ("comma- or semicolon-separated", ".csv") };
+    refuse(format!("it is {kind} text, not a workbook; rename it {name} to read it as text"))
 }
 
 fn check_excel_header(header: &[String], path: &Path, sheet: &str) -> Result<(), InputError> {
@@ -316,13 +347,25 @@ fn check_excel_header(header: &[String], path: &Path, sheet: &str) -> Result<(),
             detail: "the first row (the header) is empty".into(),
         });
     }
-    let mut seen = std::collections::HashSet::new();
-    for name in header {
-        if !name.is_empty() && !seen.insert(name) {
-            return Err(InputError::DuplicateHeader { path: path.to_path_buf(), column: name.clone() });
-        }
-    }
     Ok(())
+}
+
+/// A sheet's header with blank and repeated names no role maps named as pandas names them
+/// ([`unique_header`]); the note, if any, names the sheet.
+fn unique_names(
+    header: Vec<String>,
+    header_of: &Columns,
+    path: &Path,
+    sheet: &str,
+    notes: &mut Vec<String>,
+) -> Result<Vec<String>, InputError> {
+    if header.iter().all(|h| h.trim().is_empty()) {
+        return Ok(header); // no header at all: refused by `check_excel_header`
+    }
+    let (header, note) = unique_header(header, &header_of.parsed())
+        .map_err(|column| InputError::DuplicateHeader { path: path.to_path_buf(), column })?;
+    notes.extend(note.map(|n| format!("sheet '{sheet}': {n}")));
+    Ok(header)
 }
 
 /// A cell as text: integral numbers without ".0" (ids), dates as ISO datetimes, errors and

@@ -27,6 +27,8 @@ mod parquet;
 
 mod memory;
 pub use memory::available_memory;
+mod missing;
+pub use missing::{Missing, DEFAULT_NULL_VALUES};
 mod split;
 
 use csv::{load_csv, CsvRead};
@@ -65,6 +67,11 @@ impl Table {
     fn with_look(frame: DataFrame, columns: Columns, path: &Path, dates: DateRule, look: Look) -> Table {
         Table { nulls: null_counts(&frame), frame, columns, parsed: None, path: path.to_path_buf(), dates, look }
     }
+}
+
+/// Which cells hold no value: `cfg`'s `null_values`, the quantity as `columns` map it.
+fn missing(cfg: &InputConfig, columns: &Columns) -> Missing {
+    Missing::new(&cfg.null_values, columns.quantity.as_deref())
 }
 
 /// How `cfg` says the date column is read.
@@ -106,6 +113,28 @@ pub struct IngestReport {
     /// of a type no role reads left unread); each also printed as a note on stderr.
     pub notes: Vec<String>,
     pub seconds: f64,
+}
+
+/// An optional role mapped by default to a column the file does not have: left unmapped.
+#[derive(Debug, Clone)]
+pub(crate) struct Unmapped {
+    pub role: &'static str,
+    pub column: String,
+}
+
+impl Unmapped {
+    /// Said on stderr when the quantity is the role left unmapped: without it `[clean]
+    /// min_quantity` drops nothing (returns and cancellations are read as purchases), which
+    /// nothing else would tell. (A missing description or date shows in the tables and the
+    /// selection's window; the invoice is only audited.)
+    fn note(&self) -> Option<String> {
+        (self.role == "quantity").then(|| {
+            format!(
+                "no column '{}' (the default of [columns] quantity): each row is read as one purchase of 1 and [clean] min_quantity drops nothing (returns and cancellations count as purchases); set [columns] quantity to the file's column, or to \"\" to say it has none",
+                self.column
+            )
+        })
+    }
 }
 
 /// Input formats, chosen by extension.
@@ -163,7 +192,10 @@ fn load(
         }
         Format::Excel => {
             let excel = read_excel(path, cfg.sheet.as_deref(), roles, header_of)?;
-            (Loaded::Frame(excel.frame), excel.sheets, excel.notes, "excel")
+            let frame = missing(cfg, header_of)
+                .apply(excel.frame)
+                .map_err(|e| InputError::Parse { path: path.clone(), detail: e.to_string() })?;
+            (Loaded::Frame(frame), excel.sheets, excel.notes, "excel")
         }
         Format::Parquet => (Loaded::Parquet(parquet_columns(path)?), Vec::new(), Vec::new(), "parquet"),
     })
@@ -197,7 +229,7 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
         Loaded::Parquet(file_columns) => {
             let names: Vec<String> = file_columns.iter().map(|c| c.name.clone()).collect();
             let (columns, unmapped) = resolve_columns(&names, columns, path, None)?;
-            let read = read_parquet_roles(path, &file_columns, &parsed_roles(&columns))?;
+            let read = read_parquet_roles(path, &file_columns, &parsed_roles(&columns), &missing(cfg, &columns))?;
             notes.extend(read.notes);
             (table(read.frame, columns, read.nulls, None, read.look), names.len(), 0, unmapped)
         }
@@ -208,7 +240,8 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
         }
     };
     let mut report = report(&table.frame, cfg, start, label, sheets, skipped, width)?;
-    report.unmapped = unmapped;
+    notes.extend(unmapped.iter().filter_map(Unmapped::note));
+    report.unmapped = unmapped.iter().map(|u| format!("{} ({})", u.role, u.column)).collect();
     report.notes = notes;
     Ok((table, report))
 }
@@ -221,7 +254,7 @@ pub fn read(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(AllCol
     let (frame, skipped, width, look) = match loaded {
         Loaded::Csv(csv) => (csv.frame, csv.skipped, None, Some(csv.look)),
         Loaded::Parquet(file_columns) => {
-            let (frame, unread) = read_parquet_all(&cfg.path, &file_columns)?;
+            let (frame, unread) = read_parquet_all(&cfg.path, &file_columns, &missing(cfg, columns))?;
             notes.extend(unread);
             (frame, 0, Some(file_columns.len()), None)
         }
@@ -308,6 +341,52 @@ pub(crate) fn column_key(name: &str) -> String {
     name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
+/// A header whose every name can name a column: a blank name is read as pandas names it,
+/// `Unnamed: <i>` (`i` its position from 0), and a name there again as `<name>.<n>` (the
+/// second `Country` is `Country.1`), so that an export with trailing empty columns (a
+/// spreadsheet saved as CSV: `…,Country,,,`) or a column repeated that no role reads is read,
+/// not refused. A repeated name the pipeline maps (`mapped`) is refused, as `Err(name)`: which
+/// of the two holds the role is not for kindred to guess. Returns the names and a note saying
+/// what was renamed, if anything.
+pub(crate) fn unique_header(header: Vec<String>, mapped: &[&String]) -> Result<(Vec<String>, Option<String>), String> {
+    let mut seen: std::collections::HashSet<String> = header.iter().cloned().collect();
+    let mut first: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut names = Vec::with_capacity(header.len());
+    let mut renamed = Vec::new();
+    for (i, name) in header.iter().enumerate() {
+        let fresh = if name.trim().is_empty() {
+            Some(format!("Unnamed: {i}"))
+        } else if !first.insert(name.as_str()) {
+            if mapped.contains(&name) {
+                return Err(name.clone());
+            }
+            let mut n = 1;
+            while seen.contains(&format!("{name}.{n}")) {
+                n += 1;
+            }
+            Some(format!("{name}.{n}"))
+        } else {
+            None
+        };
+        match fresh {
+            Some(mut fresh) => {
+                while !seen.insert(fresh.clone()) {
+                    fresh.push('_');
+                }
+                renamed.push(format!(
+                    "column {} ({}) as '{fresh}'",
+                    i + 1,
+                    if name.trim().is_empty() { "no name".to_string() } else { format!("'{name}' again") }
+                ));
+                names.push(fresh);
+            }
+            None => names.push(name.clone()),
+        }
+    }
+    let note = (!renamed.is_empty()).then(|| format!("header names read as pandas reads them: {}", renamed.join(", ")));
+    Ok((names, note))
+}
+
 /// How far down a header is looked for below a report's title (CSV lines, Excel rows): a title
 /// block is a few lines, and a CSV's text is held until its header is found.
 pub(crate) const TITLE_LINES: usize = 100;
@@ -351,7 +430,7 @@ fn resolve_columns(
     columns: &Columns,
     path: &Path,
     sheet: Option<String>,
-) -> Result<(Columns, Vec<String>), InputError> {
+) -> Result<(Columns, Vec<Unmapped>), InputError> {
     let missing = |role: &str, column: &str| InputError::ColumnMissing {
         path: path.to_path_buf(),
         sheet: sheet.clone(),
@@ -400,7 +479,7 @@ fn resolve_columns(
                 Some(found) => *slot = Some(found),
                 None if columns.explicit.contains(&role) => return Err(missing(role, &column)),
                 None => {
-                    unmapped.push(format!("{role} ({column})"));
+                    unmapped.push(Unmapped { role, column });
                     *slot = None;
                 }
             }
@@ -423,6 +502,26 @@ mod tests {
         assert_eq!(format_of(Path::new("x.parquet")), Some(Format::Parquet));
         assert_eq!(format_of(Path::new("x.json")), None);
         assert_eq!(format_of(Path::new("noext")), None);
+    }
+
+    #[test]
+    fn blank_and_repeated_names_are_named_as_pandas_names_them() {
+        let names = |h: &[&str]| h.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        let customer = "CustomerID".to_string();
+        let (header, note) =
+            unique_header(names(&["CustomerID", "", "X", "X", " ", "X", "X.1"]), &[&customer]).unwrap();
+        // the third X skips the name X.1 the file already has
+        assert_eq!(header, ["CustomerID", "Unnamed: 1", "X", "X.2", "Unnamed: 4", "X.3", "X.1"]);
+        let note = note.unwrap();
+        assert!(
+            note.contains("column 2 (no name) as 'Unnamed: 1'") && note.contains("column 4 ('X' again) as 'X.2'"),
+            "{note}"
+        );
+        assert_eq!(unique_header(names(&["a", "b"]), &[]).unwrap(), (names(&["a", "b"]), None));
+        assert_eq!(unique_header(names(&["CustomerID", "a", "CustomerID"]), &[&customer]), Err(customer.clone()));
+        // a name made up never takes one the file has
+        let (header, _) = unique_header(names(&["", "Unnamed: 0"]), &[]).unwrap();
+        assert_eq!(header, ["Unnamed: 0_", "Unnamed: 0"]);
     }
 
     #[test]

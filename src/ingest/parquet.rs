@@ -27,7 +27,7 @@ use polars_arrow::datatypes::ArrowDataType;
 use polars_parquet::read::{column_iter_to_arrays, BasicDecompressor, PageReader};
 
 use super::look::{self, Look, HEAD_ROWS};
-use super::null_counts;
+use super::{null_counts, Missing};
 use crate::error::InputError;
 
 /// How one column of a Parquet file is read.
@@ -125,7 +125,7 @@ pub(super) fn parquet_columns(path: &Path) -> Result<Vec<ParquetColumn>, InputEr
 
 /// Reads `columns` of a Parquet file: those polars reads in one pass, each decimal on its own,
 /// in the order given. The callers leave out the columns never read (this refuses them).
-fn read_parquet(path: &Path, columns: &[&ParquetColumn]) -> Result<DataFrame, InputError> {
+fn read_parquet(path: &Path, columns: &[&ParquetColumn], missing: &Missing) -> Result<DataFrame, InputError> {
     if let Some(c) = columns.iter().find(|c| matches!(c.reading, Reading::Never(_))) {
         return Err(never_read(path, c, "a column"));
     }
@@ -145,7 +145,8 @@ fn read_parquet(path: &Path, columns: &[&ParquetColumn]) -> Result<DataFrame, In
     }
     let order: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
     let frame = frame.select(order).map_err(|e| parquet_error(path, e))?;
-    utc_instants(text_for_dictionaries(frame, path)?, path)
+    let frame = utc_instants(text_for_dictionaries(frame, path)?, path)?;
+    missing.apply(frame).map_err(|e| parquet_error(path, e))
 }
 
 /// Zoned timestamps (pandas' `datetime64[ns, Europe/Berlin]`, Spark's TIMESTAMP) as their UTC
@@ -302,6 +303,7 @@ pub(super) fn read_parquet_roles(
     path: &Path,
     columns: &[ParquetColumn],
     parsed: &[(&String, &str)],
+    missing: &Missing,
 ) -> Result<RolesRead, InputError> {
     let mut nulls = Vec::with_capacity(columns.len());
     let mut looks = Vec::with_capacity(columns.len());
@@ -312,7 +314,7 @@ pub(super) fn read_parquet_roles(
             notes.push(not_audited(c));
             continue;
         }
-        let column = read_parquet(path, &[c])?;
+        let column = read_parquet(path, &[c], missing)?;
         nulls.push((c.name.clone(), column.columns()[0].null_count()));
         looks.push(look::of_column(&column.columns()[0], HEAD_ROWS));
     }
@@ -325,7 +327,7 @@ pub(super) fn read_parquet_roles(
         }
         wanted.push(c);
     }
-    let frame = read_parquet(path, &wanted)?;
+    let frame = read_parquet(path, &wanted, missing)?;
     nulls.extend(null_counts(&frame));
     looks.extend(frame.columns().iter().map(|c| look::of_column(c, HEAD_ROWS)));
     let order = |name: &String| columns.iter().position(|c| c.name == *name);
@@ -336,11 +338,15 @@ pub(super) fn read_parquet_roles(
 
 /// Every column of a Parquet file kindred can read (`kindred audit`), with a note for each
 /// it cannot.
-pub(super) fn read_parquet_all(path: &Path, columns: &[ParquetColumn]) -> Result<(DataFrame, Vec<String>), InputError> {
+pub(super) fn read_parquet_all(
+    path: &Path,
+    columns: &[ParquetColumn],
+    missing: &Missing,
+) -> Result<(DataFrame, Vec<String>), InputError> {
     let (readable, never): (Vec<&ParquetColumn>, Vec<&ParquetColumn>) =
         columns.iter().partition(|c| !matches!(c.reading, Reading::Never(_)));
     let notes = never.into_iter().map(not_audited).collect();
-    Ok((read_parquet(path, &readable)?, notes))
+    Ok((read_parquet(path, &readable, missing)?, notes))
 }
 
 fn not_audited(column: &ParquetColumn) -> String {
@@ -414,6 +420,7 @@ mod tests {
             max_record_bytes: 0,
             max_rows: 0,
             max_bytes: Some(0),
+            null_values: crate::ingest::DEFAULT_NULL_VALUES.map(String::from).to_vec(),
         };
         let columns = Columns {
             customer: "CustomerID".into(),

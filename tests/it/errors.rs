@@ -93,6 +93,32 @@ fn workbook_problems_name_the_sheet() {
     refuses(&w, &bad("encrypted.xlsx"), "", "", 1, &["encrypted.xlsx", "password"]);
 }
 
+/// Session 22: a web shop's "Excel" export is often text or an HTML table named `.xls`, and
+/// calamine's "Invalid OLE signature" or zip error said nothing of it: now the file is named
+/// with what it is and what to do.
+#[test]
+fn text_named_as_a_workbook_is_told_by_its_first_bytes() {
+    let w = published();
+    let tsv = "CustomerID\tStockCode\tQuantity\n1\tA\t1\n";
+    for (name, content, words) in [
+        (
+            "export.xls",
+            tsv.as_bytes().to_vec(),
+            ["export.xls", "it is tab-separated text, not a workbook; rename it .tsv"],
+        ),
+        ("export.xlsx", b"CustomerID;StockCode\n1;A\n".to_vec(), ["export.xlsx", "comma- or semicolon-separated text"]),
+        (
+            "page.xls",
+            b"\n <html><table><tr><td>CustomerID</td></tr></table></html>".to_vec(),
+            ["page.xls", "it is an HTML page"],
+        ),
+        ("old.xls", b"<?xml version=\"1.0\"?><Workbook/>".to_vec(), ["old.xls", "it is XML"]),
+        ("wide.xls", [&[0xFF, 0xFE][..], "C\0u\0".as_bytes()].concat(), ["wide.xls", "it is UTF-16 text"]),
+    ] {
+        refuses(&w, &w.write(name, content), "", "", 1, &words);
+    }
+}
+
 #[test]
 fn skip_bad_rows_counts_what_it_skips() {
     let w = Workdir::new();

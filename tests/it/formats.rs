@@ -149,3 +149,62 @@ fn audit_works_on_any_export_even_unmapped() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(row(&r.stdout, "Units"), ["Units", "1", "33.33%", "1", "0"], "{}", r.stdout);
 }
+
+/// A table saved from a spreadsheet has blank header cells (`…,Quantity,,,`: empty columns
+/// past the table) and repeated names beside the mapped columns: read, the blank and repeated
+/// names as pandas names them (`Unnamed: 1`, `Note.1`) with a note, not refused. A repeated
+/// name a role maps stays an error (which one is meant?), as `errors.rs` checks.
+#[test]
+fn blank_and_repeated_header_names_no_role_maps_are_read() {
+    let rows = [(1, "x", "A", 1), (1, "", "B", 2), (2, "", "A", 1), (2, "", "C", 1), (3, "", "B", 1), (3, "", "C", 4)];
+    let w = Workdir::new();
+    let mut plain = String::from("CustomerID,StockCode,Quantity\n");
+    let mut blanks = String::from("CustomerID,,StockCode,Quantity,Note,,Note,,\n");
+    for (c, x, item, q) in rows {
+        plain += &format!("{c},{item},{q}\n");
+        blanks += &format!("{c},{x},{item},{q},n,,m,,\n");
+    }
+    let expected = tables_of(&w, &w.write("plain.csv", plain), "", "plain.csv");
+    assert!(!expected.0.is_empty());
+    let csv = w.write("blanks.csv", blanks);
+    assert_eq!(tables_of(&w, &csv, "", "blanks.csv"), expected);
+    assert_eq!(tables_of(&w, &w.copy("blank_headers.xlsx"), "", "blank_headers.xlsx"), expected);
+    // said once, naming the columns
+    let p = w.pipeline("p.toml", &csv, "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert!(
+        r.stderr.contains("column 2 (no name) as 'Unnamed: 1'")
+            && r.stderr.contains("column 7 ('Note' again) as 'Note.1'"),
+        "{}",
+        r.stderr
+    );
+    let audit = rows_of(&w.path("out/null_audit.parquet"));
+    assert!(audit.contains(&"Note.1".to_string()) && audit.contains(&"Unnamed: 8".to_string()), "{audit:?}");
+}
+
+fn rows_of(path: &std::path::Path) -> Vec<String> {
+    rows(path).iter().map(|r| text(&r["column"])).collect()
+}
+
+/// A file without the default quantity column (`Qty`, say) is read one purchase per row, and
+/// `[clean] min_quantity` then drops nothing: its returns count as purchases. That was told in
+/// the manifest's `reports.ingest.unmapped` only; now a note on stderr says it and what to set.
+#[test]
+fn a_missing_default_quantity_column_is_said() {
+    let w = Workdir::new();
+    let csv = w.write("qty.csv", "CustomerID,StockCode,Qty\n1,A,1\n1,B,-2\n2,A,1\n2,B,1\n3,B,1\n");
+    let note = "no column 'Quantity' (the default of [columns] quantity): each row is read as one purchase of 1";
+    let p = w.pipeline("p.toml", &csv, "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("kindred: note: {note}")), "{}", r.stderr);
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap();
+    assert!(m["reports"]["ingest"]["notes"].to_string().contains(note), "{}", m["reports"]["ingest"]);
+    // mapped, or said to be absent: no note
+    for columns in ["[columns]\nquantity = \"Qty\"", "[columns]\nquantity = \"\""] {
+        let p = w.pipeline("p.toml", &csv, columns);
+        let r = w.kindred(&["run", p.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(!r.stderr.contains("no column 'Quantity'"), "{columns}: {}", r.stderr);
+    }
+}

@@ -13,6 +13,7 @@ mod golden;
 mod limits;
 mod look;
 mod messages;
+mod missing;
 mod models;
 mod ops;
 mod parquet_types;

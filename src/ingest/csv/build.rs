@@ -21,8 +21,8 @@ use super::{Built, CsvRead, Piece, Roles};
 use crate::config::Columns;
 use crate::error::InputError;
 use crate::ingest::look::{Head, Look, Profile};
-use crate::ingest::resolve_columns;
 use crate::ingest::split::{field_shape, field_value, Found, Records};
+use crate::ingest::{resolve_columns, Missing};
 use crate::roles::{
     canonical, col, quantity_text, read_id, resolve_dates, with_segment, DateRule, DateText, Evidence, Parsed, Quantity,
 };
@@ -65,7 +65,7 @@ enum Sink<'p> {
 /// count every column's empty fields.
 pub(super) struct Plan {
     header: Vec<String>,
-    resolved: Option<(Columns, Vec<String>)>,
+    resolved: Option<(Columns, Vec<crate::ingest::Unmapped>)>,
     /// For each header column, its place among the built columns (`None`: not built).
     slots: Vec<Option<usize>>,
     built: Vec<Target>,
@@ -75,6 +75,9 @@ pub(super) struct Plan {
     dates: DateRule,
     skip: bool,
     path: PathBuf,
+    /// Which fields hold no value, and for each header column whether it is the quantity's.
+    missing: Missing,
+    numbers: Vec<bool>,
 }
 
 /// The canonical frame's columns: (role, how it reads, the mapped column if any).
@@ -110,6 +113,11 @@ impl Plan {
             Some(c) => header.iter().filter(|h| c.parsed().contains(h)).map(text).collect(),
             None => header.iter().map(text).collect(),
         };
+        // the quantity's column: as the roles resolved it, else as the pipeline names it
+        let numbers = match columns {
+            Some(c) => header.iter().map(|h| Some(h) == c.quantity.as_ref()).collect(),
+            None => scan.missing.numbers(header),
+        };
         Ok(Plan {
             header: header.clone(),
             slots: header.iter().map(|h| built.iter().position(|b| b.source == *h)).collect(),
@@ -120,6 +128,8 @@ impl Plan {
             dates: roles.map_or_else(|| DateRule::new(None, None), |r| r.dates.clone()),
             skip,
             path: scan.path.to_path_buf(),
+            missing: scan.missing.clone(),
+            numbers,
         })
     }
 
@@ -171,7 +181,8 @@ impl Plan {
             }
             for (k, range) in fields.iter().enumerate() {
                 let value = field_value(&text[range.clone()], &mut unescaped)
-                    .map_err(|()| self.fail("a field the scan passed does not close its quote"))?;
+                    .map_err(|()| self.fail("a field the scan passed does not close its quote"))?
+                    .filter(|v| !self.missing.is(v, self.numbers[k]));
                 part.nulls[k] += value.is_none() as usize;
                 if let Some(v) = value {
                     part.profiles[k].add(v); // every column is looked at, built or not
@@ -478,8 +489,8 @@ mod tests {
         };
         let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
         // Inv, Cust, Item, Desc, Qty, When (a date written with the year last among ISO ones,
-        // and one that is no date)
-        assert_eq!(invalid, [0, 1, 1, 0, 1, 2]);
+        // and one that is no date); a blank id is missing (null), not invalid
+        assert_eq!(invalid, [0, 0, 0, 0, 1, 2]);
         for (chunk, piece) in [(text.len(), usize::MAX), (7, 16), (3, 1)] {
             let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
             let dates = rule(None);
@@ -488,7 +499,7 @@ mod tests {
             assert!(read.frame.equals_missing(&expected), "{chunk} {piece}: {:?} vs {expected:?}", read.frame);
             let counts: Vec<(&str, usize)> =
                 read.found.iter().flatten().map(|f| (f.column.as_str(), f.invalid)).collect();
-            assert_eq!(counts, [("Cust", 1), ("Item", 1), ("Qty", 1), ("When", 2)]);
+            assert_eq!(counts, [("Cust", 0), ("Item", 0), ("Qty", 1), ("When", 2)]);
         }
         // the values themselves, not only their agreement with the audit
         let customers = ["17850", "12", "", "007", "", "x1"].map(|c| (!c.is_empty()).then(|| c.to_string()));

@@ -19,7 +19,7 @@ use super::Piece;
 use crate::config::Encoding;
 use crate::error::InputError;
 use crate::ingest::split::{field_value, split_record, Quotes, Step};
-use crate::ingest::{absent, title_note, TITLE_LINES};
+use crate::ingest::{absent, title_note, unique_header, Missing, TITLE_LINES};
 
 /// The reader's guards; 0 is no limit.
 #[derive(Debug, Clone, Copy)]
@@ -176,6 +176,10 @@ pub(super) struct Scan<'a> {
     /// again from there (`rescan`).
     first_end: Option<(usize, usize, Option<u8>)>,
     rescan: bool,
+    /// Which fields hold no value (the builders read them as null).
+    pub(super) missing: Missing,
+    /// The columns the pipeline maps: a name there twice is refused, not renamed.
+    pub(super) mapped: Vec<String>,
 }
 
 impl<'a> Scan<'a> {
@@ -205,6 +209,8 @@ impl<'a> Scan<'a> {
             given_delimiter: delimiter.is_some(),
             first_end: None,
             rescan: false,
+            missing: Missing::default(),
+            mapped: Vec::new(),
         }
     }
 
@@ -449,16 +455,16 @@ impl<'a> Scan<'a> {
     }
 
     /// A header's names, refused when all are blank or one is there twice.
-    fn checked_header(&self, header: Vec<String>) -> Result<Vec<String>, InputError> {
+    /// Blank and repeated names no role maps are named as pandas names them ([`unique_header`],
+    /// with a note).
+    fn checked_header(&mut self, header: Vec<String>) -> Result<Vec<String>, InputError> {
         if header.iter().all(|h| h.trim().is_empty()) {
             return Err(InputError::NoHeader { path: self.path.to_path_buf() });
         }
-        let mut seen = std::collections::HashSet::new();
-        for name in &header {
-            if !seen.insert(name.as_str()) {
-                return Err(InputError::DuplicateHeader { path: self.path.to_path_buf(), column: name.clone() });
-            }
-        }
+        let mapped: Vec<&String> = self.mapped.iter().collect();
+        let (header, note) = unique_header(header, &mapped)
+            .map_err(|column| InputError::DuplicateHeader { path: self.path.to_path_buf(), column })?;
+        self.notes.extend(note);
         Ok(header)
     }
 
@@ -537,8 +543,10 @@ mod tests {
         let multi = stream_all(b"a\"b,c,\"multi\nline\"\n1,2,3\n", Encoding::UTF8, false).unwrap();
         assert_eq!(multi.header, ["a\"b", "c", "multi\nline"]);
         assert_eq!(multi.frame.height(), 1);
-        let texts: [&[u8]; 4] =
-            [b"a,\"c d\",\"e,f\",g\r\n1,2,3,4\r\n", b"a\"b,c\n1,2\n", b"x,,y\n1,2,3\n", b"\"only\""];
+        // a blank name as pandas names it (polars: "")
+        let blank = stream_all(b"x,,y\n1,2,3\n", Encoding::UTF8, false).unwrap();
+        assert_eq!(blank.header, ["x", "Unnamed: 1", "y"]);
+        let texts: [&[u8]; 3] = [b"a,\"c d\",\"e,f\",g\r\n1,2,3,4\r\n", b"a\"b,c\n1,2\n", b"\"only\""];
         for text in texts {
             let names: Vec<String> = polars_whole(text).get_column_names().iter().map(|n| n.to_string()).collect();
             let read = stream_all(text, Encoding::UTF8, false).unwrap();
@@ -549,9 +557,17 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_header_is_an_error() {
-        let err = input_error(stream_all(b"a,b,a\n1,2,3\n", Encoding::UTF8, false).err().unwrap());
-        assert!(matches!(err, InputError::DuplicateHeader { ref column, .. } if column == "a"));
+    fn a_repeated_or_blank_name_no_role_maps_is_renamed_a_mapped_one_refused() {
+        let read = stream_all(b"a,b,a,,\n1,2,3,,\n", Encoding::UTF8, false).unwrap();
+        assert_eq!(read.header, ["a", "b", "a.1", "Unnamed: 3", "Unnamed: 4"]);
+        assert_eq!(texts(&read.frame, "a.1"), [Some("3".to_string())]);
+        assert!(read.notes.iter().any(|n| n.contains("column 3 ('a' again) as 'a.1'")), "{:?}", read.notes);
+        let mut scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
+        scan.mapped = vec!["a".to_string()];
+        let err = crate::ingest::csv::stream_csv(&b"a,b,a\n1,2,3\n"[..], false, scan, None, false, (64, 64, 0))
+            .err()
+            .unwrap();
+        assert!(matches!(input_error(err), InputError::DuplicateHeader { ref column, .. } if column == "a"));
     }
 
     #[test]

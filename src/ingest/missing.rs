@@ -1,0 +1,145 @@
+//! Missing values written as text: which cells of an export hold no value.
+//!
+//! An export says "no value" in more ways than an empty cell: SQL clients write `NULL`, pandas
+//! `nan` (a float column turned to text), R `NA`, Excel `#N/A`, a quoting writer `""`. Read as
+//! values, such a word in the customer column became one customer who bought everything the
+//! guests bought, a neighbour of many real customers. [`Missing`] is the one rule every reader
+//! applies to every column before anything counts or parses it: a cell whose text, trimmed of
+//! whitespace, is empty or one of `[input] null_values` (by default the texts pandas'
+//! `read_csv` and `read_excel` read as missing, so the audit counts what the notebook this
+//! method grew from counts) is null. One exception keeps an error an error: in the column
+//! mapped to the quantity, a word that reads as a number (`NaN`) is left to the quantity's
+//! parser, which refuses it naming the row (a quantity of NaN is a broken export, not a gap).
+
+use polars::prelude::*;
+
+use super::find_column;
+
+/// The texts pandas reads as missing (`pandas.read_csv`'s `na_values` default, without the
+/// empty text, which is always missing): `[input] null_values` unless the pipeline sets it.
+pub const DEFAULT_NULL_VALUES: [&str; 18] = [
+    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL",
+    "NaN", "None", "n/a", "nan", "null",
+];
+
+/// Which texts are missing values, and which column is the quantity (its number words are
+/// not).
+#[derive(Debug, Clone)]
+pub struct Missing {
+    words: Vec<String>,
+    /// The longest word's length: a longer value without whitespace at its ends is no word.
+    longest: usize,
+    /// The column mapped to the quantity, as the pipeline names it.
+    quantity: Option<String>,
+}
+
+impl Default for Missing {
+    fn default() -> Missing {
+        Missing::new(&DEFAULT_NULL_VALUES.map(String::from), None)
+    }
+}
+
+impl Missing {
+    /// `words` read as missing (each trimmed; blanks are missing anyway), `quantity` the
+    /// column the pipeline maps to the quantity.
+    pub fn new(words: &[String], quantity: Option<&str>) -> Missing {
+        let words: Vec<String> = words.iter().map(|w| w.trim().to_string()).filter(|w| !w.is_empty()).collect();
+        let longest = words.iter().map(String::len).max().unwrap_or(0);
+        Missing { words, longest, quantity: quantity.map(str::to_string) }
+    }
+
+    /// Whether `text`, a cell of a column whose values are numbers when `number`, is missing.
+    /// Runs on every field of a CSV: a value longer than every word with no whitespace at its
+    /// ends (nearly every id, date and description) is settled by its length and two bytes.
+    #[inline]
+    pub fn is(&self, text: &str, number: bool) -> bool {
+        let bytes = text.as_bytes();
+        let edge = |b: &u8| *b <= b' ' || *b >= 0x80;
+        if bytes.len() > self.longest && !bytes.first().is_some_and(edge) && !bytes.last().is_some_and(edge) {
+            return false;
+        }
+        let text = text.trim();
+        text.is_empty() || (self.words.iter().any(|w| w == text) && !(number && text.parse::<f64>().is_ok()))
+    }
+
+    /// For each of `header`'s columns, whether it is the quantity's (its values are numbers).
+    pub fn numbers(&self, header: &[String]) -> Vec<bool> {
+        let quantity = self.quantity.as_deref().and_then(|q| find_column(header, q).ok().flatten());
+        header.iter().map(|h| Some(h) == quantity).collect()
+    }
+
+    /// `frame` with every missing text null, and a column of nulls only (Arrow's `null` type,
+    /// what pandas and polars write for a column that is all None) as text, as a CSV's empty
+    /// column reads.
+    pub fn apply(&self, mut frame: DataFrame) -> PolarsResult<DataFrame> {
+        let header: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();
+        for (name, number) in header.iter().zip(self.numbers(&header)) {
+            let column = frame.column(name)?;
+            let text = match column.dtype() {
+                DataType::Null => column.cast(&DataType::String)?,
+                DataType::String => {
+                    let ca = column.str()?;
+                    if !ca.iter().flatten().any(|v| self.is(v, number)) {
+                        continue; // nothing missing in it: no copy
+                    }
+                    let read: StringChunked = ca.iter().map(|v| v.filter(|v| !self.is(v, number))).collect();
+                    read.with_name(name.as_str().into()).into_column()
+                }
+                _ => continue,
+            };
+            frame.with_column(text)?;
+        }
+        Ok(frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blanks_and_the_words_are_missing_but_a_quantity_keeps_its_nan() {
+        let m = Missing::default();
+        for text in
+            ["", " ", "\t", "\u{a0}", "NULL", " NULL ", "nan", "NaN", "N/A", "#N/A", "None", "NA", "<NA>", "null"]
+        {
+            assert!(m.is(text, false), "{text:?}");
+        }
+        for text in ["17850", "Null", "NONE", "nan1", "NULLS", "n a", "A", "0", "NAN SIGN", "BANANA"] {
+            assert!(!m.is(text, false), "{text:?}");
+        }
+        // a quantity's NaN is its parser's (an error naming the row); its NULL is missing
+        assert!(!m.is("NaN", true) && !m.is("-nan", true) && !m.is(" nan", true));
+        assert!(m.is("NULL", true) && m.is("", true) && m.is("N/A", true));
+        // a pipeline's own list replaces the default; blanks stay missing
+        let own = Missing::new(&["-".to_string(), " ? ".to_string(), String::new()], None);
+        assert!(own.is("-", false) && own.is("?", false) && own.is("  ", false));
+        assert!(!own.is("NULL", false) && !own.is("nan", false));
+        let none = Missing::new(&[], None);
+        assert!(none.is("", false) && !none.is("NULL", false) && !none.is("a", false));
+    }
+
+    #[test]
+    fn a_frame_loses_its_missing_texts_and_a_null_column_is_text() {
+        let m = Missing::new(&DEFAULT_NULL_VALUES.map(String::from), Some("quantity"));
+        let frame = df!(
+            "Customer ID" => [Some("17850"), Some("NULL"), Some(" "), None, Some("nan")],
+            "Quantity" => [Some("1"), Some("NaN"), Some("NULL"), Some("2"), None],
+            "price" => [1.0, 2.0, 3.0, 4.0, 5.0],
+        )
+        .unwrap();
+        let empty = Series::full_null("Description".into(), 5, &DataType::Null).into_column();
+        let frame = m.apply(frame.hstack(&[empty]).unwrap()).unwrap();
+        let text = |name: &str| -> Vec<Option<String>> {
+            frame.column(name).unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
+        };
+        assert_eq!(text("Customer ID"), [Some("17850".to_string()), None, None, None, None]);
+        // the quantity column found by its key, as the mapping finds it
+        assert_eq!(
+            text("Quantity"),
+            [Some("1".to_string()), Some("NaN".to_string()), None, Some("2".to_string()), None]
+        );
+        assert_eq!(text("Description"), [None, None, None, None, None]);
+        assert_eq!(frame.column("price").unwrap().dtype(), &DataType::Float64);
+    }
+}
