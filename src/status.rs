@@ -96,7 +96,7 @@ pub fn check_at(dir: &Path, max_age: Option<Duration>, now: DateTime<Utc>) -> Re
             true => {} // it finished its record or publish and was stopped letting go
         }
     }
-    let problems = problems(dir, published.as_ref(), last_attempt.as_ref(), max_age);
+    let problems = problems(dir, published.as_ref(), last_attempt.as_ref(), max_age, now);
     Ok(Status {
         dir: dir.to_path_buf(),
         healthy: problems.is_empty(),
@@ -204,6 +204,10 @@ fn finished(run_id: &str, m: Option<&serde_json::Value>, now: DateTime<Utc>) -> 
     (stamp, at.map(|at| (now - at).num_seconds().max(0) as u64))
 }
 
+/// How far ahead of this machine's clock a run may be dated before it is a problem: clocks of
+/// machines sharing a folder differ by seconds under NTP; minutes mean one ran ahead.
+const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
+
 /// The start time a run id records (`20261201T020000.123Z-4242`).
 fn started(run_id: &str) -> Option<DateTime<Utc>> {
     let stamp = run_id.get(..19)?;
@@ -255,8 +259,21 @@ fn problems(
     published: Option<&Published>,
     last: Option<&LastAttempt>,
     max_age: Option<Duration>,
+    now: DateTime<Utc>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
+    // A run dated ahead of this clock (a machine whose clock ran ahead wrote it) sorts as the
+    // newest attempt for ever, hiding every later one, and its age reads 0 under --max-age.
+    let ids = [last.map(|l| &l.run_id), published.map(|p| &p.run_id)];
+    let mut ahead: Vec<&String> =
+        ids.into_iter().flatten().filter(|id| started(id).is_some_and(|t| t > now + CLOCK_SLACK)).collect();
+    ahead.dedup();
+    for id in ahead {
+        problems.push(format!(
+            "run {id} is dated after this machine's clock ({} UTC): a clock ran ahead, so it hides the attempts after it and its age; fix the clock, and move runs/{id} out of the folder once current does not point to it",
+            now.format("%Y-%m-%d %H:%M:%S")
+        ));
+    }
     if let Some(last) = last {
         match last.status.as_str() {
             "published" => {}
@@ -386,6 +403,7 @@ mod tests {
     #[test]
     fn the_last_attempt_failing_or_nothing_published_or_too_old_is_unhealthy() {
         let dir = Path::new("/srv/recs");
+        let now = Utc::now();
         let p = Published {
             run_id: "r".into(),
             finished_utc: None,
@@ -402,13 +420,55 @@ mod tests {
             error: Some("input file x does not exist".into()),
             input_sha256: None,
         };
-        assert!(problems(dir, Some(&p), Some(&attempt("published")), None).is_empty());
+        assert!(problems(dir, Some(&p), Some(&attempt("published")), None, now).is_empty());
         let hour = Duration::from_secs(3600);
-        assert!(problems(dir, Some(&p), Some(&attempt("published")), Some(hour)).is_empty(), "exactly the age");
-        let old = problems(dir, Some(&p), None, Some(Duration::from_secs(3599)));
+        assert!(problems(dir, Some(&p), Some(&attempt("published")), Some(hour), now).is_empty(), "exactly the age");
+        let old = problems(dir, Some(&p), None, Some(Duration::from_secs(3599)), now);
         assert_eq!(old, ["the published set (run r) finished 1h ago, longer than --max-age 59m 59s"]);
-        let failed = problems(dir, Some(&p), Some(&attempt("refused")), None);
+        let failed = problems(dir, Some(&p), Some(&attempt("refused")), None, now);
         assert_eq!(failed, ["the last attempt (run a) refused: input file x does not exist"]);
-        assert_eq!(problems(dir, None, None, None), ["nothing is published in /srv/recs"]);
+        assert_eq!(problems(dir, None, None, None, now), ["nothing is published in /srv/recs"]);
+    }
+
+    /// Session 22: a run dated ahead of the clock (a machine whose clock ran ahead published
+    /// it) was the newest attempt for ever: later failures never showed, and its age read 0.
+    #[test]
+    fn a_run_dated_after_the_clock_is_a_problem() {
+        let dir = Path::new("/srv/recs");
+        let now = DateTime::parse_from_rfc3339("2026-12-03T02:00:00Z").unwrap().with_timezone(&Utc);
+        let attempt = |run_id: &str| LastAttempt {
+            run_id: run_id.into(),
+            status: "published".into(),
+            finished_utc: None,
+            age_seconds: Some(0),
+            error: None,
+            input_sha256: None,
+        };
+        let published = |run_id: &str| Published {
+            run_id: run_id.into(),
+            finished_utc: None,
+            age_seconds: Some(0),
+            customers: Some(3),
+            input_path: None,
+            input_sha256: None,
+        };
+        // a few minutes ahead is clocks differing: fine
+        let near = "20261203T020500.000Z-7";
+        assert!(problems(dir, Some(&published(near)), Some(&attempt(near)), None, now).is_empty());
+        let far = "20271203T020000.000Z-7";
+        let got = problems(dir, Some(&published(far)), Some(&attempt(far)), None, now);
+        assert_eq!(got.len(), 1, "one problem for the one run: {got:?}");
+        assert!(
+            got[0].starts_with(&format!("run {far} is dated after this machine's clock (2026-12-03 02:00:00 UTC)")),
+            "{got:?}"
+        );
+        let got = problems(
+            dir,
+            Some(&published("20261202T020000.000Z-1")),
+            Some(&attempt(far)),
+            Some(Duration::from_secs(3600 * 26)),
+            now,
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
     }
 }
