@@ -411,6 +411,18 @@ fn status_of_an_empty_missing_or_foreign_folder() {
 /// A run killed while it holds the lock (SIGKILL, the OOM killer, a pod's grace period) leaves
 /// no record: `kindred status` shows it running while its heartbeat is fresh, then interrupted
 /// (exit 6) once the heartbeat is stale, until the next run publishes.
+/// Sets `lock`'s time 6 minutes back: ten heartbeats missed, its run known to have stopped.
+fn heartbeat_silent(lock: &std::path::Path) {
+    let file = std::fs::OpenOptions::new().write(true).open(lock).unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(360)).unwrap();
+}
+
+/// `kindred status out --json`: its exit code and object.
+fn status_json(w: &Workdir) -> (i32, serde_json::Value) {
+    let (code, out, _) = status(w, &["out", "--json"]);
+    (code, serde_json::from_str(&out).unwrap())
+}
+
 #[test]
 fn status_tells_a_running_run_from_a_killed_one() {
     let w = published();
@@ -442,12 +454,9 @@ fn status_tells_a_running_run_from_a_killed_one() {
     assert!(text.contains("running:       run ") && text.contains(&format!("(pid {}", child.id())), "{text}");
 
     // ten heartbeats missed: the run is known to have stopped
-    let file = std::fs::OpenOptions::new().write(true).open(&lock).unwrap();
-    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(360)).unwrap();
-    drop(file);
-    let (code, out, _) = status(&w, &["out", "--json"]);
-    assert_eq!(code, 6, "{out}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    heartbeat_silent(&lock);
+    let (code, v) = status_json(&w);
+    assert_eq!(code, 6, "{v}");
     assert!(v["running"].is_null(), "{v}");
     assert_eq!(v["last_attempt"]["status"], "interrupted", "{v}");
     let killed = v["last_attempt"]["run_id"].as_str().unwrap().to_string();
@@ -508,13 +517,10 @@ fn a_run_killed_before_it_switched_current_published_nothing() {
     std::fs::write(set.join("manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
     let lock = w.path("out/.lock");
     std::fs::write(&lock, format!("99999999 2026-12-03T06:00:00.000Z {killed} elsewhere\n")).unwrap();
-    let file = std::fs::OpenOptions::new().write(true).open(&lock).unwrap();
-    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(360)).unwrap();
-    drop(file);
+    heartbeat_silent(&lock);
 
-    let (code, out, _) = status(&w, &["out", "--json"]);
-    assert_eq!(code, 6, "{out}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (code, v) = status_json(&w);
+    assert_eq!(code, 6, "{v}");
     assert_eq!(
         (v["last_attempt"]["status"].as_str(), v["last_attempt"]["run_id"].as_str()),
         (Some("interrupted"), Some(killed.as_str())),
