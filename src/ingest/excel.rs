@@ -113,6 +113,7 @@ pub(super) fn read_excel(
                 check_excel_header(&header, path, &name)?;
                 if sheet.is_none() {
                     check_hidden(&metadata, &name, &header, roles, path)?;
+                    check_cover(&mut book, &name, &header, roles, header_of, path)?;
                 }
                 let positions = (0..header.len()).map(Some).collect();
                 table = Some(Sheets { cols: vec![Vec::with_capacity(range.height()); header.len()], header });
@@ -267,6 +268,36 @@ fn check_hidden(
         row: 1,
         detail: format!(
             "the sheet is hidden (it is the workbook's first, read by default) and {}; {hint}",
+            missing_roles(header, roles)
+        ),
+    })
+}
+
+/// Refuses a first sheet read by default that lacks the roles' columns when another sheet has
+/// them (a cover, "ReadMe" or "Info" sheet before the data, as exports often put one), naming
+/// that sheet and the setting; before, the error named the first sheet's missing column only.
+fn check_cover<RS: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Sheets<RS>,
+    name: &str,
+    header: &[String],
+    roles: Option<&Columns>,
+    header_of: &Columns,
+    path: &Path,
+) -> Result<(), InputError> {
+    if roles.is_none() || has_roles(header, roles) {
+        return Ok(());
+    }
+    let others: Vec<String> = book.sheet_names().into_iter().filter(|n| n != name).collect();
+    let Some(data) = others.into_iter().find(|n| header_at(first_rows(book, n).into_iter(), header_of).is_some())
+    else {
+        return Ok(()); // no sheet has them: the mapping's error names the columns
+    };
+    Err(InputError::Sheet {
+        path: path.to_path_buf(),
+        sheet: name.to_string(),
+        row: 1,
+        detail: format!(
+            "this first sheet, read by default, is not the data: {}; sheet '{data}' has them: set [input] sheet = \"{data}\" (or \"*\" to stack every sheet that has them)",
             missing_roles(header, roles)
         ),
     })
