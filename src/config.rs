@@ -79,6 +79,7 @@ pub enum Compression {
 /// Where the export is and how to read it.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputConfig {
+    #[serde(serialize_with = "path_text")]
     pub path: PathBuf,
     /// Excel sheet name; `None` = the first; `Some("*")` = every sheet with the same header.
     pub sheet: Option<String>,
@@ -110,6 +111,13 @@ pub struct InputConfig {
 /// never closed or a file without line ends, and the limit keeps the reader's buffer and the
 /// time to say so small (4 MiB is also the text the builders take at a time).
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 4 << 20;
+
+/// A path in the manifest and the status JSON as text: a name that is not UTF-8 (a Latin-1
+/// folder on an old share) has U+FFFD for its bad bytes. serde refuses such a path, so every
+/// run into (or from) it failed writing its manifest, and its failure record too.
+pub fn path_text<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&path.to_string_lossy())
+}
 
 /// A day as `YYYY-MM-DD` in the manifest (chrono's serde support is not built).
 fn day_text<S: serde::Serializer>(day: &Option<chrono::NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
@@ -495,6 +503,7 @@ impl Default for SelectConfig {
 /// Output folder and format.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutputConfig {
+    #[serde(serialize_with = "path_text")]
     pub dir: PathBuf,
     pub compression: Compression,
     pub keep_runs: usize,

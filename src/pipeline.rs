@@ -797,7 +797,10 @@ impl Attempt<'_> {
             gates,
         };
         let written = serde_json::to_vec_pretty(&manifest)
-            .map_err(|e| Error::from(OutputError::Json { path: path.clone(), detail: e.to_string() }))
+            .map_err(|e| {
+                let record = publisher.staging().join(file::MANIFEST);
+                Error::from(OutputError::Json { path: record, detail: e.to_string() })
+            })
             .and_then(|text| publisher.record_failure(&text));
         if let Err(e) = written {
             crate::progress::warn(false, &format!("the failed run's record was not written: {e}"));

@@ -24,6 +24,7 @@ use crate::write::file;
 /// What `kindred status` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
+    #[serde(serialize_with = "crate::config::path_text")]
     pub dir: PathBuf,
     pub healthy: bool,
     /// Why it is unhealthy, one sentence each; empty when healthy.

@@ -546,3 +546,30 @@ fn a_run_killed_before_it_switched_current_published_nothing() {
     assert_eq!((code, v["last_attempt"]["status"].as_str()), (0, Some("published")), "{v}");
     assert!(std::fs::read_dir(w.path("out/runs").join(&live)).is_ok(), "the run it served is kept");
 }
+
+/// Session 22: an output folder (or an input) whose name is not UTF-8 (a Latin-1 folder on an
+/// old share) failed every run writing its manifest, serde refusing the path, and the warning
+/// about the failure record named the input file. Paths are now written as text with U+FFFD.
+#[test]
+fn a_folder_named_in_latin_1_publishes_and_reports() {
+    use std::os::unix::ffi::OsStrExt;
+    let w = published();
+    let folder = w.path("out").with_file_name(std::ffi::OsStr::from_bytes(b"caf\xe9")); // not UTF-8
+    let good = w.path("good.toml");
+    let run = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kindred")).args(args).current_dir(w.path("")).output().unwrap()
+    };
+    let out = run(&["run".as_ref(), good.as_os_str(), "--output".as_ref(), folder.as_os_str(), "--quiet".as_ref()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        m["parameters"]["output"]["dir"].as_str().map(|d| d.ends_with("caf\u{fffd}")),
+        Some(true),
+        "{}",
+        m["parameters"]["output"]
+    );
+    let out = run(&["status".as_ref(), folder.as_os_str(), "--json".as_ref()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["dir"].as_str().unwrap().ends_with("caf\u{fffd}"), "{v}");
+}
