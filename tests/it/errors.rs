@@ -91,18 +91,6 @@ fn workbook_problems_name_the_sheet() {
     refuses(&w, &xlsx, "sheet = \"Sales\"", "", 1, &["no sheet named 'Sales'", "Online Retail, Notes"]);
     refuses(&w, &bad("corrupt.xlsx"), "", "", 1, &["corrupt.xlsx", "cannot open workbook"]);
     refuses(&w, &bad("encrypted.xlsx"), "", "", 1, &["encrypted.xlsx", "password"]);
-    // a cover sheet first: the sheet with the data is named, and reading it works
-    let cover = w.copy("cover_first.xlsx");
-    let words = [
-        "cover_first.xlsx",
-        "sheet 'ReadMe'",
-        "is not the data",
-        "sheet 'Data' has them: set [input] sheet = \"Data\"",
-    ];
-    refuses(&w, &cover, "", "", 1, &words);
-    let p = w.pipeline_with("data.toml", &cover, "sheet = \"Data\"", "cover", "");
-    // (two customers of one basket: the model gate refuses, --force publishes what was read)
-    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--force"]).code, 0);
 }
 
 /// Session 22: a web shop's "Excel" export is often text or an HTML table named `.xls`, and
