@@ -217,11 +217,13 @@ struct StepArgs {
     pipeline: PathBuf,
     #[command(flatten)]
     over: OverrideArgs,
-    /// Print nothing but errors (true/false, yes/no, 1/0 from the environment).
-    #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new())]
+    /// Print nothing but errors (true/false, yes/no, 1/0 from the environment; `--quiet=false`
+    /// overrides KINDRED_QUIET).
+    #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new(), num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     quiet: bool,
-    /// Publish even when a data gate refuses (recorded in the manifest).
-    #[arg(long, env = "KINDRED_FORCE", value_parser = BoolishValueParser::new())]
+    /// Publish even when a data gate refuses (recorded in the manifest; `--force=false`
+    /// overrides KINDRED_FORCE).
+    #[arg(long, env = "KINDRED_FORCE", value_parser = BoolishValueParser::new(), num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     force: bool,
 }
 
@@ -468,7 +470,7 @@ fn environment_error(e: &clap::Error) -> Option<String> {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let variable = with_env(&Cli::command()).into_iter().find(|(long, var)| {
         let flag = format!("--{long}");
-        let named = arg == &flag || arg.starts_with(&format!("{flag} ")) || arg.starts_with(&format!("{flag}="));
+        let named = arg == &flag || [" ", "=", "["].iter().any(|end| arg.starts_with(&format!("{flag}{end}")));
         let typed = argv.iter().any(|a| a == &flag || a.starts_with(&format!("{flag}=")));
         named && !typed && std::env::var_os(var).is_some_and(|v| v.to_string_lossy() == *value)
     })?;

@@ -573,3 +573,21 @@ fn a_folder_named_in_latin_1_publishes_and_reports() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["dir"].as_str().unwrap().ends_with("caf\u{fffd}"), "{v}");
 }
+
+/// Session 22: "a flag wins over its variable", but `--force` and `--quiet` could only be
+/// switched on: a cron line exporting KINDRED_FORCE=true for one job could not turn it off for
+/// another (`--force=false` was a usage error). Both now take `=false`; bare, they are true.
+#[test]
+fn force_and_quiet_flags_turn_their_variables_off() {
+    let w = Workdir::new();
+    let cover = w.copy("cover_first.xlsx"); // two customers of one basket: the model gate refuses
+    let p = w.pipeline_with("p.toml", &cover, "sheet = \"Data\"", "out", "");
+    let p = p.to_str().unwrap();
+    let force = [("KINDRED_FORCE", "true")];
+    assert_eq!(w.kindred_env(&["run", p, "--quiet"], &force).code, 0, "the variable forces");
+    assert_eq!(w.kindred_env(&["run", p, "--quiet", "--force=false"], &force).code, 3, "the flag wins");
+    assert_eq!(w.kindred(&["run", "--force", p, "--quiet"]).code, 0, "bare before the pipeline: true");
+    let quiet = [("KINDRED_QUIET", "yes")];
+    assert!(w.kindred_env(&["run", p, "--force"], &quiet).stderr.is_empty());
+    assert!(w.kindred_env(&["run", p, "--force", "--quiet=false"], &quiet).stderr.contains("kindred: ingest:"));
+}
