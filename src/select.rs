@@ -531,6 +531,11 @@ pub fn run(cleaned: Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Res
     let start = Instant::now();
     let mut held = hold_back(&cleaned, &cfg.select, ids, &cfg.input.path)?;
     drop(cleaned);
+    if offers.dated && held.window.kind != "days" && held.window.reason.is_none() {
+        // a date column is mapped, yet no purchase kept has a date: said, not silent
+        let why = "no purchase kept has a date: the date column's values are all missing or invalid (see the audit's invalid count; set [input] date_format)";
+        held.window.reason = Some(why.into());
+    }
     sample(&mut held, cfg.select.max_customers, cfg.select.seed);
     crate::progress::trim_freed_memory();
     let budget = cfg.select.memory_budget.unwrap_or_else(default_budget);

@@ -303,3 +303,26 @@ fn unread_keys_change_nothing() {
     }
     assert!(unread == 65 && runs == settings.len() * kinds.len(), "{unread} unread of {runs}");
 }
+
+/// Session 22: an auto pipeline whose date column has no value read as a date (epoch seconds,
+/// say, without `date_format`) held back a random share with `window.reason` null and nothing
+/// said; the reason now names the cause and the setting.
+#[test]
+fn a_date_column_without_a_date_is_the_reason_for_a_random_share() {
+    let w = Workdir::new();
+    let csv = copurchase_csv(300);
+    let undated: String = csv
+        .lines()
+        .enumerate()
+        .map(|(n, l)| if n == 0 { format!("{l}\n") } else { l.replace("2011-", "day ") + "\n" })
+        .collect();
+    let input = w.write("undated.csv", undated);
+    let p = w.pipeline("p.toml", &input, "[model]\nkind = \"auto\"");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--output", "out"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let window = &manifest(&w, "out")["selection"]["window"];
+    assert_eq!(window["kind"].as_str(), Some("random_share"), "{window}");
+    let reason = window["reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("no purchase kept has a date") && reason.contains("[input] date_format"), "{window}");
+    assert!(r.stderr.contains("no purchase kept has a date"), "said in the log: {}", r.stderr);
+}
