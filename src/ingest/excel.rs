@@ -97,7 +97,7 @@ pub(super) fn read_excel(
         if !has_roles(&header, titled) {
             if let Some(at) = header_at(range.rows().map(texts), header_of) {
                 let sheet_row = range.start().map_or(0, |(r, _)| r as usize) + at + 1;
-                notes.push(format!("sheet '{name}': {}", title_note("row", sheet_row, at)));
+                notes.push(format!("sheet '{name}': {}", title_note("row", sheet_row, sheet_row - 1)));
                 rows = range.rows();
                 header = rows.nth(at).map(texts).unwrap_or_default();
             }

@@ -126,4 +126,15 @@ fn a_title_above_the_header_is_not_read_as_data() {
     assert!(!r.stderr.contains("too, and was not read"), "{}", r.stderr);
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(w.path("all/manifest.json")).unwrap()).unwrap();
     assert_eq!((m["customers"].as_u64(), m["reports"]["ingest"]["rows_out"].as_u64()), (Some(4), Some(8)));
+    // blank rows above the title count as Excel numbers them (session 22: "the 2 rows above
+    // it", counted from the first row with a cell, beside "row 5")
+    let low = w.copy("titled_low.xlsx");
+    let p = w.pipeline_with("low.toml", &low, "", "low", "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("note: sheet 'Jan': its header is row 5; the 4 rows above it are not read"),
+        "{}",
+        r.stderr
+    );
 }
