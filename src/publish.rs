@@ -161,20 +161,22 @@ pub fn check_layout(dir: &Path) -> Result<()> {
     if let Some(meta) = entry(&current)? {
         match linked_run(&current) {
             None => return Err(unexpected(&current, &meta, format!("kindred's link to {RUNS}/<run_id>")).into()),
-            Some(id) if is_failure_record(&runs.join(&id)) => {
-                let found = format!("a link to {RUNS}/{id}, a failed run's record");
-                let expected = format!("kindred's link to a published run in {RUNS}/<run_id>");
-                return Err(OutputError::Layout { path: current, found, expected }.into());
+            // a failed run's record, or a folder of a run's name without that run's manifest
+            // (a person's files; a person's file beside a set is theirs to add; a missing
+            // folder is a rolled-back or pruned run: nothing published)
+            Some(id) => {
+                let run = runs.join(&id);
+                let not_a_set = if is_failure_record(&run) {
+                    Some("a failed run's record")
+                } else {
+                    (run.is_dir() && !names_its_run(&run)).then_some("which holds no published set")
+                };
+                if let Some(what) = not_a_set {
+                    let found = format!("a link to {RUNS}/{id}, {what}");
+                    let expected = format!("kindred's link to a published run in {RUNS}/<run_id>");
+                    return Err(OutputError::Layout { path: current, found, expected }.into());
+                }
             }
-            // a folder of a run's name without the manifest of that run (a person's files; a
-            // person's file beside a set is theirs to add; a missing folder is a rolled-back
-            // or pruned run: nothing published)
-            Some(id) if runs.join(&id).is_dir() && !names_its_run(&runs.join(&id)) => {
-                let found = format!("a link to {RUNS}/{id}, which holds no published set");
-                let expected = format!("kindred's link to a published run in {RUNS}/<run_id>");
-                return Err(OutputError::Layout { path: current, found, expected }.into());
-            }
-            Some(_) => {}
         }
     }
     lock::check(dir)?;
@@ -277,8 +279,8 @@ impl Publisher {
         let final_dir = runs.join(&self.run_id);
         fs::rename(&staging, &final_dir).map_err(io(&final_dir))?;
         if let Err(e) = self.switch() {
-            if let Err(back) = fs::rename(&final_dir, &staging) {
-                let message = format!("{} was not moved back to {}: {back}", final_dir.display(), staging.display());
+            if let Err(back) = self.move_back(&self.run_id) {
+                let message = format!("{} was not moved back to its staging folder: {back}", final_dir.display());
                 crate::progress::warn(false, &message);
             }
             return Err(e);
@@ -385,12 +387,7 @@ impl Publisher {
             // name (removed by the next commit as a killed run's leftover), so the record can
             // take the name and no reader takes the set for a published one.
             Ok(Some(meta)) if meta.is_dir() && is_published_set(&folder) && !self.is_current(id) => {
-                let staging = self.dir.join(format!("{STAGING_PREFIX}{id}"));
-                let moved = match entry(&staging) {
-                    Ok(None) => fs::rename(&folder, &staging).map_err(|e| e.to_string()),
-                    _ => Err(format!("{} exists", staging.display())),
-                };
-                if let Err(e) = moved {
+                if let Err(e) = self.move_back(id) {
                     let message = format!("run {id}'s set, never switched in, was left in {RUNS}/: {e}");
                     return crate::progress::warn(false, &message);
                 }
@@ -418,6 +415,16 @@ impl Publisher {
             .and_then(|text| self.write_record(id, &text));
         if let Err(e) = written {
             crate::progress::warn(false, &format!("the interrupted run {id}'s record was not written: {e}"));
+        }
+    }
+
+    /// Renames run `id`'s set, which never went live, from `runs/<id>` back to its staging
+    /// name (never over anything), where the next commit removes it as a killed run's leftover.
+    fn move_back(&self, id: &str) -> std::result::Result<(), String> {
+        let staging = self.dir.join(format!("{STAGING_PREFIX}{id}"));
+        match entry(&staging) {
+            Ok(None) => fs::rename(self.dir.join(RUNS).join(id), &staging).map_err(|e| e.to_string()),
+            _ => Err(format!("{} exists", staging.display())),
         }
     }
 

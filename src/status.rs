@@ -89,9 +89,7 @@ pub fn check_at(dir: &Path, max_age: Option<Duration>, now: DateTime<Utc>) -> Re
         let heartbeat_age = SystemTime::from(now).duration_since(holder.touched).unwrap_or_default().as_secs();
         match holder.is_stale(SystemTime::from(now)) {
             false => running = Some(Running::from(holder, heartbeat_age)),
-            true if is_newer(&holder, last_attempt.as_ref())
-                || never_switched_in(dir, &holder, last_attempt.as_ref()) =>
-            {
+            true if published_nothing(dir, &holder, last_attempt.as_ref()) => {
                 last_attempt = Some(LastAttempt::interrupted(holder, heartbeat_age))
             }
             true => {} // it finished its record or publish and was stopped letting go
@@ -134,11 +132,17 @@ impl LastAttempt {
     }
 }
 
-/// True when the lock's run started after the newest run folder's: no record or published set
-/// of it exists (a run that took the lock later would have rewritten the lock).
-fn is_newer(holder: &Holder, last: Option<&LastAttempt>) -> bool {
+/// True when the lock's run published nothing: it started after the newest run folder's (no
+/// record or set of it exists: a run that took the lock later would have rewritten the lock),
+/// or it is the newest run folder, a set `current` does not point to (stopped between moving
+/// its set into `runs/` and switching `current`; a set rolled back from is named by no lock,
+/// for a run that finishes empties it).
+fn published_nothing(dir: &Path, holder: &Holder, last: Option<&LastAttempt>) -> bool {
     let Some(last) = last else { return true };
     match &holder.run_id {
+        Some(id) if *id == last.run_id => {
+            last.status == "published" && current_run_id(dir).as_deref() != Some(id.as_str())
+        }
         Some(id) => *id > last.run_id,
         // a lock written before 0.4.0 names its start only
         None => {
@@ -146,17 +150,6 @@ fn is_newer(holder: &Holder, last: Option<&LastAttempt>) -> bool {
             at.zip(started(&last.run_id)).is_some_and(|(at, last)| at > last + chrono::Duration::seconds(1))
         }
     }
-}
-
-/// True when the lock's run is the newest run folder, a set `current` does not point to: it
-/// was stopped between moving its set into `runs/` and switching `current` to it, so it
-/// published nothing (a set rolled back from is not named by a lock: a run that finishes
-/// empties it).
-fn never_switched_in(dir: &Path, holder: &Holder, last: Option<&LastAttempt>) -> bool {
-    let Some(last) = last else { return false };
-    holder.run_id.as_deref() == Some(last.run_id.as_str())
-        && last.status == "published"
-        && current_run_id(dir).as_deref() != Some(last.run_id.as_str())
 }
 
 /// Refuses a folder that is missing, not a folder, not kindred's output (it holds other

@@ -400,11 +400,11 @@ fn unique_names(
 }
 
 /// A cell as text: integral numbers without ".0" (ids), dates as ISO datetimes, errors and
-/// blanks as null.
+/// empty cells as null (an empty or blank text is made null with the other missing texts by
+/// [`crate::ingest::Missing`]).
 fn cell_text(cell: &Data) -> Option<String> {
     match cell {
         Data::Empty | Data::Error(_) => None,
-        Data::String(s) if s.is_empty() => None,
         Data::String(s) => Some(s.clone()),
         Data::Int(i) => Some(i.to_string()),
         Data::Float(f) => Some(number_text(*f)),
