@@ -93,7 +93,7 @@ pub fn run(mut table: Table) -> Result<(DataFrame, AuditReport)> {
         .map_err(|e| InputError::Parse { path: table.path.clone(), detail: e.to_string() })?;
     let rows = frame.height();
     let (map, path) = (&table.columns, &table.path);
-    let (canonical, found) = roles::parse(frame, map, &table.dates, path)?;
+    let (canonical, found) = roles::parse(frame, map, (&table.dates, table.decimal), path)?;
     let mut report = report(&table.nulls, rows, map, &found, table.look, start);
     parsed_ranges(&canonical, &mut report);
     Ok((canonical, report))

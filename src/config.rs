@@ -104,6 +104,54 @@ pub struct InputConfig {
     /// Texts read as missing in every column (besides blanks): `[input] null_values`, by
     /// default pandas' ([`crate::ingest::DEFAULT_NULL_VALUES`]).
     pub null_values: Vec<String>,
+    /// The decimal mark of quantities written as text (the other groups thousands); `None` =
+    /// as each column's values show.
+    pub decimal: Option<Mark>,
+}
+
+/// A mark that is the decimal mark in one way of writing numbers and groups thousands in the
+/// other: `[input] decimal` (see [`crate::roles`]' number module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Mark {
+    #[serde(rename = ".")]
+    Point,
+    #[serde(rename = ",")]
+    Comma,
+}
+
+impl Mark {
+    pub(crate) fn of(c: char) -> Option<Mark> {
+        match c {
+            '.' => Some(Mark::Point),
+            ',' => Some(Mark::Comma),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn other(self) -> Mark {
+        match self {
+            Mark::Point => Mark::Comma,
+            Mark::Comma => Mark::Point,
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The mark as written: `.` or `,`.
+    pub fn char(self) -> char {
+        match self {
+            Mark::Point => '.',
+            Mark::Comma => ',',
+        }
+    }
+
+    /// The mark `[input] decimal` names ("." or ","), if it names one.
+    pub fn parse(text: &str) -> Option<Mark> {
+        let mut chars = text.chars();
+        chars.next().and_then(Mark::of).filter(|_| chars.next().is_none())
+    }
 }
 
 /// `[input] max_record_bytes` by default: 4 MiB. A transaction export's longest legitimate

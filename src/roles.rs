@@ -13,13 +13,16 @@ use std::path::Path;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::config::Columns;
+use crate::config::{Columns, Mark};
 use crate::error::InputError;
 
 mod date;
+mod number;
 
 pub(crate) use date::{date_of, resolve as resolve_dates, DateText};
 pub use date::{DateOrder, DateRule, Evidence};
+pub use number::Marks;
+pub(crate) use number::{Decision, NumberText, Pending};
 
 /// Names of the canonical columns the later stages read.
 pub mod col {
@@ -77,6 +80,11 @@ impl Parsed {
         Parsed { column: column.to_string(), invalid, trimmed, ..Parsed::default() }
     }
 
+    /// A quantity column's counts, with how its values read two ways were read.
+    pub fn quantities(column: &str, invalid: usize, marks: &Marks, decimal: Option<Mark>) -> Parsed {
+        Parsed { notes: marks.notes(decimal), ..Parsed::new(column, invalid, 0) }
+    }
+
     /// A date column's counts, with what its values showed.
     pub fn dates(column: &str, invalid: usize, evidence: &Evidence, rule: &DateRule) -> Parsed {
         let notes = evidence.notes(rule);
@@ -93,7 +101,7 @@ impl Parsed {
 pub(crate) fn parse(
     frame: DataFrame,
     map: &Columns,
-    rule: &DateRule,
+    (rule, decimal): (&DateRule, Option<Mark>),
     path: &Path,
 ) -> Result<(DataFrame, Vec<Parsed>), InputError> {
     let rows = frame.height();
@@ -112,7 +120,7 @@ pub(crate) fn parse(
         || rayon::join(move || ids(&customer, true, path, "customer"), move || ids(&item, false, path, "item")),
         || {
             rayon::join(
-                move || quantity.map(|q| quantities(&q, path)).transpose(),
+                move || quantity.map(|q| quantities(&q, path, decimal)).transpose(),
                 move || date.map(|d| dates(&d, rule, path)).transpose(),
             )
         },
@@ -122,14 +130,14 @@ pub(crate) fn parse(
     let mut found =
         vec![Parsed::new(&map.customer, bad_customer, trim_customer), Parsed::new(&map.item, bad_item, trim_item)];
     // quantity and date are parsed only when their roles are mapped
-    if let (Some(name), Some((_, bad))) = (&map.quantity, &quantity) {
-        found.push(Parsed::new(name, *bad, 0));
+    if let (Some(name), Some((_, bad, marks))) = (&map.quantity, &quantity) {
+        found.push(Parsed::quantities(name, *bad, marks, decimal));
     }
     let date = date.map(|(d, f)| {
         found.push(f);
         d.into_column()
     });
-    let quantity = quantity.map(|(q, _)| q.into_column());
+    let quantity = quantity.map(|(q, _, _)| q.into_column());
     let description = description.map(|d| descriptions(&d, path)).transpose()?;
     let description = description.map(IntoColumn::into_column);
     let canonical = canonical(rows, customer.into_column(), item.into_column(), quantity, description, date)
@@ -231,16 +239,8 @@ pub(crate) enum Quantity {
     NotFinite,
     /// Not a number: counted invalid, read as missing.
     Invalid,
-}
-
-/// Reads a quantity from text ([`parse_number`] on the trimmed text, else [`decimal_comma`]).
-pub(crate) fn quantity_text(text: &str) -> Quantity {
-    let text = text.trim();
-    match parse_number(text).or_else(|e| decimal_comma(text).ok_or(e)) {
-        Ok(q) if q.is_finite() => Quantity::Number(q),
-        Ok(_) => Quantity::NotFinite,
-        Err(_) => Quantity::Invalid,
-    }
+    /// Read two ways ("1,000"): its column decides ([`Marks::decide`]).
+    Pending(Pending),
 }
 
 /// Parses an id column (customer or item, or a description) into text: (ids, blanks counted
@@ -300,8 +300,14 @@ fn descriptions(column: &Column, path: &Path) -> Result<StringChunked, InputErro
 }
 
 /// Parses quantities as f64; text that is not a number is invalid (null); NaN or infinity is
-/// an error naming the row, since it means the export itself is broken.
-fn quantities(column: &Column, path: &Path) -> Result<(Float64Chunked, usize), InputError> {
+/// an error naming the row, since it means the export itself is broken. Text is read with the
+/// marks its column shows (see [`number`]); `decimal` is `[input] decimal`. Returns the
+/// values, the invalid count and what the column's marks showed.
+fn quantities(
+    column: &Column,
+    path: &Path,
+    decimal: Option<Mark>,
+) -> Result<(Float64Chunked, usize, Marks), InputError> {
     let series = column.as_materialized_series();
     let name = column.name().to_string();
     let non_finite =
@@ -309,20 +315,25 @@ fn quantities(column: &Column, path: &Path) -> Result<(Float64Chunked, usize), I
     let values: Float64Chunked = match column.dtype() {
         DataType::String => {
             let ca = series.str().map_err(|_| type_error(column, path, "quantity"))?;
-            let mut bad = 0;
-            let mut out = Vec::with_capacity(ca.len());
+            let mut reader = NumberText::new(decimal);
+            let (mut out, mut pending) = (Vec::with_capacity(ca.len()), Vec::new());
             for (row, v) in ca.iter().enumerate() {
-                match v.map(|s| (s, quantity_text(s))) {
-                    None => out.push(None),
-                    Some((_, Quantity::Number(q))) => out.push(Some(q)),
-                    Some((s, Quantity::NotFinite)) => return Err(non_finite(row + 1, s.to_string())),
-                    Some((_, Quantity::Invalid)) => {
-                        bad += 1;
-                        out.push(None)
+                out.push(match v.map(|s| (s, reader.read(s))) {
+                    None | Some((_, Quantity::Invalid)) => None,
+                    Some((_, Quantity::Number(q))) => Some(q),
+                    Some((_, Quantity::Pending(p))) => {
+                        pending.push((row, p));
+                        None
                     }
-                }
+                    Some((s, Quantity::NotFinite)) => return Err(non_finite(row + 1, s.to_string())),
+                });
             }
-            return Ok((Float64Chunked::from_iter_options(col::QUANTITY.into(), out.into_iter()), bad));
+            let decision = reader.marks.decide(decimal);
+            let unread = settle(&mut out, pending, decision);
+            let bad = ca.iter().zip(&out).filter(|(v, q)| v.is_some() && q.is_none()).count();
+            debug_assert!(bad >= unread);
+            let values = Float64Chunked::from_iter_options(col::QUANTITY.into(), out.into_iter());
+            return Ok((values, bad, reader.marks));
         }
         dt if dt.is_primitive_numeric() => {
             let ca = series.cast(&DataType::Float64).map_err(|_| type_error(column, path, "quantity"))?;
@@ -333,17 +344,18 @@ fn quantities(column: &Column, path: &Path) -> Result<(Float64Chunked, usize), I
     if let Some((row, v)) = values.iter().enumerate().find(|(_, v)| v.is_some_and(|q| !q.is_finite())) {
         return Err(non_finite(row + 1, format!("{}", v.unwrap_or_default())));
     }
-    Ok((values, 0))
+    Ok((values, 0, Marks::default()))
 }
 
-/// A number written with a decimal comma, as European spreadsheets export it ("1,5", "-0,25",
-/// "2,0"): digits, one comma, digits, nothing else. Three digits after the comma ("1,000") are
-/// a thousands separator as often as decimals, so they stay unread (invalid), never guessed.
-fn decimal_comma(s: &str) -> Option<f64> {
-    let (whole, fraction) = s.split_once(',')?;
-    let digits = whole.strip_prefix(['-', '+']).unwrap_or(whole);
-    let plain = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
-    (plain(digits) && plain(fraction) && fraction.len() != 3).then(|| format!("{whole}.{fraction}").parse().ok())?
+/// Puts each pending value (at its row of `values`) as `decision` reads it; returns how many
+/// it does not read (left missing: invalid).
+pub(crate) fn settle(values: &mut [Option<f64>], pending: Vec<(usize, Pending)>, decision: Decision) -> usize {
+    let mut unread = 0;
+    for (row, p) in pending {
+        values[row] = decision.value(p);
+        unread += values[row].is_none() as usize;
+    }
+    unread
 }
 
 /// A number as f64: plain integers (nearly every quantity) without the float parser.
@@ -429,18 +441,19 @@ mod tests {
     }
 
     #[test]
-    fn quantities_read_a_decimal_comma_but_never_guess_a_thousands_separator() {
-        let read = |s: &str| match quantity_text(s) {
-            Quantity::Number(q) => Some(q),
-            _ => None,
+    fn a_text_quantity_column_is_read_with_the_marks_it_shows() {
+        let column = |values: &[&str]| Column::new("Qty".into(), values.iter().map(|v| Some(*v)).collect::<Vec<_>>());
+        let read = |values: &[&str], decimal| {
+            let (q, bad, marks) = quantities(&column(values), Path::new("f.csv"), decimal).unwrap();
+            (q.iter().collect::<Vec<_>>(), bad, marks.notes(decimal).len())
         };
-        for (s, q) in [("1,0", 1.0), (" 2,5 ", 2.5), ("-0,25", -0.25), ("+3,1875", 3.1875), ("12", 12.0), ("2.5", 2.5)]
-        {
-            assert_eq!(read(s), Some(q), "{s}");
-        }
-        for s in ["1,000", "-2,500", "1,2,3", "1.5,0", ",5", "5,", "1,5e3", "a,5", "1 ,5", ""] {
-            assert_eq!(read(s), None, "{s}");
-        }
+        assert_eq!(
+            read(&["2,5", "1.000", "abc", "1,000"], None),
+            (vec![Some(2.5), Some(1000.0), None, Some(1.0)], 1, 2)
+        );
+        assert_eq!(read(&["10,000", "1,500"], None), (vec![None, None], 2, 1));
+        assert_eq!(read(&["10,000", "2.5"], Some(Mark::Comma)), (vec![Some(10.0), None], 1, 1));
+        assert_eq!(read(&["12", "-3"], None), (vec![Some(12.0), Some(-3.0)], 0, 0));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{
     default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, Fallback, Family, GatesConfig,
-    InputConfig, Kind, ModelConfig, OutputConfig, Overrides, RecommendConfig, Rule, SelectConfig, Weighting,
+    InputConfig, Kind, Mark, ModelConfig, OutputConfig, Overrides, RecommendConfig, Rule, SelectConfig, Weighting,
     DEFAULT_CUSTOMER_NEIGHBOURS, DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES, DEFAULT_MIN_SEGMENT_CUSTOMERS,
     DEFAULT_SPARSE_EASE_ITEMS, MAX_LIST, MAX_SPARSE_EASE_ITEMS,
 };
@@ -54,6 +54,7 @@ pub struct InputSection {
     pub max_rows: Option<i64>,
     pub max_bytes: Option<i64>,
     pub null_values: Option<Vec<String>>,
+    pub decimal: Option<String>,
 }
 
 /// `[columns]`: which header names hold which role.
@@ -221,6 +222,15 @@ fn parse_day(text: &str) -> Result<chrono::NaiveDate, ConfigError> {
 
 /// One ASCII character (or "tab"); the quote, a line end or NUL would split no field, so
 /// they are refused here rather than as a column missing from the one field the header became.
+fn parse_decimal(text: &str) -> Result<Mark, ConfigError> {
+    Mark::parse(text).ok_or_else(|| {
+        invalid(
+            "[input] decimal",
+            format!("must be \".\" or \",\" (the decimal mark; the other groups thousands), got {text:?}"),
+        )
+    })
+}
+
 fn parse_delimiter(text: &str) -> Result<u8, ConfigError> {
     let unusable = |what: &str| {
         invalid("[input] delimiter", format!("cannot be {what}: fields would never split; use the character between the fields, such as \",\", \";\" or \"tab\""))
@@ -373,6 +383,7 @@ impl InputSection {
             null_values: self
                 .null_values
                 .unwrap_or_else(|| crate::ingest::DEFAULT_NULL_VALUES.iter().map(|w| w.to_string()).collect()),
+            decimal: self.decimal.as_deref().map(parse_decimal).transpose()?,
         })
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use crate::config::{Columns, InputConfig};
+use crate::config::{Columns, InputConfig, Mark};
 use crate::error::{InputError, Result};
 use crate::roles::{DateRule, Parsed};
 
@@ -54,6 +54,8 @@ pub(super) struct CsvRead {
 struct Roles<'a> {
     columns: &'a Columns,
     dates: &'a DateRule,
+    /// `[input] decimal`.
+    decimal: Option<Mark>,
 }
 
 /// Bytes read (or inflated) from the file at a time.
@@ -97,7 +99,7 @@ pub(super) fn load_csv(
     scan.missing = super::missing(cfg, header_of);
     scan.mapped = header_of.parsed().into_iter().cloned().collect();
     let dates = super::date_rule(cfg);
-    let roles = roles.map(|columns| Roles { columns, dates: &dates });
+    let roles = roles.map(|columns| Roles { columns, dates: &dates, decimal: cfg.decimal });
     stream_csv(source, gzip, scan, roles, cfg.skip_bad_rows, (CHUNK, PIECE, head))
 }
 
@@ -431,7 +433,8 @@ pub(super) mod twin {
         );
         let read = stream_csv(text, false, scan, None, false, (text.len().max(1), usize::MAX, HEAD_ROWS))?;
         let (columns, _) = resolve_columns(&read.header, columns, Path::new("f.csv"), None)?;
-        let (frame, found) = crate::roles::parse(read.frame.clone(), &columns, &rule(date_format), Path::new("f.csv"))?;
+        let (frame, found) =
+            crate::roles::parse(read.frame.clone(), &columns, (&rule(date_format), None), Path::new("f.csv"))?;
         let count = |name: &String| found.iter().find(|f| f.column == *name).map_or(0, |f| f.invalid);
         Ok((frame, read.header.iter().map(count).collect()))
     }
@@ -494,7 +497,7 @@ mod tests {
             explicit: vec![],
         };
         let dates = rule(None);
-        let roles = Some(Roles { columns: &columns, dates: &dates });
+        let roles = Some(Roles { columns: &columns, dates: &dates, decimal: None });
         let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
         let two = stream_csv(&text[..], false, scan, roles, false, (5, 8, 2)).unwrap();
         assert_eq!(column_names(&two.frame), ["customer", "item", "quantity", "description", "date"]);
@@ -504,7 +507,7 @@ mod tests {
         assert_eq!(two.nulls, csv.nulls);
         // the second role mapped to the same column: its columns as text, for the audit
         let same = Columns { description: Some("qty".into()), ..columns };
-        let roles = Some(Roles { columns: &same, dates: &dates });
+        let roles = Some(Roles { columns: &same, dates: &dates, decimal: None });
         let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
         let text_only = stream_csv(&text[..], false, scan, roles, false, (5, 8, 2)).unwrap();
         assert_eq!((column_names(&text_only.frame), text_only.found), (vec!["id".into(), "qty".into()], None));

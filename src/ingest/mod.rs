@@ -16,7 +16,7 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::config::{Columns, InputConfig};
+use crate::config::{Columns, InputConfig, Mark};
 use crate::error::{InputError, Result};
 use crate::roles::{DateRule, Parsed};
 
@@ -51,6 +51,9 @@ pub struct Table {
     pub path: PathBuf,
     /// How the audit reads the date column (`[input] date_format`, `max_date`).
     pub dates: DateRule,
+    /// The decimal mark of quantities written as text (`[input] decimal`); `None`: as the
+    /// column shows.
+    pub decimal: Option<Mark>,
     /// Every column at a first look (types, counts, ranges) and the first rows.
     pub look: Look,
 }
@@ -65,7 +68,8 @@ impl Table {
 
     /// [`Table::new`] with its look already taken.
     fn with_look(frame: DataFrame, columns: Columns, path: &Path, dates: DateRule, look: Look) -> Table {
-        Table { nulls: null_counts(&frame), frame, columns, parsed: None, path: path.to_path_buf(), dates, look }
+        let path = path.to_path_buf();
+        Table { nulls: null_counts(&frame), frame, columns, parsed: None, path, dates, decimal: None, look }
     }
 }
 
@@ -216,6 +220,7 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
         parsed,
         path: path.clone(),
         dates: date_rule(cfg),
+        decimal: cfg.decimal,
         look,
     };
     let (table, width, skipped, unmapped) = match loaded {
@@ -236,7 +241,8 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
         Loaded::Frame(frame) => {
             let names = column_names(&frame);
             let (columns, unmapped) = resolve_columns(&names, columns, path, sheets.first().cloned())?;
-            (Table::new(frame, columns, path, date_rule(cfg)), names.len(), 0, unmapped)
+            let table = Table { decimal: cfg.decimal, ..Table::new(frame, columns, path, date_rule(cfg)) };
+            (table, names.len(), 0, unmapped)
         }
     };
     let mut report = report(&table.frame, cfg, start, label, sheets, skipped, width)?;
@@ -266,7 +272,8 @@ pub fn read(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(AllCol
     let sheet = report.sheets.first().cloned();
     let all = match resolve_columns(&column_names(&frame), columns, &cfg.path, sheet) {
         Ok((columns, _)) => {
-            AllColumns::Mapped(Box::new(Table::with_look(frame, columns, &cfg.path, date_rule(cfg), look)))
+            let table = Table::with_look(frame, columns, &cfg.path, date_rule(cfg), look);
+            AllColumns::Mapped(Box::new(Table { decimal: cfg.decimal, ..table }))
         }
         Err(_) => AllColumns::Unmapped(frame, look),
     };

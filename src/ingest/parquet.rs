@@ -421,6 +421,7 @@ mod tests {
             max_rows: 0,
             max_bytes: Some(0),
             null_values: crate::ingest::DEFAULT_NULL_VALUES.map(String::from).to_vec(),
+            decimal: None,
         };
         let columns = Columns {
             customer: "CustomerID".into(),

@@ -87,6 +87,71 @@ fn a_european_export_with_decimal_comma_quantities_reads_the_same() {
     assert_eq!(tables_of(&w, &input, "", "komma.csv"), plain);
 }
 
+/// Quantities grouped in thousands as spreadsheets write them ("1.500" from a German export,
+/// "1,500" from an American one) are the numbers a plain export holds: "1.500" was read as 1.5
+/// and "1,500" was invalid. Each column is read as its values show (here: whole numbers
+/// written without a mark beside "1.500"), or as `[input] decimal` says.
+#[test]
+fn quantities_grouped_in_thousands_read_as_the_plain_numbers() {
+    let w = Workdir::new();
+    let source = std::fs::read_to_string(crate::workdir::fixture("tiny_semicolon.csv")).unwrap();
+    // each quantity q written as q × 250: 6 is 1500, 1 is 250, -12 is -3000
+    let group = |n: i64, mark: Option<char>| {
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::new();
+        for (k, c) in digits.chars().enumerate() {
+            if k > 0 && (digits.len() - k).is_multiple_of(3) {
+                out.extend(mark);
+            }
+            out.push(c);
+        }
+        format!("{}{out}", if n < 0 { "-" } else { "" })
+    };
+    let write = |name: &str, mark: Option<char>| {
+        // the quantity is the field before the date (a quoted description spans two lines)
+        let lines: Vec<String> = source
+            .lines()
+            .map(|line| {
+                let mut fields: Vec<String> = line.split(';').map(String::from).collect();
+                for k in 1..fields.len() {
+                    if let (true, Ok(q)) = (fields[k].starts_with("2010-"), fields[k - 1].parse::<i64>()) {
+                        fields[k - 1] = group(q * 250, mark);
+                    }
+                }
+                fields.join(";")
+            })
+            .collect();
+        w.write(name, lines.join("\n") + "\n")
+    };
+    let purchases = |input: &std::path::Path, keys: &str, out: &str| {
+        let p = w.pipeline_with(&format!("{out}.toml"), input, keys, out, "");
+        let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+        assert_eq!(r.code, 0, "{out}: {}", r.stderr);
+        let read = rows(&w.path(out).join("purchases.parquet"));
+        read.iter().map(|r| r.values().map(text).collect::<Vec<String>>()).collect::<Vec<_>>()
+    };
+    let plain = purchases(&write("plain.csv", None), "", "plain");
+    let quantities: Vec<f64> = plain.iter().map(|r| r[2].parse().unwrap()).collect();
+    assert!(quantities.iter().any(|&q| q >= 1000.0) && quantities.iter().any(|&q| q < 1000.0), "{quantities:?}");
+    let german = write("german.csv", Some('.'));
+    assert!(std::fs::read_to_string(&german).unwrap().contains(";1.500;"));
+    assert_eq!(purchases(&german, "", "german"), plain);
+    assert_eq!(purchases(&write("american.csv", Some(',')), "", "american"), plain);
+    assert_eq!(purchases(&write("swiss.csv", Some('\'')), "", "swiss"), plain);
+    assert_eq!(purchases(&german, "decimal = \",\"", "german_set"), plain);
+    // the audit says how the values read two ways were read, and why
+    let audit = w.kindred(&["audit", german.to_str().unwrap()]);
+    assert_eq!(audit.code, 0, "{}", audit.stderr);
+    let note = "note: column 'Quantity': ";
+    let line = audit.stdout.lines().find(|l| l.starts_with(note)).unwrap_or_else(|| panic!("{}", audit.stdout));
+    assert!(line.contains("read with '.' grouping thousands (as '500' beside '1.500' shows)"), "{line}");
+    // a bad setting is a pipeline-file error naming the key
+    let p = w.pipeline_with("bad.toml", &german, "decimal = \";\"", "bad", "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("[input] decimal") && r.stderr.contains("\";\""), "{}", r.stderr);
+}
+
 #[test]
 fn a_csv_reports_title_lines_are_not_its_header() {
     let plain = tables("tiny.csv", "");

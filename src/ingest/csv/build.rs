@@ -18,13 +18,14 @@ use polars::prelude::*;
 
 use super::scan::Scan;
 use super::{Built, CsvRead, Piece, Roles};
-use crate::config::Columns;
+use crate::config::{Columns, Mark};
 use crate::error::InputError;
 use crate::ingest::look::{Head, Look, Profile};
 use crate::ingest::split::{field_shape, field_value, Found, Records};
 use crate::ingest::{resolve_columns, Missing};
 use crate::roles::{
-    canonical, col, quantity_text, read_id, resolve_dates, with_segment, DateRule, DateText, Evidence, Parsed, Quantity,
+    canonical, col, read_id, resolve_dates, settle, with_segment, DateRule, DateText, Decision, Evidence, Marks,
+    NumberText, Parsed, Pending, Quantity,
 };
 
 /// How a built column reads its fields.
@@ -36,7 +37,8 @@ enum As {
     Customer,
     /// `item_text`: blank is invalid.
     Item,
-    /// [`quantity_text`] as f64; NaN or infinity fails the run.
+    /// [`NumberText`] as f64, values read two ways ("1,000") left until the column's marks
+    /// are known; NaN or infinity fails the run.
     Quantity,
     /// [`DateText`] as epoch seconds, year-last dates packed until the column's order is known.
     Date,
@@ -54,7 +56,7 @@ struct Target {
 /// A built column's values so far.
 enum Sink<'p> {
     Text(StringChunkedBuilder),
-    Number(PrimitiveChunkedBuilder<Float64Type>),
+    Number(PrimitiveChunkedBuilder<Float64Type>, NumberText),
     Date(PrimitiveChunkedBuilder<Int64Type>, DateText<'p>),
 }
 
@@ -73,6 +75,7 @@ pub(super) struct Plan {
     canonical: bool,
     delimiter: u8,
     dates: DateRule,
+    decimal: Option<Mark>,
     skip: bool,
     path: PathBuf,
     /// Which fields hold no value, and for each header column whether it is the quantity's.
@@ -126,6 +129,7 @@ impl Plan {
             canonical,
             delimiter: scan.delimiter.unwrap_or(b','),
             dates: roles.map_or_else(|| DateRule::new(None, None), |r| r.dates.clone()),
+            decimal: roles.and_then(|r| r.decimal),
             skip,
             path: scan.path.to_path_buf(),
             missing: scan.missing.clone(),
@@ -138,7 +142,9 @@ impl Plan {
             As::Text | As::Customer | As::Item | As::Segment => {
                 Sink::Text(StringChunkedBuilder::new(b.name.clone(), rows))
             }
-            As::Quantity => Sink::Number(PrimitiveChunkedBuilder::new(b.name.clone(), rows)),
+            As::Quantity => {
+                Sink::Number(PrimitiveChunkedBuilder::new(b.name.clone(), rows), NumberText::new(self.decimal))
+            }
             As::Date => Sink::Date(PrimitiveChunkedBuilder::new(b.name.clone(), rows), DateText::new(&self.dates)),
         };
         self.built.iter().map(sink).collect()
@@ -193,7 +199,7 @@ impl Plan {
             }
             part.rows += 1;
         }
-        let columns = sinks.into_iter().map(|sink| sink.finish(&mut part.dates)).collect();
+        let columns = sinks.into_iter().map(|sink| sink.finish(&mut part.dates, &mut part.marks)).collect();
         part.frame = DataFrame::new(part.rows, columns).map_err(|e| self.fail(&e.to_string()))?;
         Ok(part)
     }
@@ -223,9 +229,13 @@ impl Plan {
                 part.trimmed[slot] += matches!(id, Some(Some((_, true)))) as usize;
                 b.append_option(id.flatten().map(|(id, _)| id));
             }
-            (Sink::Number(b), _) => b.append_option(match value.map(|v| (v, quantity_text(v))) {
+            (Sink::Number(b, numbers), _) => b.append_option(match value.map(|v| (v, numbers.read(v))) {
                 None => None,
                 Some((_, Quantity::Number(q))) => Some(q),
+                Some((_, Quantity::Pending(p))) => {
+                    part.pending.push((part.rows, p));
+                    None
+                }
                 Some((v, Quantity::NotFinite)) => {
                     part.non_finite.get_or_insert_with(|| (part.rows, v.to_string()));
                     None
@@ -311,8 +321,16 @@ impl Plan {
         let (mut nulls, mut invalid) = (vec![0; self.header.len()], vec![0; self.built.len()]);
         let (mut skipped, mut rows, mut trimmed) = (0, 0, vec![0; self.built.len()]);
         let mut dates = Evidence::default();
+        // the quantities read two ways, read as the whole column's marks show
+        let mut marks = Marks::default();
+        parts.iter_mut().for_each(|p| marks.merge(std::mem::take(&mut p.marks)));
+        let decision = marks.decide(self.decimal);
         let mut frame: Option<DataFrame> = None;
-        for part in parts {
+        for mut part in parts {
+            let slot = self.built.iter().position(|b| b.how == As::Quantity);
+            if let (false, Some(slot)) = (part.pending.is_empty(), slot) {
+                part.invalid[slot] += self.settle(&mut part, slot, decision)?;
+            }
             if let Some((row, value)) = part.non_finite {
                 let quantity = self.built.iter().find(|b| b.how == As::Quantity);
                 let column = quantity.map(|b| b.source.clone()).unwrap_or_default();
@@ -333,7 +351,8 @@ impl Plan {
         let frame = match frame {
             Some(frame) => frame,
             None => {
-                let columns = self.sinks(0).into_iter().map(|sink| sink.finish(&mut Evidence::default())).collect();
+                let (mut dates, mut marks) = (Evidence::default(), Marks::default());
+                let columns = self.sinks(0).into_iter().map(|sink| sink.finish(&mut dates, &mut marks)).collect();
                 DataFrame::new(0, columns).map_err(|e| self.fail(&e.to_string()))?
             }
         };
@@ -345,6 +364,7 @@ impl Plan {
                 let parsed = self.built.iter().zip(invalid).zip(trimmed).filter(|((b, _), _)| counted(b));
                 let found = parsed.map(|((b, n), t)| match b.how {
                     As::Date => Parsed::dates(&b.source, n + late, &dates, &self.dates),
+                    As::Quantity => Parsed::quantities(&b.source, n, &marks, self.decimal),
                     _ => Parsed::new(&b.source, n, t),
                 });
                 (self.canonical_frame(frame)?, Some(found.collect()))
@@ -365,6 +385,18 @@ impl Plan {
         let (values, late) = resolve_dates(column.iter(), dates, &self.dates);
         frame.with_column(values.into_column()).map_err(|e| self.fail(&e.to_string()))?;
         Ok((frame, late))
+    }
+
+    /// A piece's quantities read two ways put in its quantity column (built at `slot`) as
+    /// `decision` reads them; returns how many it does not read.
+    fn settle(&self, part: &mut Part, slot: usize, decision: Decision) -> Result<usize, InputError> {
+        let name = &self.built[slot].name;
+        let column = part.frame.column(name).and_then(|c| c.f64().cloned()).map_err(|e| self.fail(&e.to_string()))?;
+        let mut values: Vec<Option<f64>> = column.iter().collect();
+        let unread = settle(&mut values, std::mem::take(&mut part.pending), decision);
+        let settled = Float64Chunked::from_iter_options(name.clone(), values.into_iter());
+        part.frame.with_column(settled.into_column()).map_err(|e| self.fail(&e.to_string()))?;
+        Ok(unread)
     }
 
     /// The built roles' columns as the audit's canonical frame.
@@ -390,11 +422,14 @@ fn read_segment(text: &str) -> Option<&str> {
 }
 
 impl Sink<'_> {
-    /// The built column; a date column's evidence goes to `dates`.
-    fn finish(self, dates: &mut Evidence) -> Column {
+    /// The built column; a date column's evidence goes to `dates`, a quantity's to `marks`.
+    fn finish(self, dates: &mut Evidence, marks: &mut Marks) -> Column {
         match self {
             Sink::Text(b) => b.finish().into_column(),
-            Sink::Number(b) => b.finish().into_column(),
+            Sink::Number(b, numbers) => {
+                marks.merge(numbers.marks);
+                b.finish().into_column()
+            }
             Sink::Date(b, reader) => {
                 dates.merge(reader.evidence);
                 b.finish().into_column()
@@ -406,9 +441,10 @@ impl Sink<'_> {
 impl Part {
     fn new(index: usize, columns: usize, built: usize) -> Part {
         let (nulls, invalid, trimmed) = (vec![0; columns], vec![0; built], vec![0; built]);
-        let dates = Evidence::default();
+        let (dates, marks, pending) = (Evidence::default(), Marks::default(), Vec::new());
         let (frame, profiles) = (DataFrame::empty(), Vec::new());
-        Part { index, frame, rows: 0, nulls, invalid, trimmed, dates, skipped: 0, non_finite: None, profiles }
+        let non_finite = None;
+        Part { index, frame, rows: 0, nulls, invalid, trimmed, dates, marks, pending, skipped: 0, non_finite, profiles }
     }
 }
 
@@ -425,6 +461,10 @@ pub(super) struct Part {
     trimmed: Vec<usize>,
     /// What the piece's dates showed about their order.
     dates: Evidence,
+    /// What the piece's quantities showed about their marks, and its quantities read two
+    /// ways (row within the piece), left missing until the whole column's marks are known.
+    marks: Marks,
+    pending: Vec<(usize, Pending)>,
     skipped: usize,
     /// The piece's first quantity that is NaN or infinite: (row within the piece, its text).
     non_finite: Option<(usize, String)>,
@@ -494,7 +534,7 @@ mod tests {
         for (chunk, piece) in [(text.len(), usize::MAX), (7, 16), (3, 1)] {
             let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
             let dates = rule(None);
-            let roles = Some(Roles { columns: &columns, dates: &dates });
+            let roles = Some(Roles { columns: &columns, dates: &dates, decimal: None });
             let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece, 0)).unwrap();
             assert!(read.frame.equals_missing(&expected), "{chunk} {piece}: {:?} vs {expected:?}", read.frame);
             let counts: Vec<(&str, usize)> =
@@ -523,7 +563,7 @@ mod tests {
         let (expected, _) = audited_as_text(text.as_bytes(), &few, Some("%m/%d/%Y %H:%M")).unwrap();
         let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
         let dates = rule(Some("%m/%d/%Y %H:%M"));
-        let roles = Some(Roles { columns: &few, dates: &dates });
+        let roles = Some(Roles { columns: &few, dates: &dates, decimal: None });
         let read = stream_csv(text.as_bytes(), false, scan, roles, false, (5, 9, 0)).unwrap();
         assert!(read.frame.equals_missing(&expected), "{:?} vs {expected:?}", read.frame);
         assert_eq!(read.frame.column("date").unwrap().null_count(), 5);
@@ -537,10 +577,50 @@ mod tests {
         for (chunk, piece) in [(nan.len(), usize::MAX), (4, 5)] {
             let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
             let dates = rule(None);
-            let roles = Some(Roles { columns: &qty, dates: &dates });
+            let roles = Some(Roles { columns: &qty, dates: &dates, decimal: None });
             let err = stream_csv(nan.as_bytes(), false, scan, roles, false, (chunk, piece, 0)).err().unwrap();
             assert_eq!(err.to_string(), want);
         }
+    }
+
+    #[test]
+    fn a_quantity_read_two_ways_waits_for_the_whole_column() {
+        // "1.200" and "1,000" come pieces before "2,5", which shows ',' is the decimal mark
+        let text = "Cust,Item,Qty\n1,A,1.200\n2,B,3\n3,C,\"1,000\"\n4,D,abc\n5,E,\"2,5\"\n6,F,\"1.234,5\"\n";
+        let columns = Columns {
+            customer: "Cust".into(),
+            item: "Item".into(),
+            quantity: Some("Qty".into()),
+            description: None,
+            invoice: None,
+            date: None,
+            segment: None,
+            explicit: vec![],
+        };
+        let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
+        assert_eq!(invalid, [0, 0, 1]);
+        let quantities: Vec<Option<f64>> = expected.column("quantity").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(quantities, [Some(1200.0), Some(3.0), Some(1.0), None, Some(2.5), Some(1234.5)]);
+        let notes = [
+            "1 value like '1.200' read with '.' grouping thousands (as '1.234,5' shows)",
+            "1 value like '1,000' read with ',' as the decimal mark (as '2,5' shows)",
+        ];
+        for (chunk, piece) in [(text.len(), usize::MAX), (7, 16), (3, 1)] {
+            let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
+            let dates = rule(None);
+            let roles = Some(Roles { columns: &columns, dates: &dates, decimal: None });
+            let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece, 0)).unwrap();
+            assert!(read.frame.equals_missing(&expected), "{chunk} {piece}: {:?} vs {expected:?}", read.frame);
+            let qty = read.found.iter().flatten().find(|f| f.column == "Qty").unwrap();
+            assert_eq!((qty.invalid, &qty.notes[..]), (1, &notes.map(String::from)[..]), "{chunk} {piece}");
+        }
+        // `[input] decimal` reads them as it says, whatever the column shows
+        let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
+        let dates = rule(None);
+        let roles = Some(Roles { columns: &columns, dates: &dates, decimal: Some(Mark::Point) });
+        let read = stream_csv(text.as_bytes(), false, scan, roles, false, (7, 16, 0)).unwrap();
+        let quantities: Vec<Option<f64>> = read.frame.column("quantity").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(quantities, [Some(1.2), Some(3.0), Some(1000.0), None, None, None]);
     }
 
     #[test]
@@ -570,7 +650,7 @@ mod tests {
         for (chunk, piece) in [(text.len(), usize::MAX), (5, 16), (3, 1)] {
             let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
             let dates = rule(None);
-            let roles = Some(Roles { columns: &columns, dates: &dates });
+            let roles = Some(Roles { columns: &columns, dates: &dates, decimal: None });
             let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece, 0)).unwrap();
             assert!(read.frame.equals_missing(&expected), "{chunk} {piece}: {:?} vs {expected:?}", read.frame);
             let found = read.found.unwrap();
@@ -581,7 +661,7 @@ mod tests {
         let cut = text.replace("13/03/2011", "12/03/2011");
         let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
         let dates = rule(None);
-        let roles = Some(Roles { columns: &columns, dates: &dates });
+        let roles = Some(Roles { columns: &columns, dates: &dates, decimal: None });
         let read = stream_csv(cut.as_bytes(), false, scan, roles, false, (4, 8, 0)).unwrap();
         let found = read.found.unwrap();
         assert_eq!((found[2].invalid, found[2].date_order), (14, Some(crate::roles::DateOrder::Ambiguous)));

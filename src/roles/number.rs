@@ -1,0 +1,505 @@
+//! Quantities written as text with the marks people write numbers with: a decimal point or a
+//! decimal comma, thousands grouped by the other mark, a space (also U+00A0, U+202F) or an
+//! apostrophe: "1.234,5", "1,234.5", "1 234,5", "1'234.5".
+//!
+//! A value with one mark and three digits after it ("1,000", "1.200") reads two ways: a
+//! thousand, or one. No value settles it; its column does, by what the column's other values
+//! show (as the date column settles its day-month order, [`super::date`]):
+//! - a mark is the decimal mark where a value shows it can only be one ("2,5": not three
+//!   digits after; "1234,567" or "0,500": not a group before; "1.234,5": after the other
+//!   mark), or shows the other mark grouping ("1.000.000");
+//! - a mark groups where a value shows it can only group ("1,000,000", "1,234.5"), or shows
+//!   the other mark as the decimal mark (one writer writes one decimal mark) — or where the
+//!   column holds whole numbers written without a mark beside a value like "1.200": a writer
+//!   whose values end "…200" has not dropped trailing zeros, so it writes every value with its
+//!   decimals; one that writes "5" for five does not write "1.200" for 1.2;
+//! - a whole number of four digits or more written without a mark ("1234") shows the writer
+//!   does not group thousands: both marks are decimal marks.
+//!
+//! A mark the column shows one way is read that way; one it shows both ways or not at all is
+//! read as every CSV reader reads it: the point as a decimal point, the comma not at all
+//! (invalid, never guessed). `[input] decimal` settles it for a column nothing settles; the
+//! audit's notes say which way such values were read and why.
+
+use super::Quantity;
+use crate::config::Mark;
+
+/// A value read two ways ("1,000"): its value as a whole number of thousands, signed; read
+/// with its mark as the decimal mark it is a thousandth of that (division by 1000 rounds
+/// exactly as parsing "1.000" does).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Pending {
+    mark: Mark,
+    grouped: f64,
+}
+
+/// How a column reads the values its marks leave pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    Decimal,
+    Grouping,
+    /// Not read: invalid.
+    Unread,
+}
+
+/// How a column reads each mark's pending values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Decision([Reading; 2]);
+
+impl Decision {
+    /// A pending value as its column reads it; `None` when it is not read.
+    pub(crate) fn value(&self, pending: Pending) -> Option<f64> {
+        match self.0[pending.mark.index()] {
+            Reading::Decimal => Some(pending.grouped / 1000.0),
+            Reading::Grouping => Some(pending.grouped),
+            Reading::Unread => None,
+        }
+    }
+}
+
+/// What a column's values showed about its marks: the first value of each kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// A value showing the mark as a decimal mark, per mark (point, comma).
+    decimal: [Option<String>; 2],
+    /// A value showing the mark grouping thousands, per mark.
+    grouping: [Option<String>; 2],
+    /// The first value read two ways, and how many, per mark.
+    pending: [Option<String>; 2],
+    pending_count: [usize; 2],
+    /// A value read two ways whose last digit is 0 ("1.200"), per mark.
+    round: [Option<String>; 2],
+    /// A whole number written without a mark ("5").
+    plain: Option<String>,
+    /// A whole number of four digits or more written without a mark ("1234").
+    ungrouped: Option<String>,
+    /// Values written against `[input] decimal` (invalid), and the first.
+    against: usize,
+    against_first: Option<String>,
+}
+
+impl Marks {
+    /// Adds what a later part of the column showed (its examples only where this has none).
+    pub fn merge(&mut self, later: Marks) {
+        fn first(a: &mut Option<String>, b: Option<String>) {
+            if a.is_none() {
+                *a = b;
+            }
+        }
+        let Marks { decimal, grouping, pending, pending_count, round, plain, ungrouped, against, against_first } =
+            later;
+        for (k, ((d, g), (p, r))) in decimal.into_iter().zip(grouping).zip(pending.into_iter().zip(round)).enumerate() {
+            first(&mut self.decimal[k], d);
+            first(&mut self.grouping[k], g);
+            first(&mut self.pending[k], p);
+            first(&mut self.round[k], r);
+            self.pending_count[k] += pending_count[k];
+        }
+        first(&mut self.plain, plain);
+        first(&mut self.ungrouped, ungrouped);
+        first(&mut self.against_first, against_first);
+        self.against += against;
+    }
+
+    /// Why the column reads `mark` as the decimal mark, if a value shows it: the value.
+    fn shows_decimal(&self, mark: Mark) -> Option<String> {
+        let (m, o) = (mark.index(), mark.other().index());
+        self.decimal[m].as_ref().or(self.grouping[o].as_ref()).or(self.ungrouped.as_ref()).map(|v| quoted(v))
+    }
+
+    /// Why the column reads `mark` as grouping thousands, if a value shows it: the value.
+    fn shows_grouping(&self, mark: Mark) -> Option<String> {
+        let (m, o) = (mark.index(), mark.other().index());
+        self.grouping[m].as_ref().or(self.decimal[o].as_ref()).map(|v| quoted(v))
+    }
+
+    /// Why the column reads `mark` as grouping thousands when no value shows either way: a
+    /// whole number written without a mark beside a value read two ways ending in 0.
+    fn round(&self, mark: Mark) -> Option<String> {
+        Some(format!("{} beside {}", quoted(self.plain.as_ref()?), quoted(self.round[mark.index()].as_ref()?)))
+    }
+
+    /// Why the column reads `mark` as it does, as (decimal, grouping): the values that show
+    /// it one way, else the whole numbers beside a round value (see the module).
+    fn shows(&self, mark: Mark) -> (Option<String>, Option<String>) {
+        match (self.shows_decimal(mark), self.shows_grouping(mark)) {
+            (None, None) => (None, self.round(mark)),
+            shown => shown,
+        }
+    }
+
+    /// How the column reads each mark's pending values: as `decimal` says when set, else as
+    /// the column shows (see the module).
+    pub(crate) fn decide(&self, decimal: Option<Mark>) -> Decision {
+        let read = |mark: Mark| match decimal {
+            Some(d) if d == mark => Reading::Decimal,
+            Some(_) => Reading::Grouping,
+            None => match self.shows(mark) {
+                (Some(_), None) => Reading::Decimal,
+                (None, Some(_)) => Reading::Grouping,
+                _ if mark == Mark::Point => Reading::Decimal,
+                _ => Reading::Unread,
+            },
+        };
+        Decision([read(Mark::Point), read(Mark::Comma)])
+    }
+
+    /// What the audit tells about the column: how the values read two ways were read and why,
+    /// and the values written against `[input] decimal`.
+    pub fn notes(&self, decimal: Option<Mark>) -> Vec<String> {
+        let decision = self.decide(decimal);
+        let mut notes = Vec::new();
+        for mark in [Mark::Point, Mark::Comma] {
+            let (k, c, o) = (mark.index(), mark.char(), mark.other().char());
+            let n = self.pending_count[k];
+            let Some(example) = self.pending[k].as_ref().filter(|_| n > 0).map(|v| quoted(v)) else { continue };
+            let (n, are) = (values(n), are(n));
+            // (with `[input] decimal` set no value is left pending)
+            let (why, settled) = match self.shows(mark) {
+                (Some(d), None) => (format!("as {d} shows"), true),
+                (None, Some(g)) => (format!("as {g} shows"), true),
+                (Some(d), Some(g)) => (format!("the column shows it both ways: {d} and {g}"), false),
+                (None, None) => ("nothing in the column shows which".to_string(), false),
+            };
+            notes.push(match (decision.0[k], settled) {
+                (Reading::Decimal, true) => format!("{n} like {example} read with '{c}' as the decimal mark ({why})"),
+                (Reading::Grouping, _) => format!("{n} like {example} read with '{c}' grouping thousands ({why})"),
+                (Reading::Decimal, false) => format!(
+                    "{n} like {example} read with '{c}' as the decimal mark, as CSV readers read it ({why}); if '{c}' groups thousands in this export, set [input] decimal = \"{o}\""
+                ),
+                (Reading::Unread, _) => format!(
+                    "{n} like {example} {are} invalid: '{c}' may be the decimal mark or group thousands, and {why}; set [input] decimal = \"{c}\" or \"{o}\" to read them"
+                ),
+            });
+        }
+        if let (n @ 1.., Some(d)) = (self.against, decimal) {
+            let (n, are) = (values(n), are(n));
+            let example = quoted(self.against_first.as_deref().unwrap_or_default());
+            notes.push(format!(
+                "{n} written otherwise than [input] decimal = \"{}\" (like {example}) {are} invalid",
+                d.char()
+            ));
+        }
+        notes
+    }
+}
+
+/// "1 value", "2 values".
+fn values(n: usize) -> String {
+    format!("{n} value{}", if n == 1 { "" } else { "s" })
+}
+
+fn are(n: usize) -> &'static str {
+    if n == 1 {
+        "is"
+    } else {
+        "are"
+    }
+}
+
+/// A value as a note quotes it.
+fn quoted(value: &str) -> String {
+    format!("'{value}'")
+}
+
+/// A character that groups thousands and is never a decimal mark.
+fn groups_only(c: char) -> bool {
+    matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\'')
+}
+
+/// What one value's marks make of it.
+enum Form {
+    /// No mark of ours, or a character no number written with marks holds ("1e3", "NaN",
+    /// ".5", "5."): left to the float parser.
+    Unmarked,
+    /// Marks in no way numbers are written ("1.2.3", "1,23,456"): not a number.
+    Invalid,
+    /// One mark and three digits after a group ("1,000"): read two ways.
+    Pending(Pending),
+    /// Read one way: the value (unsigned), the mark it shows as its decimal mark, and the one
+    /// it shows grouping.
+    Number { value: f64, decimal: Option<Mark>, grouping: Option<Mark> },
+}
+
+/// Reads a column's quantities from text one after another, noting what they show about the
+/// column's marks.
+#[derive(Default)]
+pub(crate) struct NumberText {
+    /// `[input] decimal`: every value is read with it (those written otherwise are invalid).
+    decimal: Option<Mark>,
+    pub(crate) marks: Marks,
+    digits: String,
+}
+
+impl NumberText {
+    pub(crate) fn new(decimal: Option<Mark>) -> NumberText {
+        NumberText { decimal, ..NumberText::default() }
+    }
+
+    /// One value: a number, a value its column decides ([`Quantity::Pending`]), NaN or
+    /// infinity, or not a number (invalid).
+    pub(crate) fn read(&mut self, text: &str) -> Quantity {
+        let t = text.trim();
+        let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+        if !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit()) {
+            // a whole number (nearly every quantity): no mark
+            self.marks.plain.get_or_insert_with(|| t.to_string());
+            if body.len() >= 4 && !body.starts_with('0') {
+                self.marks.ungrouped.get_or_insert_with(|| t.to_string());
+            }
+            return finite(super::parse_number(t));
+        }
+        let sign = if t.starts_with('-') { -1.0 } else { 1.0 };
+        let (value, decimal, grouping) = match self.form(body) {
+            Form::Unmarked => return finite(t.parse()),
+            Form::Invalid => return Quantity::Invalid,
+            Form::Pending(p) => return self.pending(t, Pending { grouped: sign * p.grouped, ..p }),
+            Form::Number { value, decimal, grouping } => (value, decimal, grouping),
+        };
+        if let Some(d) = self.decimal {
+            if decimal.is_some_and(|m| m != d) || grouping == Some(d) {
+                self.marks.against += 1;
+                self.marks.against_first.get_or_insert_with(|| t.to_string());
+                return Quantity::Invalid;
+            }
+        }
+        let marks = &mut self.marks;
+        let slots = [decimal.map(|m| &mut marks.decimal[m.index()]), grouping.map(|m| &mut marks.grouping[m.index()])];
+        for slot in slots.into_iter().flatten() {
+            slot.get_or_insert_with(|| t.to_string());
+        }
+        Quantity::Number(sign * value)
+    }
+
+    /// A value read two ways: read now by `[input] decimal` when set, else left to the column.
+    fn pending(&mut self, t: &str, pending: Pending) -> Quantity {
+        if let Some(d) = self.decimal {
+            return Quantity::Number(self.marks.decide(Some(d)).value(pending).unwrap_or_default());
+        }
+        let k = pending.mark.index();
+        self.marks.pending[k].get_or_insert_with(|| t.to_string());
+        self.marks.pending_count[k] += 1;
+        if t.ends_with('0') {
+            self.marks.round[k].get_or_insert_with(|| t.to_string());
+        }
+        Quantity::Pending(pending)
+    }
+
+    /// What the marks of a value without its sign make of it.
+    fn form(&mut self, body: &str) -> Form {
+        const MOST: usize = 8;
+        let (mut marks, mut n) = ([(0usize, 0usize, ' '); MOST], 0);
+        for (i, c) in body.char_indices() {
+            if c.is_ascii_digit() {
+                continue;
+            }
+            if (Mark::of(c).is_none() && !groups_only(c)) || n == MOST {
+                return Form::Unmarked;
+            }
+            marks[n] = (i, i + c.len_utf8(), c);
+            n += 1;
+        }
+        let marks = &marks[..n];
+        // the digit runs around the marks
+        let run = |k: usize| {
+            let start = if k == 0 { 0 } else { marks[k - 1].1 };
+            let end = if k == n { body.len() } else { marks[k].0 };
+            &body[start..end]
+        };
+        if n == 0 || (0..=n).any(|k| run(k).is_empty()) {
+            return Form::Unmarked;
+        }
+        let leads = |r: &str| r.len() <= 3 && !r.starts_with('0');
+        let last = marks[n - 1].2;
+        let same = marks.iter().all(|m| m.2 == last);
+        let (decimal, grouping) = match (same, Mark::of(last)) {
+            (true, Some(m)) if n == 1 && run(1).len() == 3 && leads(run(0)) => {
+                let (whole, thousandths) = (run(0).parse::<f64>(), run(1).parse::<f64>());
+                let grouped = whole.unwrap_or_default() * 1000.0 + thousandths.unwrap_or_default();
+                return Form::Pending(Pending { mark: m, grouped });
+            }
+            (true, Some(m)) if n == 1 => (Some(m), None),
+            (true, _) => (None, Some(last)),
+            (false, Some(d)) if marks[..n - 1].iter().all(|m| m.2 == marks[0].2) => (Some(d), Some(marks[0].2)),
+            (false, _) => return Form::Invalid,
+        };
+        // grouped runs: the first of one to three digits, the others of three
+        let groups = if decimal.is_some() { n - 1 } else { n };
+        if grouping.is_some() && (!leads(run(0)) || (1..=groups).any(|k| run(k).len() != 3)) {
+            return Form::Invalid;
+        }
+        self.digits.clear();
+        (0..=groups).for_each(|k| self.digits.push_str(run(k)));
+        if decimal.is_some() {
+            self.digits.push('.');
+            self.digits.push_str(run(n));
+        }
+        match self.digits.parse() {
+            Ok(value) => Form::Number { value, decimal, grouping: grouping.and_then(Mark::of) },
+            Err(_) => Form::Invalid,
+        }
+    }
+}
+
+/// A parsed number as a quantity.
+fn finite(read: Result<f64, std::num::ParseFloatError>) -> Quantity {
+    match read {
+        Ok(q) if q.is_finite() => Quantity::Number(q),
+        Ok(_) => Quantity::NotFinite,
+        Err(_) => Quantity::Invalid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A column's values as read (pending ones settled by the whole column), and its notes.
+    fn column(values: &[&str], decimal: Option<Mark>) -> (Vec<Option<f64>>, Vec<String>) {
+        let mut reader = NumberText::new(decimal);
+        let (mut out, mut pending) = (Vec::new(), Vec::new());
+        for (row, v) in values.iter().enumerate() {
+            out.push(match reader.read(v) {
+                Quantity::Number(q) => Some(q),
+                Quantity::Pending(p) => {
+                    pending.push((row, p));
+                    None
+                }
+                Quantity::NotFinite | Quantity::Invalid => None,
+            });
+        }
+        super::super::settle(&mut out, pending, reader.marks.decide(decimal));
+        (out, reader.marks.notes(decimal))
+    }
+
+    fn one(value: &str) -> Option<f64> {
+        column(&[value], None).0[0]
+    }
+
+    #[test]
+    fn a_value_with_marks_reads_one_way_when_it_can() {
+        for (s, q) in [
+            ("1,0", 1.0),
+            (" 2,5 ", 2.5),
+            ("-0,25", -0.25),
+            ("+3,1875", 3.1875),
+            ("12", 12.0),
+            ("2.5", 2.5),
+            ("1,234.5", 1234.5),
+            ("1.234,5", 1234.5),
+            ("-1.234.567,89", -1_234_567.89),
+            ("1 234,5", 1234.5),
+            ("1\u{a0}234", 1234.0),
+            ("1\u{202f}234\u{202f}567", 1_234_567.0),
+            ("1'234.5", 1234.5),
+            ("1,000,000", 1e6),
+            ("1.000.000", 1e6),
+            ("1234,567", 1234.567),
+            ("0,500", 0.5),
+            ("5.", 5.0),
+            (".5", 0.5),
+            ("1e3", 1000.0),
+            // alone, with nothing to settle it: the point as every CSV reader reads it
+            ("1.000", 1.0),
+        ] {
+            assert_eq!(one(s), Some(q), "{s}");
+        }
+        for s in [
+            "1,000",
+            "-2,500",
+            "1,2,3",
+            "1.5,0",
+            ",5",
+            "5,",
+            "1,5e3",
+            "a,5",
+            "1 ,5",
+            "12,34.5",
+            "1.234.5",
+            "1,2345,678",
+            "01,234.5",
+            "1,234,5",
+            "1 234 5",
+            "-",
+            "",
+        ] {
+            assert_eq!(one(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn a_value_read_two_ways_is_read_as_its_column_shows() {
+        let read = |values: &[&str]| column(values, None).0;
+        // the other mark shown as the decimal mark: this one groups
+        assert_eq!(read(&["2,5", "1.000", "-1.234"]), [Some(2.5), Some(1000.0), Some(-1234.0)]);
+        assert_eq!(read(&["2.5", "1,000"]), [Some(2.5), Some(1000.0)]);
+        // the mark shown grouping, or the other shown grouping
+        assert_eq!(read(&["1,500", "1,000,000"]), [Some(1500.0), Some(1e6)]);
+        assert_eq!(read(&["1,500", "1.000.000"]), [Some(1.5), Some(1e6)]);
+        assert_eq!(read(&["1.500", "1 000,5"]), [Some(1500.0), Some(1000.5)]);
+        // whole numbers written without a mark beside a value ending in 0: grouping
+        assert_eq!(read(&["5", "1.200", "1.234"]), [Some(5.0), Some(1200.0), Some(1234.0)]);
+        assert_eq!(read(&["1,234", "5", "2,000"]), [Some(1234.0), Some(5.0), Some(2000.0)]);
+        // …but not without whole numbers (every value written with its decimals)
+        assert_eq!(read(&["1.000", "12.500"]), [Some(1.0), Some(12.5)]);
+        assert_eq!(read(&["10,000", "1,500"]), [None, None]);
+        // a whole number of four digits written without a mark: no grouping at all
+        assert_eq!(read(&["1234", "1,500", "2.000", "5"]), [Some(1234.0), Some(1.5), Some(2.0), Some(5.0)]);
+        // shown both ways: as with nothing shown
+        assert_eq!(read(&["2,5", "1,000,000", "1,500"]), [Some(2.5), Some(1e6), None]);
+        assert_eq!(read(&["2.5", "1.000.000", "1.500"]), [Some(2.5), Some(1e6), Some(1.5)]);
+    }
+
+    #[test]
+    fn the_decimal_setting_reads_every_value_and_refuses_others() {
+        let (values, notes) = column(&["10,000", "1.000,5", "2.5", "1.500", "7"], Some(Mark::Comma));
+        assert_eq!(values, [Some(10.0), Some(1000.5), None, Some(1500.0), Some(7.0)]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("1 value written otherwise than [input] decimal = \",\" (like '2.5') is invalid"),
+            "{notes:?}"
+        );
+        let (values, _) = column(&["10,000", "1.000", "2.5"], Some(Mark::Point));
+        assert_eq!(values, [Some(10000.0), Some(1.0), Some(2.5)]);
+        assert_eq!(Mark::parse(","), Some(Mark::Comma));
+        assert_eq!((Mark::parse(".."), Mark::parse("")), (None, None));
+    }
+
+    #[test]
+    fn notes_say_how_values_read_two_ways_were_read_and_why() {
+        let notes = |values: &[&str]| column(values, None).1;
+        assert!(notes(&["5", "12.5"]).is_empty());
+        assert_eq!(
+            notes(&["2,5", "1.000"]),
+            ["1 value like '1.000' read with '.' grouping thousands (as '2,5' shows)"]
+        );
+        assert_eq!(
+            notes(&["5", "1.200", "1.234"]),
+            ["2 values like '1.200' read with '.' grouping thousands (as '5' beside '1.200' shows)"]
+        );
+        let fixed = notes(&["1.000", "12.500"]);
+        assert!(fixed[0].starts_with("2 values like '1.000' read with '.' as the decimal mark, as CSV readers read it (nothing in the column shows which); if '.' groups thousands in this export, set [input] decimal = \",\""), "{fixed:?}");
+        let unread = notes(&["10,000", "1,500"]);
+        assert!(unread[0].starts_with("2 values like '10,000' are invalid"), "{unread:?}");
+        assert!(unread[0].ends_with("set [input] decimal = \",\" or \".\" to read them"), "{unread:?}");
+        let both = notes(&["2,5", "1,000,000", "1,500"]);
+        assert!(both[0].contains("the column shows it both ways: '2,5' and '1,000,000'"), "{both:?}");
+    }
+
+    #[test]
+    fn marks_merged_from_parts_decide_as_the_whole_column() {
+        let values = ["5", "1.200", "7", "2,5", "1,000", "1.234,5"];
+        let whole = column(&values, None).0;
+        let (mut first, mut second) = (NumberText::new(None), NumberText::new(None));
+        values[..3].iter().for_each(|v| _ = first.read(v));
+        values[3..].iter().for_each(|v| _ = second.read(v));
+        first.marks.merge(second.marks);
+        let decision = first.marks.decide(None);
+        let pending = |v: &str| match NumberText::new(None).read(v) {
+            Quantity::Pending(p) => decision.value(p),
+            _ => None,
+        };
+        assert_eq!((pending("1.200"), pending("1,000")), (whole[1], whole[4]));
+        assert_eq!((whole[1], whole[4]), (Some(1200.0), Some(1.0)));
+    }
+}
