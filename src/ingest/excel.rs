@@ -29,6 +29,10 @@ pub(super) struct ExcelRead {
 struct Sheets {
     header: Vec<String>,
     cols: Vec<Vec<Option<String>>>,
+    /// The quantity's column (as the pipeline names it), if the header has it, and for each of
+    /// its values whether its cell is a number (see [`Sheets::into_columns`]).
+    quantity: Option<usize>,
+    numbers: Vec<bool>,
 }
 
 impl Sheets {
@@ -55,10 +59,41 @@ impl Sheets {
             if row.iter().all(|c| matches!(c, Data::Empty)) {
                 continue;
             }
-            for (col, at) in self.cols.iter_mut().zip(positions) {
-                col.push(at.and_then(|k| row.get(k)).and_then(cell_text));
+            for (k, (col, at)) in self.cols.iter_mut().zip(positions).enumerate() {
+                let cell = at.and_then(|at| row.get(at));
+                if Some(k) == self.quantity {
+                    self.numbers.push(matches!(cell, Some(Data::Int(_) | Data::Float(_))));
+                }
+                col.push(cell.and_then(cell_text));
             }
         }
+    }
+
+    /// The columns as polars columns. A quantity column of number cells is numbers (Float64,
+    /// exactly the cells'); one that mixes number cells with text keeps its text, each number
+    /// written with an exponent ("1.125e0"): a number cell is no text written with a decimal
+    /// mark, so it shows nothing of the marks the column's text is read with (see
+    /// [`crate::roles`]' number module), and `[input] decimal` does not apply to it — printed
+    /// "1.125" it read two ways and was 1125 beside a text cell "2,5".
+    fn into_columns(self) -> Vec<Column> {
+        let Sheets { header, cols, quantity, numbers } = self;
+        let column = |(k, (name, values)): (usize, (&String, Vec<Option<String>>))| {
+            let name: PlSmallStr = name.as_str().into();
+            if Some(k) != quantity || !numbers.iter().any(|&n| n) {
+                return Column::new(name, values);
+            }
+            let number = |v: &String| v.parse::<f64>().ok();
+            if values.iter().zip(&numbers).all(|(v, &n)| n || v.is_none()) {
+                let values: Vec<Option<f64>> = values.iter().map(|v| v.as_ref().and_then(number)).collect();
+                return Column::new(name, values);
+            }
+            let exponent = |(v, n): (Option<String>, &bool)| match (v.as_ref().and_then(number), n) {
+                (Some(f), true) => Some(format!("{f:e}")),
+                _ => v,
+            };
+            Column::new(name, values.into_iter().zip(&numbers).map(exponent).collect::<Vec<_>>())
+        };
+        header.iter().zip(cols).enumerate().map(column).collect()
     }
 }
 
@@ -116,7 +151,9 @@ pub(super) fn read_excel(
                     check_cover(&mut book, &name, &header, roles, header_of, path)?;
                 }
                 let positions = (0..header.len()).map(Some).collect();
-                table = Some(Sheets { cols: vec![Vec::with_capacity(range.height()); header.len()], header });
+                let cols = vec![Vec::with_capacity(range.height()); header.len()];
+                let quantity = quantity_at(&header, header_of);
+                table = Some(Sheets { cols, header, quantity, numbers: Vec::new() });
                 positions
             }
             Some(t) => match t.positions(&header, roles) {
@@ -152,11 +189,21 @@ pub(super) fn read_excel(
         notes.extend(alike_unread(&mut book, &sheets, header_of));
     }
     let height = table.cols.first().map_or(0, Vec::len);
-    let columns: Vec<Column> =
-        table.header.iter().zip(table.cols).map(|(name, values)| Column::new(name.as_str().into(), values)).collect();
+    let columns = table.into_columns();
     let frame = DataFrame::new(height, columns)
         .map_err(|e| InputError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
     Ok(ExcelRead { frame, sheets, notes })
+}
+
+/// Where the quantity's column (as `header_of` names it) is in `header`: the name itself, else
+/// the one name with its letters and digits.
+fn quantity_at(header: &[String], header_of: &Columns) -> Option<usize> {
+    let name = header_of.quantity.as_ref()?;
+    let alike: Vec<usize> = (0..header.len()).filter(|&k| column_key(&header[k]) == column_key(name)).collect();
+    header.iter().position(|h| h == name).or(match alike[..] {
+        [k] => Some(k),
+        _ => None,
+    })
 }
 
 /// A note for each sheet not read (by default only the first is) whose header, within its

@@ -327,7 +327,15 @@ pub(super) fn read_parquet_roles(
         }
         wanted.push(c);
     }
-    let frame = read_parquet(path, &wanted, missing)?;
+    let mut frame = read_parquet(path, &wanted, missing)?;
+    // A decimal quantity is a number, exactly as its text reads: never text whose marks its
+    // column or `[input] decimal` (set for a CSV's "1.000,5") would read otherwise.
+    for c in wanted.iter().filter(|c| matches!(c.reading, Reading::Decimal { .. })) {
+        if parsed.iter().filter(|(name, _)| **name == c.name).all(|(_, role)| *role == "quantity") {
+            let number = frame.column(&c.name).and_then(|t| t.cast(&DataType::Float64));
+            frame.with_column(number.map_err(|e| parquet_error(path, e))?).map_err(|e| parquet_error(path, e))?;
+        }
+    }
     nulls.extend(null_counts(&frame));
     looks.extend(frame.columns().iter().map(|c| look::of_column(c, HEAD_ROWS)));
     let order = |name: &String| columns.iter().position(|c| c.name == *name);

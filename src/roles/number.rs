@@ -1,6 +1,6 @@
 //! Quantities written as text with the marks people write numbers with: a decimal point or a
-//! decimal comma, thousands grouped by the other mark, a space (also U+00A0, U+202F) or an
-//! apostrophe: "1.234,5", "1,234.5", "1 234,5", "1'234.5".
+//! decimal comma, thousands grouped by the other mark, a space (also U+00A0, U+202F, U+2009)
+//! or an apostrophe (also U+2019): "1.234,5", "1,234.5", "1 234,5", "1'234.5".
 //!
 //! A value with one mark and three digits after it ("1,000", "1.200") reads two ways: a
 //! thousand, or one. No value settles it; its column does, by what the column's other values
@@ -9,17 +9,17 @@
 //!   digits after; "1234,567" or "0,500": not a group before; "1.234,5": after the other
 //!   mark), or shows the other mark grouping ("1.000.000");
 //! - a mark groups where a value shows it can only group ("1,000,000", "1,234.5"), or shows
-//!   the other mark as the decimal mark (one writer writes one decimal mark) — or where the
-//!   column holds whole numbers written without a mark beside a value like "1.200": a writer
-//!   whose values end "…200" has not dropped trailing zeros, so it writes every value with its
-//!   decimals; one that writes "5" for five does not write "1.200" for 1.2;
-//! - a whole number of four digits or more written without a mark ("1234") shows the writer
-//!   does not group thousands: both marks are decimal marks.
+//!   the other mark as the decimal mark (one writer writes one decimal mark);
+//! - a whole number of five digits or more written without a mark ("12345") shows the writer
+//!   does not group thousands: both marks are decimal marks. (Four digits do not: Spanish,
+//!   Italian and Polish writers group from five, "1500" beside "12.000".)
 //!
 //! A mark the column shows one way is read that way; one it shows both ways or not at all is
 //! read as every CSV reader reads it: the point as a decimal point, the comma not at all
-//! (invalid, never guessed). `[input] decimal` settles it for a column nothing settles; the
-//! audit's notes say which way such values were read and why.
+//! (invalid, never guessed) — whole numbers beside "1.250" are no evidence: a writer may keep
+//! three decimals for weights and none for pieces. `[input] decimal` settles it for a column
+//! nothing settles; the audit's notes say which way such values were read and why. Only text
+//! is read so: numbers typed as numbers (Excel number cells, Parquet decimals) are numbers.
 
 use super::Quantity;
 use crate::config::Mark;
@@ -67,11 +67,7 @@ pub struct Marks {
     /// The first value read two ways, and how many, per mark.
     pending: [Option<String>; 2],
     pending_count: [usize; 2],
-    /// A value read two ways whose last digit is 0 ("1.200"), per mark.
-    round: [Option<String>; 2],
-    /// A whole number written without a mark ("5").
-    plain: Option<String>,
-    /// A whole number of four digits or more written without a mark ("1234").
+    /// A whole number of five digits or more written without a mark ("12345").
     ungrouped: Option<String>,
     /// Values written against `[input] decimal` (invalid), and the first.
     against: usize,
@@ -86,16 +82,13 @@ impl Marks {
                 *a = b;
             }
         }
-        let Marks { decimal, grouping, pending, pending_count, round, plain, ungrouped, against, against_first } =
-            later;
-        for (k, ((d, g), (p, r))) in decimal.into_iter().zip(grouping).zip(pending.into_iter().zip(round)).enumerate() {
+        let Marks { decimal, grouping, pending, pending_count, ungrouped, against, against_first } = later;
+        for (k, ((d, g), p)) in decimal.into_iter().zip(grouping).zip(pending).enumerate() {
             first(&mut self.decimal[k], d);
             first(&mut self.grouping[k], g);
             first(&mut self.pending[k], p);
-            first(&mut self.round[k], r);
             self.pending_count[k] += pending_count[k];
         }
-        first(&mut self.plain, plain);
         first(&mut self.ungrouped, ungrouped);
         first(&mut self.against_first, against_first);
         self.against += against;
@@ -113,28 +106,13 @@ impl Marks {
         self.grouping[m].as_ref().or(self.decimal[o].as_ref()).map(|v| quoted(v))
     }
 
-    /// Why the column reads `mark` as grouping thousands when no value shows either way: a
-    /// whole number written without a mark beside a value read two ways ending in 0.
-    fn round(&self, mark: Mark) -> Option<String> {
-        Some(format!("{} beside {}", quoted(self.plain.as_ref()?), quoted(self.round[mark.index()].as_ref()?)))
-    }
-
-    /// Why the column reads `mark` as it does, as (decimal, grouping): the values that show
-    /// it one way, else the whole numbers beside a round value (see the module).
-    fn shows(&self, mark: Mark) -> (Option<String>, Option<String>) {
-        match (self.shows_decimal(mark), self.shows_grouping(mark)) {
-            (None, None) => (None, self.round(mark)),
-            shown => shown,
-        }
-    }
-
     /// How the column reads each mark's pending values: as `decimal` says when set, else as
     /// the column shows (see the module).
     pub(crate) fn decide(&self, decimal: Option<Mark>) -> Decision {
         let read = |mark: Mark| match decimal {
             Some(d) if d == mark => Reading::Decimal,
             Some(_) => Reading::Grouping,
-            None => match self.shows(mark) {
+            None => match (self.shows_decimal(mark), self.shows_grouping(mark)) {
                 (Some(_), None) => Reading::Decimal,
                 (None, Some(_)) => Reading::Grouping,
                 _ if mark == Mark::Point => Reading::Decimal,
@@ -155,7 +133,7 @@ impl Marks {
             let Some(example) = self.pending[k].as_ref().filter(|_| n > 0).map(|v| quoted(v)) else { continue };
             let (n, are) = (values(n), are(n));
             // (with `[input] decimal` set no value is left pending)
-            let (why, settled) = match self.shows(mark) {
+            let (why, settled) = match (self.shows_decimal(mark), self.shows_grouping(mark)) {
                 (Some(d), None) => (format!("as {d} shows"), true),
                 (None, Some(g)) => (format!("as {g} shows"), true),
                 (Some(d), Some(g)) => (format!("the column shows it both ways: {d} and {g}"), false),
@@ -204,7 +182,7 @@ fn quoted(value: &str) -> String {
 
 /// A character that groups thousands and is never a decimal mark.
 fn groups_only(c: char) -> bool {
-    matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\'')
+    matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}' | '\'' | '\u{2019}')
 }
 
 /// What one value's marks make of it.
@@ -253,8 +231,7 @@ impl NumberText {
         match other.filter(|_| one) {
             // a whole number (nearly every quantity): no mark
             None if one && !bytes.is_empty() => {
-                self.marks.plain.get_or_insert_with(|| t.to_string());
-                if bytes.len() >= 4 && bytes[0] != b'0' {
+                if bytes.len() >= 5 && bytes[0] != b'0' {
                     self.marks.ungrouped.get_or_insert_with(|| t.to_string());
                 }
                 return finite(super::parse_number(t));
@@ -304,9 +281,6 @@ impl NumberText {
         let k = pending.mark.index();
         self.marks.pending[k].get_or_insert_with(|| t.to_string());
         self.marks.pending_count[k] += 1;
-        if t.ends_with('0') {
-            self.marks.round[k].get_or_insert_with(|| t.to_string());
-        }
         Quantity::Pending(pending)
     }
 
@@ -417,6 +391,8 @@ mod tests {
             ("1\u{a0}234", 1234.0),
             ("1\u{202f}234\u{202f}567", 1_234_567.0),
             ("1'234.5", 1234.5),
+            ("1\u{2019}234", 1234.0),
+            ("1\u{2009}234,5", 1234.5),
             ("1,000,000", 1e6),
             ("1.000.000", 1e6),
             ("1234,567", 1234.567),
@@ -462,14 +438,16 @@ mod tests {
         assert_eq!(read(&["1,500", "1,000,000"]), [Some(1500.0), Some(1e6)]);
         assert_eq!(read(&["1,500", "1.000.000"]), [Some(1.5), Some(1e6)]);
         assert_eq!(read(&["1.500", "1 000,5"]), [Some(1500.0), Some(1000.5)]);
-        // whole numbers written without a mark beside a value ending in 0: grouping
-        assert_eq!(read(&["5", "1.200", "1.234"]), [Some(5.0), Some(1200.0), Some(1234.0)]);
-        assert_eq!(read(&["1,234", "5", "2,000"]), [Some(1234.0), Some(5.0), Some(2000.0)]);
-        // …but not without whole numbers (every value written with its decimals)
+        // whole numbers beside "1.250" show nothing (a writer may keep three decimals for
+        // weights and none for pieces): as every CSV reader reads them, the comma's unread
+        assert_eq!(read(&["6", "1.250", "2", "12.500"]), [Some(6.0), Some(1.25), Some(2.0), Some(12.5)]);
+        assert_eq!(read(&["5", "1,200"]), [Some(5.0), None]);
         assert_eq!(read(&["1.000", "12.500"]), [Some(1.0), Some(12.5)]);
         assert_eq!(read(&["10,000", "1,500"]), [None, None]);
-        // a whole number of four digits written without a mark: no grouping at all
-        assert_eq!(read(&["1234", "1,500", "2.000", "5"]), [Some(1234.0), Some(1.5), Some(2.0), Some(5.0)]);
+        // a whole number of five digits written without a mark: no grouping at all
+        assert_eq!(read(&["12345", "1,500", "2.000", "5"]), [Some(12345.0), Some(1.5), Some(2.0), Some(5.0)]);
+        // four digits do not say it: Spanish and Italian writers group from five (ICU es-ES)
+        assert_eq!(read(&["6", "1500", "12.000", "2,5"]), [Some(6.0), Some(1500.0), Some(12000.0), Some(2.5)]);
         // shown both ways: as with nothing shown
         assert_eq!(read(&["2,5", "1,000,000", "1,500"]), [Some(2.5), Some(1e6), None]);
         assert_eq!(read(&["2.5", "1.000.000", "1.500"]), [Some(2.5), Some(1e6), Some(1.5)]);
@@ -499,8 +477,8 @@ mod tests {
             ["1 value like '1.000' read with '.' grouping thousands (as '2,5' shows)"]
         );
         assert_eq!(
-            notes(&["5", "1.200", "1.234"]),
-            ["2 values like '1.200' read with '.' grouping thousands (as '5' beside '1.200' shows)"]
+            notes(&["12.000", "1500", "2,5"]),
+            ["1 value like '12.000' read with '.' grouping thousands (as '2,5' shows)"]
         );
         let fixed = notes(&["1.000", "12.500"]);
         assert!(fixed[0].starts_with("2 values like '1.000' read with '.' as the decimal mark, as CSV readers read it (nothing in the column shows which); if '.' groups thousands in this export, set [input] decimal = \",\""), "{fixed:?}");

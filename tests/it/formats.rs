@@ -89,14 +89,15 @@ fn a_european_export_with_decimal_comma_quantities_reads_the_same() {
 
 /// Quantities grouped in thousands as spreadsheets write them ("1.500" from a German export,
 /// "1,500" from an American one) are the numbers a plain export holds: "1.500" was read as 1.5
-/// and "1,500" was invalid. Each column is read as its values show (here: whole numbers
-/// written without a mark beside "1.500"), or as `[input] decimal` says.
+/// and "1,500" was invalid. Each column is read as its values show (here "1.500,5", whose
+/// comma can only be the decimal mark), or as `[input] decimal` says.
 #[test]
 fn quantities_grouped_in_thousands_read_as_the_plain_numbers() {
     let w = Workdir::new();
     let source = std::fs::read_to_string(crate::workdir::fixture("tiny_semicolon.csv")).unwrap();
-    // each quantity q written as q × 250: 6 is 1500, 1 is 250, -12 is -3000
-    let group = |n: i64, mark: Option<char>| {
+    // each quantity q written as q × 250, grouped by `mark`; with `half`, the first one plus a
+    // half, written with the decimal mark that goes with `mark`
+    let group = |n: i64, mark: Option<char>, half: bool| {
         let digits = n.unsigned_abs().to_string();
         let mut out = String::new();
         for (k, c) in digits.chars().enumerate() {
@@ -105,9 +106,15 @@ fn quantities_grouped_in_thousands_read_as_the_plain_numbers() {
             }
             out.push(c);
         }
-        format!("{}{out}", if n < 0 { "-" } else { "" })
+        let fraction = match (half, mark) {
+            (false, _) => "",
+            (true, Some('.')) => ",5",
+            (true, _) => ".5",
+        };
+        format!("{}{out}{fraction}", if n < 0 { "-" } else { "" })
     };
-    let write = |name: &str, mark: Option<char>| {
+    let write = |name: &str, mark: Option<char>, half: bool| {
+        let mut first = half;
         // the quantity is the field before the date (a quoted description spans two lines)
         let lines: Vec<String> = source
             .lines()
@@ -115,7 +122,7 @@ fn quantities_grouped_in_thousands_read_as_the_plain_numbers() {
                 let mut fields: Vec<String> = line.split(';').map(String::from).collect();
                 for k in 1..fields.len() {
                     if let (true, Ok(q)) = (fields[k].starts_with("2010-"), fields[k - 1].parse::<i64>()) {
-                        fields[k - 1] = group(q * 250, mark);
+                        fields[k - 1] = group(q * 250, mark, std::mem::take(&mut first));
                     }
                 }
                 fields.join(";")
@@ -130,23 +137,36 @@ fn quantities_grouped_in_thousands_read_as_the_plain_numbers() {
         let read = rows(&w.path(out).join("purchases.parquet"));
         read.iter().map(|r| r.values().map(text).collect::<Vec<String>>()).collect::<Vec<_>>()
     };
-    let plain = purchases(&write("plain.csv", None), "", "plain");
-    let quantities: Vec<f64> = plain.iter().map(|r| r[2].parse().unwrap()).collect();
-    assert!(quantities.iter().any(|&q| q >= 1000.0) && quantities.iter().any(|&q| q < 1000.0), "{quantities:?}");
-    let german = write("german.csv", Some('.'));
-    assert!(std::fs::read_to_string(&german).unwrap().contains(";1.500;"));
-    assert_eq!(purchases(&german, "", "german"), plain);
-    assert_eq!(purchases(&write("american.csv", Some(',')), "", "american"), plain);
-    assert_eq!(purchases(&write("swiss.csv", Some('\'')), "", "swiss"), plain);
-    assert_eq!(purchases(&german, "decimal = \",\"", "german_set"), plain);
-    // the audit says how the values read two ways were read, and why
-    let audit = w.kindred(&["audit", german.to_str().unwrap()]);
-    assert_eq!(audit.code, 0, "{}", audit.stderr);
-    let note = "note: column 'Quantity': ";
-    let line = audit.stdout.lines().find(|l| l.starts_with(note)).unwrap_or_else(|| panic!("{}", audit.stdout));
-    assert!(line.contains("read with '.' grouping thousands (as '500' beside '1.500' shows)"), "{line}");
+    for half in [true, false] {
+        let out = |name: &str| format!("{name}_{half}");
+        let plain = purchases(&write("plain.csv", None, half), "", &out("plain"));
+        let quantities: Vec<f64> = plain.iter().map(|r| r[2].parse().unwrap()).collect();
+        assert!(quantities.iter().any(|&q| q >= 1000.0) && quantities.iter().any(|&q| q < 1000.0), "{quantities:?}");
+        let german = write("german.csv", Some('.'), half);
+        assert!(std::fs::read_to_string(&german).unwrap().contains(";1.500;"));
+        let american = write("american.csv", Some(','), half);
+        // whatever the column shows, `[input] decimal` reads it
+        assert_eq!(purchases(&german, "decimal = \",\"", &out("german_set")), plain);
+        assert_eq!(purchases(&american, "decimal = \".\"", &out("american_set")), plain);
+        if half {
+            // "1.500,5" shows '.' groups; "1,500.5" and "1'500.5" show ',' and '\'' do
+            assert_eq!(purchases(&german, "", &out("german")), plain);
+            assert_eq!(purchases(&american, "", &out("american")), plain);
+            assert_eq!(purchases(&write("swiss.csv", Some('\''), half), "", &out("swiss")), plain);
+        }
+        // the audit says how the values read two ways were read, and why
+        let audit = w.kindred(&["audit", german.to_str().unwrap()]);
+        assert_eq!(audit.code, 0, "{}", audit.stderr);
+        let note = "note: column 'Quantity': ";
+        let line = audit.stdout.lines().find(|l| l.starts_with(note)).unwrap_or_else(|| panic!("{}", audit.stdout));
+        let said = match half {
+            true => "read with '.' grouping thousands (as '1.500,5' shows)",
+            false => "read with '.' as the decimal mark, as CSV readers read it (nothing in the column shows which); if '.' groups thousands in this export, set [input] decimal = \",\"",
+        };
+        assert!(line.contains(said), "{line}");
+    }
     // a bad setting is a pipeline-file error naming the key
-    let p = w.pipeline_with("bad.toml", &german, "decimal = \";\"", "bad", "");
+    let p = w.pipeline_with("bad.toml", &w.path("german.csv"), "decimal = \";\"", "bad", "");
     let r = w.kindred(&["run", p.to_str().unwrap()]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("[input] decimal") && r.stderr.contains("\";\""), "{}", r.stderr);
@@ -172,6 +192,37 @@ fn a_csv_reports_title_lines_are_not_its_header() {
         assert!(audit.stderr.contains(&note), "{name}: {}", audit.stderr);
         assert!(audit.stdout.lines().any(|l| l.starts_with("CustomerID ")), "{name}: {}", audit.stdout);
     }
+}
+
+/// An Excel number cell is a number, not text written with a decimal mark: its 1.125 was
+/// printed "1.125" and read two ways — 1125 beside a text cell "2,5", and under `[input]
+/// decimal = ","` (a German CSV's setting), with 2.5 invalid. Text cells beside number cells
+/// are still read as their own values show.
+#[test]
+fn excel_number_cells_are_numbers_whatever_text_is_beside_them() {
+    let w = Workdir::new();
+    let input = w.copy("typed_quantities.xlsx");
+    let bought = |keys: &str, out: &str| {
+        let p = w.pipeline_with(&format!("{out}.toml"), &input, keys, out, "");
+        let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+        assert_eq!(r.code, 0, "{out}: {}", r.stderr);
+        let read = rows(&w.path(out).join("purchases.parquet"));
+        read.iter().map(|r| r.values().map(text).collect::<Vec<String>>().join(" ")).collect::<Vec<_>>()
+    };
+    let numbers = ["1 A 6.0", "1 B 2.5", "2 A 1.125", "2 B 12.0", "3 A 15000.0"];
+    assert_eq!(bought("", "plain"), numbers);
+    assert_eq!(bought("decimal = \",\"", "comma"), numbers);
+    let mixed = [&numbers[..], &["3 B 2.5", "3 C 1200.0"]].concat();
+    assert_eq!(bought("sheet = \"Mixed\"", "mixed"), mixed);
+    // the audit reads the number cells as numbers too, and notes the text read two ways
+    let p = w.pipeline_with("audit.toml", &input, "sheet = \"Mixed\"", "unused", "");
+    let audit = w.kindred(&["audit", input.to_str().unwrap(), "--pipeline", p.to_str().unwrap(), "--json"]);
+    assert_eq!(audit.code, 0, "{}", audit.stderr);
+    assert!(
+        audit.stdout.contains("1 value like '1.200' read with '.' grouping thousands (as '2,5' shows)"),
+        "{}",
+        audit.stdout
+    );
 }
 
 #[test]

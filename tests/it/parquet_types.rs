@@ -92,6 +92,23 @@ fn decimal_quantities_and_ids_are_read_exactly() {
     assert_eq!(bought[&("17851".to_string(), "B".to_string())], 1.17);
     assert_eq!(bought[&("17855".to_string(), "D".to_string())], 1.73);
     assert_eq!(bought.len(), 10);
+    // a decimal is a number, not text: `[input] decimal = ","` (a CSV's setting) does not
+    // make its "1.17" a value written against it
+    let p = w.pipeline_with("comma.toml", &input, "decimal = \",\"", "out", "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(purchases(&w), bought);
+    let quantity = manifest(&w)["reports"]["audit"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "Quantity")
+        .cloned();
+    assert_eq!(
+        (quantity.as_ref().map(|q| &q["invalid"]), quantity.as_ref().map(|q| &q["notes"])),
+        (Some(&0.into()), Some(&serde_json::json!([]))),
+        "{quantity:?}"
+    );
 }
 
 /// Issue 14 case 17: unmapped struct, list and map columns failed `run` and `audit` with a
