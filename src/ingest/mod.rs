@@ -34,7 +34,7 @@ mod split;
 use csv::{load_csv, CsvRead};
 use excel::read_excel;
 pub use look::{ColumnLook, Head, Look, HEAD_ROWS};
-use parquet::{parquet_columns, read_parquet_all, read_parquet_roles, ParquetColumn};
+use parquet::{decimal_quantity, parquet_columns, read_parquet_all, read_parquet_roles, ParquetColumn};
 
 /// The file as read, with the role mapping resolved against its header: all the audit needs.
 pub struct Table {
@@ -236,7 +236,8 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
             let (columns, unmapped) = resolve_columns(&names, columns, path, None)?;
             let read = read_parquet_roles(path, &file_columns, &parsed_roles(&columns), &missing(cfg, &columns))?;
             notes.extend(read.notes);
-            (table(read.frame, columns, read.nulls, None, read.look), names.len(), 0, unmapped)
+            let frame = decimal_quantity(read.frame, &file_columns, columns.quantity.as_ref(), path)?;
+            (table(frame, columns, read.nulls, None, read.look), names.len(), 0, unmapped)
         }
         Loaded::Frame(frame) => {
             let names = column_names(&frame);
@@ -257,9 +258,11 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
 pub fn read(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(AllColumns, IngestReport)> {
     let start = Instant::now();
     let (loaded, sheets, mut notes, label) = load(cfg, None, columns, head)?;
+    let mut file_columns = Vec::new();
     let (frame, skipped, width, look) = match loaded {
         Loaded::Csv(csv) => (csv.frame, csv.skipped, None, Some(csv.look)),
-        Loaded::Parquet(file_columns) => {
+        Loaded::Parquet(in_file) => {
+            file_columns = in_file;
             let (frame, unread) = read_parquet_all(&cfg.path, &file_columns, &missing(cfg, columns))?;
             notes.extend(unread);
             (frame, 0, Some(file_columns.len()), None)
@@ -272,6 +275,7 @@ pub fn read(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(AllCol
     let sheet = report.sheets.first().cloned();
     let all = match resolve_columns(&column_names(&frame), columns, &cfg.path, sheet) {
         Ok((columns, _)) => {
+            let frame = decimal_quantity(frame, &file_columns, columns.quantity.as_ref(), &cfg.path)?;
             let table = Table::with_look(frame, columns, &cfg.path, date_rule(cfg), look);
             AllColumns::Mapped(Box::new(Table { decimal: cfg.decimal, ..table }))
         }

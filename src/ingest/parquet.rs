@@ -327,21 +327,32 @@ pub(super) fn read_parquet_roles(
         }
         wanted.push(c);
     }
-    let mut frame = read_parquet(path, &wanted, missing)?;
-    // A decimal quantity is a number, exactly as its text reads: never text whose marks its
-    // column or `[input] decimal` (set for a CSV's "1.000,5") would read otherwise.
-    for c in wanted.iter().filter(|c| matches!(c.reading, Reading::Decimal { .. })) {
-        if parsed.iter().filter(|(name, _)| **name == c.name).all(|(_, role)| *role == "quantity") {
-            let number = frame.column(&c.name).and_then(|t| t.cast(&DataType::Float64));
-            frame.with_column(number.map_err(|e| parquet_error(path, e))?).map_err(|e| parquet_error(path, e))?;
-        }
-    }
+    let frame = read_parquet(path, &wanted, missing)?;
     nulls.extend(null_counts(&frame));
     looks.extend(frame.columns().iter().map(|c| look::of_column(c, HEAD_ROWS)));
     let order = |name: &String| columns.iter().position(|c| c.name == *name);
     nulls.sort_by_key(|(name, _)| order(name));
     looks.sort_by_key(|(l, _)| order(&l.column));
     Ok(RolesRead { frame, nulls, look: Look::from_columns(looks), notes })
+}
+
+/// The frame with the quantity's column (`quantity`, as resolved) as numbers when the file
+/// holds it as decimals, which are read as their exact text: a decimal is a number exactly as
+/// that text reads, never text whose marks its column or `[input] decimal` (set for a CSV's
+/// "1.000,5") would read otherwise ("6.000" of a decimal(10, 3) read 6000 under `decimal =
+/// ","`).
+pub(super) fn decimal_quantity(
+    mut frame: DataFrame,
+    columns: &[ParquetColumn],
+    quantity: Option<&String>,
+    path: &Path,
+) -> Result<DataFrame, InputError> {
+    let decimal = |q: &&String| columns.iter().any(|c| c.name == **q && matches!(c.reading, Reading::Decimal { .. }));
+    if let Some(q) = quantity.filter(decimal) {
+        let number = frame.column(q).and_then(|t| t.cast(&DataType::Float64)).map_err(|e| parquet_error(path, e))?;
+        frame.with_column(number).map_err(|e| parquet_error(path, e))?;
+    }
+    Ok(frame)
 }
 
 /// Every column of a Parquet file kindred can read (`kindred audit`), with a note for each

@@ -98,6 +98,12 @@ fn decimal_quantities_and_ids_are_read_exactly() {
     let r = w.kindred(&["run", p.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(purchases(&w), bought);
+    // and `kindred audit` with that pipeline reads them so too
+    let audit = w.kindred(&["audit", input.to_str().unwrap(), "--pipeline", p.to_str().unwrap(), "--json"]);
+    assert_eq!(audit.code, 0, "{}", audit.stderr);
+    let audit: serde_json::Value = serde_json::from_str(&audit.stdout).unwrap();
+    let read = audit["columns"].as_array().unwrap().iter().find(|c| c["column"] == "Quantity").cloned().unwrap();
+    assert_eq!((&read["invalid"], &read["max"]), (&0.into(), &"1.73".into()), "{read}");
     let quantity = manifest(&w)["reports"]["audit"]["columns"]
         .as_array()
         .unwrap()
