@@ -439,6 +439,20 @@ pub(super) mod twin {
         Ok((frame, read.header.iter().map(count).collect()))
     }
 
+    /// `text` streamed with `columns`' roles, dates read with `date_format`, quantities with
+    /// `decimal`, in chunks and pieces of `(chunk, piece)` bytes.
+    pub(in crate::ingest) fn streamed(
+        text: &[u8],
+        columns: &Columns,
+        (date_format, decimal): (Option<&str>, Option<Mark>),
+        (chunk, piece): (usize, usize),
+    ) -> Result<CsvRead> {
+        let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
+        let dates = rule(date_format);
+        let roles = Some(Roles { columns, dates: &dates, decimal });
+        stream_csv(text, false, scan, roles, false, (chunk, piece, 0))
+    }
+
     /// Dates read with `format` (or inferred), up to a day after the clock.
     pub(in crate::ingest) fn rule(format: Option<&str>) -> DateRule {
         DateRule::new(format.map(String::from), None)

@@ -474,9 +474,6 @@ pub(super) struct Part {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use super::super::stream_csv;
     use super::super::twin::*;
     use super::*;
     use crate::config::Encoding;
@@ -532,10 +529,7 @@ mod tests {
         // and one that is no date); a blank id is missing (null), not invalid
         assert_eq!(invalid, [0, 0, 0, 0, 1, 2]);
         for (chunk, piece) in [(text.len(), usize::MAX), (7, 16), (3, 1)] {
-            let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
-            let dates = rule(None);
-            let roles = Some(Roles { columns: &columns, dates: &dates, decimal: None });
-            let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece, 0)).unwrap();
+            let read = streamed(text.as_bytes(), &columns, (None, None), (chunk, piece)).unwrap();
             assert!(read.frame.equals_missing(&expected), "{chunk} {piece}: {:?} vs {expected:?}", read.frame);
             let counts: Vec<(&str, usize)> =
                 read.found.iter().flatten().map(|f| (f.column.as_str(), f.invalid)).collect();
@@ -561,10 +555,7 @@ mod tests {
             ..columns.clone()
         };
         let (expected, _) = audited_as_text(text.as_bytes(), &few, Some("%m/%d/%Y %H:%M")).unwrap();
-        let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
-        let dates = rule(Some("%m/%d/%Y %H:%M"));
-        let roles = Some(Roles { columns: &few, dates: &dates, decimal: None });
-        let read = stream_csv(text.as_bytes(), false, scan, roles, false, (5, 9, 0)).unwrap();
+        let read = streamed(text.as_bytes(), &few, (Some("%m/%d/%Y %H:%M"), None), (5, 9)).unwrap();
         assert!(read.frame.equals_missing(&expected), "{:?} vs {expected:?}", read.frame);
         assert_eq!(read.frame.column("date").unwrap().null_count(), 5);
         let segments = [Some("x"), None, Some("a,b"), Some("y"), Some("z"), Some("q\"")];
@@ -575,10 +566,7 @@ mod tests {
         let want = audited_as_text(nan.as_bytes(), &qty, None).err().unwrap().to_string();
         assert!(want.contains("row 3") && want.contains("NaN"), "{want}");
         for (chunk, piece) in [(nan.len(), usize::MAX), (4, 5)] {
-            let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
-            let dates = rule(None);
-            let roles = Some(Roles { columns: &qty, dates: &dates, decimal: None });
-            let err = stream_csv(nan.as_bytes(), false, scan, roles, false, (chunk, piece, 0)).err().unwrap();
+            let err = streamed(nan.as_bytes(), &qty, (None, None), (chunk, piece)).err().unwrap();
             assert_eq!(err.to_string(), want);
         }
     }
@@ -606,19 +594,13 @@ mod tests {
             "1 value like '1,000' read with ',' as the decimal mark (as '2,5' shows)",
         ];
         for (chunk, piece) in [(text.len(), usize::MAX), (7, 16), (3, 1)] {
-            let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
-            let dates = rule(None);
-            let roles = Some(Roles { columns: &columns, dates: &dates, decimal: None });
-            let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece, 0)).unwrap();
+            let read = streamed(text.as_bytes(), &columns, (None, None), (chunk, piece)).unwrap();
             assert!(read.frame.equals_missing(&expected), "{chunk} {piece}: {:?} vs {expected:?}", read.frame);
             let qty = read.found.iter().flatten().find(|f| f.column == "Qty").unwrap();
             assert_eq!((qty.invalid, &qty.notes[..]), (1, &notes.map(String::from)[..]), "{chunk} {piece}");
         }
         // `[input] decimal` reads them as it says, whatever the column shows
-        let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
-        let dates = rule(None);
-        let roles = Some(Roles { columns: &columns, dates: &dates, decimal: Some(Mark::Point) });
-        let read = stream_csv(text.as_bytes(), false, scan, roles, false, (7, 16, 0)).unwrap();
+        let read = streamed(text.as_bytes(), &columns, (None, Some(Mark::Point)), (7, 16)).unwrap();
         let quantities: Vec<Option<f64>> = read.frame.column("quantity").unwrap().f64().unwrap().iter().collect();
         assert_eq!(quantities, [Some(1.2), Some(3.0), Some(1000.0), None, None, None]);
     }
@@ -648,10 +630,7 @@ mod tests {
         let dates: Vec<Option<i64>> = expected.column("date").unwrap().i64().unwrap().iter().collect();
         assert_eq!(dates, (1..=13).map(march).chain([None]).collect::<Vec<_>>());
         for (chunk, piece) in [(text.len(), usize::MAX), (5, 16), (3, 1)] {
-            let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
-            let dates = rule(None);
-            let roles = Some(Roles { columns: &columns, dates: &dates, decimal: None });
-            let read = stream_csv(text.as_bytes(), false, scan, roles, false, (chunk, piece, 0)).unwrap();
+            let read = streamed(text.as_bytes(), &columns, (None, None), (chunk, piece)).unwrap();
             assert!(read.frame.equals_missing(&expected), "{chunk} {piece}: {:?} vs {expected:?}", read.frame);
             let found = read.found.unwrap();
             assert_eq!((found[1].column.as_str(), found[1].trimmed), ("Item", 12)); // " A " is "A"
@@ -659,10 +638,7 @@ mod tests {
         }
         // without the 13th, no order is guessed: the year-last dates are not read
         let cut = text.replace("13/03/2011", "12/03/2011");
-        let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, crate::ingest::csv::scan::Limits::NONE);
-        let dates = rule(None);
-        let roles = Some(Roles { columns: &columns, dates: &dates, decimal: None });
-        let read = stream_csv(cut.as_bytes(), false, scan, roles, false, (4, 8, 0)).unwrap();
+        let read = streamed(cut.as_bytes(), &columns, (None, None), (4, 8)).unwrap();
         let found = read.found.unwrap();
         assert_eq!((found[2].invalid, found[2].date_order), (14, Some(crate::roles::DateOrder::Ambiguous)));
         assert!(found[2].notes[0].contains("set [input] date_format"), "{:?}", found[2].notes);
