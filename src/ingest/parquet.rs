@@ -311,7 +311,7 @@ pub(super) fn read_parquet_roles(
     let is_parsed = |c: &&ParquetColumn| parsed.iter().any(|(name, _)| **name == c.name);
     for c in columns.iter().filter(|c| !is_parsed(c)) {
         if matches!(c.reading, Reading::Never(_)) {
-            notes.push(not_audited(c));
+            notes.push(not_audited(c, "no role maps it, and "));
             continue;
         }
         let column = read_parquet(path, &[c], missing)?;
@@ -364,13 +364,16 @@ pub(super) fn read_parquet_all(
 ) -> Result<(DataFrame, Vec<String>), InputError> {
     let (readable, never): (Vec<&ParquetColumn>, Vec<&ParquetColumn>) =
         columns.iter().partition(|c| !matches!(c.reading, Reading::Never(_)));
-    let notes = never.into_iter().map(not_audited).collect();
+    // (read before the roles resolve: whether a role maps it is not known here)
+    let notes = never.into_iter().map(|c| not_audited(c, "")).collect();
     Ok((read_parquet(path, &readable, missing)?, notes))
 }
 
-fn not_audited(column: &ParquetColumn) -> String {
+/// The note for a column of a type no role reads; `unmapped` says that no role maps it, when
+/// that is known.
+fn not_audited(column: &ParquetColumn, unmapped: &str) -> String {
     format!(
-        "column '{}' (type {}) was not read: no role maps it, and kindred reads no role from that type",
+        "column '{}' (type {}) was not read: {unmapped}kindred reads no role from that type",
         column.name, column.dtype
     )
 }

@@ -158,6 +158,11 @@ fn a_mapped_struct_column_is_refused_naming_its_type() {
         vec![("CustomerID", Arc::new(id)), ("StockCode", items()), ("Quantity", quantities())],
     );
     refuses(&w, &input, "", "", 1, &["column 'CustomerID'", "struct_id.parquet", "type struct", "as customer"]);
+    // `kindred audit` reads the columns before the roles resolve: its note does not say that
+    // no role maps the column (the customer's does)
+    let r = w.kindred(&["audit", input.to_str().unwrap()]);
+    let note = "column 'CustomerID' (type struct) was not read: kindred reads no role from that type";
+    assert!(r.stderr.contains(note) && !r.stderr.contains("no role maps it"), "{}", r.stderr);
 }
 
 /// Issue 14 case 17: UInt64 ids above 2^63 became nulls through Int64 (0 invalid, then a drop
