@@ -218,6 +218,19 @@ impl NumberText {
     /// infinity, or not a number (invalid).
     pub(crate) fn read(&mut self, text: &str) -> Quantity {
         let t = text.trim();
+        // SAP writes a negative number with its minus last ("1.200-", "5-")
+        match t.strip_suffix('-').filter(|r| r.starts_with(|c: char| c.is_ascii_digit())) {
+            Some(r) => match self.read_signed(r.trim_end()) {
+                Quantity::Number(q) => Quantity::Number(-q),
+                Quantity::Pending(p) => Quantity::Pending(Pending { grouped: -p.grouped, ..p }),
+                other => other,
+            },
+            None => self.read_signed(t),
+        }
+    }
+
+    /// [`NumberText::read`] of a trimmed value whose sign, if any, is first.
+    fn read_signed(&mut self, t: &str) -> Quantity {
         let body = t.strip_prefix(['-', '+']).unwrap_or(t);
         // where the one byte that is no digit is, if there is at most one
         let (bytes, mut other, mut one) = (body.as_bytes(), None, true);
@@ -322,9 +335,12 @@ impl NumberText {
             (false, Some(d)) if marks[..n - 1].iter().all(|m| m.2 == marks[0].2) => (Some(d), Some(marks[0].2)),
             (false, _) => return Form::Invalid,
         };
-        // grouped runs: the first of one to three digits, the others of three
+        // grouped runs: the first of one to three digits, the others of three — or, as India
+        // groups, the last of three and those before it of two ("1,23,45,678")
         let groups = if decimal.is_some() { n - 1 } else { n };
-        if grouping.is_some() && (!leads(run(0)) || (1..=groups).any(|k| run(k).len() != 3)) {
+        let thousands = (1..=groups).all(|k| run(k).len() == 3);
+        let indian = groups >= 2 && run(groups).len() == 3 && (1..groups).all(|k| run(k).len() == 2);
+        if grouping.is_some() && (!leads(run(0)) || !(thousands || (indian && run(0).len() <= 2))) {
             return Form::Invalid;
         }
         self.digits.clear();
@@ -400,6 +416,10 @@ mod tests {
             ("5.", 5.0),
             (".5", 0.5),
             ("1e3", 1000.0),
+            ("1,23,456", 123_456.0),
+            ("12,34,56,789.5", 123_456_789.5),
+            ("5-", -5.0),
+            ("1.234,5-", -1234.5),
             // alone, with nothing to settle it: the point as every CSV reader reads it
             ("1.000", 1.0),
         ] {
@@ -419,6 +439,12 @@ mod tests {
             "1.234.5",
             "1,2345,678",
             "01,234.5",
+            "123,45,678",
+            "1,2,345",
+            "--5",
+            "5--",
+            "-5-",
+            "a-",
             "1,234,5",
             "1 234 5",
             "-",
@@ -434,6 +460,7 @@ mod tests {
         // the other mark shown as the decimal mark: this one groups
         assert_eq!(read(&["2,5", "1.000", "-1.234"]), [Some(2.5), Some(1000.0), Some(-1234.0)]);
         assert_eq!(read(&["2.5", "1,000"]), [Some(2.5), Some(1000.0)]);
+        assert_eq!(read(&["2,5", "1.000-"]), [Some(2.5), Some(-1000.0)]);
         // the mark shown grouping, or the other shown grouping
         assert_eq!(read(&["1,500", "1,000,000"]), [Some(1500.0), Some(1e6)]);
         assert_eq!(read(&["1,500", "1.000.000"]), [Some(1.5), Some(1e6)]);
