@@ -316,10 +316,14 @@ fn quantities(
         DataType::String => {
             let ca = series.str().map_err(|_| type_error(column, path, "quantity"))?;
             let mut reader = NumberText::new(decimal);
-            let (mut out, mut pending) = (Vec::with_capacity(ca.len()), Vec::new());
+            let (mut out, mut pending, mut bad) = (Vec::with_capacity(ca.len()), Vec::new(), 0);
             for (row, v) in ca.iter().enumerate() {
                 out.push(match v.map(|s| (s, reader.read(s))) {
-                    None | Some((_, Quantity::Invalid)) => None,
+                    None => None,
+                    Some((_, Quantity::Invalid)) => {
+                        bad += 1;
+                        None
+                    }
                     Some((_, Quantity::Number(q))) => Some(q),
                     Some((_, Quantity::Pending(p))) => {
                         pending.push((row, p));
@@ -329,9 +333,7 @@ fn quantities(
                 });
             }
             let decision = reader.marks.decide(decimal);
-            let unread = settle(&mut out, pending, decision);
-            let bad = ca.iter().zip(&out).filter(|(v, q)| v.is_some() && q.is_none()).count();
-            debug_assert!(bad >= unread);
+            bad += settle(&mut out, pending, decision);
             let values = Float64Chunked::from_iter_options(col::QUANTITY.into(), out.into_iter());
             return Ok((values, bad, reader.marks));
         }

@@ -29,10 +29,10 @@ pub(super) struct ExcelRead {
 struct Sheets {
     header: Vec<String>,
     cols: Vec<Vec<Option<String>>>,
-    /// The quantity's column (as the pipeline names it), if the header has it, and for each of
-    /// its values whether its cell is a number (see [`Sheets::into_columns`]).
+    /// The quantity's column (as the pipeline names it), if the header has it, and each of its
+    /// cells' number, for the cells that are numbers (see [`Sheets::into_columns`]).
     quantity: Option<usize>,
-    numbers: Vec<bool>,
+    numbers: Vec<Option<f64>>,
 }
 
 impl Sheets {
@@ -62,7 +62,11 @@ impl Sheets {
             for (k, (col, at)) in self.cols.iter_mut().zip(positions).enumerate() {
                 let cell = at.and_then(|at| row.get(at));
                 if Some(k) == self.quantity {
-                    self.numbers.push(matches!(cell, Some(Data::Int(_) | Data::Float(_))));
+                    self.numbers.push(match cell {
+                        Some(Data::Int(i)) => Some(*i as f64),
+                        Some(Data::Float(f)) => Some(*f),
+                        _ => None,
+                    });
                 }
                 col.push(cell.and_then(cell_text));
             }
@@ -76,21 +80,20 @@ impl Sheets {
     /// [`crate::roles`]' number module), and `[input] decimal` does not apply to it — printed
     /// "1.125" it read two ways and was 1125 beside a text cell "2,5".
     fn into_columns(self) -> Vec<Column> {
-        let Sheets { header, cols, quantity, numbers } = self;
+        let Sheets { header, cols, quantity, mut numbers } = self;
         let column = |(k, (name, values)): (usize, (&String, Vec<Option<String>>))| {
             let name: PlSmallStr = name.as_str().into();
-            if Some(k) != quantity || !numbers.iter().any(|&n| n) {
+            if Some(k) != quantity {
                 return Column::new(name, values);
             }
-            let number = |v: &String| v.parse::<f64>().ok();
-            if values.iter().zip(&numbers).all(|(v, &n)| n || v.is_none()) {
-                let values: Vec<Option<f64>> = values.iter().map(|v| v.as_ref().and_then(number)).collect();
+            let numbers = std::mem::take(&mut numbers); // the one quantity column's
+            if numbers.iter().all(Option::is_none) {
                 return Column::new(name, values);
             }
-            let exponent = |(v, n): (Option<String>, &bool)| match (v.as_ref().and_then(number), n) {
-                (Some(f), true) => Some(format!("{f:e}")),
-                _ => v,
-            };
+            if values.iter().zip(&numbers).all(|(v, n)| n.is_some() || v.is_none()) {
+                return Column::new(name, numbers);
+            }
+            let exponent = |(v, n): (Option<String>, &Option<f64>)| n.map_or(v, |f| Some(format!("{f:e}")));
             Column::new(name, values.into_iter().zip(&numbers).map(exponent).collect::<Vec<_>>())
         };
         header.iter().zip(cols).enumerate().map(column).collect()
