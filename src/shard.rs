@@ -56,7 +56,7 @@ use crate::recommend::RecommendReport;
 use crate::report;
 use crate::select::{self, Candidate, Selection};
 use crate::similarity::customers::{CustomerNeighboursReport, Source};
-use crate::similarity::{Model, Neighbours, SimilarityReport};
+use crate::similarity::{Model, Neighbours, Pruning, SimilarityReport};
 use crate::write::{Outputs, WriteReport};
 use plan::ShardRange;
 use store::{FileEntry, ModelRecord};
@@ -768,6 +768,7 @@ fn summed_similarity(plan: &Plan, markers: &[Marker]) -> Option<SimilarityReport
         (t.rows_in, t.rows_out, t.isolated) = (t.rows_in + s.rows_in, t.rows_out + s.rows_out, t.isolated + s.isolated);
         (t.pair_work, t.seconds, t.threads) =
             (t.pair_work + s.pair_work, t.seconds + s.seconds, t.threads.max(s.threads));
+        add_pruning(&mut t.pruning, s.pruning);
     })
 }
 
@@ -775,7 +776,17 @@ fn summed_neighbours(markers: &[Marker]) -> Option<CustomerNeighboursReport> {
     summed(markers.iter().map(|mk| mk.customer_neighbours.clone()), |t, s| {
         (t.rows_in, t.rows_out, t.isolated) = (t.rows_in + s.rows_in, t.rows_out + s.rows_out, t.isolated + s.isolated);
         (t.seconds, t.threads) = (t.seconds + s.seconds, t.threads.max(s.threads));
+        add_pruning(&mut t.pruning, s.pruning);
     })
+}
+
+/// The kernel's pruning counts, summed (whole numbers: the sum is the one-machine run's).
+fn add_pruning(total: &mut Option<Pruning>, shard: Option<Pruning>) {
+    match (total.as_mut(), shard) {
+        (Some(t), Some(s)) => t.add(&s),
+        (None, s) => *total = s,
+        (Some(_), None) => {}
+    }
 }
 
 /// What publish made after the shards: the joined lists' report, the drift, the write and the

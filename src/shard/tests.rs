@@ -33,6 +33,16 @@ fn every_step_must_share_the_settings_but_where_input_and_output_live_and_the_th
 }
 
 #[test]
+fn settings_read_back_from_the_plan_are_the_settings_written() {
+    // check_settings compares exactly: a 17-digit float (a script's 1/11) must come back to the bit
+    for x in [1.0 / 11.0, 2.0 / 13.0, 5.0 / 11.0, 0.1 + 0.2] {
+        let written = settings(&cfg(&format!("[model]\nmin_similarity = {x:?}\n"), Overrides::default()));
+        let back: Value = serde_json::from_str(&serde_json::to_string_pretty(&written).unwrap()).unwrap();
+        assert_eq!(first_difference(&written, &back, ""), None, "{x:?}");
+    }
+}
+
+#[test]
 fn a_shards_rows_are_the_one_machine_runs_rows() {
     // each customer's neighbours and list computed for a range equal the whole run's
     let m = random_matrix(700, 90, 7, 11);
