@@ -609,6 +609,8 @@ pub struct Config {
     /// Set when the file sets keys its model never reads: which, and why (noted on stderr).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread_note: Option<String>,
+    /// The pipeline file read, as given (`None`: the code's defaults, no file).
+    pub pipeline: Option<PathBuf>,
     #[serde(skip)]
     pub quiet: bool,
     pub force: bool,
@@ -691,6 +693,7 @@ impl Config {
             threads: threads.threads,
             threads_note: threads.capped,
             unread_note,
+            pipeline: None,
             quiet: cli.quiet,
             force: cli.force,
         })
@@ -699,16 +702,20 @@ impl Config {
     /// Loads and validates the pipeline file at `path`.
     pub fn load(path: &Path, cli: &Overrides) -> Result<Self, ConfigError> {
         let (file, base) = PipelineFile::open(path)?;
-        Config::build(file, &base, cli)
+        Ok(Config { pipeline: Some(path.to_path_buf()), ..Config::build(file, &base, cli)? })
     }
 
-    /// [`Config::load`], except that a missing `default` pipeline file is fine when `--input`
-    /// says what to read: the code's defaults then apply, paths from the working folder.
-    pub fn load_or_default(path: &Path, default: &Path, cli: &Overrides) -> Result<Self, ConfigError> {
-        if !path.exists() && path == default && cli.input.is_some() {
-            return Config::build(PipelineFile::default(), Path::new("."), cli);
+    /// [`Config::load`] of the pipeline file `given` (by flag or `KINDRED_PIPELINE`: it must
+    /// exist, whatever its name), else of `default` — or, when no file is given, `default` is
+    /// missing and `--input` says what to read, the code's defaults, paths from the working
+    /// folder (`pipeline` is then `None`, and the caller says so).
+    pub fn load_or_default(given: Option<&Path>, default: &Path, cli: &Overrides) -> Result<Self, ConfigError> {
+        match given {
+            None if !default.exists() && cli.input.is_some() => {
+                Config::build(PipelineFile::default(), Path::new("."), cli)
+            }
+            given => Config::load(given.unwrap_or(default), cli),
         }
-        Config::load(path, cli)
     }
 
     /// The settings `kindred audit` reads an export with: those of `pipeline` when one is named,

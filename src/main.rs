@@ -84,16 +84,16 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
         Indexed Job), AWS_BATCH_JOB_ARRAY_INDEX or SLURM_ARRAY_TASK_ID.\n\nExample:\n  \
         JOB_COMPLETION_INDEX=2 kindred shard pipelines/online_retail.toml --output /mnt/kindred")]
     Shard {
-        /// Pipeline file (TOML): the one prepare was given.
-        #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
-        pipeline: PathBuf,
+        /// Pipeline file (TOML): the one prepare was given [default: pipelines/online_retail.toml].
+        #[arg(env = "KINDRED_PIPELINE")]
+        pipeline: Option<PathBuf>,
         /// The shard to compute (0 to N-1).
         #[arg(long, env = "KINDRED_INDEX")]
         index: Option<usize>,
         #[command(flatten)]
         over: OverrideArgs,
-        /// Print nothing but errors.
-        #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new())]
+        /// Print nothing but errors (`--quiet=false` overrides KINDRED_QUIET, as for run).
+        #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new(), num_args = 0..=1, require_equals = true, default_missing_value = "true")]
         quiet: bool,
     },
     /// Sharded run, step 3 of 3: every shard's part joined and published as `kindred run` does
@@ -128,9 +128,9 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
   kindred evaluate --cutoff 2011-09-01
   kindred evaluate pipelines/shop.toml --cutoff 2026-10-01 --k 20 --json")]
     Evaluate {
-        /// Pipeline file (TOML).
-        #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
-        pipeline: PathBuf,
+        /// Pipeline file (TOML) [default: pipelines/online_retail.toml].
+        #[arg(env = "KINDRED_PIPELINE")]
+        pipeline: Option<PathBuf>,
         /// Train on purchases before this date (YYYY-MM-DD), test on those from it on.
         #[arg(long)]
         cutoff: String,
@@ -212,9 +212,10 @@ published set is older than --max-age; 1 or 2 when the folder cannot be read.")]
 /// prepare, for the gates on the input).
 #[derive(clap::Args)]
 struct StepArgs {
-    /// Pipeline file (TOML); a sharded run's steps all take the same.
-    #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
-    pipeline: PathBuf,
+    /// Pipeline file (TOML); a sharded run's steps all take the same [default:
+    /// pipelines/online_retail.toml].
+    #[arg(env = "KINDRED_PIPELINE")]
+    pipeline: Option<PathBuf>,
     #[command(flatten)]
     over: OverrideArgs,
     /// Print nothing but errors (true/false, yes/no, 1/0 from the environment; `--quiet=false`
@@ -230,7 +231,7 @@ struct StepArgs {
 impl StepArgs {
     /// The pipeline file loaded with these overrides.
     fn load(self) -> Result<Config, ConfigError> {
-        load(&self.pipeline, &self.over.with(self.quiet, self.force))
+        load(self.pipeline.as_deref(), &self.over.with(self.quiet, self.force))
     }
 }
 
@@ -296,8 +297,16 @@ fn emit(text: &str) -> Result<(), Error> {
 /// Loads a pipeline file; a missing default file is fine when `--input` says what to read.
 /// A thread count capped at the cores, and keys the model never reads, are noted on stderr
 /// (unless quiet) and in the manifest.
-fn load(pipeline: &Path, cli: &Overrides) -> Result<Config, ConfigError> {
+fn load(pipeline: Option<&Path>, cli: &Overrides) -> Result<Config, ConfigError> {
     let cfg = Config::load_or_default(pipeline, Path::new(DEFAULT_PIPELINE), cli)?;
+    if cfg.pipeline.is_none() {
+        let line = format!(
+            "no pipeline file given and no {DEFAULT_PIPELINE} here: the code's defaults apply (the article's \
+             user-based method, as pipelines/article.toml), not the shipped pipeline's model; name a pipeline \
+             file to choose (the manifest's parameters.pipeline is null)"
+        );
+        progress::warn(cfg.quiet, &line);
+    }
     note(cfg.quiet, cfg.threads_note.as_deref());
     note(cfg.quiet, cfg.unread_note.as_deref());
     Ok(cfg)
@@ -340,7 +349,7 @@ fn execute(command: Command) -> Result<Exit, Error> {
             }
         }
         Command::Evaluate { pipeline, cutoff, k, json, over } => {
-            let cfg = load(&pipeline, &over.with(true, false))?;
+            let cfg = load(pipeline.as_deref(), &over.with(true, false))?;
             let at = kindred::evaluate::parse_cutoff(&cutoff)?;
             let k = kindred::config::evaluate_k(k)?;
             let evaluation = kindred::evaluate::run(&cfg, at, &cutoff, k)?;
@@ -402,7 +411,7 @@ fn sharded(command: Command) -> Result<(), Error> {
         }
         Command::Shard { pipeline, index, over, quiet } => {
             let index = kindred::shard::index_from(index, |name| std::env::var(name).ok())?;
-            let cfg = load(&pipeline, &over.with(quiet, false))?;
+            let cfg = load(pipeline.as_deref(), &over.with(quiet, false))?;
             kindred::shard::shard(&cfg, index)?;
         }
         Command::Publish { step } => {

@@ -152,11 +152,12 @@ pub struct Marker {
 }
 
 /// The settings every step must share: the whole configuration but where the input is read
-/// from (the shards never read it), where the output folder is mounted, and the threads.
+/// from (the shards never read it), where the output folder and the pipeline file are
+/// mounted, and the threads.
 fn settings(cfg: &Config) -> Value {
     let mut v = serde_json::to_value(cfg).unwrap_or(Value::Null);
     if let Some(o) = v.as_object_mut() {
-        for key in ["input", "threads", "threads_note", "force"] {
+        for key in ["input", "threads", "threads_note", "force", "pipeline"] {
             o.remove(key);
         }
     }

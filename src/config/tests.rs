@@ -182,15 +182,19 @@ fn a_missing_default_pipeline_is_fine_with_input() {
     let dir = tempfile::tempdir().unwrap();
     let default = dir.path().join("default.toml");
     let input = Overrides { input: Some("x.csv".into()), ..Default::default() };
-    let cfg = Config::load_or_default(&default, &default, &input).unwrap();
+    let cfg = Config::load_or_default(None, &default, &input).unwrap();
     assert_eq!((cfg.input.path, cfg.output.dir), (PathBuf::from("x.csv"), PathBuf::from("./output")));
+    assert_eq!(cfg.pipeline, None);
     let other = dir.path().join("other.toml");
-    assert!(matches!(Config::load_or_default(&other, &default, &input), Err(ConfigError::Read { .. })));
+    assert!(matches!(Config::load_or_default(Some(&other), &default, &input), Err(ConfigError::Read { .. })));
+    // named (by flag or KINDRED_PIPELINE), the default's own name must exist too
+    assert!(matches!(Config::load_or_default(Some(&default), &default, &input), Err(ConfigError::Read { .. })));
     let none = Overrides::default();
-    assert!(matches!(Config::load_or_default(&default, &default, &none), Err(ConfigError::Read { .. })));
+    assert!(matches!(Config::load_or_default(None, &default, &none), Err(ConfigError::Read { .. })));
     std::fs::write(&default, "[input]\npath = 'y.csv'").unwrap();
-    let cfg = Config::load_or_default(&default, &default, &none).unwrap();
+    let cfg = Config::load_or_default(None, &default, &none).unwrap();
     assert_eq!(cfg.input.path, dir.path().join("y.csv"));
+    assert_eq!(cfg.pipeline.as_deref(), Some(default.as_path()));
 }
 
 #[test]

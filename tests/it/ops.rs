@@ -591,3 +591,31 @@ fn force_and_quiet_flags_turn_their_variables_off() {
     assert!(w.kindred_env(&["run", p, "--force"], &quiet).stderr.is_empty());
     assert!(w.kindred_env(&["run", p, "--force", "--quiet=false"], &quiet).stderr.contains("kindred: ingest:"));
 }
+
+#[test]
+fn a_named_pipeline_file_must_exist_and_the_codes_defaults_are_said() {
+    // cron's working folder has no pipelines/: a named file (flag or variable, even the default's
+    // own name) is exit 2, never the code's defaults silently swapped in for the shipped model
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    let input = input.to_str().unwrap();
+    let named = [("KINDRED_PIPELINE", "pipelines/online_retail.toml")];
+    let r = w.kindred_env(&["run", "--input", input, "--output", "out", "--quiet"], &named);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("pipelines/online_retail.toml"), "{}", r.stderr);
+    let r = w.kindred(&["run", "pipelines/online_retail.toml", "--input", input, "--output", "out"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!w.path("out").exists());
+    // none named and none here: the code's defaults, said on stderr and in the manifest
+    let r = w.kindred(&["run", "--input", input, "--output", "out"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("no pipeline file given") && r.stderr.contains("code's defaults"), "{}", r.stderr);
+    assert_eq!(json(&w.path("out/manifest.json")).pointer("/parameters/pipeline"), Some(&serde_json::Value::Null));
+    let p = w.pipeline("p.toml", &w.path("tiny.csv"), "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--output", "out2", "--quiet"]).code, 0);
+    let read = json(&w.path("out2/manifest.json"))["parameters"]["pipeline"].as_str().map(str::to_string);
+    assert_eq!(read.as_deref(), p.to_str());
+    // shard takes run's `--quiet=false` (a usage error before): here it finds nothing prepared
+    let r = w.kindred(&["shard", p.to_str().unwrap(), "--index", "0", "--output", "out3", "--quiet=false"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}
