@@ -11,7 +11,7 @@ use polars::prelude::*;
 
 use crate::audit::pad;
 use crate::config::Kind;
-use crate::error::{Error, Result};
+use crate::error::{Error, OutputError, Result};
 use crate::roles::normalize_customer;
 use crate::write::{file, read_table};
 
@@ -52,16 +52,40 @@ fn floats(frame: &DataFrame, name: &str) -> Vec<Option<f64>> {
 }
 
 /// The explanation of `customer`'s recommendations in the output folder `dir`, as text.
+///
+/// Every table comes from the one run `current` names when read: through the fixed links each
+/// file looked `current` up again, and a publish between two reads mixed two runs' tables (a
+/// customer recommended what the other run had them buy). A run pruned while it is read
+/// (`keep_runs = 1`) is read again from the run that replaced it. A folder holding a set's
+/// files without `current` (a copy) is read as it is.
 pub fn run(dir: &Path, customer: &str) -> Result<String> {
-    let all_neighbours = read_table(&dir.join(file::NEIGHBOURS))?;
+    let mut attempts = 0;
+    loop {
+        let set = crate::publish::current_run(dir);
+        if set.is_none() && !dir.join(file::NEIGHBOURS).exists() {
+            let detail = "nothing is published there (no current run): run `kindred run` first, or name the \
+                          folder a run published to (--output, or the pipeline's [output] dir)";
+            return Err(OutputError::Read { path: dir.to_path_buf(), detail: detail.into() }.into());
+        }
+        attempts += 1;
+        match explain_set(dir, set.as_deref().unwrap_or(dir), customer) {
+            Err(Error::Output(_)) if attempts < 3 && set.is_some() && crate::publish::current_run(dir) != set => {}
+            read => return read,
+        }
+    }
+}
+
+/// [`run`] on the set in `set` (`dir`, the folder the user named, for the messages).
+fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
+    let all_neighbours = read_table(&set.join(file::NEIGHBOURS))?;
     let published = all_neighbours.height() > 0;
     let neighbours = rows_for(&all_neighbours, customer)?;
-    let recs = rows_for(&read_table(&dir.join(file::RECOMMENDATIONS))?, customer)?;
-    let bought = rows_for(&read_table(&dir.join(file::PURCHASES))?, customer)?;
+    let recs = rows_for(&read_table(&set.join(file::RECOMMENDATIONS))?, customer)?;
+    let bought = rows_for(&read_table(&set.join(file::PURCHASES))?, customer)?;
     if recs.height() == 0 && bought.height() == 0 {
         return Err(Error::UnknownCustomer { customer: customer.to_string(), dir: dir.to_path_buf() });
     }
-    let items = read_table(&dir.join(file::ITEMS))?;
+    let items = read_table(&set.join(file::ITEMS))?;
     let names: HashMap<String, String> =
         strings(&items, "item_id").into_iter().zip(strings(&items, "description")).collect();
     let name = |id: &str| names.get(id).cloned().unwrap_or_default();
@@ -79,7 +103,7 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
 
     // The customers' cosine neighbours: always a user model's; beside an item-side model when
     // the run published them (`[model] customer_neighbours`, not 0).
-    let manifest = manifest(dir);
+    let manifest = manifest(set);
     let kind = model_kind(&manifest);
     if !kind.compares_items() || published {
         nearest_customers(&mut out, &neighbours);
@@ -92,7 +116,7 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
                 out,
                 "\nModel: kind = {name}: each item the customer bought votes for the items related to it."
             );
-            strongest_reasons(dir, &by_qty)?
+            strongest_reasons(set, &by_qty)?
         }
     };
 

@@ -184,6 +184,26 @@ fn explain_tells_the_worked_example() {
     let r = w.kindred(&["explain", "99999999", "--output", w.path("out").to_str().unwrap()]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("99999999"), "{}", r.stderr);
+    // every table from the run `current` names, not file by file through the fixed links (a
+    // publish between two reads mixed two runs); a copied set's folder is read as it is
+    let told = w.kindred(&["explain", "14606", "--output", w.path("out").to_str().unwrap()]).stdout;
+    let copy = w.path("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for e in std::fs::read_dir(w.path("out/current")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+    }
+    for name in ["neighbours.parquet", "recommendations.parquet", "purchases.parquet", "items.parquet"] {
+        std::fs::remove_file(w.path("out").join(name)).unwrap();
+    }
+    for dir in ["out", "copy"] {
+        let r = w.kindred(&["explain", "14606", "--output", w.path(dir).to_str().unwrap()]);
+        assert_eq!((r.code, &r.stdout), (0, &told), "{dir}: {}", r.stderr);
+    }
+    std::fs::create_dir(w.path("empty")).unwrap();
+    let r = w.kindred(&["explain", "14606", "--output", w.path("empty").to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("nothing is published there"), "{}", r.stderr);
 }
 
 /// Issue 15: the shipped default (EASE) published neighbours.parquet empty, so `explain 14606`
