@@ -364,6 +364,17 @@ pub(crate) fn publish_with<T>(
     work: impl FnOnce(&Publisher) -> Result<T>,
 ) -> Result<T> {
     let publisher = Publisher::open(&cfg.output.dir, run_id, started)?;
+    publish_locked(cfg, publisher, run_id, started, work)
+}
+
+/// [`publish_with`] under a lock the caller took (and checked the folder under).
+pub(crate) fn publish_locked<T>(
+    cfg: &Config,
+    publisher: Publisher,
+    run_id: &str,
+    started: &str,
+    work: impl FnOnce(&Publisher) -> Result<T>,
+) -> Result<T> {
     // A panic (a bug) is recorded and abandons the run like an error before it goes on up to `main`.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&publisher)));
     let attempt = Attempt { cfg, run_id, started };

@@ -254,10 +254,10 @@ impl Publisher {
         self.dir.join(format!("{STAGING_PREFIX}{}", self.run_id))
     }
 
-    /// Creates the (empty) staging folder; a new name, never an existing one.
+    /// Creates the staging folder (a new name, never an existing one) holding only its mark.
     pub fn begin(&self) -> Result<PathBuf> {
         let staging = self.staging();
-        fs::create_dir(&staging).map_err(io(&staging))?;
+        begin_marked(&staging, &self.run_id)?;
         Ok(staging)
     }
 
@@ -271,7 +271,7 @@ impl Publisher {
     pub fn commit(&self, keep: usize) -> Result<PathBuf> {
         check_layout(&self.dir)?;
         let staging = self.staging();
-        sync_dir(&staging)?;
+        unmark(&staging)?;
         let runs = self.dir.join(RUNS);
         if entry(&runs)?.is_none() {
             fs::create_dir(&runs).map_err(io(&runs))?;
@@ -325,7 +325,7 @@ impl Publisher {
                 continue;
             };
             let path = entry.path();
-            if is_staging_name(&name) && kind.is_dir() && holds_a_set(&path) {
+            if is_staging_name(&name) && kind.is_dir() && is_killed_staging(&path) {
                 fs::remove_dir_all(&path).map_err(io(&path))?;
             } else if is_temp_link_name(&name) && kind.is_symlink() {
                 fs::remove_file(&path).map_err(io(&path))?;
@@ -441,7 +441,7 @@ impl Publisher {
         let path = staging.join(file::MANIFEST);
         let mut f = File::create(&path).map_err(io(&path))?;
         f.write_all(manifest).and_then(|_| f.sync_all()).map_err(io(&path))?;
-        sync_dir(&staging)?;
+        unmark(&staging)?;
         let runs = self.dir.join(RUNS);
         if entry(&runs)?.is_none() {
             fs::create_dir(&runs).map_err(io(&runs))?;
@@ -502,12 +502,54 @@ pub(crate) fn holds_only(folder: &Path, ours: &dyn Fn(&Path, bool) -> bool) -> b
     walk(folder, folder, ours)
 }
 
-/// A run's folder (or its staging) holds only files of a published set: every version's set is
-/// a subset of today's [`file::ALL`]. An empty folder qualifies (a staging folder just begun).
+/// A run's folder holds only files of a published set: every version's set is a subset of
+/// today's [`file::ALL`].
 fn holds_a_set(folder: &Path) -> bool {
     holds_only(folder, &|inside, is_folder| {
         !is_folder && inside.to_str().is_some_and(|n| crate::write::is_written_as(n, &file::ALL))
     })
+}
+
+/// The file a run's staging folder holds from its creation until it is renamed in: the run id.
+/// A staging folder's name and file names are not proof that kindred made it (a person's
+/// folder of that name is); its mark, or a manifest naming its run, is.
+pub(crate) const MARK: &str = ".kindred-staging";
+
+/// Creates the folder `staging` (never over anything) and marks it as run `run_id`'s.
+pub(crate) fn begin_marked(staging: &Path, run_id: &str) -> Result<()> {
+    fs::create_dir(staging).map_err(io(staging))?;
+    let path = staging.join(MARK);
+    fs::write(&path, run_id).map_err(io(&path))?;
+    Ok(())
+}
+
+/// Removes the mark (the folder is about to be renamed in) and syncs the folder.
+pub(crate) fn unmark(staging: &Path) -> Result<()> {
+    let path = staging.join(MARK);
+    fs::remove_file(&path).map_err(io(&path))?;
+    sync_dir(staging)
+}
+
+/// Whether `folder`'s mark names `run_id` (a regular file of a run id's size).
+pub(crate) fn is_marked(folder: &Path, run_id: &str) -> bool {
+    let path = folder.join(MARK);
+    entry(&path).ok().flatten().is_some_and(|m| m.is_file() && m.len() < 256)
+        && fs::read_to_string(&path).is_ok_and(|t| t == run_id)
+}
+
+/// A killed run's staging folder `.staging-<id>`: a set's files and its mark naming `<id>`, or a
+/// set that names its run (moved back from `runs/`, or killed as its mark was removed) — or
+/// empty (killed as it was made: nothing to lose).
+fn is_killed_staging(folder: &Path) -> bool {
+    let id = folder.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix(STAGING_PREFIX));
+    let ours = |inside: &Path, is_folder: bool| {
+        !is_folder && inside.to_str().is_some_and(|n| n == MARK || crate::write::is_written_as(n, &file::ALL))
+    };
+    let empty = fs::read_dir(folder).is_ok_and(|mut e| e.next().is_none());
+    empty
+        || id.is_some_and(|id| {
+            holds_only(folder, &ours) && (is_marked(folder, id) || manifest_run_id(folder).as_deref() == Some(id))
+        })
 }
 
 /// A published run's folder: a set's files, its manifest among them naming the folder's run.
@@ -518,7 +560,12 @@ fn is_published_set(folder: &Path) -> bool {
 /// Whether `folder`'s manifest names the run the folder is named by.
 fn names_its_run(folder: &Path) -> bool {
     let id = folder.file_name().and_then(|n| n.to_str());
-    id.is_some_and(|id| read_manifest(folder).is_some_and(|m| m.get("run_id").and_then(|r| r.as_str()) == Some(id)))
+    id.is_some_and(|id| manifest_run_id(folder).as_deref() == Some(id))
+}
+
+/// The run id `folder`'s manifest names.
+fn manifest_run_id(folder: &Path) -> Option<String> {
+    read_manifest(folder)?.get("run_id")?.as_str().map(str::to_string)
 }
 
 /// `folder`'s `manifest.json` as JSON, when it is a regular file of a manifest's size (a
@@ -889,8 +936,9 @@ mod tests {
 
     /// A folder of a run's name is deleted only when everything in it is a file kindred writes
     /// there: a person's file in an old run's folder, or a folder of a run's name a person made,
-    /// keeps it (and it is not counted as a kept run); a killed run's staging folder holding a
-    /// set's files and a write's `.NAME.<pid>.part` is removed, one holding a person's is not.
+    /// keeps it (and it is not counted as a kept run); a killed run's staging folder holding its
+    /// mark, a set's files and a write's `.NAME.<pid>.part` is removed, one holding a person's
+    /// file, or unmarked, or marked for another run, is not.
     #[test]
     fn folders_of_a_runs_name_holding_what_kindred_did_not_write_are_kept() {
         let tmp = tempfile::tempdir().unwrap();
@@ -907,8 +955,14 @@ mod tests {
             fs::write(dir.join(RUNS).join(id(n)).join(file::MANIFEST), manifest).unwrap();
         }
         let killed = dir.join(format!(".staging-{}", id(5)));
-        fs::create_dir_all(&killed).unwrap();
+        begin_marked(&killed, &id(5)).unwrap();
         fs::write(killed.join(file::ITEMS), "x").unwrap();
+        // a set's file names are no proof: without the mark naming the run, a person's
+        let unmarked = dir.join(format!(".staging-{}", id(11)));
+        fs::create_dir_all(&unmarked).unwrap();
+        fs::write(unmarked.join(file::RECOMMENDATIONS), "my own table").unwrap();
+        let other_mark = dir.join(format!(".staging-{}", id(12)));
+        begin_marked(&other_mark, &id(1)).unwrap();
         fs::write(killed.join(format!(".{}.4242.part", file::PURCHASES)), "x").unwrap();
         let touched = dir.join(format!(".staging-{}", id(6)));
         fs::create_dir_all(&touched).unwrap();
@@ -919,7 +973,7 @@ mod tests {
         assert_eq!(names(&dir.join(RUNS)), [id(1), id(2), id(3), id(4), id(8), id(9), id(10)]);
         assert_eq!(names(&dir.join(RUNS).join(id(1))).len(), file::ALL.len() + 1);
         let staging: Vec<String> = names(&dir).into_iter().filter(|n| n.starts_with(".staging")).collect();
-        assert_eq!(staging, [format!(".staging-{}", id(6))]);
+        assert_eq!(staging, [id(6), id(11), id(12)].map(|i| format!(".staging-{i}")));
     }
 
     #[test]

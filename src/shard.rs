@@ -333,10 +333,24 @@ fn remove_leftovers(shards_dir: &Path, keep: &str, drop: impl Fn(&str) -> bool) 
         let Ok(meta) = fs::symlink_metadata(e.path()) else { continue };
         if name.starts_with(LINK_PREFIX) && meta.file_type().is_symlink() {
             let _ = fs::remove_file(e.path());
-        } else if !name.starts_with(LINK_PREFIX) && meta.is_dir() && publish::holds_only(&e.path(), &prepared_entry) {
+        } else if !name.starts_with(LINK_PREFIX) && meta.is_dir() && is_prepared_by(&e.path(), id) {
             let _ = fs::remove_dir_all(e.path());
         }
     }
+}
+
+/// Whether `folder` (`<id>` or `.staging-<id>` in `shards/`) is prepare `id`'s: it holds only
+/// what prepare and the shards write there, and its mark or its plan names run `id` (names
+/// are not proof: a person's folder of a run's name holding a `pairs.parquet` was deleted). A
+/// folder left empty by a prepare killed as it made it holds nothing to lose.
+fn is_prepared_by(folder: &Path, id: &str) -> bool {
+    let plan_names_it = || {
+        let text = fs::read_to_string(folder.join(PLAN)).ok();
+        let plan = text.and_then(|t| serde_json::from_str::<Value>(&t).ok());
+        plan.is_some_and(|p| p["run_id"] == id)
+    };
+    let empty = fs::read_dir(folder).is_ok_and(|mut e| e.next().is_none());
+    empty || (publish::holds_only(folder, &prepared_entry) && (publish::is_marked(folder, id) || plan_names_it()))
 }
 
 /// Whether `inside` (a path in a prepared folder or its staging; `is_folder` its type) is
@@ -349,7 +363,9 @@ fn prepared_entry(inside: &Path, is_folder: bool) -> bool {
     let leading_digits = |n: &str| n.bytes().next().is_some_and(|b| b.is_ascii_digit());
     match (names.as_slice(), is_folder) {
         ([folder], true) => *folder == PARTS || *folder == DONE,
-        ([name], false) => crate::write::is_written_as(name, &store::PREPARED) || *name == ".plan.json.tmp",
+        ([name], false) => {
+            crate::write::is_written_as(name, &store::PREPARED) || *name == ".plan.json.tmp" || *name == publish::MARK
+        }
         ([PARTS, name], false) => leading_digits(name) && name.ends_with(".parquet"),
         ([DONE, name], false) => {
             name.strip_suffix(".json").is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
@@ -359,13 +375,14 @@ fn prepared_entry(inside: &Path, is_folder: bool) -> bool {
     }
 }
 
-/// Creates `staging` (a new name, never an existing one), and `shards/` if missing.
-fn begin_staging(staging: &Path) -> Result<()> {
+/// Creates `staging` (a new name, never an existing one) marked as run `run_id`'s, and
+/// `shards/` if missing.
+fn begin_staging(staging: &Path, run_id: &str) -> Result<()> {
     let shards_dir = staging.parent().unwrap_or(Path::new("."));
     if entry(shards_dir)?.is_none() {
         fs::create_dir(shards_dir).map_err(io(shards_dir))?;
     }
-    Ok(fs::create_dir(staging).map_err(io(staging))?)
+    publish::begin_marked(staging, run_id)
 }
 
 /// The prepared run written into `staging` (created here, in `shards/`, made if missing).
@@ -378,7 +395,7 @@ fn prepare_into(
 ) -> Result<Plan> {
     let chain = Chain::new(cfg.quiet);
     let front = pipeline::front(cfg, &chain)?;
-    begin_staging(staging)?;
+    begin_staging(staging, run_id)?;
     let m = &front.matrix;
     // The item-side model is learnt here, once; a user model's rows are the shards'.
     let fitted = match front.choice.family {
@@ -629,6 +646,13 @@ pub fn publish(cfg: &Config) -> Result<Published> {
     on_threads(cfg.threads, || {
         let start = Instant::now();
         let dir = &cfg.output.dir;
+        check_settings(cfg, dir, &latest(dir)?.1)?;
+        // Each attempt is a run of its own (as `kindred run`). What is published, and what
+        // `latest` names, is read under the lock: a `run` or another publish that finishes
+        // before this one takes it is seen (read before, an older prepared run was published
+        // over a newer run, or the same one twice).
+        let (run_id, started) = (new_run_id(), now_utc());
+        let publisher = Publisher::open(dir, &run_id, &started)?;
         let (folder, plan) = latest(dir)?;
         check_settings(cfg, dir, &plan)?;
         if let Some(current) = published_from(dir).filter(|p| p.1.as_deref() == Some(plan.run_id.as_str())) {
@@ -648,9 +672,8 @@ pub fn publish(cfg: &Config) -> Result<Published> {
             return Err(ShardError::Superseded { dir: dir.to_path_buf(), run_id: plan.run_id, newer }.into());
         }
         let markers = read_markers(&folder, &plan, dir)?;
-        // Each attempt is a run of its own (as `kindred run`): a refused one leaves its record.
-        let (run_id, started) = (new_run_id(), now_utc());
-        pipeline::publish_with(cfg, &run_id, &started, |publisher| {
+        // From here a failed or refused attempt leaves its record.
+        pipeline::publish_locked(cfg, publisher, &run_id, &started, |publisher| {
             join_and_write(cfg, publisher, &folder, &plan, &markers, (&run_id, start))
         })?;
         remove_leftovers(&dir.join(SHARDS), &plan.run_id, |name| !name.starts_with('.') && *name < *plan.run_id);

@@ -425,10 +425,20 @@ fn an_untidy_output_folder_is_refused_or_left_as_it_is() {
     // a user's files beside the prepared runs survive prepare, shards and publish
     std::fs::write(out.join("shards/notes.txt"), "mine").unwrap();
     std::fs::create_dir_all(out.join("shards/20200101T000000.000Z-1.bak")).unwrap();
+    // folders of a prepared run's and a staging's names holding files of kindred's names, which
+    // no mark or plan of that run names: a person's, kept
+    for name in ["20200101T000000.000Z-6", ".staging-20200101T000000.000Z-7"] {
+        std::fs::create_dir_all(out.join("shards").join(name).join("parts")).unwrap();
+        std::fs::write(out.join("shards").join(name).join("pairs.parquet"), "my own pairs").unwrap();
+    }
     sharded(&w, &pipeline, &out, 2);
     sharded(&w, &pipeline, &out, 2);
     assert_eq!(std::fs::read(out.join("shards/notes.txt")).unwrap(), b"mine");
     assert!(out.join("shards/20200101T000000.000Z-1.bak").is_dir());
+    for name in ["20200101T000000.000Z-6", ".staging-20200101T000000.000Z-7"] {
+        assert_eq!(std::fs::read(out.join("shards").join(name).join("pairs.parquet")).unwrap(), b"my own pairs");
+        std::fs::remove_dir_all(out.join("shards").join(name)).unwrap();
+    }
     // the older prepared run went at the second publish; the published one is kept
     let prepared = || -> Vec<String> {
         let names = std::fs::read_dir(out.join("shards")).unwrap().flatten();
