@@ -248,6 +248,11 @@ pub enum Error {
     Frame { stage: String, detail: String },
     #[error("cutoff {cutoff} leaves {train} training and {test} test rows; pick a date inside the data")]
     Cutoff { cutoff: String, train: usize, test: usize },
+    /// No training customer has a new item in the test rows: every metric would be a 0 of nothing.
+    #[error(
+        "cutoff {cutoff}: no customer of the {train} training rows bought an item new to them in the {test} test rows, so there is nothing to score; pick an earlier cutoff"
+    )]
+    NothingHeld { cutoff: String, train: usize, test: usize },
     /// A customer id that is not an integer where `customer_id` must stay Int64.
     #[error(
         "refused to publish: customer id '{id}' in column '{column}' of {} (row {row}) is not an integer, and {why}; set [columns] customer_type = \"string\" to publish text ids from now on, or fix the data; nothing was published",
@@ -288,6 +293,7 @@ impl Error {
             | Error::Model { .. }
             | Error::Frame { .. }
             | Error::Cutoff { .. }
+            | Error::NothingHeld { .. }
             | Error::UnknownCustomer { .. }
             | Error::Stdout(_) => Exit::Runtime,
         }

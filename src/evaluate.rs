@@ -109,7 +109,16 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
         return Err(crate::error::GateError::new("required_column", why).into());
     }
     let (cleaned, _) = chain.clean(canonical, &cfg.clean)?;
-    let (train, test) = split(&cleaned.into_frame()?, cutoff)?;
+    let cleaned = cleaned.into_frame()?;
+    let (train, test) = split(&cleaned, cutoff)?;
+    let undated = cleaned.height() - train.height() - test.height();
+    if undated > 0 {
+        let line = format!(
+            "evaluate: {undated} of the {} cleaned rows have no date that reads, and are in neither the training nor the test rows",
+            cleaned.height()
+        );
+        crate::progress::note(false, &line);
+    }
     if train.height() == 0 || test.height() == 0 {
         let (cutoff, train, test) = (cutoff_label.to_string(), train.height(), test.height());
         return Err(Error::Cutoff { cutoff, train, test });
@@ -126,6 +135,9 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     };
     let (m, _) = chain.pivot(train, ids, &cfg.input.path)?;
     let held = held_items(&m, &clean::Cleaned::all(test.clone()))?;
+    if held.iter().all(Vec::is_empty) {
+        return Err(Error::NothingHeld { cutoff: cutoff_label.to_string(), train: train_rows, test: test.height() });
+    }
     let model = ModelConfig {
         neighbours: choice.model.neighbours.max(choice.recommend.from_neighbours),
         ..choice.model.clone()

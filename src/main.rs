@@ -353,12 +353,13 @@ fn execute(command: Command) -> Result<Exit, Error> {
             let at = kindred::evaluate::parse_cutoff(&cutoff)?;
             let k = kindred::config::evaluate_k(k)?;
             let evaluation = kindred::evaluate::run(&cfg, at, &cutoff, k)?;
-            evaluation.write(&cfg.output.dir)?;
+            // printed before the write: a folder that cannot be written loses no figures
             if json {
                 emit(&format!("{}\n", evaluation.to_json()))?;
             } else {
                 emit(&evaluation.render())?;
             }
+            evaluation.write(&cfg.output.dir)?;
         }
         Command::Generate { out, shape } => {
             let rows = kindred::generate::write(&shape.shape()?, &out)?;

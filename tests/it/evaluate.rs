@@ -36,8 +36,11 @@ fn hand_computed_split() {
             csv += &format!("1,{item},{item} THING,1,{date} 09:00:00,1.0,{c}.0,UK\n");
         }
     }
+    csv += "1,Z,Z THING,1,,1.0,6.0,UK\n"; // no date: in neither part, and said
     let input = w.write("split.csv", csv);
     let p = w.pipeline("p.toml", &input, "");
+    let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--k", "2"]);
+    assert!(r.stderr.contains("1 of the 17 cleaned rows have no date that reads"), "{}", r.stderr);
     let v = json(&w, &p, "2011-01-10", "2");
     assert_eq!(v["model"]["customers"], 1);
     close(&v["model"]["ndcg"], 1.0, 1e-12);
@@ -51,6 +54,14 @@ fn hand_computed_split() {
     let table = rows(&w.path("out/evaluation.parquet"));
     let models: Vec<String> = table.iter().map(|r| text(&r["model"])).collect();
     assert_eq!(models, ["model", "popularity", "article_rule"]);
+    // from 2011-01-11 on only customer 2 buys, what they had: no 0.0000 table of nobody
+    let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-11", "--k", "2"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("there is nothing to score") && r.stdout.is_empty(), "{}", r.stderr);
+    // a folder that cannot be written: the figures are printed before the write fails
+    let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--output", "/proc/kindred-nope"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("1 customers with test items"), "{}", r.stdout);
 }
 
 #[test]
