@@ -47,6 +47,16 @@ pub enum InputError {
     Directory { path: PathBuf },
     #[error("input file {} is empty (0 bytes)", path.display())]
     Empty { path: PathBuf },
+    #[error(
+        "input {} is a {kind}, not a regular file: kindred reads the export more than once (its checksum, then its rows); write it to a file first",
+        path.display()
+    )]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error(
+        "input file {} changed while it was read ({detail}): is it still being written? Run again once it is complete; nothing was published",
+        path.display()
+    )]
+    Changed { path: PathBuf, detail: String },
     #[error("cannot read {}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error(

@@ -115,6 +115,8 @@ pub struct GateCheck {
 /// The input's size and checksum, read in pieces (a large export is not held twice); taken
 /// beside ingest, on the other core.
 fn input_summary(path: &Path) -> Result<InputSummary> {
+    // never opened unless a regular file (a named pipe's open waits for a writer for ever)
+    crate::ingest::check_path(path)?;
     let io = |source| crate::error::InputError::Io { path: path.to_path_buf(), source };
     let mut file = std::fs::File::open(path).map_err(io)?;
     let mut hasher = Sha256::new();
@@ -502,8 +504,16 @@ pub(crate) struct Front {
 pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     // The checksum for the manifest is taken beside ingest, on the other core; ingest's
     // refusal of the path (missing, a folder, empty) is the error reported when both fail.
-    let (input, read) = rayon::join(|| input_summary(&cfg.input.path), || chain.ingest(&cfg.input, &cfg.columns));
+    // Both read the file: one that is not a regular file is refused before either starts, and
+    // one that changes meanwhile (an export still being written) is refused after.
+    let path = &cfg.input.path;
+    crate::ingest::check_path(path)?;
+    let before = crate::ingest::FileState::of(path);
+    let (input, read) = rayon::join(|| input_summary(path), || chain.ingest(&cfg.input, &cfg.columns));
     let ((table, ingested), input) = (read?, input?);
+    if let Some(detail) = before.and_then(|b| b.change(crate::ingest::FileState::of(path).as_ref())) {
+        return Err(crate::error::InputError::Changed { path: path.clone(), detail }.into());
+    }
     check_dates(cfg, &table)?;
     // the columns as the export names them (ingest::find_column)
     let columns = table.columns.clone();

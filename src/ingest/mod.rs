@@ -255,6 +255,34 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
 
 /// Reads every column of the input file, whatever the mapping (`kindred audit` of any export),
 /// and resolves `columns` against its header when they resolve; its look has `head` rows.
+/// What changes when a file is rewritten or appended to: its size, modification time and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileState {
+    bytes: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl FileState {
+    /// `path`'s state now (links followed), `None` when it cannot be read.
+    pub fn of(path: &Path) -> Option<FileState> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileState { bytes: meta.len(), modified: meta.modified().ok(), inode: meta.ino() })
+    }
+
+    /// How `later` differs, in words (`None`: it does not).
+    pub fn change(&self, later: Option<&FileState>) -> Option<String> {
+        match later {
+            None => Some("it is gone".into()),
+            Some(l) if l.inode != self.inode => Some("it was replaced by another file".into()),
+            Some(l) if l.bytes != self.bytes => Some(format!("{} bytes, then {}", self.bytes, l.bytes)),
+            Some(l) if l.modified != self.modified => Some("it was modified".into()),
+            Some(_) => None,
+        }
+    }
+}
+
 pub fn read(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(AllColumns, IngestReport)> {
     let start = Instant::now();
     let (loaded, sheets, mut notes, label) = load(cfg, None, columns, head)?;
@@ -329,14 +357,26 @@ fn parsed_roles(columns: &Columns) -> Vec<(&String, &'static str)> {
     parsed
 }
 
-/// Fails unless `path` is a non-empty regular file.
-fn check_path(path: &Path) -> Result<(), InputError> {
+/// Fails unless `path` is a non-empty regular file (links followed). A named pipe, a device or
+/// a socket cannot be read twice: the checksum's reader drained a pipe and the rows' waited on
+/// it for ever, holding the output folder's lock.
+pub(crate) fn check_path(path: &Path) -> Result<(), InputError> {
+    use std::os::unix::fs::FileTypeExt;
     let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => InputError::Missing { path: path.to_path_buf() },
         _ => InputError::Io { path: path.to_path_buf(), source },
     })?;
     if meta.is_dir() {
         return Err(InputError::Directory { path: path.to_path_buf() });
+    }
+    let t = meta.file_type();
+    let kind = [
+        (t.is_fifo(), "named pipe (FIFO)"),
+        (t.is_char_device() || t.is_block_device(), "device"),
+        (t.is_socket(), "socket"),
+    ];
+    if let Some((_, kind)) = kind.into_iter().find(|(is, _)| *is) {
+        return Err(InputError::NotAFile { path: path.to_path_buf(), kind });
     }
     if meta.len() == 0 {
         return Err(InputError::Empty { path: path.to_path_buf() });
@@ -502,6 +542,29 @@ fn resolve_columns(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_appended_to_modified_or_replaced_has_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        std::fs::write(&path, "a,b\n1,2\n").unwrap();
+        let before = FileState::of(&path).unwrap();
+        assert_eq!(before.change(FileState::of(&path).as_ref()), None);
+        std::io::Write::write_all(&mut std::fs::OpenOptions::new().append(true).open(&path).unwrap(), b"3,4\n")
+            .unwrap();
+        assert_eq!(before.change(FileState::of(&path).as_ref()).as_deref(), Some("8 bytes, then 12"));
+        let other = dir.path().join("y.csv");
+        std::fs::write(&other, "a,b\n1,2\n").unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert_eq!(before.change(FileState::of(&path).as_ref()).as_deref(), Some("it was replaced by another file"));
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(before.change(FileState::of(&path).as_ref()).as_deref(), Some("it is gone"));
+        // a named pipe is never opened: refused by its type
+        let fifo = dir.path().join("pipe.csv");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let err = check_path(&fifo).unwrap_err().to_string();
+        assert!(err.contains("is a named pipe (FIFO), not a regular file"), "{err}");
+    }
 
     #[test]
     fn formats_by_extension() {

@@ -216,3 +216,37 @@ fn an_output_path_that_is_a_file_is_refused() {
     assert!(r.stderr.contains("not a directory"), "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(w.path("out")).unwrap(), "i am a file");
 }
+
+/// A named pipe as the export: refused by its type at once (the checksum's reader and the rows'
+/// each opened it: one drained it, the other waited for ever holding the lock), the published
+/// set untouched.
+#[test]
+fn a_named_pipe_as_the_export_is_refused_at_once() {
+    let w = published();
+    let before = w.published();
+    let fifo = w.path("pipe.csv");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let p = w.pipeline("pipe.toml", &fifo, "");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"))
+        .args(["run", p.to_str().unwrap(), "--quiet"])
+        .current_dir(w.path(""))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("kindred run on a named pipe did not end in 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is a named pipe (FIFO), not a regular file"), "{stderr}");
+    assert_eq!(w.published(), before);
+}
