@@ -204,6 +204,13 @@ pub enum ShardError {
     /// A prepared or shard file is not what its record says (changed, truncated, damaged).
     #[error("{}: {detail}; run `kindred prepare` (a prepared file) or that shard (a part) again", path.display())]
     Damaged { path: PathBuf, detail: String },
+    /// A finished shard's marker or part is missing or not what it wrote: only running that
+    /// shard again helps (exit 5, as a shard not finished).
+    #[error(
+        "{}: {detail}; shard {index} of run {run_id} must run again: `kindred shard --index {index}` with the same pipeline and --output, then publish; nothing was published",
+        path.display()
+    )]
+    Rerun { path: PathBuf, detail: String, index: usize, run_id: String },
 }
 
 /// A data gate refused to publish.
@@ -289,7 +296,7 @@ impl Error {
             Error::Gate(_) | Error::CustomerType { .. } => Exit::Refused,
             Error::Output(OutputError::Locked { .. }) => Exit::Locked,
             Error::Shard(e) => match **e {
-                ShardError::Missing { .. } => Exit::Incomplete,
+                ShardError::Missing { .. } | ShardError::Rerun { .. } => Exit::Incomplete,
                 ShardError::Superseded { .. } => Exit::Refused,
                 ShardError::Index { .. }
                 | ShardError::NoIndex

@@ -87,8 +87,9 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
         /// Pipeline file (TOML): the one prepare was given [default: pipelines/online_retail.toml].
         #[arg(env = "KINDRED_PIPELINE")]
         pipeline: Option<PathBuf>,
-        /// The shard to compute (0 to N-1).
-        #[arg(long, env = "KINDRED_INDEX")]
+        /// The shard to compute (0 to N-1); else from the variables below (read, trimmed, by
+        /// kindred: one set empty is unset).
+        #[arg(long)]
         index: Option<usize>,
         #[command(flatten)]
         over: OverrideArgs,

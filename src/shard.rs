@@ -497,7 +497,9 @@ pub fn index_from(arg: Option<usize>, var: impl Fn(&str) -> Option<String>) -> R
     if let Some(i) = arg {
         return Ok(i);
     }
-    let (name, value) = INDEX_VARS.iter().find_map(|&name| var(name).map(|v| (name, v))).ok_or(ShardError::NoIndex)?;
+    // a variable set empty (a template's unfilled value) is unset
+    let set = |name: &'static str| var(name).filter(|v| !v.trim().is_empty()).map(|v| (name, v));
+    let (name, value) = INDEX_VARS.iter().find_map(|&name| set(name)).ok_or(ShardError::NoIndex)?;
     value.trim().parse().map_err(|_| ShardError::BadIndex { var: name.to_string(), value })
 }
 
@@ -697,9 +699,11 @@ fn read_markers(folder: &Path, plan: &Plan, dir: &Path) -> Result<Vec<Marker>> {
             }
             Err(e) => return Err(io(&path)(e).into()),
         };
-        let marker: Marker = serde_json::from_str(&text).map_err(|e| ShardError::Damaged {
+        let marker: Marker = serde_json::from_str(&text).map_err(|e| ShardError::Rerun {
             path: path.clone(),
             detail: format!("not a marker kindred wrote ({e})"),
+            index: s.index,
+            run_id: plan.run_id.clone(),
         })?;
         if (marker.run_id.as_str(), marker.index, marker.first, marker.end)
             != (plan.run_id.as_str(), s.index, s.first, s.end)
@@ -725,6 +729,19 @@ fn read_markers(folder: &Path, plan: &Plan, dir: &Path) -> Result<Vec<Marker>> {
     Ok(markers)
 }
 
+/// A shard's part that is missing or damaged: that shard must run again (exit 5).
+fn rerun(e: Error, index: usize, run_id: &str) -> Error {
+    match e {
+        Error::Shard(s) => match *s {
+            ShardError::Damaged { path, detail } => {
+                ShardError::Rerun { path, detail, index, run_id: run_id.to_string() }.into()
+            }
+            other => other.into(),
+        },
+        other => other,
+    }
+}
+
 /// Joins the parts the markers name, checks the gates and writes the set into the staging
 /// folder with its manifest.
 fn join_and_write(
@@ -739,7 +756,10 @@ fn join_and_write(
     let m = store::load_matrix(folder, &plan.files, |_| store::Wanted::ALL)?;
     let n = m.n_customers();
     let parts = folder.join(PARTS);
-    let read = |k: usize| markers.iter().map(|mk| store::get(&parts, &mk.files[k])).collect::<Result<Vec<_>>>();
+    let read = |k: usize| {
+        let part = |mk: &Marker| store::get(&parts, &mk.files[k]).map_err(|e| rerun(e, mk.index, &plan.run_id));
+        markers.iter().map(part).collect::<Result<Vec<_>>>()
+    };
     let recs = store::join_recommendations(&read(0)?, n)?;
     let mut nb = store::join_neighbours(&read(1)?, n)?;
     let (model, own) = match (&plan.model, plan.choice.family) {

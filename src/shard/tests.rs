@@ -17,6 +17,9 @@ fn the_index_comes_from_the_flag_then_each_schedulers_variable_in_order() {
     assert_eq!(index_from(None, env(&[("SLURM_ARRAY_TASK_ID", "4"), ("JOB_COMPLETION_INDEX", "2")])).unwrap(), 2);
     assert_eq!(index_from(None, env(&[("AWS_BATCH_JOB_ARRAY_INDEX", " 7 ")])).unwrap(), 7);
     assert!(matches!(index_from(None, env(&[])), Err(ShardError::NoIndex)));
+    // set empty by a template: unset, the next variable serves
+    assert_eq!(index_from(None, env(&[("KINDRED_INDEX", ""), ("JOB_COMPLETION_INDEX", "5")])).unwrap(), 5);
+    assert_eq!(index_from(None, env(&[("KINDRED_INDEX", " 1")])).unwrap(), 1);
     let bad = index_from(None, env(&[("JOB_COMPLETION_INDEX", "-1")])).unwrap_err();
     assert_eq!(bad.to_string(), "JOB_COMPLETION_INDEX='-1' is not a shard index (a whole number from 0)");
 }

@@ -281,10 +281,14 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     let at = bytes.len() / 2;
     bytes[at] ^= 0xff;
     std::fs::write(&part, bytes).unwrap();
+    // exit 5 as a shard not finished (retrying publish cannot help; rerunning shard 1 does)
     let r = w.kindred(&args("publish", &pipeline, &out));
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains(part.file_name().unwrap().to_str().unwrap()), "{}", r.stderr);
+    assert!(r.stderr.contains("shard 1 of run") && r.stderr.contains("kindred shard --index 1"), "{}", r.stderr);
     assert!(!out.join("current").exists(), "nothing published");
+    std::fs::remove_file(&part).unwrap();
+    assert_eq!(w.kindred(&args("publish", &pipeline, &out)).code, 5, "a part deleted");
     // another pipeline: exit 2 naming the key
     let other = std::fs::read_to_string(&pipeline).unwrap().replace("per_customer = 10", "per_customer = 3");
     let other = w.write("other.toml", other);
