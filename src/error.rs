@@ -211,6 +211,12 @@ pub enum ShardError {
         path.display()
     )]
     Rerun { path: PathBuf, detail: String, index: usize, run_id: String },
+    /// A prepare is writing in the folder: a shard now would compute the prepared run before it.
+    #[error(
+        "kindred prepare (run {run_id}, pid {pid}) is still writing in {}: this shard would compute the prepared run before it; run the shards once the prepare has finished (retry later)",
+        dir.display()
+    )]
+    Preparing { dir: PathBuf, run_id: String, pid: u32 },
 }
 
 /// A data gate refused to publish.
@@ -298,6 +304,7 @@ impl Error {
             Error::Shard(e) => match **e {
                 ShardError::Missing { .. } | ShardError::Rerun { .. } => Exit::Incomplete,
                 ShardError::Superseded { .. } => Exit::Refused,
+                ShardError::Preparing { .. } => Exit::Locked,
                 ShardError::Index { .. }
                 | ShardError::NoIndex
                 | ShardError::BadIndex { .. }

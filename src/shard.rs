@@ -513,11 +513,29 @@ pub struct ShardDone {
     pub marker: PathBuf,
 }
 
+/// Refuses (exit 4, retried) while a prepare writes in `dir`: the lock names a run whose
+/// heartbeat is fresh and whose `shards/.staging-<id>` exists. A shard started then (a
+/// scheduler not waiting for prepare) computed the previous prepared run and exited 0, so the
+/// new run's publish waited for shards the scheduler counted done.
+fn check_not_preparing(dir: &Path) -> Result<()> {
+    let Some(holder) = publish::lock::holder(dir) else { return Ok(()) };
+    if holder.is_stale(std::time::SystemTime::now()) {
+        return Ok(());
+    }
+    let Some(run_id) = holder.run_id else { return Ok(()) };
+    let staging = dir.join(SHARDS).join(format!("{STAGING_PREFIX}{run_id}"));
+    match entry(&staging)?.is_some_and(|m| m.is_dir()) {
+        true => Err(ShardError::Preparing { dir: dir.to_path_buf(), run_id, pid: holder.pid }.into()),
+        false => Ok(()),
+    }
+}
+
 /// `kindred shard --index I`: shard `index` of the latest prepared run (see the module doc).
 /// Takes no lock: shards run side by side, and an index may run twice.
 pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
     on_threads(cfg.threads, || {
         let start = Instant::now();
+        check_not_preparing(&cfg.output.dir)?;
         let (folder, plan) = latest(&cfg.output.dir)?;
         // the shard's log lines name the prepared run it works for
         crate::progress::set_run_id(&plan.run_id);

@@ -274,6 +274,20 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     for i in 0..2 {
         assert_eq!(shard(&w, &pipeline, &out, "KINDRED_INDEX", i).status().unwrap().code(), Some(0));
     }
+    // a prepare writing (its lock fresh, its staging folder there): a shard waits, exit 4, not
+    // computing the prepared run before it; once the lock is stale (a killed prepare), it runs
+    let id = "20300101T000000.000Z-77";
+    std::fs::write(out.join(".lock"), format!("77 2030-01-01T00:00:00.000Z {id} host")).unwrap();
+    std::fs::create_dir(out.join("shards").join(format!(".staging-{id}"))).unwrap();
+    let r = shard(&w, &pipeline, &out, "KINDRED_INDEX", 0).output().unwrap();
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains(&format!("kindred prepare (run {id}, pid 77) is still writing")), "{stderr}");
+    let lock = std::fs::File::options().write(true).open(out.join(".lock")).unwrap();
+    lock.set_modified(std::time::SystemTime::now() - Duration::from_secs(600)).unwrap();
+    assert_eq!(shard(&w, &pipeline, &out, "KINDRED_INDEX", 0).status().unwrap().code(), Some(0));
+    std::fs::remove_dir(out.join("shards").join(format!(".staging-{id}"))).unwrap();
+    std::fs::write(out.join(".lock"), "").unwrap();
     // a part changed after its marker was written: refused, naming the file; nothing published
     let marker: serde_json::Value = serde_json::from_slice(&read(&latest(&w), "done/1.json")).unwrap();
     let part = latest(&w).join("parts").join(marker["files"][0]["file"].as_str().unwrap());
