@@ -513,13 +513,15 @@ pub struct ShardDone {
     pub marker: PathBuf,
 }
 
-/// Refuses (exit 4, retried) while a prepare writes in `dir`: the lock names a run whose
-/// heartbeat is fresh and whose `shards/.staging-<id>` exists. A shard started then (a
+/// Refuses (exit 4, retried) while a prepare writes in `dir`: the lock names a run that has not
+/// stopped ([`Holder::has_stopped`]) and whose `shards/.staging-<id>` exists.
+///
+/// [`Holder::has_stopped`]: publish::lock::Holder::has_stopped A shard started then (a
 /// scheduler not waiting for prepare) computed the previous prepared run and exited 0, so the
 /// new run's publish waited for shards the scheduler counted done.
 fn check_not_preparing(dir: &Path) -> Result<()> {
     let Some(holder) = publish::lock::holder(dir) else { return Ok(()) };
-    if holder.is_stale(std::time::SystemTime::now()) {
+    if holder.has_stopped(dir, std::time::SystemTime::now()) {
         return Ok(());
     }
     let Some(run_id) = holder.run_id else { return Ok(()) };

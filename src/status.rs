@@ -57,6 +57,9 @@ pub struct Published {
     pub customers: Option<u64>,
     pub input_path: Option<String>,
     pub input_sha256: Option<String>,
+    /// The set's files its manifest lists that are missing or not of the size written (each
+    /// `name: what`); empty for a whole set.
+    pub damaged: Vec<String>,
 }
 
 /// The newest run folder: published, or a failed or refused run's record.
@@ -87,7 +90,7 @@ pub fn check_at(dir: &Path, max_age: Option<Duration>, now: DateTime<Utc>) -> Re
     let mut running = None;
     if let Some(holder) = lock::holder(dir) {
         let heartbeat_age = SystemTime::from(now).duration_since(holder.touched).unwrap_or_default().as_secs();
-        match holder.is_stale(SystemTime::from(now)) {
+        match holder.has_stopped(dir, SystemTime::from(now)) {
             false => running = Some(Running::from(holder, heartbeat_age)),
             true if published_nothing(dir, &holder, last_attempt.as_ref()) => {
                 last_attempt = Some(LastAttempt::interrupted(holder, heartbeat_age))
@@ -218,8 +221,33 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
         customers: m.as_ref().and_then(|m| m.get("customers")).and_then(|v| v.as_u64()),
         input_path: m.as_ref().and_then(|m| text(m, "/input/path")),
         input_sha256: m.as_ref().and_then(|m| text(m, "/input/sha256")),
+        damaged: m.as_ref().map(|m| damaged(run, m)).unwrap_or_default(),
         run_id,
     }
+}
+
+/// The files `manifest` lists as written into `run` (`reports.write.files`, the report) that
+/// are missing, not regular files, or not of the size written: a set a person or a disk
+/// damaged after it was published (its manifest alone read as healthy while `explain` and
+/// every reader failed). Sizes only: the tables are not read.
+fn damaged(run: &Path, manifest: &serde_json::Value) -> Vec<String> {
+    let files = manifest.pointer("/reports/write/files").and_then(|f| f.as_array()).cloned().unwrap_or_default();
+    let report = manifest.pointer("/reports/report").filter(|r| r.get("file").is_some()).cloned();
+    let mut out = Vec::new();
+    for f in files.iter().chain(report.as_ref()) {
+        let (Some(name), Some(bytes)) = (f["file"].as_str(), f["bytes"].as_u64()) else { continue };
+        // a name the manifest lists must stay inside the run's folder
+        if name.contains('/') || name.starts_with('.') {
+            continue;
+        }
+        match fs::symlink_metadata(run.join(name)) {
+            Ok(meta) if meta.is_file() && meta.len() == bytes => {}
+            Ok(meta) if meta.is_file() => out.push(format!("{name}: {} bytes where {bytes} were written", meta.len())),
+            Ok(_) => out.push(format!("{name}: not a file")),
+            Err(_) => out.push(format!("{name}: missing")),
+        }
+    }
+    out
 }
 
 /// The newest run-id-named folder under `runs/`, read.
@@ -298,6 +326,13 @@ fn problems(
             None => problems.push(format!("the published set's age (run {}) is unknown", p.run_id)),
         },
         (Some(_), None) => {}
+    }
+    if let Some(p) = published.filter(|p| !p.damaged.is_empty()) {
+        problems.push(format!(
+            "the published set (run {}) is damaged: {}; run again, or point current at an earlier run",
+            p.run_id,
+            p.damaged.join(", ")
+        ));
     }
     problems
 }
@@ -405,6 +440,7 @@ mod tests {
             customers: Some(3),
             input_path: None,
             input_sha256: None,
+            damaged: Vec::new(),
         };
         let attempt = |status: &str| LastAttempt {
             run_id: "a".into(),
@@ -445,6 +481,7 @@ mod tests {
             customers: Some(3),
             input_path: None,
             input_sha256: None,
+            damaged: Vec::new(),
         };
         // a few minutes ahead is clocks differing: fine
         let near = "20261203T020500.000Z-7";

@@ -208,6 +208,19 @@ impl Holder {
     pub fn is_stale(&self, now: SystemTime) -> bool {
         now.duration_since(self.touched).is_ok_and(|age| age > STALE_AFTER)
     }
+
+    /// Whether the holder of `dir`'s lock has stopped: when it ran on this machine (its host is
+    /// this one's name) the kernel's list of flocks tells at once — a run killed a second ago
+    /// has stopped, one stopped by SIGSTOP for an hour still holds the lock; on another machine
+    /// (a shared folder) its heartbeat does, [`Holder::is_stale`] as of `now`.
+    pub fn has_stopped(&self, dir: &Path, now: SystemTime) -> bool {
+        let here = self.host.is_some() && self.host == host_name();
+        let meta = entry(&dir.join(LOCK)).ok().flatten();
+        match (here, meta, fs::read_to_string("/proc/locks").is_ok()) {
+            (true, Some(meta), true) => flock_holder(&meta).is_none(),
+            _ => self.is_stale(now),
+        }
+    }
 }
 
 /// The run `dir/.lock` names, read without taking the lock; `None` when the file is missing,

@@ -353,6 +353,17 @@ fn status_of_a_healthy_folder_exits_0() {
     assert_eq!(status(&w, &["--pipeline", p.to_str().unwrap()]).0, 0);
     let r = w.kindred_env(&["status"], &[("KINDRED_OUTPUT", "out"), ("KINDRED_MAX_AGE", "2d")]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(v["published"]["damaged"], serde_json::json!([]), "{v}");
+    // the published set damaged after the fact (a table deleted, one truncated): unhealthy,
+    // naming each, though its manifest alone reads as whole
+    std::fs::remove_file(w.path(&format!("out/runs/{run_id}/recommendations.parquet"))).unwrap();
+    std::fs::write(w.path(&format!("out/runs/{run_id}/neighbours.parquet")), "").unwrap();
+    let (code, v) = status_json(&w);
+    assert_eq!(code, 6, "{v}");
+    let damaged = v["published"]["damaged"].as_array().unwrap();
+    assert_eq!(damaged[0], "recommendations.parquet: missing", "{v}");
+    assert!(damaged[1].as_str().unwrap().starts_with("neighbours.parquet: 0 bytes where "), "{v}");
+    assert!(v["problems"][0].as_str().unwrap().contains(") is damaged: recommendations.parquet: missing"), "{v}");
 }
 
 #[test]
@@ -439,22 +450,26 @@ fn status_tells_a_running_run_from_a_killed_one() {
         assert!(began.elapsed().as_secs() < 30, "the run never took the lock");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    child.kill().unwrap(); // SIGKILL: no chance to let go
-    child.wait().unwrap();
+    // stopped (SIGSTOP), its heartbeat silent for 6 minutes: it still holds the lock, so it runs
+    let signal = |sig: &str| {
+        let sent = std::process::Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap();
+        assert!(sent.success());
+    };
+    signal("-STOP");
+    heartbeat_silent(&lock);
     let run_id_end = format!("Z-{}", child.id());
-
     let (code, out, _) = status(&w, &["out", "--json"]);
     assert_eq!(code, 0, "a running run does not make the folder unhealthy: {out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["running"]["pid"].as_u64(), Some(child.id() as u64), "{v}");
     assert!(v["running"]["run_id"].as_str().unwrap().ends_with(&run_id_end), "{v}");
-    assert!(v["running"]["heartbeat_age_seconds"].as_u64().unwrap() < 60, "{v}");
     assert_eq!(v["last_attempt"]["status"], "published", "{v}");
     let (_, text, _) = status(&w, &["out"]);
     assert!(text.contains("running:       run ") && text.contains(&format!("(pid {}", child.id())), "{text}");
 
-    // ten heartbeats missed: the run is known to have stopped
-    heartbeat_silent(&lock);
+    // SIGKILL: no chance to let go; the kernel's flocks tell at once that it has stopped
+    child.kill().unwrap();
+    child.wait().unwrap();
     let (code, v) = status_json(&w);
     assert_eq!(code, 6, "{v}");
     assert!(v["running"].is_null(), "{v}");
