@@ -215,7 +215,10 @@ fn latest(dir: &Path) -> Result<(PathBuf, Plan)> {
     let id = latest_id(&shards.join(LATEST)).ok_or_else(|| ShardError::NotPrepared { dir: dir.to_path_buf() })?;
     let folder = shards.join(&id);
     let path = folder.join(PLAN);
-    let text = fs::read_to_string(&path).map_err(io(&path))?;
+    let text = fs::read_to_string(&path).map_err(|e| ShardError::Damaged {
+        path: path.clone(),
+        detail: format!("cannot read the plan `shards/latest` names ({e})"),
+    })?;
     let plan: Plan = serde_json::from_str(&text)
         .map_err(|e| ShardError::Damaged { path: path.clone(), detail: format!("not a plan kindred wrote ({e})") })?;
     Ok((folder, plan))
@@ -287,7 +290,7 @@ pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
         };
         remove_leftovers(&shards_dir, &run_id, |name| name.starts_with('.'));
         let p = Prepared { run_id, folder, shards: plan.shards, customers: plan.customers };
-        let message = format!("prepare: {} customers in {} shards: {}", p.customers, p.shards.len(), describe(&p));
+        let message = format!("{} customers in {} shards: {}", p.customers, p.shards.len(), describe(&p));
         step_line(cfg.quiet, "prepare", p.customers, start, &message);
         Ok(p)
     })
@@ -699,7 +702,7 @@ pub fn publish(cfg: &Config) -> Result<Published> {
             join_and_write(cfg, publisher, &folder, &plan, &markers, (&run_id, start))
         })?;
         remove_leftovers(&dir.join(SHARDS), &plan.run_id, |name| !name.starts_with('.') && *name < *plan.run_id);
-        let message = format!("publish: {} customers' recommendations (run {run_id})", plan.customers);
+        let message = format!("{} customers' recommendations (run {run_id})", plan.customers);
         step_line(cfg.quiet, "publish", plan.customers, start, &message);
         Ok(Published { run_id, prepared: plan.run_id, customers: plan.customers, already: false })
     })

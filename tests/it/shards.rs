@@ -269,8 +269,12 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     let pipeline = generated(&w, "600");
     let out = w.path("out");
     let mut prepare = args("prepare", &pipeline, &out);
+    prepare.remove(4); // not quiet: its closing line says its step once
     prepare.extend(["--shards", "2"]);
-    assert_eq!(w.kindred(&prepare).code, 0);
+    let r = w.kindred(&prepare);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("kindred: prepare: 597 customers in 2 shards: 0: 0.."), "{}", r.stderr);
+    assert!(!r.stderr.contains("prepare: prepare:"), "{}", r.stderr);
     for i in 0..2 {
         assert_eq!(shard(&w, &pipeline, &out, "KINDRED_INDEX", i).status().unwrap().code(), Some(0));
     }
@@ -332,6 +336,13 @@ fn shard_and_publish_without_a_prepared_run_say_what_to_do() {
     let r = w.kindred(&["prepare", pipeline.to_str().unwrap(), "--shards", "0"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--shards"), "{}", r.stderr);
+    // `latest` naming a prepared run that is gone: a read that fails, said as one
+    std::fs::create_dir_all(w.path("out/shards")).unwrap();
+    std::os::unix::fs::symlink("20300101T000000.000Z-5", w.path("out/shards/latest")).unwrap();
+    let r = w.kindred(&["shard", pipeline.to_str().unwrap(), "--index", "0"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot read the plan `shards/latest` names"), "{}", r.stderr);
+    assert!(!r.stderr.contains("cannot write"), "{}", r.stderr);
 }
 
 #[test]
