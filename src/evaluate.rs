@@ -105,8 +105,9 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     let offers = Offers::of(&table.columns);
     let date_columns = table.columns.clone();
     let (canonical, audited) = chain.audit(table)?;
+    // a setting to change, not a gate to force (evaluate publishes nothing and has no --force)
     if let Some(why) = crate::pipeline::undated(&date_columns, &audited, "evaluate") {
-        return Err(crate::error::GateError::new("required_column", why).into());
+        return Err(no_dates(why).into());
     }
     let (cleaned, _) = chain.clean(canonical, &cfg.clean)?;
     let cleaned = cleaned.into_frame()?;

@@ -473,14 +473,16 @@ fn environment_error(e: &clap::Error) -> Option<String> {
     if !matches!(e.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) {
         return None;
     }
-    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) =
-        (e.get(ContextKind::InvalidArg), e.get(ContextKind::InvalidValue))
-    else {
-        return None;
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else { return None };
+    // an empty value (a variable set to "") has none in the context
+    let value = match e.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(value)) => value.clone(),
+        _ => String::new(),
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let variable = with_env(&Cli::command()).into_iter().find(|(long, var)| {
-        let flag = format!("--{long}");
+    let variable = with_env(&Cli::command()).into_iter().find(|(name, var)| {
+        // a flag (`--threads`), or a positional argument as clap names it (`[DIR]`)
+        let flag = if name.starts_with('[') { name.clone() } else { format!("--{name}") };
         let named = arg == &flag || [" ", "=", "["].iter().any(|end| arg.starts_with(&format!("{flag}{end}")));
         let typed = argv.iter().any(|a| a == &flag || a.starts_with(&format!("{flag}=")));
         named && !typed && std::env::var_os(var).is_some_and(|v| v.to_string_lossy() == *value)
@@ -493,12 +495,16 @@ fn environment_error(e: &clap::Error) -> Option<String> {
     Some(format!("environment variable {}: {what}; fix or unset {}", variable.1, variable.1))
 }
 
-/// Every (long flag, variable) pair of `cmd` and its subcommands.
+/// Every (long flag, or `[NAME]` of a positional argument; variable) pair of `cmd` and its
+/// subcommands.
 fn with_env(cmd: &clap::Command) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = cmd
-        .get_arguments()
-        .filter_map(|a| Some((a.get_long()?.to_string(), a.get_env()?.to_string_lossy().into_owned())))
-        .collect();
+    let name = |a: &clap::Arg| match a.get_long() {
+        Some(long) => Some(long.to_string()),
+        None if a.is_positional() => Some(format!("[{}]", a.get_id().as_str().to_uppercase())),
+        None => None,
+    };
+    let mut pairs: Vec<(String, String)> =
+        cmd.get_arguments().filter_map(|a| Some((name(a)?, a.get_env()?.to_string_lossy().into_owned()))).collect();
     for sub in cmd.get_subcommands() {
         pairs.extend(with_env(sub));
     }

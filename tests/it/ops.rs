@@ -98,6 +98,16 @@ fn a_bad_variable_is_a_usage_error_naming_it() {
         assert!(first.contains(&format!("'{value}'")), "{name}={value}: {}", r.stderr);
         assert!(!w.path("out").exists(), "{name}={value}: nothing was run");
     }
+    // a positional argument's variable set empty (a template's unfilled value): named too
+    for (args, name) in [(&["status"][..], "KINDRED_OUTPUT"), (&["run"][..], "KINDRED_PIPELINE")] {
+        let r = w.kindred_env(args, &[(name, "")]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert!(
+            first_error(&r.stderr).contains(&format!("environment variable {name}: a value is required")),
+            "{}",
+            r.stderr
+        );
+    }
     // on the command line it is clap's usage error, as before
     let r = w.kindred(&["run", p.to_str().unwrap(), "--threads", "0"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
