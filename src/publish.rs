@@ -325,7 +325,9 @@ impl Publisher {
                 continue;
             };
             let path = entry.path();
-            if is_staging_name(&name) && kind.is_dir() && is_killed_staging(&path) {
+            if is_staging_name(&name) && kind.is_dir() && fs::remove_dir(&path).is_ok() {
+                // it was empty
+            } else if is_staging_name(&name) && kind.is_dir() && is_killed_staging(&path) {
                 fs::remove_dir_all(&path).map_err(io(&path))?;
             } else if is_temp_link_name(&name) && kind.is_symlink() {
                 fs::remove_file(&path).map_err(io(&path))?;
@@ -538,18 +540,16 @@ pub(crate) fn is_marked(folder: &Path, run_id: &str) -> bool {
 }
 
 /// A killed run's staging folder `.staging-<id>`: a set's files and its mark naming `<id>`, or a
-/// set that names its run (moved back from `runs/`, or killed as its mark was removed) — or
-/// empty (killed as it was made: nothing to lose).
+/// set that names its run (moved back from `runs/`, or killed as its mark was removed). An
+/// empty one (killed as it was made) is removed with `rmdir`, which removes nothing else.
 fn is_killed_staging(folder: &Path) -> bool {
     let id = folder.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix(STAGING_PREFIX));
     let ours = |inside: &Path, is_folder: bool| {
         !is_folder && inside.to_str().is_some_and(|n| n == MARK || crate::write::is_written_as(n, &file::ALL))
     };
-    let empty = fs::read_dir(folder).is_ok_and(|mut e| e.next().is_none());
-    empty
-        || id.is_some_and(|id| {
-            holds_only(folder, &ours) && (is_marked(folder, id) || manifest_run_id(folder).as_deref() == Some(id))
-        })
+    id.is_some_and(|id| {
+        holds_only(folder, &ours) && (is_marked(folder, id) || manifest_run_id(folder).as_deref() == Some(id))
+    })
 }
 
 /// A published run's folder: a set's files, its manifest among them naming the folder's run.

@@ -336,24 +336,25 @@ fn remove_leftovers(shards_dir: &Path, keep: &str, drop: impl Fn(&str) -> bool) 
         let Ok(meta) = fs::symlink_metadata(e.path()) else { continue };
         if name.starts_with(LINK_PREFIX) && meta.file_type().is_symlink() {
             let _ = fs::remove_file(e.path());
-        } else if !name.starts_with(LINK_PREFIX) && meta.is_dir() && is_prepared_by(&e.path(), id) {
-            let _ = fs::remove_dir_all(e.path());
+        } else if !name.starts_with(LINK_PREFIX) && meta.is_dir() && fs::remove_dir(e.path()).is_err() {
+            // not empty (an empty one, left by a prepare killed as it made it, went with rmdir)
+            if is_prepared_by(&e.path(), id) {
+                let _ = fs::remove_dir_all(e.path());
+            }
         }
     }
 }
 
 /// Whether `folder` (`<id>` or `.staging-<id>` in `shards/`) is prepare `id`'s: it holds only
 /// what prepare and the shards write there, and its mark or its plan names run `id` (names
-/// are not proof: a person's folder of a run's name holding a `pairs.parquet` was deleted). A
-/// folder left empty by a prepare killed as it made it holds nothing to lose.
+/// are not proof: a person's folder of a run's name holding a `pairs.parquet` was deleted).
 fn is_prepared_by(folder: &Path, id: &str) -> bool {
     let plan_names_it = || {
         let text = fs::read_to_string(folder.join(PLAN)).ok();
         let plan = text.and_then(|t| serde_json::from_str::<Value>(&t).ok());
         plan.is_some_and(|p| p["run_id"] == id)
     };
-    let empty = fs::read_dir(folder).is_ok_and(|mut e| e.next().is_none());
-    empty || (publish::holds_only(folder, &prepared_entry) && (publish::is_marked(folder, id) || plan_names_it()))
+    publish::holds_only(folder, &prepared_entry) && (publish::is_marked(folder, id) || plan_names_it())
 }
 
 /// Whether `inside` (a path in a prepared folder or its staging; `is_folder` its type) is
