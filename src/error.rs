@@ -276,6 +276,9 @@ pub enum Error {
         "cutoff {cutoff}: no customer of the {train} training rows bought an item new to them in the {test} test rows, so there is nothing to score; pick an earlier cutoff"
     )]
     NothingHeld { cutoff: String, train: usize, test: usize },
+    /// A data gate refused an evaluation (it publishes nothing: there is no --force to offer).
+    #[error("refused to evaluate: gate {gate}: {detail}")]
+    EvaluateGate { gate: String, detail: String },
     /// A customer id that is not an integer where `customer_id` must stay Int64.
     #[error(
         "refused to publish: customer id '{id}' in column '{column}' of {} (row {row}) is not an integer, and {why}; set [columns] customer_type = \"string\" to publish text ids from now on, or fix the data; nothing was published",
@@ -299,7 +302,7 @@ impl Error {
     pub fn exit_code(&self) -> Exit {
         match self {
             Error::Config(_) | Error::Input(InputError::SegmentMissing { .. }) => Exit::Usage,
-            Error::Gate(_) | Error::CustomerType { .. } => Exit::Refused,
+            Error::Gate(_) | Error::CustomerType { .. } | Error::EvaluateGate { .. } => Exit::Refused,
             Error::Output(OutputError::Locked { .. }) => Exit::Locked,
             Error::Shard(e) => match **e {
                 ShardError::Missing { .. } | ShardError::Rerun { .. } => Exit::Incomplete,

@@ -105,9 +105,9 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     let offers = Offers::of(&table.columns);
     let date_columns = table.columns.clone();
     let (canonical, audited) = chain.audit(table)?;
-    // a setting to change, not a gate to force (evaluate publishes nothing and has no --force)
+    // refused as run refuses (exit 3), without run's "--force" (evaluate publishes nothing)
     if let Some(why) = crate::pipeline::undated(&date_columns, &audited, "evaluate") {
-        return Err(no_dates(why).into());
+        return Err(Error::EvaluateGate { gate: "required_column".into(), detail: why });
     }
     let (cleaned, _) = chain.clean(canonical, &cfg.clean)?;
     let cleaned = cleaned.into_frame()?;

@@ -54,12 +54,16 @@ fn hand_computed_split() {
     let table = rows(&w.path("out/evaluation.parquet"));
     let models: Vec<String> = table.iter().map(|r| text(&r["model"])).collect();
     assert_eq!(models, ["model", "popularity", "article_rule"]);
-    // no date that reads: exit 2 naming the setting, not a gate "--force" (evaluate has none)
+    // no date that reads: refused as run is (exit 3), without run's "--force" (evaluate has none)
     let undated = w.write("undated.csv", std::fs::read_to_string(&input).unwrap().replace(" 09:00:00", "x"));
     let q = w.pipeline("q.toml", &undated, "");
     let r = w.kindred(&["evaluate", q.to_str().unwrap(), "--cutoff", "2011-01-10"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("[columns] date") && !r.stderr.contains("--force"), "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("refused to evaluate: gate required_column") && !r.stderr.contains("--force"),
+        "{}",
+        r.stderr
+    );
     // from 2011-01-11 on only customer 2 buys, what they had: no 0.0000 table of nobody
     let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-11", "--k", "2"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
