@@ -90,7 +90,7 @@ fn check_target(dir: &Path) -> Result<()> {
     }
 }
 
-const FILE: &str = "evaluation.parquet";
+const FILE: &str = crate::write::file::EVALUATION;
 
 fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
     let no_dates = |detail: String| ConfigError::Invalid { key: "[columns] date".into(), message: detail };

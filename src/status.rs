@@ -174,9 +174,12 @@ fn check_folder(dir: &Path) -> Result<()> {
         .flatten()
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
-    let ours = |name: &String| [RUNS, CURRENT, ".lock"].contains(&name.as_str()) || name.starts_with(".staging-");
+    // a folder only `kindred evaluate` wrote to is kindred's too: nothing published (exit 6)
+    let ours = |name: &String| {
+        [RUNS, CURRENT, ".lock", file::EVALUATION].contains(&name.as_str()) || name.starts_with(".staging-")
+    };
     if !entries.is_empty() && !entries.iter().any(ours) {
-        return Err(read("not a kindred output folder (no runs/, current or .lock in it); pass the folder `kindred run` publishes to").into());
+        return Err(read("not a kindred output folder (no runs/, current, .lock or evaluation.parquet in it); pass the folder `kindred run` publishes to").into());
     }
     check_layout(dir)
 }

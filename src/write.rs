@@ -47,6 +47,8 @@ pub mod file {
     /// The run's report for people (`report`), rendered last before the manifest.
     pub const REPORT: &str = "report.html";
     pub const MANIFEST: &str = "manifest.json";
+    /// `kindred evaluate`'s table, beside the sets (not one of a set's files).
+    pub const EVALUATION: &str = "evaluation.parquet";
     /// Every file of a published set, manifest last.
     pub const ALL: [&str; 10] = [
         RECOMMENDATIONS,

@@ -420,6 +420,12 @@ fn status_of_an_empty_missing_or_foreign_folder() {
     let (code, _, err) = status(&w, &["theirs"]);
     assert_eq!(code, 1);
     assert!(first_error(&err).contains("theirs: not a kindred output folder"), "{err}");
+    // a folder only `kindred evaluate` wrote to: kindred's, nothing published (6, not 1)
+    std::fs::create_dir_all(w.path("evaluated")).unwrap();
+    std::fs::copy(w.path("theirs/notes.txt"), w.path("evaluated/evaluation.parquet")).unwrap();
+    let (code, out, _) = status(&w, &["evaluated"]);
+    assert_eq!(code, 6, "{out}");
+    assert!(out.contains("unhealthy: nothing is published in evaluated"), "{out}");
     std::fs::create_dir_all(w.path("odd/current")).unwrap();
     let (code, _, err) = status(&w, &["odd"]);
     assert_eq!(code, 1);
