@@ -504,10 +504,9 @@ pub(crate) struct Front {
 pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     // The checksum for the manifest is taken beside ingest, on the other core; ingest's
     // refusal of the path (missing, a folder, empty) is the error reported when both fail.
-    // Both read the file: one that is not a regular file is refused before either starts, and
+    // Both read the file, and each refuses one that is not a regular file before opening it;
     // one that changes meanwhile (an export still being written) is refused after.
     let path = &cfg.input.path;
-    crate::ingest::check_path(path)?;
     let before = crate::ingest::FileState::of(path);
     let (input, read) = rayon::join(|| input_summary(path), || chain.ingest(&cfg.input, &cfg.columns));
     let ((table, ingested), input) = (read?, input?);

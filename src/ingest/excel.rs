@@ -15,7 +15,7 @@ use polars::prelude::*;
 
 use crate::config::Columns;
 use crate::error::InputError;
-use crate::ingest::{absent, column_key, title_note, unique_header, TITLE_LINES};
+use crate::ingest::{absent, column_key, find_column, title_note, unique_header, TITLE_LINES};
 use crate::roles::number_text;
 
 /// A workbook read: every column as text, the sheets read, and a note for each sheet skipped.
@@ -62,11 +62,16 @@ impl Sheets {
             for (k, (col, at)) in self.cols.iter_mut().zip(positions).enumerate() {
                 let cell = at.and_then(|at| row.get(at));
                 if Some(k) == self.quantity {
-                    self.numbers.push(match cell {
+                    let number = match cell {
                         Some(Data::Int(i)) => Some(*i as f64),
                         Some(Data::Float(f)) => Some(*f),
                         _ => None,
-                    });
+                    };
+                    self.numbers.push(number);
+                    if number.is_some() {
+                        col.push(None); // kept as the number: never printed to text
+                        continue;
+                    }
                 }
                 col.push(cell.and_then(cell_text));
             }
@@ -90,7 +95,8 @@ impl Sheets {
             if numbers.iter().all(Option::is_none) {
                 return Column::new(name, values);
             }
-            if values.iter().zip(&numbers).all(|(v, n)| n.is_some() || v.is_none()) {
+            // no text cell (a number cell's text is None)
+            if values.iter().all(Option::is_none) {
                 return Column::new(name, numbers);
             }
             let exponent = |(v, n): (Option<String>, &Option<f64>)| n.map_or(v, |f| Some(format!("{f:e}")));
@@ -198,15 +204,11 @@ pub(super) fn read_excel(
     Ok(ExcelRead { frame, sheets, notes })
 }
 
-/// Where the quantity's column (as `header_of` names it) is in `header`: the name itself, else
-/// the one name with its letters and digits.
+/// Where the quantity's column (as `header_of` names it) is in `header`, found as the roles
+/// find it ([`find_column`]).
 fn quantity_at(header: &[String], header_of: &Columns) -> Option<usize> {
-    let name = header_of.quantity.as_ref()?;
-    let alike: Vec<usize> = (0..header.len()).filter(|&k| column_key(&header[k]) == column_key(name)).collect();
-    header.iter().position(|h| h == name).or(match alike[..] {
-        [k] => Some(k),
-        _ => None,
-    })
+    let name = find_column(header, header_of.quantity.as_ref()?).ok()??;
+    header.iter().position(|h| std::ptr::eq(h, name))
 }
 
 /// A note for each sheet not read (by default only the first is) whose header, within its

@@ -253,8 +253,6 @@ pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)
     Ok((table, report))
 }
 
-/// Reads every column of the input file, whatever the mapping (`kindred audit` of any export),
-/// and resolves `columns` against its header when they resolve; its look has `head` rows.
 /// What changes when a file is rewritten or appended to: its size, modification time and inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileState {
@@ -283,6 +281,8 @@ impl FileState {
     }
 }
 
+/// Reads every column of the input file, whatever the mapping (`kindred audit` of any export),
+/// and resolves `columns` against its header when they resolve; its look has `head` rows.
 pub fn read(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(AllColumns, IngestReport)> {
     let start = Instant::now();
     let (loaded, sheets, mut notes, label) = load(cfg, None, columns, head)?;
