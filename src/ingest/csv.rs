@@ -474,9 +474,10 @@ mod tests {
         let text =
             b"id,\"name\",qty,note\r\n1,,3,\r\n\"\",\"a\nb\",,x\r\n\r\n, ,\"\",\"\"\n4,\"q,\"\"r\"\"\",5,\n\n,,,";
         let unblank = b"id,\"name\",qty,note\r\n1,,3,\r\n\"\",\"a\nb\",,x\r\n, ,\"\",\"\"\n4,\"q,\"\"r\"\"\",5,\n,,,";
-        // more of what polars' reader does: a lone \r field is empty, a field's trailing \r is
-        // dropped, `""""` is one quote, `"a"b""` drops its lone quotes, spaces and UTF-8 stay
-        let odd = "k,v\n\r,\"\"\"\"\r\nx\r, é \n\"\"\"\"\"\",\"a\"b\"\"\n";
+        // more of what polars' reader does: a field's trailing \r is dropped, `""""` is one
+        // quote, `"a"b""` drops its lone quotes, spaces and UTF-8 stay (a lone \r ends a line, as
+        // in pandas: here, a blank one)
+        let odd = "k,v\n\r,\"\"\"\"\r\nx, é \n\"\"\"\"\"\",\"a\"b\"\"\n";
         let read = stream_all(odd.as_bytes(), Encoding::UTF8, false).unwrap();
         let polars_odd = polars_whole(odd.as_bytes());
         assert!(read.frame.equals_missing(&polars_odd), "{:?} vs {polars_odd:?}", read.frame);

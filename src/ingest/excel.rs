@@ -33,6 +33,16 @@ struct Sheets {
     /// cells' number, for the cells that are numbers (see [`Sheets::into_columns`]).
     quantity: Option<usize>,
     numbers: Vec<Option<f64>>,
+    /// Each column's error cells (`#DIV/0!`, `#REF!`: a formula that failed), read as missing:
+    /// how many, their kinds and the first one's sheet and row, for a note.
+    errors: Vec<CellErrors>,
+}
+
+#[derive(Default, Clone)]
+struct CellErrors {
+    count: usize,
+    kinds: std::collections::BTreeSet<String>,
+    first: Option<(String, usize)>,
 }
 
 impl Sheets {
@@ -53,14 +63,26 @@ impl Sheets {
         Ok(positions)
     }
 
-    /// Appends a sheet's data rows (blank rows skipped), each column from its position.
-    fn append<'r>(&mut self, rows: impl Iterator<Item = &'r [Data]>, positions: &[Option<usize>]) {
-        for row in rows {
+    /// Appends a sheet's data rows (blank rows skipped), each column from its position; the
+    /// first is row `first_row` of sheet `sheet`.
+    fn append<'r>(
+        &mut self,
+        rows: impl Iterator<Item = &'r [Data]>,
+        positions: &[Option<usize>],
+        (sheet, first_row): (&str, usize),
+    ) {
+        for (r, row) in rows.enumerate() {
             if row.iter().all(|c| matches!(c, Data::Empty)) {
                 continue;
             }
             for (k, (col, at)) in self.cols.iter_mut().zip(positions).enumerate() {
                 let cell = at.and_then(|at| row.get(at));
+                if let Some(Data::Error(e)) = cell {
+                    let errors = &mut self.errors[k];
+                    errors.count += 1;
+                    errors.kinds.insert(e.to_string());
+                    errors.first.get_or_insert_with(|| (sheet.to_string(), first_row + r));
+                }
                 if Some(k) == self.quantity {
                     let number = match cell {
                         Some(Data::Int(i)) => Some(*i as f64),
@@ -85,7 +107,7 @@ impl Sheets {
     /// [`crate::roles`]' number module), and `[input] decimal` does not apply to it — printed
     /// "1.125" it read two ways and was 1125 beside a text cell "2,5".
     fn into_columns(self) -> Vec<Column> {
-        let Sheets { header, cols, quantity, mut numbers } = self;
+        let Sheets { header, cols, quantity, mut numbers, .. } = self;
         let column = |(k, (name, values)): (usize, (&String, Vec<Option<String>>))| {
             let name: PlSmallStr = name.as_str().into();
             if Some(k) != quantity {
@@ -135,6 +157,7 @@ pub(super) fn read_excel(
         };
         let texts = |row: &[Data]| -> Vec<String> { row.iter().map(|c| cell_text(c).unwrap_or_default()).collect() };
         let mut header = texts(first);
+        let mut header_row = range.start().map_or(0, |(r, _)| r as usize) + 1;
         // A report's title above its table (a name, a period, blank rows): the header is the
         // first row with the roles' customer and item columns, and the rows above it are not data.
         let titled = Some(header_of);
@@ -144,6 +167,7 @@ pub(super) fn read_excel(
                 notes.push(format!("sheet '{name}': {}", title_note("row", sheet_row, sheet_row - 1)));
                 rows = range.rows();
                 header = rows.nth(at).map(texts).unwrap_or_default();
+                header_row = sheet_row;
             }
         }
         let header = unique_names(header, header_of, path, &name, &mut notes)?;
@@ -162,7 +186,8 @@ pub(super) fn read_excel(
                 let positions = (0..header.len()).map(Some).collect();
                 let cols = vec![Vec::with_capacity(range.height()); header.len()];
                 let quantity = quantity_at(&header, header_of);
-                table = Some(Sheets { cols, header, quantity, numbers: Vec::new() });
+                let errors = vec![CellErrors::default(); header.len()];
+                table = Some(Sheets { cols, header, quantity, numbers: Vec::new(), errors });
                 positions
             }
             Some(t) => match t.positions(&header, roles) {
@@ -173,10 +198,10 @@ pub(super) fn read_excel(
                 }
             },
         };
-        sheets.push(name);
         if let Some(t) = table.as_mut() {
-            t.append(rows, &positions);
+            t.append(rows, &positions, (&name, header_row + 1));
         }
+        sheets.push(name);
     }
     let Some(table) = table else {
         return Err(match (unmapped_first, roles) {
@@ -196,6 +221,14 @@ pub(super) fn read_excel(
     };
     if sheet.is_none() {
         notes.extend(alike_unread(&mut book, &sheets, header_of));
+    }
+    for (name, errors) in table.header.iter().zip(&table.errors) {
+        let Some((sheet, row)) = &errors.first else { continue };
+        let kinds = errors.kinds.iter().cloned().collect::<Vec<_>>().join(", ");
+        notes.push(format!(
+            "column '{name}': {} Excel error cells ({kinds}: formulas that failed), read as missing; the first is sheet '{sheet}' row {row}",
+            errors.count
+        ));
     }
     let height = table.cols.first().map_or(0, Vec::len);
     let columns = table.into_columns();

@@ -68,9 +68,10 @@ impl Missing {
         header.iter().map(|h| Some(h) == quantity).collect()
     }
 
-    /// `frame` with every missing text null, and a column of nulls only (Arrow's `null` type,
-    /// what pandas and polars write for a column that is all None) as text, as a CSV's empty
-    /// column reads.
+    /// `frame` with every missing text null, a float column's NaN null (what numpy, Spark and
+    /// pandas' writers put for a missing value; a quantity's NaN is left to its parser, as its
+    /// text is), and a column of nulls only (Arrow's `null` type, what pandas and polars write
+    /// for a column that is all None) as text, as a CSV's empty column reads.
     pub fn apply(&self, mut frame: DataFrame) -> PolarsResult<DataFrame> {
         let header: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();
         for (name, number) in header.iter().zip(self.numbers(&header)) {
@@ -84,6 +85,15 @@ impl Missing {
                     }
                     let read: StringChunked = ca.iter().map(|v| v.filter(|v| !self.is(v, number))).collect();
                     read.with_name(name.as_str().into()).into_column()
+                }
+                DataType::Float32 | DataType::Float64 if !number => {
+                    let values = column.as_materialized_series();
+                    let wide = values.cast(&DataType::Float64)?;
+                    if !wide.f64()?.iter().flatten().any(f64::is_nan) {
+                        continue;
+                    }
+                    let read: Float64Chunked = wide.f64()?.iter().map(|v| v.filter(|f| !f.is_nan())).collect();
+                    read.into_series().cast(column.dtype())?.with_name(name.as_str().into()).into_column()
                 }
                 _ => continue,
             };

@@ -225,6 +225,29 @@ fn excel_number_cells_are_numbers_whatever_text_is_beside_them() {
     );
 }
 
+/// Session 25: an error cell (`#DIV/0!`, `#REF!`: a formula that failed) was read as missing
+/// without a word, so a broken spreadsheet looked like ordinary gaps. It is still missing (as
+/// pandas reads `#N/A`), and each column with such cells is noted: how many, which, the first
+/// one's sheet row.
+#[test]
+fn excel_error_cells_are_noted_with_their_row() {
+    let w = Workdir::new();
+    let input = w.copy("error_cells.xlsx");
+    let r = w.kindred(&["audit", input.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for note in [
+        "column 'Quantity': 2 Excel error cells (#DIV/0!, #N/A: formulas that failed), read as missing; the first is sheet 'Sales' row 4",
+        "column 'CustomerID': 1 Excel error cells (#REF!: formulas that failed), read as missing; the first is sheet 'Sales' row 6",
+    ] {
+        assert!(r.stderr.contains(note), "{note}\n{}", r.stderr);
+    }
+    let p = w.pipeline("p.toml", &input, "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("2 Excel error cells (#DIV/0!, #N/A"), "{}", r.stderr);
+    assert_eq!(rows(&w.path("out/purchases.parquet")).len(), 4, "the rows without an error");
+}
+
 #[test]
 fn excel_ids_print_without_float_fraction_and_sheets_stack() {
     let w = Workdir::new();

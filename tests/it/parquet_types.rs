@@ -8,8 +8,8 @@ use std::sync::Arc;
 use arrow_array::types::Int32Type;
 use arrow_array::types::Int8Type;
 use arrow_array::{
-    ArrayRef, Decimal128Array, DictionaryArray, Int16Array, Int64Array, Int8Array, ListArray, RecordBatch, StringArray,
-    StructArray, TimestampNanosecondArray, UInt16Array, UInt64Array, UInt8Array,
+    ArrayRef, Decimal128Array, DictionaryArray, Float32Array, Float64Array, Int16Array, Int64Array, Int8Array,
+    ListArray, RecordBatch, StringArray, StructArray, TimestampNanosecondArray, UInt16Array, UInt64Array, UInt8Array,
 };
 use arrow_schema::{DataType, Field};
 use parquet::arrow::ArrowWriter;
@@ -183,6 +183,33 @@ fn uint64_ids_above_two_to_the_63_are_read_exactly() {
     let customer = audit.as_array().unwrap().iter().find(|c| c["column"] == "CustomerID").unwrap();
     assert_eq!((customer["nulls"].as_u64(), customer["invalid"].as_u64()), (Some(0), Some(0)));
     assert!(purchases(&w).contains_key(&("9223372036854775809".to_string(), "A".to_string())));
+}
+
+/// Session 25: a float id column's NaN (numpy's, Spark's missing value) was counted `invalid`
+/// by the audit, though the README reads NaN as missing in every column of every format; a
+/// float32 column's too. An infinite id is invalid.
+#[test]
+fn nan_in_a_float_id_column_is_missing() {
+    let w = Workdir::new();
+    let nan = |c: &i64| if *c == 2 { f64::NAN } else { *c as f64 };
+    let wide: Vec<f64> = CUSTOMERS.iter().map(nan).collect();
+    let narrow: Vec<f32> = CUSTOMERS.iter().map(|c| nan(c) as f32).collect();
+    let infinite: Vec<f64> = CUSTOMERS.iter().map(|&c| if c == 3 { f64::INFINITY } else { nan(&c) }).collect();
+    for (name, column, invalid) in [
+        ("f64.parquet", Arc::new(Float64Array::from(wide)) as ArrayRef, 0),
+        ("f32.parquet", Arc::new(Float32Array::from(narrow)) as ArrayRef, 0),
+        ("inf.parquet", Arc::new(Float64Array::from(infinite)) as ArrayRef, 2),
+    ] {
+        let input = write(&w, name, vec![("CustomerID", column), ("StockCode", items()), ("Quantity", quantities())]);
+        run_ok(&w, &input, "");
+        let m = manifest(&w);
+        let audit = &m["reports"]["audit"]["columns"];
+        let customer = audit.as_array().unwrap().iter().find(|c| c["column"] == "CustomerID").unwrap();
+        let counts = (customer["nulls"].as_u64(), customer["invalid"].as_u64());
+        assert_eq!(counts, (Some(2), Some(invalid)), "{name}: {customer}");
+        assert_eq!(m["customers"].as_u64(), Some(4 - invalid / 2), "{name}");
+        assert!(purchases(&w).contains_key(&("1".to_string(), "A".to_string())), "{name}");
+    }
 }
 
 /// Issue 14 case 17: dictionary-encoded text (pandas' category, Spark's dictionary pages) was

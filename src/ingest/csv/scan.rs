@@ -117,6 +117,39 @@ fn cr_to_lf(text: &mut Vec<u8>, from: usize, after_cr: &mut bool) {
     text.truncate(write);
 }
 
+/// Lines that end in LF (or CRLF) and, further on, in CR alone (two exports joined, a tool that
+/// mixes them): a `\r` not followed by `\n` in `text[from..]` becomes `\n`, in place, as pandas,
+/// Python's `csv` and Excel read it (a CRLF is left to the records' readers, which drop its `\r`).
+/// A `\r` ending the text before `eof` waits in `pending` for the byte after it.
+fn lone_cr_to_lf(text: &mut Vec<u8>, from: usize, pending: &mut bool, eof: bool) {
+    if std::mem::take(pending) {
+        match text.get(from) {
+            Some(b'\n') => text.insert(from, b'\r'),
+            Some(_) => text.insert(from, b'\n'),
+            None if eof => text.push(b'\n'),
+            None => {
+                *pending = true;
+                return;
+            }
+        }
+    }
+    let mut i = from;
+    while let Some(k) = memchr::memchr(b'\r', &text[i..]) {
+        let at = i + k;
+        match text.get(at + 1) {
+            Some(b'\n') => {}
+            Some(_) => text[at] = b'\n',
+            None if eof => text[at] = b'\n',
+            None => {
+                text.pop();
+                *pending = true;
+                break;
+            }
+        }
+        i = at + 1;
+    }
+}
+
 /// Follows a record holding a quote through `bytes` from the quote state `quotes`: the index
 /// of its closing newline, or `None` when it does not end in `bytes`. Inside quotes only a
 /// quote can change anything, so it jumps from quote to quote.
@@ -148,6 +181,9 @@ pub(super) struct Scan<'a> {
     first: FirstLine,
     /// The text so far ends with a `\r` (CR line ends: a `\n` next is the same line end).
     after_cr: bool,
+    /// LF line ends: a `\r` that ended the text, held back until the byte after it tells
+    /// whether it ends a line alone ([`lone_cr_to_lf`]).
+    pending_cr: bool,
     pub(super) header: Vec<String>,
     /// The current record's first byte and its line; how far it has been scanned, and its
     /// quote state there once a quote was found in it.
@@ -192,6 +228,7 @@ impl<'a> Scan<'a> {
             ends: Ends::Unknown,
             first: FirstLine::default(),
             after_cr: false,
+            pending_cr: false,
             header: Vec::new(),
             pos: 0,
             line: 1,
@@ -224,24 +261,35 @@ impl<'a> Scan<'a> {
     pub(super) fn append(&mut self, text: &mut Vec<u8>, chunk: &[u8]) -> Result<(), InputError> {
         let from = text.len();
         let decoded = self.decode.push(chunk, text, false);
-        self.appended(text, from, decoded)
+        self.appended(text, from, decoded, false)
     }
 
     /// The file has ended: appends what the decoder still holds.
     pub(super) fn finish(&mut self, text: &mut Vec<u8>) -> Result<(), InputError> {
         let from = text.len();
         let decoded = self.decode.push(&[], text, true);
-        self.appended(text, from, decoded)
+        self.appended(text, from, decoded, true)
     }
 
     /// Checks the text appended from `from`, after its line ends are read. On an error the
     /// text is cut where the problem starts (the records before it can still be built, so
     /// errors are reported in file order whatever the chunks).
-    fn appended(&mut self, text: &mut Vec<u8>, from: usize, decoded: Result<(), Failure>) -> Result<(), InputError> {
-        if self.ends == Ends::Cr {
-            cr_to_lf(text, from, &mut self.after_cr);
+    fn appended(
+        &mut self,
+        text: &mut Vec<u8>,
+        from: usize,
+        decoded: Result<(), Failure>,
+        eof: bool,
+    ) -> Result<(), InputError> {
+        // bytes as decoded (a `\r` held back is counted as it comes), CR line ends as read
+        let decoded_len = text.len() - from;
+        match self.ends {
+            Ends::Cr => cr_to_lf(text, from, &mut self.after_cr),
+            Ends::Lf => lone_cr_to_lf(text, from, &mut self.pending_cr, eof),
+            Ends::Unknown => {}
         }
-        self.bytes += (text.len() - from) as u64;
+        let added = if self.ends == Ends::Lf { decoded_len } else { text.len() - from };
+        self.bytes += added as u64;
         let path = self.path.to_path_buf();
         if let Err(Failure::NotText(kind)) = decoded {
             let gz = self.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
@@ -252,7 +300,7 @@ impl<'a> Scan<'a> {
         let malformed = decoded.is_err().then_some(text.len());
         let nul = memchr::memchr(0, &text[from..]).map(|k| from + k);
         let limit = self.limits.bytes;
-        let over = (limit > 0 && self.bytes > limit).then(|| text.len() - (self.bytes - limit) as usize);
+        let over = (limit > 0 && self.bytes > limit).then(|| text.len().saturating_sub((self.bytes - limit) as usize));
         let Some(at) = [nul, malformed, over].into_iter().flatten().min() else { return Ok(()) };
         text.truncate(at);
         let line = self.line_of(text, at);
@@ -283,8 +331,9 @@ impl<'a> Scan<'a> {
             };
             self.ends = ends;
             self.delimiter = Some(self.delimiter.unwrap_or_else(|| self.first.delimiter()));
-            if ends == Ends::Cr {
-                cr_to_lf(text, 0, &mut self.after_cr);
+            match ends {
+                Ends::Cr => cr_to_lf(text, 0, &mut self.after_cr),
+                _ => lone_cr_to_lf(text, 0, &mut self.pending_cr, eof),
             }
         }
         loop {
@@ -605,6 +654,21 @@ mod tests {
             assert_eq!((&read.header, &read.nulls), (&want.header, &want.nulls));
             assert_eq!(texts(&read.frame, "b"), [Some("x\ny".into()), None, Some("q\"".into()), Some("5".into())]);
         }
+        // Lines that start in LF or CRLF and go on in CR alone (two exports joined, a tool
+        // that mixes them): every lone CR ends a line, as pandas and Excel read it (these read
+        // 1 record of thousands of fields, or half the rows with skip_bad_rows)
+        for joined in [
+            "a,b,c\n1,\"x\ny\",6\n\n2,,6\r3,\"q\"\"\",7\r4,5,6\r",
+            "a,b,c\r\n1,\"x\ny\",6\r\r2,,6\n3,\"q\"\"\",7\r\n4,5,6\r",
+            "a,b,c\n1,\"x\ny\",6\r\n\r\n2,,6\r3,\"q\"\"\",7\n4,5,6",
+        ] {
+            let read = stream_all(joined.as_bytes(), Encoding::UTF8, false).unwrap();
+            let want = stream_all(lf.as_bytes(), Encoding::UTF8, false).unwrap();
+            assert!(read.frame.equals_missing(&want.frame), "{joined:?}: {:?} vs {:?}", read.frame, want.frame);
+            assert_eq!((&read.header, &read.nulls, read.skipped), (&want.header, &want.nulls, 0));
+        }
+        let err = input_error(stream_all(b"k,v\n1,6\r2\r3,4\n", Encoding::UTF8, false).err().unwrap());
+        assert!(matches!(err, InputError::Ragged { line: 3, .. }), "{err}");
         // regression: the whole file was one header line ("column name '6' twice")
         let read = stream_all(b"k,v\r1,6\r2,6\r", Encoding::UTF8, false).unwrap();
         assert_eq!((read.header.len(), read.frame.height()), (2, 2));
