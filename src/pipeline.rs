@@ -211,25 +211,30 @@ fn customer_type(cfg: &Config, previous: Option<Previous>) -> (CustomerType, Opt
 }
 
 /// Checks the data gates; every verdict is returned for the manifest.
+/// Rows `[input] skip_bad_rows` skipped while reading count as dropped: skipping them must not
+/// take the share of the export that is lost past the gate.
 fn check_gates(
     cfg: &Config,
-    cleaned: &clean::CleanReport,
+    (skipped, cleaned): (usize, &clean::CleanReport),
     customers: usize,
     previous: Option<usize>,
 ) -> Vec<GateCheck> {
     let g = &cfg.gates;
-    let share = cleaned.dropped_share();
+    let (dropped, of) = (skipped + cleaned.rows_in - cleaned.rows_out, skipped + cleaned.rows_in);
+    let share = if of == 0 { 0.0 } else { dropped as f64 / of as f64 };
+    let what = match skipped {
+        0 => format!("cleaning dropped {:.1}% of rows ({dropped} of {of})", share * 100.0),
+        _ => format!(
+            "{:.1}% of rows were lost ({dropped} of {of}): {skipped} malformed rows skipped while reading, {} dropped by cleaning",
+            share * 100.0,
+            cleaned.rows_in - cleaned.rows_out
+        ),
+    };
     let mut checks = vec![
         GateCheck {
             gate: "max_dropped_share",
             passed: share <= g.max_dropped_share,
-            detail: format!(
-                "cleaning dropped {:.1}% of rows ({} of {}); the limit is {:.1}%",
-                share * 100.0,
-                cleaned.rows_in - cleaned.rows_out,
-                cleaned.rows_in,
-                g.max_dropped_share * 100.0
-            ),
+            detail: format!("{what}; the limit is {:.1}%", g.max_dropped_share * 100.0),
         },
         GateCheck {
             gate: "min_customers",
@@ -255,21 +260,33 @@ fn check_gates(
 /// recommendation from the model (every customer bought the same items, a model that found no
 /// neighbour: popularity top-ups at best), and a set that lost more than the allowed share of
 /// the last published set's rows, or of its rows from the model.
-/// A selection that chose popularity (`popular`) makes no model rows on purpose: the model
-/// gates pass, saying so.
+/// A selection that chose popularity (`popular`: the customers it was scored on) makes no
+/// model rows on purpose: the model gates pass, saying so — when it chose on evidence (it
+/// scored customers) and popularity makes rows; else the data is as degenerate as when a
+/// named model makes nothing (one item, one customer, every basket the same).
 pub(crate) fn check_output_gates(
     cfg: &Config,
     r: &recommend::RecommendReport,
     previous: Option<Previous>,
-    popular: bool,
+    popular: Option<usize>,
 ) -> Vec<GateCheck> {
     let customers = r.rows_in;
     let chose = "[model] kind = \"auto\" chose popularity on the held-back window: every row is a popularity row";
+    let check = "check the export (one item? one customer? every customer the same basket?)";
+    let popular_detail = |scored: usize| match (scored, r.rows_out) {
+        (0, _) => format!(
+            "[model] kind = \"auto\" had no customer to score on the held-back window (none bought an item new to \
+             them in it), so it chose popularity on no evidence: {check}"
+        ),
+        (_, 0) => format!("[model] kind = \"auto\" chose popularity, which recommends nothing: {check}"),
+        _ => chose.to_string(),
+    };
+    let popular_passed = popular.is_some_and(|scored| scored > 0 && r.rows_out > 0);
     let mut checks = vec![GateCheck {
         gate: "model_recommendations",
-        passed: customers == 0 || r.from_neighbours_rows > 0 || popular,
-        detail: if popular {
-            chose.to_string()
+        passed: customers == 0 || r.from_neighbours_rows > 0 || popular_passed,
+        detail: if let Some(scored) = popular {
+            popular_detail(scored)
         } else {
             format!(
                 "{} of the {} recommendation rows for {customers} customers come from the model{}",
@@ -303,7 +320,7 @@ pub(crate) fn check_output_gates(
     ];
     for (gate, what, now, before, limit) in counts {
         let Some(before) = before else { continue };
-        if popular && gate == "max_model_row_drop_vs_previous" {
+        if popular_passed && gate == "max_model_row_drop_vs_previous" {
             checks.push(GateCheck { gate, passed: true, detail: chose.to_string() });
             continue;
         }
@@ -526,7 +543,12 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     // The selection splits the cleaned rows itself: it keeps a view of them (no copy).
     let to_select = (cfg.model.kind == Kind::Auto).then(|| cleaned.part(|_| true));
     let (matrix, pivoted) = chain.pivot(cleaned, ids, &cfg.input.path)?;
-    let mut gates = check_gates(cfg, &cleaned_report, matrix.n_customers(), previous.and_then(|p| p.customers));
+    let mut gates = check_gates(
+        cfg,
+        (ingested.skipped_rows, &cleaned_report),
+        matrix.n_customers(),
+        previous.and_then(|p| p.customers),
+    );
     gates.extend(typed);
     enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
@@ -543,7 +565,9 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let (model, sim_report) = chain.chosen(&matrix, &choice)?;
     let (customer_nb, nb_report) = customers_beside(&chain, cfg, &matrix, &model, &choice, 0..matrix.n_customers());
     let (recs, rec_report) = chain.recommend(&matrix, &model, &choice.recommend);
-    let mut made = check_output_gates(cfg, &rec_report, previous, choice.family == Family::Popularity);
+    let popular = selection.as_ref().map(|s| s.window.scored_customers);
+    let popular = popular.filter(|_| choice.family == Family::Popularity);
+    let mut made = check_output_gates(cfg, &rec_report, previous, popular);
     let (drift, drift_report, drift_gate) = drift_against_previous(cfg, &chain, &matrix, &recs);
     made.extend(drift_gate);
     enforce(&gates, &made, cfg.force, cfg.quiet)?;
@@ -861,9 +885,9 @@ mod tests {
     fn output_gates_refuse_an_empty_or_shrunk_set() {
         let c = cfg("");
         // no model row while there are customers: refused, with or without popular rows
-        assert_eq!(failed(&check_output_gates(&c, &made(7, 0, 0), None, false)), ["model_recommendations"]);
-        assert_eq!(failed(&check_output_gates(&c, &made(7, 70, 0), None, false)), ["model_recommendations"]);
-        assert!(failed(&check_output_gates(&c, &made(0, 0, 0), None, false)).is_empty(), "no customers: other gates");
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 0, 0), None, None)), ["model_recommendations"]);
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 70, 0), None, None)), ["model_recommendations"]);
+        assert!(failed(&check_output_gates(&c, &made(0, 0, 0), None, None)).is_empty(), "no customers: other gates");
         let prev = Previous {
             customers: Some(7),
             rows: Some(100),
@@ -871,26 +895,30 @@ mod tests {
             per_customer: Some(10),
             customer_id_type: None,
         };
-        assert!(failed(&check_output_gates(&c, &made(7, 50, 40), Some(prev), false)).is_empty(), "exactly 50%");
-        assert_eq!(failed(&check_output_gates(&c, &made(7, 49, 40), Some(prev), false)), ["max_row_drop_vs_previous"]);
+        assert!(failed(&check_output_gates(&c, &made(7, 50, 40), Some(prev), None)).is_empty(), "exactly 50%");
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 49, 40), Some(prev), None)), ["max_row_drop_vs_previous"]);
         assert_eq!(
-            failed(&check_output_gates(&c, &made(7, 100, 39), Some(prev), false)),
+            failed(&check_output_gates(&c, &made(7, 100, 39), Some(prev), None)),
             ["max_model_row_drop_vs_previous"]
         );
         // a lower per_customer scales the previous counts: 10 → 2 expects 20 and 16
         let short = cfg("[recommend]\nper_customer = 2");
-        assert!(failed(&check_output_gates(&short, &made(7, 10, 8), Some(prev), false)).is_empty());
-        assert_eq!(
-            failed(&check_output_gates(&short, &made(7, 9, 8), Some(prev), false)),
-            ["max_row_drop_vs_previous"]
-        );
+        assert!(failed(&check_output_gates(&short, &made(7, 10, 8), Some(prev), None)).is_empty());
+        assert_eq!(failed(&check_output_gates(&short, &made(7, 9, 8), Some(prev), None)), ["max_row_drop_vs_previous"]);
         // the keys loosen it; a manifest without the counts skips those gates
         let loose = cfg("[gates]\nmax_row_drop_vs_previous = 1.0\nmax_model_row_drop_vs_previous = 1.0");
-        assert!(failed(&check_output_gates(&loose, &made(7, 1, 1), Some(prev), false)).is_empty());
-        assert!(failed(&check_output_gates(&c, &made(7, 1, 1), Some(Previous::default()), false)).is_empty());
+        assert!(failed(&check_output_gates(&loose, &made(7, 1, 1), Some(prev), None)).is_empty());
+        assert!(failed(&check_output_gates(&c, &made(7, 1, 1), Some(Previous::default()), None)).is_empty());
         // a selection that chose popularity makes no model rows on purpose
-        assert!(failed(&check_output_gates(&c, &made(7, 70, 0), Some(prev), true)).is_empty());
-        assert_eq!(failed(&check_output_gates(&c, &made(7, 30, 0), Some(prev), true)), ["max_row_drop_vs_previous"]);
+        assert!(failed(&check_output_gates(&c, &made(7, 70, 0), Some(prev), Some(5))).is_empty());
+        assert_eq!(failed(&check_output_gates(&c, &made(7, 30, 0), Some(prev), Some(5))), ["max_row_drop_vs_previous"]);
+        // ... when it chose on evidence and popularity makes rows (session 25: one item, or one
+        // customer owning every item, published an empty set, exit 0)
+        for (rows, scored, why) in [(0, 5, "recommends nothing"), (70, 0, "on no evidence"), (0, 0, "on no evidence")] {
+            let checks = check_output_gates(&c, &made(7, rows, 0), None, Some(scored));
+            assert_eq!(failed(&checks), ["model_recommendations"], "{rows} rows, {scored} scored");
+            assert!(checks[0].detail.contains(why), "{}", checks[0].detail);
+        }
     }
 
     /// `[gates] max_changed_share` by hand: off unless set, the limit itself passes, nothing

@@ -44,8 +44,9 @@ use crate::roles::col;
 use crate::similarity::weighted::Rows;
 use crate::similarity::{self, Model, Neighbours, SimilarityReport};
 
-/// Metrics of one model over the evaluated customers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// Metrics of one model over the evaluated customers. Over none they are no measure: written
+/// null (manifest, `selection.parquet`), not 0, which an analyst's average would take in.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Metrics {
     pub ndcg: f64,
     pub precision: f64,
@@ -53,6 +54,32 @@ pub struct Metrics {
     pub hit_rate: f64,
     pub coverage: f64,
     pub customers: usize,
+}
+
+impl Metrics {
+    /// The five measures by name, each `None` when no customer was evaluated.
+    fn measured(&self) -> [(&'static str, Option<f64>); 5] {
+        let m = |v: f64| (self.customers > 0).then_some(v);
+        [
+            ("ndcg", m(self.ndcg)),
+            ("precision", m(self.precision)),
+            ("recall", m(self.recall)),
+            ("hit_rate", m(self.hit_rate)),
+            ("coverage", m(self.coverage)),
+        ]
+    }
+}
+
+impl Serialize for Metrics {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Metrics", 6)?;
+        for (name, value) in self.measured() {
+            out.serialize_field(name, &value)?;
+        }
+        out.serialize_field("customers", &self.customers)?;
+        out.end()
+    }
 }
 
 /// Scores top-K lists against held-out items. `test[c]` holds customer c's test items, sorted;
@@ -748,24 +775,33 @@ impl Selection {
     }
 }
 
+/// The customers the chosen candidate of a `selection.parquet` frame was scored on (`None`
+/// without a chosen row: the model was named).
+pub fn chosen_scored(frame: &DataFrame) -> Option<usize> {
+    let chosen = frame.column("chosen").ok()?.bool().ok()?;
+    let customers = frame.column("customers").ok()?.i64().ok()?;
+    let at = chosen.iter().position(|c| c == Some(true))?;
+    customers.get(at).map(|c| c as usize)
+}
+
 /// `selection.parquet` without a selection (the model was named): its columns, no rows.
 pub fn empty_frame() -> PolarsResult<DataFrame> {
     frame(&[], None)
 }
 
 fn frame(trials: &[Trial], winner: Option<&Trial>) -> PolarsResult<DataFrame> {
-    let f = |get: fn(&Trial) -> f64| trials.iter().map(get).collect::<Vec<f64>>();
+    let f = |k: usize| trials.iter().map(|t| t.metrics.measured()[k].1).collect::<Vec<Option<f64>>>();
     let chosen = |t: &Trial| winner.is_some_and(|w| w.candidate == t.candidate && w.settings == t.settings);
     df!(
         "candidate" => trials.iter().map(|t| t.candidate).collect::<Vec<_>>(),
         "settings" => trials.iter().map(|t| t.settings.as_str()).collect::<Vec<_>>(),
-        "ndcg" => f(|t| t.metrics.ndcg),
-        "precision" => f(|t| t.metrics.precision),
-        "recall" => f(|t| t.metrics.recall),
-        "hit_rate" => f(|t| t.metrics.hit_rate),
-        "coverage" => f(|t| t.metrics.coverage),
+        "ndcg" => f(0),
+        "precision" => f(1),
+        "recall" => f(2),
+        "hit_rate" => f(3),
+        "coverage" => f(4),
         "customers" => trials.iter().map(|t| t.metrics.customers as i64).collect::<Vec<i64>>(),
-        "seconds" => f(|t| t.seconds),
+        "seconds" => trials.iter().map(|t| t.seconds).collect::<Vec<f64>>(),
         "chosen" => trials.iter().map(chosen).collect::<Vec<bool>>(),
     )
 }

@@ -795,14 +795,14 @@ fn join_and_write(
     let seconds: f64 = markers.iter().map(|mk| mk.recommend.seconds).sum();
     let rec_report = RecommendReport::of(&recs, 0..n, seconds);
     let previous = pipeline::previous_run(&cfg.output.dir);
-    let popular = plan.choice.family == Family::Popularity;
+    let selection = store::get(folder, store::entry(&plan.files, SELECTION, folder)?)?;
+    let popular = select::chosen_scored(&selection).filter(|_| plan.choice.family == Family::Popularity);
     let mut made = pipeline::check_output_gates(cfg, &rec_report, previous, popular);
     let (drift, drift_report, drift_gate) = pipeline::drift_against_previous(cfg, &chain, &m, &recs);
     made.extend(drift_gate);
     pipeline::enforce(&[], &made, cfg.force, cfg.quiet)?;
     let staging = publisher.begin()?;
     let null_audit = store::get(folder, store::entry(&plan.files, NULL_AUDIT, folder)?)?;
-    let selection = store::get(folder, store::entry(&plan.files, SELECTION, folder)?)?;
     let outputs = Outputs {
         matrix: &m,
         model: &model,

@@ -128,6 +128,30 @@ fn skip_bad_rows_counts_what_it_skips() {
     assert!(r.stderr.contains("(1 malformed rows skipped)"), "{}", r.stderr);
 }
 
+/// Session 25: rows `skip_bad_rows` skipped never reached `max_dropped_share`, so an export
+/// whose descriptions hold unquoted commas on most rows published from the rest, exit 0.
+#[test]
+fn rows_skipped_while_reading_count_toward_the_dropped_share() {
+    let w = published();
+    let header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+    let export = |bad: usize| {
+        let rows: String = (0..10)
+            .map(|i| {
+                let description = if i < bad { "BAG, RED" } else { "BAG RED" };
+                format!("5{i},A{},{description},2,2011-01-0{} 10:00:00,1.0,{},UK\n", i % 3, 1 + i % 9, 100 + i % 5)
+            })
+            .collect();
+        w.write(&format!("naive{bad}.csv"), format!("{header}{rows}"))
+    };
+    let words = ["max_dropped_share", "60.0% of rows were lost (6 of 10): 6 malformed rows skipped"];
+    refuses(&w, &export(6), "skip_bad_rows = true", "", 3, &words);
+    let p = w.pipeline_with("p.toml", &export(4), "skip_bad_rows = true", "four", "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let gates = std::fs::read_to_string(w.path("four/manifest.json")).unwrap();
+    assert!(gates.contains("40.0% of rows were lost (4 of 10): 4 malformed rows skipped"), "{gates}");
+}
+
 #[test]
 fn pipeline_file_errors_exit_2_naming_the_key() {
     let w = published();

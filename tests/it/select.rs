@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use parquet::record::Field;
+
 use crate::workdir::{data_at, number, rows, text, Workdir};
 
 /// A fixed stream of numbers below `n` from `seed` (an LCG: the same fixture every time).
@@ -325,4 +327,41 @@ fn a_date_column_without_a_date_is_the_reason_for_a_random_share() {
     let reason = window["reason"].as_str().unwrap_or_default();
     assert!(reason.starts_with("no purchase kept has a date") && reason.contains("[input] date_format"), "{window}");
     assert!(r.stderr.contains("no purchase kept has a date"), "said in the log: {}", r.stderr);
+}
+
+/// Session 25: the shipped auto pipeline published an empty set, exit 0, on one item (every
+/// customer owns it) and on one customer, where a named model is refused by
+/// `model_recommendations`: its "chose popularity" pass held even with no customer scored and
+/// no row made. Now refused the same way (exit 3, nothing published), `--force` publishes, and
+/// the candidates' figures over no customer are null, not 0.
+#[test]
+fn auto_on_degenerate_data_is_refused_as_a_named_model_is() {
+    let w = Workdir::new();
+    let line = |c: usize, item: &str, day: usize| {
+        format!("{c}{item},{item},THING {item},1,2011-01-{:02} 10:00:00,1.0,{c},UK\n", 1 + day % 28)
+    };
+    let header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+    let one_item: String = (0..40).map(|c| line(100 + c, "A", c)).collect();
+    let one_customer: String = ["A", "B", "C", "D"].iter().enumerate().map(|(d, i)| line(7, i, d * 9)).collect();
+    for (name, lines) in [("one_item", one_item), ("one_customer", one_customer)] {
+        let input = w.write(&format!("{name}.csv"), format!("{header}{lines}"));
+        let p = w.pipeline(&format!("{name}.toml"), &input, "[model]\nkind = \"auto\"");
+        let out = format!("{name}_out");
+        let r = w.kindred(&["run", p.to_str().unwrap(), "--output", &out]);
+        assert_eq!(r.code, 3, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains("model_recommendations") && r.stderr.contains("check the export"), "{}", r.stderr);
+        assert!(!w.path(&out).join("recommendations.parquet").exists(), "{name}: published");
+        let forced = w.kindred(&["run", p.to_str().unwrap(), "--output", &out, "--force"]);
+        assert_eq!(forced.code, 0, "{name}: {}", forced.stderr);
+        let selection = rows(&w.path(&out).join("selection.parquet"));
+        let unscored: Vec<_> = selection.iter().filter(|r| r["customers"] == Field::Long(0)).collect();
+        assert!(name != "one_item" || unscored.len() == selection.len() && !unscored.is_empty(), "{selection:?}");
+        for row in unscored {
+            assert!(matches!((&row["ndcg"], &row["coverage"]), (Field::Null, Field::Null)), "{name}: {row:?}");
+        }
+        let winner = &manifest(&w, &out)["selection"]["winner"];
+        if winner["customers"] == 0 {
+            assert!(winner["ndcg"].is_null(), "{name}: {winner}");
+        }
+    }
 }
