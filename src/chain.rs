@@ -54,11 +54,16 @@ impl Chain {
 
     /// Audit: missing values per column, the roles parsed into the canonical frame. The table
     /// is a result, not a log line: it goes to stdout (nothing with quiet); its notes are logged.
+    /// With JSON log lines (a log collector reads stdout and stderr together) the table is one
+    /// line of its totals instead: the columns' figures are in the manifest and
+    /// `null_audit.parquet`.
     pub fn audit(&self, table: Table) -> Result<(DataFrame, AuditReport)> {
         let (canonical, report) = audit::run(table)?;
         progress::trim_freed_memory();
-        if !self.quiet {
-            progress::print(&report.table());
+        match progress::log_format() {
+            _ if self.quiet => {}
+            progress::LogFormat::Json => self.line("audit", &report),
+            progress::LogFormat::Plain => progress::print(&report.table()),
         }
         for note in report.notes() {
             progress::note(self.quiet, &note);
@@ -272,6 +277,22 @@ impl StageLine for IngestReport {
         format!(
             "{} rows × {} columns from {} in {:.2}s{skipped}",
             self.rows_out, self.columns, self.format, self.seconds
+        )
+    }
+}
+
+impl StageLine for AuditReport {
+    rows_and_seconds!();
+
+    fn line(&self) -> String {
+        format!(
+            "{} nulls, {} invalid, {} trimmed in {} rows × {} columns in {:.2}s",
+            self.total_nulls,
+            self.total_invalid,
+            self.total_trimmed,
+            self.rows_in,
+            self.columns.len(),
+            self.seconds
         )
     }
 }

@@ -60,7 +60,8 @@ enum Command {
   kindred run pipelines/shop.toml --input exports/today.csv.gz --output /srv/recs --quiet
   KINDRED_PIPELINE=pipelines/shop.toml KINDRED_THREADS=8 kindred run --log-format json
 
-The audit table goes to stdout, log lines to stderr (with --quiet: errors only, no table).
+The audit table goes to stdout, log lines to stderr (with --quiet: errors only, no table;
+with --log-format json: the table's totals as one log line).
 A failed or refused run records runs/<run_id>/manifest.json (status failed or refused).")]
     Run {
         #[command(flatten)]
@@ -527,6 +528,7 @@ fn requested_format() -> LogFormat {
 
 fn main() -> ExitCode {
     progress::fix_mmap_threshold();
+    progress::end_on_signals_as_pid_1();
     report_panics();
     let cli = match parse() {
         Ok(cli) => cli,

@@ -251,6 +251,29 @@ pub fn fix_mmap_threshold() {
     }
 }
 
+/// As a container's first process (PID 1: the image's `ENTRYPOINT ["kindred"]`), the kernel
+/// drops every signal whose action is the default: a pod's SIGTERM, `docker stop` and Ctrl-C
+/// did nothing, and each stop waited out the grace period for SIGKILL. There, SIGTERM and
+/// SIGINT end the process at once as they do anywhere else (exit 128 + the signal): the kernel
+/// lets go of the lock, and the next run records the attempt as interrupted and removes its
+/// marked staging folder, as after a SIGTERM outside a container. Elsewhere nothing changes.
+/// Called once, at the start of `main`.
+pub fn end_on_signals_as_pid_1() {
+    #[cfg(unix)]
+    if std::process::id() == 1 {
+        extern "C" fn end(signal: libc::c_int) {
+            // SAFETY: `_exit` is async-signal-safe; nothing else runs in the handler.
+            unsafe { libc::_exit(128 + signal) }
+        }
+        for signal in [libc::SIGTERM, libc::SIGINT] {
+            // SAFETY: installs a handler that only calls `_exit`, before any thread starts.
+            unsafe {
+                libc::signal(signal, end as *const () as libc::sighandler_t);
+            }
+        }
+    }
+}
+
 /// Hands memory freed by the dropped frames back to the system, between stages. glibc keeps
 /// freed pages below the mmap threshold in its per-thread arenas; at a million customers that
 /// was 2.4 GB of resident memory held through the similarity stage, on top of the kernel's own.

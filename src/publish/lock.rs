@@ -42,7 +42,7 @@ pub(super) fn check(dir: &Path) -> Result<()> {
 
 /// Opens `.lock` without following a link and takes it. It must be a regular file with one
 /// name: a link or a hard link could point the truncation at any file root can write. It then
-/// holds `pid started run_id host` ([`Holder`]). Returns it with the run the file still named
+/// holds `pid started run_id host kernel` ([`Holder`]). Returns it with the run the file still named
 /// when the lock was taken: one that held it and never let go (killed).
 pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File, Option<Holder>)> {
     let path = dir.join(LOCK);
@@ -72,7 +72,8 @@ pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File
     lock.set_len(0).map_err(io(&path))?;
     lock.rewind().map_err(io(&path))?;
     let host = host_name().unwrap_or_else(|| "-".into());
-    writeln!(lock, "{} {started} {run_id} {host}", std::process::id()).map_err(io(&path))?;
+    let kernel = kernel_id().unwrap_or_else(|| "-".into());
+    writeln!(lock, "{} {started} {run_id} {host} {kernel}", std::process::id()).map_err(io(&path))?;
     Ok((lock, previous))
 }
 
@@ -166,6 +167,19 @@ fn touch(file: &File) {
     unsafe { libc::futimens(file.as_raw_fd(), [now, now].as_ptr()) };
 }
 
+/// The kernel this process runs on and the pid namespace it sees, `<boot id>/<namespace inode>`:
+/// `/proc/locks` names the holder of a flock only to a reader on the same kernel (boot) and in
+/// the same pid namespace (since Linux 4.19 it hides the locks of processes the reader cannot
+/// see). A host name says neither: two containers on one machine can share it (host networking,
+/// `hostNetwork: true`), each in its own pid namespace, and two machines can both be `localhost`.
+fn kernel_id() -> Option<String> {
+    let boot = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let namespace = fs::read_link("/proc/self/ns/pid").ok()?;
+    let namespace = namespace.to_str()?.strip_prefix("pid:[")?.strip_suffix(']')?.to_string();
+    let boot = boot.trim();
+    (!boot.is_empty() && !boot.contains(char::is_whitespace)).then(|| format!("{boot}/{namespace}"))
+}
+
 /// This machine's name (`gethostname`; a Kubernetes pod's name), if it has one.
 fn host_name() -> Option<String> {
     let mut buf = [0u8; 256];
@@ -187,6 +201,9 @@ pub struct Holder {
     /// Its run id and host; `None` in a lock written before 0.4.0.
     pub run_id: Option<String>,
     pub host: Option<String>,
+    /// Its kernel and pid namespace ([`kernel_id`]); `None` in a lock written before 0.4.0's
+    /// session 25.
+    pub kernel: Option<String>,
     /// When the file was last touched.
     pub touched: SystemTime,
 }
@@ -209,12 +226,14 @@ impl Holder {
         now.duration_since(self.touched).is_ok_and(|age| age > STALE_AFTER)
     }
 
-    /// Whether the holder of `dir`'s lock has stopped: when it ran on this machine (its host is
-    /// this one's name) the kernel's list of flocks tells at once — a run killed a second ago
-    /// has stopped, one stopped by SIGSTOP for an hour still holds the lock; on another machine
-    /// (a shared folder) its heartbeat does, [`Holder::is_stale`] as of `now`.
+    /// Whether the holder of `dir`'s lock has stopped: when it ran on this kernel and in this pid
+    /// namespace ([`kernel_id`]) the kernel's list of flocks tells at once — a run killed a
+    /// second ago has stopped, one stopped by SIGSTOP for an hour still holds the lock; from
+    /// another machine (a shared folder) or another container its heartbeat does,
+    /// [`Holder::is_stale`] as of `now` (a host name was trusted: a `status` in a container
+    /// beside a running run, sharing its host name, saw no flock and said "interrupted").
     pub fn has_stopped(&self, dir: &Path, now: SystemTime) -> bool {
-        let here = self.host.is_some() && self.host == host_name();
+        let here = self.kernel.is_some() && self.kernel == kernel_id();
         let meta = entry(&dir.join(LOCK)).ok().flatten();
         match (here, meta, fs::read_to_string("/proc/locks").is_ok()) {
             (true, Some(meta), true) => flock_holder(&meta).is_none(),
@@ -240,7 +259,8 @@ fn parse(text: &str, touched: SystemTime) -> Option<Holder> {
     let started = parts.next()?.to_string();
     let run_id = parts.next().filter(|id| super::is_run_id(id)).map(str::to_string);
     let host = parts.next().filter(|h| *h != "-").map(str::to_string);
-    Some(Holder { pid, started, run_id, host, touched })
+    let kernel = parts.next().filter(|k| *k != "-").map(str::to_string);
+    Some(Holder { pid, started, run_id, host, kernel, touched })
 }
 
 #[cfg(test)]
@@ -257,6 +277,8 @@ mod tests {
         let held = holder(dir.path()).unwrap();
         assert_eq!((held.pid, held.started.as_str()), (std::process::id(), "2026-12-01T02:00:00.123Z"));
         assert_eq!((held.run_id.as_deref(), held.host.clone()), (Some(id), host_name()));
+        assert!(held.kernel.is_some() && held.kernel == kernel_id(), "{held:?}");
+        assert!(!held.has_stopped(dir.path(), SystemTime::now()), "held here: the flock tells");
         assert!(!held.is_stale(SystemTime::now()));
         assert!(held.is_stale(SystemTime::now() + STALE_AFTER + Duration::from_secs(1)));
         lock.set_len(0).unwrap();
@@ -264,7 +286,15 @@ mod tests {
         // a lock written before 0.4.0: pid and start only
         fs::write(dir.path().join(LOCK), "77 2025-01-01T00:00:00Z\n").unwrap();
         let old = holder(dir.path()).unwrap();
-        assert_eq!((old.pid, old.run_id, old.host), (77, None, None));
+        assert_eq!((old.pid, old.run_id, old.host, old.kernel), (77, None, None, None));
+        // another pid namespace or machine (or a lock without the field): the heartbeat tells
+        let id = "20261201T020000.123Z-77";
+        for kernel in ["0f0e0d0c-aaaa-bbbb-cccc-000000000000/4026531836", "-"] {
+            fs::write(dir.path().join(LOCK), format!("77 2025-01-01T00:00:00Z {id} host {kernel}\n")).unwrap();
+            let there = holder(dir.path()).unwrap();
+            assert!(!there.has_stopped(dir.path(), SystemTime::now()), "fresh heartbeat: {there:?}");
+            assert!(there.has_stopped(dir.path(), SystemTime::now() + STALE_AFTER + Duration::from_secs(1)));
+        }
         fs::write(dir.path().join(LOCK), "not a lock\n").unwrap();
         assert_eq!(holder(dir.path()), None);
     }

@@ -194,6 +194,7 @@ fn json_logs_are_one_object_per_line_with_stage_rows_and_seconds() {
         // the clean stage's second line is the after-cleaning check's statement (issue 17)
         let expected = [
             "ingest",
+            "audit",
             "clean",
             "clean",
             "pivot",
@@ -213,7 +214,11 @@ fn json_logs_are_one_object_per_line_with_stage_rows_and_seconds() {
         let last = lines.last().unwrap();
         assert!(last["stage"].is_null() && last["message"].as_str().unwrap().starts_with("published 7"), "{last}");
         assert!(chrono::DateTime::parse_from_rfc3339(last["timestamp"].as_str().unwrap()).is_ok(), "{last}");
-        assert!(r.stdout.contains("CustomerID"), "the audit table stays on stdout: {}", r.stdout);
+        // session 25: the audit table on stdout broke a collector reading both streams as JSON
+        assert!(r.stdout.is_empty(), "nothing but JSON lines: {}", r.stdout);
+        let audit = &lines[1];
+        assert_eq!(audit["rows"].as_u64(), Some(30), "{audit}");
+        assert!(audit["message"].as_str().unwrap().contains(" nulls, 0 invalid, "), "{audit}");
     }
     // an error is a json line too, of level error, with the run it belongs to
     let r = w.kindred(&["run", p.to_str().unwrap(), "--input", "nope.csv", "--log-format", "json", "--quiet"]);
@@ -649,4 +654,65 @@ fn a_named_pipeline_file_must_exist_and_the_codes_defaults_are_said() {
     // shard takes run's `--quiet=false` (a usage error before): here it finds nothing prepared
     let r = w.kindred(&["shard", p.to_str().unwrap(), "--index", "0", "--output", "out3", "--quiet=false"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
+}
+
+/// Session 25: as a container's first process (PID 1: the image's `ENTRYPOINT ["kindred"]`),
+/// kindred ignored SIGTERM and SIGINT — the kernel drops default-action signals to PID 1 — so a
+/// pod's stop or `docker stop` waited out the grace period for SIGKILL. And a `status` in
+/// another pid namespace on the same machine (a container sharing the host name) read a live
+/// run as interrupted, exit 6: `/proc/locks` there hides the run's flock. Needs `unshare
+/// --pid` (root); says so and checks nothing without it.
+#[test]
+fn as_pid_1_a_run_ends_on_sigterm_and_status_from_another_namespace_trusts_the_heartbeat() {
+    let bin = env!("CARGO_BIN_EXE_kindred");
+    let in_namespace = |args: &[&str]| {
+        let mut c = std::process::Command::new("unshare");
+        c.args(["--pid", "--fork", "--mount-proc", bin]).args(args);
+        c
+    };
+    if !in_namespace(&["--version"]).output().is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: `unshare --pid --fork --mount-proc` is not available here");
+        return;
+    }
+    let w = published();
+    let p = w.pipeline("real.toml", &crate::workdir::repo().join("data/online_retail.csv.gz"), "");
+    let out = w.path("out");
+    let mut run = in_namespace(&["run", p.to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = w.path("out/.lock");
+    let began = std::time::Instant::now();
+    while std::fs::read_to_string(&lock).map_or(true, |t| !t.starts_with("1 ")) {
+        assert!(began.elapsed().as_secs() < 60, "the run never took the lock as pid 1");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // a status in a third namespace: the flock is hidden there, the fresh heartbeat tells
+    let seen = in_namespace(&["status", out.to_str().unwrap(), "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&seen.stdout).unwrap();
+    assert_eq!((seen.status.code(), v["running"]["pid"].as_u64()), (Some(0), Some(1)), "{v}");
+    // SIGTERM to kindred, pid 1 of its namespace (unshare's child): it ends at once, 128 + 15
+    let children = format!("/proc/{0}/task/{0}/children", run.id());
+    let pid = std::fs::read_to_string(children).unwrap().split_whitespace().next().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let waited = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = run.try_wait().unwrap() {
+            break status.code();
+        }
+        if waited.elapsed().as_secs() > 20 {
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+            run.wait().unwrap();
+            panic!("kindred as pid 1 ignored SIGTERM for 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(143));
+    // the published set is intact; once the heartbeat is stale the attempt is interrupted
+    heartbeat_silent(&lock);
+    let (code, v) = status_json(&w);
+    assert_eq!((code, v["last_attempt"]["status"].as_str()), (6, Some("interrupted")), "{v}");
+    assert_eq!(w.kindred(&["run", w.path("good.toml").to_str().unwrap(), "--quiet"]).code, 0);
+    assert_eq!(status_json(&w).0, 0);
 }
