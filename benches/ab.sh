@@ -13,7 +13,15 @@ trap 'rm -rf "$out"' EXIT
 for _ in $(seq "$n"); do
     for side in A B; do
         bin=$a; [ "$side" = B ] && bin=$b
-        /usr/bin/time -f "$side %e %M %U %S" "$bin" run "$p" --output "$out/$side" --quiet --force "$@" 2>&1 | tail -1
+        # a failed run stops the comparison, its error shown (it was kept in the times file,
+        # which the trap removes)
+        if ! /usr/bin/time -o "$out/time" -f "$side %e %M %U %S" "$bin" run "$p" --output "$out/$side" \
+                --quiet --force "$@" 2> "$out/stderr"; then
+            echo "ab.sh: side $side ($bin) failed:" >&2
+            cat "$out/stderr" "$out/time" >&2
+            exit 1
+        fi
+        tail -1 "$out/time"
     done
 done > "$out/times"
 python3 - "$out/times" <<'PY'

@@ -1,20 +1,32 @@
 -- DuckDB views over a kindred output folder (DuckDB >= 1.1, for SET VARIABLE / getvariable).
 --
---   duckdb analytics.duckdb -cmd "SET VARIABLE kindred_dir = '/data/kindred'" -c ".read deploy/bi/kindred.sql"
 --   duckdb -cmd "SET VARIABLE kindred_dir = 'output'" -cmd ".read deploy/bi/kindred.sql"   -- interactive
 --
 -- The views read the folder's fixed links (<dir>/recommendations.parquet -> current/...), so
 -- they follow each night's publication without being recreated: DuckDB checks the files when
 -- a view is made and reads them each time it is queried. Nothing here writes to the folder.
--- Without the variable, 'output' (the shipped pipeline's folder, relative to where DuckDB runs).
+-- They find the folder through the session variable kindred_dir, which a database file does
+-- not keep: a later session sets it again (`-cmd "SET VARIABLE kindred_dir = '...'"`), or the
+-- folder is written into the views once, for clients that cannot (ODBC, a BI tool):
+--
+--   sed "s|getvariable('kindred_dir')|'/data/kindred'|g" deploy/bi/kindred.sql | duckdb analytics.duckdb
+--
+-- Without the variable, this script uses 'output' (the shipped pipeline's folder, relative to
+-- where DuckDB runs); a view queried in a session without it says what to set.
 SET VARIABLE kindred_dir = coalesce(getvariable('kindred_dir'), 'output');
+
+-- The folder, without a trailing '/' (file names are compared below).
+CREATE OR REPLACE MACRO kindred_dir() AS
+    CASE WHEN getvariable('kindred_dir') IS NULL
+         THEN error('kindred.sql: this session has no kindred_dir: SET VARIABLE kindred_dir = ''/path/to/output'' (a database file does not keep session variables; see the head of kindred.sql)')
+         ELSE rtrim(getvariable('kindred_dir'), '/') END;
 
 -- The published tables, one view each (columns: README, "Output schema").
 CREATE OR REPLACE MACRO kindred_table(name) AS TABLE
-    SELECT * FROM read_parquet(getvariable('kindred_dir') || '/' || name || '.parquet');
+    SELECT * FROM read_parquet(kindred_dir() || '/' || name || '.parquet');
 -- The manifests under the folder matching a path (`manifest.json`, `runs/*/manifest.json`), as JSON.
 CREATE OR REPLACE MACRO kindred_manifests(path) AS TABLE
-    SELECT content::JSON AS m FROM read_text(getvariable('kindred_dir') || '/' || path);
+    SELECT content::JSON AS m FROM read_text(kindred_dir() || '/' || path);
 CREATE OR REPLACE VIEW recommendations AS FROM kindred_table('recommendations');
 CREATE OR REPLACE VIEW neighbours AS FROM kindred_table('neighbours');
 CREATE OR REPLACE VIEW item_neighbours AS FROM kindred_table('item_neighbours');
@@ -101,18 +113,22 @@ CREATE OR REPLACE VIEW drift_summary AS
 -- The customers whose lists changed most, with today's list by name.
 CREATE OR REPLACE VIEW drift_largest_changes AS
     SELECT d.customer_id, d.status, d.overlap, d.added, d.dropped,
-           list(r.description ORDER BY r.rank) AS todays_list
+           list(r.description ORDER BY r.rank) FILTER (WHERE r.rank IS NOT NULL) AS todays_list
     FROM drift d LEFT JOIN recommendations_named r USING (customer_id)
     WHERE d.status <> 'kept' OR d.added > 0 OR d.dropped > 0
     GROUP BY ALL ORDER BY d.overlap, d.customer_id;
 
 -- The previous published run's lists (kept under runs/ while `[output] keep_runs` >= 2), and
--- item by item what was added to or dropped from each customer's list since.
+-- item by item what was added to or dropped from each customer's list since: no rows when
+-- there is nothing to compare (a first run, or the previous run pruned). After a deliberate
+-- change of `[columns] customer_type`, while runs of both types are kept, customer_id reads
+-- as text here and recommendation_changes cannot be made (DuckDB types a view once): make the
+-- views again once those runs are pruned.
 CREATE OR REPLACE VIEW previous_recommendations AS
     SELECT * EXCLUDE (filename)
-    FROM read_parquet(getvariable('kindred_dir') || '/runs/*/recommendations.parquet',
+    FROM read_parquet(kindred_dir() || '/runs/*/recommendations.parquet',
                       filename = true, union_by_name = true)
-    WHERE filename = getvariable('kindred_dir') || '/runs/'
+    WHERE filename = kindred_dir() || '/runs/'
         || (SELECT m ->> '$.drift.previous_run_id' FROM kindred_manifests('manifest.json'))
         || '/recommendations.parquet';
 CREATE OR REPLACE VIEW recommendation_changes AS
@@ -123,4 +139,4 @@ CREATE OR REPLACE VIEW recommendation_changes AS
            t.rank AS rank_today, p.rank AS rank_before
     FROM recommendations t FULL JOIN previous_recommendations p
         ON t.customer_id = p.customer_id AND t.item_id = p.item_id
-    WHERE t.item_id IS NULL OR p.item_id IS NULL;
+    WHERE (t.item_id IS NULL OR p.item_id IS NULL) AND EXISTS (FROM previous_recommendations);

@@ -68,6 +68,34 @@ def duckdb_views(folder, manifest):
                           "FROM recommendation_changes").fetchone()[0]
     check("Σ (added − dropped) = recommendation_changes added − dropped", net == by_change, f"{net} vs {by_change}")
     check("the previous run's lists are found", c.execute("SELECT count(*) FROM previous_recommendations").fetchone()[0] > 0)
+    persisted(folder, changes)
+
+
+def persisted(folder, changes):
+    """The views in a database file, read from a later connection: with the folder written in
+    (the README's sed), they work; made with the session variable, a later session without it
+    gets the error naming what to set (read_parquet's "cannot take NULL list" said nothing);
+    a trailing '/' on the folder finds the previous run's lists all the same."""
+    import duckdb
+
+    sql = (ROOT / "deploy/bi/kindred.sql").read_text()
+    with tempfile.TemporaryDirectory() as tmp:
+        baked, variable = Path(tmp) / "baked.duckdb", Path(tmp) / "variable.duckdb"
+        duckdb.connect(str(baked)).execute(sql.replace("getvariable('kindred_dir')", "'%s'" % folder)).close()
+        later = duckdb.connect(str(baked))
+        got = later.execute("SELECT count(*) FROM recommendation_changes").fetchone()[0]
+        check("views with the folder written in work in a later connection", got == changes, f"{got} vs {changes}")
+        made = duckdb.connect(str(variable))
+        made.execute("SET VARIABLE kindred_dir = ?", [str(folder) + "/"])
+        made.execute(sql)
+        got = made.execute("SELECT count(*) FROM recommendation_changes").fetchone()[0]
+        check("a trailing '/' on kindred_dir finds the previous run", got == changes, f"{got} vs {changes}")
+        made.close()
+        try:
+            duckdb.connect(str(variable)).execute("FROM rows_by_source").fetchall()
+            check("a later session without kindred_dir is told to set it", False, "no error")
+        except duckdb.Error as e:
+            check("a later session without kindred_dir is told to set it", "SET VARIABLE kindred_dir" in str(e), str(e)[:200])
 
 
 def hyper_extract(folder, manifest):
