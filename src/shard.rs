@@ -397,9 +397,13 @@ fn prepare_into(
     (run_id, started): (&str, &str),
     start: Instant,
 ) -> Result<Plan> {
+    // The staging folder first, before the export is read: while it exists beside the live
+    // lock, a shard waits (exit 4) rather than compute the prepared run before this one (it
+    // was made after ingest, and a shard started meanwhile did a whole shard's work for a run
+    // already published, exit 0).
+    begin_staging(staging, run_id)?;
     let chain = Chain::new(cfg.quiet);
     let front = pipeline::front(cfg, &chain)?;
-    begin_staging(staging, run_id)?;
     let m = &front.matrix;
     // The item-side model is learnt here, once; a user model's rows are the shards'.
     let fitted = match front.choice.family {
@@ -551,6 +555,17 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
             run_id: plan.run_id.clone(),
             shards: plan.shards.len(),
         })?;
+        // a shard retried or started late, after its prepared run was published: as publish
+        // says then, nothing to do (it recomputed a whole shard for nothing)
+        if let Some((current, _)) = published_from(&cfg.output.dir).filter(|p| p.1.as_ref() == Some(&plan.run_id)) {
+            let line = format!(
+                "shard {index}: prepared run {} is already published (run {current}); nothing to do",
+                plan.run_id
+            );
+            crate::progress::log(cfg.quiet, &line);
+            let marker = folder.join(DONE).join(format!("{index}.json"));
+            return Ok(ShardDone { run_id: plan.run_id, index, customers: 0, rows: 0, marker });
+        }
         let chain = Chain::new(cfg.quiet);
         let m = store::load_matrix(&folder, &plan.files, |m| wanted(&plan, m))?;
         let rows = range.rows();

@@ -251,10 +251,48 @@ fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmles
         "{d}"
     );
     assert_eq!(d["mean_overlap"].as_f64(), Some(1.0), "{d}");
-    // publishing again does nothing
+    // publishing again does nothing, nor does a shard retried once its run is published
     let r = w.kindred(&args("publish", &pipeline, &out)[..4]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("already published"), "{}", r.stderr);
+    let parts_before = std::fs::read_dir(&parts).unwrap().count();
+    let marker = std::fs::read(latest(&w).join("done/1.json")).unwrap();
+    let r = w.kindred(&[&args("shard", &pipeline, &out)[..4], &["--index", "1"]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("shard 1: prepared run ") && r.stderr.contains("already published"), "{}", r.stderr);
+    assert_eq!(std::fs::read_dir(&parts).unwrap().count(), parts_before, "no part computed");
+    assert_eq!(std::fs::read(latest(&w).join("done/1.json")).unwrap(), marker);
+}
+
+/// Session 25: a prepare made its staging folder only after reading the export, so a shard
+/// started meanwhile (a scheduler not waiting) computed the prepared run before it and exited
+/// 0. The staging folder is now made as the lock is taken: a shard then waits, exit 4.
+#[test]
+fn a_shard_started_while_prepare_reads_the_export_waits() {
+    let w = Workdir::new();
+    let small = generated(&w, "300");
+    let out = w.path("out");
+    let mut prepare = args("prepare", &small, &out);
+    prepare.extend(["--shards", "2"]);
+    assert_eq!(w.kindred(&prepare).code, 0, "an earlier prepared run for the shard to take");
+    let big = w.pipeline("big.toml", &crate::workdir::repo().join("data/online_retail.csv.gz"), "");
+    let mut reading = Command::new(env!("CARGO_BIN_EXE_kindred"))
+        .args(["prepare", big.to_str().unwrap(), "--output", out.to_str().unwrap(), "--shards", "2", "--quiet"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let began = std::time::Instant::now();
+    while std::fs::read_to_string(out.join(".lock")).map_or(true, |t| t.trim().is_empty()) {
+        assert!(began.elapsed() < Duration::from_secs(60), "the prepare never took the lock");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let r = shard(&w, &small, &out, "KINDRED_INDEX", 0).output().unwrap();
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    let waited = reading.try_wait().unwrap().is_none();
+    assert!(reading.wait_with_output().unwrap().status.success());
+    assert!(waited, "the prepare ended before the shard did: nothing was tried");
+    assert_eq!(r.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("is still writing"), "{stderr}");
 }
 
 /// The latest prepared run's folder.
