@@ -437,10 +437,20 @@ pub(crate) fn undated(columns: &Columns, audited: &audit::AuditReport, needs: &s
     let name = columns.date.as_ref()?;
     let c = audited.columns.iter().find(|c| c.column == *name && c.nulls + c.invalid == audited.rows_in)?;
     let why = c.notes.iter().map(|n| format!(" ({n})")).collect::<String>();
+    // numbers: a spreadsheet's dates without a date format (serial days), or epoch seconds
+    let numbers = matches!(c.type_inferred.as_deref(), Some("Int64" | "Float64"));
+    let todo = match numbers {
+        true => {
+            "its values are numbers: a workbook's dates kept without a date format (serial days) read once \
+                 the column is formatted as dates there; epoch seconds read with [input] date_format = \"%s\""
+        }
+        false => {
+            "set [input] date_format to the column's format, or [input] max_date when its dates lie after the \
+             run's clock"
+        }
+    };
     Some(format!(
-        "column '{}' has no value that reads as a date in {} rows{why}, and {needs} needs purchase dates; \
-         set [input] date_format to the column's format, or [input] max_date when its dates lie after \
-         the run's clock",
+        "column '{}' has no value that reads as a date in {} rows{why}, and {needs} needs purchase dates; {todo}",
         c.column, audited.rows_in
     ))
 }

@@ -124,6 +124,23 @@ fn dates_all_after_the_clock_are_refused_naming_max_date() {
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
+/// Session 25: dates written as numbers (a workbook's serial days without a date format, or
+/// epoch seconds) were refused with "set [input] date_format", which reads no serial day: the
+/// refusal now says what the numbers may be and what reads them; epoch seconds read with `%s`.
+#[test]
+fn dates_written_as_numbers_are_refused_saying_what_reads_them() {
+    let w = Workdir::new();
+    let p = purchases();
+    let epoch = w.write("epoch.csv", csv(&p, |at| at.and_utc().timestamp().to_string()));
+    let dated = w.pipeline_with("epoch.toml", &epoch, "", "out", DATED);
+    let words = ["column 'InvoiceDate'", "its values are numbers", "formatted as dates", "date_format = \"%s\""];
+    fails(&w, &["run", dated.to_str().unwrap()], 3, &words);
+    let iso_csv = w.write("iso.csv", csv(&p, iso));
+    run(&w, &iso_csv, "iso", "", DATED);
+    run(&w, &epoch, "read", "date_format = \"%s\"", DATED);
+    assert_eq!(recommendations(&w, "read"), recommendations(&w, "iso"));
+}
+
 #[test]
 fn an_ambiguous_or_mixed_day_month_order_is_refused_naming_the_column() {
     let w = Workdir::new();
