@@ -463,6 +463,16 @@ fn parse() -> Result<Cli, ExitCode> {
                 progress::error(&message, &[]);
                 Err(ExitCode::from(Exit::Usage as u8))
             }
+            // a usage error under --log-format json (or its variable) is a JSON line too: a log
+            // collector took clap's text for broken JSON; help and version stay text
+            None if e.use_stderr() && matches!(requested_format(), LogFormat::Json) => {
+                progress::set_log_format(LogFormat::Json);
+                let text = e.render().to_string();
+                let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                let message = lines.join("; ");
+                progress::error(message.strip_prefix("error: ").unwrap_or(&message), &[]);
+                Err(ExitCode::from(Exit::Usage as u8))
+            }
             None => e.exit(),
         },
     }

@@ -220,6 +220,18 @@ fn json_logs_are_one_object_per_line_with_stage_rows_and_seconds() {
         assert_eq!(audit["rows"].as_u64(), Some(30), "{audit}");
         assert!(audit["message"].as_str().unwrap().contains(" nulls, 0 invalid, "), "{audit}");
     }
+    // session 25: a usage error clap finds (an unknown flag, a bad index) was plain text
+    let usage = [
+        (vec!["--log-format", "json", "run", "--bogus"], "unexpected argument '--bogus'"),
+        (vec!["shard", "--index", "x", "--log-format=json"], "invalid value 'x' for '--index"),
+    ];
+    for (args, words) in usage {
+        let r = w.kindred(&args);
+        assert_eq!(r.code, 2, "{}", r.raw_stderr);
+        let lines = json_lines(&r.raw_stderr);
+        assert!(lines.len() == 1 && lines[0]["level"] == "error", "{}", r.raw_stderr);
+        assert!(lines[0]["message"].as_str().unwrap().starts_with(words), "{}", r.raw_stderr);
+    }
     // an error is a json line too, of level error, with the run it belongs to
     let r = w.kindred(&["run", p.to_str().unwrap(), "--input", "nope.csv", "--log-format", "json", "--quiet"]);
     assert_eq!(r.code, 1, "{}", r.raw_stderr);
