@@ -60,6 +60,9 @@ def main() -> int:
     if target.resolve().is_relative_to(folder.resolve()):
         print(f"{target}: inside the output folder; choose a path outside it", file=sys.stderr)
         return 2
+    if not target.parent.is_dir():
+        print(f"{target}: its folder {target.parent} does not exist; create it or choose another --hyper", file=sys.stderr)
+        return 2
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         rows = build(folder, temporary)
