@@ -461,6 +461,27 @@ fn heartbeat_silent(lock: &std::path::Path) {
     file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(360)).unwrap();
 }
 
+/// A pipeline over the shipped export into `out/`: a run long enough to be caught holding the lock.
+fn real_pipeline(w: &Workdir) -> PathBuf {
+    w.pipeline("real.toml", &crate::workdir::repo().join("data/online_retail.csv.gz"), "")
+}
+
+/// Starts `command` without output and waits until `lock` holds what `held` accepts (the run
+/// took the lock), for at most 60 s.
+fn holding_the_lock(
+    mut command: std::process::Command,
+    lock: &Path,
+    held: impl Fn(&str) -> bool,
+) -> std::process::Child {
+    let child = command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let began = std::time::Instant::now();
+    while !std::fs::read_to_string(lock).is_ok_and(|text| held(&text)) {
+        assert!(began.elapsed().as_secs() < 60, "the run never took the lock");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child
+}
+
 /// `kindred status out --json`: its exit code and object.
 fn status_json(w: &Workdir) -> (i32, serde_json::Value) {
     let (code, out, _) = status(w, &["out", "--json"]);
@@ -470,19 +491,10 @@ fn status_json(w: &Workdir) -> (i32, serde_json::Value) {
 #[test]
 fn status_tells_a_running_run_from_a_killed_one() {
     let w = published();
-    let p = w.pipeline("real.toml", &crate::workdir::repo().join("data/online_retail.csv.gz"), "");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"))
-        .args(["run", p.to_str().unwrap(), "--quiet"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut kindred = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"));
+    kindred.args(["run", real_pipeline(&w).to_str().unwrap(), "--quiet"]);
     let lock = w.path("out/.lock");
-    let began = std::time::Instant::now();
-    while std::fs::read(&lock).map_or(true, |b| b.is_empty()) {
-        assert!(began.elapsed().as_secs() < 30, "the run never took the lock");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let mut child = holding_the_lock(kindred, &lock, |held| !held.is_empty());
     // stopped (SIGSTOP), its heartbeat silent for 6 minutes: it still holds the lock, so it runs
     let signal = |sig: &str| {
         let sent = std::process::Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap();
@@ -687,19 +699,10 @@ fn as_pid_1_a_run_ends_on_sigterm_and_status_from_another_namespace_trusts_the_h
         return;
     }
     let w = published();
-    let p = w.pipeline("real.toml", &crate::workdir::repo().join("data/online_retail.csv.gz"), "");
     let out = w.path("out");
-    let mut run = in_namespace(&["run", p.to_str().unwrap(), "--quiet"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     let lock = w.path("out/.lock");
-    let began = std::time::Instant::now();
-    while std::fs::read_to_string(&lock).map_or(true, |t| !t.starts_with("1 ")) {
-        assert!(began.elapsed().as_secs() < 60, "the run never took the lock as pid 1");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let as_pid_1 = in_namespace(&["run", real_pipeline(&w).to_str().unwrap(), "--quiet"]);
+    let mut run = holding_the_lock(as_pid_1, &lock, |held| held.starts_with("1 "));
     // a status in a third namespace: the flock is hidden there, the fresh heartbeat tells
     let seen = in_namespace(&["status", out.to_str().unwrap(), "--json"]).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&seen.stdout).unwrap();
