@@ -575,7 +575,8 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let (model, sim_report) = chain.chosen(&matrix, &choice)?;
     let (customer_nb, nb_report) = customers_beside(&chain, cfg, &matrix, &model, &choice, 0..matrix.n_customers());
     let (recs, rec_report) = chain.recommend(&matrix, &model, &choice.recommend);
-    let popular = selection.as_ref().map(|s| s.window.scored_customers);
+    // the customers the winner was scored on (as the sharded publish reads selection.parquet)
+    let popular = selection.as_ref().map(|s| s.winner.metrics.customers);
     let popular = popular.filter(|_| choice.family == Family::Popularity);
     let mut made = check_output_gates(cfg, &rec_report, previous, popular);
     let (drift, drift_report, drift_gate) = drift_against_previous(cfg, &chain, &matrix, &recs);
