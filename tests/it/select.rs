@@ -364,4 +364,18 @@ fn auto_on_degenerate_data_is_refused_as_a_named_model_is() {
             assert!(winner["ndcg"].is_null(), "{name}: {winner}");
         }
     }
+    // a tiny undated shop whose held-back share caught no new item: nothing scored, and
+    // popularity, the simplest candidate, is published saying so (a named model publishes too)
+    let tiny = w.write(
+        "tiny.csv",
+        "CustomerID,StockCode,Quantity\nC0,P3,1\nC0,P5,1\nC1,P1,1\nC1,P3,1\nC2,P5,1\nC2,P2,1\nC3,P3,1\nC3,P4,1\n",
+    );
+    let p = w.pipeline("tiny.toml", &tiny, "[columns]\ndate = \"\"\n[model]\nkind = \"auto\"");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--output", "tiny_out"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&w, "tiny_out");
+    assert_eq!(m["selection"]["winner"]["customers"], 0, "{}", m["selection"]);
+    let gate = m["gates"].as_array().unwrap().iter().find(|g| g["gate"] == "model_recommendations").unwrap().clone();
+    assert!(gate["detail"].as_str().unwrap().contains("simplest candidate, popularity"), "{gate}");
+    assert!(!rows(&w.path("tiny_out/recommendations.parquet")).is_empty());
 }
