@@ -11,6 +11,8 @@
 --
 --   sed "s|getvariable('kindred_dir')|'/data/kindred'|g" deploy/bi/kindred.sql | duckdb analytics.duckdb
 --
+-- (the folder is written into SQL text: a ' in it is doubled, ''; and sed reads & and \ in
+-- the replacement, so they are written \& and \\)
 -- Without the variable, this script uses 'output' (the shipped pipeline's folder, relative to
 -- where DuckDB runs); a view queried in a session without it says what to set.
 SET VARIABLE kindred_dir = coalesce(getvariable('kindred_dir'), 'output');
@@ -128,9 +130,11 @@ CREATE OR REPLACE VIEW previous_recommendations AS
     SELECT * EXCLUDE (filename)
     FROM read_parquet(kindred_dir() || '/runs/*/recommendations.parquet',
                       filename = true, union_by_name = true)
-    WHERE filename = kindred_dir() || '/runs/'
+    -- by the end of the name: DuckDB reports the files of a glob with the folder normalised
+    -- (`./out` as `out`, `a//b` as `a/b`; `\` on Windows), so the whole path is not compared
+    WHERE ends_with(replace(filename, '\', '/'), '/runs/'
         || (SELECT m ->> '$.drift.previous_run_id' FROM kindred_manifests('manifest.json'))
-        || '/recommendations.parquet';
+        || '/recommendations.parquet');
 CREATE OR REPLACE VIEW recommendation_changes AS
     SELECT coalesce(t.customer_id, p.customer_id) AS customer_id,
            coalesce(t.item_id, p.item_id) AS item_id,
