@@ -180,6 +180,17 @@ fn kernel_id() -> Option<String> {
     (!boot.is_empty() && !boot.contains(char::is_whitespace)).then(|| format!("{boot}/{namespace}"))
 }
 
+/// Whether `/proc/locks` read by `mine` ([`kernel_id`]) shows every flock of `theirs`: the
+/// same kernel (boot), and the same pid namespace or the initial one, which sees every other
+/// (the host beside a container's run: a run killed there is interrupted at once).
+fn sees_all_of(mine: &str, theirs: &str) -> bool {
+    /// The initial pid namespace's inode (`PROC_PID_INIT_INO`, fixed by the kernel).
+    const INITIAL: &str = "4026531836";
+    let (my_boot, my_namespace) = mine.split_once('/').unwrap_or((mine, ""));
+    let their_boot = theirs.split_once('/').map_or(theirs, |(boot, _)| boot);
+    mine == theirs || (my_boot == their_boot && my_namespace == INITIAL)
+}
+
 /// This machine's name (`gethostname`; a Kubernetes pod's name), if it has one.
 fn host_name() -> Option<String> {
     let mut buf = [0u8; 256];
@@ -233,7 +244,12 @@ impl Holder {
     /// [`Holder::is_stale`] as of `now` (a host name was trusted: a `status` in a container
     /// beside a running run, sharing its host name, saw no flock and said "interrupted").
     pub fn has_stopped(&self, dir: &Path, now: SystemTime) -> bool {
-        let here = self.kernel.is_some() && self.kernel == kernel_id();
+        let here = match (&self.kernel, kernel_id()) {
+            (Some(theirs), Some(mine)) => sees_all_of(&mine, theirs),
+            // a lock of an earlier build names its host only: trusted as that build did
+            (None, _) => self.host.is_some() && self.host == host_name(),
+            (Some(_), None) => false,
+        };
         let meta = entry(&dir.join(LOCK)).ok().flatten();
         match (here, meta, fs::read_to_string("/proc/locks").is_ok()) {
             (true, Some(meta), true) => flock_holder(&meta).is_none(),
@@ -287,7 +303,7 @@ mod tests {
         fs::write(dir.path().join(LOCK), "77 2025-01-01T00:00:00Z\n").unwrap();
         let old = holder(dir.path()).unwrap();
         assert_eq!((old.pid, old.run_id, old.host, old.kernel), (77, None, None, None));
-        // another pid namespace or machine (or a lock without the field): the heartbeat tells
+        // another machine (or a lock naming another host and no kernel): the heartbeat tells
         let id = "20261201T020000.123Z-77";
         for kernel in ["0f0e0d0c-aaaa-bbbb-cccc-000000000000/4026531836", "-"] {
             fs::write(dir.path().join(LOCK), format!("77 2025-01-01T00:00:00Z {id} host {kernel}\n")).unwrap();
@@ -295,6 +311,13 @@ mod tests {
             assert!(!there.has_stopped(dir.path(), SystemTime::now()), "fresh heartbeat: {there:?}");
             assert!(there.has_stopped(dir.path(), SystemTime::now() + STALE_AFTER + Duration::from_secs(1)));
         }
+        // whose flocks /proc/locks shows: the same kernel and namespace, or the initial one
+        let (boot, other) = ("0f0e0d0c-aaaa-bbbb-cccc-000000000000", "0f0e0d0c-aaaa-bbbb-cccc-000000000001");
+        assert!(sees_all_of(&format!("{boot}/4026531836"), &format!("{boot}/4026532999")), "the host sees a container");
+        assert!(sees_all_of(&format!("{boot}/4026532999"), &format!("{boot}/4026532999")));
+        assert!(!sees_all_of(&format!("{boot}/4026532998"), &format!("{boot}/4026532999")), "a sibling does not");
+        assert!(!sees_all_of(&format!("{boot}/4026532999"), &format!("{boot}/4026531836")), "nor a container the host");
+        assert!(!sees_all_of(&format!("{other}/4026531836"), &format!("{boot}/4026531836")), "another machine");
         fs::write(dir.path().join(LOCK), "not a lock\n").unwrap();
         assert_eq!(holder(dir.path()), None);
     }
