@@ -133,7 +133,7 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
         /// Pipeline file (TOML) [default: pipelines/online_retail.toml].
         #[arg(env = "KINDRED_PIPELINE")]
         pipeline: Option<PathBuf>,
-        /// Train on purchases before this date (YYYY-MM-DD), test on those from it on.
+        /// Train on purchases before this date (YYYY-MM-DD, or with a time: "2011-11-09 12:00:00"), test on those from it on.
         #[arg(long)]
         cutoff: String,
         /// List length the metrics look at.
@@ -192,8 +192,9 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
   kindred status /srv/recs --max-age 26h          # also unhealthy when the set is older than 26 hours
   kindred status /srv/recs --json
 
-Exit 0 healthy; 6 when the last attempt failed or was refused, nothing is published, or the
-published set is older than --max-age; 1 or 2 when the folder cannot be read.")]
+Exit 0 healthy; 6 when the last attempt failed, was refused or was interrupted, nothing is
+published, the published set's files are missing or damaged, it is older than --max-age, or a
+run is dated after the clock; 1 or 2 when the folder cannot be read.")]
     Status {
         /// The output folder (default: the pipeline's [output] dir).
         #[arg(env = "KINDRED_OUTPUT")]
