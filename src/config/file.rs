@@ -168,7 +168,15 @@ impl PipelineFile {
     /// "." for a bare name): the one reading [`Config::load`](super::Config::load) and
     /// [`Config::output_dir`](super::Config::output_dir) share.
     pub(super) fn open(path: &Path) -> Result<(Self, PathBuf), ConfigError> {
-        let base = match path.parent() {
+        // A pipeline file reached by a link (`/etc/kindred/shop.toml` → the repository's):
+        // its relative paths were written beside the file itself, so they resolve from the
+        // folder the link points into (they resolved beside the link, where another export
+        // could sit and be published, exit 0).
+        let real = match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path).ok(),
+            _ => None,
+        };
+        let base = match real.as_deref().unwrap_or(path).parent() {
             Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
             _ => PathBuf::from("."),
         };
@@ -334,7 +342,10 @@ fn half_life(key: &str, value: Option<f64>) -> Result<Option<f64>, ConfigError> 
 }
 
 /// Resolves a path written in the pipeline file against the file's folder, folding `a/..`
-/// so logs and the manifest show `data/x.csv`, not `pipelines/../data/x.csv`.
+/// so logs and the manifest show `data/x.csv`, not `pipelines/../data/x.csv`. A `..` after a
+/// link steps up from where the link points, as the kernel does (folded as text, `site/..`
+/// with `site` a link was the link's folder: the same words on the command line reached
+/// another file).
 pub(super) fn resolve(base: &Path, path: &Path) -> PathBuf {
     let joined = if path.is_absolute() { path.to_path_buf() } else { base.join(path) };
     let mut out = PathBuf::new();
@@ -344,6 +355,11 @@ pub(super) fn resolve(base: &Path, path: &Path) -> PathBuf {
             std::path::Component::ParentDir
                 if matches!(out.components().next_back(), Some(std::path::Component::Normal(_))) =>
             {
+                if std::fs::symlink_metadata(&out).is_ok_and(|m| m.file_type().is_symlink()) {
+                    if let Ok(real) = std::fs::canonicalize(&out) {
+                        out = real;
+                    }
+                }
                 out.pop();
             }
             other => out.push(other),
@@ -356,9 +372,28 @@ pub(super) fn resolve(base: &Path, path: &Path) -> PathBuf {
     }
 }
 
+/// Refuses a path that starts with `~`: only a shell expands it, not a pipeline file or an
+/// environment variable (cron's `KINDRED_OUTPUT=~/recs`), and it was taken as a folder named
+/// `~` beside the pipeline, one `rm -rf ~` away from a home folder.
+fn no_tilde(key: &str, path: Option<&PathBuf>) -> Result<(), ConfigError> {
+    let first = path.and_then(|p| p.components().next());
+    match first {
+        Some(std::path::Component::Normal(name)) if name.to_string_lossy().starts_with('~') => Err(invalid(
+            key,
+            format!(
+                "{} starts with '~', which only a shell expands (not a pipeline file or an environment variable); write the whole path",
+                path.map(|p| p.display().to_string()).unwrap_or_default()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl InputSection {
     /// `--input`, else `[input] path` from the pipeline's folder; one of them is required.
     pub(super) fn path(&self, base: &Path, cli: &Overrides) -> Result<PathBuf, ConfigError> {
+        no_tilde("--input", cli.input.as_ref())?;
+        no_tilde("[input] path", self.path.as_ref())?;
         match (&cli.input, &self.path) {
             (Some(p), _) => Ok(p.clone()),
             (None, Some(p)) => Ok(resolve(base, p)),
@@ -650,6 +685,8 @@ impl OutputSection {
     /// `[output]`: the folder (see [`OutputSection::dir`]), compression (snappy) and runs kept (7).
     /// An empty folder name is refused, not read as the pipeline file's own folder.
     pub(super) fn build(&self, base: &Path, cli: &Overrides) -> Result<OutputConfig, ConfigError> {
+        no_tilde("--output", cli.output.as_ref())?;
+        no_tilde("[output] dir", self.dir.as_ref())?;
         let empty = |p: Option<&PathBuf>| p.is_some_and(|p| p.as_os_str().is_empty());
         if empty(cli.output.as_ref()) {
             return Err(invalid("--output", "is empty; name the folder to publish to"));

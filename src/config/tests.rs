@@ -24,6 +24,48 @@ fn defaults_are_the_article_method() {
     assert!(cfg.model.is_plain_user());
 }
 
+/// Session 25: relative paths of a pipeline file reached through links resolved as text from
+/// the link's folder, so a cron job's symlinked pipeline read (and published) another export.
+#[test]
+fn relative_paths_resolve_where_the_kernel_would() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let at = |p: &str| root.join(p);
+    for dir in ["repo/pipelines", "repo/data", "data", "etc", "site"] {
+        std::fs::create_dir_all(at(dir)).unwrap();
+    }
+    std::fs::write(at("repo/pipelines/shop.toml"), "[input]\npath = \"../data/x.csv\"\n").unwrap();
+    // a link to the pipeline file: its paths from the folder the link points into
+    std::os::unix::fs::symlink(at("repo/pipelines/shop.toml"), at("etc/shop.toml")).unwrap();
+    let cfg = Config::load(&at("etc/shop.toml"), &Overrides::default()).unwrap();
+    assert_eq!(cfg.input.path, at("repo/data/x.csv"));
+    // a link to a folder: `..` after it steps up from where it points
+    std::os::unix::fs::symlink(at("repo/pipelines"), at("site/pipelines")).unwrap();
+    assert_eq!(resolve(&at("site/pipelines"), Path::new("../data/x.csv")), at("repo/data/x.csv"));
+    assert_eq!(resolve(&at("site"), Path::new("pipelines/../data/x.csv")), at("repo/data/x.csv"));
+    // no link: folded as text, as before
+    assert_eq!(resolve(&at("repo/pipelines"), Path::new("../data/x.csv")), at("repo/data/x.csv"));
+    assert_eq!(resolve(Path::new("no/such"), Path::new("../x.csv")), PathBuf::from("no/x.csv"));
+}
+
+/// Session 25: `~` in a pipeline file or a variable made a folder named `~` beside the pipeline.
+#[test]
+fn a_path_starting_with_a_tilde_is_refused_naming_the_key() {
+    for (text, key) in [
+        ("[input]\npath = \"~/x.csv\"", "[input] path"),
+        ("[input]\npath = \"x\"\n[output]\ndir = \"~/recs\"", "[output] dir"),
+    ] {
+        let err = build(text).unwrap_err().to_string();
+        assert!(err.contains(key) && err.contains("only a shell expands"), "{err}");
+    }
+    let file: PipelineFile = toml::from_str("[input]\npath = \"x\"").unwrap();
+    let cli = Overrides { output: Some(PathBuf::from("~/recs")), ..Overrides::default() };
+    let err = Config::build(file, Path::new("/pipes"), &cli).unwrap_err().to_string();
+    assert!(err.contains("--output") && err.contains("'~'"), "{err}");
+    // a name that only holds a tilde further on is a name
+    assert!(build("[input]\npath = \"data/~x.csv\"").is_ok());
+}
+
 #[test]
 fn model_kinds_and_weightings_parse() {
     let cfg = build("[input]\npath='x'\n[model]\nkind = 'item'\nweighting = 'log_quantity'\nshrinkage = 5").unwrap();
