@@ -11,12 +11,34 @@
 use std::path::Path;
 
 /// The memory available to this process in bytes: `MemAvailable` of `/proc/meminfo`, capped
-/// by its memory cgroup's headroom when the cgroup has a limit. `None` where neither can be
-/// read (not Linux).
+/// by its memory cgroup's headroom when the cgroup has a limit, and by the room left under an
+/// address-space limit (`ulimit -v`, systemd's `LimitAS=`): past it an allocation fails and
+/// the process aborts, so a budget above it let the selection fit a candidate the run could
+/// not hold. `None` where none can be read (not Linux).
 pub fn available_memory() -> Option<u64> {
     let host = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| meminfo_available(&m));
     let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    capped(host, cgroup_headroom(&cgroups, Path::new("/sys/fs/cgroup")))
+    let limited = capped(host, cgroup_headroom(&cgroups, Path::new("/sys/fs/cgroup")));
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    capped(limited, address_space_room(address_space_limit(), &status))
+}
+
+/// The soft address-space limit (`RLIMIT_AS`), `None` when unlimited.
+fn address_space_limit() -> Option<u64> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit into memory we own.
+    let read = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } == 0;
+    (read && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
+}
+
+/// The room under an address-space `limit`: the limit less the process's mapped size so far
+/// (`VmSize` of `/proc/self/status`; without it, the limit).
+fn address_space_room(limit: Option<u64>, status: &str) -> Option<u64> {
+    let size = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmSize:"))
+        .and_then(|v| v.trim().strip_suffix("kB").and_then(|n| n.trim().parse::<u64>().ok()).map(|kb| kb * 1024));
+    limit.map(|limit| limit.saturating_sub(size.unwrap_or(0)))
 }
 
 /// The host's memory available, capped by the cgroup's headroom: the smaller of the two known.
@@ -115,6 +137,17 @@ mod tests {
             assert!(bytes > 1 << 26 && bytes <= total, "{bytes} of {total}");
         }
         assert_eq!(meminfo_available("MemTotal: 9 kB\nMemAvailable:   23082060 kB\n"), Some(23_082_060 * 1024));
+    }
+
+    /// `ulimit -v` (an address-space limit) caps the room: the limit less the mapped size.
+    #[test]
+    fn an_address_space_limit_caps_the_memory_available() {
+        let status = "Name:\tkindred\nVmPeak:\t  300000 kB\nVmSize:\t  262144 kB\nVmRSS:\t 1000 kB\n";
+        assert_eq!(address_space_room(Some(GIB), status), Some(GIB - 256 * 1024 * 1024));
+        assert_eq!(address_space_room(Some(GIB / 8), status), Some(0));
+        assert_eq!(address_space_room(None, status), None);
+        assert_eq!(address_space_room(Some(GIB), ""), Some(GIB));
+        assert_eq!(capped(Some(20 * GIB), address_space_room(Some(GIB), status)), Some(GIB - 256 * 1024 * 1024));
     }
 
     /// A pod's limit of 4 GiB, 1 GiB held of which 0.25 GiB (and 9 bytes) is file page cache:

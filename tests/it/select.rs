@@ -379,3 +379,26 @@ fn auto_on_degenerate_data_is_refused_as_a_named_model_is() {
     assert!(gate["detail"].as_str().unwrap().contains("simplest candidate, popularity"), "{gate}");
     assert!(!rows(&w.path("tiny_out/recommendations.parquet")).is_empty());
 }
+
+/// Session 25: under an address-space limit (`ulimit -v`, systemd's `LimitAS=`) the budget came
+/// from the machine's memory alone, so the selection fitted dense EASE and the run aborted
+/// (SIGABRT, "memory allocation … failed", no record). The room under the limit now caps the
+/// budget: the shipped default runs in 1 GB of address space, dense EASE skipped for it.
+#[test]
+fn an_address_space_limit_caps_the_selections_budget() {
+    let w = Workdir::new();
+    let pipeline = crate::workdir::repo().join("pipelines/online_retail.toml");
+    let out = w.path("out");
+    let run = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 1000000 && exec \"$0\" \"$@\"", env!("CARGO_BIN_EXE_kindred"), "run"])
+        .args([pipeline.to_str().unwrap(), "--output", out.to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let selection = &manifest(&w, "out")["selection"];
+    assert!(selection["memory_budget"].as_u64().unwrap() < 1_000_000 * 1024, "{selection}");
+    let skipped: Vec<&str> =
+        selection["skipped"].as_array().unwrap().iter().filter_map(|s| s["candidate"].as_str()).collect();
+    assert!(skipped.contains(&"ease"), "{selection}");
+}
