@@ -50,7 +50,7 @@ pub fn parse_cutoff(text: &str) -> Result<i64, ConfigError> {
         .map(|d| d.and_utc().timestamp())
         .ok_or_else(|| ConfigError::Invalid {
             key: "--cutoff".into(),
-            message: format!("{t:?} is not a date; write YYYY-MM-DD"),
+            message: format!("{t:?} is not a date; write YYYY-MM-DD, or YYYY-MM-DD HH:MM:SS for a time of day (UTC)"),
         })
 }
 
@@ -320,6 +320,7 @@ mod tests {
     fn cutoff_parses_dates() {
         assert_eq!(parse_cutoff("2011-11-09").unwrap(), 1_320_796_800);
         assert_eq!(parse_cutoff("2011-11-09 12:00:00").unwrap(), 1_320_796_800 + 43_200);
-        assert!(parse_cutoff("November").is_err());
+        let err = parse_cutoff("November").unwrap_err().to_string();
+        assert!(err.contains("--cutoff") && err.contains("YYYY-MM-DD HH:MM:SS"), "both forms named: {err}");
     }
 }
