@@ -325,10 +325,8 @@ impl Publisher {
                 continue;
             };
             let path = entry.path();
-            if is_staging_name(&name) && kind.is_dir() && fs::remove_dir(&path).is_ok() {
-                // it was empty
-            } else if is_staging_name(&name) && kind.is_dir() && is_killed_staging(&path) {
-                fs::remove_dir_all(&path).map_err(io(&path))?;
+            if is_staging_name(&name) && kind.is_dir() {
+                remove_left_folder(&path, is_killed_staging).map_err(io(&path))?;
             } else if is_temp_link_name(&name) && kind.is_symlink() {
                 fs::remove_file(&path).map_err(io(&path))?;
             }
@@ -537,6 +535,16 @@ pub(crate) fn is_marked(folder: &Path, run_id: &str) -> bool {
     let path = folder.join(MARK);
     entry(&path).ok().flatten().is_some_and(|m| m.is_file() && m.len() < 256)
         && fs::read_to_string(&path).is_ok_and(|t| t == run_id)
+}
+
+/// Removes a folder a killed run (or prepare) left: an empty one with `rmdir`, which removes
+/// nothing else, and one holding files only when `ours` proves kindred wrote them (a folder of
+/// a run's name is not proof: a person's folder of that shape was deleted). Else it stays.
+pub(crate) fn remove_left_folder(folder: &Path, ours: impl Fn(&Path) -> bool) -> std::io::Result<()> {
+    if fs::remove_dir(folder).is_ok() || !ours(folder) {
+        return Ok(());
+    }
+    fs::remove_dir_all(folder)
 }
 
 /// A killed run's staging folder `.staging-<id>`: a set's files and its mark naming `<id>`, or a

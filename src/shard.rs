@@ -336,11 +336,8 @@ fn remove_leftovers(shards_dir: &Path, keep: &str, drop: impl Fn(&str) -> bool) 
         let Ok(meta) = fs::symlink_metadata(e.path()) else { continue };
         if name.starts_with(LINK_PREFIX) && meta.file_type().is_symlink() {
             let _ = fs::remove_file(e.path());
-        } else if !name.starts_with(LINK_PREFIX) && meta.is_dir() && fs::remove_dir(e.path()).is_err() {
-            // not empty (an empty one, left by a prepare killed as it made it, went with rmdir)
-            if is_prepared_by(&e.path(), id) {
-                let _ = fs::remove_dir_all(e.path());
-            }
+        } else if !name.starts_with(LINK_PREFIX) && meta.is_dir() {
+            let _ = publish::remove_left_folder(&e.path(), |folder| is_prepared_by(folder, id));
         }
     }
 }
@@ -557,7 +554,7 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         })?;
         // a shard retried or started late, after its prepared run was published: as publish
         // says then, nothing to do (it recomputed a whole shard for nothing)
-        if let Some((current, _)) = published_from(&cfg.output.dir).filter(|p| p.1.as_ref() == Some(&plan.run_id)) {
+        if let Some(current) = published_from(&cfg.output.dir, &plan.run_id) {
             let line = format!(
                 "shard {index}: prepared run {} is already published (run {current}); nothing to do",
                 plan.run_id
@@ -659,14 +656,14 @@ fn attempt_id() -> String {
     format!("{time}-{}-{:08x}", std::process::id(), h.finish() as u32)
 }
 
-/// The published run's id and the prepared run it came from, if it came from one (its
-/// manifest's `sharded.prepared_run_id`).
-fn published_from(dir: &Path) -> Option<(String, Option<String>)> {
+/// The published run's id when it was published from prepared run `prepared` (its manifest's
+/// `sharded.prepared_run_id`): then a shard or publish of that run has nothing to do.
+fn published_from(dir: &Path, prepared: &str) -> Option<String> {
     let id = publish::current_run_id(dir)?;
     let text = fs::read_to_string(dir.join(publish::CURRENT).join(crate::write::file::MANIFEST)).ok()?;
     let manifest: Value = serde_json::from_str(&text).ok()?;
-    let prepared = manifest.pointer("/sharded/prepared_run_id").and_then(Value::as_str).map(str::to_string);
-    Some((id, prepared))
+    let from = manifest.pointer("/sharded/prepared_run_id").and_then(Value::as_str);
+    (from == Some(prepared)).then_some(id)
 }
 
 /// What `kindred publish` did.
@@ -696,18 +693,11 @@ pub fn publish(cfg: &Config) -> Result<Published> {
         let publisher = Publisher::open(dir, &run_id, &started)?;
         let (folder, plan) = latest(dir)?;
         check_settings(cfg, dir, &plan)?;
-        if let Some(current) = published_from(dir).filter(|p| p.1.as_deref() == Some(plan.run_id.as_str())) {
-            let line = format!(
-                "publish: prepared run {} is already published (run {}); nothing to do",
-                plan.run_id, current.0
-            );
+        if let Some(current) = published_from(dir, &plan.run_id) {
+            let line =
+                format!("publish: prepared run {} is already published (run {current}); nothing to do", plan.run_id);
             log(cfg.quiet, &line);
-            return Ok(Published {
-                run_id: current.0,
-                prepared: plan.run_id,
-                customers: plan.customers,
-                already: true,
-            });
+            return Ok(Published { run_id: current, prepared: plan.run_id, customers: plan.customers, already: true });
         }
         if let Some(newer) = publish::current_run_id(dir).filter(|id| *id > plan.run_id) {
             return Err(ShardError::Superseded { dir: dir.to_path_buf(), run_id: plan.run_id, newer }.into());

@@ -100,6 +100,21 @@ impl Sheets {
         }
     }
 
+    /// A note for each column with error cells: how many, which, the first one's sheet row.
+    fn error_notes(&self) -> Vec<String> {
+        let with_errors =
+            self.header.iter().zip(&self.errors).filter_map(|(name, e)| Some((name, e, e.first.as_ref()?)));
+        with_errors
+            .map(|(name, e, (sheet, row))| {
+                let kinds = e.kinds.iter().cloned().collect::<Vec<_>>().join(", ");
+                format!(
+                    "column '{name}': {} Excel error cells ({kinds}: formulas that failed), read as missing; the first is sheet '{sheet}' row {row}",
+                    e.count
+                )
+            })
+            .collect()
+    }
+
     /// The columns as polars columns. A quantity column of number cells is numbers (Float64,
     /// exactly the cells'); one that mixes number cells with text keeps its text, each number
     /// written with an exponent ("1.125e0"): a number cell is no text written with a decimal
@@ -222,14 +237,7 @@ pub(super) fn read_excel(
     if sheet.is_none() {
         notes.extend(alike_unread(&mut book, &sheets, header_of));
     }
-    for (name, errors) in table.header.iter().zip(&table.errors) {
-        let Some((sheet, row)) = &errors.first else { continue };
-        let kinds = errors.kinds.iter().cloned().collect::<Vec<_>>().join(", ");
-        notes.push(format!(
-            "column '{name}': {} Excel error cells ({kinds}: formulas that failed), read as missing; the first is sheet '{sheet}' row {row}",
-            errors.count
-        ));
-    }
+    notes.extend(table.error_notes());
     let height = table.cols.first().map_or(0, Vec::len);
     let columns = table.into_columns();
     let frame = DataFrame::new(height, columns)

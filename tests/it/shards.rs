@@ -28,12 +28,16 @@ fn args<'a>(cmd: &'a str, pipeline: &'a Path, out: &'a Path) -> Vec<&'a str> {
     vec![cmd, pipeline.to_str().unwrap(), "--output", out.to_str().unwrap(), "--quiet"]
 }
 
+/// `prepare` of `pipeline` into `out` for `shards` shards, quiet.
+fn prepare_args<'a>(pipeline: &'a Path, out: &'a Path, shards: &'a str) -> Vec<&'a str> {
+    [args("prepare", pipeline, out), vec!["--shards", shards]].concat()
+}
+
 /// Runs prepare (N shards), every shard as a separate process side by side — each index from
 /// another scheduler's variable — and publish.
 fn sharded(w: &Workdir, pipeline: &Path, out: &Path, shards: usize) {
     let n = shards.to_string();
-    let mut prepare = args("prepare", pipeline, out);
-    prepare.extend(["--shards", &n]);
+    let prepare = prepare_args(pipeline, out, &n);
     let r = w.kindred(&prepare);
     assert_eq!(r.code, 0, "prepare: {}", r.stderr);
     let vars = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "SLURM_ARRAY_TASK_ID", "KINDRED_INDEX"];
@@ -204,8 +208,7 @@ fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmles
     // a published set from a one-machine run: nothing below may touch it
     assert_eq!(w.kindred(&args("run", &pipeline, &out)).code, 0);
     let before = w.published();
-    let mut prepare = args("prepare", &pipeline, &out);
-    prepare.extend(["--shards", "3"]);
+    let prepare = prepare_args(&pipeline, &out, "3");
     assert_eq!(w.kindred(&prepare).code, 0);
     assert_eq!(shard(&w, &pipeline, &out, "KINDRED_INDEX", 2).status().unwrap().code(), Some(0));
     // shard 0 killed at several moments (it may finish first), shard 1 never run
@@ -272,8 +275,7 @@ fn a_shard_started_while_prepare_reads_the_export_waits() {
     let w = Workdir::new();
     let small = generated(&w, "300");
     let out = w.path("out");
-    let mut prepare = args("prepare", &small, &out);
-    prepare.extend(["--shards", "2"]);
+    let prepare = prepare_args(&small, &out, "2");
     assert_eq!(w.kindred(&prepare).code, 0, "an earlier prepared run for the shard to take");
     let big = w.pipeline("big.toml", &crate::workdir::repo().join("data/online_retail.csv.gz"), "");
     let mut reading = Command::new(env!("CARGO_BIN_EXE_kindred"))
@@ -306,9 +308,8 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     let w = Workdir::new();
     let pipeline = generated(&w, "600");
     let out = w.path("out");
-    let mut prepare = args("prepare", &pipeline, &out);
-    prepare.remove(4); // not quiet: its closing line says its step once
-    prepare.extend(["--shards", "2"]);
+    let mut prepare = prepare_args(&pipeline, &out, "2");
+    prepare.retain(|a| *a != "--quiet"); // its closing line says its step once
     let r = w.kindred(&prepare);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("kindred: prepare: 597 customers in 2 shards: 0: 0.."), "{}", r.stderr);
@@ -390,8 +391,7 @@ fn a_refused_prepare_leaves_its_record_and_no_prepared_run() {
     let out = w.path("out");
     let gated = std::fs::read_to_string(&pipeline).unwrap() + "\n[gates]\nmin_customers = 100000\n";
     let gated = w.write("gated.toml", gated);
-    let mut prepare = args("prepare", &gated, &out);
-    prepare.extend(["--shards", "2"]);
+    let mut prepare = prepare_args(&gated, &out, "2");
     let r = w.kindred(&prepare);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("min_customers"), "{}", r.stderr);
@@ -468,8 +468,7 @@ fn an_untidy_output_folder_is_refused_or_left_as_it_is() {
     let w = Workdir::new();
     let pipeline = generated(&w, "600");
     let out = w.path("out");
-    let mut prepare = args("prepare", &pipeline, &out);
-    prepare.extend(["--shards", "2"]);
+    let prepare = prepare_args(&pipeline, &out, "2");
     // `shards` that is a user's file: refused naming it, left byte for byte
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("shards"), "mine").unwrap();
