@@ -154,6 +154,8 @@ pub enum OutputError {
     NotADirectory { path: PathBuf },
     #[error("cannot write {}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot remove {}: {source}", path.display())]
+    Remove { path: PathBuf, source: std::io::Error },
     #[error("cannot write {}: {detail}", path.display())]
     Parquet { path: PathBuf, detail: String },
     #[error("{}: write .parquet or .csv", path.display())]

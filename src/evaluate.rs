@@ -24,7 +24,7 @@ use crate::roles::col;
 use crate::select::{held_items, Candidate, Offers, Selection};
 pub use crate::select::{score, Metrics};
 use crate::similarity::{Model, Neighbours};
-use crate::write::{parquet_writer, replace_file};
+use crate::write::{keeping_io_errors, parquet_writer, replace_file};
 
 /// The evaluation at one cutoff.
 #[derive(Debug, Clone, Serialize)]
@@ -212,10 +212,9 @@ impl Evaluation {
         std::fs::create_dir_all(dir).map_err(|source| OutputError::Io { path: dir.to_path_buf(), source })?;
         check_target(dir)?;
         let path = dir.join(FILE);
-        let parquet = |detail: String| OutputError::Parquet { path: path.clone(), detail };
-        let mut frame = self.frame().map_err(|e| parquet(e.to_string()))?;
+        let mut frame = self.frame().map_err(|e| OutputError::Parquet { path: path.clone(), detail: e.to_string() })?;
         replace_file(&path, |f| {
-            parquet_writer(f, frame.schema()).finish(&mut frame).map_err(|e| parquet(e.to_string()))?;
+            keeping_io_errors(&path, f, |f| parquet_writer(f, frame.schema()).finish(&mut frame))?;
             Ok(())
         })
     }

@@ -40,7 +40,7 @@ use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
-use crate::error::{ConfigError, OutputError, Result};
+use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::write::file;
 
 pub mod lock;
@@ -97,6 +97,9 @@ pub struct Publisher {
     run_id: String,
     _lock: File,
     heartbeat: Option<Heartbeat>,
+    /// What `.lock` is left saying as the run lets go, when not empty: the outcome of a run
+    /// that is on disk nowhere else (see [`Publisher::drop`]).
+    unrecorded: std::cell::RefCell<Option<lock::Left>>,
 }
 
 pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
@@ -223,28 +226,56 @@ pub fn check_output_dir(dir: &Path, input: &Path) -> Result<(), ConfigError> {
 
 impl Drop for Publisher {
     /// Stops the heartbeat, then empties the lock file before the lock goes (closing the file
-    /// lets it go), so that it never names a finished run as the holder.
+    /// lets it go), so that it never names a finished run as the holder — unless a run's end is
+    /// recorded nowhere else: a killed run whose record this run could not write (a full disk),
+    /// or this run, refused or failed, whose own record could not be written. The lock then
+    /// keeps naming that run, so `kindred status` reports it and the next run records it
+    /// (emptied, the folder read as healthy and the run was lost from its history).
     fn drop(&mut self) {
         drop(self.heartbeat.take());
-        let _ = self._lock.set_len(0);
+        match self.unrecorded.get_mut().take() {
+            Some(left) => left.write(&mut self._lock),
+            None => drop(self._lock.set_len(0)),
+        }
     }
 }
 
 impl Publisher {
-    /// Checks the folder's layout, creates it if needed and takes its lock. Deletes nothing:
-    /// what killed runs left behind is removed by the next successful [`Publisher::commit`].
+    /// Checks the folder's layout, creates it if needed and takes its lock; records a killed
+    /// run the lock still named, then removes what killed runs left (their staging folders and
+    /// temporary links, proven theirs): before this run writes, so that a killed run's set
+    /// cannot fill a tight volume for every later run (removed only after a publish, it did).
     pub fn open(dir: &Path, run_id: &str, started: &str) -> Result<Self> {
         debug_assert!(is_run_id(run_id), "{run_id} is not a run id");
         if dir.exists() && !dir.is_dir() {
             return Err(OutputError::NotADirectory { path: dir.to_path_buf() }.into());
         }
+        if let Some(meta) = entry(dir)?.filter(|m| m.file_type().is_symlink() && !dir.exists()) {
+            return Err(unexpected(
+                dir,
+                &meta,
+                "a folder (a link whose target is missing: an unmounted share?)".into(),
+            )
+            .into());
+        }
         check_layout(dir)?;
         fs::create_dir_all(dir).map_err(io(dir))?;
         let (lock, previous) = take_lock(dir, started, run_id)?;
         let heartbeat = Some(Heartbeat::start(&lock));
-        let publisher = Publisher { dir: dir.to_path_buf(), run_id: run_id.to_string(), _lock: lock, heartbeat };
-        if let Some(killed) = previous {
-            publisher.record_interrupted(&killed);
+        let publisher = Publisher {
+            dir: dir.to_path_buf(),
+            run_id: run_id.to_string(),
+            _lock: lock,
+            heartbeat,
+            unrecorded: Default::default(),
+        };
+        if let Some((killed, said)) = previous {
+            if !publisher.record_interrupted(&killed) {
+                publisher.unrecorded.replace(Some(said));
+            }
+        }
+        if let Err(e) = publisher.remove_leftovers() {
+            crate::progress::warn(false, &format!("a killed run's leftovers were not removed: {e}"));
         }
         Ok(publisher)
     }
@@ -262,8 +293,7 @@ impl Publisher {
     }
 
     /// Switches the staged set in: rename under `runs/`, swap the `current` link (the commit),
-    /// then make the fixed top-level links, remove killed runs' leftovers and prune to `keep`
-    /// runs. The layout is checked again under the lock first, so nothing kindred did not make
+    /// then make the fixed top-level links and prune to `keep` runs. The layout is checked again under the lock first, so nothing kindred did not make
     /// is renamed over. A fault before the swap moves the set back to its staging folder (it
     /// never went live: the caller records the failure under its name and abandons the run);
     /// a fault after it is a warning, for the set is published (a reader holding an old run's
@@ -285,8 +315,8 @@ impl Publisher {
             }
             return Err(e);
         }
-        let tidy = [self.fixed_links(), sync_dir(&self.dir), self.remove_leftovers(), self.prune(keep)];
-        for e in tidy.into_iter().filter_map(Result::err) {
+        let tidy = [self.fixed_links(), sync_dir(&self.dir)].into_iter().filter_map(Result::err);
+        for e in tidy.chain(self.prune(keep)) {
             crate::progress::warn(false, &format!("published run {}, but: {e}", self.run_id));
         }
         Ok(final_dir)
@@ -298,9 +328,10 @@ impl Publisher {
         sync_dir(&self.dir.join(RUNS))?;
         let tmp = self.dir.join(format!("{LINK_PREFIX}{}", self.run_id));
         std::os::unix::fs::symlink(Path::new(RUNS).join(&self.run_id), &tmp).map_err(io(&tmp))?;
-        fs::rename(&tmp, self.dir.join(CURRENT)).map_err(|e| {
+        let current = self.dir.join(CURRENT);
+        fs::rename(&tmp, &current).map_err(|e| {
             let _ = fs::remove_file(&tmp);
-            io(&self.dir)(e)
+            io(&current)(e)
         })?;
         Ok(())
     }
@@ -325,10 +356,10 @@ impl Publisher {
                 continue;
             };
             let path = entry.path();
-            if is_staging_name(&name) && kind.is_dir() {
-                remove_left_folder(&path, is_killed_staging).map_err(io(&path))?;
+            if is_staging_name(&name) && kind.is_dir() && name != format!("{STAGING_PREFIX}{}", self.run_id) {
+                remove_left_folder(&path, is_killed_staging, &[MARK, file::MANIFEST]).map_err(removing(&path))?;
             } else if is_temp_link_name(&name) && kind.is_symlink() {
-                fs::remove_file(&path).map_err(io(&path))?;
+                fs::remove_file(&path).map_err(removing(&path))?;
             }
         }
         Ok(())
@@ -337,11 +368,16 @@ impl Publisher {
     /// Keeps the newest `keep` published run folders, and always this run's (now `current`),
     /// and the failed runs' records no older than the oldest run kept. Only folders named by
     /// a run id that hold a published set or a record count; anything else in `runs/` (a
-    /// person's folder, a run's folder a person added a file to) is left alone.
-    fn prune(&self, keep: usize) -> Result<()> {
+    /// person's folder, a run's folder a person added a file to) is left alone. A folder that
+    /// cannot be removed (another user's, immutable) is skipped, not the end of the pruning:
+    /// returns what could not be removed.
+    fn prune(&self, keep: usize) -> Vec<Error> {
         let runs = self.dir.join(RUNS);
-        let mut ids: Vec<String> = fs::read_dir(&runs)
-            .map_err(io(&runs))?
+        let listed = match fs::read_dir(&runs) {
+            Ok(listed) => listed,
+            Err(e) => return vec![io(&runs)(e).into()],
+        };
+        let mut ids: Vec<String> = listed
             .flatten()
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .filter_map(|e| e.file_name().into_string().ok())
@@ -355,11 +391,9 @@ impl Publisher {
         let (old, kept) = published.split_at(excess);
         let oldest_kept = kept.iter().chain(old.iter().filter(|id| **id == self.run_id)).min();
         let stale = records.iter().filter(|id| oldest_kept.is_some_and(|k| *id < k));
-        for id in old.iter().filter(|id| **id != self.run_id).chain(stale) {
-            let path = runs.join(id);
-            fs::remove_dir_all(&path).map_err(io(&path))?;
-        }
-        Ok(())
+        let old = old.iter().filter(|id| **id != self.run_id).chain(stale).map(|id| runs.join(id));
+        old.filter_map(|path| remove_proof_last(&path, &[file::MANIFEST]).map_err(|e| removing(&path)(e).into()).err())
+            .collect()
     }
 
     /// Records this run as failed or refused: `runs/<run_id>/` holding only `manifest.json`
@@ -367,8 +401,13 @@ impl Publisher {
     /// failed run left there) and renamed in whole, so a record is complete or absent. Touches
     /// nothing of the published set (`current`, the fixed links, other runs). Returns the
     /// record's folder.
+    /// Not written, the lock keeps naming this run as it lets go (see [`Publisher::drop`]).
     pub fn record_failure(&self, manifest: &[u8]) -> Result<PathBuf> {
-        self.write_record(&self.run_id, manifest)
+        let written = self.write_record(&self.run_id, manifest);
+        if written.is_err() {
+            self.unrecorded.borrow_mut().get_or_insert(lock::Left::Own);
+        }
+        written
     }
 
     /// Leaves a record for the run that held the lock before this one and never let go — it
@@ -376,23 +415,25 @@ impl Publisher {
     /// still names it — unless it has one (it published, or recorded its failure, and was
     /// stopped letting go): `runs/<its id>/manifest.json`, status `"interrupted"`, so that the
     /// folder's history (`kindred status`, the BI views' `runs`) keeps it. A lock written
-    /// before 0.4.0 names no run id: nothing is recorded. A record not written is a warning.
-    fn record_interrupted(&self, killed: &lock::Holder) {
-        let Some(id) = killed.run_id.as_deref().filter(|id| *id != self.run_id) else { return };
+    /// before 0.4.0 names no run id: nothing is recorded. A record not written is a warning,
+    /// and false: the lock is left naming the killed run as this one lets go.
+    fn record_interrupted(&self, killed: &lock::Holder) -> bool {
+        let Some(id) = killed.run_id.as_deref().filter(|id| *id != self.run_id) else { return true };
         let folder = self.dir.join(RUNS).join(id);
         match entry(&folder) {
             Ok(None) => {}
             // Killed between moving its set into runs/ and switching `current` to it: the set
             // never went live, and the lock names the run that made it. Back to its staging
-            // name (removed by the next commit as a killed run's leftover), so the record can
+            // name (removed at once as a killed run's leftover), so the record can
             // take the name and no reader takes the set for a published one.
             Ok(Some(meta)) if meta.is_dir() && is_published_set(&folder) && !self.is_current(id) => {
                 if let Err(e) = self.move_back(id) {
                     let message = format!("run {id}'s set, never switched in, was left in {RUNS}/: {e}");
-                    return crate::progress::warn(false, &message);
+                    crate::progress::warn(false, &message);
+                    return false;
                 }
             }
-            _ => return,
+            _ => return true,
         }
         let seen =
             chrono::DateTime::<chrono::Utc>::from(killed.touched).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -413,13 +454,14 @@ impl Publisher {
         let written = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| OutputError::Json { path: self.dir.join(RUNS).join(id), detail: e.to_string() }.into())
             .and_then(|text| self.write_record(id, &text));
-        if let Err(e) = written {
+        if let Err(e) = &written {
             crate::progress::warn(false, &format!("the interrupted run {id}'s record was not written: {e}"));
         }
+        written.is_ok()
     }
 
     /// Renames run `id`'s set, which never went live, from `runs/<id>` back to its staging
-    /// name (never over anything), where the next commit removes it as a killed run's leftover.
+    /// name (never over anything), where the next run removes it as a killed run's leftover.
     fn move_back(&self, id: &str) -> std::result::Result<(), String> {
         let staging = self.dir.join(format!("{STAGING_PREFIX}{id}"));
         match entry(&staging) {
@@ -464,7 +506,7 @@ impl Publisher {
     fn drop_staging(&self) {
         let staging = self.staging();
         if entry(&staging).ok().flatten().is_some_and(|m| m.is_dir()) {
-            let _ = fs::remove_dir_all(staging);
+            let _ = remove_proof_last(&staging, &[MARK, file::MANIFEST]);
         }
     }
 }
@@ -539,12 +581,43 @@ pub(crate) fn is_marked(folder: &Path, run_id: &str) -> bool {
 
 /// Removes a folder a killed run (or prepare) left: an empty one with `rmdir`, which removes
 /// nothing else, and one holding files only when `ours` proves kindred wrote them (a folder of
-/// a run's name is not proof: a person's folder of that shape was deleted). Else it stays.
-pub(crate) fn remove_left_folder(folder: &Path, ours: impl Fn(&Path) -> bool) -> std::io::Result<()> {
+/// a run's name is not proof: a person's folder of that shape was deleted), the files that
+/// prove it (`proofs`) last ([`remove_proof_last`]). Else it stays.
+pub(crate) fn remove_left_folder(folder: &Path, ours: impl Fn(&Path) -> bool, proofs: &[&str]) -> std::io::Result<()> {
     if fs::remove_dir(folder).is_ok() || !ours(folder) {
         return Ok(());
     }
-    fs::remove_dir_all(folder)
+    remove_proof_last(folder, proofs)
+}
+
+/// Removes a folder kindred proved its own, the files in it that prove it (`proofs`: its mark,
+/// its manifest, its plan) last, then the folder. A removal stopped half-way (an I/O error, a
+/// reader's `.nfs…` file on NFS, another user's file) leaves a folder still provably kindred's,
+/// which a later run removes; removing the proof first (as `remove_dir_all` may) left files no
+/// run could prove its own, kept for ever.
+pub(crate) fn remove_proof_last(folder: &Path, proofs: &[&str]) -> std::io::Result<()> {
+    for e in fs::read_dir(folder)? {
+        let e = e?;
+        if proofs.iter().any(|p| e.file_name() == *p) {
+            continue;
+        }
+        match e.file_type()?.is_dir() {
+            true => fs::remove_dir_all(e.path())?,
+            false => fs::remove_file(e.path())?,
+        }
+    }
+    for p in proofs {
+        match fs::remove_file(folder.join(p)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    fs::remove_dir(folder)
+}
+
+/// An error removing `path` ("cannot remove …", where writing it would say "cannot write").
+pub(crate) fn removing(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
+    move |source| OutputError::Remove { path: path.to_path_buf(), source }
 }
 
 /// A killed run's staging folder `.staging-<id>`: a set's files and its mark naming `<id>`, or a
@@ -673,7 +746,7 @@ mod tests {
     /// Before issue 14, `open` removed leftovers before the input was read; they now wait for
     /// the next successful commit, and a run renamed in but never switched to is a kept run.
     #[test]
-    fn a_second_run_is_locked_out_and_leftovers_wait_for_the_next_commit() {
+    fn a_second_run_is_locked_out_and_leftovers_go_as_the_next_run_opens() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("out");
         publish(&dir, &id(1), "one", 7);
@@ -694,13 +767,16 @@ mod tests {
             fs::write(dir.join(RUNS).join(id(9)).join(name), "nine").unwrap();
         }
         fs::write(dir.join(RUNS).join(id(9)).join(file::MANIFEST), manifest_of(&id(9))).unwrap();
+        // Session 26: removed only by a run that published, a killed run's set filled a volume
+        // too small for two sets for every later run (each failed for the room it held). It goes
+        // as the next run takes the lock, whatever that run's outcome; nothing else does.
         let failing = Publisher::open(&dir, &id(4), "now").unwrap();
+        assert!(!dir.join(format!(".staging-{}", id(2))).exists(), "removed as the next run took the lock");
         failing.begin().unwrap();
         failing.abandon();
-        assert!(dir.join(format!(".staging-{}", id(2))).is_dir(), "a failing run deletes nothing");
         assert_eq!(fs::read_to_string(dir.join(file::RECOMMENDATIONS)).unwrap(), "one");
+        assert_eq!(names(&dir.join(RUNS)), [id(1), id(9)], "a failing run prunes nothing");
         publish(&dir, &id(10), "ten", 2);
-        assert!(!dir.join(format!(".staging-{}", id(2))).exists(), "removed at the next commit");
         assert_eq!(names(&dir.join(RUNS)), [id(9), id(10)]);
     }
 
@@ -780,6 +856,43 @@ mod tests {
             Err(Error::Output(OutputError::Locked { .. })) => {}
             _ => panic!("expected the lock to be held"),
         }
+    }
+
+    /// Session 26: a run that could not write a record (a full disk) emptied the lock anyway —
+    /// its own, refused or failed, or the record of a killed run the lock named — so `kindred
+    /// status` read the folder as healthy and the run was lost from its history. The lock now
+    /// keeps naming the run whose end is written nowhere else, until a run records it.
+    #[test]
+    fn a_record_not_written_leaves_the_lock_naming_its_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 7);
+        // a record goes through the run's staging name: a file there makes it fail
+        let block = |n: u32| fs::write(dir.join(format!("{STAGING_PREFIX}{}", id(n))), "in the way").unwrap();
+        let unblock = |n: u32| fs::remove_file(dir.join(format!("{STAGING_PREFIX}{}", id(n)))).unwrap();
+        block(2);
+        let failed = Publisher::open(&dir, &id(2), "2026-12-01T09:55:02.000Z").unwrap();
+        assert!(failed.record_failure(br#"{"status": "failed"}"#).is_err());
+        failed.abandon();
+        let holder = lock::holder(&dir).expect("the lock still names the failed run");
+        assert_eq!(holder.run_id, Some(id(2)));
+        let said = fs::read(dir.join(LOCK)).unwrap();
+        let touched = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        File::options().write(true).open(dir.join(LOCK)).unwrap().set_modified(touched).unwrap();
+
+        // the next run cannot write that run's record either: the lock is left as it found it
+        block(3);
+        drop(Publisher::open(&dir, &id(3), "now").unwrap());
+        assert_eq!(fs::read(dir.join(LOCK)).unwrap(), said);
+        assert_eq!(lock::holder(&dir).unwrap().touched, touched, "its last heartbeat kept");
+        assert!(!dir.join(RUNS).join(id(2)).exists());
+
+        // one that can records it, and empties the lock as it lets go
+        unblock(2);
+        unblock(3);
+        drop(Publisher::open(&dir, &id(4), "now").unwrap());
+        assert!(is_failure_record(&dir.join(RUNS).join(id(2))), "recorded as interrupted");
+        assert_eq!(fs::read(dir.join(LOCK)).unwrap(), b"");
     }
 
     #[test]

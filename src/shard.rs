@@ -31,7 +31,7 @@
 //! ```
 //!
 //! Only names of the run-id shape are ever deleted: a successful publish removes the prepared
-//! runs older than the one it published, and a successful prepare the leftovers of killed ones,
+//! runs older than the one it published, and a prepare (as it takes the lock) the leftovers of killed ones,
 //! each only when it holds nothing but what prepare and shard write there (a person's file in
 //! it keeps the folder).
 
@@ -264,6 +264,8 @@ pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
         let (started, run_id) = (now_utc(), new_run_id());
         let lock = Publisher::open(&cfg.output.dir, &run_id, &started)?;
         let shards_dir = cfg.output.dir.join(SHARDS);
+        // killed prepares' leftovers first, as a run's: on a tight volume they would fail this one
+        remove_leftovers(&shards_dir, &run_id, |name| name.starts_with('.'));
         let staging = shards_dir.join(format!("{STAGING_PREFIX}{run_id}"));
         let folder = shards_dir.join(&run_id);
         let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -279,16 +281,15 @@ pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
         let plan = match made {
             Ok(Ok(plan)) => plan,
             Ok(Err(e)) => {
-                let _ = fs::remove_dir_all(&staging);
+                let _ = publish::remove_proof_last(&staging, PROOFS);
                 return Err(attempt.failed(lock, e));
             }
             Err(panic) => {
-                let _ = fs::remove_dir_all(&staging);
+                let _ = publish::remove_proof_last(&staging, PROOFS);
                 attempt.panicked(lock, panic.as_ref());
                 std::panic::resume_unwind(panic)
             }
         };
-        remove_leftovers(&shards_dir, &run_id, |name| name.starts_with('.'));
         let p = Prepared { run_id, folder, shards: plan.shards, customers: plan.customers };
         let message = format!("{} customers in {} shards: {}", p.customers, p.shards.len(), describe(&p));
         step_line(cfg.quiet, "prepare", p.customers, start, &message);
@@ -337,10 +338,13 @@ fn remove_leftovers(shards_dir: &Path, keep: &str, drop: impl Fn(&str) -> bool) 
         if name.starts_with(LINK_PREFIX) && meta.file_type().is_symlink() {
             let _ = fs::remove_file(e.path());
         } else if !name.starts_with(LINK_PREFIX) && meta.is_dir() {
-            let _ = publish::remove_left_folder(&e.path(), |folder| is_prepared_by(folder, id));
+            let _ = publish::remove_left_folder(&e.path(), |folder| is_prepared_by(folder, id), PROOFS);
         }
     }
 }
+
+/// What proves a folder in `shards/` prepare's ([`is_prepared_by`]): removed last.
+const PROOFS: &[&str] = &[publish::MARK, PLAN];
 
 /// Whether `folder` (`<id>` or `.staging-<id>` in `shards/`) is prepare `id`'s: it holds only
 /// what prepare and the shards write there, and its mark or its plan names run `id` (names

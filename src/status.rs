@@ -224,7 +224,7 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
         customers: m.as_ref().and_then(|m| m.get("customers")).and_then(|v| v.as_u64()),
         input_path: m.as_ref().and_then(|m| text(m, "/input/path")),
         input_sha256: m.as_ref().and_then(|m| text(m, "/input/sha256")),
-        damaged: m.as_ref().map(|m| damaged(run, m)).unwrap_or_default(),
+        damaged: m.as_ref().map(|m| damaged(run, m)).unwrap_or_default().into_iter().chain(unlinked(run)).collect(),
         run_id,
     }
 }
@@ -251,6 +251,15 @@ fn damaged(run: &Path, manifest: &serde_json::Value) -> Vec<String> {
         }
     }
     out
+}
+
+/// The set's files that have no fixed top-level link (`<dir>/<name>` -> `current/<name>`): a
+/// run that could not make one (no inode left) published a set that name does not reach, and
+/// read as healthy while a dashboard reading it found nothing. The next run makes it.
+fn unlinked(run: &Path) -> Vec<String> {
+    let Some(dir) = run.parent().and_then(Path::parent) else { return Vec::new() };
+    let missing = |name: &&&str| run.join(name).is_file() && fs::symlink_metadata(dir.join(name)).is_err();
+    file::ALL.iter().filter(missing).map(|name| format!("{name}: no top-level link to it")).collect()
 }
 
 /// The newest run-id-named folder under `runs/`, read.

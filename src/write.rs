@@ -275,6 +275,49 @@ pub fn replace_file<T>(path: &Path, fill: impl FnOnce(&File) -> Result<T>) -> Re
     written
 }
 
+/// Runs `write` (a Parquet writer's work) on `out`, the file at `path`, and reports its failure
+/// as the I/O error `out` returned, when one did: polars wraps it as "File out of
+/// specification: underlying IO error: …", which reads as a malformed file where the disk is
+/// full. Other failures are reported as polars says them.
+pub(crate) fn keeping_io_errors<W: Write, T>(
+    path: &Path,
+    out: W,
+    write: impl FnOnce(&mut KeepIoError<W>) -> PolarsResult<T>,
+) -> Result<T> {
+    let mut out = KeepIoError { inner: out, error: None };
+    write(&mut out).map_err(|e| match out.error.take() {
+        Some(source) => OutputError::Io { path: path.to_path_buf(), source }.into(),
+        None => OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() }.into(),
+    })
+}
+
+/// A writer that keeps the first I/O error of the writer it wraps ([`keeping_io_errors`]).
+pub(crate) struct KeepIoError<W> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> KeepIoError<W> {
+    fn keep<T>(&mut self, done: std::io::Result<T>) -> std::io::Result<T> {
+        if let (Err(e), None) = (&done, &self.error) {
+            let copy = e.raw_os_error().map(std::io::Error::from_raw_os_error);
+            self.error = Some(copy.unwrap_or_else(|| std::io::Error::new(e.kind(), e.to_string())));
+        }
+        done
+    }
+}
+
+impl<W: Write> Write for KeepIoError<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let done = self.inner.write(buf);
+        self.keep(done)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let done = self.inner.flush();
+        self.keep(done)
+    }
+}
+
 /// Writes the frames that `build` makes for each batch into one Parquet file, then fsyncs it.
 fn write_table<B>(
     path: &Path,
@@ -282,32 +325,27 @@ fn write_table<B>(
     batches: impl IntoIterator<Item = B>,
     mut build: impl FnMut(B) -> PolarsResult<DataFrame>,
 ) -> Result<FileReport> {
-    let parquet_err = |e: PolarsError| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
     let io_err = |source: std::io::Error| OutputError::Io { path: path.to_path_buf(), source };
     let mut f = File::create(path).map_err(io_err)?;
-    let mut rows = 0;
-    {
-        let mut writer = None;
+    let rows = keeping_io_errors(path, &mut f, |f| {
+        let (mut writer, mut rows) = (None, 0);
         for batch in batches {
-            let frame = build(batch).map_err(parquet_err)?;
+            let frame = build(batch)?;
             rows += frame.height();
             if writer.is_none() {
                 writer = Some(
-                    stamped_writer(&mut f, frame.schema(), run_id)
+                    stamped_writer(&mut *f, frame.schema(), run_id)
                         .with_compression(parquet_compression(compression))
                         .with_row_group_size(Some(BATCH_ROWS))
-                        .batched(frame.schema())
-                        .map_err(parquet_err)?,
+                        .batched(frame.schema())?,
                 );
             }
             if let Some(w) = writer.as_mut() {
-                w.write_batch(&frame).map_err(parquet_err)?;
+                w.write_batch(&frame)?;
             }
         }
-        if let Some(w) = writer {
-            w.finish().map_err(parquet_err)?;
-        }
-    }
+        writer.map_or(Ok(0), |w| w.finish()).map(|_| rows)
+    })?;
     f.sync_all().map_err(io_err)?;
     let bytes = f.metadata().map_err(io_err)?.len();
     Ok(FileReport { file: file_name(path), rows, bytes })

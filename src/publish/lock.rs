@@ -43,8 +43,10 @@ pub(super) fn check(dir: &Path) -> Result<()> {
 /// Opens `.lock` without following a link and takes it. It must be a regular file with one
 /// name: a link or a hard link could point the truncation at any file root can write. It then
 /// holds `pid started run_id host kernel` ([`Holder`]). Returns it with the run the file still named
-/// when the lock was taken: one that held it and never let go (killed).
-pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File, Option<Holder>)> {
+/// when the lock was taken: one that held it and never let go (killed), and what it said.
+/// The file is overwritten in place, never emptied first: on a full disk the line may not be
+/// written, and the killed run's must not be lost with it.
+pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File, Option<(Holder, Left)>)> {
     let path = dir.join(LOCK);
     let refuse = |meta: &fs::Metadata| unexpected(&path, meta, "kindred's lock file".into());
     check(dir)?;
@@ -68,13 +70,40 @@ pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File
     }
     let mut before = String::new();
     let _ = (&lock).take(4096).read_to_string(&mut before);
-    let previous = parse(&before, meta.modified().unwrap_or(SystemTime::UNIX_EPOCH));
-    lock.set_len(0).map_err(io(&path))?;
-    lock.rewind().map_err(io(&path))?;
+    let touched = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    let previous = parse(&before, touched).map(|h| (h, Left::Killed { text: before, touched }));
     let host = host_name().unwrap_or_else(|| "-".into());
     let kernel = kernel_id().unwrap_or_else(|| "-".into());
-    writeln!(lock, "{} {started} {run_id} {host} {kernel}", std::process::id()).map_err(io(&path))?;
+    let line = format!("{} {started} {run_id} {host} {kernel}\n", std::process::id());
+    overwrite(&mut lock, line.as_bytes()).map_err(io(&path))?;
     Ok((lock, previous))
+}
+
+/// Writes `text` over the lock file's start, then cuts what followed.
+fn overwrite(lock: &mut File, text: &[u8]) -> std::io::Result<()> {
+    lock.rewind()?;
+    lock.write_all(text)?;
+    lock.set_len(text.len() as u64)
+}
+
+/// What a run leaves `.lock` saying as it lets go, instead of emptying it, when a run's end is
+/// on disk nowhere else (see `Publisher`'s `drop`).
+#[derive(Debug)]
+pub(crate) enum Left {
+    /// The run's own line, as it wrote it: refused or failed, it could not write its record.
+    Own,
+    /// The line of the killed run the lock named, whose record could not be written, and when
+    /// the file was last touched (its last heartbeat).
+    Killed { text: String, touched: SystemTime },
+}
+
+impl Left {
+    /// Leaves the lock file saying this (best effort: nothing else can be done as the run ends).
+    pub(crate) fn write(self, lock: &mut File) {
+        if let Left::Killed { text, touched } = self {
+            let _ = overwrite(lock, text.as_bytes()).and_then(|_| lock.set_modified(touched));
+        }
+    }
 }
 
 /// Who holds the lock on `lock` (pid, start). The kernel's own record (`/proc/locks`, Linux)
@@ -227,7 +256,8 @@ impl Holder {
         let on = self.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default();
         format!(
             "it started {} (pid {}{on}) and stopped without finishing or recording why, {since}: \
-             killed (SIGKILL, the OOM killer, SIGTERM) or its machine went down",
+             killed (SIGKILL, the OOM killer, SIGTERM), its machine went down, or it could not \
+             write its record (a full disk: its log says)",
             self.started, self.pid
         )
     }
@@ -289,7 +319,7 @@ mod tests {
         assert_eq!(holder(dir.path()), None, "no lock file");
         let id = "20261201T020000.123Z-4242";
         let (lock, previous) = take_lock(dir.path(), "2026-12-01T02:00:00.123Z", id).unwrap();
-        assert_eq!(previous, None);
+        assert!(previous.is_none());
         let held = holder(dir.path()).unwrap();
         assert_eq!((held.pid, held.started.as_str()), (std::process::id(), "2026-12-01T02:00:00.123Z"));
         assert_eq!((held.run_id.as_deref(), held.host.clone()), (Some(id), host_name()));
@@ -349,6 +379,6 @@ mod tests {
         // every handle closed: the flock is free for the next run, which finds the holder that
         // never let go (the file still names it)
         let (_, previous) = take_lock(dir.path(), "later", "20261201T020000.124Z-2").unwrap();
-        assert_eq!(previous.and_then(|h| h.run_id).as_deref(), Some("20261201T020000.123Z-1"));
+        assert_eq!(previous.and_then(|(h, _)| h.run_id).as_deref(), Some("20261201T020000.123Z-1"));
     }
 }

@@ -65,7 +65,11 @@ pub fn put(dir: &Path, name: &str, mut df: DataFrame, run_id: &str) -> Result<Fi
         .finish(&mut df)
         .map_err(Error::frame("prepared files"))?;
     let mut f = File::create(&path).map_err(io(&path))?;
-    f.write_all(&bytes).and_then(|_| f.sync_all()).map_err(io(&path))?;
+    if let Err(e) = f.write_all(&bytes).and_then(|_| f.sync_all()) {
+        // a part's or prepared file's name is new to this attempt: a truncated one is ours
+        let _ = std::fs::remove_file(&path);
+        return Err(io(&path)(e).into());
+    }
     Ok(FileEntry {
         file: name.to_string(),
         rows: df.height(),

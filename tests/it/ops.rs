@@ -391,6 +391,18 @@ fn status_of_a_healthy_folder_exits_0() {
     assert_eq!(damaged[0], "recommendations.parquet: missing", "{v}");
     assert!(damaged[1].as_str().unwrap().starts_with("neighbours.parquet: 0 bytes where "), "{v}");
     assert!(v["problems"][0].as_str().unwrap().contains(") is damaged: recommendations.parquet: missing"), "{v}");
+    // Session 26: a fixed top-level link missing (a run out of inodes could not make it, exit 0
+    // with a warning) read as healthy while a dashboard reading out/items.parquet found nothing
+    std::fs::remove_file(w.path("out/items.parquet")).unwrap();
+    let (code, v) = status_json(&w);
+    assert_eq!(code, 6, "{v}");
+    let damaged = v["published"]["damaged"].as_array().unwrap();
+    assert!(damaged.contains(&serde_json::json!("items.parquet: no top-level link to it")), "{v}");
+    assert_eq!(damaged.len(), 3, "only the link of a file the set holds: {v}");
+    // the next run makes it
+    assert_eq!(w.kindred(&["run", w.path("good.toml").to_str().unwrap(), "--quiet"]).code, 0);
+    assert_eq!(status_json(&w).0, 0);
+    assert!(std::fs::read_link(w.path("out/items.parquet")).is_ok());
 }
 
 #[test]
