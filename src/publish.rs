@@ -479,6 +479,14 @@ impl Publisher {
     fn write_record(&self, id: &str, manifest: &[u8]) -> Result<PathBuf> {
         check_layout(&self.dir)?;
         self.drop_staging();
+        let written = self.write_record_staged(id, manifest);
+        if written.is_err() {
+            self.drop_staging(); // the run's own staging name, free for its next step
+        }
+        written
+    }
+
+    fn write_record_staged(&self, id: &str, manifest: &[u8]) -> Result<PathBuf> {
         let staging = self.begin()?;
         let path = staging.join(file::MANIFEST);
         let mut f = File::create(&path).map_err(io(&path))?;
@@ -557,12 +565,17 @@ fn holds_a_set(folder: &Path) -> bool {
 /// folder of that name is); its mark, or a manifest naming its run, is.
 pub(crate) const MARK: &str = ".kindred-staging";
 
-/// Creates the folder `staging` (never over anything) and marks it as run `run_id`'s.
+/// Creates the folder `staging` (never over anything) and marks it as run `run_id`'s. A mark
+/// not written (a full disk) takes the folder it made with it: left, it was "File exists" to
+/// the run's next step, an error that hid the disk's.
 pub(crate) fn begin_marked(staging: &Path, run_id: &str) -> Result<()> {
     fs::create_dir(staging).map_err(io(staging))?;
     let path = staging.join(MARK);
-    fs::write(&path, run_id).map_err(io(&path))?;
-    Ok(())
+    fs::write(&path, run_id).map_err(|e| {
+        let _ = fs::remove_file(&path);
+        let _ = fs::remove_dir(staging);
+        io(&path)(e).into()
+    })
 }
 
 /// Removes the mark (the folder is about to be renamed in) and syncs the folder.
