@@ -336,7 +336,8 @@ mod tests {
         // another machine (or a lock naming another host and no kernel): the heartbeat tells
         let id = "20261201T020000.123Z-77";
         for kernel in ["0f0e0d0c-aaaa-bbbb-cccc-000000000000/4026531836", "-"] {
-            fs::write(dir.path().join(LOCK), format!("77 2025-01-01T00:00:00Z {id} host {kernel}\n")).unwrap();
+            let elsewhere = format!("{}-elsewhere", host_name().unwrap_or_default()); // never this machine's name
+            fs::write(dir.path().join(LOCK), format!("77 2025-01-01T00:00:00Z {id} {elsewhere} {kernel}\n")).unwrap();
             let there = holder(dir.path()).unwrap();
             assert!(!there.has_stopped(dir.path(), SystemTime::now()), "fresh heartbeat: {there:?}");
             assert!(there.has_stopped(dir.path(), SystemTime::now() + STALE_AFTER + Duration::from_secs(1)));

@@ -221,5 +221,8 @@ fn shipped_default_publishes_the_golden_neighbours_and_explains_14606() {
     let r = w.kindred(&["explain", "14606", "--output", out.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("1. 12748") && r.stdout.contains("similarity 0.442939"), "{}", r.stdout);
-    assert!(r.stdout.contains("kind = \"ease\""), "{}", r.stdout);
+    // the model auto chose, which the machine's memory decides (dense EASE needs ~0.6 GB of budget)
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let winner = m.pointer("/selection/winner/candidate").and_then(|c| c.as_str()).unwrap();
+    assert!(r.stdout.contains(&format!("kind = \"{winner}\"")), "{winner}: {}", r.stdout);
 }

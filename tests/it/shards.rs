@@ -328,7 +328,9 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     // a prepare writing (its lock fresh, its staging folder there): a shard waits, exit 4, not
     // computing the prepared run before it; once the lock is stale (a killed prepare), it runs
     let id = "20300101T000000.000Z-77";
-    std::fs::write(out.join(".lock"), format!("77 2030-01-01T00:00:00.000Z {id} host")).unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let elsewhere = format!("{}-elsewhere", host.trim()); // another machine's: its heartbeat tells
+    std::fs::write(out.join(".lock"), format!("77 2030-01-01T00:00:00.000Z {id} {elsewhere}")).unwrap();
     std::fs::create_dir(out.join("shards").join(format!(".staging-{id}"))).unwrap();
     let r = shard(&w, &pipeline, &out, "KINDRED_INDEX", 0).output().unwrap();
     let stderr = String::from_utf8_lossy(&r.stderr);
