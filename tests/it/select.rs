@@ -392,6 +392,9 @@ fn an_address_space_limit_caps_the_selections_budget() {
     let run = std::process::Command::new("sh")
         .args(["-c", "ulimit -v 1000000 && exec \"$0\" \"$@\"", env!("CARGO_BIN_EXE_kindred"), "run"])
         .args([pipeline.to_str().unwrap(), "--output", out.to_str().unwrap(), "--quiet"])
+        // two threads, as here: each thread's stack and malloc arena take address space
+        // (~70 MB a core), so on a machine of many cores 1 GB would hold less than this test means
+        .envs([("KINDRED_THREADS", "2"), ("POLARS_MAX_THREADS", "2")])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
