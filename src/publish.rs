@@ -293,11 +293,12 @@ impl Publisher {
     }
 
     /// Switches the staged set in: rename under `runs/`, swap the `current` link (the commit),
-    /// then make the fixed top-level links and prune to `keep` runs. The layout is checked again under the lock first, so nothing kindred did not make
-    /// is renamed over. A fault before the swap moves the set back to its staging folder (it
-    /// never went live: the caller records the failure under its name and abandons the run);
-    /// a fault after it is a warning, for the set is published (a reader holding an old run's
-    /// file open on NFS must not turn a published night into a failed one).
+    /// then make the fixed top-level links and prune to `keep` runs. The layout is checked
+    /// again under the lock first, so nothing kindred did not make is renamed over. A fault
+    /// before the swap moves the set back to its staging folder (it never went live: the
+    /// caller records the failure under its name and abandons the run); a fault after it is a
+    /// warning, for the set is published (a reader holding an old run's file open on NFS must
+    /// not turn a published night into a failed one).
     pub fn commit(&self, keep: usize) -> Result<PathBuf> {
         check_layout(&self.dir)?;
         let staging = self.staging();

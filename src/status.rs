@@ -224,7 +224,7 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
         customers: m.as_ref().and_then(|m| m.get("customers")).and_then(|v| v.as_u64()),
         input_path: m.as_ref().and_then(|m| text(m, "/input/path")),
         input_sha256: m.as_ref().and_then(|m| text(m, "/input/sha256")),
-        damaged: m.as_ref().map(|m| damaged(run, m)).unwrap_or_default().into_iter().chain(unlinked(run)).collect(),
+        damaged: m.as_ref().map(|m| damaged(run, m)).into_iter().flatten().chain(unlinked(run)).collect(),
         run_id,
     }
 }
