@@ -172,6 +172,13 @@ pub enum OutputError {
         path.display()
     )]
     Locked { path: PathBuf, pid: u32, started: String },
+    /// The lock names a run on another machine whose heartbeat is fresh: its flock may not be
+    /// visible here (a filesystem that does not carry flocks between machines).
+    #[error(
+        "a kindred run on {host} (pid {pid}) holds the lock on {}: its heartbeat touched the lock {age}s ago, and its flock is not visible from here (another machine); wait for it to finish (if it was killed, the lock is free 5 minutes after its last heartbeat)",
+        path.display()
+    )]
+    LockedElsewhere { path: PathBuf, pid: u32, host: String, age: u64 },
     /// A name kindred manages in the output folder holds something kindred did not make.
     #[error("{} is {found}, not {expected}; move it away or choose another [output] dir", path.display())]
     Layout { path: PathBuf, found: String, expected: String },
@@ -305,7 +312,7 @@ impl Error {
         match self {
             Error::Config(_) | Error::Input(InputError::SegmentMissing { .. }) => Exit::Usage,
             Error::Gate(_) | Error::CustomerType { .. } | Error::EvaluateGate { .. } => Exit::Refused,
-            Error::Output(OutputError::Locked { .. }) => Exit::Locked,
+            Error::Output(OutputError::Locked { .. } | OutputError::LockedElsewhere { .. }) => Exit::Locked,
             Error::Shard(e) => match **e {
                 ShardError::Missing { .. } | ShardError::Rerun { .. } => Exit::Incomplete,
                 ShardError::Superseded { .. } => Exit::Refused,

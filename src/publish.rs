@@ -250,7 +250,9 @@ impl Publisher {
         if dir.exists() && !dir.is_dir() {
             return Err(OutputError::NotADirectory { path: dir.to_path_buf() }.into());
         }
-        if let Some(meta) = entry(dir)?.filter(|m| m.file_type().is_symlink() && !dir.exists()) {
+        // without a trailing `/`, which would follow the link
+        let bare: PathBuf = dir.components().collect();
+        if let Some(meta) = entry(&bare)?.filter(|m| m.file_type().is_symlink() && !dir.exists()) {
             return Err(unexpected(
                 dir,
                 &meta,
@@ -269,13 +271,14 @@ impl Publisher {
             heartbeat,
             unrecorded: Default::default(),
         };
+        // the leftovers first: on a disk a killed run's set filled, its record needs the room
+        for e in publisher.remove_leftovers() {
+            crate::progress::warn(false, &format!("a killed run's leftovers were not all removed: {e}"));
+        }
         if let Some((killed, said)) = previous {
             if !publisher.record_interrupted(&killed) {
                 publisher.unrecorded.replace(Some(said));
             }
-        }
-        if let Err(e) = publisher.remove_leftovers() {
-            crate::progress::warn(false, &format!("a killed run's leftovers were not removed: {e}"));
         }
         Ok(publisher)
     }
@@ -350,20 +353,30 @@ impl Publisher {
     }
 
     /// Removes what killed runs left: `.staging-<id>` folders and `.current-<id>…` links.
-    /// Only those names, and only of the type kindred makes there.
-    fn remove_leftovers(&self) -> Result<()> {
-        for entry in fs::read_dir(&self.dir).map_err(io(&self.dir))?.flatten() {
+    /// Only those names, and only of the type kindred makes there. One that cannot be removed
+    /// is skipped, not the end of it: returns what was not removed.
+    fn remove_leftovers(&self) -> Vec<Error> {
+        let listed = match fs::read_dir(&self.dir) {
+            Ok(listed) => listed,
+            Err(e) => return vec![io(&self.dir)(e).into()],
+        };
+        let mut failed = Vec::new();
+        for entry in listed.flatten() {
             let (Some(name), Ok(kind)) = (entry.file_name().to_str().map(str::to_string), entry.file_type()) else {
                 continue;
             };
             let path = entry.path();
-            if is_staging_name(&name) && kind.is_dir() && name != format!("{STAGING_PREFIX}{}", self.run_id) {
-                remove_left_folder(&path, is_killed_staging, &[MARK, file::MANIFEST]).map_err(removing(&path))?;
-            } else if is_temp_link_name(&name) && kind.is_symlink() {
-                fs::remove_file(&path).map_err(removing(&path))?;
-            }
+            let removed =
+                if is_staging_name(&name) && kind.is_dir() && name != format!("{STAGING_PREFIX}{}", self.run_id) {
+                    remove_left_folder(&path, is_killed_staging, &[MARK, file::MANIFEST])
+                } else if is_temp_link_name(&name) && kind.is_symlink() {
+                    fs::remove_file(&path)
+                } else {
+                    Ok(())
+                };
+            failed.extend(removed.map_err(|e| removing(&path)(e).into()).err());
         }
-        Ok(())
+        failed
     }
 
     /// Keeps the newest `keep` published run folders, and always this run's (now `current`),
@@ -425,13 +438,17 @@ impl Publisher {
             Ok(None) => {}
             // Killed between moving its set into runs/ and switching `current` to it: the set
             // never went live, and the lock names the run that made it. Back to its staging
-            // name (removed at once as a killed run's leftover), so the record can
+            // name (and removed, as a killed run's leftover), so the record can
             // take the name and no reader takes the set for a published one.
             Ok(Some(meta)) if meta.is_dir() && is_published_set(&folder) && !self.is_current(id) => {
                 if let Err(e) = self.move_back(id) {
                     let message = format!("run {id}'s set, never switched in, was left in {RUNS}/: {e}");
                     crate::progress::warn(false, &message);
                     return false;
+                }
+                let staging = self.dir.join(format!("{STAGING_PREFIX}{id}"));
+                if let Err(e) = remove_left_folder(&staging, is_killed_staging, &[MARK, file::MANIFEST]) {
+                    crate::progress::warn(false, &format!("{}", removing(&staging)(e)));
                 }
             }
             _ => return true,
@@ -907,6 +924,51 @@ mod tests {
         drop(Publisher::open(&dir, &id(4), "now").unwrap());
         assert!(is_failure_record(&dir.join(RUNS).join(id(2))), "recorded as interrupted");
         assert_eq!(fs::read(dir.join(LOCK)).unwrap(), b"");
+    }
+
+    /// Session 26 (the helper attacking the first fix): a lock naming a run on another machine
+    /// with a fresh heartbeat (a folder shared where flocks do not reach) was taken as a killed
+    /// run's: recorded interrupted while it ran, and its staging folder removed under it. The
+    /// run now waits (exit 4) and touches nothing; once the heartbeat is stale, it goes on.
+    #[test]
+    fn a_lock_another_machines_live_run_holds_is_not_taken() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 7);
+        let text = format!("77 2026-12-01T09:55:02.000Z {} elsewhere.invalid 0f0e0d0c-0000/4026531836\n", id(2));
+        fs::write(dir.join(LOCK), &text).unwrap();
+        let staging = dir.join(format!("{STAGING_PREFIX}{}", id(2)));
+        begin_marked(&staging, &id(2)).unwrap();
+        fs::write(staging.join(file::RECOMMENDATIONS), "being written").unwrap();
+        match Publisher::open(&dir, &id(3), "now") {
+            Err(Error::Output(OutputError::LockedElsewhere { pid: 77, host, .. })) => {
+                assert_eq!(host, "elsewhere.invalid")
+            }
+            other => panic!("expected the live run's lock to be respected: {:?}", other.map(|_| ())),
+        }
+        assert_eq!(fs::read_to_string(dir.join(LOCK)).unwrap(), text, "the lock is left as it is");
+        assert!(staging.join(file::RECOMMENDATIONS).is_file() && !dir.join(RUNS).join(id(2)).exists());
+        // its heartbeat stale (killed there): recorded, its leftovers removed
+        let stale = std::time::SystemTime::now() - lock::STALE_AFTER - std::time::Duration::from_secs(60);
+        File::options().write(true).open(dir.join(LOCK)).unwrap().set_modified(stale).unwrap();
+        drop(Publisher::open(&dir, &id(3), "now").unwrap());
+        assert!(!staging.exists() && is_failure_record(&dir.join(RUNS).join(id(2))));
+    }
+
+    /// A dangling link as the output folder (an unmounted share), with or without a trailing
+    /// `/` (which follows the link: "File exists" before).
+    #[test]
+    fn an_output_folder_that_links_to_nothing_is_refused_saying_so() {
+        let tmp = tempfile::tempdir().unwrap();
+        let link = tmp.path().join("share");
+        std::os::unix::fs::symlink(tmp.path().join("not-mounted/kindred"), &link).unwrap();
+        for dir in [link.clone(), tmp.path().join("share/")] {
+            let Err(Error::Output(e @ OutputError::Layout { .. })) = Publisher::open(&dir, &id(1), "now") else {
+                panic!("{} accepted", dir.display())
+            };
+            assert!(e.to_string().contains("a link whose target is missing"), "{e}");
+        }
+        assert!(!tmp.path().join("not-mounted").exists());
     }
 
     #[test]

@@ -71,7 +71,14 @@ pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File
     let mut before = String::new();
     let _ = (&lock).take(4096).read_to_string(&mut before);
     let touched = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-    let previous = parse(&before, touched).map(|h| (h, Left::Killed { text: before, touched }));
+    let previous = parse(&before, touched);
+    if let Some(live) = previous.as_ref().filter(|h| !h.let_go(SystemTime::now())) {
+        // the file is left as it is; dropping it lets the flock go
+        let age = SystemTime::now().duration_since(touched).unwrap_or_default().as_secs();
+        let host = live.host.clone().unwrap_or_else(|| "another machine".into());
+        return Err(OutputError::LockedElsewhere { path: dir.to_path_buf(), pid: live.pid, host, age }.into());
+    }
+    let previous = previous.map(|h| (h, Left::Killed { text: before, touched }));
     let host = host_name().unwrap_or_else(|| "-".into());
     let kernel = kernel_id().unwrap_or_else(|| "-".into());
     let line = format!("{} {started} {run_id} {host} {kernel}\n", std::process::id());
@@ -260,6 +267,22 @@ impl Holder {
              write its record (a full disk: its log says)",
             self.started, self.pid
         )
+    }
+
+    /// Whether the holder let go, as known to a run that has just taken the flock. Flocks
+    /// conflict across one kernel whatever the pid namespace, so a holder on this machine's
+    /// kernel (its boot id; or, in a lock of an earlier build, its host) has let go. A holder on
+    /// another machine sharing the folder may hold a flock this one cannot see (a filesystem
+    /// that does not carry flocks between machines): its heartbeat tells, as `status`'s does.
+    /// Taken as let go, its run was recorded as interrupted and its staging folder removed
+    /// while it wrote.
+    fn let_go(&self, now: SystemTime) -> bool {
+        let boot = |kernel: &str| kernel.split_once('/').map_or(kernel, |(boot, _)| boot).to_string();
+        match (&self.kernel, kernel_id()) {
+            (Some(theirs), Some(mine)) if boot(theirs) == boot(&mine) => true,
+            (None, _) if self.host.is_none() || self.host == host_name() => true,
+            _ => self.is_stale(now),
+        }
     }
 
     /// True when the holder's heartbeat stopped [`STALE_AFTER`] before `now`.
