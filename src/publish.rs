@@ -254,7 +254,7 @@ impl Publisher {
         let bare: PathBuf = dir.components().collect();
         if let Some(meta) = entry(&bare)?.filter(|m| m.file_type().is_symlink() && !dir.exists()) {
             return Err(unexpected(
-                dir,
+                &bare,
                 &meta,
                 "a folder (a link whose target is missing: an unmounted share?)".into(),
             )
@@ -966,7 +966,7 @@ mod tests {
             let Err(Error::Output(e @ OutputError::Layout { .. })) = Publisher::open(&dir, &id(1), "now") else {
                 panic!("{} accepted", dir.display())
             };
-            assert!(e.to_string().contains("a link whose target is missing"), "{e}");
+            assert!(e.to_string().contains("not-mounted/kindred, not a folder (a link whose target is missing"), "{e}");
         }
         assert!(!tmp.path().join("not-mounted").exists());
     }
