@@ -8,7 +8,7 @@
 //! current -> runs/<run_id>          (the one switch: an atomic rename of a symlink)
 //! runs/<run_id>/                    (the last `keep_runs` published runs, oldest pruned)
 //! runs/<run_id>/manifest.json       (alone: a failed or refused run's record, see below)
-//! .staging-<run_id>/                (a run being written; removed by the next successful run if killed)
+//! .staging-<run_id>/                (a run being written; removed as the next run takes the lock if killed)
 //! .lock                             (flock'd while a run publishes; its pid, start, id, host; see `lock`)
 //! ```
 //!
@@ -24,8 +24,10 @@
 //! is a file kindred writes there ([`holds_only`]): a folder of a run's name that a person made,
 //! or added a file to, is never deleted nor counted as a kept run. Anything else at a name
 //! kindred manages (`current`, `runs`, the fixed links, `.lock`) is refused by
-//! [`check_layout`] before anything is written, never repaired by deletion. Leftovers are removed and old runs pruned only at
-//! [`Publisher::commit`], after a run has succeeded: a failing or refused run deletes nothing.
+//! [`check_layout`] before anything is written, never repaired by deletion. Killed runs'
+//! leftovers are removed as the next run takes the lock ([`Publisher::open`]: a killed set must
+//! not fill a tight volume for every later run); old runs are pruned only at
+//! [`Publisher::commit`], after a run has succeeded: a failing or refused run prunes nothing.
 //!
 //! A run that fails or is refused after it took the lock leaves a record for operators
 //! ([`Publisher::record_failure`]): `runs/<run_id>/` holding nothing but a `manifest.json`
@@ -99,7 +101,7 @@ pub struct Publisher {
     heartbeat: Option<Heartbeat>,
     /// What `.lock` is left saying as the run lets go, when not empty: the outcome of a run
     /// that is on disk nowhere else (see [`Publisher::drop`]).
-    unrecorded: std::cell::RefCell<Option<lock::Left>>,
+    unrecorded: std::cell::RefCell<lock::Left>,
 }
 
 pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
@@ -233,9 +235,10 @@ impl Drop for Publisher {
     /// (emptied, the folder read as healthy and the run was lost from its history).
     fn drop(&mut self) {
         drop(self.heartbeat.take());
-        match self.unrecorded.get_mut().take() {
-            Some(left) => left.write(&mut self._lock),
-            None => drop(self._lock.set_len(0)),
+        let left = std::mem::take(self.unrecorded.get_mut());
+        match left.is_empty() {
+            true => drop(self._lock.set_len(0)),
+            false => left.write(&mut self._lock),
         }
     }
 }
@@ -275,11 +278,8 @@ impl Publisher {
         for e in publisher.remove_leftovers() {
             crate::progress::warn(false, &format!("a killed run's leftovers were not all removed: {e}"));
         }
-        if let Some((killed, said)) = previous {
-            if !publisher.record_interrupted(&killed) {
-                publisher.unrecorded.replace(Some(said));
-            }
-        }
+        let unrecorded = previous.into_iter().filter(|killed| !publisher.record_interrupted(killed)).collect();
+        publisher.unrecorded.borrow_mut().killed = unrecorded;
         Ok(publisher)
     }
 
@@ -419,7 +419,7 @@ impl Publisher {
     pub fn record_failure(&self, manifest: &[u8]) -> Result<PathBuf> {
         let written = self.write_record(&self.run_id, manifest);
         if written.is_err() {
-            self.unrecorded.borrow_mut().get_or_insert(lock::Left::Own);
+            self.unrecorded.borrow_mut().own = true;
         }
         written
     }
@@ -911,18 +911,37 @@ mod tests {
         let touched = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
         File::options().write(true).open(dir.join(LOCK)).unwrap().set_modified(touched).unwrap();
 
-        // the next run cannot write that run's record either: the lock is left as it found it
+        // the next run cannot write that run's record either: the lock is left naming it, as
+        // last seen then
         block(3);
         drop(Publisher::open(&dir, &id(3), "now").unwrap());
-        assert_eq!(fs::read(dir.join(LOCK)).unwrap(), said);
+        let left = fs::read_to_string(dir.join(LOCK)).unwrap();
+        assert_eq!(left, format!("{} 1700000000\n", String::from_utf8(said).unwrap().trim_end()));
         assert_eq!(lock::holder(&dir).unwrap().touched, touched, "its last heartbeat kept");
         assert!(!dir.join(RUNS).join(id(2)).exists());
 
-        // one that can records it, and empties the lock as it lets go
-        unblock(2);
-        unblock(3);
-        drop(Publisher::open(&dir, &id(4), "now").unwrap());
-        assert!(is_failure_record(&dir.join(RUNS).join(id(2))), "recorded as interrupted");
+        // nor can the one after, which fails and cannot record itself either: both are named,
+        // itself first (the holder `status` reads), the earlier run behind it
+        block(4);
+        let both = Publisher::open(&dir, &id(4), "2026-12-01T09:55:04.000Z").unwrap();
+        assert!(both.record_failure(br#"{"status": "refused"}"#).is_err());
+        both.abandon();
+        let lines: Vec<String> = fs::read_to_string(dir.join(LOCK)).unwrap().lines().map(str::to_string).collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lock::holder(&dir).unwrap().run_id, Some(id(4)));
+        assert_eq!(lines[1], left.trim_end());
+
+        // one that can records them both, and empties the lock as it lets go
+        for n in [2, 3, 4] {
+            unblock(n);
+        }
+        drop(Publisher::open(&dir, &id(5), "now").unwrap());
+        for n in [2, 4] {
+            assert!(is_failure_record(&dir.join(RUNS).join(id(n))), "run {n} recorded as interrupted");
+        }
+        let record: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join(RUNS).join(id(2)).join(file::MANIFEST)).unwrap()).unwrap();
+        assert_eq!(record["last_seen_utc"], "2023-11-14T22:13:20.000Z", "{record}");
         assert_eq!(fs::read(dir.join(LOCK)).unwrap(), b"");
     }
 

@@ -42,11 +42,11 @@ pub(super) fn check(dir: &Path) -> Result<()> {
 
 /// Opens `.lock` without following a link and takes it. It must be a regular file with one
 /// name: a link or a hard link could point the truncation at any file root can write. It then
-/// holds `pid started run_id host kernel` ([`Holder`]). Returns it with the run the file still named
-/// when the lock was taken: one that held it and never let go (killed), and what it said.
-/// The file is overwritten in place, never emptied first: on a full disk the line may not be
-/// written, and the killed run's must not be lost with it.
-pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File, Option<(Holder, Left)>)> {
+/// holds `pid started run_id host kernel` ([`Holder`]). Returns it with the runs the file still
+/// named when the lock was taken: the one that held it and never let go (killed), then any a
+/// run before left there unrecorded ([`Left`]). The file is overwritten in place, never emptied
+/// first: on a full disk the line may not be written, and theirs must not be lost with it.
+pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File, Vec<Holder>)> {
     let path = dir.join(LOCK);
     let refuse = |meta: &fs::Metadata| unexpected(&path, meta, "kindred's lock file".into());
     check(dir)?;
@@ -71,14 +71,13 @@ pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File
     let mut before = String::new();
     let _ = (&lock).take(4096).read_to_string(&mut before);
     let touched = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-    let previous = parse(&before, touched);
-    if let Some(live) = previous.as_ref().filter(|h| !h.let_go(SystemTime::now())) {
+    let previous = parse_all(&before, touched);
+    if let Some(live) = previous.first().filter(|h| !h.let_go(SystemTime::now())) {
         // the file is left as it is; dropping it lets the flock go
         let age = SystemTime::now().duration_since(touched).unwrap_or_default().as_secs();
         let host = live.host.clone().unwrap_or_else(|| "another machine".into());
         return Err(OutputError::LockedElsewhere { path: dir.to_path_buf(), pid: live.pid, host, age }.into());
     }
-    let previous = previous.map(|h| (h, Left::Killed { text: before, touched }));
     let host = host_name().unwrap_or_else(|| "-".into());
     let kernel = kernel_id().unwrap_or_else(|| "-".into());
     let line = format!("{} {started} {run_id} {host} {kernel}\n", std::process::id());
@@ -93,22 +92,37 @@ fn overwrite(lock: &mut File, text: &[u8]) -> std::io::Result<()> {
     lock.set_len(text.len() as u64)
 }
 
-/// What a run leaves `.lock` saying as it lets go, instead of emptying it, when a run's end is
-/// on disk nowhere else (see `Publisher`'s `drop`).
-#[derive(Debug)]
-pub(crate) enum Left {
-    /// The run's own line, as it wrote it: refused or failed, it could not write its record.
-    Own,
-    /// The line of the killed run the lock named, whose record could not be written, and when
-    /// the file was last touched (its last heartbeat).
-    Killed { text: String, touched: SystemTime },
+/// What a run leaves `.lock` saying as it lets go, instead of emptying it, when runs' ends are
+/// on disk nowhere else (see `Publisher`'s `drop`): a line each, the first read as the holder
+/// (by `kindred status`, by earlier builds), every one recorded by the next run that can.
+#[derive(Debug, Default)]
+pub(crate) struct Left {
+    /// This run, refused or failed, could not write its record: its own line stays first.
+    pub own: bool,
+    /// The killed runs the lock named whose records this run could not write, in its order.
+    pub killed: Vec<Holder>,
 }
 
 impl Left {
-    /// Leaves the lock file saying this (best effort: nothing else can be done as the run ends).
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.own && self.killed.is_empty()
+    }
+
+    /// Leaves the lock file naming them, each killed run with when it was last seen (best
+    /// effort: nothing else can be done as the run ends).
     pub(crate) fn write(self, lock: &mut File) {
-        if let Left::Killed { text, touched } = self {
-            let _ = overwrite(lock, text.as_bytes()).and_then(|_| lock.set_modified(touched));
+        let mut text = String::new();
+        if self.own {
+            let mut mine = String::new();
+            let _ = lock.rewind().and_then(|_| (&*lock).take(4096).read_to_string(&mut mine));
+            text += mine.lines().next().unwrap_or_default();
+            text.push('\n');
+        }
+        text.extend(self.killed.iter().map(Holder::line));
+        let _ = overwrite(lock, text.as_bytes());
+        match (self.own, self.killed.first()) {
+            (false, Some(first)) => drop(lock.set_modified(first.touched)),
+            _ => touch(lock),
         }
     }
 }
@@ -285,6 +299,15 @@ impl Holder {
         }
     }
 
+    /// Its line in the lock file, with when it was last seen as a sixth field (Unix seconds;
+    /// readers of five fields see no change), so it survives behind another run's line.
+    fn line(&self) -> String {
+        let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        let seen = self.touched.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs();
+        let (id, host, kernel) = (or_dash(&self.run_id), or_dash(&self.host), or_dash(&self.kernel));
+        format!("{} {} {id} {host} {kernel} {seen}\n", self.pid, self.started)
+    }
+
     /// True when the holder's heartbeat stopped [`STALE_AFTER`] before `now`.
     pub fn is_stale(&self, now: SystemTime) -> bool {
         now.duration_since(self.touched).is_ok_and(|age| age > STALE_AFTER)
@@ -318,7 +341,18 @@ pub fn holder(dir: &Path) -> Option<Holder> {
     let meta = entry(&path).ok().flatten().filter(|m| m.is_file())?;
     let mut text = String::new();
     File::open(&path).ok()?.take(4096).read_to_string(&mut text).ok()?;
-    parse(&text, meta.modified().ok()?)
+    parse_all(&text, meta.modified().ok()?).into_iter().next()
+}
+
+/// Every run `text` names, a line each ([`Left`]): the first last touched at `touched` (the
+/// file's time), each later one when its line says it was last seen.
+fn parse_all(text: &str, touched: SystemTime) -> Vec<Holder> {
+    let seen = |line: &str| {
+        let secs = line.split_whitespace().nth(5)?.parse::<u64>().ok()?;
+        Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+    };
+    let lines = text.lines().filter(|l| !l.trim().is_empty()).enumerate();
+    lines.filter_map(|(i, line)| parse(line, if i == 0 { touched } else { seen(line).unwrap_or(touched) })).collect()
 }
 
 /// The [`Holder`] a lock file's text names, touched at `touched`; `None` for an empty file.
@@ -342,7 +376,7 @@ mod tests {
         assert_eq!(holder(dir.path()), None, "no lock file");
         let id = "20261201T020000.123Z-4242";
         let (lock, previous) = take_lock(dir.path(), "2026-12-01T02:00:00.123Z", id).unwrap();
-        assert!(previous.is_none());
+        assert!(previous.is_empty());
         let held = holder(dir.path()).unwrap();
         assert_eq!((held.pid, held.started.as_str()), (std::process::id(), "2026-12-01T02:00:00.123Z"));
         assert_eq!((held.run_id.as_deref(), held.host.clone()), (Some(id), host_name()));
@@ -403,6 +437,6 @@ mod tests {
         // every handle closed: the flock is free for the next run, which finds the holder that
         // never let go (the file still names it)
         let (_, previous) = take_lock(dir.path(), "later", "20261201T020000.124Z-2").unwrap();
-        assert_eq!(previous.and_then(|(h, _)| h.run_id).as_deref(), Some("20261201T020000.123Z-1"));
+        assert_eq!(previous.first().and_then(|h| h.run_id.as_deref()), Some("20261201T020000.123Z-1"));
     }
 }
