@@ -278,7 +278,11 @@ impl Publisher {
         for e in publisher.remove_leftovers() {
             crate::progress::warn(false, &format!("a killed run's leftovers were not all removed: {e}"));
         }
-        let unrecorded = previous.into_iter().filter(|killed| !publisher.record_interrupted(killed)).collect();
+        // only the holder may have a set in `runs/` it never switched in; the lines after it
+        // are runs an earlier run already dealt with so (a line naming a kept set moved it)
+        let records = previous.into_iter().enumerate();
+        let unrecorded =
+            records.filter(|(i, killed)| !publisher.record_interrupted(killed, *i == 0)).map(|(_, k)| k).collect();
         publisher.unrecorded.borrow_mut().killed = unrecorded;
         Ok(publisher)
     }
@@ -431,7 +435,7 @@ impl Publisher {
     /// folder's history (`kindred status`, the BI views' `runs`) keeps it. A lock written
     /// before 0.4.0 names no run id: nothing is recorded. A record not written is a warning,
     /// and false: the lock is left naming the killed run as this one lets go.
-    fn record_interrupted(&self, killed: &lock::Holder) -> bool {
+    fn record_interrupted(&self, killed: &lock::Holder, holder: bool) -> bool {
         let Some(id) = killed.run_id.as_deref().filter(|id| *id != self.run_id) else { return true };
         let folder = self.dir.join(RUNS).join(id);
         match entry(&folder) {
@@ -440,7 +444,7 @@ impl Publisher {
             // never went live, and the lock names the run that made it. Back to its staging
             // name (and removed, as a killed run's leftover), so the record can
             // take the name and no reader takes the set for a published one.
-            Ok(Some(meta)) if meta.is_dir() && is_published_set(&folder) && !self.is_current(id) => {
+            Ok(Some(meta)) if holder && meta.is_dir() && is_published_set(&folder) && !self.is_current(id) => {
                 if let Err(e) = self.move_back(id) {
                     let message = format!("run {id}'s set, never switched in, was left in {RUNS}/: {e}");
                     crate::progress::warn(false, &message);

@@ -21,6 +21,13 @@ use crate::error::{OutputError, Result};
 /// The lock file's name in the output folder.
 pub const LOCK: &str = ".lock";
 
+/// How much of `.lock` is read: its lines, one a run whose end is recorded nowhere ([`Left`]),
+/// about 110 bytes each.
+const READ_LIMIT: u64 = 1 << 20;
+
+/// The latest last-seen time a lock line may carry (9999-12-31): beyond it, the file's time.
+const LATEST_SEEN: u64 = 253_402_300_799;
+
 /// How often a run holding the lock touches it.
 pub const HEARTBEAT: Duration = Duration::from_secs(30);
 
@@ -69,7 +76,11 @@ pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File
         return Err(OutputError::Locked { path: dir.to_path_buf(), pid, started }.into());
     }
     let mut before = String::new();
-    let _ = (&lock).take(4096).read_to_string(&mut before);
+    let _ = (&lock).take(READ_LIMIT).read_to_string(&mut before);
+    if before.len() as u64 == READ_LIMIT {
+        // a line cut by the limit is not read as a whole one
+        before.truncate(before.rfind('\n').map_or(0, |end| end + 1));
+    }
     let touched = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
     let previous = parse_all(&before, touched);
     if let Some(live) = previous.first().filter(|h| !h.let_go(SystemTime::now())) {
@@ -348,8 +359,8 @@ pub fn holder(dir: &Path) -> Option<Holder> {
 /// file's time), each later one when its line says it was last seen.
 fn parse_all(text: &str, touched: SystemTime) -> Vec<Holder> {
     let seen = |line: &str| {
-        let secs = line.split_whitespace().nth(5)?.parse::<u64>().ok()?;
-        Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+        let secs = line.split_whitespace().nth(5)?.parse::<u64>().ok().filter(|s| *s <= LATEST_SEEN)?;
+        SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
     };
     let lines = text.lines().filter(|l| !l.trim().is_empty()).enumerate();
     lines.filter_map(|(i, line)| parse(line, if i == 0 { touched } else { seen(line).unwrap_or(touched) })).collect()
@@ -369,6 +380,42 @@ fn parse(text: &str, touched: SystemTime) -> Option<Holder> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Session 26 (the attack on the lock of several lines): a last-seen field out of range made
+    /// every `status` and run panic ("overflow when adding duration"), or chrono's "No such
+    /// local time" as a record was written; a line cut by the 4096 bytes read was taken whole.
+    #[test]
+    fn lock_lines_out_of_range_or_cut_are_read_safely() {
+        let mtime = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let id = "20261201T020000.123Z-7";
+        for seen in ["18446744073709551615", "10000000000000000", "garbage", "-5"] {
+            let text = format!("1 2026-12-01T02:00:00.123Z {id} a -\n2 2026-12-01T02:00:00.123Z {id} b - {seen}\n");
+            let read = parse_all(&text, mtime);
+            assert_eq!(read.len(), 2);
+            assert_eq!(read[1].touched, mtime, "{seen}: the file's time");
+        }
+        // more lines than are read: only whole ones
+        let dir = tempfile::tempdir().unwrap();
+        let line = |n: u64| format!("{n} 2026-12-01T02:00:00.123Z 20261201T020000.123Z-{n} host-{n} - 1700000000\n");
+        let mut text = String::new();
+        let mut n = 0;
+        while text.len() as u64 <= READ_LIMIT + 200 {
+            n += 1;
+            text += &line(n);
+        }
+        fs::write(dir.path().join(LOCK), &text).unwrap();
+        // another machine's killed runs: their heartbeat long stale
+        File::options().write(true).open(dir.path().join(LOCK)).unwrap().set_modified(mtime).unwrap();
+        let (_, previous) = take_lock(dir.path(), "now", "20261201T020000.124Z-2").unwrap();
+        let whole = text[..READ_LIMIT as usize].matches('\n').count();
+        assert!(whole < n as usize);
+        assert_eq!(previous.len(), whole);
+        let last = previous.last().unwrap();
+        assert_eq!(
+            (last.run_id.clone(), last.host.clone()),
+            (Some(format!("20261201T020000.123Z-{whole}")), Some(format!("host-{whole}")))
+        );
+    }
 
     #[test]
     fn a_lock_names_its_holder_until_let_go() {
