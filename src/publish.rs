@@ -238,7 +238,7 @@ impl Drop for Publisher {
         let left = std::mem::take(self.unrecorded.get_mut());
         match left.is_empty() {
             true => drop(self._lock.set_len(0)),
-            false => left.write(&mut self._lock),
+            false => left.write(&self._lock),
         }
     }
 }
@@ -281,8 +281,10 @@ impl Publisher {
         // only the holder may have a set in `runs/` it never switched in; the lines after it
         // are runs an earlier run already dealt with so (a line naming a kept set moved it)
         let records = previous.into_iter().enumerate();
-        let unrecorded =
+        let unrecorded: Vec<lock::Holder> =
             records.filter(|(i, killed)| !publisher.record_interrupted(killed, *i == 0)).map(|(_, k)| k).collect();
+        // the lines of the runs now recorded go; this run's stays first, the others behind it
+        lock::keep_naming(&publisher._lock, true, &unrecorded);
         publisher.unrecorded.borrow_mut().killed = unrecorded;
         Ok(publisher)
     }
@@ -918,7 +920,12 @@ mod tests {
         // the next run cannot write that run's record either: the lock is left naming it, as
         // last seen then
         block(3);
-        drop(Publisher::open(&dir, &id(3), "now").unwrap());
+        let running = Publisher::open(&dir, &id(3), "now").unwrap();
+        // while it runs, its line first and the unrecorded run's behind: killed now, both stay
+        let during = fs::read_to_string(dir.join(LOCK)).unwrap();
+        let names: Vec<Option<String>> = during.lines().map(|l| l.split(' ').nth(2).map(str::to_string)).collect();
+        assert_eq!(names, [Some(id(3)), Some(id(2))], "{during}");
+        drop(running);
         let left = fs::read_to_string(dir.join(LOCK)).unwrap();
         assert_eq!(left, format!("{} 1700000000\n", String::from_utf8(said).unwrap().trim_end()));
         assert_eq!(lock::holder(&dir).unwrap().touched, touched, "its last heartbeat kept");

@@ -91,16 +91,41 @@ pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File
     }
     let host = host_name().unwrap_or_else(|| "-".into());
     let kernel = kernel_id().unwrap_or_else(|| "-".into());
-    let line = format!("{} {started} {run_id} {host} {kernel}\n", std::process::id());
-    overwrite(&mut lock, line.as_bytes()).map_err(io(&path))?;
+    // this run's line first, the runs the file named behind it until each is recorded: a run
+    // killed now leaves them named (written only as it let go, they were lost with it)
+    let mut text = format!("{} {started} {run_id} {host} {kernel}\n", std::process::id());
+    text.extend(previous.iter().map(Holder::line));
+    if let Err(e) = overwrite(&lock, text.as_bytes()) {
+        let _ = overwrite(&lock, before.as_bytes()); // as it was: it fits where it was
+        return Err(io(&path)(e).into());
+    }
     Ok((lock, previous))
 }
 
 /// Writes `text` over the lock file's start, then cuts what followed.
-fn overwrite(lock: &mut File, text: &[u8]) -> std::io::Result<()> {
+fn overwrite(mut lock: &File, text: &[u8]) -> std::io::Result<()> {
     lock.rewind()?;
     lock.write_all(text)?;
     lock.set_len(text.len() as u64)
+}
+
+/// Leaves `lock` naming this run (its line, first in the file, kept when `own`) and the
+/// `killed` runs, a line each with when each was last seen; its time is the first named
+/// killed run's last heartbeat when this run's line is not kept, else now.
+pub(crate) fn keep_naming(lock: &File, own: bool, killed: &[Holder]) {
+    let mut text = String::new();
+    if own {
+        let mut mine = String::new();
+        let _ = (&*lock).rewind().and_then(|_| (&*lock).take(4096).read_to_string(&mut mine));
+        text += mine.lines().next().unwrap_or_default();
+        text.push('\n');
+    }
+    text.extend(killed.iter().map(Holder::line));
+    let _ = overwrite(lock, text.as_bytes());
+    match (own, killed.first()) {
+        (false, Some(first)) => drop(lock.set_modified(first.touched)),
+        _ => touch(lock),
+    }
 }
 
 /// What a run leaves `.lock` saying as it lets go, instead of emptying it, when runs' ends are
@@ -119,22 +144,10 @@ impl Left {
         !self.own && self.killed.is_empty()
     }
 
-    /// Leaves the lock file naming them, each killed run with when it was last seen (best
-    /// effort: nothing else can be done as the run ends).
-    pub(crate) fn write(self, lock: &mut File) {
-        let mut text = String::new();
-        if self.own {
-            let mut mine = String::new();
-            let _ = lock.rewind().and_then(|_| (&*lock).take(4096).read_to_string(&mut mine));
-            text += mine.lines().next().unwrap_or_default();
-            text.push('\n');
-        }
-        text.extend(self.killed.iter().map(Holder::line));
-        let _ = overwrite(lock, text.as_bytes());
-        match (self.own, self.killed.first()) {
-            (false, Some(first)) => drop(lock.set_modified(first.touched)),
-            _ => touch(lock),
-        }
+    /// Leaves the lock file naming them ([`keep_naming`]; best effort: nothing else can be
+    /// done as the run ends).
+    pub(crate) fn write(self, lock: &File) {
+        keep_naming(lock, self.own, &self.killed);
     }
 }
 
