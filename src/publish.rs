@@ -99,6 +99,8 @@ pub struct Publisher {
     run_id: String,
     _lock: File,
     heartbeat: Option<Heartbeat>,
+    /// This run's line in `.lock` ([`lock::line_of`]).
+    line: String,
     /// What `.lock` is left saying as the run lets go, when not empty: the outcome of a run
     /// that is on disk nowhere else (see [`Publisher::drop`]).
     unrecorded: std::cell::RefCell<lock::Left>,
@@ -238,16 +240,17 @@ impl Drop for Publisher {
         let left = std::mem::take(self.unrecorded.get_mut());
         match left.is_empty() {
             true => drop(self._lock.set_len(0)),
-            false => left.write(&self._lock),
+            false => lock::keep_naming(&self._lock, left.own.then_some(self.line.as_str()), &left.killed),
         }
     }
 }
 
 impl Publisher {
-    /// Checks the folder's layout, creates it if needed and takes its lock; records a killed
-    /// run the lock still named, then removes what killed runs left (their staging folders and
-    /// temporary links, proven theirs): before this run writes, so that a killed run's set
-    /// cannot fill a tight volume for every later run (removed only after a publish, it did).
+    /// Checks the folder's layout, creates it if needed and takes its lock; removes what
+    /// killed runs left (their staging folders and temporary links, proven theirs), then
+    /// records the killed runs the lock still named: before this run writes, so that a killed
+    /// run's set cannot fill a tight volume for every later run (removed only after a
+    /// publish, it did).
     pub fn open(dir: &Path, run_id: &str, started: &str) -> Result<Self> {
         debug_assert!(is_run_id(run_id), "{run_id} is not a run id");
         if dir.exists() && !dir.is_dir() {
@@ -265,13 +268,15 @@ impl Publisher {
         }
         check_layout(dir)?;
         fs::create_dir_all(dir).map_err(io(dir))?;
-        let (lock, previous) = take_lock(dir, started, run_id)?;
+        let line = lock::line_of(started, run_id);
+        let (lock, previous) = take_lock(dir, &line)?;
         let heartbeat = Some(Heartbeat::start(&lock));
         let publisher = Publisher {
             dir: dir.to_path_buf(),
             run_id: run_id.to_string(),
             _lock: lock,
             heartbeat,
+            line,
             unrecorded: Default::default(),
         };
         // the leftovers first: on a disk a killed run's set filled, its record needs the room
@@ -280,12 +285,14 @@ impl Publisher {
         }
         // only the holder may have a set in `runs/` it never switched in; the lines after it
         // are runs an earlier run already dealt with so (a line naming a kept set moved it)
-        let records = previous.into_iter().enumerate();
-        let unrecorded: Vec<lock::Holder> =
-            records.filter(|(i, killed)| !publisher.record_interrupted(killed, *i == 0)).map(|(_, k)| k).collect();
-        // the lines of the runs now recorded go; this run's stays first, the others behind it
-        lock::keep_naming(&publisher._lock, true, &unrecorded);
-        publisher.unrecorded.borrow_mut().killed = unrecorded;
+        if !previous.is_empty() {
+            let records = previous.into_iter().enumerate();
+            let unrecorded: Vec<lock::Holder> =
+                records.filter(|(i, killed)| !publisher.record_interrupted(killed, *i == 0)).map(|(_, k)| k).collect();
+            // the lines of the runs now recorded go; this run's stays first, the others behind it
+            lock::keep_naming(&publisher._lock, Some(&publisher.line), &unrecorded);
+            publisher.unrecorded.borrow_mut().killed = unrecorded;
+        }
         Ok(publisher)
     }
 

@@ -53,7 +53,7 @@ pub(super) fn check(dir: &Path) -> Result<()> {
 /// named when the lock was taken: the one that held it and never let go (killed), then any a
 /// run before left there unrecorded ([`Left`]). The file is overwritten in place, never emptied
 /// first: on a full disk the line may not be written, and theirs must not be lost with it.
-pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File, Vec<Holder>)> {
+pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
     let path = dir.join(LOCK);
     let refuse = |meta: &fs::Metadata| unexpected(&path, meta, "kindred's lock file".into());
     check(dir)?;
@@ -89,17 +89,22 @@ pub(super) fn take_lock(dir: &Path, started: &str, run_id: &str) -> Result<(File
         let host = live.host.clone().unwrap_or_else(|| "another machine".into());
         return Err(OutputError::LockedElsewhere { path: dir.to_path_buf(), pid: live.pid, host, age }.into());
     }
-    let host = host_name().unwrap_or_else(|| "-".into());
-    let kernel = kernel_id().unwrap_or_else(|| "-".into());
     // this run's line first, the runs the file named behind it until each is recorded: a run
     // killed now leaves them named (written only as it let go, they were lost with it)
-    let mut text = format!("{} {started} {run_id} {host} {kernel}\n", std::process::id());
+    let mut text = line.to_string();
     text.extend(previous.iter().map(Holder::line));
     if let Err(e) = overwrite(&lock, text.as_bytes()) {
         let _ = overwrite(&lock, before.as_bytes()); // as it was: it fits where it was
         return Err(io(&path)(e).into());
     }
     Ok((lock, previous))
+}
+
+/// This process's line in the lock, as run `run_id` started at `started` ([`Holder`]).
+pub(super) fn line_of(started: &str, run_id: &str) -> String {
+    let host = host_name().unwrap_or_else(|| "-".into());
+    let kernel = kernel_id().unwrap_or_else(|| "-".into());
+    format!("{} {started} {run_id} {host} {kernel}\n", std::process::id())
 }
 
 /// Writes `text` over the lock file's start, then cuts what followed.
@@ -109,21 +114,15 @@ fn overwrite(mut lock: &File, text: &[u8]) -> std::io::Result<()> {
     lock.set_len(text.len() as u64)
 }
 
-/// Leaves `lock` naming this run (its line, first in the file, kept when `own`) and the
-/// `killed` runs, a line each with when each was last seen; its time is the first named
-/// killed run's last heartbeat when this run's line is not kept, else now.
-pub(crate) fn keep_naming(lock: &File, own: bool, killed: &[Holder]) {
-    let mut text = String::new();
-    if own {
-        let mut mine = String::new();
-        let _ = (&*lock).rewind().and_then(|_| (&*lock).take(4096).read_to_string(&mut mine));
-        text += mine.lines().next().unwrap_or_default();
-        text.push('\n');
-    }
+/// Leaves `lock` naming this run (`own`: its line, first) and the `killed` runs, a line each
+/// with when each was last seen; its time is the first killed run's last heartbeat when this
+/// run is not named, else now. Best effort: nothing else can be done as a run ends.
+pub(crate) fn keep_naming(lock: &File, own: Option<&str>, killed: &[Holder]) {
+    let mut text = own.unwrap_or_default().to_string();
     text.extend(killed.iter().map(Holder::line));
     let _ = overwrite(lock, text.as_bytes());
     match (own, killed.first()) {
-        (false, Some(first)) => drop(lock.set_modified(first.touched)),
+        (None, Some(first)) => drop(lock.set_modified(first.touched)),
         _ => touch(lock),
     }
 }
@@ -142,12 +141,6 @@ pub(crate) struct Left {
 impl Left {
     pub(crate) fn is_empty(&self) -> bool {
         !self.own && self.killed.is_empty()
-    }
-
-    /// Leaves the lock file naming them ([`keep_naming`]; best effort: nothing else can be
-    /// done as the run ends).
-    pub(crate) fn write(self, lock: &File) {
-        keep_naming(lock, self.own, &self.killed);
     }
 }
 
@@ -419,7 +412,7 @@ mod tests {
         fs::write(dir.path().join(LOCK), &text).unwrap();
         // another machine's killed runs: their heartbeat long stale
         File::options().write(true).open(dir.path().join(LOCK)).unwrap().set_modified(mtime).unwrap();
-        let (_, previous) = take_lock(dir.path(), "now", "20261201T020000.124Z-2").unwrap();
+        let (_, previous) = take_lock(dir.path(), &line_of("now", "20261201T020000.124Z-2")).unwrap();
         let whole = text[..READ_LIMIT as usize].matches('\n').count();
         assert!(whole < n as usize);
         assert_eq!(previous.len(), whole);
@@ -435,7 +428,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(holder(dir.path()), None, "no lock file");
         let id = "20261201T020000.123Z-4242";
-        let (lock, previous) = take_lock(dir.path(), "2026-12-01T02:00:00.123Z", id).unwrap();
+        let (lock, previous) = take_lock(dir.path(), &line_of("2026-12-01T02:00:00.123Z", id)).unwrap();
         assert!(previous.is_empty());
         let held = holder(dir.path()).unwrap();
         assert_eq!((held.pid, held.started.as_str()), (std::process::id(), "2026-12-01T02:00:00.123Z"));
@@ -473,7 +466,7 @@ mod tests {
     #[test]
     fn the_heartbeat_touches_the_lock_and_stops_when_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let (lock, _) = take_lock(dir.path(), "now", "20261201T020000.123Z-1").unwrap();
+        let (lock, _) = take_lock(dir.path(), &line_of("now", "20261201T020000.123Z-1")).unwrap();
         let old = SystemTime::now() - Duration::from_secs(3600);
         lock.set_modified(old).unwrap();
         touch(&lock);
@@ -496,7 +489,7 @@ mod tests {
         drop(lock);
         // every handle closed: the flock is free for the next run, which finds the holder that
         // never let go (the file still names it)
-        let (_, previous) = take_lock(dir.path(), "later", "20261201T020000.124Z-2").unwrap();
+        let (_, previous) = take_lock(dir.path(), &line_of("later", "20261201T020000.124Z-2")).unwrap();
         assert_eq!(previous.first().and_then(|h| h.run_id.as_deref()), Some("20261201T020000.123Z-1"));
     }
 }
