@@ -268,14 +268,18 @@ impl AuditReport {
     }
 
     /// The table alone.
+    /// Names are cut as in the other tables, so that every line, the totals' too, fits
+    /// [`WIDTH`] (a column named by a 300-character header made lines of 350).
     pub fn table(&self) -> String {
-        let width = self.columns.iter().map(|c| width(&c.column)).max().unwrap_or(6).max(6);
+        let shape = format!("   ({} rows × {} columns)", thousands(self.rows_in), self.columns.len());
+        let room = WIDTH.saturating_sub(48 + width(&shape)).max(6);
+        let width = self.name_width().min(room);
         let mut out =
             format!("{:<width$}  {:>12}  {:>8}  {:>10}  {:>10}\n", "column", "nulls", "null %", "invalid", "trimmed");
         for c in &self.columns {
             out += &format!(
                 "{}  {:>12}  {:>7.2}%  {:>10}  {:>10}\n",
-                pad(&c.column, width),
+                pad(&cut(&c.column, width), width),
                 thousands(c.nulls),
                 c.null_percent,
                 thousands(c.invalid),
@@ -284,14 +288,12 @@ impl AuditReport {
         }
         let cells = self.rows_in * self.columns.len();
         out += &format!(
-            "{:<width$}  {:>12}  {:>7.2}%  {:>10}  {:>10}   ({} rows × {} columns)\n",
+            "{:<width$}  {:>12}  {:>7.2}%  {:>10}  {:>10}{shape}\n",
             "total",
             thousands(self.total_nulls),
             percent(self.total_nulls, cells),
             thousands(self.total_invalid),
             thousands(self.total_trimmed),
-            thousands(self.rows_in),
-            self.columns.len()
         );
         out
     }

@@ -164,6 +164,10 @@ pub enum OutputError {
     Json { path: PathBuf, detail: String },
     #[error("cannot read published output {}: {detail}", path.display())]
     Read { path: PathBuf, detail: String },
+    /// An entry of the output folder that could not be read (permissions, an I/O error): not
+    /// a layout someone else made.
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable { path: PathBuf, source: std::io::Error },
     /// report.html could not be rendered (a template or chart error: a bug, not the data).
     #[error("cannot render {}: {detail}; this is a bug in kindred, please report it with the run's manifest.json", path.display())]
     Report { path: PathBuf, detail: String },
@@ -310,7 +314,12 @@ impl Error {
     /// The exit code this error maps to.
     pub fn exit_code(&self) -> Exit {
         match self {
-            Error::Config(_) | Error::Input(InputError::SegmentMissing { .. }) => Exit::Usage,
+            // a cutoff that leaves nothing to train on or to score is a setting checked on
+            // the data, as a half-life without dates is
+            Error::Config(_)
+            | Error::Input(InputError::SegmentMissing { .. })
+            | Error::Cutoff { .. }
+            | Error::NothingHeld { .. } => Exit::Usage,
             Error::Gate(_) | Error::CustomerType { .. } | Error::EvaluateGate { .. } => Exit::Refused,
             Error::Output(OutputError::Locked { .. } | OutputError::LockedElsewhere { .. }) => Exit::Locked,
             Error::Shard(e) => match **e {
@@ -328,8 +337,6 @@ impl Error {
             | Error::Threads { .. }
             | Error::Model { .. }
             | Error::Frame { .. }
-            | Error::Cutoff { .. }
-            | Error::NothingHeld { .. }
             | Error::UnknownCustomer { .. }
             | Error::Stdout(_) => Exit::Runtime,
         }

@@ -39,6 +39,11 @@ pub struct Evaluation {
     /// `[model] kind = "auto"`: the selection made on the training rows only (its window
     /// sits before the cutoff); null otherwise.
     pub selection: Option<Selection>,
+    /// The pipeline file whose model was scored, as named; null when none was and the code's
+    /// defaults applied (the article's method: not the shipped pipeline's model).
+    pub pipeline: Option<String>,
+    /// The pipeline's `[model] kind` ("auto": the winner is `selection`'s).
+    pub kind: Kind,
 }
 
 /// Parses a cutoff "YYYY-MM-DD" (midnight) or "YYYY-MM-DD HH:MM:SS" into epoch seconds.
@@ -50,7 +55,9 @@ pub fn parse_cutoff(text: &str) -> Result<i64, ConfigError> {
         .map(|d| d.and_utc().timestamp())
         .ok_or_else(|| ConfigError::Invalid {
             key: "--cutoff".into(),
-            message: format!("{t:?} is not a date; write YYYY-MM-DD, or YYYY-MM-DD HH:MM:SS for a time of day (UTC)"),
+            message: format!(
+                "{t:?} is not a date; write YYYY-MM-DD, or YYYY-MM-DD HH:MM:SS for a time of day (on the export's own clock, as its dates read)"
+            ),
         })
 }
 
@@ -65,8 +72,12 @@ fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
 
 /// Runs the evaluation protocol for the pipeline `cfg` at `cutoff` (epoch seconds), on
 /// `cfg.threads` workers.
+/// The output folder is checked as `kindred run` checks it (not the root, not holding the
+/// input) before anything is read.
 pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
+    crate::publish::check_output_dir(&cfg.output.dir, &cfg.input.path)?;
     check_target(&cfg.output.dir)?;
+    let cutoff_label = cutoff_label.trim();
     on_threads(cfg.threads, || evaluate(cfg, cutoff, cutoff_label, k))
 }
 
@@ -97,14 +108,17 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     if cfg.columns.date.is_none() {
         return Err(no_dates("evaluate needs a date column".into()).into());
     }
+    // no stage lines (the figures are the output), but what the reader noted is said
     let chain = Chain::new(true);
-    let (table, _) = chain.ingest(&cfg.input, &cfg.columns)?;
+    let (table, ingested) = chain.ingest(&cfg.input, &cfg.columns)?;
+    ingested.notes.iter().for_each(|note| crate::progress::note(false, note));
     if table.columns.date.is_none() {
         return Err(no_dates(format!("evaluate needs a date column; {} has none", cfg.input.path.display())).into());
     }
     let offers = Offers::of(&table.columns);
     let date_columns = table.columns.clone();
     let (canonical, audited) = chain.audit(table)?;
+    audited.notes().iter().for_each(|note| crate::progress::note(false, note));
     // refused as run refuses (exit 3), without run's "--force" (evaluate publishes nothing)
     if let Some(why) = crate::pipeline::undated(&date_columns, &audited, "evaluate") {
         return Err(Error::EvaluateGate { gate: "required_column".into(), detail: why });
@@ -165,6 +179,8 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
         train_rows,
         test_rows: test.height(),
         selection,
+        pipeline: cfg.pipeline.as_ref().map(|p| p.display().to_string()),
+        kind: cfg.model.kind,
     })
 }
 
@@ -176,8 +192,14 @@ impl Evaluation {
     /// The table printed for a person.
     pub fn render(&self) -> String {
         let k = self.k;
+        let pipeline = match &self.pipeline {
+            Some(p) => format!("pipeline {p}"),
+            None => "no pipeline file: the code's defaults (the article's method)".into(),
+        };
+        let kind =
+            serde_json::to_value(self.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let mut out = format!(
-            "cutoff {}: {} customers with test items; train {} rows, test {} rows\n{:<14} {:>8} {:>13} {:>10} {:>12} {:>9}\n",
+            "{pipeline}, [model] kind = {kind:?}\ncutoff {}: {} customers with test items; train {} rows, test {} rows\n{:<14} {:>8} {:>13} {:>10} {:>12} {:>9}\n",
             self.cutoff,
             self.model.customers,
             self.train_rows,
@@ -235,6 +257,7 @@ impl Evaluation {
                 Column::new("recall".into(), pick(|m| m.recall)),
                 Column::new("hit_rate".into(), pick(|m| m.hit_rate)),
                 Column::new("coverage".into(), pick(|m| m.coverage)),
+                Column::new("pipeline".into(), vec![self.pipeline.as_deref(); 3]),
             ],
         )
     }
@@ -284,6 +307,8 @@ mod tests {
             train_rows: 5,
             test_rows: 3,
             selection: None,
+            pipeline: Some("pipelines/shop.toml".into()),
+            kind: Kind::User,
         };
         let tmp = tempfile::tempdir().unwrap();
         let victim = tmp.path().join("victim");

@@ -21,7 +21,8 @@ fn rows_for(frame: &DataFrame, customer: &str) -> Result<DataFrame> {
     let ids = frame.column("customer_id").map_err(err)?;
     let mask: BooleanChunked = match ids.dtype() {
         DataType::Int64 => {
-            let wanted = normalize_customer(customer).and_then(|c| c.parse::<i64>().ok());
+            // the run's rule for an integer id: "007" and "+7" are text, never customer 7
+            let wanted = normalize_customer(customer).and_then(crate::roles::integer_id);
             ids.i64().map_err(err)?.iter().map(|v| Some(v.is_some() && v == wanted)).collect()
         }
         // text ids were published as the run reads them (trimmed, "17850.0" as "17850")
@@ -57,8 +58,15 @@ fn floats(frame: &DataFrame, name: &str) -> Vec<Option<f64>> {
 /// file looked `current` up again, and a publish between two reads mixed two runs' tables (a
 /// customer recommended what the other run had them buy). A run pruned while it is read
 /// (`keep_runs = 1`) is read again from the run that replaced it. A folder holding a set's
-/// files without `current` (a copy) is read as it is.
+/// files without `current` (a copy) is read as it is; one with `current` whose managed names
+/// hold what kindred did not make is refused, as `run` and `status` refuse it.
 pub fn run(dir: &Path, customer: &str) -> Result<String> {
+    // a folder with `current` that `kindred run` and `status` refuse as laid out by someone
+    // else is not read either (a `current` naming a set copied in from elsewhere); a copy of a
+    // set's files, without `current`, is read as it is
+    if std::fs::symlink_metadata(dir.join(crate::publish::CURRENT)).is_ok() {
+        crate::publish::check_layout(dir)?;
+    }
     let mut attempts = 0;
     loop {
         let set = crate::publish::current_run(dir);

@@ -352,7 +352,9 @@ fn execute(command: Command) -> Result<Exit, Error> {
             }
         }
         Command::Evaluate { pipeline, cutoff, k, json, over } => {
-            let cfg = load(pipeline.as_deref(), &over.with(true, false))?;
+            // what the run would say of its pipeline is said (the code's defaults, capped
+            // threads, unread keys): evaluate scores that model
+            let cfg = load(pipeline.as_deref(), &over.with(false, false))?;
             let at = kindred::evaluate::parse_cutoff(&cutoff)?;
             let k = kindred::config::evaluate_k(k)?;
             let evaluation = kindred::evaluate::run(&cfg, at, &cutoff, k)?;
@@ -539,7 +541,7 @@ fn requested_format() -> LogFormat {
 
 fn main() -> ExitCode {
     progress::fix_mmap_threshold();
-    progress::end_on_signals_as_pid_1();
+    progress::end_on_signals();
     report_panics();
     let cli = match parse() {
         Ok(cli) => cli,

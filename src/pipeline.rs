@@ -153,10 +153,30 @@ pub(crate) struct Previous {
     customer_id_type: Option<&'static str>,
 }
 
-/// The last published run's counts; `None` when there is none or its manifest is unreadable.
+/// The last published run's counts; `None` when there is none. A set whose manifest is damaged
+/// has no counts, but the type its `customer_id` was published as still binds (read from its
+/// table's schema): dashboards built on that type break as surely.
 pub(crate) fn previous_run(dir: &Path) -> Option<Previous> {
-    let text = std::fs::read_to_string(current_run(dir)?.join(file::MANIFEST)).ok()?;
-    Some(previous_from(&serde_json::from_str(&text).ok()?))
+    let run = current_run(dir)?;
+    let manifest = std::fs::read_to_string(run.join(file::MANIFEST)).ok();
+    match manifest.and_then(|text| serde_json::from_str(&text).ok()) {
+        Some(manifest) => Some(previous_from(&manifest)),
+        None => Some(Previous {
+            customer_id_type: published_id_type(&run.join(file::RECOMMENDATIONS)),
+            ..Default::default()
+        }),
+    }
+}
+
+/// `customer_id`'s type in a published table, read from its footer's schema.
+fn published_id_type(path: &Path) -> Option<&'static str> {
+    use polars::prelude::{ArrowDataType, ParquetReader, SerReader};
+    let schema = ParquetReader::new(std::fs::File::open(path).ok()?).schema().ok()?;
+    match schema.get("customer_id")?.dtype {
+        ArrowDataType::Int64 => Some("Int64"),
+        ArrowDataType::Utf8 | ArrowDataType::LargeUtf8 | ArrowDataType::Utf8View => Some("String"),
+        _ => None,
+    }
 }
 
 fn previous_from(manifest: &serde_json::Value) -> Previous {

@@ -251,25 +251,98 @@ pub fn fix_mmap_threshold() {
     }
 }
 
-/// As a container's first process (PID 1: the image's `ENTRYPOINT ["kindred"]`), the kernel
-/// drops every signal whose action is the default: a pod's SIGTERM, `docker stop` and Ctrl-C
-/// did nothing, and each stop waited out the grace period for SIGKILL. There, SIGTERM and
-/// SIGINT end the process at once as they do anywhere else (exit 128 + the signal): the kernel
-/// lets go of the lock, and the next run records the attempt as interrupted and removes its
-/// marked staging folder, as after a SIGTERM outside a container. Elsewhere nothing changes.
-/// Called once, at the start of `main`.
-pub fn end_on_signals_as_pid_1() {
+/// How kindred ends on SIGTERM, SIGINT and SIGHUP (a scheduler's stop, Ctrl-C, a closed
+/// terminal). Called once, at the start of `main`, before any thread starts.
+///
+/// - The hidden files being written ([`remove_on_signal`]: `.NAME.<pid>.part` of
+///   `kindred generate`'s OUT, `evaluation.parquet`, the report) are removed first: left, each
+///   stopped `generate` kept hundreds of megabytes beside OUT for good, for no later command
+///   removes a file it cannot prove its own. (SIGKILL cannot be caught: a killed run's are
+///   removed with its staging folder by the next run; a killed `generate`'s stay.)
+/// - Then the process ends by the signal as it would have (the default action, re-raised), so
+///   its parent sees the signal. As a container's first process (PID 1: the image's
+///   `ENTRYPOINT ["kindred"]`) the kernel drops a signal whose action is the default — a pod's
+///   SIGTERM, `docker stop` and Ctrl-C did nothing, and each stop waited out the grace period
+///   for SIGKILL — so there it exits 128 + the signal instead. Either way the kernel lets go of
+///   the lock, and the next run records the attempt as interrupted and removes its marked
+///   staging folder.
+///
+/// A signal the process was started ignoring (`nohup`, a shell's background job) stays ignored.
+pub fn end_on_signals() {
     #[cfg(unix)]
-    if std::process::id() == 1 {
-        extern "C" fn end(signal: libc::c_int) {
-            // SAFETY: `_exit` is async-signal-safe; nothing else runs in the handler.
-            unsafe { libc::_exit(128 + signal) }
-        }
-        for signal in [libc::SIGTERM, libc::SIGINT] {
-            // SAFETY: installs a handler that only calls `_exit`, before any thread starts.
-            unsafe {
-                libc::signal(signal, end as *const () as libc::sighandler_t);
+    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        // SAFETY: reads the signal's action, and installs a handler that only calls
+        // async-signal-safe functions (`unlink`, `_exit`, `raise`) and lock-free atomic loads.
+        unsafe {
+            let mut was: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(signal, std::ptr::null(), &mut was) != 0 || was.sa_sigaction == libc::SIG_IGN {
+                continue;
             }
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = ending as *const () as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESETHAND;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+/// The hidden files to remove if the process is ended by a signal: one slot per file being
+/// written at once (a run writes a few in parallel). Each path is a leaked C string: the
+/// handler may read it at any moment, so it is never freed (a few hundred bytes a run).
+#[cfg(unix)]
+static WRITING: [std::sync::atomic::AtomicPtr<libc::c_char>; 64] =
+    [const { std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()) }; 64];
+
+#[cfg(unix)]
+extern "C" fn ending(signal: libc::c_int) {
+    for slot in &WRITING {
+        let path = slot.load(Ordering::SeqCst);
+        if !path.is_null() {
+            // SAFETY: a NUL-terminated path, never freed; `unlink` is async-signal-safe.
+            unsafe { libc::unlink(path) };
+        }
+    }
+    // SAFETY: `getpid`, `_exit` and `raise` are async-signal-safe. SA_RESETHAND made the
+    // action the default again; raised here, the signal is delivered as the handler returns.
+    unsafe {
+        if libc::getpid() == 1 {
+            libc::_exit(128 + signal);
+        }
+        libc::raise(signal);
+    }
+}
+
+/// Registers `path`, a file this process created and is writing, to be removed if a signal ends
+/// the process before the returned guard drops ([`end_on_signals`]).
+pub fn remove_on_signal(path: &std::path::Path) -> RemovedOnSignal {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return RemovedOnSignal(None) };
+        let raw = c.into_raw();
+        for (i, slot) in WRITING.iter().enumerate() {
+            if slot.compare_exchange(std::ptr::null_mut(), raw, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                return RemovedOnSignal(Some(i));
+            }
+        }
+        // more files at once than slots: this one stays if a signal comes (freed: never shared)
+        // SAFETY: `raw` came from `into_raw` above and was not stored.
+        drop(unsafe { std::ffi::CString::from_raw(raw) });
+    }
+    RemovedOnSignal(None)
+}
+
+/// The registration [`remove_on_signal`] returns; dropped once the file is renamed into place
+/// or removed.
+pub struct RemovedOnSignal(Option<usize>);
+
+impl Drop for RemovedOnSignal {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(i) = self.0 {
+            WRITING[i].store(std::ptr::null_mut(), Ordering::SeqCst);
         }
     }
 }

@@ -176,7 +176,8 @@ pub fn check_layout(dir: &Path) -> Result<()> {
                 let not_a_set = if is_failure_record(&run) {
                     Some("a failed run's record")
                 } else {
-                    (run.is_dir() && !names_its_run(&run)).then_some("which holds no published set")
+                    let set = run.is_dir() && !names_its_run(&run) && !is_damaged_set(&run, &id)?;
+                    set.then_some("which holds no published set")
                 };
                 if let Some(what) = not_a_set {
                     let found = format!("a link to {RUNS}/{id}, {what}");
@@ -686,6 +687,28 @@ fn is_published_set(folder: &Path) -> bool {
 fn names_its_run(folder: &Path) -> bool {
     let id = folder.file_name().and_then(|n| n.to_str());
     id.is_some_and(|id| manifest_run_id(folder).as_deref() == Some(id))
+}
+
+/// Whether `run`, the folder `current` points to, is run `id`'s published set with its
+/// manifest damaged (missing, cut short, not JSON): it holds only a set's files, its manifest
+/// names no run, and a table's footer names `id` (every table carries its run's id, see
+/// [`crate::write::stamped_writer`]). Still kindred's: `status` reports it damaged (exit 6)
+/// and the next run publishes in its place (refused as someone else's layout, every run failed
+/// until a person stepped in). A manifest naming another run is not damage but a set copied
+/// in: refused. A folder or manifest that cannot be read is an error saying so.
+fn is_damaged_set(run: &Path, id: &str) -> Result<bool> {
+    let unreadable = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| OutputError::Unreadable { path, source }
+    };
+    fs::read_dir(run).map_err(unreadable(run))?;
+    let manifest = run.join(file::MANIFEST);
+    match File::open(&manifest) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(unreadable(&manifest)(e).into()),
+        _ => {}
+    }
+    let stamped = |name: &&str| crate::write::stamped_run_id(&run.join(name)).as_deref() == Some(id);
+    Ok(manifest_run_id(run).is_none() && holds_a_set(run) && file::ALL.iter().any(stamped))
 }
 
 /// The run id `folder`'s manifest names.

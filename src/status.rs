@@ -164,13 +164,13 @@ fn check_folder(dir: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(read("no such folder; pass the folder `kindred run` publishes to (its [output] dir)").into())
         }
-        Err(source) => return Err(OutputError::Io { path: dir.to_path_buf(), source }.into()),
+        Err(source) => return Err(OutputError::Unreadable { path: dir.to_path_buf(), source }.into()),
     };
     if !meta.is_dir() {
         return Err(OutputError::NotADirectory { path: dir.to_path_buf() }.into());
     }
     let entries: Vec<String> = fs::read_dir(dir)
-        .map_err(|source| OutputError::Io { path: dir.to_path_buf(), source })?
+        .map_err(|source| OutputError::Unreadable { path: dir.to_path_buf(), source })?
         .flatten()
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
@@ -224,8 +224,27 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
         customers: m.as_ref().and_then(|m| m.get("customers")).and_then(|v| v.as_u64()),
         input_path: m.as_ref().and_then(|m| text(m, "/input/path")),
         input_sha256: m.as_ref().and_then(|m| text(m, "/input/sha256")),
-        damaged: m.as_ref().map(|m| damaged(run, m)).into_iter().flatten().chain(unlinked(run)).collect(),
+        damaged: match &m {
+            Some(m) => damaged(run, m),
+            // `check_layout` let it through: its tables name the run (a damaged manifest)
+            None => vec![format!("{}: {}", file::MANIFEST, unread(&run.join(file::MANIFEST)))],
+        }
+        .into_iter()
+        .chain(unlinked(run))
+        .collect(),
         run_id,
+    }
+}
+
+/// Why a manifest did not read: missing, or not JSON (cut short, overwritten).
+fn unread(path: &Path) -> String {
+    match fs::read_to_string(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "missing".into(),
+        Err(e) => format!("unreadable ({e})"),
+        Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+            Err(e) => format!("not a manifest ({} bytes; {e})", text.len()),
+            Ok(_) => "names no run".into(),
+        },
     }
 }
 

@@ -230,6 +230,14 @@ pub fn stamped_writer<W: Write>(w: W, schema: &Schema, run_id: &str) -> ParquetW
     writer_with(w, schema, stamp)
 }
 
+/// The run id a Parquet file's footer names ([`meta::RUN_ID`], as [`stamped_writer`] writes
+/// it); `None` for a file that is missing, cut short, not Parquet, or not stamped.
+pub fn stamped_run_id(path: &Path) -> Option<String> {
+    let mut reader = ParquetReader::new(File::open(path).ok()?);
+    let kv = reader.get_metadata().ok()?.key_value_metadata.clone()?;
+    kv.into_iter().find(|kv| kv.key == meta::RUN_ID)?.value
+}
+
 fn writer_with<W: Write>(w: W, schema: &Schema, mut extra: Vec<KeyValue>) -> ParquetWriter<W> {
     let mut arrow = schema.to_arrow(CompatLevel::oldest());
     for field in arrow.iter_values_mut() {
@@ -259,13 +267,15 @@ pub(crate) fn is_written_as(name: &str, names: &[&str]) -> bool {
 
 /// Writes `path` whole or not at all: `fill` writes a new hidden file beside it,
 /// `.NAME.<pid>.part` (created new, so never an existing file or a link followed), which is then
-/// fsynced and renamed over `path`. On any error the hidden file is removed and `path` is left
-/// as it was. I/O errors name `path`, the file the user asked for.
+/// fsynced and renamed over `path`. On any error, or a signal ending the process
+/// ([`crate::progress::remove_on_signal`]), the hidden file is removed and `path` is left as it
+/// was. I/O errors name `path`, the file the user asked for.
 pub fn replace_file<T>(path: &Path, fill: impl FnOnce(&File) -> Result<T>) -> Result<T> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(temp_name(&name, std::process::id()));
     let io = |source| OutputError::Io { path: path.to_path_buf(), source };
     let file = File::options().write(true).create_new(true).open(&tmp).map_err(io)?;
+    let _removed_on_signal = crate::progress::remove_on_signal(&tmp);
     let written = fill(&file)
         .and_then(|value| file.sync_all().map(|_| value).map_err(|e| io(e).into()))
         .and_then(|value| std::fs::rename(&tmp, path).map(|_| value).map_err(|e| io(e).into()));

@@ -29,6 +29,20 @@ fn a_flip_from_int64_is_refused_unless_customer_type_is_string() {
     let words =
         ["customer id 'C13047'", "column 'CustomerID'", "text_id.csv", "row 5", "Int64", "customer_type = \"string\""];
     refuses(&w, &input, "", "", 3, &words);
+    // Session 27: explain reads an id as the run does: "017850" and "+17850" are text, not 17850
+    for id in ["017850", "+17850"] {
+        let r = w.kindred(&["explain", id, "--output", w.path("out").to_str().unwrap()]);
+        assert_eq!(r.code, 1, "{id}: {}", r.stdout);
+        assert!(r.stderr.contains("is not in the published output"), "{}", r.stderr);
+    }
+    // Session 27: the published set's manifest damaged, its table's type still binds (the flip
+    // was published)
+    let current = std::fs::read_link(w.path("out/current")).unwrap();
+    let kept = w.path("out").join(current).join("manifest.json");
+    let whole = std::fs::read(&kept).unwrap();
+    std::fs::write(&kept, "").unwrap();
+    refuses(&w, &input, "", "", 3, &words);
+    std::fs::write(&kept, whole).unwrap();
     // --force publishes past data gates, never past the type
     let p = w.pipeline("forced.toml", &input, "");
     let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);

@@ -65,9 +65,43 @@ fn hand_computed_split() {
         r.stderr
     );
     // from 2011-01-11 on only customer 2 buys, what they had: no 0.0000 table of nobody
+    // (exit 2 since session 27: a setting the data refuses, as a cutoff outside the data is)
     let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-11", "--k", "2"]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("there is nothing to score") && r.stdout.is_empty(), "{}", r.stderr);
+    for cutoff in ["2009-01-01", "2012-01-01"] {
+        let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", cutoff]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("pick a date inside the data"), "{}", r.stderr);
+    }
+    // Session 27: the output names the pipeline scored (nothing did: the code's defaults could
+    // be scored in the shipped pipeline's place, silently), and keeps the cutoff as a date
+    let v = json(&w, &p, " 2011-01-10 ", "2");
+    assert_eq!(
+        (v["pipeline"].as_str(), v["kind"].as_str(), v["cutoff"].as_str()),
+        (p.to_str(), Some("user"), Some("2011-01-10"))
+    );
+    let table = rows(&w.path("out/evaluation.parquet"));
+    assert!(table.iter().all(|r| text(&r["pipeline"]) == p.to_str().unwrap()), "{table:?}");
+    // no pipeline file (none here, none named): what run says, evaluate says
+    let r = w.kindred(&[
+        "evaluate",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        "plain",
+        "--cutoff",
+        "2011-01-10",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("the code's defaults apply"), "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!((v["pipeline"].clone(), v["kind"].as_str()), (serde_json::Value::Null, Some("user")), "{v}");
+    // an output folder holding the input is refused before anything is read, as run refuses it
+    let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--output", "."]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("holds the input file") && !w.path("evaluation.parquet").exists(), "{}", r.stderr);
     // a folder that cannot be written: the figures are printed before the write fails
     let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--output", "/proc/kindred-nope"]);
     assert_eq!(r.code, 1, "{}", r.stderr);

@@ -168,6 +168,13 @@ fn audit_prints_the_first_look_as_tables_that_fit_100_columns() {
     let r = w.kindred(&["audit", input.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.lines().all(|l| l.chars().count() <= 100) && r.stdout.contains("x…"), "{}", r.stdout);
+    // Session 27: long column names too, in the missing-values table (its lines were 348 wide)
+    let input = w.write("names.csv", format!("{},{},c\n1,2,3\n", "X".repeat(300), "Y".repeat(60)));
+    let r = w.kindred(&["audit", input.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let nulls = r.stdout.split("\n\n").next().unwrap();
+    assert!(nulls.starts_with("column ") && nulls.lines().count() == 5 && nulls.contains("XX…"), "{nulls}");
+    assert!(r.stdout.lines().all(|l| l.chars().count() <= 100), "{}", r.stdout);
 }
 
 #[test]

@@ -405,6 +405,41 @@ fn status_of_a_healthy_folder_exits_0() {
     assert!(std::fs::read_link(w.path("out/items.parquet")).is_ok());
 }
 
+/// Session 27: a published set whose manifest was damaged (a disk, a person) was someone
+/// else's layout to `status` (exit 1, "move it away") and to every run, refused each night
+/// until a person stepped in. Its tables' footers name its run: it is damaged (exit 6), and
+/// the next run publishes in its place. A manifest naming another run is a set copied in:
+/// refused, by `explain` too.
+#[test]
+fn a_published_set_whose_manifest_is_damaged_is_damaged_not_foreign() {
+    let w = published();
+    let run_id = std::fs::read_link(w.path("out/current")).unwrap().file_name().unwrap().to_str().unwrap().to_string();
+    let manifest = w.path(&format!("out/runs/{run_id}/manifest.json"));
+    let whole = std::fs::read_to_string(&manifest).unwrap();
+    for (damage, said) in
+        [("", "manifest.json: not a manifest (0 bytes"), (&whole[..40], "manifest.json: not a manifest (40 bytes")]
+    {
+        std::fs::write(&manifest, damage).unwrap();
+        let (code, v) = status_json(&w);
+        assert_eq!(code, 6, "{v}");
+        assert!(v["published"]["damaged"][0].as_str().unwrap().starts_with(said), "{v}");
+    }
+    std::fs::write(&manifest, whole.replace(&run_id, "20200101T000000.000Z-1")).unwrap();
+    let (code, out, err) = status(&w, &["out"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("which holds no published set"), "{err}");
+    let r = w.kindred(&["explain", "17850", "--output", "out"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("which holds no published set"), "{}", r.stderr);
+    std::fs::remove_file(&manifest).unwrap();
+    let (code, v) = status_json(&w);
+    assert_eq!((code, v["published"]["damaged"][0].as_str()), (6, Some("manifest.json: missing")), "{v}");
+    let r = w.kindred(&["run", w.path("good.toml").to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(status_json(&w).0, 0);
+    assert!(w.path(&format!("out/runs/{run_id}")).is_dir(), "kept: without its manifest it is not provably a kept run");
+}
+
 #[test]
 fn status_after_a_failed_attempt_exits_6_with_its_error() {
     let w = published();
@@ -695,6 +730,34 @@ fn a_named_pipeline_file_must_exist_and_the_codes_defaults_are_said() {
     // shard takes run's `--quiet=false` (a usage error before): here it finds nothing prepared
     let r = w.kindred(&["shard", p.to_str().unwrap(), "--index", "0", "--output", "out3", "--quiet=false"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
+}
+
+/// Session 27: a `generate` (or `evaluate`) stopped by SIGTERM, SIGINT or SIGHUP left its hidden
+/// `.OUT.<pid>.part` for good (17 MB a second into a million-customer export, another each
+/// time: nothing removes a file it cannot prove its own). Removed as the signal ends it; the
+/// process still ends by that signal.
+#[test]
+fn a_signal_removes_the_hidden_file_being_written() {
+    use std::os::unix::process::ExitStatusExt;
+    let w = Workdir::new();
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"))
+            .args(["generate", "big.parquet", "2000000", "50000", "20"])
+            .current_dir(w.path(""))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let part = w.path(&format!(".big.parquet.{}.part", child.id()));
+        let started = std::time::Instant::now();
+        while !std::fs::metadata(&part).is_ok_and(|m| m.len() > 0) {
+            assert!(started.elapsed().as_secs() < 120 && child.try_wait().unwrap().is_none(), "no {}", part.display());
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        signal(child.id(), sig);
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(sig), "{status:?}");
+        assert!(!part.exists() && !w.path("big.parquet").exists(), "signal {sig}: {} left", part.display());
+    }
 }
 
 /// Session 25: as a container's first process (PID 1: the image's `ENTRYPOINT ["kindred"]`),
