@@ -338,6 +338,7 @@ fn execute(command: Command) -> Result<Exit, Error> {
             );
             let line = progress::Line { seconds: Some(total), ..progress::Line::new(progress::Level::Info, &message) };
             progress::log_line(quiet, &line);
+            say_deferred_signal(quiet);
         }
         Command::Prepare { .. } | Command::Shard { .. } | Command::Publish { .. } => sharded(command)?,
         Command::Audit { input, pipeline, head, json } => {
@@ -407,6 +408,22 @@ fn status(
     Ok(status.exit())
 }
 
+/// Says (unless quiet) that a signal came as the run switched to its set, and was not obeyed:
+/// the run had published ([`progress::defer_ending_signals`]).
+fn say_deferred_signal(quiet: bool) {
+    if let Some(signal) = progress::deferred_signal() {
+        let name = match signal {
+            1 => "SIGHUP",
+            2 => "SIGINT",
+            _ => "SIGTERM",
+        };
+        let line = format!(
+            "{name} arrived as the run switched to its set: it finished publishing (exit 0, not 128 + {signal})"
+        );
+        progress::warn(quiet, &line);
+    }
+}
+
 /// The three steps of a sharded run (`kindred::shard`).
 fn sharded(command: Command) -> Result<(), Error> {
     match command {
@@ -421,7 +438,9 @@ fn sharded(command: Command) -> Result<(), Error> {
             kindred::shard::shard(&cfg, index)?;
         }
         Command::Publish { step } => {
+            let quiet = step.quiet;
             kindred::shard::publish(&step.load()?)?;
+            say_deferred_signal(quiet);
         }
         _ => {}
     }

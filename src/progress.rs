@@ -278,13 +278,22 @@ pub fn end_on_signals() {
             if libc::sigaction(signal, std::ptr::null(), &mut was) != 0 || was.sa_sigaction == libc::SIG_IGN {
                 continue;
             }
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = ending as *const () as libc::sighandler_t;
-            action.sa_flags = libc::SA_RESETHAND;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(signal, &action, std::ptr::null_mut());
+            install_ending(signal);
         }
     }
+}
+
+/// Makes [`ending`] the action of `signal`, for one delivery (SA_RESETHAND).
+///
+/// # Safety
+/// Only async-signal-safe calls: it is called from the handler too.
+#[cfg(unix)]
+unsafe fn install_ending(signal: libc::c_int) {
+    let mut action: libc::sigaction = std::mem::zeroed();
+    action.sa_sigaction = ending as *const () as libc::sighandler_t;
+    action.sa_flags = libc::SA_RESETHAND;
+    libc::sigemptyset(&mut action.sa_mask);
+    libc::sigaction(signal, &action, std::ptr::null_mut());
 }
 
 /// The hidden files to remove if the process is ended by a signal: one slot per file being
@@ -294,6 +303,26 @@ pub fn end_on_signals() {
 static WRITING: [std::sync::atomic::AtomicPtr<libc::c_char>; 64] =
     [const { std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()) }; 64];
 
+/// Set as a run starts switching `current` to its set: from then on the run has published, or
+/// is a rename away from it, and a signal no longer ends it ([`defer_ending_signals`]).
+static PUBLISHING: AtomicBool = AtomicBool::new(false);
+/// The signal that arrived while [`PUBLISHING`], 0 for none.
+static DEFERRED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// From now on a SIGTERM, SIGINT or SIGHUP does not end the process: it is noted, and the run
+/// finishes. Called as a run switches `current` to its set — a signal after that ended a run
+/// that had published with 143, and schedulers reran it (a Kubernetes Job, Argo, AWS Batch),
+/// cron mailed a failure and a Slurm `afterok` never started; the README's "143: nothing
+/// published" did not hold. What is left is milliseconds (the fixed links, pruning).
+pub fn defer_ending_signals() {
+    PUBLISHING.store(true, Ordering::SeqCst);
+}
+
+/// The signal that arrived after [`defer_ending_signals`], if one did.
+pub fn deferred_signal() -> Option<i32> {
+    Some(DEFERRED.load(Ordering::SeqCst)).filter(|&s| s != 0)
+}
+
 #[cfg(unix)]
 extern "C" fn ending(signal: libc::c_int) {
     for slot in &WRITING {
@@ -302,6 +331,13 @@ extern "C" fn ending(signal: libc::c_int) {
             // SAFETY: a NUL-terminated path, never freed; `unlink` is async-signal-safe.
             unsafe { libc::unlink(path) };
         }
+    }
+    if PUBLISHING.load(Ordering::SeqCst) {
+        DEFERRED.store(signal, Ordering::SeqCst);
+        // SA_RESETHAND made the action the default: installed again, a second signal is
+        // deferred too. SAFETY: `install_ending` is async-signal-safe.
+        unsafe { install_ending(signal) };
+        return;
     }
     // SAFETY: `getpid`, `_exit` and `raise` are async-signal-safe. SA_RESETHAND made the
     // action the default again; raised here, the signal is delivered as the handler returns.

@@ -326,6 +326,7 @@ impl Publisher {
         }
         let final_dir = runs.join(&self.run_id);
         fs::rename(&staging, &final_dir).map_err(io(&final_dir))?;
+        crate::progress::defer_ending_signals();
         if let Err(e) = self.switch() {
             if let Err(back) = self.move_back(&self.run_id) {
                 let message = format!("{} was not moved back to its staging folder: {back}", final_dir.display());
@@ -743,7 +744,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::lock::{flock_holder, LOCK};
+    use super::lock::{flock_holder, Flock, LOCK};
     use super::*;
     use crate::error::Error;
 
@@ -914,7 +915,7 @@ mod tests {
         held.lock().unwrap(); // held by a process that writes nothing (flock(1), say)
         let meta = held.metadata().unwrap();
         if fs::metadata("/proc/locks").is_ok() {
-            assert_eq!(flock_holder(&meta), Some(std::process::id()));
+            assert_eq!(flock_holder(&dir.join(LOCK), &meta), Flock::Held(std::process::id()));
         }
         match Publisher::open(&dir, &id(2), "now") {
             Err(Error::Output(OutputError::Locked { pid, started, .. })) if fs::metadata("/proc/locks").is_ok() => {

@@ -72,7 +72,7 @@ pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
     }
     // SAFETY: flock on a file descriptor we own; no memory is shared with the call.
     if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        let (pid, started) = lock_holder(&mut lock, &meta);
+        let (pid, started) = lock_holder(&mut lock, &path, &meta);
         return Err(OutputError::Locked { path: dir.to_path_buf(), pid, started }.into());
     }
     let mut before = String::new();
@@ -149,7 +149,7 @@ impl Left {
 /// has (a holder writes its pid and start just after taking the lock, and a run empties the
 /// file as it lets go, so the file never names a finished run). When the two disagree the
 /// kernel's pid is the holder's, its start unknown.
-fn lock_holder(lock: &mut File, meta: &fs::Metadata) -> (u32, String) {
+fn lock_holder(lock: &mut File, path: &Path, meta: &fs::Metadata) -> (u32, String) {
     let mut written = String::new();
     for _ in 0..5 {
         written.clear();
@@ -162,31 +162,102 @@ fn lock_holder(lock: &mut File, meta: &fs::Metadata) -> (u32, String) {
     let mut parts = written.split_whitespace();
     let file_pid: Option<u32> = parts.next().and_then(|p| p.parse().ok());
     let started = parts.next().unwrap_or("unknown").to_string();
-    match (flock_holder(meta), file_pid) {
-        (Some(kernel), Some(pid)) if kernel != pid => (kernel, "unknown".into()),
-        (Some(kernel), None) => (kernel, "unknown".into()),
+    match (flock_holder(path, meta), file_pid) {
+        (Flock::Held(kernel), Some(pid)) if kernel != pid => (kernel, "unknown".into()),
+        (Flock::Held(kernel), None) => (kernel, "unknown".into()),
         (_, pid) => (pid.unwrap_or(0), started),
     }
 }
 
-/// The pid holding a flock on the file of `meta`, from `/proc/locks` (Linux; `None` elsewhere
-/// or when not found). Lines read `1: FLOCK  ADVISORY  WRITE 4242 fe:00:5317582 0 EOF`; a
-/// waiter's line has `->` after the number.
-pub(super) fn flock_holder(meta: &fs::Metadata) -> Option<u32> {
-    let locks = fs::read_to_string("/proc/locks").ok()?;
-    let device = format!("{:02x}:{:02x}", libc::major(meta.dev()), libc::minor(meta.dev()));
-    // (same device, pid) of each flock on a file with this inode number
-    let holders: Vec<(bool, Option<u32>)> = locks
-        .lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let (kind, pid, id) = (fields.get(1)?, fields.get(4)?, fields.get(5)?);
-            let (dev, inode) = id.rsplit_once(':')?;
-            let ours = *kind == "FLOCK" && inode.parse::<u64>().ok()? == meta.ino();
-            ours.then(|| (dev == device, pid.parse::<u32>().ok()))
-        })
-        .collect();
-    holders.iter().find(|(same_device, _)| *same_device).or(holders.first()).and_then(|(_, pid)| *pid)
+/// What `/proc/locks` says of the flocks on one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flock {
+    /// A flock on the file, held by this pid (as this namespace numbers it; 0 when hidden).
+    Held(u32),
+    /// None on the file.
+    Free,
+    /// None on the file's device, but one on a file of its inode number on a device this
+    /// reading cannot tie to it: another filesystem's file that shares the number, or this
+    /// one's under a number neither `stat` nor the mount table gives; or no `/proc/locks` to
+    /// read. Not evidence either way: the heartbeat decides.
+    Unsure,
+}
+
+/// The flock on the file at `path` (whose metadata is `meta`), from `/proc/locks` (Linux;
+/// `Unsure` elsewhere). Lines read `1: FLOCK  ADVISORY  WRITE 4242 fe:00:5317582 0 EOF`, the
+/// device as the filesystem's superblock numbers it — `stat`'s device, or on btrfs, overlayfs
+/// and the like the one the mount table gives ([`mount_device`]); a waiter's line has `->`
+/// after the number. An inode number alone is not the file's: a flock on another volume's
+/// file of that number read as the lock held, and a killed run as running, for as long as it
+/// was held.
+pub(super) fn flock_holder(path: &Path, meta: &fs::Metadata) -> Flock {
+    let Ok(locks) = fs::read_to_string("/proc/locks") else { return Flock::Unsure };
+    let devices = [Some((libc::major(meta.dev()), libc::minor(meta.dev()))), mount_device(path)];
+    flock_in(&locks, &devices.into_iter().flatten().collect::<Vec<_>>(), meta.ino())
+}
+
+/// [`flock_holder`] on the text of `/proc/locks`, for the file `ino` on one of `devices`.
+fn flock_in(locks: &str, devices: &[(u32, u32)], ino: u64) -> Flock {
+    let devices: Vec<String> = devices.iter().map(|(major, minor)| format!("{major:02x}:{minor:02x}")).collect();
+    let mut found = Flock::Free;
+    for line in locks.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (Some(kind), Some(pid), Some(id)) = (fields.get(1), fields.get(4), fields.get(5)) else { continue };
+        let Some((dev, inode)) = id.rsplit_once(':') else { continue };
+        if *kind != "FLOCK" || inode.parse::<u64>().ok() != Some(ino) {
+            continue;
+        }
+        match devices.iter().any(|d| d == dev) {
+            true => return Flock::Held(pid.parse().unwrap_or(0)),
+            false => found = Flock::Unsure,
+        }
+    }
+    found
+}
+
+/// The device (major, minor) of the filesystem `path` is on, as the mount table
+/// (`/proc/self/mountinfo`, the mount whose point is the longest prefix of the resolved path,
+/// the last mounted there) numbers its superblock; `None` where it cannot tell.
+fn mount_device(path: &Path) -> Option<(u32, u32)> {
+    let path = fs::canonicalize(path).ok()?;
+    let table = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let mut best: Option<(usize, (u32, u32))> = None;
+    for line in table.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let (Some(dev), Some(point)) = (fields.get(2), fields.get(4)) else { continue };
+        let point = unescape_mount_point(point);
+        let Some((major, minor)) = dev.split_once(':') else { continue };
+        let (Ok(major), Ok(minor)) = (major.parse(), minor.parse()) else { continue };
+        let depth = Path::new(&point).components().count();
+        if path.starts_with(&point) && best.is_none_or(|(d, _)| depth >= d) {
+            best = Some((depth, (major, minor)));
+        }
+    }
+    best.map(|(_, dev)| dev)
+}
+
+/// A mount point as the mount table writes it, its space, tab, newline and backslash as `\040`,
+/// `\011`, `\012` and `\134`.
+fn unescape_mount_point(text: &str) -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStringExt;
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal =
+            bytes.get(i + 1..i + 4).filter(|o| bytes[i] == b'\\' && o.iter().all(|b| (b'0'..=b'7').contains(b)));
+        match octal {
+            Some(o) => {
+                out.push(o.iter().fold(0u8, |n, b| n.wrapping_mul(8).wrapping_add(b - b'0')));
+                i += 4;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    std::ffi::OsString::from_vec(out)
 }
 
 /// Touches the lock file every [`HEARTBEAT`] until dropped (a thread with its own handle).
@@ -343,10 +414,12 @@ impl Holder {
             (None, _) => self.host.is_some() && self.host == host_name(),
             (Some(_), None) => false,
         };
-        let meta = entry(&dir.join(LOCK)).ok().flatten();
-        match (here, meta, fs::read_to_string("/proc/locks").is_ok()) {
-            (true, Some(meta), true) => flock_holder(&meta).is_none(),
-            _ => self.is_stale(now),
+        let path = dir.join(LOCK);
+        let flock = entry(&path).ok().flatten().filter(|_| here).map(|meta| flock_holder(&path, &meta));
+        match flock {
+            Some(Flock::Free) => true,
+            Some(Flock::Held(_)) => false,
+            Some(Flock::Unsure) | None => self.is_stale(now),
         }
     }
 }
@@ -386,6 +459,23 @@ fn parse(text: &str, touched: SystemTime) -> Option<Holder> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Session 27: an inode number alone is not the file (a flock on another volume's file of
+    /// that number read as the lock held, and a killed run as running, for as long as it was).
+    #[test]
+    fn a_flock_is_the_files_only_on_its_device() {
+        let locks = "1: FLOCK  ADVISORY  WRITE 4242 07:01:13 0 EOF\n2: POSIX  ADVISORY  WRITE 7 07:00:13 0 EOF\n";
+        assert_eq!(flock_in(locks, &[(7, 1)], 13), Flock::Held(4242));
+        assert_eq!(flock_in(locks, &[(7, 0)], 13), Flock::Unsure, "the number on another device only");
+        assert_eq!(flock_in(locks, &[(7, 1)], 14), Flock::Free);
+        assert_eq!(flock_in(locks, &[(254, 0), (7, 1)], 13), Flock::Held(4242), "the mount table's device");
+        assert_eq!(flock_in("1: FLOCK  ADVISORY  WRITE 9 fe:11f:13 0 EOF\n", &[(254, 287)], 13), Flock::Held(9));
+        assert_eq!(unescape_mount_point("/mnt/a\\040b\\134c"), std::ffi::OsString::from("/mnt/a b\\c"));
+        let tmp = tempfile::tempdir().unwrap();
+        if fs::metadata("/proc/self/mountinfo").is_ok() {
+            assert!(mount_device(tmp.path()).is_some());
+        }
+    }
 
     /// Session 26 (the attack on the lock of several lines): a last-seen field out of range made
     /// every `status` and run panic ("overflow when adding duration"), or chrono's "No such

@@ -732,6 +732,35 @@ fn a_named_pipeline_file_must_exist_and_the_codes_defaults_are_said() {
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
 
+/// Session 27: a SIGTERM as the run switched `current` to its set (a pod's deadline, a
+/// scheduler's stop) ended a run that had published with 143, "nothing published": Kubernetes,
+/// Argo and AWS Batch reran a pipeline that had succeeded, cron mailed a failure, a Slurm
+/// `afterok` never started. The signal is delivered by `strace` as the switch's rename (the
+/// third of a run into a published folder: the report's, the set's, then `current`) returns;
+/// skipped without strace.
+#[test]
+fn a_signal_as_the_run_switches_to_its_set_leaves_it_published_and_exit_0() {
+    if !std::process::Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: strace is not available here");
+        return;
+    }
+    let w = published();
+    let before = std::fs::read_link(w.path("out/current")).unwrap();
+    let renames = "rename,renameat,renameat2";
+    let r = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", &format!("trace={renames}")])
+        .args(["-e", &format!("inject={renames}:signal=SIGTERM:when=3")])
+        .args([env!("CARGO_BIN_EXE_kindred"), "run", w.path("good.toml").to_str().unwrap()])
+        .current_dir(w.path(""))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_ne!(std::fs::read_link(w.path("out/current")).unwrap(), before, "switched: {stderr}");
+    assert_eq!(r.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("SIGTERM arrived as the run switched to its set: it finished publishing"), "{stderr}");
+    assert_eq!(status_json(&w).0, 0);
+}
+
 /// Session 27: a `generate` (or `evaluate`) stopped by SIGTERM, SIGINT or SIGHUP left its hidden
 /// `.OUT.<pid>.part` for good (17 MB a second into a million-customer export, another each
 /// time: nothing removes a file it cannot prove its own). Removed as the signal ends it; the
