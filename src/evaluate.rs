@@ -149,6 +149,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
         _ => (Candidate::named(cfg), None),
     };
     let (m, _) = chain.pivot(train, ids, &cfg.input.path)?;
+    let choice = crate::select::for_all_purchases(choice, &m, true);
     let held = held_items(&m, &clean::Cleaned::all(test.clone()))?;
     if held.iter().all(Vec::is_empty) {
         return Err(Error::NothingHeld { cutoff: cutoff_label.to_string(), train: train_rows, test: test.height() });

@@ -582,7 +582,10 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     gates.extend(typed);
     enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
-        Some(rows) => chain.select(rows, cfg, ids, Offers::of(&columns)).map(|(c, s)| (c, Some(s)))?,
+        Some(rows) => {
+            let (choice, selection) = chain.select(rows, cfg, ids, Offers::of(&columns))?;
+            (select::for_all_purchases(choice, &matrix, cfg.quiet), Some(selection))
+        }
         None => (Candidate::named(cfg), None),
     };
     Ok(Front { input, ingested, audited, cleaned: cleaned_report, pivoted, matrix, previous, gates, choice, selection })

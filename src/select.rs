@@ -9,7 +9,7 @@
 //!    of customer, item and seed: the same rows whatever the order or the threads); so too
 //!    when the dates make no window that scores a customer (e.g. all on one day).
 //! 2. **Fit every candidate** on what comes before ([`grid`]: popularity, item-kNN, user-kNN,
-//!    EASE where it fits the memory budget and the dense limit, else sparse EASE in its place;
+//!    EASE where it fits the memory budget and [`DENSE_ITEMS`], else sparse EASE in its place;
 //!    the exposure prior and the description blend as options on top) and **score** it with
 //!    `kindred evaluate`'s protocol ([`score`]: each customer's new items in the window, NDCG@K
 //!    and the rest, K = `per_customer`). When more than `[select] max_customers` customers have
@@ -611,6 +611,25 @@ pub fn run(cleaned: Cleaned, cfg: &Config, ids: IdTyping, offers: Offers) -> Res
     Ok((scored.swap_remove(winner).0, selection))
 }
 
+/// The winner as it is refit on all purchases: dense EASE chosen on the training rows, whose
+/// catalogue it fitted, is refit as sparse EASE (its stand-in, the same settings) when all
+/// purchases' catalogue is past what dense EASE takes — the window's new items can take it
+/// there, and the run failed where it had chosen. Said on stderr (unless quiet).
+pub fn for_all_purchases(choice: Candidate, m: &Interactions, quiet: bool) -> Candidate {
+    if choice.family != Family::Ease || similarity::check(m, &choice.model).is_ok() {
+        return choice;
+    }
+    let line = format!(
+        "select: ease won on the training rows, but all purchases hold {} items, past dense EASE's {}: \
+         refit as sparse_ease (its stand-in) with the same settings",
+        m.n_items(),
+        similarity::ease::MAX_ITEMS
+    );
+    crate::progress::warn(quiet, &line);
+    let model = ModelConfig { kind: Kind::SparseEase, ..choice.model };
+    Candidate { family: Family::SparseEase, model, ..choice }
+}
+
 /// What stands in for a fit that does not fit: sparse EASE (the pipeline's M) for dense EASE,
 /// unless the pipeline lists it itself — so a catalogue too big for the dense inverse still
 /// gets an EASE candidate, with memory and time growing with items × M.
@@ -619,10 +638,24 @@ fn stand_in(cfg: &Config, fit: &Fit, offers: Offers) -> Option<Fit> {
     (fit.family == Family::Ease && !listed).then(|| grid(cfg, &[Family::SparseEase], offers).swap_remove(0))
 }
 
+/// The largest catalogue the selection fits dense EASE on; sparse EASE stands in above it.
+/// Dense EASE's fit grows as items³ and its memory as items²: a shop's 75,000-line export of
+/// 19,761 items took 133 s and 7.8 GB to fit it on 2 cores (and lost to popularity), where
+/// sparse EASE, within 2% of its NDCG@10 on the shipped export (README, "Model selection"),
+/// takes seconds. At 10,000 items dense EASE is about an eighth of that: ~20 s and 3.2 GB. A
+/// pipeline naming `kind = "ease"` still gets it up to [`similarity::ease::MAX_ITEMS`].
+pub const DENSE_ITEMS: usize = 10_000;
+
 /// Why `model` cannot be a candidate on `m` (too big for the budget, or for the kind), if so.
 fn unfit(m: &Interactions, family: Family, model: &ModelConfig, budget: u64) -> Option<String> {
     if family == Family::Popularity {
         return None;
+    }
+    if family == Family::Ease && m.n_items() > DENSE_ITEMS {
+        return Some(format!(
+            "{} items, over the {DENSE_ITEMS} the selection fits dense EASE on (its fit grows as items³)",
+            m.n_items()
+        ));
     }
     if let Err(e) = similarity::check(m, model) {
         return Some(e.to_string());

@@ -417,3 +417,31 @@ fn a_window_of_more_than_max_customers_is_scored_on_a_seeded_sample() {
         }
     }
 }
+
+/// Session 27: dense EASE on a shop's 19,761 items took 133 s and 7.8 GB of a 75,000-line
+/// export's selection; above [`DENSE_ITEMS`] sparse EASE stands in for it. And dense EASE
+/// chosen on the training rows is refit as sparse EASE when all purchases' catalogue is past
+/// what the dense inverse takes (the run failed where it had chosen).
+#[test]
+fn dense_ease_is_left_to_small_catalogues_and_refit_sparse_past_its_limit() {
+    let triples = |n: usize| (0..n).map(|i| format!("I{i}")).collect::<Vec<_>>();
+    let ids = triples(DENSE_ITEMS + 1);
+    let m = Interactions::from_triples(ids.iter().map(|i| ("1", i.as_str(), 1.0, None)));
+    let ease = ModelConfig { kind: Kind::Ease, ..Default::default() };
+    let sparse = ModelConfig { kind: Kind::SparseEase, ..Default::default() };
+    let why = unfit(&m, Family::Ease, &ease, u64::MAX).unwrap();
+    assert!(why.starts_with("10001 items, over the 10000 the selection fits dense EASE on"), "{why}");
+    assert_eq!(unfit(&m, Family::SparseEase, &sparse, u64::MAX), None);
+    let chosen =
+        Candidate { family: Family::Ease, settings: "lambda=350".into(), model: ease, recommend: Default::default() };
+    let kept = for_all_purchases(chosen.clone(), &m, true);
+    assert_eq!((kept.family, kept.model.kind), (Family::Ease, Kind::Ease), "dense EASE takes 10,001 items");
+    let ids = triples(crate::similarity::ease::MAX_ITEMS + 1);
+    let all = Interactions::from_triples(ids.iter().map(|i| ("1", i.as_str(), 1.0, None)));
+    let refit = for_all_purchases(chosen.clone(), &all, true);
+    assert_eq!(
+        (refit.family, refit.model.kind, refit.settings.as_str()),
+        (Family::SparseEase, Kind::SparseEase, "lambda=350")
+    );
+    assert_eq!(refit.model.ease_lambda, chosen.model.ease_lambda);
+}

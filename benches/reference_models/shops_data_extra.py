@@ -1,0 +1,113 @@
+"""More shops' exports, converted to a Parquet with the Online Retail column names, for shops.py
+(the same output as shops_data.py: InvoiceNo (str), StockCode (str), Description (str),
+Quantity (int64), InvoiceDate (datetime64), UnitPrice (float64), CustomerID (int64), Country (str)).
+
+    ~/.venvs/bench/bin/python benches/reference_models/shops_data_extra.py SHOP SOURCE OUT.parquet
+
+SHOP is one of:
+
+superstore  Tableau "Sample - Superstore" (the US office-supplies / furniture / technology store
+            of Tableau's sample data; the 2016 edition, Order Dates 2011-01-04 … 2014-12-31),
+            sheet "Orders": Row ID, Order ID, Order Date, Ship Date, Ship Mode, Customer ID
+            ("CG-12520"), Customer Name, Segment, Country, City, State, Postal Code, Region,
+            Product ID ("FUR-BO-10001798"), Category, Sub-Category, Product Name, Sales,
+            Quantity, Discount, Profit. 9,994 lines, 5,009 orders, 793 customers, 1,862
+            Product IDs (some Product IDs carry two Product Names), no time of day.
+            Mapping: InvoiceNo = Order ID, StockCode = Product ID, Description = Product Name,
+            Quantity = Quantity, InvoiceDate = Order Date, UnitPrice = Sales / Quantity
+            (Sales is the line's total after discount), Country = Region. CustomerID: the
+            Customer IDs sorted, numbered 1 … 793 (shops.py needs integers). Copy used:
+              git --git-dir=$(fetch github:Apress/jumpstart-tableau) \\
+                  show "1ea07fc805968d5bf6bb408a6f01e5372fa63d40:Sample - Superstore.xls" > "Sample - Superstore.xls"
+              shops_data_extra.py superstore "Sample - Superstore.xls" superstore.parquet   (needs xlrd)
+
+cj          dunnhumby "The Complete Journey" as the R package completejourney ships it
+            (bradleyboehmke/completejourney; the 2017-dated re-issue of 2,469 households'
+            grocery purchases): data/transactions_sample.rda, the package's random sample of
+            75,000 purchase lines of the full transactions table (the full table, data/
+            transactions.rds, is over the 4 MiB limit of the stored snapshot and absent);
+            columns household_id, store_id, basket_id, product_id, quantity, sales_value,
+            retail_disc, coupon_disc, coupon_match_disc, week, transaction_timestamp;
+            75,000 lines, 2,377 households, 20,902 products, 2017-01-01 12:30 … 2018-01-01 03:47.
+            data/products.rda (92,331 products: product_id, manufacturer_id, department, brand,
+            product_category, product_type, package_size) gives the description.
+            Mapping: InvoiceNo = basket_id, StockCode = product_id, Description =
+            "product_category / product_type / package_size", Quantity = quantity (0 on some
+            lines: dropped by cleaning, min_quantity 1), InvoiceDate = transaction_timestamp,
+            UnitPrice = sales_value / quantity (0 where quantity is 0), CustomerID =
+            household_id, Country = store_id. Copy used:
+              G=$(fetch github:bradleyboehmke/completejourney)   # HEAD 5b5d06192b9856edd04e4d405787af2f2e4a1fef
+              git --git-dir=$G show 5b5d06192b9856edd04e4d405787af2f2e4a1fef:data/transactions_sample.rda > transactions_sample.rda
+              git --git-dir=$G show 5b5d06192b9856edd04e4d405787af2f2e4a1fef:data/products.rda > products.rda
+              shops_data_extra.py cj transactions_sample.rda cj.parquet   (needs pyreadr; products.rda beside it)
+
+cj_types    the same sample with the item = product_type (2,4xx types, e.g. "YOGURT NOT
+            MULTI-PACKS"), the level a grocer recommends aisles/sub-categories at: StockCode =
+            "product_category / product_type", Description the same; every other column as cj.
+            Lines whose product has no type keep the product_id as the item.
+"""
+import os, sys
+import numpy as np, pandas as pd
+
+COLS = ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country']
+
+
+def superstore(src):
+    d = pd.read_excel(src, sheet_name='Orders', dtype={'Order ID': str, 'Customer ID': str, 'Product ID': str})
+    ids = {c: n + 1 for n, c in enumerate(sorted(d['Customer ID'].unique()))}
+    return pd.DataFrame({
+        'InvoiceNo': d['Order ID'].astype(str),
+        'StockCode': d['Product ID'].astype(str),
+        'Description': d['Product Name'].fillna('').astype(str),
+        'Quantity': d['Quantity'].astype('int64'),
+        'InvoiceDate': pd.to_datetime(d['Order Date']),
+        'UnitPrice': (d['Sales'] / d['Quantity']).astype(float),
+        'CustomerID': d['Customer ID'].map(ids).astype('int64'),
+        'Country': d['Region'].fillna('X').astype(str),
+    })
+
+
+def _cj(src):
+    import pyreadr
+    t = next(iter(pyreadr.read_r(src).values()))
+    p = next(iter(pyreadr.read_r(os.path.join(os.path.dirname(os.path.abspath(src)), 'products.rda')).values()))
+    t = t.merge(p[['product_id', 'product_category', 'product_type', 'package_size']], on='product_id', how='left')
+    q = t.quantity.fillna(0).astype('int64')
+    desc = (t.product_category.fillna('') + ' / ' + t.product_type.fillna('') + ' / ' + t.package_size.fillna('')).str.strip(' /')
+    return t, pd.DataFrame({
+        'InvoiceNo': t.basket_id.astype(str),
+        'StockCode': t.product_id.astype(str),
+        'Description': desc,
+        'Quantity': q,
+        'InvoiceDate': pd.to_datetime(t.transaction_timestamp).astype('datetime64[ns]'),
+        'UnitPrice': np.where(q > 0, t.sales_value / q.where(q > 0, 1), 0.0).astype(float),
+        'CustomerID': t.household_id.astype('int64'),
+        'Country': t.store_id.astype(str),
+    })
+
+
+def cj(src):
+    return _cj(src)[1]
+
+
+def cj_types(src):
+    t, d = _cj(src)
+    typ = (t.product_category.fillna('') + ' / ' + t.product_type.fillna('')).str.strip(' /')
+    d['StockCode'] = typ.where(t.product_type.notna() & (t.product_type.str.strip() != ''), t.product_id.astype(str))
+    d['Description'] = d['StockCode']
+    return d
+
+
+SHOPS = {'superstore': superstore, 'cj': cj, 'cj_types': cj_types}
+
+
+def main():
+    shop, src, out = sys.argv[1:4]
+    df = SHOPS[shop](src)[COLS].sort_values(['InvoiceDate', 'CustomerID'], kind='stable').reset_index(drop=True)
+    df.to_parquet(out, index=False)
+    print(f"{shop}: {len(df)} rows, {df.CustomerID.nunique()} customers, {df.StockCode.nunique()} items, "
+          f"{df.InvoiceDate.min()} … {df.InvoiceDate.max()} -> {out}")
+
+
+if __name__ == '__main__':
+    main()
