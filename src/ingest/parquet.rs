@@ -179,10 +179,11 @@ fn never_read(path: &Path, column: &ParquetColumn, role: &str) -> InputError {
     }
 }
 
-/// Dictionary-encoded text (polars' categorical) as plain text: the roles read text.
+/// Dictionary-encoded text (polars' categorical and Enum) as plain text: the roles read text.
 fn text_for_dictionaries(mut frame: DataFrame, path: &Path) -> Result<DataFrame, InputError> {
-    let names: Vec<String> =
-        frame.columns().iter().filter(|c| c.dtype().is_categorical()).map(|c| c.name().to_string()).collect();
+    // polars' Enum is a categorical with fixed categories, but not `is_categorical`
+    let dictionary = |c: &&Column| c.dtype().is_categorical() || c.dtype().is_enum();
+    let names: Vec<String> = frame.columns().iter().filter(dictionary).map(|c| c.name().to_string()).collect();
     for name in names {
         let column = frame.column(&name).map_err(|e| parquet_error(path, e))?;
         let text = column.cast(&DataType::String).map_err(|e| parquet_error(path, e))?;
