@@ -76,9 +76,9 @@ def retail2(src):
 SHOPS = {'groceries': groceries, 'retail2': retail2}
 
 
-def main():
+def main(shops=SHOPS):
     shop, src, out = sys.argv[1:4]
-    df = SHOPS[shop](src)[COLS].sort_values(['InvoiceDate', 'CustomerID'], kind='stable').reset_index(drop=True)
+    df = shops[shop](src)[COLS].sort_values(['InvoiceDate', 'CustomerID'], kind='stable').reset_index(drop=True)
     df.to_parquet(out, index=False)
     print(f"{shop}: {len(df)} rows, {df.CustomerID.nunique()} customers, {df.StockCode.nunique()} items, "
           f"{df.InvoiceDate.min()} … {df.InvoiceDate.max()} -> {out}")

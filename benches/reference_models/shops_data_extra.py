@@ -46,10 +46,10 @@ cj_types    the same sample with the item = product_type (2,4xx types, e.g. "YOG
             "product_category / product_type", Description the same; every other column as cj.
             Lines whose product has no type keep the product_id as the item.
 """
-import os, sys
+import os
 import numpy as np, pandas as pd
 
-COLS = ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country']
+from shops_data import main  # the same output, written the same way
 
 
 def superstore(src):
@@ -100,14 +100,5 @@ def cj_types(src):
 
 SHOPS = {'superstore': superstore, 'cj': cj, 'cj_types': cj_types}
 
-
-def main():
-    shop, src, out = sys.argv[1:4]
-    df = SHOPS[shop](src)[COLS].sort_values(['InvoiceDate', 'CustomerID'], kind='stable').reset_index(drop=True)
-    df.to_parquet(out, index=False)
-    print(f"{shop}: {len(df)} rows, {df.CustomerID.nunique()} customers, {df.StockCode.nunique()} items, "
-          f"{df.InvoiceDate.min()} … {df.InvoiceDate.max()} -> {out}")
-
-
 if __name__ == '__main__':
-    main()
+    main(SHOPS)
