@@ -319,7 +319,8 @@ impl Error {
             Error::Config(_)
             | Error::Input(InputError::SegmentMissing { .. })
             | Error::Cutoff { .. }
-            | Error::NothingHeld { .. } => Exit::Usage,
+            | Error::NothingHeld { .. }
+            | Error::Output(OutputError::Format { .. }) => Exit::Usage,
             Error::Gate(_) | Error::CustomerType { .. } | Error::EvaluateGate { .. } => Exit::Refused,
             Error::Output(OutputError::Locked { .. } | OutputError::LockedElsewhere { .. }) => Exit::Locked,
             Error::Shard(e) => match **e {

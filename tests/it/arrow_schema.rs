@@ -80,4 +80,8 @@ fn generated_export_embeds_plain_types() {
     let r = w.kindred(&["generate", "synthetic.parquet", "50", "20", "3"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_plain(&w.path("synthetic.parquet"));
+    // session 27: an OUT of another kind is a usage error (exit 2, as the other bounds), not 1
+    let r = w.kindred(&["generate", "synthetic.txt", "50", "20", "3"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("write .parquet or .csv") && !w.path("synthetic.txt").exists(), "{}", r.stderr);
 }
