@@ -307,7 +307,11 @@ pub fn read(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(AllCol
             let table = Table::with_look(frame, columns, &cfg.path, date_rule(cfg), look);
             AllColumns::Mapped(Box::new(Table { decimal: cfg.decimal, ..table }))
         }
-        Err(_) => AllColumns::Unmapped(frame, look),
+        // said, not silent: every role then reads "-", even the columns the mapping would find
+        Err(e) => {
+            report.notes.push(format!("the columns do not match the mapping, so no roles are shown: {e}"));
+            AllColumns::Unmapped(frame, look)
+        }
     };
     Ok((all, report))
 }

@@ -132,6 +132,10 @@ fn audit_json_gives_each_columns_types_counts_ranges_and_the_first_rows() {
         (first["type_inferred"].as_str(), first["role"].as_str(), first["type_parsed"].as_str()),
         (Some("Int64"), None, None)
     );
+    // session 27: and says why, naming the column the mapping did not find (it was silent)
+    let notes = none["notes"].as_array().unwrap();
+    let why = notes.iter().filter_map(|n| n.as_str()).find(|n| n.starts_with("the columns do not match the mapping"));
+    assert!(why.is_some_and(|n| n.contains("not found") && n.contains("set [columns]")), "{notes:?}");
 }
 
 #[test]
