@@ -144,12 +144,15 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     let ids = IdTyping { kind: cfg.customer_type, int64_because, column: &cfg.columns.customer };
     let train = clean::Cleaned::all(train);
     // An auto pipeline chooses on the training rows alone: no candidate sees the test window.
-    let (choice, selection) = match cfg.model.kind {
+    let (choice, mut selection) = match cfg.model.kind {
         Kind::Auto => chain.select(train.part(|_| true), cfg, ids, offers).map(|(c, s)| (c, Some(s)))?,
         _ => (Candidate::named(cfg), None),
     };
     let (m, _) = chain.pivot(train, ids, &cfg.input.path)?;
-    let choice = crate::select::for_all_purchases(choice, &m, true);
+    let choice = match selection.as_mut() {
+        Some(s) => crate::select::for_all_purchases(choice, s, &m, true),
+        None => choice,
+    };
     let held = held_items(&m, &clean::Cleaned::all(test.clone()))?;
     if held.iter().all(Vec::is_empty) {
         return Err(Error::NothingHeld { cutoff: cutoff_label.to_string(), train: train_rows, test: test.height() });

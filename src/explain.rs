@@ -159,11 +159,17 @@ fn nearest_customers(out: &mut String, neighbours: &DataFrame) {
 }
 
 /// The published set's manifest (`null` when it cannot be read: sets made before manifests).
+/// The set's manifest; a damaged one (a set `status` reports damaged: its tables are still
+/// read) is said on stderr.
 fn manifest(dir: &Path) -> serde_json::Value {
-    std::fs::read_to_string(dir.join(file::MANIFEST))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .unwrap_or_default()
+    crate::publish::read_manifest(dir).unwrap_or_else(|| {
+        let line = format!(
+            "{} is missing or damaged (`kindred status` reports it): the model's kind is not known, the tables are read as they are",
+            dir.join(file::MANIFEST).display()
+        );
+        crate::progress::warn(false, &line);
+        serde_json::Value::Null
+    })
 }
 
 /// The published model's kind, from the manifest: the model learnt (`kind = "auto"`: the one

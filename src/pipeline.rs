@@ -158,8 +158,7 @@ pub(crate) struct Previous {
 /// table's schema): dashboards built on that type break as surely.
 pub(crate) fn previous_run(dir: &Path) -> Option<Previous> {
     let run = current_run(dir)?;
-    let manifest = std::fs::read_to_string(run.join(file::MANIFEST)).ok();
-    match manifest.and_then(|text| serde_json::from_str(&text).ok()) {
+    match publish::read_manifest(&run) {
         Some(manifest) => Some(previous_from(&manifest)),
         None => Some(Previous {
             customer_id_type: published_id_type(&run.join(file::RECOMMENDATIONS)),
@@ -583,8 +582,8 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
         Some(rows) => {
-            let (choice, selection) = chain.select(rows, cfg, ids, Offers::of(&columns))?;
-            (select::for_all_purchases(choice, &matrix, cfg.quiet), Some(selection))
+            let (choice, mut selection) = chain.select(rows, cfg, ids, Offers::of(&columns))?;
+            (select::for_all_purchases(choice, &mut selection, &matrix, cfg.quiet), Some(selection))
         }
         None => (Candidate::named(cfg), None),
     };

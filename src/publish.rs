@@ -704,9 +704,12 @@ fn is_damaged_set(run: &Path, id: &str) -> Result<bool> {
     };
     fs::read_dir(run).map_err(unreadable(run))?;
     let manifest = run.join(file::MANIFEST);
-    match File::open(&manifest) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(unreadable(&manifest)(e).into()),
-        _ => {}
+    match entry(&manifest)? {
+        // a folder, a link, a FIFO (opened, it blocked every status and run for good): not a
+        // manifest kindred wrote, damaged or not
+        Some(meta) if !meta.is_file() => return Ok(false),
+        Some(_) => drop(File::open(&manifest).map_err(unreadable(&manifest))?),
+        None => {}
     }
     let stamped = |name: &&str| crate::write::stamped_run_id(&run.join(name)).as_deref() == Some(id);
     Ok(manifest_run_id(run).is_none() && holds_a_set(run) && file::ALL.iter().any(stamped))
@@ -719,7 +722,7 @@ fn manifest_run_id(folder: &Path) -> Option<String> {
 
 /// `folder`'s `manifest.json` as JSON, when it is a regular file of a manifest's size (a
 /// few kilobytes; a file much larger is not one, and is not read whole).
-fn read_manifest(folder: &Path) -> Option<serde_json::Value> {
+pub(crate) fn read_manifest(folder: &Path) -> Option<serde_json::Value> {
     let path = folder.join(file::MANIFEST);
     entry(&path).ok().flatten().filter(|m| m.is_file() && m.len() < 1 << 24)?;
     serde_json::from_str(&fs::read_to_string(&path).ok()?).ok()

@@ -174,9 +174,10 @@ fn type_error(column: &Column, path: &Path, role: &str) -> InputError {
 
 /// A customer id as text: trimmed, and "17850.0" written "17850" (Excel and pandas exports
 /// print integral ids as floats; "17850,00" with a decimal comma). Leading zeros are kept:
-/// "007" is not "7". A fraction of exactly three zeros is kept too: "13.000" may be 13000
-/// grouped (a German export; "13,000" an American one), and read as 13 it was merged, silently,
-/// with customer 13 — a thousands group is always three digits, a float's zeros need not be.
+/// "007" is not "7". A fraction of exactly three zeros after at most three digits is kept
+/// too: "13.000" may be 13000 grouped (a German export; "13,000" an American one), and read as
+/// 13 it was merged, silently, with customer 13. A thousands group is three digits after one
+/// to three, a float's zeros need not be: "17850.000" (pandas' `%.3f`) is 17850.
 pub fn normalize_customer(text: &str) -> Option<&str> {
     let t = text.trim();
     if t.is_empty() {
@@ -187,7 +188,7 @@ pub fn normalize_customer(text: &str) -> Option<&str> {
         if !digits.is_empty()
             && digits.bytes().all(|b| b.is_ascii_digit())
             && !frac.is_empty()
-            && frac.len() != 3
+            && (frac.len() != 3 || digits.len() > 3)
             && frac.bytes().all(|b| b == b'0')
         {
             return Some(int);
@@ -492,6 +493,8 @@ mod tests {
         assert_eq!(normalize_customer("-3.00"), Some("-3"));
         assert_eq!(normalize_customer("12348,00"), Some("12348"));
         assert_eq!(normalize_customer("17850.0000"), Some("17850"));
+        assert_eq!(normalize_customer("17850.000"), Some("17850"), "no group follows five digits");
+        assert_eq!(normalize_customer("17850,000"), Some("17850"));
         // three zeros may be a thousands group: 13000, not customer 13
         for grouped in ["13.000", "13,000", "1.000.000", "1,000,000", "12.348", "12,348"] {
             assert_eq!(normalize_customer(grouped), Some(grouped));

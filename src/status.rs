@@ -186,7 +186,7 @@ fn check_folder(dir: &Path) -> Result<()> {
 
 /// A run folder's manifest, if it reads as JSON.
 fn manifest(run: &Path) -> Option<serde_json::Value> {
-    serde_json::from_str(&fs::read_to_string(run.join(file::MANIFEST)).ok()?).ok()
+    crate::publish::read_manifest(run)
 }
 
 fn text(m: &serde_json::Value, pointer: &str) -> Option<String> {
@@ -236,8 +236,14 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
     }
 }
 
-/// Why a manifest did not read: missing, or not JSON (cut short, overwritten).
+/// Why a manifest did not read: missing, too large to be one, or not JSON (cut short,
+/// overwritten). Only a regular file is opened, and one of a manifest's size read.
 fn unread(path: &Path) -> String {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_file() => return "not a file".into(),
+        Ok(meta) if meta.len() >= 1 << 24 => return format!("not a manifest ({} bytes)", meta.len()),
+        _ => {}
+    }
     match fs::read_to_string(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "missing".into(),
         Err(e) => format!("unreadable ({e})"),

@@ -177,9 +177,10 @@ pub(super) enum Flock {
     /// None on the file.
     Free,
     /// None on the file's device, but one on a file of its inode number on a device this
-    /// reading cannot tie to it: another filesystem's file that shares the number, or this
-    /// one's under a number neither `stat` nor the mount table gives; or no `/proc/locks` to
-    /// read. Not evidence either way: the heartbeat decides.
+    /// reading cannot tie to it, where `stat` and the mount table disagree on the device
+    /// (btrfs, overlayfs): another filesystem's file that shares the number, or this one's
+    /// under a number neither gives; or no `/proc/locks` to read. Not evidence either way:
+    /// the heartbeat decides.
     Unsure,
 }
 
@@ -192,8 +193,16 @@ pub(super) enum Flock {
 /// was held.
 pub(super) fn flock_holder(path: &Path, meta: &fs::Metadata) -> Flock {
     let Ok(locks) = fs::read_to_string("/proc/locks") else { return Flock::Unsure };
-    let devices = [Some((libc::major(meta.dev()), libc::minor(meta.dev()))), mount_device(path)];
-    flock_in(&locks, &devices.into_iter().flatten().collect::<Vec<_>>(), meta.ino())
+    let stat = (libc::major(meta.dev()), libc::minor(meta.dev()));
+    let mount = mount_device(path);
+    // the two agree (ext4, xfs, tmpfs, NFS): the device /proc/locks prints is known, and a
+    // flock on another device's file of this number is not this file's
+    let known = mount == Some(stat);
+    let devices: Vec<(u32, u32)> = [Some(stat), mount].into_iter().flatten().collect();
+    match flock_in(&locks, &devices, meta.ino()) {
+        Flock::Unsure if known => Flock::Free,
+        seen => seen,
+    }
 }
 
 /// [`flock_holder`] on the text of `/proc/locks`, for the file `ino` on one of `devices`.

@@ -431,6 +431,31 @@ fn a_published_set_whose_manifest_is_damaged_is_damaged_not_foreign() {
     let r = w.kindred(&["explain", "17850", "--output", "out"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("which holds no published set"), "{}", r.stderr);
+    // not a file (a FIFO: opened, it blocked status and every run for good): not a manifest
+    // kindred wrote, damaged or not
+    std::fs::remove_file(&manifest).unwrap();
+    let fifo = std::ffi::CString::new(manifest.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo takes a NUL-terminated path and a mode.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"))
+        .args(["status", "out"])
+        .current_dir(w.path(""))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if started.elapsed().as_secs() > 30 {
+            child.kill().unwrap();
+            panic!("status blocked on a FIFO manifest");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(1));
     std::fs::remove_file(&manifest).unwrap();
     let (code, v) = status_json(&w);
     assert_eq!((code, v["published"]["damaged"][0].as_str()), (6, Some("manifest.json: missing")), "{v}");
