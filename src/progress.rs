@@ -283,7 +283,9 @@ pub fn end_on_signals() {
     }
 }
 
-/// Makes [`ending`] the action of `signal`, for one delivery (SA_RESETHAND).
+/// Makes [`ending`] the action of `signal`, for one delivery (SA_RESETHAND). SA_RESTART: a
+/// call the signal interrupts while it is deferred (an fsync or rename on an NFS mount with
+/// `intr`) is restarted, not failed with EINTR.
 ///
 /// # Safety
 /// Only async-signal-safe calls: it is called from the handler too.
@@ -291,7 +293,7 @@ pub fn end_on_signals() {
 unsafe fn install_ending(signal: libc::c_int) {
     let mut action: libc::sigaction = std::mem::zeroed();
     action.sa_sigaction = ending as *const () as libc::sighandler_t;
-    action.sa_flags = libc::SA_RESETHAND;
+    action.sa_flags = libc::SA_RESETHAND | libc::SA_RESTART;
     libc::sigemptyset(&mut action.sa_mask);
     libc::sigaction(signal, &action, std::ptr::null_mut());
 }
