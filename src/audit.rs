@@ -125,8 +125,10 @@ fn parsed_ranges(canonical: &DataFrame, report: &mut AuditReport) {
             }),
             _ => continue,
         };
-        if let Some(c) = report.columns.iter_mut().find(|c| c.column == name) {
-            (c.min, c.max) = range.unzip();
+        // a role that parses no value keeps the range of the column's numbers, if it has one
+        // (a date column of day numbers: the refusal reads its greatest)
+        if let Some((c, range)) = report.columns.iter_mut().find(|c| c.column == name).zip(range) {
+            (c.min, c.max) = (Some(range.0), Some(range.1));
         }
     }
 }

@@ -445,6 +445,9 @@ fn check_required(cfg: &Config, columns: &Columns, audited: &audit::AuditReport)
     }
 }
 
+/// A workbook's serial day of 1954-10-03: numbers all below it are no export's dates.
+const SERIAL_1954: f64 = 20_000.0;
+
 /// Why the date column cannot serve `needs` (e.g. "[model] similarity_half_life_days"), if it
 /// cannot: dates whose day-month order the column does not tell (they would be guessed, or
 /// dropped), or no value that reads as a date, which would silently turn `needs` off (with
@@ -456,17 +459,21 @@ pub(crate) fn undated(columns: &Columns, audited: &audit::AuditReport, needs: &s
     let name = columns.date.as_ref()?;
     let c = audited.columns.iter().find(|c| c.column == *name && c.nulls + c.invalid == audited.rows_in)?;
     let why = c.notes.iter().map(|n| format!(" ({n})")).collect::<String>();
-    // numbers: a spreadsheet's dates without a date format (serial days), or epoch seconds
+    // numbers: a spreadsheet's dates without a date format (serial days), or epoch seconds —
+    // unless all are below 1954's serial day: then neither, but a count (dunnhumby's DAY 1…711)
     let numbers = matches!(c.type_inferred.as_deref(), Some("Int64" | "Float64"));
-    let todo = match numbers {
-        true => {
-            "its values are numbers: a workbook's dates kept without a date format (serial days) read once \
-                 the column is formatted as dates there; epoch seconds read with [input] date_format = \"%s\""
-        }
-        false => {
-            "set [input] date_format to the column's format, or [input] max_date when its dates lie after the \
-             run's clock"
-        }
+    let greatest = c.max.as_deref().and_then(|m| m.parse::<f64>().ok());
+    let todo = match (numbers, greatest) {
+        (true, Some(max)) if max < SERIAL_1954 => format!(
+            "its values are numbers up to {max}, too small for a workbook's serial days (20,000 is 1954) or epoch \
+             seconds: a count of days or weeks, not dates; map a column of dates ([columns] date), or convert it"
+        ),
+        (true, _) => "its values are numbers: a workbook's dates kept without a date format (serial days) read once \
+                      the column is formatted as dates there; epoch seconds read with [input] date_format = \"%s\""
+            .into(),
+        (false, _) => "set [input] date_format to the column's format, or [input] max_date when its dates lie after \
+                       the run's clock"
+            .into(),
     };
     Some(format!(
         "column '{}' has no value that reads as a date in {} rows{why}, and {needs} needs purchase dates; {todo}",

@@ -135,6 +135,18 @@ fn dates_written_as_numbers_are_refused_saying_what_reads_them() {
     let dated = w.pipeline_with("epoch.toml", &epoch, "", "out", DATED);
     let words = ["column 'InvoiceDate'", "its values are numbers", "formatted as dates", "date_format = \"%s\""];
     fails(&w, &["run", dated.to_str().unwrap()], 3, &words);
+    // session 27: day numbers (dunnhumby's DAY 1…711) are neither: said so, not serial days
+    let days = w.write(
+        "days.csv",
+        csv(&p, |at| (at.date() - chrono::NaiveDate::from_ymd_opt(2010, 11, 30).unwrap()).num_days().to_string()),
+    );
+    let counted = w.pipeline_with("days.toml", &days, "", "out", DATED);
+    fails(
+        &w,
+        &["run", counted.to_str().unwrap()],
+        3,
+        &["column 'InvoiceDate'", "too small for a workbook's serial days", "a count of days or weeks"],
+    );
     let iso_csv = w.write("iso.csv", csv(&p, iso));
     run(&w, &iso_csv, "iso", "", DATED);
     run(&w, &epoch, "read", "date_format = \"%s\"", DATED);
