@@ -383,7 +383,7 @@ impl Publisher {
             let path = entry.path();
             let removed =
                 if is_staging_name(&name) && kind.is_dir() && name != format!("{STAGING_PREFIX}{}", self.run_id) {
-                    remove_left_folder(&path, is_killed_staging, &[MARK, file::MANIFEST])
+                    remove_killed_staging(&path)
                 } else if is_temp_link_name(&name) && kind.is_symlink() {
                     fs::remove_file(&path)
                 } else {
@@ -462,7 +462,7 @@ impl Publisher {
                     return false;
                 }
                 let staging = self.dir.join(format!("{STAGING_PREFIX}{id}"));
-                if let Err(e) = remove_left_folder(&staging, is_killed_staging, &[MARK, file::MANIFEST]) {
+                if let Err(e) = remove_killed_staging(&staging) {
                     crate::progress::warn(false, &format!("{}", removing(&staging)(e)));
                 }
             }
@@ -664,6 +664,12 @@ pub(crate) fn remove_proof_last(folder: &Path, proofs: &[&str]) -> std::io::Resu
 /// An error removing `path` ("cannot remove …", where writing it would say "cannot write").
 pub(crate) fn removing(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     move |source| OutputError::Remove { path: path.to_path_buf(), source }
+}
+
+/// Removes a killed run's staging folder, when [`is_killed_staging`] proves it one; its mark
+/// and manifest last.
+fn remove_killed_staging(folder: &Path) -> std::io::Result<()> {
+    remove_left_folder(folder, is_killed_staging, &[MARK, file::MANIFEST])
 }
 
 /// A killed run's staging folder `.staging-<id>`: a set's files and its mark naming `<id>`, or a

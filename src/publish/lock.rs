@@ -194,21 +194,18 @@ pub(super) enum Flock {
 pub(super) fn flock_holder(path: &Path, meta: &fs::Metadata) -> Flock {
     let Ok(locks) = fs::read_to_string("/proc/locks") else { return Flock::Unsure };
     let stat = (libc::major(meta.dev()), libc::minor(meta.dev()));
-    let mount = mount_device(path);
-    // the two agree (ext4, xfs, tmpfs, NFS): the device /proc/locks prints is known, and a
-    // flock on another device's file of this number is not this file's
-    let known = mount == Some(stat);
-    let devices: Vec<(u32, u32)> = [Some(stat), mount].into_iter().flatten().collect();
-    match flock_in(&locks, &devices, meta.ino()) {
-        Flock::Unsure if known => Flock::Free,
-        seen => seen,
-    }
+    flock_in(&locks, stat, mount_device(path), meta.ino())
 }
 
-/// [`flock_holder`] on the text of `/proc/locks`, for the file `ino` on one of `devices`.
-fn flock_in(locks: &str, devices: &[(u32, u32)], ino: u64) -> Flock {
-    let devices: Vec<String> = devices.iter().map(|(major, minor)| format!("{major:02x}:{minor:02x}")).collect();
-    let mut found = Flock::Free;
+/// [`flock_holder`] on the text of `/proc/locks`, for the file `ino` whose device is `stat`
+/// by `stat` and `mount` by the mount table. Where the two agree (ext4, xfs, tmpfs, NFS) the
+/// device `/proc/locks` prints is known, and a flock on another device's file of this number
+/// is not this file's: `Free`, not `Unsure`.
+fn flock_in(locks: &str, stat: (u32, u32), mount: Option<(u32, u32)>, ino: u64) -> Flock {
+    let known = mount == Some(stat);
+    let devices: Vec<String> =
+        [Some(stat), mount].into_iter().flatten().map(|(major, minor)| format!("{major:02x}:{minor:02x}")).collect();
+    let mut elsewhere = false;
     for line in locks.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let (Some(kind), Some(pid), Some(id)) = (fields.get(1), fields.get(4), fields.get(5)) else { continue };
@@ -218,10 +215,13 @@ fn flock_in(locks: &str, devices: &[(u32, u32)], ino: u64) -> Flock {
         }
         match devices.iter().any(|d| d == dev) {
             true => return Flock::Held(pid.parse().unwrap_or(0)),
-            false => found = Flock::Unsure,
+            false => elsewhere = true,
         }
     }
-    found
+    match elsewhere && !known {
+        true => Flock::Unsure,
+        false => Flock::Free,
+    }
 }
 
 /// The device (major, minor) of the filesystem `path` is on, as the mount table
@@ -474,11 +474,15 @@ mod tests {
     #[test]
     fn a_flock_is_the_files_only_on_its_device() {
         let locks = "1: FLOCK  ADVISORY  WRITE 4242 07:01:13 0 EOF\n2: POSIX  ADVISORY  WRITE 7 07:00:13 0 EOF\n";
-        assert_eq!(flock_in(locks, &[(7, 1)], 13), Flock::Held(4242));
-        assert_eq!(flock_in(locks, &[(7, 0)], 13), Flock::Unsure, "the number on another device only");
-        assert_eq!(flock_in(locks, &[(7, 1)], 14), Flock::Free);
-        assert_eq!(flock_in(locks, &[(254, 0), (7, 1)], 13), Flock::Held(4242), "the mount table's device");
-        assert_eq!(flock_in("1: FLOCK  ADVISORY  WRITE 9 fe:11f:13 0 EOF\n", &[(254, 287)], 13), Flock::Held(9));
+        assert_eq!(flock_in(locks, (7, 1), None, 13), Flock::Held(4242));
+        assert_eq!(flock_in(locks, (7, 1), Some((7, 1)), 14), Flock::Free);
+        // the number on another device only: not this file's where stat and the mount table
+        // agree on its device (tmpfs, ext4); the heartbeat decides where they do not (btrfs)
+        assert_eq!(flock_in(locks, (7, 0), Some((7, 0)), 13), Flock::Free);
+        assert_eq!(flock_in(locks, (7, 0), Some((254, 0)), 13), Flock::Unsure);
+        assert_eq!(flock_in(locks, (7, 0), None, 13), Flock::Unsure);
+        assert_eq!(flock_in(locks, (254, 0), Some((7, 1)), 13), Flock::Held(4242), "the mount table's device");
+        assert_eq!(flock_in("1: FLOCK  ADVISORY  WRITE 9 fe:11f:13 0 EOF\n", (254, 287), None, 13), Flock::Held(9));
         assert_eq!(unescape_mount_point("/mnt/a\\040b\\134c"), std::ffi::OsString::from("/mnt/a b\\c"));
         let tmp = tempfile::tempdir().unwrap();
         if fs::metadata("/proc/self/mountinfo").is_ok() {
