@@ -24,6 +24,7 @@ use serde::Serialize;
 use crate::error::{InputError, Result};
 use crate::ingest::look::{datetime_text, Head, Look};
 use crate::ingest::{null_counts, Table};
+use crate::progress::{printable, Lines};
 use crate::roles::{self, col, number_text, DateOrder, Parsed};
 
 /// One column's missing values.
@@ -218,13 +219,16 @@ fn percent(part: usize, whole: usize) -> f64 {
 /// Widest a printed table may be (a terminal's, a cron mail's).
 const WIDTH: usize = 100;
 
-/// How many terminal columns `text` takes: a CJK character or an emoji 2, a combining mark 0.
+/// How many terminal columns `text` takes as a table prints it (escaped as by [`cut`]): a CJK
+/// character or an emoji 2, a combining mark 0.
 pub(crate) fn width(text: &str) -> usize {
-    unicode_width::UnicodeWidthStr::width(text)
+    unicode_width::UnicodeWidthStr::width(&*printable(text, Lines::Escaped))
 }
 
-/// `text` in at most `n` terminal columns, cut with `…`.
+/// `text` in at most `n` terminal columns, cut with `…`, its control characters escaped
+/// ([`printable`]: a line end must not break the table's row).
 pub(crate) fn cut(text: &str, n: usize) -> String {
+    let text = &*printable(text, Lines::Escaped);
     if width(text) <= n {
         return text.to_string();
     }
@@ -240,10 +244,11 @@ pub(crate) fn cut(text: &str, n: usize) -> String {
     out + "…"
 }
 
-/// `text` and the spaces that bring it to `n` terminal columns (`format!`'s `{:<n}` counts
+/// `text` (escaped as by [`cut`]) and the spaces that bring it to `n` terminal columns (`format!`'s `{:<n}` counts
 /// characters, so a CJK description would push the next column right).
 pub(crate) fn pad(text: &str, n: usize) -> String {
-    format!("{text}{}", " ".repeat(n.saturating_sub(width(text))))
+    let text = printable(text, Lines::Escaped);
+    format!("{text}{}", " ".repeat(n.saturating_sub(width(&text))))
 }
 
 impl AuditReport {
@@ -486,6 +491,16 @@ mod tests {
         assert_eq!(cut("咖啡杯子", 8), "咖啡杯子");
         assert_eq!(cut("abcdef", 4), "abc…");
         assert!(width(&cut("咖啡杯子", 5)) <= 5);
+    }
+
+    /// A value's control characters are printed escaped and measured so: a line end or a
+    /// carriage return kept the row from lining up, an escape sequence ran in the terminal.
+    #[test]
+    fn control_characters_are_printed_escaped_in_a_cell() {
+        assert_eq!(pad("TWO\nLINES", 11), "TWO\\nLINES ");
+        assert_eq!(cut("MUG \u{1b}[2J RED", 40), "MUG \\u{1b}[2J RED");
+        assert_eq!(width("a\rb\tc"), 7);
+        assert_eq!(cut("a\nbcdef", 4), "a\\n…");
     }
     use std::path::Path;
 

@@ -291,6 +291,7 @@ impl ShapeArgs {
 /// Prints to stdout; a closed pipe (`kindred audit x | head`) is not an error.
 fn emit(text: &str) -> Result<(), Error> {
     use std::io::Write;
+    let text = kindred::progress::printable(text, kindred::progress::Lines::Kept);
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Stdout(e)),
         _ => Ok(()),

@@ -174,7 +174,7 @@ pub fn log_line(quiet: bool, line: &Line) {
         return;
     }
     let text = render(line, &now_utc(), log_format());
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    let _ = std::io::stderr().lock().write_all(printable(&text, Lines::Kept).as_bytes());
 }
 
 /// The text of `line` at `timestamp`, with its newline: plain lines each start with the
@@ -228,7 +228,37 @@ struct JsonLine<'a> {
 /// Prints `text` (a table, a report) to stdout, the way results go while logs go to stderr;
 /// a closed or full stdout is not the run's failure.
 pub fn print(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let _ = std::io::stdout().lock().write_all(printable(text, Lines::Kept).as_bytes());
+}
+
+/// Whether [`printable`] keeps line ends (a message's, a report's) or escapes them too (a
+/// table's cell, which must stay on its row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    Kept,
+    Escaped,
+}
+
+/// `text` with its control characters (C0, DEL and C1: a carriage return, a tab, an escape
+/// sequence's ESC) written as Rust's `escape_debug` writes them (`\r`, `\t`, `\u{1b}`), and
+/// its line ends too unless `lines` keeps them. An export's values, its header and a folder's
+/// names reach the terminal in tables, notes and errors: a description holding `ESC[2J`
+/// cleared the screen of whoever ran `kindred audit`, one holding a line end broke the first
+/// rows' table, and a carriage return overwrote the line it was on. JSON (logs, `--json`)
+/// escapes them itself.
+pub fn printable(text: &str, lines: Lines) -> std::borrow::Cow<'_, str> {
+    let escaped = |c: char| c.is_control() && !(c == '\n' && lines == Lines::Kept);
+    if !text.chars().any(escaped) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match escaped(c) {
+            true => out.extend(c.escape_debug()),
+            false => out.push(c),
+        }
+    }
+    out.into()
 }
 
 /// Makes glibc's allocator give freed blocks of 128 KiB and more back to the system at once,
@@ -412,6 +442,18 @@ pub fn peak_rss_bytes() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_line_ends_kept_where_asked() {
+        let text = "a\u{1b}[31mb\rc\td\u{7f}\u{85}\ne é 咖啡";
+        assert_eq!(printable(text, Lines::Kept), "a\\u{1b}[31mb\\rc\\td\\u{7f}\\u{85}\ne é 咖啡");
+        assert_eq!(printable("x\ny", Lines::Escaped), "x\\ny");
+        assert!(matches!(printable("plain 咖啡\n", Lines::Kept), std::borrow::Cow::Borrowed(_)));
+        // a plain log line keeps its lines, each with the timestamp, and no raw control
+        let line = Line::new(Level::Note, "column 'Country\u{1b}[2J'\nsecond");
+        let text = printable(&render(&line, AT, LogFormat::Plain), Lines::Kept).into_owned();
+        assert_eq!(text, format!("{AT} kindred: note: column 'Country\\u{{1b}}[2J'\n{AT} kindred: second\n"));
+    }
 
     const AT: &str = "2026-12-01T02:00:00.123Z";
 

@@ -181,6 +181,42 @@ fn audit_prints_the_first_look_as_tables_that_fit_100_columns() {
     assert!(r.stdout.lines().all(|l| l.chars().count() <= 100), "{}", r.stdout);
 }
 
+/// An export's text reaches the terminal escaped: a description holding an escape sequence
+/// (`ESC[2J` cleared the screen of whoever ran `audit`), a line end or a carriage return (which
+/// broke the first rows' table) prints as `\u{1b}`, `\n`, `\r`; so do a header's, in the
+/// tables and in the log's notes.
+#[test]
+fn control_characters_in_an_export_are_printed_escaped() {
+    let w = Workdir::new();
+    let mut text = String::from("Invoice,Item,Desc,Qty,When,Cust,Country\u{1b}[2J\r\n");
+    for (k, desc) in ["MUG \u{1b}[31mRED\u{1b}[0m", "\"TWO\nLINES\"", "\"CR\rX\"", "PLAIN"].iter().enumerate() {
+        text += &format!("{k},I{k},{desc},1,2011-01-0{} 10:00:00,{},UK\r\n", k + 1, 17850 + k);
+    }
+    let input = w.write("ctl.csv", text);
+    let r = w.kindred(&["audit", input.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let raw = |s: &str| s.chars().any(|c| c.is_control() && c != '\n');
+    assert!(!raw(&r.stdout) && !raw(&r.stderr), "{:?}\n{:?}", r.stdout, r.stderr);
+    let head =
+        r.stdout.split("\n\n").find(|s| s.starts_with("first 4 rows:")).unwrap_or_else(|| panic!("{}", r.stdout));
+    assert_eq!(head.lines().count(), 6, "{head}"); // the title, the header, four rows
+    assert!(
+        head.contains("TWO\\nLINES")
+            && (head.contains("CR\\rX") || head.contains("CR\\nX"))
+            && head.contains("MUG \\u{1b}[31mRED"),
+        "{head}"
+    );
+    assert!(r.stdout.contains("Country\\u{1b}[2J"), "{}", r.stdout);
+    // the run's log and its error name the column as escaped too
+    let p = w.write(
+        "p.toml",
+        format!("[input]\npath = {:?}\n[columns]\ncustomer = \"Nope\\u001b[2J\"\nitem = \"Item\"\n", input),
+    );
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--output", w.path("out").to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(!raw(&r.stderr) && r.stderr.contains("Nope\\u{1b}[2J"), "{:?}", r.stderr);
+}
+
 #[test]
 fn a_bad_head_is_a_usage_error_naming_the_flag() {
     let w = Workdir::new();
