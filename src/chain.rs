@@ -128,8 +128,9 @@ impl Chain {
         cfg: &Config,
         ids: IdTyping,
         offers: Offers,
+        previously: Option<&select::Previously>,
     ) -> Result<(Candidate, Selection)> {
-        let (choice, selection) = select::run(cleaned, cfg, ids, offers)?;
+        let (choice, selection) = select::run(cleaned, cfg, ids, offers, previously)?;
         progress::trim_freed_memory();
         let line = selection.line();
         let at = Line { stage: Some("select"), seconds: Some(selection.seconds), ..Line::new(Level::Info, &line) };

@@ -519,6 +519,10 @@ pub struct SelectConfig {
     pub memory_budget: Option<u64>,
     /// How the winner is chosen from the candidates' scores on the window.
     pub rule: Rule,
+    /// The last published run's choice is kept while it is within one standard error of the
+    /// best on the window (see `select::choose`): a switch between near-equals changed nearly
+    /// every customer's list for nothing.
+    pub keep_previous: bool,
 }
 
 /// `[select] rule`: how `kind = "auto"` picks its winner from the candidates' NDCG@K on the
@@ -544,6 +548,7 @@ impl Default for SelectConfig {
             candidates: Family::ALL[..4].to_vec(),
             memory_budget: None,
             rule: Rule::Best,
+            keep_previous: true,
         }
     }
 }
@@ -572,6 +577,9 @@ pub struct GatesConfig {
     /// The largest share of customers whose list may change against the last published set
     /// (the manifest's `drift.changed_share`); `None` (the default): not checked.
     pub max_changed_share: Option<f64>,
+    /// The most days the export's newest purchase may lie before the last published run's: an
+    /// export cut short, half of one, or an older copy ends earlier.
+    pub max_days_back_vs_previous: f64,
 }
 
 /// The most shards `kindred prepare --shards` plans for.

@@ -145,7 +145,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     let train = clean::Cleaned::all(train);
     // An auto pipeline chooses on the training rows alone: no candidate sees the test window.
     let (choice, mut selection) = match cfg.model.kind {
-        Kind::Auto => chain.select(train.part(|_| true), cfg, ids, offers).map(|(c, s)| (c, Some(s)))?,
+        Kind::Auto => chain.select(train.part(|_| true), cfg, ids, offers, None).map(|(c, s)| (c, Some(s)))?,
         _ => (Candidate::named(cfg), None),
     };
     let (m, _) = chain.pivot(train, ids, &cfg.input.path)?;

@@ -134,6 +134,8 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
     for (k, (((id, s), src), n)) in rid.iter().zip(&score).zip(&source).zip(&sup).enumerate() {
         let why = match (s, kind.compares_items()) {
             (Some(s), false) => format!("score {s:.4}, bought by {n} of the nearest customers"),
+            // no item of theirs weighs for it: the description blend alone ranked it
+            (Some(s), true) if n == "0" => format!("score {s:.4}, by its description's likeness to their items alone"),
             (Some(s), true) => match because.get(id) {
                 Some(j) => format!("score {s:.4}, backed by {n} of their items; most by {j} {}", name(j)),
                 None => format!("score {s:.4}, backed by {n} of their items"),

@@ -142,7 +142,7 @@ pub fn audit_only(cfg: &Config, head: usize) -> Result<(audit::AuditReport, Vec<
 }
 
 /// What the last published run made, from its manifest (never by listing its files).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Previous {
     customers: Option<usize>,
     /// Recommendation rows, and those the model made (`source = "neighbours"`).
@@ -151,6 +151,10 @@ pub(crate) struct Previous {
     per_customer: Option<usize>,
     /// `customer_id`'s type, "Int64" or "String".
     customer_id_type: Option<&'static str>,
+    /// The export's newest purchase (the audit's date column's latest), as the audit prints it.
+    newest: Option<String>,
+    /// What `kind = "auto"` chose (the manifest's `selection.winner`).
+    chosen: Option<select::Previously>,
 }
 
 /// The last published run's counts; `None` when there is none. A set whose manifest is damaged
@@ -190,7 +194,40 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
             Some("String") => Some("String"),
             _ => None,
         },
+        chosen: manifest.pointer("/selection/winner").and_then(|w| {
+            let text = |key: &str| w.get(key).and_then(|v| v.as_str()).map(str::to_string);
+            Some(select::Previously { candidate: text("candidate")?, settings: text("settings")? })
+        }),
+        newest: manifest.pointer("/reports/audit/columns").and_then(|c| c.as_array()).and_then(|columns| {
+            let date = columns.iter().find(|c| c.get("role").and_then(|r| r.as_str()) == Some("date"))?;
+            date.get("max")?.as_str().map(str::to_string)
+        }),
     }
+}
+
+/// The export's newest purchase: the latest of the date column, as the audit prints it.
+fn newest_purchase(audited: &crate::audit::AuditReport) -> Option<String> {
+    audited.columns.iter().find(|c| c.role.as_deref() == Some("date"))?.max.clone()
+}
+
+/// The gate `[gates] max_days_back_vs_previous`: refuses when the export's newest purchase
+/// lies more than that many days before the last published run's. An export cut short (a
+/// transfer that stopped, a disk that filled), half of one or an older copy passes the count
+/// gates when it keeps over half the customers — a truncated Online Retail export kept 80% of
+/// them, its newest sale two and a half months back, every list changed — but it ends
+/// earlier: an export's history only grows. None when either run has no dated purchase.
+fn check_newest(limit: f64, now: Option<&str>, before: Option<&str>) -> Option<GateCheck> {
+    let read = |t: &str| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").ok();
+    let (now_text, before_text) = (now?, before?);
+    let (now, before) = (read(now_text)?, read(before_text)?);
+    let back = (before - now).num_seconds() as f64 / 86_400.0;
+    let detail = match back > 0.0 {
+        true => format!(
+            "the newest purchase, {now_text}, is {back:.1} days before the last published run's, {before_text} (an export cut short, part of one, or an older copy?); the limit is {limit} days"
+        ),
+        false => format!("the newest purchase, {now_text}, is not before the last published run's, {before_text}"),
+    };
+    Some(GateCheck { gate: "max_days_back_vs_previous", passed: back <= limit, detail })
 }
 
 /// The type `customer_id` is published as, kept from run to run: a folder whose last run
@@ -445,8 +482,7 @@ fn check_required(cfg: &Config, columns: &Columns, audited: &audit::AuditReport)
     }
 }
 
-/// A workbook's serial day of 1954-10-03: numbers all below it are no export's dates.
-const SERIAL_1954: f64 = 20_000.0;
+use crate::roles::SERIAL_1954;
 
 /// Why the date column cannot serve `needs` (e.g. "[model] similarity_half_life_days"), if it
 /// cannot: dates whose day-month order the column does not tell (they would be guessed, or
@@ -574,7 +610,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let (cleaned, mut cleaned_report) = chain.clean(canonical, &cfg.clean)?;
     chain.after_cleaning(&cleaned, &mut cleaned_report, &audited)?;
     let previous = previous_run(&cfg.output.dir);
-    let (kind, int64_because, typed) = customer_type(cfg, previous);
+    let (kind, int64_because, typed) = customer_type(cfg, previous.clone());
     let ids = pivot::IdTyping { kind, int64_because: int64_because.as_deref(), column: &columns.customer };
     // The selection splits the cleaned rows itself: it keeps a view of them (no copy).
     let to_select = (cfg.model.kind == Kind::Auto).then(|| cleaned.part(|_| true));
@@ -583,13 +619,16 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
         cfg,
         (ingested.skipped_rows, &cleaned_report),
         matrix.n_customers(),
-        previous.and_then(|p| p.customers),
+        previous.as_ref().and_then(|p| p.customers),
     );
+    let before = previous.as_ref().and_then(|p| p.newest.as_deref());
+    gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest_purchase(&audited).as_deref(), before));
     gates.extend(typed);
     enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
         Some(rows) => {
-            let (choice, mut selection) = chain.select(rows, cfg, ids, Offers::of(&columns))?;
+            let previously = previous.as_ref().and_then(|p| p.chosen.clone());
+            let (choice, mut selection) = chain.select(rows, cfg, ids, Offers::of(&columns), previously.as_ref())?;
             (select::for_all_purchases(choice, &mut selection, &matrix, cfg.quiet), Some(selection))
         }
         None => (Candidate::named(cfg), None),
@@ -934,24 +973,35 @@ mod tests {
             model_rows: Some(80),
             per_customer: Some(10),
             customer_id_type: None,
+            newest: None,
+            chosen: None,
         };
-        assert!(failed(&check_output_gates(&c, &made(7, 50, 40), Some(prev), None)).is_empty(), "exactly 50%");
-        assert_eq!(failed(&check_output_gates(&c, &made(7, 49, 40), Some(prev), None)), ["max_row_drop_vs_previous"]);
+        assert!(failed(&check_output_gates(&c, &made(7, 50, 40), Some(prev.clone()), None)).is_empty(), "exactly 50%");
         assert_eq!(
-            failed(&check_output_gates(&c, &made(7, 100, 39), Some(prev), None)),
+            failed(&check_output_gates(&c, &made(7, 49, 40), Some(prev.clone()), None)),
+            ["max_row_drop_vs_previous"]
+        );
+        assert_eq!(
+            failed(&check_output_gates(&c, &made(7, 100, 39), Some(prev.clone()), None)),
             ["max_model_row_drop_vs_previous"]
         );
         // a lower per_customer scales the previous counts: 10 → 2 expects 20 and 16
         let short = cfg("[recommend]\nper_customer = 2");
-        assert!(failed(&check_output_gates(&short, &made(7, 10, 8), Some(prev), None)).is_empty());
-        assert_eq!(failed(&check_output_gates(&short, &made(7, 9, 8), Some(prev), None)), ["max_row_drop_vs_previous"]);
+        assert!(failed(&check_output_gates(&short, &made(7, 10, 8), Some(prev.clone()), None)).is_empty());
+        assert_eq!(
+            failed(&check_output_gates(&short, &made(7, 9, 8), Some(prev.clone()), None)),
+            ["max_row_drop_vs_previous"]
+        );
         // the keys loosen it; a manifest without the counts skips those gates
         let loose = cfg("[gates]\nmax_row_drop_vs_previous = 1.0\nmax_model_row_drop_vs_previous = 1.0");
-        assert!(failed(&check_output_gates(&loose, &made(7, 1, 1), Some(prev), None)).is_empty());
+        assert!(failed(&check_output_gates(&loose, &made(7, 1, 1), Some(prev.clone()), None)).is_empty());
         assert!(failed(&check_output_gates(&c, &made(7, 1, 1), Some(Previous::default()), None)).is_empty());
         // a selection that chose popularity makes no model rows on purpose
-        assert!(failed(&check_output_gates(&c, &made(7, 70, 0), Some(prev), Some(5))).is_empty());
-        assert_eq!(failed(&check_output_gates(&c, &made(7, 30, 0), Some(prev), Some(5))), ["max_row_drop_vs_previous"]);
+        assert!(failed(&check_output_gates(&c, &made(7, 70, 0), Some(prev.clone()), Some(5))).is_empty());
+        assert_eq!(
+            failed(&check_output_gates(&c, &made(7, 30, 0), Some(prev.clone()), Some(5))),
+            ["max_row_drop_vs_previous"]
+        );
         // ... when it chose on evidence and popularity makes rows (session 25: one item, or one
         // customer owning every item, published an empty set, exit 0)
         for scored in [0, 5] {
@@ -999,8 +1049,12 @@ mod tests {
         let manifest = serde_json::json!({
             "customers": 4339,
             "customer_id_type": "Int64",
+            "selection": {"winner": {"candidate": "ease", "settings": "lambda=350", "ndcg": 0.15}},
             "parameters": {"recommend": {"per_customer": 10}},
-            "reports": {"recommend": {"rows_out": 43390, "from_neighbours_rows": 43322}}
+            "reports": {
+                "recommend": {"rows_out": 43390, "from_neighbours_rows": 43322},
+                "audit": {"columns": [{"role": "item", "max": "X"}, {"role": "date", "max": "2011-12-09 12:50:00"}]}
+            }
         });
         let p = previous_from(&manifest);
         assert_eq!(
@@ -1011,8 +1065,29 @@ mod tests {
                 model_rows: Some(43322),
                 per_customer: Some(10),
                 customer_id_type: Some("Int64"),
+                newest: Some("2011-12-09 12:50:00".into()),
+                chosen: Some(select::Previously { candidate: "ease".into(), settings: "lambda=350".into() }),
             }
         );
         assert_eq!(previous_from(&serde_json::json!({"customers": 3})).rows, None);
+    }
+
+    /// `[gates] max_days_back_vs_previous`: an export that ends more than the limit before the
+    /// last published run's newest purchase is refused; without dates on either side, no gate.
+    #[test]
+    fn an_export_ending_before_the_published_one_is_refused() {
+        let at = |now: &str, limit: f64| check_newest(limit, Some(now), Some("2011-12-09 12:50:00")).unwrap();
+        assert!(at("2011-12-09 12:50:00", 0.0).passed && at("2011-12-10 08:00:00", 0.0).passed);
+        assert!(at("2011-12-08 12:50:00", 1.0).passed, "exactly the limit");
+        let back = at("2011-09-13 10:00:00", 1.0);
+        assert!(!back.passed && back.gate == "max_days_back_vs_previous", "{back:?}");
+        assert!(
+            back.detail.contains("87.1 days before the last published run's, 2011-12-09 12:50:00"),
+            "{}",
+            back.detail
+        );
+        assert!(check_newest(1.0, None, Some("2011-12-09 12:50:00")).is_none());
+        assert!(check_newest(1.0, Some("2011-12-09 12:50:00"), None).is_none());
+        assert_eq!(cfg("").gates.max_days_back_vs_previous, 1.0);
     }
 }

@@ -553,16 +553,20 @@ impl Publisher {
 }
 
 /// Whether `run` is a failed, refused or interrupted run's record: a real folder holding
-/// nothing but a regular file `manifest.json` whose `status` says so. Published runs,
-/// whatever their manifest says, hold their tables too.
+/// nothing but a regular file `manifest.json` whose `status` says so and whose `run_id` is the
+/// folder's name, as kindred writes it. Published runs, whatever their manifest says, hold
+/// their tables too. A record copied under another run's name, or a person's folder of a
+/// run's name holding their own `manifest.json`, is not kindred's: pruning deleted both.
 pub fn is_failure_record(run: &Path) -> bool {
     let Ok(entries) = fs::read_dir(run) else { return false };
     let names: Vec<_> = entries.flatten().map(|e| e.file_name()).take(2).collect();
     if names.len() != 1 || names[0] != file::MANIFEST {
         return false;
     }
-    let status = read_manifest(run).and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_string));
-    matches!(status.as_deref(), Some("failed" | "refused" | "interrupted"))
+    let Some(manifest) = read_manifest(run) else { return false };
+    let field = |key: &str| manifest.get(key).and_then(|s| s.as_str());
+    let named = run.file_name().and_then(|n| n.to_str());
+    matches!(field("status"), Some("failed" | "refused" | "interrupted")) && named.is_some() && field("run_id") == named
 }
 
 /// Whether everything under the real folder `folder` is of a name and type kindred writes
@@ -878,7 +882,7 @@ mod tests {
         assert!(!dir.join(RUNS).join(id(2)).exists() && staging.join(file::MANIFEST).is_file(), "moved back");
         assert_eq!(current_run_id(&dir), Some(id(1)));
         assert_eq!(fs::read_to_string(dir.join(file::RECOMMENDATIONS)).unwrap(), "one");
-        let record = p.record_failure(br#"{"status": "failed"}"#).unwrap();
+        let record = p.record_failure(format!(r#"{{"status": "failed", "run_id": "{}"}}"#, id(2)).as_bytes()).unwrap();
         assert_eq!(names(&record), [file::MANIFEST]);
         assert!(is_failure_record(&record));
         p.abandon();
@@ -1070,7 +1074,8 @@ mod tests {
     fn fail(dir: &Path, id: &str, status: &str) -> PathBuf {
         let p = Publisher::open(dir, id, "now").unwrap();
         fs::write(p.begin().unwrap().join(file::RECOMMENDATIONS), "half written").unwrap();
-        let record = p.record_failure(format!("{{\"status\": \"{status}\"}}").as_bytes()).unwrap();
+        let record =
+            p.record_failure(format!("{{\"status\": \"{status}\", \"run_id\": \"{id}\"}}").as_bytes()).unwrap();
         p.abandon();
         record
     }
@@ -1103,6 +1108,18 @@ mod tests {
         fs::write(dir.join(RUNS).join(id(6)).join(file::MANIFEST), "{\"status\": \"failed\"}").unwrap();
         fs::write(dir.join(RUNS).join(id(6)).join("notes.txt"), "mine").unwrap();
         assert!(!is_failure_record(&dir.join(RUNS).join(id(6))));
+        // Session 28: a record copied under another run's name, and a person's folder of a
+        // run's name holding their own manifest, are not kindred's: pruning deleted both
+        let copy = dir.join(RUNS).join(id(0));
+        fs::create_dir_all(&copy).unwrap();
+        fs::write(copy.join(file::MANIFEST), format!(r#"{{"status": "failed", "run_id": "{}"}}"#, id(2))).unwrap();
+        let theirs = dir.join(RUNS).join(id(3));
+        fs::create_dir_all(&theirs).unwrap();
+        fs::write(theirs.join(file::MANIFEST), r#"{"status": "failed", "note": "mine"}"#).unwrap();
+        assert!(!is_failure_record(&copy) && !is_failure_record(&theirs));
+        publish(&dir, &id(7), "seven", 2);
+        publish(&dir, &id(8), "eight", 2);
+        assert!(copy.join(file::MANIFEST).is_file() && theirs.join(file::MANIFEST).is_file(), "left as found");
     }
 
     /// `current` pointing at a failed run's record (a hand-made rollback gone wrong) is refused.

@@ -424,6 +424,9 @@ fn dates(column: &Column, rule: &DateRule, path: &Path) -> Result<(Int64Chunked,
     })
 }
 
+/// A workbook's serial day of 1954-10-03: numbers all below it are no export's dates.
+pub(crate) const SERIAL_1954: f64 = 20_000.0;
+
 /// Prints an integral float as an integer (17850.0 → "17850"), others as Rust prints them.
 pub fn number_text(f: f64) -> String {
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 {

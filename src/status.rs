@@ -178,7 +178,11 @@ fn check_folder(dir: &Path) -> Result<()> {
     let ours = |name: &String| {
         [RUNS, CURRENT, ".lock", file::EVALUATION].contains(&name.as_str()) || name.starts_with(".staging-")
     };
-    if !entries.is_empty() && !entries.iter().any(ours) {
+    // what tools and file systems leave in any folder (the repo's `output/.gitkeep`, a new
+    // volume's `lost+found`, `.DS_Store`) tells nothing of whose it is: a fresh clone's output
+    // folder, or a new volume's, has nothing published (exit 6), not someone else's files (1)
+    let incidental = |name: &String| name.starts_with('.') || name == "lost+found";
+    if entries.iter().any(|e| !incidental(e)) && !entries.iter().any(ours) {
         return Err(read("not a kindred output folder (no runs/, current, .lock or evaluation.parquet in it); pass the folder `kindred run` publishes to").into());
     }
     check_layout(dir)

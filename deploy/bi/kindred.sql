@@ -28,7 +28,7 @@ CREATE OR REPLACE MACRO kindred_table(name) AS TABLE
     SELECT * FROM read_parquet(kindred_dir() || '/' || name || '.parquet');
 -- The manifests under the folder matching a path (`manifest.json`, `runs/*/manifest.json`), as JSON.
 CREATE OR REPLACE MACRO kindred_manifests(path) AS TABLE
-    SELECT content::JSON AS m FROM read_text(kindred_dir() || '/' || path);
+    SELECT content::JSON AS m, replace(filename, '\', '/') AS filename FROM read_text(kindred_dir() || '/' || path);
 CREATE OR REPLACE VIEW recommendations AS FROM kindred_table('recommendations');
 CREATE OR REPLACE VIEW neighbours AS FROM kindred_table('neighbours');
 CREATE OR REPLACE VIEW item_neighbours AS FROM kindred_table('item_neighbours');
@@ -65,6 +65,9 @@ CREATE OR REPLACE VIEW runs AS
            (m ->> '$.drift.mean_overlap')::DOUBLE AS mean_overlap,
            m ->> '$.error.message' AS error
     FROM kindred_manifests('runs/*/manifest.json')
+    -- a run's own folder only: a set or record a person copied under another run's name is
+    -- not a run of this history (it was listed twice, with the same run id)
+    WHERE ends_with(filename, '/runs/' || (m ->> '$.run_id') || '/manifest.json')
     ORDER BY started_utc DESC;
 
 -- Each recommendation with its item's name and popularity (the join analysts write first).

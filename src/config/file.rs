@@ -131,6 +131,7 @@ pub struct GatesSection {
     pub max_row_drop_vs_previous: Option<f64>,
     pub max_model_row_drop_vs_previous: Option<f64>,
     pub max_changed_share: Option<f64>,
+    pub max_days_back_vs_previous: Option<f64>,
 }
 
 /// `[select]`: how `kind = "auto"` chooses its model.
@@ -145,6 +146,7 @@ pub struct SelectSection {
     pub candidates: Option<Vec<String>>,
     pub memory_budget: Option<i64>,
     pub rule: Option<String>,
+    pub keep_previous: Option<bool>,
 }
 
 impl PipelineFile {
@@ -733,6 +735,13 @@ impl GatesSection {
                 |v| (0.0..=1.0).contains(&v),
                 "between 0 and 1",
             )?,
+            max_days_back_vs_previous: number(
+                "[gates] max_days_back_vs_previous",
+                self.max_days_back_vs_previous,
+                |v| (0.0..=36_500.0).contains(&v),
+                "between 0 and 36500 (days)",
+            )?
+            .unwrap_or(1.0),
         })
     }
 }
@@ -765,6 +774,7 @@ impl SelectSection {
             candidates: self.candidates.as_deref().map_or(Ok(d.candidates), parse_candidates)?,
             memory_budget,
             rule: self.rule.as_deref().map_or(Ok(d.rule), parse_rule)?,
+            keep_previous: self.keep_previous.unwrap_or(d.keep_previous),
         })
     }
 }

@@ -10,13 +10,15 @@
 use std::io::Read;
 use std::path::Path;
 
-use calamine::{open_workbook_auto, Data, Reader, SheetVisible};
+use std::collections::BTreeMap;
+
+use calamine::{open_workbook_auto, Data, Dimensions, ExcelDateTime, ExcelDateTimeType, Reader, SheetVisible};
 use polars::prelude::*;
 
 use crate::config::Columns;
 use crate::error::InputError;
 use crate::ingest::{absent, column_key, find_column, title_note, unique_header, TITLE_LINES};
-use crate::roles::number_text;
+use crate::roles::{number_text, SERIAL_1954};
 
 /// A workbook read: every column as text, the sheets read, and a note for each sheet skipped.
 pub(super) struct ExcelRead {
@@ -36,6 +38,23 @@ struct Sheets {
     /// Each column's error cells (`#DIV/0!`, `#REF!`: a formula that failed), read as missing:
     /// how many, their kinds and the first one's sheet and row, for a note.
     errors: Vec<CellErrors>,
+    /// The date's column (as the pipeline names it), if the header has it, and what its cells
+    /// were (see [`Sheets::serial_dates`]).
+    date: Option<usize>,
+    dates: DateCells,
+}
+
+/// The date column's cells that are not plain dates: number cells among date cells (a date
+/// that lost its format: rows pasted as values show 45400.125), each at its value's index with
+/// its number; and time cells without a date (Excel's day 0), which are no purchase's date.
+#[derive(Default)]
+struct DateCells {
+    date_cells: usize,
+    is_1904: bool,
+    numbers: Vec<(usize, f64)>,
+    first_number: Option<(String, usize)>,
+    times: usize,
+    first_time: Option<(String, usize)>,
 }
 
 #[derive(Default, Clone)]
@@ -63,25 +82,44 @@ impl Sheets {
         Ok(positions)
     }
 
-    /// Appends a sheet's data rows (blank rows skipped), each column from its position; the
-    /// first is row `first_row` of sheet `sheet`.
-    fn append<'r>(
-        &mut self,
-        rows: impl Iterator<Item = &'r [Data]>,
-        positions: &[Option<usize>],
-        (sheet, first_row): (&str, usize),
-    ) {
-        for (r, row) in rows.enumerate() {
+    /// Appends a sheet's data rows, each with its row number in sheet `sheet` (blank rows
+    /// skipped), each column from its position.
+    fn append(&mut self, rows: impl Iterator<Item = (usize, Vec<Data>)>, positions: &[Option<usize>], sheet: &str) {
+        for (at, row) in rows {
             if row.iter().all(|c| matches!(c, Data::Empty)) {
                 continue;
             }
-            for (k, (col, at)) in self.cols.iter_mut().zip(positions).enumerate() {
-                let cell = at.and_then(|at| row.get(at));
+            for (k, (col, p)) in self.cols.iter_mut().zip(positions).enumerate() {
+                let cell = p.and_then(|p| row.get(p));
                 if let Some(Data::Error(e)) = cell {
                     let errors = &mut self.errors[k];
                     errors.count += 1;
                     errors.kinds.insert(e.to_string());
-                    errors.first.get_or_insert_with(|| (sheet.to_string(), first_row + r));
+                    errors.first.get_or_insert_with(|| (sheet.to_string(), at));
+                }
+                if Some(k) == self.date {
+                    let d = &mut self.dates;
+                    match cell {
+                        Some(Data::DateTime(t)) if t.is_datetime() && t.as_f64() < 1.0 => {
+                            d.times += 1;
+                            d.first_time.get_or_insert_with(|| (sheet.to_string(), at));
+                        }
+                        Some(Data::DateTime(t)) if t.is_datetime() => {
+                            d.date_cells += 1;
+                            let in_1900 = ExcelDateTime::new(t.as_f64(), ExcelDateTimeType::DateTime, false);
+                            d.is_1904 = in_1900.as_datetime() != t.as_datetime();
+                        }
+                        Some(Data::Float(_) | Data::Int(_)) => {
+                            let f = match cell {
+                                Some(Data::Int(i)) => *i as f64,
+                                Some(Data::Float(f)) => *f,
+                                _ => unreachable!(),
+                            };
+                            d.numbers.push((col.len(), f));
+                            d.first_number.get_or_insert_with(|| (sheet.to_string(), at));
+                        }
+                        _ => {}
+                    }
                 }
                 if Some(k) == self.quantity {
                     let number = match cell {
@@ -98,6 +136,42 @@ impl Sheets {
                 col.push(cell.and_then(cell_text));
             }
         }
+    }
+
+    /// The date column's number cells among its date cells read as the dates they number
+    /// (serial days, in the workbook's 1900 or 1904 system; from 1954 on, as a column of
+    /// smaller numbers is no dates), and a note on them and on time cells without a date.
+    /// Printed as numbers they were invalid dates, silently: a sheet's last rows pasted as
+    /// values made the newest purchase weeks old.
+    fn serial_dates(&mut self) -> Vec<String> {
+        let (Some(k), d) = (self.date, &mut self.dates) else { return Vec::new() };
+        let name = &self.header[k];
+        let mut notes = Vec::new();
+        if d.date_cells > 0 && !d.numbers.is_empty() {
+            let mut read = 0;
+            for &(at, f) in &d.numbers {
+                let date = (SERIAL_1954..2_958_466.0)
+                    .contains(&f)
+                    .then(|| ExcelDateTime::new(f, ExcelDateTimeType::DateTime, d.is_1904).as_datetime());
+                if let Some(Some(t)) = date {
+                    self.cols[k][at] = Some(t.format("%Y-%m-%d %H:%M:%S").to_string());
+                    read += 1;
+                }
+            }
+            let (sheet, row) = d.first_number.clone().unwrap_or_default();
+            notes.push(format!(
+                "column '{name}': {read} of its {} number cells, among {} date cells, read as the dates they number (Excel's serial days: cells that lost their date format, as rows pasted as values do); the first is sheet '{sheet}' row {row}",
+                d.numbers.len(),
+                d.date_cells
+            ));
+        }
+        if let Some((sheet, row)) = &d.first_time {
+            notes.push(format!(
+                "column '{name}': {} cells hold a time without a date (Excel's day 0), read as invalid dates; the first is sheet '{sheet}' row {row}",
+                d.times
+            ));
+        }
+        notes
     }
 
     /// A note for each column with error cells: how many, which, the first one's sheet row.
@@ -158,34 +232,40 @@ pub(super) fn read_excel(
     let mut book = open_workbook_auto(path)
         .map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: e.to_string() })?;
     let metadata = book.sheets_metadata().to_vec();
-    let wanted = wanted_sheets(&book.sheet_names(), sheet, path)?;
-    let (mut table, mut sheets, mut notes) = (None::<Sheets>, Vec::new(), Vec::new());
+    let mut notes = Vec::new();
+    let wanted = wanted_sheets(&metadata, sheet, path, &mut notes)?;
+    let (mut table, mut sheets) = (None::<Sheets>, Vec::new());
     let mut unmapped_first: Option<(String, Vec<String>)> = None;
     for name in wanted {
-        let range = book
-            .worksheet_range(&name)
+        let mut cells = sheet_cells(&mut book, &name)
             .map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: format!("sheet '{name}': {e}") })?;
-        let mut rows = range.rows();
-        let Some(first) = rows.next() else {
+        let Some((&first_row, _)) = cells.rows.first_key_value() else {
             notes.push(format!("sheet '{name}' skipped: it is empty"));
             continue;
         };
-        let texts = |row: &[Data]| -> Vec<String> { row.iter().map(|c| cell_text(c).unwrap_or_default()).collect() };
-        let mut header = texts(first);
-        let mut header_row = range.start().map_or(0, |(r, _)| r as usize) + 1;
+        let texts = |row: &[(u32, Data)]| -> Vec<String> {
+            let mut out = Vec::new();
+            for (c, cell) in row {
+                let c = *c as usize;
+                out.resize(out.len().max(c + 1), String::new());
+                out[c] = cell_text(cell).unwrap_or_default();
+            }
+            out
+        };
         // A report's title above its table (a name, a period, blank rows): the header is the
         // first row with the roles' customer and item columns, and the rows above it are not data.
-        let titled = Some(header_of);
-        if !has_roles(&header, titled) {
-            if let Some(at) = header_at(range.rows().map(texts), header_of) {
-                let sheet_row = range.start().map_or(0, |(r, _)| r as usize) + at + 1;
-                notes.push(format!("sheet '{name}': {}", title_note("row", sheet_row, sheet_row - 1)));
-                rows = range.rows();
-                header = rows.nth(at).map(texts).unwrap_or_default();
-                header_row = sheet_row;
+        let mut header_row = first_row;
+        if !has_roles(&texts(&cells.rows[&first_row]), Some(header_of)) {
+            let near = cells.rows.range(first_row..first_row + TITLE_LINES as u32);
+            let found = near.map(|(r, row)| (*r, texts(row))).find(|(_, row)| has_roles(row, Some(header_of)));
+            if let Some((at, _)) = found {
+                notes.push(format!("sheet '{name}': {}", title_note("row", at as usize + 1, at as usize)));
+                header_row = at;
             }
         }
+        let (columns, header) = cells.columns(header_row);
         let header = unique_names(header, header_of, path, &name, &mut notes)?;
+        let merged = cells.fill_merged(header_row, &columns, &header, &name);
         let positions = match &table {
             None if sheet == Some("*") && !has_roles(&header, roles) => {
                 notes.push(format!("sheet '{name}' skipped: {}", missing_roles(&header, roles)));
@@ -199,10 +279,12 @@ pub(super) fn read_excel(
                     check_cover(&mut book, &name, &header, roles, header_of, path)?;
                 }
                 let positions = (0..header.len()).map(Some).collect();
-                let cols = vec![Vec::with_capacity(range.height()); header.len()];
-                let quantity = quantity_at(&header, header_of);
+                let cols = vec![Vec::with_capacity(cells.rows.len()); header.len()];
+                let quantity = at_role(&header, header_of.quantity.as_ref());
+                let date = at_role(&header, header_of.date.as_ref());
                 let errors = vec![CellErrors::default(); header.len()];
-                table = Some(Sheets { cols, header, quantity, numbers: Vec::new(), errors });
+                let dates = DateCells::default();
+                table = Some(Sheets { cols, header, quantity, numbers: Vec::new(), errors, date, dates });
                 positions
             }
             Some(t) => match t.positions(&header, roles) {
@@ -213,8 +295,11 @@ pub(super) fn read_excel(
                 }
             },
         };
+        notes.extend(merged);
         if let Some(t) = table.as_mut() {
-            t.append(rows, &positions, (&name, header_row + 1));
+            // the rows below the header, each freed once read (row numbers 1-based, as Excel's)
+            let below = cells.rows.split_off(&(header_row + 1));
+            t.append(below.into_iter().map(|(r, row)| (r as usize + 1, dense(&row, &columns))), &positions, &name);
         }
         sheets.push(name);
     }
@@ -235,9 +320,11 @@ pub(super) fn read_excel(
         });
     };
     if sheet.is_none() {
-        notes.extend(alike_unread(&mut book, &sheets, header_of));
+        notes.extend(alike_unread(&mut book, &metadata, &sheets, header_of));
     }
     notes.extend(table.error_notes());
+    let mut table = table;
+    notes.extend(table.serial_dates());
     let height = table.cols.first().map_or(0, Vec::len);
     let columns = table.into_columns();
     let frame = DataFrame::new(height, columns)
@@ -245,11 +332,134 @@ pub(super) fn read_excel(
     Ok(ExcelRead { frame, sheets, notes })
 }
 
-/// Where the quantity's column (as `header_of` names it) is in `header`, found as the roles
-/// find it ([`find_column`]).
-fn quantity_at(header: &[String], header_of: &Columns) -> Option<usize> {
-    let name = find_column(header, header_of.quantity.as_ref()?).ok()??;
+/// Where a role's column (as `header_of` names it) is in `header`, found as the roles find it
+/// ([`find_column`]).
+fn at_role(header: &[String], column: Option<&String>) -> Option<usize> {
+    let name = find_column(header, column?).ok()??;
     header.iter().position(|h| std::ptr::eq(h, name))
+}
+
+/// A sheet's cells that hold something, row by row (0-based row, then column), and its merged
+/// ranges. Read cell by cell (xlsx, xlsb) rather than as calamine's `Range`, which is as wide
+/// and as tall as the farthest cell: one stray cell at XFD1048576 made it 16,384 × 1,048,576
+/// cells, and the read died allocating 512 GiB (exit 134).
+struct SheetCells {
+    rows: BTreeMap<u32, Vec<(u32, Data)>>,
+    merged: Vec<Dimensions>,
+}
+
+/// Merged ranges larger than this are left as they are (a layout, not a value per row).
+const MERGED_CELLS: u64 = 1 << 16;
+
+fn sheet_cells<RS: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Sheets<RS>,
+    name: &str,
+) -> Result<SheetCells, String> {
+    let mut rows: BTreeMap<u32, Vec<(u32, Data)>> = BTreeMap::new();
+    let mut put = |(r, c): (u32, u32), cell: Data| {
+        if !matches!(cell, Data::Empty) {
+            rows.entry(r).or_default().push((c, cell));
+        }
+    };
+    let merged = match book {
+        calamine::Sheets::Xlsx(x) => {
+            let merged = x.merge_cells_by_sheet_name(name).unwrap_or_default();
+            let mut cells = x.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
+            while let Some(cell) = cells.next_cell().map_err(|e| e.to_string())? {
+                put(cell.get_position(), Data::from(cell.get_value().clone()));
+            }
+            merged
+        }
+        calamine::Sheets::Xlsb(x) => {
+            let mut cells = x.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
+            while let Some(cell) = cells.next_cell().map_err(|e| e.to_string())? {
+                put(cell.get_position(), Data::from(cell.get_value().clone()));
+            }
+            Vec::new()
+        }
+        book => {
+            let merged = match book {
+                calamine::Sheets::Xls(x) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            let range = book.worksheet_range(name).map_err(|e| e.to_string())?;
+            let (top, left) = range.start().unwrap_or((0, 0));
+            for (r, row) in range.rows().enumerate() {
+                for (c, cell) in row.iter().enumerate() {
+                    put((top + r as u32, left + c as u32), cell.clone());
+                }
+            }
+            merged
+        }
+    };
+    Ok(SheetCells { rows, merged })
+}
+
+impl SheetCells {
+    /// The columns read with header row `header_row`: those its header names and those with a
+    /// value below it (a column neither names nor fills is no column), with their names.
+    fn columns(&self, header_row: u32) -> (Vec<u32>, Vec<String>) {
+        let named = self.rows.get(&header_row).into_iter().flatten();
+        let named = named.filter(|(_, cell)| cell_text(cell).is_some_and(|t| !t.trim().is_empty()));
+        let below = self.rows.range(header_row + 1..).flat_map(|(_, row)| row.iter());
+        let mut columns: Vec<u32> = named.chain(below).map(|(c, _)| *c).collect();
+        columns.sort_unstable();
+        columns.dedup();
+        let header_cells = self.rows.get(&header_row);
+        let name = |c: &u32| {
+            let cell = header_cells.and_then(|row| row.iter().find(|(k, _)| k == c));
+            cell.and_then(|(_, cell)| cell_text(cell)).unwrap_or_default()
+        };
+        let names = columns.iter().map(name).collect();
+        (columns, names)
+    }
+
+    /// Gives every cell of a merged range below the header the range's value, as Excel shows it
+    /// (an order's number, date and customer merged down its lines were its first line's
+    /// only, and the other lines were dropped for a missing customer, silently); a note counts
+    /// them by column.
+    fn fill_merged(&mut self, header_row: u32, columns: &[u32], header: &[String], sheet: &str) -> Option<String> {
+        let mut filled = vec![0usize; columns.len()];
+        for d in std::mem::take(&mut self.merged) {
+            if d.start.0 <= header_row || d.len() < 2 || d.len() > MERGED_CELLS {
+                continue;
+            }
+            let first = self.rows.get(&d.start.0).and_then(|row| row.iter().find(|(c, _)| *c == d.start.1));
+            let Some(value) = first.map(|(_, v)| v.clone()) else { continue };
+            for r in d.start.0..=d.end.0 {
+                let row = self.rows.entry(r).or_default();
+                for c in d.start.1..=d.end.1 {
+                    if (r, c) == d.start {
+                        continue;
+                    }
+                    row.retain(|(k, _)| *k != c); // a value under the range is hidden in Excel
+                    row.push((c, value.clone()));
+                    if let Ok(k) = columns.binary_search(&c) {
+                        filled[k] += 1;
+                    }
+                }
+            }
+        }
+        let by_column: Vec<String> =
+            filled.iter().zip(header).filter(|(n, _)| **n > 0).map(|(n, name)| format!("'{name}' {n}")).collect();
+        (!by_column.is_empty()).then(|| {
+            format!(
+                "sheet '{sheet}': cells of merged ranges read with the range's value, as Excel shows them ({})",
+                by_column.join(", ")
+            )
+        })
+    }
+}
+
+/// A sparse row's cells at `columns` (sorted), the others empty.
+fn dense(row: &[(u32, Data)], columns: &[u32]) -> Vec<Data> {
+    let mut out = vec![Data::Empty; columns.len()];
+    for (c, cell) in row {
+        if let Ok(k) = columns.binary_search(c) {
+            out[k] = cell.clone();
+        }
+    }
+    out
 }
 
 /// A note for each sheet not read (by default only the first is) whose header, within its
@@ -258,17 +468,19 @@ fn quantity_at(header: &[String], header_of: &Columns) -> Option<usize> {
 /// xlsx sheet's first rows are streamed, not the sheet loaded; other formats' sheets are read.
 fn alike_unread<RS: std::io::Read + std::io::Seek>(
     book: &mut calamine::Sheets<RS>,
+    metadata: &[calamine::Sheet],
     read: &[String],
     header_of: &Columns,
 ) -> Vec<String> {
-    let names: Vec<String> = book.sheet_names().into_iter().filter(|n| !read.contains(n)).collect();
+    let unread = metadata.iter().filter(|m| m.visible == SheetVisible::Visible && !read.contains(&m.name));
+    let names: Vec<String> = unread.map(|m| m.name.clone()).collect();
     let alike: Vec<String> =
         names.into_iter().filter(|name| header_at(first_rows(book, name).into_iter(), header_of).is_some()).collect();
     let Some(first) = alike.first() else { return Vec::new() };
     let which = alike.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
     let first_read = read.first().map_or("the first", String::as_str);
     vec![format!(
-        "sheet {which} {} the customer and item columns too, and {} not read: only the first sheet \
+        "sheet {which} {} the customer and item columns too, and {} not read: only the first visible sheet \
          ('{first_read}') is by default; set [input] sheet = \"*\" to stack every such sheet, or sheet = \
          \"{first}\" to read that one",
         if alike.len() == 1 { "has" } else { "have" },
@@ -396,21 +608,51 @@ fn check_cover<RS: std::io::Read + std::io::Seek>(
     })
 }
 
-/// The sheets `[input] sheet` names among the workbook's `names`: the first by default, every
-/// one for `"*"`; a name the workbook lacks is an error listing those it has.
-fn wanted_sheets(names: &[String], sheet: Option<&str>, path: &Path) -> Result<Vec<String>, InputError> {
-    if names.is_empty() {
+/// The sheets `[input] sheet` names among the workbook's: by default the first visible one
+/// (Excel's first tab; a hidden sheet before it, a backup or a lookup, was read instead), every
+/// visible one for `"*"` (a hidden copy stacked counted a month twice); a hidden sheet is read
+/// when named, or when none is visible. Each hidden sheet passed over is noted. A name the
+/// workbook lacks is an error listing those it has.
+fn wanted_sheets(
+    metadata: &[calamine::Sheet],
+    sheet: Option<&str>,
+    path: &Path,
+    notes: &mut Vec<String>,
+) -> Result<Vec<String>, InputError> {
+    if metadata.is_empty() {
         return Err(InputError::Workbook { path: path.to_path_buf(), detail: "it has no sheets".into() });
     }
-    match sheet {
-        None => Ok(vec![names[0].clone()]),
-        Some("*") => Ok(names.to_vec()),
-        Some(s) if names.iter().any(|n| n == s) => Ok(vec![s.to_string()]),
-        Some(s) => Err(InputError::SheetMissing {
-            path: path.to_path_buf(),
-            sheet: s.to_string(),
-            available: names.join(", "),
-        }),
+    let visible: Vec<&calamine::Sheet> = metadata.iter().filter(|m| m.visible == SheetVisible::Visible).collect();
+    let hidden = |m: &&calamine::Sheet| m.visible != SheetVisible::Visible;
+    let passed = |over: Vec<&calamine::Sheet>, why: &str, notes: &mut Vec<String>| {
+        for m in over {
+            notes.push(format!(
+                "sheet '{}' skipped: it is hidden ({why}; set [input] sheet = \"{}\" to read it)",
+                m.name, m.name
+            ));
+        }
+    };
+    match (sheet, visible.first()) {
+        (None, Some(first)) => {
+            let before = metadata.iter().take_while(|m| m.name != first.name).filter(hidden).collect();
+            passed(before, "the first visible sheet is read by default", notes);
+            Ok(vec![first.name.clone()])
+        }
+        (None, None) => Ok(vec![metadata[0].name.clone()]),
+        (Some("*"), Some(_)) => {
+            passed(metadata.iter().filter(hidden).collect(), "\"*\" stacks the visible sheets", notes);
+            Ok(visible.iter().map(|m| m.name.clone()).collect())
+        }
+        (Some("*"), None) => Ok(metadata.iter().map(|m| m.name.clone()).collect()),
+        (Some(s), _) if metadata.iter().any(|m| m.name == s) => Ok(vec![s.to_string()]),
+        (Some(s), _) => {
+            let quoted: Vec<String> = metadata.iter().map(|m| format!("'{}'", m.name)).collect();
+            Err(InputError::SheetMissing {
+                path: path.to_path_buf(),
+                sheet: s.to_string(),
+                available: quoted.join(", "),
+            })
+        }
     }
 }
 
@@ -503,6 +745,8 @@ fn cell_text(cell: &Data) -> Option<String> {
         Data::Float(f) => Some(number_text(*f)),
         Data::Bool(b) => Some(b.to_string()),
         Data::DateTime(dt) => match dt.as_datetime() {
+            // a time without a date (day 0): as Excel shows it, no date
+            Some(t) if dt.is_datetime() && dt.as_f64() < 1.0 => Some(t.format("%H:%M:%S").to_string()),
             Some(t) => Some(t.format("%Y-%m-%d %H:%M:%S").to_string()),
             None => Some(number_text(dt.as_f64())),
         },

@@ -94,7 +94,7 @@ fn config(extra: &str) -> Config {
 
 fn select(rows: &[(usize, String, i64)], dated: bool, cfg: &Config) -> (Candidate, Selection) {
     let offers = Offers { dated, described: false };
-    run(cleaned(rows, dated), cfg, IdTyping::AUTO, offers).unwrap()
+    run(cleaned(rows, dated), cfg, IdTyping::AUTO, offers, None).unwrap()
 }
 
 #[test]
@@ -102,6 +102,35 @@ fn a_shop_where_popularity_is_best_gets_popularity() {
     let (choice, s) = select(&popularity_shop(1500), true, &config(""));
     assert_eq!(choice.family, Family::Popularity, "{}", s.line());
     assert!(s.window.customers >= 200, "{:?}", s.window);
+}
+
+/// Session 28: the last published choice, within noise of the best on the window, is kept
+/// and said; named by `keep_previous = false`, or beyond noise, it is not.
+#[test]
+fn the_last_published_choice_is_kept_while_within_noise() {
+    let rows = popularity_shop(1500);
+    let (_, fresh) = select(&rows, true, &config(""));
+    let best = &fresh.winner;
+    // a candidate other than the best whose figures are closest to it
+    let near = fresh.candidates.iter().filter(|t| (t.candidate, &t.settings) != (best.candidate, &best.settings));
+    let near =
+        near.min_by(|a, b| (best.metrics.ndcg - a.metrics.ndcg).total_cmp(&(best.metrics.ndcg - b.metrics.ndcg)));
+    let near = near.unwrap();
+    let was = Previously { candidate: near.candidate.to_string(), settings: near.settings.clone() };
+    let offers = Offers { dated: true, described: false };
+    let (_, kept) = run(cleaned(&rows, true), &config(""), IdTyping::AUTO, offers, Some(&was)).unwrap();
+    assert_eq!((kept.winner.candidate, &kept.winner.settings), (near.candidate, &near.settings), "{}", kept.line());
+    assert_eq!(kept.kept_previous.as_deref().map(|k| k.starts_with(near.candidate)), Some(true));
+    assert!(kept.line().contains("the last published choice is kept"), "{}", kept.line());
+    assert_eq!((kept.best.candidate, &kept.best.settings), (best.candidate, &best.settings));
+    let off = config("[select]\nkeep_previous = false");
+    let (_, fresh2) = run(cleaned(&rows, true), &off, IdTyping::AUTO, offers, Some(&was)).unwrap();
+    assert!(fresh2.kept_previous.is_none() && fresh2.winner.settings == best.settings, "{}", fresh2.line());
+    // the worst candidate is beyond noise: the best wins
+    let worst = fresh.candidates.iter().min_by(|a, b| a.metrics.ndcg.total_cmp(&b.metrics.ndcg)).unwrap();
+    let was = Previously { candidate: worst.candidate.to_string(), settings: worst.settings.clone() };
+    let (_, beyond) = run(cleaned(&rows, true), &config(""), IdTyping::AUTO, offers, Some(&was)).unwrap();
+    assert!(beyond.kept_previous.is_none() && beyond.winner.settings == best.settings, "{}", beyond.line());
 }
 
 #[test]
@@ -247,29 +276,42 @@ fn the_same_choice_and_figures_at_any_thread_count() {
 
 #[test]
 fn the_rules_choose_the_best_or_the_simplest_within_noise() {
-    let trial = |ndcg: f64| Trial {
-        candidate: "x",
+    let trial = |name: &'static str, ndcg: f64| Trial {
+        candidate: name,
         settings: String::new(),
         metrics: Metrics { ndcg, precision: 0.0, recall: 0.0, hit_rate: 0.0, coverage: 0.0, customers: 4 },
         seconds: 0.0,
     };
     let named = Candidate::named(&config(""));
-    let entry = |each: Vec<f64>| {
+    let entry = |name: &'static str, each: Vec<f64>| {
         let mean = each.iter().sum::<f64>() / each.len() as f64;
-        (named.clone(), trial(mean), each)
+        (named.clone(), trial(name, mean), each)
     };
     // the second is better by 0.05 on average, but the paired differences (0, 0.2, 0, 0) have a
     // standard error of 0.05: within one, the simpler (first) wins
-    let close = [entry(vec![0.5, 0.2, 0.4, 0.1]), entry(vec![0.5, 0.4, 0.4, 0.1])];
-    assert_eq!(choose(&close, Rule::OneStandardError), (0, 1));
+    let close = [entry("a", vec![0.5, 0.2, 0.4, 0.1]), entry("b", vec![0.5, 0.4, 0.4, 0.1])];
+    assert_eq!(choose(&close, Rule::OneStandardError, None), (0, 1, false));
     // better for every customer: no noise, the better wins
-    let clear = [entry(vec![0.5, 0.2, 0.4, 0.1]), entry(vec![0.6, 0.3, 0.5, 0.2])];
-    assert_eq!(choose(&clear, Rule::OneStandardError), (1, 1));
+    let clear = [entry("a", vec![0.5, 0.2, 0.4, 0.1]), entry("b", vec![0.6, 0.3, 0.5, 0.2])];
+    assert_eq!(choose(&clear, Rule::OneStandardError, None), (1, 1, false));
     // the default: the best, however close; an exact tie goes to the simpler
-    assert_eq!(choose(&close, Rule::Best), (1, 1));
-    assert_eq!(choose(&clear, Rule::Best), (1, 1));
-    let tie = [entry(vec![0.5, 0.2]), entry(vec![0.2, 0.5]), entry(vec![0.1, 0.1])];
-    assert_eq!(choose(&tie, Rule::Best), (0, 0));
+    assert_eq!(choose(&close, Rule::Best, None), (1, 1, false));
+    assert_eq!(choose(&clear, Rule::Best, None), (1, 1, false));
+    let tie = [entry("a", vec![0.5, 0.2]), entry("b", vec![0.2, 0.5]), entry("c", vec![0.1, 0.1])];
+    assert_eq!(choose(&tie, Rule::Best, None), (0, 0, false));
+    // Session 28: the last published choice is kept while within noise of the best, under
+    // either rule; beyond noise, or absent from the grid, the rule decides
+    let was = |name: &str| Previously { candidate: name.into(), settings: String::new() };
+    assert_eq!(choose(&close, Rule::Best, Some(&was("a"))), (0, 1, true));
+    assert_eq!(choose(&close, Rule::Best, Some(&was("b"))), (1, 1, false), "the best itself");
+    assert_eq!(choose(&clear, Rule::Best, Some(&was("a"))), (1, 1, false), "beyond noise");
+    assert_eq!(choose(&close, Rule::Best, Some(&was("z"))), (1, 1, false), "not a candidate");
+    let three = [
+        entry("a", vec![0.5, 0.2, 0.4, 0.1]),
+        entry("b", vec![0.5, 0.3, 0.4, 0.1]),
+        entry("c", vec![0.5, 0.4, 0.4, 0.1]),
+    ];
+    assert_eq!(choose(&three, Rule::OneStandardError, Some(&was("b"))), (1, 2, true), "kept over the simplest");
 }
 
 #[test]
@@ -282,6 +324,7 @@ fn the_rule_is_the_pipelines_and_the_manifest_says_which() {
     assert_eq!(one.select.rule, Rule::OneStandardError);
     let (_, s) = select(&copurchase_shop(600), true, &one);
     assert!(s.rule.contains("one standard error"), "{}", s.rule);
+    assert!(config("").select.keep_previous && !config("[select]\nkeep_previous = false").select.keep_previous);
 }
 
 #[test]

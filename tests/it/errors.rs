@@ -88,7 +88,7 @@ fn malformed_tables_name_column_and_line() {
 fn workbook_problems_name_the_sheet() {
     let w = published();
     let xlsx = w.copy("tiny.xlsx");
-    refuses(&w, &xlsx, "sheet = \"Sales\"", "", 1, &["no sheet named 'Sales'", "Online Retail, Notes"]);
+    refuses(&w, &xlsx, "sheet = \"Sales\"", "", 1, &["no sheet named 'Sales'", "'Online Retail', 'Notes'"]);
     refuses(&w, &bad("corrupt.xlsx"), "", "", 1, &["corrupt.xlsx", "cannot open workbook"]);
     refuses(&w, &bad("encrypted.xlsx"), "", "", 1, &["encrypted.xlsx", "password"]);
 }
@@ -220,6 +220,16 @@ fn data_gates_refuse_with_exit_3_and_force_publishes() {
     refuses(&w, &bad("mostly_returns.csv"), "", "", 3, &["max_dropped_share", "80.0%"]);
     refuses(&w, &bad("two_customers.csv"), "", "", 3, &["max_customer_drop_vs_previous", "2 customers against 7"]);
     refuses(&w, &bad("two_customers.csv"), "", "[gates]\nmin_customers = 3", 3, &["min_customers"]);
+    // Session 28: an export that ends earlier than the published one's (cut short, part of
+    // one, an older copy) passed every count gate, and every list changed
+    let kept: Vec<&str> =
+        tiny.lines().filter(|l| !["2010-12-06", "2010-12-07"].iter().any(|d| l.contains(d))).collect();
+    let shorter = w.write("shorter.csv", kept.join("\n") + "\n");
+    let back = ["max_days_back_vs_previous", "2010-12-05", "before the last published run's, 2010-12-07"];
+    refuses(&w, &shorter, "", "", 3, &back);
+    let p = w.pipeline_with("later.toml", &shorter, "", "out", "[gates]\nmax_days_back_vs_previous = 3");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "within the limit: {}", r.stderr);
     let p = w.pipeline("forced.toml", &bad("two_customers.csv"), "");
     let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -349,3 +349,63 @@ fn a_missing_default_quantity_column_is_said() {
         assert!(!r.stderr.contains("no column 'Quantity'"), "{columns}: {}", r.stderr);
     }
 }
+
+/// Session 28: what a shop's staff leave in a workbook, read as Excel shows it
+/// (`tests/fixtures/make_layouts.py`). Each case was wrong before, most silently.
+#[test]
+fn a_workbook_is_read_as_excel_shows_it() {
+    let w = Workdir::new();
+    let audit = |fixture: &str, keys: &str| {
+        let input = w.copy(fixture);
+        let p = w.pipeline_with(&format!("{fixture}.toml"), &input, keys, "out", "");
+        let r = w.kindred(&["audit", input.to_str().unwrap(), "--pipeline", p.to_str().unwrap(), "--json"]);
+        assert_eq!(r.code, 0, "{fixture}: {}", r.stderr);
+        let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+        let said = format!("{}{}", r.stderr, report["notes"]);
+        (report, said)
+    };
+    let column = |report: &serde_json::Value, name: &str| {
+        let columns = report["columns"].as_array().unwrap();
+        columns.iter().find(|c| c["column"] == name).unwrap_or_else(|| panic!("{name}: {report}")).clone()
+    };
+    // merged down an order's lines: each line has the order's number, date and customer (the
+    // other lines were read without a customer and dropped)
+    let (report, err) = audit("merged.xlsx", "");
+    assert_eq!(report["rows_in"], 10, "{report}");
+    for name in ["InvoiceNo", "InvoiceDate", "CustomerID"] {
+        assert_eq!(column(&report, name)["nulls"], 0, "{name}: {report}");
+    }
+    assert!(
+        err.contains("cells of merged ranges read with the range's value") && err.contains("'CustomerID' 6"),
+        "{err}"
+    );
+    // number cells among date cells are their serial days; a time alone is no date
+    let (report, err) = audit("dates_mixed.xlsx", "max_date = \"2030-01-01\"");
+    let date = column(&report, "InvoiceDate");
+    assert_eq!((date["nulls"].as_u64(), date["invalid"].as_u64()), (Some(0), Some(2)), "{report}");
+    assert!(err.contains("3 of its 3 number cells, among 5 date cells, read as the dates they number"), "{err}");
+    assert!(err.contains("2 cells hold a time without a date"), "{err}");
+    let range = report.to_string();
+    assert!(range.contains("2011-03-10 09:30:00") && !range.contains("1899"), "{report}");
+    // hidden sheets: passed over by default and by "*", read when named
+    let (report, err) = audit("hidden_sheets.xlsx", "");
+    assert_eq!(report["rows_in"], 3, "{report}");
+    assert!(
+        err.contains("sheet 'Backup' skipped: it is hidden") && err.contains("only the first visible sheet ('Jan')"),
+        "{err}"
+    );
+    assert!(!err.contains("'Jan (2)' have") && !err.contains("'Backup' has"), "hidden sheets are not offered: {err}");
+    let (report, err) = audit("hidden_sheets.xlsx", "sheet = \"*\"");
+    assert_eq!(report["rows_in"], 6, "Jan and Feb, not the hidden copy: {report}");
+    assert!(err.contains("sheet 'Jan (2)' skipped: it is hidden"), "{err}");
+    let (report, _) = audit("hidden_sheets.xlsx", "sheet = \"Backup\"");
+    assert_eq!(report["rows_in"], 3, "{report}");
+    // one stray cell at the sheet's last cell: read cell by cell (it was 16,384 × 1,048,576
+    // cells, and the read died allocating 512 GiB)
+    let (report, _) = audit("stray.xlsx", "");
+    assert_eq!(
+        (report["rows_in"].as_u64(), report["columns"].as_array().map(Vec::len)),
+        (Some(7), Some(6)),
+        "{report}"
+    );
+}

@@ -505,6 +505,11 @@ fn status_of_an_empty_missing_or_foreign_folder() {
     let (code, out, _) = status(&w, &["out"]);
     assert_eq!(code, 6, "{out}");
     assert!(out.contains("published:     nothing") && out.contains("unhealthy: nothing is published in out"), "{out}");
+    // a fresh clone's output/ (its .gitkeep), a new volume's lost+found: nothing published (6)
+    w.write("out/.gitkeep", "");
+    std::fs::create_dir_all(w.path("out/lost+found")).unwrap();
+    let (code, out, err) = status(&w, &["out"]);
+    assert!(code == 6 && out.contains("unhealthy: nothing is published in out"), "{out}{err}");
     let (code, _, err) = status(&w, &["gone"]);
     assert_eq!(code, 1);
     assert!(first_error(&err).contains("gone: no such folder"), "{err}");
