@@ -151,8 +151,8 @@ pub(crate) struct Previous {
     per_customer: Option<usize>,
     /// `customer_id`'s type, "Int64" or "String".
     customer_id_type: Option<&'static str>,
-    /// The export's newest purchase (the audit's date column's latest), as the audit prints it.
-    newest: Option<String>,
+    /// The export's date column and its newest purchase (the audit's latest), as printed.
+    newest: Option<(String, String)>,
     /// What `kind = "auto"` chose (the manifest's `selection.winner`).
     chosen: Option<select::Previously>,
 }
@@ -200,14 +200,16 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
         }),
         newest: manifest.pointer("/reports/audit/columns").and_then(|c| c.as_array()).and_then(|columns| {
             let date = columns.iter().find(|c| c.get("role").and_then(|r| r.as_str()) == Some("date"))?;
-            date.get("max")?.as_str().map(str::to_string)
+            let text = |key: &str| date.get(key)?.as_str().map(str::to_string);
+            Some((text("column")?, text("max")?))
         }),
     }
 }
 
-/// The export's newest purchase: the latest of the date column, as the audit prints it.
-fn newest_purchase(audited: &crate::audit::AuditReport) -> Option<String> {
-    audited.columns.iter().find(|c| c.role.as_deref() == Some("date"))?.max.clone()
+/// The export's date column and its newest purchase (the latest, as the audit prints it).
+fn newest_purchase(audited: &crate::audit::AuditReport) -> Option<(String, String)> {
+    let date = audited.columns.iter().find(|c| c.role.as_deref() == Some("date"))?;
+    Some((date.column.clone(), date.max.clone()?))
 }
 
 /// The gate `[gates] max_days_back_vs_previous`: refuses when the export's newest purchase
@@ -215,10 +217,17 @@ fn newest_purchase(audited: &crate::audit::AuditReport) -> Option<String> {
 /// transfer that stopped, a disk that filled), half of one or an older copy passes the count
 /// gates when it keeps over half the customers — a truncated Online Retail export kept 80% of
 /// them, its newest sale two and a half months back, every list changed — but it ends
-/// earlier: an export's history only grows. None when either run has no dated purchase.
-fn check_newest(limit: f64, now: Option<&str>, before: Option<&str>) -> Option<GateCheck> {
+/// earlier: an export's history only grows. None when either run has no dated purchase;
+/// passed, saying so, when the pipeline now reads another date column (its dates are another
+/// clock: a ship date runs days after an invoice date).
+fn check_newest(limit: f64, now: Option<(String, String)>, before: Option<(String, String)>) -> Option<GateCheck> {
     let read = |t: &str| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").ok();
-    let (now_text, before_text) = (now?, before?);
+    let ((column, now_text), (was, before_text)) = (now?, before?);
+    if column != was {
+        let detail = format!("not checked: the date column is '{column}', the last published run's was '{was}'");
+        return Some(GateCheck { gate: "max_days_back_vs_previous", passed: true, detail });
+    }
+    let (now_text, before_text) = (now_text.as_str(), before_text.as_str());
     let (now, before) = (read(now_text)?, read(before_text)?);
     let back = (before - now).num_seconds() as f64 / 86_400.0;
     let detail = match back > 0.0 {
@@ -621,8 +630,8 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
         matrix.n_customers(),
         previous.as_ref().and_then(|p| p.customers),
     );
-    let before = previous.as_ref().and_then(|p| p.newest.as_deref());
-    gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest_purchase(&audited).as_deref(), before));
+    let before = previous.as_ref().and_then(|p| p.newest.clone());
+    gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest_purchase(&audited), before));
     gates.extend(typed);
     enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
@@ -1053,7 +1062,10 @@ mod tests {
             "parameters": {"recommend": {"per_customer": 10}},
             "reports": {
                 "recommend": {"rows_out": 43390, "from_neighbours_rows": 43322},
-                "audit": {"columns": [{"role": "item", "max": "X"}, {"role": "date", "max": "2011-12-09 12:50:00"}]}
+                "audit": {"columns": [
+                    {"column": "StockCode", "role": "item", "max": "X"},
+                    {"column": "InvoiceDate", "role": "date", "max": "2011-12-09 12:50:00"}
+                ]}
             }
         });
         let p = previous_from(&manifest);
@@ -1065,7 +1077,7 @@ mod tests {
                 model_rows: Some(43322),
                 per_customer: Some(10),
                 customer_id_type: Some("Int64"),
-                newest: Some("2011-12-09 12:50:00".into()),
+                newest: Some(("InvoiceDate".into(), "2011-12-09 12:50:00".into())),
                 chosen: Some(select::Previously { candidate: "ease".into(), settings: "lambda=350".into() }),
             }
         );
@@ -1076,7 +1088,9 @@ mod tests {
     /// last published run's newest purchase is refused; without dates on either side, no gate.
     #[test]
     fn an_export_ending_before_the_published_one_is_refused() {
-        let at = |now: &str, limit: f64| check_newest(limit, Some(now), Some("2011-12-09 12:50:00")).unwrap();
+        let dated = |column: &str, at: &str| Some((column.to_string(), at.to_string()));
+        let before = || dated("InvoiceDate", "2011-12-09 12:50:00");
+        let at = |now: &str, limit: f64| check_newest(limit, dated("InvoiceDate", now), before()).unwrap();
         assert!(at("2011-12-09 12:50:00", 0.0).passed && at("2011-12-10 08:00:00", 0.0).passed);
         assert!(at("2011-12-08 12:50:00", 1.0).passed, "exactly the limit");
         let back = at("2011-09-13 10:00:00", 1.0);
@@ -1086,8 +1100,11 @@ mod tests {
             "{}",
             back.detail
         );
-        assert!(check_newest(1.0, None, Some("2011-12-09 12:50:00")).is_none());
-        assert!(check_newest(1.0, Some("2011-12-09 12:50:00"), None).is_none());
+        assert!(check_newest(1.0, None, before()).is_none());
+        assert!(check_newest(1.0, before(), None).is_none());
+        // another date column is another clock: not compared
+        let other = check_newest(1.0, dated("ShipDate", "2011-09-13 10:00:00"), before()).unwrap();
+        assert!(other.passed && other.detail.contains("the date column is 'ShipDate'"), "{other:?}");
         assert_eq!(cfg("").gates.max_days_back_vs_previous, 1.0);
     }
 }

@@ -191,8 +191,12 @@ fn render(line: &Line, timestamp: &str, format: LogFormat) -> String {
             let stage = line.stage.map(|s| format!("{s}: ")).unwrap_or_default();
             let mut lines = line.message.lines();
             let mut out = format!("{timestamp} kindred: {level}{stage}{}\n", lines.next().unwrap_or_default());
+            // a message's later lines are indented: text from an export holding a line end
+            // ("Country\n2026-12-01T02:00:09Z kindred: published …" as a header name) cannot
+            // pass for a line of its own
             for more in lines {
-                out += &format!("{timestamp} kindred: {more}\n");
+                let indent = if more.starts_with(char::is_whitespace) { "" } else { "  " };
+                out += &format!("{timestamp} kindred: {indent}{more}\n");
             }
             out
         }
@@ -452,7 +456,7 @@ mod tests {
         // a plain log line keeps its lines, each with the timestamp, and no raw control
         let line = Line::new(Level::Note, "column 'Country\u{1b}[2J'\nsecond");
         let text = printable(&render(&line, AT, LogFormat::Plain), Lines::Kept).into_owned();
-        assert_eq!(text, format!("{AT} kindred: note: column 'Country\\u{{1b}}[2J'\n{AT} kindred: second\n"));
+        assert_eq!(text, format!("{AT} kindred: note: column 'Country\\u{{1b}}[2J'\n{AT} kindred:   second\n"));
     }
 
     const AT: &str = "2026-12-01T02:00:00.123Z";
