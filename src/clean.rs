@@ -2,7 +2,8 @@
 //!
 //! Takes the canonical frame from the audit and the `[clean]` rules; returns the kept rows
 //! ([`Cleaned`]: the frame and a mask, the rows not copied) and a [`CleanReport`] with rows
-//! in/out per rule. Rules, in order: quantity below `min_quantity`
+//! in/out per rule. Rules, in order: the header repeated as a row (listed only when there is
+//! one), quantity below `min_quantity`
 //! (returns and cancellations), a null or invalid customer, item or quantity, then
 //! `exclude_items` (non-products such as POST or BANK CHARGES).
 //!
@@ -135,6 +136,20 @@ pub fn run(frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanReport)
     let rows_in = frame.height();
     let mut rules = Vec::new();
     let mut kept = BooleanChunked::full("kept".into(), true, rows_in);
+    // The header again, as a row: exports joined end to end (`cat jan.csv feb.csv`), a second
+    // table below the first. Its customer and item read as ids ("CustomerID" bought
+    // "StockCode", and customer_id became text); its quantity, when mapped, as an invalid one,
+    // dropped without saying why. The rule is listed only when it drops a row.
+    if let Some((customer, item)) = &cfg.header {
+        let not_header = |f: &DataFrame| -> PolarsResult<BooleanChunked> {
+            let (c, i) = (f.column(col::CUSTOMER)?.str()?, f.column(col::ITEM)?.str()?);
+            Ok(c.iter().zip(i.iter()).map(|(c, i)| !(c == Some(customer.trim()) && i == Some(item.trim()))).collect())
+        };
+        let mask = not_header(&frame).map_err(Error::frame("clean rule repeated_header"))?;
+        if mask.num_trues() < rows_in {
+            apply(&frame, "repeated_header", &mut kept, &mut rules, |_| Ok(mask))?;
+        }
+    }
     apply(&frame, "min_quantity", &mut kept, &mut rules, |f| {
         let min = cfg.min_quantity;
         Ok(f.column(col::QUANTITY)?.f64()?.iter().map(|q| q.is_none_or(|q| q >= min)).collect())
@@ -237,7 +252,7 @@ mod tests {
     #[test]
     fn after_cleaning_counts_kept_rows_and_fails_on_a_required_null() {
         let mapped = [("customer", "Cust".to_string()), ("item", "Item".into()), ("quantity", "Q".into())];
-        let cfg = CleanConfig { min_quantity: 1.0, exclude_items: vec![] };
+        let cfg = CleanConfig { min_quantity: 1.0, exclude_items: vec![], header: None };
         let (cleaned, _) = run(frame(), &cfg).unwrap();
         let after = after_cleaning(&cleaned, &mapped).unwrap();
         assert_eq!((after.nulls, after.columns.len()), (0, 3));
@@ -260,7 +275,7 @@ mod tests {
 
     #[test]
     fn rules_apply_in_order_and_count() {
-        let cfg = CleanConfig { min_quantity: 1.0, exclude_items: vec!["POST".into()] };
+        let cfg = CleanConfig { min_quantity: 1.0, exclude_items: vec!["POST".into()], header: None };
         let (out, report) = run(frame(), &cfg).unwrap();
         let out = out.into_frame().unwrap();
         let counts: Vec<(usize, usize)> = report.rules.iter().map(|r| (r.rows_in, r.rows_out)).collect();
@@ -271,7 +286,7 @@ mod tests {
 
     #[test]
     fn no_exclusions_means_no_rule() {
-        let cfg = CleanConfig { min_quantity: 1.0, exclude_items: vec![] };
+        let cfg = CleanConfig { min_quantity: 1.0, exclude_items: vec![], header: None };
         let (out, report) = run(frame(), &cfg).unwrap();
         assert_eq!(report.rules.len(), 2);
         let customers = out.column(col::CUSTOMER).unwrap().str().unwrap();

@@ -217,6 +217,18 @@ pub const INTEGER_KEY: &str = "[columns] customer_type = \"integer\"";
 pub struct CleanConfig {
     pub min_quantity: f64,
     pub exclude_items: Vec<String>,
+    /// The customer's and the item's columns as the export's header names them (set by the
+    /// run once the header is read; not a pipeline key): a row holding those very names is
+    /// the header again (files joined end to end, a second table below the first).
+    #[serde(skip)]
+    pub header: Option<(String, String)>,
+}
+
+impl CleanConfig {
+    /// These rules for an export whose header names the roles' columns `columns`.
+    pub fn reading(&self, columns: &Columns) -> CleanConfig {
+        CleanConfig { header: Some((columns.customer.clone(), columns.item.clone())), ..self.clone() }
+    }
 }
 
 /// What is compared: customers with customers (the article's method) or items with items.

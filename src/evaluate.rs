@@ -123,7 +123,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     if let Some(why) = crate::pipeline::undated(&date_columns, &audited, "evaluate") {
         return Err(Error::EvaluateGate { gate: "required_column".into(), detail: why });
     }
-    let (cleaned, _) = chain.clean(canonical, &cfg.clean)?;
+    let (cleaned, _) = chain.clean(canonical, &cfg.clean.reading(&date_columns))?;
     let cleaned = cleaned.into_frame()?;
     let (train, test) = split(&cleaned, cutoff)?;
     let undated = cleaned.height() - train.height() - test.height();

@@ -616,7 +616,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let columns = table.columns.clone();
     let (canonical, audited) = chain.audit(table)?;
     check_required(cfg, &columns, &audited)?;
-    let (cleaned, mut cleaned_report) = chain.clean(canonical, &cfg.clean)?;
+    let (cleaned, mut cleaned_report) = chain.clean(canonical, &cfg.clean.reading(&columns))?;
     chain.after_cleaning(&cleaned, &mut cleaned_report, &audited)?;
     let previous = previous_run(&cfg.output.dir);
     let (kind, int64_because, typed) = customer_type(cfg, previous.clone());

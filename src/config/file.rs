@@ -488,7 +488,7 @@ impl CleanSection {
         if !min_quantity.is_finite() {
             return Err(invalid("[clean] min_quantity", "must be a finite number"));
         }
-        Ok(CleanConfig { min_quantity, exclude_items: self.exclude_items.unwrap_or_default() })
+        Ok(CleanConfig { min_quantity, exclude_items: self.exclude_items.unwrap_or_default(), header: None })
     }
 }
 

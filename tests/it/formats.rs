@@ -417,3 +417,30 @@ fn a_workbook_is_read_as_excel_shows_it() {
         "{report}"
     );
 }
+
+/// Session 28: the header again as a row — exports joined end to end (`cat jan.csv feb.csv`),
+/// a second table below the first — is dropped by its own rule, not read as a purchase
+/// ("CustomerID" bought "StockCode" and customer_id became text) nor dropped unexplained.
+#[test]
+fn a_header_repeated_as_a_row_is_dropped_by_its_own_rule() {
+    let w = Workdir::new();
+    let tiny = std::fs::read_to_string(crate::workdir::fixture("tiny.csv")).unwrap();
+    let body: String = tiny.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    let joined = w.write("joined.csv", format!("{tiny}{}{body}", tiny.lines().next().unwrap().to_string() + "\n"));
+    for (keys, out) in [("", "with"), ("[columns]\nquantity = \"\"", "without")] {
+        let p = w.pipeline_with(&format!("{out}.toml"), &joined, "", out, keys);
+        let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+        assert_eq!(r.code, 0, "{out}: {}", r.stderr);
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(w.path(out).join("manifest.json")).unwrap()).unwrap();
+        let rules = m["reports"]["clean"]["rules"].as_array().unwrap();
+        let rule = rules.iter().find(|r| r["rule"] == "repeated_header").unwrap_or_else(|| panic!("{out}: {rules:?}"));
+        assert_eq!((rule["rows_in"].as_u64(), rule["rows_out"].as_u64()), (Some(61), Some(60)), "{out}: {rule}");
+        assert_eq!(m["customer_id_type"], "Int64", "{out}");
+    }
+    // an export without the header again lists no such rule
+    let p = w.pipeline_with("plain.toml", &w.copy("tiny.csv"), "", "plain", "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(w.path("plain/manifest.json")).unwrap()).unwrap();
+    assert!(!m["reports"]["clean"]["rules"].to_string().contains("repeated_header"), "{m}");
+}
