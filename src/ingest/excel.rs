@@ -42,6 +42,11 @@ struct Sheets {
     /// were (see [`Sheets::serial_dates`]).
     date: Option<usize>,
     dates: DateCells,
+    /// The customer's and the item's columns, and their number cells of 16 digits or more
+    /// (how many, the first one's sheet and row): a workbook keeps 15 significant digits, so
+    /// loyalty-card ids that differ after the 15th read as one id.
+    ids: [Option<usize>; 2],
+    long_ids: [(usize, Option<(String, usize)>); 2],
 }
 
 /// The date column's cells that are not plain dates: number cells among date cells (a date
@@ -96,6 +101,13 @@ impl Sheets {
                     errors.count += 1;
                     errors.kinds.insert(e.to_string());
                     errors.first.get_or_insert_with(|| (sheet.to_string(), at));
+                }
+                if let (Some(Data::Float(f)), Some(id)) = (cell, self.ids.iter().position(|&i| i == Some(k))) {
+                    if f.abs() >= 1e15 {
+                        let (count, first) = &mut self.long_ids[id];
+                        *count += 1;
+                        first.get_or_insert_with(|| (sheet.to_string(), at));
+                    }
                 }
                 if Some(k) == self.date {
                     let d = &mut self.dates;
@@ -176,6 +188,19 @@ impl Sheets {
             ));
         }
         notes
+    }
+
+    /// A note for the customer's or item's column with number cells of 16 digits or more.
+    fn long_id_notes(&self) -> Vec<String> {
+        let with =
+            self.ids.iter().zip(&self.long_ids).filter_map(|(k, (n, first))| Some((k.as_ref()?, n, first.as_ref()?)));
+        with.map(|(&k, n, (sheet, row))| {
+            format!(
+                "column '{}': {n} number cells of 16 or more digits; a workbook keeps 15 significant digits, so ids that differ only after the 15th read as one (store them as text); the first is sheet '{sheet}' row {row}",
+                self.header[k]
+            )
+        })
+        .collect()
     }
 
     /// A note for each column with error cells: how many, which, the first one's sheet row.
@@ -293,7 +318,9 @@ pub(super) fn read_excel(
                 let date = at_role(&header, header_of.date.as_ref());
                 let errors = vec![CellErrors::default(); header.len()];
                 let dates = DateCells::default();
-                table = Some(Sheets { cols, header, quantity, numbers: Vec::new(), errors, date, dates });
+                let ids = [at_role(&header, Some(&header_of.customer)), at_role(&header, Some(&header_of.item))];
+                let (numbers, long_ids) = (Vec::new(), Default::default());
+                table = Some(Sheets { cols, header, quantity, numbers, errors, date, dates, ids, long_ids });
                 positions
             }
             Some(t) => match t.positions(&header, roles) {
@@ -332,6 +359,7 @@ pub(super) fn read_excel(
         notes.extend(alike_unread(&mut book, &metadata, &sheets, header_of));
     }
     notes.extend(table.error_notes());
+    notes.extend(table.long_id_notes());
     let mut table = table;
     notes.extend(table.serial_dates());
     let height = table.cols.first().map_or(0, Vec::len);

@@ -408,6 +408,11 @@ fn a_workbook_is_read_as_excel_shows_it() {
     let (report, err) = audit("hidden_data.xlsx", "");
     assert_eq!(report["rows_in"], 4, "{report}");
     assert!(err.contains("sheet 'Data' is hidden and read") && !err.contains("'Data' skipped"), "{err}");
+    // customer ids of 16 digits in number cells: Excel keeps 15, so they may have merged
+    let (_, err) = audit("long_ids.xlsx", "");
+    assert!(err.contains("column 'CustomerID': 4 number cells of 16 or more digits"), "{err}");
+    let (_, err) = audit("merged.xlsx", "");
+    assert!(!err.contains("16 or more digits"), "{err}");
     // one stray cell at the sheet's last cell: read cell by cell (it was 16,384 × 1,048,576
     // cells, and the read died allocating 512 GiB)
     let (report, _) = audit("stray.xlsx", "");
