@@ -62,6 +62,14 @@ struct DateCells {
     first_time: Option<(String, usize)>,
 }
 
+impl DateCells {
+    /// A number cell, the column's `at`-th value, at row `row` of `sheet`.
+    fn number(&mut self, at: usize, f: f64, sheet: &str, row: usize) {
+        self.numbers.push((at, f));
+        self.first_number.get_or_insert_with(|| (sheet.to_string(), row));
+    }
+}
+
 #[derive(Default, Clone)]
 struct CellErrors {
     count: usize,
@@ -121,15 +129,8 @@ impl Sheets {
                             let in_1900 = ExcelDateTime::new(t.as_f64(), ExcelDateTimeType::DateTime, false);
                             d.is_1904 = in_1900.as_datetime() != t.as_datetime();
                         }
-                        Some(Data::Float(_) | Data::Int(_)) => {
-                            let f = match cell {
-                                Some(Data::Int(i)) => *i as f64,
-                                Some(Data::Float(f)) => *f,
-                                _ => unreachable!(),
-                            };
-                            d.numbers.push((col.len(), f));
-                            d.first_number.get_or_insert_with(|| (sheet.to_string(), at));
-                        }
+                        Some(&Data::Int(i)) => d.number(col.len(), i as f64, sheet, at),
+                        Some(&Data::Float(f)) => d.number(col.len(), f, sheet, at),
                         _ => {}
                     }
                 }
