@@ -258,11 +258,16 @@ pub(super) fn read_excel(
     roles: Option<&Columns>,
     header_of: &Columns,
 ) -> Result<ExcelRead, InputError> {
-    check_workbook_bytes(path)?;
-    let mut book = open_workbook_auto(path)
-        .map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: e.to_string() })?;
-    let metadata = book.sheets_metadata().to_vec();
     let mut notes = Vec::new();
+    let mut book = match check_workbook_bytes(path)? {
+        Some((book, note)) => {
+            notes.push(note);
+            book
+        }
+        None => open_workbook_auto(path)
+            .map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: e.to_string() })?,
+    };
+    let metadata = book.sheets_metadata().to_vec();
     let mut wanted = wanted_sheets(&metadata, sheet, path, &mut notes)?;
     if let (None, [first]) = (sheet, wanted.as_slice()) {
         if let Some(hidden) = hidden_data(&mut book, &metadata, first, header_of, &mut notes) {
@@ -401,9 +406,9 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek + Send>(
             // An xlsx sheet's merged ranges follow its cells in the sheet's XML, which calamine
             // parses a second time to find them (1.5 s of the shipped workbook's 2.9 s read):
             // done beside the cells, through a second handle on the file.
-            let merges = || match open_workbook_auto(path) {
-                Ok(calamine::Sheets::Xlsx(mut again)) => again.merge_cells_by_sheet_name(name).unwrap_or_default(),
-                _ => Vec::new(),
+            let merges = || match calamine::open_workbook::<calamine::Xlsx<_>, _>(path) {
+                Ok(mut again) => again.merge_cells_by_sheet_name(name).unwrap_or_default(),
+                Err(_) => Vec::new(),
             };
             let cells = || -> Result<(), String> {
                 let mut cells = x.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
@@ -797,29 +802,43 @@ fn hidden_data<RS: std::io::Read + std::io::Seek>(
     Some(data)
 }
 
+/// A workbook as calamine opens it from a file.
+type Book = calamine::Sheets<std::io::BufReader<std::fs::File>>;
+
 /// An encrypted .xlsx/.xlsm/.xlsb is an OLE container, not a zip: say so plainly.
 /// Refuses, saying what it is, a file named as a workbook that is none: an encrypted `.xlsx`
 /// (an OLE container where a zip belongs), or text — a web shop's "Excel" export is often
 /// tab-separated text or an HTML table named `.xls` — which calamine would report as "Invalid
 /// OLE signature" or a zip error. A workbook starts as a zip (`.xlsx`, `.xlsm`, `.xlsb`,
-/// `.ods`) or an OLE container (`.xls`).
-fn check_workbook_bytes(path: &Path) -> Result<(), InputError> {
+/// `.ods`) or an OLE container (`.xls`). A workbook of the other kind than its name says — an
+/// Excel 97–2003 `.xls` saved as `.xlsx` (it was "encrypted"), an `.xlsx` named `.xls` (an
+/// "Invalid OLE signature") — is opened as what it is, with a note.
+fn check_workbook_bytes(path: &Path) -> Result<Option<(Book, String)>, InputError> {
     const OLE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     let mut head = Vec::with_capacity(512);
     let f = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
     f.take(512).read_to_end(&mut head).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
     let refuse = |detail: String| Err(InputError::Workbook { path: path.to_path_buf(), detail });
+    let named = |kind: &str| {
+        let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        format!("{file}: it is an {kind} workbook named .{ext}, read as one (rename it to say so)")
+    };
     if head.starts_with(&OLE) {
         return match ext.as_str() {
-            "xlsx" | "xlsm" | "xlsb" => {
-                refuse("the workbook is encrypted (password-protected); save a copy without a password".into())
-            }
-            _ => Ok(()),
+            "xlsx" | "xlsm" | "xlsb" => match calamine::open_workbook::<calamine::Xls<_>, _>(path) {
+                Ok(xls) => Ok(Some((calamine::Sheets::Xls(xls), named("Excel 97-2003 (.xls)")))),
+                // an encrypted workbook is an OLE container without an .xls's streams
+                Err(_) => {
+                    refuse("the workbook is encrypted (password-protected); save a copy without a password".into())
+                }
+            },
+            _ => Ok(None),
         };
     }
     if head.starts_with(b"PK") {
-        return Ok(());
+        let xlsx = || calamine::open_workbook::<calamine::Xlsx<_>, _>(path).ok();
+        return Ok((ext == "xls").then(xlsx).flatten().map(|x| (calamine::Sheets::Xlsx(x), named(".xlsx"))));
     }
     let text = match head.strip_prefix(b"\xEF\xBB\xBF") {
         Some(rest) => String::from_utf8_lossy(rest).into_owned(),
@@ -829,7 +848,7 @@ fn check_workbook_bytes(path: &Path) -> Result<(), InputError> {
                     .into(),
             )
         }
-        None if head.contains(&0) => return Ok(()), // binary of another kind: calamine says what it finds
+        None if head.contains(&0) => return Ok(None), // binary of another kind: calamine says what it finds
         None => String::from_utf8_lossy(&head).into_owned(),
     };
     let start = text.trim_start();

@@ -413,6 +413,14 @@ fn a_workbook_is_read_as_excel_shows_it() {
     assert!(err.contains("column 'CustomerID': 4 number cells of 16 or more digits"), "{err}");
     let (_, err) = audit("merged.xlsx", "");
     assert!(!err.contains("16 or more digits"), "{err}");
+    // a workbook of the other kind than its name: read as what it is, with a note (an .xls
+    // named .xlsx was "encrypted"; an .xlsx named .xls an "Invalid OLE signature")
+    let (report, err) = audit("xls_named.xlsx", "");
+    assert_eq!(report["rows_in"], 49, "{report}");
+    assert!(err.contains("xls_named.xlsx: it is an Excel 97-2003 (.xls) workbook named .xlsx"), "{err}");
+    let named = w.write("tiny_named.xls", std::fs::read(crate::workdir::fixture("tiny.xlsx")).unwrap());
+    let r = w.kindred(&["audit", named.to_str().unwrap(), "--json"]);
+    assert!(r.code == 0 && r.stderr.contains("it is an .xlsx workbook named .xls"), "{}", r.stderr);
     // one stray cell at the sheet's last cell: read cell by cell (it was 16,384 × 1,048,576
     // cells, and the read died allocating 512 GiB)
     let (report, _) = audit("stray.xlsx", "");
