@@ -283,6 +283,12 @@ pub(super) fn read_excel(
             notes.push(format!("sheet '{name}' skipped: it is empty"));
             continue;
         };
+        // Excel opens a larger CSV cut at the last row a worksheet has, and saves it so
+        if cells.rows.last_key_value().is_some_and(|(&r, _)| r + 1 >= SHEET_ROWS) {
+            notes.push(format!(
+                "sheet '{name}' reaches row {SHEET_ROWS}, the last a worksheet has: an export opened in Excel and saved is cut there, so rows may be missing (read the export itself)"
+            ));
+        }
         let texts = |row: &[(u32, Data)]| -> Vec<String> {
             let mut out = Vec::new();
             for (c, cell) in row {
@@ -801,6 +807,9 @@ fn hidden_data<RS: std::io::Read + std::io::Seek>(
     ));
     Some(data)
 }
+
+/// The rows an .xlsx worksheet has.
+const SHEET_ROWS: u32 = 1_048_576;
 
 /// A workbook as calamine opens it from a file.
 type Book = calamine::Sheets<std::io::BufReader<std::fs::File>>;

@@ -423,7 +423,8 @@ fn a_workbook_is_read_as_excel_shows_it() {
     assert!(r.code == 0 && r.stderr.contains("it is an .xlsx workbook named .xls"), "{}", r.stderr);
     // one stray cell at the sheet's last cell: read cell by cell (it was 16,384 × 1,048,576
     // cells, and the read died allocating 512 GiB)
-    let (report, _) = audit("stray.xlsx", "");
+    let (report, err) = audit("stray.xlsx", "");
+    assert!(err.contains("sheet 'Sales' reaches row 1048576, the last a worksheet has"), "{err}");
     assert_eq!(
         (report["rows_in"].as_u64(), report["columns"].as_array().map(Vec::len)),
         (Some(7), Some(6)),
