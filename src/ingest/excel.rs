@@ -63,10 +63,26 @@ struct DateCells {
 }
 
 impl DateCells {
-    /// A number cell, the column's `at`-th value, at row `row` of `sheet`.
-    fn number(&mut self, at: usize, f: f64, sheet: &str, row: usize) {
-        self.numbers.push((at, f));
-        self.first_number.get_or_insert_with(|| (sheet.to_string(), row));
+    /// Notes what the date column's `at`-th cell is, at row `row` of `sheet`.
+    fn see(&mut self, cell: Option<&Data>, at: usize, (sheet, row): (&str, usize)) {
+        let mut number = |f: f64| {
+            self.numbers.push((at, f));
+            self.first_number.get_or_insert_with(|| (sheet.to_string(), row));
+        };
+        match cell {
+            Some(&Data::Int(i)) => number(i as f64),
+            Some(&Data::Float(f)) => number(f),
+            Some(Data::DateTime(t)) if t.is_datetime() && t.as_f64() < 1.0 => {
+                self.times += 1;
+                self.first_time.get_or_insert_with(|| (sheet.to_string(), row));
+            }
+            Some(Data::DateTime(t)) if t.is_datetime() => {
+                self.date_cells += 1;
+                let in_1900 = ExcelDateTime::new(t.as_f64(), ExcelDateTimeType::DateTime, false);
+                self.is_1904 = in_1900.as_datetime() != t.as_datetime();
+            }
+            _ => {}
+        }
     }
 }
 
@@ -78,6 +94,31 @@ struct CellErrors {
 }
 
 impl Sheets {
+    /// The columns of `header` (the first sheet's), roles found as `header_of` names them,
+    /// room made for `rows` values each.
+    fn new(header: Vec<String>, header_of: &Columns, rows: usize) -> Sheets {
+        Sheets {
+            cols: vec![Vec::with_capacity(rows); header.len()],
+            quantity: at_role(&header, header_of.quantity.as_ref()),
+            numbers: Vec::new(),
+            errors: vec![CellErrors::default(); header.len()],
+            date: at_role(&header, header_of.date.as_ref()),
+            dates: DateCells::default(),
+            ids: [at_role(&header, Some(&header_of.customer)), at_role(&header, Some(&header_of.item))],
+            long_ids: Default::default(),
+            header,
+        }
+    }
+
+    /// The rows read, their columns ([`Sheets::into_columns`], serial dates read first) and
+    /// the notes on the cells.
+    fn finish(mut self, notes: &mut Vec<String>) -> (usize, Vec<Column>) {
+        notes.extend(self.error_notes());
+        notes.extend(self.long_id_notes());
+        notes.extend(self.serial_dates());
+        (self.cols.first().map_or(0, Vec::len), self.into_columns())
+    }
+
     /// Where each of the first sheet's columns is in `header` (another sheet's), matched by
     /// [`column_key`] (letters and digits, case ignored), its extra columns left out; a column a role maps (every
     /// column without roles) must be there, else why the sheet is skipped.
@@ -118,21 +159,7 @@ impl Sheets {
                     }
                 }
                 if Some(k) == self.date {
-                    let d = &mut self.dates;
-                    match cell {
-                        Some(Data::DateTime(t)) if t.is_datetime() && t.as_f64() < 1.0 => {
-                            d.times += 1;
-                            d.first_time.get_or_insert_with(|| (sheet.to_string(), at));
-                        }
-                        Some(Data::DateTime(t)) if t.is_datetime() => {
-                            d.date_cells += 1;
-                            let in_1900 = ExcelDateTime::new(t.as_f64(), ExcelDateTimeType::DateTime, false);
-                            d.is_1904 = in_1900.as_datetime() != t.as_datetime();
-                        }
-                        Some(&Data::Int(i)) => d.number(col.len(), i as f64, sheet, at),
-                        Some(&Data::Float(f)) => d.number(col.len(), f, sheet, at),
-                        _ => {}
-                    }
+                    self.dates.see(cell, col.len(), (sheet, at));
                 }
                 if Some(k) == self.quantity {
                     let number = match cell {
@@ -250,8 +277,8 @@ impl Sheets {
 /// Reads one sheet, or every sheet for `"*"`: the first sheet that has the roles' customer and
 /// item columns gives the header, and each other sheet whose header holds its mapped columns
 /// (names matched by [`column_key`], extra columns left out) adds its rows; each sheet skipped is
-/// noted with why. A hidden default sheet without the roles' columns is an error naming the
-/// visible sheets.
+/// noted with why. Hidden sheets are passed over ([`wanted_sheets`], [`hidden_data`]); a first
+/// sheet read by default without the roles' columns is an error naming the sheet that has them.
 pub(super) fn read_excel(
     path: &Path,
     sheet: Option<&str>,
@@ -259,14 +286,7 @@ pub(super) fn read_excel(
     header_of: &Columns,
 ) -> Result<ExcelRead, InputError> {
     let mut notes = Vec::new();
-    let mut book = match check_workbook_bytes(path)? {
-        Some((book, note)) => {
-            notes.push(note);
-            book
-        }
-        None => open_workbook_auto(path)
-            .map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: e.to_string() })?,
-    };
+    let mut book = open_book(path, &mut notes)?;
     let metadata = book.sheets_metadata().to_vec();
     let mut wanted = wanted_sheets(&metadata, sheet, path, &mut notes)?;
     if let (None, [first]) = (sheet, wanted.as_slice()) {
@@ -279,36 +299,7 @@ pub(super) fn read_excel(
     for name in wanted {
         let mut cells = sheet_cells(&mut book, path, &name)
             .map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: format!("sheet '{name}': {e}") })?;
-        let Some((&first_row, _)) = cells.rows.first_key_value() else {
-            notes.push(format!("sheet '{name}' skipped: it is empty"));
-            continue;
-        };
-        // Excel opens a larger CSV cut at the last row a worksheet has, and saves it so
-        if cells.rows.last_key_value().is_some_and(|(&r, _)| r + 1 >= SHEET_ROWS) {
-            notes.push(format!(
-                "sheet '{name}' reaches row {SHEET_ROWS}, the last a worksheet has: an export opened in Excel and saved is cut there, so rows may be missing (read the export itself)"
-            ));
-        }
-        let texts = |row: &[(u32, Data)]| -> Vec<String> {
-            let mut out = Vec::new();
-            for (c, cell) in row {
-                let c = *c as usize;
-                out.resize(out.len().max(c + 1), String::new());
-                out[c] = cell_text(cell).unwrap_or_default();
-            }
-            out
-        };
-        // A report's title above its table (a name, a period, blank rows): the header is the
-        // first row with the roles' customer and item columns, and the rows above it are not data.
-        let mut header_row = first_row;
-        if !has_roles(&texts(&cells.rows[&first_row]), Some(header_of)) {
-            let near = cells.rows.range(first_row..first_row + TITLE_LINES as u32);
-            let found = near.map(|(r, row)| (*r, texts(row))).find(|(_, row)| has_roles(row, Some(header_of)));
-            if let Some((at, _)) = found {
-                notes.push(format!("sheet '{name}': {}", title_note("row", at as usize + 1, at as usize)));
-                header_row = at;
-            }
-        }
+        let Some(header_row) = cells.header_row(&name, header_of, &mut notes) else { continue };
         let (columns, header) = cells.columns(header_row);
         let header = unique_names(header, header_of, path, &name, &mut notes)?;
         let merged = cells.fill_merged(header_row, &columns, &header, &name);
@@ -325,14 +316,7 @@ pub(super) fn read_excel(
                     check_cover(&mut book, &name, &header, roles, header_of, path)?;
                 }
                 let positions = (0..header.len()).map(Some).collect();
-                let cols = vec![Vec::with_capacity(cells.rows.len()); header.len()];
-                let quantity = at_role(&header, header_of.quantity.as_ref());
-                let date = at_role(&header, header_of.date.as_ref());
-                let errors = vec![CellErrors::default(); header.len()];
-                let dates = DateCells::default();
-                let ids = [at_role(&header, Some(&header_of.customer)), at_role(&header, Some(&header_of.item))];
-                let (numbers, long_ids) = (Vec::new(), Default::default());
-                table = Some(Sheets { cols, header, quantity, numbers, errors, date, dates, ids, long_ids });
+                table = Some(Sheets::new(header, header_of, cells.rows.len()));
                 positions
             }
             Some(t) => match t.positions(&header, roles) {
@@ -370,12 +354,7 @@ pub(super) fn read_excel(
     if sheet.is_none() {
         notes.extend(alike_unread(&mut book, &metadata, &sheets, header_of));
     }
-    notes.extend(table.error_notes());
-    notes.extend(table.long_id_notes());
-    let mut table = table;
-    notes.extend(table.serial_dates());
-    let height = table.cols.first().map_or(0, Vec::len);
-    let columns = table.into_columns();
+    let (height, columns) = table.finish(&mut notes);
     let frame = DataFrame::new(height, columns)
         .map_err(|e| InputError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
     Ok(ExcelRead { frame, sheets, notes })
@@ -491,6 +470,44 @@ impl Rows {
 }
 
 impl SheetCells {
+    /// The header's row, noting what is worth a note: the rows of a report's title above it
+    /// (a name, a period, blank rows: the header is the first row, within [`TITLE_LINES`], with
+    /// the roles' customer and item columns), and a sheet that reaches the last row a
+    /// worksheet has (Excel cuts a larger export there when it opens and saves it). `None` for
+    /// an empty sheet, noted as skipped.
+    fn header_row(&self, name: &str, header_of: &Columns, notes: &mut Vec<String>) -> Option<u32> {
+        let Some((&first, _)) = self.rows.first_key_value() else {
+            notes.push(format!("sheet '{name}' skipped: it is empty"));
+            return None;
+        };
+        if self.rows.last_key_value().is_some_and(|(&r, _)| r + 1 >= SHEET_ROWS) {
+            notes.push(format!(
+                "sheet '{name}' reaches row {SHEET_ROWS}, the last a worksheet has: an export opened in Excel and saved is cut there, so rows may be missing (read the export itself)"
+            ));
+        }
+        let texts = |row: &[(u32, Data)]| -> Vec<String> {
+            let mut out = Vec::new();
+            for (c, cell) in row {
+                let c = *c as usize;
+                out.resize(out.len().max(c + 1), String::new());
+                out[c] = cell_text(cell).unwrap_or_default();
+            }
+            out
+        };
+        if has_roles(&texts(&self.rows[&first]), Some(header_of)) {
+            return Some(first);
+        }
+        let near = self.rows.range(first..first + TITLE_LINES as u32);
+        let found = near.map(|(r, row)| (*r, texts(row))).find(|(_, row)| has_roles(row, Some(header_of)));
+        match found {
+            Some((at, _)) => {
+                notes.push(format!("sheet '{name}': {}", title_note("row", at as usize + 1, at as usize)));
+                Some(at)
+            }
+            None => Some(first),
+        }
+    }
+
     /// The columns read with header row `header_row`: those its header names and those with a
     /// value below it (a column neither names nor fills is no column), with their names.
     fn columns(&self, header_row: u32) -> (Vec<u32>, Vec<String>) {
@@ -813,6 +830,16 @@ const SHEET_ROWS: u32 = 1_048_576;
 
 /// A workbook as calamine opens it from a file.
 type Book = calamine::Sheets<std::io::BufReader<std::fs::File>>;
+
+/// Opens the workbook at `path` as its first bytes say ([`check_workbook_bytes`]), noting when
+/// that is not what its name says.
+fn open_book(path: &Path, notes: &mut Vec<String>) -> Result<Book, InputError> {
+    if let Some((book, note)) = check_workbook_bytes(path)? {
+        notes.push(note);
+        return Ok(book);
+    }
+    open_workbook_auto(path).map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: e.to_string() })
+}
 
 /// An encrypted .xlsx/.xlsm/.xlsb is an OLE container, not a zip: say so plainly.
 /// Refuses, saying what it is, a file named as a workbook that is none: an encrypted `.xlsx`

@@ -4,6 +4,20 @@
 use crate::errors::{published, refuses};
 use crate::workdir::{fixture, Workdir};
 
+/// Runs `input` with these `[input]` keys into folder `out`, forced past the gates (these
+/// workbooks' few baskets recommend little), and returns its stderr; the run must publish.
+fn forced(w: &Workdir, input: &std::path::Path, keys: &str, out: &str) -> String {
+    let p = w.pipeline_with(&format!("{out}.toml"), input, keys, out, "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
+    assert_eq!(r.code, 0, "{}: {}", input.display(), r.stderr);
+    r.stderr
+}
+
+/// Asserts that `stderr` says `text`.
+fn says(stderr: &str, text: &str) {
+    assert!(stderr.contains(text), "'{text}' not in:\n{stderr}");
+}
+
 fn manifest(w: &Workdir) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap()
 }
@@ -26,12 +40,10 @@ fn every_sheet_reads_sheets_whose_header_differs_by_case_or_an_extra_column() {
     assert_eq!(m["reports"]["ingest"]["notes"].as_array().unwrap().len(), 2);
     // by default only the first sheet is read: the others with the customer and item columns
     // (whatever their case, spaces or other columns) are named, not read silently
-    let p = w.pipeline_with("first.toml", &input, "", "first", "");
-    let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let stderr = forced(&w, &input, "", "first");
     let note = "note: sheet 'Feb', 'Mar' have the customer and item columns too, and were not read: only the first \
                 visible sheet ('Jan') is by default; set [input] sheet = \"*\"";
-    assert!(r.stderr.contains(note), "{}", r.stderr);
+    says(&stderr, note);
     // and `kindred audit --json` carries the reader's notes, as the manifest does
     let r = w.kindred(&["audit", input.to_str().unwrap(), "--json"]);
     let audit: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -48,22 +60,13 @@ fn every_sheet_reads_sheets_whose_header_differs_by_case_or_an_extra_column() {
 #[test]
 fn a_hidden_or_cover_first_sheet_names_the_sheet_with_the_data() {
     let w = published();
-    let input = w.copy("hidden_first.xlsx");
-    let p = w.pipeline_with("hidden.toml", &input, "", "read-hidden", "");
-    let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("sheet 'Lookup' skipped: it is hidden (the first visible sheet is read by default"),
-        "{}",
-        r.stderr
-    );
+    let stderr = forced(&w, &w.copy("hidden_first.xlsx"), "", "read-hidden");
+    says(&stderr, "sheet 'Lookup' skipped: it is hidden (the first visible sheet is read by default");
     let input = w.copy("cover_first.xlsx");
     let said =
         ["cover_first.xlsx", "[input] sheet = \"Data\"", "sheet 'ReadMe'", "is not the data", "sheet 'Data' has them"];
     refuses(&w, &input, "", "", 1, &said);
-    let p = w.pipeline_with("sheet.toml", &input, "sheet = \"Data\"", "read-Data", "");
-    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--force"]);
-    assert_eq!(r.code, 0, "cover_first.xlsx: {}", r.stderr);
+    forced(&w, &input, "sheet = \"Data\"", "read-Data");
 }
 
 /// `delimiter = '"'` said CustomerID was missing while listing it (exit 1); a delimiter that
@@ -103,20 +106,14 @@ fn a_held_lock_names_its_holder_not_the_last_run() {
 fn a_title_above_the_header_is_not_read_as_data() {
     let w = Workdir::new();
     let input = w.copy("titled.xlsx");
-    let p = w.pipeline("p.toml", &input, "");
     // (January alone: both customers bought both items, nothing to recommend: forced past the gate)
-    let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("note: sheet 'Jan': its header is row 4; the 3 rows above it are not read"),
-        "{}",
-        r.stderr
-    );
+    let stderr = forced(&w, &input, "", "out");
+    says(&stderr, "note: sheet 'Jan': its header is row 4; the 3 rows above it are not read");
     // the second sheet's header, two rows lower than the first's, is found by its first rows
     let note =
         "note: sheet 'Feb' has the customer and item columns too, and was not read: only the first visible sheet \
                 ('Jan') is by default; set [input] sheet = \"*\" to stack every such sheet, or sheet = \"Feb\"";
-    assert!(r.stderr.contains(note), "{}", r.stderr);
+    says(&stderr, note);
     let m = manifest(&w);
     assert_eq!((m["customers"].as_u64(), m["reports"]["ingest"]["rows_out"].as_u64()), (Some(2), Some(4)));
     // every sheet: each finds its own header (the second's two rows lower, named another way)
@@ -133,13 +130,6 @@ fn a_title_above_the_header_is_not_read_as_data() {
     assert_eq!((m["customers"].as_u64(), m["reports"]["ingest"]["rows_out"].as_u64()), (Some(4), Some(8)));
     // blank rows above the title count as Excel numbers them (session 22: "the 2 rows above
     // it", counted from the first row with a cell, beside "row 5")
-    let low = w.copy("titled_low.xlsx");
-    let p = w.pipeline_with("low.toml", &low, "", "low", "");
-    let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("note: sheet 'Jan': its header is row 5; the 4 rows above it are not read"),
-        "{}",
-        r.stderr
-    );
+    let stderr = forced(&w, &w.copy("titled_low.xlsx"), "", "low");
+    says(&stderr, "note: sheet 'Jan': its header is row 5; the 4 rows above it are not read");
 }

@@ -405,3 +405,39 @@ fn an_address_space_limit_caps_the_selections_budget() {
         selection["skipped"].as_array().unwrap().iter().filter_map(|s| s["candidate"].as_str()).collect();
     assert!(skipped.contains(&"ease"), "{selection}");
 }
+
+/// Session 28: the last published choice, within one standard error of the best on the window,
+/// is kept (said in the log and the manifest); `keep_previous = false`, or another choice
+/// beyond noise, gives the best. Here the window scores 4 customers: popularity (0.58) is
+/// within noise of item-kNN (0.71), and the published manifest is made to name it.
+#[test]
+fn a_run_keeps_the_last_published_choice_within_noise() {
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    let run = |keys: &str| {
+        let p = w.pipeline_with("auto.toml", &input, "", "out", &format!("[model]\nkind = \"auto\"\n{keys}"));
+        let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        (manifest(&w, "out"), r.stderr)
+    };
+    let (first, _) = run("");
+    let best = first["selection"]["winner"]["candidate"].as_str().unwrap().to_string();
+    assert_ne!(best, "popularity", "{}", first["selection"]);
+    let name_popularity = || {
+        let published = std::fs::canonicalize(w.path("out/current")).unwrap().join("manifest.json");
+        let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&published).unwrap()).unwrap();
+        m["selection"]["winner"]["candidate"] = "popularity".into();
+        m["selection"]["winner"]["settings"] = "".into();
+        std::fs::write(&published, serde_json::to_vec(&m).unwrap()).unwrap();
+    };
+    name_popularity();
+    let (kept, stderr) = run("");
+    assert_eq!(kept["selection"]["winner"]["candidate"], "popularity", "{}", kept["selection"]);
+    assert_eq!(kept["selection"]["kept_previous"], "popularity");
+    assert_eq!(kept["selection"]["best"]["candidate"], best.as_str());
+    assert!(stderr.contains("the last published choice is kept"), "{stderr}");
+    name_popularity();
+    let (rule, _) = run("[select]\nkeep_previous = false");
+    assert_eq!(rule["selection"]["winner"]["candidate"], best.as_str(), "{}", rule["selection"]);
+    assert!(rule["selection"]["kept_previous"].is_null());
+}
