@@ -198,6 +198,17 @@ impl Chain {
         let bar = Progress::new(rows.len() as u64, "recommend", self.quiet);
         let (recs, report) = recommend::run_for(m, model, cfg, rows, &bar);
         bar.finish();
+        if !report.unknown_never_recommend.is_empty() {
+            let ids: Vec<String> = report.unknown_never_recommend.iter().map(|id| format!("{id:?}")).collect();
+            progress::note(
+                self.quiet,
+                &format!(
+                    "[recommend] never_recommend: {} {} no item of this export (a typo, or not sold in it)",
+                    ids.join(", "),
+                    if ids.len() == 1 { "is" } else { "are" }
+                ),
+            );
+        }
         self.line("recommend", &report);
         (recs, report)
     }
@@ -364,13 +375,17 @@ impl StageLine for RecommendReport {
 
     fn line(&self) -> String {
         format!(
-            "{} rows ({} from neighbours, {} popular{}) in {:.2}s",
+            "{} rows ({} from neighbours, {} popular{}{}) in {:.2}s",
             self.rows_out,
             self.from_neighbours_rows,
             self.popular_rows,
             match self.segment_rows {
                 0 => String::new(),
                 n => format!(", {n} popular in the segment"),
+            },
+            match self.withheld_items {
+                0 => String::new(),
+                n => format!("; {n} never_recommend item{} kept out", if n == 1 { "" } else { "s" }),
             },
             self.seconds
         )

@@ -377,6 +377,12 @@ pub struct RecommendConfig {
     /// sharded run's plan written before 0.4.0: none.)
     #[serde(default)]
     pub popular_half_life_days: Option<f64>,
+    /// `[recommend] never_recommend`: item ids never put in a list, by the model or the top-up
+    /// (postage, fees, gift cards, bags: lines of the export that are no product to offer).
+    /// Unlike `[clean] exclude_items` they stay in the data, so the models still learn from
+    /// them (who pays postage abroad). Exact ids, as the export writes them.
+    #[serde(default)]
+    pub never_recommend: Vec<String>,
 }
 
 /// `[recommend] fallback`: what tops up a list the model leaves short.
@@ -449,19 +455,22 @@ impl Default for RecommendConfig {
             fallback: Fallback::Popular,
             min_segment_customers: DEFAULT_MIN_SEGMENT_CUSTOMERS,
             popular_half_life_days: None,
+            never_recommend: Vec::new(),
         }
     }
 }
 
 impl RecommendConfig {
-    /// These rules with every score factor off (the selection's grid; the fallback is kept:
-    /// it is how lists are topped up, not a factor of the model's scores).
+    /// These rules with every score factor off (the selection's grid; the fallback and
+    /// `never_recommend` are kept: they say how lists are topped up and what may be in them,
+    /// not how the model scores).
     pub fn plain(&self) -> RecommendConfig {
         RecommendConfig {
             per_customer: self.per_customer,
             from_neighbours: self.from_neighbours,
             fallback: self.fallback.clone(),
             min_segment_customers: self.min_segment_customers,
+            never_recommend: self.never_recommend.clone(),
             ..Default::default()
         }
     }
@@ -592,6 +601,9 @@ pub struct GatesConfig {
     /// The most days the export's newest purchase may lie before the last published run's: an
     /// export cut short, half of one, or an older copy ends earlier.
     pub max_days_back_vs_previous: f64,
+    /// Refuse an export byte for byte the one the last published run read (an export job that
+    /// stopped refreshing it); `false` (the default): publish it again, with a warning.
+    pub refuse_unchanged_input: bool,
 }
 
 /// The most shards `kindred prepare --shards` plans for.

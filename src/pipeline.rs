@@ -37,6 +37,10 @@ pub struct InputSummary {
     pub path: String,
     pub bytes: u64,
     pub sha256: String,
+    /// The first of the published runs, back from the last, that read these very bytes
+    /// (`sha256`): the export has not changed since; null when it has (or nothing was
+    /// published).
+    pub unchanged_since: Option<String>,
 }
 
 /// What every `manifest.json` starts with, published or not.
@@ -121,7 +125,8 @@ fn input_summary(path: &Path) -> Result<InputSummary> {
     let mut file = std::fs::File::open(path).map_err(io)?;
     let mut hasher = Sha256::new();
     let bytes = std::io::copy(&mut file, &mut hasher).map_err(io)?;
-    Ok(InputSummary { path: path.display().to_string(), bytes, sha256: format!("{:x}", hasher.finalize()) })
+    let sha256 = format!("{:x}", hasher.finalize());
+    Ok(InputSummary { path: path.display().to_string(), bytes, sha256, unchanged_since: None })
 }
 
 /// Ingest + audit only (for `kindred audit`), with the first `head` rows. When the export
@@ -155,6 +160,9 @@ pub(crate) struct Previous {
     newest: Option<(String, String)>,
     /// What `kind = "auto"` chose (the manifest's `selection.winner`).
     chosen: Option<select::Previously>,
+    /// The export it read (`input.sha256`), and the first run that published from those bytes
+    /// (its `input.unchanged_since`, else its own id).
+    input: Option<(String, String)>,
 }
 
 /// The last published run's counts; `None` when there is none. A set whose manifest is damaged
@@ -198,6 +206,11 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
             let text = |key: &str| w.get(key).and_then(|v| v.as_str()).map(str::to_string);
             Some(select::Previously { candidate: text("candidate")?, settings: text("settings")? })
         }),
+        input: manifest.pointer("/input/sha256").and_then(|v| v.as_str()).and_then(|sha| {
+            let since = manifest.pointer("/input/unchanged_since").and_then(|v| v.as_str());
+            let since = since.or_else(|| manifest.get("run_id").and_then(|v| v.as_str()))?;
+            Some((sha.to_string(), since.to_string()))
+        }),
         newest: manifest.pointer("/reports/audit/columns").and_then(|c| c.as_array()).and_then(|columns| {
             let date = columns.iter().find(|c| c.get("role").and_then(|r| r.as_str()) == Some("date"))?;
             let text = |key: &str| date.get(key)?.as_str().map(str::to_string);
@@ -237,6 +250,34 @@ fn check_newest(limit: f64, now: Option<(String, String)>, before: Option<(Strin
         false => format!("the newest purchase, {now_text}, is not before the last published run's, {before_text}"),
     };
     Some(GateCheck { gate: "max_days_back_vs_previous", passed: back <= limit, detail })
+}
+
+/// The gate `[gates] refuse_unchanged_input`, checked against the last published run's input
+/// (`before`: its checksum, and the first run that read those bytes): an export the very bytes
+/// of that one is published again (a warning), or refused with the gate set. An export job that
+/// stopped refreshing its file (a failed extract, a copy that kept yesterday's) otherwise
+/// republishes the same lists night after night, each one looking fresh. Sets
+/// `input.unchanged_since`. None when nothing was published (or its manifest says no checksum).
+fn check_unchanged(cfg: &Config, input: &mut InputSummary, before: Option<(String, String)>) -> Option<GateCheck> {
+    let (sha, since) = before?;
+    let refuse = cfg.gates.refuse_unchanged_input;
+    let gate = "refuse_unchanged_input";
+    if sha != input.sha256 {
+        let detail = "the export differs from the one the last published run read".to_string();
+        return Some(GateCheck { gate, passed: true, detail });
+    }
+    let detail = format!(
+        "the export is byte for byte the one published since run {since} (sha256 {}): has the job that writes it stopped?",
+        &sha[..12.min(sha.len())]
+    );
+    if !refuse {
+        log(
+            cfg.quiet,
+            &format!("warning: {detail} Its lists are published again ([gates] refuse_unchanged_input = true refuses such a run)"),
+        );
+    }
+    input.unchanged_since = Some(since);
+    Some(GateCheck { gate, passed: !refuse, detail })
 }
 
 /// The type `customer_id` is published as, kept from run to run: a folder whose last run
@@ -607,7 +648,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let path = &cfg.input.path;
     let before = crate::ingest::FileState::of(path);
     let (input, read) = rayon::join(|| input_summary(path), || chain.ingest(&cfg.input, &cfg.columns));
-    let ((table, ingested), input) = (read?, input?);
+    let ((table, ingested), mut input) = (read?, input?);
     if let Some(detail) = before.and_then(|b| b.change(crate::ingest::FileState::of(path).as_ref())) {
         return Err(crate::error::InputError::Changed { path: path.clone(), detail }.into());
     }
@@ -632,6 +673,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     );
     let before = previous.as_ref().and_then(|p| p.newest.clone());
     gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest_purchase(&audited), before));
+    gates.extend(check_unchanged(cfg, &mut input, previous.as_ref().and_then(|p| p.input.clone())));
     gates.extend(typed);
     enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
@@ -960,6 +1002,8 @@ mod tests {
             popular_rows: rows - model_rows,
             segment_rows: 0,
             topped_up_customers: 0,
+            withheld_items: 0,
+            unknown_never_recommend: Vec::new(),
             seconds: 0.0,
         }
     }
@@ -982,8 +1026,7 @@ mod tests {
             model_rows: Some(80),
             per_customer: Some(10),
             customer_id_type: None,
-            newest: None,
-            chosen: None,
+            ..Default::default()
         };
         assert!(failed(&check_output_gates(&c, &made(7, 50, 40), Some(prev.clone()), None)).is_empty(), "exactly 50%");
         assert_eq!(
@@ -1057,6 +1100,8 @@ mod tests {
     fn the_previous_counts_come_from_its_manifest() {
         let manifest = serde_json::json!({
             "customers": 4339,
+            "run_id": "20111209T210000.000",
+            "input": {"path": "x.csv", "sha256": "abc"},
             "customer_id_type": "Int64",
             "selection": {"winner": {"candidate": "ease", "settings": "lambda=350", "ndcg": 0.15}},
             "parameters": {"recommend": {"per_customer": 10}},
@@ -1079,9 +1124,36 @@ mod tests {
                 customer_id_type: Some("Int64"),
                 newest: Some(("InvoiceDate".into(), "2011-12-09 12:50:00".into())),
                 chosen: Some(select::Previously { candidate: "ease".into(), settings: "lambda=350".into() }),
+                input: Some(("abc".into(), "20111209T210000.000".into())),
             }
         );
         assert_eq!(previous_from(&serde_json::json!({"customers": 3})).rows, None);
+        // a run that read the same bytes as the one before it names the first of them
+        let again = serde_json::json!({"run_id": "b", "input": {"sha256": "abc", "unchanged_since": "a"}});
+        assert_eq!(previous_from(&again).input, Some(("abc".into(), "a".into())));
+    }
+
+    /// `[gates] refuse_unchanged_input`: the same bytes as the last published run's input are
+    /// published again with `input.unchanged_since` set, or refused with the gate on.
+    #[test]
+    fn an_unchanged_export_is_marked_and_refused_when_asked() {
+        let input =
+            |sha: &str| InputSummary { path: "x.csv".into(), bytes: 3, sha256: sha.into(), unchanged_since: None };
+        let before = || Some(("abc".to_string(), "20111208T210000.000".to_string()));
+        let mut quiet = cfg("[gates]\nmax_dropped_share = 0.5");
+        quiet.quiet = true;
+        assert!(check_unchanged(&quiet, &mut input("abc"), None).is_none(), "nothing published: no verdict");
+        let mut changed = input("abd");
+        let check = check_unchanged(&quiet, &mut changed, before()).unwrap();
+        assert!(check.passed && changed.unchanged_since.is_none(), "{check:?}");
+        let mut same = input("abc");
+        let check = check_unchanged(&quiet, &mut same, before()).unwrap();
+        assert!(check.passed && check.detail.contains("since run 20111208T210000.000"), "{check:?}");
+        assert_eq!(same.unchanged_since.as_deref(), Some("20111208T210000.000"));
+        let mut refusing = cfg("[gates]\nrefuse_unchanged_input = true");
+        refusing.quiet = true;
+        let check = check_unchanged(&refusing, &mut input("abc"), before()).unwrap();
+        assert!(!check.passed && check.gate == "refuse_unchanged_input", "{check:?}");
     }
 
     /// `[gates] max_days_back_vs_previous`: an export that ends more than the limit before the

@@ -17,6 +17,9 @@
 //! customers; ties by item id; `popular_segment` rows), then the global order: for a customer
 //! without a segment, in a segment of fewer than `min_segment_customers` customers, or once
 //! the segment's items run out ([`BySegment`]).
+//!
+//! Items `never_recommend` lists are in no list, from the model or the top-up ([`withheld`]);
+//! the model still learns from them.
 
 use std::cmp::Ordering;
 use std::time::Instant;
@@ -99,6 +102,13 @@ pub struct RecommendReport {
     pub segment_rows: usize,
     /// Customers with at least one top-up row (of either kind).
     pub topped_up_customers: usize,
+    /// Items of the catalogue `[recommend] never_recommend` kept out of every list.
+    #[serde(default)]
+    pub withheld_items: usize,
+    /// Ids `never_recommend` lists that are no item of this export (a typo, or an item that
+    /// did not sell in it).
+    #[serde(default)]
+    pub unknown_never_recommend: Vec<String>,
     pub seconds: f64,
 }
 
@@ -118,9 +128,33 @@ impl RecommendReport {
             popular_rows,
             segment_rows,
             topped_up_customers,
+            withheld_items: 0,
+            unknown_never_recommend: Vec::new(),
             seconds,
         }
     }
+
+    /// This report with what `never_recommend` (`ids`) keeps out of `m`'s lists.
+    pub fn withholding(self, m: &Interactions, ids: &[String]) -> RecommendReport {
+        let (withheld, unknown) = withheld(m, ids);
+        let withheld_items = withheld.iter().filter(|&&w| w).count();
+        RecommendReport { withheld_items, unknown_never_recommend: unknown, ..self }
+    }
+}
+
+/// Which items `ids` (`[recommend] never_recommend`) keeps out of the lists, by position in
+/// `m.items`, and the ids that are no item of `m`.
+pub fn withheld(m: &Interactions, ids: &[String]) -> (Vec<bool>, Vec<String>) {
+    let mut out = vec![false; if ids.is_empty() { 0 } else { m.n_items() }];
+    let mut unknown = Vec::new();
+    for id in ids {
+        match m.items.binary_search(id) {
+            Ok(i) => out[i] = true,
+            Err(_) if !unknown.contains(id) => unknown.push(id.clone()),
+            Err(_) => {}
+        }
+    }
+    (out, unknown)
 }
 
 /// Customers per parallel task.
@@ -149,7 +183,7 @@ pub fn run_for(
     let start = Instant::now();
     let wanted: Vec<usize> = rows.clone().collect();
     let recs = for_customers(m, model, cfg, &wanted, progress);
-    let report = RecommendReport::of(&recs, rows, start.elapsed().as_secs_f64());
+    let report = RecommendReport::of(&recs, rows, start.elapsed().as_secs_f64()).withholding(m, &cfg.never_recommend);
     (recs, report)
 }
 
@@ -170,6 +204,7 @@ pub fn for_customers(
         by_segment: BySegment::new(m, cfg),
         recency: m.recency(cfg.recency_half_life_days),
         prior: Prior::new(m, cfg),
+        withheld: withheld(m, &cfg.never_recommend).0,
     };
     let blocks: Vec<(Vec<usize>, Vec<Rec>)> = customers
         .par_chunks(BLOCK)
@@ -216,6 +251,8 @@ struct Recommender<'a> {
     /// Per-purchase recency weights; `None` without a half-life.
     recency: Option<Vec<f64>>,
     prior: Option<Prior>,
+    /// Per item, true when `never_recommend` keeps it out of the lists; empty when none is.
+    withheld: Vec<bool>,
 }
 
 /// One worker's scratch, reused customer after customer.
@@ -272,6 +309,7 @@ impl Recommender<'_> {
     /// nor listed: their segment's most popular first (when it has a ranking), then the
     /// global order, skipping the segment's items (each is bought, listed or just taken).
     fn top_up(&self, a: usize, want: usize, free: impl Fn(u32) -> bool, out: &mut Vec<Rec>) {
+        let free = |i: u32| free(i) && !self.is_withheld(i);
         let rec = |source| move |&item: &u32| Rec { item, score: None, supporters: 0, source };
         let segment = self.by_segment.as_ref().and_then(|b| b.of(self.m, a));
         let before = out.len();
@@ -286,6 +324,11 @@ impl Recommender<'_> {
         }
     }
 
+    /// True when `never_recommend` keeps item `i` out of the lists.
+    fn is_withheld(&self, i: u32) -> bool {
+        self.withheld.get(i as usize).copied().unwrap_or(false)
+    }
+
     /// Customer `a`'s best `k` candidates into `s.best`, in order, each score × its prior
     /// factor; kept as the candidates arrive: most lose to the k-th at once.
     fn best(&self, a: usize, k: usize, s: &mut Scratch) {
@@ -295,6 +338,9 @@ impl Recommender<'_> {
         let best = &mut s.best;
         best.clear();
         for &i in s.votes.candidates() {
+            if self.is_withheld(i) {
+                continue;
+            }
             let (score, supporters) = s.votes.get(i);
             let rec = Rec { item: i, score: Some(score * factor(i)), supporters, source: Source::Neighbours };
             if best.len() == k && order(&rec, &best[k - 1]) != Ordering::Less {
@@ -496,6 +542,39 @@ mod tests {
         let items: Vec<u32> = recs.of(3).iter().map(|r| r.item).collect();
         assert_eq!(items, [0, 1, 2]);
         assert!(recs.of(3).iter().all(|r| r.source == Source::Popular));
+    }
+
+    #[test]
+    fn never_recommended_items_are_in_no_list_but_still_count_as_signal() {
+        // 1: A P   2: A P B   3: A P C   4: E    (P: postage, bought with everything)
+        let m = matrix(&[
+            ("1", "A"),
+            ("1", "P"),
+            ("2", "A"),
+            ("2", "P"),
+            ("2", "B"),
+            ("3", "A"),
+            ("3", "P"),
+            ("3", "C"),
+            ("4", "E"),
+        ]);
+        let nb = crate::similarity::run(&m, &ModelConfig::default(), &Progress::hidden()).unwrap().0;
+        let ids = |recs: &Recommendations, c: usize| -> Vec<&str> {
+            recs.of(c).iter().map(|r| m.items[r.item as usize].as_str()).collect()
+        };
+        let open = run(&m, &nb, &plain_cfg(3, 10), &Progress::hidden()).0;
+        // without the list, customer 4 (no neighbour) is topped up with P, the most bought
+        assert_eq!(ids(&open, 3), ["A", "P", "B"]);
+        let cfg = RecommendConfig { never_recommend: vec!["P".into(), "NOPE".into()], ..plain_cfg(3, 10) };
+        let (recs, report) = run(&m, &nb, &cfg, &Progress::hidden());
+        assert_eq!(ids(&recs, 3), ["A", "B", "C"]);
+        for c in 0..m.n_customers() {
+            assert!(!ids(&recs, c).contains(&"P"), "customer {c}: {:?}", ids(&recs, c));
+        }
+        // P still makes 1, 2 and 3 neighbours: customer 1's B and C keep their scores
+        assert_eq!(recs.of(0)[..2], open.of(0)[..2]);
+        assert_eq!((report.withheld_items, report.unknown_never_recommend.clone()), (1, vec!["NOPE".to_string()]));
+        assert_eq!(recs.rows.len(), open.rows.len());
     }
 
     #[test]

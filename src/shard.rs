@@ -491,6 +491,8 @@ mod to_come {
             popular_rows: 0,
             segment_rows: 0,
             topped_up_customers: 0,
+            withheld_items: 0,
+            unknown_never_recommend: Vec::new(),
             seconds: 0.0,
         }
     }
@@ -802,7 +804,7 @@ fn join_and_write(
     };
     let customer_nb: &Neighbours = if own { model.neighbours() } else { &nb };
     let seconds: f64 = markers.iter().map(|mk| mk.recommend.seconds).sum();
-    let rec_report = RecommendReport::of(&recs, 0..n, seconds);
+    let rec_report = RecommendReport::of(&recs, 0..n, seconds).withholding(&m, &plan.choice.recommend.never_recommend);
     let previous = pipeline::previous_run(&cfg.output.dir);
     let selection = store::get(folder, store::entry(&plan.files, SELECTION, folder)?)?;
     let popular = select::chosen_scored(&selection).filter(|_| plan.choice.family == Family::Popularity);

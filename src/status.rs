@@ -57,6 +57,9 @@ pub struct Published {
     pub customers: Option<u64>,
     pub input_path: Option<String>,
     pub input_sha256: Option<String>,
+    /// The first published run that read the same export, byte for byte (`input.unchanged_since`
+    /// in its manifest): the data has not changed since; none when it had.
+    pub input_unchanged_since: Option<String>,
     /// The set's files its manifest lists that are missing or not of the size written (each
     /// `name: what`); empty for a whole set.
     pub damaged: Vec<String>,
@@ -228,6 +231,7 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
         customers: m.as_ref().and_then(|m| m.get("customers")).and_then(|v| v.as_u64()),
         input_path: m.as_ref().and_then(|m| text(m, "/input/path")),
         input_sha256: m.as_ref().and_then(|m| text(m, "/input/sha256")),
+        input_unchanged_since: m.as_ref().and_then(|m| text(m, "/input/unchanged_since")),
         damaged: match &m {
             Some(m) => damaged(run, m),
             // `check_layout` let it through: its tables name the run (a damaged manifest)
@@ -418,6 +422,9 @@ impl Status {
                     p.input_path.clone().unwrap_or_else(none),
                     p.input_sha256.clone().unwrap_or_else(none)
                 );
+                if let Some(since) = &p.input_unchanged_since {
+                    out += &format!("  input:       unchanged since run {since} (the same bytes published again)\n");
+                }
             }
             None => out += "published:     nothing\n",
         }
@@ -481,6 +488,7 @@ mod tests {
             customers: Some(3),
             input_path: None,
             input_sha256: None,
+            input_unchanged_since: None,
             damaged: Vec::new(),
         };
         let attempt = |status: &str| LastAttempt {
@@ -522,6 +530,7 @@ mod tests {
             customers: Some(3),
             input_path: None,
             input_sha256: None,
+            input_unchanged_since: None,
             damaged: Vec::new(),
         };
         // a few minutes ahead is clocks differing: fine

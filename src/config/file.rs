@@ -110,6 +110,7 @@ pub struct RecommendSection {
     pub fallback: Option<String>,
     pub min_segment_customers: Option<i64>,
     pub popular_half_life_days: Option<f64>,
+    pub never_recommend: Option<Vec<String>>,
 }
 
 /// `[output]`.
@@ -132,6 +133,7 @@ pub struct GatesSection {
     pub max_model_row_drop_vs_previous: Option<f64>,
     pub max_changed_share: Option<f64>,
     pub max_days_back_vs_previous: Option<f64>,
+    pub refuse_unchanged_input: Option<bool>,
 }
 
 /// `[select]`: how `kind = "auto"` chooses its model.
@@ -658,7 +660,20 @@ impl RecommendSection {
                 DEFAULT_MIN_SEGMENT_CUSTOMERS,
             )?,
             popular_half_life_days: half_life("[recommend] popular_half_life_days", self.popular_half_life_days)?,
+            never_recommend: self.never_recommend()?,
         })
+    }
+
+    /// `[recommend] never_recommend`: item ids, none empty.
+    fn never_recommend(&self) -> Result<Vec<String>, ConfigError> {
+        let ids = self.never_recommend.clone().unwrap_or_default();
+        match ids.iter().position(|id| id.trim().is_empty()) {
+            Some(at) => Err(invalid(
+                "[recommend] never_recommend",
+                format!("entry {} is empty; list item ids as the export writes them, e.g. [\"POST\"]", at + 1),
+            )),
+            None => Ok(ids),
+        }
     }
 
     /// `[recommend] fallback`: `"popular"` (the default) or `"popular_by:COLUMN"`.
@@ -742,6 +757,7 @@ impl GatesSection {
                 "between 0 and 36500 (days)",
             )?
             .unwrap_or(1.0),
+            refuse_unchanged_input: self.refuse_unchanged_input.unwrap_or(false),
         })
     }
 }

@@ -399,6 +399,20 @@ fn the_segment_fallback_names_the_column_read_and_is_kept_by_the_selections_grid
     assert!(err.contains("[recommend] min_segment_customers") && err.contains("at least 1"), "{err}");
 }
 
+#[test]
+fn never_recommend_is_kept_by_every_candidate_and_baseline_and_refuses_an_empty_id() {
+    assert!(build("[input]\npath='x'").unwrap().recommend.never_recommend.is_empty());
+    let cfg = build("[input]\npath='x'\n[recommend]\nnever_recommend = ['POST', 'BANK CHARGES']").unwrap();
+    let ids = vec!["POST".to_string(), "BANK CHARGES".to_string()];
+    assert_eq!(cfg.recommend.never_recommend, ids);
+    // what may be listed is no model setting: auto's plain candidates and evaluate's baselines keep it
+    assert_eq!((cfg.recommend.plain().never_recommend, cfg.recommend.baseline().never_recommend), (ids.clone(), ids));
+    for bad in ["['POST', '']", "[' ']"] {
+        let err = build(&format!("[input]\npath='x'\n[recommend]\nnever_recommend = {bad}")).unwrap_err().to_string();
+        assert!(err.contains("[recommend] never_recommend") && err.contains("empty"), "{err}");
+    }
+}
+
 /// A key its model never reads is noted, grouped by why; the shipped pipelines set none
 /// (the integration test `select::unread_keys_change_nothing` checks the table by running it).
 #[test]

@@ -239,6 +239,54 @@ fn data_gates_refuse_with_exit_3_and_force_publishes() {
     assert_eq!(manifest["customers"], 2);
 }
 
+/// An export byte for byte the one the last published run read (a job that stopped refreshing
+/// it) was published again as if fresh: now with a warning, `input.unchanged_since` naming the
+/// first run that read it, a line in `status`; refused (exit 3) with the gate on.
+#[test]
+fn an_unchanged_export_is_said_and_refused_when_asked() {
+    let w = published();
+    let manifest = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap()
+    };
+    let first = manifest();
+    assert_eq!(first["input"]["unchanged_since"], serde_json::Value::Null);
+    let good = w.path("good.toml");
+    for _ in 0..2 {
+        let r = w.kindred(&["run", good.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stderr.contains("byte for byte") && r.stderr.contains("refuse_unchanged_input"), "{}", r.stderr);
+        let again = manifest();
+        assert_ne!(again["run_id"], first["run_id"]);
+        assert_eq!(again["input"]["unchanged_since"], first["run_id"], "the first run that read these bytes");
+    }
+    let status = w.kindred(&["status", w.path("out").to_str().unwrap()]);
+    assert!(
+        status.stdout.contains(&format!("unchanged since run {}", first["run_id"].as_str().unwrap())),
+        "{}",
+        status.stdout
+    );
+    refuses(
+        &w,
+        &w.path("tiny.csv"),
+        "",
+        "[gates]\nrefuse_unchanged_input = true",
+        3,
+        &["refuse_unchanged_input", "byte for byte"],
+    );
+    // another export is news again
+    let tiny = std::fs::read_to_string(w.path("tiny.csv")).unwrap();
+    let p = w.pipeline_with(
+        "grown.toml",
+        &w.write("grown.csv", tiny.clone() + &tiny.lines().last().unwrap().replace("2010-12-07", "2010-12-08") + "\n"),
+        "",
+        "out",
+        "[gates]\nrefuse_unchanged_input = true",
+    );
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(manifest()["input"]["unchanged_since"], serde_json::Value::Null);
+}
+
 #[test]
 fn an_output_path_that_is_a_file_is_refused() {
     let w = Workdir::new();

@@ -108,7 +108,8 @@ fn same_tables(a: &Path, b: &Path) {
 
 /// The manifest's leaves by JSON pointer, but for what differs between any two runs (clock
 /// times, costs, run ids, the output folder, the machine's free memory, the report's size, the
-/// sharded run's own object) and, unless both were first runs, the drift and the gates on it.
+/// sharded run's own object) and, unless both were first runs, the drift, the gates on it and
+/// whether the export is the one published before.
 fn same_figures(m: &serde_json::Value, first_runs: bool) -> std::collections::BTreeMap<String, serde_json::Value> {
     fn walk(v: &serde_json::Value, at: String, out: &mut std::collections::BTreeMap<String, serde_json::Value>) {
         match v {
@@ -142,7 +143,7 @@ fn same_figures(m: &serde_json::Value, first_runs: bool) -> std::collections::BT
         let last = k.rsplit('/').next().unwrap_or_default();
         !varies.contains(&last)
             && !["/sharded", "/parameters/output/dir", "/reports/report/bytes"].iter().any(|p| k.starts_with(p))
-            && (first_runs || !["/drift", "/gates"].iter().any(|p| k.starts_with(p)))
+            && (first_runs || !["/drift", "/gates", "/input/unchanged_since"].iter().any(|p| k.starts_with(p)))
     });
     out
 }
