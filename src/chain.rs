@@ -75,6 +75,27 @@ impl Chain {
     pub fn clean(&self, canonical: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanReport)> {
         let (cleaned, report) = clean::run(canonical, cfg)?;
         progress::trim_freed_memory();
+        if report.filled_order_lines > 0 {
+            let n = report.filled_order_lines;
+            progress::note(
+                self.quiet,
+                &format!(
+                    "{n} line{} without a customer or a date, each below a dated line, took its customer and date: an export that writes an order's fields on its first line only ([clean] fill_order_lines = false keeps them apart)",
+                    if n == 1 { "" } else { "s" }
+                ),
+            );
+        }
+        if !report.unmatched_exclude_items.is_empty() {
+            let ids: Vec<String> = report.unmatched_exclude_items.iter().map(|id| format!("{id:?}")).collect();
+            progress::note(
+                self.quiet,
+                &format!(
+                    "[clean] exclude_items: {} match{} no item of this export (ids are matched exactly, case and spaces included; `*` stands for any characters)",
+                    ids.join(", "),
+                    if ids.len() == 1 { "es" } else { "" }
+                ),
+            );
+        }
         self.line("clean", &report);
         Ok((cleaned, report))
     }
@@ -203,7 +224,7 @@ impl Chain {
             progress::note(
                 self.quiet,
                 &format!(
-                    "[recommend] never_recommend: {} {} no item of this export (a typo, or not sold in it)",
+                    "[recommend] never_recommend: {} {} no item of this export (a typo, or not sold in it; ids are matched exactly, `*` stands for any characters)",
                     ids.join(", "),
                     if ids.len() == 1 { "is" } else { "are" }
                 ),

@@ -2,22 +2,23 @@
 //!
 //! Takes the canonical frame from the audit and the `[clean]` rules; returns the kept rows
 //! ([`Cleaned`]: the frame and a mask, the rows not copied) and a [`CleanReport`] with rows
-//! in/out per rule. Rules, in order: the header repeated as a row (listed only when there is
-//! one), quantity below `min_quantity`
-//! (returns and cancellations), a null or invalid customer, item or quantity, then
-//! `exclude_items` (non-products such as POST or BANK CHARGES).
+//! in/out per rule. First, with `fill_order_lines`, an order's later lines that carry no
+//! customer and no date take the line above's ([`fill_order_lines`]). Rules, in order: the
+//! header repeated as a row (listed only when there is one), quantity below `min_quantity`
+//! (by default 0 or less: returns and cancellations), a null or invalid customer, item or
+//! quantity, then `exclude_items` (non-products such as POST or BANK CHARGES; `*` patterns).
 //!
 //! Then, as the article checks after `dropna()` that no null is left, [`after_cleaning`]
 //! counts the nulls left in the kept rows of every mapped role's column and states it; a null
 //! left in a column cleaning requires (customer, item, quantity) is a bug, and the run fails.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Instant;
 
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::config::CleanConfig;
+use crate::config::{item_matches, CleanConfig};
 use crate::error::{Error, Result};
 use crate::roles::col;
 
@@ -35,6 +36,10 @@ pub struct CleanReport {
     pub rows_in: usize,
     pub rows_out: usize,
     pub rules: Vec<RuleReport>,
+    /// Lines that took the customer and date of the line above ([`fill_order_lines`]).
+    pub filled_order_lines: usize,
+    /// `exclude_items` entries that match no item of the export (a typo, an id not sold).
+    pub unmatched_exclude_items: Vec<String>,
     pub seconds: f64,
     /// The nulls counted after cleaning ([`after_cleaning`]); absent where not checked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,9 +136,13 @@ impl CleanReport {
 
 /// Applies the cleaning rules to the canonical frame: each rule's mask is and-ed into the
 /// kept rows (its counts are those it sees after the rules before it); the rows stay in place.
-pub fn run(frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanReport)> {
+pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanReport)> {
     let start = Instant::now();
     let rows_in = frame.height();
+    let filled_order_lines = match cfg.fill_order_lines {
+        true => fill_order_lines(&mut frame).map_err(Error::frame("clean: fill_order_lines"))?,
+        false => 0,
+    };
     let mut rules = Vec::new();
     let mut kept = BooleanChunked::full("kept".into(), true, rows_in);
     // The header again, as a row: exports joined end to end (`cat jan.csv feb.csv`), a second
@@ -151,8 +160,8 @@ pub fn run(frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanReport)
         }
     }
     apply(&frame, "min_quantity", &mut kept, &mut rules, |f| {
-        let min = cfg.min_quantity;
-        Ok(f.column(col::QUANTITY)?.f64()?.iter().map(|q| q.is_none_or(|q| q >= min)).collect())
+        let keep = |q: f64| cfg.min_quantity.map_or(q > 0.0, |min| q >= min);
+        Ok(f.column(col::QUANTITY)?.f64()?.iter().map(|q| q.is_none_or(keep)).collect())
     })?;
     apply(&frame, "missing_customer_item_or_quantity", &mut kept, &mut rules, |f| {
         let c = f.column(col::CUSTOMER)?.is_not_null();
@@ -160,16 +169,97 @@ pub fn run(frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanReport)
         let q = f.column(col::QUANTITY)?.is_not_null();
         Ok(&(&c & &i) & &q)
     })?;
+    let mut used = vec![false; cfg.exclude_items.len()];
     if !cfg.exclude_items.is_empty() {
-        let excluded: HashSet<&str> = cfg.exclude_items.iter().map(String::as_str).collect();
         apply(&frame, "exclude_items", &mut kept, &mut rules, |f| {
-            Ok(f.column(col::ITEM)?.str()?.iter().map(|i| !i.is_some_and(|i| excluded.contains(i))).collect())
+            // decided once per distinct item: keep it, and which entries match it
+            let mut keep: HashMap<&str, bool> = HashMap::new();
+            let items = f.column(col::ITEM)?.str()?;
+            let mask = items
+                .iter()
+                .map(|i| {
+                    let Some(i) = i else { return true };
+                    *keep.entry(i).or_insert_with(|| {
+                        let mut kept = true;
+                        for (entry, pattern) in cfg.exclude_items.iter().enumerate() {
+                            if item_matches(pattern, i) {
+                                (used[entry], kept) = (true, false);
+                            }
+                        }
+                        kept
+                    })
+                })
+                .collect();
+            Ok(mask)
         })?;
     }
+    let unmatched_exclude_items =
+        cfg.exclude_items.iter().zip(&used).filter(|(_, &u)| !u).map(|(p, _)| p.clone()).collect();
     let cleaned = Cleaned::new(frame, kept);
     let seconds = start.elapsed().as_secs_f64();
-    let report = CleanReport { rows_in, rows_out: cleaned.height(), rules, seconds, after_cleaning: None };
+    let report = CleanReport {
+        rows_in,
+        rows_out: cleaned.height(),
+        rules,
+        filled_order_lines,
+        unmatched_exclude_items,
+        seconds,
+        after_cleaning: None,
+    };
     Ok((cleaned, report))
+}
+
+/// An order's later lines written without the order's fields (Odoo's export of orders with
+/// their lines, many ERPs' parent/child exports: the order reference, date and customer on its
+/// first line only) were dropped as lines without a customer — a third of one shop's rows,
+/// silently. A line with an item but neither a customer nor a date, right below a dated line
+/// (an order's first line, or one filled so), is taken to be a later line of the same order:
+/// it takes that line's customer, date and segment — a null customer too (a guest's order
+/// stays a guest's). Lines of a dated export always carry their date otherwise; without a
+/// date column nothing tells a later line from a guest's, and nothing is filled. Returns the
+/// lines filled.
+fn fill_order_lines(frame: &mut DataFrame) -> PolarsResult<usize> {
+    let (Ok(date), Ok(customer)) = (frame.column(col::DATE), frame.column(col::CUSTOMER)) else { return Ok(0) };
+    let (date, customer, item) = (date.i64()?, customer.str()?, frame.column(col::ITEM)?.str()?);
+    let n = frame.height();
+    if date.null_count() == n || customer.null_count() == 0 {
+        return Ok(0);
+    }
+    // most exports have no such line: found by masks, before any row is walked
+    let candidates = &(&customer.is_null() & &date.is_null()) & &item.is_not_null();
+    if !candidates.any() {
+        return Ok(0);
+    }
+    // `from[r]`: the row whose order fields row r takes (itself unless it is a later line)
+    let mut from: Vec<usize> = (0..n).collect();
+    let mut filled = 0;
+    let (dates, customers, items): (Vec<_>, Vec<_>, Vec<_>) =
+        (date.iter().collect(), customer.iter().collect(), item.iter().collect());
+    for r in 1..n {
+        let above = from[r - 1];
+        if customers[r].is_none() && dates[r].is_none() && items[r].is_some() && dates[above].is_some() {
+            from[r] = above;
+            filled += 1;
+        }
+    }
+    if filled == 0 {
+        return Ok(0);
+    }
+    let date: Int64Chunked = from.iter().map(|&f| dates[f]).collect();
+    let customer: StringChunked = from.iter().map(|&f| customers[f]).collect();
+    let segment = match frame.column(col::SEGMENT) {
+        Ok(segment) => {
+            let values: Vec<Option<&str>> = segment.str()?.iter().collect();
+            Some(from.iter().map(|&f| values[f]).collect::<StringChunked>())
+        }
+        Err(_) => None,
+    };
+    frame.with_column(date.with_name(col::DATE.into()).into_column())?;
+    frame.with_column(customer.with_name(col::CUSTOMER.into()).into_column())?;
+    if let Some(segment) = segment {
+        frame.with_column(segment.with_name(col::SEGMENT.into()).into_column())?;
+    }
+    Ok(filled)
 }
 
 /// The cleaned rows: the canonical frame and which of its rows are kept. The kept rows are
@@ -252,7 +342,7 @@ mod tests {
     #[test]
     fn after_cleaning_counts_kept_rows_and_fails_on_a_required_null() {
         let mapped = [("customer", "Cust".to_string()), ("item", "Item".into()), ("quantity", "Q".into())];
-        let cfg = CleanConfig { min_quantity: 1.0, exclude_items: vec![], header: None };
+        let cfg = CleanConfig { min_quantity: Some(1.0), ..Default::default() };
         let (cleaned, _) = run(frame(), &cfg).unwrap();
         let after = after_cleaning(&cleaned, &mapped).unwrap();
         assert_eq!((after.nulls, after.columns.len()), (0, 3));
@@ -275,7 +365,7 @@ mod tests {
 
     #[test]
     fn rules_apply_in_order_and_count() {
-        let cfg = CleanConfig { min_quantity: 1.0, exclude_items: vec!["POST".into()], header: None };
+        let cfg = CleanConfig { min_quantity: Some(1.0), exclude_items: vec!["POST".into()], ..Default::default() };
         let (out, report) = run(frame(), &cfg).unwrap();
         let out = out.into_frame().unwrap();
         let counts: Vec<(usize, usize)> = report.rules.iter().map(|r| (r.rows_in, r.rows_out)).collect();
@@ -284,9 +374,97 @@ mod tests {
         assert!((report.dropped_share() - 0.8).abs() < 1e-12);
     }
 
+    /// Odoo's layout: an order's fields (reference, date, customer) on its first line only. The
+    /// later lines take the line above's customer and date, a guest's order stays a guest's,
+    /// and a line that carries its date (a guest's own purchase) is not taken for one.
+    #[test]
+    fn an_orders_later_lines_take_its_customer_and_date() {
+        let day = |d: i64| Some(d * 86_400);
+        let frame = DataFrame::new(
+            7,
+            vec![
+                Column::new(col::CUSTOMER.into(), [Some("1"), None, None, None, None, Some("2"), None]),
+                Column::new(col::ITEM.into(), [Some("A"), Some("B"), Some("C"), Some("D"), Some("E"), Some("F"), None]),
+                Column::new(col::QUANTITY.into(), [Some(1.0); 7]),
+                // rows 1, 2: later lines of 1's order; 3: a guest's order (dated), 4: its later line
+                Column::new(col::DATE.into(), [day(1), None, None, day(2), None, day(3), None]),
+            ],
+        )
+        .unwrap();
+        let kept = |cfg: &CleanConfig| {
+            let (out, report) = run(frame.clone(), cfg).unwrap();
+            let out = out.into_frame().unwrap();
+            let c: Vec<Option<String>> =
+                out.column(col::CUSTOMER).unwrap().str().unwrap().iter().map(|c| c.map(String::from)).collect();
+            let d: Vec<Option<i64>> = out.column(col::DATE).unwrap().i64().unwrap().iter().collect();
+            let i: Vec<Option<String>> =
+                out.column(col::ITEM).unwrap().str().unwrap().iter().map(|c| c.map(String::from)).collect();
+            (i.into_iter().zip(c).zip(d).map(|((i, c), d)| (i.unwrap(), c.unwrap(), d)).collect::<Vec<_>>(), report)
+        };
+        let (rows, report) = kept(&CleanConfig::default());
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            rows,
+            [(s("A"), s("1"), day(1)), (s("B"), s("1"), day(1)), (s("C"), s("1"), day(1)), (s("F"), s("2"), day(3))]
+        );
+        // B, C filled from A; E from the guest's D (still no customer: dropped); the last row has no item
+        assert_eq!(report.filled_order_lines, 3);
+        let (rows, report) = kept(&CleanConfig { fill_order_lines: false, ..Default::default() });
+        assert_eq!((rows.len(), report.filled_order_lines), (2, 0));
+        // without dates nothing tells a later line from a guest's: nothing is filled
+        let mut undated = frame.clone();
+        undated.with_column(Column::new(col::DATE.into(), [None::<i64>; 7])).unwrap();
+        let (out, report) = run(undated, &CleanConfig::default()).unwrap();
+        assert_eq!((out.height(), report.filled_order_lines), (2, 0));
+    }
+
+    /// By default a quantity above 0 is a purchase (half a kilo of cheese); 0 and below are not.
+    #[test]
+    fn the_default_keeps_fractional_quantities_and_drops_zero_and_returns() {
+        let frame = DataFrame::new(
+            4,
+            vec![
+                Column::new(col::CUSTOMER.into(), [Some("1"); 4]),
+                Column::new(col::ITEM.into(), [Some("A"), Some("B"), Some("C"), Some("D")]),
+                Column::new(col::QUANTITY.into(), [Some(0.25), Some(0.0), Some(-2.0), Some(3.0)]),
+            ],
+        )
+        .unwrap();
+        let items = |cfg: &CleanConfig| -> Vec<String> {
+            let out = run(frame.clone(), cfg).unwrap().0.into_frame().unwrap();
+            out.column(col::ITEM).unwrap().str().unwrap().iter().map(|i| i.unwrap().to_string()).collect()
+        };
+        assert_eq!(items(&CleanConfig::default()), ["A", "D"]);
+        assert_eq!(items(&CleanConfig { min_quantity: Some(1.0), ..Default::default() }), ["D"]);
+    }
+
+    /// `*` patterns; the entries that match nothing are reported (a silent no-op before).
+    #[test]
+    fn excluded_items_match_patterns_and_entries_matching_nothing_are_reported() {
+        let frame = DataFrame::new(
+            4,
+            vec![
+                Column::new(col::CUSTOMER.into(), [Some("1"); 4]),
+                Column::new(
+                    col::ITEM.into(),
+                    [Some("Gift Card - $25"), Some("Tip"), Some("Mug"), Some("Gift Card - $50")],
+                ),
+                Column::new(col::QUANTITY.into(), [Some(1.0); 4]),
+            ],
+        )
+        .unwrap();
+        let patterns = vec!["Gift Card*".to_string(), "tip".into(), "Tip".into(), "Shipping*".into()];
+        let cfg = CleanConfig { exclude_items: patterns, ..Default::default() };
+        let (out, report) = run(frame, &cfg).unwrap();
+        let out = out.into_frame().unwrap();
+        assert_eq!(out.column(col::ITEM).unwrap().str().unwrap().get(0), Some("Mug"));
+        assert_eq!(out.height(), 1);
+        assert_eq!(report.unmatched_exclude_items, ["tip", "Shipping*"]);
+    }
+
     #[test]
     fn no_exclusions_means_no_rule() {
-        let cfg = CleanConfig { min_quantity: 1.0, exclude_items: vec![], header: None };
+        let cfg = CleanConfig { min_quantity: Some(1.0), ..Default::default() };
         let (out, report) = run(frame(), &cfg).unwrap();
         assert_eq!(report.rules.len(), 2);
         let customers = out.column(col::CUSTOMER).unwrap().str().unwrap();

@@ -215,13 +215,45 @@ pub const INTEGER_KEY: &str = "[columns] customer_type = \"integer\"";
 /// Cleaning rules.
 #[derive(Debug, Clone, Serialize)]
 pub struct CleanConfig {
-    pub min_quantity: f64,
+    /// Rows of a smaller quantity are dropped; `None` (the default): rows of quantity 0 or
+    /// less (a purchase of half a kilo is one).
+    pub min_quantity: Option<f64>,
+    /// Item ids (or [`item_matches`] patterns) dropped.
     pub exclude_items: Vec<String>,
+    /// `[clean] fill_order_lines`: an order's later lines that carry no customer and no date
+    /// (exports writing an order's fields on its first line only) take the line above's.
+    pub fill_order_lines: bool,
     /// The customer's and the item's columns as the export's header names them (set by the
     /// run once the header is read; not a pipeline key): a row holding those very names is
     /// the header again (files joined end to end, a second table below the first).
     #[serde(skip)]
     pub header: Option<(String, String)>,
+}
+
+impl Default for CleanConfig {
+    /// The code's defaults: quantities above 0, nothing excluded, order lines filled.
+    fn default() -> Self {
+        CleanConfig { min_quantity: None, exclude_items: Vec::new(), fill_order_lines: true, header: None }
+    }
+}
+
+/// True when item id `id` matches `pattern` of `exclude_items` or `never_recommend`: the id
+/// itself, or with `*` standing for any run of characters (`"Gift Card*"`: one id per
+/// denomination). Only `*` is special: item ids hold brackets and question marks
+/// (`[SKU-1217] Golden Yo-Yo`), which a glob crate's syntax would read as classes.
+pub fn item_matches(pattern: &str, id: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = id.strip_prefix(first) else { return false };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else { return rest.is_empty() };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 impl CleanConfig {

@@ -234,21 +234,32 @@ pub enum ShardError {
 
 /// A data gate refused to publish.
 #[derive(Debug, thiserror::Error)]
-#[error("refused to publish: gate {gate}: {detail}; nothing was published (rerun with --force to publish anyway)")]
+#[error("refused to publish: gate {gate}: {detail}; nothing was published ({})", force_hint(*forceable))]
 pub struct GateError {
     pub gate: String,
     pub detail: String,
+    /// False for a refusal `--force` does not override (a required column without a usable
+    /// value): the message must not say it would.
+    pub forceable: bool,
     /// Every gate's verdict known when it refused, this one's included (the refused run's
     /// manifest lists them).
     pub verdicts: Vec<Verdict>,
 }
 
 impl GateError {
-    /// `gate` refused with `detail`, the only verdict known.
-    pub fn new(gate: impl Into<String>, detail: impl Into<String>) -> Self {
+    /// `gate` refused with `detail`, the only verdict known; `--force` does not override it.
+    pub fn binding(gate: impl Into<String>, detail: impl Into<String>) -> Self {
         let (gate, detail) = (gate.into(), detail.into());
         let verdicts = vec![Verdict { gate: gate.clone(), passed: false, detail: detail.clone() }];
-        GateError { gate, detail, verdicts }
+        GateError { gate, detail, forceable: false, verdicts }
+    }
+}
+
+/// How a refused run may publish after all.
+fn force_hint(forceable: bool) -> &'static str {
+    match forceable {
+        true => "rerun with --force to publish anyway",
+        false => "--force does not override this gate: fix the export or the pipeline",
     }
 }
 

@@ -346,7 +346,7 @@ mod tests {
         let columns = crate::config::Config::build(Default::default(), Path::new("."), &overrides).unwrap().columns;
         let table = crate::ingest::Table::new(frame, columns, Path::new("x"), crate::roles::DateRule::new(None, None));
         let (canonical, _) = crate::audit::run(table).unwrap();
-        let cfg = crate::config::CleanConfig { min_quantity: 1.0, exclude_items: vec![], header: None };
+        let cfg = crate::config::CleanConfig { min_quantity: Some(1.0), ..Default::default() };
         let (cleaned, _) = crate::clean::run(canonical, &cfg).unwrap();
         let (pivoted, _) =
             crate::pivot::run(cleaned, crate::pivot::IdTyping::AUTO, std::path::Path::new("generated")).unwrap();

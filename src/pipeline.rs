@@ -456,7 +456,8 @@ pub(crate) fn enforce(earlier: &[GateCheck], checks: &[GateCheck], force: bool, 
                 .chain(checks)
                 .map(|v| Verdict { gate: v.gate.to_string(), passed: v.passed, detail: v.detail.clone() })
                 .collect();
-            return Err(GateError { gate: c.gate.to_string(), detail: c.detail.clone(), verdicts }.into());
+            let (gate, detail) = (c.gate.to_string(), c.detail.clone());
+            return Err(GateError { gate, detail, forceable: true, verdicts }.into());
         }
     }
     Ok(())
@@ -521,7 +522,7 @@ pub(crate) fn publish_locked<T>(
 fn check_required(cfg: &Config, columns: &Columns, audited: &audit::AuditReport) -> Result<()> {
     let unusable =
         |name: &String| audited.columns.iter().find(|c| c.column == *name && c.nulls + c.invalid == audited.rows_in);
-    let refuse = |detail: String| Err(GateError::new("required_column", detail).into());
+    let refuse = |detail: String| Err(GateError::binding("required_column", detail).into());
     let roles = [Some(&columns.customer), Some(&columns.item), columns.quantity.as_ref()];
     if let Some(c) = roles.into_iter().flatten().find_map(unusable) {
         return refuse(format!("column '{}' has no usable value in {} rows", c.column, audited.rows_in));

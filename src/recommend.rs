@@ -27,7 +27,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::config::RecommendConfig;
+use crate::config::{item_matches, RecommendConfig};
 use crate::pivot::Interactions;
 use crate::progress::Progress;
 use crate::similarity::{Model, Votes};
@@ -142,16 +142,29 @@ impl RecommendReport {
     }
 }
 
-/// Which items `ids` (`[recommend] never_recommend`) keeps out of the lists, by position in
-/// `m.items`, and the ids that are no item of `m`.
+/// Which items `ids` (`[recommend] never_recommend`: ids, or [`item_matches`] patterns) keeps
+/// out of the lists, by position in `m.items`, and the entries that match no item of `m`.
 pub fn withheld(m: &Interactions, ids: &[String]) -> (Vec<bool>, Vec<String>) {
     let mut out = vec![false; if ids.is_empty() { 0 } else { m.n_items() }];
     let mut unknown = Vec::new();
     for id in ids {
-        match m.items.binary_search(id) {
-            Ok(i) => out[i] = true,
-            Err(_) if !unknown.contains(id) => unknown.push(id.clone()),
-            Err(_) => {}
+        let mut hit = false;
+        match id.contains('*') {
+            true => {
+                for (i, item) in m.items.iter().enumerate() {
+                    if item_matches(id, item) {
+                        (out[i], hit) = (true, true);
+                    }
+                }
+            }
+            false => {
+                if let Ok(i) = m.items.binary_search(id) {
+                    (out[i], hit) = (true, true);
+                }
+            }
+        }
+        if !hit && !unknown.contains(id) {
+            unknown.push(id.clone());
         }
     }
     (out, unknown)
@@ -574,6 +587,10 @@ mod tests {
         // P still makes 1, 2 and 3 neighbours: customer 1's B and C keep their scores
         assert_eq!(recs.of(0)[..2], open.of(0)[..2]);
         assert_eq!((report.withheld_items, report.unknown_never_recommend.clone()), (1, vec!["NOPE".to_string()]));
+        // a pattern: every id it matches
+        let starred = RecommendConfig { never_recommend: vec!["*".into()], ..plain_cfg(3, 10) };
+        let (none, report) = run(&m, &nb, &starred, &Progress::hidden());
+        assert!(none.rows.is_empty() && report.withheld_items == m.n_items(), "{:?}", none.rows);
         assert_eq!(recs.rows.len(), open.rows.len());
     }
 

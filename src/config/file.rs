@@ -76,6 +76,7 @@ pub struct ColumnsSection {
 pub struct CleanSection {
     pub min_quantity: Option<f64>,
     pub exclude_items: Option<Vec<String>>,
+    pub fill_order_lines: Option<bool>,
 }
 
 /// `[model]`.
@@ -484,13 +485,24 @@ impl ColumnsSection {
 }
 
 impl CleanSection {
-    /// `[clean]`: keep lines of at least `min_quantity` (a finite number, 1 by default).
+    /// `[clean]`: keep lines of at least `min_quantity` (a finite number; by default, of a
+    /// quantity above 0).
     pub(super) fn build(self) -> Result<CleanConfig, ConfigError> {
-        let min_quantity = self.min_quantity.unwrap_or(1.0);
-        if !min_quantity.is_finite() {
+        if self.min_quantity.is_some_and(|q| !q.is_finite()) {
             return Err(invalid("[clean] min_quantity", "must be a finite number"));
         }
-        Ok(CleanConfig { min_quantity, exclude_items: self.exclude_items.unwrap_or_default(), header: None })
+        let exclude_items = self.exclude_items.unwrap_or_default();
+        if let Some(at) = exclude_items.iter().position(|id| id.trim().is_empty()) {
+            let message =
+                format!("entry {} is empty; list item ids as the export writes them, e.g. [\"POST\"]", at + 1);
+            return Err(invalid("[clean] exclude_items", message));
+        }
+        Ok(CleanConfig {
+            min_quantity: self.min_quantity,
+            exclude_items,
+            fill_order_lines: self.fill_order_lines.unwrap_or(true),
+            header: None,
+        })
     }
 }
 

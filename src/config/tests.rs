@@ -17,7 +17,8 @@ fn defaults_are_the_article_method() {
     assert_eq!(cfg.model.neighbours, 20);
     assert_eq!(cfg.recommend.from_neighbours, 10);
     assert_eq!(cfg.recommend.per_customer, 10);
-    assert_eq!(cfg.clean.min_quantity, 1.0);
+    // quantities above 0 (a purchase of half a kilo is one), an order's later lines filled
+    assert_eq!((cfg.clean.min_quantity, cfg.clean.fill_order_lines), (None, true));
     assert_eq!(cfg.columns.customer, "CustomerID");
     assert_eq!(cfg.columns.quantity.as_deref(), Some("Quantity"));
     assert_eq!(cfg.output.compression, Compression::Snappy);
@@ -465,5 +466,30 @@ fn keys_the_model_never_reads_are_noted() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines").join(shipped);
         let cfg = Config::load(&path, &Overrides::default()).unwrap();
         assert_eq!(cfg.unread_note, None, "{shipped}");
+    }
+}
+
+#[test]
+fn item_patterns_match_the_id_itself_or_any_characters_for_a_star() {
+    use crate::config::item_matches;
+    let cases = [
+        ("POST", "POST", true),
+        ("POST", "post", false),
+        ("POST", "POSTAGE", false),
+        ("Gift Card*", "Gift Card - $25", true),
+        ("Gift Card*", "Gift Card", true),
+        ("Gift Card*", "A Gift Card", false),
+        ("*Shipping*", "Express Shipping (2 days)", true),
+        ("*fee", "AMAZONFEE", false),
+        ("*FEE", "AMAZONFEE", true),
+        ("gift_*_10", "gift_0001_10", true),
+        ("gift_*_10", "gift_0001_100", false),
+        ("a*a", "a", false),
+        ("a*a", "aa", true),
+        ("[SKU-1*", "[SKU-1217] Golden Yo-Yo", true),
+        ("*", "anything", true),
+    ];
+    for (pattern, id, expected) in cases {
+        assert_eq!(item_matches(pattern, id), expected, "{pattern:?} against {id:?}");
     }
 }

@@ -194,7 +194,12 @@ fn pipeline_file_errors_exit_2_naming_the_key() {
 #[test]
 fn data_gates_refuse_with_exit_3_and_force_publishes() {
     let w = published();
-    refuses(&w, &bad("abc_quantity.csv"), "", "", 3, &["'Quantity'", "no usable value"]);
+    refuses(&w, &bad("abc_quantity.csv"), "", "", 3, &["'Quantity'", "no usable value", "--force does not override"]);
+    // which --force cannot change: the message must not send a cron job's owner there
+    let p = w.pipeline("forced_required.toml", &bad("abc_quantity.csv"), "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(!r.stderr.contains("rerun with --force"), "{}", r.stderr);
     // dates that never parse, with a setting that needs them (without one, the run goes on)
     let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
     let undated = w.write("undated.csv", tiny.replace("2010-12-", "12.2010."));

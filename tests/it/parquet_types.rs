@@ -290,7 +290,7 @@ fn eight_and_sixteen_bit_integers_are_read_as_integers() {
     let store = audit.iter().find(|c| c["column"] == "Store").unwrap();
     assert_eq!(store["min"], "65535", "{store}");
     let bought = purchases(&w);
-    // -128 is below min_quantity 1: dropped; 127 kept as written
+    // -128 is not above 0 (min_quantity's default): dropped; 127 kept as written
     assert_eq!(bought.len(), 9);
     assert_eq!(bought[&("-299".to_string(), "B".to_string())], 127.0);
     assert_eq!(bought[&("-295".to_string(), "D".to_string())], 8.0);
