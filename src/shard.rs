@@ -708,9 +708,11 @@ pub fn publish(cfg: &Config) -> Result<Published> {
         if let Some(newer) = publish::current_run_id(dir).filter(|id| *id > plan.run_id) {
             return Err(ShardError::Superseded { dir: dir.to_path_buf(), run_id: plan.run_id, newer }.into());
         }
-        let markers = read_markers(&folder, &plan, dir)?;
-        // From here a failed or refused attempt leaves its record.
+        // From here a failed or refused attempt leaves its record — a shard not finished too
+        // (exit 5): without one, `kindred status` called a folder whose nightly publish kept
+        // failing healthy (its last attempt was the last published run).
         pipeline::publish_locked(cfg, publisher, &run_id, &started, |publisher| {
+            let markers = read_markers(&folder, &plan, dir)?;
             join_and_write(cfg, publisher, &folder, &plan, &markers, (&run_id, start))
         })?;
         remove_leftovers(&dir.join(SHARDS), &plan.run_id, |name| !name.starts_with('.') && *name < *plan.run_id);

@@ -239,6 +239,10 @@ fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmles
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("shards 0, 1 of 3 not finished"), "{}", r.stderr);
     assert_eq!(w.published(), before, "a refused publish leaves the published set");
+    // the attempt is recorded: status is unhealthy until a publish succeeds (it said healthy)
+    let status = w.kindred(&["status", out.to_str().unwrap()]);
+    assert_eq!(status.code, 6, "{}", status.stdout);
+    assert!(status.stdout.contains("failed") && status.stdout.contains("not finished"), "{}", status.stdout);
     // index 0 rerun, index 1 twice at once: both attempts finish, the marker names complete files
     assert_eq!(shard(&w, &pipeline, &out, "JOB_COMPLETION_INDEX", 0).status().unwrap().code(), Some(0));
     let (a, b) = (
@@ -248,6 +252,7 @@ fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmles
     assert!(a.wait_with_output().unwrap().status.success() && b.wait_with_output().unwrap().status.success());
     let r = w.kindred(&args("publish", &pipeline, &out));
     assert_eq!(r.code, 0, "publish reads the files the markers name, never the torn one: {}", r.stderr);
+    assert_eq!(w.kindred(&["status", out.to_str().unwrap()]).code, 0, "healthy once a publish succeeds");
     assert!(torn.exists(), "and deletes nothing of the prepared run");
     let one = w.path("one");
     assert_eq!(w.kindred(&args("run", &pipeline, &one)).code, 0);
