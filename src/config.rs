@@ -85,6 +85,9 @@ pub struct InputConfig {
     pub sheet: Option<String>,
     /// CSV delimiter; `None` = sniff from the header.
     pub delimiter: Option<u8>,
+    /// The character that encloses a CSV field (`"`); `None`: none, every `"` is text (flat
+    /// files such as Amazon's tab-separated reports).
+    pub quote: Option<u8>,
     pub encoding: Encoding,
     /// chrono format for the date column; `None` = ISO and the common export formats.
     pub date_format: Option<String>,

@@ -107,10 +107,13 @@ pub enum InputError {
         path.display()
     )]
     Ragged { path: PathBuf, line: usize, found: usize, expected: usize },
-    #[error("{} line {line}: a quoted field is never closed", path.display())]
+    #[error(
+        "{} line {line}: a quoted field is never closed (a file that quotes no field, whose values may start with a quote, reads with [input] quote = \"\")",
+        path.display()
+    )]
     Unterminated { path: PathBuf, line: usize },
     #[error(
-        "{} line {line} column '{column}': a field that opens with a quote must close with one (write a quote inside it as \"\"); fix the row, or set [input] skip_bad_rows = true to skip and count such rows",
+        "{} line {line} column '{column}': a field that opens with a quote must close with one (write a quote inside it as \"\"); fix the row, or set [input] quote = \"\" when the file quotes no field (a flat file whose values may start with a quote), or [input] skip_bad_rows = true to skip and count such rows (every row of such a value is lost)",
         path.display()
     )]
     BadQuote { path: PathBuf, line: usize, column: String },

@@ -46,6 +46,7 @@ pub struct InputSection {
     pub path: Option<PathBuf>,
     pub sheet: Option<String>,
     pub delimiter: Option<String>,
+    pub quote: Option<String>,
     pub encoding: Option<String>,
     pub date_format: Option<String>,
     pub max_date: Option<String>,
@@ -258,6 +259,18 @@ fn parse_delimiter(text: &str) -> Result<u8, ConfigError> {
     }
 }
 
+/// `[input] quote`: `"` (the default), `'`, or `""`: fields are never quoted.
+fn parse_quote(text: &str) -> Result<Option<u8>, ConfigError> {
+    match text {
+        "" => Ok(None),
+        "\"" | "'" => Ok(Some(text.as_bytes()[0])),
+        _ => Err(invalid(
+            "[input] quote",
+            format!("must be \"\\\"\" (the default), \"'\", or \"\" when no field is quoted (every quote is text), got {text:?}"),
+        )),
+    }
+}
+
 /// One of a fixed set of names (case-insensitive), or an error naming the key and listing the
 /// choices. Each option lists its spellings, the one shown in messages first.
 fn choose<T: Copy>(key: &str, text: &str, options: &[(&[&str], T)]) -> Result<T, ConfigError> {
@@ -412,6 +425,12 @@ impl InputSection {
             path,
             sheet: self.sheet.filter(|s| !s.is_empty()),
             delimiter: self.delimiter.as_deref().map(parse_delimiter).transpose()?,
+            quote: match self.quote.as_deref().map_or(Ok(Some(b'"')), parse_quote)? {
+                Some(q) if self.delimiter.as_deref() == Some(&(q as char).to_string()) => {
+                    return Err(invalid("[input] quote", "is the delimiter too: fields would never split"))
+                }
+                quote => quote,
+            },
             encoding: self.encoding.as_deref().map(parse_encoding).transpose()?.unwrap_or(Encoding::UTF8),
             date_format: self.date_format.filter(|s| !s.is_empty()),
             max_date: self.max_date.as_deref().map(parse_day).transpose()?,

@@ -493,3 +493,16 @@ fn item_patterns_match_the_id_itself_or_any_characters_for_a_star() {
         assert_eq!(item_matches(pattern, id), expected, "{pattern:?} against {id:?}");
     }
 }
+
+#[test]
+fn the_quote_is_a_double_or_single_quote_or_none() {
+    assert_eq!(build("[input]\npath='x'").unwrap().input.quote, Some(b'"'));
+    assert_eq!(build("[input]\npath='x'\nquote = ''").unwrap().input.quote, None);
+    assert_eq!(build("[input]\npath='x'\nquote = \"'\"").unwrap().input.quote, Some(b'\''));
+    for bad in ["'ab'", "'|'", "'a'"] {
+        let err = build(&format!("[input]\npath='x'\nquote = {bad}")).unwrap_err().to_string();
+        assert!(err.starts_with("[input] quote: must be"), "{bad}: {err}");
+    }
+    let err = build("[input]\npath='x'\nquote = \"'\"\ndelimiter = \"'\"").unwrap_err().to_string();
+    assert!(err.contains("[input] quote") && err.contains("delimiter"), "{err}");
+}

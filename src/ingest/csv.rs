@@ -95,6 +95,7 @@ pub(super) fn load_csv(
     };
     let limits = Limits { record: cfg.max_record_bytes, rows: cfg.max_rows, bytes, bytes_origin };
     let mut scan = Scan::new(path, cfg.encoding, delimiter, limits);
+    scan.quote = cfg.quote.unwrap_or(crate::ingest::split::NO_QUOTE);
     scan.expect_header(&header_of.customer, &header_of.item);
     scan.missing = super::missing(cfg, header_of);
     scan.mapped = header_of.parsed().into_iter().cloned().collect();
@@ -337,6 +338,40 @@ pub(super) mod twin {
         let mut scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
         scan.expect_header("CustomerID", "StockCode");
         stream_csv(text, false, scan, None, false, (chunk, piece, HEAD_ROWS))
+    }
+
+    /// `[input] quote = ""`: a flat file whose values may start with a quote (Amazon's
+    /// tab-separated reports: `"Deluxe" Mug`) reads every quote as text, as polars does
+    /// without a quote character, whatever the chunks (records over 64 bytes take the block
+    /// path); read with quoting, the same file is refused naming its line.
+    #[test]
+    fn a_file_read_without_quoting_takes_every_quote_as_text() {
+        let long = "x".repeat(70);
+        let text = format!(
+            "sku\tproduct-name\tqty\nA\t\"Deluxe\" Mug, 12 oz\t1\nB\t5\" Tile {long}\t2\nC\t\"quoted\"\t3\nD\t\"{long}\t4\nE\tplain\t\n"
+        );
+        let bytes = text.as_bytes();
+        let err = input_error(stream(bytes, bytes.len(), usize::MAX, Encoding::UTF8, false).err().unwrap());
+        assert!(err.to_string().contains("line 2") && err.to_string().contains("[input] quote = \"\""), "{err}");
+        let parse = CsvParseOptions::default().with_quote_char(None).with_separator(b'\t');
+        let polars = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_parse_options(parse)
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+            .finish()
+            .unwrap();
+        let polars = crate::ingest::Missing::default().apply(polars).unwrap();
+        assert_eq!(texts(&polars, "product-name")[0].as_deref(), Some("\"Deluxe\" Mug, 12 oz"));
+        for chunk in [1, 7, 64, bytes.len()] {
+            for piece in [1, 2 * chunk, usize::MAX] {
+                let mut scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
+                scan.quote = crate::ingest::split::NO_QUOTE;
+                let read = stream_csv(bytes, false, scan, None, false, (chunk, piece, HEAD_ROWS)).unwrap();
+                assert!(read.frame.equals_missing(&polars), "{chunk} {piece}: {:?} vs {polars:?}", read.frame);
+                assert_eq!(read.nulls, [0, 0, 1]);
+            }
+        }
     }
 
     #[test]

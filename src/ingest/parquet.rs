@@ -436,6 +436,7 @@ mod tests {
             path: path.clone(),
             sheet: None,
             delimiter: None,
+            quote: Some(b'"'),
             encoding: Encoding::UTF8,
             date_format: None,
             max_date: None,

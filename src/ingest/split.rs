@@ -14,16 +14,16 @@ use std::ops::Range;
 /// `rest.len()` at `eof`; newlines inside quotes). `None` when it does not end within `rest`
 /// (at `eof`: a quote is never closed). A line without quotes — nearly all of them — is found
 /// with memchr; a quoted one byte by byte ([`Quotes`]).
-pub(super) fn record_end(rest: &[u8], delimiter: u8, eof: bool) -> Option<(usize, usize)> {
+pub(super) fn record_end(rest: &[u8], delimiter: u8, quote: u8, eof: bool) -> Option<(usize, usize)> {
     let newline = memchr::memchr(b'\n', rest);
     if newline.is_none() && !eof {
         return None;
     }
     let line_end = newline.unwrap_or(rest.len());
-    if memchr::memchr(b'"', &rest[..line_end]).is_none() {
+    if memchr::memchr(quote, &rest[..line_end]).is_none() {
         return Some((line_end, 0));
     }
-    let (mut quotes, mut newlines) = (Quotes::new(), 0);
+    let (mut quotes, mut newlines) = (Quotes::new(quote), 0);
     for (i, &b) in rest.iter().enumerate() {
         match quotes.step(b, delimiter) {
             Step::Newline if quotes.inside => newlines += 1,
@@ -36,13 +36,19 @@ pub(super) fn record_end(rest: &[u8], delimiter: u8, eof: bool) -> Option<(usize
 
 /// Quoting as polars' CSV reader (and Python's, and Excel) splits fields: a field that opens
 /// with a quote is quoted, and every quote in it toggles; a quote inside an unquoted field
-/// is text.
+/// is text. The quote is `"` unless `[input] quote` says otherwise ([`NO_QUOTE`]: none).
 pub(super) struct Quotes {
     /// At the first byte of a field; in a field that opened with a quote; inside quotes.
     at_start: bool,
     quoted: bool,
     pub(super) inside: bool,
+    pub(super) quote: u8,
 }
+
+/// The quote byte of a file read without quoting (`[input] quote = ""`): a byte UTF-8 text
+/// never holds (the text is decoded to UTF-8 before it is split, and invalid UTF-8 is
+/// refused), so every quote test of the splitter fails and a `"` is text like any other.
+pub const NO_QUOTE: u8 = 0xFF;
 
 #[derive(PartialEq)]
 pub(super) enum Step {
@@ -52,19 +58,19 @@ pub(super) enum Step {
 }
 
 impl Quotes {
-    fn new() -> Quotes {
-        Quotes { at_start: true, quoted: false, inside: false }
+    fn new(quote: u8) -> Quotes {
+        Quotes { at_start: true, quoted: false, inside: false, quote }
     }
 
     /// The state after bytes without a quote: at a field's first byte or not.
-    pub(super) fn unquoted(at_start: bool) -> Quotes {
-        Quotes { at_start, quoted: false, inside: false }
+    pub(super) fn unquoted(at_start: bool, quote: u8) -> Quotes {
+        Quotes { at_start, quoted: false, inside: false, quote }
     }
 
     /// Takes byte `b`: a delimiter or newline outside quotes ends the field.
     #[inline]
     pub(super) fn step(&mut self, b: u8, delimiter: u8) -> Step {
-        if b == b'"' && (self.at_start || self.quoted) {
+        if b == self.quote && (self.at_start || self.quoted) {
             (self.inside, self.quoted, self.at_start) = (!self.inside, true, false);
             return Step::Other;
         }
@@ -87,16 +93,21 @@ impl Quotes {
 /// Splits a record (without its closing newline) at the delimiters outside quotes, calling
 /// `field(k, range)` for each field in order; returns the number of fields.
 #[inline]
-pub(super) fn split_record(record: &[u8], delimiter: u8, mut field: impl FnMut(usize, Range<usize>)) -> usize {
+pub(super) fn split_record(
+    record: &[u8],
+    delimiter: u8,
+    quote: u8,
+    mut field: impl FnMut(usize, Range<usize>),
+) -> usize {
     let mut k = 0;
     let mut start = 0;
-    if memchr::memchr(b'"', record).is_none() {
+    if memchr::memchr(quote, record).is_none() {
         for at in memchr::memchr_iter(delimiter, record) {
             field(k, start..at);
             (k, start) = (k + 1, at + 1);
         }
     } else {
-        let mut quotes = Quotes::new();
+        let mut quotes = Quotes::new(quote);
         for (at, &b) in record.iter().enumerate() {
             if quotes.step(b, delimiter) == Step::Delimiter {
                 field(k, start..at);
@@ -115,6 +126,7 @@ pub(super) fn split_record(record: &[u8], delimiter: u8, mut field: impl FnMut(u
 pub(super) struct Records<'t> {
     text: &'t [u8],
     delimiter: u8,
+    quote: u8,
     pos: usize,
 }
 
@@ -122,8 +134,8 @@ pub(super) struct Records<'t> {
 const BLOCK: usize = 64;
 
 impl<'t> Records<'t> {
-    pub(super) fn new(text: &'t [u8], delimiter: u8) -> Self {
-        Records { text, delimiter, pos: 0 }
+    pub(super) fn new(text: &'t [u8], delimiter: u8, quote: u8) -> Self {
+        Records { text, delimiter, quote, pos: 0 }
     }
 
     /// The next record, its fields' ranges in `fields`; `Some(None)` when its quote is never
@@ -137,7 +149,7 @@ impl<'t> Records<'t> {
         fields.clear();
         let (mut at, mut field) = (start, start);
         while let Some(block) = text.get(at..at + BLOCK) {
-            let (delimiters, newlines, quotes) = marks(block.try_into().expect("a block"), self.delimiter);
+            let (delimiters, newlines, quotes) = marks(block.try_into().expect("a block"), self.delimiter, self.quote);
             let before = match newlines {
                 0 => u64::MAX,
                 n => (n & n.wrapping_neg()) - 1,
@@ -160,11 +172,12 @@ impl<'t> Records<'t> {
             at += BLOCK;
         }
         fields.clear();
-        let Some((len, newlines)) = record_end(&text[start..], self.delimiter, true) else {
+        let Some((len, newlines)) = record_end(&text[start..], self.delimiter, self.quote, true) else {
             self.pos = text.len();
             return Some(None);
         };
-        split_record(&text[start..start + len], self.delimiter, |_, r| fields.push(start + r.start..start + r.end));
+        let push = |_, r: Range<usize>| fields.push(start + r.start..start + r.end);
+        split_record(&text[start..start + len], self.delimiter, self.quote, push);
         self.pos = start + len + 1;
         Some(Some(Found { start, end: start + len, newlines, quoted: true }))
     }
@@ -181,13 +194,13 @@ pub(super) struct Found {
 
 /// A block's delimiters, newlines and quotes as bitmasks.
 #[inline]
-fn marks(block: &[u8; BLOCK], delimiter: u8) -> (u64, u64, u64) {
+fn marks(block: &[u8; BLOCK], delimiter: u8, quote: u8) -> (u64, u64, u64) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;
         // SAFETY: SSE2 is part of x86_64; the four unaligned 16-byte loads stay in the block.
         unsafe {
-            let (vd, vn, vq) = (_mm_set1_epi8(delimiter as i8), _mm_set1_epi8(b'\n' as i8), _mm_set1_epi8(b'"' as i8));
+            let (vd, vn, vq) = (_mm_set1_epi8(delimiter as i8), _mm_set1_epi8(b'\n' as i8), _mm_set1_epi8(quote as i8));
             let (mut d, mut n, mut q) = (0u64, 0u64, 0u64);
             for k in 0..BLOCK / 16 {
                 let v = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
@@ -205,7 +218,7 @@ fn marks(block: &[u8; BLOCK], delimiter: u8) -> (u64, u64, u64) {
         for (j, &b) in block.iter().enumerate() {
             d |= ((b == delimiter) as u64) << j;
             n |= ((b == b'\n') as u64) << j;
-            q |= ((b == b'"') as u64) << j;
+            q |= ((b == quote) as u64) << j;
         }
         (d, n, q)
     }
@@ -215,24 +228,27 @@ fn marks(block: &[u8; BLOCK], delimiter: u8) -> (u64, u64, u64) {
 /// field that opens with a quote must close with one, and loses both, `""` inside read as `"`
 /// (into `unescaped`). `Err` when an opened quote does not close the field.
 #[inline]
-pub(super) fn field_value<'a>(raw: &'a str, unescaped: &'a mut String) -> Result<Option<&'a str>, ()> {
+pub(super) fn field_value<'a>(raw: &'a str, quote: u8, unescaped: &'a mut String) -> Result<Option<&'a str>, ()> {
     let raw = raw.strip_suffix('\r').unwrap_or(raw);
     if raw.is_empty() {
         return Ok(None);
     }
-    if !raw.starts_with('"') {
+    // byte tests: `quote` is ASCII, or NO_QUOTE, which no UTF-8 text holds
+    let bytes = raw.as_bytes();
+    if bytes[0] != quote {
         return Ok(Some(raw));
     }
-    let inner = raw.get(1..raw.len() - 1).filter(|_| raw.len() > 1 && raw.ends_with('"')).ok_or(())?;
+    let closed = bytes.len() > 1 && bytes[bytes.len() - 1] == quote;
+    let inner = raw.get(1..raw.len() - 1).filter(|_| closed).ok_or(())?;
     unescaped.clear();
-    let mut quote = false;
+    let mut doubled = false;
     for c in inner.chars() {
         // a doubled quote is one quote; a lone one is dropped (as polars does)
-        if c == '"' && !quote {
-            quote = true;
+        if c.is_ascii() && c as u8 == quote && !doubled {
+            doubled = true;
             continue;
         }
-        quote = false;
+        doubled = false;
         unescaped.push(c);
     }
     Ok(Some(unescaped.as_str()))
@@ -241,9 +257,9 @@ pub(super) fn field_value<'a>(raw: &'a str, unescaped: &'a mut String) -> Result
 /// Whether a field's raw bytes are empty (read as null) and whether a quote it opens fails to
 /// close it: the scan's side of [`field_value`].
 #[inline]
-pub(super) fn field_shape(raw: &[u8]) -> (bool, bool) {
+pub(super) fn field_shape(raw: &[u8], quote: u8) -> (bool, bool) {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-    let bad_quote = raw.first() == Some(&b'"') && (raw.len() < 2 || raw.last() != Some(&b'"'));
+    let bad_quote = raw.first() == Some(&quote) && (raw.len() < 2 || raw.last() != Some(&quote));
     (raw.is_empty(), bad_quote)
 }
 

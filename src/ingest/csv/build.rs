@@ -74,6 +74,8 @@ pub(super) struct Plan {
     /// The frame is canonical (the audit's roles) rather than text.
     canonical: bool,
     delimiter: u8,
+    /// The quote (`[input] quote`; `split::NO_QUOTE`: none).
+    quote: u8,
     dates: DateRule,
     decimal: Option<Mark>,
     skip: bool,
@@ -128,6 +130,7 @@ impl Plan {
             built,
             canonical,
             delimiter: scan.delimiter.unwrap_or(b','),
+            quote: scan.quote,
             dates: roles.map_or_else(|| DateRule::new(None, None), |r| r.dates.clone()),
             decimal: roles.and_then(|r| r.decimal),
             skip,
@@ -164,7 +167,7 @@ impl Plan {
         let mut line = piece.line;
         let mut fields: Vec<Range<usize>> = Vec::with_capacity(self.header.len());
         let mut unescaped = String::new();
-        let mut records = Records::new(bytes, self.delimiter);
+        let mut records = Records::new(bytes, self.delimiter, self.quote);
         while let Some(found) = records.next(&mut fields) {
             let Found { start, end, newlines, quoted } =
                 found.ok_or_else(|| self.fail("a quoted field is never closed after the scan"))?;
@@ -186,7 +189,7 @@ impl Plan {
                 continue;
             }
             for (k, range) in fields.iter().enumerate() {
-                let value = field_value(&text[range.clone()], &mut unescaped)
+                let value = field_value(&text[range.clone()], self.quote, &mut unescaped)
                     .map_err(|()| self.fail("a field the scan passed does not close its quote"))?
                     .filter(|v| !self.missing.is(v, self.numbers[k]));
                 part.nulls[k] += value.is_none() as usize;
@@ -212,7 +215,7 @@ impl Plan {
             return Some(InputError::Ragged { path, line, found: fields.len(), expected });
         }
         // a field can only be badly quoted in a record holding a quote
-        let bad = quoted.then(|| fields.iter().position(|r| field_shape(&bytes[r.clone()]).1)).flatten()?;
+        let bad = quoted.then(|| fields.iter().position(|r| field_shape(&bytes[r.clone()], self.quote).1)).flatten()?;
         Some(InputError::BadQuote { path, line, column: self.header[bad].clone() })
     }
 
@@ -265,7 +268,7 @@ impl Plan {
         let valid = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |t| t.len());
         let (bytes, text) = (&bytes[..valid], std::str::from_utf8(&bytes[..valid]).unwrap_or_default());
         let (mut fields, mut unescaped) = (Vec::with_capacity(self.header.len()), String::new());
-        let mut records = Records::new(bytes, self.delimiter);
+        let mut records = Records::new(bytes, self.delimiter, self.quote);
         while head.len() < want {
             let Some(Some(Found { start, end, quoted, .. })) = records.next(&mut fields) else { return };
             if bytes[start..end].iter().all(|&c| c == b'\r' || c == b' ')
@@ -273,8 +276,9 @@ impl Plan {
             {
                 continue;
             }
-            let value =
-                |r: &Range<usize>| field_value(&text[r.clone()], &mut unescaped).ok().flatten().map(String::from);
+            let value = |r: &Range<usize>| {
+                field_value(&text[r.clone()], self.quote, &mut unescaped).ok().flatten().map(String::from)
+            };
             head.push(fields.iter().map(value).collect());
         }
     }

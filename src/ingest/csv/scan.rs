@@ -60,10 +60,10 @@ const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 impl FirstLine {
     /// Follows the first line on into `text`; how lines end once its end is found (at `eof`
     /// a file of one line ends as `\n` does).
-    fn advance(&mut self, text: &[u8], eof: bool) -> Option<Ends> {
+    fn advance(&mut self, text: &[u8], eof: bool, quote: u8) -> Option<Ends> {
         while let Some(&b) = text.get(self.at) {
             match b {
-                b'"' => self.quoted = !self.quoted,
+                _ if b == quote => self.quoted = !self.quoted,
                 b'\n' if !self.quoted => return Some(Ends::Lf),
                 b'\r' if !self.quoted => match text.get(self.at + 1) {
                     Some(b'\n') => return Some(Ends::Lf),
@@ -157,7 +157,7 @@ fn follow(quotes: &mut Quotes, bytes: &[u8], delimiter: u8) -> Option<usize> {
     let mut i = 0;
     while i < bytes.len() {
         if quotes.inside {
-            i += memchr::memchr(b'"', &bytes[i..])?;
+            i += memchr::memchr(quotes.quote, &bytes[i..])?;
         }
         if quotes.step(bytes[i], delimiter) == Step::Newline && !quotes.inside {
             return Some(i);
@@ -216,6 +216,8 @@ pub(super) struct Scan<'a> {
     pub(super) missing: Missing,
     /// The columns the pipeline maps: a name there twice is refused, not renamed.
     pub(super) mapped: Vec<String>,
+    /// The quote (`[input] quote`; [`NO_QUOTE`]: none).
+    pub(super) quote: u8,
 }
 
 impl<'a> Scan<'a> {
@@ -248,6 +250,7 @@ impl<'a> Scan<'a> {
             rescan: false,
             missing: Missing::default(),
             mapped: Vec::new(),
+            quote: b'"',
         }
     }
 
@@ -323,7 +326,7 @@ impl<'a> Scan<'a> {
     /// only it is followed (it tells the line ends and the delimiter).
     pub(super) fn feed(&mut self, text: &mut Vec<u8>, eof: bool) -> Result<(), InputError> {
         if self.ends == Ends::Unknown {
-            let Some(ends) = self.first.advance(text, eof) else {
+            let Some(ends) = self.first.advance(text, eof, self.quote) else {
                 return match self.limits.record {
                     limit if limit > 0 && text.len() > limit => Err(self.too_long(text)),
                     _ => Ok(()),
@@ -339,7 +342,7 @@ impl<'a> Scan<'a> {
         loop {
             if self.resniff {
                 // the line after a preamble line tells the delimiter again
-                if self.first.advance(text, eof).is_none() {
+                if self.first.advance(text, eof, self.quote).is_none() {
                     return Ok(());
                 }
                 self.delimiter = Some(self.first.delimiter());
@@ -397,7 +400,7 @@ impl<'a> Scan<'a> {
                 self.at = self.pos;
                 continue;
             }
-            let quote = memchr::memchr(b'"', &text[self.at..]).map(|k| self.at + k);
+            let quote = memchr::memchr(self.quote, &text[self.at..]).map(|k| self.at + k);
             let base = self.at;
             for k in memchr::memchr_iter(b'\n', &text[base..quote.unwrap_or(text.len())]) {
                 self.end_record(text, base + k, false)?;
@@ -406,7 +409,7 @@ impl<'a> Scan<'a> {
                 }
             }
             let Some(q) = quote else { break };
-            self.quotes = Some(Quotes::unquoted(q == self.pos || text[q - 1] == delimiter));
+            self.quotes = Some(Quotes::unquoted(q == self.pos || text[q - 1] == delimiter, self.quote));
             self.at = q;
         }
         self.at = text.len();
@@ -462,7 +465,7 @@ impl<'a> Scan<'a> {
     fn too_long(&self, text: &[u8]) -> InputError {
         let limit = self.limits.record;
         let head = &text[self.pos..(self.pos + limit + 1).min(text.len())];
-        let mut quotes = Quotes::unquoted(true);
+        let mut quotes = Quotes::unquoted(true, self.quote);
         for &b in head {
             quotes.step(b, self.delimiter.unwrap_or(b','));
         }
@@ -480,10 +483,10 @@ impl<'a> Scan<'a> {
         let record = String::from_utf8_lossy(record);
         let mut header = Vec::new();
         let mut unescaped = String::new();
-        split_record(record.as_bytes(), delimiter, |_, range| {
+        split_record(record.as_bytes(), delimiter, self.quote, |_, range| {
             let raw = &record[range];
             // a name whose quote does not close it is taken as it stands
-            let name = field_value(raw, &mut unescaped).unwrap_or(Some(raw.trim_end_matches('\r')));
+            let name = field_value(raw, self.quote, &mut unescaped).unwrap_or(Some(raw.trim_end_matches('\r')));
             header.push(name.unwrap_or_default().to_string());
         });
         if let Some(wanted) = &self.wanted {
@@ -566,7 +569,7 @@ mod tests {
     /// The delimiter sniffed from `text`'s first line, once it has ended.
     fn sniff_delimiter(text: &[u8], eof: bool) -> Option<u8> {
         let mut first = FirstLine::default();
-        first.advance(text, eof).map(|_| first.delimiter())
+        first.advance(text, eof, b'"').map(|_| first.delimiter())
     }
 
     #[test]
