@@ -2,8 +2,8 @@
 //!
 //! Takes the canonical frame from the audit and the `[clean]` rules; returns the kept rows
 //! ([`Cleaned`]: the frame and a mask, the rows not copied) and a [`CleanReport`] with rows
-//! in/out per rule. First, with `fill_order_lines`, an order's later lines that carry no
-//! customer and no date take the line above's ([`fill_order_lines`]). Rules, in order: the
+//! in/out per rule. First, an order's later lines written without its customer and date are
+//! counted, and with `fill_order_lines` take the dated line above's ([`order_lines`]). Rules, in order: the
 //! header repeated as a row (listed only when there is one), quantity below `min_quantity`
 //! (by default 0 or less: returns and cancellations), a null or invalid customer, item or
 //! quantity, then `exclude_items` (non-products such as POST or BANK CHARGES; `*` patterns).
@@ -36,8 +36,16 @@ pub struct CleanReport {
     pub rows_in: usize,
     pub rows_out: usize,
     pub rules: Vec<RuleReport>,
-    /// Lines that took the customer and date of the line above ([`fill_order_lines`]).
+    /// Lines that took the customer and date of the dated line above ([`order_lines`]).
     pub filled_order_lines: usize,
+    /// Lines that look like an order's later lines written without its fields, and were not
+    /// filled (`fill_order_lines` off, or the lines do not follow their orders): dropped as
+    /// guests' lines.
+    pub unfilled_order_lines: usize,
+    /// The most such lines below one dated line, and the export's distinct items: more lines
+    /// than items below one line are no order's ([`order_lines`]).
+    #[serde(skip)]
+    pub order_lines: OrderLines,
     /// `exclude_items` entries that match no item of the export (a typo, an id not sold).
     pub unmatched_exclude_items: Vec<String>,
     pub seconds: f64,
@@ -139,10 +147,7 @@ impl CleanReport {
 pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanReport)> {
     let start = Instant::now();
     let rows_in = frame.height();
-    let filled_order_lines = match cfg.fill_order_lines {
-        true => fill_order_lines(&mut frame).map_err(Error::frame("clean: fill_order_lines"))?,
-        false => 0,
-    };
+    let lines = order_lines(&mut frame, cfg.fill_order_lines).map_err(Error::frame("clean: fill_order_lines"))?;
     let mut rules = Vec::new();
     let mut kept = BooleanChunked::full("kept".into(), true, rows_in);
     // The header again, as a row: exports joined end to end (`cat jan.csv feb.csv`), a second
@@ -201,7 +206,9 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         rows_in,
         rows_out: cleaned.height(),
         rules,
-        filled_order_lines,
+        filled_order_lines: lines.filled,
+        unfilled_order_lines: lines.found - lines.filled,
+        order_lines: lines,
         unmatched_exclude_items,
         seconds,
         after_cleaning: None,
@@ -209,48 +216,68 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
     Ok((cleaned, report))
 }
 
+/// What [`order_lines`] found: the lines that look like an order's later lines written without
+/// its fields, the most of them below one line, the export's distinct items, and how many took
+/// the fields of the line above.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OrderLines {
+    pub found: usize,
+    pub longest: usize,
+    pub items: usize,
+    pub filled: usize,
+}
+
 /// An order's later lines written without the order's fields (Odoo's export of orders with
 /// their lines, many ERPs' parent/child exports: the order reference, date and customer on its
-/// first line only) were dropped as lines without a customer — a third of one shop's rows,
-/// silently. A line with an item but neither a customer nor a date, right below a dated line
-/// (an order's first line, or one filled so), is taken to be a later line of the same order:
-/// it takes that line's customer, date and segment — a null customer too (a guest's order
-/// stays a guest's). Lines of a dated export always carry their date otherwise; without a
-/// date column nothing tells a later line from a guest's, and nothing is filled. Returns the
-/// lines filled.
-fn fill_order_lines(frame: &mut DataFrame) -> PolarsResult<usize> {
-    let (Ok(date), Ok(customer)) = (frame.column(col::DATE), frame.column(col::CUSTOMER)) else { return Ok(0) };
+/// first line only) are dropped as lines without a customer — a third of one shop's rows,
+/// silently. Such a line has an item but neither a customer nor a date, and sits right below
+/// a dated line (the order's first line) or another such line: they are counted, and with
+/// `fill` (`[clean] fill_order_lines`) each takes the customer and date of the dated line above
+/// it, and its segment where it has none — a null customer too (a guest's order stays a
+/// guest's). Opt-in: a guest's line whose date is invalid looks the same, and so does every
+/// such line of an export sorted after it was written (blanks last: they no longer follow
+/// their orders). Not filled, with a warning, when one line would pass its fields to more
+/// lines than the export has items — no order lists every item: the lines do not follow their
+/// orders. Without a date column nothing tells a later line from a guest's: none is found.
+fn order_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<OrderLines> {
+    let (Ok(date), Ok(customer)) = (frame.column(col::DATE), frame.column(col::CUSTOMER)) else {
+        return Ok(OrderLines::default());
+    };
     let (date, customer, item) = (date.i64()?, customer.str()?, frame.column(col::ITEM)?.str()?);
     let n = frame.height();
     if date.null_count() == n || customer.null_count() == 0 {
-        return Ok(0);
+        return Ok(OrderLines::default());
     }
     // most exports have no such line: found by masks, before any row is walked
     let candidates = &(&customer.is_null() & &date.is_null()) & &item.is_not_null();
     if !candidates.any() {
-        return Ok(0);
+        return Ok(OrderLines::default());
     }
-    // `from[r]`: the row whose order fields row r takes (itself unless it is a later line)
+    // `from[r]`: the dated line whose order fields row r would take (itself unless a later line)
     let mut from: Vec<usize> = (0..n).collect();
-    let mut filled = 0;
+    let (mut found, mut run, mut longest) = (0, 0, 0);
     let (dates, customers, items): (Vec<_>, Vec<_>, Vec<_>) =
         (date.iter().collect(), customer.iter().collect(), item.iter().collect());
     for r in 1..n {
         let above = from[r - 1];
         if customers[r].is_none() && dates[r].is_none() && items[r].is_some() && dates[above].is_some() {
             from[r] = above;
-            filled += 1;
+            found += 1;
+            run = if above == r - 1 { 1 } else { run + 1 };
+            longest = longest.max(run);
         }
     }
-    if filled == 0 {
-        return Ok(0);
+    let distinct = item.n_unique()? - usize::from(item.null_count() > 0);
+    let mut lines = OrderLines { found, longest, items: distinct, filled: 0 };
+    if !fill || found == 0 || longest > distinct {
+        return Ok(lines);
     }
     let date: Int64Chunked = from.iter().map(|&f| dates[f]).collect();
     let customer: StringChunked = from.iter().map(|&f| customers[f]).collect();
     let segment = match frame.column(col::SEGMENT) {
         Ok(segment) => {
             let values: Vec<Option<&str>> = segment.str()?.iter().collect();
-            Some(from.iter().map(|&f| values[f]).collect::<StringChunked>())
+            Some(values.iter().zip(&from).map(|(own, &f)| own.or(values[f])).collect::<StringChunked>())
         }
         Err(_) => None,
     };
@@ -259,7 +286,8 @@ fn fill_order_lines(frame: &mut DataFrame) -> PolarsResult<usize> {
     if let Some(segment) = segment {
         frame.with_column(segment.with_name(col::SEGMENT.into()).into_column())?;
     }
-    Ok(filled)
+    lines.filled = found;
+    Ok(lines)
 }
 
 /// The cleaned rows: the canonical frame and which of its rows are kept. The kept rows are
@@ -401,21 +429,58 @@ mod tests {
                 out.column(col::ITEM).unwrap().str().unwrap().iter().map(|c| c.map(String::from)).collect();
             (i.into_iter().zip(c).zip(d).map(|((i, c), d)| (i.unwrap(), c.unwrap(), d)).collect::<Vec<_>>(), report)
         };
-        let (rows, report) = kept(&CleanConfig::default());
+        let fill = CleanConfig { fill_order_lines: true, ..Default::default() };
+        let (rows, report) = kept(&fill);
         let s = |x: &str| x.to_string();
         assert_eq!(
             rows,
             [(s("A"), s("1"), day(1)), (s("B"), s("1"), day(1)), (s("C"), s("1"), day(1)), (s("F"), s("2"), day(3))]
         );
         // B, C filled from A; E from the guest's D (still no customer: dropped); the last row has no item
-        assert_eq!(report.filled_order_lines, 3);
-        let (rows, report) = kept(&CleanConfig { fill_order_lines: false, ..Default::default() });
-        assert_eq!((rows.len(), report.filled_order_lines), (2, 0));
-        // without dates nothing tells a later line from a guest's: nothing is filled
+        assert_eq!((report.filled_order_lines, report.unfilled_order_lines), (3, 0));
+        assert_eq!(report.order_lines, OrderLines { found: 3, longest: 2, items: 6, filled: 3 });
+        // by default they are found, not filled: dropped as guests' lines
+        let (rows, report) = kept(&CleanConfig::default());
+        assert_eq!((rows.len(), report.filled_order_lines, report.unfilled_order_lines), (2, 0, 3));
+        // without dates nothing tells a later line from a guest's: none is found
         let mut undated = frame.clone();
         undated.with_column(Column::new(col::DATE.into(), [None::<i64>; 7])).unwrap();
-        let (out, report) = run(undated, &CleanConfig::default()).unwrap();
-        assert_eq!((out.height(), report.filled_order_lines), (2, 0));
+        let (out, report) = run(undated, &fill).unwrap();
+        assert_eq!((out.height(), report.filled_order_lines, report.unfilled_order_lines), (2, 0, 0));
+    }
+
+    /// Sorted after it was written (blanks last), an order-lines export's later lines all follow
+    /// one dated line: more of them than the export has items is no order. Nothing is filled
+    /// (one customer took every line before). A line's own segment is kept.
+    #[test]
+    fn later_lines_that_do_not_follow_their_orders_are_not_filled() {
+        let sorted = |n: usize| {
+            let customers: Vec<Option<&str>> = (0..n).map(|r| (r < 2).then_some(["1", "2"][r.min(1)])).collect();
+            let items: Vec<Option<String>> = (0..n).map(|r| Some(format!("I{}", r % 3))).collect();
+            let dates: Vec<Option<i64>> = (0..n).map(|r| (r < 2).then_some(r as i64)).collect();
+            let segments: Vec<Option<&str>> = (0..n).map(|r| (r == 3).then_some("own")).collect();
+            DataFrame::new(
+                n,
+                vec![
+                    Column::new(col::CUSTOMER.into(), customers),
+                    Column::new(col::ITEM.into(), items),
+                    Column::new(col::QUANTITY.into(), vec![Some(1.0); n]),
+                    Column::new(col::DATE.into(), dates),
+                    Column::new(col::SEGMENT.into(), segments),
+                ],
+            )
+            .unwrap()
+        };
+        let fill = CleanConfig { fill_order_lines: true, ..Default::default() };
+        // 2 dated lines, then 3 later lines: as many as the items, an order may list them all
+        let (out, report) = run(sorted(5), &fill).unwrap();
+        assert_eq!((report.filled_order_lines, out.height()), (3, 5));
+        let segments: Vec<Option<&str>> = out.column(col::SEGMENT).unwrap().str().unwrap().iter().collect();
+        assert_eq!(segments, [None, None, None, Some("own"), None], "a line's own segment is its own");
+        // 4 later lines below one line, of 3 items: not an order's; none filled, all counted
+        let (out, report) = run(sorted(6), &fill).unwrap();
+        assert_eq!((report.filled_order_lines, report.unfilled_order_lines, out.height()), (0, 4, 2));
+        assert_eq!(report.order_lines, OrderLines { found: 4, longest: 4, items: 3, filled: 0 });
     }
 
     /// By default a quantity above 0 is a purchase (half a kilo of cheese); 0 and below are not.

@@ -224,7 +224,8 @@ pub struct CleanConfig {
     /// Item ids (or [`item_matches`] patterns) dropped.
     pub exclude_items: Vec<String>,
     /// `[clean] fill_order_lines`: an order's later lines that carry no customer and no date
-    /// (exports writing an order's fields on its first line only) take the line above's.
+    /// (exports writing an order's fields on its first line only) take the dated line above's.
+    /// Off by default (`clean::order_lines` says when an export looks so).
     pub fill_order_lines: bool,
     /// The customer's and the item's columns as the export's header names them (set by the
     /// run once the header is read; not a pipeline key): a row holding those very names is
@@ -234,9 +235,9 @@ pub struct CleanConfig {
 }
 
 impl Default for CleanConfig {
-    /// The code's defaults: quantities above 0, nothing excluded, order lines filled.
+    /// The code's defaults: quantities above 0, nothing excluded, order lines not filled.
     fn default() -> Self {
-        CleanConfig { min_quantity: None, exclude_items: Vec::new(), fill_order_lines: true, header: None }
+        CleanConfig { min_quantity: None, exclude_items: Vec::new(), fill_order_lines: false, header: None }
     }
 }
 

@@ -370,7 +370,19 @@ fn problems(
             Some(_) => {}
             None => problems.push(format!("the published set's age (run {}) is unknown", p.run_id)),
         },
-        (Some(_), None) => {}
+        _ => {}
+    }
+    // the data is as old as the first run that read the very bytes: an export that stopped
+    // being refreshed is republished night after night, each set fresh by --max-age alone
+    if let (Some(since), Some(max)) = (published.and_then(|p| p.input_unchanged_since.as_deref()), max_age) {
+        let age = started(since).map(|at| (now - at).num_seconds().max(0) as u64);
+        if let Some(age) = age.filter(|&age| age > max.as_secs()) {
+            problems.push(format!(
+                "the export has not changed since run {since}, {} ago, longer than --max-age {} (the same bytes published again: has the job that writes it stopped?)",
+                age_text(age),
+                humantime::format_duration(max)
+            ));
+        }
     }
     if let Some(p) = published.filter(|p| !p.damaged.is_empty()) {
         problems.push(format!(
@@ -507,6 +519,36 @@ mod tests {
         let failed = problems(dir, Some(&p), Some(&attempt("refused")), None, now);
         assert_eq!(failed, ["the last attempt (run a) refused: input file x does not exist"]);
         assert_eq!(problems(dir, None, None, None, now), ["nothing is published in /srv/recs"]);
+    }
+
+    /// An export republished unchanged (the same bytes: `input.unchanged_since`) is as old as the
+    /// first run that read it: beyond --max-age the folder is unhealthy though its set is fresh.
+    #[test]
+    fn an_export_unchanged_for_longer_than_the_max_age_is_unhealthy() {
+        let (dir, hour) = (Path::new("/srv/recs"), Duration::from_secs(3600));
+        let now = DateTime::parse_from_rfc3339("2026-12-03T02:00:00Z").unwrap().with_timezone(&Utc);
+        let published = |since: Option<&str>| Published {
+            run_id: "20261203T015900.000Z-7".into(),
+            finished_utc: None,
+            age_seconds: Some(60),
+            customers: Some(3),
+            input_path: None,
+            input_sha256: None,
+            input_unchanged_since: since.map(String::from),
+            damaged: Vec::new(),
+        };
+        assert!(problems(dir, Some(&published(None)), None, Some(hour), now).is_empty());
+        assert!(problems(dir, Some(&published(Some("20261203T013000.000Z-6"))), None, Some(hour), now).is_empty());
+        let stale = problems(dir, Some(&published(Some("20261201T020000.000Z-5"))), None, Some(hour), now);
+        assert_eq!(stale.len(), 1, "{stale:?}");
+        assert!(
+            stale[0].starts_with("the export has not changed since run 20261201T020000.000Z-5, 2days ago"),
+            "{stale:?}"
+        );
+        assert!(
+            problems(dir, Some(&published(Some("20261201T020000.000Z-5"))), None, None, now).is_empty(),
+            "no --max-age"
+        );
     }
 
     /// Session 22: a run dated ahead of the clock (a machine whose clock ran ahead published

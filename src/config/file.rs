@@ -519,7 +519,7 @@ impl CleanSection {
         Ok(CleanConfig {
             min_quantity: self.min_quantity,
             exclude_items,
-            fill_order_lines: self.fill_order_lines.unwrap_or(true),
+            fill_order_lines: self.fill_order_lines.unwrap_or(false),
             header: None,
         })
     }

@@ -17,8 +17,8 @@ fn defaults_are_the_article_method() {
     assert_eq!(cfg.model.neighbours, 20);
     assert_eq!(cfg.recommend.from_neighbours, 10);
     assert_eq!(cfg.recommend.per_customer, 10);
-    // quantities above 0 (a purchase of half a kilo is one), an order's later lines filled
-    assert_eq!((cfg.clean.min_quantity, cfg.clean.fill_order_lines), (None, true));
+    // quantities above 0 (a purchase of half a kilo is one); an order's later lines found, not filled
+    assert_eq!((cfg.clean.min_quantity, cfg.clean.fill_order_lines), (None, false));
     assert_eq!(cfg.columns.customer, "CustomerID");
     assert_eq!(cfg.columns.quantity.as_deref(), Some("Quantity"));
     assert_eq!(cfg.output.compression, Compression::Snappy);

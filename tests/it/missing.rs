@@ -162,12 +162,15 @@ fn a_quantity_of_nan_stays_an_error_and_its_null_is_missing() {
 /// Odoo's export of orders with their lines (and many ERPs' parent/child exports) writes an
 /// order's reference, date and customer on its first line only: the later lines were dropped as
 /// guests' (two thirds of this export, refused by `max_dropped_share`; a third of a shop with
-/// shorter baskets, published without a word). They take the line above's customer and date
-/// now; a guest's order stays a guest's.
+/// shorter baskets, published without a word). Now they are found and said; with `[clean]
+/// fill_order_lines = true` they take the dated line above's customer and date (a guest's order
+/// stays a guest's); sorted after it was written, the export's later lines follow no order and
+/// nothing is filled (one customer took them all).
 #[test]
-fn an_orders_later_lines_without_its_fields_are_its_customers() {
+fn an_orders_later_lines_without_its_fields_are_found_and_filled_on_request() {
     let w = Workdir::new();
-    let mut export = String::from("\u{feff}Order Ref,Date,Customer/Email,Order Lines/Product,Order Lines/Quantity\n");
+    let header = "\u{feff}Order Ref,Date,Customer/Email,Order Lines/Product,Order Lines/Quantity\n";
+    let mut lines: Vec<String> = Vec::new();
     let mut expected = std::collections::BTreeSet::new();
     let items = ["Mug", "Tee", "Candle", "Tote", "Print", "Kit"];
     for c in 0..20usize {
@@ -175,24 +178,32 @@ fn an_orders_later_lines_without_its_fields_are_its_customers() {
             for line in 0..3usize {
                 let item = items[(c + order * 2 + line) % items.len()];
                 let email = format!("c{c}@example.com");
-                match line {
-                    0 => {
-                        export +=
-                            &format!("Shop/{c}-{order},2024-03-{:02} 10:00:00,{email},{item},1\n", 1 + c % 20 + order)
-                    }
-                    _ => export += &format!(",,,{item},1\n"),
-                }
+                lines.push(match line {
+                    0 => format!("Shop/{c}-{order},2024-03-{:02} 10:00:00,{email},{item},1", 1 + c % 20 + order),
+                    _ => format!(",,,{item},1"),
+                });
                 expected.insert((email, item.to_string()));
             }
         }
         if c == 9 {
             // a guest's order of two lines: its later line is the guest's too
-            export += "Shop/guest,2024-03-15 12:00:00,,Kit,1\n,,,Print,2\n";
+            lines.extend(["Shop/guest,2024-03-15 12:00:00,,Kit,1".to_string(), ",,,Print,2".to_string()]);
         }
     }
-    let input = w.write("odoo.csv", export);
+    let input = w.write("odoo.csv", format!("{header}{}\n", lines.join("\n")));
     let columns = "[columns]\ncustomer = \"Customer/Email\"\nitem = \"Order Lines/Product\"\nquantity = \"Order Lines/Quantity\"\ninvoice = \"Order Ref\"\ndate = \"Date\"";
+    // by default: found and said, dropped (here refused: two thirds of the lines)
     let p = w.pipeline("odoo.toml", &input, columns);
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("81 lines without a customer or a date follow dated lines")
+            && r.stderr.contains("fill_order_lines = true"),
+        "{}",
+        r.stderr
+    );
+    let fill = format!("{columns}\n[clean]\nfill_order_lines = true");
+    let p = w.pipeline("fill.toml", &input, &fill);
     let r = w.kindred(&["run", p.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
@@ -204,11 +215,20 @@ fn an_orders_later_lines_without_its_fields_are_its_customers() {
         rows(&w.path("out/purchases.parquet")).iter().map(|r| (text(&r["customer_id"]), text(&r["item_id"]))).collect();
     assert_eq!(published, expected, "every line of every customer's orders, none of the guest's");
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap();
-    assert_eq!(m["reports"]["clean"]["filled_order_lines"], 81);
-    // kept apart on request: the later lines are dropped as guests' again
-    let apart =
-        w.pipeline_with("apart.toml", &input, "", "apart", &format!("{columns}\n[clean]\nfill_order_lines = false"));
-    let r = w.kindred(&["run", apart.to_str().unwrap()]);
+    assert_eq!(
+        (&m["reports"]["clean"]["filled_order_lines"], &m["reports"]["clean"]["unfilled_order_lines"]),
+        (&81.into(), &0.into())
+    );
+    // sorted by date, blanks last (a spreadsheet's sort): 81 later lines below one line, of 6 items
+    lines.sort_by_key(|l| (l.starts_with(','), l.split(',').nth(1).unwrap_or_default().to_string()));
+    let sorted = w.write("sorted.csv", format!("{header}{}\n", lines.join("\n")));
+    let p = w.pipeline_with("sorted.toml", &sorted, "", "sorted", &fill);
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(r.stderr.contains("max_dropped_share"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("filled nothing")
+            && r.stderr.contains("81 follow one dated line, more than the export's 6 items"),
+        "{}",
+        r.stderr
+    );
 }
