@@ -107,17 +107,8 @@ impl Chain {
                 ),
             );
         }
-        if !report.unmatched_exclude_items.is_empty() {
-            let ids: Vec<String> = report.unmatched_exclude_items.iter().map(|id| format!("{id:?}")).collect();
-            progress::note(
-                self.quiet,
-                &format!(
-                    "[clean] exclude_items: {} match{} no item of this export (ids are matched exactly, case and spaces included; `*` stands for any characters)",
-                    ids.join(", "),
-                    if ids.len() == 1 { "es" } else { "" }
-                ),
-            );
-        }
+        let what = "ids are matched exactly, case and spaces included; `*` stands for any characters";
+        unmatched_note(self.quiet, "[clean] exclude_items", &report.unmatched_exclude_items, what);
         self.line("clean", &report);
         Ok((cleaned, report))
     }
@@ -241,17 +232,8 @@ impl Chain {
         let bar = Progress::new(rows.len() as u64, "recommend", self.quiet);
         let (recs, report) = recommend::run_for(m, model, cfg, rows, &bar);
         bar.finish();
-        if !report.unknown_never_recommend.is_empty() {
-            let ids: Vec<String> = report.unknown_never_recommend.iter().map(|id| format!("{id:?}")).collect();
-            progress::note(
-                self.quiet,
-                &format!(
-                    "[recommend] never_recommend: {} {} no item of this export (a typo, or not sold in it; ids are matched exactly, `*` stands for any characters)",
-                    ids.join(", "),
-                    if ids.len() == 1 { "is" } else { "are" }
-                ),
-            );
-        }
+        let what = "a typo, or not sold in it; ids are matched exactly, `*` stands for any characters";
+        unmatched_note(self.quiet, "[recommend] never_recommend", &report.unknown_never_recommend, what);
         self.line("recommend", &report);
         (recs, report)
     }
@@ -350,6 +332,16 @@ impl StageLine for AuditReport {
             self.seconds
         )
     }
+}
+
+/// Notes the entries of list `key` (item ids or patterns) that match no item of the export.
+fn unmatched_note(quiet: bool, key: &str, entries: &[String], what: &str) {
+    if entries.is_empty() {
+        return;
+    }
+    let ids: Vec<String> = entries.iter().map(|id| format!("{id:?}")).collect();
+    let verb = if ids.len() == 1 { "matches" } else { "match" };
+    progress::note(quiet, &format!("{key}: {} {verb} no item of this export ({what})", ids.join(", ")));
 }
 
 impl StageLine for CleanReport {

@@ -353,15 +353,7 @@ pub(super) mod twin {
         let bytes = text.as_bytes();
         let err = input_error(stream(bytes, bytes.len(), usize::MAX, Encoding::UTF8, false).err().unwrap());
         assert!(err.to_string().contains("line 2") && err.to_string().contains("[input] quote = \"\""), "{err}");
-        let parse = CsvParseOptions::default().with_quote_char(None).with_separator(b'\t');
-        let polars = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_parse_options(parse)
-            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
-            .finish()
-            .unwrap();
-        let polars = crate::ingest::Missing::default().apply(polars).unwrap();
+        let polars = polars_whole_quoted(bytes, b'\t', None);
         assert_eq!(texts(&polars, "product-name")[0].as_deref(), Some("\"Deluxe\" Mug, 12 oz"));
         for chunk in [1, 7, 64, bytes.len()] {
             for piece in [1, 2 * chunk, usize::MAX] {
@@ -431,7 +423,12 @@ pub(super) mod twin {
     /// polars' reading of the text, with the rule every reader applies after reading a cell
     /// (a blank or a null word is missing: [`crate::ingest::Missing`]).
     pub(in crate::ingest) fn polars_whole_with(text: &[u8], delimiter: u8) -> DataFrame {
-        let parse = CsvParseOptions::default().with_quote_char(Some(b'"')).with_separator(delimiter);
+        polars_whole_quoted(text, delimiter, Some(b'"'))
+    }
+
+    /// [`polars_whole_with`] with the quote `quote` (`None`: every quote is text).
+    fn polars_whole_quoted(text: &[u8], delimiter: u8, quote: Option<u8>) -> DataFrame {
+        let parse = CsvParseOptions::default().with_quote_char(quote).with_separator(delimiter);
         let frame = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(Some(0))

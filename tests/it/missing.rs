@@ -192,25 +192,19 @@ fn an_orders_later_lines_without_its_fields_are_found_and_filled_on_request() {
     }
     let input = w.write("odoo.csv", format!("{header}{}\n", lines.join("\n")));
     let columns = "[columns]\ncustomer = \"Customer/Email\"\nitem = \"Order Lines/Product\"\nquantity = \"Order Lines/Quantity\"\ninvoice = \"Order Ref\"\ndate = \"Date\"";
+    // runs `pipeline` (into `out`), expecting `code` and stderr to say each of `words`
+    let runs = |name: &str, input: &std::path::Path, out: &str, extra: &str, code: i32, words: &[&str]| {
+        let p = w.pipeline_with(name, input, "", out, extra);
+        let r = w.kindred(&["run", p.to_str().unwrap()]);
+        assert_eq!(r.code, code, "{}", r.stderr);
+        assert!(words.iter().all(|word| r.stderr.contains(word)), "{words:?}: {}", r.stderr);
+    };
     // by default: found and said, dropped (here refused: two thirds of the lines)
-    let p = w.pipeline("odoo.toml", &input, columns);
-    let r = w.kindred(&["run", p.to_str().unwrap()]);
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("81 lines without a customer or a date follow dated lines")
-            && r.stderr.contains("fill_order_lines = true"),
-        "{}",
-        r.stderr
-    );
+    let said = ["81 lines without a customer or a date follow dated lines", "fill_order_lines = true"];
+    runs("odoo.toml", &input, "out", columns, 3, &said);
     let fill = format!("{columns}\n[clean]\nfill_order_lines = true");
-    let p = w.pipeline("fill.toml", &input, &fill);
-    let r = w.kindred(&["run", p.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("81 lines without a customer or a date, each below a dated line, took its customer and date"),
-        "{}",
-        r.stderr
-    );
+    let said = ["81 lines without a customer or a date, each below a dated line, took its customer and date"];
+    runs("fill.toml", &input, "out", &fill, 0, &said);
     let published: std::collections::BTreeSet<(String, String)> =
         rows(&w.path("out/purchases.parquet")).iter().map(|r| (text(&r["customer_id"]), text(&r["item_id"]))).collect();
     assert_eq!(published, expected, "every line of every customer's orders, none of the guest's");
@@ -222,13 +216,6 @@ fn an_orders_later_lines_without_its_fields_are_found_and_filled_on_request() {
     // sorted by date, blanks last (a spreadsheet's sort): 81 later lines below one line, of 6 items
     lines.sort_by_key(|l| (l.starts_with(','), l.split(',').nth(1).unwrap_or_default().to_string()));
     let sorted = w.write("sorted.csv", format!("{header}{}\n", lines.join("\n")));
-    let p = w.pipeline_with("sorted.toml", &sorted, "", "sorted", &fill);
-    let r = w.kindred(&["run", p.to_str().unwrap()]);
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("filled nothing")
-            && r.stderr.contains("81 follow one dated line, more than the export's 6 items"),
-        "{}",
-        r.stderr
-    );
+    let said = ["filled nothing", "81 follow one dated line, more than the export's 6 items"];
+    runs("sorted.toml", &sorted, "sorted", &fill, 3, &said);
 }
