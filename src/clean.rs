@@ -248,9 +248,10 @@ fn order_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<OrderLines> {
     if date.null_count() == n || customer.null_count() == 0 {
         return Ok(OrderLines::default());
     }
-    // most exports have no such line: found by masks, before any row is walked
-    let candidates = &(&customer.is_null() & &date.is_null()) & &item.is_not_null();
-    if !candidates.any() {
+    // most exports have no such line: looked for before anything is allocated (masks of the
+    // three columns left the run's peak 10 MB higher on the shipped export)
+    let lone = |((c, d), i): ((Option<&str>, Option<i64>), Option<&str>)| c.is_none() && d.is_none() && i.is_some();
+    if !customer.iter().zip(date.iter()).zip(item.iter()).any(lone) {
         return Ok(OrderLines::default());
     }
     // `from[r]`: the dated line whose order fields row r would take (itself unless a later line)
