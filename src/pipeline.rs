@@ -398,11 +398,16 @@ pub(crate) fn check_output_gates(
                 "{} of the {} recommendation rows for {customers} customers come from the model{}",
                 r.from_neighbours_rows,
                 r.rows_out,
-                match r.from_neighbours_rows {
-                    0 =>
+                match (r.from_neighbours_rows, r.withheld_items) {
+                    (0, 0) =>
                         " (popularity top-ups at most): check the export (one item? every customer the same basket?) \
-                      and the [model] settings",
-                    _ => "",
+                      and the [model] settings"
+                            .to_string(),
+                    (0, withheld) => format!(
+                        " (popularity top-ups at most): check the export (one item? every customer the same basket?), \
+                         the [model] settings, and [recommend] never_recommend, which keeps {withheld} of the items out"
+                    ),
+                    _ => String::new(),
                 }
             )
         },
@@ -1020,6 +1025,10 @@ mod tests {
         // no model row while there are customers: refused, with or without popular rows
         assert_eq!(failed(&check_output_gates(&c, &made(7, 0, 0), None, None)), ["model_recommendations"]);
         assert_eq!(failed(&check_output_gates(&c, &made(7, 70, 0), None, None)), ["model_recommendations"]);
+        // every candidate withheld by never_recommend: the refusal names the key
+        let withheld = recommend::RecommendReport { withheld_items: 4, ..made(7, 0, 0) };
+        let checks = check_output_gates(&c, &withheld, None, None);
+        assert!(checks[0].detail.contains("never_recommend, which keeps 4 of the items out"), "{checks:?}");
         assert!(failed(&check_output_gates(&c, &made(0, 0, 0), None, None)).is_empty(), "no customers: other gates");
         let prev = Previous {
             customers: Some(7),
