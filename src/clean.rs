@@ -3,10 +3,11 @@
 //! Takes the canonical frame from the audit and the `[clean]` rules; returns the kept rows
 //! ([`Cleaned`]: the frame and a mask, the rows not copied) and a [`CleanReport`] with rows
 //! in/out per rule. First, an order's later lines written without its customer and date are
-//! counted, and with `fill_order_lines` take the dated line above's ([`order_lines`]). Rules, in order: the
-//! header repeated as a row (listed only when there is one), quantity below `min_quantity`
-//! (by default 0 or less: returns and cancellations), a null or invalid customer, item or
-//! quantity, then `exclude_items` (non-products such as POST or BANK CHARGES; `*` patterns).
+//! counted, and with `fill_order_lines` take the dated line above's ([`order_lines`]). Rules,
+//! in order: the header repeated as a row (listed only when there is one), quantity below
+//! `min_quantity` (by default 0 or less: returns and cancellations), a null or invalid
+//! customer, item or quantity, then `exclude_items` (non-products such as POST or BANK
+//! CHARGES; `*` patterns).
 //!
 //! Then, as the article checks after `dropna()` that no null is left, [`after_cleaning`]
 //! counts the nulls left in the kept rows of every mapped role's column and states it; a null
