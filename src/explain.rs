@@ -96,7 +96,9 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
     let items = read_table(&set.join(file::ITEMS))?;
     let names: HashMap<String, String> =
         strings(&items, "item_id").into_iter().zip(strings(&items, "description")).collect();
-    let name = |id: &str| names.get(id).cloned().unwrap_or_default();
+    // a description that is the id itself (a pipeline mapping one column to both) is not
+    // printed twice ("Tip Tip")
+    let name = |id: &str| names.get(id).filter(|d| d.as_str() != id).cloned().unwrap_or_default();
     let mut out = String::new();
     let from = recs.height();
     let _ = writeln!(out, "Customer {customer}");

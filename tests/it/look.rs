@@ -321,3 +321,21 @@ fn every_format_gives_the_same_first_look() {
     let quantity = parquet["columns"].as_array().unwrap().iter().find(|c| c["column"] == "Quantity").unwrap().clone();
     assert_eq!((quantity["type_read"].as_str(), quantity["type_parsed"].as_str()), (Some("Int64"), Some("Float64")));
 }
+
+/// A pipeline mapping one column to both the item and its description (Square's `Item`, a
+/// shop without codes): `explain` printed each name twice ("Tip Tip").
+#[test]
+fn explain_prints_an_item_named_by_its_id_once() {
+    let w = Workdir::new();
+    let tiny = w.copy("tiny.csv");
+    let p = w.pipeline("p.toml", &tiny, "[columns]\ndescription = \"StockCode\"");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = w.kindred(&["explain", "12583", "--output", w.path("out").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("85123A"), "{}", r.stdout);
+    for line in r.stdout.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert!(!words.windows(2).any(|w| w[0] == w[1] && w[0].len() > 3), "a name twice: {line:?}");
+    }
+}
