@@ -163,6 +163,8 @@ pub(crate) struct Previous {
     /// The export it read (`input.sha256`), and the first run that published from those bytes
     /// (its `input.unchanged_since`, else its own id).
     input: Option<(String, String)>,
+    /// The settings it read the export with ([`shaping`] of its `parameters`).
+    settings: Option<serde_json::Value>,
 }
 
 /// The last published run's counts; `None` when there is none. A set whose manifest is damaged
@@ -211,6 +213,7 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
             let since = since.or_else(|| manifest.get("run_id").and_then(|v| v.as_str()))?;
             Some((sha.to_string(), since.to_string()))
         }),
+        settings: manifest.get("parameters").map(shaping),
         newest: manifest.pointer("/reports/audit/columns").and_then(|c| c.as_array()).and_then(|columns| {
             let date = columns.iter().find(|c| c.get("role").and_then(|r| r.as_str()) == Some("date"))?;
             let text = |key: &str| date.get(key)?.as_str().map(str::to_string);
@@ -252,31 +255,57 @@ fn check_newest(limit: f64, now: Option<(String, String)>, before: Option<(Strin
     Some(GateCheck { gate: "max_days_back_vs_previous", passed: back <= limit, detail })
 }
 
-/// The gate `[gates] refuse_unchanged_input`, checked against the last published run's input
-/// (`before`: its checksum, and the first run that read those bytes): an export the very bytes
-/// of that one is published again (a warning), or refused with the gate set. An export job that
-/// stopped refreshing its file (a failed extract, a copy that kept yesterday's) otherwise
-/// republishes the same lists night after night, each one looking fresh. Sets
-/// `input.unchanged_since`. None when nothing was published (or its manifest says no checksum).
-fn check_unchanged(cfg: &Config, input: &mut InputSummary, before: Option<(String, String)>) -> Option<GateCheck> {
-    let (sha, since) = before?;
-    let refuse = cfg.gates.refuse_unchanged_input;
+/// The settings of a manifest's `parameters` that shape what a run publishes: all but the
+/// paths, the threads, the gates and `--force`. Two runs that read the same bytes with the same
+/// of these publish the same set.
+fn shaping(parameters: &serde_json::Value) -> serde_json::Value {
+    let mut settings = parameters.clone();
+    if let Some(all) = settings.as_object_mut() {
+        for key in ["pipeline", "output", "threads", "gates", "force"] {
+            all.remove(key);
+        }
+    }
+    if let Some(input) = settings.get_mut("input").and_then(|i| i.as_object_mut()) {
+        input.remove("path");
+    }
+    settings
+}
+
+/// The gate `[gates] refuse_unchanged_input`, checked against the last published run (`before`:
+/// the export's checksum, the first run that read those bytes, and the settings it read them
+/// with): an export the very bytes of that one, read with the same settings, would publish the
+/// same set again — a warning, or refused with the gate set. An export job that stopped
+/// refreshing its file (a failed extract, a copy that kept yesterday's) otherwise republishes
+/// the same lists night after night, each one looking fresh. Read with other settings (a
+/// pipeline changed on purpose) it publishes, with a note. Sets `input.unchanged_since` either
+/// way: the data is as old. None when nothing was published (or its manifest says no checksum).
+fn check_unchanged(cfg: &Config, input: &mut InputSummary, before: Option<Previous>) -> Option<GateCheck> {
+    let before = before?;
+    let (sha, since) = before.input?;
     let gate = "refuse_unchanged_input";
     if sha != input.sha256 {
         let detail = "the export differs from the one the last published run read".to_string();
         return Some(GateCheck { gate, passed: true, detail });
     }
-    let detail = format!(
-        "the export is byte for byte the one published since run {since} (sha256 {}): has the job that writes it stopped?",
+    input.unchanged_since = Some(since.clone());
+    let same = format!(
+        "the export is byte for byte the one published since run {since} (sha256 {})",
         &sha[..12.min(sha.len())]
     );
+    let settings = serde_json::to_value(cfg).ok().map(|p| shaping(&p));
+    if settings.is_none() || settings != before.settings {
+        let detail = format!("{same}, read with other settings: a new set");
+        log(cfg.quiet, &format!("note: {detail}"));
+        return Some(GateCheck { gate, passed: true, detail });
+    }
+    let refuse = cfg.gates.refuse_unchanged_input;
+    let detail = format!("{same}, with the same settings: has the job that writes it stopped?");
     if !refuse {
         log(
             cfg.quiet,
             &format!("warning: {detail} Its lists are published again ([gates] refuse_unchanged_input = true refuses such a run)"),
         );
     }
-    input.unchanged_since = Some(since);
     Some(GateCheck { gate, passed: !refuse, detail })
 }
 
@@ -679,7 +708,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     );
     let before = previous.as_ref().and_then(|p| p.newest.clone());
     gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest_purchase(&audited), before));
-    gates.extend(check_unchanged(cfg, &mut input, previous.as_ref().and_then(|p| p.input.clone())));
+    gates.extend(check_unchanged(cfg, &mut input, previous.clone()));
     gates.extend(typed);
     enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
@@ -1135,6 +1164,7 @@ mod tests {
                 newest: Some(("InvoiceDate".into(), "2011-12-09 12:50:00".into())),
                 chosen: Some(select::Previously { candidate: "ease".into(), settings: "lambda=350".into() }),
                 input: Some(("abc".into(), "20111209T210000.000".into())),
+                settings: Some(serde_json::json!({"recommend": {"per_customer": 10}})),
             }
         );
         assert_eq!(previous_from(&serde_json::json!({"customers": 3})).rows, None);
@@ -1149,21 +1179,33 @@ mod tests {
     fn an_unchanged_export_is_marked_and_refused_when_asked() {
         let input =
             |sha: &str| InputSummary { path: "x.csv".into(), bytes: 3, sha256: sha.into(), unchanged_since: None };
-        let before = || Some(("abc".to_string(), "20111208T210000.000".to_string()));
-        let mut quiet = cfg("[gates]\nmax_dropped_share = 0.5");
-        quiet.quiet = true;
-        assert!(check_unchanged(&quiet, &mut input("abc"), None).is_none(), "nothing published: no verdict");
+        let quietly = |text: &str| Config { quiet: true, ..cfg(text) };
+        // the last published run read "abc" with `read`'s settings (its gates aside)
+        let before = |read: &Config| {
+            let settings = Some(shaping(&serde_json::to_value(read).unwrap()));
+            Some(Previous { input: Some(("abc".into(), "20111208T210000.000".into())), settings, ..Default::default() })
+        };
+        let plain = quietly("[gates]\nmax_dropped_share = 0.5");
+        assert!(check_unchanged(&plain, &mut input("abc"), None).is_none(), "nothing published: no verdict");
         let mut changed = input("abd");
-        let check = check_unchanged(&quiet, &mut changed, before()).unwrap();
+        let check = check_unchanged(&plain, &mut changed, before(&plain)).unwrap();
         assert!(check.passed && changed.unchanged_since.is_none(), "{check:?}");
         let mut same = input("abc");
-        let check = check_unchanged(&quiet, &mut same, before()).unwrap();
+        let check = check_unchanged(&plain, &mut same, before(&plain)).unwrap();
         assert!(check.passed && check.detail.contains("since run 20111208T210000.000"), "{check:?}");
         assert_eq!(same.unchanged_since.as_deref(), Some("20111208T210000.000"));
-        let mut refusing = cfg("[gates]\nrefuse_unchanged_input = true");
-        refusing.quiet = true;
-        let check = check_unchanged(&refusing, &mut input("abc"), before()).unwrap();
+        let refusing = quietly("[gates]\nrefuse_unchanged_input = true");
+        let check = check_unchanged(&refusing, &mut input("abc"), before(&plain)).unwrap();
         assert!(!check.passed && check.gate == "refuse_unchanged_input", "{check:?}");
+        // the same bytes read with other settings (a pipeline changed on purpose) make a new set
+        let other = quietly("[gates]\nrefuse_unchanged_input = true\n[recommend]\nper_customer = 5");
+        let mut again = input("abc");
+        let check = check_unchanged(&other, &mut again, before(&plain)).unwrap();
+        assert!(check.passed && check.detail.contains("other settings"), "{check:?}");
+        assert_eq!(again.unchanged_since.as_deref(), Some("20111208T210000.000"), "the data is as old");
+        // a manifest of before this check (no settings to compare): published
+        let old = Some(Previous { settings: None, ..before(&plain).unwrap() });
+        assert!(check_unchanged(&refusing, &mut input("abc"), old).unwrap().passed);
     }
 
     /// `[gates] max_days_back_vs_previous`: an export that ends more than the limit before the

@@ -278,6 +278,13 @@ fn an_unchanged_export_is_said_and_refused_when_asked() {
         3,
         &["refuse_unchanged_input", "byte for byte"],
     );
+    // the same bytes read with other settings (a pipeline changed on purpose) make a new set
+    let gate = "[gates]\nrefuse_unchanged_input = true";
+    let p = w.pipeline("changed.toml", &w.path("tiny.csv"), &format!("{gate}\n[recommend]\nper_customer = 5"));
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("read with other settings"), "{}", r.stderr);
+    assert_eq!(manifest()["input"]["unchanged_since"], first["run_id"], "the data is as old");
     // another export is news again
     let tiny = std::fs::read_to_string(w.path("tiny.csv")).unwrap();
     let p = w.pipeline_with(
