@@ -76,36 +76,11 @@ impl Chain {
         let (cleaned, report) = clean::run(canonical, cfg)?;
         progress::trim_freed_memory();
         let lines = report.order_lines;
-        let s = |n: usize| if n == 1 { "" } else { "s" };
-        if lines.filled > 0 {
-            let n = lines.filled;
-            progress::note(
-                self.quiet,
-                &format!(
-                    "{n} line{} without a customer or a date, each below a dated line, took its customer and date: an export that writes an order's fields on its first line only ([clean] fill_order_lines)",
-                    s(n)
-                ),
-            );
-        } else if lines.found > 0 && cfg.fill_order_lines {
-            progress::warn(
-                self.quiet,
-                &format!(
-                    "[clean] fill_order_lines filled nothing: of the {} line{} without a customer or a date, {} follow one dated line, more than the export's {} items — they do not follow their orders' first lines (a sorted export?), so they are dropped as guests'; export each order's lines together",
-                    lines.found,
-                    s(lines.found),
-                    lines.longest,
-                    lines.items
-                ),
-            );
-        } else if lines.found > 0 {
-            progress::note(
-                self.quiet,
-                &format!(
-                    "{} line{} without a customer or a date follow dated lines, as an order's later lines do in exports that write its fields on its first line only (Odoo's orders with their lines): they are dropped as guests'; if so, [clean] fill_order_lines = true gives each the customer and date of the dated line above",
-                    lines.found,
-                    s(lines.found)
-                ),
-            );
+        if let Some(warning) = lines.warning(cfg.fill_order_lines) {
+            progress::warn(self.quiet, &warning);
+        }
+        if let Some(note) = lines.note(cfg.fill_order_lines) {
+            progress::note(self.quiet, &note);
         }
         let what = "ids are matched exactly, case and spaces included; `*` stands for any characters";
         unmatched_note(self.quiet, "[clean] exclude_items", &report.unmatched_exclude_items, what);

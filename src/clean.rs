@@ -13,13 +13,13 @@
 //! counts the nulls left in the kept rows of every mapped role's column and states it; a null
 //! left in a column cleaning requires (customer, item, quantity) is a bug, and the run fails.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::Instant;
 
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::config::{item_matches, CleanConfig};
+use crate::config::{matched_items, CleanConfig};
 use crate::error::{Error, Result};
 use crate::roles::col;
 
@@ -175,32 +175,18 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         let q = f.column(col::QUANTITY)?.is_not_null();
         Ok(&(&c & &i) & &q)
     })?;
-    let mut used = vec![false; cfg.exclude_items.len()];
+    let mut unmatched_exclude_items = Vec::new();
     if !cfg.exclude_items.is_empty() {
         apply(&frame, "exclude_items", &mut kept, &mut rules, |f| {
-            // decided once per distinct item: keep it, and which entries match it
-            let mut keep: HashMap<&str, bool> = HashMap::new();
+            // matched once per distinct item, the rows then looked up
             let items = f.column(col::ITEM)?.str()?;
-            let mask = items
-                .iter()
-                .map(|i| {
-                    let Some(i) = i else { return true };
-                    *keep.entry(i).or_insert_with(|| {
-                        let mut kept = true;
-                        for (entry, pattern) in cfg.exclude_items.iter().enumerate() {
-                            if item_matches(pattern, i) {
-                                (used[entry], kept) = (true, false);
-                            }
-                        }
-                        kept
-                    })
-                })
-                .collect();
-            Ok(mask)
+            let distinct: Vec<&str> = items.iter().flatten().collect::<HashSet<&str>>().into_iter().collect();
+            let (matched, unmatched) = matched_items(&cfg.exclude_items, distinct.iter().copied());
+            unmatched_exclude_items = unmatched;
+            let excluded: HashSet<&str> = distinct.iter().zip(matched).filter(|(_, m)| *m).map(|(i, _)| *i).collect();
+            Ok(items.iter().map(|i| !i.is_some_and(|i| excluded.contains(i))).collect())
         })?;
     }
-    let unmatched_exclude_items =
-        cfg.exclude_items.iter().zip(&used).filter(|(_, &u)| !u).map(|(p, _)| p.clone()).collect();
     let cleaned = Cleaned::new(frame, kept);
     let seconds = start.elapsed().as_secs_f64();
     let report = CleanReport {
@@ -226,6 +212,36 @@ pub struct OrderLines {
     pub longest: usize,
     pub items: usize,
     pub filled: usize,
+}
+
+impl OrderLines {
+    /// What the log says of them when they are filled, or found and `fill_order_lines` is off.
+    pub fn note(&self, fill: bool) -> Option<String> {
+        let s = |n: usize| if n == 1 { "" } else { "s" };
+        match (self.filled, self.found) {
+            (0, 0) => None,
+            (0, _) if fill => None, // the warning's
+            (0, n) => Some(format!(
+                "{n} line{} without a customer or a date follow dated lines, as an order's later lines do in exports that write its fields on its first line only (Odoo's orders with their lines): they are dropped as guests'; if so, [clean] fill_order_lines = true gives each the customer and date of the dated line above",
+                s(n)
+            )),
+            (n, _) => Some(format!(
+                "{n} line{} without a customer or a date, each below a dated line, took its customer and date: an export that writes an order's fields on its first line only ([clean] fill_order_lines)",
+                s(n)
+            )),
+        }
+    }
+
+    /// The warning when `fill_order_lines` asked and nothing could be filled: the lines do not
+    /// follow their orders.
+    pub fn warning(&self, fill: bool) -> Option<String> {
+        (fill && self.found > 0 && self.filled == 0).then(|| {
+            format!(
+                "[clean] fill_order_lines filled nothing: of the {} lines without a customer or a date, {} follow one dated line, more than the export's {} items — they do not follow their orders' first lines (a sorted export?), so they are dropped as guests'; export each order's lines together",
+                self.found, self.longest, self.items
+            )
+        })
+    }
 }
 
 /// An order's later lines written without the order's fields (Odoo's export of orders with

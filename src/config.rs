@@ -260,6 +260,27 @@ pub fn item_matches(pattern: &str, id: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
+/// Which of `items` the entries `patterns` of `exclude_items` or `never_recommend` match
+/// ([`item_matches`]), in their order, and the entries that match none of them (a typo, an
+/// item not in this export).
+pub fn matched_items<'a>(patterns: &[String], items: impl IntoIterator<Item = &'a str>) -> (Vec<bool>, Vec<String>) {
+    let mut used = vec![false; patterns.len()];
+    let matched = items
+        .into_iter()
+        .map(|item| {
+            let mut hit = false;
+            for (entry, pattern) in patterns.iter().enumerate() {
+                if item_matches(pattern, item) {
+                    (used[entry], hit) = (true, true);
+                }
+            }
+            hit
+        })
+        .collect();
+    let unmatched = patterns.iter().zip(used).filter(|(_, u)| !u).map(|(p, _)| p.clone()).collect();
+    (matched, unmatched)
+}
+
 impl CleanConfig {
     /// These rules for an export whose header names the roles' columns `columns`.
     pub fn reading(&self, columns: &Columns) -> CleanConfig {
@@ -416,7 +437,8 @@ pub struct RecommendConfig {
     /// `[recommend] never_recommend`: item ids never put in a list, by the model or the top-up
     /// (postage, fees, gift cards, bags: lines of the export that are no product to offer).
     /// Unlike `[clean] exclude_items` they stay in the data, so the models still learn from
-    /// them (who pays postage abroad). Exact ids, as the export writes them.
+    /// them (who pays postage abroad). Ids as the export writes them, or [`item_matches`]
+    /// patterns.
     #[serde(default)]
     pub never_recommend: Vec<String>,
 }
@@ -637,8 +659,9 @@ pub struct GatesConfig {
     /// The most days the export's newest purchase may lie before the last published run's: an
     /// export cut short, half of one, or an older copy ends earlier.
     pub max_days_back_vs_previous: f64,
-    /// Refuse an export byte for byte the one the last published run read (an export job that
-    /// stopped refreshing it); `false` (the default): publish it again, with a warning.
+    /// Refuse an export byte for byte the one the last published run read, read with the same
+    /// settings (an export job that stopped refreshing it: the same set again); `false` (the
+    /// default): publish it again, with a warning.
     pub refuse_unchanged_input: bool,
 }
 

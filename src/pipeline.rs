@@ -279,9 +279,9 @@ fn shaping(parameters: &serde_json::Value) -> serde_json::Value {
 /// the same lists night after night, each one looking fresh. Read with other settings (a
 /// pipeline changed on purpose) it publishes, with a note. Sets `input.unchanged_since` either
 /// way: the data is as old. None when nothing was published (or its manifest says no checksum).
-fn check_unchanged(cfg: &Config, input: &mut InputSummary, before: Option<Previous>) -> Option<GateCheck> {
+fn check_unchanged(cfg: &Config, input: &mut InputSummary, before: Option<&Previous>) -> Option<GateCheck> {
     let before = before?;
-    let (sha, since) = before.input?;
+    let (sha, since) = before.input.clone()?;
     let gate = "refuse_unchanged_input";
     if sha != input.sha256 {
         let detail = "the export differs from the one the last published run read".to_string();
@@ -428,13 +428,13 @@ pub(crate) fn check_output_gates(
                 r.from_neighbours_rows,
                 r.rows_out,
                 match (r.from_neighbours_rows, r.withheld_items) {
-                    (0, 0) =>
-                        " (popularity top-ups at most): check the export (one item? every customer the same basket?) \
-                      and the [model] settings"
-                            .to_string(),
                     (0, withheld) => format!(
-                        " (popularity top-ups at most): check the export (one item? every customer the same basket?), \
-                         the [model] settings, and [recommend] never_recommend, which keeps {withheld} of the items out"
+                        " (popularity top-ups at most): check the export (one item? every customer the same basket?) \
+                         and the [model] settings{}",
+                        match withheld {
+                            0 => String::new(),
+                            n => format!(", and [recommend] never_recommend, which keeps {n} of the items out"),
+                        }
                     ),
                     _ => String::new(),
                 }
@@ -708,7 +708,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     );
     let before = previous.as_ref().and_then(|p| p.newest.clone());
     gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest_purchase(&audited), before));
-    gates.extend(check_unchanged(cfg, &mut input, previous.clone()));
+    gates.extend(check_unchanged(cfg, &mut input, previous.as_ref()));
     gates.extend(typed);
     enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
@@ -1188,24 +1188,24 @@ mod tests {
         let plain = quietly("[gates]\nmax_dropped_share = 0.5");
         assert!(check_unchanged(&plain, &mut input("abc"), None).is_none(), "nothing published: no verdict");
         let mut changed = input("abd");
-        let check = check_unchanged(&plain, &mut changed, before(&plain)).unwrap();
+        let check = check_unchanged(&plain, &mut changed, before(&plain).as_ref()).unwrap();
         assert!(check.passed && changed.unchanged_since.is_none(), "{check:?}");
         let mut same = input("abc");
-        let check = check_unchanged(&plain, &mut same, before(&plain)).unwrap();
+        let check = check_unchanged(&plain, &mut same, before(&plain).as_ref()).unwrap();
         assert!(check.passed && check.detail.contains("since run 20111208T210000.000"), "{check:?}");
         assert_eq!(same.unchanged_since.as_deref(), Some("20111208T210000.000"));
         let refusing = quietly("[gates]\nrefuse_unchanged_input = true");
-        let check = check_unchanged(&refusing, &mut input("abc"), before(&plain)).unwrap();
+        let check = check_unchanged(&refusing, &mut input("abc"), before(&plain).as_ref()).unwrap();
         assert!(!check.passed && check.gate == "refuse_unchanged_input", "{check:?}");
         // the same bytes read with other settings (a pipeline changed on purpose) make a new set
         let other = quietly("[gates]\nrefuse_unchanged_input = true\n[recommend]\nper_customer = 5");
         let mut again = input("abc");
-        let check = check_unchanged(&other, &mut again, before(&plain)).unwrap();
+        let check = check_unchanged(&other, &mut again, before(&plain).as_ref()).unwrap();
         assert!(check.passed && check.detail.contains("other settings"), "{check:?}");
         assert_eq!(again.unchanged_since.as_deref(), Some("20111208T210000.000"), "the data is as old");
         // a manifest of before this check (no settings to compare): published
         let old = Some(Previous { settings: None, ..before(&plain).unwrap() });
-        assert!(check_unchanged(&refusing, &mut input("abc"), old).unwrap().passed);
+        assert!(check_unchanged(&refusing, &mut input("abc"), old.as_ref()).unwrap().passed);
     }
 
     /// `[gates] max_days_back_vs_previous`: an export that ends more than the limit before the

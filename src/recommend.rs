@@ -27,7 +27,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{item_matches, RecommendConfig};
+use crate::config::{matched_items, RecommendConfig};
 use crate::pivot::Interactions;
 use crate::progress::Progress;
 use crate::similarity::{Model, Votes};
@@ -134,40 +134,21 @@ impl RecommendReport {
         }
     }
 
-    /// This report with what `never_recommend` (`ids`) keeps out of `m`'s lists.
-    pub fn withholding(self, m: &Interactions, ids: &[String]) -> RecommendReport {
-        let (withheld, unknown) = withheld(m, ids);
+    /// This report with what `never_recommend` keeps out of the lists ([`withheld`]).
+    pub fn withholding(self, (withheld, unknown): &(Vec<bool>, Vec<String>)) -> RecommendReport {
         let withheld_items = withheld.iter().filter(|&&w| w).count();
-        RecommendReport { withheld_items, unknown_never_recommend: unknown, ..self }
+        RecommendReport { withheld_items, unknown_never_recommend: unknown.clone(), ..self }
     }
 }
 
-/// Which items `ids` (`[recommend] never_recommend`: ids, or [`item_matches`] patterns) keeps
-/// out of the lists, by position in `m.items`, and the entries that match no item of `m`.
+/// Which items `ids` (`[recommend] never_recommend`: ids, or [`crate::config::item_matches`]
+/// patterns) keeps out of the lists, by position in `m.items` (empty when it lists none), and
+/// the entries that match no item of `m`.
 pub fn withheld(m: &Interactions, ids: &[String]) -> (Vec<bool>, Vec<String>) {
-    let mut out = vec![false; if ids.is_empty() { 0 } else { m.n_items() }];
-    let mut unknown = Vec::new();
-    for id in ids {
-        let mut hit = false;
-        match id.contains('*') {
-            true => {
-                for (i, item) in m.items.iter().enumerate() {
-                    if item_matches(id, item) {
-                        (out[i], hit) = (true, true);
-                    }
-                }
-            }
-            false => {
-                if let Ok(i) = m.items.binary_search(id) {
-                    (out[i], hit) = (true, true);
-                }
-            }
-        }
-        if !hit && !unknown.contains(id) {
-            unknown.push(id.clone());
-        }
+    match ids.is_empty() {
+        true => (Vec::new(), Vec::new()),
+        false => matched_items(ids, m.items.iter().map(String::as_str)),
     }
-    (out, unknown)
 }
 
 /// Customers per parallel task.
@@ -195,8 +176,9 @@ pub fn run_for(
 ) -> (Recommendations, RecommendReport) {
     let start = Instant::now();
     let wanted: Vec<usize> = rows.clone().collect();
-    let recs = for_customers(m, model, cfg, &wanted, progress);
-    let report = RecommendReport::of(&recs, rows, start.elapsed().as_secs_f64()).withholding(m, &cfg.never_recommend);
+    let withheld = withheld(m, &cfg.never_recommend);
+    let recs = recommend(m, model, cfg, &wanted, &withheld.0, progress);
+    let report = RecommendReport::of(&recs, rows, start.elapsed().as_secs_f64()).withholding(&withheld);
     (recs, report)
 }
 
@@ -209,6 +191,18 @@ pub fn for_customers(
     customers: &[usize],
     progress: &Progress,
 ) -> Recommendations {
+    recommend(m, model, cfg, customers, &withheld(m, &cfg.never_recommend).0, progress)
+}
+
+/// [`for_customers`], the items `never_recommend` keeps out given ([`withheld`]).
+fn recommend(
+    m: &Interactions,
+    model: &Model,
+    cfg: &RecommendConfig,
+    customers: &[usize],
+    withheld: &[bool],
+    progress: &Progress,
+) -> Recommendations {
     let recommender = Recommender {
         m,
         model,
@@ -217,7 +211,7 @@ pub fn for_customers(
         by_segment: BySegment::new(m, cfg),
         recency: m.recency(cfg.recency_half_life_days),
         prior: Prior::new(m, cfg),
-        withheld: withheld(m, &cfg.never_recommend).0,
+        withheld,
     };
     let blocks: Vec<(Vec<usize>, Vec<Rec>)> = customers
         .par_chunks(BLOCK)
@@ -265,7 +259,7 @@ struct Recommender<'a> {
     recency: Option<Vec<f64>>,
     prior: Option<Prior>,
     /// Per item, true when `never_recommend` keeps it out of the lists; empty when none is.
-    withheld: Vec<bool>,
+    withheld: &'a [bool],
 }
 
 /// One worker's scratch, reused customer after customer.
@@ -559,7 +553,7 @@ mod tests {
 
     #[test]
     fn never_recommended_items_are_in_no_list_but_still_count_as_signal() {
-        // 1: A P   2: A P B   3: A P C   4: E    (P: postage, bought with everything)
+        // 1: A P   2: A P B   3: A P C   4: E   5: A   (P: postage, bought with everything)
         let m = matrix(&[
             ("1", "A"),
             ("1", "P"),
@@ -570,17 +564,21 @@ mod tests {
             ("3", "P"),
             ("3", "C"),
             ("4", "E"),
+            ("5", "A"),
         ]);
         let nb = crate::similarity::run(&m, &ModelConfig::default(), &Progress::hidden()).unwrap().0;
         let ids = |recs: &Recommendations, c: usize| -> Vec<&str> {
             recs.of(c).iter().map(|r| m.items[r.item as usize].as_str()).collect()
         };
         let open = run(&m, &nb, &plain_cfg(3, 10), &Progress::hidden()).0;
-        // without the list, customer 4 (no neighbour) is topped up with P, the most bought
+        // without the list, customer 4 (no neighbour) is topped up with P, the most bought, and
+        // customer 5's neighbours (1, 2, 3) vote P first
         assert_eq!(ids(&open, 3), ["A", "P", "B"]);
+        assert_eq!(ids(&open, 4), ["P", "B", "C"]);
         let cfg = RecommendConfig { never_recommend: vec!["P".into(), "NOPE".into()], ..plain_cfg(3, 10) };
         let (recs, report) = run(&m, &nb, &cfg, &Progress::hidden());
         assert_eq!(ids(&recs, 3), ["A", "B", "C"]);
+        assert_eq!(ids(&recs, 4), ["B", "C", "E"], "the model's candidates skip P; the top-up fills");
         for c in 0..m.n_customers() {
             assert!(!ids(&recs, c).contains(&"P"), "customer {c}: {:?}", ids(&recs, c));
         }

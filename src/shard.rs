@@ -52,7 +52,7 @@ use crate::error::{Error, OutputError, Result, ShardError};
 use crate::pipeline::{self, GateCheck, Manifest, Reports, Run};
 use crate::progress::{log, now_utc, peak_rss_bytes};
 use crate::publish::{self, entry, io, is_run_id, new_run_id, sync_dir, unexpected, Publisher};
-use crate::recommend::RecommendReport;
+use crate::recommend::{self, RecommendReport};
 use crate::report;
 use crate::select::{self, Candidate, Selection};
 use crate::similarity::customers::{CustomerNeighboursReport, Source};
@@ -806,7 +806,8 @@ fn join_and_write(
     };
     let customer_nb: &Neighbours = if own { model.neighbours() } else { &nb };
     let seconds: f64 = markers.iter().map(|mk| mk.recommend.seconds).sum();
-    let rec_report = RecommendReport::of(&recs, 0..n, seconds).withholding(&m, &plan.choice.recommend.never_recommend);
+    let rec_report = RecommendReport::of(&recs, 0..n, seconds)
+        .withholding(&recommend::withheld(&m, &plan.choice.recommend.never_recommend));
     let previous = pipeline::previous_run(&cfg.output.dir);
     let selection = store::get(folder, store::entry(&plan.files, SELECTION, folder)?)?;
     let popular = select::chosen_scored(&selection).filter(|_| plan.choice.family == Family::Popularity);

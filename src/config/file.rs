@@ -259,6 +259,19 @@ fn parse_delimiter(text: &str) -> Result<u8, ConfigError> {
     }
 }
 
+/// A list of item ids or patterns (`[clean] exclude_items`, `[recommend] never_recommend`),
+/// none empty.
+fn item_list(key: &str, ids: Option<Vec<String>>) -> Result<Vec<String>, ConfigError> {
+    let ids = ids.unwrap_or_default();
+    match ids.iter().position(|id| id.trim().is_empty()) {
+        Some(at) => Err(invalid(
+            key,
+            format!("entry {} is empty; list item ids as the export writes them, e.g. [\"POST\"]", at + 1),
+        )),
+        None => Ok(ids),
+    }
+}
+
 /// `[input] quote`: `"` (the default), `'`, or `""`: fields are never quoted.
 fn parse_quote(text: &str) -> Result<Option<u8>, ConfigError> {
     match text {
@@ -421,16 +434,16 @@ impl InputSection {
 
     /// `[input]`, reading the export at `path` (from [`InputSection::path`]).
     pub(super) fn build(self, path: PathBuf) -> Result<InputConfig, ConfigError> {
+        let delimiter = self.delimiter.as_deref().map(parse_delimiter).transpose()?;
+        let quote = self.quote.as_deref().map_or(Ok(Some(b'"')), parse_quote)?;
+        if quote.is_some() && quote == delimiter {
+            return Err(invalid("[input] quote", "is the delimiter too: fields would never split"));
+        }
         Ok(InputConfig {
             path,
             sheet: self.sheet.filter(|s| !s.is_empty()),
-            delimiter: self.delimiter.as_deref().map(parse_delimiter).transpose()?,
-            quote: match self.quote.as_deref().map_or(Ok(Some(b'"')), parse_quote)? {
-                Some(q) if self.delimiter.as_deref() == Some(&(q as char).to_string()) => {
-                    return Err(invalid("[input] quote", "is the delimiter too: fields would never split"))
-                }
-                quote => quote,
-            },
+            delimiter,
+            quote,
             encoding: self.encoding.as_deref().map(parse_encoding).transpose()?.unwrap_or(Encoding::UTF8),
             date_format: self.date_format.filter(|s| !s.is_empty()),
             max_date: self.max_date.as_deref().map(parse_day).transpose()?,
@@ -510,15 +523,9 @@ impl CleanSection {
         if self.min_quantity.is_some_and(|q| !q.is_finite()) {
             return Err(invalid("[clean] min_quantity", "must be a finite number"));
         }
-        let exclude_items = self.exclude_items.unwrap_or_default();
-        if let Some(at) = exclude_items.iter().position(|id| id.trim().is_empty()) {
-            let message =
-                format!("entry {} is empty; list item ids as the export writes them, e.g. [\"POST\"]", at + 1);
-            return Err(invalid("[clean] exclude_items", message));
-        }
         Ok(CleanConfig {
             min_quantity: self.min_quantity,
-            exclude_items,
+            exclude_items: item_list("[clean] exclude_items", self.exclude_items)?,
             fill_order_lines: self.fill_order_lines.unwrap_or(false),
             header: None,
         })
@@ -691,20 +698,8 @@ impl RecommendSection {
                 DEFAULT_MIN_SEGMENT_CUSTOMERS,
             )?,
             popular_half_life_days: half_life("[recommend] popular_half_life_days", self.popular_half_life_days)?,
-            never_recommend: self.never_recommend()?,
+            never_recommend: item_list("[recommend] never_recommend", self.never_recommend.clone())?,
         })
-    }
-
-    /// `[recommend] never_recommend`: item ids, none empty.
-    fn never_recommend(&self) -> Result<Vec<String>, ConfigError> {
-        let ids = self.never_recommend.clone().unwrap_or_default();
-        match ids.iter().position(|id| id.trim().is_empty()) {
-            Some(at) => Err(invalid(
-                "[recommend] never_recommend",
-                format!("entry {} is empty; list item ids as the export writes them, e.g. [\"POST\"]", at + 1),
-            )),
-            None => Ok(ids),
-        }
     }
 
     /// `[recommend] fallback`: `"popular"` (the default) or `"popular_by:COLUMN"`.

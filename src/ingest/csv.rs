@@ -364,6 +364,14 @@ pub(super) mod twin {
                 assert_eq!(read.nulls, [0, 0, 1]);
             }
         }
+        // a byte that is no UTF-8 opening a field is bad text, not a quote
+        let mut scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);
+        scan.quote = crate::ingest::split::NO_QUOTE;
+        let bad = b"sku\tname\nA\t\xffB\nC\tD\n";
+        let err = input_error(
+            stream_csv(&bad[..], false, scan, None, false, (bad.len(), usize::MAX, HEAD_ROWS)).err().unwrap(),
+        );
+        assert!(matches!(err, InputError::Encoding { line: 2, .. }), "{err}");
     }
 
     #[test]

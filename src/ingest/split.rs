@@ -45,10 +45,12 @@ pub(super) struct Quotes {
     pub(super) quote: u8,
 }
 
-/// The quote byte of a file read without quoting (`[input] quote = ""`): a byte UTF-8 text
-/// never holds (the text is decoded to UTF-8 before it is split, and invalid UTF-8 is
-/// refused), so every quote test of the splitter fails and a `"` is text like any other.
-pub const NO_QUOTE: u8 = 0xFF;
+/// The quote byte of a file read without quoting (`[input] quote = ""`): NUL, which the scan
+/// refuses where it appends text, before anything looks for records (a file holding one is
+/// not text), so every quote test of the splitter fails and a `"` is text like any other.
+/// (0xFF, which no UTF-8 text holds, was not: raw UTF-8 is checked by the builders, after the
+/// scan, and a stray 0xFF opening a field read as a quote never closed.)
+pub const NO_QUOTE: u8 = 0;
 
 #[derive(PartialEq)]
 pub(super) enum Step {
@@ -233,7 +235,7 @@ pub(super) fn field_value<'a>(raw: &'a str, quote: u8, unescaped: &'a mut String
     if raw.is_empty() {
         return Ok(None);
     }
-    // byte tests: `quote` is ASCII, or NO_QUOTE, which no UTF-8 text holds
+    // byte tests: `quote` is ASCII (NO_QUOTE, NUL, never reaches here)
     let bytes = raw.as_bytes();
     if bytes[0] != quote {
         return Ok(Some(raw));
