@@ -144,6 +144,8 @@ pub fn nulls_only(frame: &DataFrame, look: Look) -> AuditReport {
         invoice: None,
         date: None,
         segment: None,
+        rows: Vec::new(),
+        order: false,
         explicit: vec![],
     };
     report(&null_counts(frame), frame.height(), &map, &[], look, Instant::now())
@@ -166,8 +168,9 @@ fn report(
         (map.date.as_ref(), "date"),
         (map.segment.as_ref(), "segment"),
     ];
+    let filters = map.rows.iter().map(|c| (Some(c), "row_filter"));
     let mapped: Vec<(&'static str, String)> =
-        roles.iter().filter_map(|(n, r)| Some((*r, n.filter(|n| !n.is_empty())?.clone()))).collect();
+        roles.into_iter().chain(filters).filter_map(|(n, r)| Some((r, n.filter(|n| !n.is_empty())?.clone()))).collect();
     let columns: Vec<ColumnAudit> = nulls
         .iter()
         .map(|(name, nulls)| {
@@ -519,6 +522,8 @@ mod tests {
                 invoice: None,
                 date: Some("D".into()),
                 segment: None,
+                rows: Vec::new(),
+                order: false,
                 explicit: vec![],
             },
             Path::new("t.csv"),

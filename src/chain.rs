@@ -84,6 +84,11 @@ impl Chain {
         }
         let what = "ids are matched exactly, case and spaces included; `*` stands for any characters";
         unmatched_note(self.quiet, "[clean] exclude_items", &report.unmatched_exclude_items, what);
+        for filter in &report.row_filters {
+            for note in filter.notes() {
+                progress::note(self.quiet, &note);
+            }
+        }
         self.line("clean", &report);
         Ok((cleaned, report))
     }

@@ -4,7 +4,9 @@
 //! ([`Cleaned`]: the frame and a mask, the rows not copied) and a [`CleanReport`] with rows
 //! in/out per rule. First, an order's later lines written without its customer and date are
 //! counted, and with `fill_order_lines` take the dated line above's ([`order_lines`]). Rules,
-//! in order: the header repeated as a row (listed only when there is one), quantity below
+//! in order: the header repeated as a row (listed only when there is one), `exclude_rows` and
+//! `keep_rows` (by the values of columns no role reads, an order's status; [`row_filter`]),
+//! quantity below
 //! `min_quantity` (by default 0 or less: returns and cancellations), a null or invalid
 //! customer, item or quantity, then `exclude_items` (non-products such as POST or BANK
 //! CHARGES; `*` patterns).
@@ -13,13 +15,13 @@
 //! counts the nulls left in the kept rows of every mapped role's column and states it; a null
 //! left in a column cleaning requires (customer, item, quantity) is a bug, and the run fails.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::config::{matched_items, CleanConfig};
+use crate::config::{matched_items, row_column, CleanConfig, RowFilter, ORDER_COLUMN};
 use crate::error::{Error, Result};
 use crate::roles::col;
 
@@ -49,10 +51,138 @@ pub struct CleanReport {
     pub order_lines: OrderLines,
     /// `exclude_items` entries that match no item of the export (a typo, an id not sold).
     pub unmatched_exclude_items: Vec<String>,
+    /// What each `exclude_rows` and `keep_rows` column did (none when none is set).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub row_filters: Vec<RowFilterReport>,
     pub seconds: f64,
     /// The nulls counted after cleaning ([`after_cleaning`]); absent where not checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after_cleaning: Option<AfterCleaning>,
+}
+
+/// What one row filter (`[clean] exclude_rows` or `keep_rows`, one column) did, on every row
+/// of the export (before any other rule).
+#[derive(Debug, Clone, Serialize)]
+pub struct RowFilterReport {
+    /// `exclude_rows` or `keep_rows`.
+    pub rule: &'static str,
+    /// The column as the export's header names it.
+    pub column: String,
+    /// The column as the pipeline names it (its entry in the notes).
+    #[serde(skip)]
+    pub entry: String,
+    /// The values listed.
+    pub values: Vec<String>,
+    /// Rows this filter drops (several filters may drop the same row).
+    pub rows_dropped: usize,
+    /// Rows blank in the column: each took the verdict of its order's other lines (the
+    /// invoice) when they hold a value; `exclude_rows` keeps the rest, `keep_rows` drops them.
+    pub blank_rows: usize,
+    /// Of the blank rows, those that took their order's verdict.
+    pub blank_rows_by_order: usize,
+    /// Values listed that match no row (a typo, a case that differs, a status not seen).
+    pub unmatched_values: Vec<String>,
+    /// When a value matched nothing: the column's most frequent values (up to ten) and their
+    /// rows, to say what it holds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub column_values: Vec<ValueRows>,
+}
+
+/// A value of a column and the rows holding it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValueRows {
+    pub value: String,
+    pub rows: usize,
+}
+
+impl RowFilterReport {
+    /// The note for a listed value that matched no row, and for lines `keep_rows` dropped for
+    /// want of a value; `None` when neither.
+    pub fn notes(&self) -> Vec<String> {
+        let entry = format!("[clean] {}.\"{}\"", self.rule, self.entry);
+        let mut notes = Vec::new();
+        if !self.unmatched_values.is_empty() {
+            let listed: Vec<String> = self.unmatched_values.iter().map(|v| format!("'{v}'")).collect();
+            let seen: Vec<String> = self.column_values.iter().map(|v| format!("'{}' ({})", v.value, v.rows)).collect();
+            notes.push(format!(
+                "{entry}: {} matched no row (values are matched exactly, case and spaces included; `*` stands for any characters); the column holds {}",
+                listed.join(", "),
+                if seen.is_empty() { "no value".to_string() } else { seen.join(", ") }
+            ));
+        }
+        let unknown = self.blank_rows - self.blank_rows_by_order;
+        if self.rule == "keep_rows" && unknown > 0 {
+            notes.push(format!(
+                "{entry}: {unknown} rows with no value in the column (nor on another line of their invoice) were dropped: keep_rows keeps only the rows it can see hold a listed value"
+            ));
+        }
+        notes
+    }
+}
+
+/// True for the canonical text columns read for the row filters (a row filter's, the invoice).
+fn is_row_text(name: &str) -> bool {
+    name.starts_with("row:") || name == ORDER_COLUMN
+}
+
+/// One row filter's verdict on every row of `frame` (true: kept), read from the canonical
+/// text column `name`, and its report. A row holding a value is matched ([`matched_items`],
+/// once per distinct value); a blank one takes its invoice's verdict — whether any line of
+/// the same invoice holding a value matched — when the invoice is read and such a line exists
+/// (an order's status written on its first line only, as Shopify's order export does; a
+/// line-level status, as Amazon's, is each line's own); otherwise it does not match.
+fn row_filter(frame: &DataFrame, filter: &RowFilter, name: &str) -> PolarsResult<(BooleanChunked, RowFilterReport)> {
+    let values = frame.column(name)?.str()?;
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for v in values.iter().flatten() {
+        *counts.entry(v).or_default() += 1;
+    }
+    let distinct: Vec<&str> = counts.keys().copied().collect();
+    let (matched, unmatched_values) = matched_items(filter.values, distinct.iter().copied());
+    let hits: HashSet<&str> = distinct.iter().zip(matched).filter(|(_, m)| *m).map(|(v, _)| *v).collect();
+    let own: Vec<Option<bool>> = values.iter().map(|v| v.map(|v| hits.contains(v))).collect();
+    // each invoice's verdict from its lines holding a value: matched when any of them does
+    let orders = frame.column(ORDER_COLUMN).ok().map(|c| c.str()).transpose()?;
+    let mut by_order: HashMap<&str, bool> = HashMap::new();
+    if let Some(orders) = orders {
+        for (order, own) in orders.iter().zip(&own) {
+            if let (Some(order), Some(hit)) = (order, own) {
+                *by_order.entry(order).or_default() |= *hit;
+            }
+        }
+    }
+    let (mut blank_rows, mut blank_rows_by_order) = (0, 0);
+    let verdicts: Vec<bool> = own
+        .iter()
+        .enumerate()
+        .map(|(r, own)| {
+            let hit = own.or_else(|| {
+                blank_rows += 1;
+                let order = orders.and_then(|o| o.get(r)).and_then(|o| by_order.get(o).copied());
+                blank_rows_by_order += order.is_some() as usize;
+                order
+            });
+            hit.unwrap_or(false) == filter.keep
+        })
+        .collect();
+    let mut column_values = Vec::new();
+    if !unmatched_values.is_empty() {
+        let mut seen: Vec<(&str, usize)> = counts.into_iter().collect();
+        seen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        column_values = seen.into_iter().take(10).map(|(v, rows)| ValueRows { value: v.to_string(), rows }).collect();
+    }
+    let report = RowFilterReport {
+        rule: if filter.keep { "keep_rows" } else { "exclude_rows" },
+        column: filter.column.to_string(),
+        entry: filter.column.to_string(),
+        values: filter.values.to_vec(),
+        rows_dropped: verdicts.iter().filter(|k| !**k).count(),
+        blank_rows,
+        blank_rows_by_order,
+        unmatched_values,
+        column_values,
+    };
+    Ok((verdicts.into_iter().collect(), report))
 }
 
 /// A mapped role's column and the nulls left in it after cleaning.
@@ -165,6 +295,33 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
             apply(&frame, "repeated_header", &mut kept, &mut rules, |_| Ok(mask))?;
         }
     }
+    let mut row_filters = Vec::new();
+    for keep in [false, true] {
+        let filters: Vec<RowFilter> = cfg.row_filters().into_iter().filter(|f| f.keep == keep).collect();
+        if filters.is_empty() {
+            continue;
+        }
+        let rule = if keep { "keep_rows" } else { "exclude_rows" };
+        apply(&frame, rule, &mut kept, &mut rules, |f| {
+            let columns = cfg.row_columns();
+            let mut mask = BooleanChunked::full("kept".into(), true, f.height());
+            for filter in filters {
+                let at = columns.iter().position(|c| c == filter.column).unwrap_or_default();
+                let (keeps, mut report) = row_filter(f, &filter, &row_column(at))?;
+                if let Some(name) = cfg.row_names.get(at) {
+                    report.column = name.clone();
+                }
+                mask = &mask & &keeps;
+                row_filters.push(report);
+            }
+            Ok(mask)
+        })?;
+    }
+    for name in cfg.row_columns().iter().enumerate().map(|(i, _)| row_column(i)).chain([ORDER_COLUMN.to_string()]) {
+        if frame.column(&name).is_ok() {
+            frame.drop_in_place(&name).map_err(Error::frame("clean"))?;
+        }
+    }
     apply(&frame, "min_quantity", &mut kept, &mut rules, |f| {
         let keep = |q: f64| cfg.min_quantity.map_or(q > 0.0, |min| q >= min);
         Ok(f.column(col::QUANTITY)?.f64()?.iter().map(|q| q.is_none_or(keep)).collect())
@@ -197,6 +354,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         unfilled_order_lines: lines.found - lines.filled,
         order_lines: lines,
         unmatched_exclude_items,
+        row_filters,
         seconds,
         after_cleaning: None,
     };
@@ -292,17 +450,17 @@ fn order_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<OrderLines> {
     }
     let date: Int64Chunked = from.iter().map(|&f| dates[f]).collect();
     let customer: StringChunked = from.iter().map(|&f| customers[f]).collect();
-    let segment = match frame.column(col::SEGMENT) {
-        Ok(segment) => {
-            let values: Vec<Option<&str>> = segment.str()?.iter().collect();
-            Some(values.iter().zip(&from).map(|(own, &f)| own.or(values[f])).collect::<StringChunked>())
-        }
-        Err(_) => None,
-    };
+    // the segment, the row filters' columns and the invoice: a line's own value is kept
+    let mut text = Vec::new();
+    for column in frame.columns().iter().filter(|c| c.name() == col::SEGMENT || is_row_text(c.name())) {
+        let values: Vec<Option<&str>> = column.str()?.iter().collect();
+        let filled: StringChunked = values.iter().zip(&from).map(|(own, &f)| own.or(values[f])).collect();
+        text.push(filled.with_name(column.name().clone()).into_column());
+    }
     frame.with_column(date.with_name(col::DATE.into()).into_column())?;
     frame.with_column(customer.with_name(col::CUSTOMER.into()).into_column())?;
-    if let Some(segment) = segment {
-        frame.with_column(segment.with_name(col::SEGMENT.into()).into_column())?;
+    for column in text {
+        frame.with_column(column)?;
     }
     lines.filled = found;
     Ok(lines)
@@ -553,5 +711,97 @@ mod tests {
         let customers = out.column(col::CUSTOMER).unwrap().str().unwrap();
         assert_eq!(out.kept(customers.iter()).collect::<Vec<_>>(), [Some("1"), Some("2")]);
         assert_eq!(out.height(), 2);
+    }
+
+    /// Orders with their status on the first line only (Shopify), one status per line
+    /// (Amazon), and a line of no order: what each row filter keeps.
+    fn orders() -> DataFrame {
+        let status = [Some("paid"), None, None, Some("refunded"), None, Some("Cancelled"), Some("paid"), None];
+        let order = [Some("#1"), Some("#1"), Some("#1"), Some("#2"), Some("#2"), Some("#3"), Some("#3"), None];
+        DataFrame::new(
+            8,
+            vec![
+                Column::new(col::CUSTOMER.into(), [Some("1"); 8]),
+                Column::new(col::ITEM.into(), ["A", "B", "C", "D", "E", "F", "G", "H"].map(Some)),
+                Column::new(col::QUANTITY.into(), [Some(1.0); 8]),
+                Column::new(row_column(0).into(), status),
+                Column::new(ORDER_COLUMN.into(), order),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn kept_items(cfg: &CleanConfig, frame: DataFrame) -> (String, CleanReport) {
+        let (out, report) = run(frame, cfg).unwrap();
+        let items = out.column(col::ITEM).unwrap().str().unwrap();
+        (out.kept(items.iter()).flatten().collect(), report)
+    }
+
+    fn filter(keep: bool, values: &[&str]) -> CleanConfig {
+        let map = [("Status".to_string(), values.iter().map(|v| v.to_string()).collect())].into();
+        match keep {
+            true => CleanConfig { keep_rows: map, ..Default::default() },
+            false => CleanConfig { exclude_rows: map, ..Default::default() },
+        }
+    }
+
+    /// A blank line takes its order's verdict; a line's own value is its own (#3's lines
+    /// differ); a blank line of no order is not matched: exclude keeps it, keep drops it.
+    /// The filter's columns are gone from the cleaned frame.
+    #[test]
+    fn row_filters_match_values_and_blank_lines_take_their_orders_verdict() {
+        let (kept, report) = kept_items(&filter(false, &["refunded", "Cancel*"]), orders());
+        assert_eq!(kept, "ABCGH");
+        let r = &report.row_filters[0];
+        assert_eq!((r.rule, r.rows_dropped, r.blank_rows, r.blank_rows_by_order), ("exclude_rows", 3, 4, 3));
+        assert_eq!(report.rules[0].rule, "exclude_rows");
+        assert!(r.unmatched_values.is_empty() && r.column_values.is_empty() && r.notes().is_empty());
+
+        let (kept, report) = kept_items(&filter(true, &["paid"]), orders());
+        assert_eq!(kept, "ABCG");
+        let r = &report.row_filters[0];
+        assert_eq!((r.rule, r.rows_dropped), ("keep_rows", 4));
+        let notes = r.notes();
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].starts_with("[clean] keep_rows.\"Status\": 1 rows with no value"), "{notes:?}");
+
+        let (out, _) = run(orders(), &filter(true, &["paid"])).unwrap();
+        assert!(out.column(&row_column(0)).is_err() && out.column(ORDER_COLUMN).is_err());
+    }
+
+    /// Without the invoice a blank line has no order to ask; a value listed that matches no
+    /// row is reported with what the column holds, most rows first.
+    #[test]
+    fn a_row_filter_value_that_matches_nothing_is_reported_with_the_columns_values() {
+        let mut frame = orders();
+        frame.drop_in_place(ORDER_COLUMN).unwrap();
+        let (kept, report) = kept_items(&filter(false, &["Refunded", "paid"]), frame);
+        assert_eq!(kept, "BCDEFH");
+        let r = &report.row_filters[0];
+        assert_eq!((r.blank_rows, r.blank_rows_by_order), (4, 0));
+        assert_eq!(r.unmatched_values, ["Refunded"]);
+        let seen: Vec<(&str, usize)> = r.column_values.iter().map(|v| (v.value.as_str(), v.rows)).collect();
+        assert_eq!(seen, [("paid", 2), ("Cancelled", 1), ("refunded", 1)]);
+        assert!(r.notes()[0].contains("'Refunded' matched no row"), "{:?}", r.notes());
+        assert!(r.notes()[0].ends_with("the column holds 'paid' (2), 'Cancelled' (1), 'refunded' (1)"));
+    }
+
+    /// `fill_order_lines` gives a filled line the row filter's value of the line above, so the
+    /// order's verdict reaches it.
+    #[test]
+    fn filled_order_lines_take_the_row_filters_value_of_their_order() {
+        let frame = DataFrame::new(
+            3,
+            vec![
+                Column::new(col::CUSTOMER.into(), [Some("1"), None, Some("2")]),
+                Column::new(col::ITEM.into(), [Some("A"), Some("B"), Some("C")]),
+                Column::new(col::QUANTITY.into(), [Some(1.0); 3]),
+                Column::new(col::DATE.into(), [Some(1i64), None, Some(2)]),
+                Column::new(row_column(0).into(), [Some("cancelled"), None, Some("done")]),
+            ],
+        )
+        .unwrap();
+        let cfg = CleanConfig { fill_order_lines: true, ..filter(false, &["cancelled"]) };
+        assert_eq!(kept_items(&cfg, frame).0, "C");
     }
 }

@@ -6,6 +6,7 @@
 //! returns the validated [`Config`] the stages use. The command line's own checks (`--k`, the
 //! pipeline fallback) live here too, so the binary only turns flags into these calls.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -191,6 +192,14 @@ pub struct Columns {
     /// text and kept through the pivot only then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segment: Option<String>,
+    /// The columns `[clean] exclude_rows` and `keep_rows` read (each once, in
+    /// [`CleanConfig::row_columns`]' order), as text: canonical columns [`row_column`]`(i)`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<String>,
+    /// The invoice is read too, as text (canonical column [`ORDER_COLUMN`]), when row filters
+    /// are set: a line without the filter's value takes its order's verdict.
+    #[serde(skip)]
+    pub order: bool,
     /// Optional roles the user named explicitly: absent in the file is then an error, while an
     /// absent default (e.g. no `InvoiceNo` column) just leaves the role unmapped.
     #[serde(skip)]
@@ -227,17 +236,67 @@ pub struct CleanConfig {
     /// (exports writing an order's fields on its first line only) take the dated line above's.
     /// Off by default (`clean::order_lines` says when an export looks so).
     pub fill_order_lines: bool,
+    /// `[clean] exclude_rows`: column → values ([`item_matches`] patterns); a row holding one
+    /// is dropped (and, when the invoice is mapped, the lines of its order that leave the
+    /// column blank).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub exclude_rows: BTreeMap<String, Vec<String>>,
+    /// `[clean] keep_rows`: column → values; only rows holding one are kept (every such column
+    /// must agree; a line leaving it blank takes its order's verdict).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub keep_rows: BTreeMap<String, Vec<String>>,
     /// The customer's and the item's columns as the export's header names them (set by the
     /// run once the header is read; not a pipeline key): a row holding those very names is
     /// the header again (files joined end to end, a second table below the first).
     #[serde(skip)]
     pub header: Option<(String, String)>,
+    /// The row filters' columns ([`CleanConfig::row_columns`]) as the export's header names
+    /// them (set with `header`).
+    #[serde(skip)]
+    pub row_names: Vec<String>,
 }
 
 impl Default for CleanConfig {
     /// The code's defaults: quantities above 0, nothing excluded, order lines not filled.
     fn default() -> Self {
-        CleanConfig { min_quantity: None, exclude_items: Vec::new(), fill_order_lines: false, header: None }
+        CleanConfig {
+            min_quantity: None,
+            exclude_items: Vec::new(),
+            fill_order_lines: false,
+            exclude_rows: BTreeMap::new(),
+            keep_rows: BTreeMap::new(),
+            header: None,
+            row_names: Vec::new(),
+        }
+    }
+}
+
+/// The canonical name of the text column read for the row filters' `i`th column
+/// ([`Columns::rows`]).
+pub fn row_column(i: usize) -> String {
+    format!("row:{i}")
+}
+
+/// The canonical name of the invoice read as text for the row filters ([`Columns::order`]).
+pub const ORDER_COLUMN: &str = "order";
+
+/// One row filter of `[clean]`: its key, its column, and the values it matches.
+#[derive(Debug, Clone, Copy)]
+pub struct RowFilter<'a> {
+    /// `true`: `keep_rows` (rows matching are kept); `false`: `exclude_rows`.
+    pub keep: bool,
+    pub column: &'a str,
+    pub values: &'a [String],
+}
+
+impl RowFilter<'_> {
+    /// The pipeline key: `[clean] exclude_rows` or `[clean] keep_rows`.
+    pub fn key(&self) -> &'static str {
+        if self.keep {
+            "[clean] keep_rows"
+        } else {
+            "[clean] exclude_rows"
+        }
     }
 }
 
@@ -282,9 +341,29 @@ pub fn matched_items<'a>(patterns: &[String], items: impl IntoIterator<Item = &'
 }
 
 impl CleanConfig {
+    /// The row filters: `exclude_rows`' columns, then `keep_rows`', each in column order.
+    pub fn row_filters(&self) -> Vec<RowFilter<'_>> {
+        let exclude = self.exclude_rows.iter().map(|(column, values)| (false, column, values));
+        let keep = self.keep_rows.iter().map(|(column, values)| (true, column, values));
+        exclude.chain(keep).map(|(keep, column, values)| RowFilter { keep, column, values }).collect()
+    }
+
+    /// The columns the row filters read, each once, in [`CleanConfig::row_filters`]' order:
+    /// the filter on column `c` reads canonical column [`row_column`] of `c`'s place here.
+    pub fn row_columns(&self) -> Vec<String> {
+        let mut columns: Vec<String> = Vec::new();
+        for filter in self.row_filters() {
+            if !columns.iter().any(|c| c == filter.column) {
+                columns.push(filter.column.to_string());
+            }
+        }
+        columns
+    }
+
     /// These rules for an export whose header names the roles' columns `columns`.
     pub fn reading(&self, columns: &Columns) -> CleanConfig {
-        CleanConfig { header: Some((columns.customer.clone(), columns.item.clone())), ..self.clone() }
+        let header = Some((columns.customer.clone(), columns.item.clone()));
+        CleanConfig { header, row_names: columns.rows.clone(), ..self.clone() }
     }
 }
 
@@ -720,12 +799,25 @@ impl Columns {
             self.date.as_ref(),
             self.segment.as_ref(),
         ];
-        for name in roles.into_iter().flatten() {
+        let text = self.text_roles().into_iter().map(|(_, name, _)| Some(name));
+        for name in roles.into_iter().chain(text).flatten() {
             if !parsed.contains(&name) {
                 parsed.push(name);
             }
         }
         parsed
+    }
+
+    /// The columns read as text for the row filters: (canonical name, file column, role):
+    /// each of [`Columns::rows`] (role `row_filter`), then the invoice when
+    /// [`Columns::order`] and mapped (role `invoice`).
+    pub fn text_roles(&self) -> Vec<(String, &String, &'static str)> {
+        let mut roles: Vec<(String, &String, &'static str)> =
+            self.rows.iter().enumerate().map(|(i, c)| (row_column(i), c, "row_filter")).collect();
+        if let Some(invoice) = self.invoice.as_ref().filter(|_| self.order) {
+            roles.push((ORDER_COLUMN.to_string(), invoice, "invoice"));
+        }
+        roles
     }
 }
 
@@ -769,8 +861,11 @@ impl Config {
         let output = file.output.build(base, cli)?;
         let gates = file.gates.build()?;
         let select = file.select.build()?;
-        // The segment column is read with the roles' (`[recommend]` names it).
+        // The segment column is read with the roles' (`[recommend]` names it), and so are the
+        // row filters' columns and, for them, the invoice.
         columns.segment = recommend.fallback.column().map(str::to_string);
+        columns.rows = clean.row_columns();
+        columns.order = !columns.rows.is_empty();
         Ok(Config {
             input,
             columns,

@@ -126,6 +126,9 @@ pub enum InputError {
     /// The pipeline's own fault (exit 2): its key names a column the export does not have.
     #[error("[recommend] fallback = \"popular_by:{column}\": column '{column}' not found in {}{}; columns are: {available}; name one of them, or set fallback = \"popular\"", path.display(), sheet_note(sheet))]
     SegmentMissing { path: PathBuf, sheet: Option<String>, column: String, available: String },
+    /// The pipeline's own fault (exit 2): a row filter names a column the export does not have.
+    #[error("[clean] exclude_rows / keep_rows: column '{column}' not found in {}{}; columns are: {available}; name one of them", path.display(), sheet_note(sheet))]
+    RowColumnMissing { path: PathBuf, sheet: Option<String>, column: String, available: String },
     #[error("column '{column}' in {} has type {dtype}, which kindred cannot read as {role}", path.display())]
     ColumnType { path: PathBuf, column: String, role: String, dtype: String },
     #[error("{} has no sheet named '{sheet}'; sheets are: {available}", path.display())]
@@ -332,6 +335,7 @@ impl Error {
             // the data, as a half-life without dates is
             Error::Config(_)
             | Error::Input(InputError::SegmentMissing { .. })
+            | Error::Input(InputError::RowColumnMissing { .. })
             | Error::Cutoff { .. }
             | Error::NothingHeld { .. }
             | Error::Output(OutputError::Format { .. }) => Exit::Usage,

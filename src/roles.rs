@@ -113,6 +113,8 @@ pub(crate) fn parse(
     let date = map.date.as_ref().map(field).transpose()?;
     let description = map.description.as_ref().map(field).transpose()?;
     let segment = map.segment.as_ref().map(field).transpose()?;
+    let text: Vec<(String, Column)> =
+        map.text_roles().into_iter().map(|(name, column, _)| Ok((name, field(column)?))).collect::<Result<_, _>>()?;
     drop(frame);
 
     // The roles parse independently, four tasks the cores share; each drops its column.
@@ -143,8 +145,12 @@ pub(crate) fn parse(
     let canonical = canonical(rows, customer.into_column(), item.into_column(), quantity, description, date)
         .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
     let segment = segment.map(|s| segments(&s, path)).transpose()?;
-    let canonical = with_segment(canonical, segment.map(IntoColumn::into_column))
+    let mut canonical = with_segment(canonical, segment.map(IntoColumn::into_column))
         .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
+    for (name, column) in text {
+        let values = row_values(&column, path)?.into_column().with_name(name.into());
+        canonical.with_column(values).map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
+    }
     Ok((canonical, found))
 }
 
@@ -292,6 +298,18 @@ fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(Stri
         _ => return Err(type_error(column, path, role)),
     };
     Ok((out, bad, trimmed))
+}
+
+/// A row filter's column as text: text and numbers as an item id reads them (trimmed, blank
+/// is no value, "2.0" is "2"); any other type (a date, a flag) as polars prints it.
+fn row_values(column: &Column, path: &Path) -> Result<StringChunked, InputError> {
+    let dtype = column.dtype();
+    if matches!(dtype, DataType::String) || dtype.is_primitive_numeric() {
+        return Ok(ids(column, false, path, "row_filter")?.0);
+    }
+    let text =
+        column.as_materialized_series().cast(&DataType::String).map_err(|_| type_error(column, path, "row_filter"))?;
+    Ok(ids(&text.into_column(), false, path, "row_filter")?.0)
 }
 
 /// Descriptions as text: a text column is taken as it is (no copy); others are printed.

@@ -5,6 +5,7 @@
 //! that names the key; a few keys that later checks depend on are checked first, in their own
 //! small functions ([`Config::build`](super::Config::build) gives the order).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -78,6 +79,8 @@ pub struct CleanSection {
     pub min_quantity: Option<f64>,
     pub exclude_items: Option<Vec<String>>,
     pub fill_order_lines: Option<bool>,
+    pub exclude_rows: Option<BTreeMap<String, Vec<String>>>,
+    pub keep_rows: Option<BTreeMap<String, Vec<String>>>,
 }
 
 /// `[model]`.
@@ -270,6 +273,34 @@ fn item_list(key: &str, ids: Option<Vec<String>>) -> Result<Vec<String>, ConfigE
         )),
         None => Ok(ids),
     }
+}
+
+/// A row filter (`[clean] exclude_rows`, `keep_rows`): each column named, each with at least
+/// one value, none empty.
+fn row_filter(
+    key: &str,
+    map: Option<BTreeMap<String, Vec<String>>>,
+) -> Result<BTreeMap<String, Vec<String>>, ConfigError> {
+    let map = map.unwrap_or_default();
+    for (column, values) in &map {
+        if column.trim().is_empty() {
+            return Err(invalid(key, "names an empty column; write { \"Order Status\" = [\"cancelled\"] }"));
+        }
+        let entry = format!("{key}.\"{column}\"");
+        if values.is_empty() {
+            return Err(invalid(&entry, "lists no value; list the column's values, e.g. [\"cancelled\"]"));
+        }
+        if let Some(at) = values.iter().position(|v| v.trim().is_empty()) {
+            return Err(invalid(
+                &entry,
+                format!(
+                    "entry {} is empty; list the column's values as the export writes them (\"*\": any value)",
+                    at + 1
+                ),
+            ));
+        }
+    }
+    Ok(map)
 }
 
 /// `[input] quote`: `"` (the default), `'`, or `""`: fields are never quoted.
@@ -494,6 +525,8 @@ impl ColumnsSection {
             invoice: optional(&self.invoice, "InvoiceNo"),
             date: optional(&self.date, "InvoiceDate"),
             segment: None,
+            rows: Vec::new(),
+            order: false,
             explicit,
         })
     }
@@ -527,7 +560,10 @@ impl CleanSection {
             min_quantity: self.min_quantity,
             exclude_items: item_list("[clean] exclude_items", self.exclude_items)?,
             fill_order_lines: self.fill_order_lines.unwrap_or(false),
+            exclude_rows: row_filter("[clean] exclude_rows", self.exclude_rows)?,
+            keep_rows: row_filter("[clean] keep_rows", self.keep_rows)?,
             header: None,
+            row_names: Vec::new(),
         })
     }
 }

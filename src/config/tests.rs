@@ -506,3 +506,28 @@ fn the_quote_is_a_double_or_single_quote_or_none() {
     let err = build("[input]\npath='x'\nquote = \"'\"\ndelimiter = \"'\"").unwrap_err().to_string();
     assert!(err.contains("[input] quote") && err.contains("delimiter"), "{err}");
 }
+
+/// `[clean] exclude_rows` and `keep_rows`: their columns read once each (one in both is read
+/// once) with the invoice; a column without values, an empty value or column is refused
+/// naming the entry.
+#[test]
+fn row_filters_name_their_columns_and_refuse_empty_entries() {
+    let cfg = build("[input]\npath='x'").unwrap();
+    assert!(cfg.columns.rows.is_empty() && !cfg.columns.order && cfg.columns.text_roles().is_empty());
+    let text = "[input]\npath='x'\n[clean]\nexclude_rows = { Status = ['refunded'], 'Cancelled at' = ['*'] }\nkeep_rows = { Status = ['paid', 'refunded'] }";
+    let cfg = build(text).unwrap();
+    assert_eq!(cfg.columns.rows, ["Cancelled at", "Status"]);
+    let roles: Vec<(String, &str)> = cfg.columns.text_roles().into_iter().map(|(n, c, _)| (n, c.as_str())).collect();
+    assert_eq!(roles, [("row:0".into(), "Cancelled at"), ("row:1".into(), "Status"), ("order".into(), "InvoiceNo")]);
+    let filters: Vec<(bool, &str)> = cfg.clean.row_filters().iter().map(|f| (f.keep, f.column)).collect();
+    assert_eq!(filters, [(false, "Cancelled at"), (false, "Status"), (true, "Status")]);
+    assert_eq!(cfg.columns.parsed().len(), 8, "{:?}", cfg.columns.parsed());
+    for (bad, entry) in [
+        ("exclude_rows = { Status = [] }", "[clean] exclude_rows.\"Status\""),
+        ("keep_rows = { Status = ['paid', ' '] }", "[clean] keep_rows.\"Status\""),
+        ("exclude_rows = { '' = ['x'] }", "[clean] exclude_rows"),
+    ] {
+        let err = build(&format!("[input]\npath='x'\n[clean]\n{bad}")).unwrap_err().to_string();
+        assert!(err.starts_with(entry), "{err}");
+    }
+}

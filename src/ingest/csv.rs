@@ -549,6 +549,8 @@ mod tests {
             invoice: None,
             date: None,
             segment: None,
+            rows: Vec::new(),
+            order: false,
             explicit: vec![],
         };
         let dates = rule(None);

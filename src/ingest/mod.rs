@@ -352,8 +352,9 @@ fn parsed_roles(columns: &Columns) -> Vec<(&String, &'static str)> {
         (columns.date.as_ref(), "date"),
         (columns.segment.as_ref(), "segment"),
     ];
+    let text = columns.text_roles().into_iter().map(|(_, name, role)| (Some(name), role));
     let mut parsed: Vec<(&String, &'static str)> = Vec::new();
-    for (name, role) in roles.into_iter().filter_map(|(n, r)| Some((n?, r))) {
+    for (name, role) in roles.into_iter().chain(text).filter_map(|(n, r)| Some((n?, r))) {
         if !parsed.iter().any(|(n, _)| *n == name) {
             parsed.push((name, role));
         }
@@ -497,6 +498,7 @@ fn resolve_columns(
     let ambiguous = |role: &str, column: &str, several: Vec<&String>| {
         let key = match role {
             "segment" => "[recommend] fallback = \"popular_by:…\"".to_string(),
+            "row_filter" => "the column's name in [clean] exclude_rows or keep_rows".to_string(),
             role => format!("[columns] {role} = \"…\""),
         };
         let several: Vec<String> = several.iter().map(|n| format!("'{n}'")).collect();
@@ -516,6 +518,14 @@ fn resolve_columns(
     }
     if let Some(column) = resolved.segment.as_mut() {
         *column = find("segment", column)?.ok_or_else(|| InputError::SegmentMissing {
+            path: path.to_path_buf(),
+            sheet: sheet.clone(),
+            column: column.clone(),
+            available: names.join(", "),
+        })?;
+    }
+    for column in resolved.rows.iter_mut() {
+        *column = find("row_filter", column)?.ok_or_else(|| InputError::RowColumnMissing {
             path: path.to_path_buf(),
             sheet: sheet.clone(),
             column: column.clone(),

@@ -455,6 +455,8 @@ mod tests {
             invoice: None,
             date: None,
             segment: None,
+            rows: Vec::new(),
+            order: false,
             explicit: vec![],
         };
         let (table, report) = run(&cfg, &columns).unwrap();

@@ -20,6 +20,7 @@ mod parquet_types;
 mod publish;
 mod reader;
 mod report;
+mod rows;
 mod segment;
 mod select;
 mod shards;

@@ -85,9 +85,10 @@ pub(super) struct Plan {
     numbers: Vec<bool>,
 }
 
-/// The canonical frame's columns: (role, how it reads, the mapped column if any).
-fn canonical_roles(columns: &Columns) -> [(&'static str, As, Option<&String>); 6] {
-    [
+/// The canonical frame's columns: (name, how it reads, the mapped column if any); the row
+/// filters' columns are read as a segment is.
+fn canonical_roles(columns: &Columns) -> Vec<(PlSmallStr, As, Option<&String>)> {
+    let mut roles: Vec<(PlSmallStr, As, Option<&String>)> = [
         (col::CUSTOMER, As::Customer, Some(&columns.customer)),
         (col::ITEM, As::Item, Some(&columns.item)),
         (col::QUANTITY, As::Quantity, columns.quantity.as_ref()),
@@ -95,6 +96,11 @@ fn canonical_roles(columns: &Columns) -> [(&'static str, As, Option<&String>); 6
         (col::DATE, As::Date, columns.date.as_ref()),
         (col::SEGMENT, As::Segment, columns.segment.as_ref()),
     ]
+    .into_iter()
+    .map(|(name, how, column)| (name.into(), how, column))
+    .collect();
+    roles.extend(columns.text_roles().into_iter().map(|(name, column, _)| (name.into(), As::Segment, Some(column))));
+    roles
 }
 
 impl Plan {
@@ -111,9 +117,7 @@ impl Plan {
         let built: Vec<Target> = match columns {
             Some(c) if canonical => canonical_roles(c)
                 .into_iter()
-                .filter_map(|(role, how, name)| {
-                    name.map(|name| Target { how, name: role.into(), source: name.clone() })
-                })
+                .filter_map(|(role, how, name)| name.map(|name| Target { how, name: role, source: name.clone() }))
                 .collect(),
             Some(c) => header.iter().filter(|h| c.parsed().contains(h)).map(text).collect(),
             None => header.iter().map(text).collect(),
@@ -409,9 +413,16 @@ impl Plan {
         let column = |name: &str| frame.column(name).ok().cloned();
         let required = |name: &str| column(name).ok_or_else(|| self.fail(&format!("no {name} column was built")));
         let (customer, item) = (required(col::CUSTOMER)?, required(col::ITEM)?);
-        canonical(rows, customer, item, column(col::QUANTITY), column(col::DESCRIPTION), column(col::DATE))
-            .and_then(|frame| with_segment(frame, column(col::SEGMENT)))
-            .map_err(|e| self.fail(&e.to_string()))
+        let mut canonical =
+            canonical(rows, customer, item, column(col::QUANTITY), column(col::DESCRIPTION), column(col::DATE))
+                .and_then(|frame| with_segment(frame, column(col::SEGMENT)))
+                .map_err(|e| self.fail(&e.to_string()))?;
+        let text = self.resolved.iter().flat_map(|(columns, _)| columns.text_roles());
+        for (name, _, _) in text {
+            let values = required(&name)?;
+            canonical.with_column(values).map_err(|e| self.fail(&e.to_string()))?;
+        }
+        Ok(canonical)
     }
 
     pub(super) fn fail(&self, detail: &str) -> InputError {
@@ -526,6 +537,8 @@ mod tests {
             invoice: Some("Inv".into()),
             date: Some("When".into()),
             segment: Some("Inv".into()),
+            rows: Vec::new(),
+            order: false,
             explicit: vec![],
         };
         let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
@@ -587,6 +600,8 @@ mod tests {
             invoice: None,
             date: None,
             segment: None,
+            rows: Vec::new(),
+            order: false,
             explicit: vec![],
         };
         let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
@@ -626,6 +641,8 @@ mod tests {
             invoice: None,
             date: Some("When".into()),
             segment: None,
+            rows: Vec::new(),
+            order: false,
             explicit: vec![],
         };
         let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
