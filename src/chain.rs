@@ -84,6 +84,10 @@ impl Chain {
         }
         let what = "ids are matched exactly, case and spaces included; `*` stands for any characters";
         unmatched_note(self.quiet, "[clean] exclude_items", &report.unmatched_exclude_items, what);
+        let customer = cfg.header.as_ref().map_or("CustomerID", |(customer, _)| customer.as_str());
+        for warning in report.placeholder_warnings(customer) {
+            progress::warn(self.quiet, &warning);
+        }
         for filter in &report.row_filters {
             for note in filter.notes() {
                 progress::note(self.quiet, &note);

@@ -54,6 +54,11 @@ pub struct CleanReport {
     /// What each `exclude_rows` and `keep_rows` column did (none when none is set).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub row_filters: Vec<RowFilterReport>,
+    /// Kept customer ids that name no one ([`is_placeholder`]: `0`, `Guest`, `Walk-in
+    /// Customer`), with their kept rows: each is published as one customer who bought what
+    /// every guest bought.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub placeholder_customers: Vec<ValueRows>,
     pub seconds: f64,
     /// The nulls counted after cleaning ([`after_cleaning`]); absent where not checked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,6 +122,87 @@ impl RowFilterReport {
             ));
         }
         notes
+    }
+}
+
+/// Words a till or a shop writes in the customer column for a sale without an account, as
+/// [`is_placeholder`] compares them (letters and digits, lower case).
+const PLACEHOLDER_WORDS: [&str; 24] = [
+    "guest",
+    "guests",
+    "guestcustomer",
+    "guestcheckout",
+    "guestuser",
+    "anonymous",
+    "anonymouscustomer",
+    "anon",
+    "unknown",
+    "unknowncustomer",
+    "walkin",
+    "walkincustomer",
+    "cash",
+    "cashcustomer",
+    "cashsale",
+    "noname",
+    "nocustomer",
+    "notregistered",
+    "unregistered",
+    "defaultcustomer",
+    "retailcustomer",
+    "countersale",
+    "nonmember",
+    "notamember",
+];
+
+/// True when a customer id names no customer: zeros only (`0`, `00000`), `-1`, or a word a
+/// till writes for a sale without an account ([`PLACEHOLDER_WORDS`], case, spaces and
+/// punctuation aside: `Walk-in Customer`, `GUEST`). Such an id gathers every guest's
+/// purchases into one "customer" — a neighbour of everyone, recommended to as one person.
+/// (Blank ids and `null_values` are already missing: guests, dropped.)
+pub fn is_placeholder(id: &str) -> bool {
+    let id = id.trim();
+    if id == "-1" || (!id.is_empty() && id.bytes().all(|b| b == b'0')) {
+        return true;
+    }
+    // cheap before the key: the words are short, and start with a letter
+    if id.len() > 24 || !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return false;
+    }
+    let key: String = id.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    PLACEHOLDER_WORDS.contains(&key.as_str())
+}
+
+/// The kept rows' placeholder customer ids ([`is_placeholder`]) and their rows, most first.
+fn placeholders(frame: &DataFrame, kept: &BooleanChunked) -> PolarsResult<Vec<ValueRows>> {
+    let customers = frame.column(col::CUSTOMER)?.str()?;
+    let mut found: HashMap<&str, usize> = HashMap::new();
+    for (id, keep) in customers.iter().zip(kept.iter()) {
+        if let (Some(id), Some(true)) = (id, keep) {
+            if is_placeholder(id) {
+                *found.entry(id).or_default() += 1;
+            }
+        }
+    }
+    let mut found: Vec<ValueRows> =
+        found.into_iter().map(|(v, rows)| ValueRows { value: v.to_string(), rows }).collect();
+    found.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.value.cmp(&b.value)));
+    Ok(found)
+}
+
+impl CleanReport {
+    /// The warning for each placeholder customer id kept, naming the key that leaves it out
+    /// (`column`: the customer's, as the export names it).
+    pub fn placeholder_warnings(&self, column: &str) -> Vec<String> {
+        self.placeholder_customers
+            .iter()
+            .map(|p| {
+                let share = 100.0 * p.rows as f64 / self.rows_out.max(1) as f64;
+                format!(
+                    "customer id '{}' ({} rows, {share:.1}% of those kept) looks like a placeholder for sales without an account: its rows are read as one customer's, who is then everyone's neighbour and is published as a customer; leave it out with [clean] exclude_rows = {{ {column:?} = [{:?}] }}",
+                    p.value, p.rows, p.value
+                )
+            })
+            .collect()
     }
 }
 
@@ -344,6 +430,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
             Ok(items.iter().map(|i| !i.is_some_and(|i| excluded.contains(i))).collect())
         })?;
     }
+    let placeholder_customers = placeholders(&frame, &kept).map_err(Error::frame("clean"))?;
     let cleaned = Cleaned::new(frame, kept);
     let seconds = start.elapsed().as_secs_f64();
     let report = CleanReport {
@@ -355,6 +442,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         order_lines: lines,
         unmatched_exclude_items,
         row_filters,
+        placeholder_customers,
         seconds,
         after_cleaning: None,
     };
@@ -803,5 +891,34 @@ mod tests {
         .unwrap();
         let cfg = CleanConfig { fill_order_lines: true, ..filter(false, &["cancelled"]) };
         assert_eq!(kept_items(&cfg, frame).0, "C");
+    }
+
+    /// Placeholder ids: zeros, -1 and a till's words in any case and punctuation; real ids
+    /// (digits, emails, names that hold such a word) are not.
+    #[test]
+    fn placeholder_customer_ids_are_told_from_real_ones() {
+        for id in
+            ["0", "000", " 0 ", "-1", "Guest", "GUEST", "Walk-in Customer", "walk in", "Cash Customer", "N/A-Guest"]
+        {
+            assert_eq!(is_placeholder(id), id != "N/A-Guest", "{id:?}");
+        }
+        for id in ["10", "17850", "-12", "1", "guest@example.com", "Guestrin, Carlos", "Cashmere Ltd", "", "0.5"] {
+            assert!(!is_placeholder(id), "{id:?}");
+        }
+        let frame = DataFrame::new(
+            4,
+            vec![
+                Column::new(col::CUSTOMER.into(), [Some("0"), Some("7"), Some("0"), Some("guest")]),
+                Column::new(col::ITEM.into(), [Some("A"); 4]),
+                Column::new(col::QUANTITY.into(), [Some(1.0), Some(1.0), Some(1.0), Some(-1.0)]),
+            ],
+        )
+        .unwrap();
+        let (_, report) = run(frame, &CleanConfig::default()).unwrap();
+        // the guest's one row was a return, dropped: only what is kept is said
+        assert_eq!(report.placeholder_customers, [ValueRows { value: "0".into(), rows: 2 }]);
+        let warning = &report.placeholder_warnings("Customer ID")[0];
+        assert!(warning.contains("'0' (2 rows, 66.7% of those kept)"), "{warning}");
+        assert!(warning.ends_with("[clean] exclude_rows = { \"Customer ID\" = [\"0\"] }"), "{warning}");
     }
 }

@@ -92,3 +92,32 @@ fn a_row_filter_reads_every_format_alike_and_a_missing_column_is_named() {
     );
     assert!(!w.path("out/manifest.json").exists());
 }
+
+/// A till's placeholder for sales without an account, read as one customer who bought what
+/// every guest bought: warned, naming the key; the key the warning gives leaves it out.
+#[test]
+fn a_placeholder_customer_is_warned_and_the_key_it_names_leaves_it_out() {
+    let w = Workdir::new();
+    let mut lines = vec!["Customer ID,SKU,Qty".to_string()];
+    for c in 0..30usize {
+        let customer = if c % 3 == 0 { "Walk-in Customer".to_string() } else { format!("{}", 500 + c) };
+        for i in 0..3usize {
+            lines.push(format!("{customer},P{},1", (c + i * 4) % 10));
+        }
+    }
+    let input = w.write("till.csv", lines.join("\n") + "\n");
+    let columns =
+        "[columns]\ncustomer = \"Customer ID\"\nitem = \"SKU\"\nquantity = \"Qty\"\ndescription = \"\"\ndate = \"\"";
+    let p = w.pipeline_with("till.toml", &input, "", "out", columns);
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let key = "[clean] exclude_rows = { \"Customer ID\" = [\"Walk-in Customer\"] }";
+    assert!(r.stderr.contains("customer id 'Walk-in Customer' (30 rows") && r.stderr.contains(key), "{}", r.stderr);
+    assert!(purchases(&w, "out").iter().any(|(c, _)| c == "Walk-in Customer"));
+    let fixed = format!("{columns}\n{}", key.replacen(" exclude_rows", "\nexclude_rows", 1));
+    let p = w.pipeline_with("fixed.toml", &input, "", "fixed", &fixed);
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("placeholder"), "{}", r.stderr);
+    assert!(purchases(&w, "fixed").iter().all(|(c, _)| c != "Walk-in Customer"));
+}
