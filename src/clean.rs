@@ -85,6 +85,10 @@ pub struct RowFilterReport {
     pub blank_rows: usize,
     /// Of the blank rows, those that took their order's verdict.
     pub blank_rows_by_order: usize,
+    /// The invoice was read (`[columns] invoice` mapped): blank rows could take their order's
+    /// verdict.
+    #[serde(skip)]
+    pub orders_read: bool,
     /// Values listed that match no row (a typo, a case that differs, a status not seen).
     pub unmatched_values: Vec<String>,
     /// When a value matched nothing: the column's most frequent values (up to ten) and their
@@ -116,10 +120,20 @@ impl RowFilterReport {
             ));
         }
         let unknown = self.blank_rows - self.blank_rows_by_order;
-        if self.rule == "keep_rows" && unknown > 0 {
-            notes.push(format!(
-                "{entry}: {unknown} rows with no value in the column (nor on another line of their invoice) were dropped: keep_rows keeps only the rows it can see hold a listed value"
-            ));
+        let fate = match self.rule {
+            "keep_rows" => "were dropped: keep_rows keeps only the rows it can see hold a listed value",
+            _ => "were kept: exclude_rows drops only the rows it can see hold a listed value",
+        };
+        match self.orders_read {
+            // exclude_rows' blank: no value to exclude (`Cancelled at` of an order not cancelled)
+            _ if unknown == 0 => {}
+            true if self.rule == "exclude_rows" => {}
+            true => notes.push(format!(
+                "{entry}: {unknown} rows with no value in the column, nor on another line of their invoice, {fate}"
+            )),
+            false => notes.push(format!(
+                "{entry}: {unknown} rows with no value in the column {fate}; if the export writes an order's value on its first line only, set [columns] invoice to its order number column, and each line takes its order's verdict"
+            )),
         }
         notes
     }
@@ -212,29 +226,52 @@ fn is_row_text(name: &str) -> bool {
 }
 
 /// One row filter's verdict on every row of `frame` (true: kept), read from the canonical
-/// text column `name`, and its report. A row holding a value is matched ([`matched_items`],
-/// once per distinct value); a blank one takes its invoice's verdict — whether any line of
-/// the same invoice holding a value matched — when the invoice is read and such a line exists
-/// (an order's status written on its first line only, as Shopify's order export does; a
-/// line-level status, as Amazon's, is each line's own); otherwise it does not match.
-fn row_filter(frame: &DataFrame, filter: &RowFilter, name: &str) -> PolarsResult<(BooleanChunked, RowFilterReport)> {
+/// text column `name`, and its report, counted on the rows `before` keeps (the header
+/// repeated as a row is no value). A row holding a value is matched once per distinct value
+/// ([`matched_items`]; a number also by its value: `2` is `2.0`, see [`number_key`]); a blank
+/// one takes its order's verdict — whether any line of the same invoice and customer holding
+/// a value matched — when the invoice is read and such a line exists (an order's status
+/// written on its first line only, as Shopify's order export does; a line-level status, as
+/// Amazon's, is each line's own; two shops' order `#1001` merged into one export are two
+/// orders); otherwise it does not match.
+fn row_filter(
+    frame: &DataFrame,
+    filter: &RowFilter,
+    name: &str,
+    before: &[bool],
+) -> PolarsResult<(BooleanChunked, RowFilterReport)> {
     let values = frame.column(name)?.str()?;
     let mut counts: HashMap<&str, usize> = HashMap::new();
-    for v in values.iter().flatten() {
-        *counts.entry(v).or_default() += 1;
+    for (v, _) in values.iter().zip(before).filter(|(_, b)| **b) {
+        if let Some(v) = v {
+            *counts.entry(v).or_default() += 1;
+        }
     }
     let distinct: Vec<&str> = counts.keys().copied().collect();
-    let (matched, unmatched_values) = matched_items(filter.values, distinct.iter().copied());
+    let (mut matched, mut unmatched_values) = matched_items(filter.values, distinct.iter().copied());
+    // a number listed matches the same number written otherwise (a CSV's "2.0", a cell's 2)
+    let mut numbers: HashMap<&str, Vec<&String>> = HashMap::new();
+    for value in filter.values.iter().filter(|v| !v.contains('*')) {
+        if let Some(key) = number_key(value) {
+            numbers.entry(key).or_default().push(value);
+        }
+    }
+    for (v, m) in distinct.iter().zip(matched.iter_mut()) {
+        if let Some(listed) = number_key(v).and_then(|key| numbers.get(key)) {
+            *m = true;
+            unmatched_values.retain(|u| !listed.contains(&u));
+        }
+    }
     let hits: HashSet<&str> = distinct.iter().zip(matched).filter(|(_, m)| *m).map(|(v, _)| *v).collect();
     let own: Vec<Option<bool>> = values.iter().map(|v| v.map(|v| hits.contains(v))).collect();
-    // each invoice's verdict from its lines holding a value: matched when any of them does
+    // each order's verdict from its lines holding a value: matched when any of them does
     let orders = frame.column(ORDER_COLUMN).ok().map(|c| c.str()).transpose()?;
-    let mut by_order: HashMap<&str, bool> = HashMap::new();
-    if let Some(orders) = orders {
-        for (order, own) in orders.iter().zip(&own) {
-            if let (Some(order), Some(hit)) = (order, own) {
-                *by_order.entry(order).or_default() |= *hit;
-            }
+    let customers = frame.column(col::CUSTOMER)?.str()?;
+    let order_of = |r: usize| Some((orders?.get(r)?, customers.get(r)));
+    let mut by_order: HashMap<(&str, Option<&str>), bool> = HashMap::new();
+    for (r, own) in own.iter().enumerate() {
+        if let (Some(order), Some(hit)) = (order_of(r), own) {
+            *by_order.entry(order).or_default() |= *hit;
         }
     }
     let (mut blank_rows, mut blank_rows_by_order) = (0, 0);
@@ -243,9 +280,11 @@ fn row_filter(frame: &DataFrame, filter: &RowFilter, name: &str) -> PolarsResult
         .enumerate()
         .map(|(r, own)| {
             let hit = own.or_else(|| {
-                blank_rows += 1;
-                let order = orders.and_then(|o| o.get(r)).and_then(|o| by_order.get(o).copied());
-                blank_rows_by_order += order.is_some() as usize;
+                let order = order_of(r).and_then(|o| by_order.get(&o).copied());
+                if before[r] {
+                    blank_rows += 1;
+                    blank_rows_by_order += order.is_some() as usize;
+                }
                 order
             });
             hit.unwrap_or(false) == filter.keep
@@ -262,13 +301,27 @@ fn row_filter(frame: &DataFrame, filter: &RowFilter, name: &str) -> PolarsResult
         column: filter.column.to_string(),
         entry: filter.column.to_string(),
         values: filter.values.to_vec(),
-        rows_dropped: verdicts.iter().filter(|k| !**k).count(),
+        rows_dropped: verdicts.iter().zip(before).filter(|(k, b)| **b && !**k).count(),
         blank_rows,
         blank_rows_by_order,
+        orders_read: orders.is_some(),
         unmatched_values,
         column_values,
     };
     Ok((verdicts.into_iter().collect(), report))
+}
+
+/// A plain decimal number (`-12`, `2.50`, `2.0`) without the zeros that end its fraction
+/// (`2.0` and `2` are both `2`, `2.50` is `2.5`); leading zeros count (`007` is not `7`: an
+/// id). `None` for anything else.
+fn number_key(text: &str) -> Option<&str> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let plain = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !plain(int) || !plain(frac) {
+        return None;
+    }
+    Some(if frac.is_empty() { text.trim_end_matches('.') } else { text.trim_end_matches('0').trim_end_matches('.') })
 }
 
 /// A mapped role's column and the nulls left in it after cleaning.
@@ -382,6 +435,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         }
     }
     let mut row_filters = Vec::new();
+    let before: Vec<bool> = kept.iter().map(|k| k == Some(true)).collect();
     for keep in [false, true] {
         let filters: Vec<RowFilter> = cfg.row_filters().into_iter().filter(|f| f.keep == keep).collect();
         if filters.is_empty() {
@@ -393,7 +447,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
             let mut mask = BooleanChunked::full("kept".into(), true, f.height());
             for filter in filters {
                 let at = columns.iter().position(|c| c == filter.column).unwrap_or_default();
-                let (keeps, mut report) = row_filter(f, &filter, &row_column(at))?;
+                let (keeps, mut report) = row_filter(f, &filter, &row_column(at), &before)?;
                 if let Some(name) = cfg.row_names.get(at) {
                     report.column = name.clone();
                 }
@@ -920,5 +974,55 @@ mod tests {
         let warning = &report.placeholder_warnings("Customer ID")[0];
         assert!(warning.contains("'0' (2 rows, 66.7% of those kept)"), "{warning}");
         assert!(warning.ends_with("[clean] exclude_rows = { \"Customer ID\" = [\"0\"] }"), "{warning}");
+    }
+
+    /// A number listed matches the same number written otherwise (a CSV's `2.0`, a sheet's 2),
+    /// an id with leading zeros does not; the header repeated as a row is no value of the
+    /// column; an invoice number two customers share is two orders.
+    #[test]
+    fn numbers_match_by_value_and_an_order_is_an_invoice_of_one_customer() {
+        for (text, key) in [("2", Some("2")), ("2.0", Some("2")), ("2.50", Some("2.5")), ("-3.", Some("-3"))] {
+            assert_eq!(number_key(text), key, "{text:?}");
+        }
+        for text in ["007", "0.0", "10", "100.00"] {
+            assert_eq!(number_key(text), Some(text.trim_end_matches(".00").trim_end_matches(".0")), "{text:?}");
+        }
+        assert_eq!((number_key("2 kg"), number_key("1e3"), number_key(".5"), number_key("")), (None, None, None, None));
+
+        let frame = DataFrame::new(
+            6,
+            vec![
+                Column::new(col::CUSTOMER.into(), ["CustomerID", "a", "a", "b", "b", "c"].map(Some)),
+                Column::new(col::ITEM.into(), ["StockCode", "A", "B", "C", "D", "E"].map(Some)),
+                Column::new(col::QUANTITY.into(), [None, Some(1.0), Some(1.0), Some(1.0), Some(1.0), Some(1.0)]),
+                Column::new(row_column(0).into(), [Some("Code"), Some("2.0"), None, Some("1"), None, Some("02")]),
+                Column::new(ORDER_COLUMN.into(), ["InvoiceNo", "#1", "#1", "#1", "#1", "#2"].map(Some)),
+            ],
+        )
+        .unwrap();
+        let cfg = CleanConfig { header: Some(("CustomerID".into(), "StockCode".into())), ..filter(false, &["2", "7"]) };
+        let (kept, report) = kept_items(&cfg, frame);
+        assert_eq!(kept, "CDE", "b's lines of #1 are b's order; 02 is not 2");
+        let r = &report.row_filters[0];
+        assert_eq!((r.rows_dropped, r.blank_rows, r.blank_rows_by_order), (2, 2, 2));
+        assert_eq!(r.unmatched_values, ["7"]);
+        let seen: Vec<&str> = r.column_values.iter().map(|v| v.value.as_str()).collect();
+        assert_eq!(seen, ["02", "1", "2.0"], "the repeated header's 'Code' is no value");
+    }
+
+    /// Without the invoice, blank lines are said, naming `[columns] invoice`; with it,
+    /// exclude_rows' blank lines of no order are not (an order not cancelled has no
+    /// `Cancelled at`).
+    #[test]
+    fn blank_lines_without_an_invoice_are_said() {
+        let mut frame = orders();
+        frame.drop_in_place(ORDER_COLUMN).unwrap();
+        let (_, report) = run(frame, &filter(false, &["refunded"])).unwrap();
+        let notes = report.row_filters[0].notes();
+        assert!(
+            notes[0].contains("4 rows with no value in the column were kept") && notes[0].contains("[columns] invoice")
+        );
+        let (_, report) = run(orders(), &filter(false, &["refunded"])).unwrap();
+        assert!(report.row_filters[0].notes().is_empty());
     }
 }

@@ -322,14 +322,27 @@ pub fn item_matches(pattern: &str, id: &str) -> bool {
 /// Which of `items` the entries `patterns` of `exclude_items` or `never_recommend` match
 /// ([`item_matches`]), in their order, and the entries that match none of them (a typo, an
 /// item not in this export).
+/// Entries without `*` are looked up, not compared one by one (5,000 listed against 100,000
+/// distinct values were 4 s).
 pub fn matched_items<'a>(patterns: &[String], items: impl IntoIterator<Item = &'a str>) -> (Vec<bool>, Vec<String>) {
     let mut used = vec![false; patterns.len()];
+    let mut exact: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    let mut wild = Vec::new();
+    for (entry, pattern) in patterns.iter().enumerate() {
+        match pattern.contains('*') {
+            true => wild.push(entry),
+            false => exact.entry(pattern.as_str()).or_default().push(entry),
+        }
+    }
     let matched = items
         .into_iter()
         .map(|item| {
             let mut hit = false;
-            for (entry, pattern) in patterns.iter().enumerate() {
-                if item_matches(pattern, item) {
+            for &entry in exact.get(item).into_iter().flatten() {
+                (used[entry], hit) = (true, true);
+            }
+            for &entry in &wild {
+                if item_matches(&patterns[entry], item) {
                     (used[entry], hit) = (true, true);
                 }
             }

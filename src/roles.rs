@@ -309,7 +309,17 @@ fn row_values(column: &Column, path: &Path) -> Result<StringChunked, InputError>
     }
     let text =
         column.as_materialized_series().cast(&DataType::String).map_err(|_| type_error(column, path, "row_filter"))?;
-    Ok(ids(&text.into_column(), false, path, "row_filter")?.0)
+    let text = ids(&text.into_column(), false, path, "row_filter")?.0;
+    if !matches!(dtype, DataType::Datetime(..)) {
+        return Ok(text);
+    }
+    // a timestamp printed as a CSV or a sheet writes it: "2024-03-01 10:00:00", not
+    // "….000000" (a fraction of zeros; another fraction is kept)
+    let whole = |t: &str| match t.rsplit_once('.') {
+        Some((head, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => head.len(),
+        _ => t.len(),
+    };
+    Ok(text.iter().map(|t| t.map(|t| &t[..whole(t)])).collect::<StringChunked>().with_name(text.name().clone()))
 }
 
 /// Descriptions as text: a text column is taken as it is (no copy); others are printed.

@@ -281,7 +281,13 @@ fn row_filter(
     key: &str,
     map: Option<BTreeMap<String, Vec<String>>>,
 ) -> Result<BTreeMap<String, Vec<String>>, ConfigError> {
-    let map = map.unwrap_or_default();
+    // values are compared with the cells' trimmed text: " refunded " would match nothing
+    let mut map = map.unwrap_or_default();
+    for values in map.values_mut() {
+        for value in values.iter_mut() {
+            *value = value.trim().to_string();
+        }
+    }
     for (column, values) in &map {
         if column.trim().is_empty() {
             return Err(invalid(key, "names an empty column; write { \"Order Status\" = [\"cancelled\"] }"));

@@ -669,10 +669,13 @@ fn first_rows<RS: std::io::Read + std::io::Seek>(book: &mut calamine::Sheets<RS>
     range.rows().take(TITLE_LINES).map(|row| row.iter().map(|c| cell_text(c).unwrap_or_default()).collect()).collect()
 }
 
-/// The columns the roles map (the invoice too: it is audited).
+/// The columns the roles map ([`Columns::parsed`]: the segment's and the row filters' too)
+/// and the invoice (it is audited): a sheet stacked without one would hold no value there,
+/// silently (its rows unfiltered, unsegmented).
 fn mapped_columns(r: &Columns) -> Vec<&String> {
-    let optional = [&r.quantity, &r.description, &r.invoice, &r.date];
-    [&r.customer, &r.item].into_iter().chain(optional.into_iter().flatten()).collect()
+    let mut mapped = r.parsed();
+    mapped.extend(r.invoice.iter().filter(|i| !mapped.contains(i)).collect::<Vec<_>>());
+    mapped
 }
 
 /// True when `header` has the roles' customer and item columns as the mapping finds them
