@@ -75,24 +75,7 @@ impl Chain {
     pub fn clean(&self, canonical: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanReport)> {
         let (cleaned, report) = clean::run(canonical, cfg)?;
         progress::trim_freed_memory();
-        let lines = report.order_lines;
-        if let Some(warning) = lines.warning(cfg.fill_order_lines) {
-            progress::warn(self.quiet, &warning);
-        }
-        if let Some(note) = lines.note(cfg.fill_order_lines) {
-            progress::note(self.quiet, &note);
-        }
-        let what = "ids are matched exactly, case and spaces included; `*` stands for any characters";
-        unmatched_note(self.quiet, "[clean] exclude_items", &report.unmatched_exclude_items, what);
-        let customer = cfg.header.as_ref().map_or("CustomerID", |(customer, _)| customer.as_str());
-        for warning in report.placeholder_warnings(customer) {
-            progress::warn(self.quiet, &warning);
-        }
-        for filter in &report.row_filters {
-            for note in filter.notes() {
-                progress::note(self.quiet, &note);
-            }
-        }
+        clean_said(self.quiet, &report, cfg);
         self.line("clean", &report);
         Ok((cleaned, report))
     }
@@ -319,6 +302,30 @@ impl StageLine for AuditReport {
 }
 
 /// Notes the entries of list `key` (item ids or patterns) that match no item of the export.
+/// What cleaning warns of and notes (order lines, placeholder customers, list entries and
+/// filter values that match nothing): said by every command that cleans, `evaluate` too,
+/// whose stage lines are quiet (its figures are its output).
+pub fn clean_said(quiet: bool, report: &CleanReport, cfg: &CleanConfig) {
+    let lines = report.order_lines;
+    if let Some(warning) = lines.warning(cfg.fill_order_lines) {
+        progress::warn(quiet, &warning);
+    }
+    if let Some(note) = lines.note(cfg.fill_order_lines) {
+        progress::note(quiet, &note);
+    }
+    let customer = cfg.header.as_ref().map_or("CustomerID", |(customer, _)| customer.as_str());
+    for warning in report.placeholder_warnings(customer) {
+        progress::warn(quiet, &warning);
+    }
+    for filter in &report.row_filters {
+        for note in filter.notes() {
+            progress::note(quiet, &note);
+        }
+    }
+    let what = "ids are matched exactly, case and spaces included; `*` stands for any characters";
+    unmatched_note(quiet, "[clean] exclude_items", &report.unmatched_exclude_items, what);
+}
+
 fn unmatched_note(quiet: bool, key: &str, entries: &[String], what: &str) {
     if entries.is_empty() {
         return;

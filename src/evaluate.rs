@@ -123,7 +123,9 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     if let Some(why) = crate::pipeline::undated(&date_columns, &audited, "evaluate") {
         return Err(Error::EvaluateGate { gate: "required_column".into(), detail: why });
     }
-    let (cleaned, _) = chain.clean(canonical, &cfg.clean.reading(&date_columns))?;
+    let cleaning = cfg.clean.reading(&date_columns);
+    let (cleaned, cleaned_report) = chain.clean(canonical, &cleaning)?;
+    crate::chain::clean_said(false, &cleaned_report, &cleaning);
     let cleaned = cleaned.into_frame()?;
     let (train, test) = split(&cleaned, cutoff)?;
     let undated = cleaned.height() - train.height() - test.height();

@@ -55,6 +55,10 @@ fn orders_by_status_are_left_out_whole_and_a_value_that_matches_nothing_is_said(
     let said = "[clean] exclude_rows.\"Financial Status\": 'Refunded' matched no row";
     assert!(r.stderr.contains(said) && r.stderr.contains("'refunded' (12)"), "{}", r.stderr);
     assert!(purchases(&w, "case").len() > expected.len());
+    // evaluate, whose stage lines are quiet, says it too: its figures would be of those rows
+    let r = w.kindred(&["evaluate", w.path("case.toml").to_str().unwrap(), "--cutoff", "2024-03-15"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains(said), "{}", r.stderr);
 }
 
 /// The filter's column read from every format alike (here the invoice itself, which is also
