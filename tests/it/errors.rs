@@ -238,6 +238,13 @@ fn data_gates_refuse_with_exit_3_and_force_publishes() {
     let p = w.pipeline("forced.toml", &bad("two_customers.csv"), "");
     let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // the cron mail's last line says the set was forced out, past which gate
+    let last = r.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("published 2 customers' recommendations")
+            && last.contains("with --force past gate max_customer_drop_vs_previous"),
+        "{last}"
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["forced"], true);
