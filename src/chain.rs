@@ -314,7 +314,7 @@ pub fn clean_said(quiet: bool, report: &CleanReport, cfg: &CleanConfig) {
         progress::note(quiet, &note);
     }
     let customer = cfg.header.as_ref().map_or("CustomerID", |(customer, _)| customer.as_str());
-    for warning in report.placeholder_warnings(customer) {
+    if let Some(warning) = report.placeholder_warning(cfg, customer) {
         progress::warn(quiet, &warning);
     }
     for filter in &report.row_filters {

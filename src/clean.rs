@@ -140,15 +140,21 @@ impl RowFilterReport {
 }
 
 /// Words a till or a shop writes in the customer column for a sale without an account, as
-/// [`is_placeholder`] compares them (letters and digits, lower case).
-const PLACEHOLDER_WORDS: [&str; 24] = [
+/// [`is_placeholder`] compares them (letters and digits, lower case, a number after them
+/// aside: `Guest 2`): English, and the defaults of tills sold in German, French, Spanish,
+/// Italian, Portuguese, Scandinavian, Russian, Japanese and Chinese shops.
+const PLACEHOLDER_WORDS: &[&str] = &[
     "guest",
     "guests",
     "guestcustomer",
     "guestcheckout",
     "guestuser",
+    "guestaccount",
+    "guestnoaccount",
+    "walkinguest",
     "anonymous",
     "anonymouscustomer",
+    "anonymoususer",
     "anon",
     "unknown",
     "unknowncustomer",
@@ -157,33 +163,65 @@ const PLACEHOLDER_WORDS: [&str; 24] = [
     "cash",
     "cashcustomer",
     "cashsale",
+    "cashsales",
+    "possale",
+    "poscustomer",
     "noname",
     "nocustomer",
+    "none",
+    "notloggedin",
     "notregistered",
     "unregistered",
     "defaultcustomer",
     "retailcustomer",
     "countersale",
+    "countercustomer",
     "nonmember",
     "notamember",
+    "gast",
+    "gastkunde",
+    "laufkunde",
+    "barverkauf",
+    "barkunde",
+    "invité",
+    "clientinvité",
+    "clientdepassage",
+    "clientcomptoir",
+    "clientegenérico",
+    "clientegenerico",
+    "clientedemostrador",
+    "consumidorfinal",
+    "públicoengeneral",
+    "publicoengeneral",
+    "ospite",
+    "clienteoccasionale",
+    "kontant",
+    "kontantkunde",
+    "gäst",
+    "ゲスト",
+    "散客",
+    "гость",
 ];
 
-/// True when a customer id names no customer: zeros only (`0`, `00000`), `-1`, or a word a
-/// till writes for a sale without an account ([`PLACEHOLDER_WORDS`], case, spaces and
-/// punctuation aside: `Walk-in Customer`, `GUEST`). Such an id gathers every guest's
+/// True when a customer id names no customer: zeros only (`0`, `00000`, `0.000`), `-1`, dashes
+/// only (`-`, `--`), or a word a till writes for a sale without an account
+/// ([`PLACEHOLDER_WORDS`], case, spaces and punctuation aside, and a number after it:
+/// `Walk-in Customer`, `GUEST`, `(Walk-in)`, `Guest #2`). Such an id gathers every guest's
 /// purchases into one "customer" — a neighbour of everyone, recommended to as one person.
 /// (Blank ids and `null_values` are already missing: guests, dropped.)
 pub fn is_placeholder(id: &str) -> bool {
     let id = id.trim();
-    if id == "-1" || (!id.is_empty() && id.bytes().all(|b| b == b'0')) {
+    let zeros = id.bytes().any(|b| b == b'0') && id.bytes().all(|b| b == b'0' || b == b'.' || b == b',');
+    if id == "-1" || zeros || (!id.is_empty() && id.bytes().all(|b| b == b'-')) {
         return true;
     }
-    // cheap before the key: the words are short, and start with a letter
-    if id.len() > 24 || !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
+    // cheap before the key: the words are short
+    if id.len() > 40 {
         return false;
     }
-    let key: String = id.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
-    PLACEHOLDER_WORDS.contains(&key.as_str())
+    let key = crate::ingest::column_key(id);
+    let word = key.trim_end_matches(|c: char| c.is_ascii_digit());
+    !word.is_empty() && PLACEHOLDER_WORDS.contains(&word)
 }
 
 /// The kept rows' placeholder customer ids ([`is_placeholder`]) and their rows, most first.
@@ -204,19 +242,39 @@ fn placeholders(frame: &DataFrame, kept: &BooleanChunked) -> PolarsResult<Vec<Va
 }
 
 impl CleanReport {
-    /// The warning for each placeholder customer id kept, naming the key that leaves it out
-    /// (`column`: the customer's, as the export names it).
-    pub fn placeholder_warnings(&self, column: &str) -> Vec<String> {
-        self.placeholder_customers
+    /// The warning on the placeholder customer ids kept, if any, ending with the pipeline's
+    /// `exclude_rows` as it would leave them out: its entries (`cfg`) and theirs, under the
+    /// customer's column (`column`, as the export names it), written as TOML that parses.
+    pub fn placeholder_warning(&self, cfg: &CleanConfig, column: &str) -> Option<String> {
+        let found = &self.placeholder_customers;
+        if found.is_empty() {
+            return None;
+        }
+        let ids: Vec<String> = found
             .iter()
             .map(|p| {
                 let share = 100.0 * p.rows as f64 / self.rows_out.max(1) as f64;
-                format!(
-                    "customer id '{}' ({} rows, {share:.1}% of those kept) looks like a placeholder for sales without an account: its rows are read as one customer's, who is then everyone's neighbour and is published as a customer; leave it out with [clean] exclude_rows = {{ {column:?} = [{:?}] }}",
-                    p.value, p.rows, p.value
-                )
+                format!("'{}' ({} rows, {share:.1}% of those kept)", p.value, p.rows)
             })
-            .collect()
+            .collect();
+        let mut table = cfg.exclude_rows.clone();
+        table.entry(column.to_string()).or_default().extend(found.iter().map(|p| p.value.clone()));
+        let toml = |text: &str| toml::Value::String(text.to_string()).to_string();
+        let entries: Vec<String> = table
+            .iter()
+            .map(|(column, values)| {
+                let values: Vec<String> = values.iter().map(|v| toml(v)).collect();
+                format!("{} = [{}]", toml(column), values.join(", "))
+            })
+            .collect();
+        let (what, them) = match ids.len() {
+            1 => (format!("customer id {} looks like a placeholder", ids[0]), "it"),
+            _ => (format!("customer ids {} look like placeholders", ids.join(", ")), "them"),
+        };
+        Some(format!(
+            "{what} for sales without an account: each is read as one customer's rows, who is then everyone's neighbour and is published as a customer; leave {them} out with [clean] exclude_rows = {{ {} }}",
+            entries.join(", ")
+        ))
     }
 }
 
@@ -228,7 +286,7 @@ fn is_row_text(name: &str) -> bool {
 /// One row filter's verdict on every row of `frame` (true: kept), read from the canonical
 /// text column `name`, and its report, counted on the rows `before` keeps (the header
 /// repeated as a row is no value). A row holding a value is matched once per distinct value
-/// ([`matched_items`]; a number also by its value: `2` is `2.0`, see [`number_key`]); a blank
+/// ([`matched_items`]; a number or a flag also by its value: `2` is `2.0`, see [`value_key`]); a blank
 /// one takes its order's verdict — whether any line of the same invoice and customer holding
 /// a value matched — when the invoice is read and such a line exists (an order's status
 /// written on its first line only, as Shopify's order export does; a line-level status, as
@@ -249,15 +307,15 @@ fn row_filter(
     }
     let distinct: Vec<&str> = counts.keys().copied().collect();
     let (mut matched, mut unmatched_values) = matched_items(filter.values, distinct.iter().copied());
-    // a number listed matches the same number written otherwise (a CSV's "2.0", a cell's 2)
-    let mut numbers: HashMap<&str, Vec<&String>> = HashMap::new();
+    // a number or flag listed matches the same written otherwise (a CSV's "2.0", a cell's 2)
+    let mut keys: HashMap<String, Vec<&String>> = HashMap::new();
     for value in filter.values.iter().filter(|v| !v.contains('*')) {
-        if let Some(key) = number_key(value) {
-            numbers.entry(key).or_default().push(value);
+        if let Some(key) = value_key(value) {
+            keys.entry(key).or_default().push(value);
         }
     }
     for (v, m) in distinct.iter().zip(matched.iter_mut()) {
-        if let Some(listed) = number_key(v).and_then(|key| numbers.get(key)) {
+        if let Some(listed) = value_key(v).and_then(|key| keys.get(&key)) {
             *m = true;
             unmatched_values.retain(|u| !listed.contains(&u));
         }
@@ -311,17 +369,68 @@ fn row_filter(
     Ok((verdicts.into_iter().collect(), report))
 }
 
-/// A plain decimal number (`-12`, `2.50`, `2.0`) without the zeros that end its fraction
-/// (`2.0` and `2` are both `2`, `2.50` is `2.5`); leading zeros count (`007` is not `7`: an
-/// id). `None` for anything else.
-fn number_key(text: &str) -> Option<&str> {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+/// A value as it compares across formats: a plain decimal number by its value (`2`, `2.0`,
+/// `+2` and a decimal comma's `2,0` are `2`; `2.50` is `2.5`; `-0` is `0`; leading zeros
+/// count: `007` is an id, not 7; `1,000`, which reads two ways, is no number here), a flag in
+/// lower case (a pandas CSV's `True` is a sheet's `true`). `None` for anything else.
+fn value_key(text: &str) -> Option<String> {
+    if text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("false") {
+        return Some(text.to_ascii_lowercase());
+    }
+    if let Some(key) = timestamp_key(text) {
+        return Some(key);
+    }
+    let (sign, digits) = match text.strip_prefix(['-', '+']) {
+        Some(rest) => (if text.starts_with('-') { "-" } else { "" }, rest),
+        None => ("", text),
+    };
+    let (int, frac) = match (digits.split_once('.'), digits.split_once(',')) {
+        (Some(split), None) => split,
+        (None, Some((int, frac))) if frac.len() != 3 => (int, frac),
+        (None, None) => (digits, ""),
+        _ => return None,
+    };
     let plain = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
     if int.is_empty() || !plain(int) || !plain(frac) {
         return None;
     }
-    Some(if frac.is_empty() { text.trim_end_matches('.') } else { text.trim_end_matches('0').trim_end_matches('.') })
+    let frac = frac.trim_end_matches('0');
+    let zero = int.bytes().all(|b| b == b'0') && frac.is_empty();
+    let sign = if zero && int.len() == 1 { "" } else { sign };
+    Some(match frac {
+        "" => format!("{sign}{int}"),
+        frac => format!("{sign}{int}.{frac}"),
+    })
+}
+
+/// An ISO date or timestamp (`2024-03-01`, `2024-03-01 10:00:00.500`, `…T10:00:00`) as it
+/// compares across formats: a midnight is its date (a sheet's date cell is read as
+/// `2024-03-01 00:00:00`, pandas writes `2024-03-01`), a fraction without its last zeros.
+fn timestamp_key(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let date = text.len() >= 10 && digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10);
+    if !date {
+        return None;
+    }
+    if text.len() == 10 {
+        return Some(text.to_string());
+    }
+    let time = &text[11..];
+    let clock = matches!(b[10], b' ' | b'T') && time.len() >= 8 && digits(11..13) && digits(14..16) && digits(17..19);
+    if !clock || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let frac = match &time[8..] {
+        "" => "",
+        rest => rest.strip_prefix('.').filter(|f| !f.is_empty() && f.bytes().all(|d| d.is_ascii_digit()))?,
+    };
+    let frac = frac.trim_end_matches('0');
+    Some(match (&time[..8], frac) {
+        ("00:00:00", "") => text[..10].to_string(),
+        (clock, "") => format!("{} {clock}", &text[..10]),
+        (clock, frac) => format!("{} {clock}.{frac}", &text[..10]),
+    })
 }
 
 /// A mapped role's column and the nulls left in it after cleaning.
@@ -951,12 +1060,45 @@ mod tests {
     /// (digits, emails, names that hold such a word) are not.
     #[test]
     fn placeholder_customer_ids_are_told_from_real_ones() {
-        for id in
-            ["0", "000", " 0 ", "-1", "Guest", "GUEST", "Walk-in Customer", "walk in", "Cash Customer", "N/A-Guest"]
-        {
-            assert_eq!(is_placeholder(id), id != "N/A-Guest", "{id:?}");
+        for id in [
+            "0",
+            "000",
+            " 0 ",
+            "0.000",
+            "-1",
+            "-",
+            "--",
+            "Guest",
+            "GUEST",
+            "Guest #2",
+            "(Walk-in)",
+            "Walk-in Customer",
+            "walk in",
+            "Cash Customer",
+            "Laufkunde",
+            "Invité",
+            "Consumidor Final",
+            "ゲスト",
+        ] {
+            assert!(is_placeholder(id), "{id:?}");
         }
-        for id in ["10", "17850", "-12", "1", "guest@example.com", "Guestrin, Carlos", "Cashmere Ltd", "", "0.5"] {
+        for id in [
+            "10",
+            "17850",
+            "-12",
+            "1",
+            "guest@example.com",
+            "Guestrin, Carlos",
+            "Cashmere Ltd",
+            "Anna Guest",
+            "Guest LLC",
+            "CUST-0",
+            "0001",
+            "",
+            "0.5",
+            "N/A-Guest",
+            "123",
+        ] {
             assert!(!is_placeholder(id), "{id:?}");
         }
         let frame = DataFrame::new(
@@ -971,9 +1113,19 @@ mod tests {
         let (_, report) = run(frame, &CleanConfig::default()).unwrap();
         // the guest's one row was a return, dropped: only what is kept is said
         assert_eq!(report.placeholder_customers, [ValueRows { value: "0".into(), rows: 2 }]);
-        let warning = &report.placeholder_warnings("Customer ID")[0];
-        assert!(warning.contains("'0' (2 rows, 66.7% of those kept)"), "{warning}");
+        let warning = report.placeholder_warning(&CleanConfig::default(), "Customer ID").unwrap();
+        assert!(warning.contains("customer id '0' (2 rows, 66.7% of those kept) looks like"), "{warning}");
         assert!(warning.ends_with("[clean] exclude_rows = { \"Customer ID\" = [\"0\"] }"), "{warning}");
+        // the pipeline's own entries kept, and text TOML must escape (a no-break space)
+        let cfg = filter(false, &["refunded"]);
+        let guest = ValueRows { value: "Guest\u{a0}Checkout".into(), rows: 1 };
+        let report = CleanReport { placeholder_customers: vec![guest], ..report };
+        let warning = report.placeholder_warning(&cfg, "Kunden\u{ad}nummer").unwrap();
+        let entry = warning.split("[clean] ").nth(1).unwrap();
+        let parsed: toml::Table = toml::from_str(entry).unwrap_or_else(|e| panic!("{entry}: {e}"));
+        let table = parsed["exclude_rows"].as_table().unwrap();
+        assert_eq!(table["Status"][0].as_str(), Some("refunded"));
+        assert_eq!(table["Kunden\u{ad}nummer"][0].as_str(), Some("Guest\u{a0}Checkout"));
     }
 
     /// A number listed matches the same number written otherwise (a CSV's `2.0`, a sheet's 2),
@@ -981,13 +1133,33 @@ mod tests {
     /// column; an invoice number two customers share is two orders.
     #[test]
     fn numbers_match_by_value_and_an_order_is_an_invoice_of_one_customer() {
-        for (text, key) in [("2", Some("2")), ("2.0", Some("2")), ("2.50", Some("2.5")), ("-3.", Some("-3"))] {
-            assert_eq!(number_key(text), key, "{text:?}");
+        let key = |t: &str| value_key(t);
+        for (text, want) in [
+            ("2", "2"),
+            ("2.0", "2"),
+            ("+2", "2"),
+            ("2,0", "2"),
+            ("2.50", "2.5"),
+            ("-3.", "-3"),
+            ("-0", "0"),
+            ("-0.0", "0"),
+            ("007", "007"),
+            ("100.00", "100"),
+            ("True", "true"),
+            ("FALSE", "false"),
+            ("2024-03-01 00:00:00", "2024-03-01"),
+            ("2024-03-01T00:00:00.000", "2024-03-01"),
+            ("2024-03-01", "2024-03-01"),
+            ("2024-03-01 10:00:00.500", "2024-03-01 10:00:00.5"),
+            ("2024-03-01T10:00:00", "2024-03-01 10:00:00"),
+        ] {
+            assert_eq!(key(text).as_deref(), Some(want), "{text:?}");
         }
-        for text in ["007", "0.0", "10", "100.00"] {
-            assert_eq!(number_key(text), Some(text.trim_end_matches(".00").trim_end_matches(".0")), "{text:?}");
+        for text in
+            ["2 kg", "1e3", ".5", "", "1,000", "1.000,5", "-", "yes", "2024-03-01 10:00", "2024-03-01 00:30:00+01:00"]
+        {
+            assert_eq!(key(text), None, "{text:?}");
         }
-        assert_eq!((number_key("2 kg"), number_key("1e3"), number_key(".5"), number_key("")), (None, None, None, None));
 
         let frame = DataFrame::new(
             6,

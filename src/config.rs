@@ -280,24 +280,13 @@ pub fn row_column(i: usize) -> String {
 /// The canonical name of the invoice read as text for the row filters ([`Columns::order`]).
 pub const ORDER_COLUMN: &str = "order";
 
-/// One row filter of `[clean]`: its key, its column, and the values it matches.
+/// One row filter of `[clean]`: which key, its column, and the values it matches.
 #[derive(Debug, Clone, Copy)]
 pub struct RowFilter<'a> {
     /// `true`: `keep_rows` (rows matching are kept); `false`: `exclude_rows`.
     pub keep: bool,
     pub column: &'a str,
     pub values: &'a [String],
-}
-
-impl RowFilter<'_> {
-    /// The pipeline key: `[clean] exclude_rows` or `[clean] keep_rows`.
-    pub fn key(&self) -> &'static str {
-        if self.keep {
-            "[clean] keep_rows"
-        } else {
-            "[clean] exclude_rows"
-        }
-    }
 }
 
 /// True when item id `id` matches `pattern` of `exclude_items` or `never_recommend`: the id
@@ -322,6 +311,7 @@ pub fn item_matches(pattern: &str, id: &str) -> bool {
 /// Which of `items` the entries `patterns` of `exclude_items` or `never_recommend` match
 /// ([`item_matches`]), in their order, and the entries that match none of them (a typo, an
 /// item not in this export).
+///
 /// Entries without `*` are looked up, not compared one by one (5,000 listed against 100,000
 /// distinct values were 4 s).
 pub fn matched_items<'a>(patterns: &[String], items: impl IntoIterator<Item = &'a str>) -> (Vec<bool>, Vec<String>) {
@@ -879,6 +869,16 @@ impl Config {
         columns.segment = recommend.fallback.column().map(str::to_string);
         columns.rows = clean.row_columns();
         columns.order = !columns.rows.is_empty();
+        // a value every reader reads as missing can match no row
+        for filter in clean.row_filters() {
+            if let Some(word) = filter.values.iter().find(|v| input.null_values.contains(v)) {
+                let key = if filter.keep { "keep_rows" } else { "exclude_rows" };
+                return Err(ConfigError::Invalid {
+                    key: format!("[clean] {key}.\"{}\"", filter.column),
+                    message: format!("'{word}' is read as a missing value ([input] null_values), so it matches no row; take it out of [input] null_values to read it as a value (in every column), or list another"),
+                });
+            }
+        }
         Ok(Config {
             input,
             columns,

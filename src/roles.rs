@@ -148,7 +148,11 @@ pub(crate) fn parse(
     let mut canonical = with_segment(canonical, segment.map(IntoColumn::into_column))
         .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
     for (name, column) in text {
-        let values = row_values(&column, path)?.into_column().with_name(name.into());
+        let (values, note) = row_values(&column, path)?;
+        if let Some(note) = note {
+            found.push(Parsed { notes: vec![note], ..Parsed::new(column.name(), 0, 0) });
+        }
+        let values = values.into_column().with_name(name.into());
         canonical.with_column(values).map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
     }
     Ok((canonical, found))
@@ -301,25 +305,53 @@ fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(Stri
 }
 
 /// A row filter's column as text: text and numbers as an item id reads them (trimmed, blank
-/// is no value, "2.0" is "2"); any other type (a date, a flag) as polars prints it.
-fn row_values(column: &Column, path: &Path) -> Result<StringChunked, InputError> {
+/// is no value, "2.0" is "2"); a flag as `true` / `false`; a timestamp as a CSV written by
+/// pandas holds it ([`timestamp_text`]); any other type as polars prints it. Returns the
+/// values and, for a timestamp with a time zone, a note: it is printed in UTC (kindred reads
+/// no time-zone database), not in the zone's wall time a CSV of it shows.
+fn row_values(column: &Column, path: &Path) -> Result<(StringChunked, Option<String>), InputError> {
     let dtype = column.dtype();
     if matches!(dtype, DataType::String) || dtype.is_primitive_numeric() {
-        return Ok(ids(column, false, path, "row_filter")?.0);
+        return Ok((ids(column, false, path, "row_filter")?.0, None));
     }
     let text =
         column.as_materialized_series().cast(&DataType::String).map_err(|_| type_error(column, path, "row_filter"))?;
     let text = ids(&text.into_column(), false, path, "row_filter")?.0;
-    if !matches!(dtype, DataType::Datetime(..)) {
-        return Ok(text);
-    }
-    // a timestamp printed as a CSV or a sheet writes it: "2024-03-01 10:00:00", not
-    // "….000000" (a fraction of zeros; another fraction is kept)
-    let whole = |t: &str| match t.rsplit_once('.') {
-        Some((head, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => head.len(),
-        _ => t.len(),
+    let DataType::Datetime(_, zone) = dtype else { return Ok((text, None)) };
+    let midnight = |t: &str| {
+        let t = timestamp_text(t, false);
+        t.len() == 10 || t.get(10..) == Some(" 00:00:00")
     };
-    Ok(text.iter().map(|t| t.map(|t| &t[..whole(t)])).collect::<StringChunked>().with_name(text.name().clone()))
+    let midnights = text.iter().flatten().all(midnight);
+    let values: StringChunked = text.iter().map(|t| t.map(|t| timestamp_text(t, midnights))).collect();
+    let note = zone.as_ref().map(|zone| {
+        format!(
+            "column '{}' holds timestamps in time zone {zone}: [clean] exclude_rows / keep_rows compare them in UTC (`2024-02-29 23:30:00`), not as the zone's wall time",
+            column.name()
+        )
+    });
+    Ok((values.with_name(text.name().clone()), note))
+}
+
+/// A timestamp as polars prints it (`2024-03-01 10:00:00.500000000`) written as pandas writes
+/// one to a CSV: its fraction to 3, 6 or 9 digits as it needs (none when zero: `…10:00:00`,
+/// `…10:00:00.500`), and the date alone when every value of its column is a midnight
+/// (`2024-03-01`: a column of dates, as a sheet's date cells are read).
+fn timestamp_text(text: &str, date_only: bool) -> String {
+    if date_only && text.len() >= 10 {
+        return text[..10].to_string();
+    }
+    let Some((head, frac)) = text.split_once('.') else { return text.to_string() };
+    let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+    let (frac, rest) = frac.split_at(digits);
+    let significant = frac.trim_end_matches('0');
+    match significant.len() {
+        0 => format!("{head}{rest}"),
+        n => {
+            let width = n.div_ceil(3) * 3;
+            format!("{head}.{significant:0<width$}{rest}")
+        }
+    }
 }
 
 /// Descriptions as text: a text column is taken as it is (no copy); others are printed.
@@ -550,5 +582,27 @@ mod tests {
         assert_eq!(number_text(17850.0), "17850");
         assert_eq!(number_text(2.5), "2.5");
         assert_eq!(number_text(-3.0), "-3");
+    }
+
+    /// A row filter's timestamps as a pandas CSV writes them, whichever format they came from:
+    /// no zero fraction, a fraction to 3, 6 or 9 digits, a column of midnights as dates.
+    #[test]
+    fn row_filter_timestamps_print_as_a_csv_holds_them() {
+        for (polars, csv) in [
+            ("2024-03-01 10:00:00.000000", "2024-03-01 10:00:00"),
+            ("2024-03-01 10:00:00.500000000", "2024-03-01 10:00:00.500"),
+            ("2024-03-01 10:00:00.123450", "2024-03-01 10:00:00.123450"),
+            ("2024-03-01 10:00:00", "2024-03-01 10:00:00"),
+        ] {
+            assert_eq!(timestamp_text(polars, false), csv);
+        }
+        assert_eq!(timestamp_text("2024-03-01 00:00:00.000", true), "2024-03-01");
+        let stamps = [Some(1_709_251_200_000_000i64), Some(1_709_337_600_000_000), None];
+        let midnights = Int64Chunked::from_iter_options("t".into(), stamps.into_iter())
+            .into_datetime(TimeUnit::Microseconds, None)
+            .into_column();
+        let (values, note) = row_values(&midnights, Path::new("x.parquet")).unwrap();
+        assert_eq!(values.iter().collect::<Vec<_>>(), [Some("2024-03-01"), Some("2024-03-02"), None]);
+        assert!(note.is_none());
     }
 }

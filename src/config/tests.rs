@@ -526,6 +526,7 @@ fn row_filters_name_their_columns_and_refuse_empty_entries() {
         ("exclude_rows = { Status = [] }", "[clean] exclude_rows.\"Status\""),
         ("keep_rows = { Status = ['paid', ' '] }", "[clean] keep_rows.\"Status\""),
         ("exclude_rows = { '' = ['x'] }", "[clean] exclude_rows"),
+        ("keep_rows = { Refund = ['N/A'] }", "[clean] keep_rows.\"Refund\": 'N/A' is read as a missing value"),
     ] {
         let err = build(&format!("[input]\npath='x'\n[clean]\n{bad}")).unwrap_err().to_string();
         assert!(err.starts_with(entry), "{err}");

@@ -304,8 +304,8 @@ pub(super) fn read_excel(
         let header = unique_names(header, header_of, path, &name, &mut notes)?;
         let merged = cells.fill_merged(header_row, &columns, &header, &name);
         let positions = match &table {
-            None if sheet == Some("*") && !has_roles(&header, roles) => {
-                notes.push(format!("sheet '{name}' skipped: {}", missing_roles(&header, roles)));
+            None if sheet == Some("*") && !has_needed(&header, roles) => {
+                notes.push(format!("sheet '{name}' skipped: {}", missing_needed(&header, roles)));
                 unmapped_first.get_or_insert((name, header));
                 continue;
             }
@@ -682,6 +682,26 @@ fn mapped_columns(r: &Columns) -> Vec<&String> {
 /// ([`find_column`]: exactly, else by their key), or there are no roles.
 fn has_roles(header: &[String], roles: Option<&Columns>) -> bool {
     roles.is_none_or(|r| absent(header, &[&r.customer, &r.item]).is_empty())
+}
+
+/// The columns a sheet must have to be stacked: the customer's, the item's, the segment's
+/// and the row filters' (optional roles the file may lack are left unmapped instead).
+fn needed(r: &Columns) -> Vec<&String> {
+    let mut needed = vec![&r.customer, &r.item];
+    needed.extend(r.segment.iter().chain(&r.rows));
+    needed
+}
+
+/// [`has_roles`] with every [`needed`] column: a first sheet without a row filter's column
+/// is skipped as a later one is, not refused (the outcome hung on the sheets' order).
+fn has_needed(header: &[String], roles: Option<&Columns>) -> bool {
+    roles.is_none_or(|r| absent(header, &needed(r)).is_empty())
+}
+
+fn missing_needed(header: &[String], roles: Option<&Columns>) -> String {
+    let missing: Vec<String> =
+        roles.map(|r| absent(header, &needed(r)).iter().map(|c| format!("'{c}'")).collect()).unwrap_or_default();
+    format!("its header has no column {} (it has: {})", missing.join(" or "), header.join(", "))
 }
 
 fn missing_roles(header: &[String], roles: Option<&Columns>) -> String {
