@@ -65,8 +65,8 @@ pub struct CleanReport {
     pub after_cleaning: Option<AfterCleaning>,
 }
 
-/// What one row filter (`[clean] exclude_rows` or `keep_rows`, one column) did, on every row
-/// of the export (before any other rule).
+/// What one row filter (`[clean] exclude_rows` or `keep_rows`, one column) did, counted on
+/// the export's rows (the header repeated as a row aside) before any other rule.
 #[derive(Debug, Clone, Serialize)]
 pub struct RowFilterReport {
     /// `exclude_rows` or `keep_rows`.
@@ -80,8 +80,9 @@ pub struct RowFilterReport {
     pub values: Vec<String>,
     /// Rows this filter drops (several filters may drop the same row).
     pub rows_dropped: usize,
-    /// Rows blank in the column: each took the verdict of its order's other lines (the
-    /// invoice) when they hold a value; `exclude_rows` keeps the rest, `keep_rows` drops them.
+    /// Rows with a customer, blank in the column: each took the verdict of its order's other lines (the same
+    /// invoice and customer) when they hold a value; `exclude_rows` keeps the rest,
+    /// `keep_rows` drops them.
     pub blank_rows: usize,
     /// Of the blank rows, those that took their order's verdict.
     pub blank_rows_by_order: usize,
@@ -339,7 +340,8 @@ fn row_filter(
         .map(|(r, own)| {
             let hit = own.or_else(|| {
                 let order = order_of(r).and_then(|o| by_order.get(&o).copied());
-                if before[r] {
+                // a guest's line (no customer) is dropped whatever it holds: not counted
+                if before[r] && customers.get(r).is_some() {
                     blank_rows += 1;
                     blank_rows_by_order += order.is_some() as usize;
                 }
@@ -1189,10 +1191,13 @@ mod tests {
     fn blank_lines_without_an_invoice_are_said() {
         let mut frame = orders();
         frame.drop_in_place(ORDER_COLUMN).unwrap();
+        // C's line is a guest's: dropped whatever it holds, not counted
+        let customers = [Some("1"), Some("1"), None, Some("1"), Some("1"), Some("1"), Some("1"), Some("1")];
+        frame.with_column(Column::new(col::CUSTOMER.into(), customers)).unwrap();
         let (_, report) = run(frame, &filter(false, &["refunded"])).unwrap();
         let notes = report.row_filters[0].notes();
         assert!(
-            notes[0].contains("4 rows with no value in the column were kept") && notes[0].contains("[columns] invoice")
+            notes[0].contains("3 rows with no value in the column were kept") && notes[0].contains("[columns] invoice")
         );
         let (_, report) = run(orders(), &filter(false, &["refunded"])).unwrap();
         assert!(report.row_filters[0].notes().is_empty());
