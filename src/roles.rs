@@ -148,11 +148,7 @@ pub(crate) fn parse(
     let mut canonical = with_segment(canonical, segment.map(IntoColumn::into_column))
         .map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
     for (name, column) in text {
-        let (values, note) = row_values(&column, path)?;
-        if let Some(note) = note {
-            found.push(Parsed { notes: vec![note], ..Parsed::new(column.name(), 0, 0) });
-        }
-        let values = values.into_column().with_name(name.into());
+        let values = row_values(&column, path)?.into_column().with_name(name.into());
         canonical.with_column(values).map_err(|e| InputError::Parse { path: path.into(), detail: e.to_string() })?;
     }
     Ok((canonical, found))
@@ -306,31 +302,26 @@ fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(Stri
 
 /// A row filter's column as text: text and numbers as an item id reads them (trimmed, blank
 /// is no value, "2.0" is "2"); a flag as `true` / `false`; a timestamp as a CSV written by
-/// pandas holds it ([`timestamp_text`]); any other type as polars prints it. Returns the
-/// values and, for a timestamp with a time zone, a note: it is printed in UTC (kindred reads
-/// no time-zone database), not in the zone's wall time a CSV of it shows.
-fn row_values(column: &Column, path: &Path) -> Result<(StringChunked, Option<String>), InputError> {
+/// pandas holds it ([`timestamp_text`]; a Parquet timestamp with a time zone arrives as its
+/// UTC instant, noted by the Parquet reader); any other type as polars prints it.
+fn row_values(column: &Column, path: &Path) -> Result<StringChunked, InputError> {
     let dtype = column.dtype();
     if matches!(dtype, DataType::String) || dtype.is_primitive_numeric() {
-        return Ok((ids(column, false, path, "row_filter")?.0, None));
+        return Ok(ids(column, false, path, "row_filter")?.0);
     }
     let text =
         column.as_materialized_series().cast(&DataType::String).map_err(|_| type_error(column, path, "row_filter"))?;
     let text = ids(&text.into_column(), false, path, "row_filter")?.0;
-    let DataType::Datetime(_, zone) = dtype else { return Ok((text, None)) };
+    if !matches!(dtype, DataType::Datetime(..)) {
+        return Ok(text);
+    }
     let midnight = |t: &str| {
         let t = timestamp_text(t, false);
         t.len() == 10 || t.get(10..) == Some(" 00:00:00")
     };
     let midnights = text.iter().flatten().all(midnight);
     let values: StringChunked = text.iter().map(|t| t.map(|t| timestamp_text(t, midnights))).collect();
-    let note = zone.as_ref().map(|zone| {
-        format!(
-            "column '{}' holds timestamps in time zone {zone}: [clean] exclude_rows / keep_rows compare them in UTC (`2024-02-29 23:30:00`), not as the zone's wall time",
-            column.name()
-        )
-    });
-    Ok((values.with_name(text.name().clone()), note))
+    Ok(values.with_name(text.name().clone()))
 }
 
 /// A timestamp as polars prints it (`2024-03-01 10:00:00.500000000`) written as pandas writes
@@ -601,8 +592,7 @@ mod tests {
         let midnights = Int64Chunked::from_iter_options("t".into(), stamps.into_iter())
             .into_datetime(TimeUnit::Microseconds, None)
             .into_column();
-        let (values, note) = row_values(&midnights, Path::new("x.parquet")).unwrap();
+        let values = row_values(&midnights, Path::new("x.parquet")).unwrap();
         assert_eq!(values.iter().collect::<Vec<_>>(), [Some("2024-03-01"), Some("2024-03-02"), None]);
-        assert!(note.is_none());
     }
 }

@@ -49,6 +49,8 @@ pub(super) struct ParquetColumn {
     pub name: String,
     pub dtype: String,
     pub reading: Reading,
+    /// A timestamp's time zone, if it has one (read as UTC instants: [`utc_instants`]).
+    pub zone: Option<String>,
 }
 
 fn parquet_reader(path: &Path) -> Result<ParquetReader<File>, InputError> {
@@ -119,6 +121,10 @@ pub(super) fn parquet_columns(path: &Path) -> Result<Vec<ParquetColumn>, InputEr
             name: name.to_string(),
             dtype: type_name(&field.dtype),
             reading: reading(&field.dtype),
+            zone: match &field.dtype {
+                ArrowDataType::Timestamp(_, Some(zone)) => Some(zone.to_string()),
+                _ => None,
+            },
         })
         .collect())
 }
@@ -325,6 +331,11 @@ pub(super) fn read_parquet_roles(
         let c = c.ok_or_else(|| parquet_error(path, format!("no column '{name}' in the footer")))?;
         if matches!(c.reading, Reading::Never(_)) {
             return Err(never_read(path, c, role));
+        }
+        if let Some(zone) = c.zone.as_ref().filter(|_| *role == "row_filter") {
+            notes.push(format!(
+                "column '{name}' holds timestamps in time zone {zone}, read as UTC instants: [clean] exclude_rows / keep_rows compare them in UTC (`2024-02-29 23:30:00` for Berlin's 2024-03-01 00:30), not in the zone's wall time a CSV of them shows"
+            ));
         }
         wanted.push(c);
     }

@@ -144,3 +144,39 @@ fn a_sheet_without_the_filters_column_is_skipped_not_stacked_unfiltered() {
         assert_eq!(purchases(&w, out), expected, "{fixture}");
     }
 }
+
+/// A Parquet timestamp with a time zone is read as its UTC instant (kindred carries no
+/// time-zone database): a filter by the zone's wall time would miss, so the column is noted;
+/// the UTC text matches.
+#[test]
+fn a_zoned_parquet_timestamp_is_noted_and_compared_in_utc() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+    use parquet::arrow::ArrowWriter;
+
+    let w = Workdir::new();
+    // 2024-02-29 23:30 UTC (Berlin's 2024-03-01 00:30) on customer 1's line, none on 2's
+    let cancelled = TimestampMicrosecondArray::from(vec![Some(1_709_249_400_000_000), None, None, None])
+        .with_timezone("Europe/Berlin");
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("CustomerID", Arc::new(Int64Array::from(vec![1, 1, 2, 2]))),
+        ("StockCode", Arc::new(StringArray::from(vec!["A", "B", "A", "C"]))),
+        ("Quantity", Arc::new(Int64Array::from(vec![1, 1, 1, 1]))),
+        ("CancelledAt", Arc::new(cancelled)),
+    ];
+    let path = w.path("zoned.parquet");
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let mut writer = ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let keys = "[columns]\ndescription = \"\"\ninvoice = \"\"\ndate = \"\"\n[clean]\nexclude_rows = { CancelledAt = [\"2024-02-29 23:30:00\"] }";
+    let p = w.pipeline_with("p.toml", &path, "", "out", keys);
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r
+        .stderr
+        .contains("column 'CancelledAt' holds timestamps in time zone Europe/Berlin, read as UTC instants"));
+    let kept: Vec<(String, String)> = purchases(&w, "out").into_iter().collect();
+    assert_eq!(kept, [("1".to_string(), "B".to_string()), ("2".into(), "A".into()), ("2".into(), "C".into())]);
+}
