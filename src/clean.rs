@@ -216,8 +216,9 @@ pub fn is_placeholder(id: &str) -> bool {
     if id == "-1" || zeros || (!id.is_empty() && id.bytes().all(|b| b == b'-')) {
         return true;
     }
-    // cheap before the key: the words are short
-    if id.len() > 40 {
+    // cheap before the key (one a row would be a string a row): the words are short, and
+    // hold a letter (most ids are digits)
+    if id.len() > 40 || id.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
     let key = crate::ingest::column_key(id);
@@ -546,7 +547,11 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         }
     }
     let mut row_filters = Vec::new();
-    let before: Vec<bool> = kept.iter().map(|k| k == Some(true)).collect();
+    // the rows before the filters (the repeated header aside), taken only when there are any
+    let before: Vec<bool> = match cfg.row_filters().is_empty() {
+        true => Vec::new(),
+        false => kept.iter().map(|k| k == Some(true)).collect(),
+    };
     for keep in [false, true] {
         let filters: Vec<RowFilter> = cfg.row_filters().into_iter().filter(|f| f.keep == keep).collect();
         if filters.is_empty() {
