@@ -80,9 +80,9 @@ pub struct RowFilterReport {
     pub values: Vec<String>,
     /// Rows this filter drops (several filters may drop the same row).
     pub rows_dropped: usize,
-    /// Rows with a customer, blank in the column: each took the verdict of its order's other lines (the same
-    /// invoice and customer) when they hold a value; `exclude_rows` keeps the rest,
-    /// `keep_rows` drops them.
+    /// Rows with a customer, blank in the column: each took the verdict of its order's other
+    /// lines (the same invoice and customer) when they hold a value; `exclude_rows` keeps the
+    /// rest, `keep_rows` drops them.
     pub blank_rows: usize,
     /// Of the blank rows, those that took their order's verdict.
     pub blank_rows_by_order: usize,
@@ -106,8 +106,8 @@ pub struct ValueRows {
 }
 
 impl RowFilterReport {
-    /// The note for a listed value that matched no row, and for lines `keep_rows` dropped for
-    /// want of a value; `None` when neither.
+    /// The notes: on listed values that matched no row, and on blank lines no order's verdict
+    /// reached (`keep_rows` dropped them; without an invoice, `exclude_rows` kept them).
     pub fn notes(&self) -> Vec<String> {
         let entry = format!("[clean] {}.\"{}\"", self.rule, self.entry);
         let mut notes = Vec::new();
@@ -287,8 +287,7 @@ fn is_row_text(name: &str) -> bool {
 
 /// One row filter's verdict on every row of `frame` (true: kept), read from the canonical
 /// text column `name`, and its report, counted on the rows `before` keeps (the header
-/// repeated as a row is no value). A row holding a value is matched once per distinct value
-/// ([`matched_items`]; a number or a flag also by its value: `2` is `2.0`, see [`value_key`]); a blank
+/// repeated as a row is no value). A row holding a value is matched by [`listed`]; a blank
 /// one takes its order's verdict — whether any line of the same invoice and customer holding
 /// a value matched — when the invoice is read and such a line exists (an order's status
 /// written on its first line only, as Shopify's order export does; a line-level status, as
@@ -307,75 +306,89 @@ fn row_filter(
             *counts.entry(v).or_default() += 1;
         }
     }
-    let distinct: Vec<&str> = counts.keys().copied().collect();
-    let (mut matched, mut unmatched_values) = matched_items(filter.values, distinct.iter().copied());
-    // a number or flag listed matches the same written otherwise (a CSV's "2.0", a cell's 2)
-    let mut keys: HashMap<String, Vec<&String>> = HashMap::new();
-    for value in filter.values.iter().filter(|v| !v.contains('*')) {
-        if let Some(key) = value_key(value) {
-            keys.entry(key).or_default().push(value);
-        }
-    }
-    for (v, m) in distinct.iter().zip(matched.iter_mut()) {
-        if let Some(listed) = value_key(v).and_then(|key| keys.get(&key)) {
-            *m = true;
-            unmatched_values.retain(|u| !listed.contains(&u));
-        }
-    }
-    let hits: HashSet<&str> = distinct.iter().zip(matched).filter(|(_, m)| *m).map(|(v, _)| *v).collect();
-    let own: Vec<Option<bool>> = values.iter().map(|v| v.map(|v| hits.contains(v))).collect();
-    // each order's verdict from its lines holding a value: matched when any of them does
+    let (hits, unmatched_values) = listed(filter.values, counts.keys().copied());
+    let own = || values.iter().map(|v| v.map(|v| hits.contains(v)));
+    // each order (invoice and customer) from its lines holding a value: matched when any does
     let orders = frame.column(ORDER_COLUMN).ok().map(|c| c.str()).transpose()?;
     let customers = frame.column(col::CUSTOMER)?.str()?;
-    let order_of = |r: usize| Some((orders?.get(r)?, customers.get(r)));
+    let order_keys = || orders.into_iter().flat_map(|o| o.iter().zip(customers.iter()));
     let mut by_order: HashMap<(&str, Option<&str>), bool> = HashMap::new();
-    for (r, own) in own.iter().enumerate() {
-        if let (Some(order), Some(hit)) = (order_of(r), own) {
-            *by_order.entry(order).or_default() |= *hit;
+    for ((order, customer), own) in order_keys().zip(own()) {
+        if let (Some(order), Some(hit)) = (order, own) {
+            *by_order.entry((order, customer)).or_default() |= hit;
         }
     }
-    let (mut blank_rows, mut blank_rows_by_order) = (0, 0);
-    let verdicts: Vec<bool> = own
-        .iter()
-        .enumerate()
-        .map(|(r, own)| {
-            let hit = own.or_else(|| {
-                let order = order_of(r).and_then(|o| by_order.get(&o).copied());
-                // a guest's line (no customer) is dropped whatever it holds: not counted
-                if before[r] && customers.get(r).is_some() {
-                    blank_rows += 1;
-                    blank_rows_by_order += order.is_some() as usize;
-                }
-                order
-            });
-            hit.unwrap_or(false) == filter.keep
-        })
-        .collect();
-    let mut column_values = Vec::new();
-    if !unmatched_values.is_empty() {
-        let mut seen: Vec<(&str, usize)> = counts.into_iter().collect();
-        seen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        column_values = seen.into_iter().take(10).map(|(v, rows)| ValueRows { value: v.to_string(), rows }).collect();
+    let mut order_keys = order_keys();
+    let (mut blank_rows, mut blank_rows_by_order, mut rows_dropped) = (0, 0, 0);
+    let mut verdicts = Vec::with_capacity(values.len());
+    for ((own, customer), &counted) in own().zip(customers.iter()).zip(before) {
+        let order = order_keys.next().and_then(|(o, c)| Some((o?, c)));
+        let hit = own.or_else(|| {
+            let verdict = order.and_then(|o| by_order.get(&o).copied());
+            // a guest's line (no customer) is dropped whatever it holds: not counted
+            if counted && customer.is_some() {
+                blank_rows += 1;
+                blank_rows_by_order += verdict.is_some() as usize;
+            }
+            verdict
+        });
+        let kept = hit.unwrap_or(false) == filter.keep;
+        rows_dropped += (counted && !kept) as usize;
+        verdicts.push(kept);
     }
+    let column_values = match unmatched_values.is_empty() {
+        true => Vec::new(),
+        false => most_frequent(counts, 10),
+    };
     let report = RowFilterReport {
         rule: if filter.keep { "keep_rows" } else { "exclude_rows" },
         column: filter.column.to_string(),
         entry: filter.column.to_string(),
         values: filter.values.to_vec(),
-        rows_dropped: verdicts.iter().zip(before).filter(|(k, b)| **b && !**k).count(),
+        rows_dropped,
         blank_rows,
         blank_rows_by_order,
         orders_read: orders.is_some(),
         unmatched_values,
         column_values,
     };
-    Ok((verdicts.into_iter().collect(), report))
+    Ok((BooleanChunked::from_slice("kept".into(), &verdicts), report))
+}
+
+/// Which of a column's distinct values the `listed` ones match, and the listed ones that
+/// match none: exactly or as `*` patterns ([`matched_items`], as `exclude_items`), and — what
+/// an item id must not — by [`value_key`] (a number, flag or timestamp written another way:
+/// a CSV's `2.0` is a cell's 2).
+fn listed<'a>(listed: &[String], distinct: impl Iterator<Item = &'a str>) -> (HashSet<&'a str>, Vec<String>) {
+    let distinct: Vec<&str> = distinct.collect();
+    let (mut matched, mut unmatched) = matched_items(listed, distinct.iter().copied());
+    let mut keys: HashMap<String, Vec<&String>> = HashMap::new();
+    for value in listed.iter().filter(|v| !v.contains('*')) {
+        if let Some(key) = value_key(value) {
+            keys.entry(key).or_default().push(value);
+        }
+    }
+    for (v, m) in distinct.iter().zip(matched.iter_mut()) {
+        if let Some(values) = value_key(v).and_then(|key| keys.get(&key)) {
+            *m = true;
+            unmatched.retain(|u| !values.contains(&u));
+        }
+    }
+    (distinct.into_iter().zip(matched).filter(|(_, m)| *m).map(|(v, _)| v).collect(), unmatched)
+}
+
+/// The `n` values held by the most rows, most first (ties: by value).
+fn most_frequent(counts: HashMap<&str, usize>, n: usize) -> Vec<ValueRows> {
+    let mut seen: Vec<(&str, usize)> = counts.into_iter().collect();
+    seen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    seen.into_iter().take(n).map(|(v, rows)| ValueRows { value: v.to_string(), rows }).collect()
 }
 
 /// A value as it compares across formats: a plain decimal number by its value (`2`, `2.0`,
 /// `+2` and a decimal comma's `2,0` are `2`; `2.50` is `2.5`; `-0` is `0`; leading zeros
 /// count: `007` is an id, not 7; `1,000`, which reads two ways, is no number here), a flag in
-/// lower case (a pandas CSV's `True` is a sheet's `true`). `None` for anything else.
+/// lower case (a pandas CSV's `True` is a sheet's `true`), an ISO date or timestamp by its
+/// time ([`timestamp_key`]). `None` for anything else.
 fn value_key(text: &str) -> Option<String> {
     if text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("false") {
         return Some(text.to_ascii_lowercase());

@@ -681,13 +681,18 @@ fn mapped_columns(r: &Columns) -> Vec<&String> {
 /// True when `header` has the roles' customer and item columns as the mapping finds them
 /// ([`find_column`]: exactly, else by their key), or there are no roles.
 fn has_roles(header: &[String], roles: Option<&Columns>) -> bool {
-    roles.is_none_or(|r| absent(header, &[&r.customer, &r.item]).is_empty())
+    lacking(header, roles, id_columns).is_empty()
+}
+
+/// The customer's and the item's columns: a sheet's header is the row that has them.
+fn id_columns(r: &Columns) -> Vec<&String> {
+    vec![&r.customer, &r.item]
 }
 
 /// The columns a sheet must have to be stacked: the customer's, the item's, the segment's
 /// and the row filters' (optional roles the file may lack are left unmapped instead).
 fn needed(r: &Columns) -> Vec<&String> {
-    let mut needed = vec![&r.customer, &r.item];
+    let mut needed = id_columns(r);
     needed.extend(r.segment.iter().chain(&r.rows));
     needed
 }
@@ -695,20 +700,26 @@ fn needed(r: &Columns) -> Vec<&String> {
 /// [`has_roles`] with every [`needed`] column: a first sheet without a row filter's column
 /// is skipped as a later one is, not refused (the outcome hung on the sheets' order).
 fn has_needed(header: &[String], roles: Option<&Columns>) -> bool {
-    roles.is_none_or(|r| absent(header, &needed(r)).is_empty())
+    lacking(header, roles, needed).is_empty()
+}
+
+/// The columns of `which` of `roles` that `header` lacks (none without roles).
+fn lacking<'r>(header: &[String], roles: Option<&'r Columns>, which: fn(&Columns) -> Vec<&String>) -> Vec<&'r String> {
+    roles.map(|r| absent(header, &which(r))).unwrap_or_default()
+}
+
+/// Why a sheet lacking `which` columns of `roles` is skipped or refused.
+fn missing_text(header: &[String], roles: Option<&Columns>, which: fn(&Columns) -> Vec<&String>) -> String {
+    let missing: Vec<String> = lacking(header, roles, which).iter().map(|c| format!("'{c}'")).collect();
+    format!("its header has no column {} (it has: {})", missing.join(" or "), header.join(", "))
 }
 
 fn missing_needed(header: &[String], roles: Option<&Columns>) -> String {
-    let missing: Vec<String> =
-        roles.map(|r| absent(header, &needed(r)).iter().map(|c| format!("'{c}'")).collect()).unwrap_or_default();
-    format!("its header has no column {} (it has: {})", missing.join(" or "), header.join(", "))
+    missing_text(header, roles, needed)
 }
 
 fn missing_roles(header: &[String], roles: Option<&Columns>) -> String {
-    let missing: Vec<String> = roles
-        .map(|r| absent(header, &[&r.customer, &r.item]).iter().map(|c| format!("'{c}'")).collect())
-        .unwrap_or_default();
-    format!("its header has no column {} (it has: {})", missing.join(" or "), header.join(", "))
+    missing_text(header, roles, id_columns)
 }
 
 /// Refuses a hidden sheet read by default (the workbook's first) that lacks the roles'
