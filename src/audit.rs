@@ -136,18 +136,7 @@ fn parsed_ranges(canonical: &DataFrame, report: &mut AuditReport) {
 
 /// The audit of an export whose columns are not mapped: nulls per column, no roles.
 pub fn nulls_only(frame: &DataFrame, look: Look) -> AuditReport {
-    let map = crate::config::Columns {
-        customer: String::new(),
-        item: String::new(),
-        quantity: None,
-        description: None,
-        invoice: None,
-        date: None,
-        segment: None,
-        rows: Vec::new(),
-        order: false,
-        explicit: vec![],
-    };
+    let map = crate::config::Columns::new("", "");
     report(&null_counts(frame), frame.height(), &map, &[], look, Instant::now())
 }
 
@@ -514,18 +503,7 @@ mod tests {
         let height = columns[0].len();
         Table::new(
             DataFrame::new(height, columns).unwrap(),
-            Columns {
-                customer: "C".into(),
-                item: "I".into(),
-                quantity: Some("Q".into()),
-                description: None,
-                invoice: None,
-                date: Some("D".into()),
-                segment: None,
-                rows: Vec::new(),
-                order: false,
-                explicit: vec![],
-            },
+            Columns { quantity: Some("Q".into()), date: Some("D".into()), ..Columns::new("C", "I") },
             Path::new("t.csv"),
             roles::DateRule::new(None, None),
         )

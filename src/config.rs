@@ -790,6 +790,22 @@ pub struct Config {
 }
 
 impl Columns {
+    /// The two roles every export has, every optional role unmapped (an audit's map, tests').
+    pub fn new(customer: &str, item: &str) -> Self {
+        Columns {
+            customer: customer.to_string(),
+            item: item.to_string(),
+            quantity: None,
+            description: None,
+            invoice: None,
+            date: None,
+            segment: None,
+            rows: Vec::new(),
+            order: false,
+            explicit: Vec::new(),
+        }
+    }
+
     /// The file columns the roles read, each once (one column may serve two roles, e.g. the
     /// item id as its own description); the invoice is only audited.
     pub fn parsed(&self) -> Vec<&String> {

@@ -541,18 +541,7 @@ mod tests {
         // the record `, ,"",""` is all missing: a blank and a quoted empty are nulls too
         assert_eq!(csv.nulls, [3, 3, 3, 4]);
         // with roles, only their columns are built
-        let columns = Columns {
-            customer: "qty".into(),
-            item: "id".into(),
-            quantity: None,
-            description: None,
-            invoice: None,
-            date: None,
-            segment: None,
-            rows: Vec::new(),
-            order: false,
-            explicit: vec![],
-        };
+        let columns = Columns::new("qty", "id");
         let dates = rule(None);
         let roles = Some(Roles { columns: &columns, dates: &dates, decimal: None });
         let scan = Scan::new(Path::new("f.csv"), Encoding::UTF8, None, Limits::NONE);

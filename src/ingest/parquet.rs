@@ -458,18 +458,7 @@ mod tests {
             null_values: crate::ingest::DEFAULT_NULL_VALUES.map(String::from).to_vec(),
             decimal: None,
         };
-        let columns = Columns {
-            customer: "CustomerID".into(),
-            item: "StockCode".into(),
-            quantity: Some("Quantity".into()),
-            description: None,
-            invoice: None,
-            date: None,
-            segment: None,
-            rows: Vec::new(),
-            order: false,
-            explicit: vec![],
-        };
+        let columns = Columns { quantity: Some("Quantity".into()), ..Columns::new("CustomerID", "StockCode") };
         let (table, report) = run(&cfg, &columns).unwrap();
         let mut kept = column_names(&table.frame);
         kept.sort();

@@ -530,16 +530,12 @@ mod tests {
             3,,D,z,,\n\
             3,x1,E,\"q\"\"\",4,2011-01-02T03:04:05.250Z\n";
         let columns = Columns {
-            customer: "Cust".into(),
-            item: "Item".into(),
             quantity: Some("Qty".into()),
             description: Some("Desc".into()),
             invoice: Some("Inv".into()),
             date: Some("When".into()),
             segment: Some("Inv".into()),
-            rows: Vec::new(),
-            order: false,
-            explicit: vec![],
+            ..Columns::new("Cust", "Item")
         };
         let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
         // Inv, Cust, Item, Desc, Qty, When (a date written with the year last among ISO ones,
@@ -592,18 +588,7 @@ mod tests {
     fn a_quantity_read_two_ways_waits_for_the_whole_column() {
         // "1.200" and "1,000" come pieces before "2,5", which shows ',' is the decimal mark
         let text = "Cust,Item,Qty\n1,A,1.200\n2,B,3\n3,C,\"1,000\"\n4,D,abc\n5,E,\"2,5\"\n6,F,\"1.234,5\"\n";
-        let columns = Columns {
-            customer: "Cust".into(),
-            item: "Item".into(),
-            quantity: Some("Qty".into()),
-            description: None,
-            invoice: None,
-            date: None,
-            segment: None,
-            rows: Vec::new(),
-            order: false,
-            explicit: vec![],
-        };
+        let columns = Columns { quantity: Some("Qty".into()), ..Columns::new("Cust", "Item") };
         let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
         assert_eq!(invalid, [0, 0, 1]);
         let quantities: Vec<Option<f64>> = expected.column("quantity").unwrap().f64().unwrap().iter().collect();
@@ -633,18 +618,7 @@ mod tests {
             text += &format!("{day}, A ,{day:02}/03/2011 10:00\n");
         }
         text += "13,B,13/03/2011 10:00\n14,C,2011-03-14 10:00:00\n";
-        let columns = Columns {
-            customer: "Cust".into(),
-            item: "Item".into(),
-            quantity: None,
-            description: None,
-            invoice: None,
-            date: Some("When".into()),
-            segment: None,
-            rows: Vec::new(),
-            order: false,
-            explicit: vec![],
-        };
+        let columns = Columns { date: Some("When".into()), ..Columns::new("Cust", "Item") };
         let (expected, invalid) = audited_as_text(text.as_bytes(), &columns, None).unwrap();
         assert_eq!(invalid, [0, 0, 1]); // one format per column: the ISO date is not it
         let march = |day: i64| Some(1_298_973_600 + (day - 1) * 86_400); // 2011-03-01 10:00:00
