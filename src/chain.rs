@@ -317,6 +317,9 @@ pub fn clean_said(quiet: bool, report: &CleanReport, cfg: &CleanConfig) {
     if let Some(warning) = report.placeholder_warning(cfg, customer) {
         progress::warn(quiet, &warning);
     }
+    if let Some(stray) = &report.stray_dates {
+        progress::warn(quiet, &stray.warning(cfg.date_name.as_deref().unwrap_or("date")));
+    }
     for filter in &report.row_filters {
         for note in filter.notes() {
             progress::note(quiet, &note);

@@ -59,6 +59,10 @@ pub struct CleanReport {
     /// every guest bought.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub placeholder_customers: Vec<ValueRows>,
+    /// Kept purchases dated after a silence the export never otherwise kept ([`stray_dates`]):
+    /// read as undated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stray_dates: Option<StrayDates>,
     pub seconds: f64,
     /// The nulls counted after cleaning ([`after_cleaning`]); absent where not checked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,6 +100,38 @@ pub struct RowFilterReport {
     /// rows, to say what it holds.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub column_values: Vec<ValueRows>,
+}
+
+/// The kept purchases [`stray_dates`] read as undated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StrayDates {
+    /// Kept rows whose date was read as unknown.
+    pub rows: usize,
+    /// The first of them (the export's data row, 1-based) and its date.
+    pub first_row: usize,
+    pub first_date: String,
+    /// Their newest date, and the newest date kept (the reference every age counts back from).
+    pub newest_date: String,
+    pub newest_kept: String,
+    /// Days between the newest kept purchase and the first stray one, and the longest gap
+    /// between purchase days before it.
+    pub gap_days: f64,
+    pub longest_gap_days: f64,
+}
+
+impl StrayDates {
+    /// The run's warning, naming the date column (`column`, as the export names it).
+    pub fn warning(&self, column: &str) -> String {
+        let (s, come) = if self.rows == 1 { ("", "comes") } else { ("s", "come") };
+        let range = match self.first_date == self.newest_date {
+            true => self.first_date.clone(),
+            false => format!("{} … {}", self.first_date, self.newest_date),
+        };
+        format!(
+            "{} kept row{s} dated {range} in column '{column}' (the first: data row {}) {come} {:.0} days after the rest of the export, which ends {} and never otherwise went {:.0} days without a purchase: a mistyped year? Their dates are read as unknown (every age counts back from {}); correct them at the source",
+            self.rows, self.first_row, self.gap_days, self.newest_kept, self.longest_gap_days, self.newest_kept
+        )
+    }
 }
 
 /// A value of a column and the rows holding it.
@@ -614,6 +650,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         })?;
     }
     let placeholder_customers = placeholders(&frame, &kept).map_err(Error::frame("clean"))?;
+    let stray_dates = stray_dates(&mut frame, &kept).map_err(Error::frame("clean"))?;
     let cleaned = Cleaned::new(frame, kept);
     let seconds = start.elapsed().as_secs_f64();
     let report = CleanReport {
@@ -626,10 +663,109 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         unmatched_exclude_items,
         row_filters,
         placeholder_customers,
+        stray_dates,
         seconds,
         after_cleaning: None,
     };
     Ok((cleaned, report))
+}
+
+/// Purchases dated after a silence the shop never otherwise kept: a mistyped year (2025 for
+/// 2011, 2012-11 for 2011-11) is valid, before the clock, and becomes the newest purchase —
+/// the reference every age counts back from (the recency weights, the exposure prior, the
+/// selection's window): one such row of 541,909 put its item first in 3,075 of 4,067 lists
+/// and halved their NDCG, and the next night's correct export was refused as cut short.
+/// Over the kept rows' purchase days (UTC), from the newest back: the days after a gap are
+/// stray when the gap is at least a week and over twice the longest gap between the days
+/// before it (at least [`MIN_RHYTHM_DAYS`] of them), and together they hold fewer rows than
+/// the export's median day (its own
+/// measure: a shop reopening after its longest closure ever sells a day's worth). Their dates
+/// are set unknown (every row's from that day on): the purchases stay, undated, aged as the
+/// median dated one ([`crate::pivot::dated`]). None when no tail is stray.
+fn stray_dates(frame: &mut DataFrame, kept: &BooleanChunked) -> PolarsResult<Option<StrayDates>> {
+    const DAY: i64 = 86_400;
+    let Ok(column) = frame.column(col::DATE) else {
+        return Ok(None);
+    };
+    let date = column.i64()?;
+    let mut per_day: HashMap<i64, usize> = HashMap::new();
+    for (t, k) in date.iter().zip(kept.iter()) {
+        if let (Some(t), Some(true)) = (t, k) {
+            *per_day.entry(t.div_euclid(DAY)).or_default() += 1;
+        }
+    }
+    let mut days: Vec<(i64, usize)> = per_day.into_iter().collect();
+    days.sort_unstable();
+    let Some(start) = stray_tail(&days) else {
+        return Ok(None);
+    };
+    let from = days[start].0 * DAY;
+    let (mut rows, mut first_row, mut first, mut newest, mut newest_kept) = (0, 0, i64::MAX, i64::MIN, i64::MIN);
+    for (row, (t, k)) in date.iter().zip(kept.iter()).enumerate() {
+        match (t, k == Some(true)) {
+            (Some(t), true) if t >= from => {
+                if rows == 0 {
+                    first_row = row + 1;
+                    first = t;
+                }
+                rows += 1;
+                newest = newest.max(t);
+            }
+            (Some(t), true) => newest_kept = newest_kept.max(t),
+            _ => {}
+        }
+    }
+    let unknown: Int64Chunked = date.iter().map(|t| t.filter(|&t| t < from)).collect();
+    frame.with_column(unknown.with_name(col::DATE.into()).into_column())?;
+    let text = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+    };
+    let gaps = days[..start].windows(2).map(|w| w[1].0 - w[0].0);
+    Ok(Some(StrayDates {
+        rows,
+        first_row,
+        first_date: text(first),
+        newest_date: text(newest),
+        newest_kept: text(newest_kept),
+        gap_days: (days[start].0 - days[start - 1].0) as f64,
+        longest_gap_days: gaps.max().unwrap_or(0) as f64,
+    }))
+}
+
+/// The purchase days before a tail that tell the shop's rhythm: were its gaps alike, the
+/// chance that the newest of n is the longest is 1/n, so from 100 days on a gap over twice the
+/// longest is rarer than 1% (a shop's first weeks, or one that sells weekly for a year, are
+/// not judged).
+const MIN_RHYTHM_DAYS: usize = 100;
+
+/// Where a stray tail of `days` (distinct purchase days, ascending, with their rows) starts
+/// (see [`stray_dates`]): the earliest day that starts one, among the tails holding fewer rows
+/// than the median day.
+fn stray_tail(days: &[(i64, usize)]) -> Option<usize> {
+    let n = days.len();
+    if n <= MIN_RHYTHM_DAYS {
+        return None;
+    }
+    let mut counts: Vec<usize> = days.iter().map(|d| d.1).collect();
+    let typical = *counts.select_nth_unstable((n - 1) / 2).1;
+    // longest[k]: the longest gap between days[..k]
+    let mut longest = vec![0i64; n];
+    for k in 2..n {
+        longest[k] = longest[k - 1].max(days[k - 1].0 - days[k - 2].0);
+    }
+    let (mut rows, mut start) = (0, None);
+    for k in (MIN_RHYTHM_DAYS..n).rev() {
+        rows += days[k].1;
+        if rows >= typical {
+            break;
+        }
+        let gap = days[k].0 - days[k - 1].0;
+        if gap >= 7 && gap > 2 * longest[k] {
+            start = Some(k);
+        }
+    }
+    start
 }
 
 /// What [`order_lines`] found: the lines that look like an order's later lines written without
@@ -1074,6 +1210,75 @@ mod tests {
         .unwrap();
         let cfg = CleanConfig { fill_order_lines: true, ..filter(false, &["cancelled"]) };
         assert_eq!(kept_items(&cfg, frame).0, "C");
+    }
+
+    /// A tail of purchase days after a silence over twice any before it (and a week), holding
+    /// fewer rows than the median day, is stray; a day's worth after it, a short gap, or a gap
+    /// the shop has had before is not.
+    #[test]
+    fn a_mistyped_year_is_a_stray_tail_and_a_shops_own_rhythm_is_not() {
+        let month = |rows: usize| (0..120).map(move |d| (d as i64, rows));
+        let with = |tail: &[(i64, usize)]| month(10).chain(tail.iter().copied()).collect::<Vec<_>>();
+        assert_eq!(stray_tail(&with(&[(400, 1)])), Some(120));
+        assert_eq!(stray_tail(&with(&[(400, 12)])), None, "a day's worth of sales");
+        assert_eq!(stray_tail(&with(&[(125, 1)])), None, "under a week");
+        assert_eq!(stray_tail(&with(&[(200, 2), (400, 1)])), Some(120), "the earliest stray day");
+        assert_eq!(stray_tail(&with(&[(200, 5), (201, 5)])), None, "together a day's worth");
+        // a shop once closed for 21 days: 42 days is within its rhythm, 43 is not
+        let closed: Vec<(i64, usize)> = month(10).chain([(140, 10), (141, 10)]).collect();
+        let after = |gap: i64| [closed.clone(), vec![(141 + gap, 1)]].concat();
+        assert_eq!(stray_tail(&after(42)), None);
+        assert_eq!(stray_tail(&after(43)), Some(122));
+        // a shop's first weeks tell no rhythm: 99 days, then one row a year later
+        let young: Vec<(i64, usize)> = (0..99).map(|d| (d, 10)).chain([(465, 1)]).collect();
+        assert_eq!(stray_tail(&young), None, "99 days say too little");
+        let grown: Vec<(i64, usize)> = (0..100).map(|d| (d, 10)).chain([(465, 1)]).collect();
+        assert_eq!(stray_tail(&grown), Some(100));
+        assert_eq!(stray_tail(&month(10).collect::<Vec<_>>()), None);
+    }
+
+    /// The stray rows' dates are read as unknown (every row's from the stray day on, dropped
+    /// rows too); the report names the first kept one by its data row.
+    #[test]
+    fn stray_dates_are_read_as_unknown_and_reported() {
+        let day = 86_400i64;
+        let mut dates: Vec<Option<i64>> = (0..240).map(|r| Some((r / 2) * day + 3_600)).collect();
+        dates.extend([Some(5_000 * day), None, Some(5_000 * day + 60)]);
+        let n = dates.len();
+        let frame = DataFrame::new(
+            n,
+            vec![
+                Column::new(col::CUSTOMER.into(), (0..n).map(|r| Some(format!("{}", r % 7))).collect::<Vec<_>>()),
+                Column::new(col::ITEM.into(), (0..n).map(|r| Some(format!("I{}", r % 5))).collect::<Vec<_>>()),
+                Column::new(
+                    col::QUANTITY.into(),
+                    (0..n).map(|r| Some(if r == 242 { -1.0 } else { 1.0 })).collect::<Vec<_>>(),
+                ),
+                Column::new(col::DATE.into(), dates),
+            ],
+        )
+        .unwrap();
+        let (cleaned, report) = run(frame, &CleanConfig::default()).unwrap();
+        let stray = report.stray_dates.clone().unwrap();
+        let expected = StrayDates {
+            rows: 1,
+            first_row: 241,
+            first_date: "1983-09-10 00:00:00".into(),
+            newest_date: "1983-09-10 00:00:00".into(),
+            newest_kept: "1970-04-30 01:00:00".into(),
+            gap_days: 4_881.0,
+            longest_gap_days: 1.0,
+        };
+        assert_eq!(stray, expected);
+        let kept_dates: Vec<Option<i64>> =
+            cleaned.kept(cleaned.column(col::DATE).unwrap().i64().unwrap().iter()).collect();
+        assert_eq!(kept_dates.len(), 242);
+        assert_eq!(kept_dates[240..], [None, None], "the stray one and the undated one");
+        assert!(stray
+            .warning("InvoiceDate")
+            .contains("1 kept row dated 1983-09-10 00:00:00 in column 'InvoiceDate' (the first: data row 241)"));
+        // the dropped return on the stray day is undated too
+        assert_eq!(cleaned.column(col::DATE).unwrap().i64().unwrap().get(242), None);
     }
 
     /// Placeholder ids: zeros, -1 and a till's words in any case and punctuation; real ids

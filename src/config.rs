@@ -254,6 +254,10 @@ pub struct CleanConfig {
     /// them (set with `header`).
     #[serde(skip)]
     pub row_names: Vec<String>,
+    /// The date column as the export's header names it (set with `header`; the stray dates'
+    /// warning names it).
+    #[serde(skip)]
+    pub date_name: Option<String>,
 }
 
 impl Default for CleanConfig {
@@ -267,6 +271,7 @@ impl Default for CleanConfig {
             keep_rows: BTreeMap::new(),
             header: None,
             row_names: Vec::new(),
+            date_name: None,
         }
     }
 }
@@ -366,7 +371,7 @@ impl CleanConfig {
     /// These rules for an export whose header names the roles' columns `columns`.
     pub fn reading(&self, columns: &Columns) -> CleanConfig {
         let header = Some((columns.customer.clone(), columns.item.clone()));
-        CleanConfig { header, row_names: columns.rows.clone(), ..self.clone() }
+        CleanConfig { header, row_names: columns.rows.clone(), date_name: columns.date.clone(), ..self.clone() }
     }
 }
 
@@ -719,6 +724,10 @@ impl Default for SelectConfig {
 pub struct OutputConfig {
     #[serde(serialize_with = "path_text")]
     pub dir: PathBuf,
+    /// Where `dir` was named: `--output` (or `KINDRED_OUTPUT`) or `[output] dir` (what an
+    /// error about it names).
+    #[serde(skip)]
+    pub dir_key: &'static str,
     pub compression: Compression,
     pub keep_runs: usize,
 }
@@ -917,7 +926,14 @@ impl Config {
     /// Loads and validates the pipeline file at `path`.
     pub fn load(path: &Path, cli: &Overrides) -> Result<Self, ConfigError> {
         let (file, base) = PipelineFile::open(path)?;
-        Ok(Config { pipeline: Some(path.to_path_buf()), ..Config::build(file, &base, cli)? })
+        let built = Config::build(file, &base, cli).map_err(|e| match e {
+            // a key of the file's ("[recommend] per_customer"), not a flag's ("--output")
+            ConfigError::Invalid { key, message } if key.starts_with('[') => {
+                ConfigError::InFile { path: path.to_path_buf(), key, message }
+            }
+            e => e,
+        })?;
+        Ok(Config { pipeline: Some(path.to_path_buf()), ..built })
     }
 
     /// [`Config::load`] of the pipeline file `given` (by flag or `KINDRED_PIPELINE`: it must

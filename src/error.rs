@@ -36,6 +36,10 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("{key}: {message}")]
     Invalid { key: String, message: String },
+    /// An [`ConfigError::Invalid`] value of the pipeline file's: the file named first (a cron
+    /// job running several pipelines must know which one is wrong).
+    #[error("pipeline file {}: {key}: {message}", path.display())]
+    InFile { path: PathBuf, key: String, message: String },
 }
 
 /// Problems with the input file: unreadable, malformed, or missing what the pipeline maps.

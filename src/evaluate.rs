@@ -75,7 +75,7 @@ fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
 /// The output folder is checked as `kindred run` checks it (not the root, not holding the
 /// input) before anything is read.
 pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
-    crate::publish::check_output_dir(&cfg.output.dir, &cfg.input.path)?;
+    crate::publish::check_output_dir(&cfg.output.dir, cfg.output.dir_key, &cfg.input.path)?;
     check_target(&cfg.output.dir)?;
     let cutoff_label = cutoff_label.trim();
     on_threads(cfg.threads, || evaluate(cfg, cutoff, cutoff_label, k))

@@ -217,15 +217,18 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
         newest: manifest.pointer("/reports/audit/columns").and_then(|c| c.as_array()).and_then(|columns| {
             let date = columns.iter().find(|c| c.get("role").and_then(|r| r.as_str()) == Some("date"))?;
             let text = |key: &str| date.get(key)?.as_str().map(str::to_string);
-            Some((text("column")?, text("max")?))
+            let kept = manifest.pointer("/reports/clean/stray_dates/newest_kept").and_then(|v| v.as_str());
+            Some((text("column")?, kept.map(str::to_string).or_else(|| text("max"))?))
         }),
     }
 }
 
-/// The export's date column and its newest purchase (the latest, as the audit prints it).
-fn newest_purchase(audited: &crate::audit::AuditReport) -> Option<(String, String)> {
+/// The export's date column and its newest purchase (the latest, as the audit prints it; the
+/// newest kept when cleaning read stray dates as unknown: a mistyped year is no newest sale).
+fn newest_purchase(audited: &crate::audit::AuditReport, cleaned: &clean::CleanReport) -> Option<(String, String)> {
     let date = audited.columns.iter().find(|c| c.role.as_deref() == Some("date"))?;
-    Some((date.column.clone(), date.max.clone()?))
+    let kept = cleaned.stray_dates.as_ref().map(|s| s.newest_kept.clone());
+    Some((date.column.clone(), kept.or_else(|| date.max.clone())?))
 }
 
 /// The gate `[gates] max_days_back_vs_previous`: refuses when the export's newest purchase
@@ -507,7 +510,7 @@ pub fn run(cfg: &Config) -> Result<Manifest> {
 /// folder is checked before anything is created; nothing in it is deleted unless the run
 /// commits (see [`crate::publish`]).
 fn publish_run(cfg: &Config) -> Result<Manifest> {
-    publish::check_output_dir(&cfg.output.dir, &cfg.input.path)?;
+    publish::check_output_dir(&cfg.output.dir, cfg.output.dir_key, &cfg.input.path)?;
     let started = now_utc();
     let run_id = publish::new_run_id();
     publish_with(cfg, &run_id, &started.clone(), |publisher| run_locked(cfg, publisher, &run_id, started))
@@ -707,7 +710,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
         previous.as_ref().and_then(|p| p.customers),
     );
     let before = previous.as_ref().and_then(|p| p.newest.clone());
-    gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest_purchase(&audited), before));
+    gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest_purchase(&audited, &cleaned_report), before));
     gates.extend(check_unchanged(cfg, &mut input, previous.as_ref()));
     gates.extend(typed);
     enforce(&[], &gates, cfg.force, cfg.quiet)?;

@@ -150,6 +150,23 @@ impl Segments {
     }
 }
 
+/// `times` with each unknown one (`i64::MIN`) as the median known one (the lower of the middle
+/// two): what an undated purchase's age is taken to be where ages weigh (the recency weights,
+/// the exposure prior), the typical one rather than the newest or the oldest. Unchanged when
+/// none is unknown, or none known.
+pub fn dated(times: &[i64]) -> std::borrow::Cow<'_, [i64]> {
+    if !times.contains(&i64::MIN) {
+        return std::borrow::Cow::Borrowed(times);
+    }
+    let mut known: Vec<i64> = times.iter().copied().filter(|&t| t != i64::MIN).collect();
+    if known.is_empty() {
+        return std::borrow::Cow::Borrowed(times);
+    }
+    let middle = (known.len() - 1) / 2;
+    let median = *known.select_nth_unstable(middle).1;
+    std::borrow::Cow::Owned(times.iter().map(|&t| if t == i64::MIN { median } else { t }).collect())
+}
+
 /// Purchase dates beyond the pairs' last ones (epoch seconds; `i64::MIN` where unknown).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dates {
@@ -244,12 +261,16 @@ impl Interactions {
     }
 
     /// Per-pair weights 0.5^(age / half-life), age back from the newest dated purchase;
-    /// `None` without a half-life (every purchase weighs exactly 1). Undated pairs weigh 1.
+    /// `None` without a half-life (every purchase weighs exactly 1). An undated pair (a date
+    /// the export wrote in another format) weighs as the median dated pair ([`dated`]): its
+    /// age is unknown, not the newest — weighed 1, an item sold on undated lines outweighed
+    /// every other in every customer's list (one item's 266 lines of 541,909 put it first for
+    /// 2,898 of 4,067 customers).
     pub fn recency(&self, half_life_days: Option<f64>) -> Option<Vec<f64>> {
         let half_life = half_life_days? * 86_400.0;
         let newest = self.last.iter().copied().filter(|&t| t != i64::MIN).max()?;
-        let weight = |t: i64| if t == i64::MIN { 1.0 } else { (-((newest - t) as f64) / half_life).exp2() };
-        Some(self.last.iter().map(|&t| weight(t)).collect())
+        let last = dated(&self.last);
+        Some(last.iter().map(|&t| (-((newest - t) as f64) / half_life).exp2()).collect())
     }
 
     /// The items customer `c` bought, ascending.

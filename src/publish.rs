@@ -208,9 +208,9 @@ fn is_fixed_link(dir: &Path, name: &str) -> bool {
 /// Refuses an output folder that is the root or holds the input file: a run would replace an
 /// export named like an output with a link to its own output. Compared canonical (links
 /// resolved), before anything is created; a folder yet to be made holds nothing. Reads only.
-pub fn check_output_dir(dir: &Path, input: &Path) -> Result<(), ConfigError> {
-    let Ok(out) = fs::canonicalize(dir) else { return Ok(()) };
-    let invalid = |message: String| ConfigError::Invalid { key: "[output] dir".into(), message };
+pub fn check_output_dir(dir: &Path, key: &str, input: &Path) -> Result<(), ConfigError> {
+    let Some(out) = made(dir) else { return Ok(()) };
+    let invalid = |message: String| ConfigError::Invalid { key: key.into(), message };
     if out.parent().is_none() {
         return Err(invalid(format!(
             "{} is the root folder; choose a folder that holds only kindred's output",
@@ -227,6 +227,26 @@ pub fn check_output_dir(dir: &Path, input: &Path) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// The folder `dir` names once it is made: its longest existing part with links resolved, the
+/// rest as written, each `..` a step up — `new/..` is the folder `new` is made in, so a check of
+/// the existing part alone let `--output /shop/new/..` publish into the export's own folder.
+/// None when no part of it exists or resolves.
+fn made(dir: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(dir).ok()?;
+    let parts: Vec<Component> = absolute.components().collect();
+    (0..=parts.len()).rev().find_map(|k| {
+        let mut out = fs::canonicalize(parts[..k].iter().collect::<PathBuf>()).ok()?;
+        for part in &parts[k..] {
+            match part {
+                Component::ParentDir => drop(out.pop()),
+                Component::CurDir => {}
+                part => out.push(part),
+            }
+        }
+        Some(out)
+    })
 }
 
 impl Drop for Publisher {
@@ -1292,16 +1312,26 @@ mod tests {
         let shop_link = tmp.path().join("shop_link");
         std::os::unix::fs::symlink(&shop, &shop_link).unwrap();
         for dir in [Path::new("/"), &root_link] {
-            let err = check_output_dir(dir, &input).unwrap_err().to_string();
+            let err = check_output_dir(dir, "[output] dir", &input).unwrap_err().to_string();
             assert!(err.starts_with("[output] dir:") && err.contains("is the root folder"), "{err}");
         }
         for dir in [&shop, &shop_link, tmp.path()] {
-            let err = check_output_dir(dir, &input).unwrap_err().to_string();
+            let err = check_output_dir(dir, "[output] dir", &input).unwrap_err().to_string();
             assert!(err.starts_with("[output] dir:") && err.contains("holds the input file"), "{err}");
         }
-        check_output_dir(&tmp.path().join("out"), &input).unwrap();
-        check_output_dir(&tmp.path().join("shopping"), &input).unwrap();
-        fs::create_dir_all(tmp.path().join("shopping")).unwrap();
-        check_output_dir(&tmp.path().join("shopping"), &input).unwrap();
+        // a folder yet to be made is the folder it will be: `new/..` is the one `new` is made in
+        let up = |dir: &Path| dir.join("new").join("..");
+        for (dir, what) in [(up(&shop), "holds the input file"), (up(Path::new("/")), "is the root folder")] {
+            let err = check_output_dir(&dir, "--output", &input).unwrap_err().to_string();
+            assert!(err.starts_with("--output:") && err.contains(what), "{err}");
+        }
+        let err = check_output_dir(&shop.join("a/b/../../.."), "--output", &input).unwrap_err().to_string();
+        assert!(err.contains("holds the input file"), "{err}");
+        let out = |name: &str| tmp.path().join(name);
+        check_output_dir(&out("out"), "[output] dir", &input).unwrap();
+        check_output_dir(&out("new/../out"), "[output] dir", &input).unwrap();
+        check_output_dir(&out("shopping"), "[output] dir", &input).unwrap();
+        fs::create_dir_all(out("shopping")).unwrap();
+        check_output_dir(&out("shopping"), "[output] dir", &input).unwrap();
     }
 }

@@ -28,7 +28,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{matched_items, RecommendConfig};
-use crate::pivot::Interactions;
+use crate::pivot::{self, Interactions};
 use crate::progress::Progress;
 use crate::similarity::{Model, Votes};
 
@@ -305,9 +305,12 @@ impl Recommender<'_> {
         }
         out.extend_from_slice(&s.best);
         if s.best.len() < k {
-            // Every candidate is in; fill from the most popular items not bought and not listed.
+            // Every candidate with a score is in; fill from the most popular items not bought
+            // and not listed.
             let votes = &s.votes;
-            self.top_up(a, k - s.best.len(), |i| !votes.owns(a, i) && !votes.voted(i), out);
+            let mut listed: Vec<u32> = s.best.iter().map(|r| r.item).collect();
+            listed.sort_unstable();
+            self.top_up(a, k - listed.len(), |i| !votes.owns(a, i) && listed.binary_search(&i).is_err(), out);
         }
         s.votes.clear();
     }
@@ -349,7 +352,13 @@ impl Recommender<'_> {
                 continue;
             }
             let (score, supporters) = s.votes.get(i);
-            let rec = Rec { item: i, score: Some(score * factor(i)), supporters, source: Source::Neighbours };
+            let score = score * factor(i);
+            // a vote that came to nothing (a recency weight under f64's range: a half-life of
+            // hours over years of purchases) is no evidence: the item is left to the top-up
+            if score <= 0.0 || score.is_nan() {
+                continue;
+            }
+            let rec = Rec { item: i, score: Some(score), supporters, source: Source::Neighbours };
             if best.len() == k && order(&rec, &best[k - 1]) != Ordering::Less {
                 continue;
             }
@@ -443,12 +452,14 @@ fn term(days: f64, exponent: f64) -> f64 {
 /// - (the customer's distinct purchase dates on or after i's first sale + 2)^
 ///   `opportunity_exponent`: how many visits passed the item by.
 ///
-/// Undated items and customers skip the date terms.
+/// Undated customers skip the date terms; an undated item's ages are the median dated item's.
 struct Prior {
     /// buyers^γ × the last-sale term.
     item: Vec<f64>,
-    /// Days since the first sale (∞ when undated) and that age's exposure term.
+    /// Days since the first sale (∞ when no sale is dated) and that age's exposure term.
     age: Vec<f64>,
+    /// Each item's first sale, an undated item's the median dated item's ([`pivot::dated`]).
+    first: Vec<i64>,
     fresh: Vec<f64>,
     newest: i64,
     exposure: f64,
@@ -470,21 +481,21 @@ impl Prior {
             return None;
         }
         let d = &m.dates;
-        let newest = d.item_last.iter().copied().max().unwrap_or(i64::MIN);
+        // an item sold on undated lines only is as old as the median dated item, not new
+        let (last, first) = (pivot::dated(&d.item_last), pivot::dated(&d.item_first).into_owned());
+        let newest = last.iter().copied().max().unwrap_or(i64::MIN);
         let days = |t: Option<&i64>| age_days(newest, t.copied());
         let item = m
             .buyers()
             .iter()
             .enumerate()
-            .map(|(i, &b)| {
-                (b as f64).powf(cfg.popularity_exponent) * term(days(d.item_last.get(i)), cfg.last_sale_exponent)
-            })
+            .map(|(i, &b)| (b as f64).powf(cfg.popularity_exponent) * term(days(last.get(i)), cfg.last_sale_exponent))
             .collect();
-        let age: Vec<f64> = (0..m.n_items()).map(|i| days(d.item_first.get(i))).collect();
+        let age: Vec<f64> = (0..m.n_items()).map(|i| days(first.get(i))).collect();
         let fresh = age.iter().map(|&a| term(a, cfg.exposure_exponent)).collect();
         let most = (0..m.n_customers()).map(|c| d.of(c).len()).max().unwrap_or(0);
         let visits = (0..=most).map(|k| (k as f64 + 2.0).powf(cfg.opportunity_exponent)).collect();
-        Some(Prior { item, age, fresh, newest, exposure: cfg.exposure_exponent, visits })
+        Some(Prior { item, age, first, fresh, newest, exposure: cfg.exposure_exponent, visits })
     }
 
     fn customer(&self, m: &Interactions, c: usize) -> Customer {
@@ -500,7 +511,7 @@ impl Prior {
         }
         f *= if self.age[i] <= customer.age { self.fresh[i] } else { customer.fresh };
         let dates = m.dates.of(c);
-        let first = m.dates.item_first[i];
+        let first = self.first[i];
         f * self.visits[dates.len() - dates.partition_point(|&t| t < first)]
     }
 }
@@ -631,6 +642,42 @@ mod tests {
             r.of(0).iter().map(|r| (r.item, r.score)).collect::<Vec<_>>(),
             [(2, Some(sim)), (1, Some(sim * 0.5))]
         );
+    }
+
+    #[test]
+    fn an_item_sold_on_undated_lines_is_as_old_as_the_median_item_not_new() {
+        // items A, B, C last sold 100, 50 and 0 days before the newest purchase; U's lines are
+        // undated (a date written in another format): the prior ages it as B, the median item
+        let day = 86_400;
+        let rows = [("1", "A", Some(0)), ("2", "B", Some(50 * day)), ("3", "C", Some(100 * day)), ("4", "U", None)];
+        let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
+        let cfg = RecommendConfig { last_sale_exponent: -0.25, exposure_exponent: -0.5, ..Default::default() };
+        let prior = Prior::new(&m, &cfg).unwrap();
+        assert_eq!(prior.item[3], prior.item[1], "U's last-sale term is B's (was 1, above every dated item)");
+        assert_eq!((prior.age[3], prior.first[3]), (prior.age[1], 50 * day));
+        let customer = prior.customer(&m, 0);
+        assert_eq!(prior.factor(&m, 0, customer, 3), prior.factor(&m, 0, customer, 1));
+    }
+
+    #[test]
+    fn a_vote_decayed_to_nothing_is_no_recommendation_of_the_model() {
+        // as recency_half_life_halves_…: X and Y 30 and 0 days old; a half-life of 0.01 days
+        // weighs X 2^-3000 = 0 (Y, the newest, 1): X is a popular top-up, not a 0-score vote
+        let day = 86_400;
+        let rows = [
+            ("1", "A", Some(0)),
+            ("2", "A", Some(0)),
+            ("2", "X", Some(10 * day)),
+            ("3", "A", Some(0)),
+            ("3", "Y", Some(40 * day)),
+        ];
+        let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
+        let model = ModelConfig { neighbours: 5, ..Default::default() };
+        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).unwrap().0;
+        let decayed = RecommendConfig { recency_half_life_days: Some(0.01), ..plain_cfg(2, 5) };
+        let r = run(&m, &nb, &decayed, &Progress::hidden()).0;
+        let got: Vec<(u32, Option<f64>, Source)> = r.of(0).iter().map(|r| (r.item, r.score, r.source)).collect();
+        assert_eq!(got, [(2, Some(1.0 / 2f64.sqrt()), Source::Neighbours), (1, None, Source::Popular)]);
     }
 
     #[test]

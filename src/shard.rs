@@ -259,7 +259,7 @@ pub struct Prepared {
 pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
     on_threads(cfg.threads, || {
         let start = Instant::now();
-        publish::check_output_dir(&cfg.output.dir, &cfg.input.path)?;
+        publish::check_output_dir(&cfg.output.dir, cfg.output.dir_key, &cfg.input.path)?;
         check_shards_layout(&cfg.output.dir)?;
         let (started, run_id) = (now_utc(), new_run_id());
         let lock = Publisher::open(&cfg.output.dir, &run_id, &started)?;

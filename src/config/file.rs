@@ -156,11 +156,36 @@ pub struct SelectSection {
     pub keep_previous: Option<bool>,
 }
 
+/// The largest pipeline file read: a long `exclude_items` list is tens of kilobytes.
+const MAX_PIPELINE_BYTES: u64 = 16 << 20;
+
+/// A pipeline file's text: a regular file (a FIFO blocked `kindred run` for ever and
+/// `/dev/zero` took memory until it ran out) of at most [`MAX_PIPELINE_BYTES`].
+fn read_text(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    let read = |source: std::io::Error| ConfigError::Read { path: path.to_path_buf(), source };
+    let refuse = |what: String| read(std::io::Error::new(std::io::ErrorKind::InvalidInput, what));
+    let kind = std::fs::metadata(path).map_err(read)?.file_type();
+    if !kind.is_file() {
+        let what = if kind.is_dir() { "a folder" } else { "not a regular file (a FIFO, a socket or a device?)" };
+        return Err(refuse(format!("it is {what}; name a TOML file")));
+    }
+    let mut text = String::new();
+    let file = std::fs::File::open(path).map_err(read)?;
+    file.take(MAX_PIPELINE_BYTES + 1).read_to_string(&mut text).map_err(read)?;
+    if text.len() as u64 > MAX_PIPELINE_BYTES {
+        return Err(refuse(format!(
+            "it is over {} MiB, more than any pipeline needs; is it the right file?",
+            MAX_PIPELINE_BYTES >> 20
+        )));
+    }
+    Ok(text)
+}
+
 impl PipelineFile {
     /// Reads and parses a pipeline file; syntax errors carry the line, unknown keys their name.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text = read_text(path)?;
         toml::from_str(&text).map_err(|e| {
             // One line: where, then what (toml's own Display spreads this over several lines).
             let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
@@ -568,8 +593,7 @@ impl CleanSection {
             fill_order_lines: self.fill_order_lines.unwrap_or(false),
             exclude_rows: row_filter("[clean] exclude_rows", self.exclude_rows)?,
             keep_rows: row_filter("[clean] keep_rows", self.keep_rows)?,
-            header: None,
-            row_names: Vec::new(),
+            ..CleanConfig::default()
         })
     }
 }
@@ -704,11 +728,13 @@ pub(super) struct Lists {
 }
 
 impl RecommendSection {
-    /// The list lengths: recommendations per customer, and the nearest neighbours they come
-    /// from (10 each by default), no more than the model's `neighbours`.
+    /// The list lengths: recommendations per customer (10 by default), and the nearest
+    /// neighbours they come from, no more than the model's `neighbours` (by default 10, or
+    /// `neighbours` when fewer: `neighbours = 5` alone is no error, whichever kind reads it).
     pub(super) fn lists(&self, neighbours: usize) -> Result<Lists, ConfigError> {
         let per_customer = bounded("[recommend] per_customer", self.per_customer, 10, MAX_LIST)?;
-        let from_neighbours = bounded("[recommend] from_neighbours", self.from_neighbours, 10, MAX_LIST)?;
+        let from_neighbours =
+            bounded("[recommend] from_neighbours", self.from_neighbours, 10.min(neighbours), MAX_LIST)?;
         if from_neighbours > neighbours {
             return Err(invalid(
                 "[recommend] from_neighbours",
@@ -784,6 +810,7 @@ impl OutputSection {
         }
         Ok(OutputConfig {
             dir: self.dir(base, cli.output.as_ref()),
+            dir_key: if cli.output.is_some() { "--output" } else { "[output] dir" },
             compression: self.compression.as_deref().map(parse_compression).transpose()?.unwrap_or(Compression::Snappy),
             keep_runs: positive("[output] keep_runs", self.keep_runs, 7)?,
         })

@@ -23,6 +23,14 @@ fn defaults_are_the_article_method() {
     assert_eq!(cfg.columns.quantity.as_deref(), Some("Quantity"));
     assert_eq!(cfg.output.compression, Compression::Snappy);
     assert!(cfg.model.is_plain_user());
+    // fewer neighbours than the default K lower it: `neighbours = 5` alone is no error, for
+    // every kind (EASE and auto refused it over a `from_neighbours` they never read)
+    for kind in ["user", "item", "ease", "auto"] {
+        let cfg = build(&format!("[input]\npath = 'x.csv'\n[model]\nkind = '{kind}'\nneighbours = 5")).unwrap();
+        assert_eq!(cfg.recommend.from_neighbours, 5, "{kind}");
+    }
+    let more = build("[input]\npath = 'x.csv'\n[model]\nneighbours = 5\n[recommend]\nfrom_neighbours = 6");
+    assert!(more.unwrap_err().to_string().contains("6 is more than [model] neighbours = 5"));
 }
 
 /// Session 25: relative paths of a pipeline file reached through links resolved as text from

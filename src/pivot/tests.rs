@@ -172,8 +172,8 @@ fn without_a_segment_column_no_segments_are_kept() {
 fn recent_popularity_weighs_each_buyer_by_their_last_purchase() {
     const DAY: i64 = 86_400;
     // A: 3 buyers 100 days ago; B: 2 buyers today; C: 2 buyers 100 days ago; D, E: 1 buyer
-    // today each (a tie: the lower id first); F: 1 undated buyer (weighs 1, as D and E, but
-    // ties go to more buyers, then id)
+    // today each (a tie: the lower id first); F: 1 undated buyer (weighs as the median dated
+    // purchase, 100 days old: after A and C)
     let rows = [
         ("1", "A", 0),
         ("2", "A", 0),
@@ -190,11 +190,24 @@ fn recent_popularity_weighs_each_buyer_by_their_last_purchase() {
     let names = |order: Vec<u32>| order.iter().map(|&i| m.items[i as usize].clone()).collect::<Vec<_>>();
     assert_eq!(names(m.popularity_order()), ["A", "B", "C", "D", "E", "F"]);
     assert_eq!(names(m.recent_popularity_order(None)), ["A", "B", "C", "D", "E", "F"]);
-    // half-life 10 days: A weighs 3 × 2^-10, C 2 × 2^-10, B 2, D, E and F 1
-    assert_eq!(names(m.recent_popularity_order(Some(10.0))), ["B", "D", "E", "F", "A", "C"]);
+    // half-life 10 days: A weighs 3 × 2^-10, C 2 × 2^-10, F 2^-10, B 2, D and E 1
+    assert_eq!(names(m.recent_popularity_order(Some(10.0))), ["B", "D", "E", "A", "C", "F"]);
     // a long half-life: A's three old buyers outweigh B's two new ones again
     assert_eq!(names(m.recent_popularity_order(Some(1000.0))), ["A", "B", "C", "D", "E", "F"]);
     let undated =
         Interactions::from_triples([("1", "A", 1.0, None), ("2", "B", 1.0, None), ("3", "B", 1.0, None)].into_iter());
     assert_eq!(undated.recent_popularity_order(Some(10.0)), undated.popularity_order());
+}
+
+#[test]
+fn an_undated_purchase_weighs_as_the_median_dated_one() {
+    // pairs (1,A) 0 d, (1,B) 20 d, (2,A) 40 d, (2,C) undated: the newest at 40 days
+    let day = 86_400;
+    let rows = [("1", "A", Some(0)), ("1", "B", Some(20 * day)), ("2", "A", Some(40 * day)), ("2", "C", None)];
+    let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
+    let w = m.recency(Some(20.0)).unwrap();
+    // in pair order (1,A) (1,B) (2,A) (2,C): ages 40, 20, 0 days; the undated one as the median (20)
+    assert_eq!(w, [0.25, 0.5, 1.0, 0.5]);
+    assert_eq!(dated(&[5, i64::MIN, 1, 9, 3]).as_ref(), [5, 3, 1, 9, 3], "the lower middle of 1 3 5 9");
+    assert_eq!(dated(&[i64::MIN]).as_ref(), [i64::MIN], "nothing dated: unchanged");
 }

@@ -157,7 +157,15 @@ fn pipeline_file_errors_exit_2_naming_the_key() {
     let w = published();
     let tiny = w.copy("tiny.csv");
     refuses(&w, &tiny, "", "[model]\nneighbours = 0", 2, &["[model] neighbours", "at least 1"]);
-    refuses(&w, &tiny, "", "[recommend]\nper_customer = 0", 2, &["[recommend] per_customer"]);
+    // the file named first: a cron job running several pipelines must know which is wrong
+    refuses(
+        &w,
+        &tiny,
+        "",
+        "[recommend]\nper_customer = 0",
+        2,
+        &["pipeline file ", "bad.toml: [recommend] per_customer"],
+    );
     refuses(&w, &tiny, "", "[model]\nthreads = 0", 2, &["[model] threads"]);
     refuses(&w, &tiny, "", "[model]\nneighbors = 5", 2, &["neighbors"]);
     refuses(&w, &tiny, "", "[model\nneighbours = 5", 2, &["bad.toml", "line 6", "unclosed table"]);
@@ -189,6 +197,14 @@ fn pipeline_file_errors_exit_2_naming_the_key() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     let r = w.kindred(&["run", "--no-such-flag"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
+    // a FIFO as the pipeline blocked the run for ever: refused unopened, as a folder is
+    let fifo = w.path("pipe.toml");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for (path, words) in [(fifo, "not a regular file"), (w.path("out"), "it is a folder")] {
+        let r = w.kindred(&["run", path.to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("cannot read pipeline file") && r.stderr.contains(words), "{}", r.stderr);
+    }
 }
 
 #[test]
