@@ -64,6 +64,11 @@ pub enum InputError {
     #[error("cannot read {}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error(
+        "cannot read {}: its reader failed on the file's content ({detail}): is it damaged or cut short (an upload that lost a part)? Write it again; nothing was published",
+        path.display()
+    )]
+    Damaged { path: PathBuf, detail: String },
+    #[error(
         "unsupported input extension for {}: use .csv, .tsv, .txt, .csv.gz, .xlsx, .xlsm, .xls, .xlsb, .ods or .parquet",
         path.display()
     )]
@@ -100,6 +105,12 @@ pub enum InputError {
         path.display()
     )]
     TooLarge { path: PathBuf, limit: u64, origin: String },
+    #[error(
+        "{}: its sheets unpack to {unpacked} bytes, and a workbook is read whole: {} × that is more than [input] max_bytes, {limit} bytes ({origin}); refused before memory runs out (a zip bomb?): export it as CSV, which is streamed, or raise max_bytes (0: no limit) if the machine has the memory",
+        path.display(),
+        crate::ingest::WORKBOOK_MEMORY
+    )]
+    BookTooLarge { path: PathBuf, unpacked: u64, limit: u64, origin: String },
     #[error("{} has a header but no data rows", path.display())]
     NoRows { path: PathBuf },
     #[error("{} has no header line", path.display())]
@@ -374,3 +385,12 @@ impl From<ShardError> for Error {
 
 /// Library result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A panic's message (its payload as text; "a panic" when it holds none).
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
+}

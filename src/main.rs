@@ -464,13 +464,20 @@ fn sharded(command: Command) -> Result<(), Error> {
 fn report_panics() {
     use std::io::Write;
     std::panic::set_hook(Box::new(|info| {
-        let what = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic".into());
-        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let what = kindred::error::panic_text(info.payload());
+        // a dependency's file from the crate's folder on ("polars-utils-0.55.2/src/range.rs")
+        let at = info
+            .location()
+            .map(|l| {
+                let file = l.file();
+                let file = file.split_once("/registry/src/").and_then(|(_, f)| f.split_once('/')).map_or(file, |x| x.1);
+                format!(" at {file}:{}", l.line())
+            })
+            .unwrap_or_default();
+        // a reader's panic on a damaged file: the reader's caller reports it, naming the file
+        if kindred::ingest::reader_panicked(format!("{what}{at}")) {
+            return;
+        }
         // Through the log (which writes, never eprintln!: a closed stderr must not panic
         // inside the hook, that aborts).
         progress::error(

@@ -983,11 +983,7 @@ impl Attempt<'_> {
 
     /// Records the run as failed by a panic (a bug; `main` reports it), and drops its staging.
     pub fn panicked(&self, publisher: Publisher, payload: &(dyn std::any::Any + Send)) {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic".into());
+        let what = crate::error::panic_text(payload);
         let message = FailedError { message: format!("internal error: {what} (a bug in kindred)"), causes: Vec::new() };
         self.record(publisher, Exit::Runtime, message, Vec::new());
     }

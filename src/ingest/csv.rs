@@ -85,14 +85,7 @@ pub(super) fn load_csv(
         false => Box::new(file),
     };
     let delimiter = cfg.delimiter.or(tab.then_some(b'\t'));
-    let (bytes, bytes_origin) = match cfg.max_bytes {
-        Some(bytes) => (bytes, "as set"),
-        // Peak memory is 0.9–1.15 × the text (a 2.2 GB CSV of 27M rows: 2.05 GB; a 4 GB gzip
-        // bomb of one line: 4.5 GB): text up to 3/4 of the memory available fits.
-        None => {
-            (super::available_memory().map_or(0, |m| m / 4 * 3), "by default 3/4 of the memory available at the start")
-        }
-    };
+    let (bytes, bytes_origin) = super::bytes_limit(cfg);
     let limits = Limits { record: cfg.max_record_bytes, rows: cfg.max_rows, bytes, bytes_origin };
     let mut scan = Scan::new(path, cfg.encoding, delimiter, limits);
     scan.quote = cfg.quote.unwrap_or(crate::ingest::split::NO_QUOTE);

@@ -72,14 +72,14 @@ impl DateCells {
         match cell {
             Some(&Data::Int(i)) => number(i as f64),
             Some(&Data::Float(f)) => number(f),
-            Some(Data::DateTime(t)) if t.is_datetime() && t.as_f64() < 1.0 => {
+            Some(Data::DateTime(t)) if t.is_datetime() && (0.0..1.0).contains(&t.as_f64()) => {
                 self.times += 1;
                 self.first_time.get_or_insert_with(|| (sheet.to_string(), row));
             }
-            Some(Data::DateTime(t)) if t.is_datetime() => {
+            Some(Data::DateTime(t)) if t.is_datetime() && t.as_f64() >= 1.0 => {
                 self.date_cells += 1;
                 let in_1900 = ExcelDateTime::new(t.as_f64(), ExcelDateTimeType::DateTime, false);
-                self.is_1904 = in_1900.as_datetime() != t.as_datetime();
+                self.is_1904 = datetime(&in_1900) != datetime(t);
             }
             _ => {}
         }
@@ -284,9 +284,10 @@ pub(super) fn read_excel(
     sheet: Option<&str>,
     roles: Option<&Columns>,
     header_of: &Columns,
+    limit: Option<(u64, &'static str)>,
 ) -> Result<ExcelRead, InputError> {
     let mut notes = Vec::new();
-    let mut book = open_book(path, &mut notes)?;
+    let mut book = open_book(path, &mut notes, limit)?;
     let metadata = book.sheets_metadata().to_vec();
     let mut wanted = wanted_sheets(&metadata, sheet, path, &mut notes)?;
     if let (None, [first]) = (sheet, wanted.as_slice()) {
@@ -867,12 +868,30 @@ type Book = calamine::Sheets<std::io::BufReader<std::fs::File>>;
 
 /// Opens the workbook at `path` as its first bytes say ([`check_workbook_bytes`]), noting when
 /// that is not what its name says.
-fn open_book(path: &Path, notes: &mut Vec<String>) -> Result<Book, InputError> {
+fn open_book(path: &Path, notes: &mut Vec<String>, limit: Option<(u64, &'static str)>) -> Result<Book, InputError> {
+    if let Some((limit, origin)) = limit {
+        check_unpacked(path, limit, origin)?;
+    }
     if let Some((book, note)) = check_workbook_bytes(path)? {
         notes.push(note);
         return Ok(book);
     }
     open_workbook_auto(path).map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: e.to_string() })
+}
+
+/// Refuses a zipped workbook (.xlsx, .xlsm, .xlsb, .ods) whose entries unpack to more than
+/// `limit` / [`super::WORKBOOK_MEMORY`] bytes, as its zip directory says, before calamine
+/// unpacks it: a sheet is read whole, so a 3 MB file of 5 million empty rows took 4.5 GB and
+/// one of 12 million over 8 GB (`[input] max_bytes` guarded CSV text only). A file that is no
+/// zip is left to the checks that follow.
+fn check_unpacked(path: &Path, limit: u64, origin: &str) -> Result<(), InputError> {
+    let file = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+    let Ok(mut zip) = ::zip::ZipArchive::new(std::io::BufReader::new(file)) else { return Ok(()) };
+    let unpacked: u64 = (0..zip.len()).filter_map(|i| zip.by_index_raw(i).ok().map(|f| f.size())).sum();
+    match unpacked.saturating_mul(super::WORKBOOK_MEMORY) > limit {
+        true => Err(InputError::BookTooLarge { path: path.to_path_buf(), unpacked, limit, origin: origin.to_string() }),
+        false => Ok(()),
+    }
 }
 
 /// An encrypted .xlsx/.xlsm/.xlsb is an OLE container, not a zip: say so plainly.
@@ -964,6 +983,12 @@ fn unique_names(
     Ok(header)
 }
 
+/// A date cell's time, when its serial is one Excel shows as a date or a time (0 to the end of
+/// 9999): calamine's conversion panicked on a serial below about −1.07e11 (a damaged cell).
+fn datetime(dt: &ExcelDateTime) -> Option<chrono::NaiveDateTime> {
+    (0.0..2_958_466.0).contains(&dt.as_f64()).then(|| dt.as_datetime()).flatten()
+}
+
 /// A cell as text: integral numbers without ".0" (ids), dates as ISO datetimes, errors and
 /// empty cells as null (an empty or blank text is made null with the other missing texts by
 /// [`crate::ingest::Missing`]).
@@ -974,12 +999,29 @@ fn cell_text(cell: &Data) -> Option<String> {
         Data::Int(i) => Some(i.to_string()),
         Data::Float(f) => Some(number_text(*f)),
         Data::Bool(b) => Some(b.to_string()),
-        Data::DateTime(dt) => match dt.as_datetime() {
+        Data::DateTime(dt) => match datetime(dt) {
             // a time without a date (day 0): as Excel shows it, no date
             Some(t) if dt.is_datetime() && dt.as_f64() < 1.0 => Some(t.format("%H:%M:%S").to_string()),
             Some(t) => Some(t.format("%Y-%m-%d %H:%M:%S").to_string()),
             None => Some(number_text(dt.as_f64())),
         },
         Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A damaged date cell's serial far below 0 panicked in calamine's conversion: it is the
+    /// number it holds; day 0's fraction is a time, a serial past 9999 a number.
+    #[test]
+    fn a_date_cell_out_of_excels_range_is_its_number() {
+        let cell = |serial: f64| Data::DateTime(ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, false));
+        assert_eq!(cell_text(&cell(-2e11)).as_deref(), Some("-200000000000"));
+        assert_eq!(cell_text(&cell(-0.5)).as_deref(), Some("-0.5"));
+        assert_eq!(cell_text(&cell(0.5)).as_deref(), Some("12:00:00"));
+        assert_eq!(cell_text(&cell(40513.5)).as_deref(), Some("2010-12-01 12:00:00"));
+        assert_eq!(cell_text(&cell(1e20)).as_deref(), Some(number_text(1e20).as_str()));
     }
 }

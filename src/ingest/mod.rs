@@ -11,6 +11,8 @@
 //! resolution against the header.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use polars::prelude::*;
@@ -195,7 +197,8 @@ fn load(
             (Loaded::Csv(Box::new(csv)), Vec::new(), notes, label)
         }
         Format::Excel => {
-            let excel = read_excel(path, cfg.sheet.as_deref(), roles, header_of)?;
+            let limit = Some(bytes_limit(cfg)).filter(|l| l.0 > 0);
+            let excel = read_excel(path, cfg.sheet.as_deref(), roles, header_of, limit)?;
             let frame = missing(cfg, header_of)
                 .apply(excel.frame)
                 .map_err(|e| InputError::Parse { path: path.clone(), detail: e.to_string() })?;
@@ -210,6 +213,57 @@ fn load(
 /// kept; the others' nulls come from the scan (CSV) or from reading them one at a time
 /// (Parquet).
 pub fn run(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
+    guarded(&cfg.path, || run_unguarded(cfg, columns))
+}
+
+/// How many times its unpacked size reading a workbook takes at its peak, at most: measured
+/// 2.2 × (the shipped export's workbook: 216 MB of sheet XML, a 480 MB run) to 5.2 × (a sheet of
+/// 5 million one-cell rows: 865 MB, 4.5 GB), calamine holding a sheet's cells and strings whole.
+pub const WORKBOOK_MEMORY: u64 = 6;
+
+/// `[input] max_bytes` and where it came from: as set, else 3/4 of the memory available at the
+/// start (0: no limit, also where the memory is unknown).
+pub(crate) fn bytes_limit(cfg: &InputConfig) -> (u64, &'static str) {
+    match cfg.max_bytes {
+        Some(bytes) => (bytes, "as set"),
+        // Peak memory is 0.9–1.15 × a CSV's text (a 2.2 GB CSV of 27M rows: 2.05 GB; a 4 GB
+        // gzip bomb of one line: 4.5 GB): text up to 3/4 of the memory available fits.
+        None => (available_memory().map_or(0, |m| m / 4 * 3), "by default 3/4 of the memory available at the start"),
+    }
+}
+
+/// Readers running ([`guarded`]): the panic hook stays quiet while one is, and leaves the
+/// panic's text in [`PANICKED`] for the error.
+static READING: AtomicUsize = AtomicUsize::new(0);
+static PANICKED: Mutex<Option<String>> = Mutex::new(None);
+
+/// For the panic hook: true when a reader is running, the panic's `text` kept for the error
+/// [`guarded`] returns (the hook then prints nothing).
+pub fn reader_panicked(text: String) -> bool {
+    if READING.load(Ordering::SeqCst) == 0 {
+        return false;
+    }
+    if let Ok(mut kept) = PANICKED.lock() {
+        kept.get_or_insert(text);
+    }
+    true
+}
+
+/// `read` of the file at `path`, a panic in it an error naming the file: a damaged Parquet
+/// (row groups cut, the footer kept) or workbook panicked inside polars' and calamine's
+/// readers, reported as a bug in kindred with no word of the file.
+fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    READING.fetch_add(1, Ordering::SeqCst);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    READING.fetch_sub(1, Ordering::SeqCst);
+    result.unwrap_or_else(|payload| {
+        let kept = PANICKED.lock().ok().and_then(|mut kept| kept.take());
+        let detail = kept.unwrap_or_else(|| crate::error::panic_text(&*payload));
+        Err(InputError::Damaged { path: path.to_path_buf(), detail }.into())
+    })
+}
+
+fn run_unguarded(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
     let start = Instant::now();
     let path = &cfg.path;
     let (loaded, sheets, mut notes, label) = load(cfg, Some(columns), columns, HEAD_ROWS)?;
@@ -284,6 +338,10 @@ impl FileState {
 /// Reads every column of the input file, whatever the mapping (`kindred audit` of any export),
 /// and resolves `columns` against its header when they resolve; its look has `head` rows.
 pub fn read(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(AllColumns, IngestReport)> {
+    guarded(&cfg.path, || read_unguarded(cfg, columns, head))
+}
+
+fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(AllColumns, IngestReport)> {
     let start = Instant::now();
     let (loaded, sheets, mut notes, label) = load(cfg, None, columns, head)?;
     let mut file_columns = Vec::new();
@@ -578,6 +636,18 @@ mod tests {
         assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
         let err = check_path(&fifo).unwrap_err().to_string();
         assert!(err.contains("is a named pipe (FIFO), not a regular file"), "{err}");
+    }
+
+    /// A reader's panic (a damaged file inside polars' or calamine's code) is an input error
+    /// naming the file.
+    #[test]
+    fn a_readers_panic_is_an_error_naming_the_file() {
+        let err = guarded(Path::new("cut.parquet"), || -> Result<()> { panic!("range end index 9 out of range") });
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.starts_with("cannot read cut.parquet: its reader failed") && text.contains("range end index"),
+            "{text}"
+        );
     }
 
     #[test]

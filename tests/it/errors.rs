@@ -53,6 +53,9 @@ fn unreadable_inputs_name_the_file() {
     refuses(&w, &bad("binary.csv"), "", "", 1, &["binary.csv", "NUL"]);
     refuses(&w, &bad("not_utf8.csv"), "", "", 1, &["not_utf8.csv", "line 23", "latin-1"]);
     refuses(&w, &w.write("x.json", "{}"), "", "", 1, &["x.json", "unsupported"]);
+    // a footer's flipped bits panicked inside polars' reader: "internal error", no file named
+    let damaged = ["damaged_footer.parquet", "its reader failed on the file's content", "damaged or cut short"];
+    refuses(&w, &bad("damaged_footer.parquet"), "", "", 1, &damaged);
 }
 
 #[test]

@@ -121,4 +121,14 @@ fn max_rows_and_max_bytes_refuse_while_reading() {
     let p = w.pipeline_with("ok.toml", &tiny, "max_rows = 30\nmax_bytes = 0", "out", "");
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // a workbook is read whole: its unpacked size (the zip's directory says it) × 6 is held
+    // to max_bytes before it is unpacked (a 3 MB zip bomb of 5M empty rows took 4.5 GB)
+    let book = w.copy("tiny.xlsx");
+    let words = ["tiny.xlsx", "its sheets unpack to", "more than [input] max_bytes, 1000 bytes (as set)", "zip bomb"];
+    refuses(&w, &book, "max_bytes = 1000", "", 1, &words);
+    for keys in ["max_bytes = 1000000", "max_bytes = 0"] {
+        let p = w.pipeline_with("book.toml", &book, keys, "out", "");
+        let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+        assert_eq!(r.code, 0, "{keys}: {}", r.stderr);
+    }
 }
