@@ -201,6 +201,9 @@ impl Chain {
         bar.finish();
         let what = "a typo, or not sold in it; ids are matched exactly, `*` stands for any characters";
         unmatched_note(self.quiet, "[recommend] never_recommend", &report.unknown_never_recommend, what);
+        if let Some(note) = report.without_rows_note() {
+            progress::note(self.quiet, &note);
+        }
         self.line("recommend", &report);
         (recs, report)
     }

@@ -131,6 +131,9 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
     };
 
     let _ = writeln!(out, "\nRecommendations ({from}):");
+    if recs.height() == 0 {
+        let _ = writeln!(out, "  none: the customer bought every item a list may hold");
+    }
     let (rid, score, source, sup) =
         (strings(&recs, "item_id"), floats(&recs, "score"), strings(&recs, "source"), strings(&recs, "supporters"));
     for (k, (((id, s), src), n)) in rid.iter().zip(&score).zip(&source).zip(&sup).enumerate() {

@@ -1036,6 +1036,7 @@ mod tests {
             popular_rows: rows - model_rows,
             segment_rows: 0,
             topped_up_customers: 0,
+            customers_without_rows: 0,
             withheld_items: 0,
             unknown_never_recommend: Vec::new(),
             seconds: 0.0,

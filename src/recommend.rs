@@ -102,6 +102,9 @@ pub struct RecommendReport {
     pub segment_rows: usize,
     /// Customers with at least one top-up row (of either kind).
     pub topped_up_customers: usize,
+    /// Customers with no row at all: each bought every item a list may hold.
+    #[serde(default)]
+    pub customers_without_rows: usize,
     /// Items of the catalogue `[recommend] never_recommend` kept out of every list.
     #[serde(default)]
     pub withheld_items: usize,
@@ -121,6 +124,7 @@ impl RecommendReport {
         // top-ups come after the model's rows: a list with any ends with one
         let topped_up_customers =
             rows.clone().filter(|&c| recs.of(c).last().is_some_and(|r| r.source.is_fallback())).count();
+        let customers_without_rows = rows.clone().filter(|&c| recs.of(c).is_empty()).count();
         RecommendReport {
             rows_in: rows.len(),
             rows_out: span.len(),
@@ -128,10 +132,24 @@ impl RecommendReport {
             popular_rows,
             segment_rows,
             topped_up_customers,
+            customers_without_rows,
             withheld_items: 0,
             unknown_never_recommend: Vec::new(),
             seconds,
         }
+    }
+
+    /// The run's note on the customers without a row, if any.
+    pub fn without_rows_note(&self) -> Option<String> {
+        let n = self.customers_without_rows;
+        let withheld = match self.withheld_items {
+            0 => String::new(),
+            w => format!(" ([recommend] never_recommend withholds {w})"),
+        };
+        (n > 0).then(|| {
+            let (s, has) = if n == 1 { ("", "has") } else { ("s", "have") };
+            format!("{n} customer{s} {has} no recommendation: each bought every item a list may hold{withheld}; they are in no row of recommendations.parquet")
+        })
     }
 
     /// This report with what `never_recommend` keeps out of the lists ([`withheld`]).
@@ -678,6 +696,22 @@ mod tests {
         let r = run(&m, &nb, &decayed, &Progress::hidden()).0;
         let got: Vec<(u32, Option<f64>, Source)> = r.of(0).iter().map(|r| (r.item, r.score, r.source)).collect();
         assert_eq!(got, [(2, Some(1.0 / 2f64.sqrt()), Source::Neighbours), (1, None, Source::Popular)]);
+    }
+
+    #[test]
+    fn a_customer_who_bought_every_item_has_no_row_and_is_counted() {
+        // 1 bought the whole catalogue; 2 and 3 did not
+        let m = matrix(&[("1", "A"), ("1", "B"), ("1", "C"), ("2", "A"), ("3", "B")]);
+        let nb = crate::similarity::run(&m, &ModelConfig::default(), &Progress::hidden()).unwrap().0;
+        let (recs, report) = run(&m, &nb, &plain_cfg(2, 10), &Progress::hidden());
+        assert!(recs.of(0).is_empty() && !recs.of(1).is_empty() && !recs.of(2).is_empty());
+        assert_eq!(report.customers_without_rows, 1);
+        let note = report.without_rows_note().unwrap();
+        assert!(note.starts_with("1 customer has no recommendation: each bought every item"), "{note}");
+        let some = matrix(&[("1", "A"), ("2", "B")]);
+        let nb = crate::similarity::run(&some, &ModelConfig::default(), &Progress::hidden()).unwrap().0;
+        let (_, all) = run(&some, &nb, &plain_cfg(2, 10), &Progress::hidden());
+        assert_eq!((all.customers_without_rows, all.without_rows_note()), (0, None));
     }
 
     #[test]

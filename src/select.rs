@@ -588,7 +588,10 @@ pub fn run(
     let budget = cfg.select.memory_budget.unwrap_or_else(default_budget);
     let mut skipped = Vec::new();
     let mut scored: Vec<(Candidate, Trial, Vec<f64>)> = Vec::new();
-    let offers = Offers { dated: offers.dated && held.window.kind == "days", ..offers };
+    // a description column mapped but blank throughout: the blend's candidates would be the
+    // plain ones again (a second row of the same figures in selection.parquet)
+    let described = offers.described && held.m.descriptions.iter().any(Option::is_some);
+    let offers = Offers { dated: offers.dated && held.window.kind == "days", described };
     for fit in grid(cfg, &cfg.select.candidates, offers) {
         let fit = match unfit(&held.m, fit.family, &fit.model, budget) {
             None => fit,

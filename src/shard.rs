@@ -491,6 +491,7 @@ mod to_come {
             popular_rows: 0,
             segment_rows: 0,
             topped_up_customers: 0,
+            customers_without_rows: 0,
             withheld_items: 0,
             unknown_never_recommend: Vec::new(),
             seconds: 0.0,

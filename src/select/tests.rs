@@ -498,3 +498,26 @@ fn dense_ease_is_left_to_small_catalogues_on_the_window_and_in_the_refit() {
         selection.refit
     );
 }
+
+/// A description column mapped but blank throughout offers no blend: its candidates would be
+/// the plain ones again (two rows of the same figures in selection.parquet). With text, the
+/// blend is tried.
+#[test]
+fn a_blank_description_column_offers_no_blend() {
+    let rows = copurchase_shop(400);
+    let n = rows.len();
+    let frame = |text: Option<&str>| {
+        let customer = Column::new("c".into(), rows.iter().map(|r| format!("{}", 10_000 + r.0)).collect::<Vec<_>>());
+        let item = Column::new("i".into(), rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+        let words =
+            Column::new("t".into(), rows.iter().map(|r| text.map(|t| format!("{t} {}", r.1))).collect::<Vec<_>>());
+        let date = Column::new("d".into(), rows.iter().map(|r| Some(1_300_000_000 + r.2 * DAY)).collect::<Vec<_>>());
+        Cleaned::all(canonical(n, customer, item, None, Some(words), Some(date)).unwrap())
+    };
+    let offers = Offers { dated: true, described: true };
+    let blends = |s: &Selection| s.candidates.iter().filter(|t| t.settings.contains("description=")).count();
+    let (_, blank) = run(frame(None), &config(""), IdTyping::AUTO, offers, None).unwrap();
+    assert_eq!(blends(&blank), 0, "{:?}", blank.candidates.iter().map(|t| &t.settings).collect::<Vec<_>>());
+    let (_, described) = run(frame(Some("red mug")), &config(""), IdTyping::AUTO, offers, None).unwrap();
+    assert!(blends(&described) > 0);
+}
