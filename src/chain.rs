@@ -320,6 +320,10 @@ pub fn clean_said(quiet: bool, report: &CleanReport, cfg: &CleanConfig) {
     if let Some(warning) = report.placeholder_warning(cfg, customer) {
         progress::warn(quiet, &warning);
     }
+    if let (true, Some(min)) = (cfg.no_quantity, cfg.min_quantity) {
+        let note = format!("[clean] min_quantity = {min} drops nothing: the export has no quantity column, so each row is one purchase");
+        progress::note(quiet, &note);
+    }
     if let Some(stray) = &report.stray_dates {
         progress::warn(quiet, &stray.warning(cfg.date_name.as_deref().unwrap_or("date")));
     }

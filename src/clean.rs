@@ -628,6 +628,11 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         }
     }
     apply(&frame, "min_quantity", &mut kept, &mut rules, |f| {
+        // without a quantity column every row is one purchase: a set minimum drops nothing
+        // (`min_quantity = 5` dropped every row, each 1)
+        if cfg.no_quantity {
+            return Ok(BooleanChunked::full("kept".into(), true, f.height()));
+        }
         let keep = |q: f64| cfg.min_quantity.map_or(q > 0.0, |min| q >= min);
         Ok(f.column(col::QUANTITY)?.f64()?.iter().map(|q| q.is_none_or(keep)).collect())
     })?;

@@ -258,6 +258,10 @@ pub struct CleanConfig {
     /// warning names it).
     #[serde(skip)]
     pub date_name: Option<String>,
+    /// The export has no quantity column (set with `header`): every row is one purchase, and
+    /// `min_quantity` drops nothing.
+    #[serde(skip)]
+    pub no_quantity: bool,
 }
 
 impl Default for CleanConfig {
@@ -272,6 +276,7 @@ impl Default for CleanConfig {
             header: None,
             row_names: Vec::new(),
             date_name: None,
+            no_quantity: false,
         }
     }
 }
@@ -371,7 +376,13 @@ impl CleanConfig {
     /// These rules for an export whose header names the roles' columns `columns`.
     pub fn reading(&self, columns: &Columns) -> CleanConfig {
         let header = Some((columns.customer.clone(), columns.item.clone()));
-        CleanConfig { header, row_names: columns.rows.clone(), date_name: columns.date.clone(), ..self.clone() }
+        CleanConfig {
+            header,
+            row_names: columns.rows.clone(),
+            date_name: columns.date.clone(),
+            no_quantity: columns.quantity.is_none(),
+            ..self.clone()
+        }
     }
 }
 

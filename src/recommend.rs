@@ -634,9 +634,9 @@ mod tests {
         assert_eq!(r, [1, 2]);
     }
 
-    #[test]
-    fn recency_half_life_halves_a_purchase_one_half_life_old() {
-        // a: A    b: A X (X 30 days before the newest purchase)    c: A Y (Y the newest)
+    /// a: A    b: A X (X 30 days before the newest purchase)    c: A Y (Y the newest); and
+    /// the customers' cosine neighbours.
+    fn dated_shop() -> (Interactions, Model) {
         let day = 86_400;
         let rows = [
             ("1", "A", Some(0)),
@@ -646,9 +646,14 @@ mod tests {
             ("3", "Y", Some(40 * day)),
         ];
         let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
-        let nb = crate::similarity::run(&m, &ModelConfig { neighbours: 5, ..Default::default() }, &Progress::hidden())
-            .unwrap()
-            .0;
+        let model = ModelConfig { neighbours: 5, ..Default::default() };
+        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).unwrap().0;
+        (m, nb)
+    }
+
+    #[test]
+    fn recency_half_life_halves_a_purchase_one_half_life_old() {
+        let (m, nb) = dated_shop();
         let plain = plain_cfg(2, 5);
         let r = run(&m, &nb, &plain, &Progress::hidden()).0;
         let sim = 1.0 / 2f64.sqrt();
@@ -679,19 +684,9 @@ mod tests {
 
     #[test]
     fn a_vote_decayed_to_nothing_is_no_recommendation_of_the_model() {
-        // as recency_half_life_halves_…: X and Y 30 and 0 days old; a half-life of 0.01 days
-        // weighs X 2^-3000 = 0 (Y, the newest, 1): X is a popular top-up, not a 0-score vote
-        let day = 86_400;
-        let rows = [
-            ("1", "A", Some(0)),
-            ("2", "A", Some(0)),
-            ("2", "X", Some(10 * day)),
-            ("3", "A", Some(0)),
-            ("3", "Y", Some(40 * day)),
-        ];
-        let m = Interactions::from_rows(rows.iter().map(|&(c, i, t)| (c, i, 1.0, None, t)));
-        let model = ModelConfig { neighbours: 5, ..Default::default() };
-        let nb = crate::similarity::run(&m, &model, &Progress::hidden()).unwrap().0;
+        // X and Y 30 and 0 days old; a half-life of 0.01 days weighs X 2^-3000 = 0 (Y, the
+        // newest, 1): X is a popular top-up, not a 0-score vote
+        let (m, nb) = dated_shop();
         let decayed = RecommendConfig { recency_half_life_days: Some(0.01), ..plain_cfg(2, 5) };
         let r = run(&m, &nb, &decayed, &Progress::hidden()).0;
         let got: Vec<(u32, Option<f64>, Source)> = r.of(0).iter().map(|r| (r.item, r.score, r.source)).collect();

@@ -458,3 +458,24 @@ fn a_header_repeated_as_a_row_is_dropped_by_its_own_rule() {
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(w.path("plain/manifest.json")).unwrap()).unwrap();
     assert!(!m["reports"]["clean"]["rules"].to_string().contains("repeated_header"), "{m}");
 }
+
+/// Without a quantity column each row is one purchase, and a set `min_quantity` drops nothing,
+/// as the README says (`min_quantity = 5` dropped every row, each 1, and the run was refused by
+/// `max_dropped_share`), with a note naming the key.
+#[test]
+fn min_quantity_drops_nothing_without_a_quantity_column() {
+    let w = Workdir::new();
+    let tiny = w.copy("tiny.csv");
+    let p = w.pipeline_with("p.toml", &tiny, "", "out", "[columns]\nquantity = \"\"\n[clean]\nmin_quantity = 5");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("[clean] min_quantity = 5 drops nothing: the export has no quantity column"),
+        "{}",
+        r.stderr
+    );
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap();
+    let rules = m["reports"]["clean"]["rules"].as_array().unwrap();
+    let rule = rules.iter().find(|r| r["rule"] == "min_quantity").unwrap();
+    assert_eq!(rule["rows_in"], rule["rows_out"], "{rule}");
+}
