@@ -635,6 +635,23 @@ fn check_dates(cfg: &Config, table: &ingest::Table) -> Result<()> {
     }
 }
 
+/// Refuses the description blend of a named EASE when the export has no description column:
+/// it would do nothing but scale every score (`"auto"` offers the blend only with text).
+fn check_descriptions(cfg: &Config, table: &ingest::Table) -> Result<()> {
+    let blends = matches!(cfg.model.kind, Kind::Ease | Kind::SparseEase) && cfg.model.description_weight > 0.0;
+    match blends && table.columns.description.is_none() {
+        true => Err(crate::error::ConfigError::Invalid {
+            key: "[model] description_weight".into(),
+            message: format!(
+                "needs item descriptions, and {} has no description column; map one with [columns] description, or set 0",
+                cfg.input.path.display()
+            ),
+        }
+        .into()),
+        false => Ok(()),
+    }
+}
+
 fn summary(name: &'static str, seconds: f64, rows_in: usize, rows_out: usize) -> StageSummary {
     StageSummary { name, seconds, rows_in, rows_out }
 }
@@ -691,6 +708,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
         return Err(crate::error::InputError::Changed { path: path.clone(), detail }.into());
     }
     check_dates(cfg, &table)?;
+    check_descriptions(cfg, &table)?;
     // the columns as the export names them (ingest::find_column)
     let columns = table.columns.clone();
     let (canonical, audited) = chain.audit(table)?;

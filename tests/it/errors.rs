@@ -196,6 +196,9 @@ fn pipeline_file_errors_exit_2_naming_the_key() {
     );
     let undated = "[columns]\ndate = ''\n[model]\nsimilarity_half_life_days = 30";
     refuses(&w, &tiny, "", undated, 2, &["[model] similarity_half_life_days", "no date column"]);
+    // the blend without text only scaled every score, silently
+    let blank = "[columns]\ndescription = ''\n[model]\nkind = 'ease'\ndescription_weight = 0.5";
+    refuses(&w, &tiny, "", blank, 2, &["[model] description_weight", "no description column"]);
     let r = w.kindred(&["run", w.path("bad.toml").to_str().unwrap(), "--threads", "0"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     let r = w.kindred(&["run", "--no-such-flag"]);
