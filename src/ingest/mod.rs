@@ -256,8 +256,9 @@ fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
     READING.fetch_add(1, Ordering::SeqCst);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
     READING.fetch_sub(1, Ordering::SeqCst);
+    // taken either way: a panic a reader caught itself leaves no text for a later error
+    let kept = PANICKED.lock().ok().and_then(|mut kept| kept.take());
     result.unwrap_or_else(|payload| {
-        let kept = PANICKED.lock().ok().and_then(|mut kept| kept.take());
         let detail = kept.unwrap_or_else(|| crate::error::panic_text(&*payload));
         Err(InputError::Damaged { path: path.to_path_buf(), detail }.into())
     })
