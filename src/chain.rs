@@ -136,6 +136,14 @@ impl Chain {
         let line = selection.line();
         let at = Line { stage: Some("select"), seconds: Some(selection.seconds), ..Line::new(Level::Info, &line) };
         log_line(self.quiet, &at);
+        let (found, wanted) = (selection.window.customers, cfg.select.min_customers);
+        if (1..wanted).contains(&found) {
+            let s = if found == 1 { "" } else { "s" };
+            progress::note(
+                self.quiet,
+                &format!("select: the window held new items of {found} customer{s} only, fewer than [select] min_customers = {wanted} even grown: the choice rests on little evidence (a young or small export)"),
+            );
+        }
         Ok((choice, selection))
     }
 

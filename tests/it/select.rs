@@ -441,3 +441,19 @@ fn a_run_keeps_the_last_published_choice_within_noise() {
     assert_eq!(rule["selection"]["winner"]["candidate"], best.as_str(), "{}", rule["selection"]);
     assert!(rule["selection"]["kept_previous"].is_null());
 }
+
+/// A choice made on fewer customers than `[select] min_customers`, the window grown as far as
+/// it goes, is said: a model was chosen on one customer's new items without a word.
+#[test]
+fn a_choice_on_little_evidence_is_said() {
+    let w = Workdir::new();
+    let input = w.write("shop.csv", copurchase_csv(300));
+    for (wanted, said) in [(100_000, true), (1, false)] {
+        let p = w.pipeline("p.toml", &input, &format!("[model]\nkind = \"auto\"\n[select]\nmin_customers = {wanted}"));
+        let r = w.kindred(&["run", p.to_str().unwrap(), "--output", &format!("out{wanted}")]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let note =
+            format!("fewer than [select] min_customers = {wanted} even grown: the choice rests on little evidence");
+        assert_eq!(r.stderr.contains(&note), said, "{}", r.stderr);
+    }
+}
