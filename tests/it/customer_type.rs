@@ -4,10 +4,6 @@
 use crate::errors::{published, refuses};
 use crate::workdir::{fixture, rows, text, Workdir};
 
-fn manifest(w: &Workdir, out: &str) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(w.path(&format!("{out}/manifest.json"))).unwrap()).unwrap()
-}
-
 /// tiny.csv with customer 13047 written "C13047": the same customers, one id not an integer.
 fn with_text_id(w: &Workdir) -> std::path::PathBuf {
     let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
@@ -24,7 +20,7 @@ fn run(w: &Workdir, name: &str, input: &std::path::Path, out: &str, extra: &str)
 #[test]
 fn a_flip_from_int64_is_refused_unless_customer_type_is_string() {
     let w = published();
-    assert_eq!(manifest(&w, "out")["customer_id_type"], "Int64");
+    assert_eq!(w.manifest("out")["customer_id_type"], "Int64");
     let input = with_text_id(&w);
     let words =
         ["customer id 'C13047'", "column 'CustomerID'", "text_id.csv", "row 5", "Int64", "customer_type = \"string\""];
@@ -52,29 +48,29 @@ fn a_flip_from_int64_is_refused_unless_customer_type_is_string() {
         "{}",
         r.stderr
     );
-    assert_eq!(manifest(&w, "out")["customer_id_type"], "Int64", "the published set is kept");
+    assert_eq!(w.manifest("out")["customer_id_type"], "Int64", "the published set is kept");
     // the deliberate change: the pipeline says string
     let stderr = run(&w, "string.toml", &input, "out", "[columns]\ncustomer_type = \"string\"");
     assert!(stderr.contains("note: customer_id is now String"), "{stderr}");
-    let m = manifest(&w, "out");
+    let m = w.manifest("out");
     assert_eq!(m["customer_id_type"], "String");
     let gate = m["gates"].as_array().unwrap().iter().find(|g| g["gate"] == "customer_id_type").unwrap().clone();
     assert!(gate["detail"].as_str().unwrap().contains("deliberate change"), "{gate}");
     assert_eq!(m["parameters"]["customer_type"], "string");
     // auto keeps the folder's String, even when every id is an integer again
     run(&w, "auto.toml", &fixture("tiny.csv"), "out", "");
-    assert_eq!(manifest(&w, "out")["customer_id_type"], "String");
+    assert_eq!(w.manifest("out")["customer_id_type"], "String");
     // and "integer" switches it back, deliberately
     let stderr = run(&w, "int.toml", &fixture("tiny.csv"), "out", "[columns]\ncustomer_type = \"integer\"");
     assert!(stderr.contains("note: customer_id is now Int64"), "{stderr}");
-    assert_eq!(manifest(&w, "out")["customer_id_type"], "Int64");
+    assert_eq!(w.manifest("out")["customer_id_type"], "Int64");
 }
 
 #[test]
 fn customer_type_string_publishes_string_ids_even_when_all_are_integers() {
     let w = Workdir::new();
     run(&w, "p.toml", &fixture("tiny.csv"), "out", "[columns]\ncustomer_type = \"string\"");
-    assert_eq!(manifest(&w, "out")["customer_id_type"], "String");
+    assert_eq!(w.manifest("out")["customer_id_type"], "String");
     let ids: Vec<String> =
         rows(&w.path("out/recommendations.parquet")).iter().map(|r| text(&r["customer_id"])).collect();
     assert!(ids.contains(&"17850".to_string()), "{ids:?}");
@@ -88,10 +84,10 @@ fn customer_type_string_publishes_string_ids_even_when_all_are_integers() {
 fn auto_on_a_fresh_folder_is_unchanged() {
     let w = Workdir::new();
     run(&w, "int.toml", &fixture("tiny.csv"), "ints", "");
-    assert_eq!(manifest(&w, "ints")["customer_id_type"], "Int64");
+    assert_eq!(w.manifest("ints")["customer_id_type"], "Int64");
     let input = with_text_id(&w);
     run(&w, "text.toml", &input, "texts", "");
-    let m = manifest(&w, "texts");
+    let m = w.manifest("texts");
     assert_eq!(m["customer_id_type"], "String");
     assert!(m["gates"].as_array().unwrap().iter().all(|g| g["gate"] != "customer_id_type"));
 }

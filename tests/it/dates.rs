@@ -63,13 +63,9 @@ fn audited(w: &Workdir, out: &str, column: &str) -> (f64, f64) {
     (number(&row["invalid"]), number(&row["trimmed"]))
 }
 
-fn manifest(w: &Workdir, out: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(w.path(out).join("manifest.json")).unwrap()).unwrap()
-}
-
 /// The manifest's audit of `column`.
 fn column_audit(w: &Workdir, out: &str, column: &str) -> serde_json::Value {
-    let m = manifest(w, out);
+    let m = w.manifest(out);
     let columns = m["reports"]["audit"]["columns"].as_array().unwrap().clone();
     columns.into_iter().find(|c| c["column"] == column).unwrap()
 }

@@ -339,7 +339,7 @@ fn a_missing_default_quantity_column_is_said() {
     let r = w.kindred(&["run", p.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains(&format!("kindred: note: {note}")), "{}", r.stderr);
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value = w.manifest("out");
     assert!(m["reports"]["ingest"]["notes"].to_string().contains(note), "{}", m["reports"]["ingest"]);
     // mapped, or said to be absent: no note
     for columns in ["[columns]\nquantity = \"Qty\"", "[columns]\nquantity = \"\""] {
@@ -445,8 +445,7 @@ fn a_header_repeated_as_a_row_is_dropped_by_its_own_rule() {
         let p = w.pipeline_with(&format!("{out}.toml"), &joined, "", out, keys);
         let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
         assert_eq!(r.code, 0, "{out}: {}", r.stderr);
-        let m: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(w.path(out).join("manifest.json")).unwrap()).unwrap();
+        let m: serde_json::Value = w.manifest(out);
         let rules = m["reports"]["clean"]["rules"].as_array().unwrap();
         let rule = rules.iter().find(|r| r["rule"] == "repeated_header").unwrap_or_else(|| panic!("{out}: {rules:?}"));
         assert_eq!((rule["rows_in"].as_u64(), rule["rows_out"].as_u64()), (Some(61), Some(60)), "{out}: {rule}");
@@ -455,7 +454,7 @@ fn a_header_repeated_as_a_row_is_dropped_by_its_own_rule() {
     // an export without the header again lists no such rule
     let p = w.pipeline_with("plain.toml", &w.copy("tiny.csv"), "", "plain", "");
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(w.path("plain/manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value = w.manifest("plain");
     assert!(!m["reports"]["clean"]["rules"].to_string().contains("repeated_header"), "{m}");
 }
 
@@ -474,7 +473,7 @@ fn min_quantity_drops_nothing_without_a_quantity_column() {
         "{}",
         r.stderr
     );
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value = w.manifest("out");
     let rules = m["reports"]["clean"]["rules"].as_array().unwrap();
     let rule = rules.iter().find(|r| r["rule"] == "min_quantity").unwrap();
     assert_eq!(rule["rows_in"], rule["rows_out"], "{rule}");

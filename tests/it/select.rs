@@ -43,10 +43,6 @@ fn chrono_day(day: u64) -> String {
     format!("2011-{:02}-{:02}", month + 1, d + 1)
 }
 
-fn manifest(w: &Workdir, out: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(w.path(out).join("manifest.json")).unwrap()).unwrap()
-}
-
 #[test]
 fn an_auto_run_publishes_its_evidence_and_the_same_bytes_at_any_thread_count() {
     let w = Workdir::new();
@@ -78,14 +74,14 @@ fn an_auto_run_publishes_its_evidence_and_the_same_bytes_at_any_thread_count() {
     assert_eq!(figures(&table), figures(&again));
     let chosen: Vec<_> = table.iter().filter(|r| text(&r["chosen"]) == "true").collect();
     assert_eq!(chosen.len(), 1, "{table:?}");
-    let stages: Vec<String> = manifest(&w, "one")["stages"]
+    let stages: Vec<String> = w.manifest("one")["stages"]
         .as_array()
         .unwrap()
         .iter()
         .map(|s| s["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(stages[..5], ["ingest", "audit", "clean", "pivot", "select"], "{stages:?}");
-    let s = &manifest(&w, "one")["selection"];
+    let s = &w.manifest("one")["selection"];
     assert_eq!(s["winner"]["candidate"].as_str().unwrap(), text(&chosen[0]["candidate"]));
     assert_eq!(s["winner"]["ndcg"].as_f64().unwrap(), number(&chosen[0]["ndcg"]));
     assert_ne!(s["winner"]["candidate"], "popularity", "{s}");
@@ -104,7 +100,7 @@ fn a_named_model_publishes_an_empty_selection_table() {
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(rows(&w.path("out/selection.parquet")).is_empty());
-    assert!(manifest(&w, "out")["selection"].is_null());
+    assert!(w.manifest("out")["selection"].is_null());
 }
 
 #[test]
@@ -322,7 +318,7 @@ fn a_date_column_without_a_date_is_the_reason_for_a_random_share() {
     let p = w.pipeline("p.toml", &input, "[model]\nkind = \"auto\"");
     let r = w.kindred(&["run", p.to_str().unwrap(), "--output", "out"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let window = &manifest(&w, "out")["selection"]["window"];
+    let window = &w.manifest("out")["selection"]["window"];
     assert_eq!(window["kind"].as_str(), Some("random_share"), "{window}");
     let reason = window["reason"].as_str().unwrap_or_default();
     assert!(reason.starts_with("no purchase kept has a date") && reason.contains("[input] date_format"), "{window}");
@@ -359,7 +355,7 @@ fn auto_on_degenerate_data_is_refused_as_a_named_model_is() {
         for row in unscored {
             assert!(matches!((&row["ndcg"], &row["coverage"]), (Field::Null, Field::Null)), "{name}: {row:?}");
         }
-        let winner = &manifest(&w, &out)["selection"]["winner"];
+        let winner = &w.manifest(&out)["selection"]["winner"];
         if winner["customers"] == 0 {
             assert!(winner["ndcg"].is_null(), "{name}: {winner}");
         }
@@ -373,7 +369,7 @@ fn auto_on_degenerate_data_is_refused_as_a_named_model_is() {
     let p = w.pipeline("tiny.toml", &tiny, "[columns]\ndate = \"\"\n[model]\nkind = \"auto\"");
     let r = w.kindred(&["run", p.to_str().unwrap(), "--output", "tiny_out"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let m = manifest(&w, "tiny_out");
+    let m = w.manifest("tiny_out");
     assert_eq!(m["selection"]["winner"]["customers"], 0, "{}", m["selection"]);
     let gate = m["gates"].as_array().unwrap().iter().find(|g| g["gate"] == "model_recommendations").unwrap().clone();
     assert!(gate["detail"].as_str().unwrap().contains("simplest candidate, popularity"), "{gate}");
@@ -399,7 +395,7 @@ fn an_address_space_limit_caps_the_selections_budget() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(0), "{stderr}");
-    let selection = &manifest(&w, "out")["selection"];
+    let selection = &w.manifest("out")["selection"];
     assert!(selection["memory_budget"].as_u64().unwrap() < 1_000_000 * 1024, "{selection}");
     let skipped: Vec<&str> =
         selection["skipped"].as_array().unwrap().iter().filter_map(|s| s["candidate"].as_str()).collect();
@@ -418,7 +414,7 @@ fn a_run_keeps_the_last_published_choice_within_noise() {
         let p = w.pipeline_with("auto.toml", &input, "", "out", &format!("[model]\nkind = \"auto\"\n{keys}"));
         let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
         assert_eq!(r.code, 0, "{}", r.stderr);
-        (manifest(&w, "out"), r.stderr)
+        (w.manifest("out"), r.stderr)
     };
     let (first, _) = run("");
     let best = first["selection"]["winner"]["candidate"].as_str().unwrap().to_string();

@@ -70,6 +70,11 @@ impl Workdir {
         Workdir { dir: tempfile::tempdir().expect("temp dir") }
     }
 
+    /// The `manifest.json` of the output folder `out`, parsed.
+    pub fn manifest(&self, out: &str) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(self.path(out).join("manifest.json")).unwrap()).unwrap()
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
