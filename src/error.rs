@@ -111,6 +111,17 @@ pub enum InputError {
         crate::ingest::WORKBOOK_MEMORY
     )]
     BookTooLarge { path: PathBuf, unpacked: u64, limit: u64, origin: String },
+    /// An Excel 97–2003 workbook whose records are damaged (see `ingest::biff`).
+    #[error(
+        "{}: damaged {part}: {detail}. Export or copy it again; nothing was published",
+        path.display()
+    )]
+    Biff { path: PathBuf, part: String, detail: String },
+    #[error(
+        "{}: sheet '{sheet}' spans {rows} rows by {columns} columns, and an .xls sheet is read as its whole grid: with the sheets before it, {bytes} bytes, more than [input] max_bytes, {limit} bytes ({origin}); refused before memory runs out (one cell that far out is often damage): export it as CSV, which is streamed, or raise max_bytes (0: no limit) if the machine has the memory",
+        path.display()
+    )]
+    GridTooLarge { path: PathBuf, sheet: String, rows: u64, columns: u64, bytes: u64, limit: u64, origin: String },
     #[error("{} has a header but no data rows", path.display())]
     NoRows { path: PathBuf },
     #[error("{} has no header line", path.display())]

@@ -872,6 +872,7 @@ fn open_book(path: &Path, notes: &mut Vec<String>, limit: Option<(u64, &'static 
     if let Some((limit, origin)) = limit {
         check_unpacked(path, limit, origin)?;
     }
+    super::biff::check(path, limit)?;
     if let Some((book, note)) = check_workbook_bytes(path)? {
         notes.push(note);
         return Ok(book);

@@ -22,6 +22,7 @@ use crate::config::{Columns, InputConfig, Mark};
 use crate::error::{InputError, Result};
 use crate::roles::{DateRule, Parsed};
 
+mod biff;
 mod csv;
 mod excel;
 pub mod look;

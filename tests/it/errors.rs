@@ -56,6 +56,10 @@ fn unreadable_inputs_name_the_file() {
     // a footer's flipped bits panicked inside polars' reader: "internal error", no file named
     let damaged = ["damaged_footer.parquet", "its reader failed on the file's content", "damaged or cut short"];
     refuses(&w, &bad("damaged_footer.parquet"), "", "", 1, &damaged);
+    // xls_named.xlsx (an .xls) with 256 bytes zeroed mid-sheet: calamine read on, past the
+    // zeros, and published the rows it made of them
+    let zeroed = ["zeroed_block.xls", "damaged sheet 'Sales'", "record of type 0x0000", "(after sheet row 26)"];
+    refuses(&w, &bad("zeroed_block.xls"), "", "", 1, &zeroed);
 }
 
 #[test]
@@ -94,6 +98,10 @@ fn workbook_problems_name_the_sheet() {
     refuses(&w, &xlsx, "sheet = \"Sales\"", "", 1, &["no sheet named 'Sales'", "'Online Retail', 'Notes'"]);
     refuses(&w, &bad("corrupt.xlsx"), "", "", 1, &["corrupt.xlsx", "cannot open workbook"]);
     refuses(&w, &bad("encrypted.xlsx"), "", "", 1, &["encrypted.xlsx", "password"]);
+    // an OLE container's signature and nothing that holds together: calamine followed such
+    // chains of sectors until memory ran out
+    let broken = w.write("broken.xls", [&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1][..], &[0; 504]].concat());
+    refuses(&w, &broken, "", "", 1, &["broken.xls", "damaged container: Invalid CFB"]);
 }
 
 /// Session 22: a web shop's "Excel" export is often text or an HTML table named `.xls`, and
