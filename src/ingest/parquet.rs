@@ -2,8 +2,10 @@
 //!
 //! Takes the file's path (and, for the pipeline, the columns the roles read); returns its
 //! columns from the footer, the roles' columns, and every column's null count in file order.
-//! The columns no role reads are read one at a time for their count and dropped, so a wide
-//! export's text columns never sit beside the table; the audit parses the roles' types.
+//! The columns no role reads are read a batch at a time for their count and dropped, so a wide
+//! export's text columns never sit beside the table; the audit parses the roles' types. The
+//! footer is parsed once per read of the file ([`Footer`]): parsed again for each column, a
+//! 4,000-column footer took 20 s.
 //!
 //! Each column is read by what its Arrow type in the footer allows ([`Reading`]), decided
 //! before any data is read, because polars panics on a type its build lacks instead of
@@ -20,10 +22,12 @@
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use polars::prelude::*;
 use polars_arrow::array::PrimitiveArray;
-use polars_arrow::datatypes::ArrowDataType;
+use polars_arrow::datatypes::{ArrowDataType, ArrowSchema};
+use polars_parquet::parquet::metadata::FileMetadata;
 use polars_parquet::read::{column_iter_to_arrays, BasicDecompressor, PageReader};
 
 use super::look::{self, Look, HEAD_ROWS};
@@ -56,6 +60,38 @@ pub(super) struct ParquetColumn {
 fn parquet_reader(path: &Path) -> Result<ParquetReader<File>, InputError> {
     let file = File::open(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
     Ok(ParquetReader::new(file))
+}
+
+/// A Parquet file's footer, parsed once for every column read of it: its metadata and the
+/// Arrow schema inferred from it.
+struct Footer {
+    metadata: Arc<FileMetadata>,
+    schema: ArrowSchema,
+}
+
+impl Footer {
+    fn read(path: &Path) -> Result<Footer, InputError> {
+        let metadata = parquet_reader(path)?.get_metadata().map_err(|e| parquet_error(path, e))?.clone();
+        let schema = polars_parquet::read::infer_schema(&metadata).map_err(|e| parquet_error(path, e))?;
+        Ok(Footer { metadata, schema })
+    }
+
+    /// polars' reader of the file, given this footer.
+    fn reader(&self, path: &Path) -> Result<ParquetReader<File>, InputError> {
+        let mut reader = parquet_reader(path)?;
+        reader.set_metadata(self.metadata.clone());
+        Ok(reader)
+    }
+
+    /// About what reading a column holds: its bytes uncompressed, as the footer gives them, and
+    /// 16 a row (a polars text view; twice a number). The footer's size alone is far short of
+    /// it for a column of nulls or of few values, which is all runs of repeats.
+    fn bytes(&self, name: &str) -> u64 {
+        let chunks =
+            self.metadata.row_groups.iter().flat_map(|g| g.columns_under_root_iter(name).into_iter().flatten());
+        let stored: u64 = chunks.map(|chunk| chunk.uncompressed_size().max(0) as u64).sum();
+        stored.saturating_add(16 * self.metadata.num_rows as u64)
+    }
 }
 
 fn parquet_error(path: &Path, e: impl std::fmt::Display) -> InputError {
@@ -131,7 +167,12 @@ pub(super) fn parquet_columns(path: &Path) -> Result<Vec<ParquetColumn>, InputEr
 
 /// Reads `columns` of a Parquet file: those polars reads in one pass, each decimal on its own,
 /// in the order given. The callers leave out the columns never read (this refuses them).
-fn read_parquet(path: &Path, columns: &[&ParquetColumn], missing: &Missing) -> Result<DataFrame, InputError> {
+fn read_parquet(
+    path: &Path,
+    footer: &Footer,
+    columns: &[&ParquetColumn],
+    missing: &Missing,
+) -> Result<DataFrame, InputError> {
     if let Some(c) = columns.iter().find(|c| matches!(c.reading, Reading::Never(_))) {
         return Err(never_read(path, c, "a column"));
     }
@@ -139,12 +180,12 @@ fn read_parquet(path: &Path, columns: &[&ParquetColumn], missing: &Missing) -> R
         columns.iter().filter(|c| c.reading == Reading::Polars).map(|c| c.name.clone()).collect();
     let mut frame = match by_polars.is_empty() {
         true => DataFrame::empty(),
-        false => parquet_reader(path)?.with_columns(Some(by_polars)).finish().map_err(|e| parquet_error(path, e))?,
+        false => footer.reader(path)?.with_columns(Some(by_polars)).finish().map_err(|e| parquet_error(path, e))?,
     };
     for c in columns {
         let decoded = match c.reading {
-            Reading::Decimal { scale } => read_decimal(path, &c.name, scale)?,
-            Reading::Narrow => read_narrow(path, &c.name)?,
+            Reading::Decimal { scale } => read_decimal(path, footer, &c.name, scale)?,
+            Reading::Narrow => read_narrow(path, footer, &c.name)?,
             Reading::Polars | Reading::Never(_) => continue,
         };
         frame.with_column(decoded).map_err(|e| parquet_error(path, e))?;
@@ -202,18 +243,15 @@ fn text_for_dictionaries(mut frame: DataFrame, path: &Path) -> Result<DataFrame,
 /// handed to `each` in file order.
 fn decode_column(
     path: &Path,
+    footer: &Footer,
     name: &str,
     mut each: impl FnMut(&dyn polars_arrow::array::Array) -> Result<(), InputError>,
 ) -> Result<(), InputError> {
     let io = |source| InputError::Io { path: path.to_path_buf(), source };
     let mut file = File::open(path).map_err(io)?;
-    let metadata = polars_parquet::read::read_metadata(&mut file).map_err(|e| parquet_error(path, e))?;
-    let field = polars_parquet::read::infer_schema(&metadata)
-        .map_err(|e| parquet_error(path, e))?
-        .get(name)
-        .cloned()
-        .ok_or_else(|| parquet_error(path, format!("no column '{name}' in the footer")))?;
-    for group in &metadata.row_groups {
+    let field = footer.schema.get(name).cloned();
+    let field = field.ok_or_else(|| parquet_error(path, format!("no column '{name}' in the footer")))?;
+    for group in &footer.metadata.row_groups {
         for chunk in group.columns_under_root_iter(name).into_iter().flatten() {
             let range = chunk.byte_range();
             let mut bytes = vec![0u8; (range.end - range.start) as usize];
@@ -232,10 +270,10 @@ fn decode_column(
 }
 
 /// One decimal column as exact text: unscaled 178_5000 at scale 2 is "17850.00".
-fn read_decimal(path: &Path, name: &str, scale: usize) -> Result<Column, InputError> {
+fn read_decimal(path: &Path, footer: &Footer, name: &str, scale: usize) -> Result<Column, InputError> {
     let mut values = StringChunkedBuilder::new(name.into(), 0);
     let mut text = String::new();
-    decode_column(path, name, |array| {
+    decode_column(path, footer, name, |array| {
         let Some(decimals) = array.as_any().downcast_ref::<PrimitiveArray<i128>>() else {
             return Err(parquet_error(path, format!("column '{name}': its decimals did not decode")));
         };
@@ -251,7 +289,7 @@ fn read_decimal(path: &Path, name: &str, scale: usize) -> Result<Column, InputEr
 }
 
 /// One 8- or 16-bit integer column (signed or not), widened to Int32: every value fits.
-fn read_narrow(path: &Path, name: &str) -> Result<Column, InputError> {
+fn read_narrow(path: &Path, footer: &Footer, name: &str) -> Result<Column, InputError> {
     fn widen<T: polars_arrow::types::NativeType + Into<i32>>(
         array: &dyn polars_arrow::array::Array,
         out: &mut Vec<Option<i32>>,
@@ -261,7 +299,7 @@ fn read_narrow(path: &Path, name: &str) -> Result<Column, InputError> {
         true
     }
     let mut values = Vec::new();
-    decode_column(path, name, |array| {
+    decode_column(path, footer, name, |array| {
         let read = widen::<i8>(array, &mut values)
             || widen::<i16>(array, &mut values)
             || widen::<u8>(array, &mut values)
@@ -302,10 +340,12 @@ pub(super) struct RolesRead {
 
 /// Reads the `parsed` columns of a Parquet file (each with the role that reads it), and the
 /// null count of every column it can read, in file order, with a note for each it cannot (a
-/// type no role reads, left unread). The other columns are read one at a time for their count
-/// and dropped before the parsed ones are read: at a million customers a text column the roles
-/// never read (Country) is 0.8 GB that would otherwise sit beside the table through audit and
-/// clean.
+/// type no role reads, left unread). The other columns are read for their count and dropped
+/// before the parsed ones are read: at a million customers a text column the roles never read
+/// (Country) is 0.8 GB that would otherwise sit beside the table through audit and clean. They
+/// are read in batches of at most the parsed columns' bytes (or one column, when it is larger),
+/// as the footer gives them uncompressed: reading them holds no more than the table will, and
+/// a footer of thousands of columns is not walked once per column.
 pub(super) fn read_parquet_roles(
     path: &Path,
     columns: &[ParquetColumn],
@@ -315,15 +355,18 @@ pub(super) fn read_parquet_roles(
     let mut nulls = Vec::with_capacity(columns.len());
     let mut looks = Vec::with_capacity(columns.len());
     let mut notes = Vec::new();
-    let is_parsed = |c: &&ParquetColumn| parsed.iter().any(|(name, _)| **name == c.name);
-    for c in columns.iter().filter(|c| !is_parsed(c)) {
-        if matches!(c.reading, Reading::Never(_)) {
-            notes.push(not_audited(c, "no role maps it, and "));
-            continue;
-        }
-        let column = read_parquet(path, &[c], missing)?;
-        nulls.push((c.name.clone(), column.columns()[0].null_count()));
-        looks.push(look::of_column(&column.columns()[0], HEAD_ROWS));
+    let footer = Footer::read(path)?;
+    let parsed_names: std::collections::HashSet<&str> = parsed.iter().map(|(name, _)| name.as_str()).collect();
+    let (others, never): (Vec<&ParquetColumn>, Vec<&ParquetColumn>) = columns
+        .iter()
+        .filter(|c| !parsed_names.contains(c.name.as_str()))
+        .partition(|c| !matches!(c.reading, Reading::Never(_)));
+    notes.extend(never.into_iter().map(|c| not_audited(c, "no role maps it, and ")));
+    let budget: u64 = parsed_names.iter().map(|name| footer.bytes(name)).sum();
+    for batch in batches(&others, budget, |c| footer.bytes(&c.name)) {
+        let frame = read_parquet(path, &footer, batch, missing)?;
+        nulls.extend(null_counts(&frame));
+        looks.extend(frame.columns().iter().map(|c| look::of_column(c, HEAD_ROWS)));
     }
     let mut wanted = Vec::with_capacity(parsed.len());
     for (name, role) in parsed {
@@ -339,13 +382,34 @@ pub(super) fn read_parquet_roles(
         }
         wanted.push(c);
     }
-    let frame = read_parquet(path, &wanted, missing)?;
+    let frame = read_parquet(path, &footer, &wanted, missing)?;
     nulls.extend(null_counts(&frame));
     looks.extend(frame.columns().iter().map(|c| look::of_column(c, HEAD_ROWS)));
-    let order = |name: &String| columns.iter().position(|c| c.name == *name);
+    let at: std::collections::HashMap<&str, usize> =
+        columns.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
+    let order = |name: &String| at.get(name.as_str()).copied();
     nulls.sort_by_key(|(name, _)| order(name));
     looks.sort_by_key(|(l, _)| order(&l.column));
     Ok(RolesRead { frame, nulls, look: Look::from_columns(looks), notes })
+}
+
+/// `items` in order, cut into runs of at most `budget` bytes each (`bytes` of an item), or one
+/// item, when it alone is more.
+fn batches<T>(items: &[T], budget: u64, bytes: impl Fn(&T) -> u64) -> Vec<&[T]> {
+    let mut runs = Vec::new();
+    let (mut start, mut held) = (0, 0u64);
+    for (i, item) in items.iter().enumerate() {
+        let size = bytes(item);
+        if i > start && held.saturating_add(size) > budget {
+            runs.push(&items[start..i]);
+            (start, held) = (i, 0);
+        }
+        held = held.saturating_add(size);
+    }
+    if start < items.len() {
+        runs.push(&items[start..]);
+    }
+    runs
 }
 
 /// The frame with the quantity's column (`quantity`, as resolved) as numbers when the file
@@ -378,7 +442,7 @@ pub(super) fn read_parquet_all(
         columns.iter().partition(|c| !matches!(c.reading, Reading::Never(_)));
     // (read before the roles resolve: whether a role maps it is not known here)
     let notes = never.into_iter().map(|c| not_audited(c, "")).collect();
-    Ok((read_parquet(path, &readable, missing)?, notes))
+    Ok((read_parquet(path, &Footer::read(path)?, &readable, missing)?, notes))
 }
 
 /// The note for a column of a type no role reads; `unmapped` says that no role maps it, when
@@ -419,6 +483,15 @@ mod tests {
     }
 
     #[test]
+    fn batches_hold_at_most_the_budget_or_one_larger_item_in_order() {
+        let sizes = [5u64, 5, 5, 20, 1, 1, 0];
+        let runs: Vec<&[u64]> = batches(&sizes, 10, |&s| s);
+        assert_eq!(runs, [&[5, 5][..], &[5], &[20], &[1, 1, 0]]);
+        assert_eq!(batches(&sizes, 0, |&s| s).len(), sizes.len());
+        assert!(batches(&[] as &[u64], 10, |&s| s).is_empty());
+    }
+
+    #[test]
     fn decimals_print_exactly() {
         let mut out = String::from("left over");
         assert_eq!(decimal_into(&mut out, 1_785_000, 2), "17850.00");
@@ -434,9 +507,13 @@ mod tests {
     fn parquet_keeps_the_role_columns_and_counts_every_columns_nulls() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.parquet");
+        // the unmapped columns are read in batches of the roles' bytes: a long text (Notes,
+        // bigger than the roles) is one of its own, between two others
+        let note = "n".repeat(4000);
         let mut frame = df!(
             "Country" => [Some("UK"), None, None],
             "CustomerID" => [Some(1.0), None, Some(3.0)],
+            "Notes" => [None, Some(note.as_str()), Some(note.as_str())],
             "StockCode" => ["A", "B", "C"],
             "UnitPrice" => [Some(1.5), Some(2.0), None],
             "Quantity" => [1i64, 2, 3],
@@ -464,12 +541,14 @@ mod tests {
         kept.sort();
         assert_eq!(kept, ["CustomerID", "Quantity", "StockCode"]);
         let nulls: Vec<(&str, usize)> = table.nulls.iter().map(|(n, k)| (n.as_str(), *k)).collect();
-        assert_eq!(nulls, [("Country", 2), ("CustomerID", 1), ("StockCode", 0), ("UnitPrice", 1), ("Quantity", 0)]);
-        assert_eq!((report.columns, report.rows_out), (5, 3));
+        let expected =
+            [("Country", 2), ("CustomerID", 1), ("Notes", 1), ("StockCode", 0), ("UnitPrice", 1), ("Quantity", 0)];
+        assert_eq!(nulls, expected);
+        assert_eq!((report.columns, report.rows_out), (6, 3));
         // `kindred audit` reads every column
         let AllColumns::Mapped(all) = read(&cfg, &columns, HEAD_ROWS).unwrap().0 else {
             panic!("the mapping resolves")
         };
-        assert_eq!((all.frame.width(), all.columns.quantity.as_deref()), (5, Some("Quantity")));
+        assert_eq!((all.frame.width(), all.columns.quantity.as_deref()), (6, Some("Quantity")));
     }
 }
