@@ -72,34 +72,41 @@ impl Missing {
     /// pandas' writers put for a missing value; a quantity's NaN is left to its parser, as its
     /// text is), and a column of nulls only (Arrow's `null` type, what pandas and polars write
     /// for a column that is all None) as text, as a CSV's empty column reads.
-    pub fn apply(&self, mut frame: DataFrame) -> PolarsResult<DataFrame> {
+    pub fn apply(&self, frame: DataFrame) -> PolarsResult<DataFrame> {
         let header: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();
-        for (name, number) in header.iter().zip(self.numbers(&header)) {
-            let column = frame.column(name)?;
-            let text = match column.dtype() {
-                DataType::Null => column.cast(&DataType::String)?,
-                DataType::String => {
-                    let ca = column.str()?;
-                    if !ca.iter().flatten().any(|v| self.is(v, number)) {
-                        continue; // nothing missing in it: no copy
-                    }
-                    let read: StringChunked = ca.iter().map(|v| v.filter(|v| !self.is(v, number))).collect();
-                    read.with_name(name.as_str().into()).into_column()
+        let height = frame.height();
+        let columns = frame.into_columns().into_iter().zip(self.numbers(&header));
+        // the frame made again once: a column replaced at a time (`with_column`) rebuilt its
+        // schema each time, quadratic in a Parquet export of thousands of columns
+        let read = columns.map(|(column, number)| self.read(column, number)).collect::<PolarsResult<Vec<_>>>()?;
+        DataFrame::new(height, read)
+    }
+
+    /// A column with its missing marks as nulls (`number`: a role reads it as a number); the
+    /// column itself when it has none.
+    fn read(&self, column: Column, number: bool) -> PolarsResult<Column> {
+        let name = column.name().clone();
+        Ok(match column.dtype() {
+            DataType::Null => column.cast(&DataType::String)?,
+            DataType::String => {
+                let ca = column.str()?;
+                if !ca.iter().flatten().any(|v| self.is(v, number)) {
+                    return Ok(column); // nothing missing in it: no copy
                 }
-                DataType::Float32 | DataType::Float64 if !number => {
-                    let values = column.as_materialized_series();
-                    let wide = values.cast(&DataType::Float64)?;
-                    if !wide.f64()?.iter().flatten().any(f64::is_nan) {
-                        continue;
-                    }
-                    let read: Float64Chunked = wide.f64()?.iter().map(|v| v.filter(|f| !f.is_nan())).collect();
-                    read.into_series().cast(column.dtype())?.with_name(name.as_str().into()).into_column()
+                let read: StringChunked = ca.iter().map(|v| v.filter(|v| !self.is(v, number))).collect();
+                read.with_name(name).into_column()
+            }
+            DataType::Float32 | DataType::Float64 if !number => {
+                let values = column.as_materialized_series();
+                let wide = values.cast(&DataType::Float64)?;
+                if !wide.f64()?.iter().flatten().any(f64::is_nan) {
+                    return Ok(column);
                 }
-                _ => continue,
-            };
-            frame.with_column(text)?;
-        }
-        Ok(frame)
+                let read: Float64Chunked = wide.f64()?.iter().map(|v| v.filter(|f| !f.is_nan())).collect();
+                read.into_series().cast(column.dtype())?.with_name(name).into_column()
+            }
+            _ => column,
+        })
     }
 }
 

@@ -53,7 +53,7 @@ pub(super) struct ParquetColumn {
     pub name: String,
     pub dtype: String,
     pub reading: Reading,
-    /// A timestamp's time zone, if it has one (read as UTC instants: [`utc_instants`]).
+    /// A timestamp's time zone, if it has one (read as UTC instants: [`utc_instant`]).
     pub zone: Option<String>,
 }
 
@@ -178,43 +178,38 @@ fn read_parquet(
     }
     let by_polars: Vec<String> =
         columns.iter().filter(|c| c.reading == Reading::Polars).map(|c| c.name.clone()).collect();
-    let mut frame = match by_polars.is_empty() {
+    let frame = match by_polars.is_empty() {
         true => DataFrame::empty(),
         false => footer.reader(path)?.with_columns(Some(by_polars)).finish().map_err(|e| parquet_error(path, e))?,
     };
+    // the frame made once from its columns: a column added at a time (`with_column`) rebuilt
+    // its schema each time, quadratic in a footer of thousands
+    let mut read: std::collections::HashMap<String, Column> =
+        frame.into_columns().into_iter().map(|c| (c.name().to_string(), c)).collect();
+    let mut ordered = Vec::with_capacity(columns.len());
     for c in columns {
-        let decoded = match c.reading {
+        let column = match c.reading {
             Reading::Decimal { scale } => read_decimal(path, footer, &c.name, scale)?,
             Reading::Narrow => read_narrow(path, footer, &c.name)?,
-            Reading::Polars | Reading::Never(_) => continue,
+            Reading::Polars | Reading::Never(_) => {
+                read.remove(&c.name).ok_or_else(|| parquet_error(path, format!("column '{}' was not read", c.name)))?
+            }
         };
-        frame.with_column(decoded).map_err(|e| parquet_error(path, e))?;
+        ordered.push(utc_instant(plain_text(column, path)?, path)?);
     }
-    let order: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-    let frame = frame.select(order).map_err(|e| parquet_error(path, e))?;
-    let frame = utc_instants(text_for_dictionaries(frame, path)?, path)?;
+    let frame = DataFrame::new_infer_height(ordered).map_err(|e| parquet_error(path, e))?;
     missing.apply(frame).map_err(|e| parquet_error(path, e))
 }
 
-/// Zoned timestamps (pandas' `datetime64[ns, Europe/Berlin]`, Spark's TIMESTAMP) as their UTC
+/// A zoned timestamp (pandas' `datetime64[ns, Europe/Berlin]`, Spark's TIMESTAMP) as its UTC
 /// instants, which Parquet stores: the zone is dropped, never the offset (as a text date's
 /// offset is applied). polars would need its `timezones` feature (chrono-tz) just to show them.
-fn utc_instants(mut frame: DataFrame, path: &Path) -> Result<DataFrame, InputError> {
-    let zoned: Vec<(String, TimeUnit)> = frame
-        .columns()
-        .iter()
-        .filter_map(|c| match c.dtype() {
-            DataType::Datetime(unit, Some(_)) => Some((c.name().to_string(), *unit)),
-            _ => None,
-        })
-        .collect();
-    for (name, unit) in zoned {
-        let column = frame.column(&name).map_err(|e| parquet_error(path, e))?;
-        let instants = column.as_materialized_series().to_physical_repr();
-        let instants = instants.i64().map_err(|e| parquet_error(path, e))?.clone();
-        frame.with_column(instants.into_datetime(unit, None).into_column()).map_err(|e| parquet_error(path, e))?;
-    }
-    Ok(frame)
+fn utc_instant(column: Column, path: &Path) -> Result<Column, InputError> {
+    let DataType::Datetime(unit, Some(_)) = column.dtype() else { return Ok(column) };
+    let unit = *unit;
+    let instants = column.as_materialized_series().to_physical_repr();
+    let instants = instants.i64().map_err(|e| parquet_error(path, e))?.clone();
+    Ok(instants.into_datetime(unit, None).into_column())
 }
 
 fn never_read(path: &Path, column: &ParquetColumn, role: &str) -> InputError {
@@ -227,16 +222,12 @@ fn never_read(path: &Path, column: &ParquetColumn, role: &str) -> InputError {
 }
 
 /// Dictionary-encoded text (polars' categorical and Enum) as plain text: the roles read text.
-fn text_for_dictionaries(mut frame: DataFrame, path: &Path) -> Result<DataFrame, InputError> {
+fn plain_text(column: Column, path: &Path) -> Result<Column, InputError> {
     // polars' Enum is a categorical with fixed categories, but not `is_categorical`
-    let dictionary = |c: &&Column| c.dtype().is_categorical() || c.dtype().is_enum();
-    let names: Vec<String> = frame.columns().iter().filter(dictionary).map(|c| c.name().to_string()).collect();
-    for name in names {
-        let column = frame.column(&name).map_err(|e| parquet_error(path, e))?;
-        let text = column.cast(&DataType::String).map_err(|e| parquet_error(path, e))?;
-        frame.with_column(text).map_err(|e| parquet_error(path, e))?;
+    match column.dtype().is_categorical() || column.dtype().is_enum() {
+        true => column.cast(&DataType::String).map_err(|e| parquet_error(path, e)),
+        false => Ok(column),
     }
-    Ok(frame)
 }
 
 /// One column, each row group's chunk decoded by polars-parquet into Arrow arrays, each array
