@@ -17,20 +17,24 @@
 //!   that looped the chain) took all memory; `cfb` checks the chains, and its checks were
 //!   relaxed over the years for every well-formed-enough file other readers open (it reads
 //!   every .xls of calamine's own tests);
-//! - a record of a type the format has not (0: what zeroed bytes read as; above 0x10FF, the
-//!   highest MS-XLS defines being 0x1068) or longer than its 8,224 bytes: what a walk through
-//!   damaged bytes reads (of random bytes, 99% of the records' heads do so);
+//! - a record of a type the format has not (above 0x10FF, the highest MS-XLS defines being
+//!   0x1068), or longer than its 8,224 bytes, or of type 0 twice running (what zeroed bytes
+//!   read as): what a walk through damaged bytes reads (of random bytes, 99% of the records'
+//!   heads do so). Type 0 alone is no damage: it is Excel 2's dimensions record, of 8 or 10
+//!   bytes, which Excel 5/95 still writes in charts, and Crystal Reports writes four zero
+//!   bytes after some records (xlrd reads past both; so does this);
 //! - a sheet whose end record is followed by neither the next sheet's start nor the stream's
 //!   end (the walk ended on damaged bytes that happened to read as an end record);
-//! - a row block the sheet's index lists where the walk found no record (records skipped);
 //! - a cell beyond the 256 columns, or a sheet size beyond the 65,536 rows, of the format;
 //! - a grid bigger than `[input] max_bytes` (the grids calamine allocates, before it does).
 //!
 //! A file that is no compound file, one without a workbook stream, or an encrypted one (its
 //! records past the globals' first ones are ciphered) is left to calamine, which says what it
 //! finds.
-//! The shared strings' count is not checked: writers get it wrong (calamine's test file
-//! gh548_incorrect_sst_unique_count.xls), and calamine reads the strings there are.
+//! Neither the shared strings' count nor a sheet's index of its row blocks is checked: writers
+//! get both wrong (calamine's test file gh548_incorrect_sst_unique_count.xls; of 580 .xls in
+//! the test files of Apache POI, PhpSpreadsheet, SheetJS and xlrd, 11 intact ones have an index
+//! whose offsets count from elsewhere, or are placeholders), and calamine reads neither.
 
 use std::io::Read;
 use std::path::Path;
@@ -51,8 +55,6 @@ const EOF: u16 = 0x000A;
 const BOUND_SHEET: u16 = 0x0085;
 const FILE_PASS: u16 = 0x002F;
 const DIMENSIONS: u16 = 0x0200;
-const INDEX: u16 = 0x020B;
-const DB_CELL: u16 = 0x00D7;
 const FORMULA: u16 = 0x0006;
 const LABEL_SST: u16 = 0x00FD;
 const MUL_RK: u16 = 0x00BD;
@@ -151,10 +153,12 @@ struct Bound {
 fn globals(stream: &[u8]) -> Result<Vec<Bound>, String> {
     let mut sheets = Vec::new();
     let mut biff8 = true;
+    let mut previous = None;
     for record in records(stream, 0) {
         let record = record.map_err(cut_short)?;
+        let before = previous.replace(record.kind);
         match record.kind {
-            kind if alien(&record) => return Err(unknown(kind, record.at, None)),
+            kind if alien(&record, before) => return Err(unknown(kind, record.at, None)),
             BOF => biff8 = u16_at(record.data, 0) != 0x0500,
             BOUND_SHEET => {
                 let at = u32_at(record.data, 0) as usize;
@@ -232,36 +236,23 @@ impl Scan {
 fn scan_sheet(stream: &[u8], at: usize) -> Result<Scan, String> {
     let mut scan = Scan::default();
     let mut last_row: Option<u32> = None;
-    let mut blocks: Vec<usize> = Vec::new();
-    let mut found: Vec<usize> = Vec::new();
     let mut depth = 0usize;
-    let mut biff8 = true;
+    let mut previous = None;
     for (n, record) in records(stream, at).enumerate() {
         let record = record.map_err(cut_short)?;
         let data = record.data;
+        let before = previous.replace(record.kind);
         match (record.kind, depth) {
-            (BOF, _) if n == 0 => biff8 = u16_at(data, 0) != 0x0500,
+            (BOF, _) if n == 0 => {}
             (_, _) if n == 0 => {
                 return Err(format!("its first record, at byte {at} of the workbook stream, is not a sheet's start"))
             }
-            (kind, _) if alien(&record) => return Err(unknown(kind, record.at, last_row)),
+            (kind, _) if alien(&record, before) => return Err(unknown(kind, record.at, last_row)),
             (BOF, _) => depth += 1,
-            (EOF, 0) => {
-                let end = record.at + 4 + data.len();
-                ends_well(stream, end, last_row)?;
-                return match blocks.iter().find(|block| found.binary_search(block).is_err()) {
-                    Some(block) => Err(format!(
-                        "its index lists a block of rows at byte {block} of the workbook stream, where its records have none{}: records were skipped",
-                        after(last_row)
-                    )),
-                    None => Ok(scan),
-                };
-            }
+            (EOF, 0) => return ends_well(stream, record.at + 4 + data.len(), last_row).map(|()| scan),
             (EOF, _) => depth -= 1,
             (_, 1..) => {}
             (DIMENSIONS, _) => scan.reserve = reserve(data)?,
-            (INDEX, _) => blocks = index_blocks(data, biff8),
-            (DB_CELL, _) => found.push(record.at),
             (kind, _) => {
                 let Some((row, first, last)) = cell_span(kind, data) else { continue };
                 if last >= COLUMNS {
@@ -320,17 +311,6 @@ fn reserve(data: &[u8]) -> Result<u64, String> {
     Ok(u64::from(end_row - first_row) * u64::from(end_col - first_col))
 }
 
-/// The stream offsets of the row blocks (DBCell records) a sheet's index lists.
-fn index_blocks(data: &[u8], biff8: bool) -> Vec<usize> {
-    // Excel 97 on: 4 reserved, first row (4), row after the last (4), 4 reserved; Excel 5/95:
-    // rows of 2 bytes. Then the blocks' offsets, 4 bytes each.
-    let start = if biff8 { 16 } else { 12 };
-    let mut blocks: Vec<usize> =
-        data.get(start..).unwrap_or(&[]).chunks_exact(4).map(|b| u32_at(b, 0) as usize).collect();
-    blocks.sort_unstable();
-    blocks
-}
-
 /// A substream's end record is followed by the next one's start record, or by the stream's
 /// end (or bytes of zero up to it: some writers round the stream up).
 fn ends_well(stream: &[u8], end: usize, last_row: Option<u32>) -> Result<(), String> {
@@ -345,10 +325,12 @@ fn ends_well(stream: &[u8], end: usize, last_row: Option<u32>) -> Result<(), Str
     }
 }
 
-/// A record no writer of the format writes: of type 0, of a type past the highest defined, or
-/// longer than a record may be.
-fn alien(record: &Record) -> bool {
-    record.kind == 0 || record.kind >= KINDS || record.data.len() > RECORD_BYTES
+/// A record no writer of the format writes: of a type past the highest defined, longer than
+/// a record may be, or of type 0 after one of type 0 or of a length Excel 2's dimensions record
+/// has not (`before`: the record before it).
+fn alien(record: &Record, before: Option<u16>) -> bool {
+    let zero = record.kind == 0 && (before == Some(0) || ![0, 8, 10].contains(&record.data.len()));
+    zero || record.kind >= KINDS || record.data.len() > RECORD_BYTES
 }
 
 fn unknown(kind: u16, at: usize, last_row: Option<u32>) -> String {
@@ -528,23 +510,22 @@ mod tests {
     }
 
     #[test]
-    fn a_row_block_the_index_lists_must_be_where_the_walk_finds_a_record() {
+    fn a_lone_record_of_type_0_is_read_past_and_two_running_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let block = record(DB_CELL, &[0; 4]);
-        let index = |at: u32| record(INDEX, &[[0; 4], [0; 4], 10u32.to_le_bytes(), [0; 4], at.to_le_bytes()].concat());
-        let with_index = |at: u32| {
-            let mut sheet = vec![index(at)];
-            sheet.extend(rows(10));
-            sheet.push(block.clone());
+        let zero_after = |at: usize, kind: u16, data: &[u8]| {
+            let mut sheet = rows(10);
+            sheet.insert(at, record(kind, data));
             sheet
         };
-        let (bytes, cells) = stream(&with_index(0));
-        let found = cells + index(0).len() + rows(10).concat().len();
-        let path = write(dir.path(), &stream(&with_index(found as u32)).0);
-        check(&path, None).unwrap();
-        assert_eq!(bytes.len(), stream(&with_index(found as u32)).0.len());
-        let path = write(dir.path(), &stream(&with_index(found as u32 + 2)).0);
-        assert!(refusal(&path, None).contains(&format!("a block of rows at byte {}", found + 2)));
+        // four zero bytes after a record (Crystal Reports); Excel 2's dimensions record
+        for sheet in [zero_after(3, 0, &[]), zero_after(1, 0, &[0; 10]), zero_after(1, 0, &[0; 8])] {
+            check(&write(dir.path(), &stream(&sheet).0), None).unwrap();
+        }
+        let mut sheet = zero_after(3, 0, &[]);
+        sheet.insert(4, record(0, &[]));
+        let err = refusal(&write(dir.path(), &stream(&sheet).0), None);
+        assert!(err.contains("a record of type 0x0000") && err.contains("(after sheet row 1)"), "{err}");
+        assert!(refusal(&write(dir.path(), &stream(&zero_after(3, 0, &[0; 6])).0), None).contains("type 0x0000"));
     }
 
     #[test]
