@@ -106,6 +106,13 @@ pub enum InputError {
     )]
     TooLarge { path: PathBuf, limit: u64, origin: String },
     #[error(
+        "{} line {line}: {rows} rows of {columns} columns read as values take about {} bytes ({} a value), more than [input] max_bytes, {limit} bytes ({origin}); refused before memory runs out (rows of empty fields?): raise it (0: no limit) if the machine has the memory",
+        path.display(),
+        *rows as u64 * columns * crate::ingest::CELL_BYTES,
+        crate::ingest::CELL_BYTES
+    )]
+    TooManyValues { path: PathBuf, line: usize, rows: usize, columns: u64, limit: u64, origin: String },
+    #[error(
         "{}: its sheets unpack to {unpacked} bytes, and a workbook is read whole: {} × that is more than [input] max_bytes, {limit} bytes ({origin}); refused before memory runs out (a zip bomb?): export it as CSV, which is streamed, or raise max_bytes (0: no limit) if the machine has the memory",
         path.display(),
         crate::ingest::WORKBOOK_MEMORY

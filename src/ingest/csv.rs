@@ -27,6 +27,7 @@ mod decode;
 mod scan;
 
 use build::{Part, Plan};
+pub(crate) use scan::CELL_BYTES;
 use scan::{Limits, Scan};
 
 /// A CSV file read: the built columns, and what the builders counted on the way.
@@ -86,12 +87,13 @@ pub(super) fn load_csv(
     };
     let delimiter = cfg.delimiter.or(tab.then_some(b'\t'));
     let (bytes, bytes_origin) = super::bytes_limit(cfg);
-    let limits = Limits { record: cfg.max_record_bytes, rows: cfg.max_rows, bytes, bytes_origin };
+    let limits = Limits { record: cfg.max_record_bytes, rows: cfg.max_rows, bytes, bytes_origin, row_bytes: 0 };
     let mut scan = Scan::new(path, cfg.encoding, delimiter, limits);
     scan.quote = cfg.quote.unwrap_or(crate::ingest::split::NO_QUOTE);
     scan.expect_header(&header_of.customer, &header_of.item);
     scan.missing = super::missing(cfg, header_of);
     scan.mapped = header_of.parsed().into_iter().cloned().collect();
+    scan.builds_all = roles.is_none();
     let dates = super::date_rule(cfg);
     let roles = roles.map(|columns| Roles { columns, dates: &dates, decimal: cfg.decimal });
     stream_csv(source, gzip, scan, roles, cfg.skip_bad_rows, (CHUNK, PIECE, head))

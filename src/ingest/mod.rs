@@ -34,6 +34,7 @@ mod missing;
 pub use missing::{Missing, DEFAULT_NULL_VALUES};
 mod split;
 
+pub(crate) use csv::CELL_BYTES;
 use csv::{load_csv, CsvRead};
 use excel::read_excel;
 pub use look::{ColumnLook, Head, Look, HEAD_ROWS};

@@ -28,14 +28,22 @@ pub(super) struct Limits {
     pub(super) record: usize,
     /// Records that are not blank.
     pub(super) rows: usize,
-    /// Bytes of text, decompressed and decoded, and where the figure came from.
+    /// Bytes of text, decompressed and decoded, and where the figure came from; also of the
+    /// columns built, at `row_bytes` a row (see [`CELL_BYTES`]; set when the header is read).
     pub(super) bytes: u64,
     pub(super) bytes_origin: &'static str,
+    pub(super) row_bytes: u64,
 }
+
+/// About what one value of a built column holds (a text view is 16 bytes, a number 8 and its
+/// validity): the columns built hold about as much as the text for a table of values, but
+/// far more for one of empty fields (100 MB of `,,,,,,,` rows took 830 MB, 66 a row, in a run
+/// building 7 columns; 1.6 GB, 129 a row, in `kindred audit` building all 8).
+pub(crate) const CELL_BYTES: u64 = 16;
 
 impl Limits {
     #[cfg(test)]
-    pub(super) const NONE: Limits = Limits { record: 0, rows: 0, bytes: 0, bytes_origin: "" };
+    pub(super) const NONE: Limits = Limits { record: 0, rows: 0, bytes: 0, bytes_origin: "", row_bytes: 0 };
 }
 
 /// How the file's lines end, told by its first line end: `\n` (or `\r\n`), or `\r` alone.
@@ -216,6 +224,9 @@ pub(super) struct Scan<'a> {
     pub(super) missing: Missing,
     /// The columns the pipeline maps: a name there twice is refused, not renamed.
     pub(super) mapped: Vec<String>,
+    /// Every column is built (`kindred audit`), not only the mapped ones: what a row costs
+    /// (`Limits::row_bytes`, set with the header).
+    pub(super) builds_all: bool,
     /// The quote (`[input] quote`; [`NO_QUOTE`]: none).
     pub(super) quote: u8,
 }
@@ -250,6 +261,7 @@ impl<'a> Scan<'a> {
             rescan: false,
             missing: Missing::default(),
             mapped: Vec::new(),
+            builds_all: true,
             quote: b'"',
         }
     }
@@ -448,6 +460,17 @@ impl<'a> Scan<'a> {
                 let (line, limit) = (self.line, self.limits.rows);
                 return Err(InputError::TooManyRows { path: self.path.to_path_buf(), line, limit });
             }
+            let (limit, built) = (self.limits.bytes, (self.rows as u64).saturating_mul(self.limits.row_bytes));
+            if limit > 0 && built > limit {
+                return Err(InputError::TooManyValues {
+                    path: self.path.to_path_buf(),
+                    line: self.line,
+                    rows: self.rows,
+                    columns: self.limits.row_bytes / CELL_BYTES,
+                    limit,
+                    origin: self.limits.bytes_origin.to_string(),
+                });
+            }
         }
         self.line += 1 + if quoted { memchr::memchr_iter(b'\n', record).count() } else { 0 };
         self.pos = (end + 1).min(text.len());
@@ -503,6 +526,8 @@ impl<'a> Scan<'a> {
             }
         }
         self.header = self.checked_header(header)?;
+        let built = if self.builds_all { self.header.len() } else { self.mapped.len().min(self.header.len()) };
+        self.limits.row_bytes = CELL_BYTES * built as u64;
         Ok(())
     }
 
@@ -640,7 +665,7 @@ mod tests {
     }
 
     fn limits(record: usize, rows: usize, bytes: u64) -> Limits {
-        Limits { record, rows, bytes, bytes_origin: "as set" }
+        Limits { record, rows, bytes, bytes_origin: "as set", row_bytes: 0 }
     }
 
     #[test]
@@ -729,15 +754,32 @@ mod tests {
         let err = input_error(stream_all_limited(text, Encoding::UTF8, false, limits(0, 2, 0)).err().unwrap());
         assert!(matches!(err, InputError::TooManyRows { line: 6, limit: 2, .. }), "{err}");
         assert!(err.to_string().contains("[input] max_rows"), "{err}");
-        // bytes of text: the file's length passes, one byte less fails
-        let len = text.len() as u64;
-        assert!(stream_all_limited(text, Encoding::UTF8, false, limits(0, 0, len)).is_ok());
-        let err = input_error(stream_all_limited(text, Encoding::UTF8, false, limits(0, 0, len - 1)).err().unwrap());
+        // bytes of text: the file's length passes, one byte less fails (its two values take
+        // 2 × 16 bytes, fewer than its text)
+        let long = format!("a\n{}\n{}\n", "x".repeat(100), "y".repeat(100));
+        let len = long.len() as u64;
+        assert!(stream_all_limited(long.as_bytes(), Encoding::UTF8, false, limits(0, 0, len)).is_ok());
+        let err = stream_all_limited(long.as_bytes(), Encoding::UTF8, false, limits(0, 0, len - 1));
+        let err = input_error(err.err().unwrap());
         assert!(matches!(err, InputError::TooLarge { .. }), "{err}");
         assert!(err.to_string().contains("[input] max_bytes"), "{err}");
-        // a bad row before the limit is the error reported
-        let err = stream_all_limited(b"a,b\n1\n2,3\n4,5\n", Encoding::UTF8, false, limits(0, 0, 9));
-        assert!(matches!(input_error(err.err().unwrap()), InputError::Ragged { line: 2, .. }));
+        // bytes of values: rows of empty fields are little text, but a value each to hold
+        let empty = b"a,b\n,\n,\n,\n";
+        assert!(stream_all_limited(empty, Encoding::UTF8, false, limits(0, 0, 3 * 2 * CELL_BYTES)).is_ok());
+        let err = stream_all_limited(empty, Encoding::UTF8, false, limits(0, 0, 3 * 2 * CELL_BYTES - 1));
+        let err = input_error(err.err().unwrap());
+        assert!(matches!(err, InputError::TooManyValues { line: 4, rows: 3, columns: 2, .. }), "{err}");
+        assert!(
+            err.to_string().contains("take about 96 bytes (16 a value), more than [input] max_bytes, 95 bytes"),
+            "{err}"
+        );
+        // a bad row before the limit is the error reported: of values (line 3's row is the one
+        // past 40 bytes), of text (byte 50 is on line 4)
+        let ragged = format!("a,b\n{}\n2,3\n4,5\n", "1".repeat(40));
+        for (text, limit) in [("a,b\n1\n2,3\n4,5\n", 40), (ragged.as_str(), 50)] {
+            let err = stream_all_limited(text.as_bytes(), Encoding::UTF8, false, limits(0, 0, limit));
+            assert!(matches!(input_error(err.err().unwrap()), InputError::Ragged { line: 2, .. }));
+        }
     }
 
     #[test]
