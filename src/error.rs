@@ -199,6 +199,12 @@ pub enum OutputError {
     Parquet { path: PathBuf, detail: String },
     #[error("{}: write .parquet or .csv", path.display())]
     Format { path: PathBuf },
+    /// `kindred generate`'s OUT holds something it cannot prove it wrote.
+    #[error(
+        "{} is {found} that kindred generate did not write (the Parquet it writes carries `kindred.generated` in its footer; a CSV carries no mark), left as it is: remove it or name another path",
+        path.display()
+    )]
+    NotGenerated { path: PathBuf, found: String },
     #[error("cannot write {}: {detail}", path.display())]
     Json { path: PathBuf, detail: String },
     #[error("cannot read published output {}: {detail}", path.display())]

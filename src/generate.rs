@@ -11,7 +11,7 @@ use polars::prelude::*;
 
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::{CustomerIds, Interactions};
-use crate::write::{parquet_writer, replace_file};
+use crate::write::{marked_writer, meta, replace_file};
 
 /// The shape parameters of a synthetic export.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,12 @@ pub struct Shape {
 }
 
 impl Shape {
+    /// The shape as the export's footer marks it ([`meta::GENERATED`]).
+    fn mark(&self) -> String {
+        let Shape { customers, items, basket, s, seed } = self;
+        format!("customers={customers} items={items} basket={basket} s={s} seed={seed}")
+    }
+
     /// A shape with 1 to [`MAX_CUSTOMERS`] customers and 1 to [`MAX_ITEMS`] items, a finite mean
     /// basket from 1 item to the catalogue, and a Zipf exponent from 0 (uniform) to 10 (one item
     /// takes nearly every purchase); anything else is an error naming the argument.
@@ -227,10 +233,12 @@ fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> 
     if !parquet && !name.ends_with(".csv") {
         return Err(OutputError::Format { path: path.to_path_buf() }.into());
     }
+    check_target(path)?;
     let polars_error = |e: PolarsError| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
     replace_file(path, |file| {
         let schema = frame(&[], &mut RowDraw::rng(shape))?.schema().as_ref().clone();
-        let mut writer = Batched::new(file, parquet, &schema, row_group).map_err(polars_error)?;
+        let mark = parquet.then(|| shape.mark());
+        let mut writer = Batched::new(file, mark, &schema, row_group).map_err(polars_error)?;
         let (mut lines, mut draws, mut rows) = (Lines::new(shape), RowDraw::rng(shape), 0);
         let mut chunk = Vec::new();
         while lines.next_customers(batch, &mut chunk) {
@@ -243,6 +251,21 @@ fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> 
     })
 }
 
+/// Refuses to replace what `generate` cannot prove it wrote: an entry at `path` is replaced
+/// only when it is a regular Parquet file whose footer carries [`meta::GENERATED`] (a CSV
+/// carries no mark; a person's export of the same columns, a published table, a link or a
+/// folder are left as they are).
+fn check_target(path: &Path) -> Result<()> {
+    let Some(found) = crate::publish::entry(path)? else { return Ok(()) };
+    match found.is_file() && crate::write::footer_value(path, meta::GENERATED).is_some() {
+        true => Ok(()),
+        false => {
+            let found = crate::publish::describe(path, &found);
+            Err(OutputError::NotGenerated { path: path.to_path_buf(), found }.into())
+        }
+    }
+}
+
 /// polars' batched Parquet or CSV writer over one file.
 enum Batched<'f> {
     Parquet { writer: Box<polars::io::parquet::write::BatchedWriter<&'f std::fs::File>>, row_group: usize },
@@ -251,11 +274,20 @@ enum Batched<'f> {
 }
 
 impl<'f> Batched<'f> {
-    fn new(file: &'f std::fs::File, parquet: bool, schema: &Schema, row_group: usize) -> PolarsResult<Batched<'f>> {
-        Ok(if parquet {
-            Batched::Parquet { writer: Box::new(parquet_writer(file, schema).batched(schema)?), row_group }
-        } else {
-            Batched::Csv(CsvWriter::new(file).batched(schema)?)
+    /// Parquet, its footer marked with `mark` ([`meta::GENERATED`]), when there is one; CSV
+    /// without.
+    fn new(
+        file: &'f std::fs::File,
+        mark: Option<String>,
+        schema: &Schema,
+        row_group: usize,
+    ) -> PolarsResult<Batched<'f>> {
+        Ok(match mark {
+            Some(mark) => {
+                let writer = marked_writer(file, schema, meta::GENERATED, mark).batched(schema)?;
+                Batched::Parquet { writer: Box::new(writer), row_group }
+            }
+            None => Batched::Csv(CsvWriter::new(file).batched(schema)?),
         })
     }
 
@@ -391,11 +423,12 @@ mod tests {
         assert!(write(&shape, &missing).is_err());
         // an existing export is not replaced by a failed one
         let pq = dir.path().join("syn.parquet");
-        std::fs::write(&pq, b"previous").unwrap();
+        write(&shape, &pq).unwrap();
+        let previous = std::fs::read(&pq).unwrap();
         let hidden = dir.path().join(format!(".syn.parquet.{}.part", std::process::id()));
         std::fs::create_dir(&hidden).unwrap();
         assert!(write(&shape, &pq).is_err());
-        assert_eq!(std::fs::read(&pq).unwrap(), b"previous");
+        assert_eq!(std::fs::read(&pq).unwrap(), previous);
         // a link at the hidden name is not followed: its target is not truncated
         std::fs::remove_dir(&hidden).unwrap();
         let victim = dir.path().join("victim");
@@ -403,6 +436,37 @@ mod tests {
         std::os::unix::fs::symlink(&victim, &hidden).unwrap();
         assert!(write(&shape, &pq).is_err());
         assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
-        assert_eq!(std::fs::read(&pq).unwrap(), b"previous");
+        assert_eq!(std::fs::read(&pq).unwrap(), previous);
+    }
+
+    #[test]
+    fn only_an_export_it_marked_is_replaced() {
+        let shape = Shape { customers: 20, items: 10, basket: 3.0, s: 0.9, seed: 1 };
+        let dir = tempfile::tempdir().unwrap();
+        // its own Parquet, marked in the footer: replaced
+        let pq = dir.path().join("syn.parquet");
+        write(&shape, &pq).unwrap();
+        let mark = crate::write::footer_value(&pq, meta::GENERATED).unwrap();
+        assert_eq!(mark, "customers=20 items=10 basket=3 s=0.9 seed=1");
+        write(&Shape { seed: 2, ..shape }, &pq).unwrap();
+        assert!(crate::write::footer_value(&pq, meta::GENERATED).unwrap().ends_with("seed=2"));
+        // anything else is left as it is: a person's export of the same columns (a Parquet
+        // without the mark, a CSV), a link, a folder
+        let theirs = dir.path().join("export.parquet");
+        let mut frame = transactions(&shape).unwrap();
+        ParquetWriter::new(std::fs::File::create(&theirs).unwrap()).finish(&mut frame).unwrap();
+        let csv = dir.path().join("export.csv");
+        std::fs::write(&csv, "InvoiceNo,StockCode\n1,A\n").unwrap();
+        let link = dir.path().join("link.parquet");
+        std::os::unix::fs::symlink(&pq, &link).unwrap();
+        let folder = dir.path().join("folder.parquet");
+        std::fs::create_dir(&folder).unwrap();
+        for (path, found) in [(&theirs, "a file"), (&csv, "a file"), (&link, "a link to "), (&folder, "a folder")] {
+            let before = std::fs::symlink_metadata(path).unwrap().modified().unwrap();
+            let err = write(&shape, path).unwrap_err().to_string();
+            assert!(err.contains(&format!("is {found}")) && err.contains("did not write"), "{err}");
+            assert_eq!(std::fs::symlink_metadata(path).unwrap().modified().unwrap(), before);
+        }
+        assert_eq!(std::fs::read_to_string(&csv).unwrap(), "InvoiceNo,StockCode\n1,A\n");
     }
 }

@@ -120,7 +120,7 @@ pub(crate) fn entry(path: &Path) -> Result<Option<fs::Metadata>> {
 }
 
 /// What is at `path`, in words, for an error message.
-fn describe(path: &Path, meta: &fs::Metadata) -> String {
+pub(crate) fn describe(path: &Path, meta: &fs::Metadata) -> String {
     let kind = meta.file_type();
     if kind.is_symlink() {
         match fs::read_link(path) {

@@ -75,6 +75,9 @@ pub mod meta {
     pub const SCHEMA_VERSION: &str = "kindred.schema_version";
     /// The kindred version that wrote it (`CARGO_PKG_VERSION`).
     pub const VERSION: &str = "kindred.version";
+    /// `kindred generate`'s export: the shape it was drawn with. What lets a later `generate`
+    /// replace it (it replaces nothing it cannot prove it wrote).
+    pub const GENERATED: &str = "kindred.generated";
 }
 
 /// Everything the write stage publishes.
@@ -230,12 +233,23 @@ pub fn stamped_writer<W: Write>(w: W, schema: &Schema, run_id: &str) -> ParquetW
     writer_with(w, schema, stamp)
 }
 
+/// [`parquet_writer`] whose footer also carries `key` = `value` (a [`meta`] key).
+pub fn marked_writer<W: Write>(w: W, schema: &Schema, key: &str, value: String) -> ParquetWriter<W> {
+    writer_with(w, schema, vec![KeyValue { key: key.to_string(), value: Some(value) }])
+}
+
 /// The run id a Parquet file's footer names ([`meta::RUN_ID`], as [`stamped_writer`] writes
 /// it); `None` for a file that is missing, cut short, not Parquet, or not stamped.
 pub fn stamped_run_id(path: &Path) -> Option<String> {
+    footer_value(path, meta::RUN_ID)
+}
+
+/// The value of `key` in a Parquet file's footer; `None` for a file that is missing, cut
+/// short, not Parquet, or without the key.
+pub fn footer_value(path: &Path, key: &str) -> Option<String> {
     let mut reader = ParquetReader::new(File::open(path).ok()?);
     let kv = reader.get_metadata().ok()?.key_value_metadata.clone()?;
-    kv.into_iter().find(|kv| kv.key == meta::RUN_ID)?.value
+    kv.into_iter().find(|kv| kv.key == key)?.value
 }
 
 fn writer_with<W: Write>(w: W, schema: &Schema, mut extra: Vec<KeyValue>) -> ParquetWriter<W> {
