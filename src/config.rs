@@ -14,6 +14,33 @@ use serde::{Deserialize, Serialize};
 use crate::error::ConfigError;
 
 mod file;
+
+/// Input formats, chosen by the input's extension (the ingest stage reads each with its own
+/// module; the pipeline notes the `[input]` keys a format never reads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv { gzip: bool, tab: bool },
+    Excel,
+    Parquet,
+}
+
+/// The format of the input at `path`, by its extension (`.gz` after a text one's); `None`
+/// for any other.
+pub fn format_of(path: &Path) -> Option<Format> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let (stem, gzip) = match name.strip_suffix(".gz") {
+        Some(stem) => (stem.to_string(), true),
+        None => (name.clone(), false),
+    };
+    let ext = Path::new(&stem).extension()?.to_string_lossy().to_string();
+    match (ext.as_str(), gzip) {
+        ("csv" | "txt", _) => Some(Format::Csv { gzip, tab: false }),
+        ("tsv" | "tab", _) => Some(Format::Csv { gzip, tab: true }),
+        ("xlsx" | "xlsm" | "xls" | "xlsb" | "ods", false) => Some(Format::Excel),
+        ("parquet", false) => Some(Format::Parquet),
+        _ => None,
+    }
+}
 #[cfg(test)]
 mod tests;
 
@@ -870,12 +897,12 @@ fn unread_note(unread: &[(&str, &str)]) -> Option<String> {
         }
     }
     let parts: Vec<String> = groups.iter().map(|(why, keys)| format!("{} ({why})", keys.join(", "))).collect();
-    (!parts.is_empty()).then(|| {
-        format!(
-            "set but never read, so changing them changes nothing: {}; remove them, or set a [model] kind that reads them",
-            parts.join("; ")
-        )
-    })
+    let todo = match unread.iter().all(|(key, _)| key.starts_with("[input]")) {
+        true => "remove them",
+        false => "remove them, or set a [model] kind that reads them",
+    };
+    (!parts.is_empty())
+        .then(|| format!("set but never read, so changing them changes nothing: {}; {todo}", parts.join("; ")))
 }
 
 impl Config {
@@ -892,7 +919,9 @@ impl Config {
         let lists = file.recommend.lists(near.neighbours)?;
         let clean = file.clean.build()?;
         let kind = file.model.kind()?;
-        let unread_note = unread_note(&file::unread(&file.model, &file.recommend, &file.select, kind));
+        let mut unread = file.input.unread(format_of(&input_path));
+        unread.extend(file::unread(&file.model, &file.recommend, &file.select, kind));
+        let unread_note = unread_note(&unread);
         let input = file.input.build(input_path)?;
         let mut columns = file.columns.build()?;
         let model = file.model.build(kind, near)?;

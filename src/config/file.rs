@@ -916,6 +916,40 @@ fn parse_candidates(names: &[String]) -> Result<Vec<Family>, ConfigError> {
     }
 }
 
+impl InputSection {
+    /// The `[input]` keys this file sets that the reader of the input's `format` never reads,
+    /// each with why, in the file's order (none for a format not known: the input is refused).
+    pub(super) fn unread(&self, format: Option<super::Format>) -> Vec<(&'static str, &'static str)> {
+        use super::Format;
+        let Some(format) = format else { return Vec::new() };
+        let (csv, excel) = (matches!(format, Format::Csv { .. }), format == Format::Excel);
+        let sheet = match csv {
+            true => "a workbook's; the input is CSV text",
+            false => "a workbook's; the input is Parquet",
+        };
+        let text = match excel {
+            true => "CSV text's; the input is a workbook",
+            false => "CSV text's; the input is Parquet",
+        };
+        let keys: [(&str, bool, bool, &str); 8] = [
+            ("[input] sheet", self.sheet.is_some(), excel, sheet),
+            ("[input] delimiter", self.delimiter.is_some(), csv, text),
+            ("[input] quote", self.quote.is_some(), csv, text),
+            ("[input] encoding", self.encoding.is_some(), csv, text),
+            ("[input] skip_bad_rows", self.skip_bad_rows.is_some(), csv, text),
+            ("[input] max_record_bytes", self.max_record_bytes.is_some(), csv, text),
+            ("[input] max_rows", self.max_rows.is_some(), csv, text),
+            (
+                "[input] max_bytes",
+                self.max_bytes.is_some(),
+                csv || excel,
+                "CSV text's and workbooks'; a Parquet file is read by its columns",
+            ),
+        ];
+        keys.into_iter().filter(|&(_, set, read, _)| set && !read).map(|(key, _, _, why)| (key, why)).collect()
+    }
+}
+
 /// The keys a pipeline file sets that a run of `kind` (trying `[select] candidates` when
 /// `"auto"`) never reads, each with why, in the file's order: a setting that changes
 /// nothing must not look as if it did. The integration test `unread_keys_change_nothing`

@@ -422,6 +422,37 @@ fn never_recommend_is_kept_by_every_candidate_and_baseline_and_refuses_an_empty_
     }
 }
 
+/// An `[input]` key the input's format never reads is noted (`sheet` for CSV text; a CSV's
+/// keys for a workbook or Parquet; `max_bytes` for Parquet), by the input's extension.
+#[test]
+fn input_keys_its_format_never_reads_are_noted() {
+    let note = |path: &str, keys: &str| build(&format!("[input]\npath='{path}'\n{keys}")).unwrap().unread_note;
+    let all = "sheet = 'Data'\ndelimiter = ';'\nquote = \"'\"\nencoding = 'latin-1'\nskip_bad_rows = true\nmax_record_bytes = 1000\nmax_rows = 10\nmax_bytes = 1000";
+    assert_eq!(
+        note("x.csv.gz", all).unwrap(),
+        "set but never read, so changing them changes nothing: [input] sheet (a workbook's; the input is CSV text); remove them"
+    );
+    assert_eq!(
+        note("x.xlsx", all).unwrap(),
+        "set but never read, so changing them changes nothing: [input] delimiter, [input] quote, [input] encoding, \
+         [input] skip_bad_rows, [input] max_record_bytes, [input] max_rows (CSV text's; the input is a workbook); remove them"
+    );
+    let parquet = note("x.parquet", all).unwrap();
+    for part in [
+        "[input] sheet (a workbook's; the input is Parquet)",
+        "[input] delimiter, [input] quote, [input] encoding, [input] skip_bad_rows, [input] max_record_bytes, [input] max_rows (CSV text's; the input is Parquet)",
+        "[input] max_bytes (CSV text's and workbooks'; a Parquet file is read by its columns)",
+    ] {
+        assert!(parquet.contains(part), "{part}: {parquet}");
+    }
+    // what each format reads is not noted; the model's keys keep their advice
+    assert_eq!(note("x.tsv", "delimiter = ';'\nmax_rows = 10\nmax_bytes = 5"), None);
+    assert_eq!(note("x.ods", "sheet = 'Data'\nmax_bytes = 5\nnull_values = ['-']\ndate_format = '%d.%m.%Y'"), None);
+    let mixed = note("x.parquet", "sheet = 'Data'\n[model]\nkind = 'auto'\nweighting = 'bm25'").unwrap();
+    assert!(mixed.starts_with("set but never read, so changing them changes nothing: [input] sheet ("), "{mixed}");
+    assert!(mixed.ends_with("remove them, or set a [model] kind that reads them"), "{mixed}");
+}
+
 /// A key its model never reads is noted, grouped by why; the shipped pipelines set none
 /// (the integration test `select::unread_keys_change_nothing` checks the table by running it).
 #[test]

@@ -18,7 +18,7 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::config::{Columns, InputConfig, Mark};
+use crate::config::{format_of, Columns, Format, InputConfig, Mark};
 use crate::error::{InputError, Result};
 use crate::roles::{DateRule, Parsed};
 
@@ -142,30 +142,6 @@ impl Unmapped {
                 self.column
             )
         })
-    }
-}
-
-/// Input formats, chosen by extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv { gzip: bool, tab: bool },
-    Excel,
-    Parquet,
-}
-
-fn format_of(path: &Path) -> Option<Format> {
-    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
-    let (stem, gzip) = match name.strip_suffix(".gz") {
-        Some(stem) => (stem.to_string(), true),
-        None => (name.clone(), false),
-    };
-    let ext = Path::new(&stem).extension()?.to_string_lossy().to_string();
-    match (ext.as_str(), gzip) {
-        ("csv" | "txt", _) => Some(Format::Csv { gzip, tab: false }),
-        ("tsv" | "tab", _) => Some(Format::Csv { gzip, tab: true }),
-        ("xlsx" | "xlsm" | "xls" | "xlsb" | "ods", false) => Some(Format::Excel),
-        ("parquet", false) => Some(Format::Parquet),
-        _ => None,
     }
 }
 
