@@ -293,6 +293,9 @@ pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
         let p = Prepared { run_id, folder, shards: plan.shards, customers: plan.customers };
         let message = format!("{} customers in {} shards: {}", p.customers, p.shards.len(), describe(&p));
         step_line(cfg.quiet, "prepare", p.customers, start, &message);
+        if let Some(note) = empty_note(&p) {
+            crate::progress::note(cfg.quiet, &note);
+        }
         Ok(p)
     })
 }
@@ -309,9 +312,34 @@ fn step_line(quiet: bool, step: &str, rows: usize, start: Instant, message: &str
     crate::progress::log_line(quiet, &line);
 }
 
+/// The shards' ranges of customers for the log, the first [`LISTED`] and the last (every one
+/// is in `plan.json`): a line of 10,000 ranges said nothing a person reads.
 fn describe(p: &Prepared) -> String {
-    let parts: Vec<String> = p.shards.iter().map(|s| format!("{}: {}..{}", s.index, s.first, s.end)).collect();
+    let range = |s: &ShardRange| format!("{}: {}..{}", s.index, s.first, s.end);
+    let mut parts: Vec<String> = p.shards.iter().take(LISTED).map(range).collect();
+    if let Some(last) = p.shards.last().filter(|_| p.shards.len() > LISTED) {
+        let skipped = p.shards.len() - LISTED - 1;
+        parts.push(format!("… {skipped} more (plan.json lists every one) …, {}", range(last)));
+    }
     format!("{} (run {})", parts.join(", "), p.run_id)
+}
+
+const LISTED: usize = 16;
+
+/// Said when shards hold no customer (more shards than blocks of customers, which a shard
+/// never splits, or a block heavier than a shard's share): each still has to run before
+/// `publish`, for nothing.
+fn empty_note(p: &Prepared) -> Option<String> {
+    let empty = p.shards.iter().filter(|s| s.first == s.end).count();
+    let blocks = p.customers.div_ceil(plan::ALIGN);
+    (empty > 0).then(|| {
+        format!(
+            "{empty} of {} shards hold no customer ({} customers in {blocks} blocks of {}, which a shard never splits): each must still run (`kindred shard --index I`) before `kindred publish`; prepare fewer shards",
+            p.shards.len(),
+            p.customers,
+            plan::ALIGN
+        )
+    })
 }
 
 /// Swaps `shards/latest` to `run_id` atomically (a new link renamed over the old).

@@ -327,7 +327,21 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     let r = w.kindred(&prepare);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("kindred: prepare: 597 customers in 2 shards: 0: 0.."), "{}", r.stderr);
-    assert!(!r.stderr.contains("prepare: prepare:"), "{}", r.stderr);
+    assert!(!r.stderr.contains("prepare: prepare:") && !r.stderr.contains("hold no customer"), "{}", r.stderr);
+    // more shards than customers (10 for 1,000 meant): the line lists 16 and the last, and the
+    // empty ones are said
+    let many = w.path("many");
+    let r =
+        w.kindred(&prepare_args(&pipeline, &many, "1000").into_iter().filter(|a| *a != "--quiet").collect::<Vec<_>>());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line = r.stderr.lines().find(|l| l.contains("kindred: prepare: 597 customers in 1000 shards")).unwrap();
+    assert!(
+        line.contains("15: ")
+            && !line.contains("16: ")
+            && line.contains("… 983 more (plan.json lists every one) …, 999: "),
+        "{line}"
+    );
+    assert!(r.stderr.contains(" of 1000 shards hold no customer (597 customers in "), "{}", r.stderr);
     for i in 0..2 {
         assert_eq!(shard(&w, &pipeline, &out, "KINDRED_INDEX", i).status().unwrap().code(), Some(0));
     }
