@@ -38,7 +38,7 @@ pub(super) struct Limits {
 /// About what one value of a built column holds (a text view is 16 bytes, a number 8 and its
 /// validity): the columns built hold about as much as the text for a table of values, but
 /// far more for one of empty fields (100 MB of `,,,,,,,` rows took 830 MB, 66 a row, in a run
-/// building 7 columns; 1.6 GB, 129 a row, in `kindred audit` building all 8).
+/// building 5 columns; 1.6 GB, 129 a row, in `kindred audit` building all 8).
 pub(crate) const CELL_BYTES: u64 = 16;
 
 impl Limits {
