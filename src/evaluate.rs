@@ -89,15 +89,16 @@ const COLUMNS: [&str; 9] = ["model", "cutoff", "k", "customers", "ndcg", "precis
 /// a folder) is left as it is. Checked before the evaluation and again before the write.
 fn check_target(dir: &Path) -> Result<()> {
     let path = dir.join(FILE);
-    let Some(meta) = crate::publish::entry(&path)? else { return Ok(()) };
-    let columns = || -> Option<Vec<String>> {
-        let schema = ParquetReader::new(std::fs::File::open(&path).ok()?).schema().ok()?;
+    let columns = |path: &Path| -> Option<Vec<String>> {
+        let schema = ParquetReader::new(std::fs::File::open(path).ok()?).schema().ok()?;
         Some(schema.iter().map(|(name, _)| name.to_string()).collect())
     };
-    let ours = meta.is_file() && columns().is_some_and(|names| COLUMNS.iter().all(|c| names.iter().any(|n| n == c)));
-    match ours {
-        true => Ok(()),
-        false => Err(crate::publish::unexpected(&path, &meta, "the evaluation table kindred writes".into()).into()),
+    let ours = |path: &Path| columns(path).is_some_and(|names| COLUMNS.iter().all(|c| names.iter().any(|n| n == c)));
+    match crate::publish::foreign(&path, ours)? {
+        None => Ok(()),
+        Some(found) => {
+            Err(OutputError::Layout { path, found, expected: "the evaluation table kindred writes".into() }.into())
+        }
     }
 }
 

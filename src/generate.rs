@@ -256,13 +256,10 @@ fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> 
 /// carries no mark; a person's export of the same columns, a published table, a link or a
 /// folder are left as they are).
 fn check_target(path: &Path) -> Result<()> {
-    let Some(found) = crate::publish::entry(path)? else { return Ok(()) };
-    match found.is_file() && crate::write::footer_value(path, meta::GENERATED).is_some() {
-        true => Ok(()),
-        false => {
-            let found = crate::publish::describe(path, &found);
-            Err(OutputError::NotGenerated { path: path.to_path_buf(), found }.into())
-        }
+    let marked = |path: &Path| crate::write::footer_value(path, meta::GENERATED).is_some();
+    match crate::publish::foreign(path, marked)? {
+        None => Ok(()),
+        Some(found) => Err(OutputError::NotGenerated { path: path.to_path_buf(), found }.into()),
     }
 }
 

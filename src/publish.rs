@@ -120,7 +120,7 @@ pub(crate) fn entry(path: &Path) -> Result<Option<fs::Metadata>> {
 }
 
 /// What is at `path`, in words, for an error message.
-pub(crate) fn describe(path: &Path, meta: &fs::Metadata) -> String {
+fn describe(path: &Path, meta: &fs::Metadata) -> String {
     let kind = meta.file_type();
     if kind.is_symlink() {
         match fs::read_link(path) {
@@ -136,6 +136,14 @@ pub(crate) fn describe(path: &Path, meta: &fs::Metadata) -> String {
     } else {
         "a special file".to_string()
     }
+}
+
+/// What is at `path`, in words, when something is there that is not kindred's own: a regular
+/// file `ours` accepts is; `None` when nothing is there or it is ours. What `evaluate` and
+/// `generate` check before they replace their file (a run replaces nothing it cannot prove it
+/// wrote).
+pub(crate) fn foreign(path: &Path, ours: impl FnOnce(&Path) -> bool) -> Result<Option<String>> {
+    Ok(entry(path)?.filter(|meta| !(meta.is_file() && ours(path))).map(|meta| describe(path, &meta)))
 }
 
 pub(crate) fn unexpected(path: &Path, meta: &fs::Metadata, expected: String) -> OutputError {

@@ -38,7 +38,7 @@ pub(crate) use csv::CELL_BYTES;
 use csv::{load_csv, CsvRead};
 use excel::read_excel;
 pub use look::{ColumnLook, Head, Look, HEAD_ROWS};
-use parquet::{decimal_quantity, parquet_columns, read_parquet_all, read_parquet_roles, ParquetColumn};
+use parquet::{decimal_quantity, parquet_columns, read_parquet_all, read_parquet_roles, ParquetFile};
 
 /// The file as read, with the role mapping resolved against its header: all the audit needs.
 pub struct Table {
@@ -149,7 +149,7 @@ impl Unmapped {
 /// are known), or a frame of every column.
 enum Loaded {
     Csv(Box<CsvRead>),
-    Parquet(Vec<ParquetColumn>),
+    Parquet(ParquetFile),
     Frame(DataFrame),
 }
 
@@ -264,12 +264,13 @@ fn run_unguarded(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestR
             let nulls = csv.header.into_iter().zip(csv.nulls).collect();
             (table(csv.frame, columns, nulls, csv.found, csv.look), width, skipped, unmapped)
         }
-        Loaded::Parquet(file_columns) => {
+        Loaded::Parquet(file) => {
+            let file_columns = &file.columns;
             let names: Vec<String> = file_columns.iter().map(|c| c.name.clone()).collect();
             let (columns, unmapped) = resolve_columns(&names, columns, path, None)?;
-            let read = read_parquet_roles(path, &file_columns, &parsed_roles(&columns), &missing(cfg, &columns))?;
+            let read = read_parquet_roles(path, &file, &parsed_roles(&columns), &missing(cfg, &columns))?;
             notes.extend(read.notes);
-            let frame = decimal_quantity(read.frame, &file_columns, columns.quantity.as_ref(), path)?;
+            let frame = decimal_quantity(read.frame, file_columns, columns.quantity.as_ref(), path)?;
             (table(frame, columns, read.nulls, None, read.look), names.len(), 0, unmapped)
         }
         Loaded::Frame(frame) => {
@@ -326,9 +327,9 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
     let mut file_columns = Vec::new();
     let (frame, skipped, width, look) = match loaded {
         Loaded::Csv(csv) => (csv.frame, csv.skipped, None, Some(csv.look)),
-        Loaded::Parquet(in_file) => {
-            file_columns = in_file;
-            let (frame, unread) = read_parquet_all(&cfg.path, &file_columns, &missing(cfg, columns))?;
+        Loaded::Parquet(file) => {
+            let (frame, unread) = read_parquet_all(&cfg.path, &file, &missing(cfg, columns))?;
+            file_columns = file.columns;
             notes.extend(unread);
             (frame, 0, Some(file_columns.len()), None)
         }

@@ -148,10 +148,18 @@ fn reading(dtype: &ArrowDataType) -> Reading {
     }
 }
 
+/// A Parquet file as its footer describes it: the footer, read once for every read of the
+/// file, and its columns.
+pub(super) struct ParquetFile {
+    footer: Footer,
+    pub columns: Vec<ParquetColumn>,
+}
+
 /// A Parquet file's columns, from its footer (no data is read).
-pub(super) fn parquet_columns(path: &Path) -> Result<Vec<ParquetColumn>, InputError> {
-    let schema = parquet_reader(path)?.schema().map_err(|e| parquet_error(path, e))?;
-    Ok(schema
+pub(super) fn parquet_columns(path: &Path) -> Result<ParquetFile, InputError> {
+    let footer = Footer::read(path)?;
+    let columns = footer
+        .schema
         .iter()
         .map(|(name, field)| ParquetColumn {
             name: name.to_string(),
@@ -162,7 +170,8 @@ pub(super) fn parquet_columns(path: &Path) -> Result<Vec<ParquetColumn>, InputEr
                 _ => None,
             },
         })
-        .collect())
+        .collect();
+    Ok(ParquetFile { footer, columns })
 }
 
 /// Reads `columns` of a Parquet file: those polars reads in one pass, each decimal on its own,
@@ -339,14 +348,14 @@ pub(super) struct RolesRead {
 /// a footer of thousands of columns is not walked once per column.
 pub(super) fn read_parquet_roles(
     path: &Path,
-    columns: &[ParquetColumn],
+    file: &ParquetFile,
     parsed: &[(&String, &str)],
     missing: &Missing,
 ) -> Result<RolesRead, InputError> {
+    let (footer, columns) = (&file.footer, &file.columns);
     let mut nulls = Vec::with_capacity(columns.len());
     let mut looks = Vec::with_capacity(columns.len());
     let mut notes = Vec::new();
-    let footer = Footer::read(path)?;
     let parsed_names: std::collections::HashSet<&str> = parsed.iter().map(|(name, _)| name.as_str()).collect();
     let (others, never): (Vec<&ParquetColumn>, Vec<&ParquetColumn>) = columns
         .iter()
@@ -355,7 +364,7 @@ pub(super) fn read_parquet_roles(
     notes.extend(never.into_iter().map(|c| not_audited(c, "no role maps it, and ")));
     let budget: u64 = parsed_names.iter().map(|name| footer.bytes(name)).sum();
     for batch in batches(&others, budget, |c| footer.bytes(&c.name)) {
-        let frame = read_parquet(path, &footer, batch, missing)?;
+        let frame = read_parquet(path, footer, batch, missing)?;
         nulls.extend(null_counts(&frame));
         looks.extend(frame.columns().iter().map(|c| look::of_column(c, HEAD_ROWS)));
     }
@@ -373,7 +382,7 @@ pub(super) fn read_parquet_roles(
         }
         wanted.push(c);
     }
-    let frame = read_parquet(path, &footer, &wanted, missing)?;
+    let frame = read_parquet(path, footer, &wanted, missing)?;
     nulls.extend(null_counts(&frame));
     looks.extend(frame.columns().iter().map(|c| look::of_column(c, HEAD_ROWS)));
     let at: std::collections::HashMap<&str, usize> =
@@ -426,14 +435,14 @@ pub(super) fn decimal_quantity(
 /// it cannot.
 pub(super) fn read_parquet_all(
     path: &Path,
-    columns: &[ParquetColumn],
+    file: &ParquetFile,
     missing: &Missing,
 ) -> Result<(DataFrame, Vec<String>), InputError> {
     let (readable, never): (Vec<&ParquetColumn>, Vec<&ParquetColumn>) =
-        columns.iter().partition(|c| !matches!(c.reading, Reading::Never(_)));
+        file.columns.iter().partition(|c| !matches!(c.reading, Reading::Never(_)));
     // (read before the roles resolve: whether a role maps it is not known here)
     let notes = never.into_iter().map(|c| not_audited(c, "")).collect();
-    Ok((read_parquet(path, &Footer::read(path)?, &readable, missing)?, notes))
+    Ok((read_parquet(path, &file.footer, &readable, missing)?, notes))
 }
 
 /// The note for a column of a type no role reads; `unmapped` says that no role maps it, when
