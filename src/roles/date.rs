@@ -124,7 +124,8 @@ fn instant(year: i32, month: u32, day: u32, secs: u32, offset: i32) -> Option<i6
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Text {
     Instant(i64),
-    YearLast(YearLast),
+    /// A year-last date; `true` when its year was written with two digits.
+    YearLast(YearLast, bool),
     Invalid,
 }
 
@@ -133,19 +134,30 @@ enum Text {
 /// its epoch seconds when written with the year first, `Some(None)` when with the year last
 /// (whose day-month order only its column tells), `None` when it is no date.
 pub(crate) fn date_of(text: &str) -> Option<Option<i64>> {
-    match read_text(text) {
+    match read_text(text, chrono::Datelike::year(&chrono::Utc::now())) {
         Text::Instant(t) => Some(Some(t)),
-        Text::YearLast(_) => Some(None),
+        Text::YearLast(..) => Some(None),
         Text::Invalid => None,
     }
 }
 
-fn read_text(text: &str) -> Text {
+/// `horizon_year`: the year of the latest valid date, which a two-digit year is read below
+/// ([`century`]).
+fn read_text(text: &str, horizon_year: i32) -> Text {
     let t = text.trim().as_bytes();
     if let Some(seconds) = parse_iso(t) {
         return Text::Instant(seconds);
     }
-    general(t).unwrap_or(Text::Invalid)
+    general(t, horizon_year).unwrap_or(Text::Invalid)
+}
+
+/// The year a two-digit year `yy` stands for: the latest year ending in those digits that is
+/// not after `horizon_year` (the year of the latest valid date: the run's clock or `[input]
+/// max_date`). A purchase lies in the past, so `10` is 2010 and `99` 1999 in 2026; a fixed
+/// pivot (POSIX's and Python's `%y`: 69 → 1969, 68 → 2068; Excel's: 29 → 2029) would put
+/// some past years a century ahead, after the horizon, where they are invalid anyway.
+fn century(yy: u32, horizon_year: i32) -> i32 {
+    horizon_year - (horizon_year - yy as i32).rem_euclid(100)
 }
 
 /// A cursor over a date text's bytes.
@@ -250,14 +262,17 @@ fn parse_iso(t: &[u8]) -> Option<i64> {
 }
 
 /// Any other form: `Y-M-D`, `a/b/Y`, `a.b.Y` or `a-b-Y` (one separator, numbers unpadded or
-/// not), ISO's basic `YYYYMMDD`, or a month by its English name ([`named_month`]); optionally
-/// a time `H:MM[:SS[.f]]` after a space or `T`, `AM`/`PM`, an offset.
-fn general(t: &[u8]) -> Option<Text> {
-    numeric(t).or_else(|| basic_iso(t)).or_else(|| named_month(t))
+/// not; `a/b/YY` and `a.b.YY` with a two-digit year, as Excel writes `m/d/yy`), ISO's basic
+/// `YYYYMMDD`, or a month by its English name ([`named_month`]); optionally a time
+/// `H:MM[:SS[.f]]` after a space or `T`, `AM`/`PM`, an offset.
+fn general(t: &[u8], horizon_year: i32) -> Option<Text> {
+    numeric(t, horizon_year).or_else(|| basic_iso(t)).or_else(|| named_month(t))
 }
 
-/// `Y-M-D`, `a/b/Y`, `a.b.Y` or `a-b-Y`, then a time (see [`general`]).
-fn numeric(t: &[u8]) -> Option<Text> {
+/// `Y-M-D`, `a/b/Y`, `a.b.Y`, `a-b-Y`, `a/b/YY` or `a.b.YY`, then a time (see [`general`]).
+/// A two-digit year is read with [`century`]; not after a dash, where `yy-mm-dd` (Swedish,
+/// ISO 8601:1988's short form) is as likely as `dd-mm-yy`.
+fn numeric(t: &[u8], horizon_year: i32) -> Option<Text> {
     let mut c = Cursor { t, at: 0 };
     let first = c.number(1, 4)?;
     let sep = c.eat_any(b"-/.")?;
@@ -269,7 +284,12 @@ fn numeric(t: &[u8]) -> Option<Text> {
         ((year, 4), (day, 1..=2)) => Some(Text::Instant(instant(year as i32, second, day, secs, offset)?)),
         ((a, 1..=2), (year, 4)) => {
             let valid = a <= 31 && second <= 31 && (1..=9999).contains(&year);
-            valid.then_some(Text::YearLast(YearLast { a, b: second, year: year as i32, secs, offset }))
+            valid.then_some(Text::YearLast(YearLast { a, b: second, year: year as i32, secs, offset }, false))
+        }
+        ((a, 1..=2), (yy, 2)) if sep != b'-' => {
+            let year = century(yy, horizon_year);
+            let valid = a <= 31 && second <= 31 && (1..=9999).contains(&year);
+            valid.then_some(Text::YearLast(YearLast { a, b: second, year, secs, offset }, true))
         }
         _ => None,
     }
@@ -381,6 +401,11 @@ fn read_with_format(text: &str, format: &str) -> Option<i64> {
         .map(|d| d.and_utc().timestamp())
 }
 
+/// The year of the rule's latest valid date.
+fn horizon_year(rule: &DateRule) -> i32 {
+    chrono::DateTime::from_timestamp(rule.max, 0).map_or(9999, |d| chrono::Datelike::year(&d))
+}
+
 /// What a column's year-last dates showed about their order: the first value of each kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Evidence {
@@ -397,6 +422,8 @@ pub struct Evidence {
     year_last: usize,
     /// Values written the other way than most, found by [`resolve`].
     strays: usize,
+    /// The first value whose year was written with two digits, and the year read.
+    two_digit_year: Option<(String, i32)>,
 }
 
 impl Evidence {
@@ -421,6 +448,7 @@ impl Evidence {
         self.year_first += later.year_first;
         self.year_last += later.year_last;
         self.strays += later.strays;
+        self.two_digit_year = self.two_digit_year.take().or(later.two_digit_year);
     }
 
     /// Most values are written with the year last.
@@ -474,6 +502,13 @@ impl Evidence {
             )),
             None => {}
         }
+        if let Some((text, year)) = self.two_digit_year.as_ref().filter(|_| self.order().is_some()) {
+            notes.push(format!(
+                "years written with two digits read as the latest such year up to {} ({}): '{text}' is in {year}; set [input] date_format (%Y for four digits) for another reading",
+                horizon_year(rule),
+                rule.horizon
+            ));
+        }
         if self.strays > 0 {
             let (way, most) = if self.year_last_column() { ("first", "last") } else { ("last", "first") };
             notes.push(format!(
@@ -494,6 +529,8 @@ impl Evidence {
 /// to the last one is not read again. A year-last date is kept packed (see [`resolve`]).
 pub(crate) struct DateText<'r> {
     rule: &'r DateRule,
+    /// The year of `rule.max`, below which a two-digit year is read ([`century`]).
+    horizon_year: i32,
     last: String,
     value: Option<i64>,
     future: bool,
@@ -504,7 +541,14 @@ pub(crate) struct DateText<'r> {
 impl<'r> DateText<'r> {
     pub(crate) fn new(rule: &'r DateRule) -> Self {
         // "" reads as no date, so the empty last text starts the cache right
-        DateText { rule, last: String::new(), value: None, future: false, evidence: Evidence::default() }
+        DateText {
+            rule,
+            horizon_year: horizon_year(rule),
+            last: String::new(),
+            value: None,
+            future: false,
+            evidence: Evidence::default(),
+        }
     }
 
     /// The text's epoch seconds, or its packed year-last fields; `None` when it is no date
@@ -527,13 +571,16 @@ impl<'r> DateText<'r> {
     fn read_new(&mut self, text: &str) -> (Option<i64>, bool) {
         let read = match &self.rule.format {
             Some(format) => read_with_format(text, format).map_or(Text::Invalid, Text::Instant),
-            None => read_text(text),
+            None => read_text(text, self.horizon_year),
         };
         match read {
             Text::Instant(t) if t > self.rule.max => (None, true),
             Text::Instant(t) => (Some(t), false),
-            Text::YearLast(date) => {
+            Text::YearLast(date, two_digits) => {
                 self.evidence.note(text, date);
+                if two_digits && self.evidence.two_digit_year.is_none() {
+                    self.evidence.two_digit_year = Some((text.trim().to_string(), date.year));
+                }
                 (Some(date.pack()), false)
             }
             Text::Invalid => (None, false),
@@ -741,6 +788,39 @@ mod tests {
         let (values, _, order) = column(&["25.12.2011 1:05:09 PM +01:00", "01-02-2011T00:00"], None);
         assert_eq!(order, Some(DateOrder::DayFirst));
         assert_eq!(values, [one("2011-12-25 12:05:09"), one("2011-02-01 00:00:00")]);
+    }
+
+    #[test]
+    fn two_digit_years_read_as_the_latest_such_year_up_to_the_horizon() {
+        // Excel's m/d/yy and a German dd.mm.yy: the column decides the order, as with four digits
+        let (values, invalid, order) = column(&["12/1/10 8:26", "12/13/10 9:02 PM", "1/4/11"], None);
+        assert_eq!((invalid, order), (0, Some(DateOrder::MonthFirst)));
+        assert_eq!(values, [one("2010-12-01 08:26:00"), one("2010-12-13 21:02:00"), one("2011-01-04")]);
+        let (values, invalid, order) = column(&["01.12.10 08:26", "13.12.2010"], None);
+        assert_eq!((invalid, order), (0, Some(DateOrder::DayFirst)));
+        assert_eq!(values, [one("2010-12-01 08:26:00"), one("2010-12-13")]);
+        // not after a dash (yy-mm-dd is as likely), nor with one or three digits
+        each_reads_as(&["12-13-10", "10-12-13 08:26", "12/13/1", "12/13/010"], None);
+        // the century: the latest year with those digits not after the horizon's year
+        let cases =
+            [(10, 2026, 2010), (26, 2026, 2026), (27, 2026, 1927), (99, 2026, 1999), (0, 2026, 2000), (0, 2100, 2100)];
+        for (yy, horizon, year) in cases {
+            assert_eq!(century(yy, horizon), year, "{yy} before {horizon}");
+        }
+        let rule = DateRule::new(None, NaiveDate::from_ymd_opt(2026, 12, 5));
+        let mut reader = DateText::new(&rule);
+        let read: Vec<Option<i64>> = ["12/31/99", "12/13/26", "12/4/26"].iter().map(|t| reader.read(t)).collect();
+        let mut evidence = reader.evidence;
+        let (values, invalid) = resolve(read.into_iter(), &mut evidence, &rule);
+        assert_eq!(values.iter().collect::<Vec<_>>(), [one("1999-12-31"), None, one("2026-12-04")]);
+        assert_eq!((invalid, evidence.future()), (1, 1)); // 2026-12-13 is after max_date
+        let notes = evidence.notes(&rule).join("; ");
+        let want = "years written with two digits read as the latest such year up to 2026 ([input] max_date): '12/31/99' is in 1999";
+        assert!(notes.contains(want), "{notes}");
+        // four digits say nothing of it
+        let mut reader = DateText::new(&rule);
+        reader.read("12/31/1999");
+        assert!(!reader.evidence.notes(&rule).join("").contains("two digits"));
     }
 
     #[test]
