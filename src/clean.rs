@@ -34,7 +34,7 @@ pub struct RuleReport {
 }
 
 /// What cleaning did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct CleanReport {
     pub rows_in: usize,
     pub rows_out: usize,

@@ -165,6 +165,38 @@ pub(crate) struct Previous {
     input: Option<(String, String)>,
     /// The settings it read the export with ([`shaping`] of its `parameters`).
     settings: Option<serde_json::Value>,
+    /// The kindred version that wrote its manifest (`kindred_version`).
+    made_by: Option<String>,
+    /// Why none of its figures is read (a damaged manifest, or one of a later schema).
+    unread: Option<String>,
+}
+
+/// The start of the verdict of a gate that compares with a figure the last published run did
+/// not record.
+const UNRECORDED: &str = "not checked, nothing to compare with: ";
+
+impl Previous {
+    /// The verdict of `gate` when the last published run's manifest lacks `what`, the figure it
+    /// compares with (one written before the gate existed, a damaged or a later one's): passed,
+    /// saying so — never left out of the gates as if there were no previous run. Said on
+    /// stderr by [`warn_unrecorded`].
+    fn unrecorded(&self, gate: &'static str, what: &str) -> GateCheck {
+        let reason = match (&self.unread, &self.made_by) {
+            (Some(why), _) => why.clone(),
+            (None, Some(version)) => format!("the last published run's manifest (kindred {version}) records no {what}"),
+            (None, None) => format!("the last published run's manifest records no {what}"),
+        };
+        let detail = format!("{UNRECORDED}{reason}; this run records it, so the next run compares");
+        GateCheck { gate, passed: true, detail }
+    }
+}
+
+/// Warns of each gate that could not compare with the last published run ([`Previous::unrecorded`]):
+/// the first night after an upgrade, a gate that protects every other night is off.
+pub(crate) fn warn_unrecorded(checks: &[GateCheck], quiet: bool) {
+    for c in checks.iter().filter(|c| c.detail.starts_with(UNRECORDED)) {
+        log(quiet, &format!("warning: gate {} {}", c.gate, c.detail));
+    }
 }
 
 /// The last published run's counts; `None` when there is none. A set whose manifest is damaged
@@ -172,12 +204,26 @@ pub(crate) struct Previous {
 /// table's schema): dashboards built on that type break as surely.
 pub(crate) fn previous_run(dir: &Path) -> Option<Previous> {
     let run = current_run(dir)?;
-    match publish::read_manifest(&run) {
-        Some(manifest) => Some(previous_from(&manifest)),
-        None => Some(Previous {
-            customer_id_type: published_id_type(&run.join(file::RECOMMENDATIONS)),
-            ..Default::default()
-        }),
+    let unread = |why: String, made_by: Option<String>| Previous {
+        customer_id_type: published_id_type(&run.join(file::RECOMMENDATIONS)),
+        made_by,
+        unread: Some(why),
+        ..Default::default()
+    };
+    let Some(manifest) = publish::read_manifest(&run) else {
+        return Some(unread(format!("the last published run's manifest ({}) is damaged", run.display()), None));
+    };
+    let made_by = manifest.get("kindred_version").and_then(|v| v.as_str()).map(str::to_string);
+    match manifest.get("schema_version").and_then(|v| v.as_u64()) {
+        Some(later) if later > SCHEMA_VERSION as u64 => Some(unread(
+            format!(
+                "the last published run's manifest is schema_version {later}{}, later than this kindred's ({}, schema_version {SCHEMA_VERSION}): its figures are not read",
+                made_by.as_deref().map(|v| format!(", written by kindred {v}")).unwrap_or_default(),
+                env!("CARGO_PKG_VERSION"),
+            ),
+            made_by,
+        )),
+        _ => Some(previous_from(&manifest)),
     }
 }
 
@@ -214,13 +260,29 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
             Some((sha.to_string(), since.to_string()))
         }),
         settings: manifest.get("parameters").map(shaping),
+        made_by: manifest.get("kindred_version").and_then(|v| v.as_str()).map(str::to_string),
+        unread: None,
         newest: manifest.pointer("/reports/audit/columns").and_then(|c| c.as_array()).and_then(|columns| {
             let date = columns.iter().find(|c| c.get("role").and_then(|r| r.as_str()) == Some("date"))?;
             let text = |key: &str| date.get(key)?.as_str().map(str::to_string);
             let kept = manifest.pointer("/reports/clean/stray_dates/newest_kept").and_then(|v| v.as_str());
-            Some((text("column")?, kept.map(str::to_string).or_else(|| text("max"))?))
+            let newest = kept.map(str::to_string).or_else(|| text("max")).or_else(|| window_end(manifest));
+            Some((text("column")?, newest?))
         }),
     }
+}
+
+/// The end of a manifest's held-back window of days (`selection.window`: its start and length),
+/// the newest purchase the selection saw: what a run of kindred 0.3.0, whose audit recorded no
+/// latest date, tells of its export's end. Never later than the export's latest date (the
+/// window is of the kept purchases), so the gate it stands in for never refuses on it wrongly.
+fn window_end(manifest: &serde_json::Value) -> Option<String> {
+    let window = manifest.pointer("/selection/window")?;
+    let format = "%Y-%m-%d %H:%M:%S";
+    let start = chrono::NaiveDateTime::parse_from_str(window.get("start_utc")?.as_str()?, format).ok()?;
+    let days = window.get("days")?.as_f64().filter(|d| d.is_finite() && *d >= 0.0 && *d < 1e6)?;
+    let end = start + chrono::Duration::milliseconds((days * 86_400_000.0).round() as i64);
+    Some(end.format(format).to_string())
 }
 
 /// The export's date column and its newest purchase (the latest, as the audit prints it; the
@@ -236,12 +298,17 @@ fn newest_purchase(audited: &crate::audit::AuditReport, cleaned: &clean::CleanRe
 /// transfer that stopped, a disk that filled), half of one or an older copy passes the count
 /// gates when it keeps over half the customers — a truncated Online Retail export kept 80% of
 /// them, its newest sale two and a half months back, every list changed — but it ends
-/// earlier: an export's history only grows. None when either run has no dated purchase;
-/// passed, saying so, when the pipeline now reads another date column (its dates are another
-/// clock: a ship date runs days after an invoice date).
-fn check_newest(limit: f64, now: Option<(String, String)>, before: Option<(String, String)>) -> Option<GateCheck> {
+/// earlier: an export's history only grows. None when this run has no dated purchase or
+/// nothing was published; passed, saying so, when the pipeline now reads another date column
+/// (its dates are another clock: a ship date runs days after an invoice date), and when the
+/// last published run recorded no newest purchase (a run of kindred before 0.4.0).
+fn check_newest(limit: f64, now: Option<(String, String)>, previous: Option<&Previous>) -> Option<GateCheck> {
     let read = |t: &str| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").ok();
-    let ((column, now_text), (was, before_text)) = (now?, before?);
+    let (column, now_text) = now?;
+    let previous = previous?;
+    let Some((was, before_text)) = previous.newest.clone() else {
+        return Some(previous.unrecorded("max_days_back_vs_previous", "newest purchase"));
+    };
     if column != was {
         let detail = format!("not checked: the date column is '{column}', the last published run's was '{was}'");
         return Some(GateCheck { gate: "max_days_back_vs_previous", passed: true, detail });
@@ -284,8 +351,10 @@ fn shaping(parameters: &serde_json::Value) -> serde_json::Value {
 /// way: the data is as old. None when nothing was published (or its manifest says no checksum).
 fn check_unchanged(cfg: &Config, input: &mut InputSummary, before: Option<&Previous>) -> Option<GateCheck> {
     let before = before?;
-    let (sha, since) = before.input.clone()?;
     let gate = "refuse_unchanged_input";
+    let Some((sha, since)) = before.input.clone() else {
+        return Some(before.unrecorded(gate, "checksum of its export"));
+    };
     if sha != input.sha256 {
         let detail = "the export differs from the one the last published run read".to_string();
         return Some(GateCheck { gate, passed: true, detail });
@@ -296,6 +365,13 @@ fn check_unchanged(cfg: &Config, input: &mut InputSummary, before: Option<&Previ
         &sha[..12.min(sha.len())]
     );
     let settings = serde_json::to_value(cfg).ok().map(|p| shaping(&p));
+    let ours = env!("CARGO_PKG_VERSION");
+    if let Some(version) = before.made_by.as_deref().filter(|v| *v != ours) {
+        // another version's settings have other keys and defaults: not comparable
+        let detail = format!("{same}, read by kindred {version}, and now by {ours}: a new set");
+        log(cfg.quiet, &format!("note: {detail}"));
+        return Some(GateCheck { gate, passed: true, detail });
+    }
     if settings.is_none() || settings != before.settings {
         let detail = format!("{same}, read with other settings: a new set");
         log(cfg.quiet, &format!("note: {detail}"));
@@ -355,7 +431,7 @@ fn check_gates(
     cfg: &Config,
     (skipped, cleaned): (usize, &clean::CleanReport),
     customers: usize,
-    previous: Option<usize>,
+    previous: Option<&Previous>,
 ) -> Vec<GateCheck> {
     let g = &cfg.gates;
     let (dropped, of) = (skipped + cleaned.rows_in - cleaned.rows_out, skipped + cleaned.rows_in);
@@ -380,16 +456,21 @@ fn check_gates(
             detail: format!("{customers} customers with purchases; the minimum is {}", g.min_customers),
         },
     ];
-    if let Some(prev) = previous {
-        let floor = prev as f64 * (1.0 - g.max_customer_drop_vs_previous);
-        checks.push(GateCheck {
-            gate: "max_customer_drop_vs_previous",
-            passed: customers as f64 >= floor,
-            detail: format!(
-                "{customers} customers against {prev} in the last published run; the limit is a {:.0}% drop",
-                g.max_customer_drop_vs_previous * 100.0
-            ),
-        });
+    let gate = "max_customer_drop_vs_previous";
+    match previous.map(|p| (p.customers, p)) {
+        None => {}
+        Some((None, p)) => checks.push(p.unrecorded(gate, "customer count")),
+        Some((Some(prev), _)) => {
+            let floor = prev as f64 * (1.0 - g.max_customer_drop_vs_previous);
+            checks.push(GateCheck {
+                gate,
+                passed: customers as f64 >= floor,
+                detail: format!(
+                    "{customers} customers against {prev} in the last published run; the limit is a {:.0}% drop",
+                    g.max_customer_drop_vs_previous * 100.0
+                ),
+            });
+        }
     }
     checks
 }
@@ -462,7 +543,10 @@ pub(crate) fn check_output_gates(
         ),
     ];
     for (gate, what, now, before, limit) in counts {
-        let Some(before) = before else { continue };
+        let Some(before) = before else {
+            checks.push(prev.unrecorded(gate, &format!("count of {what}")));
+            continue;
+        };
         if popular_passed && gate == "max_model_row_drop_vs_previous" {
             checks.push(GateCheck { gate, passed: true, detail: chose.to_string() });
             continue;
@@ -721,16 +805,12 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     // The selection splits the cleaned rows itself: it keeps a view of them (no copy).
     let to_select = (cfg.model.kind == Kind::Auto).then(|| cleaned.part(|_| true));
     let (matrix, pivoted) = chain.pivot(cleaned, ids, &cfg.input.path)?;
-    let mut gates = check_gates(
-        cfg,
-        (ingested.skipped_rows, &cleaned_report),
-        matrix.n_customers(),
-        previous.as_ref().and_then(|p| p.customers),
-    );
-    let before = previous.as_ref().and_then(|p| p.newest.clone());
-    gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest_purchase(&audited, &cleaned_report), before));
+    let mut gates = check_gates(cfg, (ingested.skipped_rows, &cleaned_report), matrix.n_customers(), previous.as_ref());
+    let newest = newest_purchase(&audited, &cleaned_report);
+    gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest, previous.as_ref()));
     gates.extend(check_unchanged(cfg, &mut input, previous.as_ref()));
     gates.extend(typed);
+    warn_unrecorded(&gates, cfg.quiet);
     enforce(&[], &gates, cfg.force, cfg.quiet)?;
     let (choice, selection) = match to_select {
         Some(rows) => {
@@ -756,6 +836,7 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
     let mut made = check_output_gates(cfg, &rec_report, previous, popular);
     let (drift, drift_report, drift_gate) = drift_against_previous(cfg, &chain, &matrix, &recs);
     made.extend(drift_gate);
+    warn_unrecorded(&made, cfg.quiet);
     enforce(&gates, &made, cfg.force, cfg.quiet)?;
     gates.extend(made);
     let staging = publisher.begin()?;
@@ -1183,9 +1264,21 @@ mod tests {
                 chosen: Some(select::Previously { candidate: "ease".into(), settings: "lambda=350".into() }),
                 input: Some(("abc".into(), "20111209T210000.000".into())),
                 settings: Some(serde_json::json!({"recommend": {"per_customer": 10}})),
+                made_by: None,
+                unread: None,
             }
         );
         assert_eq!(previous_from(&serde_json::json!({"customers": 3})).rows, None);
+        // kindred 0.3.0's audit recorded no latest date; its selection window's end stands in
+        let old = serde_json::json!({
+            "kindred_version": "0.3.0",
+            "reports": {"audit": {"columns": [{"column": "InvoiceDate", "role": "date"}]}},
+            "selection": {"window": {"kind": "days", "days": 30.0, "start_utc": "2011-11-09 12:50:00"}}
+        });
+        assert_eq!(previous_from(&old).newest, Some(("InvoiceDate".into(), "2011-12-09 12:50:00".into())));
+        let mut undated = old.clone();
+        undated["selection"]["window"] = serde_json::json!({"kind": "share", "share": 0.2, "start_utc": null});
+        assert_eq!(previous_from(&undated).newest, None);
         // a run that read the same bytes as the one before it names the first of them
         let again = serde_json::json!({"run_id": "b", "input": {"sha256": "abc", "unchanged_since": "a"}});
         assert_eq!(previous_from(&again).input, Some(("abc".into(), "a".into())));
@@ -1227,11 +1320,13 @@ mod tests {
     }
 
     /// `[gates] max_days_back_vs_previous`: an export that ends more than the limit before the
-    /// last published run's newest purchase is refused; without dates on either side, no gate.
+    /// last published run's newest purchase is refused; without dates in this run or without a
+    /// published run, no gate; against a run that recorded no newest purchase, not checked, said.
     #[test]
     fn an_export_ending_before_the_published_one_is_refused() {
         let dated = |column: &str, at: &str| Some((column.to_string(), at.to_string()));
-        let before = || dated("InvoiceDate", "2011-12-09 12:50:00");
+        let published = Previous { newest: dated("InvoiceDate", "2011-12-09 12:50:00"), ..Default::default() };
+        let before = || Some(&published);
         let at = |now: &str, limit: f64| check_newest(limit, dated("InvoiceDate", now), before()).unwrap();
         assert!(at("2011-12-09 12:50:00", 0.0).passed && at("2011-12-10 08:00:00", 0.0).passed);
         assert!(at("2011-12-08 12:50:00", 1.0).passed, "exactly the limit");
@@ -1243,10 +1338,47 @@ mod tests {
             back.detail
         );
         assert!(check_newest(1.0, None, before()).is_none());
-        assert!(check_newest(1.0, before(), None).is_none());
+        assert!(check_newest(1.0, dated("InvoiceDate", "2011-09-13 10:00:00"), None).is_none());
         // another date column is another clock: not compared
         let other = check_newest(1.0, dated("ShipDate", "2011-09-13 10:00:00"), before()).unwrap();
         assert!(other.passed && other.detail.contains("the date column is 'ShipDate'"), "{other:?}");
         assert_eq!(cfg("").gates.max_days_back_vs_previous, 1.0);
+        // a set of kindred 0.3.0 recorded no newest purchase: the verdict says so (it was left
+        // out, as if nothing had been published, and a cut export went out without a word)
+        let old = Previous { made_by: Some("0.3.0".into()), ..Default::default() };
+        let unchecked = check_newest(1.0, dated("InvoiceDate", "2011-09-13 10:00:00"), Some(&old)).unwrap();
+        assert!(unchecked.passed, "{unchecked:?}");
+        let want = "not checked, nothing to compare with: the last published run's manifest (kindred 0.3.0) records no newest purchase";
+        assert!(unchecked.detail.starts_with(want), "{}", unchecked.detail);
+    }
+
+    /// Every gate that compares with the last published run gives a verdict when that run's
+    /// manifest lacks the figure — written before the gate existed, damaged, or of a later
+    /// schema, which is not read — rather than disappearing as on a first run.
+    #[test]
+    fn gates_against_a_run_that_recorded_no_figure_say_they_were_not_checked() {
+        let c = cfg("");
+        let (old, later) = (
+            Previous { made_by: Some("0.2.0".into()), ..Default::default() },
+            Previous { unread: Some("the manifest is schema_version 2".into()), ..Default::default() },
+        );
+        let clean = crate::clean::CleanReport { rows_in: 10, rows_out: 10, ..Default::default() };
+        for prev in [&old, &later] {
+            let gates = check_gates(&c, (0, &clean), 7, Some(prev));
+            let drop = gates.iter().find(|g| g.gate == "max_customer_drop_vs_previous").expect("a verdict");
+            assert!(drop.passed && drop.detail.starts_with(UNRECORDED), "{drop:?}");
+            let made = check_output_gates(&c, &made(7, 70, 70), Some(prev.clone()), None);
+            for gate in ["max_row_drop_vs_previous", "max_model_row_drop_vs_previous"] {
+                let v = made.iter().find(|g| g.gate == gate).expect("a verdict");
+                assert!(v.passed && v.detail.starts_with(UNRECORDED), "{v:?}");
+            }
+            let mut input =
+                InputSummary { path: "x.csv".into(), bytes: 3, sha256: "abc".into(), unchanged_since: None };
+            let unchanged = check_unchanged(&c, &mut input, Some(prev)).unwrap();
+            assert!(unchanged.passed && unchanged.detail.starts_with(UNRECORDED), "{unchanged:?}");
+        }
+        assert!(check_gates(&c, (0, &clean), 7, None).iter().all(|g| g.gate != "max_customer_drop_vs_previous"));
+        let v = check_gates(&c, (0, &clean), 7, Some(&later)).into_iter().last().unwrap();
+        assert!(v.detail.contains("the manifest is schema_version 2; this run records it"), "{v:?}");
     }
 }

@@ -309,8 +309,19 @@ impl Publisher {
             unrecorded: Default::default(),
         };
         // the leftovers first: on a disk a killed run's set filled, its record needs the room
-        for e in publisher.remove_leftovers() {
+        let (failed, kept) = publisher.remove_leftovers();
+        for e in failed {
             crate::progress::warn(false, &format!("a killed run's leftovers were not all removed: {e}"));
+        }
+        for folder in kept {
+            crate::progress::warn(
+                false,
+                &format!(
+                    "kept {} ({}): a staging folder without the mark that proves a kindred run made it (one that a kindred before 0.4.0 left when it was killed, or another's), so it is not removed; delete it by hand when no run of an older kindred is writing it",
+                    folder.display(),
+                    size_text(&folder)
+                ),
+            );
         }
         // only the holder may have a set in `runs/` it never switched in; the lines after it
         // are runs an earlier run already dealt with so (a line naming a kept set moved it)
@@ -397,13 +408,14 @@ impl Publisher {
 
     /// Removes what killed runs left: `.staging-<id>` folders and `.current-<id>…` links.
     /// Only those names, and only of the type kindred makes there. One that cannot be removed
-    /// is skipped, not the end of it: returns what was not removed.
-    fn remove_leftovers(&self) -> Vec<Error> {
+    /// is skipped, not the end of it: returns what was not removed, and the staging folders
+    /// kept because nothing proves them a run's (a kindred before 0.4.0 wrote no mark).
+    fn remove_leftovers(&self) -> (Vec<Error>, Vec<PathBuf>) {
         let listed = match fs::read_dir(&self.dir) {
             Ok(listed) => listed,
-            Err(e) => return vec![io(&self.dir)(e).into()],
+            Err(e) => return (vec![io(&self.dir)(e).into()], Vec::new()),
         };
-        let mut failed = Vec::new();
+        let (mut failed, mut kept) = (Vec::new(), Vec::new());
         for entry in listed.flatten() {
             let (Some(name), Ok(kind)) = (entry.file_name().to_str().map(str::to_string), entry.file_type()) else {
                 continue;
@@ -411,7 +423,11 @@ impl Publisher {
             let path = entry.path();
             let removed =
                 if is_staging_name(&name) && kind.is_dir() && name != format!("{STAGING_PREFIX}{}", self.run_id) {
-                    remove_killed_staging(&path)
+                    let removed = remove_killed_staging(&path);
+                    if removed.is_ok() && self::entry(&path).ok().flatten().is_some() {
+                        kept.push(path.clone());
+                    }
+                    removed
                 } else if is_temp_link_name(&name) && kind.is_symlink() {
                     fs::remove_file(&path)
                 } else {
@@ -419,7 +435,7 @@ impl Publisher {
                 };
             failed.extend(removed.map_err(|e| removing(&path)(e).into()).err());
         }
-        failed
+        (failed, kept)
     }
 
     /// Keeps the newest `keep` published run folders, and always this run's (now `current`),
@@ -698,6 +714,23 @@ pub(crate) fn removing(path: &Path) -> impl FnOnce(std::io::Error) -> OutputErro
     move |source| OutputError::Remove { path: path.to_path_buf(), source }
 }
 
+/// The bytes of the files in `folder` and its sub-folders, as "2.3 MB" (or "12 KB").
+fn size_text(folder: &Path) -> String {
+    fn bytes(path: &Path) -> u64 {
+        let Ok(listed) = fs::read_dir(path) else { return 0 };
+        let each = |e: fs::DirEntry| match e.file_type() {
+            Ok(t) if t.is_dir() => bytes(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        };
+        listed.flatten().map(each).sum()
+    }
+    match bytes(folder) as f64 {
+        b if b < 1e6 => format!("{:.0} KB", b / 1e3),
+        b => format!("{:.1} MB", b / 1e6),
+    }
+}
+
 /// Removes a killed run's staging folder, when [`is_killed_staging`] proves it one; its mark
 /// and manifest last.
 fn remove_killed_staging(folder: &Path) -> std::io::Result<()> {
@@ -717,9 +750,14 @@ fn is_killed_staging(folder: &Path) -> bool {
     })
 }
 
-/// A published run's folder: a set's files, its manifest among them naming the folder's run.
+/// A published run's folder: a set's files, its manifest among them naming the folder's run,
+/// published (or of a kindred before 0.3.0, which wrote no status). A status kindred does not
+/// write (a later version's, a person's edit) is not proof: kept, and not counted.
 fn is_published_set(folder: &Path) -> bool {
-    holds_a_set(folder) && names_its_run(folder)
+    let Some(manifest) = holds_a_set(folder).then(|| read_manifest(folder)).flatten() else { return false };
+    let text = |key: &str| manifest.get(key).map(|v| v.as_str());
+    let id = folder.file_name().and_then(|n| n.to_str());
+    id.is_some() && text("run_id") == Some(id) && matches!(text("status"), None | Some(Some("published")))
 }
 
 /// Whether `folder`'s manifest names the run the folder is named by.
@@ -1286,6 +1324,48 @@ mod tests {
         assert_eq!(names(&dir.join(RUNS).join(id(1))).len(), file::ALL.len() + 1);
         let staging: Vec<String> = names(&dir).into_iter().filter(|n| n.starts_with(".staging")).collect();
         assert_eq!(staging, [id(6), id(11), id(12)].map(|i| format!(".staging-{i}")));
+    }
+
+    /// A staging folder of a run's name without the mark (what a kindred before 0.4.0 left
+    /// when it was killed: a set's tables, nothing naming the run) is kept, and named with its
+    /// size on every run (it was kept for ever without a word); a marked one is removed.
+    #[test]
+    fn a_staging_folder_nothing_proves_a_runs_is_kept_and_said() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 7);
+        let old = dir.join(format!(".staging-{}", id(2)));
+        fs::create_dir_all(old.join("sub")).unwrap();
+        fs::write(old.join(file::RECOMMENDATIONS), vec![0u8; 2_000_000]).unwrap();
+        fs::write(old.join("sub").join(file::ITEMS), vec![0u8; 500_000]).unwrap();
+        let killed = dir.join(format!(".staging-{}", id(3)));
+        begin_marked(&killed, &id(3)).unwrap();
+        let publisher = Publisher::open(&dir, &id(4), "now").unwrap();
+        assert!(!killed.exists() && old.exists());
+        let (failed, kept) = publisher.remove_leftovers();
+        assert!(failed.is_empty(), "{failed:?}");
+        assert_eq!(kept, std::slice::from_ref(&old));
+        assert_eq!(size_text(&old), "2.5 MB");
+        assert_eq!(size_text(&old.join("sub")), "500 KB");
+    }
+
+    /// A run's folder holding only a manifest that names it with a status kindred never writes
+    /// (a later version's, a person's edit) is neither a record nor a published set: kept, and
+    /// not counted (it was pruned as an old published run).
+    #[test]
+    fn a_run_of_a_status_kindred_does_not_write_is_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 1);
+        for (n, status) in [(2, "\"cancelled\""), (3, "\"\""), (4, "7")] {
+            let run = dir.join(RUNS).join(id(n));
+            fs::create_dir_all(&run).unwrap();
+            let manifest = format!("{{\"run_id\": \"{}\", \"status\": {status}}}", id(n));
+            fs::write(run.join(file::MANIFEST), manifest).unwrap();
+            assert!(!is_published_set(&run) && !is_failure_record(&run), "{status}");
+        }
+        publish(&dir, &id(5), "five", 1);
+        assert_eq!(names(&dir.join(RUNS)), [id(2), id(3), id(4), id(5)]);
     }
 
     #[test]

@@ -219,8 +219,16 @@ fn latest(dir: &Path) -> Result<(PathBuf, Plan)> {
         path: path.clone(),
         detail: format!("cannot read the plan `shards/latest` names ({e})"),
     })?;
-    let plan: Plan = serde_json::from_str(&text)
-        .map_err(|e| ShardError::Damaged { path: path.clone(), detail: format!("not a plan kindred wrote ({e})") })?;
+    let damaged = |detail: String| ShardError::Damaged { path: path.clone(), detail };
+    let value: Value = serde_json::from_str(&text).map_err(|e| damaged(format!("not a plan kindred wrote ({e})")))?;
+    // another version's plan may parse and still mean other things (models, files, settings)
+    let ours = env!("CARGO_PKG_VERSION");
+    if let Some(version) = value.get("kindred_version").and_then(Value::as_str).filter(|v| *v != ours) {
+        let detail =
+            format!("prepared by kindred {version}; this is kindred {ours}, which reads only its own version's plans");
+        return Err(damaged(detail).into());
+    }
+    let plan: Plan = serde_json::from_value(value).map_err(|e| damaged(format!("not a plan kindred wrote ({e})")))?;
     Ok((folder, plan))
 }
 
@@ -719,15 +727,21 @@ pub fn publish(cfg: &Config) -> Result<Published> {
     on_threads(cfg.threads, || {
         let start = Instant::now();
         let dir = &cfg.output.dir;
-        check_settings(cfg, dir, &latest(dir)?.1)?;
         // Each attempt is a run of its own (as `kindred run`). What is published, and what
         // `latest` names, is read under the lock: a `run` or another publish that finishes
         // before this one takes it is seen (read before, an older prepared run was published
-        // over a newer run, or the same one twice).
+        // over a newer run, or the same one twice). A plan that cannot be read (damaged,
+        // another version's) or was made with other settings leaves the attempt's record:
+        // without one, `kindred status` called a folder whose nightly publish failed healthy.
         let (run_id, started) = (new_run_id(), now_utc());
         let publisher = Publisher::open(dir, &run_id, &started)?;
-        let (folder, plan) = latest(dir)?;
-        check_settings(cfg, dir, &plan)?;
+        let (folder, plan) = match latest(dir).and_then(|(folder, plan)| {
+            check_settings(cfg, dir, &plan)?;
+            Ok((folder, plan))
+        }) {
+            Ok(latest) => latest,
+            Err(e) => return pipeline::publish_locked(cfg, publisher, &run_id, &started, |_| Err(e)),
+        };
         if let Some(current) = published_from(dir, &plan.run_id) {
             let line =
                 format!("publish: prepared run {} is already published (run {current}); nothing to do", plan.run_id);
@@ -843,6 +857,7 @@ fn join_and_write(
     let mut made = pipeline::check_output_gates(cfg, &rec_report, previous, popular);
     let (drift, drift_report, drift_gate) = pipeline::drift_against_previous(cfg, &chain, &m, &recs);
     made.extend(drift_gate);
+    pipeline::warn_unrecorded(&made, cfg.quiet);
     pipeline::enforce(&[], &made, cfg.force, cfg.quiet)?;
     let staging = publisher.begin()?;
     let null_audit = store::get(folder, store::entry(&plan.files, NULL_AUDIT, folder)?)?;

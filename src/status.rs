@@ -232,14 +232,15 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
         input_path: m.as_ref().and_then(|m| text(m, "/input/path")),
         input_sha256: m.as_ref().and_then(|m| text(m, "/input/sha256")),
         input_unchanged_since: m.as_ref().and_then(|m| text(m, "/input/unchanged_since")),
-        damaged: match &m {
-            Some(m) => damaged(run, m),
-            // `check_layout` let it through: its tables name the run (a damaged manifest)
-            None => vec![format!("{}: {}", file::MANIFEST, unread(&run.join(file::MANIFEST)))],
-        }
-        .into_iter()
-        .chain(unlinked(run))
-        .collect(),
+        damaged: {
+            let damaged = match &m {
+                Some(m) => damaged(run, m),
+                // `check_layout` let it through: its tables name the run (a damaged manifest)
+                None => vec![format!("{}: {}", file::MANIFEST, unread(&run.join(file::MANIFEST)))],
+            };
+            let unlinked = unlinked(run, &damaged);
+            damaged.into_iter().chain(unlinked).collect()
+        },
         run_id,
     }
 }
@@ -288,11 +289,24 @@ fn damaged(run: &Path, manifest: &serde_json::Value) -> Vec<String> {
 
 /// The set's files that have no fixed top-level link (`<dir>/<name>` -> `current/<name>`): a
 /// run that could not make one (no inode left) published a set that name does not reach, and
-/// read as healthy while a dashboard reading it found nothing. The next run makes it.
-fn unlinked(run: &Path) -> Vec<String> {
+/// read as healthy while a dashboard reading it found nothing. The next run makes it. And the
+/// fixed links that lead to no file of the set: an older kindred (rolled back to) published a
+/// set without a file a later one linked (`drift.parquet`, `report.html`), and every reader of
+/// the link failed while the folder read as healthy. A file `damaged` already names is not
+/// named again.
+fn unlinked(run: &Path, damaged: &[String]) -> Vec<String> {
     let Some(dir) = run.parent().and_then(Path::parent) else { return Vec::new() };
     let missing = |name: &&&str| run.join(name).is_file() && fs::symlink_metadata(dir.join(name)).is_err();
-    file::ALL.iter().filter(missing).map(|name| format!("{name}: no top-level link to it")).collect()
+    let fixed = |name: &str| fs::read_link(dir.join(name)).is_ok_and(|to| to == Path::new(CURRENT).join(name));
+    let named = |name: &str| damaged.iter().any(|d| d.strip_prefix(name).is_some_and(|rest| rest.starts_with(':')));
+    let dangling = |name: &&&str| fixed(name) && fs::symlink_metadata(run.join(name)).is_err() && !named(name);
+    let unlinked = file::ALL.iter().filter(missing).map(|name| format!("{name}: no top-level link to it"));
+    let dangling = file::ALL.iter().filter(dangling).map(|name| {
+        format!(
+            "{name}: its top-level link leads to no file (the published set has none: published by an older kindred?)"
+        )
+    });
+    unlinked.chain(dangling).collect()
 }
 
 /// The newest run-id-named folder under `runs/`, read.

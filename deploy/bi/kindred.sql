@@ -36,7 +36,6 @@ CREATE OR REPLACE VIEW items AS FROM kindred_table('items');
 CREATE OR REPLACE VIEW purchases AS FROM kindred_table('purchases');
 CREATE OR REPLACE VIEW null_audit AS FROM kindred_table('null_audit');
 CREATE OR REPLACE VIEW selection AS FROM kindred_table('selection');
-CREATE OR REPLACE VIEW drift AS FROM kindred_table('drift');
 
 -- Which run made the tables above: the published manifest's header and headline figures.
 CREATE OR REPLACE VIEW published_run AS
@@ -103,26 +102,6 @@ CREATE OR REPLACE VIEW catalogue_coverage AS
     FROM (SELECT count(DISTINCT item_id) AS recommended_items FROM recommendations) r,
          (SELECT count(*) AS items FROM items) i;
 
--- What changed since the previous published run (drift.parquet: one row per customer in either
--- list). The summary equals the manifest's `drift` object.
-CREATE OR REPLACE VIEW drift_summary AS
-    SELECT count(*) AS customers,
-           count(*) FILTER (WHERE status = 'kept') AS kept,
-           count(*) FILTER (WHERE status = 'new') AS new,
-           count(*) FILTER (WHERE status = 'gone') AS gone,
-           count(*) FILTER (WHERE status <> 'kept' OR added > 0 OR dropped > 0) AS changed,
-           changed / nullif(customers, 0) AS changed_share,
-           avg(overlap) FILTER (WHERE status = 'kept') AS mean_overlap
-    FROM drift;
-
--- The customers whose lists changed most, with today's list by name.
-CREATE OR REPLACE VIEW drift_largest_changes AS
-    SELECT d.customer_id, d.status, d.overlap, d.added, d.dropped,
-           list(r.description ORDER BY r.rank) FILTER (WHERE r.rank IS NOT NULL) AS todays_list
-    FROM drift d LEFT JOIN recommendations_named r USING (customer_id)
-    WHERE d.status <> 'kept' OR d.added > 0 OR d.dropped > 0
-    GROUP BY ALL ORDER BY d.overlap, d.customer_id;
-
 -- The previous published run's lists (kept under runs/ while `[output] keep_runs` >= 2), and
 -- item by item what was added to or dropped from each customer's list since: no rows when
 -- there is nothing to compare (a first run, or the previous run pruned). After a deliberate
@@ -147,3 +126,26 @@ CREATE OR REPLACE VIEW recommendation_changes AS
     FROM recommendations t FULL JOIN previous_recommendations p
         ON t.customer_id = p.customer_id AND t.item_id = p.item_id
     WHERE (t.item_id IS NULL OR p.item_id IS NULL) AND EXISTS (FROM previous_recommendations);
+
+-- What changed since the previous published run (drift.parquet: one row per customer in either
+-- list). The summary equals the manifest's `drift` object. Last in this script: a set a
+-- kindred before 0.4.0 published has no drift.parquet (its link leads to no file), and these
+-- views alone then cannot be made; every view above stands.
+CREATE OR REPLACE VIEW drift AS FROM kindred_table('drift');
+CREATE OR REPLACE VIEW drift_summary AS
+    SELECT count(*) AS customers,
+           count(*) FILTER (WHERE status = 'kept') AS kept,
+           count(*) FILTER (WHERE status = 'new') AS new,
+           count(*) FILTER (WHERE status = 'gone') AS gone,
+           count(*) FILTER (WHERE status <> 'kept' OR added > 0 OR dropped > 0) AS changed,
+           changed / nullif(customers, 0) AS changed_share,
+           avg(overlap) FILTER (WHERE status = 'kept') AS mean_overlap
+    FROM drift;
+
+-- The customers whose lists changed most, with today's list by name.
+CREATE OR REPLACE VIEW drift_largest_changes AS
+    SELECT d.customer_id, d.status, d.overlap, d.added, d.dropped,
+           list(r.description ORDER BY r.rank) FILTER (WHERE r.rank IS NOT NULL) AS todays_list
+    FROM drift d LEFT JOIN recommendations_named r USING (customer_id)
+    WHERE d.status <> 'kept' OR d.added > 0 OR d.dropped > 0
+    GROUP BY ALL ORDER BY d.overlap, d.customer_id;

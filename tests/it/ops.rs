@@ -411,6 +411,29 @@ fn status_of_a_healthy_folder_exits_0() {
     assert_eq!(w.kindred(&["run", w.path("good.toml").to_str().unwrap(), "--quiet"]).code, 0);
     assert_eq!(status_json(&w).0, 0);
     assert!(std::fs::read_link(w.path("out/items.parquet")).is_ok());
+    // a set without a file the fixed link reaches for (an older kindred, rolled back to,
+    // published it: no drift.parquet, no report.html) read as healthy while every reader of
+    // out/drift.parquet failed
+    let current = std::fs::read_link(w.path("out/current")).unwrap();
+    let run_id = current.file_name().unwrap().to_str().unwrap();
+    for name in ["drift.parquet", "report.html"] {
+        std::fs::remove_file(w.path(&format!("out/runs/{run_id}/{name}"))).unwrap();
+    }
+    let manifest = w.path(&format!("out/runs/{run_id}/manifest.json"));
+    let mut m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    m["reports"]["write"]["files"].as_array_mut().unwrap().retain(|f| f["file"] != "drift.parquet");
+    m["reports"].as_object_mut().unwrap().remove("report");
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    let (code, v) = status_json(&w);
+    assert_eq!(code, 6, "{v}");
+    let damaged: Vec<&str> =
+        v["published"]["damaged"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    let want = |name: &str| {
+        format!(
+            "{name}: its top-level link leads to no file (the published set has none: published by an older kindred?)"
+        )
+    };
+    assert_eq!(damaged, [want("drift.parquet"), want("report.html")], "{v}");
 }
 
 /// Session 27: a published set whose manifest was damaged (a disk, a person) was someone

@@ -393,6 +393,24 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     let bad = bad.unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("AWS_BATCH_JOB_ARRAY_INDEX='x' is not a shard index"));
+    // a plan another kindred prepared (the binary upgraded between prepare and publish):
+    // refused naming both versions (it read "not a plan kindred wrote"), and the publish
+    // leaves its record, so `kindred status` says the night failed (it said healthy)
+    let plan = latest(&w).join("plan.json");
+    let mut p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    p["kindred_version"] = "0.3.0".into();
+    std::fs::write(&plan, p.to_string()).unwrap();
+    let records = || std::fs::read_dir(out.join("runs")).map_or(0, |d| d.count());
+    let before = records();
+    let want = format!("prepared by kindred 0.3.0; this is kindred {}", env!("CARGO_PKG_VERSION"));
+    let r = w.kindred(&args("publish", &pipeline, &out));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(&want) && r.stderr.contains("run `kindred prepare`"), "{}", r.stderr);
+    assert_eq!(records(), before + 1, "the attempt's record");
+    assert_ne!(w.kindred(&["status", "--output", out.to_str().unwrap()]).code, 0);
+    let r = w.kindred(&args("shard", &pipeline, &out).into_iter().chain(["--index", "0"]).collect::<Vec<_>>());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(&want), "{}", r.stderr);
 }
 
 #[test]
