@@ -105,6 +105,21 @@ pub enum InputError {
         path.display()
     )]
     TooLarge { path: PathBuf, limit: u64, origin: String },
+    /// A Parquet file whose columns to read take more than `[input] max_bytes` decoded, as its
+    /// footer gives their sizes.
+    #[error(
+        "{}: the columns to read ({what}) take about {bytes} bytes decoded, as its footer gives them (the largest, '{largest}', {largest_bytes}), more than [input] max_bytes, {limit} bytes ({origin}); refused before memory runs out: map fewer columns (long descriptions? `[columns] description = \"\"` reads none), or raise max_bytes (0: no limit) if the machine has the memory",
+        path.display()
+    )]
+    ColumnsTooLarge {
+        path: PathBuf,
+        what: &'static str,
+        bytes: u64,
+        largest: String,
+        largest_bytes: u64,
+        limit: u64,
+        origin: String,
+    },
     #[error(
         "{} line {line}: {rows} rows of {columns} columns read as values take about {} bytes ({} a value), more than [input] max_bytes, {limit} bytes ({origin}); refused before memory runs out (rows of empty fields?): raise it (0: no limit) if the machine has the memory",
         path.display(),

@@ -931,7 +931,7 @@ impl InputSection {
             true => "CSV text's; the input is a workbook",
             false => "CSV text's; the input is Parquet",
         };
-        let keys: [(&str, bool, bool, &str); 8] = [
+        let keys: [(&str, bool, bool, &str); 7] = [
             ("[input] sheet", self.sheet.is_some(), excel, sheet),
             ("[input] delimiter", self.delimiter.is_some(), csv, text),
             ("[input] quote", self.quote.is_some(), csv, text),
@@ -939,12 +939,6 @@ impl InputSection {
             ("[input] skip_bad_rows", self.skip_bad_rows.is_some(), csv, text),
             ("[input] max_record_bytes", self.max_record_bytes.is_some(), csv, text),
             ("[input] max_rows", self.max_rows.is_some(), csv, text),
-            (
-                "[input] max_bytes",
-                self.max_bytes.is_some(),
-                csv || excel,
-                "CSV text's and workbooks'; a Parquet file is read by its columns",
-            ),
         ];
         keys.into_iter().filter(|&(_, set, read, _)| set && !read).map(|(key, _, _, why)| (key, why)).collect()
     }

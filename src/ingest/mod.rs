@@ -268,7 +268,8 @@ fn run_unguarded(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestR
             let file_columns = &file.columns;
             let names: Vec<String> = file_columns.iter().map(|c| c.name.clone()).collect();
             let (columns, unmapped) = resolve_columns(&names, columns, path, None)?;
-            let read = read_parquet_roles(path, &file, &parsed_roles(&columns), &missing(cfg, &columns))?;
+            let limit = bytes_limit(cfg);
+            let read = read_parquet_roles(path, &file, &parsed_roles(&columns), &missing(cfg, &columns), limit)?;
             notes.extend(read.notes);
             let frame = decimal_quantity(read.frame, file_columns, columns.quantity.as_ref(), path)?;
             (table(frame, columns, read.nulls, None, read.look), names.len(), 0, unmapped)
@@ -328,7 +329,7 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
     let (frame, skipped, width, look) = match loaded {
         Loaded::Csv(csv) => (csv.frame, csv.skipped, None, Some(csv.look)),
         Loaded::Parquet(file) => {
-            let (frame, unread) = read_parquet_all(&cfg.path, &file, &missing(cfg, columns))?;
+            let (frame, unread) = read_parquet_all(&cfg.path, &file, &missing(cfg, columns), bytes_limit(cfg))?;
             file_columns = file.columns;
             notes.extend(unread);
             (frame, 0, Some(file_columns.len()), None)

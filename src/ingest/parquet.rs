@@ -94,6 +94,34 @@ impl Footer {
     }
 }
 
+/// Refuses before reading when `columns` take more than `limit` (`[input] max_bytes` and where
+/// it came from; 0: none) decoded, as [`Footer::bytes`] gives them: a text column of long
+/// values (10 KB descriptions: 400,000 rows took 4.07 GB, the footer says 4.0 GB) was read
+/// until the machine ran out, where CSV text and workbooks were refused.
+fn check_bytes(
+    path: &Path,
+    footer: &Footer,
+    columns: &[&str],
+    what: &'static str,
+    limit: (u64, &str),
+) -> Result<(), InputError> {
+    let sizes: Vec<(&str, u64)> = columns.iter().map(|&name| (name, footer.bytes(name))).collect();
+    let bytes = sizes.iter().fold(0u64, |sum, (_, b)| sum.saturating_add(*b));
+    if limit.0 == 0 || bytes <= limit.0 {
+        return Ok(());
+    }
+    let (largest, largest_bytes) = sizes.iter().max_by_key(|(_, b)| *b).copied().unwrap_or_default();
+    Err(InputError::ColumnsTooLarge {
+        path: path.to_path_buf(),
+        what,
+        bytes,
+        largest: largest.to_string(),
+        largest_bytes,
+        limit: limit.0,
+        origin: limit.1.to_string(),
+    })
+}
+
 fn parquet_error(path: &Path, e: impl std::fmt::Display) -> InputError {
     InputError::Parse { path: PathBuf::from(path), detail: e.to_string() }
 }
@@ -351,6 +379,7 @@ pub(super) fn read_parquet_roles(
     file: &ParquetFile,
     parsed: &[(&String, &str)],
     missing: &Missing,
+    limit: (u64, &str),
 ) -> Result<RolesRead, InputError> {
     let (footer, columns) = (&file.footer, &file.columns);
     let mut nulls = Vec::with_capacity(columns.len());
@@ -362,7 +391,10 @@ pub(super) fn read_parquet_roles(
         .filter(|c| !parsed_names.contains(c.name.as_str()))
         .partition(|c| !matches!(c.reading, Reading::Never(_)));
     notes.extend(never.into_iter().map(|c| not_audited(c, "no role maps it, and ")));
-    let budget: u64 = parsed_names.iter().map(|name| footer.bytes(name)).sum();
+    let mut names: Vec<&str> = parsed_names.iter().copied().collect();
+    names.sort_unstable();
+    check_bytes(path, footer, &names, "the mapped ones", limit)?;
+    let budget: u64 = names.iter().map(|name| footer.bytes(name)).sum();
     for batch in batches(&others, budget, |c| footer.bytes(&c.name)) {
         let frame = read_parquet(path, footer, batch, missing)?;
         nulls.extend(null_counts(&frame));
@@ -437,9 +469,12 @@ pub(super) fn read_parquet_all(
     path: &Path,
     file: &ParquetFile,
     missing: &Missing,
+    limit: (u64, &str),
 ) -> Result<(DataFrame, Vec<String>), InputError> {
     let (readable, never): (Vec<&ParquetColumn>, Vec<&ParquetColumn>) =
         file.columns.iter().partition(|c| !matches!(c.reading, Reading::Never(_)));
+    let names: Vec<&str> = readable.iter().map(|c| c.name.as_str()).collect();
+    check_bytes(path, &file.footer, &names, "every column, as kindred audit reads them", limit)?;
     // (read before the roles resolve: whether a role maps it is not known here)
     let notes = never.into_iter().map(|c| not_audited(c, "")).collect();
     Ok((read_parquet(path, &file.footer, &readable, missing)?, notes))
@@ -550,5 +585,22 @@ mod tests {
             panic!("the mapping resolves")
         };
         assert_eq!((all.frame.width(), all.columns.quantity.as_deref()), (6, Some("Quantity")));
+        // [input] max_bytes holds the columns to read, as the footer gives their sizes: the
+        // mapped ones in a run (the long Notes is not one), every one in the audit
+        let footer = Footer::read(&path).unwrap();
+        let mapped: u64 = ["CustomerID", "Quantity", "StockCode"].iter().map(|c| footer.bytes(c)).sum();
+        let every: u64 = column_names(&all.frame).iter().map(|c| footer.bytes(c)).sum();
+        assert!(footer.bytes("Notes") > 4000 && every > mapped + 4000, "{mapped} {every}");
+        let at = |limit: u64| InputConfig { max_bytes: Some(limit), ..cfg.clone() };
+        assert!(run(&at(mapped), &columns).is_ok());
+        let err = run(&at(mapped - 1), &columns).err().expect("refused").to_string();
+        let want = format!("the columns to read (the mapped ones) take about {mapped} bytes decoded");
+        assert!(err.contains(&want) && err.contains("more than [input] max_bytes"), "{err}");
+        assert!(read(&at(every), &columns, HEAD_ROWS).is_ok());
+        let err = read(&at(every - 1), &columns, HEAD_ROWS).err().expect("refused").to_string();
+        assert!(
+            err.contains("(every column, as kindred audit reads them)") && err.contains("the largest, 'Notes'"),
+            "{err}"
+        );
     }
 }
