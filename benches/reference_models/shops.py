@@ -69,8 +69,10 @@ def main():
                 df.to_parquet(export, index=False)
                 common.clean.cache_clear(); split.cache_clear()
             t = time.time()
+            # evaluate's own folder beside the cut export: an output folder holding the input is
+            # refused (kindred 0.4.0: a run would replace it)
             out = subprocess.run([binary, 'evaluate', PIPELINE, '--input', export, '--cutoff', cutoff, '--json',
-                                  '--output', tmp], check=True, capture_output=True, text=True).stdout
+                                  '--output', os.path.join(tmp, 'ev')], check=True, capture_output=True, text=True).stdout
             t_eval = time.time() - t
             ev = json.loads(out)
             if a.json_dir:
