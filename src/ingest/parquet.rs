@@ -90,12 +90,12 @@ impl Footer {
         let chunks =
             self.metadata.row_groups.iter().flat_map(|g| g.columns_under_root_iter(name).into_iter().flatten());
         let stored: u64 = chunks.map(|chunk| chunk.uncompressed_size().max(0) as u64).sum();
-        stored.saturating_add(16 * self.metadata.num_rows as u64)
+        stored.saturating_add(super::CELL_BYTES * self.metadata.num_rows as u64)
     }
 }
 
-/// Refuses before reading when `columns` take more than `limit` (`[input] max_bytes` and where
-/// it came from; 0: none) decoded, as [`Footer::bytes`] gives them: a text column of long
+/// The bytes `columns` take decoded, as [`Footer::bytes`] gives them; refused before reading
+/// when more than `limit` (`[input] max_bytes` and where it came from; 0: none): a text column of long
 /// values (10 KB descriptions: 400,000 rows took 4.07 GB, the footer says 4.0 GB) was read
 /// until the machine ran out, where CSV text and workbooks were refused.
 fn check_bytes(
@@ -104,11 +104,11 @@ fn check_bytes(
     columns: &[&str],
     what: &'static str,
     limit: (u64, &str),
-) -> Result<(), InputError> {
+) -> Result<u64, InputError> {
     let sizes: Vec<(&str, u64)> = columns.iter().map(|&name| (name, footer.bytes(name))).collect();
     let bytes = sizes.iter().fold(0u64, |sum, (_, b)| sum.saturating_add(*b));
     if limit.0 == 0 || bytes <= limit.0 {
-        return Ok(());
+        return Ok(bytes);
     }
     let (largest, largest_bytes) = sizes.iter().max_by_key(|(_, b)| *b).copied().unwrap_or_default();
     Err(InputError::ColumnsTooLarge {
@@ -393,8 +393,8 @@ pub(super) fn read_parquet_roles(
     notes.extend(never.into_iter().map(|c| not_audited(c, "no role maps it, and ")));
     let mut names: Vec<&str> = parsed_names.iter().copied().collect();
     names.sort_unstable();
-    check_bytes(path, footer, &names, "the mapped ones", limit)?;
-    let budget: u64 = names.iter().map(|name| footer.bytes(name)).sum();
+    // the unmapped columns are read in batches of at most what the mapped ones take
+    let budget = check_bytes(path, footer, &names, "the mapped ones", limit)?;
     for batch in batches(&others, budget, |c| footer.bytes(&c.name)) {
         let frame = read_parquet(path, footer, batch, missing)?;
         nulls.extend(null_counts(&frame));

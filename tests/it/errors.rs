@@ -265,6 +265,22 @@ fn data_gates_refuse_with_exit_3_and_force_publishes() {
     let p = w.pipeline_with("later.toml", &shorter, "", "out", "[gates]\nmax_days_back_vs_previous = 3");
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "within the limit: {}", r.stderr);
+    // Session 33: a set kindred 0.3.0 published recorded no newest purchase, and the gate
+    // was left out without a word (a cut export went out the first night after an upgrade)
+    let published = w.path("out/manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&published).unwrap()).unwrap();
+    m["kindred_version"] = "0.3.0".into();
+    for c in m["reports"]["audit"]["columns"].as_array_mut().unwrap() {
+        c.as_object_mut().unwrap().remove("max");
+    }
+    std::fs::write(&published, m.to_string()).unwrap();
+    let r = w.kindred(&["run", w.pipeline_with("again.toml", &shorter, "", "out", "").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let said = "warning: gate max_days_back_vs_previous not checked, nothing to compare with: the last published run's manifest (kindred 0.3.0) records no newest purchase";
+    assert!(r.stderr.contains(said), "{}", r.stderr);
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&published).unwrap()).unwrap();
+    let verdict = m["gates"].as_array().unwrap().iter().find(|g| g["gate"] == "max_days_back_vs_previous").cloned();
+    assert!(verdict.is_some_and(|g| g["passed"] == true), "{m}");
     let p = w.pipeline("forced.toml", &bad("two_customers.csv"), "");
     let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
