@@ -903,7 +903,7 @@ fn report_stage(made: &report::ReportReport) -> StageSummary {
 
 /// The customers' neighbours beside the model `choice` learnt (the pipeline's
 /// `[model] customer_neighbours` of them); popularity has no model: they are computed as beside
-/// an item model.
+/// an item model. A named `kind = "user"` publishes its own, as they are.
 pub(crate) fn customers_beside<'a>(
     chain: &Chain,
     cfg: &Config,
@@ -912,9 +912,24 @@ pub(crate) fn customers_beside<'a>(
     choice: &Candidate,
     rows: std::ops::Range<usize>,
 ) -> (Cow<'a, Neighbours>, CustomerNeighboursReport) {
-    let learnt = (choice.family != Family::Popularity).then_some(model);
     let asked = ModelConfig { customer_neighbours: cfg.model.customer_neighbours, ..choice.model.clone() };
-    chain.customer_neighbours(m, learnt, &asked, rows)
+    let n = cfg.model.customer_neighbours;
+    match choice.family {
+        Family::Popularity => chain.customer_neighbours(m, None, &asked, rows),
+        // auto's user-kNN learnt the grid's largest K (50) for every K it tries: the table keeps
+        // the pipeline's N of them, as beside any other winner (it had 50 rows a customer on
+        // the nights user-kNN won, 20 on the others); the same binary cosine, so the first N
+        Family::UserKnn if cfg.model.kind == Kind::Auto => match asked.is_plain_user() && n <= asked.neighbours {
+            true if n > 0 => {
+                let kept = Model::User(model.neighbours().truncated(n));
+                let (nb, report) =
+                    chain.customer_neighbours(m, Some(&kept), &ModelConfig { neighbours: n, ..asked }, rows);
+                (Cow::Owned(nb.into_owned()), report)
+            }
+            _ => chain.customer_neighbours(m, None, &asked, rows),
+        },
+        _ => chain.customer_neighbours(m, Some(model), &asked, rows),
+    }
 }
 
 /// Today's lists against the last published set's — `drift.parquet`, the manifest's `drift` and

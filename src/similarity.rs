@@ -60,6 +60,20 @@ impl Neighbours {
         (&self.ids[r.clone()], &self.similarity[r.clone()], &self.shared[r])
     }
 
+    /// Each row's first `n` neighbours.
+    pub fn truncated(&self, n: usize) -> Neighbours {
+        let mut kept = Neighbours { offsets: Vec::with_capacity(self.offsets.len()), ..Default::default() };
+        kept.offsets.push(0);
+        for c in 0..self.offsets.len() - 1 {
+            let r = self.offsets[c]..self.offsets[c + 1].min(self.offsets[c] + n);
+            kept.ids.extend_from_slice(&self.ids[r.clone()]);
+            kept.similarity.extend_from_slice(&self.similarity[r.clone()]);
+            kept.shared.extend_from_slice(&self.shared[r]);
+            kept.offsets.push(kept.ids.len());
+        }
+        kept
+    }
+
     pub fn len(&self) -> usize {
         self.ids.len()
     }

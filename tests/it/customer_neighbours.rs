@@ -167,6 +167,35 @@ fn a_user_model_publishes_its_own_neighbours_whatever_the_key() {
     assert!(tables.iter().all(|t| *t == tables[0]), "the model's neighbours, the key aside");
 }
 
+/// Auto's user-kNN learns the grid's largest K (50) whatever the table asks: the table is the
+/// pipeline's `customer_neighbours` of them, as beside any other winner (it had up to 50 a
+/// customer on the nights user-kNN won, 20 on the others).
+#[test]
+fn auto_choosing_user_knn_publishes_the_pipelines_n() {
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    for (name, n, source) in [("two", 2, "model"), ("none", 0, "skipped"), ("many", 60, "cosine")] {
+        let extra =
+            format!("[model]\nkind = \"auto\"\ncustomer_neighbours = {n}\n[select]\ncandidates = [\"user_knn\"]");
+        let p = w.pipeline_with(&format!("{name}.toml"), &input, "", name, &extra);
+        let r = w.kindred(&["run", p.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stderr.contains("select: user_knn"), "{}", r.stderr);
+        let dir = w.path(name);
+        let got = neighbour_rows(&dir.join("neighbours.parquet"));
+        assert_eq!(got, by_definition(&dir, n), "{name}");
+        let report = &manifest(&dir)["reports"]["customer_neighbours"];
+        assert_eq!((report["source"].as_str(), report["neighbours"].as_u64()), (Some(source), Some(n as u64)));
+        assert_eq!(report["rows_out"].as_u64(), Some(got.len() as u64));
+    }
+    let most = |name: &str| {
+        let got = neighbour_rows(&w.path(name).join("neighbours.parquet"));
+        got.iter().map(|r| r.1).max().unwrap_or(0)
+    };
+    assert_eq!(most("two"), 2, "some customer has more than two neighbours to keep");
+    assert!(most("many") > 2);
+}
+
 #[test]
 fn explain_shows_the_nearest_customers_beside_the_shipped_default() {
     // 1: A B C   2: A B   3: C D   4: E — by hand: cos(1, 2) = 2/√6 = 0.816497 (2 shared),
