@@ -82,6 +82,17 @@ pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
         before.truncate(before.rfind('\n').map_or(0, |end| end + 1));
     }
     let touched = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    // read under the flock, so never a holder's line half written: a line no kindred wrote is
+    // a file of that name that is not kindred's (a person's notes), which would be overwritten
+    if let Some(line) = before.lines().find(|l| !l.trim().is_empty() && parse(l, touched).is_none()) {
+        let shown: String = line.chars().take(40).collect();
+        return Err(OutputError::Layout {
+            path,
+            found: format!("a file holding {shown:?}, not the lines of runs"),
+            expected: "kindred's lock file (empty, or a run's pid and start a line)".into(),
+        }
+        .into());
+    }
     let previous = parse_all(&before, touched);
     if let Some(live) = previous.first().filter(|h| !h.let_go(SystemTime::now())) {
         // the file is left as it is; dropping it lets the flock go
@@ -493,6 +504,28 @@ mod tests {
     /// Session 26 (the attack on the lock of several lines): a last-seen field out of range made
     /// every `status` and run panic ("overflow when adding duration"), or chrono's "No such
     /// local time" as a record was written; a line cut by the 4096 bytes read was taken whole.
+    /// A `.lock` holding what no kindred writes (a person's notes of that name) is refused and
+    /// left as it is: it was overwritten, then emptied as the run let go. A 0.3.0 lock's line
+    /// (`pid started`) and blank lines are kindred's.
+    #[test]
+    fn a_lock_file_holding_other_text_is_refused_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK);
+        let line = line_of("now", "20261201T020000.124Z-2");
+        for notes in ["my notes: do not lose\n", "4242 2026-12-01T02:00:00Z\nnot a run\n"] {
+            fs::write(&path, notes).unwrap();
+            let e = take_lock(dir.path(), &line).map(|_| ()).unwrap_err().to_string();
+            assert!(e.contains("not the lines of runs") && e.contains("move it away"), "{e}");
+            assert_eq!(fs::read_to_string(&path).unwrap(), notes);
+        }
+        let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for kindreds in ["", "\n  \n", "4242 2026-12-01T02:00:00Z\n"] {
+            fs::write(&path, kindreds).unwrap();
+            File::options().write(true).open(&path).unwrap().set_modified(old).unwrap();
+            assert!(take_lock(dir.path(), &line).is_ok(), "{kindreds:?}");
+        }
+    }
+
     #[test]
     fn lock_lines_out_of_range_or_cut_are_read_safely() {
         let mtime = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
