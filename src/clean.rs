@@ -655,7 +655,17 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         })?;
     }
     let placeholder_customers = placeholders(&frame, &kept).map_err(Error::frame("clean"))?;
-    let stray_dates = stray_dates(&mut frame, &kept).map_err(Error::frame("clean"))?;
+    let stray_dates = match cfg.cutoff {
+        None => stray_dates(&mut frame, &kept, |_| true, |_| true),
+        // the training rows judged as a run on the export cut at the cutoff judges them (the
+        // test rows, which it never sees, could keep a tail that ends it from being stray);
+        // the test rows as a run on the whole export
+        Some(cutoff) => stray_dates(&mut frame, &kept, |t| t < cutoff, |t| t < cutoff).and_then(|train| {
+            let test = stray_dates(&mut frame, &kept, |_| true, |t| t >= cutoff)?;
+            Ok(train.or(test))
+        }),
+    }
+    .map_err(Error::frame("clean"))?;
     let cleaned = Cleaned::new(frame, kept);
     let seconds = start.elapsed().as_secs_f64();
     let report = CleanReport {
@@ -687,7 +697,15 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
 /// measure: a shop reopening after its longest closure ever sells a day's worth). Their dates
 /// are set unknown (every row's from that day on): the purchases stay, undated, aged as the
 /// median dated one ([`crate::pivot::dated`]). None when no tail is stray.
-fn stray_dates(frame: &mut DataFrame, kept: &BooleanChunked) -> PolarsResult<Option<StrayDates>> {
+///
+/// Only the rows dated `counted` tell the rhythm and the tail, and only those dated `applied`
+/// are set unknown (`kindred evaluate`'s training and test rows; a run's: all).
+fn stray_dates(
+    frame: &mut DataFrame,
+    kept: &BooleanChunked,
+    counted: impl Fn(i64) -> bool,
+    applied: impl Fn(i64) -> bool,
+) -> PolarsResult<Option<StrayDates>> {
     const DAY: i64 = 86_400;
     let Ok(column) = frame.column(col::DATE) else {
         return Ok(None);
@@ -696,6 +714,9 @@ fn stray_dates(frame: &mut DataFrame, kept: &BooleanChunked) -> PolarsResult<Opt
     let mut per_day: HashMap<i64, usize> = HashMap::new();
     for (t, k) in date.iter().zip(kept.iter()) {
         if let (Some(t), Some(true)) = (t, k) {
+            if !counted(t) {
+                continue;
+            }
             *per_day.entry(t.div_euclid(DAY)).or_default() += 1;
         }
     }
@@ -708,7 +729,7 @@ fn stray_dates(frame: &mut DataFrame, kept: &BooleanChunked) -> PolarsResult<Opt
     let (mut rows, mut first_row, mut first, mut newest, mut newest_kept) = (0, 0, i64::MAX, i64::MIN, i64::MIN);
     for (row, (t, k)) in date.iter().zip(kept.iter()).enumerate() {
         match (t, k == Some(true)) {
-            (Some(t), true) if t >= from => {
+            (Some(t), true) if t >= from && applied(t) => {
                 if rows == 0 {
                     first_row = row + 1;
                     first = t;
@@ -716,11 +737,14 @@ fn stray_dates(frame: &mut DataFrame, kept: &BooleanChunked) -> PolarsResult<Opt
                 rows += 1;
                 newest = newest.max(t);
             }
-            (Some(t), true) => newest_kept = newest_kept.max(t),
+            (Some(t), true) if t < from && counted(t) => newest_kept = newest_kept.max(t),
             _ => {}
         }
     }
-    let unknown: Int64Chunked = date.iter().map(|t| t.filter(|&t| t < from)).collect();
+    if rows == 0 {
+        return Ok(None);
+    }
+    let unknown: Int64Chunked = date.iter().map(|t| t.filter(|&t| t < from || !applied(t))).collect();
     frame.with_column(unknown.with_name(col::DATE.into()).into_column())?;
     let text = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)

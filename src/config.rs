@@ -289,6 +289,10 @@ pub struct CleanConfig {
     /// `min_quantity` drops nothing.
     #[serde(skip)]
     pub no_quantity: bool,
+    /// `kindred evaluate`'s cutoff (epoch seconds; not a pipeline key): the rows dated before
+    /// it are judged for stray dates on their own, as a run on the export cut there judges them.
+    #[serde(skip)]
+    pub cutoff: Option<i64>,
 }
 
 impl Default for CleanConfig {
@@ -304,6 +308,7 @@ impl Default for CleanConfig {
             row_names: Vec::new(),
             date_name: None,
             no_quantity: false,
+            cutoff: None,
         }
     }
 }

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::chain::{on_threads, Chain};
 use crate::clean;
-use crate::config::{Config, CustomerType, Family, Kind, ModelConfig, RecommendConfig, INTEGER_KEY};
+use crate::config::{CleanConfig, Config, CustomerType, Family, Kind, ModelConfig, RecommendConfig, INTEGER_KEY};
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::IdTyping;
 use crate::roles::col;
@@ -61,13 +61,27 @@ pub fn parse_cutoff(text: &str) -> Result<i64, ConfigError> {
         })
 }
 
-/// Splits the cleaned frame at the cutoff: (train, test). Rows without a date are in neither.
+/// The date each row was read with, kept beside cleaning's ([`split`]).
+const READ_DATE: &str = "kindred_read_date";
+
+/// Splits the cleaned frame at the cutoff: (train, test). A training row is one dated before
+/// it as read (or as its order's first line, `fill_order_lines`): what an export cut there
+/// holds, a row cleaning then found stray among them too, which a run keeps undated. A test
+/// row is one dated on or after it once cleaned: a stray date is no purchase day to test on.
+/// Rows without a date are in neither.
 fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
     let err = |e: PolarsError| Error::frame("evaluate")(e);
     let dates = cleaned.column(col::DATE).map_err(err)?.i64().map_err(err)?;
-    let train: BooleanChunked = dates.iter().map(|d| Some(d.is_some_and(|d| d < cutoff))).collect();
+    let read = cleaned.column(READ_DATE).map_err(err)?.i64().map_err(err)?;
+    let train: BooleanChunked =
+        read.iter().zip(dates.iter()).map(|(r, d)| Some(r.or(d).is_some_and(|d| d < cutoff))).collect();
     let test: BooleanChunked = dates.iter().map(|d| Some(d.is_some_and(|d| d >= cutoff))).collect();
-    Ok((cleaned.filter(&train).map_err(err)?, cleaned.filter(&test).map_err(err)?))
+    let part = |mask: &BooleanChunked| -> Result<DataFrame> {
+        let mut part = cleaned.filter(mask).map_err(err)?;
+        part.drop_in_place(READ_DATE).map_err(err)?;
+        Ok(part)
+    };
+    Ok((part(&train)?, part(&test)?))
 }
 
 /// Runs the evaluation protocol for the pipeline `cfg` at `cutoff` (epoch seconds), on
@@ -118,18 +132,21 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     }
     let offers = Offers::of(&table.columns);
     let date_columns = table.columns.clone();
-    let (canonical, audited) = chain.audit(table)?;
+    let (mut canonical, audited) = chain.audit(table)?;
+    let read = canonical.column(col::DATE).map_err(Error::frame("evaluate"))?.clone();
+    canonical.with_column(read.with_name(READ_DATE.into())).map_err(Error::frame("evaluate"))?;
     audited.notes().iter().for_each(|note| crate::progress::note(false, note));
     // refused as run refuses (exit 3), without run's "--force" (evaluate publishes nothing)
     if let Some(why) = crate::pipeline::undated(&date_columns, &audited, "evaluate") {
         return Err(Error::EvaluateGate { gate: "required_column".into(), detail: why });
     }
-    let cleaning = cfg.clean.reading(&date_columns);
+    // the training rows' stray dates judged on their own, as a run at the cutoff judges them
+    let cleaning = CleanConfig { cutoff: Some(cutoff), ..cfg.clean.reading(&date_columns) };
     let (cleaned, cleaned_report) = chain.clean(canonical, &cleaning)?;
     crate::chain::clean_said(false, &cleaned_report, &cleaning);
     let cleaned = cleaned.into_frame()?;
     let (train, test) = split(&cleaned, cutoff)?;
-    let undated = cleaned.height() - train.height() - test.height();
+    let undated = cleaned.height().saturating_sub(train.height() + test.height());
     if undated > 0 {
         let line = format!(
             "evaluate: {undated} of the {} cleaned rows have no date that reads, and are in neither the training nor the test rows",
