@@ -335,6 +335,9 @@ pub fn clean_said(quiet: bool, report: &CleanReport, cfg: &CleanConfig) {
     if let Some(stray) = &report.stray_dates {
         progress::warn(quiet, &stray.warning(cfg.date_name.as_deref().unwrap_or("date")));
     }
+    if let Some(early) = &report.early_dates {
+        progress::warn(quiet, &early.warning(cfg.date_name.as_deref().unwrap_or("date")));
+    }
     for filter in &report.row_filters {
         for note in filter.notes() {
             progress::note(quiet, &note);

@@ -63,6 +63,10 @@ pub struct CleanReport {
     /// read as undated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stray_dates: Option<StrayDates>,
+    /// Kept purchases dated before a silence the export never otherwise kept
+    /// ([`early_dates`]: a placeholder date, 1970-01-01): read as undated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub early_dates: Option<EarlyDates>,
     pub seconds: f64,
     /// The nulls counted after cleaning ([`after_cleaning`]); absent where not checked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -130,6 +134,39 @@ impl StrayDates {
         format!(
             "{} kept row{s} dated {range} in column '{column}' (the first: data row {}) {come} {:.0} days after the rest of the export, which ends {} and never otherwise went {:.0} days without a purchase: a mistyped year? Their dates are read as unknown (every age counts back from {}); correct them at the source",
             self.rows, self.first_row, self.gap_days, self.newest_kept, self.longest_gap_days, self.newest_kept
+        )
+    }
+}
+
+/// The kept purchases [`early_dates`] read as undated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EarlyDates {
+    /// Kept rows whose date was read as unknown.
+    pub rows: usize,
+    /// The first of them (the export's data row, 1-based) and its date.
+    pub first_row: usize,
+    pub first_date: String,
+    /// Their oldest and newest dates, and the oldest date kept (where the export starts).
+    pub oldest_date: String,
+    pub newest_date: String,
+    pub oldest_kept: String,
+    /// Days between the newest of them and the oldest kept purchase, and the longest gap
+    /// between purchase days after it.
+    pub gap_days: f64,
+    pub longest_gap_days: f64,
+}
+
+impl EarlyDates {
+    /// The run's warning, naming the date column (`column`, as the export names it).
+    pub fn warning(&self, column: &str) -> String {
+        let (s, come) = if self.rows == 1 { ("", "comes") } else { ("s", "come") };
+        let range = match self.oldest_date == self.newest_date {
+            true => self.oldest_date.clone(),
+            false => format!("{} … {}", self.oldest_date, self.newest_date),
+        };
+        format!(
+            "{} kept row{s} dated {range} in column '{column}' (the first: data row {}, {}) {come} {:.0} days before the rest of the export, which starts {} and never otherwise went {:.0} days without a purchase: a placeholder date (1970-01-01 of a zero timestamp, 1900-01-01 or 0001-01-01 of an empty one)? Their dates are read as unknown (aged as the median dated purchase, and no item's first sale); correct them at the source",
+            self.rows, self.first_row, self.first_date, self.gap_days, self.oldest_kept, self.longest_gap_days
         )
     }
 }
@@ -655,6 +692,11 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         })?;
     }
     let placeholder_customers = placeholders(&frame, &kept).map_err(Error::frame("clean"))?;
+    let early_dates = match cfg.cutoff {
+        None => early_dates(&mut frame, &kept, |_| true, |_| true),
+        Some(cutoff) => early_dates(&mut frame, &kept, |t| t < cutoff, |t| t < cutoff),
+    }
+    .map_err(Error::frame("clean"))?;
     let stray_dates = match cfg.cutoff {
         None => stray_dates(&mut frame, &kept, |_| true, |_| true),
         // the training rows judged as a run on the export cut at the cutoff judges them (the
@@ -679,6 +721,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         row_filters,
         placeholder_customers,
         stray_dates,
+        early_dates,
         seconds,
         after_cleaning: None,
     };
@@ -746,10 +789,7 @@ fn stray_dates(
     }
     let unknown: Int64Chunked = date.iter().map(|t| t.filter(|&t| t < from || !applied(t))).collect();
     frame.with_column(unknown.with_name(col::DATE.into()).into_column())?;
-    let text = |t: i64| {
-        chrono::DateTime::from_timestamp(t, 0)
-            .map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M:%S").to_string())
-    };
+    let text = date_text;
     let gaps = days[..start].windows(2).map(|w| w[1].0 - w[0].0);
     Ok(Some(StrayDates {
         rows,
@@ -760,6 +800,81 @@ fn stray_dates(
         gap_days: (days[start].0 - days[start - 1].0) as f64,
         longest_gap_days: gaps.max().unwrap_or(0) as f64,
     }))
+}
+
+/// Purchases dated before a silence the shop never otherwise kept: a placeholder date (a zero
+/// timestamp's 1970-01-01, a database's or .NET's empty 1900-01-01 or 0001-01-01) is valid and
+/// becomes an item's first sale and a customer's first purchase, decades back: one such row of
+/// the shipped export changed 664 of 4,339 lists (its item, "on sale" for 41 years, sank in
+/// the exposure prior), and a small shop's selection window grew to 7,659 days. The mirror of
+/// [`stray_dates`]: from the oldest day on, the days before a gap of at least a week and over
+/// twice the longest gap between the days after it (at least [`MIN_RHYTHM_DAYS`] of them),
+/// together fewer rows than the export's median day, are set unknown (every row's up to that
+/// day): the purchases stay, undated, aged as the median dated one. `counted` and `applied`
+/// as [`stray_dates`]'.
+fn early_dates(
+    frame: &mut DataFrame,
+    kept: &BooleanChunked,
+    counted: impl Fn(i64) -> bool,
+    applied: impl Fn(i64) -> bool,
+) -> PolarsResult<Option<EarlyDates>> {
+    const DAY: i64 = 86_400;
+    let Ok(column) = frame.column(col::DATE) else {
+        return Ok(None);
+    };
+    let date = column.i64()?;
+    let mut per_day: HashMap<i64, usize> = HashMap::new();
+    for (t, k) in date.iter().zip(kept.iter()) {
+        if let (Some(t), Some(true)) = (t, k) {
+            if counted(t) {
+                *per_day.entry(t.div_euclid(DAY)).or_default() += 1;
+            }
+        }
+    }
+    // the days mirrored (day d as -d, ascending): the oldest ones are the mirror's tail
+    let mut mirrored: Vec<(i64, usize)> = per_day.into_iter().map(|(d, n)| (-d, n)).collect();
+    mirrored.sort_unstable();
+    let Some(start) = stray_tail(&mirrored) else {
+        return Ok(None);
+    };
+    let until = (-mirrored[start].0 + 1) * DAY;
+    let (mut rows, mut first_row, mut first, mut oldest, mut newest) = (0, 0, 0, i64::MAX, i64::MIN);
+    let mut oldest_kept = i64::MAX;
+    for (row, (t, k)) in date.iter().zip(kept.iter()).enumerate() {
+        match (t, k == Some(true)) {
+            (Some(t), true) if t < until && applied(t) => {
+                if rows == 0 {
+                    first_row = row + 1;
+                    first = t;
+                }
+                rows += 1;
+                (oldest, newest) = (oldest.min(t), newest.max(t));
+            }
+            (Some(t), true) if t >= until && counted(t) => oldest_kept = oldest_kept.min(t),
+            _ => {}
+        }
+    }
+    if rows == 0 {
+        return Ok(None);
+    }
+    let unknown: Int64Chunked = date.iter().map(|t| t.filter(|&t| t >= until || !applied(t))).collect();
+    frame.with_column(unknown.with_name(col::DATE.into()).into_column())?;
+    let gaps = mirrored[..start].windows(2).map(|w| w[1].0 - w[0].0);
+    Ok(Some(EarlyDates {
+        rows,
+        first_row,
+        first_date: date_text(first),
+        oldest_date: date_text(oldest),
+        newest_date: date_text(newest),
+        oldest_kept: date_text(oldest_kept),
+        gap_days: (mirrored[start].0 - mirrored[start - 1].0) as f64,
+        longest_gap_days: gaps.max().unwrap_or(0) as f64,
+    }))
+}
+
+/// An epoch second as the reports write a date.
+fn date_text(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M:%S").to_string())
 }
 
 /// The purchase days before a tail that tell the shop's rhythm: were its gaps alike, the
@@ -1308,6 +1423,62 @@ mod tests {
             .contains("1 kept row dated 1983-09-10 00:00:00 in column 'InvoiceDate' (the first: data row 241)"));
         // the dropped return on the stray day is undated too
         assert_eq!(cleaned.column(col::DATE).unwrap().i64().unwrap().get(242), None);
+    }
+
+    /// A placeholder date before the export's body (1970-01-01, 0001-01-01) is read as unknown
+    /// and reported, naming its data row; the body's own first days are not judged stray.
+    #[test]
+    fn early_placeholder_dates_are_read_as_unknown_and_reported() {
+        let day = 86_400i64;
+        let body = 20_000 * day; // 2024-10-04
+        let mut dates: Vec<Option<i64>> = (0..480).map(|r| Some(body + (r / 4) * day + 3_600)).collect();
+        dates.insert(7, Some(0));
+        dates.insert(9, Some(-62_135_596_800)); // 0001-01-01
+        let n = dates.len();
+        let frame = DataFrame::new(
+            n,
+            vec![
+                Column::new(col::CUSTOMER.into(), (0..n).map(|r| Some(format!("{}", r % 7))).collect::<Vec<_>>()),
+                Column::new(col::ITEM.into(), (0..n).map(|r| Some(format!("I{}", r % 5))).collect::<Vec<_>>()),
+                Column::new(col::QUANTITY.into(), vec![Some(1.0); n]),
+                Column::new(col::DATE.into(), dates),
+            ],
+        )
+        .unwrap();
+        let (cleaned, report) = run(frame, &CleanConfig::default()).unwrap();
+        let early = report.early_dates.clone().unwrap();
+        let expected = EarlyDates {
+            rows: 2,
+            first_row: 8,
+            first_date: "1970-01-01 00:00:00".into(),
+            oldest_date: "0001-01-01 00:00:00".into(),
+            newest_date: "1970-01-01 00:00:00".into(),
+            oldest_kept: "2024-10-04 01:00:00".into(),
+            gap_days: 20_000.0,
+            longest_gap_days: 1.0,
+        };
+        assert_eq!(early, expected);
+        assert!(report.stray_dates.is_none());
+        let kept: Vec<Option<i64>> = cleaned.kept(cleaned.column(col::DATE).unwrap().i64().unwrap().iter()).collect();
+        assert_eq!(kept.iter().filter(|d| d.is_none()).count(), 2);
+        assert_eq!((kept[7], kept[9]), (None, None));
+        assert_eq!(kept[8], Some(body + day + 3_600));
+        let warning = early.warning("InvoiceDate");
+        assert!(warning.contains("2 kept rows dated 0001-01-01 00:00:00 … 1970-01-01 00:00:00 in column 'InvoiceDate' (the first: data row 8, 1970-01-01 00:00:00) come 20000 days before"), "{warning}");
+        // the body alone: nothing is stray at either end
+        let body_only: Vec<Option<i64>> = (0..240).map(|r| Some(body + (r / 2) * day)).collect();
+        let frame = DataFrame::new(
+            240,
+            vec![
+                Column::new(col::CUSTOMER.into(), vec![Some("1"); 240]),
+                Column::new(col::ITEM.into(), (0..240).map(|r| Some(format!("I{r}"))).collect::<Vec<_>>()),
+                Column::new(col::QUANTITY.into(), vec![Some(1.0); 240]),
+                Column::new(col::DATE.into(), body_only),
+            ],
+        )
+        .unwrap();
+        let (_, report) = run(frame, &CleanConfig::default()).unwrap();
+        assert_eq!((report.early_dates, report.stray_dates), (None, None));
     }
 
     /// Placeholder ids: zeros, -1 and a till's words in any case and punctuation; real ids
