@@ -201,9 +201,10 @@ impl Cursor<'_> {
         self.at == self.t.len()
     }
 
-    /// An offset from UTC in minutes: none (0), `Z`, `±HH`, `±HHMM` or `±HH:MM`.
+    /// An offset from UTC in minutes: none (0), `Z`, `UTC` or `GMT` (BigQuery's and SQL
+    /// Server's exports write `2011-09-23 16:22:00 UTC`), `±HH`, `±HHMM` or `±HH:MM`.
     fn offset(&mut self) -> Option<i32> {
-        if self.done() || self.eat(b'Z') {
+        if self.done() || self.eat(b'Z') || self.eat_word(b"UTC") || self.eat_word(b"GMT") {
             return Some(0);
         }
         let sign = if self.eat_any(b"+-")? == b'-' { -1 } else { 1 };
@@ -676,6 +677,9 @@ mod tests {
                 "2024-04-16 06:04:14.726000",
                 "2024-04-16T06:04:14.726Z",
                 "2024-04-16T06:04:14Z",
+                "2024-04-16 06:04:14 UTC",
+                "2024-04-16 06:04:14.726 UTC",
+                "2024-04-16T06:04:14 GMT",
                 " 2024-04-16T06:04:14.7 ",
                 "2024-04-16 08:04:14+02:00",
                 "2024-04-16 02:04:14 -0400",
