@@ -286,11 +286,15 @@ fn window_end(manifest: &serde_json::Value) -> Option<String> {
 }
 
 /// The export's date column and its newest purchase (the latest, as the audit prints it; the
-/// newest kept when cleaning read stray dates as unknown: a mistyped year is no newest sale).
-fn newest_purchase(audited: &crate::audit::AuditReport, cleaned: &clean::CleanReport) -> Option<(String, String)> {
+/// newest kept when cleaning read stray dates as unknown: a mistyped year is no newest sale),
+/// none when no date in it reads.
+fn newest_purchase(
+    audited: &crate::audit::AuditReport,
+    cleaned: &clean::CleanReport,
+) -> Option<(String, Option<String>)> {
     let date = audited.columns.iter().find(|c| c.role.as_deref() == Some("date"))?;
     let kept = cleaned.stray_dates.as_ref().map(|s| s.newest_kept.clone());
-    Some((date.column.clone(), kept.or_else(|| date.max.clone())?))
+    Some((date.column.clone(), kept.or_else(|| date.max.clone())))
 }
 
 /// The gate `[gates] max_days_back_vs_previous`: refuses when the export's newest purchase
@@ -298,11 +302,14 @@ fn newest_purchase(audited: &crate::audit::AuditReport, cleaned: &clean::CleanRe
 /// transfer that stopped, a disk that filled), half of one or an older copy passes the count
 /// gates when it keeps over half the customers — a truncated Online Retail export kept 80% of
 /// them, its newest sale two and a half months back, every list changed — but it ends
-/// earlier: an export's history only grows. None when this run has no dated purchase or
+/// earlier: an export's history only grows. None when this run maps no date column or
 /// nothing was published; passed, saying so, when the pipeline now reads another date column
 /// (its dates are another clock: a ship date runs days after an invoice date), and when the
-/// last published run recorded no newest purchase (a run of kindred before 0.4.0).
-fn check_newest(limit: f64, now: Option<(String, String)>, previous: Option<&Previous>) -> Option<GateCheck> {
+/// last published run recorded no newest purchase (a run of kindred before 0.4.0). Refused
+/// when no date of the column reads where the last run's did: an export whose dates came in
+/// another format (BigQuery's `… UTC` once was) cannot be told from one cut short, and the
+/// gate went silent, night after night.
+fn check_newest(limit: f64, now: Option<(String, Option<String>)>, previous: Option<&Previous>) -> Option<GateCheck> {
     let read = |t: &str| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").ok();
     let (column, now_text) = now?;
     let previous = previous?;
@@ -313,6 +320,12 @@ fn check_newest(limit: f64, now: Option<(String, String)>, previous: Option<&Pre
         let detail = format!("not checked: the date column is '{column}', the last published run's was '{was}'");
         return Some(GateCheck { gate: "max_days_back_vs_previous", passed: true, detail });
     }
+    let Some(now_text) = now_text else {
+        let detail = format!(
+            "no date in column '{column}' reads, where the last published run's newest purchase was {before_text}: the export's dates came in another format ([input] date_format reads it; `kindred audit` shows them) or were lost, and whether it was cut short cannot be told"
+        );
+        return Some(GateCheck { gate: "max_days_back_vs_previous", passed: false, detail });
+    };
     let (now_text, before_text) = (now_text.as_str(), before_text.as_str());
     let (now, before) = (read(now_text)?, read(before_text)?);
     let back = (before - now).num_seconds() as f64 / 86_400.0;
@@ -1339,8 +1352,9 @@ mod tests {
     /// published run, no gate; against a run that recorded no newest purchase, not checked, said.
     #[test]
     fn an_export_ending_before_the_published_one_is_refused() {
-        let dated = |column: &str, at: &str| Some((column.to_string(), at.to_string()));
-        let published = Previous { newest: dated("InvoiceDate", "2011-12-09 12:50:00"), ..Default::default() };
+        let dated = |column: &str, at: &str| Some((column.to_string(), Some(at.to_string())));
+        let newest = Some(("InvoiceDate".to_string(), "2011-12-09 12:50:00".to_string()));
+        let published = Previous { newest, ..Default::default() };
         let before = || Some(&published);
         let at = |now: &str, limit: f64| check_newest(limit, dated("InvoiceDate", now), before()).unwrap();
         assert!(at("2011-12-09 12:50:00", 0.0).passed && at("2011-12-10 08:00:00", 0.0).passed);
@@ -1353,6 +1367,13 @@ mod tests {
             back.detail
         );
         assert!(check_newest(1.0, None, before()).is_none());
+        // a date column none of whose dates reads tonight (BigQuery's `… UTC` did not): refused
+        let unread = check_newest(1.0, Some(("InvoiceDate".into(), None)), before()).unwrap();
+        assert!(!unread.passed && unread.detail.contains("no date in column 'InvoiceDate' reads"), "{unread:?}");
+        assert!(
+            check_newest(1.0, Some(("InvoiceDate".into(), None)), None).is_none(),
+            "a first run: nothing to compare"
+        );
         assert!(check_newest(1.0, dated("InvoiceDate", "2011-09-13 10:00:00"), None).is_none());
         // another date column is another clock: not compared
         let other = check_newest(1.0, dated("ShipDate", "2011-09-13 10:00:00"), before()).unwrap();

@@ -249,9 +249,18 @@ fn data_gates_refuse_with_exit_3_and_force_publishes() {
     let p = w.pipeline_with("ahead.toml", &ahead, "max_date = \"2091-12-31\"", "elsewhere", decay);
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let p = w.pipeline_with("undated.toml", &undated, "", "elsewhere", "");
+    let p = w.pipeline_with("undated.toml", &undated, "", "undated", "");
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // but where the last published run's dates read, none reading tonight cannot be told from
+    // an export cut short: refused (the gate was silent, night after night)
+    let p = w.pipeline_with("undated_after.toml", &undated, "", "elsewhere", "");
+    let why = ["max_days_back_vs_previous", "no date in column 'InvoiceDate' reads", "2091-12-", "date_format"];
+    refuses(&w, &undated, "", "", 3, &why[..2]);
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(why.iter().all(|s| r.stderr.contains(s)), "{}", r.stderr);
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--force"]).code, 0);
     refuses(&w, &bad("mostly_returns.csv"), "", "", 3, &["max_dropped_share", "80.0%"]);
     refuses(&w, &bad("two_customers.csv"), "", "", 3, &["max_customer_drop_vs_previous", "2 customers against 7"]);
     refuses(&w, &bad("two_customers.csv"), "", "[gates]\nmin_customers = 3", 3, &["min_customers"]);
