@@ -433,6 +433,13 @@ pub(super) fn read_parquet_roles(
                 "column '{name}' holds timestamps in time zone {zone}, read as UTC instants: [clean] exclude_rows / keep_rows compare them in UTC (`2024-02-29 23:30:00` for Berlin's 2024-03-01 00:30), not in the zone's wall time a CSV of them shows"
             ));
         }
+        if let Some(zone) =
+            c.zone.as_ref().filter(|z| *role == "date" && !matches!(z.as_str(), "UTC" | "Etc/UTC" | "+00:00" | "Z"))
+        {
+            notes.push(format!(
+                "column '{name}' holds timestamps in time zone {zone}, read as UTC instants (kindred carries no time-zone database): the audit, windows, days and `kindred evaluate --cutoff` are in UTC, not in the zone's wall time a CSV of them shows (`2024-02-29 23:30:00` for Berlin's 2024-03-01 00:30)"
+            ));
+        }
         wanted.push(c);
     }
     let frame = read_parquet(path, footer, &wanted, missing)?;

@@ -253,8 +253,11 @@ fn zoned_timestamps_read_as_their_utc_instants() {
         let audit = w.kindred(&["audit", input.to_str().unwrap()]);
         assert_eq!(audit.code, 0, "{name}: {}", audit.stderr);
         assert!(audit.stdout.contains("2011-01-01 12:00:00"), "{name}: {}", audit.stdout);
-        // a setting that needs dates: each row's date is read, none refused
-        run_ok(&w, &input, "[recommend]\npopular_half_life_days = 30");
+        // a setting that needs dates: each row's date is read, none refused; a zone that is not
+        // UTC is said (its days are UTC's, not the wall time its shop sees)
+        let log = run_ok(&w, &input, "[recommend]\npopular_half_life_days = 30");
+        let said = log.contains("holds timestamps in time zone Europe/Berlin, read as UTC instants");
+        assert_eq!(said, zone == Some("Europe/Berlin"), "{name}: {log}");
         published.push(crate::workdir::data_at(&w.path("out/recommendations.parquet")));
     }
     assert!(published.iter().all(|p| *p == published[0]), "the zone changed the recommendations");
