@@ -9,7 +9,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::audit::pad;
+use crate::audit::{cut, pad};
 use crate::config::Kind;
 use crate::error::{Error, OutputError, Result};
 use crate::roles::normalize_customer;
@@ -108,7 +108,7 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
     by_qty.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let _ = writeln!(out, "\nBought {} distinct items; the most bought:", by_qty.len());
     for (id, q) in by_qty.iter().take(10) {
-        let _ = writeln!(out, "  {} {} ×{q}", pad(id, 10), pad(&name(id), 40));
+        let _ = writeln!(out, "  {} {} ×{q}", pad(id, 10), pad(&cut(&name(id), 60), 40));
     }
 
     // The customers' cosine neighbours: always a user model's; beside an item-side model when
@@ -142,12 +142,14 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
             // no item of theirs weighs for it: the description blend alone ranked it
             (Some(s), true) if n == "0" => format!("score {s:.4}, by its description's likeness to their items alone"),
             (Some(s), true) => match because.get(id) {
-                Some(j) => format!("score {s:.4}, backed by {n} of their items; most by {j} {}", name(j)),
+                Some(j) => {
+                    format!("score {s:.4}, backed by {n} of their items; most by {} {}", cut(j, 20), cut(&name(j), 40))
+                }
                 None => format!("score {s:.4}, backed by {n} of their items"),
             },
             (None, _) => format!("{src}: {}", top_up_words(&manifest)),
         };
-        let _ = writeln!(out, "  {:>2}. {} {} {why}", k + 1, pad(id, 10), pad(&name(id), 40));
+        let _ = writeln!(out, "  {:>2}. {} {} {why}", k + 1, pad(id, 10), pad(&cut(&name(id), 60), 40));
     }
     Ok(out)
 }

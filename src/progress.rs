@@ -250,8 +250,13 @@ pub enum Lines {
 /// cleared the screen of whoever ran `kindred audit`, one holding a line end broke the first
 /// rows' table, and a carriage return overwrote the line it was on. JSON (logs, `--json`)
 /// escapes them itself.
+///
+/// So are the bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069): a file name
+/// holding U+202E (RIGHT-TO-LEFT OVERRIDE) showed `invoice…gpj.csv` as `…vsc.jpg` and turned
+/// the rest of its line around.
 pub fn printable(text: &str, lines: Lines) -> std::borrow::Cow<'_, str> {
-    let escaped = |c: char| c.is_control() && !(c == '\n' && lines == Lines::Kept);
+    let bidi = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let escaped = |c: char| (c.is_control() && !(c == '\n' && lines == Lines::Kept)) || bidi(c);
     if !text.chars().any(escaped) {
         return text.into();
     }
@@ -452,6 +457,12 @@ mod tests {
         let text = "a\u{1b}[31mb\rc\td\u{7f}\u{85}\ne é 咖啡";
         assert_eq!(printable(text, Lines::Kept), "a\\u{1b}[31mb\\rc\\td\\u{7f}\\u{85}\ne é 咖啡");
         assert_eq!(printable("x\ny", Lines::Escaped), "x\\ny");
+        // a bidirectional override turned the rest of the line around; other scripts stay
+        assert_eq!(
+            printable("invoice\u{202e}gpj.csv \u{2067}x\u{2069}", Lines::Kept),
+            "invoice\\u{202e}gpj.csv \\u{2067}x\\u{2069}"
+        );
+        assert_eq!(printable("שלום مرحبا", Lines::Kept), "שלום مرحبا");
         assert!(matches!(printable("plain 咖啡\n", Lines::Kept), std::borrow::Cow::Borrowed(_)));
         // a plain log line keeps its lines, each with the timestamp, and no raw control
         let line = Line::new(Level::Note, "column 'Country\u{1b}[2J'\nsecond");

@@ -107,10 +107,18 @@ pub fn run(dir: &Path, manifest: &Value, tables: &Tables) -> Result<ReportReport
     })
 }
 
+/// The most columns (as a terminal counts them) of one value a cell of the page shows.
+const CELL_CHARS: usize = 120;
+
 /// The page's HTML for `manifest` and `figures`.
 pub fn render(manifest: &Value, figures: &Figures) -> std::result::Result<String, String> {
     let page = view::page(manifest, figures)?;
-    let env = minijinja::Environment::new();
+    let mut env = minijinja::Environment::new();
+    // a value longer than a cell shows is cut, its whole text in the cell's title: one 5,000-
+    // character header made the first rows' table 44,580 px wide, a 3,000-character item id
+    // pushed the top items' counts off the page
+    // (as `kindred audit` cuts it: its control characters escaped too)
+    env.add_filter("cut", |value: minijinja::Value| -> String { crate::audit::cut(&value.to_string(), CELL_CHARS) });
     // every value is escaped for HTML (the name ends in .html); only the charts are marked safe
     let template = env
         .template_from_named_str("report.html", include_str!("report/report.html"))

@@ -113,6 +113,25 @@ fn names_from_users_files_are_escaped_and_nothing_runs_or_loads() {
     assert!(!html.contains("http://") && !html.contains("https://"), "the page loads nothing");
 }
 
+/// A value longer than a cell shows is cut, its whole text in the cell's title (a 5,000-
+/// character header made a table 44,580 px wide); a bidirectional override stays inside its
+/// element (a file name holding U+202E turned the header line around).
+#[test]
+fn long_values_are_cut_with_their_whole_text_in_a_title_and_overrides_kept_inside() {
+    let long = "W".repeat(5_000);
+    let mut m = manifest();
+    m["input"]["path"] = json!("invoice\u{202e}gpj.csv");
+    m["reports"]["audit"]["columns"][1]["column"] = json!(long);
+    let html = render(&m, &tables_figures()).unwrap();
+    let shown = format!(">{}…<", "W".repeat(CELL_CHARS - 1));
+    assert!(html.contains(&shown), "cut to {CELL_CHARS} characters");
+    assert!(html.contains(&format!("title=\"{long}\"")), "the whole text in the title");
+    assert!(!html.contains(&format!(">{long}<")), "shown whole");
+    assert!(html.contains("unicode-bidi: isolate"));
+    // shown as `kindred audit` shows it: the override written out, not obeyed
+    assert!(html.contains("Input <b title=\"invoice\u{202e}gpj.csv\">invoice\\u{202e}gpj.csv</b>"));
+}
+
 #[test]
 fn the_sections_other_stages_add_render_when_present() {
     let mut m = manifest();
@@ -131,7 +150,7 @@ fn the_sections_other_stages_add_render_when_present() {
     assert!(html.contains("id=\"column-types\"") && html.contains("<td>Int64</td>"));
     assert!(html.contains("id=\"head\"") && html.contains("&lt;b&gt;"));
     // a null cell of the first rows is marked, not an empty cell
-    assert!(html.contains("<td class=\"text\">17850</td><td class=\"text null\">null</td>"), "{html}");
+    assert!(html.contains("<td class=\"text\" title=\"17850\">17850</td><td class=\"text null\">null</td>"), "{html}");
     assert!(html.contains("no nulls left"));
     assert!(html.contains("class=\"winner\"") && html.contains("0.1234"));
     assert_eq!(value_of(&html, "winner").as_deref(), Some("user k=10"));
