@@ -334,7 +334,7 @@ impl CleanReport {
             .collect();
         let mut table = cfg.exclude_rows.clone();
         table.entry(column.to_string()).or_default().extend(found.iter().map(|p| p.value.clone()));
-        let toml = |text: &str| toml::Value::String(text.to_string()).to_string();
+        let toml = crate::config::toml_text;
         let entries: Vec<String> = table
             .iter()
             .map(|(column, values)| {

@@ -248,6 +248,12 @@ pub enum CustomerType {
     Integer,
 }
 
+/// `text` as a TOML string a pipeline takes as written, for hints to paste (a sheet named
+/// `Q"4 sales` was suggested as `sheet = "Q"4 sales"`, which does not parse).
+pub fn toml_text(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
 /// Why Int64 is required under [`CustomerType::Integer`] (what a refusal names).
 pub const INTEGER_KEY: &str = "[columns] customer_type = \"integer\"";
 

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use calamine::{open_workbook_auto, Data, Dimensions, ExcelDateTime, ExcelDateTimeType, Reader, SheetVisible};
 use polars::prelude::*;
 
-use crate::config::Columns;
+use crate::config::{toml_text, Columns};
 use crate::error::InputError;
 use crate::ingest::{absent, column_key, find_column, title_note, unique_header, TITLE_LINES};
 use crate::roles::{number_text, SERIAL_1954};
@@ -623,9 +623,10 @@ fn alike_unread<RS: std::io::Read + std::io::Seek>(
     vec![format!(
         "sheet {which} {} the customer and item columns too, and {} not read: only the first visible sheet \
          ('{first_read}') is by default; set [input] sheet = \"*\" to stack every such sheet, or sheet = \
-         \"{first}\" to read that one",
+         {} to read that one",
         if alike.len() == 1 { "has" } else { "have" },
         if alike.len() == 1 { "was" } else { "were" },
+        toml_text(first),
     )]
 }
 
@@ -739,7 +740,9 @@ fn check_hidden(
     let visible: Vec<&str> =
         metadata.iter().filter(|m| m.visible == SheetVisible::Visible).map(|m| m.name.as_str()).collect();
     let hint = match visible.first() {
-        Some(first) => format!("the visible sheets are: {}; set [input] sheet = \"{first}\"", visible.join(", ")),
+        Some(first) => {
+            format!("the visible sheets are: {}; set [input] sheet = {}", visible.join(", "), toml_text(first))
+        }
         None => "no sheet is visible; set [input] sheet to the one with the data".to_string(),
     };
     Err(InputError::Sheet {
@@ -777,8 +780,9 @@ fn check_cover<RS: std::io::Read + std::io::Seek>(
         sheet: name.to_string(),
         row: 1,
         detail: format!(
-            "this first sheet, read by default, is not the data: {}; sheet '{data}' has them: set [input] sheet = \"{data}\" (or \"*\" to stack every sheet that has them)",
-            missing_roles(header, roles)
+            "this first sheet, read by default, is not the data: {}; sheet '{data}' has them: set [input] sheet = {} (or \"*\" to stack every sheet that has them)",
+            missing_roles(header, roles),
+            toml_text(&data)
         ),
     })
 }
@@ -802,8 +806,9 @@ fn wanted_sheets(
     let passed = |over: Vec<&calamine::Sheet>, why: &str, notes: &mut Vec<String>| {
         for m in over {
             notes.push(format!(
-                "sheet '{}' skipped: it is hidden ({why}; set [input] sheet = \"{}\" to read it)",
-                m.name, m.name
+                "sheet '{}' skipped: it is hidden ({why}; set [input] sheet = {} to read it)",
+                m.name,
+                toml_text(&m.name)
             ));
         }
     };
@@ -1013,6 +1018,18 @@ fn cell_text(cell: &Data) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sheet's name in a hint is TOML a pipeline takes as written: `Q"4 sales` was suggested
+    /// as `sheet = "Q"4 sales"`, which does not parse.
+    #[test]
+    fn a_sheet_name_in_a_hint_parses_as_toml() {
+        for name in ["Sales", "Q\"4 sales", "a\\b", "it's", "tab\there"] {
+            let line = format!("sheet = {}", toml_text(name));
+            let read: toml::Table = toml::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(read["sheet"].as_str(), Some(name), "{line}");
+        }
+        assert_eq!(toml_text("Feb"), "\"Feb\"", "a plain name as the hints wrote it");
+    }
 
     /// A damaged date cell's serial far below 0 panicked in calamine's conversion: it is the
     /// number it holds; day 0's fraction is a time, a serial past 9999 a number.
