@@ -329,7 +329,8 @@ fn last_attempt(dir: &Path, now: DateTime<Utc>) -> Result<Option<LastAttempt>> {
         (None, _) => "unknown".into(),
     };
     let (finished_utc, age_seconds) = finished(&run_id, m.as_ref(), now);
-    let error = m.as_ref().and_then(|m| text(m, "/error/message")).map(|e| e.lines().next().unwrap_or("").to_string());
+    // whole: a value in it holding a line end (a column's name) cut it at that line
+    let error = m.as_ref().and_then(|m| text(m, "/error/message"));
     let input_sha256 = m.as_ref().and_then(|m| text(m, "/input/sha256"));
     Ok(Some(LastAttempt { run_id, status, finished_utc, age_seconds, error, input_sha256 }))
 }
@@ -362,7 +363,10 @@ fn problems(
                 "the last attempt (run {}) {}: {}",
                 last.run_id,
                 last.status,
-                last.error.as_deref().unwrap_or("no error recorded")
+                crate::progress::printable(
+                    last.error.as_deref().unwrap_or("no error recorded"),
+                    crate::progress::Lines::Escaped
+                )
             )),
             _ => problems.push(format!(
                 "the last attempt (run {}) has no readable {} (status {:?})",
@@ -458,6 +462,7 @@ impl Status {
             Some(a) => {
                 out += &format!("last attempt:  run {}, {}{}\n", a.run_id, a.status, ago(a.age_seconds));
                 if let Some(e) = &a.error {
+                    let e = crate::progress::printable(e, crate::progress::Lines::Escaped);
                     out += &format!("  error:       {e}\n");
                 }
                 if let Some(sha) = &a.input_sha256 {
@@ -532,6 +537,10 @@ mod tests {
         assert_eq!(old, ["the published set (run r) finished 1h ago, longer than --max-age 59m 59s"]);
         let failed = problems(dir, Some(&p), Some(&attempt("refused")), None, now);
         assert_eq!(failed, ["the last attempt (run a) refused: input file x does not exist"]);
+        // an error whose value held a line end is said whole, on its line (it was cut there)
+        let broken = LastAttempt { error: Some("column 'Client\nID' is missing".into()), ..attempt("failed") };
+        let failed = problems(dir, Some(&p), Some(&broken), None, now);
+        assert_eq!(failed, ["the last attempt (run a) failed: column 'Client\\nID' is missing"]);
         assert_eq!(problems(dir, None, None, None, now), ["nothing is published in /srv/recs"]);
     }
 

@@ -277,6 +277,13 @@ fn a_failed_run_records_its_manifest_without_touching_the_published_set() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     // the published run's manifest says so
     assert_eq!(json(&w.path("out/manifest.json"))["status"], "published");
+    // status says the error whole, on its line, where a value in it holds a line end (a name
+    // cut at its line end said "error: …no")
+    let p = w.pipeline("broken.toml", &w.path("no\npe.csv"), "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap()]).code, 1);
+    let r = w.kindred(&["status", w.path("out").to_str().unwrap()]);
+    let line = r.stdout.lines().find(|l| l.trim_start().starts_with("error:")).unwrap_or_default();
+    assert!(line.contains("no\\npe.csv does not exist"), "{}", r.stdout);
 }
 
 #[test]
