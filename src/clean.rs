@@ -126,15 +126,20 @@ pub struct StrayDates {
 impl StrayDates {
     /// The run's warning, naming the date column (`column`, as the export names it).
     pub fn warning(&self, column: &str) -> String {
-        let (s, come) = if self.rows == 1 { ("", "comes") } else { ("s", "come") };
-        let range = match self.first_date == self.newest_date {
-            true => self.first_date.clone(),
-            false => format!("{} … {}", self.first_date, self.newest_date),
-        };
+        let (rows, come) = rows_dated(self.rows, &self.first_date, &self.newest_date);
         format!(
-            "{} kept row{s} dated {range} in column '{column}' (the first: data row {}) {come} {:.0} days after the rest of the export, which ends {} and never otherwise went {:.0} days without a purchase: a mistyped year? Their dates are read as unknown (every age counts back from {}); correct them at the source",
-            self.rows, self.first_row, self.gap_days, self.newest_kept, self.longest_gap_days, self.newest_kept
+            "{rows} in column '{column}' (the first: data row {}) {come} {:.0} days after the rest of the export, which ends {} and never otherwise went {:.0} days without a purchase: a mistyped year? Their dates are read as unknown (every age counts back from {}); correct them at the source",
+            self.first_row, self.gap_days, self.newest_kept, self.longest_gap_days, self.newest_kept
         )
+    }
+}
+
+/// "3 kept rows dated A … B" (or "1 kept row dated A") and the verb that follows it.
+fn rows_dated(rows: usize, from: &str, to: &str) -> (String, &'static str) {
+    let (s, come) = if rows == 1 { ("", "comes") } else { ("s", "come") };
+    match from == to {
+        true => (format!("{rows} kept row{s} dated {from}"), come),
+        false => (format!("{rows} kept row{s} dated {from} … {to}"), come),
     }
 }
 
@@ -159,14 +164,10 @@ pub struct EarlyDates {
 impl EarlyDates {
     /// The run's warning, naming the date column (`column`, as the export names it).
     pub fn warning(&self, column: &str) -> String {
-        let (s, come) = if self.rows == 1 { ("", "comes") } else { ("s", "come") };
-        let range = match self.oldest_date == self.newest_date {
-            true => self.oldest_date.clone(),
-            false => format!("{} … {}", self.oldest_date, self.newest_date),
-        };
+        let (rows, come) = rows_dated(self.rows, &self.oldest_date, &self.newest_date);
         format!(
-            "{} kept row{s} dated {range} in column '{column}' (the first: data row {}, {}) {come} {:.0} days before the rest of the export, which starts {} and never otherwise went {:.0} days without a purchase: a placeholder date (1970-01-01 of a zero timestamp, 1900-01-01 or 0001-01-01 of an empty one)? Their dates are read as unknown (aged as the median dated purchase, and no item's first sale); correct them at the source",
-            self.rows, self.first_row, self.first_date, self.gap_days, self.oldest_kept, self.longest_gap_days
+            "{rows} in column '{column}' (the first: data row {}, {}) {come} {:.0} days before the rest of the export, which starts {} and never otherwise went {:.0} days without a purchase: a placeholder date (1970-01-01 of a zero timestamp, 1900-01-01 or 0001-01-01 of an empty one)? Their dates are read as unknown (aged as the median dated purchase, and no item's first sale); correct them at the source",
+            self.first_row, self.first_date, self.gap_days, self.oldest_kept, self.longest_gap_days
         )
     }
 }
@@ -749,21 +750,11 @@ fn stray_dates(
     counted: impl Fn(i64) -> bool,
     applied: impl Fn(i64) -> bool,
 ) -> PolarsResult<Option<StrayDates>> {
-    const DAY: i64 = 86_400;
     let Ok(column) = frame.column(col::DATE) else {
         return Ok(None);
     };
     let date = column.i64()?;
-    let mut per_day: HashMap<i64, usize> = HashMap::new();
-    for (t, k) in date.iter().zip(kept.iter()) {
-        if let (Some(t), Some(true)) = (t, k) {
-            if !counted(t) {
-                continue;
-            }
-            *per_day.entry(t.div_euclid(DAY)).or_default() += 1;
-        }
-    }
-    let mut days: Vec<(i64, usize)> = per_day.into_iter().collect();
+    let mut days: Vec<(i64, usize)> = purchase_days(date, kept, &counted).collect();
     days.sort_unstable();
     let Some(start) = stray_tail(&days) else {
         return Ok(None);
@@ -818,21 +809,12 @@ fn early_dates(
     counted: impl Fn(i64) -> bool,
     applied: impl Fn(i64) -> bool,
 ) -> PolarsResult<Option<EarlyDates>> {
-    const DAY: i64 = 86_400;
     let Ok(column) = frame.column(col::DATE) else {
         return Ok(None);
     };
     let date = column.i64()?;
-    let mut per_day: HashMap<i64, usize> = HashMap::new();
-    for (t, k) in date.iter().zip(kept.iter()) {
-        if let (Some(t), Some(true)) = (t, k) {
-            if counted(t) {
-                *per_day.entry(t.div_euclid(DAY)).or_default() += 1;
-            }
-        }
-    }
     // the days mirrored (day d as -d, ascending): the oldest ones are the mirror's tail
-    let mut mirrored: Vec<(i64, usize)> = per_day.into_iter().map(|(d, n)| (-d, n)).collect();
+    let mut mirrored: Vec<(i64, usize)> = purchase_days(date, kept, &counted).map(|(d, n)| (-d, n)).collect();
     mirrored.sort_unstable();
     let Some(start) = stray_tail(&mirrored) else {
         return Ok(None);
@@ -870,6 +852,27 @@ fn early_dates(
         gap_days: (mirrored[start].0 - mirrored[start - 1].0) as f64,
         longest_gap_days: gaps.max().unwrap_or(0) as f64,
     }))
+}
+
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+
+/// The kept rows' purchase days (UTC, as days since the epoch) with their rows, of the dates
+/// `counted` says yes to, in no order.
+fn purchase_days(
+    date: &Int64Chunked,
+    kept: &BooleanChunked,
+    counted: impl Fn(i64) -> bool,
+) -> impl Iterator<Item = (i64, usize)> {
+    let mut per_day: HashMap<i64, usize> = HashMap::new();
+    for (t, k) in date.iter().zip(kept.iter()) {
+        if let (Some(t), Some(true)) = (t, k) {
+            if counted(t) {
+                *per_day.entry(t.div_euclid(DAY)).or_default() += 1;
+            }
+        }
+    }
+    per_day.into_iter()
 }
 
 /// An epoch second as the reports write a date.
@@ -1381,6 +1384,18 @@ mod tests {
         assert_eq!(stray_tail(&month(10).collect::<Vec<_>>()), None);
     }
 
+    /// Rows of 7 customers and 5 items on `dates`, row r of quantity `quantity(r)`.
+    fn dated_rows(dates: Vec<Option<i64>>, quantity: impl Fn(usize) -> f64) -> DataFrame {
+        let n = dates.len();
+        let columns = vec![
+            Column::new(col::CUSTOMER.into(), (0..n).map(|r| Some(format!("{}", r % 7))).collect::<Vec<_>>()),
+            Column::new(col::ITEM.into(), (0..n).map(|r| Some(format!("I{}", r % 5))).collect::<Vec<_>>()),
+            Column::new(col::QUANTITY.into(), (0..n).map(|r| Some(quantity(r))).collect::<Vec<_>>()),
+            Column::new(col::DATE.into(), dates),
+        ];
+        DataFrame::new(n, columns).unwrap()
+    }
+
     /// The stray rows' dates are read as unknown (every row's from the stray day on, dropped
     /// rows too); the report names the first kept one by its data row.
     #[test]
@@ -1388,20 +1403,7 @@ mod tests {
         let day = 86_400i64;
         let mut dates: Vec<Option<i64>> = (0..240).map(|r| Some((r / 2) * day + 3_600)).collect();
         dates.extend([Some(5_000 * day), None, Some(5_000 * day + 60)]);
-        let n = dates.len();
-        let frame = DataFrame::new(
-            n,
-            vec![
-                Column::new(col::CUSTOMER.into(), (0..n).map(|r| Some(format!("{}", r % 7))).collect::<Vec<_>>()),
-                Column::new(col::ITEM.into(), (0..n).map(|r| Some(format!("I{}", r % 5))).collect::<Vec<_>>()),
-                Column::new(
-                    col::QUANTITY.into(),
-                    (0..n).map(|r| Some(if r == 242 { -1.0 } else { 1.0 })).collect::<Vec<_>>(),
-                ),
-                Column::new(col::DATE.into(), dates),
-            ],
-        )
-        .unwrap();
+        let frame = dated_rows(dates, |r| if r == 242 { -1.0 } else { 1.0 });
         let (cleaned, report) = run(frame, &CleanConfig::default()).unwrap();
         let stray = report.stray_dates.clone().unwrap();
         let expected = StrayDates {
@@ -1434,18 +1436,7 @@ mod tests {
         let mut dates: Vec<Option<i64>> = (0..480).map(|r| Some(body + (r / 4) * day + 3_600)).collect();
         dates.insert(7, Some(0));
         dates.insert(9, Some(-62_135_596_800)); // 0001-01-01
-        let n = dates.len();
-        let frame = DataFrame::new(
-            n,
-            vec![
-                Column::new(col::CUSTOMER.into(), (0..n).map(|r| Some(format!("{}", r % 7))).collect::<Vec<_>>()),
-                Column::new(col::ITEM.into(), (0..n).map(|r| Some(format!("I{}", r % 5))).collect::<Vec<_>>()),
-                Column::new(col::QUANTITY.into(), vec![Some(1.0); n]),
-                Column::new(col::DATE.into(), dates),
-            ],
-        )
-        .unwrap();
-        let (cleaned, report) = run(frame, &CleanConfig::default()).unwrap();
+        let (cleaned, report) = run(dated_rows(dates, |_| 1.0), &CleanConfig::default()).unwrap();
         let early = report.early_dates.clone().unwrap();
         let expected = EarlyDates {
             rows: 2,
