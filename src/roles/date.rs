@@ -425,7 +425,14 @@ pub struct Evidence {
     strays: usize,
     /// The first value whose year was written with two digits, and the year read.
     two_digit_year: Option<(String, i32)>,
+    /// Values that read as no date at all (`TBD`, `#VALUE!`, `2011-02-30`, a format kindred
+    /// does not know), and the first few distinct ones.
+    unread: usize,
+    unread_examples: Vec<String>,
 }
+
+/// How many of a column's values that read as no date its note quotes.
+const UNREAD_EXAMPLES: usize = 3;
 
 impl Evidence {
     fn note(&mut self, text: &str, date: YearLast) {
@@ -450,6 +457,17 @@ impl Evidence {
         self.year_last += later.year_last;
         self.strays += later.strays;
         self.two_digit_year = self.two_digit_year.take().or(later.two_digit_year);
+        self.unread += later.unread;
+        for text in later.unread_examples {
+            self.unread_example(text);
+        }
+    }
+
+    /// Keeps `text` as an example of a value that reads as no date, while there are few.
+    fn unread_example(&mut self, text: String) {
+        if self.unread_examples.len() < UNREAD_EXAMPLES && !self.unread_examples.contains(&text) {
+            self.unread_examples.push(text);
+        }
     }
 
     /// Most values are written with the year last.
@@ -517,6 +535,20 @@ impl Evidence {
                 self.strays
             ));
         }
+        if self.unread > 0 {
+            let examples: Vec<String> = self.unread_examples.iter().map(|t| format!("'{t}'")).collect();
+            let (s, read) = if self.unread == 1 { ("", "reads") } else { ("s", "read") };
+            let hint = match &rule.format {
+                Some(format) => format!("they do not match [input] date_format = {}", crate::config::toml_text(format)),
+                None => format!("if they are dates, set [input] date_format to their format ({formats})"),
+            };
+            notes.push(format!(
+                "{} value{s} {read} as no date ({}{}): their rows are kept, undated; {hint}",
+                self.unread,
+                examples.join(", "),
+                if self.unread > examples.len() { ", …" } else { "" }
+            ));
+        }
         if self.future > 0 {
             let max = chrono::DateTime::from_timestamp(rule.max, 0).map(|d| d.format("%Y-%m-%d %H:%M:%S UTC"));
             let max = max.map(|d| d.to_string()).unwrap_or_default();
@@ -564,7 +596,8 @@ impl<'r> DateText<'r> {
         match self.value {
             Some(v) if v >= PENDING => e.year_last += 1,
             Some(_) => e.year_first += 1,
-            None => (e.future, e.year_first) = (e.future + self.future as usize, e.year_first + self.future as usize),
+            None if self.future => (e.future, e.year_first) = (e.future + 1, e.year_first + 1),
+            None => e.unread += !text.trim().is_empty() as usize,
         }
         self.value
     }
@@ -584,7 +617,13 @@ impl<'r> DateText<'r> {
                 }
                 (Some(date.pack()), false)
             }
-            Text::Invalid => (None, false),
+            Text::Invalid => {
+                let text = text.trim();
+                if !text.is_empty() {
+                    self.evidence.unread_example(text.to_string());
+                }
+                (None, false)
+            }
         }
     }
 }
@@ -792,6 +831,29 @@ mod tests {
         let (values, _, order) = column(&["25.12.2011 1:05:09 PM +01:00", "01-02-2011T00:00"], None);
         assert_eq!(order, Some(DateOrder::DayFirst));
         assert_eq!(values, [one("2011-12-25 12:05:09"), one("2011-02-01 00:00:00")]);
+    }
+
+    /// Values that read as no date were counted in the audit but never shown: a column of
+    /// `TBD`s and BigQuery's `… UTC` said nothing of why. They are counted and the first few
+    /// distinct ones quoted, with the key that reads another format.
+    #[test]
+    fn values_that_read_as_no_date_are_counted_and_quoted() {
+        let rule = DateRule::new(None, None);
+        let mut dates = DateText::new(&rule);
+        for text in ["2011-01-05 10:00:00", "TBD", "TBD", "#VALUE!", "2011-02-30", "25:00", " ", "2011-01-06"] {
+            dates.read(text);
+        }
+        let notes = dates.evidence.notes(&rule);
+        let want = "5 values read as no date ('TBD', '#VALUE!', '2011-02-30', …): their rows are kept, undated; if they are dates, set [input] date_format";
+        assert!(notes.iter().any(|n| n.starts_with(want)), "{notes:?}");
+        let formatted = DateRule::new(Some("%d/%m/%Y".into()), None);
+        let mut dates = DateText::new(&formatted);
+        dates.read("2011-01-05");
+        let notes = dates.evidence.notes(&formatted);
+        assert!(notes.iter().any(|n| n.contains("1 value reads as no date ('2011-01-05'): their rows are kept, undated; they do not match [input] date_format = \"%d/%m/%Y\"")), "{notes:?}");
+        let mut clean = DateText::new(&rule);
+        clean.read("2011-01-05 10:00:00");
+        assert!(clean.evidence.notes(&rule).is_empty());
     }
 
     #[test]
