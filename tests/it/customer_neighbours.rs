@@ -196,6 +196,31 @@ fn auto_choosing_user_knn_publishes_the_pipelines_n() {
     assert!(most("many") > 2);
 }
 
+/// `explain` shows an export's names as the audit does: cut to a terminal's line, a line end
+/// written out. The item a recommendation rests most on was printed raw (its line end broke
+/// the line) and no name was cut (a 5,000-character description made 5,000-column lines).
+#[test]
+fn explain_cuts_and_escapes_the_names_it_shows() {
+    let w = Workdir::new();
+    let long = format!("RED\nMUG {}", "X".repeat(5_000));
+    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,CustomerID\n");
+    for (c, items) in [(1, "A B C"), (2, "A B"), (3, "A C"), (4, "B C D")] {
+        for item in items.split(' ') {
+            let name = if item == "A" { format!("\"{long}\"") } else { format!("{item} THING") };
+            csv += &format!("{c},{item},{name},1,2011-01-03 09:00:00,{c}\n");
+        }
+    }
+    let input = w.write("long.csv", csv);
+    let p = w.pipeline_with("item.toml", &input, "", "item", "[model]\nkind = \"item\"");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    let r = w.kindred(&["explain", "2", "--output", w.path("item").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("most by A RED\\nMUG"), "{}", r.stdout);
+    let widest = r.stdout.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest < 250, "a line of {widest} characters:\n{}", r.stdout);
+    assert!(!r.stdout.lines().any(|l| l.starts_with("MUG")), "a name's line end broke a line: {}", r.stdout);
+}
+
 #[test]
 fn explain_shows_the_nearest_customers_beside_the_shipped_default() {
     // 1: A B C   2: A B   3: C D   4: E — by hand: cos(1, 2) = 2/√6 = 0.816497 (2 shared),
