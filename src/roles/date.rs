@@ -402,6 +402,38 @@ fn read_with_format(text: &str, format: &str) -> Option<i64> {
         .map(|d| d.and_utc().timestamp())
 }
 
+/// The `[input] date_format` that reads a year-last value written as `example` in `order`,
+/// as TOML: its separator, two- or four-digit year, and time (seconds, a 12-hour clock) as
+/// written. A fixed "%m/%d/%Y %H:%M" was suggested for `12/13/2010 9:39 AM`, which it does
+/// not read.
+fn format_like(example: &str, order: DateOrder) -> String {
+    let text = example.trim();
+    let (date, time) = text.split_once([' ', 'T']).unwrap_or((text, ""));
+    let sep = date.chars().find(|c| !c.is_ascii_digit()).unwrap_or('/');
+    let year = match date.rsplit(sep).next().map_or(4, str::len) {
+        2 => "%y",
+        _ => "%Y",
+    };
+    let (a, b) = match order {
+        DateOrder::DayFirst => ("%d", "%m"),
+        _ => ("%m", "%d"),
+    };
+    let mut format = format!("{a}{sep}{b}{sep}{year}");
+    let clock = time.trim();
+    if !clock.is_empty() {
+        let upper = clock.to_ascii_uppercase();
+        let twelve = upper.ends_with("AM") || upper.ends_with("PM");
+        format += if twelve { " %I:%M" } else { " %H:%M" };
+        if clock.split(':').count() >= 3 {
+            format += ":%S";
+        }
+        if twelve {
+            format += " %p";
+        }
+    }
+    crate::config::toml_text(&format)
+}
+
 /// The year of the rule's latest valid date.
 fn horizon_year(rule: &DateRule) -> i32 {
     chrono::DateTime::from_timestamp(rule.max, 0).map_or(9999, |d| chrono::Datelike::year(&d))
@@ -510,14 +542,21 @@ impl Evidence {
             Some(DateOrder::MonthFirst) => {
                 notes.push(format!("dates read month-first (as {} shows)", q(&self.month_first)))
             }
-            Some(DateOrder::Ambiguous) => notes.push(format!(
-                "every date with the year last reads both day-first and month-first ({}); none was read: set [input] date_format, {formats}",
-                q(&self.either)
-            )),
+            Some(DateOrder::Ambiguous) => {
+                let either = self.either.as_deref().unwrap_or_default();
+                notes.push(format!(
+                    "every date with the year last reads both day-first and month-first ({}); none was read: set [input] date_format, {} or {}",
+                    q(&self.either),
+                    format_like(either, DateOrder::DayFirst),
+                    format_like(either, DateOrder::MonthFirst)
+                ))
+            }
             Some(DateOrder::Mixed) => notes.push(format!(
-                "dates read only day-first ({}) and only month-first ({}); none with the year last was read: set [input] date_format to the column's format ({formats}; values in the other order are then invalid)",
+                "dates read only day-first ({}) and only month-first ({}); none with the year last was read: set [input] date_format to the column's format ({} for values like the first, {} for the second; values in the other order are then invalid)",
                 q(&self.day_first),
-                q(&self.month_first)
+                q(&self.month_first),
+                format_like(self.day_first.as_deref().unwrap_or_default(), DateOrder::DayFirst),
+                format_like(self.month_first.as_deref().unwrap_or_default(), DateOrder::MonthFirst)
             )),
             None => {}
         }
@@ -537,13 +576,14 @@ impl Evidence {
         }
         if self.unread > 0 {
             let examples: Vec<String> = self.unread_examples.iter().map(|t| format!("'{t}'")).collect();
-            let (s, read) = if self.unread == 1 { ("", "reads") } else { ("s", "read") };
+            let (s, read, rows) =
+                if self.unread == 1 { ("", "reads", "its row is") } else { ("s", "read", "their rows are") };
             let hint = match &rule.format {
-                Some(format) => format!("they do not match [input] date_format = {}", crate::config::toml_text(format)),
+                Some(format) => format!("not [input] date_format = {}", crate::config::toml_text(format)),
                 None => format!("if they are dates, set [input] date_format to their format ({formats})"),
             };
             notes.push(format!(
-                "{} value{s} {read} as no date ({}{}): their rows are kept, undated; {hint}",
+                "{} value{s} {read} as no date ({}{}): {rows} kept, undated; {hint}",
                 self.unread,
                 examples.join(", "),
                 if self.unread > examples.len() { ", …" } else { "" }
@@ -850,10 +890,39 @@ mod tests {
         let mut dates = DateText::new(&formatted);
         dates.read("2011-01-05");
         let notes = dates.evidence.notes(&formatted);
-        assert!(notes.iter().any(|n| n.contains("1 value reads as no date ('2011-01-05'): their rows are kept, undated; they do not match [input] date_format = \"%d/%m/%Y\"")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("1 value reads as no date ('2011-01-05'): its row is kept, undated; not [input] date_format = \"%d/%m/%Y\"")), "{notes:?}");
         let mut clean = DateText::new(&rule);
         clean.read("2011-01-05 10:00:00");
         assert!(clean.evidence.notes(&rule).is_empty());
+    }
+
+    /// The format a hint suggests reads the values it quotes: "%m/%d/%Y %H:%M" was suggested
+    /// for `12/13/2010 9:39 AM`, which it does not read.
+    #[test]
+    fn a_suggested_format_reads_the_value_it_is_shaped_on() {
+        for (example, order, want) in [
+            ("12/13/2010 9:39 AM", DateOrder::MonthFirst, "%m/%d/%Y %I:%M %p"),
+            ("13/01/2011 10:00 pm", DateOrder::DayFirst, "%d/%m/%Y %I:%M %p"),
+            ("13.01.11 10:00:05", DateOrder::DayFirst, "%d.%m.%y %H:%M:%S"),
+            ("01-13-2011", DateOrder::MonthFirst, "%m-%d-%Y"),
+        ] {
+            let format = format_like(example, order);
+            assert_eq!(format, format!("{want:?}"), "{example}");
+            assert!(read_with_format(example, want).is_some(), "{want} reads {example}");
+        }
+        let rule = DateRule::new(None, None);
+        let mut dates = DateText::new(&rule);
+        for text in ["12/13/2010 9:39 AM", "13/01/2011 10:00 AM"] {
+            dates.read(text);
+        }
+        let notes = dates.evidence.notes(&rule);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n
+                    .contains("\"%d/%m/%Y %I:%M %p\" for values like the first, \"%m/%d/%Y %I:%M %p\" for the second")),
+            "{notes:?}"
+        );
     }
 
     #[test]
