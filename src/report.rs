@@ -119,6 +119,16 @@ pub fn render(manifest: &Value, figures: &Figures) -> std::result::Result<String
     // pushed the top items' counts off the page
     // (as `kindred audit` cuts it: its control characters escaped too)
     env.add_filter("cut", |value: minijinja::Value| -> String { crate::audit::cut(&value.to_string(), CELL_CHARS) });
+    // every text shown with its control characters written out, as on the terminal: an
+    // export's ESC and NUL bytes reached the page raw (parse errors; tools read it as binary).
+    // The charts, marked safe, are ours.
+    env.set_formatter(|out, state, value| match value.as_str().filter(|_| !value.is_safe()) {
+        Some(text) => {
+            let shown = crate::progress::printable(text, crate::progress::Lines::Kept);
+            minijinja::escape_formatter(out, state, &minijinja::Value::from(shown.as_ref()))
+        }
+        None => minijinja::escape_formatter(out, state, value),
+    });
     // every value is escaped for HTML (the name ends in .html); only the charts are marked safe
     let template = env
         .template_from_named_str("report.html", include_str!("report/report.html"))

@@ -128,8 +128,14 @@ fn long_values_are_cut_with_their_whole_text_in_a_title_and_overrides_kept_insid
     assert!(html.contains(&format!("title=\"{long}\"")), "the whole text in the title");
     assert!(!html.contains(&format!(">{long}<")), "shown whole");
     assert!(html.contains("unicode-bidi: isolate"));
+    // an export's control characters are written out wherever a value is shown, cut or not
+    let mut m = manifest();
+    m["gates"][0]["detail"] = json!("a name with \u{1b}[2J and \u{0} in it");
+    let raw = render(&m, &tables_figures()).unwrap();
+    assert!(raw.contains("a name with \\u{1b}[2J and \\0 in it"), "written out");
+    assert!(!raw.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t')), "a raw control character");
     // shown as `kindred audit` shows it: the override written out, not obeyed
-    assert!(html.contains("Input <b title=\"invoice\u{202e}gpj.csv\">invoice\\u{202e}gpj.csv</b>"));
+    assert!(html.contains("Input <b title=\"invoice\\u{202e}gpj.csv\">invoice\\u{202e}gpj.csv</b>"));
 }
 
 #[test]
