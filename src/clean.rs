@@ -59,12 +59,12 @@ pub struct CleanReport {
     /// every guest bought.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub placeholder_customers: Vec<ValueRows>,
-    /// Kept purchases dated after a silence the export never otherwise kept ([`stray_dates`]):
+    /// Kept purchases dated after a silence the export never otherwise kept ([`stray_end`]):
     /// read as undated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stray_dates: Option<StrayDates>,
     /// Kept purchases dated before a silence the export never otherwise kept
-    /// ([`early_dates`]: a placeholder date, 1970-01-01): read as undated.
+    /// ([`stray_end`]: a placeholder date, 1970-01-01): read as undated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub early_dates: Option<EarlyDates>,
     pub seconds: f64,
@@ -106,7 +106,7 @@ pub struct RowFilterReport {
     pub column_values: Vec<ValueRows>,
 }
 
-/// The kept purchases [`stray_dates`] read as undated.
+/// The kept purchases [`stray_end`] read as undated at the newest end.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StrayDates {
     /// Kept rows whose date was read as unknown.
@@ -143,7 +143,7 @@ fn rows_dated(rows: usize, from: &str, to: &str) -> (String, &'static str) {
     }
 }
 
-/// The kept purchases [`early_dates`] read as undated.
+/// The kept purchases [`stray_end`] read as undated at the oldest end.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EarlyDates {
     /// Kept rows whose date was read as unknown.
@@ -693,22 +693,8 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         })?;
     }
     let placeholder_customers = placeholders(&frame, &kept).map_err(Error::frame("clean"))?;
-    let early_dates = match cfg.cutoff {
-        None => early_dates(&mut frame, &kept, |_| true, |_| true),
-        Some(cutoff) => early_dates(&mut frame, &kept, |t| t < cutoff, |t| t < cutoff),
-    }
-    .map_err(Error::frame("clean"))?;
-    let stray_dates = match cfg.cutoff {
-        None => stray_dates(&mut frame, &kept, |_| true, |_| true),
-        // the training rows judged as a run on the export cut at the cutoff judges them (the
-        // test rows, which it never sees, could keep a tail that ends it from being stray);
-        // the test rows as a run on the whole export
-        Some(cutoff) => stray_dates(&mut frame, &kept, |t| t < cutoff, |t| t < cutoff).and_then(|train| {
-            let test = stray_dates(&mut frame, &kept, |_| true, |t| t >= cutoff)?;
-            Ok(train.or(test))
-        }),
-    }
-    .map_err(Error::frame("clean"))?;
+    let early_dates = stray_at(&mut frame, &kept, End::Oldest, cfg.cutoff).map_err(Error::frame("clean"))?;
+    let stray_dates = stray_at(&mut frame, &kept, End::Newest, cfg.cutoff).map_err(Error::frame("clean"))?;
     let cleaned = Cleaned::new(frame, kept);
     let seconds = start.elapsed().as_secs_f64();
     let report = CleanReport {
@@ -721,135 +707,153 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         unmatched_exclude_items,
         row_filters,
         placeholder_customers,
-        stray_dates,
-        early_dates,
+        stray_dates: stray_dates.map(StrayDates::from),
+        early_dates: early_dates.map(EarlyDates::from),
         seconds,
         after_cleaning: None,
     };
     Ok((cleaned, report))
 }
 
-/// Purchases dated after a silence the shop never otherwise kept: a mistyped year (2025 for
-/// 2011, 2012-11 for 2011-11) is valid, before the clock, and becomes the newest purchase —
-/// the reference every age counts back from (the recency weights, the exposure prior, the
-/// selection's window): one such row of 541,909 put its item first in 3,075 of 4,067 lists
-/// and halved their NDCG, and the next night's correct export was refused as cut short.
-/// Over the kept rows' purchase days (UTC), from the newest back: the days after a gap are
-/// stray when the gap is at least a week and over twice the longest gap between the days
-/// before it (at least [`MIN_RHYTHM_DAYS`] of them), and together they hold fewer rows than
-/// the export's median day (its own
-/// measure: a shop reopening after its longest closure ever sells a day's worth). Their dates
-/// are set unknown (every row's from that day on): the purchases stay, undated, aged as the
-/// median dated one ([`crate::pivot::dated`]). None when no tail is stray.
+/// Which end of the export's purchase days [`stray_end`] looks at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum End {
+    /// Purchases dated before a silence the shop never otherwise kept: a placeholder date (a
+    /// zero timestamp's 1970-01-01, a database's or .NET's empty 1900-01-01 or 0001-01-01) is
+    /// valid and becomes an item's first sale and a customer's first purchase, decades back:
+    /// one such row of the shipped export changed 664 of 4,339 lists (its item, "on sale" for
+    /// 41 years, sank in the exposure prior), and a small shop's selection window grew to
+    /// 7,659 days.
+    Oldest,
+    /// Purchases dated after such a silence: a mistyped year (2025 for 2011, 2012-11 for
+    /// 2011-11) is valid, before the clock, and becomes the newest purchase — the reference
+    /// every age counts back from (the recency weights, the exposure prior, the selection's
+    /// window): one such row of 541,909 put its item first in 3,075 of 4,067 lists and halved
+    /// their NDCG, and the next night's correct export was refused as cut short.
+    Newest,
+}
+
+/// What [`stray_end`] found at one end: the rows set unknown, the first of them (0-based) and
+/// its date, their oldest and newest dates, the kept date nearest them on the other side of
+/// the gap (where the export starts or ends), the gap and the longest one before it, in days.
+struct Stray {
+    rows: usize,
+    first_row: usize,
+    first: i64,
+    oldest: i64,
+    newest: i64,
+    kept_edge: i64,
+    gap_days: f64,
+    longest_gap_days: f64,
+}
+
+impl From<Stray> for StrayDates {
+    fn from(s: Stray) -> StrayDates {
+        StrayDates {
+            rows: s.rows,
+            first_row: s.first_row + 1,
+            first_date: date_text(s.first),
+            newest_date: date_text(s.newest),
+            newest_kept: date_text(s.kept_edge),
+            gap_days: s.gap_days,
+            longest_gap_days: s.longest_gap_days,
+        }
+    }
+}
+
+impl From<Stray> for EarlyDates {
+    fn from(s: Stray) -> EarlyDates {
+        EarlyDates {
+            rows: s.rows,
+            first_row: s.first_row + 1,
+            first_date: date_text(s.first),
+            oldest_date: date_text(s.oldest),
+            newest_date: date_text(s.newest),
+            oldest_kept: date_text(s.kept_edge),
+            gap_days: s.gap_days,
+            longest_gap_days: s.longest_gap_days,
+        }
+    }
+}
+
+/// [`stray_end`] as a run judges the export (`cutoff` none), or as `kindred evaluate` judges
+/// it at `cutoff`: the training rows on their own, as a run on the export cut at the cutoff
+/// judges them (the test rows, which it never sees, could end a stray tail there), the test
+/// rows as a run on the whole export.
+fn stray_at(
+    frame: &mut DataFrame,
+    kept: &BooleanChunked,
+    end: End,
+    cutoff: Option<i64>,
+) -> PolarsResult<Option<Stray>> {
+    let Some(cutoff) = cutoff else { return stray_end(frame, kept, end, |_| true, |_| true) };
+    let train = stray_end(frame, kept, end, |t| t < cutoff, |t| t < cutoff)?;
+    let test = stray_end(frame, kept, end, |_| true, |t| t >= cutoff)?;
+    Ok(train.or(test))
+}
+
+/// Purchases dated beyond a silence the shop never otherwise kept, at the `end` of its
+/// purchase days ([`End`]). Over the kept rows' purchase days (UTC), from that end inwards:
+/// the days beyond a gap are stray when the gap is at least a week and over twice the longest
+/// gap between the days inside it (at least [`MIN_RHYTHM_DAYS`] of them), and together they
+/// hold fewer rows than the export's median day (its own measure: a shop reopening after its
+/// longest closure ever sells a day's worth). Their dates are set unknown (every row's from
+/// that day outwards): the purchases stay, undated, aged as the median dated one
+/// ([`crate::pivot::dated`]). None when no end is stray.
 ///
 /// Only the rows dated `counted` tell the rhythm and the tail, and only those dated `applied`
 /// are set unknown (`kindred evaluate`'s training and test rows; a run's: all).
-fn stray_dates(
+fn stray_end(
     frame: &mut DataFrame,
     kept: &BooleanChunked,
+    end: End,
     counted: impl Fn(i64) -> bool,
     applied: impl Fn(i64) -> bool,
-) -> PolarsResult<Option<StrayDates>> {
+) -> PolarsResult<Option<Stray>> {
     let Ok(column) = frame.column(col::DATE) else {
         return Ok(None);
     };
     let date = column.i64()?;
-    let mut days: Vec<(i64, usize)> = purchase_days(date, kept, &counted).collect();
+    // the days as seen from the end looked at, ascending (the oldest end mirrored: day d as
+    // -d): the run looked for is the tail
+    let sign = if end == End::Newest { 1 } else { -1 };
+    let mut days: Vec<(i64, usize)> = purchase_days(date, kept, &counted).map(|(d, n)| (sign * d, n)).collect();
     days.sort_unstable();
     let Some(start) = stray_tail(&days) else {
         return Ok(None);
     };
-    let from = days[start].0 * DAY;
-    let (mut rows, mut first_row, mut first, mut newest, mut newest_kept) = (0, 0, i64::MAX, i64::MIN, i64::MIN);
-    for (row, (t, k)) in date.iter().zip(kept.iter()).enumerate() {
-        match (t, k == Some(true)) {
-            (Some(t), true) if t >= from && applied(t) => {
-                if rows == 0 {
-                    first_row = row + 1;
-                    first = t;
-                }
-                rows += 1;
-                newest = newest.max(t);
-            }
-            (Some(t), true) if t < from && counted(t) => newest_kept = newest_kept.max(t),
-            _ => {}
-        }
-    }
-    if rows == 0 {
-        return Ok(None);
-    }
-    let unknown: Int64Chunked = date.iter().map(|t| t.filter(|&t| t < from || !applied(t))).collect();
-    frame.with_column(unknown.with_name(col::DATE.into()).into_column())?;
-    let text = date_text;
-    let gaps = days[..start].windows(2).map(|w| w[1].0 - w[0].0);
-    Ok(Some(StrayDates {
-        rows,
-        first_row,
-        first_date: text(first),
-        newest_date: text(newest),
-        newest_kept: text(newest_kept),
-        gap_days: (days[start].0 - days[start - 1].0) as f64,
-        longest_gap_days: gaps.max().unwrap_or(0) as f64,
-    }))
-}
-
-/// Purchases dated before a silence the shop never otherwise kept: a placeholder date (a zero
-/// timestamp's 1970-01-01, a database's or .NET's empty 1900-01-01 or 0001-01-01) is valid and
-/// becomes an item's first sale and a customer's first purchase, decades back: one such row of
-/// the shipped export changed 664 of 4,339 lists (its item, "on sale" for 41 years, sank in
-/// the exposure prior), and a small shop's selection window grew to 7,659 days. The mirror of
-/// [`stray_dates`]: from the oldest day on, the days before a gap of at least a week and over
-/// twice the longest gap between the days after it (at least [`MIN_RHYTHM_DAYS`] of them),
-/// together fewer rows than the export's median day, are set unknown (every row's up to that
-/// day): the purchases stay, undated, aged as the median dated one. `counted` and `applied`
-/// as [`stray_dates`]'.
-fn early_dates(
-    frame: &mut DataFrame,
-    kept: &BooleanChunked,
-    counted: impl Fn(i64) -> bool,
-    applied: impl Fn(i64) -> bool,
-) -> PolarsResult<Option<EarlyDates>> {
-    let Ok(column) = frame.column(col::DATE) else {
-        return Ok(None);
-    };
-    let date = column.i64()?;
-    // the days mirrored (day d as -d, ascending): the oldest ones are the mirror's tail
-    let mut mirrored: Vec<(i64, usize)> = purchase_days(date, kept, &counted).map(|(d, n)| (-d, n)).collect();
-    mirrored.sort_unstable();
-    let Some(start) = stray_tail(&mirrored) else {
-        return Ok(None);
-    };
-    let until = (-mirrored[start].0 + 1) * DAY;
+    let stray = |t: i64| sign * t.div_euclid(DAY) >= days[start].0;
     let (mut rows, mut first_row, mut first, mut oldest, mut newest) = (0, 0, 0, i64::MAX, i64::MIN);
-    let mut oldest_kept = i64::MAX;
+    let mut kept_edge = None;
     for (row, (t, k)) in date.iter().zip(kept.iter()).enumerate() {
         match (t, k == Some(true)) {
-            (Some(t), true) if t < until && applied(t) => {
+            (Some(t), true) if stray(t) && applied(t) => {
                 if rows == 0 {
-                    first_row = row + 1;
-                    first = t;
+                    (first_row, first) = (row, t);
                 }
                 rows += 1;
                 (oldest, newest) = (oldest.min(t), newest.max(t));
             }
-            (Some(t), true) if t >= until && counted(t) => oldest_kept = oldest_kept.min(t),
+            (Some(t), true) if !stray(t) && counted(t) => {
+                kept_edge = Some(kept_edge.map_or(t, |e: i64| if sign * t > sign * e { t } else { e }))
+            }
             _ => {}
         }
     }
     if rows == 0 {
         return Ok(None);
     }
-    let unknown: Int64Chunked = date.iter().map(|t| t.filter(|&t| t >= until || !applied(t))).collect();
+    let unknown: Int64Chunked = date.iter().map(|t| t.filter(|&t| !stray(t) || !applied(t))).collect();
     frame.with_column(unknown.with_name(col::DATE.into()).into_column())?;
-    let gaps = mirrored[..start].windows(2).map(|w| w[1].0 - w[0].0);
-    Ok(Some(EarlyDates {
+    let gaps = days[..start].windows(2).map(|w| w[1].0 - w[0].0);
+    Ok(Some(Stray {
         rows,
         first_row,
-        first_date: date_text(first),
-        oldest_date: date_text(oldest),
-        newest_date: date_text(newest),
-        oldest_kept: date_text(oldest_kept),
-        gap_days: (mirrored[start].0 - mirrored[start - 1].0) as f64,
+        first,
+        oldest,
+        newest,
+        kept_edge: kept_edge.unwrap_or_default(),
+        gap_days: (days[start].0 - days[start - 1].0) as f64,
         longest_gap_days: gaps.max().unwrap_or(0) as f64,
     }))
 }
@@ -887,7 +891,7 @@ fn date_text(t: i64) -> String {
 const MIN_RHYTHM_DAYS: usize = 100;
 
 /// Where a stray tail of `days` (distinct purchase days, ascending, with their rows) starts
-/// (see [`stray_dates`]): the earliest day that starts one, among the tails holding fewer rows
+/// (see [`stray_end`]): the earliest day that starts one, among the tails holding fewer rows
 /// than the median day.
 fn stray_tail(days: &[(i64, usize)]) -> Option<usize> {
     let n = days.len();
@@ -1458,17 +1462,7 @@ mod tests {
         assert!(warning.contains("2 kept rows dated 0001-01-01 00:00:00 … 1970-01-01 00:00:00 in column 'InvoiceDate' (the first: data row 8, 1970-01-01 00:00:00) come 20000 days before"), "{warning}");
         // the body alone: nothing is stray at either end
         let body_only: Vec<Option<i64>> = (0..240).map(|r| Some(body + (r / 2) * day)).collect();
-        let frame = DataFrame::new(
-            240,
-            vec![
-                Column::new(col::CUSTOMER.into(), vec![Some("1"); 240]),
-                Column::new(col::ITEM.into(), (0..240).map(|r| Some(format!("I{r}"))).collect::<Vec<_>>()),
-                Column::new(col::QUANTITY.into(), vec![Some(1.0); 240]),
-                Column::new(col::DATE.into(), body_only),
-            ],
-        )
-        .unwrap();
-        let (_, report) = run(frame, &CleanConfig::default()).unwrap();
+        let (_, report) = run(dated_rows(body_only, |_| 1.0), &CleanConfig::default()).unwrap();
         assert_eq!((report.early_dates, report.stray_dates), (None, None));
     }
 
