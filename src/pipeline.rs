@@ -213,7 +213,7 @@ pub(crate) fn previous_run(dir: &Path) -> Option<Previous> {
     let Some(manifest) = publish::read_manifest(&run) else {
         return Some(unread(format!("the last published run's manifest ({}) is damaged", run.display()), None));
     };
-    let made_by = manifest.get("kindred_version").and_then(|v| v.as_str()).map(str::to_string);
+    let made_by = made_by(&manifest);
     match manifest.get("schema_version").and_then(|v| v.as_u64()) {
         Some(later) if later > SCHEMA_VERSION as u64 => Some(unread(
             format!(
@@ -260,7 +260,7 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
             Some((sha.to_string(), since.to_string()))
         }),
         settings: manifest.get("parameters").map(shaping),
-        made_by: manifest.get("kindred_version").and_then(|v| v.as_str()).map(str::to_string),
+        made_by: made_by(manifest),
         unread: None,
         newest: manifest.pointer("/reports/audit/columns").and_then(|c| c.as_array()).and_then(|columns| {
             let date = columns.iter().find(|c| c.get("role").and_then(|r| r.as_str()) == Some("date"))?;
@@ -270,6 +270,11 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
             Some((text("column")?, newest?))
         }),
     }
+}
+
+/// The kindred version that wrote `manifest` (`kindred_version`).
+fn made_by(manifest: &serde_json::Value) -> Option<String> {
+    manifest.get("kindred_version").and_then(|v| v.as_str()).map(str::to_string)
 }
 
 /// The end of a manifest's held-back window of days (`selection.window`: its start and length),
@@ -927,20 +932,19 @@ pub(crate) fn customers_beside<'a>(
 ) -> (Cow<'a, Neighbours>, CustomerNeighboursReport) {
     let asked = ModelConfig { customer_neighbours: cfg.model.customer_neighbours, ..choice.model.clone() };
     let n = cfg.model.customer_neighbours;
+    // auto's user-kNN learnt the grid's largest K (50) for every K it tries: the table holds the
+    // pipeline's N, as beside any other winner (it had 50 rows a customer on the nights
+    // user-kNN won, 20 on the others) — the first N of them (the same binary cosine), else
+    // computed as beside an item model
+    let auto_user = choice.family == Family::UserKnn && cfg.model.kind == Kind::Auto;
     match choice.family {
+        _ if auto_user && asked.is_plain_user() && (1..=asked.neighbours).contains(&n) => {
+            let kept = Model::User(model.neighbours().truncated(n));
+            let (nb, report) = chain.customer_neighbours(m, Some(&kept), &ModelConfig { neighbours: n, ..asked }, rows);
+            (Cow::Owned(nb.into_owned()), report)
+        }
+        _ if auto_user => chain.customer_neighbours(m, None, &asked, rows),
         Family::Popularity => chain.customer_neighbours(m, None, &asked, rows),
-        // auto's user-kNN learnt the grid's largest K (50) for every K it tries: the table keeps
-        // the pipeline's N of them, as beside any other winner (it had 50 rows a customer on
-        // the nights user-kNN won, 20 on the others); the same binary cosine, so the first N
-        Family::UserKnn if cfg.model.kind == Kind::Auto => match asked.is_plain_user() && n <= asked.neighbours {
-            true if n > 0 => {
-                let kept = Model::User(model.neighbours().truncated(n));
-                let (nb, report) =
-                    chain.customer_neighbours(m, Some(&kept), &ModelConfig { neighbours: n, ..asked }, rows);
-                (Cow::Owned(nb.into_owned()), report)
-            }
-            _ => chain.customer_neighbours(m, None, &asked, rows),
-        },
         _ => chain.customer_neighbours(m, Some(model), &asked, rows),
     }
 }
