@@ -134,7 +134,8 @@ enum Text {
 /// its epoch seconds when written with the year first, `Some(None)` when with the year last
 /// (whose day-month order only its column tells), `None` when it is no date.
 pub(crate) fn date_of(text: &str) -> Option<Option<i64>> {
-    match read_text(text, chrono::Datelike::year(&chrono::Utc::now())) {
+    // a two-digit year reads as year-last whatever century it is put in: no clock read per value
+    match read_text(text, 9999) {
         Text::Instant(t) => Some(Some(t)),
         Text::YearLast(..) => Some(None),
         Text::Invalid => None,
@@ -490,15 +491,15 @@ impl Evidence {
         self.strays += later.strays;
         self.two_digit_year = self.two_digit_year.take().or(later.two_digit_year);
         self.unread += later.unread;
-        for text in later.unread_examples {
+        for text in &later.unread_examples {
             self.unread_example(text);
         }
     }
 
     /// Keeps `text` as an example of a value that reads as no date, while there are few.
-    fn unread_example(&mut self, text: String) {
-        if self.unread_examples.len() < UNREAD_EXAMPLES && !self.unread_examples.contains(&text) {
-            self.unread_examples.push(text);
+    fn unread_example(&mut self, text: &str) {
+        if self.unread_examples.len() < UNREAD_EXAMPLES && !self.unread_examples.iter().any(|e| e == text) {
+            self.unread_examples.push(text.to_string());
         }
     }
 
@@ -660,7 +661,7 @@ impl<'r> DateText<'r> {
             Text::Invalid => {
                 let text = text.trim();
                 if !text.is_empty() {
-                    self.evidence.unread_example(text.to_string());
+                    self.evidence.unread_example(text);
                 }
                 (None, false)
             }
