@@ -67,6 +67,12 @@ fn a_hidden_or_cover_first_sheet_names_the_sheet_with_the_data() {
         ["cover_first.xlsx", "[input] sheet = \"Data\"", "sheet 'ReadMe'", "is not the data", "sheet 'Data' has them"];
     refuses(&w, &input, "", "", 1, &said);
     forced(&w, &input, "sheet = \"Data\"", "read-Data");
+    // the sheet's name in the hint is TOML that parses, pasted as written (`Q"4 sales` was
+    // suggested as `"Q"4 sales"`)
+    let quoted = w.copy("cover_quoted.xlsx");
+    let hint = "[input] sheet = 'Q\"4 sales'";
+    refuses(&w, &quoted, "", "", 1, &["sheet 'ReadMe'", "is not the data", hint]);
+    forced(&w, &quoted, hint.trim_start_matches("[input] "), "read-quoted");
 }
 
 /// `delimiter = '"'` said CustomerID was missing while listing it (exit 1); a delimiter that
