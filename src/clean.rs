@@ -660,6 +660,9 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
             Ok(mask)
         })?;
     }
+    // the rows the header rule and the pipeline's own filters leave: of these, a row the
+    // purchase rules below drop still tells the export's customer ids ([`text_id_dropped`])
+    let filtered = kept.clone();
     for name in cfg.row_columns().iter().enumerate().map(|(i, _)| row_column(i)).chain([ORDER_COLUMN.to_string()]) {
         if frame.column(&name).is_ok() {
             frame.drop_in_place(&name).map_err(Error::frame("clean"))?;
@@ -695,7 +698,9 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
     let placeholder_customers = placeholders(&frame, &kept).map_err(Error::frame("clean"))?;
     let early_dates = stray_at(&mut frame, &kept, End::Oldest, cfg.cutoff).map_err(Error::frame("clean"))?;
     let stray_dates = stray_at(&mut frame, &kept, End::Newest, cfg.cutoff).map_err(Error::frame("clean"))?;
-    let cleaned = Cleaned::new(frame, kept);
+    let text_id = text_id_dropped(&frame, &filtered, &kept, cfg.cutoff).map_err(Error::frame("clean"))?;
+    let mut cleaned = Cleaned::new(frame, kept);
+    cleaned.text_id_dropped = text_id;
     let seconds = start.elapsed().as_secs_f64();
     let report = CleanReport {
         rows_in,
@@ -1031,12 +1036,50 @@ pub struct Cleaned {
     frame: DataFrame,
     kept: Vec<bool>,
     height: usize,
+    /// A row cleaning dropped has a customer id that is not an integer ([`text_id_dropped`]).
+    text_id_dropped: bool,
+}
+
+/// Whether a row the purchase rules dropped (a quantity, a missing field, an excluded item:
+/// not the repeated header nor the pipeline's own row filters, whose rows are not the shop's
+/// purchases; `filtered` says which rows those leave) has a customer id that is not an
+/// integer ([`crate::roles::integer_id`]), of the rows a run reads (under `kindred evaluate`'s
+/// `cutoff`, a run at the cutoff's: dated before it or undated). The export's ids are then not
+/// all integers, and the pivot publishes them as text even when every kept one is one: the
+/// type follows the export, not one night's cleaning (a text id on a return line made a fresh
+/// folder Int64, and the next night, its customer buying, was refused).
+fn text_id_dropped(
+    frame: &DataFrame,
+    filtered: &BooleanChunked,
+    kept: &BooleanChunked,
+    cutoff: Option<i64>,
+) -> PolarsResult<bool> {
+    let customers = frame.column(col::CUSTOMER)?.str()?;
+    let dates = match (cutoff, frame.column(col::DATE)) {
+        (Some(_), Ok(date)) => Some(date.i64()?),
+        _ => None,
+    };
+    let read = |row: usize| match (cutoff, dates) {
+        (Some(cutoff), Some(dates)) => dates.get(row).is_none_or(|t| t < cutoff),
+        _ => true,
+    };
+    let dropped = filtered.iter().zip(kept.iter()).map(|(f, k)| f == Some(true) && k != Some(true));
+    let mut rows = customers.iter().zip(dropped).enumerate();
+    Ok(rows.any(|(row, (id, dropped))| {
+        dropped && id.is_some_and(|id| crate::roles::integer_id(id).is_none()) && read(row)
+    }))
 }
 
 impl Cleaned {
     fn new(frame: DataFrame, kept: BooleanChunked) -> Cleaned {
         let kept: Vec<bool> = kept.downcast_iter().flat_map(|a| a.values().iter()).collect();
-        Cleaned { height: kept.iter().filter(|&&k| k).count(), frame, kept }
+        Cleaned { height: kept.iter().filter(|&&k| k).count(), frame, kept, text_id_dropped: false }
+    }
+
+    /// Whether a row cleaning dropped has a customer id that is not an integer: the export's
+    /// ids are not all integers though every kept one may be.
+    pub fn text_id_dropped(&self) -> bool {
+        self.text_id_dropped
     }
 
     /// Every row of `frame` kept.
@@ -1064,7 +1107,8 @@ impl Cleaned {
     /// the same frame: no row is copied, the columns are shared.
     pub fn part(&self, part: impl Fn(usize) -> bool) -> Cleaned {
         let kept: Vec<bool> = self.kept.iter().enumerate().map(|(r, &k)| k && part(r)).collect();
-        Cleaned { height: kept.iter().filter(|&&k| k).count(), frame: self.frame.clone(), kept }
+        let height = kept.iter().filter(|&&k| k).count();
+        Cleaned { height, frame: self.frame.clone(), kept, text_id_dropped: self.text_id_dropped }
     }
 
     /// Drops column `name` (a stage done with it frees its memory early).
@@ -1123,6 +1167,31 @@ mod tests {
             ],
         )
         .unwrap()
+    }
+
+    /// Session 35: a text customer id on a row the purchase rules drop tells that the export's
+    /// ids are not all integers; under `kindred evaluate`'s cutoff, not one dated at or after
+    /// the cutoff, which a run at the cutoff never reads.
+    #[test]
+    fn a_text_id_on_a_dropped_row_is_seen_as_a_run_would_read_it() {
+        let day = |d: i64| Some(d * DAY);
+        let rows = |customer: &str, date: Option<i64>| {
+            let mut f = frame();
+            f.with_column(Column::new(col::CUSTOMER.into(), [Some("1"), Some("2"), None, Some(customer), Some("4")]))
+                .unwrap();
+            f.with_column(Column::new(col::DATE.into(), [day(1), day(2), day(3), date, day(5)])).unwrap();
+            f
+        };
+        // row 3 (quantity -1) is dropped by min_quantity
+        let seen = |f: DataFrame, cfg: &CleanConfig| run(f, cfg).unwrap().0.text_id_dropped();
+        let plain = CleanConfig::default();
+        assert!(seen(rows("C-9", day(4)), &plain));
+        assert!(!seen(rows("39", day(4)), &plain), "an integer id");
+        let at = |cutoff: i64| CleanConfig { cutoff: Some(cutoff * DAY), ..Default::default() };
+        assert!(seen(rows("C-9", day(4)), &at(5)), "before the cutoff");
+        assert!(!seen(rows("C-9", day(4)), &at(4)), "at the cutoff: the test's");
+        assert!(seen(rows("C-9", None), &at(4)), "undated: a run at the cutoff reads it");
+        // (the pipeline's own filters: tests/it/customer_type.rs)
     }
 
     #[test]

@@ -200,31 +200,34 @@ pub(crate) fn warn_unrecorded(checks: &[GateCheck], quiet: bool) {
 }
 
 /// The last published run's counts; `None` when there is none. A set whose manifest is damaged
-/// has no counts, but the type its `customer_id` was published as still binds (read from its
-/// table's schema): dashboards built on that type break as surely.
+/// has no counts, but the type its `customer_id` was published as still binds: read from its
+/// table's schema whenever the manifest does not say it (damaged, of a later schema, or
+/// without the key: written by hand or by another tool), for dashboards built on that type
+/// break as surely.
 pub(crate) fn previous_run(dir: &Path) -> Option<Previous> {
     let run = current_run(dir)?;
-    let unread = |why: String, made_by: Option<String>| Previous {
-        customer_id_type: published_id_type(&run.join(file::RECOMMENDATIONS)),
-        made_by,
-        unread: Some(why),
-        ..Default::default()
+    let unread = |why: String, made_by: Option<String>| Previous { made_by, unread: Some(why), ..Default::default() };
+    let mut previous = match publish::read_manifest(&run) {
+        None => unread(format!("the last published run's manifest ({}) is damaged", run.display()), None),
+        Some(manifest) => {
+            let made_by = made_by(&manifest);
+            match manifest.get("schema_version").and_then(|v| v.as_u64()) {
+                Some(later) if later > SCHEMA_VERSION as u64 => unread(
+                    format!(
+                        "the last published run's manifest is schema_version {later}{}, later than this kindred's ({}, schema_version {SCHEMA_VERSION}): its figures are not read",
+                        made_by.as_deref().map(|v| format!(", written by kindred {v}")).unwrap_or_default(),
+                        env!("CARGO_PKG_VERSION"),
+                    ),
+                    made_by,
+                ),
+                _ => previous_from(&manifest),
+            }
+        }
     };
-    let Some(manifest) = publish::read_manifest(&run) else {
-        return Some(unread(format!("the last published run's manifest ({}) is damaged", run.display()), None));
-    };
-    let made_by = made_by(&manifest);
-    match manifest.get("schema_version").and_then(|v| v.as_u64()) {
-        Some(later) if later > SCHEMA_VERSION as u64 => Some(unread(
-            format!(
-                "the last published run's manifest is schema_version {later}{}, later than this kindred's ({}, schema_version {SCHEMA_VERSION}): its figures are not read",
-                made_by.as_deref().map(|v| format!(", written by kindred {v}")).unwrap_or_default(),
-                env!("CARGO_PKG_VERSION"),
-            ),
-            made_by,
-        )),
-        _ => Some(previous_from(&manifest)),
+    if previous.customer_id_type.is_none() {
+        previous.customer_id_type = published_id_type(&run.join(file::RECOMMENDATIONS));
     }
+    Some(previous)
 }
 
 /// `customer_id`'s type in a published table, read from its footer's schema.
@@ -431,7 +434,7 @@ fn customer_type(cfg: &Config, previous: Option<Previous>) -> (CustomerType, Opt
         (CustomerType::String, Some("Int64")) => (setting, None, deliberate("String", "Int64", "string")),
         (CustomerType::Integer, Some("String")) => (setting, integer, deliberate("Int64", "String", "integer")),
         (CustomerType::Auto, Some("Int64")) => {
-            let why = "the last published run's customer_id is Int64 (manifest.json customer_id_type)";
+            let why = "the last published run's customer_id is Int64 (its manifest.json customer_id_type, else its recommendations.parquet schema)";
             (setting, Some(why.into()), check("Int64, as in the last published run".into()))
         }
         (CustomerType::Auto, Some("String")) => {

@@ -856,7 +856,10 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
         Ok(c.column(name).map_err(err)?.str().map_err(err)?.clone())
     };
     let (customer, item) = (text(&cleaned, col::CUSTOMER)?, text(&cleaned, col::ITEM)?);
-    let numbered = number(cleaned.kept(customer.iter()), cleaned.kept(item.iter()), ids.kind == CustomerType::String);
+    // text when the export's ids are not all integers, though the kept ones are; unless Int64
+    // is required (the folder published it: only the ids it publishes must be integers)
+    let text = ids.kind == CustomerType::String || (cleaned.text_id_dropped() && ids.int64_because.is_none());
+    let numbered = number(cleaned.kept(customer.iter()), cleaned.kept(item.iter()), text);
     if let (Some(why), CustomerIds::Text(_)) = (ids.int64_because, &numbered.customer_ids) {
         require_integer_ids(&cleaned, source, ids.column, why)?;
     }

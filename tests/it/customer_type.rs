@@ -38,6 +38,12 @@ fn a_flip_from_int64_is_refused_unless_customer_type_is_string() {
     let whole = std::fs::read(&kept).unwrap();
     std::fs::write(&kept, "").unwrap();
     refuses(&w, &input, "", "", 3, &words);
+    // Session 35: so does a whole manifest without the key (edited by hand or another tool):
+    // the String run was published, exit 0
+    let mut keyless: serde_json::Value = serde_json::from_slice(&whole).unwrap();
+    keyless.as_object_mut().unwrap().remove("customer_id_type").unwrap();
+    std::fs::write(&kept, serde_json::to_vec(&keyless).unwrap()).unwrap();
+    refuses(&w, &input, "", "", 3, &words);
     std::fs::write(&kept, whole).unwrap();
     // --force publishes past data gates, never past the type
     let p = w.pipeline("forced.toml", &input, "");
@@ -114,4 +120,37 @@ fn customer_type_integer_refuses_a_text_id_and_bad_values_are_exit_2() {
         "{}",
         r.stderr
     );
+}
+
+/// Session 35: the type follows the export, not one night's cleaning. A text id on a return
+/// line only (dropped by cleaning) made a fresh folder Int64, and the next night, its customer
+/// buying, was refused until someone set `customer_type`.
+#[test]
+fn a_text_id_on_a_dropped_row_types_a_fresh_folder_as_string() {
+    let w = Workdir::new();
+    let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
+    let night1 = night1_text(&tiny);
+    let night2 = format!("{night1}537000,71053,WHITE METAL LANTERN,3,2010-12-04 10:00:00,2.55,C-9,United Kingdom\n");
+    let (night1, night2) = (w.write("night1.csv", &night1), w.write("night2.csv", &night2));
+    run(&w, "n1.toml", &night1, "out", "");
+    assert_eq!(w.manifest("out")["customer_id_type"], "String");
+    let ids: Vec<String> =
+        rows(&w.path("out/recommendations.parquet")).iter().map(|r| text(&r["customer_id"])).collect();
+    assert!(!ids.contains(&"C-9".to_string()) && ids.contains(&"17850".to_string()), "{ids:?}");
+    run(&w, "n2.toml", &night2, "out", "");
+    assert_eq!(w.manifest("out")["customer_id_type"], "String");
+    // rows the pipeline's own filters leave out are not the shop's purchases (a placeholder,
+    // a test account; so too the header repeated as a row): they type nothing
+    run(&w, "n1f.toml", &night1, "filtered", "[clean]\nexclude_rows = { CustomerID = [\"C-9\"] }");
+    assert_eq!(w.manifest("filtered")["customer_id_type"], "Int64");
+    // a folder that published Int64 keeps it over the same export: only the ids it publishes
+    // must be integers (an upgrade changes no folder's type)
+    let w = published();
+    run(&w, "n1.toml", &w.write("night1.csv", night1_text(&tiny)), "out", "");
+    assert_eq!(w.manifest("out")["customer_id_type"], "Int64");
+}
+
+/// tiny.csv and a return by customer `C-9`, a text id, whose row cleaning drops.
+fn night1_text(tiny: &str) -> String {
+    format!("{tiny}536999,71053,WHITE METAL LANTERN,-2,2010-12-03 10:00:00,2.55,C-9,United Kingdom\n")
 }
