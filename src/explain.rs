@@ -12,7 +12,7 @@ use polars::prelude::*;
 use crate::audit::{cut, pad};
 use crate::config::Kind;
 use crate::error::{Error, OutputError, Result};
-use crate::roles::normalize_customer;
+use crate::roles::normalize_id;
 use crate::write::{file, read_table};
 
 /// Rows of `frame` whose `customer_id` is `customer` (Int64 or String ids).
@@ -22,12 +22,12 @@ fn rows_for(frame: &DataFrame, customer: &str) -> Result<DataFrame> {
     let mask: BooleanChunked = match ids.dtype() {
         DataType::Int64 => {
             // the run's rule for an integer id: "007" and "+7" are text, never customer 7
-            let wanted = normalize_customer(customer).and_then(crate::roles::integer_id);
+            let wanted = normalize_id(customer).and_then(crate::roles::integer_id);
             ids.i64().map_err(err)?.iter().map(|v| Some(v.is_some() && v == wanted)).collect()
         }
         // text ids were published as the run reads them (trimmed, "17850.0" as "17850")
         _ => {
-            let wanted = normalize_customer(customer);
+            let wanted = normalize_id(customer);
             ids.str().map_err(err)?.iter().map(|v| Some(v.is_some() && v == wanted)).collect()
         }
     };

@@ -119,7 +119,7 @@ pub(crate) fn parse(
 
     // The roles parse independently, four tasks the cores share; each drops its column.
     let ((customer, item), (quantity, date)) = rayon::join(
-        || rayon::join(move || ids(&customer, true, path, "customer"), move || ids(&item, false, path, "item")),
+        || rayon::join(move || ids(&customer, true, path, "customer"), move || ids(&item, true, path, "item")),
         || {
             rayon::join(
                 move || quantity.map(|q| quantities(&q, path, decimal)).transpose(),
@@ -178,13 +178,15 @@ fn type_error(column: &Column, path: &Path, role: &str) -> InputError {
     }
 }
 
-/// A customer id as text: trimmed, and "17850.0" written "17850" (Excel and pandas exports
-/// print integral ids as floats; "17850,00" with a decimal comma). Leading zeros are kept:
-/// "007" is not "7". A fraction of exactly three zeros after at most three digits is kept
-/// too: "13.000" may be 13000 grouped (a German export; "13,000" an American one), and read as
-/// 13 it was merged, silently, with customer 13. A thousands group is three digits after one
-/// to three, a float's zeros need not be: "17850.000" (pandas' `%.3f`) is 17850.
-pub fn normalize_customer(text: &str) -> Option<&str> {
+/// A customer or item id as text: trimmed, and "17850.0" written "17850" (Excel and pandas
+/// exports print integral ids as floats: a pandas column of codes with one missing value is a
+/// float column, and its CSV writes 71053 as "71053.0" where its Parquet, or an Excel number
+/// cell, reads 71053; "17850,00" with a decimal comma). Leading zeros are kept: "007" is not
+/// "7". A fraction of exactly three zeros after at most three digits is kept too: "13.000"
+/// may be 13000 grouped (a German export; "13,000" an American one), and read as 13 it was
+/// merged, silently, with customer 13. A thousands group is three digits after one to three,
+/// a float's zeros need not be: "17850.000" (pandas' `%.3f`) is 17850.
+pub fn normalize_id(text: &str) -> Option<&str> {
     let t = text.trim();
     if t.is_empty() {
         return None;
@@ -203,7 +205,7 @@ pub fn normalize_customer(text: &str) -> Option<&str> {
     Some(t)
 }
 
-/// A customer id (as [`normalize_customer`] writes it) as an integer, when it is one written
+/// A customer id (as [`normalize_id`] writes it) as an integer, when it is one written
 /// canonically: "17850" is 17850; "007", "+7", "1e3" and ids beyond i64 are text. The one
 /// rule for whether `customer_id` can be published as Int64.
 pub fn integer_id(id: &str) -> Option<i64> {
@@ -218,18 +220,19 @@ pub fn integer_id(id: &str) -> Option<i64> {
     canonical.then(|| id.parse::<i64>().ok()).flatten()
 }
 
-/// An item id as text: trimmed (as a customer id is), blank is invalid (`None`).
+/// A text value (a segment, a row filter's, a description printed): trimmed, blank is none.
 pub(crate) fn item_text(text: &str) -> Option<&str> {
     let t = text.trim();
     (!t.is_empty()).then_some(t)
 }
 
-/// One id value read for its role (customer or item): the id and whether spaces were trimmed
-/// from it, or `None` when it is blank (invalid). The one per-value rule every reader uses.
+/// One value read for its role: an id (customer or item, `id`: [`normalize_id`]) or a text
+/// value ([`item_text`]), and whether spaces were trimmed from it, or `None` when it is blank
+/// (invalid). The one per-value rule every reader uses.
 #[inline]
-pub(crate) fn read_id(text: &str, customer: bool) -> Option<(&str, bool)> {
-    let id = if customer { normalize_customer(text) } else { item_text(text) };
-    id.map(|id| (id, untrimmed(text)))
+pub(crate) fn read_id(text: &str, id: bool) -> Option<(&str, bool)> {
+    let read = if id { normalize_id(text) } else { item_text(text) };
+    read.map(|read| (read, untrimmed(text)))
 }
 
 /// True when `text` starts or ends with whitespace (as Unicode defines it: spaces, tabs,
@@ -254,20 +257,20 @@ pub(crate) enum Quantity {
     Pending(Pending),
 }
 
-/// Parses an id column (customer or item, or a description) into text: (ids, blanks counted
-/// invalid, ids trimmed).
-fn ids(column: &Column, customer: bool, path: &Path, role: &str) -> Result<(StringChunked, usize, usize), InputError> {
+/// Parses an id column (customer or item, `id`), or a text one (a segment, a row filter's, a
+/// description), into text: (values, blanks counted invalid, values trimmed).
+fn ids(column: &Column, id: bool, path: &Path, role: &str) -> Result<(StringChunked, usize, usize), InputError> {
     let series = column.as_materialized_series();
     let (mut bad, mut trimmed) = (0usize, 0usize);
     let out: StringChunked = match column.dtype() {
         DataType::String => {
             let ca = series.str().map_err(|_| type_error(column, path, role))?;
-            if !customer && ca.iter().flatten().all(|v| !untrimmed(v) && !v.is_empty()) {
+            if ca.iter().flatten().all(|v| read_id(v, id).is_some_and(|(r, _)| r.len() == v.len())) {
                 return Ok((ca.clone(), 0, 0)); // nothing to change: no copy
             }
             ca.iter()
                 .map(|v| {
-                    let read = read_id(v?, customer);
+                    let read = read_id(v?, id);
                     bad += read.is_none() as usize;
                     trimmed += matches!(read, Some((_, true))) as usize;
                     read.map(|(id, _)| id)
@@ -538,21 +541,31 @@ mod tests {
     }
 
     #[test]
-    fn customer_normalisation() {
-        assert_eq!(normalize_customer("17850.0"), Some("17850"));
-        assert_eq!(normalize_customer(" 12 "), Some("12"));
-        assert_eq!(normalize_customer("12.5"), Some("12.5"));
-        assert_eq!(normalize_customer("C-1"), Some("C-1"));
-        assert_eq!(normalize_customer(""), None);
-        assert_eq!(normalize_customer("-3.00"), Some("-3"));
-        assert_eq!(normalize_customer("12348,00"), Some("12348"));
-        assert_eq!(normalize_customer("17850.0000"), Some("17850"));
-        assert_eq!(normalize_customer("17850.000"), Some("17850"), "no group follows five digits");
-        assert_eq!(normalize_customer("17850,000"), Some("17850"));
+    fn id_normalisation() {
+        assert_eq!(normalize_id("17850.0"), Some("17850"));
+        assert_eq!(normalize_id(" 12 "), Some("12"));
+        assert_eq!(normalize_id("12.5"), Some("12.5"));
+        assert_eq!(normalize_id("C-1"), Some("C-1"));
+        assert_eq!(normalize_id(""), None);
+        assert_eq!(normalize_id("-3.00"), Some("-3"));
+        assert_eq!(normalize_id("12348,00"), Some("12348"));
+        assert_eq!(normalize_id("17850.0000"), Some("17850"));
+        assert_eq!(normalize_id("17850.000"), Some("17850"), "no group follows five digits");
+        assert_eq!(normalize_id("17850,000"), Some("17850"));
         // three zeros may be a thousands group: 13000, not customer 13
         for grouped in ["13.000", "13,000", "1.000.000", "1,000,000", "12.348", "12,348"] {
-            assert_eq!(normalize_customer(grouped), Some(grouped));
+            assert_eq!(normalize_id(grouped), Some(grouped));
         }
+        // Session 35: item codes read so too, the same code whatever the export's format (a
+        // pandas float column of codes is "71053.0" in its CSV, 71053 in its Parquet); a text
+        // value (a segment, a description) is only trimmed
+        assert_eq!(read_id(" 71053.0", true), Some(("71053", true)));
+        assert_eq!(read_id("85123A", true), Some(("85123A", false)));
+        assert_eq!(read_id("71053.0", false), Some(("71053.0", false)));
+        let column = Column::new("item".into(), ["71053.0", "85123A", "22730.00", "13.000"]);
+        let (read, bad, trimmed) = ids(&column, true, Path::new("x.csv"), "item").unwrap();
+        let read: Vec<Option<&str>> = read.iter().collect();
+        assert_eq!((read, bad, trimmed), (vec![Some("71053"), Some("85123A"), Some("22730"), Some("13.000")], 0, 0));
     }
 
     #[test]

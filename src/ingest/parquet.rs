@@ -363,10 +363,19 @@ fn read_narrow(path: &Path, footer: &Footer, name: &str) -> Result<Column, Input
 
 /// Writes the exact text of `unscaled` × 10^-`scale` into `out` ("-0.05" for −5 at scale 2),
 /// reusing its buffer: no allocation per value (a fresh `String` each was 2.7 M allocations
-/// and most of the decimal column's read time).
+/// and most of the decimal column's read time). A whole number is written without its zeros
+/// ("17850" for 1785000 at scale 2), as a float's [`crate::roles::number_text`] is: a code or
+/// an id reads the same from a decimal, a float or an integer column (a decimal(12, 3)
+/// customer 19 read as the text "19.000", which an id's reading keeps as a possible
+/// thousands group, and became a text id).
 fn decimal_into(out: &mut String, unscaled: i128, scale: usize) -> &str {
     use std::fmt::Write;
     out.clear();
+    let unit = 10i128.checked_pow(scale as u32);
+    if let Some(whole) = unit.filter(|&u| unscaled % u == 0).map(|u| unscaled / u) {
+        let _ = write!(out, "{whole}");
+        return out;
+    }
     if unscaled < 0 {
         out.push('-');
     }
@@ -584,11 +593,14 @@ mod tests {
     #[test]
     fn decimals_print_exactly() {
         let mut out = String::from("left over");
-        assert_eq!(decimal_into(&mut out, 1_785_000, 2), "17850.00");
+        assert_eq!(decimal_into(&mut out, 1_785_000, 2), "17850");
+        assert_eq!(decimal_into(&mut out, 1_785_010, 2), "17850.10");
+        assert_eq!(decimal_into(&mut out, 19_000, 3), "19", "not the text \"19.000\", a possible group");
         assert_eq!(decimal_into(&mut out, -5, 2), "-0.05");
         assert_eq!(decimal_into(&mut out, 7, 0), "7");
         assert_eq!(decimal_into(&mut out, -70, 0), "-70");
-        assert_eq!(decimal_into(&mut out, 0, 3), "0.000");
+        assert_eq!(decimal_into(&mut out, -7_000, 2), "-70");
+        assert_eq!(decimal_into(&mut out, 0, 3), "0");
         assert_eq!(decimal_into(&mut out, 12_345, 3), "12.345");
         assert_eq!(decimal_into(&mut out, i128::MIN, 0), "-170141183460469231731687303715884105728");
     }

@@ -33,9 +33,9 @@ use crate::roles::{
 enum As {
     /// As polars' CSV reader reads them (descriptions, and every column without roles).
     Text,
-    /// [`crate::roles::normalize_customer`]; blank is invalid.
+    /// [`crate::roles::normalize_id`]; blank is invalid.
     Customer,
-    /// `item_text`: blank is invalid.
+    /// As a customer id is ([`crate::roles::normalize_id`]); blank is invalid.
     Item,
     /// [`NumberText`] as f64, values read two ways ("1,000") left until the column's marks
     /// are known; NaN or infinity fails the run.
@@ -239,7 +239,7 @@ impl Plan {
             (Sink::Text(b), As::Text) => b.append_option(value),
             (Sink::Text(b), As::Segment) => b.append_option(value.and_then(read_segment)),
             (Sink::Text(b), how) => {
-                let id = value.map(|v| read_id(v, how == As::Customer));
+                let id = value.map(|v| read_id(v, matches!(how, As::Customer | As::Item)));
                 *invalid += matches!(id, Some(None)) as usize;
                 part.trimmed[slot] += matches!(id, Some(Some((_, true)))) as usize;
                 b.append_option(id.flatten().map(|(id, _)| id));
