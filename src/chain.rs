@@ -114,7 +114,8 @@ impl Chain {
     ) -> Result<(Model, SimilarityReport)> {
         similarity::check(m, cfg)?;
         let len = if cfg.kind.compares_items() { m.n_items() } else { rows.len() };
-        let bar = Progress::new(len as u64, "similarity", self.quiet);
+        let unit = if cfg.kind.compares_items() { "items" } else { "customers" };
+        let bar = Progress::new(len as u64, "similarity", unit, self.quiet);
         let (model, report) = similarity::run_for(m, cfg, &bar, rows)?;
         bar.finish();
         self.line("similarity", &report);
@@ -136,6 +137,12 @@ impl Chain {
         let line = selection.line();
         let at = Line { stage: Some("select"), seconds: Some(selection.seconds), ..Line::new(Level::Info, &line) };
         log_line(self.quiet, &at);
+        for (last, line) in selection.memory_lines(previously, cfg.select.memory_budget.is_some()) {
+            match last {
+                true => progress::warn(self.quiet, &line),
+                false => progress::note(self.quiet, &line),
+            }
+        }
         let (found, wanted) = (selection.window.customers, cfg.select.min_customers);
         if (1..wanted).contains(&found) {
             let s = if found == 1 { "" } else { "s" };
@@ -178,7 +185,7 @@ impl Chain {
     ) -> (Cow<'a, Neighbours>, CustomerNeighboursReport) {
         // a bar only when they are computed (not the model's own, not skipped)
         let computed = model.is_none_or(|x| x.kind().compares_items()) && cfg.customer_neighbours > 0;
-        let bar = Progress::new(rows.len() as u64, "neighbours", self.quiet || !computed);
+        let bar = Progress::new(rows.len() as u64, "neighbours", "customers", self.quiet || !computed);
         let (nb, report) = similarity::customers::run_for(m, model, cfg, &bar, rows);
         bar.finish();
         self.line("customer neighbours", &report);
@@ -204,7 +211,7 @@ impl Chain {
         cfg: &RecommendConfig,
         rows: Range<usize>,
     ) -> (Recommendations, RecommendReport) {
-        let bar = Progress::new(rows.len() as u64, "recommend", self.quiet);
+        let bar = Progress::new(rows.len() as u64, "recommend", "customers", self.quiet);
         let (recs, report) = recommend::run_for(m, model, cfg, rows, &bar);
         bar.finish();
         let what = "a typo, or not sold in it; ids are matched exactly, `*` stands for any characters";
@@ -380,15 +387,20 @@ impl StageLine for SimilarityReport {
     fn line(&self) -> String {
         let what = if self.kind.compares_items() { "items" } else { "customers" };
         format!(
-            "{} neighbour rows, {} {what} without neighbours, {:.3e} co-purchase updates in {:.2}s on {} threads{}",
+            "{} neighbour rows, {} {what} without neighbours, {:.3e} co-purchase updates in {:.2}s on {}{}",
             self.rows_out,
             self.isolated,
             self.pair_work,
             self.seconds,
-            self.threads,
+            threads_text(self.threads),
             skipped(self.pruning)
         )
     }
+}
+
+/// "1 thread", "2 threads".
+fn threads_text(n: usize) -> String {
+    format!("{n} thread{}", if n == 1 { "" } else { "s" })
 }
 
 /// What the integer kernel's bounds skipped, as the end of a log line ("" without them).
@@ -407,9 +419,9 @@ impl StageLine for CustomerNeighboursReport {
         match self.source {
             Source::Model => format!("{rows} rows, the model's own (top {n}), published as they are"),
             Source::Cosine => format!(
-                "{rows} rows (binary cosine, top {n}), {alone} customers without neighbours in {:.2}s on {} threads{}",
+                "{rows} rows (binary cosine, top {n}), {alone} customers without neighbours in {:.2}s on {}{}",
                 self.seconds,
-                self.threads,
+                threads_text(self.threads),
                 skipped(self.pruning)
             ),
             Source::Skipped => "none ([model] customer_neighbours = 0): neighbours.parquet written empty".into(),

@@ -20,16 +20,18 @@ impl Progress {
         Progress { bar: None }
     }
 
-    /// A bar of `len` steps labelled `label`, drawn only when stderr is a terminal.
-    pub fn new(len: u64, label: &str, quiet: bool) -> Self {
-        if quiet || !std::io::stderr().is_terminal() {
+    /// A bar of `len` steps of `unit` ("customers", "items") labelled `label`, drawn only when
+    /// stderr is a terminal and the log is plain text (a JSON log is read by a program: `docker
+    /// run -t` drew bars between its lines).
+    pub fn new(len: u64, label: &str, unit: &str, quiet: bool) -> Self {
+        if quiet || !std::io::stderr().is_terminal() || log_format() == LogFormat::Json {
             return Self::hidden();
         }
         let bar = ProgressBar::new(len);
-        let style =
-            ProgressStyle::with_template("{prefix:>12} [{bar:30}] {human_pos}/{human_len} customers, eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
+        let template = format!("{{prefix:>12}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit}, eta {{eta}}");
+        let style = ProgressStyle::with_template(&template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(label.to_string());
         Progress { bar: Some(bar) }

@@ -515,6 +515,8 @@ pub struct Trial {
 pub struct Skipped {
     pub candidate: &'static str,
     pub reason: String,
+    /// The bytes it needs, when the memory budget is why (null otherwise).
+    pub needs_bytes: Option<u64>,
 }
 
 /// What the selection did: the winner, the best, the window and every candidate.
@@ -595,17 +597,17 @@ pub fn run(
     for fit in grid(cfg, &cfg.select.candidates, offers) {
         let fit = match unfit(&held.m, fit.family, &fit.model, budget) {
             None => fit,
-            Some(reason) => {
+            Some((reason, needs_bytes)) => {
                 let stand_in = stand_in(cfg, &fit, offers);
                 let over = stand_in.as_ref().and_then(|s| unfit(&held.m, s.family, &s.model, budget));
                 let (reason, tried) = match (stand_in, over) {
                     (Some(s), None) => (format!("{reason}; {} tried in its place", s.family.name()), Some(s)),
-                    (Some(s), Some(why)) => {
+                    (Some(s), Some((why, _))) => {
                         (format!("{reason}; {} not tried in its place either: {why}", s.family.name()), None)
                     }
                     (None, _) => (reason, None),
                 };
-                skipped.push(Skipped { candidate: fit.family.name(), reason });
+                skipped.push(Skipped { candidate: fit.family.name(), reason, needs_bytes });
                 match tried {
                     Some(s) => s,
                     None => continue,
@@ -681,24 +683,63 @@ fn stand_in(cfg: &Config, fit: &Fit, offers: Offers) -> Option<Fit> {
 /// pipeline naming `kind = "ease"` still gets it up to [`similarity::ease::MAX_ITEMS`].
 pub const DENSE_ITEMS: usize = 10_000;
 
-/// Why `model` cannot be a candidate on `m` (too big for the budget, or for the kind), if so.
-fn unfit(m: &Interactions, family: Family, model: &ModelConfig, budget: u64) -> Option<String> {
+/// Why `model` cannot be a candidate on `m` (too big for the budget, or for the kind), if so,
+/// and the bytes it needs when the budget is why.
+fn unfit(m: &Interactions, family: Family, model: &ModelConfig, budget: u64) -> Option<(String, Option<u64>)> {
     if family == Family::Popularity {
         return None;
     }
     if family == Family::Ease && m.n_items() > DENSE_ITEMS {
-        return Some(format!(
-            "{} items, over the {DENSE_ITEMS} the selection fits dense EASE on (its fit grows as items³)",
-            m.n_items()
+        return Some((
+            format!(
+                "{} items, over the {DENSE_ITEMS} the selection fits dense EASE on (its fit grows as items³)",
+                m.n_items()
+            ),
+            None,
         ));
     }
     if let Err(e) = similarity::check(m, model) {
-        return Some(e.to_string());
+        return Some((e.to_string(), None));
     }
     let need = similarity::estimated_bytes(m, model);
     (need > budget).then(|| {
-        format!("needs about {:.1} GB, over the memory budget of {:.1} GB", need as f64 / 1e9, budget as f64 / 1e9)
+        let gb = |b: u64| b as f64 / 1e9;
+        (format!("needs about {:.2} GB, over the memory budget of {:.2} GB", gb(need), gb(budget)), Some(need))
     })
+}
+
+impl Selection {
+    /// What the log says of the candidates the memory budget kept out: a note each, and a
+    /// warning when one is the last published run's choice (`previously`) — the lists then
+    /// change for the memory the run was given, not for the data. With the default budget (¾
+    /// of the memory available as the selection starts) the shortfall is said as the memory
+    /// to add to the machine's or container's limit; with `[select] memory_budget`, as the
+    /// setting to raise.
+    pub fn memory_lines(&self, previously: Option<&Previously>, set: bool) -> Vec<(bool, String)> {
+        let gb = |b: u64| b as f64 / 1e9;
+        self.skipped
+            .iter()
+            .filter_map(|s| {
+                let need = s.needs_bytes?;
+                let more = match set {
+                    true => format!("[select] memory_budget of about {:.2} GB tries it", gb(need)),
+                    false => format!(
+                        "about {:.2} GB more memory (the container's or machine's limit) tries it, or set [select] memory_budget",
+                        gb((need - self.memory_budget) / 3 * 4)
+                    ),
+                };
+                let last = previously.is_some_and(|p| p.candidate == s.candidate);
+                let line = match last {
+                    true => format!(
+                        "select: {}, the last published run's choice, was not tried: it {}; the lists change for the memory this run was given, not for the data: {more}",
+                        s.candidate, s.reason
+                    ),
+                    false => format!("select: {} was not tried: it {}; {more}", s.candidate, s.reason),
+                };
+                Some((last, line))
+            })
+            .collect()
+    }
 }
 
 /// Fits `fit` once on the held data and scores each of its variants.

@@ -379,7 +379,7 @@ fn auto_on_degenerate_data_is_refused_as_a_named_model_is() {
 /// Session 25: under an address-space limit (`ulimit -v`, systemd's `LimitAS=`) the budget came
 /// from the machine's memory alone, so the selection fitted dense EASE and the run aborted
 /// (SIGABRT, "memory allocation … failed", no record). The room under the limit now caps the
-/// budget: the shipped default runs in 1 GB of address space, dense EASE skipped for it.
+/// budget: the shipped default runs in 1 GB of address space.
 #[test]
 fn an_address_space_limit_caps_the_selections_budget() {
     let w = Workdir::new();
@@ -396,10 +396,13 @@ fn an_address_space_limit_caps_the_selections_budget() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     let selection = &w.manifest("out")["selection"];
-    assert!(selection["memory_budget"].as_u64().unwrap() < 1_000_000 * 1024, "{selection}");
-    let skipped: Vec<&str> =
-        selection["skipped"].as_array().unwrap().iter().filter_map(|s| s["candidate"].as_str()).collect();
-    assert!(skipped.contains(&"ease"), "{selection}");
+    let budget = selection["memory_budget"].as_u64().unwrap();
+    assert!(budget < 1_000_000 * 1024, "{selection}");
+    // Session 35: dense EASE's estimate (3 × 8 × items², measured 2.1 ×) now fits the room
+    // left under 1 GB, and the run completes with it; one skipped said what it needed
+    for s in selection["skipped"].as_array().unwrap() {
+        assert!(s["needs_bytes"].as_u64().is_none_or(|need| need > budget), "{selection}");
+    }
 }
 
 /// Session 28: the last published choice, within one standard error of the best on the window,
