@@ -666,11 +666,22 @@ pub(crate) fn unmark(staging: &Path) -> Result<()> {
     sync_dir(staging)
 }
 
-/// Whether `folder`'s mark names `run_id` (a regular file of a run id's size).
+/// Whether `folder`'s mark names `run_id` (a regular file of a run id's size). A mark cut
+/// short — empty, or the start of `run_id` — in a folder holding nothing else is the run's too:
+/// killed as [`begin_marked`] wrote it (a file is created empty, then written), before it wrote
+/// anything else. Such a folder was kept for ever, a warning every run (seen in a test that
+/// kills runs at set moments, on a loaded machine).
 pub(crate) fn is_marked(folder: &Path, run_id: &str) -> bool {
     let path = folder.join(MARK);
-    entry(&path).ok().flatten().is_some_and(|m| m.is_file() && m.len() < 256)
-        && fs::read_to_string(&path).is_ok_and(|t| t == run_id)
+    let Some(text) = entry(&path)
+        .ok()
+        .flatten()
+        .filter(|m| m.is_file() && m.len() < 256)
+        .and_then(|_| fs::read_to_string(&path).ok())
+    else {
+        return false;
+    };
+    text == run_id || (run_id.starts_with(&text) && holds_only(folder, &|inside, _| inside == Path::new(MARK)))
 }
 
 /// Removes a folder a killed run (or prepare) left: an empty one with `rmdir`, which removes
@@ -1318,12 +1329,27 @@ mod tests {
         fs::create_dir_all(&touched).unwrap();
         fs::write(touched.join(file::ITEMS), "x").unwrap();
         fs::write(touched.join("scratch.csv"), "mine").unwrap();
+        // Session 35: killed as the mark was written (created empty, then written): alone in
+        // its folder, an empty mark or the start of the run's id is the run's (it was kept for
+        // ever); beside anything else, or the start of another id, it proves nothing
+        let cut = |n: u32, mark: &str, beside: bool| {
+            let folder = dir.join(format!(".staging-{}", id(n)));
+            fs::create_dir_all(&folder).unwrap();
+            fs::write(folder.join(MARK), mark).unwrap();
+            if beside {
+                fs::write(folder.join(file::ITEMS), "x").unwrap();
+            }
+        };
+        cut(13, "", false);
+        cut(14, &id(14)[..6], false);
+        cut(15, "", true);
+        cut(16, "2011", false);
         publish(&dir, &id(7), "seven", 1);
         publish(&dir, &id(8), "eight", 1);
         assert_eq!(names(&dir.join(RUNS)), [id(1), id(2), id(3), id(4), id(8), id(9), id(10)]);
         assert_eq!(names(&dir.join(RUNS).join(id(1))).len(), file::ALL.len() + 1);
         let staging: Vec<String> = names(&dir).into_iter().filter(|n| n.starts_with(".staging")).collect();
-        assert_eq!(staging, [id(6), id(11), id(12)].map(|i| format!(".staging-{i}")));
+        assert_eq!(staging, [id(6), id(11), id(12), id(15), id(16)].map(|i| format!(".staging-{i}")));
     }
 
     /// A staging folder of a run's name without the mark (what a kindred before 0.4.0 left
