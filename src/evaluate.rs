@@ -24,7 +24,7 @@ use crate::roles::col;
 use crate::select::{held_items, Candidate, Offers, Selection};
 pub use crate::select::{score, Metrics};
 use crate::similarity::{Model, Neighbours};
-use crate::write::{keeping_io_errors, parquet_writer, replace_file};
+use crate::write::{keeping_io_errors, replace_file, versioned_writer};
 
 /// The evaluation at one cutoff.
 #[derive(Debug, Clone, Serialize)]
@@ -260,7 +260,7 @@ impl Evaluation {
         let path = dir.join(FILE);
         let mut frame = self.frame().map_err(|e| OutputError::Parquet { path: path.clone(), detail: e.to_string() })?;
         replace_file(&path, |f| {
-            keeping_io_errors(&path, f, |f| parquet_writer(f, frame.schema()).finish(&mut frame))?;
+            keeping_io_errors(&path, f, |f| versioned_writer(f, frame.schema()).finish(&mut frame))?;
             Ok(())
         })
     }

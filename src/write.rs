@@ -225,13 +225,25 @@ pub fn parquet_writer<W: Write>(w: W, schema: &Schema) -> ParquetWriter<W> {
 /// by it. Read them with `pyarrow.parquet.read_metadata(path).metadata` or
 /// `SELECT * FROM parquet_kv_metadata('file.parquet')` in DuckDB.
 pub fn stamped_writer<W: Write>(w: W, schema: &Schema, run_id: &str) -> ParquetWriter<W> {
+    writer_with(w, schema, stamp(Some(run_id)))
+}
+
+/// [`stamped_writer`] for a file no run made (`evaluation.parquet`): the schema version and
+/// kindred's version, no run id.
+pub fn versioned_writer<W: Write>(w: W, schema: &Schema) -> ParquetWriter<W> {
+    writer_with(w, schema, stamp(None))
+}
+
+/// The footer's keys of a table kindred writes: the run's id (when a run made it), the schema
+/// version and kindred's version.
+fn stamp(run_id: Option<&str>) -> Vec<KeyValue> {
     let kv = |key: &str, value: String| KeyValue { key: key.to_string(), value: Some(value) };
-    let stamp = vec![
-        kv(meta::RUN_ID, run_id.to_string()),
+    let run = run_id.map(|id| kv(meta::RUN_ID, id.to_string()));
+    let versions = [
         kv(meta::SCHEMA_VERSION, SCHEMA_VERSION.to_string()),
         kv(meta::VERSION, env!("CARGO_PKG_VERSION").to_string()),
     ];
-    writer_with(w, schema, stamp)
+    run.into_iter().chain(versions).collect()
 }
 
 /// [`parquet_writer`] whose footer also carries `key` = `value` (a [`meta`] key).

@@ -72,6 +72,11 @@ fn evaluation_embeds_plain_types() {
     let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--k", "2"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_plain(&w.path("out/evaluation.parquet"));
+    // Session 35: stamped with the versions as a run's tables are (no run made it: no run id)
+    let kv = crate::workdir::key_values(&w.path("out/evaluation.parquet"));
+    assert_eq!(kv.get("kindred.schema_version").map(String::as_str), Some("1"), "{kv:?}");
+    assert_eq!(kv.get("kindred.version").map(String::as_str), Some(env!("CARGO_PKG_VERSION")), "{kv:?}");
+    assert!(!kv.contains_key("kindred.run_id"), "{kv:?}");
 }
 
 #[test]
