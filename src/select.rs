@@ -708,40 +708,6 @@ fn unfit(m: &Interactions, family: Family, model: &ModelConfig, budget: u64) -> 
     })
 }
 
-impl Selection {
-    /// What the log says of the candidates the memory budget kept out: a note each, and a
-    /// warning when one is the last published run's choice (`previously`) — the lists then
-    /// change for the memory the run was given, not for the data. With the default budget (¾
-    /// of the memory available as the selection starts) the shortfall is said as the memory
-    /// to add to the machine's or container's limit; with `[select] memory_budget`, as the
-    /// setting to raise.
-    pub fn memory_lines(&self, previously: Option<&Previously>, set: bool) -> Vec<(bool, String)> {
-        let gb = |b: u64| b as f64 / 1e9;
-        self.skipped
-            .iter()
-            .filter_map(|s| {
-                let need = s.needs_bytes?;
-                let more = match set {
-                    true => format!("[select] memory_budget of about {:.2} GB tries it", gb(need)),
-                    false => format!(
-                        "about {:.2} GB more memory (the container's or machine's limit) tries it, or set [select] memory_budget",
-                        gb((need - self.memory_budget) / 3 * 4)
-                    ),
-                };
-                let last = previously.is_some_and(|p| p.candidate == s.candidate);
-                let line = match last {
-                    true => format!(
-                        "select: {}, the last published run's choice, was not tried: it {}; the lists change for the memory this run was given, not for the data: {more}",
-                        s.candidate, s.reason
-                    ),
-                    false => format!("select: {} was not tried: it {}; {more}", s.candidate, s.reason),
-                };
-                Some((last, line))
-            })
-            .collect()
-    }
-}
-
 /// Fits `fit` once on the held data and scores each of its variants.
 fn try_fit(held: &Held, fit: Fit, k: usize) -> Result<Vec<(Candidate, Trial, Vec<f64>)>> {
     let start = Instant::now();
@@ -896,6 +862,38 @@ impl Selection {
             self.candidates.len(),
             self.seconds
         )
+    }
+
+    /// What the log says of the candidates the memory budget kept out: a note each, and a
+    /// warning when one is the last published run's choice (`previously`) — the lists then
+    /// change for the memory the run was given, not for the data. With the default budget (¾
+    /// of the memory available as the selection starts) the shortfall is said as the memory
+    /// to add to the machine's or container's limit; with `[select] memory_budget`, as the
+    /// setting to raise.
+    pub fn memory_lines(&self, previously: Option<&Previously>, set: bool) -> Vec<(bool, String)> {
+        let gb = |b: u64| b as f64 / 1e9;
+        self.skipped
+            .iter()
+            .filter_map(|s| {
+                let need = s.needs_bytes?;
+                let more = match set {
+                    true => format!("[select] memory_budget of about {:.2} GB tries it", gb(need)),
+                    false => format!(
+                        "about {:.2} GB more memory (the container's or machine's limit) tries it, or set [select] memory_budget",
+                        gb((need - self.memory_budget) / 3 * 4)
+                    ),
+                };
+                let last = previously.is_some_and(|p| p.candidate == s.candidate);
+                let line = match last {
+                    true => format!(
+                        "select: {}, the last published run's choice, was not tried: it {}; the lists change for the memory this run was given, not for the data: {more}",
+                        s.candidate, s.reason
+                    ),
+                    false => format!("select: {} was not tried: it {}; {more}", s.candidate, s.reason),
+                };
+                Some((last, line))
+            })
+            .collect()
     }
 
     /// `selection.parquet`: one row per candidate scored, the winner's `chosen` true.
