@@ -160,6 +160,11 @@ fn the_sections_other_stages_add_render_when_present() {
     assert!(html.contains("no nulls left"));
     assert!(html.contains("class=\"winner\"") && html.contains("0.1234"));
     assert_eq!(value_of(&html, "winner").as_deref(), Some("user k=10"));
+    // Session 35: popularity chosen is named so, not "user model"
+    let mut popular = m.clone();
+    popular["selection"]["winner"] = json!({"candidate": "popularity", "settings": "half_life=7"});
+    popular["reports"]["similarity"] = json!({"kind": "user", "rows_out": 0});
+    assert!(render(&popular, &tables_figures()).unwrap().contains("(popularity (no similarity) model;"));
     assert!(html.contains("not available customers scored"), "a manifest without the window's counts");
     // a window of more customers than `[select] max_customers`: the sample is named
     m["selection"]["window"] = json!({"kind": "days", "customers": 730352, "scored_customers": 100000});
@@ -172,6 +177,19 @@ fn the_sections_other_stages_add_render_when_present() {
     m["drift"] = json!({"previous_run_id": null, "customers": 0, "note": "first run: no previous published set to compare with"});
     let html = render(&m, &tables_figures()).unwrap();
     assert!(html.contains("First run: no drift. first run: no previous published set"));
+    // Session 35: a previous set that could not be compared is "not available" with its note,
+    // not zero counts ("lists changed 0"); a note beside figures is shown too
+    let why = "drift not available: the previous published set r.parquet cannot be compared (not Parquet)";
+    m["drift"] = json!({"previous_run_id": "20261130T020000.000Z-1", "customers": 0, "kept": 0, "new": 0, "gone": 0,
+        "changed": 0, "changed_share": null, "mean_overlap": null, "note": why});
+    let html = render(&m, &tables_figures()).unwrap();
+    assert!(html.contains("id=\"drift-unavailable\"") && html.contains(why), "{html}");
+    assert_eq!(value_of(&html, "drift-changed"), None, "no zero counts");
+    m["drift"]["customers"] = json!(8);
+    m["drift"]["changed_share"] = json!(0.25);
+    m["drift"]["note"] = json!("customer ids compared as text");
+    let html = render(&m, &tables_figures()).unwrap();
+    assert!(html.contains("<p class=\"note\" id=\"drift-note\">customer ids compared as text</p>"), "{html}");
 }
 
 #[test]

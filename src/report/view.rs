@@ -192,7 +192,12 @@ fn neighbours(m: &Value, fig: &Figures) -> Result<Value, String> {
     Ok(json!({
         "top1_chart": charts::histogram(&fig.top1, "best neighbour's similarity (one per customer)")?,
         "all_chart": charts::histogram(&fig.all, "similarity (every neighbour row)")?,
-        "kind": s(m, "/reports/similarity/kind"),
+        // popularity, chosen by `kind = "auto"`, fits no model (its similarity report says
+        // "user" with every customer isolated): named as what it is
+        "kind": match m.pointer("/selection/winner/candidate").and_then(Value::as_str) {
+            Some("popularity") => "popularity (no similarity)".to_string(),
+            _ => s(m, "/reports/similarity/kind"),
+        },
         "cells": [
             count_cell("neighbour-rows", "neighbour rows", Some(fig.neighbour_rows as u64)),
             count_cell("with-neighbours", "customers with a neighbour", Some(fig.with_neighbours as u64)),
@@ -277,13 +282,18 @@ fn recommend(m: &Value, fig: &Figures) -> Result<Value, String> {
 }
 
 /// The drift section: `missing` (this manifest has no drift), `first` (nothing to compare
-/// with), or the figures.
+/// with), `unavailable` (a previous run, but nothing compared: its set unreadable; its note
+/// says why — its zero counts read as "nothing changed"), or the figures with the note, if
+/// any (how ids of two types were compared).
 fn drift(m: &Value) -> Value {
     let Some(d) = m.pointer("/drift").filter(|v| v.is_object()) else {
         return json!({"state": "missing"});
     };
     if d.get("previous_run_id").is_none_or(Value::is_null) {
         return json!({"state": "first", "note": s(d, "/note")});
+    }
+    if d.get("changed_share").is_none_or(Value::is_null) {
+        return json!({"state": "unavailable", "previous": s(d, "/previous_run_id"), "note": s(d, "/note")});
     }
     let share = f(d, "/changed_share");
     let overlap = f(d, "/mean_overlap");
