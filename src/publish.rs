@@ -395,6 +395,16 @@ impl Publisher {
     }
 
     /// The fixed top-level links to `current/<name>` that are not there yet.
+    /// Links the fixed names that are missing to `current` (a run killed between the switch and
+    /// its links left none, on a folder's first publish): for a retried publish whose set is
+    /// already current. Under the lock, the folder's layout checked as it was taken.
+    pub fn complete_links(&self) -> Result<()> {
+        match current_run_id(&self.dir) {
+            Some(_) => self.fixed_links(),
+            None => Ok(()),
+        }
+    }
+
     fn fixed_links(&self) -> Result<()> {
         for name in file::ALL {
             if !is_fixed_link(&self.dir, name) {

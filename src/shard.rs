@@ -157,7 +157,11 @@ pub struct Marker {
 fn settings(cfg: &Config) -> Value {
     let mut v = serde_json::to_value(cfg).unwrap_or(Value::Null);
     if let Some(o) = v.as_object_mut() {
-        for key in ["input", "threads", "threads_note", "force", "pipeline"] {
+        // what may differ between the steps (the input, the threads) and what follows from it:
+        // `unread_note` names the [input] keys the input's format never reads (a pipeline's
+        // `delimiter` over the Parquet export prepare was given: its shards were refused, exit
+        // 2, naming a field that is no pipeline key)
+        for key in ["input", "threads", "threads_note", "unread_note", "force", "pipeline"] {
             o.remove(key);
         }
     }
@@ -606,6 +610,13 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
             let marker = folder.join(DONE).join(format!("{index}.json"));
             return Ok(ShardDone { run_id: plan.run_id, index, customers: 0, rows: 0, marker });
         }
+        // where the shard writes, made and checked before the work: a read-only mount or
+        // another user's folder failed after the whole shard was computed (three times, with a
+        // scheduler's retries)
+        let (parts, done) = (folder.join(PARTS), folder.join(DONE));
+        for d in [&parts, &done] {
+            writable_inside(d)?;
+        }
         let chain = Chain::new(cfg.quiet);
         let m = store::load_matrix(&folder, &plan.files, |m| wanted(&plan, m))?;
         let rows = range.rows();
@@ -616,21 +627,18 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         let (nb, nb_report) = pipeline::customers_beside(&chain, cfg, &m, &model, &plan.choice, rows.clone());
         let (recs, rec_report) = chain.recommend_for(&m, &model, &plan.choice.recommend, rows.clone());
         let attempt = attempt_id();
-        let parts = folder.join(PARTS);
-        let done = folder.join(DONE);
-        for d in [&parts, &done] {
-            fs::create_dir_all(d).map_err(io(d))?;
-        }
         let name = |what: &str| format!("{index}-{attempt}-{what}.parquet");
-        let files = vec![
-            store::put(
-                &parts,
-                &name("recommendations"),
-                store::recommendations_frame(&recs, rows.clone())?,
-                &plan.run_id,
-            )?,
-            store::put(&parts, &name("neighbours"), store::neighbours_part(&nb, rows.clone())?, &plan.run_id)?,
-        ];
+        let first = store::put(
+            &parts,
+            &name("recommendations"),
+            store::recommendations_frame(&recs, rows.clone())?,
+            &plan.run_id,
+        )?;
+        // the second part not written (a full volume): the first goes too, no marker names it
+        let second = store::neighbours_part(&nb, rows.clone())
+            .and_then(|part| store::put(&parts, &name("neighbours"), part, &plan.run_id))
+            .inspect_err(|_| drop(fs::remove_file(parts.join(&first.file))))?;
+        let files = vec![first, second];
         sync_dir(&parts)?;
         let marker = Marker {
             run_id: plan.run_id.clone(),
@@ -659,6 +667,27 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         step_line(cfg.quiet, "shard", rows_out, start, &message);
         Ok(ShardDone { run_id: plan.run_id, index, customers: range.end - range.first, rows: rows_out, marker: path })
     })
+}
+
+/// Makes `dir`, a folder of a prepared run's, if it is missing — never the prepared run's
+/// folder itself: one a newer publish removed while a late shard of it ran was made again by
+/// `create_dir_all` and kept for ever, nothing proving it kindred's — and checks that this
+/// process may write in it (`access(2)`: permissions and a read-only mount), naming it.
+fn writable_inside(dir: &Path) -> Result<()> {
+    match fs::create_dir(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(io(dir)(e).into()),
+        _ => {}
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(|e| io(dir)(std::io::Error::other(e)))?;
+        // SAFETY: a NUL-terminated path; `access` reads only.
+        if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+            return Err(io(dir)(std::io::Error::last_os_error()).into());
+        }
+    }
+    Ok(())
 }
 
 /// What of the matrix a shard reads besides the purchases: the quantities when its user model
@@ -743,6 +772,9 @@ pub fn publish(cfg: &Config) -> Result<Published> {
             Err(e) => return pipeline::publish_locked(cfg, publisher, &run_id, &started, |_| Err(e)),
         };
         if let Some(current) = published_from(dir, &plan.run_id) {
+            // a first publish killed after the switch, before the fixed names were linked: the
+            // retry said "nothing to do" and left the folder without them until the next night
+            publisher.complete_links()?;
             let line =
                 format!("publish: prepared run {} is already published (run {current}); nothing to do", plan.run_id);
             log(cfg.quiet, &line);
@@ -792,7 +824,9 @@ fn read_markers(folder: &Path, plan: &Plan, dir: &Path) -> Result<Vec<Marker>> {
                 "it is for run {} shard {}, not run {} shard {}",
                 marker.run_id, marker.index, plan.run_id, s.index
             );
-            return Err(ShardError::Damaged { path, detail }.into());
+            // a damaged marker, as the README's exit 5 says: that shard runs again (exit 1 and
+            // "run prepare again" before)
+            return Err(ShardError::Rerun { path, detail, index: s.index, run_id: plan.run_id.clone() }.into());
         }
         markers.push(marker);
     }

@@ -71,3 +71,20 @@ fn a_shards_rows_are_the_one_machine_runs_rows() {
         }
     }
 }
+
+/// Session 35: a shard makes its parts' and markers' folders inside the prepared run's, never
+/// the prepared run's folder itself (a late shard of a run a newer publish removed made it
+/// again, kept for ever), and before its work.
+#[test]
+fn a_shard_makes_its_folders_only_inside_a_prepared_run_that_exists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prepared = tmp.path().join("20261201T020000.000Z-1");
+    fs::create_dir(&prepared).unwrap();
+    writable_inside(&prepared.join(PARTS)).unwrap();
+    writable_inside(&prepared.join(PARTS)).unwrap(); // there already: fine
+    assert!(prepared.join(PARTS).is_dir());
+    let removed = tmp.path().join("20261130T020000.000Z-1");
+    let err = writable_inside(&removed.join(DONE)).unwrap_err().to_string();
+    assert!(err.contains(&removed.join(DONE).display().to_string()), "{err}");
+    assert!(!removed.exists(), "the removed prepared run is not made again");
+}

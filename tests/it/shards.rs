@@ -243,6 +243,14 @@ fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmles
     let status = w.kindred(&["status", out.to_str().unwrap()]);
     assert_eq!(status.code, 6, "{}", status.stdout);
     assert!(status.stdout.contains("failed") && status.stdout.contains("not finished"), "{}", status.stdout);
+    // Session 35: a marker naming another shard (copied over) is a damaged marker: exit 5 and
+    // "run that shard again", as the README says (it was exit 1, "run prepare again")
+    let done = latest(&w).join("done");
+    std::fs::copy(done.join("2.json"), done.join("0.json")).unwrap();
+    let r = w.kindred(&args("publish", &pipeline, &out)[..4]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("shard 2, not run"), "{}", r.stderr);
+    std::fs::remove_file(done.join("0.json")).unwrap();
     // index 0 rerun, index 1 twice at once: both attempts finish, the marker names complete files
     assert_eq!(shard(&w, &pipeline, &out, "JOB_COMPLETION_INDEX", 0).status().unwrap().code(), Some(0));
     let (a, b) = (
@@ -411,6 +419,47 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     let r = w.kindred(&args("shard", &pipeline, &out).into_iter().chain(["--index", "0"]).collect::<Vec<_>>());
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains(&want), "{}", r.stderr);
+}
+
+/// Session 35: the steps may read another export (`--input`, `KINDRED_INPUT`: prepare-job.yaml
+/// gives it to prepare only). A pipeline's CSV-only key (`delimiter`) over the Parquet export
+/// prepare read made prepare's settings carry a note the shards' did not: every shard and the
+/// publish were refused, exit 2, naming `[unread_note]`.
+#[test]
+fn steps_given_another_export_of_another_format_agree() {
+    let w = Workdir::new();
+    let pipeline = w.pipeline_with("p.toml", &w.copy("tiny.csv"), "delimiter = \",\"", "out", "");
+    let out = w.path("out");
+    let parquet = w.copy("tiny.parquet");
+    let mut prepare = prepare_args(&pipeline, &out, "2");
+    prepare.extend(["--input", parquet.to_str().unwrap()]);
+    let r = w.kindred(&prepare);
+    assert_eq!(r.code, 0, "prepare: {}", r.stderr);
+    for i in 0..2 {
+        let done = shard(&w, &pipeline, &out, "KINDRED_INDEX", i).output().unwrap();
+        assert!(done.status.success(), "shard {i}: {}", String::from_utf8_lossy(&done.stderr));
+    }
+    let r = w.kindred(&args("publish", &pipeline, &out));
+    assert_eq!(r.code, 0, "publish: {}", r.stderr);
+}
+
+/// Session 35: a folder's first publish killed after switching `current`, before linking the
+/// fixed names: the retry said "already published; nothing to do" and left them missing (the
+/// BI tools' paths) until the next night. It links them.
+#[test]
+fn a_retried_publish_links_the_fixed_names_a_killed_one_left_out() {
+    let w = Workdir::new();
+    let pipeline = w.pipeline("p.toml", &w.copy("tiny.csv"), "");
+    let out = w.path("out");
+    sharded(&w, &pipeline, &out, 2);
+    for name in kindred::write::file::ALL {
+        std::fs::remove_file(out.join(name)).unwrap();
+    }
+    let r = w.kindred(&args("publish", &pipeline, &out));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in kindred::write::file::ALL {
+        assert!(out.join(name).exists(), "{name}: {}", r.stderr);
+    }
 }
 
 #[test]
