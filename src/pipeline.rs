@@ -643,9 +643,22 @@ pub(crate) fn publish_locked<T>(
     started: &str,
     work: impl FnOnce(&Publisher) -> Result<T>,
 ) -> Result<T> {
+    publish_locked_from(cfg, publisher, (run_id, started), None, work)
+}
+
+/// [`publish_locked`] of a set made from the export `input` describes (a prepared run's, for
+/// `kindred publish`): a failed attempt's record names it, not the file the pipeline names now
+/// (which the record hashed: another night's export, or gigabytes read for a failure).
+pub(crate) fn publish_locked_from<T>(
+    cfg: &Config,
+    publisher: Publisher,
+    (run_id, started): (&str, &str),
+    input: Option<FailedInput>,
+    work: impl FnOnce(&Publisher) -> Result<T>,
+) -> Result<T> {
     // A panic (a bug) is recorded and abandons the run like an error before it goes on up to `main`.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&publisher)));
-    let attempt = Attempt { cfg, run_id, started };
+    let attempt = Attempt { cfg, run_id, started, input };
     match outcome {
         Ok(Ok(made)) => match publisher.commit(cfg.output.keep_runs) {
             Ok(_) => Ok(made),
@@ -1094,6 +1107,9 @@ pub struct Attempt<'a> {
     pub cfg: &'a Config,
     pub run_id: &'a str,
     pub started: &'a str,
+    /// The export the attempt's set comes from, when it is not the pipeline's (a prepared
+    /// run's); `None`: the pipeline's, summarised as the record is written.
+    pub input: Option<FailedInput>,
 }
 
 impl Attempt<'_> {
@@ -1123,16 +1139,19 @@ impl Attempt<'_> {
     }
 
     fn record(&self, publisher: Publisher, exit: Exit, error: FailedError, gates: Vec<Verdict>) {
-        let path = &self.cfg.input.path;
-        let known = input_summary(path).ok();
-        let status = if exit == Exit::Refused { "refused" } else { "failed" };
-        let manifest = FailedManifest {
-            header: RunHeader::new(status, self.run_id, self.started),
-            input: FailedInput {
+        let input = self.input.clone().unwrap_or_else(|| {
+            let path = &self.cfg.input.path;
+            let known = input_summary(path).ok();
+            FailedInput {
                 path: path.display().to_string(),
                 bytes: known.as_ref().map(|k| k.bytes),
                 sha256: known.map(|k| k.sha256),
-            },
+            }
+        });
+        let status = if exit == Exit::Refused { "refused" } else { "failed" };
+        let manifest = FailedManifest {
+            header: RunHeader::new(status, self.run_id, self.started),
+            input,
             parameters: self.cfg.clone(),
             exit_code: exit as u8,
             error,

@@ -289,7 +289,7 @@ pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
             })
         }));
         // A prepare that fails or is refused leaves its record, as a run does (`kindred status`).
-        let attempt = pipeline::Attempt { cfg, run_id: &run_id, started: &started };
+        let attempt = pipeline::Attempt { cfg, run_id: &run_id, started: &started, input: None };
         let plan = match made {
             Ok(Ok(plan)) => plan,
             Ok(Err(e)) => {
@@ -786,7 +786,7 @@ pub fn publish(cfg: &Config) -> Result<Published> {
         // From here a failed or refused attempt leaves its record — a shard not finished too
         // (exit 5): without one, `kindred status` called a folder whose nightly publish kept
         // failing healthy (its last attempt was the last published run).
-        pipeline::publish_locked(cfg, publisher, &run_id, &started, |publisher| {
+        pipeline::publish_locked_from(cfg, publisher, (&run_id, &started), prepared_input(&plan), |publisher| {
             let markers = read_markers(&folder, &plan, dir)?;
             join_and_write(cfg, publisher, &folder, &plan, &markers, (&run_id, start))
         })?;
@@ -794,6 +794,16 @@ pub fn publish(cfg: &Config) -> Result<Published> {
         let message = format!("{} customers' recommendations (run {run_id})", plan.customers);
         step_line(cfg.quiet, "publish", plan.customers, start, &message);
         Ok(Published { run_id, prepared: plan.run_id, customers: plan.customers, already: false })
+    })
+}
+
+/// The export a prepared run read, as its manifest so far names it.
+fn prepared_input(plan: &Plan) -> Option<pipeline::FailedInput> {
+    let input = plan.manifest.get("input")?;
+    Some(pipeline::FailedInput {
+        path: input.get("path")?.as_str()?.to_string(),
+        bytes: input.get("bytes").and_then(Value::as_u64),
+        sha256: input.get("sha256").and_then(Value::as_str).map(str::to_string),
     })
 }
 

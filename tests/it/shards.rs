@@ -462,6 +462,29 @@ fn a_retried_publish_links_the_fixed_names_a_killed_one_left_out() {
     }
 }
 
+/// Session 35: a failed publish's record names the export its prepared run read, not the file
+/// the pipeline names by then (the next night's export; hashed, gigabytes read for a failure).
+#[test]
+fn a_failed_publish_records_the_prepared_runs_export() {
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    let pipeline = w.pipeline("p.toml", &input, "");
+    let out = w.path("out");
+    assert_eq!(w.kindred(&prepare_args(&pipeline, &out, "2")).code, 0);
+    let plan: serde_json::Value = serde_json::from_slice(&read(&latest(&w), "plan.json")).unwrap();
+    let prepared = plan["manifest"]["input"]["sha256"].as_str().unwrap().to_string();
+    let mut later = std::fs::read_to_string(&input).unwrap();
+    later.push_str("999999,85123A,WHITE HANGING HEART,1,2010-12-09 10:00:00,2.55,99999.0,United Kingdom\n");
+    std::fs::write(&input, later).unwrap();
+    let r = w.kindred(&args("publish", &pipeline, &out));
+    assert_eq!(r.code, 5, "no shard ran: {}", r.stderr);
+    let runs = out.join("runs");
+    let record = std::fs::read_dir(&runs).unwrap().flatten().next().unwrap().path().join("manifest.json");
+    let record: serde_json::Value = serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    assert_eq!(record["status"], "failed", "{record}");
+    assert_eq!(record["input"]["sha256"].as_str(), Some(prepared.as_str()), "{record}");
+}
+
 #[test]
 fn shard_and_publish_without_a_prepared_run_say_what_to_do() {
     let w = Workdir::new();
