@@ -96,6 +96,9 @@ impl Chain {
         let (matrix, report) = pivot::run(cleaned, ids, source)?;
         progress::trim_freed_memory();
         self.line("pivot", &report);
+        if let Some(note) = &report.customer_id_note {
+            progress::note(self.quiet, &format!("pivot: {note}"));
+        }
         Ok((matrix, report))
     }
 

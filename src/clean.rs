@@ -435,7 +435,7 @@ fn row_filter(
 /// a CSV's `2.0` is a cell's 2).
 fn listed<'a>(listed: &[String], distinct: impl Iterator<Item = &'a str>) -> (HashSet<&'a str>, Vec<String>) {
     let distinct: Vec<&str> = distinct.collect();
-    let (mut matched, mut unmatched) = matched_items(listed, distinct.iter().copied());
+    let (mut matched, mut unmatched) = matched_items(listed, distinct.iter().copied(), |v| Some(v));
     let mut keys: HashMap<String, Vec<&String>> = HashMap::new();
     for value in listed.iter().filter(|v| !v.contains('*')) {
         if let Some(key) = value_key(value) {
@@ -689,7 +689,8 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
             // matched once per distinct item, the rows then looked up
             let items = f.column(col::ITEM)?.str()?;
             let distinct: Vec<&str> = items.iter().flatten().collect::<HashSet<&str>>().into_iter().collect();
-            let (matched, unmatched) = matched_items(&cfg.exclude_items, distinct.iter().copied());
+            let (matched, unmatched) =
+                matched_items(&cfg.exclude_items, distinct.iter().copied(), crate::roles::normalize_id);
             unmatched_exclude_items = unmatched;
             let excluded: HashSet<&str> = distinct.iter().zip(matched).filter(|(_, m)| *m).map(|(i, _)| *i).collect();
             Ok(items.iter().map(|i| !i.is_some_and(|i| excluded.contains(i))).collect())
@@ -1036,25 +1037,29 @@ pub struct Cleaned {
     frame: DataFrame,
     kept: Vec<bool>,
     height: usize,
-    /// A row cleaning dropped has a customer id that is not an integer ([`text_id_dropped`]).
-    text_id_dropped: bool,
+    /// A purchase cleaning dropped whose customer id is not an integer ([`text_id_dropped`]).
+    text_id_dropped: Option<(usize, String)>,
 }
 
-/// Whether a row the purchase rules dropped (a quantity, a missing field, an excluded item:
-/// not the repeated header nor the pipeline's own row filters, whose rows are not the shop's
-/// purchases; `filtered` says which rows those leave) has a customer id that is not an
-/// integer ([`crate::roles::integer_id`]), of the rows a run reads (under `kindred evaluate`'s
-/// `cutoff`, a run at the cutoff's: dated before it or undated). The export's ids are then not
-/// all integers, and the pivot publishes them as text even when every kept one is one: the
-/// type follows the export, not one night's cleaning (a text id on a return line made a fresh
-/// folder Int64, and the next night, its customer buying, was refused).
+/// The first row (0-based) and id of a purchase the rules dropped — a return, a zero
+/// quantity, an excluded item: a line with its customer, item and quantity, not the repeated
+/// header nor a row of the pipeline's own filters (`filtered` says which rows those leave),
+/// nor a line missing its item or quantity (junk: a header written another way) — whose
+/// customer id is not an integer ([`crate::roles::integer_id`]) nor a placeholder
+/// ([`is_placeholder`]: a till's `Guest` on a return), of the rows a run reads (under
+/// `kindred evaluate`'s `cutoff`, a run at the cutoff's: dated before it or undated). The
+/// export's ids are then not all integers, and the pivot publishes them as text even when
+/// every kept one is one: the type follows the export, not one night's cleaning (a text id on
+/// a return line made a fresh folder Int64, and the next night, its customer buying, was
+/// refused).
 fn text_id_dropped(
     frame: &DataFrame,
     filtered: &BooleanChunked,
     kept: &BooleanChunked,
     cutoff: Option<i64>,
-) -> PolarsResult<bool> {
+) -> PolarsResult<Option<(usize, String)>> {
     let customers = frame.column(col::CUSTOMER)?.str()?;
+    let (items, quantities) = (frame.column(col::ITEM)?.str()?, frame.column(col::QUANTITY)?.f64()?);
     let dates = match (cutoff, frame.column(col::DATE)) {
         (Some(_), Ok(date)) => Some(date.i64()?),
         _ => None,
@@ -1064,22 +1069,25 @@ fn text_id_dropped(
         _ => true,
     };
     let dropped = filtered.iter().zip(kept.iter()).map(|(f, k)| f == Some(true) && k != Some(true));
-    let mut rows = customers.iter().zip(dropped).enumerate();
-    Ok(rows.any(|(row, (id, dropped))| {
-        dropped && id.is_some_and(|id| crate::roles::integer_id(id).is_none()) && read(row)
+    let purchase = items.iter().zip(quantities.iter()).map(|(i, q)| i.is_some() && q.is_some());
+    let mut rows = customers.iter().zip(dropped.zip(purchase)).enumerate();
+    let text = |id: &str| crate::roles::integer_id(id).is_none() && !is_placeholder(id);
+    Ok(rows.find_map(|(row, (id, (dropped, purchase)))| {
+        let id = id.filter(|&id| dropped && purchase && text(id) && read(row))?;
+        Some((row, id.to_string()))
     }))
 }
 
 impl Cleaned {
     fn new(frame: DataFrame, kept: BooleanChunked) -> Cleaned {
         let kept: Vec<bool> = kept.downcast_iter().flat_map(|a| a.values().iter()).collect();
-        Cleaned { height: kept.iter().filter(|&&k| k).count(), frame, kept, text_id_dropped: false }
+        Cleaned { height: kept.iter().filter(|&&k| k).count(), frame, kept, text_id_dropped: None }
     }
 
-    /// Whether a row cleaning dropped has a customer id that is not an integer: the export's
-    /// ids are not all integers though every kept one may be.
-    pub fn text_id_dropped(&self) -> bool {
-        self.text_id_dropped
+    /// The first purchase cleaning dropped whose customer id is not an integer (its row,
+    /// 0-based, and id): the export's ids are not all integers though every kept one may be.
+    pub fn text_id_dropped(&self) -> Option<(usize, &str)> {
+        self.text_id_dropped.as_ref().map(|(row, id)| (*row, id.as_str()))
     }
 
     /// Every row of `frame` kept.
@@ -1108,7 +1116,7 @@ impl Cleaned {
     pub fn part(&self, part: impl Fn(usize) -> bool) -> Cleaned {
         let kept: Vec<bool> = self.kept.iter().enumerate().map(|(r, &k)| k && part(r)).collect();
         let height = kept.iter().filter(|&&k| k).count();
-        Cleaned { height, frame: self.frame.clone(), kept, text_id_dropped: self.text_id_dropped }
+        Cleaned { height, frame: self.frame.clone(), kept, text_id_dropped: self.text_id_dropped.clone() }
     }
 
     /// Drops column `name` (a stage done with it frees its memory early).
@@ -1183,7 +1191,7 @@ mod tests {
             f
         };
         // row 3 (quantity -1) is dropped by min_quantity
-        let seen = |f: DataFrame, cfg: &CleanConfig| run(f, cfg).unwrap().0.text_id_dropped();
+        let seen = |f: DataFrame, cfg: &CleanConfig| run(f, cfg).unwrap().0.text_id_dropped().is_some();
         let plain = CleanConfig::default();
         assert!(seen(rows("C-9", day(4)), &plain));
         assert!(!seen(rows("39", day(4)), &plain), "an integer id");
@@ -1192,6 +1200,17 @@ mod tests {
         assert!(!seen(rows("C-9", day(4)), &at(4)), "at the cutoff: the test's");
         assert!(seen(rows("C-9", None), &at(4)), "undated: a run at the cutoff reads it");
         // (the pipeline's own filters: tests/it/customer_type.rs)
+        assert_eq!(run(rows("C-9", day(4)), &plain).unwrap().0.text_id_dropped(), Some((3, "C-9")));
+        // a placeholder on a return (a till's guest) is no customer's id; a line without its
+        // item and quantity (a header written another way) is no purchase
+        assert!(!seen(rows("Guest", day(4)), &plain), "a placeholder");
+        let mut junk = rows("39", day(4));
+        junk.with_column(Column::new(
+            col::CUSTOMER.into(),
+            [Some("1"), Some("2"), None, Some("39"), Some("Customer ID")],
+        ))
+        .unwrap();
+        assert!(!seen(junk, &plain), "no purchase");
     }
 
     #[test]

@@ -361,15 +361,21 @@ pub fn item_matches(pattern: &str, id: &str) -> bool {
 /// item not in this export).
 ///
 /// Entries without `*` are looked up, not compared one by one (5,000 listed against 100,000
-/// distinct values were 4 s).
-pub fn matched_items<'a>(patterns: &[String], items: impl IntoIterator<Item = &'a str>) -> (Vec<bool>, Vec<String>) {
+/// distinct values were 4 s), as `read` reads them: item ids' lists as the export's ids are
+/// read (`crate::roles::normalize_id`: an entry `71053.0`, written when the export's codes
+/// were, still matches the item `71053`), a column's values as written (`Some`).
+pub fn matched_items<'a>(
+    patterns: &[String],
+    items: impl IntoIterator<Item = &'a str>,
+    read: fn(&str) -> Option<&str>,
+) -> (Vec<bool>, Vec<String>) {
     let mut used = vec![false; patterns.len()];
     let mut exact: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
     let mut wild = Vec::new();
     for (entry, pattern) in patterns.iter().enumerate() {
         match pattern.contains('*') {
             true => wild.push(entry),
-            false => exact.entry(pattern.as_str()).or_default().push(entry),
+            false => exact.entry(read(pattern).unwrap_or(pattern)).or_default().push(entry),
         }
     }
     let matched = items

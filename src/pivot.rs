@@ -789,6 +789,9 @@ pub struct PivotReport {
     pub customers: usize,
     pub items: usize,
     pub customer_id_type: String,
+    /// Why `customer_id_type` is String though every id kept is an integer: a purchase cleaning
+    /// dropped has a text id (its row and id); null otherwise.
+    pub customer_id_note: Option<String>,
     pub seconds: f64,
 }
 
@@ -858,8 +861,23 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
     let (customer, item) = (text(&cleaned, col::CUSTOMER)?, text(&cleaned, col::ITEM)?);
     // text when the export's ids are not all integers, though the kept ones are; unless Int64
     // is required (the folder published it: only the ids it publishes must be integers)
-    let text = ids.kind == CustomerType::String || (cleaned.text_id_dropped() && ids.int64_because.is_none());
+    let dropped = cleaned.text_id_dropped().filter(|_| ids.int64_because.is_none());
+    let text = ids.kind == CustomerType::String || dropped.is_some();
     let numbered = number(cleaned.kept(customer.iter()), cleaned.kept(item.iter()), text);
+    // said when the dropped purchase alone decided it: a folder keeps the type it publishes
+    let customer_id_note = match (&numbered.customer_ids, dropped) {
+        (CustomerIds::Text(kept), Some((row, id)))
+            if ids.kind != CustomerType::String && kept.iter().all(|k| integer_id(k).is_some()) =>
+        {
+            Some(format!(
+                "customer_id is String: customer id '{}' (row {} of {}, a purchase cleaning drops: a return, an excluded item) is not an integer, though every kept one is; a folder keeps the type it publishes ([columns] customer_type = \"integer\" publishes Int64 and refuses such ids)",
+                id,
+                row + 1,
+                source.display()
+            ))
+        }
+        _ => None,
+    };
     if let (Some(why), CustomerIds::Text(_)) = (ids.int64_because, &numbered.customer_ids) {
         require_integer_ids(&cleaned, source, ids.column, why)?;
     }
@@ -883,6 +901,7 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
         customers: m.n_customers(),
         items: m.n_items(),
         customer_id_type: m.customers.dtype_name().to_string(),
+        customer_id_note,
         seconds: start.elapsed().as_secs_f64(),
     };
     Ok((m, report))

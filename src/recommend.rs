@@ -165,7 +165,7 @@ impl RecommendReport {
 pub fn withheld(m: &Interactions, ids: &[String]) -> (Vec<bool>, Vec<String>) {
     match ids.is_empty() {
         true => (Vec::new(), Vec::new()),
-        false => matched_items(ids, m.items.iter().map(String::as_str)),
+        false => matched_items(ids, m.items.iter().map(String::as_str), crate::roles::normalize_id),
     }
 }
 
@@ -614,6 +614,11 @@ mod tests {
         // P still makes 1, 2 and 3 neighbours: customer 1's B and C keep their scores
         assert_eq!(recs.of(0)[..2], open.of(0)[..2]);
         assert_eq!((report.withheld_items, report.unknown_never_recommend.clone()), (1, vec!["NOPE".to_string()]));
+        // Session 35: an entry read as the export's ids are (`71053.0` is the item `71053`,
+        // which a float-written export's codes now read as): its list still holds
+        let coded = matrix(&[("1", "71053"), ("1", "22730"), ("2", "71053")]);
+        let (withheld, unknown) = withheld(&coded, &["71053.0".to_string(), "22730".into()]);
+        assert_eq!((withheld, unknown), (vec![true, true], Vec::<String>::new()));
         // a pattern: every id it matches
         let starred = RecommendConfig { never_recommend: vec!["*".into()], ..plain_cfg(3, 10) };
         let (none, report) = run(&m, &nb, &starred, &Progress::hidden());

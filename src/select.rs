@@ -876,11 +876,13 @@ impl Selection {
             .iter()
             .filter_map(|s| {
                 let need = s.needs_bytes?;
+                // rounded up: a figure rounded down, followed as written, still skipped it
+                let up = |b: u64| (gb(b) * 100.0).ceil() / 100.0;
                 let more = match set {
-                    true => format!("[select] memory_budget of about {:.2} GB tries it", gb(need)),
+                    true => format!("[select] memory_budget = {need} (bytes) tries it"),
                     false => format!(
-                        "about {:.2} GB more memory (the container's or machine's limit) tries it, or set [select] memory_budget",
-                        gb((need - self.memory_budget) / 3 * 4)
+                        "{:.2} GB more memory (the container's or machine's limit) tries it, or set [select] memory_budget",
+                        up((need - self.memory_budget).div_ceil(3) * 4)
                     ),
                 };
                 let last = previously.is_some_and(|p| p.candidate == s.candidate);

@@ -343,6 +343,8 @@ fn a_catalogue_over_the_memory_budget_skips_ease_without_refusing() {
     let lines = s.memory_lines(None, true);
     assert!(lines.iter().all(|(warn, _)| !warn), "{lines:?}");
     assert!(lines.iter().any(|(_, l)| l.starts_with("select: ease was not tried: it needs about")), "{lines:?}");
+    let exact = format!("[select] memory_budget = {need} (bytes) tries it");
+    assert!(lines.iter().any(|(_, l)| l.ends_with(&exact)), "the need itself, not rounded down: {lines:?}");
     let ease_before = Previously { candidate: "ease".into(), settings: "lambda=350".into() };
     let lines = s.memory_lines(Some(&ease_before), false);
     let (warn, line) = lines.iter().find(|(_, l)| l.starts_with("select: ease,")).unwrap();

@@ -132,8 +132,12 @@ fn a_text_id_on_a_dropped_row_types_a_fresh_folder_as_string() {
     let night1 = night1_text(&tiny);
     let night2 = format!("{night1}537000,71053,WHITE METAL LANTERN,3,2010-12-04 10:00:00,2.55,C-9,United Kingdom\n");
     let (night1, night2) = (w.write("night1.csv", &night1), w.write("night2.csv", &night2));
-    run(&w, "n1.toml", &night1, "out", "");
+    let stderr = run(&w, "n1.toml", &night1, "out", "");
     assert_eq!(w.manifest("out")["customer_id_type"], "String");
+    // said, naming the id and its row (in the log and the manifest)
+    assert!(stderr.contains("note: pivot: customer_id is String: customer id 'C-9' (row "), "{stderr}");
+    let note = w.manifest("out")["reports"]["pivot"]["customer_id_note"].as_str().unwrap().to_string();
+    assert!(note.contains("night1.csv, a purchase cleaning drops"), "{note}");
     let ids: Vec<String> =
         rows(&w.path("out/recommendations.parquet")).iter().map(|r| text(&r["customer_id"])).collect();
     assert!(!ids.contains(&"C-9".to_string()) && ids.contains(&"17850".to_string()), "{ids:?}");
@@ -143,6 +147,15 @@ fn a_text_id_on_a_dropped_row_types_a_fresh_folder_as_string() {
     // a test account; so too the header repeated as a row): they type nothing
     run(&w, "n1f.toml", &night1, "filtered", "[clean]\nexclude_rows = { CustomerID = [\"C-9\"] }");
     assert_eq!(w.manifest("filtered")["customer_id_type"], "Int64");
+    // nor does a till's placeholder on a return, nor a header written another way (no item
+    // or quantity read: no purchase)
+    let guest = tiny.clone() + "536999,71053,WHITE METAL LANTERN,-2,2010-12-03 10:00:00,2.55,Guest,United Kingdom\n";
+    run(&w, "g.toml", &w.write("guest.csv", guest), "guest", "");
+    assert_eq!(w.manifest("guest")["customer_id_type"], "Int64");
+    let header = tiny.clone() + "Invoice No,Stock Code,Description,Qty,Invoice Date,Unit Price,Customer ID,Country\n";
+    run(&w, "h.toml", &w.write("header.csv", header), "header", "");
+    assert_eq!(w.manifest("header")["customer_id_type"], "Int64");
+    assert!(w.manifest("header")["reports"]["pivot"]["customer_id_note"].is_null());
     // a folder that published Int64 keeps it over the same export: only the ids it publishes
     // must be integers (an upgrade changes no folder's type)
     let w = published();
