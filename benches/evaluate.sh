@@ -11,16 +11,24 @@
 # benches/evaluate.sh shops SHOP.parquet [--test-days N] CUTOFF ...: the same against the best
 # reference on another shop's export (README, "Model selection"; benches/reference_models/
 # shops_data.py fetches and converts the groceries and Online Retail II exports).
+#
+# KINDRED_BIN=path: that binary instead of this checkout's release build (built here, into
+# $CARGO_TARGET_DIR when set, else target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=target/release/kindred
+if [ -n "${KINDRED_BIN:-}" ]; then
+  bin=$KINDRED_BIN
+else
+  cargo build --release --quiet
+  bin=${CARGO_TARGET_DIR:-target}/release/kindred
+fi
+bin=$(realpath "$bin") # the reference scripts run from their own folder
 if [ "${1:-}" = margins ] || [ "${1:-}" = shops ]; then
   script=$1.py
   shift
   [ "$script" = shops.py ] && [ $# -gt 0 ] && set -- "$(realpath "$1")" "${@:2}"
   cd benches/reference_models
-  exec "${PYTHON:-$HOME/.venvs/bench/bin/python}" "$script" "../../$bin" "$@"
+  exec "${PYTHON:-$HOME/.venvs/bench/bin/python}" "$script" "$bin" "$@"
 fi
 cutoffs=("$@")
 [ ${#cutoffs[@]} -gt 0 ] || cutoffs=(2011-05-09 2011-06-09 2011-07-09 2011-08-09 2011-09-09 2011-10-09 2011-11-09)
