@@ -293,7 +293,10 @@ fn drift(m: &Value) -> Value {
         return json!({"state": "first", "note": s(d, "/note")});
     }
     if d.get("changed_share").is_none_or(Value::is_null) {
-        return json!({"state": "unavailable", "previous": s(d, "/previous_run_id"), "note": s(d, "/note")});
+        // the section says "not available" itself: the note's own prefix is not said twice
+        let note = s(d, "/note");
+        let note = note.strip_prefix("drift not available: ").map_or(note.clone(), str::to_string);
+        return json!({"state": "unavailable", "previous": s(d, "/previous_run_id"), "note": note});
     }
     let share = f(d, "/changed_share");
     let overlap = f(d, "/mean_overlap");
