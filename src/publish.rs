@@ -736,7 +736,7 @@ pub(crate) fn removing(path: &Path) -> impl FnOnce(std::io::Error) -> OutputErro
 }
 
 /// The bytes of the files in `folder` and its sub-folders, as "2.3 MB" (or "12 KB").
-fn size_text(folder: &Path) -> String {
+pub(crate) fn size_text(folder: &Path) -> String {
     fn bytes(path: &Path) -> u64 {
         let Ok(listed) = fs::read_dir(path) else { return 0 };
         let each = |e: fs::DirEntry| match e.file_type() {

@@ -378,7 +378,19 @@ fn remove_leftovers(shards_dir: &Path, keep: &str, drop: impl Fn(&str) -> bool) 
         if name.starts_with(LINK_PREFIX) && meta.file_type().is_symlink() {
             let _ = fs::remove_file(e.path());
         } else if !name.starts_with(LINK_PREFIX) && meta.is_dir() {
-            let _ = publish::remove_left_folder(&e.path(), |folder| is_prepared_by(folder, id), PROOFS);
+            let path = e.path();
+            let removed = publish::remove_left_folder(&path, |folder| is_prepared_by(folder, id), PROOFS);
+            // kept — a person's file in it, or nothing proving it prepare's — is said, as a
+            // run says of such a staging folder (it was kept for ever without a word)
+            let why = match removed {
+                Err(e) => Some(format!("it could not be removed ({e})")),
+                Ok(()) if path.exists() => Some("it holds what kindred did not write, or nothing proves it prepare's (its mark or plan.json), so it is not removed; delete it by hand".to_string()),
+                Ok(()) => None,
+            };
+            if let Some(why) = why {
+                let size = publish::size_text(&path);
+                crate::progress::warn(false, &format!("kept the old prepared run {} ({size}): {why}", path.display()));
+            }
         }
     }
 }

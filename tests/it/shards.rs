@@ -485,6 +485,26 @@ fn a_failed_publish_records_the_prepared_runs_export() {
     assert_eq!(record["input"]["sha256"].as_str(), Some(prepared.as_str()), "{record}");
 }
 
+/// Session 35: an old prepared run a publish does not remove (a person's file in it) is said,
+/// with its size, and kept (it was kept silently).
+#[test]
+fn an_old_prepared_run_holding_a_persons_file_is_kept_and_said() {
+    let w = Workdir::new();
+    let pipeline = w.pipeline("p.toml", &w.copy("tiny.csv"), "");
+    let out = w.path("out");
+    sharded(&w, &pipeline, &out, 2);
+    let old = latest(&w);
+    std::fs::write(old.join("notes.txt"), "mine").unwrap();
+    assert_eq!(w.kindred(&prepare_args(&pipeline, &out, "2")).code, 0);
+    for i in 0..2 {
+        assert!(shard(&w, &pipeline, &out, "KINDRED_INDEX", i).status().unwrap().success());
+    }
+    let r = w.kindred(&args("publish", &pipeline, &out));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("kept the old prepared run") && r.stderr.contains("delete it by hand"), "{}", r.stderr);
+    assert!(old.join("notes.txt").exists());
+}
+
 #[test]
 fn shard_and_publish_without_a_prepared_run_say_what_to_do() {
     let w = Workdir::new();
