@@ -516,6 +516,11 @@ mod tests {
     use crate::config::{Config, Overrides, PipelineFile};
 
     #[test]
+    fn threads_are_counted_in_words() {
+        assert_eq!((threads_text(1), threads_text(2)), ("1 thread".to_string(), "2 threads".to_string()));
+    }
+
+    #[test]
     fn a_command_runs_on_the_pool_of_its_thread_count() {
         assert_eq!(on_threads(1, || Ok(rayon::current_num_threads())).unwrap(), 1);
         assert_eq!(on_threads(3, || Ok(rayon::current_num_threads())).unwrap(), 3);

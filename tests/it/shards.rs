@@ -443,15 +443,21 @@ fn steps_given_another_export_of_another_format_agree() {
     assert_eq!(r.code, 0, "publish: {}", r.stderr);
 }
 
+/// tiny.csv's pipeline into `out`, prepared, sharded in two and published.
+fn tiny_sharded() -> (Workdir, PathBuf, PathBuf) {
+    let w = Workdir::new();
+    let pipeline = w.pipeline("p.toml", &w.copy("tiny.csv"), "");
+    let out = w.path("out");
+    sharded(&w, &pipeline, &out, 2);
+    (w, pipeline, out)
+}
+
 /// Session 35: a folder's first publish killed after switching `current`, before linking the
 /// fixed names: the retry said "already published; nothing to do" and left them missing (the
 /// BI tools' paths) until the next night. It links them.
 #[test]
 fn a_retried_publish_links_the_fixed_names_a_killed_one_left_out() {
-    let w = Workdir::new();
-    let pipeline = w.pipeline("p.toml", &w.copy("tiny.csv"), "");
-    let out = w.path("out");
-    sharded(&w, &pipeline, &out, 2);
+    let (w, pipeline, out) = tiny_sharded();
     for name in kindred::write::file::ALL {
         std::fs::remove_file(out.join(name)).unwrap();
     }
@@ -489,10 +495,7 @@ fn a_failed_publish_records_the_prepared_runs_export() {
 /// with its size, and kept (it was kept silently).
 #[test]
 fn an_old_prepared_run_holding_a_persons_file_is_kept_and_said() {
-    let w = Workdir::new();
-    let pipeline = w.pipeline("p.toml", &w.copy("tiny.csv"), "");
-    let out = w.path("out");
-    sharded(&w, &pipeline, &out, 2);
+    let (w, pipeline, out) = tiny_sharded();
     let old = latest(&w);
     std::fs::write(old.join("notes.txt"), "mine").unwrap();
     assert_eq!(w.kindred(&prepare_args(&pipeline, &out, "2")).code, 0);
