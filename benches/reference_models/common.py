@@ -10,6 +10,26 @@ from functools import lru_cache
 PATH = os.environ.get('KINDRED_EXPORT', os.path.join(os.path.dirname(__file__), '..', '..', 'data', 'online_retail.csv.gz'))
 CUTOFFS = ['2011-05-09', '2011-06-09', '2011-07-09', '2011-08-09', '2011-09-09', '2011-10-09', '2011-11-09']
 DAY = 86400.0
+# `[recommend] never_recommend` of the pipeline scored (ids or `*` patterns), which the reference
+# models obey as kindred's own models and `kindred evaluate`'s baselines do: those items are put in
+# no reference's list (their slots go to the next items). Set by margins.py and shops.py from the
+# pipeline; empty with their --references-unrestricted (the protocol before session 36).
+NEVER_RECOMMEND = []
+
+
+def never_recommend_of(pipeline):
+    """The `[recommend] never_recommend` entries of the pipeline file `pipeline`."""
+    import tomllib
+    with open(pipeline, 'rb') as f:
+        return list(tomllib.load(f).get('recommend', {}).get('never_recommend', []))
+
+
+def item_matches(pattern, item):
+    """kindred's rule (src/config.rs item_matches): the id itself, or `*` for any run of characters."""
+    if '*' not in pattern:
+        return item == pattern
+    import re
+    return re.fullmatch('.*'.join(map(re.escape, pattern.split('*'))), item, re.S) is not None
 
 
 @lru_cache(None)
@@ -81,6 +101,8 @@ def rank_and_eval(s, scores, k=10):
     val = np.where(scores > 0, scores, -(s.pop_rank[None, :] + 1.0))
     seen = s.B[s.eval_users].toarray() > 0
     val[seen] = -np.inf
+    withheld = [n for n, item in enumerate(s.items) if any(item_matches(p, item) for p in NEVER_RECOMMEND)]
+    val[:, withheld] = -np.inf
     # top-k by val desc, ties by index asc
     order = np.argsort(-val, axis=1, kind='stable')[:, :k]
     Tt = s.Test.toarray() > 0

@@ -8,11 +8,14 @@ At each cutoff: `kindred evaluate` of pipelines/online_retail.toml gives the def
 the model its selection chose (on the training rows only); `kindred run` of the same pipeline on
 the export cut at the cutoff gives its lists (the same training rows, so the same lists), scored
 per customer with the protocol of common.py (it reproduces evaluate's NDCG; checked below). The
-references are refs.py's. The margin is NDCG(default) / NDCG(best reference) - 1; its 95% range
+references are refs.py's, obeying the pipeline's `[recommend] never_recommend` as kindred's models
+and `kindred evaluate`'s baselines do (with --references-unrestricted they may recommend those
+items, as before session 36; the test sets are the same either way). The margin is NDCG(default) / NDCG(best reference) - 1; its 95% range
 comes from 2,000 paired bootstrap resamples of the evaluated customers (seed 7).
 """
 import json, os, subprocess, sys, tempfile, time
 import numpy as np, pandas as pd
+import common
 from common import PATH, split, rank_and_eval
 from refs import REFS
 
@@ -67,8 +70,11 @@ def bootstrap(a, b, rounds=2000, seed=7):
 
 
 def main():
-    binary = os.path.abspath(sys.argv[1])
-    cutoffs = sys.argv[2:] or CUTOFFS
+    args = [a for a in sys.argv[1:] if a != '--references-unrestricted']
+    if len(args) == len(sys.argv[1:]):
+        common.NEVER_RECOMMEND = common.never_recommend_of(PIPELINE)
+    binary = os.path.abspath(args[0])
+    cutoffs = args[1:] or CUTOFFS
     df = raw()
     print('| cutoff | chosen on the training rows | default NDCG@10 / coverage | best reference | margin (95% range) |')
     print('|---|---|---|---|---|')

@@ -21,7 +21,9 @@ gives the default's figures and the model its selection chose (on the training r
 `kindred run` of the same pipeline on the export cut at the cutoff gives its lists (the same
 training rows, so the same lists), scored per customer with the protocol of common.py (checked
 against evaluate's NDCG to 1e-6, and its customer count exactly). The references are refs.py's
-(popularity, user-kNN 10/50, item-kNN, SAR 14 d, ALS). The margin is
+(popularity, user-kNN 10/50, item-kNN, SAR 14 d, ALS), obeying the pipeline's `[recommend]
+never_recommend` as kindred's models and evaluate's baselines do (--references-unrestricted: as
+before session 36, they may recommend those items; the test sets are the same either way). The margin is
 NDCG(default) / NDCG(best reference) - 1; its 95% range comes from 2,000 paired bootstrap
 resamples of the evaluated customers (seed 7). After the table, the candidates kindred's
 selection scored on its held-back window at each cutoff (winner marked *), and the seconds each
@@ -49,7 +51,11 @@ def main():
                     '(default: test on everything from the cutoff on)')
     ap.add_argument('--tolerance', type=float, default=1e-6,
                     help="largest |evaluate's NDCG - the rescored lists' NDCG| accepted (default 1e-6)")
+    ap.add_argument('--references-unrestricted', action='store_true',
+                    help="let the references recommend the pipeline's never_recommend items")
     a = ap.parse_args()
+    if not a.references_unrestricted:
+        common.NEVER_RECOMMEND = common.never_recommend_of(PIPELINE)
     binary, export = os.path.abspath(a.binary), os.path.abspath(a.export)
     common.PATH = export  # common.clean() reads the Parquet branch
     full = df = pd.read_parquet(export)
