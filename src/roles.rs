@@ -432,6 +432,31 @@ fn parse_number(s: &str) -> Result<f64, std::num::ParseFloatError> {
 /// Parses the date column into epoch seconds (UTC; naive times as the export's, offsets
 /// applied): text in one day-month order for the whole column (see [`date`]), datetimes and
 /// dates as they are; any after the rule's horizon is invalid.
+/// A date column's values read from text as the module `date` says ([`DateText`]). Numbers are
+/// read as their text, as their CSV would be (an integer column of Unix time or of `YYYYMMDD`,
+/// as a database or pandas writes it to Parquet).
+fn text_dates<S: AsRef<str>>(
+    values: impl Iterator<Item = Option<S>>,
+    rule: &DateRule,
+    name: &str,
+) -> (Int64Chunked, Parsed) {
+    let mut reader = DateText::new(rule);
+    let mut bad = 0usize;
+    let read: Int64Chunked = values
+        .map(|v| {
+            let d = reader.read(v?.as_ref());
+            bad += d.is_none() as usize;
+            d
+        })
+        .collect();
+    let mut evidence = reader.evidence;
+    let (values, invalid) = match evidence.pending() {
+        true => date::resolve(read.iter(), &mut evidence, rule),
+        false => (read.with_name(col::DATE.into()), 0),
+    };
+    (values, Parsed::dates(name, bad + invalid, &evidence, rule))
+}
+
 fn dates(column: &Column, rule: &DateRule, path: &Path) -> Result<(Int64Chunked, Parsed), InputError> {
     let series = column.as_materialized_series();
     let name = column.name().as_str();
@@ -439,25 +464,21 @@ fn dates(column: &Column, rule: &DateRule, path: &Path) -> Result<(Int64Chunked,
         let (values, evidence) = date::beyond(seconds.iter(), rule);
         (values, Parsed::dates(name, evidence.future(), &evidence, rule))
     };
+    let numbers = |cast: DataType| series.cast(&cast).map_err(|_| type_error(column, path, "date"));
     Ok(match column.dtype() {
         DataType::String => {
             let ca = series.str().map_err(|_| type_error(column, path, "date"))?;
-            let mut reader = DateText::new(rule);
-            let mut bad = 0usize;
-            let read: Int64Chunked = ca
-                .iter()
-                .map(|v| {
-                    let d = reader.read(v?);
-                    bad += d.is_none() as usize;
-                    d
-                })
-                .collect();
-            let mut evidence = reader.evidence;
-            let (values, invalid) = match evidence.pending() {
-                true => date::resolve(read.iter(), &mut evidence, rule),
-                false => (read.with_name(col::DATE.into()), 0),
-            };
-            (values, Parsed::dates(name, bad + invalid, &evidence, rule))
+            text_dates(ca.iter(), rule, name)
+        }
+        dtype if dtype.is_integer() => {
+            let ints = numbers(DataType::Int64)?;
+            let ints = ints.i64().map_err(|_| type_error(column, path, "date"))?;
+            text_dates(ints.iter().map(|v| v.map(|i| i.to_string())), rule, name)
+        }
+        dtype if dtype.is_float() => {
+            let floats = numbers(DataType::Float64)?;
+            let floats = floats.f64().map_err(|_| type_error(column, path, "date"))?;
+            text_dates(floats.iter().map(|v| v.map(number_text)), rule, name)
         }
         DataType::Datetime(unit, _) => {
             let per_second = match unit {

@@ -15,6 +15,12 @@
 //! A column has one format: its dates are written with the year first or with it last, as
 //! most of its values are (first on a tie); values written the other way are invalid.
 //!
+//! A value of only digits, 10 of them, is Unix time in seconds; 13, in milliseconds; 16,
+//! microseconds; 19, nanoseconds (a database's or an event log's epoch, as CSV text or an integer
+//! column; from 2001-09-09 to 2286): [`unix_time`]. Eight digits are ISO's basic `YYYYMMDD`; no
+//! other count of digits is read: 12 may be `YYYYMMDDHHMM` (read as milliseconds, 1976), 9 an
+//! epoch before 2001 or anything else, and `date_format = "%s"` reads epoch seconds of any length.
+//!
 //! Dates after the [`DateRule`]'s horizon (the run's clock plus a day, or `[input] max_date`)
 //! are invalid: a typo such as 2101-12-01 would otherwise be the newest purchase, the
 //! reference every age is counted back from.
@@ -320,6 +326,25 @@ fn basic_iso(t: &[u8]) -> Option<Text> {
     Some(Text::Instant(instant(digits(0..4) as i32, digits(4..6), digits(6..8), secs, offset)?))
 }
 
+/// Unix time written as digits only (see the module doc): its epoch seconds (the fraction of a
+/// second dropped) and the unit its number of digits says. Not part of [`read_text`]: only a
+/// column mapped as the date reads it, never a column being looked at for its type (an id of
+/// ten digits is no date there).
+fn unix_time(t: &[u8]) -> Option<(i64, &'static str)> {
+    if !t.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let (per_second, unit) = match t.len() {
+        10 => (1, "seconds"),
+        13 => (1_000, "milliseconds"),
+        16 => (1_000_000, "microseconds"),
+        19 => (1_000_000_000, "nanoseconds"),
+        _ => return None,
+    };
+    let n = std::str::from_utf8(t).ok()?.parse::<i64>().ok()?;
+    Some((n / per_second, unit))
+}
+
 /// A month written as its English name or its first three letters (`Sept` too), any case.
 fn month_name(c: &mut Cursor) -> Option<u32> {
     const MONTHS: [&str; 12] = [
@@ -458,6 +483,9 @@ pub struct Evidence {
     strays: usize,
     /// The first value whose year was written with two digits, and the year read.
     two_digit_year: Option<(String, i32)>,
+    /// Values read as Unix time ([`unix_time`]), and the first of them.
+    unix: usize,
+    unix_example: Option<String>,
     /// Values that read as no date at all (`TBD`, `#VALUE!`, `2011-02-30`, a format kindred
     /// does not know), and the first few distinct ones.
     unread: usize,
@@ -490,6 +518,8 @@ impl Evidence {
         self.year_last += later.year_last;
         self.strays += later.strays;
         self.two_digit_year = self.two_digit_year.take().or(later.two_digit_year);
+        self.unix += later.unix;
+        self.unix_example = self.unix_example.take().or(later.unix_example);
         self.unread += later.unread;
         for text in &later.unread_examples {
             self.unread_example(text);
@@ -575,6 +605,16 @@ impl Evidence {
                 self.strays
             ));
         }
+        if self.unix > 0 {
+            let example = self.unix_example.as_deref().unwrap_or_default();
+            let (seconds, unit) = unix_time(example.as_bytes()).unwrap_or((0, "seconds"));
+            let read = chrono::DateTime::from_timestamp(seconds, 0).map(|d| d.format("%Y-%m-%d %H:%M:%S UTC"));
+            notes.push(format!(
+                "{} dates written as Unix time (a count of {unit} since 1970-01-01 UTC, by its number of digits) read as UTC instants: '{example}' is {}; set [input] date_format for another reading",
+                self.unix,
+                read.map(|d| d.to_string()).unwrap_or_default()
+            ));
+        }
         if self.unread > 0 {
             let examples: Vec<String> = self.unread_examples.iter().map(|t| format!("'{t}'")).collect();
             let (s, read, rows) =
@@ -608,6 +648,8 @@ pub(crate) struct DateText<'r> {
     last: String,
     value: Option<i64>,
     future: bool,
+    /// Whether the last text was read as Unix time ([`unix_time`]).
+    unix: bool,
     /// What the values read so far showed.
     pub(crate) evidence: Evidence,
 }
@@ -621,6 +663,7 @@ impl<'r> DateText<'r> {
             last: String::new(),
             value: None,
             future: false,
+            unix: false,
             evidence: Evidence::default(),
         }
     }
@@ -629,6 +672,7 @@ impl<'r> DateText<'r> {
     /// (or one after the horizon).
     pub(crate) fn read(&mut self, text: &str) -> Option<i64> {
         if self.last != text {
+            self.unix = false;
             (self.value, self.future) = self.read_new(text);
             self.last.clear();
             self.last.push_str(text);
@@ -636,7 +680,7 @@ impl<'r> DateText<'r> {
         let e = &mut self.evidence;
         match self.value {
             Some(v) if v >= PENDING => e.year_last += 1,
-            Some(_) => e.year_first += 1,
+            Some(_) => (e.year_first, e.unix) = (e.year_first + 1, e.unix + self.unix as usize),
             None if self.future => (e.future, e.year_first) = (e.future + 1, e.year_first + 1),
             None => e.unread += !text.trim().is_empty() as usize,
         }
@@ -660,6 +704,15 @@ impl<'r> DateText<'r> {
             }
             Text::Invalid => {
                 let text = text.trim();
+                let unix = self.rule.format.is_none().then(|| unix_time(text.as_bytes())).flatten();
+                if let Some((t, _)) = unix {
+                    if t > self.rule.max {
+                        return (None, true);
+                    }
+                    self.unix = true;
+                    self.evidence.unix_example.get_or_insert_with(|| text.to_string());
+                    return (Some(t), false);
+                }
                 if !text.is_empty() {
                     self.evidence.unread_example(text);
                 }
@@ -999,6 +1052,36 @@ mod tests {
         assert_eq!((values, invalid, evidence.future), (vec![None, one("2010-12-13")], 1, 1));
         let (typed, evidence) = beyond([Some(0), Some(rule.max + 1), None].into_iter(), &rule);
         assert_eq!((typed.iter().collect::<Vec<_>>(), evidence.future), (vec![Some(0), None, None], 1));
+    }
+
+    /// Unix time of 10, 13, 16 or 19 digits reads as its UTC instant in a date column, counted
+    /// per value and noted with its unit; not under a date_format, not past the horizon, and no
+    /// other length (12 digits may be `YYYYMMDDHHMM`). The first look never reads it.
+    #[test]
+    fn unix_time_reads_by_its_number_of_digits() {
+        let rule = rule(None);
+        let at = one("2009-12-01 09:28:00");
+        let mut reader = DateText::new(&rule);
+        for t in
+            ["1259659680", "1259659680", "1259659680000", "1259659680000000", "1259659680000000000", "1259659680999"]
+        {
+            assert_eq!(reader.read(t), at, "{t}");
+        }
+        let notes = reader.evidence.notes(&rule);
+        assert_eq!(
+            notes,
+            ["6 dates written as Unix time (a count of seconds since 1970-01-01 UTC, by its number of digits) read as UTC instants: '1259659680' is 2009-12-01 09:28:00 UTC; set [input] date_format for another reading"]
+        );
+        let mut reader = DateText::new(&rule);
+        for t in ["999999999", "201012010928", "12596596800", "-1259659680", "1259659680.5", "12596596800000000000"] {
+            assert_eq!(reader.read(t), None, "{t}");
+        }
+        assert_eq!((reader.evidence.unix, reader.evidence.unread), (0, 6));
+        assert_eq!(reader.read("9999999999"), None, "2286: past the horizon");
+        assert_eq!(reader.evidence.future, 1);
+        let formatted = DateRule { format: Some("%Y-%m-%d".into()), ..rule.clone() };
+        assert_eq!(DateText::new(&formatted).read("1259659680"), None, "a date_format is used as written");
+        assert_eq!(date_of("1259659680"), None, "a column of ten-digit ids is no date column");
     }
 
     #[test]

@@ -122,13 +122,18 @@ fn dates_all_after_the_clock_are_refused_naming_max_date() {
 
 /// Session 25: dates written as numbers (a workbook's serial days without a date format, or
 /// epoch seconds) were refused with "set [input] date_format", which reads no serial day: the
-/// refusal now says what the numbers may be and what reads them; epoch seconds read with `%s`.
+/// refusal now says what the numbers may be and what reads them. Session 36: Unix time of 10
+/// (or 13, 16, 19) digits reads as it is, said in a note; other lengths are refused as before
+/// and read with `%s`.
 #[test]
 fn dates_written_as_numbers_are_refused_saying_what_reads_them() {
     let w = Workdir::new();
     let p = purchases();
     let epoch = w.write("epoch.csv", csv(&p, |at| at.and_utc().timestamp().to_string()));
-    let dated = w.pipeline_with("epoch.toml", &epoch, "", "out", DATED);
+    let log = run(&w, &epoch, "unix", "", DATED);
+    assert!(log.contains("150 dates written as Unix time (a count of seconds"), "{log}");
+    let padded = w.write("padded.csv", csv(&p, |at| format!("0{}", at.and_utc().timestamp())));
+    let dated = w.pipeline_with("epoch.toml", &padded, "", "out", DATED);
     let words = ["column 'InvoiceDate'", "its values are numbers", "formatted as dates", "date_format = \"%s\""];
     fails(&w, &["run", dated.to_str().unwrap()], 3, &words);
     // session 27: day numbers (dunnhumby's DAY 1…711) are neither: said so, not serial days
@@ -145,8 +150,9 @@ fn dates_written_as_numbers_are_refused_saying_what_reads_them() {
     );
     let iso_csv = w.write("iso.csv", csv(&p, iso));
     run(&w, &iso_csv, "iso", "", DATED);
-    run(&w, &epoch, "read", "date_format = \"%s\"", DATED);
+    run(&w, &padded, "read", "date_format = \"%s\"", DATED);
     assert_eq!(recommendations(&w, "read"), recommendations(&w, "iso"));
+    assert_eq!(recommendations(&w, "unix"), recommendations(&w, "iso"));
 }
 
 #[test]

@@ -263,6 +263,63 @@ fn zoned_timestamps_read_as_their_utc_instants() {
     assert!(published.iter().all(|p| *p == published[0]), "the zone changed the recommendations");
 }
 
+/// A date column of integers or floats — Unix time as a database or an event log writes it
+/// (seconds, milliseconds), `YYYYMMDD` as an ERP does — was refused ("has type i64, which kindred
+/// cannot read as date"), though the same values as CSV text read: numbers are read as their
+/// text is, and Unix time by its number of digits in either. A 12-digit number (`YYYYMMDDHHMM`
+/// or 1970s milliseconds) is read as neither, and a setting that needs dates refuses it.
+#[test]
+fn integer_and_float_dates_read_as_their_text_does() {
+    let w = Workdir::new();
+    // 2011-01-01 00:00:00 UTC, then a day apart each
+    let seconds: Vec<i64> = (0..10).map(|d| 1_293_840_000 + d * 86_400).collect();
+    let ymd: Vec<i64> = (0..10).map(|d| 20_110_101 + d).collect();
+    let dated = "[recommend]\npopular_half_life_days = 30";
+    let cases: Vec<(&str, ArrayRef, bool)> = vec![
+        (
+            "timestamp.parquet",
+            Arc::new(TimestampNanosecondArray::from(seconds.iter().map(|s| s * 1_000_000_000).collect::<Vec<_>>())),
+            false,
+        ),
+        ("ms.parquet", Arc::new(Int64Array::from(seconds.iter().map(|s| s * 1_000).collect::<Vec<_>>())), true),
+        (
+            "float_seconds.parquet",
+            Arc::new(Float64Array::from(seconds.iter().map(|&s| s as f64).collect::<Vec<_>>())),
+            true,
+        ),
+        ("ymd.parquet", Arc::new(Int64Array::from(ymd.clone())), false),
+        (
+            "ymd32.parquet",
+            Arc::new(arrow_array::Int32Array::from(ymd.iter().map(|&d| d as i32).collect::<Vec<_>>())),
+            false,
+        ),
+    ];
+    let mut published = Vec::new();
+    for (name, dates, unix) in cases {
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            ("CustomerID", customers()),
+            ("StockCode", items()),
+            ("Quantity", quantities()),
+            ("InvoiceDate", dates),
+        ];
+        let input = write(&w, name, columns);
+        let log = run_ok(&w, &input, dated);
+        assert_eq!(log.contains("10 dates written as Unix time"), unix, "{name}: {log}");
+        assert_eq!(manifest(&w)["reports"]["audit"]["rows_in"], 10);
+        published.push(crate::workdir::data_at(&w.path("out/recommendations.parquet")));
+    }
+    assert!(published.iter().all(|p| *p == published[0]), "the dates' type changed the recommendations");
+    let minutes = Int64Array::from(ymd.iter().map(|d| d * 10_000 + 930).collect::<Vec<_>>());
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("CustomerID", customers()),
+        ("StockCode", items()),
+        ("Quantity", quantities()),
+        ("InvoiceDate", Arc::new(minutes)),
+    ];
+    let input = write(&w, "minutes.parquet", columns);
+    refuses(&w, &input, "", dated, 3, &["column 'InvoiceDate'", "no value that reads as a date", "date_format"]);
+}
+
 /// 8- and 16-bit integers (pandas' downcast ints, DuckDB's TINYINT and SMALLINT, Spark's
 /// ByteType and ShortType), mapped or not, failed every run with "cannot create series from
 /// Int8"; a list of them panicked. They are read as the integers they are; a list is noted.
