@@ -66,6 +66,9 @@ def main() -> int:
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         rows = build(folder, temporary)
+        # Hyper creates the file owner- and group-only (0640): a Tableau Server running as
+        # another user could not open it. Readable by all, as the Parquet tables are.
+        os.chmod(temporary, 0o644)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
