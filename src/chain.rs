@@ -87,6 +87,7 @@ impl Chain {
         let at = Line { stage: Some("clean"), ..Line::new(Level::Info, &after.statement) };
         log_line(self.quiet, &at);
         report.after_cleaning = Some(after);
+        report.quiet_weekdays = clean::quiet_weekdays(cleaned);
         Ok(())
     }
 

@@ -71,6 +71,11 @@ pub struct CleanReport {
     /// The nulls counted after cleaning ([`after_cleaning`]); absent where not checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after_cleaning: Option<AfterCleaning>,
+    /// The weekdays (UTC, as the dates read) without a purchase in the last [`QUIET_WEEKS`]
+    /// weeks of the kept purchases ([`quiet_weekdays`]): the days the shop does not sell, on
+    /// which an unchanged export is no stalled export job (`kindred status --max-age`). Null
+    /// without dates.
+    pub quiet_weekdays: Option<Vec<String>>,
 }
 
 /// What one row filter (`[clean] exclude_rows` or `keep_rows`, one column) did, counted on
@@ -543,6 +548,48 @@ pub struct AfterCleaning {
 /// The roles whose nulls the rules drop: a null left in one is a bug in cleaning.
 const REQUIRED: [&str; 3] = ["customer", "item", "quantity"];
 
+/// How many weeks back from the newest purchase [`quiet_weekdays`] looks: two months of a
+/// weekly pattern, short enough that a shop that starts opening on Sundays is seen within them.
+pub const QUIET_WEEKS: i64 = 8;
+
+/// The weekdays (`"Saturday"`, UTC as every date is read) on which none of the kept purchases
+/// of the last [`QUIET_WEEKS`] weeks before the newest one fell, in week order from Monday; an
+/// empty list when every weekday sold, `None` without a dated purchase. Learnt from the export
+/// itself, whatever the shop's week (closed on Saturdays, on Sundays and Mondays, every day
+/// open): `kindred status` does not count those days in an unchanged export's age.
+pub fn quiet_weekdays(cleaned: &Cleaned) -> Option<Vec<String>> {
+    let dates = cleaned.frame.column(col::DATE).ok()?.i64().ok()?;
+    // two passes over the dates in place: a copy of them was 8 bytes a row
+    let newest = cleaned.kept(dates.iter()).flatten().max()?;
+    let since = newest - QUIET_WEEKS * 7 * 86_400;
+    let mut sold = [false; 7];
+    for t in cleaned.kept(dates.iter()).flatten().filter(|&t| t > since) {
+        // 1970-01-01 was a Thursday: day 0 is weekday 3 counted from Monday
+        sold[(t.div_euclid(86_400) + 3).rem_euclid(7) as usize] = true;
+    }
+    const NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+    Some(NAMES.iter().zip(sold).filter(|(_, sold)| !sold).map(|(name, _)| name.to_string()).collect())
+}
+
+/// The seconds from `from` to `to` that fall on one of the weekdays `quiet` (UTC days, as the
+/// export's dates are read: `"Saturday"`, [`quiet_weekdays`]).
+pub fn quiet_seconds(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>, quiet: &[String]) -> u64 {
+    let mut total = 0;
+    let mut at = from;
+    while at < to {
+        let midnight = at.date_naive().succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc());
+        let end = midnight.map_or(to, |m| m.min(to));
+        if quiet.iter().any(|q| *q == at.format("%A").to_string()) {
+            total += (end - at).num_seconds().max(0) as u64;
+        }
+        if end <= at {
+            break;
+        }
+        at = end;
+    }
+    total
+}
+
 /// Counts the nulls left in the kept rows of each mapped role's column (`mapped`: role and
 /// file column, as the audit resolved them; the invoice is not kept past the audit), and
 /// states it. Descriptions and dates may stay null (an item without a name, a purchase without
@@ -717,6 +764,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         early_dates: early_dates.map(EarlyDates::from),
         seconds,
         after_cleaning: None,
+        quiet_weekdays: None,
     };
     Ok((cleaned, report))
 }
@@ -1149,6 +1197,24 @@ fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The weekdays without a purchase in the last eight weeks are the shop's quiet days: a sale
+    /// on a Saturday ten weeks back does not open Saturdays, an undated row counts nothing, and
+    /// an export without dates has none.
+    #[test]
+    fn quiet_weekdays_are_the_days_without_a_sale_in_the_last_eight_weeks() {
+        // Monday to Friday for ten weeks from Monday 2026-09-28, and its first Saturday
+        let monday = 1_796_601_600i64 - 70 * 86_400;
+        let mut dates: Vec<Option<i64>> =
+            (0..70).filter(|d| d % 7 < 5).map(|d| Some(monday + d * 86_400 + 3_600)).collect();
+        dates.push(Some(monday + 5 * 86_400));
+        dates.push(None);
+        let cleaned = Cleaned::all(df!(col::DATE => dates).unwrap());
+        let quiet = quiet_weekdays(&cleaned).unwrap();
+        assert_eq!(quiet, ["Saturday", "Sunday"]);
+        let undated = Cleaned::all(df!(col::DATE => [None::<i64>, None]).unwrap());
+        assert_eq!(quiet_weekdays(&undated), None);
+    }
 
     /// The after-cleaning check counts the kept rows only, says which optional columns keep
     /// nulls, and fails naming the column when a role cleaning requires still has one (a bug:

@@ -165,7 +165,7 @@ pub enum InputError {
         path.display()
     )]
     BadQuote { path: PathBuf, line: usize, column: String },
-    #[error("column '{column}' not found in {}{}; columns are: {available}; set [columns] {role} = \"…\"", path.display(), sheet_note(sheet))]
+    #[error("column '{column}' not found in {}{}; columns are: {available}; set [columns] {role} = \"…\"{}", path.display(), sheet_note(sheet), none_hint(role))]
     ColumnMissing { path: PathBuf, sheet: Option<String>, column: String, role: String, available: String },
     /// A mapped name matched by several headers loosely (ingest::find_column); `detail` says
     /// which, and the key to set.
@@ -195,6 +195,15 @@ pub enum InputError {
         path.display()
     )]
     QuantitySum { path: PathBuf, customer: String, item: String, rows: usize, largest: f64, sum: f64 },
+}
+
+/// How to say an export has no column of an optional role (`[columns] date = ""`); nothing for
+/// the customer and the item, which every export has.
+fn none_hint(role: &str) -> &'static str {
+    match role {
+        "customer" | "item" => "",
+        _ => ", or \"\" when the export has none",
+    }
 }
 
 fn sheet_note(sheet: &Option<String>) -> String {

@@ -117,6 +117,18 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
     let kind = model_kind(&manifest);
     if !kind.compares_items() || published {
         nearest_customers(&mut out, &neighbours);
+        // the lists were voted by the model's K nearest, of which neighbours.parquet keeps
+        // `customer_neighbours` (20): the votes of the others were not shown, unsaid
+        let kept = manifest.pointer("/reports/customer_neighbours/neighbours").and_then(|n| n.as_u64());
+        let cut = kept.is_some_and(|n| n as usize == neighbours.height() && n > 0);
+        let voting = voting_neighbours(&manifest).filter(|&k| cut && !kind.compares_items() && k > neighbours.height());
+        if let Some(k) = voting {
+            let _ = writeln!(
+                out,
+                "  (the lists were voted by each customer's {k} nearest; neighbours.parquet keeps the first {} of them: [model] customer_neighbours)",
+                neighbours.height()
+            );
+        }
     }
     let because = match kind.compares_items() {
         false => HashMap::new(),
@@ -124,7 +136,7 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
             let name = serde_json::to_string(&kind).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "\nModel: kind = {name}: each item the customer bought votes for the items related to it."
+                "\nModel: kind = {name}: each item the customer bought votes for the items related to it (\"most by\": the strongest of the links item_neighbours.parquet keeps, each item's nearest)."
             );
             strongest_reasons(set, &by_qty)?
         }
@@ -164,6 +176,21 @@ fn nearest_customers(out: &mut String, neighbours: &DataFrame) {
         (strings(neighbours, "neighbour_id"), floats(neighbours, "similarity"), strings(neighbours, "shared_items"));
     for (k, ((n, s), c)) in nid.iter().zip(&sim).zip(&shared).enumerate() {
         let _ = writeln!(out, "  {:>2}. {} similarity {:.6}  ({c} shared items)", k + 1, pad(n, 10), s.unwrap_or(0.0));
+    }
+}
+
+/// How many nearest customers voted for each list: an auto run's user-kNN winner's K
+/// (settings `k=50`), else the pipeline's `[recommend] from_neighbours`; `None` for another
+/// model or a set without a manifest.
+fn voting_neighbours(manifest: &serde_json::Value) -> Option<usize> {
+    match manifest.pointer("/selection/winner") {
+        Some(w) if !w.is_null() => match (w["candidate"].as_str(), w["settings"].as_str()) {
+            (Some("user_knn"), Some(settings)) => {
+                settings.split(", ").find_map(|s| s.strip_prefix("k=")).and_then(|k| k.parse().ok())
+            }
+            _ => None,
+        },
+        _ => manifest.pointer("/parameters/recommend/from_neighbours").and_then(|k| k.as_u64()).map(|k| k as usize),
     }
 }
 

@@ -370,7 +370,12 @@ fn shaping(parameters: &serde_json::Value) -> serde_json::Value {
 /// the same lists night after night, each one looking fresh. Read with other settings (a
 /// pipeline changed on purpose) it publishes, with a note. Sets `input.unchanged_since` either
 /// way: the data is as old. None when nothing was published (or its manifest says no checksum).
-fn check_unchanged(cfg: &Config, input: &mut InputSummary, before: Option<&Previous>) -> Option<GateCheck> {
+fn check_unchanged(
+    cfg: &Config,
+    input: &mut InputSummary,
+    before: Option<&Previous>,
+    (quiet, now): (Option<&[String]>, chrono::DateTime<chrono::Utc>),
+) -> Option<GateCheck> {
     let before = before?;
     let gate = "refuse_unchanged_input";
     let Some((sha, since)) = before.input.clone() else {
@@ -399,6 +404,23 @@ fn check_unchanged(cfg: &Config, input: &mut InputSummary, before: Option<&Previ
         return Some(GateCheck { gate, passed: true, detail });
     }
     let refuse = cfg.gates.refuse_unchanged_input;
+    // Unchanged over days the shop sells nothing on (none in its export's last weeks: a shop
+    // closed on Saturdays writes Friday's export again) is expected: a note, not a warning
+    // every such night; unchanged over a whole day it sells on is not.
+    let since_start = crate::publish::run_started(&since);
+    let open = since_start
+        .map(|at| (now - at).num_seconds().max(0) as u64 - clean::quiet_seconds(at, now, quiet.unwrap_or_default()));
+    if let Some(days) = quiet.filter(|q| !q.is_empty() && open.is_some_and(|open| open < 86_400)) {
+        let detail = format!(
+            "{same}, with the same settings, over {} only, on which its last {} weeks sold nothing",
+            days.join(" and "),
+            clean::QUIET_WEEKS
+        );
+        if !refuse {
+            log(cfg.quiet, &format!("note: {detail}: its lists are published again"));
+        }
+        return Some(GateCheck { gate, passed: !refuse, detail });
+    }
     let detail = format!("{same}, with the same settings: has the job that writes it stopped?");
     if !refuse {
         log(
@@ -711,7 +733,8 @@ pub(crate) fn undated(columns: &Columns, audited: &audit::AuditReport, needs: &s
              seconds: a count of days or weeks, not dates; map a column of dates ([columns] date), or convert it"
         ),
         (true, _) => "its values are numbers: a workbook's dates kept without a date format (serial days) read once \
-                      the column is formatted as dates there; epoch seconds read with [input] date_format = \"%s\""
+                      the column is formatted as dates there; Unix time reads as it is in 10, 13, 16 or 19 digits (seconds to \
+                      nanoseconds since 2001-09-09), epoch seconds of other lengths with [input] date_format = \"%s\""
             .into(),
         (false, _) => "set [input] date_format to the column's format, or [input] max_date when its dates lie after \
                        the run's clock"
@@ -738,17 +761,20 @@ fn date_key(cfg: &Config) -> Option<&'static str> {
 }
 
 /// Refuses a half-life or an exposure exponent when the export has no date column: they
-/// would silently do nothing.
+/// would silently do nothing. Not under `kind = "auto"`, whose grid offers them only with dates
+/// (and says so: `selection.skipped`), so that the shipped pipeline runs on an undated export.
 fn check_dates(cfg: &Config, table: &ingest::Table) -> Result<()> {
     match date_key(cfg) {
-        Some(key) if table.columns.date.is_none() => Err(crate::error::ConfigError::Invalid {
-            key: key.to_string(),
-            message: format!(
-                "needs purchase dates, and {} has no date column; map one with [columns] date",
-                cfg.input.path.display()
-            ),
+        Some(key) if table.columns.date.is_none() && cfg.model.kind != Kind::Auto => {
+            Err(crate::error::ConfigError::Invalid {
+                key: key.to_string(),
+                message: format!(
+                    "needs purchase dates, and {} has no date column; map one with [columns] date",
+                    cfg.input.path.display()
+                ),
+            }
+            .into())
         }
-        .into()),
         _ => Ok(()),
     }
 }
@@ -842,7 +868,8 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let mut gates = check_gates(cfg, (ingested.skipped_rows, &cleaned_report), matrix.n_customers(), previous.as_ref());
     let newest = newest_purchase(&audited, &cleaned_report);
     gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest, previous.as_ref()));
-    gates.extend(check_unchanged(cfg, &mut input, previous.as_ref()));
+    let quiet = cleaned_report.quiet_weekdays.as_deref();
+    gates.extend(check_unchanged(cfg, &mut input, previous.as_ref(), (quiet, chrono::Utc::now())));
     gates.extend(typed);
     warn_unrecorded(&gates, cfg.quiet);
     enforce(&[], &gates, cfg.force, cfg.quiet)?;
@@ -1351,26 +1378,52 @@ mod tests {
             Some(Previous { input: Some(("abc".into(), "20111208T210000.000".into())), settings, ..Default::default() })
         };
         let plain = quietly("[gates]\nmax_dropped_share = 0.5");
-        assert!(check_unchanged(&plain, &mut input("abc"), None).is_none(), "nothing published: no verdict");
+        let now = chrono::Utc::now();
+        assert!(
+            check_unchanged(&plain, &mut input("abc"), None, (None, now)).is_none(),
+            "nothing published: no verdict"
+        );
         let mut changed = input("abd");
-        let check = check_unchanged(&plain, &mut changed, before(&plain).as_ref()).unwrap();
+        let check = check_unchanged(&plain, &mut changed, before(&plain).as_ref(), (None, now)).unwrap();
         assert!(check.passed && changed.unchanged_since.is_none(), "{check:?}");
         let mut same = input("abc");
-        let check = check_unchanged(&plain, &mut same, before(&plain).as_ref()).unwrap();
+        let check = check_unchanged(&plain, &mut same, before(&plain).as_ref(), (None, now)).unwrap();
         assert!(check.passed && check.detail.contains("since run 20111208T210000.000"), "{check:?}");
         assert_eq!(same.unchanged_since.as_deref(), Some("20111208T210000.000"));
         let refusing = quietly("[gates]\nrefuse_unchanged_input = true");
-        let check = check_unchanged(&refusing, &mut input("abc"), before(&plain).as_ref()).unwrap();
+        let check = check_unchanged(&refusing, &mut input("abc"), before(&plain).as_ref(), (None, now)).unwrap();
         assert!(!check.passed && check.gate == "refuse_unchanged_input", "{check:?}");
         // the same bytes read with other settings (a pipeline changed on purpose) make a new set
         let other = quietly("[gates]\nrefuse_unchanged_input = true\n[recommend]\nper_customer = 5");
         let mut again = input("abc");
-        let check = check_unchanged(&other, &mut again, before(&plain).as_ref()).unwrap();
+        let check = check_unchanged(&other, &mut again, before(&plain).as_ref(), (None, now)).unwrap();
         assert!(check.passed && check.detail.contains("other settings"), "{check:?}");
         assert_eq!(again.unchanged_since.as_deref(), Some("20111208T210000.000"), "the data is as old");
         // a manifest of before this check (no settings to compare): published
         let old = Some(Previous { settings: None, ..before(&plain).unwrap() });
-        assert!(check_unchanged(&refusing, &mut input("abc"), old.as_ref()).unwrap().passed);
+        assert!(check_unchanged(&refusing, &mut input("abc"), old.as_ref(), (None, now)).unwrap().passed);
+        // Session 36: unchanged over the days the export sells nothing on is expected (a note);
+        // over a whole day it sells on, not (a warning, as before)
+        let saturday = |read: &Config| Previous {
+            input: Some(("abc".into(), "20261205T021500.000Z-8".into())),
+            ..before(read).unwrap()
+        };
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&chrono::Utc);
+        let closed = ["Saturday".to_string()];
+        let sunday = (Some(&closed[..]), at("2026-12-06T02:15:00Z"));
+        let check = check_unchanged(&plain, &mut input("abc"), Some(&saturday(&plain)), sunday).unwrap();
+        assert!(
+            check.passed && check.detail.contains("over Saturday only, on which its last 8 weeks sold nothing"),
+            "{check:?}"
+        );
+        let check = check_unchanged(&refusing, &mut input("abc"), Some(&saturday(&plain)), sunday).unwrap();
+        assert!(!check.passed, "the gate refuses it still: {check:?}");
+        let monday = (Some(&closed[..]), at("2026-12-07T02:15:00Z"));
+        let check = check_unchanged(&plain, &mut input("abc"), Some(&saturday(&plain)), monday).unwrap();
+        assert!(check.detail.ends_with("has the job that writes it stopped?"), "{check:?}");
+        let open_daily = (Some(&[][..]), at("2026-12-06T02:15:00Z"));
+        let check = check_unchanged(&plain, &mut input("abc"), Some(&saturday(&plain)), open_daily).unwrap();
+        assert!(check.detail.ends_with("has the job that writes it stopped?"), "{check:?}");
     }
 
     /// `[gates] max_days_back_vs_previous`: an export that ends more than the limit before the
@@ -1436,7 +1489,7 @@ mod tests {
             }
             let mut input =
                 InputSummary { path: "x.csv".into(), bytes: 3, sha256: "abc".into(), unchanged_since: None };
-            let unchanged = check_unchanged(&c, &mut input, Some(prev)).unwrap();
+            let unchanged = check_unchanged(&c, &mut input, Some(prev), (None, chrono::Utc::now())).unwrap();
             assert!(unchanged.passed && unchanged.detail.starts_with(UNRECORDED), "{unchanged:?}");
         }
         assert!(check_gates(&c, (0, &clean), 7, None).iter().all(|g| g.gate != "max_customer_drop_vs_previous"));

@@ -64,6 +64,12 @@ pub fn new_run_id() -> String {
     id
 }
 
+/// The start time a run id records (`20261201T020000.123Z-4242`, [`new_run_id`]).
+pub fn run_started(run_id: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let stamp = run_id.get(..19)?;
+    chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S%.3f").ok().map(|t| t.and_utc())
+}
+
 /// True for a name of the shape [`new_run_id`] makes: 8 digits, `T`, 6 digits, `.`, 3 digits,
 /// `Z-`, then the pid's digits.
 pub fn is_run_id(name: &str) -> bool {

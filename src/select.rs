@@ -593,7 +593,9 @@ pub fn run(
     // a description column mapped but blank throughout: the blend's candidates would be the
     // plain ones again (a second row of the same figures in selection.parquet)
     let described = offers.described && held.m.descriptions.iter().any(Option::is_some);
-    let offers = Offers { dated: offers.dated && held.window.kind == "days", described };
+    let offered = Offers { dated: offers.dated && held.window.kind == "days", described };
+    skipped.extend(options_not_offered(&cfg.select.candidates, (offers, offered), &held.window));
+    let offers = offered;
     for fit in grid(cfg, &cfg.select.candidates, offers) {
         let fit = match unfit(&held.m, fit.family, &fit.model, budget) {
             None => fit,
@@ -645,6 +647,41 @@ pub fn run(
         kept_previous,
     };
     Ok((scored.swap_remove(winner).0, selection))
+}
+
+/// The options of the grid the data cannot offer, each a [`Skipped`] saying why: popularity by
+/// recent buyers and the exposure prior need purchase dates (EASE is then fitted without its
+/// half-life), the description blend needs descriptions; each only when a family listed in
+/// `families` has it. `mapped`: what the export's columns offer; `offered`: what the window
+/// leaves (a random share is undated).
+fn options_not_offered(families: &[Family], (mapped, offered): (Offers, Offers), window: &Window) -> Vec<Skipped> {
+    let mut out = Vec::new();
+    let listed = |these: &[Family]| families.iter().any(|family| these.contains(family));
+    if !offered.dated {
+        let why = match (mapped.dated, &window.reason) {
+            (false, _) => "the export has no date column".to_string(),
+            (true, Some(reason)) => format!("the window is a random share of each customer's items: {reason}"),
+            (true, None) => "the window is a random share of each customer's items".to_string(),
+        };
+        let dates = |what: &str| format!("{what} needs purchase dates, and {why}");
+        if listed(&[Family::Popularity]) {
+            let reason = dates("by recent buyers (half_life)");
+            out.push(Skipped { candidate: "popularity", reason, needs_bytes: None });
+        }
+        if listed(&[Family::ItemKnn, Family::UserKnn, Family::Ease, Family::SparseEase]) {
+            let reason = dates("the exposure prior (an option of item_knn, user_knn and ease; EASE's half-life too)");
+            out.push(Skipped { candidate: "prior", reason, needs_bytes: None });
+        }
+    }
+    if !offered.described && listed(&[Family::Ease, Family::SparseEase]) {
+        let why = match mapped.described {
+            false => "the export has no description column",
+            true => "every description is blank",
+        };
+        let reason = format!("the description blend (an option of ease) needs item descriptions, and {why}");
+        out.push(Skipped { candidate: "description", reason, needs_bytes: None });
+    }
+    out
 }
 
 /// The winner as it is refit on all purchases: dense EASE chosen on the training rows, whose

@@ -13,7 +13,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use crate::publish::run_started as started;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::{Exit, OutputError, Result};
@@ -60,6 +61,9 @@ pub struct Published {
     /// The first published run that read the same export, byte for byte (`input.unchanged_since`
     /// in its manifest): the data has not changed since; none when it had.
     pub input_unchanged_since: Option<String>,
+    /// The weekdays its export had no purchase on in its last weeks (`reports.clean.
+    /// quiet_weekdays`): an unchanged export's age does not count them.
+    pub quiet_weekdays: Vec<String>,
     /// The set's files its manifest lists that are missing or not of the size written (each
     /// `name: what`); empty for a whole set.
     pub damaged: Vec<String>,
@@ -215,12 +219,6 @@ fn finished(run_id: &str, m: Option<&serde_json::Value>, now: DateTime<Utc>) -> 
 /// machines sharing a folder differ by seconds under NTP; minutes mean one ran ahead.
 const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
 
-/// The start time a run id records (`20261201T020000.123Z-4242`).
-fn started(run_id: &str) -> Option<DateTime<Utc>> {
-    let stamp = run_id.get(..19)?;
-    NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S%.3f").ok().map(|t| t.and_utc())
-}
-
 fn published(run: &Path, now: DateTime<Utc>) -> Published {
     let run_id = run.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let m = manifest(run);
@@ -232,6 +230,12 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
         input_path: m.as_ref().and_then(|m| text(m, "/input/path")),
         input_sha256: m.as_ref().and_then(|m| text(m, "/input/sha256")),
         input_unchanged_since: m.as_ref().and_then(|m| text(m, "/input/unchanged_since")),
+        quiet_weekdays: m
+            .as_ref()
+            .and_then(|m| m.pointer("/reports/clean/quiet_weekdays"))
+            .and_then(|v| v.as_array())
+            .map(|days| days.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+            .unwrap_or_default(),
         damaged: {
             let damaged = match &m {
                 Some(m) => damaged(run, m),
@@ -392,14 +396,28 @@ fn problems(
     }
     // the data is as old as the first run that read the very bytes: an export that stopped
     // being refreshed is republished night after night, each set fresh by --max-age alone
-    if let (Some(since), Some(max)) = (published.and_then(|p| p.input_unchanged_since.as_deref()), max_age) {
-        let age = started(since).map(|at| (now - at).num_seconds().max(0) as u64);
-        if let Some(age) = age.filter(|&age| age > max.as_secs()) {
-            problems.push(format!(
-                "the export has not changed since run {since}, {} ago, longer than --max-age {} (the same bytes published again: has the job that writes it stopped?)",
-                age_text(age),
-                humantime::format_duration(max)
-            ));
+    // — not counting the days the shop sells nothing on (its export then does not change: a shop
+    // closed on Saturdays was unhealthy every Sunday morning under the README's 26h probe)
+    if let (Some(p), Some(max)) = (published, max_age) {
+        let since = p.input_unchanged_since.as_deref();
+        let age = since.and_then(started).map(|at| (at, (now - at).num_seconds().max(0) as u64));
+        if let (Some(since), Some((at, age))) = (since, age) {
+            let quiet = crate::clean::quiet_seconds(at, now, &p.quiet_weekdays);
+            if age - quiet > max.as_secs() {
+                let not_counted = match quiet {
+                    0 => String::new(),
+                    q => format!(
+                        "; {} of it on days the export sells nothing on ({}), not counted",
+                        age_text(q),
+                        p.quiet_weekdays.join(", ")
+                    ),
+                };
+                problems.push(format!(
+                    "the export has not changed since run {since}, {} ago{not_counted}, longer than --max-age {} (the same bytes published again: has the job that writes it stopped?)",
+                    age_text(age),
+                    humantime::format_duration(max)
+                ));
+            }
         }
     }
     if let Some(p) = published.filter(|p| !p.damaged.is_empty()) {
@@ -520,6 +538,7 @@ mod tests {
             input_path: None,
             input_sha256: None,
             input_unchanged_since: None,
+            quiet_weekdays: Vec::new(),
             damaged: Vec::new(),
         };
         let attempt = |status: &str| LastAttempt {
@@ -558,6 +577,7 @@ mod tests {
             input_path: None,
             input_sha256: None,
             input_unchanged_since: since.map(String::from),
+            quiet_weekdays: Vec::new(),
             damaged: Vec::new(),
         };
         assert!(problems(dir, Some(&published(None)), None, Some(hour), now).is_empty());
@@ -572,6 +592,46 @@ mod tests {
             problems(dir, Some(&published(Some("20261201T020000.000Z-5"))), None, None, now).is_empty(),
             "no --max-age"
         );
+    }
+
+    /// Session 36: a shop closed on Saturdays writes Saturday night's export as Friday's, and
+    /// the README's probe (`--max-age 26h` at 08:00) found it unhealthy every Sunday morning. The
+    /// days its export sold nothing on in its last weeks (`quiet_weekdays`) are not counted in
+    /// an unchanged export's age; a day beyond them is.
+    #[test]
+    fn an_export_unchanged_over_the_days_its_shop_is_closed_is_not_stale() {
+        let (dir, max) = (Path::new("/srv/recs"), Some(Duration::from_secs(26 * 3600)));
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
+        let published = |quiet: &[&str]| Published {
+            run_id: "20261206T021500.000Z-9".into(),
+            finished_utc: None,
+            age_seconds: Some(60),
+            customers: Some(3),
+            input_path: None,
+            input_sha256: None,
+            // Saturday 02:15: the run that read Friday's sales
+            input_unchanged_since: Some("20261205T021500.000Z-8".into()),
+            quiet_weekdays: quiet.iter().map(|d| d.to_string()).collect(),
+            damaged: Vec::new(),
+        };
+        let sunday = at("2026-12-06T08:00:00Z");
+        assert!(problems(dir, Some(&published(&["Saturday"])), None, max, sunday).is_empty());
+        let open_every_day = problems(dir, Some(&published(&[])), None, max, sunday);
+        assert!(open_every_day[0].contains("1day 5h 45m ago, longer than --max-age 1day 2h"), "{open_every_day:?}");
+        // closed on Saturdays only: Monday morning it is 32 h old, not counting Saturday's 21h 45m
+        let monday = problems(dir, Some(&published(&["Saturday"])), None, max, at("2026-12-07T08:00:00Z"));
+        assert!(
+            monday[0].contains(
+                "2days 5h 45m ago; 21h 45m of it on days the export sells nothing on (Saturday), not counted"
+            ),
+            "{monday:?}"
+        );
+        assert!(
+            problems(dir, Some(&published(&["Saturday", "Sunday"])), None, max, at("2026-12-07T08:00:00Z")).is_empty()
+        );
+        let quiet_seconds = crate::clean::quiet_seconds;
+        assert_eq!(quiet_seconds(at("2026-12-05T21:00:00Z"), at("2026-12-07T01:00:00Z"), &["Sunday".into()]), 86_400);
+        assert_eq!(quiet_seconds(at("2026-12-06T01:00:00Z"), at("2026-12-06T03:30:00Z"), &["Sunday".into()]), 9_000);
     }
 
     /// Session 22: a run dated ahead of the clock (a machine whose clock ran ahead published
@@ -596,6 +656,7 @@ mod tests {
             input_path: None,
             input_sha256: None,
             input_unchanged_since: None,
+            quiet_weekdays: Vec::new(),
             damaged: Vec::new(),
         };
         // a few minutes ahead is clocks differing: fine

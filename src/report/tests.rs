@@ -176,7 +176,9 @@ fn the_sections_other_stages_add_render_when_present() {
     assert!(render(&m, &tables_figures()).unwrap().contains("no customer bought a new item in it"));
     m["drift"] = json!({"previous_run_id": null, "customers": 0, "note": "first run: no previous published set to compare with"});
     let html = render(&m, &tables_figures()).unwrap();
-    assert!(html.contains("First run: no drift. first run: no previous published set"));
+    // the drift's own note says "first run" already: not twice
+    assert!(html.contains("First run: no drift: no previous published set to compare with."), "{html}");
+    assert!(!html.contains("First run: no drift. first run"));
     // Session 35: a previous set that could not be compared is "not available" with its note,
     // not zero counts ("lists changed 0"); a note beside figures is shown too
     let why = "drift not available: the previous published set r.parquet cannot be compared (not Parquet)";

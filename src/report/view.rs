@@ -121,7 +121,7 @@ fn summary(m: &Value, fig: &Figures) -> Vec<Value> {
 fn audit(m: &Value) -> Result<Value, String> {
     let columns = list(m, "/reports/audit/columns");
     let rows: Vec<(String, f64)> = columns.iter().map(|c| (s(c, "/column"), f(c, "/nulls").unwrap_or(0.0))).collect();
-    let chart = charts::bars(&rows, &|x| thousands(x.round() as u64))?;
+    let chart = charts::bars(&rows, &count_tick)?;
     let typed = columns.iter().any(|c| c.get("type_read").is_some());
     let cols: Vec<Value> = columns
         .iter()
@@ -158,7 +158,7 @@ fn clean(m: &Value) -> Result<Value, String> {
     let rules = list(m, "/reports/clean/rules");
     let mut bars = vec![("read".to_string(), f(m, "/reports/clean/rows_in").unwrap_or(0.0))];
     bars.extend(rules.iter().map(|r| (s(r, "/rule"), f(r, "/rows_out").unwrap_or(0.0))));
-    let chart = charts::bars(&bars, &|x| thousands(x.round() as u64))?;
+    let chart = charts::bars(&bars, &count_tick)?;
     let rows: Vec<Value> = rules
         .iter()
         .enumerate()
@@ -238,7 +238,10 @@ fn selection(m: &Value) -> Value {
         (all, _) => format!("{} customers scored", all.map_or_else(na, thousands)),
     };
     json!({
-        "winner": cell("winner", "chosen", json!(format!("{winner} {settings}").trim()), format!("{winner} ({settings})")),
+        "winner": cell("winner", "chosen", json!(format!("{winner} {settings}").trim()), match settings.is_empty() {
+            true => winner.clone(),
+            false => format!("{winner} ({settings})"),
+        }),
         "rule": s(sel, "/rule"), "rows": rows, "skipped": skipped,
         "window": format!("{} window: {} training rows, {} test rows, {customers}",
             s(sel, "/window/kind"), u(sel, "/window/train_rows").map_or_else(na, thousands),
@@ -248,7 +251,7 @@ fn selection(m: &Value) -> Value {
 
 fn recommend(m: &Value, fig: &Figures) -> Result<Value, String> {
     let bars: Vec<(String, f64)> = fig.by_source.iter().map(|(name, n)| (name.clone(), *n as f64)).collect();
-    let chart = charts::bars(&bars, &|x| thousands(x.round() as u64))?;
+    let chart = charts::bars(&bars, &count_tick)?;
     let sources: Vec<Value> = fig
         .by_source
         .iter()
@@ -314,10 +317,28 @@ fn drift(m: &Value) -> Value {
     })
 }
 
+/// A count axis's tick: whole numbers only. The axis of counts all 0 (a null audit with no
+/// null) runs 0 to 1 in fifths, and rounded each tick read "0 0 1 1 1".
+fn count_tick(x: f64) -> String {
+    match (x - x.round()).abs() < 1e-9 {
+        true => thousands(x.round() as u64),
+        false => String::new(),
+    }
+}
+
+/// A seconds axis's ticks, with as many decimals as a fifth of the longest bar needs: stages of
+/// a few milliseconds read "0.01 s 0.01 s 0.01 s" at two.
+fn seconds_ticks(bars: &[(String, f64)]) -> impl Fn(f64) -> String {
+    let longest = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max);
+    let step = if longest > 0.0 { longest / 5.0 } else { 0.2 };
+    let decimals = (-step.log10()).ceil().clamp(0.0, 6.0) as usize;
+    move |x| format!("{x:.decimals$} s")
+}
+
 fn stages(m: &Value) -> Result<Value, String> {
     let list = list(m, "/stages");
     let bars: Vec<(String, f64)> = list.iter().map(|st| (s(st, "/name"), f(st, "/seconds").unwrap_or(0.0))).collect();
-    let chart = charts::bars(&bars, &|x| format!("{x:.2} s"))?;
+    let chart = charts::bars(&bars, &seconds_ticks(&bars))?;
     let rows: Vec<Value> = list
         .iter()
         .map(|st| {
@@ -337,4 +358,21 @@ fn stages(m: &Value) -> Result<Value, String> {
     out.insert("total".into(), cell("stages-total", "total", json!(total), seconds(total)));
     out.insert("sharded".into(), json!(m.pointer("/sharded").is_some_and(|v| !v.is_null())));
     Ok(Value::Object(out))
+}
+
+#[cfg(test)]
+mod ticks {
+    use super::*;
+
+    /// Session 36: an all-zero count axis read "0 0 1 1 1" and millisecond stages "0.01 s" thrice.
+    #[test]
+    fn axis_ticks_are_distinct() {
+        let counts: Vec<String> = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0].iter().map(|&x| count_tick(x)).collect();
+        assert_eq!(counts, ["0", "", "", "", "", "1"]);
+        assert_eq!(count_tick(2_000.0), "2,000");
+        let fast = seconds_ticks(&[("ingest".into(), 0.012), ("pivot".into(), 0.004)]);
+        let ticks: Vec<String> = [0.0, 0.003, 0.006, 0.009, 0.012].iter().map(|&x| fast(x)).collect();
+        assert_eq!(ticks, ["0.000 s", "0.003 s", "0.006 s", "0.009 s", "0.012 s"]);
+        assert_eq!(seconds_ticks(&[("select".into(), 40.0)])(10.0), "10 s");
+    }
 }

@@ -194,6 +194,16 @@ fn auto_choosing_user_knn_publishes_the_pipelines_n() {
     };
     assert_eq!(most("two"), 2, "some customer has more than two neighbours to keep");
     assert!(most("many") > 2);
+    // Session 36: lists voted by more neighbours than the table keeps showed the kept ones as
+    // the whole story (auto's user-kNN 50 beside 20 rows): said now
+    let got = neighbour_rows(&w.path("two").join("neighbours.parquet"));
+    let cut = got.iter().find(|r| r.1 == 2).map(|r| r.0.clone()).unwrap();
+    let r = w.kindred(&["explain", &cut, "--output", w.path("two").to_str().unwrap()]);
+    let settings = manifest(&w.path("two"))["selection"]["winner"]["settings"].as_str().unwrap().to_string();
+    let k = settings.split(", ").find_map(|s| s.strip_prefix("k=")).unwrap().to_string();
+    let said =
+        format!("(the lists were voted by each customer's {k} nearest; neighbours.parquet keeps the first 2 of them");
+    assert!(r.stdout.contains(&said), "{}", r.stdout);
 }
 
 /// `explain` shows an export's names as the audit does: cut to a terminal's line, a line end
@@ -254,6 +264,8 @@ fn explain_shows_the_nearest_customers_beside_the_shipped_default() {
     let r = w.kindred(&["explain", "4", "--output", w.path("recent").to_str().unwrap()]);
     let lately = "popular: among the items most bought lately (each buyer weighed by a half-life of 2 days)";
     assert!(r.stdout.contains(lately), "{}", r.stdout);
+    let r = w.kindred(&["explain", "1", "--output", w.path("recent").to_str().unwrap()]);
+    assert!(!r.stdout.contains("were voted by"), "{}", r.stdout);
 }
 
 #[test]

@@ -51,6 +51,17 @@ fn hand_computed_split() {
     close(&v["popularity"]["ndcg"], 1.0 / 3f64.log2(), 1e-12);
     close(&v["popularity"]["precision"], 0.5, 1e-12);
     close(&v["article_rule"]["ndcg"], 1.0, 1e-12);
+    // Session 36: a K beyond the 6 items of the training rows was kept, and precision divided
+    // the hits by slots no list has: scored at K = 6, said
+    let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--k", "500", "--json"]);
+    assert!(
+        r.stderr.contains("--k 500 is more than the 6 items of the training rows: scored at K = 6"),
+        "{}",
+        r.stderr
+    );
+    let wide: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(wide["k"], 6, "{wide}");
+    close(&wide["model"]["precision"], 1.0 / 6.0, 1e-12);
     let table = rows(&w.path("out/evaluation.parquet"));
     let models: Vec<String> = table.iter().map(|r| text(&r["model"])).collect();
     assert_eq!(models, ["model", "popularity", "article_rule"]);

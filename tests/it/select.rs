@@ -165,6 +165,36 @@ fn the_options_tried_follow_the_columns_the_export_has() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!settings("without").iter().any(|s| s.contains("description")), "{:?}", settings("without"));
     assert_eq!(settings("without").len(), settings("with").len() - 2, "EASE without the blend's two");
+    let skipped = |out: &str| w.manifest(out)["selection"]["skipped"].as_array().unwrap().clone();
+    let said = |out: &str, candidate: &str, why: &str| {
+        skipped(out).iter().any(|k| k["candidate"] == candidate && k["reason"].as_str().unwrap().contains(why))
+    };
+    assert!(skipped("with").is_empty(), "{:?}", skipped("with"));
+    assert!(said("without", "description", "no description column"), "{:?}", skipped("without"));
+    // Session 36: the shipped pipeline's date settings on an export without dates were refused
+    // (exit 2, one key a run) though auto offers them only with dates: now not tried, and said
+    let shipped_dates = "[columns]\ndate = \"\"\n[model]\nkind = \"auto\"\nsimilarity_half_life_days = 90\n\
+                         [recommend]\nlast_sale_exponent = -0.25\nexposure_exponent = -0.5\nopportunity_exponent = -0.25";
+    let p = w.pipeline("undated.toml", &with, shipped_dates);
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--output", "undated"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !settings("undated").iter().any(|s| s.contains("prior") || s.contains("half_life")),
+        "{:?}",
+        settings("undated")
+    );
+    assert!(said("undated", "prior", "no date column") && said("undated", "popularity", "no date column"));
+    let named = w.pipeline("named.toml", &with, &shipped_dates.replace("\"auto\"", "\"ease\""));
+    let r = w.kindred(&["run", named.to_str().unwrap(), "--quiet", "--output", "named"]);
+    assert_eq!(r.code, 2, "a named model's date setting is still refused: {}", r.stderr);
+    // an optional column mapped by name and missing: the refusal says how to say there is none
+    let p = w.pipeline("named_text.toml", &input, "[columns]\ndescription = \"Description\"");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--output", "named_text"]);
+    assert!(
+        r.code == 1 && r.stderr.contains("set [columns] description = \"…\", or \"\" when the export has none"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// A shop of `customers` who buy from one or two of 12 groups of 5 items, in quantities of 1 to
