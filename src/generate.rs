@@ -49,6 +49,12 @@ impl Shape {
         }
         Ok(Shape { customers, items, basket, s, seed })
     }
+
+    /// The invoice lines expected: a customer draws exp(ln basket + 0.8 Z) lines, whose mean is
+    /// basket × e^0.32 (1,348,855 drawn for 50,000 customers at basket 20: 1.35 × 20 each).
+    pub fn expected_rows(&self) -> f64 {
+        self.customers as f64 * self.basket * (0.32f64).exp()
+    }
 }
 
 /// The most customers a synthetic export has: 100 million (customer positions are u32, and
@@ -90,8 +96,51 @@ impl Rng {
 type Line = (u32, u32, i64);
 
 /// Customers generated, framed and written at a time by [`write`]: ~1.3M rows at basket 20,
-/// so a million customers never sit whole in memory.
+/// so a million customers never sit whole in memory; fewer at a larger basket
+/// ([`batch_customers`]).
 const BATCH_CUSTOMERS: usize = 50_000;
+
+/// Customers a batch of `shape` holds: [`BATCH_CUSTOMERS`], fewer when its basket is above
+/// 20, so that a batch holds at most the rows 50,000 customers draw at basket 20 (~1.4M), at
+/// least one customer: at a basket of 10 million a batch of 50,000 customers was 7 × 10^11
+/// lines, and memory grew until killed.
+fn batch_customers(shape: &Shape) -> usize {
+    ((BATCH_CUSTOMERS as f64 * 20.0 / shape.basket) as usize).clamp(1, BATCH_CUSTOMERS)
+}
+
+/// The fewest bytes a row takes written (measured: 16–19 B in Parquet, 76 B in CSV): an export
+/// estimated past the free space at its path is refused before any is written.
+const LEAST_ROW_BYTES: [f64; 2] = [12.0, 50.0];
+
+/// Refuses a shape whose export cannot fit the free space of the folder `path` is written to
+/// (`free`: bytes there, when known), before hours of writing end in a full disk.
+fn check_size(shape: &Shape, parquet: bool, free: Option<u64>) -> Result<()> {
+    let rows = shape.expected_rows();
+    let least = rows * LEAST_ROW_BYTES[!parquet as usize];
+    match free {
+        Some(free) if least > free as f64 => Err(ConfigError::Invalid {
+            key: "customers × basket".into(),
+            message: format!(
+                "about {rows:.3e} rows, at least {:.1} GB as {}, more than the {:.1} GB free where it is written: ask for fewer customers or a smaller basket",
+                least / 1e9,
+                if parquet { "Parquet" } else { "CSV" },
+                free as f64 / 1e9
+            ),
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// The bytes free to this user in the folder holding `path` (`statvfs`), when it can be read.
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let c = std::ffi::CString::new(parent.as_os_str().as_bytes()).ok()?;
+    // SAFETY: a NUL-terminated path and a zeroed struct statvfs fills.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    (unsafe { libc::statvfs(c.as_ptr(), &mut stat) } == 0).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
+}
 
 /// Rows per Parquet row group: polars' default (512²).
 const ROW_GROUP: usize = 512 * 512;
@@ -224,7 +273,7 @@ pub fn transactions(shape: &Shape) -> Result<DataFrame> {
 /// generated and written `BATCH_CUSTOMERS` customers at a time into a hidden file beside `path`
 /// that is renamed over it once complete: a failed or killed run leaves no half-written export.
 pub fn write(shape: &Shape, path: &Path) -> Result<usize> {
-    write_batched(shape, path, BATCH_CUSTOMERS, ROW_GROUP)
+    write_batched(shape, path, batch_customers(shape), ROW_GROUP)
 }
 
 fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> Result<usize> {
@@ -234,6 +283,7 @@ fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> 
         return Err(OutputError::Format { path: path.to_path_buf() }.into());
     }
     check_target(path)?;
+    check_size(shape, parquet, free_bytes(path))?;
     let polars_error = |e: PolarsError| OutputError::Parquet { path: path.to_path_buf(), detail: e.to_string() };
     replace_file(path, |file| {
         let schema = frame(&[], &mut RowDraw::rng(shape))?.schema().as_ref().clone();
@@ -408,6 +458,28 @@ mod tests {
         assert!(whole.height() > 1000);
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 2, "no temporary file is left: {names:?}");
+    }
+
+    /// Session 36: `generate huge.parquet 100000000 10000000 10000000` was accepted, each
+    /// argument in range, and grew memory until killed (a batch of 50,000 customers of ten
+    /// million lines each). A batch now holds ~1.4M rows whatever the basket, and an export
+    /// past the free space is refused before any is written.
+    #[test]
+    fn a_batch_holds_a_bounded_number_of_rows_and_a_shape_past_the_disk_is_refused() {
+        let shape = |customers: usize, basket: f64| Shape::new(customers, 10_000_000, basket, 0.9, 7).unwrap();
+        assert_eq!(batch_customers(&shape(1_000_000, 20.0)), BATCH_CUSTOMERS, "the measured batch kept");
+        assert_eq!(batch_customers(&shape(100, 10_000_000.0)), 1);
+        assert_eq!(batch_customers(&shape(100, 2_000.0)), 500);
+        let huge = shape(100_000_000, 10_000_000.0);
+        let err = check_size(&huge, true, Some(500_000_000_000)).unwrap_err().to_string();
+        assert!(
+            err.contains("customers × basket") && err.contains("1.377e15 rows") && err.contains("500.0 GB free"),
+            "{err}"
+        );
+        assert!(check_size(&huge, true, None).is_ok(), "free space unknown: not refused");
+        assert!(check_size(&shape(1_000_000, 20.0), true, Some(1_000_000_000)).is_ok(), "0.33 GB fits 1 GB");
+        assert!(check_size(&shape(1_000_000, 20.0), false, Some(1_000_000_000)).is_err(), "1.4 GB of CSV does not");
+        assert!(free_bytes(Path::new("x.parquet")).is_some_and(|b| b > 0));
     }
 
     #[test]
