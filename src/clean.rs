@@ -553,41 +553,68 @@ const REQUIRED: [&str; 3] = ["customer", "item", "quantity"];
 pub const QUIET_WEEKS: i64 = 8;
 
 /// The weekdays (`"Saturday"`, UTC as every date is read) on which none of the kept purchases
-/// of the last [`QUIET_WEEKS`] weeks before the newest one fell, in week order from Monday; an
-/// empty list when every weekday sold, `None` without a dated purchase. Learnt from the export
-/// itself, whatever the shop's week (closed on Saturdays, on Sundays and Mondays, every day
-/// open): `kindred status` does not count those days in an unchanged export's age.
+/// of the last [`QUIET_WEEKS`] weeks before the newest one fell, in week order from Monday,
+/// when the export shows a regular week: it covers those weeks, and every other weekday sold in
+/// all of them but one at most (a bank holiday). Otherwise none is learnt (an empty list): a
+/// day's delta export, or a small shop whose Mondays sold in three weeks of eight, would
+/// otherwise make most days "quiet", and an export unchanged for days look expected. `None`
+/// without a dated purchase. Learnt from the export itself, whatever the shop's week (closed
+/// on Saturdays, on Sundays and Mondays, open daily): `kindred status` does not count those
+/// days in an unchanged export's age.
 pub fn quiet_weekdays(cleaned: &Cleaned) -> Option<Vec<String>> {
     let dates = cleaned.frame.column(col::DATE).ok()?.i64().ok()?;
     // two passes over the dates in place: a copy of them was 8 bytes a row
-    let newest = cleaned.kept(dates.iter()).flatten().max()?;
-    let since = newest - QUIET_WEEKS * 7 * 86_400;
-    let mut sold = [false; 7];
-    for t in cleaned.kept(dates.iter()).flatten().filter(|&t| t > since) {
-        // 1970-01-01 was a Thursday: day 0 is weekday 3 counted from Monday
-        sold[(t.div_euclid(86_400) + 3).rem_euclid(7) as usize] = true;
+    let (oldest, newest) =
+        cleaned.kept(dates.iter()).flatten().fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    if newest == i64::MIN {
+        return None;
     }
+    let since = newest - QUIET_WEEKS * 7 * 86_400;
+    if oldest > since {
+        return Some(Vec::new());
+    }
+    // per weekday, the weeks (counted back from the newest day) with a sale
+    let mut weeks = [[false; QUIET_WEEKS as usize]; 7];
+    let newest_day = newest.div_euclid(86_400);
+    for t in cleaned.kept(dates.iter()).flatten().filter(|&t| t > since) {
+        let day = t.div_euclid(86_400);
+        let week = (((newest_day - day) / 7) as usize).min(QUIET_WEEKS as usize - 1);
+        // 1970-01-01 was a Thursday: day 0 is weekday 3 counted from Monday
+        weeks[(day + 3).rem_euclid(7) as usize][week] = true;
+    }
+    let sold: Vec<usize> = weeks.iter().map(|w| w.iter().filter(|&&s| s).count()).collect();
+    let regular = sold.iter().filter(|&&n| n > 0).all(|&n| n + 1 >= QUIET_WEEKS as usize);
     const NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-    Some(NAMES.iter().zip(sold).filter(|(_, sold)| !sold).map(|(name, _)| name.to_string()).collect())
+    let quiet = NAMES.iter().zip(&sold).filter(|(_, &n)| n == 0).map(|(name, _)| name.to_string());
+    Some(if regular { quiet.collect() } else { Vec::new() })
 }
 
 /// The seconds from `from` to `to` that fall on one of the weekdays `quiet` (UTC days, as the
-/// export's dates are read: `"Saturday"`, [`quiet_weekdays`]).
-pub fn quiet_seconds(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>, quiet: &[String]) -> u64 {
-    let mut total = 0;
+/// export's dates are read: `"Saturday"`, [`quiet_weekdays`]), and those weekdays crossed, in
+/// order: what `kindred status` and a run republishing an unchanged export leave out of its age.
+pub fn quiet_time(
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    quiet: &[String],
+) -> (u64, Vec<String>) {
+    let (mut total, mut crossed) = (0, Vec::<String>::new());
     let mut at = from;
     while at < to {
         let midnight = at.date_naive().succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc());
         let end = midnight.map_or(to, |m| m.min(to));
-        if quiet.iter().any(|q| *q == at.format("%A").to_string()) {
+        let day = at.format("%A").to_string();
+        if quiet.contains(&day) {
             total += (end - at).num_seconds().max(0) as u64;
+            if !crossed.contains(&day) {
+                crossed.push(day);
+            }
         }
         if end <= at {
             break;
         }
         at = end;
     }
-    total
+    (total, crossed)
 }
 
 /// Counts the nulls left in the kept rows of each mapped role's column (`mapped`: role and
@@ -1209,11 +1236,19 @@ mod tests {
             (0..70).filter(|d| d % 7 < 5).map(|d| Some(monday + d * 86_400 + 3_600)).collect();
         dates.push(Some(monday + 5 * 86_400));
         dates.push(None);
-        let cleaned = Cleaned::all(df!(col::DATE => dates).unwrap());
+        let cleaned = Cleaned::all(df!(col::DATE => dates.clone()).unwrap());
         let quiet = quiet_weekdays(&cleaned).unwrap();
         assert_eq!(quiet, ["Saturday", "Sunday"]);
         let undated = Cleaned::all(df!(col::DATE => [None::<i64>, None]).unwrap());
         assert_eq!(quiet_weekdays(&undated), None);
+        // the review's cases: a delta export of the last week, a shop whose Mondays sold in a few
+        // weeks only — no regular week, so no day is learnt quiet
+        let last_week: Vec<Option<i64>> =
+            dates.iter().flatten().filter(|&&t| t > monday + 63 * 86_400).map(|&t| Some(t)).collect();
+        assert_eq!(quiet_weekdays(&Cleaned::all(df!(col::DATE => last_week).unwrap())).unwrap(), Vec::<String>::new());
+        let sparse: Vec<Option<i64>> =
+            dates.iter().flatten().filter(|&&t| (t / 86_400) % 3 == 0).map(|&t| Some(t)).collect();
+        assert_eq!(quiet_weekdays(&Cleaned::all(df!(col::DATE => sparse).unwrap())).unwrap(), Vec::<String>::new());
     }
 
     /// The after-cleaning check counts the kept rows only, says which optional columns keep

@@ -178,7 +178,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     let k = match k > m.n_items() {
         true => {
             let line = format!(
-                "evaluate: --k {k} is more than the {} items of the training rows: scored at K = {}",
+                "evaluate: K = {k} (--k) is more than the {} items of the training rows: scored at K = {}",
                 m.n_items(),
                 m.n_items().max(1)
             );

@@ -406,14 +406,17 @@ fn check_unchanged(
     let refuse = cfg.gates.refuse_unchanged_input;
     // Unchanged over days the shop sells nothing on (none in its export's last weeks: a shop
     // closed on Saturdays writes Friday's export again) is expected: a note, not a warning
-    // every such night; unchanged over a whole day it sells on is not.
-    let since_start = crate::publish::run_started(&since);
-    let open = since_start
-        .map(|at| (now - at).num_seconds().max(0) as u64 - clean::quiet_seconds(at, now, quiet.unwrap_or_default()));
-    if let Some(days) = quiet.filter(|q| !q.is_empty() && open.is_some_and(|open| open < 86_400)) {
+    // every such night — when such a day was crossed and less than a day it sells on passed.
+    let crossed = crate::publish::run_started(&since).map(|at| {
+        let (quiet, days) = clean::quiet_time(at, now, quiet.unwrap_or_default());
+        let age = (now - at).num_seconds().max(0) as u64;
+        (age - quiet.min(age), quiet, days)
+    });
+    if let Some((open, _, days)) = crossed.filter(|(open, quiet, _)| *quiet > 0 && *open < 86_400) {
         let detail = format!(
-            "{same}, with the same settings, over {} only, on which its last {} weeks sold nothing",
+            "{same}, with the same settings, over {} (and {} of other days), on which its last {} weeks sold nothing",
             days.join(" and "),
+            humantime::format_duration(std::time::Duration::from_secs(open / 60 * 60)),
             clean::QUIET_WEEKS
         );
         if !refuse {
@@ -1413,7 +1416,10 @@ mod tests {
         let sunday = (Some(&closed[..]), at("2026-12-06T02:15:00Z"));
         let check = check_unchanged(&plain, &mut input("abc"), Some(&saturday(&plain)), sunday).unwrap();
         assert!(
-            check.passed && check.detail.contains("over Saturday only, on which its last 8 weeks sold nothing"),
+            check.passed
+                && check
+                    .detail
+                    .contains("over Saturday (and 2h 15m of other days), on which its last 8 weeks sold nothing"),
             "{check:?}"
         );
         let check = check_unchanged(&refusing, &mut input("abc"), Some(&saturday(&plain)), sunday).unwrap();
@@ -1423,6 +1429,12 @@ mod tests {
         assert!(check.detail.ends_with("has the job that writes it stopped?"), "{check:?}");
         let open_daily = (Some(&[][..]), at("2026-12-06T02:15:00Z"));
         let check = check_unchanged(&plain, &mut input("abc"), Some(&saturday(&plain)), open_daily).unwrap();
+        assert!(check.detail.ends_with("has the job that writes it stopped?"), "{check:?}");
+        // the review's case: a shop closed on Sundays, rerun within a day on trading days —
+        // no quiet day crossed: a warning (it was a note naming a Sunday that never passed)
+        let sundays = ["Sunday".to_string()];
+        let rerun = (Some(&sundays[..]), at("2026-12-05T22:00:00Z"));
+        let check = check_unchanged(&plain, &mut input("abc"), Some(&saturday(&plain)), rerun).unwrap();
         assert!(check.detail.ends_with("has the job that writes it stopped?"), "{check:?}");
     }
 

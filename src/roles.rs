@@ -475,7 +475,9 @@ fn dates(column: &Column, rule: &DateRule, path: &Path) -> Result<(Int64Chunked,
             let ints = ints.i64().map_err(|_| type_error(column, path, "date"))?;
             text_dates(ints.iter().map(|v| v.map(|i| i.to_string())), rule, name)
         }
-        dtype if dtype.is_float() => {
+        // Float64 only: a Float32 holds whole numbers exactly only up to 2^24, and YYYYMMDD or
+        // epoch seconds past it came out moved by a day or a minute, silently
+        DataType::Float64 => {
             let floats = numbers(DataType::Float64)?;
             let floats = floats.f64().map_err(|_| type_error(column, path, "date"))?;
             text_dates(floats.iter().map(|v| v.map(number_text)), rule, name)

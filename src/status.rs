@@ -402,14 +402,14 @@ fn problems(
         let since = p.input_unchanged_since.as_deref();
         let age = since.and_then(started).map(|at| (at, (now - at).num_seconds().max(0) as u64));
         if let (Some(since), Some((at, age))) = (since, age) {
-            let quiet = crate::clean::quiet_seconds(at, now, &p.quiet_weekdays);
+            let (quiet, days) = crate::clean::quiet_time(at, now, &p.quiet_weekdays);
             if age - quiet > max.as_secs() {
                 let not_counted = match quiet {
                     0 => String::new(),
                     q => format!(
                         "; {} of it on days the export sells nothing on ({}), not counted",
                         age_text(q),
-                        p.quiet_weekdays.join(", ")
+                        days.join(", ")
                     ),
                 };
                 problems.push(format!(
@@ -629,9 +629,14 @@ mod tests {
         assert!(
             problems(dir, Some(&published(&["Saturday", "Sunday"])), None, max, at("2026-12-07T08:00:00Z")).is_empty()
         );
-        let quiet_seconds = crate::clean::quiet_seconds;
-        assert_eq!(quiet_seconds(at("2026-12-05T21:00:00Z"), at("2026-12-07T01:00:00Z"), &["Sunday".into()]), 86_400);
-        assert_eq!(quiet_seconds(at("2026-12-06T01:00:00Z"), at("2026-12-06T03:30:00Z"), &["Sunday".into()]), 9_000);
+        let quiet_time = crate::clean::quiet_time;
+        let sunday = vec!["Sunday".to_string()];
+        assert_eq!(
+            quiet_time(at("2026-12-05T21:00:00Z"), at("2026-12-07T01:00:00Z"), &sunday),
+            (86_400, sunday.clone())
+        );
+        assert_eq!(quiet_time(at("2026-12-06T01:00:00Z"), at("2026-12-06T03:30:00Z"), &sunday).0, 9_000);
+        assert_eq!(quiet_time(at("2026-12-04T01:00:00Z"), at("2026-12-05T23:00:00Z"), &sunday), (0, vec![]));
     }
 
     /// Session 22: a run dated ahead of the clock (a machine whose clock ran ahead published

@@ -331,7 +331,14 @@ fn basic_iso(t: &[u8]) -> Option<Text> {
 /// column mapped as the date reads it, never a column being looked at for its type (an id of
 /// ten digits is no date there).
 fn unix_time(t: &[u8]) -> Option<(i64, &'static str)> {
-    if !t.iter().all(u8::is_ascii_digit) {
+    // a fraction after the count (Python's time.time(), a float column) is dropped; a count
+    // starting with 0 is padded (an order number `0000489439`), no time written by a clock
+    let (t, fraction) = match t.iter().position(|&b| b == b'.') {
+        Some(dot) => (&t[..dot], &t[dot + 1..]),
+        None => (t, &b""[..]),
+    };
+    let digits = |d: &[u8]| d.iter().all(u8::is_ascii_digit);
+    if !digits(t) || !digits(fraction) || t.first() == Some(&b'0') {
         return None;
     }
     let (per_second, unit) = match t.len() {
@@ -1073,10 +1080,22 @@ mod tests {
             ["6 dates written as Unix time (a count of seconds since 1970-01-01 UTC, by its number of digits) read as UTC instants: '1259659680' is 2009-12-01 09:28:00 UTC; set [input] date_format for another reading"]
         );
         let mut reader = DateText::new(&rule);
-        for t in ["999999999", "201012010928", "12596596800", "-1259659680", "1259659680.5", "12596596800000000000"] {
+        for t in [
+            "999999999",
+            "201012010928",
+            "12596596800",
+            "-1259659680",
+            "1259659680.5x",
+            "12596596800000000000",
+            "0000489439",
+            "0001259659680",
+        ] {
             assert_eq!(reader.read(t), None, "{t}");
         }
-        assert_eq!((reader.evidence.unix, reader.evidence.unread), (0, 6));
+        assert_eq!((reader.evidence.unix, reader.evidence.unread), (0, 8));
+        // a fraction of a second (time.time(), a float column) is dropped
+        assert_eq!(DateText::new(&rule).read("1259659680.25"), at);
+        assert_eq!(DateText::new(&rule).read("1259659680000.5"), at);
         assert_eq!(reader.read("9999999999"), None, "2286: past the horizon");
         assert_eq!(reader.evidence.future, 1);
         let formatted = DateRule { format: Some("%Y-%m-%d".into()), ..rule.clone() };

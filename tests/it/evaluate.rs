@@ -55,7 +55,7 @@ fn hand_computed_split() {
     // the hits by slots no list has: scored at K = 6, said
     let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--k", "500", "--json"]);
     assert!(
-        r.stderr.contains("--k 500 is more than the 6 items of the training rows: scored at K = 6"),
+        r.stderr.contains("K = 500 (--k) is more than the 6 items of the training rows: scored at K = 6"),
         "{}",
         r.stderr
     );
