@@ -378,7 +378,7 @@ pub enum Error {
         path.display()
     )]
     CustomerType { path: PathBuf, column: String, row: usize, id: String, why: String },
-    #[error("customer {customer} is not in the published output in {} (no purchases after cleaning)", dir.display())]
+    #[error("customer {customer} is not in the published output in {}: not in the export it was made from, or none of their rows kept by cleaning (returns only, say)", dir.display())]
     UnknownCustomer { customer: String, dir: PathBuf },
     #[error("stdout: {0}")]
     Stdout(std::io::Error),

@@ -148,8 +148,13 @@ fn the_sections_other_stages_add_render_when_present() {
     m["reports"]["audit"]["head"] = json!({"columns": ["CustomerID", "<b>"], "rows": [["17850", null]]});
     m["reports"]["clean"]["after_cleaning"] = json!({"columns": [{"column": "CustomerID", "role": "customer", "nulls": 0}], "nulls": 0, "statement": "no nulls left"});
     m["selection"] = json!({"winner": {"candidate": "user", "settings": "k=10"}, "rule": "simplest", "window": {"kind": "days"},
-        "skipped": [], "candidates": [{"candidate": "user", "settings": "k=10", "ndcg": 0.1234, "customers": 900}]});
+        "skipped": [{"candidate": "prior", "reason": "the exposure prior … needs purchase dates", "needs_bytes": null},
+                    {"candidate": "ease", "reason": "needs about 0.40 GB", "needs_bytes": 400000000}],
+        "candidates": [{"candidate": "user", "settings": "k=10", "ndcg": 0.1234, "customers": 900}]});
     let html = render(&m, &tables_figures()).unwrap();
+    // Session 36: an option the data cannot offer is told from a family the memory kept out
+    assert!(html.contains("Not tried (an option the data cannot offer), prior: the exposure prior"), "{html}");
+    assert!(html.contains("Not tried, ease: needs about 0.40 GB"), "{html}");
     assert_eq!(value_of(&html, "drift-changed").as_deref(), Some("1673"));
     assert_eq!(value_of(&html, "drift-changed_share").as_deref(), Some("0.3856"));
     assert!(html.contains(">1,673<") && html.contains(">38.6%<"));

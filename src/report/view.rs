@@ -225,7 +225,13 @@ fn selection(m: &Value) -> Value {
         .collect();
     let skipped: Vec<Value> = list(sel, "/skipped")
         .iter()
-        .map(|k| json!({"candidate": s(k, "/candidate"), "reason": s(k, "/reason")}))
+        .map(|k| {
+            // an option the data cannot offer (no memory figure) is told from a family the
+            // memory budget kept out
+            let option = k.pointer("/needs_bytes").is_none_or(Value::is_null)
+                && ["popularity", "prior", "description"].contains(&s(k, "/candidate").as_str());
+            json!({"candidate": s(k, "/candidate"), "reason": s(k, "/reason"), "option": option})
+        })
         .collect();
     // a sample is scored when more customers have new items than `[select] max_customers`
     let customers = match (u(sel, "/window/customers"), u(sel, "/window/scored_customers")) {
