@@ -589,15 +589,33 @@ pub fn quiet_weekdays(cleaned: &Cleaned) -> Option<Vec<String>> {
     Some(if regular { quiet.collect() } else { Vec::new() })
 }
 
-/// The seconds from `from` to `to` that fall on one of the weekdays `quiet` (UTC days, as the
-/// export's dates are read: `"Saturday"`, [`quiet_weekdays`]), and those weekdays crossed, in
-/// order: what `kindred status` and a run republishing an unchanged export leave out of its age.
-pub fn quiet_time(
+/// How long an export has been unchanged, from `from` (the first run that read its bytes) to
+/// `to`, and how much of it fell on the weekdays its shop sells nothing on ([`quiet_weekdays`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unchanged {
+    /// Seconds from `from` to `to` (0 when `to` is earlier: a clock behind).
+    pub age: u64,
+    /// Of them, the seconds on a quiet weekday (UTC days, as the export's dates are read).
+    pub quiet: u64,
+    /// The quiet weekdays crossed, in order.
+    pub days: Vec<String>,
+}
+
+impl Unchanged {
+    /// The seconds on days the shop sells on: what `kindred status --max-age` and a run
+    /// republishing an unchanged export judge.
+    pub fn open(&self) -> u64 {
+        self.age - self.quiet.min(self.age)
+    }
+}
+
+/// [`Unchanged`] from `from` to `to` with the weekdays `quiet` (`"Saturday"`).
+pub fn unchanged_for(
     from: chrono::DateTime<chrono::Utc>,
     to: chrono::DateTime<chrono::Utc>,
     quiet: &[String],
-) -> (u64, Vec<String>) {
-    let (mut total, mut crossed) = (0, Vec::<String>::new());
+) -> Unchanged {
+    let (mut total, mut days) = (0, Vec::<String>::new());
     let mut at = from;
     while at < to {
         let midnight = at.date_naive().succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc());
@@ -605,8 +623,8 @@ pub fn quiet_time(
         let day = at.format("%A").to_string();
         if quiet.contains(&day) {
             total += (end - at).num_seconds().max(0) as u64;
-            if !crossed.contains(&day) {
-                crossed.push(day);
+            if !days.contains(&day) {
+                days.push(day);
             }
         }
         if end <= at {
@@ -614,7 +632,7 @@ pub fn quiet_time(
         }
         at = end;
     }
-    (total, crossed)
+    Unchanged { age: (to - from).num_seconds().max(0) as u64, quiet: total, days }
 }
 
 /// Counts the nulls left in the kept rows of each mapped role's column (`mapped`: role and

@@ -407,16 +407,13 @@ fn check_unchanged(
     // Unchanged over days the shop sells nothing on (none in its export's last weeks: a shop
     // closed on Saturdays writes Friday's export again) is expected: a note, not a warning
     // every such night — when such a day was crossed and less than a day it sells on passed.
-    let crossed = crate::publish::run_started(&since).map(|at| {
-        let (quiet, days) = clean::quiet_time(at, now, quiet.unwrap_or_default());
-        let age = (now - at).num_seconds().max(0) as u64;
-        (age - quiet.min(age), quiet, days)
-    });
-    if let Some((open, _, days)) = crossed.filter(|(open, quiet, _)| *quiet > 0 && *open < 86_400) {
+    let unchanged =
+        crate::publish::run_started(&since).map(|at| clean::unchanged_for(at, now, quiet.unwrap_or_default()));
+    if let Some(u) = unchanged.filter(|u| u.quiet > 0 && u.open() < 86_400) {
         let detail = format!(
             "{same}, with the same settings, over {} (and {} of other days), on which its last {} weeks sold nothing",
-            days.join(" and "),
-            humantime::format_duration(std::time::Duration::from_secs(open / 60 * 60)),
+            u.days.join(" and "),
+            humantime::format_duration(std::time::Duration::from_secs(u.open() / 60 * 60)),
             clean::QUIET_WEEKS
         );
         if !refuse {

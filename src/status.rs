@@ -400,21 +400,20 @@ fn problems(
     // closed on Saturdays was unhealthy every Sunday morning under the README's 26h probe)
     if let (Some(p), Some(max)) = (published, max_age) {
         let since = p.input_unchanged_since.as_deref();
-        let age = since.and_then(started).map(|at| (at, (now - at).num_seconds().max(0) as u64));
-        if let (Some(since), Some((at, age))) = (since, age) {
-            let (quiet, days) = crate::clean::quiet_time(at, now, &p.quiet_weekdays);
-            if age - quiet > max.as_secs() {
-                let not_counted = match quiet {
+        let unchanged = since.and_then(started).map(|at| crate::clean::unchanged_for(at, now, &p.quiet_weekdays));
+        if let (Some(since), Some(u)) = (since, unchanged) {
+            if u.open() > max.as_secs() {
+                let not_counted = match u.quiet {
                     0 => String::new(),
                     q => format!(
                         "; {} of it on days the export sells nothing on ({}), not counted",
                         age_text(q),
-                        days.join(", ")
+                        u.days.join(", ")
                     ),
                 };
                 problems.push(format!(
                     "the export has not changed since run {since}, {} ago{not_counted}, longer than --max-age {} (the same bytes published again: has the job that writes it stopped?)",
-                    age_text(age),
+                    age_text(u.age),
                     humantime::format_duration(max)
                 ));
             }
@@ -629,14 +628,13 @@ mod tests {
         assert!(
             problems(dir, Some(&published(&["Saturday", "Sunday"])), None, max, at("2026-12-07T08:00:00Z")).is_empty()
         );
-        let quiet_time = crate::clean::quiet_time;
-        let sunday = vec!["Sunday".to_string()];
-        assert_eq!(
-            quiet_time(at("2026-12-05T21:00:00Z"), at("2026-12-07T01:00:00Z"), &sunday),
-            (86_400, sunday.clone())
-        );
-        assert_eq!(quiet_time(at("2026-12-06T01:00:00Z"), at("2026-12-06T03:30:00Z"), &sunday).0, 9_000);
-        assert_eq!(quiet_time(at("2026-12-04T01:00:00Z"), at("2026-12-05T23:00:00Z"), &sunday), (0, vec![]));
+        let unchanged_for = |from, to| crate::clean::unchanged_for(at(from), at(to), &["Sunday".to_string()]);
+        let u = unchanged_for("2026-12-05T21:00:00Z", "2026-12-07T01:00:00Z");
+        assert_eq!((u.age, u.quiet, u.open(), u.days), (100_800, 86_400, 14_400, vec!["Sunday".to_string()]));
+        assert_eq!(unchanged_for("2026-12-06T01:00:00Z", "2026-12-06T03:30:00Z").quiet, 9_000);
+        let weekdays = unchanged_for("2026-12-04T01:00:00Z", "2026-12-05T23:00:00Z");
+        assert_eq!((weekdays.quiet, weekdays.days.len()), (0, 0));
+        assert_eq!(unchanged_for("2026-12-06T03:00:00Z", "2026-12-06T01:00:00Z").open(), 0, "a clock behind");
     }
 
     /// Session 22: a run dated ahead of the clock (a machine whose clock ran ahead published
