@@ -88,6 +88,7 @@ impl Chain {
         log_line(self.quiet, &at);
         report.after_cleaning = Some(after);
         report.quiet_weekdays = clean::quiet_weekdays(cleaned);
+        report.kept_rows_by_day = clean::kept_rows_by_day(cleaned);
         Ok(())
     }
 

@@ -76,6 +76,9 @@ pub struct CleanReport {
     /// which an unchanged export is no stalled export job (`kindred status --max-age`). Null
     /// without dates.
     pub quiet_weekdays: Option<Vec<String>>,
+    /// The kept purchase lines of each day ([`kept_rows_by_day`]): what the next run compares
+    /// its export's history with (`[gates] max_history_change_vs_previous`). Null without dates.
+    pub kept_rows_by_day: Option<RowsByDay>,
 }
 
 /// What one row filter (`[clean] exclude_rows` or `keep_rows`, one column) did, counted on
@@ -635,6 +638,109 @@ pub fn unchanged_for(
     Unchanged { age: (to - from).num_seconds().max(0) as u64, quiet: total, days }
 }
 
+/// The most days [`kept_rows_by_day`] counts, back from the newest (about eleven years): the
+/// manifest's list stays under ~30 KB whatever history an export keeps.
+pub const HISTORY_DAYS: i64 = 4096;
+
+/// Kept purchase lines per day (UTC, as every date is read), one count a day from `first` to
+/// the newest day with a purchase: an export's history, as the next run compares it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct RowsByDay {
+    /// The first day counted, `YYYY-MM-DD`: the oldest dated purchase's, or [`HISTORY_DAYS`]
+    /// before the newest.
+    pub first: String,
+    pub rows: Vec<u64>,
+}
+
+/// The kept purchase lines of each day; `None` without a dated purchase. Undated lines (stray
+/// dates read as unknown among them) are not counted.
+pub fn kept_rows_by_day(cleaned: &Cleaned) -> Option<RowsByDay> {
+    let dates = cleaned.frame.column(col::DATE).ok()?.i64().ok()?;
+    let (oldest, newest) =
+        cleaned.kept(dates.iter()).flatten().fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    if newest == i64::MIN {
+        return None;
+    }
+    let (oldest, newest) = (oldest.div_euclid(86_400), newest.div_euclid(86_400));
+    let first = oldest.max(newest - HISTORY_DAYS + 1);
+    let mut rows = vec![0u64; (newest - first + 1) as usize];
+    for day in cleaned.kept(dates.iter()).flatten().map(|t| t.div_euclid(86_400)).filter(|&d| d >= first) {
+        rows[(day - first) as usize] += 1;
+    }
+    let first = chrono::DateTime::from_timestamp(first * 86_400, 0)?.format("%Y-%m-%d").to_string();
+    Some(RowsByDay { first, rows })
+}
+
+/// How an export's history differs from an earlier run's, over the days both should hold
+/// alike ([`RowsByDay::change_from`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryChange {
+    /// The days compared, first and last (`YYYY-MM-DD`); `None` when none is.
+    pub days: Option<(String, String)>,
+    /// The earlier run's lines on those days, those it had that are gone, and those new.
+    pub before: u64,
+    pub gone: u64,
+    pub new: u64,
+    /// The day that changed most: its date and its lines then and now.
+    pub most: Option<(String, u64, u64)>,
+}
+
+impl HistoryChange {
+    /// Gone and new lines over the earlier run's (0 when no line was compared).
+    pub fn share(&self) -> f64 {
+        match self.before {
+            0 => 0.0,
+            b => (self.gone + self.new) as f64 / b as f64,
+        }
+    }
+}
+
+impl RowsByDay {
+    /// The first day, in days since 1970-01-01.
+    fn first_day(&self) -> Option<i64> {
+        let day = chrono::NaiveDate::parse_from_str(&self.first, "%Y-%m-%d").ok()?;
+        Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp().div_euclid(86_400))
+    }
+
+    /// The lines of `day` (days since 1970-01-01): 0 outside the days counted.
+    fn on(&self, first: i64, day: i64) -> u64 {
+        usize::try_from(day - first).ok().and_then(|i| self.rows.get(i)).copied().unwrap_or(0)
+    }
+
+    /// How this history differs from `before`'s (an earlier run's of the same export), on the
+    /// days both should hold alike: an export's past does not change from night to night —
+    /// one cut short, sorted by customer and cut, doubled, or missing a store's file does. Not
+    /// compared: `before`'s newest day (it may have been a part day) and its oldest days as
+    /// far as the export may have moved since (`moved` days: a rolling export of the last year
+    /// drops its oldest days as it gains new ones), plus one (a part day at the cut). `None`
+    /// when either history reads no day.
+    pub fn change_from(&self, before: &RowsByDay, moved: i64) -> Option<HistoryChange> {
+        let (now_first, was_first) = (self.first_day()?, before.first_day()?);
+        let from = was_first + moved.max(0) + 1;
+        let to = was_first + before.rows.len() as i64 - 2;
+        let day = |d: i64| chrono::DateTime::from_timestamp(d * 86_400, 0).map(|t| t.format("%Y-%m-%d").to_string());
+        let mut change = HistoryChange { days: None, before: 0, gone: 0, new: 0, most: None };
+        if from > to {
+            return Some(change);
+        }
+        let mut most = (0u64, from);
+        for d in from..=to {
+            let (was, now) = (before.on(was_first, d), self.on(now_first, d));
+            change.before += was;
+            change.gone += was.saturating_sub(now);
+            change.new += now.saturating_sub(was);
+            if was.abs_diff(now) > most.0 {
+                most = (was.abs_diff(now), d);
+            }
+        }
+        change.days = day(from).zip(day(to));
+        if most.0 > 0 {
+            change.most = day(most.1).map(|at| (at, before.on(was_first, most.1), self.on(now_first, most.1)));
+        }
+        Some(change)
+    }
+}
+
 /// Counts the nulls left in the kept rows of each mapped role's column (`mapped`: role and
 /// file column, as the audit resolved them; the invoice is not kept past the audit), and
 /// states it. Descriptions and dates may stay null (an item without a name, a purchase without
@@ -810,6 +916,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         seconds,
         after_cleaning: None,
         quiet_weekdays: None,
+        kept_rows_by_day: None,
     };
     Ok((cleaned, report))
 }
@@ -1246,6 +1353,41 @@ mod tests {
     /// The weekdays without a purchase in the last eight weeks are the shop's quiet days: a sale
     /// on a Saturday ten weeks back does not open Saturdays, an undated row counts nothing, and
     /// an export without dates has none.
+    /// Kept lines by day, and a later export's history compared with them: the next night's,
+    /// a rolling export moved on, one cut by customer, a doubled one, one that lost its oldest
+    /// days; the earlier run's newest day (maybe a part day) and the days a rolling export may
+    /// have dropped are not compared.
+    #[test]
+    fn an_exports_history_by_day_and_how_it_changed() {
+        let t0 = 1_291_161_600i64; // 2010-12-01
+        let mut dates: Vec<Option<i64>> =
+            (0..10).flat_map(|d| [Some(t0 + d * 86_400 + 3_600), Some(t0 + d * 86_400 + 7_200)]).collect();
+        dates.push(None);
+        let was = kept_rows_by_day(&Cleaned::all(df!(col::DATE => dates).unwrap())).unwrap();
+        let days = |first: &str, rows: Vec<u64>| RowsByDay { first: first.into(), rows };
+        assert_eq!(was, days("2010-12-01", vec![2; 10]));
+        let next = days("2010-12-01", vec![2; 11]).change_from(&was, 1).unwrap();
+        assert_eq!((next.before, next.gone, next.new, next.share()), (14, 0, 0, 0.0));
+        assert_eq!(next.days, Some(("2010-12-03".into(), "2010-12-09".into())));
+        assert_eq!(days("2010-12-02", vec![2; 10]).change_from(&was, 1).unwrap().share(), 0.0, "rolled a day");
+        let cut = days("2010-12-01", vec![1; 11]).change_from(&was, 1).unwrap();
+        assert_eq!((cut.gone, cut.new, cut.share()), (7, 0, 0.5));
+        assert_eq!(cut.most, Some(("2010-12-03".into(), 2, 1)));
+        let doubled = days("2010-12-01", vec![4; 11]).change_from(&was, 1).unwrap();
+        assert_eq!((doubled.gone, doubled.new, doubled.share()), (0, 14, 1.0));
+        let head = days("2010-12-06", vec![2; 6]).change_from(&was, 1).unwrap();
+        assert_eq!((head.gone, head.new), (6, 0), "12-03 to 12-05 lost");
+        assert_eq!(head.most, Some(("2010-12-03".into(), 2, 0)));
+        assert_eq!(days("2010-12-06", vec![2; 6]).change_from(&was, 5).unwrap().share(), 0.0, "moved 5 days");
+        let short = days("2010-12-01", vec![2; 3]).change_from(&days("2010-12-01", vec![2; 2]), 1).unwrap();
+        assert_eq!((short.share(), short.before, short.days), (0.0, 0, None));
+        // at most HISTORY_DAYS days are counted, back from the newest
+        let long: Vec<Option<i64>> = (0..5_000).map(|d| Some(t0 + d * 86_400)).collect();
+        let long = kept_rows_by_day(&Cleaned::all(df!(col::DATE => long).unwrap())).unwrap();
+        assert_eq!((long.rows.len(), long.rows.iter().sum::<u64>()), (HISTORY_DAYS as usize, HISTORY_DAYS as u64));
+        assert_eq!(kept_rows_by_day(&Cleaned::all(df!(col::DATE => [None::<i64>]).unwrap())), None);
+    }
+
     #[test]
     fn quiet_weekdays_are_the_days_without_a_sale_in_the_last_eight_weeks() {
         // Monday to Friday for ten weeks from Monday 2026-09-28, and its first Saturday

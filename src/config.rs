@@ -805,6 +805,9 @@ pub struct GatesConfig {
     /// The most days the export's newest purchase may lie before the last published run's: an
     /// export cut short, half of one, or an older copy ends earlier.
     pub max_days_back_vs_previous: f64,
+    /// The largest share of the purchase lines the last published run kept, on the days both
+    /// exports should hold alike, that may be gone or new (`pipeline::check_history`).
+    pub max_history_change_vs_previous: f64,
     /// Refuse an export byte for byte the one the last published run read, read with the same
     /// settings (an export job that stopped refreshing it: the same set again); `false` (the
     /// default): publish it again, with a warning.

@@ -169,6 +169,9 @@ pub(crate) struct Previous {
     made_by: Option<String>,
     /// Why none of its figures is read (a damaged manifest, or one of a later schema).
     unread: Option<String>,
+    /// Its kept purchase lines per day (`reports.clean.kept_rows_by_day`) and when it started.
+    history: Option<clean::RowsByDay>,
+    started: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The start of the verdict of a gate that compares with a figure the last published run did
@@ -265,6 +268,14 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
         settings: manifest.get("parameters").map(shaping),
         made_by: made_by(manifest),
         unread: None,
+        history: manifest
+            .pointer("/reports/clean/kept_rows_by_day")
+            .and_then(|h| serde_json::from_value(h.clone()).ok()),
+        started: manifest
+            .get("started_utc")
+            .and_then(|v| v.as_str())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc)),
         newest: manifest.pointer("/reports/audit/columns").and_then(|c| c.as_array()).and_then(|columns| {
             let date = columns.iter().find(|c| c.get("role").and_then(|r| r.as_str()) == Some("date"))?;
             let text = |key: &str| date.get(key)?.as_str().map(str::to_string);
@@ -344,6 +355,80 @@ fn check_newest(limit: f64, now: Option<(String, Option<String>)>, previous: Opt
         false => format!("the newest purchase, {now_text}, is not before the last published run's, {before_text}"),
     };
     Some(GateCheck { gate: "max_days_back_vs_previous", passed: back <= limit, detail })
+}
+
+/// The gate `[gates] max_history_change_vs_previous`: refuses when more than that share of the
+/// purchase lines the last published run kept, on the days both exports should hold alike, are
+/// gone or new ([`clean::RowsByDay::change_from`]). An export's past does not change overnight:
+/// one sorted by customer and cut short keeps every date and most customers, and passed the
+/// count gates at 60% of its customers; a doubled export (a file appended twice) published
+/// doubled quantities. A rolling export (the last year) loses its oldest days as it gains new
+/// ones: its start may move as far as its newest purchase or the clock did since that run.
+/// None when nothing was published or this run has no dated purchase; passed, saying so, when
+/// the last run recorded no history (before this gate), read another date column, or read the
+/// export with other settings (`[input]`, `[columns]`, `[clean]`: other rows are kept on
+/// purpose) or another kindred version.
+fn check_history(
+    cfg: &Config,
+    (now, column): (Option<&clean::RowsByDay>, Option<&str>),
+    previous: Option<&Previous>,
+    clock: chrono::DateTime<chrono::Utc>,
+) -> Option<GateCheck> {
+    let gate = "max_history_change_vs_previous";
+    let (previous, now) = (previous?, now?);
+    let Some(before) = &previous.history else {
+        return Some(previous.unrecorded(gate, "purchase lines by day"));
+    };
+    let not_compared = |why: String| Some(GateCheck { gate, passed: true, detail: format!("not checked: {why}") });
+    if let Some((was, _)) = previous.newest.as_ref().filter(|(was, _)| Some(was.as_str()) != column) {
+        return not_compared(format!(
+            "the date column is '{}', the last published run's was '{was}'",
+            column.unwrap_or_default()
+        ));
+    }
+    let ours = env!("CARGO_PKG_VERSION");
+    if let Some(version) = previous.made_by.as_deref().filter(|v| *v != ours) {
+        return not_compared(format!("the last published run was kindred {version}'s, this is {ours}'s"));
+    }
+    let reading = |settings: &serde_json::Value| ["input", "columns", "clean"].map(|k| settings.get(k).cloned());
+    let ours = serde_json::to_value(cfg).ok().map(|p| reading(&shaping(&p)));
+    if ours.is_none() || ours != previous.settings.as_ref().map(reading) {
+        return not_compared(
+            "the export is read with other [input], [columns] or [clean] settings than the last published run's"
+                .to_string(),
+        );
+    }
+    // how far a rolling export may have moved: its newest day's, or the clock's whole days
+    let newest = |h: &clean::RowsByDay| {
+        chrono::NaiveDate::parse_from_str(&h.first, "%Y-%m-%d").ok().map(|d| d + chrono::Days::new(h.rows.len() as u64))
+    };
+    let by_dates = newest(now).zip(newest(before)).map_or(0, |(n, b)| (n - b).num_days());
+    let by_clock = previous.started.map_or(0, |at| ((clock - at).num_seconds() + 86_399) / 86_400);
+    let change = now.change_from(before, by_dates.max(by_clock))?;
+    let Some((from, to)) = &change.days else {
+        return not_compared("no day lies in both exports' history".to_string());
+    };
+    let share = change.share();
+    let limit = cfg.gates.max_history_change_vs_previous;
+    let most = match &change.most {
+        Some((day, was, is)) => format!("; most on {day}: {was} lines then, {is} now"),
+        None => String::new(),
+    };
+    let mut detail = format!(
+        "{:.1}% of the {} purchase lines the last published run kept, dated {from} to {to}, differ now ({} gone, {} new{most}); the limit is {:.0}%",
+        share * 100.0,
+        change.before,
+        change.gone,
+        change.new,
+        limit * 100.0
+    );
+    if share > limit {
+        detail.push_str(
+            ": part of the export (a transfer cut short, a file sorted by customer and cut), a doubled one, or its past rewritten? \
+             If the export's past changed on purpose (old orders purged, a backfill), --force publishes it once",
+        );
+    }
+    Some(GateCheck { gate, passed: share <= limit, detail })
 }
 
 /// The settings of a manifest's `parameters` that shape what a run publishes: all but the
@@ -867,7 +952,10 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let (matrix, pivoted) = chain.pivot(cleaned, ids, &cfg.input.path)?;
     let mut gates = check_gates(cfg, (ingested.skipped_rows, &cleaned_report), matrix.n_customers(), previous.as_ref());
     let newest = newest_purchase(&audited, &cleaned_report);
+    let column = newest.as_ref().map(|(column, _)| column.clone());
     gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest, previous.as_ref()));
+    let history = cleaned_report.kept_rows_by_day.as_ref();
+    gates.extend(check_history(cfg, (history, column.as_deref()), previous.as_ref(), chrono::Utc::now()));
     let quiet = cleaned_report.quiet_weekdays.as_deref();
     gates.extend(check_unchanged(cfg, &mut input, previous.as_ref(), (quiet, chrono::Utc::now())));
     gates.extend(typed);
@@ -1324,8 +1412,10 @@ mod tests {
             "customer_id_type": "Int64",
             "selection": {"winner": {"candidate": "ease", "settings": "lambda=350", "ndcg": 0.15}},
             "parameters": {"recommend": {"per_customer": 10}},
+            "started_utc": "2011-12-09T21:00:00.000Z",
             "reports": {
                 "recommend": {"rows_out": 43390, "from_neighbours_rows": 43322},
+                "clean": {"kept_rows_by_day": {"first": "2011-12-08", "rows": [5, 0, 7]}},
                 "audit": {"columns": [
                     {"column": "StockCode", "role": "item", "max": "X"},
                     {"column": "InvoiceDate", "role": "date", "max": "2011-12-09 12:50:00"}
@@ -1347,6 +1437,8 @@ mod tests {
                 settings: Some(serde_json::json!({"recommend": {"per_customer": 10}})),
                 made_by: None,
                 unread: None,
+                history: Some(crate::clean::RowsByDay { first: "2011-12-08".into(), rows: vec![5, 0, 7] }),
+                started: chrono::DateTime::parse_from_rfc3339("2011-12-09T21:00:00Z").ok().map(|t| t.to_utc()),
             }
         );
         assert_eq!(previous_from(&serde_json::json!({"customers": 3})).rows, None);
@@ -1476,6 +1568,72 @@ mod tests {
         assert!(unchecked.detail.starts_with(want), "{}", unchecked.detail);
     }
 
+    /// `[gates] max_history_change_vs_previous`: the lines the last published run kept on the
+    /// days both exports should hold alike may not change by more than the limit — an export
+    /// sorted by customer and cut, or doubled, is refused; the next night's, a rolling export
+    /// moved on by the clock, or a run read with other cleaning settings is not.
+    #[test]
+    fn an_export_whose_past_changed_is_refused() {
+        use crate::clean::RowsByDay;
+        let days = |first: &str, rows: Vec<u64>| RowsByDay { first: first.into(), rows };
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&chrono::Utc);
+        let c = cfg("");
+        let published = Previous {
+            newest: Some(("InvoiceDate".into(), "2010-12-10 12:00:00".into())),
+            history: Some(days("2010-12-01", vec![2; 10])),
+            settings: Some(shaping(&serde_json::to_value(&c).unwrap())),
+            made_by: Some(env!("CARGO_PKG_VERSION").into()),
+            started: Some(at("2010-12-11T02:00:00Z")),
+            ..Default::default()
+        };
+        let night = at("2010-12-12T02:00:00Z");
+        let check = |c: &Config, now: &RowsByDay, prev: &Previous| {
+            check_history(c, (Some(now), Some("InvoiceDate")), Some(prev), night).unwrap()
+        };
+        let next = check(&c, &days("2010-12-01", vec![2; 11]), &published);
+        assert!(next.passed && next.gate == "max_history_change_vs_previous", "{next:?}");
+        let want =
+            "0.0% of the 14 purchase lines the last published run kept, dated 2010-12-03 to 2010-12-09, differ now";
+        assert!(next.detail.starts_with(want), "{}", next.detail);
+        // half of each day's lines gone (sorted by customer and cut), or every line twice
+        let cut = check(&c, &days("2010-12-01", vec![1; 11]), &published);
+        assert!(!cut.passed && cut.detail.contains("50.0%") && cut.detail.contains("--force"), "{cut:?}");
+        assert!(cut.detail.contains("(7 gone, 0 new; most on 2010-12-03: 2 lines then, 1 now)"), "{}", cut.detail);
+        let doubled = check(&c, &days("2010-12-01", vec![4; 11]), &published);
+        assert!(!doubled.passed && doubled.detail.contains("100.0%"), "{doubled:?}");
+        assert!(
+            check(&cfg("[gates]\nmax_history_change_vs_previous = 0.6"), &days("2010-12-01", vec![1; 11]), &published)
+                .passed
+        );
+        // a settings change elsewhere than the reading still compares
+        assert!(!check(&cfg("[recommend]\nper_customer = 5"), &days("2010-12-01", vec![1; 11]), &published).passed);
+        // a rolling export whose start moved as far as the clock did (a week between runs),
+        // its newest day one on (a shop closed for the week)
+        let rolled = days("2010-12-08", vec![2; 4]);
+        let week =
+            check_history(&c, (Some(&rolled), Some("InvoiceDate")), Some(&published), at("2010-12-18T02:00:00Z"));
+        assert!(week.unwrap().passed, "moved a week by the clock");
+        assert!(!check(&c, &rolled, &published).passed, "a week gone in a night: the export's oldest part lost");
+        // not compared: other cleaning settings, another date column, another version
+        let other = check(&cfg("[clean]\nexclude_items = ['X']"), &days("2010-12-01", vec![1; 11]), &published);
+        assert!(other.passed && other.detail.contains("other [input], [columns] or [clean] settings"), "{other:?}");
+        let ship =
+            check_history(&c, (Some(&days("2010-12-01", vec![1; 11])), Some("ShipDate")), Some(&published), night);
+        assert!(
+            ship.as_ref().is_some_and(|g| g.passed && g.detail.contains("the date column is 'ShipDate'")),
+            "{ship:?}"
+        );
+        let older = Previous { made_by: Some("0.3.0".into()), ..published.clone() };
+        let older = check(&c, &days("2010-12-01", vec![1; 11]), &older);
+        assert!(older.passed && older.detail.contains("kindred 0.3.0's"), "{older:?}");
+        let unrecorded = check(&c, &days("2010-12-01", vec![1; 11]), &Previous { history: None, ..published.clone() });
+        assert!(unrecorded.passed && unrecorded.detail.starts_with(UNRECORDED), "{unrecorded:?}");
+        // no verdict: nothing published, or no dated purchase tonight
+        assert!(check_history(&c, (Some(&rolled), Some("InvoiceDate")), None, night).is_none());
+        assert!(check_history(&c, (None, Some("InvoiceDate")), Some(&published), night).is_none());
+        assert_eq!(c.gates.max_history_change_vs_previous, 0.1);
+    }
+
     /// Every gate that compares with the last published run gives a verdict when that run's
     /// manifest lacks the figure — written before the gate existed, damaged, or of a later
     /// schema, which is not read — rather than disappearing as on a first run.
@@ -1500,6 +1658,9 @@ mod tests {
                 InputSummary { path: "x.csv".into(), bytes: 3, sha256: "abc".into(), unchanged_since: None };
             let unchanged = check_unchanged(&c, &mut input, Some(prev), (None, chrono::Utc::now())).unwrap();
             assert!(unchanged.passed && unchanged.detail.starts_with(UNRECORDED), "{unchanged:?}");
+            let days = crate::clean::RowsByDay { first: "2010-12-01".into(), rows: vec![1; 9] };
+            let history = check_history(&c, (Some(&days), Some("InvoiceDate")), Some(prev), chrono::Utc::now());
+            assert!(history.is_some_and(|g| g.passed && g.detail.starts_with(UNRECORDED)));
         }
         assert!(check_gates(&c, (0, &clean), 7, None).iter().all(|g| g.gate != "max_customer_drop_vs_previous"));
         let v = check_gates(&c, (0, &clean), 7, Some(&later)).into_iter().last().unwrap();

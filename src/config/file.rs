@@ -138,6 +138,7 @@ pub struct GatesSection {
     pub max_model_row_drop_vs_previous: Option<f64>,
     pub max_changed_share: Option<f64>,
     pub max_days_back_vs_previous: Option<f64>,
+    pub max_history_change_vs_previous: Option<f64>,
     pub refuse_unchanged_input: Option<bool>,
 }
 
@@ -852,6 +853,13 @@ impl GatesSection {
                 "between 0 and 36500 (days)",
             )?
             .unwrap_or(1.0),
+            max_history_change_vs_previous: number(
+                "[gates] max_history_change_vs_previous",
+                self.max_history_change_vs_previous,
+                |v| v >= 0.0 && v.is_finite(),
+                "0 or more (a share: 0.1 is 10%)",
+            )?
+            .unwrap_or(0.1),
             refuse_unchanged_input: self.refuse_unchanged_input.unwrap_or(false),
         })
     }

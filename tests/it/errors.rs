@@ -261,6 +261,16 @@ fn data_gates_refuse_with_exit_3_and_force_publishes() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(why.iter().all(|s| r.stderr.contains(s)), "{}", r.stderr);
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--force"]).code, 0);
+    // Session 37: an export sorted by customer and cut (a customer's lines lost, every date
+    // kept: 6 of 7 customers pass the count gates), and one written twice, were published
+    let one_gone: Vec<&str> =
+        tiny.lines().filter(|l| !l.contains(",12583.0,") && !l.starts_with("536368,84406B")).collect();
+    let cut = w.write("cut_by_customer.csv", one_gone.join("\n") + "\n");
+    let why = ["max_history_change_vs_previous", "gone, 0 new", "sorted by customer and cut", "--force"];
+    refuses(&w, &cut, "", "", 3, &why);
+    let body = tiny.split_once('\n').unwrap().1;
+    let doubled = w.write("doubled.csv", format!("{tiny}{body}"));
+    refuses(&w, &doubled, "", "", 3, &["max_history_change_vs_previous", "100.0% of the", "0 gone", "a doubled one"]);
     refuses(&w, &bad("mostly_returns.csv"), "", "", 3, &["max_dropped_share", "80.0%"]);
     refuses(&w, &bad("two_customers.csv"), "", "", 3, &["max_customer_drop_vs_previous", "2 customers against 7"]);
     refuses(&w, &bad("two_customers.csv"), "", "[gates]\nmin_customers = 3", 3, &["min_customers"]);
@@ -271,9 +281,13 @@ fn data_gates_refuse_with_exit_3_and_force_publishes() {
     let shorter = w.write("shorter.csv", kept.join("\n") + "\n");
     let back = ["max_days_back_vs_previous", "2010-12-05", "before the last published run's, 2010-12-07"];
     refuses(&w, &shorter, "", "", 3, &back);
-    let p = w.pipeline_with("later.toml", &shorter, "", "out", "[gates]\nmax_days_back_vs_previous = 3");
+    // within its limit, the day it lost is still history gone (Session 37)
+    let lost = ["max_history_change_vs_previous", "gone", "most on 2010-12-06"];
+    refuses(&w, &shorter, "", "[gates]\nmax_days_back_vs_previous = 3", 3, &lost);
+    let limits = "[gates]\nmax_days_back_vs_previous = 3\nmax_history_change_vs_previous = 1";
+    let p = w.pipeline_with("later.toml", &shorter, "", "out", limits);
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
-    assert_eq!(r.code, 0, "within the limit: {}", r.stderr);
+    assert_eq!(r.code, 0, "within the limits: {}", r.stderr);
     // Session 33: a set kindred 0.3.0 published recorded no newest purchase, and the gate
     // was left out without a word (a cut export went out the first night after an upgrade)
     let published = w.path("out/manifest.json");
