@@ -424,8 +424,8 @@ fn check_history(
     );
     if share > limit {
         detail.push_str(
-            ": part of the export (a transfer cut short, a file sorted by customer and cut), a doubled one, or its past rewritten? \
-             If the export's past changed on purpose (old orders purged, a backfill), --force publishes it once",
+            ": part of the export (a transfer cut short, a file sorted by customer and cut), a doubled one, or a past \
+             rewritten on purpose (old orders purged, a backfill: publish that run with --force)?",
         );
     }
     Some(GateCheck { gate, passed: share <= limit, detail })
