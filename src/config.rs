@@ -740,7 +740,7 @@ pub struct SelectConfig {
     pub memory_budget: Option<u64>,
     /// How the winner is chosen from the candidates' scores on the window.
     pub rule: Rule,
-    /// The last published run's choice is kept while it is within one standard error of the
+    /// The last published run's choice is kept while it is within two standard errors of the
     /// best on the window (see `select::choose`): a switch between near-equals changed nearly
     /// every customer's list for nothing.
     pub keep_previous: bool,

@@ -312,6 +312,14 @@ fn the_rules_choose_the_best_or_the_simplest_within_noise() {
         entry("c", vec![0.5, 0.4, 0.4, 0.1]),
     ];
     assert_eq!(choose(&three, Rule::OneStandardError, Some(&was("b"))), (1, 2, true), "kept over the simplest");
+    // Session 37: kept within two standard errors — here the paired differences (0.1, 0.2, 0,
+    // 0) lie 1.57 standard errors from the best — where one switched (3–4 times in 60 nights
+    // on small shops, within noise); but neither rule takes it as within noise
+    let between = [entry("a", vec![0.4, 0.2, 0.4, 0.1]), entry("b", vec![0.5, 0.4, 0.4, 0.1])];
+    assert_eq!(choose(&between, Rule::Best, Some(&was("a"))), (0, 1, true));
+    assert_eq!(choose(&between, Rule::OneStandardError, None), (1, 1, false));
+    let beyond = [entry("a", vec![0.3, 0.2, 0.3, 0.1]), entry("b", vec![0.5, 0.4, 0.4, 0.1])];
+    assert_eq!(choose(&beyond, Rule::Best, Some(&was("a"))), (1, 1, false), "2.6 standard errors away");
 }
 
 #[test]
