@@ -672,54 +672,48 @@ pub fn kept_rows_by_day(cleaned: &Cleaned) -> Option<RowsByDay> {
     Some(RowsByDay { first, rows })
 }
 
+/// The newest days of an earlier run's history [`RowsByDay::change_from`] leaves out: lines
+/// still arrive there days after their date (orders invoiced when shipped: a helper's nightly
+/// exports of orders 0–7 days late) or are cancelled soon after.
+pub const LATE_DAYS: i64 = 7;
+
 /// How an export's history differs from an earlier run's, over the days both should hold
 /// alike ([`RowsByDay::change_from`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistoryChange {
-    /// The days compared, first and last (`YYYY-MM-DD`); `None` when none is.
-    pub days: Option<(String, String)>,
+    /// The days compared, first and last; `None` when none is.
+    pub days: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
     /// How many they are.
     pub compared: usize,
     /// The earlier run's lines on those days, those it had that are gone, and those new.
     pub before: u64,
     pub gone: u64,
     pub new: u64,
-    /// The change of the typical day: the median over the days compared, each weighted by its
-    /// earlier lines, of `|now − then| / then` (0 when no line was compared). A damaged export
-    /// changes every day alike (one cut by customer loses a share of each day's lines, a
-    /// doubled one doubles each day), where lines arriving days after their date (orders
-    /// invoiced when shipped) or cancelled soon after change the newest days only: on the
-    /// share of all lines, a 7-day export of orders arriving up to 2 days late changed by
-    /// 6–8% a night, and was refused one night in two.
-    pub typical: f64,
-    /// The earlier lines of the first days compared that are wholly gone now (up to the first
-    /// day with a line now): an export that lost its oldest part (written newest first and cut
-    /// short) changes no typical day.
-    pub start_gone: u64,
     /// The day that changed most: its date and its lines then and now.
-    pub most: Option<(String, u64, u64)>,
+    pub most: Option<(chrono::NaiveDate, u64, u64)>,
+    /// The export's new first day, when it dropped whole days further than it could have moved
+    /// (a rolling export of the last full months, old orders purged): those days are not
+    /// compared.
+    pub start_moved: Option<chrono::NaiveDate>,
 }
 
-/// The median of `values` weighted by `weights` (the lower one at an exact half); 0 when the
-/// weights sum to 0.
-fn weighted_median(mut pairs: Vec<(f64, u64)>) -> f64 {
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total: u64 = pairs.iter().map(|p| p.1).sum();
-    let mut seen = 0;
-    for (value, weight) in pairs {
-        seen += weight;
-        if 2 * seen >= total && total > 0 {
-            return value;
-        }
+impl HistoryChange {
+    /// Gone and new lines over the earlier run's on the days compared (0 without any).
+    pub fn share(&self) -> f64 {
+        (self.gone + self.new) as f64 / self.before.max(1) as f64
     }
-    0.0
 }
 
 impl RowsByDay {
-    /// The first day, in days since 1970-01-01.
+    /// The first day, in days since 1970-01-01; `None` when it does not read as a date.
     fn first_day(&self) -> Option<i64> {
         let day = chrono::NaiveDate::parse_from_str(&self.first, "%Y-%m-%d").ok()?;
         Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp().div_euclid(86_400))
+    }
+
+    /// The newest day counted, in days since 1970-01-01.
+    pub fn newest_day(&self) -> Option<i64> {
+        Some(self.first_day()? + self.rows.len() as i64 - 1)
     }
 
     /// The lines of `day` (days since 1970-01-01): 0 outside the days counted.
@@ -728,56 +722,49 @@ impl RowsByDay {
     }
 
     /// How this history differs from `before`'s (an earlier run's of the same export), on the
-    /// days both should hold alike: an export's past does not change from night to night —
-    /// one cut short, sorted by customer and cut, doubled, or missing a store's file does. Not
-    /// compared: `before`'s newest day (it may have been a part day) and its oldest days as
-    /// far as the export may have moved since (`moved` days: a rolling export of the last year
-    /// drops its oldest days as it gains new ones), plus one (a part day at the cut). `None`
-    /// when either history reads no day.
+    /// days both should hold alike: an export's past does not change from night to night, as
+    /// one cut short (sorted by customer, or written newest first), missing some days, or
+    /// written twice in whole or in part does. Not compared: `before`'s newest [`LATE_DAYS`]
+    /// (lines still arrive there), its oldest days as far as the export may have moved since
+    /// (`moved` days: a rolling export of the last year drops its oldest days as it gains new
+    /// ones) plus one (a part day at the cut), and the days before this export's first when it
+    /// begins on a whole day of `before`'s (its lines all there: an export cut at a day's end,
+    /// by a rolling period of months or a purge of old orders, not mid-file). `None` when
+    /// either history's first day does not read as a date.
     pub fn change_from(&self, before: &RowsByDay, moved: i64) -> Option<HistoryChange> {
         let (now_first, was_first) = (self.first_day()?, before.first_day()?);
-        let from = was_first + moved.max(0) + 1;
-        let to = was_first + before.rows.len() as i64 - 2;
-        let day = |d: i64| chrono::DateTime::from_timestamp(d * 86_400, 0).map(|t| t.format("%Y-%m-%d").to_string());
-        let mut change = HistoryChange {
-            days: None,
-            compared: 0,
-            before: 0,
-            gone: 0,
-            new: 0,
-            typical: 0.0,
-            start_gone: 0,
-            most: None,
-        };
+        let mut from = was_first.saturating_add(moved.max(0)).saturating_add(1);
+        let to = before.newest_day()? - LATE_DAYS;
+        let mut change = HistoryChange::default();
+        if now_first > from && now_first <= to && self.on(now_first, now_first) == before.on(was_first, now_first) {
+            from = now_first;
+            change.start_moved = date_of(now_first);
+        }
         if from > to {
             return Some(change);
         }
         let mut most = (0u64, from);
-        let (mut each, mut at_start) = (Vec::new(), true);
         for d in from..=to {
             let (was, now) = (before.on(was_first, d), self.on(now_first, d));
-            at_start &= now == 0;
-            if at_start {
-                change.start_gone += was;
-            }
             change.before += was;
             change.gone += was.saturating_sub(now);
             change.new += now.saturating_sub(was);
             if was.abs_diff(now) > most.0 {
                 most = (was.abs_diff(now), d);
             }
-            if was > 0 {
-                each.push((was.abs_diff(now) as f64 / was as f64, was));
-            }
         }
-        change.typical = weighted_median(each);
         change.compared = (to - from + 1) as usize;
-        change.days = day(from).zip(day(to));
+        change.days = date_of(from).zip(date_of(to));
         if most.0 > 0 {
-            change.most = day(most.1).map(|at| (at, before.on(was_first, most.1), self.on(now_first, most.1)));
+            change.most = date_of(most.1).map(|at| (at, before.on(was_first, most.1), self.on(now_first, most.1)));
         }
         Some(change)
     }
+}
+
+/// The date `day` days after 1970-01-01; `None` out of chrono's range.
+fn date_of(day: i64) -> Option<chrono::NaiveDate> {
+    chrono::DateTime::from_timestamp(day.checked_mul(86_400)?, 0).map(|t| t.date_naive())
 }
 
 /// Counts the nulls left in the kept rows of each mapped role's column (`mapped`: role and
@@ -1389,44 +1376,51 @@ fn apply(
 mod tests {
     use super::*;
 
-    /// The weekdays without a purchase in the last eight weeks are the shop's quiet days: a sale
-    /// on a Saturday ten weeks back does not open Saturdays, an undated row counts nothing, and
-    /// an export without dates has none.
-    /// Kept lines by day, and a later export's history compared with them: the next night's,
-    /// a rolling export moved on, one cut by customer, a doubled one, one that lost its oldest
-    /// days; the earlier run's newest day (maybe a part day) and the days a rolling export may
-    /// have dropped are not compared.
+    /// Kept lines by day, and a later export's history compared with them: the next night's, a
+    /// rolling export moved on, one cut by customer, doubled, missing days, with days twice, cut
+    /// mid-day at its start; the earlier run's newest week (lines arrive late), the days a
+    /// rolling export may have dropped, and whole days dropped at the start are not compared.
     #[test]
     fn an_exports_history_by_day_and_how_it_changed() {
         let t0 = 1_291_161_600i64; // 2010-12-01
         let mut dates: Vec<Option<i64>> =
-            (0..10).flat_map(|d| [Some(t0 + d * 86_400 + 3_600), Some(t0 + d * 86_400 + 7_200)]).collect();
+            (0..20).flat_map(|d| [Some(t0 + d * 86_400 + 3_600), Some(t0 + d * 86_400 + 7_200)]).collect();
         dates.push(None);
         let was = kept_rows_by_day(&Cleaned::all(df!(col::DATE => dates).unwrap())).unwrap();
         let days = |first: &str, rows: Vec<u64>| RowsByDay { first: first.into(), rows };
-        assert_eq!(was, days("2010-12-01", vec![2; 10]));
-        let next = days("2010-12-01", vec![2; 11]).change_from(&was, 1).unwrap();
-        assert_eq!((next.before, next.gone, next.new, next.typical, next.start_gone), (14, 0, 0, 0.0, 0));
-        assert_eq!((next.days, next.compared), (Some(("2010-12-03".into(), "2010-12-09".into())), 7));
-        assert_eq!(days("2010-12-02", vec![2; 10]).change_from(&was, 1).unwrap().typical, 0.0, "rolled a day");
-        let cut = days("2010-12-01", vec![1; 11]).change_from(&was, 1).unwrap();
-        assert_eq!((cut.gone, cut.new, cut.typical, cut.start_gone), (7, 0, 0.5, 0));
-        assert_eq!(cut.most, Some(("2010-12-03".into(), 2, 1)));
-        let doubled = days("2010-12-01", vec![4; 11]).change_from(&was, 1).unwrap();
-        assert_eq!((doubled.gone, doubled.new, doubled.typical), (0, 14, 1.0));
-        // lines arriving late, or cancelled soon after: the newest days change, no typical one
-        let late = days("2010-12-01", [vec![2; 7], vec![5, 9, 2, 2]].concat()).change_from(&was, 1).unwrap();
-        assert_eq!((late.new, late.typical), (10, 0.0));
-        let head = days("2010-12-06", vec![2; 6]).change_from(&was, 1).unwrap();
-        assert_eq!((head.gone, head.new, head.start_gone), (6, 0, 6), "12-03 to 12-05 lost");
-        assert_eq!(head.most, Some(("2010-12-03".into(), 2, 0)));
-        assert_eq!(days("2010-12-06", vec![2; 6]).change_from(&was, 5).unwrap().gone, 0, "moved 5 days");
-        let short = days("2010-12-01", vec![2; 3]).change_from(&days("2010-12-01", vec![2; 2]), 1).unwrap();
-        assert_eq!((short.typical, short.before, short.days), (0.0, 0, None));
-        assert_eq!(weighted_median(vec![(0.0, 3), (1.0, 1), (0.5, 1)]), 0.0);
-        assert_eq!(weighted_median(vec![(0.0, 1), (1.0, 3)]), 1.0);
-        assert_eq!(weighted_median(vec![(0.0, 1), (1.0, 1)]), 0.0, "the lower at an exact half");
-        assert_eq!(weighted_median(Vec::new()), 0.0);
+        let date = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        assert_eq!(was, days("2010-12-01", vec![2; 20]));
+        let change = |now: RowsByDay| now.change_from(&was, 1).unwrap();
+        let next = change(days("2010-12-01", vec![2; 21]));
+        assert_eq!((next.before, next.gone, next.new, next.share(), next.compared), (22, 0, 0, 0.0, 11));
+        assert_eq!(next.days, Some((date("2010-12-03"), date("2010-12-13"))));
+        assert_eq!(change(days("2010-12-02", vec![2; 20])).share(), 0.0, "rolled a day");
+        let cut = change(days("2010-12-01", vec![1; 21]));
+        assert_eq!((cut.gone, cut.new, cut.share()), (11, 0, 0.5));
+        assert_eq!(cut.most, Some((date("2010-12-03"), 2, 1)));
+        let doubled = change(days("2010-12-01", vec![4; 21]));
+        assert_eq!((doubled.gone, doubled.new, doubled.share()), (0, 22, 1.0));
+        // lines arriving late, or cancelled soon after: the last week is not compared
+        let late = change(days("2010-12-01", [vec![2; 13], vec![5, 9, 0, 2, 2, 2, 2, 2]].concat()));
+        assert_eq!((late.gone, late.new), (0, 0));
+        // three days missing, or three days twice, wherever they lie
+        let hole = change(days("2010-12-01", [vec![2; 5], vec![0; 3], vec![2; 13]].concat()));
+        assert_eq!((hole.gone, hole.most), (6, Some((date("2010-12-06"), 2, 0))));
+        let twice = change(days("2010-12-01", [vec![2; 5], vec![4; 3], vec![2; 13]].concat()));
+        assert_eq!((twice.gone, twice.new), (0, 6));
+        // its start cut mid-day (a file written newest first, cut short): the lost days count;
+        // cut at a whole day (a rolling period, a purge): not compared, said
+        let head = change(days("2010-12-06", [vec![1], vec![2; 15]].concat()));
+        assert_eq!((head.gone, head.start_moved), (7, None), "12-03 to 12-05 lost, 12-06 in part");
+        let whole = change(days("2010-12-06", vec![2; 16]));
+        assert_eq!((whole.gone, whole.compared, whole.start_moved), (0, 8, Some(date("2010-12-06"))));
+        let moved = days("2010-12-06", [vec![1], vec![2; 15]].concat()).change_from(&was, 5).unwrap();
+        assert_eq!((moved.gone, moved.days.map(|d| d.0)), (0, Some(date("2010-12-07"))), "moved 5 days");
+        let short = days("2010-12-01", vec![2; 9]).change_from(&days("2010-12-01", vec![2; 8]), 1).unwrap();
+        assert_eq!((short.share(), short.before, short.days), (0.0, 0, None));
+        // a first day that does not read (a damaged manifest): no comparison
+        assert_eq!(days("2010-12-1x", vec![2; 21]).change_from(&was, 1), None);
+        assert!(days("+262142-06-01", vec![2; 3]).change_from(&was, 1).is_some(), "read, and no panic");
         // at most HISTORY_DAYS days are counted, back from the newest
         let long: Vec<Option<i64>> = (0..5_000).map(|d| Some(t0 + d * 86_400)).collect();
         let long = kept_rows_by_day(&Cleaned::all(df!(col::DATE => long).unwrap())).unwrap();

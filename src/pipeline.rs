@@ -172,6 +172,7 @@ pub(crate) struct Previous {
     /// Its kept purchase lines per day (`reports.clean.kept_rows_by_day`) and when it started.
     history: Option<clean::RowsByDay>,
     started: Option<chrono::DateTime<chrono::Utc>>,
+    run_id: Option<String>,
 }
 
 /// The start of the verdict of a gate that compares with a figure the last published run did
@@ -271,6 +272,7 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
         history: manifest
             .pointer("/reports/clean/kept_rows_by_day")
             .and_then(|h| serde_json::from_value(h.clone()).ok()),
+        run_id: manifest.get("run_id").and_then(|v| v.as_str()).map(str::to_string),
         started: manifest
             .get("started_utc")
             .and_then(|v| v.as_str())
@@ -357,22 +359,20 @@ fn check_newest(limit: f64, now: Option<(String, Option<String>)>, previous: Opt
     Some(GateCheck { gate: "max_days_back_vs_previous", passed: back <= limit, detail })
 }
 
-/// The gate `[gates] max_history_change_vs_previous`: refuses when the typical day of the
-/// past — the days both exports should hold alike — changed by more than that share of the
-/// lines the last published run kept on it, or when more than that share of those lines lay on
-/// first days now wholly gone ([`clean::RowsByDay::change_from`]). A damaged export changes
-/// every day alike: one sorted by customer and cut short keeps every date and most customers
+/// The gate `[gates] max_history_change_vs_previous`: refuses when more than that share of the
+/// purchase lines the last published run kept, on the days both exports should hold alike,
+/// are gone or new ([`clean::RowsByDay::change_from`]: its newest week, where lines still arrive
+/// late, and the days an export may have dropped at its start aside). An export's past does not
+/// change overnight: one sorted by customer and cut short keeps every date and most customers
 /// (it passed the count gates at 60% of its customers), a doubled one (a file appended twice)
-/// published doubled quantities; one written newest first and cut loses its first days. Lines
-/// arriving days after their date, or cancelled soon after, change the newest days only: the
-/// typical day, not the share of all lines, is what tells them apart (on that share, a 7-day
-/// export of orders arriving up to two days late was refused one night in two). Fewer than
-/// [`HISTORY_WEEK`] days to compare are not judged. A rolling export (the last year) loses
-/// its oldest days as it gains new ones: its start may move as far as its newest purchase or
-/// the clock did since that run. None when nothing was published or this run has no dated
-/// purchase; passed, saying so, when the last run recorded no history (before this gate), read
-/// another date column, or read the export with other settings (`[input]`, `[columns]`,
-/// `[clean]`: other rows are kept on purpose) or another kindred version.
+/// published doubled quantities, one missing a quarter changed 96% of the lists. Fewer than
+/// [`HISTORY_WEEK`] days to compare are not judged. A rolling export loses its oldest days as it
+/// gains new ones: its start may move as far as its newest purchase or the clock did since that
+/// run, or by whole days (a period of full months). None when nothing was published or this
+/// run has no dated purchase; passed, saying so, when the last run recorded no history (before
+/// this gate) or a damaged one, read another date column, or read the export with other
+/// settings (`[input]`, `[columns]`, `[clean]`: other rows are kept on purpose) or another
+/// kindred version.
 fn check_history(
     cfg: &Config,
     (now, column): (Option<&clean::RowsByDay>, Option<&str>),
@@ -385,79 +385,95 @@ fn check_history(
         return Some(previous.unrecorded(gate, "purchase lines by day"));
     };
     let not_compared = |why: String| Some(GateCheck { gate, passed: true, detail: format!("not checked: {why}") });
-    if let Some((was, _)) = previous.newest.as_ref().filter(|(was, _)| Some(was.as_str()) != column) {
+    if let Some(why) = history_not_comparable(cfg, column, previous) {
+        return not_compared(why);
+    }
+    // how far a rolling export may have moved: its newest day's, or the clock's whole days
+    let by_dates = now.newest_day().zip(before.newest_day()).map_or(0, |(n, b)| n - b);
+    let by_clock = previous.started.map_or(0, |at| ((clock - at).num_seconds() + 86_399) / 86_400);
+    // its days end by its newest purchase (the audit's latest, which dropped lines may pass)
+    let newest =
+        previous.newest.as_ref().and_then(|(_, t)| chrono::NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok());
+    let beyond = |last: i64| newest.is_some_and(|n| (n - chrono::NaiveDate::default()).num_days() < last);
+    let change = match before.newest_day().filter(|&last| !beyond(last)) {
+        Some(_) => now.change_from(before, by_dates.max(by_clock)),
+        None => None,
+    };
+    let Some(change) = change else {
         return not_compared(format!(
+            "the last published run's reports.clean.kept_rows_by_day is damaged (its first day '{}', {} days)",
+            before.first,
+            before.rows.len()
+        ));
+    };
+    let Some((from, to)) = change.days.filter(|_| change.compared >= HISTORY_WEEK) else {
+        return not_compared(format!(
+            "fewer than {HISTORY_WEEK} days both exports should hold alike (the last published run's newest \
+             {} days aside, where lines still arrive late): too few to tell a damaged export",
+            clean::LATE_DAYS
+        ));
+    };
+    let (share, limit) = (change.share(), cfg.gates.max_history_change_vs_previous);
+    let percent = |x: f64| (x * 1000.0).round() / 10.0;
+    let most = match &change.most {
+        Some((day, was, is)) => format!("; most on {day}: {was} lines then, {is} now"),
+        None => String::new(),
+    };
+    let moved = match change.start_moved {
+        Some(day) => format!("; it now begins on {day}, whole days dropped before it, not compared"),
+        None => String::new(),
+    };
+    let what = match (share > limit, change.gone >= change.new) {
+        (false, _) => "",
+        (true, true) => {
+            "lines lost (part of the export: a transfer cut short, a file sorted by customer or written newest \
+             first and cut, days missing?): "
+        }
+        (true, false) => "lines added (the export, or part of it, written twice?): ",
+    };
+    let run = previous.run_id.as_deref().map(|id| format!(" (run {id})")).unwrap_or_default();
+    let detail = format!(
+        "{what}{}% of the {} purchase lines the last published run{run} kept from {from} to {to} differ now ({} gone, {} new{most}){moved}; the limit is {}%",
+        percent(share),
+        change.before,
+        change.gone,
+        change.new,
+        percent(limit)
+    );
+    Some(GateCheck { gate, passed: share <= limit, detail })
+}
+
+/// Why this run's history cannot be compared with the last published run's, if it cannot:
+/// another date column (another clock), another kindred version, or other settings that
+/// decide which lines are kept (`[input]` but its path and size limits, `[columns]`, `[clean]`).
+fn history_not_comparable(cfg: &Config, column: Option<&str>, previous: &Previous) -> Option<String> {
+    if let Some((was, _)) = previous.newest.as_ref().filter(|(was, _)| Some(was.as_str()) != column) {
+        return Some(format!(
             "the date column is '{}', the last published run's was '{was}'",
             column.unwrap_or_default()
         ));
     }
     let ours = env!("CARGO_PKG_VERSION");
     if let Some(version) = previous.made_by.as_deref().filter(|v| *v != ours) {
-        return not_compared(format!("the last published run was kindred {version}'s, this is {ours}'s"));
+        return Some(format!("the last published run was kindred {version}'s, this is {ours}'s"));
     }
-    let reading = |settings: &serde_json::Value| ["input", "columns", "clean"].map(|k| settings.get(k).cloned());
-    let ours = serde_json::to_value(cfg).ok().map(|p| reading(&shaping(&p)));
-    if ours.is_none() || ours != previous.settings.as_ref().map(reading) {
-        return not_compared(
-            "the export is read with other [input], [columns] or [clean] settings than the last published run's"
-                .to_string(),
-        );
-    }
-    // how far a rolling export may have moved: its newest day's, or the clock's whole days
-    let newest = |h: &clean::RowsByDay| {
-        chrono::NaiveDate::parse_from_str(&h.first, "%Y-%m-%d").ok().map(|d| d + chrono::Days::new(h.rows.len() as u64))
-    };
-    let by_dates = newest(now).zip(newest(before)).map_or(0, |(n, b)| (n - b).num_days());
-    let by_clock = previous.started.map_or(0, |at| ((clock - at).num_seconds() + 86_399) / 86_400);
-    let change = now.change_from(before, by_dates.max(by_clock))?;
-    let Some((from, to)) = &change.days else {
-        return not_compared("no day lies in both exports' history".to_string());
-    };
-    if change.compared < HISTORY_WEEK {
-        return not_compared(format!(
-            "the days both exports should hold alike, {from} to {to}, are fewer than a week: lines that arrive days \
-             after their date (orders invoiced when shipped) change the newest days, and too few days cannot tell \
-             those from a damaged export"
-        ));
-    }
-    let limit = cfg.gates.max_history_change_vs_previous;
-    let start_share = change.start_gone as f64 / change.before.max(1) as f64;
-    let most = match &change.most {
-        Some((day, was, is)) => format!("; most on {day}: {was} lines then, {is} now"),
-        None => String::new(),
-    };
-    let mut detail = format!(
-        "the days the last published run kept from {from} to {to} ({} purchase lines) changed by {:.1}% on the typical day ({} lines gone, {} new in all{most}); the limit is {:.0}%",
-        change.before,
-        change.typical * 100.0,
-        change.gone,
-        change.new,
-        limit * 100.0
-    );
-    let why = match (change.typical > limit, start_share > limit) {
-        (_, true) => format!(
-            ": its first days are gone, {:.1}% of those lines (an export written newest first and cut short?)",
-            start_share * 100.0
-        ),
-        (true, _) if change.gone >= change.new => {
-            ": lines lost from most days (part of the export: a transfer cut short, a file sorted by customer and cut?)"
-                .to_string()
+    let reading = |settings: &serde_json::Value| {
+        let mut input = settings.get("input").cloned();
+        if let Some(limits) = input.as_mut().and_then(|i| i.as_object_mut()) {
+            for key in ["max_bytes", "max_record_bytes", "max_rows"] {
+                limits.remove(key);
+            }
         }
-        (true, _) => ": lines added to most days (the export written twice, a file appended twice?)".to_string(),
-        (false, false) => String::new(),
+        [input, settings.get("columns").cloned(), settings.get("clean").cloned()]
     };
-    let passed = why.is_empty();
-    if !passed {
-        detail.push_str(&why);
-        detail.push_str("; a past rewritten on purpose (old orders purged, a backfill) is published with --force");
-    }
-    Some(GateCheck { gate, passed, detail })
+    let settings = serde_json::to_value(cfg).ok().map(|p| reading(&shaping(&p)));
+    (settings.is_none() || settings != previous.settings.as_ref().map(reading)).then(|| {
+        "the export is read with other [input], [columns] or [clean] settings than the last published run's".to_string()
+    })
 }
 
-/// The fewest days [`check_history`] judges an export's past on: lines arriving days late
-/// change a young shop's few days as a damaged export would (a helper's cumulative export of
-/// its first two weeks, orders appearing up to 3 days after their date, was refused 4 nights
-/// of 14 on 1 to 3 days); a week holds a week's pattern and a few days' lag besides.
+/// The fewest days [`check_history`] judges an export's past on: fewer cannot tell a damaged
+/// export from a young shop's days still filling with late lines.
 const HISTORY_WEEK: usize = 7;
 
 /// The settings of a manifest's `parameters` that shape what a run publishes: all but the
@@ -1468,6 +1484,7 @@ mod tests {
                 unread: None,
                 history: Some(crate::clean::RowsByDay { first: "2011-12-08".into(), rows: vec![5, 0, 7] }),
                 started: chrono::DateTime::parse_from_rfc3339("2011-12-09T21:00:00Z").ok().map(|t| t.to_utc()),
+                run_id: Some("20111209T210000.000".into()),
             }
         );
         assert_eq!(previous_from(&serde_json::json!({"customers": 3})).rows, None);
@@ -1599,8 +1616,9 @@ mod tests {
 
     /// `[gates] max_history_change_vs_previous`: the lines the last published run kept on the
     /// days both exports should hold alike may not change by more than the limit — an export
-    /// sorted by customer and cut, or doubled, is refused; the next night's, a rolling export
-    /// moved on by the clock, or a run read with other cleaning settings is not.
+    /// sorted by customer and cut, doubled, or missing days is refused; the next night's, one
+    /// with late lines in its last week, a rolling export moved on by the clock or by whole
+    /// days, or a run read with other cleaning settings is not; a damaged record is said.
     #[test]
     fn an_export_whose_past_changed_is_refused() {
         use crate::clean::RowsByDay;
@@ -1608,66 +1626,73 @@ mod tests {
         let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&chrono::Utc);
         let c = cfg("");
         let published = Previous {
-            newest: Some(("InvoiceDate".into(), "2010-12-10 12:00:00".into())),
-            history: Some(days("2010-12-01", vec![2; 10])),
+            newest: Some(("InvoiceDate".into(), "2010-12-20 12:00:00".into())),
+            history: Some(days("2010-12-01", vec![2; 20])),
             settings: Some(shaping(&serde_json::to_value(&c).unwrap())),
             made_by: Some(env!("CARGO_PKG_VERSION").into()),
-            started: Some(at("2010-12-11T02:00:00Z")),
+            started: Some(at("2010-12-21T02:00:00Z")),
+            run_id: Some("20101221T020000.000Z-1".into()),
             ..Default::default()
         };
-        let night = at("2010-12-12T02:00:00Z");
+        let night = at("2010-12-22T02:00:00Z");
         let check = |c: &Config, now: &RowsByDay, prev: &Previous| {
             check_history(c, (Some(now), Some("InvoiceDate")), Some(prev), night).unwrap()
         };
-        let next = check(&c, &days("2010-12-01", vec![2; 11]), &published);
+        let next = check(&c, &days("2010-12-01", vec![2; 21]), &published);
         assert!(next.passed && next.gate == "max_history_change_vs_previous", "{next:?}");
-        let want = "the days the last published run kept from 2010-12-03 to 2010-12-09 (14 purchase lines) changed by 0.0% on the typical day";
-        assert!(next.detail.starts_with(want), "{}", next.detail);
-        // half of each day's lines gone (sorted by customer and cut), or every line twice
-        let cut = check(&c, &days("2010-12-01", vec![1; 11]), &published);
-        assert!(!cut.passed && cut.detail.contains("by 50.0% on the typical day"), "{cut:?}");
-        assert!(
-            cut.detail.contains("(7 lines gone, 0 new in all; most on 2010-12-03: 2 lines then, 1 now)"),
-            "{}",
-            cut.detail
-        );
-        assert!(cut.detail.contains("lines lost from most days") && cut.detail.contains("--force"), "{}", cut.detail);
-        let doubled = check(&c, &days("2010-12-01", vec![4; 11]), &published);
-        assert!(!doubled.passed && doubled.detail.contains("lines added to most days"), "{doubled:?}");
-        assert!(
-            check(&cfg("[gates]\nmax_history_change_vs_previous = 0.6"), &days("2010-12-01", vec![1; 11]), &published)
-                .passed
-        );
-        // a young shop: fewer than a week of days to compare is no evidence, even doubled
-        let young = Previous { history: Some(days("2010-12-01", vec![2; 5])), ..published.clone() };
-        let few = check(&c, &days("2010-12-01", vec![4; 6]), &young);
-        assert!(few.passed && few.detail.contains("2010-12-03 to 2010-12-04, are fewer than a week"), "{few:?}");
-        // the last days' lines arriving late: passed
-        let late = check(&c, &days("2010-12-01", [vec![2; 7], vec![9, 9, 2, 2]].concat()), &published);
-        assert!(late.passed && late.detail.contains("(0 lines gone, 14 new in all; most on 2010-12-08"), "{late:?}");
-        // a settings change elsewhere than the reading still compares
-        assert!(!check(&cfg("[recommend]\nper_customer = 5"), &days("2010-12-01", vec![1; 11]), &published).passed);
-        // a rolling export whose start moved as far as the clock did (a week between runs),
-        // its newest day one on (a shop closed for the week)
-        let rolled = days("2010-12-08", vec![2; 4]);
+        let want = "0% of the 22 purchase lines the last published run (run 20101221T020000.000Z-1) kept from 2010-12-03 to 2010-12-13 differ now (0 gone, 0 new); the limit is 10%";
+        assert_eq!(next.detail, want);
+        // half of each day's lines gone (sorted by customer and cut), every line twice, days missing
+        let cut = check(&c, &days("2010-12-01", vec![1; 21]), &published);
+        assert!(!cut.passed && cut.detail.starts_with("lines lost (part of the export"), "{cut:?}");
+        assert!(cut.detail.contains("50% of the 22 purchase lines"), "{}", cut.detail);
+        assert!(cut.detail.contains("(11 gone, 0 new; most on 2010-12-03: 2 lines then, 1 now)"), "{}", cut.detail);
+        let doubled = check(&c, &days("2010-12-01", vec![4; 21]), &published);
+        assert!(!doubled.passed && doubled.detail.starts_with("lines added (the export"), "{doubled:?}");
+        let hole = check(&c, &days("2010-12-01", [vec![2; 5], vec![0; 3], vec![2; 13]].concat()), &published);
+        assert!(!hole.passed && hole.detail.contains("27.3% of the 22"), "{hole:?}");
+        let limit = cfg("[gates]\nmax_history_change_vs_previous = 0.6");
+        assert!(check(&limit, &days("2010-12-01", vec![1; 21]), &published).passed);
+        // a settings change elsewhere than the reading, or of a size limit, still compares
+        assert!(!check(&cfg("[recommend]\nper_customer = 5"), &days("2010-12-01", vec![1; 21]), &published).passed);
+        let bigger = Config { input: crate::config::InputConfig { max_rows: 9, ..c.input.clone() }, ..c.clone() };
+        assert!(!check(&bigger, &days("2010-12-01", vec![1; 21]), &published).passed);
+        // late lines in the last week: passed
+        let late = check(&c, &days("2010-12-01", [vec![2; 14], vec![9, 9, 0, 2, 2, 2, 2]].concat()), &published);
+        assert!(late.passed && late.detail.contains("(0 gone, 0 new)"), "{late:?}");
+        // a rolling export: moved as the clock did (a week between runs), or by whole days
+        let rolled = days("2010-12-05", vec![2; 17]);
         let week =
-            check_history(&c, (Some(&rolled), Some("InvoiceDate")), Some(&published), at("2010-12-18T02:00:00Z"));
-        assert!(week.unwrap().passed, "moved a week by the clock");
-        let head = check(&c, &rolled, &published);
-        assert!(!head.passed && head.detail.contains("its first days are gone, 71.4% of those lines"), "{head:?}");
-        // not compared: other cleaning settings, another date column, another version
-        let other = check(&cfg("[clean]\nexclude_items = ['X']"), &days("2010-12-01", vec![1; 11]), &published);
+            check_history(&c, (Some(&rolled), Some("InvoiceDate")), Some(&published), at("2010-12-28T02:00:00Z"));
+        assert!(week.is_some_and(|g| g.passed), "moved a week by the clock");
+        let months = check(&c, &rolled, &published);
+        assert!(
+            months.passed && months.detail.contains("it now begins on 2010-12-05, whole days dropped"),
+            "{months:?}"
+        );
+        let mid_day = check(&c, &days("2010-12-05", [vec![1], vec![2; 16]].concat()), &published);
+        assert!(!mid_day.passed && mid_day.detail.contains("(5 gone, 0 new"), "its start cut mid-day: {mid_day:?}");
+        // a young shop: fewer than a week of days to compare is no evidence, even doubled
+        let young = Previous { history: Some(days("2010-12-01", vec![2; 10])), ..published.clone() };
+        let few = check(&c, &days("2010-12-01", vec![4; 11]), &young);
+        assert!(few.passed && few.detail.contains("fewer than 7 days"), "{few:?}");
+        // not compared: other cleaning settings, another date column, another version, a
+        // damaged record, none
+        let other = check(&cfg("[clean]\nexclude_items = ['X']"), &days("2010-12-01", vec![1; 21]), &published);
         assert!(other.passed && other.detail.contains("other [input], [columns] or [clean] settings"), "{other:?}");
         let ship =
-            check_history(&c, (Some(&days("2010-12-01", vec![1; 11])), Some("ShipDate")), Some(&published), night);
+            check_history(&c, (Some(&days("2010-12-01", vec![1; 21])), Some("ShipDate")), Some(&published), night);
         assert!(
             ship.as_ref().is_some_and(|g| g.passed && g.detail.contains("the date column is 'ShipDate'")),
             "{ship:?}"
         );
         let older = Previous { made_by: Some("0.3.0".into()), ..published.clone() };
-        let older = check(&c, &days("2010-12-01", vec![1; 11]), &older);
+        let older = check(&c, &days("2010-12-01", vec![1; 21]), &older);
         assert!(older.passed && older.detail.contains("kindred 0.3.0's"), "{older:?}");
-        let unrecorded = check(&c, &days("2010-12-01", vec![1; 11]), &Previous { history: None, ..published.clone() });
+        let damaged = Previous { history: Some(days("+262142-06-01", vec![2; 20])), ..published.clone() };
+        let damaged = check(&c, &days("2010-12-01", vec![1; 21]), &damaged);
+        assert!(damaged.passed && damaged.detail.starts_with("not checked"), "{damaged:?}");
+        let unrecorded = check(&c, &days("2010-12-01", vec![1; 21]), &Previous { history: None, ..published.clone() });
         assert!(unrecorded.passed && unrecorded.detail.starts_with(UNRECORDED), "{unrecorded:?}");
         // no verdict: nothing published, or no dated purchase tonight
         assert!(check_history(&c, (Some(&rolled), Some("InvoiceDate")), None, night).is_none());
