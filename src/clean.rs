@@ -695,7 +695,14 @@ pub struct HistoryChange {
     /// (a rolling export of the last full months, old orders purged): those days are not
     /// compared.
     pub start_moved: Option<chrono::NaiveDate>,
+    /// The earlier run's lines on the days dropped before it.
+    pub start_dropped: u64,
 }
+
+/// The fewest days [`RowsByDay::change_from`] is judged on (`[gates]
+/// max_history_change_vs_previous`): fewer cannot tell a damaged export from a young shop's
+/// days still filling with late lines.
+pub const HISTORY_WEEK: usize = 7;
 
 impl HistoryChange {
     /// Gone and new lines over the earlier run's on the days compared (0 without any).
@@ -736,7 +743,11 @@ impl RowsByDay {
         let mut from = was_first.saturating_add(moved.max(0)).saturating_add(1);
         let to = before.newest_day()? - LATE_DAYS;
         let mut change = HistoryChange::default();
-        if now_first > from && now_first <= to && self.on(now_first, now_first) == before.on(was_first, now_first) {
+        // whole days dropped, leaving a week to compare (an export cut to its last days is not
+        // a rolling period)
+        let whole = self.on(now_first, now_first) == before.on(was_first, now_first);
+        if now_first > from && now_first <= to - HISTORY_WEEK as i64 + 1 && whole {
+            change.start_dropped = (from..now_first).map(|d| before.on(was_first, d)).sum();
             from = now_first;
             change.start_moved = date_of(now_first);
         }
@@ -1414,6 +1425,10 @@ mod tests {
         assert_eq!((head.gone, head.start_moved), (7, None), "12-03 to 12-05 lost, 12-06 in part");
         let whole = change(days("2010-12-06", vec![2; 16]));
         assert_eq!((whole.gone, whole.compared, whole.start_moved), (0, 8, Some(date("2010-12-06"))));
+        assert_eq!(whole.start_dropped, 6, "12-03 to 12-05");
+        // cut at a whole day to its last days, leaving less than a week: counted as gone
+        let last = change(days("2010-12-09", vec![2; 13]));
+        assert_eq!((last.gone, last.start_moved, last.compared), (12, None, 11));
         let moved = days("2010-12-06", [vec![1], vec![2; 15]].concat()).change_from(&was, 5).unwrap();
         assert_eq!((moved.gone, moved.days.map(|d| d.0)), (0, Some(date("2010-12-07"))), "moved 5 days");
         let short = days("2010-12-01", vec![2; 9]).change_from(&days("2010-12-01", vec![2; 8]), 1).unwrap();

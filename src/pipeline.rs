@@ -366,7 +366,7 @@ fn check_newest(limit: f64, now: Option<(String, Option<String>)>, previous: Opt
 /// change overnight: one sorted by customer and cut short keeps every date and most customers
 /// (it passed the count gates at 60% of its customers), a doubled one (a file appended twice)
 /// published doubled quantities, one missing a quarter changed 96% of the lists. Fewer than
-/// [`HISTORY_WEEK`] days to compare are not judged. A rolling export loses its oldest days as it
+/// [`clean::HISTORY_WEEK`] days to compare are not judged. A rolling export loses its oldest days as it
 /// gains new ones: its start may move as far as its newest purchase or the clock did since that
 /// run, or by whole days (a period of full months). None when nothing was published or this
 /// run has no dated purchase; passed, saying so, when the last run recorded no history (before
@@ -395,7 +395,8 @@ fn check_history(
     let newest =
         previous.newest.as_ref().and_then(|(_, t)| chrono::NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok());
     let beyond = |last: i64| newest.is_some_and(|n| (n - chrono::NaiveDate::default()).num_days() < last);
-    let change = match before.newest_day().filter(|&last| !beyond(last)) {
+    let longer = before.rows.len() > clean::HISTORY_DAYS as usize;
+    let change = match before.newest_day().filter(|&last| !beyond(last) && !longer) {
         Some(_) => now.change_from(before, by_dates.max(by_clock)),
         None => None,
     };
@@ -406,10 +407,11 @@ fn check_history(
             before.rows.len()
         ));
     };
-    let Some((from, to)) = change.days.filter(|_| change.compared >= HISTORY_WEEK) else {
+    let Some((from, to)) = change.days.filter(|_| change.compared >= clean::HISTORY_WEEK) else {
         return not_compared(format!(
-            "fewer than {HISTORY_WEEK} days both exports should hold alike (the last published run's newest \
+            "fewer than {} days both exports should hold alike (the last published run's newest \
              {} days aside, where lines still arrive late): too few to tell a damaged export",
+            clean::HISTORY_WEEK,
             clean::LATE_DAYS
         ));
     };
@@ -420,7 +422,15 @@ fn check_history(
         None => String::new(),
     };
     let moved = match change.start_moved {
-        Some(day) => format!("; it now begins on {day}, whole days dropped before it, not compared"),
+        Some(day) => {
+            let dropped = format!(
+                "the export now begins on {day}: the {} lines the last published run kept on the days before it are gone, \
+                 whole days (a rolling period of weeks or months, old orders purged? a file cut at a day's end looks the same)",
+                change.start_dropped
+            );
+            log(cfg.quiet, &format!("warning: {dropped}"));
+            format!("; {dropped}, not compared")
+        }
         None => String::new(),
     };
     let what = match (share > limit, change.gone >= change.new) {
@@ -471,10 +481,6 @@ fn history_not_comparable(cfg: &Config, column: Option<&str>, previous: &Previou
         "the export is read with other [input], [columns] or [clean] settings than the last published run's".to_string()
     })
 }
-
-/// The fewest days [`check_history`] judges an export's past on: fewer cannot tell a damaged
-/// export from a young shop's days still filling with late lines.
-const HISTORY_WEEK: usize = 7;
 
 /// The settings of a manifest's `parameters` that shape what a run publishes: all but the
 /// paths, the threads, the gates and `--force`. Two runs that read the same bytes with the same
@@ -1667,7 +1673,7 @@ mod tests {
         assert!(week.is_some_and(|g| g.passed), "moved a week by the clock");
         let months = check(&c, &rolled, &published);
         assert!(
-            months.passed && months.detail.contains("it now begins on 2010-12-05, whole days dropped"),
+            months.passed && months.detail.contains("the export now begins on 2010-12-05: the 4 lines the last published run kept on the days before it are gone"),
             "{months:?}"
         );
         let mid_day = check(&c, &days("2010-12-05", [vec![1], vec![2; 16]].concat()), &published);
@@ -1692,6 +1698,9 @@ mod tests {
         let damaged = Previous { history: Some(days("+262142-06-01", vec![2; 20])), ..published.clone() };
         let damaged = check(&c, &days("2010-12-01", vec![1; 21]), &damaged);
         assert!(damaged.passed && damaged.detail.starts_with("not checked"), "{damaged:?}");
+        let long = Previous { history: Some(days("1997-03-06", vec![2; 5_040])), ..published.clone() };
+        let long = check(&c, &days("2010-12-01", vec![1; 21]), &long);
+        assert!(long.passed && long.detail.contains("is damaged"), "more days than any run records: {long:?}");
         let unrecorded = check(&c, &days("2010-12-01", vec![1; 21]), &Previous { history: None, ..published.clone() });
         assert!(unrecorded.passed && unrecorded.detail.starts_with(UNRECORDED), "{unrecorded:?}");
         // no verdict: nothing published, or no dated purchase tonight
