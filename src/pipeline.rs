@@ -269,9 +269,10 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
         settings: manifest.get("parameters").map(shaping),
         made_by: made_by(manifest),
         unread: None,
-        history: manifest
-            .pointer("/reports/clean/kept_rows_by_day")
-            .and_then(|h| serde_json::from_value(h.clone()).ok()),
+        // present but unreadable: a record no day reads in, said damaged by the gate
+        history: manifest.pointer("/reports/clean/kept_rows_by_day").filter(|h| !h.is_null()).map(|h| {
+            serde_json::from_value(h.clone()).unwrap_or(clean::RowsByDay { first: String::new(), rows: Vec::new() })
+        }),
         run_id: manifest.get("run_id").and_then(|v| v.as_str()).map(str::to_string),
         started: manifest
             .get("started_utc")
@@ -1698,6 +1699,10 @@ mod tests {
         let damaged = Previous { history: Some(days("+262142-06-01", vec![2; 20])), ..published.clone() };
         let damaged = check(&c, &days("2010-12-01", vec![1; 21]), &damaged);
         assert!(damaged.passed && damaged.detail.starts_with("not checked"), "{damaged:?}");
+        let unread = previous_from(&serde_json::json!({"reports": {"clean": {"kept_rows_by_day": "x"}}}));
+        let unread =
+            check(&c, &days("2010-12-01", vec![1; 21]), &Previous { history: unread.history, ..published.clone() });
+        assert!(unread.passed && unread.detail.contains("is damaged"), "present but unreadable: {unread:?}");
         let long = Previous { history: Some(days("1997-03-06", vec![2; 5_040])), ..published.clone() };
         let long = check(&c, &days("2010-12-01", vec![1; 21]), &long);
         assert!(long.passed && long.detail.contains("is damaged"), "more days than any run records: {long:?}");
