@@ -87,8 +87,8 @@ impl Chain {
         let at = Line { stage: Some("clean"), ..Line::new(Level::Info, &after.statement) };
         log_line(self.quiet, &at);
         report.after_cleaning = Some(after);
-        report.quiet_weekdays = clean::quiet_weekdays(cleaned);
         report.kept_rows_by_day = clean::kept_rows_by_day(cleaned);
+        report.quiet_weekdays = report.kept_rows_by_day.as_ref().map(clean::quiet_weekdays);
         Ok(())
     }
 

@@ -560,36 +560,32 @@ pub const QUIET_WEEKS: i64 = 8;
 /// when the export shows a regular week: it covers those weeks, and every other weekday sold in
 /// all of them but one at most (a bank holiday). Otherwise none is learnt (an empty list): a
 /// day's delta export, or a small shop whose Mondays sold in three weeks of eight, would
-/// otherwise make most days "quiet", and an export unchanged for days look expected. `None`
-/// without a dated purchase. Learnt from the export itself, whatever the shop's week (closed
+/// otherwise make most days "quiet", and an export unchanged for days look expected. Read off
+/// the kept lines by day ([`kept_rows_by_day`]: one pass over the dates for both). Learnt from
+/// the export itself, whatever the shop's week (closed
 /// on Saturdays, on Sundays and Mondays, open daily): `kindred status` does not count those
 /// days in an unchanged export's age.
-pub fn quiet_weekdays(cleaned: &Cleaned) -> Option<Vec<String>> {
-    let dates = cleaned.frame.column(col::DATE).ok()?.i64().ok()?;
-    // two passes over the dates in place: a copy of them was 8 bytes a row
-    let (oldest, newest) =
-        cleaned.kept(dates.iter()).flatten().fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
-    if newest == i64::MIN {
-        return None;
-    }
-    let since = newest - QUIET_WEEKS * 7 * 86_400;
-    if oldest > since {
-        return Some(Vec::new());
+pub fn quiet_weekdays(history: &RowsByDay) -> Vec<String> {
+    let (Some(first), Some(newest)) = (history.first_day(), history.newest_day()) else { return Vec::new() };
+    let since = newest - QUIET_WEEKS * 7;
+    if first > since {
+        return Vec::new();
     }
     // per weekday, the weeks (counted back from the newest day) with a sale
     let mut weeks = [[false; QUIET_WEEKS as usize]; 7];
-    let newest_day = newest.div_euclid(86_400);
-    for t in cleaned.kept(dates.iter()).flatten().filter(|&t| t > since) {
-        let day = t.div_euclid(86_400);
-        let week = (((newest_day - day) / 7) as usize).min(QUIET_WEEKS as usize - 1);
+    for day in (since + 1..=newest).filter(|&day| history.on(first, day) > 0) {
         // 1970-01-01 was a Thursday: day 0 is weekday 3 counted from Monday
-        weeks[(day + 3).rem_euclid(7) as usize][week] = true;
+        weeks[(day + 3).rem_euclid(7) as usize][((newest - day) / 7) as usize] = true;
     }
     let sold: Vec<usize> = weeks.iter().map(|w| w.iter().filter(|&&s| s).count()).collect();
     let regular = sold.iter().filter(|&&n| n > 0).all(|&n| n + 1 >= QUIET_WEEKS as usize);
     const NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
     let quiet = NAMES.iter().zip(&sold).filter(|(_, &n)| n == 0).map(|(name, _)| name.to_string());
-    Some(if regular { quiet.collect() } else { Vec::new() })
+    if regular {
+        quiet.collect()
+    } else {
+        Vec::new()
+    }
 }
 
 /// How long an export has been unchanged, from `from` (the first run that read its bytes) to
@@ -1452,18 +1448,19 @@ mod tests {
         dates.push(Some(monday + 5 * 86_400));
         dates.push(None);
         let cleaned = Cleaned::all(df!(col::DATE => dates.clone()).unwrap());
-        let quiet = quiet_weekdays(&cleaned).unwrap();
+        let by_day = |cleaned: &Cleaned| kept_rows_by_day(cleaned).map(|h| quiet_weekdays(&h));
+        let quiet = by_day(&cleaned).unwrap();
         assert_eq!(quiet, ["Saturday", "Sunday"]);
         let undated = Cleaned::all(df!(col::DATE => [None::<i64>, None]).unwrap());
-        assert_eq!(quiet_weekdays(&undated), None);
+        assert_eq!(by_day(&undated), None);
         // the review's cases: a delta export of the last week, a shop whose Mondays sold in a few
         // weeks only — no regular week, so no day is learnt quiet
         let last_week: Vec<Option<i64>> =
             dates.iter().flatten().filter(|&&t| t > monday + 63 * 86_400).map(|&t| Some(t)).collect();
-        assert_eq!(quiet_weekdays(&Cleaned::all(df!(col::DATE => last_week).unwrap())).unwrap(), Vec::<String>::new());
+        assert_eq!(by_day(&Cleaned::all(df!(col::DATE => last_week).unwrap())).unwrap(), Vec::<String>::new());
         let sparse: Vec<Option<i64>> =
             dates.iter().flatten().filter(|&&t| (t / 86_400) % 3 == 0).map(|&t| Some(t)).collect();
-        assert_eq!(quiet_weekdays(&Cleaned::all(df!(col::DATE => sparse).unwrap())).unwrap(), Vec::<String>::new());
+        assert_eq!(by_day(&Cleaned::all(df!(col::DATE => sparse).unwrap())).unwrap(), Vec::<String>::new());
     }
 
     /// The after-cleaning check counts the kept rows only, says which optional columns keep

@@ -180,6 +180,12 @@ pub(crate) struct Previous {
 const UNRECORDED: &str = "not checked, nothing to compare with: ";
 
 impl Previous {
+    /// The kindred version that wrote its manifest, when not this one: another version's
+    /// settings have other keys and defaults, and it may keep other lines.
+    fn other_version(&self) -> Option<&str> {
+        self.made_by.as_deref().filter(|v| *v != env!("CARGO_PKG_VERSION"))
+    }
+
     /// The verdict of `gate` when the last published run's manifest lacks `what`, the figure it
     /// compares with (one written before the gate existed, a damaged or a later one's): passed,
     /// saying so — never left out of the gates as if there were no previous run. Said on
@@ -392,16 +398,8 @@ fn check_history(
     // how far a rolling export may have moved: its newest day's, or the clock's whole days
     let by_dates = now.newest_day().zip(before.newest_day()).map_or(0, |(n, b)| n - b);
     let by_clock = previous.started.map_or(0, |at| ((clock - at).num_seconds() + 86_399) / 86_400);
-    // its days end by its newest purchase (the audit's latest, which dropped lines may pass)
-    let newest =
-        previous.newest.as_ref().and_then(|(_, t)| chrono::NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok());
-    let beyond = |last: i64| newest.is_some_and(|n| (n - chrono::NaiveDate::default()).num_days() < last);
-    let longer = before.rows.len() > clean::HISTORY_DAYS as usize;
-    let change = match before.newest_day().filter(|&last| !beyond(last) && !longer) {
-        Some(_) => now.change_from(before, by_dates.max(by_clock)),
-        None => None,
-    };
-    let Some(change) = change else {
+    let change = (!history_damaged(before, previous)).then(|| now.change_from(before, by_dates.max(by_clock)));
+    let Some(change) = change.flatten() else {
         return not_compared(format!(
             "the last published run's reports.clean.kept_rows_by_day is damaged (its first day '{}', {} days)",
             before.first,
@@ -417,6 +415,30 @@ fn check_history(
         ));
     };
     let (share, limit) = (change.share(), cfg.gates.max_history_change_vs_previous);
+    let detail = history_detail(cfg, &change, (from, to), limit, previous);
+    Some(GateCheck { gate, passed: share <= limit, detail })
+}
+
+/// A record no run of this kindred writes: more days than it counts, or ending after its run's
+/// newest purchase (the audit's latest, which lines cleaning dropped may pass, never precede).
+fn history_damaged(before: &clean::RowsByDay, previous: &Previous) -> bool {
+    let newest =
+        previous.newest.as_ref().and_then(|(_, t)| chrono::NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok());
+    let beyond = |last: i64| newest.is_some_and(|n| (n - chrono::NaiveDate::default()).num_days() < last);
+    before.rows.len() > clean::HISTORY_DAYS as usize || before.newest_day().is_none_or(beyond)
+}
+
+/// The verdict of [`check_history`] on `change` over the days `from` to `to`: lines lost or
+/// added (when past the limit), the share, the run compared with, the day that changed most,
+/// and the days dropped at the start (also said in a warning).
+fn history_detail(
+    cfg: &Config,
+    change: &clean::HistoryChange,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+    limit: f64,
+    previous: &Previous,
+) -> String {
+    let share = change.share();
     let percent = |x: f64| (x * 1000.0).round() / 10.0;
     let most = match &change.most {
         Some((day, was, is)) => format!("; most on {day}: {was} lines then, {is} now"),
@@ -443,15 +465,14 @@ fn check_history(
         (true, false) => "lines added (the export, or part of it, written twice?): ",
     };
     let run = previous.run_id.as_deref().map(|id| format!(" (run {id})")).unwrap_or_default();
-    let detail = format!(
+    format!(
         "{what}{}% of the {} purchase lines the last published run{run} kept from {from} to {to} differ now ({} gone, {} new{most}){moved}; the limit is {}%",
         percent(share),
         change.before,
         change.gone,
         change.new,
         percent(limit)
-    );
-    Some(GateCheck { gate, passed: share <= limit, detail })
+    )
 }
 
 /// Why this run's history cannot be compared with the last published run's, if it cannot:
@@ -464,9 +485,11 @@ fn history_not_comparable(cfg: &Config, column: Option<&str>, previous: &Previou
             column.unwrap_or_default()
         ));
     }
-    let ours = env!("CARGO_PKG_VERSION");
-    if let Some(version) = previous.made_by.as_deref().filter(|v| *v != ours) {
-        return Some(format!("the last published run was kindred {version}'s, this is {ours}'s"));
+    if let Some(version) = previous.other_version() {
+        return Some(format!(
+            "the last published run was kindred {version}'s, this is {}'s",
+            env!("CARGO_PKG_VERSION")
+        ));
     }
     let reading = |settings: &serde_json::Value| {
         let mut input = settings.get("input").cloned();
@@ -528,10 +551,8 @@ fn check_unchanged(
         &sha[..12.min(sha.len())]
     );
     let settings = serde_json::to_value(cfg).ok().map(|p| shaping(&p));
-    let ours = env!("CARGO_PKG_VERSION");
-    if let Some(version) = before.made_by.as_deref().filter(|v| *v != ours) {
-        // another version's settings have other keys and defaults: not comparable
-        let detail = format!("{same}, read by kindred {version}, and now by {ours}: a new set");
+    if let Some(version) = before.other_version() {
+        let detail = format!("{same}, read by kindred {version}, and now by {}: a new set", env!("CARGO_PKG_VERSION"));
         log(cfg.quiet, &format!("note: {detail}"));
         return Some(GateCheck { gate, passed: true, detail });
     }
