@@ -555,16 +555,25 @@ const REQUIRED: [&str; 3] = ["customer", "item", "quantity"];
 /// weekly pattern, short enough that a shop that starts opening on Sundays is seen within them.
 pub const QUIET_WEEKS: i64 = 8;
 
+/// How rarely a weekday without a sale in [`QUIET_WEEKS`] weeks may be chance for it to be
+/// learnt quiet: 1 in 100, over the seven weekdays.
+const QUIET_BY_CHANCE: f64 = 0.01;
+
 /// The weekdays (`"Saturday"`, UTC as every date is read) on which none of the kept purchases
 /// of the last [`QUIET_WEEKS`] weeks before the newest one fell, in week order from Monday,
-/// when the export shows a regular week: it covers those weeks, and every other weekday sold in
-/// all of them but one at most (a bank holiday). Otherwise none is learnt (an empty list): a
-/// day's delta export, or a small shop whose Mondays sold in three weeks of eight, would
-/// otherwise make most days "quiet", and an export unchanged for days look expected. Read off
-/// the kept lines by day ([`kept_rows_by_day`]: one pass over the dates for both). Learnt from
-/// the export itself, whatever the shop's week (closed
-/// on Saturdays, on Sundays and Mondays, open daily): `kindred status` does not count those
-/// days in an unchanged export's age.
+/// when the export covers those weeks and its other weekdays sold often enough that a weekday
+/// without a sale in all of them is not chance: at the share of the other weekdays' weeks
+/// with a sale, `r`, seven weekdays leave one without a sale in eight weeks with the chance
+/// 7 (1 − r)⁸, below [`QUIET_BY_CHANCE`] (r above about 0.55). Otherwise none is learnt (an
+/// empty list): a day's delta export, or a small shop whose days sold in three weeks of
+/// eight, would otherwise make most days "quiet", and an export unchanged for days look
+/// expected. A holiday or a closure does not unlearn the week (the bar was once every other
+/// weekday selling in seven of the eight: the UK's spring bank holidays and the Christmas
+/// closure left the shipped export's Saturdays unlearnt for 17 Sunday mornings of its year,
+/// each an alarm). Read off the kept lines by day ([`kept_rows_by_day`]: one pass over the
+/// dates for both). Learnt from the export itself, whatever the shop's week (closed on
+/// Saturdays, on Sundays and Mondays, open daily, a market stall's one day): `kindred status`
+/// does not count those days in an unchanged export's age.
 pub fn quiet_weekdays(history: &RowsByDay) -> Vec<String> {
     let (Some(first), Some(newest)) = (history.first_day(), history.newest_day()) else { return Vec::new() };
     let since = newest - QUIET_WEEKS * 7;
@@ -578,7 +587,9 @@ pub fn quiet_weekdays(history: &RowsByDay) -> Vec<String> {
         weeks[(day + 3).rem_euclid(7) as usize][((newest - day) / 7) as usize] = true;
     }
     let sold: Vec<usize> = weeks.iter().map(|w| w.iter().filter(|&&s| s).count()).collect();
-    let regular = sold.iter().filter(|&&n| n > 0).all(|&n| n + 1 >= QUIET_WEEKS as usize);
+    let open = sold.iter().filter(|&&n| n > 0);
+    let rate = open.clone().sum::<usize>() as f64 / (open.count() * QUIET_WEEKS as usize).max(1) as f64;
+    let regular = 7.0 * (1.0 - rate).powi(QUIET_WEEKS as i32) < QUIET_BY_CHANCE;
     const NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
     let quiet = NAMES.iter().zip(&sold).filter(|(_, &n)| n == 0).map(|(name, _)| name.to_string());
     if regular {
@@ -1461,6 +1472,24 @@ mod tests {
         let sparse: Vec<Option<i64>> =
             dates.iter().flatten().filter(|&&t| (t / 86_400) % 3 == 0).map(|&t| Some(t)).collect();
         assert_eq!(by_day(&Cleaned::all(df!(col::DATE => sparse).unwrap())).unwrap(), Vec::<String>::new());
+        // holidays and a closure do not unlearn the week (a helper's year of nights: 17 Sunday
+        // alarms): two Mondays and two Fridays closed, or two whole weeks closed, in the eight
+        let week_of = |t: i64| (t - monday) / (7 * 86_400);
+        let day_of = |t: i64| (t - monday) / 86_400 % 7;
+        let holidays: Vec<Option<i64>> = dates
+            .iter()
+            .flatten()
+            .filter(|&&t| !([3, 5].contains(&week_of(t)) && [0, 4].contains(&day_of(t))))
+            .map(|&t| Some(t))
+            .collect();
+        assert_eq!(by_day(&Cleaned::all(df!(col::DATE => holidays).unwrap())).unwrap(), ["Saturday", "Sunday"]);
+        let closed: Vec<Option<i64>> =
+            dates.iter().flatten().filter(|&&t| ![4, 5].contains(&week_of(t))).map(|&t| Some(t)).collect();
+        assert_eq!(by_day(&Cleaned::all(df!(col::DATE => closed).unwrap())).unwrap(), ["Saturday", "Sunday"]);
+        // a market stall open on Saturdays only: six quiet days
+        let stall: Vec<Option<i64>> = (0..10).map(|w| Some(monday + (w * 7 + 5) * 86_400 + 3_600)).collect();
+        let stall = by_day(&Cleaned::all(df!(col::DATE => stall).unwrap())).unwrap();
+        assert_eq!(stall, ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Sunday"]);
     }
 
     /// The after-cleaning check counts the kept rows only, says which optional columns keep

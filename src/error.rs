@@ -75,6 +75,9 @@ pub enum InputError {
     Extension { path: PathBuf },
     #[error("{} is not a complete gzip stream (truncated or corrupt): {detail}", path.display())]
     Gzip { path: PathBuf, detail: String },
+    /// A file named .gz that is not gzip-compressed: what it appears to be, what to do.
+    #[error("{} is named .gz but is not gzip-compressed: it appears to be {what}; {todo}", path.display())]
+    NotGzip { path: PathBuf, what: String, todo: String },
     #[error(
         "{} line {line}: bytes that are not valid UTF-8 text; if the export is Latin-1, set [input] encoding = \"latin-1\"",
         path.display()

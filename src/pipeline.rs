@@ -179,6 +179,19 @@ pub(crate) struct Previous {
 /// not record.
 const UNRECORDED: &str = "not checked, nothing to compare with: ";
 
+/// The start of the verdict of a date gate when the pipeline now reads another date column.
+const OTHER_COLUMN: &str = "not checked: the date column is ";
+
+/// Whether two names the export gave its date column are one column: the same header, or one
+/// that differs in case, spaces or punctuation only — what `[columns] date` finds either way
+/// (ingest's `column_key`). A dump re-configured to write `invoicedate` for `InvoiceDate` read
+/// as another clock, and both date gates went off without a word: an export cut 78 days short
+/// published.
+fn same_column(a: &str, b: &str) -> bool {
+    let key = crate::ingest::column_key(a);
+    a == b || (!key.is_empty() && key == crate::ingest::column_key(b))
+}
+
 impl Previous {
     /// The kindred version that wrote its manifest, when not this one: another version's
     /// settings have other keys and defaults, and it may keep other lines.
@@ -201,10 +214,16 @@ impl Previous {
     }
 }
 
-/// Warns of each gate that could not compare with the last published run ([`Previous::unrecorded`]):
-/// the first night after an upgrade, a gate that protects every other night is off.
+/// Whether `check` could not compare with the last published run, or not with its dates.
+fn unchecked(check: &GateCheck) -> bool {
+    check.detail.starts_with(UNRECORDED) || check.detail.starts_with(OTHER_COLUMN)
+}
+
+/// Warns of each gate that could not compare with the last published run ([`Previous::unrecorded`])
+/// or not with its dates (another date column): the first night after an upgrade or a change
+/// of `[columns] date`, a gate that protects every other night is off.
 pub(crate) fn warn_unrecorded(checks: &[GateCheck], quiet: bool) {
-    for c in checks.iter().filter(|c| c.detail.starts_with(UNRECORDED)) {
+    for c in checks.iter().filter(|c| unchecked(c)) {
         log(quiet, &format!("warning: gate {} {}", c.gate, c.detail));
     }
 }
@@ -344,8 +363,8 @@ fn check_newest(limit: f64, now: Option<(String, Option<String>)>, previous: Opt
     let Some((was, before_text)) = previous.newest.clone() else {
         return Some(previous.unrecorded("max_days_back_vs_previous", "newest purchase"));
     };
-    if column != was {
-        let detail = format!("not checked: the date column is '{column}', the last published run's was '{was}'");
+    if !same_column(&column, &was) {
+        let detail = format!("{OTHER_COLUMN}'{column}', the last published run's was '{was}'");
         return Some(GateCheck { gate: "max_days_back_vs_previous", passed: true, detail });
     }
     let Some(now_text) = now_text else {
@@ -479,10 +498,11 @@ fn history_detail(
 /// another date column (another clock), another kindred version, or other settings that
 /// decide which lines are kept (`[input]` but its path and size limits, `[columns]`, `[clean]`).
 fn history_not_comparable(cfg: &Config, column: Option<&str>, previous: &Previous) -> Option<String> {
-    if let Some((was, _)) = previous.newest.as_ref().filter(|(was, _)| Some(was.as_str()) != column) {
+    if let Some((was, _)) = previous.newest.as_ref().filter(|(was, _)| !column.is_some_and(|c| same_column(c, was))) {
+        let now = column.unwrap_or_default();
         return Some(format!(
-            "the date column is '{}', the last published run's was '{was}'",
-            column.unwrap_or_default()
+            "{}'{now}', the last published run's was '{was}'",
+            &OTHER_COLUMN["not checked: ".len()..]
         ));
     }
     if let Some(version) = previous.other_version() {
@@ -521,6 +541,10 @@ fn shaping(parameters: &serde_json::Value) -> serde_json::Value {
     }
     settings
 }
+
+/// How soon after the first run that read an export a run reading it again is a rerun, not a
+/// night whose export did not come (seconds): half a day.
+const RERUN_WITHIN: u64 = 12 * 3600;
 
 /// The gate `[gates] refuse_unchanged_input`, checked against the last published run (`before`:
 /// the export's checksum, the first run that read those bytes, and the settings it read them
@@ -562,11 +586,25 @@ fn check_unchanged(
         return Some(GateCheck { gate, passed: true, detail });
     }
     let refuse = cfg.gates.refuse_unchanged_input;
+    let unchanged =
+        crate::publish::run_started(&since).map(|at| clean::unchanged_for(at, now, quiet.unwrap_or_default()));
+    // Read again within half a day of the first run that read it (a rerun, a scheduler's retry)
+    // is no sign yet of a job that stopped: a note — a nightly schedule comes back a day on,
+    // however late or early its start.
+    if let Some(u) = unchanged.as_ref().filter(|u| u.age < RERUN_WITHIN) {
+        let ago = humantime::format_duration(std::time::Duration::from_secs(u.age.max(60) / 60 * 60));
+        let detail = format!("{same}, with the same settings, first read {ago} ago: a rerun");
+        if !refuse {
+            log(
+                cfg.quiet,
+                &format!("note: {detail}; its lists are published again ([gates] refuse_unchanged_input = true refuses such a run)"),
+            );
+        }
+        return Some(GateCheck { gate, passed: !refuse, detail });
+    }
     // Unchanged over days the shop sells nothing on (none in its export's last weeks: a shop
     // closed on Saturdays writes Friday's export again) is expected: a note, not a warning
     // every such night — when such a day was crossed and less than a day it sells on passed.
-    let unchanged =
-        crate::publish::run_started(&since).map(|at| clean::unchanged_for(at, now, quiet.unwrap_or_default()));
     if let Some(u) = unchanged.filter(|u| u.quiet > 0 && u.open() < 86_400) {
         let detail = format!(
             "{same}, with the same settings, over {} (and {} of other days), on which its last {} weeks sold nothing",
@@ -1599,6 +1637,14 @@ mod tests {
         let rerun = (Some(&sundays[..]), at("2026-12-05T22:00:00Z"));
         let check = check_unchanged(&plain, &mut input("abc"), Some(&saturday(&plain)), rerun).unwrap();
         assert!(check.detail.ends_with("has the job that writes it stopped?"), "{check:?}");
+        // a retry within half a day of the first run that read it (a helper's year of nights:
+        // each retry 25 minutes on warned of a stopped job): a rerun, a note; refused still
+        // when asked
+        let retry = (Some(&sundays[..]), at("2026-12-05T02:40:00Z"));
+        let check = check_unchanged(&plain, &mut input("abc"), Some(&saturday(&plain)), retry).unwrap();
+        assert!(check.passed && check.detail.ends_with("first read 25m ago: a rerun"), "{check:?}");
+        let check = check_unchanged(&refusing, &mut input("abc"), Some(&saturday(&plain)), retry).unwrap();
+        assert!(!check.passed && check.detail.ends_with("a rerun"), "{check:?}");
     }
 
     /// `[gates] max_days_back_vs_previous`: an export that ends more than the limit before the
@@ -1631,7 +1677,18 @@ mod tests {
         assert!(check_newest(1.0, dated("InvoiceDate", "2011-09-13 10:00:00"), None).is_none());
         // another date column is another clock: not compared
         let other = check_newest(1.0, dated("ShipDate", "2011-09-13 10:00:00"), before()).unwrap();
-        assert!(other.passed && other.detail.contains("the date column is 'ShipDate'"), "{other:?}");
+        assert!(
+            other.passed && other.detail.starts_with(OTHER_COLUMN) && other.detail.contains("'ShipDate'"),
+            "{other:?}"
+        );
+        // and said on stderr, as a gate that could not compare is
+        assert!(unchecked(&other));
+        // the same column in another case, spaces or punctuation is the same clock: compared
+        for header in ["invoicedate", "Invoice Date", "invoice_date"] {
+            let cut = check_newest(1.0, dated(header, "2011-09-13 10:00:00"), before()).unwrap();
+            assert!(!cut.passed && cut.detail.contains("87.1 days before"), "{header}: {cut:?}");
+            assert!(!unchecked(&cut));
+        }
         assert_eq!(cfg("").gates.max_days_back_vs_previous, 1.0);
         // a set of kindred 0.3.0 recorded no newest purchase: the verdict says so (it was left
         // out, as if nothing had been published, and a cut export went out without a word)
@@ -1711,9 +1768,17 @@ mod tests {
         let ship =
             check_history(&c, (Some(&days("2010-12-01", vec![1; 21])), Some("ShipDate")), Some(&published), night);
         assert!(
-            ship.as_ref().is_some_and(|g| g.passed && g.detail.contains("the date column is 'ShipDate'")),
+            ship.as_ref()
+                .is_some_and(|g| g.passed && g.detail.starts_with(OTHER_COLUMN) && g.detail.contains("'ShipDate'")),
             "{ship:?}"
         );
+        // the same column written in another case or with spaces (a re-configured dump) is
+        // the same clock: compared, and a cut export refused
+        for header in ["invoicedate", "Invoice Date", "INVOICE_DATE"] {
+            let cut =
+                check_history(&c, (Some(&days("2010-12-01", vec![1; 21])), Some(header)), Some(&published), night);
+            assert!(cut.as_ref().is_some_and(|g| !g.passed && g.detail.starts_with("lines lost")), "{header}: {cut:?}");
+        }
         let older = Previous { made_by: Some("0.3.0".into()), ..published.clone() };
         let older = check(&c, &days("2010-12-01", vec![1; 21]), &older);
         assert!(older.passed && older.detail.contains("kindred 0.3.0's"), "{older:?}");

@@ -538,8 +538,12 @@ pub struct Selection {
     /// ([`for_all_purchases`]).
     pub refit: Option<String>,
     /// Null, or the last published run's choice ("ease (lambda=350, …)"), kept as the winner
-    /// because it is within two standard errors of the best on the window ([`choose`]).
+    /// because it is within [`KEEP_BAND`] standard errors of the best on the window ([`choose`]).
     pub kept_previous: Option<String>,
+    /// Null, or the last published run's choice that another replaces, and why: its NDCG@K and
+    /// how many standard errors below the best it fell, or that it was no candidate (a switch
+    /// changes most customers' lists; the log said only the new winner).
+    pub replaced_previous: Option<String>,
 }
 
 /// The last published run's choice: its candidate and settings, as `selection.parquet` and the
@@ -624,14 +628,19 @@ pub fn run(
             scored.extend(try_fit(&held, fit, cfg.recommend.per_customer)?);
         }
     }
-    let previously = previously.filter(|_| cfg.select.keep_previous);
-    let (winner, best, kept) = choose(&scored, cfg.select.rule, previously);
-    let kept_previous = kept.then(|| {
-        let t = &scored[winner].1;
-        if t.settings.is_empty() {
-            t.candidate.to_string()
-        } else {
-            format!("{} ({})", t.candidate, t.settings)
+    let keeping = previously.filter(|_| cfg.select.keep_previous);
+    let (winner, best, kept) = choose(&scored, cfg.select.rule, keeping);
+    let kept_previous = kept.then(|| named(scored[winner].1.candidate, &scored[winner].1.settings));
+    let replaced_previous = previously.and_then(|p| {
+        let name = named(&p.candidate, &p.settings);
+        match scored.iter().position(|(_, t, _)| is_previous(t, p)) {
+            Some(i) if i == winner => None,
+            Some(i) => Some(format!(
+                "{name}: NDCG@K {:.4}, {:.1} standard errors below the best",
+                scored[i].1.metrics.ndcg,
+                errors_below(&scored[best].2, &scored[i].2)
+            )),
+            None => Some(format!("{name}: not a candidate in this run")),
         }
     });
     let selection = Selection {
@@ -645,6 +654,7 @@ pub fn run(
         candidates: scored.iter().map(|(_, t, _)| t.clone()).collect(),
         refit: None,
         kept_previous,
+        replaced_previous,
     };
     Ok((scored.swap_remove(winner).0, selection))
 }
@@ -808,6 +818,15 @@ fn set_blend(model: &mut Model, stash: &mut Stash, blend: f64) {
 /// chose as two did but on the smallest shop, where it kept a worse model for weeks.
 const KEEP_BAND: f64 = 2.0;
 
+/// [`KEEP_BAND`] in words, as the log says it ("two").
+fn band_words() -> String {
+    const WORDS: [&str; 4] = ["zero", "one", "two", "three"];
+    match WORDS.get(KEEP_BAND as usize) {
+        Some(word) if KEEP_BAND.fract() == 0.0 => word.to_string(),
+        _ => KEEP_BAND.to_string(),
+    }
+}
+
 /// (winner, best, whether the winner is the last published run's choice kept) by `rule`; an
 /// exact tie goes to the simpler (earlier) candidate. The last published run's choice, when
 /// it is a candidate within [`KEEP_BAND`] standard errors of the paired per-customer
@@ -820,7 +839,6 @@ fn choose(
     rule: Rule,
     previously: Option<&Previously>,
 ) -> (usize, usize, bool) {
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let mut best = 0;
     for (i, (_, t, _)) in scored.iter().enumerate() {
         if t.metrics.ndcg > scored[best].1.metrics.ndcg {
@@ -828,15 +846,8 @@ fn choose(
         }
     }
     let top = &scored[best].2;
-    // within `errors` standard errors of the paired per-customer differences from the best
-    let within = |each: &[f64], errors: f64| {
-        let diffs: Vec<f64> = top.iter().zip(each).map(|(b, c)| b - c).collect();
-        let (n, d) = (diffs.len() as f64, mean(&diffs));
-        let variance = diffs.iter().map(|x| (x - d).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-        d <= errors * (variance / n.max(1.0)).sqrt()
-    };
-    let same = |t: &Trial, p: &Previously| t.candidate == p.candidate && t.settings == p.settings;
-    let kept = previously.and_then(|p| scored.iter().position(|(_, t, _)| same(t, p)));
+    let within = |each: &[f64], errors: f64| errors_below(top, each) <= errors;
+    let kept = previously.and_then(|p| scored.iter().position(|(_, t, _)| is_previous(t, p)));
     if let Some(kept) = kept.filter(|&k| within(&scored[k].2, KEEP_BAND)) {
         return (kept, best, kept != best);
     }
@@ -845,6 +856,35 @@ fn choose(
     }
     let winner = scored.iter().position(|(_, _, each)| within(each, 1.0)).unwrap_or(best);
     (winner, best, false)
+}
+
+/// How many standard errors of the paired per-customer differences a candidate's scores
+/// (`each`) lie below the best's (`top`): 0 when not below, infinite when below by the same
+/// amount for every customer.
+fn errors_below(top: &[f64], each: &[f64]) -> f64 {
+    let diffs: Vec<f64> = top.iter().zip(each).map(|(b, c)| b - c).collect();
+    let n = diffs.len() as f64;
+    let d = diffs.iter().sum::<f64>() / n.max(1.0);
+    let variance = diffs.iter().map(|x| (x - d).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    let error = (variance / n.max(1.0)).sqrt();
+    match (d > 0.0, error > 0.0) {
+        (false, _) => 0.0,
+        (true, false) => f64::INFINITY,
+        (true, true) => d / error,
+    }
+}
+
+/// Whether `trial` is the last published run's choice.
+fn is_previous(trial: &Trial, previously: &Previously) -> bool {
+    trial.candidate == previously.candidate && trial.settings == previously.settings
+}
+
+/// A candidate as the log and the manifest name it: "ease (lambda=350, …)", or "popularity".
+fn named(candidate: &str, settings: &str) -> String {
+    match settings.is_empty() {
+        true => candidate.to_string(),
+        false => format!("{candidate} ({settings})"),
+    }
 }
 
 /// The "model" of the popularity candidate: no neighbours, every list a popularity top-up.
@@ -898,12 +938,17 @@ impl Selection {
             true => format!("a seeded sample of {scored} of {all} customers"),
             false => format!("{all} customers"),
         };
-        let best = match self.kept_previous.is_some() {
-            true => format!(
-                "best {:.4}, {} ({}): the last published choice is kept, within two standard errors of it",
-                self.best.metrics.ndcg, self.best.candidate, self.best.settings
+        let best = match (&self.kept_previous, &self.replaced_previous) {
+            (Some(_), _) => format!(
+                "best {:.4}, {}: the last published choice is kept, within {} standard errors of it",
+                self.best.metrics.ndcg,
+                named(self.best.candidate, &self.best.settings),
+                band_words()
             ),
-            false => format!("best {:.4}", self.best.metrics.ndcg),
+            (None, Some(replaced)) => {
+                format!("best {:.4}; the last published choice is replaced: {replaced}", self.best.metrics.ndcg)
+            }
+            (None, None) => format!("best {:.4}", self.best.metrics.ndcg),
         };
         format!(
             "{}{settings}: NDCG@K {:.4} ({best}), {} candidates scored on {window} ({customers}) in {:.2}s",

@@ -131,6 +131,33 @@ fn the_last_published_choice_is_kept_while_within_noise() {
     let was = Previously { candidate: worst.candidate.to_string(), settings: worst.settings.clone() };
     let (_, beyond) = run(cleaned(&rows, true), &config(""), IdTyping::AUTO, offers, Some(&was)).unwrap();
     assert!(beyond.kept_previous.is_none() && beyond.winner.settings == best.settings, "{}", beyond.line());
+    // and the switch is said, with how far below the best the last choice fell (a year of
+    // nights switched three times, each changing over 90% of the lists, without a word)
+    let replaced = beyond.replaced_previous.as_deref().unwrap_or_default();
+    let want = format!("{}: NDCG@K {:.4}, ", named(worst.candidate, &worst.settings), worst.metrics.ndcg);
+    assert!(replaced.starts_with(&want) && replaced.ends_with("standard errors below the best"), "{replaced}");
+    let errors: f64 = replaced[want.len()..].split(' ').next().unwrap().parse().unwrap();
+    assert!(errors > KEEP_BAND, "{replaced}");
+    assert!(beyond.line().contains(&format!("the last published choice is replaced: {replaced}")), "{}", beyond.line());
+    assert!(kept.replaced_previous.is_none() && fresh.replaced_previous.is_none());
+    // a choice that is no candidate tonight (a family taken out of the list) is said too
+    let gone = Previously { candidate: "sparse_ease".into(), settings: "lambda=1".into() };
+    let (_, gone) = run(cleaned(&rows, true), &config(""), IdTyping::AUTO, offers, Some(&gone)).unwrap();
+    assert_eq!(gone.replaced_previous.as_deref(), Some("sparse_ease (lambda=1): not a candidate in this run"));
+    // the winner again is no switch
+    let was = Previously { candidate: best.candidate.to_string(), settings: best.settings.clone() };
+    let (_, same) = run(cleaned(&rows, true), &config(""), IdTyping::AUTO, offers, Some(&was)).unwrap();
+    assert!(same.replaced_previous.is_none() && same.kept_previous.is_none(), "{}", same.line());
+}
+
+/// The paired standard errors below the best: none when not below, infinite when every
+/// customer is below by the same amount, else the mean difference over its standard error.
+#[test]
+fn standard_errors_below_the_best() {
+    assert_eq!(errors_below(&[0.5, 0.5], &[0.5, 0.6]), 0.0);
+    assert_eq!(errors_below(&[0.5, 0.5], &[0.4, 0.4]), f64::INFINITY);
+    // differences 0.1, 0.3: mean 0.2, standard deviation 0.1414, its error 0.1
+    assert!((errors_below(&[0.5, 0.5], &[0.4, 0.2]) - 2.0).abs() < 1e-9);
 }
 
 #[test]

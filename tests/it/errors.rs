@@ -49,7 +49,21 @@ fn unreadable_inputs_name_the_file() {
     refuses(&w, &dir, "", "", 1, &["a_folder.csv", "is a directory"]);
     refuses(&w, &empty, "", "", 1, &["empty.csv", "is empty"]);
     refuses(&w, &bad("header_only.csv"), "", "", 1, &["header_only.csv", "no data rows"]);
-    refuses(&w, &bad("truncated.csv.gz"), "", "", 1, &["truncated.csv.gz", "gzip"]);
+    refuses(&w, &bad("truncated.csv.gz"), "", "", 1, &["truncated.csv.gz", "not a complete gzip stream"]);
+    // a dump re-configured to write plain text or Parquet under the old .csv.gz name is not
+    // "truncated or corrupt" (a transfer to retry): it says what the file is and what to do
+    let plain = w.write("plain.csv.gz", &std::fs::read_to_string(fixture("tiny.csv")).unwrap());
+    refuses(&w, &plain, "", "", 1, &["plain.csv.gz", "is not gzip-compressed", "text", "without .gz"]);
+    let parquet = w.path("parquet.csv.gz");
+    std::fs::copy(fixture("tiny.parquet"), &parquet).unwrap();
+    refuses(
+        &w,
+        &parquet,
+        "",
+        "",
+        1,
+        &["parquet.csv.gz", "is not gzip-compressed", "a Parquet file", "name it .parquet"],
+    );
     refuses(&w, &bad("binary.csv"), "", "", 1, &["binary.csv", "NUL"]);
     refuses(&w, &bad("not_utf8.csv"), "", "", 1, &["not_utf8.csv", "line 23", "latin-1"]);
     refuses(&w, &w.write("x.json", "{}"), "", "", 1, &["x.json", "unsupported"]);

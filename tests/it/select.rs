@@ -466,9 +466,14 @@ fn a_run_keeps_the_last_published_choice_within_noise() {
     assert_eq!(kept["selection"]["best"]["candidate"], best.as_str());
     assert!(stderr.contains("the last published choice is kept"), "{stderr}");
     name_popularity();
-    let (rule, _) = run("[select]\nkeep_previous = false");
+    let (rule, stderr) = run("[select]\nkeep_previous = false");
+    assert!(stderr.contains("the last published choice is replaced: popularity: NDCG@K"), "{stderr}");
     assert_eq!(rule["selection"]["winner"]["candidate"], best.as_str(), "{}", rule["selection"]);
     assert!(rule["selection"]["kept_previous"].is_null());
+    // the switch is said, in the manifest and the log
+    let replaced = rule["selection"]["replaced_previous"].as_str().unwrap_or_default();
+    assert!(replaced.starts_with("popularity: NDCG@K ") && replaced.ends_with("below the best"), "{replaced}");
+    assert!(kept["selection"]["replaced_previous"].is_null() && first["selection"]["replaced_previous"].is_null());
 }
 
 /// A choice made on fewer customers than `[select] min_customers`, the window grown as far as

@@ -145,7 +145,7 @@ impl Decode {
 /// What a file starting with `head` (no BOM) appears to be, when not text: the magic numbers
 /// of zip (xlsx, ods), OLE (xls), Parquet and gzip; UTF-16 when every other byte of ASCII-like
 /// text is NUL (unless UTF-16 is what is configured).
-fn not_text(head: &[u8], configured: &'static Encoding) -> Option<Kind> {
+pub(super) fn not_text(head: &[u8], configured: &'static Encoding) -> Option<Kind> {
     let utf16 = configured == UTF_16LE || configured == UTF_16BE;
     match head {
         [b'P', b'K', 3, 4, ..] => Some(Kind::Zip),
