@@ -52,7 +52,7 @@ fn unreadable_inputs_name_the_file() {
     refuses(&w, &bad("truncated.csv.gz"), "", "", 1, &["truncated.csv.gz", "not a complete gzip stream"]);
     // a dump re-configured to write plain text or Parquet under the old .csv.gz name is not
     // "truncated or corrupt" (a transfer to retry): it says what the file is and what to do
-    let plain = w.write("plain.csv.gz", &std::fs::read_to_string(fixture("tiny.csv")).unwrap());
+    let plain = w.write("plain.csv.gz", std::fs::read_to_string(fixture("tiny.csv")).unwrap());
     refuses(&w, &plain, "", "", 1, &["plain.csv.gz", "is not gzip-compressed", "text", "without .gz"]);
     let parquet = w.path("parquet.csv.gz");
     std::fs::copy(fixture("tiny.parquet"), &parquet).unwrap();
