@@ -725,6 +725,13 @@ impl RowsByDay {
         Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp().div_euclid(86_400))
     }
 
+    /// A typical day's lines: the median of the days with a purchase (`None` without one).
+    pub fn typical_day(&self) -> Option<u64> {
+        let mut sold: Vec<u64> = self.rows.iter().copied().filter(|&n| n > 0).collect();
+        sold.sort_unstable();
+        sold.get(sold.len() / 2).copied()
+    }
+
     /// The newest day counted, in days since 1970-01-01.
     pub fn newest_day(&self) -> Option<i64> {
         Some(self.first_day()? + self.rows.len() as i64 - 1)

@@ -367,6 +367,11 @@ fn an_export_whose_past_changed_is_refused_and_late_lines_are_not() {
     // a hole of three days in its middle
     let hole = w.write("hole.csv", export(22, &|d, _| !(5..8).contains(&d), &[]));
     refuses(&w, &hole, "", "", 3, &["max_history_change_vs_previous", "lines lost", "25% of the 72"]);
+    // an upgrade that writes its new lines' dates day first (a date column has one format:
+    // they do not read): the newest purchase stays where it was and every other gate passes
+    let upgraded = w.write("upgraded.csv", export(22, &all, &[]).replace("2010-12-22 10:", "22/12/2010 10:"));
+    let undated = ["max_new_undated_vs_previous", "without a readable date", "6 of 132 kept lines", "date_format"];
+    refuses(&w, &upgraded, "", "", 3, &undated);
     // the next night: two late lines on each of its last two days (the newest, maybe a part
     // day then, is not compared), and a day more
     let late: Vec<String> = [19, 20].iter().flat_map(|&d| [line(d, 6), line(d, 7)]).collect();
@@ -383,6 +388,10 @@ fn an_export_whose_past_changed_is_refused_and_late_lines_are_not() {
     let detail = verdict.as_ref().and_then(|g| g["detail"].as_str()).unwrap_or_default().to_string();
     let want = "0% of the 72 purchase lines the last published run (run ";
     assert!(detail.starts_with(want) && detail.contains("(0 gone, 0 new)"), "{verdict:?}");
+    let gates = w.manifest("out")["gates"].as_array().unwrap().clone();
+    let undated = gates.iter().find(|g| g["gate"] == "max_new_undated_vs_previous").unwrap();
+    assert_eq!(undated["passed"], true, "{undated}");
+    assert!(undated["detail"].as_str().unwrap().starts_with("0 of 136 kept lines have no date"), "{undated}");
 }
 
 /// An export byte for byte the one the last published run read (a job that stopped refreshing
