@@ -808,9 +808,9 @@ pub struct GatesConfig {
     /// The largest share of the purchase lines the last published run kept, on the days both
     /// exports should hold alike, that may be gone or new (`pipeline::check_history`).
     pub max_history_change_vs_previous: f64,
-    /// The most kept lines without a readable date, beyond the last published run's share of
-    /// them, in typical days' lines (`pipeline::check_undated`).
-    pub max_new_undated_vs_previous: f64,
+    /// The most date values that do not read, beyond the last published run's share of them,
+    /// in typical days' lines (`pipeline::check_invalid_dates`).
+    pub max_new_invalid_dates_vs_previous: f64,
     /// Refuse an export byte for byte the one the last published run read, read with the same
     /// settings (an export job that stopped refreshing it: the same set again); `false` (the
     /// default): publish it again, with a warning.

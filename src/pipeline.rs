@@ -173,9 +173,9 @@ pub(crate) struct Previous {
     history: Option<clean::RowsByDay>,
     started: Option<chrono::DateTime<chrono::Utc>>,
     run_id: Option<String>,
-    /// Its kept lines without a date (`reports.clean.after_cleaning`: the date column's nulls)
-    /// and all its kept lines (`reports.clean.rows_out`).
-    undated: Option<(usize, usize)>,
+    /// Its date column's values that do not read as a date, and all its values there (the
+    /// audit's `invalid` and `non_null`).
+    invalid_dates: Option<(usize, usize)>,
 }
 
 /// The start of the verdict of a gate that compares with a figure the last published run did
@@ -307,8 +307,7 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
             .and_then(|v| v.as_str())
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&chrono::Utc)),
-        undated: undated_of(manifest.pointer("/reports/clean/after_cleaning/columns"))
-            .zip(count("/reports/clean/rows_out")),
+        invalid_dates: invalid_dates_of(manifest.pointer("/reports/audit/columns")),
         newest: manifest.pointer("/reports/audit/columns").and_then(|c| c.as_array()).and_then(|columns| {
             let date = columns.iter().find(|c| c.get("role").and_then(|r| r.as_str()) == Some("date"))?;
             let text = |key: &str| date.get(key)?.as_str().map(str::to_string);
@@ -319,12 +318,13 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
     }
 }
 
-/// The kept lines without a date: the date column's nulls after cleaning (`columns`, the
-/// manifest's `reports.clean.after_cleaning.columns`), none without a date column.
-fn undated_of(columns: Option<&serde_json::Value>) -> Option<usize> {
+/// The date column's values that do not read as a date and all its values (`columns`, the
+/// manifest's `reports.audit.columns`: `invalid`, `non_null`), none without a date column.
+fn invalid_dates_of(columns: Option<&serde_json::Value>) -> Option<(usize, usize)> {
     let columns = columns?.as_array()?;
     let date = columns.iter().find(|c| c.get("role").and_then(|r| r.as_str()) == Some("date"))?;
-    date.get("nulls")?.as_u64().map(|n| n as usize)
+    let count = |key: &str| date.get(key)?.as_u64().map(|n| n as usize);
+    count("invalid").zip(count("non_null"))
 }
 
 /// The kindred version that wrote `manifest` (`kindred_version`).
@@ -451,50 +451,57 @@ fn check_history(
     Some(GateCheck { gate, passed: share <= limit, detail })
 }
 
-/// The gate `[gates] max_new_undated_vs_previous`: refuses when more of the kept lines have no
-/// readable date than the last published run's share of them explains (its undated lines,
-/// scaled to this run's kept lines), by more than the limit in typical days' lines (the median
-/// of its days with a purchase). A date column has one format, and a value written another way
-/// does not read: an export whose writer changed its date format, or lost its dates, from one
-/// night on adds every new line undated — the newest purchase stays where it was, the other
-/// date gates pass, and the selection scored the same frozen window night after night while
-/// the lists went wrong (a helper's upgraded export: 61% of them the first night, 94% two weeks
-/// on). A typo's line or a channel that always writes no date does not count: the excess is
-/// over the share the export always had. None when nothing was published or this run maps no
-/// date column; passed, saying so, where the history gate does not compare either.
-fn check_undated(
+/// The gate `[gates] max_new_invalid_dates_vs_previous`: refuses when more of the date
+/// column's values do not read as a date than the last published run's share of them explains
+/// (its invalid values scaled to this run's values, give or take three binomial standard
+/// deviations of that share), by more than the limit in typical days' lines (the median of its
+/// days with a purchase). A date column has one format, and a value written another way does
+/// not read: an export whose writer changed its date format from one night on adds every new
+/// line undated — the newest purchase stays where it was, the other date gates pass, and the
+/// selection scored the same frozen window night after night while the lists went wrong (a
+/// helper's upgraded export: 61% of them the first night, 94% two weeks on). Empty dates are
+/// not counted (an order's date left blank until it is invoiced, then filled: a helper's
+/// nights of such exports were refused when a busy day followed a quiet one), nor a typo's
+/// value, nor a share of values the export always had that do not read. None when nothing was
+/// published or this run maps no date column; passed, saying so, where the history gate does
+/// not compare either.
+fn check_invalid_dates(
     cfg: &Config,
-    (undated, kept, column): (usize, usize, &str),
+    (invalid, values, column): (usize, usize, &str),
     previous: Option<&Previous>,
 ) -> Option<GateCheck> {
-    let gate = "max_new_undated_vs_previous";
+    let gate = "max_new_invalid_dates_vs_previous";
     let previous = previous?;
-    let (Some((was, was_kept)), Some(typical)) =
-        (previous.undated, previous.history.as_ref().and_then(clean::RowsByDay::typical_day))
+    let (Some((was, was_values)), Some(typical)) =
+        (previous.invalid_dates, previous.history.as_ref().and_then(clean::RowsByDay::typical_day))
     else {
-        return Some(previous.unrecorded(gate, "kept lines without a date by day"));
+        return Some(previous.unrecorded(gate, "invalid dates and purchase lines by day"));
     };
     if let Some(why) = history_not_comparable(cfg, Some(column), previous) {
         return Some(GateCheck { gate, passed: true, detail: format!("not checked: {why}") });
     }
-    let expected = was as f64 * kept as f64 / was_kept.max(1) as f64;
-    let days = (undated as f64 - expected) / typical as f64;
-    let limit = cfg.gates.max_new_undated_vs_previous;
-    let what = match days > limit {
-        true => "kept lines without a readable date (the export's date format changed, or its dates were lost?): ",
+    let share = was as f64 / was_values.max(1) as f64;
+    let expected = share * values as f64;
+    let noise = 3.0 * (values as f64 * share * (1.0 - share)).sqrt();
+    let days = (invalid as f64 - expected - noise).max(0.0) / typical as f64;
+    let limit = cfg.gates.max_new_invalid_dates_vs_previous;
+    let over = days > limit;
+    let what = match over {
+        true => "dates that do not read (the export's date format changed?): ",
         false => "",
     };
     let run = previous.run_id.as_deref().map(|id| format!(" (run {id})")).unwrap_or_default();
-    let detail = format!(
-        "{what}{undated} of {kept} kept lines have no date in column '{column}', {was} of {was_kept} in the last published run{run}: \
-         {:.2} typical days' lines ({typical} a day) more than its share; the limit is {limit}{}",
-        days.max(0.0),
-        match days > limit {
-            true => " (`kindred audit` shows the values that do not read; a date column has one format: [input] date_format)",
-            false => "",
+    let todo = match over {
+        true => {
+            " (`kindred audit` shows the values that do not read; a date column has one format: [input] date_format)"
         }
+        false => "",
+    };
+    let detail = format!(
+        "{what}{invalid} of {values} values in column '{column}' do not read as a date, {was} of {was_values} in the last \
+         published run{run}: {days:.2} typical days' lines ({typical} a day) more than its share allows; the limit is {limit}{todo}"
     );
-    Some(GateCheck { gate, passed: days <= limit, detail })
+    Some(GateCheck { gate, passed: !over, detail })
 }
 
 /// A record no run of this kindred writes: more days than it counts, or ending after its run's
@@ -1126,10 +1133,9 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest, previous.as_ref()));
     let history = cleaned_report.kept_rows_by_day.as_ref();
     gates.extend(check_history(cfg, (history, column.as_deref()), previous.as_ref(), chrono::Utc::now()));
-    let undated = cleaned_report.after_cleaning.as_ref().and_then(|a| a.columns.iter().find(|c| c.role == "date"));
-    if let Some(date) = undated {
-        let now = (date.nulls, cleaned_report.rows_out, date.column.as_str());
-        gates.extend(check_undated(cfg, now, previous.as_ref()));
+    if let Some(date) = audited.columns.iter().find(|c| c.role.as_deref() == Some("date")) {
+        let now = (date.invalid, date.non_null, date.column.as_str());
+        gates.extend(check_invalid_dates(cfg, now, previous.as_ref()));
     }
     let quiet = cleaned_report.quiet_weekdays.as_deref();
     gates.extend(check_unchanged(cfg, &mut input, previous.as_ref(), (quiet, chrono::Utc::now())));
@@ -1615,7 +1621,7 @@ mod tests {
                 history: Some(crate::clean::RowsByDay { first: "2011-12-08".into(), rows: vec![5, 0, 7] }),
                 started: chrono::DateTime::parse_from_rfc3339("2011-12-09T21:00:00Z").ok().map(|t| t.to_utc()),
                 run_id: Some("20111209T210000.000".into()),
-                undated: None,
+                invalid_dates: None,
             }
         );
         assert_eq!(previous_from(&serde_json::json!({"customers": 3})).rows, None);
@@ -1764,11 +1770,11 @@ mod tests {
         assert!(unchecked.detail.starts_with(want), "{}", unchecked.detail);
     }
 
-    /// `[gates] max_new_undated_vs_previous`: kept lines without a readable date beyond the
-    /// last published run's share of them, in typical days' lines, are refused over the limit;
-    /// a channel that always writes no date, a rolling export, other settings are not.
+    /// `[gates] max_new_invalid_dates_vs_previous`: date values that do not read beyond the last
+    /// published run's share of them (and its noise), in typical days' lines, are refused over
+    /// the limit; a share the export always had, a rolling export, other settings are not.
     #[test]
-    fn new_lines_without_a_date_are_refused() {
+    fn new_dates_that_do_not_read_are_refused() {
         use crate::clean::RowsByDay;
         let c = cfg("");
         let published = Previous {
@@ -1778,42 +1784,45 @@ mod tests {
                 first: "2010-12-01".into(),
                 rows: [vec![0; 3], vec![100; 10], vec![90; 7]].concat(),
             }),
-            undated: Some((10, 1_000)),
+            invalid_dates: Some((0, 1_000)),
             settings: Some(shaping(&serde_json::to_value(&c).unwrap())),
             made_by: Some(env!("CARGO_PKG_VERSION").into()),
             run_id: Some("R".into()),
             ..Default::default()
         };
         let check = |now: (usize, usize), cfg: &Config, previous: &Previous| {
-            check_undated(cfg, (now.0, now.1, "InvoiceDate"), Some(previous)).unwrap()
+            check_invalid_dates(cfg, (now.0, now.1, "InvoiceDate"), Some(previous)).unwrap()
         };
-        // the next night: a day's lines more, none undated, or one typo
-        let next = check((10, 1_100), &c, &published);
-        assert!(next.passed && next.detail.starts_with("10 of 1100 kept lines have no date in column 'InvoiceDate', 10 of 1000 in the last published run (run R): 0.00 typical days' lines (100 a day)"), "{next:?}");
-        assert!(check((12, 1_100), &c, &published).passed);
-        // the new day's lines undated (a date format changed): 0.59 days over its share
-        let changed = check((70, 1_100), &c, &published);
-        assert!(!changed.passed && changed.detail.starts_with("kept lines without a readable date"), "{changed:?}");
+        // the next night: a day's lines more, all read, or one typo among them
+        let next = check((0, 1_100), &c, &published);
+        let want = "0 of 1100 values in column 'InvoiceDate' do not read as a date, 0 of 1000 in the last published run (run R): 0.00 typical days' lines (100 a day)";
+        assert!(next.passed && next.detail.starts_with(want), "{next:?}");
+        assert!(check((1, 1_100), &c, &published).passed);
+        // the new day's values in another format (an upgrade): 0.6 days
+        let changed = check((60, 1_100), &c, &published);
+        assert!(!changed.passed && changed.detail.starts_with("dates that do not read"), "{changed:?}");
         assert!(
-            changed.detail.contains("0.59 typical days' lines") && changed.detail.contains("date_format"),
+            changed.detail.contains("0.60 typical days' lines") && changed.detail.contains("date_format"),
             "{changed:?}"
         );
-        assert!(check((70, 1_100), &cfg("[gates]\nmax_new_undated_vs_previous = 0.6"), &published).passed);
-        // a channel that always writes no date keeps its share; a rolling export drops its old ones
-        let channel = Previous { undated: Some((300, 1_000)), ..published.clone() };
-        assert!(check((330, 1_100), &c, &channel).passed);
+        assert!(check((60, 1_100), &cfg("[gates]\nmax_new_invalid_dates_vs_previous = 0.7"), &published).passed);
+        // a share the export always had keeps it, its noise allowed (5% of 10,000 values:
+        // three standard deviations are 65 lines); a rolling export drops its old ones
+        let always = Previous { invalid_dates: Some((500, 10_000)), ..published.clone() };
+        assert!(check((570, 10_100), &c, &always).passed, "{:?}", check((570, 10_100), &c, &always));
+        assert!(!check((700, 10_100), &c, &always).passed);
         assert!(check((0, 1_000), &c, &published).passed);
         // other cleaning settings: not compared; nothing recorded: said
         let other = check((700, 1_100), &cfg("[clean]\nexclude_items = ['X']"), &published);
         assert!(other.passed && other.detail.starts_with("not checked"), "{other:?}");
-        let unrecorded = check((700, 1_100), &c, &Previous { undated: None, ..published.clone() });
+        let unrecorded = check((700, 1_100), &c, &Previous { invalid_dates: None, ..published.clone() });
         assert!(unrecorded.passed && unrecorded.detail.starts_with(UNRECORDED), "{unrecorded:?}");
-        assert!(check_undated(&c, (1, 1, "InvoiceDate"), None).is_none(), "nothing published");
-        assert_eq!(c.gates.max_new_undated_vs_previous, 0.5);
+        assert!(check_invalid_dates(&c, (1, 1, "InvoiceDate"), None).is_none(), "nothing published");
+        assert_eq!(c.gates.max_new_invalid_dates_vs_previous, 0.5);
         // read back from a manifest
-        let read = previous_from(&serde_json::json!({"reports": {"clean": {"rows_out": 1000,
-            "after_cleaning": {"columns": [{"column": "InvoiceDate", "role": "date", "nulls": 10}]}}}}));
-        assert_eq!(read.undated, Some((10, 1_000)));
+        let read = previous_from(&serde_json::json!({"reports": {"audit": {"columns": [
+            {"column": "InvoiceDate", "role": "date", "invalid": 10, "non_null": 1000}]}}}));
+        assert_eq!(read.invalid_dates, Some((10, 1_000)));
     }
 
     /// `[gates] max_history_change_vs_previous`: the lines the last published run kept on the

@@ -139,7 +139,7 @@ pub struct GatesSection {
     pub max_changed_share: Option<f64>,
     pub max_days_back_vs_previous: Option<f64>,
     pub max_history_change_vs_previous: Option<f64>,
-    pub max_new_undated_vs_previous: Option<f64>,
+    pub max_new_invalid_dates_vs_previous: Option<f64>,
     pub refuse_unchanged_input: Option<bool>,
 }
 
@@ -861,9 +861,9 @@ impl GatesSection {
                 "0 or more (a share: 0.1 is 10%)",
             )?
             .unwrap_or(0.1),
-            max_new_undated_vs_previous: number(
-                "[gates] max_new_undated_vs_previous",
-                self.max_new_undated_vs_previous,
+            max_new_invalid_dates_vs_previous: number(
+                "[gates] max_new_invalid_dates_vs_previous",
+                self.max_new_invalid_dates_vs_previous,
                 |v| v >= 0.0 && v.is_finite(),
                 "0 or more (in a typical day's lines: 0.5 is half a day's)",
             )?

@@ -370,7 +370,7 @@ fn an_export_whose_past_changed_is_refused_and_late_lines_are_not() {
     // an upgrade that writes its new lines' dates day first (a date column has one format:
     // they do not read): the newest purchase stays where it was and every other gate passes
     let upgraded = w.write("upgraded.csv", export(22, &all, &[]).replace("2010-12-22 10:", "22/12/2010 10:"));
-    let undated = ["max_new_undated_vs_previous", "without a readable date", "6 of 132 kept lines", "date_format"];
+    let undated = ["max_new_invalid_dates_vs_previous", "dates that do not read", "6 of 132 values", "date_format"];
     refuses(&w, &upgraded, "", "", 3, &undated);
     // the next night: two late lines on each of its last two days (the newest, maybe a part
     // day then, is not compared), and a day more
@@ -389,9 +389,10 @@ fn an_export_whose_past_changed_is_refused_and_late_lines_are_not() {
     let want = "0% of the 72 purchase lines the last published run (run ";
     assert!(detail.starts_with(want) && detail.contains("(0 gone, 0 new)"), "{verdict:?}");
     let gates = w.manifest("out")["gates"].as_array().unwrap().clone();
-    let undated = gates.iter().find(|g| g["gate"] == "max_new_undated_vs_previous").unwrap();
-    assert_eq!(undated["passed"], true, "{undated}");
-    assert!(undated["detail"].as_str().unwrap().starts_with("0 of 136 kept lines have no date"), "{undated}");
+    let invalid = gates.iter().find(|g| g["gate"] == "max_new_invalid_dates_vs_previous").unwrap();
+    assert_eq!(invalid["passed"], true, "{invalid}");
+    let detail = invalid["detail"].as_str().unwrap();
+    assert!(detail.starts_with("0 of 136 values in column 'InvoiceDate' do not read as a date"), "{invalid}");
 }
 
 /// An export byte for byte the one the last published run read (a job that stopped refreshing
