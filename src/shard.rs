@@ -787,6 +787,9 @@ pub fn publish(cfg: &Config) -> Result<Published> {
             // a first publish killed after the switch, before the fixed names were linked: the
             // retry said "nothing to do" and left the folder without them until the next night
             publisher.complete_links()?;
+            // and one killed after the switch, before it removed the older prepared runs: the
+            // retry left them (117 MB each on the shipped export) until the next publish
+            remove_leftovers(&dir.join(SHARDS), &plan.run_id, |name| !name.starts_with('.') && *name < *plan.run_id);
             let line =
                 format!("publish: prepared run {} is already published (run {current}); nothing to do", plan.run_id);
             log(cfg.quiet, &line);
