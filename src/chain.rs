@@ -221,6 +221,15 @@ impl Chain {
         bar.finish();
         let what = "a typo, or not sold in it; ids are matched exactly, `*` stands for any characters";
         unmatched_note(self.quiet, "[recommend] never_recommend", &report.unknown_never_recommend, what);
+        for (entry, item) in in_another_case(&report.unknown_never_recommend, &m.items) {
+            progress::warn(
+                self.quiet,
+                &format!(
+                    "[recommend] never_recommend: {entry:?} matches no item, but {item:?} does in another case: it is \
+                     recommended (ids are matched exactly; the export's ids changed case? list them as it writes them)"
+                ),
+            );
+        }
         if let Some(note) = report.without_rows_note() {
             progress::note(self.quiet, &note);
         }
@@ -357,6 +366,22 @@ pub fn clean_said(quiet: bool, report: &CleanReport, cfg: &CleanConfig) {
     }
     let what = "ids are matched exactly, case and spaces included; `*` stands for any characters";
     unmatched_note(quiet, "[clean] exclude_items", &report.unmatched_exclude_items, what);
+}
+
+/// The entries of `unmatched` (ids that match no item exactly; `*` patterns aside) that match
+/// one of `items` in another case, with the first such item: an export whose item ids changed
+/// case (`post` for `POST`) let postage into the lists with a note only.
+fn in_another_case(unmatched: &[String], items: &[String]) -> Vec<(String, String)> {
+    let wanted: Vec<(String, &String)> =
+        unmatched.iter().filter(|e| !e.contains('*')).map(|e| (e.to_lowercase(), e)).collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let mut by_lower: std::collections::HashMap<String, &String> = std::collections::HashMap::new();
+    for item in items {
+        by_lower.entry(item.to_lowercase()).or_insert(item);
+    }
+    wanted.into_iter().filter_map(|(lower, entry)| Some((entry.clone(), by_lower.get(&lower)?.to_string()))).collect()
 }
 
 fn unmatched_note(quiet: bool, key: &str, entries: &[String], what: &str) {
@@ -514,6 +539,16 @@ pub fn on_threads<T: Send>(threads: usize, work: impl FnOnce() -> Result<T> + Se
 
 #[cfg(test)]
 mod tests {
+    /// Ids listed that match no item but one in another case are found (a helper's export whose
+    /// codes were lower-cased one night let postage into 48 lists with a note only).
+    #[test]
+    fn listed_ids_found_in_another_case() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+        let found = super::in_another_case(&s(&["POST", "DOT", "Gift*", "nope"]), &s(&["post", "Dot", "85123A"]));
+        assert_eq!(found, [("POST".to_string(), "post".to_string()), ("DOT".to_string(), "Dot".to_string())]);
+        assert!(super::in_another_case(&[], &s(&["post"])).is_empty());
+    }
+
     use super::*;
     use crate::config::{Config, Overrides, PipelineFile};
 
