@@ -221,7 +221,13 @@ impl Chain {
         bar.finish();
         let what = "a typo, or not sold in it; ids are matched exactly, `*` stands for any characters";
         unmatched_note(self.quiet, "[recommend] never_recommend", &report.unknown_never_recommend, what);
-        for (entry, item) in in_another_case(&report.unknown_never_recommend, &m.items) {
+        let cased = crate::config::in_another_case(&report.unknown_never_recommend, &m.items);
+        let withheld = match cased.is_empty() {
+            true => Vec::new(),
+            false => recommend::withheld(m, &cfg.never_recommend).0,
+        };
+        let kept_out = |item: &str| m.items.iter().position(|i| i == item).is_some_and(|p| withheld[p]);
+        for (entry, item) in cased.into_iter().filter(|(_, item)| !kept_out(item)) {
             progress::warn(
                 self.quiet,
                 &format!(
@@ -366,22 +372,15 @@ pub fn clean_said(quiet: bool, report: &CleanReport, cfg: &CleanConfig) {
     }
     let what = "ids are matched exactly, case and spaces included; `*` stands for any characters";
     unmatched_note(quiet, "[clean] exclude_items", &report.unmatched_exclude_items, what);
-}
-
-/// The entries of `unmatched` (ids that match no item exactly; `*` patterns aside) that match
-/// one of `items` in another case, with the first such item: an export whose item ids changed
-/// case (`post` for `POST`) let postage into the lists with a note only.
-fn in_another_case(unmatched: &[String], items: &[String]) -> Vec<(String, String)> {
-    let wanted: Vec<(String, &String)> =
-        unmatched.iter().filter(|e| !e.contains('*')).map(|e| (e.to_lowercase(), e)).collect();
-    if wanted.is_empty() {
-        return Vec::new();
+    for (entry, item) in &report.exclude_items_in_another_case {
+        progress::warn(
+            quiet,
+            &format!(
+                "[clean] exclude_items: {entry:?} matches no item, but {item:?} does in another case: its rows are kept \
+                 (ids are matched exactly; the export's ids changed case? list them as it writes them)"
+            ),
+        );
     }
-    let mut by_lower: std::collections::HashMap<String, &String> = std::collections::HashMap::new();
-    for item in items {
-        by_lower.entry(item.to_lowercase()).or_insert(item);
-    }
-    wanted.into_iter().filter_map(|(lower, entry)| Some((entry.clone(), by_lower.get(&lower)?.to_string()))).collect()
 }
 
 fn unmatched_note(quiet: bool, key: &str, entries: &[String], what: &str) {
@@ -544,9 +543,10 @@ mod tests {
     #[test]
     fn listed_ids_found_in_another_case() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
-        let found = super::in_another_case(&s(&["POST", "DOT", "Gift*", "nope"]), &s(&["post", "Dot", "85123A"]));
+        let found =
+            crate::config::in_another_case(&s(&["POST", "DOT", "Gift*", "nope"]), &s(&["post", "Dot", "85123A"]));
         assert_eq!(found, [("POST".to_string(), "post".to_string()), ("DOT".to_string(), "Dot".to_string())]);
-        assert!(super::in_another_case(&[], &s(&["post"])).is_empty());
+        assert!(crate::config::in_another_case(&[], &s(&["post"])).is_empty());
     }
 
     use super::*;

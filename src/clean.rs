@@ -51,6 +51,9 @@ pub struct CleanReport {
     pub order_lines: OrderLines,
     /// `exclude_items` entries that match no item of the export (a typo, an id not sold).
     pub unmatched_exclude_items: Vec<String>,
+    /// Of them, those an item matches in another case, with that item (said in a warning).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclude_items_in_another_case: Vec<(String, String)>,
     /// What each `exclude_rows` and `keep_rows` column did (none when none is set).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub row_filters: Vec<RowFilterReport>,
@@ -932,7 +935,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         let q = f.column(col::QUANTITY)?.is_not_null();
         Ok(&(&c & &i) & &q)
     })?;
-    let mut unmatched_exclude_items = Vec::new();
+    let (mut unmatched_exclude_items, mut exclude_items_in_another_case) = (Vec::new(), Vec::new());
     if !cfg.exclude_items.is_empty() {
         apply(&frame, "exclude_items", &mut kept, &mut rules, |f| {
             // matched once per distinct item, the rows then looked up
@@ -940,8 +943,10 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
             let distinct: Vec<&str> = items.iter().flatten().collect::<HashSet<&str>>().into_iter().collect();
             let (matched, unmatched) =
                 matched_items(&cfg.exclude_items, distinct.iter().copied(), crate::roles::normalize_id);
-            unmatched_exclude_items = unmatched;
             let excluded: HashSet<&str> = distinct.iter().zip(matched).filter(|(_, m)| *m).map(|(i, _)| *i).collect();
+            exclude_items_in_another_case = crate::config::in_another_case(&unmatched, &distinct);
+            exclude_items_in_another_case.retain(|(_, item)| !excluded.contains(item.as_str()));
+            unmatched_exclude_items = unmatched;
             Ok(items.iter().map(|i| !i.is_some_and(|i| excluded.contains(i))).collect())
         })?;
     }
@@ -960,6 +965,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         unfilled_order_lines: lines.found - lines.filled,
         order_lines: lines,
         unmatched_exclude_items,
+        exclude_items_in_another_case,
         row_filters,
         placeholder_customers,
         stray_dates: stray_dates.map(StrayDates::from),
@@ -1691,11 +1697,17 @@ mod tests {
         .unwrap();
         let patterns = vec!["Gift Card*".to_string(), "tip".into(), "Tip".into(), "Shipping*".into()];
         let cfg = CleanConfig { exclude_items: patterns, ..Default::default() };
+        let again = frame.clone();
         let (out, report) = run(frame, &cfg).unwrap();
         let out = out.into_frame().unwrap();
         assert_eq!(out.column(col::ITEM).unwrap().str().unwrap().get(0), Some("Mug"));
         assert_eq!(out.height(), 1);
         assert_eq!(report.unmatched_exclude_items, ["tip", "Shipping*"]);
+        // "tip" matches "Tip" in another case, but "Tip" is excluded by its own entry: no hint
+        assert!(report.exclude_items_in_another_case.is_empty());
+        let cfg = CleanConfig { exclude_items: vec!["MUG".into()], ..Default::default() };
+        let (_, report) = run(again, &cfg).unwrap();
+        assert_eq!(report.exclude_items_in_another_case, [("MUG".to_string(), "Mug".to_string())]);
     }
 
     #[test]

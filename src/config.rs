@@ -397,6 +397,22 @@ pub fn matched_items<'a>(
     (matched, unmatched)
 }
 
+/// The entries of `unmatched` (ids that match no item exactly; `*` patterns aside) that match
+/// one of `items` in another case, with the first such item: an export whose item ids changed
+/// case (`post` for `POST`) let postage into the lists with a note only.
+pub fn in_another_case(unmatched: &[String], items: &[impl AsRef<str>]) -> Vec<(String, String)> {
+    let wanted: Vec<(String, &String)> =
+        unmatched.iter().filter(|e| !e.contains('*')).map(|e| (e.to_lowercase(), e)).collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let mut by_lower: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+    for item in items {
+        by_lower.entry(item.as_ref().to_lowercase()).or_insert(item.as_ref());
+    }
+    wanted.into_iter().filter_map(|(lower, entry)| Some((entry.clone(), by_lower.get(&lower)?.to_string()))).collect()
+}
+
 impl CleanConfig {
     /// The row filters: `exclude_rows`' columns, then `keep_rows`', each in column order.
     pub fn row_filters(&self) -> Vec<RowFilter<'_>> {
