@@ -424,8 +424,8 @@ fn check_history(
         return Some(previous.unrecorded(gate, "purchase lines by day"));
     };
     let not_compared = |why: String| Some(GateCheck { gate, passed: true, detail: format!("not checked: {why}") });
-    if let Some(why) = history_not_comparable(cfg, column, previous) {
-        return not_compared(why);
+    if let Some(check) = history_not_comparable(cfg, gate, column, previous) {
+        return Some(check);
     }
     // how far a rolling export may have moved: its newest day's, or the clock's whole days
     let by_dates = now.newest_day().zip(before.newest_day()).map_or(0, |(n, b)| n - b);
@@ -477,8 +477,8 @@ fn check_invalid_dates(
     else {
         return Some(previous.unrecorded(gate, "invalid dates and purchase lines by day"));
     };
-    if let Some(why) = history_not_comparable(cfg, Some(column), previous) {
-        return Some(GateCheck { gate, passed: true, detail: format!("not checked: {why}") });
+    if let Some(check) = history_not_comparable(cfg, gate, Some(column), previous) {
+        return Some(check);
     }
     let share = was as f64 / was_values.max(1) as f64;
     let expected = share * values as f64;
@@ -560,20 +560,24 @@ fn history_detail(
     )
 }
 
-/// Why this run's history cannot be compared with the last published run's, if it cannot:
-/// another date column (another clock), another kindred version, or other settings that
-/// decide which lines are kept (`[input]` but its path and size limits, `[columns]`, `[clean]`).
-fn history_not_comparable(cfg: &Config, column: Option<&str>, previous: &Previous) -> Option<String> {
+/// `gate`'s verdict (passed, "not checked: …") when this run's history cannot be compared with
+/// the last published run's: another date column (another clock), another kindred version, or
+/// other settings that decide which lines are kept (`[input]` but its path and size limits,
+/// `[columns]`, `[clean]`). The verdict of both gates that compare with the history.
+fn history_not_comparable(
+    cfg: &Config,
+    gate: &'static str,
+    column: Option<&str>,
+    previous: &Previous,
+) -> Option<GateCheck> {
+    let unchecked = |detail: String| Some(GateCheck { gate, passed: true, detail });
     if let Some((was, _)) = previous.newest.as_ref().filter(|(was, _)| !column.is_some_and(|c| same_column(c, was))) {
         let now = column.unwrap_or_default();
-        return Some(format!(
-            "{}'{now}', the last published run's was '{was}'",
-            &OTHER_COLUMN["not checked: ".len()..]
-        ));
+        return unchecked(format!("{OTHER_COLUMN}'{now}', the last published run's was '{was}'"));
     }
     if let Some(version) = previous.other_version() {
-        return Some(format!(
-            "the last published run was kindred {version}'s, this is {}'s",
+        return unchecked(format!(
+            "not checked: the last published run was kindred {version}'s, this is {}'s",
             env!("CARGO_PKG_VERSION")
         ));
     }
@@ -587,9 +591,9 @@ fn history_not_comparable(cfg: &Config, column: Option<&str>, previous: &Previou
         [input, settings.get("columns").cloned(), settings.get("clean").cloned()]
     };
     let settings = serde_json::to_value(cfg).ok().map(|p| reading(&shaping(&p)));
-    (settings.is_none() || settings != previous.settings.as_ref().map(reading)).then(|| {
-        "the export is read with other [input], [columns] or [clean] settings than the last published run's".to_string()
-    })
+    let other = settings.is_none() || settings != previous.settings.as_ref().map(reading);
+    other.then(|| "not checked: the export is read with other [input], [columns] or [clean] settings than the last published run's".to_string())
+        .and_then(unchecked)
 }
 
 /// The settings of a manifest's `parameters` that shape what a run publishes: all but the
@@ -656,39 +660,29 @@ fn check_unchanged(
         crate::publish::run_started(&since).map(|at| clean::unchanged_for(at, now, quiet.unwrap_or_default()));
     // Read again within half a day of the first run that read it (a rerun, a scheduler's retry)
     // is no sign yet of a job that stopped: a note — a nightly schedule comes back a day on,
-    // however late or early its start.
-    if let Some(u) = unchanged.as_ref().filter(|u| u.age < RERUN_WITHIN) {
-        let ago = humantime::format_duration(std::time::Duration::from_secs(u.age.max(60) / 60 * 60));
-        let detail = format!("{same}, with the same settings, first read {ago} ago: a rerun");
-        if !refuse {
-            log(
-                cfg.quiet,
-                &format!("note: {detail}; its lists are published again ([gates] refuse_unchanged_input = true refuses such a run)"),
-            );
+    // however late or early its start. Unchanged over days the shop sells nothing on (none in
+    // its export's last weeks: a shop closed on Saturdays writes Friday's export again) is
+    // expected too: a note, not a warning every such night — when such a day was crossed and
+    // less than a day it sells on passed. Otherwise a warning.
+    let minutes = |seconds: u64| humantime::format_duration(std::time::Duration::from_secs(seconds / 60 * 60));
+    let (level, detail) = match unchanged {
+        Some(u) if u.age < RERUN_WITHIN => {
+            ("note", format!("{same}, with the same settings, first read {} ago: a rerun", minutes(u.age.max(60))))
         }
-        return Some(GateCheck { gate, passed: !refuse, detail });
-    }
-    // Unchanged over days the shop sells nothing on (none in its export's last weeks: a shop
-    // closed on Saturdays writes Friday's export again) is expected: a note, not a warning
-    // every such night — when such a day was crossed and less than a day it sells on passed.
-    if let Some(u) = unchanged.filter(|u| u.quiet > 0 && u.open() < 86_400) {
-        let detail = format!(
-            "{same}, with the same settings, over {} (and {} of other days), on which its last {} weeks sold nothing",
-            u.days.join(" and "),
-            humantime::format_duration(std::time::Duration::from_secs(u.open() / 60 * 60)),
-            clean::QUIET_WEEKS
-        );
-        if !refuse {
-            log(cfg.quiet, &format!("note: {detail}: its lists are published again"));
-        }
-        return Some(GateCheck { gate, passed: !refuse, detail });
-    }
-    let detail = format!("{same}, with the same settings: has the job that writes it stopped?");
+        Some(u) if u.quiet > 0 && u.open() < 86_400 => (
+            "note",
+            format!(
+                "{same}, with the same settings, over {} (and {} of other days), on which its last {} weeks sold nothing",
+                u.days.join(" and "),
+                minutes(u.open()),
+                clean::QUIET_WEEKS
+            ),
+        ),
+        _ => ("warning", format!("{same}, with the same settings: has the job that writes it stopped?")),
+    };
     if !refuse {
-        log(
-            cfg.quiet,
-            &format!("warning: {detail} Its lists are published again ([gates] refuse_unchanged_input = true refuses such a run)"),
-        );
+        let again = "its lists are published again ([gates] refuse_unchanged_input = true refuses such a run)";
+        log(cfg.quiet, &format!("{level}: {detail}; {again}"));
     }
     Some(GateCheck { gate, passed: !refuse, detail })
 }

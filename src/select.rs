@@ -631,18 +631,7 @@ pub fn run(
     let keeping = previously.filter(|_| cfg.select.keep_previous);
     let (winner, best, kept) = choose(&scored, cfg.select.rule, keeping);
     let kept_previous = kept.then(|| named(scored[winner].1.candidate, &scored[winner].1.settings));
-    let replaced_previous = previously.and_then(|p| {
-        let name = named(&p.candidate, &p.settings);
-        match scored.iter().position(|(_, t, _)| is_previous(t, p)) {
-            Some(i) if i == winner => None,
-            Some(i) => Some(format!(
-                "{name}: NDCG@K {:.4}, {:.1} standard errors below the best",
-                scored[i].1.metrics.ndcg,
-                errors_below(&scored[best].2, &scored[i].2)
-            )),
-            None => Some(format!("{name}: not a candidate in this run")),
-        }
-    });
+    let replaced_previous = previously.and_then(|p| replaced(&scored, (winner, best), p));
     let selection = Selection {
         winner: scored[winner].1.clone(),
         best: scored[best].1.clone(),
@@ -871,6 +860,25 @@ fn errors_below(top: &[f64], each: &[f64]) -> f64 {
         (false, _) => 0.0,
         (true, false) => f64::INFINITY,
         (true, true) => d / error,
+    }
+}
+
+/// The last published run's choice `previously` when another (`winner`) replaces it: its NDCG@K
+/// and how many standard errors below the best it fell, or that it was no candidate.
+fn replaced(
+    scored: &[(Candidate, Trial, Vec<f64>)],
+    (winner, best): (usize, usize),
+    previously: &Previously,
+) -> Option<String> {
+    let name = named(&previously.candidate, &previously.settings);
+    match scored.iter().position(|(_, t, _)| is_previous(t, previously)) {
+        Some(i) if i == winner => None,
+        Some(i) => Some(format!(
+            "{name}: NDCG@K {:.4}, {:.1} standard errors below the best",
+            scored[i].1.metrics.ndcg,
+            errors_below(&scored[best].2, &scored[i].2)
+        )),
+        None => Some(format!("{name}: not a candidate in this run")),
     }
 }
 
