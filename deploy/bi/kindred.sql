@@ -26,9 +26,12 @@ CREATE OR REPLACE MACRO kindred_dir() AS
 -- The published tables, one view each (columns: README, "Output schema").
 CREATE OR REPLACE MACRO kindred_table(name) AS TABLE
     SELECT * FROM read_parquet(kindred_dir() || '/' || name || '.parquet');
--- The manifests under the folder matching a path (`manifest.json`, `runs/*/manifest.json`), as JSON.
+-- The manifests under the folder matching a path (`manifest.json`, `runs/*/manifest.json`), as
+-- JSON; one that does not read as JSON (damaged: cut short, zeroed by a crash) is a NULL m, so
+-- one damaged record does not fail every view reading the others.
 CREATE OR REPLACE MACRO kindred_manifests(path) AS TABLE
-    SELECT content::JSON AS m, replace(filename, '\', '/') AS filename FROM read_text(kindred_dir() || '/' || path);
+    SELECT try_cast(content AS JSON) AS m, replace(filename, '\', '/') AS filename
+    FROM read_text(kindred_dir() || '/' || path);
 CREATE OR REPLACE VIEW recommendations AS FROM kindred_table('recommendations');
 CREATE OR REPLACE VIEW neighbours AS FROM kindred_table('neighbours');
 CREATE OR REPLACE VIEW item_neighbours AS FROM kindred_table('item_neighbours');
@@ -51,22 +54,49 @@ CREATE OR REPLACE VIEW published_run AS
     FROM kindred_manifests('manifest.json');
 
 -- Every run the folder keeps (published sets; failed, refused or interrupted attempts' records), newest
--- first: a night's history without globbing file names.
+-- first: a night's history without globbing file names. As `kindred status` says them: a set
+-- moved into runs/ by a run stopped before it switched `current` (killed at that moment: the
+-- lock still names it, untouched for five minutes) never went live and is 'interrupted' (the
+-- next run removes it); a run folder whose manifest does not read is 'unknown', named by its
+-- folder, started when its id says.
 CREATE OR REPLACE VIEW runs AS
-    SELECT m ->> '$.run_id' AS run_id,
-           m ->> '$.status' AS status,
-           (m ->> '$.started_utc')::TIMESTAMP AS started_utc,
-           (m ->> '$.finished_utc')::TIMESTAMP AS finished_utc,
-           (m ->> '$.customers')::BIGINT AS customers,
-           (m ->> '$.reports.recommend.rows_out')::BIGINT AS recommendation_rows,
-           (m ->> '$.reports.recommend.topped_up_customers')::BIGINT AS topped_up_customers,
-           (m ->> '$.drift.changed_share')::DOUBLE AS changed_share,
-           (m ->> '$.drift.mean_overlap')::DOUBLE AS mean_overlap,
-           m ->> '$.error.message' AS error
-    FROM kindred_manifests('runs/*/manifest.json')
+    WITH found AS (
+        SELECT m, filename, string_split(filename, '/')[-2] AS folder,
+               coalesce(m ->> '$.run_id', string_split(filename, '/')[-2]) AS run_id
+        FROM kindred_manifests('runs/*/manifest.json')),
+    -- the runs the lock names (its lines: pid, start, run id, …) when it was last touched five
+    -- minutes ago or more (a run holding it touches it every 30 s): stopped
+    stopped AS (
+        SELECT string_split(line, ' ')[3] AS run_id
+        FROM (SELECT unnest(string_split(content, chr(10))) AS line, last_modified
+              FROM read_text(kindred_dir() || '/.loc[k]'))
+        WHERE last_modified < now() - INTERVAL 300 SECOND AND run_id IS NOT NULL),
+    -- (a glob: a folder whose runs all failed has no manifest.json)
+    live AS (SELECT m ->> '$.run_id' AS run_id FROM kindred_manifests('manifest.jso[n]')),
+    judged AS (
+        SELECT *, coalesce(m ->> '$.status' = 'published' AND run_id IN (FROM stopped)
+                           AND run_id IS DISTINCT FROM (FROM live), false) AS never_live
+        FROM found)
+    SELECT run_id,
+           CASE WHEN m IS NULL THEN 'unknown' WHEN never_live THEN 'interrupted'
+                ELSE m ->> '$.status' END AS status,
+           coalesce(try_cast(m ->> '$.started_utc' AS TIMESTAMP),
+                    try_strptime(left(folder, 19), '%Y%m%dT%H%M%S.%g')) AS started_utc,
+           CASE WHEN NOT never_live THEN try_cast(m ->> '$.finished_utc' AS TIMESTAMP) END AS finished_utc,
+           try_cast(m ->> '$.customers' AS BIGINT) AS customers,
+           try_cast(m ->> '$.reports.recommend.rows_out' AS BIGINT) AS recommendation_rows,
+           try_cast(m ->> '$.reports.recommend.topped_up_customers' AS BIGINT) AS topped_up_customers,
+           try_cast(m ->> '$.drift.changed_share' AS DOUBLE) AS changed_share,
+           try_cast(m ->> '$.drift.mean_overlap' AS DOUBLE) AS mean_overlap,
+           CASE WHEN m IS NULL THEN 'its manifest.json does not read as JSON (damaged?)'
+                WHEN never_live THEN 'stopped after its set was moved into runs/, before current was switched to it: never published (the next run removes it)'
+                ELSE m ->> '$.error.message' END AS error
+    FROM judged
     -- a run's own folder only: a set or record a person copied under another run's name is
-    -- not a run of this history (it was listed twice, with the same run id)
-    WHERE ends_with(filename, '/runs/' || (m ->> '$.run_id') || '/manifest.json')
+    -- not a run of this history (it was listed twice, with the same run id); a manifest that
+    -- does not read, in a folder of a run id's shape
+    WHERE CASE WHEN m IS NULL THEN regexp_full_match(folder, '[0-9]{8}T[0-9]{6}[.][0-9]{3}Z-[0-9]+')
+               ELSE ends_with(filename, '/runs/' || (m ->> '$.run_id') || '/manifest.json') END
     ORDER BY started_utc DESC;
 
 -- Each recommendation with its item's name and popularity (the join analysts write first).

@@ -69,6 +69,46 @@ def duckdb_views(folder, manifest):
     check("Σ (added − dropped) = recommendation_changes added − dropped", net == by_change, f"{net} vs {by_change}")
     check("the previous run's lists are found", c.execute("SELECT count(*) FROM previous_recommendations").fetchone()[0] > 0)
     persisted(folder, changes)
+    odd_runs(folder)
+
+
+def odd_runs(folder):
+    """`runs` in a copy of the folder holding what kills and crashes leave (the kill fuzz of
+    2026-12-05): a set moved into runs/ whose run was killed before switching `current` (the
+    lock still names it, untouched for ten minutes) is interrupted, not published; a record
+    whose manifest was cut short is listed as unknown by its folder, and the other runs still
+    read (one damaged manifest failed the whole view)."""
+    import duckdb
+    import os
+    import shutil
+    import time
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "out"
+        shutil.copytree(folder, copy, symlinks=True)
+        live = os.readlink(copy / "current").split("/")[-1]
+        killed, cut = "20991231T235959.000Z-4242", "20000101T000000.000Z-4343"
+        shutil.copytree(copy / "runs" / live, copy / "runs" / killed)
+        manifest = json.loads((copy / "runs" / killed / "manifest.json").read_text())
+        manifest.update(run_id=killed, started_utc="2099-12-31T23:59:59.000Z")
+        (copy / "runs" / killed / "manifest.json").write_text(json.dumps(manifest))
+        (copy / ".lock").write_text(f"4242 2099-12-31T23:59:59.000Z {killed} elsewhere -\n")
+        ten_minutes_ago = time.time() - 600
+        os.utime(copy / ".lock", (ten_minutes_ago, ten_minutes_ago))
+        (copy / "runs" / cut).mkdir()
+        (copy / "runs" / cut / "manifest.json").write_text('{\n  "customer_id_type": "Int64",\n  "custom')
+        c = duckdb.connect()
+        c.execute("SET VARIABLE kindred_dir = ?", [str(copy)])
+        c.execute((ROOT / "deploy/bi/kindred.sql").read_text())
+        listed = c.execute("SELECT run_id, status, finished_utc IS NULL, error FROM runs").fetchall()
+        first, last = listed[0], listed[-1]
+        check("runs: a set never switched to is interrupted", first[:3] == (killed, "interrupted", True)
+              and "never published" in first[3], str(first))
+        check("runs: a damaged manifest is unknown, the others listed", last[:2] == (cut, "unknown")
+              and "does not read" in last[3] and len(listed) == 2 + len(os.listdir(folder / "runs")), str(listed))
+        published = [row for row in listed if row[1] == "published"]
+        check("runs: the kept sets stay published, finished", live in [row[0] for row in published]
+              and len(published) == len(os.listdir(folder / "runs")) and not any(row[2] for row in published), str(listed))
 
 
 def persisted(folder, changes):
