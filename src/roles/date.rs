@@ -626,8 +626,12 @@ impl Evidence {
             let examples: Vec<String> = self.unread_examples.iter().map(|t| format!("'{t}'")).collect();
             let (s, read, rows) =
                 if self.unread == 1 { ("", "reads", "its row is") } else { ("s", "read", "their rows are") };
+            // numbers (a workbook's serial days, a count of days) are no format's text: a
+            // format suggested for them cannot read them
+            let numbers = self.unread_examples.iter().all(|t| t.trim().parse::<f64>().is_ok());
             let hint = match &rule.format {
                 Some(format) => format!("not [input] date_format = {}", crate::config::toml_text(format)),
+                None if numbers => "they are numbers, which no [input] date_format reads but as epoch seconds (\"%s\")".into(),
                 None => format!("if they are dates, set [input] date_format to their format ({formats})"),
             };
             notes.push(format!(
@@ -955,6 +959,14 @@ mod tests {
         let mut clean = DateText::new(&rule);
         clean.read("2011-01-05 10:00:00");
         assert!(clean.evidence.notes(&rule).is_empty());
+        // a workbook's serial days in a CSV: no format reads them, so none is suggested
+        let mut serial = DateText::new(&rule);
+        for text in ["40513.35138889", "40513.35277778", "40514"] {
+            serial.read(text);
+        }
+        let notes = serial.evidence.notes(&rule);
+        let want = "3 values read as no date ('40513.35138889', '40513.35277778', '40514'): their rows are kept, undated; they are numbers, which no [input] date_format reads but as epoch seconds (\"%s\")";
+        assert!(notes.iter().any(|n| n == want), "{notes:?}");
     }
 
     /// The format a hint suggests reads the values it quotes: "%m/%d/%Y %H:%M" was suggested
