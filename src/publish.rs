@@ -480,9 +480,19 @@ impl Publisher {
         let (old, kept) = published.split_at(excess);
         let oldest_kept = kept.iter().chain(old.iter().filter(|id| **id == self.run_id)).min();
         let stale = records.iter().filter(|id| oldest_kept.is_some_and(|k| *id < k));
-        let old = old.iter().filter(|id| **id != self.run_id).chain(stale).map(|id| runs.join(id));
-        old.filter_map(|path| remove_proof_last(&path, &[file::MANIFEST]).map_err(|e| removing(&path)(e).into()).err())
-            .collect()
+        let old = old.iter().filter(|id| **id != self.run_id).chain(stale);
+        old.filter_map(|id| self.remove_run(id).err()).collect()
+    }
+
+    /// Removes run `id`'s folder through its staging name: renamed out of `runs/` first, so a
+    /// removal stopped half-way (killed, an I/O error) leaves a `.staging-<id>` the next run
+    /// proves its own (its manifest, removed last, names it; or it is empty) and removes.
+    /// Removed in place, a kill between the manifest and the `rmdir` left an empty
+    /// `runs/<id>/`, which nothing proves kindred's: kept for ever (the kill fuzz, 2026-12-05).
+    fn remove_run(&self, id: &str) -> std::result::Result<(), Error> {
+        let path = self.dir.join(RUNS).join(id);
+        let staging = self.stage(id).map_err(removing(&path))?;
+        remove_proof_last(&staging, &[file::MANIFEST]).map_err(|e| removing(&staging)(e).into())
     }
 
     /// Records this run as failed or refused: `runs/<run_id>/` holding only `manifest.json`
@@ -554,12 +564,20 @@ impl Publisher {
     }
 
     /// Renames run `id`'s set, which never went live, from `runs/<id>` back to its staging
-    /// name (never over anything), where the next run removes it as a killed run's leftover.
+    /// name, where the next run removes it as a killed run's leftover.
     fn move_back(&self, id: &str) -> std::result::Result<(), String> {
+        self.stage(id).map(drop).map_err(|e| e.to_string())
+    }
+
+    /// Renames `runs/<id>` to its staging name `.staging-<id>` (never over anything).
+    fn stage(&self, id: &str) -> std::io::Result<PathBuf> {
         let staging = self.dir.join(format!("{STAGING_PREFIX}{id}"));
-        match entry(&staging) {
-            Ok(None) => fs::rename(self.dir.join(RUNS).join(id), &staging).map_err(|e| e.to_string()),
-            _ => Err(format!("{} exists", staging.display())),
+        match fs::symlink_metadata(&staging) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::rename(self.dir.join(RUNS).join(id), &staging).map(|()| staging)
+            }
+            Err(e) => Err(e),
+            Ok(_) => Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("{} exists", staging.display()))),
         }
     }
 
@@ -915,6 +933,32 @@ mod tests {
         publish(&dir, &id(3), "three", 2);
         assert_eq!(fs::read_to_string(dir.join(file::RECOMMENDATIONS)).unwrap(), "three");
         assert_eq!(names(&dir.join(RUNS)), [id(2), id(3)]);
+    }
+
+    /// The kill fuzz (2026-12-05): a prune killed between a run's manifest and its `rmdir` left
+    /// an empty `runs/<id>/`, which nothing proves kindred's: kept for ever. A run is removed
+    /// through its staging name, so a removal stopped half-way leaves a `.staging-<id>` that
+    /// the next run proves its own (a manifest naming it, or nothing in it) and removes; a name
+    /// in the way there keeps the run where it is (the rename goes over nothing).
+    #[test]
+    fn a_pruned_run_goes_through_its_staging_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 1);
+        let blocker = dir.join(format!("{STAGING_PREFIX}{}", id(1)));
+        fs::write(&blocker, "a person's file").unwrap();
+        publish(&dir, &id(2), "two", 1);
+        assert_eq!(names(&dir.join(RUNS)), [id(1), id(2)], "not staged over a file: kept in runs/");
+        assert_eq!(fs::read_to_string(&blocker).unwrap(), "a person's file");
+        fs::remove_file(&blocker).unwrap();
+        // what a prune stopped half-way leaves: its manifest last, then the empty folder
+        let stopped = dir.join(format!("{STAGING_PREFIX}{}", id(7)));
+        fs::create_dir(&stopped).unwrap();
+        fs::write(stopped.join(file::MANIFEST), manifest_of(&id(7))).unwrap();
+        fs::create_dir(dir.join(format!("{STAGING_PREFIX}{}", id(8)))).unwrap();
+        publish(&dir, &id(3), "three", 1);
+        assert_eq!(names(&dir.join(RUNS)), [id(3)]);
+        assert!(!names(&dir).iter().any(|n| n.starts_with(STAGING_PREFIX)), "{:?}", names(&dir));
     }
 
     /// Before issue 14, `open` removed leftovers before the input was read; they now wait for
