@@ -530,7 +530,7 @@ fn environment_error(e: &clap::Error) -> Option<String> {
         Some(ContextValue::String(value)) => value.clone(),
         _ => String::new(),
     };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let argv: Vec<String> = arguments().into_iter().skip(1).collect();
     let variable = with_env(&Cli::command()).into_iter().find(|(name, var)| {
         // a flag (`--threads`), or a positional argument as clap names it (`[DIR]`)
         let flag = if name.starts_with('[') { name.clone() } else { format!("--{name}") };
@@ -562,9 +562,16 @@ fn with_env(cmd: &clap::Command) -> Vec<(String, String)> {
     pairs
 }
 
+/// The command line as text, read leniently: `std::env::args` panics on an argument that is
+/// not UTF-8 (a Latin-1 terminal's `Müller`), which turned clap's usage error into a crash
+/// (exit 101).
+fn arguments() -> Vec<String> {
+    std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect()
+}
+
 /// The log format asked for, read leniently before the command line has parsed.
 fn requested_format() -> LogFormat {
-    let args: Vec<String> = std::env::args().collect();
+    let args = arguments();
     let flag = args.iter().enumerate().find_map(|(i, a)| match a.strip_prefix("--log-format") {
         Some("") => args.get(i + 1).cloned(),
         Some(rest) => rest.strip_prefix('=').map(str::to_string),

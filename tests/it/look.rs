@@ -230,6 +230,24 @@ fn a_bad_head_is_a_usage_error_naming_the_flag() {
     }
 }
 
+/// An argument that is not UTF-8 (a Latin-1 terminal's `Müller`) made clap's usage error a
+/// panic, exit 101: the log format was looked for with `std::env::args`, which panics on it.
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let w = Workdir::new();
+    let latin1 = std::ffi::OsStr::from_bytes(b"M\xfcller");
+    for json in [false, true] {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"));
+        command.args(json.then_some("--log-format=json")).arg("explain").arg(latin1).arg("--output").arg(w.path("out"));
+        let r = command.current_dir(w.path("")).output().unwrap();
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("internal error"), "{stderr}");
+        assert_eq!(stderr.starts_with('{'), json, "{stderr}");
+    }
+}
+
 #[test]
 fn a_runs_manifest_carries_the_first_look_and_the_after_cleaning_check() {
     let w = Workdir::new();
