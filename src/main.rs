@@ -414,7 +414,16 @@ fn status(
         Some(dir) => dir,
         None => Config::output_dir(pipeline)?,
     };
-    let status = kindred::status::check(&dir, max_age)?;
+    let status = match kindred::status::check(&dir, max_age) {
+        Ok(status) => status,
+        // a monitor piping `--json` into `jq .healthy` read nothing: the object says it too
+        Err(e) if json => {
+            let unusable = serde_json::json!({"dir": dir, "healthy": false, "error": e.to_string()});
+            emit(&format!("{unusable}\n"))?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     emit(&if json { format!("{}\n", status.to_json()) } else { status.render() })?;
     Ok(status.exit())
 }

@@ -67,6 +67,8 @@ pub struct Published {
     /// The set's files its manifest lists that are missing or not of the size written (each
     /// `name: what`); empty for a whole set.
     pub damaged: Vec<String>,
+    /// The gates `--force` published past (each `gate: detail`); empty when none was.
+    pub forced_gates: Vec<String>,
 }
 
 /// The newest run folder: published, or a failed or refused run's record.
@@ -236,6 +238,7 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
             .and_then(|v| v.as_array())
             .map(|days| days.iter().filter_map(|d| d.as_str().map(String::from)).collect())
             .unwrap_or_default(),
+        forced_gates: m.as_ref().map(forced_gates).unwrap_or_default(),
         damaged: {
             let damaged = match &m {
                 Some(m) => damaged(run, m),
@@ -247,6 +250,17 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
         },
         run_id,
     }
+}
+
+/// The gates a forced run published past, each `gate: detail` (`forced` and `gates` in its
+/// manifest): a deliberate publish, which a status that read "healthy" alone hid.
+fn forced_gates(m: &serde_json::Value) -> Vec<String> {
+    if m.get("forced").and_then(|f| f.as_bool()) != Some(true) {
+        return Vec::new();
+    }
+    let gates = m.get("gates").and_then(|g| g.as_array()).into_iter().flatten();
+    let failed = gates.filter(|g| g.get("passed").and_then(|p| p.as_bool()) == Some(false));
+    failed.map(|g| format!("{}: {}", text(g, "/gate").unwrap_or_default(), text(g, "/detail").unwrap_or_default())).collect()
 }
 
 /// Why a manifest did not read: missing, too large to be one, or not JSON (cut short,
@@ -452,56 +466,59 @@ impl Status {
 
     /// A short table, one fact a line.
     pub fn render(&self) -> String {
-        let none = || "-".to_string();
+        // what the folder's name and its manifests hold (a path with a line break, a person's
+        // edit) is shown escaped, one fact a line: an export named "x\nhealth: healthy" printed
+        // a health line of its own
+        let shown = |text: &str| crate::progress::printable(text, crate::progress::Lines::Escaped).into_owned();
+        let or_none = |text: &Option<String>| text.as_deref().map_or_else(|| "-".to_string(), shown);
         let ago = |age: Option<u64>| age.map(|a| format!(" ({} ago)", age_text(a))).unwrap_or_default();
-        let mut out = format!("folder:        {}\n", self.dir.display());
+        let mut out = format!("folder:        {}\n", shown(&self.dir.to_string_lossy()));
         match &self.published {
             Some(p) => {
                 out += &format!(
                     "published:     run {}, finished {}{}\n",
-                    p.run_id,
-                    p.finished_utc.clone().unwrap_or_else(none),
+                    shown(&p.run_id),
+                    or_none(&p.finished_utc),
                     ago(p.age_seconds)
                 );
-                out += &format!("  customers:   {}\n", p.customers.map_or_else(none, |c| c.to_string()));
-                out += &format!(
-                    "  input:       {} sha256 {}\n",
-                    p.input_path.clone().unwrap_or_else(none),
-                    p.input_sha256.clone().unwrap_or_else(none)
-                );
+                out += &format!("  customers:   {}\n", p.customers.map_or_else(|| "-".into(), |c| c.to_string()));
+                out += &format!("  input:       {} sha256 {}\n", or_none(&p.input_path), or_none(&p.input_sha256));
                 if let Some(since) = &p.input_unchanged_since {
+                    let since = shown(since);
                     out += &format!("  input:       unchanged since run {since} (the same bytes published again)\n");
+                }
+                if !p.forced_gates.is_empty() {
+                    out += &format!("  forced:      published with --force past {}\n", shown(&p.forced_gates.join("; ")));
                 }
             }
             None => out += "published:     nothing\n",
         }
         match &self.last_attempt {
             Some(a) => {
-                out += &format!("last attempt:  run {}, {}{}\n", a.run_id, a.status, ago(a.age_seconds));
+                out += &format!("last attempt:  run {}, {}{}\n", shown(&a.run_id), shown(&a.status), ago(a.age_seconds));
                 if let Some(e) = &a.error {
-                    let e = crate::progress::printable(e, crate::progress::Lines::Escaped);
-                    out += &format!("  error:       {e}\n");
+                    out += &format!("  error:       {}\n", shown(e));
                 }
                 if let Some(sha) = &a.input_sha256 {
-                    out += &format!("  input:       sha256 {sha}\n");
+                    out += &format!("  input:       sha256 {}\n", shown(sha));
                 }
             }
             None => out += "last attempt:  none\n",
         }
         if let Some(r) = &self.running {
-            let on = r.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default();
+            let on = r.host.as_deref().map(|h| format!(" on {}", shown(h))).unwrap_or_default();
             out += &format!(
                 "running:       run {} (pid {}{on}), started {}, heartbeat {} ago\n",
-                r.run_id.as_deref().unwrap_or("-"),
+                or_none(&r.run_id),
                 r.pid,
-                r.started_utc,
+                shown(&r.started_utc),
                 age_text(r.heartbeat_age_seconds)
             );
         }
         if self.healthy {
             out += "health:        healthy\n";
         } else {
-            out += &format!("health:        unhealthy: {}\n", self.problems.join("; "));
+            out += &format!("health:        unhealthy: {}\n", shown(&self.problems.join("; ")));
         }
         out
     }

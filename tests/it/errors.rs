@@ -275,6 +275,14 @@ fn data_gates_refuse_with_exit_3_and_force_publishes() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(why.iter().all(|s| r.stderr.contains(s)), "{}", r.stderr);
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--force"]).code, 0);
+    // a forced set reads healthy, saying what it was published past (status said nothing)
+    let r = w.kindred(&["status", "elsewhere"]);
+    let forced = "  forced:      published with --force past max_days_back_vs_previous: no date in column 'InvoiceDate' reads";
+    assert!(r.code == 0 && r.stdout.lines().any(|l| l.starts_with(forced)), "{}", r.stdout);
+    let r = w.kindred(&["status", "elsewhere", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let gates = v["published"]["forced_gates"].as_array().unwrap();
+    assert!(gates.len() == 1 && gates[0].as_str().unwrap().starts_with("max_days_back_vs_previous: "), "{v}");
     refuses(&w, &bad("mostly_returns.csv"), "", "", 3, &["max_dropped_share", "80.0%"]);
     refuses(&w, &bad("two_customers.csv"), "", "", 3, &["max_customer_drop_vs_previous", "2 customers against 7"]);
     refuses(&w, &bad("two_customers.csv"), "", "[gates]\nmin_customers = 3", 3, &["min_customers"]);

@@ -368,6 +368,21 @@ fn failed_records_are_pruned_with_the_runs_before_them() {
     assert_eq!(runs(&w), [p2, p3], "records older than the oldest kept run go with it");
 }
 
+/// What the folder's manifest holds is shown escaped, one fact a line: an export whose name
+/// held a line break printed a `health:` line of its own (a helper's `x\nhealth: healthy`).
+#[test]
+fn status_shows_a_line_break_in_a_name_escaped() {
+    let w = Workdir::new();
+    let input = w.path("today\nhealth:        healthy.csv");
+    std::fs::copy(crate::workdir::fixture("tiny.csv"), &input).unwrap();
+    let p = w.pipeline("nl.toml", &input, "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    let (code, out, _) = status(&w, &["out"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("health:")).count(), 1, "{out}");
+    assert!(out.contains("today\\nhealth:        healthy.csv sha256"), "{out}");
+}
+
 /// `kindred status DIR` with `args`: exit code, stdout.
 fn status(w: &Workdir, args: &[&str]) -> (i32, String, String) {
     let mut all = vec!["status"];
@@ -398,6 +413,7 @@ fn status_of_a_healthy_folder_exits_0() {
     let r = w.kindred_env(&["status"], &[("KINDRED_OUTPUT", "out"), ("KINDRED_MAX_AGE", "2d")]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(v["published"]["damaged"], serde_json::json!([]), "{v}");
+    assert_eq!(v["published"]["forced_gates"], serde_json::json!([]), "{v}");
     // the published set damaged after the fact (a table deleted, one truncated): unhealthy,
     // naming each, though its manifest alone reads as whole
     std::fs::remove_file(w.path(&format!("out/runs/{run_id}/recommendations.parquet"))).unwrap();
@@ -553,6 +569,11 @@ fn status_of_an_empty_missing_or_foreign_folder() {
     let (code, _, err) = status(&w, &["gone"]);
     assert_eq!(code, 1);
     assert!(first_error(&err).contains("gone: no such folder"), "{err}");
+    // a monitor's `--json | jq .healthy` read nothing on stdout: the object says it too
+    let (code, out, err) = status(&w, &["gone", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((code, v["healthy"].as_bool(), v["dir"].as_str()), (1, Some(false), Some("gone")), "{out}");
+    assert!(v["error"].as_str().unwrap().contains("gone: no such folder") && first_error(&err).contains("no such folder"), "{v}");
     w.write("theirs/notes.txt", "mine");
     let (code, _, err) = status(&w, &["theirs"]);
     assert_eq!(code, 1);
