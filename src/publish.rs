@@ -577,7 +577,9 @@ impl Publisher {
                 fs::rename(self.dir.join(RUNS).join(id), &staging).map(|()| staging)
             }
             Err(e) => Err(e),
-            Ok(_) => Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("{} exists", staging.display()))),
+            Ok(_) => {
+                Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("{} exists", staging.display())))
+            }
         }
     }
 

@@ -260,7 +260,9 @@ fn forced_gates(m: &serde_json::Value) -> Vec<String> {
     }
     let gates = m.get("gates").and_then(|g| g.as_array()).into_iter().flatten();
     let failed = gates.filter(|g| g.get("passed").and_then(|p| p.as_bool()) == Some(false));
-    failed.map(|g| format!("{}: {}", text(g, "/gate").unwrap_or_default(), text(g, "/detail").unwrap_or_default())).collect()
+    failed
+        .map(|g| format!("{}: {}", text(g, "/gate").unwrap_or_default(), text(g, "/detail").unwrap_or_default()))
+        .collect()
 }
 
 /// Why a manifest did not read: missing, too large to be one, or not JSON (cut short,
@@ -488,14 +490,16 @@ impl Status {
                     out += &format!("  input:       unchanged since run {since} (the same bytes published again)\n");
                 }
                 if !p.forced_gates.is_empty() {
-                    out += &format!("  forced:      published with --force past {}\n", shown(&p.forced_gates.join("; ")));
+                    out +=
+                        &format!("  forced:      published with --force past {}\n", shown(&p.forced_gates.join("; ")));
                 }
             }
             None => out += "published:     nothing\n",
         }
         match &self.last_attempt {
             Some(a) => {
-                out += &format!("last attempt:  run {}, {}{}\n", shown(&a.run_id), shown(&a.status), ago(a.age_seconds));
+                out +=
+                    &format!("last attempt:  run {}, {}{}\n", shown(&a.run_id), shown(&a.status), ago(a.age_seconds));
                 if let Some(e) = &a.error {
                     out += &format!("  error:       {}\n", shown(e));
                 }
@@ -556,6 +560,7 @@ mod tests {
             input_unchanged_since: None,
             quiet_weekdays: Vec::new(),
             damaged: Vec::new(),
+            forced_gates: Vec::new(),
         };
         let attempt = |status: &str| LastAttempt {
             run_id: "a".into(),
@@ -595,6 +600,7 @@ mod tests {
             input_unchanged_since: since.map(String::from),
             quiet_weekdays: Vec::new(),
             damaged: Vec::new(),
+            forced_gates: Vec::new(),
         };
         assert!(problems(dir, Some(&published(None)), None, Some(hour), now).is_empty());
         assert!(problems(dir, Some(&published(Some("20261203T013000.000Z-6"))), None, Some(hour), now).is_empty());
@@ -629,6 +635,7 @@ mod tests {
             input_unchanged_since: Some("20261205T021500.000Z-8".into()),
             quiet_weekdays: quiet.iter().map(|d| d.to_string()).collect(),
             damaged: Vec::new(),
+            forced_gates: Vec::new(),
         };
         let sunday = at("2026-12-06T08:00:00Z");
         assert!(problems(dir, Some(&published(&["Saturday"])), None, max, sunday).is_empty());
@@ -678,6 +685,7 @@ mod tests {
             input_unchanged_since: None,
             quiet_weekdays: Vec::new(),
             damaged: Vec::new(),
+            forced_gates: Vec::new(),
         };
         // a few minutes ahead is clocks differing: fine
         let near = "20261203T020500.000Z-7";

@@ -631,7 +631,9 @@ impl Evidence {
             let numbers = self.unread_examples.iter().all(|t| t.trim().parse::<f64>().is_ok());
             let hint = match &rule.format {
                 Some(format) => format!("not [input] date_format = {}", crate::config::toml_text(format)),
-                None if numbers => "they are numbers, which no [input] date_format reads but as epoch seconds (\"%s\")".into(),
+                None if numbers => {
+                    "they are numbers, which no [input] date_format reads but as epoch seconds (\"%s\")".into()
+                }
                 None => format!("if they are dates, set [input] date_format to their format ({formats})"),
             };
             notes.push(format!(

@@ -277,7 +277,8 @@ fn data_gates_refuse_with_exit_3_and_force_publishes() {
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--force"]).code, 0);
     // a forced set reads healthy, saying what it was published past (status said nothing)
     let r = w.kindred(&["status", "elsewhere"]);
-    let forced = "  forced:      published with --force past max_days_back_vs_previous: no date in column 'InvoiceDate' reads";
+    let forced =
+        "  forced:      published with --force past max_days_back_vs_previous: no date in column 'InvoiceDate' reads";
     assert!(r.code == 0 && r.stdout.lines().any(|l| l.starts_with(forced)), "{}", r.stdout);
     let r = w.kindred(&["status", "elsewhere", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();

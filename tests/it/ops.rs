@@ -573,7 +573,10 @@ fn status_of_an_empty_missing_or_foreign_folder() {
     let (code, out, err) = status(&w, &["gone", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!((code, v["healthy"].as_bool(), v["dir"].as_str()), (1, Some(false), Some("gone")), "{out}");
-    assert!(v["error"].as_str().unwrap().contains("gone: no such folder") && first_error(&err).contains("no such folder"), "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("gone: no such folder") && first_error(&err).contains("no such folder"),
+        "{v}"
+    );
     w.write("theirs/notes.txt", "mine");
     let (code, _, err) = status(&w, &["theirs"]);
     assert_eq!(code, 1);
