@@ -44,6 +44,8 @@ pub struct ColumnAudit {
     pub date_order: Option<DateOrder>,
     /// What the parsing tells about the column (the date order read and why, dates dropped).
     pub notes: Vec<String>,
+    /// What the run warns of in the column (ids that lost digits).
+    pub warnings: Vec<String>,
     /// The type kindred's reader gives the column ("String" for CSV and Excel cells).
     pub type_read: String,
     /// The type every non-null value reads as (a text column of numbers: "Int64").
@@ -88,6 +90,7 @@ pub fn run(mut table: Table) -> Result<(DataFrame, AuditReport)> {
     if let Some(invalid) = &table.parsed {
         let mut report = report(&table.nulls, table.frame.height(), map, invalid, table.look, start);
         parsed_ranges(&table.frame, &mut report);
+        ids_lost_digits(&table.frame, &mut report);
         return Ok((table.frame, report));
     }
     let frame = std::mem::take(&mut table.frame)
@@ -98,7 +101,21 @@ pub fn run(mut table: Table) -> Result<(DataFrame, AuditReport)> {
     let (canonical, found) = roles::parse(frame, map, (&table.dates, table.decimal), path)?;
     let mut report = report(&table.nulls, rows, map, &found, table.look, start);
     parsed_ranges(&canonical, &mut report);
+    ids_lost_digits(&canonical, &mut report);
     Ok((canonical, report))
+}
+
+/// A warning on the customer's and the item's columns whose ids lost digits (written in
+/// scientific notation: [`roles::LostDigits`]), read off the canonical frame whichever reader
+/// parsed it.
+fn ids_lost_digits(canonical: &DataFrame, report: &mut AuditReport) {
+    for (name, role) in [(col::CUSTOMER, "customer"), (col::ITEM, "item")] {
+        let Ok(ids) = canonical.column(name).and_then(|c| c.str().cloned()) else { continue };
+        let Some(warning) = roles::LostDigits::of(&ids).warning() else { continue };
+        if let Some(c) = report.columns.iter_mut().find(|c| c.role.as_deref() == Some(role)) {
+            c.warnings.push(warning);
+        }
+    }
 }
 
 /// The type a role parses its column to.
@@ -186,6 +203,7 @@ fn report(
                 trimmed: found.trimmed,
                 date_order: found.date_order,
                 notes: found.notes,
+                warnings: Vec::new(),
                 column: name,
                 nulls,
             }
@@ -259,6 +277,9 @@ impl AuditReport {
                 out += &part;
             }
         }
+        for warning in self.warnings() {
+            out += &format!("warning: {warning}\n");
+        }
         for note in self.notes() {
             out += &format!("note: {note}\n");
         }
@@ -268,6 +289,14 @@ impl AuditReport {
     /// Each column's notes (how its dates were read, say), naming the column.
     pub fn notes(&self) -> Vec<String> {
         self.columns.iter().flat_map(|c| c.notes.iter().map(move |n| format!("column '{}': {n}", c.column))).collect()
+    }
+
+    /// Each column's warnings (ids that lost digits), naming the column.
+    pub fn warnings(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .flat_map(|c| c.warnings.iter().map(move |w| format!("column '{}': {w}", c.column)))
+            .collect()
     }
 
     /// The table alone.

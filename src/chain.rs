@@ -65,6 +65,9 @@ impl Chain {
             progress::LogFormat::Json => self.line("audit", &report),
             progress::LogFormat::Plain => progress::print(&report.table()),
         }
+        for warning in report.warnings() {
+            progress::warn(self.quiet, &warning);
+        }
         for note in report.notes() {
             progress::note(self.quiet, &note);
         }

@@ -246,6 +246,47 @@ pub(crate) fn untrimmed(text: &str) -> bool {
         || (maybe(bytes.last()) && text.ends_with(char::is_whitespace))
 }
 
+/// Ids written in scientific notation with fewer digits than their number has: a
+/// spreadsheet's CSV of long numbers (`4.00035E+15`, six of sixteen digits, Excel's "General"
+/// format from twelve digits on; pandas' `4.00035e+15` from a float column). The digits not
+/// written are lost, so customers (or barcodes) that differed only there read as one id —
+/// 793 customers published as 80 (a helper's export), without a word.
+#[derive(Debug, Default)]
+pub(crate) struct LostDigits {
+    values: usize,
+    distinct: usize,
+    example: Option<String>,
+}
+
+impl LostDigits {
+    /// The ids of a parsed id column that lost digits, and how many distinct texts they are.
+    pub(crate) fn of(ids: &StringChunked) -> LostDigits {
+        let lost: Vec<&str> = ids.iter().flatten().filter(|id| rounded_scientific(id)).collect();
+        let distinct = lost.iter().collect::<std::collections::HashSet<_>>().len();
+        LostDigits { values: lost.len(), distinct, example: lost.first().map(|id| id.to_string()) }
+    }
+
+    /// The warning, when any id lost digits.
+    pub(crate) fn warning(&self) -> Option<String> {
+        let example = self.example.as_deref()?;
+        Some(format!(
+            "{} ids are numbers written in scientific notation ('{example}', {} distinct): the digits they do not write are lost, so ids that differed only there read as one; export the column as text (a spreadsheet: format it as Text, or as a number without decimals, before saving the CSV)",
+            self.values, self.distinct
+        ))
+    }
+}
+
+/// `4.00035E+15`: one digit, a fraction, an exponent with its `+` written, beyond the
+/// fraction's digits — an integer of more digits than written.
+fn rounded_scientific(id: &str) -> bool {
+    let Some((mantissa, exponent)) = id.split_once(['E', 'e']) else { return false };
+    let Some(exponent) = exponent.strip_prefix('+').and_then(|e| e.parse::<usize>().ok()) else { return false };
+    let (int, fraction) =
+        mantissa.strip_prefix('-').unwrap_or(mantissa).split_once(['.', ',']).unwrap_or((mantissa, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    int.len() == 1 && digits(int) && digits(fraction) && fraction.len() < exponent
+}
+
 /// A quantity read from text.
 pub(crate) enum Quantity {
     Number(f64),
@@ -516,6 +557,29 @@ pub fn number_text(f: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A spreadsheet's long numbers in scientific notation lost digits; codes that look alike
+    /// but write every digit (or no `+`) do not.
+    #[test]
+    fn ids_in_scientific_notation_that_lost_digits_are_told() {
+        for id in ["4.00035E+15", "4.00035e+15", "5.01234E+12", "-1.5E+10", "4,00035E+15", "9E+11"] {
+            assert!(rounded_scientific(id), "{id}");
+        }
+        for id in ["4.0003512345678E+13", "84029E", "1E5", "2E-3", "12.5E+3", "E+15", "4.0x035E+15", "17850", "85123A"]
+        {
+            assert!(!rounded_scientific(id), "{id}");
+        }
+        let ids: StringChunked =
+            ["4.00035E+15", "4.00035E+15", "4.00073E+15", "17850", "85123A"].into_iter().map(Some).collect();
+        let lost = LostDigits::of(&ids);
+        let warning = lost.warning().unwrap();
+        assert!(
+            warning.starts_with("3 ids are numbers written in scientific notation ('4.00035E+15', 2 distinct)"),
+            "{warning}"
+        );
+        let clean: StringChunked = ["17850", "85123A"].into_iter().map(Some).collect();
+        assert!(LostDigits::of(&clean).warning().is_none());
+    }
 
     #[test]
     fn numbers_parse_like_the_float_parser() {

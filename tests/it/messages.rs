@@ -139,3 +139,37 @@ fn a_title_above_the_header_is_not_read_as_data() {
     let stderr = forced(&w, &w.copy("titled_low.xlsx"), "", "low");
     says(&stderr, "note: sheet 'Jan': its header is row 5; the 4 rows above it are not read");
 }
+
+/// A spreadsheet's CSV of long customer ids writes them in scientific notation (`4.00035E+15`,
+/// six of sixteen digits): customers that differed in the other digits read as one (a
+/// helper's 793 customers published as 80, without a word). Warned of, naming the column, in
+/// the run's log and the manifest; the ids read as written.
+#[test]
+fn ids_in_scientific_notation_are_warned_of() {
+    let w = Workdir::new();
+    let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
+    let sci = w.write("sci.csv", tiny.replace("17850.0", "1.78500E+15").replace("13047.0", "1.30470E+15"));
+    let p = w.pipeline("sci.toml", &sci, "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let warning = r.stderr.lines().find(|l| l.contains("kindred: warning: column 'CustomerID'")).unwrap_or_default();
+    assert!(
+        warning.contains("ids are numbers written in scientific notation ('1.78500E+15', 2 distinct)"),
+        "{}",
+        r.stderr
+    );
+    let m = manifest(&w);
+    let columns = m["reports"]["audit"]["columns"].as_array().unwrap();
+    let customer = columns.iter().find(|c| c["column"] == "CustomerID").unwrap();
+    assert!(customer["warnings"][0].as_str().unwrap().contains("scientific notation"), "{customer}");
+    let item = columns.iter().find(|c| c["column"] == "StockCode").unwrap();
+    assert_eq!(item["warnings"], serde_json::json!([]), "{item}");
+    // `kindred audit` says it too
+    let r = w.kindred(&["audit", sci.to_str().unwrap(), "--pipeline", p.to_str().unwrap()]);
+    assert!(
+        r.stdout.contains("warning: column 'CustomerID': ") || r.stderr.contains("column 'CustomerID': "),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+}
