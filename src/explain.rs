@@ -101,35 +101,50 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
     let name = |id: &str| names.get(id).filter(|d| d.as_str() != id).cloned().unwrap_or_default();
     let mut out = String::new();
     let from = recs.height();
+    let manifest = manifest(set);
     let _ = writeln!(out, "Customer {customer}");
+    // which folder and run the answer comes from: a `KINDRED_OUTPUT` left set in a shell
+    // explained another shop's customer of the same id, naming neither
+    let run_id = manifest.get("run_id").and_then(|r| r.as_str()).map(|r| format!("run {r} in "));
+    let _ = writeln!(out, "  from {}{}", run_id.unwrap_or_default(), dir.display());
 
     let (item_ids, qty) = (strings(&bought, "item_id"), floats(&bought, "quantity"));
     let mut by_qty: Vec<(String, f64)> = item_ids.into_iter().zip(qty.into_iter().map(|q| q.unwrap_or(0.0))).collect();
     by_qty.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let _ = writeln!(out, "\nBought {} distinct items; the most bought:", by_qty.len());
+    let _ = writeln!(out, "\nBought {}; the most bought:", counted(by_qty.len(), "distinct item"));
     for (id, q) in by_qty.iter().take(10) {
-        let _ = writeln!(out, "  {} {} ×{q}", pad(id, 10), pad(&cut(&name(id), 60), 40));
+        let _ = writeln!(out, "  {} {} ×{}", pad(id, 10), pad(&cut(&name(id), 60), 40), quantity_text(*q));
     }
 
     // The customers' cosine neighbours: always a user model's; beside an item-side model when
     // the run published them (`[model] customer_neighbours`, not 0).
-    let manifest = manifest(set);
     let kind = model_kind(&manifest);
+    let voting = voting_neighbours(&manifest).filter(|_| !kind.compares_items());
     if !kind.compares_items() || published {
         nearest_customers(&mut out, &neighbours);
         // the lists were voted by the model's K nearest, of which neighbours.parquet keeps
-        // `customer_neighbours` (20): the votes of the others were not shown, unsaid
+        // `customer_neighbours` (20): the votes of the others were not shown, unsaid; or by
+        // fewer than are shown (`from_neighbours` below `neighbours`), which the counts below
+        // ("bought by 2") read against all of them
         let kept = manifest.pointer("/reports/customer_neighbours/neighbours").and_then(|n| n.as_u64());
         let cut = kept.is_some_and(|n| n as usize == neighbours.height() && n > 0);
-        let voting = voting_neighbours(&manifest).filter(|&k| cut && !kind.compares_items() && k > neighbours.height());
-        if let Some(k) = voting {
-            let _ = writeln!(
+        match voting {
+            Some(k) if cut && k > neighbours.height() => _ = writeln!(
                 out,
                 "  (the lists were voted by each customer's {k} nearest; neighbours.parquet keeps the first {} of them: [model] customer_neighbours)",
                 neighbours.height()
-            );
+            ),
+            Some(k) if k < neighbours.height() => _ = writeln!(
+                out,
+                "  (the lists were voted by each customer's {k} nearest, the first {k} above: [recommend] from_neighbours)"
+            ),
+            _ => {}
         }
     }
+    let nearest = match voting {
+        Some(k) => format!("the {k} nearest customers"),
+        None => "the nearest customers".to_string(),
+    };
     let because = match kind.compares_items() {
         false => HashMap::new(),
         true => {
@@ -150,7 +165,7 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
         (strings(&recs, "item_id"), floats(&recs, "score"), strings(&recs, "source"), strings(&recs, "supporters"));
     for (k, (((id, s), src), n)) in rid.iter().zip(&score).zip(&source).zip(&sup).enumerate() {
         let why = match (s, kind.compares_items()) {
-            (Some(s), false) => format!("score {s:.4}, bought by {n} of the nearest customers"),
+            (Some(s), false) => format!("score {s:.4}, bought by {n} of {nearest}"),
             // no item of theirs weighs for it: the description blend alone ranked it
             (Some(s), true) if n == "0" => format!("score {s:.4}, by its description's likeness to their items alone"),
             (Some(s), true) => match because.get(id) {
@@ -175,8 +190,21 @@ fn nearest_customers(out: &mut String, neighbours: &DataFrame) {
     let (nid, sim, shared) =
         (strings(neighbours, "neighbour_id"), floats(neighbours, "similarity"), strings(neighbours, "shared_items"));
     for (k, ((n, s), c)) in nid.iter().zip(&sim).zip(&shared).enumerate() {
-        let _ = writeln!(out, "  {:>2}. {} similarity {:.6}  ({c} shared items)", k + 1, pad(n, 10), s.unwrap_or(0.0));
+        let shared = counted(c.parse().unwrap_or(0), "shared item");
+        let _ = writeln!(out, "  {:>2}. {} similarity {:.6}  ({shared})", k + 1, pad(n, 10), s.unwrap_or(0.0));
     }
+}
+
+/// `n` and the noun, plural but for one ("1 shared item", "2 shared items").
+fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A summed quantity as people write it: 6, 2.5, 0.3 — a sum of decimals printed whole was
+/// `0.30000000000000004`.
+fn quantity_text(q: f64) -> String {
+    let text = format!("{q:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// How many nearest customers voted for each list: an auto run's user-kNN winner's K
@@ -254,6 +282,16 @@ fn strongest_reasons(dir: &Path, bought: &[(String, f64)]) -> Result<HashMap<Str
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn counts_and_quantities_read_as_written() {
+        assert_eq!(
+            (counted(1, "shared item"), counted(2, "shared item")),
+            ("1 shared item".into(), "2 shared items".into())
+        );
+        let shown: Vec<String> = [6.0, 2.5, 0.1 + 0.2, 1e-7, -3.0].into_iter().map(quantity_text).collect();
+        assert_eq!(shown, ["6", "2.5", "0.3", "0", "-3"]);
+    }
 
     #[test]
     fn the_top_up_is_described_by_what_ranked_it() {

@@ -393,7 +393,7 @@ fn execute(command: Command) -> Result<Exit, Error> {
         }
         Command::Explain { customer, pipeline, output } => {
             let dir = match output {
-                Some(dir) => dir,
+                Some(dir) => given_pipeline_exists(&pipeline).map(|()| dir)?,
                 None => Config::output_dir(&pipeline)?,
             };
             emit(&kindred::explain::run(&dir, &customer)?)?;
@@ -401,6 +401,17 @@ fn execute(command: Command) -> Result<Exit, Error> {
         Command::Status { dir, pipeline, max_age, json } => return status(dir, &pipeline, max_age, json),
     }
     Ok(Exit::Published)
+}
+
+/// A pipeline named (not the default) beside a folder, which is read instead of its `[output]
+/// dir`, must still be a file: one that is not was ignored without a word — a customer id
+/// with a space typed unquoted (`explain Müller, Jürgen`) explained `Müller,` from the default
+/// folder, a typo in `KINDRED_PIPELINE` went unseen.
+fn given_pipeline_exists(pipeline: &Path) -> Result<(), Error> {
+    if pipeline == Path::new(DEFAULT_PIPELINE) || pipeline.is_file() {
+        return Ok(());
+    }
+    Config::output_dir(pipeline).map(drop).map_err(Error::from)
 }
 
 /// `kindred status`: the folder's health printed; 0 healthy, 6 not.
@@ -411,7 +422,7 @@ fn status(
     json: bool,
 ) -> Result<Exit, Error> {
     let dir = match dir {
-        Some(dir) => dir,
+        Some(dir) => given_pipeline_exists(pipeline).map(|()| dir)?,
         None => Config::output_dir(pipeline)?,
     };
     let status = match kindred::status::check(&dir, max_age) {
