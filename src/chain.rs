@@ -104,6 +104,9 @@ impl Chain {
         if let Some(note) = &report.customer_id_note {
             progress::note(self.quiet, &format!("pivot: {note}"));
         }
+        if let Some(twins) = &report.customers_in_another_case {
+            progress::warn(self.quiet, &format!("pivot: {}", twins.warning()));
+        }
         Ok((matrix, report))
     }
 

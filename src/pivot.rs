@@ -792,7 +792,52 @@ pub struct PivotReport {
     /// Why `customer_id_type` is String though every id kept is an integer: a purchase cleaning
     /// dropped has a text id (its row and id); null otherwise.
     pub customer_id_note: Option<String>,
+    /// Text customer ids equal to another but for case (`Alice@Example.com`, `alice@example.com`):
+    /// ids match exactly, so they are different customers; null when none is.
+    pub customers_in_another_case: Option<CaseTwins>,
     pub seconds: f64,
+}
+
+/// Customer ids that another id equals but for case: how many, and the first pair.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CaseTwins {
+    pub ids: usize,
+    pub example: [String; 2],
+}
+
+impl CaseTwins {
+    /// The ids of `ids` (distinct) that equal another but for case (Unicode's lower case), or
+    /// `None`. E-mail addresses are the usual customer id of a web shop's export, and the same
+    /// customer written `Alice@…` on one order and `alice@…` on another was two customers,
+    /// each with half the history, without a word.
+    pub fn of(ids: &[String]) -> Option<CaseTwins> {
+        let mut first: std::collections::HashMap<std::borrow::Cow<str>, &str> = std::collections::HashMap::new();
+        let (mut twins, mut example) = (0usize, None);
+        for id in ids {
+            let folded = match id.chars().any(char::is_uppercase) {
+                true => std::borrow::Cow::Owned(id.to_lowercase()),
+                false => std::borrow::Cow::Borrowed(id.as_str()),
+            };
+            match first.entry(folded) {
+                std::collections::hash_map::Entry::Vacant(slot) => _ = slot.insert(id),
+                std::collections::hash_map::Entry::Occupied(seen) => {
+                    twins += 1;
+                    example.get_or_insert_with(|| [seen.get().to_string(), id.clone()]);
+                }
+            }
+        }
+        example.map(|example| CaseTwins { ids: twins, example })
+    }
+
+    /// The run's warning.
+    pub fn warning(&self) -> String {
+        let [a, b] = &self.example;
+        format!(
+            "{} customer id{} equal to another but for case ('{a}' and '{b}'): ids match exactly, so each is a customer of its own, with its own history; if they are one customer (e-mail addresses), write them in one case in the export",
+            self.ids,
+            if self.ids == 1 { "" } else { "s" }
+        )
+    }
 }
 
 /// The first kept row (0-based) whose customer id is not an integer, and the id: what keeps
@@ -881,6 +926,10 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
     if let (Some(why), CustomerIds::Text(_)) = (ids.int64_because, &numbered.customer_ids) {
         require_integer_ids(&cleaned, source, ids.column, why)?;
     }
+    let customers_in_another_case = match &numbered.customer_ids {
+        CustomerIds::Text(kept) => CaseTwins::of(kept),
+        CustomerIds::Int(_) => None,
+    };
     let segments = segments(&cleaned, &numbered).map_err(err)?;
     // Each column goes once read: at 27 million rows the frame is 2 GB beside the pivot's own.
     drop((customer, item));
@@ -902,6 +951,7 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
         items: m.n_items(),
         customer_id_type: m.customers.dtype_name().to_string(),
         customer_id_note,
+        customers_in_another_case,
         seconds: start.elapsed().as_secs_f64(),
     };
     Ok((m, report))

@@ -211,3 +211,24 @@ fn an_undated_purchase_weighs_as_the_median_dated_one() {
     assert_eq!(dated(&[5, i64::MIN, 1, 9, 3]).as_ref(), [5, 3, 1, 9, 3], "the lower middle of 1 3 5 9");
     assert_eq!(dated(&[i64::MIN]).as_ref(), [i64::MIN], "nothing dated: unchanged");
 }
+
+/// E-mail addresses written in two cases were two customers, each with half the history,
+/// without a word: the ids equal to another but for case are counted, the first pair named.
+#[test]
+fn customer_ids_equal_but_for_case_are_found() {
+    let ids: Vec<String> = ["alice@example.com", "Bob", "Alice@Example.com", "ALICE@EXAMPLE.COM", "José", "JOSÉ", "7"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let twins = CaseTwins::of(&ids).unwrap();
+    assert_eq!(
+        (twins.ids, twins.example.clone()),
+        (3, ["alice@example.com".to_string(), "Alice@Example.com".to_string()])
+    );
+    assert!(twins
+        .warning()
+        .starts_with("3 customer ids equal to another but for case ('alice@example.com' and 'Alice@Example.com')"));
+    let one = CaseTwins::of(&["Bob".to_string(), "bob".to_string()]).unwrap();
+    assert!(one.warning().starts_with("1 customer id equal to another"), "{}", one.warning());
+    assert_eq!(CaseTwins::of(&["Bob".to_string(), "Rob".to_string(), "17850".to_string()]), None);
+}

@@ -173,3 +173,36 @@ fn ids_in_scientific_notation_are_warned_of() {
         r.stderr
     );
 }
+
+/// A web shop's customer ids are e-mail addresses, written in one case on one order and in
+/// another on the next: two customers, each with half the history, said nowhere. Warned of,
+/// in the run's log and the manifest (`reports.pivot.customers_in_another_case`).
+#[test]
+fn customer_ids_equal_but_for_case_are_warned_of() {
+    let w = Workdir::new();
+    let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
+    let mut first = true;
+    let mails: Vec<String> = tiny
+        .lines()
+        .map(|l| match l.contains(",17850.0,") {
+            true => {
+                first = !first;
+                l.replace(",17850.0,", if first { ",Ann@Shop.com," } else { ",ann@shop.com," })
+            }
+            false => l.to_string(),
+        })
+        .collect();
+    let input = w.write("mails.csv", mails.join("\n") + "\n");
+    let p = w.pipeline("mails.toml", &input, "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let said =
+        "kindred: warning: pivot: 1 customer id equal to another but for case ('Ann@Shop.com' and 'ann@shop.com')";
+    assert!(r.stderr.contains(said), "{}", r.stderr);
+    let twins = &manifest(&w)["reports"]["pivot"]["customers_in_another_case"];
+    assert_eq!(twins["ids"], 1, "{twins}");
+    // integer ids have no case
+    let r = w.kindred(&["run", w.pipeline("ints.toml", &w.copy("tiny.csv"), "").to_str().unwrap()]);
+    assert!(r.code == 0 && !r.stderr.contains("but for case"), "{}", r.stderr);
+    assert!(manifest(&w)["reports"]["pivot"]["customers_in_another_case"].is_null());
+}
