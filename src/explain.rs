@@ -145,13 +145,24 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
         Some(k) => format!("the {k} nearest customers"),
         None => "the nearest customers".to_string(),
     };
+    // an auto run's choice, whole: the blend and the prior change the order a reader sees
+    // ("backed by 24" above "backed by 101"), and a popularity winner votes by no neighbour
+    let chosen = manifest.pointer("/selection/winner").filter(|w| !w.is_null()).map(|w| {
+        let (candidate, settings) = (w["candidate"].as_str().unwrap_or("?"), w["settings"].as_str().unwrap_or(""));
+        let settings = if settings.is_empty() { String::new() } else { format!(" ({settings})") };
+        format!("\nModel: chosen by the run's selection (kind = \"auto\"): {candidate}{settings}.")
+    });
+    if let Some(chosen) = &chosen {
+        let _ = writeln!(out, "{chosen}");
+    }
     let because = match kind.compares_items() {
         false => HashMap::new(),
         true => {
             let name = serde_json::to_string(&kind).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "\nModel: kind = {name}: each item the customer bought votes for the items related to it (\"most by\": the strongest of the links item_neighbours.parquet keeps, each item's nearest)."
+                "{}Model: kind = {name}: each item the customer bought votes for the items related to it (\"most by\": the strongest of the links item_neighbours.parquet keeps, each item's nearest).",
+                if chosen.is_some() { "" } else { "\n" }
             );
             strongest_reasons(set, &by_qty)?
         }

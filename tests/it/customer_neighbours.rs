@@ -258,6 +258,8 @@ fn explain_shows_the_nearest_customers_beside_the_shipped_default() {
     // four customers, none with a new item in a held-back window: the shipped "auto" publishes
     // popularity, and the customers' neighbours are computed without any model
     assert!(s.contains("popular: among the most bought items"), "{s}");
+    // the run's choice said whole (a popularity winner listed neighbours as if they voted)
+    assert!(s.contains("\nModel: chosen by the run's selection (kind = \"auto\"): popularity"), "{s}");
     let r = w.kindred(&["explain", "4", "--output", out.to_str().unwrap()]);
     assert!(r.stdout.contains("none: no other customer bought any of the same items"), "{}", r.stdout);
     // a named model topped up by recent buyers says so (customer 4 has no neighbour: all popular)
