@@ -185,6 +185,9 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
                 }
                 None => format!("score {s:.4}, backed by {n} of their items"),
             },
+            (None, _) if src == "popular_segment" => {
+                format!("{src}: {}", segment_words(&manifest, &top_up_words(&manifest)))
+            }
             (None, _) => format!("{src}: {}", top_up_words(&manifest)),
         };
         let _ = writeln!(out, "  {:>2}. {} {} {why}", k + 1, pad(id, 10), pad(&cut(&name(id), 60), 40));
@@ -272,6 +275,16 @@ fn top_up_words(manifest: &serde_json::Value) -> String {
     }
 }
 
+/// A segment's top-up (`popular_segment`) in words: `popular` ranks the whole shop's items, this
+/// the customer's segment's (`[recommend] fallback = "popular_by:Country"`), which read alike.
+fn segment_words(manifest: &serde_json::Value, ranked: &str) -> String {
+    let by = manifest.pointer("/parameters/recommend/fallback").and_then(|f| f.as_str());
+    match by.and_then(|f| f.strip_prefix("popular_by:")) {
+        Some(column) => format!("{ranked} by the customers of their {column}"),
+        None => format!("{ranked} in their segment"),
+    }
+}
+
 /// For each item related to one the customer bought (item_neighbours.parquet), the bought
 /// item with the strongest link to it.
 fn strongest_reasons(dir: &Path, bought: &[(String, f64)]) -> Result<HashMap<String, String>> {
@@ -293,6 +306,16 @@ fn strongest_reasons(dir: &Path, bought: &[(String, f64)]) -> Result<HashMap<Str
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_segments_top_up_names_its_column() {
+        let m = json!({"parameters": {"recommend": {"fallback": "popular_by:Country"}}});
+        assert_eq!(
+            segment_words(&m, "among the most bought items"),
+            "among the most bought items by the customers of their Country"
+        );
+        assert_eq!(segment_words(&serde_json::Value::Null, "x"), "x in their segment");
+    }
 
     #[test]
     fn counts_and_quantities_read_as_written() {
