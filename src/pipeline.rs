@@ -34,7 +34,12 @@ pub struct StageSummary {
 /// The input file's identity, for the manifest.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputSummary {
+    /// As the pipeline or `--input` names it (relative to where the run was started, when
+    /// relative).
     pub path: String,
+    /// The same made absolute against the run's working folder: `path` alone meant nothing
+    /// to `kindred status` run from another folder.
+    pub absolute_path: String,
     pub bytes: u64,
     pub sha256: String,
     /// The first of the published runs, back from the last, that read these very bytes
@@ -126,7 +131,8 @@ fn input_summary(path: &Path) -> Result<InputSummary> {
     let mut hasher = Sha256::new();
     let bytes = std::io::copy(&mut file, &mut hasher).map_err(io)?;
     let sha256 = format!("{:x}", hasher.finalize());
-    Ok(InputSummary { path: path.display().to_string(), bytes, sha256, unchanged_since: None })
+    let absolute_path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
+    Ok(InputSummary { path: path.display().to_string(), absolute_path, bytes, sha256, unchanged_since: None })
 }
 
 /// Ingest + audit only (for `kindred audit`), with the first `head` rows. When the export
@@ -1638,8 +1644,13 @@ mod tests {
     /// published again with `input.unchanged_since` set, or refused with the gate on.
     #[test]
     fn an_unchanged_export_is_marked_and_refused_when_asked() {
-        let input =
-            |sha: &str| InputSummary { path: "x.csv".into(), bytes: 3, sha256: sha.into(), unchanged_since: None };
+        let input = |sha: &str| InputSummary {
+            path: "x.csv".into(),
+            absolute_path: "/x.csv".into(),
+            bytes: 3,
+            sha256: sha.into(),
+            unchanged_since: None,
+        };
         let quietly = |text: &str| Config { quiet: true, ..cfg(text) };
         // the last published run read "abc" with `read`'s settings (its gates aside)
         let before = |read: &Config| {
@@ -1940,8 +1951,13 @@ mod tests {
                 let v = made.iter().find(|g| g.gate == gate).expect("a verdict");
                 assert!(v.passed && v.detail.starts_with(UNRECORDED), "{v:?}");
             }
-            let mut input =
-                InputSummary { path: "x.csv".into(), bytes: 3, sha256: "abc".into(), unchanged_since: None };
+            let mut input = InputSummary {
+                path: "x.csv".into(),
+                absolute_path: "/x.csv".into(),
+                bytes: 3,
+                sha256: "abc".into(),
+                unchanged_since: None,
+            };
             let unchanged = check_unchanged(&c, &mut input, Some(prev), (None, chrono::Utc::now())).unwrap();
             assert!(unchanged.passed && unchanged.detail.starts_with(UNRECORDED), "{unchanged:?}");
             let days = crate::clean::RowsByDay { first: "2010-12-01".into(), rows: vec![1; 9] };

@@ -57,6 +57,9 @@ pub struct Published {
     pub age_seconds: Option<u64>,
     pub customers: Option<u64>,
     pub input_path: Option<String>,
+    /// The same made absolute by the run (null before 2026-12-05): a relative `input_path` is
+    /// the run's working folder's, which the table shows instead.
+    pub input_absolute_path: Option<String>,
     pub input_sha256: Option<String>,
     /// The first published run that read the same export, byte for byte (`input.unchanged_since`
     /// in its manifest): the data has not changed since; none when it had.
@@ -230,6 +233,7 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
         age_seconds,
         customers: m.as_ref().and_then(|m| m.get("customers")).and_then(|v| v.as_u64()),
         input_path: m.as_ref().and_then(|m| text(m, "/input/path")),
+        input_absolute_path: m.as_ref().and_then(|m| text(m, "/input/absolute_path")),
         input_sha256: m.as_ref().and_then(|m| text(m, "/input/sha256")),
         input_unchanged_since: m.as_ref().and_then(|m| text(m, "/input/unchanged_since")),
         quiet_weekdays: m
@@ -484,7 +488,8 @@ impl Status {
                     ago(p.age_seconds)
                 );
                 out += &format!("  customers:   {}\n", p.customers.map_or_else(|| "-".into(), |c| c.to_string()));
-                out += &format!("  input:       {} sha256 {}\n", or_none(&p.input_path), or_none(&p.input_sha256));
+                let path = p.input_absolute_path.as_ref().or(p.input_path.as_ref());
+                out += &format!("  input:       {} sha256 {}\n", or_none(&path.cloned()), or_none(&p.input_sha256));
                 if let Some(since) = &p.input_unchanged_since {
                     let since = shown(since);
                     out += &format!("  input:       unchanged since run {since} (the same bytes published again)\n");
@@ -556,6 +561,7 @@ mod tests {
             age_seconds: Some(3600),
             customers: Some(3),
             input_path: None,
+            input_absolute_path: None,
             input_sha256: None,
             input_unchanged_since: None,
             quiet_weekdays: Vec::new(),
@@ -596,6 +602,7 @@ mod tests {
             age_seconds: Some(60),
             customers: Some(3),
             input_path: None,
+            input_absolute_path: None,
             input_sha256: None,
             input_unchanged_since: since.map(String::from),
             quiet_weekdays: Vec::new(),
@@ -630,6 +637,7 @@ mod tests {
             age_seconds: Some(60),
             customers: Some(3),
             input_path: None,
+            input_absolute_path: None,
             input_sha256: None,
             // Saturday 02:15: the run that read Friday's sales
             input_unchanged_since: Some("20261205T021500.000Z-8".into()),
@@ -681,6 +689,7 @@ mod tests {
             age_seconds: Some(0),
             customers: Some(3),
             input_path: None,
+            input_absolute_path: None,
             input_sha256: None,
             input_unchanged_since: None,
             quiet_weekdays: Vec::new(),

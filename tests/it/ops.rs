@@ -414,6 +414,18 @@ fn status_of_a_healthy_folder_exits_0() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(v["published"]["damaged"], serde_json::json!([]), "{v}");
     assert_eq!(v["published"]["forced_gates"], serde_json::json!([]), "{v}");
+    // an export named relative to where the run started: the table shows it absolute (the
+    // manifest's `input.absolute_path`), the JSON both
+    let pipeline = w.path("good.toml");
+    let r = w.kindred(&["run", pipeline.to_str().unwrap(), "--input", "tiny.csv", "--output", "rel", "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (_, out, _) = status(&w, &["rel"]);
+    let absolute = std::env::current_dir().unwrap().join(w.path("tiny.csv"));
+    assert!(out.contains(&format!("  input:       {} sha256", absolute.display())), "{out}");
+    let (_, out, _) = status(&w, &["rel", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["published"]["input_path"], "tiny.csv", "{v}");
+    assert_eq!(v["published"]["input_absolute_path"].as_str(), absolute.to_str(), "{v}");
     // the published set damaged after the fact (a table deleted, one truncated): unhealthy,
     // naming each, though its manifest alone reads as whole
     std::fs::remove_file(w.path(&format!("out/runs/{run_id}/recommendations.parquet"))).unwrap();
