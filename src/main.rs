@@ -177,7 +177,8 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
   kindred explain 14606
   kindred explain 17850 --output /srv/recs")]
     Explain {
-        /// The customer id, as in the export (17850 or 17850.0).
+        /// The customer id, as in the export (17850 or 17850.0; a negative one as it is: -5).
+        #[arg(allow_hyphen_values = true)]
         customer: String,
         /// Pipeline file whose [output] dir to read.
         #[arg(default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]

@@ -262,6 +262,9 @@ fn explain_shows_the_nearest_customers_beside_the_shipped_default() {
     assert!(s.contains("\nModel: chosen by the run's selection (kind = \"auto\"): popularity"), "{s}");
     let r = w.kindred(&["explain", "4", "--output", out.to_str().unwrap()]);
     assert!(r.stdout.contains("none: no other customer bought any of the same items"), "{}", r.stdout);
+    // a negative id is an id, not a flag (clap's `-- -5` hint then read --output as the pipeline)
+    let r = w.kindred(&["explain", "-5", "--output", out.to_str().unwrap()]);
+    assert!(r.code == 1 && r.stderr.contains("customer -5 is not in the published output"), "{}", r.stderr);
     // a named model topped up by recent buyers says so (customer 4 has no neighbour: all popular)
     let recent = w.pipeline_with("recent.toml", &input, "", "recent", "[recommend]\npopular_half_life_days = 2");
     let r = w.kindred(&["run", recent.to_str().unwrap()]);
