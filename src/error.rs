@@ -168,8 +168,16 @@ pub enum InputError {
         path.display()
     )]
     BadQuote { path: PathBuf, line: usize, column: String },
-    #[error("column '{column}' not found in {}{}; columns are: {available}; set [columns] {role} = \"…\"{}", path.display(), sheet_note(sheet), none_hint(role))]
-    ColumnMissing { path: PathBuf, sheet: Option<String>, column: String, role: String, available: String },
+    /// `also`: the other mapped columns the file lacks, each `'Name' ([columns] role)`.
+    #[error("column '{column}' not found in {}{}; columns are: {available}; set [columns] {role} = \"…\"{}{}", path.display(), sheet_note(sheet), none_hint(role), also_missing(also))]
+    ColumnMissing {
+        path: PathBuf,
+        sheet: Option<String>,
+        column: String,
+        role: String,
+        available: String,
+        also: Vec<String>,
+    },
     /// A mapped name matched by several headers loosely (ingest::find_column); `detail` says
     /// which, and the key to set.
     #[error("column '{column}' not found in {}; {detail}", path.display())]
@@ -202,6 +210,15 @@ pub enum InputError {
 
 /// How to say an export has no column of an optional role (`[columns] date = ""`); nothing for
 /// the customer and the item, which every export has.
+/// The other mapped columns a file lacks: a mapping written for another export lacks several,
+/// and naming the first alone took a run per column to find them all.
+fn also_missing(also: &[String]) -> String {
+    match also.is_empty() {
+        true => String::new(),
+        false => format!("; not found either: {}", also.join(", ")),
+    }
+}
+
 fn none_hint(role: &str) -> &'static str {
     match role {
         "customer" | "item" => "",

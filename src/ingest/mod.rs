@@ -526,12 +526,20 @@ fn resolve_columns(
     path: &Path,
     sheet: Option<String>,
 ) -> Result<(Columns, Vec<Unmapped>), InputError> {
-    let missing = |role: &str, column: &str| InputError::ColumnMissing {
-        path: path.to_path_buf(),
-        sheet: sheet.clone(),
-        column: column.to_string(),
-        role: role.to_string(),
-        available: names.join(", "),
+    // every mapped column the file lacks, in the roles' order: the first named in full, the
+    // others after it
+    let mut lacking: Vec<(&str, String)> = Vec::new();
+    let missing = |lacking: Vec<(&str, String)>| {
+        let also = lacking[1..].iter().map(|(role, column)| format!("'{column}' ([columns] {role})")).collect();
+        let (role, column) = &lacking[0];
+        InputError::ColumnMissing {
+            path: path.to_path_buf(),
+            sheet: sheet.clone(),
+            column: column.clone(),
+            role: role.to_string(),
+            available: names.join(", "),
+            also,
+        }
     };
     // several headers with the column's key: refused, naming them and the key to set
     let ambiguous = |role: &str, column: &str, several: Vec<&String>| {
@@ -553,7 +561,31 @@ fn resolve_columns(
     };
     let mut resolved = columns.clone();
     for (role, slot) in [("customer", &mut resolved.customer), ("item", &mut resolved.item)] {
-        *slot = find(role, slot)?.ok_or_else(|| missing(role, slot))?;
+        match find(role, slot)? {
+            Some(found) => *slot = found,
+            None => lacking.push((role, slot.clone())),
+        }
+    }
+    let mut unmapped = Vec::new();
+    for (role, slot) in [
+        ("quantity", &mut resolved.quantity),
+        ("description", &mut resolved.description),
+        ("invoice", &mut resolved.invoice),
+        ("date", &mut resolved.date),
+    ] {
+        if let Some(column) = slot.clone() {
+            match find(role, &column)? {
+                Some(found) => *slot = Some(found),
+                None if columns.explicit.contains(&role) => lacking.push((role, column)),
+                None => {
+                    unmapped.push(Unmapped { role, column });
+                    *slot = None;
+                }
+            }
+        }
+    }
+    if !lacking.is_empty() {
+        return Err(missing(lacking));
     }
     if let Some(column) = resolved.segment.as_mut() {
         *column = find("segment", column)?.ok_or_else(|| InputError::SegmentMissing {
@@ -570,24 +602,6 @@ fn resolve_columns(
             column: column.clone(),
             available: names.join(", "),
         })?;
-    }
-    let mut unmapped = Vec::new();
-    for (role, slot) in [
-        ("quantity", &mut resolved.quantity),
-        ("description", &mut resolved.description),
-        ("invoice", &mut resolved.invoice),
-        ("date", &mut resolved.date),
-    ] {
-        if let Some(column) = slot.clone() {
-            match find(role, &column)? {
-                Some(found) => *slot = Some(found),
-                None if columns.explicit.contains(&role) => return Err(missing(role, &column)),
-                None => {
-                    unmapped.push(Unmapped { role, column });
-                    *slot = None;
-                }
-            }
-        }
     }
     Ok((resolved, unmapped))
 }

@@ -88,6 +88,16 @@ fn malformed_tables_name_column_and_line() {
         1,
         &["'ClientNo'", "tiny.csv", "InvoiceNo, StockCode", "[columns] customer"],
     );
+    // a mapping written for another export: every column it lacks named, not the first alone
+    let other = "[columns]\ncustomer = \"Email\"\nitem = \"SKU\"\nquantity = \"Qty\"";
+    refuses(
+        &w,
+        &tiny,
+        "",
+        other,
+        1,
+        &["'Email'", "[columns] customer", "not found either: 'SKU' ([columns] item), 'Qty' ([columns] quantity)"],
+    );
     refuses(&w, &bad("duplicate_header.csv"), "", "", 1, &["duplicate_header.csv", "'Quantity' twice"]);
     // two columns that both match the mapped name loosely: which one is not guessed
     let text = std::fs::read_to_string(&tiny).unwrap().replacen("CustomerID,Country", "Customer ID,customer_id", 1);
