@@ -111,7 +111,13 @@ pub fn run(mut table: Table) -> Result<(DataFrame, AuditReport)> {
 fn ids_lost_digits(canonical: &DataFrame, report: &mut AuditReport) {
     for (name, role) in [(col::CUSTOMER, "customer"), (col::ITEM, "item")] {
         let Ok(ids) = canonical.column(name).and_then(|c| c.str().cloned()) else { continue };
-        let Some(warning) = roles::LostDigits::of(&ids).warning() else { continue };
+        let lost = roles::LostDigits::of(&ids);
+        let Some(example) = lost.example else { continue };
+        let (n, s) = (thousands(lost.values), if lost.values == 1 { "" } else { "s" });
+        let warning = format!(
+            "{n} id{s} written in scientific notation ('{example}', {} distinct): the digits not written are lost, so ids that differed only there read as one; export the column as text (a spreadsheet: format it as Text, or as a number without decimals, before saving the CSV)",
+            thousands(lost.distinct)
+        );
         if let Some(c) = report.columns.iter_mut().find(|c| c.role.as_deref() == Some(role)) {
             c.warnings.push(warning);
         }

@@ -98,7 +98,8 @@ impl Chain {
     /// Pivot: customers × items as a sparse matrix, ids numbered, customer ids typed by `ids`
     /// (errors name `source`, the export the rows came from).
     pub fn pivot(&self, cleaned: Cleaned, ids: IdTyping, source: &Path) -> Result<(Interactions, PivotReport)> {
-        let (matrix, report) = pivot::run(cleaned, ids, source)?;
+        let (matrix, mut report) = pivot::run(cleaned, ids, source)?;
+        report.customers_in_another_case = pivot::CaseTwins::of_matrix(&matrix);
         progress::trim_freed_memory();
         self.line("pivot", &report);
         if let Some(note) = &report.customer_id_note {

@@ -106,7 +106,8 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
     // which folder and run the answer comes from: a `KINDRED_OUTPUT` left set in a shell
     // explained another shop's customer of the same id, naming neither
     let run_id = manifest.get("run_id").and_then(|r| r.as_str()).map(|r| format!("run {r} in "));
-    let _ = writeln!(out, "  from {}{}", run_id.unwrap_or_default(), dir.display());
+    let folder = crate::progress::printable(&dir.to_string_lossy(), crate::progress::Lines::Escaped).into_owned();
+    let _ = writeln!(out, "  from {}{folder}", run_id.unwrap_or_default());
 
     let (item_ids, qty) = (strings(&bought, "item_id"), floats(&bought, "quantity"));
     let mut by_qty: Vec<(String, f64)> = item_ids.into_iter().zip(qty.into_iter().map(|q| q.unwrap_or(0.0))).collect();
@@ -141,7 +142,13 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
             _ => {}
         }
     }
+    // a customer with fewer neighbours than K (all of them shown: the table was not cut) had
+    // that many voters ("of the 10 nearest" beside 4 neighbours)
+    let shown = neighbours.height();
+    let all_shown =
+        manifest.pointer("/reports/customer_neighbours/neighbours").and_then(|n| n.as_u64()) != Some(shown as u64);
     let nearest = match voting {
+        Some(k) if all_shown && published && shown < k => format!("the {shown} nearest customers"),
         Some(k) => format!("the {k} nearest customers"),
         None => "the nearest customers".to_string(),
     };

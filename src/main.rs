@@ -404,12 +404,15 @@ fn execute(command: Command) -> Result<Exit, Error> {
     Ok(Exit::Published)
 }
 
-/// A pipeline named (not the default) beside a folder, which is read instead of its `[output]
-/// dir`, must still be a file: one that is not was ignored without a word — a customer id
-/// with a space typed unquoted (`explain Müller, Jürgen`) explained `Müller,` from the default
-/// folder, a typo in `KINDRED_PIPELINE` went unseen.
+/// A pipeline typed on the command line beside a folder, which is read instead of its
+/// `[output] dir`, must still be a file: one that is not was ignored without a word — a
+/// customer id with a space typed unquoted (`explain Müller, Jürgen`) explained `Müller,`.
+/// One from `KINDRED_PIPELINE` (an environment shared with the cron job, relative to its
+/// folder) or the default is not read, as before: a monitor's `status DIR` must not fail on it.
 fn given_pipeline_exists(pipeline: &Path) -> Result<(), Error> {
-    if pipeline == Path::new(DEFAULT_PIPELINE) || pipeline.is_file() {
+    let text = pipeline.to_string_lossy();
+    let typed = arguments().iter().skip(1).any(|a| *a == text || a.strip_prefix("--pipeline=") == Some(&text));
+    if !typed || pipeline.is_file() {
         return Ok(());
     }
     Config::output_dir(pipeline).map(drop).map_err(Error::from)
@@ -430,7 +433,8 @@ fn status(
         Ok(status) => status,
         // a monitor piping `--json` into `jq .healthy` read nothing: the object says it too
         Err(e) if json => {
-            let unusable = serde_json::json!({"dir": dir, "healthy": false, "error": e.to_string()});
+            // the folder's name as text (lossy: serde cannot write a path that is not UTF-8)
+            let unusable = serde_json::json!({"dir": dir.to_string_lossy(), "healthy": false, "error": e.to_string()});
             emit(&format!("{unusable}\n"))?;
             return Err(e);
         }

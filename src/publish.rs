@@ -317,7 +317,12 @@ impl Publisher {
         // the leftovers first: on a disk a killed run's set filled, its record needs the room
         let (failed, kept) = publisher.remove_leftovers();
         for e in failed {
-            crate::progress::warn(false, &format!("a killed run's leftovers were not all removed: {e}"));
+            crate::progress::warn(
+                false,
+                &format!(
+                    "a killed run's leftovers, or an old run whose removal stopped half-way, were not all removed: {e}"
+                ),
+            );
         }
         for folder in kept {
             crate::progress::warn(

@@ -494,9 +494,9 @@ impl Status {
                     let since = shown(since);
                     out += &format!("  input:       unchanged since run {since} (the same bytes published again)\n");
                 }
-                if !p.forced_gates.is_empty() {
-                    out +=
-                        &format!("  forced:      published with --force past {}\n", shown(&p.forced_gates.join("; ")));
+                // a line a gate: a gate's detail holds "; " itself
+                for gate in &p.forced_gates {
+                    out += &format!("  forced:      published with --force past {}\n", shown(gate));
                 }
             }
             None => out += "published:     nothing\n",

@@ -27,10 +27,11 @@ CREATE OR REPLACE MACRO kindred_dir() AS
 CREATE OR REPLACE MACRO kindred_table(name) AS TABLE
     SELECT * FROM read_parquet(kindred_dir() || '/' || name || '.parquet');
 -- The manifests under the folder matching a path (`manifest.json`, `runs/*/manifest.json`), as
--- JSON; one that does not read as JSON (damaged: cut short, zeroed by a crash) is a NULL m, so
--- one damaged record does not fail every view reading the others.
+-- JSON; one that does not read as a JSON object (damaged: cut short, zeroed by a crash) is a
+-- NULL m, so one damaged record does not fail every view reading the others.
 CREATE OR REPLACE MACRO kindred_manifests(path) AS TABLE
-    SELECT try_cast(content AS JSON) AS m, replace(filename, '\', '/') AS filename
+    SELECT CASE WHEN json_type(try_cast(content AS JSON)) = 'OBJECT' THEN try_cast(content AS JSON) END AS m,
+           replace(filename, '\', '/') AS filename
     FROM read_text(kindred_dir() || '/' || path);
 CREATE OR REPLACE VIEW recommendations AS FROM kindred_table('recommendations');
 CREATE OR REPLACE VIEW neighbours AS FROM kindred_table('neighbours');
@@ -70,7 +71,9 @@ CREATE OR REPLACE VIEW runs AS
         SELECT string_split(line, ' ')[3] AS run_id
         FROM (SELECT unnest(string_split(content, chr(10))) AS line, last_modified
               FROM read_text(kindred_dir() || '/.loc[k]'))
-        WHERE last_modified < now() - INTERVAL 300 SECOND AND run_id IS NOT NULL),
+        -- (in seconds since the epoch: DuckDB 1.1 gives last_modified as a UTC TIMESTAMP, which
+        -- compared with now() read as the session's time zone, hours off)
+        WHERE epoch(last_modified) < epoch(now()) - 300 AND run_id IS NOT NULL),
     -- (a glob: a folder whose runs all failed has no manifest.json)
     live AS (SELECT m ->> '$.run_id' AS run_id FROM kindred_manifests('manifest.jso[n]')),
     judged AS (
@@ -88,7 +91,7 @@ CREATE OR REPLACE VIEW runs AS
            try_cast(m ->> '$.reports.recommend.topped_up_customers' AS BIGINT) AS topped_up_customers,
            try_cast(m ->> '$.drift.changed_share' AS DOUBLE) AS changed_share,
            try_cast(m ->> '$.drift.mean_overlap' AS DOUBLE) AS mean_overlap,
-           CASE WHEN m IS NULL THEN 'its manifest.json does not read as JSON (damaged?)'
+           CASE WHEN m IS NULL THEN 'its manifest.json does not read as a JSON object (damaged?)'
                 WHEN never_live THEN 'stopped after its set was moved into runs/, before current was switched to it: never published (the next run removes it)'
                 ELSE m ->> '$.error.message' END AS error
     FROM judged

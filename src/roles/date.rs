@@ -626,9 +626,15 @@ impl Evidence {
             let examples: Vec<String> = self.unread_examples.iter().map(|t| format!("'{t}'")).collect();
             let (s, read, rows) =
                 if self.unread == 1 { ("", "reads", "its row is") } else { ("s", "read", "their rows are") };
-            // numbers (a workbook's serial days, a count of days) are no format's text: a
-            // format suggested for them cannot read them
-            let numbers = self.unread_examples.iter().all(|t| t.trim().parse::<f64>().is_ok());
+            // a workbook's serial days (`40513.35`) and counts of days are no format's text: a
+            // format suggested for them cannot read them; digits of a date's fields run together
+            // (`201012010930`, eight digits and more) a format does read (`%Y%m%d%H%M`)
+            let serial = |t: &str| {
+                let t = t.trim();
+                let whole = t.trim_start_matches(['-', '+']).split(['.', ',']).next().unwrap_or_default();
+                t.parse::<f64>().is_ok() && (whole.len() <= 6 || t.contains(['.', ',']))
+            };
+            let numbers = self.unread_examples.iter().all(|t| serial(t));
             let hint = match &rule.format {
                 Some(format) => format!("not [input] date_format = {}", crate::config::toml_text(format)),
                 None if numbers => {
@@ -969,6 +975,11 @@ mod tests {
         let notes = serial.evidence.notes(&rule);
         let want = "3 values read as no date ('40513.35138889', '40513.35277778', '40514'): their rows are kept, undated; they are numbers, which no [input] date_format reads but as epoch seconds (\"%s\")";
         assert!(notes.iter().any(|n| n == want), "{notes:?}");
+        // a date's fields run together (an ERP's `201012010930`): a format reads them
+        let mut packed = DateText::new(&rule);
+        packed.read("201012010930");
+        let notes = packed.evidence.notes(&rule);
+        assert!(notes.iter().any(|n| n.contains("if they are dates, set [input] date_format")), "{notes:?}");
     }
 
     /// The format a hint suggests reads the values it quotes: "%m/%d/%Y %H:%M" was suggested

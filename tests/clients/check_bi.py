@@ -97,15 +97,21 @@ def odd_runs(folder):
         os.utime(copy / ".lock", (ten_minutes_ago, ten_minutes_ago))
         (copy / "runs" / cut).mkdir()
         (copy / "runs" / cut / "manifest.json").write_text('{\n  "customer_id_type": "Int64",\n  "custom')
+        # JSON, but no object (DuckDB's json type would read it): unknown too
+        nothing = "20000101T000000.000Z-4444"
+        (copy / "runs" / nothing).mkdir()
+        (copy / "runs" / nothing / "manifest.json").write_text("null")
         c = duckdb.connect()
         c.execute("SET VARIABLE kindred_dir = ?", [str(copy)])
         c.execute((ROOT / "deploy/bi/kindred.sql").read_text())
         listed = c.execute("SELECT run_id, status, finished_utc IS NULL, error FROM runs").fetchall()
-        first, last = listed[0], listed[-1]
+        first, last = listed[0], next(row for row in listed if row[0] == cut)
+        unknown = sorted(row[0] for row in listed if row[1] == "unknown")
+        check("runs: manifests not a JSON object are unknown", unknown == [cut, nothing], str(unknown))
         check("runs: a set never switched to is interrupted", first[:3] == (killed, "interrupted", True)
               and "never published" in first[3], str(first))
         check("runs: a damaged manifest is unknown, the others listed", last[:2] == (cut, "unknown")
-              and "does not read" in last[3] and len(listed) == 2 + len(os.listdir(folder / "runs")), str(listed))
+              and "does not read" in last[3] and len(listed) == 3 + len(os.listdir(folder / "runs")), str(listed))
         published = [row for row in listed if row[1] == "published"]
         sets = [run for run in os.listdir(folder / "runs")
                 if json.loads((folder / "runs" / run / "manifest.json").read_text()).get("status") == "published"]

@@ -289,6 +289,12 @@ fn explain_shows_the_nearest_customers_beside_the_shipped_default() {
     );
     let r = w.kindred(&["explain", "3", "--output", w.path("few").to_str().unwrap()]);
     assert!(r.stdout.contains("bought by 1 of the 1 nearest customers"), "{}", r.stdout);
+    // fewer neighbours than K, all shown: that many voted ("of the 2 nearest" beside 1)
+    let two = "[model]\nkind = \"user\"\nneighbours = 3\n[recommend]\nfrom_neighbours = 2";
+    let two = w.pipeline_with("two.toml", &input, "", "two", two);
+    assert_eq!(w.kindred(&["run", two.to_str().unwrap()]).code, 0);
+    let r = w.kindred(&["explain", "3", "--output", w.path("two").to_str().unwrap()]);
+    assert!(r.stdout.contains("bought by 1 of the 1 nearest customers"), "{}", r.stdout);
     // a typo'd pipeline beside --output was ignored without a word
     let r = w.kindred(&["explain", "1", "nope.toml", "--output", w.path("few").to_str().unwrap()]);
     assert!(r.code == 2 && r.stderr.contains("nope.toml"), "{}: {}", r.code, r.stderr);

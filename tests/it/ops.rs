@@ -589,6 +589,24 @@ fn status_of_an_empty_missing_or_foreign_folder() {
         v["error"].as_str().unwrap().contains("gone: no such folder") && first_error(&err).contains("no such folder"),
         "{v}"
     );
+    // a folder's name that is not UTF-8 (the object's first version panicked on it)
+    use std::os::unix::ffi::OsStrExt;
+    let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"))
+        .arg("status")
+        .arg(latin1)
+        .arg("--json")
+        .current_dir(w.path(""))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!((r.status.code(), v["healthy"].as_bool()), (Some(1), Some(false)), "{v}");
+    // a pipeline from KINDRED_PIPELINE beside DIR is not read (an environment shared with the
+    // cron job): the folder's status, as before; one typed on the command line must exist
+    let r = w.kindred_env(&["status", "out"], &[("KINDRED_PIPELINE", "pipelines/elsewhere.toml")]);
+    assert_eq!(r.code, 6, "{}{}", r.stdout, r.stderr);
+    let r = w.kindred(&["status", "out", "--pipeline", "nope.toml"]);
+    assert!(r.code == 2 && r.stderr.contains("nope.toml"), "{}", r.stderr);
     w.write("theirs/notes.txt", "mine");
     let (code, _, err) = status(&w, &["theirs"]);
     assert_eq!(code, 1);
