@@ -174,9 +174,10 @@ pub enum InputError {
         path: PathBuf,
         sheet: Option<String>,
         column: String,
-        role: String,
+        role: &'static str,
         available: String,
-        also: Vec<String>,
+        /// Boxed: the error stays as small as it was (every `Result` of the crate carries it).
+        also: Box<Vec<String>>,
     },
     /// A mapped name matched by several headers loosely (ingest::find_column); `detail` says
     /// which, and the key to set.

@@ -528,17 +528,17 @@ fn resolve_columns(
 ) -> Result<(Columns, Vec<Unmapped>), InputError> {
     // every mapped column the file lacks, in the roles' order: the first named in full, the
     // others after it
-    let mut lacking: Vec<(&str, String)> = Vec::new();
-    let missing = |lacking: Vec<(&str, String)>| {
+    let mut lacking: Vec<(&'static str, String)> = Vec::new();
+    let missing = |lacking: Vec<(&'static str, String)>| {
         let also = lacking[1..].iter().map(|(role, column)| format!("'{column}' ([columns] {role})")).collect();
         let (role, column) = &lacking[0];
         InputError::ColumnMissing {
             path: path.to_path_buf(),
             sheet: sheet.clone(),
             column: column.clone(),
-            role: role.to_string(),
+            role,
             available: names.join(", "),
-            also,
+            also: Box::new(also),
         }
     };
     // several headers with the column's key: refused, naming them and the key to set
