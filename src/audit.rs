@@ -46,6 +46,9 @@ pub struct ColumnAudit {
     pub notes: Vec<String>,
     /// What the run warns of in the column (ids that lost digits).
     pub warnings: Vec<String>,
+    /// The customer's or item's id values written in scientific notation with digits lost
+    /// (`[gates] max_ids_lost_digits_share`); 0 for other columns.
+    pub lost_digits: usize,
     /// The type kindred's reader gives the column ("String" for CSV and Excel cells).
     pub type_read: String,
     /// The type every non-null value reads as (a text column of numbers: "Int64").
@@ -120,6 +123,7 @@ fn ids_lost_digits(canonical: &DataFrame, report: &mut AuditReport) {
         );
         if let Some(c) = report.columns.iter_mut().find(|c| c.role.as_deref() == Some(role)) {
             c.warnings.push(warning);
+            c.lost_digits = lost.values;
         }
     }
 }
@@ -210,6 +214,7 @@ fn report(
                 date_order: found.date_order,
                 notes: found.notes,
                 warnings: Vec::new(),
+                lost_digits: 0,
                 column: name,
                 nulls,
             }

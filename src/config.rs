@@ -807,6 +807,9 @@ pub struct OutputConfig {
 #[derive(Debug, Clone, Serialize)]
 pub struct GatesConfig {
     pub max_dropped_share: f64,
+    /// The largest share of the customer's or the item's id values written in scientific
+    /// notation with digits lost (a spreadsheet's CSV of long numbers: `audit::ids_lost_digits`).
+    pub max_ids_lost_digits_share: f64,
     pub min_customers: usize,
     pub max_customer_drop_vs_previous: f64,
     /// The largest share of the last published set's recommendation rows a run may lose

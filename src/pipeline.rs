@@ -732,6 +732,31 @@ fn customer_type(cfg: &Config, previous: Option<Previous>) -> (CustomerType, Opt
 /// Checks the data gates; every verdict is returned for the manifest.
 /// Rows `[input] skip_bad_rows` skipped while reading count as dropped: skipping them must not
 /// take the share of the export that is lost past the gate.
+/// `[gates] max_ids_lost_digits_share`: a customer or item column whose id values are, beyond
+/// the limit, written in scientific notation with digits lost — a workbook's column of long
+/// numbers saved as CSV (`4.00035E+15`): customers that differed only in the lost digits are
+/// one, and the lists are another shop's (a helper's 1,587 customers published as 2, exit 0,
+/// with a warning a cron job's `--quiet` hid). Not checked when no id lost a digit.
+fn check_lost_digits(limit: f64, audited: &audit::AuditReport) -> Vec<GateCheck> {
+    let ids = audited.columns.iter().filter(|c| c.lost_digits > 0);
+    ids.map(|c| {
+        let share = c.lost_digits as f64 / c.non_null.max(1) as f64;
+        GateCheck {
+            gate: "max_ids_lost_digits_share",
+            passed: share <= limit,
+            detail: format!(
+                "{:.1}% of column '{}' ({} of {} values) are ids written in scientific notation with digits lost; the limit is {:.1}%: export the column as text",
+                share * 100.0,
+                c.column,
+                c.lost_digits,
+                c.non_null,
+                limit * 100.0
+            ),
+        }
+    })
+    .collect()
+}
+
 fn check_gates(
     cfg: &Config,
     (skipped, cleaned): (usize, &clean::CleanReport),
@@ -1128,6 +1153,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let to_select = (cfg.model.kind == Kind::Auto).then(|| cleaned.part(|_| true));
     let (matrix, pivoted) = chain.pivot(cleaned, ids, &cfg.input.path)?;
     let mut gates = check_gates(cfg, (ingested.skipped_rows, &cleaned_report), matrix.n_customers(), previous.as_ref());
+    gates.extend(check_lost_digits(cfg.gates.max_ids_lost_digits_share, &audited));
     let newest = newest_purchase(&audited, &cleaned_report);
     let column = newest.as_ref().map(|(column, _)| column.clone());
     gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest, previous.as_ref()));

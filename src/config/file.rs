@@ -140,6 +140,7 @@ pub struct GatesSection {
     pub max_days_back_vs_previous: Option<f64>,
     pub max_history_change_vs_previous: Option<f64>,
     pub max_new_invalid_dates_vs_previous: Option<f64>,
+    pub max_ids_lost_digits_share: Option<f64>,
     pub refuse_unchanged_input: Option<bool>,
 }
 
@@ -824,6 +825,7 @@ impl GatesSection {
     pub(super) fn build(&self) -> Result<GatesConfig, ConfigError> {
         Ok(GatesConfig {
             max_dropped_share: share("[gates] max_dropped_share", self.max_dropped_share, 0.5)?,
+            max_ids_lost_digits_share: share("[gates] max_ids_lost_digits_share", self.max_ids_lost_digits_share, 0.5)?,
             min_customers: match self.min_customers {
                 Some(v) if v < 0 => {
                     return Err(invalid("[gates] min_customers", format!("must be 0 or more, got {v}")))

@@ -297,6 +297,7 @@ fn every_numeric_key_out_of_range_names_the_key() {
         ("recommend", "opportunity_exponent", &["-5.0", "5.0", "nan"]),
         ("output", "keep_runs", &["0", "-1"]),
         ("gates", "max_dropped_share", &["-0.1", "1.1", "nan"]),
+        ("gates", "max_ids_lost_digits_share", &["-0.1", "1.1", "nan"]),
         ("gates", "min_customers", &["-1"]),
         ("gates", "max_customer_drop_vs_previous", &["-0.1", "1.5", "nan"]),
         ("gates", "max_row_drop_vs_previous", &["-0.1", "1.5", "nan"]),

@@ -160,6 +160,19 @@ fn ids_in_scientific_notation_are_warned_of() {
     assert!(customer["warnings"][0].as_str().unwrap().contains("scientific notation"), "{customer}");
     let item = columns.iter().find(|c| c["column"] == "StockCode").unwrap();
     assert_eq!(item["warnings"], serde_json::json!([]), "{item}");
+    let lost = customer["lost_digits"].as_u64().unwrap();
+    assert_eq!(lost, 10, "{customer}");
+    // beyond [gates] max_ids_lost_digits_share (0.5 by default; here 10 of the column's 28
+    // values) the run is refused (exit 3): a cron job's --quiet hides the warning
+    let strict = w.pipeline_with("strict.toml", &sci, "", "strict", "[gates]\nmax_ids_lost_digits_share = 0.2");
+    let r = w.kindred(&["run", strict.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("gate max_ids_lost_digits_share: 35.7% of column 'CustomerID' (10 of 28 values)"),
+        "{}",
+        r.stderr
+    );
+    assert!(!w.path("strict/current").exists(), "nothing published");
     // `kindred audit` says it too
     let r = w.kindred(&["audit", sci.to_str().unwrap(), "--pipeline", p.to_str().unwrap()]);
     assert!(
