@@ -401,16 +401,27 @@ pub fn matched_items<'a>(
 /// one of `items` in another case, with the first such item: an export whose item ids changed
 /// case (`post` for `POST`) let postage into the lists with a note only.
 pub fn in_another_case(unmatched: &[String], items: &[impl AsRef<str>]) -> Vec<(String, String)> {
-    let wanted: Vec<(String, &String)> =
-        unmatched.iter().filter(|e| !e.contains('*')).map(|e| (e.to_lowercase(), e)).collect();
+    let wanted: Vec<(std::borrow::Cow<str>, &String)> =
+        unmatched.iter().filter(|e| !e.contains('*')).map(|e| (case_folded(e), e)).collect();
     if wanted.is_empty() {
         return Vec::new();
     }
-    let mut by_lower: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+    let mut by_lower: std::collections::HashMap<std::borrow::Cow<str>, &str> = std::collections::HashMap::new();
     for item in items {
-        by_lower.entry(item.as_ref().to_lowercase()).or_insert(item.as_ref());
+        by_lower.entry(case_folded(item.as_ref())).or_insert(item.as_ref());
     }
     wanted.into_iter().filter_map(|(lower, entry)| Some((entry.clone(), by_lower.get(&lower)?.to_string()))).collect()
+}
+
+/// `text` in lower case (Unicode's), the key two ids equal but for case share; borrowed when
+/// it has no upper case (most ids: no copy). The one rule for `in_another_case` and the
+/// customer ids' ([`crate::pivot::CaseTwins`]).
+pub fn case_folded(text: &str) -> std::borrow::Cow<'_, str> {
+    // a character lower case changes (upper case, and title case: `ǅ`), not `is_uppercase`
+    match text.chars().any(|c| c.to_lowercase().ne(std::iter::once(c))) {
+        true => std::borrow::Cow::Owned(text.to_lowercase()),
+        false => std::borrow::Cow::Borrowed(text),
+    }
 }
 
 impl CleanConfig {

@@ -99,83 +99,18 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
     // a description that is the id itself (a pipeline mapping one column to both) is not
     // printed twice ("Tip Tip")
     let name = |id: &str| names.get(id).filter(|d| d.as_str() != id).cloned().unwrap_or_default();
-    let mut out = String::new();
-    let from = recs.height();
     let manifest = manifest(set);
-    let _ = writeln!(out, "Customer {customer}");
-    // which folder and run the answer comes from: a `KINDRED_OUTPUT` left set in a shell
-    // explained another shop's customer of the same id, naming neither
-    let run_id = manifest.get("run_id").and_then(|r| r.as_str()).map(|r| format!("run {r} in "));
-    let folder = crate::progress::printable(&dir.to_string_lossy(), crate::progress::Lines::Escaped).into_owned();
-    let _ = writeln!(out, "  from {}{folder}", run_id.unwrap_or_default());
-
-    let (item_ids, qty) = (strings(&bought, "item_id"), floats(&bought, "quantity"));
-    let mut by_qty: Vec<(String, f64)> = item_ids.into_iter().zip(qty.into_iter().map(|q| q.unwrap_or(0.0))).collect();
-    by_qty.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let _ = writeln!(out, "\nBought {}; the most bought:", counted(by_qty.len(), "distinct item"));
-    for (id, q) in by_qty.iter().take(10) {
-        let _ = writeln!(out, "  {} {} ×{}", pad(id, 10), pad(&cut(&name(id), 60), 40), quantity_text(*q));
-    }
-
+    let mut out = header(customer, dir, &manifest);
+    let by_qty = most_bought(&mut out, &bought, &name);
     // The customers' cosine neighbours: always a user model's; beside an item-side model when
     // the run published them (`[model] customer_neighbours`, not 0).
     let kind = model_kind(&manifest);
-    let voting = voting_neighbours(&manifest).filter(|_| !kind.compares_items());
-    if !kind.compares_items() || published {
-        nearest_customers(&mut out, &neighbours);
-        // the lists were voted by the model's K nearest, of which neighbours.parquet keeps
-        // `customer_neighbours` (20): the votes of the others were not shown, unsaid; or by
-        // fewer than are shown (`from_neighbours` below `neighbours`), which the counts below
-        // ("bought by 2") read against all of them
-        let kept = manifest.pointer("/reports/customer_neighbours/neighbours").and_then(|n| n.as_u64());
-        let cut = kept.is_some_and(|n| n as usize == neighbours.height() && n > 0);
-        match voting {
-            Some(k) if cut && k > neighbours.height() => _ = writeln!(
-                out,
-                "  (the lists were voted by each customer's {k} nearest; neighbours.parquet keeps the first {} of them: [model] customer_neighbours)",
-                neighbours.height()
-            ),
-            Some(k) if k < neighbours.height() => _ = writeln!(
-                out,
-                "  (the lists were voted by each customer's {k} nearest, the first {k} above: [recommend] from_neighbours)"
-            ),
-            _ => {}
-        }
-    }
-    // a customer with fewer neighbours than K (all of them shown: the table was not cut) had
-    // that many voters ("of the 10 nearest" beside 4 neighbours)
-    let shown = neighbours.height();
-    let all_shown =
-        manifest.pointer("/reports/customer_neighbours/neighbours").and_then(|n| n.as_u64()) != Some(shown as u64);
-    let nearest = match voting {
-        Some(k) if all_shown && published && shown < k => format!("the {shown} nearest customers"),
-        Some(k) => format!("the {k} nearest customers"),
-        None => "the nearest customers".to_string(),
+    let nearest = match !kind.compares_items() || published {
+        true => voters(&mut out, &manifest, &neighbours, kind),
+        false => "the nearest customers".to_string(),
     };
-    // an auto run's choice, whole: the blend and the prior change the order a reader sees
-    // ("backed by 24" above "backed by 101"), and a popularity winner votes by no neighbour
-    let chosen = manifest.pointer("/selection/winner").filter(|w| !w.is_null()).map(|w| {
-        let (candidate, settings) = (w["candidate"].as_str().unwrap_or("?"), w["settings"].as_str().unwrap_or(""));
-        let settings = if settings.is_empty() { String::new() } else { format!(" ({settings})") };
-        format!("\nModel: chosen by the run's selection (kind = \"auto\"): {candidate}{settings}.")
-    });
-    if let Some(chosen) = &chosen {
-        let _ = writeln!(out, "{chosen}");
-    }
-    let because = match kind.compares_items() {
-        false => HashMap::new(),
-        true => {
-            let name = serde_json::to_string(&kind).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{}Model: kind = {name}: each item the customer bought votes for the items related to it (\"most by\": the strongest of the links item_neighbours.parquet keeps, each item's nearest).",
-                if chosen.is_some() { "" } else { "\n" }
-            );
-            strongest_reasons(set, &by_qty)?
-        }
-    };
-
-    let _ = writeln!(out, "\nRecommendations ({from}):");
+    let because = model_lines(&mut out, set, &manifest, kind, &by_qty)?;
+    let _ = writeln!(out, "\nRecommendations ({}):", recs.height());
     if recs.height() == 0 {
         let _ = writeln!(out, "  none: the customer bought every item a list may hold");
     }
@@ -200,6 +135,88 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
         let _ = writeln!(out, "  {:>2}. {} {} {why}", k + 1, pad(id, 10), pad(&cut(&name(id), 60), 40));
     }
     Ok(out)
+}
+
+/// The customer, and which folder and run the answer comes from: a `KINDRED_OUTPUT` left set
+/// in a shell explained another shop's customer of the same id, naming neither.
+fn header(customer: &str, dir: &Path, manifest: &serde_json::Value) -> String {
+    let run_id = manifest.get("run_id").and_then(|r| r.as_str()).map(|r| format!("run {r} in "));
+    let folder = dir.to_string_lossy();
+    let folder = crate::progress::printable(&folder, crate::progress::Lines::Escaped);
+    format!("Customer {customer}\n  from {}{folder}\n", run_id.unwrap_or_default())
+}
+
+/// The customer's items, most bought first (the ten first printed).
+fn most_bought(out: &mut String, bought: &DataFrame, name: &impl Fn(&str) -> String) -> Vec<(String, f64)> {
+    let (item_ids, qty) = (strings(bought, "item_id"), floats(bought, "quantity"));
+    let mut by_qty: Vec<(String, f64)> = item_ids.into_iter().zip(qty.into_iter().map(|q| q.unwrap_or(0.0))).collect();
+    by_qty.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let _ = writeln!(out, "\nBought {}; the most bought:", counted(by_qty.len(), "distinct item"));
+    for (id, q) in by_qty.iter().take(10) {
+        let _ = writeln!(out, "  {} {} ×{}", pad(id, 10), pad(&cut(&name(id), 60), 40), quantity_text(*q));
+    }
+    by_qty
+}
+
+/// Prints the customer's nearest customers and who of them voted; returns the voters in words
+/// for the recommendations' lines ("the 10 nearest customers"). The lists were voted by the
+/// model's K nearest, of which neighbours.parquet keeps `customer_neighbours` (20): the votes
+/// of the others were not shown, unsaid; or by fewer than are shown (`from_neighbours` below
+/// `neighbours`), which "bought by 2" was read against; and a customer with fewer neighbours
+/// than K, all shown, had that many ("of the 10 nearest" beside 4).
+fn voters(out: &mut String, manifest: &serde_json::Value, neighbours: &DataFrame, kind: Kind) -> String {
+    nearest_customers(out, neighbours);
+    let shown = neighbours.height();
+    let kept = manifest.pointer("/reports/customer_neighbours/neighbours").and_then(|n| n.as_u64());
+    let cut = kept == Some(shown as u64);
+    let voting = voting_neighbours(manifest).filter(|_| !kind.compares_items());
+    match voting {
+        Some(k) if cut && shown > 0 && k > shown => _ = writeln!(
+            out,
+            "  (the lists were voted by each customer's {k} nearest; neighbours.parquet keeps the first {shown} of them: [model] customer_neighbours)"
+        ),
+        Some(k) if k < shown => _ = writeln!(
+            out,
+            "  (the lists were voted by each customer's {k} nearest, the first {k} above: [recommend] from_neighbours)"
+        ),
+        _ => {}
+    }
+    match voting {
+        Some(k) if !cut && shown < k => format!("the {shown} nearest customers"),
+        Some(k) => format!("the {k} nearest customers"),
+        None => "the nearest customers".to_string(),
+    }
+}
+
+/// Prints the model: an auto run's choice whole (the blend and the prior change the order a
+/// reader sees, "backed by 24" above "backed by 101"; a popularity winner votes by no
+/// neighbour), and how an item-side model votes; returns, for such a model, each recommended
+/// item's strongest reason among the customer's items.
+fn model_lines(
+    out: &mut String,
+    set: &Path,
+    manifest: &serde_json::Value,
+    kind: Kind,
+    by_qty: &[(String, f64)],
+) -> Result<HashMap<String, String>> {
+    let chosen = manifest.pointer("/selection/winner").filter(|w| !w.is_null()).map(|w| {
+        let (candidate, settings) = (w["candidate"].as_str().unwrap_or("?"), w["settings"].as_str().unwrap_or(""));
+        let settings = if settings.is_empty() { String::new() } else { format!(" ({settings})") };
+        format!("\nModel: chosen by the run's selection (kind = \"auto\"): {candidate}{settings}.")
+    });
+    if let Some(chosen) = &chosen {
+        let _ = writeln!(out, "{chosen}");
+    }
+    if !kind.compares_items() {
+        return Ok(HashMap::new());
+    }
+    let name = serde_json::to_string(&kind).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{}Model: kind = {name}: each item the customer bought votes for the items related to it (\"most by\": the strongest of the links item_neighbours.parquet keeps, each item's nearest).",
+        if chosen.is_some() { "" } else { "\n" }
+    );
+    strongest_reasons(set, by_qty)
 }
 
 /// The customer's rows of `neighbours.parquet`, best first.

@@ -825,11 +825,7 @@ impl CaseTwins {
         let (mut twins, mut example) = (0usize, None);
         let caseless = |id: &&String| id.contains('@') || id.contains(char::is_whitespace);
         for id in ids.iter().filter(caseless) {
-            let folded = match id.chars().any(char::is_uppercase) {
-                true => std::borrow::Cow::Owned(id.to_lowercase()),
-                false => std::borrow::Cow::Borrowed(id.as_str()),
-            };
-            match first.entry(folded) {
+            match first.entry(crate::config::case_folded(id)) {
                 std::collections::hash_map::Entry::Vacant(slot) => _ = slot.insert(id),
                 std::collections::hash_map::Entry::Occupied(seen) => {
                     twins += 1;

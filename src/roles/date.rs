@@ -573,7 +573,6 @@ impl Evidence {
     /// after the horizon.
     pub fn notes(&self, rule: &DateRule) -> Vec<String> {
         let q = |s: &Option<String>| format!("'{}'", s.as_deref().unwrap_or_default());
-        let formats = "e.g. \"%d/%m/%Y %H:%M\" or \"%m/%d/%Y %H:%M\"";
         let mut notes = Vec::new();
         match self.order() {
             Some(DateOrder::DayFirst) => notes.push(format!("dates read day-first (as {} shows)", q(&self.day_first))),
@@ -622,39 +621,44 @@ impl Evidence {
                 read.map(|d| d.to_string()).unwrap_or_default()
             ));
         }
-        if self.unread > 0 {
-            let examples: Vec<String> = self.unread_examples.iter().map(|t| format!("'{t}'")).collect();
-            let (s, read, rows) =
-                if self.unread == 1 { ("", "reads", "its row is") } else { ("s", "read", "their rows are") };
-            // a workbook's serial days (`40513.35`) and counts of days are no format's text: a
-            // format suggested for them cannot read them; digits of a date's fields run together
-            // (`201012010930`, eight digits and more) a format does read (`%Y%m%d%H%M`)
-            let serial = |t: &str| {
-                let t = t.trim();
-                let whole = t.trim_start_matches(['-', '+']).split(['.', ',']).next().unwrap_or_default();
-                t.parse::<f64>().is_ok() && (whole.len() <= 6 || t.contains(['.', ',']))
-            };
-            let numbers = self.unread_examples.iter().all(|t| serial(t));
-            let hint = match &rule.format {
-                Some(format) => format!("not [input] date_format = {}", crate::config::toml_text(format)),
-                None if numbers => {
-                    "they are numbers, which no [input] date_format reads but as epoch seconds (\"%s\")".into()
-                }
-                None => format!("if they are dates, set [input] date_format to their format ({formats})"),
-            };
-            notes.push(format!(
-                "{} value{s} {read} as no date ({}{}): {rows} kept, undated; {hint}",
-                self.unread,
-                examples.join(", "),
-                if self.unread > examples.len() { ", …" } else { "" }
-            ));
-        }
+        notes.extend(self.unread_note(rule));
         if self.future > 0 {
             let max = chrono::DateTime::from_timestamp(rule.max, 0).map(|d| d.format("%Y-%m-%d %H:%M:%S UTC"));
             let max = max.map(|d| d.to_string()).unwrap_or_default();
             notes.push(format!("{} dates after {max} ({}) are invalid", self.future, rule.horizon));
         }
         notes
+    }
+
+    /// The values that read as no date: how many, the first few, and what would read them —
+    /// `date_format` shaped on them, but for a workbook's serial days (`40513.35`) and counts
+    /// of days, which no format reads (digits of a date run together, `201012010930`, one does:
+    /// `%Y%m%d%H%M`).
+    fn unread_note(&self, rule: &DateRule) -> Option<String> {
+        if self.unread == 0 {
+            return None;
+        }
+        let examples: Vec<String> = self.unread_examples.iter().map(|t| format!("'{t}'")).collect();
+        let (s, read, rows) =
+            if self.unread == 1 { ("", "reads", "its row is") } else { ("s", "read", "their rows are") };
+        let serial = |t: &String| {
+            let t = t.trim();
+            let whole = t.trim_start_matches(['-', '+']).split(['.', ',']).next().unwrap_or_default();
+            t.parse::<f64>().is_ok() && (whole.len() <= 6 || t.contains(['.', ',']))
+        };
+        let hint = match &rule.format {
+            Some(format) => format!("not [input] date_format = {}", crate::config::toml_text(format)),
+            None if self.unread_examples.iter().all(serial) => {
+                "they are numbers, which no [input] date_format reads but as epoch seconds (\"%s\")".into()
+            }
+            None => "if they are dates, set [input] date_format to their format (e.g. \"%d/%m/%Y %H:%M\" or \"%m/%d/%Y %H:%M\")".into(),
+        };
+        let more = if self.unread > examples.len() { ", …" } else { "" };
+        Some(format!(
+            "{} value{s} {read} as no date ({}{more}): {rows} kept, undated; {hint}",
+            self.unread,
+            examples.join(", ")
+        ))
     }
 }
 
