@@ -805,7 +805,7 @@ fn is_killed_staging(folder: &Path) -> bool {
 /// A published run's folder: a set's files, its manifest among them naming the folder's run,
 /// published (or of a kindred before 0.3.0, which wrote no status). A status kindred does not
 /// write (a later version's, a person's edit) is not proof: kept, and not counted.
-fn is_published_set(folder: &Path) -> bool {
+pub(crate) fn is_published_set(folder: &Path) -> bool {
     let Some(manifest) = holds_a_set(folder).then(|| read_manifest(folder)).flatten() else { return false };
     let text = |key: &str| manifest.get(key).map(|v| v.as_str());
     let id = folder.file_name().and_then(|n| n.to_str());

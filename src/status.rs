@@ -19,7 +19,9 @@ use serde::Serialize;
 
 use crate::error::{Exit, OutputError, Result};
 use crate::publish::lock::{self, Holder};
-use crate::publish::{check_layout, current_run, current_run_id, is_failure_record, is_run_id, CURRENT, RUNS};
+use crate::publish::{
+    check_layout, current_run, current_run_id, is_failure_record, is_published_set, is_run_id, CURRENT, RUNS,
+};
 use crate::write::file;
 
 /// What `kindred status` found.
@@ -72,6 +74,13 @@ pub struct Published {
     pub damaged: Vec<String>,
     /// The gates `--force` published past (each `gate: detail`); empty when none was.
     pub forced_gates: Vec<String>,
+    /// Its manifest's `schema_version`; one later than this kindred's means a newer kindred
+    /// wrote the set, whose added fields this status does not know.
+    pub schema_version: Option<u64>,
+    /// The newest whole published set under `runs/` that is later than this one, when there
+    /// is one: `current` was pointed back by hand (a rollback, which the next run's publish
+    /// replaces), or that set stopped before its switch.
+    pub newer_set: Option<String>,
 }
 
 /// The newest run folder: published, or a failed or refused run's record.
@@ -243,6 +252,8 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
             .map(|days| days.iter().filter_map(|d| d.as_str().map(String::from)).collect())
             .unwrap_or_default(),
         forced_gates: m.as_ref().map(forced_gates).unwrap_or_default(),
+        schema_version: m.as_ref().and_then(|m| m.get("schema_version")).and_then(|v| v.as_u64()),
+        newer_set: newer_set(run, &run_id),
         damaged: {
             let damaged = match &m {
                 Some(m) => damaged(run, m),
@@ -254,6 +265,21 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
         },
         run_id,
     }
+}
+
+/// The newest published set beside `run` ([`is_published_set`]) named later than `run_id`: a
+/// set `current` no longer points to although it is newer.
+fn newer_set(run: &Path, run_id: &str) -> Option<String> {
+    let runs = run.parent()?;
+    let mut later: Vec<String> = fs::read_dir(runs)
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| is_run_id(name) && name.as_str() > run_id)
+        .collect();
+    later.sort_unstable();
+    later.into_iter().rev().find(|name| is_published_set(&runs.join(name)))
 }
 
 /// The gates a forced run published past, each `gate: detail` (`forced` and `gates` in its
@@ -494,6 +520,18 @@ impl Status {
                     let since = shown(since);
                     out += &format!("  input:       unchanged since run {since} (the same bytes published again)\n");
                 }
+                if let Some(newer) = &p.newer_set {
+                    out += &format!(
+                        "  rolled back: run {} is a later published set that current does not point to (pointed back by hand: the next run publishes after it; or stopped before its switch)\n",
+                        shown(newer)
+                    );
+                }
+                if let Some(v) = p.schema_version.filter(|&v| v > u64::from(crate::write::SCHEMA_VERSION)) {
+                    out += &format!(
+                        "  schema:      version {v}, written by a later kindred than this one (version {}): what it added is not shown\n",
+                        crate::write::SCHEMA_VERSION
+                    );
+                }
                 // a line a gate: a gate's detail holds "; " itself
                 for gate in &p.forced_gates {
                     out += &format!("  forced:      published with --force past {}\n", shown(gate));
@@ -567,6 +605,8 @@ mod tests {
             quiet_weekdays: Vec::new(),
             damaged: Vec::new(),
             forced_gates: Vec::new(),
+            schema_version: Some(1),
+            newer_set: None,
         };
         let attempt = |status: &str| LastAttempt {
             run_id: "a".into(),
@@ -608,6 +648,8 @@ mod tests {
             quiet_weekdays: Vec::new(),
             damaged: Vec::new(),
             forced_gates: Vec::new(),
+            schema_version: Some(1),
+            newer_set: None,
         };
         assert!(problems(dir, Some(&published(None)), None, Some(hour), now).is_empty());
         assert!(problems(dir, Some(&published(Some("20261203T013000.000Z-6"))), None, Some(hour), now).is_empty());
@@ -644,6 +686,8 @@ mod tests {
             quiet_weekdays: quiet.iter().map(|d| d.to_string()).collect(),
             damaged: Vec::new(),
             forced_gates: Vec::new(),
+            schema_version: Some(1),
+            newer_set: None,
         };
         let sunday = at("2026-12-06T08:00:00Z");
         assert!(problems(dir, Some(&published(&["Saturday"])), None, max, sunday).is_empty());
@@ -695,6 +739,8 @@ mod tests {
             quiet_weekdays: Vec::new(),
             damaged: Vec::new(),
             forced_gates: Vec::new(),
+            schema_version: Some(1),
+            newer_set: None,
         };
         // a few minutes ahead is clocks differing: fine
         let near = "20261203T020500.000Z-7";

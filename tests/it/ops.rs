@@ -473,6 +473,33 @@ fn status_of_a_healthy_folder_exits_0() {
     assert_eq!(damaged, [want("drift.parquet"), want("report.html")], "{v}");
 }
 
+/// Session 40: `current` pointed back by hand at an earlier set (a rollback, which the next
+/// run's publish replaces) read as any healthy folder, and a set a later kindred wrote was
+/// shown as if this one knew all of it. Both are said; neither is a problem.
+#[test]
+fn status_says_a_rollback_and_a_set_of_a_later_schema() {
+    let w = published();
+    let first = std::fs::read_link(w.path("out/current")).unwrap();
+    assert_eq!(w.kindred(&["run", w.path("good.toml").to_str().unwrap(), "--quiet"]).code, 0);
+    let second = std::fs::read_link(w.path("out/current")).unwrap();
+    let (code, v) = status_json(&w);
+    assert_eq!((code, &v["published"]["newer_set"]), (0, &serde_json::Value::Null), "{v}");
+    std::fs::remove_file(w.path("out/current")).unwrap();
+    std::os::unix::fs::symlink(&first, w.path("out/current")).unwrap();
+    let (code, out, err) = status(&w, &["out"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let second = second.file_name().unwrap().to_str().unwrap();
+    assert!(out.contains(&format!("  rolled back: run {second} is a later published set")), "{out}");
+    assert_eq!(status_json(&w).1["published"]["newer_set"], second);
+    let first = w.path(&format!("out/{}/manifest.json", first.display()));
+    let manifest = std::fs::read_to_string(&first).unwrap();
+    assert!(!status(&w, &["out"]).1.contains("schema:"));
+    std::fs::write(&first, manifest.replace("\"schema_version\": 1,", "\"schema_version\": 2,")).unwrap();
+    let (code, out, _) = status(&w, &["out"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("  schema:      version 2, written by a later kindred than this one (version 1)"), "{out}");
+}
+
 /// Session 27: a published set whose manifest was damaged (a disk, a person) was someone
 /// else's layout to `status` (exit 1, "move it away") and to every run, refused each night
 /// until a person stepped in. Its tables' footers name its run: it is damaged (exit 6), and
