@@ -90,21 +90,26 @@ pub struct AuditReport {
 pub fn run(mut table: Table) -> Result<(DataFrame, AuditReport)> {
     let start = Instant::now();
     let map = &table.columns;
-    if let Some(invalid) = &table.parsed {
-        let mut report = report(&table.nulls, table.frame.height(), map, invalid, table.look, start);
-        parsed_ranges(&table.frame, &mut report);
-        ids_lost_digits(&table.frame, &mut report);
-        return Ok((table.frame, report));
+    if let Some(mut found) = table.parsed.take() {
+        let rows = table.frame.height();
+        let canonical = timed(std::mem::take(&mut table.frame), map, &mut found, &table.path)?;
+        let mut report = report(&table.nulls, rows, map, &found, table.look, start);
+        parsed_ranges(&canonical, &mut report);
+        ids_lost_digits(&canonical, &mut report);
+        time_hint(&canonical, map, &mut report);
+        return Ok((canonical, report));
     }
     let frame = std::mem::take(&mut table.frame)
         .select(table.columns.parsed().iter().map(|s| s.as_str()))
         .map_err(|e| InputError::Parse { path: table.path.clone(), detail: e.to_string() })?;
     let rows = frame.height();
     let (map, path) = (&table.columns, &table.path);
-    let (canonical, found) = roles::parse(frame, map, (&table.dates, table.decimal), path)?;
+    let (canonical, mut found) = roles::parse(frame, map, (&table.dates, table.decimal), path)?;
+    let canonical = timed(canonical, map, &mut found, path)?;
     let mut report = report(&table.nulls, rows, map, &found, table.look, start);
     parsed_ranges(&canonical, &mut report);
     ids_lost_digits(&canonical, &mut report);
+    time_hint(&canonical, map, &mut report);
     Ok((canonical, report))
 }
 
@@ -128,11 +133,60 @@ fn ids_lost_digits(canonical: &DataFrame, report: &mut AuditReport) {
     }
 }
 
+/// The canonical frame with its dates set to the time column's times of day
+/// ([`roles::with_time`]), what reading it found merged into `found`.
+fn timed(
+    canonical: DataFrame,
+    map: &crate::config::Columns,
+    found: &mut Vec<Parsed>,
+    path: &std::path::Path,
+) -> Result<DataFrame> {
+    let Some(column) = &map.time else { return Ok(canonical) };
+    let (canonical, time) = roles::with_time(canonical, column)
+        .map_err(|e| InputError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
+    if let Some(time) = time {
+        match found.iter_mut().find(|f| f.column == time.column) {
+            Some(f) => (f.invalid, f.notes) = (f.invalid + time.invalid, [f.notes.clone(), time.notes].concat()),
+            None => found.push(time),
+        }
+    }
+    Ok(canonical)
+}
+
+/// A note on the date column when every date read is a midnight (days alone) and a column no
+/// role reads holds times of day in (three in four of) its first rows (a till's `Date` and `Time`): each day's
+/// purchases read as one instant, which no message said.
+fn time_hint(canonical: &DataFrame, map: &crate::config::Columns, report: &mut AuditReport) {
+    let (None, Some(date)) = (&map.time, &map.date) else { return };
+    let Ok(dates) = canonical.column(col::DATE).and_then(|c| c.i64().cloned()) else { return };
+    if dates.null_count() == dates.len() || dates.iter().flatten().any(|d| d.rem_euclid(86_400) != 0) {
+        return;
+    }
+    let head = &report.head;
+    let times = |k: usize| {
+        let values: Vec<&str> = head.rows.iter().filter_map(|r| r.get(k)?.as_deref()).map(str::trim).collect();
+        // a time alone: a date and time would be a date column
+        let alone = |v: &&str| roles::time_alone(v).is_some();
+        // three in four: a row's stray value ("noon", "n/a") does not hide the column
+        !values.is_empty() && 4 * values.iter().filter(|v| alone(v)).count() >= 3 * values.len()
+    };
+    let unmapped = |name: &String| report.columns.iter().any(|c| &c.column == name && c.role.is_none());
+    let Some(k) = (0..head.columns.len()).find(|&k| unmapped(&head.columns[k]) && times(k)) else { return };
+    let column = head.columns[k].clone();
+    if let Some(c) = report.columns.iter_mut().find(|c| &c.column == date) {
+        c.notes.push(format!(
+            "every date is a day alone (read as midnight) and column '{column}' holds times of day: set [columns] time = {} to read each line's time",
+            crate::config::toml_text(&column)
+        ));
+    }
+}
+
 /// The type a role parses its column to.
 fn parsed_type(role: &str) -> &'static str {
     match role {
         "quantity" => "Float64",
         "date" => "Datetime",
+        "time" => "Time",
         _ => "String",
     }
 }
@@ -183,6 +237,7 @@ fn report(
         (map.description.as_ref(), "description"),
         (map.invoice.as_ref(), "invoice"),
         (map.date.as_ref(), "date"),
+        (map.time.as_ref(), "time"),
         (map.segment.as_ref(), "segment"),
     ];
     let filters = map.rows.iter().map(|c| (Some(c), "row_filter"));

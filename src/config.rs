@@ -215,6 +215,11 @@ pub struct Columns {
     pub description: Option<String>,
     pub invoice: Option<String>,
     pub date: Option<String>,
+    /// `[columns] time`: the time of day of each line's date, in a column of its own (a till's
+    /// export: `Date` and `Time`); read as text (canonical column [`TIME_COLUMN`]) and set on
+    /// the date's day ([`crate::roles::with_time`]). Never mapped by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
     /// The column `[recommend] fallback = "popular_by:COLUMN"` segments customers by; read as
     /// text and kept through the pivot only then.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -327,6 +332,9 @@ pub fn row_column(i: usize) -> String {
 
 /// The canonical name of the invoice read as text for the row filters ([`Columns::order`]).
 pub const ORDER_COLUMN: &str = "order";
+
+/// The canonical name of the time-of-day column read as text ([`Columns::time`]).
+pub const TIME_COLUMN: &str = "time";
 
 /// One row filter of `[clean]`: which key, its column, and the values it matches.
 #[derive(Debug, Clone, Copy)]
@@ -899,6 +907,7 @@ impl Columns {
             description: None,
             invoice: None,
             date: None,
+            time: None,
             segment: None,
             rows: Vec::new(),
             order: false,
@@ -929,12 +938,16 @@ impl Columns {
 
     /// The columns read as text for the row filters: (canonical name, file column, role):
     /// each of [`Columns::rows`] (role `row_filter`), then the invoice when
-    /// [`Columns::order`] and mapped (role `invoice`).
+    /// [`Columns::order`] and mapped (role `invoice`), then the time of day when mapped (role
+    /// `time`, [`TIME_COLUMN`]).
     pub fn text_roles(&self) -> Vec<(String, &String, &'static str)> {
         let mut roles: Vec<(String, &String, &'static str)> =
             self.rows.iter().enumerate().map(|(i, c)| (row_column(i), c, "row_filter")).collect();
         if let Some(invoice) = self.invoice.as_ref().filter(|_| self.order) {
             roles.push((ORDER_COLUMN.to_string(), invoice, "invoice"));
+        }
+        if let Some(time) = &self.time {
+            roles.push((TIME_COLUMN.to_string(), time, "time"));
         }
         roles
     }

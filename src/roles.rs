@@ -18,11 +18,14 @@ use crate::error::InputError;
 
 mod date;
 mod number;
+mod time;
 
 pub(crate) use date::{date_of, resolve as resolve_dates, DateText};
 pub use date::{DateOrder, DateRule, Evidence};
 pub use number::Marks;
 pub(crate) use number::{Decision, NumberText, Pending};
+pub(crate) use time::time_alone;
+pub use time::with_time;
 
 /// Names of the canonical columns the later stages read.
 pub mod col {

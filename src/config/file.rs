@@ -69,6 +69,7 @@ pub struct ColumnsSection {
     pub description: Option<String>,
     pub invoice: Option<String>,
     pub date: Option<String>,
+    pub time: Option<String>,
     pub customer_type: Option<String>,
 }
 
@@ -540,12 +541,19 @@ impl ColumnsSection {
             Some("") => None,
             Some(v) => Some(v.to_string()),
         };
+        if self.time.as_deref().is_some_and(|t| !t.is_empty()) && self.date.as_deref() == Some("") {
+            return Err(invalid(
+                "[columns] time",
+                "is the time of day of each line's date, and [columns] date = \"\" maps none: name the date column",
+            ));
+        }
         let mut explicit = Vec::new();
         for (role, value) in [
             ("quantity", &self.quantity),
             ("description", &self.description),
             ("invoice", &self.invoice),
             ("date", &self.date),
+            ("time", &self.time),
         ] {
             if value.as_deref().is_some_and(|v| !v.is_empty()) {
                 explicit.push(role);
@@ -558,6 +566,7 @@ impl ColumnsSection {
             description: optional(&self.description, "Description"),
             invoice: optional(&self.invoice, "InvoiceNo"),
             date: optional(&self.date, "InvoiceDate"),
+            time: self.time.clone().filter(|t| !t.is_empty()),
             segment: None,
             rows: Vec::new(),
             order: false,

@@ -572,6 +572,7 @@ fn resolve_columns(
         ("description", &mut resolved.description),
         ("invoice", &mut resolved.invoice),
         ("date", &mut resolved.date),
+        ("time", &mut resolved.time),
     ] {
         if let Some(column) = slot.clone() {
             match find(role, &column)? {
@@ -583,6 +584,11 @@ fn resolve_columns(
                 }
             }
         }
+    }
+    // a time of day is set on a date's day: without the date column it has none to be set on
+    // (a date set to "" with a time is refused with the pipeline)
+    if let (Some(_), None, Some(date)) = (&resolved.time, &resolved.date, &columns.date) {
+        lacking.push(("date", date.clone()));
     }
     if !lacking.is_empty() {
         return Err(missing(lacking));

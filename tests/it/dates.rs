@@ -301,3 +301,47 @@ fn ids_with_stray_spaces_are_one_id_in_every_format() {
     assert_eq!(audited(&w, "parquet", "StockCode"), (0.0, items_padded as f64));
     assert_eq!(audited(&w, "parquet", "CustomerID"), (0.0, customers_padded as f64));
 }
+
+/// Session 40: a till's export writes the date and the time of day in two columns. Read alone,
+/// the dates were midnights (every purchase of a day at one instant, 10–12% of a helper's
+/// lists changed) and no message said so. The date column's note names the time column; with
+/// `[columns] time` mapped the lists are those of the same purchases dated whole, and a time
+/// that does not read is counted, its line kept at its date's midnight.
+#[test]
+fn a_time_of_day_in_its_own_column_sets_the_dates_time() {
+    let w = Workdir::new();
+    let p = purchases();
+    let whole = w.write("whole.csv", csv(&p, iso));
+    let mut split = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,Time,CustomerID\n");
+    for (k, (c, item, at)) in p.iter().enumerate() {
+        let time = if k == 3 { "noon".to_string() } else { at.format("%-I:%M %p").to_string() };
+        split += &format!("{},{item},{item} THING,1,{},{time},{c}\n", 500 + k, at.format("%Y-%m-%d"));
+    }
+    let split = w.write("split.csv", split);
+    run(&w, &whole, "whole", "", DATED);
+    let days = run(&w, &split, "days", "", DATED);
+    assert!(
+        days.contains("note: column 'InvoiceDate': every date is a day alone (read as midnight) and column 'Time' holds times of day: set [columns] time = \"Time\""),
+        "{days}"
+    );
+    assert_ne!(recommendations(&w, "days"), recommendations(&w, "whole"), "the times matter to these lists");
+    let timed = run(&w, &split, "timed", "", &format!("{DATED}\n[columns]\ntime = \"Time\""));
+    assert!(!timed.contains("every date is a day alone"), "{timed}");
+    assert!(timed.contains("note: column 'Time': 1 value reads as no time of day ('noon')"), "{timed}");
+    assert_eq!(audited(&w, "timed", "Time").0, 1.0);
+    // the one line without its time aside, the same purchases dated whole
+    let mut noon = p.clone();
+    noon[3].2 = noon[3].2.date().and_hms_opt(0, 0, 0).unwrap();
+    let whole_noon = w.write("whole_noon.csv", csv(&noon, iso));
+    run(&w, &whole_noon, "whole_noon", "", DATED);
+    assert_eq!(recommendations(&w, "timed"), recommendations(&w, "whole_noon"));
+    // a time needs a date: a date unmapped is refused with the pipeline, one missing by name
+    let p = w.pipeline_with("nodate.toml", &split, "", "nd", "[columns]\ndate = \"\"\ntime = \"Time\"");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("[columns] time") && r.stderr.contains("name the date column"), "{}", r.stderr);
+    let p = w.pipeline_with("notime.toml", &whole, "", "nt", "[columns]\ntime = \"Hour\"");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("'Hour'"), "{}", r.stderr);
+}

@@ -1,0 +1,169 @@
+//! The time of day of each line's date from a column of its own (`[columns] time`): a till's
+//! or a booking system's export writes `Date` and `Time` apart, and its dates alone read as
+//! midnight — every purchase of a day at one instant, said nowhere.
+
+use polars::prelude::*;
+
+use super::{col, Parsed};
+use crate::config::TIME_COLUMN;
+
+/// The seconds since midnight a text writes: `14:30`, `14:30:05`, `14:30:05.250` (the
+/// fraction dropped), `2:30 PM`, `2:30:05 p.m.`, `12:15 AM` (0:15); a date and time
+/// (`2011-12-01 14:30:00`, `2011-12-01T14:30:00`, `01/12/2011 14:30`: a sheet's time cells
+/// that carry a day, a database's timestamps) gives its time. `None` for anything else: a
+/// number (`0.6`, `1430`), an hour past 23 (or 12 with AM/PM), a minute or second past 59.
+pub(crate) fn time_of_day(text: &str) -> Option<i64> {
+    read(text).map(|(seconds, _)| seconds)
+}
+
+/// [`time_of_day`] of a text that writes a time alone, without a date (`14:30`, `2:30 PM`).
+pub(crate) fn time_alone(text: &str) -> Option<i64> {
+    read(text).filter(|&(_, dated)| !dated).map(|(seconds, _)| seconds)
+}
+
+/// The seconds since midnight a text writes, and whether a date came before them.
+fn read(text: &str) -> Option<(i64, bool)> {
+    let text = text.trim();
+    let lower = text.to_ascii_lowercase();
+    let (body, meridiem) = match ["am", "a.m.", "pm", "p.m."].iter().find(|m| lower.ends_with(*m)) {
+        Some(m) => (text[..text.len() - m.len()].trim_end(), Some(m.starts_with('p'))),
+        None => (text, None),
+    };
+    // the time is the last part of a date and time
+    let time = body.rsplit([' ', 'T']).next()?;
+    let dated = time.len() < body.len();
+    let mut parts = time.split(':');
+    let number = |part: Option<&str>, digits: std::ops::RangeInclusive<usize>| {
+        part.filter(|p| digits.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))?.parse::<i64>().ok()
+    };
+    let hour = number(parts.next(), 1..=2)?;
+    let minute = number(parts.next(), 2..=2)?;
+    let second = match parts.next() {
+        None => 0,
+        Some(s) => {
+            let (whole, fraction) = s.split_once(['.', ',']).unwrap_or((s, "0"));
+            number(Some(fraction), 1..=9)?;
+            number(Some(whole), 2..=2)?
+        }
+    };
+    if parts.next().is_some() || minute > 59 || second > 59 {
+        return None;
+    }
+    let hour = match meridiem {
+        None if hour <= 23 => hour,
+        Some(pm) if (1..=12).contains(&hour) => hour % 12 + if pm { 12 } else { 0 },
+        _ => return None,
+    };
+    Some((hour * 3600 + minute * 60 + second, dated))
+}
+
+/// The canonical frame with each line's date set to its time of day from the time column
+/// read as text ([`TIME_COLUMN`], dropped here), and what reading it found for the audit
+/// (`column` is its name in the file). A date keeps its own time where the time is empty or
+/// reads as none (counted invalid, with examples); a time is set on the date's day, in place
+/// of any time the date column had (noted). Unchanged, with nothing found, without the column.
+pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame, Option<Parsed>)> {
+    let Ok(times) = frame.drop_in_place(TIME_COLUMN) else { return Ok((frame, None)) };
+    let times = times.str()?.clone();
+    let dates = frame.column(col::DATE)?.i64()?.clone();
+    let (mut invalid, mut replaced, mut examples) = (0, 0, Vec::new());
+    let set: Int64Chunked = dates
+        .iter()
+        .zip(times.iter())
+        .map(|(date, time)| {
+            let Some(time) = time.map(str::trim).filter(|t| !t.is_empty()) else { return date };
+            let Some(seconds) = time_of_day(time) else {
+                invalid += 1;
+                if examples.len() < 3 && !examples.iter().any(|e| e == time) {
+                    examples.push(time.to_string());
+                }
+                return date;
+            };
+            let date = date?;
+            let day = date - date.rem_euclid(86_400);
+            replaced += (date != day) as usize;
+            Some(day + seconds)
+        })
+        .collect();
+    frame.replace(col::DATE, set.with_name(col::DATE.into()).into_column())?;
+    let mut notes = Vec::new();
+    if invalid > 0 {
+        let quoted: Vec<String> = examples.iter().map(|e| format!("'{e}'")).collect();
+        let more = if invalid > examples.len() { ", …" } else { "" };
+        let (s, read, lines) = match invalid {
+            1 => ("", "reads", "its line keeps its"),
+            _ => ("s", "read", "their lines keep their"),
+        };
+        notes.push(format!(
+            "{invalid} value{s} {read} as no time of day ({}{more}): {lines} date's own time (midnight for a date alone); times read as 14:30, 14:30:05 or 2:30 PM",
+            quoted.join(", ")
+        ));
+    }
+    if replaced > 0 {
+        let s = if replaced == 1 { "" } else { "s" };
+        notes.push(format!(
+            "{replaced} date{s} had a time of day of {}, replaced by this column's ([columns] time)",
+            if replaced == 1 { "its own" } else { "their own" }
+        ));
+    }
+    let parsed = Parsed { notes, ..Parsed::new(column, invalid, 0) };
+    Ok((frame, Some(parsed)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_of_day_read_as_people_and_systems_write_them() {
+        let read = [
+            ("14:30", 52_200),
+            ("9:05", 32_700),
+            ("09:05:07", 32_707),
+            ("14:30:05.250", 52_205),
+            ("14:30:05,5", 52_205),
+            (" 2:30 PM ", 52_200),
+            ("2:30:05 p.m.", 52_205),
+            ("12:15 AM", 900),
+            ("12:15 pm", 44_100),
+            ("2011-12-01 14:30:00", 52_200),
+            ("2011-12-01T14:30:00", 52_200),
+            ("01/12/2011 2:30 PM", 52_200),
+            ("00:00", 0),
+            ("23:59:59", 86_399),
+        ];
+        for (text, seconds) in read {
+            assert_eq!(time_of_day(text), Some(seconds), "{text}");
+        }
+        assert_eq!((time_alone("2:30 PM"), time_alone("14:30:05")), (Some(52_200), Some(52_205)));
+        assert_eq!((time_alone("2011-12-01 14:30:00"), time_alone("01/12/2011 2:30 PM")), (None, None));
+        for text in ["", "0.6", "1430", "24:00", "13:00 PM", "0:30 AM", "14:3", "14:60", "14:30:61", "14:30:05:01", "x"]
+        {
+            assert_eq!(time_of_day(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_time_sets_its_dates_day_and_one_that_does_not_read_is_counted() {
+        let day = 1_322_697_600; // 2011-12-01 00:00:00 UTC
+        let frame = df!(
+            col::DATE => [Some(day), Some(day + 3_600), Some(day), None, Some(day)],
+            TIME_COLUMN => [Some("14:30"), Some("09:00:30"), Some("noon"), Some("10:00"), None]
+        )
+        .unwrap();
+        let (frame, parsed) = with_time(frame, "Time").unwrap();
+        let dates: Vec<Option<i64>> = frame.column(col::DATE).unwrap().i64().unwrap().iter().collect();
+        assert_eq!(dates, [Some(day + 52_200), Some(day + 32_430), Some(day), None, Some(day)]);
+        assert!(frame.column(TIME_COLUMN).is_err(), "the time column is dropped");
+        let parsed = parsed.unwrap();
+        assert_eq!((parsed.column.as_str(), parsed.invalid), ("Time", 1));
+        assert!(
+            parsed.notes[0].starts_with("1 value reads as no time of day ('noon'): its line keeps"),
+            "{:?}",
+            parsed.notes
+        );
+        assert!(parsed.notes[1].starts_with("1 date had a time of day of its own"), "{:?}", parsed.notes);
+        let plain = df!(col::DATE => [Some(day)]).unwrap();
+        assert!(with_time(plain, "Time").unwrap().1.is_none());
+    }
+}
