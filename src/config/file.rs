@@ -992,6 +992,10 @@ pub(super) fn unread(
     let ease = kind.is_ease() || auto && (has(Family::Ease) || has(Family::SparseEase));
     const GRID: &str = "kind = \"auto\" tries its grid's own (README, \"Model selection\")";
     const NO_EASE: &str = "EASE's, and [select] candidates lists no EASE";
+    // the grid's own-history candidates (item-kNN, EASE) try it as their recency option
+    let own_history = auto && (ease || has(Family::ItemKnn));
+    const NO_OWN_HISTORY: &str =
+        "the recency option of item-kNN's and EASE's candidates, and [select] candidates lists neither";
     let ease_key = match auto {
         true => NO_EASE,
         false => "EASE's; kind is not \"ease\" or \"sparse_ease\"",
@@ -1011,7 +1015,7 @@ pub(super) fn unread(
         ("[model] similarity_half_life_days", m.similarity_half_life_days.is_some(), !auto || ease, NO_EASE),
         ("[model] neighbours", m.neighbours.is_some(), !auto || ease, NO_EASE),
         ("[model] min_overlap", m.min_overlap.is_some(), knn, knn_key),
-        ("[model] recency_half_life_days", m.recency_half_life_days.is_some(), !auto, GRID),
+        ("[model] recency_half_life_days", m.recency_half_life_days.is_some(), !auto || own_history, NO_OWN_HISTORY),
         ("[model] min_similarity", m.min_similarity.is_some(), !auto, GRID),
         ("[model] description_weight", m.description_weight.is_some(), ease, NO_EASE),
         ("[model] sparse_ease_items", m.sparse_ease_items.is_some(), ease, NO_EASE),

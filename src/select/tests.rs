@@ -86,6 +86,23 @@ fn trending_shop(customers: usize) -> Vec<(usize, String, i64)> {
     rows
 }
 
+/// 20 chains of 12 items; each customer buys 4 consecutive items of one chain from a random
+/// place in it, one every 12 days: the next item after the last one bought is what comes, and
+/// the one before the first is never bought. Co-purchase ranks both alike (each is bought with
+/// its neighbours); only a customer's latest purchases weighted above the earlier ones tell
+/// the next from the previous.
+fn sequence_shop(customers: usize) -> Vec<(usize, String, i64)> {
+    let mut rng = Rng(13);
+    let mut rows = Vec::new();
+    for c in 0..customers {
+        let (chain, start, day) = (below(&mut rng, 20), below(&mut rng, 9), below(&mut rng, 84) as i64);
+        for step in 0..4 {
+            rows.push((c, format!("S{chain:02}-{:02}", start + step), day + 12 * step as i64));
+        }
+    }
+    rows
+}
+
 fn config(extra: &str) -> Config {
     let file: PipelineFile = toml::from_str(&format!("[model]\nkind = \"auto\"\n{extra}")).unwrap();
     let cli = Overrides { input: Some("x.csv".into()), ..Default::default() };
@@ -187,6 +204,27 @@ fn a_shop_where_copurchase_carries_the_signal_gets_a_copurchase_model() {
     let (undated, u) = select(&copurchase_shop(1500), false, &config(""));
     assert_ne!(undated.family, Family::Popularity, "{}", u.line());
     assert_eq!(u.window.kind, "random_share");
+}
+
+/// Session 40: the grid never weighted a customer's own purchases by age, and on a helper's
+/// planted shops where B follows A weeks later the choice scored 7–45% below a recency-weighted
+/// co-purchase count. Item-kNN's and EASE's variants are tried again decayed by the window's
+/// length: chosen here, above every undecayed candidate; without dates there is no option.
+#[test]
+fn a_shop_whose_customers_buy_in_sequence_gets_the_recency_option() {
+    let (choice, s) = select(&sequence_shop(1500), true, &config(""));
+    let days = s.window.days.unwrap();
+    assert_eq!(choice.recommend.recency_half_life_days, Some(days), "{}", s.line());
+    assert!(s.winner.settings.ends_with(&format!("recency={days}")), "{}", s.line());
+    let undecayed = s.candidates.iter().filter(|t| !t.settings.contains("recency")).map(|t| t.metrics.ndcg);
+    let undecayed = undecayed.fold(0.0, f64::max);
+    assert!(s.winner.metrics.ndcg > 1.03 * undecayed, "{} against {undecayed}", s.line());
+    // the pipeline's own half-life is the one tried
+    let (_, own) = select(&sequence_shop(1500), true, &config("recency_half_life_days = 20"));
+    assert!(own.candidates.iter().any(|t| t.settings.ends_with("recency=20")));
+    assert!(!own.candidates.iter().any(|t| t.settings.ends_with(&format!("recency={days}"))));
+    let (_, u) = select(&sequence_shop(1500), false, &config(""));
+    assert!(!u.candidates.iter().any(|t| t.settings.contains("recency")), "{}", u.line());
 }
 
 #[test]
@@ -301,6 +339,31 @@ fn the_same_choice_and_figures_at_any_thread_count() {
     assert_eq!(figures(&s1), figures(&s2));
 }
 
+/// Session 40: a variant with the recency option is chosen only when it lies two standard
+/// errors above its twin without it; within noise it stays a row of selection.parquet.
+#[test]
+fn the_recency_option_is_taken_on_evidence_only() {
+    let named = Candidate::named(&config(""));
+    let entry = |settings: &str, each: Vec<f64>| {
+        let ndcg = each.iter().sum::<f64>() / each.len() as f64;
+        let metrics = Metrics { ndcg, precision: 0.0, recall: 0.0, hit_rate: 0.0, coverage: 0.0, customers: 4 };
+        (named.clone(), Trial { candidate: "ease", settings: settings.into(), metrics, seconds: 0.0 }, each)
+    };
+    let twin = vec![0.5, 0.2, 0.4, 0.1];
+    let noisy = [entry("prior", twin.clone()), entry("prior, recency=30", vec![0.5, 0.4, 0.4, 0.1])];
+    assert_eq!(undecided_options(&noisy), [false, true]);
+    assert_eq!(choose(&noisy, &undecided_options(&noisy), Rule::Best, None), (0, 0, false));
+    let clear = [entry("prior", twin.clone()), entry("prior, recency=30", vec![0.6, 0.31, 0.5, 0.2])];
+    assert_eq!(undecided_options(&clear), [false, false]);
+    assert_eq!(choose(&clear, &undecided_options(&clear), Rule::Best, None), (1, 1, false));
+    // a twin-less option (the plain settings' variant not scored) is no option to weigh
+    let alone = [entry("recency=30", twin)];
+    assert_eq!(undecided_options(&alone), [false]);
+    // the last published choice, undecided now, is not kept
+    let was = Previously { candidate: "ease".into(), settings: "prior, recency=30".into() };
+    assert_eq!(choose(&noisy, &undecided_options(&noisy), Rule::Best, Some(&was)), (0, 0, false));
+}
+
 #[test]
 fn the_rules_choose_the_best_or_the_simplest_within_noise() {
     let trial = |name: &'static str, ndcg: f64| Trial {
@@ -317,36 +380,40 @@ fn the_rules_choose_the_best_or_the_simplest_within_noise() {
     // the second is better by 0.05 on average, but the paired differences (0, 0.2, 0, 0) have a
     // standard error of 0.05: within one, the simpler (first) wins
     let close = [entry("a", vec![0.5, 0.2, 0.4, 0.1]), entry("b", vec![0.5, 0.4, 0.4, 0.1])];
-    assert_eq!(choose(&close, Rule::OneStandardError, None), (0, 1, false));
+    assert_eq!(choose(&close, &[false; 2], Rule::OneStandardError, None), (0, 1, false));
     // better for every customer: no noise, the better wins
     let clear = [entry("a", vec![0.5, 0.2, 0.4, 0.1]), entry("b", vec![0.6, 0.3, 0.5, 0.2])];
-    assert_eq!(choose(&clear, Rule::OneStandardError, None), (1, 1, false));
+    assert_eq!(choose(&clear, &[false; 2], Rule::OneStandardError, None), (1, 1, false));
     // the default: the best, however close; an exact tie goes to the simpler
-    assert_eq!(choose(&close, Rule::Best, None), (1, 1, false));
-    assert_eq!(choose(&clear, Rule::Best, None), (1, 1, false));
+    assert_eq!(choose(&close, &[false; 2], Rule::Best, None), (1, 1, false));
+    assert_eq!(choose(&clear, &[false; 2], Rule::Best, None), (1, 1, false));
     let tie = [entry("a", vec![0.5, 0.2]), entry("b", vec![0.2, 0.5]), entry("c", vec![0.1, 0.1])];
-    assert_eq!(choose(&tie, Rule::Best, None), (0, 0, false));
+    assert_eq!(choose(&tie, &[false; 3], Rule::Best, None), (0, 0, false));
     // Session 28: the last published choice is kept while within noise of the best, under
     // either rule; beyond noise, or absent from the grid, the rule decides
     let was = |name: &str| Previously { candidate: name.into(), settings: String::new() };
-    assert_eq!(choose(&close, Rule::Best, Some(&was("a"))), (0, 1, true));
-    assert_eq!(choose(&close, Rule::Best, Some(&was("b"))), (1, 1, false), "the best itself");
-    assert_eq!(choose(&clear, Rule::Best, Some(&was("a"))), (1, 1, false), "beyond noise");
-    assert_eq!(choose(&close, Rule::Best, Some(&was("z"))), (1, 1, false), "not a candidate");
+    assert_eq!(choose(&close, &[false; 2], Rule::Best, Some(&was("a"))), (0, 1, true));
+    assert_eq!(choose(&close, &[false; 2], Rule::Best, Some(&was("b"))), (1, 1, false), "the best itself");
+    assert_eq!(choose(&clear, &[false; 2], Rule::Best, Some(&was("a"))), (1, 1, false), "beyond noise");
+    assert_eq!(choose(&close, &[false; 2], Rule::Best, Some(&was("z"))), (1, 1, false), "not a candidate");
     let three = [
         entry("a", vec![0.5, 0.2, 0.4, 0.1]),
         entry("b", vec![0.5, 0.3, 0.4, 0.1]),
         entry("c", vec![0.5, 0.4, 0.4, 0.1]),
     ];
-    assert_eq!(choose(&three, Rule::OneStandardError, Some(&was("b"))), (1, 2, true), "kept over the simplest");
+    assert_eq!(
+        choose(&three, &[false; 3], Rule::OneStandardError, Some(&was("b"))),
+        (1, 2, true),
+        "kept over the simplest"
+    );
     // Session 37: kept within two standard errors — here the paired differences (0.1, 0.2, 0,
     // 0) lie 1.57 standard errors from the best — where one switched (3–4 times in 60 nights
     // on small shops, within noise); but neither rule takes it as within noise
     let between = [entry("a", vec![0.4, 0.2, 0.4, 0.1]), entry("b", vec![0.5, 0.4, 0.4, 0.1])];
-    assert_eq!(choose(&between, Rule::Best, Some(&was("a"))), (0, 1, true));
-    assert_eq!(choose(&between, Rule::OneStandardError, None), (1, 1, false));
+    assert_eq!(choose(&between, &[false; 2], Rule::Best, Some(&was("a"))), (0, 1, true));
+    assert_eq!(choose(&between, &[false; 2], Rule::OneStandardError, None), (1, 1, false));
     let beyond = [entry("a", vec![0.3, 0.2, 0.3, 0.1]), entry("b", vec![0.5, 0.4, 0.4, 0.1])];
-    assert_eq!(choose(&beyond, Rule::Best, Some(&was("a"))), (1, 1, false), "2.6 standard errors away");
+    assert_eq!(choose(&beyond, &[false; 2], Rule::Best, Some(&was("a"))), (1, 1, false), "2.6 standard errors away");
 }
 
 #[test]
@@ -448,7 +515,8 @@ fn sparse_ease_stands_in_for_a_dense_ease_over_the_budget() {
     );
     let tried: Vec<&str> =
         s.candidates.iter().filter(|t| t.candidate == "sparse_ease").map(|t| t.settings.as_str()).collect();
-    assert_eq!(tried, ["lambda=300, items=10", "lambda=300, items=10, prior"], "{}", s.line());
+    let want = ["", ", prior", ", recency=30", ", prior, recency=30"].map(|o| format!("lambda=300, items=10{o}"));
+    assert_eq!(tried, want, "{}", s.line());
     // co-purchase carries the signal here: the stand-in finds it, as the neighbour models do
     let best = |family: &str| {
         s.candidates.iter().filter(|t| t.candidate == family).map(|t| t.metrics.ndcg).fold(0.0, f64::max)
@@ -461,7 +529,7 @@ fn sparse_ease_stands_in_for_a_dense_ease_over_the_budget() {
         "sparse_ease_items = 10\n[select]\nmemory_budget = {budget}\ncandidates = [\"ease\", \"sparse_ease\"]"
     ));
     let (_, s) = select(&rows, true, &listed);
-    assert_eq!(s.candidates.iter().filter(|t| t.candidate == "sparse_ease").count(), 2, "{}", s.line());
+    assert_eq!(s.candidates.iter().filter(|t| t.candidate == "sparse_ease").count(), 4, "{}", s.line());
     assert!(!s.skipped[0].reason.contains("in its place"), "{:?}", s.skipped);
     let tight = config(&format!("sparse_ease_items = 10\n[select]\nmemory_budget = {}", sparse - 1));
     let (_, s) = select(&rows, true, &tight);
