@@ -95,7 +95,7 @@ pub fn run(mut table: Table) -> Result<(DataFrame, AuditReport)> {
         let canonical = timed(std::mem::take(&mut table.frame), map, &mut found, &table.path)?;
         let mut report = report(&table.nulls, rows, map, &found, table.look, start);
         parsed_ranges(&canonical, &mut report);
-        ids_lost_digits(&canonical, &mut report);
+        ids_lost_digits(&canonical, &table.long_ids, &mut report);
         time_hint(&canonical, map, &mut report);
         return Ok((canonical, report));
     }
@@ -104,31 +104,49 @@ pub fn run(mut table: Table) -> Result<(DataFrame, AuditReport)> {
         .map_err(|e| InputError::Parse { path: table.path.clone(), detail: e.to_string() })?;
     let rows = frame.height();
     let (map, path) = (&table.columns, &table.path);
+    // a float column's ids from 2^53 on: read off the typed column, before it is text
+    let mut long_ids = table.long_ids.clone();
+    for (long, name) in long_ids.iter_mut().zip([&map.customer, &map.item]) {
+        if let (0, Ok(column)) = (long.0, frame.column(name)) {
+            *long = roles::long_floats(column);
+        }
+    }
     let (canonical, mut found) = roles::parse(frame, map, (&table.dates, table.decimal), path)?;
     let canonical = timed(canonical, map, &mut found, path)?;
     let mut report = report(&table.nulls, rows, map, &found, table.look, start);
     parsed_ranges(&canonical, &mut report);
-    ids_lost_digits(&canonical, &mut report);
+    ids_lost_digits(&canonical, &long_ids, &mut report);
     time_hint(&canonical, map, &mut report);
     Ok((canonical, report))
 }
 
-/// A warning on the customer's and the item's columns whose ids lost digits (written in
-/// scientific notation: [`roles::LostDigits`]), read off the canonical frame whichever reader
-/// parsed it.
-fn ids_lost_digits(canonical: &DataFrame, report: &mut AuditReport) {
-    for (name, role) in [(col::CUSTOMER, "customer"), (col::ITEM, "item")] {
+/// A warning on the customer's and the item's columns whose ids lost digits, and their count
+/// (`lost_digits`, which the gate `max_ids_lost_digits_share` weighs): those written in
+/// scientific notation ([`roles::LostDigits`], read off the canonical frame whichever reader
+/// parsed it) and those the reader read from numbers longer than their type keeps (`long`: a
+/// workbook's cells of 16 digits or more, a float column's values from 2^53).
+fn ids_lost_digits(canonical: &DataFrame, long: &roles::LongIds, report: &mut AuditReport) {
+    for ((name, role), (numbers, first)) in [(col::CUSTOMER, "customer"), (col::ITEM, "item")].into_iter().zip(long) {
         let Ok(ids) = canonical.column(name).and_then(|c| c.str().cloned()) else { continue };
         let lost = roles::LostDigits::of(&ids);
-        let Some(example) = lost.example else { continue };
-        let (n, s) = (thousands(lost.values), if lost.values == 1 { "" } else { "s" });
-        let warning = format!(
-            "{n} id{s} written in scientific notation ('{example}', {} distinct): the digits not written are lost, so ids that differed only there read as one; export the column as text (a spreadsheet: format it as Text, or as a number without decimals, before saving the CSV)",
-            thousands(lost.distinct)
-        );
+        let mut warnings = Vec::new();
+        if let Some(example) = &lost.example {
+            let (n, s) = (thousands(lost.values), if lost.values == 1 { "" } else { "s" });
+            warnings.push(format!(
+                "{n} id{s} written in scientific notation ('{example}', {} distinct): the digits not written are lost, so ids that differed only there read as one; export the column as text (a spreadsheet: format it as Text, or as a number without decimals, before saving the CSV)",
+                thousands(lost.distinct)
+            ));
+        }
+        if *numbers > 0 {
+            let (n, s) = (thousands(*numbers), if *numbers == 1 { "" } else { "s" });
+            let what = first.as_deref().unwrap_or("numbers of 16 digits or more");
+            warnings.push(format!(
+                "{n} id{s} read from numbers longer than their type keeps ({what}): a workbook keeps 15 significant digits and a float column 15 to 17, so ids that differed only past them read as one; store the column as text"
+            ));
+        }
         if let Some(c) = report.columns.iter_mut().find(|c| c.role.as_deref() == Some(role)) {
-            c.warnings.push(warning);
-            c.lost_digits = lost.values;
+            c.lost_digits = lost.values + numbers;
+            c.warnings.extend(warnings);
         }
     }
 }

@@ -745,7 +745,7 @@ fn check_lost_digits(limit: f64, audited: &audit::AuditReport) -> Vec<GateCheck>
             gate: "max_ids_lost_digits_share",
             passed: share <= limit,
             detail: format!(
-                "{:.1}% of column '{}' ({} of {} values) are ids written in scientific notation with digits lost; the limit is {:.1}%: export the column as text",
+                "{:.1}% of column '{}' ({} of {} values) are ids that lost digits (written in scientific notation, or read from numbers longer than their type keeps); the limit is {:.1}%: export the column as text",
                 share * 100.0,
                 c.column,
                 c.lost_digits,

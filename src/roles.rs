@@ -276,6 +276,31 @@ impl LostDigits {
     }
 }
 
+/// The customer's and the item's ids (in that order) a reader read from numbers longer than
+/// their type keeps — a workbook's number cells of 16 digits or more (15 significant digits
+/// kept), a float column's values from 2^53 — each with how many and where the first is, when
+/// the reader knows: their digits past the type's were lost before kindred read them.
+pub type LongIds = [(usize, Option<String>); 2];
+
+/// The values of a float column from 2^53 on (ids a float cannot hold digit for digit), and
+/// the first one as the id it reads as; none for another type.
+pub(crate) fn long_floats(column: &Column) -> (usize, Option<String>) {
+    let series = column.as_materialized_series();
+    let floats = match column.dtype().is_float().then(|| series.cast(&DataType::Float64)) {
+        Some(Ok(floats)) => floats,
+        _ => return (0, None),
+    };
+    let Ok(floats) = floats.f64() else { return (0, None) };
+    let long = |v: &f64| v.is_finite() && v.abs() >= 9_007_199_254_740_992.0;
+    let count = floats.iter().flatten().filter(long).count();
+    let first = floats
+        .iter()
+        .flatten()
+        .find(long)
+        .map(|f| format!("float values from 2^53; the first reads '{}'", number_text(f)));
+    (count, first)
+}
+
 /// `4.00035E+15`: one digit, a fraction, an exponent with its `+` written, beyond the
 /// fraction's digits — an integer of more digits than written. From six on: `%g` writes
 /// exponents from 6, a workbook's "General" format from 11; `1E+05` may be a product code.

@@ -18,13 +18,15 @@ use polars::prelude::*;
 use crate::config::{toml_text, Columns};
 use crate::error::InputError;
 use crate::ingest::{absent, column_key, find_column, title_note, unique_header, TITLE_LINES};
-use crate::roles::{number_text, SERIAL_1954};
+use crate::roles::{number_text, LongIds, SERIAL_1954};
 
 /// A workbook read: every column as text, the sheets read, and a note for each sheet skipped.
 pub(super) struct ExcelRead {
     pub frame: DataFrame,
     pub sheets: Vec<String>,
     pub notes: Vec<String>,
+    /// The customer's and the item's number cells of 16 digits or more (see [`LongIds`]).
+    pub long_ids: LongIds,
 }
 
 /// The columns read so far: the first sheet's header, and each column's values.
@@ -112,11 +114,18 @@ impl Sheets {
 
     /// The rows read, their columns ([`Sheets::into_columns`], serial dates read first) and
     /// the notes on the cells.
-    fn finish(mut self, notes: &mut Vec<String>) -> (usize, Vec<Column>) {
+    fn finish(mut self, notes: &mut Vec<String>) -> (usize, Vec<Column>, LongIds) {
         notes.extend(self.error_notes());
-        notes.extend(self.long_id_notes());
         notes.extend(self.serial_dates());
-        (self.cols.first().map_or(0, Vec::len), self.into_columns())
+        let long = self.long_ids.clone().map(|(count, first)| {
+            (
+                count,
+                first.map(|(sheet, row)| {
+                    format!("number cells of 16 digits or more; the first is sheet '{sheet}' row {row}")
+                }),
+            )
+        });
+        (self.cols.first().map_or(0, Vec::len), self.into_columns(), long)
     }
 
     /// Where each of the first sheet's columns is in `header` (another sheet's), matched by
@@ -216,19 +225,6 @@ impl Sheets {
             ));
         }
         notes
-    }
-
-    /// A note for the customer's or item's column with number cells of 16 digits or more.
-    fn long_id_notes(&self) -> Vec<String> {
-        let with =
-            self.ids.iter().zip(&self.long_ids).filter_map(|(k, (n, first))| Some((k.as_ref()?, n, first.as_ref()?)));
-        with.map(|(&k, n, (sheet, row))| {
-            format!(
-                "column '{}': {n} number cells of 16 or more digits; a workbook keeps 15 significant digits, so ids that differ only after the 15th read as one (store them as text); the first is sheet '{sheet}' row {row}",
-                self.header[k]
-            )
-        })
-        .collect()
     }
 
     /// A note for each column with error cells: how many, which, the first one's sheet row.
@@ -355,10 +351,10 @@ pub(super) fn read_excel(
     if sheet.is_none() {
         notes.extend(alike_unread(&mut book, &metadata, &sheets, header_of));
     }
-    let (height, columns) = table.finish(&mut notes);
+    let (height, columns, long_ids) = table.finish(&mut notes);
     let frame = DataFrame::new(height, columns)
         .map_err(|e| InputError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
-    Ok(ExcelRead { frame, sheets, notes })
+    Ok(ExcelRead { frame, sheets, notes, long_ids })
 }
 
 /// Where a role's column (as `header_of` names it) is in `header`, found as the roles find it

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::config::{format_of, Columns, Format, InputConfig, Mark};
 use crate::error::{InputError, Result};
-use crate::roles::{DateRule, Parsed};
+use crate::roles::{DateRule, LongIds, Parsed};
 
 mod biff;
 mod csv;
@@ -60,6 +60,9 @@ pub struct Table {
     pub decimal: Option<Mark>,
     /// Every column at a first look (types, counts, ranges) and the first rows.
     pub look: Look,
+    /// The customer's and the item's ids the reader read from numbers too long for their type
+    /// (a workbook's cells of 16 digits or more); the audit adds a float column's own.
+    pub long_ids: LongIds,
 }
 
 impl Table {
@@ -73,7 +76,8 @@ impl Table {
     /// [`Table::new`] with its look already taken.
     fn with_look(frame: DataFrame, columns: Columns, path: &Path, dates: DateRule, look: Look) -> Table {
         let path = path.to_path_buf();
-        Table { nulls: null_counts(&frame), frame, columns, parsed: None, path, dates, decimal: None, look }
+        let long_ids = LongIds::default();
+        Table { nulls: null_counts(&frame), frame, columns, parsed: None, path, dates, decimal: None, look, long_ids }
     }
 }
 
@@ -150,7 +154,7 @@ impl Unmapped {
 enum Loaded {
     Csv(Box<CsvRead>),
     Parquet(ParquetFile),
-    Frame(DataFrame),
+    Frame(DataFrame, LongIds),
 }
 
 /// Reads the file named by `cfg`: (what was loaded, sheets read, notes, format label). Of a
@@ -180,7 +184,7 @@ fn load(
             let frame = missing(cfg, header_of)
                 .apply(excel.frame)
                 .map_err(|e| InputError::Parse { path: path.clone(), detail: e.to_string() })?;
-            (Loaded::Frame(frame), excel.sheets, excel.notes, "excel")
+            (Loaded::Frame(frame, excel.long_ids), excel.sheets, excel.notes, "excel")
         }
         Format::Parquet => (Loaded::Parquet(parquet_columns(path)?), Vec::new(), Vec::new(), "parquet"),
     })
@@ -255,6 +259,7 @@ fn run_unguarded(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestR
         dates: date_rule(cfg),
         decimal: cfg.decimal,
         look,
+        long_ids: LongIds::default(),
     };
     let (table, width, skipped, unmapped) = match loaded {
         Loaded::Csv(csv) => {
@@ -274,10 +279,10 @@ fn run_unguarded(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestR
             let frame = decimal_quantity(read.frame, file_columns, columns.quantity.as_ref(), path)?;
             (table(frame, columns, read.nulls, None, read.look), names.len(), 0, unmapped)
         }
-        Loaded::Frame(frame) => {
+        Loaded::Frame(frame, long_ids) => {
             let names = column_names(&frame);
             let (columns, unmapped) = resolve_columns(&names, columns, path, sheets.first().cloned())?;
-            let table = Table { decimal: cfg.decimal, ..Table::new(frame, columns, path, date_rule(cfg)) };
+            let table = Table { decimal: cfg.decimal, long_ids, ..Table::new(frame, columns, path, date_rule(cfg)) };
             (table, names.len(), 0, unmapped)
         }
     };
@@ -326,6 +331,7 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
     let start = Instant::now();
     let (loaded, sheets, mut notes, label) = load(cfg, None, columns, head)?;
     let mut file_columns = Vec::new();
+    let mut long_ids = LongIds::default();
     let (frame, skipped, width, look) = match loaded {
         Loaded::Csv(csv) => (csv.frame, csv.skipped, None, Some(csv.look)),
         Loaded::Parquet(file) => {
@@ -334,7 +340,10 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
             notes.extend(unread);
             (frame, 0, Some(file_columns.len()), None)
         }
-        Loaded::Frame(frame) => (frame, 0, None, None),
+        Loaded::Frame(frame, long) => {
+            long_ids = long;
+            (frame, 0, None, None)
+        }
     };
     let look = look.unwrap_or_else(|| look::of_frame(&frame, head));
     let mut report = report(&frame, cfg, start, label, sheets, skipped, width.unwrap_or(frame.width()))?;
@@ -344,7 +353,7 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
         Ok((columns, _)) => {
             let frame = decimal_quantity(frame, &file_columns, columns.quantity.as_ref(), &cfg.path)?;
             let table = Table::with_look(frame, columns, &cfg.path, date_rule(cfg), look);
-            AllColumns::Mapped(Box::new(Table { decimal: cfg.decimal, ..table }))
+            AllColumns::Mapped(Box::new(Table { decimal: cfg.decimal, long_ids, ..table }))
         }
         // said, not silent: every role then reads "-", even the columns the mapping would find
         Err(e) => {
