@@ -1296,14 +1296,41 @@ pub(crate) fn drift_against_previous(
     chain: &Chain,
     m: &pivot::Interactions,
     recs: &recommend::Recommendations,
-) -> (Drift, DriftReport, Option<GateCheck>) {
+) -> (Drift, DriftReport, Vec<GateCheck>) {
     let previous = current_run(&cfg.output.dir).and_then(|dir| {
         let run_id = dir.file_name()?.to_string_lossy().into_owned();
         Some(PreviousSet { run_id, recommendations: dir.join(file::RECOMMENDATIONS) })
     });
     let (drift, report) = chain.drift(m, recs, &DriftConfig { previous });
-    let gate = check_drift_gate(cfg.gates.max_changed_share, &report);
-    (drift, report, gate)
+    let gates = check_customers_gone(cfg.gates.max_customers_gone_vs_previous, &report)
+        .into_iter()
+        .chain(check_drift_gate(cfg.gates.max_changed_share, &report))
+        .collect();
+    (drift, report, gates)
+}
+
+/// The gate `[gates] max_customers_gone_vs_previous`: refuses when more than `limit` of the
+/// last published set's customers with a list have none now. A shop's customers do not vanish
+/// overnight; their ids do when the export writes them otherwise — `0000012001` on one night,
+/// `12001` the next (a workbook's number cells): every count gate passed and every list
+/// changed (a helper's 60 of 60 customers gone and new, exit 0). Passes, saying why, when there
+/// is nothing to compare.
+fn check_customers_gone(limit: f64, r: &DriftReport) -> Option<GateCheck> {
+    let gate = "max_customers_gone_vs_previous";
+    let before = r.kept + r.gone;
+    let Some(run) = r.previous_run_id.as_ref().filter(|_| before > 0) else {
+        let why = r.note.as_deref().unwrap_or("nothing to compare");
+        return Some(GateCheck { gate, passed: true, detail: format!("not checked: {why}") });
+    };
+    let share = r.gone as f64 / before as f64;
+    let detail = format!(
+        "{} of the {before} customers with a list in run {run} ({:.1}%) have none now, and {} customers are new; the limit is {:.1}%: are the ids written otherwise than in that run's export (leading zeros, a spreadsheet's numbers, another column)? `--force` publishes a change made on purpose",
+        r.gone,
+        share * 100.0,
+        r.new,
+        limit * 100.0
+    );
+    Some(GateCheck { gate, passed: share <= limit, detail })
 }
 
 /// The gate `[gates] max_changed_share` (none when the key is not set): refuses when a larger
