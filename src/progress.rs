@@ -258,7 +258,7 @@ pub enum Lines {
 /// the rest of its line around.
 pub fn printable(text: &str, lines: Lines) -> std::borrow::Cow<'_, str> {
     let bidi = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    let escaped = |c: char| (c.is_control() && !(c == '\n' && lines == Lines::Kept)) || bidi(c);
+    let escaped = |c: char| (c.is_control() && !(c == '\n' && lines == Lines::Kept)) || bidi(c) || invisible(c);
     if !text.chars().any(escaped) {
         return text.into();
     }
@@ -270,6 +270,30 @@ pub fn printable(text: &str, lines: Lines) -> std::borrow::Cow<'_, str> {
         }
     }
     out.into()
+}
+
+/// Characters that print as nothing (Unicode's default-ignorable format characters): a
+/// zero-width space, joiners, the word joiner, a soft hyphen, a byte-order mark inside a text.
+/// In an id they make another id that reads the same: a refusal naming customer `'\u{200b}12005'`
+/// printed `'12005'` and said it was no integer (a helper, 2026-12-05). Escaped by
+/// [`printable`], as `\u{200b}`.
+pub fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{034f}'
+            | '\u{061c}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2060}'..='\u{2065}'
+            | '\u{3164}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{e0000}'..='\u{e0fff}'
+    )
 }
 
 /// Makes glibc's allocator give freed blocks of 128 KiB and more back to the system at once,
@@ -465,6 +489,11 @@ mod tests {
             "invoice\\u{202e}gpj.csv \\u{2067}x\\u{2069}"
         );
         assert_eq!(printable("שלום مرحبا", Lines::Kept), "שלום مرحبا");
+        // an id with a character that prints as nothing reads as another id: shown
+        assert_eq!(
+            printable("'\u{200b}12005' \u{feff}x soft\u{ad}hyphen", Lines::Kept),
+            "'\\u{200b}12005' \\u{feff}x soft\\u{ad}hyphen"
+        );
         assert!(matches!(printable("plain 咖啡\n", Lines::Kept), std::borrow::Cow::Borrowed(_)));
         // a plain log line keeps its lines, each with the timestamp, and no raw control
         let line = Line::new(Level::Note, "column 'Country\u{1b}[2J'\nsecond");

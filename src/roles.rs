@@ -190,7 +190,7 @@ fn type_error(column: &Column, path: &Path, role: &str) -> InputError {
 /// merged, silently, with customer 13. A thousands group is three digits after one to three,
 /// a float's zeros need not be: "17850.000" (pandas' `%.3f`) is 17850.
 pub fn normalize_id(text: &str) -> Option<&str> {
-    let t = text.trim();
+    let t = trimmed(text);
     if t.is_empty() {
         return None;
     }
@@ -225,7 +225,7 @@ pub fn integer_id(id: &str) -> Option<i64> {
 
 /// A text value (a segment, a row filter's, a description printed): trimmed, blank is none.
 pub(crate) fn item_text(text: &str) -> Option<&str> {
-    let t = text.trim();
+    let t = trimmed(text);
     (!t.is_empty()).then_some(t)
 }
 
@@ -238,15 +238,28 @@ pub(crate) fn read_id(text: &str, id: bool) -> Option<(&str, bool)> {
     read.map(|read| (read, untrimmed(text)))
 }
 
-/// True when `text` starts or ends with whitespace (as Unicode defines it: spaces, tabs,
-/// no-break spaces), which an id read from it loses. Called on every id: an edge byte that is
-/// printable ASCII (nearly every id's) settles it without decoding a character.
+/// A character a value is trimmed of: whitespace as Unicode defines it (spaces, tabs, no-break
+/// spaces) and characters that print as nothing ([`crate::progress::invisible`]: a zero-width
+/// space, a byte-order mark — two UTF-8 exports with BOMs joined end to end start the second
+/// part's first id with one, `\u{feff}12038`, another customer than 12038 — a soft hyphen).
+fn edge(c: char) -> bool {
+    c.is_whitespace() || crate::progress::invisible(c)
+}
+
+/// `text` without [`edge`] characters before and after it.
+#[inline]
+fn trimmed(text: &str) -> &str {
+    text.trim_matches(edge)
+}
+
+/// True when `text` starts or ends with an [`edge`] character, which an id read from it loses.
+/// Called on every id: an edge byte that is printable ASCII (nearly every id's) settles it
+/// without decoding a character.
 #[inline]
 pub(crate) fn untrimmed(text: &str) -> bool {
     let maybe = |b: Option<&u8>| b.is_some_and(|&b| b <= b' ' || b >= 0x80);
     let bytes = text.as_bytes();
-    (maybe(bytes.first()) && text.starts_with(char::is_whitespace))
-        || (maybe(bytes.last()) && text.ends_with(char::is_whitespace))
+    (maybe(bytes.first()) && text.starts_with(edge)) || (maybe(bytes.last()) && text.ends_with(edge))
 }
 
 /// Ids written in scientific notation with fewer digits than their number has: a
@@ -629,7 +642,7 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_trimmed_of_unicode_whitespace() {
+    fn ids_are_trimmed_of_unicode_whitespace_and_invisible_characters() {
         for (text, trimmed) in [
             (" 12", true),
             ("12\t", true),
@@ -640,12 +653,20 @@ mod tests {
             ("é", false),
             ("Ω\u{a0}x", false),
             ("", false),
+            // characters that print as nothing (session 40): two UTF-8 exports with BOMs joined
+            // end to end, a zero-width space pasted with an id, a soft hyphen
+            ("\u{feff}12038", true),
+            ("\u{200b}12005", true),
+            ("12005\u{ad}", true),
+            ("120\u{200b}05", false),
         ] {
             assert_eq!(untrimmed(text), trimmed, "{text:?}");
-            assert_eq!(untrimmed(text), text.trim() != text, "{text:?}");
+            assert_eq!(untrimmed(text), self::trimmed(text) != text, "{text:?}");
         }
         assert_eq!(item_text(" cream cheese\u{a0}"), Some("cream cheese"));
         assert_eq!(item_text(" \t"), None);
+        assert_eq!(normalize_id("\u{feff}12038.0"), Some("12038"));
+        assert_eq!(item_text("\u{200b}\u{feff}"), None);
     }
 
     #[test]
