@@ -24,8 +24,8 @@ use crate::ingest::look::{Head, Look, Profile};
 use crate::ingest::split::{field_shape, field_value, Found, Records};
 use crate::ingest::{resolve_columns, Missing};
 use crate::roles::{
-    canonical, col, read_id, resolve_dates, settle, with_segment, DateRule, DateText, Decision, Evidence, Marks,
-    NumberText, Parsed, Pending, Quantity,
+    canonical, col, read_id, resolve_dates, settle, tidy_descriptions, with_segment, DateRule, DateText, Decision,
+    Evidence, Marks, NumberText, Parsed, Pending, Quantity,
 };
 
 /// How a built column reads its fields.
@@ -421,10 +421,13 @@ impl Plan {
         let column = |name: &str| frame.column(name).ok().cloned();
         let required = |name: &str| column(name).ok_or_else(|| self.fail(&format!("no {name} column was built")));
         let (customer, item) = (required(col::CUSTOMER)?, required(col::ITEM)?);
-        let mut canonical =
-            canonical(rows, customer, item, column(col::QUANTITY), column(col::DESCRIPTION), column(col::DATE))
-                .and_then(|frame| with_segment(frame, column(col::SEGMENT)))
-                .map_err(|e| self.fail(&e.to_string()))?;
+        let description = column(col::DESCRIPTION)
+            .map(|d| d.str().map(|d| tidy_descriptions(d.clone()).into_column()))
+            .transpose()
+            .map_err(|e| self.fail(&e.to_string()))?;
+        let mut canonical = canonical(rows, customer, item, column(col::QUANTITY), description, column(col::DATE))
+            .and_then(|frame| with_segment(frame, column(col::SEGMENT)))
+            .map_err(|e| self.fail(&e.to_string()))?;
         let text = self.resolved.iter().flat_map(|(columns, _)| columns.text_roles());
         for (name, _, _) in text {
             let values = required(&name)?;
