@@ -155,6 +155,12 @@ impl Chain {
                 false => progress::note(self.quiet, &line),
             }
         }
+        if let Some(share) = selection.window.rebought_share.filter(|&s| s > select::REBOUGHT_NOTE) {
+            progress::note(
+                self.quiet,
+                &format!("select: {:.0}% of what customers bought in the window they had bought before: the lists hold items new to each customer, so they speak to the other {:.0}% only (a shop of repeat purchases: its customers' own favourites are no recommendation)", share * 100.0, (1.0 - share) * 100.0),
+            );
+        }
         let (found, wanted) = (selection.window.customers, cfg.select.min_customers);
         if (1..wanted).contains(&found) {
             let s = if found == 1 { "" } else { "s" };

@@ -139,9 +139,21 @@ impl StrayDates {
     pub fn warning(&self, column: &str) -> String {
         let (rows, come) = rows_dated(self.rows, &self.first_date, &self.newest_date);
         format!(
-            "{rows} in column '{column}' (the first: data row {}) {come} {:.0} days after the rest of the export, which ends {} and never otherwise went {:.0} days without a purchase: a mistyped year? Their dates are read as unknown (every age counts back from {}); correct them at the source",
-            self.first_row, self.gap_days, self.newest_kept, self.longest_gap_days, self.newest_kept
+            "{rows} in column '{column}' (the first: data row {}) {come} {} after the rest of the export, which ends {} and never otherwise went {} without a purchase: a mistyped year? Their dates are read as unknown (every age counts back from {}); correct them at the source",
+            self.first_row,
+            whole_days(self.gap_days),
+            self.newest_kept,
+            whole_days(self.longest_gap_days),
+            self.newest_kept
         )
+    }
+}
+
+/// Days rounded to whole ones, in words: "1 day", "12 days" (a helper's "went 1 days").
+fn whole_days(days: f64) -> String {
+    match days.round() {
+        1.0 => "1 day".to_string(),
+        d => format!("{d:.0} days"),
     }
 }
 
@@ -177,8 +189,12 @@ impl EarlyDates {
     pub fn warning(&self, column: &str) -> String {
         let (rows, come) = rows_dated(self.rows, &self.oldest_date, &self.newest_date);
         format!(
-            "{rows} in column '{column}' (the first: data row {}, {}) {come} {:.0} days before the rest of the export, which starts {} and never otherwise went {:.0} days without a purchase: a placeholder date (1970-01-01 of a zero timestamp, 1900-01-01 or 0001-01-01 of an empty one)? Their dates are read as unknown (aged as the median dated purchase, and no item's first sale); correct them at the source",
-            self.first_row, self.first_date, self.gap_days, self.oldest_kept, self.longest_gap_days
+            "{rows} in column '{column}' (the first: data row {}, {}) {come} {} before the rest of the export, which starts {} and never otherwise went {} without a purchase: a placeholder date (1970-01-01 of a zero timestamp, 1900-01-01 or 0001-01-01 of an empty one)? Their dates are read as unknown (aged as the median dated purchase, and no item's first sale); correct them at the source",
+            self.first_row,
+            self.first_date,
+            whole_days(self.gap_days),
+            self.oldest_kept,
+            whole_days(self.longest_gap_days)
         )
     }
 }
@@ -1406,6 +1422,14 @@ fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_read_whole_and_singular_for_one() {
+        assert_eq!(
+            (whole_days(1.0), whole_days(0.6), whole_days(12.2)),
+            ("1 day".into(), "1 day".into(), "12 days".into())
+        );
+    }
 
     /// Kept lines by day, and a later export's history compared with them: the next night's, a
     /// rolling export moved on, one cut by customer, doubled, missing days, with days twice, cut

@@ -270,6 +270,36 @@ fn the_window_grows_until_enough_customers_have_new_items() {
     let days = held.window.days.unwrap();
     assert!(days > 2.0 && days <= 119.0 / 2.0, "{days}");
     assert!(held.window.customers >= 300 || days == 119.0 / 2.0, "{:?}", held.window);
+    // the log says it grew, and from what (a helper read "the last 120 days" as the setting)
+    assert_eq!(held.window.grown_from_days, Some(2.0));
+    let (_, s) = select(&popularity_shop(400), true, &cfg);
+    assert!(s.line().contains(&format!("the last {} (grown from 2 days: ", days_text(days))), "{}", s.line());
+    let (_, s) = select(&popularity_shop(400), true, &config("[select]\nwindow_days = 30\nmin_customers = 10"));
+    assert!(s.window.grown_from_days.is_none() && !s.line().contains("grown"), "{}", s.line());
+}
+
+/// Session 40: a shop whose customers rebuy their own favourites published lists of items new
+/// to them, which speak to 1–2% of what they buy, without a word. The window's share of
+/// rebought items is measured (`rebought_share`; the run notes it past nine in ten).
+#[test]
+fn the_window_measures_what_customers_buy_again() {
+    let mut rng = Rng(3);
+    let mut rows = Vec::new();
+    for c in 0..400 {
+        let own = [below(&mut rng, 50), below(&mut rng, 50), below(&mut rng, 50)];
+        for week in 0..17 {
+            // and now and then something new
+            let item = match c % 4 == 0 && week == 9 + c % 8 {
+                true => format!("N{:02}", below(&mut rng, 50)),
+                false => format!("F{:02}", own[week % 3]),
+            };
+            rows.push((c, item, (week * 7 + below(&mut rng, 7)) as i64));
+        }
+    }
+    let (_, s) = select(&rows, true, &config("[select]\nmin_customers = 10"));
+    assert!(s.window.rebought_share.unwrap() > REBOUGHT_NOTE, "{:?}", s.window);
+    let (_, s) = select(&copurchase_shop(400), true, &config(""));
+    assert!(s.window.rebought_share.unwrap() < 0.5, "{:?}", s.window);
 }
 
 #[test]
