@@ -100,6 +100,7 @@ impl Chain {
     pub fn pivot(&self, cleaned: Cleaned, ids: IdTyping, source: &Path) -> Result<(Interactions, PivotReport)> {
         let (matrix, mut report) = pivot::run(cleaned, ids, source)?;
         report.customers_in_another_case = pivot::CaseTwins::of_matrix(&matrix);
+        report.items_in_another_case = pivot::CaseTwins::of_items(&matrix);
         progress::trim_freed_memory();
         self.line("pivot", &report);
         if let Some(note) = &report.customer_id_note {
@@ -107,6 +108,9 @@ impl Chain {
         }
         if let Some(twins) = &report.customers_in_another_case {
             progress::warn(self.quiet, &format!("pivot: {}", twins.warning()));
+        }
+        if let Some(twins) = &report.items_in_another_case {
+            progress::warn(self.quiet, &format!("pivot: {}", twins.item_warning()));
         }
         Ok((matrix, report))
     }

@@ -795,6 +795,9 @@ pub struct PivotReport {
     /// Text customer ids equal to another but for case (`Alice@Example.com`, `alice@example.com`):
     /// ids match exactly, so they are different customers; null when none is.
     pub customers_in_another_case: Option<CaseTwins>,
+    /// Item ids equal to another but for case whose description is the same (`84406B` and
+    /// `84406b`, both "RED RETROSPOT BAG"): one product under two ids; null when none is.
+    pub items_in_another_case: Option<CaseTwins>,
     pub seconds: f64,
 }
 
@@ -834,6 +837,39 @@ impl CaseTwins {
             }
         }
         example.map(|example| CaseTwins { ids: twins, example })
+    }
+
+    /// The items of `m` whose id equals another's but for case and whose description is the
+    /// same, or `None`: one product written `84406B` on some lines and `84406b` on others was
+    /// two items, each with part of its buyers, and a customer who bought one was recommended
+    /// the other (19 of a helper's 80 customers). A code's case alone may be its own (two
+    /// products): the same name is what says they are one. Items without a description are
+    /// not compared.
+    pub fn of_items(m: &Interactions) -> Option<CaseTwins> {
+        let mut first: std::collections::HashMap<(std::borrow::Cow<str>, &str), &str> =
+            std::collections::HashMap::new();
+        let (mut twins, mut example) = (0usize, None);
+        for (id, name) in m.items.iter().zip(&m.descriptions) {
+            let Some(name) = name else { continue };
+            match first.entry((crate::config::case_folded(id), name.as_str())) {
+                std::collections::hash_map::Entry::Vacant(slot) => _ = slot.insert(id),
+                std::collections::hash_map::Entry::Occupied(seen) => {
+                    twins += 1;
+                    example.get_or_insert_with(|| [seen.get().to_string(), id.clone()]);
+                }
+            }
+        }
+        example.map(|example| CaseTwins { ids: twins, example })
+    }
+
+    /// The run's warning on items ([`CaseTwins::of_items`]).
+    pub fn item_warning(&self) -> String {
+        let [a, b] = &self.example;
+        format!(
+            "{} item id{} equal to another but for case, with the same description ('{a}' and '{b}'): ids match exactly, so each is an item of its own, and a customer who bought one may be recommended the other; if they are one product, write one case in the export",
+            self.ids,
+            if self.ids == 1 { "" } else { "s" }
+        )
     }
 
     /// The run's warning.
@@ -956,6 +992,7 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
         customer_id_note,
         // the run's matrix only ([`CaseTwins::of_matrix`]), not each training pivot's
         customers_in_another_case: None,
+        items_in_another_case: None,
         seconds: start.elapsed().as_secs_f64(),
     };
     Ok((m, report))

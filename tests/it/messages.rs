@@ -215,3 +215,40 @@ fn customer_ids_equal_but_for_case_are_warned_of() {
     assert!(r.code == 0 && !r.stderr.contains("but for case"), "{}", r.stderr);
     assert!(manifest(&w)["reports"]["pivot"]["customers_in_another_case"].is_null());
 }
+
+/// Session 40: one product written `85123A` on some lines and `85123a` on others, with the same
+/// name, was two items (19 of a helper's 80 customers were recommended the twin of what they
+/// bought), said nowhere. Warned of when the names agree; a code's case alone may be its own.
+#[test]
+fn item_ids_equal_but_for_case_with_one_name_are_warned_of() {
+    let w = Workdir::new();
+    let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
+    let twin = |name: &str| {
+        let mut first = true;
+        let lines: Vec<String> = tiny
+            .lines()
+            .map(|l| match l.contains(",85123A,") {
+                true => {
+                    first = !first;
+                    match first {
+                        true => l.replace(",85123A,WHITE HANGING HEART,", &format!(",85123a,{name},")),
+                        false => l.to_string(),
+                    }
+                }
+                false => l.to_string(),
+            })
+            .collect();
+        lines.join("\n") + "\n"
+    };
+    let p = w.pipeline("same.toml", &w.write("same.csv", twin("WHITE HANGING HEART")), "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let said = "kindred: warning: pivot: 1 item id equal to another but for case, with the same description ('85123A' and '85123a')";
+    assert!(r.stderr.contains(said), "{}", r.stderr);
+    assert_eq!(manifest(&w)["reports"]["pivot"]["items_in_another_case"]["ids"], 1);
+    // another name: another product, whatever its code's case
+    let p = w.pipeline("other.toml", &w.write("other.csv", twin("RED HEART")), "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert!(r.code == 0 && !r.stderr.contains("but for case"), "{}", r.stderr);
+    assert!(manifest(&w)["reports"]["pivot"]["items_in_another_case"].is_null());
+}
