@@ -824,19 +824,8 @@ impl CaseTwins {
     /// `@` or a space) are compared: a code's case may be its own (Salesforce's 15-character
     /// ids `…C9A` and `…C9a` are two records; 2,725 of a helper's 4,372 were warned of).
     pub fn of(ids: &[String]) -> Option<CaseTwins> {
-        let mut first: std::collections::HashMap<std::borrow::Cow<str>, &str> = std::collections::HashMap::new();
-        let (mut twins, mut example) = (0usize, None);
         let caseless = |id: &&String| id.contains('@') || id.contains(char::is_whitespace);
-        for id in ids.iter().filter(caseless) {
-            match first.entry(crate::config::case_folded(id)) {
-                std::collections::hash_map::Entry::Vacant(slot) => _ = slot.insert(id),
-                std::collections::hash_map::Entry::Occupied(seen) => {
-                    twins += 1;
-                    example.get_or_insert_with(|| [seen.get().to_string(), id.clone()]);
-                }
-            }
-        }
-        example.map(|example| CaseTwins { ids: twins, example })
+        CaseTwins::counted(ids.iter().filter(caseless).map(|id| (crate::config::case_folded(id), id)))
     }
 
     /// The items of `m` whose id equals another's but for case and whose description is the
@@ -846,12 +835,18 @@ impl CaseTwins {
     /// products): the same name is what says they are one. Items without a description are
     /// not compared.
     pub fn of_items(m: &Interactions) -> Option<CaseTwins> {
-        let mut first: std::collections::HashMap<(std::borrow::Cow<str>, &str), &str> =
-            std::collections::HashMap::new();
+        let named = m.items.iter().zip(&m.descriptions);
+        CaseTwins::counted(
+            named.filter_map(|(id, name)| Some(((crate::config::case_folded(id), name.as_deref()?), id))),
+        )
+    }
+
+    /// The ids that share their key with an earlier id, and the first such pair.
+    fn counted<'a, K: Eq + std::hash::Hash>(keyed: impl Iterator<Item = (K, &'a String)>) -> Option<CaseTwins> {
+        let mut first: std::collections::HashMap<K, &str> = std::collections::HashMap::new();
         let (mut twins, mut example) = (0usize, None);
-        for (id, name) in m.items.iter().zip(&m.descriptions) {
-            let Some(name) = name else { continue };
-            match first.entry((crate::config::case_folded(id), name.as_str())) {
+        for (key, id) in keyed {
+            match first.entry(key) {
                 std::collections::hash_map::Entry::Vacant(slot) => _ = slot.insert(id),
                 std::collections::hash_map::Entry::Occupied(seen) => {
                     twins += 1;
