@@ -141,7 +141,7 @@ fn ids_lost_digits(canonical: &DataFrame, long: &roles::LongIds, report: &mut Au
             let (n, s) = (thousands(*numbers), if *numbers == 1 { "" } else { "s" });
             let what = first.as_deref().unwrap_or("numbers of 16 digits or more");
             warnings.push(format!(
-                "{n} id{s} read from numbers longer than their type keeps ({what}): a workbook keeps 15 significant digits and a float column 15 to 17, so ids that differed only past them read as one; store the column as text"
+                "{n} id{s} read from numbers longer than their type keeps ({what}): a workbook keeps 15 significant digits, a float column 15 to 17 (7 in 32 bits), so ids that differed only past them read as one; store the column as text"
             ));
         }
         if let Some(c) = report.columns.iter_mut().find(|c| c.role.as_deref() == Some(role)) {

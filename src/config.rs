@@ -832,9 +832,10 @@ pub struct GatesConfig {
     pub min_customers: usize,
     pub max_customer_drop_vs_previous: f64,
     /// The largest share of the last published set's customers (those with a list) that may be
-    /// absent from this run's (`pipeline::check_customers_gone`): the same customers under other
-    /// ids — an export whose id column changed form overnight — pass every count.
-    pub max_customers_gone_vs_previous: f64,
+    /// gone and back under an id written otherwise (`drift.rewritten`,
+    /// `pipeline::check_rewritten`): the same customers under ids of another form — an export
+    /// whose id column changed form overnight — pass every count.
+    pub max_customers_rewritten_vs_previous: f64,
     /// The largest share of the last published set's recommendation rows a run may lose
     /// (the previous count scaled to this run's `per_customer` when that is lower).
     pub max_row_drop_vs_previous: f64,

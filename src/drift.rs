@@ -115,6 +115,10 @@ pub struct DriftReport {
     pub kept: usize,
     pub new: usize,
     pub gone: usize,
+    /// Of the gone customers, those whose id equals a new customer's but for its form — case,
+    /// punctuation, leading zeros ([`loose`]): `0000012001` gone and `12001` new is one customer
+    /// whose id the export now writes otherwise.
+    pub rewritten: usize,
     /// Kept customers whose item set differs, plus new and gone ones.
     pub changed: usize,
     /// `changed / customers`; null when nothing was compared.
@@ -157,7 +161,8 @@ pub fn run(m: &Interactions, recs: &Recommendations, cfg: &DriftConfig) -> (Drif
     let run_id = Some(previous.run_id.clone());
     match compare(m, recs, &previous.recommendations, CHUNK_ROWS) {
         Ok((drift, note)) => {
-            let report = report_of(&drift.rows, run_id, note, None, start);
+            let mut report = report_of(&drift.rows, run_id, note, None, start);
+            report.rewritten = drift.rewritten(m);
             (drift, report)
         }
         Err(why) => {
@@ -189,6 +194,7 @@ fn report_of(
         kept,
         new,
         gone,
+        rewritten: 0,
         changed,
         changed_share: compared.then(|| changed as f64 / rows.len() as f64),
         mean_overlap: (kept > 0).then(|| overlap / kept as f64),
@@ -232,6 +238,39 @@ fn compare(
         )
     });
     Ok((drift, note))
+}
+
+/// An id's form taken away: letters and digits only, lower case, leading zeros dropped
+/// (`"0000012001"`, `"12001"` and `"12,001"` are `"12001"`; `"C-1234"` and `"c1234"` are `"c1234"`).
+fn loose(id: &str) -> String {
+    let kept: String = id.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    let bare = kept.trim_start_matches('0');
+    match bare.is_empty() {
+        true => kept,
+        false => bare.to_string(),
+    }
+}
+
+impl Drift {
+    /// How many gone customers' ids equal a new customer's but for their form ([`loose`]).
+    fn rewritten(&self, m: &Interactions) -> usize {
+        let new: std::collections::HashSet<String> = self
+            .rows
+            .iter()
+            .filter_map(|r| match (r.status, r.who) {
+                (Status::New, Who::Today(c)) => Some(loose(&m.customers.label(c as usize))),
+                _ => None,
+            })
+            .collect();
+        if new.is_empty() {
+            return 0;
+        }
+        let gone: Vec<String> = match &self.gone {
+            GoneIds::Int(ids) => ids.iter().flatten().map(|i| i.to_string()).collect(),
+            GoneIds::Text(ids) => ids.clone(),
+        };
+        gone.iter().filter(|id| new.contains(&loose(id))).count()
+    }
 }
 
 impl Key {

@@ -1302,31 +1302,35 @@ pub(crate) fn drift_against_previous(
         Some(PreviousSet { run_id, recommendations: dir.join(file::RECOMMENDATIONS) })
     });
     let (drift, report) = chain.drift(m, recs, &DriftConfig { previous });
-    let gates = check_customers_gone(cfg.gates.max_customers_gone_vs_previous, &report)
+    let gates = check_rewritten(cfg.gates.max_customers_rewritten_vs_previous, &report)
         .into_iter()
         .chain(check_drift_gate(cfg.gates.max_changed_share, &report))
         .collect();
     (drift, report, gates)
 }
 
-/// The gate `[gates] max_customers_gone_vs_previous`: refuses when more than `limit` of the
-/// last published set's customers with a list have none now. A shop's customers do not vanish
-/// overnight; their ids do when the export writes them otherwise — `0000012001` on one night,
-/// `12001` the next (a workbook's number cells): every count gate passed and every list
-/// changed (a helper's 60 of 60 customers gone and new, exit 0). Passes, saying why, when there
-/// is nothing to compare.
-fn check_customers_gone(limit: f64, r: &DriftReport) -> Option<GateCheck> {
-    let gate = "max_customers_gone_vs_previous";
+/// The gate `[gates] max_customers_rewritten_vs_previous`: refuses when more than `limit` of
+/// the last published set's customers with a list are gone and back under an id written
+/// otherwise (`drift.rewritten`: equal but for case, punctuation or leading zeros). A shop's
+/// customers do not change their ids overnight; an export does when it writes them otherwise —
+/// `0000012001` one night, a workbook's number `12001` the next: every count gate passed and
+/// every list changed (a helper's 60 of 60 customers gone and new, exit 0). Customers who
+/// leave a rolling export, or a shop's turnover, are gone without coming back so: not counted
+/// (a first version counting every gone customer refused a 30-day rolling export run a month
+/// apart: 83% gone). Passes, saying why, when there is nothing to compare.
+fn check_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
+    let gate = "max_customers_rewritten_vs_previous";
     let before = r.kept + r.gone;
     let Some(run) = r.previous_run_id.as_ref().filter(|_| before > 0) else {
         let why = r.note.as_deref().unwrap_or("nothing to compare");
         return Some(GateCheck { gate, passed: true, detail: format!("not checked: {why}") });
     };
-    let share = r.gone as f64 / before as f64;
+    let share = r.rewritten as f64 / before as f64;
     let detail = format!(
-        "{} of the {before} customers with a list in run {run} ({:.1}%) have none now, and {} customers are new; the limit is {:.1}%: are the ids written otherwise than in that run's export (leading zeros, a spreadsheet's numbers, another column)? `--force` publishes a change made on purpose",
-        r.gone,
+        "{} of the {before} customers with a list in run {run} ({:.1}%) are gone and back under ids written otherwise (equal but for case, punctuation or leading zeros; {} gone, {} new in all); the limit is {:.1}%: write the ids as that run's export did, or `--force` to publish the new form",
+        r.rewritten,
         share * 100.0,
+        r.gone,
         r.new,
         limit * 100.0
     );
@@ -1618,6 +1622,7 @@ mod tests {
             kept: 6,
             new: 1,
             gone: 1,
+            rewritten: 0,
             changed: 2,
             changed_share: share,
             mean_overlap: None,

@@ -292,7 +292,6 @@ pub fn invisible(c: char) -> bool {
             | '\u{feff}'
             | '\u{ffa0}'
             | '\u{1bca0}'..='\u{1bca3}'
-            | '\u{e0000}'..='\u{e0fff}'
     )
 }
 

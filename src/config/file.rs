@@ -135,7 +135,7 @@ pub struct GatesSection {
     pub max_dropped_share: Option<f64>,
     pub min_customers: Option<i64>,
     pub max_customer_drop_vs_previous: Option<f64>,
-    pub max_customers_gone_vs_previous: Option<f64>,
+    pub max_customers_rewritten_vs_previous: Option<f64>,
     pub max_row_drop_vs_previous: Option<f64>,
     pub max_model_row_drop_vs_previous: Option<f64>,
     pub max_changed_share: Option<f64>,
@@ -847,10 +847,10 @@ impl GatesSection {
                 self.max_customer_drop_vs_previous,
                 0.5,
             )?,
-            max_customers_gone_vs_previous: share(
-                "[gates] max_customers_gone_vs_previous",
-                self.max_customers_gone_vs_previous,
-                0.5,
+            max_customers_rewritten_vs_previous: share(
+                "[gates] max_customers_rewritten_vs_previous",
+                self.max_customers_rewritten_vs_previous,
+                0.2,
             )?,
             max_row_drop_vs_previous: share("[gates] max_row_drop_vs_previous", self.max_row_drop_vs_previous, 0.5)?,
             max_model_row_drop_vs_previous: share(

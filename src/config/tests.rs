@@ -300,7 +300,7 @@ fn every_numeric_key_out_of_range_names_the_key() {
         ("gates", "max_ids_lost_digits_share", &["-0.1", "1.1", "nan"]),
         ("gates", "min_customers", &["-1"]),
         ("gates", "max_customer_drop_vs_previous", &["-0.1", "1.5", "nan"]),
-        ("gates", "max_customers_gone_vs_previous", &["-0.1", "1.5", "nan"]),
+        ("gates", "max_customers_rewritten_vs_previous", &["-0.1", "1.5", "nan"]),
         ("gates", "max_row_drop_vs_previous", &["-0.1", "1.5", "nan"]),
         ("gates", "max_model_row_drop_vs_previous", &["-0.1", "1.5", "inf"]),
         ("gates", "max_changed_share", &["-0.1", "1.5", "nan", "inf"]),

@@ -260,3 +260,15 @@ fn drift_at_a_million_customers() {
     assert_eq!((r.kept, r.new, r.gone), (n - 10_000, 10_000, 10_000));
     assert_eq!(r.changed, (n - 10_000) / 2 + 20_000);
 }
+
+/// Session 40: an id's form taken away, to find customers gone and back under ids written
+/// otherwise; other ids stay apart.
+#[test]
+fn ids_compare_loosely_without_case_punctuation_or_leading_zeros() {
+    assert_eq!(loose("0000012001"), "12001");
+    assert_eq!(loose("12,001"), "12001");
+    assert_eq!(loose("C-1234"), loose("c1234"));
+    assert_eq!(loose("000"), "000");
+    assert_ne!(loose("12001"), loose("120010"));
+    assert_ne!(loose("A1"), loose("A10"));
+}

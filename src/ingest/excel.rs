@@ -49,6 +49,11 @@ struct Sheets {
     /// loyalty-card ids that differ after the 15th read as one id.
     ids: [Option<usize>; 2],
     long_ids: [(usize, Option<(String, usize)>); 2],
+    /// The same for number cells from 2^53 (no f64 holds them digit for digit), and whether a
+    /// cell of 16 digits or more holds a digit past the 15th significant one: a workbook
+    /// written by a program (pandas, an ERP) stores them whole, which Excel never does.
+    huge_ids: [(usize, Option<(String, usize)>); 2],
+    whole_ids: [bool; 2],
 }
 
 /// The date column's cells that are not plain dates: number cells among date cells (a date
@@ -108,6 +113,8 @@ impl Sheets {
             dates: DateCells::default(),
             ids: [at_role(&header, Some(&header_of.customer)), at_role(&header, Some(&header_of.item))],
             long_ids: Default::default(),
+            huge_ids: Default::default(),
+            whole_ids: [false; 2],
             header,
         }
     }
@@ -117,13 +124,14 @@ impl Sheets {
     fn finish(mut self, notes: &mut Vec<String>) -> (usize, Vec<Column>, LongIds) {
         notes.extend(self.error_notes());
         notes.extend(self.serial_dates());
-        let long = self.long_ids.clone().map(|(count, first)| {
-            (
-                count,
-                first.map(|(sheet, row)| {
-                    format!("number cells of 16 digits or more; the first is sheet '{sheet}' row {row}")
-                }),
-            )
+        // cells of 16 digits or more lost digits when Excel wrote them (none holds a 16th
+        // significant digit); written whole by a program, only those from 2^53 did
+        let long = [0, 1].map(|id| match self.whole_ids[id] {
+            false => (self.long_ids[id].clone(), "number cells of 16 digits or more"),
+            true => (self.huge_ids[id].clone(), "number cells from 2^53"),
+        });
+        let long = long.map(|((count, first), what)| {
+            (count, first.map(|(sheet, row)| format!("{what}; the first is sheet '{sheet}' row {row}")))
         });
         (self.cols.first().map_or(0, Vec::len), self.into_columns(), long)
     }
@@ -163,6 +171,13 @@ impl Sheets {
                 if let (Some(Data::Float(f)), Some(id)) = (cell, self.ids.iter().position(|&i| i == Some(k))) {
                     if f.abs() >= 1e15 {
                         let (count, first) = &mut self.long_ids[id];
+                        *count += 1;
+                        first.get_or_insert_with(|| (sheet.to_string(), at));
+                        // a 16th significant digit Excel would have dropped
+                        self.whole_ids[id] |= format!("{f:.14e}").parse::<f64>().is_ok_and(|r| r != *f);
+                    }
+                    if f.abs() >= 9_007_199_254_740_992.0 {
+                        let (count, first) = &mut self.huge_ids[id];
                         *count += 1;
                         first.get_or_insert_with(|| (sheet.to_string(), at));
                     }

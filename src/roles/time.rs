@@ -11,9 +11,18 @@ use crate::config::TIME_COLUMN;
 /// fraction dropped), `2:30 PM`, `2:30:05 p.m.`, `12:15 AM` (0:15); a date and time
 /// (`2011-12-01 14:30:00`, `2011-12-01T14:30:00`, `01/12/2011 14:30`: a sheet's time cells
 /// that carry a day, a database's timestamps) gives its time. `None` for anything else: a
-/// number (`0.6`, `1430`), an hour past 23 (or 12 with AM/PM), a minute or second past 59.
+/// number but a fraction of a day below 1 (`0.6041666` is 14:30: [`day_fraction`]; `1430` is
+/// none), an hour past 23 (or 12 with AM/PM), a minute or second past 59.
 pub(crate) fn time_of_day(text: &str) -> Option<i64> {
-    read(text).map(|(seconds, _)| seconds)
+    read(text).map(|(seconds, _)| seconds).or_else(|| day_fraction(text))
+}
+
+/// A workbook's time as a number, the fraction of a day (`0.6041666` is 14:30): a time cell
+/// whose format was lost (General), as Excel stores every time. Only in a time column: a
+/// column of fractions elsewhere is no time ([`time_alone`] does not read them).
+fn day_fraction(text: &str) -> Option<i64> {
+    let f: f64 = text.trim().parse().ok()?;
+    (0.0..1.0).contains(&f).then(|| ((f * 86_400.0).round() as i64).min(86_399))
 }
 
 /// [`time_of_day`] of a text that writes a time alone, without a date (`14:30`, `2:30 PM`).
@@ -66,6 +75,17 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
     let Ok(times) = frame.drop_in_place(TIME_COLUMN) else { return Ok((frame, None)) };
     let times = times.str()?.clone();
     let dates = frame.column(col::DATE)?.i64()?.clone();
+    // dates that are all one time of day other than midnight are a zone's midnights read as
+    // UTC instants (`2009-12-01T00:00:00+01:00` is 2009-11-30 23:00 UTC): their day is the
+    // nearest midnight, the day as written — taken as the UTC day, every line moved a day back
+    let mut of_day = dates.iter().flatten().map(|d| d.rem_euclid(86_400));
+    // (a zone's offset is whole quarter hours)
+    let zone = of_day.next().filter(|&t| t != 0 && t % 900 == 0 && of_day.all(|u| u == t));
+    let day_of = |date: i64| match zone {
+        Some(t) if t >= 43_200 => date - t + 86_400,
+        Some(t) => date - t,
+        None => date - date.rem_euclid(86_400),
+    };
     let (mut invalid, mut replaced, mut examples) = (0, 0, Vec::new());
     let set: Int64Chunked = dates
         .iter()
@@ -80,8 +100,8 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
                 return date;
             };
             let date = date?;
-            let day = date - date.rem_euclid(86_400);
-            replaced += (date != day) as usize;
+            let day = day_of(date);
+            replaced += (zone.is_none() && date != day) as usize;
             Some(day + seconds)
         })
         .collect();
@@ -97,6 +117,13 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
         notes.push(format!(
             "{invalid} value{s} {read} as no time of day ({}{more}): {lines} date's own time (midnight for a date alone); times read as 14:30, 14:30:05 or 2:30 PM",
             quoted.join(", ")
+        ));
+    }
+    if let Some(t) = zone {
+        notes.push(format!(
+            "every date is the same time of day in UTC ({:02}:{:02}), a time zone's midnight: each line's time is set on the day as written, the nearest midnight",
+            t / 3600,
+            t % 3600 / 60
         ));
     }
     if replaced > 0 {
@@ -137,7 +164,12 @@ mod tests {
         }
         assert_eq!((time_alone("2:30 PM"), time_alone("14:30:05")), (Some(52_200), Some(52_205)));
         assert_eq!((time_alone("2011-12-01 14:30:00"), time_alone("01/12/2011 2:30 PM")), (None, None));
-        for text in ["", "0.6", "1430", "24:00", "13:00 PM", "0:30 AM", "14:3", "14:60", "14:30:61", "14:30:05:01", "x"]
+        assert_eq!(
+            (time_of_day("0.6041666667"), time_of_day("0"), time_of_day("0.99999999")),
+            (Some(52_200), Some(0), Some(86_399))
+        );
+        assert_eq!(time_alone("0.6041666667"), None, "a fraction outside a time column is no time");
+        for text in ["", "1.5", "1430", "24:00", "13:00 PM", "0:30 AM", "14:3", "14:60", "14:30:61", "14:30:05:01", "x"]
         {
             assert_eq!(time_of_day(text), None, "{text}");
         }
@@ -165,5 +197,18 @@ mod tests {
         assert!(parsed.notes[1].starts_with("1 date had a time of day of its own"), "{:?}", parsed.notes);
         let plain = df!(col::DATE => [Some(day)]).unwrap();
         assert!(with_time(plain, "Time").unwrap().1.is_none());
+        // Berlin's and New York's midnights read as UTC instants: the day as written (session
+        // 40: every line moved a day back)
+        for offset in [-3_600, 5 * 3_600] {
+            let zoned = df!(
+                col::DATE => [Some(day + offset), Some(day + 86_400 + offset)],
+                TIME_COLUMN => [Some("09:28"), Some("10:00")]
+            )
+            .unwrap();
+            let (zoned, parsed) = with_time(zoned, "Time").unwrap();
+            let dates: Vec<Option<i64>> = zoned.column(col::DATE).unwrap().i64().unwrap().iter().collect();
+            assert_eq!(dates, [Some(day + 34_080), Some(day + 86_400 + 36_000)], "{offset}");
+            assert!(parsed.unwrap().notes[0].contains("a time zone's midnight"));
+        }
     }
 }

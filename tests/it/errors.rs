@@ -516,26 +516,39 @@ fn a_named_pipe_as_the_export_is_refused_at_once() {
 }
 
 /// Session 40: one night's export writing the customer ids otherwise (an ERP's leading zeros
-/// one night, a workbook's numbers the next) passed every count gate — the same customers,
-/// under other ids — and every list changed (a helper's 60 of 60 customers gone and new, exit
-/// 0). Refused past `max_customers_gone_vs_previous`; `--force` publishes the change, and the
-/// next night compares with it.
+/// one night, plain numbers the next) passed every count gate — the same customers, under
+/// other ids — and every list changed (a helper's 60 of 60 customers gone and new, exit 0).
+/// Refused past `max_customers_rewritten_vs_previous`; `--force` publishes the new form, and
+/// the next night compares with it. Other customers altogether (a rolling export a month on)
+/// are not ids written otherwise: published.
 #[test]
-fn customers_under_other_ids_overnight_are_refused() {
-    let w = published();
+fn customers_under_ids_written_otherwise_overnight_are_refused() {
+    let w = Workdir::new();
     let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
     let ids = ["12583", "13047", "13748", "15100", "15291", "16000", "17850"];
-    // integers still (the folder's ids are Int64), each with a check digit a new ERP appends
-    let padded = ids.iter().fold(tiny, |text, id| text.replace(&format!(",{id}.0,"), &format!(",{id}7,")));
-    let padded = w.write("padded.csv", padded);
-    let why = ["gate max_customers_gone_vs_previous: ", "customers with a list in run", "(100.0%) have none now"];
-    refuses(&w, &padded, "", "", 3, &why);
-    let p = w.pipeline("padded.toml", &padded, "");
+    // String ids (leading zeros) the first night, then the same customers written plainly
+    let padded = ids.iter().fold(tiny.clone(), |text, id| text.replace(&format!(",{id}.0,"), &format!(",00{id},")));
+    let p = w.pipeline("padded.toml", &w.write("padded.csv", padded), "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    let plain = w.write("plain.csv", tiny.clone());
+    let why = ["gate max_customers_rewritten_vs_previous: ", "are gone and back under ids written otherwise"];
+    refuses(&w, &plain, "", "", 3, &why);
+    let p = w.pipeline("plain.toml", &plain, "");
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--force"]).code, 0);
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "the next night compares with the forced set: {}", r.stderr);
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap();
-    let gate = m["gates"].as_array().unwrap().iter().find(|g| g["gate"] == "max_customers_gone_vs_previous").cloned();
-    let gate = gate.expect("a verdict");
-    assert!(gate["passed"] == true && gate["detail"].as_str().unwrap().starts_with("0 of the "), "{gate}");
+    let gate = |w: &Workdir| {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap();
+        let found = m["gates"].as_array().unwrap().iter().find(|g| g["gate"] == "max_customers_rewritten_vs_previous");
+        found.cloned().expect("a verdict")
+    };
+    let g = gate(&w);
+    assert!(g["passed"] == true && g["detail"].as_str().unwrap().starts_with("0 of the "), "{g}");
+    // every customer another (ids 9xxxx): gone and new, none rewritten — a turnover, published
+    let others = ids.iter().fold(tiny, |text, id| text.replace(&format!(",{id}.0,"), &format!(",9{id},")));
+    let p = w.pipeline("others.toml", &w.write("others.csv", others), "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(gate(&w)["detail"].as_str().unwrap().starts_with("0 of the 7 customers"), "{}", gate(&w));
 }

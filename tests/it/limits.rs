@@ -139,9 +139,7 @@ fn a_set_that_lost_most_of_the_previous_rows_is_refused() {
     let r = w.kindred(&["run", shorter.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // the keys let a deliberate change through
-    // (other customers too: `max_customers_gone_vs_previous` is the gate for that)
-    let loose = "[gates]\nmax_row_drop_vs_previous = 1.0\nmax_model_row_drop_vs_previous = 1.0\n\
-                 max_customers_gone_vs_previous = 1.0";
+    let loose = "[gates]\nmax_row_drop_vs_previous = 1.0\nmax_model_row_drop_vs_previous = 1.0";
     let p = w.pipeline_with("loose.toml", &small, "", "out", loose);
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
