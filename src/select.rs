@@ -481,19 +481,6 @@ fn grid(cfg: &Config, families: &[Family], (offers, recency): (Offers, Option<f6
         }
         out
     };
-    // each variant again with the customer's own purchases decayed, after the plain ones
-    let with_recency = |variants: Vec<Candidate>| -> Vec<Candidate> {
-        let Some(h) = recency else { return variants };
-        let decayed: Vec<Candidate> = variants
-            .iter()
-            .map(|c| Candidate {
-                settings: format!("{}, recency={h}", c.settings),
-                recommend: RecommendConfig { recency_half_life_days: Some(h), ..c.recommend.clone() },
-                ..c.clone()
-            })
-            .collect();
-        variants.into_iter().chain(decayed).collect()
-    };
     let knn = |kind: Kind, neighbours: usize| ModelConfig { kind, neighbours, ..ModelConfig::default() };
     let mut fits = Vec::new();
     for &family in families {
@@ -516,7 +503,7 @@ fn grid(cfg: &Config, families: &[Family], (offers, recency): (Offers, Option<f6
             }
             Family::ItemKnn => {
                 let model = knn(Kind::Item, ITEM_K[1]);
-                Fit { family, variants: with_recency(variants(family, &model, &ITEM_K, "k")), model }
+                Fit { family, variants: with_recency(variants(family, &model, &ITEM_K, "k"), recency), model }
             }
             Family::UserKnn => {
                 let model = knn(Kind::User, USER_K[1]);
@@ -525,12 +512,27 @@ fn grid(cfg: &Config, families: &[Family], (offers, recency): (Offers, Option<f6
             Family::Ease | Family::SparseEase => {
                 let kind = if family == Family::Ease { Kind::Ease } else { Kind::SparseEase };
                 let Fit { family, model, variants } = ease_fit(cfg, kind, offers, &priors);
-                Fit { family, model, variants: with_recency(variants) }
+                Fit { family, model, variants: with_recency(variants, recency) }
             }
         };
         fits.push(fit);
     }
     fits
+}
+
+/// `variants`, then each again with the customer's own purchases decayed by `recency` (a
+/// half-life in days; none: `variants` alone).
+fn with_recency(variants: Vec<Candidate>, recency: Option<f64>) -> Vec<Candidate> {
+    let Some(h) = recency else { return variants };
+    let decayed: Vec<Candidate> = variants
+        .iter()
+        .map(|c| Candidate {
+            settings: format!("{}, recency={h}", c.settings),
+            recommend: RecommendConfig { recency_half_life_days: Some(h), ..c.recommend.clone() },
+            ..c.clone()
+        })
+        .collect();
+    variants.into_iter().chain(decayed).collect()
 }
 
 /// EASE's fit (dense or sparse, `kind`) and its variants: the prior, the description blend, both.

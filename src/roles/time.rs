@@ -106,6 +106,14 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
         })
         .collect();
     frame.replace(col::DATE, set.with_name(col::DATE.into()).into_column())?;
+    let notes = notes((invalid, &examples), replaced, zone);
+    let parsed = Parsed { notes, ..Parsed::new(column, invalid, 0) };
+    Ok((frame, Some(parsed)))
+}
+
+/// What reading a time column found, in words: the values that read as no time of day
+/// (`invalid`, a few `examples`), the dates whose own time was `replaced`, a `zone`'s midnights.
+fn notes((invalid, examples): (usize, &[String]), replaced: usize, zone: Option<i64>) -> Vec<String> {
     let mut notes = Vec::new();
     if invalid > 0 {
         let quoted: Vec<String> = examples.iter().map(|e| format!("'{e}'")).collect();
@@ -133,8 +141,7 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
             if replaced == 1 { "its own" } else { "their own" }
         ));
     }
-    let parsed = Parsed { notes, ..Parsed::new(column, invalid, 0) };
-    Ok((frame, Some(parsed)))
+    notes
 }
 
 #[cfg(test)]
