@@ -978,9 +978,17 @@ fn replaced(
     }
 }
 
-/// Whether `trial` is the last published run's choice.
+/// Whether `trial` is the last published run's choice: the same candidate and settings, the
+/// recency option's half-life aside — it is the window's length, which changes when the
+/// window grows or shrinks back, and the choice is the same option (a reviewer: otherwise
+/// `keep_previous` could not keep a choice with the option across such a night).
 fn is_previous(trial: &Trial, previously: &Previously) -> bool {
-    trial.candidate == previously.candidate && trial.settings == previously.settings
+    let option = |s: &str| s.rsplit_once(", recency=").map_or((s.to_string(), false), |(p, _)| (p.to_string(), true));
+    let bare = |s: &str| match s.strip_prefix("recency=") {
+        Some(_) => (String::new(), true),
+        None => option(s),
+    };
+    trial.candidate == previously.candidate && bare(&trial.settings) == bare(&previously.settings)
 }
 
 /// A candidate as the log and the manifest name it: "ease (lambda=350, …)", or "popularity".

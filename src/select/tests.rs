@@ -392,6 +392,11 @@ fn the_recency_option_is_taken_on_evidence_only() {
     // the last published choice, undecided now, is not kept
     let was = Previously { candidate: "ease".into(), settings: "prior, recency=30".into() };
     assert_eq!(choose(&noisy, &undecided_options(&noisy), Rule::Best, Some(&was)), (0, 0, false));
+    // its half-life is the window's length: a window grown to 60 days is the same choice
+    let grown = Previously { candidate: "ease".into(), settings: "prior, recency=60".into() };
+    assert!(is_previous(&clear[1].1, &grown) && !is_previous(&clear[0].1, &grown));
+    let plain = Previously { candidate: "ease".into(), settings: "prior".into() };
+    assert!(is_previous(&clear[0].1, &plain) && !is_previous(&clear[1].1, &plain));
 }
 
 #[test]
