@@ -164,7 +164,10 @@ fn timed(
         .map_err(|e| InputError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
     if let Some(time) = time {
         match found.iter_mut().find(|f| f.column == time.column) {
-            Some(f) => (f.invalid, f.notes) = (f.invalid + time.invalid, [f.notes.clone(), time.notes].concat()),
+            Some(f) => {
+                f.invalid += time.invalid;
+                f.notes.extend(time.notes);
+            }
             None => found.push(time),
         }
     }

@@ -265,11 +265,11 @@ impl Drift {
         if new.is_empty() {
             return 0;
         }
-        let gone: Vec<String> = match &self.gone {
-            GoneIds::Int(ids) => ids.iter().flatten().map(|i| i.to_string()).collect(),
-            GoneIds::Text(ids) => ids.clone(),
-        };
-        gone.iter().filter(|id| new.contains(&loose(id))).count()
+        let back = |id: &str| new.contains(&loose(id));
+        match &self.gone {
+            GoneIds::Int(ids) => ids.iter().flatten().filter(|i| back(&i.to_string())).count(),
+            GoneIds::Text(ids) => ids.iter().filter(|id| back(id)).count(),
+        }
     }
 }
 

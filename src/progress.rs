@@ -257,8 +257,7 @@ pub enum Lines {
 /// holding U+202E (RIGHT-TO-LEFT OVERRIDE) showed `invoice…gpj.csv` as `…vsc.jpg` and turned
 /// the rest of its line around.
 pub fn printable(text: &str, lines: Lines) -> std::borrow::Cow<'_, str> {
-    let bidi = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    let escaped = |c: char| (c.is_control() && !(c == '\n' && lines == Lines::Kept)) || bidi(c) || invisible(c);
+    let escaped = |c: char| (c.is_control() && !(c == '\n' && lines == Lines::Kept)) || invisible(c);
     if !text.chars().any(escaped) {
         return text.into();
     }
@@ -273,8 +272,9 @@ pub fn printable(text: &str, lines: Lines) -> std::borrow::Cow<'_, str> {
 }
 
 /// Characters that print as nothing (Unicode's default-ignorable format characters): a
-/// zero-width space, joiners, the word joiner, a soft hyphen, a byte-order mark inside a text.
-/// In an id they make another id that reads the same: a refusal naming customer `'\u{200b}12005'`
+/// zero-width space, joiners, the word joiner, a soft hyphen, a byte-order mark inside a text,
+/// and the bidirectional marks, overrides and isolates, which print nothing themselves but turn
+/// what follows around ([`printable`]'s file name). In an id they make another id that reads the same: a refusal naming customer `'\u{200b}12005'`
 /// printed `'12005'` and said it was no integer (a helper, 2026-12-05). Escaped by
 /// [`printable`], as `\u{200b}`.
 pub fn invisible(c: char) -> bool {
@@ -287,7 +287,8 @@ pub fn invisible(c: char) -> bool {
             | '\u{17b4}'..='\u{17b5}'
             | '\u{180b}'..='\u{180f}'
             | '\u{200b}'..='\u{200f}'
-            | '\u{2060}'..='\u{2065}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}'
             | '\u{3164}'
             | '\u{feff}'
             | '\u{ffa0}'

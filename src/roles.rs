@@ -223,6 +223,26 @@ pub fn integer_id(id: &str) -> Option<i64> {
     canonical.then(|| id.parse::<i64>().ok()).flatten()
 }
 
+/// How many of a column's values that read as nothing for its role its note quotes.
+const UNREAD_EXAMPLES: usize = 3;
+
+/// Keeps `text` among a column's `examples` of values that read as nothing for its role, while
+/// there are few ([`UNREAD_EXAMPLES`]), each once: the date's and the time's notes show them.
+pub(crate) fn keep_example(examples: &mut Vec<String>, text: &str) {
+    if examples.len() < UNREAD_EXAMPLES && !examples.iter().any(|e| e == text) {
+        examples.push(text.to_string());
+    }
+}
+
+/// "2 values read as no date ('x', 'y')", "5 … ('x', 'y', 'z', …)": how many of a column's
+/// values read as no `what`, with the `examples` kept ([`keep_example`]).
+pub(crate) fn unread_values(count: usize, examples: &[String], what: &str) -> String {
+    let quoted: Vec<String> = examples.iter().map(|e| format!("'{e}'")).collect();
+    let more = if count > examples.len() { ", …" } else { "" };
+    let (s, read) = if count == 1 { ("", "reads") } else { ("s", "read") };
+    format!("{count} value{s} {read} as no {what} ({}{more})", quoted.join(", "))
+}
+
 /// A text value (a segment, a row filter's, a description printed): trimmed, blank is none.
 pub(crate) fn item_text(text: &str) -> Option<&str> {
     // whitespace only: a name's invisible characters may be its own (an emoji's joiners)
@@ -314,13 +334,9 @@ pub(crate) fn long_floats(column: &Column) -> (usize, Option<String>) {
         DataType::Float32 => (16_777_216.0, "2^24 (a 32-bit float column)"),
         _ => (9_007_199_254_740_992.0, "2^53"),
     };
-    let long = |v: &f64| v.is_finite() && v.abs() >= limit;
-    let count = floats.iter().flatten().filter(long).count();
-    let first = floats
-        .iter()
-        .flatten()
-        .find(long)
-        .map(|f| format!("float values from {from}; the first reads '{}'", number_text(f)));
+    let mut long = floats.iter().flatten().filter(|v| v.is_finite() && v.abs() >= limit);
+    let first = long.next().map(|f| format!("float values from {from}; the first reads '{}'", number_text(f)));
+    let count = first.as_ref().map_or(0, |_| 1 + long.count());
     (count, first)
 }
 
@@ -438,40 +454,41 @@ fn timestamp_text(text: &str, date_only: bool) -> String {
     }
 }
 
-/// Descriptions as text: a text column is taken as it is (no copy); others are printed.
-/// Descriptions as text ([`tidy_descriptions`]).
+/// Descriptions as text, tidied ([`tidy_descriptions`]): a text column's, others printed.
 fn descriptions(column: &Column, path: &Path) -> Result<StringChunked, InputError> {
-    match column.dtype() {
-        DataType::String => Ok(tidy_descriptions(
-            column.as_materialized_series().str().map_err(|_| type_error(column, path, "description"))?.clone(),
-        )),
-        _ => Ok(ids(column, false, path, "description")?.0),
-    }
+    let text = match column.dtype() {
+        DataType::String => {
+            column.as_materialized_series().str().map_err(|_| type_error(column, path, "description"))?.clone()
+        }
+        _ => ids(column, false, path, "description")?.0,
+    };
+    Ok(tidy_descriptions(text))
 }
 
 /// Descriptions each trimmed ([`item_text`]: blank is none) with its runs of whitespace within
 /// a line one space (a line break in a name is kept, the spaces around it not):
 /// `" SET 2 TEA TOWELS I LOVE LONDON "`, and `"BOXES A "` beside `"BOXES A"`, were names of
 /// their own, published with their spaces (810 of the shipped export's 3,665 items) and
-/// splitting an item's vote for its name (`pivot`). Every reader's descriptions pass here.
+/// splitting an item's vote for its name (`pivot`). Every reader's descriptions pass here; a
+/// column already tidy is returned as it is (no copy).
 pub(crate) fn tidy_descriptions(text: StringChunked) -> StringChunked {
-    let tidy_line = |line: &str| line.split_whitespace().collect::<Vec<_>>().join(" ");
-    let tidy_text = |t: &str| t.split('\n').map(tidy_line).collect::<Vec<_>>().join("\n");
-    let untidy = |t: &str| t.is_empty() || t.trim() != t || tidy_text(t) != t;
-    // the usual name is tidy already: checked byte by byte before any copy
-    let suspect = |t: &str| t.contains("  ") || t.bytes().any(|b| !(b' '..0x80).contains(&b)) || t.trim() != t;
-    if !text.iter().flatten().any(|t| t.is_empty() || (suspect(t) && untidy(t))) {
-        return text; // nothing to change: no copy
+    if text.iter().flatten().all(|t| tidy_description(t).is_some_and(|d| d == t)) {
+        return text;
     }
-    let tidy: StringChunked = text
-        .iter()
-        .map(|t| {
-            let t = item_text(t?)?;
-            Some(if suspect(t) { tidy_text(t) } else { t.to_string() })
-        })
-        .map(|t| t.filter(|t| !t.is_empty()))
-        .collect();
-    tidy.with_name(text.name().clone())
+    let tidied: StringChunked = text.iter().map(|t| tidy_description(t?).map(std::borrow::Cow::into_owned)).collect();
+    tidied.with_name(text.name().clone())
+}
+
+/// One description tidied ([`tidy_descriptions`]); `None` when blank.
+fn tidy_description(text: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let t = item_text(text)?;
+    // the usual name has no run of spaces nor other whitespace: taken as it is
+    if !t.contains("  ") && t.bytes().all(|b| (b' '..0x80).contains(&b)) {
+        return Some(t.into());
+    }
+    let line = |l: &str| l.split_whitespace().collect::<Vec<_>>().join(" ");
+    let tidy = t.split('\n').map(line).collect::<Vec<_>>().join("\n");
+    (!tidy.is_empty()).then_some(tidy.into())
 }
 
 /// Parses quantities as f64; text that is not a number is invalid (null); NaN or infinity is

@@ -933,14 +933,22 @@ const OPTION_EVIDENCE: f64 = 2.0;
 /// taken on evidence, not on a window's noise.
 fn undecided_options(scored: &[(Candidate, Trial, Vec<f64>)]) -> Vec<bool> {
     let twin = |t: &Trial| {
-        let (plain, _) = t.settings.rsplit_once("recency=")?;
-        let plain = plain.trim_end_matches(", ");
+        let (plain, true) = without_recency(&t.settings) else { return None };
         scored.iter().position(|(_, u, _)| u.candidate == t.candidate && u.settings == plain)
     };
     scored
         .iter()
         .map(|(_, t, each)| twin(t).is_some_and(|k| errors_below(each, &scored[k].2) < OPTION_EVIDENCE))
         .collect()
+}
+
+/// A candidate's settings without the recency option ([`with_recency`] appends `recency=H`
+/// last), and whether they had it.
+fn without_recency(settings: &str) -> (&str, bool) {
+    match settings.rsplit_once("recency=") {
+        Some((plain, _)) => (plain.trim_end_matches(", "), true),
+        None => (settings, false),
+    }
 }
 
 /// How many standard errors of the paired per-customer differences a candidate's scores
@@ -983,12 +991,7 @@ fn replaced(
 /// window grows or shrinks back, and the choice is the same option (a reviewer: otherwise
 /// `keep_previous` could not keep a choice with the option across such a night).
 fn is_previous(trial: &Trial, previously: &Previously) -> bool {
-    let option = |s: &str| s.rsplit_once(", recency=").map_or((s.to_string(), false), |(p, _)| (p.to_string(), true));
-    let bare = |s: &str| match s.strip_prefix("recency=") {
-        Some(_) => (String::new(), true),
-        None => option(s),
-    };
-    trial.candidate == previously.candidate && bare(&trial.settings) == bare(&previously.settings)
+    trial.candidate == previously.candidate && without_recency(&trial.settings) == without_recency(&previously.settings)
 }
 
 /// A candidate as the log and the manifest name it: "ease (lambda=350, …)", or "popularity".

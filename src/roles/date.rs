@@ -499,9 +499,6 @@ pub struct Evidence {
     unread_examples: Vec<String>,
 }
 
-/// How many of a column's values that read as no date its note quotes.
-const UNREAD_EXAMPLES: usize = 3;
-
 impl Evidence {
     fn note(&mut self, text: &str, date: YearLast) {
         let month_first = date.read(DateOrder::MonthFirst).is_some();
@@ -535,9 +532,7 @@ impl Evidence {
 
     /// Keeps `text` as an example of a value that reads as no date, while there are few.
     fn unread_example(&mut self, text: &str) {
-        if self.unread_examples.len() < UNREAD_EXAMPLES && !self.unread_examples.iter().any(|e| e == text) {
-            self.unread_examples.push(text.to_string());
-        }
+        super::keep_example(&mut self.unread_examples, text);
     }
 
     /// Most values are written with the year last.
@@ -638,9 +633,7 @@ impl Evidence {
         if self.unread == 0 {
             return None;
         }
-        let examples: Vec<String> = self.unread_examples.iter().map(|t| format!("'{t}'")).collect();
-        let (s, read, rows) =
-            if self.unread == 1 { ("", "reads", "its row is") } else { ("s", "read", "their rows are") };
+        let rows = if self.unread == 1 { "its row is" } else { "their rows are" };
         let serial = |t: &String| {
             let t = t.trim();
             let whole = t.trim_start_matches(['-', '+']).split(['.', ',']).next().unwrap_or_default();
@@ -653,11 +646,9 @@ impl Evidence {
             }
             None => "if they are dates, set [input] date_format to their format (e.g. \"%d/%m/%Y %H:%M\" or \"%m/%d/%Y %H:%M\")".into(),
         };
-        let more = if self.unread > examples.len() { ", …" } else { "" };
         Some(format!(
-            "{} value{s} {read} as no date ({}{more}): {rows} kept, undated; {hint}",
-            self.unread,
-            examples.join(", ")
+            "{}: {rows} kept, undated; {hint}",
+            super::unread_values(self.unread, &self.unread_examples, "date")
         ))
     }
 }

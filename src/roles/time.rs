@@ -94,9 +94,7 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
             let Some(time) = time.map(str::trim).filter(|t| !t.is_empty()) else { return date };
             let Some(seconds) = time_of_day(time) else {
                 invalid += 1;
-                if examples.len() < 3 && !examples.iter().any(|e| e == time) {
-                    examples.push(time.to_string());
-                }
+                super::keep_example(&mut examples, time);
                 return date;
             };
             let date = date?;
@@ -116,15 +114,10 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
 fn notes((invalid, examples): (usize, &[String]), replaced: usize, zone: Option<i64>) -> Vec<String> {
     let mut notes = Vec::new();
     if invalid > 0 {
-        let quoted: Vec<String> = examples.iter().map(|e| format!("'{e}'")).collect();
-        let more = if invalid > examples.len() { ", …" } else { "" };
-        let (s, read, lines) = match invalid {
-            1 => ("", "reads", "its line keeps its"),
-            _ => ("s", "read", "their lines keep their"),
-        };
+        let lines = if invalid == 1 { "its line keeps its" } else { "their lines keep their" };
         notes.push(format!(
-            "{invalid} value{s} {read} as no time of day ({}{more}): {lines} date's own time (midnight for a date alone); times read as 14:30, 14:30:05 or 2:30 PM",
-            quoted.join(", ")
+            "{}: {lines} date's own time (midnight for a date alone); times read as 14:30, 14:30:05 or 2:30 PM",
+            super::unread_values(invalid, examples, "time of day")
         ));
     }
     if let Some(t) = zone {
