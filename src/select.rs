@@ -219,36 +219,7 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
         return random_share(cleaned, cfg, ids, source);
     }
     // the last `days` held back
-    let window = |days: f64| -> Result<Held> {
-        let cut = last - (days * 86_400.0) as i64;
-        let train = cleaned.part(|r| date(r).is_some_and(|d| d < cut));
-        let test = cleaned.part(|r| date(r).is_some_and(|d| d >= cut));
-        let (train_rows, test_rows) = (train.height(), test.height());
-        let (m, _) = pivot::run(train, ids, source)?;
-        let (test, rebought) = held_and_rebought(&m, &test)?;
-        let customers = test.iter().filter(|h| !h.is_empty()).count();
-        let new: usize = test.iter().map(Vec::len).sum();
-        let rebought_share = (new + rebought > 0).then(|| rebought as f64 / (new + rebought) as f64);
-        let start_utc = chrono::DateTime::from_timestamp(cut, 0).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
-        let (days, share, seed, reason) = (Some(days), None, None, None);
-        let (kind, scored_customers) = ("days", customers);
-        let grown_from_days = (days > Some(cfg.window_days)).then_some(cfg.window_days);
-        let window = Window {
-            kind,
-            days,
-            start_utc,
-            share,
-            seed,
-            train_rows,
-            test_rows,
-            customers,
-            scored_customers,
-            reason,
-            grown_from_days,
-            rebought_share,
-        };
-        Ok(Held { m, test, window })
-    };
+    let window = |days: f64| days_held(cleaned, &date, (last, days), cfg, (ids, source));
     let longest = ((last - first) as f64 / 2.0 / 86_400.0).max(1.0);
     let mut days = cfg.window_days.min(longest);
     let mut held = loop {
@@ -283,6 +254,40 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
         }
     }
     Ok(held)
+}
+
+/// The purchases `date`d from `days` before `last` held back ([`hold_back`]'s window of days):
+/// the matrix of those before, each customer's new items in it, and the window's figures.
+fn days_held(
+    cleaned: &Cleaned,
+    date: &impl Fn(usize) -> Option<i64>,
+    (last, days): (i64, f64),
+    cfg: &SelectConfig,
+    (ids, source): (IdTyping, &std::path::Path),
+) -> Result<Held> {
+    let cut = last - (days * 86_400.0) as i64;
+    let train = cleaned.part(|r| date(r).is_some_and(|d| d < cut));
+    let test = cleaned.part(|r| date(r).is_some_and(|d| d >= cut));
+    let (train_rows, test_rows) = (train.height(), test.height());
+    let (m, _) = pivot::run(train, ids, source)?;
+    let (test, rebought) = held_and_rebought(&m, &test)?;
+    let customers = test.iter().filter(|h| !h.is_empty()).count();
+    let new: usize = test.iter().map(Vec::len).sum();
+    let window = Window {
+        kind: "days",
+        days: Some(days),
+        start_utc: chrono::DateTime::from_timestamp(cut, 0).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+        share: None,
+        seed: None,
+        train_rows,
+        test_rows,
+        customers,
+        scored_customers: customers,
+        reason: None,
+        grown_from_days: (days > cfg.window_days).then_some(cfg.window_days),
+        rebought_share: (new + rebought > 0).then(|| rebought as f64 / (new + rebought) as f64),
+    };
+    Ok(Held { m, test, window })
 }
 
 /// How many days before the `last` date half the `dates` lie (in whole days, rounded up; in

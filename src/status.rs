@@ -481,6 +481,35 @@ fn age_text(seconds: u64) -> String {
     humantime::format_duration(Duration::from_secs(rounded)).to_string()
 }
 
+impl Published {
+    /// The table's lines on the set beyond its run, customers and input, each (label, text):
+    /// an export unchanged since an earlier run, a rollback, a later schema, each gate forced.
+    fn remarks(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(since) = &self.input_unchanged_since {
+            out.push(("input:", format!("unchanged since run {since} (the same bytes published again)")));
+        }
+        if let Some(newer) = &self.newer_set {
+            out.push((
+                "rolled back:",
+                format!("run {newer} is a later published set that current does not point to (pointed back by hand: the next run publishes after it; or stopped before its switch)"),
+            ));
+        }
+        if let Some(v) = self.schema_version.filter(|&v| v > u64::from(crate::write::SCHEMA_VERSION)) {
+            out.push((
+                "schema:",
+                format!(
+                    "version {v}, written by a later kindred than this one (version {}): what it added is not shown",
+                    crate::write::SCHEMA_VERSION
+                ),
+            ));
+        }
+        // a line a gate: a gate's detail holds "; " itself
+        out.extend(self.forced_gates.iter().map(|gate| ("forced:", format!("published with --force past {gate}"))));
+        out
+    }
+}
+
 impl Status {
     /// 0 healthy, 6 unhealthy.
     pub fn exit(&self) -> Exit {
@@ -516,25 +545,8 @@ impl Status {
                 out += &format!("  customers:   {}\n", p.customers.map_or_else(|| "-".into(), |c| c.to_string()));
                 let path = p.input_absolute_path.as_ref().or(p.input_path.as_ref());
                 out += &format!("  input:       {} sha256 {}\n", or_none(&path.cloned()), or_none(&p.input_sha256));
-                if let Some(since) = &p.input_unchanged_since {
-                    let since = shown(since);
-                    out += &format!("  input:       unchanged since run {since} (the same bytes published again)\n");
-                }
-                if let Some(newer) = &p.newer_set {
-                    out += &format!(
-                        "  rolled back: run {} is a later published set that current does not point to (pointed back by hand: the next run publishes after it; or stopped before its switch)\n",
-                        shown(newer)
-                    );
-                }
-                if let Some(v) = p.schema_version.filter(|&v| v > u64::from(crate::write::SCHEMA_VERSION)) {
-                    out += &format!(
-                        "  schema:      version {v}, written by a later kindred than this one (version {}): what it added is not shown\n",
-                        crate::write::SCHEMA_VERSION
-                    );
-                }
-                // a line a gate: a gate's detail holds "; " itself
-                for gate in &p.forced_gates {
-                    out += &format!("  forced:      published with --force past {}\n", shown(gate));
+                for (label, text) in p.remarks() {
+                    out += &format!("  {label:<13}{}\n", shown(&text));
                 }
             }
             None => out += "published:     nothing\n",
