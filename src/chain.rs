@@ -153,6 +153,9 @@ impl Chain {
         let line = selection.line();
         let at = Line { stage: Some("select"), seconds: Some(selection.seconds), ..Line::new(Level::Info, &line) };
         log_line(self.quiet, &at);
+        if let Some(line) = selection.season_line() {
+            progress::note(self.quiet, &line);
+        }
         for (last, line) in selection.memory_lines(previously, cfg.select.memory_budget.is_some()) {
             match last {
                 true => progress::warn(self.quiet, &line),

@@ -611,6 +611,13 @@ pub struct RecommendConfig {
     /// sharded run's plan written before 0.4.0: none.)
     #[serde(default)]
     pub popular_half_life_days: Option<f64>,
+    /// The global top-up's order by the season ahead: the items whose buyers last bought them
+    /// in these days from 52 weeks before the newest purchase on
+    /// ([`crate::pivot::Interactions::season_popularity_order`]); before
+    /// `popular_half_life_days`, which it excludes. `None`: not by season. (Absent from a
+    /// sharded run's plan written before 0.4.0: none.)
+    #[serde(default)]
+    pub popular_season_days: Option<f64>,
     /// `[recommend] never_recommend`: item ids never put in a list, by the model or the top-up
     /// (postage, fees, gift cards, bags: lines of the export that are no product to offer).
     /// Unlike `[clean] exclude_items` they stay in the data, so the models still learn from
@@ -619,6 +626,11 @@ pub struct RecommendConfig {
     #[serde(default)]
     pub never_recommend: Vec<String>,
 }
+
+/// A year, as the seasonal popularity looks back (`popular_season_days`,
+/// [`crate::pivot::Interactions::season_popularity_order`]): 52 weeks, so the same weekdays (a
+/// shop's week has its own rhythm).
+pub const YEAR_DAYS: f64 = 364.0;
 
 /// `[recommend] fallback`: what tops up a list the model leaves short.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -690,6 +702,7 @@ impl Default for RecommendConfig {
             fallback: Fallback::Popular,
             min_segment_customers: DEFAULT_MIN_SEGMENT_CUSTOMERS,
             popular_half_life_days: None,
+            popular_season_days: None,
             never_recommend: Vec::new(),
         }
     }

@@ -257,6 +257,9 @@ impl Evaluation {
         }
         if let Some(s) = &self.selection {
             out += &format!("model chosen before the cutoff: {}\n", s.line());
+            if let Some(line) = s.season_line() {
+                out += &format!("{}\n", line.trim_start_matches("select: "));
+            }
         }
         out
     }

@@ -281,21 +281,31 @@ fn model_kind(manifest: &serde_json::Value) -> Kind {
     kind("/reports/similarity/kind").or_else(|| kind("/parameters/model/kind")).unwrap_or_default()
 }
 
-/// What the popularity rows were ranked by: the most bought items, or the most bought lately
-/// when buyers were weighed by the age of their purchase — by the pipeline's
-/// `popular_half_life_days`, or in an auto run (where only the popularity candidates use a
-/// half-life) by the popularity its selection chose (settings `half_life=H`).
+/// What the popularity rows were ranked by: the most bought items, the most bought lately
+/// when buyers were weighed by the age of their purchase, or the most bought in the weeks
+/// ahead a year before — by the pipeline's `popular_half_life_days` or `popular_season_days`,
+/// or in an auto run (where only the popularity candidates use them) by the popularity its
+/// selection chose (settings `half_life=H` or `season=D`).
 fn top_up_words(manifest: &serde_json::Value) -> String {
-    let half_life = match manifest.pointer("/selection/winner") {
+    let setting = |key: &str| manifest.pointer(&format!("/parameters/recommend/{key}")).and_then(|h| h.as_f64());
+    let (half_life, season) = match manifest.pointer("/selection/winner") {
         Some(w) if !w.is_null() => match (w["candidate"].as_str(), w["settings"].as_str()) {
-            (Some("popularity"), Some(s)) => s.strip_prefix("half_life=").and_then(|h| h.parse::<f64>().ok()),
-            _ => None,
+            (Some("popularity"), Some(s)) => {
+                let value = |prefix: &str| s.strip_prefix(prefix).and_then(|h| h.parse::<f64>().ok());
+                (value("half_life="), value("season="))
+            }
+            _ => (None, None),
         },
-        _ => manifest.pointer("/parameters/recommend/popular_half_life_days").and_then(|h| h.as_f64()),
+        _ => (setting("popular_half_life_days"), setting("popular_season_days")),
     };
-    match half_life {
-        Some(h) => format!("among the items most bought lately (each buyer weighed by a half-life of {h} days)"),
-        None => "among the most bought items".to_string(),
+    match (season, half_life) {
+        (Some(d), _) => format!(
+            "among the items most bought in the same {d} days a year before (by buyers who have not bought them since)"
+        ),
+        (None, Some(h)) => {
+            format!("among the items most bought lately (each buyer weighed by a half-life of {h} days)")
+        }
+        (None, None) => "among the most bought items".to_string(),
     }
 }
 
@@ -367,5 +377,9 @@ mod tests {
         assert!(auto("popularity", "half_life=30").contains("half-life of 30 days"));
         assert_eq!(auto("popularity", ""), plain);
         assert_eq!(auto("ease", "lambda=350, half_life=90"), plain);
+        assert!(auto("popularity", "season=30").contains("the same 30 days a year before"));
+        let mut both = named(json!(14.0));
+        both["parameters"]["recommend"]["popular_season_days"] = json!(28.0);
+        assert!(top_up_words(&both).contains("the same 28 days a year before"), "the season orders the top-up");
     }
 }

@@ -1039,6 +1039,7 @@ fn date_key(cfg: &Config) -> Option<&'static str> {
     let keys = [
         ("[model] recency_half_life_days", r.recency_half_life_days),
         ("[recommend] popular_half_life_days", r.popular_half_life_days),
+        ("[recommend] popular_season_days", r.popular_season_days),
         ("[model] similarity_half_life_days", cfg.model.similarity_half_life_days),
         ("[recommend] last_sale_exponent", Some(r.last_sale_exponent).filter(|&e| e != 0.0)),
         ("[recommend] exposure_exponent", Some(r.exposure_exponent).filter(|&e| e != 0.0)),

@@ -12,7 +12,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::clean::Cleaned;
-use crate::config::CustomerType;
+use crate::config::{CustomerType, YEAR_DAYS};
 use crate::error::{Error, Result};
 use crate::roles::{col, integer_id};
 
@@ -303,13 +303,49 @@ impl Interactions {
     /// lately first, ties by buyers, then id. Without a half-life, or without any date, the
     /// plain order.
     pub fn recent_popularity_order(&self, half_life_days: Option<f64>) -> Vec<u32> {
-        let buyers = self.buyers();
         let mut weight = vec![0.0f64; self.n_items()];
         if let Some(w) = self.recency(half_life_days) {
             for (&i, w) in self.indices.iter().zip(w) {
                 weight[i as usize] += w;
             }
         }
+        self.order_by(&weight)
+    }
+
+    /// The items of the season ahead: by the buyers whose last purchase of the item lies in the
+    /// `days` from [`YEAR_DAYS`] before the newest dated purchase on (what they bought for these
+    /// weeks a year before and not since: an item bought all year was mostly bought again
+    /// since, a seasonal one was not), plus the item's recent buyers as
+    /// [`Interactions::recent_popularity_order`] weighs them at a half-life of `days` — what
+    /// sells now, so that a season that does not come again, or a range replaced since, leaves
+    /// the shop's current best sellers in the list; ties by buyers, then id.
+    pub fn season_popularity_order(&self, days: f64) -> Vec<u32> {
+        self.order_by(&self.season_weights(days))
+    }
+
+    /// [`Interactions::season_popularity_order`]'s weight of each item.
+    fn season_weights(&self, days: f64) -> Vec<f64> {
+        let mut weight = vec![0.0f64; self.n_items()];
+        if let Some(w) = self.recency(Some(days)) {
+            for (&i, w) in self.indices.iter().zip(w) {
+                weight[i as usize] += w;
+            }
+        }
+        if let Some(newest) = self.last.iter().copied().filter(|&t| t != i64::MIN).max() {
+            let from = newest - (YEAR_DAYS * 86_400.0) as i64;
+            let until = from + (days * 86_400.0) as i64;
+            for (&i, &t) in self.indices.iter().zip(&self.last) {
+                if (from..until).contains(&t) {
+                    weight[i as usize] += 1.0;
+                }
+            }
+        }
+        weight
+    }
+
+    /// Items by `weight` descending, ties by buyers, then id.
+    fn order_by(&self, weight: &[f64]) -> Vec<u32> {
+        let buyers = self.buyers();
         let key = |i: u32| (weight[i as usize], buyers[i as usize]);
         let mut order: Vec<u32> = (0..self.n_items() as u32).collect();
         order.sort_by(|&a, &b| {

@@ -12,7 +12,9 @@
 //! all) are topped up with the most popular items (most buyers; ties by item id) they have not
 //! bought, marked as popularity rows; with `popular_half_life_days` each buyer counts
 //! 0.5^(age / half-life) of their last purchase of the item
-//! ([`Interactions::recent_popularity_order`]). With `fallback = "popular_by:COLUMN"` the top-up first
+//! ([`Interactions::recent_popularity_order`]); with `popular_season_days` the items bought in
+//! those days from a year (52 weeks) before on, by buyers who have not bought them since
+//! ([`Interactions::season_popularity_order`]). With `fallback = "popular_by:COLUMN"` the top-up first
 //! takes the items most bought in the customer's segment (buyers among the segment's
 //! customers; ties by item id; `popular_segment` rows), then the global order: for a customer
 //! without a segment, in a segment of fewer than `min_segment_customers` customers, or once
@@ -225,7 +227,10 @@ fn recommend(
         m,
         model,
         cfg,
-        popular: m.recent_popularity_order(cfg.popular_half_life_days),
+        popular: match cfg.popular_season_days {
+            Some(days) => m.season_popularity_order(days),
+            None => m.recent_popularity_order(cfg.popular_half_life_days),
+        },
         by_segment: BySegment::new(m, cfg),
         recency: m.recency(cfg.recency_half_life_days),
         prior: Prior::new(m, cfg),

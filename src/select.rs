@@ -35,7 +35,7 @@ use polars_arrow::array::Array;
 use serde::Serialize;
 
 use crate::clean::Cleaned;
-use crate::config::{Columns, Config, Family, Kind, ModelConfig, RecommendConfig, Rule, SelectConfig};
+use crate::config::{Columns, Config, Family, Kind, ModelConfig, RecommendConfig, Rule, SelectConfig, YEAR_DAYS};
 use crate::error::{Error, Result};
 use crate::pivot::{self, IdTyping, Interactions};
 use crate::progress::Progress;
@@ -200,11 +200,25 @@ struct Held {
     m: Interactions,
     test: Vec<Vec<u32>>,
     window: Window,
+    /// The first and last dated purchase of all rows (a window of days; `None` otherwise).
+    span: Option<(i64, i64)>,
 }
 
 /// Holds back the window of `cfg` (see the module doc) from `cleaned`. When even the longest
 /// dated window scores no customer, a random share is held back instead if it scores some.
 fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std::path::Path) -> Result<Held> {
+    with_dates(cleaned, |date, span| match span {
+        Some(span) => hold_back_days(cleaned, date, span, cfg, (ids, source)),
+        None => random_share(cleaned, cfg, ids, source),
+    })
+}
+
+/// A row's date (by row of the frame; `None` undated), and the frame's rows.
+type DateOf<'a> = (&'a dyn Fn(usize) -> Option<i64>, usize);
+
+/// Calls `f` with each row's date ([`DateOf`]) and the first and last date of the kept rows
+/// (`None` when none is dated), the dates read in place.
+fn with_dates<T>(cleaned: &Cleaned, f: impl FnOnce(DateOf, Option<(i64, i64)>) -> Result<T>) -> Result<T> {
     let err = |e: PolarsError| Error::frame("select")(e);
     // the dates read in place (one chunk): a copy was 16 bytes a row, 0.4 GB at 27M rows
     let dates = cleaned.column(col::DATE).map_err(err)?.i64().map_err(err)?.rechunk();
@@ -215,11 +229,20 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
         .kept((0..dates.len()).map(date))
         .flatten()
         .fold((i64::MAX, i64::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
-    if last == i64::MIN {
-        return random_share(cleaned, cfg, ids, source);
-    }
+    f((&date, dates.len()), (last != i64::MIN).then_some((first, last)))
+}
+
+/// [`hold_back`] of dated purchases, from the `first` to the `last` date.
+fn hold_back_days(
+    cleaned: &Cleaned,
+    (date, rows): DateOf,
+    (first, last): (i64, i64),
+    cfg: &SelectConfig,
+    (ids, source): (IdTyping, &std::path::Path),
+) -> Result<Held> {
     // the last `days` held back
-    let window = |days: f64| days_held(cleaned, &date, (last, days), cfg, (ids, source));
+    let window =
+        |days: f64| days_held(cleaned, date, (last - (days * 86_400.0) as i64, i64::MAX, days), cfg, (ids, source));
     let longest = ((last - first) as f64 / 2.0 / 86_400.0).max(1.0);
     let mut days = cfg.window_days.min(longest);
     let mut held = loop {
@@ -233,7 +256,7 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
     if held.window.customers < cfg.min_customers {
         // Back to the median purchase date, when further, if that holds back more customers:
         // a stray date years after the rest (a typo) leaves half the span holding it alone.
-        let median = median_age(cleaned.kept((0..dates.len()).map(date)).flatten(), first, last);
+        let median = median_age(cleaned.kept((0..rows).map(date)).flatten(), first, last);
         if median > days {
             let further = window(median)?;
             if further.window.customers > held.window.customers {
@@ -253,21 +276,21 @@ fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std:
             return Ok(Held { window: Window { reason: Some(reason), ..share.window }, ..share });
         }
     }
-    Ok(held)
+    Ok(Held { span: Some((first, last)), ..held })
 }
 
-/// The purchases `date`d from `days` before `last` held back ([`hold_back`]'s window of days):
-/// the matrix of those before, each customer's new items in it, and the window's figures.
+/// The purchases `date`d from `cut` until `until` held back, `days` long ([`hold_back`]'s
+/// window of days, and [`year_before`]'s): the matrix of those before, each customer's new
+/// items in it, and the window's figures.
 fn days_held(
     cleaned: &Cleaned,
-    date: &impl Fn(usize) -> Option<i64>,
-    (last, days): (i64, f64),
+    date: &dyn Fn(usize) -> Option<i64>,
+    (cut, until, days): (i64, i64, f64),
     cfg: &SelectConfig,
     (ids, source): (IdTyping, &std::path::Path),
 ) -> Result<Held> {
-    let cut = last - (days * 86_400.0) as i64;
     let train = cleaned.part(|r| date(r).is_some_and(|d| d < cut));
-    let test = cleaned.part(|r| date(r).is_some_and(|d| d >= cut));
+    let test = cleaned.part(|r| date(r).is_some_and(|d| (cut..until).contains(&d)));
     let (train_rows, test_rows) = (train.height(), test.height());
     let (m, _) = pivot::run(train, ids, source)?;
     let (test, rebought) = held_and_rebought(&m, &test)?;
@@ -287,7 +310,26 @@ fn days_held(
         grown_from_days: (days > cfg.window_days).then_some(cfg.window_days),
         rebought_share: (new + rebought > 0).then(|| rebought as f64 / (new + rebought) as f64),
     };
-    Ok(Held { m, test, window })
+    Ok(Held { m, test, window, span: None })
+}
+
+/// The weeks ahead a year before ([`YEAR_DAYS`] before the last purchase on, `days` long):
+/// what a candidate fitted on the purchases before them scores there is the evidence a season
+/// starting after a quiet window leaves, which the window itself does not hold. `None` when the
+/// dated purchases (`span`: the first and the last) do not reach two years back (the seasonal
+/// popularity fitted before those weeks looks a year further back still).
+fn year_before(
+    cleaned: &Cleaned,
+    cfg: &SelectConfig,
+    ((first, last), days): ((i64, i64), f64),
+    (ids, source): (IdTyping, &std::path::Path),
+) -> Result<Option<Held>> {
+    let year = (YEAR_DAYS * 86_400.0) as i64;
+    if first > last - 2 * year {
+        return Ok(None);
+    }
+    let (cut, until) = (last - year, last - year + (days * 86_400.0) as i64);
+    with_dates(cleaned, |(date, _), _| days_held(cleaned, date, (cut, until, days), cfg, (ids, source)).map(Some))
 }
 
 /// How many days before the `last` date half the `dates` lie (in whole days, rounded up; in
@@ -337,7 +379,7 @@ fn random_share(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &s
         grown_from_days: None,
         rebought_share: None,
     };
-    Ok(Held { m, test, window })
+    Ok(Held { m, test, window, span: None })
 }
 
 /// Keeps the test items of `max` of the customers who have some (those of the lowest hash of
@@ -462,7 +504,8 @@ fn recency_option(cfg: &Config, offers: Offers, window: &Window) -> Option<f64> 
 /// and EASE's variants are tried again with the customer's own purchases decayed by it
 /// (`recency_half_life_days`): a shop whose customers buy B weeks after A scored 7–45% below
 /// a recency-weighted co-purchase count without it (a helper's planted shops, 2026-12-05).
-fn grid(cfg: &Config, families: &[Family], (offers, recency): (Offers, Option<f64>)) -> Vec<Fit> {
+fn grid(cfg: &Config, families: &[Family], (offers, options): (Offers, Options)) -> Vec<Fit> {
+    let Options { recency, season } = options;
     let plain = cfg.recommend.plain();
     let mut priors = vec![(plain.clone(), "")];
     if offers.dated {
@@ -503,7 +546,12 @@ fn grid(cfg: &Config, families: &[Family], (offers, recency): (Offers, Option<f6
                     recommend: RecommendConfig { popular_half_life_days: Some(h), ..plain.clone() },
                     ..most_bought.clone()
                 });
-                let variants = std::iter::once(most_bought.clone()).chain(lately).collect();
+                let seasonal = season.map(|days| Candidate {
+                    settings: format!("season={days}"),
+                    recommend: RecommendConfig { popular_season_days: Some(days), ..plain.clone() },
+                    ..most_bought.clone()
+                });
+                let variants = std::iter::once(most_bought.clone()).chain(lately).chain(seasonal).collect();
                 Fit { family, variants, model }
             }
             Family::ItemKnn => {
@@ -523,6 +571,22 @@ fn grid(cfg: &Config, families: &[Family], (offers, recency): (Offers, Option<f6
         fits.push(fit);
     }
     fits
+}
+
+/// The options of the grid a window of days offers: the recency option's half-life
+/// ([`recency_option`]) and the seasonal popularity's days ([`season_option`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Options {
+    recency: Option<f64>,
+    season: Option<f64>,
+}
+
+/// The days of the seasonal popularity ([`grid`]): the pipeline's `popular_season_days`, else
+/// the window's length — the weeks ahead, a year before, as long as the window the candidates
+/// are scored on; offered only with [`year_before`]'s weeks to decide it on.
+fn season_option(cfg: &Config, window: &Window) -> Option<f64> {
+    let days = window.days.filter(|_| window.kind == "days")?;
+    Some(cfg.recommend.popular_season_days.unwrap_or((days * 10.0).round() / 10.0))
 }
 
 /// `variants`, then each again with the customer's own purchases decayed by `recency` (a
@@ -620,6 +684,38 @@ pub struct Selection {
     /// how many standard errors below the best it fell, or that it was no candidate (a switch
     /// changes most customers' lists; the log said only the new winner).
     pub replaced_previous: Option<String>,
+    /// Null, or the seasonal popularity against the window's winner on the weeks ahead a year
+    /// before ([`season_check`]): taken in the winner's place on the evidence of those weeks.
+    pub season_ahead: Option<SeasonAhead>,
+}
+
+/// The seasonal popularity (settings `season=D`), its recent buyers alone and the window's
+/// winner, each fitted on the purchases before the weeks ahead a year before and scored on
+/// them ([`season_check`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct SeasonAhead {
+    /// The weeks' first day (UTC) and length.
+    pub start_utc: Option<String>,
+    pub days: f64,
+    /// Customers with new items in those weeks, and those of them scored (a seeded sample of
+    /// `[select] max_customers` when more).
+    pub customers: usize,
+    pub scored_customers: usize,
+    /// The seasonal popularity and the window's winner, as the log names them, and their
+    /// NDCG@K there.
+    pub season: String,
+    pub winner: String,
+    pub winner_ndcg: Option<f64>,
+    pub season_ndcg: Option<f64>,
+    /// The same popularity's recent buyers alone (its half-life, no season) there.
+    pub recent_ndcg: Option<f64>,
+    /// The paired per-customer difference, seasonal minus winner, in its standard errors
+    /// (negative: the winner scored higher); and seasonal minus its recent buyers alone.
+    pub standard_errors: f64,
+    pub standard_errors_over_recent: f64,
+    /// Whether the seasonal popularity is published in the winner's place.
+    pub adopted: bool,
+    pub seconds: f64,
 }
 
 /// The last published run's choice: its candidate and settings, as `selection.parquet` and the
@@ -659,6 +755,11 @@ pub fn run(
 ) -> Result<(Candidate, Selection)> {
     let start = Instant::now();
     let mut held = hold_back(&cleaned, &cfg.select, ids, &cfg.input.path)?;
+    let season = season_option(cfg, &held.window);
+    let mut ahead = match (held.span, season) {
+        (Some(span), Some(days)) => year_before(&cleaned, &cfg.select, (span, days), (ids, &cfg.input.path))?,
+        _ => None,
+    };
     drop(cleaned);
     if offers.dated && held.window.kind != "days" && held.window.reason.is_none() {
         // a date column is mapped, yet no purchase kept has a date: said, not silent
@@ -666,6 +767,9 @@ pub fn run(
         held.window.reason = Some(why.into());
     }
     sample(&mut held, cfg.select.max_customers, cfg.select.seed);
+    if let Some(ahead) = ahead.as_mut() {
+        sample(ahead, cfg.select.max_customers, cfg.select.seed);
+    }
     crate::progress::trim_freed_memory();
     let budget = cfg.select.memory_budget.unwrap_or_else(default_budget);
     let mut skipped = Vec::new();
@@ -676,12 +780,15 @@ pub fn run(
     let offered = Offers { dated: offers.dated && held.window.kind == "days", described };
     skipped.extend(options_not_offered(&cfg.select.candidates, (offers, offered), &held.window));
     let offers = offered;
-    let recency = recency_option(cfg, offers, &held.window);
-    for fit in grid(cfg, &cfg.select.candidates, (offers, recency)) {
+    let options = Options {
+        recency: recency_option(cfg, offers, &held.window),
+        season: season.filter(|_| offers.dated && ahead.is_some()),
+    };
+    for fit in grid(cfg, &cfg.select.candidates, (offers, options)) {
         let fit = match unfit(&held.m, fit.family, &fit.model, budget) {
             None => fit,
             Some((reason, needs_bytes)) => {
-                let stand_in = stand_in(cfg, &fit, (offers, recency));
+                let stand_in = stand_in(cfg, &fit, (offers, options));
                 let over = stand_in.as_ref().and_then(|s| unfit(&held.m, s.family, &s.model, budget));
                 let (reason, tried) = match (stand_in, over) {
                     (Some(s), None) => (format!("{reason}; {} tried in its place", s.family.name()), Some(s)),
@@ -701,12 +808,19 @@ pub fn run(
     }
     if scored.is_empty() {
         // Nothing listed fits: popularity needs no model, and a run always publishes.
-        for fit in grid(cfg, &[Family::Popularity], (offers, None)) {
+        for fit in grid(cfg, &[Family::Popularity], (offers, Options::default())) {
             scored.extend(try_fit(&held, fit, cfg.recommend.per_customer)?);
         }
     }
     let keeping = previously.filter(|_| cfg.select.keep_previous);
-    let (winner, best, kept) = choose(&scored, &undecided_options(&scored), cfg.select.rule, keeping);
+    let (mut winner, best, mut kept) = choose(&scored, &undecided_options(&scored), cfg.select.rule, keeping);
+    let season_ahead = match ahead {
+        Some(ahead) => season_check(&ahead, &scored, winner, cfg.recommend.per_customer)?,
+        None => None,
+    };
+    if let Some((seasonal, true)) = season_ahead.as_ref().map(|(at, s)| (*at, s.adopted)) {
+        (winner, kept) = (seasonal, false);
+    }
     let kept_previous = kept.then(|| named(scored[winner].1.candidate, &scored[winner].1.settings));
     let replaced_previous = previously.and_then(|p| replaced(&scored, (winner, best), p));
     let selection = Selection {
@@ -721,6 +835,7 @@ pub fn run(
         refit: None,
         kept_previous,
         replaced_previous,
+        season_ahead: season_ahead.map(|(_, s)| s),
     };
     Ok((scored.swap_remove(winner).0, selection))
 }
@@ -783,7 +898,7 @@ pub fn for_all_purchases(choice: Candidate, selection: &mut Selection, m: &Inter
 /// What stands in for a fit that does not fit: sparse EASE (the pipeline's M) for dense EASE,
 /// unless the pipeline lists it itself — so a catalogue too big for the dense inverse still
 /// gets an EASE candidate, with memory and time growing with items × M.
-fn stand_in(cfg: &Config, fit: &Fit, offers: (Offers, Option<f64>)) -> Option<Fit> {
+fn stand_in(cfg: &Config, fit: &Fit, offers: (Offers, Options)) -> Option<Fit> {
     let listed = cfg.select.candidates.contains(&Family::SparseEase);
     (fit.family == Family::Ease && !listed).then(|| grid(cfg, &[Family::SparseEase], offers).swap_remove(0))
 }
@@ -873,6 +988,79 @@ fn set_blend(model: &mut Model, stash: &mut Stash, blend: f64) {
     }
 }
 
+/// The seasonal popularity against the window's `winner` on `ahead` (the weeks ahead a year
+/// before, [`year_before`]): each fitted on the purchases before those weeks and scored there.
+/// Its place in `scored` and the figures; adopted ([`season_taken`]) when it scored
+/// [`OPTION_EVIDENCE`] standard errors above the winner there, and as far above its own recent
+/// buyers alone (the popularity at its half-life): a season that starts after a quiet window
+/// (Christmas goods from November) shows in no window before it, only in the year before — a
+/// helper's planted shop published lists scoring 0.006 NDCG@10 over such a season's first month
+/// where the same weeks' best-sellers of a year before scored 0.327. `None` without a seasonal
+/// candidate.
+fn season_check(
+    ahead: &Held,
+    scored: &[(Candidate, Trial, Vec<f64>)],
+    winner: usize,
+    k: usize,
+) -> Result<Option<(usize, SeasonAhead)>> {
+    let start = Instant::now();
+    let Some(at) = scored.iter().position(|(c, _, _)| c.recommend.popular_season_days.is_some()) else {
+        return Ok(None);
+    };
+    let season = &scored[at].0;
+    let recent = Candidate {
+        settings: format!("half_life={}", season.recommend.popular_season_days.unwrap_or(0.0)),
+        recommend: RecommendConfig {
+            popular_half_life_days: season.recommend.popular_season_days,
+            popular_season_days: None,
+            ..season.recommend.clone()
+        },
+        ..season.clone()
+    };
+    let window = &ahead.window;
+    let (mut ndcg, mut errors, mut adopted) = ([None; 3], [0.0; 2], false);
+    if window.customers > 0 {
+        let popularity =
+            Fit { family: season.family, model: season.model.clone(), variants: vec![season.clone(), recent] };
+        let best = &scored[winner].0;
+        let best = Fit { family: best.family, model: best.model.clone(), variants: vec![best.clone()] };
+        let mut trials = try_fit(ahead, popularity, k)?;
+        trials.extend(try_fit(ahead, best, k)?);
+        ndcg = [0, 2, 1].map(|i| Some(trials[i].1.metrics.ndcg));
+        (errors, adopted) = season_taken(&trials[0].2, &trials[2].2, &trials[1].2);
+    }
+    let figures = SeasonAhead {
+        start_utc: window.start_utc.clone(),
+        days: window.days.unwrap_or(0.0),
+        customers: window.customers,
+        scored_customers: window.scored_customers,
+        season: named(scored[at].1.candidate, &scored[at].1.settings),
+        winner: named(scored[winner].1.candidate, &scored[winner].1.settings),
+        season_ndcg: ndcg[0],
+        winner_ndcg: ndcg[1],
+        recent_ndcg: ndcg[2],
+        standard_errors: errors[0],
+        standard_errors_over_recent: errors[1],
+        adopted,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    Ok(Some((at, figures)))
+}
+
+/// The seasonal popularity's per-customer scores (`season`) against the window's winner's and
+/// its own recent buyers' alone (`recent`: the same popularity without the season): the paired
+/// differences in their standard errors (negative where it scored lower), and whether it is
+/// taken — [`OPTION_EVIDENCE`] above both: above the winner, and for its season, not for the
+/// recent buyers it also counts (a stray date two years back offers a season that is none).
+fn season_taken(season: &[f64], winner: &[f64], recent: &[f64]) -> ([f64; 2], bool) {
+    let above = |other: &[f64]| match errors_below(season, other) {
+        0.0 => -errors_below(other, season),
+        errors => errors,
+    };
+    let errors = [above(winner), above(recent)];
+    (errors, errors.iter().all(|&e| e >= OPTION_EVIDENCE))
+}
+
 /// How many standard errors (of the paired per-customer differences) from the best the last
 /// published run's choice may lie and be kept ([`choose`]). Sixty nights on each of four other
 /// shops' exports and the shipped one's (a helper, 2026-12-05; README "Model selection"): at
@@ -935,7 +1123,8 @@ const OPTION_EVIDENCE: f64 = 2.0;
 /// For each candidate, whether it is a variant with the recency option (settings ending
 /// `, recency=H`) that does not lie [`OPTION_EVIDENCE`] standard errors above its twin without
 /// it: such a variant is scored and kept in `selection.parquet`, but not chosen — an option is
-/// taken on evidence, not on a window's noise.
+/// taken on evidence, not on a window's noise. The seasonal popularity is never chosen on the
+/// window: it is taken on the weeks ahead a year before ([`season_check`]), which it is for.
 fn undecided_options(scored: &[(Candidate, Trial, Vec<f64>)]) -> Vec<bool> {
     let twin = |t: &Trial| {
         let (plain, true) = without_recency(&t.settings) else { return None };
@@ -943,7 +1132,10 @@ fn undecided_options(scored: &[(Candidate, Trial, Vec<f64>)]) -> Vec<bool> {
     };
     scored
         .iter()
-        .map(|(_, t, each)| twin(t).is_some_and(|k| errors_below(each, &scored[k].2) < OPTION_EVIDENCE))
+        .map(|(c, t, each)| {
+            c.recommend.popular_season_days.is_some()
+                || twin(t).is_some_and(|k| errors_below(each, &scored[k].2) < OPTION_EVIDENCE)
+        })
         .collect()
 }
 
@@ -1082,6 +1274,35 @@ impl Selection {
             self.candidates.len(),
             self.seconds
         )
+    }
+
+    /// What the log says of the weeks ahead a year before ([`season_check`]), when they were
+    /// scored: the seasonal popularity against the window's winner there, and which is published.
+    pub fn season_line(&self) -> Option<String> {
+        let a = self.season_ahead.as_ref()?;
+        let weeks = format!(
+            "select: the weeks ahead, a year before ({} from {} UTC",
+            days_text(a.days),
+            a.start_utc.as_deref().unwrap_or("?")
+        );
+        let figure = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
+        Some(match (a.scored_customers, a.adopted) {
+            (0, _) => format!("{weeks}) held no customer with new items: the seasonal popularity is not taken"),
+            (n, adopted) => format!(
+                "{weeks}, {n} customers): {} NDCG@K {}, {} {} ({:+.1} standard errors), its recent buyers alone {} ({:+.1}): {}",
+                a.season,
+                figure(a.season_ndcg),
+                a.winner,
+                figure(a.winner_ndcg),
+                a.standard_errors,
+                figure(a.recent_ndcg),
+                a.standard_errors_over_recent,
+                match adopted {
+                    true => "the season ahead is published",
+                    false => "the window's winner is published",
+                }
+            ),
+        })
     }
 
     /// What the log says of the candidates the memory budget kept out: a note each, and a

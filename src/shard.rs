@@ -712,6 +712,7 @@ fn wanted(plan: &Plan, m: &crate::pivot::Interactions) -> store::Wanted {
         quantity: !crate::similarity::counts_in_integers(m) || (learns_user && !model.is_plain_user()),
         last: rec.recency_half_life_days.is_some()
             || rec.popular_half_life_days.is_some()
+            || rec.popular_season_days.is_some()
             || (learns_user && model.similarity_half_life_days.is_some()),
         dates: rec.popularity_exponent != 0.0 || rec.uses_exposure(),
     }

@@ -14,7 +14,7 @@ use super::{
     default_threads, CleanConfig, Columns, Compression, CustomerType, Encoding, Fallback, Family, GatesConfig,
     InputConfig, Kind, Mark, ModelConfig, OutputConfig, Overrides, RecommendConfig, Rule, SelectConfig, Weighting,
     DEFAULT_CUSTOMER_NEIGHBOURS, DEFAULT_EASE_LAMBDA, DEFAULT_MAX_RECORD_BYTES, DEFAULT_MIN_SEGMENT_CUSTOMERS,
-    DEFAULT_SPARSE_EASE_ITEMS, MAX_LIST, MAX_SPARSE_EASE_ITEMS,
+    DEFAULT_SPARSE_EASE_ITEMS, MAX_LIST, MAX_SPARSE_EASE_ITEMS, YEAR_DAYS,
 };
 use crate::error::ConfigError;
 
@@ -116,6 +116,7 @@ pub struct RecommendSection {
     pub fallback: Option<String>,
     pub min_segment_customers: Option<i64>,
     pub popular_half_life_days: Option<f64>,
+    pub popular_season_days: Option<f64>,
     pub never_recommend: Option<Vec<String>>,
 }
 
@@ -779,6 +780,12 @@ impl RecommendSection {
                 DEFAULT_MIN_SEGMENT_CUSTOMERS,
             )?,
             popular_half_life_days: half_life("[recommend] popular_half_life_days", self.popular_half_life_days)?,
+            popular_season_days: number(
+                "[recommend] popular_season_days",
+                self.popular_season_days,
+                |d| d > 0.0 && d <= YEAR_DAYS,
+                "a number of days above 0 and at most 364 (the weeks ahead, a year before)",
+            )?,
             never_recommend: item_list("[recommend] never_recommend", self.never_recommend.clone())?,
         })
     }
@@ -1043,12 +1050,24 @@ pub(super) fn unread(
         let read = !auto || families != [Family::Popularity];
         (key, set, read, "the exposure prior's, and [select] candidates lists popularity only")
     });
-    let popular = (
-        "[recommend] popular_half_life_days",
-        r.popular_half_life_days.is_some(),
-        !auto || has(Family::Popularity),
-        "the popularity candidates', and [select] candidates lists no popularity",
-    );
+    const NO_POPULARITY: &str = "the popularity candidates', and [select] candidates lists no popularity";
+    let popular = [
+        (
+            "[recommend] popular_half_life_days",
+            r.popular_half_life_days.is_some(),
+            auto && has(Family::Popularity) || !auto && r.popular_season_days.is_none(),
+            match auto {
+                true => NO_POPULARITY,
+                false => "the top-up's, and [recommend] popular_season_days orders it instead",
+            },
+        ),
+        (
+            "[recommend] popular_season_days",
+            r.popular_season_days.is_some(),
+            !auto || has(Family::Popularity),
+            NO_POPULARITY,
+        ),
+    ];
     let select = [
         ("[select] window_days", s.window_days.is_some()),
         ("[select] min_customers", s.min_customers.is_some()),
@@ -1063,7 +1082,7 @@ pub(super) fn unread(
     table
         .into_iter()
         .chain(priors)
-        .chain([popular])
+        .chain(popular)
         .chain(select)
         .filter(|&(_, set, read, _)| set && !read)
         .map(|(key, _, _, why)| (key, why))

@@ -506,6 +506,21 @@ fn keys_the_model_never_reads_are_noted() {
             && !popular_only.contains("popular_half_life_days"),
         "{popular_only}"
     );
+    // a named model's top-up is ordered by the season when both are set
+    let both = note("[recommend]\npopular_half_life_days = 30\npopular_season_days = 28").unwrap();
+    assert!(
+        both.contains(
+            "[recommend] popular_half_life_days (the top-up's, and [recommend] popular_season_days orders it instead)"
+        ) && !both.contains("popular_season_days,"),
+        "{both}"
+    );
+    let auto_both = "[model]\nkind = 'auto'\n[recommend]\npopular_half_life_days = 30\npopular_season_days = 28";
+    assert_eq!(note(auto_both), None, "auto's popularity candidates read both");
+    let no_popularity = note(&format!("{auto_both}\n[select]\ncandidates = ['user_knn']")).unwrap();
+    assert!(
+        no_popularity.contains("popular_half_life_days, [recommend] popular_season_days (the popularity"),
+        "{no_popularity}"
+    );
     for shipped in ["online_retail.toml", "article.toml"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines").join(shipped);
         let cfg = Config::load(&path, &Overrides::default()).unwrap();
@@ -574,5 +589,18 @@ fn row_filters_name_their_columns_and_refuse_empty_entries() {
     ] {
         let err = build(&format!("[input]\npath='x'\n[clean]\n{bad}")).unwrap_err().to_string();
         assert!(err.starts_with(entry), "{err}");
+    }
+}
+
+/// `[recommend] popular_season_days`: the weeks ahead a year before, so above 0 and at most
+/// the 364 days of that year.
+#[test]
+fn popular_season_days_lie_within_the_year() {
+    let season = |v: &str| build(&format!("[input]\npath='x'\n[recommend]\npopular_season_days = {v}"));
+    assert_eq!(season("364").unwrap().recommend.popular_season_days, Some(364.0));
+    assert_eq!(season("0.5").unwrap().recommend.popular_season_days, Some(0.5));
+    for bad in ["0", "-3", "365", "nan"] {
+        let e = season(bad).unwrap_err().to_string();
+        assert!(e.contains("[recommend] popular_season_days") && e.contains("at most 364"), "{bad}: {e}");
     }
 }

@@ -169,6 +169,48 @@ fn without_a_segment_column_no_segments_are_kept() {
 }
 
 #[test]
+fn season_popularity_counts_the_buyers_who_last_bought_in_the_same_weeks_a_year_before_and_lately() {
+    const DAY: i64 = 86_400;
+    let newest = 1000;
+    let year = newest - YEAR_DAYS as i64;
+    // S: 3 buyers in the weeks a year before (not since); R: 4 buyers then who all bought it
+    // again since (their last purchase is recent: counted as recent buyers), 1 who did not;
+    // T: 2 buyers just before those weeks and 2 just after them (outside); U: the newest
+    let rows = [
+        ("1", "S", year),
+        ("2", "S", year + 10),
+        ("3", "S", year + 29),
+        ("1", "R", year + 1),
+        ("1", "R", newest - 5),
+        ("2", "R", newest - 2),
+        ("3", "R", newest - 1),
+        ("4", "R", newest - 3),
+        ("5", "R", year + 3),
+        ("4", "T", year - 1),
+        ("5", "T", year - 2),
+        ("6", "T", year + 30),
+        ("7", "T", year + 31),
+        ("8", "U", newest),
+    ];
+    let m = Interactions::from_rows(rows.iter().map(|&(c, i, d)| (c, i, 1.0, None, Some(d * DAY))));
+    let names = |order: Vec<u32>| order.iter().map(|&i| m.items[i as usize].clone()).collect::<Vec<_>>();
+    // each buyer's last purchase also weighs 0.5^(age / days): a year old, under 0.001
+    let recent = |ages: &[f64]| ages.iter().map(|a| (-a / 30.0).exp2()).sum::<f64>();
+    let near = |got: f64, want: f64| (got - want).abs() < 0.005;
+    let w = m.season_weights(30.0);
+    let at = |name: &str| w[m.items.iter().position(|i| i == name).unwrap()];
+    assert!(near(at("S"), 3.0) && near(at("T"), 0.0), "{w:?}");
+    assert!(near(at("R"), 1.0 + recent(&[5.0, 2.0, 1.0, 3.0])) && near(at("U"), 1.0), "{w:?}");
+    assert_eq!(names(m.season_popularity_order(30.0)), ["R", "S", "U", "T"]);
+    // 32 days take T's two buyers on days 30 and 31 in
+    let w = m.season_weights(32.0);
+    assert!(near(w[m.items.iter().position(|i| i == "T").unwrap()], 2.0), "{w:?}");
+    // nothing dated that far back: the recent popularity at a half-life of those days
+    let young = Interactions::from_rows(rows[5..8].iter().map(|&(c, i, d)| (c, i, 1.0, None, Some(d * DAY))));
+    assert_eq!(young.season_popularity_order(30.0), young.recent_popularity_order(Some(30.0)));
+}
+
+#[test]
 fn recent_popularity_weighs_each_buyer_by_their_last_purchase() {
     const DAY: i64 = 86_400;
     // A: 3 buyers 100 days ago; B: 2 buyers today; C: 2 buyers 100 days ago; D, E: 1 buyer

@@ -103,6 +103,32 @@ fn sequence_shop(customers: usize) -> Vec<(usize, String, i64)> {
     rows
 }
 
+/// Three years less a season: every customer buys 16 of 40 regular items (Zipf-like) on days
+/// drawn over them; in each year's days 300–329 (a year being 364 days) half the customers
+/// buy two of 10 seasonal items as well — every year when `repeats`, else the first only.
+/// The purchases end on day 1027, the eve of the third season: the last 30 days are quiet.
+fn seasonal_shop(customers: usize, repeats: bool) -> Vec<(usize, String, i64)> {
+    const LAST: i64 = 2 * 364 + 299;
+    let mut rng = Rng(17);
+    let weights: Vec<f64> = (0..40).map(|i| 1.0 / (i + 1) as f64).collect();
+    let mut rows = Vec::new();
+    for c in 0..customers {
+        for _ in 0..16 {
+            rows.push((c, format!("R{:02}", draw(&mut rng, &weights)), below(&mut rng, LAST as usize + 1) as i64));
+        }
+        for year in 0..if repeats { 2 } else { 1 } {
+            if below(&mut rng, 2) == 0 {
+                for _ in 0..2 {
+                    let day = 364 * year + 300 + below(&mut rng, 30) as i64;
+                    rows.push((c, format!("X{:02}", below(&mut rng, 10)), day));
+                }
+            }
+        }
+    }
+    rows.push((customers, "R00".to_string(), LAST));
+    rows
+}
+
 fn config(extra: &str) -> Config {
     let file: PipelineFile = toml::from_str(&format!("[model]\nkind = \"auto\"\n{extra}")).unwrap();
     let cli = Overrides { input: Some("x.csv".into()), ..Default::default() };
@@ -192,6 +218,94 @@ fn a_shop_whose_fashions_change_gets_the_recent_popularity() {
     let tried: Vec<&str> =
         own.candidates.iter().filter(|t| t.candidate == "popularity").map(|t| t.settings.as_str()).collect();
     assert_eq!(tried, ["", "half_life=10"]);
+}
+
+/// Session 41: a season that starts after a quiet window shows in no window, only in the
+/// weeks ahead a year before; the seasonal popularity is taken there, on evidence, and not
+/// where the season did not come again, nor without two years to see it repeat.
+#[test]
+fn a_season_ahead_is_taken_on_the_year_before() {
+    let (choice, s) = select(&seasonal_shop(1500, true), true, &config(""));
+    let ahead = s.season_ahead.clone().unwrap();
+    assert!(ahead.adopted && ahead.standard_errors >= OPTION_EVIDENCE, "{ahead:?}");
+    assert_eq!(choice.recommend.popular_season_days, Some(30.0), "{}", s.line());
+    assert_eq!((s.winner.candidate, s.winner.settings.as_str()), ("popularity", "season=30"));
+    assert!(ahead.season_ndcg.unwrap() > 2.0 * ahead.winner_ndcg.unwrap(), "{ahead:?}");
+    // those weeks: 364 days before the last purchase on, 30 days long
+    let last = chrono::DateTime::from_timestamp(1_300_000_000 + (2 * 364 + 299) * DAY, 0).unwrap();
+    let start = (last - chrono::Duration::days(364)).format("%Y-%m-%d %H:%M:%S").to_string();
+    assert_eq!((ahead.start_utc.as_deref(), ahead.days), (Some(start.as_str()), 30.0));
+    let line = s.season_line().unwrap();
+    assert!(line.contains(&format!("(30 days from {start} UTC, {} customers)", ahead.customers)), "{line}");
+    assert!(line.ends_with("the season ahead is published"), "{line}");
+    // the same at any thread count
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let (one, s1) = pool.install(|| select(&seasonal_shop(1500, true), true, &config("")));
+    assert_eq!(
+        (one.settings, s1.season_ahead.map(|a| a.standard_errors)),
+        (choice.settings, Some(ahead.standard_errors))
+    );
+    // a season that did not come again last year: scored, not taken
+    let (choice, s) = select(&seasonal_shop(1500, false), true, &config(""));
+    let ahead = s.season_ahead.clone().unwrap();
+    assert!(!ahead.adopted && ahead.standard_errors < 0.0, "{ahead:?}");
+    assert!(s.season_line().unwrap().ends_with("the window's winner is published"));
+    assert_eq!(choice.recommend.popular_season_days, None, "{}", s.line());
+    assert!(s.candidates.iter().any(|t| t.settings == "season=30"), "scored on the window, a row");
+    // under two years of purchases: no seasonal candidate, nothing to decide it on
+    let young: Vec<_> = seasonal_shop(1500, true).into_iter().filter(|r| r.2 >= 364).collect();
+    let (_, s) = select(&young, true, &config(""));
+    assert!(s.season_ahead.is_none() && !s.candidates.iter().any(|t| t.settings.starts_with("season")));
+    assert!(s.season_line().is_none());
+    // the pipeline's own days are the ones tried
+    let (_, own) = select(&seasonal_shop(1500, true), true, &config("[recommend]\npopular_season_days = 14"));
+    assert_eq!(own.season_ahead.map(|a| a.days), Some(14.0));
+    assert!(own.candidates.iter().any(|t| t.settings == "season=14"));
+}
+
+/// The season is taken two standard errors above the winner and above its own recent buyers
+/// alone: a seasonal popularity whose season adds nothing (a stray date two years back offers
+/// a season of no purchases) is the recent popularity the window already weighed.
+#[test]
+fn the_season_is_taken_on_evidence_for_the_season() {
+    let season = [0.5, 0.4, 0.6, 0.3];
+    let winner = [0.1, 0.2, 0.1, 0.0];
+    let (errors, taken) = season_taken(&season, &winner, &winner);
+    assert!(taken && errors[0] >= OPTION_EVIDENCE && errors[0] == errors[1], "{errors:?}");
+    // as good as its recent buyers alone: not taken, however far above the winner
+    let (errors, taken) = season_taken(&season, &winner, &season);
+    assert!(!taken && errors[1] == 0.0, "{errors:?}");
+    // below the winner: negative, not taken
+    let (errors, taken) = season_taken(&winner, &season, &[0.0; 4]);
+    assert!(!taken && errors[0] <= -OPTION_EVIDENCE && errors[1] > 0.0, "{errors:?}");
+    // within noise of the winner: not taken
+    let (_, taken) = season_taken(&[0.5, 0.2, 0.4, 0.1], &[0.5, 0.1, 0.4, 0.1], &[0.0; 4]);
+    assert!(!taken);
+}
+
+/// The weeks ahead a year before hold back only their own days: neither the window's purchases
+/// nor any later reach their fit or their test.
+#[test]
+fn the_year_before_holds_back_its_own_weeks_only() {
+    let rows = seasonal_shop(300, true);
+    let cfg = config("[select]\nmin_customers = 1");
+    let span = |rows: &[(usize, String, i64)]| {
+        let days = rows.iter().map(|r| 1_300_000_000 + r.2 * DAY);
+        (days.clone().min().unwrap(), days.max().unwrap())
+    };
+    let ahead =
+        year_before(&cleaned(&rows, true), &cfg.select, (span(&rows), 30.0), (IdTyping::AUTO, Path::new("x.csv")));
+    let ahead = ahead.unwrap().unwrap();
+    let cut = 1_300_000_000 + (1027 - 364) * DAY;
+    assert!(ahead.m.last.iter().all(|&t| t < cut), "a purchase from those weeks or later is in the fit");
+    let before = rows.iter().filter(|r| 1_300_000_000 + r.2 * DAY < cut).count();
+    let within = rows.iter().filter(|r| (cut..cut + 30 * DAY).contains(&(1_300_000_000 + r.2 * DAY))).count();
+    assert_eq!((ahead.window.train_rows, ahead.window.test_rows), (before, within));
+    // a day short of two years (the first purchase a day after 2 × 364 before the last): none
+    let short: Vec<_> = rows.iter().filter(|r| r.2 > 1027 - 2 * 364).cloned().collect();
+    let none =
+        year_before(&cleaned(&short, true), &cfg.select, (span(&short), 30.0), (IdTyping::AUTO, Path::new("x.csv")));
+    assert!(none.unwrap().is_none());
 }
 
 #[test]

@@ -241,7 +241,7 @@ fn model_tables(out: &std::path::Path) -> (Vec<Vec<u8>>, Vec<String>) {
 fn unread_keys_change_nothing() {
     let w = Workdir::new();
     let input = w.write("shop.csv", mixed_csv(260));
-    let settings: [(&str, &str, &str); 23] = [
+    let settings: [(&str, &str, &str); 24] = [
         ("model", "weighting", "\"bm25\""),
         ("model", "shrinkage", "40"),
         ("model", "ease_lambda", "2"),
@@ -259,6 +259,7 @@ fn unread_keys_change_nothing() {
         ("recommend", "exposure_exponent", "3"),
         ("recommend", "opportunity_exponent", "3"),
         ("recommend", "popular_half_life_days", "1"),
+        ("recommend", "popular_season_days", "1"),
         ("select", "window_days", "55"),
         ("select", "min_customers", "1"),
         ("select", "max_customers", "7"),
