@@ -281,6 +281,21 @@ fn the_season_is_taken_on_evidence_for_the_season() {
     // within noise of the winner: not taken
     let (_, taken) = season_taken(&[0.5, 0.2, 0.4, 0.1], &[0.5, 0.1, 0.4, 0.1], &[0.0; 4]);
     assert!(!taken);
+    // never chosen on the window, however far ahead there, nor kept as the last choice
+    let popularity = Candidate { family: Family::Popularity, ..Candidate::named(&config("")) };
+    let seasonal = Candidate {
+        recommend: RecommendConfig { popular_season_days: Some(30.0), ..popularity.recommend.clone() },
+        ..popularity.clone()
+    };
+    let entry = |c: &Candidate, settings: &str, each: Vec<f64>| {
+        let ndcg = each.iter().sum::<f64>() / each.len() as f64;
+        let metrics = Metrics { ndcg, precision: 0.0, recall: 0.0, hit_rate: 0.0, coverage: 0.0, customers: 4 };
+        (c.clone(), Trial { candidate: "popularity", settings: settings.into(), metrics, seconds: 0.0 }, each)
+    };
+    let scored = [entry(&popularity, "", winner.to_vec()), entry(&seasonal, "season=30", season.to_vec())];
+    assert_eq!(undecided_options(&scored), [false, true]);
+    let was = Previously { candidate: "popularity".into(), settings: "season=30".into() };
+    assert_eq!(choose(&scored, &undecided_options(&scored), Rule::Best, Some(&was)), (0, 0, false));
 }
 
 /// The weeks ahead a year before hold back only their own days: neither the window's purchases
