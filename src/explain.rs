@@ -300,7 +300,7 @@ fn top_up_words(manifest: &serde_json::Value) -> String {
     };
     match (season, half_life) {
         (Some(d), _) => format!(
-            "among the items most bought in the same {d} days a year before (by buyers who have not bought them since)"
+            "among the items of the season ahead (most bought in the same {d} days a year before, by buyers who have not bought them since, and lately)"
         ),
         (None, Some(h)) => {
             format!("among the items most bought lately (each buyer weighed by a half-life of {h} days)")

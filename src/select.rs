@@ -313,17 +313,20 @@ fn days_held(
     Ok(Held { m, test, window, span: None })
 }
 
-/// The weeks ahead a year before ([`YEAR_DAYS`] before the last purchase on, `days` long):
-/// what a candidate fitted on the purchases before them scores there is the evidence a season
-/// starting after a quiet window leaves, which the window itself does not hold. `None` when the
-/// dated purchases (`span`: the first and the last) do not reach two years back (the seasonal
-/// popularity fitted before those weeks looks a year further back still).
+/// The weeks ahead a year before ([`YEAR_DAYS`] before the last purchase on, `[select]
+/// window_days` long, never grown: a shop too slow to fill them with `min_customers` customers
+/// gets no season, [`season_check`]): what a candidate fitted on the purchases before them
+/// scores there is the evidence a season starting after a quiet window leaves, which the window
+/// itself does not hold. `None` when the dated purchases (the first and the last) do not reach
+/// two years back (the seasonal popularity fitted before those weeks looks a year further back
+/// still).
 fn year_before(
     cleaned: &Cleaned,
     cfg: &SelectConfig,
-    ((first, last), days): ((i64, i64), f64),
+    (first, last): (i64, i64),
     (ids, source): (IdTyping, &std::path::Path),
 ) -> Result<Option<Held>> {
+    let days = cfg.window_days.min(YEAR_DAYS);
     let year = (YEAR_DAYS * 86_400.0) as i64;
     if first > last - 2 * year {
         return Ok(None);
@@ -541,11 +544,7 @@ fn grid(cfg: &Config, families: &[Family], (offers, options): (Offers, Options))
                     (true, Some(h)) => vec![h],
                     (true, None) => POPULAR_HALF_LIVES.to_vec(),
                 };
-                let lately = half_lives.into_iter().map(|h| Candidate {
-                    settings: format!("half_life={h}"),
-                    recommend: RecommendConfig { popular_half_life_days: Some(h), ..plain.clone() },
-                    ..most_bought.clone()
-                });
+                let lately = half_lives.into_iter().map(|h| lately(&most_bought, h));
                 let seasonal = season.map(|days| Candidate {
                     settings: format!("season={days}"),
                     recommend: RecommendConfig { popular_season_days: Some(days), ..plain.clone() },
@@ -573,6 +572,19 @@ fn grid(cfg: &Config, families: &[Family], (offers, options): (Offers, Options))
     fits
 }
 
+/// The popularity `of` by recent buyers at a half-life of `h` days (not by season).
+fn lately(of: &Candidate, h: f64) -> Candidate {
+    Candidate {
+        settings: format!("half_life={h}"),
+        recommend: RecommendConfig {
+            popular_half_life_days: Some(h),
+            popular_season_days: None,
+            ..of.recommend.clone()
+        },
+        ..of.clone()
+    }
+}
+
 /// The options of the grid a window of days offers: the recency option's half-life
 /// ([`recency_option`]) and the seasonal popularity's days ([`season_option`]).
 #[derive(Debug, Clone, Copy, Default)]
@@ -581,13 +593,20 @@ struct Options {
     season: Option<f64>,
 }
 
-/// The days of the seasonal popularity ([`grid`]): the pipeline's `popular_season_days`, else
-/// the window's length — the weeks ahead, a year before, as long as the window the candidates
-/// are scored on; offered only with [`year_before`]'s weeks to decide it on.
+/// The days of the seasonal popularity ([`grid`]) when the popularity candidates are listed
+/// and the window is one of days: the pipeline's `popular_season_days`, else [`SEASON_DAYS`];
+/// offered only with [`year_before`]'s weeks to decide it on.
 fn season_option(cfg: &Config, window: &Window) -> Option<f64> {
-    let days = window.days.filter(|_| window.kind == "days")?;
-    Some(cfg.recommend.popular_season_days.unwrap_or((days * 10.0).round() / 10.0))
+    let listed = cfg.select.candidates.contains(&Family::Popularity);
+    (listed && window.kind == "days").then(|| cfg.recommend.popular_season_days.unwrap_or(SEASON_DAYS))
 }
+
+/// The days ahead the seasonal popularity looks at a year before, when the pipeline sets no
+/// `popular_season_days`: the week ahead. A nightly list is renewed the next night, and a week
+/// holds each weekday once. Looking the window's 30 days ahead (the first build, 2026-12-05), a
+/// reviewer's nightly runs published a Christmas season up to four weeks before it began, and
+/// the next week's NDCG@10 fell 10–27% on those nights. It is still scored on the window's days.
+const SEASON_DAYS: f64 = 7.0;
 
 /// `variants`, then each again with the customer's own purchases decayed by `recency` (a
 /// half-life in days; none: `variants` alone).
@@ -713,9 +732,42 @@ pub struct SeasonAhead {
     /// (negative: the winner scored higher); and seasonal minus its recent buyers alone.
     pub standard_errors: f64,
     pub standard_errors_over_recent: f64,
-    /// Whether the seasonal popularity is published in the winner's place.
+    /// Whether the seasonal popularity is published in the winner's place; and whether as the
+    /// last published choice, kept while it scores not below the winner (taken at two standard
+    /// errors above both).
     pub adopted: bool,
+    pub kept_previous: bool,
+    /// The customers those weeks must hold to decide anything (`[select] min_customers`, at
+    /// least 2); and the seconds they took, their matrix built and both fitted and scored.
+    pub min_customers: usize,
     pub seconds: f64,
+}
+
+impl SeasonAhead {
+    /// The last published choice `previously`, replaced tonight by the season ahead.
+    fn replacing(&self, previously: &Previously) -> String {
+        format!(
+            "{}: the season ahead replaces it ({}, {:+.1} standard errors against {} on the weeks ahead a year before)",
+            named(&previously.candidate, &previously.settings),
+            self.season,
+            self.standard_errors,
+            self.winner
+        )
+    }
+
+    /// What replaced the seasonal popularity, the last published choice, tonight.
+    fn dropped(&self) -> String {
+        match self.season_ndcg {
+            None => format!(
+                "{}: the weeks ahead a year before held new items of {} customers, fewer than {}",
+                self.season, self.scored_customers, self.min_customers
+            ),
+            Some(_) => format!(
+                "{}: on the weeks ahead a year before {:+.1} standard errors against {} (it is kept while not below it)",
+                self.season, self.standard_errors, self.winner
+            ),
+        }
+    }
 }
 
 /// The last published run's choice: its candidate and settings, as `selection.parquet` and the
@@ -757,9 +809,10 @@ pub fn run(
     let mut held = hold_back(&cleaned, &cfg.select, ids, &cfg.input.path)?;
     let season = season_option(cfg, &held.window);
     let mut ahead = match (held.span, season) {
-        (Some(span), Some(days)) => year_before(&cleaned, &cfg.select, (span, days), (ids, &cfg.input.path))?,
+        (Some(span), Some(_)) => year_before(&cleaned, &cfg.select, span, (ids, &cfg.input.path))?,
         _ => None,
     };
+    let ahead_seconds = start.elapsed().as_secs_f64();
     drop(cleaned);
     if offers.dated && held.window.kind != "days" && held.window.reason.is_none() {
         // a date column is mapped, yet no purchase kept has a date: said, not silent
@@ -772,18 +825,59 @@ pub fn run(
     }
     crate::progress::trim_freed_memory();
     let budget = cfg.select.memory_budget.unwrap_or_else(default_budget);
-    let mut skipped = Vec::new();
-    let mut scored: Vec<(Candidate, Trial, Vec<f64>)> = Vec::new();
     // a description column mapped but blank throughout: the blend's candidates would be the
     // plain ones again (a second row of the same figures in selection.parquet)
     let described = offers.described && held.m.descriptions.iter().any(Option::is_some);
     let offered = Offers { dated: offers.dated && held.window.kind == "days", described };
-    skipped.extend(options_not_offered(&cfg.select.candidates, (offers, offered), &held.window));
-    let offers = offered;
+    let mut skipped = options_not_offered(&cfg.select.candidates, (offers, offered), &held.window);
     let options = Options {
-        recency: recency_option(cfg, offers, &held.window),
-        season: season.filter(|_| offers.dated && ahead.is_some()),
+        recency: recency_option(cfg, offered, &held.window),
+        season: season.filter(|_| offered.dated && ahead.is_some()),
     };
+    let mut scored = score_grid(&held, cfg, (offered, options), budget, &mut skipped)?;
+    let keeping = previously.filter(|_| cfg.select.keep_previous);
+    let (mut winner, best, mut kept) = choose(&scored, &undecided_options(&scored), cfg.select.rule, keeping);
+    let season_ahead = match ahead {
+        Some(ahead) => season_check(&ahead, &scored, winner, (cfg, keeping))?,
+        None => None,
+    };
+    if let Some((seasonal, true)) = season_ahead.as_ref().map(|(at, s)| (*at, s.adopted)) {
+        (winner, kept) = (seasonal, false);
+    }
+    let kept_previous = kept.then(|| named(scored[winner].1.candidate, &scored[winner].1.settings));
+    let replaced_previous = previously.and_then(|p| match &season_ahead {
+        Some((at, s)) if is_previous(&scored[*at].1, p) && !s.adopted => Some(s.dropped()),
+        Some((at, s)) if !is_previous(&scored[*at].1, p) && s.adopted => Some(s.replacing(p)),
+        _ => replaced(&scored, (winner, best), p),
+    });
+    let selection = Selection {
+        winner: scored[winner].1.clone(),
+        best: scored[best].1.clone(),
+        rule: rule_text(cfg.select.rule),
+        window: held.window,
+        skipped,
+        memory_budget: budget,
+        seconds: start.elapsed().as_secs_f64(),
+        candidates: scored.iter().map(|(_, t, _)| t.clone()).collect(),
+        refit: None,
+        kept_previous,
+        replaced_previous,
+        season_ahead: season_ahead.map(|(_, s)| SeasonAhead { seconds: s.seconds + ahead_seconds, ..s }),
+    };
+    Ok((scored.swap_remove(winner).0, selection))
+}
+
+/// Every candidate of the grid (`options` on `offers`) fitted on `held` and scored, a stand-in
+/// in the place of one over the memory `budget` (each said in `skipped`); popularity when
+/// nothing listed fits.
+fn score_grid(
+    held: &Held,
+    cfg: &Config,
+    (offers, options): (Offers, Options),
+    budget: u64,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<(Candidate, Trial, Vec<f64>)>> {
+    let mut scored = Vec::new();
     for fit in grid(cfg, &cfg.select.candidates, (offers, options)) {
         let fit = match unfit(&held.m, fit.family, &fit.model, budget) {
             None => fit,
@@ -804,40 +898,15 @@ pub fn run(
                 }
             }
         };
-        scored.extend(try_fit(&held, fit, cfg.recommend.per_customer)?);
+        scored.extend(try_fit(held, fit, cfg.recommend.per_customer)?);
     }
     if scored.is_empty() {
         // Nothing listed fits: popularity needs no model, and a run always publishes.
         for fit in grid(cfg, &[Family::Popularity], (offers, Options::default())) {
-            scored.extend(try_fit(&held, fit, cfg.recommend.per_customer)?);
+            scored.extend(try_fit(held, fit, cfg.recommend.per_customer)?);
         }
     }
-    let keeping = previously.filter(|_| cfg.select.keep_previous);
-    let (mut winner, best, mut kept) = choose(&scored, &undecided_options(&scored), cfg.select.rule, keeping);
-    let season_ahead = match ahead {
-        Some(ahead) => season_check(&ahead, &scored, winner, cfg.recommend.per_customer)?,
-        None => None,
-    };
-    if let Some((seasonal, true)) = season_ahead.as_ref().map(|(at, s)| (*at, s.adopted)) {
-        (winner, kept) = (seasonal, false);
-    }
-    let kept_previous = kept.then(|| named(scored[winner].1.candidate, &scored[winner].1.settings));
-    let replaced_previous = previously.and_then(|p| replaced(&scored, (winner, best), p));
-    let selection = Selection {
-        winner: scored[winner].1.clone(),
-        best: scored[best].1.clone(),
-        rule: rule_text(cfg.select.rule),
-        window: held.window,
-        skipped,
-        memory_budget: budget,
-        seconds: start.elapsed().as_secs_f64(),
-        candidates: scored.iter().map(|(_, t, _)| t.clone()).collect(),
-        refit: None,
-        kept_previous,
-        replaced_previous,
-        season_ahead: season_ahead.map(|(_, s)| s),
-    };
-    Ok((scored.swap_remove(winner).0, selection))
+    Ok(scored)
 }
 
 /// The options of the grid the data cannot offer, each a [`Skipped`] saying why: popularity by
@@ -992,48 +1061,46 @@ fn set_blend(model: &mut Model, stash: &mut Stash, blend: f64) {
 /// before, [`year_before`]): each fitted on the purchases before those weeks and scored there.
 /// Its place in `scored` and the figures; adopted ([`season_taken`]) when it scored
 /// [`OPTION_EVIDENCE`] standard errors above the winner there, and as far above its own recent
-/// buyers alone (the popularity at its half-life): a season that starts after a quiet window
-/// (Christmas goods from November) shows in no window before it, only in the year before — a
-/// helper's planted shop published lists scoring 0.006 NDCG@10 over such a season's first month
-/// where the same weeks' best-sellers of a year before scored 0.327. `None` without a seasonal
-/// candidate.
+/// buyers alone (the popularity at its half-life) — kept, when it is the last published choice
+/// (`keeping`), while it scores not below the winner — on `[select] min_customers` customers at
+/// least: a
+/// season that starts after a quiet window (Christmas goods from November) shows in no window
+/// before it, only in the year before; a helper's planted shop published lists scoring 0.006
+/// NDCG@10 over such a season's first month where the same weeks' best-sellers of a year before
+/// scored 0.327. `None` without a seasonal candidate.
 fn season_check(
     ahead: &Held,
     scored: &[(Candidate, Trial, Vec<f64>)],
     winner: usize,
-    k: usize,
+    (cfg, keeping): (&Config, Option<&Previously>),
 ) -> Result<Option<(usize, SeasonAhead)>> {
     let start = Instant::now();
     let Some(at) = scored.iter().position(|(c, _, _)| c.recommend.popular_season_days.is_some()) else {
         return Ok(None);
     };
     let season = &scored[at].0;
-    let recent = Candidate {
-        settings: format!("half_life={}", season.recommend.popular_season_days.unwrap_or(0.0)),
-        recommend: RecommendConfig {
-            popular_half_life_days: season.recommend.popular_season_days,
-            popular_season_days: None,
-            ..season.recommend.clone()
-        },
-        ..season.clone()
-    };
     let window = &ahead.window;
+    let min_customers = cfg.select.min_customers.max(2);
+    let kept = keeping.is_some_and(|p| is_previous(&scored[at].1, p));
     let (mut ndcg, mut errors, mut adopted) = ([None; 3], [0.0; 2], false);
-    if window.customers > 0 {
+    if window.scored_customers >= min_customers {
+        let recent = lately(season, season.recommend.popular_season_days.unwrap_or(SEASON_DAYS));
         let popularity =
             Fit { family: season.family, model: season.model.clone(), variants: vec![season.clone(), recent] };
         let best = &scored[winner].0;
         let best = Fit { family: best.family, model: best.model.clone(), variants: vec![best.clone()] };
+        let k = cfg.recommend.per_customer;
         let mut trials = try_fit(ahead, popularity, k)?;
         trials.extend(try_fit(ahead, best, k)?);
         ndcg = [0, 2, 1].map(|i| Some(trials[i].1.metrics.ndcg));
-        (errors, adopted) = season_taken(&trials[0].2, &trials[2].2, &trials[1].2);
+        (errors, adopted) = season_taken(&trials[0].2, (&trials[2].2, &trials[1].2), kept);
     }
     let figures = SeasonAhead {
         start_utc: window.start_utc.clone(),
         days: window.days.unwrap_or(0.0),
         customers: window.customers,
         scored_customers: window.scored_customers,
+        min_customers,
         season: named(scored[at].1.candidate, &scored[at].1.settings),
         winner: named(scored[winner].1.candidate, &scored[winner].1.settings),
         season_ndcg: ndcg[0],
@@ -1042,6 +1109,7 @@ fn season_check(
         standard_errors: errors[0],
         standard_errors_over_recent: errors[1],
         adopted,
+        kept_previous: kept && adopted,
         seconds: start.elapsed().as_secs_f64(),
     };
     Ok(Some((at, figures)))
@@ -1049,16 +1117,25 @@ fn season_check(
 
 /// The seasonal popularity's per-customer scores (`season`) against the window's winner's and
 /// its own recent buyers' alone (`recent`: the same popularity without the season): the paired
-/// differences in their standard errors (negative where it scored lower), and whether it is
-/// taken — [`OPTION_EVIDENCE`] above both: above the winner, and for its season, not for the
-/// recent buyers it also counts (a stray date two years back offers a season that is none).
-fn season_taken(season: &[f64], winner: &[f64], recent: &[f64]) -> ([f64; 2], bool) {
+/// differences in their standard errors (negative where it scored lower; ±[`f64::MAX`] where
+/// every customer differs alike), and whether it is taken — [`OPTION_EVIDENCE`] above both:
+/// above the winner, and for its season, not for the recent buyers it also counts (a stray
+/// date two years back offers a season that is none); or, the last published choice (`kept`),
+/// kept while not below the winner. A reviewer's nightly runs across a Christmas season
+/// (2026-12-05) switched 3 times in 4 nights at its edges without that band, each switch
+/// changing a fifth of every list; and the season under way is one its recent buyers alone
+/// also see, so that test is for taking it, not for keeping it.
+fn season_taken(season: &[f64], (winner, recent): (&[f64], &[f64]), kept: bool) -> ([f64; 2], bool) {
     let above = |other: &[f64]| match errors_below(season, other) {
         0.0 => -errors_below(other, season),
         errors => errors,
     };
-    let errors = [above(winner), above(recent)];
-    (errors, errors.iter().all(|&e| e >= OPTION_EVIDENCE))
+    let errors = [above(winner), above(recent)].map(|e| e.clamp(-f64::MAX, f64::MAX));
+    let taken = match kept {
+        true => errors[0] >= 0.0,
+        false => errors.iter().all(|&e| e >= OPTION_EVIDENCE),
+    };
+    (errors, taken)
 }
 
 /// How many standard errors (of the paired per-customer differences) from the best the last
@@ -1286,20 +1363,27 @@ impl Selection {
             a.start_utc.as_deref().unwrap_or("?")
         );
         let figure = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
-        Some(match (a.scored_customers, a.adopted) {
-            (0, _) => format!("{weeks}) held no customer with new items: the seasonal popularity is not taken"),
-            (n, adopted) => format!(
-                "{weeks}, {n} customers): {} NDCG@K {}, {} {} ({:+.1} standard errors), its recent buyers alone {} ({:+.1}): {}",
+        let errors = |e: f64| format!("{:+.1}", if e.abs() < 0.05 { 0.0 } else { e });
+        let n = a.scored_customers;
+        let customers = if n == 1 { "1 customer".to_string() } else { format!("{n} customers") };
+        Some(match (a.season_ndcg, a.adopted, a.kept_previous) {
+            (None, _, _) => format!(
+                "{weeks}) held new items of {customers}, fewer than [select] min_customers = {}: the seasonal popularity is not taken",
+                a.min_customers
+            ),
+            (Some(_), adopted, kept) => format!(
+                "{weeks}, {customers}): {} NDCG@K {}, {} {} ({} standard errors), its recent buyers alone {} ({}): {}",
                 a.season,
                 figure(a.season_ndcg),
                 a.winner,
                 figure(a.winner_ndcg),
-                a.standard_errors,
+                errors(a.standard_errors),
                 figure(a.recent_ndcg),
-                a.standard_errors_over_recent,
-                match adopted {
-                    true => "the season ahead is published",
-                    false => "the window's winner is published",
+                errors(a.standard_errors_over_recent),
+                match (adopted, kept) {
+                    (true, true) => "the season ahead, the last published choice, is kept (not below the winner)",
+                    (true, false) => "the season ahead is published",
+                    (false, _) => "the window's winner is published",
                 }
             ),
         })

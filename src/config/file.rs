@@ -984,6 +984,21 @@ impl InputSection {
     }
 }
 
+/// The popularity's own keys of [`unread`]: (key, set, read, why not) — a named model's top-up
+/// reads the season's days before the half-life; auto's popularity candidates read both.
+fn popular_keys(r: &RecommendSection, auto: bool, popularity: bool) -> [(&'static str, bool, bool, &'static str); 2] {
+    const NO_POPULARITY: &str = "the popularity candidates', and [select] candidates lists no popularity";
+    let half_life_why = match auto {
+        true => NO_POPULARITY,
+        false => "the top-up's, and [recommend] popular_season_days orders it instead",
+    };
+    let half_life_read = auto && popularity || !auto && r.popular_season_days.is_none();
+    [
+        ("[recommend] popular_half_life_days", r.popular_half_life_days.is_some(), half_life_read, half_life_why),
+        ("[recommend] popular_season_days", r.popular_season_days.is_some(), !auto || popularity, NO_POPULARITY),
+    ]
+}
+
 /// The keys a pipeline file sets that a run of `kind` (trying `[select] candidates` when
 /// `"auto"`) never reads, each with why, in the file's order: a setting that changes
 /// nothing must not look as if it did. The integration test `unread_keys_change_nothing`
@@ -1050,24 +1065,7 @@ pub(super) fn unread(
         let read = !auto || families != [Family::Popularity];
         (key, set, read, "the exposure prior's, and [select] candidates lists popularity only")
     });
-    const NO_POPULARITY: &str = "the popularity candidates', and [select] candidates lists no popularity";
-    let popular = [
-        (
-            "[recommend] popular_half_life_days",
-            r.popular_half_life_days.is_some(),
-            auto && has(Family::Popularity) || !auto && r.popular_season_days.is_none(),
-            match auto {
-                true => NO_POPULARITY,
-                false => "the top-up's, and [recommend] popular_season_days orders it instead",
-            },
-        ),
-        (
-            "[recommend] popular_season_days",
-            r.popular_season_days.is_some(),
-            !auto || has(Family::Popularity),
-            NO_POPULARITY,
-        ),
-    ];
+    let popular = popular_keys(r, auto, has(Family::Popularity));
     let select = [
         ("[select] window_days", s.window_days.is_some()),
         ("[select] min_customers", s.min_customers.is_some()),

@@ -228,15 +228,15 @@ fn a_season_ahead_is_taken_on_the_year_before() {
     let (choice, s) = select(&seasonal_shop(1500, true), true, &config(""));
     let ahead = s.season_ahead.clone().unwrap();
     assert!(ahead.adopted && ahead.standard_errors >= OPTION_EVIDENCE, "{ahead:?}");
-    assert_eq!(choice.recommend.popular_season_days, Some(30.0), "{}", s.line());
-    assert_eq!((s.winner.candidate, s.winner.settings.as_str()), ("popularity", "season=30"));
+    assert_eq!(choice.recommend.popular_season_days, Some(SEASON_DAYS), "{}", s.line());
+    assert_eq!((s.winner.candidate, s.winner.settings.as_str()), ("popularity", "season=7"));
     assert!(ahead.season_ndcg.unwrap() > 2.0 * ahead.winner_ndcg.unwrap(), "{ahead:?}");
-    // those weeks: 364 days before the last purchase on, 30 days long
+    // those weeks: 364 days before the last purchase on, as long as the window (30 days)
     let last = chrono::DateTime::from_timestamp(1_300_000_000 + (2 * 364 + 299) * DAY, 0).unwrap();
     let start = (last - chrono::Duration::days(364)).format("%Y-%m-%d %H:%M:%S").to_string();
     assert_eq!((ahead.start_utc.as_deref(), ahead.days), (Some(start.as_str()), 30.0));
     let line = s.season_line().unwrap();
-    assert!(line.contains(&format!("(30 days from {start} UTC, {} customers)", ahead.customers)), "{line}");
+    assert!(line.contains(&format!("(30 days from {start} UTC, {} customers)", ahead.scored_customers)), "{line}");
     assert!(line.ends_with("the season ahead is published"), "{line}");
     // the same at any thread count
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
@@ -251,16 +251,49 @@ fn a_season_ahead_is_taken_on_the_year_before() {
     assert!(!ahead.adopted && ahead.standard_errors < 0.0, "{ahead:?}");
     assert!(s.season_line().unwrap().ends_with("the window's winner is published"));
     assert_eq!(choice.recommend.popular_season_days, None, "{}", s.line());
-    assert!(s.candidates.iter().any(|t| t.settings == "season=30"), "scored on the window, a row");
+    assert!(s.candidates.iter().any(|t| t.settings == "season=7"), "scored on the window, a row");
     // under two years of purchases: no seasonal candidate, nothing to decide it on
     let young: Vec<_> = seasonal_shop(1500, true).into_iter().filter(|r| r.2 >= 364).collect();
     let (_, s) = select(&young, true, &config(""));
     assert!(s.season_ahead.is_none() && !s.candidates.iter().any(|t| t.settings.starts_with("season")));
     assert!(s.season_line().is_none());
-    // the pipeline's own days are the ones tried
+    // the pipeline's own days are the ones tried; those weeks stay the window's length
     let (_, own) = select(&seasonal_shop(1500, true), true, &config("[recommend]\npopular_season_days = 14"));
-    assert_eq!(own.season_ahead.map(|a| a.days), Some(14.0));
+    assert_eq!(own.season_ahead.map(|a| a.days), Some(30.0));
     assert!(own.candidates.iter().any(|t| t.settings == "season=14"));
+    // not listed: no seasonal popularity, nothing held back a year before
+    let (_, none) = select(&seasonal_shop(1500, true), true, &config("[select]\ncandidates = ['user_knn']"));
+    assert!(none.season_ahead.is_none());
+}
+
+/// Those weeks decide on `[select] min_customers` customers at least (a season taken on one
+/// customer's purchases was a coin flip, a reviewer's); the season, once published, is kept
+/// while not below the window's winner there; each switch says why.
+#[test]
+fn the_season_ahead_needs_customers_and_is_kept_while_not_below() {
+    let rows = seasonal_shop(1500, true);
+    let (_, few) = select(&rows, true, &config("[select]\nmin_customers = 100000"));
+    let ahead = few.season_ahead.clone().unwrap();
+    assert!(!ahead.adopted && ahead.season_ndcg.is_none() && ahead.min_customers == 100_000, "{ahead:?}");
+    assert!(few.season_line().unwrap().contains("fewer than [select] min_customers = 100000"));
+    // the season, yesterday's choice, dropped on a shop whose season did not come again: said
+    let offers = Offers { dated: true, described: false };
+    let was = Previously { candidate: "popularity".into(), settings: "season=7".into() };
+    let (_, gone) =
+        run(cleaned(&seasonal_shop(1500, false), true), &config(""), IdTyping::AUTO, offers, Some(&was)).unwrap();
+    let said = gone.replaced_previous.clone().unwrap();
+    assert!(said.starts_with("popularity (season=7): on the weeks ahead a year before -"), "{said}");
+    // another choice yesterday, the season tonight: said too
+    let was = Previously { candidate: "popularity".into(), settings: String::new() };
+    let (_, taken) = run(cleaned(&rows, true), &config(""), IdTyping::AUTO, offers, Some(&was)).unwrap();
+    let said = taken.replaced_previous.clone().unwrap();
+    assert!(said.starts_with("popularity: the season ahead replaces it (popularity (season=7), +"), "{said}");
+    // the season yesterday and tonight: kept, and nothing replaced
+    let was = Previously { candidate: "popularity".into(), settings: "season=7".into() };
+    let (_, kept) = run(cleaned(&rows, true), &config(""), IdTyping::AUTO, offers, Some(&was)).unwrap();
+    let ahead = kept.season_ahead.clone().unwrap();
+    assert!(ahead.adopted && ahead.kept_previous && kept.replaced_previous.is_none(), "{ahead:?}");
+    assert!(kept.season_line().unwrap().ends_with("is kept (not below the winner)"));
 }
 
 /// The season is taken two standard errors above the winner and above its own recent buyers
@@ -270,17 +303,22 @@ fn a_season_ahead_is_taken_on_the_year_before() {
 fn the_season_is_taken_on_evidence_for_the_season() {
     let season = [0.5, 0.4, 0.6, 0.3];
     let winner = [0.1, 0.2, 0.1, 0.0];
-    let (errors, taken) = season_taken(&season, &winner, &winner);
+    let (errors, taken) = season_taken(&season, (&winner, &winner), false);
     assert!(taken && errors[0] >= OPTION_EVIDENCE && errors[0] == errors[1], "{errors:?}");
-    // as good as its recent buyers alone: not taken, however far above the winner
-    let (errors, taken) = season_taken(&season, &winner, &season);
+    // as good as its recent buyers alone: not taken, however far above the winner; but kept
+    let (errors, taken) = season_taken(&season, (&winner, &season), false);
     assert!(!taken && errors[1] == 0.0, "{errors:?}");
-    // below the winner: negative, not taken
-    let (errors, taken) = season_taken(&winner, &season, &[0.0; 4]);
+    assert!(season_taken(&season, (&winner, &season), true).1);
+    // below the winner: negative, neither taken nor kept
+    let (errors, taken) = season_taken(&winner, (&season, &[0.0; 4]), false);
     assert!(!taken && errors[0] <= -OPTION_EVIDENCE && errors[1] > 0.0, "{errors:?}");
-    // within noise of the winner: not taken
-    let (_, taken) = season_taken(&[0.5, 0.2, 0.4, 0.1], &[0.5, 0.1, 0.4, 0.1], &[0.0; 4]);
-    assert!(!taken);
+    assert!(!season_taken(&winner, (&season, &[0.0; 4]), true).1);
+    // within noise above the winner: not taken, but kept
+    let (noisy, above) = ([0.5, 0.2, 0.4, 0.1], [0.5, 0.1, 0.4, 0.1]);
+    assert!(!season_taken(&noisy, (&above, &[0.0; 4]), false).1 && season_taken(&noisy, (&above, &[0.0; 4]), true).1);
+    // every customer alike: a finite figure (the manifest writes no infinity)
+    let (errors, _) = season_taken(&[0.5, 0.5], (&[0.0, 0.0], &[1.0, 1.0]), false);
+    assert_eq!(errors, [f64::MAX, -f64::MAX]);
     // never chosen on the window, however far ahead there, nor kept as the last choice
     let popularity = Candidate { family: Family::Popularity, ..Candidate::named(&config("")) };
     let seasonal = Candidate {
@@ -292,9 +330,9 @@ fn the_season_is_taken_on_evidence_for_the_season() {
         let metrics = Metrics { ndcg, precision: 0.0, recall: 0.0, hit_rate: 0.0, coverage: 0.0, customers: 4 };
         (c.clone(), Trial { candidate: "popularity", settings: settings.into(), metrics, seconds: 0.0 }, each)
     };
-    let scored = [entry(&popularity, "", winner.to_vec()), entry(&seasonal, "season=30", season.to_vec())];
+    let scored = [entry(&popularity, "", winner.to_vec()), entry(&seasonal, "season=7", season.to_vec())];
     assert_eq!(undecided_options(&scored), [false, true]);
-    let was = Previously { candidate: "popularity".into(), settings: "season=30".into() };
+    let was = Previously { candidate: "popularity".into(), settings: "season=7".into() };
     assert_eq!(choose(&scored, &undecided_options(&scored), Rule::Best, Some(&was)), (0, 0, false));
 }
 
@@ -308,8 +346,7 @@ fn the_year_before_holds_back_its_own_weeks_only() {
         let days = rows.iter().map(|r| 1_300_000_000 + r.2 * DAY);
         (days.clone().min().unwrap(), days.max().unwrap())
     };
-    let ahead =
-        year_before(&cleaned(&rows, true), &cfg.select, (span(&rows), 30.0), (IdTyping::AUTO, Path::new("x.csv")));
+    let ahead = year_before(&cleaned(&rows, true), &cfg.select, span(&rows), (IdTyping::AUTO, Path::new("x.csv")));
     let ahead = ahead.unwrap().unwrap();
     let cut = 1_300_000_000 + (1027 - 364) * DAY;
     assert!(ahead.m.last.iter().all(|&t| t < cut), "a purchase from those weeks or later is in the fit");
@@ -318,8 +355,7 @@ fn the_year_before_holds_back_its_own_weeks_only() {
     assert_eq!((ahead.window.train_rows, ahead.window.test_rows), (before, within));
     // a day short of two years (the first purchase a day after 2 × 364 before the last): none
     let short: Vec<_> = rows.iter().filter(|r| r.2 > 1027 - 2 * 364).cloned().collect();
-    let none =
-        year_before(&cleaned(&short, true), &cfg.select, (span(&short), 30.0), (IdTyping::AUTO, Path::new("x.csv")));
+    let none = year_before(&cleaned(&short, true), &cfg.select, span(&short), (IdTyping::AUTO, Path::new("x.csv")));
     assert!(none.unwrap().is_none());
 }
 
