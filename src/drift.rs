@@ -23,7 +23,7 @@
 //! was forced. The gate `[gates] max_changed_share` is checked by the pipeline on the report.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -43,6 +43,8 @@ pub struct PreviousSet {
     pub run_id: String,
     /// Its `recommendations.parquet` (in `runs/<run_id>/`).
     pub recommendations: PathBuf,
+    /// Its `items.parquet`: the catalogue it published.
+    pub items: PathBuf,
 }
 
 /// What the drift stage compares with: the last published set, if there is one.
@@ -119,6 +121,12 @@ pub struct DriftReport {
     /// punctuation, leading zeros ([`loose`]): `0000012001` gone and `12001` new is one customer
     /// whose id the export now writes otherwise.
     pub rewritten: usize,
+    /// The previous set's catalogue (rows of its `items.parquet`; null when it could not be
+    /// read), and of its items gone today those whose id equals a new item's but for its form
+    /// ([`loose`]): `00123` gone and `123` new, a workbook that turned product codes into
+    /// numbers overnight.
+    pub previous_items: Option<usize>,
+    pub items_rewritten: usize,
     /// Kept customers whose item set differs, plus new and gone ones.
     pub changed: usize,
     /// `changed / customers`; null when nothing was compared.
@@ -163,6 +171,17 @@ pub fn run(m: &Interactions, recs: &Recommendations, cfg: &DriftConfig) -> (Drif
         Ok((drift, note)) => {
             let mut report = report_of(&drift.rows, run_id, note, None, start);
             report.rewritten = drift.rewritten(m);
+            match item_ids(&previous.items) {
+                Ok(before) => {
+                    report.previous_items = Some(before.len());
+                    report.items_rewritten = items_rewritten(&before, &m.items);
+                }
+                Err(why) => {
+                    let not = format!("items not compared: {} cannot be read ({why})", previous.items.display());
+                    report.note = Some(report.note.map_or(not.clone(), |n| format!("{n}; {not}")));
+                }
+            }
+            report.seconds = start.elapsed().as_secs_f64();
             (drift, report)
         }
         Err(why) => {
@@ -195,6 +214,8 @@ fn report_of(
         new,
         gone,
         rewritten: 0,
+        previous_items: None,
+        items_rewritten: 0,
         changed,
         changed_share: compared.then(|| changed as f64 / rows.len() as f64),
         mean_overlap: (kept > 0).then(|| overlap / kept as f64),
@@ -249,6 +270,25 @@ fn loose(id: &str) -> String {
         true => kept,
         false => bare.to_string(),
     }
+}
+
+/// The `item_id` column of a published `items.parquet`.
+fn item_ids(path: &Path) -> Result<Vec<String>, String> {
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    let frame =
+        ParquetReader::new(file).with_columns(Some(vec!["item_id".into()])).finish().map_err(|e| e.to_string())?;
+    let ids = frame.column("item_id").map_err(|e| e.to_string())?;
+    let ids = ids.str().map_err(|_| format!("its item_id is {}, not String", ids.dtype()))?;
+    Ok(ids.iter().flatten().map(str::to_string).collect())
+}
+
+/// How many of the `before` catalogue's items, gone from `today`'s, come back under an id
+/// written otherwise: equal to a new item's but for its form ([`loose`]).
+fn items_rewritten(before: &[String], today: &[String]) -> usize {
+    let (was, is): (HashSet<&str>, HashSet<&str>) =
+        (before.iter().map(String::as_str).collect(), today.iter().map(String::as_str).collect());
+    let new: HashSet<String> = today.iter().filter(|i| !was.contains(i.as_str())).map(|i| loose(i)).collect();
+    before.iter().filter(|i| !is.contains(i.as_str()) && new.contains(&loose(i))).count()
 }
 
 impl Drift {

@@ -1300,11 +1300,12 @@ pub(crate) fn drift_against_previous(
 ) -> (Drift, DriftReport, Vec<GateCheck>) {
     let previous = current_run(&cfg.output.dir).and_then(|dir| {
         let run_id = dir.file_name()?.to_string_lossy().into_owned();
-        Some(PreviousSet { run_id, recommendations: dir.join(file::RECOMMENDATIONS) })
+        Some(PreviousSet { run_id, recommendations: dir.join(file::RECOMMENDATIONS), items: dir.join(file::ITEMS) })
     });
     let (drift, report) = chain.drift(m, recs, &DriftConfig { previous });
     let gates = check_rewritten(cfg.gates.max_customers_rewritten_vs_previous, &report)
         .into_iter()
+        .chain(check_items_rewritten(cfg.gates.max_items_rewritten_vs_previous, &report))
         .chain(check_drift_gate(cfg.gates.max_changed_share, &report))
         .collect();
     (drift, report, gates)
@@ -1333,6 +1334,29 @@ fn check_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
         share * 100.0,
         r.gone,
         r.new,
+        limit * 100.0
+    );
+    Some(GateCheck { gate, passed: share <= limit, detail })
+}
+
+/// The gate `[gates] max_items_rewritten_vs_previous`: refuses when more than `limit` of the
+/// last published set's catalogue is gone and back under item ids written otherwise
+/// (`drift.items_rewritten`), as [`check_rewritten`] does for customers: a workbook that turned
+/// product codes into numbers overnight (`00123` → `123`) passed every gate while every list
+/// holding them changed and every join on the old ids broke. Items dropped from the range, or
+/// new ones, are not ids written otherwise: not counted. Passes, saying why, when there is
+/// nothing to compare (a first run; a previous catalogue that cannot be read).
+fn check_items_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
+    let gate = "max_items_rewritten_vs_previous";
+    let (Some(run), Some(before)) = (r.previous_run_id.as_ref(), r.previous_items.filter(|&n| n > 0)) else {
+        let why = r.note.as_deref().unwrap_or("nothing to compare");
+        return Some(GateCheck { gate, passed: true, detail: format!("not checked: {why}") });
+    };
+    let share = r.items_rewritten as f64 / before as f64;
+    let detail = format!(
+        "{} of the {before} items of run {run}'s catalogue ({:.1}%) are gone and back under ids written otherwise (equal but for case, punctuation or leading zeros); the limit is {:.1}%: write the item ids as that run's export did, or `--force` to publish the new form",
+        r.items_rewritten,
+        share * 100.0,
         limit * 100.0
     );
     Some(GateCheck { gate, passed: share <= limit, detail })
@@ -1624,6 +1648,8 @@ mod tests {
             new: 1,
             gone: 1,
             rewritten: 0,
+            previous_items: None,
+            items_rewritten: 0,
             changed: 2,
             changed_share: share,
             mean_overlap: None,

@@ -303,13 +303,19 @@ impl Interactions {
     /// lately first, ties by buyers, then id. Without a half-life, or without any date, the
     /// plain order.
     pub fn recent_popularity_order(&self, half_life_days: Option<f64>) -> Vec<u32> {
+        self.order_by(&self.recent_buyers(half_life_days))
+    }
+
+    /// Each item's buyers, each weighed by the [`Interactions::recency`] of their last purchase
+    /// of it (summed in pair order); all 0 without a half-life or a date.
+    fn recent_buyers(&self, half_life_days: Option<f64>) -> Vec<f64> {
         let mut weight = vec![0.0f64; self.n_items()];
         if let Some(w) = self.recency(half_life_days) {
             for (&i, w) in self.indices.iter().zip(w) {
                 weight[i as usize] += w;
             }
         }
-        self.order_by(&weight)
+        weight
     }
 
     /// The items of the season ahead: by the buyers whose last purchase of the item lies in the
@@ -325,12 +331,7 @@ impl Interactions {
 
     /// [`Interactions::season_popularity_order`]'s weight of each item.
     fn season_weights(&self, days: f64) -> Vec<f64> {
-        let mut weight = vec![0.0f64; self.n_items()];
-        if let Some(w) = self.recency(Some(days)) {
-            for (&i, w) in self.indices.iter().zip(w) {
-                weight[i as usize] += w;
-            }
-        }
+        let mut weight = self.recent_buyers(Some(days));
         if let Some(newest) = self.last.iter().copied().filter(|&t| t != i64::MIN).max() {
             let from = newest - (YEAR_DAYS * 86_400.0) as i64;
             let until = from + (days * 86_400.0) as i64;

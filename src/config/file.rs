@@ -137,6 +137,7 @@ pub struct GatesSection {
     pub min_customers: Option<i64>,
     pub max_customer_drop_vs_previous: Option<f64>,
     pub max_customers_rewritten_vs_previous: Option<f64>,
+    pub max_items_rewritten_vs_previous: Option<f64>,
     pub max_row_drop_vs_previous: Option<f64>,
     pub max_model_row_drop_vs_previous: Option<f64>,
     pub max_changed_share: Option<f64>,
@@ -857,6 +858,11 @@ impl GatesSection {
             max_customers_rewritten_vs_previous: share(
                 "[gates] max_customers_rewritten_vs_previous",
                 self.max_customers_rewritten_vs_previous,
+                0.2,
+            )?,
+            max_items_rewritten_vs_previous: share(
+                "[gates] max_items_rewritten_vs_previous",
+                self.max_items_rewritten_vs_previous,
                 0.2,
             )?,
             max_row_drop_vs_previous: share("[gates] max_row_drop_vs_previous", self.max_row_drop_vs_previous, 0.5)?,

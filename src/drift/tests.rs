@@ -26,11 +26,19 @@ fn previous(dir: &Path, customer_id: Column, items: &[&str]) -> PathBuf {
     let mut frame =
         DataFrame::new(items.len(), vec![customer_id, item.with_name("item_id".into()).into_column()]).unwrap();
     crate::write::parquet_writer(File::create(&path).unwrap(), frame.schema()).finish(&mut frame).unwrap();
+    // its catalogue: the items it recommended
+    let mut distinct: Vec<&str> = items.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut catalogue = DataFrame::new(distinct.len(), vec![Column::new("item_id".into(), distinct)]).unwrap();
+    let file = File::create(dir.join("items.parquet")).unwrap();
+    crate::write::parquet_writer(file, catalogue.schema()).finish(&mut catalogue).unwrap();
     path
 }
 
 fn cfg(path: &Path) -> DriftConfig {
-    DriftConfig { previous: Some(PreviousSet { run_id: "R1".into(), recommendations: path.to_path_buf() }) }
+    let items = path.with_file_name("items.parquet");
+    DriftConfig { previous: Some(PreviousSet { run_id: "R1".into(), recommendations: path.to_path_buf(), items }) }
 }
 
 /// (customer_id as text, overlap, added, dropped, status) of every row.
@@ -94,6 +102,11 @@ fn new_gone_and_kept_by_hand() {
     assert_eq!(r.changed_share, Some(0.75));
     assert!((r.mean_overlap.unwrap() - (1.0 / 3.0 + 1.0) / 2.0).abs() < 1e-12);
     assert_eq!((r.previous_run_id.as_deref(), r.note.as_deref(), r.warning.as_deref()), (Some("R1"), None, None));
+    assert_eq!((r.previous_items.is_some(), r.items_rewritten), (true, 0));
+    // a set without its catalogue: items not compared, said
+    std::fs::remove_file(path.with_file_name("items.parquet")).unwrap();
+    let (_, r) = run(&m, &recs, &cfg(&path));
+    assert!(r.previous_items.is_none() && r.note.as_deref().unwrap().starts_with("items not compared: "), "{r:?}");
 }
 
 #[test]
@@ -271,4 +284,17 @@ fn ids_compare_loosely_without_case_punctuation_or_leading_zeros() {
     assert_eq!(loose("000"), "000");
     assert_ne!(loose("12001"), loose("120010"));
     assert_ne!(loose("A1"), loose("A10"));
+}
+
+/// Items gone and back under ids written otherwise are counted; items gone for good, new ones,
+/// and a gone item whose form matches one that was there already are not.
+#[test]
+fn items_written_otherwise_are_counted_by_their_form() {
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let before = ids(&["00123", "85123A", "X1", "KEEP", "b-7", "B7"]);
+    let today = ids(&["123", "85123a", "X2", "KEEP", "B7"]);
+    // 00123 → 123 and 85123A → 85123a; X1 gone for good; b-7's form is B7's, which was there
+    assert_eq!(items_rewritten(&before, &today), 2);
+    assert_eq!(items_rewritten(&before, &before), 0);
+    assert_eq!(items_rewritten(&[], &today), 0);
 }

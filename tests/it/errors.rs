@@ -515,6 +515,46 @@ fn a_named_pipe_as_the_export_is_refused_at_once() {
     assert_eq!(w.published(), before);
 }
 
+/// Session 41: the same for product codes — a workbook that wrote them with leading zeros one
+/// night and as numbers the next passed every gate while every list holding them changed and
+/// every join on the old ids broke. Refused past `max_items_rewritten_vs_previous`; `--force`
+/// publishes the new form; items replaced by others (a new range) are not ids written otherwise.
+#[test]
+fn items_under_ids_written_otherwise_overnight_are_refused() {
+    let w = Workdir::new();
+    let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
+    let codes = ["71053", "22633", "22745", "22728", "22727", "21730"];
+    let padded = codes.iter().fold(tiny.clone(), |text, c| text.replace(&format!(",{c},"), &format!(",00{c},")));
+    let p = w.pipeline("padded.toml", &w.write("padded.csv", padded), "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    let plain = w.write("plain.csv", tiny.clone());
+    let why = ["gate max_items_rewritten_vs_previous: 6 of the ", "are gone and back under ids written otherwise"];
+    refuses(&w, &plain, "", "", 3, &why);
+    let p = w.pipeline("plain.toml", &plain, "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--force"]).code, 0);
+    let verdict = |w: &Workdir| {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(w.path("out/manifest.json")).unwrap()).unwrap();
+        let found = m["gates"].as_array().unwrap().iter().find(|g| g["gate"] == "max_items_rewritten_vs_previous");
+        (
+            found.cloned().expect("a verdict"),
+            m["drift"]["items_rewritten"].clone(),
+            m["drift"]["previous_items"].clone(),
+        )
+    };
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "the next night compares with the forced set: {}", r.stderr);
+    let (gate, rewritten, before) = verdict(&w);
+    assert!(gate["passed"] == true && gate["detail"].as_str().unwrap().starts_with("0 of the "), "{gate}");
+    assert_eq!((rewritten, before.as_u64().is_some_and(|n| n >= 6)), (serde_json::json!(0), true));
+    // a new range in their place (codes 9xxxxx): gone and new, none written otherwise
+    let others = codes.iter().fold(tiny, |text, c| text.replace(&format!(",{c},"), &format!(",9{c},")));
+    let p = w.pipeline("others.toml", &w.write("others.csv", others), "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(verdict(&w).1, serde_json::json!(0));
+}
+
 /// Session 40: one night's export writing the customer ids otherwise (an ERP's leading zeros
 /// one night, plain numbers the next) passed every count gate — the same customers, under
 /// other ids — and every list changed (a helper's 60 of 60 customers gone and new, exit 0).
