@@ -1321,19 +1321,30 @@ pub(crate) fn drift_against_previous(
 /// (a first version counting every gone customer refused a 30-day rolling export run a month
 /// apart: 83% gone). Passes, saying why, when there is nothing to compare.
 fn check_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
-    let gate = "max_customers_rewritten_vs_previous";
-    let before = r.kept + r.gone;
+    let counts = format!("; {} gone, {} new in all", r.gone, r.new);
+    let said = |run: &str| (format!("customers with a list in run {run}"), counts.clone(), "ids");
+    rewritten_verdict("max_customers_rewritten_vs_previous", limit, r, (r.rewritten, r.kept + r.gone), said)
+}
+
+/// A rewritten-ids gate's verdict: `rewritten` of the `before` ids of the last published set
+/// (what `said` names, with its counts and the ids to write as that run's export did) against
+/// `limit`; passes, saying why, when there is nothing to compare.
+fn rewritten_verdict(
+    gate: &'static str,
+    limit: f64,
+    r: &DriftReport,
+    (rewritten, before): (usize, usize),
+    said: impl Fn(&str) -> (String, String, &'static str),
+) -> Option<GateCheck> {
     let Some(run) = r.previous_run_id.as_ref().filter(|_| before > 0) else {
         let why = r.note.as_deref().unwrap_or("nothing to compare");
         return Some(GateCheck { gate, passed: true, detail: format!("not checked: {why}") });
     };
-    let share = r.rewritten as f64 / before as f64;
+    let share = rewritten as f64 / before as f64;
+    let (of, counts, ids) = said(run);
     let detail = format!(
-        "{} of the {before} customers with a list in run {run} ({:.1}%) are gone and back under ids written otherwise (equal but for case, punctuation or leading zeros; {} gone, {} new in all); the limit is {:.1}%: write the ids as that run's export did, or `--force` to publish the new form",
-        r.rewritten,
+        "{rewritten} of the {before} {of} ({:.1}%) are gone and back under ids written otherwise (equal but for case, punctuation or leading zeros{counts}); the limit is {:.1}%: write the {ids} as that run's export did, or `--force` to publish the new form",
         share * 100.0,
-        r.gone,
-        r.new,
         limit * 100.0
     );
     Some(GateCheck { gate, passed: share <= limit, detail })
@@ -1347,19 +1358,9 @@ fn check_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
 /// new ones, are not ids written otherwise: not counted. Passes, saying why, when there is
 /// nothing to compare (a first run; a previous catalogue that cannot be read).
 fn check_items_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
-    let gate = "max_items_rewritten_vs_previous";
-    let (Some(run), Some(before)) = (r.previous_run_id.as_ref(), r.previous_items.filter(|&n| n > 0)) else {
-        let why = r.note.as_deref().unwrap_or("nothing to compare");
-        return Some(GateCheck { gate, passed: true, detail: format!("not checked: {why}") });
-    };
-    let share = r.items_rewritten as f64 / before as f64;
-    let detail = format!(
-        "{} of the {before} items of run {run}'s catalogue ({:.1}%) are gone and back under ids written otherwise (equal but for case, punctuation or leading zeros); the limit is {:.1}%: write the item ids as that run's export did, or `--force` to publish the new form",
-        r.items_rewritten,
-        share * 100.0,
-        limit * 100.0
-    );
-    Some(GateCheck { gate, passed: share <= limit, detail })
+    let said = |run: &str| (format!("items of run {run}'s catalogue"), String::new(), "item ids");
+    let counts = (r.items_rewritten, r.previous_items.unwrap_or(0));
+    rewritten_verdict("max_items_rewritten_vs_previous", limit, r, counts, said)
 }
 
 /// The gate `[gates] max_changed_share` (none when the key is not set): refuses when a larger
