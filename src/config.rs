@@ -849,9 +849,10 @@ pub struct GatesConfig {
     /// `pipeline::check_rewritten`): the same customers under ids of another form — an export
     /// whose id column changed form overnight — pass every count.
     pub max_customers_rewritten_vs_previous: f64,
-    /// The same for the items of the last published set's catalogue (`drift.items_rewritten`,
-    /// `pipeline::check_items_rewritten`): product codes written otherwise overnight (`00123`
-    /// one night, `123` the next) change every list that holds them and every join on them.
+    /// The largest share of the last published set's catalogue that today's new items may be
+    /// written otherwise (`drift.items_rewritten`, `pipeline::check_items_rewritten`): product
+    /// codes written otherwise overnight (`00123` one night, `123` the next) change every list
+    /// that holds them and every join on them.
     pub max_items_rewritten_vs_previous: f64,
     /// The largest share of the last published set's recommendation rows a run may lose
     /// (the previous count scaled to this run's `per_customer` when that is lower).

@@ -729,9 +729,10 @@ pub struct SeasonAhead {
     /// The same popularity's recent buyers alone (its half-life, no season) there.
     pub recent_ndcg: Option<f64>,
     /// The paired per-customer difference, seasonal minus winner, in its standard errors
-    /// (negative: the winner scored higher); and seasonal minus its recent buyers alone.
-    pub standard_errors: f64,
-    pub standard_errors_over_recent: f64,
+    /// (negative: the winner scored higher); and seasonal minus its recent buyers alone. Null
+    /// when those weeks held fewer than `min_customers`.
+    pub standard_errors: Option<f64>,
+    pub standard_errors_over_recent: Option<f64>,
     /// Whether the seasonal popularity is published in the winner's place; and whether as the
     /// last published choice, kept while it scores not below the winner (taken at two standard
     /// errors above both).
@@ -747,24 +748,30 @@ impl SeasonAhead {
     /// The last published choice `previously`, replaced tonight by the season ahead.
     fn replacing(&self, previously: &Previously) -> String {
         format!(
-            "{}: the season ahead replaces it ({}, {:+.1} standard errors against {} on the weeks ahead a year before)",
+            "{}: the season ahead replaces it ({}, {} standard errors against {} on the weeks ahead a year before)",
             named(&previously.candidate, &previously.settings),
             self.season,
-            self.standard_errors,
+            errors_text(self.standard_errors),
             self.winner
         )
     }
 
-    /// What replaced the seasonal popularity, the last published choice, tonight.
-    fn dropped(&self) -> String {
-        match self.season_ndcg {
-            None => format!(
+    /// What replaced the seasonal popularity, the last published choice, tonight (`keeping`:
+    /// with `keep_previous`, whose band kept it while not below the winner).
+    fn dropped(&self, keeping: bool) -> String {
+        let (winner, recent) = (errors_text(self.standard_errors), errors_text(self.standard_errors_over_recent));
+        match (self.season_ndcg, keeping) {
+            (None, _) => format!(
                 "{}: the weeks ahead a year before held new items of {} customers, fewer than {}",
                 self.season, self.scored_customers, self.min_customers
             ),
-            Some(_) => format!(
-                "{}: on the weeks ahead a year before {:+.1} standard errors against {} (it is kept while not below it)",
-                self.season, self.standard_errors, self.winner
+            (Some(_), true) => format!(
+                "{}: on the weeks ahead a year before {winner} standard errors against {}, below it (it is kept while not below it)",
+                self.season, self.winner
+            ),
+            (Some(_), false) => format!(
+                "{}: on the weeks ahead a year before {winner} standard errors against {}, {recent} against its recent buyers alone (taken two above the one and above the other; keep_previous = false keeps nothing)",
+                self.season, self.winner
             ),
         }
     }
@@ -808,11 +815,12 @@ pub fn run(
     let start = Instant::now();
     let mut held = hold_back(&cleaned, &cfg.select, ids, &cfg.input.path)?;
     let season = season_option(cfg, &held.window);
+    let before_ahead = Instant::now();
     let mut ahead = match (held.span, season) {
         (Some(span), Some(_)) => year_before(&cleaned, &cfg.select, span, (ids, &cfg.input.path))?,
         _ => None,
     };
-    let ahead_seconds = start.elapsed().as_secs_f64();
+    let ahead_seconds = before_ahead.elapsed().as_secs_f64();
     drop(cleaned);
     if offers.dated && held.window.kind != "days" && held.window.reason.is_none() {
         // a date column is mapped, yet no purchase kept has a date: said, not silent
@@ -846,7 +854,7 @@ pub fn run(
     }
     let kept_previous = kept.then(|| named(scored[winner].1.candidate, &scored[winner].1.settings));
     let replaced_previous = previously.and_then(|p| match &season_ahead {
-        Some((at, s)) if is_previous(&scored[*at].1, p) && !s.adopted => Some(s.dropped()),
+        Some((at, s)) if is_previous(&scored[*at].1, p) && !s.adopted => Some(s.dropped(keeping.is_some())),
         Some((at, s)) if !is_previous(&scored[*at].1, p) && s.adopted => Some(s.replacing(p)),
         _ => replaced(&scored, (winner, best), p),
     });
@@ -1082,7 +1090,7 @@ fn season_check(
     let window = &ahead.window;
     let min_customers = cfg.select.min_customers.max(2);
     let kept = keeping.is_some_and(|p| is_previous(&scored[at].1, p));
-    let (mut ndcg, mut errors, mut adopted) = ([None; 3], [0.0; 2], false);
+    let (mut ndcg, mut errors, mut adopted) = ([None; 3], [None; 2], false);
     if window.scored_customers >= min_customers {
         let recent = lately(season, season.recommend.popular_season_days.unwrap_or(SEASON_DAYS));
         let popularity =
@@ -1093,7 +1101,8 @@ fn season_check(
         let mut trials = try_fit(ahead, popularity, k)?;
         trials.extend(try_fit(ahead, best, k)?);
         ndcg = [0, 2, 1].map(|i| Some(trials[i].1.metrics.ndcg));
-        (errors, adopted) = season_taken(&trials[0].2, (&trials[2].2, &trials[1].2), kept);
+        let (figures, taken) = season_taken(&trials[0].2, (&trials[2].2, &trials[1].2), kept);
+        (errors, adopted) = (figures.map(Some), taken);
     }
     let figures = SeasonAhead {
         start_utc: window.start_utc.clone(),
@@ -1118,13 +1127,16 @@ fn season_check(
 /// The seasonal popularity's per-customer scores (`season`) against the window's winner's and
 /// its own recent buyers' alone (`recent`: the same popularity without the season): the paired
 /// differences in their standard errors (negative where it scored lower; ±[`f64::MAX`] where
-/// every customer differs alike), and whether it is taken — [`OPTION_EVIDENCE`] above both:
-/// above the winner, and for its season, not for the recent buyers it also counts (a stray
-/// date two years back offers a season that is none); or, the last published choice (`kept`),
-/// kept while not below the winner. A reviewer's nightly runs across a Christmas season
-/// (2026-12-05) switched 3 times in 4 nights at its edges without that band, each switch
-/// changing a fifth of every list; and the season under way is one its recent buyers alone
-/// also see, so that test is for taking it, not for keeping it.
+/// every customer differs alike), and whether it is taken — [`OPTION_EVIDENCE`] above the
+/// winner, not as far below its recent buyers alone, and scoring otherwise than they do for
+/// some customer: its season must add something (a stray date two years back offers a season
+/// of no purchases, whose lists score as the recent buyers' own). Two standard errors above
+/// its recent buyers (the first rule) handed a fresh run in the middle of a season — whose
+/// recent buyers see it as well — to a winner the same weeks put 30 standard errors below (a
+/// reviewer's: 0.168 against 0.342 on the next week). The last
+/// published choice (`kept`) is kept while not below the winner: nightly runs across a
+/// Christmas season switched 3 times in 4 nights at its edges without that band, each switch
+/// changing a fifth of every list.
 fn season_taken(season: &[f64], (winner, recent): (&[f64], &[f64]), kept: bool) -> ([f64; 2], bool) {
     let above = |other: &[f64]| match errors_below(season, other) {
         0.0 => -errors_below(other, season),
@@ -1133,7 +1145,7 @@ fn season_taken(season: &[f64], (winner, recent): (&[f64], &[f64]), kept: bool) 
     let errors = [above(winner), above(recent)].map(|e| e.clamp(-f64::MAX, f64::MAX));
     let taken = match kept {
         true => errors[0] >= 0.0,
-        false => errors.iter().all(|&e| e >= OPTION_EVIDENCE),
+        false => errors[0] >= OPTION_EVIDENCE && errors[1] > -OPTION_EVIDENCE && season != recent,
     };
     (errors, taken)
 }
@@ -1222,6 +1234,15 @@ fn without_recency(settings: &str) -> (&str, bool) {
     match settings.rsplit_once("recency=") {
         Some((plain, _)) => (plain.trim_end_matches(", "), true),
         None => (settings, false),
+    }
+}
+
+/// Standard errors as the log says them: signed, to a tenth ("+2.5", "-0.4", "+0.0"), "-"
+/// when none were measured.
+fn errors_text(errors: Option<f64>) -> String {
+    match errors {
+        Some(e) => format!("{:+.1}", if e.abs() < 0.05 { 0.0 } else { e }),
+        None => "-".to_string(),
     }
 }
 
@@ -1363,7 +1384,6 @@ impl Selection {
             a.start_utc.as_deref().unwrap_or("?")
         );
         let figure = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
-        let errors = |e: f64| format!("{:+.1}", if e.abs() < 0.05 { 0.0 } else { e });
         let n = a.scored_customers;
         let customers = if n == 1 { "1 customer".to_string() } else { format!("{n} customers") };
         Some(match (a.season_ndcg, a.adopted, a.kept_previous) {
@@ -1377,9 +1397,9 @@ impl Selection {
                 figure(a.season_ndcg),
                 a.winner,
                 figure(a.winner_ndcg),
-                errors(a.standard_errors),
+                errors_text(a.standard_errors),
                 figure(a.recent_ndcg),
-                errors(a.standard_errors_over_recent),
+                errors_text(a.standard_errors_over_recent),
                 match (adopted, kept) {
                     (true, true) => "the season ahead, the last published choice, is kept (not below the winner)",
                     (true, false) => "the season ahead is published",

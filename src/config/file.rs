@@ -863,7 +863,7 @@ impl GatesSection {
             max_items_rewritten_vs_previous: share(
                 "[gates] max_items_rewritten_vs_previous",
                 self.max_items_rewritten_vs_previous,
-                0.2,
+                0.05,
             )?,
             max_row_drop_vs_previous: share("[gates] max_row_drop_vs_previous", self.max_row_drop_vs_previous, 0.5)?,
             max_model_row_drop_vs_previous: share(

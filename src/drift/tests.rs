@@ -106,7 +106,8 @@ fn new_gone_and_kept_by_hand() {
     // a set without its catalogue: items not compared, said
     std::fs::remove_file(path.with_file_name("items.parquet")).unwrap();
     let (_, r) = run(&m, &recs, &cfg(&path));
-    assert!(r.previous_items.is_none() && r.note.as_deref().unwrap().starts_with("items not compared: "), "{r:?}");
+    assert!(r.previous_items.is_none() && r.note.as_deref().unwrap().starts_with("items not compared"), "{r:?}");
+    assert!(r.warning.as_deref().unwrap().ends_with("max_items_rewritten_vs_previous is not checked"), "{r:?}");
 }
 
 #[test]
@@ -286,16 +287,16 @@ fn ids_compare_loosely_without_case_punctuation_or_leading_zeros() {
     assert_ne!(loose("A1"), loose("A10"));
 }
 
-/// Items gone and back under ids written otherwise are counted; items gone for good, new ones,
-/// and a gone item whose form matches one that was there already are not.
+/// New items equal to a previous one but for their form are counted, whether it is gone or
+/// still there; items gone for good and new items of their own are not.
 #[test]
 fn items_written_otherwise_are_counted_by_their_form() {
     let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let before = ids(&["00123", "85123A", "X1", "KEEP", "b-7", "B7"]);
     let today = ids(&["123", "85123a", "X2", "KEEP", "B7", "Keep"]);
-    // 00123 → 123 and 85123A → 85123a; X1 gone for good; b-7's form is B7's, which was there;
-    // KEEP is still there beside a new Keep (a twin of its own, not KEEP gone)
-    assert_eq!(items_rewritten(&before, &today), 2);
-    assert_eq!(items_rewritten(&before, &before), 0);
-    assert_eq!(items_rewritten(&[], &today), 0);
+    // 00123 → 123 and 85123A → 85123a (gone), KEEP → Keep (still there); X1 gone for good, X2
+    // new of its own; b-7 gone, its form B7 was there already (not new)
+    assert_eq!(items_rewritten(&before, &today), (3, Some(("00123".into(), "123".into()))));
+    assert_eq!(items_rewritten(&before, &before), (0, None));
+    assert_eq!(items_rewritten(&[], &today), (0, None));
 }

@@ -227,7 +227,7 @@ fn a_shop_whose_fashions_change_gets_the_recent_popularity() {
 fn a_season_ahead_is_taken_on_the_year_before() {
     let (choice, s) = select(&seasonal_shop(1500, true), true, &config(""));
     let ahead = s.season_ahead.clone().unwrap();
-    assert!(ahead.adopted && ahead.standard_errors >= OPTION_EVIDENCE, "{ahead:?}");
+    assert!(ahead.adopted && ahead.standard_errors.unwrap() >= OPTION_EVIDENCE, "{ahead:?}");
     assert_eq!(choice.recommend.popular_season_days, Some(SEASON_DAYS), "{}", s.line());
     assert_eq!((s.winner.candidate, s.winner.settings.as_str()), ("popularity", "season=7"));
     assert!(ahead.season_ndcg.unwrap() > 2.0 * ahead.winner_ndcg.unwrap(), "{ahead:?}");
@@ -242,13 +242,13 @@ fn a_season_ahead_is_taken_on_the_year_before() {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let (one, s1) = pool.install(|| select(&seasonal_shop(1500, true), true, &config("")));
     assert_eq!(
-        (one.settings, s1.season_ahead.map(|a| a.standard_errors)),
-        (choice.settings, Some(ahead.standard_errors))
+        (one.settings, s1.season_ahead.and_then(|a| a.standard_errors)),
+        (choice.settings, ahead.standard_errors)
     );
     // a season that did not come again last year: scored, not taken
     let (choice, s) = select(&seasonal_shop(1500, false), true, &config(""));
     let ahead = s.season_ahead.clone().unwrap();
-    assert!(!ahead.adopted && ahead.standard_errors < 0.0, "{ahead:?}");
+    assert!(!ahead.adopted && ahead.standard_errors.unwrap() < 0.0, "{ahead:?}");
     assert!(s.season_line().unwrap().ends_with("the window's winner is published"));
     assert_eq!(choice.recommend.popular_season_days, None, "{}", s.line());
     assert!(s.candidates.iter().any(|t| t.settings == "season=7"), "scored on the window, a row");
@@ -275,6 +275,7 @@ fn the_season_ahead_needs_customers_and_is_kept_while_not_below() {
     let (_, few) = select(&rows, true, &config("[select]\nmin_customers = 100000"));
     let ahead = few.season_ahead.clone().unwrap();
     assert!(!ahead.adopted && ahead.season_ndcg.is_none() && ahead.min_customers == 100_000, "{ahead:?}");
+    assert_eq!((ahead.standard_errors, ahead.standard_errors_over_recent), (None, None));
     assert!(few.season_line().unwrap().contains("fewer than [select] min_customers = 100000"));
     // the season, yesterday's choice, dropped on a shop whose season did not come again: said
     let offers = Offers { dated: true, described: false };
@@ -283,6 +284,14 @@ fn the_season_ahead_needs_customers_and_is_kept_while_not_below() {
         run(cleaned(&seasonal_shop(1500, false), true), &config(""), IdTyping::AUTO, offers, Some(&was)).unwrap();
     let said = gone.replaced_previous.clone().unwrap();
     assert!(said.starts_with("popularity (season=7): on the weeks ahead a year before -"), "{said}");
+    assert!(said.ends_with("(it is kept while not below it)"), "{said}");
+    let off = config("[select]\nkeep_previous = false");
+    let (_, gone) = run(cleaned(&seasonal_shop(1500, false), true), &off, IdTyping::AUTO, offers, Some(&was)).unwrap();
+    let said = gone.replaced_previous.clone().unwrap();
+    assert!(
+        said.contains("against its recent buyers alone") && said.ends_with("keep_previous = false keeps nothing)"),
+        "{said}"
+    );
     // another choice yesterday, the season tonight: said too
     let was = Previously { candidate: "popularity".into(), settings: String::new() };
     let (_, taken) = run(cleaned(&rows, true), &config(""), IdTyping::AUTO, offers, Some(&was)).unwrap();
@@ -305,10 +314,19 @@ fn the_season_is_taken_on_evidence_for_the_season() {
     let winner = [0.1, 0.2, 0.1, 0.0];
     let (errors, taken) = season_taken(&season, (&winner, &winner), false);
     assert!(taken && errors[0] >= OPTION_EVIDENCE && errors[0] == errors[1], "{errors:?}");
-    // as good as its recent buyers alone: not taken, however far above the winner; but kept
+    // as good as its recent buyers alone (its season adds nothing): not taken, however far
+    // above the winner; but kept
     let (errors, taken) = season_taken(&season, (&winner, &season), false);
     assert!(!taken && errors[1] == 0.0, "{errors:?}");
     assert!(season_taken(&season, (&winner, &season), true).1);
+    // within noise of them either way (a season under way, which its recent buyers see too):
+    // taken; two standard errors below them: not
+    let (errors, taken) = season_taken(&season, (&winner, &[0.5, 0.4, 0.6, 0.29]), false);
+    assert!(taken && errors[1] > 0.0 && errors[1] < OPTION_EVIDENCE, "{errors:?}");
+    let (errors, taken) = season_taken(&season, (&winner, &[0.5, 0.4, 0.6, 0.31]), false);
+    assert!(taken && errors[1] < 0.0 && errors[1] > -OPTION_EVIDENCE, "{errors:?}");
+    let (errors, taken) = season_taken(&season, (&winner, &[0.6, 0.5, 0.7, 0.4]), false);
+    assert!(!taken && errors[1] <= -OPTION_EVIDENCE, "{errors:?}");
     // below the winner: negative, neither taken nor kept
     let (errors, taken) = season_taken(&winner, (&season, &[0.0; 4]), false);
     assert!(!taken && errors[0] <= -OPTION_EVIDENCE && errors[1] > 0.0, "{errors:?}");
