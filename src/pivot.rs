@@ -896,22 +896,28 @@ impl CaseTwins {
 
     /// The run's warning on items ([`CaseTwins::of_items`]).
     pub fn item_warning(&self) -> String {
-        let [a, b] = &self.example;
-        format!(
-            "{} item id{} equal to another but for case, with the same description ('{a}' and '{b}'): ids match exactly, so each is an item of its own, and a customer who bought one may be recommended the other; if they are one product, write one case in the export",
-            self.ids,
-            if self.ids == 1 { "" } else { "s" }
+        self.said(
+            "item",
+            ", with the same description",
+            "an item of its own, and a customer who bought one may be recommended the other; if they are one product, write one case in the export",
         )
     }
 
     /// The run's warning.
     pub fn warning(&self) -> String {
-        let [a, b] = &self.example;
-        format!(
-            "{} customer id{} equal to another but for case ('{a}' and '{b}'): ids match exactly, so each is a customer of its own, with its own history; check them: if they are one customer, write them in one case in the export",
-            self.ids,
-            if self.ids == 1 { "" } else { "s" }
+        self.said(
+            "customer",
+            "",
+            "a customer of its own, with its own history; check them: if they are one customer, write them in one case in the export",
         )
+    }
+
+    /// "N `what` ids equal to another but for case`alike` ('a' and 'b'): ids match exactly, so
+    /// each is `each`".
+    fn said(&self, what: &str, alike: &str, each: &str) -> String {
+        let [a, b] = &self.example;
+        let s = if self.ids == 1 { "" } else { "s" };
+        format!("{} {what} id{s} equal to another but for case{alike} ('{a}' and '{b}'): ids match exactly, so each is {each}", self.ids)
     }
 }
 

@@ -539,19 +539,7 @@ fn grid(cfg: &Config, families: &[Family], (offers, options): (Offers, Options))
             Family::Popularity => {
                 let model = knn(Kind::User, 1);
                 let most_bought = variants(family, &model, &[0], "k").swap_remove(0);
-                let half_lives = match (offers.dated, cfg.recommend.popular_half_life_days) {
-                    (false, _) => Vec::new(),
-                    (true, Some(h)) => vec![h],
-                    (true, None) => POPULAR_HALF_LIVES.to_vec(),
-                };
-                let lately = half_lives.into_iter().map(|h| lately(&most_bought, h));
-                let seasonal = season.map(|days| Candidate {
-                    settings: format!("season={days}"),
-                    recommend: RecommendConfig { popular_season_days: Some(days), ..plain.clone() },
-                    ..most_bought.clone()
-                });
-                let variants = std::iter::once(most_bought.clone()).chain(lately).chain(seasonal).collect();
-                Fit { family, variants, model }
+                Fit { family, variants: popularity_variants(cfg, most_bought, offers.dated, season), model }
             }
             Family::ItemKnn => {
                 let model = knn(Kind::Item, ITEM_K[1]);
@@ -570,6 +558,25 @@ fn grid(cfg: &Config, families: &[Family], (offers, options): (Offers, Options))
         fits.push(fit);
     }
     fits
+}
+
+/// Popularity's variants: the `most_bought`, then with dates by recent buyers at the pipeline's
+/// `popular_half_life_days`, else at each of [`POPULAR_HALF_LIVES`], and by the `season` ahead
+/// when offered ([`season_option`]); each of these on the pipeline's plain rules.
+fn popularity_variants(cfg: &Config, most_bought: Candidate, dated: bool, season: Option<f64>) -> Vec<Candidate> {
+    let plain = Candidate { recommend: cfg.recommend.plain(), ..most_bought.clone() };
+    let half_lives = match (dated, cfg.recommend.popular_half_life_days) {
+        (false, _) => Vec::new(),
+        (true, Some(h)) => vec![h],
+        (true, None) => POPULAR_HALF_LIVES.to_vec(),
+    };
+    let lately = half_lives.into_iter().map(|h| lately(&plain, h));
+    let seasonal = season.map(|days| Candidate {
+        settings: format!("season={days}"),
+        recommend: RecommendConfig { popular_season_days: Some(days), ..plain.recommend.clone() },
+        ..plain.clone()
+    });
+    std::iter::once(most_bought).chain(lately).chain(seasonal).collect()
 }
 
 /// The popularity `of` by recent buyers at a half-life of `h` days (not by season).
@@ -813,25 +820,8 @@ pub fn run(
     previously: Option<&Previously>,
 ) -> Result<(Candidate, Selection)> {
     let start = Instant::now();
-    let mut held = hold_back(&cleaned, &cfg.select, ids, &cfg.input.path)?;
+    let (held, ahead, ahead_seconds) = held_back(cleaned, cfg, ids, offers.dated)?;
     let season = season_option(cfg, &held.window);
-    let before_ahead = Instant::now();
-    let mut ahead = match (held.span, season) {
-        (Some(span), Some(_)) => year_before(&cleaned, &cfg.select, span, (ids, &cfg.input.path))?,
-        _ => None,
-    };
-    let ahead_seconds = before_ahead.elapsed().as_secs_f64();
-    drop(cleaned);
-    if offers.dated && held.window.kind != "days" && held.window.reason.is_none() {
-        // a date column is mapped, yet no purchase kept has a date: said, not silent
-        let why = "no purchase kept has a date: the date column's values are all missing or invalid (see the audit's invalid count; set [input] date_format)";
-        held.window.reason = Some(why.into());
-    }
-    sample(&mut held, cfg.select.max_customers, cfg.select.seed);
-    if let Some(ahead) = ahead.as_mut() {
-        sample(ahead, cfg.select.max_customers, cfg.select.seed);
-    }
-    crate::progress::trim_freed_memory();
     let budget = cfg.select.memory_budget.unwrap_or_else(default_budget);
     // a description column mapped but blank throughout: the blend's candidates would be the
     // plain ones again (a second row of the same figures in selection.parquet)
@@ -873,6 +863,32 @@ pub fn run(
         season_ahead: season_ahead.map(|(_, s)| SeasonAhead { seconds: s.seconds + ahead_seconds, ..s }),
     };
     Ok((scored.swap_remove(winner).0, selection))
+}
+
+/// The window held back from `cleaned` ([`hold_back`]) and, when the season ahead can be
+/// decided ([`season_option`]), the weeks ahead a year before ([`year_before`]) with the
+/// seconds they took; each scored on at most `max_customers` ([`sample`]). Takes the rows by
+/// value: dropped once both are held back.
+fn held_back(cleaned: Cleaned, cfg: &Config, ids: IdTyping, dated: bool) -> Result<(Held, Option<Held>, f64)> {
+    let mut held = hold_back(&cleaned, &cfg.select, ids, &cfg.input.path)?;
+    let start = Instant::now();
+    let mut ahead = match (held.span, season_option(cfg, &held.window)) {
+        (Some(span), Some(_)) => year_before(&cleaned, &cfg.select, span, (ids, &cfg.input.path))?,
+        _ => None,
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    drop(cleaned);
+    if dated && held.window.kind != "days" && held.window.reason.is_none() {
+        // a date column is mapped, yet no purchase kept has a date: said, not silent
+        let why = "no purchase kept has a date: the date column's values are all missing or invalid (see the audit's invalid count; set [input] date_format)";
+        held.window.reason = Some(why.into());
+    }
+    sample(&mut held, cfg.select.max_customers, cfg.select.seed);
+    if let Some(ahead) = ahead.as_mut() {
+        sample(ahead, cfg.select.max_customers, cfg.select.seed);
+    }
+    crate::progress::trim_freed_memory();
+    Ok((held, ahead, seconds))
 }
 
 /// Every candidate of the grid (`options` on `offers`) fitted on `held` and scored, a stand-in

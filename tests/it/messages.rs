@@ -183,6 +183,21 @@ fn ids_in_scientific_notation_are_warned_of() {
     );
 }
 
+/// `text`'s lines, each holding `needle` as `rewrite` makes it — told whether it is the second,
+/// fourth, … such line — and the others as they are.
+fn every_other(text: &str, needle: &str, rewrite: impl Fn(&str, bool) -> String) -> String {
+    let mut second = false;
+    let lines = text.lines().map(|l| match l.contains(needle) {
+        true => {
+            let line = rewrite(l, second);
+            second = !second;
+            line
+        }
+        false => l.to_string(),
+    });
+    lines.collect::<Vec<_>>().join("\n") + "\n"
+}
+
 /// A web shop's customer ids are e-mail addresses, written in one case on one order and in
 /// another on the next: two customers, each with half the history, said nowhere. Warned of,
 /// in the run's log and the manifest (`reports.pivot.customers_in_another_case`).
@@ -190,18 +205,10 @@ fn ids_in_scientific_notation_are_warned_of() {
 fn customer_ids_equal_but_for_case_are_warned_of() {
     let w = Workdir::new();
     let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
-    let mut first = true;
-    let mails: Vec<String> = tiny
-        .lines()
-        .map(|l| match l.contains(",17850.0,") {
-            true => {
-                first = !first;
-                l.replace(",17850.0,", if first { ",Ann@Shop.com," } else { ",ann@shop.com," })
-            }
-            false => l.to_string(),
-        })
-        .collect();
-    let input = w.write("mails.csv", mails.join("\n") + "\n");
+    let mails = every_other(&tiny, ",17850.0,", |l, second| {
+        l.replace(",17850.0,", if second { ",Ann@Shop.com," } else { ",ann@shop.com," })
+    });
+    let input = w.write("mails.csv", mails);
     let p = w.pipeline("mails.toml", &input, "");
     let r = w.kindred(&["run", p.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -224,21 +231,10 @@ fn item_ids_equal_but_for_case_with_one_name_are_warned_of() {
     let w = Workdir::new();
     let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
     let twin = |name: &str| {
-        let mut first = true;
-        let lines: Vec<String> = tiny
-            .lines()
-            .map(|l| match l.contains(",85123A,") {
-                true => {
-                    first = !first;
-                    match first {
-                        true => l.replace(",85123A,WHITE HANGING HEART,", &format!(",85123a,{name},")),
-                        false => l.to_string(),
-                    }
-                }
-                false => l.to_string(),
-            })
-            .collect();
-        lines.join("\n") + "\n"
+        every_other(&tiny, ",85123A,", |l, second| match second {
+            true => l.replace(",85123A,WHITE HANGING HEART,", &format!(",85123a,{name},")),
+            false => l.to_string(),
+        })
     };
     let p = w.pipeline("same.toml", &w.write("same.csv", twin("WHITE HANGING HEART")), "");
     let r = w.kindred(&["run", p.to_str().unwrap()]);
