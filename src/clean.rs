@@ -1074,7 +1074,8 @@ fn stray_at(
 /// Purchases dated beyond a silence the shop never otherwise kept, at the `end` of its
 /// purchase days ([`End`]). Over the kept rows' purchase days (UTC), from that end inwards:
 /// the days beyond a gap are stray when the gap is at least a week and over twice the longest
-/// gap between the days inside it (at least [`MIN_RHYTHM_DAYS`] of them), and together they
+/// gap between the days inside it (at least [`MIN_RHYTHM_DAYS`] of them; with fewer, at least
+/// [`MIN_SPAN_DAYS`], over their whole span), and together they
 /// hold fewer rows than the export's median day (its own measure: a shop reopening after its
 /// longest closure ever sells a day's worth). Their dates are set unknown (every row's from
 /// that day outwards): the purchases stay, undated, aged as the median dated one
@@ -1166,15 +1167,24 @@ fn date_text(t: i64) -> String {
 /// The purchase days before a tail that tell the shop's rhythm: were its gaps alike, the
 /// chance that the newest of n is the longest is 1/n, so from 100 days on a gap over twice the
 /// longest is rarer than 1% (a shop's first weeks, or one that sells weekly for a year, are
-/// not judged).
+/// judged by [`MIN_SPAN_DAYS`]).
 const MIN_RHYTHM_DAYS: usize = 100;
+
+/// The fewest purchase days before a tail that tell anything: fewer than [`MIN_RHYTHM_DAYS`]
+/// say too little of the longest gap, so there a gap is stray only when longer than all the
+/// days before it together (their span) — were the gaps alike and random (exponential), the
+/// chance that the newest exceeds the sum of the 7 or more before it is 2⁻⁷, under 1%. A
+/// helper's 90-day rolling export (76 purchase days) with one line's year mistyped 2025 was
+/// not judged at all: it published with that line as the newest purchase, and the next night's
+/// corrected export was refused as "5,025 days back".
+const MIN_SPAN_DAYS: usize = 8;
 
 /// Where a stray tail of `days` (distinct purchase days, ascending, with their rows) starts
 /// (see [`stray_end`]): the earliest day that starts one, among the tails holding fewer rows
 /// than the median day.
 fn stray_tail(days: &[(i64, usize)]) -> Option<usize> {
     let n = days.len();
-    if n <= MIN_RHYTHM_DAYS {
+    if n <= MIN_SPAN_DAYS {
         return None;
     }
     let mut counts: Vec<usize> = days.iter().map(|d| d.1).collect();
@@ -1185,13 +1195,17 @@ fn stray_tail(days: &[(i64, usize)]) -> Option<usize> {
         longest[k] = longest[k - 1].max(days[k - 1].0 - days[k - 2].0);
     }
     let (mut rows, mut start) = (0, None);
-    for k in (MIN_RHYTHM_DAYS..n).rev() {
+    for k in (MIN_SPAN_DAYS..n).rev() {
         rows += days[k].1;
         if rows >= typical {
             break;
         }
         let gap = days[k].0 - days[k - 1].0;
-        if gap >= 7 && gap > 2 * longest[k] {
+        let beyond = match k >= MIN_RHYTHM_DAYS {
+            true => 2 * longest[k],
+            false => days[k - 1].0 - days[0].0,
+        };
+        if gap >= 7 && gap > beyond {
             start = Some(k);
         }
     }
@@ -1853,9 +1867,22 @@ mod tests {
         let after = |gap: i64| [closed.clone(), vec![(141 + gap, 1)]].concat();
         assert_eq!(stray_tail(&after(42)), None);
         assert_eq!(stray_tail(&after(43)), Some(122));
-        // a shop's first weeks tell no rhythm: 99 days, then one row a year later
-        let young: Vec<(i64, usize)> = (0..99).map(|d| (d, 10)).chain([(465, 1)]).collect();
-        assert_eq!(stray_tail(&young), None, "99 days say too little");
+        // fewer days tell no rhythm, only their span: a row a year after 99 days, or beyond the
+        // span of 9 days, is stray; one within their span, or after 7 days, is not
+        let young = |days: i64, every: i64, then: i64| -> Vec<(i64, usize)> {
+            (0..days).map(|d| (d * every, 10)).chain([((days - 1) * every + then, 1)]).collect()
+        };
+        assert_eq!(stray_tail(&young(99, 1, 366)), Some(99), "a year after 99 days");
+        assert_eq!(stray_tail(&young(9, 1, 9)), Some(9), "beyond 9 days' span");
+        assert_eq!(stray_tail(&young(9, 1, 8)), None, "within their span");
+        assert_eq!(stray_tail(&young(9, 4, 32)), None, "9 days over a month, then as long again");
+        assert_eq!(stray_tail(&young(8, 1, 365)), Some(8));
+        assert_eq!(stray_tail(&young(7, 1, 365)), None, "7 days say too little");
+        // a 90-day rolling export (76 purchase days) with one line's year mistyped
+        let rolling: Vec<(i64, usize)> = (0..90).filter(|d| d % 7 != 6 && d % 13 != 0).map(|d| (d, 10)).collect();
+        let typo = [rolling.clone(), vec![(89 + 5000, 1)]].concat();
+        assert_eq!(stray_tail(&typo), Some(rolling.len()));
+        assert_eq!(stray_tail(&rolling), None);
         let grown: Vec<(i64, usize)> = (0..100).map(|d| (d, 10)).chain([(465, 1)]).collect();
         assert_eq!(stray_tail(&grown), Some(100));
         assert_eq!(stray_tail(&month(10).collect::<Vec<_>>()), None);

@@ -325,7 +325,9 @@ pub(super) fn read_excel(
                 check_excel_header(&header, path, &name)?;
                 if sheet.is_none() {
                     check_hidden(&metadata, &name, &header, roles, path)?;
-                    check_cover(&mut book, &name, &header, roles, header_of, path)?;
+                    // `kindred audit` maps no roles, yet its mapping's columns tell a cover sheet
+                    // from the data as well (a helper's: "has a header but no data rows")
+                    check_cover(&mut book, &name, &header, roles.or(Some(header_of)), header_of, path)?;
                 }
                 let positions = (0..header.len()).map(Some).collect();
                 table = Some(Sheets::new(header, header_of, cells.rows.len()));

@@ -617,3 +617,52 @@ fn customers_under_ids_written_otherwise_overnight_are_refused() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(gate(&w)["detail"].as_str().unwrap().starts_with("0 of the 7 customers"), "{}", gate(&w));
 }
+
+/// Session 42: an export keeping its history that writes ids otherwise from one day on keeps
+/// the old ids beside the new ones, so the rewrite is a small share of the catalogue and of
+/// the customers (the shipped export's next day lower-cased: 70 items, 1.9%, passed; 94.6% of
+/// lists changed, 17,003 of 43,010 rows recommending one of them) — but all of that day's new
+/// ids. Refused when the new ids' share exceeds the limit; a day bringing a new item or
+/// customer of its own passes.
+#[test]
+fn ids_written_otherwise_from_one_day_on_are_refused() {
+    let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
+    // the customers as text ids, the same every day
+    let customers = ["12583", "13047", "13748", "15100", "15291", "16000", "17850"];
+    let text = customers.iter().fold(tiny.clone(), |t, id| t.replace(&format!(",{id}.0,"), &format!(",C-{id},")));
+    let day = |rewrite: fn(&str) -> String| -> String {
+        // whole lines only (one of its descriptions spans two)
+        text.lines()
+            .filter(|l| l.contains("C-17850") && !l.contains('"'))
+            .map(|l| rewrite(&l.replace("2010-12-0", "2010-12-1")) + "\n")
+            .collect()
+    };
+    // a limit the catalogue's share passes (1 of 10 items, 1 of 8 customers): only the new
+    // ids' share refuses
+    let limits = "[gates]\nmax_items_rewritten_vs_previous = 0.2\nmax_customers_rewritten_vs_previous = 0.2";
+    type Rewrite = fn(&str) -> String;
+    let cases: [(&str, Rewrite, Option<&str>); 4] = [
+        (
+            "items",
+            |l| l.replace(",71053,", ",071053,"),
+            Some("gate max_items_rewritten_vs_previous: 1 new items are ids"),
+        ),
+        ("customers", |l| l.replace(",C-17850,", ",c17850,"), Some("1 of today's 1 new customers (100.0%)")),
+        ("a new item", |l| l.replace(",71053,", ",99999,"), None),
+        ("a new customer", |l| l.replace(",C-17850,", ",C-99999,"), None),
+    ];
+    for (what, rewrite, refused) in cases {
+        let w = Workdir::new();
+        let p = w.pipeline("day1.toml", &w.write("day1.csv", text.clone()), limits);
+        assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0, "{what}");
+        let day2 = w.write("day2.csv", text.clone() + &day(rewrite));
+        match refused {
+            Some(why) => refuses(&w, &day2, "", limits, 3, &[why, "`--force`"]),
+            None => {
+                let p = w.pipeline("day2.toml", &day2, limits);
+                let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+                assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+            }
+        }
+    }
+}
