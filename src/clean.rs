@@ -1075,7 +1075,7 @@ fn stray_at(
 /// purchase days ([`End`]). Over the kept rows' purchase days (UTC), from that end inwards:
 /// the days beyond a gap are stray when the gap is at least a week and over twice the longest
 /// gap between the days inside it (at least [`MIN_RHYTHM_DAYS`] of them; with fewer, at least
-/// [`MIN_SPAN_DAYS`], over their whole span), and together they
+/// [`MIN_SPAN_DAYS`], over twice their whole span), and together they
 /// hold fewer rows than the export's median day (its own measure: a shop reopening after its
 /// longest closure ever sells a day's worth). Their dates are set unknown (every row's from
 /// that day outwards): the purchases stay, undated, aged as the median dated one
@@ -1171,12 +1171,14 @@ fn date_text(t: i64) -> String {
 const MIN_RHYTHM_DAYS: usize = 100;
 
 /// The fewest purchase days before a tail that tell anything: fewer than [`MIN_RHYTHM_DAYS`]
-/// say too little of the longest gap, so there a gap is stray only when longer than all the
+/// say too little of the longest gap, so there a gap is stray only when over twice all the
 /// days before it together (their span) — were the gaps alike and random (exponential), the
-/// chance that the newest exceeds the sum of the 7 or more before it is 2⁻⁷, under 1%. A
-/// helper's 90-day rolling export (76 purchase days) with one line's year mistyped 2025 was
+/// chance that the newest exceeds twice the sum of the 7 or more before it is 3⁻⁷, under 0.1%.
+/// A helper's 90-day rolling export (76 purchase days) with one line's year mistyped 2025 was
 /// not judged at all: it published with that line as the newest purchase, and the next night's
-/// corrected export was refused as "5,025 days back".
+/// corrected export was refused as "5,025 days back". Once the span (not twice it): a 21-day
+/// rolling export starting on December 23 lost that day's 336 lines as a placeholder date
+/// before the 12 days of Christmas, and a weekly market's reopening after 17 weeks was undated.
 const MIN_SPAN_DAYS: usize = 8;
 
 /// Where a stray tail of `days` (distinct purchase days, ascending, with their rows) starts
@@ -1203,7 +1205,7 @@ fn stray_tail(days: &[(i64, usize)]) -> Option<usize> {
         let gap = days[k].0 - days[k - 1].0;
         let beyond = match k >= MIN_RHYTHM_DAYS {
             true => 2 * longest[k],
-            false => days[k - 1].0 - days[0].0,
+            false => 2 * (days[k - 1].0 - days[0].0),
         };
         if gap >= 7 && gap > beyond {
             start = Some(k);
@@ -1867,15 +1869,17 @@ mod tests {
         let after = |gap: i64| [closed.clone(), vec![(141 + gap, 1)]].concat();
         assert_eq!(stray_tail(&after(42)), None);
         assert_eq!(stray_tail(&after(43)), Some(122));
-        // fewer days tell no rhythm, only their span: a row a year after 99 days, or beyond the
-        // span of 9 days, is stray; one within their span, or after 7 days, is not
+        // fewer days tell no rhythm, only their span: a row a year after 99 days, or beyond
+        // twice the span of 9 days, is stray; one within twice their span, or after 7 days, is
+        // not
         let young = |days: i64, every: i64, then: i64| -> Vec<(i64, usize)> {
             (0..days).map(|d| (d * every, 10)).chain([((days - 1) * every + then, 1)]).collect()
         };
         assert_eq!(stray_tail(&young(99, 1, 366)), Some(99), "a year after 99 days");
-        assert_eq!(stray_tail(&young(9, 1, 9)), Some(9), "beyond 9 days' span");
-        assert_eq!(stray_tail(&young(9, 1, 8)), None, "within their span");
-        assert_eq!(stray_tail(&young(9, 4, 32)), None, "9 days over a month, then as long again");
+        assert_eq!(stray_tail(&young(9, 1, 17)), Some(9), "beyond twice 9 days' span");
+        assert_eq!(stray_tail(&young(9, 1, 16)), None, "within twice their span");
+        assert_eq!(stray_tail(&young(9, 1, 12)), None, "a rolling export's first days, then Christmas");
+        assert_eq!(stray_tail(&young(14, 7, 119)), None, "a weekly market reopening after 17 weeks");
         assert_eq!(stray_tail(&young(8, 1, 365)), Some(8));
         assert_eq!(stray_tail(&young(7, 1, 365)), None, "7 days say too little");
         // a 90-day rolling export (76 purchase days) with one line's year mistyped

@@ -127,6 +127,11 @@ pub struct DriftReport {
     /// only today's customers come back under the new form — 147 of the 150 new customers of
     /// such a night, 3.4% of all, where a normal night has a few new customers and none so.
     pub new_rewritten: usize,
+    /// The previous set's customers whose id equals another of them but for its form: such a
+    /// set already holds ids in two forms (a shop's own, or a rewrite published with
+    /// `--force`), and its new twins are no sign of a new rewrite (`new_rewritten` is then not
+    /// judged).
+    pub previous_twins: usize,
     /// The previous set's catalogue (rows of its `items.parquet`; null when it could not be
     /// read), and today's new items whose id equals one of it but for its form ([`loose`]):
     /// `123` new where `00123` was — gone (a rolling export) or still there (an export that
@@ -138,6 +143,8 @@ pub struct DriftReport {
     /// history makes nearly all of them (70 of 70, 1.9% of the catalogue, 94.6% of lists
     /// changed), a normal night a few new items and none written otherwise.
     pub new_items: Option<usize>,
+    /// The same as `previous_twins` for the previous catalogue's items.
+    pub previous_items_twins: usize,
     /// One of them, as (the previous form, today's), for the gate's message.
     #[serde(skip)]
     pub items_example: Option<(String, String)>,
@@ -184,13 +191,14 @@ pub fn run(m: &Interactions, recs: &Recommendations, cfg: &DriftConfig) -> (Drif
     match compare(m, recs, &previous.recommendations, CHUNK_ROWS) {
         Ok((drift, note)) => {
             let mut report = report_of(&drift.rows, run_id, note, None, start);
-            (report.rewritten, report.new_rewritten) = drift.rewritten(m);
+            (report.rewritten, report.new_rewritten, report.previous_twins) = drift.rewritten(m);
             match item_ids(&previous.items) {
                 Ok(before) if !before.is_empty() => {
                     report.previous_items = Some(before.len());
                     let rewritten = items_rewritten(&before, &m.items);
                     (report.new_items, report.items_rewritten, report.items_example) =
                         (Some(rewritten.new), rewritten.twins, rewritten.example);
+                    report.previous_items_twins = rewritten.before_twins;
                 }
                 read => {
                     let why = read.err().unwrap_or_else(|| "it has no item".into());
@@ -237,9 +245,11 @@ fn report_of(
         gone,
         rewritten: 0,
         new_rewritten: 0,
+        previous_twins: 0,
         previous_items: None,
         items_rewritten: 0,
         new_items: None,
+        previous_items_twins: 0,
         items_example: None,
         changed,
         changed_share: compared.then(|| changed as f64 / rows.len() as f64),
@@ -311,12 +321,14 @@ fn item_ids(path: &Path) -> Result<Vec<String>, String> {
 /// items but for their form ([`loose`]) — whether that item is gone (a rolling export) or still
 /// there (an export keeping its history, whose lines from one day on write codes otherwise:
 /// a reviewer's, 891 such items, 99.7% of lists changed, counted 0 by a first version that
-/// looked only at gone items) — with one of them (the previous form, today's).
+/// looked only at gone items) — with one of them (the previous form, today's), and the
+/// `before` items that equal another of them so.
 #[derive(Debug, PartialEq)]
 struct NewItems {
     new: usize,
     twins: usize,
     example: Option<(String, String)>,
+    before_twins: usize,
 }
 
 fn items_rewritten(before: &[String], today: &[String]) -> NewItems {
@@ -325,21 +337,26 @@ fn items_rewritten(before: &[String], today: &[String]) -> NewItems {
     let new: Vec<&String> = today.iter().filter(|i| !was.contains(i.as_str())).collect();
     let mut twins = new.iter().filter_map(|i| Some((forms.get(&loose(i))?, i)));
     let example = twins.next().map(|(b, t)| (b.to_string(), t.to_string()));
-    NewItems { new: new.len(), twins: example.iter().count() + twins.count(), example }
+    let twins = example.iter().count() + twins.count();
+    NewItems { new: new.len(), twins, example, before_twins: before.len() - forms.len() }
+}
+
+/// How many of `forms` (ids with their form taken away, [`loose`]) equal an earlier one.
+fn twins_within<'a>(forms: impl Iterator<Item = &'a str>) -> usize {
+    let mut seen = HashSet::new();
+    forms.filter(|f| !seen.insert(*f)).count()
 }
 
 impl Drift {
-    /// How many gone customers' ids equal a new customer's but for their form ([`loose`]), and
-    /// how many new customers' ids equal a previous customer's so, gone or kept.
-    fn rewritten(&self, m: &Interactions) -> (usize, usize) {
+    /// How many gone customers' ids equal a new customer's but for their form ([`loose`]), how
+    /// many new customers' ids equal a previous customer's so, gone or kept, and how many
+    /// previous customers' ids equal another previous one's so.
+    fn rewritten(&self, m: &Interactions) -> (usize, usize, usize) {
         let today = |r: &Row, status: Status| match (r.status == status, r.who) {
             (true, Who::Today(c)) => Some(loose(&m.customers.label(c as usize))),
             _ => None,
         };
         let new: Vec<String> = self.rows.iter().filter_map(|r| today(r, Status::New)).collect();
-        if new.is_empty() {
-            return (0, 0);
-        }
         let gone: Vec<String> = match &self.gone {
             GoneIds::Int(ids) => ids.iter().flatten().map(|i| loose(&i.to_string())).collect(),
             GoneIds::Text(ids) => ids.iter().map(|id| loose(id)).collect(),
@@ -347,8 +364,10 @@ impl Drift {
         let new_forms: HashSet<&str> = new.iter().map(String::as_str).collect();
         let back = gone.iter().filter(|g| new_forms.contains(g.as_str())).count();
         let kept = self.rows.iter().filter_map(|r| today(r, Status::Kept));
-        let before: HashSet<String> = gone.into_iter().chain(kept).collect();
-        (back, new.iter().filter(|n| before.contains(n.as_str())).count())
+        let before: Vec<String> = gone.into_iter().chain(kept).collect();
+        let twins = twins_within(before.iter().map(String::as_str));
+        let before: HashSet<&str> = before.iter().map(String::as_str).collect();
+        (back, new.iter().filter(|n| before.contains(n.as_str())).count(), twins)
     }
 }
 

@@ -296,13 +296,15 @@ fn items_written_otherwise_are_counted_by_their_form() {
     let today = ids(&["123", "85123a", "X2", "KEEP", "B7", "Keep"]);
     // 00123 → 123 and 85123A → 85123a (gone), KEEP → Keep (still there); X1 gone for good, X2
     // new of its own; b-7 gone, its form B7 was there already (not new)
-    let found = |new, twins, example: Option<(&str, &str)>| NewItems {
+    let found = |new, twins, example: Option<(&str, &str)>, before_twins| NewItems {
         new,
         twins,
         example: example.map(|(b, t)| (b.to_string(), t.to_string())),
+        before_twins,
     };
-    // new: 123, 85123a, X2, Keep
-    assert_eq!(items_rewritten(&before, &today), found(4, 3, Some(("00123", "123"))));
-    assert_eq!(items_rewritten(&before, &before), found(0, 0, None));
-    assert_eq!(items_rewritten(&[], &today), found(6, 0, None));
+    // new: 123, 85123a, X2, Keep; the catalogue before holds b-7 and B7, one form
+    assert_eq!(items_rewritten(&before, &today), found(4, 3, Some(("00123", "123")), 1));
+    assert_eq!(items_rewritten(&before, &before), found(0, 0, None, 1));
+    assert_eq!(items_rewritten(&[], &today), found(6, 0, None, 0));
+    assert_eq!(twins_within(["a", "b", "a", "a"].into_iter()), 2);
 }

@@ -325,9 +325,13 @@ pub(super) fn read_excel(
                 check_excel_header(&header, path, &name)?;
                 if sheet.is_none() {
                     check_hidden(&metadata, &name, &header, roles, path)?;
-                    // `kindred audit` maps no roles, yet its mapping's columns tell a cover sheet
-                    // from the data as well (a helper's: "has a header but no data rows")
-                    check_cover(&mut book, &name, &header, roles.or(Some(header_of)), header_of, path)?;
+                    // `kindred audit` maps no roles and audits a first sheet of other columns (a
+                    // note names the sheet that has the mapping's); one without a data row it
+                    // cannot audit: refused as `run` refuses it, naming that sheet (it said "has
+                    // a header but no data rows")
+                    let no_data = cells.rows.range(header_row + 1..).next().is_none();
+                    let cover = roles.or(no_data.then_some(header_of));
+                    check_cover(&mut book, &name, &header, cover, header_of, path)?;
                 }
                 let positions = (0..header.len()).map(Some).collect();
                 table = Some(Sheets::new(header, header_of, cells.rows.len()));

@@ -66,10 +66,17 @@ fn a_hidden_or_cover_first_sheet_names_the_sheet_with_the_data() {
     let said =
         ["cover_first.xlsx", "[input] sheet = \"Data\"", "sheet 'ReadMe'", "is not the data", "sheet 'Data' has them"];
     refuses(&w, &input, "", "", 1, &said);
-    // `kindred audit` says the same (it said the cover "has a header but no data rows")
+    // `kindred audit` audits that sheet, noting the one with the data; a cover of one cell,
+    // no data row, it refuses as `run` does (it said "has a header but no data rows")
     let audit = w.kindred(&["audit", input.to_str().unwrap()]);
+    assert_eq!(audit.code, 0, "{}", audit.stderr);
+    assert!(audit.stderr.contains("sheet 'Data' has the customer and item columns too"), "{}", audit.stderr);
+    let one_cell = w.copy("cover_one_cell.xlsx");
+    let audit = w.kindred(&["audit", one_cell.to_str().unwrap()]);
     assert_eq!(audit.code, 1, "{}", audit.stderr);
-    said.iter().for_each(|s| assert!(audit.stderr.contains(s), "{s}: {}", audit.stderr));
+    for s in ["sheet 'Readme'", "is not the data", "sheet 'Jan' has them", "[input] sheet = \"Jan\""] {
+        assert!(audit.stderr.contains(s), "{s}: {}", audit.stderr);
+    }
     forced(&w, &input, "sheet = \"Data\"", "read-Data");
     // the sheet's name in the hint is TOML that parses, pasted as written (`Q"4 sales` was
     // suggested as `"Q"4 sales"`)
