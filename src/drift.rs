@@ -127,8 +127,8 @@ pub struct DriftReport {
     /// only today's customers come back under the new form — 147 of the 150 new customers of
     /// such a night, 3.4% of all, where a normal night has a few new customers and none so.
     pub new_rewritten: usize,
-    /// The previous set's customers whose id equals another of them but for its form: such a
-    /// set already holds ids in two forms (a shop's own, or a rewrite published with
+    /// The previous set's customers whose id equals another of them but for its form: with two
+    /// or more the set holds ids in two forms already (a shop's own, or a rewrite published with
     /// `--force`), and its new twins are no sign of a new rewrite (`new_rewritten` is then not
     /// judged).
     pub previous_twins: usize,
