@@ -823,9 +823,10 @@ pub fn run(
     let (held, ahead, ahead_seconds) = held_back(cleaned, cfg, ids, offers.dated)?;
     let season = season_option(cfg, &held.window);
     let budget = cfg.select.memory_budget.unwrap_or_else(default_budget);
-    // a description column mapped but blank throughout: the blend's candidates would be the
-    // plain ones again (a second row of the same figures in selection.parquet)
-    let described = offers.described && held.m.descriptions.iter().any(Option::is_some);
+    // a description column mapped but blank throughout, or of codes no two items share a word
+    // of: the blend's candidates would be the plain ones again (a second row of the same
+    // figures in selection.parquet, fitted for nothing)
+    let described = offers.described && similarity::text::tells_items_apart(&held.m.descriptions);
     let offered = Offers { dated: offers.dated && held.window.kind == "days", described };
     let mut skipped = options_not_offered(&cfg.select.candidates, (offers, offered), &held.window);
     let options = Options {
@@ -960,7 +961,7 @@ fn options_not_offered(families: &[Family], (mapped, offered): (Offers, Offers),
     if !offered.described && listed(&[Family::Ease, Family::SparseEase]) {
         let why = match mapped.described {
             false => "the export has no description column",
-            true => "every description is blank",
+            true => "no word tells items apart (every description blank, or codes: no word of two letters or more in two items and at most half of them)",
         };
         let reason = format!("the description blend (an option of ease) needs item descriptions, and {why}");
         out.push(Skipped { candidate: "description", reason, needs_bytes: None });

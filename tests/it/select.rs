@@ -26,7 +26,12 @@ fn copurchase_csv(customers: usize) -> String {
         for _ in 0..6 {
             let (day, item) = (below(120), below(6));
             let date = chrono_day(day);
-            csv += &format!("1,G{group:02}-{item},THING {group} {item},1,{date} 10:00:00,1.0,{},UK\n", 20_000 + c);
+            // a colour a quarter of the items share (the blend needs a word that tells items apart)
+            let colour = ["RED", "BLUE", "GREEN", "GOLD"][(group % 4) as usize];
+            csv += &format!(
+                "1,G{group:02}-{item},{colour} THING {group} {item},1,{date} 10:00:00,1.0,{},UK\n",
+                20_000 + c
+            );
         }
     }
     csv
