@@ -55,8 +55,8 @@ fn kept(d: u32, n: usize) -> bool {
 
 /// Whether any word is kept ([`Vectors`]): without one every item's vector is empty, every
 /// similarity 0, and the blend is its model alone — descriptions that are codes
-/// (`subclass 130315`: one word in every item, a helper's grocer of 23,812 items) made 8
-/// candidates of 24 the plain ones again, fitted for nothing.
+/// (`subclass 130315`: one word in every item, a helper's grocer of 23,812 items) made 4
+/// candidates of 24 the plain ones again, fitted for nothing (the selection 6.5 → 5.7 s).
 pub fn tells_items_apart(descriptions: &[Option<String>]) -> bool {
     frequencies(descriptions).1.values().any(|&d| kept(d, descriptions.len()))
 }
