@@ -107,8 +107,9 @@ pub struct Drift {
     gone: GoneIds,
 }
 
-/// The manifest's `drift` object.
-#[derive(Debug, Clone, Serialize)]
+/// The manifest's `drift` object (`Default`: nothing compared, the id counts that follow the
+/// join 0).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct DriftReport {
     /// The run compared with; null on a first run.
     pub previous_run_id: Option<String>,
@@ -243,20 +244,13 @@ fn report_of(
         kept,
         new,
         gone,
-        rewritten: 0,
-        new_rewritten: 0,
-        previous_twins: 0,
-        previous_items: None,
-        items_rewritten: 0,
-        new_items: None,
-        previous_items_twins: 0,
-        items_example: None,
         changed,
         changed_share: compared.then(|| changed as f64 / rows.len() as f64),
         mean_overlap: (kept > 0).then(|| overlap / kept as f64),
         note,
         seconds: start.elapsed().as_secs_f64(),
         warning,
+        ..DriftReport::default()
     }
 }
 

@@ -1736,20 +1736,10 @@ mod tests {
             kept: 6,
             new: 1,
             gone: 1,
-            rewritten: 0,
-            new_rewritten: 0,
-            previous_twins: 0,
-            previous_items: None,
-            items_rewritten: 0,
-            new_items: None,
-            previous_items_twins: 0,
-            items_example: None,
             changed: 2,
             changed_share: share,
-            mean_overlap: None,
             note: note.map(str::to_string),
-            seconds: 0.0,
-            warning: None,
+            ..DriftReport::default()
         };
         assert!(check_drift_gate(None, &report(Some(0.25), None)).is_none(), "off by default");
         let at = check_drift_gate(Some(0.25), &report(Some(0.25), None)).unwrap();

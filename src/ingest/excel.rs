@@ -325,13 +325,8 @@ pub(super) fn read_excel(
                 check_excel_header(&header, path, &name)?;
                 if sheet.is_none() {
                     check_hidden(&metadata, &name, &header, roles, path)?;
-                    // `kindred audit` maps no roles and audits a first sheet of other columns (a
-                    // note names the sheet that has the mapping's); one without a data row it
-                    // cannot audit: refused as `run` refuses it, naming that sheet (it said "has
-                    // a header but no data rows")
-                    let no_data = cells.rows.range(header_row + 1..).next().is_none();
-                    let cover = roles.or(no_data.then_some(header_of));
-                    check_cover(&mut book, &name, &header, cover, header_of, path)?;
+                    let rows = cells.rows.range(header_row + 1..).next().is_some();
+                    check_cover(&mut book, &name, (&header, rows), roles, header_of, path)?;
                 }
                 let positions = (0..header.len()).map(Some).collect();
                 table = Some(Sheets::new(header, header_of, cells.rows.len()));
@@ -776,14 +771,18 @@ fn check_hidden(
 /// Refuses a first sheet read by default that lacks the roles' columns when another sheet has
 /// them (a cover, "ReadMe" or "Info" sheet before the data, as exports often put one), naming
 /// that sheet and the setting; before, the error named the first sheet's missing column only.
+/// `kindred audit` maps no roles and audits a first sheet of other columns (a note names the
+/// sheet with the mapping's); one without a data row below its header (`rows` false) it cannot
+/// audit, and refuses it so, by the mapping's columns (it said "has a header but no data rows").
 fn check_cover<RS: std::io::Read + std::io::Seek>(
     book: &mut calamine::Sheets<RS>,
     name: &str,
-    header: &[String],
+    (header, rows): (&[String], bool),
     roles: Option<&Columns>,
     header_of: &Columns,
     path: &Path,
 ) -> Result<(), InputError> {
+    let roles = roles.or((!rows).then_some(header_of));
     if roles.is_none() || has_roles(header, roles) {
         return Ok(());
     }
