@@ -674,6 +674,11 @@ pub struct Trial {
     pub metrics: Metrics,
     /// Its fit (shared by the candidates of one fit) plus its own recommendations and scoring.
     pub seconds: f64,
+    /// How many standard errors of the paired per-customer differences its scores lie below the
+    /// best's on the window ([`errors_below`]; the rules' measure, [`choose`]): 0 for the best
+    /// and any not below it, `f64::MAX` where every customer scored alike below it; `None` when
+    /// no customer was scored.
+    pub standard_errors_below_best: Option<f64>,
 }
 
 /// A family not tried, and why.
@@ -836,6 +841,7 @@ pub fn run(
     let mut scored = score_grid(&held, cfg, (offered, options), budget, &mut skipped)?;
     let keeping = previously.filter(|_| cfg.select.keep_previous);
     let (mut winner, best, mut kept) = choose(&scored, &undecided_options(&scored), cfg.select.rule, keeping);
+    measure_against(&mut scored, best);
     let season_ahead = match ahead {
         Some(ahead) => season_check(&ahead, &scored, winner, (cfg, keeping))?,
         None => None,
@@ -1048,8 +1054,8 @@ fn try_fit(held: &Held, fit: Fit, k: usize) -> Result<Vec<(Candidate, Trial, Vec
         let recs = recommend::for_customers(m, &model, &candidate.recommend, &evaluated, &Progress::hidden());
         let (metrics, each) = score_each(&recs, &held.test, k, m.n_items());
         let seconds = fitted + start.elapsed().as_secs_f64();
-        let trial =
-            Trial { candidate: candidate.family.name(), settings: candidate.settings.clone(), metrics, seconds };
+        let (candidate_name, settings) = (candidate.family.name(), candidate.settings.clone());
+        let trial = Trial { candidate: candidate_name, settings, metrics, seconds, standard_errors_below_best: None };
         out.push((candidate, trial, each));
     }
     Ok(out)
@@ -1217,6 +1223,14 @@ fn choose(
     }
     let winner = (0..scored.len()).position(|i| !undecided[i] && within(&scored[i].2, 1.0)).unwrap_or(best);
     (winner, best, false)
+}
+
+/// Sets each candidate's [`Trial::standard_errors_below_best`] against the `best` of `scored`.
+fn measure_against(scored: &mut [(Candidate, Trial, Vec<f64>)], best: usize) {
+    let below: Vec<f64> = scored.iter().map(|(_, _, each)| errors_below(&scored[best].2, each)).collect();
+    for ((_, trial, _), errors) in scored.iter_mut().zip(below) {
+        trial.standard_errors_below_best = (trial.metrics.customers > 0).then_some(errors.min(f64::MAX));
+    }
 }
 
 /// How many standard errors of the paired per-customer differences a variant with the recency
@@ -1494,6 +1508,7 @@ fn frame(trials: &[Trial], winner: Option<&Trial>) -> PolarsResult<DataFrame> {
         "customers" => trials.iter().map(|t| t.metrics.customers as i64).collect::<Vec<i64>>(),
         "seconds" => trials.iter().map(|t| t.seconds).collect::<Vec<f64>>(),
         "chosen" => trials.iter().map(chosen).collect::<Vec<bool>>(),
+        "standard_errors_below_best" => trials.iter().map(|t| t.standard_errors_below_best).collect::<Vec<_>>(),
     )
 }
 

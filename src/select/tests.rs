@@ -346,7 +346,17 @@ fn the_season_is_taken_on_evidence_for_the_season() {
     let entry = |c: &Candidate, settings: &str, each: Vec<f64>| {
         let ndcg = each.iter().sum::<f64>() / each.len() as f64;
         let metrics = Metrics { ndcg, precision: 0.0, recall: 0.0, hit_rate: 0.0, coverage: 0.0, customers: 4 };
-        (c.clone(), Trial { candidate: "popularity", settings: settings.into(), metrics, seconds: 0.0 }, each)
+        (
+            c.clone(),
+            Trial {
+                candidate: "popularity",
+                settings: settings.into(),
+                metrics,
+                seconds: 0.0,
+                standard_errors_below_best: None,
+            },
+            each,
+        )
     };
     let scored = [entry(&popularity, "", winner.to_vec()), entry(&seasonal, "season=7", season.to_vec())];
     assert_eq!(undecided_options(&scored), [false, true]);
@@ -560,7 +570,17 @@ fn the_recency_option_is_taken_on_evidence_only() {
     let entry = |settings: &str, each: Vec<f64>| {
         let ndcg = each.iter().sum::<f64>() / each.len() as f64;
         let metrics = Metrics { ndcg, precision: 0.0, recall: 0.0, hit_rate: 0.0, coverage: 0.0, customers: 4 };
-        (named.clone(), Trial { candidate: "ease", settings: settings.into(), metrics, seconds: 0.0 }, each)
+        (
+            named.clone(),
+            Trial {
+                candidate: "ease",
+                settings: settings.into(),
+                metrics,
+                seconds: 0.0,
+                standard_errors_below_best: None,
+            },
+            each,
+        )
     };
     let twin = vec![0.5, 0.2, 0.4, 0.1];
     let noisy = [entry("prior", twin.clone()), entry("prior, recency=30", vec![0.5, 0.4, 0.4, 0.1])];
@@ -589,6 +609,7 @@ fn the_rules_choose_the_best_or_the_simplest_within_noise() {
         settings: String::new(),
         metrics: Metrics { ndcg, precision: 0.0, recall: 0.0, hit_rate: 0.0, coverage: 0.0, customers: 4 },
         seconds: 0.0,
+        standard_errors_below_best: None,
     };
     let named = Candidate::named(&config(""));
     let entry = |name: &'static str, each: Vec<f64>| {
@@ -632,6 +653,27 @@ fn the_rules_choose_the_best_or_the_simplest_within_noise() {
     assert_eq!(choose(&between, &[false; 2], Rule::OneStandardError, None), (1, 1, false));
     let beyond = [entry("a", vec![0.3, 0.2, 0.3, 0.1]), entry("b", vec![0.5, 0.4, 0.4, 0.1])];
     assert_eq!(choose(&beyond, &[false; 2], Rule::Best, Some(&was("a"))), (1, 1, false), "2.6 standard errors away");
+
+    // Session 43: each candidate's distance from the best, the rules' measure, written beside
+    // its figures (selection.parquet, the manifest): 1 standard error for `close`'s simpler,
+    // the largest number for one below the best alike for every customer (exactly: `clear`'s
+    // 0.1s differ in their last bits), none unscored
+    let below = |mut scored: Vec<_>, best| {
+        measure_against(&mut scored, best);
+        let rounded = |e: f64| if e == f64::MAX { e } else { (e * 1e9).round() / 1e9 };
+        scored
+            .iter()
+            .map(|(_, t, _): &(Candidate, Trial, Vec<f64>)| t.standard_errors_below_best.map(rounded))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(below(close.to_vec(), 1), [Some(1.0), Some(0.0)]);
+    let alike = [entry("a", vec![0.5, 0.25, 0.5, 0.25]), entry("b", vec![0.75, 0.5, 0.75, 0.5])];
+    assert_eq!(below(alike.to_vec(), 1), [Some(f64::MAX), Some(0.0)]);
+    let errors = below(beyond.to_vec(), 1)[0].unwrap();
+    assert!((errors - 2.6).abs() < 0.05, "{errors}");
+    let mut unscored = tie.to_vec();
+    unscored[2].1.metrics.customers = 0;
+    assert_eq!(below(unscored, 0), [Some(0.0), Some(0.0), None]);
 }
 
 #[test]
@@ -644,6 +686,13 @@ fn the_rule_is_the_pipelines_and_the_manifest_says_which() {
     assert_eq!(one.select.rule, Rule::OneStandardError);
     let (_, s) = select(&copurchase_shop(600), true, &one);
     assert!(s.rule.contains("one standard error"), "{}", s.rule);
+    // the measure the rule chose by, written beside each candidate's figures
+    assert_eq!(s.best.standard_errors_below_best, Some(0.0));
+    assert!(s.winner.standard_errors_below_best.is_some_and(|e| e <= 1.0), "{:?}", s.winner);
+    assert!(s.candidates.iter().any(|t| t.standard_errors_below_best > Some(1.0)), "{:?}", s.candidates);
+    let frame = s.to_frame().unwrap();
+    let written: Vec<Option<f64>> = frame.column("standard_errors_below_best").unwrap().f64().unwrap().iter().collect();
+    assert_eq!(written, s.candidates.iter().map(|t| t.standard_errors_below_best).collect::<Vec<_>>());
     assert!(config("").select.keep_previous && !config("[select]\nkeep_previous = false").select.keep_previous);
 }
 

@@ -67,11 +67,12 @@ fn an_auto_run_publishes_its_evidence_and_the_same_bytes_at_any_thread_count() {
         t.iter()
             .map(|r| {
                 format!(
-                    "{} {} {} {}",
+                    "{} {} {} {} {}",
                     text(&r["candidate"]),
                     text(&r["settings"]),
                     number(&r["ndcg"]),
-                    text(&r["chosen"])
+                    text(&r["chosen"]),
+                    number(&r["standard_errors_below_best"])
                 )
             })
             .collect()
@@ -89,6 +90,11 @@ fn an_auto_run_publishes_its_evidence_and_the_same_bytes_at_any_thread_count() {
     let s = &w.manifest("one")["selection"];
     assert_eq!(s["winner"]["candidate"].as_str().unwrap(), text(&chosen[0]["candidate"]));
     assert_eq!(s["winner"]["ndcg"].as_f64().unwrap(), number(&chosen[0]["ndcg"]));
+    // the default rule takes the best: none below it, the rest as far below as they are
+    let errors = |r: &std::collections::BTreeMap<String, _>| number(&r["standard_errors_below_best"]);
+    assert_eq!(s["winner"]["standard_errors_below_best"].as_f64(), Some(0.0), "{s}");
+    assert_eq!(errors(chosen[0]), 0.0);
+    assert!(table.iter().any(|r| errors(r) > 2.0), "{table:?}");
     assert_ne!(s["winner"]["candidate"], "popularity", "{s}");
     assert!(table.iter().any(|r| text(&r["candidate"]) == "popularity"));
     for r in &table {
