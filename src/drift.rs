@@ -30,6 +30,7 @@ use std::time::Instant;
 
 use polars::prelude::*;
 use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::pivot::{CustomerIds, Interactions};
 use crate::recommend::Recommendations;
@@ -290,10 +291,15 @@ fn compare(
     Ok((drift, note))
 }
 
-/// An id's form taken away: letters and digits only, lower case, leading zeros dropped
-/// (`"0000012001"`, `"12001"` and `"12,001"` are `"12001"`; `"C-1234"` and `"c1234"` are `"c1234"`).
+/// An id's form taken away: its Unicode compatibility form (NFKC: a decomposed accent composed,
+/// full-width digits and letters as ASCII), then letters and digits only, lower case, leading
+/// zeros dropped (`"0000012001"`, `"12001"`, `"１２００１"` and `"12,001"` are `"12001"`; `"C-1234"`
+/// and `"c1234"` are `"c1234"`).
 fn loose(id: &str) -> String {
-    let kept: String = id.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    let kept: String = match id.is_ascii() {
+        true => id.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect(),
+        false => id.nfkc().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect(),
+    };
     let bare = kept.trim_start_matches('0');
     match bare.is_empty() {
         true => kept,

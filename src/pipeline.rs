@@ -1315,7 +1315,7 @@ pub(crate) fn drift_against_previous(
 
 /// The gate `[gates] max_customers_rewritten_vs_previous`: refuses when more than `limit` of
 /// the last published set's customers with a list are gone and back under an id written
-/// otherwise (`drift.rewritten`: equal but for case, punctuation or leading zeros), or more than
+/// otherwise (`drift.rewritten`: equal but for case, punctuation, leading zeros or Unicode form), or more than
 /// `limit` of today's new customers are its customers written otherwise, gone or still there
 /// ([`NewTwins`]). A shop's customers do not change their ids overnight; an export does when it
 /// writes them otherwise — `0000012001` one night, a workbook's number `12001` the next: every
@@ -1329,7 +1329,7 @@ pub(crate) fn drift_against_previous(
 fn check_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
     let said = move |run: &str, share: f64| {
         format!(
-            "{} of the {} customers with a list in run {run} ({:.1}%) are gone and back under ids written otherwise (equal but for case, punctuation or leading zeros)",
+            "{} of the {} customers with a list in run {run} ({:.1}%) are gone and back under ids written otherwise (equal but for case, punctuation, leading zeros or Unicode form)",
             r.rewritten,
             r.kept + r.gone,
             share * 100.0,
@@ -1415,7 +1415,7 @@ fn rewritten_verdict(
 
 /// The gate `[gates] max_items_rewritten_vs_previous`: refuses when today's new items that are
 /// the last published catalogue's ids written otherwise (`drift.items_rewritten`: equal to one
-/// of them but for case, punctuation or leading zeros, gone or still there) are more than
+/// of them but for case, punctuation, leading zeros or Unicode form, gone or still there) are more than
 /// `limit` of that catalogue or of today's new items (`drift.new_items`, [`NewTwins`]), as
 /// [`check_rewritten`] does for customers: a workbook that turned product codes into numbers
 /// (`00123` → `123`) passed every gate while every list holding them changed, joins on the old
@@ -1438,7 +1438,7 @@ fn check_items_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
     let (rewritten, before) = (r.items_rewritten, r.previous_items.unwrap_or(0));
     let said = |run: &str, share: f64| {
         format!(
-            "{rewritten} new items are ids of run {run}'s catalogue written otherwise ({:.1}% of its {before}; equal but for case, punctuation or leading zeros{example})",
+            "{rewritten} new items are ids of run {run}'s catalogue written otherwise ({:.1}% of its {before}; equal but for case, punctuation, leading zeros or Unicode form{example})",
             share * 100.0,
         )
     };

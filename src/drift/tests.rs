@@ -285,6 +285,13 @@ fn ids_compare_loosely_without_case_punctuation_or_leading_zeros() {
     assert_eq!(loose("000"), "000");
     assert_ne!(loose("12001"), loose("120010"));
     assert_ne!(loose("A1"), loose("A10"));
+    // Session 43: the same id in another Unicode form — a decomposed accent (NFD, as macOS
+    // writes file names and some exports their text), full-width digits and letters (an East
+    // Asian keyboard's) — is written otherwise too
+    assert_eq!(loose("Cr\u{e8}me-01"), loose("cre\u{300}me01"));
+    assert_eq!(loose("\u{ff10}\u{ff10}\u{ff11}\u{ff12}\u{ff13}"), "123");
+    assert_eq!(loose("\u{ff21}\u{ff22}-7"), loose("ab7"));
+    assert_ne!(loose("cr\u{e8}me"), loose("creme"), "an accent is no form");
 }
 
 /// New items equal to a previous one but for their form are counted, whether it is gone or
