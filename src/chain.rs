@@ -139,16 +139,17 @@ impl Chain {
     }
 
     /// Select (`kind = "auto"`): every candidate fitted before a held-back window of `cleaned`
-    /// and scored on it; the winner (refit with [`Chain::chosen`]) and the evidence.
+    /// and scored on it; the winner (refit with [`Chain::chosen`] on all purchases, whose
+    /// `catalogue` of items it must fit) and the evidence.
     pub fn select(
         &self,
         cleaned: Cleaned,
         cfg: &Config,
         ids: IdTyping,
-        offers: Offers,
+        (offers, catalogue): (Offers, usize),
         previously: Option<&select::Previously>,
     ) -> Result<(Candidate, Selection)> {
-        let (choice, selection) = select::run(cleaned, cfg, ids, offers, previously)?;
+        let (choice, selection) = select::run(cleaned, cfg, ids, (offers, catalogue), previously)?;
         progress::trim_freed_memory();
         let line = selection.line();
         let at = Line { stage: Some("select"), seconds: Some(selection.seconds), ..Line::new(Level::Info, &line) };

@@ -163,12 +163,12 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     let int64_because = (cfg.customer_type == CustomerType::Integer).then_some(INTEGER_KEY);
     let ids = IdTyping { kind: cfg.customer_type, int64_because, column: &cfg.columns.customer };
     let train = clean::Cleaned::all(train);
+    let (m, _) = chain.pivot(train.part(|_| true), ids, &cfg.input.path)?;
     // An auto pipeline chooses on the training rows alone: no candidate sees the test window.
     let (choice, mut selection) = match cfg.model.kind {
-        Kind::Auto => chain.select(train.part(|_| true), cfg, ids, offers, None).map(|(c, s)| (c, Some(s)))?,
+        Kind::Auto => chain.select(train, cfg, ids, (offers, m.n_items()), None).map(|(c, s)| (c, Some(s)))?,
         _ => (Candidate::named(cfg), None),
     };
-    let (m, _) = chain.pivot(train, ids, &cfg.input.path)?;
     let choice = match selection.as_mut() {
         Some(s) => crate::select::for_all_purchases(choice, s, &m, true),
         None => choice,

@@ -1174,7 +1174,8 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let (choice, selection) = match to_select {
         Some(rows) => {
             let previously = previous.as_ref().and_then(|p| p.chosen.clone());
-            let (choice, mut selection) = chain.select(rows, cfg, ids, Offers::of(&columns), previously.as_ref())?;
+            let (choice, mut selection) =
+                chain.select(rows, cfg, ids, (Offers::of(&columns), matrix.n_items()), previously.as_ref())?;
             (select::for_all_purchases(choice, &mut selection, &matrix, cfg.quiet), Some(selection))
         }
         None => (Candidate::named(cfg), None),

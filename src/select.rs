@@ -821,13 +821,14 @@ pub fn run(
     cleaned: Cleaned,
     cfg: &Config,
     ids: IdTyping,
-    offers: Offers,
+    (offers, catalogue): (Offers, usize),
     previously: Option<&Previously>,
 ) -> Result<(Candidate, Selection)> {
     let start = Instant::now();
     let (held, ahead, ahead_seconds) = held_back(cleaned, cfg, ids, offers.dated)?;
     let season = season_option(cfg, &held.window);
     let budget = cfg.select.memory_budget.unwrap_or_else(default_budget);
+    let limits = Limits { budget, catalogue: catalogue.max(held.m.n_items()) };
     // a description column mapped but blank throughout, or of codes no two items share a word
     // of: the blend's candidates would be the plain ones again (a second row of the same
     // figures in selection.parquet, fitted for nothing)
@@ -838,7 +839,7 @@ pub fn run(
         recency: recency_option(cfg, offered, &held.window),
         season: season.filter(|_| offered.dated && ahead.is_some()),
     };
-    let mut scored = score_grid(&held, cfg, (offered, options), budget, &mut skipped)?;
+    let mut scored = score_grid(&held, cfg, (offered, options), limits, &mut skipped)?;
     let keeping = previously.filter(|_| cfg.select.keep_previous);
     let (mut winner, best, mut kept) = choose(&scored, &undecided_options(&scored), cfg.select.rule, keeping);
     measure_against(&mut scored, best);
@@ -898,23 +899,31 @@ fn held_back(cleaned: Cleaned, cfg: &Config, ids: IdTyping, dated: bool) -> Resu
     Ok((held, ahead, seconds))
 }
 
+/// What a candidate must fit: the memory budget (bytes), and the catalogue of all purchases,
+/// which the winner is refit on ([`DENSE_ITEMS`]).
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    budget: u64,
+    catalogue: usize,
+}
+
 /// Every candidate of the grid (`options` on `offers`) fitted on `held` and scored, a stand-in
-/// in the place of one over the memory `budget` (each said in `skipped`); popularity when
-/// nothing listed fits.
+/// in the place of one over the `limits` (each said in `skipped`); popularity when nothing
+/// listed fits.
 fn score_grid(
     held: &Held,
     cfg: &Config,
     (offers, options): (Offers, Options),
-    budget: u64,
+    limits: Limits,
     skipped: &mut Vec<Skipped>,
 ) -> Result<Vec<(Candidate, Trial, Vec<f64>)>> {
     let mut scored = Vec::new();
     for fit in grid(cfg, &cfg.select.candidates, (offers, options)) {
-        let fit = match unfit(&held.m, fit.family, &fit.model, budget) {
+        let fit = match unfit(&held.m, fit.family, &fit.model, limits) {
             None => fit,
             Some((reason, needs_bytes)) => {
                 let stand_in = stand_in(cfg, &fit, (offers, options));
-                let over = stand_in.as_ref().and_then(|s| unfit(&held.m, s.family, &s.model, budget));
+                let over = stand_in.as_ref().and_then(|s| unfit(&held.m, s.family, &s.model, limits));
                 let (reason, tried) = match (stand_in, over) {
                     (Some(s), None) => (format!("{reason}; {} tried in its place", s.family.name()), Some(s)),
                     (Some(s), Some((why, _))) => {
@@ -975,11 +984,13 @@ fn options_not_offered(families: &[Family], (mapped, offered): (Offers, Offers),
     out
 }
 
-/// The winner as it is refit on all purchases: dense EASE chosen on the training rows, whose
-/// catalogue it fitted, is refit as sparse EASE (its stand-in, the same settings) when all
-/// purchases hold more than [`DENSE_ITEMS`] — the window's new items can take them there: the
-/// refit took 129 s and 7.3 GB on 19,039 items, and past 20,000 the run failed. Recorded in
-/// the selection (`refit`, in the manifest) and said on stderr (unless quiet).
+/// The winner as it is refit on all purchases `m`: dense EASE is refit as sparse EASE (its
+/// stand-in, the same settings) when `m` holds more than [`DENSE_ITEMS`] — the window's new
+/// items can take them there: the refit took 129 s and 7.3 GB on 19,039 items, and past 20,000
+/// the run failed. Recorded in the selection (`refit`, in the manifest) and said on stderr
+/// (unless quiet). A guard since the selection judges dense EASE by the catalogue it is given
+/// ([`run`]'s, `m`'s in `run` and `evaluate`): it fitted dense EASE on a window of 9,000-odd
+/// items to refit sparse EASE anyway (42 s and 1.96 GB for 4.6 s and 127 MB, the same lists).
 pub fn for_all_purchases(choice: Candidate, selection: &mut Selection, m: &Interactions, quiet: bool) -> Candidate {
     if choice.family != Family::Ease || m.n_items() <= DENSE_ITEMS {
         return choice;
@@ -1011,20 +1022,23 @@ fn stand_in(cfg: &Config, fit: &Fit, offers: (Offers, Options)) -> Option<Fit> {
 /// pipeline naming `kind = "ease"` still gets it up to [`similarity::ease::MAX_ITEMS`].
 pub const DENSE_ITEMS: usize = 10_000;
 
-/// Why `model` cannot be a candidate on `m` (too big for the budget, or for the kind), if so,
-/// and the bytes it needs when the budget is why.
-fn unfit(m: &Interactions, family: Family, model: &ModelConfig, budget: u64) -> Option<(String, Option<u64>)> {
+/// Why `model` cannot be a candidate on `m` (too big for the budget, or for the kind; dense
+/// EASE on a catalogue of all purchases over [`DENSE_ITEMS`], which its refit would fit), if
+/// so, and the bytes it needs when the budget is why.
+fn unfit(m: &Interactions, family: Family, model: &ModelConfig, limits: Limits) -> Option<(String, Option<u64>)> {
+    let Limits { budget, catalogue } = limits;
     if family == Family::Popularity {
         return None;
     }
-    if family == Family::Ease && m.n_items() > DENSE_ITEMS {
-        return Some((
-            format!(
-                "{} items, over the {DENSE_ITEMS} the selection fits dense EASE on (its fit grows as items³)",
-                m.n_items()
-            ),
-            None,
-        ));
+    if family == Family::Ease && catalogue > DENSE_ITEMS {
+        let held = match m.n_items() < catalogue {
+            true => format!(" ({} before the window)", m.n_items()),
+            false => String::new(),
+        };
+        let why = format!(
+            "all purchases hold {catalogue} items{held}, over the {DENSE_ITEMS} the selection fits dense EASE on (its fit grows as items³)"
+        );
+        return Some((why, None));
     }
     if let Err(e) = similarity::check(m, model) {
         return Some((e.to_string(), None));

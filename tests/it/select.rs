@@ -129,6 +129,40 @@ fn evaluate_of_an_auto_pipeline_chooses_before_its_cutoff() {
     assert_eq!(seen, v["train_rows"].as_u64().unwrap(), "the selection saw rows outside training: {window}");
 }
 
+/// Session 43 (helper-96): the training rows hold a few hundred items, all purchases over
+/// 10,000 (a catalogue that grew in the window: a grocer's 10,772 items, 42 s and 1.96 GB
+/// fitting dense EASE on the window, then refit as sparse EASE with the same lists). Dense
+/// EASE is judged by the catalogue it would be refit on: sparse EASE stands in on the window,
+/// and nothing is refit — in `run` and in `evaluate` alike.
+#[test]
+fn dense_ease_is_judged_by_the_catalogue_of_all_purchases() {
+    let w = Workdir::new();
+    let mut csv = copurchase_csv(300);
+    for i in 0..10_000 {
+        csv += &format!("2,N{i},NEW THING {i},1,2011-04-30 10:00:00,1.0,{},UK\n", 20_000 + i % 300);
+    }
+    // and a day after evaluate's cutoff
+    for c in 0..100 {
+        csv += &format!("3,G{:02}-{},RED THING,1,2011-05-02 10:00:00,1.0,{},UK\n", c % 20, c % 6, 20_000 + c);
+    }
+    let input = w.write("shop.csv", csv);
+    let p = w.pipeline("p.toml", &input, "[model]\nkind = \"auto\"");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let evaluated = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-05-01", "--json"]);
+    assert_eq!(evaluated.code, 0, "{}", evaluated.stderr);
+    let evaluated: serde_json::Value = serde_json::from_str(&evaluated.stdout).unwrap();
+    for s in [&w.manifest("out")["selection"], &evaluated["selection"]] {
+        assert!(s["refit"].is_null(), "{s}");
+        let ease = s["skipped"].as_array().unwrap().iter().find(|k| k["candidate"] == "ease").expect("ease skipped");
+        let why = ease["reason"].as_str().unwrap();
+        assert!(why.starts_with("all purchases hold 10120 items (120 before the window), over the 10000"), "{why}");
+        let tried: Vec<&str> =
+            s["candidates"].as_array().unwrap().iter().map(|t| t["candidate"].as_str().unwrap()).collect();
+        assert!(!tried.contains(&"ease") && tried.contains(&"sparse_ease"), "{tried:?}");
+    }
+}
+
 #[test]
 fn a_users_own_selection_parquet_in_the_output_folder_is_refused_and_left_alone() {
     // A folder published before selection.parquet existed, where someone saved a file of that
