@@ -97,6 +97,20 @@ fn an_unusable_delimiter_is_a_pipeline_file_error() {
     refuses(&w, &tiny, "delimiter = \"\\r\"", "", 2, &["[input] delimiter", "line end"]);
 }
 
+/// Session 43 (helper-96): a file whose columns are aligned by spaces (CDNOW's) said the first
+/// mapped column was not found while listing it among "the columns" — the whole header was one
+/// column. Now it says so, and why: no delimiter in it (sniffed, or the one set).
+#[test]
+fn a_header_read_as_one_column_says_so() {
+    let w = published();
+    let text = std::fs::read_to_string(w.copy("tiny.csv")).unwrap();
+    let spaced = w.write("spaced.txt", text.replace(',', "  "));
+    let sniffed = ["the header reads as one column: no ',', ';', tab or '|' in it", "aligned by spaces"];
+    refuses(&w, &spaced, "", "", 1, &sniffed);
+    let set = ["the header reads as one column: no ';' in it, the [input] delimiter set"];
+    refuses(&w, &w.copy("tiny.csv"), "delimiter = \";\"", "", 1, &set);
+}
+
 /// A held lock named the pid of the last finished run, not the holder's: the message reads the
 /// process that holds the lock now (here this test, holding it as another tool would).
 #[test]

@@ -103,13 +103,42 @@ fn canonical_roles(columns: &Columns) -> Vec<(PlSmallStr, As, Option<&String>)> 
     roles
 }
 
+/// A mapped column missing from a header that reads as one column says why: the header holds
+/// no delimiter — the one set, or any of those sniffed (a helper's CDNOW file, its columns
+/// aligned by spaces, listed its four names as the one column and said the first was not
+/// found).
+fn one_column(e: InputError, scan: &Scan) -> InputError {
+    let InputError::ColumnMissing { path, sheet, column, role, available, also } = e else { return e };
+    let available = match (scan.header.len(), scan.given_delimiter) {
+        (1, true) => {
+            let d = printable_delimiter(scan.delimiter.unwrap_or(b','));
+            format!("'{available}' (the header reads as one column: no {d} in it, the [input] delimiter set)")
+        }
+        (1, false) => format!(
+            "'{available}' (the header reads as one column: no ',', ';', tab or '|' in it; columns aligned by spaces are not read: export the file delimited, or set [input] delimiter to the one it has)"
+        ),
+        _ => available,
+    };
+    InputError::ColumnMissing { path, sheet, column, role, available, also }
+}
+
+/// A delimiter as a message names it: `';'`, `tab`.
+fn printable_delimiter(d: u8) -> String {
+    match d {
+        b'\t' => "tab".to_string(),
+        d => format!("'{}'", d as char),
+    }
+}
+
 impl Plan {
     /// Every column as text without `roles`; with them (resolved against the header), the
     /// canonical frame when each role maps its own column, else the roles' columns as text
     /// (the audit then parses them).
     pub(super) fn new(scan: &Scan, roles: Option<Roles>, skip: bool) -> Result<Plan, InputError> {
         let header = &scan.header;
-        let resolved = roles.map(|r| resolve_columns(header, r.columns, scan.path, None)).transpose()?;
+        let resolved = roles
+            .map(|r| resolve_columns(header, r.columns, scan.path, None).map_err(|e| one_column(e, scan)))
+            .transpose()?;
         let columns = resolved.as_ref().map(|(columns, _)| columns);
         let mapped = columns.map(|c| canonical_roles(c).iter().filter(|(_, _, name)| name.is_some()).count());
         let canonical = columns.is_some_and(|c| Some(c.parsed().len()) == mapped);

@@ -214,7 +214,8 @@ pub(super) struct Scan<'a> {
     pub(super) notes: Vec<String>,
     /// The delimiter is sniffed again from the next line (after a preamble line).
     resniff: bool,
-    given_delimiter: bool,
+    /// The delimiter was set (`[input] delimiter`), not sniffed.
+    pub(super) given_delimiter: bool,
     /// Where the first record ended (byte, next line) and the delimiter it was read with: when
     /// no record has the wanted columns, the first is the header and the records are read
     /// again from there (`rescan`).
