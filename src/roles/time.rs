@@ -86,13 +86,15 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
         Some(t) => date - t,
         None => date - date.rem_euclid(86_400),
     };
+    let hours = whole_hours(&times);
     let (mut invalid, mut replaced, mut examples) = (0, 0, Vec::new());
     let set: Int64Chunked = dates
         .iter()
         .zip(times.iter())
         .map(|(date, time)| {
             let Some(time) = time.map(str::trim).filter(|t| !t.is_empty()) else { return date };
-            let Some(seconds) = time_of_day(time) else {
+            let hour = || time.parse::<i64>().ok().filter(|h| hours && (0..=23).contains(h)).map(|h| h * 3_600);
+            let Some(seconds) = hour().or_else(|| time_of_day(time)) else {
                 invalid += 1;
                 super::keep_example(&mut examples, time);
                 return date;
@@ -104,9 +106,28 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
         })
         .collect();
     frame.replace(col::DATE, set.with_name(col::DATE.into()).into_column())?;
-    let notes = notes((invalid, &examples), replaced, zone);
+    let mut notes = notes((invalid, &examples), replaced, zone);
+    if hours {
+        notes.insert(0, "its whole numbers read as the hour of the day (0 to 23: 14 is 14:00)".to_string());
+    }
     let parsed = Parsed { notes, ..Parsed::new(column, invalid, 0) };
     Ok((frame, Some(parsed)))
+}
+
+/// Whether the whole numbers of a time column are hours of the day: each of them 0 to 23, one
+/// at least above 0 (a lone 0 is midnight either way). An order's `order_hour_of_day` read as
+/// fractions of a day left 99.4% of a helper's values unread, its 0s alone read as midnight; a
+/// whole number past 23 (`1430`, a clock without its colon) leaves them all unread, as before.
+fn whole_hours(times: &StringChunked) -> bool {
+    let mut above_zero = false;
+    for time in times.iter().flatten().map(str::trim) {
+        match time.parse::<u32>() {
+            Ok(hour) if hour <= 23 => above_zero |= hour > 0,
+            Ok(_) => return false,
+            Err(_) => {}
+        }
+    }
+    above_zero
 }
 
 /// What reading a time column found, in words: the values that read as no time of day
@@ -195,6 +216,23 @@ mod tests {
             parsed.notes
         );
         assert!(parsed.notes[1].starts_with("1 date had a time of day of its own"), "{:?}", parsed.notes);
+        // Session 43 (helper-96): whole hours (an order's hour of the day), 0 to 23, read as
+        // hours — beside a clock's time, an empty one, one that reads as none; a whole number
+        // past 23 (a clock without its colon) leaves the whole numbers unread, as before
+        let hours = |texts: [Option<&str>; 5]| {
+            let frame = df!(col::DATE => [Some(day); 5], TIME_COLUMN => texts).unwrap();
+            let (frame, parsed) = with_time(frame, "order_hour").unwrap();
+            let dates: Vec<Option<i64>> = frame.column(col::DATE).unwrap().i64().unwrap().iter().collect();
+            (dates, parsed.unwrap())
+        };
+        let (dates, parsed) = hours([Some("0"), Some("11"), Some(" 23 "), Some("9:30"), None]);
+        assert_eq!(dates, [Some(day), Some(day + 39_600), Some(day + 82_800), Some(day + 34_200), Some(day)]);
+        assert_eq!(parsed.invalid, 0);
+        assert!(parsed.notes[0].contains("whole numbers read as the hour of the day"), "{:?}", parsed.notes);
+        let (dates, parsed) = hours([Some("0"), Some("11"), Some("1430"), Some("noon"), Some("0.5")]);
+        assert_eq!(dates, [Some(day), Some(day), Some(day), Some(day), Some(day + 43_200)]);
+        assert_eq!(parsed.invalid, 3, "{:?}", parsed.notes);
+        assert!(!parsed.notes.iter().any(|n| n.contains("hour of the day")), "{:?}", parsed.notes);
         let plain = df!(col::DATE => [Some(day)]).unwrap();
         assert!(with_time(plain, "Time").unwrap().1.is_none());
         // Berlin's and New York's midnights read as UTC instants: the day as written (session
