@@ -291,19 +291,28 @@ fn compare(
     Ok((drift, note))
 }
 
-/// An id's form taken away: its Unicode compatibility form (NFKC: a decomposed accent composed,
-/// full-width digits and letters as ASCII), then letters and digits only, lower case, leading
-/// zeros dropped (`"0000012001"`, `"12001"`, `"１２００１"` and `"12,001"` are `"12001"`; `"C-1234"`
-/// and `"c1234"` are `"c1234"`).
+/// An id's form taken away: composed (NFC: a decomposed accent is the letter it writes), full-
+/// width ASCII as ASCII (an East Asian keyboard's `１２３` is `123`), then letters and digits only,
+/// lower case, leading zeros dropped (`"0000012001"`, `"12001"`, `"１２００１"` and `"12,001"` are
+/// `"12001"`; `"C-1234"` and `"c1234"` are `"c1234"`). Not Unicode's compatibility forms (NFKC):
+/// they make `½` `1⁄2`, so a plumber's `PIPE-½` equalled its `PIPE-12` (helper-97).
 fn loose(id: &str) -> String {
     let kept: String = match id.is_ascii() {
         true => id.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect(),
-        false => id.nfkc().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect(),
+        false => id.nfc().map(narrow).filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect(),
     };
     let bare = kept.trim_start_matches('0');
     match bare.is_empty() {
         true => kept,
         false => bare.to_string(),
+    }
+}
+
+/// A full-width form of an ASCII character (U+FF01 … U+FF5E) as that character; others as they are.
+fn narrow(c: char) -> char {
+    match c {
+        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+        c => c,
     }
 }
 

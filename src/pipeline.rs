@@ -1349,12 +1349,14 @@ fn check_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
 
 /// A rewritten-ids gate's second measure: today's new ids (customers or items) that are the last
 /// published set's written otherwise (`twins` of `new`), judged — a share against the gate's
-/// limit — from [`MIN_NEW_TWINS`] on, and only while that set held fewer ids equal to another
-/// of it but for their form (`before_twins`; one look-alike it published, judged so, is no
-/// second form): one holding as many holds ids in two forms already — a shop's own, or a
-/// rewrite published with `--force`, whose export keeps its history: every night sells items
-/// first since the rewrite, twins of their old forms (a helper's: 126 of 132 new items, refused
-/// again each night after the forced one, where `--force` is to settle it).
+/// limit — from [`MIN_NEW_TWINS`] on, and only when they outnumber the ids of that set equal to
+/// another of it but for their form (`before_twins`): a set holding ids in two forms already —
+/// a shop's own, or a rewrite published with `--force`, whose export keeps its history: every
+/// night sells items first since the rewrite, twins of their old forms (a helper's: 126 of 132
+/// new items, refused again each night after the forced one, where `--force` is to settle it)
+/// — explains as many a night. A first version judged only sets of fewer than two such ids:
+/// two full-width codes a clerk typed in November turned the measure off, and a lower-cased
+/// night in December published (helper-97).
 struct NewTwins {
     twins: usize,
     new: usize,
@@ -1372,15 +1374,15 @@ const MIN_NEW_TWINS: usize = 2;
 impl NewTwins {
     /// The share judged, if it is.
     fn share(&self) -> Option<f64> {
-        (self.twins >= MIN_NEW_TWINS && self.before_twins < MIN_NEW_TWINS).then(|| self.twins as f64 / self.new as f64)
+        (self.twins >= MIN_NEW_TWINS && self.twins > self.before_twins).then(|| self.twins as f64 / self.new as f64)
     }
 
     fn said(&self) -> String {
         let (n, head) = (self.noun, format!("{} of today's {} new {}", self.twins, self.new, self.noun));
         match self.share() {
             Some(s) => format!("{head} ({:.1}%) are that run's {n} written otherwise, gone or still there", s * 100.0),
-            None if self.before_twins >= MIN_NEW_TWINS => format!(
-                "{head} are that run's written otherwise, not judged: that run's {n} hold {} ids equal to another of them but for their form (ids in two forms already: the shop's own, or a rewrite published with `--force`)",
+            None if self.twins >= MIN_NEW_TWINS => format!(
+                "{head} are that run's written otherwise, not judged: no more than that run's {n} hold equal to another of them but for their form ({}: ids in two forms already, the shop's own or a rewrite published with `--force`)",
                 self.before_twins
             ),
             None => format!("{head} are that run's written otherwise, not judged under {MIN_NEW_TWINS}"),

@@ -677,7 +677,8 @@ pub struct Trial {
     /// How many standard errors of the paired per-customer differences its scores lie below the
     /// best's on the window ([`errors_below`]; the rules' measure, [`choose`]): 0 for the best
     /// and any not below it, `f64::MAX` where every customer scored alike below it; `None` when
-    /// no customer was scored.
+    /// fewer than two customers were scored (one has no standard error: every candidate below
+    /// the best read `f64::MAX`, helper-97).
     pub standard_errors_below_best: Option<f64>,
 }
 
@@ -1036,7 +1037,7 @@ fn unfit(m: &Interactions, family: Family, model: &ModelConfig, limits: Limits) 
             false => String::new(),
         };
         let why = format!(
-            "all purchases hold {catalogue} items{held}, over the {DENSE_ITEMS} the selection fits dense EASE on (its fit grows as items³)"
+            "the purchases the winner is refit on hold {catalogue} items{held}, over the {DENSE_ITEMS} the selection fits dense EASE on (its fit grows as items³)"
         );
         return Some((why, None));
     }
@@ -1243,7 +1244,7 @@ fn choose(
 fn measure_against(scored: &mut [(Candidate, Trial, Vec<f64>)], best: usize) {
     let below: Vec<f64> = scored.iter().map(|(_, _, each)| errors_below(&scored[best].2, each)).collect();
     for ((_, trial, _), errors) in scored.iter_mut().zip(below) {
-        trial.standard_errors_below_best = (trial.metrics.customers > 0).then_some(errors.min(f64::MAX));
+        trial.standard_errors_below_best = (trial.metrics.customers > 1).then_some(errors.min(f64::MAX));
     }
 }
 

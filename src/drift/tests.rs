@@ -292,6 +292,9 @@ fn ids_compare_loosely_without_case_punctuation_or_leading_zeros() {
     assert_eq!(loose("\u{ff10}\u{ff10}\u{ff11}\u{ff12}\u{ff13}"), "123");
     assert_eq!(loose("\u{ff21}\u{ff22}-7"), loose("ab7"));
     assert_ne!(loose("cr\u{e8}me"), loose("creme"), "an accent is no form");
+    // not the compatibility forms: a fraction or a superscript is another product
+    assert_ne!(loose("PIPE-\u{bd}"), loose("PIPE-12"));
+    assert_ne!(loose("CABLE-2.5MM\u{b2}"), loose("CABLE-25MM2"));
 }
 
 /// New items equal to a previous one but for their form are counted, whether it is gone or

@@ -93,7 +93,7 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
         .zip(times.iter())
         .map(|(date, time)| {
             let Some(time) = time.map(str::trim).filter(|t| !t.is_empty()) else { return date };
-            let hour = || time.parse::<i64>().ok().filter(|h| hours && (0..=23).contains(h)).map(|h| h * 3_600);
+            let hour = || whole(time).filter(|&h| hours && h <= 23).map(|h| i64::from(h) * 3_600);
             let Some(seconds) = hour().or_else(|| time_of_day(time)) else {
                 invalid += 1;
                 super::keep_example(&mut examples, time);
@@ -120,14 +120,22 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
 /// whole number past 23 (`1430`, a clock without its colon) leaves them all unread, as before.
 fn whole_hours(times: &StringChunked) -> bool {
     let mut above_zero = false;
-    for time in times.iter().flatten().map(str::trim) {
-        match time.parse::<u32>() {
-            Ok(hour) if hour <= 23 => above_zero |= hour > 0,
-            Ok(_) => return false,
-            Err(_) => {}
+    for time in times.iter().flatten() {
+        match whole(time) {
+            Some(hour) if hour <= 23 => above_zero |= hour > 0,
+            Some(_) => return false,
+            None => {}
         }
     }
     above_zero
+}
+
+/// A whole number as a column of them is written: `14`, or `14.0` (a column of integers with
+/// gaps, which pandas writes as floats).
+fn whole(text: &str) -> Option<u32> {
+    let text = text.trim();
+    let digits = text.strip_suffix(".0").unwrap_or(text);
+    digits.parse().ok()
 }
 
 /// What reading a time column found, in words: the values that read as no time of day
@@ -225,7 +233,7 @@ mod tests {
             let dates: Vec<Option<i64>> = frame.column(col::DATE).unwrap().i64().unwrap().iter().collect();
             (dates, parsed.unwrap())
         };
-        let (dates, parsed) = hours([Some("0"), Some("11"), Some(" 23 "), Some("9:30"), None]);
+        let (dates, parsed) = hours([Some("0"), Some("11.0"), Some(" 23 "), Some("9:30"), None]);
         assert_eq!(dates, [Some(day), Some(day + 39_600), Some(day + 82_800), Some(day + 34_200), Some(day)]);
         assert_eq!(parsed.invalid, 0);
         assert!(parsed.notes[0].contains("whole numbers read as the hour of the day"), "{:?}", parsed.notes);

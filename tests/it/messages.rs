@@ -107,8 +107,22 @@ fn a_header_read_as_one_column_says_so() {
     let spaced = w.write("spaced.txt", text.replace(',', "  "));
     let sniffed = ["the header reads as one column: no ',', ';', tab or '|' in it", "aligned by spaces"];
     refuses(&w, &spaced, "", "", 1, &sniffed);
-    let set = ["the header reads as one column: no ';' in it, the [input] delimiter set"];
+    let set = ["the header reads as one column: no ';' in it but ','"];
     refuses(&w, &w.copy("tiny.csv"), "delimiter = \";\"", "", 1, &set);
+    // helper-97: a header quoted whole; a title line above the header and a column renamed, or
+    // a file of one column, show no delimiter trouble and are said as before
+    let header = text.lines().next().unwrap();
+    let quoted = w.write("quoted.csv", text.replacen(header, &format!("\"{header}\""), 1));
+    refuses(&w, &quoted, "", "", 1, &["the header reads as one column: its ',' inside one quoted field"]);
+    let titled = w.write("titled.csv", format!("Sales export 2010-12-01 to 2010-12-09\n{text}"));
+    let renamed = "[columns]\ncustomer = \"CustomerNo\"";
+    refuses(&w, &titled, "", renamed, 1, &["column 'CustomerNo' not found", "columns are: Sales export"]);
+    let lone = w.write("lone.csv", "CustomerID\n12345\n");
+    refuses(&w, &lone, "", "", 1, &["columns are: CustomerID;"]);
+    for file in [titled, lone] {
+        let r = w.kindred(&["run", w.pipeline_with("t.toml", &file, "", "out", renamed).to_str().unwrap()]);
+        assert!(!r.stderr.contains("reads as one column"), "{}", r.stderr);
+    }
 }
 
 /// A held lock named the pid of the last finished run, not the holder's: the message reads the

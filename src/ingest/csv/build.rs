@@ -103,21 +103,35 @@ fn canonical_roles(columns: &Columns) -> Vec<(PlSmallStr, As, Option<&String>)> 
     roles
 }
 
-/// A mapped column missing from a header that reads as one column says why: the header holds
-/// no delimiter — the one set, or any of those sniffed (a helper's CDNOW file, its columns
-/// aligned by spaces, listed its four names as the one column and said the first was not
-/// found).
+/// A mapped column missing from a header that reads as one column says why, when the one name
+/// shows it: a delimiter inside it (quoted whole, or another than the one set), or columns
+/// aligned by spaces (a helper's CDNOW file listed its four names as the one column and said
+/// the first was not found). A title line or a file of one column shows nothing: said as before.
 fn one_column(e: InputError, scan: &Scan) -> InputError {
     let InputError::ColumnMissing { path, sheet, column, role, available, also } = e else { return e };
-    let available = match (scan.header.len(), scan.given_delimiter) {
-        (1, true) => {
-            let d = printable_delimiter(scan.delimiter.unwrap_or(b','));
-            format!("'{available}' (the header reads as one column: no {d} in it, the [input] delimiter set)")
+    let [name] = scan.header.as_slice() else {
+        return InputError::ColumnMissing { path, sheet, column, role, available, also };
+    };
+    let set = scan.delimiter.filter(|_| scan.given_delimiter);
+    let inside = [b',', b';', b'\t', b'|'].into_iter().find(|&d| name.as_bytes().contains(&d));
+    let why = match (inside, set) {
+        (Some(d), Some(s)) if d != s => Some(format!(
+            "no {} in it but {}: set [input] delimiter to the one the file has",
+            printable_delimiter(s),
+            printable_delimiter(d)
+        )),
+        (Some(d), _) => {
+            Some(format!("its {} inside one quoted field: the header is quoted whole", printable_delimiter(d)))
         }
-        (1, false) => format!(
-            "'{available}' (the header reads as one column: no ',', ';', tab or '|' in it; columns aligned by spaces are not read: export the file delimited, or set [input] delimiter to the one it has)"
+        (None, _) if name.trim().contains("  ") => Some(
+            "no ',', ';', tab or '|' in it, its names aligned by spaces, which are not read: export the file delimited"
+                .to_string(),
         ),
-        _ => available,
+        (None, _) => None,
+    };
+    let available = match why {
+        Some(why) => format!("'{available}' (the header reads as one column: {why})"),
+        None => available,
     };
     InputError::ColumnMissing { path, sheet, column, role, available, also }
 }
