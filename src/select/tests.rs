@@ -880,6 +880,12 @@ fn dense_ease_is_left_to_small_catalogues_on_the_window_and_in_the_refit() {
     // sparse EASE anyway (4.6 s, 127 MB, the same lists): sparse EASE is the candidate
     let (why, _) = unfit(&small, Family::Ease, &ease, limits(DENSE_ITEMS + 1)).unwrap();
     assert!(why.contains("refit on hold 10001 items (10000 before the window), over the 10000"), "{why}");
+    // and its memory on that catalogue (helper-97: judged on the window's 8,131 items, the
+    // refit on 9,500 peaked over the budget)
+    let (few, budget) = (matrix(100), similarity::estimated_bytes(&matrix(100), &ease) + 1);
+    assert_eq!(unfit(&few, Family::Ease, &ease, Limits { budget, catalogue: 100 }), None);
+    let (why, need) = unfit(&few, Family::Ease, &ease, Limits { budget, catalogue: 1000 }).unwrap();
+    assert_eq!(need, Some(budget - 1 + 24 * (1000 * 1000 - 100 * 100)), "{why}");
     let rows: Vec<(usize, String, i64)> = popularity_shop(300);
     let (_, mut selection) = select(&rows, true, &config(""));
     let chosen =
