@@ -129,10 +129,12 @@ pub struct DriftReport {
     /// only today's customers come back under the new form — 147 of the 150 new customers of
     /// such a night, 3.4% of all, where a normal night has a few new customers and none so.
     pub new_rewritten: usize,
-    /// The previous set's customers whose id equals another of them but for its form: with two
-    /// or more the set holds ids in two forms already (a shop's own, or a rewrite published with
-    /// `--force`), and its new twins are no sign of a new rewrite (`new_rewritten` is then not
-    /// judged).
+    /// Of `new_rewritten`, those written otherwise in a way (case, punctuation, leading zeros,
+    /// Unicode form) the previous set's own ids are not, twice at least: the ones judged. A set
+    /// whose ids come in two cases already (a shop's own, or a rewrite published with `--force`)
+    /// explains more in two cases, not in two widths.
+    pub new_rewritten_new_forms: usize,
+    /// The previous set's customers whose id equals another of them but for its form.
     pub previous_twins: usize,
     /// The previous set's catalogue (rows of its `items.parquet`; null when it could not be
     /// read), and today's new items whose id equals one of it but for its form ([`loose`]):
@@ -145,7 +147,9 @@ pub struct DriftReport {
     /// history makes nearly all of them (70 of 70, 1.9% of the catalogue, 94.6% of lists
     /// changed), a normal night a few new items and none written otherwise.
     pub new_items: Option<usize>,
-    /// The same as `previous_twins` for the previous catalogue's items.
+    /// The same as `new_rewritten_new_forms` and `previous_twins` for the previous catalogue's
+    /// items.
+    pub items_rewritten_new_forms: usize,
     pub previous_items_twins: usize,
     /// One of them, as (the previous form, today's), for the gate's message.
     #[serde(skip)]
@@ -193,14 +197,17 @@ pub fn run(m: &Interactions, recs: &Recommendations, cfg: &DriftConfig) -> (Drif
     match compare(m, recs, &previous.recommendations, CHUNK_ROWS) {
         Ok((drift, note)) => {
             let mut report = report_of(&drift.rows, run_id, note, None, start);
-            (report.rewritten, report.new_rewritten, report.previous_twins) = drift.rewritten(m);
+            let (back, twins) = drift.rewritten(m);
+            (report.rewritten, report.new_rewritten, report.new_rewritten_new_forms, report.previous_twins) =
+                (back, twins.twins, twins.new_forms, twins.before_twins);
             match item_ids(&previous.items) {
                 Ok(before) if !before.is_empty() => {
                     report.previous_items = Some(before.len());
-                    let rewritten = items_rewritten(&before, &m.items);
+                    let (new, twins) = items_rewritten(&before, &m.items);
                     (report.new_items, report.items_rewritten, report.items_example) =
-                        (Some(rewritten.new), rewritten.twins, rewritten.example);
-                    report.previous_items_twins = rewritten.before_twins;
+                        (Some(new), twins.twins, twins.example);
+                    (report.items_rewritten_new_forms, report.previous_items_twins) =
+                        (twins.new_forms, twins.before_twins);
                 }
                 read => {
                     let why = read.err().unwrap_or_else(|| "it has no item".into());
@@ -326,57 +333,101 @@ fn item_ids(path: &Path) -> Result<Vec<String>, String> {
     Ok(ids.iter().flatten().map(str::to_string).collect())
 }
 
-/// Today's items new against the `before` catalogue, and those of them that equal one of its
-/// items but for their form ([`loose`]) — whether that item is gone (a rolling export) or still
-/// there (an export keeping its history, whose lines from one day on write codes otherwise:
-/// a reviewer's, 891 such items, 99.7% of lists changed, counted 0 by a first version that
-/// looked only at gone items) — with one of them (the previous form, today's), and the
-/// `before` items that equal another of them so.
-#[derive(Debug, PartialEq)]
-struct NewItems {
-    new: usize,
+/// Today's new ids that equal one of the last set's ids but for their form ([`loose`]) — whether
+/// that one is gone (a rolling export) or still there (an export keeping its history, whose
+/// lines from one day on write codes otherwise: a reviewer's, 891 such items, 99.7% of lists
+/// changed, counted 0 by a first version that looked only at gone items) — and of them those
+/// written otherwise in a way the last set's own twins are not ([`Form`]); the last set's ids
+/// equal to another of it so; one pair as (the previous form, today's).
+#[derive(Debug, Default, PartialEq)]
+struct Twins {
     twins: usize,
-    example: Option<(String, String)>,
+    new_forms: usize,
     before_twins: usize,
+    example: Option<(String, String)>,
 }
 
-fn items_rewritten(before: &[String], today: &[String]) -> NewItems {
+/// How two ids equal but for their form differ: the first of these steps of [`loose`] that
+/// makes them equal — composed and narrowed, then lower case, then letters and digits only,
+/// then leading zeros dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Unicode = 0,
+    Case = 1,
+    Punctuation = 2,
+    Zeros = 3,
+}
+
+impl Form {
+    fn of(a: &str, b: &str) -> Form {
+        let composed = |id: &str| id.nfc().map(narrow).collect::<String>();
+        let lower = |id: &str| composed(id).to_lowercase();
+        let bare = |id: &str| lower(id).chars().filter(|c| c.is_alphanumeric()).collect::<String>();
+        match () {
+            _ if composed(a) == composed(b) => Form::Unicode,
+            _ if lower(a) == lower(b) => Form::Case,
+            _ if bare(a) == bare(b) => Form::Punctuation,
+            _ => Form::Zeros,
+        }
+    }
+}
+
+/// How many twins of one [`Form`] make it the last set's own: a shop whose codes come in two
+/// cases (a till's `85123a` beside `85123A`), or a rewrite published with `--force` in an
+/// export keeping its history, whose every night sells items first since the rewrite, twins of
+/// their old forms (a helper's: 126 of 132 new items). One is a look-alike, not a habit.
+const OWN_FORM: usize = 2;
+
+/// [`Twins`] of today's `new` ids against the `before` ids.
+fn twins_of<'a>(before: impl Iterator<Item = &'a str>, new: impl Iterator<Item = &'a str>) -> Twins {
+    let mut forms: HashMap<String, &str> = HashMap::new();
+    let mut own = [0usize; 4];
+    let mut out = Twins::default();
+    for id in before {
+        match forms.entry(loose(id)) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                out.before_twins += 1;
+                own[Form::of(first.get(), id) as usize] += 1;
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(id);
+            }
+        }
+    }
+    for id in new {
+        let Some(was) = forms.get(&loose(id)) else { continue };
+        out.twins += 1;
+        out.new_forms += (own[Form::of(was, id) as usize] < OWN_FORM) as usize;
+        out.example.get_or_insert_with(|| (was.to_string(), id.to_string()));
+    }
+    out
+}
+
+/// Today's items new against the `before` catalogue, and their [`Twins`] in it.
+fn items_rewritten(before: &[String], today: &[String]) -> (usize, Twins) {
     let was: HashSet<&str> = before.iter().map(String::as_str).collect();
-    let forms: HashMap<String, &str> = before.iter().map(|i| (loose(i), i.as_str())).collect();
-    let new: Vec<&String> = today.iter().filter(|i| !was.contains(i.as_str())).collect();
-    let mut twins = new.iter().filter_map(|i| Some((forms.get(&loose(i))?, i)));
-    let example = twins.next().map(|(b, t)| (b.to_string(), t.to_string()));
-    let twins = example.iter().count() + twins.count();
-    NewItems { new: new.len(), twins, example, before_twins: before.len() - forms.len() }
-}
-
-/// How many of `forms` (ids with their form taken away, [`loose`]) equal an earlier one.
-fn twins_within<'a>(forms: impl Iterator<Item = &'a str>) -> usize {
-    let mut seen = HashSet::new();
-    forms.filter(|f| !seen.insert(*f)).count()
+    let new: Vec<&str> = today.iter().map(String::as_str).filter(|i| !was.contains(i)).collect();
+    (new.len(), twins_of(before.iter().map(String::as_str), new.iter().copied()))
 }
 
 impl Drift {
-    /// How many gone customers' ids equal a new customer's but for their form ([`loose`]), how
-    /// many new customers' ids equal a previous customer's so, gone or kept, and how many
-    /// previous customers' ids equal another previous one's so.
-    fn rewritten(&self, m: &Interactions) -> (usize, usize, usize) {
+    /// How many gone customers' ids equal a new customer's but for their form ([`loose`]), and
+    /// the new customers' [`Twins`] among the previous ones, gone or kept.
+    fn rewritten(&self, m: &Interactions) -> (usize, Twins) {
         let today = |r: &Row, status: Status| match (r.status == status, r.who) {
-            (true, Who::Today(c)) => Some(loose(&m.customers.label(c as usize))),
+            (true, Who::Today(c)) => Some(m.customers.label(c as usize)),
             _ => None,
         };
         let new: Vec<String> = self.rows.iter().filter_map(|r| today(r, Status::New)).collect();
         let gone: Vec<String> = match &self.gone {
-            GoneIds::Int(ids) => ids.iter().flatten().map(|i| loose(&i.to_string())).collect(),
-            GoneIds::Text(ids) => ids.iter().map(|id| loose(id)).collect(),
+            GoneIds::Int(ids) => ids.iter().flatten().map(|i| i.to_string()).collect(),
+            GoneIds::Text(ids) => ids.to_vec(),
         };
-        let new_forms: HashSet<&str> = new.iter().map(String::as_str).collect();
-        let back = gone.iter().filter(|g| new_forms.contains(g.as_str())).count();
+        let new_forms: HashSet<String> = new.iter().map(|id| loose(id)).collect();
+        let back = gone.iter().filter(|g| new_forms.contains(&loose(g))).count();
         let kept = self.rows.iter().filter_map(|r| today(r, Status::Kept));
         let before: Vec<String> = gone.into_iter().chain(kept).collect();
-        let twins = twins_within(before.iter().map(String::as_str));
-        let before: HashSet<&str> = before.iter().map(String::as_str).collect();
-        (back, new.iter().filter(|n| before.contains(n.as_str())).count(), twins)
+        (back, twins_of(before.iter().map(String::as_str), new.iter().map(String::as_str)))
     }
 }
 

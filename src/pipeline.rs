@@ -1336,7 +1336,13 @@ fn check_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
             share * 100.0,
         )
     };
-    let new = NewTwins { twins: r.new_rewritten, new: r.new, before_twins: r.previous_twins, noun: "customers" };
+    let new = NewTwins {
+        twins: r.new_rewritten,
+        new_forms: r.new_rewritten_new_forms,
+        new: r.new,
+        before_twins: r.previous_twins,
+        noun: "customers",
+    };
     rewritten_verdict(
         ("max_customers_rewritten_vs_previous", "ids"),
         limit,
@@ -1348,17 +1354,18 @@ fn check_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
 }
 
 /// A rewritten-ids gate's second measure: today's new ids (customers or items) that are the last
-/// published set's written otherwise (`twins` of `new`), judged — a share against the gate's
-/// limit — from [`MIN_NEW_TWINS`] on, and only when they outnumber the ids of that set equal to
-/// another of it but for their form (`before_twins`): a set holding ids in two forms already —
-/// a shop's own, or a rewrite published with `--force`, whose export keeps its history: every
-/// night sells items first since the rewrite, twins of their old forms (a helper's: 126 of 132
-/// new items, refused again each night after the forced one, where `--force` is to settle it)
-/// — explains as many a night. A first version judged only sets of fewer than two such ids:
-/// two full-width codes a clerk typed in November turned the measure off, and a lower-cased
-/// night in December published (helper-97).
+/// published set's written otherwise (`twins` of `new`), those of them written so in a way that
+/// set's own ids are not (`new_forms`: case, punctuation, leading zeros, Unicode form; drift's
+/// `Form`) judged — a share against the gate's limit — from [`MIN_NEW_TWINS`] on. A set that
+/// holds ids in two cases already — a shop's own, or a rewrite published with `--force`, whose
+/// export keeps its history: every night sells items first since the rewrite, twins of their
+/// old forms (a helper's: 126 of 132 new items, refused again each night after the forced one,
+/// where `--force` is to settle it) — explains more in two cases, not in two widths: a first
+/// version judged only sets holding fewer than two twins of any kind, and two full-width codes a
+/// clerk typed in November let a lower-cased night in December publish (helper-97).
 struct NewTwins {
     twins: usize,
+    new_forms: usize,
     new: usize,
     before_twins: usize,
     noun: &'static str,
@@ -1374,18 +1381,28 @@ const MIN_NEW_TWINS: usize = 2;
 impl NewTwins {
     /// The share judged, if it is.
     fn share(&self) -> Option<f64> {
-        (self.twins >= MIN_NEW_TWINS && self.twins > self.before_twins).then(|| self.twins as f64 / self.new as f64)
+        (self.new_forms >= MIN_NEW_TWINS).then(|| self.new_forms as f64 / self.new as f64)
     }
 
     fn said(&self) -> String {
-        let (n, head) = (self.noun, format!("{} of today's {} new {}", self.twins, self.new, self.noun));
-        match self.share() {
-            Some(s) => format!("{head} ({:.1}%) are that run's {n} written otherwise, gone or still there", s * 100.0),
-            None if self.twins >= MIN_NEW_TWINS => format!(
-                "{head} are that run's written otherwise, not judged: no more than that run's {n} hold equal to another of them but for their form ({}: ids in two forms already, the shop's own or a rewrite published with `--force`)",
+        let (n, of) = (self.noun, format!("of today's {} new {}", self.new, self.noun));
+        let owned = match self.twins - self.new_forms {
+            0 => String::new(),
+            own => format!(
+                "; {own} as that run's {n} are written already ({} of them equal to another but for their form: the shop's own, or a rewrite published with `--force`)",
                 self.before_twins
             ),
-            None => format!("{head} are that run's written otherwise, not judged under {MIN_NEW_TWINS}"),
+        };
+        match self.share() {
+            Some(s) => format!(
+                "{} {of} ({:.1}%) are that run's {n} written otherwise, gone or still there{owned}",
+                self.new_forms,
+                s * 100.0
+            ),
+            None => format!(
+                "{} {of} are that run's written otherwise, not judged: {} in a form that run's {n} do not hold twice, under {MIN_NEW_TWINS}{owned}",
+                self.twins, self.new_forms
+            ),
         }
     }
 }
@@ -1447,6 +1464,7 @@ fn check_items_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
     };
     let new = NewTwins {
         twins: rewritten,
+        new_forms: r.items_rewritten_new_forms,
         new: r.new_items.unwrap_or(0),
         before_twins: r.previous_items_twins,
         noun: "items",

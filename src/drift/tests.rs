@@ -306,15 +306,21 @@ fn items_written_otherwise_are_counted_by_their_form() {
     let today = ids(&["123", "85123a", "X2", "KEEP", "B7", "Keep"]);
     // 00123 → 123 and 85123A → 85123a (gone), KEEP → Keep (still there); X1 gone for good, X2
     // new of its own; b-7 gone, its form B7 was there already (not new)
-    let found = |new, twins, example: Option<(&str, &str)>, before_twins| NewItems {
-        new,
-        twins,
-        example: example.map(|(b, t)| (b.to_string(), t.to_string())),
-        before_twins,
+    let found = |new: usize, twins, new_forms, example: Option<(&str, &str)>, before_twins| {
+        let example = example.map(|(b, t)| (b.to_string(), t.to_string()));
+        (new, Twins { twins, new_forms, before_twins, example })
     };
-    // new: 123, 85123a, X2, Keep; the catalogue before holds b-7 and B7, one form
-    assert_eq!(items_rewritten(&before, &today), found(4, 3, Some(("00123", "123")), 1));
-    assert_eq!(items_rewritten(&before, &before), found(0, 0, None, 1));
-    assert_eq!(items_rewritten(&[], &today), found(6, 0, None, 0));
-    assert_eq!(twins_within(["a", "b", "a", "a"].into_iter()), 2);
+    // new: 123, 85123a, X2, Keep; the catalogue before holds b-7 and B7, one pair (of
+    // punctuation: no form of its own), so all three twins are of new forms
+    assert_eq!(items_rewritten(&before, &today), found(4, 3, 3, Some(("00123", "123")), 1));
+    assert_eq!(items_rewritten(&before, &before), found(0, 0, 0, None, 1));
+    assert_eq!(items_rewritten(&[], &today), found(6, 0, 0, None, 0));
+    // Session 43 (helper-97): a catalogue holding two pairs in two cases explains a third so —
+    // not a code written with leading zeros, nor without its punctuation
+    let before = ids(&["A1", "a1", "B2", "b2", "C3", "00123", "Q-9"]);
+    let today = ids(&["c3", "123", "Q9", "NEW"]);
+    assert_eq!(items_rewritten(&before, &today), found(4, 3, 2, Some(("C3", "c3")), 2));
+    let forms = [("cre\u{300}me", "cr\u{e8}me"), ("\u{ff21}1", "A1"), ("ABC", "abc"), ("A-1", "a1"), ("00a1", "A1")];
+    let kinds = forms.map(|(a, b)| Form::of(a, b));
+    assert_eq!(kinds, [Form::Unicode, Form::Unicode, Form::Case, Form::Punctuation, Form::Zeros]);
 }
