@@ -143,11 +143,11 @@ fn from_inverse(p: &faer::Mat<f64>, diagonal: &[f64], lambda: f64) -> Option<Vec
 }
 
 /// [`weights`] through the customers (Woodbury): P = (G + λI)⁻¹ = (I − Xᵀ(XXᵀ + λI)⁻¹X) / λ,
-/// X the `rows` (items × customers) as customers × items. Where customers are fewer than items
-/// it inverts a customers × customers matrix and multiplies customers × items² times, where
-/// [`weights`] factors items × items (items³): a grocer's 9,753 items bought by 530 customers
-/// took 33 s and 1.7 GB a night in dense EASE; the probe's numpy gave the same P (3e-18 apart)
-/// in 7.7 s against 62.6 s (helper-96, 2026-12-05). `diagonal`: G's ([`squares`]). `None` as
+/// X the `rows` (items × customers) as customers × items: a customers × customers factor and
+/// products of customers × items² operations, where [`weights`] factors items × items (items³)
+/// — fewer where the customers are few ([`through_customers`]): a grocer's night of 532
+/// customers and 9,990 items took 12.7 s and 1.69 GB, now 3.6 s and 1.33 GB (helper-96's numpy
+/// probe: the same P, 3e-18 apart, in 7.7 s against 62.6 s). `diagonal`: G's ([`squares`]). `None` as
 /// [`weights`]: K + λI not positive definite, or P out of its bounds.
 fn weights_by_customers(rows: &Rows, diagonal: &[f64], lambda: f64, par: Par) -> Option<Vec<f64>> {
     let (n, u) = (rows.n_rows(), rows.n_cols);
@@ -180,6 +180,17 @@ fn squares(rows: &Rows) -> Vec<f64> {
     (0..rows.n_rows()).map(|i| rows.row(i).1.iter().fold(0.0, |s, v| s + v * v)).collect()
 }
 
+/// Whether [`weights_by_customers`] costs fewer operations than [`weights`] for `customers` ×
+/// `items`: its products and factor (3u²n + 2n²u + u³/3, X dense) against the items' factor and
+/// inverse (n³). Measured (4,000 items, 2 threads, 2026-12-05): 400 customers 0.9 s against
+/// 2.3 s, 1,000 1.5 s against 2.5 s, 1,600 2.6 s both, 2,400 4.3 s against 3.0 s, 3,600 7.3 s
+/// against 2.6 s — fewer customers than items alone is not enough; the count's crossover
+/// (a third of the items) is on the safe side of the measured one (two fifths).
+fn through_customers(customers: usize, items: usize) -> bool {
+    let (u, n) = (customers as f64, items as f64);
+    3.0 * u * u * n + 2.0 * n * n * u + u * u * u / 3.0 < n * n * n
+}
+
 /// The inverse's parallelism: as many pieces as the pool has threads. faer splits the work by
 /// output blocks, each summed in one fixed order, so the pieces give the same floats whatever
 /// their number (a test checks 1, 2 and 3 threads bit for bit).
@@ -207,8 +218,7 @@ pub(super) fn shared(r: &Rows, a: usize, b: usize) -> u32 {
 pub fn run(m: &Interactions, cfg: &ModelConfig, progress: &Progress) -> Result<Ease, Error> {
     let rows = weighted::values(m, &ModelConfig { kind: Kind::Item, ..cfg.clone() });
     let n = rows.n_rows();
-    // the smaller of the two inverses: customers × customers where they are fewer than items
-    let b = match rows.n_cols < n {
+    let b = match through_customers(rows.n_cols, n) {
         true => {
             let diagonal = squares(&rows);
             if diagonal.iter().any(|v| !v.is_finite()) {
@@ -523,12 +533,24 @@ pub(crate) mod tests {
                 assert!(threads(t).iter().zip(&woodbury).all(|(x, y)| x.to_bits() == y.to_bits()), "{t} threads");
             }
         }
-        let m = random_matrix(50, 200, 10, 3);
+        let m = random_matrix(20, 400, 10, 3);
         let cfg = ModelConfig { kind: Kind::Ease, ease_lambda: 10.0, ..Default::default() };
         let rows = weighted::values(&m, &ModelConfig { kind: Kind::Item, ..cfg.clone() });
-        assert!(rows.n_cols < m.n_items());
+        assert!(through_customers(rows.n_cols, m.n_items()));
         let by_customers = weights_by_customers(&rows, &squares(&rows), 10.0, parallelism()).unwrap();
         assert_eq!(run(&m, &cfg, &Progress::hidden()).unwrap().weights, by_customers);
+        // nearly as many customers as items: through the items, which costs less there (3,600
+        // customers × 4,000 items took 7.3 s through the customers, 2.6 s through the items)
+        let ids: Vec<(String, String)> = (0..60)
+            .flat_map(|c| (0..10).map(move |j| (format!("{c}"), format!("I{}", (c * 7 + j * 13) % 100))))
+            .collect();
+        let m = Interactions::from_triples(ids.iter().map(|(c, i)| (c.as_str(), i.as_str(), 1.0, None)));
+        let rows = weighted::values(&m, &ModelConfig { kind: Kind::Item, ..cfg.clone() });
+        assert!(rows.n_cols < m.n_items() && !through_customers(rows.n_cols, m.n_items()));
+        let by_items = weights(gram(&rows), m.n_items(), 10.0, parallelism()).unwrap();
+        assert_eq!(run(&m, &cfg, &Progress::hidden()).unwrap().weights, by_items);
+        let crossover = |n: usize| (1..n).find(|&u| !through_customers(u, n)).unwrap() as f64 / n as f64;
+        assert!((0.3..0.4).contains(&crossover(4_000)), "{}", crossover(4_000));
     }
 
     #[test]
@@ -583,21 +605,22 @@ pub(crate) mod tests {
             }
             other => panic!("{other:?}"),
         }
-        // through the customers (fewer than items: three buy the same six), where G + λI is
-        // singular to working precision in items, the small inverse holds: a tiny λ gives the
-        // limit, each item predicted by the five others alike (1/5); an overflow is said as above
+        // through the customers (three buy the same twelve items), where G + λI is singular to
+        // working precision in items, the small inverse holds: a tiny λ gives the limit, each
+        // item predicted by the eleven others alike (1/11); an overflow is said as above
+        let items: Vec<String> = (0..12).map(|i| format!("I{i}")).collect();
         let few = Interactions::from_triples(
-            (0..3).flat_map(|c| ["A", "B", "C", "D", "E", "F"].map(move |i| (["1", "2", "3"][c], i, 1.0, None))),
+            ["1", "2", "3"].into_iter().flat_map(|c| items.iter().map(move |i| (c, i.as_str(), 1.0, None))),
         );
         let rows = weighted::values(&few, &ModelConfig { kind: Kind::Item, ..Default::default() });
-        assert!(rows.n_cols < few.n_items());
+        assert!(through_customers(rows.n_cols, few.n_items()));
         let said = |r: Result<Ease, Error>| match r {
             Err(Error::Model { key, .. }) => key,
             other => panic!("{other:?}"),
         };
         let tiny = run(&few, &cfg(1e-15), &Progress::hidden()).unwrap();
-        let off: Vec<f64> = (0..36).filter(|k| k / 6 != k % 6).map(|k| tiny.weights[k]).collect();
-        assert!(off.iter().all(|w| (w - 0.2).abs() < 1e-9), "{off:?}");
+        let off: Vec<f64> = (0..144).filter(|k| k / 12 != k % 12).map(|k| tiny.weights[k]).collect();
+        assert!(off.iter().all(|w| (w - 1.0 / 11.0).abs() < 1e-9), "{off:?}");
         let mut huge = few.clone();
         huge.quantity.iter_mut().for_each(|q| *q = 1e200);
         assert_eq!(said(run(&huge, &quantity, &Progress::hidden())), "[model] weighting");
