@@ -48,6 +48,8 @@ pub(super) struct CsvRead {
     pub(super) look: Look,
     /// What the read left out and why (lines above the header).
     pub(super) notes: Vec<String>,
+    /// The delimiter set (`[input] delimiter`, a `.tsv`'s tab; `None`: sniffed).
+    pub(super) set_delimiter: Option<u8>,
 }
 
 /// The roles a CSV's builders parse as they read, so the audit need not read the text again.
@@ -159,7 +161,10 @@ fn stream_csv(
         };
         drop(received); // the reader stops at its next chunk
         match builders {
-            Some(b) => Ok(CsvRead { notes: scan.notes, ..b.finish(failed, scan.header)? }),
+            Some(b) => {
+                let set_delimiter = scan.set();
+                Ok(CsvRead { notes: scan.notes, set_delimiter, ..b.finish(failed, scan.header)? })
+            }
             None => Err(failed.unwrap_or_else(|| InputError::NoHeader { path: path.to_path_buf() }).into()),
         }
     })

@@ -332,8 +332,13 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
     let (loaded, sheets, mut notes, label) = load(cfg, None, columns, head)?;
     let mut file_columns = Vec::new();
     let mut long_ids = LongIds::default();
+    // a CSV's delimiter as set (`None`: sniffed), for a header read as one column
+    let mut text = None;
     let (frame, skipped, width, look) = match loaded {
-        Loaded::Csv(csv) => (csv.frame, csv.skipped, None, Some(csv.look)),
+        Loaded::Csv(csv) => {
+            text = Some(csv.set_delimiter);
+            (csv.frame, csv.skipped, None, Some(csv.look))
+        }
         Loaded::Parquet(file) => {
             let (frame, unread) = read_parquet_all(&cfg.path, &file, &missing(cfg, columns), bytes_limit(cfg))?;
             file_columns = file.columns;
@@ -347,9 +352,15 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
     };
     let look = look.unwrap_or_else(|| look::of_frame(&frame, head));
     let mut report = report(&frame, cfg, start, label, sheets, skipped, width.unwrap_or(frame.width()))?;
+    let names = column_names(&frame);
     report.notes = notes;
     let sheet = report.sheets.first().cloned();
-    let all = match resolve_columns(&column_names(&frame), columns, &cfg.path, sheet) {
+    let resolved = resolve_columns(&names, columns, &cfg.path, sheet);
+    let resolved = resolved.map_err(|e| match text {
+        Some(set) => one_column(e, &names, set),
+        None => e,
+    });
+    let all = match resolved {
         Ok((columns, _)) => {
             let frame = decimal_quantity(frame, &file_columns, columns.quantity.as_ref(), &cfg.path)?;
             let table = Table::with_look(frame, columns, &cfg.path, date_rule(cfg), look);
@@ -509,6 +520,47 @@ pub(crate) fn title_note(unit: &str, header_at: usize, above: usize) -> String {
         n => format!("the {n} {unit}s above it are"),
     };
     format!("its header is {unit} {header_at}; {above} not read")
+}
+
+/// A mapped column missing from a header that reads as one column says why, when the one name
+/// shows it: a delimiter inside it (quoted whole, or another than the one set), or columns
+/// aligned by spaces (a helper's CDNOW file listed its four names as the one column and said
+/// the first was not found). A title line or a file of one column shows nothing: said as before.
+/// `header`: a CSV's; `set`: the delimiter set (`[input] delimiter`, a `.tsv`'s tab), not sniffed.
+pub(crate) fn one_column(e: InputError, header: &[String], set: Option<u8>) -> InputError {
+    let InputError::ColumnMissing { path, sheet, column, role, available, also } = e else { return e };
+    let [name] = header else {
+        return InputError::ColumnMissing { path, sheet, column, role, available, also };
+    };
+    let inside = [b',', b';', b'\t', b'|'].into_iter().find(|&d| name.as_bytes().contains(&d));
+    let why = match (inside, set) {
+        (Some(d), Some(s)) if d != s => Some(format!(
+            "no {} in it but {}: set [input] delimiter to the one the file has",
+            printable_delimiter(s),
+            printable_delimiter(d)
+        )),
+        (Some(d), _) => {
+            Some(format!("its {} inside one quoted field: the header is quoted whole", printable_delimiter(d)))
+        }
+        (None, _) if name.trim().contains("  ") => Some(
+            "no ',', ';', tab or '|' in it, its names aligned by spaces, which are not read: export the file delimited"
+                .to_string(),
+        ),
+        (None, _) => None,
+    };
+    let available = match why {
+        Some(why) => format!("'{available}' (the header reads as one column: {why})"),
+        None => available,
+    };
+    InputError::ColumnMissing { path, sheet, column, role, available, also }
+}
+
+/// A delimiter as a message names it: `';'`, `tab`.
+fn printable_delimiter(d: u8) -> String {
+    match d {
+        b'\t' => "tab".to_string(),
+        d => format!("'{}'", d as char),
+    }
 }
 
 /// The header name a mapped `column` reads: itself when the header has it, else the one name

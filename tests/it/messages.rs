@@ -107,6 +107,11 @@ fn a_header_read_as_one_column_says_so() {
     let spaced = w.write("spaced.txt", text.replace(',', "  "));
     let sniffed = ["the header reads as one column: no ',', ';', tab or '|' in it", "aligned by spaces"];
     refuses(&w, &spaced, "", "", 1, &sniffed);
+    // the audit's note says the same
+    let p = w.pipeline("spaced.toml", &spaced, "");
+    let r = w.kindred(&["audit", spaced.to_str().unwrap(), "--pipeline", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("no roles are shown") && r.stderr.contains(sniffed[0]), "{}", r.stderr);
     let set = ["the header reads as one column: no ';' in it but ','"];
     refuses(&w, &w.copy("tiny.csv"), "delimiter = \";\"", "", 1, &set);
     // helper-97: a header quoted whole; a title line above the header and a column renamed, or

@@ -22,7 +22,7 @@ use crate::config::{Columns, Mark};
 use crate::error::InputError;
 use crate::ingest::look::{Head, Look, Profile};
 use crate::ingest::split::{field_shape, field_value, Found, Records};
-use crate::ingest::{resolve_columns, Missing};
+use crate::ingest::{one_column, resolve_columns, Missing};
 use crate::roles::{
     canonical, col, read_id, resolve_dates, settle, tidy_descriptions, with_segment, DateRule, DateText, Decision,
     Evidence, Marks, NumberText, Parsed, Pending, Quantity,
@@ -103,47 +103,6 @@ fn canonical_roles(columns: &Columns) -> Vec<(PlSmallStr, As, Option<&String>)> 
     roles
 }
 
-/// A mapped column missing from a header that reads as one column says why, when the one name
-/// shows it: a delimiter inside it (quoted whole, or another than the one set), or columns
-/// aligned by spaces (a helper's CDNOW file listed its four names as the one column and said
-/// the first was not found). A title line or a file of one column shows nothing: said as before.
-fn one_column(e: InputError, scan: &Scan) -> InputError {
-    let InputError::ColumnMissing { path, sheet, column, role, available, also } = e else { return e };
-    let [name] = scan.header.as_slice() else {
-        return InputError::ColumnMissing { path, sheet, column, role, available, also };
-    };
-    let set = scan.delimiter.filter(|_| scan.given_delimiter);
-    let inside = [b',', b';', b'\t', b'|'].into_iter().find(|&d| name.as_bytes().contains(&d));
-    let why = match (inside, set) {
-        (Some(d), Some(s)) if d != s => Some(format!(
-            "no {} in it but {}: set [input] delimiter to the one the file has",
-            printable_delimiter(s),
-            printable_delimiter(d)
-        )),
-        (Some(d), _) => {
-            Some(format!("its {} inside one quoted field: the header is quoted whole", printable_delimiter(d)))
-        }
-        (None, _) if name.trim().contains("  ") => Some(
-            "no ',', ';', tab or '|' in it, its names aligned by spaces, which are not read: export the file delimited"
-                .to_string(),
-        ),
-        (None, _) => None,
-    };
-    let available = match why {
-        Some(why) => format!("'{available}' (the header reads as one column: {why})"),
-        None => available,
-    };
-    InputError::ColumnMissing { path, sheet, column, role, available, also }
-}
-
-/// A delimiter as a message names it: `';'`, `tab`.
-fn printable_delimiter(d: u8) -> String {
-    match d {
-        b'\t' => "tab".to_string(),
-        d => format!("'{}'", d as char),
-    }
-}
-
 impl Plan {
     /// Every column as text without `roles`; with them (resolved against the header), the
     /// canonical frame when each role maps its own column, else the roles' columns as text
@@ -151,7 +110,7 @@ impl Plan {
     pub(super) fn new(scan: &Scan, roles: Option<Roles>, skip: bool) -> Result<Plan, InputError> {
         let header = &scan.header;
         let resolved = roles
-            .map(|r| resolve_columns(header, r.columns, scan.path, None).map_err(|e| one_column(e, scan)))
+            .map(|r| resolve_columns(header, r.columns, scan.path, None).map_err(|e| one_column(e, header, scan.set())))
             .transpose()?;
         let columns = resolved.as_ref().map(|(columns, _)| columns);
         let mapped = columns.map(|c| canonical_roles(c).iter().filter(|(_, _, name)| name.is_some()).count());
@@ -431,7 +390,8 @@ impl Plan {
         };
         let columns = header.iter().zip(profiles).map(|(name, p)| p.finish(name, "String")).collect();
         let look = Look { columns, head: Head { columns: header.clone(), rows: head } };
-        Ok(CsvRead { frame, header, resolved: self.resolved.clone(), nulls, skipped, found, look, notes: Vec::new() })
+        let resolved = self.resolved.clone();
+        Ok(CsvRead { frame, header, resolved, nulls, skipped, found, look, notes: Vec::new(), set_delimiter: None })
     }
 
     /// The date column's year-last dates read in the one order the whole column leaves (see

@@ -215,7 +215,7 @@ pub(super) struct Scan<'a> {
     /// The delimiter is sniffed again from the next line (after a preamble line).
     resniff: bool,
     /// The delimiter was set (`[input] delimiter`), not sniffed.
-    pub(super) given_delimiter: bool,
+    given_delimiter: bool,
     /// Where the first record ended (byte, next line) and the delimiter it was read with: when
     /// no record has the wanted columns, the first is the header and the records are read
     /// again from there (`rescan`).
@@ -233,6 +233,11 @@ pub(super) struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
+    /// The delimiter set (`[input] delimiter`, a `.tsv`'s tab), not sniffed.
+    pub(super) fn set(&self) -> Option<u8> {
+        self.delimiter.filter(|_| self.given_delimiter)
+    }
+
     pub(super) fn new(path: &'a Path, encoding: Encoding, delimiter: Option<u8>, limits: Limits) -> Self {
         Scan {
             path,
