@@ -38,14 +38,18 @@ struct Vectors {
     postings: Vec<Vec<(u32, f64)>>,
 }
 
-/// Each item's words, and how many items hold each word.
-fn frequencies(descriptions: &[Option<String>]) -> (Vec<Vec<String>>, HashMap<String, u32>) {
-    let words: Vec<Vec<String>> = descriptions.iter().map(|d| words(d.as_deref().unwrap_or(""))).collect();
-    let mut df: HashMap<String, u32> = HashMap::new();
+/// Each item's words.
+fn words_of(descriptions: &[Option<String>]) -> Vec<Vec<String>> {
+    descriptions.iter().map(|d| words(d.as_deref().unwrap_or(""))).collect()
+}
+
+/// How many items hold each of the items' `words`.
+fn frequencies(words: &[Vec<String>]) -> HashMap<&str, u32> {
+    let mut df: HashMap<&str, u32> = HashMap::new();
     for w in words.iter().flatten() {
-        *df.entry(w.clone()).or_insert(0) += 1;
+        *df.entry(w.as_str()).or_insert(0) += 1;
     }
-    (words, df)
+    df
 }
 
 /// Whether a word in `d` of `n` items is kept ([`Vectors`]): in two at least, half at most.
@@ -58,14 +62,15 @@ fn kept(d: u32, n: usize) -> bool {
 /// (`subclass 130315`: one word in every item, a helper's grocer of 23,812 items) made 4
 /// candidates of 24 the plain ones again, fitted for nothing (the selection 6.5 → 5.7 s).
 pub fn tells_items_apart(descriptions: &[Option<String>]) -> bool {
-    frequencies(descriptions).1.values().any(|&d| kept(d, descriptions.len()))
+    frequencies(&words_of(descriptions)).values().any(|&d| kept(d, descriptions.len()))
 }
 
 impl Vectors {
     fn new(descriptions: &[Option<String>]) -> Vectors {
         let n = descriptions.len();
-        let (words, df) = frequencies(descriptions);
-        let mut vocabulary: Vec<&str> = df.iter().filter(|(_, &d)| kept(d, n)).map(|(w, _)| w.as_str()).collect();
+        let words = words_of(descriptions);
+        let df = frequencies(&words);
+        let mut vocabulary: Vec<&str> = df.iter().filter(|(_, &d)| kept(d, n)).map(|(&w, _)| w).collect();
         vocabulary.sort_unstable();
         let id: HashMap<&str, usize> = vocabulary.iter().enumerate().map(|(k, &w)| (w, k)).collect();
         let vectors: Vec<Vec<(usize, f64)>> = words
