@@ -163,7 +163,9 @@ fn stream_csv(
         match builders {
             Some(b) => {
                 let set_delimiter = scan.set();
-                Ok(CsvRead { notes: scan.notes, set_delimiter, ..b.finish(failed, scan.header)? })
+                let read = b.finish(failed, scan.header)?;
+                let notes = scan.notes.into_iter().chain(read.notes).collect();
+                Ok(CsvRead { notes, set_delimiter, ..read })
             }
             None => Err(failed.unwrap_or_else(|| InputError::NoHeader { path: path.to_path_buf() }).into()),
         }

@@ -276,12 +276,14 @@ fn run_unguarded(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestR
             let limit = bytes_limit(cfg);
             let read = read_parquet_roles(path, &file, &parsed_roles(&columns), &missing(cfg, &columns), limit)?;
             notes.extend(read.notes);
-            let frame = decimal_quantity(read.frame, file_columns, columns.quantity.as_ref(), path)?;
+            let frame = formulas_shown(read.frame, &mut notes, path)?;
+            let frame = decimal_quantity(frame, file_columns, columns.quantity.as_ref(), path)?;
             (table(frame, columns, read.nulls, None, read.look), names.len(), 0, unmapped)
         }
         Loaded::Frame(frame, long_ids) => {
             let names = column_names(&frame);
             let (columns, unmapped) = resolve_columns(&names, columns, path, sheets.first().cloned())?;
+            let frame = formulas_shown(frame, &mut notes, path)?;
             let table = Table { decimal: cfg.decimal, long_ids, ..Table::new(frame, columns, path, date_rule(cfg)) };
             (table, names.len(), 0, unmapped)
         }
@@ -350,6 +352,8 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
             (frame, 0, None, None)
         }
     };
+    // a CSV's were read so as its fields went by
+    let frame = if text.is_none() { formulas_shown(frame, &mut notes, &cfg.path)? } else { frame };
     let look = look.unwrap_or_else(|| look::of_frame(&frame, head));
     let mut report = report(&frame, cfg, start, label, sheets, skipped, width.unwrap_or(frame.width()))?;
     let names = column_names(&frame);
@@ -373,6 +377,36 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
         }
     };
     Ok((all, report))
+}
+
+/// `frame` with every text value written as an Excel text formula read as the text Excel
+/// shows ([`split::formula_text`]), a note in `notes` for each column holding any: an ERP's
+/// "Excel-safe" CSV read by pandas and saved as Parquet, or pasted into a workbook as text,
+/// keeps `="0017850"` as written. (A CSV's fields are read so as they go by.) A column without
+/// one is left as it is, uncopied.
+fn formulas_shown(mut frame: DataFrame, notes: &mut Vec<String>, path: &Path) -> Result<DataFrame, InputError> {
+    let fail = |e: PolarsError| InputError::Parse { path: path.to_path_buf(), detail: e.to_string() };
+    let names: Vec<PlSmallStr> =
+        frame.columns().iter().filter(|c| c.dtype() == &DataType::String).map(|c| c.name().clone()).collect();
+    let mut shown = String::new();
+    for name in names {
+        let values = frame.column(&name).and_then(|c| c.str().cloned()).map_err(fail)?;
+        let count = values.iter().flatten().filter(|v| split::formula_text(v, &mut shown).is_some()).count();
+        if count == 0 {
+            continue;
+        }
+        let read: StringChunked = values
+            .iter()
+            .map(|v| {
+                let v = v?;
+                // `=""` as an empty text: blank, as the reader's own empty texts are read
+                Some(split::formula_text(v, &mut shown).unwrap_or(v).to_string())
+            })
+            .collect();
+        frame.with_column(read.with_name(name.clone()).into_column()).map_err(fail)?;
+        notes.push(split::formulas_note(&name, count));
+    }
+    Ok(frame)
 }
 
 /// The report of a read; a file without rows is an error.

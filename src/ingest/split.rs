@@ -256,6 +256,42 @@ pub(super) fn field_value<'a>(raw: &'a str, quote: u8, unescaped: &'a mut String
     Ok(Some(unescaped.as_str()))
 }
 
+/// The text Excel shows for a field written as one of its text formulas, `="00123"`: ERP and
+/// POS exports write ids (and dates, amounts) so to keep leading zeros when the file is
+/// opened in Excel, quoted (`"=""00123"""`, read by [`field_value`] as `="00123"`) or not.
+/// Read as written, every such id was another than the shop's own (`="0017850"`, not
+/// `0017850`), silently: the lists published under ids no system of the shop's knows. `None`
+/// when `value` is not one formula's string literal (`="a"&"b"` is a formula, read as it is);
+/// `""` inside is one quote (into `shown`); `=""` shows nothing (an empty field).
+#[inline]
+pub(super) fn formula_text<'a>(value: &'a str, shown: &'a mut String) -> Option<&'a str> {
+    let inner = value.strip_prefix("=\"")?.strip_suffix('"')?;
+    if !inner.contains('"') {
+        return Some(inner);
+    }
+    // every quote inside the literal is doubled, else it is not one literal
+    shown.clear();
+    let mut rest = inner;
+    while let Some(at) = rest.find('"') {
+        if rest.as_bytes().get(at + 1) != Some(&b'"') {
+            return None;
+        }
+        shown.push_str(&rest[..=at]);
+        rest = &rest[at + 2..];
+    }
+    shown.push_str(rest);
+    Some(shown.as_str())
+}
+
+/// The note on a column `count` of whose fields were Excel text formulas ([`formula_text`]).
+pub(super) fn formulas_note(column: &str, count: usize) -> String {
+    let (s, were) = if count == 1 { ("", "was") } else { ("s", "were") };
+    format!(
+        "column '{column}': {count} value{s} {were} written as Excel text formulas (=\"00123\") and read as the text \
+         Excel shows (00123)"
+    )
+}
+
 /// Whether a field's raw bytes are empty (read as null) and whether a quote it opens fails to
 /// close it: the scan's side of [`field_value`].
 #[inline]

@@ -489,3 +489,44 @@ fn min_quantity_drops_nothing_without_a_quantity_column() {
     let rule = rules.iter().find(|r| r["rule"] == "min_quantity").unwrap();
     assert_eq!(rule["rows_in"], rule["rows_out"], "{rule}");
 }
+
+/// An ERP's "Excel-safe" CSV writes ids as Excel text formulas (`="00123"`, to keep leading
+/// zeros when the file is opened in Excel), quoted or not: read as written, every customer and
+/// item was published under an id no system of the shop's knows (`="17850.0"`), and the
+/// pipeline's `never_recommend` matched nothing. Read as the text Excel shows, the same tables
+/// as the plain export; the audit and the run report say so.
+#[test]
+fn ids_written_as_excel_text_formulas_read_as_excel_shows_them() {
+    let plain = tables("tiny.csv", "");
+    let w = Workdir::new();
+    let text = std::fs::read_to_string(crate::workdir::fixture("tiny.csv")).unwrap();
+    let (mut items, mut customers) = (0, 0);
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let mut line = line.to_string();
+            // a record's first line: InvoiceNo,StockCode,… — the code unquoted, ="…"
+            if let Some((invoice, rest)) = line.split_once(',').filter(|(i, _)| i.parse::<u64>().is_ok()) {
+                let (code, rest) = rest.split_once(',').unwrap();
+                line = format!("{invoice},=\"{code}\",{rest}");
+                items += 1;
+            }
+            // a record's last line: …,CustomerID,Country — the id quoted, "=""…"""
+            let fields: Vec<&str> = line.rsplitn(3, ',').collect();
+            if fields.len() == 3 && fields[1].ends_with(".0") && fields[1].parse::<f64>().is_ok() {
+                line = format!("{},\"=\"\"{}\"\"\",{}", fields[2], fields[1], fields[0]);
+                customers += 1;
+            }
+            line
+        })
+        .collect();
+    assert!(items > 20 && customers > 20, "{items} {customers}: {lines:?}");
+    let input = w.write("erp.csv", lines.join("\n") + "\n");
+    assert_eq!(tables_of(&w, &input, "", "erp.csv"), plain);
+    let notes = w.manifest("out")["reports"]["ingest"]["notes"].to_string();
+    let want = format!("column 'CustomerID': {customers} values were written as Excel text formulas");
+    assert!(notes.contains(&want) && notes.contains("column 'StockCode'"), "{notes}");
+    let audit = w.kindred(&["audit", input.to_str().unwrap()]);
+    assert_eq!(audit.code, 0, "{}", audit.stderr);
+    assert!(audit.stdout.contains(&want) || audit.stderr.contains(&want), "{}{}", audit.stdout, audit.stderr);
+}

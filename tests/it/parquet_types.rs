@@ -403,3 +403,32 @@ fn float_ids_from_2_to_the_53_lost_digits() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!r.stderr.contains("lost") && !r.stderr.contains("longer than their type"), "{}", r.stderr);
 }
+
+/// An ERP's "Excel-safe" CSV (`="00123"`) read by pandas and saved as Parquet keeps the
+/// formulas as text: read as the text Excel shows them, noted, as a CSV's are.
+#[test]
+fn excel_text_formulas_in_text_columns_read_as_excel_shows_them() {
+    let w = Workdir::new();
+    let wrap = |v: &str| format!("=\"{v}\"");
+    let ids: Vec<String> = CUSTOMERS.iter().map(|c| wrap(&format!("{c:05}"))).collect();
+    let codes: Vec<String> = ITEMS.iter().map(|i| wrap(i)).collect();
+    let amounts: Vec<String> = (0..10).map(|k| wrap(&(k % 3 + 1).to_string())).collect();
+    let strings = |v: &[String]| -> ArrayRef { Arc::new(StringArray::from_iter_values(v)) };
+    let input = write(
+        &w,
+        "pandas.parquet",
+        vec![("CustomerID", strings(&ids)), ("StockCode", strings(&codes)), ("Quantity", strings(&amounts))],
+    );
+    let stderr = run_ok(&w, &input, "");
+    let bought = purchases(&w);
+    assert_eq!(bought.len(), 10, "{bought:?}");
+    assert_eq!(bought[&("00001".to_string(), "A".to_string())], 1.0);
+    assert_eq!(bought[&("00005".to_string(), "D".to_string())], 1.0);
+    assert_eq!(bought[&("00001".to_string(), "B".to_string())], 2.0);
+    assert_eq!(manifest(&w)["customer_id_type"], "String");
+    let notes = manifest(&w)["reports"]["ingest"]["notes"].to_string();
+    for column in ["CustomerID", "StockCode", "Quantity"] {
+        let want = format!("column '{column}': 10 values were written as Excel text formulas");
+        assert!(notes.contains(&want), "{notes}\n{stderr}");
+    }
+}

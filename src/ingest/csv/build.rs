@@ -21,7 +21,7 @@ use super::{Built, CsvRead, Piece, Roles};
 use crate::config::{Columns, Mark};
 use crate::error::InputError;
 use crate::ingest::look::{Head, Look, Profile};
-use crate::ingest::split::{field_shape, field_value, Found, Records};
+use crate::ingest::split::{field_shape, field_value, formula_text, formulas_note, Found, Records};
 use crate::ingest::{one_column, resolve_columns, Missing};
 use crate::roles::{
     canonical, col, read_id, resolve_dates, settle, tidy_descriptions, with_segment, DateRule, DateText, Decision,
@@ -180,7 +180,7 @@ impl Plan {
         part.profiles = self.profiles();
         let mut line = piece.line;
         let mut fields: Vec<Range<usize>> = Vec::with_capacity(self.header.len());
-        let mut unescaped = String::new();
+        let (mut unescaped, mut shown) = (String::new(), String::new());
         let mut records = Records::new(bytes, self.delimiter, self.quote);
         while let Some(found) = records.next(&mut fields) {
             let Found { start, end, newlines, quoted } =
@@ -204,8 +204,15 @@ impl Plan {
             }
             for (k, range) in fields.iter().enumerate() {
                 let value = field_value(&text[range.clone()], self.quote, &mut unescaped)
-                    .map_err(|()| self.fail("a field the scan passed does not close its quote"))?
-                    .filter(|v| !self.missing.is(v, self.numbers[k]));
+                    .map_err(|()| self.fail("a field the scan passed does not close its quote"))?;
+                let value = match value.map(|v| (v, formula_text(v, &mut shown))) {
+                    Some((_, Some(text))) => {
+                        part.formulas[k] += 1;
+                        Some(text).filter(|t| !t.is_empty())
+                    }
+                    _ => value,
+                }
+                .filter(|v| !self.missing.is(v, self.numbers[k]));
                 part.nulls[k] += value.is_none() as usize;
                 if let Some(v) = value {
                     part.profiles[k].add(v); // every column is looked at, built or not
@@ -282,6 +289,7 @@ impl Plan {
         let valid = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |t| t.len());
         let (bytes, text) = (&bytes[..valid], std::str::from_utf8(&bytes[..valid]).unwrap_or_default());
         let (mut fields, mut unescaped) = (Vec::with_capacity(self.header.len()), String::new());
+        let mut shown = String::new();
         let mut records = Records::new(bytes, self.delimiter, self.quote);
         while head.len() < want {
             let Some(Some(Found { start, end, quoted, .. })) = records.next(&mut fields) else { return };
@@ -290,10 +298,12 @@ impl Plan {
             {
                 continue;
             }
-            let value = |r: &Range<usize>| {
-                field_value(&text[r.clone()], self.quote, &mut unescaped).ok().flatten().map(String::from)
+            let mut value = |r: &Range<usize>| {
+                let value = field_value(&text[r.clone()], self.quote, &mut unescaped).ok().flatten()?;
+                let value = formula_text(value, &mut shown).unwrap_or(value);
+                (!value.is_empty()).then(|| value.to_string())
             };
-            head.push(fields.iter().map(value).collect());
+            head.push(fields.iter().map(&mut value).collect());
         }
     }
 
@@ -338,6 +348,7 @@ impl Plan {
         parts.sort_unstable_by_key(|p| p.index);
         let (mut nulls, mut invalid) = (vec![0; self.header.len()], vec![0; self.built.len()]);
         let (mut skipped, mut rows, mut trimmed) = (0, 0, vec![0; self.built.len()]);
+        let mut formulas = vec![0; self.header.len()];
         let mut dates = Evidence::default();
         // the quantities read two ways, read as the whole column's marks show
         let mut marks = Marks::default();
@@ -357,6 +368,7 @@ impl Plan {
             nulls.iter_mut().zip(&part.nulls).for_each(|(n, k)| *n += k);
             invalid.iter_mut().zip(&part.invalid).for_each(|(n, k)| *n += k);
             trimmed.iter_mut().zip(&part.trimmed).for_each(|(n, k)| *n += k);
+            formulas.iter_mut().zip(&part.formulas).for_each(|(n, k)| *n += k);
             dates.merge(part.dates);
             (skipped, rows) = (skipped + part.skipped, rows + part.rows);
             // The pieces stay chunks of the columns: one contiguous copy would double the
@@ -391,7 +403,9 @@ impl Plan {
         let columns = header.iter().zip(profiles).map(|(name, p)| p.finish(name, "String")).collect();
         let look = Look { columns, head: Head { columns: header.clone(), rows: head } };
         let resolved = self.resolved.clone();
-        Ok(CsvRead { frame, header, resolved, nulls, skipped, found, look, notes: Vec::new(), set_delimiter: None })
+        let notes =
+            header.iter().zip(formulas).filter(|(_, n)| *n > 0).map(|(name, n)| formulas_note(name, n)).collect();
+        Ok(CsvRead { frame, header, resolved, nulls, skipped, found, look, notes, set_delimiter: None })
     }
 
     /// The date column's year-last dates read in the one order the whole column leaves (see
@@ -470,10 +484,26 @@ impl Sink<'_> {
 impl Part {
     fn new(index: usize, columns: usize, built: usize) -> Part {
         let (nulls, invalid, trimmed) = (vec![0; columns], vec![0; built], vec![0; built]);
+        let formulas = vec![0; columns];
         let (dates, marks, pending) = (Evidence::default(), Marks::default(), Vec::new());
         let (frame, profiles) = (DataFrame::empty(), Vec::new());
         let non_finite = None;
-        Part { index, frame, rows: 0, nulls, invalid, trimmed, dates, marks, pending, skipped: 0, non_finite, profiles }
+        let skipped = 0;
+        Part {
+            index,
+            frame,
+            rows: 0,
+            nulls,
+            invalid,
+            trimmed,
+            formulas,
+            dates,
+            marks,
+            pending,
+            skipped,
+            non_finite,
+            profiles,
+        }
     }
 }
 
@@ -488,6 +518,8 @@ pub(super) struct Part {
     invalid: Vec<usize>,
     /// Ids written with whitespace around them, per built column.
     trimmed: Vec<usize>,
+    /// Fields written as Excel text formulas ([`formula_text`]), per header column.
+    formulas: Vec<usize>,
     /// What the piece's dates showed about their order.
     dates: Evidence,
     /// What the piece's quantities showed about their marks, and its quantities read two
@@ -596,6 +628,48 @@ mod tests {
             let err = streamed(nan.as_bytes(), &qty, (None, None), (chunk, piece)).err().unwrap();
             assert_eq!(err.to_string(), want);
         }
+    }
+
+    #[test]
+    fn excel_text_formulas_read_as_the_text_excel_shows() {
+        // an ERP's "Excel-safe" CSV: ids, a quantity and a date as ="…", quoted or not; an
+        // empty one; a literal holding a doubled quote; a formula that is not one literal
+        let text = "Cust,Item,Qty,When,Desc\n\
+            \"=\"\"0017850\"\"\",=\"00123A\",=\"6\",\"=\"\"2010-12-01 08:26\"\"\",=\"He said \"\"hi\"\"\"\n\
+            =\"0017850\",=\"=\",3,2010-12-02 09:00,\"=\"\"a\"\"&\"\"b\"\"\"\n\
+            =\"\",X,1,2010-12-03 10:00,plain\n";
+        let columns = Columns {
+            quantity: Some("Qty".into()),
+            description: Some("Desc".into()),
+            date: Some("When".into()),
+            ..Columns::new("Cust", "Item")
+        };
+        for (chunk, piece) in [(text.len(), usize::MAX), (5, 7), (1, 1)] {
+            let read = streamed(text.as_bytes(), &columns, (None, None), (chunk, piece)).unwrap();
+            let f = &read.frame;
+            assert_eq!(texts(f, "customer"), [Some("0017850".into()), Some("0017850".into()), None]);
+            assert_eq!(texts(f, "item"), [Some("00123A".into()), Some("=".into()), Some("X".into())]);
+            let quantities: Vec<Option<f64>> = f.column("quantity").unwrap().f64().unwrap().iter().collect();
+            assert_eq!(quantities, [Some(6.0), Some(3.0), Some(1.0)]);
+            assert_eq!(f.column("date").unwrap().i64().unwrap().get(0), Some(1_291_191_960));
+            let shown = [Some("He said \"hi\"".into()), Some("=\"a\"&\"b\"".into()), Some("plain".into())];
+            assert_eq!(texts(f, "description"), shown);
+            // every mapped column's parse found nothing invalid; the empty one is a null
+            assert!(read.found.iter().flatten().all(|p| p.invalid == 0), "{:?}", read.found);
+            assert_eq!(read.nulls, [1, 0, 0, 0, 0]);
+            let want = |column: &str, n: usize| {
+                let s = if n == 1 { " was" } else { "s were" };
+                format!("column '{column}': {n} value{s} written as Excel text formulas (=\"00123\") and read as the text Excel shows (00123)")
+            };
+            assert_eq!(
+                read.notes,
+                [want("Cust", 3), want("Item", 2), want("Qty", 1), want("When", 1), want("Desc", 1)]
+            );
+        }
+        // read without roles (`kindred audit`'s look) the same way
+        let all = stream_all(text.as_bytes(), Encoding::UTF8, false).unwrap();
+        assert_eq!(texts(&all.frame, "Cust"), [Some("0017850".into()), Some("0017850".into()), None]);
+        assert_eq!(all.look.head.rows[0][0].as_deref(), Some("0017850"));
     }
 
     #[test]
