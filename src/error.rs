@@ -273,6 +273,14 @@ pub enum OutputError {
         path.display()
     )]
     LockedElsewhere { path: PathBuf, pid: u32, host: String, age: u64 },
+    /// The flock on `.lock` is held by a process this run descends from: a wrapper locking the
+    /// folder's own lock file (`flock out/.lock kindred run …`), which keeps every run out.
+    #[error(
+        "the lock on {} is held by this run's own {how} (pid {pid}, {name}), not by another kindred run: kindred takes that lock itself, so a wrapper holding it (`flock {}/.lock kindred run …`) keeps every run out; guard the job with a lock file of its own (`flock -n /var/lock/kindred-shop.lock kindred run …`), or none: two kindred runs on one folder already keep each other out (exit 4)",
+        path.display(),
+        path.display()
+    )]
+    LockedByAncestor { path: PathBuf, pid: u32, name: String, how: &'static str },
     /// A name kindred manages in the output folder holds something kindred did not make.
     #[error("{} is {found}, not {expected}; move it away or choose another [output] dir", path.display())]
     Layout { path: PathBuf, found: String, expected: String },
@@ -425,6 +433,8 @@ impl Error {
             | Error::Output(OutputError::Format { .. }) => Exit::Usage,
             Error::Gate(_) | Error::CustomerType { .. } | Error::EvaluateGate { .. } => Exit::Refused,
             Error::Output(OutputError::Locked { .. } | OutputError::LockedElsewhere { .. }) => Exit::Locked,
+            // not another run to wait for: the job's own wrapper, every night
+            Error::Output(OutputError::LockedByAncestor { .. }) => Exit::Usage,
             Error::Shard(e) => match **e {
                 ShardError::Missing { .. } | ShardError::Rerun { .. } => Exit::Incomplete,
                 ShardError::Superseded { .. } => Exit::Refused,

@@ -69,7 +69,7 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
     }
     let mut attempts = 0;
     loop {
-        let set = crate::publish::current_run(dir);
+        let set = crate::publish::published_run(dir)?;
         if set.is_none() && !dir.join(file::NEIGHBOURS).exists() {
             let detail = "nothing is published there (no current run): run `kindred run` first, or name the \
                           folder a run published to (--output, or the pipeline's [output] dir)";

@@ -52,6 +52,10 @@ use lock::{take_lock, Heartbeat};
 pub const CURRENT: &str = "current";
 /// Folder of kept runs.
 pub const RUNS: &str = "runs";
+/// The folder of a sharded run's prepared runs (see [`crate::shard`]).
+pub const SHARDS: &str = "shards";
+/// The link in [`SHARDS`] to the latest prepared run.
+pub const LATEST: &str = "latest";
 const STAGING_PREFIX: &str = ".staging-";
 const LINK_PREFIX: &str = ".current-";
 
@@ -160,12 +164,21 @@ pub(crate) fn unexpected(path: &Path, meta: &fs::Metadata, expected: String) -> 
 fn linked_run(link: &Path) -> Option<String> {
     let target = fs::read_link(link).ok()?;
     let mut parts = target.components();
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(Component::Normal(runs)), Some(Component::Normal(id)), None) if runs == RUNS => {
-            id.to_str().filter(|id| is_run_id(id)).map(str::to_string)
+    if let (Some(Component::Normal(runs)), Some(Component::Normal(id)), None) =
+        (parts.next(), parts.next(), parts.next())
+    {
+        if runs == RUNS {
+            return id.to_str().filter(|id| is_run_id(id)).map(str::to_string);
         }
-        _ => None,
     }
+    // A person's link to a run of this folder written otherwise: a rollback by hand, `ln -sfn
+    // /srv/recs/runs/<id> current` (or `./runs/<id>`), was refused by every later run and by
+    // `status`, saying to move `current` away — which unpublishes the set (helper-98). The
+    // next run's switch replaces it with kindred's own.
+    let id = target.file_name()?.to_str().filter(|id| is_run_id(id))?;
+    let folder = link.parent()?.join(target.parent()?);
+    let same = fs::canonicalize(folder).ok()? == fs::canonicalize(link.parent()?.join(RUNS)).ok()?;
+    same.then(|| id.to_string())
 }
 
 /// Refuses an output folder whose managed names hold something kindred did not make: `runs`
@@ -214,31 +227,77 @@ pub fn check_layout(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a `shards` that is not kindred's folder, or a `latest` that is not its link to a
+/// prepared run. Reads only. `kindred status` refuses the same (helper-98: every `prepare`
+/// refused such a folder while `status` read it healthy).
+pub fn check_shards_layout(dir: &Path) -> Result<()> {
+    let shards = dir.join(SHARDS);
+    match entry(&shards)? {
+        Some(meta) if !meta.is_dir() => {
+            Err(unexpected(&shards, &meta, "kindred's folder of prepared runs".into()).into())
+        }
+        Some(_) => match entry(&shards.join(LATEST))? {
+            Some(meta) if latest_id(&shards.join(LATEST)).is_none() => {
+                let expected = "kindred's link to a prepared run (<run_id>)".into();
+                Err(unexpected(&shards.join(LATEST), &meta, expected).into())
+            }
+            _ => Ok(()),
+        },
+        None => Ok(()),
+    }
+}
+
+/// The run id `shards/latest` points to.
+pub(crate) fn latest_id(link: &Path) -> Option<String> {
+    let target = fs::read_link(link).ok()?;
+    target.to_str().filter(|t| is_run_id(t)).map(str::to_string)
+}
+
 /// Whether `dir/name` is kindred's fixed link to `current/name`.
 fn is_fixed_link(dir: &Path, name: &str) -> bool {
     fs::read_link(dir.join(name)).ok().as_deref() == Some(Path::new(CURRENT).join(name).as_path())
 }
 
-/// Refuses an output folder that is the root or holds the input file: a run would replace an
-/// export named like an output with a link to its own output. Compared canonical (links
-/// resolved), before anything is created; a folder yet to be made holds nothing. Reads only.
+/// Refuses an output folder that is the root, whose name holds a control character, or that
+/// holds the input file where kindred writes, renames or removes: in the folder itself (a run
+/// replaces an export named like an output with a link to its own output), or inside `runs/`,
+/// `current`, `shards/` or a staging folder. An export in a folder of its own below it (`dir =
+/// "/srv"` beside `/srv/exports/today.parquet`) is not kindred's to touch, and is not refused:
+/// it was, as "holds the input file … a run would replace it", which no run would (helper-98).
+/// Compared canonical (links resolved), before anything is created; a folder yet to be made
+/// holds nothing. Reads only.
 pub fn check_output_dir(dir: &Path, key: &str, input: &Path) -> Result<(), ConfigError> {
-    let Some(out) = made(dir) else { return Ok(()) };
     let invalid = |message: String| ConfigError::Invalid { key: key.into(), message };
+    // a path ending in a newline (an environment variable set from a YAML block) made a folder
+    // `out\n` and published there, exit 0, and split the log's line in two
+    if let Some(c) = dir.as_os_str().to_string_lossy().chars().find(|c| c.is_control()) {
+        return Err(invalid(format!(
+            "{:?} holds the control character {c:?}: a folder named so is not the one meant (a value \
+             copied with its line end?); write the folder's name without it",
+            dir.as_os_str()
+        )));
+    }
+    let Some(out) = made(dir) else { return Ok(()) };
     if out.parent().is_none() {
         return Err(invalid(format!(
             "{} is the root folder; choose a folder that holds only kindred's output",
             dir.display()
         )));
     }
-    if let Ok(input) = fs::canonicalize(input) {
-        if input.starts_with(&out) {
-            return Err(invalid(format!(
-                "{} holds the input file {}; a run would replace it: choose a folder that holds only kindred's output",
-                dir.display(),
-                input.display()
-            )));
-        }
+    let Ok(input) = fs::canonicalize(input) else { return Ok(()) };
+    let Ok(inside) = input.strip_prefix(&out) else { return Ok(()) };
+    let first = inside.components().next().and_then(|c| c.as_os_str().to_str()).unwrap_or_default();
+    let kindreds = [RUNS, CURRENT, SHARDS].contains(&first) || first.starts_with(STAGING_PREFIX);
+    if inside.components().count() == 1 || kindreds {
+        let (held, what) = match kindreds {
+            true => (format!("{}", Path::new(first).display()), "a run would move or remove it"),
+            false => (String::from("the folder itself"), "a run would replace it"),
+        };
+        return Err(invalid(format!(
+            "{} holds the input file {} in {held}; {what}: choose a folder that holds only kindred's output",
+            dir.display(),
+            input.display()
+        )));
     }
     Ok(())
 }
@@ -480,10 +539,28 @@ impl Publisher {
         ids.sort();
         let (records, others): (Vec<String>, Vec<String>) =
             ids.into_iter().partition(|id| is_failure_record(&runs.join(id)));
-        let published: Vec<String> = others.into_iter().filter(|id| is_published_set(&runs.join(id))).collect();
+        let (published, added): (Vec<String>, Vec<String>) =
+            others.into_iter().partition(|id| is_published_set(&runs.join(id)));
         let excess = published.len().saturating_sub(keep.max(1));
         let (old, kept) = published.split_at(excess);
         let oldest_kept = kept.iter().chain(old.iter().filter(|id| **id == self.run_id)).min();
+        // an old set a person added a file to (a Mac's `.DS_Store`, an editor's `manifest.json~`)
+        // is not provably kindred's: kept and not counted, said on every run as a staging folder
+        // without its mark is — silent, such sets piled up past `keep_runs` (helper-98: 7 of 2)
+        for id in added.iter().filter(|id| oldest_kept.is_some_and(|k| *id < k) && names_its_run(&runs.join(id))) {
+            let folder = runs.join(id);
+            let foreign = foreign_entries(&folder);
+            crate::progress::warn(
+                false,
+                &format!(
+                    "kept {} ({}), a published set older than the {} kept: it holds what kindred did not write ({}), so it is neither removed nor counted; move that away, or delete the folder by hand",
+                    folder.display(),
+                    size_text(&folder),
+                    kept.len(),
+                    foreign.join(", ")
+                ),
+            );
+        }
         let stale = records.iter().filter(|id| oldest_kept.is_some_and(|k| *id < k));
         let old = old.iter().filter(|id| **id != self.run_id).chain(stale);
         old.filter_map(|id| self.remove_run(id).err()).collect()
@@ -672,6 +749,25 @@ pub(crate) fn holds_only(folder: &Path, ours: &dyn Fn(&Path, bool) -> bool) -> b
         })
     }
     walk(folder, folder, ours)
+}
+
+/// The first few entries of a run's folder that are not a set's files, quoted, with how many
+/// more there are.
+fn foreign_entries(folder: &Path) -> Vec<String> {
+    let ours = |e: &fs::DirEntry| {
+        e.file_type().is_ok_and(|t| t.is_file())
+            && e.file_name().to_str().is_some_and(|n| crate::write::is_written_as(n, &file::ALL))
+    };
+    let Ok(entries) = fs::read_dir(folder) else { return Vec::new() };
+    let mut foreign: Vec<String> =
+        entries.flatten().filter(|e| !ours(e)).map(|e| format!("{:?}", e.file_name())).collect();
+    foreign.sort();
+    if foreign.len() > 3 {
+        let more = foreign.len() - 3;
+        foreign.truncate(3);
+        foreign.push(format!("{more} more"));
+    }
+    foreign
 }
 
 /// A run's folder holds only files of a published set: every version's set is a subset of
@@ -864,8 +960,21 @@ pub fn current_run_id(dir: &Path) -> Option<String> {
 }
 
 pub fn current_run(dir: &Path) -> Option<PathBuf> {
-    let path = dir.join(RUNS).join(linked_run(&dir.join(CURRENT))?);
-    entry(&path).ok().flatten().is_some_and(|m| m.is_dir()).then_some(path)
+    published_run(dir).ok().flatten()
+}
+
+/// [`current_run`], or the error that hides it: a `runs/` (or run folder) this account cannot
+/// read — a run's under umask 077, a monitor under another user — is not "nothing published"
+/// (`status` said so, exit 6, and `explain` "run `kindred run` first": helper-98).
+pub fn published_run(dir: &Path) -> Result<Option<PathBuf>> {
+    let Some(id) = linked_run(&dir.join(CURRENT)) else { return Ok(None) };
+    let path = dir.join(RUNS).join(id);
+    let unreadable = |source| OutputError::Unreadable { path: path.clone(), source };
+    match fs::symlink_metadata(&path) {
+        Ok(meta) => Ok(meta.is_dir().then_some(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(unreadable(e).into()),
+    }
 }
 
 /// fsyncs a directory so renames and new entries in it survive a crash.
@@ -1345,6 +1454,55 @@ mod tests {
         assert_eq!(names(&dir.join(RUNS)), [id(1), id(2), id(3)]);
     }
 
+    /// A rollback by hand written as an absolute link (`ln -sfn /srv/recs/runs/<id> current`) or
+    /// `./runs/<id>` is the run it names: every later run and `status` refused it, saying to move
+    /// `current` away (helper-98). A link to another folder's run is still refused.
+    #[test]
+    fn current_linked_by_hand_to_a_run_of_this_folder_is_that_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        for n in 1..4 {
+            publish(&dir, &id(n), &n.to_string(), 7);
+        }
+        let current = dir.join(CURRENT);
+        let relink = |to: PathBuf| {
+            fs::remove_file(&current).unwrap();
+            std::os::unix::fs::symlink(to, &current).unwrap();
+        };
+        let absolute = fs::canonicalize(dir.join(RUNS)).unwrap().join(id(1));
+        for to in [absolute, Path::new(".").join(RUNS).join(id(2)), Path::new(RUNS).join(format!("{}/", id(1)))] {
+            let want = to.file_name().unwrap().to_str().unwrap().to_string();
+            relink(to.clone());
+            check_layout(&dir).unwrap_or_else(|e| panic!("{to:?}: {e}"));
+            assert_eq!(current_run_id(&dir), Some(want), "{to:?}");
+        }
+        publish(&dir, &id(4), "4", 7);
+        assert_eq!(fs::read_link(&current).unwrap(), Path::new(RUNS).join(id(4)), "the switch makes kindred's own");
+        // another output folder's run of that name is not this folder's
+        let other = tmp.path().join("other");
+        publish(&other, &id(5), "5", 7);
+        relink(fs::canonicalize(other.join(RUNS)).unwrap().join(id(5)));
+        let err = check_layout(&dir).unwrap_err().to_string();
+        assert!(err.contains("not kindred's link to runs/<run_id>"), "{err}");
+    }
+
+    /// What hides the published run is an error, not "nothing published": here `runs` is
+    /// not a folder (ENOTDIR); helper-98's was a `runs/` of mode 700 read by another account
+    /// (EACCES, which root, running the tests, does not meet).
+    #[test]
+    fn a_published_run_that_cannot_be_read_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 1);
+        assert_eq!(published_run(&dir).unwrap(), Some(dir.join(RUNS).join(id(1))));
+        fs::rename(dir.join(RUNS), tmp.path().join("away")).unwrap();
+        assert_eq!(published_run(&dir).unwrap(), None, "a pruned or missing run: nothing published");
+        fs::write(dir.join(RUNS), "a file").unwrap();
+        let err = published_run(&dir).unwrap_err().to_string();
+        assert!(err.contains(&format!("{RUNS}/{}", id(1))), "{err}");
+        assert_eq!(current_run(&dir), None);
+    }
+
     #[test]
     fn fixed_names_kindred_did_not_link_are_refused_not_replaced() {
         let tmp = tempfile::tempdir().unwrap();
@@ -1496,9 +1654,28 @@ mod tests {
             let err = check_output_dir(dir, "[output] dir", &input).unwrap_err().to_string();
             assert!(err.starts_with("[output] dir:") && err.contains("is the root folder"), "{err}");
         }
-        for dir in [&shop, &shop_link, tmp.path()] {
+        for dir in [&shop, &shop_link] {
             let err = check_output_dir(dir, "[output] dir", &input).unwrap_err().to_string();
             assert!(err.starts_with("[output] dir:") && err.contains("holds the input file"), "{err}");
+            assert!(err.contains("in the folder itself; a run would replace it"), "{err}");
+        }
+        // a folder above the export's own: nothing of it is kindred's to touch (helper-98's
+        // `dir = "/srv"` beside `/srv/exports/today.parquet` was refused as "would replace it")
+        check_output_dir(tmp.path(), "[output] dir", &input).unwrap();
+        // but an export inside what a run moves or removes is refused, named
+        for place in [RUNS, CURRENT, SHARDS, &format!("{STAGING_PREFIX}{}", id(1))] {
+            let inside = tmp.path().join(place).join("x");
+            fs::create_dir_all(&inside).unwrap();
+            let export = inside.join("export.csv");
+            fs::write(&export, "export").unwrap();
+            let err = check_output_dir(tmp.path(), "[output] dir", &export).unwrap_err().to_string();
+            assert!(err.contains(&format!("in {place}; a run would move or remove it")), "{err}");
+        }
+        // a folder name holding a control character (a value copied with its line end)
+        for name in ["out\n", "o\tut", "out\r"] {
+            let err = check_output_dir(&tmp.path().join(name), "--output", &input).unwrap_err().to_string();
+            assert!(err.starts_with("--output:") && err.contains("holds the control character"), "{err}");
+            assert!(!err.contains('\n'), "the message stays one line: {err}");
         }
         // a folder yet to be made is the folder it will be: `new/..` is the one `new` is made in
         let up = |dir: &Path| dir.join("new").join("..");
@@ -1506,7 +1683,7 @@ mod tests {
             let err = check_output_dir(&dir, "--output", &input).unwrap_err().to_string();
             assert!(err.starts_with("--output:") && err.contains(what), "{err}");
         }
-        let err = check_output_dir(&shop.join("a/b/../../.."), "--output", &input).unwrap_err().to_string();
+        let err = check_output_dir(&shop.join("a/b/../.."), "--output", &input).unwrap_err().to_string();
         assert!(err.contains("holds the input file"), "{err}");
         let out = |name: &str| tmp.path().join(name);
         check_output_dir(&out("out"), "[output] dir", &input).unwrap();

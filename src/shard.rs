@@ -51,7 +51,7 @@ use crate::drift::DriftReport;
 use crate::error::{Error, OutputError, Result, ShardError};
 use crate::pipeline::{self, GateCheck, Manifest, Reports, Run};
 use crate::progress::{log, now_utc, peak_rss_bytes};
-use crate::publish::{self, entry, io, is_run_id, new_run_id, sync_dir, unexpected, Publisher};
+use crate::publish::{self, entry, io, is_run_id, new_run_id, sync_dir, Publisher};
 use crate::recommend::{self, RecommendReport};
 use crate::report;
 use crate::select::{self, Candidate, Selection};
@@ -62,8 +62,8 @@ use plan::ShardRange;
 use store::{FileEntry, ModelRecord};
 
 /// The folder of prepared runs inside `[output] dir`.
-pub const SHARDS: &str = "shards";
-const LATEST: &str = "latest";
+pub use crate::publish::SHARDS;
+use crate::publish::{check_shards_layout, latest_id, LATEST};
 const PLAN: &str = "plan.json";
 const PARTS: &str = "parts";
 const DONE: &str = "done";
@@ -185,31 +185,6 @@ fn first_difference(prepared: &Value, here: &Value, path: &str) -> Option<(Strin
         _ if prepared == here => None,
         _ => Some((path.to_string(), prepared.to_string(), here.to_string())),
     }
-}
-
-/// Refuses a `shards` that is not kindred's folder, or a `latest` that is not its link to a
-/// prepared run. Reads only.
-fn check_shards_layout(dir: &Path) -> Result<()> {
-    let shards = dir.join(SHARDS);
-    match entry(&shards)? {
-        Some(meta) if !meta.is_dir() => {
-            Err(unexpected(&shards, &meta, "kindred's folder of prepared runs".into()).into())
-        }
-        Some(_) => match entry(&shards.join(LATEST))? {
-            Some(meta) if latest_id(&shards.join(LATEST)).is_none() => {
-                let expected = "kindred's link to a prepared run (<run_id>)".into();
-                Err(unexpected(&shards.join(LATEST), &meta, expected).into())
-            }
-            _ => Ok(()),
-        },
-        None => Ok(()),
-    }
-}
-
-/// The run id `shards/latest` points to.
-fn latest_id(link: &Path) -> Option<String> {
-    let target = fs::read_link(link).ok()?;
-    target.to_str().filter(|t| is_run_id(t)).map(str::to_string)
 }
 
 /// The latest prepared run: its folder and plan.

@@ -20,7 +20,8 @@ use serde::Serialize;
 use crate::error::{Exit, OutputError, Result};
 use crate::publish::lock::{self, Holder};
 use crate::publish::{
-    check_layout, current_run, current_run_id, is_failure_record, is_published_set, is_run_id, CURRENT, RUNS,
+    check_layout, check_shards_layout, current_run_id, is_failure_record, is_published_set, is_run_id, published_run,
+    CURRENT, RUNS,
 };
 use crate::write::file;
 
@@ -106,7 +107,7 @@ pub fn check(dir: &Path, max_age: Option<Duration>) -> Result<Status> {
 /// managed names hold what kindred did not make is an error (exit 1), not a status.
 pub fn check_at(dir: &Path, max_age: Option<Duration>, now: DateTime<Utc>) -> Result<Status> {
     check_folder(dir)?;
-    let published = current_run(dir).map(|run| published(&run, now));
+    let published = published_run(dir)?.map(|run| published(&run, now));
     let mut last_attempt = last_attempt(dir, now)?;
     let mut running = None;
     if let Some(holder) = lock::holder(dir) {
@@ -206,7 +207,8 @@ fn check_folder(dir: &Path) -> Result<()> {
     if entries.iter().any(|e| !incidental(e)) && !entries.iter().any(ours) {
         return Err(read("not a kindred output folder (no runs/, current, .lock or evaluation.parquet in it); pass the folder `kindred run` publishes to").into());
     }
-    check_layout(dir)
+    check_layout(dir)?;
+    check_shards_layout(dir)
 }
 
 /// A run folder's manifest, if it reads as JSON.
@@ -362,7 +364,12 @@ fn unlinked(run: &Path, damaged: &[String]) -> Vec<String> {
 /// The newest run-id-named folder under `runs/`, read.
 fn last_attempt(dir: &Path, now: DateTime<Utc>) -> Result<Option<LastAttempt>> {
     let runs = dir.join(RUNS);
-    let Ok(entries) = fs::read_dir(&runs) else { return Ok(None) };
+    let entries = match fs::read_dir(&runs) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // unreadable is not "no attempt" (helper-98: "nothing is published", exit 6)
+        Err(source) => return Err(OutputError::Unreadable { path: runs, source }.into()),
+    };
     let newest = entries
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
@@ -599,6 +606,41 @@ mod tests {
         assert_eq!(age_text(59), "59s");
         assert_eq!(age_text(3 * 3600 + 125), "3h 2m");
         assert_eq!(age_text(27 * 3600), "1day 3h");
+    }
+
+    /// A `runs/` that cannot be read is an error naming it, not "no attempt" (helper-98: a
+    /// monitor under another account read "nothing is published", exit 6). ENOTDIR here;
+    /// EACCES, which root running the tests does not meet, takes the same path.
+    /// A folder every `prepare` refuses (a `shards` that is a file, a `shards/latest` that is
+    /// not a link to a run id) or every run refuses (a `.lock` holding a person's note) is
+    /// refused by `status` too: it read healthy (helper-98).
+    #[test]
+    fn status_refuses_what_every_run_or_prepare_refuses() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        std::fs::create_dir(dir.join(RUNS)).unwrap();
+        assert!(check(dir, None).is_ok());
+        let refused = |what: &str| {
+            let err = check(dir, None).err().unwrap_or_else(|| panic!("{what}: read as a status")).to_string();
+            assert!(err.contains(what), "{err}");
+        };
+        std::fs::write(dir.join(".lock"), "maintenance window until 06:00\n").unwrap();
+        refused(".lock");
+        std::fs::write(dir.join(".lock"), "").unwrap();
+        std::fs::write(dir.join(crate::publish::SHARDS), "a file").unwrap();
+        refused("shards");
+        std::fs::remove_file(dir.join(crate::publish::SHARDS)).unwrap();
+        std::fs::create_dir_all(dir.join(crate::publish::SHARDS).join(crate::publish::LATEST)).unwrap();
+        refused("latest");
+    }
+
+    #[test]
+    fn runs_that_cannot_be_read_is_an_error_not_no_attempt() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(last_attempt(tmp.path(), Utc::now()).unwrap().is_none(), "no runs/: no attempt");
+        std::fs::write(tmp.path().join(RUNS), "a file").unwrap();
+        let err = last_attempt(tmp.path(), Utc::now()).unwrap_err().to_string();
+        assert!(err.contains(&tmp.path().join(RUNS).display().to_string()), "{err}");
     }
 
     #[test]

@@ -43,7 +43,47 @@ pub(super) fn check(dir: &Path) -> Result<()> {
         Some(meta) if !meta.is_file() || meta.nlink() != 1 => {
             Err(unexpected(&path, &meta, "kindred's lock file".into()).into())
         }
-        _ => Ok(()),
+        // a file no kindred wrote (a person's "maintenance window" note) every run refuses:
+        // so does `status` (it read healthy while every run exited 1: helper-98). Read without
+        // the flock, a holder's line may be half written: read again before refusing.
+        Some(meta) => {
+            let foreign = || {
+                let text = File::open(&path).ok().map(|f| {
+                    let mut text = String::new();
+                    let _ = f.take(READ_LIMIT).read_to_string(&mut text);
+                    text
+                });
+                text.and_then(|t| foreign_line(&t, meta.modified().unwrap_or(SystemTime::UNIX_EPOCH)))
+            };
+            match foreign().and_then(|_| {
+                std::thread::sleep(Duration::from_millis(50));
+                foreign()
+            }) {
+                Some(line) => Err(foreign_lock(&path, &line).into()),
+                None => Ok(()),
+            }
+        }
+        None => Ok(()),
+    }
+}
+
+/// The first line of a lock file's `text` that no kindred wrote (whole lines only: a line cut by
+/// [`READ_LIMIT`] is not one).
+fn foreign_line(text: &str, touched: SystemTime) -> Option<String> {
+    let whole = match text.len() as u64 == READ_LIMIT {
+        true => &text[..text.rfind('\n').map_or(0, |end| end + 1)],
+        false => text,
+    };
+    whole.lines().find(|l| !l.trim().is_empty() && parse(l, touched).is_none()).map(str::to_string)
+}
+
+/// The error for a `.lock` holding `line`, which no kindred wrote.
+fn foreign_lock(path: &Path, line: &str) -> OutputError {
+    let shown: String = line.chars().take(40).collect();
+    OutputError::Layout {
+        path: path.to_path_buf(),
+        found: format!("a file holding {shown:?}, not the lines of runs"),
+        expected: "kindred's lock file (empty, or a run's pid and start a line)".into(),
     }
 }
 
@@ -73,25 +113,25 @@ pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
     // SAFETY: flock on a file descriptor we own; no memory is shared with the call.
     if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         let (pid, started) = lock_holder(&mut lock, &path, &meta);
+        // a holder the file does not name (no kindred run wrote its line) that this run
+        // descends from
+        if let Some((how, name)) = started.is_none().then(|| ancestor(pid)).flatten() {
+            return Err(OutputError::LockedByAncestor { path: dir.to_path_buf(), pid, name, how }.into());
+        }
+        let started = started.unwrap_or_else(|| "unknown".into());
         return Err(OutputError::Locked { path: dir.to_path_buf(), pid, started }.into());
     }
     let mut before = String::new();
     let _ = (&lock).take(READ_LIMIT).read_to_string(&mut before);
-    if before.len() as u64 == READ_LIMIT {
-        // a line cut by the limit is not read as a whole one
-        before.truncate(before.rfind('\n').map_or(0, |end| end + 1));
-    }
     let touched = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
     // read under the flock, so never a holder's line half written: a line no kindred wrote is
     // a file of that name that is not kindred's (a person's notes), which would be overwritten
-    if let Some(line) = before.lines().find(|l| !l.trim().is_empty() && parse(l, touched).is_none()) {
-        let shown: String = line.chars().take(40).collect();
-        return Err(OutputError::Layout {
-            path,
-            found: format!("a file holding {shown:?}, not the lines of runs"),
-            expected: "kindred's lock file (empty, or a run's pid and start a line)".into(),
-        }
-        .into());
+    if let Some(line) = foreign_line(&before, touched) {
+        return Err(foreign_lock(&path, &line).into());
+    }
+    if before.len() as u64 == READ_LIMIT {
+        // a line cut by the limit is not read as a whole one
+        before.truncate(before.rfind('\n').map_or(0, |end| end + 1));
     }
     let previous = parse_all(&before, touched);
     if let Some(live) = previous.first().filter(|h| !h.let_go(SystemTime::now())) {
@@ -159,8 +199,8 @@ impl Left {
 /// names the process holding the flock; the file names the kindred run that wrote it, once it
 /// has (a holder writes its pid and start just after taking the lock, and a run empties the
 /// file as it lets go, so the file never names a finished run). When the two disagree the
-/// kernel's pid is the holder's, its start unknown.
-fn lock_holder(lock: &mut File, path: &Path, meta: &fs::Metadata) -> (u32, String) {
+/// kernel's pid is the holder's, its start unknown (`None`: the file does not name it).
+fn lock_holder(lock: &mut File, path: &Path, meta: &fs::Metadata) -> (u32, Option<String>) {
     let mut written = String::new();
     for _ in 0..5 {
         written.clear();
@@ -172,12 +212,33 @@ fn lock_holder(lock: &mut File, path: &Path, meta: &fs::Metadata) -> (u32, Strin
     }
     let mut parts = written.split_whitespace();
     let file_pid: Option<u32> = parts.next().and_then(|p| p.parse().ok());
-    let started = parts.next().unwrap_or("unknown").to_string();
+    let started = parts.next().map(str::to_string);
     match (flock_holder(path, meta), file_pid) {
-        (Flock::Held(kernel), Some(pid)) if kernel != pid => (kernel, "unknown".into()),
-        (Flock::Held(kernel), None) => (kernel, "unknown".into()),
-        (_, pid) => (pid.unwrap_or(0), started),
+        (Flock::Held(kernel), Some(pid)) if kernel != pid => (kernel, None),
+        (Flock::Held(kernel), None) => (kernel, None),
+        (_, pid) => (pid.unwrap_or(0), started.filter(|_| pid.is_some())),
     }
+}
+
+/// Whether `pid` is this process's parent or an earlier ancestor (Linux's `/proc`), and its
+/// name: a cron line's `flock out/.lock kindred run …` held the lock kindred takes, and every
+/// night was "another kindred run (pid N) holds the lock … wait for it to finish", N the
+/// wrapper, kindred's parent (helper-98).
+fn ancestor(pid: u32) -> Option<(&'static str, String)> {
+    let parent = |p: u32| -> Option<u32> {
+        let stat = fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+        // `pid (name) state ppid …`: the name may hold spaces and parentheses
+        stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+    };
+    let mut p = parent(std::process::id())?;
+    for how in std::iter::once("parent").chain(std::iter::repeat("ancestor")).take(64) {
+        if p == pid && pid > 1 {
+            let name = fs::read_to_string(format!("/proc/{p}/comm")).map(|n| n.trim().to_string());
+            return Some((how, name.unwrap_or_else(|_| "unknown".into())));
+        }
+        p = parent(p).filter(|&up| up != 0 && up != p)?;
+    }
+    None
 }
 
 /// What `/proc/locks` says of the flocks on one file.
@@ -517,11 +578,15 @@ mod tests {
             let e = take_lock(dir.path(), &line).map(|_| ()).unwrap_err().to_string();
             assert!(e.contains("not the lines of runs") && e.contains("move it away"), "{e}");
             assert_eq!(fs::read_to_string(&path).unwrap(), notes);
+            // the layout check `status` shares refuses it too (it read healthy: helper-98)
+            let e = check(dir.path()).unwrap_err().to_string();
+            assert!(e.contains("not the lines of runs"), "{e}");
         }
         let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         for kindreds in ["", "\n  \n", "4242 2026-12-01T02:00:00Z\n"] {
             fs::write(&path, kindreds).unwrap();
             File::options().write(true).open(&path).unwrap().set_modified(old).unwrap();
+            assert!(check(dir.path()).is_ok(), "{kindreds:?}");
             assert!(take_lock(dir.path(), &line).is_ok(), "{kindreds:?}");
         }
     }

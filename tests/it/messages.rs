@@ -135,15 +135,26 @@ fn a_header_read_as_one_column_says_so() {
 #[test]
 fn a_held_lock_names_its_holder_not_the_last_run() {
     let w = published();
-    let lock = std::fs::OpenOptions::new().read(true).write(true).open(w.path("out/.lock")).unwrap();
-    lock.lock().unwrap();
+    // another process (not this run's parent: that is a wrapper, said otherwise) holds the flock
+    // and writes nothing into the file: util-linux's flock(1)
+    let mut holder = std::process::Command::new("flock")
+        .args(["-n", "-o", w.path("out/.lock").to_str().unwrap(), "sleep", "60"])
+        .spawn()
+        .expect("flock(1), util-linux");
     let p = w.pipeline("again.toml", &fixture("tiny.csv"), "");
-    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    let start = std::time::Instant::now();
+    let r = loop {
+        let r = w.kindred(&["run", p.to_str().unwrap()]);
+        if r.code != 0 || start.elapsed() > std::time::Duration::from_secs(10) {
+            break r;
+        }
+    };
     assert_eq!(r.code, 4, "{}", r.stderr);
     let first = r.stderr.lines().find(|l| l.starts_with("kindred: error:")).unwrap_or_default();
-    let pid = format!("pid {},", std::process::id());
+    let pid = format!("pid {},", holder.id());
     assert!(first.contains(&pid) && first.contains("holds the lock"), "{pid} not in {first:?}");
-    lock.unlock().unwrap();
+    holder.kill().unwrap();
+    holder.wait().unwrap();
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(std::fs::read(w.path("out/.lock")).unwrap(), b"", "a finished run leaves the lock file empty");

@@ -79,6 +79,31 @@ fn a_run_while_another_holds_the_lock_exits_4_naming_it() {
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
 }
 
+/// A cron line's `flock out/.lock kindred run …` holds the lock kindred takes itself: every
+/// night was exit 4, "another kindred run (pid N) holds the lock … wait for it to finish", N
+/// the wrapper, kindred's own parent (helper-98). Said as it is, exit 2: no wait ends it.
+#[test]
+fn a_wrapper_holding_the_folders_own_lock_is_said_not_waited_for() {
+    use std::os::unix::io::AsRawFd;
+    let w = Workdir::new();
+    let p = w.pipeline("p.toml", &w.copy("tiny.csv"), "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    let before = w.published();
+    // this test process is the wrapper: kindred's parent, holding the flock, writing no line
+    let lock = std::fs::OpenOptions::new().read(true).write(true).open(w.path("out/.lock")).unwrap();
+    // SAFETY: flock on a descriptor this test owns
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    let pid = format!("held by this run's own parent (pid {}", std::process::id());
+    for words in [pid.as_str(), "not by another kindred run", "guard the job with a lock file of its own"] {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(w.published(), before);
+    drop(lock);
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+}
+
 #[test]
 fn two_concurrent_runs_never_mix_their_sets() {
     let w = Workdir::new();
@@ -210,6 +235,28 @@ fn an_output_folder_with_its_own_runs_keeps_them() {
     assert_eq!(std::fs::read_to_string(w.path("out/runs/exp1/model.bin")).unwrap(), "weights");
     let runs: Vec<_> = std::fs::read_dir(w.path("out/runs")).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(runs.len(), 2, "exp1 and the one kept run: {runs:?}");
+}
+
+/// An old published set someone added a file to (a Mac's `.DS_Store` on the share, an editor's
+/// `manifest.json~`) is kept and not counted, and every run says so, naming the file: silent,
+/// such sets piled up past `keep_runs` (helper-98: 7 kept of 2).
+#[test]
+fn an_old_set_holding_a_persons_file_is_kept_and_said() {
+    let w = Workdir::new();
+    let good = w.pipeline("good.toml", &w.copy("tiny.csv"), "keep_runs = 1");
+    let run = || w.kindred(&["run", good.to_str().unwrap(), "--quiet"]);
+    assert_eq!(run().code, 0);
+    let first = std::fs::read_link(w.path("out/current")).unwrap();
+    w.write(&format!("out/{}/.DS_Store", first.display()), "finder");
+    let r = run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = first.file_name().unwrap().to_str().unwrap();
+    for words in [id, "a published set older than the 1 kept", "\".DS_Store\"", "neither removed nor counted"] {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+    assert!(w.path("out").join(&first).join(".DS_Store").exists(), "kept");
+    let runs = std::fs::read_dir(w.path("out/runs")).unwrap().count();
+    assert_eq!(runs, 2, "the person's set and the one kept");
 }
 
 /// Issue 14 case 2: `dir = "/"` published into the root; `dir = ""` silently meant the
