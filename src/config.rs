@@ -876,6 +876,9 @@ pub struct GatesConfig {
     /// settings (an export job that stopped refreshing it: the same set again); `false` (the
     /// default): publish it again, with a warning.
     pub refuse_unchanged_input: bool,
+    /// Refuse a set sharing no customer and no item with the last published one (another
+    /// shop's export: `pipeline::check_nothing_in_common`).
+    pub refuse_nothing_in_common: bool,
 }
 
 /// The most shards `kindred prepare --shards` plans for.

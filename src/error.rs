@@ -79,8 +79,9 @@ pub enum InputError {
     #[error("{} is named .gz but is not gzip-compressed: it appears to be {what}; {todo}", path.display())]
     NotGzip { path: PathBuf, what: String, todo: String },
     #[error(
-        "{} line {line}: bytes that are not valid UTF-8 text; if the export is Latin-1, set [input] encoding = \"latin-1\"",
-        path.display()
+        "{} line {line}: bytes that are not valid UTF-8 text; {}",
+        path.display(),
+        crate::ingest::ENCODINGS
     )]
     Encoding { path: PathBuf, line: usize },
     #[error("{} looks binary, not text (a NUL byte on line {line})", path.display())]

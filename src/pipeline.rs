@@ -46,6 +46,10 @@ pub struct InputSummary {
     /// (`sha256`): the export has not changed since; null when it has (or nothing was
     /// published).
     pub unchanged_since: Option<String>,
+    /// The pipeline file the run read, made absolute against the run's working folder (links
+    /// not resolved: a Kubernetes ConfigMap's file is a link that changes with each update);
+    /// null without one: the refusal of [`check_nothing_in_common`] names it.
+    pub pipeline_absolute_path: Option<String>,
 }
 
 /// What every `manifest.json` starts with, published or not.
@@ -132,7 +136,8 @@ fn input_summary(path: &Path) -> Result<InputSummary> {
     let bytes = std::io::copy(&mut file, &mut hasher).map_err(io)?;
     let sha256 = format!("{:x}", hasher.finalize());
     let absolute_path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
-    Ok(InputSummary { path: path.display().to_string(), absolute_path, bytes, sha256, unchanged_since: None })
+    let (path, unchanged_since, pipeline_absolute_path) = (path.display().to_string(), None, None);
+    Ok(InputSummary { path, absolute_path, bytes, sha256, unchanged_since, pipeline_absolute_path })
 }
 
 /// Ingest + audit only (for `kindred audit`), with the first `head` rows. When the export
@@ -182,6 +187,9 @@ pub(crate) struct Previous {
     /// Its date column's values that do not read as a date, and all its values there (the
     /// audit's `invalid` and `non_null`).
     invalid_dates: Option<(usize, usize)>,
+    /// The pipeline file it read (`input.pipeline_absolute_path`, `None` inside: none) and its
+    /// export (`input.absolute_path`), when it records the first (from 2026-12-05).
+    made_from: Option<(Option<String>, Option<String>)>,
 }
 
 /// The start of the verdict of a gate that compares with a figure the last published run did
@@ -314,6 +322,10 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&chrono::Utc)),
         invalid_dates: invalid_dates_of(manifest.pointer("/reports/audit/columns")),
+        made_from: manifest.pointer("/input/pipeline_absolute_path").map(|pipeline| {
+            let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+            (text(pipeline), manifest.pointer("/input/absolute_path").and_then(text))
+        }),
         newest: manifest.pointer("/reports/audit/columns").and_then(|c| c.as_array()).and_then(|columns| {
             let date = columns.iter().find(|c| c.get("role").and_then(|r| r.as_str()) == Some("date"))?;
             let text = |key: &str| date.get(key)?.as_str().map(str::to_string);
@@ -618,6 +630,57 @@ fn shaping(parameters: &serde_json::Value) -> serde_json::Value {
         input.remove("path");
     }
     settings
+}
+
+/// The gate `[gates] refuse_nothing_in_common`: refuses a set that shares no customer with a
+/// list and no item with the last published one (`r`, today's `items`) — another shop's export:
+/// two pipelines publishing into one folder (two files beside each other left to the default
+/// `output`, a pipeline copied with only its `[input] path` changed) replaced each other's lists
+/// every run, exit 0 and `status` healthy, for the gates comparing with the last run passed or
+/// stood aside on the other settings (helper-98). Judged by the data, not by the paths: a
+/// scheduler that writes its pipeline file anew each night beside a dated export changes both,
+/// and one shop's nights share its catalogue (a 30-day rolling export a month on keeps 17% of
+/// its customers and most items). The refusal names the two runs' pipeline files and exports
+/// (`previous`: the last one's, `input.pipeline_absolute_path`). Passes, saying why, when that
+/// catalogue cannot be read or there is nothing to compare.
+fn check_nothing_in_common(
+    cfg: &Config,
+    r: &DriftReport,
+    items: usize,
+    previous: Option<&Previous>,
+) -> Option<GateCheck> {
+    let run = r.previous_run_id.as_deref()?;
+    let gate = "refuse_nothing_in_common";
+    let (Some(before), Some(new_items)) = (r.previous_items, r.new_items) else {
+        let detail = format!("not checked: run {run}'s catalogue (items.parquet) could not be read");
+        return Some(GateCheck { gate, passed: true, detail });
+    };
+    let (customers, shared) = (r.kept, items.saturating_sub(new_items));
+    if customers > 0 || shared > 0 || before == 0 || r.gone == 0 {
+        let detail = format!("{customers} customers with a list and {shared} items in common with run {run}");
+        return Some(GateCheck { gate, passed: true, detail });
+    }
+    let named = |path: Option<&String>| path.cloned().unwrap_or_else(|| "no pipeline file".into());
+    let then = previous.and_then(|p| p.made_from.clone()).map(|(pipeline, export)| {
+        format!(
+            " (made by {} from {})",
+            named(pipeline.as_ref()),
+            export.unwrap_or_else(|| "an export it does not name".into())
+        )
+    });
+    let now = cfg.pipeline.as_ref().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()).display().to_string());
+    let detail = format!(
+        "none of the {} customers with a list and none of the {before} items of run {run}{} are in this run's {} customers and {items} items (made by {} from {}): another shop's export — two pipelines publishing into one folder replace each other's lists every run: give each its own [output] dir; if this export replaces that one, `--force` publishes it once",
+        r.kept + r.gone,
+        then.unwrap_or_default(),
+        r.customers,
+        named(now.as_ref()),
+        std::path::absolute(&cfg.input.path).unwrap_or_else(|_| cfg.input.path.clone()).display()
+    );
+    if !cfg.gates.refuse_nothing_in_common {
+        log(cfg.quiet, &format!("warning: {detail}"));
+    }
+    Some(GateCheck { gate, passed: !cfg.gates.refuse_nothing_in_common, detail })
 }
 
 /// How soon after the first run that read an export a run reading it again is a rerun, not a
@@ -1138,6 +1201,8 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let before = crate::ingest::FileState::of(path);
     let (input, read) = rayon::join(|| input_summary(path), || chain.ingest(&cfg.input, &cfg.columns));
     let ((table, ingested), mut input) = (read?, input?);
+    input.pipeline_absolute_path =
+        cfg.pipeline.as_ref().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()).display().to_string());
     if let Some(detail) = before.and_then(|b| b.change(crate::ingest::FileState::of(path).as_ref())) {
         return Err(crate::error::InputError::Changed { path: path.clone(), detail }.into());
     }
@@ -1309,6 +1374,7 @@ pub(crate) fn drift_against_previous(
     let gates = check_rewritten(cfg.gates.max_customers_rewritten_vs_previous, &report)
         .into_iter()
         .chain(check_items_rewritten(cfg.gates.max_items_rewritten_vs_previous, &report))
+        .chain(check_nothing_in_common(cfg, &report, m.n_items(), previous_run(&cfg.output.dir).as_ref()))
         .chain(check_drift_gate(cfg.gates.max_changed_share, &report))
         .collect();
     (drift, report, gates)
@@ -1812,6 +1878,7 @@ mod tests {
                 started: chrono::DateTime::parse_from_rfc3339("2011-12-09T21:00:00Z").ok().map(|t| t.to_utc()),
                 run_id: Some("20111209T210000.000".into()),
                 invalid_dates: None,
+                made_from: None,
             }
         );
         assert_eq!(previous_from(&serde_json::json!({"customers": 3})).rows, None);
@@ -1840,6 +1907,7 @@ mod tests {
             bytes: 3,
             sha256: sha.into(),
             unchanged_since: None,
+            pipeline_absolute_path: None,
         };
         let quietly = |text: &str| Config { quiet: true, ..cfg(text) };
         // the last published run read "abc" with `read`'s settings (its gates aside)
@@ -2153,6 +2221,7 @@ mod tests {
                 bytes: 3,
                 sha256: "abc".into(),
                 unchanged_since: None,
+                pipeline_absolute_path: None,
             };
             let unchanged = check_unchanged(&c, &mut input, Some(prev), (None, chrono::Utc::now())).unwrap();
             assert!(unchanged.passed && unchanged.detail.starts_with(UNRECORDED), "{unchanged:?}");

@@ -550,6 +550,9 @@ impl Publisher {
         for id in added.iter().filter(|id| oldest_kept.is_some_and(|k| *id < k) && names_its_run(&runs.join(id))) {
             let folder = runs.join(id);
             let foreign = foreign_entries(&folder);
+            if foreign.is_empty() {
+                continue; // a set of a status kindred does not write (a later version's): kept
+            }
             crate::progress::warn(
                 false,
                 &format!(

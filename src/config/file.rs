@@ -146,6 +146,7 @@ pub struct GatesSection {
     pub max_new_invalid_dates_vs_previous: Option<f64>,
     pub max_ids_lost_digits_share: Option<f64>,
     pub refuse_unchanged_input: Option<bool>,
+    pub refuse_nothing_in_common: Option<bool>,
 }
 
 /// `[select]`: how `kind = "auto"` chooses its model.
@@ -899,6 +900,7 @@ impl GatesSection {
             )?
             .unwrap_or(0.5),
             refuse_unchanged_input: self.refuse_unchanged_input.unwrap_or(false),
+            refuse_nothing_in_common: self.refuse_nothing_in_common.unwrap_or(true),
         })
     }
 }

@@ -563,6 +563,14 @@ pub(crate) fn title_note(unit: &str, header_at: usize, above: usize) -> String {
 /// `header`: a CSV's; `set`: the delimiter set (`[input] delimiter`, a `.tsv`'s tab), not sniffed.
 pub(crate) fn one_column(e: InputError, header: &[String], set: Option<u8>) -> InputError {
     let InputError::ColumnMissing { path, sheet, column, role, available, also } = e else { return e };
+    // a header in another encoding than UTF-8 (a French Excel's `Référence` in Windows-1252)
+    // read with the bytes UTF-8 cannot read replaced: the names cannot match, and the message
+    // said only that the column was not found (helper-99)
+    if header.iter().any(|name| name.contains('\u{fffd}')) {
+        let available =
+            format!("{available} (the header is not UTF-8 text, '\u{fffd}' where its bytes do not read: {ENCODINGS})");
+        return InputError::ColumnMissing { path, sheet, column, role, available, also };
+    }
     let [name] = header else {
         return InputError::ColumnMissing { path, sheet, column, role, available, also };
     };
@@ -588,6 +596,9 @@ pub(crate) fn one_column(e: InputError, header: &[String], set: Option<u8>) -> I
     };
     InputError::ColumnMissing { path, sheet, column, role, available, also }
 }
+
+/// What to do of a CSV that is not UTF-8: the encodings Excel's "CSV" writes by its language.
+pub(crate) const ENCODINGS: &str = "set [input] encoding to the file's: \"windows-1252\" for a Western European Excel's CSV (\"latin-1\" reads the same), \"windows-1250\" Central European, \"windows-1251\" Cyrillic, \"shift_jis\" Japanese, \"gbk\" Chinese, \"euc-kr\" Korean";
 
 /// A delimiter as a message names it: `';'`, `tab`.
 fn printable_delimiter(d: u8) -> String {

@@ -155,7 +155,26 @@ fn read_text(text: &str, horizon_year: i32) -> Text {
     if let Some(seconds) = parse_iso(t) {
         return Text::Instant(seconds);
     }
-    general(t, horizon_year).unwrap_or(Text::Invalid)
+    general(t, horizon_year)
+        .or_else(|| {
+            // fields padded with spaces, as SQL Server's `CAST(datetime AS varchar)` writes the
+            // day and the hour (`Dec  1 2010  8:26AM`): days 1–9 of every month were unread, the
+            // newest nine days of an export gone (helper-99). Read as written once.
+            let padded = t.windows(2).any(|w| w == b"  ");
+            padded.then(|| general(&single_spaced(t), horizon_year)).flatten()
+        })
+        .unwrap_or(Text::Invalid)
+}
+
+/// `t` with each run of spaces one space.
+fn single_spaced(t: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(t.len());
+    for (i, &b) in t.iter().enumerate() {
+        if b != b' ' || i == 0 || t[i - 1] != b' ' {
+            out.push(b);
+        }
+    }
+    out
 }
 
 /// The year a two-digit year `yy` stands for: the latest year ending in those digits that is
@@ -885,6 +904,12 @@ mod tests {
         );
         assert_eq!(one("Sept 30, 2011"), one("2011-09-30"));
         assert_eq!(one("29-Feb-2012"), one("2012-02-29"));
+        // SQL Server's `CAST(datetime AS varchar)` pads the day and the hour with a space
+        // (helper-99: days 1–9 of every month unread)
+        assert_eq!(one("Jan  5 2011 10:15AM"), morning);
+        assert_eq!(one("Jan  5 2011  9:15AM").map(|t| t + 3600), morning);
+        assert_eq!(one("Jan 15 2011 10:15AM").map(|t| t - 10 * 86_400), morning);
+        assert_eq!(single_spaced(b" a  b   c "), b" a b c ");
         each_reads_as(
             &[
                 "20111305",

@@ -72,6 +72,8 @@ pub struct Marks {
     /// Values written against `[input] decimal` (invalid), and the first.
     against: usize,
     against_first: Option<String>,
+    /// The first few values read as no number, each once (`super::keep_example`).
+    unread: Vec<String>,
 }
 
 impl Marks {
@@ -82,7 +84,8 @@ impl Marks {
                 *a = b;
             }
         }
-        let Marks { decimal, grouping, pending, pending_count, ungrouped, against, against_first } = later;
+        let Marks { decimal, grouping, pending, pending_count, ungrouped, against, against_first, unread } = later;
+        unread.iter().for_each(|u| super::keep_example(&mut self.unread, u));
         for (k, ((d, g), p)) in decimal.into_iter().zip(grouping).zip(pending).enumerate() {
             first(&mut self.decimal[k], d);
             first(&mut self.grouping[k], g);
@@ -120,6 +123,11 @@ impl Marks {
             },
         };
         Decision([read(Mark::Point), read(Mark::Comma)])
+    }
+
+    /// The first few values the column read as no number (invalid), quoted in its note.
+    pub fn unread(&self) -> &[String] {
+        &self.unread
     }
 
     /// What the audit tells about the column: how the values read two ways were read and why,
@@ -217,14 +225,37 @@ impl NumberText {
     /// One value: a number, a value its column decides ([`Quantity::Pending`]), NaN or
     /// infinity, or not a number (invalid).
     pub(crate) fn read(&mut self, text: &str) -> Quantity {
-        let t = text.trim();
+        let read = self.read_written(text.trim());
+        if let Quantity::Invalid = read {
+            super::keep_example(&mut self.marks.unread, text.trim());
+        }
+        read
+    }
+
+    /// [`NumberText::read`] of a trimmed value: a sign written as spreadsheets and accounts
+    /// write it — an accountant's parentheses `(6)` (Excel's Accounting format, QuickBooks),
+    /// the minus sign U+2212 `−6` (typeset text), a CSV-injection escape `'-6` (WooCommerce) —
+    /// is that sign: each was a value read as no number, its row dropped (a return not netted
+    /// with `min_quantity` below 0; helper-99). SAP's minus last: below.
+    fn read_written(&mut self, t: &str) -> Quantity {
+        let digit = |r: &&str| r.starts_with(|c: char| c.is_ascii_digit());
+        let negated = |q: Quantity| match q {
+            Quantity::Number(q) => Quantity::Number(-q),
+            Quantity::Pending(p) => Quantity::Pending(Pending { grouped: -p.grouped, ..p }),
+            other => other,
+        };
+        if let Some(inner) = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')).map(str::trim).filter(digit) {
+            return negated(self.read_signed(inner));
+        }
+        if let Some(rest) = t.strip_prefix('\u{2212}').filter(digit) {
+            return negated(self.read_signed(rest));
+        }
+        if let Some(rest) = t.strip_prefix('\'').filter(|r| r.starts_with(['-', '+'])) {
+            return self.read_written(rest);
+        }
         // SAP writes a negative number with its minus last ("1.200-", "5-")
-        match t.strip_suffix('-').filter(|r| r.starts_with(|c: char| c.is_ascii_digit())) {
-            Some(r) => match self.read_signed(r.trim_end()) {
-                Quantity::Number(q) => Quantity::Number(-q),
-                Quantity::Pending(p) => Quantity::Pending(Pending { grouped: -p.grouped, ..p }),
-                other => other,
-            },
+        match t.strip_suffix('-').filter(digit) {
+            Some(r) => negated(self.read_signed(r.trim_end())),
             None => self.read_signed(t),
         }
     }
@@ -389,6 +420,40 @@ mod tests {
 
     fn one(value: &str) -> Option<f64> {
         column(&[value], None).0[0]
+    }
+
+    /// Signs as spreadsheets and accounts write them (helper-99: each was read as no number,
+    /// its row dropped): an accountant's parentheses, the minus sign U+2212, a CSV-injection
+    /// escape; a unit or a formula is still no number, quoted in the column's note.
+    #[test]
+    fn signs_written_by_accounts_and_spreadsheets_are_signs() {
+        for (s, q) in [
+            ("(6)", -6.0),
+            ("( 1,200.50 )", -1200.5),
+            ("\u{2212}6", -6.0),
+            ("'-6", -6.0),
+            ("'+6", 6.0),
+            ("(1.200,5)", -1200.5),
+        ] {
+            assert_eq!(one(s), Some(q), "{s}");
+        }
+        for s in ["6 pcs", "(-6)", "()", "'6", "\u{2212}-6", "(6", "=6"] {
+            assert_eq!(one(s), None, "{s}");
+        }
+        let mut reader = NumberText::new(None);
+        for v in ["6 pcs", "1", "3 pcs", "6 pcs", "x", "y"] {
+            reader.read(v);
+        }
+        assert_eq!(reader.marks.unread(), ["6 pcs", "3 pcs", "x"]);
+        let parsed = crate::roles::Parsed::quantities("Qty", 5, &reader.marks, None);
+        let want = "column 'Qty': 5 values read as no number ('6 pcs', '3 pcs', 'x', …): their rows have no quantity and are dropped";
+        assert_eq!(parsed.notes, [want]);
+        // the examples of a column read in parts are the first parts'
+        let mut later = Marks::default();
+        crate::roles::keep_example(&mut later.unread, "z");
+        let mut merged = Marks::default();
+        merged.merge(later);
+        assert_eq!(merged.unread(), ["z"]);
     }
 
     #[test]

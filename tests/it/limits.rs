@@ -138,8 +138,10 @@ fn a_set_that_lost_most_of_the_previous_rows_is_refused() {
     let shorter = w.pipeline_with("shorter.toml", &tiny, "", "out", "[recommend]\nper_customer = 2");
     let r = w.kindred(&["run", shorter.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    // the keys let a deliberate change through
-    let loose = "[gates]\nmax_row_drop_vs_previous = 1.0\nmax_model_row_drop_vs_previous = 1.0";
+    // the keys let a deliberate change through (to an export sharing no customer and no item
+    // with the published one: `refuse_nothing_in_common` too)
+    let loose = "[gates]\nmax_row_drop_vs_previous = 1.0\nmax_model_row_drop_vs_previous = 1.0\n\
+                 refuse_nothing_in_common = false";
     let p = w.pipeline_with("loose.toml", &small, "", "out", loose);
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -130,6 +130,31 @@ fn a_header_read_as_one_column_says_so() {
     }
 }
 
+/// A French Excel's CSV in Windows-1252 (`Référence`): the mapped names could not match the
+/// header read with its bytes replaced, and the message said only "not found" (helper-99). Now
+/// it says the header is not UTF-8 and which encodings Excel writes; set, the file reads.
+#[test]
+fn a_header_in_another_encoding_says_so() {
+    let w = Workdir::new();
+    let mut text: Vec<u8> = b"R\xe9f\xe9rence;Client;Quantit\xe9\n".to_vec();
+    for k in 0..30 {
+        text.extend(format!("A{};{};1\n", k % 5, 100 + k % 7).bytes());
+    }
+    let input = w.write("export.csv", text);
+    let map = "[columns]\nitem = \"R\u{e9}f\u{e9}rence\"\ncustomer = \"Client\"\nquantity = \"Quantit\u{e9}\"";
+    let p = w.pipeline_with("p.toml", &input, "", "out", map);
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    for words in
+        ["the header is not UTF-8 text", "\"windows-1252\" for a Western European Excel's CSV", "\"shift_jis\""]
+    {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+    let p = w.pipeline_with("p.toml", &input, "encoding = \"windows-1252\"", "out", map);
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
 /// A held lock named the pid of the last finished run, not the holder's: the message reads the
 /// process that holds the lock now (here this test, holding it as another tool would).
 #[test]

@@ -259,6 +259,64 @@ fn an_old_set_holding_a_persons_file_is_kept_and_said() {
     assert_eq!(runs, 2, "the person's set and the one kept");
 }
 
+/// Two pipeline files beside each other left to the default `output` folder, each with its own
+/// shop's export: each run replaced the other shop's lists, every run exit 0, `status` healthy
+/// (helper-98). A set sharing no customer and no item with the published one is refused, naming
+/// both runs' files; `--force` publishes it. A scheduler's pipeline file written anew beside a
+/// dated export of the same shop shares its customers: published.
+#[test]
+fn another_shops_export_published_into_the_same_folder_is_refused() {
+    let w = Workdir::new();
+    let a = w.copy("tiny.csv");
+    // another shop: its own customers and items
+    let mut other = String::from("InvoiceNo,StockCode,Quantity,InvoiceDate,CustomerID\n");
+    for k in 0..40 {
+        let day = 1 + k % 20;
+        other += &format!("{},Z{},1,2010-12-{day:02} 10:00:00,{}\n", 900 + k, k % 7, 800_001 + k % 9);
+    }
+    let b = w.write("shop_b.csv", other);
+    let shop = |name: &str, input: &std::path::Path| {
+        w.write(&format!("pipelines/{name}.toml"), format!("[input]\npath = {:?}\n", input.display().to_string()))
+    };
+    let (pa, pb) = (shop("shop_a", &a), shop("shop_b", &b));
+    let run = |p: &std::path::Path, more: &[&str]| {
+        let mut args = vec!["run", p.to_str().unwrap(), "--quiet"];
+        args.extend(more);
+        w.kindred(&args)
+    };
+    assert_eq!(run(&pa, &[]).code, 0);
+    let manifest = w.manifest("pipelines/output");
+    assert_eq!(manifest["input"]["pipeline_absolute_path"], pa.display().to_string());
+    let before = tree(&w.path("pipelines/output/current/"));
+    let r = run(&pb, &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let words =
+        ["refuse_nothing_in_common", "none of the", "shop_a.toml", "shop_b.toml", "give each its own [output] dir"];
+    for words in words {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+    assert_eq!(tree(&w.path("pipelines/output/current/")), before, "the published set untouched");
+    assert_eq!(run(&pb, &["--force"]).code, 0);
+    // a scheduler's pipeline file, written anew each night, beside tonight's dated export of
+    // the shop just published: another file, another export, the same shop
+    let tonight = w.path("shop_b-2010-12-21.csv");
+    std::fs::copy(&b, &tonight).unwrap();
+    let templated = w.write(
+        "tmp/run-4242/pipeline.toml",
+        format!(
+            "[input]\npath = {:?}\n[output]\ndir = {:?}\n",
+            tonight.display().to_string(),
+            w.path("pipelines/output").display().to_string()
+        ),
+    );
+    let r = run(&templated, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let gates = w.manifest("pipelines/output")["gates"].clone();
+    let verdict = gates.as_array().unwrap().iter().find(|g| g["gate"] == "refuse_nothing_in_common").cloned();
+    let detail = verdict.unwrap()["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("9 customers with a list and 7 items in common"), "{detail}");
+}
+
 /// Issue 14 case 2: `dir = "/"` published into the root; `dir = ""` silently meant the
 /// pipeline file's folder.
 #[test]
