@@ -95,7 +95,7 @@ impl Parsed {
             } else {
                 "their rows have no quantity and are dropped"
             };
-            notes.push(format!("column '{column}': {unread}: {rows}"));
+            notes.push(format!("{unread}: {rows}"));
         }
         Parsed { notes, ..Parsed::new(column, invalid, 0) }
     }

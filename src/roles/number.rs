@@ -446,7 +446,7 @@ mod tests {
         }
         assert_eq!(reader.marks.unread(), ["6 pcs", "3 pcs", "x"]);
         let parsed = crate::roles::Parsed::quantities("Qty", 5, &reader.marks, None);
-        let want = "column 'Qty': 5 values read as no number ('6 pcs', '3 pcs', 'x', …): their rows have no quantity and are dropped";
+        let want = "5 values read as no number ('6 pcs', '3 pcs', 'x', …): their rows have no quantity and are dropped";
         assert_eq!(parsed.notes, [want]);
         // the examples of a column read in parts are the first parts'
         let mut later = Marks::default();

@@ -684,7 +684,7 @@ mod tests {
         let notes = [
             "1 value like '1.200' read with '.' grouping thousands (as '1.234,5' shows)",
             "1 value like '1,000' read with ',' as the decimal mark (as '2,5' shows)",
-            "column 'Qty': 1 value reads as no number ('abc'): its row has no quantity and is dropped",
+            "1 value reads as no number ('abc'): its row has no quantity and is dropped",
         ];
         for (chunk, piece) in [(text.len(), usize::MAX), (7, 16), (3, 1)] {
             let read = streamed(text.as_bytes(), &columns, (None, None), (chunk, piece)).unwrap();
