@@ -263,11 +263,23 @@ fn never_read(path: &Path, column: &ParquetColumn, role: &str) -> InputError {
 /// polars' cast copies it into every row, so 400,000 rows of fifty 10 KB descriptions, 10 MB
 /// on disk (`pyarrow` writes a pandas categorical so), took 4.0 GB.
 fn plain_text(column: Column, path: &Path) -> Result<Column, InputError> {
+    let err = |e| parquet_error(path, e);
+    // text stored as bytes without the UTF8 annotation, as Impala (its long default), older
+    // Hive and Spark before 1.5 write it (Spark's own `binaryAsString` reads it so): refused,
+    // "type binary", as every id column of such a file was (helper-99). Bytes that are not all
+    // UTF-8 text stay bytes.
+    if let DataType::Binary = column.dtype() {
+        let bytes = column.binary().map_err(err)?;
+        if !bytes.iter().flatten().all(|b| std::str::from_utf8(b).is_ok()) {
+            return Ok(column);
+        }
+        let text: StringChunked = bytes.iter().map(|b| b.and_then(|b| std::str::from_utf8(b).ok())).collect();
+        return Ok(text.with_name(column.name().clone()).into_column());
+    }
     // polars' Enum is a categorical with fixed categories, but not `is_categorical`
     let (DataType::Categorical(_, mapping) | DataType::Enum(_, mapping)) = column.dtype() else {
         return Ok(column);
     };
-    let err = |e| parquet_error(path, e);
     // each width's codes read as they are (a Series of u8 or u16 needs polars features)
     let ids: Vec<Option<u32>> = match (column.cat32(), column.cat16(), column.cat8()) {
         (Ok(c), _, _) => c.physical().iter().collect(),

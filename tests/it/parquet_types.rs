@@ -8,8 +8,9 @@ use std::sync::Arc;
 use arrow_array::types::Int32Type;
 use arrow_array::types::Int8Type;
 use arrow_array::{
-    ArrayRef, Decimal128Array, DictionaryArray, Float32Array, Float64Array, Int16Array, Int64Array, Int8Array,
-    ListArray, RecordBatch, StringArray, StructArray, TimestampNanosecondArray, UInt16Array, UInt64Array, UInt8Array,
+    ArrayRef, BinaryArray, Decimal128Array, DictionaryArray, Float32Array, Float64Array, Int16Array, Int64Array,
+    Int8Array, ListArray, RecordBatch, StringArray, StructArray, TimestampNanosecondArray, UInt16Array, UInt64Array,
+    UInt8Array,
 };
 use arrow_schema::{DataType, Field};
 use parquet::arrow::ArrowWriter;
@@ -431,4 +432,33 @@ fn excel_text_formulas_in_text_columns_read_as_excel_shows_them() {
         let want = format!("column '{column}': 10 values were written as Excel text formulas");
         assert!(notes.contains(&want), "{notes}\n{stderr}");
     }
+}
+
+/// Text stored as bytes without the UTF8 annotation, as Impala, older Hive and Spark before 1.5
+/// write it: every id column was refused, "type binary" (helper-99). Read as text when every
+/// value is UTF-8; bytes that are not stay refused for a role.
+#[test]
+fn text_stored_as_unannotated_bytes_reads_as_text() {
+    let w = Workdir::new();
+    let ids: Vec<String> = CUSTOMERS.iter().map(|c| format!("C{c}")).collect();
+    let bytes = |v: &[String]| -> ArrayRef { Arc::new(BinaryArray::from_iter_values(v.iter().map(|s| s.as_bytes()))) };
+    let codes: Vec<String> = ITEMS.iter().map(|i| i.to_string()).collect();
+    let input = write(
+        &w,
+        "impala.parquet",
+        vec![("CustomerID", bytes(&ids)), ("StockCode", bytes(&codes)), ("Quantity", quantities())],
+    );
+    run_ok(&w, &input, "");
+    let bought = purchases(&w);
+    assert_eq!(bought.len(), 10, "{bought:?}");
+    assert!(bought.contains_key(&("C5".to_string(), "D".to_string())), "{bought:?}");
+    // bytes that are not text: refused for the role, naming the column and its type
+    let mut raw: Vec<Vec<u8>> = ids.iter().map(|s| s.as_bytes().to_vec()).collect();
+    raw[3] = vec![0xff, 0xfe];
+    let broken: ArrayRef = Arc::new(BinaryArray::from_iter_values(raw.iter().map(|b| b.as_slice())));
+    let input = write(&w, "bytes.parquet", vec![("CustomerID", broken), ("StockCode", bytes(&codes))]);
+    let p = w.pipeline("p2.toml", &input, "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("'CustomerID'") && r.stderr.contains("binary"), "{}", r.stderr);
 }
