@@ -68,12 +68,16 @@ pub enum DateOrder {
     Ambiguous,
     /// Some values read only day-first, others only month-first: none was read.
     Mixed,
+    /// Read day-first, the first field would be the day — but it takes fewer values than the
+    /// two-digit "year" (`24/04/16`, `24/04/17` …: Japanese and Korean `yy/mm/dd`, every date
+    /// read wrong, 2016-04-24 for 2024-04-16, at exit 0 — helper-99): none was read.
+    YearFirst,
 }
 
 impl DateOrder {
     /// The year-last dates were not read: the column needs `[input] date_format`.
     pub fn unread(self) -> bool {
-        matches!(self, DateOrder::Ambiguous | DateOrder::Mixed)
+        matches!(self, DateOrder::Ambiguous | DateOrder::Mixed | DateOrder::YearFirst)
     }
 }
 
@@ -516,6 +520,12 @@ pub struct Evidence {
     /// does not know), and the first few distinct ones.
     unread: usize,
     unread_examples: Vec<String>,
+    /// Of the year-last values written with a two-digit year: the first fields seen (a bit
+    /// each, 0–31) and the two digits of the year seen (0–99); and how many year-last values
+    /// have four digits. Which field takes fewer values tells a year from a day.
+    first_fields: u32,
+    two_digit_years: u128,
+    four_digit_years: usize,
 }
 
 impl Evidence {
@@ -544,9 +554,33 @@ impl Evidence {
         self.unix += later.unix;
         self.unix_example = self.unix_example.take().or(later.unix_example);
         self.unread += later.unread;
+        self.first_fields |= later.first_fields;
+        self.two_digit_years |= later.two_digit_years;
+        self.four_digit_years += later.four_digit_years;
         for text in &later.unread_examples {
             self.unread_example(text);
         }
+    }
+
+    /// Counts a year-last value's fields: its first field and its year's two digits when the
+    /// year was written with two (`two_digits`).
+    fn fields(&mut self, date: YearLast, two_digits: bool) {
+        match two_digits {
+            true => {
+                self.first_fields |= 1 << (date.a & 31);
+                self.two_digit_years |= 1 << (date.year.rem_euclid(100) as u32);
+            }
+            false => self.four_digit_years += 1,
+        }
+    }
+
+    /// Whether the column's day-first reading takes its first field for a day that is a year:
+    /// every year written with two digits, each of them a day of a month (1–31), and the first
+    /// field taking fewer values than they do — a column of days spans many, of years few.
+    fn first_is_a_year(&self) -> bool {
+        let (firsts, years) = (self.first_fields.count_ones(), self.two_digit_years.count_ones());
+        let days = self.two_digit_years & 1 == 0 && self.two_digit_years >> 32 == 0;
+        self.four_digit_years == 0 && days && years > 0 && firsts < years
     }
 
     /// Keeps `text` as an example of a value that reads as no date, while there are few.
@@ -567,6 +601,7 @@ impl Evidence {
         }
         match (&self.day_first, &self.month_first) {
             (Some(_), Some(_)) => Some(DateOrder::Mixed),
+            (Some(_), None) if self.first_is_a_year() => Some(DateOrder::YearFirst),
             (Some(_), None) => Some(DateOrder::DayFirst),
             (None, Some(_)) => Some(DateOrder::MonthFirst),
             (None, None) => self.either.as_ref().map(|_| DateOrder::Ambiguous),
@@ -600,6 +635,16 @@ impl Evidence {
                     q(&self.either),
                     format_like(either, DateOrder::DayFirst),
                     format_like(either, DateOrder::MonthFirst)
+                ))
+            }
+            Some(DateOrder::YearFirst) => {
+                let example = self.day_first.as_deref().unwrap_or_default();
+                let sep = example.chars().find(|c| !c.is_ascii_digit()).unwrap_or('/');
+                notes.push(format!(
+                    "dates like {} read day-first would take their first field for the day, but it takes {} values where the two-digit year takes {}: a year first (yy{sep}mm{sep}dd, as Japanese and Korean exports write it) looks likelier; none was read: set [input] date_format = \"%y{sep}%m{sep}%d\" (with the time's format after it, if any), or \"%d{sep}%m{sep}%y\" if they are day-first",
+                    q(&self.day_first),
+                    self.first_fields.count_ones(),
+                    self.two_digit_years.count_ones()
                 ))
             }
             Some(DateOrder::Mixed) => notes.push(format!(
@@ -730,6 +775,7 @@ impl<'r> DateText<'r> {
             Text::Instant(t) => (Some(t), false),
             Text::YearLast(date, two_digits) => {
                 self.evidence.note(text, date);
+                self.evidence.fields(date, two_digits);
                 if two_digits && self.evidence.two_digit_year.is_none() {
                     self.evidence.two_digit_year = Some((text.trim().to_string(), date.year));
                 }
@@ -964,6 +1010,39 @@ mod tests {
         let (values, _, order) = column(&["25.12.2011 1:05:09 PM +01:00", "01-02-2011T00:00"], None);
         assert_eq!(order, Some(DateOrder::DayFirst));
         assert_eq!(values, [one("2011-12-25 12:05:09"), one("2011-02-01 00:00:00")]);
+    }
+
+    /// Japanese and Korean `yy/mm/dd` (`24/04/16`) read day-first as 2016-04-24, every date
+    /// wrong at exit 0 (helper-99): the first field takes fewer values than the "year", so it is
+    /// a year; none is read and the note gives both formats. A day-first column keeps its order
+    /// however short (a year's end across two years: as many days as years), and four-digit
+    /// years or a "year" that cannot be a day keep it too.
+    #[test]
+    fn a_first_field_that_takes_fewer_values_than_the_year_is_a_year() {
+        let japanese = ["24/04/16 10:00", "24/04/17 09:00", "24/05/02 11:30", "23/12/28 08:00"];
+        let (values, invalid, order) = column(&japanese, None);
+        assert_eq!((order, invalid), (Some(DateOrder::YearFirst), 4));
+        assert!(values.iter().all(Option::is_none));
+        let rule = rule(None);
+        let mut reader = DateText::new(&rule);
+        japanese.iter().for_each(|t| {
+            reader.read(t);
+        });
+        let notes = reader.evidence.notes(&rule).join("; ");
+        assert!(
+            notes.contains("takes 2 values where the two-digit year takes 4") && notes.contains("\"%y/%m/%d\""),
+            "{notes}"
+        );
+        let (_, invalid, order) = column(&["24/04/16", "24/04/17"], Some("%y/%m/%d"));
+        assert_eq!((order, invalid), (None, 0), "the format reads them");
+        for days in [
+            vec!["16/04/24", "17/04/24", "02/05/24"],
+            vec!["31/12/23", "01/01/24"],
+            vec!["24/04/2016", "24/04/2017"],
+            vec!["24/04/56", "24/04/57"],
+        ] {
+            assert_eq!(column(&days, None).2, Some(DateOrder::DayFirst), "{days:?}");
+        }
     }
 
     /// Values that read as no date were counted in the audit but never shown: a column of
