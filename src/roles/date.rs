@@ -656,7 +656,9 @@ impl Evidence {
             )),
             None => {}
         }
-        if let Some((text, year)) = self.two_digit_year.as_ref().filter(|_| self.order().is_some()) {
+        if let Some((text, year)) =
+            self.two_digit_year.as_ref().filter(|_| self.order().is_some_and(|o| o != DateOrder::YearFirst))
+        {
             notes.push(format!(
                 "years written with two digits read as the latest such year up to {} ({}): '{text}' is in {year}; set [input] date_format (%Y for four digits) for another reading",
                 horizon_year(rule),
@@ -1033,6 +1035,7 @@ mod tests {
             notes.contains("takes 2 values where the two-digit year takes 4") && notes.contains("\"%y/%m/%d\""),
             "{notes}"
         );
+        assert!(!notes.contains("read as the latest such year"), "no reading of a year it did not read: {notes}");
         let (_, invalid, order) = column(&["24/04/16", "24/04/17"], Some("%y/%m/%d"));
         assert_eq!((order, invalid), (None, 0), "the format reads them");
         for days in [
