@@ -618,19 +618,17 @@ impl Evidence {
         self.year_last > 0
     }
 
-    /// What the audit says about the column: the order read and why, or why not; dates
-    /// after the horizon.
-    pub fn notes(&self, rule: &DateRule) -> Vec<String> {
+    /// The note on the order the column's year-last dates were read in, or why none was read.
+    fn order_note(&self) -> Option<String> {
         let q = |s: &Option<String>| format!("'{}'", s.as_deref().unwrap_or_default());
-        let mut notes = Vec::new();
         match self.order() {
-            Some(DateOrder::DayFirst) => notes.push(format!("dates read day-first (as {} shows)", q(&self.day_first))),
+            Some(DateOrder::DayFirst) => Some(format!("dates read day-first (as {} shows)", q(&self.day_first))),
             Some(DateOrder::MonthFirst) => {
-                notes.push(format!("dates read month-first (as {} shows)", q(&self.month_first)))
+                Some(format!("dates read month-first (as {} shows)", q(&self.month_first)))
             }
             Some(DateOrder::Ambiguous) => {
                 let either = self.either.as_deref().unwrap_or_default();
-                notes.push(format!(
+                Some(format!(
                     "every date with the year last reads both day-first and month-first ({}); none was read: set [input] date_format, {} or {}",
                     q(&self.either),
                     format_like(either, DateOrder::DayFirst),
@@ -640,22 +638,28 @@ impl Evidence {
             Some(DateOrder::YearFirst) => {
                 let example = self.day_first.as_deref().unwrap_or_default();
                 let sep = example.chars().find(|c| !c.is_ascii_digit()).unwrap_or('/');
-                notes.push(format!(
+                Some(format!(
                     "dates like {} read day-first would take their first field for the day, but it takes {} values where the two-digit year takes {}: a year first (yy{sep}mm{sep}dd, as Japanese and Korean exports write it) looks likelier; none was read: set [input] date_format = \"%y{sep}%m{sep}%d\" (with the time's format after it, if any), or \"%d{sep}%m{sep}%y\" if they are day-first",
                     q(&self.day_first),
                     self.first_fields.count_ones(),
                     self.two_digit_years.count_ones()
                 ))
             }
-            Some(DateOrder::Mixed) => notes.push(format!(
+            Some(DateOrder::Mixed) => Some(format!(
                 "dates read only day-first ({}) and only month-first ({}); none with the year last was read: set [input] date_format to the column's format ({} for values like the first, {} for the second; values in the other order are then invalid)",
                 q(&self.day_first),
                 q(&self.month_first),
                 format_like(self.day_first.as_deref().unwrap_or_default(), DateOrder::DayFirst),
                 format_like(self.month_first.as_deref().unwrap_or_default(), DateOrder::MonthFirst)
             )),
-            None => {}
+            None => None,
         }
+    }
+
+    /// What the audit says about the column: the order read and why, or why not; dates
+    /// after the horizon.
+    pub fn notes(&self, rule: &DateRule) -> Vec<String> {
+        let mut notes: Vec<String> = self.order_note().into_iter().collect();
         if let Some((text, year)) =
             self.two_digit_year.as_ref().filter(|_| self.order().is_some_and(|o| o != DateOrder::YearFirst))
         {
