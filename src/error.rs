@@ -47,8 +47,9 @@ pub enum ConfigError {
 pub enum InputError {
     #[error("input file {} does not exist", path.display())]
     Missing { path: PathBuf },
-    #[error("input path {} is a directory, not a file", path.display())]
-    Directory { path: PathBuf },
+    /// `parts`: what the folder holds when it is a dataset of parts (Spark's, Hive's).
+    #[error("input path {} is a directory, not a file{parts}", path.display())]
+    Directory { path: PathBuf, parts: String },
     #[error("input file {} is empty (0 bytes)", path.display())]
     Empty { path: PathBuf },
     #[error(

@@ -465,7 +465,7 @@ pub(crate) fn check_path(path: &Path) -> Result<(), InputError> {
         _ => InputError::Io { path: path.to_path_buf(), source },
     })?;
     if meta.is_dir() {
-        return Err(InputError::Directory { path: path.to_path_buf() });
+        return Err(InputError::Directory { path: path.to_path_buf(), parts: dataset_parts(path) });
     }
     let t = meta.file_type();
     let kind = [
@@ -480,6 +480,35 @@ pub(crate) fn check_path(path: &Path) -> Result<(), InputError> {
         return Err(InputError::Empty { path: path.to_path_buf() });
     }
     Ok(())
+}
+
+/// What to do of a folder given as the export when it holds a dataset's parts — Parquet or CSV
+/// files, under `key=value` partition folders or not, as Spark, Hive and DuckDB write a table
+/// (helper-99: "is a directory, not a file", no hint): one file is read, so name one, or
+/// combine them. Empty for any other folder.
+fn dataset_parts(folder: &Path) -> String {
+    let mut found = (0usize, None::<&str>);
+    let mut stack = vec![(folder.to_path_buf(), 0)];
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten().take(10_000) {
+            let (name, path) = (e.file_name().to_string_lossy().into_owned(), e.path());
+            if e.file_type().is_ok_and(|t| t.is_dir()) && depth < 4 {
+                stack.push((path, depth + 1));
+            } else if let Some(kind) = [".parquet", ".csv", ".csv.gz"].into_iter().find(|x| name.ends_with(x)) {
+                found = (found.0 + 1, found.1.or(Some(kind)));
+            }
+        }
+    }
+    match found {
+        (0, _) | (_, None) => String::new(),
+        (n, Some(kind)) => format!(
+            ": it holds {n} {kind} file{} (a dataset written in parts, as Spark, Hive and DuckDB write one); kindred reads one file — name one, or combine them (duckdb -c \"COPY (SELECT * FROM read_{}('{}/**/*{kind}', hive_partitioning = true)) TO 'export{kind}'\")",
+            if n == 1 { "" } else { "s" },
+            if kind == ".parquet" { "parquet" } else { "csv" },
+            folder.display()
+        ),
+    }
 }
 
 /// A column name as a mapping matches a header's when no header has it exactly: letters and

@@ -47,6 +47,22 @@ fn unreadable_inputs_name_the_file() {
     let empty = w.write("empty.csv", "");
     refuses(&w, &w.path("nope.csv"), "", "", 1, &["nope.csv", "does not exist"]);
     refuses(&w, &dir, "", "", 1, &["a_folder.csv", "is a directory"]);
+    let text = |r: &crate::workdir::Run| r.stderr.clone();
+    let p = w.pipeline("dir.toml", &dir, "");
+    assert!(!text(&w.kindred(&["run", p.to_str().unwrap()])).contains("dataset"), "an empty folder is only a folder");
+    // a dataset written in parts (Spark's `year=2010/part-….parquet`): said, with what to do
+    let parts = w.path("sales");
+    for (k, year) in ["2010", "2011", "2011"].iter().enumerate() {
+        std::fs::create_dir_all(parts.join(format!("year={year}"))).unwrap();
+        std::fs::copy(fixture("tiny.parquet"), parts.join(format!("year={year}/part-{k}.parquet"))).unwrap();
+    }
+    let words = [
+        "sales",
+        "it holds 3 .parquet files (a dataset written in parts",
+        "name one, or combine them",
+        "read_parquet(",
+    ];
+    refuses(&w, &parts, "", "", 1, &words);
     refuses(&w, &empty, "", "", 1, &["empty.csv", "is empty"]);
     refuses(&w, &bad("header_only.csv"), "", "", 1, &["header_only.csv", "no data rows"]);
     refuses(&w, &bad("truncated.csv.gz"), "", "", 1, &["truncated.csv.gz", "not a complete gzip stream"]);
