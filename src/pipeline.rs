@@ -660,6 +660,16 @@ fn check_nothing_in_common(
         let detail = format!("{customers} customers with a list and {shared} items in common with run {run}");
         return Some(GateCheck { gate, passed: true, detail });
     }
+    // the same shop's ids written otherwise (a rewrite: the rewritten-ids gates judge it, and
+    // their refusal says so; helper-100: an upgrade from `="00123"` ids was also called
+    // "another shop's export" here)
+    if r.rewritten > 0 || r.items_rewritten > 0 {
+        let detail = format!(
+            "nothing in common with run {run} but {} customers and {} items written otherwise: the rewritten-ids gates judge it",
+            r.rewritten, r.items_rewritten
+        );
+        return Some(GateCheck { gate, passed: true, detail });
+    }
     let named = |path: Option<&String>| path.cloned().unwrap_or_else(|| "no pipeline file".into());
     let then = previous.and_then(|p| p.made_from.clone()).map(|(pipeline, export)| {
         format!(
@@ -673,7 +683,7 @@ fn check_nothing_in_common(
         "none of the {} customers with a list and none of the {before} items of run {run}{} are in this run's {} customers and {items} items (made by {} from {}): another shop's export — two pipelines publishing into one folder replace each other's lists every run: give each its own [output] dir; if this export replaces that one, `--force` publishes it once",
         r.kept + r.gone,
         then.unwrap_or_default(),
-        r.customers,
+        r.kept + r.new,
         named(now.as_ref()),
         std::path::absolute(&cfg.input.path).unwrap_or_else(|_| cfg.input.path.clone()).display()
     );
@@ -1895,6 +1905,44 @@ mod tests {
         // a run that read the same bytes as the one before it names the first of them
         let again = serde_json::json!({"run_id": "b", "input": {"sha256": "abc", "unchanged_since": "a"}});
         assert_eq!(previous_from(&again).input, Some(("abc".into(), "a".into())));
+    }
+
+    /// `[gates] refuse_nothing_in_common`: a set sharing no customer and no item with the last
+    /// one is refused, counting today's customers (kept + new); the same shop's ids written
+    /// otherwise (an upgrade from `="00123"` ids: helper-100) are the rewritten-ids gates' to
+    /// judge, not "another shop's"; an unreadable catalogue or a first run is not compared.
+    #[test]
+    fn a_set_with_nothing_in_common_is_refused_unless_its_ids_are_rewritten() {
+        let other = DriftReport {
+            previous_run_id: Some("20261204T020000.000Z-1".into()),
+            customers: 300,
+            kept: 0,
+            new: 120,
+            gone: 180,
+            previous_items: Some(50),
+            new_items: Some(40),
+            ..Default::default()
+        };
+        let on = cfg("");
+        let check = check_nothing_in_common(&on, &other, 40, None).unwrap();
+        assert!(!check.passed && check.gate == "refuse_nothing_in_common", "{check:?}");
+        assert!(
+            check.detail.contains("none of the 180 customers with a list and none of the 50 items"),
+            "{}",
+            check.detail
+        );
+        assert!(check.detail.contains("this run's 120 customers and 40 items"), "{}", check.detail);
+        let rewritten = DriftReport { rewritten: 170, items_rewritten: 40, ..other.clone() };
+        let check = check_nothing_in_common(&on, &rewritten, 40, None).unwrap();
+        assert!(check.passed && check.detail.contains("the rewritten-ids gates judge it"), "{check:?}");
+        let shared = DriftReport { kept: 1, ..other.clone() };
+        assert!(check_nothing_in_common(&on, &shared, 40, None).unwrap().passed);
+        let unread = DriftReport { new_items: None, ..other.clone() };
+        assert!(check_nothing_in_common(&on, &unread, 40, None).unwrap().detail.starts_with("not checked"));
+        let first = DriftReport { previous_run_id: None, ..other.clone() };
+        assert!(check_nothing_in_common(&on, &first, 40, None).is_none());
+        let off = Config { quiet: true, ..cfg("[gates]\nrefuse_nothing_in_common = false") };
+        assert!(check_nothing_in_common(&off, &other, 40, None).unwrap().passed);
     }
 
     /// `[gates] refuse_unchanged_input`: the same bytes as the last published run's input are

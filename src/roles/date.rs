@@ -576,11 +576,17 @@ impl Evidence {
 
     /// Whether the column's day-first reading takes its first field for a day that is a year:
     /// every year written with two digits, each of them a day of a month (1–31), and the first
-    /// field taking fewer values than they do — a column of days spans many, of years few.
+    /// field taking fewer values than they do — a column of days spans many, of years few — and
+    /// those values running on without a gap, as years do.
     fn first_is_a_year(&self) -> bool {
         let (firsts, years) = (self.first_fields.count_ones(), self.two_digit_years.count_ones());
         let days = self.two_digit_years & 1 == 0 && self.two_digit_years >> 32 == 0;
-        self.four_digit_years == 0 && days && years > 0 && firsts < years
+        // years run on without a gap: a subscription billed on the 1st and the 15th of each
+        // month for three years (`15/01/22`) read year first would be 2001 and 2015 and nothing
+        // between (helper-100: refused)
+        let run = self.first_fields >> self.first_fields.trailing_zeros().min(31);
+        let contiguous = run & run.wrapping_add(1) == 0;
+        self.four_digit_years == 0 && days && years > 0 && firsts < years && contiguous
     }
 
     /// Keeps `text` as an example of a value that reads as no date, while there are few.
@@ -1047,6 +1053,8 @@ mod tests {
             vec!["31/12/23", "01/01/24"],
             vec!["24/04/2016", "24/04/2017"],
             vec!["24/04/56", "24/04/57"],
+            // billed on the 1st and the 15th for three years (helper-100): 2001 and 2015 read year first
+            vec!["01/01/22", "15/01/22", "01/06/23", "15/06/23", "01/12/24", "15/12/24"],
         ] {
             assert_eq!(column(&days, None).2, Some(DateOrder::DayFirst), "{days:?}");
         }
