@@ -264,10 +264,11 @@ pub enum OutputError {
     #[error("cannot render {}: {detail}; this is a bug in kindred, please report it with the run's manifest.json", path.display())]
     Report { path: PathBuf, detail: String },
     #[error(
-        "another kindred run (pid {pid}, started {started}) holds the lock on {}; wait for it to finish (the lock goes with its process: there is nothing to remove, and removing the lock file would let two runs write at once)",
+        "another {who} (pid {pid}{}) holds the lock on {}; wait for it to finish (the lock goes with its process: there is nothing to remove, and removing the lock file would let two runs write at once)",
+        if started == "unknown" { String::new() } else { format!(", started {started}") },
         path.display()
     )]
-    Locked { path: PathBuf, pid: u32, started: String },
+    Locked { path: PathBuf, pid: u32, started: String, who: &'static str },
     /// The lock names a run on another machine whose heartbeat is fresh: its flock may not be
     /// visible here (a filesystem that does not carry flocks between machines).
     #[error(

@@ -118,8 +118,11 @@ pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
         if let Some((how, name)) = started.is_none().then(|| ancestor(pid)).flatten() {
             return Err(OutputError::LockedByAncestor { path: dir.to_path_buf(), pid, name, how }.into());
         }
+        // a holder that wrote no run's line is some other process (another tool's `flock` on
+        // the file), not "another kindred run" (helper-98)
+        let who = if started.is_some() { "kindred run" } else { "process" };
         let started = started.unwrap_or_else(|| "unknown".into());
-        return Err(OutputError::Locked { path: dir.to_path_buf(), pid, started }.into());
+        return Err(OutputError::Locked { path: dir.to_path_buf(), pid, started, who }.into());
     }
     let mut before = String::new();
     let _ = (&lock).take(READ_LIMIT).read_to_string(&mut before);

@@ -176,7 +176,8 @@ fn a_held_lock_names_its_holder_not_the_last_run() {
     };
     assert_eq!(r.code, 4, "{}", r.stderr);
     let first = r.stderr.lines().find(|l| l.starts_with("kindred: error:")).unwrap_or_default();
-    let pid = format!("pid {},", holder.id());
+    // flock(1) wrote no kindred run's line: "another process", not "another kindred run"
+    let pid = format!("another process (pid {})", holder.id());
     assert!(first.contains(&pid) && first.contains("holds the lock"), "{pid} not in {first:?}");
     holder.kill().unwrap();
     holder.wait().unwrap();
