@@ -647,7 +647,7 @@ fn check_nothing_in_common(
     cfg: &Config,
     r: &DriftReport,
     items: usize,
-    previous: Option<&Previous>,
+    previous: impl FnOnce() -> Option<Previous>,
 ) -> Option<GateCheck> {
     let run = r.previous_run_id.as_deref()?;
     let gate = "refuse_nothing_in_common";
@@ -671,7 +671,8 @@ fn check_nothing_in_common(
         return Some(GateCheck { gate, passed: true, detail });
     }
     let named = |path: Option<&String>| path.cloned().unwrap_or_else(|| "no pipeline file".into());
-    let then = previous.and_then(|p| p.made_from.clone()).map(|(pipeline, export)| {
+    // the last run's manifest read again only to name its files in the refusal
+    let then = previous().and_then(|p| p.made_from).map(|(pipeline, export)| {
         format!(
             " (made by {} from {})",
             named(pipeline.as_ref()),
@@ -1384,7 +1385,7 @@ pub(crate) fn drift_against_previous(
     let gates = check_rewritten(cfg.gates.max_customers_rewritten_vs_previous, &report)
         .into_iter()
         .chain(check_items_rewritten(cfg.gates.max_items_rewritten_vs_previous, &report))
-        .chain(check_nothing_in_common(cfg, &report, m.n_items(), previous_run(&cfg.output.dir).as_ref()))
+        .chain(check_nothing_in_common(cfg, &report, m.n_items(), || previous_run(&cfg.output.dir)))
         .chain(check_drift_gate(cfg.gates.max_changed_share, &report))
         .collect();
     (drift, report, gates)
@@ -1924,7 +1925,7 @@ mod tests {
             ..Default::default()
         };
         let on = cfg("");
-        let check = check_nothing_in_common(&on, &other, 40, None).unwrap();
+        let check = check_nothing_in_common(&on, &other, 40, || None).unwrap();
         assert!(!check.passed && check.gate == "refuse_nothing_in_common", "{check:?}");
         assert!(
             check.detail.contains("none of the 180 customers with a list and none of the 50 items"),
@@ -1933,16 +1934,16 @@ mod tests {
         );
         assert!(check.detail.contains("this run's 120 customers and 40 items"), "{}", check.detail);
         let rewritten = DriftReport { rewritten: 170, items_rewritten: 40, ..other.clone() };
-        let check = check_nothing_in_common(&on, &rewritten, 40, None).unwrap();
+        let check = check_nothing_in_common(&on, &rewritten, 40, || None).unwrap();
         assert!(check.passed && check.detail.contains("the rewritten-ids gates judge it"), "{check:?}");
         let shared = DriftReport { kept: 1, ..other.clone() };
-        assert!(check_nothing_in_common(&on, &shared, 40, None).unwrap().passed);
+        assert!(check_nothing_in_common(&on, &shared, 40, || None).unwrap().passed);
         let unread = DriftReport { new_items: None, ..other.clone() };
-        assert!(check_nothing_in_common(&on, &unread, 40, None).unwrap().detail.starts_with("not checked"));
+        assert!(check_nothing_in_common(&on, &unread, 40, || None).unwrap().detail.starts_with("not checked"));
         let first = DriftReport { previous_run_id: None, ..other.clone() };
-        assert!(check_nothing_in_common(&on, &first, 40, None).is_none());
+        assert!(check_nothing_in_common(&on, &first, 40, || None).is_none());
         let off = Config { quiet: true, ..cfg("[gates]\nrefuse_nothing_in_common = false") };
-        assert!(check_nothing_in_common(&off, &other, 40, None).unwrap().passed);
+        assert!(check_nothing_in_common(&off, &other, 40, || None).unwrap().passed);
     }
 
     /// `[gates] refuse_unchanged_input`: the same bytes as the last published run's input are

@@ -283,6 +283,22 @@ pub(super) fn formula_text<'a>(value: &'a str, shown: &'a mut String) -> Option<
     Some(shown.as_str())
 }
 
+/// A field's value as the builders read it: [`field_value`], then an Excel text formula as the
+/// text it shows ([`formula_text`]; `=""` shows nothing: none), and whether it was one. `Err`
+/// when an opened quote does not close the field.
+#[inline]
+pub(super) fn field_shown<'a>(
+    raw: &'a str,
+    quote: u8,
+    (unescaped, shown): (&'a mut String, &'a mut String),
+) -> Result<(Option<&'a str>, bool), ()> {
+    let Some(value) = field_value(raw, quote, unescaped)? else { return Ok((None, false)) };
+    Ok(match formula_text(value, shown) {
+        Some(text) => ((!text.is_empty()).then_some(text), true),
+        None => (Some(value), false),
+    })
+}
+
 /// The note on a column `count` of whose fields were Excel text formulas ([`formula_text`]).
 pub(super) fn formulas_note(column: &str, count: usize) -> String {
     let (s, were) = if count == 1 { ("", "was") } else { ("s", "were") };

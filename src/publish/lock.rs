@@ -112,17 +112,7 @@ pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
     }
     // SAFETY: flock on a file descriptor we own; no memory is shared with the call.
     if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        let (pid, started) = lock_holder(&mut lock, &path, &meta);
-        // a holder the file does not name (no kindred run wrote its line) that this run
-        // descends from
-        if let Some((how, name)) = started.is_none().then(|| ancestor(pid)).flatten() {
-            return Err(OutputError::LockedByAncestor { path: dir.to_path_buf(), pid, name, how }.into());
-        }
-        // a holder that wrote no run's line is some other process (another tool's `flock` on
-        // the file), not "another kindred run" (helper-98)
-        let who = if started.is_some() { "kindred run" } else { "process" };
-        let started = started.unwrap_or_else(|| "unknown".into());
-        return Err(OutputError::Locked { path: dir.to_path_buf(), pid, started, who }.into());
+        return Err(held(&mut lock, &path, &meta, dir).into());
     }
     let mut before = String::new();
     let _ = (&lock).take(READ_LIMIT).read_to_string(&mut before);
@@ -152,6 +142,20 @@ pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
         return Err(io(&path)(e).into());
     }
     Ok((lock, previous))
+}
+
+/// The error for a `.lock` (at `path`, in `dir`) whose flock another process holds: a kindred
+/// run that wrote its line; a process that wrote none (another tool's `flock` on the file: not
+/// "another kindred run", helper-98); or, writing none, this run's own parent or ancestor — a
+/// wrapper locking the folder's own lock file, which keeps every run out.
+fn held(lock: &mut File, path: &Path, meta: &fs::Metadata, dir: &Path) -> OutputError {
+    let (pid, started) = lock_holder(lock, path, meta);
+    if let Some((how, name)) = started.is_none().then(|| ancestor(pid)).flatten() {
+        return OutputError::LockedByAncestor { path: dir.to_path_buf(), pid, name, how };
+    }
+    let who = if started.is_some() { "kindred run" } else { "process" };
+    let started = started.unwrap_or_else(|| "unknown".into());
+    OutputError::Locked { path: dir.to_path_buf(), pid, started, who }
 }
 
 /// This process's line in the lock, as run `run_id` started at `started` ([`Holder`]).

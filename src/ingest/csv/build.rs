@@ -21,7 +21,7 @@ use super::{Built, CsvRead, Piece, Roles};
 use crate::config::{Columns, Mark};
 use crate::error::InputError;
 use crate::ingest::look::{Head, Look, Profile};
-use crate::ingest::split::{field_shape, field_value, formula_text, formulas_note, Found, Records};
+use crate::ingest::split::{field_shape, field_shown, formulas_note, Found, Records};
 use crate::ingest::{one_column, resolve_columns, Missing};
 use crate::roles::{
     canonical, col, read_id, resolve_dates, settle, tidy_descriptions, with_segment, DateRule, DateText, Decision,
@@ -62,7 +62,7 @@ enum Sink<'p> {
 
 /// What the builders make of each column, fixed once the header is read: the records are
 /// split as polars splits them ([`Records`]), each field read as polars' CSV reader reads
-/// it ([`field_value`]) and then, for the roles, parsed as the audit parses text. They refuse
+/// it ([`field_shown`]: an Excel text formula as the text it shows) and then, for the roles, parsed as the audit parses text. They refuse
 /// ragged rows, bad quotes and invalid UTF-8 naming the line (or cut and count the rows), and
 /// count every column's empty fields.
 pub(super) struct Plan {
@@ -203,16 +203,10 @@ impl Plan {
                 continue;
             }
             for (k, range) in fields.iter().enumerate() {
-                let value = field_value(&text[range.clone()], self.quote, &mut unescaped)
+                let (value, formula) = field_shown(&text[range.clone()], self.quote, (&mut unescaped, &mut shown))
                     .map_err(|()| self.fail("a field the scan passed does not close its quote"))?;
-                let value = match value.map(|v| (v, formula_text(v, &mut shown))) {
-                    Some((_, Some(text))) => {
-                        part.formulas[k] += 1;
-                        Some(text).filter(|t| !t.is_empty())
-                    }
-                    _ => value,
-                }
-                .filter(|v| !self.missing.is(v, self.numbers[k]));
+                part.formulas[k] += formula as usize;
+                let value = value.filter(|v| !self.missing.is(v, self.numbers[k]));
                 part.nulls[k] += value.is_none() as usize;
                 if let Some(v) = value {
                     part.profiles[k].add(v); // every column is looked at, built or not
@@ -299,9 +293,8 @@ impl Plan {
                 continue;
             }
             let mut value = |r: &Range<usize>| {
-                let value = field_value(&text[r.clone()], self.quote, &mut unescaped).ok().flatten()?;
-                let value = formula_text(value, &mut shown).unwrap_or(value);
-                (!value.is_empty()).then(|| value.to_string())
+                let read = field_shown(&text[r.clone()], self.quote, (&mut unescaped, &mut shown));
+                read.ok().and_then(|(value, _)| value).map(String::from)
             };
             head.push(fields.iter().map(&mut value).collect());
         }
