@@ -151,6 +151,16 @@ pub struct DriftReport {
     /// items.
     pub items_rewritten_new_forms: usize,
     pub previous_items_twins: usize,
+    /// Of today's items also in the previous catalogue, those described in both (null when
+    /// that catalogue cannot be read or has no `description` column), and of them those whose
+    /// descriptions differ but for their form ([`loose`]): one shop's nights keep what an id
+    /// names, another shop numbering its products from 1 as well does not — the items its ids
+    /// share name other products (`[gates] refuse_nothing_in_common`).
+    pub items_described: Option<usize>,
+    pub items_described_otherwise: usize,
+    /// One of them, as (id, the previous description, today's), for the gate's message.
+    #[serde(skip)]
+    pub described_example: Option<(String, String, String)>,
     /// One of them, as (the previous form, today's), for the gate's message.
     #[serde(skip)]
     pub items_example: Option<(String, String)>,
@@ -200,9 +210,14 @@ pub fn run(m: &Interactions, recs: &Recommendations, cfg: &DriftConfig) -> (Drif
             let (back, twins) = drift.rewritten(m);
             (report.rewritten, report.new_rewritten, report.new_rewritten_new_forms, report.previous_twins) =
                 (back, twins.twins, twins.new_forms, twins.before_twins);
-            match item_ids(&previous.items) {
-                Ok(before) if !before.is_empty() => {
+            match catalogue(&previous.items) {
+                Ok((before, described)) if !before.is_empty() => {
                     report.previous_items = Some(before.len());
+                    if let Some(described) = described {
+                        let same = described_otherwise(&before, &described, m);
+                        (report.items_described, report.items_described_otherwise, report.described_example) =
+                            (Some(same.compared), same.otherwise, same.example);
+                    }
                     let (new, twins) = items_rewritten(&before, &m.items);
                     (report.new_items, report.items_rewritten, report.items_example) =
                         (Some(new), twins.twins, twins.example);
@@ -330,14 +345,50 @@ fn narrow(c: char) -> char {
     }
 }
 
-/// The `item_id` column of a published `items.parquet`.
-fn item_ids(path: &Path) -> Result<Vec<String>, String> {
-    let file = File::open(path).map_err(|e| e.to_string())?;
-    let frame =
-        ParquetReader::new(file).with_columns(Some(vec!["item_id".into()])).finish().map_err(|e| e.to_string())?;
+/// The `item_id` column of a published `items.parquet`, and its `description` column beside it
+/// when it has one of text (every version of kindred wrote it; a file someone made may not).
+fn catalogue(path: &Path) -> Result<(Vec<String>, Option<Descriptions>), String> {
+    let read = |columns: &[&str]| -> Result<DataFrame, String> {
+        let file = File::open(path).map_err(|e| e.to_string())?;
+        let columns = columns.iter().map(|c| c.to_string()).collect();
+        ParquetReader::new(file).with_columns(Some(columns)).finish().map_err(|e| e.to_string())
+    };
+    let frame = read(&["item_id", "description"]).or_else(|_| read(&["item_id"]))?;
     let ids = frame.column("item_id").map_err(|e| e.to_string())?;
     let ids = ids.str().map_err(|_| format!("its item_id is {}, not String", ids.dtype()))?;
-    Ok(ids.iter().flatten().map(str::to_string).collect())
+    let described = frame.column("description").ok().and_then(|d| d.str().ok().cloned());
+    let rows = ids.iter().zip(0..).filter_map(|(id, row)| Some((id?.to_string(), row)));
+    let (ids, rows): (Vec<String>, Vec<usize>) = rows.unzip();
+    let described = described.map(|d| rows.iter().map(|&r| d.get(r).map(str::to_string)).collect());
+    Ok((ids, described))
+}
+
+/// A catalogue's descriptions, by its rows.
+type Descriptions = Vec<Option<String>>;
+
+/// [`DriftReport::items_described`] and what goes with it.
+#[derive(Debug, Default, PartialEq)]
+struct Described {
+    compared: usize,
+    otherwise: usize,
+    example: Option<(String, String, String)>,
+}
+
+/// Today's items also in the `before` catalogue and described in both, and those whose
+/// descriptions differ but for their form (case, punctuation, spacing: [`loose`]).
+fn described_otherwise(before: &[String], descriptions: &[Option<String>], m: &Interactions) -> Described {
+    let today = ItemIndex::new(&m.items);
+    let mut out = Described::default();
+    for (id, was) in before.iter().zip(descriptions) {
+        let Some(now) = today.find(id).and_then(|i| m.descriptions[i as usize].as_deref()) else { continue };
+        let Some(was) = was.as_deref() else { continue };
+        out.compared += 1;
+        if loose(was) != loose(now) {
+            out.otherwise += 1;
+            out.example.get_or_insert_with(|| (id.clone(), was.to_string(), now.to_string()));
+        }
+    }
+    out
 }
 
 /// Today's new ids that equal one of the last set's ids but for their form ([`loose`]) — whether

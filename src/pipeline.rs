@@ -656,16 +656,25 @@ fn check_nothing_in_common(
         return Some(GateCheck { gate, passed: true, detail });
     };
     let (customers, shared) = (r.kept, items.saturating_sub(new_items));
-    if customers > 0 || shared > 0 || before == 0 || r.gone == 0 {
-        let detail = format!("{customers} customers with a list and {shared} items in common with run {run}");
+    let (described, otherwise) = (r.items_described.unwrap_or(0), r.items_described_otherwise);
+    // the ids in common name other products: another shop numbering its own from 1 as well
+    let renamed = shared > 0 && r.items_described.is_some_and(|d| 2 * otherwise > d);
+    if (shared > 0 && !renamed) || before == 0 {
+        let detail = format!(
+            "{customers} customers with a list and {shared} items in common with run {run}{}",
+            match r.items_described {
+                Some(_) => format!(", {otherwise} of {described} described otherwise"),
+                None => String::new(),
+            }
+        );
         return Some(GateCheck { gate, passed: true, detail });
     }
     // the same shop's ids written otherwise (a rewrite: the rewritten-ids gates judge it, and
     // their refusal says so; helper-100: an upgrade from `="00123"` ids was also called
     // "another shop's export" here)
-    if r.rewritten > 0 || r.items_rewritten > 0 {
+    if !renamed && (r.rewritten > 0 || r.items_rewritten > 0) {
         let detail = format!(
-            "nothing in common with run {run} but {} customers and {} items written otherwise: the rewritten-ids gates judge it",
+            "{customers} customers with a list and no item in common with run {run} but {} customers and {} items written otherwise: the rewritten-ids gates judge it",
             r.rewritten, r.items_rewritten
         );
         return Some(GateCheck { gate, passed: true, detail });
@@ -680,11 +689,25 @@ fn check_nothing_in_common(
         )
     });
     let now = cfg.pipeline.as_ref().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()).display().to_string());
+    let shared_ids = match (&r.described_example, renamed) {
+        (Some((id, was, now)), true) => format!(
+            "the {shared} item ids in common with run {run}{} name other products: {otherwise} of the {described} described in both are described otherwise (e.g. '{id}' was '{was}', is '{now}'), in this run's {} customers and {items} items",
+            then.unwrap_or_default(),
+            r.kept + r.new,
+        ),
+        _ => format!(
+            "{} of the {} customers with a list and none of the {before} items of run {run}{} are in this run's {} customers and {items} items",
+            match customers {
+                0 => "none".to_string(),
+                n => n.to_string(),
+            },
+            r.kept + r.gone,
+            then.unwrap_or_default(),
+            r.kept + r.new,
+        ),
+    };
     let detail = format!(
-        "none of the {} customers with a list and none of the {before} items of run {run}{} are in this run's {} customers and {items} items (made by {} from {}): another shop's export — two pipelines publishing into one folder replace each other's lists every run: give each its own [output] dir; if this export replaces that one, `--force` publishes it once",
-        r.kept + r.gone,
-        then.unwrap_or_default(),
-        r.kept + r.new,
+        "{shared_ids} (made by {} from {}): another shop's export — two pipelines publishing into one folder replace each other's lists every run: give each its own [output] dir; if this export replaces that one, `--force` publishes it once",
         named(now.as_ref()),
         std::path::absolute(&cfg.input.path).unwrap_or_else(|_| cfg.input.path.clone()).display()
     );
@@ -1908,8 +1931,9 @@ mod tests {
         assert_eq!(previous_from(&again).input, Some(("abc".into(), "a".into())));
     }
 
-    /// `[gates] refuse_nothing_in_common`: a set sharing no customer and no item with the last
-    /// one is refused, counting today's customers (kept + new); the same shop's ids written
+    /// `[gates] refuse_nothing_in_common`: a set sharing no item with the last one, or whose
+    /// items in common are most of them described otherwise, is refused, whatever customers it
+    /// shares, counting today's customers (kept + new); the same shop's ids written
     /// otherwise (an upgrade from `="00123"` ids: helper-100) are the rewritten-ids gates' to
     /// judge, not "another shop's"; an unreadable catalogue or a first run is not compared.
     #[test]
@@ -1936,8 +1960,27 @@ mod tests {
         let rewritten = DriftReport { rewritten: 170, items_rewritten: 40, ..other.clone() };
         let check = check_nothing_in_common(&on, &rewritten, 40, || None).unwrap();
         assert!(check.passed && check.detail.contains("the rewritten-ids gates judge it"), "{check:?}");
-        let shared = DriftReport { kept: 1, ..other.clone() };
-        assert!(check_nothing_in_common(&on, &shared, 40, || None).unwrap().passed);
+        // customers in common, no item: two shops numbering customers from 1, coded products
+        let customers = DriftReport { kept: 150, gone: 30, ..other.clone() };
+        let check = check_nothing_in_common(&on, &customers, 40, || None).unwrap();
+        assert!(!check.passed && check.detail.contains("150 of the 180 customers with a list and none of the 50"));
+        // items in common that name the same products, but for their form: one shop's nights
+        let shared = DriftReport { new_items: Some(10), items_described: Some(30), ..customers.clone() };
+        let shared = DriftReport { items_described_otherwise: 15, ..shared };
+        let check = check_nothing_in_common(&on, &shared, 40, || None).unwrap();
+        assert!(check.passed && check.detail.contains("30 items in common"), "{check:?}");
+        assert!(check.detail.contains("15 of 30 described otherwise"), "{check:?}");
+        // and ids in common naming other products, most of them: two shops numbering from 1
+        let example = Some(("7".to_string(), "WHITE MUG".to_string(), "wool socks".to_string()));
+        let renamed = DriftReport { items_described_otherwise: 16, described_example: example, ..shared.clone() };
+        let check = check_nothing_in_common(&on, &renamed, 40, || None).unwrap();
+        assert!(!check.passed, "{check:?}");
+        assert!(check.detail.contains("the 30 item ids in common with run 20261204T020000.000Z-1 name other products: 16 of the 30 described in both are described otherwise (e.g. '7' was 'WHITE MUG', is 'wool socks')"), "{}", check.detail);
+        // a rewrite explains no id in common, not ids naming other products
+        let rewrite = DriftReport { rewritten: 3, ..renamed.clone() };
+        assert!(!check_nothing_in_common(&on, &rewrite, 40, || None).unwrap().passed);
+        let undescribed = DriftReport { items_described: None, ..renamed.clone() };
+        assert!(check_nothing_in_common(&on, &undescribed, 40, || None).unwrap().passed);
         let unread = DriftReport { new_items: None, ..other.clone() };
         assert!(check_nothing_in_common(&on, &unread, 40, || None).unwrap().detail.starts_with("not checked"));
         let first = DriftReport { previous_run_id: None, ..other.clone() };

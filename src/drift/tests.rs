@@ -324,3 +324,50 @@ fn items_written_otherwise_are_counted_by_their_form() {
     let kinds = forms.map(|(a, b)| Form::of(a, b));
     assert_eq!(kinds, [Form::Unicode, Form::Unicode, Form::Case, Form::Punctuation, Form::Zeros]);
 }
+
+/// Today's items also in the previous catalogue are compared by what they are called, but for
+/// case, punctuation and spacing; a catalogue without descriptions (a file someone made, or
+/// today's export without them) compares none, and `items_described` is then null.
+#[test]
+fn items_in_common_are_compared_by_their_descriptions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("items.parquet");
+    let ids = ["1", "2", "3", "4", "9"];
+    let before = [Some("WHITE MUG"), Some("Red  tin, large"), Some("Candle"), None, Some("GONE")];
+    let mut frame =
+        DataFrame::new(5, vec![Column::new("item_id".into(), ids), Column::new("description".into(), before)]).unwrap();
+    crate::write::parquet_writer(File::create(&path).unwrap(), frame.schema()).finish(&mut frame).unwrap();
+    let (read, described) = catalogue(&path).unwrap();
+    assert_eq!(read, ids.map(String::from));
+    let described = described.unwrap();
+    assert_eq!(described[3], None);
+    let mut m = matrix(&[("a", "1"), ("a", "2"), ("b", "3"), ("b", "4"), ("b", "5")]);
+    m.descriptions = m
+        .items
+        .iter()
+        .map(|i| match i.as_str() {
+            "1" => Some("white mug".to_string()),
+            "2" => Some("RED TIN LARGE".to_string()),
+            "3" => Some("wool socks".to_string()),
+            "4" => Some("pan".to_string()),
+            _ => None,
+        })
+        .collect();
+    // 1 and 2 the same but for their form, 3 another product, 4 described only today, 9 gone
+    let found = described_otherwise(&read, &described, &m);
+    let example = Some(("3".to_string(), "Candle".to_string(), "wool socks".to_string()));
+    assert_eq!(found, Described { compared: 3, otherwise: 1, example });
+    // through the stage: the report carries them
+    let recs = lists(&m, &[&["3"], &["1"]]);
+    let previous = previous(dir.path(), Column::new("customer_id".into(), ["a", "b"]), &["2", "1"]);
+    let mut frame =
+        DataFrame::new(5, vec![Column::new("item_id".into(), ids), Column::new("description".into(), before)]).unwrap();
+    crate::write::parquet_writer(File::create(&path).unwrap(), frame.schema()).finish(&mut frame).unwrap();
+    let (_, report) = run(&m, &recs, &cfg(&previous));
+    assert_eq!((report.items_described, report.items_described_otherwise), (Some(3), 1));
+    // without the description column (`previous` writes ids only)
+    let previous = self::previous(dir.path(), Column::new("customer_id".into(), ["a", "b"]), &["2", "1"]);
+    let (_, report) = run(&m, &recs, &cfg(&previous));
+    assert_eq!((report.items_described, report.items_described_otherwise), (None, 0));
+    assert_eq!(report.previous_items, Some(2));
+}

@@ -319,6 +319,64 @@ fn another_shops_export_published_into_the_same_folder_is_refused() {
     assert!(detail.contains("9 customers with a list and 7 items in common"), "{detail}");
 }
 
+/// Two shops numbering their customers and products alike (two self-hosted shops counting from
+/// 1; helper-100): ids in common, so "nothing in common" passed and every list was replaced.
+/// The ids they share name other products — refused, with an example; a shop renaming a few of
+/// its products, or one whose codes now have no item in common but a handful of its
+/// customers, is judged as such.
+#[test]
+fn another_shop_whose_ids_overlap_is_refused_by_what_they_name() {
+    let w = Workdir::new();
+    let tiny = std::fs::read_to_string(w.copy("tiny.csv")).unwrap();
+    let named = |pairs: &[(&str, &str)]| pairs.iter().fold(tiny.clone(), |t, (a, b)| t.replace(a, b));
+    let pipeline = w.pipeline("p.toml", &w.path("today.csv"), "");
+    let night = |text: String, more: &[&str]| {
+        w.write("today.csv", text);
+        let mut args = vec!["run", pipeline.to_str().unwrap(), "--quiet"];
+        args.extend(more);
+        w.kindred(&args)
+    };
+    assert_eq!(night(tiny.clone(), &[]).code, 0);
+    // the same shop renaming two of its ten products: published
+    let r =
+        night(named(&[("ALARM CLOCK RED", "ALARM CLOCK - RED"), ("GLASS STAR LANTERN", "STAR LANTERN (GLASS)")]), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let gates = w.manifest("out")["gates"].clone();
+    let gate = gates.as_array().unwrap().iter().find(|g| g["gate"] == "refuse_nothing_in_common").cloned().unwrap();
+    assert!(gate["detail"].as_str().unwrap().contains("1 of 10 described otherwise"), "{gate}");
+    let drift = w.manifest("out")["drift"].clone();
+    assert_eq!((drift["items_described"].as_u64(), drift["items_described_otherwise"].as_u64()), (Some(10), Some(1)));
+    let before = tree(&w.path("out/current/"));
+    // another shop: the same ids, other products
+    let other = [
+        ("WHITE HANGING HEART", "GARDEN HOSE 20M"),
+        ("WHITE METAL LANTERN", "HEDGE TRIMMER"),
+        ("JUMBO", "SEED"),
+        ("GLASS STAR LANTERN", "RAKE"),
+        ("HAND WARMER UNION JACK", "WATERING CAN"),
+        ("ALARM CLOCK RED", "PLANT POT RED"),
+        ("ALARM CLOCK PINK", "PLANT POT PINK"),
+    ];
+    let r = night(named(&other), &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    for words in ["refuse_nothing_in_common", "name other products", "e.g. '", "give each its own [output] dir"] {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+    assert_eq!(tree(&w.path("out/current/")), before, "the published set untouched");
+    // customers in common, no product: refused, naming how many customers
+    let mut coded = tiny.clone();
+    for code in ["85123A", "71053", "84406B", "21730", "22633", "22727", "22728", "22745", "99999", "POST"] {
+        coded = coded.replace(&format!(",{code},"), &format!(",SKU{code}X,"));
+    }
+    let r = night(coded, &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(" of the ") && r.stderr.contains("customers with a list and none of the"),
+        "{}",
+        r.stderr
+    );
+}
+
 /// Issue 14 case 2: `dir = "/"` published into the root; `dir = ""` silently meant the
 /// pipeline file's folder.
 #[test]
