@@ -161,6 +161,11 @@ pub enum InputError {
     )]
     Ragged { path: PathBuf, line: usize, found: usize, expected: usize },
     #[error(
+        "{} {place}: the header again with its columns in another order ({moved}): exports joined end to end whose layouts differ — read by the first header's places, the rows below it would take one column's values for another's; {advice}",
+        path.display()
+    )]
+    HeaderReordered { path: PathBuf, place: String, moved: String, advice: &'static str },
+    #[error(
         "{} line {line}: a quoted field is never closed (a file that quotes no field, whose values may start with a quote, reads with [input] quote = \"\")",
         path.display()
     )]

@@ -17,7 +17,7 @@ use polars::prelude::*;
 
 use crate::config::{toml_text, Columns};
 use crate::error::InputError;
-use crate::ingest::{absent, column_key, find_column, title_note, unique_header, TITLE_LINES};
+use crate::ingest::{absent, column_key, find_column, header_moved, title_note, unique_header, TITLE_LINES};
 use crate::roles::{number_text, LongIds, SERIAL_1954};
 
 /// A workbook read: every column as text, the sheets read, and a note for each sheet skipped.
@@ -315,6 +315,7 @@ pub(super) fn read_excel(
         let (columns, header) = cells.columns(header_row);
         let header = unique_names(header, header_of, path, &name, &mut notes)?;
         let merged = cells.fill_merged(header_row, &columns, &header, &name);
+        let again = header_again(cells.rows.range(header_row + 1..), &columns, &header, header_of);
         let positions = match &table {
             None if sheet == Some("*") && !has_needed(&header, roles) => {
                 notes.push(format!("sheet '{name}' skipped: {}", missing_needed(&header, roles)));
@@ -344,6 +345,10 @@ pub(super) fn read_excel(
         if let Some(t) = table.as_mut() {
             // the rows below the header, each freed once read (row numbers 1-based, as Excel's)
             let below = cells.rows.split_off(&(header_row + 1));
+            if let Some((row, moved)) = again {
+                let place = format!("sheet '{name}' row {}", row + 1);
+                return Err(InputError::HeaderReordered { path: path.to_path_buf(), place, moved, advice: OWN_SHEET });
+            }
             t.append(below.into_iter().map(|(r, row)| (r as usize + 1, dense(row, &columns))), &positions, &name);
         }
         sheets.push(name);
@@ -599,6 +604,32 @@ fn cell_bytes(cell: &Data) -> usize {
         Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.len(),
         _ => 0,
     }
+}
+
+/// What to do with a second table below the first whose columns are in another order.
+const OWN_SHEET: &str =
+    "move the rows from there on to a sheet of their own: [input] sheet = \"*\" stacks sheets by their column names";
+
+/// The first of the rows `below` a sheet's header that is the header again with the roles'
+/// columns in another order ([`header_moved`]): its row (0-based) and what moved.
+fn header_again<'a>(
+    mut below: impl Iterator<Item = (&'a u32, &'a Vec<(u32, Data)>)>,
+    columns: &[u32],
+    header: &[String],
+    header_of: &Columns,
+) -> Option<(u32, String)> {
+    let roles: Vec<usize> = header_of.parsed().into_iter().filter_map(|name| at_role(header, Some(name))).collect();
+    let keys: Vec<String> = header.iter().map(|h| column_key(h)).collect();
+    below.find_map(|(&r, row)| {
+        let cell = |k: usize| match row.binary_search_by_key(&columns[k], |(c, _)| *c) {
+            Ok(at) => match &row[at].1 {
+                Data::String(text) => Some(text.as_str()),
+                _ => None,
+            },
+            Err(_) => None,
+        };
+        header_moved(&roles, &keys, header, cell).map(|moved| (r, moved))
+    })
 }
 
 /// A sparse row's cells at `columns` (sorted), the others empty.

@@ -519,6 +519,39 @@ pub(crate) fn column_key(name: &str) -> String {
     name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
+/// Whether `text` is `key` as [`column_key`] makes it, without making it (a test on every
+/// record: most fail at their first letter or digit).
+pub(crate) fn is_key(text: &str, key: &str) -> bool {
+    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).eq(key.chars())
+}
+
+/// A row holding, in the roles' columns (`roles`: their places), names of the header
+/// (`keys`: its names' [`column_key`]s), one of them another column's: the header again with its
+/// columns in another order — monthly exports joined end to end whose template changed
+/// (helper-102: `CustomerID` and `Quantity` swapped, the quantities published as 128
+/// customers; `Quantity` and `UnitPrice` swapped, the prices read as quantities). The same
+/// names in their own places are the header repeated, the clean rule `repeated_header`'s.
+/// `cell(k)` is the row's text in column `k`. Returns what moved, as `'Quantity' under
+/// 'CustomerID', …` (`names`: the header's names).
+pub(crate) fn header_moved<'a>(
+    roles: &[usize],
+    keys: &[String],
+    names: &[String],
+    cell: impl Fn(usize) -> Option<&'a str>,
+) -> Option<String> {
+    let (&first, _) = roles.split_first()?;
+    let at = |k: usize| cell(k).and_then(|text| keys.iter().position(|key| !key.is_empty() && is_key(text, key)));
+    at(first)?; // a data row's customer is no column name: it ends here
+    let places: Vec<usize> = roles.iter().map(|&k| at(k)).collect::<Option<_>>()?;
+    let moved: Vec<String> = roles
+        .iter()
+        .zip(&places)
+        .filter(|(k, place)| k != place)
+        .map(|(&k, &place)| format!("'{}' under '{}'", names[place], names[k]))
+        .collect();
+    (!moved.is_empty()).then(|| moved.join(", "))
+}
+
 /// A header whose every name can name a column: a blank name is read as pandas names it,
 /// `Unnamed: <i>` (`i` its position from 0), and a name there again as `<name>.<n>` (the
 /// second `Country` is `Country.1`), so that an export with trailing empty columns (a
@@ -833,5 +866,31 @@ mod tests {
         assert_eq!(find_column(&names, "CustomerID"), Err(vec![&names[0], &names[1]]));
         // a name of punctuation only matches itself alone
         assert_eq!(find_column(&["#".to_string()], "-"), Ok(None));
+    }
+
+    /// A row holding header names in the roles' columns, one moved, is the header in another
+    /// order; the same names in place, or a data row, are not; names compare as columns are
+    /// found (case, spaces and punctuation aside).
+    #[test]
+    fn a_row_of_the_header_moved_is_told_by_the_roles_columns() {
+        let names: Vec<String> = ["InvoiceNo", "CustomerID", "StockCode", "Quantity", "Price"].map(String::from).into();
+        let keys: Vec<String> = names.iter().map(|n| column_key(n)).collect();
+        let roles = [1, 2, 3];
+        let moved = |row: [&'static str; 5]| header_moved(&roles, &keys, &names, move |k| row.get(k).copied());
+        assert_eq!(moved(["InvoiceNo", "CustomerID", "StockCode", "Quantity", "Price"]), None);
+        assert_eq!(
+            moved(["InvoiceNo", "Quantity", "StockCode", "customer id", "Price"]),
+            Some("'Quantity' under 'CustomerID', 'CustomerID' under 'Quantity'".into())
+        );
+        assert_eq!(
+            moved(["InvoiceNo", "CustomerID", "StockCode", "Price", "Quantity"]),
+            Some("'Price' under 'Quantity'".into())
+        );
+        // a column no role reads moved: not the roles' concern
+        assert_eq!(moved(["Price", "CustomerID", "StockCode", "Quantity", "InvoiceNo"]), None);
+        // data, or a row naming one column only
+        assert_eq!(moved(["536365", "17850", "85123A", "6", "2.55"]), None);
+        assert_eq!(moved(["536365", "Quantity", "85123A", "6", "2.55"]), None);
+        assert!(is_key("\"Customer ID\"", "customerid") && !is_key("Customer", "customerid"));
     }
 }

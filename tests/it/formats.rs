@@ -469,6 +469,77 @@ fn a_header_repeated_as_a_row_is_dropped_by_its_own_rule() {
     assert!(!m["reports"]["clean"]["rules"].to_string().contains("repeated_header"), "{m}");
 }
 
+/// The header again with its columns in another order: monthly exports joined end to end whose
+/// template changed (helper-102). Read by the first header's places, February's quantities
+/// were published as customers (`CustomerID` and `Quantity` swapped) or its prices read as
+/// quantities (`Quantity` and `UnitPrice` swapped: the header was dropped as repeated, its
+/// customer and item in place), exit 0. Refused, naming the line and what moved; the same
+/// header, or one moving only columns no role reads, is dropped as before; a workbook's second
+/// table below the first, so ordered, is refused naming its sheet and row.
+#[test]
+fn the_header_again_in_another_order_is_refused_naming_its_line() {
+    let w = Workdir::new();
+    let tiny = std::fs::read_to_string(crate::workdir::fixture("tiny.csv")).unwrap();
+    let february =
+        |header: &str, lines: [&str; 2]| w.write("joined.csv", format!("{tiny}{header}\n{}\n{}\n", lines[0], lines[1]));
+    let run = || {
+        let p = w.pipeline("p.toml", &w.path("joined.csv"), "");
+        w.kindred(&["run", p.to_str().unwrap(), "--quiet"])
+    };
+    let swapped = "InvoiceNo,StockCode,Description,CustomerID,InvoiceDate,UnitPrice,Quantity,Country";
+    february(
+        swapped,
+        [
+            "536900,22727,ALARM CLOCK RED,17850,2010-12-20 10:00:00,3.75,6,United Kingdom",
+            "536901,71053,WHITE METAL LANTERN,13047,2010-12-20 11:00:00,3.39,-2,United Kingdom",
+        ],
+    );
+    let r = run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    for words in [
+        "joined.csv line 34",
+        "the header again with its columns in another order",
+        "'Quantity' under 'CustomerID'",
+        "'CustomerID' under 'Quantity'",
+        "union_by_name",
+    ] {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+    // the customer and item in place, the quantity not: dropped as repeated, the prices were
+    // read as quantities
+    let priced = "InvoiceNo,StockCode,Description,UnitPrice,InvoiceDate,Quantity,CustomerID,Country";
+    february(
+        priced,
+        [
+            "536900,22727,ALARM CLOCK RED,3.75,2010-12-20 10:00:00,6,17850,United Kingdom",
+            "536901,71053,WHITE METAL LANTERN,3.39,2010-12-20 11:00:00,-2,13047,United Kingdom",
+        ],
+    );
+    let r = run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("line 34") && r.stderr.contains("'UnitPrice' under 'Quantity'"), "{}", r.stderr);
+    // columns no role reads moved: read by name as before, the header dropped as repeated
+    let country = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,Country,CustomerID,UnitPrice";
+    february(
+        country,
+        [
+            "536900,22727,ALARM CLOCK RED,6,2010-12-20 10:00:00,United Kingdom,17850,3.75",
+            "536901,71053,WHITE METAL LANTERN,2,2010-12-20 11:00:00,United Kingdom,13047,3.39",
+        ],
+    );
+    let r = run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rules = w.manifest("out")["reports"]["clean"]["rules"].clone();
+    assert!(rules.to_string().contains("repeated_header"), "{rules}");
+    // a workbook's second table below the first, its columns in another order
+    let p = w.pipeline("x.toml", &w.copy("header_again.xlsx"), "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    for words in ["header_again.xlsx sheet 'Sales' row 8", "'Quantity' under 'CustomerID'", "[input] sheet = \"*\""] {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+}
+
 /// Without a quantity column each row is one purchase, and a set `min_quantity` drops nothing,
 /// as the README says (`min_quantity = 5` dropped every row, each 1, and the run was refused by
 /// `max_dropped_share`), with a note naming the key.

@@ -22,11 +22,14 @@ use crate::config::{Columns, Mark};
 use crate::error::InputError;
 use crate::ingest::look::{Head, Look, Profile};
 use crate::ingest::split::{field_shape, field_shown, formulas_note, Found, Records};
-use crate::ingest::{one_column, resolve_columns, Missing};
+use crate::ingest::{column_key, header_moved, one_column, resolve_columns, Missing};
 use crate::roles::{
     canonical, col, read_id, resolve_dates, settle, tidy_descriptions, with_segment, DateRule, DateText, Decision,
     Evidence, Marks, NumberText, Parsed, Pending, Quantity,
 };
+
+/// What to do with CSV exports whose layouts differ, joined end to end.
+const JOIN_BY_NAME: &str = "write the parts in one column order, or join them by their column names (DuckDB: `COPY (SELECT * FROM read_csv(['jan.csv', 'feb.csv'], union_by_name = true)) TO 'all.csv'`)";
 
 /// How a built column reads its fields.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,6 +86,11 @@ pub(super) struct Plan {
     /// Which fields hold no value, and for each header column whether it is the quantity's.
     missing: Missing,
     numbers: Vec<bool>,
+    /// The roles' columns (their places in the header, the customer's first) and the header's
+    /// names as [`crate::ingest::column_key`]s: a record holding names of the header there,
+    /// moved, is the header again in another order ([`crate::ingest::header_moved`]).
+    roles_at: Vec<usize>,
+    keys: Vec<String>,
 }
 
 /// The canonical frame's columns: (name, how it reads, the mapped column if any); the row
@@ -137,7 +145,12 @@ impl Plan {
             by_source.entry(b.source.as_str()).or_insert(k);
         }
         let slots = header.iter().map(|h| by_source.get(h.as_str()).copied()).collect();
+        let roles_at = columns.map_or_else(Vec::new, |c| {
+            c.parsed().into_iter().filter_map(|name| header.iter().position(|h| h == name)).collect()
+        });
         Ok(Plan {
+            roles_at,
+            keys: header.iter().map(|h| column_key(h)).collect(),
             header: header.clone(),
             slots,
             resolved,
@@ -201,6 +214,11 @@ impl Plan {
                 }
                 part.skipped += !record.iter().all(|c| c.is_ascii_whitespace()) as usize;
                 continue;
+            }
+            let cell = |k: usize| fields.get(k).map(|r| &text[r.clone()]);
+            if let Some(moved) = header_moved(&self.roles_at, &self.keys, &self.header, cell) {
+                let (path, place) = (self.path.clone(), format!("line {record_line}"));
+                return Err(InputError::HeaderReordered { path, place, moved, advice: JOIN_BY_NAME });
             }
             for (k, range) in fields.iter().enumerate() {
                 let (value, formula) = field_shown(&text[range.clone()], self.quote, (&mut unescaped, &mut shown))
