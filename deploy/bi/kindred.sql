@@ -23,16 +23,24 @@ CREATE OR REPLACE MACRO kindred_dir() AS
          THEN error('kindred.sql: this session has no kindred_dir: SET VARIABLE kindred_dir = ''/path/to/output'' (a database file does not keep session variables; see the head of kindred.sql)')
          ELSE rtrim(getvariable('kindred_dir'), '/') END;
 
--- The published tables, one view each (columns: README, "Output schema").
+-- The folder as a glob pattern matching itself: its [, * and ? escaped (a share named
+-- 'BI [prod]' globbed as the class [prod], matched nothing, and the views over runs/* failed or
+-- were empty).
+CREATE OR REPLACE MACRO kindred_glob() AS
+    replace(replace(replace(kindred_dir(), '[', '[[]'), '*', '[*]'), '?', '[?]');
+
+-- The published tables, one view each (columns: README, "Output schema"). Not read as hive
+-- partitions: a folder named key=value above the output (`/lake/source=webshop/kindred`)
+-- replaced the table's own `source` column with 'webshop' in every row.
 CREATE OR REPLACE MACRO kindred_table(name) AS TABLE
-    SELECT * FROM read_parquet(kindred_dir() || '/' || name || '.parquet');
+    SELECT * FROM read_parquet(kindred_dir() || '/' || name || '.parquet', hive_partitioning = false);
 -- The manifests under the folder matching a path (`manifest.json`, `runs/*/manifest.json`), as
 -- JSON; one that does not read as a JSON object (damaged: cut short, zeroed by a crash) is a
 -- NULL m, so one damaged record does not fail every view reading the others.
 CREATE OR REPLACE MACRO kindred_manifests(path) AS TABLE
     SELECT CASE WHEN json_type(try_cast(content AS JSON)) = 'OBJECT' THEN try_cast(content AS JSON) END AS m,
            replace(filename, '\', '/') AS filename
-    FROM read_text(kindred_dir() || '/' || path);
+    FROM read_text(kindred_glob() || '/' || path);
 CREATE OR REPLACE VIEW recommendations AS FROM kindred_table('recommendations');
 CREATE OR REPLACE VIEW neighbours AS FROM kindred_table('neighbours');
 CREATE OR REPLACE VIEW item_neighbours AS FROM kindred_table('item_neighbours');
@@ -70,7 +78,7 @@ CREATE OR REPLACE VIEW runs AS
     stopped AS (
         SELECT string_split(line, ' ')[3] AS run_id
         FROM (SELECT unnest(string_split(content, chr(10))) AS line, last_modified
-              FROM read_text(kindred_dir() || '/.loc[k]'))
+              FROM read_text(kindred_glob() || '/.loc[k]'))
         -- (in seconds since the epoch: DuckDB 1.1 gives last_modified as a UTC TIMESTAMP, which
         -- compared with now() read as the session's time zone, hours off)
         WHERE epoch(last_modified) < epoch(now()) - 300 AND run_id IS NOT NULL),
@@ -143,8 +151,8 @@ CREATE OR REPLACE VIEW catalogue_coverage AS
 -- views again once those runs are pruned.
 CREATE OR REPLACE VIEW previous_recommendations AS
     SELECT * EXCLUDE (filename)
-    FROM read_parquet(kindred_dir() || '/runs/*/recommendations.parquet',
-                      filename = true, union_by_name = true)
+    FROM read_parquet(kindred_glob() || '/runs/*/recommendations.parquet',
+                      filename = true, union_by_name = true, hive_partitioning = false)
     -- by the end of the name: DuckDB reports the files of a glob with the folder normalised
     -- (`./out` as `out`, `a//b` as `a/b`; `\` on Windows), so the whole path is not compared
     WHERE ends_with(replace(filename, '\', '/'), '/runs/'

@@ -2,8 +2,9 @@
 
 Usage: python tableau_extract.py OUTPUT_DIR [--hyper FILE]      (pip install tableauhyperapi)
 
-Tableau's Hyper engine reads the published Parquet files directly (`external(...)`): one table
-per file, plus `recommendations_named` (each recommendation with its item's name and
+Tableau's Hyper engine reads the published Parquet files directly (`external(...)`), all from
+the run `OUTPUT_DIR/current` links to when it starts (a run publishing meanwhile changes none of
+them; its id is the one printed): one table per file, plus `recommendations_named` (each recommendation with its item's name and
 popularity), into FILE (default OUTPUT_DIR/../kindred.hyper, beside the folder, never inside
 it: the output folder is kindred's). The extract is built under a temporary name and renamed
 into place, so a dashboard never opens a half-made one. Schedule it after `kindred run` (or
@@ -46,13 +47,28 @@ def build(folder: Path, target: Path) -> dict:
     return rows
 
 
+def published(folder: Path) -> Path:
+    """The run folder `folder/current` links to, read once (`runs/<run_id>`: a snapshot no later
+    publication changes); `folder` itself when it has no such link (a run's own folder, a copy)."""
+    current = folder / "current"
+    try:
+        return folder / os.readlink(current)  # relative (`runs/<id>`) or absolute alike
+    except OSError:
+        return folder
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output_dir", type=Path, help="kindred's output folder (or one of its runs/<run_id>)")
     parser.add_argument("--hyper", type=Path, help="the extract to write (default: beside the folder)")
     args = parser.parse_args()
     folder = args.output_dir
-    manifest = folder / "manifest.json"
+    # one run's tables: `current` read once, its run folder read throughout. Through the fixed
+    # links, a run publishing while the extract was made gave tables of two runs (recommendations
+    # of one, items of the next: a third of recommendations_named lost in the join) and the
+    # next one's run_id (helper-101)
+    run = published(folder)
+    manifest = run / "manifest.json"
     if not manifest.is_file():
         print(f"{manifest}: no published set here (run `kindred run` first)", file=sys.stderr)
         return 1
@@ -65,7 +81,7 @@ def main() -> int:
         return 2
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        rows = build(folder, temporary)
+        rows = build(run, temporary)
         # Hyper creates the file owner- and group-only (0640): a Tableau Server running as
         # another user could not open it. Readable by all, as the Parquet tables are.
         os.chmod(temporary, 0o644)
