@@ -67,6 +67,13 @@ struct DateCells {
     first_number: Option<(String, usize)>,
     times: usize,
     first_time: Option<(String, usize)>,
+    /// The latest day of the month among the date cells, and the text cells: all of them, and
+    /// those whose first field can only be a day (13 to 31, a month after it): Excel's mark of a
+    /// day-first CSV opened with a month-first locale ([`DateCells::swapped`]).
+    latest_day: u32,
+    texts: usize,
+    days_first: usize,
+    first_text: Option<(String, usize, String)>,
 }
 
 impl DateCells {
@@ -87,10 +94,46 @@ impl DateCells {
                 self.date_cells += 1;
                 let in_1900 = ExcelDateTime::new(t.as_f64(), ExcelDateTimeType::DateTime, false);
                 self.is_1904 = datetime(&in_1900) != datetime(t);
+                self.latest_day = self.latest_day.max(datetime(t).map_or(0, |d| chrono::Datelike::day(&d)));
+            }
+            Some(Data::String(text)) if !text.trim().is_empty() => {
+                self.texts += 1;
+                self.days_first += only_day_first(text) as usize;
+                self.first_text.get_or_insert_with(|| (sheet.to_string(), row, text.clone()));
             }
             _ => {}
         }
     }
+
+    /// A date column Excel made of a day-first CSV opened with a month-first locale: each date
+    /// whose day could be a month (1 to 12) became a date cell read month-first (5 December a
+    /// 12 May), the others stayed text (`13/12/2010 08:26`) — so every date cell's day is at
+    /// most 12 and every text's first field is a day above 12 (helper-102: a shop's 2.5 months
+    /// read as 23 months of purchases on days 1 to 12 only, exit 0). Read so, every list is
+    /// made on shuffled dates; the cells cannot be read back (which were swapped is not
+    /// written anywhere): refused, with what to do.
+    fn swapped(&self, column: &str, path: &Path) -> Option<InputError> {
+        let (sheet, row, text) = self.first_text.as_ref()?;
+        if self.date_cells == 0 || self.latest_day > 12 || self.days_first < self.texts {
+            return None;
+        }
+        Some(InputError::Sheet {
+            path: path.to_path_buf(),
+            sheet: sheet.clone(),
+            row: *row,
+            detail: format!(
+                "column '{column}' holds {} date cells, none after the 12th of its month, and {} dates as text, each with a day above 12 first (this one '{text}'): a day-first CSV opened in Excel with a month-first locale, which read 05/12 as 12 May and left 13/12 as text — the dates cannot be told apart here; give kindred the CSV itself, or import it into Excel with the column as text (Data → From Text/CSV, column type Text)",
+                self.date_cells, self.texts
+            ),
+        })
+    }
+}
+
+/// Whether a text date can only be read day-first: its first field a number from 13 to 31,
+/// the next one from 1 to 12 (`13/12/2010 08:26`, `25.03.2011`).
+fn only_day_first(text: &str) -> bool {
+    let mut fields = text.trim().split(['/', '.', '-']).map(|f| f.parse::<u32>().ok());
+    matches!((fields.next(), fields.next()), (Some(Some(13..=31)), Some(Some(1..=12))))
 }
 
 #[derive(Default, Clone)]
@@ -371,6 +414,9 @@ pub(super) fn read_excel(
     };
     if sheet.is_none() {
         notes.extend(alike_unread(&mut book, &metadata, &sheets, header_of));
+    }
+    if let Some(swapped) = table.date.and_then(|k| table.dates.swapped(&table.header[k], path)) {
+        return Err(swapped);
     }
     let (height, columns, long_ids) = table.finish(&mut notes);
     let frame = DataFrame::new(height, columns)
@@ -1065,6 +1111,39 @@ fn cell_text(cell: &Data) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Excel's mark of a day-first CSV opened month-first: date cells none after the 12th, every
+    /// text a day above 12 first. A date cell after the 12th, or one text that could be
+    /// month-first, or no text at all, is not it.
+    #[test]
+    fn dates_excel_swapped_are_told_by_their_days() {
+        let cell = |d: u32, m: u32| {
+            let day = chrono::NaiveDate::from_ymd_opt(2011, m, d).unwrap().and_hms_opt(8, 0, 0).unwrap();
+            let serial = (day - chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap().and_hms_opt(0, 0, 0).unwrap())
+                .num_seconds() as f64
+                / 86_400.0;
+            Data::DateTime(ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, false))
+        };
+        let read = |cells: &[Data]| {
+            let mut dates = DateCells::default();
+            for (k, c) in cells.iter().enumerate() {
+                dates.see(Some(c), k, ("export", k + 2));
+            }
+            dates.swapped("InvoiceDate", Path::new("x.xlsx")).map(|e| e.to_string())
+        };
+        let text = |t: &str| Data::String(t.to_string());
+        let swapped = [cell(12, 5), cell(1, 6), cell(9, 12), text("13/12/2010 08:26"), text("31.01.2011")];
+        let said = read(&swapped).unwrap();
+        assert!(
+            said.contains("sheet 'export' row 5") && said.contains("3 date cells") && said.contains("2 dates as text")
+        );
+        assert!(said.contains("'13/12/2010 08:26'"), "{said}");
+        assert_eq!(read(&[cell(13, 5), cell(1, 6), text("13/12/2010 08:26")]), None, "a cell after the 12th");
+        assert_eq!(read(&[cell(12, 5), text("13/12/2010"), text("12/11/2010")]), None, "a text read either way");
+        assert_eq!(read(&[cell(12, 5), text("2010-12-13")]), None, "a text year first");
+        assert_eq!(read(&[cell(12, 5), cell(3, 1)]), None, "no text");
+        assert!(only_day_first("25-03-2011") && !only_day_first("12/25/2011") && !only_day_first("Dec 13"));
+    }
 
     /// A sheet's name in a hint is TOML a pipeline takes as written: `Q"4 sales` was suggested
     /// as `sheet = "Q"4 sales"`, which does not parse.

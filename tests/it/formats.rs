@@ -540,6 +540,28 @@ fn the_header_again_in_another_order_is_refused_naming_its_line() {
     }
 }
 
+/// A day-first CSV opened in Excel with a month-first locale and saved (helper-102): its dates
+/// with a day up to 12 became date cells read month-first, the others text. Read, the export's
+/// 40 days were purchases on days 1 to 12 of other months, exit 0; refused naming the sheet,
+/// the row of the first text date, and what to do.
+#[test]
+fn dates_excel_swapped_month_first_are_refused() {
+    let w = Workdir::new();
+    let p = w.pipeline("p.toml", &w.copy("swapped_dates.xlsx"), "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let words = [
+        "swapped_dates.xlsx sheet 'export' row 14",
+        "column 'InvoiceDate' holds 21 date cells",
+        "19 dates as text",
+        "'13/12/2010 08:00'",
+        "the CSV itself",
+    ];
+    for words in words {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+}
+
 /// Without a quantity column each row is one purchase, and a set `min_quantity` drops nothing,
 /// as the README says (`min_quantity = 5` dropped every row, each 1, and the run was refused by
 /// `max_dropped_share`), with a note naming the key.
