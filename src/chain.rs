@@ -101,6 +101,7 @@ impl Chain {
         let (matrix, mut report) = pivot::run(cleaned, ids, source)?;
         report.customers_in_another_case = pivot::CaseTwins::of_matrix(&matrix);
         report.items_in_another_case = pivot::CaseTwins::of_items(&matrix);
+        report.customers_as_another_number = pivot::CaseTwins::of_numbers(&matrix);
         progress::trim_freed_memory();
         self.line("pivot", &report);
         if let Some(note) = &report.customer_id_note {
@@ -111,6 +112,9 @@ impl Chain {
         }
         if let Some(twins) = &report.items_in_another_case {
             progress::warn(self.quiet, &format!("pivot: {}", twins.item_warning()));
+        }
+        if let Some(twins) = &report.customers_as_another_number {
+            progress::warn(self.quiet, &format!("pivot: {}", twins.number_warning()));
         }
         Ok((matrix, report))
     }

@@ -835,6 +835,11 @@ pub struct PivotReport {
     /// Item ids equal to another but for case whose description is the same (`84406B` and
     /// `84406b`, both "RED RETROSPOT BAG"): one product under two ids; null when none is.
     pub items_in_another_case: Option<CaseTwins>,
+    /// Customer ids that are another's number written otherwise — leading zeros, digit
+    /// grouping, full-width digits (`0012347`, `12,347`, `１２３４７` beside `12347`): a
+    /// till writing zero-padded ids merged with a web shop's, a sheet's `#,##0` format on some
+    /// rows; null when none is.
+    pub customers_as_another_number: Option<CaseTwins>,
     pub seconds: f64,
 }
 
@@ -863,6 +868,16 @@ impl CaseTwins {
     pub fn of(ids: &[String]) -> Option<CaseTwins> {
         let caseless = |id: &&String| id.contains('@') || id.contains(char::is_whitespace);
         CaseTwins::counted(ids.iter().filter(caseless).map(|id| (crate::config::case_folded(id), id)))
+    }
+
+    /// The text customer ids of `m` that are another's whole number written otherwise
+    /// ([`number_key`]), or `None`. Each such id was a customer of its own, exit 0 and no word
+    /// (helper-102: 30% of invoices writing `0012347`, `12,347` or `１２３４７` for `12347`
+    /// published 1,324 customers for 1,100, each half recommended what the other bought). Ids
+    /// with letters are not compared: a code's form may be its own.
+    pub fn of_numbers(m: &Interactions) -> Option<CaseTwins> {
+        let CustomerIds::Text(ids) = &m.customers else { return None };
+        CaseTwins::counted(ids.iter().filter_map(|id| Some((number_key(id)?, id))))
     }
 
     /// The items of `m` whose id equals another's but for case and whose description is the
@@ -912,6 +927,16 @@ impl CaseTwins {
         )
     }
 
+    /// The run's warning on numbers written otherwise ([`CaseTwins::of_numbers`]).
+    pub fn number_warning(&self) -> String {
+        let [a, b] = &self.example;
+        let s = if self.ids == 1 { "" } else { "s" };
+        format!(
+            "{} customer id{s} the same number as another written otherwise — leading zeros, digit grouping, full-width digits ('{a}' and '{b}'): ids match exactly, so each is a customer of its own, with half the history, recommended what the other bought; if they are one customer, write the ids one way in the export",
+            self.ids
+        )
+    }
+
     /// "N `what` ids equal to another but for case`alike` ('a' and 'b'): ids match exactly, so
     /// each is `each`".
     fn said(&self, what: &str, alike: &str, each: &str) -> String {
@@ -919,6 +944,38 @@ impl CaseTwins {
         let s = if self.ids == 1 { "" } else { "s" };
         format!("{} {what} id{s} equal to another but for case{alike} ('{a}' and '{b}'): ids match exactly, so each is {each}", self.ids)
     }
+}
+
+/// A whole number's digits when `id` is one written with leading zeros, digit grouping (groups
+/// of three after the first, one separator: `12,347`, `12.347`, `12 347`, `12'347`, a no-break
+/// space) or full-width digits; `None` for any other id (letters, a fraction, groups not of
+/// three). `0012347`, `12,347`, `１２３４７` and `12347` are all `12347`.
+fn number_key(id: &str) -> Option<String> {
+    let digit = |c: char| match c {
+        '0'..='9' => Some(c),
+        '\u{ff10}'..='\u{ff19}' => char::from_u32(c as u32 - 0xff10 + '0' as u32),
+        _ => None,
+    };
+    let mut separator = None;
+    let (mut groups, mut digits) = (vec![0usize], String::with_capacity(id.len()));
+    for c in id.chars() {
+        match digit(c) {
+            Some(d) => {
+                digits.push(d);
+                *groups.last_mut()? += 1;
+            }
+            None if matches!(c, ',' | '.' | ' ' | '\'' | '\u{a0}' | '\u{202f}') && *separator.get_or_insert(c) == c => {
+                groups.push(0)
+            }
+            None => return None,
+        }
+    }
+    let grouped = groups.len() == 1 || ((1..=3).contains(&groups[0]) && groups[1..].iter().all(|&g| g == 3));
+    if digits.is_empty() || !grouped {
+        return None;
+    }
+    let zeros = digits.len() - digits.trim_start_matches('0').len();
+    Some(digits.split_off(zeros.min(digits.len() - 1)))
 }
 
 /// The first kept row (0-based) whose customer id is not an integer, and the id: what keeps
@@ -1030,6 +1087,7 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
         customer_id_note,
         // the run's matrix only ([`CaseTwins::of_matrix`]), not each training pivot's
         customers_in_another_case: None,
+        customers_as_another_number: None,
         items_in_another_case: None,
         seconds: start.elapsed().as_secs_f64(),
     };

@@ -277,3 +277,35 @@ fn customer_ids_equal_but_for_case_are_found() {
     // a code's case may be its own (Salesforce's ids): not compared
     assert_eq!(CaseTwins::of(&["0035g0000004C9A".to_string(), "0035g0000004C9a".to_string()]), None);
 }
+
+/// A customer id that is another's whole number written with leading zeros, digit grouping or
+/// full-width digits is counted (helper-102); a fraction, groups not of three, mixed
+/// separators or letters are no such number.
+#[test]
+fn customer_ids_of_one_number_written_otherwise_are_counted() {
+    for (id, key) in [
+        ("0012347", Some("12347")),
+        ("12,347", Some("12347")),
+        ("12.347", Some("12347")),
+        ("1 234 567", Some("1234567")),
+        ("12'347", Some("12347")),
+        ("\u{ff11}\u{ff12}\u{ff13}\u{ff14}\u{ff17}", Some("12347")),
+        ("000", Some("0")),
+        ("12347", Some("12347")),
+        ("1234,567", None),
+        ("12,34", None),
+        ("1,234.567", None),
+        ("C12347", None),
+        ("", None),
+        (",", None),
+    ] {
+        assert_eq!(number_key(id).as_deref(), key, "{id:?}");
+    }
+    let m =
+        build(&[("12347", "A", 1.0), ("0012347", "B", 1.0), ("12,347", "C", 1.0), ("C1", "A", 1.0), ("C01", "A", 1.0)]);
+    let twins = CaseTwins::of_numbers(&m).unwrap();
+    assert_eq!(twins.ids, 2, "{twins:?}");
+    assert!(twins.number_warning().starts_with("2 customer ids the same number as another written otherwise"));
+    assert_eq!(CaseTwins::of_numbers(&build(&[("12347", "A", 1.0), ("12348", "A", 1.0)])), None, "Int64 ids");
+    assert_eq!(CaseTwins::of_numbers(&build(&[("12347", "A", 1.0), ("X", "A", 1.0)])), None);
+}
