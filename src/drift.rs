@@ -153,9 +153,9 @@ pub struct DriftReport {
     pub previous_items_twins: usize,
     /// Of today's items also in the previous catalogue, those described in both (null when
     /// that catalogue cannot be read or has no `description` column), and of them those whose
-    /// descriptions differ but for their form ([`loose`]): one shop's nights keep what an id
-    /// names, another shop numbering its products from 1 as well does not — the items its ids
-    /// share name other products (`[gates] refuse_nothing_in_common`).
+    /// descriptions share no word ([`same_product`]): one shop's nights keep what an id names,
+    /// another shop numbering its products from 1 as well does not — the items its ids share
+    /// name other products (`[gates] refuse_nothing_in_common`).
     pub items_described: Option<usize>,
     pub items_described_otherwise: usize,
     /// One of them, as (id, the previous description, today's), for the gate's message.
@@ -366,6 +366,25 @@ fn catalogue(path: &Path) -> Result<(Vec<String>, Option<Descriptions>), String>
 /// A catalogue's descriptions, by its rows.
 type Descriptions = Vec<Option<String>>;
 
+/// Whether two descriptions of one id name one product: they share a word (a run of two
+/// letters or more, case aside) — a shop's description carrying a stock level or a price
+/// (`GLOBE (24 in stock)`, the next night 23), a size or brand added, a typo mended, keeps its
+/// words; another shop's product under the same number shares none (6% of random pairs of the
+/// shipped catalogue's descriptions share a word). Descriptions without a word (codes,
+/// `130315`) compare without case, punctuation and spacing ([`loose`]). A helper's shop whose
+/// descriptions carry the stock level was refused every night by an exact comparison (3,519 of
+/// 3,613 "otherwise").
+fn same_product(a: &str, b: &str) -> bool {
+    let words = |text: &str| -> HashSet<String> {
+        text.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().nth(1).is_some()).map(str::to_lowercase).collect()
+    };
+    let (a_words, b_words) = (words(a), words(b));
+    match a_words.is_empty() || b_words.is_empty() {
+        true => loose(a) == loose(b),
+        false => !a_words.is_disjoint(&b_words),
+    }
+}
+
 /// [`DriftReport::items_described`] and what goes with it.
 #[derive(Debug, Default, PartialEq)]
 struct Described {
@@ -375,7 +394,7 @@ struct Described {
 }
 
 /// Today's items also in the `before` catalogue and described in both, and those whose
-/// descriptions differ but for their form (case, punctuation, spacing: [`loose`]).
+/// descriptions name another product ([`same_product`]).
 fn described_otherwise(before: &[String], descriptions: &[Option<String>], m: &Interactions) -> Described {
     let today = ItemIndex::new(&m.items);
     let mut out = Described::default();
@@ -383,7 +402,7 @@ fn described_otherwise(before: &[String], descriptions: &[Option<String>], m: &I
         let Some(now) = today.find(id).and_then(|i| m.descriptions[i as usize].as_deref()) else { continue };
         let Some(was) = was.as_deref() else { continue };
         out.compared += 1;
-        if loose(was) != loose(now) {
+        if !same_product(was, now) {
             out.otherwise += 1;
             out.example.get_or_insert_with(|| (id.clone(), was.to_string(), now.to_string()));
         }

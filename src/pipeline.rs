@@ -663,8 +663,9 @@ fn check_nothing_in_common(
         let detail = format!(
             "{customers} customers with a list and {shared} items in common with run {run}{}",
             match r.items_described {
-                Some(_) => format!(", {otherwise} of {described} described otherwise"),
-                None => String::new(),
+                Some(1..) => format!(", {otherwise} of {described} described otherwise"),
+                // not judged by what they name (helper-103: "0 of 0" read as a verdict)
+                _ => ", what they name not compared: no item of them described in both".to_string(),
             }
         );
         return Some(GateCheck { gate, passed: true, detail });
@@ -679,8 +680,26 @@ fn check_nothing_in_common(
         );
         return Some(GateCheck { gate, passed: true, detail });
     }
+    let detail = another_shop(cfg, r, items, renamed, previous);
+    if !cfg.gates.refuse_nothing_in_common {
+        log(cfg.quiet, &format!("warning: {detail}"));
+    }
+    Some(GateCheck { gate, passed: !cfg.gates.refuse_nothing_in_common, detail })
+}
+
+/// The refusal of [`check_nothing_in_common`]: what the two sets share (no item, or ids naming
+/// other products: `renamed`, with the example), each run's pipeline file and export (the last
+/// run's manifest read, by `previous`, only now), and what to do.
+fn another_shop(
+    cfg: &Config,
+    r: &DriftReport,
+    items: usize,
+    renamed: bool,
+    previous: impl FnOnce() -> Option<Previous>,
+) -> String {
+    let run = r.previous_run_id.as_deref().unwrap_or_default();
+    let (before, shared) = (r.previous_items.unwrap_or(0), items.saturating_sub(r.new_items.unwrap_or(0)));
     let named = |path: Option<&String>| path.cloned().unwrap_or_else(|| "no pipeline file".into());
-    // the last run's manifest read again only to name its files in the refusal
     let then = previous().and_then(|p| p.made_from).map(|(pipeline, export)| {
         format!(
             " (made by {} from {})",
@@ -690,14 +709,16 @@ fn check_nothing_in_common(
     });
     let now = cfg.pipeline.as_ref().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()).display().to_string());
     let shared_ids = match (&r.described_example, renamed) {
-        (Some((id, was, now)), true) => format!(
-            "the {shared} item ids in common with run {run}{} name other products: {otherwise} of the {described} described in both are described otherwise (e.g. '{id}' was '{was}', is '{now}'), in this run's {} customers and {items} items",
+        (Some((id, was, is)), true) => format!(
+            "the {shared} item ids in common with run {run}{} name other products: {} of the {} described in both are described otherwise (e.g. '{id}' was '{was}', is '{is}'), in this run's {} customers and {items} items",
             then.unwrap_or_default(),
+            r.items_described_otherwise,
+            r.items_described.unwrap_or(0),
             r.kept + r.new,
         ),
         _ => format!(
             "{} of the {} customers with a list and none of the {before} items of run {run}{} are in this run's {} customers and {items} items",
-            match customers {
+            match r.kept {
                 0 => "none".to_string(),
                 n => n.to_string(),
             },
@@ -706,15 +727,11 @@ fn check_nothing_in_common(
             r.kept + r.new,
         ),
     };
-    let detail = format!(
+    format!(
         "{shared_ids} (made by {} from {}): another shop's export — two pipelines publishing into one folder replace each other's lists every run: give each its own [output] dir; if this export replaces that one, `--force` publishes it once",
         named(now.as_ref()),
         std::path::absolute(&cfg.input.path).unwrap_or_else(|_| cfg.input.path.clone()).display()
-    );
-    if !cfg.gates.refuse_nothing_in_common {
-        log(cfg.quiet, &format!("warning: {detail}"));
-    }
-    Some(GateCheck { gate, passed: !cfg.gates.refuse_nothing_in_common, detail })
+    )
 }
 
 /// How soon after the first run that read an export a run reading it again is a rerun, not a

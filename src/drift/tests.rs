@@ -357,6 +357,11 @@ fn items_in_common_are_compared_by_their_descriptions() {
     let found = described_otherwise(&read, &described, &m);
     let example = Some(("3".to_string(), "Candle".to_string(), "wool socks".to_string()));
     assert_eq!(found, Described { compared: 3, otherwise: 1, example });
+    // a stock level, a size added, a typo: one product; no word in common, or codes differing
+    assert!(same_product("INFLATABLE GLOBE (24 in stock)", "Inflatable globe (23 in stock)"));
+    assert!(same_product("WHITE MUG", "White mug - large"));
+    assert!(!same_product("WHITE MUG", "wool socks") && !same_product("Tasse", "mug"));
+    assert!(same_product("130315", "13-0315") && !same_product("130315", "130316"));
     // through the stage: the report carries them
     let recs = lists(&m, &[&["3"], &["1"]]);
     let previous = previous(dir.path(), Column::new("customer_id".into(), ["a", "b"]), &["2", "1"]);

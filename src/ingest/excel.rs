@@ -17,7 +17,7 @@ use polars::prelude::*;
 
 use crate::config::{toml_text, Columns};
 use crate::error::InputError;
-use crate::ingest::{absent, column_key, find_column, header_moved, title_note, unique_header, TITLE_LINES};
+use crate::ingest::{absent, column_key, find_column, title_note, unique_header, HeaderNames, TITLE_LINES};
 use crate::roles::{number_text, LongIds, SERIAL_1954};
 
 /// A workbook read: every column as text, the sheets read, and a note for each sheet skipped.
@@ -74,6 +74,10 @@ struct DateCells {
     texts: usize,
     days_first: usize,
     first_text: Option<(String, usize, String)>,
+    /// The days of the month the date cells fall on, and the months of the texts read day-first
+    /// (bit `n` for `n`): in a swap a cell's day is its true month.
+    cell_days: u32,
+    text_months: u32,
 }
 
 impl DateCells {
@@ -94,11 +98,17 @@ impl DateCells {
                 self.date_cells += 1;
                 let in_1900 = ExcelDateTime::new(t.as_f64(), ExcelDateTimeType::DateTime, false);
                 self.is_1904 = datetime(&in_1900) != datetime(t);
-                self.latest_day = self.latest_day.max(datetime(t).map_or(0, |d| chrono::Datelike::day(&d)));
+                let day = datetime(t).map_or(0, |d| chrono::Datelike::day(&d));
+                self.latest_day = self.latest_day.max(day);
+                self.cell_days |= 1 << day;
             }
-            Some(Data::String(text)) if !text.trim().is_empty() => {
+            // a text written as a date (not a dump's `NULL`, `n/a`: helper-103)
+            Some(Data::String(text)) if looks_dated(text) => {
                 self.texts += 1;
-                self.days_first += only_day_first(text) as usize;
+                if let Some(month) = only_day_first(text) {
+                    self.days_first += 1;
+                    self.text_months |= 1 << month;
+                }
                 self.first_text.get_or_insert_with(|| (sheet.to_string(), row, text.clone()));
             }
             _ => {}
@@ -114,7 +124,10 @@ impl DateCells {
     /// written anywhere): refused, with what to do.
     fn swapped(&self, column: &str, path: &Path) -> Option<InputError> {
         let (sheet, row, text) = self.first_text.as_ref()?;
-        if self.date_cells == 0 || self.latest_day > 12 || self.days_first < self.texts {
+        // and the texts' months are days the cells fall on: a month-to-date export on the 9th
+        // with one date typed by hand, `30/11/2011`, is not it (helper-103)
+        let months_are_days = self.text_months & !self.cell_days == 0;
+        if self.date_cells == 0 || self.latest_day > 12 || self.days_first < self.texts || !months_are_days {
             return None;
         }
         Some(InputError::Sheet {
@@ -129,11 +142,23 @@ impl DateCells {
     }
 }
 
-/// Whether a text date can only be read day-first: its first field a number from 13 to 31,
-/// the next one from 1 to 12 (`13/12/2010 08:26`, `25.03.2011`).
-fn only_day_first(text: &str) -> bool {
+/// The month of a text date that can only be read day-first: its first field a number from 13
+/// to 31, the next one from 1 to 12 (`13/12/2010 08:26`, `25.03.2011`).
+fn only_day_first(text: &str) -> Option<u32> {
     let mut fields = text.trim().split(['/', '.', '-']).map(|f| f.parse::<u32>().ok());
-    matches!((fields.next(), fields.next()), (Some(Some(13..=31)), Some(Some(1..=12))))
+    match (fields.next(), fields.next()) {
+        (Some(Some(13..=31)), Some(Some(month @ 1..=12))) => Some(month),
+        _ => None,
+    }
+}
+
+/// Whether a text is written as a date: digits, a separator, a digit (`13/12/2010`, `2010-12-13`).
+fn looks_dated(text: &str) -> bool {
+    let text = text.trim().as_bytes();
+    let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
+    digits > 0
+        && matches!(text.get(digits), Some(b'/' | b'.' | b'-'))
+        && text.get(digits + 1).is_some_and(u8::is_ascii_digit)
 }
 
 #[derive(Default, Clone)]
@@ -657,7 +682,7 @@ const OWN_SHEET: &str =
     "move the rows from there on to a sheet of their own: [input] sheet = \"*\" stacks sheets by their column names";
 
 /// The first of the rows `below` a sheet's header that is the header again with the roles'
-/// columns in another order ([`header_moved`]): its row (0-based) and what moved.
+/// columns in another order ([`HeaderNames::moved`]): its row (0-based) and what moved.
 fn header_again<'a>(
     mut below: impl Iterator<Item = (&'a u32, &'a Vec<(u32, Data)>)>,
     columns: &[u32],
@@ -665,7 +690,7 @@ fn header_again<'a>(
     header_of: &Columns,
 ) -> Option<(u32, String)> {
     let roles: Vec<usize> = header_of.parsed().into_iter().filter_map(|name| at_role(header, Some(name))).collect();
-    let keys: Vec<String> = header.iter().map(|h| column_key(h)).collect();
+    let names = HeaderNames::new(header);
     below.find_map(|(&r, row)| {
         let cell = |k: usize| match row.binary_search_by_key(&columns[k], |(c, _)| *c) {
             Ok(at) => match &row[at].1 {
@@ -674,7 +699,7 @@ fn header_again<'a>(
             },
             Err(_) => None,
         };
-        header_moved(&roles, &keys, header, cell).map(|moved| (r, moved))
+        names.moved(&roles, cell).map(|moved| (r, moved))
     })
 }
 
@@ -1142,7 +1167,17 @@ mod tests {
         assert_eq!(read(&[cell(12, 5), text("13/12/2010"), text("12/11/2010")]), None, "a text read either way");
         assert_eq!(read(&[cell(12, 5), text("2010-12-13")]), None, "a text year first");
         assert_eq!(read(&[cell(12, 5), cell(3, 1)]), None, "no text");
-        assert!(only_day_first("25-03-2011") && !only_day_first("12/25/2011") && !only_day_first("Dec 13"));
+        assert_eq!(
+            (only_day_first("25-03-2011"), only_day_first("12/25/2011"), only_day_first("Dec 13")),
+            (Some(3), None, None)
+        );
+        // a dump's NULL among them is no date (helper-103): still the swap
+        let mut with_null = swapped.to_vec();
+        with_null.push(text("NULL"));
+        assert!(read(&with_null).is_some());
+        // a month-to-date export of the 1st to the 9th with one date typed by hand (helper-103):
+        // the text's month (11) is no day the cells fall on
+        assert_eq!(read(&[cell(1, 12), cell(9, 12), text("30/11/2011 10:00")]), None);
     }
 
     /// A sheet's name in a hint is TOML a pipeline takes as written: `Q"4 sales` was suggested

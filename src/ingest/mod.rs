@@ -525,31 +525,69 @@ pub(crate) fn is_key(text: &str, key: &str) -> bool {
     text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).eq(key.chars())
 }
 
-/// A row holding, in the roles' columns (`roles`: their places), names of the header
-/// (`keys`: its names' [`column_key`]s), one of them another column's: the header again with its
-/// columns in another order — monthly exports joined end to end whose template changed
-/// (helper-102: `CustomerID` and `Quantity` swapped, the quantities published as 128
-/// customers; `Quantity` and `UnitPrice` swapped, the prices read as quantities). The same
-/// names in their own places are the header repeated, the clean rule `repeated_header`'s.
-/// `cell(k)` is the row's text in column `k`. Returns what moved, as `'Quantity' under
-/// 'CustomerID', …` (`names`: the header's names).
-pub(crate) fn header_moved<'a>(
-    roles: &[usize],
-    keys: &[String],
-    names: &[String],
-    cell: impl Fn(usize) -> Option<&'a str>,
-) -> Option<String> {
-    let (&first, _) = roles.split_first()?;
-    let at = |k: usize| cell(k).and_then(|text| keys.iter().position(|key| !key.is_empty() && is_key(text, key)));
-    at(first)?; // a data row's customer is no column name: it ends here
-    let places: Vec<usize> = roles.iter().map(|&k| at(k)).collect::<Option<_>>()?;
-    let moved: Vec<String> = roles
-        .iter()
-        .zip(&places)
-        .filter(|(k, place)| k != place)
-        .map(|(&k, &place)| format!("'{}' under '{}'", names[place], names[k]))
-        .collect();
-    (!moved.is_empty()).then(|| moved.join(", "))
+/// A header's names as [`column_key`]s, to tell a row that is the header again
+/// ([`HeaderNames::moved`]); with the first character each key starts with, so that a data
+/// row's cell is set aside at its first letter or digit (a test on every record).
+pub(crate) struct HeaderNames {
+    keys: Vec<String>,
+    names: Vec<String>,
+    firsts: [bool; 128],
+}
+
+impl HeaderNames {
+    pub(crate) fn new(names: &[String]) -> HeaderNames {
+        let keys: Vec<String> = names.iter().map(|n| column_key(n)).collect();
+        let mut firsts = [false; 128];
+        for c in keys.iter().filter_map(|k| k.chars().next()) {
+            // a key's first character, lower case; one beyond ASCII is looked for in every text
+            firsts[if c.is_ascii() { c as usize } else { 0 }] = true;
+        }
+        HeaderNames { keys, names: names.to_vec(), firsts }
+    }
+
+    /// Whether `text` is one of the names (case, spaces and punctuation aside).
+    fn is_name(&self, text: &str) -> bool {
+        let first = text.chars().find(|c| c.is_alphanumeric()).and_then(|c| c.to_lowercase().next());
+        let may = match first {
+            None => false,
+            Some(c) if c.is_ascii() => self.firsts[c as usize],
+            Some(_) => self.firsts[0],
+        };
+        may && self.keys.iter().any(|key| !key.is_empty() && is_key(text, key))
+    }
+
+    /// A row that is the header again with a role's column moved (its name elsewhere in the
+    /// row, another name — another column's, or one the header does not have — in its place):
+    /// monthly exports joined end to end whose template changed (helper-102: `CustomerID` and
+    /// `Quantity` swapped, the quantities published as 128 customers; `Quantity` and
+    /// `UnitPrice` swapped, the prices read as quantities; helper-103: a new `StoreNo` where
+    /// `CustomerID` was, the store numbers published as customers). A header is a row whose
+    /// customer's or item's cell (`roles`' first two places) is a name of the header and half
+    /// its cells or more are; the same names in the roles' own places are the header repeated,
+    /// the clean rule `repeated_header`'s. `cell(k)` is the row's text in column `k`. Returns
+    /// what moved, as `'Quantity' under 'CustomerID', …`.
+    pub(crate) fn moved<'a>(&self, roles: &[usize], cell: impl Fn(usize) -> Option<&'a str>) -> Option<String> {
+        let keys = &self.keys;
+        // a data row's customer and item are no column names: every data row ends here
+        if !roles.iter().take(2).any(|&k| cell(k).is_some_and(|text| self.is_name(text))) {
+            return None;
+        }
+        let named = (0..keys.len()).filter(|&k| cell(k).is_some_and(|text| self.is_name(text))).count();
+        if 2 * named < keys.len() {
+            return None;
+        }
+        // its own name first: two names alike (`Customer_ID` beside `CustomerID`) are each in
+        // place; a role's name elsewhere in the row is its column moved, nowhere a column
+        // renamed in place (`Qty` where `Quantity` was: read by its place, rightly)
+        let holds = |j: usize, k: usize| cell(j).is_some_and(|text| !keys[k].is_empty() && is_key(text, &keys[k]));
+        let moved_away = |k: usize| !holds(k, k) && (0..keys.len()).any(|j| j != k && holds(j, k));
+        let moved: Vec<String> = roles
+            .iter()
+            .filter(|&&k| moved_away(k))
+            .map(|&k| format!("'{}' under '{}'", cell(k).unwrap_or_default().trim().trim_matches('"'), self.names[k]))
+            .collect();
+        (!moved.is_empty()).then(|| moved.join(", "))
+    }
 }
 
 /// A header whose every name can name a column: a blank name is read as pandas names it,
@@ -874,13 +912,13 @@ mod tests {
     #[test]
     fn a_row_of_the_header_moved_is_told_by_the_roles_columns() {
         let names: Vec<String> = ["InvoiceNo", "CustomerID", "StockCode", "Quantity", "Price"].map(String::from).into();
-        let keys: Vec<String> = names.iter().map(|n| column_key(n)).collect();
+        let header = HeaderNames::new(&names);
         let roles = [1, 2, 3];
-        let moved = |row: [&'static str; 5]| header_moved(&roles, &keys, &names, move |k| row.get(k).copied());
+        let moved = |row: [&'static str; 5]| header.moved(&roles, move |k| row.get(k).copied());
         assert_eq!(moved(["InvoiceNo", "CustomerID", "StockCode", "Quantity", "Price"]), None);
         assert_eq!(
             moved(["InvoiceNo", "Quantity", "StockCode", "customer id", "Price"]),
-            Some("'Quantity' under 'CustomerID', 'CustomerID' under 'Quantity'".into())
+            Some("'Quantity' under 'CustomerID', 'customer id' under 'Quantity'".into())
         );
         assert_eq!(
             moved(["InvoiceNo", "CustomerID", "StockCode", "Price", "Quantity"]),
@@ -888,9 +926,21 @@ mod tests {
         );
         // a column no role reads moved: not the roles' concern
         assert_eq!(moved(["Price", "CustomerID", "StockCode", "Quantity", "InvoiceNo"]), None);
-        // data, or a row naming one column only
+        // a name the header does not have in a role's column (helper-103: a new `StoreNo`)
+        assert_eq!(
+            moved(["InvoiceNo", "StoreNo", "StockCode", "Quantity", "CustomerID"]),
+            Some("'StoreNo' under 'CustomerID'".into())
+        );
+        // data, or a row naming one or two columns only
         assert_eq!(moved(["536365", "17850", "85123A", "6", "2.55"]), None);
         assert_eq!(moved(["536365", "Quantity", "85123A", "6", "2.55"]), None);
+        assert_eq!(moved(["536365", "Quantity", "Price", "6", "2.55"]), None);
+        // a column renamed in place is read by its place, rightly
+        assert_eq!(moved(["InvoiceNo", "CustomerID", "StockCode", "Qty", "Price"]), None);
+        // two names alike (helper-103): each in its own place
+        let names: Vec<String> = ["Customer_ID", "CustomerID", "StockCode"].map(String::from).into();
+        let row = ["Customer_ID", "CustomerID", "StockCode"];
+        assert_eq!(HeaderNames::new(&names).moved(&[1, 2], |k| row.get(k).copied()), None);
         assert!(is_key("\"Customer ID\"", "customerid") && !is_key("Customer", "customerid"));
     }
 }

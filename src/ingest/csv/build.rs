@@ -22,7 +22,7 @@ use crate::config::{Columns, Mark};
 use crate::error::InputError;
 use crate::ingest::look::{Head, Look, Profile};
 use crate::ingest::split::{field_shape, field_shown, formulas_note, Found, Records};
-use crate::ingest::{column_key, header_moved, one_column, resolve_columns, Missing};
+use crate::ingest::{one_column, resolve_columns, HeaderNames, Missing};
 use crate::roles::{
     canonical, col, read_id, resolve_dates, settle, tidy_descriptions, with_segment, DateRule, DateText, Decision,
     Evidence, Marks, NumberText, Parsed, Pending, Quantity,
@@ -87,10 +87,10 @@ pub(super) struct Plan {
     missing: Missing,
     numbers: Vec<bool>,
     /// The roles' columns (their places in the header, the customer's first) and the header's
-    /// names as [`crate::ingest::column_key`]s: a record holding names of the header there,
-    /// moved, is the header again in another order ([`crate::ingest::header_moved`]).
+    /// names: a record holding them, a role's moved, is the header again in another order
+    /// ([`HeaderNames::moved`]).
     roles_at: Vec<usize>,
-    keys: Vec<String>,
+    names: HeaderNames,
 }
 
 /// The canonical frame's columns: (name, how it reads, the mapped column if any); the row
@@ -150,7 +150,7 @@ impl Plan {
         });
         Ok(Plan {
             roles_at,
-            keys: header.iter().map(|h| column_key(h)).collect(),
+            names: HeaderNames::new(header),
             header: header.clone(),
             slots,
             resolved,
@@ -216,7 +216,7 @@ impl Plan {
                 continue;
             }
             let cell = |k: usize| fields.get(k).map(|r| &text[r.clone()]);
-            if let Some(moved) = header_moved(&self.roles_at, &self.keys, &self.header, cell) {
+            if let Some(moved) = self.names.moved(&self.roles_at, cell) {
                 let (path, place) = (self.path.clone(), format!("line {record_line}"));
                 return Err(InputError::HeaderReordered { path, place, moved, advice: JOIN_BY_NAME });
             }
