@@ -67,17 +67,41 @@ struct DateCells {
     first_number: Option<(String, usize)>,
     times: usize,
     first_time: Option<(String, usize)>,
-    /// The latest day of the month among the date cells, and the text cells: all of them, and
-    /// those whose first field can only be a day (13 to 31, a month after it): Excel's mark of a
-    /// day-first CSV opened with a month-first locale ([`DateCells::swapped`]).
+    /// The sheet being read's evidence of Excel's month-first swap ([`Swap`]), renewed at each
+    /// sheet: one sheet's days after the 12th hid another's swap (helper-104).
+    swap: Swap,
+}
+
+/// A sheet's date column as [`Swap::swapped`] judges it: the date cells' latest day of the
+/// month and their span read as they are and with day and month swapped back, and the texts
+/// written as dates: how many, those only readable day-first, their span, the first.
+#[derive(Default)]
+struct Swap {
+    cells: usize,
     latest_day: u32,
+    as_read: Span,
+    swapped_back: Span,
     texts: usize,
     days_first: usize,
+    text_span: Span,
     first_text: Option<(String, usize, String)>,
-    /// The days of the month the date cells fall on, and the months of the texts read day-first
-    /// (bit `n` for `n`): in a swap a cell's day is its true month.
-    cell_days: u32,
-    text_months: u32,
+}
+
+/// The first and last of some dates.
+#[derive(Default, Clone, Copy)]
+struct Span(Option<(chrono::NaiveDate, chrono::NaiveDate)>);
+
+impl Span {
+    fn add(&mut self, day: chrono::NaiveDate) {
+        let (first, last) = self.0.get_or_insert((day, day));
+        (*first, *last) = ((*first).min(day), (*last).max(day));
+    }
+
+    /// Days from the first of either to the last of either.
+    fn joined(self, other: Span) -> Option<i64> {
+        let ((a, b), (c, d)) = (self.0?, other.0?);
+        Some((b.max(d) - a.min(c)).num_days())
+    }
 }
 
 impl DateCells {
@@ -98,36 +122,55 @@ impl DateCells {
                 self.date_cells += 1;
                 let in_1900 = ExcelDateTime::new(t.as_f64(), ExcelDateTimeType::DateTime, false);
                 self.is_1904 = datetime(&in_1900) != datetime(t);
-                let day = datetime(t).map_or(0, |d| chrono::Datelike::day(&d));
-                self.latest_day = self.latest_day.max(day);
-                self.cell_days |= 1 << day;
+                if let Some(day) = datetime(t).map(|d| d.date()) {
+                    self.swap.cell(day);
+                }
             }
             // a text written as a date (not a dump's `NULL`, `n/a`: helper-103)
             Some(Data::String(text)) if looks_dated(text) => {
-                self.texts += 1;
-                if let Some(month) = only_day_first(text) {
-                    self.days_first += 1;
-                    self.text_months |= 1 << month;
+                self.swap.texts += 1;
+                if let Some(day) = only_day_first(text) {
+                    self.swap.days_first += 1;
+                    self.swap.text_span.add(day);
                 }
-                self.first_text.get_or_insert_with(|| (sheet.to_string(), row, text.clone()));
+                self.swap.first_text.get_or_insert_with(|| (sheet.to_string(), row, text.clone()));
             }
             _ => {}
+        }
+    }
+}
+
+impl Swap {
+    /// A date cell's day.
+    fn cell(&mut self, day: chrono::NaiveDate) {
+        use chrono::Datelike;
+        self.cells += 1;
+        self.latest_day = self.latest_day.max(day.day());
+        self.as_read.add(day);
+        if let Some(back) = chrono::NaiveDate::from_ymd_opt(day.year(), day.day(), day.month()) {
+            self.swapped_back.add(back);
         }
     }
 
     /// A date column Excel made of a day-first CSV opened with a month-first locale: each date
     /// whose day could be a month (1 to 12) became a date cell read month-first (5 December a
     /// 12 May), the others stayed text (`13/12/2010 08:26`) — so every date cell's day is at
-    /// most 12 and every text's first field is a day above 12 (helper-102: a shop's 2.5 months
-    /// read as 23 months of purchases on days 1 to 12 only, exit 0). Read so, every list is
-    /// made on shuffled dates; the cells cannot be read back (which were swapped is not
+    /// most 12, every text's first field is a day above 12, and the cells with day and month
+    /// swapped back join the texts' dates in a shorter span than as they read (helper-102: a
+    /// shop's 2.5 months read as 23 months of purchases on days 1 to 12 only, exit 0). The span
+    /// tells a month-to-date export of the 1st to the 10th with one date typed by hand as text
+    /// (`31/01/2011`: 10 days as read, 9 months swapped back) from a 30-day export across a
+    /// month's end (as read the cells are the 12th of January to September, swapped back the
+    /// 1st to the 9th of December after the texts' November: helper-104). Read so, every list
+    /// is made on shuffled dates; the cells cannot be read back (which were swapped is not
     /// written anywhere): refused, with what to do.
     fn swapped(&self, column: &str, path: &Path) -> Option<InputError> {
         let (sheet, row, text) = self.first_text.as_ref()?;
-        // and the texts' months are days the cells fall on: a month-to-date export on the 9th
-        // with one date typed by hand, `30/11/2011`, is not it (helper-103)
-        let months_are_days = self.text_months & !self.cell_days == 0;
-        if self.date_cells == 0 || self.latest_day > 12 || self.days_first < self.texts || !months_are_days {
+        let shorter = match (self.swapped_back.joined(self.text_span), self.as_read.joined(self.text_span)) {
+            (Some(back), Some(read)) => back < read,
+            _ => false,
+        };
+        if self.cells == 0 || self.latest_day > 12 || self.days_first < self.texts || !shorter {
             return None;
         }
         Some(InputError::Sheet {
@@ -136,20 +179,25 @@ impl DateCells {
             row: *row,
             detail: format!(
                 "column '{column}' holds {} date cells, none after the 12th of its month, and {} dates as text, each with a day above 12 first (this one '{text}'): a day-first CSV opened in Excel with a month-first locale, which read 05/12 as 12 May and left 13/12 as text — the dates cannot be told apart here; give kindred the CSV itself, or import it into Excel with the column as text (Data → From Text/CSV, column type Text)",
-                self.date_cells, self.texts
+                self.cells, self.texts
             ),
         })
     }
 }
 
-/// The month of a text date that can only be read day-first: its first field a number from 13
-/// to 31, the next one from 1 to 12 (`13/12/2010 08:26`, `25.03.2011`).
-fn only_day_first(text: &str) -> Option<u32> {
-    let mut fields = text.trim().split(['/', '.', '-']).map(|f| f.parse::<u32>().ok());
-    match (fields.next(), fields.next()) {
-        (Some(Some(13..=31)), Some(Some(month @ 1..=12))) => Some(month),
-        _ => None,
-    }
+/// The date of a text that can only be read day-first: its first field a day from 13 to 31,
+/// the next a month, then a year of four digits or two (`13/12/2010 08:26`, `25.03.11`).
+fn only_day_first(text: &str) -> Option<chrono::NaiveDate> {
+    let mut fields = text.trim().split(['/', '.', '-']);
+    let (day, month) = (fields.next()?.parse::<u32>().ok()?, fields.next()?.parse::<u32>().ok()?);
+    let year = fields.next()?;
+    let digits = year.bytes().take_while(u8::is_ascii_digit).count();
+    let year = match (digits, year[..digits].parse::<i32>().ok()?) {
+        (4, year) => year,
+        (2, year) => 2000 + year,
+        _ => return None,
+    };
+    (13..=31).contains(&day).then(|| chrono::NaiveDate::from_ymd_opt(year, month, day)).flatten()
 }
 
 /// Whether a text is written as a date: digits, a separator, a digit (`13/12/2010`, `2010-12-13`).
@@ -417,7 +465,11 @@ pub(super) fn read_excel(
                 let place = format!("sheet '{name}' row {}", row + 1);
                 return Err(InputError::HeaderReordered { path: path.to_path_buf(), place, moved, advice: OWN_SHEET });
             }
+            t.dates.swap = Swap::default();
             t.append(below.into_iter().map(|(r, row)| (r as usize + 1, dense(row, &columns))), &positions, &name);
+            if let Some(swapped) = t.date.and_then(|k| t.dates.swap.swapped(&t.header[k], path)) {
+                return Err(swapped);
+            }
         }
         sheets.push(name);
     }
@@ -439,9 +491,6 @@ pub(super) fn read_excel(
     };
     if sheet.is_none() {
         notes.extend(alike_unread(&mut book, &metadata, &sheets, header_of));
-    }
-    if let Some(swapped) = table.date.and_then(|k| table.dates.swapped(&table.header[k], path)) {
-        return Err(swapped);
     }
     let (height, columns, long_ids) = table.finish(&mut notes);
     let frame = DataFrame::new(height, columns)
@@ -1142,42 +1191,64 @@ mod tests {
     /// month-first, or no text at all, is not it.
     #[test]
     fn dates_excel_swapped_are_told_by_their_days() {
-        let cell = |d: u32, m: u32| {
-            let day = chrono::NaiveDate::from_ymd_opt(2011, m, d).unwrap().and_hms_opt(8, 0, 0).unwrap();
+        // a date cell as Excel holds it
+        let cell = |y: i32, m: u32, d: u32| {
+            let day = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(8, 0, 0).unwrap();
             let serial = (day - chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap().and_hms_opt(0, 0, 0).unwrap())
                 .num_seconds() as f64
                 / 86_400.0;
             Data::DateTime(ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, false))
         };
+        // a true day as the month-first Excel saved it: day and month swapped
+        let swapped = |y: i32, m: u32, d: u32| cell(y, d, m);
         let read = |cells: &[Data]| {
             let mut dates = DateCells::default();
             for (k, c) in cells.iter().enumerate() {
                 dates.see(Some(c), k, ("export", k + 2));
             }
-            dates.swapped("InvoiceDate", Path::new("x.xlsx")).map(|e| e.to_string())
+            dates.swap.swapped("InvoiceDate", Path::new("x.xlsx")).map(|e| e.to_string())
         };
         let text = |t: &str| Data::String(t.to_string());
-        let swapped = [cell(12, 5), cell(1, 6), cell(9, 12), text("13/12/2010 08:26"), text("31.01.2011")];
-        let said = read(&swapped).unwrap();
+        // 5 and 9 December 2010 and 3 January 2011 swapped, the other days text
+        let winter = [
+            swapped(2010, 12, 5),
+            swapped(2010, 12, 9),
+            swapped(2011, 1, 3),
+            text("13/12/2010 08:26"),
+            text("31.12.2010"),
+            text("20/01/11"),
+        ];
+        let said = read(&winter).unwrap();
         assert!(
-            said.contains("sheet 'export' row 5") && said.contains("3 date cells") && said.contains("2 dates as text")
+            said.contains("sheet 'export' row 5") && said.contains("3 date cells") && said.contains("3 dates as text")
         );
         assert!(said.contains("'13/12/2010 08:26'"), "{said}");
-        assert_eq!(read(&[cell(13, 5), cell(1, 6), text("13/12/2010 08:26")]), None, "a cell after the 12th");
-        assert_eq!(read(&[cell(12, 5), text("13/12/2010"), text("12/11/2010")]), None, "a text read either way");
-        assert_eq!(read(&[cell(12, 5), text("2010-12-13")]), None, "a text year first");
-        assert_eq!(read(&[cell(12, 5), cell(3, 1)]), None, "no text");
-        assert_eq!(
-            (only_day_first("25-03-2011"), only_day_first("12/25/2011"), only_day_first("Dec 13")),
-            (Some(3), None, None)
-        );
+        // a 30-day export across a month's end (helper-104): November as text, 1-9 December
+        // as cells, the 12th of January to September as read
+        let mut rolling: Vec<Data> = (1..=9).map(|d| swapped(2011, 12, d)).collect();
+        rolling.extend((15..=30).map(|d| text(&format!("{d}/11/2011 10:00"))));
+        assert!(read(&rolling).is_some());
         // a dump's NULL among them is no date (helper-103): still the swap
-        let mut with_null = swapped.to_vec();
+        let mut with_null = winter.to_vec();
         with_null.push(text("NULL"));
         assert!(read(&with_null).is_some());
-        // a month-to-date export of the 1st to the 9th with one date typed by hand (helper-103):
-        // the text's month (11) is no day the cells fall on
-        assert_eq!(read(&[cell(1, 12), cell(9, 12), text("30/11/2011 10:00")]), None);
+        // look-alikes: a cell after the 12th, a text read either way, a text year first, no text
+        assert_eq!(read(&[cell(2011, 5, 13), swapped(2011, 1, 6), text("13/12/2010 08:26")]), None);
+        assert_eq!(read(&[swapped(2010, 12, 5), text("13/12/2010"), text("12/11/2010")]), None);
+        assert_eq!(read(&[swapped(2010, 12, 5), text("2010-12-13")]), None);
+        assert_eq!(read(&[swapped(2010, 12, 5), swapped(2010, 12, 3)]), None);
+        // month-to-date exports with one date typed by hand as text (helper-103, helper-104):
+        // as read the span is days, swapped back months
+        let mut february: Vec<Data> = (1..=10).map(|d| cell(2011, 2, d)).collect();
+        february.push(text("31/01/2011 16:05"));
+        assert_eq!(read(&february), None);
+        assert_eq!(read(&[cell(2011, 12, 1), cell(2011, 12, 9), text("30/11/2011 10:00")]), None);
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(
+            (only_day_first("25-03-2011"), only_day_first("13.12.10 08:00"), only_day_first("12/25/2011")),
+            (day(2011, 3, 25), day(2010, 12, 13), None)
+        );
+        assert_eq!((only_day_first("Dec 13"), only_day_first("31/02/2011")), (None, None));
     }
 
     /// A sheet's name in a hint is TOML a pipeline takes as written: `Q"4 sales` was suggested

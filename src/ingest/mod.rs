@@ -561,15 +561,17 @@ impl HeaderNames {
     /// monthly exports joined end to end whose template changed (helper-102: `CustomerID` and
     /// `Quantity` swapped, the quantities published as 128 customers; `Quantity` and
     /// `UnitPrice` swapped, the prices read as quantities; helper-103: a new `StoreNo` where
-    /// `CustomerID` was, the store numbers published as customers). A header is a row whose
-    /// customer's or item's cell (`roles`' first two places) is a name of the header and half
-    /// its cells or more are; the same names in the roles' own places are the header repeated,
+    /// `CustomerID` was, the store numbers published as customers). A header is a row one of
+    /// whose roles' cells (`roles`: their places) is a name of the header and half its cells or
+    /// more are; the same names in the roles' own places are the header repeated,
     /// the clean rule `repeated_header`'s. `cell(k)` is the row's text in column `k`. Returns
     /// what moved, as `'Quantity' under 'CustomerID', …`.
     pub(crate) fn moved<'a>(&self, roles: &[usize], cell: impl Fn(usize) -> Option<&'a str>) -> Option<String> {
         let keys = &self.keys;
-        // a data row's customer and item are no column names: every data row ends here
-        if !roles.iter().take(2).any(|&k| cell(k).is_some_and(|text| self.is_name(text))) {
+        // a data row's roles' cells are no column names: every data row ends here, most at
+        // each cell's first letter or digit (helper-104: the customer's and item's columns both
+        // taken by new names, `StoreNo` and `Barcode`, with their own further on)
+        if !roles.iter().any(|&k| cell(k).is_some_and(|text| self.is_name(text))) {
             return None;
         }
         let named = (0..keys.len()).filter(|&k| cell(k).is_some_and(|text| self.is_name(text))).count();
@@ -926,6 +928,11 @@ mod tests {
         );
         // a column no role reads moved: not the roles' concern
         assert_eq!(moved(["Price", "CustomerID", "StockCode", "Quantity", "InvoiceNo"]), None);
+        // the customer's and item's places both taken by new names, theirs further on (helper-104)
+        assert_eq!(
+            moved(["StoreNo", "Barcode", "CustomerID", "Quantity", "StockCode"]),
+            Some("'Barcode' under 'CustomerID', 'CustomerID' under 'StockCode'".into())
+        );
         // a name the header does not have in a role's column (helper-103: a new `StoreNo`)
         assert_eq!(
             moved(["InvoiceNo", "StoreNo", "StockCode", "Quantity", "CustomerID"]),
