@@ -102,6 +102,7 @@ impl Chain {
         report.customers_in_another_case = pivot::CaseTwins::of_matrix(&matrix);
         report.items_in_another_case = pivot::CaseTwins::of_items(&matrix);
         report.customers_as_another_number = pivot::CaseTwins::of_numbers(&matrix);
+        report.items_as_another_number = pivot::CaseTwins::of_item_numbers(&matrix);
         progress::trim_freed_memory();
         self.line("pivot", &report);
         if let Some(note) = &report.customer_id_note {
@@ -115,6 +116,9 @@ impl Chain {
         }
         if let Some(twins) = &report.customers_as_another_number {
             progress::warn(self.quiet, &format!("pivot: {}", twins.number_warning()));
+        }
+        if let Some(twins) = &report.items_as_another_number {
+            progress::warn(self.quiet, &format!("pivot: {}", twins.item_number_warning()));
         }
         Ok((matrix, report))
     }

@@ -840,6 +840,9 @@ pub struct PivotReport {
     /// till writing zero-padded ids merged with a web shop's, a sheet's `#,##0` format on some
     /// rows; null when none is.
     pub customers_as_another_number: Option<CaseTwins>,
+    /// Item ids that are another's number written otherwise and whose description is the
+    /// same (`00123` and `123`, both "WHITE MUG"): one product under two ids; null when none is.
+    pub items_as_another_number: Option<CaseTwins>,
     pub seconds: f64,
 }
 
@@ -878,6 +881,14 @@ impl CaseTwins {
     pub fn of_numbers(m: &Interactions) -> Option<CaseTwins> {
         let CustomerIds::Text(ids) = &m.customers else { return None };
         CaseTwins::counted(ids.iter().filter_map(|id| Some((number_key(id)?, id))))
+    }
+
+    /// The items of `m` whose id is another's number written otherwise ([`number_key`]) and
+    /// whose description is the same, or `None`: one product, part of its buyers under each id,
+    /// and a customer who bought one recommended the other — as [`CaseTwins::of_items`] for case.
+    pub fn of_item_numbers(m: &Interactions) -> Option<CaseTwins> {
+        let named = m.items.iter().zip(&m.descriptions);
+        CaseTwins::counted(named.filter_map(|(id, name)| Some(((number_key(id)?, name.as_deref()?), id))))
     }
 
     /// The items of `m` whose id equals another's but for case and whose description is the
@@ -933,6 +944,16 @@ impl CaseTwins {
         let s = if self.ids == 1 { "" } else { "s" };
         format!(
             "{} customer id{s} the same number as another written otherwise — leading zeros, digit grouping, full-width digits ('{a}' and '{b}'): ids match exactly, so each is a customer of its own, with half the history, recommended what the other bought; if they are one customer, write the ids one way in the export",
+            self.ids
+        )
+    }
+
+    /// The run's warning on items whose number is written otherwise ([`CaseTwins::of_item_numbers`]).
+    pub fn item_number_warning(&self) -> String {
+        let [a, b] = &self.example;
+        let s = if self.ids == 1 { "" } else { "s" };
+        format!(
+            "{} item id{s} the same number as another written otherwise — leading zeros, digit grouping, full-width digits — with the same description ('{a}' and '{b}'): ids match exactly, so each is an item of its own, and a customer who bought one may be recommended the other; if they are one product, write the codes one way in the export",
             self.ids
         )
     }
@@ -1088,6 +1109,7 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
         // the run's matrix only ([`CaseTwins::of_matrix`]), not each training pivot's
         customers_in_another_case: None,
         customers_as_another_number: None,
+        items_as_another_number: None,
         items_in_another_case: None,
         seconds: start.elapsed().as_secs_f64(),
     };

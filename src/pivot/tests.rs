@@ -308,4 +308,14 @@ fn customer_ids_of_one_number_written_otherwise_are_counted() {
     assert!(twins.number_warning().starts_with("2 customer ids the same number as another written otherwise"));
     assert_eq!(CaseTwins::of_numbers(&build(&[("12347", "A", 1.0), ("12348", "A", 1.0)])), None, "Int64 ids");
     assert_eq!(CaseTwins::of_numbers(&build(&[("12347", "A", 1.0), ("X", "A", 1.0)])), None);
+    // items: the same number and the same description; another description is another product
+    let mut m = build(&[("1", "00123", 1.0), ("2", "123", 1.0), ("3", "0456", 1.0), ("4", "456", 1.0)]);
+    m.descriptions = m
+        .items
+        .iter()
+        .map(|i| Some(if i.ends_with("456") && i.starts_with('0') { "CUP" } else { "MUG" }.to_string()))
+        .collect();
+    let twins = CaseTwins::of_item_numbers(&m).unwrap();
+    assert_eq!((twins.ids, twins.example.clone()), (1, ["00123".to_string(), "123".to_string()]), "{twins:?}");
+    assert!(twins.item_number_warning().starts_with("1 item id the same number as another"));
 }
