@@ -582,7 +582,20 @@ impl HeaderNames {
         // place; a role's name elsewhere in the row is its column moved, nowhere a column
         // renamed in place (`Qty` where `Quantity` was: read by its place, rightly)
         let holds = |j: usize, k: usize| cell(j).is_some_and(|text| !keys[k].is_empty() && is_key(text, &keys[k]));
-        let moved_away = |k: usize| !holds(k, k) && (0..keys.len()).any(|j| j != k && holds(j, k));
+        // a role's name renamed and moved (`Customer Number` further on, a new `StoreNo` in its
+        // place: helper-104): a new name elsewhere begins as the role's does, further than the
+        // one in its place
+        let like = |j: usize, k: usize| {
+            let key = column_key(cell(j).unwrap_or_default());
+            key.chars().zip(keys[k].chars()).take_while(|(a, b)| a == b).count()
+        };
+        let new_name = |j: usize| cell(j).is_some_and(|text| !text.trim().is_empty() && !self.is_name(text));
+        let renamed_away = |k: usize| (0..keys.len()).any(|j| j != k && new_name(j) && like(j, k) > like(k, k));
+        let moved_away = |k: usize| {
+            !holds(k, k)
+                && ((0..keys.len()).any(|j| j != k && holds(j, k))
+                    || (!self.is_name(cell(k).unwrap_or_default()) && renamed_away(k)))
+        };
         let moved: Vec<String> = roles
             .iter()
             .filter(|&&k| moved_away(k))
@@ -942,8 +955,14 @@ mod tests {
         assert_eq!(moved(["536365", "17850", "85123A", "6", "2.55"]), None);
         assert_eq!(moved(["536365", "Quantity", "85123A", "6", "2.55"]), None);
         assert_eq!(moved(["536365", "Quantity", "Price", "6", "2.55"]), None);
-        // a column renamed in place is read by its place, rightly
+        // a column renamed in place is read by its place, rightly; renamed and moved, a new name
+        // in its place, is not (helper-104: `Customer Number` further on, `StoreNo` in its place)
         assert_eq!(moved(["InvoiceNo", "CustomerID", "StockCode", "Qty", "Price"]), None);
+        assert_eq!(
+            moved(["InvoiceNo", "StoreNo", "StockCode", "Quantity", "Customer Number"]),
+            Some("'StoreNo' under 'CustomerID'".into())
+        );
+        assert_eq!(moved(["InvoiceNo", "Customer No", "StockCode", "Quantity", "Price"]), None);
         // two names alike (helper-103): each in its own place
         let names: Vec<String> = ["Customer_ID", "CustomerID", "StockCode"].map(String::from).into();
         let row = ["Customer_ID", "CustomerID", "StockCode"];
