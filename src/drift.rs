@@ -32,7 +32,7 @@ use polars::prelude::*;
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::pivot::{CustomerIds, Interactions};
+use crate::pivot::{narrow, CustomerIds, Interactions};
 use crate::recommend::Recommendations;
 
 /// Rows of the previous table read at once (the size of the row groups kindred writes).
@@ -335,14 +335,6 @@ fn loose(id: &str) -> String {
 /// first step.
 fn composed(id: &str) -> impl Iterator<Item = char> + '_ {
     id.nfc().map(narrow)
-}
-
-/// A full-width form of an ASCII character (U+FF01 … U+FF5E) as that character; others as they are.
-fn narrow(c: char) -> char {
-    match c {
-        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-        c => c,
-    }
 }
 
 /// The `item_id` column of a published `items.parquet`, and its `description` column beside it

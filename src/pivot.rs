@@ -922,17 +922,14 @@ impl CaseTwins {
 
     /// The run's warning on items ([`CaseTwins::of_items`]).
     pub fn item_warning(&self) -> String {
-        self.said(
-            "item",
-            ", with the same description",
-            "an item of its own, and a customer who bought one may be recommended the other; if they are one product, write one case in the export",
-        )
+        self.said("item", CASE, ", with the same description", ITEM_EACH)
     }
 
     /// The run's warning.
     pub fn warning(&self) -> String {
         self.said(
             "customer",
+            CASE,
             "",
             "a customer of its own, with its own history; check them: if they are one customer, write them in one case in the export",
         )
@@ -940,30 +937,39 @@ impl CaseTwins {
 
     /// The run's warning on numbers written otherwise ([`CaseTwins::of_numbers`]).
     pub fn number_warning(&self) -> String {
-        let [a, b] = &self.example;
-        let s = if self.ids == 1 { "" } else { "s" };
-        format!(
-            "{} customer id{s} the same number as another written otherwise — leading zeros, digit grouping, full-width digits ('{a}' and '{b}'): ids match exactly, so each is a customer of its own, with half the history, recommended what the other bought; if they are one customer, write the ids one way in the export",
-            self.ids
+        self.said(
+            "customer",
+            NUMBER,
+            "",
+            "a customer of its own, with part of the history, recommended what the other bought; if they are one customer, write the ids one way in the export",
         )
     }
 
     /// The run's warning on items whose number is written otherwise ([`CaseTwins::of_item_numbers`]).
     pub fn item_number_warning(&self) -> String {
-        let [a, b] = &self.example;
-        let s = if self.ids == 1 { "" } else { "s" };
-        format!(
-            "{} item id{s} the same number as another written otherwise — leading zeros, digit grouping, full-width digits — with the same description ('{a}' and '{b}'): ids match exactly, so each is an item of its own, and a customer who bought one may be recommended the other; if they are one product, write the codes one way in the export",
-            self.ids
-        )
+        self.said("item", NUMBER, ", with the same description", ITEM_EACH)
     }
 
-    /// "N `what` ids equal to another but for case`alike` ('a' and 'b'): ids match exactly, so
-    /// each is `each`".
-    fn said(&self, what: &str, alike: &str, each: &str) -> String {
+    /// "N `what` ids `alike_how``alike` ('a' and 'b'): ids match exactly, so each is `each`".
+    fn said(&self, what: &str, alike_how: &str, alike: &str, each: &str) -> String {
         let [a, b] = &self.example;
         let s = if self.ids == 1 { "" } else { "s" };
-        format!("{} {what} id{s} equal to another but for case{alike} ('{a}' and '{b}'): ids match exactly, so each is {each}", self.ids)
+        format!("{} {what} id{s} {alike_how}{alike} ('{a}' and '{b}'): ids match exactly, so each is {each}", self.ids)
+    }
+}
+
+/// How [`CaseTwins`] are alike: in case, or as numbers ([`number_key`]).
+const CASE: &str = "equal to another but for case";
+const NUMBER: &str = "the same number as another written otherwise (leading zeros, digit grouping, full-width digits)";
+/// What each item twin is.
+const ITEM_EACH: &str = "an item of its own, and a customer who bought one may be recommended the other; if they are one product, write it one way in the export";
+
+/// A full-width form of an ASCII character (U+FF01 … U+FF5E) as that character (an East Asian
+/// keyboard's `１２３` is `123`); others as they are.
+pub(crate) fn narrow(c: char) -> char {
+    match c {
+        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+        c => c,
     }
 }
 
@@ -972,11 +978,7 @@ impl CaseTwins {
 /// space) or full-width digits; `None` for any other id (letters, a fraction, groups not of
 /// three). `0012347`, `12,347`, `１２３４７` and `12347` are all `12347`.
 fn number_key(id: &str) -> Option<String> {
-    let digit = |c: char| match c {
-        '0'..='9' => Some(c),
-        '\u{ff10}'..='\u{ff19}' => char::from_u32(c as u32 - 0xff10 + '0' as u32),
-        _ => None,
-    };
+    let digit = |c: char| Some(narrow(c)).filter(char::is_ascii_digit);
     let mut separator = None;
     let (mut groups, mut digits) = (vec![0usize], String::with_capacity(id.len()));
     for c in id.chars() {

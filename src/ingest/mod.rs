@@ -516,13 +516,18 @@ fn dataset_parts(folder: &Path) -> String {
 /// Exports of the same data differ this way (the UCI Online Retail's `CustomerID` is Online
 /// Retail II's `Customer ID`); Excel sheets are stacked by the same key.
 pub(crate) fn column_key(name: &str) -> String {
-    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    key_chars(name).collect()
+}
+
+/// A name's letters and digits, lower case: [`column_key`]'s characters.
+fn key_chars(name: &str) -> impl Iterator<Item = char> + '_ {
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase)
 }
 
 /// Whether `text` is `key` as [`column_key`] makes it, without making it (a test on every
 /// record: most fail at their first letter or digit).
 pub(crate) fn is_key(text: &str, key: &str) -> bool {
-    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).eq(key.chars())
+    key_chars(text).eq(key.chars())
 }
 
 /// A header's names as [`column_key`]s, to tell a row that is the header again
@@ -547,7 +552,7 @@ impl HeaderNames {
 
     /// Whether `text` is one of the names (case, spaces and punctuation aside).
     fn is_name(&self, text: &str) -> bool {
-        let first = text.chars().find(|c| c.is_alphanumeric()).and_then(|c| c.to_lowercase().next());
+        let first = key_chars(text).next();
         let may = match first {
             None => false,
             Some(c) if c.is_ascii() => self.firsts[c as usize],
@@ -930,39 +935,40 @@ mod tests {
         let header = HeaderNames::new(&names);
         let roles = [1, 2, 3];
         let moved = |row: [&'static str; 5]| header.moved(&roles, move |k| row.get(k).copied());
-        assert_eq!(moved(["InvoiceNo", "CustomerID", "StockCode", "Quantity", "Price"]), None);
-        assert_eq!(
-            moved(["InvoiceNo", "Quantity", "StockCode", "customer id", "Price"]),
-            Some("'Quantity' under 'CustomerID', 'customer id' under 'Quantity'".into())
-        );
-        assert_eq!(
-            moved(["InvoiceNo", "CustomerID", "StockCode", "Price", "Quantity"]),
-            Some("'Price' under 'Quantity'".into())
-        );
-        // a column no role reads moved: not the roles' concern
-        assert_eq!(moved(["Price", "CustomerID", "StockCode", "Quantity", "InvoiceNo"]), None);
-        // the customer's and item's places both taken by new names, theirs further on (helper-104)
-        assert_eq!(
-            moved(["StoreNo", "Barcode", "CustomerID", "Quantity", "StockCode"]),
-            Some("'Barcode' under 'CustomerID', 'CustomerID' under 'StockCode'".into())
-        );
-        // a name the header does not have in a role's column (helper-103: a new `StoreNo`)
-        assert_eq!(
-            moved(["InvoiceNo", "StoreNo", "StockCode", "Quantity", "CustomerID"]),
-            Some("'StoreNo' under 'CustomerID'".into())
-        );
-        // data, or a row naming one or two columns only
-        assert_eq!(moved(["536365", "17850", "85123A", "6", "2.55"]), None);
-        assert_eq!(moved(["536365", "Quantity", "85123A", "6", "2.55"]), None);
-        assert_eq!(moved(["536365", "Quantity", "Price", "6", "2.55"]), None);
-        // a column renamed in place is read by its place, rightly; renamed and moved, a new name
-        // in its place, is not (helper-104: `Customer Number` further on, `StoreNo` in its place)
-        assert_eq!(moved(["InvoiceNo", "CustomerID", "StockCode", "Qty", "Price"]), None);
-        assert_eq!(
-            moved(["InvoiceNo", "StoreNo", "StockCode", "Quantity", "Customer Number"]),
-            Some("'StoreNo' under 'CustomerID'".into())
-        );
-        assert_eq!(moved(["InvoiceNo", "Customer No", "StockCode", "Quantity", "Price"]), None);
+        let cases: [([&str; 5], Option<&str>); 13] = [
+            (["InvoiceNo", "CustomerID", "StockCode", "Quantity", "Price"], None),
+            (
+                ["InvoiceNo", "Quantity", "StockCode", "customer id", "Price"],
+                Some("'Quantity' under 'CustomerID', 'customer id' under 'Quantity'"),
+            ),
+            (["InvoiceNo", "CustomerID", "StockCode", "Price", "Quantity"], Some("'Price' under 'Quantity'")),
+            // a column no role reads moved: not the roles' concern
+            (["Price", "CustomerID", "StockCode", "Quantity", "InvoiceNo"], None),
+            // the customer's and item's places both taken by new names, theirs further on
+            // (helper-104)
+            (
+                ["StoreNo", "Barcode", "CustomerID", "Quantity", "StockCode"],
+                Some("'Barcode' under 'CustomerID', 'CustomerID' under 'StockCode'"),
+            ),
+            // a name the header does not have in a role's column (helper-103: a new `StoreNo`)
+            (["InvoiceNo", "StoreNo", "StockCode", "Quantity", "CustomerID"], Some("'StoreNo' under 'CustomerID'")),
+            // data, or a row naming one or two columns only
+            (["536365", "17850", "85123A", "6", "2.55"], None),
+            (["536365", "Quantity", "85123A", "6", "2.55"], None),
+            (["536365", "Quantity", "Price", "6", "2.55"], None),
+            // a column renamed in place is read by its place, rightly; renamed and moved, a new
+            // name in its place, is not (helper-104: `Customer Number` further on)
+            (["InvoiceNo", "CustomerID", "StockCode", "Qty", "Price"], None),
+            (
+                ["InvoiceNo", "StoreNo", "StockCode", "Quantity", "Customer Number"],
+                Some("'StoreNo' under 'CustomerID'"),
+            ),
+            (["InvoiceNo", "Customer No", "StockCode", "Quantity", "Price"], None),
+            (["InvoiceNo", "\"CustomerID\"", "StockCode", "\"Quantity\"", "Price"], None),
+        ];
+        for (row, said) in cases {
+            assert_eq!(moved(row).as_deref(), said, "{row:?}");
+        }
         // two names alike (helper-103): each in its own place
         let names: Vec<String> = ["Customer_ID", "CustomerID", "StockCode"].map(String::from).into();
         let row = ["Customer_ID", "CustomerID", "StockCode"];
