@@ -204,7 +204,9 @@ pub fn run(m: &Interactions, recs: &Recommendations, cfg: &DriftConfig) -> (Drif
         return (empty, report_of(&[], None, Some(note), None, start));
     };
     let run_id = Some(previous.run_id.clone());
-    match compare(m, recs, &previous.recommendations, CHUNK_ROWS) {
+    // today's items by id, once: the join's and the descriptions' look-up
+    let items = ItemIndex::new(&m.items);
+    match compare(m, recs, &items, &previous.recommendations, CHUNK_ROWS) {
         Ok((drift, note)) => {
             let mut report = report_of(&drift.rows, run_id, note, None, start);
             let (back, twins) = drift.rewritten(m);
@@ -214,7 +216,7 @@ pub fn run(m: &Interactions, recs: &Recommendations, cfg: &DriftConfig) -> (Drif
                 Ok((before, described)) if !before.is_empty() => {
                     report.previous_items = Some(before.len());
                     if let Some(described) = described {
-                        let same = described_otherwise(&before, &described, m);
+                        let same = described_otherwise(&before, &described, (m, &items));
                         (report.items_described, report.items_described_otherwise, report.described_example) =
                             (Some(same.compared), same.otherwise, same.example);
                     }
@@ -282,25 +284,25 @@ fn report_of(
 fn compare(
     m: &Interactions,
     recs: &Recommendations,
+    items: &ItemIndex,
     path: &Path,
     chunk_rows: usize,
 ) -> Result<(Drift, Option<String>), String> {
     let mut chunks = Chunks::open(path, chunk_rows)?;
     let today = m.customers.dtype_name();
     let as_text = chunks.id_type != today;
-    let items = ItemIndex::new(&m.items);
     let mut join = Join::new(m, recs, as_text);
     if as_text {
         // the previous order (by its own type) is not today's: read whole, ordered by text
         let mut groups = Vec::new();
-        read_groups(&mut chunks, &items, true, |g| groups.push(g))?;
+        read_groups(&mut chunks, items, true, |g| groups.push(g))?;
         groups.sort_by(|a, b| a.key.cmp(&b.key));
         if let Some(w) = groups.windows(2).find(|w| w[0].key == w[1].key) {
             return Err(format!("customer {} appears twice", w[0].key.text()));
         }
         groups.into_iter().for_each(|g| join.take(g));
     } else {
-        read_groups(&mut chunks, &items, false, |g| join.take(g))?;
+        read_groups(&mut chunks, items, false, |g| join.take(g))?;
     }
     let mut drift = join.finish();
     let note = as_text.then(|| {
@@ -395,8 +397,11 @@ struct Described {
 
 /// Today's items also in the `before` catalogue and described in both, and those whose
 /// descriptions name another product ([`same_product`]).
-fn described_otherwise(before: &[String], descriptions: &[Option<String>], m: &Interactions) -> Described {
-    let today = ItemIndex::new(&m.items);
+fn described_otherwise(
+    before: &[String],
+    descriptions: &[Option<String>],
+    (m, today): (&Interactions, &ItemIndex),
+) -> Described {
     let mut out = Described::default();
     for (id, was) in before.iter().zip(descriptions) {
         let Some(now) = today.find(id).and_then(|i| m.descriptions[i as usize].as_deref()) else { continue };

@@ -82,7 +82,7 @@ fn new_gone_and_kept_by_hand() {
     let ids = Column::new("customer_id".into(), [1i64, 1, 2, 4, 4]);
     let path = previous(dir.path(), ids, &["A", "C", "C", "B", "X"]);
     for chunk in [1, 2, 3, CHUNK_ROWS] {
-        let (d, note) = compare(&m, &recs, &path, chunk).unwrap();
+        let (d, note) = compare(&m, &recs, &ItemIndex::new(&m.items), &path, chunk).unwrap();
         assert_eq!(note, None);
         let rows = table(&d, &m);
         assert_eq!(
@@ -354,7 +354,7 @@ fn items_in_common_are_compared_by_their_descriptions() {
         })
         .collect();
     // 1 and 2 the same but for their form, 3 another product, 4 described only today, 9 gone
-    let found = described_otherwise(&read, &described, &m);
+    let found = described_otherwise(&read, &described, (&m, &ItemIndex::new(&m.items)));
     let example = Some(("3".to_string(), "Candle".to_string(), "wool socks".to_string()));
     assert_eq!(found, Described { compared: 3, otherwise: 1, example });
     // a stock level, a size added, a suffix in a script without spaces: one product; another
