@@ -318,6 +318,29 @@ impl Sheets {
         }
     }
 
+    /// A sheet's rows `below` its header (its `columns`, at the first sheet's `positions`), each
+    /// freed once read (row numbers 1-based, as Excel's); refused when one is the header again
+    /// with a role's column moved (`again`, [`header_again`]) or the sheet's dates are Excel's
+    /// month-first swap ([`Swap::swapped`], judged sheet by sheet).
+    fn take_sheet(
+        &mut self,
+        below: BTreeMap<u32, Vec<(u32, Data)>>,
+        (columns, positions): (&[u32], &[Option<usize>]),
+        (name, again): (&str, Option<(u32, String)>),
+        path: &Path,
+    ) -> Result<(), InputError> {
+        if let Some((row, moved)) = again {
+            let place = format!("sheet '{name}' row {}", row + 1);
+            return Err(InputError::HeaderReordered { path: path.to_path_buf(), place, moved, advice: OWN_SHEET });
+        }
+        self.dates.swap = Swap::default();
+        self.append(below.into_iter().map(|(r, row)| (r as usize + 1, dense(row, columns))), positions, name);
+        match self.date.and_then(|k| self.dates.swap.swapped(&self.header[k], path)) {
+            Some(swapped) => Err(swapped),
+            None => Ok(()),
+        }
+    }
+
     /// The date column's number cells among its date cells read as the dates they number
     /// (serial days, in the workbook's 1900 or 1904 system; from 1954, as a column of smaller
     /// numbers is no dates, to tomorrow), and a note on them and on time cells without a date.
@@ -459,17 +482,8 @@ pub(super) fn read_excel(
         };
         notes.extend(merged);
         if let Some(t) = table.as_mut() {
-            // the rows below the header, each freed once read (row numbers 1-based, as Excel's)
             let below = cells.rows.split_off(&(header_row + 1));
-            if let Some((row, moved)) = again {
-                let place = format!("sheet '{name}' row {}", row + 1);
-                return Err(InputError::HeaderReordered { path: path.to_path_buf(), place, moved, advice: OWN_SHEET });
-            }
-            t.dates.swap = Swap::default();
-            t.append(below.into_iter().map(|(r, row)| (r as usize + 1, dense(row, &columns))), &positions, &name);
-            if let Some(swapped) = t.date.and_then(|k| t.dates.swap.swapped(&t.header[k], path)) {
-                return Err(swapped);
-            }
+            t.take_sheet(below, (&columns, &positions), (&name, again), path)?;
         }
         sheets.push(name);
     }
