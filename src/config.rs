@@ -879,6 +879,9 @@ pub struct GatesConfig {
     /// Refuse a set sharing no customer and no item with the last published one (another
     /// shop's export: `pipeline::check_nothing_in_common`).
     pub refuse_nothing_in_common: bool,
+    /// Refuse an export whose item ids are mostly lists of items joined in one field (one row
+    /// per order: `pipeline::check_item_lists`).
+    pub refuse_item_lists: bool,
 }
 
 /// The most shards `kindred prepare --shards` plans for.

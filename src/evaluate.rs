@@ -163,7 +163,11 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     let int64_because = (cfg.customer_type == CustomerType::Integer).then_some(INTEGER_KEY);
     let ids = IdTyping { kind: cfg.customer_type, int64_because, column: &cfg.columns.customer };
     let train = clean::Cleaned::all(train);
-    let (m, _) = chain.pivot(train.part(|_| true), ids, &cfg.input.path)?;
+    let (m, pivoted) = chain.pivot(train.part(|_| true), ids, &cfg.input.path)?;
+    let lists = crate::pipeline::check_item_lists(cfg, &date_columns.item, pivoted.item_lists.as_ref());
+    if let Some(refused) = lists.filter(|check| !check.passed) {
+        return Err(Error::EvaluateGate { gate: refused.gate.into(), detail: refused.detail });
+    }
     // An auto pipeline chooses on the training rows alone: no candidate sees the test window.
     let (choice, mut selection) = match cfg.model.kind {
         Kind::Auto => chain.select(train, cfg, ids, (offers, m.n_items()), None).map(|(c, s)| (c, Some(s)))?,

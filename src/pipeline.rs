@@ -873,6 +873,54 @@ fn check_lost_digits(limit: f64, audited: &audit::AuditReport) -> Vec<GateCheck>
     .collect()
 }
 
+/// The gate `[gates] refuse_item_lists`: refuses an export whose item ids are lists of items
+/// joined in one field ([`pivot::lists::ItemLists`]) holding more purchases than the other
+/// items — one row per order, the order's items in one column (WooCommerce Analytics'
+/// `Product(s)`, an ERP's `SKUs`): each list would be a product bought once, and the lists
+/// published baskets (helper-102, exit 0). Fewer than that (a few orders typed on one line)
+/// pass with a warning. Not checked when no item is such a list. `kindred evaluate` refuses
+/// as a run does (its baskets score nothing).
+pub(crate) fn check_item_lists(
+    cfg: &Config,
+    column: &str,
+    lists: Option<&pivot::lists::ItemLists>,
+) -> Option<GateCheck> {
+    let lists = lists?;
+    let gate = "refuse_item_lists";
+    let said = lists.said(column);
+    let refuse = cfg.gates.refuse_item_lists && lists.most_purchases();
+    let detail = match refuse {
+        true => format!(
+            "{said}: kindred reads one item a line, so each list would be a product of its own, bought once. Export one line per item (an order's lines), or split the column, e.g. DuckDB: {} — a quantity of the whole order then counts for each of its items",
+            split_sql(column, lists, &cfg.input.path)
+        ),
+        false => {
+            let detail = format!("{said}: published, each list an item of its own");
+            log(cfg.quiet, &format!("warning: {detail}"));
+            detail
+        }
+    };
+    Some(GateCheck { gate, passed: !refuse, detail })
+}
+
+/// DuckDB's statement writing `path` with one line per part of `column`'s lists (names and
+/// the path quoted, a line break as `chr(10)`, a count before each name taken off when the
+/// lists write them: `6× WHITE MUG`).
+fn split_sql(column: &str, lists: &pivot::lists::ItemLists, path: &Path) -> String {
+    let column = column.replace('"', "\"\"");
+    let separator = match lists.separator.as_str() {
+        "\n" => "chr(10)".to_string(),
+        s => format!("'{}'", s.replace('\'', "''")),
+    };
+    let part = format!("trim(unnest(string_split(\"{column}\", {separator})))");
+    let part = match lists.counted {
+        true => format!("regexp_replace({part}, '^[0-9]+ *[x×X*] +', '')"),
+        false => part,
+    };
+    let path = path.display().to_string().replace('\'', "''");
+    format!("COPY (SELECT * REPLACE ({part} AS \"{column}\") FROM '{path}') TO 'lines.csv'")
+}
+
 fn check_gates(
     cfg: &Config,
     (skipped, cleaned): (usize, &clean::CleanReport),
@@ -1273,6 +1321,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let (matrix, pivoted) = chain.pivot(cleaned, ids, &cfg.input.path)?;
     let mut gates = check_gates(cfg, (ingested.skipped_rows, &cleaned_report), matrix.n_customers(), previous.as_ref());
     gates.extend(check_lost_digits(cfg.gates.max_ids_lost_digits_share, &audited));
+    gates.extend(check_item_lists(cfg, &columns.item, pivoted.item_lists.as_ref()));
     let newest = newest_purchase(&audited, &cleaned_report);
     let column = newest.as_ref().map(|(column, _)| column.clone());
     gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest, previous.as_ref()));

@@ -843,6 +843,10 @@ pub struct PivotReport {
     /// Item ids that are another's number written otherwise and whose description is the
     /// same (`00123` and `123`, both "WHITE MUG"): one product under two ids; null when none is.
     pub items_as_another_number: Option<CaseTwins>,
+    /// Item ids that are lists of items joined in one field (an order's items: `85123A;71053`,
+    /// `6× WHITE MUG, 2× RED BAG`): each read as one product ([`lists::ItemLists`]; the gate
+    /// `[gates] refuse_item_lists`); null when none is.
+    pub item_lists: Option<lists::ItemLists>,
     pub seconds: f64,
 }
 
@@ -1113,10 +1117,13 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
         customers_as_another_number: None,
         items_as_another_number: None,
         items_in_another_case: None,
+        item_lists: None,
         seconds: start.elapsed().as_secs_f64(),
     };
     Ok((m, report))
 }
+
+pub mod lists;
 
 #[cfg(test)]
 mod tests;

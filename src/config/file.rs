@@ -147,6 +147,7 @@ pub struct GatesSection {
     pub max_ids_lost_digits_share: Option<f64>,
     pub refuse_unchanged_input: Option<bool>,
     pub refuse_nothing_in_common: Option<bool>,
+    pub refuse_item_lists: Option<bool>,
 }
 
 /// `[select]`: how `kind = "auto"` chooses its model.
@@ -901,6 +902,7 @@ impl GatesSection {
             .unwrap_or(0.5),
             refuse_unchanged_input: self.refuse_unchanged_input.unwrap_or(false),
             refuse_nothing_in_common: self.refuse_nothing_in_common.unwrap_or(true),
+            refuse_item_lists: self.refuse_item_lists.unwrap_or(true),
         })
     }
 }

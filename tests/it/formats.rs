@@ -607,3 +607,62 @@ fn ids_written_as_excel_text_formulas_read_as_excel_shows_them() {
     assert_eq!(audit.code, 0, "{}", audit.stderr);
     assert!(audit.stdout.contains(&want) || audit.stderr.contains(&want), "{}{}", audit.stdout, audit.stderr);
 }
+
+/// One row per order, its items joined in one field (an ERP's `SKUs`, WooCommerce Analytics'
+/// `Product(s)`; helper-102): each list was read as a product bought once and the lists
+/// published baskets, exit 0. Refused (exit 3, `--force` publishes), by `evaluate` too; a few
+/// orders typed on one line beside an export of lines pass with a warning.
+#[test]
+fn items_joined_in_one_field_are_refused() {
+    let w = Workdir::new();
+    let codes = ["A1", "B2", "C3", "D4", "E5", "F6"];
+    let orders: String = (0..16)
+        .map(|i| {
+            // sixteen orders, no two alike, each code at every place
+            let (a, b) = (i % 6, (i % 6 + 1 + i / 6) % 6);
+            let c = if (a + 4) % 6 == b { (a + 5) % 6 } else { (a + 4) % 6 };
+            let items = [a, b, c].map(|k| codes[k]).join(";");
+            format!("{},C{i},\"{items}\",3,2011-01-{:02}\n", 100 + i, i + 1)
+        })
+        .collect();
+    w.write("orders.csv", format!("Order,Customer,SKUs,Items,Date\n{orders}"));
+    let columns = "[columns]\ncustomer = \"Customer\"\nitem = \"SKUs\"\nquantity = \"Items\"\ndate = \"Date\"\ndescription = \"\"\ninvoice = \"Order\"\n[model]\nkind = \"item\"";
+    let p = w.pipeline("p.toml", &w.path("orders.csv"), columns);
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    for words in [
+        "gate refuse_item_lists",
+        "16 of the 16 items of column 'SKUs' are lists of items joined by ';' (e.g. 'A1;B2;E5')",
+        "they hold 48 purchases against 0 of the other items",
+        "string_split(\"SKUs\", ';')",
+    ] {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+    assert!(!w.path("out/current").exists(), "nothing published");
+    let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("refused to evaluate: gate refuse_item_lists"), "{}", r.stderr);
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lists = w.manifest("out")["reports"]["pivot"]["item_lists"].clone();
+    assert_eq!((lists["items"].as_u64(), lists["separator"].as_str()), (Some(16), Some(";")), "{lists}");
+    // two orders typed on one line beside tiny.csv's lines: published, with a warning
+    let tiny = std::fs::read_to_string(crate::workdir::fixture("tiny.csv")).unwrap();
+    let typed = "536390,85123A;71053,TWO ITEMS,1,2010-12-07 10:00:00,2.55,13047.0,United Kingdom\n536391,71053;22633,TWO ITEMS,1,2010-12-07 11:00:00,2.55,17850.0,United Kingdom\n";
+    w.write("lines.csv", format!("{tiny}{typed}"));
+    let p = w.pipeline_with("q.toml", &w.path("lines.csv"), "", "out2", "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("warning: 2 of the") && r.stderr.contains("published, each list an item of its own"),
+        "{}",
+        r.stderr
+    );
+    let gates = w.manifest("out2")["gates"].clone();
+    let gate = gates.as_array().unwrap().iter().find(|g| g["gate"] == "refuse_item_lists").cloned().unwrap();
+    assert_eq!(gate["passed"], true, "{gate}");
+    // tiny.csv alone: no list, no verdict
+    let p = w.pipeline_with("t.toml", &w.copy("tiny.csv"), "", "out3", "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    assert!(w.manifest("out3")["reports"]["pivot"]["item_lists"].is_null());
+}
