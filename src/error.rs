@@ -196,6 +196,9 @@ pub enum InputError {
     /// The pipeline's own fault (exit 2): a row filter names a column the export does not have.
     #[error("[clean] exclude_rows / keep_rows: column '{column}' not found in {}{}; columns are: {available}; name one of them", path.display(), sheet_note(sheet))]
     RowColumnMissing { path: PathBuf, sheet: Option<String>, column: String, available: String },
+    /// The pipeline's own fault (exit 2): two roles that cannot share a column read one.
+    #[error("column '{column}' of {} is read by both {roles}: each needs a column of its own (a line copied and left unchanged?); name the right column for one of them", path.display())]
+    SharedColumn { path: PathBuf, column: String, roles: String },
     #[error("column '{column}' in {} has type {dtype}, which kindred cannot read as {role}", path.display())]
     ColumnType { path: PathBuf, column: String, role: String, dtype: String },
     #[error("{} has no sheet named '{sheet}'; sheets are: {available}", path.display())]
@@ -436,6 +439,7 @@ impl Error {
             Error::Config(_)
             | Error::Input(InputError::SegmentMissing { .. })
             | Error::Input(InputError::RowColumnMissing { .. })
+            | Error::Input(InputError::SharedColumn { .. })
             | Error::Cutoff { .. }
             | Error::NothingHeld { .. }
             | Error::Output(OutputError::Format { .. }) => Exit::Usage,

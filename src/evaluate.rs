@@ -87,9 +87,11 @@ fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
 /// Runs the evaluation protocol for the pipeline `cfg` at `cutoff` (epoch seconds), on
 /// `cfg.threads` workers.
 /// The output folder is checked as `kindred run` checks it (not the root, not holding the
-/// input) before anything is read.
+/// input, its managed names kindred's: helper-105's `--output out/current` wrote into the
+/// published set, which no run then removed) before anything is read.
 pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
     crate::publish::check_output_dir(&cfg.output.dir, cfg.output.dir_key, &cfg.input.path)?;
+    crate::publish::check_layout(&cfg.output.dir)?;
     check_target(&cfg.output.dir)?;
     let cutoff_label = cutoff_label.trim();
     on_threads(cfg.threads, || evaluate(cfg, cutoff, cutoff_label, k))

@@ -427,7 +427,9 @@ fn status(
 ) -> Result<Exit, Error> {
     let dir = match dir {
         Some(dir) => given_pipeline_exists(pipeline).map(|()| dir)?,
-        None => Config::output_dir(pipeline)?,
+        // validated whole, as a run reads it: a pipeline every run refuses (exit 2, before the
+        // lock, no record) is no healthy folder's (helper-105: `per_customer = 0` read healthy)
+        None => Config::load(pipeline, &Default::default())?.output.dir,
     };
     let status = match kindred::status::check(&dir, max_age) {
         Ok(status) => status,

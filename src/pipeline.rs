@@ -372,7 +372,10 @@ fn newest_purchase(
 ) -> Option<(String, Option<String>)> {
     let date = audited.columns.iter().find(|c| c.role.as_deref() == Some("date"))?;
     let kept = cleaned.stray_dates.as_ref().map(|s| s.newest_kept.clone());
-    Some((date.column.clone(), kept.or_else(|| date.max.clone())))
+    // the audit's range is the column's as it looks when its role read no date (helper-105: a
+    // `date_format` that read none passed the gate quoting a newest purchase never read)
+    let read = date.max.clone().filter(|_| date.invalid < date.non_null);
+    Some((date.column.clone(), kept.or(read)))
 }
 
 /// The gate `[gates] max_days_back_vs_previous`: refuses when the export's newest purchase

@@ -947,6 +947,30 @@ fn manifest_run_id(folder: &Path) -> Option<String> {
     read_manifest(folder)?.get("run_id")?.as_str().map(str::to_string)
 }
 
+/// The files `manifest` lists as written into `run` (`reports.write.files`, the report) that
+/// are missing, not regular files, or not of the size written: a set a person or a disk
+/// damaged after it was published (its manifest alone read as healthy while `explain` and
+/// every reader failed; `status` and `explain` check it). Sizes only: the tables are not read.
+pub(crate) fn damaged(run: &Path, manifest: &serde_json::Value) -> Vec<String> {
+    let files = manifest.pointer("/reports/write/files").and_then(|f| f.as_array()).cloned().unwrap_or_default();
+    let report = manifest.pointer("/reports/report").filter(|r| r.get("file").is_some()).cloned();
+    let mut out = Vec::new();
+    for f in files.iter().chain(report.as_ref()) {
+        let (Some(name), Some(bytes)) = (f["file"].as_str(), f["bytes"].as_u64()) else { continue };
+        // a name the manifest lists must stay inside the run's folder
+        if name.contains('/') || name.starts_with('.') {
+            continue;
+        }
+        match fs::symlink_metadata(run.join(name)) {
+            Ok(meta) if meta.is_file() && meta.len() == bytes => {}
+            Ok(meta) if meta.is_file() => out.push(format!("{name}: {} bytes where {bytes} were written", meta.len())),
+            Ok(_) => out.push(format!("{name}: not a file")),
+            Err(_) => out.push(format!("{name}: missing")),
+        }
+    }
+    out
+}
+
 /// `folder`'s `manifest.json` as JSON, when it is a regular file of a manifest's size (a
 /// few kilobytes; a file much larger is not one, and is not read whole).
 pub(crate) fn read_manifest(folder: &Path) -> Option<serde_json::Value> {

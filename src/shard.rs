@@ -588,7 +588,7 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         })?;
         // a shard retried or started late, after its prepared run was published: as publish
         // says then, nothing to do (it recomputed a whole shard for nothing)
-        if let Some(current) = published_from(&cfg.output.dir, &plan.run_id) {
+        if let Some((current, _)) = published_from(&cfg.output.dir, &plan.run_id) {
             let line = format!(
                 "shard {index}: prepared run {} is already published (run {current}); nothing to do",
                 plan.run_id
@@ -716,14 +716,26 @@ fn attempt_id() -> String {
     format!("{time}-{}-{:08x}", std::process::id(), h.finish() as u32)
 }
 
-/// The published run's id when it was published from prepared run `prepared` (its manifest's
-/// `sharded.prepared_run_id`): then a shard or publish of that run has nothing to do.
-fn published_from(dir: &Path, prepared: &str) -> Option<String> {
-    let id = publish::current_run_id(dir)?;
-    let text = fs::read_to_string(dir.join(publish::CURRENT).join(crate::write::file::MANIFEST)).ok()?;
-    let manifest: Value = serde_json::from_str(&text).ok()?;
-    let from = manifest.pointer("/sharded/prepared_run_id").and_then(Value::as_str);
-    (from == Some(prepared)).then_some(id)
+/// The run published from prepared run `prepared` (its manifest's `sharded.prepared_run_id`),
+/// and whether `current` points to it: `current`'s run, else the latest kept published set so
+/// made — `current` pointed back at an older run by hand since (a rollback: a retried publish
+/// published the same prepared run again over it, exit 0; helper-106) or a later run published
+/// after it. Either way a shard or publish of that run has nothing to do.
+fn published_from(dir: &Path, prepared: &str) -> Option<(String, bool)> {
+    let from = |run: &Path| {
+        let manifest = publish::read_manifest(run);
+        manifest.is_some_and(|m| m.pointer("/sharded/prepared_run_id").and_then(Value::as_str) == Some(prepared))
+    };
+    if let Some(id) = publish::current_run_id(dir).filter(|_| from(&dir.join(publish::CURRENT))) {
+        return Some((id, true));
+    }
+    let runs = fs::read_dir(dir.join(publish::RUNS)).ok()?;
+    let names = runs.flatten().filter_map(|e| e.file_name().into_string().ok());
+    let published = names.filter(|id| is_run_id(id)).filter(|id| {
+        let run = dir.join(publish::RUNS).join(id);
+        publish::is_published_set(&run) && from(&run)
+    });
+    published.max().map(|id| (id, false))
 }
 
 /// What `kindred publish` did.
@@ -759,7 +771,21 @@ pub fn publish(cfg: &Config) -> Result<Published> {
             Ok(latest) => latest,
             Err(e) => return pipeline::publish_locked(cfg, publisher, &run_id, &started, |_| Err(e)),
         };
-        if let Some(current) = published_from(dir, &plan.run_id) {
+        if let Some((published, false)) = published_from(dir, &plan.run_id) {
+            let now = publish::current_run_id(dir).unwrap_or_else(|| "none".to_string());
+            let line = format!(
+                "publish: prepared run {} was published as run {published}, and `current` points at run {now} since (pointed back by hand, or a later run published): nothing to do; to publish newer data, run prepare again",
+                plan.run_id
+            );
+            log(cfg.quiet, &line);
+            return Ok(Published {
+                run_id: published,
+                prepared: plan.run_id,
+                customers: plan.customers,
+                already: true,
+            });
+        }
+        if let Some((current, true)) = published_from(dir, &plan.run_id) {
             // a first publish killed after the switch, before the fixed names were linked: the
             // retry said "nothing to do" and left the folder without them until the next night
             publisher.complete_links()?;
@@ -772,7 +798,9 @@ pub fn publish(cfg: &Config) -> Result<Published> {
             return Ok(Published { run_id: current, prepared: plan.run_id, customers: plan.customers, already: true });
         }
         if let Some(newer) = publish::current_run_id(dir).filter(|id| *id > plan.run_id) {
-            return Err(ShardError::Superseded { dir: dir.to_path_buf(), run_id: plan.run_id, newer }.into());
+            // recorded, as every refusal under the lock is (helper-106: `status` stayed healthy)
+            let e = ShardError::Superseded { dir: dir.to_path_buf(), run_id: plan.run_id, newer };
+            return pipeline::publish_locked(cfg, publisher, &run_id, &started, |_| Err(e.into()));
         }
         // From here a failed or refused attempt leaves its record — a shard not finished too
         // (exit 5): without one, `kindred status` called a folder whose nightly publish kept

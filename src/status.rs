@@ -258,7 +258,7 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
         newer_set: newer_set(run, &run_id),
         damaged: {
             let damaged = match &m {
-                Some(m) => damaged(run, m),
+                Some(m) => crate::publish::damaged(run, m),
                 // `check_layout` let it through: its tables name the run (a damaged manifest)
                 None => vec![format!("{}: {}", file::MANIFEST, unread(&run.join(file::MANIFEST)))],
             };
@@ -313,30 +313,6 @@ fn unread(path: &Path) -> String {
             Ok(_) => "names no run".into(),
         },
     }
-}
-
-/// The files `manifest` lists as written into `run` (`reports.write.files`, the report) that
-/// are missing, not regular files, or not of the size written: a set a person or a disk
-/// damaged after it was published (its manifest alone read as healthy while `explain` and
-/// every reader failed). Sizes only: the tables are not read.
-fn damaged(run: &Path, manifest: &serde_json::Value) -> Vec<String> {
-    let files = manifest.pointer("/reports/write/files").and_then(|f| f.as_array()).cloned().unwrap_or_default();
-    let report = manifest.pointer("/reports/report").filter(|r| r.get("file").is_some()).cloned();
-    let mut out = Vec::new();
-    for f in files.iter().chain(report.as_ref()) {
-        let (Some(name), Some(bytes)) = (f["file"].as_str(), f["bytes"].as_u64()) else { continue };
-        // a name the manifest lists must stay inside the run's folder
-        if name.contains('/') || name.starts_with('.') {
-            continue;
-        }
-        match fs::symlink_metadata(run.join(name)) {
-            Ok(meta) if meta.is_file() && meta.len() == bytes => {}
-            Ok(meta) if meta.is_file() => out.push(format!("{name}: {} bytes where {bytes} were written", meta.len())),
-            Ok(_) => out.push(format!("{name}: not a file")),
-            Err(_) => out.push(format!("{name}: missing")),
-        }
-    }
-    out
 }
 
 /// The set's files that have no fixed top-level link (`<dir>/<name>` -> `current/<name>`): a

@@ -1085,6 +1085,7 @@ pub(super) fn unread(
         ("[select] candidates", s.candidates.is_some()),
         ("[select] memory_budget", s.memory_budget.is_some()),
         ("[select] rule", s.rule.is_some()),
+        ("[select] keep_previous", s.keep_previous.is_some()),
     ]
     .map(|(key, set)| (key, set, auto, "kind = \"auto\"'s; [model] kind names its model"));
     table

@@ -483,9 +483,14 @@ fn keys_the_model_never_reads_are_noted() {
         ),
         "{no_ease}"
     );
-    let user = note("[model]\nease_lambda = 9\ncustomer_neighbours = 5\n[select]\nwindow_days = 7").unwrap();
-    for key in ["[model] ease_lambda (EASE's", "[model] customer_neighbours (kind = \"user\"", "[select] window_days ("]
-    {
+    let user =
+        note("[model]\nease_lambda = 9\ncustomer_neighbours = 5\n[select]\nwindow_days = 7\nkeep_previous = false")
+            .unwrap();
+    for key in [
+        "[model] ease_lambda (EASE's",
+        "[model] customer_neighbours (kind = \"user\"",
+        "[select] window_days, [select] keep_previous (",
+    ] {
         assert!(user.contains(key), "{key}: {user}");
     }
     let ease = note("[model]\nkind = 'ease'\nshrinkage = 2\nmin_overlap = 2\nmin_similarity = 0.1\n[recommend]\nfrom_neighbours = 3").unwrap();

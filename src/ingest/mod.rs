@@ -485,30 +485,43 @@ pub(crate) fn check_path(path: &Path) -> Result<(), InputError> {
 /// What to do of a folder given as the export when it holds a dataset's parts — Parquet or CSV
 /// files, under `key=value` partition folders or not, as Spark, Hive and DuckDB write a table
 /// (helper-99: "is a directory, not a file", no hint): one file is read, so name one, or
-/// combine them. Empty for any other folder.
+/// combine them. Empty for any other folder. Files of each kind are counted apart, and the hint
+/// combines the most numerous; links and a kindred output folder's sets are not parts
+/// (helper-105: one CSV and five Parquet files were "6 .csv files", kindred's own tables beside
+/// an export "34 .csv files").
 fn dataset_parts(folder: &Path) -> String {
-    let mut found = (0usize, None::<&str>);
+    const KINDS: [&str; 3] = [".parquet", ".csv", ".csv.gz"];
+    let mut found = [0usize; 3];
     let mut stack = vec![(folder.to_path_buf(), 0)];
     while let Some((dir, depth)) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for e in entries.flatten().take(10_000) {
             let (name, path) = (e.file_name().to_string_lossy().into_owned(), e.path());
-            if e.file_type().is_ok_and(|t| t.is_dir()) && depth < 4 {
+            let Ok(t) = e.file_type() else { continue };
+            let published = path.join(crate::publish::RUNS).is_dir() && path.join(crate::publish::CURRENT).is_symlink();
+            if t.is_dir() && depth < 4 && !published {
                 stack.push((path, depth + 1));
-            } else if let Some(kind) = [".parquet", ".csv", ".csv.gz"].into_iter().find(|x| name.ends_with(x)) {
-                found = (found.0 + 1, found.1.or(Some(kind)));
+            } else if let Some(k) = KINDS.iter().position(|x| t.is_file() && name.ends_with(x)) {
+                found[k] += 1;
             }
         }
     }
-    match found {
-        (0, _) | (_, None) => String::new(),
-        (n, Some(kind)) => format!(
-            ": it holds {n} {kind} file{} (a dataset written in parts, as Spark, Hive and DuckDB write one); kindred reads one file — name one, or combine them (duckdb -c \"COPY (SELECT * FROM read_{}('{}/**/*{kind}', hive_partitioning = true)) TO 'export{kind}'\")",
-            if n == 1 { "" } else { "s" },
-            if kind == ".parquet" { "parquet" } else { "csv" },
-            folder.display()
-        ),
-    }
+    let Some(most) = (0..3).filter(|&k| found[k] > 0).max_by_key(|&k| (found[k], std::cmp::Reverse(k))) else {
+        return String::new();
+    };
+    let said = |k: usize| format!("{} {} file{}", found[k], KINDS[k], if found[k] == 1 { "" } else { "s" });
+    let others: Vec<String> = (0..3).filter(|&k| k != most && found[k] > 0).map(said).collect();
+    let also = match others.is_empty() {
+        true => String::new(),
+        false => format!(" and {}", others.join(" and ")),
+    };
+    let kind = KINDS[most];
+    format!(
+        ": it holds {}{also} (a dataset written in parts, as Spark, Hive and DuckDB write one); kindred reads one file — name one, or combine them (duckdb -c \"COPY (SELECT * FROM read_{}('{}/**/*{kind}', hive_partitioning = true)) TO 'export{kind}'\")",
+        said(most),
+        if kind == ".parquet" { "parquet" } else { "csv" },
+        folder.display()
+    )
 }
 
 /// A column name as a mapping matches a header's when no header has it exactly: letters and
@@ -742,6 +755,40 @@ pub(crate) fn find_column<'a>(names: &'a [String], column: &str) -> Result<Optio
     }
 }
 
+/// Refuses two roles reading one column where that cannot be meant: the customer and the item
+/// (customers bought themselves), and the quantity, the date or its time beside any other role
+/// (a number or a date read from ids). A copied line left unchanged (`quantity = "CustomerID"`)
+/// published every return as a purchase, exit 0 (helper-105). Others may share one: the item id
+/// as its own description, an invoice or segment column that is also an id.
+fn shared_column(c: &Columns, path: &Path) -> Result<(), InputError> {
+    let roles = [
+        ("customer", Some(&c.customer)),
+        ("item", Some(&c.item)),
+        ("quantity", c.quantity.as_ref()),
+        ("description", c.description.as_ref()),
+        ("invoice", c.invoice.as_ref()),
+        ("date", c.date.as_ref()),
+        ("time", c.time.as_ref()),
+    ];
+    let own = |role: &str| matches!(role, "quantity" | "date" | "time");
+    let apart = |a: &str, b: &str| match (a, b) {
+        ("customer", "item") | ("item", "customer") => true,
+        ("date", "time") | ("time", "date") => false,
+        (a, b) => own(a) || own(b),
+    };
+    for (i, (a, column)) in roles.iter().enumerate() {
+        let Some(column) = column else { continue };
+        if let Some((b, _)) = roles[i + 1..].iter().find(|(b, other)| *other == Some(*column) && apart(a, b)) {
+            return Err(InputError::SharedColumn {
+                path: path.to_path_buf(),
+                column: column.to_string(),
+                roles: format!("[columns] {a} and [columns] {b}"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks that every mapped column exists ([`find_column`]: exactly, else by its key) and
 /// names it as the header does; unmaps optional defaults the file lacks. Called once per
 /// read, as soon as the header is known (by the CSV reader, which builds only the roles'
@@ -819,6 +866,7 @@ fn resolve_columns(
     if !lacking.is_empty() {
         return Err(missing(lacking));
     }
+    shared_column(&resolved, path)?;
     if let Some(column) = resolved.segment.as_mut() {
         *column = find("segment", column)?.ok_or_else(|| InputError::SegmentMissing {
             path: path.to_path_buf(),

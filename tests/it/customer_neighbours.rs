@@ -308,3 +308,22 @@ fn customer_neighbours_out_of_range_is_a_pipeline_error_naming_the_key() {
     refuses(&w, &tiny, "", "[model]\ncustomer_neighbours = -1", 2, &[key, "0 (none) or more, got -1"]);
     refuses(&w, &tiny, "", "[model]\ncustomer_neighbours = 1001", 2, &[key, "at most 1000, got 1001"]);
 }
+
+/// helper-105: a published set whose table is not the one its run wrote (a shorter valid copy
+/// restored over it) was explained from it — "0 recommendations: bought every item", exit 0 —
+/// while `status` called it damaged. Refused naming the file, as `status` names it.
+#[test]
+fn explain_refuses_a_damaged_set() {
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    let p = w.pipeline("p.toml", &input, "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    let one = w.pipeline_with("one.toml", &input, "", "one", "[recommend]\nper_customer = 1");
+    assert_eq!(w.kindred(&["run", one.to_str().unwrap(), "--quiet"]).code, 0);
+    assert_eq!(w.kindred(&["explain", "17850", "--output", "out"]).code, 0);
+    let set = std::fs::canonicalize(w.path("out/current")).unwrap();
+    std::fs::copy(w.path("one/current/recommendations.parquet"), set.join("recommendations.parquet")).unwrap();
+    let r = w.kindred(&["explain", "17850", "--output", "out"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("damaged (recommendations.parquet: ") && r.stdout.is_empty(), "{}", r.stderr);
+}

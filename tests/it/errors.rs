@@ -63,6 +63,13 @@ fn unreadable_inputs_name_the_file() {
         "read_parquet(",
     ];
     refuses(&w, &parts, "", "", 1, &words);
+    // a CSV among them is counted apart, the hint reads the most numerous kind; kindred's own
+    // output beside them (its links, its runs' tables) is not a part (helper-105)
+    std::fs::copy(fixture("tiny.csv"), parts.join("notes.csv")).unwrap();
+    let p = w.pipeline_with("beside.toml", &w.copy("tiny.csv"), "", "sales/out", "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    let counted = ["it holds 3 .parquet files and 1 .csv file (a dataset", "read_parquet("];
+    refuses(&w, &parts, "", "", 1, &counted);
     refuses(&w, &empty, "", "", 1, &["empty.csv", "is empty"]);
     refuses(&w, &bad("header_only.csv"), "", "", 1, &["header_only.csv", "no data rows"]);
     refuses(&w, &bad("truncated.csv.gz"), "", "", 1, &["truncated.csv.gz", "not a complete gzip stream"]);

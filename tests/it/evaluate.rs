@@ -113,6 +113,16 @@ fn hand_computed_split() {
     let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--output", "."]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("holds the input file") && !w.path("evaluation.parquet").exists(), "{}", r.stderr);
+    // the published set's own folder, as run refuses it (helper-105: written into, that set was
+    // never removed after)
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--output", "pub"]).code, 0);
+    let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--output", "pub/current"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not kindred's link") && !w.path("pub/current/evaluation.parquet").exists(),
+        "{}",
+        r.stderr
+    );
     // a folder that cannot be written: the figures are printed before the write fails
     let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--output", "/proc/kindred-nope"]);
     assert_eq!(r.code, 1, "{}", r.stderr);

@@ -329,3 +329,44 @@ fn item_ids_equal_but_for_case_with_one_name_are_warned_of() {
     assert!(r.code == 0 && !r.stderr.contains("but for case"), "{}", r.stderr);
     assert!(manifest(&w)["reports"]["pivot"]["items_in_another_case"].is_null());
 }
+
+/// helper-105: one column read by two roles that cannot share it — a copied line left
+/// unchanged (`quantity = "CustomerID"`: every return published as a purchase, exit 0), the
+/// customer as the item — is refused (exit 2) naming both keys; the item id as its own
+/// description still reads.
+#[test]
+fn a_column_two_roles_cannot_share_is_refused() {
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    for (columns, roles) in [
+        ("quantity = \"CustomerID\"", "[columns] customer and [columns] quantity"),
+        ("customer = \"StockCode\"", "[columns] customer and [columns] item"),
+        ("date = \"quantity\"", "[columns] quantity and [columns] date"),
+    ] {
+        let p = w.pipeline("p.toml", &input, &format!("[columns]\n{columns}"));
+        let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+        assert_eq!(r.code, 2, "{columns}: {}", r.stderr);
+        assert!(r.stderr.contains(roles) && r.stderr.contains("tiny.csv is read by both"), "{columns}: {}", r.stderr);
+    }
+    let p = w.pipeline("p.toml", &input, "[columns]\ndescription = \"StockCode\"");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+}
+
+/// helper-105: a `date_format` under which no date reads, set after a run published: the gate
+/// `max_days_back_vs_previous` passed quoting the newest purchase as the column looks (the
+/// audit's, never read), exit 0 — refused, as when the export's dates change format.
+#[test]
+fn dates_a_setting_reads_none_of_are_refused_against_the_last_run() {
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    let p = w.pipeline("p.toml", &input, "");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    let p = w.pipeline_with("p.toml", &input, "date_format = \"%d/%m/%Y %H:%M\"", "out", "");
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("max_days_back_vs_previous") && r.stderr.contains("no date in column 'InvoiceDate' reads"),
+        "{}",
+        r.stderr
+    );
+}

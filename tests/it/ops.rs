@@ -410,6 +410,11 @@ fn status_of_a_healthy_folder_exits_0() {
     // DIR from the pipeline file, or from KINDRED_OUTPUT
     let p = w.path("good.toml");
     assert_eq!(status(&w, &["--pipeline", p.to_str().unwrap()]).0, 0);
+    // a pipeline every run refuses is refused here too (helper-105: it read healthy, exit 0)
+    let good = std::fs::read_to_string(&p).unwrap();
+    let zero = w.write("zero.toml", format!("{good}\n[recommend]\nper_customer = 0\n"));
+    let (code, _, err) = status(&w, &["--pipeline", zero.to_str().unwrap()]);
+    assert!(code == 2 && err.contains("per_customer"), "{code}: {err}");
     let r = w.kindred_env(&["status"], &[("KINDRED_OUTPUT", "out"), ("KINDRED_MAX_AGE", "2d")]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(v["published"]["damaged"], serde_json::json!([]), "{v}");

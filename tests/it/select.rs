@@ -291,7 +291,7 @@ fn model_tables(out: &std::path::Path) -> (Vec<Vec<u8>>, Vec<String>) {
 fn unread_keys_change_nothing() {
     let w = Workdir::new();
     let input = w.write("shop.csv", mixed_csv(260));
-    let settings: [(&str, &str, &str); 24] = [
+    let settings: [(&str, &str, &str); 25] = [
         ("model", "weighting", "\"bm25\""),
         ("model", "shrinkage", "40"),
         ("model", "ease_lambda", "2"),
@@ -316,6 +316,7 @@ fn unread_keys_change_nothing() {
         ("select", "memory_budget", "1"),
         ("select", "rule", "\"one_standard_error\""),
         ("select", "holdout_share", "0.9"),
+        ("select", "keep_previous", "false"),
     ];
     let kinds = [
         ("user", ""),
@@ -384,7 +385,7 @@ fn unread_keys_change_nothing() {
             }
         }
     }
-    assert!(unread == 64 && runs == settings.len() * kinds.len(), "{unread} unread of {runs}");
+    assert!(unread == 68 && runs == settings.len() * kinds.len(), "{unread} unread of {runs}");
 }
 
 /// Session 22: an auto pipeline whose date column has no value read as a date (epoch seconds,

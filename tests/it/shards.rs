@@ -688,3 +688,58 @@ fn segment_fallback_sharded_in_three_publishes_the_tables_of_one_run() {
         assert_eq!(a.pointer(&pointer), b.pointer(&pointer), "{field}");
     }
 }
+
+/// helper-106: `current` pointed back by hand at the run before a sharded publish (the README's
+/// rollback), then the publish retried: it published the same prepared run again over the
+/// rollback, exit 0. Already published: nothing to do, `current` left where the person put it.
+#[test]
+fn a_publish_retried_after_a_rollback_leaves_it() {
+    let w = Workdir::new();
+    let pipeline = w.pipeline("p.toml", &w.copy("tiny.csv"), "");
+    let out = w.path("out");
+    assert_eq!(w.kindred(&args("run", &pipeline, &out)).code, 0);
+    let before = kindred::publish::current_run_id(&out).unwrap();
+    sharded(&w, &pipeline, &out, 2);
+    let sharded_run = kindred::publish::current_run_id(&out).unwrap();
+    assert_ne!(before, sharded_run);
+    let link = out.join("current.new");
+    std::os::unix::fs::symlink(format!("runs/{before}"), &link).unwrap();
+    std::fs::rename(&link, out.join("current")).unwrap();
+    let runs = || std::fs::read_dir(out.join("runs")).unwrap().count();
+    let kept = runs();
+    let r = w.kindred(&["publish", pipeline.to_str().unwrap(), "--output", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("was published as run {sharded_run}")) && r.stderr.contains("nothing to do"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(kindred::publish::current_run_id(&out).unwrap(), before, "the rollback stands");
+    assert_eq!(runs(), kept, "no run made");
+    // a shard retried then has nothing to do either
+    let done = shard(&w, &pipeline, &out, "KINDRED_INDEX", 1).output().unwrap();
+    assert!(done.status.success() && runs() == kept, "{}", String::from_utf8_lossy(&done.stderr));
+}
+
+/// helper-106: a prepared run a plain `kindred run` published over before its publish came is
+/// refused (exit 3), and now leaves its record: `status` called the folder healthy.
+#[test]
+fn a_publish_a_later_run_superseded_leaves_its_record() {
+    let w = Workdir::new();
+    let pipeline = w.pipeline("p.toml", &w.copy("tiny.csv"), "");
+    let out = w.path("out");
+    assert_eq!(w.kindred(&prepare_args(&pipeline, &out, "2")).code, 0);
+    for i in 0..2 {
+        assert!(shard(&w, &pipeline, &out, "KINDRED_INDEX", i).status().unwrap().success());
+    }
+    assert_eq!(w.kindred(&args("run", &pipeline, &out)).code, 0);
+    let r = w.kindred(&args("publish", &pipeline, &out));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("is older than the published run"), "{}", r.stderr);
+    let records = std::fs::read_dir(out.join("runs")).unwrap().flatten().map(|e| e.path().join("manifest.json"));
+    let statuses: Vec<String> = records
+        .map(|m| serde_json::from_slice::<serde_json::Value>(&std::fs::read(m).unwrap()).unwrap()["status"].to_string())
+        .collect();
+    assert!(statuses.iter().any(|s| s.contains("refused") || s.contains("failed")), "{statuses:?}");
+    assert_eq!(w.kindred(&["status", out.to_str().unwrap()]).code, 6);
+}
