@@ -83,18 +83,28 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
     }
 }
 
+/// Refuses a set whose files are not those its run wrote ([`crate::publish::damaged`]: a
+/// partial copy or restore; a set without a manifest, a copy of its tables, is read as it is):
+/// a shorter table explained "0 recommendations: bought every item", exit 0 (helper-105).
+fn refuse_damaged(set: &Path) -> Result<()> {
+    let read = [file::NEIGHBOURS, file::RECOMMENDATIONS, file::PURCHASES, file::ITEMS];
+    let damaged = crate::publish::read_manifest(set).map(|m| crate::publish::damaged(set, &m)).unwrap_or_default();
+    // the files it reads only (helper-107: report.html edited refused it)
+    let damaged: Vec<String> =
+        damaged.into_iter().filter(|d| read.iter().any(|f| d.starts_with(&format!("{f}:")))).collect();
+    if damaged.is_empty() {
+        return Ok(());
+    }
+    let detail = format!(
+        "the published set is damaged ({}); `kindred status` says so too: run `kindred run` to publish a whole set",
+        damaged.join(", ")
+    );
+    Err(OutputError::Read { path: set.to_path_buf(), detail }.into())
+}
+
 /// [`run`] on the set in `set` (`dir`, the folder the user named, for the messages).
 fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
-    // a set whose files are not those its run wrote (a partial copy or restore) is not read:
-    // a shorter table explained "0 recommendations: bought every item" (helper-105)
-    let damaged = crate::publish::read_manifest(set).map(|m| crate::publish::damaged(set, &m)).unwrap_or_default();
-    if !damaged.is_empty() {
-        let detail = format!(
-            "the published set is damaged ({}); `kindred status` says so too: run `kindred run` to publish a whole set",
-            damaged.join(", ")
-        );
-        return Err(OutputError::Read { path: set.to_path_buf(), detail }.into());
-    }
+    refuse_damaged(set)?;
     let all_neighbours = read_table(&set.join(file::NEIGHBOURS))?;
     let published = all_neighbours.height() > 0;
     let neighbours = rows_for(&all_neighbours, customer)?;

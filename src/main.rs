@@ -425,11 +425,22 @@ fn status(
     max_age: Option<std::time::Duration>,
     json: bool,
 ) -> Result<Exit, Error> {
+    // validated whole, as a run reads it: a pipeline every run refuses (exit 2, before the lock,
+    // no record) is no healthy folder's (helper-105: `per_customer = 0` read healthy) — but for
+    // its input, which a scheduler may pass the runs only (`KINDRED_INPUT`; helper-107)
+    let elsewhere = kindred::config::Overrides { input: Some(PathBuf::from("-")), ..Default::default() };
     let dir = match dir {
-        Some(dir) => given_pipeline_exists(pipeline).map(|()| dir)?,
-        // validated whole, as a run reads it: a pipeline every run refuses (exit 2, before the
-        // lock, no record) is no healthy folder's (helper-105: `per_customer = 0` read healthy)
-        None => Config::load(pipeline, &Default::default())?.output.dir,
+        Some(dir) => given_pipeline_exists(pipeline).map(|()| dir),
+        None => Config::load(pipeline, &elsewhere).map(|cfg| cfg.output.dir).map_err(Error::from),
+    };
+    let dir = match dir {
+        Ok(dir) => dir,
+        Err(e) if json => {
+            let unusable = serde_json::json!({"dir": null, "healthy": false, "error": e.to_string()});
+            emit(&format!("{unusable}\n"))?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
     };
     let status = match kindred::status::check(&dir, max_age) {
         Ok(status) => status,

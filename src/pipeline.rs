@@ -877,8 +877,8 @@ fn check_lost_digits(limit: f64, audited: &audit::AuditReport) -> Vec<GateCheck>
 }
 
 /// The gate `[gates] refuse_item_lists`: refuses an export whose item ids are lists of items
-/// joined in one field ([`pivot::lists::ItemLists`]) holding more purchases than the other
-/// items — one row per order, the order's items in one column (WooCommerce Analytics'
+/// joined in one field ([`pivot::lists::ItemLists`]) that are most of its item ids or hold more
+/// purchases than the other items — one row per order, the order's items in one column (WooCommerce Analytics'
 /// `Product(s)`, an ERP's `SKUs`): each list would be a product bought once, and the lists
 /// published baskets (helper-102, exit 0). Fewer than that (a few orders typed on one line)
 /// pass with a warning. Not checked when no item is such a list. `kindred evaluate` refuses
@@ -891,7 +891,7 @@ pub(crate) fn check_item_lists(
     let lists = lists?;
     let gate = "refuse_item_lists";
     let said = lists.said(column);
-    let refuse = cfg.gates.refuse_item_lists && lists.most_purchases();
+    let refuse = cfg.gates.refuse_item_lists && lists.most_of_the_export();
     let detail = match refuse {
         true => format!(
             "{said}: kindred reads one item a line, so each list would be a product of its own, bought once. Export one line per item (an order's lines), or split the column, e.g. DuckDB: {} — a quantity of the whole order then counts for each of its items",

@@ -981,7 +981,7 @@ pub(crate) fn narrow(c: char) -> char {
 /// of three after the first, one separator: `12,347`, `12.347`, `12 347`, `12'347`, a no-break
 /// space) or full-width digits; `None` for any other id (letters, a fraction, groups not of
 /// three). `0012347`, `12,347`, `１２３４７` and `12347` are all `12347`.
-fn number_key(id: &str) -> Option<String> {
+pub(crate) fn number_key(id: &str) -> Option<String> {
     let digit = |c: char| Some(narrow(c)).filter(char::is_ascii_digit);
     let mut separator = None;
     let (mut groups, mut digits) = (vec![0usize], String::with_capacity(id.len()));

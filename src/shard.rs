@@ -771,31 +771,8 @@ pub fn publish(cfg: &Config) -> Result<Published> {
             Ok(latest) => latest,
             Err(e) => return pipeline::publish_locked(cfg, publisher, &run_id, &started, |_| Err(e)),
         };
-        if let Some((published, false)) = published_from(dir, &plan.run_id) {
-            let now = publish::current_run_id(dir).unwrap_or_else(|| "none".to_string());
-            let line = format!(
-                "publish: prepared run {} was published as run {published}, and `current` points at run {now} since (pointed back by hand, or a later run published): nothing to do; to publish newer data, run prepare again",
-                plan.run_id
-            );
-            log(cfg.quiet, &line);
-            return Ok(Published {
-                run_id: published,
-                prepared: plan.run_id,
-                customers: plan.customers,
-                already: true,
-            });
-        }
-        if let Some((current, true)) = published_from(dir, &plan.run_id) {
-            // a first publish killed after the switch, before the fixed names were linked: the
-            // retry said "nothing to do" and left the folder without them until the next night
-            publisher.complete_links()?;
-            // and one killed after the switch, before it removed the older prepared runs: the
-            // retry left them (117 MB each on the shipped export) until the next publish
-            remove_leftovers(&dir.join(SHARDS), &plan.run_id, |name| !name.starts_with('.') && *name < *plan.run_id);
-            let line =
-                format!("publish: prepared run {} is already published (run {current}); nothing to do", plan.run_id);
-            log(cfg.quiet, &line);
-            return Ok(Published { run_id: current, prepared: plan.run_id, customers: plan.customers, already: true });
+        if let Some(done) = already_published(cfg, &publisher, &plan)? {
+            return Ok(done);
         }
         if let Some(newer) = publish::current_run_id(dir).filter(|id| *id > plan.run_id) {
             // recorded, as every refusal under the lock is (helper-106: `status` stayed healthy)
@@ -814,6 +791,31 @@ pub fn publish(cfg: &Config) -> Result<Published> {
         step_line(cfg.quiet, "publish", plan.customers, start, &message);
         Ok(Published { run_id, prepared: plan.run_id, customers: plan.customers, already: false })
     })
+}
+
+/// What `publish` of `plan`, a prepared run already published ([`published_from`]), does:
+/// nothing. When `current` is that run, the fixed names it may lack (a first publish killed
+/// after the switch, before linking them: the retry left the folder without them until the
+/// next night) are linked and the older prepared runs it left removed (117 MB each on the
+/// shipped export); when `current` was pointed elsewhere since, nothing at all. `None`: not
+/// published.
+fn already_published(cfg: &Config, publisher: &Publisher, plan: &Plan) -> Result<Option<Published>> {
+    let dir = &cfg.output.dir;
+    let Some((published, current)) = published_from(dir, &plan.run_id) else { return Ok(None) };
+    let line = match current {
+        true => {
+            publisher.complete_links()?;
+            remove_leftovers(&dir.join(SHARDS), &plan.run_id, |name| !name.starts_with('.') && *name < *plan.run_id);
+            format!("publish: prepared run {} is already published (run {published}); nothing to do", plan.run_id)
+        }
+        false => format!(
+            "publish: prepared run {} was published as run {published}, and `current` points at run {} since (pointed back by hand, or a later run published): nothing to do; to publish newer data, run prepare again",
+            plan.run_id,
+            publish::current_run_id(dir).unwrap_or_else(|| "none".to_string())
+        ),
+    };
+    log(cfg.quiet, &line);
+    Ok(Some(Published { run_id: published, prepared: plan.run_id.clone(), customers: plan.customers, already: true }))
 }
 
 /// The export a prepared run read, as its manifest so far names it.

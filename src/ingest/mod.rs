@@ -757,7 +757,7 @@ pub(crate) fn find_column<'a>(names: &'a [String], column: &str) -> Result<Optio
 
 /// Refuses two roles reading one column where that cannot be meant: the customer and the item
 /// (customers bought themselves), and the quantity, the date or its time beside any other role
-/// (a number or a date read from ids). A copied line left unchanged (`quantity = "CustomerID"`)
+/// (a number or a date read from ids) but the date's invoice (receipts named by their time). A copied line left unchanged (`quantity = "CustomerID"`)
 /// published every return as a purchase, exit 0 (helper-105). Others may share one: the item id
 /// as its own description, an invoice or segment column that is also an id.
 fn shared_column(c: &Columns, path: &Path) -> Result<(), InputError> {
@@ -771,9 +771,11 @@ fn shared_column(c: &Columns, path: &Path) -> Result<(), InputError> {
         ("time", c.time.as_ref()),
     ];
     let own = |role: &str| matches!(role, "quantity" | "date" | "time");
+    // an invoice is read as text only: a till naming receipts by their time shares its date
     let apart = |a: &str, b: &str| match (a, b) {
         ("customer", "item") | ("item", "customer") => true,
         ("date", "time") | ("time", "date") => false,
+        ("invoice", "date" | "time") | ("date" | "time", "invoice") => false,
         (a, b) => own(a) || own(b),
     };
     for (i, (a, column)) in roles.iter().enumerate() {

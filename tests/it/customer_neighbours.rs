@@ -320,8 +320,10 @@ fn explain_refuses_a_damaged_set() {
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
     let one = w.pipeline_with("one.toml", &input, "", "one", "[recommend]\nper_customer = 1");
     assert_eq!(w.kindred(&["run", one.to_str().unwrap(), "--quiet"]).code, 0);
-    assert_eq!(w.kindred(&["explain", "17850", "--output", "out"]).code, 0);
     let set = std::fs::canonicalize(w.path("out/current")).unwrap();
+    // a file explain does not read, edited: explained as before (helper-107)
+    std::fs::write(set.join("report.html"), "<!-- edited -->").unwrap();
+    assert_eq!(w.kindred(&["explain", "17850", "--output", "out"]).code, 0);
     std::fs::copy(w.path("one/current/recommendations.parquet"), set.join("recommendations.parquet")).unwrap();
     let r = w.kindred(&["explain", "17850", "--output", "out"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);

@@ -415,6 +415,13 @@ fn status_of_a_healthy_folder_exits_0() {
     let zero = w.write("zero.toml", format!("{good}\n[recommend]\nper_customer = 0\n"));
     let (code, _, err) = status(&w, &["--pipeline", zero.to_str().unwrap()]);
     assert!(code == 2 && err.contains("per_customer"), "{code}: {err}");
+    let (code, out, _) = status(&w, &["--pipeline", zero.to_str().unwrap(), "--json"]);
+    let bad: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(code == 2 && bad["healthy"] == false && bad["error"].as_str().unwrap().contains("per_customer"), "{out}");
+    // but for its input, which a scheduler passes the runs only (helper-107: every status exit 2)
+    let no_input: String = good.lines().filter(|l| !l.starts_with("path =")).map(|l| format!("{l}\n")).collect();
+    let no_input = w.write("no_input.toml", no_input);
+    assert_eq!(status(&w, &["--pipeline", no_input.to_str().unwrap()]).0, 0);
     let r = w.kindred_env(&["status"], &[("KINDRED_OUTPUT", "out"), ("KINDRED_MAX_AGE", "2d")]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(v["published"]["damaged"], serde_json::json!([]), "{v}");
