@@ -33,6 +33,16 @@ pub struct Run {
     pub raw_stderr: String,
 }
 
+impl Run {
+    /// Asserts the run exited with `code` and its stderr says each of `words`.
+    pub fn says(&self, code: i32, words: &[&str]) {
+        assert_eq!(self.code, code, "{}", self.stderr);
+        for w in words {
+            assert!(self.stderr.contains(w), "{w}: {}", self.stderr);
+        }
+    }
+}
+
 impl From<Output> for Run {
     fn from(o: Output) -> Self {
         let raw_stderr = String::from_utf8_lossy(&o.stderr).into_owned();
