@@ -103,7 +103,7 @@ impl Chain {
         report.items_in_another_case = pivot::CaseTwins::of_items(&matrix);
         report.customers_as_another_number = pivot::CaseTwins::of_numbers(&matrix);
         report.items_as_another_number = pivot::CaseTwins::of_item_numbers(&matrix);
-        report.item_lists = pivot::lists::ItemLists::of(&matrix.items, &matrix.buyers());
+        report.item_lists = pivot::lists::ItemLists::of_matrix(&matrix);
         progress::trim_freed_memory();
         self.line("pivot", &report);
         if let Some(note) = &report.customer_id_note {

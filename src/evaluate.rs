@@ -120,6 +120,21 @@ fn check_target(dir: &Path) -> Result<()> {
 
 const FILE: &str = crate::write::file::EVALUATION;
 
+/// K beyond the catalogue of `items`: lists hold every item at most, so precision@K would
+/// divide the hits by slots no list has (precision@500 of a 167-item shop); scored at the
+/// catalogue's size, saying so.
+fn capped_k(k: usize, items: usize) -> usize {
+    if k <= items {
+        return k;
+    }
+    let line = format!(
+        "evaluate: K = {k} (--k) is more than the {items} items of the training rows: scored at K = {}",
+        items.max(1)
+    );
+    crate::progress::note(false, &line);
+    items.max(1)
+}
+
 fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
     let no_dates = |detail: String| ConfigError::Invalid { key: "[columns] date".into(), message: detail };
     if cfg.columns.date.is_none() {
@@ -179,20 +194,7 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
         Some(s) => crate::select::for_all_purchases(choice, s, &m, true),
         None => choice,
     };
-    // K beyond the catalogue: lists hold every item at most, so precision@K would divide the
-    // hits by slots no list has (precision@500 of a 167-item shop); scored at the catalogue's size
-    let k = match k > m.n_items() {
-        true => {
-            let line = format!(
-                "evaluate: K = {k} (--k) is more than the {} items of the training rows: scored at K = {}",
-                m.n_items(),
-                m.n_items().max(1)
-            );
-            crate::progress::note(false, &line);
-            m.n_items().max(1)
-        }
-        false => k,
-    };
+    let k = capped_k(k, m.n_items());
     let held = held_items(&m, &clean::Cleaned::all(test.clone()))?;
     if held.iter().all(Vec::is_empty) {
         return Err(Error::NothingHeld { cutoff: cutoff_label.to_string(), train: train_rows, test: test.height() });

@@ -526,17 +526,10 @@ impl Publisher {
     /// returns what could not be removed.
     fn prune(&self, keep: usize) -> Vec<Error> {
         let runs = self.dir.join(RUNS);
-        let listed = match fs::read_dir(&runs) {
-            Ok(listed) => listed,
+        let ids = match run_ids(&self.dir) {
+            Ok(ids) => ids,
             Err(e) => return vec![io(&runs)(e).into()],
         };
-        let mut ids: Vec<String> = listed
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|name| is_run_id(name))
-            .collect();
-        ids.sort();
         let (records, others): (Vec<String>, Vec<String>) =
             ids.into_iter().partition(|id| is_failure_record(&runs.join(id)));
         let (published, added): (Vec<String>, Vec<String>) =
@@ -909,6 +902,20 @@ pub(crate) fn is_published_set(folder: &Path) -> bool {
     let text = |key: &str| manifest.get(key).map(|v| v.as_str());
     let id = folder.file_name().and_then(|n| n.to_str());
     id.is_some() && text("run_id") == Some(id) && matches!(text("status"), None | Some(Some("published")))
+}
+
+/// The folders of `dir`'s `runs/` named by a run id, oldest first (what they hold not read):
+/// the runs pruning weighs and a sharded publish looks its prepared run up in.
+pub(crate) fn run_ids(dir: &Path) -> std::io::Result<Vec<String>> {
+    let listed = fs::read_dir(dir.join(RUNS))?;
+    let mut ids: Vec<String> = listed
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| is_run_id(name))
+        .collect();
+    ids.sort();
+    Ok(ids)
 }
 
 /// Whether `folder`'s manifest names the run the folder is named by.

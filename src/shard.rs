@@ -729,13 +729,12 @@ fn published_from(dir: &Path, prepared: &str) -> Option<(String, bool)> {
     if let Some(id) = publish::current_run_id(dir).filter(|_| from(&dir.join(publish::CURRENT))) {
         return Some((id, true));
     }
-    let runs = fs::read_dir(dir.join(publish::RUNS)).ok()?;
-    let names = runs.flatten().filter_map(|e| e.file_name().into_string().ok());
-    let published = names.filter(|id| is_run_id(id)).filter(|id| {
+    let ids = publish::run_ids(dir).ok()?;
+    let published = ids.into_iter().rev().find(|id| {
         let run = dir.join(publish::RUNS).join(id);
         publish::is_published_set(&run) && from(&run)
     });
-    published.max().map(|id| (id, false))
+    published.map(|id| (id, false))
 }
 
 /// What `kindred publish` did.

@@ -314,10 +314,8 @@ fn customer_neighbours_out_of_range_is_a_pipeline_error_naming_the_key() {
 /// while `status` called it damaged. Refused naming the file, as `status` names it.
 #[test]
 fn explain_refuses_a_damaged_set() {
-    let w = Workdir::new();
+    let w = published();
     let input = w.copy("tiny.csv");
-    let p = w.pipeline("p.toml", &input, "");
-    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
     let one = w.pipeline_with("one.toml", &input, "", "one", "[recommend]\nper_customer = 1");
     assert_eq!(w.kindred(&["run", one.to_str().unwrap(), "--quiet"]).code, 0);
     let set = std::fs::canonicalize(w.path("out/current")).unwrap();

@@ -336,17 +336,14 @@ fn item_ids_equal_but_for_case_with_one_name_are_warned_of() {
 /// description still reads.
 #[test]
 fn a_column_two_roles_cannot_share_is_refused() {
-    let w = Workdir::new();
+    let w = published();
     let input = w.copy("tiny.csv");
     for (columns, roles) in [
         ("quantity = \"CustomerID\"", "[columns] customer and [columns] quantity"),
         ("customer = \"StockCode\"", "[columns] customer and [columns] item"),
         ("date = \"quantity\"", "[columns] quantity and [columns] date"),
     ] {
-        let p = w.pipeline("p.toml", &input, &format!("[columns]\n{columns}"));
-        let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
-        assert_eq!(r.code, 2, "{columns}: {}", r.stderr);
-        assert!(r.stderr.contains(roles) && r.stderr.contains("tiny.csv is read by both"), "{columns}: {}", r.stderr);
+        refuses(&w, &input, "", &format!("[columns]\n{columns}"), 2, &[roles, "tiny.csv is read by both"]);
     }
     // the item id as its own description; a till naming its receipts by their time (helper-107)
     for columns in ["description = \"StockCode\"", "invoice = \"InvoiceDate\""] {
@@ -360,16 +357,8 @@ fn a_column_two_roles_cannot_share_is_refused() {
 /// audit's, never read), exit 0 — refused, as when the export's dates change format.
 #[test]
 fn dates_a_setting_reads_none_of_are_refused_against_the_last_run() {
-    let w = Workdir::new();
+    let w = published();
     let input = w.copy("tiny.csv");
-    let p = w.pipeline("p.toml", &input, "");
-    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
-    let p = w.pipeline_with("p.toml", &input, "date_format = \"%d/%m/%Y %H:%M\"", "out", "");
-    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("max_days_back_vs_previous") && r.stderr.contains("no date in column 'InvoiceDate' reads"),
-        "{}",
-        r.stderr
-    );
+    let words = ["max_days_back_vs_previous", "no date in column 'InvoiceDate' reads"];
+    refuses(&w, &input, "date_format = \"%d/%m/%Y %H:%M\"", "", 3, &words);
 }
