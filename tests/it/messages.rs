@@ -159,18 +159,23 @@ fn a_header_in_another_encoding_says_so() {
 /// process that holds the lock now (here this test, holding it as another tool would).
 #[test]
 fn a_held_lock_names_its_holder_not_the_last_run() {
+    use std::os::unix::process::CommandExt;
     let w = published();
     // another process (not this run's parent: that is a wrapper, said otherwise) holds the flock
-    // and writes nothing into the file: util-linux's flock(1)
+    // and writes nothing into the file: util-linux's flock(1), waiting for it (not `-n`, which
+    // gave up when it met one of the runs below holding the lock, and the test never saw it held)
     let mut holder = std::process::Command::new("flock")
-        .args(["-n", "-o", w.path("out/.lock").to_str().unwrap(), "sleep", "60"])
+        .args(["-o", w.path("out/.lock").to_str().unwrap(), "sleep", "60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
         .spawn()
         .expect("flock(1), util-linux");
     let p = w.pipeline("again.toml", &fixture("tiny.csv"), "");
     let start = std::time::Instant::now();
     let r = loop {
         let r = w.kindred(&["run", p.to_str().unwrap()]);
-        if r.code != 0 || start.elapsed() > std::time::Duration::from_secs(10) {
+        if r.code != 0 || start.elapsed() > std::time::Duration::from_secs(30) {
             break r;
         }
     };
@@ -179,7 +184,9 @@ fn a_held_lock_names_its_holder_not_the_last_run() {
     // flock(1) wrote no kindred run's line: "another process", not "another kindred run"
     let pid = format!("another process (pid {})", holder.id());
     assert!(first.contains(&pid) && first.contains("holds the lock"), "{pid} not in {first:?}");
-    holder.kill().unwrap();
+    // flock and its `sleep` (which would hold the test's output open for a minute)
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+    assert_eq!(unsafe { libc::kill(-(holder.id() as i32), libc::SIGKILL) }, 0);
     holder.wait().unwrap();
     let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
