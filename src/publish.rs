@@ -346,6 +346,15 @@ impl Publisher {
     /// run's set cannot fill a tight volume for every later run (removed only after a
     /// publish, it did).
     pub fn open(dir: &Path, run_id: &str, started: &str) -> Result<Self> {
+        Publisher::open_then(dir, run_id, started, || Ok(()))
+    }
+
+    /// [`Publisher::open`], calling `first` as soon as the lock is taken, before anything else
+    /// (a prepare makes its staging folder there: a shard takes the lock naming a run whose
+    /// staging folder is missing for one that is not a prepare's; made after the leftovers'
+    /// removal, seconds on a folder a killed run left full, a shard started meanwhile computed
+    /// the previous prepared run and exited 0: helper-108). The lock is let go if it fails.
+    pub fn open_then(dir: &Path, run_id: &str, started: &str, first: impl FnOnce() -> Result<()>) -> Result<Self> {
         debug_assert!(is_run_id(run_id), "{run_id} is not a run id");
         if dir.exists() && !dir.is_dir() {
             return Err(OutputError::NotADirectory { path: dir.to_path_buf() }.into());
@@ -364,6 +373,11 @@ impl Publisher {
         fs::create_dir_all(dir).map_err(io(dir))?;
         let line = lock::line_of(started, run_id);
         let (lock, previous) = take_lock(dir, &line)?;
+        if let Err(e) = first() {
+            // the killed runs it named still to be recorded (by the next run); not this one
+            lock::keep_naming(&lock, None, &previous);
+            return Err(e);
+        }
         let heartbeat = Some(Heartbeat::start(&lock));
         let publisher = Publisher {
             dir: dir.to_path_buf(),
@@ -1109,6 +1123,32 @@ mod tests {
         publish(&dir, &id(3), "three", 1);
         assert_eq!(names(&dir.join(RUNS)), [id(3)]);
         assert!(!names(&dir).iter().any(|n| n.starts_with(STAGING_PREFIX)), "{:?}", names(&dir));
+    }
+
+    /// `open_then`'s `first` runs holding the lock, before the leftovers go (a prepare's staging
+    /// folder, which a shard reads beside the lock); failing, the lock is let go naming no run.
+    #[test]
+    fn open_then_runs_first_holding_the_lock_and_lets_go_when_it_fails() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let leftover = dir.join(format!("{STAGING_PREFIX}{}", id(1)));
+        fs::create_dir(&dir).unwrap();
+        begin_marked(&leftover, &id(1)).unwrap();
+        let held = Publisher::open_then(&dir, &id(2), "now", || {
+            assert!(leftover.is_dir(), "first runs before the leftovers' removal");
+            let line = fs::read_to_string(dir.join(LOCK)).unwrap();
+            assert!(line.contains(&id(2)), "{line}");
+            assert!(matches!(Publisher::open(&dir, &id(3), "now"), Err(Error::Output(OutputError::Locked { .. }))));
+            Ok(())
+        })
+        .unwrap();
+        assert!(!leftover.exists(), "removed after first");
+        drop(held);
+        let failed =
+            Publisher::open_then(&dir, &id(4), "now", || Err(OutputError::Format { path: dir.clone() }.into()));
+        assert!(matches!(failed, Err(Error::Output(OutputError::Format { .. }))));
+        assert_eq!(fs::read_to_string(dir.join(LOCK)).unwrap(), "", "the lock names no run");
+        Publisher::open(&dir, &id(5), "now").unwrap();
     }
 
     /// Before issue 14, `open` removed leftovers before the input was read; they now wait for

@@ -151,6 +151,17 @@ pub struct Marker {
     pub cost: StepCost,
 }
 
+impl Marker {
+    /// The shard's log line: which of how many, its customers, rows, time and run.
+    fn line(&self, shards: usize) -> String {
+        let (index, rows) = (self.index, self.recommend.rows_out);
+        format!(
+            "shard {index} of {shards}: customers {}..{}, {rows} recommendation rows in {:.2}s (run {})",
+            self.first, self.end, self.cost.seconds, self.run_id
+        )
+    }
+}
+
 /// The settings every step must share: the whole configuration but where the input is read
 /// from (the shards never read it), where the output folder and the pipeline file are
 /// mounted, and the threads.
@@ -249,11 +260,16 @@ pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
         publish::check_output_dir(&cfg.output.dir, cfg.output.dir_key, &cfg.input.path)?;
         check_shards_layout(&cfg.output.dir)?;
         let (started, run_id) = (now_utc(), new_run_id());
-        let lock = Publisher::open(&cfg.output.dir, &run_id, &started)?;
         let shards_dir = cfg.output.dir.join(SHARDS);
+        let staging = shards_dir.join(format!("{STAGING_PREFIX}{run_id}"));
+        // The staging folder as the lock is taken, before the export is read: while it exists
+        // beside the live lock, a shard waits (exit 4) rather than compute the prepared run
+        // before this one (made after ingest, a shard started meanwhile did a whole shard's
+        // work for a run already published, exit 0; made after the leftovers' removal, the
+        // same in a shorter window: helper-108).
+        let lock = Publisher::open_then(&cfg.output.dir, &run_id, &started, || begin_staging(&staging, &run_id))?;
         // killed prepares' leftovers first, as a run's: on a tight volume they would fail this one
         remove_leftovers(&shards_dir, &run_id, |name| name.starts_with('.'));
-        let staging = shards_dir.join(format!("{STAGING_PREFIX}{run_id}"));
         let folder = shards_dir.join(&run_id);
         let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             prepare_into(cfg, shards, &staging, (&run_id, &started), start).and_then(|plan| {
@@ -425,11 +441,6 @@ fn prepare_into(
     (run_id, started): (&str, &str),
     start: Instant,
 ) -> Result<Plan> {
-    // The staging folder first, before the export is read: while it exists beside the live
-    // lock, a shard waits (exit 4) rather than compute the prepared run before this one (it
-    // was made after ingest, and a shard started meanwhile did a whole shard's work for a run
-    // already published, exit 0).
-    begin_staging(staging, run_id)?;
     let chain = Chain::new(cfg.quiet);
     let front = pipeline::front(cfg, &chain)?;
     let m = &front.matrix;
@@ -586,16 +597,8 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
             run_id: plan.run_id.clone(),
             shards: plan.shards.len(),
         })?;
-        // a shard retried or started late, after its prepared run was published: as publish
-        // says then, nothing to do (it recomputed a whole shard for nothing)
-        if let Some((current, _)) = published_from(&cfg.output.dir, &plan.run_id) {
-            let line = format!(
-                "shard {index}: prepared run {} is already published (run {current}); nothing to do",
-                plan.run_id
-            );
-            crate::progress::log(cfg.quiet, &line);
-            let marker = folder.join(DONE).join(format!("{index}.json"));
-            return Ok(ShardDone { run_id: plan.run_id, index, customers: 0, rows: 0, marker });
+        if let Some(done) = shard_published(cfg, &folder, &plan, index) {
+            return Ok(done);
         }
         // where the shard writes, made and checked before the work: a read-only mount or
         // another user's folder failed after the whole shard was computed (three times, with a
@@ -614,19 +617,7 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         let (nb, nb_report) = pipeline::customers_beside(&chain, cfg, &m, &model, &plan.choice, rows.clone());
         let (recs, rec_report) = chain.recommend_for(&m, &model, &plan.choice.recommend, rows.clone());
         let attempt = attempt_id();
-        let name = |what: &str| format!("{index}-{attempt}-{what}.parquet");
-        let first = store::put(
-            &parts,
-            &name("recommendations"),
-            store::recommendations_frame(&recs, rows.clone())?,
-            &plan.run_id,
-        )?;
-        // the second part not written (a full volume): the first goes too, no marker names it
-        let second = store::neighbours_part(&nb, rows.clone())
-            .and_then(|part| store::put(&parts, &name("neighbours"), part, &plan.run_id))
-            .inspect_err(|_| drop(fs::remove_file(parts.join(&first.file))))?;
-        let files = vec![first, second];
-        sync_dir(&parts)?;
+        let files = write_parts(&parts, &format!("{index}-{attempt}"), (&recs, &nb), rows, &plan.run_id)?;
         let marker = Marker {
             run_id: plan.run_id.clone(),
             index,
@@ -643,17 +634,39 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         let path = done.join(format!("{index}.json"));
         write_json_atomic(&path, &done.join(format!(".{index}-{attempt}.json.tmp")), &marker)?;
         let rows_out = marker.recommend.rows_out;
-        let message = format!(
-            "shard {index} of {}: customers {}..{}, {rows_out} recommendation rows in {:.2}s (run {})",
-            plan.shards.len(),
-            range.first,
-            range.end,
-            marker.cost.seconds,
-            plan.run_id
-        );
-        step_line(cfg.quiet, "shard", rows_out, start, &message);
+        step_line(cfg.quiet, "shard", rows_out, start, &marker.line(plan.shards.len()));
         Ok(ShardDone { run_id: plan.run_id, index, customers: range.end - range.first, rows: rows_out, marker: path })
     })
+}
+
+/// A shard retried or started late, after its prepared run was published: as publish says
+/// then, nothing to do (it recomputed a whole shard for nothing). `None` while unpublished.
+fn shard_published(cfg: &Config, folder: &Path, plan: &Plan, index: usize) -> Option<ShardDone> {
+    let (current, _) = published_from(&cfg.output.dir, &plan.run_id)?;
+    let line =
+        format!("shard {index}: prepared run {} is already published (run {current}); nothing to do", plan.run_id);
+    log(cfg.quiet, &line);
+    let marker = folder.join(DONE).join(format!("{index}.json"));
+    Some(ShardDone { run_id: plan.run_id.clone(), index, customers: 0, rows: 0, marker })
+}
+
+/// Writes a shard's two parts into `parts/` as `<stem>-recommendations.parquet` and
+/// `<stem>-neighbours.parquet` (the stem unique to the attempt), then syncs the folder. The
+/// second not written (a full volume): the first goes too, as no marker will name it.
+fn write_parts(
+    parts: &Path,
+    stem: &str,
+    (recs, nb): (&recommend::Recommendations, &Neighbours),
+    rows: std::ops::Range<usize>,
+    run_id: &str,
+) -> Result<Vec<FileEntry>> {
+    let name = |what: &str| format!("{stem}-{what}.parquet");
+    let first = store::put(parts, &name("recommendations"), store::recommendations_frame(recs, rows.clone())?, run_id)?;
+    let second = store::neighbours_part(nb, rows)
+        .and_then(|part| store::put(parts, &name("neighbours"), part, run_id))
+        .inspect_err(|_| drop(fs::remove_file(parts.join(&first.file))))?;
+    sync_dir(parts)?;
+    Ok(vec![first, second])
 }
 
 /// Makes `dir`, a folder of a prepared run's, if it is missing — never the prepared run's

@@ -429,6 +429,38 @@ impl Sheets {
 /// (names matched by [`column_key`], extra columns left out) adds its rows; each sheet skipped is
 /// noted with why. Hidden sheets are passed over ([`wanted_sheets`], [`hidden_data`]); a first
 /// sheet read by default without the roles' columns is an error naming the sheet that has them.
+/// The error when no sheet gave a table: the first sheet's columns when a sheet had a header
+/// without the mapped ones (`sheet = "*"`), else no header found.
+fn no_table(path: &Path, unmapped_first: Option<(String, Vec<String>)>, roles: Option<&Columns>) -> InputError {
+    match (unmapped_first, roles) {
+        (Some((sheet, header)), Some(r)) => InputError::Sheet {
+            path: path.to_path_buf(),
+            sheet,
+            row: 1,
+            detail: format!(
+                "no sheet has both columns '{}' and '{}' (this first one has: {}); set [columns] customer and item, or [input] sheet",
+                r.customer,
+                r.item,
+                header.join(", ")
+            ),
+        },
+        _ => InputError::NoHeader { path: path.to_path_buf() },
+    }
+}
+
+/// The checks of the sheet read when no `[input] sheet` names one: not a visible sheet in
+/// front of the hidden data (`check_hidden`), not a cover in front of the data (`check_cover`).
+fn check_first_sheet(
+    book: &mut Book,
+    (metadata, name): (&[calamine::Sheet], &str),
+    (header, rows): (&[String], bool),
+    (roles, header_of): (Option<&Columns>, &Columns),
+    path: &Path,
+) -> Result<(), InputError> {
+    check_hidden(metadata, name, header, roles, path)?;
+    check_cover(book, name, (header, rows), roles, header_of, path)
+}
+
 pub(super) fn read_excel(
     path: &Path,
     sheet: Option<&str>,
@@ -464,9 +496,8 @@ pub(super) fn read_excel(
             None => {
                 check_excel_header(&header, path, &name)?;
                 if sheet.is_none() {
-                    check_hidden(&metadata, &name, &header, roles, path)?;
                     let rows = cells.rows.range(header_row + 1..).next().is_some();
-                    check_cover(&mut book, &name, (&header, rows), roles, header_of, path)?;
+                    check_first_sheet(&mut book, (&metadata, &name), (&header, rows), (roles, header_of), path)?;
                 }
                 let positions = (0..header.len()).map(Some).collect();
                 table = Some(Sheets::new(header, header_of, cells.rows.len()));
@@ -487,22 +518,7 @@ pub(super) fn read_excel(
         }
         sheets.push(name);
     }
-    let Some(table) = table else {
-        return Err(match (unmapped_first, roles) {
-            (Some((sheet, header)), Some(r)) => InputError::Sheet {
-                path: path.to_path_buf(),
-                sheet,
-                row: 1,
-                detail: format!(
-                    "no sheet has both columns '{}' and '{}' (this first one has: {}); set [columns] customer and item, or [input] sheet",
-                    r.customer,
-                    r.item,
-                    header.join(", ")
-                ),
-            },
-            _ => InputError::NoHeader { path: path.to_path_buf() },
-        });
-    };
+    let Some(table) = table else { return Err(no_table(path, unmapped_first, roles)) };
     if sheet.is_none() {
         notes.extend(alike_unread(&mut book, &metadata, &sheets, header_of));
     }

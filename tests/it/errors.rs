@@ -514,7 +514,7 @@ fn a_named_pipe_as_the_export_is_refused_at_once() {
     let fifo = w.path("pipe.csv");
     assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let p = w.pipeline("pipe.toml", &fifo, "");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"))
+    let mut child = crate::workdir::kindred_command()
         .args(["run", p.to_str().unwrap(), "--quiet"])
         .current_dir(w.path(""))
         .stderr(std::process::Stdio::piped())

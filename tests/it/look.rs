@@ -238,7 +238,7 @@ fn an_argument_that_is_not_utf8_is_a_usage_error() {
     let w = Workdir::new();
     let latin1 = std::ffi::OsStr::from_bytes(b"M\xfcller");
     for json in [false, true] {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"));
+        let mut command = crate::workdir::kindred_command();
         command.args(json.then_some("--log-format=json")).arg("explain").arg(latin1).arg("--output").arg(w.path("out"));
         let r = command.current_dir(w.path("")).output().unwrap();
         let stderr = String::from_utf8_lossy(&r.stderr);

@@ -544,7 +544,7 @@ fn a_published_set_whose_manifest_is_damaged_is_damaged_not_foreign() {
     let fifo = std::ffi::CString::new(manifest.to_str().unwrap()).unwrap();
     // SAFETY: mkfifo takes a NUL-terminated path and a mode.
     assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"))
+    let mut child = crate::workdir::kindred_command()
         .args(["status", "out"])
         .current_dir(w.path(""))
         .stdout(std::process::Stdio::null())
@@ -631,7 +631,7 @@ fn status_of_an_empty_missing_or_foreign_folder() {
     // a folder's name that is not UTF-8 (the object's first version panicked on it)
     use std::os::unix::ffi::OsStrExt;
     let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9");
-    let r = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"))
+    let r = crate::workdir::kindred_command()
         .arg("status")
         .arg(latin1)
         .arg("--json")
@@ -710,7 +710,7 @@ fn status_json(w: &Workdir) -> (i32, serde_json::Value) {
 #[test]
 fn status_tells_a_running_run_from_a_killed_one() {
     let w = published();
-    let mut kindred = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"));
+    let mut kindred = crate::workdir::kindred_command();
     kindred.args(["run", real_pipeline(&w).to_str().unwrap(), "--quiet"]);
     let lock = w.path("out/.lock");
     let mut child = holding_the_lock(kindred, &lock, |held| !held.is_empty());
@@ -832,7 +832,7 @@ fn a_folder_named_in_latin_1_publishes_and_reports() {
     let folder = w.path("out").with_file_name(std::ffi::OsStr::from_bytes(b"caf\xe9")); // not UTF-8
     let good = w.path("good.toml");
     let run = |args: &[&std::ffi::OsStr]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_kindred")).args(args).current_dir(w.path("")).output().unwrap()
+        crate::workdir::kindred_command().args(args).current_dir(w.path("")).output().unwrap()
     };
     let out = run(&["run".as_ref(), good.as_os_str(), "--output".as_ref(), folder.as_os_str(), "--quiet".as_ref()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -910,7 +910,7 @@ fn a_signal_as_the_run_switches_to_its_set_leaves_it_published_and_exit_0() {
     let w = published();
     let before = std::fs::read_link(w.path("out/current")).unwrap();
     let renames = "rename,renameat,renameat2";
-    let r = std::process::Command::new("strace")
+    let r = crate::workdir::isolated(&mut std::process::Command::new("strace"))
         .args(["-f", "-qq", "-o", "/dev/null", "-e", &format!("trace={renames}")])
         .args(["-e", &format!("inject={renames}:signal=SIGTERM:when=3")])
         .args([env!("CARGO_BIN_EXE_kindred"), "run", w.path("good.toml").to_str().unwrap()])
@@ -933,7 +933,7 @@ fn a_signal_removes_the_hidden_file_being_written() {
     use std::os::unix::process::ExitStatusExt;
     let w = Workdir::new();
     for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kindred"));
+        let mut command = crate::workdir::kindred_command();
         command.args(["generate", "big.parquet", "2000000", "50000", "20"]);
         // the tests run as a script's background job (`.ci/run &`) inherit SIGINT ignored,
         // which kindred rightly keeps ignored: the child starts with the default disposition,
@@ -971,7 +971,7 @@ fn as_pid_1_a_run_ends_on_sigterm_and_status_from_another_namespace_trusts_the_h
     let bin = env!("CARGO_BIN_EXE_kindred");
     let in_namespace = |args: &[&str]| {
         let mut c = std::process::Command::new("unshare");
-        c.args(["--pid", "--fork", "--mount-proc", bin]).args(args);
+        crate::workdir::isolated(&mut c).args(["--pid", "--fork", "--mount-proc", bin]).args(args);
         c
     };
     if !in_namespace(&["--version"]).output().is_ok_and(|o| o.status.success()) {

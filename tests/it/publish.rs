@@ -1,9 +1,9 @@
 //! Atomic publication: killed runs, concurrent runs, kept runs, thread counts.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use crate::workdir::{data, footer, repo, Workdir};
+use crate::workdir::{data, footer, kindred_command, repo, Workdir};
 
 fn real_pipeline(w: &Workdir, extra: &str) -> std::path::PathBuf {
     w.pipeline("real.toml", &repo().join("data/online_retail.csv.gz"), extra)
@@ -27,7 +27,7 @@ fn sigkill_at_any_moment_leaves_the_published_set_intact() {
     let mut before = w.published();
     // the real export takes about a second here: kill early, mid-way and late
     for delay_ms in [5, 120, 300, 500, 700, 900, 1100] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kindred"))
+        let mut child = kindred_command()
             .args(["run", p.to_str().unwrap(), "--quiet"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -108,13 +108,8 @@ fn a_wrapper_holding_the_folders_own_lock_is_said_not_waited_for() {
 fn two_concurrent_runs_never_mix_their_sets() {
     let w = Workdir::new();
     let p = real_pipeline(&w, "");
-    let spawn = || {
-        Command::new(env!("CARGO_BIN_EXE_kindred"))
-            .args(["run", p.to_str().unwrap(), "--quiet"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let spawn =
+        || kindred_command().args(["run", p.to_str().unwrap(), "--quiet"]).stderr(Stdio::piped()).spawn().unwrap();
     let (a, b) = (spawn(), spawn());
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     let codes = [a.status.code().unwrap(), b.status.code().unwrap()];

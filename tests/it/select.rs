@@ -471,7 +471,7 @@ fn an_address_space_limit_caps_the_selections_budget() {
     let w = Workdir::new();
     let pipeline = crate::workdir::repo().join("pipelines/online_retail.toml");
     let out = w.path("out");
-    let run = std::process::Command::new("sh")
+    let run = crate::workdir::isolated(&mut std::process::Command::new("sh"))
         .args(["-c", "ulimit -v 1000000 && exec \"$0\" \"$@\"", env!("CARGO_BIN_EXE_kindred"), "run"])
         .args([pipeline.to_str().unwrap(), "--output", out.to_str().unwrap(), "--quiet"])
         // two threads, as here: each thread's stack and malloc arena take address space

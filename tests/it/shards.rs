@@ -15,7 +15,7 @@ fn tables() -> impl Iterator<Item = &'static str> {
 
 /// `kindred shard` of `pipeline` into `out`, its index from the environment variable `var`.
 fn shard(w: &Workdir, pipeline: &Path, out: &Path, var: &str, index: usize) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kindred"));
+    let mut c = crate::workdir::kindred_command();
     c.args(["shard", pipeline.to_str().unwrap(), "--output", out.to_str().unwrap(), "--quiet"])
         .env(var, index.to_string())
         .current_dir(w.path(""))
@@ -305,9 +305,15 @@ fn a_shard_started_while_prepare_reads_the_export_waits() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // the prepare's lock line (`pid started run_id host kernel`) is written before its staging
+    // folder is made: a shard started between the two rightly computes the run before it, so
+    // wait for both — the lock naming a run and that run's `shards/.staging-<id>`
+    let staging =
+        |lock: String| lock.split_whitespace().nth(2).map(|id| out.join("shards").join(format!(".staging-{id}")));
     let began = std::time::Instant::now();
-    while std::fs::read_to_string(out.join(".lock")).map_or(true, |t| t.trim().is_empty()) {
+    while !std::fs::read_to_string(out.join(".lock")).ok().and_then(staging).is_some_and(|s| s.is_dir()) {
         assert!(began.elapsed() < Duration::from_secs(60), "the prepare never took the lock");
+        assert!(reading.try_wait().unwrap().is_none(), "the prepare ended before the test saw it writing");
         std::thread::sleep(Duration::from_millis(1));
     }
     let r = shard(&w, &small, &out, "KINDRED_INDEX", 0).output().unwrap();

@@ -75,6 +75,29 @@ pub fn untimed(line: &str) -> &str {
     }
 }
 
+/// `kindred` as a command that inherits none of the KINDRED_* variables the tests themselves run
+/// with, nor a scheduler's shard index (a CI job that is a Kubernetes indexed Job, an AWS Batch
+/// array job or a Slurm array task has one): a test's runs get only what the test gives them.
+pub fn kindred_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kindred"));
+    isolated(&mut command);
+    command
+}
+
+/// `command` (kindred, or a wrapper that starts it: strace, unshare, sh) without the variables
+/// [`kindred_command`] leaves out.
+pub fn isolated(command: &mut Command) -> &mut Command {
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("KINDRED_") {
+            command.env_remove(name);
+        }
+    }
+    for name in kindred::shard::INDEX_VARS {
+        command.env_remove(name);
+    }
+    command
+}
+
 impl Workdir {
     pub fn new() -> Self {
         Workdir { dir: tempfile::tempdir().expect("temp dir") }
@@ -129,12 +152,7 @@ impl Workdir {
     /// Runs `kindred ARGS` in the workdir with these environment variables, and none of the
     /// KINDRED_* variables the tests themselves run with.
     pub fn kindred_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kindred"));
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("KINDRED_") {
-                command.env_remove(name);
-            }
-        }
+        let mut command = kindred_command();
         command.args(args).envs(vars.iter().copied()).current_dir(self.dir.path()).output().expect("run kindred").into()
     }
 
