@@ -120,7 +120,9 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
     // printed twice ("Tip Tip")
     let name = |id: &str| names.get(id).filter(|d| d.as_str() != id).cloned().unwrap_or_default();
     let manifest = manifest(set);
-    let mut out = header(customer, dir, &manifest);
+    // the id as published (`12001.0` and ` 12001 ` find 12001: the header said them as typed)
+    let published_id = strings(&bought, "customer_id").into_iter().chain(strings(&recs, "customer_id")).next();
+    let mut out = header(published_id.as_deref().unwrap_or(customer), dir, &manifest);
     let by_qty = most_bought(&mut out, &bought, &name);
     // The customers' cosine neighbours: always a user model's; beside an item-side model when
     // the run published them (`[model] customer_neighbours`, not 0).
@@ -162,8 +164,8 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
 fn header(customer: &str, dir: &Path, manifest: &serde_json::Value) -> String {
     let run_id = manifest.get("run_id").and_then(|r| r.as_str()).map(|r| format!("run {r} in "));
     let folder = dir.to_string_lossy();
-    let folder = crate::progress::printable(&folder, crate::progress::Lines::Escaped);
-    format!("Customer {customer}\n  from {}{folder}\n", run_id.unwrap_or_default())
+    let shown = |text| crate::progress::printable(text, crate::progress::Lines::Escaped);
+    format!("Customer {}\n  from {}{}\n", shown(customer), run_id.unwrap_or_default(), shown(&folder))
 }
 
 /// The customer's items, most bought first (the ten first printed).

@@ -872,9 +872,20 @@ impl CaseTwins {
     /// each with half the history, without a word. Only addresses and names (an id holding
     /// `@` or a space) are compared: a code's case may be its own (Salesforce's 15-character
     /// ids `…C9A` and `…C9a` are two records; 2,725 of a helper's 4,372 were warned of).
+    ///
+    /// Every id is compared in its Unicode form ([`composed`]): `josé@…` typed with a composed
+    /// `é` on one order and an `e` and a combining accent on another (macOS file names, some
+    /// web forms), or `ｂｏｂ@…` in full width beside `bob@…`, look alike everywhere and were
+    /// two customers without a word (helper-109).
     pub fn of(ids: &[String]) -> Option<CaseTwins> {
-        let caseless = |id: &&String| id.contains('@') || id.contains(char::is_whitespace);
-        CaseTwins::counted(ids.iter().filter(caseless).map(|id| (crate::config::case_folded(id), id)))
+        let caseless = |id: &String| id.contains('@') || id.contains(char::is_whitespace);
+        // an ASCII id can only be another's in form when some id is not ASCII
+        let forms = ids.iter().any(|id| !id.is_ascii());
+        let keyed = ids.iter().filter(|id| forms || caseless(id)).map(|id| match caseless(id) {
+            true => (alike(id).into_owned(), id),
+            false => (composed(id).into_owned(), id),
+        });
+        CaseTwins::counted(keyed)
     }
 
     /// The text customer ids of `m` that are another's whole number written otherwise
@@ -901,11 +912,11 @@ impl CaseTwins {
     /// the other (19 of a helper's 80 customers). A code's case alone may be its own (two
     /// products): the same name is what says they are one. Items without a description are
     /// not compared.
+    /// So are ids alike in their Unicode form ([`alike`]: `CRÈME-1` composed and decomposed,
+    /// `ＡＢ１` and `AB1`), their descriptions compared in theirs.
     pub fn of_items(m: &Interactions) -> Option<CaseTwins> {
         let named = m.items.iter().zip(&m.descriptions);
-        CaseTwins::counted(
-            named.filter_map(|(id, name)| Some(((crate::config::case_folded(id), name.as_deref()?), id))),
-        )
+        CaseTwins::counted(named.filter_map(|(id, name)| Some(((alike(id), composed(name.as_deref()?)), id))))
     }
 
     /// The ids that share their key with an earlier id, and the first such pair.
@@ -924,18 +935,27 @@ impl CaseTwins {
         example.map(|example| CaseTwins { ids: twins, example })
     }
 
+    /// How the example pair is alike: in case, or in Unicode form (and maybe case too).
+    fn alike_how(&self) -> &'static str {
+        let [a, b] = &self.example;
+        match crate::config::case_folded(a) == crate::config::case_folded(b) {
+            true => CASE,
+            false => FORM,
+        }
+    }
+
     /// The run's warning on items ([`CaseTwins::of_items`]).
     pub fn item_warning(&self) -> String {
-        self.said("item", CASE, ", with the same description", ITEM_EACH)
+        self.said("item", self.alike_how(), ", with the same description", ITEM_EACH)
     }
 
     /// The run's warning.
     pub fn warning(&self) -> String {
         self.said(
             "customer",
-            CASE,
+            self.alike_how(),
             "",
-            "a customer of its own, with its own history; check them: if they are one customer, write them in one case in the export",
+            "a customer of its own, with its own history; check them: if they are one customer, write them one way in the export",
         )
     }
 
@@ -962,11 +982,33 @@ impl CaseTwins {
     }
 }
 
-/// How [`CaseTwins`] are alike: in case, or as numbers ([`number_key`]).
+/// How [`CaseTwins`] are alike: in case, in Unicode form ([`alike`]), or as numbers ([`number_key`]).
 const CASE: &str = "equal to another but for case";
-const NUMBER: &str = "the same number as another written otherwise (leading zeros, digit grouping, full-width digits)";
+const FORM: &str = "equal to another but for how its characters are encoded (an accent composed or combining, full-width letters) or case";
+const NUMBER: &str =
+    "the same number as another written otherwise (leading zeros, digit grouping, full-width digits, a sign, an exponent)";
 /// What each item twin is.
 const ITEM_EACH: &str = "an item of its own, and a customer who bought one may be recommended the other; if they are one product, write it one way in the export";
+
+/// `id` composed (Unicode's NFC) with full-width ASCII narrowed ([`narrow`]): `CRÈME` with one
+/// code point for `È` or with `E` and a combining grave, `ＡＢ１` and `AB1`, each one key. An
+/// ASCII id is its own (no copy: most ids).
+pub(crate) fn composed(id: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::UnicodeNormalization;
+    match id.is_ascii() {
+        true => std::borrow::Cow::Borrowed(id),
+        false => std::borrow::Cow::Owned(id.nfc().map(narrow).collect()),
+    }
+}
+
+/// `id` [`composed`] and in lower case ([`crate::config::case_folded`]): the key of ids alike
+/// but for case and Unicode form.
+pub(crate) fn alike(id: &str) -> std::borrow::Cow<'_, str> {
+    match composed(id) {
+        std::borrow::Cow::Borrowed(id) => crate::config::case_folded(id),
+        std::borrow::Cow::Owned(id) => std::borrow::Cow::Owned(crate::config::case_folded(&id).into_owned()),
+    }
+}
 
 /// A full-width form of an ASCII character (U+FF01 … U+FF5E) as that character (an East Asian
 /// keyboard's `１２３` is `123`); others as they are.
@@ -979,9 +1021,54 @@ pub(crate) fn narrow(c: char) -> char {
 
 /// A whole number's digits when `id` is one written with leading zeros, digit grouping (groups
 /// of three after the first, one separator: `12,347`, `12.347`, `12 347`, `12'347`, a no-break
-/// space) or full-width digits; `None` for any other id (letters, a fraction, groups not of
-/// three). `0012347`, `12,347`, `１２３４７` and `12347` are all `12347`.
+/// space), full-width digits, a sign (`+12347`; a negative number keeps its `-`, and `-0` is
+/// `0`) or in scientific notation (`1.2347E4`, `1.2347E+04`: a spreadsheet's General format on
+/// a long number); `None` for any other id (letters, a fraction, groups not of three).
+/// `0012347`, `12,347`, `１２３４７`, `+12347`, `1.2347E4` and `12347` are all `12347`.
 pub(crate) fn number_key(id: &str) -> Option<String> {
+    let first = id.chars().next()?;
+    let (negative, unsigned) = match narrow(first) {
+        '+' => (false, &id[first.len_utf8()..]),
+        '-' | '\u{2212}' => (true, &id[first.len_utf8()..]),
+        _ => (false, id),
+    };
+    let digits = match unsigned.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => scientific_digits(mantissa, exponent)?,
+        None => grouped_digits(unsigned)?,
+    };
+    Some(match negative && digits != "0" {
+        true => format!("-{digits}"),
+        false => digits,
+    })
+}
+
+/// The digits of the whole number `mantissa`×10^`exponent` (`1.2347` and `4`: `12347`), no
+/// leading zero; `None` when it is no such number (`1.23E1`: 12.3) or the exponent is past 30
+/// (no id is that long: `1E999` is not a thousand zeros).
+fn scientific_digits(mantissa: &str, exponent: &str) -> Option<String> {
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let exponent: i32 = exponent.strip_prefix('+').unwrap_or(exponent).parse().ok().filter(|e: &i32| e.abs() <= 30)?;
+    let ascii = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !ascii(whole) || !ascii(fraction) {
+        return None;
+    }
+    let mut digits = format!("{whole}{fraction}");
+    match exponent - fraction.len() as i32 {
+        shift @ 0.. => digits.extend(std::iter::repeat_n('0', shift as usize)),
+        shift => {
+            let cut = digits.len().checked_sub(shift.unsigned_abs() as usize)?;
+            if !digits[cut..].bytes().all(|b| b == b'0') {
+                return None;
+            }
+            digits.truncate(cut.max(1));
+        }
+    }
+    let zeros = digits.len() - digits.trim_start_matches('0').len();
+    Some(digits.split_off(zeros.min(digits.len() - 1)))
+}
+
+/// [`number_key`]'s digits of an unsigned id written without an exponent.
+fn grouped_digits(id: &str) -> Option<String> {
     let digit = |c: char| Some(narrow(c)).filter(char::is_ascii_digit);
     let mut separator = None;
     let (mut groups, mut digits) = (vec![0usize], String::with_capacity(id.len()));
@@ -1012,6 +1099,26 @@ fn first_non_integer(cleaned: &Cleaned) -> Result<Option<(usize, String)>> {
     let mut rows = cleaned.kept(ids.iter().enumerate()).filter_map(|(row, id)| Some((row, id?)));
     let first = rows.find(|(_, id)| integer_id(id).is_none()).map(|(row, id)| (row, id.to_string()));
     Ok(first)
+}
+
+/// The note when a few kept customer ids (fewer than half) are not integers and so make every
+/// id String: one `+12001` among 40 integer ids published text ids, and a dashboard's Int64
+/// join key changed type, without a word (helper-109). `None` when most ids are not integers
+/// (e-mail addresses, codes: text is what they are).
+fn few_text_ids(cleaned: &Cleaned, kept: &[String], source: &std::path::Path) -> Result<Option<String>> {
+    let integers = kept.iter().filter(|k| integer_id(k).is_some()).count();
+    let others = kept.len() - integers;
+    if others == 0 || others * 2 >= kept.len() {
+        return Ok(None);
+    }
+    let Some((row, id)) = first_non_integer(cleaned)? else { return Ok(None) };
+    let are = if others == 1 { "is not an integer" } else { "are not integers" };
+    Ok(Some(format!(
+        "customer_id is String: {others} of {} customer ids {are} (the first '{id}', row {} of {}), the other {integers} are: if they are integers written otherwise, write them as integers in the export, or set [columns] customer_type = \"integer\" to publish Int64 and refuse them, or \"string\" to say text ids are meant",
+        kept.len(),
+        row + 1,
+        source.display()
+    )))
 }
 
 /// Refuses (exit 3) the first kept customer id that is not an integer, naming the export's
@@ -1086,6 +1193,7 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
                 source.display()
             ))
         }
+        (CustomerIds::Text(kept), _) if ids.kind != CustomerType::String => few_text_ids(&cleaned, kept, source)?,
         _ => None,
     };
     if let (Some(why), CustomerIds::Text(_)) = (ids.int64_because, &numbered.customer_ids) {

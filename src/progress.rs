@@ -158,11 +158,15 @@ pub fn error(message: &str, causes: &[String]) {
     log_line(false, &Line::new(Level::Error, &error_text(message, causes)));
 }
 
+/// What joins an error's message and each of its causes: a message's only line break of its
+/// own. Any other line end in a message is a value's (an id, a header, a path).
+const CAUSED_BY: &str = "\n  caused by: ";
+
 fn error_text(message: &str, causes: &[String]) -> String {
     let mut text = message.to_string();
     for cause in causes {
         if !text.contains(cause.as_str()) {
-            text += &format!("\n  caused by: {cause}");
+            text += &format!("{CAUSED_BY}{cause}");
         }
     }
     text
@@ -191,14 +195,14 @@ fn render(line: &Line, timestamp: &str, format: LogFormat) -> String {
                 Level::Error => "error: ",
             };
             let stage = line.stage.map(|s| format!("{s}: ")).unwrap_or_default();
-            let mut lines = line.message.lines();
-            let mut out = format!("{timestamp} kindred: {level}{stage}{}\n", lines.next().unwrap_or_default());
-            // a message's later lines are indented: text from an export holding a line end
-            // ("Country\n2026-12-01T02:00:09Z kindred: published …" as a header name) cannot
-            // pass for a line of its own
-            for more in lines {
-                let indent = if more.starts_with(char::is_whitespace) { "" } else { "  " };
-                out += &format!("{timestamp} kindred: {indent}{more}\n");
+            // one line for the message and one for each cause: a line end anywhere else is a
+            // value's, written `\n` — an id `12\n001` in a refusal put the rest of the reason
+            // on a line of its own, which `grep error:` in a cron log never showed, and a
+            // header `Country\n2026-12-01T02:00:09Z kindred: published …` could pass for a line
+            let mut parts = line.message.split(CAUSED_BY).map(|part| part.replace('\n', "\\n"));
+            let mut out = format!("{timestamp} kindred: {level}{stage}{}\n", parts.next().unwrap_or_default());
+            for cause in parts {
+                out += &format!("{timestamp} kindred:   caused by: {cause}\n");
             }
             out
         }
@@ -211,7 +215,7 @@ fn render(line: &Line, timestamp: &str, format: LogFormat) -> String {
                 stage: line.stage.map(|s| s.replace(' ', "_")),
                 rows: line.rows,
                 seconds: line.seconds.filter(|s| s.is_finite()),
-                message: line.message.replace("\n  caused by: ", "; caused by: "),
+                message: line.message.replace(CAUSED_BY, "; caused by: "),
             };
             // Serialising strings and numbers cannot fail; were it to, the message still goes out.
             serde_json::to_string(&object).unwrap_or_else(|_| format!("{:?}", line.message)) + "\n"
@@ -495,10 +499,18 @@ mod tests {
             "'\\u{200b}12005' \\u{feff}x soft\\u{ad}hyphen"
         );
         assert!(matches!(printable("plain 咖啡\n", Lines::Kept), std::borrow::Cow::Borrowed(_)));
-        // a plain log line keeps its lines, each with the timestamp, and no raw control
-        let line = Line::new(Level::Note, "column 'Country\u{1b}[2J'\nsecond");
+        // a plain log line is one line (a value's line end written `\n`), and no raw control
+        let line = Line::new(Level::Note, "column 'Country\u{1b}[2J\n2026-12-01T02:00:09Z kindred: published'");
         let text = printable(&render(&line, AT, LogFormat::Plain), Lines::Kept).into_owned();
-        assert_eq!(text, format!("{AT} kindred: note: column 'Country\\u{{1b}}[2J'\n{AT} kindred:   second\n"));
+        assert_eq!(
+            text,
+            format!("{AT} kindred: note: column 'Country\\u{{1b}}[2J\\n2026-12-01T02:00:09Z kindred: published'\n")
+        );
+        // an error keeps one line per cause; a line end in either is a value's
+        let message = error_text("id '12\n001' refused", &["row\n 7".to_string()]);
+        let error = Line::new(Level::Error, &message);
+        let text = render(&error, AT, LogFormat::Plain);
+        assert_eq!(text, format!("{AT} kindred: error: id '12\\n001' refused\n{AT} kindred:   caused by: row\\n 7\n"));
     }
 
     const AT: &str = "2026-12-01T02:00:00.123Z";

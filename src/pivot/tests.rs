@@ -278,6 +278,42 @@ fn customer_ids_equal_but_for_case_are_found() {
     assert_eq!(CaseTwins::of(&["0035g0000004C9A".to_string(), "0035g0000004C9a".to_string()]), None);
 }
 
+/// Ids alike but for their Unicode form were customers and items of their own without a word
+/// (helper-109): an accent composed or combining, full-width letters. Every id is compared so
+/// (a code's form is no choice of the shop's, its case may be); case only for addresses.
+#[test]
+fn ids_alike_but_for_their_unicode_form_are_found() {
+    let strings = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let twins = CaseTwins::of(&strings(&["jos\u{e9}@shop.es", "bob", "jose\u{301}@shop.es"])).unwrap();
+    assert_eq!(twins.ids, 1);
+    assert!(twins.warning().starts_with("1 customer id equal to another but for how its characters are encoded"));
+    // full width beside ASCII, a code without `@` or a space: compared in form, not in case
+    let twins = CaseTwins::of(&strings(&["AB1", "\u{ff21}\u{ff22}\u{ff11}", "ab1"])).unwrap();
+    assert_eq!((twins.ids, twins.example.clone()), (1, ["AB1".to_string(), "\u{ff21}\u{ff22}\u{ff11}".to_string()]));
+    // and with case on an address
+    assert_eq!(CaseTwins::of(&strings(&["\u{ff42}ob@shop.com", "Bob@shop.com"])).map(|t| t.ids), Some(1));
+    assert_eq!(CaseTwins::of(&strings(&["cr\u{e8}me", "creme", "cr\u{e9}me"])), None, "other letters");
+    // items: with the same description (its form aside)
+    let mut m =
+        build(&[("1", "CR\u{c8}ME-1", 1.0), ("2", "CRE\u{300}ME-1", 1.0), ("3", "AB1", 1.0), ("4", "\u{ff21}B1", 1.0)]);
+    m.descriptions = m
+        .items
+        .iter()
+        .map(|i| Some(if i.contains("ME") { "CR\u{c8}ME POT".to_string() } else { "MUG".to_string() }))
+        .collect();
+    let twins = CaseTwins::of_items(&m).unwrap();
+    assert_eq!(twins.ids, 2, "{twins:?}");
+    assert!(twins.item_warning().contains("but for how its characters are encoded"), "{}", twins.item_warning());
+    let describe = |m: &mut Interactions, id: &str, name: &str| {
+        let at = m.items.iter().position(|i| i == id).unwrap();
+        m.descriptions[at] = Some(name.to_string());
+    };
+    describe(&mut m, "CRE\u{300}ME-1", "CRE\u{300}ME POT");
+    assert_eq!(CaseTwins::of_items(&m).map(|t| t.ids), Some(2), "descriptions compared in their form");
+    describe(&mut m, "\u{ff21}B1", "CUP");
+    assert_eq!(CaseTwins::of_items(&m).map(|t| t.ids), Some(1), "another description is another product");
+}
+
 /// A customer id that is another's whole number written with leading zeros, digit grouping or
 /// full-width digits is counted (helper-102); a fraction, groups not of three, mixed
 /// separators or letters are no such number.
@@ -292,6 +328,24 @@ fn customer_ids_of_one_number_written_otherwise_are_counted() {
         ("\u{ff11}\u{ff12}\u{ff13}\u{ff14}\u{ff17}", Some("12347")),
         ("000", Some("0")),
         ("12347", Some("12347")),
+        ("+12347", Some("12347")),
+        ("\u{ff0b}12347", Some("12347")),
+        ("-12347", Some("-12347")),
+        ("-012,347", Some("-12347")),
+        ("-0", Some("0")),
+        ("1.2347E4", Some("12347")),
+        ("1.2347e+04", Some("12347")),
+        ("1E5", Some("100000")),
+        ("123470E-1", Some("12347")),
+        ("-1.5E1", Some("-15")),
+        ("1.23E1", None),
+        ("1E999", None),
+        ("E5", None),
+        ("1E", None),
+        ("1.2.3E4", None),
+        ("+", None),
+        ("-", None),
+        ("1-2", None),
         ("1234,567", None),
         ("12,34", None),
         ("1,234.567", None),

@@ -311,6 +311,74 @@ fn customer_ids_equal_but_for_case_are_warned_of() {
     assert!(manifest(&w)["reports"]["pivot"]["customers_in_another_case"].is_null());
 }
 
+/// helper-109: ids alike but for how their characters are encoded — an accent composed on one
+/// order and combining on the next, a code in full-width letters — and a customer number
+/// written with a sign were customers and items of their own, said nowhere; the one `+17850`
+/// made every customer id String, said nowhere either.
+#[test]
+fn ids_alike_but_for_their_encoding_or_a_sign_are_warned_of() {
+    let w = Workdir::new();
+    let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
+    let forms = every_other(&tiny, ",17850.0,", |l, second| {
+        l.replace(",17850.0,", if second { ",jose\u{301}@shop.es," } else { ",jos\u{e9}@shop.es," })
+    });
+    let forms = every_other(&forms, ",85123A,", |l, second| match second {
+        true => l.replace(",85123A,", ",\u{ff18}\u{ff15}\u{ff11}\u{ff12}\u{ff13}\u{ff21},"),
+        false => l.to_string(),
+    });
+    let p = w.pipeline("forms.toml", &w.write("forms.csv", forms), "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let encoded =
+        "but for how its characters are encoded (an accent composed or combining, full-width letters) or case";
+    for said in [
+        format!("warning: pivot: 1 customer id equal to another {encoded}"),
+        format!("warning: pivot: 1 item id equal to another {encoded}, with the same description"),
+    ] {
+        assert!(r.stderr.contains(&said), "{said}: {}", r.stderr);
+    }
+    let pivot = &manifest(&w)["reports"]["pivot"];
+    assert_eq!(
+        (pivot["customers_in_another_case"]["ids"].as_u64(), pivot["items_in_another_case"]["ids"].as_u64()),
+        (Some(1), Some(1)),
+        "{pivot}"
+    );
+    let note = pivot["customer_id_note"].as_str().unwrap_or_default();
+    assert!(note.starts_with("customer_id is String: 2 of 8 customer ids are not integers (the first"), "{pivot}");
+    // a sign: the same number, and the one id that is not an integer makes them all String
+    let signed = every_other(&tiny, ",17850.0,", |l, second| match second {
+        true => l.replace(",17850.0,", ",+17850,"),
+        false => l.to_string(),
+    });
+    // (a fresh folder: one that published String ids keeps them, said otherwise)
+    let p = w.pipeline_with("signed.toml", &w.write("signed.csv", signed), "", "signed", "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let number = "warning: pivot: 1 customer id the same number as another written otherwise (leading zeros, digit grouping, full-width digits, a sign, an exponent) ('+17850' and '17850')";
+    let note = "note: pivot: customer_id is String: 1 of 8 customer ids is not an integer (the first '+17850', row ";
+    for said in [number, note] {
+        assert!(r.stderr.contains(said), "{said}: {}", r.stderr);
+    }
+    let m = w.manifest("signed");
+    assert_eq!(m["customer_id_type"], "String");
+    assert!(m["reports"]["pivot"]["customer_id_note"].as_str().unwrap().contains("'+17850'"), "{m}");
+    // integers alone: neither
+    let ints = w.pipeline_with("ints.toml", &w.copy("tiny.csv"), "", "ints", "");
+    let r = w.kindred(&["run", ints.to_str().unwrap()]);
+    assert!(r.code == 0 && !r.stderr.contains("is not an integer") && !r.stderr.contains("encoded"), "{}", r.stderr);
+}
+
+/// helper-109: an id holding a line end split the refusal over two log lines, and `grep
+/// error:` in a cron log showed `customer id '12` without the reason. A value's line end is
+/// written `\n`; the message and each cause keep a line of their own.
+#[test]
+fn a_line_end_in_a_value_stays_on_its_message_line() {
+    let w = published();
+    let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
+    let input = w.write("split.csv", tiny.replacen(",17850.0,", ",\"12\n001\",", 1));
+    refuses(&w, &input, "", "", 3, &["customer id '12\\n001' in column 'CustomerID'", "nothing was published"]);
+}
+
 /// Session 40: one product written `85123A` on some lines and `85123a` on others, with the same
 /// name, was two items (19 of a helper's 80 customers were recommended the twin of what they
 /// bought), said nowhere. Warned of when the names agree; a code's case alone may be its own.
