@@ -530,8 +530,9 @@ impl AuditReport {
     }
 
     /// The audit as a frame for `null_audit.parquet`; the last row (`column` = "(total)")
-    /// sums every column, its percent over all cells. `trimmed` came last (issue 14): added
-    /// at the end, so readers of the first six columns are unchanged.
+    /// sums every column, its percent over all cells, `total` true on it alone. `trimmed` came
+    /// last (issue 14), then `total` (0.4.0): added at the end, so readers of the first six
+    /// columns are unchanged.
     pub fn to_frame(&self) -> PolarsResult<DataFrame> {
         let n = self.columns.len() + 1;
         let mut names: Vec<String> = self.columns.iter().map(|c| c.column.clone()).collect();
@@ -548,6 +549,9 @@ impl AuditReport {
         rows.push((self.rows_in * self.columns.len()) as i64);
         let mut trimmed: Vec<i64> = self.columns.iter().map(|c| c.trimmed as i64).collect();
         trimmed.push(self.total_trimmed as i64);
+        // what tells the total row from an input column named `(total)` (helper-109: a BI
+        // filter on the name found two rows)
+        let total: Vec<bool> = (0..n).map(|row| row == n - 1).collect();
         DataFrame::new(
             n,
             vec![
@@ -558,6 +562,7 @@ impl AuditReport {
                 Column::new("invalid".into(), invalid),
                 Column::new("values".into(), rows),
                 Column::new("trimmed".into(), trimmed),
+                Column::new("total".into(), total),
             ],
         )
     }
@@ -670,6 +675,26 @@ mod tests {
         assert_eq!(frame.column(col::DESCRIPTION).unwrap().null_count(), 2);
         assert_eq!(frame.column(col::DATE).unwrap().null_count(), 2);
         assert_eq!(report.rows_in, 2);
+    }
+
+    /// An input column named `(total)` and the total row: `total` tells them apart.
+    #[test]
+    fn the_total_row_is_told_by_its_flag_not_its_name() {
+        let t = table(vec![
+            Column::new("C".into(), ["1", "2"]),
+            Column::new("I".into(), ["A", "B"]),
+            Column::new("Q".into(), ["1", "2"]),
+            Column::new("D".into(), [None::<&str>, None]),
+            Column::new("(total)".into(), [Some("x"), None]),
+        ]);
+        let frame = run(t).unwrap().1.to_frame().unwrap();
+        let names: Vec<_> = frame.column("column").unwrap().str().unwrap().iter().flatten().collect();
+        let total: Vec<_> = frame.column("total").unwrap().bool().unwrap().iter().flatten().collect();
+        let nulls: Vec<_> = frame.column("nulls").unwrap().i64().unwrap().iter().flatten().collect();
+        let last = names.len() - 1;
+        assert_eq!(names.iter().filter(|n| **n == "(total)").count(), 2, "{names:?}");
+        assert_eq!(total, (0..=last).map(|k| k == last).collect::<Vec<_>>());
+        assert_eq!(nulls[last], nulls[..last].iter().sum::<i64>());
     }
 
     #[test]

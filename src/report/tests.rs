@@ -127,6 +127,10 @@ fn long_values_are_cut_with_their_whole_text_in_a_title_and_overrides_kept_insid
     assert!(html.contains(&shown), "cut to {CELL_CHARS} characters");
     assert!(html.contains(&format!("title=\"{long}\"")), "the whole text in the title");
     assert!(!html.contains(&format!(">{long}<")), "shown whole");
+    // a long id wraps (cut, it still pushed every other column off the screen); a short one not
+    assert!(html.contains(&format!("<td class=\"text id long\" title=\"{long}\">")), "a long id wraps");
+    let short = m["reports"]["audit"]["columns"][0]["column"].as_str().unwrap().to_string();
+    assert!(html.contains(&format!("<td class=\"text id\" title=\"{short}\">")), "{short} does not");
     assert!(html.contains("unicode-bidi: isolate"));
     // an export's control characters are written out wherever a value is shown, cut or not
     let mut m = manifest();

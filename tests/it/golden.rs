@@ -130,7 +130,8 @@ fn output_schema_as_documented_and_every_customer_has_rows() {
             ("null_percent", "Float64"),
             ("invalid", "Int64"),
             ("values", "Int64"),
-            ("trimmed", "Int64")
+            ("trimmed", "Int64"),
+            ("total", "Boolean")
         ])
     );
     let recs = rows(&out.join("recommendations.parquet"));

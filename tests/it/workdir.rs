@@ -178,6 +178,7 @@ pub fn schema(path: &Path) -> Vec<(String, String)> {
                 (Physical::INT64, _, _) => "Int64",
                 (Physical::INT32, _, _) => "Int32",
                 (Physical::DOUBLE, _, _) => "Float64",
+                (Physical::BOOLEAN, _, _) => "Boolean",
                 (Physical::BYTE_ARRAY, Some(LogicalType::String), _) => "String",
                 (Physical::BYTE_ARRAY, _, ConvertedType::UTF8) => "String",
                 (p, _, _) => panic!("unexpected type {p:?} for {}", c.name()),
