@@ -882,8 +882,8 @@ impl CaseTwins {
         // an ASCII id can only be another's in form when some id is not ASCII
         let forms = ids.iter().any(|id| !id.is_ascii());
         let keyed = ids.iter().filter(|id| forms || caseless(id)).map(|id| match caseless(id) {
-            true => (alike(id).into_owned(), id),
-            false => (composed(id).into_owned(), id),
+            true => (alike(id), id),
+            false => (composed(id), id),
         });
         CaseTwins::counted(keyed)
     }
