@@ -30,9 +30,8 @@ use std::time::Instant;
 
 use polars::prelude::*;
 use serde::Serialize;
-use unicode_normalization::UnicodeNormalization;
 
-use crate::pivot::{narrow, CustomerIds, Interactions};
+use crate::pivot::{composed, CustomerIds, Interactions};
 use crate::recommend::Recommendations;
 
 /// Rows of the previous table read at once (the size of the row groups kindred writes).
@@ -323,7 +322,7 @@ fn compare(
 fn loose(id: &str) -> String {
     let kept: String = match id.is_ascii() {
         true => id.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase() as char).collect(),
-        false => composed(id).filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect(),
+        false => composed(id).chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect(),
     };
     let mut kept = kept;
     let zeros = kept.len() - kept.trim_start_matches('0').len();
@@ -331,12 +330,6 @@ fn loose(id: &str) -> String {
         kept.drain(..zeros); // in place: a second string for every id took a third of the time
     }
     kept
-}
-
-/// An id's characters composed (NFC) and full-width ASCII narrowed ([`narrow`]): [`loose`]'s
-/// first step.
-fn composed(id: &str) -> impl Iterator<Item = char> + '_ {
-    id.nfc().map(narrow)
 }
 
 /// The `item_id` column of a published `items.parquet`, and its `description` column beside it
@@ -443,7 +436,6 @@ enum Form {
 
 impl Form {
     fn of(a: &str, b: &str) -> Form {
-        let composed = |id: &str| composed(id).collect::<String>();
         let lower = |id: &str| composed(id).to_lowercase();
         let bare = |id: &str| lower(id).chars().filter(|c| c.is_alphanumeric()).collect::<String>();
         match () {
