@@ -274,9 +274,29 @@ fn writer_with<W: Write>(w: W, schema: &Schema, mut extra: Vec<KeyValue>) -> Par
             other => other.clone(),
         };
     }
-    let mut keys = vec![polars_parquet::write::schema_to_metadata_key(&arrow)];
+    let mut keys = vec![arrow_schema_key(&arrow, &extra)];
     keys.append(&mut extra);
     ParquetWriter::new(w).with_key_value_metadata(Some(KeyValueMetadata::Static(keys)))
+}
+
+/// The footer's `ARROW:schema` key for `arrow`, its schema metadata holding the footer's own
+/// keys (`extra`): pyarrow's `read_table(f).schema.metadata` (and so a pandas or Arrow user's
+/// first look) takes the embedded schema's metadata, not the footer's, and was `None`.
+/// `polars_parquet::write::schema_to_metadata_key` is this with no metadata (and a conversion
+/// of nested fields, which no table of ours has): the same framing, as Arrow's legacy IPC
+/// stream writes a schema message (a continuation marker, its length, the message).
+fn arrow_schema_key(arrow: &ArrowSchema, extra: &[KeyValue]) -> KeyValue {
+    use base64::Engine as _;
+    use polars_arrow::io::ipc::write::{default_ipc_fields, schema_to_bytes};
+    let metadata: polars_arrow::datatypes::Metadata =
+        extra.iter().filter_map(|kv| Some((kv.key.as_str().into(), kv.value.as_deref()?.into()))).collect();
+    let message = schema_to_bytes(arrow, &default_ipc_fields(arrow.iter_values()), Some(&metadata));
+    let mut framed = Vec::with_capacity(message.len() + 8);
+    framed.extend_from_slice(&[255; 4]);
+    framed.extend_from_slice(&(message.len() as u32).to_le_bytes());
+    framed.extend_from_slice(&message);
+    let value = base64::engine::general_purpose::STANDARD.encode(framed);
+    KeyValue { key: "ARROW:schema".to_string(), value: Some(value) }
 }
 
 /// The hidden file [`replace_file`] writes `name` through: `.NAME.<pid>.part`.

@@ -256,7 +256,9 @@ fn typed_profile(column: &Column) -> Option<Profile> {
     } else if dtype.is_float() {
         (p.ints, p.dates) = (None, None);
         let values = column.cast(&DataType::Float64).ok()?;
-        values.f64().ok()?.iter().flatten().filter(|f| f.is_finite()).for_each(|f| p.add_typed(Typed::Float(f)));
+        // ±inf is a value (a price someone divided by zero), counted and ranged as one; only a
+        // NaN the missing-values stage left (a quantity's, refused by its parser) is not
+        values.f64().ok()?.iter().flatten().filter(|f| !f.is_nan()).for_each(|f| p.add_typed(Typed::Float(f)));
         p.non_null = column.len() - column.null_count();
     } else if matches!(dtype, DataType::Datetime(..) | DataType::Date) {
         (p.ints, p.floats) = (None, None);
@@ -426,5 +428,13 @@ mod tests {
         let floats = Column::new("f".into(), [0.0f64, -0.0, 0.0, 1.5, 1.5, 0.0]);
         let (f, _) = of_column(&floats, 0);
         assert_eq!((f.non_null, f.distinct), (6, 2));
+    }
+
+    #[test]
+    fn a_typed_float_columns_infinities_are_values_in_its_count_and_range() {
+        let prices = Column::new("p".into(), [Some(1.0f64), Some(f64::INFINITY), Some(f64::NEG_INFINITY), None]);
+        let (p, _) = of_column(&prices, 0);
+        assert_eq!((p.non_null, p.distinct), (3, 3));
+        assert_eq!((p.min.as_deref(), p.max.as_deref()), (Some("-inf"), Some("inf")));
     }
 }

@@ -55,7 +55,18 @@ fn run_tables_embed_plain_types() {
     let tables: Vec<String> = w.published().into_keys().filter(|n| n.ends_with(".parquet")).collect();
     assert_eq!(tables.len(), 8, "{tables:?}");
     for name in tables {
-        assert_plain(&w.path("out").join(name));
+        let path = w.path("out").join(name);
+        assert_plain(&path);
+        // session 48: the embedded schema's own metadata names the run too, where pyarrow's
+        // `read_table(f).schema.metadata` looks (it was None: only the footer's keys had it)
+        let embedded = crate::workdir::embedded_schema(&std::fs::read(&path).unwrap()).metadata;
+        let footer = crate::workdir::key_values(&path);
+        for key in ["kindred.run_id", "kindred.schema_version", "kindred.version"] {
+            assert!(
+                footer.contains_key(key) && embedded.get(key) == footer.get(key),
+                "{key} in {path:?}: {embedded:?}"
+            );
+        }
     }
 }
 

@@ -228,12 +228,31 @@ pub fn key_values(path: &Path) -> BTreeMap<String, String> {
 }
 
 /// A Parquet file's content without the run that wrote it: the bytes up to the footer (every
-/// data page, byte for byte) and the footer's key-value metadata but `kindred.run_id`. Two
-/// runs' tables of the same data compare equal; a different value, page, schema or version
-/// does not (each run writes its own id into every file, so whole files always differ).
+/// data page, byte for byte) and the footer's key-value metadata but `kindred.run_id`, the
+/// `ARROW:schema` key as the schema it embeds, its metadata without the run id too. Two runs'
+/// tables of the same data compare equal; a different value, page, schema or version does not
+/// (each run writes its own id into every file, so whole files always differ).
 pub fn data(bytes: &[u8]) -> (Vec<u8>, BTreeMap<String, String>) {
-    let (body, kv) = footer(bytes);
-    (body.to_vec(), kv.into_iter().filter(|(key, _)| key != "kindred.run_id").collect())
+    let (body, mut kv) = footer(bytes);
+    kv.remove("kindred.run_id");
+    if kv.contains_key("ARROW:schema") {
+        let mut schema = embedded_schema(bytes);
+        schema.metadata.remove("kindred.run_id");
+        kv.insert("ARROW:schema".into(), format!("{schema:?}"));
+    }
+    (body.to_vec(), kv)
+}
+
+/// The Arrow schema a Parquet file embeds (its `ARROW:schema` key), with that schema's own
+/// metadata only: arrow-rs, given the footer's other keys too, would merge them in.
+pub fn embedded_schema(bytes: &[u8]) -> arrow_schema::Schema {
+    let n = bytes.len();
+    let footer = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+    let meta = parquet::file::metadata::ParquetMetaDataReader::decode_metadata(&bytes[n - 8 - footer..n - 8]).unwrap();
+    let file = meta.file_metadata();
+    let arrow: Vec<_> =
+        file.key_value_metadata().into_iter().flatten().filter(|kv| kv.key == "ARROW:schema").cloned().collect();
+    parquet::arrow::parquet_to_arrow_schema(file.schema_descr(), Some(&arrow)).unwrap()
 }
 
 /// A Parquet file's bytes before its footer, and the footer's key-value metadata.
