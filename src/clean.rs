@@ -885,113 +885,165 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
     let start = Instant::now();
     let rows_in = frame.height();
     let lines = order_lines(&mut frame, cfg.fill_order_lines).map_err(Error::frame("clean: fill_order_lines"))?;
-    let mut rules = Vec::new();
-    let mut kept = BooleanChunked::full("kept".into(), true, rows_in);
-    // The header again, as a row: exports joined end to end (`cat jan.csv feb.csv`), a second
-    // table below the first. Its customer and item read as ids ("CustomerID" bought
-    // "StockCode", and customer_id became text); its quantity, when mapped, as an invalid one,
-    // dropped without saying why. The rule is listed only when it drops a row.
-    if let Some((customer, item)) = &cfg.header {
-        let not_header = |f: &DataFrame| -> PolarsResult<BooleanChunked> {
-            let (c, i) = (f.column(col::CUSTOMER)?.str()?, f.column(col::ITEM)?.str()?);
-            Ok(c.iter().zip(i.iter()).map(|(c, i)| !(c == Some(customer.trim()) && i == Some(item.trim()))).collect())
-        };
-        let mask = not_header(&frame).map_err(Error::frame("clean rule repeated_header"))?;
-        if mask.num_trues() < rows_in {
-            apply(&frame, "repeated_header", &mut kept, &mut rules, |_| Ok(mask))?;
-        }
-    }
-    let mut row_filters = Vec::new();
-    // the rows before the filters (the repeated header aside), taken only when there are any
-    let before: Vec<bool> = match cfg.row_filters().is_empty() {
-        true => Vec::new(),
-        false => kept.iter().map(|k| k == Some(true)).collect(),
-    };
-    for keep in [false, true] {
-        let filters: Vec<RowFilter> = cfg.row_filters().into_iter().filter(|f| f.keep == keep).collect();
-        if filters.is_empty() {
-            continue;
-        }
-        let rule = if keep { "keep_rows" } else { "exclude_rows" };
-        apply(&frame, rule, &mut kept, &mut rules, |f| {
-            let columns = cfg.row_columns();
-            let mut mask = BooleanChunked::full("kept".into(), true, f.height());
-            for filter in filters {
-                let at = columns.iter().position(|c| c == filter.column).unwrap_or_default();
-                let (keeps, mut report) = row_filter(f, &filter, &row_column(at), &before)?;
-                if let Some(name) = cfg.row_names.get(at) {
-                    report.column = name.clone();
-                }
-                mask = &mask & &keeps;
-                row_filters.push(report);
-            }
-            Ok(mask)
-        })?;
-    }
+    let mut rows = Rows { kept: BooleanChunked::full("kept".into(), true, rows_in), rules: Vec::new() };
+    rows.repeated_header(&frame, cfg)?;
+    let row_filters = rows.pipeline_filters(&frame, cfg)?;
     // the rows the header rule and the pipeline's own filters leave: of these, a row the
     // purchase rules below drop still tells the export's customer ids ([`text_id_dropped`])
-    let filtered = kept.clone();
+    let filtered = rows.kept.clone();
     for name in cfg.row_columns().iter().enumerate().map(|(i, _)| row_column(i)).chain([ORDER_COLUMN.to_string()]) {
         if frame.column(&name).is_ok() {
             frame.drop_in_place(&name).map_err(Error::frame("clean"))?;
         }
     }
-    apply(&frame, "min_quantity", &mut kept, &mut rules, |f| {
-        // without a quantity column every row is one purchase: a set minimum drops nothing
-        // (`min_quantity = 5` dropped every row, each 1)
-        if cfg.no_quantity {
-            return Ok(BooleanChunked::full("kept".into(), true, f.height()));
-        }
-        let keep = |q: f64| cfg.min_quantity.map_or(q > 0.0, |min| q >= min);
-        Ok(f.column(col::QUANTITY)?.f64()?.iter().map(|q| q.is_none_or(keep)).collect())
-    })?;
-    apply(&frame, "missing_customer_item_or_quantity", &mut kept, &mut rules, |f| {
-        let c = f.column(col::CUSTOMER)?.is_not_null();
-        let i = f.column(col::ITEM)?.is_not_null();
-        let q = f.column(col::QUANTITY)?.is_not_null();
-        Ok(&(&c & &i) & &q)
-    })?;
-    let (mut unmatched_exclude_items, mut exclude_items_in_another_case) = (Vec::new(), Vec::new());
-    if !cfg.exclude_items.is_empty() {
-        apply(&frame, "exclude_items", &mut kept, &mut rules, |f| {
-            // matched once per distinct item, the rows then looked up
-            let items = f.column(col::ITEM)?.str()?;
-            let distinct: Vec<&str> = items.iter().flatten().collect::<HashSet<&str>>().into_iter().collect();
-            let (matched, unmatched) =
-                matched_items(&cfg.exclude_items, distinct.iter().copied(), crate::roles::normalize_id);
-            let excluded: HashSet<&str> = distinct.iter().zip(matched).filter(|(_, m)| *m).map(|(i, _)| *i).collect();
-            exclude_items_in_another_case = crate::config::in_another_case(&unmatched, &distinct);
-            exclude_items_in_another_case.retain(|(_, item)| !excluded.contains(item.as_str()));
-            unmatched_exclude_items = unmatched;
-            Ok(items.iter().map(|i| !i.is_some_and(|i| excluded.contains(i))).collect())
-        })?;
-    }
+    rows.purchase_rules(&frame, cfg)?;
+    let excluded = rows.exclude_items(&frame, cfg)?;
+    let kept = rows.kept;
     let placeholder_customers = placeholders(&frame, &kept).map_err(Error::frame("clean"))?;
     let early_dates = stray_at(&mut frame, &kept, End::Oldest, cfg.cutoff).map_err(Error::frame("clean"))?;
     let stray_dates = stray_at(&mut frame, &kept, End::Newest, cfg.cutoff).map_err(Error::frame("clean"))?;
     let text_id = text_id_dropped(&frame, &filtered, &kept, cfg.cutoff).map_err(Error::frame("clean"))?;
     let mut cleaned = Cleaned::new(frame, kept);
     cleaned.text_id_dropped = text_id;
-    let seconds = start.elapsed().as_secs_f64();
     let report = CleanReport {
         rows_in,
         rows_out: cleaned.height(),
-        rules,
+        rules: rows.rules,
         filled_order_lines: lines.filled,
         unfilled_order_lines: lines.found - lines.filled,
         order_lines: lines,
-        unmatched_exclude_items,
-        exclude_items_in_another_case,
+        unmatched_exclude_items: excluded.unmatched,
+        exclude_items_in_another_case: excluded.in_another_case,
         row_filters,
         placeholder_customers,
         stray_dates: stray_dates.map(StrayDates::from),
         early_dates: early_dates.map(EarlyDates::from),
-        seconds,
+        seconds: start.elapsed().as_secs_f64(),
         after_cleaning: None,
         quiet_weekdays: None,
         kept_rows_by_day: None,
     };
     Ok((cleaned, report))
+}
+
+/// The rows the rules keep so far, and each rule's counts in the order they ran.
+struct Rows {
+    kept: BooleanChunked,
+    rules: Vec<RuleReport>,
+}
+
+impl Rows {
+    /// Keeps the rows `keep` marks among those kept, counting rule `rule`'s drops.
+    fn apply(
+        &mut self,
+        frame: &DataFrame,
+        rule: &str,
+        keep: impl FnOnce(&DataFrame) -> PolarsResult<BooleanChunked>,
+    ) -> Result<()> {
+        let mask = keep(frame).map_err(Error::frame(format!("clean rule {rule}")))?;
+        let rows_in = self.kept.num_trues();
+        self.kept = &self.kept & &mask;
+        self.rules.push(RuleReport { rule: rule.to_string(), rows_in, rows_out: self.kept.num_trues() });
+        Ok(())
+    }
+
+    /// The header again, as a row: exports joined end to end (`cat jan.csv feb.csv`), a second
+    /// table below the first. Its customer and item read as ids ("CustomerID" bought
+    /// "StockCode", and customer_id became text); its quantity, when mapped, as an invalid one,
+    /// dropped without saying why. The rule is listed only when it drops a row.
+    fn repeated_header(&mut self, frame: &DataFrame, cfg: &CleanConfig) -> Result<()> {
+        let Some((customer, item)) = &cfg.header else { return Ok(()) };
+        let not_header = |f: &DataFrame| -> PolarsResult<BooleanChunked> {
+            let (c, i) = (f.column(col::CUSTOMER)?.str()?, f.column(col::ITEM)?.str()?);
+            Ok(c.iter().zip(i.iter()).map(|(c, i)| !(c == Some(customer.trim()) && i == Some(item.trim()))).collect())
+        };
+        let mask = not_header(frame).map_err(Error::frame("clean rule repeated_header"))?;
+        match mask.num_trues() < frame.height() {
+            true => self.apply(frame, "repeated_header", |_| Ok(mask)),
+            false => Ok(()),
+        }
+    }
+
+    /// The pipeline's `exclude_rows`, then its `keep_rows`: a rule each when it has filters.
+    fn pipeline_filters(&mut self, frame: &DataFrame, cfg: &CleanConfig) -> Result<Vec<RowFilterReport>> {
+        let mut reports = Vec::new();
+        // the rows before the filters (the repeated header aside), taken only when there are any
+        let before: Vec<bool> = match cfg.row_filters().is_empty() {
+            true => Vec::new(),
+            false => self.kept.iter().map(|k| k == Some(true)).collect(),
+        };
+        for keep in [false, true] {
+            let filters: Vec<RowFilter> = cfg.row_filters().into_iter().filter(|f| f.keep == keep).collect();
+            if filters.is_empty() {
+                continue;
+            }
+            let rule = if keep { "keep_rows" } else { "exclude_rows" };
+            self.apply(frame, rule, |f| {
+                let columns = cfg.row_columns();
+                let mut mask = BooleanChunked::full("kept".into(), true, f.height());
+                for filter in filters {
+                    let at = columns.iter().position(|c| c == filter.column).unwrap_or_default();
+                    let (keeps, mut report) = row_filter(f, &filter, &row_column(at), &before)?;
+                    if let Some(name) = cfg.row_names.get(at) {
+                        report.column = name.clone();
+                    }
+                    mask = &mask & &keeps;
+                    reports.push(report);
+                }
+                Ok(mask)
+            })?;
+        }
+        Ok(reports)
+    }
+
+    /// What makes a row no purchase: a quantity under the minimum (none set: not above zero),
+    /// a missing customer, item or quantity.
+    fn purchase_rules(&mut self, frame: &DataFrame, cfg: &CleanConfig) -> Result<()> {
+        self.apply(frame, "min_quantity", |f| {
+            // without a quantity column every row is one purchase: a set minimum drops nothing
+            // (`min_quantity = 5` dropped every row, each 1)
+            if cfg.no_quantity {
+                return Ok(BooleanChunked::full("kept".into(), true, f.height()));
+            }
+            let keep = |q: f64| cfg.min_quantity.map_or(q > 0.0, |min| q >= min);
+            Ok(f.column(col::QUANTITY)?.f64()?.iter().map(|q| q.is_none_or(keep)).collect())
+        })?;
+        self.apply(frame, "missing_customer_item_or_quantity", |f| {
+            let c = f.column(col::CUSTOMER)?.is_not_null();
+            let i = f.column(col::ITEM)?.is_not_null();
+            let q = f.column(col::QUANTITY)?.is_not_null();
+            Ok(&(&c & &i) & &q)
+        })
+    }
+
+    /// The pipeline's `exclude_items` (a rule only when it lists any), and what it did not match.
+    fn exclude_items(&mut self, frame: &DataFrame, cfg: &CleanConfig) -> Result<Excluded> {
+        let mut excluded = Excluded::default();
+        if cfg.exclude_items.is_empty() {
+            return Ok(excluded);
+        }
+        self.apply(frame, "exclude_items", |f| {
+            // matched once per distinct item, the rows then looked up
+            let items = f.column(col::ITEM)?.str()?;
+            let distinct: Vec<&str> = items.iter().flatten().collect::<HashSet<&str>>().into_iter().collect();
+            let (matched, unmatched) =
+                matched_items(&cfg.exclude_items, distinct.iter().copied(), crate::roles::normalize_id);
+            let dropped: HashSet<&str> = distinct.iter().zip(matched).filter(|(_, m)| *m).map(|(i, _)| *i).collect();
+            let mut in_another_case = crate::config::in_another_case(&unmatched, &distinct);
+            in_another_case.retain(|(_, item)| !dropped.contains(item.as_str()));
+            excluded = Excluded { unmatched, in_another_case };
+            Ok(items.iter().map(|i| !i.is_some_and(|i| dropped.contains(i))).collect())
+        })?;
+        Ok(excluded)
+    }
+}
+
+/// What the pipeline's `exclude_items` did not match: the listed ids no item is, and those
+/// an item is but for case (each with that item).
+#[derive(Default)]
+struct Excluded {
+    unmatched: Vec<String>,
+    in_another_case: Vec<(String, String)>,
 }
 
 /// Which end of the export's purchase days [`stray_end`] looks at.
@@ -1418,21 +1470,6 @@ impl Cleaned {
         let kept = BooleanChunked::from_slice("kept".into(), &self.kept);
         self.frame.filter(&kept).map_err(Error::frame("clean"))
     }
-}
-
-/// And-s one rule's mask into `kept` and records the rule's counts.
-fn apply(
-    frame: &DataFrame,
-    rule: &str,
-    kept: &mut BooleanChunked,
-    rules: &mut Vec<RuleReport>,
-    keep: impl FnOnce(&DataFrame) -> PolarsResult<BooleanChunked>,
-) -> Result<()> {
-    let mask = keep(frame).map_err(Error::frame(format!("clean rule {rule}")))?;
-    let rows_in = kept.num_trues();
-    *kept = &*kept & &mask;
-    rules.push(RuleReport { rule: rule.to_string(), rows_in, rows_out: kept.num_trues() });
-    Ok(())
 }
 
 #[cfg(test)]

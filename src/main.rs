@@ -324,34 +324,38 @@ fn note(quiet: bool, note: Option<&str>) {
     }
 }
 
+/// `kindred run`: the pipeline, then the line a cron mail shows.
+fn run(step: StepArgs) -> Result<(), Error> {
+    let quiet = step.quiet;
+    let cfg = step.load()?;
+    let manifest = kindred::pipeline::run(&cfg)?;
+    let total: f64 = manifest.stages.iter().map(|s| s.seconds).sum();
+    let mut message = format!(
+        "published {} customers' recommendations to {} (run {}, {:.2}s)",
+        manifest.customers,
+        cfg.output.dir.display(),
+        manifest.header.run_id,
+        total
+    );
+    // forced past a refusal: the line the cron mail shows says so, and how few rows
+    let overridden: Vec<&str> = manifest.gates.iter().filter(|g| !g.passed).map(|g| g.gate).collect();
+    if manifest.forced && !overridden.is_empty() {
+        let rows = manifest.reports.recommend.rows_out;
+        let model = manifest.reports.recommend.from_neighbours_rows;
+        message.push_str(&format!(
+            " with --force past gate {}: {rows} recommendation rows, {model} from the model",
+            overridden.join(", ")
+        ));
+    }
+    let line = progress::Line { seconds: Some(total), ..progress::Line::new(progress::Level::Info, &message) };
+    progress::log_line(quiet, &line);
+    say_deferred_signal(quiet);
+    Ok(())
+}
+
 fn execute(command: Command) -> Result<Exit, Error> {
     match command {
-        Command::Run { step } => {
-            let quiet = step.quiet;
-            let cfg = step.load()?;
-            let manifest = kindred::pipeline::run(&cfg)?;
-            let total: f64 = manifest.stages.iter().map(|s| s.seconds).sum();
-            let mut message = format!(
-                "published {} customers' recommendations to {} (run {}, {:.2}s)",
-                manifest.customers,
-                cfg.output.dir.display(),
-                manifest.header.run_id,
-                total
-            );
-            // forced past a refusal: the line the cron mail shows says so, and how few rows
-            let overridden: Vec<&str> = manifest.gates.iter().filter(|g| !g.passed).map(|g| g.gate).collect();
-            if manifest.forced && !overridden.is_empty() {
-                let rows = manifest.reports.recommend.rows_out;
-                let model = manifest.reports.recommend.from_neighbours_rows;
-                message.push_str(&format!(
-                    " with --force past gate {}: {rows} recommendation rows, {model} from the model",
-                    overridden.join(", ")
-                ));
-            }
-            let line = progress::Line { seconds: Some(total), ..progress::Line::new(progress::Level::Info, &message) };
-            progress::log_line(quiet, &line);
-            say_deferred_signal(quiet);
-        }
+        Command::Run { step } => run(step)?,
         Command::Prepare { .. } | Command::Shard { .. } | Command::Publish { .. } => sharded(command)?,
         Command::Audit { input, pipeline, head, json } => {
             let head = kindred::config::audit_head(head)?;

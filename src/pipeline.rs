@@ -987,42 +987,9 @@ pub(crate) fn check_output_gates(
     previous: Option<Previous>,
     popular: Option<usize>,
 ) -> Vec<GateCheck> {
-    let customers = r.rows_in;
-    let chose = "[model] kind = \"auto\" chose popularity on the held-back window: every row is a popularity row";
-    let check = "check the export (one item? one customer? every customer the same basket?)";
-    let popular_detail = |scored: usize| match (scored, r.rows_out) {
-        (_, 0) => format!("[model] kind = \"auto\" chose popularity, which recommends nothing: {check}"),
-        (0, _) => "[model] kind = \"auto\" had no customer to score on the held-back window (none bought an item \
-                   new to them in it), so it chose the simplest candidate, popularity: every row is a popularity row"
-            .to_string(),
-        _ => chose.to_string(),
-    };
-    let popular_passed = popular.is_some() && r.rows_out > 0;
-    let mut checks = vec![GateCheck {
-        gate: "model_recommendations",
-        passed: customers == 0 || r.from_neighbours_rows > 0 || popular_passed,
-        detail: if let Some(scored) = popular {
-            popular_detail(scored)
-        } else {
-            format!(
-                "{} of the {} recommendation rows for {customers} customers come from the model{}",
-                r.from_neighbours_rows,
-                r.rows_out,
-                match (r.from_neighbours_rows, r.withheld_items) {
-                    (0, withheld) => format!(
-                        " (popularity top-ups at most): check the export (one item? every customer the same basket?) \
-                         and the [model] settings{}",
-                        match withheld {
-                            0 => String::new(),
-                            n => format!(", and [recommend] never_recommend, which keeps {n} of the items out"),
-                        }
-                    ),
-                    _ => String::new(),
-                }
-            )
-        },
-    }];
+    let mut checks = vec![model_recommendations(r, popular)];
     let Some(prev) = previous else { return checks };
+    let popular_passed = popular.is_some() && r.rows_out > 0;
     // Shorter lists make fewer rows by design: the previous count is scaled to this run's.
     let scale = match prev.per_customer {
         Some(p) if p > cfg.recommend.per_customer => cfg.recommend.per_customer as f64 / p as f64,
@@ -1045,7 +1012,7 @@ pub(crate) fn check_output_gates(
             continue;
         };
         if popular_passed && gate == "max_model_row_drop_vs_previous" {
-            checks.push(GateCheck { gate, passed: true, detail: chose.to_string() });
+            checks.push(GateCheck { gate, passed: true, detail: AUTO_CHOSE_POPULARITY.to_string() });
             continue;
         }
         let expected = before as f64 * scale;
@@ -1060,6 +1027,49 @@ pub(crate) fn check_output_gates(
         });
     }
     checks
+}
+
+/// What `model_recommendations` says when `auto` chose popularity and it recommended something.
+const AUTO_CHOSE_POPULARITY: &str =
+    "[model] kind = \"auto\" chose popularity on the held-back window: every row is a popularity row";
+
+/// The gate `model_recommendations`: some rows come from the model (none needed without
+/// customers, nor when `auto` chose popularity, `popular` holding the customers it scored).
+fn model_recommendations(r: &recommend::RecommendReport, popular: Option<usize>) -> GateCheck {
+    let customers = r.rows_in;
+    let check = "check the export (one item? one customer? every customer the same basket?)";
+    let popular_detail = |scored: usize| match (scored, r.rows_out) {
+        (_, 0) => format!("[model] kind = \"auto\" chose popularity, which recommends nothing: {check}"),
+        (0, _) => "[model] kind = \"auto\" had no customer to score on the held-back window (none bought an item \
+                   new to them in it), so it chose the simplest candidate, popularity: every row is a popularity row"
+            .to_string(),
+        _ => AUTO_CHOSE_POPULARITY.to_string(),
+    };
+    let popular_passed = popular.is_some() && r.rows_out > 0;
+    GateCheck {
+        gate: "model_recommendations",
+        passed: customers == 0 || r.from_neighbours_rows > 0 || popular_passed,
+        detail: if let Some(scored) = popular {
+            popular_detail(scored)
+        } else {
+            format!(
+                "{} of the {} recommendation rows for {customers} customers come from the model{}",
+                r.from_neighbours_rows,
+                r.rows_out,
+                match (r.from_neighbours_rows, r.withheld_items) {
+                    (0, withheld) => format!(
+                        " (popularity top-ups at most): check the export (one item? every customer the same basket?) \
+                         and the [model] settings{}",
+                        match withheld {
+                            0 => String::new(),
+                            n => format!(", and [recommend] never_recommend, which keeps {n} of the items out"),
+                        }
+                    ),
+                    _ => String::new(),
+                }
+            )
+        },
+    }
 }
 
 /// Refuses with the first failed gate of `checks` unless forced; the refusal carries every

@@ -1164,6 +1164,31 @@ fn segments(cleaned: &Cleaned, numbered: &Numbered) -> PolarsResult<Segments> {
     Ok(Segments::vote(rows, numbered.customer_ids.len()))
 }
 
+/// Why `customer_id` is String when it need not have been (the type was left to the ids): the
+/// one dropped purchase whose id alone decided it (a folder keeps the type it publishes), or
+/// the few kept ids that are not integers ([`few_text_ids`]).
+fn text_ids_note(
+    cleaned: &Cleaned,
+    customer_ids: &CustomerIds,
+    dropped: Option<(usize, &str)>,
+    kind: CustomerType,
+    source: &std::path::Path,
+) -> Result<Option<String>> {
+    let CustomerIds::Text(kept) = customer_ids else { return Ok(None) };
+    if kind == CustomerType::String {
+        return Ok(None);
+    }
+    match dropped {
+        Some((row, id)) if kept.iter().all(|k| integer_id(k).is_some()) => Ok(Some(format!(
+            "customer_id is String: customer id '{}' (row {} of {}, a purchase cleaning drops: a return, an excluded item) is not an integer, though every kept one is; a folder keeps the type it publishes ([columns] customer_type = \"integer\" publishes Int64 and refuses such ids)",
+            id,
+            row + 1,
+            source.display()
+        ))),
+        _ => few_text_ids(cleaned, kept, source),
+    }
+}
+
 /// Pivots the cleaned canonical frame into the sparse purchase matrix, customer ids typed by
 /// `ids`. Whether every id is an integer is learnt while numbering the distinct ids; the rows
 /// are searched for the first that is not only when that refuses the run. Errors name
@@ -1181,21 +1206,7 @@ pub fn run(mut cleaned: Cleaned, ids: IdTyping, source: &std::path::Path) -> Res
     let dropped = cleaned.text_id_dropped().filter(|_| ids.int64_because.is_none());
     let text = ids.kind == CustomerType::String || dropped.is_some();
     let numbered = number(cleaned.kept(customer.iter()), cleaned.kept(item.iter()), text);
-    // said when the dropped purchase alone decided it: a folder keeps the type it publishes
-    let customer_id_note = match (&numbered.customer_ids, dropped) {
-        (CustomerIds::Text(kept), Some((row, id)))
-            if ids.kind != CustomerType::String && kept.iter().all(|k| integer_id(k).is_some()) =>
-        {
-            Some(format!(
-                "customer_id is String: customer id '{}' (row {} of {}, a purchase cleaning drops: a return, an excluded item) is not an integer, though every kept one is; a folder keeps the type it publishes ([columns] customer_type = \"integer\" publishes Int64 and refuses such ids)",
-                id,
-                row + 1,
-                source.display()
-            ))
-        }
-        (CustomerIds::Text(kept), _) if ids.kind != CustomerType::String => few_text_ids(&cleaned, kept, source)?,
-        _ => None,
-    };
+    let customer_id_note = text_ids_note(&cleaned, &numbered.customer_ids, dropped, ids.kind, source)?;
     if let (Some(why), CustomerIds::Text(_)) = (ids.int64_because, &numbered.customer_ids) {
         require_integer_ids(&cleaned, source, ids.column, why)?;
     }

@@ -68,6 +68,12 @@ def check_stamp(path, manifest):
     }
     got = {k.decode(): meta.get(k, b"").decode() for k in want}
     check(f"pyarrow {path.name} key-value metadata", all(meta.get(k) == v.encode() for k, v in want.items()), f"{got}")
+    # where a pyarrow or pandas user looks first: the table's schema (the embedded Arrow
+    # schema's metadata, not the footer's)
+    schema = attempt(f"pyarrow reads {path.name}'s schema", lambda: pq.read_schema(path).metadata or {})
+    if schema is not None:
+        got = {k.decode(): schema.get(k, b"").decode() for k in want}
+        check(f"pyarrow {path.name} schema metadata", all(schema.get(k) == v.encode() for k, v in want.items()), f"{got}")
 
 
 def check_file(path, rows):
