@@ -405,8 +405,10 @@ pub enum Error {
     #[error("cutoff {cutoff} leaves {train} training and {test} test rows; pick a date inside the data")]
     Cutoff { cutoff: String, train: usize, test: usize },
     /// No training customer has a new item in the test rows: every metric would be a 0 of nothing.
+    /// Either side may be too thin: a cutoff just after the data's first purchase was told to go
+    /// earlier, where no training row is left.
     #[error(
-        "cutoff {cutoff}: no customer of the {train} training rows bought an item new to them in the {test} test rows, so there is nothing to score; pick an earlier cutoff"
+        "cutoff {cutoff}: no customer of the {train} training rows bought an item new to them in the {test} test rows, so there is nothing to score; pick another cutoff: a later one trains on more customers and items, an earlier one tests on more days"
     )]
     NothingHeld { cutoff: String, train: usize, test: usize },
     /// A data gate refused an evaluation (it publishes nothing: there is no --force to offer).

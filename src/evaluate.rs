@@ -46,19 +46,27 @@ pub struct Evaluation {
     pub kind: Kind,
 }
 
-/// Parses a cutoff "YYYY-MM-DD" (midnight) or "YYYY-MM-DD HH:MM:SS" into epoch seconds.
-pub fn parse_cutoff(text: &str) -> Result<i64, ConfigError> {
+/// Parses a cutoff "YYYY-MM-DD" (midnight) or "YYYY-MM-DD HH:MM:SS" into epoch seconds and the
+/// label `evaluation.parquet`, `--json` and the messages write: always `YYYY-MM-DD`, with
+/// ` HH:MM:SS` when the text named a time. chrono also reads `2011-9-1`, `+2011-09-01` and a tab
+/// for the space, which were written as typed: three spellings of one cutoff, three values of the
+/// `cutoff` column, and a BI filter on `'2011-09-01'` missed two of them.
+pub fn parse_cutoff(text: &str) -> Result<(i64, String), ConfigError> {
     let t = text.trim();
-    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
-        .ok()
-        .or_else(|| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
-        .map(|d| d.and_utc().timestamp())
-        .ok_or_else(|| ConfigError::Invalid {
-            key: "--cutoff".into(),
-            message: format!(
-                "{t:?} is not a date; write YYYY-MM-DD, or YYYY-MM-DD HH:MM:SS for a time of day (on the export's own clock, as its dates read)"
-            ),
-        })
+    let timed = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").ok();
+    let (at, format) = match timed {
+        Some(at) => (Some(at), "%Y-%m-%d %H:%M:%S"),
+        None => {
+            let day = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0));
+            (day, "%Y-%m-%d")
+        }
+    };
+    at.map(|at| (at.and_utc().timestamp(), at.format(format).to_string())).ok_or_else(|| ConfigError::Invalid {
+        key: "--cutoff".into(),
+        message: format!(
+            "{t:?} is not a date; write YYYY-MM-DD, or YYYY-MM-DD HH:MM:SS for a time of day (on the export's own clock, as its dates read)"
+        ),
+    })
 }
 
 /// The date each row was read with, kept beside cleaning's ([`split`]).
@@ -84,8 +92,8 @@ fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
     Ok((part(&train)?, part(&test)?))
 }
 
-/// Runs the evaluation protocol for the pipeline `cfg` at `cutoff` (epoch seconds), on
-/// `cfg.threads` workers.
+/// Runs the evaluation protocol for the pipeline `cfg` at `cutoff` (epoch seconds, written
+/// `cutoff_label`: both from [`parse_cutoff`]), on `cfg.threads` workers.
 /// The output folder is checked as `kindred run` checks it (not the root, not holding the
 /// input, its managed names kindred's: helper-105's `--output out/current` wrote into the
 /// published set, which no run then removed) before anything is read.
@@ -93,7 +101,6 @@ pub fn run(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Ev
     crate::publish::check_output_dir(&cfg.output.dir, cfg.output.dir_key, &cfg.input.path)?;
     crate::publish::check_layout(&cfg.output.dir)?;
     check_target(&cfg.output.dir)?;
-    let cutoff_label = cutoff_label.trim();
     on_threads(cfg.threads, || evaluate(cfg, cutoff, cutoff_label, k))
 }
 
@@ -391,9 +398,24 @@ mod tests {
 
     #[test]
     fn cutoff_parses_dates() {
-        assert_eq!(parse_cutoff("2011-11-09").unwrap(), 1_320_796_800);
-        assert_eq!(parse_cutoff("2011-11-09 12:00:00").unwrap(), 1_320_796_800 + 43_200);
+        assert_eq!(parse_cutoff("2011-11-09").unwrap(), (1_320_796_800, "2011-11-09".into()));
+        assert_eq!(
+            parse_cutoff("2011-11-09 12:00:00").unwrap(),
+            (1_320_796_800 + 43_200, "2011-11-09 12:00:00".into())
+        );
         let err = parse_cutoff("November").unwrap_err().to_string();
         assert!(err.contains("--cutoff") && err.contains("YYYY-MM-DD HH:MM:SS"), "both forms named: {err}");
+    }
+
+    /// evaluation.parquet's `cutoff` held --cutoff as typed: `2011-9-1`, `+2011-09-01` and a tab
+    /// for the space were three values of one cutoff, which a BI filter on `'2011-09-01'` missed.
+    #[test]
+    fn a_cutoff_is_labelled_in_one_form_however_typed() {
+        for typed in ["2011-09-01", "2011-9-1", "+2011-09-01", " 2011-09-01 "] {
+            assert_eq!(parse_cutoff(typed).unwrap().1, "2011-09-01", "{typed:?}");
+        }
+        for typed in ["2011-09-01 00:00:00", "2011-9-1 0:0:0", "2011-09-01\t00:00:00"] {
+            assert_eq!(parse_cutoff(typed).unwrap().1, "2011-09-01 00:00:00", "{typed:?}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use polars::prelude::*;
 
 use crate::audit::{cut, pad};
 use crate::config::Kind;
-use crate::error::{Error, OutputError, Result};
+use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::roles::normalize_id;
 use crate::write::{file, read_table};
 
@@ -61,6 +61,12 @@ fn floats(frame: &DataFrame, name: &str) -> Vec<Option<f64>> {
 /// files without `current` (a copy) is read as it is; one with `current` whose managed names
 /// hold what kindred did not make is refused, as `run` and `status` refuse it.
 pub fn run(dir: &Path, customer: &str) -> Result<String> {
+    // an empty id (an unset shell variable: `kindred explain "$ID"`) is no customer to look for:
+    // it read every table and answered "customer  is not in the published output", exit 1
+    if normalize_id(customer).is_none() {
+        let message = "the customer id is empty (or spaces only); pass an id as the export writes it".into();
+        return Err(ConfigError::Invalid { key: "CUSTOMER".into(), message }.into());
+    }
     // a folder with `current` that `kindred run` and `status` refuse as laid out by someone
     // else is not read either (a `current` naming a set copied in from elsewhere); a copy of a
     // set's files, without `current`, is read as it is
@@ -71,15 +77,26 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
     loop {
         let set = crate::publish::published_run(dir)?;
         if set.is_none() && !dir.join(file::NEIGHBOURS).exists() {
-            let detail = "nothing is published there (no current run): run `kindred run` first, or name the \
-                          folder a run published to (--output, or the pipeline's [output] dir)";
-            return Err(OutputError::Read { path: dir.to_path_buf(), detail: detail.into() }.into());
+            return Err(OutputError::Read { path: dir.to_path_buf(), detail: unpublished(dir) }.into());
         }
         attempts += 1;
         match explain_set(dir, set.as_deref().unwrap_or(dir), customer) {
             Err(Error::Output(_)) if attempts < 3 && set.is_some() && crate::publish::current_run(dir) != set => {}
             read => return read,
         }
+    }
+}
+
+/// Why nothing can be explained from `dir`: no run published there, or the run `current` points
+/// to is missing.
+fn unpublished(dir: &Path) -> String {
+    match crate::publish::dangling_current(dir) {
+        Some(id) => format!(
+            "current points to runs/{id}, which is missing (renamed, moved or deleted): put it back, point current at another run of runs/, or run `kindred run`"
+        ),
+        None => "nothing is published there (no current run): run `kindred run` first, or name the folder a run \
+                 published to (--output, or the pipeline's [output] dir)"
+            .into(),
     }
 }
 
@@ -362,6 +379,30 @@ fn strongest_reasons(dir: &Path, bought: &[(String, f64)]) -> Result<HashMap<Str
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// helper-111: the published run's folder renamed by hand left `current` pointing at nothing,
+    /// and explain said "nothing is published there (no current run): run `kindred run` first".
+    #[test]
+    fn a_current_whose_run_is_missing_is_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("runs")).unwrap();
+        let id = "20261201T095501.000Z-1";
+        std::os::unix::fs::symlink(format!("runs/{id}"), tmp.path().join("current")).unwrap();
+        let err = run(tmp.path(), "17850").unwrap_err().to_string();
+        assert!(err.contains(&format!("current points to runs/{id}, which is missing")), "{err}");
+    }
+
+    /// helper-111: `kindred explain "$ID"` with ID unset read every table and said "customer  is
+    /// not in the published output", exit 1: a usage error (exit 2), before any file is read.
+    #[test]
+    fn an_empty_customer_id_is_a_usage_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        for id in ["", "  ", "\u{feff}"] {
+            let err = run(tmp.path(), id).unwrap_err();
+            assert_eq!(err.exit_code(), crate::error::Exit::Usage, "{id:?}: {err}");
+            assert!(err.to_string().contains("the customer id is empty"), "{err}");
+        }
+    }
 
     #[test]
     fn a_segments_top_up_names_its_column() {

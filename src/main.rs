@@ -136,7 +136,8 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
         /// Train on purchases before this date (YYYY-MM-DD, or with a time: "2011-11-09 12:00:00"), test on those from it on.
         #[arg(long)]
         cutoff: String,
-        /// List length the metrics look at.
+        /// List length the metrics look at (1 to 1,000; scored at the training rows' items when
+        /// it is more).
         #[arg(long, default_value_t = 10)]
         k: usize,
         /// Print one JSON object instead of the table.
@@ -272,13 +273,16 @@ impl OverrideArgs {
 /// The shape of a synthetic export (as the benchmark kit's gen_synthetic.py).
 #[derive(clap::Args)]
 struct ShapeArgs {
+    /// Customers (1 to 100,000,000).
     customers: usize,
+    /// Items in the catalogue (1 to 10,000,000).
     items: usize,
-    /// Mean distinct items per customer (log-normal).
+    /// Mean distinct items per customer (log-normal; 1 to ITEMS).
     basket: f64,
-    /// Zipf exponent of item popularity.
+    /// Zipf exponent of item popularity (0 to 10).
     #[arg(long, default_value_t = 0.9)]
     s: f64,
+    /// Random seed: the same shape and seed make the same data.
     #[arg(long, default_value_t = 7)]
     seed: u64,
 }
@@ -372,9 +376,9 @@ fn execute(command: Command) -> Result<Exit, Error> {
             // what the run would say of its pipeline is said (the code's defaults, capped
             // threads, unread keys): evaluate scores that model
             let cfg = load(pipeline.as_deref(), &over.with(false, false))?;
-            let at = kindred::evaluate::parse_cutoff(&cutoff)?;
+            let (at, label) = kindred::evaluate::parse_cutoff(&cutoff)?;
             let k = kindred::config::evaluate_k(k)?;
-            let evaluation = kindred::evaluate::run(&cfg, at, &cutoff, k)?;
+            let evaluation = kindred::evaluate::run(&cfg, at, &label, k)?;
             // printed before the write: a folder that cannot be written loses no figures
             if json {
                 emit(&format!("{}\n", evaluation.to_json()))?;

@@ -224,7 +224,14 @@ pub fn check_layout(dir: &Path) -> Result<()> {
             }
         }
     }
-    Ok(())
+    let out = made(dir).unwrap_or_else(|| dir.to_path_buf());
+    match managed_folder(&out) {
+        Some(managed) => {
+            let found = format!("within {}, which kindred manages for the output folder beside it", managed.display());
+            Err(OutputError::Layout { path: dir.to_path_buf(), found, expected: "an output folder".into() }.into())
+        }
+        None => Ok(()),
+    }
 }
 
 /// Refuses a `shards` that is not kindred's folder, or a `latest` that is not its link to a
@@ -300,6 +307,19 @@ pub fn check_output_dir(dir: &Path, key: &str, input: &Path) -> Result<(), Confi
         )));
     }
     Ok(())
+}
+
+/// The folder `out` lies in (or is) that kindred manages in another output folder — its
+/// `runs/`, `current`, `shards/` or a staging folder, beside that folder's `.lock` and `runs/`:
+/// `--output /srv/recs/runs` published a set inside `runs/`, and evaluate wrote
+/// `runs/evaluation.parquet` and made `shards/`, exit 0, where that folder's runs never look.
+fn managed_folder(out: &Path) -> Option<&Path> {
+    out.ancestors().find(|folder| {
+        let name = folder.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let managed = [RUNS, CURRENT, SHARDS].contains(&name) || name.starts_with(STAGING_PREFIX);
+        let beside = folder.parent().filter(|p| p.join(lock::LOCK).is_file() && p.join(RUNS).is_dir());
+        managed && beside.is_some()
+    })
 }
 
 /// The folder `dir` names once it is made: its longest existing part with links resolved, the
@@ -1025,6 +1045,16 @@ pub fn published_run(dir: &Path) -> Result<Option<PathBuf>> {
     }
 }
 
+/// The run `current` names when that run's folder is missing (renamed or deleted by hand, a
+/// partial restore): `status` and `explain` said "nothing is published", as of a fresh folder,
+/// naming neither the link nor the folder to look for.
+pub fn dangling_current(dir: &Path) -> Option<String> {
+    let id = current_run_id(dir)?;
+    let missing =
+        fs::symlink_metadata(dir.join(RUNS).join(&id)).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+    missing.then_some(id)
+}
+
 /// fsyncs a directory so renames and new entries in it survive a crash.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir)(e).into())
@@ -1241,6 +1271,22 @@ mod tests {
         fs::remove_dir_all(&mine).unwrap();
         check_layout(&dir).unwrap();
         assert_eq!(fs::read_to_string(dir.join(RUNS).join(id(1)).join(file::MANIFEST)).unwrap(), manifest_of(&id(1)));
+    }
+
+    /// helper-111: `--output out/runs` (a typo for `out`) published a whole set inside another
+    /// output folder's `runs/`, and evaluate wrote `runs/evaluation.parquet` and made `shards/`,
+    /// exit 0, where that folder's runs never look; a folder merely named `runs` is fine.
+    #[test]
+    fn an_output_folder_inside_another_ones_managed_folders_is_a_layout_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 7);
+        for inside in [RUNS, SHARDS, "shards/x", ".staging-x"] {
+            let e = check_layout(&dir.join(inside)).unwrap_err().to_string();
+            assert!(e.contains("which kindred manages for the output folder beside it"), "{inside}: {e}");
+        }
+        check_layout(&tmp.path().join(RUNS)).unwrap();
+        check_layout(&dir.join("other")).unwrap();
     }
 
     /// Issue 14 case 17: the holder is read from the kernel, not from what the last run wrote.

@@ -20,8 +20,8 @@ use serde::Serialize;
 use crate::error::{Exit, OutputError, Result};
 use crate::publish::lock::{self, Holder};
 use crate::publish::{
-    check_layout, check_shards_layout, current_run_id, is_failure_record, is_published_set, is_run_id, published_run,
-    CURRENT, RUNS,
+    check_layout, check_shards_layout, current_run_id, dangling_current, is_failure_record, is_published_set,
+    is_run_id, published_run, CURRENT, RUNS,
 };
 use crate::write::file;
 
@@ -410,7 +410,7 @@ fn problems(
         }
     }
     match (published, max_age) {
-        (None, _) => problems.push(format!("nothing is published in {}", dir.display())),
+        (None, _) => problems.push(nothing_published(dir)),
         (Some(p), Some(max)) => match p.age_seconds {
             Some(age) if age > max.as_secs() => problems.push(format!(
                 "the published set (run {}) finished {} ago, longer than --max-age {}",
@@ -456,6 +456,17 @@ fn problems(
         ));
     }
     problems
+}
+
+/// "Nothing is published", naming the run `current` points to when its folder is missing.
+fn nothing_published(dir: &Path) -> String {
+    match dangling_current(dir) {
+        Some(id) => format!(
+            "nothing is published in {}: current points to {RUNS}/{id}, which is missing (renamed, moved or deleted); put it back, point current at another run of {RUNS}/, or run again",
+            dir.display()
+        ),
+        None => format!("nothing is published in {}", dir.display()),
+    }
 }
 
 /// An age in words, to the second under an hour, to the minute beyond.
@@ -608,6 +619,26 @@ mod tests {
         std::fs::remove_file(dir.join(crate::publish::SHARDS)).unwrap();
         std::fs::create_dir_all(dir.join(crate::publish::SHARDS).join(crate::publish::LATEST)).unwrap();
         refused("latest");
+    }
+
+    /// helper-111: the published run's folder renamed by hand (`mv runs/<id> runs/<id>-keep`)
+    /// left `current` pointing at nothing, and status said "nothing is published", as of a fresh
+    /// folder, naming neither the link nor the run to look for.
+    #[test]
+    fn a_current_whose_run_is_missing_is_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        std::fs::create_dir(dir.join(RUNS)).unwrap();
+        let id = "20261201T095501.000Z-1";
+        std::os::unix::fs::symlink(Path::new(RUNS).join(id), dir.join(CURRENT)).unwrap();
+        let status = check(dir, None).unwrap();
+        assert_eq!(status.exit(), Exit::Unhealthy);
+        let said = status.problems.join("; ");
+        assert!(said.contains(&format!("current points to runs/{id}, which is missing")), "{said}");
+        // no `current` at all: nothing is published, and no link to name
+        std::fs::remove_file(dir.join(CURRENT)).unwrap();
+        let said = check(dir, None).unwrap().problems.join("; ");
+        assert!(said.contains("nothing is published") && !said.contains("which is missing"), "{said}");
     }
 
     #[test]

@@ -129,6 +129,38 @@ fn hand_computed_split() {
     assert!(r.stdout.contains("1 customers with test items"), "{}", r.stdout);
 }
 
+/// helper-111: the `cutoff` column of evaluation.parquet (and `--json`'s) held `--cutoff` as
+/// typed — `2011-1-6`, `+2011-01-06`, a tab for the space — several values of one cutoff, which
+/// a BI filter on `'2011-01-06'` missed; and a cutoff just after the first purchase, with
+/// nothing to score, was told to pick an earlier one, where no training row is left.
+#[test]
+fn the_cutoff_is_written_one_way_and_nothing_to_score_points_both_ways() {
+    // 1 buys A on the 1st; 2 to 6 buy A B C on the 5th; 1 buys B on the 6th
+    let w = Workdir::new();
+    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
+    csv += "1,A,A THING,1,2011-01-01 09:00:00,1.0,1,UK\n";
+    for c in 2..=6 {
+        for item in ["A", "B", "C"] {
+            csv += &format!("{c},{item},{item} THING,1,2011-01-05 09:00:00,1.0,{c},UK\n");
+        }
+    }
+    csv += "7,B,B THING,1,2011-01-06 09:00:00,1.0,1,UK\n";
+    let input = w.write("edge.csv", csv);
+    let p = w.pipeline("p.toml", &input, "[model]\nkind = \"user\"");
+    for (typed, label) in
+        [("2011-1-6", "2011-01-06"), ("+2011-01-06", "2011-01-06"), ("2011-01-06\t00:00:00", "2011-01-06 00:00:00")]
+    {
+        let v = json(&w, &p, typed, "2");
+        assert_eq!(v["cutoff"].as_str(), Some(label), "{typed:?}: {v}");
+        let table = rows(&w.path("out/evaluation.parquet"));
+        assert!(table.iter().all(|r| text(&r["cutoff"]) == label), "{typed:?}: {table:?}");
+    }
+    // the 1st leaves no training row: an earlier cutoff is no way out of the 2nd's refusal
+    let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-02"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("nothing to score") && r.stderr.contains("a later one"), "{}", r.stderr);
+}
+
 /// The training rows are cleaned as a run on the export cut at the cutoff cleans them: a tail
 /// of them after a silence the shop never kept is stray there (and kept, undated), though the
 /// test rows that follow end it in the whole export. Cleaned whole, evaluate dated it, chose on
