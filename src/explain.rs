@@ -91,9 +91,7 @@ pub fn run(dir: &Path, customer: &str) -> Result<String> {
 /// to is missing.
 fn unpublished(dir: &Path) -> String {
     match crate::publish::dangling_current(dir) {
-        Some(id) => format!(
-            "current points to runs/{id}, which is missing (renamed, moved or deleted): put it back, point current at another run of runs/, or run `kindred run`"
-        ),
+        Some(dangling) => dangling,
         None => "nothing is published there (no current run): run `kindred run` first, or name the folder a run \
                  published to (--output, or the pipeline's [output] dir)"
             .into(),

@@ -1045,14 +1045,18 @@ pub fn published_run(dir: &Path) -> Result<Option<PathBuf>> {
     }
 }
 
-/// The run `current` names when that run's folder is missing (renamed or deleted by hand, a
-/// partial restore): `status` and `explain` said "nothing is published", as of a fresh folder,
-/// naming neither the link nor the folder to look for.
+/// What to say when `current` names a run whose folder is missing (renamed or deleted by hand,
+/// a partial restore): `status` and `explain` said "nothing is published", as of a fresh
+/// folder, naming neither the link nor the folder to look for.
 pub fn dangling_current(dir: &Path) -> Option<String> {
     let id = current_run_id(dir)?;
     let missing =
         fs::symlink_metadata(dir.join(RUNS).join(&id)).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
-    missing.then_some(id)
+    missing.then(|| {
+        format!(
+            "{CURRENT} points to {RUNS}/{id}, which is missing (renamed, moved or deleted): put it back, point {CURRENT} at another run of {RUNS}/, or run `kindred run`"
+        )
+    })
 }
 
 /// fsyncs a directory so renames and new entries in it survive a crash.

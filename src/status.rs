@@ -461,10 +461,7 @@ fn problems(
 /// "Nothing is published", naming the run `current` points to when its folder is missing.
 fn nothing_published(dir: &Path) -> String {
     match dangling_current(dir) {
-        Some(id) => format!(
-            "nothing is published in {}: current points to {RUNS}/{id}, which is missing (renamed, moved or deleted); put it back, point current at another run of {RUNS}/, or run again",
-            dir.display()
-        ),
+        Some(dangling) => format!("nothing is published in {}: {dangling}", dir.display()),
         None => format!("nothing is published in {}", dir.display()),
     }
 }
