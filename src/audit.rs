@@ -96,6 +96,7 @@ pub fn run(mut table: Table) -> Result<(DataFrame, AuditReport)> {
         let mut report = report(&table.nulls, rows, map, &found, table.look, start);
         parsed_ranges(&canonical, &mut report);
         ids_lost_digits(&canonical, &table.long_ids, &mut report);
+        id_warnings(&table.id_warnings, &mut report);
         time_hint(&canonical, map, &mut report);
         return Ok((canonical, report));
     }
@@ -116,8 +117,19 @@ pub fn run(mut table: Table) -> Result<(DataFrame, AuditReport)> {
     let mut report = report(&table.nulls, rows, map, &found, table.look, start);
     parsed_ranges(&canonical, &mut report);
     ids_lost_digits(&canonical, &long_ids, &mut report);
+    id_warnings(&table.id_warnings, &mut report);
     time_hint(&canonical, map, &mut report);
     Ok((canonical, report))
+}
+
+/// The reader's warnings on the customer's and the item's ids (a workbook's date cells among
+/// them) given to their columns.
+fn id_warnings(warnings: &crate::ingest::IdWarnings, report: &mut AuditReport) {
+    for (role, warnings) in ["customer", "item"].into_iter().zip(warnings) {
+        if let Some(c) = report.columns.iter_mut().find(|c| c.role.as_deref() == Some(role)) {
+            c.warnings.extend(warnings.iter().cloned());
+        }
+    }
 }
 
 /// A warning on the customer's and the item's columns whose ids lost digits, and their count

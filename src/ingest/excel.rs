@@ -17,7 +17,8 @@ use polars::prelude::*;
 
 use crate::config::{toml_text, Columns};
 use crate::error::InputError;
-use crate::ingest::{absent, column_key, find_column, title_note, unique_header, HeaderNames, TITLE_LINES};
+use crate::ingest::numfmt::IdFormat;
+use crate::ingest::{absent, column_key, find_column, title_note, unique_header, HeaderNames, IdWarnings, TITLE_LINES};
 use crate::roles::{number_text, LongIds, SERIAL_1954};
 
 /// A workbook read: every column as text, the sheets read, and a note for each sheet skipped.
@@ -27,6 +28,8 @@ pub(super) struct ExcelRead {
     pub notes: Vec<String>,
     /// The customer's and the item's number cells of 16 digits or more (see [`LongIds`]).
     pub long_ids: LongIds,
+    /// The customer's and the item's date cells, as a warning each ([`Sheets::dated`]).
+    pub id_warnings: IdWarnings,
 }
 
 /// The columns read so far: the first sheet's header, and each column's values.
@@ -44,16 +47,68 @@ struct Sheets {
     /// were (see [`Sheets::serial_dates`]).
     date: Option<usize>,
     dates: DateCells,
-    /// The customer's and the item's columns, and their number cells of 16 digits or more
-    /// (how many, the first one's sheet and row): a workbook keeps 15 significant digits, so
-    /// loyalty-card ids that differ after the 15th read as one id.
+    /// The customer's and the item's columns, and what their cells were.
     ids: [Option<usize>; 2],
+    id_cells: IdColumns,
+}
+
+/// The customer's and the item's cells worth a word ([`IdColumns::see`]), each id's at its
+/// index (0 the customer's, 1 the item's).
+#[derive(Default)]
+struct IdColumns {
+    /// Number cells of 16 digits or more (how many, the first one's sheet and row): a workbook
+    /// keeps 15 significant digits, so loyalty-card ids that differ after the 15th read as one.
     long_ids: [(usize, Option<(String, usize)>); 2],
     /// The same for number cells from 2^53 (no f64 holds them digit for digit), and whether a
     /// cell of 16 digits or more holds a digit past the 15th significant one: a workbook
     /// written by a program (pandas, an ERP) stores them whole, which Excel never does.
     huge_ids: [(usize, Option<(String, usize)>); 2],
     whole_ids: [bool; 2],
+    /// The customer's and the item's number cells read as their number format shows them
+    /// ([`SheetCells::show_formatted`]: `00012` in a column formatted `00000`).
+    shown: [IdCells; 2],
+    /// The customer's and the item's date and time cells: an id typed like a date (`1-Mar`,
+    /// `3/1`) that Excel made a date; the id as typed is not in the file.
+    dated: [IdCells; 2],
+}
+
+/// Some cells of an id column: how many, and the first one's sheet, row and what it is.
+#[derive(Default, Clone)]
+struct IdCells {
+    count: usize,
+    first: Option<(String, usize, String)>,
+}
+
+impl IdColumns {
+    /// What the customer's (`id` 0) or the item's (1) cell at row `at` of `sheet` is worth
+    /// noting: a number of 16 digits or more, or from 2^53 ([`IdColumns::long_ids`]); a date.
+    fn see(&mut self, id: usize, cell: &Data, (sheet, at): (&str, usize)) {
+        if let Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) = cell {
+            self.dated[id].add(1, (sheet, at), || cell_text(cell).unwrap_or_default());
+        }
+        let &Data::Float(f) = cell else { return };
+        if f.abs() >= 1e15 {
+            let (count, first) = &mut self.long_ids[id];
+            *count += 1;
+            first.get_or_insert_with(|| (sheet.to_string(), at));
+            // a 16th significant digit Excel would have dropped
+            self.whole_ids[id] |= format!("{f:.14e}").parse::<f64>().is_ok_and(|r| r != f);
+        }
+        if f.abs() >= 9_007_199_254_740_992.0 {
+            let (count, first) = &mut self.huge_ids[id];
+            *count += 1;
+            first.get_or_insert_with(|| (sheet.to_string(), at));
+        }
+    }
+}
+
+impl IdCells {
+    fn add(&mut self, count: usize, (sheet, row): (&str, usize), what: impl FnOnce() -> String) {
+        self.count += count;
+        if count > 0 && self.first.is_none() {
+            self.first = Some((sheet.to_string(), row, what()));
+        }
+    }
 }
 
 /// The date column's cells that are not plain dates: number cells among date cells (a date
@@ -228,28 +283,54 @@ impl Sheets {
             date: at_role(&header, header_of.date.as_ref()),
             dates: DateCells::default(),
             ids: [at_role(&header, Some(&header_of.customer)), at_role(&header, Some(&header_of.item))],
-            long_ids: Default::default(),
-            huge_ids: Default::default(),
-            whole_ids: [false; 2],
+            id_cells: IdColumns::default(),
             header,
         }
     }
 
-    /// The rows read, their columns ([`Sheets::into_columns`], serial dates read first) and
-    /// the notes on the cells.
-    fn finish(mut self, notes: &mut Vec<String>) -> (usize, Vec<Column>, LongIds) {
+    /// The rows read, their columns ([`Sheets::into_columns`], serial dates read first), the
+    /// notes on the cells, and the id columns' warnings (of the workbook at `path`).
+    fn finish(mut self, notes: &mut Vec<String>, path: &Path) -> (usize, Vec<Column>, LongIds, IdWarnings) {
         notes.extend(self.error_notes());
         notes.extend(self.serial_dates());
+        notes.extend(self.shown_notes());
+        let warnings = self.dated_warnings(path);
         // cells of 16 digits or more lost digits when Excel wrote them (none holds a 16th
         // significant digit); written whole by a program, only those from 2^53 did
-        let long = [0, 1].map(|id| match self.whole_ids[id] {
-            false => (self.long_ids[id].clone(), "number cells of 16 digits or more"),
-            true => (self.huge_ids[id].clone(), "number cells from 2^53"),
+        let ids = &self.id_cells;
+        let long = [0, 1].map(|id| match ids.whole_ids[id] {
+            false => (ids.long_ids[id].clone(), "number cells of 16 digits or more"),
+            true => (ids.huge_ids[id].clone(), "number cells from 2^53"),
         });
         let long = long.map(|((count, first), what)| {
             (count, first.map(|(sheet, row)| format!("{what}; the first is sheet '{sheet}' row {row}")))
         });
-        (self.cols.first().map_or(0, Vec::len), self.into_columns(), long)
+        (self.cols.first().map_or(0, Vec::len), self.into_columns(), long, warnings)
+    }
+
+    /// A note for each id column with number cells read as their number format shows them.
+    fn shown_notes(&self) -> Vec<String> {
+        let shown = self.ids.iter().zip(&self.id_cells.shown);
+        let shown = shown.filter_map(|(k, cells)| Some((&self.header[(*k)?], cells.count, cells.first.as_ref()?)));
+        shown
+            .map(|(name, count, (sheet, row, what))| format!(
+                "column '{name}': {count} number cells read as their number format shows them, as Excel shows and saves them ({what}; the first is sheet '{sheet}' row {row}): read as numbers they lost their leading zeros or letters, and were other ids than the shop's"
+            ))
+            .collect()
+    }
+
+    /// A warning for each id column with date or time cells (an id typed like a date, which
+    /// Excel made a date: published as the date read, silently), naming the workbook at `path`.
+    fn dated_warnings(&self, path: &Path) -> IdWarnings {
+        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        self.id_cells.dated.clone().map(|cells| match cells.first {
+            Some((sheet, row, text)) => vec![format!(
+                "{} date or time cell{} in {file} (the first is sheet '{sheet}' row {row}, read as '{text}'): a spreadsheet (Excel, LibreOffice) makes a date of an id typed or pasted like one (1-Mar, 3/1, 2011-3) and keeps no trace of what was typed, so such ids are published as the dates read, which no system of the shop's knows; take the ids from the shop's own export, or import it into Excel with the column as Text",
+                cells.count,
+                if cells.count == 1 { "" } else { "s" }
+            )],
+            None => Vec::new(),
+        })
     }
 
     /// Where each of the first sheet's columns is in `header` (another sheet's), matched by
@@ -284,19 +365,8 @@ impl Sheets {
                     errors.kinds.insert(e.to_string());
                     errors.first.get_or_insert_with(|| (sheet.to_string(), at));
                 }
-                if let (Some(Data::Float(f)), Some(id)) = (cell, self.ids.iter().position(|&i| i == Some(k))) {
-                    if f.abs() >= 1e15 {
-                        let (count, first) = &mut self.long_ids[id];
-                        *count += 1;
-                        first.get_or_insert_with(|| (sheet.to_string(), at));
-                        // a 16th significant digit Excel would have dropped
-                        self.whole_ids[id] |= format!("{f:.14e}").parse::<f64>().is_ok_and(|r| r != *f);
-                    }
-                    if f.abs() >= 9_007_199_254_740_992.0 {
-                        let (count, first) = &mut self.huge_ids[id];
-                        *count += 1;
-                        first.get_or_insert_with(|| (sheet.to_string(), at));
-                    }
+                if let (Some(cell), Some(id)) = (cell, self.ids.iter().position(|&i| i == Some(k))) {
+                    self.id_cells.see(id, cell, (sheet, at));
                 }
                 if Some(k) == self.date {
                     self.dates.see(cell, col.len(), (sheet, at));
@@ -318,13 +388,15 @@ impl Sheets {
         }
     }
 
-    /// A sheet's rows `below` its header (its `columns`, at the first sheet's `positions`), each
-    /// freed once read (row numbers 1-based, as Excel's); refused when one is the header again
-    /// with a role's column moved (`again`, [`header_again`]) or the sheet's dates are Excel's
-    /// month-first swap ([`Swap::swapped`], judged sheet by sheet).
+    /// A sheet's rows below its header row (its `columns`, at the first sheet's `positions`),
+    /// taken from its `cells`, each freed once read (row numbers 1-based, as Excel's), the id
+    /// columns' number cells as their number format shows them ([`SheetCells::show_formatted`]);
+    /// refused when one is the header again with a role's column moved (`again`,
+    /// [`header_again`]) or the sheet's dates are Excel's month-first swap ([`Swap::swapped`],
+    /// judged sheet by sheet).
     fn take_sheet(
         &mut self,
-        below: BTreeMap<u32, Vec<(u32, Data)>>,
+        (cells, header_row): (&mut SheetCells, u32),
         (columns, positions): (&[u32], &[Option<usize>]),
         (name, again): (&str, Option<(u32, String)>),
         path: &Path,
@@ -333,6 +405,13 @@ impl Sheets {
             let place = format!("sheet '{name}' row {}", row + 1);
             return Err(InputError::HeaderReordered { path: path.to_path_buf(), place, moved, advice: OWN_SHEET });
         }
+        let ids = self.ids.map(|k| k.and_then(|k| positions[k]).map(|p| columns[p]));
+        for (id, (count, first)) in cells.show_formatted(header_row, ids).into_iter().enumerate() {
+            if let Some((row, what)) = first {
+                self.id_cells.shown[id].add(count, (name, row), || what);
+            }
+        }
+        let below = cells.rows.split_off(&(header_row + 1));
         self.dates.swap = Swap::default();
         self.append(below.into_iter().map(|(r, row)| (r as usize + 1, dense(row, columns))), positions, name);
         match self.date.and_then(|k| self.dates.swap.swapped(&self.header[k], path)) {
@@ -513,8 +592,7 @@ pub(super) fn read_excel(
         };
         notes.extend(merged);
         if let Some(t) = table.as_mut() {
-            let below = cells.rows.split_off(&(header_row + 1));
-            t.take_sheet(below, (&columns, &positions), (&name, again), path)?;
+            t.take_sheet((&mut cells, header_row), (&columns, &positions), (&name, again), path)?;
         }
         sheets.push(name);
     }
@@ -522,10 +600,10 @@ pub(super) fn read_excel(
     if sheet.is_none() {
         notes.extend(alike_unread(&mut book, &metadata, &sheets, header_of));
     }
-    let (height, columns, long_ids) = table.finish(&mut notes);
+    let (height, columns, long_ids, id_warnings) = table.finish(&mut notes, path);
     let frame = DataFrame::new(height, columns)
         .map_err(|e| InputError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
-    Ok(ExcelRead { frame, sheets, notes, long_ids })
+    Ok(ExcelRead { frame, sheets, notes, long_ids, id_warnings })
 }
 
 /// Where a role's column (as `header_of` names it) is in `header`, found as the roles find it
@@ -544,6 +622,27 @@ struct SheetCells {
     merged: Vec<Dimensions>,
     /// What its cells take ([`cell_bytes`]).
     bytes: usize,
+    styles: IdStyles,
+}
+
+/// A sheet's number cells whose number format writes whole numbers otherwise than plainly
+/// ([`IdFormat`]: `00000`, `"A"0000`), each by its (row, column) with its style (the index of
+/// its format in the workbook's styles), and those styles' formats (`None` for every other
+/// format). An .xlsx's only: calamine 0.38 gives no other format's styles.
+#[derive(Default)]
+struct IdStyles {
+    cells: BTreeMap<(u32, u32), usize>,
+    formats: Vec<Option<IdFormat>>,
+}
+
+impl IdStyles {
+    /// The cell at `to` given the style of the cell at `from` (a merged range's value).
+    fn copy(&mut self, from: (u32, u32), to: (u32, u32)) {
+        match self.cells.get(&from).copied() {
+            Some(style) => self.cells.insert(to, style),
+            None => self.cells.remove(&to),
+        };
+    }
 }
 
 /// Reads sheet `name` of `book` (the workbook at `path`).
@@ -553,7 +652,7 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek + Send>(
     name: &str,
 ) -> Result<SheetCells, String> {
     let mut rows = Rows::default();
-    let mut put = |at: (u32, u32), cell: Data| rows.put(at, cell);
+    let mut styles = IdStyles::default();
     let merged = match book {
         calamine::Sheets::Xlsx(x) => {
             // An xlsx sheet's merged ranges follow its cells in the sheet's XML, which calamine
@@ -563,21 +662,14 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek + Send>(
                 Ok(mut again) => again.merge_cells_by_sheet_name(name).unwrap_or_default(),
                 Err(_) => Vec::new(),
             };
-            let cells = || -> Result<(), String> {
-                let mut cells = x.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
-                while let Some(cell) = cells.next_cell().map_err(|e| e.to_string())? {
-                    put(cell.get_position(), Data::from(cell.get_value().clone()));
-                }
-                Ok(())
-            };
-            let (merged, read) = rayon::join(merges, cells);
-            read?;
+            let (merged, read) = rayon::join(merges, || xlsx_cells(x, name, &mut rows));
+            styles = read?;
             merged
         }
         calamine::Sheets::Xlsb(x) => {
             let mut cells = x.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
             while let Some(cell) = cells.next_cell().map_err(|e| e.to_string())? {
-                put(cell.get_position(), Data::from(cell.get_value().clone()));
+                rows.put(cell.get_position(), Data::from(cell.get_value().clone()));
             }
             Vec::new()
         }
@@ -590,14 +682,40 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek + Send>(
             let (top, left) = range.start().unwrap_or((0, 0));
             for (r, row) in range.rows().enumerate() {
                 for (c, cell) in row.iter().enumerate() {
-                    put((top + r as u32, left + c as u32), cell.clone());
+                    rows.put((top + r as u32, left + c as u32), cell.clone());
                 }
             }
             merged
         }
     };
     let bytes = rows.bytes;
-    Ok(SheetCells { rows: rows.finish(), merged, bytes })
+    Ok(SheetCells { rows: rows.finish(), merged, bytes, styles })
+}
+
+/// Reads the cells of the .xlsx sheet `name` into `rows`, and the styles of its number cells
+/// whose number format writes whole numbers otherwise than plainly (in the same pass: the
+/// style is an attribute of the cell's element).
+fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Xlsx<RS>,
+    name: &str,
+    rows: &mut Rows,
+) -> Result<IdStyles, String> {
+    let mut cells = book.worksheet_cells_reader(name).map_err(|e| e.to_string())?;
+    let formats: Vec<Option<IdFormat>> = cells.styles().iter().map(id_format).collect();
+    let mut styled = BTreeMap::new();
+    while let Some((cell, style)) = cells.next_cell_with_style_id().map_err(|e| e.to_string())? {
+        let value = Data::from(cell.get_value().clone());
+        if matches!(value, Data::Float(_) | Data::Int(_)) && formats.get(style).is_some_and(Option::is_some) {
+            styled.insert(cell.get_position(), style);
+        }
+        rows.put(cell.get_position(), value);
+    }
+    Ok(IdStyles { cells: styled, formats })
+}
+
+/// A style's number format when it writes whole numbers otherwise than plainly ([`IdFormat`]).
+fn id_format(style: &calamine::Style) -> Option<IdFormat> {
+    IdFormat::parse(&style.number_format.as_ref()?.format_code)
 }
 
 /// A sheet's cells gathered as they come, row by row: a row's cells are collected and the row
@@ -694,6 +812,32 @@ impl SheetCells {
         (columns, names)
     }
 
+    /// Rewrites the number cells below the header row in the id columns `ids` (the customer's
+    /// and the item's, as sheet columns) whose number format writes their digits otherwise
+    /// than plainly ([`IdFormat`]: `00000`, `"A"0000`) as the text it shows; for each id, how
+    /// many, and the first one's row (1-based) and what it was. Read as the number, `00012`
+    /// was published as `12`, another id than the shop's CSV export of it carries.
+    fn show_formatted(&mut self, header_row: u32, ids: [Option<u32>; 2]) -> [(usize, Option<(usize, String)>); 2] {
+        let mut shown: [(usize, Option<(usize, String)>); 2] = Default::default();
+        let formats = &self.styles.formats;
+        for (&(r, c), &style) in self.styles.cells.range((header_row + 1, 0)..) {
+            let Some(id) = ids.iter().position(|&i| i == Some(c)) else { continue };
+            let (Some(Some(format)), Some(row)) = (formats.get(style), self.rows.get_mut(&r)) else { continue };
+            let Some((_, cell)) = row.iter_mut().find(|(k, _)| *k == c) else { continue };
+            let number = match cell {
+                Data::Float(f) => *f,
+                Data::Int(i) => *i as f64,
+                _ => continue,
+            };
+            let Some(text) = format.show(number) else { continue };
+            let (count, first) = &mut shown[id];
+            *count += 1;
+            first.get_or_insert_with(|| (r as usize + 1, format!("'{text}' in format {}", format.code)));
+            *cell = Data::String(text);
+        }
+        shown
+    }
+
     /// Gives each cell of a merged range one column wide below the header the range's value,
     /// as Excel shows it down the range (an order's number, date and customer merged down its
     /// lines were its first line's only, and the other lines were dropped for a missing
@@ -719,11 +863,12 @@ impl SheetCells {
                 continue;
             }
             budget -= cost;
-            for (_, row) in self.rows.range_mut(d.start.0 + 1..=d.end.0) {
+            for (&r, row) in self.rows.range_mut(d.start.0 + 1..=d.end.0) {
                 match row.iter_mut().find(|(c, _)| *c == d.start.1) {
                     Some((_, cell)) => *cell = value.clone(), // a value under the range is hidden in Excel
                     None => row.push((d.start.1, value.clone())),
                 }
+                self.styles.copy(d.start, (r, d.start.1));
                 filled[k] += 1;
             }
         }

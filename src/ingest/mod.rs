@@ -26,6 +26,7 @@ mod biff;
 mod csv;
 mod excel;
 pub mod look;
+mod numfmt;
 mod parquet;
 
 mod memory;
@@ -63,7 +64,13 @@ pub struct Table {
     /// The customer's and the item's ids the reader read from numbers too long for their type
     /// (a workbook's cells of 16 digits or more); the audit adds a float column's own.
     pub long_ids: LongIds,
+    /// The reader's warnings on the customer's and the item's ids (a workbook's date cells
+    /// among them), which the audit gives their columns.
+    pub id_warnings: IdWarnings,
 }
+
+/// Warnings on the customer's and on the item's column, in that order.
+pub type IdWarnings = [Vec<String>; 2];
 
 impl Table {
     /// A table of every column of `frame`, read from `path`, its dates read by `dates`.
@@ -76,8 +83,9 @@ impl Table {
     /// [`Table::new`] with its look already taken.
     fn with_look(frame: DataFrame, columns: Columns, path: &Path, dates: DateRule, look: Look) -> Table {
         let path = path.to_path_buf();
-        let long_ids = LongIds::default();
-        Table { nulls: null_counts(&frame), frame, columns, parsed: None, path, dates, decimal: None, look, long_ids }
+        let (long_ids, id_warnings) = (LongIds::default(), IdWarnings::default());
+        let nulls = null_counts(&frame);
+        Table { nulls, frame, columns, parsed: None, path, dates, decimal: None, look, long_ids, id_warnings }
     }
 }
 
@@ -154,7 +162,7 @@ impl Unmapped {
 enum Loaded {
     Csv(Box<CsvRead>),
     Parquet(ParquetFile),
-    Frame(DataFrame, LongIds),
+    Frame(DataFrame, LongIds, IdWarnings),
 }
 
 /// Reads the file named by `cfg`: (what was loaded, sheets read, notes, format label). Of a
@@ -184,7 +192,7 @@ fn load(
             let frame = missing(cfg, header_of)
                 .apply(excel.frame)
                 .map_err(|e| InputError::Parse { path: path.clone(), detail: e.to_string() })?;
-            (Loaded::Frame(frame, excel.long_ids), excel.sheets, excel.notes, "excel")
+            (Loaded::Frame(frame, excel.long_ids, excel.id_warnings), excel.sheets, excel.notes, "excel")
         }
         Format::Parquet => (Loaded::Parquet(parquet_columns(path)?), Vec::new(), Vec::new(), "parquet"),
     })
@@ -260,6 +268,7 @@ fn run_unguarded(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestR
         decimal: cfg.decimal,
         look,
         long_ids: LongIds::default(),
+        id_warnings: IdWarnings::default(),
     };
     let (table, width, skipped, unmapped) = match loaded {
         Loaded::Csv(csv) => {
@@ -280,11 +289,12 @@ fn run_unguarded(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestR
             let frame = decimal_quantity(frame, file_columns, columns.quantity.as_ref(), path)?;
             (table(frame, columns, read.nulls, None, read.look), names.len(), 0, unmapped)
         }
-        Loaded::Frame(frame, long_ids) => {
+        Loaded::Frame(frame, long_ids, id_warnings) => {
             let names = column_names(&frame);
             let (columns, unmapped) = resolve_columns(&names, columns, path, sheets.first().cloned())?;
             let frame = formulas_shown(frame, &mut notes, path)?;
-            let table = Table { decimal: cfg.decimal, long_ids, ..Table::new(frame, columns, path, date_rule(cfg)) };
+            let table = Table::new(frame, columns, path, date_rule(cfg));
+            let table = Table { decimal: cfg.decimal, long_ids, id_warnings, ..table };
             (table, names.len(), 0, unmapped)
         }
     };
@@ -333,7 +343,7 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
     let start = Instant::now();
     let (loaded, sheets, mut notes, label) = load(cfg, None, columns, head)?;
     let mut file_columns = Vec::new();
-    let mut long_ids = LongIds::default();
+    let (mut long_ids, mut id_warnings) = (LongIds::default(), IdWarnings::default());
     // a CSV's delimiter as set (`None`: sniffed), for a header read as one column
     let mut text = None;
     let (frame, skipped, width, look) = match loaded {
@@ -347,8 +357,8 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
             notes.extend(unread);
             (frame, 0, Some(file_columns.len()), None)
         }
-        Loaded::Frame(frame, long) => {
-            long_ids = long;
+        Loaded::Frame(frame, long, warnings) => {
+            (long_ids, id_warnings) = (long, warnings);
             (frame, 0, None, None)
         }
     };
@@ -368,7 +378,7 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
         Ok((columns, _)) => {
             let frame = decimal_quantity(frame, &file_columns, columns.quantity.as_ref(), &cfg.path)?;
             let table = Table::with_look(frame, columns, &cfg.path, date_rule(cfg), look);
-            AllColumns::Mapped(Box::new(Table { decimal: cfg.decimal, long_ids, ..table }))
+            AllColumns::Mapped(Box::new(Table { decimal: cfg.decimal, long_ids, id_warnings, ..table }))
         }
         // said, not silent: every role then reads "-", even the columns the mapping would find
         Err(e) => {

@@ -443,6 +443,75 @@ fn a_workbook_is_read_as_excel_shows_it() {
     );
 }
 
+/// helper-110: an id typed into a column formatted `00000` was published as the number its
+/// cell holds (`12` where Excel, and a CSV saved from it, show `00012`: another id than the
+/// shop's), and an id Excel made a date (`1-Mar`) as `2011-03-01 00:00:00`, without a word. An id
+/// column's number cells are read as their format shows them (zeros, letters, marks), in every
+/// sheet stacked and down a merged range, the quantity's are not; date cells in an id column
+/// are warned of, naming the file, the sheet and the row.
+#[test]
+fn ids_are_read_as_their_number_format_shows_them_and_dates_among_them_warned_of() {
+    let w = Workdir::new();
+    let input = w.copy("id_formats.xlsx");
+    let p = w.pipeline_with("p.toml", &input, "sheet = \"*\"", "out", "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let published = |column: &str| -> Vec<String> {
+        let mut ids: Vec<String> = rows(&w.path("out/purchases.parquet")).iter().map(|r| text(&r[column])).collect();
+        ids.dedup();
+        ids
+    };
+    let customers = published("customer_id");
+    for id in ["00012", "00345", "17850", "00099", "678", "2011-03-02 00:00:00"] {
+        assert!(customers.contains(&id.to_string()), "{id}: {customers:?}");
+    }
+    assert!(!customers.iter().any(|c| c == "12" || c == "99"), "{customers:?}");
+    let mut items = published("item_id");
+    items.sort();
+    items.dedup();
+    assert_eq!(items, ["0012-34", "2011-03-01 00:00:00", "A0007", "I1", "I3"], "{items:?}");
+    let said = [
+        "column 'CustomerID': 11 number cells read as their number format shows them, as Excel shows and saves them ('00012' in format 00000; the first is sheet 'Jan' row 2)",
+        "column 'StockCode': 4 number cells read as their number format shows them, as Excel shows and saves them ('A0007' in format \"A\"0000; the first is sheet 'Jan' row 3)",
+        "warning: column 'StockCode': 2 date or time cells in id_formats.xlsx (the first is sheet 'Jan' row 10, read as '2011-03-01 00:00:00'): a spreadsheet (Excel, LibreOffice) makes a date of an id typed or pasted like one",
+        "warning: column 'CustomerID': 1 date or time cell in id_formats.xlsx (the first is sheet 'Jan' row 11, read as '2011-03-02 00:00:00')",
+    ];
+    for words in said {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+    let m = w.manifest("out");
+    let columns = m["reports"]["audit"]["columns"].as_array().unwrap();
+    let warnings = |name: &str| columns.iter().find(|c| c["column"] == name).unwrap()["warnings"].to_string();
+    assert!(warnings("StockCode").contains("2 date or time cells in"), "{}", warnings("StockCode"));
+    assert!(m["reports"]["ingest"]["notes"].to_string().contains("11 number cells read as"), "{m}");
+    // the quantity's cells formatted 000 are the numbers they hold
+    let quantity = columns.iter().find(|c| c["column"] == "Quantity").unwrap();
+    assert_eq!(quantity["invalid"], 0, "{quantity}");
+    // the first sheet alone: its own cells counted
+    let p = w.pipeline_with("jan.toml", &input, "", "jan", "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert!(r.stderr.contains("column 'CustomerID': 9 number cells read as"), "{}", r.stderr);
+}
+
+/// helper-110: an .xls and an .ods are read by calamine without their cells' number formats,
+/// so an id formatted `00000` is still its number there (README); the dates Excel made of ids
+/// are warned of as in an .xlsx (an .ods's as the date it holds, without a time).
+#[test]
+fn dates_among_ids_are_warned_of_in_xls_and_ods_workbooks() {
+    let w = Workdir::new();
+    for (fixture, read) in [("id_dates.xls", "2011-03-01 00:00:00"), ("id_dates.ods", "2011-03-01")] {
+        let input = w.copy(fixture);
+        let r = w.kindred(&["audit", input.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{fixture}: {}", r.stderr);
+        let words = format!(
+            "warning: column 'StockCode': 2 date or time cells in {fixture} (the first is sheet 'Sales' row 3, read as '{read}')"
+        );
+        assert!(r.stderr.contains(&words), "{words}: {}", r.stderr);
+        assert!(!r.stderr.contains("number cells read as their number format"), "{fixture}: {}", r.stderr);
+        assert!(r.stdout.contains("CustomerID  12 "), "{fixture}: still its number: {}", r.stdout);
+    }
+}
+
 /// Session 28: the header again as a row — exports joined end to end (`cat jan.csv feb.csv`),
 /// a second table below the first — is dropped by its own rule, not read as a purchase
 /// ("CustomerID" bought "StockCode" and customer_id became text) nor dropped unexplained.
