@@ -801,6 +801,54 @@ fn shared_column(c: &Columns, path: &Path) -> Result<(), InputError> {
     Ok(())
 }
 
+/// The header a pipeline's columns are looked up in: its names, in the file at `path` (on
+/// `sheet`), for the errors naming them.
+struct HeaderOf<'a> {
+    names: &'a [String],
+    path: &'a Path,
+    sheet: &'a Option<String>,
+}
+
+impl HeaderOf<'_> {
+    /// The header's name for `column` ([`find_column`]), `None` when none matches; several
+    /// with its key are refused, naming them and the key to set.
+    fn find(&self, role: &str, column: &str) -> Result<Option<String>, InputError> {
+        find_column(self.names, column)
+            .map(|found| found.cloned())
+            .map_err(|several| self.ambiguous(role, column, several))
+    }
+
+    fn ambiguous(&self, role: &str, column: &str, several: Vec<&String>) -> InputError {
+        let key = match role {
+            "segment" => "[recommend] fallback = \"popular_by:…\"".to_string(),
+            "row_filter" => "the column's name in [clean] exclude_rows or keep_rows".to_string(),
+            role => format!("[columns] {role} = \"…\""),
+        };
+        let several: Vec<String> = several.iter().map(|n| format!("'{n}'")).collect();
+        let sheet = self.sheet.as_ref().map(|s| format!("sheet '{s}': ")).unwrap_or_default();
+        let detail = format!(
+            "{sheet}{} all match it with case, spaces and punctuation ignored; set {key} to one of them",
+            several.join(", ")
+        );
+        InputError::ColumnAmbiguous { path: self.path.to_path_buf(), column: column.to_string(), detail }
+    }
+
+    /// Every mapped column the file lacks (`lacking`, in the roles' order, not empty): the
+    /// first named in full, the others after it.
+    fn missing(&self, lacking: Vec<(&'static str, String)>) -> InputError {
+        let also = lacking[1..].iter().map(|(role, column)| format!("'{column}' ([columns] {role})")).collect();
+        let (role, column) = &lacking[0];
+        InputError::ColumnMissing {
+            path: self.path.to_path_buf(),
+            sheet: self.sheet.clone(),
+            column: column.clone(),
+            role,
+            available: self.names.join(", "),
+            also: Box::new(also),
+        }
+    }
+}
+
 /// Checks that every mapped column exists ([`find_column`]: exactly, else by its key) and
 /// names it as the header does; unmaps optional defaults the file lacks. Called once per
 /// read, as soon as the header is known (by the CSV reader, which builds only the roles'
@@ -811,39 +859,11 @@ fn resolve_columns(
     path: &Path,
     sheet: Option<String>,
 ) -> Result<(Columns, Vec<Unmapped>), InputError> {
+    let header = HeaderOf { names, path, sheet: &sheet };
+    let find = |role: &str, column: &str| header.find(role, column);
     // every mapped column the file lacks, in the roles' order: the first named in full, the
     // others after it
     let mut lacking: Vec<(&'static str, String)> = Vec::new();
-    let missing = |lacking: Vec<(&'static str, String)>| {
-        let also = lacking[1..].iter().map(|(role, column)| format!("'{column}' ([columns] {role})")).collect();
-        let (role, column) = &lacking[0];
-        InputError::ColumnMissing {
-            path: path.to_path_buf(),
-            sheet: sheet.clone(),
-            column: column.clone(),
-            role,
-            available: names.join(", "),
-            also: Box::new(also),
-        }
-    };
-    // several headers with the column's key: refused, naming them and the key to set
-    let ambiguous = |role: &str, column: &str, several: Vec<&String>| {
-        let key = match role {
-            "segment" => "[recommend] fallback = \"popular_by:…\"".to_string(),
-            "row_filter" => "the column's name in [clean] exclude_rows or keep_rows".to_string(),
-            role => format!("[columns] {role} = \"…\""),
-        };
-        let several: Vec<String> = several.iter().map(|n| format!("'{n}'")).collect();
-        let sheet = sheet.as_ref().map(|s| format!("sheet '{s}': ")).unwrap_or_default();
-        let detail = format!(
-            "{sheet}{} all match it with case, spaces and punctuation ignored; set {key} to one of them",
-            several.join(", ")
-        );
-        InputError::ColumnAmbiguous { path: path.to_path_buf(), column: column.to_string(), detail }
-    };
-    let find = |role: &str, column: &str| {
-        find_column(names, column).map(|found| found.cloned()).map_err(|several| ambiguous(role, column, several))
-    };
     let mut resolved = columns.clone();
     for (role, slot) in [("customer", &mut resolved.customer), ("item", &mut resolved.item)] {
         match find(role, slot)? {
@@ -876,7 +896,7 @@ fn resolve_columns(
         lacking.push(("date", date.clone()));
     }
     if !lacking.is_empty() {
-        return Err(missing(lacking));
+        return Err(header.missing(lacking));
     }
     shared_column(&resolved, path)?;
     if let Some(column) = resolved.segment.as_mut() {
