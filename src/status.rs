@@ -376,19 +376,7 @@ fn problems(
     max_age: Option<Duration>,
     now: DateTime<Utc>,
 ) -> Vec<String> {
-    let mut problems = Vec::new();
-    // A run dated ahead of this clock (a machine whose clock ran ahead wrote it) sorts as the
-    // newest attempt for ever, hiding every later one, and its age reads 0 under --max-age.
-    let ids = [last.map(|l| &l.run_id), published.map(|p| &p.run_id)];
-    let mut ahead: Vec<&String> =
-        ids.into_iter().flatten().filter(|id| started(id).is_some_and(|t| t > now + CLOCK_SLACK)).collect();
-    ahead.dedup();
-    for id in ahead {
-        problems.push(format!(
-            "run {id} is dated after this machine's clock ({} UTC): a clock ran ahead, so it hides the attempts after it and its age; fix the clock, and move runs/{id} out of the folder once current does not point to it",
-            now.format("%Y-%m-%d %H:%M:%S")
-        ));
-    }
+    let mut problems = ahead_of_the_clock([last.map(|l| &l.run_id), published.map(|p| &p.run_id)], now);
     if let Some(last) = last {
         match last.status.as_str() {
             "published" => {}
@@ -423,30 +411,8 @@ fn problems(
         },
         _ => {}
     }
-    // the data is as old as the first run that read the very bytes: an export that stopped
-    // being refreshed is republished night after night, each set fresh by --max-age alone
-    // — not counting the days the shop sells nothing on (its export then does not change: a shop
-    // closed on Saturdays was unhealthy every Sunday morning under the README's 26h probe)
     if let (Some(p), Some(max)) = (published, max_age) {
-        let since = p.input_unchanged_since.as_deref();
-        let unchanged = since.and_then(started).map(|at| crate::clean::unchanged_for(at, now, &p.quiet_weekdays));
-        if let (Some(since), Some(u)) = (since, unchanged) {
-            if u.open() > max.as_secs() {
-                let not_counted = match u.quiet {
-                    0 => String::new(),
-                    q => format!(
-                        "; {} of it on days the export sells nothing on ({}), not counted",
-                        age_text(q),
-                        u.days.join(", ")
-                    ),
-                };
-                problems.push(format!(
-                    "the export has not changed since run {since}, {} ago{not_counted}, longer than --max-age {} (the same bytes published again: has the job that writes it stopped?)",
-                    age_text(u.age),
-                    humantime::format_duration(max)
-                ));
-            }
-        }
+        problems.extend(unchanged_export(p, max, now));
     }
     if let Some(p) = published.filter(|p| !p.damaged.is_empty()) {
         problems.push(format!(
@@ -456,6 +422,45 @@ fn problems(
         ));
     }
     problems
+}
+
+/// A run dated ahead of this clock (a machine whose clock ran ahead wrote it) sorts as the
+/// newest attempt for ever, hiding every later one, and its age reads 0 under --max-age: a
+/// problem for each of the runs `ids` (the last attempt's, the published one's) that is.
+fn ahead_of_the_clock(ids: [Option<&String>; 2], now: DateTime<Utc>) -> Vec<String> {
+    let mut ahead: Vec<&String> =
+        ids.into_iter().flatten().filter(|id| started(id).is_some_and(|t| t > now + CLOCK_SLACK)).collect();
+    ahead.dedup();
+    ahead
+        .into_iter()
+        .map(|id| format!(
+            "run {id} is dated after this machine's clock ({} UTC): a clock ran ahead, so it hides the attempts after it and its age; fix the clock, and move runs/{id} out of the folder once current does not point to it",
+            now.format("%Y-%m-%d %H:%M:%S")
+        ))
+        .collect()
+}
+
+/// The published set's data is as old as the first run that read the very bytes: an export
+/// that stopped being refreshed is republished night after night, each set fresh by --max-age
+/// alone — not counting the days the shop sells nothing on (its export then does not change:
+/// a shop closed on Saturdays was unhealthy every Sunday morning under the README's 26h probe).
+fn unchanged_export(p: &Published, max: Duration, now: DateTime<Utc>) -> Option<String> {
+    let since = p.input_unchanged_since.as_deref()?;
+    let u = crate::clean::unchanged_for(started(since)?, now, &p.quiet_weekdays);
+    if u.open() <= max.as_secs() {
+        return None;
+    }
+    let not_counted = match u.quiet {
+        0 => String::new(),
+        q => {
+            format!("; {} of it on days the export sells nothing on ({}), not counted", age_text(q), u.days.join(", "))
+        }
+    };
+    Some(format!(
+        "the export has not changed since run {since}, {} ago{not_counted}, longer than --max-age {} (the same bytes published again: has the job that writes it stopped?)",
+        age_text(u.age),
+        humantime::format_duration(max)
+    ))
 }
 
 /// "Nothing is published", naming the run `current` points to when its folder is missing.

@@ -58,11 +58,11 @@ struct Sheets {
 struct IdColumns {
     /// Number cells of 16 digits or more (how many, the first one's sheet and row): a workbook
     /// keeps 15 significant digits, so loyalty-card ids that differ after the 15th read as one.
-    long_ids: [(usize, Option<(String, usize)>); 2],
+    long_ids: [IdCells; 2],
     /// The same for number cells from 2^53 (no f64 holds them digit for digit), and whether a
     /// cell of 16 digits or more holds a digit past the 15th significant one: a workbook
     /// written by a program (pandas, an ERP) stores them whole, which Excel never does.
-    huge_ids: [(usize, Option<(String, usize)>); 2],
+    huge_ids: [IdCells; 2],
     whole_ids: [bool; 2],
     /// The customer's and the item's number cells read as their number format shows them
     /// ([`SheetCells::show_formatted`]: `00012` in a column formatted `00000`).
@@ -88,16 +88,12 @@ impl IdColumns {
         }
         let &Data::Float(f) = cell else { return };
         if f.abs() >= 1e15 {
-            let (count, first) = &mut self.long_ids[id];
-            *count += 1;
-            first.get_or_insert_with(|| (sheet.to_string(), at));
+            self.long_ids[id].add(1, (sheet, at), String::new);
             // a 16th significant digit Excel would have dropped
             self.whole_ids[id] |= format!("{f:.14e}").parse::<f64>().is_ok_and(|r| r != f);
         }
         if f.abs() >= 9_007_199_254_740_992.0 {
-            let (count, first) = &mut self.huge_ids[id];
-            *count += 1;
-            first.get_or_insert_with(|| (sheet.to_string(), at));
+            self.huge_ids[id].add(1, (sheet, at), String::new);
         }
     }
 }
@@ -302,8 +298,8 @@ impl Sheets {
             false => (ids.long_ids[id].clone(), "number cells of 16 digits or more"),
             true => (ids.huge_ids[id].clone(), "number cells from 2^53"),
         });
-        let long = long.map(|((count, first), what)| {
-            (count, first.map(|(sheet, row)| format!("{what}; the first is sheet '{sheet}' row {row}")))
+        let long = long.map(|(cells, what)| {
+            (cells.count, cells.first.map(|(sheet, row, _)| format!("{what}; the first is sheet '{sheet}' row {row}")))
         });
         (self.cols.first().map_or(0, Vec::len), self.into_columns(), long, warnings)
     }
