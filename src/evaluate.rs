@@ -17,9 +17,11 @@ use serde::Serialize;
 
 use crate::chain::{on_threads, Chain};
 use crate::clean;
-use crate::config::{CleanConfig, Config, CustomerType, Family, Kind, ModelConfig, RecommendConfig, INTEGER_KEY};
+use crate::config::{
+    CleanConfig, Columns, Config, CustomerType, Family, Kind, ModelConfig, RecommendConfig, INTEGER_KEY,
+};
 use crate::error::{ConfigError, Error, OutputError, Result};
-use crate::pivot::IdTyping;
+use crate::pivot::{IdTyping, Interactions};
 use crate::roles::col;
 use crate::select::{held_items, Candidate, Offers, Selection};
 pub use crate::select::{score, Metrics};
@@ -76,8 +78,9 @@ const READ_DATE: &str = "kindred_read_date";
 /// it as read (or as its order's first line, `fill_order_lines`): what an export cut there
 /// holds, a row cleaning then found stray among them too, which a run keeps undated. A test
 /// row is one dated on or after it once cleaned: a stray date is no purchase day to test on.
-/// Rows without a date are in neither.
-fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
+/// Rows without a date are in neither, and a note says how many. Either side empty is
+/// [`Error::Cutoff`], naming the cutoff as `label`.
+fn split(cleaned: &DataFrame, cutoff: i64, label: &str) -> Result<(DataFrame, DataFrame)> {
     let err = |e: PolarsError| Error::frame("evaluate")(e);
     let dates = cleaned.column(col::DATE).map_err(err)?.i64().map_err(err)?;
     let read = cleaned.column(READ_DATE).map_err(err)?.i64().map_err(err)?;
@@ -89,7 +92,20 @@ fn split(cleaned: &DataFrame, cutoff: i64) -> Result<(DataFrame, DataFrame)> {
         part.drop_in_place(READ_DATE).map_err(err)?;
         Ok(part)
     };
-    Ok((part(&train)?, part(&test)?))
+    let (train, test) = (part(&train)?, part(&test)?);
+    let undated = cleaned.height().saturating_sub(train.height() + test.height());
+    if undated > 0 {
+        let line = format!(
+            "evaluate: {undated} of the {} cleaned rows have no date that reads, and are in neither the training nor the test rows",
+            cleaned.height()
+        );
+        crate::progress::note(false, &line);
+    }
+    if train.height() == 0 || test.height() == 0 {
+        let (cutoff, train, test) = (label.to_string(), train.height(), test.height());
+        return Err(Error::Cutoff { cutoff, train, test });
+    }
+    Ok((train, test))
 }
 
 /// Runs the evaluation protocol for the pipeline `cfg` at `cutoff` (epoch seconds, written
@@ -142,13 +158,13 @@ fn capped_k(k: usize, items: usize) -> usize {
     items.max(1)
 }
 
-fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
+/// The cleaned rows `evaluate` splits at the cutoff, read as a run reads them (each reader's
+/// and the audit's notes said), with what they offer the selection and the columns found.
+fn cleaned_rows(chain: &Chain, cfg: &Config, cutoff: i64) -> Result<(DataFrame, Offers, Columns)> {
     let no_dates = |detail: String| ConfigError::Invalid { key: "[columns] date".into(), message: detail };
     if cfg.columns.date.is_none() {
         return Err(no_dates("evaluate needs a date column".into()).into());
     }
-    // no stage lines (the figures are the output), but what the reader noted is said
-    let chain = Chain::new(true);
     let (table, ingested) = chain.ingest(&cfg.input, &cfg.columns)?;
     ingested.notes.iter().for_each(|note| crate::progress::note(false, note));
     if table.columns.date.is_none() {
@@ -168,20 +184,14 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     let cleaning = CleanConfig { cutoff: Some(cutoff), ..cfg.clean.reading(&date_columns) };
     let (cleaned, cleaned_report) = chain.clean(canonical, &cleaning)?;
     crate::chain::clean_said(false, &cleaned_report, &cleaning);
-    let cleaned = cleaned.into_frame()?;
-    let (train, test) = split(&cleaned, cutoff)?;
-    let undated = cleaned.height().saturating_sub(train.height() + test.height());
-    if undated > 0 {
-        let line = format!(
-            "evaluate: {undated} of the {} cleaned rows have no date that reads, and are in neither the training nor the test rows",
-            cleaned.height()
-        );
-        crate::progress::note(false, &line);
-    }
-    if train.height() == 0 || test.height() == 0 {
-        let (cutoff, train, test) = (cutoff_label.to_string(), train.height(), test.height());
-        return Err(Error::Cutoff { cutoff, train, test });
-    }
+    Ok((cleaned.into_frame()?, offers, date_columns))
+}
+
+fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<Evaluation> {
+    // no stage lines (the figures are the output), but what the reader noted is said
+    let chain = Chain::new(true);
+    let (cleaned, offers, date_columns) = cleaned_rows(&chain, cfg, cutoff)?;
+    let (train, test) = split(&cleaned, cutoff, cutoff_label)?;
     let train_rows = train.height();
     // Only train's customers are evaluated: an id that is not an integer refuses there.
     let int64_because = (cfg.customer_type == CustomerType::Integer).then_some(INTEGER_KEY);
@@ -206,27 +216,11 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
     if held.iter().all(Vec::is_empty) {
         return Err(Error::NothingHeld { cutoff: cutoff_label.to_string(), train: train_rows, test: test.height() });
     }
-    let model = ModelConfig {
-        neighbours: choice.model.neighbours.max(choice.recommend.from_neighbours),
-        ..choice.model.clone()
-    };
-    let (nb, _) = chain.chosen(&m, &Candidate { model: model.clone(), ..choice.clone() })?;
-    let none = Model::User(Neighbours::empty(m.n_customers()));
-    // The baselines are the plain methods, whatever knobs the pipeline turns: the article's
-    // rule is the nearest customer by binary cosine.
-    let plain = cfg.recommend.baseline();
-    let nearest = match model.is_plain_user() && choice.family != Family::Popularity {
-        true => None,
-        false => Some(chain.model(&m, &ModelConfig { neighbours: 1, ..Default::default() })?.0),
-    };
-    let scored = |nb: &Model, rec: &RecommendConfig, from_neighbours: usize| {
-        let rec = RecommendConfig { per_customer: k, from_neighbours, ..rec.clone() };
-        score(&chain.recommend(&m, nb, &rec).0, &held, k, m.n_items())
-    };
+    let [model, popularity, article_rule] = score_all(&chain, cfg, &m, &choice, &held, k)?;
     Ok(Evaluation {
-        model: scored(&nb, &choice.recommend, choice.recommend.from_neighbours),
-        popularity: scored(&none, &plain, 1),
-        article_rule: scored(nearest.as_ref().unwrap_or(&nb), &plain, 1),
+        model,
+        popularity,
+        article_rule,
         cutoff: cutoff_label.to_string(),
         k,
         train_rows,
@@ -235,6 +229,39 @@ fn evaluate(cfg: &Config, cutoff: i64, cutoff_label: &str, k: usize) -> Result<E
         pipeline: cfg.pipeline.as_ref().map(|p| p.display().to_string()),
         kind: cfg.model.kind,
     })
+}
+
+/// The chosen model's, popularity's and the article rule's metrics on the held items, at `k`.
+fn score_all(
+    chain: &Chain,
+    cfg: &Config,
+    m: &Interactions,
+    choice: &Candidate,
+    held: &[Vec<u32>],
+    k: usize,
+) -> Result<[Metrics; 3]> {
+    let model = ModelConfig {
+        neighbours: choice.model.neighbours.max(choice.recommend.from_neighbours),
+        ..choice.model.clone()
+    };
+    let (nb, _) = chain.chosen(m, &Candidate { model: model.clone(), ..choice.clone() })?;
+    let none = Model::User(Neighbours::empty(m.n_customers()));
+    // The baselines are the plain methods, whatever knobs the pipeline turns: the article's
+    // rule is the nearest customer by binary cosine.
+    let plain = cfg.recommend.baseline();
+    let nearest = match model.is_plain_user() && choice.family != Family::Popularity {
+        true => None,
+        false => Some(chain.model(m, &ModelConfig { neighbours: 1, ..Default::default() })?.0),
+    };
+    let scored = |nb: &Model, rec: &RecommendConfig, from_neighbours: usize| {
+        let rec = RecommendConfig { per_customer: k, from_neighbours, ..rec.clone() };
+        score(&chain.recommend(m, nb, &rec).0, held, k, m.n_items())
+    };
+    Ok([
+        scored(&nb, &choice.recommend, choice.recommend.from_neighbours),
+        scored(&none, &plain, 1),
+        scored(nearest.as_ref().unwrap_or(&nb), &plain, 1),
+    ])
 }
 
 impl Evaluation {

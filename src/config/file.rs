@@ -1025,6 +1025,35 @@ pub(super) fn unread(
         _ => SelectConfig::default().candidates,
     };
     let auto = kind == Kind::Auto;
+    let priors = [
+        ("[recommend] popularity_exponent", r.popularity_exponent.is_some()),
+        ("[recommend] last_sale_exponent", r.last_sale_exponent.is_some()),
+        ("[recommend] exposure_exponent", r.exposure_exponent.is_some()),
+        ("[recommend] opportunity_exponent", r.opportunity_exponent.is_some()),
+    ]
+    .map(|(key, set)| {
+        let read = !auto || families != [Family::Popularity];
+        (key, set, read, "the exposure prior's, and [select] candidates lists popularity only")
+    });
+    let popular = popular_keys(r, auto, families.contains(&Family::Popularity));
+    model_keys(m, r, kind, &families)
+        .into_iter()
+        .chain(priors)
+        .chain(popular)
+        .chain(select_keys(s, auto))
+        .filter(|&(_, set, read, _)| set && !read)
+        .map(|(key, _, _, why)| (key, why))
+        .collect()
+}
+
+/// `[model]`'s keys and `[recommend] from_neighbours` for [`unread`]: (key, set, read, why not).
+fn model_keys(
+    m: &ModelSection,
+    r: &RecommendSection,
+    kind: Kind,
+    families: &[Family],
+) -> [(&'static str, bool, bool, &'static str); 12] {
+    let auto = kind == Kind::Auto;
     let has = |f: Family| families.contains(&f);
     let knn = matches!(kind, Kind::User | Kind::Item);
     let ease = kind.is_ease() || auto && (has(Family::Ease) || has(Family::SparseEase));
@@ -1034,19 +1063,15 @@ pub(super) fn unread(
     let own_history = auto && (ease || has(Family::ItemKnn));
     const NO_OWN_HISTORY: &str =
         "the recency option of item-kNN's and EASE's candidates, and [select] candidates lists neither";
-    let ease_key = match auto {
-        true => NO_EASE,
-        false => "EASE's; kind is not \"ease\" or \"sparse_ease\"",
+    let (ease_key, knn_key, from_neighbours) = match auto {
+        true => (NO_EASE, GRID, GRID),
+        false => (
+            "EASE's; kind is not \"ease\" or \"sparse_ease\"",
+            "the kNN models' (kind = \"user\" or \"item\")",
+            "EASE scores with all its weights",
+        ),
     };
-    let knn_key = match auto {
-        true => GRID,
-        false => "the kNN models' (kind = \"user\" or \"item\")",
-    };
-    let from_neighbours = match auto {
-        true => GRID,
-        false => "EASE scores with all its weights",
-    };
-    let table: [(&str, bool, bool, &str); 12] = [
+    [
         ("[model] weighting", m.weighting.is_some(), !auto, GRID),
         ("[model] shrinkage", m.shrinkage.is_some(), knn, knn_key),
         ("[model] ease_lambda", m.ease_lambda.is_some(), ease, ease_key),
@@ -1064,19 +1089,12 @@ pub(super) fn unread(
             "kind = \"user\" publishes its own neighbours",
         ),
         ("[recommend] from_neighbours", r.from_neighbours.is_some(), knn, from_neighbours),
-    ];
-    let priors = [
-        ("[recommend] popularity_exponent", r.popularity_exponent.is_some()),
-        ("[recommend] last_sale_exponent", r.last_sale_exponent.is_some()),
-        ("[recommend] exposure_exponent", r.exposure_exponent.is_some()),
-        ("[recommend] opportunity_exponent", r.opportunity_exponent.is_some()),
     ]
-    .map(|(key, set)| {
-        let read = !auto || families != [Family::Popularity];
-        (key, set, read, "the exposure prior's, and [select] candidates lists popularity only")
-    });
-    let popular = popular_keys(r, auto, has(Family::Popularity));
-    let select = [
+}
+
+/// `[select]`'s keys for [`unread`]: read by `kind = "auto"` only.
+fn select_keys(s: &SelectSection, auto: bool) -> [(&'static str, bool, bool, &'static str); 9] {
+    [
         ("[select] window_days", s.window_days.is_some()),
         ("[select] min_customers", s.min_customers.is_some()),
         ("[select] max_customers", s.max_customers.is_some()),
@@ -1087,13 +1105,5 @@ pub(super) fn unread(
         ("[select] rule", s.rule.is_some()),
         ("[select] keep_previous", s.keep_previous.is_some()),
     ]
-    .map(|(key, set)| (key, set, auto, "kind = \"auto\"'s; [model] kind names its model"));
-    table
-        .into_iter()
-        .chain(priors)
-        .chain(popular)
-        .chain(select)
-        .filter(|&(_, set, read, _)| set && !read)
-        .map(|(key, _, _, why)| (key, why))
-        .collect()
+    .map(|(key, set)| (key, set, auto, "kind = \"auto\"'s; [model] kind names its model"))
 }
