@@ -255,14 +255,9 @@ pub fn nulls_only(frame: &DataFrame, look: Look) -> AuditReport {
     report(&null_counts(frame), frame.height(), &map, &[], look, Instant::now())
 }
 
-fn report(
-    nulls: &[(String, usize)],
-    rows: usize,
-    map: &crate::config::Columns,
-    found: &[Parsed],
-    look: Look,
-    start: Instant,
-) -> AuditReport {
+/// Each role's column as the pipeline maps it, in the roles' order, then the row filters'
+/// columns: (role, column); a role mapped to no column (or to "") is left out.
+fn mapped_roles(map: &crate::config::Columns) -> Vec<(&'static str, String)> {
     let roles = [
         (Some(&map.customer), "customer"),
         (Some(&map.item), "item"),
@@ -274,8 +269,18 @@ fn report(
         (map.segment.as_ref(), "segment"),
     ];
     let filters = map.rows.iter().map(|c| (Some(c), "row_filter"));
-    let mapped: Vec<(&'static str, String)> =
-        roles.into_iter().chain(filters).filter_map(|(n, r)| Some((r, n.filter(|n| !n.is_empty())?.clone()))).collect();
+    roles.into_iter().chain(filters).filter_map(|(n, r)| Some((r, n.filter(|n| !n.is_empty())?.clone()))).collect()
+}
+
+fn report(
+    nulls: &[(String, usize)],
+    rows: usize,
+    map: &crate::config::Columns,
+    found: &[Parsed],
+    look: Look,
+    start: Instant,
+) -> AuditReport {
+    let mapped = mapped_roles(map);
     // by name: a search of every column for each was quadratic (200,000 empty columns in a
     // CSV's header, 102 s)
     let mut seen: HashMap<String, ColumnLook> = look.columns.into_iter().map(|l| (l.column.clone(), l)).collect();

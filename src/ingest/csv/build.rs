@@ -389,6 +389,25 @@ impl Plan {
                 Some(frame) => _ = frame.vstack_mut_owned(part.frame).map_err(|e| self.fail(&e.to_string()))?,
             }
         }
+        let (frame, found) = self.finish_frame(frame, (invalid, trimmed), dates, &marks)?;
+        let columns = header.iter().zip(profiles).map(|(name, p)| p.finish(name, "String")).collect();
+        let look = Look { columns, head: Head { columns: header.clone(), rows: head } };
+        let resolved = self.resolved.clone();
+        let notes =
+            header.iter().zip(formulas).filter(|(_, n)| *n > 0).map(|(name, n)| formulas_note(name, n)).collect();
+        Ok(CsvRead { frame, header, resolved, nulls, skipped, found, look, notes, set_delimiter: None })
+    }
+
+    /// The pieces' frame (an empty one of the columns when there were none), and, when the
+    /// frame is made canonical, each parsed role's findings from the per-column counts
+    /// (invalid, trimmed), the dates' and the quantities' evidence.
+    fn finish_frame(
+        &self,
+        frame: Option<DataFrame>,
+        (invalid, trimmed): (Vec<usize>, Vec<usize>),
+        mut dates: Evidence,
+        marks: &Marks,
+    ) -> Result<(DataFrame, Option<Vec<Parsed>>), InputError> {
         let frame = match frame {
             Some(frame) => frame,
             None => {
@@ -397,26 +416,20 @@ impl Plan {
                 DataFrame::new(0, columns).map_err(|e| self.fail(&e.to_string()))?
             }
         };
-        let (frame, found) = match self.canonical {
-            false => (frame, None),
+        match self.canonical {
+            false => Ok((frame, None)),
             true => {
                 let (frame, late) = self.resolve_dates(frame, &mut dates)?;
                 let counted = |b: &Target| !matches!(b.how, As::Text | As::Segment);
                 let parsed = self.built.iter().zip(invalid).zip(trimmed).filter(|((b, _), _)| counted(b));
                 let found = parsed.map(|((b, n), t)| match b.how {
                     As::Date => Parsed::dates(&b.source, n + late, &dates, &self.dates),
-                    As::Quantity => Parsed::quantities(&b.source, n, &marks, self.decimal),
+                    As::Quantity => Parsed::quantities(&b.source, n, marks, self.decimal),
                     _ => Parsed::new(&b.source, n, t),
                 });
-                (self.canonical_frame(frame)?, Some(found.collect()))
+                Ok((self.canonical_frame(frame)?, Some(found.collect())))
             }
-        };
-        let columns = header.iter().zip(profiles).map(|(name, p)| p.finish(name, "String")).collect();
-        let look = Look { columns, head: Head { columns: header.clone(), rows: head } };
-        let resolved = self.resolved.clone();
-        let notes =
-            header.iter().zip(formulas).filter(|(_, n)| *n > 0).map(|(name, n)| formulas_note(name, n)).collect();
-        Ok(CsvRead { frame, header, resolved, nulls, skipped, found, look, notes, set_delimiter: None })
+        }
     }
 
     /// The date column's year-last dates read in the one order the whole column leaves (see
