@@ -16,6 +16,7 @@
 //! and a date's as parsed for their role), and the first rows — ingest's [`Look`], joined here
 //! with the roles.
 
+use crate::words::{counted, plural};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -143,17 +144,17 @@ fn ids_lost_digits(canonical: &DataFrame, long: &roles::LongIds, report: &mut Au
         let lost = roles::LostDigits::of(&ids);
         let mut warnings = Vec::new();
         if let Some(example) = &lost.example {
-            let (n, s) = (thousands(lost.values), if lost.values == 1 { "" } else { "s" });
+            let (n, ids) = (thousands(lost.values), plural(lost.values, "id"));
             warnings.push(format!(
-                "{n} id{s} written in scientific notation ('{example}', {} distinct): the digits not written are lost, so ids that differed only there read as one; export the column as text (a spreadsheet: format it as Text, or as a number without decimals, before saving the CSV)",
+                "{n} {ids} written in scientific notation ('{example}', {} distinct): the digits not written are lost, so ids that differed only there read as one; export the column as text (a spreadsheet: format it as Text, or as a number without decimals, before saving the CSV)",
                 thousands(lost.distinct)
             ));
         }
         if *numbers > 0 {
-            let (n, s) = (thousands(*numbers), if *numbers == 1 { "" } else { "s" });
+            let (n, ids) = (thousands(*numbers), plural(*numbers, "id"));
             let what = first.as_deref().unwrap_or("numbers of 16 digits or more");
             warnings.push(format!(
-                "{n} id{s} read from numbers longer than their type keeps ({what}): a workbook keeps 15 significant digits, a float column 15 to 17 (7 in 32 bits), so ids that differed only past them read as one; store the column as text"
+                "{n} {ids} read from numbers longer than their type keeps ({what}): a workbook keeps 15 significant digits, a float column 15 to 17 (7 in 32 bits), so ids that differed only past them read as one; store the column as text"
             ));
         }
         if let Some(c) = report.columns.iter_mut().find(|c| c.role.as_deref() == Some(role)) {
@@ -407,7 +408,8 @@ impl AuditReport {
     /// Names are cut as in the other tables, so that every line, the totals' too, fits
     /// [`WIDTH`] (a column named by a 300-character header made lines of 350).
     pub fn table(&self) -> String {
-        let shape = format!("   ({} rows × {} columns)", thousands(self.rows_in), self.columns.len());
+        let (rows, columns) = (plural(self.rows_in, "row"), counted(self.columns.len(), "column"));
+        let shape = format!("   ({} {rows} × {columns})", thousands(self.rows_in));
         let room = WIDTH.saturating_sub(48 + width(&shape)).max(6);
         let width = self.name_width().min(room);
         let mut out =
@@ -518,7 +520,7 @@ impl AuditReport {
             }
             widths[k] = w - 1;
         }
-        let mut out = format!("first {} rows:\n", head.rows.len());
+        let mut out = format!("first {}:\n", counted(head.rows.len(), "row"));
         // every row's cells once: made again for each block of columns, a header of 25,000
         // empty columns took 21 s to print
         let rows: Vec<Vec<String>> = head.rows.iter().map(|row| row.iter().map(cell).collect()).collect();

@@ -26,6 +26,7 @@ use crate::report::{self, ReportReport};
 use crate::select::{self, Candidate, Offers, Selection};
 use crate::similarity::customers::{CustomerNeighboursReport, Source};
 use crate::similarity::{self, Model, Neighbours, Pruning, SimilarityReport};
+use crate::words::{counted, counted_own};
 use crate::write::{self, Outputs, WriteReport};
 use crate::{audit, audit::AuditReport};
 
@@ -344,11 +345,14 @@ impl StageLine for IngestReport {
     fn line(&self) -> String {
         let skipped = match self.skipped_rows {
             0 => String::new(),
-            n => format!(" ({n} malformed rows skipped)"),
+            n => format!(" ({} skipped)", counted(n, "malformed row")),
         };
         format!(
-            "{} rows × {} columns from {} in {:.2}s{skipped}",
-            self.rows_out, self.columns, self.format, self.seconds
+            "{} × {} from {} in {:.2}s{skipped}",
+            counted(self.rows_out, "row"),
+            counted(self.columns, "column"),
+            self.format,
+            self.seconds
         )
     }
 }
@@ -358,12 +362,12 @@ impl StageLine for AuditReport {
 
     fn line(&self) -> String {
         format!(
-            "{} nulls, {} invalid, {} trimmed in {} rows × {} columns in {:.2}s",
-            self.total_nulls,
+            "{}, {} invalid, {} trimmed in {} × {} in {:.2}s",
+            counted(self.total_nulls, "null"),
             self.total_invalid,
             self.total_trimmed,
-            self.rows_in,
-            self.columns.len(),
+            counted(self.rows_in, "row"),
+            counted(self.columns.len(), "column"),
             self.seconds
         )
     }
@@ -436,7 +440,13 @@ impl StageLine for PivotReport {
     rows_and_seconds!();
 
     fn line(&self) -> String {
-        format!("{} customers × {} items, {} pairs in {:.2}s", self.customers, self.items, self.rows_out, self.seconds)
+        format!(
+            "{} × {}, {} in {:.2}s",
+            counted(self.customers, "customer"),
+            counted(self.items, "item"),
+            counted(self.rows_out, "pair"),
+            self.seconds
+        )
     }
 }
 
@@ -459,7 +469,7 @@ impl StageLine for SimilarityReport {
 
 /// "1 thread", "2 threads".
 fn threads_text(n: usize) -> String {
-    format!("{n} thread{}", if n == 1 { "" } else { "s" })
+    counted(n, "thread")
 }
 
 /// What the integer kernel's bounds skipped, as the end of a log line ("" without them).
@@ -476,9 +486,11 @@ impl StageLine for CustomerNeighboursReport {
     fn line(&self) -> String {
         let (n, rows, alone) = (self.neighbours, self.rows_out, self.isolated);
         match self.source {
-            Source::Model => format!("{rows} rows, the model's own (top {n}), published as they are"),
+            Source::Model => format!("{}, the model's own (top {n}), published as they are", counted(rows, "row")),
             Source::Cosine => format!(
-                "{rows} rows (binary cosine, top {n}), {alone} customers without neighbours in {:.2}s on {}{}",
+                "{} (binary cosine, top {n}), {} without neighbours in {:.2}s on {}{}",
+                counted(rows, "row"),
+                counted(alone, "customer"),
                 self.seconds,
                 threads_text(self.threads),
                 skipped(self.pruning)
@@ -493,8 +505,8 @@ impl StageLine for RecommendReport {
 
     fn line(&self) -> String {
         format!(
-            "{} rows ({} from neighbours, {} popular{}{}) in {:.2}s",
-            self.rows_out,
+            "{} ({} from neighbours, {} popular{}{}) in {:.2}s",
+            counted(self.rows_out, "row"),
             self.from_neighbours_rows,
             self.popular_rows,
             match self.segment_rows {
@@ -503,7 +515,7 @@ impl StageLine for RecommendReport {
             },
             match self.withheld_items {
                 0 => String::new(),
-                n => format!("; {n} never_recommend item{} kept out", if n == 1 { "" } else { "s" }),
+                n => format!("; {} kept out", counted(n, "never_recommend item")),
             },
             self.seconds
         )
@@ -514,9 +526,9 @@ impl StageLine for DriftReport {
     fn line(&self) -> String {
         match (&self.previous_run_id, self.changed_share) {
             (Some(run), Some(share)) => format!(
-                "{} of {} customers' lists changed against run {run} ({:.1}%; {} new, {} gone) in {:.2}s",
+                "{} of {} lists changed against run {run} ({:.1}%; {} new, {} gone) in {:.2}s",
                 self.changed,
-                self.customers,
+                counted_own(self.customers, "customer"),
                 share * 100.0,
                 self.new,
                 self.gone,
@@ -539,7 +551,7 @@ impl StageLine for WriteReport {
     rows_and_seconds!();
 
     fn line(&self) -> String {
-        format!("{} rows in {} files in {:.2}s", self.rows_out, self.files.len(), self.seconds)
+        format!("{} in {} in {:.2}s", counted(self.rows_out, "row"), counted(self.files.len(), "file"), self.seconds)
     }
 }
 

@@ -231,10 +231,12 @@ impl RowFilterReport {
             _ if unknown == 0 => {}
             true if self.rule == "exclude_rows" => {}
             true => notes.push(format!(
-                "{entry}: {unknown} rows with no value in the column, nor on another line of their invoice, {fate}"
+                "{entry}: {} with no value in the column, nor on another line of their invoice, {fate}",
+                crate::words::counted(unknown, "row")
             )),
             false => notes.push(format!(
-                "{entry}: {unknown} rows with no value in the column {fate}; if the export writes an order's value on its first line only, set [columns] invoice to its order number column, and each line takes its order's verdict"
+                "{entry}: {} with no value in the column {fate}; if the export writes an order's value on its first line only, set [columns] invoice to its order number column, and each line takes its order's verdict",
+                crate::words::counted(unknown, "row")
             )),
         }
         notes
@@ -357,7 +359,7 @@ impl CleanReport {
             .iter()
             .map(|p| {
                 let share = 100.0 * p.rows as f64 / self.rows_out.max(1) as f64;
-                format!("'{}' ({} rows, {share:.1}% of those kept)", p.value, p.rows)
+                format!("'{}' ({}, {share:.1}% of those kept)", p.value, crate::words::counted(p.rows, "row"))
             })
             .collect();
         let mut table = cfg.exclude_rows.clone();
@@ -1280,17 +1282,16 @@ pub struct OrderLines {
 impl OrderLines {
     /// What the log says of them when they are filled, or found and `fill_order_lines` is off.
     pub fn note(&self, fill: bool) -> Option<String> {
-        let s = |n: usize| if n == 1 { "" } else { "s" };
         match (self.filled, self.found) {
             (0, 0) => None,
             (0, _) if fill => None, // the warning's
             (0, n) => Some(format!(
-                "{n} line{} without a customer or a date follow dated lines, as an order's later lines do in exports that write its fields on its first line only (Odoo's orders with their lines): they are dropped as guests'; if so, [clean] fill_order_lines = true gives each the customer and date of the dated line above",
-                s(n)
+                "{} without a customer or a date follow dated lines, as an order's later lines do in exports that write its fields on its first line only (Odoo's orders with their lines): they are dropped as guests'; if so, [clean] fill_order_lines = true gives each the customer and date of the dated line above",
+                crate::words::counted(n, "line")
             )),
             (n, _) => Some(format!(
-                "{n} line{} without a customer or a date, each below a dated line, took its customer and date: an export that writes an order's fields on its first line only ([clean] fill_order_lines)",
-                s(n)
+                "{} without a customer or a date, each below a dated line, took its customer and date: an export that writes an order's fields on its first line only ([clean] fill_order_lines)",
+                crate::words::counted(n, "line")
             )),
         }
     }

@@ -10,6 +10,7 @@
 //!   hit rate@K, and catalogue coverage (distinct recommended items / train items);
 //! - reported for the pipeline's model, a popularity baseline and the article's rule (1 neighbour).
 
+use crate::words::counted;
 use std::path::Path;
 
 use polars::prelude::*;
@@ -279,11 +280,11 @@ impl Evaluation {
         let kind =
             serde_json::to_value(self.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let mut out = format!(
-            "{pipeline}, [model] kind = {kind:?}\ncutoff {}: {} customers with test items; train {} rows, test {} rows\n{:<14} {:>8} {:>13} {:>10} {:>12} {:>9}\n",
+            "{pipeline}, [model] kind = {kind:?}\ncutoff {}: {} with test items; train {}, test {}\n{:<14} {:>8} {:>13} {:>10} {:>12} {:>9}\n",
             self.cutoff,
-            self.model.customers,
-            self.train_rows,
-            self.test_rows,
+            counted(self.model.customers, "customer"),
+            counted(self.train_rows, "row"),
+            counted(self.test_rows, "row"),
             "model",
             format!("ndcg@{k}"),
             format!("precision@{k}"),

@@ -3,6 +3,7 @@
 //! Takes an output folder and a customer id; prints what the customer bought, their nearest
 //! neighbours with similarities, and their recommendations with names and why.
 
+use crate::words::counted;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -268,11 +269,6 @@ fn nearest_customers(out: &mut String, neighbours: &DataFrame) {
         let shared = counted(c.parse().unwrap_or(0), "shared item");
         let _ = writeln!(out, "  {:>2}. {} similarity {:.6}  ({shared})", k + 1, pad(n, 10), s.unwrap_or(0.0));
     }
-}
-
-/// `n` and the noun, plural but for one ("1 shared item", "2 shared items").
-fn counted(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// A summed quantity as people write it: 6, 2.5, 0.3 — a sum of decimals printed whole was

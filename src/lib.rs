@@ -31,4 +31,5 @@ pub mod select;
 pub mod shard;
 pub mod similarity;
 pub mod status;
+pub mod words;
 pub mod write;

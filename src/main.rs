@@ -335,8 +335,8 @@ fn run(step: StepArgs) -> Result<(), Error> {
     let manifest = kindred::pipeline::run(&cfg)?;
     let total: f64 = manifest.stages.iter().map(|s| s.seconds).sum();
     let mut message = format!(
-        "published {} customers' recommendations to {} (run {}, {:.2}s)",
-        manifest.customers,
+        "published {} recommendations to {} (run {}, {:.2}s)",
+        kindred::words::counted_own(manifest.customers, "customer"),
         cfg.output.dir.display(),
         manifest.header.run_id,
         total

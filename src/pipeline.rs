@@ -19,6 +19,7 @@ use crate::publish::{self, current_run, Publisher};
 use crate::select::{self, Candidate, Offers, Selection};
 use crate::similarity::customers::CustomerNeighboursReport;
 use crate::similarity::{Model, Neighbours};
+use crate::words::{counted, counted_own};
 use crate::write::{file, Outputs, SCHEMA_VERSION};
 use crate::{audit, clean, ingest, pivot, recommend, report, similarity, write};
 
@@ -454,9 +455,9 @@ fn check_history(
     let change = (!history_damaged(before, previous)).then(|| now.change_from(before, by_dates.max(by_clock)));
     let Some(change) = change.flatten() else {
         return not_compared(format!(
-            "the last published run's reports.clean.kept_rows_by_day is damaged (its first day '{}', {} days)",
+            "the last published run's reports.clean.kept_rows_by_day is damaged (its first day '{}', {})",
             before.first,
-            before.rows.len()
+            counted(before.rows.len(), "day")
         ));
     };
     let Some((from, to)) = change.days.filter(|_| change.compared >= clean::HISTORY_WEEK) else {
@@ -664,7 +665,9 @@ fn check_nothing_in_common(
     let renamed = shared > 0 && r.items_described.is_some_and(|d| 2 * otherwise > d);
     if (shared > 0 && !renamed) || before == 0 {
         let detail = format!(
-            "{customers} customers with a list and {shared} items in common with run {run}{}",
+            "{} with a list and {} in common with run {run}{}",
+            counted(customers, "customer"),
+            counted(shared, "item"),
             match r.items_described {
                 Some(1..) => format!(", {otherwise} of {described} described otherwise"),
                 // not judged by what they name (helper-103: "0 of 0" read as a verdict)
@@ -678,8 +681,10 @@ fn check_nothing_in_common(
     // "another shop's export" here)
     if !renamed && (r.rewritten > 0 || r.items_rewritten > 0) {
         let detail = format!(
-            "{customers} customers with a list and no item in common with run {run} but {} customers and {} items written otherwise: the rewritten-ids gates judge it",
-            r.rewritten, r.items_rewritten
+            "{} with a list and no item in common with run {run} but {} and {} written otherwise: the rewritten-ids gates judge it",
+            counted(customers, "customer"),
+            counted(r.rewritten, "customer"),
+            counted(r.items_rewritten, "item")
         );
         return Some(GateCheck { gate, passed: true, detail });
     }
@@ -713,21 +718,24 @@ fn another_shop(
     let now = cfg.pipeline.as_ref().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()).display().to_string());
     let shared_ids = match (&r.described_example, renamed) {
         (Some((id, was, is)), true) => format!(
-            "the {shared} item ids in common with run {run}{} name other products: {} of the {} described in both are described otherwise (e.g. '{id}' was '{was}', is '{is}'), in this run's {} customers and {items} items",
+            "the {shared} item ids in common with run {run}{} name other products: {} of the {} described in both are described otherwise (e.g. '{id}' was '{was}', is '{is}'), in this run's {} and {}",
             then.unwrap_or_default(),
             r.items_described_otherwise,
             r.items_described.unwrap_or(0),
-            r.kept + r.new,
+            counted(r.kept + r.new, "customer"),
+            counted(items, "item"),
         ),
         _ => format!(
-            "{} of the {} customers with a list and none of the {before} items of run {run}{} are in this run's {} customers and {items} items",
+            "{} of the {} with a list and none of the {} of run {run}{} are in this run's {} and {}",
             match r.kept {
                 0 => "none".to_string(),
                 n => n.to_string(),
             },
-            r.kept + r.gone,
+            counted(r.kept + r.gone, "customer"),
+            counted(before, "item"),
             then.unwrap_or_default(),
-            r.kept + r.new,
+            counted(r.kept + r.new, "customer"),
+            counted(items, "item"),
         ),
     };
     format!(
@@ -936,8 +944,9 @@ fn check_gates(
     let what = match skipped {
         0 => format!("cleaning dropped {:.1}% of rows ({dropped} of {of})", share * 100.0),
         _ => format!(
-            "{:.1}% of rows were lost ({dropped} of {of}): {skipped} malformed rows skipped while reading, {} dropped by cleaning",
+            "{:.1}% of rows were lost ({dropped} of {of}): {} skipped while reading, {} dropped by cleaning",
             share * 100.0,
+            counted(skipped, "malformed row"),
             cleaned.rows_in - cleaned.rows_out
         ),
     };
@@ -950,7 +959,7 @@ fn check_gates(
         GateCheck {
             gate: "min_customers",
             passed: customers >= g.min_customers,
-            detail: format!("{customers} customers with purchases; the minimum is {}", g.min_customers),
+            detail: format!("{} with purchases; the minimum is {}", counted(customers, "customer"), g.min_customers),
         },
     ];
     let gate = "max_customer_drop_vs_previous";
@@ -963,7 +972,8 @@ fn check_gates(
                 gate,
                 passed: customers as f64 >= floor,
                 detail: format!(
-                    "{customers} customers against {prev} in the last published run; the limit is a {:.0}% drop",
+                    "{} against {prev} in the last published run; the limit is a {:.0}% drop",
+                    counted(customers, "customer"),
                     g.max_customer_drop_vs_previous * 100.0
                 ),
             });
@@ -1053,9 +1063,10 @@ fn model_recommendations(r: &recommend::RecommendReport, popular: Option<usize>)
             popular_detail(scored)
         } else {
             format!(
-                "{} of the {} recommendation rows for {customers} customers come from the model{}",
+                "{} of the {} for {} come from the model{}",
                 r.from_neighbours_rows,
-                r.rows_out,
+                counted(r.rows_out, "recommendation row"),
+                counted(customers, "customer"),
                 match (r.from_neighbours_rows, r.withheld_items) {
                     (0, withheld) => format!(
                         " (popularity top-ups at most): check the export (one item? every customer the same basket?) \
@@ -1166,7 +1177,7 @@ fn check_required(cfg: &Config, columns: &Columns, audited: &audit::AuditReport)
     let refuse = |detail: String| Err(GateError::binding("required_column", detail).into());
     let roles = [Some(&columns.customer), Some(&columns.item), columns.quantity.as_ref()];
     if let Some(c) = roles.into_iter().flatten().find_map(unusable) {
-        return refuse(format!("column '{}' has no usable value in {} rows", c.column, audited.rows_in));
+        return refuse(format!("column '{}' has no usable value in {}", c.column, counted(audited.rows_in, "row")));
     }
     match date_key(cfg).and_then(|key| undated(columns, audited, key)) {
         Some(why) => refuse(why),
@@ -1205,8 +1216,9 @@ pub(crate) fn undated(columns: &Columns, audited: &audit::AuditReport, needs: &s
             .into(),
     };
     Some(format!(
-        "column '{}' has no value that reads as a date in {} rows{why}, and {needs} needs purchase dates; {todo}",
-        c.column, audited.rows_in
+        "column '{}' has no value that reads as a date in {}{why}, and {needs} needs purchase dates; {todo}",
+        c.column,
+        counted(audited.rows_in, "row")
     ))
 }
 
@@ -1509,9 +1521,9 @@ pub(crate) fn drift_against_previous(
 fn check_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
     let said = move |run: &str, share: f64| {
         format!(
-            "{} of the {} customers with a list in run {run} ({:.1}%) are gone and back under ids written otherwise (equal but for case, punctuation, leading zeros or Unicode form)",
+            "{} of the {} with a list in run {run} ({:.1}%) are gone and back under ids written otherwise (equal but for case, punctuation, leading zeros or Unicode form)",
             r.rewritten,
-            r.kept + r.gone,
+            counted(r.kept + r.gone, "customer"),
             share * 100.0,
         )
     };
@@ -1659,9 +1671,9 @@ fn check_drift_gate(limit: Option<f64>, r: &DriftReport) -> Option<GateCheck> {
         (Some(share), Some(run)) => (
             share <= limit,
             format!(
-                "{} of {} customers' lists changed against run {run} (changed_share {:.4}, {:.1}%); the limit is {:.1}%",
+                "{} of {} lists changed against run {run} (changed_share {:.4}, {:.1}%); the limit is {:.1}%",
                 r.changed,
-                r.customers,
+                counted_own(r.customers, "customer"),
                 share,
                 share * 100.0,
                 limit * 100.0

@@ -149,8 +149,8 @@ impl RecommendReport {
             w => format!(" ([recommend] never_recommend withholds {w})"),
         };
         (n > 0).then(|| {
-            let (s, has) = if n == 1 { ("", "has") } else { ("s", "have") };
-            format!("{n} customer{s} {has} no recommendation: each bought every item a list may hold{withheld}; they are in no row of recommendations.parquet")
+            let has = if n == 1 { "has" } else { "have" };
+            format!("{} {has} no recommendation: each bought every item a list may hold{withheld}; they are in no row of recommendations.parquet", crate::words::counted(n, "customer"))
         })
     }
 

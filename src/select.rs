@@ -27,6 +27,7 @@
 //!
 //! Every step is deterministic, so the same input gives the same choice at any thread count.
 
+use crate::words::counted;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
@@ -775,8 +776,10 @@ impl SeasonAhead {
         let (winner, recent) = (errors_text(self.standard_errors), errors_text(self.standard_errors_over_recent));
         match (self.season_ndcg, keeping) {
             (None, _) => format!(
-                "{}: the weeks ahead a year before held new items of {} customers, fewer than {}",
-                self.season, self.scored_customers, self.min_customers
+                "{}: the weeks ahead a year before held new items of {}, fewer than {}",
+                self.season,
+                counted(self.scored_customers, "customer"),
+                self.min_customers
             ),
             (Some(_), true) => format!(
                 "{}: on the weeks ahead a year before {winner} standard errors against {}, below it (it is kept while not below it)",
@@ -1403,8 +1406,8 @@ impl Selection {
             );
         }
         let customers = match scored < all {
-            true => format!("a seeded sample of {scored} of {all} customers"),
-            false => format!("{all} customers"),
+            true => format!("a seeded sample of {scored} of {}", counted(all, "customer")),
+            false => counted(all, "customer"),
         };
         let best = match (&self.kept_previous, &self.replaced_previous) {
             (Some(_), _) => format!(
@@ -1438,7 +1441,7 @@ impl Selection {
         );
         let figure = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
         let n = a.scored_customers;
-        let customers = if n == 1 { "1 customer".to_string() } else { format!("{n} customers") };
+        let customers = counted(n, "customer");
         Some(match (a.season_ndcg, a.adopted, a.kept_previous) {
             (None, _, _) => format!(
                 "{weeks}) held new items of {customers}, fewer than [select] min_customers = {}: the seasonal popularity is not taken",

@@ -57,6 +57,7 @@ use crate::report;
 use crate::select::{self, Candidate, Selection};
 use crate::similarity::customers::{CustomerNeighboursReport, Source};
 use crate::similarity::{Model, Neighbours, Pruning, SimilarityReport};
+use crate::words::{counted, counted_own};
 use crate::write::{Outputs, WriteReport};
 use plan::ShardRange;
 use store::{FileEntry, ModelRecord};
@@ -294,7 +295,8 @@ pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
             }
         };
         let p = Prepared { run_id, folder, shards: plan.shards, customers: plan.customers };
-        let message = format!("{} customers in {} shards: {}", p.customers, p.shards.len(), describe(&p));
+        let message =
+            format!("{} in {}: {}", counted(p.customers, "customer"), counted(p.shards.len(), "shard"), describe(&p));
         step_line(cfg.quiet, "prepare", p.customers, start, &message);
         if let Some(note) = empty_note(&p) {
             crate::progress::note(cfg.quiet, &note);
@@ -337,9 +339,10 @@ fn empty_note(p: &Prepared) -> Option<String> {
     let blocks = p.customers.div_ceil(plan::ALIGN);
     (empty > 0).then(|| {
         format!(
-            "{empty} of {} shards hold no customer ({} customers in {blocks} blocks of {}, which a shard never splits): each must still run (`kindred shard --index I`) before `kindred publish`; prepare fewer shards",
-            p.shards.len(),
-            p.customers,
+            "{empty} of {} hold no customer ({} in {} of {}, which a shard never splits): each must still run (`kindred shard --index I`) before `kindred publish`; prepare fewer shards",
+            counted(p.shards.len(), "shard"),
+            counted(p.customers, "customer"),
+            counted(blocks, "block"),
             plan::ALIGN
         )
     })
@@ -799,7 +802,7 @@ pub fn publish(cfg: &Config) -> Result<Published> {
             join_and_write(cfg, publisher, &folder, &plan, &markers, (&run_id, start))
         })?;
         remove_leftovers(&dir.join(SHARDS), &plan.run_id, |name| !name.starts_with('.') && *name < *plan.run_id);
-        let message = format!("{} customers' recommendations (run {run_id})", plan.customers);
+        let message = format!("{} recommendations (run {run_id})", counted_own(plan.customers, "customer"));
         step_line(cfg.quiet, "publish", plan.customers, start, &message);
         Ok(Published { run_id, prepared: plan.run_id, customers: plan.customers, already: false })
     })

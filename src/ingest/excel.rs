@@ -449,8 +449,9 @@ impl Sheets {
         }
         if let Some((sheet, row)) = &d.first_time {
             notes.push(format!(
-                "column '{name}': {} cells hold a time without a date (Excel's day 0), read as invalid dates; the first is sheet '{sheet}' row {row}",
-                d.times
+                "column '{name}': {} {} a time without a date (Excel's day 0), read as invalid dates; the first is sheet '{sheet}' row {row}",
+                crate::words::counted(d.times, "cell"),
+                if d.times == 1 { "holds" } else { "hold" }
             ));
         }
         notes

@@ -5,6 +5,7 @@
 //! kindred, a section another stage adds later) gives `null`, which the template prints as
 //! "not available". Nothing here can panic on a manifest's shape.
 
+use crate::words::plural;
 use serde_json::{json, Map, Value};
 
 use super::charts;
@@ -236,12 +237,15 @@ fn selection(m: &Value) -> Value {
     // a sample is scored when more customers have new items than `[select] max_customers`
     let customers = match (u(sel, "/window/customers"), u(sel, "/window/scored_customers")) {
         (Some(all), Some(some)) if some < all => {
-            format!("{} customers with new items, a seeded sample of {} scored", thousands(all), thousands(some))
+            let customers = plural(all as usize, "customer");
+            format!("{} {customers} with new items, a seeded sample of {} scored", thousands(all), thousands(some))
         }
         (Some(0), _) => {
             "no customer bought a new item in it: nothing told the candidates apart, the simplest is published".into()
         }
-        (all, _) => format!("{} customers scored", all.map_or_else(na, thousands)),
+        (all, _) => {
+            format!("{} {} scored", all.map_or_else(na, thousands), plural(all.unwrap_or(0) as usize, "customer"))
+        }
     };
     json!({
         "winner": cell("winner", "chosen", json!(format!("{winner} {settings}").trim()), match settings.is_empty() {

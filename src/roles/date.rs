@@ -678,8 +678,9 @@ impl Evidence {
         if self.strays > 0 {
             let (way, most) = if self.year_last_column() { ("first", "last") } else { ("last", "first") };
             notes.push(format!(
-                "{} dates written with the year {way}, where most have it {most}, are invalid",
-                self.strays
+                "{} written with the year {way}, where most have it {most}, {} invalid",
+                crate::words::counted(self.strays, "date"),
+                if self.strays == 1 { "is" } else { "are" }
             ));
         }
         if self.unix > 0 {

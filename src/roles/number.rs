@@ -172,7 +172,7 @@ impl Marks {
 
 /// "1 value", "2 values".
 fn values(n: usize) -> String {
-    format!("{n} value{}", if n == 1 { "" } else { "s" })
+    crate::words::counted(n, "value")
 }
 
 fn are(n: usize) -> &'static str {

@@ -183,7 +183,7 @@ fn skip_bad_rows_counts_what_it_skips() {
     let p = w.pipeline_with("p.toml", &bad("ragged.csv"), "skip_bad_rows = true", "out", "");
     let r = w.kindred(&["run", p.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("(1 malformed rows skipped)"), "{}", r.stderr);
+    assert!(r.stderr.contains("(1 malformed row skipped)"), "{}", r.stderr);
 }
 
 /// Session 25: rows `skip_bad_rows` skipped never reached `max_dropped_share`, so an export

@@ -1,0 +1,40 @@
+//! Words in messages: a count and its noun, plural but for one. Messages wrote `{n} customers`
+//! as they were written for the common case, and said "1 customers" (`kindred evaluate` on a
+//! sample with one customer to test, helper-112); a dozen places counted nouns each their own
+//! way. Every count in a message goes through here.
+
+/// `noun` as it goes with `n`: plural (an `s` added) but for one.
+pub fn plural(n: usize, noun: &str) -> String {
+    match n {
+        1 => noun.to_string(),
+        _ => format!("{noun}s"),
+    }
+}
+
+/// `n` and its noun: "1 customer", "2 customers", "0 customers".
+pub fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {}", plural(n, noun))
+}
+
+/// `n` and its noun as their owner: "1 customer's", "2 customers'".
+pub fn counted_own(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}'s"),
+        _ => format!("{n} {noun}s'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(counted(1, "customer"), "1 customer");
+        assert_eq!(counted(0, "customer"), "0 customers");
+        assert_eq!(counted(2, "row"), "2 rows");
+        assert_eq!(plural(1, "item"), "item");
+        assert_eq!(counted_own(1, "customer"), "1 customer's");
+        assert_eq!(counted_own(7, "customer"), "7 customers'");
+    }
+}
