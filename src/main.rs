@@ -204,8 +204,8 @@ run is dated after the clock; 1 or 2 when the folder cannot be read.")]
         /// Pipeline file whose [output] dir to read when DIR is not given.
         #[arg(long, default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
         pipeline: PathBuf,
-        /// Unhealthy when the published set finished longer ago than this (26h, 90m, 2d).
-        #[arg(long, env = "KINDRED_MAX_AGE", value_parser = humantime::parse_duration)]
+        /// Unhealthy when the published set finished longer ago than this (26h, 90m, 2d; 1s to 3650d).
+        #[arg(long, env = "KINDRED_MAX_AGE", value_parser = an_age)]
         max_age: Option<std::time::Duration>,
         /// Print one JSON object instead of the table.
         #[arg(long)]
@@ -261,6 +261,30 @@ fn at_least_one(text: &str) -> Result<usize, String> {
         Ok(0) => Err("must be at least 1, got 0".into()),
         Ok(n) => Ok(n),
         Err(e) => Err(format!("{e} (a whole number of at least 1)")),
+    }
+}
+
+/// The longest `--max-age`: a set ten years old is no health check's bound but a slip (`26y`
+/// for `26h`), which would have read healthy for ever.
+const LONGEST_AGE: std::time::Duration = std::time::Duration::from_secs(3650 * 86_400);
+
+/// `--max-age`: a duration with its unit, 1s to [`LONGEST_AGE`]. `0` (or under a second: ages
+/// are counted in seconds) was accepted and made every set stale at once; a number without a
+/// unit is no age (26: hours? days?).
+fn an_age(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let example = "a duration with its unit, such as 26h, 90m or 2d";
+    let age = humantime::parse_duration(text).map_err(|e| match text {
+        t if t.starts_with('-') => format!("must not be negative ({example})"),
+        t if t.parse::<f64>().is_ok() => format!("has no unit ({example})"),
+        _ => format!("{e} ({example})"),
+    })?;
+    match age {
+        a if a.as_secs() == 0 => Err(format!(
+            "must be at least 1s: a set older than it is stale, so {text} made every set stale ({example})"
+        )),
+        a if a > LONGEST_AGE => Err(format!("must be at most 3650d (ten years): a mistyped unit? ({example})")),
+        a => Ok(a),
     }
 }
 

@@ -572,6 +572,33 @@ fn a_published_set_whose_manifest_is_damaged_is_damaged_not_foreign() {
     assert!(w.path(&format!("out/runs/{run_id}")).is_dir(), "kept: without its manifest it is not provably a kept run");
 }
 
+/// helper-112: `--max-age 0` was taken, and every set was stale at once (exit 6 each probe: a
+/// page an hour); a number without its unit, a negative one, one of years (`26y` for `26h`) are
+/// slips too: usage errors (exit 2) saying what an age is, from the flag or KINDRED_MAX_AGE.
+#[test]
+fn a_max_age_of_zero_without_a_unit_or_of_years_is_a_usage_error() {
+    let w = published();
+    let cases = [
+        ("0", "must be at least 1s"),
+        ("500ms", "must be at least 1s"),
+        ("26", "has no unit"),
+        ("-1h", "must not be negative"),
+        ("26y", "must be at most 3650d"),
+    ];
+    for (value, said) in cases {
+        let (code, _, err) = status(&w, &["out", &format!("--max-age={value}")]);
+        assert!(code == 2 && err.contains(said) && err.contains("such as 26h, 90m or 2d"), "{value}: {code} {err}");
+        let r = w.kindred_env(&["status", "out"], &[("KINDRED_MAX_AGE", value)]);
+        assert!(
+            r.code == 2 && r.stderr.contains("KINDRED_MAX_AGE") && r.stderr.contains(said),
+            "{value}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(status(&w, &["out", "--max-age", "3650d"]).0, 0);
+    assert!(matches!(status(&w, &["out", "--max-age", "1s"]).0, 0 | 6), "1s is an age, stale or not");
+}
+
 #[test]
 fn status_after_a_failed_attempt_exits_6_with_its_error() {
     let w = published();
