@@ -983,18 +983,75 @@ fn is_damaged_set(run: &Path, id: &str) -> Result<bool> {
     Ok(manifest_run_id(run).is_none() && holds_a_set(run) && file::ALL.iter().any(stamped))
 }
 
+/// What a run-id-named folder of `runs/` is, by the proofs a run trusts before it counts or
+/// prunes a folder ([`is_published_set`], [`is_failure_record`]; a published set whose manifest
+/// is damaged is still its run's, [`is_damaged_set`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunFolder {
+    /// A published set: its files, its manifest naming the folder's run.
+    Set,
+    /// A failed, refused or interrupted run's record.
+    Record,
+    /// Its run's published set, the manifest missing or cut short (the tables name the run).
+    DamagedSet,
+    /// Nothing proves kindred made it (a person's copy, or their folder): why, in words.
+    NotKindreds(String),
+}
+
+/// What the folder `run` (named by a run id) is; an error when it cannot be read.
+pub fn run_folder(run: &Path) -> Result<RunFolder> {
+    let id = run.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    fs::read_dir(run).map_err(io_read(run))?;
+    if is_published_set(run) {
+        return Ok(RunFolder::Set);
+    }
+    if is_failure_record(run) {
+        return Ok(RunFolder::Record);
+    }
+    if is_damaged_set(run, id)? {
+        return Ok(RunFolder::DamagedSet);
+    }
+    let why = match read_manifest(run) {
+        None if entry(&run.join(file::MANIFEST))?.is_none() => format!("it has no {}", file::MANIFEST),
+        None => format!("its {} is not one kindred wrote", file::MANIFEST),
+        Some(m) => match m.get("run_id").and_then(|v| v.as_str()) {
+            Some(named) if named != id => format!("its {} names run {named}: a copy made by hand?", file::MANIFEST),
+            None => format!("its {} names no run", file::MANIFEST),
+            Some(_) => match foreign_entries(run) {
+                foreign if !foreign.is_empty() => {
+                    format!("it holds what kindred did not write ({})", foreign.join(", "))
+                }
+                _ => format!("its {} has a status kindred does not write", file::MANIFEST),
+            },
+        },
+    };
+    Ok(RunFolder::NotKindreds(why))
+}
+
+/// An error reading `path`, as [`OutputError::Unreadable`].
+fn io_read(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
+    move |source| OutputError::Unreadable { path: path.to_path_buf(), source }
+}
+
 /// The run id `folder`'s manifest names.
 fn manifest_run_id(folder: &Path) -> Option<String> {
     read_manifest(folder)?.get("run_id")?.as_str().map(str::to_string)
 }
 
 /// The files `manifest` lists as written into `run` (`reports.write.files`, the report) that
-/// are missing, not regular files, or not of the size written: a set a person or a disk
+/// are missing, not regular files, not of the size written, that this account cannot read, or
+/// (Parquet) whose footer is not a table's or names another run: a set a person or a disk
 /// damaged after it was published (its manifest alone read as healthy while `explain` and
-/// every reader failed; `status` and `explain` check it). Sizes only: the tables are not read.
+/// every reader failed; `status` and `explain` check it). Sizes and footers only: the data
+/// pages are not read. A manifest listing no file at all (every kindred lists them) is damage
+/// too: it vouched for nothing and read as healthy.
 pub(crate) fn damaged(run: &Path, manifest: &serde_json::Value) -> Vec<String> {
     let files = manifest.pointer("/reports/write/files").and_then(|f| f.as_array()).cloned().unwrap_or_default();
+    if files.is_empty() {
+        return vec![format!("{}: lists none of the set's files (reports.write.files)", file::MANIFEST)];
+    }
     let report = manifest.pointer("/reports/report").filter(|r| r.get("file").is_some()).cloned();
+    let run_id = run.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let mut out = Vec::new();
     for f in files.iter().chain(report.as_ref()) {
         let (Some(name), Some(bytes)) = (f["file"].as_str(), f["bytes"].as_u64()) else { continue };
@@ -1002,14 +1059,45 @@ pub(crate) fn damaged(run: &Path, manifest: &serde_json::Value) -> Vec<String> {
         if name.contains('/') || name.starts_with('.') {
             continue;
         }
-        match fs::symlink_metadata(run.join(name)) {
-            Ok(meta) if meta.is_file() && meta.len() == bytes => {}
-            Ok(meta) if meta.is_file() => out.push(format!("{name}: {} bytes where {bytes} were written", meta.len())),
-            Ok(_) => out.push(format!("{name}: not a file")),
-            Err(_) => out.push(format!("{name}: missing")),
+        if let Some(what) = file_damage(&run.join(name), bytes, run_id) {
+            out.push(format!("{name}: {what}"));
         }
     }
     out
+}
+
+/// What is wrong with the set's file `path`, written `bytes` long by run `run_id`.
+fn file_damage(path: &Path, bytes: u64, run_id: &str) -> Option<String> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() && meta.len() == bytes => unreadable(path, run_id),
+        Ok(meta) if meta.is_file() => Some(format!("{} bytes where {bytes} were written", meta.len())),
+        Ok(_) => Some("not a file".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("missing".into()),
+        Err(e) => Some(format!("{CANNOT_READ} ({e})")),
+    }
+}
+
+/// How [`damaged`] begins what it says of a file this account cannot read.
+pub(crate) const CANNOT_READ: &str = "cannot be read";
+
+/// Why a file of the size written is not the one written: this account cannot read it (a
+/// `chmod`, another user's umask: every reader under it failed while status said healthy), or
+/// a Parquet table's footer is not one (overwritten in place) or names another run than
+/// `run_id` (a table copied in from another set). A table without a run in its footer (a
+/// kindred that stamped none) passes.
+fn unreadable(path: &Path, run_id: &str) -> Option<String> {
+    let mut one = [0u8; 1];
+    if let Err(e) = File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut one)) {
+        return Some(format!("{CANNOT_READ} ({e})"));
+    }
+    if path.extension().is_none_or(|e| e != "parquet") {
+        return None;
+    }
+    match crate::write::footer_run_id(path) {
+        Err(e) => Some(format!("not a Parquet table ({e})")),
+        Ok(Some(other)) if other != run_id => Some(format!("a table of run {other}, not of this set")),
+        Ok(_) => None,
+    }
 }
 
 /// `folder`'s `manifest.json` as JSON, when it is a regular file of a manifest's size (a
@@ -1455,6 +1543,41 @@ mod tests {
             p.record_failure(format!("{{\"status\": \"{status}\", \"run_id\": \"{id}\"}}").as_bytes()).unwrap();
         p.abandon();
         record
+    }
+
+    /// helper-111: `status` took the newest run-id-named folder as the last attempt, a person's
+    /// `cp -a runs/<id> runs/<later id>` too. [`run_folder`] proves a folder kindred's as the
+    /// runs do before they count one, and says why the others are not.
+    #[test]
+    fn a_run_folder_is_kindreds_only_by_the_proofs_runs_use() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        publish(dir, &id(1), "x", 5);
+        let record = fail(dir, &id(2), "failed");
+        let runs = dir.join(RUNS);
+        assert_eq!(run_folder(&runs.join(id(1))).unwrap(), RunFolder::Set);
+        assert_eq!(run_folder(&record).unwrap(), RunFolder::Record);
+        let not = |n: u32| match run_folder(&runs.join(id(n))).unwrap() {
+            RunFolder::NotKindreds(why) => why,
+            other => panic!("{n}: {other:?}"),
+        };
+        let copy = |from: &Path, n: u32| {
+            fs::create_dir(runs.join(id(n))).unwrap();
+            for e in fs::read_dir(from).unwrap().flatten() {
+                fs::copy(e.path(), runs.join(id(n)).join(e.file_name())).unwrap();
+            }
+        };
+        copy(&runs.join(id(1)), 3);
+        assert_eq!(not(3), format!("its manifest.json names run {}: a copy made by hand?", id(1)));
+        copy(&record, 4);
+        assert!(not(4).contains(&format!("names run {}", id(2))), "{}", not(4));
+        fs::create_dir(runs.join(id(5))).unwrap();
+        assert_eq!(not(5), "it has no manifest.json");
+        copy(&runs.join(id(1)), 6);
+        fs::write(runs.join(id(6)).join(file::MANIFEST), manifest_of(&id(6))).unwrap();
+        assert_eq!(run_folder(&runs.join(id(6))).unwrap(), RunFolder::Set, "a set naming its run");
+        fs::write(runs.join(id(6)).join("notes.txt"), "mine").unwrap();
+        assert!(not(6).starts_with("it holds what kindred did not write (\"notes.txt\""), "{}", not(6));
     }
 
     /// Issue 16: a failed or refused run leaves `runs/<id>/manifest.json` alone, touching

@@ -2,8 +2,9 @@
 //!
 //! Reads, never writes nor takes the lock: the last published run from `current/manifest.json`
 //! (run id, finished, age, customers, input checksum) and the last attempt — the newest run
-//! folder under `runs/`, a published set or a failed run's record ([`is_failure_record`]):
-//! its status, age and error — or, newer than those, a run that took the lock and stopped
+//! folder under `runs/` that kindred made ([`run_folder`]: a published set or a failed run's
+//! record; a person's copy of a set under a later run's name is not one, named instead): its
+//! status, age and error — or, newer than those, a run that took the lock and stopped
 //! without finishing (killed: its `.lock` still names it and its heartbeat stopped, see
 //! [`crate::publish::lock`]), and a run holding the lock now. Healthy (exit 0) unless the last
 //! attempt failed, was refused or was interrupted, nothing is published, or the published set
@@ -21,7 +22,7 @@ use crate::error::{Exit, OutputError, Result};
 use crate::publish::lock::{self, Holder};
 use crate::publish::{
     check_layout, check_shards_layout, current_run_id, dangling_current, is_failure_record, is_published_set,
-    is_run_id, published_run, CURRENT, RUNS,
+    is_run_id, published_run, run_folder, RunFolder, CURRENT, RUNS,
 };
 use crate::write::file;
 
@@ -36,6 +37,11 @@ pub struct Status {
     pub max_age_seconds: Option<u64>,
     pub published: Option<Published>,
     pub last_attempt: Option<LastAttempt>,
+    /// The folders of `runs/` named by a run id, newer than the last attempt, that are not it:
+    /// nothing proves kindred made them (a person's copy: every run leaves them uncounted), or
+    /// this account cannot read them (a problem: one may be a later attempt). Each
+    /// `runs/<name>: why`, at most [`IGNORED_SHOWN`] and a line of how many more.
+    pub ignored_runs: Vec<String>,
     /// A run holding the output folder's lock now (its heartbeat is fresh).
     pub running: Option<Running>,
 }
@@ -108,7 +114,7 @@ pub fn check(dir: &Path, max_age: Option<Duration>) -> Result<Status> {
 pub fn check_at(dir: &Path, max_age: Option<Duration>, now: DateTime<Utc>) -> Result<Status> {
     check_folder(dir)?;
     let published = published_run(dir)?.map(|run| published(&run, now));
-    let mut last_attempt = last_attempt(dir, now)?;
+    let (mut last_attempt, ignored) = last_attempt(dir, now)?;
     let mut running = None;
     if let Some(holder) = lock::holder(dir) {
         let heartbeat_age = SystemTime::from(now).duration_since(holder.touched).unwrap_or_default().as_secs();
@@ -120,7 +126,10 @@ pub fn check_at(dir: &Path, max_age: Option<Duration>, now: DateTime<Utc>) -> Re
             true => {} // it finished its record or publish and was stopped letting go
         }
     }
-    let problems = problems(dir, published.as_ref(), last_attempt.as_ref(), max_age, now);
+    let mut problems = problems(dir, published.as_ref(), last_attempt.as_ref(), max_age, now);
+    problems.extend(ignored.iter().filter(|i| i.unreadable).map(|i| {
+        format!("{}: whether it is a later attempt is unknown (read status as the account the runs write as)", i.text())
+    }));
     Ok(Status {
         dir: dir.to_path_buf(),
         healthy: problems.is_empty(),
@@ -128,6 +137,7 @@ pub fn check_at(dir: &Path, max_age: Option<Duration>, now: DateTime<Utc>) -> Re
         max_age_seconds: max_age.map(|a| a.as_secs()),
         published,
         last_attempt,
+        ignored_runs: shown_ignored(&ignored),
         running,
     })
 }
@@ -237,7 +247,8 @@ const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
 
 fn published(run: &Path, now: DateTime<Utc>) -> Published {
     let run_id = run.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let m = manifest(run);
+    // one naming no run (a person's edit, `{}`) vouches for nothing: damaged, below
+    let m = manifest(run).filter(|m| text(m, "/run_id").as_deref() == Some(run_id.as_str()));
     let (finished_utc, age_seconds) = finished(&run_id, m.as_ref(), now);
     Published {
         finished_utc,
@@ -337,25 +348,79 @@ fn unlinked(run: &Path, damaged: &[String]) -> Vec<String> {
     unlinked.chain(dangling).collect()
 }
 
-/// The newest run-id-named folder under `runs/`, read.
-fn last_attempt(dir: &Path, now: DateTime<Utc>) -> Result<Option<LastAttempt>> {
+/// The newest folder of `runs/` that kindred made ([`run_folder`]: a published set, a failed
+/// run's record, a set with its manifest damaged), read; and the run-id-named folders newer
+/// than it that nothing proves kindred's, each `runs/<name>: why`. A person's `cp -a runs/<id>
+/// runs/<later id>` was the last attempt, "published", though its manifest names another run
+/// and every run leaves it uncounted (helper-111).
+fn last_attempt(dir: &Path, now: DateTime<Utc>) -> Result<(Option<LastAttempt>, Vec<Ignored>)> {
     let runs = dir.join(RUNS);
-    let entries = match fs::read_dir(&runs) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    let mut ids = match fs::read_dir(&runs) {
+        Ok(entries) => entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| is_run_id(name))
+            .collect::<Vec<_>>(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, Vec::new())),
         // unreadable is not "no attempt" (helper-98: "nothing is published", exit 6)
         Err(source) => return Err(OutputError::Unreadable { path: runs, source }.into()),
     };
-    let newest = entries
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|name| is_run_id(name))
-        .max();
-    let Some(run_id) = newest else { return Ok(None) };
-    let run = runs.join(&run_id);
-    let m = manifest(&run);
-    let status = match (&m, is_failure_record(&run)) {
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    // the set `current` points to passed `check_layout`: kindred's, whatever status a later
+    // kindred's manifest gives it
+    let current = current_run_id(dir);
+    let mut ignored = Vec::new();
+    for run_id in ids {
+        let run = runs.join(&run_id);
+        if current.as_ref() == Some(&run_id) {
+            return Ok((Some(attempt(&run, run_id, now)), ignored));
+        }
+        match run_folder(&run) {
+            Ok(RunFolder::NotKindreds(why)) => ignored.push(Ignored { run_id, why, unreadable: false }),
+            Err(e) => ignored.push(Ignored { run_id, why: e.to_string(), unreadable: true }),
+            Ok(_) => return Ok((Some(attempt(&run, run_id, now)), ignored)),
+        }
+    }
+    Ok((None, ignored))
+}
+
+/// How many ignored folders [`Status::ignored_runs`] names: a `runs/` a person filled with
+/// copies is said in a few lines, not thousands.
+const IGNORED_SHOWN: usize = 5;
+
+/// The ignored folders as [`Status::ignored_runs`] says them, newest first.
+fn shown_ignored(ignored: &[Ignored]) -> Vec<String> {
+    let mut shown: Vec<String> = ignored.iter().take(IGNORED_SHOWN).map(Ignored::text).collect();
+    if ignored.len() > IGNORED_SHOWN {
+        shown.push(format!("and {} more such folders", ignored.len() - IGNORED_SHOWN));
+    }
+    shown
+}
+
+/// A folder of `runs/` named by a run id that is not the last attempt although newer: not
+/// kindred's (a person's copy or folder), or one this account cannot read.
+#[derive(Debug, Clone)]
+struct Ignored {
+    run_id: String,
+    why: String,
+    unreadable: bool,
+}
+
+impl Ignored {
+    fn text(&self) -> String {
+        match self.unreadable {
+            false => format!("{RUNS}/{}: not kindred's ({}), not counted", self.run_id, self.why),
+            true => format!("{RUNS}/{}: {}", self.run_id, self.why),
+        }
+    }
+}
+
+/// Run folder `run`, kindred's, as an attempt: its status, age, error and input.
+fn attempt(run: &Path, run_id: String, now: DateTime<Utc>) -> LastAttempt {
+    // a damaged set's manifest, if it reads, names no run: not its status
+    let m = manifest(run).filter(|m| text(m, "/run_id").as_deref() == Some(run_id.as_str()));
+    let status = match (&m, is_failure_record(run)) {
         (Some(m), true) => text(m, "/status").unwrap_or_default(),
         // a published set's manifest (before 0.3.0 without a status)
         (Some(m), false) => text(m, "/status").unwrap_or_else(|| "published".into()),
@@ -365,7 +430,7 @@ fn last_attempt(dir: &Path, now: DateTime<Utc>) -> Result<Option<LastAttempt>> {
     // whole: a value in it holding a line end (a column's name) cut it at that line
     let error = m.as_ref().and_then(|m| text(m, "/error/message"));
     let input_sha256 = m.as_ref().and_then(|m| text(m, "/input/sha256"));
-    Ok(Some(LastAttempt { run_id, status, finished_utc, age_seconds, error, input_sha256 }))
+    LastAttempt { run_id, status, finished_utc, age_seconds, error, input_sha256 }
 }
 
 /// Why the folder is unhealthy.
@@ -389,11 +454,16 @@ fn problems(
                     crate::progress::Lines::Escaped
                 )
             )),
-            _ => problems.push(format!(
+            "unknown" => problems.push(format!(
                 "the last attempt (run {}) has no readable {} (status {:?})",
                 last.run_id,
                 file::MANIFEST,
                 last.status
+            )),
+            other => problems.push(format!(
+                "the last attempt (run {}) has status {:?}, which this kindred does not write (a later kindred's?)",
+                last.run_id,
+                crate::progress::printable(other, crate::progress::Lines::Escaped)
             )),
         }
     }
@@ -414,11 +484,29 @@ fn problems(
     if let (Some(p), Some(max)) = (published, max_age) {
         problems.extend(unchanged_export(p, max, now));
     }
-    if let Some(p) = published.filter(|p| !p.damaged.is_empty()) {
+    problems.extend(published.map(damage).unwrap_or_default());
+    problems
+}
+
+/// The published set's damage, as problems: the files damaged, then the files this account
+/// cannot read (a mode or an owner, not damage: another run writes them the same way).
+fn damage(p: &Published) -> Vec<String> {
+    let (denied, damaged): (Vec<&String>, Vec<&String>) =
+        p.damaged.iter().partition(|d| d.contains(&format!(": {}", crate::publish::CANNOT_READ)));
+    let joined = |what: Vec<&String>| what.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ");
+    let mut problems = Vec::new();
+    if !damaged.is_empty() {
         problems.push(format!(
             "the published set (run {}) is damaged: {}; run again, or point current at an earlier run",
             p.run_id,
-            p.damaged.join(", ")
+            joined(damaged)
+        ));
+    }
+    if !denied.is_empty() {
+        problems.push(format!(
+            "the published set (run {}) has files this account cannot read: {}; readers under it fail alike: check their owner and mode (the runs' umask?)",
+            p.run_id,
+            joined(denied)
         ));
     }
     problems
@@ -560,6 +648,9 @@ impl Status {
             }
             None => out += "last attempt:  none\n",
         }
+        for ignored in &self.ignored_runs {
+            out += &format!("  ignored:     {}\n", shown(ignored));
+        }
         if let Some(r) = &self.running {
             let on = r.host.as_deref().map(|h| format!(" on {}", shown(h))).unwrap_or_default();
             out += &format!(
@@ -646,7 +737,7 @@ mod tests {
     #[test]
     fn runs_that_cannot_be_read_is_an_error_not_no_attempt() {
         let tmp = tempfile::tempdir().unwrap();
-        assert!(last_attempt(tmp.path(), Utc::now()).unwrap().is_none(), "no runs/: no attempt");
+        assert!(last_attempt(tmp.path(), Utc::now()).unwrap().0.is_none(), "no runs/: no attempt");
         std::fs::write(tmp.path().join(RUNS), "a file").unwrap();
         let err = last_attempt(tmp.path(), Utc::now()).unwrap_err().to_string();
         assert!(err.contains(&tmp.path().join(RUNS).display().to_string()), "{err}");

@@ -257,6 +257,15 @@ pub fn stamped_run_id(path: &Path) -> Option<String> {
     footer_value(path, meta::RUN_ID)
 }
 
+/// The run id a Parquet file's footer names, `None` when it names none; an error, in words,
+/// when the file cannot be opened or its footer is not a Parquet footer.
+pub fn footer_run_id(path: &Path) -> std::result::Result<Option<String>, String> {
+    let mut reader = ParquetReader::new(File::open(path).map_err(|e| e.to_string())?);
+    let metadata = reader.get_metadata().map_err(|e| e.to_string())?;
+    let kv = metadata.key_value_metadata.clone().unwrap_or_default();
+    Ok(kv.into_iter().find(|kv| kv.key == meta::RUN_ID).and_then(|kv| kv.value))
+}
+
 /// The value of `key` in a Parquet file's footer; `None` for a file that is missing, cut
 /// short, not Parquet, or without the key.
 pub fn footer_value(path: &Path, key: &str) -> Option<String> {

@@ -572,6 +572,108 @@ fn a_published_set_whose_manifest_is_damaged_is_damaged_not_foreign() {
     assert!(w.path(&format!("out/runs/{run_id}")).is_dir(), "kept: without its manifest it is not provably a kept run");
 }
 
+/// A copy of run `from`'s folder as run `to`'s, as `cp -a out/runs/<from> out/runs/<to>` makes.
+fn copy_run(w: &Workdir, from: &str, to: &str) {
+    let (from, to) = (w.path(&format!("out/runs/{from}")), w.path(&format!("out/runs/{to}")));
+    std::fs::create_dir(&to).unwrap();
+    for e in std::fs::read_dir(&from).unwrap().flatten() {
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+/// helper-111: a person's copy of the published set under a later run's name (`cp -a
+/// runs/<id> runs/<later id>`, a backup) was the last attempt, "published", at the original's
+/// time, though its manifest names another run and every run leaves it uncounted: it hid the
+/// failed attempt before it (healthy, exit 0). The newest folder kindred made is the last
+/// attempt; the copy is named as not kindred's; a file or a link of a run's name is neither.
+#[test]
+fn a_copied_run_is_named_not_kindreds_not_taken_for_the_last_attempt() {
+    let w = published();
+    let id = runs(&w)[0].clone();
+    let nope = w.pipeline("nope.toml", &w.path("nope.csv"), "");
+    assert_eq!(w.kindred(&["run", nope.to_str().unwrap(), "--quiet"]).code, 1);
+    let failed = runs(&w).into_iter().find(|r| *r != id).unwrap();
+    // a minute ahead: later than any run of this test, within the clocks' slack
+    let at = |s: i64| (chrono::Utc::now() + chrono::Duration::seconds(s)).format("%Y%m%dT%H%M%S%.3fZ-1").to_string();
+    let (later, file, link) = (at(60), at(61), at(62));
+    copy_run(&w, &id, &later);
+    w.write(&format!("out/runs/{file}"), "a file");
+    std::os::unix::fs::symlink(&id, w.path(&format!("out/runs/{link}"))).unwrap();
+    let (code, v) = status_json(&w);
+    assert_eq!(code, 6, "{v}");
+    assert_eq!(
+        (v["last_attempt"]["run_id"].as_str(), v["last_attempt"]["status"].as_str()),
+        (Some(&*failed), Some("failed"))
+    );
+    let copy =
+        format!("runs/{later}: not kindred's (its manifest.json names run {id}: a copy made by hand?), not counted");
+    assert_eq!(v["ignored_runs"], serde_json::json!([copy]), "{v}");
+    let (_, out, _) = status(&w, &["out"]);
+    assert!(out.contains(&format!("  ignored:     {copy}\n")), "{out}");
+    // a good run: healthy, its run the last attempt, the copy still named
+    assert_eq!(w.kindred(&["run", w.path("good.toml").to_str().unwrap(), "--quiet"]).code, 0);
+    let (code, v) = status_json(&w);
+    let current = std::fs::read_link(w.path("out/current")).unwrap().file_name().unwrap().to_str().unwrap().to_string();
+    assert_eq!((code, v["last_attempt"]["run_id"].as_str()), (0, Some(&*current)), "{v}");
+    assert_eq!(v["ignored_runs"], serde_json::json!([copy]), "{v}");
+}
+
+/// helper-112: a table of the published set overwritten in place (its size unchanged: a restore
+/// gone wrong, a disk) or one this account cannot read (`chmod 000`) read as healthy while every
+/// reader failed; so did a manifest naming no run or listing none of the set's files. Footers are
+/// read and each is said (exit 6); `explain` refuses the set. A status this kindred does not
+/// write (a later kindred's) on the set `current` points to is said, not hidden.
+#[test]
+fn status_reads_the_published_footers_and_what_the_manifest_vouches_for() {
+    let w = published();
+    let id = runs(&w)[0].clone();
+    let set = |name: &str| w.path(&format!("out/runs/{id}/{name}"));
+    let recs = set("recommendations.parquet");
+    let whole = std::fs::read(&recs).unwrap();
+    let mut overwritten = whole.clone();
+    let n = overwritten.len();
+    overwritten[n - 8..].fill(0);
+    std::fs::write(&recs, &overwritten).unwrap();
+    let (code, v) = status_json(&w);
+    let first = v["published"]["damaged"][0].as_str().unwrap_or_default();
+    assert!(code == 6 && first.starts_with("recommendations.parquet: not a Parquet table ("), "{v}");
+    let r = w.kindred(&["explain", "17850", "--output", "out"]);
+    assert!(r.code == 1 && r.stderr.contains("recommendations.parquet: not a Parquet table ("), "{}", r.stderr);
+    std::fs::write(&recs, &whole).unwrap();
+    assert_eq!(status_json(&w).0, 0);
+    // unreadable to this account: root reads whatever the mode, so as another user only
+    // SAFETY: geteuid takes nothing and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&recs, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let (code, v) = status_json(&w);
+        std::fs::set_permissions(&recs, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let first = v["published"]["damaged"][0].as_str().unwrap_or_default();
+        assert!(code == 6 && first.starts_with("recommendations.parquet: cannot be read ("), "{v}");
+        assert!(v["problems"][0].as_str().unwrap().contains("has files this account cannot read"), "{v}");
+    }
+    let manifest = set("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let mut m: serde_json::Value = serde_json::from_str(&text).unwrap();
+    m["reports"]["write"].as_object_mut().unwrap().remove("files");
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    let (code, v) = status_json(&w);
+    let said = "manifest.json: lists none of the set's files (reports.write.files)";
+    assert_eq!((code, &v["published"]["damaged"]), (6, &serde_json::json!([said])), "{v}");
+    std::fs::write(&manifest, "{}").unwrap();
+    let (code, v) = status_json(&w);
+    assert_eq!((code, v["published"]["damaged"][0].as_str()), (6, Some("manifest.json: names no run")), "{v}");
+    let mut m: serde_json::Value = serde_json::from_str(&text).unwrap();
+    m["status"] = "partial".into();
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    let (code, v) = status_json(&w);
+    assert_eq!((code, v["last_attempt"]["run_id"].as_str()), (6, Some(&*id)), "{v}");
+    assert!(
+        v["problems"][0].as_str().unwrap().contains("has status \"partial\", which this kindred does not write"),
+        "{v}"
+    );
+}
+
 /// helper-112: `--max-age 0` was taken, and every set was stale at once (exit 6 each probe: a
 /// page an hour); a number without its unit, a negative one, one of years (`26y` for `26h`) are
 /// slips too: usage errors (exit 2) saying what an age is, from the flag or KINDRED_MAX_AGE.
