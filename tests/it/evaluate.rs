@@ -128,7 +128,7 @@ fn hand_computed_split() {
     // a folder that cannot be written: the figures are printed before the write fails
     let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--output", "/proc/kindred-nope"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stdout.contains("1 customers with test items"), "{}", r.stdout);
+    assert!(r.stdout.contains("1 customer with test items"), "{}", r.stdout);
 }
 
 /// helper-111: the `cutoff` column of evaluation.parquet (and `--json`'s) held `--cutoff` as
