@@ -222,9 +222,10 @@ impl RowFilterReport {
             ));
         }
         let unknown = self.blank_rows - self.blank_rows_by_order;
+        let were = if unknown == 1 { "was" } else { "were" };
         let fate = match self.rule {
-            "keep_rows" => "were dropped: keep_rows keeps only the rows it can see hold a listed value",
-            _ => "were kept: exclude_rows drops only the rows it can see hold a listed value",
+            "keep_rows" => format!("{were} dropped: keep_rows keeps only the rows it can see hold a listed value"),
+            _ => format!("{were} kept: exclude_rows drops only the rows it can see hold a listed value"),
         };
         match self.orders_read {
             // exclude_rows' blank: no value to exclude (`Cancelled at` of an order not cancelled)
@@ -1848,7 +1849,9 @@ mod tests {
         assert_eq!((r.rule, r.rows_dropped), ("keep_rows", 4));
         let notes = r.notes();
         assert_eq!(notes.len(), 1);
-        assert!(notes[0].starts_with("[clean] keep_rows.\"Status\": 1 rows with no value"), "{notes:?}");
+        // helper-112: "1 rows with no value … were dropped"
+        assert!(notes[0].starts_with("[clean] keep_rows.\"Status\": 1 row with no value"), "{notes:?}");
+        assert!(notes[0].contains("invoice, was dropped: keep_rows"), "{notes:?}");
 
         let (out, _) = run(orders(), &filter(true, &["paid"])).unwrap();
         assert!(out.column(&row_column(0)).is_err() && out.column(ORDER_COLUMN).is_err());
