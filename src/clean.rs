@@ -840,8 +840,10 @@ pub fn after_cleaning(cleaned: &Cleaned, mapped: &[(&'static str, String)]) -> R
     }
     if let Some(c) = columns.iter().find(|c| REQUIRED.contains(&c.role.as_str()) && c.nulls > 0) {
         let detail = format!(
-            "column '{}' ({} role) still has {} nulls after cleaning, which drops them: a bug in kindred, nothing was published; please report it with `kindred audit`'s output",
-            c.column, c.role, c.nulls
+            "column '{}' ({} role) still has {} after cleaning, which drops them: a bug in kindred, nothing was published; please report it with `kindred audit`'s output",
+            c.column,
+            c.role,
+            crate::words::counted(c.nulls, "null")
         );
         return Err(Error::Frame { stage: "clean".into(), detail });
     }
@@ -1596,7 +1598,7 @@ mod tests {
         assert_eq!((after.nulls, after.columns.len()), (0, 3));
         assert_eq!(after.statement, "no nulls left in the 3 mapped columns the later stages read: Cust, Item, Q");
         let err = after_cleaning(&Cleaned::all(frame()), &mapped).unwrap_err().to_string();
-        assert!(err.contains("column 'Cust' (customer role) still has 1 nulls after cleaning"), "{err}");
+        assert!(err.contains("column 'Cust' (customer role) still has 1 null after cleaning"), "{err}");
     }
 
     fn frame() -> DataFrame {

@@ -688,8 +688,8 @@ impl Evidence {
             let (seconds, unit) = unix_time(example.as_bytes()).unwrap_or((0, "seconds"));
             let read = chrono::DateTime::from_timestamp(seconds, 0).map(|d| d.format("%Y-%m-%d %H:%M:%S UTC"));
             notes.push(format!(
-                "{} dates written as Unix time (a count of {unit} since 1970-01-01 UTC, by its number of digits) read as UTC instants: '{example}' is {}; set [input] date_format for another reading",
-                self.unix,
+                "{} written as Unix time (a count of {unit} since 1970-01-01 UTC, by its number of digits) read as UTC instants: '{example}' is {}; set [input] date_format for another reading",
+                crate::words::counted(self.unix, "date"),
                 read.map(|d| d.to_string()).unwrap_or_default()
             ));
         }
@@ -697,7 +697,12 @@ impl Evidence {
         if self.future > 0 {
             let max = chrono::DateTime::from_timestamp(rule.max, 0).map(|d| d.format("%Y-%m-%d %H:%M:%S UTC"));
             let max = max.map(|d| d.to_string()).unwrap_or_default();
-            notes.push(format!("{} dates after {max} ({}) are invalid", self.future, rule.horizon));
+            let are = if self.future == 1 { "is" } else { "are" };
+            notes.push(format!(
+                "{} after {max} ({}) {are} invalid",
+                crate::words::counted(self.future, "date"),
+                rule.horizon
+            ));
         }
         notes
     }

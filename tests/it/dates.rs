@@ -233,8 +233,9 @@ fn a_far_future_date_is_invalid_and_never_the_reference_for_ages() {
         let stderr = run(&w, &input, name, "", DATED);
         assert_eq!(recommendations(&w, name), recommendations(&w, "undated"), "{date}");
         assert_eq!(audited(&w, name, "InvoiceDate").0, 1.0, "{date}");
-        assert!(stderr.contains("note: column 'InvoiceDate': 1 dates after"), "{stderr}");
-        assert!(stderr.contains("(the run's clock + 1 day) are invalid"), "{stderr}");
+        // helper-112: "1 dates after … are invalid"
+        assert!(stderr.contains("note: column 'InvoiceDate': 1 date after"), "{stderr}");
+        assert!(stderr.contains("(the run's clock + 1 day) is invalid"), "{stderr}");
     }
     // a configured horizon: the last day kept, the later purchases' dates invalid
     run(&w, &undated, "horizon", "max_date = \"2011-03-01\"", "");
