@@ -1051,7 +1051,9 @@ pub(crate) fn damaged(run: &Path, manifest: &serde_json::Value) -> Vec<String> {
         return vec![format!("{}: lists none of the set's files (reports.write.files)", file::MANIFEST)];
     }
     let report = manifest.pointer("/reports/report").filter(|r| r.get("file").is_some()).cloned();
-    let run_id = run.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    // the run the manifest names, not the folder's name: a copy of a set's files in a folder of
+    // its own (read as it is by `explain`) holds that run's tables
+    let run_id = manifest.get("run_id").and_then(|v| v.as_str());
     let mut out = Vec::new();
     for f in files.iter().chain(report.as_ref()) {
         let (Some(name), Some(bytes)) = (f["file"].as_str(), f["bytes"].as_u64()) else { continue };
@@ -1067,7 +1069,7 @@ pub(crate) fn damaged(run: &Path, manifest: &serde_json::Value) -> Vec<String> {
 }
 
 /// What is wrong with the set's file `path`, written `bytes` long by run `run_id`.
-fn file_damage(path: &Path, bytes: u64, run_id: &str) -> Option<String> {
+fn file_damage(path: &Path, bytes: u64, run_id: Option<&str>) -> Option<String> {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.is_file() && meta.len() == bytes => unreadable(path, run_id),
         Ok(meta) if meta.is_file() => Some(format!("{} bytes where {bytes} were written", meta.len())),
@@ -1084,8 +1086,8 @@ pub(crate) const CANNOT_READ: &str = "cannot be read";
 /// `chmod`, another user's umask: every reader under it failed while status said healthy), or
 /// a Parquet table's footer is not one (overwritten in place) or names another run than
 /// `run_id` (a table copied in from another set). A table without a run in its footer (a
-/// kindred that stamped none) passes.
-fn unreadable(path: &Path, run_id: &str) -> Option<String> {
+/// kindred that stamped none), or a manifest naming none, passes that check.
+fn unreadable(path: &Path, run_id: Option<&str>) -> Option<String> {
     let mut one = [0u8; 1];
     if let Err(e) = File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut one)) {
         return Some(format!("{CANNOT_READ} ({e})"));
@@ -1095,7 +1097,9 @@ fn unreadable(path: &Path, run_id: &str) -> Option<String> {
     }
     match crate::write::footer_run_id(path) {
         Err(e) => Some(format!("not a Parquet table ({e})")),
-        Ok(Some(other)) if other != run_id => Some(format!("a table of run {other}, not of this set")),
+        Ok(Some(other)) if run_id.is_some_and(|id| id != other) => {
+            Some(format!("a table of run {other}, not of this set"))
+        }
         Ok(_) => None,
     }
 }
