@@ -31,15 +31,24 @@
 //! A file that is no compound file, one without a workbook stream, or an encrypted one (its
 //! records past the globals' first ones are ciphered) is left to calamine, which says what it
 //! finds.
+//!
+//! The same walk gives each sheet's number cells whose number format is an id's
+//! ([`IdStyles`]: `00000` shows 12 as `00012`), which calamine reads but does not give: a
+//! Format record maps a format's index to its code, an XF record (the n-th) a style to its
+//! format's index, and each Number, RK, MulRK and Formula cell names its style (MS-XLS 2.4.126,
+//! 2.4.353, 2.5.216). The formats Excel builds in (indexes below 164 without a Format record)
+//! are none an id's: General, `0`, `0.00`, `#,##0`, percents, dates.
 //! Neither the shared strings' count nor a sheet's index of its row blocks is checked: writers
 //! get both wrong (calamine's test file gh548_incorrect_sst_unique_count.xls; of 580 .xls in
 //! the test files of Apache POI, PhpSpreadsheet, SheetJS and xlrd, 11 intact ones have an index
 //! whose offsets count from elsewhere, or are placeholders), and calamine reads neither.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
 use crate::error::InputError;
+use crate::ingest::numfmt::{IdFormat, IdStyles};
 
 /// An Excel 97–2003 sheet's columns and rows.
 const COLUMNS: u32 = 256;
@@ -58,24 +67,29 @@ const DIMENSIONS: u16 = 0x0200;
 const FORMULA: u16 = 0x0006;
 const LABEL_SST: u16 = 0x00FD;
 const MUL_RK: u16 = 0x00BD;
+const NUMBER: u16 = 0x0203;
+const RK: u16 = 0x027E;
 /// The cell records calamine makes cells of (besides those above): Number, Label, RString,
 /// BoolErr, RK. A blank cell (Blank, MulBlank) is no cell of its grid.
-const CELLS: [u16; 5] = [0x0203, 0x0204, 0x00D6, 0x0205, 0x027E];
+const CELLS: [u16; 5] = [NUMBER, 0x0204, 0x00D6, 0x0205, RK];
+/// The globals' records of number formats and of styles (extended formats).
+const FORMAT: u16 = 0x041E;
+const XF: u16 = 0x00E0;
 
 /// Refuses the .xls at `path` when its records are damaged, or when the grids calamine would
 /// make of its sheets need more than `limit` bytes (`[input] max_bytes` and where it came
-/// from). See the module's text.
-pub(super) fn check(path: &Path, limit: Option<(u64, &str)>) -> Result<(), InputError> {
+/// from); else each sheet's id-formatted number cells, in the order of the workbook's sheets
+/// (none when it is no .xls calamine reads). See the module's text.
+pub(super) fn check(path: &Path, limit: Option<(u64, &str)>) -> Result<Vec<IdStyles>, InputError> {
     let damaged = |part: String, detail: String| InputError::Biff { path: path.to_path_buf(), part, detail };
     let Some(stream) = workbook_stream(path).map_err(|detail| damaged("container".into(), detail))? else {
-        return Ok(());
+        return Ok(Vec::new());
     };
-    let sheets = globals(&stream).map_err(|detail| damaged("workbook globals".into(), detail))?;
-    let mut grids: u64 = 0;
-    let mut reserved: u64 = 0;
+    let Globals { sheets, formats } = globals(&stream).map_err(|detail| damaged("workbook globals".into(), detail))?;
+    let (mut grids, mut reserved, mut styles) = (0u64, 0u64, Vec::with_capacity(sheets.len()));
     for sheet in &sheets {
-        let scan =
-            scan_sheet(&stream, sheet.at).map_err(|detail| damaged(format!("sheet '{}'", sheet.name), detail))?;
+        let scan = scan_sheet(&stream, sheet.at, &formats)
+            .map_err(|detail| damaged(format!("sheet '{}'", sheet.name), detail))?;
         grids = grids.saturating_add(scan.grid_bytes());
         reserved = reserved.max(scan.reserved_bytes());
         if let Some((limit, origin)) = limit.filter(|&(limit, _)| grids.saturating_add(reserved) > limit) {
@@ -89,8 +103,9 @@ pub(super) fn check(path: &Path, limit: Option<(u64, &str)>) -> Result<(), Input
                 origin: origin.to_string(),
             });
         }
+        styles.push(scan.styles);
     }
-    Ok(())
+    Ok(styles)
 }
 
 /// The workbook's stream ("Workbook", or "Book" in Excel 5/95 files); `None` when the file is
@@ -148,10 +163,17 @@ struct Bound {
     name: String,
 }
 
-/// Walks the workbook's globals, from the stream's start to its end record: the sheets, none
-/// when the workbook is encrypted.
-fn globals(stream: &[u8]) -> Result<Vec<Bound>, String> {
-    let mut sheets = Vec::new();
+/// What the globals say: where each sheet starts, and each style's number format when it is
+/// an id's ([`IdFormat`]; by the style's index, as cells name it).
+struct Globals {
+    sheets: Vec<Bound>,
+    formats: Vec<Option<IdFormat>>,
+}
+
+/// Walks the workbook's globals, from the stream's start to its end record: the sheets (none
+/// when the workbook is encrypted) and the styles' formats.
+fn globals(stream: &[u8]) -> Result<Globals, String> {
+    let (mut sheets, mut codes, mut styles) = (Vec::new(), BTreeMap::new(), Vec::new());
     let mut biff8 = true;
     let mut previous = None;
     for record in records(stream, 0) {
@@ -164,12 +186,35 @@ fn globals(stream: &[u8]) -> Result<Vec<Bound>, String> {
                 let at = u32_at(record.data, 0) as usize;
                 sheets.push(Bound { at, name: sheet_name(record.data.get(6..).unwrap_or(&[]), biff8) });
             }
-            FILE_PASS => return Ok(Vec::new()),
-            EOF => return ends_well(stream, record.at + 4 + record.data.len(), None).map(|()| sheets),
+            FORMAT => codes.extend(format_code(record.data, biff8)),
+            XF => styles.push(u16_at(record.data, 2)),
+            FILE_PASS => return Ok(Globals { sheets: Vec::new(), formats: Vec::new() }),
+            EOF => {
+                ends_well(stream, record.at + 4 + record.data.len(), None)?;
+                break;
+            }
             _ => {}
         }
     }
-    Ok(sheets)
+    let formats = styles.iter().map(|index| codes.get(index).and_then(|code: &String| IdFormat::parse(code))).collect();
+    Ok(Globals { sheets, formats })
+}
+
+/// A Format record's index and code: the code's count of characters (two bytes from Excel 97
+/// on, one before), a flag for two-byte characters (from Excel 97 on), then the characters.
+fn format_code(data: &[u8], biff8: bool) -> Option<(u16, String)> {
+    let index = u16_at(data, 0);
+    let code = match biff8 {
+        true => {
+            let count = usize::from(u16_at(data, 2));
+            match data.get(4)? & 1 {
+                1 => utf16(data.get(5..)?, count),
+                _ => data.get(5..)?.iter().take(count).map(|&b| char::from(b)).collect(),
+            }
+        }
+        false => data.get(3..)?.iter().take(usize::from(*data.get(2)?)).map(|&b| char::from(b)).collect(),
+    };
+    Some((index, code))
 }
 
 /// A sheet's name as its BoundSheet record holds it: a count of characters, then (Excel 97 on)
@@ -177,15 +222,17 @@ fn globals(stream: &[u8]) -> Result<Vec<Bound>, String> {
 fn sheet_name(bytes: &[u8], biff8: bool) -> String {
     let count = usize::from(bytes.first().copied().unwrap_or(0));
     let name = match biff8 {
-        true if bytes.get(1).is_some_and(|flags| flags & 1 == 1) => {
-            let units: Vec<u16> =
-                bytes[2..].chunks_exact(2).take(count).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-            String::from_utf16_lossy(&units)
-        }
+        true if bytes.get(1).is_some_and(|flags| flags & 1 == 1) => utf16(&bytes[2..], count),
         true => bytes.iter().skip(2).take(count).map(|&b| char::from(b)).collect(),
         false => bytes.iter().skip(1).take(count).map(|&b| char::from(b)).collect(),
     };
     name.replace('\0', "")
+}
+
+/// The first `count` characters of two bytes each of `bytes`.
+fn utf16(bytes: &[u8], count: usize) -> String {
+    let units: Vec<u16> = bytes.chunks_exact(2).take(count).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    String::from_utf16_lossy(&units)
 }
 
 /// The cells' extent: first and last row and column, as calamine's grid spans them.
@@ -208,10 +255,11 @@ impl Extent {
     }
 }
 
-/// A sheet as its records say: the extent of its cells and of its formulas, and the cells the
-/// dimensions record makes calamine reserve room for.
+/// A sheet as its records say: the extent of its cells and of its formulas, the cells the
+/// dimensions record makes calamine reserve room for, and its id-formatted number cells.
 #[derive(Default)]
 struct Scan {
+    styles: IdStyles,
     cells: Extent,
     formulas: Extent,
     reserve: u64,
@@ -232,9 +280,13 @@ impl Scan {
 }
 
 /// Walks one sheet's records from its start record at `at` to its end record, as calamine
-/// does (a chart's records nested in it skipped).
-fn scan_sheet(stream: &[u8], at: usize) -> Result<Scan, String> {
+/// does (a chart's records nested in it skipped); `formats`: the styles' ([`Globals`]).
+fn scan_sheet(stream: &[u8], at: usize, formats: &[Option<IdFormat>]) -> Result<Scan, String> {
     let mut scan = Scan::default();
+    let styled = formats.iter().any(Option::is_some);
+    if styled {
+        scan.styles.formats = formats.to_vec();
+    }
     let mut last_row: Option<u32> = None;
     let mut depth = 0usize;
     let mut previous = None;
@@ -265,6 +317,9 @@ fn scan_sheet(stream: &[u8], at: usize) -> Result<Scan, String> {
                 if kind == FORMULA {
                     scan.formulas.add(row, first);
                 }
+                if styled {
+                    style_cells(kind, data, (row, first), &mut scan.styles);
+                }
                 scan.cells.add(row, first);
                 scan.cells.add(row, last);
                 last_row = Some(last_row.map_or(row, |r| r.max(row)));
@@ -285,6 +340,22 @@ fn cell_span(kind: u16, data: &[u8]) -> Option<(u32, u32, u32)> {
         _ => first,
     };
     Some((row, first, last))
+}
+
+/// Keeps the number cells of a cell record (Number, RK, MulRK, Formula: the records whose cells
+/// calamine may read as numbers) at `(row, first)` whose style's format is an id's.
+fn style_cells(kind: u16, data: &[u8], (row, first): (u32, u32), styles: &mut IdStyles) {
+    match kind {
+        NUMBER | RK | FORMULA => styles.add((row, first), usize::from(u16_at(data, 4))),
+        // a style and a number (6 bytes) for each column from the first, then the last column
+        MUL_RK => {
+            let cells = data.get(4..data.len().saturating_sub(2)).unwrap_or(&[]).chunks_exact(6);
+            for (k, cell) in (0u32..).zip(cells) {
+                styles.add((row, first + k), usize::from(u16_at(cell, 0)));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The cells calamine reserves room for as the dimensions record says; refused when they are
@@ -393,12 +464,18 @@ mod tests {
     /// A workbook stream of one sheet 'Data' whose records are `sheet` (between its start and
     /// end records), and the stream offset where `sheet` begins.
     fn stream(sheet: &[Vec<u8>]) -> (Vec<u8>, usize) {
+        styled_stream(&[], sheet)
+    }
+
+    /// [`stream`] with the records `styles` (formats, styles) in its globals.
+    fn styled_stream(styles: &[Vec<u8>], sheet: &[Vec<u8>]) -> (Vec<u8>, usize) {
         let name = b"Data";
         let bound = |at: u32| {
             record(BOUND_SHEET, &[at.to_le_bytes().to_vec(), vec![0, 0, name.len() as u8, 0], name.to_vec()].concat())
         };
-        let globals_len = bof(0x0005).len() + bound(0).len() + 4;
-        let mut bytes = [bof(0x0005), bound(globals_len as u32), record(EOF, &[])].concat();
+        let styles = styles.concat();
+        let globals_len = bof(0x0005).len() + styles.len() + bound(0).len() + 4;
+        let mut bytes = [bof(0x0005), styles, bound(globals_len as u32), record(EOF, &[])].concat();
         bytes.extend(bof(0x0010));
         let cells = bytes.len();
         bytes.extend(sheet.concat());
@@ -431,6 +508,85 @@ mod tests {
 
     fn refusal(path: &Path, limit: Option<(u64, &str)>) -> String {
         check(path, limit).unwrap_err().to_string()
+    }
+
+    /// A Format record: `index`, then `code` in one-byte or (`wide`) two-byte characters.
+    fn format(index: u16, code: &str, wide: bool) -> Vec<u8> {
+        let units: Vec<u16> = code.encode_utf16().collect();
+        let mut data = [index.to_le_bytes(), (units.len() as u16).to_le_bytes()].concat();
+        data.push(u8::from(wide));
+        match wide {
+            true => data.extend(units.iter().flat_map(|u| u.to_le_bytes())),
+            false => data.extend(code.bytes()),
+        }
+        record(FORMAT, &data)
+    }
+
+    /// An XF record of format `index` (its other fields zero).
+    fn xf(index: u16) -> Vec<u8> {
+        record(XF, &[[0, 0], index.to_le_bytes()].concat().into_iter().chain([0; 16]).collect::<Vec<u8>>())
+    }
+
+    /// A cell record of `kind` at (`row`, `col`) of style `style`, holding 12 (an RK's integer).
+    fn styled(kind: u16, row: u16, col: u16, style: u16) -> Vec<u8> {
+        let head = [row.to_le_bytes(), col.to_le_bytes(), style.to_le_bytes()].concat();
+        let value = match kind {
+            RK => ((12u32 << 2) | 2).to_le_bytes().to_vec(),
+            _ => 12f64.to_le_bytes().to_vec(),
+        };
+        record(kind, &[head, value].concat())
+    }
+
+    /// A MulRK record of row `row` from column `first`, a cell of each style of `styles`.
+    fn mul_rk(row: u16, first: u16, styles: &[u16]) -> Vec<u8> {
+        let mut data = [row.to_le_bytes(), first.to_le_bytes()].concat();
+        for style in styles {
+            data.extend(style.to_le_bytes());
+            data.extend(((12u32 << 2) | 2).to_le_bytes());
+        }
+        data.extend((first + styles.len() as u16 - 1).to_le_bytes());
+        record(MUL_RK, &data)
+    }
+
+    #[test]
+    fn id_formatted_number_cells_are_found_where_calamine_reads_their_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        // styles 0 General, 1 `00000`, 2 `0.00`, 3 `"A"0000` (in two-byte characters), 4 of a
+        // format without a record (built in: no id's)
+        let styles = [
+            format(164, "00000", false),
+            format(165, "0.00", false),
+            format(166, "\"A\"0000", true),
+            xf(0),
+            xf(164),
+            xf(165),
+            xf(166),
+            xf(1),
+        ];
+        let sheet = vec![
+            dimensions(5, 4),
+            styled(NUMBER, 1, 0, 1),
+            styled(NUMBER, 1, 1, 2),
+            styled(RK, 2, 0, 3),
+            styled(RK, 2, 1, 4),
+            mul_rk(3, 0, &[1, 0, 3, 2]),
+            bof(0x0020), // a chart's cells are none of the sheet's
+            styled(NUMBER, 4, 0, 1),
+            record(EOF, &[]),
+        ];
+        let path = write(dir.path(), &styled_stream(&styles, &sheet).0);
+        let found = check(&path, None).unwrap();
+        assert_eq!(found.len(), 1);
+        let cells: Vec<((u32, u32), String)> =
+            found[0].cells.iter().map(|(&at, &k)| (at, found[0].formats[k].as_ref().unwrap().code.clone())).collect();
+        let codes = |list: &[((u32, u32), &str)]| list.iter().map(|&(at, c)| (at, c.to_string())).collect::<Vec<_>>();
+        assert_eq!(cells, codes(&[((1, 0), "00000"), ((2, 0), "\"A\"0000"), ((3, 0), "00000"), ((3, 2), "\"A\"0000")]));
+        let mut book: calamine::Xls<_> = calamine::open_workbook(&path).unwrap();
+        let range = book.worksheet_range("Data").unwrap();
+        for (at, _) in &cells {
+            let value = range.get_value(*at).cloned();
+            assert!(matches!(value, Some(calamine::Data::Float(12.0) | calamine::Data::Int(12))), "{at:?}: {value:?}");
+        }
     }
 
     #[test]

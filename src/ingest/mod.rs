@@ -27,6 +27,7 @@ mod csv;
 mod excel;
 pub mod look;
 mod numfmt;
+mod ods;
 mod parquet;
 
 mod memory;

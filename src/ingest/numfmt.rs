@@ -15,6 +15,12 @@
 //! fill the placeholders from the right, those beyond the placeholders going before the first
 //! one (`0000-00` shows 123456789 as `1234567-89`); a `0` with no digit left shows `0`, a `#`
 //! nothing (ECMA-376 18.8.31, as Excel shows them).
+//!
+//! Every workbook format's cells come to [`IdStyles`]: an .xlsx's through calamine's styles, an
+//! .xls's from its FORMAT and XF records ([`super::biff`]), an .ods's number styles written as
+//! the Excel format code LibreOffice reads them as ([`super::ods`]).
+
+use std::collections::BTreeMap;
 
 /// One piece of a format's first section.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +41,44 @@ pub(super) struct IdFormat {
     sections: usize,
     /// The format as the workbook writes it, for the note.
     pub code: String,
+}
+
+/// A sheet's number cells whose number format writes whole numbers otherwise than plainly
+/// ([`IdFormat`]), each by its (row, column) with its style (an index into `formats`), and the
+/// workbook's styles' formats (`None` for every other format).
+#[derive(Debug, Default, Clone)]
+pub(super) struct IdStyles {
+    pub cells: BTreeMap<(u32, u32), usize>,
+    pub formats: Vec<Option<IdFormat>>,
+}
+
+impl IdStyles {
+    /// The cell at `to` given the style of the cell at `from` (a merged range's value).
+    pub(super) fn copy(&mut self, from: (u32, u32), to: (u32, u32)) {
+        match self.cells.get(&from).copied() {
+            Some(style) => self.cells.insert(to, style),
+            None => self.cells.remove(&to),
+        };
+    }
+
+    /// Keeps the cell at `at` when its style's format is an id's ([`IdFormat`]).
+    pub(super) fn add(&mut self, at: (u32, u32), style: usize) {
+        if self.formats.get(style).is_some_and(Option::is_some) {
+            self.cells.insert(at, style);
+        }
+    }
+}
+
+/// `text` as a format code writes it to be shown as it is: bare when it is only marks Excel
+/// shows as they are, quoted otherwise, each character `\`-escaped when it holds a quote.
+pub(super) fn literal(text: &str) -> String {
+    if text.chars().all(|c| LITERALS.contains(c)) {
+        text.to_string()
+    } else if text.contains('"') {
+        text.chars().map(|c| format!("\\{c}")).collect()
+    } else {
+        format!("\"{text}\"")
+    }
 }
 
 /// The marks Excel shows as they are in a number format without quotes (Excel's "Number
