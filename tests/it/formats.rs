@@ -493,9 +493,10 @@ fn ids_are_read_as_their_number_format_shows_them_and_dates_among_them_warned_of
     assert!(r.stderr.contains("column 'CustomerID': 9 number cells read as"), "{}", r.stderr);
 }
 
-/// helper-110: an .xls and an .ods are read by calamine without their cells' number formats,
-/// so an id formatted `00000` is still its number there (README); the dates Excel made of ids
-/// are warned of as in an .xlsx (an .ods's as the date it holds, without a time).
+/// helper-110: the dates Excel made of ids are warned of in an .xls and an .ods as in an .xlsx
+/// (an .ods's as the date it holds, without a time). helper-113: the .xls's customers, formatted
+/// `00000`, read as it shows them; the .ods's, written without number styles, are the numbers
+/// they hold.
 #[test]
 fn dates_among_ids_are_warned_of_in_xls_and_ods_workbooks() {
     let w = Workdir::new();
@@ -509,8 +510,51 @@ fn dates_among_ids_are_warned_of_in_xls_and_ods_workbooks() {
         // `kindred audit` prints its warnings with its table, on stdout
         let said = format!("{}{}", r.stdout, r.stderr);
         assert!(said.contains(&words), "{words}: {said}");
-        assert!(!said.contains("number cells read as their number format"), "{fixture}: {said}");
-        assert!(r.stdout.contains("CustomerID  12 "), "{fixture}: still its number: {}", r.stdout);
+        let (shown, customer) = match fixture.ends_with(".xls") {
+            true => (true, "CustomerID  00012 "),
+            false => (false, "CustomerID  12 "),
+        };
+        assert_eq!(said.contains("number cells read as their number format"), shown, "{fixture}: {said}");
+        assert!(r.stdout.contains(customer), "{fixture}: {}", r.stdout);
+    }
+}
+
+/// helper-113: one sheet of ids formatted `00000`, `"A"0000`, `0000-00` and
+/// `00000;-00000;"-"` saved as .xlsx, as .xls (xlwt; LibreOffice) and as .ods (odfpy, its
+/// customers formatted by their column's style and a row repeated; LibreOffice) publishes the
+/// ids LibreOffice's CSV of every one of them shows. The .xls's and the .ods's were published as
+/// their numbers (`12`, `7`): other ids than the same shop's .xlsx or CSV gave.
+#[test]
+fn formatted_ids_read_alike_from_every_workbook_format() {
+    let w = Workdir::new();
+    let shown = [
+        ("00012", "A0007"),
+        ("00012", "0012-34"),
+        ("00099", "00042"),
+        ("00345", "0012-34"),
+        ("17850", "I1"),
+        ("678", "A0007"),
+    ];
+    for fixture in ["same_ids.xlsx", "same_ids.xls", "same_ids_lo.xls", "same_ids.ods", "same_ids_lo.ods"] {
+        let out = fixture.replace('.', "_");
+        let p = w.pipeline_with(&format!("{out}.toml"), &w.copy(fixture), "", &out, "");
+        let r = w.kindred(&["run", p.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{fixture}: {}", r.stderr);
+        let purchases = rows(&w.path(&format!("{out}/purchases.parquet")));
+        let mut pairs: Vec<(String, String)> =
+            purchases.iter().map(|r| (text(&r["customer_id"]), text(&r["item_id"]))).collect();
+        pairs.sort();
+        pairs.dedup();
+        let expected: Vec<(String, String)> = shown.iter().map(|(c, i)| (c.to_string(), i.to_string())).collect();
+        assert_eq!(pairs, expected, "{fixture}");
+        for words in [
+            "column 'CustomerID': 6 number cells read as their number format shows them, as Excel shows and saves them ('00012' in format 00000; the first is sheet 'Sales' row 2)",
+            // LibreOffice's .xls writes the format `\A0000`
+            "column 'StockCode': 6 number cells read as their number format shows them, as Excel shows and saves them ('A0007' in format ",
+            "0000; the first is sheet 'Sales' row 2)",
+        ] {
+            assert!(r.stderr.contains(words), "{fixture}: {words}: {}", r.stderr);
+        }
     }
 }
 
