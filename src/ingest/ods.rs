@@ -335,8 +335,8 @@ impl Table {
             }
             "table:table-cell" | "table:covered-table-cell" => {
                 let count = repeats("table:number-columns-repeated")?.min(MAX_COLUMNS.saturating_sub(self.column));
-                let own = style("table:style-name", styles)?;
                 if number_cell(e)? {
+                    let own = style("table:style-name", styles)?;
                     self.keep(count, own);
                 }
                 self.column += count;
