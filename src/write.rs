@@ -260,18 +260,21 @@ pub fn stamped_run_id(path: &Path) -> Option<String> {
 /// The run id a Parquet file's footer names, `None` when it names none; an error, in words,
 /// when the file cannot be opened or its footer is not a Parquet footer.
 pub fn footer_run_id(path: &Path) -> std::result::Result<Option<String>, String> {
-    let mut reader = ParquetReader::new(File::open(path).map_err(|e| e.to_string())?);
-    let metadata = reader.get_metadata().map_err(|e| e.to_string())?;
-    let kv = metadata.key_value_metadata.clone().unwrap_or_default();
-    Ok(kv.into_iter().find(|kv| kv.key == meta::RUN_ID).and_then(|kv| kv.value))
+    Ok(footer(path)?.into_iter().find(|kv| kv.key == meta::RUN_ID).and_then(|kv| kv.value))
 }
 
 /// The value of `key` in a Parquet file's footer; `None` for a file that is missing, cut
 /// short, not Parquet, or without the key.
 pub fn footer_value(path: &Path, key: &str) -> Option<String> {
-    let mut reader = ParquetReader::new(File::open(path).ok()?);
-    let kv = reader.get_metadata().ok()?.key_value_metadata.clone()?;
-    kv.into_iter().find(|kv| kv.key == key)?.value
+    footer(path).ok()?.into_iter().find(|kv| kv.key == key)?.value
+}
+
+/// A Parquet file's footer's key-value metadata; an error, in words, when the file cannot be
+/// opened or its footer is not a Parquet footer.
+fn footer(path: &Path) -> std::result::Result<Vec<KeyValue>, String> {
+    let mut reader = ParquetReader::new(File::open(path).map_err(|e| e.to_string())?);
+    let metadata = reader.get_metadata().map_err(|e| e.to_string())?;
+    Ok(metadata.key_value_metadata.clone().unwrap_or_default())
 }
 
 fn writer_with<W: Write>(w: W, schema: &Schema, mut extra: Vec<KeyValue>) -> ParquetWriter<W> {

@@ -30,6 +30,10 @@ use crate::ingest::numfmt::{literal, IdFormat, IdStyles};
 /// calamine's caps on an .ods sheet's rows and columns.
 const MAX_ROWS: u32 = 1_048_576;
 const MAX_COLUMNS: u32 = 16_384;
+/// calamine's cap on the cells of an .ods sheet it reads (its `Cell limit exceeded`): a file
+/// past it is refused there, and id cells past it are not kept here (one cell repeated over
+/// every row and column of a few kilobytes' XML asked for 17 billion).
+const MAX_CELLS: u64 = 100_000_000;
 /// How many parent styles are followed to a number style (a loop of parents ends there).
 const PARENTS: usize = 8;
 
@@ -337,7 +341,7 @@ impl Table {
                 let count = repeats("table:number-columns-repeated")?.min(MAX_COLUMNS.saturating_sub(self.column));
                 if number_cell(e)? {
                     let own = style("table:style-name", styles)?;
-                    self.keep(count, own);
+                    self.keep(count, own)?;
                 }
                 self.column += count;
             }
@@ -347,15 +351,20 @@ impl Table {
     }
 
     /// Keeps the `count` number cells from the current column on, in each row the row
-    /// repeats, whose style (`own`, else the row's, else the column's) is an id's.
-    fn keep(&mut self, count: u32, own: Option<Option<usize>>) {
+    /// repeats, whose style (`own`, else the row's, else the column's) is an id's; more than
+    /// [`MAX_CELLS`] of them is an error.
+    fn keep(&mut self, count: u32, own: Option<Option<usize>>) -> Result<(), String> {
         for c in self.column..self.column + count {
             let column = self.columns.get(c as usize).copied().flatten();
             let Some(format) = own.or(self.row_format).unwrap_or(column) else { continue };
+            if self.cells.len() as u64 + u64::from(self.repeats) > MAX_CELLS {
+                return Err(format!("more than {MAX_CELLS} cells of an id's number style in a sheet"));
+            }
             for r in self.row..self.row + self.repeats {
                 self.cells.insert((r, c), format);
             }
         }
+        Ok(())
     }
 }
 
@@ -477,6 +486,18 @@ mod tests {
                 ((7, 0), "00000".to_string(), float(9.0)),
             ]
         );
+    }
+
+    /// One id-styled number cell repeated over every row and column of a sheet (a few
+    /// kilobytes) asked for 17 billion kept cells, while calamine refuses the file at once.
+    #[test]
+    fn a_cell_repeated_past_calamines_cell_limit_is_an_error_not_17_billion_cells() {
+        let dir = tempfile::tempdir().unwrap();
+        let cell = r#"<table:table-cell table:style-name="ce1" office:value-type="float" office:value="12" table:number-columns-repeated="16384"/>"#;
+        let row = format!(r#"<table:table-row table:number-rows-repeated="1048576">{cell}</table:table-row>"#);
+        let path = ods(dir.path(), STYLES, &format!(r#"<table:table table:name="S">{row}</table:table>"#));
+        let Err(err) = id_styles(&path) else { panic!("read") };
+        assert!(err.contains("more than 100000000 cells"), "{err}");
     }
 
     #[test]
