@@ -50,6 +50,27 @@ class Split:
     pass
 
 
+def popularity(s):
+    """The items by distinct buyers (desc, then item id asc): s.buyers, s.pop_order, s.pop_rank."""
+    s.buyers = np.asarray(s.B.sum(0)).ravel()
+    s.pop_order = np.lexsort((np.arange(s.ni), -s.buyers))
+    s.pop_rank = np.empty(s.ni, int); s.pop_rank[s.pop_order] = np.arange(s.ni)
+
+
+def held_new(s, te, cidx, iidx):
+    """The test rows' items each customer of the training rows had not bought (s.Test, one row a
+    customer of s.eval_users: those with any)."""
+    te = te[te.cust.isin(cidx) & te.item.isin(iidx)]
+    tu = te.cust.map(cidx).values; ti = te.item.map(iidx).values
+    T = sp.csr_matrix((np.ones(len(tu)), (tu, ti)), shape=(s.nu, s.ni))
+    T.data[:] = 1
+    T = T - T.multiply(s.B)
+    T.eliminate_zeros()
+    T = (T > 0).astype(float).tocsr()
+    s.eval_users = np.where(np.diff(T.indptr) > 0)[0]
+    s.Test = T[s.eval_users]
+
+
 @lru_cache(None)
 def split(cutoff):
     df = clean()
@@ -71,22 +92,8 @@ def split(cutoff):
     s.pu, s.pi = a.u.values, a.i.values
     s.pq, s.plast, s.pfirst, s.pn = a.q.values, a.last.values, a.first.values, a.n.values.astype(float)
     s.B = sp.csr_matrix((np.ones(len(a)), (s.pu, s.pi)), shape=(s.nu, s.ni))
-    # popularity: distinct buyers desc, item id asc
-    buyers = np.asarray(s.B.sum(0)).ravel()
-    s.buyers = buyers
-    s.pop_order = np.lexsort((np.arange(s.ni), -buyers))
-    s.pop_rank = np.empty(s.ni, int); s.pop_rank[s.pop_order] = np.arange(s.ni)
-    # test
-    te = te[te.cust.isin(cidx) & te.item.isin(iidx)]
-    tu = te.cust.map(cidx).values; ti = te.item.map(iidx).values
-    T = sp.csr_matrix((np.ones(len(tu)), (tu, ti)), shape=(s.nu, s.ni))
-    T.data[:] = 1
-    T = T - T.multiply(s.B)
-    T.eliminate_zeros()
-    T = (T > 0).astype(float).tocsr()
-    ntest = np.diff(T.indptr)
-    s.eval_users = np.where(ntest > 0)[0]
-    s.Test = T[s.eval_users]
+    popularity(s)
+    held_new(s, te, cidx, iidx)
     return s
 
 

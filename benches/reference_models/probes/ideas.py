@@ -86,6 +86,18 @@ def _cust_item_logs(s, col):
     return cu, it
 
 
+def group_lift(s, group, n_groups, m):
+    """Each group's lift of each item: the share of the group's customers who bought it,
+    smoothed towards the whole shop's share with m pseudo-customers, over the shop's share."""
+    p = s.buyers / s.nu
+    L = np.empty((n_groups, s.ni))
+    for k in range(n_groups):
+        rows = group == k
+        n = np.asarray(s.B[rows].sum(0)).ravel()
+        L[k] = ((n + m * p) / (rows.sum() + m)) / np.maximum(p, 1e-12)
+    return L
+
+
 def price_volume():
     def kernel(col, sigma):
         def f(c):
@@ -102,13 +114,7 @@ def price_volume():
             cu, _ = _cust_item_logs(s, col)
             qs = np.quantile(cu, np.linspace(0, 1, nb + 1)[1:-1])
             band = np.searchsorted(qs, cu)
-            p = s.buyers / s.nu
-            L = np.empty((nb, s.ni))
-            for b in range(nb):
-                rows = band == b
-                nbi = np.asarray(s.B[rows].sum(0)).ravel()
-                L[b] = ((nbi + m * p) / (rows.sum() + m)) / np.maximum(p, 1e-12)
-            return c['base'], L[band[E]] ** eta
+            return c['base'], group_lift(s, band, nb, m)[band[E]] ** eta
         return f
 
     out = [('off', lambda c: (c['base'], None))]
@@ -132,14 +138,8 @@ def country():
         def f(c):
             s, E = c['s'], c['E']
             cc = _country(s)
-            p = s.buyers / s.nu
             names, inv = np.unique(cc, return_inverse=True)
-            L = np.empty((len(names), s.ni))
-            for k in range(len(names)):
-                rows = inv == k
-                n = np.asarray(s.B[rows].sum(0)).ravel()
-                L[k] = ((n + m * p) / (rows.sum() + m)) / np.maximum(p, 1e-12)
-            return c['base'], L[inv[E]] ** eta
+            return c['base'], group_lift(s, inv, len(names), m)[inv[E]] ** eta
         return f
 
     def group_gram(rho):
@@ -178,13 +178,7 @@ def cohort():
             # cohorts: customers whose first purchase is within `days` of each other (calendar bins)
             coh = np.floor(first / (days * DAY)).astype(np.int64)
             names, inv = np.unique(coh, return_inverse=True)
-            p = s.buyers / s.nu
-            L = np.empty((len(names), s.ni))
-            for k in range(len(names)):
-                rows = inv == k
-                n = np.asarray(s.B[rows].sum(0)).ravel()
-                L[k] = ((n + m * p) / (rows.sum() + m)) / np.maximum(p, 1e-12)
-            return c['base'], L[inv[E]] ** eta
+            return c['base'], group_lift(s, inv, len(names), m)[inv[E]] ** eta
         return f
     out = [('off', lambda c: (c['base'], None))]
     for days in [30.0, 91.0]:

@@ -68,18 +68,8 @@ def split(cut, end=None):
         a.n.values.astype(float), a.ninv.values.astype(float)
     s.pprice, s.pqline = a.price.values.astype(float), a.qline.values.astype(float)
     s.B = sp.csr_matrix((np.ones(len(a)), (s.pu, s.pi)), shape=(s.nu, s.ni))
-    buyers = np.asarray(s.B.sum(0)).ravel()
-    s.buyers = buyers
-    s.pop_order = np.lexsort((np.arange(s.ni), -buyers))
-    s.pop_rank = np.empty(s.ni, int); s.pop_rank[s.pop_order] = np.arange(s.ni)
-    te = te[te.cust.isin(cidx) & te.item.isin(iidx)]
-    tu = te.cust.map(cidx).values; ti = te.item.map(iidx).values
-    T = sp.csr_matrix((np.ones(len(tu)), (tu, ti)), shape=(s.nu, s.ni))
-    T.data[:] = 1
-    T = T - T.multiply(s.B); T.eliminate_zeros()
-    T = (T > 0).astype(float).tocsr()
-    s.eval_users = np.where(np.diff(T.indptr) > 0)[0]
-    s.Test = T[s.eval_users]
+    common.popularity(s)
+    common.held_new(s, te, cidx, iidx)
     return s
 
 
