@@ -1,7 +1,8 @@
 //! Words in messages: a count and its noun, plural but for one. Messages wrote `{n} customers`
 //! as they were written for the common case, and said "1 customers" (`kindred evaluate` on a
 //! sample with one customer to test, helper-112); a dozen places counted nouns each their own
-//! way. Every count in a message goes through here.
+//! way. A count in a message goes through here (a few that are never 1, and counts shown beside
+//! a limit, still write their plural).
 
 /// `noun` as it goes with `n`: plural (an `s` added) but for one.
 pub fn plural(n: usize, noun: &str) -> String {
