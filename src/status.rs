@@ -221,9 +221,10 @@ fn check_folder(dir: &Path) -> Result<()> {
     check_shards_layout(dir)
 }
 
-/// A run folder's manifest, if it reads as JSON.
-fn manifest(run: &Path) -> Option<serde_json::Value> {
-    crate::publish::read_manifest(run)
+/// Run folder `run`'s manifest, if it reads as JSON and names `run_id`: one naming no run or
+/// another (a person's edit, `{}`; a damaged set's) vouches for nothing.
+fn own_manifest(run: &Path, run_id: &str) -> Option<serde_json::Value> {
+    crate::publish::read_manifest(run).filter(|m| text(m, "/run_id").as_deref() == Some(run_id))
 }
 
 fn text(m: &serde_json::Value, pointer: &str) -> Option<String> {
@@ -247,8 +248,8 @@ const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
 
 fn published(run: &Path, now: DateTime<Utc>) -> Published {
     let run_id = run.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    // one naming no run (a person's edit, `{}`) vouches for nothing: damaged, below
-    let m = manifest(run).filter(|m| text(m, "/run_id").as_deref() == Some(run_id.as_str()));
+    // one naming no run vouches for nothing: damaged, below
+    let m = own_manifest(run, &run_id);
     let (finished_utc, age_seconds) = finished(&run_id, m.as_ref(), now);
     Published {
         finished_utc,
@@ -419,7 +420,7 @@ impl Ignored {
 /// Run folder `run`, kindred's, as an attempt: its status, age, error and input.
 fn attempt(run: &Path, run_id: String, now: DateTime<Utc>) -> LastAttempt {
     // a damaged set's manifest, if it reads, names no run: not its status
-    let m = manifest(run).filter(|m| text(m, "/run_id").as_deref() == Some(run_id.as_str()));
+    let m = own_manifest(run, &run_id);
     let status = match (&m, is_failure_record(run)) {
         (Some(m), true) => text(m, "/status").unwrap_or_default(),
         // a published set's manifest (before 0.3.0 without a status)
