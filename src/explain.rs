@@ -107,7 +107,7 @@ fn refuse_damaged(set: &Path) -> Result<()> {
     let damaged = crate::publish::read_manifest(set).map(|m| crate::publish::damaged(set, &m)).unwrap_or_default();
     // the files it reads only (helper-107: report.html edited refused it)
     let damaged: Vec<String> =
-        damaged.into_iter().filter(|d| read.iter().any(|f| d.starts_with(&format!("{f}:")))).collect();
+        damaged.iter().filter(|d| read.contains(&d.file.as_str())).map(|d| d.to_string()).collect();
     if damaged.is_empty() {
         return Ok(());
     }

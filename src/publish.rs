@@ -45,7 +45,10 @@ use std::path::{Component, Path, PathBuf};
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::write::file;
 
+mod damage;
 pub mod lock;
+pub(crate) use damage::{damaged, unread_manifest};
+pub use damage::{Damage, Harm};
 use lock::{take_lock, Heartbeat};
 
 /// The link that names the published run.
@@ -1036,72 +1039,6 @@ fn io_read(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
 /// The run id `folder`'s manifest names.
 fn manifest_run_id(folder: &Path) -> Option<String> {
     read_manifest(folder)?.get("run_id")?.as_str().map(str::to_string)
-}
-
-/// The files `manifest` lists as written into `run` (`reports.write.files`, the report) that
-/// are missing, not regular files, not of the size written, that this account cannot read, or
-/// (Parquet) whose footer is not a table's or names another run: a set a person or a disk
-/// damaged after it was published (its manifest alone read as healthy while `explain` and
-/// every reader failed; `status` and `explain` check it). Sizes and footers only: the data
-/// pages are not read. A manifest listing no file at all (every kindred lists them) is damage
-/// too: it vouched for nothing and read as healthy.
-pub(crate) fn damaged(run: &Path, manifest: &serde_json::Value) -> Vec<String> {
-    let files = manifest.pointer("/reports/write/files").and_then(|f| f.as_array()).cloned().unwrap_or_default();
-    if files.is_empty() {
-        return vec![format!("{}: lists none of the set's files (reports.write.files)", file::MANIFEST)];
-    }
-    let report = manifest.pointer("/reports/report").filter(|r| r.get("file").is_some()).cloned();
-    // the run the manifest names, not the folder's name: a copy of a set's files in a folder of
-    // its own (read as it is by `explain`) holds that run's tables
-    let run_id = manifest.get("run_id").and_then(|v| v.as_str());
-    let mut out = Vec::new();
-    for f in files.iter().chain(report.as_ref()) {
-        let (Some(name), Some(bytes)) = (f["file"].as_str(), f["bytes"].as_u64()) else { continue };
-        // a name the manifest lists must stay inside the run's folder
-        if name.contains('/') || name.starts_with('.') {
-            continue;
-        }
-        if let Some(what) = file_damage(&run.join(name), bytes, run_id) {
-            out.push(format!("{name}: {what}"));
-        }
-    }
-    out
-}
-
-/// What is wrong with the set's file `path`, written `bytes` long by run `run_id`.
-fn file_damage(path: &Path, bytes: u64, run_id: Option<&str>) -> Option<String> {
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_file() && meta.len() == bytes => unreadable(path, run_id),
-        Ok(meta) if meta.is_file() => Some(format!("{} bytes where {bytes} were written", meta.len())),
-        Ok(_) => Some("not a file".into()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("missing".into()),
-        Err(e) => Some(format!("{CANNOT_READ} ({e})")),
-    }
-}
-
-/// How [`damaged`] begins what it says of a file this account cannot read.
-pub(crate) const CANNOT_READ: &str = "cannot be read";
-
-/// Why a file of the size written is not the one written: this account cannot read it (a
-/// `chmod`, another user's umask: every reader under it failed while status said healthy), or
-/// a Parquet table's footer is not one (overwritten in place) or names another run than
-/// `run_id` (a table copied in from another set). A table without a run in its footer (a
-/// kindred that stamped none), or a manifest naming none, passes that check.
-fn unreadable(path: &Path, run_id: Option<&str>) -> Option<String> {
-    let mut one = [0u8; 1];
-    if let Err(e) = File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut one)) {
-        return Some(format!("{CANNOT_READ} ({e})"));
-    }
-    if path.extension().is_none_or(|e| e != "parquet") {
-        return None;
-    }
-    match crate::write::footer_run_id(path) {
-        Err(e) => Some(format!("not a Parquet table ({e})")),
-        Ok(Some(other)) if run_id.is_some_and(|id| id != other) => {
-            Some(format!("a table of run {other}, not of this set"))
-        }
-        Ok(_) => None,
-    }
 }
 
 /// `folder`'s `manifest.json` as JSON, when it is a regular file of a manifest's size (a

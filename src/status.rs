@@ -22,7 +22,7 @@ use crate::error::{Exit, OutputError, Result};
 use crate::publish::lock::{self, Holder};
 use crate::publish::{
     check_layout, check_shards_layout, current_run_id, dangling_current, is_failure_record, is_published_set,
-    is_run_id, published_run, run_folder, RunFolder, CURRENT, RUNS,
+    is_run_id, published_run, run_folder, unread_manifest, Damage, Harm, RunFolder, CURRENT, RUNS,
 };
 use crate::write::file;
 
@@ -77,8 +77,8 @@ pub struct Published {
     /// quiet_weekdays`): an unchanged export's age does not count them.
     pub quiet_weekdays: Vec<String>,
     /// The set's files its manifest lists that are missing or not of the size written (each
-    /// `name: what`); empty for a whole set.
-    pub damaged: Vec<String>,
+    /// shown `name: what`); empty for a whole set.
+    pub damaged: Vec<Damage>,
     /// The gates `--force` published past (each `gate: detail`); empty when none was.
     pub forced_gates: Vec<String>,
     /// Its manifest's `schema_version`; one later than this kindred's means a newer kindred
@@ -272,7 +272,7 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
             let damaged = match &m {
                 Some(m) => crate::publish::damaged(run, m),
                 // `check_layout` let it through: its tables name the run (a damaged manifest)
-                None => vec![format!("{}: {}", file::MANIFEST, unread(&run.join(file::MANIFEST)))],
+                None => vec![Damage::new(file::MANIFEST, unread_manifest(&run.join(file::MANIFEST)))],
             };
             let unlinked = unlinked(run, &damaged);
             damaged.into_iter().chain(unlinked).collect()
@@ -309,24 +309,6 @@ fn forced_gates(m: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// Why a manifest did not read: missing, too large to be one, or not JSON (cut short,
-/// overwritten). Only a regular file is opened, and one of a manifest's size read.
-fn unread(path: &Path) -> String {
-    match fs::symlink_metadata(path) {
-        Ok(meta) if !meta.is_file() => return "not a file".into(),
-        Ok(meta) if meta.len() >= 1 << 24 => return format!("not a manifest ({} bytes)", meta.len()),
-        _ => {}
-    }
-    match fs::read_to_string(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "missing".into(),
-        Err(e) => format!("unreadable ({e})"),
-        Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
-            Err(e) => format!("not a manifest ({} bytes; {e})", text.len()),
-            Ok(_) => "names no run".into(),
-        },
-    }
-}
-
 /// The set's files that have no fixed top-level link (`<dir>/<name>` -> `current/<name>`): a
 /// run that could not make one (no inode left) published a set that name does not reach, and
 /// read as healthy while a dashboard reading it found nothing. The next run makes it. And the
@@ -334,18 +316,14 @@ fn unread(path: &Path) -> String {
 /// set without a file a later one linked (`drift.parquet`, `report.html`), and every reader of
 /// the link failed while the folder read as healthy. A file `damaged` already names is not
 /// named again.
-fn unlinked(run: &Path, damaged: &[String]) -> Vec<String> {
+fn unlinked(run: &Path, damaged: &[Damage]) -> Vec<Damage> {
     let Some(dir) = run.parent().and_then(Path::parent) else { return Vec::new() };
     let missing = |name: &&&str| run.join(name).is_file() && fs::symlink_metadata(dir.join(name)).is_err();
     let fixed = |name: &str| fs::read_link(dir.join(name)).is_ok_and(|to| to == Path::new(CURRENT).join(name));
-    let named = |name: &str| damaged.iter().any(|d| d.strip_prefix(name).is_some_and(|rest| rest.starts_with(':')));
+    let named = |name: &str| damaged.iter().any(|d| d.file == name);
     let dangling = |name: &&&str| fixed(name) && fs::symlink_metadata(run.join(name)).is_err() && !named(name);
-    let unlinked = file::ALL.iter().filter(missing).map(|name| format!("{name}: no top-level link to it"));
-    let dangling = file::ALL.iter().filter(dangling).map(|name| {
-        format!(
-            "{name}: its top-level link leads to no file (the published set has none: published by an older kindred?)"
-        )
-    });
+    let unlinked = file::ALL.iter().filter(missing).map(|name| Damage::new(name, Harm::Unlinked));
+    let dangling = file::ALL.iter().filter(dangling).map(|name| Damage::new(name, Harm::Dangling));
     unlinked.chain(dangling).collect()
 }
 
@@ -492,9 +470,8 @@ fn problems(
 /// The published set's damage, as problems: the files damaged, then the files this account
 /// cannot read (a mode or an owner, not damage: another run writes them the same way).
 fn damage(p: &Published) -> Vec<String> {
-    let (denied, damaged): (Vec<&String>, Vec<&String>) =
-        p.damaged.iter().partition(|d| d.contains(&format!(": {}", crate::publish::CANNOT_READ)));
-    let joined = |what: Vec<&String>| what.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ");
+    let (denied, damaged): (Vec<&Damage>, Vec<&Damage>) = p.damaged.iter().partition(|d| d.denied());
+    let joined = |what: Vec<&Damage>| what.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
     let mut problems = Vec::new();
     if !damaged.is_empty() {
         problems.push(format!(
@@ -915,5 +892,41 @@ mod tests {
             now,
         );
         assert_eq!(got.len(), 1, "{got:?}");
+    }
+
+    /// Damage is sorted by its kind, not its words: a file this account cannot read is the
+    /// owner's to fix, the rest is damage to run again for — a name holding the other's words
+    /// (`: cannot be read`) included, which a reading of the text misfiled.
+    #[test]
+    fn files_this_account_cannot_read_are_told_from_damage_by_kind() {
+        let denied = Damage::new("items.parquet", Harm::Denied("Permission denied (os error 13)".into()));
+        let odd = Damage::new("x: cannot be read (y)", Harm::Missing);
+        let p = Published {
+            run_id: "r".into(),
+            finished_utc: None,
+            age_seconds: Some(1),
+            customers: Some(3),
+            input_path: None,
+            input_absolute_path: None,
+            input_sha256: None,
+            input_unchanged_since: None,
+            quiet_weekdays: Vec::new(),
+            damaged: vec![denied, odd, Damage::new("recommendations.parquet", Harm::Size { found: 3, written: 9 })],
+            forced_gates: Vec::new(),
+            schema_version: Some(1),
+            newer_set: None,
+        };
+        let got = damage(&p);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(
+            got[0].starts_with("the published set (run r) is damaged: x: cannot be read (y): missing, recommendations.parquet: 3 bytes where 9 were written;"),
+            "{got:?}"
+        );
+        assert!(
+            got[1].contains("cannot read: items.parquet: cannot be read (Permission denied (os error 13)); readers"),
+            "{got:?}"
+        );
+        let json = serde_json::to_value(&p.damaged[0]).unwrap();
+        assert_eq!(json, serde_json::json!("items.parquet: cannot be read (Permission denied (os error 13))"));
     }
 }
