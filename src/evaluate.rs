@@ -97,8 +97,10 @@ fn split(cleaned: &DataFrame, cutoff: i64, label: &str) -> Result<(DataFrame, Da
     let undated = cleaned.height().saturating_sub(train.height() + test.height());
     if undated > 0 {
         let line = format!(
-            "evaluate: {undated} of the {} cleaned rows have no date that reads, and are in neither the training nor the test rows",
-            cleaned.height()
+            "evaluate: {undated} of the {} {} no date that reads, and {} in neither the training nor the test rows",
+            crate::words::counted(cleaned.height(), "cleaned row"),
+            crate::words::agrees(undated, "has", "have"),
+            crate::words::agrees(undated, "is", "are"),
         );
         crate::progress::note(false, &line);
     }

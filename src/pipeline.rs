@@ -1586,13 +1586,16 @@ impl NewTwins {
         };
         match self.share() {
             Some(s) => format!(
-                "{} {of} ({:.1}%) are that run's {n} written otherwise, gone or still there{owned}",
+                "{} {of} ({:.1}%) {} that run's {n} written otherwise, gone or still there{owned}",
                 self.new_forms,
-                s * 100.0
+                s * 100.0,
+                crate::words::agrees(self.new_forms, "is one of", "are"),
             ),
             None => format!(
-                "{} {of} are that run's written otherwise, not judged: {} in a form that run's {n} do not hold twice, under {MIN_NEW_TWINS}{owned}",
-                self.twins, self.new_forms
+                "{} {of} {} that run's written otherwise, not judged: {} in a form that run's {n} do not hold twice, under {MIN_NEW_TWINS}{owned}",
+                self.twins,
+                crate::words::agrees(self.twins, "is one of", "are"),
+                self.new_forms
             ),
         }
     }
@@ -1649,7 +1652,9 @@ fn check_items_rewritten(limit: f64, r: &DriftReport) -> Option<GateCheck> {
     let (rewritten, before) = (r.items_rewritten, r.previous_items.unwrap_or(0));
     let said = |run: &str, share: f64| {
         format!(
-            "{rewritten} new items are ids of run {run}'s catalogue written otherwise ({:.1}% of its {before}; equal but for case, punctuation, leading zeros or Unicode form{example})",
+            "{} {} of run {run}'s catalogue written otherwise ({:.1}% of its {before}; equal but for case, punctuation, leading zeros or Unicode form{example})",
+            counted(rewritten, "new item"),
+            crate::words::agrees(rewritten, "is an id", "are ids"),
             share * 100.0,
         )
     };

@@ -17,6 +17,15 @@ pub fn counted(n: usize, noun: &str) -> String {
     format!("{n} {}", plural(n, noun))
 }
 
+/// The form of a verb whose subject is a count of `n`: `one` for 1 ("1 of the rows has"),
+/// `many` for every other ("0 of the rows have", "2 … have").
+pub fn agrees<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    match n {
+        1 => one,
+        _ => many,
+    }
+}
+
 /// `n` and its noun as their owner: "1 customer's", "2 customers'".
 pub fn counted_own(n: usize, noun: &str) -> String {
     match n {
@@ -37,5 +46,9 @@ mod tests {
         assert_eq!(plural(1, "item"), "item");
         assert_eq!(counted_own(1, "customer"), "1 customer's");
         assert_eq!(counted_own(7, "customer"), "7 customers'");
+        assert_eq!(
+            (agrees(1, "has", "have"), agrees(0, "has", "have"), agrees(3, "is", "are")),
+            ("has", "have", "are")
+        );
     }
 }

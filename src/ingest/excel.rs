@@ -310,7 +310,9 @@ impl Sheets {
         let shown = shown.filter_map(|(k, cells)| Some((&self.header[(*k)?], cells.count, cells.first.as_ref()?)));
         shown
             .map(|(name, count, (sheet, row, what))| format!(
-                "column '{name}': {count} number cells read as their number format shows them, as Excel shows and saves them ({what}; the first is sheet '{sheet}' row {row}): read as numbers they lost their leading zeros or letters, and were other ids than the shop's"
+                "column '{name}': {} read as their number format shows them, as Excel shows and saves them ({what}; the first is sheet '{sheet}' row {row}): read as numbers {}",
+                crate::words::counted(count, "number cell"),
+                crate::words::agrees(count, "it lost its leading zeros or letters, and was another id than the shop's", "they lost their leading zeros or letters, and were other ids than the shop's"),
             ))
             .collect()
     }

@@ -40,7 +40,7 @@ fn hand_computed_split() {
     let input = w.write("split.csv", csv);
     let p = w.pipeline("p.toml", &input, "");
     let r = w.kindred(&["evaluate", p.to_str().unwrap(), "--cutoff", "2011-01-10", "--k", "2"]);
-    assert!(r.stderr.contains("1 of the 17 cleaned rows have no date that reads"), "{}", r.stderr);
+    assert!(r.stderr.contains("1 of the 17 cleaned rows has no date that reads, and is in neither"), "{}", r.stderr);
     // helper-112: one customer to test was "1 customers with test items"
     assert!(r.stdout.contains(": 1 customer with test items; train "), "{}", r.stdout);
     let v = json(&w, &p, "2011-01-10", "2");
