@@ -27,10 +27,35 @@ pub enum Exit {
     Unhealthy = 6,
 }
 
+/// What to do about an I/O error the OS gave, by its errno, said after the OS's own words
+/// ("No space left on device" named the file and stopped there: a person at 02:00 had to know
+/// that a volume mounted inside the output folder, a `ulimit -f` or a read-only remount was
+/// the cause, and what to change). Empty for an error with no general remedy.
+pub fn what_to_do(e: &std::io::Error) -> &'static str {
+    match e.raw_os_error() {
+        Some(libc::ENOSPC) => "; the filesystem is full: free space on it (`df -h`), then run again",
+        Some(libc::EDQUOT) => "; the disk quota is used up: free space or raise the quota, then run again",
+        Some(libc::EROFS) => "; the filesystem is mounted read-only: remount it read-write, or choose another folder",
+        Some(libc::EACCES) => "; this account may not: check the owner and mode of the file and its folder (`ls -ld`)",
+        Some(libc::EPERM) => {
+            "; not permitted: an immutable or append-only flag (`lsattr`), or a filesystem that refuses the operation"
+        }
+        Some(libc::EFBIG) => {
+            "; a file-size limit stopped the write (`ulimit -f`, a container's RLIMIT_FSIZE): raise or lift it for kindred"
+        }
+        Some(libc::EMFILE | libc::ENFILE) => "; too many open files: raise the limit (`ulimit -n`)",
+        Some(libc::EXDEV) => {
+            "; a rename across filesystems (a volume mounted inside the output folder, at `runs/`, say): mount it at the output folder itself"
+        }
+        Some(libc::EIO) => "; the disk or network share failed: check it (`dmesg`, the share's server) before running again",
+        _ => "",
+    }
+}
+
 /// Problems with the pipeline file or the command line.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read pipeline file {}: {source}", path.display())]
+    #[error("cannot read pipeline file {}: {source}{}", path.display(), what_to_do(source))]
     Read { path: PathBuf, source: std::io::Error },
     #[error("pipeline file {}: {message}", path.display())]
     Parse { path: PathBuf, message: String },
@@ -62,7 +87,7 @@ pub enum InputError {
         path.display()
     )]
     Changed { path: PathBuf, detail: String },
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {source}{}", path.display(), what_to_do(source))]
     Io { path: PathBuf, source: std::io::Error },
     #[error(
         "cannot read {}: its reader failed on the file's content ({detail}): is it damaged or cut short (an upload that lost a part)? Write it again; nothing was published",
@@ -246,9 +271,9 @@ fn sheet_note(sheet: &Option<String>) -> String {
 pub enum OutputError {
     #[error("output path {} exists and is not a directory", path.display())]
     NotADirectory { path: PathBuf },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {source}{}", path.display(), what_to_do(source))]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("cannot remove {}: {source}", path.display())]
+    #[error("cannot remove {}: {source}{}", path.display(), what_to_do(source))]
     Remove { path: PathBuf, source: std::io::Error },
     #[error("cannot write {}: {detail}", path.display())]
     Parquet { path: PathBuf, detail: String },
@@ -266,7 +291,7 @@ pub enum OutputError {
     Read { path: PathBuf, detail: String },
     /// An entry of the output folder that could not be read (permissions, an I/O error): not
     /// a layout someone else made.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {source}{}", path.display(), what_to_do(source))]
     Unreadable { path: PathBuf, source: std::io::Error },
     /// report.html could not be rendered (a template or chart error: a bug, not the data).
     #[error("cannot render {}: {detail}; this is a bug in kindred, please report it with the run's manifest.json", path.display())]
@@ -486,4 +511,43 @@ pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (helper-115): a write that failed on a full disk, a read-only mount, a
+    /// file-size limit or a rename across mounts named the file and the OS's words only, with
+    /// nothing to do; each now says what to change, on the same line.
+    #[test]
+    fn an_io_error_says_what_to_do_about_its_cause() {
+        let said = |errno: i32| {
+            let source = std::io::Error::from_raw_os_error(errno);
+            OutputError::Io { path: PathBuf::from("out/.staging-x/items.parquet"), source }.to_string()
+        };
+        let full = said(libc::ENOSPC);
+        assert!(full.starts_with("cannot write out/.staging-x/items.parquet: No space left on device"), "{full}");
+        assert!(full.contains("free space on it"), "{full}");
+        for (errno, words) in [
+            (libc::EROFS, "remount it read-write"),
+            (libc::EFBIG, "ulimit -f"),
+            (libc::EXDEV, "mount it at the output folder itself"),
+            (libc::EMFILE, "ulimit -n"),
+            (libc::EACCES, "owner and mode"),
+            (libc::EPERM, "lsattr"),
+            (libc::EDQUOT, "quota"),
+            (libc::EIO, "dmesg"),
+        ] {
+            let line = said(errno);
+            assert!(line.contains(words) && !line.contains('\n'), "{errno}: {line}");
+        }
+        // an error with no general remedy is said as the OS says it
+        assert!(said(libc::ENAMETOOLONG).ends_with("(os error 36)"), "{}", said(libc::ENAMETOOLONG));
+        let gone = OutputError::Remove { path: "x".into(), source: std::io::Error::from_raw_os_error(libc::EPERM) };
+        assert!(gone.to_string().contains("lsattr"), "{gone}");
+        let unread =
+            OutputError::Unreadable { path: "x".into(), source: std::io::Error::from_raw_os_error(libc::EACCES) };
+        assert!(unread.to_string().contains("owner and mode"), "{unread}");
+    }
 }
