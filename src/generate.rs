@@ -11,7 +11,7 @@ use polars::prelude::*;
 
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::{CustomerIds, Interactions};
-use crate::write::{marked_writer, meta, replace_file};
+use crate::write::{marked_writer, meta, replace_file, KeepIoError};
 
 /// The shape parameters of a synthetic export.
 #[derive(Debug, Clone, Copy)]
@@ -288,16 +288,22 @@ fn write_batched(shape: &Shape, path: &Path, batch: usize, row_group: usize) -> 
     replace_file(path, |file| {
         let schema = frame(&[], &mut RowDraw::rng(shape))?.schema().as_ref().clone();
         let mark = parquet.then(|| shape.mark());
-        let mut writer = Batched::new(file, mark, &schema, row_group).map_err(polars_error)?;
-        let (mut lines, mut draws, mut rows) = (Lines::new(shape), RowDraw::rng(shape), 0);
-        let mut chunk = Vec::new();
-        while lines.next_customers(batch, &mut chunk) {
-            let batch = frame(&chunk, &mut draws)?;
-            rows += batch.height();
-            writer.write(&batch).map_err(polars_error)?;
-        }
-        writer.finish().map_err(polars_error)?;
-        Ok(rows)
+        // the file's own I/O error, which polars words as a malformed file ("File out of
+        // specification: underlying IO error: File too large"), is said as the write's
+        let mut out = KeepIoError::new(file);
+        let written = (|| {
+            let mut writer = Batched::new(&mut out, mark, &schema, row_group).map_err(polars_error)?;
+            let (mut lines, mut draws, mut rows) = (Lines::new(shape), RowDraw::rng(shape), 0);
+            let mut chunk = Vec::new();
+            while lines.next_customers(batch, &mut chunk) {
+                let batch = frame(&chunk, &mut draws)?;
+                rows += batch.height();
+                writer.write(&batch).map_err(polars_error)?;
+            }
+            writer.finish().map_err(polars_error)?;
+            Ok(rows)
+        })();
+        written.map_err(|e| out.io_error(path).unwrap_or(e))
     })
 }
 
@@ -314,21 +320,16 @@ fn check_target(path: &Path) -> Result<()> {
 }
 
 /// polars' batched Parquet or CSV writer over one file.
-enum Batched<'f> {
-    Parquet { writer: Box<polars::io::parquet::write::BatchedWriter<&'f std::fs::File>>, row_group: usize },
+enum Batched<W: std::io::Write> {
+    Parquet { writer: Box<polars::io::parquet::write::BatchedWriter<W>>, row_group: usize },
     // unbuffered: polars serialises rows into its own buffers and writes them whole
-    Csv(polars::io::csv::write::BatchedWriter<&'f std::fs::File>),
+    Csv(polars::io::csv::write::BatchedWriter<W>),
 }
 
-impl<'f> Batched<'f> {
+impl<W: std::io::Write> Batched<W> {
     /// Parquet, its footer marked with `mark` ([`meta::GENERATED`]), when there is one; CSV
     /// without.
-    fn new(
-        file: &'f std::fs::File,
-        mark: Option<String>,
-        schema: &Schema,
-        row_group: usize,
-    ) -> PolarsResult<Batched<'f>> {
+    fn new(file: W, mark: Option<String>, schema: &Schema, row_group: usize) -> PolarsResult<Batched<W>> {
         Ok(match mark {
             Some(mark) => {
                 let writer = marked_writer(file, schema, meta::GENERATED, mark).batched(schema)?;

@@ -656,6 +656,7 @@ fn requested_format() -> LogFormat {
 fn main() -> ExitCode {
     progress::fix_mmap_threshold();
     progress::end_on_signals();
+    progress::fail_writes_past_file_size_limit();
     report_panics();
     let cli = match parse() {
         Ok(cli) => cli,

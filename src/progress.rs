@@ -352,6 +352,20 @@ pub fn end_on_signals() {
     }
 }
 
+/// Makes a write past the file-size limit (`ulimit -f`, RLIMIT_FSIZE: a container's or a
+/// shell's) fail with EFBIG ("File too large") instead of killing the process with SIGXFSZ, whose
+/// default action ends it at once: the run then failed as any write fails — exit 1, one line
+/// naming the file, its record written, its `.NAME.<pid>.part` removed — where SIGXFSZ ended it
+/// silently with 153 (128 + 25) and left the hidden file beside `generate`'s OUT and
+/// `evaluation.parquet` for good (helper-115). Called once, at the start of `main`.
+pub fn fail_writes_past_file_size_limit() {
+    #[cfg(unix)]
+    // SAFETY: sets a signal's disposition to ignore; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// Makes [`ending`] the action of `signal`, for one delivery (SA_RESETHAND). SA_RESTART: a
 /// call the signal interrupts while it is deferred (an fsync or rename on an NFS mount with
 /// `intr`) is restarted, not failed with EINTR.

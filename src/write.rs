@@ -367,6 +367,16 @@ pub(crate) struct KeepIoError<W> {
 }
 
 impl<W: Write> KeepIoError<W> {
+    /// `inner`, its first I/O error kept.
+    pub(crate) fn new(inner: W) -> Self {
+        KeepIoError { inner, error: None }
+    }
+
+    /// The first I/O error `inner` returned, as the error of writing `path`.
+    pub(crate) fn io_error(&mut self, path: &Path) -> Option<crate::error::Error> {
+        self.error.take().map(|source| OutputError::Io { path: path.to_path_buf(), source }.into())
+    }
+
     fn keep<T>(&mut self, done: std::io::Result<T>) -> std::io::Result<T> {
         if let (Err(e), None) = (&done, &self.error) {
             let copy = e.raw_os_error().map(std::io::Error::from_raw_os_error);

@@ -20,6 +20,7 @@ mod parquet_types;
 mod publish;
 mod reader;
 mod report;
+mod resources;
 mod rows;
 mod segment;
 mod select;
