@@ -202,14 +202,7 @@ pub fn check_layout(dir: &Path) -> Result<()> {
             // (a person's files; a person's file beside a set is theirs to add; a missing
             // folder is a rolled-back or pruned run: nothing published)
             Some(id) => {
-                let run = runs.join(&id);
-                let not_a_set = if is_failure_record(&run) {
-                    Some("a failed run's record")
-                } else {
-                    let set = run.is_dir() && !names_its_run(&run) && !is_damaged_set(&run, &id)?;
-                    set.then_some("which holds no published set")
-                };
-                if let Some(what) = not_a_set {
+                if let Some(what) = not_a_set(&runs.join(&id), &id)? {
                     let found = format!("a link to {RUNS}/{id}, {what}");
                     let expected = format!("kindred's link to a published run in {RUNS}/<run_id>");
                     return Err(OutputError::Layout { path: current, found, expected }.into());
@@ -235,6 +228,23 @@ pub fn check_layout(dir: &Path) -> Result<()> {
         }
         None => Ok(()),
     }
+}
+
+/// Why `run`, the folder `current` points to (run `id`'s), holds no published set: a failed
+/// run's record, or a folder without that run's manifest; `None` for a set (damaged or not)
+/// or a missing folder (a rolled-back or pruned run: nothing published). The manifest is read
+/// once and an I/O error reading it is said as one: a read that failed (EIO on a share, out of
+/// file descriptors) was taken for a manifest naming no run, and the run refused `current` as
+/// someone else's layout, saying to move it away — the published set (helper-115).
+fn not_a_set(run: &Path, id: &str) -> Result<Option<&'static str>> {
+    let path = run.join(file::MANIFEST);
+    let manifest = load_manifest(run).map_err(|source| OutputError::Unreadable { path, source })?;
+    if is_record_of(run, manifest.as_ref()) {
+        return Ok(Some("a failed run's record"));
+    }
+    let names_it = manifest.as_ref().and_then(|m| m.get("run_id")).and_then(|v| v.as_str()) == Some(id);
+    let set = run.is_dir() && !names_it && !is_damaged_set(run, id)?;
+    Ok(set.then_some("which holds no published set"))
 }
 
 /// Refuses a `shards` that is not kindred's folder, or a `latest` that is not its link to a
@@ -753,12 +763,17 @@ impl Publisher {
 /// their tables too. A record copied under another run's name, or a person's folder of a
 /// run's name holding their own `manifest.json`, is not kindred's: pruning deleted both.
 pub fn is_failure_record(run: &Path) -> bool {
+    is_record_of(run, read_manifest(run).as_ref())
+}
+
+/// [`is_failure_record`], `manifest` being `run`'s, read.
+fn is_record_of(run: &Path, manifest: Option<&serde_json::Value>) -> bool {
     let Ok(entries) = fs::read_dir(run) else { return false };
     let names: Vec<_> = entries.flatten().map(|e| e.file_name()).take(2).collect();
     if names.len() != 1 || names[0] != file::MANIFEST {
         return false;
     }
-    let Some(manifest) = read_manifest(run) else { return false };
+    let Some(manifest) = manifest else { return false };
     let field = |key: &str| manifest.get(key).and_then(|s| s.as_str());
     let named = run.file_name().and_then(|n| n.to_str());
     matches!(field("status"), Some("failed" | "refused" | "interrupted")) && named.is_some() && field("run_id") == named
@@ -1044,9 +1059,24 @@ fn manifest_run_id(folder: &Path) -> Option<String> {
 /// `folder`'s `manifest.json` as JSON, when it is a regular file of a manifest's size (a
 /// few kilobytes; a file much larger is not one, and is not read whole).
 pub(crate) fn read_manifest(folder: &Path) -> Option<serde_json::Value> {
+    load_manifest(folder).ok().flatten()
+}
+
+/// [`read_manifest`], an I/O error reading it (but its absence) an error: `Ok(None)` is no
+/// manifest (none there, not a regular file, too large, not UTF-8 or not JSON).
+fn load_manifest(folder: &Path) -> std::io::Result<Option<serde_json::Value>> {
     let path = folder.join(file::MANIFEST);
-    entry(&path).ok().flatten().filter(|m| m.is_file() && m.len() < 1 << 24)?;
-    serde_json::from_str(&fs::read_to_string(&path).ok()?).ok()
+    match fs::symlink_metadata(&path) {
+        Ok(meta) if meta.is_file() && meta.len() < 1 << 24 => {}
+        Ok(_) => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    match fs::read_to_string(&path) {
+        Ok(text) => Ok(serde_json::from_str(&text).ok()),
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::InvalidData | std::io::ErrorKind::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The published run's folder under `dir`, if one is published (through kindred's own

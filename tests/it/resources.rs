@@ -7,6 +7,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
 
+use crate::errors::published;
 use crate::workdir::{kindred_command, Run, Workdir};
 
 /// `command` with its file-size limit (`ulimit -f`, RLIMIT_FSIZE) at `bytes`.
@@ -30,6 +31,19 @@ fn names(dir: &Path) -> Vec<String> {
         std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     names
+}
+
+/// Whether `strace` runs here (the tests that inject a failed system call skip without it).
+fn has_strace() -> bool {
+    Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success())
+}
+
+/// `kindred args` run in `w` under `strace` with the options `trace` (which system calls, which
+/// to fail), the trace written to `log`.
+fn injected(w: &Workdir, log: &Path, trace: &[&str], args: &[&str]) -> Run {
+    let mut command = Command::new("strace");
+    crate::workdir::isolated(&mut command).args(["-f", "-qq", "-o"]).arg(log).args(trace);
+    command.arg(env!("CARGO_BIN_EXE_kindred")).args(args).current_dir(w.path("")).output().unwrap().into()
 }
 
 /// helper-115: a write past the file-size limit (`ulimit -f`, a container's RLIMIT_FSIZE) killed
@@ -63,5 +77,28 @@ fn a_write_past_the_file_size_limit_is_exit_1_naming_the_file_not_a_signal() {
     let status = w.kindred(&["status", out.to_str().unwrap()]);
     assert_eq!(status.code, 6, "{}", status.stdout);
     assert!(status.stdout.contains("failed") && status.stdout.contains("File too large"), "{}", status.stdout);
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0, "the next run");
+}
+
+/// helper-115: an I/O error reading the published run's manifest as a run checked the folder
+/// (EIO on a share, out of file descriptors) was taken for a manifest naming no run: the run
+/// refused `current` as "a link to runs/<id>, which holds no published set … move it away or
+/// choose another [output] dir" — advice that unpublishes the set. It is said as what it is.
+#[test]
+fn a_manifest_that_cannot_be_read_is_an_io_error_not_someone_elses_layout() {
+    if !has_strace() {
+        eprintln!("skipped: strace is not available here");
+        return;
+    }
+    let w = published();
+    let before = w.published();
+    // as the run opens it (strace's `-P` matches the path as written)
+    let manifest = w.path("out").join(std::fs::read_link(w.path("out/current")).unwrap()).join("manifest.json");
+    let p = w.path("good.toml");
+    let trace = ["-P", manifest.to_str().unwrap(), "-e", "trace=openat", "-e", "inject=openat:error=EIO:when=1"];
+    let r = injected(&w, Path::new("/dev/null"), &trace, &["run", p.to_str().unwrap(), "--quiet"]);
+    r.says(1, &["cannot read ", "manifest.json: Input/output error", "dmesg"]);
+    assert!(!r.stderr.contains("move it away") && !r.stderr.contains("no published set"), "{}", r.stderr);
+    assert_eq!(w.published(), before);
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0, "the next run");
 }
