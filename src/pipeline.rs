@@ -1154,7 +1154,9 @@ pub(crate) fn publish_locked_from<T>(
     work: impl FnOnce(&Publisher) -> Result<T>,
 ) -> Result<T> {
     // A panic (a bug) is recorded and abandons the run like an error before it goes on up to `main`.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&publisher)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        publisher.check_runs_writable().and_then(|()| work(&publisher))
+    }));
     let attempt = Attempt { cfg, run_id, started, input };
     match outcome {
         Ok(Ok(made)) => match publisher.commit(cfg.output.keep_runs) {

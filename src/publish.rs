@@ -453,6 +453,19 @@ impl Publisher {
         Ok(publisher)
     }
 
+    /// Checks, before the work, that this run may write in the folder and in `runs/` (when
+    /// there is one), which it writes only as it publishes: a folder or `runs/` made read-only
+    /// or immutable, or another user's (its `.lock` still writable), failed the run after the
+    /// whole set was computed (helper-115).
+    pub fn check_runs_writable(&self) -> Result<()> {
+        may_write_in(&self.dir)?;
+        let runs = self.dir.join(RUNS);
+        match entry(&runs)? {
+            Some(meta) if meta.is_dir() => may_write_in(&runs),
+            _ => Ok(()),
+        }
+    }
+
     /// The folder this run writes into.
     pub fn staging(&self) -> PathBuf {
         self.dir.join(format!("{STAGING_PREFIX}{}", self.run_id))
@@ -1116,6 +1129,18 @@ pub fn dangling_current(dir: &Path) -> Option<String> {
             "{CURRENT} points to {RUNS}/{id}, which is missing (renamed, moved or deleted): put it back, point {CURRENT} at another run of {RUNS}/, or run `kindred run`"
         )
     })
+}
+
+/// Whether this process may make entries in the folder `dir` (`access(2)`: its mode, a
+/// read-only mount, an immutable flag), as an error naming it when not.
+pub(crate) fn may_write_in(dir: &Path) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(|e| io(dir)(std::io::Error::other(e)))?;
+    // SAFETY: a NUL-terminated path; `access` reads only.
+    match unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } {
+        0 => Ok(()),
+        _ => Err(io(dir)(std::io::Error::last_os_error()).into()),
+    }
 }
 
 /// fsyncs a directory so renames and new entries in it survive a crash.

@@ -681,16 +681,7 @@ fn writable_inside(dir: &Path) -> Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(io(dir)(e).into()),
         _ => {}
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(|e| io(dir)(std::io::Error::other(e)))?;
-        // SAFETY: a NUL-terminated path; `access` reads only.
-        if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
-            return Err(io(dir)(std::io::Error::last_os_error()).into());
-        }
-    }
-    Ok(())
+    crate::publish::may_write_in(dir)
 }
 
 /// What of the matrix a shard reads besides the purchases: the quantities when its user model

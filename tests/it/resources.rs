@@ -102,3 +102,27 @@ fn a_manifest_that_cannot_be_read_is_an_io_error_not_someone_elses_layout() {
     assert_eq!(w.published(), before);
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0, "the next run");
 }
+
+/// helper-115: a `runs/` this run may not write in (made immutable, read-only, another
+/// user's) was found only as the run renamed its set in, after the whole set was computed —
+/// minutes of a large run, every night. It is checked as the run takes the lock, before the
+/// work: `cannot write out/runs: Operation not permitted; …`, exit 1, nothing computed. Needs
+/// `chattr` and a filesystem with the immutable flag, and root (skipped otherwise).
+#[test]
+fn a_runs_folder_the_run_may_not_write_in_fails_it_before_the_work() {
+    let w = published();
+    let runs = w.path("out/runs");
+    let chattr = |flag: &str| Command::new("chattr").args([flag, runs.to_str().unwrap()]).output();
+    if !chattr("+i").is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: `chattr +i` is not available here");
+        return;
+    }
+    let before = w.published();
+    let p = w.path("good.toml");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    chattr("-i").unwrap();
+    r.says(1, &["cannot write ", "out/runs: Operation not permitted", "lsattr"]);
+    assert!(!r.stderr.contains("kindred: write:"), "the set was computed and written: {}", r.stderr);
+    assert_eq!(w.published(), before);
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0, "the next run");
+}
