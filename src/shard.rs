@@ -235,12 +235,17 @@ fn check_settings(cfg: &Config, dir: &Path, plan: &Plan) -> Result<()> {
 }
 
 /// Writes `value` as JSON to `path` through a temporary name and an atomic rename, fsynced.
+/// The temporary file (a name of this attempt's) goes if it is not renamed in: a full disk left
+/// an empty `.<index>-<attempt>.json.tmp` in `done/` at every failed attempt (helper-115).
 fn write_json_atomic(path: &Path, tmp: &Path, value: &impl Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| OutputError::Json { path: path.to_path_buf(), detail: e.to_string() })?;
     let mut f = fs::File::create(tmp).map_err(io(tmp))?;
-    std::io::Write::write_all(&mut f, text.as_bytes()).and_then(|_| f.sync_all()).map_err(io(tmp))?;
-    fs::rename(tmp, path).map_err(io(path))?;
+    let written = std::io::Write::write_all(&mut f, text.as_bytes()).and_then(|_| f.sync_all()).map_err(io(tmp));
+    if let Err(e) = written.and_then(|_| fs::rename(tmp, path).map_err(io(path))) {
+        let _ = fs::remove_file(tmp);
+        return Err(e.into());
+    }
     sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
@@ -635,7 +640,8 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
             cost: StepCost::since(start),
         };
         let path = done.join(format!("{index}.json"));
-        write_json_atomic(&path, &done.join(format!(".{index}-{attempt}.json.tmp")), &marker)?;
+        write_json_atomic(&path, &done.join(format!(".{index}-{attempt}.json.tmp")), &marker)
+            .inspect_err(|_| remove_parts(&parts, &marker.files))?;
         let rows_out = marker.recommend.rows_out;
         step_line(cfg.quiet, "shard", rows_out, start, &marker.line(plan.shards.len()));
         Ok(ShardDone { run_id: plan.run_id, index, customers: range.end - range.first, rows: rows_out, marker: path })
@@ -668,8 +674,18 @@ fn write_parts(
     let second = store::neighbours_part(nb, rows)
         .and_then(|part| store::put(parts, &name("neighbours"), part, run_id))
         .inspect_err(|_| drop(fs::remove_file(parts.join(&first.file))))?;
-    sync_dir(parts)?;
-    Ok(vec![first, second])
+    let files = vec![first, second];
+    sync_dir(parts).inspect_err(|_| remove_parts(parts, &files))?;
+    Ok(files)
+}
+
+/// Removes this attempt's parts, which no marker will name (its marker was not written: a full
+/// disk): left, each failed attempt kept a whole shard's output in `parts/` until a publish
+/// removed the prepared run (helper-115). Names of this attempt's only, so never another's.
+fn remove_parts(parts: &Path, files: &[FileEntry]) {
+    for f in files {
+        let _ = fs::remove_file(parts.join(&f.file));
+    }
 }
 
 /// Makes `dir`, a folder of a prepared run's, if it is missing — never the prepared run's

@@ -103,6 +103,32 @@ fn a_manifest_that_cannot_be_read_is_an_io_error_not_someone_elses_layout() {
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0, "the next run");
 }
 
+/// helper-115: a shard whose done-marker could not be renamed in (a full disk) left its empty
+/// `.<index>-<attempt>.json.tmp` in `done/` and both its parts in `parts/`, a whole shard's
+/// output per failed attempt until a publish removed the prepared run. Its own files go.
+#[test]
+fn a_shard_whose_marker_is_not_written_leaves_none_of_its_files() {
+    if !has_strace() {
+        eprintln!("skipped: strace is not available here");
+        return;
+    }
+    let w = Workdir::new();
+    let p = w.pipeline("good.toml", &w.copy("tiny.csv"), "");
+    let p = p.to_str().unwrap();
+    assert_eq!(w.kindred(&["prepare", p, "--shards", "1", "--quiet"]).code, 0);
+    let prepared = w.path("out/shards/latest");
+    let renames = "rename,renameat,renameat2";
+    let (trace, inject) = (format!("trace={renames}"), format!("inject={renames}:error=ENOSPC:when=1"));
+    let r =
+        injected(&w, Path::new("/dev/null"), &["-e", &trace, "-e", &inject], &["shard", p, "--index", "0", "--quiet"]);
+    r.says(1, &["No space left on device", "free space on it"]);
+    assert_eq!(names(&prepared.join("done")), Vec::<String>::new());
+    assert_eq!(names(&prepared.join("parts")), Vec::<String>::new());
+    assert_eq!(w.kindred(&["shard", p, "--index", "0", "--quiet"]).code, 0);
+    assert_eq!(names(&prepared.join("parts")).len(), 2);
+    assert_eq!(w.kindred(&["publish", p, "--quiet"]).code, 0);
+}
+
 /// helper-115: a `runs/` this run may not write in (made immutable, read-only, another
 /// user's) was found only as the run renamed its set in, after the whole set was computed —
 /// minutes of a large run, every night. It is checked as the run takes the lock, before the
