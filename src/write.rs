@@ -326,7 +326,9 @@ pub(crate) fn is_written_as(name: &str, names: &[&str]) -> bool {
 
 /// Writes `path` whole or not at all: `fill` writes a new hidden file beside it,
 /// `.NAME.<pid>.part` (created new, so never an existing file or a link followed), which is then
-/// fsynced and renamed over `path`. On any error, or a signal ending the process
+/// fsynced and renamed over `path`, and the folder fsynced so the rename survives a power cut
+/// (without it, `evaluate`'s exit 0 could come back as the old file beside a `.part` no command
+/// removes: helper-115). On any error, or a signal ending the process
 /// ([`crate::progress::remove_on_signal`]), the hidden file is removed and `path` is left as it
 /// was. I/O errors name `path`, the file the user asked for.
 pub fn replace_file<T>(path: &Path, fill: impl FnOnce(&File) -> Result<T>) -> Result<T> {
@@ -341,7 +343,8 @@ pub fn replace_file<T>(path: &Path, fill: impl FnOnce(&File) -> Result<T>) -> Re
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp); // ours: created new above
     }
-    written
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    written.and_then(|value| crate::publish::sync_dir(folder).map(|_| value))
 }
 
 /// Runs `write` (a Parquet writer's work) on `out`, the file at `path`, and reports its failure

@@ -129,6 +129,29 @@ fn a_shard_whose_marker_is_not_written_leaves_none_of_its_files() {
     assert_eq!(w.kindred(&["publish", p, "--quiet"]).code, 0);
 }
 
+/// helper-115: `evaluate` (and `generate`) renamed their file in without syncing its folder: a
+/// power cut after exit 0 could bring back the old `evaluation.parquet` beside a `.part` no
+/// command removes. The folder is synced after the rename.
+#[test]
+fn evaluation_parquet_is_synced_into_its_folder() {
+    if !has_strace() {
+        eprintln!("skipped: strace is not available here");
+        return;
+    }
+    let w = published();
+    let log = w.path("trace.txt");
+    let trace = ["-y", "-e", "trace=rename,renameat,renameat2,fsync"];
+    let p = w.path("good.toml");
+    let r = injected(&w, &log, &trace, &["evaluate", p.to_str().unwrap(), "--cutoff", "2010-12-04", "--k", "2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let renamed = text.lines().position(|l| l.contains("rename") && l.contains("evaluation.parquet\"")).expect(&text);
+    let out = std::fs::canonicalize(w.path("out")).unwrap();
+    let folder = format!("<{}>)", out.display());
+    let synced = text.lines().skip(renamed).any(|l| l.contains("fsync(") && l.contains(&folder));
+    assert!(synced, "no fsync of {} after the rename:\n{text}", out.display());
+}
+
 /// helper-115: a `runs/` this run may not write in (made immutable, read-only, another
 /// user's) was found only as the run renamed its set in, after the whole set was computed —
 /// minutes of a large run, every night. It is checked as the run takes the lock, before the
