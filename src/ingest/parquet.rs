@@ -10,7 +10,7 @@
 //! Each column is read by what its Arrow type in the footer allows ([`Reading`]), decided
 //! before any data is read, because polars panics on a type its build lacks instead of
 //! returning an error: flat types through polars (dictionary-encoded text arrives as text);
-//! decimals decoded by polars-parquet into Arrow arrays and written as their exact text
+//! decimals (of 128 or 256 bits) decoded by polars-parquet into Arrow arrays and written as their exact text
 //! ("17850.00"), which the roles read as they read a CSV's; 8- and 16-bit integers (pandas'
 //! downcast ints, DuckDB's TINYINT and SMALLINT, Spark's ByteType and ShortType) decoded the same
 //! way and widened to Int32, since this build of polars has no 8- or 16-bit integer type (its
@@ -26,8 +26,10 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 use polars_arrow::array::PrimitiveArray;
-use polars_arrow::datatypes::{ArrowDataType, ArrowSchema};
+use polars_arrow::datatypes::{ArrowDataType, ArrowSchema, Field};
+use polars_arrow::types::i256;
 use polars_parquet::parquet::metadata::FileMetadata;
+use polars_parquet::parquet::schema::types::{PhysicalType, PrimitiveType};
 use polars_parquet::read::{column_iter_to_arrays, BasicDecompressor, PageReader};
 
 use super::look::{self, Look, HEAD_ROWS};
@@ -170,7 +172,9 @@ fn reading(dtype: &ArrowDataType) -> Reading {
         | A::Utf8View => Reading::Polars,
         A::Dictionary(_, values, _) if reading(values) == Reading::Polars => Reading::Polars,
         A::List(inner) | A::LargeList(inner) if reading(&inner.dtype) == Reading::Polars => Reading::Polars,
-        A::Decimal(_, s) | A::Decimal32(_, s) | A::Decimal64(_, s) => Reading::Decimal { scale: *s },
+        A::Decimal(_, s) | A::Decimal32(_, s) | A::Decimal64(_, s) | A::Decimal256(_, s) => {
+            Reading::Decimal { scale: *s }
+        }
         A::Int8 | A::Int16 | A::UInt8 | A::UInt16 => Reading::Narrow,
         other => Reading::Never(type_name(other)),
     }
@@ -319,8 +323,9 @@ fn decode_column(
             file.seek(SeekFrom::Start(range.start)).and_then(|_| file.read_exact(&mut bytes)).map_err(io)?;
             let pages = PageReader::new(Cursor::new(bytes.into()), chunk, vec![], usize::MAX);
             let kind = &chunk.descriptor().descriptor.primitive_type;
+            let field = wide_decimal(&field, kind);
             let (arrays, _) =
-                column_iter_to_arrays(vec![BasicDecompressor::new(pages, vec![])], vec![kind], field.clone(), None)
+                column_iter_to_arrays(vec![BasicDecompressor::new(pages, vec![])], vec![kind], field, None)
                     .map_err(|e| parquet_error(path, format!("column '{name}': {e}")))?;
             for array in arrays {
                 each(array.as_ref())?;
@@ -330,19 +335,38 @@ fn decode_column(
     Ok(())
 }
 
-/// One decimal column as exact text: unscaled 178_5000 at scale 2 is "17850.00".
+/// `field` as polars-parquet decodes a chunk of `kind`: a decimal stored in more than 16 bytes
+/// as a 256-bit one. Its footer's type says `decimal(76, 38)` (BigQuery's BIGNUMERIC, any
+/// writer's precision above 38, written without an Arrow schema), which polars-parquet refuses
+/// to decode from more than 16 bytes ("can't decode Decimal128"): such a column, mapped or
+/// not, failed the run.
+fn wide_decimal(field: &Field, kind: &PrimitiveType) -> Field {
+    match (&field.dtype, kind.physical_type) {
+        (ArrowDataType::Decimal(p, s), PhysicalType::FixedLenByteArray(n)) if n > 16 => {
+            Field { dtype: ArrowDataType::Decimal256(*p, *s), ..field.clone() }
+        }
+        _ => field.clone(),
+    }
+}
+
+/// One decimal column as exact text: unscaled 178_5000 at scale 2 is "17850.00". A 256-bit
+/// decimal (pyarrow's `decimal256`, a precision above 38) is read as exactly: it was refused
+/// as a type no role reads.
 fn read_decimal(path: &Path, footer: &Footer, name: &str, scale: usize) -> Result<Column, InputError> {
     let mut values = StringChunkedBuilder::new(name.into(), 0);
     let mut text = String::new();
     decode_column(path, footer, name, |array| {
-        let Some(decimals) = array.as_any().downcast_ref::<PrimitiveArray<i128>>() else {
-            return Err(parquet_error(path, format!("column '{name}': its decimals did not decode")));
-        };
-        for v in decimals.iter() {
-            match v {
-                Some(v) => values.append_value(decimal_into(&mut text, *v, scale)),
-                None => values.append_null(),
+        let any = array.as_any();
+        if let Some(decimals) = any.downcast_ref::<PrimitiveArray<i128>>() {
+            for v in decimals.iter() {
+                values.append_option(v.map(|v| decimal_into(&mut text, v.unsigned_abs(), *v < 0, scale)));
             }
+        } else if let Some(decimals) = any.downcast_ref::<PrimitiveArray<i256>>() {
+            for v in decimals.iter() {
+                values.append_option(v.map(|v| decimal_into(&mut text, v.0.unsigned_abs(), v.0.is_negative(), scale)));
+            }
+        } else {
+            return Err(parquet_error(path, format!("column '{name}': its decimals did not decode")));
         }
         Ok(())
     })?;
@@ -373,27 +397,27 @@ fn read_narrow(path: &Path, footer: &Footer, name: &str) -> Result<Column, Input
     Ok(Int32Chunked::from_iter_options(name.into(), values.into_iter()).into_column())
 }
 
-/// Writes the exact text of `unscaled` × 10^-`scale` into `out` ("-0.05" for −5 at scale 2),
-/// reusing its buffer: no allocation per value (a fresh `String` each was 2.7 M allocations
-/// and most of the decimal column's read time). A whole number is written without its zeros
-/// ("17850" for 1785000 at scale 2), as a float's [`crate::roles::number_text`] is: a code or
-/// an id reads the same from a decimal, a float or an integer column (a decimal(12, 3)
-/// customer 19 read as the text "19.000", which an id's reading keeps as a possible
-/// thousands group, and became a text id).
-fn decimal_into(out: &mut String, unscaled: i128, scale: usize) -> &str {
+/// Writes the exact text of the unscaled value `magnitude` (negative or not) × 10^-`scale`
+/// into `out` ("-0.05" for −5 at scale 2), reusing its buffer: no allocation per value (a
+/// fresh `String` each was 2.7 M allocations and most of the decimal column's read time). A
+/// whole number is written without its zeros ("17850" for 1785000 at scale 2), as a float's
+/// [`crate::roles::number_text`] is: a code or an id reads the same from a decimal, a float or
+/// an integer column (a decimal(12, 3) customer 19 read as the text "19.000", which an id's
+/// reading keeps as a possible thousands group, and became a text id). Any width of integer
+/// (128 or 256 bits) through its digits.
+fn decimal_into(out: &mut String, magnitude: impl std::fmt::Display, negative: bool, scale: usize) -> &str {
     use std::fmt::Write;
     out.clear();
-    let unit = 10i128.checked_pow(scale as u32);
-    if let Some(whole) = unit.filter(|&u| unscaled % u == 0).map(|u| unscaled / u) {
-        let _ = write!(out, "{whole}");
-        return out;
-    }
-    if unscaled < 0 {
+    if negative {
         out.push('-');
     }
-    let _ = write!(out, "{:0>width$}", unscaled.unsigned_abs(), width = scale + 1);
-    if scale > 0 {
-        out.insert(out.len() - scale, '.');
+    let _ = write!(out, "{magnitude:0>width$}", width = scale + 1);
+    let fraction = out.len() - scale;
+    if out[fraction..].bytes().all(|b| b == b'0') {
+        // a whole number: padded only when 0 ("000" at scale 2 is "0")
+        out.truncate(fraction);
+    } else {
+        out.insert(fraction, '.');
     }
     out
 }
@@ -590,7 +614,7 @@ mod tests {
         assert_eq!(reading(&A::List(field(A::Struct(vec![])))), Reading::Never("list".into()));
         assert_eq!(reading(&A::FixedSizeList(field(A::Int64), 2)), Reading::Never("fixed-size list".into()));
         assert_eq!(reading(&A::Int128), Reading::Never("int128".into()));
-        assert_eq!(reading(&A::Decimal256(40, 2)), Reading::Never("decimal256(40, 2)".into()));
+        assert_eq!(reading(&A::Decimal256(40, 2)), Reading::Decimal { scale: 2 });
     }
 
     #[test]
@@ -604,17 +628,26 @@ mod tests {
 
     #[test]
     fn decimals_print_exactly() {
+        fn exact(out: &mut String, unscaled: i128, scale: usize) -> &str {
+            decimal_into(out, unscaled.unsigned_abs(), unscaled < 0, scale)
+        }
         let mut out = String::from("left over");
-        assert_eq!(decimal_into(&mut out, 1_785_000, 2), "17850");
-        assert_eq!(decimal_into(&mut out, 1_785_010, 2), "17850.10");
-        assert_eq!(decimal_into(&mut out, 19_000, 3), "19", "not the text \"19.000\", a possible group");
-        assert_eq!(decimal_into(&mut out, -5, 2), "-0.05");
-        assert_eq!(decimal_into(&mut out, 7, 0), "7");
-        assert_eq!(decimal_into(&mut out, -70, 0), "-70");
-        assert_eq!(decimal_into(&mut out, -7_000, 2), "-70");
-        assert_eq!(decimal_into(&mut out, 0, 3), "0");
-        assert_eq!(decimal_into(&mut out, 12_345, 3), "12.345");
-        assert_eq!(decimal_into(&mut out, i128::MIN, 0), "-170141183460469231731687303715884105728");
+        assert_eq!(exact(&mut out, 1_785_000, 2), "17850");
+        assert_eq!(exact(&mut out, 1_785_010, 2), "17850.10");
+        assert_eq!(exact(&mut out, 19_000, 3), "19", "not the text \"19.000\", a possible group");
+        assert_eq!(exact(&mut out, -5, 2), "-0.05");
+        assert_eq!(exact(&mut out, 7, 0), "7");
+        assert_eq!(exact(&mut out, -70, 0), "-70");
+        assert_eq!(exact(&mut out, -7_000, 2), "-70");
+        assert_eq!(exact(&mut out, 0, 3), "0");
+        assert_eq!(exact(&mut out, 12_345, 3), "12.345");
+        assert_eq!(exact(&mut out, i128::MIN, 0), "-170141183460469231731687303715884105728");
+        // 256-bit decimals (decimal256, a precision above 38) through their digits
+        let e20 = i256::from_words(0, 10i128.pow(20)).0;
+        let wide = e20 * e20 * i256::from_words(-1, -12_345).0; // −12345 × 10^40: past i128
+        let text = decimal_into(&mut out, wide.unsigned_abs(), wide.is_negative(), 42).to_string();
+        assert_eq!(text, format!("-123.45{}", "0".repeat(40)));
+        assert_eq!(decimal_into(&mut out, wide.unsigned_abs(), wide.is_negative(), 40), "-12345");
     }
 
     #[test]

@@ -118,6 +118,54 @@ fn decimal_quantities_and_ids_are_read_exactly() {
     );
 }
 
+/// Decimals wider than 128 bits (pyarrow's `decimal256`; BigQuery's BIGNUMERIC, unloaded as
+/// `decimal(76, 38)` in 32 bytes without an Arrow schema): a mapped one was refused as a type no
+/// role reads, and an unmapped BIGNUMERIC price failed the whole run ("can't decode Decimal128
+/// type from Fixed Size Byte Array of len 32"). Both are read exactly, as narrower decimals are.
+#[test]
+fn decimals_wider_than_128_bits_are_read_exactly() {
+    use arrow_array::types::{ArrowPrimitiveType, Decimal256Type};
+    use arrow_array::Decimal256Array;
+    use parquet::arrow::arrow_writer::ArrowWriterOptions;
+    type Wide = <Decimal256Type as ArrowPrimitiveType>::Native;
+    let wide = |values: Vec<Option<i128>>, precision: u8, scale: i8| -> ArrayRef {
+        let values = values.into_iter().map(|v| v.map(Wide::from_i128));
+        Arc::new(Decimal256Array::from_iter(values).with_precision_and_scale(precision, scale).unwrap())
+    };
+    let w = Workdir::new();
+    // prices of cents at a BIGNUMERIC's scale, 38: 2.55 is 255 × 10^36, past i128; quantities
+    // 1.17 … 1.73 as in the decimal(10, 2) test
+    let e36 = Wide::from_i128(10i128.pow(18)).wrapping_mul(Wide::from_i128(10i128.pow(18)));
+    let ids: Vec<Option<i128>> = CUSTOMERS.iter().map(|&c| Some(17_850 + c as i128)).collect();
+    let cents: Vec<Option<i128>> = (0..10).map(|k| Some(110 + 7 * k)).collect();
+    let price: Vec<Wide> = (0..10).map(|k| Wide::from_i128(255 + k).wrapping_mul(e36)).collect();
+    let price = Decimal256Array::from_iter((0..10).map(|k| (k % 3 != 0).then_some(price[k])));
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("CustomerID", wide(ids, 50, 0)),
+        ("UnitPrice", Arc::new(price.with_precision_and_scale(76, 38).unwrap())),
+        ("StockCode", items()),
+        ("Quantity", wide(cents, 40, 2)),
+    ];
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    for (name, arrow_schema) in [("decimal256.parquet", true), ("bignumeric.parquet", false)] {
+        let path = w.path(name);
+        let options = ArrowWriterOptions::new().with_skip_arrow_metadata(!arrow_schema);
+        let file = std::fs::File::create(&path).unwrap();
+        let mut writer = ArrowWriter::try_new_with_options(file, batch.schema(), options).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        run_ok(&w, &path, "");
+        let audit = &manifest(&w)["reports"]["audit"]["columns"];
+        let unit = audit.as_array().unwrap().iter().find(|c| c["column"] == "UnitPrice").unwrap();
+        assert_eq!(unit["nulls"], 4, "{name}: an unmapped 256-bit decimal is read for its nulls");
+        assert_eq!(manifest(&w)["customer_id_type"], "Int64", "{name}");
+        let bought = purchases(&w);
+        assert_eq!(bought[&("17851".to_string(), "B".to_string())], 1.17, "{name}");
+        assert_eq!(bought[&("17855".to_string(), "D".to_string())], 1.73, "{name}");
+        assert_eq!(bought.len(), 10, "{name}");
+    }
+}
+
 /// Issue 14 case 17: unmapped struct, list and map columns failed `run` and `audit` with a
 /// polars-internal message or a panic; only the mapped columns are read, the others noted.
 #[test]
