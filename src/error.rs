@@ -201,7 +201,7 @@ pub enum InputError {
     )]
     BadQuote { path: PathBuf, line: usize, column: String },
     /// `also`: the other mapped columns the file lacks, each `'Name' ([columns] role)`.
-    #[error("column '{column}' not found in {}{}; columns are: {available}; set [columns] {role} = \"…\"{}{}", path.display(), sheet_note(sheet), none_hint(role), also_missing(also))]
+    #[error("column '{column}' not found in {}{}; columns are: {available}; set [columns] {role} = \"…\"{}{}{}", path.display(), sheet_note(sheet), none_hint(role), also_missing(also), partition_key(path, column))]
     ColumnMissing {
         path: PathBuf,
         sheet: Option<String>,
@@ -253,6 +253,30 @@ fn also_missing(also: &[String]) -> String {
         true => String::new(),
         false => format!("; not found either: {}", also.join(", ")),
     }
+}
+
+/// When `column` is a partition key of a folder above `path` (`InvoiceDate=2011-12-01/`, as
+/// Spark and Hive write a table partitioned by it): the part holds it only in its folder's
+/// name, and "not found" said nothing of where it is.
+fn partition_key(path: &std::path::Path, column: &str) -> String {
+    let key = crate::ingest::column_key(column);
+    let parts: Vec<_> = path.components().collect();
+    let at = parts.iter().position(|part| {
+        let part = part.as_os_str().to_string_lossy();
+        part.split_once('=').is_some_and(|(name, _)| !key.is_empty() && crate::ingest::column_key(name) == key)
+    });
+    let Some(at) = at else { return String::new() };
+    let folder = parts[at].as_os_str().to_string_lossy();
+    let root: std::path::PathBuf = parts[..at].iter().collect();
+    let root = root.display().to_string().replace('\'', "''");
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let (read, ext) = match [".parquet", ".csv.gz", ".csv"].into_iter().find(|e| name.ends_with(e)) {
+        Some(".parquet") | None => ("parquet", ".parquet"),
+        Some(ext) => ("csv", ext),
+    };
+    format!(
+        "; '{column}' is a partition key in the path ({folder}): a part of a dataset holds it only in its folder's name — combine the parts (duckdb -c \"COPY (SELECT * FROM read_{read}('{root}/**/*{ext}', hive_partitioning = true, union_by_name = true)) TO 'export{ext}'\")"
+    )
 }
 
 fn none_hint(role: &str) -> &'static str {

@@ -527,11 +527,16 @@ fn dataset_parts(folder: &Path) -> String {
         false => format!(" and {}", others.join(" and ")),
     };
     let kind = KINDS[most];
+    // `union_by_name`: parts that disagree on their columns (one lacks a column, another types
+    // an id as text) are combined by name, each column in a type that holds every part's
+    // values; without it DuckDB refused a part missing a column ("schema mismatch in glob") and
+    // cast every part to the first one's types (text ids into DOUBLE). A quote in the folder's
+    // name is doubled, as SQL reads it.
     format!(
-        ": it holds {}{also} (a dataset written in parts, as Spark, Hive and DuckDB write one); kindred reads one file — name one, or combine them (duckdb -c \"COPY (SELECT * FROM read_{}('{}/**/*{kind}', hive_partitioning = true)) TO 'export{kind}'\")",
+        ": it holds {}{also} (a dataset written in parts, as Spark, Hive and DuckDB write one); kindred reads one file — name one, or combine them (duckdb -c \"COPY (SELECT * FROM read_{}('{}/**/*{kind}', hive_partitioning = true, union_by_name = true)) TO 'export{kind}'\")",
         said(most),
         if kind == ".parquet" { "parquet" } else { "csv" },
-        folder.display()
+        folder.display().to_string().replace('\'', "''")
     )
 }
 

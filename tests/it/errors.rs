@@ -61,6 +61,9 @@ fn unreadable_inputs_name_the_file() {
         "it holds 3 .parquet files (a dataset written in parts",
         "name one, or combine them",
         "read_parquet(",
+        // parts disagreeing on their columns (a column missing in one) are combined by name:
+        // without it DuckDB refused them, or cast text ids to the first part's DOUBLE
+        "hive_partitioning = true, union_by_name = true)",
     ];
     refuses(&w, &parts, "", "", 1, &words);
     // a CSV among them is counted apart, the hint reads the most numerous kind; kindred's own
@@ -136,6 +139,27 @@ fn malformed_tables_name_column_and_line() {
     refuses(&w, &bad("ragged.csv"), "", "", 1, &["ragged.csv", "line 6", "9 fields", "has 8", "skip_bad_rows"]);
     refuses(&w, &bad("nan_quantity.csv"), "", "", 1, &["nan_quantity.csv", "'Quantity'", "row 13", "NaN"]);
     refuses(&w, &bad("list_column.parquet"), "", "", 1, &["list_column.parquet", "'CustomerID'", "list"]);
+}
+
+/// A part of a dataset partitioned by the mapped column (Spark's `Day=2011-01-01/part-0.parquet`)
+/// holds it only in its folder's name: "not found" now says where it is, and how to combine the
+/// parts into a file that holds it.
+#[test]
+fn a_column_only_in_a_partition_folder_is_named_as_such() {
+    let w = published();
+    let folder = w.path("sales/Day=2011-01-01");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(fixture("tiny.parquet"), folder.join("part-0.parquet")).unwrap();
+    let words = [
+        "column 'Day' not found",
+        "'Day' is a partition key in the path (Day=2011-01-01)",
+        "/sales/**/*.parquet', hive_partitioning = true, union_by_name = true)",
+    ];
+    refuses(&w, &folder.join("part-0.parquet"), "", "[columns]\ndate = \"Day\"", 1, &words);
+    // a column no folder names says nothing of partitions
+    let p = w.pipeline("p.toml", &folder.join("part-0.parquet"), "[columns]\ndate = \"Week\"");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert!(r.code == 1 && !r.stderr.contains("partition"), "{}", r.stderr);
 }
 
 #[test]
