@@ -162,6 +162,33 @@ fn a_column_only_in_a_partition_folder_is_named_as_such() {
     assert!(r.code == 1 && !r.stderr.contains("partition"), "{}", r.stderr);
 }
 
+/// A file named .parquet that is none, or not whole, was "File out of specification: The file
+/// must end with PAR1" alike (a CSV named .parquet, a copy cut short): it now says what the file
+/// is and what to do.
+#[test]
+fn a_file_named_parquet_that_is_none_or_not_whole_says_what_it_is() {
+    let w = published();
+    let whole = std::fs::read(fixture("tiny.parquet")).unwrap();
+    let csv = std::fs::read(fixture("tiny.csv")).unwrap();
+    let cases: [(&str, Vec<u8>, &[&str]); 5] = [
+        (
+            "cut.parquet",
+            whole[..whole.len() / 2].to_vec(),
+            &["cut.parquet", "starts as a Parquet file but does not end as one", "copy it again"],
+        ),
+        ("text.parquet", csv, &["text.parquet", "not a Parquet file", "text (CSV?)", "name it .csv"]),
+        ("orc.parquet", b"ORC\x0a\x03\x08\x00\x10".repeat(4), &["orc.parquet", "an ORC file"]),
+        ("gz.parquet", [&[0x1f, 0x8b, 8, 0][..], &whole[..]].concat(), &["gz.parquet", "gzip-compressed"]),
+        ("json.parquet", b"  [{\"CustomerID\": 1}]".to_vec(), &["json.parquet", "JSON text"]),
+    ];
+    for (name, bytes, words) in cases {
+        let input = w.write(name, bytes);
+        refuses(&w, &input, "", "", 1, words);
+        let r = w.kindred(&["audit", input.to_str().unwrap()]);
+        assert!(r.code == 1 && words.iter().all(|word| r.stderr.contains(word)), "{name}: {}", r.stderr);
+    }
+}
+
 #[test]
 fn workbook_problems_name_the_sheet() {
     let w = published();
