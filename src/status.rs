@@ -652,6 +652,26 @@ impl Status {
 mod tests {
     use super::*;
 
+    /// A published set `run_id`, `age` seconds old, of 3 customers, whole: each test sets
+    /// what it is about.
+    fn a_set(run_id: &str, age: Option<u64>) -> Published {
+        Published {
+            run_id: run_id.into(),
+            finished_utc: None,
+            age_seconds: age,
+            customers: Some(3),
+            input_path: None,
+            input_absolute_path: None,
+            input_sha256: None,
+            input_unchanged_since: None,
+            quiet_weekdays: Vec::new(),
+            damaged: Vec::new(),
+            forced_gates: Vec::new(),
+            schema_version: Some(1),
+            newer_set: None,
+        }
+    }
+
     #[test]
     fn a_run_id_records_its_start() {
         let t = started("20261201T020304.567Z-4242").unwrap();
@@ -725,21 +745,7 @@ mod tests {
     fn the_last_attempt_failing_or_nothing_published_or_too_old_is_unhealthy() {
         let dir = Path::new("/srv/recs");
         let now = Utc::now();
-        let p = Published {
-            run_id: "r".into(),
-            finished_utc: None,
-            age_seconds: Some(3600),
-            customers: Some(3),
-            input_path: None,
-            input_absolute_path: None,
-            input_sha256: None,
-            input_unchanged_since: None,
-            quiet_weekdays: Vec::new(),
-            damaged: Vec::new(),
-            forced_gates: Vec::new(),
-            schema_version: Some(1),
-            newer_set: None,
-        };
+        let p = a_set("r", Some(3600));
         let attempt = |status: &str| LastAttempt {
             run_id: "a".into(),
             status: status.into(),
@@ -769,19 +775,8 @@ mod tests {
         let (dir, hour) = (Path::new("/srv/recs"), Duration::from_secs(3600));
         let now = DateTime::parse_from_rfc3339("2026-12-03T02:00:00Z").unwrap().with_timezone(&Utc);
         let published = |since: Option<&str>| Published {
-            run_id: "20261203T015900.000Z-7".into(),
-            finished_utc: None,
-            age_seconds: Some(60),
-            customers: Some(3),
-            input_path: None,
-            input_absolute_path: None,
-            input_sha256: None,
             input_unchanged_since: since.map(String::from),
-            quiet_weekdays: Vec::new(),
-            damaged: Vec::new(),
-            forced_gates: Vec::new(),
-            schema_version: Some(1),
-            newer_set: None,
+            ..a_set("20261203T015900.000Z-7", Some(60))
         };
         assert!(problems(dir, Some(&published(None)), None, Some(hour), now).is_empty());
         assert!(problems(dir, Some(&published(Some("20261203T013000.000Z-6"))), None, Some(hour), now).is_empty());
@@ -806,20 +801,10 @@ mod tests {
         let (dir, max) = (Path::new("/srv/recs"), Some(Duration::from_secs(26 * 3600)));
         let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
         let published = |quiet: &[&str]| Published {
-            run_id: "20261206T021500.000Z-9".into(),
-            finished_utc: None,
-            age_seconds: Some(60),
-            customers: Some(3),
-            input_path: None,
-            input_absolute_path: None,
-            input_sha256: None,
             // Saturday 02:15: the run that read Friday's sales
             input_unchanged_since: Some("20261205T021500.000Z-8".into()),
             quiet_weekdays: quiet.iter().map(|d| d.to_string()).collect(),
-            damaged: Vec::new(),
-            forced_gates: Vec::new(),
-            schema_version: Some(1),
-            newer_set: None,
+            ..a_set("20261206T021500.000Z-9", Some(60))
         };
         let sunday = at("2026-12-06T08:00:00Z");
         assert!(problems(dir, Some(&published(&["Saturday"])), None, max, sunday).is_empty());
@@ -859,21 +844,7 @@ mod tests {
             error: None,
             input_sha256: None,
         };
-        let published = |run_id: &str| Published {
-            run_id: run_id.into(),
-            finished_utc: None,
-            age_seconds: Some(0),
-            customers: Some(3),
-            input_path: None,
-            input_absolute_path: None,
-            input_sha256: None,
-            input_unchanged_since: None,
-            quiet_weekdays: Vec::new(),
-            damaged: Vec::new(),
-            forced_gates: Vec::new(),
-            schema_version: Some(1),
-            newer_set: None,
-        };
+        let published = |run_id: &str| a_set(run_id, Some(0));
         // a few minutes ahead is clocks differing: fine
         let near = "20261203T020500.000Z-7";
         assert!(problems(dir, Some(&published(near)), Some(&attempt(near)), None, now).is_empty());
@@ -902,19 +873,8 @@ mod tests {
         let denied = Damage::new("items.parquet", Harm::Denied("Permission denied (os error 13)".into()));
         let odd = Damage::new("x: cannot be read (y)", Harm::Missing);
         let p = Published {
-            run_id: "r".into(),
-            finished_utc: None,
-            age_seconds: Some(1),
-            customers: Some(3),
-            input_path: None,
-            input_absolute_path: None,
-            input_sha256: None,
-            input_unchanged_since: None,
-            quiet_weekdays: Vec::new(),
             damaged: vec![denied, odd, Damage::new("recommendations.parquet", Harm::Size { found: 3, written: 9 })],
-            forced_gates: Vec::new(),
-            schema_version: Some(1),
-            newer_set: None,
+            ..a_set("r", Some(1))
         };
         let got = damage(&p);
         assert_eq!(got.len(), 2, "{got:?}");
