@@ -106,16 +106,27 @@ fn refuse_damaged(set: &Path) -> Result<()> {
     let read = [file::NEIGHBOURS, file::RECOMMENDATIONS, file::PURCHASES, file::ITEMS];
     let damaged = crate::publish::read_manifest(set).map(|m| crate::publish::damaged(set, &m)).unwrap_or_default();
     // the files it reads only (helper-107: report.html edited refused it)
-    let damaged: Vec<String> =
-        damaged.iter().filter(|d| read.contains(&d.file.as_str())).map(|d| d.to_string()).collect();
+    let damaged: Vec<&crate::publish::Damage> = damaged.iter().filter(|d| read.contains(&d.file.as_str())).collect();
     if damaged.is_empty() {
         return Ok(());
     }
-    let detail = format!(
-        "the published set is damaged ({}); `kindred status` says so too: run `kindred run` to publish a whole set",
-        damaged.join(", ")
-    );
+    let detail = refusal(&damaged);
     Err(OutputError::Read { path: set.to_path_buf(), detail }.into())
+}
+
+/// Why `explain` refuses a set with `damaged` files: files this account cannot read only are
+/// the owner's to fix (another run writes them the same way: "run `kindred run`" fixed
+/// nothing, helper-115); anything else is damage a whole set replaces.
+fn refusal(damaged: &[&crate::publish::Damage]) -> String {
+    let said = damaged.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
+    match damaged.iter().all(|d| d.denied()) {
+        true => format!(
+            "this account cannot read the published set's files ({said}); check their owner and mode (the runs' umask?), or run explain as the account that wrote them"
+        ),
+        false => format!(
+            "the published set is damaged ({said}); `kindred status` says so too: run `kindred run` to publish a whole set"
+        ),
+    }
 }
 
 /// [`run`] on the set in `set` (`dir`, the folder the user named, for the messages).
@@ -438,5 +449,24 @@ mod tests {
         let mut both = named(json!(14.0));
         both["parameters"]["recommend"]["popular_season_days"] = json!(28.0);
         assert!(top_up_words(&both).contains("the same 28 days a year before"), "the season orders the top-up");
+    }
+
+    #[test]
+    fn a_set_this_account_cannot_read_is_told_from_a_damaged_one() {
+        use crate::publish::{Damage, Harm};
+        let denied = Damage::new("items.parquet", Harm::Denied("Permission denied (os error 13)".into()));
+        let missing = Damage::new("purchases.parquet", Harm::Missing);
+        let said = refusal(&[&denied]);
+        assert!(
+            said.starts_with("this account cannot read the published set's files (items.parquet: cannot be read ("),
+            "{said}"
+        );
+        assert!(said.contains("owner and mode") && !said.contains("kindred run"), "{said}");
+        let said = refusal(&[&denied, &missing]);
+        assert!(
+            said.starts_with("the published set is damaged (items.parquet: cannot be read (")
+                && said.contains("kindred run"),
+            "{said}"
+        );
     }
 }
