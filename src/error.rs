@@ -95,10 +95,11 @@ pub enum InputError {
     )]
     Damaged { path: PathBuf, detail: String },
     #[error(
-        "unsupported input extension for {}: use .csv, .tsv, .txt, .csv.gz, .xlsx, .xlsm, .xls, .xlsb, .ods or .parquet",
+        "unsupported input extension for {}: use .csv, .tsv, .txt, .csv.gz, .xlsx, .xlsm, .xls, .xlsb, .ods or .parquet{appears}",
         path.display()
     )]
-    Extension { path: PathBuf },
+    /// `appears`: what the file's first bytes say it is, and what to do ("; it appears …").
+    Extension { path: PathBuf, appears: String },
     #[error("{} is not a complete gzip stream (truncated or corrupt): {detail}", path.display())]
     Gzip { path: PathBuf, detail: String },
     /// A file named .gz that is not gzip-compressed: what it appears to be, what to do.

@@ -21,6 +21,7 @@ use crate::error::{InputError, Result};
 use crate::roles::{DateRule, Parsed};
 
 use super::look::{Look, Profile};
+use super::magic::{self, Format};
 
 mod build;
 mod decode;
@@ -269,11 +270,10 @@ impl<'scope> Builders<'scope> {
 /// or plain text written under the old name when a dump was re-configured — says what it
 /// appears to be and what to do, where "truncated or corrupt" read as a transfer to retry.
 fn gzip_error(e: std::io::Error, path: &Path) -> InputError {
-    let mut head = Vec::with_capacity(4);
-    let read = std::fs::File::open(path).and_then(|file| file.take(4).read_to_end(&mut head));
-    if read.is_ok() && !head.starts_with(&[0x1F, 0x8B]) {
+    let head = std::fs::File::open(path).and_then(magic::head).ok();
+    if let Some(head) = head.filter(|head| magic::sniff(head) != Format::Gzip) {
         let (what, todo) = match decode::not_text(&head, encoding_rs::UTF_8) {
-            Some(kind) => kind.hint(false),
+            Some(format) => decode::hint(format, false),
             None => ("text", "name it without .gz (e.g. export.csv), or compress it with gzip"),
         };
         return InputError::NotGzip { path: path.to_path_buf(), what: what.into(), todo: todo.into() };

@@ -7,7 +7,6 @@
 //! ISO datetimes), so the audit parses the roles from them as from a CSV's text. An encrypted
 //! workbook and an empty or duplicated header are refused with a message saying which.
 
-use std::io::Read;
 use std::path::Path;
 
 use std::collections::BTreeMap;
@@ -17,6 +16,7 @@ use polars::prelude::*;
 
 use crate::config::{toml_text, Columns};
 use crate::error::InputError;
+use crate::ingest::magic::{self, Format};
 use crate::ingest::numfmt::{IdFormat, IdStyles};
 use crate::ingest::{absent, column_key, find_column, title_note, unique_header, HeaderNames, IdWarnings, TITLE_LINES};
 use crate::roles::{number_text, LongIds, SERIAL_1954};
@@ -1258,27 +1258,27 @@ fn check_unpacked(path: &Path, limit: u64, origin: &str) -> Result<(), InputErro
     }
 }
 
-/// An encrypted .xlsx/.xlsm/.xlsb is an OLE container, not a zip: say so plainly.
 /// Refuses, saying what it is, a file named as a workbook that is none: an encrypted `.xlsx`
-/// (an OLE container where a zip belongs), or text — a web shop's "Excel" export is often
-/// tab-separated text or an HTML table named `.xls` — which calamine would report as "Invalid
-/// OLE signature" or a zip error. A workbook starts as a zip (`.xlsx`, `.xlsm`, `.xlsb`,
+/// (an OLE container where a zip belongs), text — a web shop's "Excel" export is often
+/// tab-separated text or an HTML table named `.xls` — or another format [`magic`] knows
+/// (Parquet, gzip, an empty file), which calamine would report as "Invalid OLE signature" or a
+/// zip error. A workbook starts as a zip (`.xlsx`, `.xlsm`, `.xlsb`,
 /// `.ods`) or an OLE container (`.xls`). A workbook of the other kind than its name says — an
 /// Excel 97–2003 `.xls` saved as `.xlsx` (it was "encrypted"), an `.xlsx` named `.xls` (an
 /// "Invalid OLE signature") — is opened as what it is, with a note.
 fn check_workbook_bytes(path: &Path) -> Result<Option<(Book, String)>, InputError> {
-    const OLE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    let mut head = Vec::with_capacity(512);
-    let f = std::fs::File::open(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
-    f.take(512).read_to_end(&mut head).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+    let head = std::fs::File::open(path)
+        .and_then(magic::head)
+        .map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
     let refuse = |detail: String| Err(InputError::Workbook { path: path.to_path_buf(), detail });
     let named = |kind: &str| {
         let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         format!("{file}: it is an {kind} workbook named .{ext}, read as one (rename it to say so)")
     };
-    if head.starts_with(&OLE) {
-        return match ext.as_str() {
+    let not_a_workbook = |what: &str, todo: &str| refuse(format!("it is {what}, not a workbook; {todo}"));
+    match magic::sniff(&head) {
+        Format::Ole => match ext.as_str() {
             "xlsx" | "xlsm" | "xlsb" => match calamine::open_workbook::<calamine::Xls<_>, _>(path) {
                 Ok(xls) => Ok(Some((calamine::Sheets::Xls(xls), named("Excel 97-2003 (.xls)")))),
                 // an encrypted workbook is an OLE container without an .xls's streams
@@ -1287,34 +1287,22 @@ fn check_workbook_bytes(path: &Path) -> Result<Option<(Book, String)>, InputErro
                 }
             },
             _ => Ok(None),
-        };
-    }
-    if head.starts_with(b"PK") {
-        let xlsx = || calamine::open_workbook::<calamine::Xlsx<_>, _>(path).ok();
-        return Ok((ext == "xls").then(xlsx).flatten().map(|x| (calamine::Sheets::Xlsx(x), named(".xlsx"))));
-    }
-    let text = match head.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) => String::from_utf8_lossy(rest).into_owned(),
-        None if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") => {
-            return refuse(
-                "it is UTF-16 text, not a workbook; rename it .csv, or .tsv when tab-separated, to read it as text"
-                    .into(),
-            )
+        },
+        Format::Zip => {
+            let xlsx = || calamine::open_workbook::<calamine::Xlsx<_>, _>(path).ok();
+            Ok((ext == "xls").then(xlsx).flatten().map(|x| (calamine::Sheets::Xlsx(x), named(".xlsx"))))
         }
-        None if head.contains(&0) => return Ok(None), // binary of another kind: calamine says what it finds
-        None => String::from_utf8_lossy(&head).into_owned(),
-    };
-    let start = text.trim_start();
-    if start.starts_with("<?xml") {
-        return refuse("it is XML (an Excel 2003 XML spreadsheet, say), not a workbook kindred reads; open it in Excel and save it as .xlsx, or as CSV".into());
+        Format::Binary => Ok(None), // binary of another kind: calamine says what it finds
+        Format::Utf16 { .. } => not_a_workbook("UTF-16 text", "rename it .csv, or .tsv when tab-separated, to read it as text"),
+        Format::Xml => refuse("it is XML (an Excel 2003 XML spreadsheet, say), not a workbook kindred reads; open it in Excel and save it as .xlsx, or as CSV".into()),
+        Format::Html => not_a_workbook(
+            "an HTML page (a web shop's \"Excel\" export often is a table in HTML)",
+            "open it in Excel and save it as .xlsx, or as CSV",
+        ),
+        Format::Text => not_a_workbook("comma- or semicolon-separated text", "rename it .csv to read it as text"),
+        Format::TabText => not_a_workbook("tab-separated text", "rename it .tsv to read it as text"),
+        other => not_a_workbook(other.what(), other.todo()),
     }
-    if start.starts_with('<') {
-        return refuse("it is an HTML page (a web shop's \"Excel\" export often is a table in HTML), not a workbook; open it in Excel and save it as .xlsx, or as CSV".into());
-    }
-    let line = start.lines().next().unwrap_or("");
-    let (kind, name) =
-        if line.contains('\t') { ("tab-separated", ".tsv") } else { ("comma- or semicolon-separated", ".csv") };
-    refuse(format!("it is {kind} text, not a workbook; rename it {name} to read it as text"))
 }
 
 fn check_excel_header(header: &[String], path: &Path, sheet: &str) -> Result<(), InputError> {

@@ -26,6 +26,7 @@ mod biff;
 mod csv;
 mod excel;
 pub mod look;
+mod magic;
 mod numfmt;
 mod ods;
 mod parquet;
@@ -179,7 +180,8 @@ fn load(
 ) -> Result<(Loaded, Vec<String>, Vec<String>, &'static str)> {
     let path = &cfg.path;
     check_path(path)?;
-    let format = format_of(path).ok_or_else(|| InputError::Extension { path: path.clone() })?;
+    let format =
+        format_of(path).ok_or_else(|| InputError::Extension { path: path.clone(), appears: magic::appears(path) })?;
     Ok(match format {
         Format::Csv { gzip, tab } => {
             let label = if gzip { "csv.gz" } else { "csv" };

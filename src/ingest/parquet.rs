@@ -33,6 +33,7 @@ use polars_parquet::parquet::schema::types::{PhysicalType, PrimitiveType};
 use polars_parquet::read::{column_iter_to_arrays, BasicDecompressor, PageReader};
 
 use super::look::{self, Look, HEAD_ROWS};
+use super::magic;
 use super::{null_counts, Missing};
 use crate::error::InputError;
 
@@ -130,13 +131,11 @@ fn check_bytes(
 /// (a CSV named .parquet, a copy cut short alike). A Parquet file starts and ends with `PAR1`;
 /// one whose start is Parquet's and end is not was cut short (a transfer, a writer that did
 /// not finish), or its footer is encrypted (`PARE`); another start is told by its magic
-/// number — the formats Hive, Glue and BigQuery unload beside Parquet (ORC, Avro), Arrow's
-/// own (Feather), gzip, a workbook — or as text.
+/// number or as text ([`magic`]).
 fn check_parquet_bytes(path: &Path) -> Result<(), InputError> {
     let io = |source| InputError::Io { path: path.to_path_buf(), source };
     let mut file = File::open(path).map_err(io)?;
-    let mut head = Vec::with_capacity(512);
-    (&mut file).take(512).read_to_end(&mut head).map_err(io)?;
+    let head = magic::head(&mut file).map_err(io)?;
     let size = file.seek(SeekFrom::End(0)).map_err(io)?;
     let mut tail = [0u8; 4];
     if size >= 12 {
@@ -147,54 +146,10 @@ fn check_parquet_bytes(path: &Path) -> Result<(), InputError> {
         (true, b"PAR1") => Ok(()),
         (true, b"PARE") => refuse("its footer is encrypted (Parquet modular encryption), which kindred cannot read; export it without encryption".into()),
         (true, _) => refuse(format!("it starts as a Parquet file but does not end as one ({size} bytes, without the footer that says where its columns are): it is incomplete — a copy or download cut short, or a writer that did not finish; copy it again")),
-        (false, _) => refuse(format!("it is not a Parquet file (which starts with PAR1): it appears to be {}", not_parquet(&head))),
-    }
-}
-
-/// What a file starting with `head` appears to be, and what to do, when not Parquet.
-fn not_parquet(head: &[u8]) -> String {
-    let said = |what: &str, todo: &str| format!("{what}; {todo}");
-    let magic: [(&[u8], &str, &str); 8] = [
-        (
-            b"ORC",
-            "an ORC file (Hive's other columnar format)",
-            "write the table as Parquet, or convert it (duckdb, Spark)",
-        ),
-        (b"Obj\x01", "an Avro file (as Glue and BigQuery export)", "export it as Parquet or CSV"),
-        (
-            b"ARROW1",
-            "an Arrow IPC (Feather) file",
-            "write it as Parquet (pyarrow.parquet.write_table, polars' write_parquet)",
-        ),
-        (b"\x1f\x8b", "gzip-compressed", "decompress it (gunzip) and name it for what it holds"),
-        (b"(\xb5/\xfd", "zstd-compressed", "decompress it (zstd -d) and name it for what it holds"),
-        (
-            b"PK\x03\x04",
-            "a zip archive, as an Excel workbook (.xlsx) is",
-            "if it is a workbook, name it .xlsx (or .ods); if it is a zipped export, unzip it",
-        ),
-        (b"\xd0\xcf\x11\xe0", "an old-style Excel workbook (.xls)", "name it .xls"),
-        (
-            b"\xef\xbb\xbf",
-            "text with a UTF-8 byte-order mark",
-            "name it .csv (or .tsv when tab-separated) to read it as text",
-        ),
-    ];
-    if let Some((_, what, todo)) = magic.iter().find(|(m, _, _)| head.starts_with(m)) {
-        return said(what, todo);
-    }
-    let text = String::from_utf8_lossy(head);
-    let start = text.trim_start();
-    match start.chars().next() {
-        _ if head.is_empty() || head.contains(&0) => {
-            said("binary of a kind kindred does not know", "export it as Parquet or CSV")
+        (false, _) => {
+            let format = magic::sniff(&head);
+            refuse(format!("it is not a Parquet file (which starts with PAR1): it appears to be {}; {}", format.what(), format.todo()))
         }
-        Some('<') => said("XML or an HTML page", "export it as Parquet or CSV"),
-        Some('{' | '[') => said("JSON text", "export it as Parquet or CSV"),
-        _ if start.lines().next().is_some_and(|l| l.contains('\t')) => {
-            said("tab-separated text", "name it .tsv to read it as text")
-        }
-        _ => said("text (CSV?)", "name it .csv to read it as text"),
     }
 }
 

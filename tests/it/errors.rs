@@ -92,7 +92,11 @@ fn unreadable_inputs_name_the_file() {
     );
     refuses(&w, &bad("binary.csv"), "", "", 1, &["binary.csv", "NUL"]);
     refuses(&w, &bad("not_utf8.csv"), "", "", 1, &["not_utf8.csv", "line 23", "latin-1"]);
-    refuses(&w, &w.write("x.json", "{}"), "", "", 1, &["x.json", "unsupported"]);
+    refuses(&w, &w.write("x.json", "{}"), "", "", 1, &["x.json", "unsupported", "appears to be JSON text"]);
+    // a file whose name says no format: what its first bytes say, and the name that reads it
+    let export = w.path("export");
+    std::fs::copy(fixture("tiny.parquet"), &export).unwrap();
+    refuses(&w, &export, "", "", 1, &["export", "unsupported", "appears to be a Parquet file; name it .parquet"]);
     // a footer's flipped bits panicked inside polars' reader: "internal error", no file named
     let damaged = ["damaged_footer.parquet", "its reader failed on the file's content", "damaged or cut short"];
     refuses(&w, &bad("damaged_footer.parquet"), "", "", 1, &damaged);
@@ -223,6 +227,12 @@ fn text_named_as_a_workbook_is_told_by_its_first_bytes() {
         ),
         ("old.xls", b"<?xml version=\"1.0\"?><Workbook/>".to_vec(), ["old.xls", "it is XML"]),
         ("wide.xls", [&[0xFF, 0xFE][..], "C\0u\0".as_bytes()].concat(), ["wide.xls", "it is UTF-16 text"]),
+        // another format a reader knows by its first bytes (an empty file is refused before)
+        (
+            "data.xlsx",
+            std::fs::read(fixture("tiny.parquet")).unwrap(),
+            ["data.xlsx", "it is a Parquet file, not a workbook; name it .parquet"],
+        ),
     ] {
         refuses(&w, &w.write(name, content), "", "", 1, &words);
     }

@@ -76,6 +76,9 @@ fn files_that_are_not_csv_text_say_what_they_appear_to_be() {
         (copy("tiny.parquet", "parquet.csv"), "Parquet", "name it .parquet"),
         (copy("tiny.csv.gz", "gz.csv"), "gzip-compressed", "export.csv.gz"),
         (w.write("utf16.csv", utf16), "UTF-16LE", "encoding = \"utf-16le\""),
+        // formats the Parquet reader told first (one table of magic numbers serves both)
+        (w.write("zst.csv", b"(\xb5/\xfd\x04\x00\x51\x00\x00"), "zstd-compressed", "zstd -d"),
+        (w.write("orc.csv", b"ORC\x0a\x03\x08\x00\x10"), "an ORC file", "as Parquet"),
     ];
     for (input, what, todo) in cases {
         let name = input.file_name().unwrap().to_string_lossy().to_string();

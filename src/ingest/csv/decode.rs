@@ -6,14 +6,17 @@
 //! passed through as it is (the builders check it, naming the line); every other encoding goes
 //! through `encoding_rs`'s streaming decoder, which keeps a sequence cut by a chunk's end for
 //! the next chunk, so the text is the same whatever the chunk size (a twin test holds it so).
-//! The first bytes are checked for what files that are not text start with (a zip, as .xlsx
-//! is; an old .xls; Parquet; gzip; UTF-16 without a mark), so the error can say what the file
-//! appears to be and what to do.
+//! The first bytes are checked for what files that are not text start with (the binary
+//! formats [`magic`] knows: a zip, as .xlsx is; an old .xls; Parquet; gzip; …; and UTF-16
+//! without a mark), so the error can say what the file appears to be and what to do.
 
 use encoding_rs::{DecoderResult, Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
-/// Bytes the start of a file is judged on: the longest magic number.
-const HEAD: usize = 4;
+use crate::ingest::magic::{self, Format};
+
+/// Bytes the start of a file is judged on: the longest magic number, and bytes after it that
+/// tell a magic number in letters (`ARROW1`) from text that starts with them.
+const HEAD: usize = 16;
 
 /// The decoding of one file, chunk by chunk.
 pub(super) struct Decode {
@@ -34,37 +37,21 @@ enum State {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Failure {
     /// The file starts as a kind of file that is not text.
-    NotText(Kind),
+    NotText(Format),
     /// Bytes that are not valid in the encoding; the text before them has been appended.
     Malformed,
 }
 
-/// What a file that is not text appears to be, from its first bytes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Kind {
-    Zip,
-    OldExcel,
-    Parquet,
-    Gzip,
-    Utf16Le,
-    Utf16Be,
-}
-
-impl Kind {
-    /// (what the file appears to be, what to do); `gz`: the file is already read as gzip.
-    pub(super) fn hint(self, gz: bool) -> (&'static str, &'static str) {
-        match self {
-            Kind::Zip => (
-                "a zip archive, as an Excel workbook (.xlsx) is",
-                "if it is a workbook, name it .xlsx (or .ods); if it is a zipped CSV, unzip it",
-            ),
-            Kind::OldExcel => ("an old-style Excel workbook (.xls)", "name it .xls"),
-            Kind::Parquet => ("a Parquet file", "name it .parquet"),
-            Kind::Gzip if gz => ("gzip-compressed twice", "decompress it once (gunzip) and name it .csv.gz"),
-            Kind::Gzip => ("gzip-compressed", "name it with .gz at the end (e.g. export.csv.gz)"),
-            Kind::Utf16Le => ("UTF-16LE text without a byte-order mark", "set [input] encoding = \"utf-16le\""),
-            Kind::Utf16Be => ("UTF-16BE text without a byte-order mark", "set [input] encoding = \"utf-16be\""),
-        }
+/// (what a file of `format`, which is not text, appears to be; what to do); `gz`: the file is
+/// already read as gzip.
+pub(super) fn hint(format: Format, gz: bool) -> (&'static str, &'static str) {
+    match format {
+        Format::Zip => (format.what(), "if it is a workbook, name it .xlsx (or .ods); if it is a zipped CSV, unzip it"),
+        Format::Gzip if gz => ("gzip-compressed twice", "decompress it once (gunzip) and name it .csv.gz"),
+        Format::Gzip => (format.what(), "name it with .gz at the end (e.g. export.csv.gz)"),
+        Format::Utf16 { big_endian: false, .. } => (format.what(), "set [input] encoding = \"utf-16le\""),
+        Format::Utf16 { big_endian: true, .. } => (format.what(), "set [input] encoding = \"utf-16be\""),
+        _ => (format.what(), format.todo()),
     }
 }
 
@@ -142,18 +129,14 @@ impl Decode {
     }
 }
 
-/// What a file starting with `head` (no BOM) appears to be, when not text: the magic numbers
-/// of zip (xlsx, ods), OLE (xls), Parquet and gzip; UTF-16 when every other byte of ASCII-like
-/// text is NUL (unless UTF-16 is what is configured).
-pub(super) fn not_text(head: &[u8], configured: &'static Encoding) -> Option<Kind> {
+/// What a file starting with `head` (no BOM) appears to be, when not text: a binary format
+/// [`magic`] tells by its magic number; UTF-16 when every other byte of ASCII-like text is
+/// NUL (unless UTF-16 is what is configured).
+pub(super) fn not_text(head: &[u8], configured: &'static Encoding) -> Option<Format> {
     let utf16 = configured == UTF_16LE || configured == UTF_16BE;
-    match head {
-        [b'P', b'K', 3, 4, ..] => Some(Kind::Zip),
-        [0xD0, 0xCF, 0x11, 0xE0, ..] => Some(Kind::OldExcel),
-        [b'P', b'A', b'R', b'1', ..] => Some(Kind::Parquet),
-        [0x1F, 0x8B, ..] => Some(Kind::Gzip),
-        [a, 0, b, 0, ..] if !utf16 && *a != 0 && *b != 0 => Some(Kind::Utf16Le),
-        [0, a, 0, b, ..] if !utf16 && *a != 0 && *b != 0 => Some(Kind::Utf16Be),
+    match magic::sniff(head) {
+        format @ Format::Utf16 { bom: false, .. } if !utf16 => Some(format),
+        format if format.known_binary() => Some(format),
         _ => None,
     }
 }
@@ -216,21 +199,26 @@ mod tests {
 
     #[test]
     fn files_that_are_not_text_are_told_by_their_first_bytes() {
-        let cases: [(&[u8], Kind); 6] = [
-            (b"PK\x03\x04\x14\x00\x06\x00", Kind::Zip),
-            (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", Kind::OldExcel),
-            (b"PAR1\x15\x04\x15", Kind::Parquet),
-            (b"\x1F\x8B\x08\x00", Kind::Gzip),
-            (b"C\x00u\x00s\x00", Kind::Utf16Le),
-            (b"\x00C\x00u\x00s", Kind::Utf16Be),
+        let cases: [(&[u8], Format); 9] = [
+            (b"PK\x03\x04\x14\x00\x06\x00", Format::Zip),
+            (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", Format::Ole),
+            (b"PAR1\x15\x04\x15", Format::Parquet),
+            (b"\x1F\x8B\x08\x00", Format::Gzip),
+            (b"(\xb5/\xfd\x04\x00", Format::Zstd),
+            (b"ORC\x0a\x03\x08\x00\x10", Format::Orc),
+            (b"ARROW1\x00\x00\xff\xff", Format::Arrow),
+            (b"C\x00u\x00s\x00", Format::Utf16 { big_endian: false, bom: false }),
+            (b"\x00C\x00u\x00s", Format::Utf16 { big_endian: true, bom: false }),
         ];
         for (bytes, kind) in cases {
             for chunk in 1..=bytes.len() {
                 assert_eq!(decoded(bytes, UTF_8, chunk), Err(Failure::NotText(kind)), "{bytes:?}");
             }
         }
-        // UTF-16 without a mark reads once it is named; short files are text
+        // UTF-16 without a mark reads once it is named; short files, and headers that start
+        // with a format's letters, are text
         assert_eq!(decoded(b"C\x00u\x00", UTF_16LE, 1).unwrap(), b"Cu");
         assert_eq!(decoded(b"a\n", UTF_8, 1).unwrap(), b"a\n");
+        assert_eq!(decoded(b"ORCID,PAR1\n1,2\n", UTF_8, 1).unwrap(), b"ORCID,PAR1\n1,2\n");
     }
 }

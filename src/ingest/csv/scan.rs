@@ -14,7 +14,7 @@
 use std::path::Path;
 use std::sync::mpsc::Receiver;
 
-use super::decode::{Decode, Failure};
+use super::decode::{self, Decode, Failure};
 use super::Piece;
 use crate::config::Encoding;
 use crate::error::InputError;
@@ -314,7 +314,7 @@ impl<'a> Scan<'a> {
         let path = self.path.to_path_buf();
         if let Err(Failure::NotText(kind)) = decoded {
             let gz = self.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-            let (what, todo) = kind.hint(gz);
+            let (what, todo) = decode::hint(kind, gz);
             return Err(InputError::NotText { path, what: what.into(), todo: todo.into() });
         }
         // the decoder stopped at a malformed sequence; a NUL byte; the first byte over max_bytes
