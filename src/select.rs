@@ -1055,6 +1055,9 @@ fn unfit(m: &Interactions, family: Family, model: &ModelConfig, limits: Limits) 
         let (held, all) = (m.n_items() as u64, catalogue as u64);
         need += 24 * (all * all).saturating_sub(held * held);
     }
+    if let Err(e) = similarity::fits_address_space(model.kind, need) {
+        return Some((e.to_string(), None));
+    }
     (need > budget).then(|| {
         let gb = |b: u64| b as f64 / 1e9;
         (format!("needs about {:.2} GB, over the memory budget of {:.2} GB", gb(need), gb(budget)), Some(need))

@@ -30,6 +30,7 @@ use crate::progress::Progress;
 pub mod customers;
 pub mod ease;
 mod model;
+mod reserve;
 pub mod sparse_ease;
 pub mod text;
 mod tiled;
@@ -252,12 +253,19 @@ pub(crate) fn user_neighbours_for(
 }
 
 /// Refuses a model the data cannot take, before any work (EASE's dense inverse on a huge
-/// catalogue).
+/// catalogue), or the address space left cannot (an EASE model under `ulimit -v`).
 pub fn check(m: &Interactions, cfg: &ModelConfig) -> Result<(), crate::error::ConfigError> {
-    match cfg.kind {
-        Kind::Ease => ease::check(m),
-        Kind::User | Kind::Item | Kind::SparseEase | Kind::Auto => Ok(()),
+    if cfg.kind == Kind::Ease {
+        ease::check(m)?;
     }
+    fits_address_space(cfg.kind, estimated_bytes(m, cfg))
+}
+
+/// Refuses a model of `kind` needing `need` bytes when an address-space limit (`ulimit -v`)
+/// leaves too little room for it and the buffers its matrix products reserve ([`reserve`]):
+/// past the limit the run aborts.
+pub fn fits_address_space(kind: Kind, need: u64) -> Result<(), crate::error::ConfigError> {
+    reserve::fits(kind, need, crate::ingest::address_space_left())
 }
 
 /// The peak extra memory, in bytes, that fitting `cfg.kind` on `m` and recommending with it

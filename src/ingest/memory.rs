@@ -23,6 +23,12 @@ pub fn available_memory() -> Option<u64> {
     capped(limited, address_space_room(address_space_limit(), &status))
 }
 
+/// The room left now under the address-space limit (`ulimit -v`), `None` when unlimited.
+pub fn address_space_left() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    address_space_room(address_space_limit(), &status)
+}
+
 /// The soft address-space limit (`RLIMIT_AS`), `None` when unlimited.
 fn address_space_limit() -> Option<u64> {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };

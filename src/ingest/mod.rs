@@ -32,7 +32,7 @@ mod ods;
 mod parquet;
 
 mod memory;
-pub use memory::available_memory;
+pub use memory::{address_space_left, available_memory};
 mod missing;
 pub use missing::{Missing, DEFAULT_NULL_VALUES};
 mod split;
