@@ -11,6 +11,7 @@ use polars::prelude::*;
 
 use crate::error::{ConfigError, Error, OutputError, Result};
 use crate::pivot::{CustomerIds, Interactions};
+use crate::words;
 use crate::write::{marked_writer, meta, replace_file, KeepIoError};
 
 /// The shape parameters of a synthetic export.
@@ -121,10 +122,10 @@ fn check_size(shape: &Shape, parquet: bool, free: Option<u64>) -> Result<()> {
         Some(free) if least > free as f64 => Err(ConfigError::Invalid {
             key: "customers × basket".into(),
             message: format!(
-                "about {rows:.3e} rows, at least {:.1} GB as {}, more than the {:.1} GB free where it is written: ask for fewer customers or a smaller basket",
-                least / 1e9,
+                "about {rows:.3e} rows, at least {} as {}, more than the {} free where it is written: ask for fewer customers or a smaller basket",
+                words::size(least as u64),
                 if parquet { "Parquet" } else { "CSV" },
-                free as f64 / 1e9
+                words::size(free)
             ),
         }
         .into()),

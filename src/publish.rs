@@ -923,7 +923,7 @@ pub(crate) fn removing(path: &Path) -> impl FnOnce(std::io::Error) -> OutputErro
     move |source| OutputError::Remove { path: path.to_path_buf(), source }
 }
 
-/// The bytes of the files in `folder` and its sub-folders, as "2.3 MB" (or "12 KB").
+/// The bytes of the files in `folder` and its sub-folders, as "2.3 MB" (or "12 KB", [`crate::words::size`]).
 pub(crate) fn size_text(folder: &Path) -> String {
     fn bytes(path: &Path) -> u64 {
         let Ok(listed) = fs::read_dir(path) else { return 0 };
@@ -934,10 +934,7 @@ pub(crate) fn size_text(folder: &Path) -> String {
         };
         listed.flatten().map(each).sum()
     }
-    match bytes(folder) as f64 {
-        b if b < 1e6 => format!("{:.0} KB", b / 1e3),
-        b => format!("{:.1} MB", b / 1e6),
-    }
+    crate::words::size(bytes(folder))
 }
 
 /// Removes a killed run's staging folder, when [`is_killed_staging`] proves it one; its mark

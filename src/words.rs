@@ -34,9 +34,29 @@ pub fn counted_own(n: usize, noun: &str) -> String {
     }
 }
 
+/// A size in bytes as a person reads it, in decimal units: "812 bytes", "12 KB", "2.3 MB",
+/// "4.1 GB". A size shown in GB alone read "0.0 GB" for the 40 MB left on a disk.
+pub fn size(bytes: u64) -> String {
+    match bytes as f64 {
+        b if b < 1e3 => counted(bytes as usize, "byte"),
+        b if b < 1e6 => format!("{:.0} KB", b / 1e3),
+        b if b < 1e9 => format!("{:.1} MB", b / 1e6),
+        b => format!("{:.1} GB", b / 1e9),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_in_the_unit_that_fits() {
+        let cases =
+            [(1, "1 byte"), (812, "812 bytes"), (12_345, "12 KB"), (40_000_000, "40.0 MB"), (2.3e6 as u64, "2.3 MB")];
+        for (bytes, text) in cases.into_iter().chain([(500_000_000_000, "500.0 GB"), (4_071_000_000, "4.1 GB")]) {
+            assert_eq!(size(bytes), text);
+        }
+    }
 
     #[test]
     fn one_is_singular_and_every_other_count_plural() {
