@@ -1044,9 +1044,6 @@ fn unfit(m: &Interactions, family: Family, model: &ModelConfig, limits: Limits) 
         );
         return Some((why, None));
     }
-    if let Err(e) = similarity::check(m, model) {
-        return Some((e.to_string(), None));
-    }
     let mut need = similarity::estimated_bytes(m, model);
     if family == Family::Ease {
         // its refit's three items × items matrices ([`similarity::estimated_bytes`]) on the
@@ -1055,7 +1052,7 @@ fn unfit(m: &Interactions, family: Family, model: &ModelConfig, limits: Limits) 
         let (held, all) = (m.n_items() as u64, catalogue as u64);
         need += 24 * (all * all).saturating_sub(held * held);
     }
-    if let Err(e) = similarity::fits_address_space(model.kind, need) {
+    if let Err(e) = similarity::check_needing(m, model, need) {
         return Some((e.to_string(), None));
     }
     (need > budget).then(|| {

@@ -255,17 +255,17 @@ pub(crate) fn user_neighbours_for(
 /// Refuses a model the data cannot take, before any work (EASE's dense inverse on a huge
 /// catalogue), or the address space left cannot (an EASE model under `ulimit -v`).
 pub fn check(m: &Interactions, cfg: &ModelConfig) -> Result<(), crate::error::ConfigError> {
+    check_needing(m, cfg, estimated_bytes(m, cfg))
+}
+
+/// [`check`] for a model that needs `need` bytes (its [`estimated_bytes`] and what the caller
+/// knows besides): under an address-space limit (`ulimit -v`) the room left must hold them and
+/// the buffers its matrix products reserve ([`reserve`]), past which the run aborts.
+pub fn check_needing(m: &Interactions, cfg: &ModelConfig, need: u64) -> Result<(), crate::error::ConfigError> {
     if cfg.kind == Kind::Ease {
         ease::check(m)?;
     }
-    fits_address_space(cfg.kind, estimated_bytes(m, cfg))
-}
-
-/// Refuses a model of `kind` needing `need` bytes when an address-space limit (`ulimit -v`)
-/// leaves too little room for it and the buffers its matrix products reserve ([`reserve`]):
-/// past the limit the run aborts.
-pub fn fits_address_space(kind: Kind, need: u64) -> Result<(), crate::error::ConfigError> {
-    reserve::fits(kind, need, crate::ingest::address_space_left())
+    reserve::fits(cfg.kind, need, crate::ingest::address_space_left())
 }
 
 /// The peak extra memory, in bytes, that fitting `cfg.kind` on `m` and recommending with it

@@ -270,9 +270,9 @@ impl<'scope> Builders<'scope> {
 /// or plain text written under the old name when a dump was re-configured — says what it
 /// appears to be and what to do, where "truncated or corrupt" read as a transfer to retry.
 fn gzip_error(e: std::io::Error, path: &Path) -> InputError {
-    let head = std::fs::File::open(path).and_then(magic::head).ok();
-    if let Some(head) = head.filter(|head| magic::sniff(head) != Format::Gzip) {
-        let (what, todo) = match decode::not_text(&head, encoding_rs::UTF_8) {
+    let format = std::fs::File::open(path).and_then(magic::head).ok().map(|head| magic::sniff(&head));
+    if let Some(format) = format.filter(|&f| f != Format::Gzip) {
+        let (what, todo) = match decode::not_text(format, encoding_rs::UTF_8) {
             Some(format) => decode::hint(format, false),
             None => ("text", "name it without .gz (e.g. export.csv), or compress it with gzip"),
         };
