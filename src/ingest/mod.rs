@@ -6,9 +6,9 @@
 //! The format is chosen by extension and read by its own module: `csv` streams CSV-like text
 //! over four threads and builds the roles' columns as it reads, so a CSV arrives as the
 //! canonical frame (records split by `split`); `excel` reads Excel/ODS through calamine and
-//! `parquet` through polars, and their roles are parsed by the audit stage. This file holds
-//! what every format shares: the dispatch, the `Table`, the report, and the mapping's
-//! resolution against the header.
+//! `parquet` through polars-parquet (each column by its place), and their roles are parsed by
+//! the audit stage. This file holds what every format shares: the dispatch, the `Table`, the
+//! report, and the mapping's resolution against the header.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -197,7 +197,12 @@ fn load(
                 .map_err(|e| InputError::Parse { path: path.clone(), detail: e.to_string() })?;
             (Loaded::Frame(frame, excel.long_ids, excel.id_warnings), excel.sheets, excel.notes, "excel")
         }
-        Format::Parquet => (Loaded::Parquet(parquet_columns(path)?), Vec::new(), Vec::new(), "parquet"),
+        Format::Parquet => {
+            // its names made unique, a mapped one there twice refused, as a CSV header's are
+            let file = parquet_columns(path, &header_of.parsed())?;
+            let notes = file.renamed.iter().cloned().collect();
+            (Loaded::Parquet(file), Vec::new(), notes, "parquet")
+        }
     })
 }
 

@@ -1,4 +1,4 @@
-//! Parquet: a Parquet file's columns read through polars, the roles' only.
+//! Parquet: a Parquet file's columns read through polars-parquet, the roles' only.
 //!
 //! Takes the file's path (and, for the pipeline, the columns the roles read); returns its
 //! columns from the footer, the roles' columns, and every column's null count in file order.
@@ -7,50 +7,66 @@
 //! footer is parsed once per read of the file ([`Footer`]): parsed again for each column, a
 //! 4,000-column footer took 20 s.
 //!
+//! Columns are read by their position in the footer's schema, never by name: a name the file
+//! holds twice (pyarrow writes them; Spark and pandas exports after a join) is read as the CSV
+//! reader reads a header's ([`super::unique_header`]: the second `Country` is `Country.1`,
+//! a mapped one refused), where polars' reader, which finds columns by name, failed the whole
+//! run. Each column's chunks are decoded by polars-parquet into Arrow arrays ([`decode_column`])
+//! and made a polars column as polars' own reader makes one.
+//!
 //! Each column is read by what its Arrow type in the footer allows ([`Reading`]), decided
 //! before any data is read, because polars panics on a type its build lacks instead of
-//! returning an error: flat types through polars (dictionary-encoded text arrives as text);
-//! decimals (of 128 or 256 bits) decoded by polars-parquet into Arrow arrays and written as their exact text
+//! returning an error: flat types as polars holds them (dictionary-encoded text arrives as text);
+//! decimals (of 128 or 256 bits) written as their exact text
 //! ("17850.00"), which the roles read as they read a CSV's; 8- and 16-bit integers (pandas'
-//! downcast ints, DuckDB's TINYINT and SMALLINT, Spark's ByteType and ShortType) decoded the same
-//! way and widened to Int32, since this build of polars has no 8- or 16-bit integer type (its
+//! downcast ints, DuckDB's TINYINT and SMALLINT, Spark's ByteType and ShortType) widened to
+//! Int32, since this build of polars has no 8- or 16-bit integer type (its
 //! `dtype-i8` … `dtype-u16` features would rebuild every polars crate for them); anything else
 //! (struct, map, fixed-size list, 128-bit integers, intervals, a list or dictionary of a type
 //! polars lacks) is never read: refused naming the file, the column and its type when a role
 //! maps it, left out of the audit with a note when none does.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use polars::prelude::*;
-use polars_arrow::array::PrimitiveArray;
-use polars_arrow::datatypes::{ArrowDataType, ArrowSchema, Field};
+use polars_arrow::array::{Array, PrimitiveArray};
+use polars_arrow::datatypes::{ArrowDataType, Field};
 use polars_arrow::types::i256;
 use polars_parquet::parquet::metadata::FileMetadata;
-use polars_parquet::parquet::schema::types::{PhysicalType, PrimitiveType};
-use polars_parquet::read::{column_iter_to_arrays, BasicDecompressor, PageReader};
+use polars_parquet::parquet::schema::types::{ParquetType, PhysicalType, PrimitiveType};
+use polars_parquet::read::schema::{
+    parquet_to_arrow_schema, read_custom_key_value_metadata, read_schema_from_metadata,
+};
+use polars_parquet::read::{
+    column_iter_to_arrays, BasicDecompressor, ColumnChunkMetadata, PageReader, RowGroupMetadata,
+};
+use rayon::prelude::*;
 
 use super::look::{self, Look, HEAD_ROWS};
 use super::magic;
-use super::{null_counts, Missing};
+use super::{null_counts, unique_header, Missing};
 use crate::error::InputError;
 
 /// How one column of a Parquet file is read.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Reading {
-    /// By polars (a flat type this build of polars has).
+    /// As polars holds its Arrow type (a flat type this build of polars has).
     Polars,
     /// As the exact text of each decimal, with the scale's digits ("2.50").
     Decimal { scale: usize },
     /// An 8- or 16-bit integer, widened to Int32.
     Narrow,
-    /// Not at all: the named type is beyond what kindred reads.
-    Never(String),
+    /// Not at all: its type is beyond what kindred reads.
+    Never,
 }
 
-/// A Parquet column: its name, its Arrow type's name, and how it is read.
+/// A Parquet column: its name as read, the name of its type as its writer wrote it, how it is
+/// read, and where its values are.
 #[derive(Debug, Clone)]
 pub(super) struct ParquetColumn {
     pub name: String,
@@ -58,6 +74,11 @@ pub(super) struct ParquetColumn {
     pub reading: Reading,
     /// A timestamp's time zone, if it has one (read as UTC instants: [`utc_instant`]).
     pub zone: Option<String>,
+    /// The Arrow field polars-parquet decodes it as, named `name`.
+    field: Field,
+    /// Its chunks' places among each row group's: the leaves of its Parquet type, in the
+    /// footer's order (one for a flat type).
+    leaves: Range<usize>,
 }
 
 fn parquet_reader(path: &Path) -> Result<ParquetReader<File>, InputError> {
@@ -65,37 +86,31 @@ fn parquet_reader(path: &Path) -> Result<ParquetReader<File>, InputError> {
     Ok(ParquetReader::new(file))
 }
 
-/// A Parquet file's footer, parsed once for every column read of it: its metadata and the
-/// Arrow schema inferred from it.
+/// A Parquet file's footer, parsed once for every column read of it.
 struct Footer {
     metadata: Arc<FileMetadata>,
-    schema: ArrowSchema,
 }
 
 impl Footer {
     fn read(path: &Path) -> Result<Footer, InputError> {
         check_parquet_bytes(path)?;
         let metadata = parquet_reader(path)?.get_metadata().map_err(|e| parquet_error(path, e))?.clone();
-        let schema = polars_parquet::read::infer_schema(&metadata).map_err(|e| parquet_error(path, e))?;
-        Ok(Footer { metadata, schema })
-    }
-
-    /// polars' reader of the file, given this footer.
-    fn reader(&self, path: &Path) -> Result<ParquetReader<File>, InputError> {
-        let mut reader = parquet_reader(path)?;
-        reader.set_metadata(self.metadata.clone());
-        Ok(reader)
+        Ok(Footer { metadata })
     }
 
     /// About what reading a column holds: its bytes uncompressed, as the footer gives them, and
     /// 16 a row (a polars text view; twice a number). The footer's size alone is far short of
     /// it for a column of nulls or of few values, which is all runs of repeats.
-    fn bytes(&self, name: &str) -> u64 {
-        let chunks =
-            self.metadata.row_groups.iter().flat_map(|g| g.columns_under_root_iter(name).into_iter().flatten());
+    fn bytes(&self, column: &ParquetColumn) -> u64 {
+        let chunks = self.metadata.row_groups.iter().flat_map(|g| chunks_of(g, column).unwrap_or_default());
         let stored: u64 = chunks.map(|chunk| chunk.uncompressed_size().max(0) as u64).sum();
         stored.saturating_add(super::CELL_BYTES * self.metadata.num_rows as u64)
     }
+}
+
+/// `column`'s chunks in row group `group`, by their places (`None`: the group has fewer).
+fn chunks_of<'g>(group: &'g RowGroupMetadata, column: &ParquetColumn) -> Option<&'g [ColumnChunkMetadata]> {
+    group.parquet_columns().get(column.leaves.clone())
 }
 
 /// The bytes `columns` take decoded, as [`Footer::bytes`] gives them; refused before reading
@@ -105,11 +120,11 @@ impl Footer {
 fn check_bytes(
     path: &Path,
     footer: &Footer,
-    columns: &[&str],
+    columns: &[&ParquetColumn],
     what: &'static str,
     limit: (u64, &str),
 ) -> Result<u64, InputError> {
-    let sizes: Vec<(&str, u64)> = columns.iter().map(|&name| (name, footer.bytes(name))).collect();
+    let sizes: Vec<(&str, u64)> = columns.iter().map(|c| (c.name.as_str(), footer.bytes(c))).collect();
     let bytes = sizes.iter().fold(0u64, |sum, (_, b)| sum.saturating_add(*b));
     if limit.0 == 0 || bytes <= limit.0 {
         return Ok(bytes);
@@ -205,7 +220,7 @@ fn reading(dtype: &ArrowDataType) -> Reading {
             Reading::Decimal { scale: *s }
         }
         A::Int8 | A::Int16 | A::UInt8 | A::UInt16 => Reading::Narrow,
-        other => Reading::Never(type_name(other)),
+        _ => Reading::Never,
     }
 }
 
@@ -214,61 +229,125 @@ fn reading(dtype: &ArrowDataType) -> Reading {
 pub(super) struct ParquetFile {
     footer: Footer,
     pub columns: Vec<ParquetColumn>,
+    /// What was renamed of a name the file holds twice, or of a blank one, as a CSV's header
+    /// says it ([`unique_header`]).
+    pub renamed: Option<String>,
 }
 
-/// A Parquet file's columns, from its footer (no data is read).
-pub(super) fn parquet_columns(path: &Path) -> Result<ParquetFile, InputError> {
+/// A Parquet file's columns, from its footer (no data is read), in the footer's order. Their
+/// names are made unique as a CSV header's are ([`unique_header`]: the second `Country` is read
+/// as `Country.1`), and one of `mapped` the file holds twice is refused as a CSV's is (which
+/// of them holds the role is not for kindred to guess).
+pub(super) fn parquet_columns(path: &Path, mapped: &[&String]) -> Result<ParquetFile, InputError> {
     let footer = Footer::read(path)?;
-    let columns = footer
-        .schema
+    let stored = footer.metadata.schema().fields();
+    let (names, renamed) = unique_header(stored.iter().map(|t| t.name().to_string()).collect(), mapped)
+        .map_err(|column| InputError::DuplicateHeader { path: path.to_path_buf(), column })?;
+    let fields = arrow_fields(&footer.metadata).map_err(|e| parquet_error(path, e))?;
+    let mut leaf = 0;
+    let columns = stored
         .iter()
-        .map(|(name, field)| ParquetColumn {
-            name: name.to_string(),
-            dtype: type_name(&field.dtype),
-            reading: reading(&field.dtype),
-            zone: match &field.dtype {
-                ArrowDataType::Timestamp(_, Some(zone)) => Some(zone.to_string()),
-                _ => None,
-            },
+        .zip(fields)
+        .zip(names)
+        .map(|((stored, field), name)| {
+            let leaves = leaf..leaf + leaf_count(stored);
+            leaf = leaves.end;
+            ParquetColumn {
+                dtype: type_name(&field.dtype),
+                reading: reading(&field.dtype),
+                zone: match &field.dtype {
+                    ArrowDataType::Timestamp(_, Some(zone)) => Some(zone.to_string()),
+                    _ => None,
+                },
+                field: Field { name: name.as_str().into(), ..field },
+                name,
+                leaves,
+            }
         })
         .collect();
-    Ok(ParquetFile { footer, columns })
+    Ok(ParquetFile { footer, columns, renamed })
 }
 
-/// Reads `columns` of a Parquet file: those polars reads in one pass, each decimal on its own,
-/// in the order given. The callers leave out the columns never read (this refuses them).
+/// Each of the file's columns' Arrow field, by its position: the footer's `ARROW:schema` entry
+/// where its writer left one (pyarrow, polars, DuckDB), as polars reads it, else its Parquet
+/// type's (Spark, fastparquet, Hive write none), as polars infers it. `ARROW:schema` is a map
+/// by name, holding one of a name the file holds twice: such a column takes its Parquet type's.
+fn arrow_fields(metadata: &FileMetadata) -> PolarsResult<Vec<Field>> {
+    let stored = metadata.schema().fields();
+    let mut held: HashMap<&str, usize> = HashMap::new();
+    for t in stored {
+        *held.entry(t.name()).or_default() += 1;
+    }
+    let written = read_schema_from_metadata(&mut read_custom_key_value_metadata(metadata.key_value_metadata()))?;
+    let fields = stored.iter().map(|t| {
+        let once = held.get(t.name()) == Some(&1);
+        let written = written.as_ref().filter(|_| once).and_then(|w| w.get(t.name())).cloned();
+        // a group of no columns has no Arrow type: never read
+        written
+            .or_else(|| stored_field(t))
+            .unwrap_or_else(|| Field::new(t.name().into(), ArrowDataType::Struct(vec![]), true))
+    });
+    Ok(fields.collect())
+}
+
+/// The Arrow field of a Parquet type, as polars infers it without the footer's `ARROW:schema`.
+fn stored_field(stored: &ParquetType) -> Option<Field> {
+    parquet_to_arrow_schema(std::slice::from_ref(stored)).into_iter_values().next()
+}
+
+/// How many leaves (column chunks in each row group) a Parquet type has: one for a flat type,
+/// its fields' for a group, in the footer's depth-first order.
+fn leaf_count(stored: &ParquetType) -> usize {
+    match stored {
+        ParquetType::PrimitiveType(_) => 1,
+        ParquetType::GroupType { fields, .. } => fields.iter().map(leaf_count).sum(),
+    }
+}
+
+/// Reads `columns` of a Parquet file, in the order given, each on its own ([`read_column`]),
+/// in parallel as polars' reader read them. The callers leave out the columns never read (this
+/// refuses them).
 fn read_parquet(
     path: &Path,
     footer: &Footer,
     columns: &[&ParquetColumn],
     missing: &Missing,
 ) -> Result<DataFrame, InputError> {
-    if let Some(c) = columns.iter().find(|c| matches!(c.reading, Reading::Never(_))) {
+    if let Some(c) = columns.iter().find(|c| c.reading == Reading::Never) {
         return Err(never_read(path, c, "a column"));
     }
-    let by_polars: Vec<String> =
-        columns.iter().filter(|c| c.reading == Reading::Polars).map(|c| c.name.clone()).collect();
-    let frame = match by_polars.is_empty() {
-        true => DataFrame::empty(),
-        false => footer.reader(path)?.with_columns(Some(by_polars)).finish().map_err(|e| parquet_error(path, e))?,
-    };
+    let read: Vec<Column> = columns.par_iter().map(|c| read_column(path, footer, c)).collect::<Result<_, _>>()?;
     // the frame made once from its columns: a column added at a time (`with_column`) rebuilt
     // its schema each time, quadratic in a footer of thousands
-    let mut read: std::collections::HashMap<String, Column> =
-        frame.into_columns().into_iter().map(|c| (c.name().to_string(), c)).collect();
-    let mut ordered = Vec::with_capacity(columns.len());
-    for c in columns {
-        let column = match c.reading {
-            Reading::Decimal { scale } => read_decimal(path, footer, &c.name, scale)?,
-            Reading::Narrow => read_narrow(path, footer, &c.name)?,
-            Reading::Polars | Reading::Never(_) => {
-                read.remove(&c.name).ok_or_else(|| parquet_error(path, format!("column '{}' was not read", c.name)))?
-            }
-        };
-        ordered.push(utc_instant(plain_text(column, path)?, path)?);
-    }
-    let frame = DataFrame::new_infer_height(ordered).map_err(|e| parquet_error(path, e))?;
+    let frame = DataFrame::new_infer_height(read).map_err(|e| parquet_error(path, e))?;
     missing.apply(frame).map_err(|e| parquet_error(path, e))
+}
+
+/// One column of a Parquet file as its [`Reading`] reads it, categories as text and zoned
+/// instants as UTC's.
+fn read_column(path: &Path, footer: &Footer, column: &ParquetColumn) -> Result<Column, InputError> {
+    let read = match column.reading {
+        Reading::Decimal { scale } => read_decimal(path, footer, column, scale)?,
+        Reading::Narrow => read_narrow(path, footer, column)?,
+        Reading::Polars | Reading::Never => read_arrow(path, footer, column)?,
+    };
+    utc_instant(plain_text(read, path)?, path)
+}
+
+/// One column as polars holds its Arrow type: its arrays made a column as polars' own Parquet
+/// reader makes one (a dictionary of text a categorical, text as views).
+fn read_arrow(path: &Path, footer: &Footer, column: &ParquetColumn) -> Result<Column, InputError> {
+    let mut arrays = Vec::new();
+    decode_column(path, footer, column, |array| {
+        arrays.push(array);
+        Ok(())
+    })?;
+    if arrays.is_empty() {
+        // a file of no row groups: a column of no rows (refused as such by the report)
+        arrays.push(polars_arrow::array::new_empty_array(column.field.dtype.clone()));
+    }
+    let series = Series::try_from((&column.field, arrays));
+    series.map(Series::into_column).map_err(|e| parquet_error(path, format!("column '{}': {e}", column.name)))
 }
 
 /// A zoned timestamp (pandas' `datetime64[ns, Europe/Berlin]`, Spark's TIMESTAMP) as its UTC
@@ -333,32 +412,37 @@ fn plain_text(column: Column, path: &Path) -> Result<Column, InputError> {
     Ok(texts.take(&rows).map_err(err)?.into_column())
 }
 
-/// One column, each row group's chunk decoded by polars-parquet into Arrow arrays, each array
-/// handed to `each` in file order.
+/// One column, each row group's chunks (its leaves') decoded by polars-parquet into Arrow
+/// arrays, as polars' reader decodes them, each array handed to `each` in file order.
 fn decode_column(
     path: &Path,
     footer: &Footer,
-    name: &str,
-    mut each: impl FnMut(&dyn polars_arrow::array::Array) -> Result<(), InputError>,
+    column: &ParquetColumn,
+    mut each: impl FnMut(Box<dyn Array>) -> Result<(), InputError>,
 ) -> Result<(), InputError> {
     let io = |source| InputError::Io { path: path.to_path_buf(), source };
     let mut file = File::open(path).map_err(io)?;
-    let field = footer.schema.get(name).cloned();
-    let field = field.ok_or_else(|| parquet_error(path, format!("no column '{name}' in the footer")))?;
+    let name = &column.name;
     for group in &footer.metadata.row_groups {
-        for chunk in group.columns_under_root_iter(name).into_iter().flatten() {
+        let chunks = chunks_of(group, column);
+        let chunks = chunks.ok_or_else(|| parquet_error(path, format!("column '{name}': no chunk in the footer")))?;
+        let mut pages = Vec::with_capacity(chunks.len());
+        for chunk in chunks {
             let range = chunk.byte_range();
             let mut bytes = vec![0u8; (range.end - range.start) as usize];
             file.seek(SeekFrom::Start(range.start)).and_then(|_| file.read_exact(&mut bytes)).map_err(io)?;
-            let pages = PageReader::new(Cursor::new(bytes.into()), chunk, vec![], usize::MAX);
-            let kind = &chunk.descriptor().descriptor.primitive_type;
-            let field = wide_decimal(&field, kind);
-            let (arrays, _) =
-                column_iter_to_arrays(vec![BasicDecompressor::new(pages, vec![])], vec![kind], field, None)
-                    .map_err(|e| parquet_error(path, format!("column '{name}': {e}")))?;
-            for array in arrays {
-                each(array.as_ref())?;
-            }
+            let reader = PageReader::new(Cursor::new(bytes.into()), chunk, vec![], usize::MAX);
+            pages.push(BasicDecompressor::new(reader, vec![]));
+        }
+        let kinds: Vec<&PrimitiveType> = chunks.iter().map(|c| &c.descriptor().descriptor.primitive_type).collect();
+        let field = match kinds.as_slice() {
+            [kind] => wide_decimal(&column.field, kind),
+            _ => column.field.clone(),
+        };
+        let (arrays, _) = column_iter_to_arrays(pages, kinds, field, None)
+            .map_err(|e| parquet_error(path, format!("column '{name}': {e}")))?;
+        for array in arrays {
+            each(array)?;
         }
     }
     Ok(())
@@ -381,10 +465,11 @@ fn wide_decimal(field: &Field, kind: &PrimitiveType) -> Field {
 /// One decimal column as exact text: unscaled 178_5000 at scale 2 is "17850.00". A 256-bit
 /// decimal (pyarrow's `decimal256`, a precision above 38) is read as exactly: it was refused
 /// as a type no role reads.
-fn read_decimal(path: &Path, footer: &Footer, name: &str, scale: usize) -> Result<Column, InputError> {
-    let mut values = StringChunkedBuilder::new(name.into(), 0);
+fn read_decimal(path: &Path, footer: &Footer, column: &ParquetColumn, scale: usize) -> Result<Column, InputError> {
+    let name = &column.name;
+    let mut values = StringChunkedBuilder::new(name.as_str().into(), 0);
     let mut text = String::new();
-    decode_column(path, footer, name, |array| {
+    decode_column(path, footer, column, |array| {
         let any = array.as_any();
         if let Some(decimals) = any.downcast_ref::<PrimitiveArray<i128>>() {
             for v in decimals.iter() {
@@ -403,17 +488,16 @@ fn read_decimal(path: &Path, footer: &Footer, name: &str, scale: usize) -> Resul
 }
 
 /// One 8- or 16-bit integer column (signed or not), widened to Int32: every value fits.
-fn read_narrow(path: &Path, footer: &Footer, name: &str) -> Result<Column, InputError> {
-    fn widen<T: polars_arrow::types::NativeType + Into<i32>>(
-        array: &dyn polars_arrow::array::Array,
-        out: &mut Vec<Option<i32>>,
-    ) -> bool {
+fn read_narrow(path: &Path, footer: &Footer, column: &ParquetColumn) -> Result<Column, InputError> {
+    fn widen<T: polars_arrow::types::NativeType + Into<i32>>(array: &dyn Array, out: &mut Vec<Option<i32>>) -> bool {
         let Some(array) = array.as_any().downcast_ref::<PrimitiveArray<T>>() else { return false };
         out.extend(array.iter().map(|v| v.map(|v| (*v).into())));
         true
     }
+    let name = &column.name;
     let mut values = Vec::new();
-    decode_column(path, footer, name, |array| {
+    decode_column(path, footer, column, |array| {
+        let array = array.as_ref();
         let read = widen::<i8>(array, &mut values)
             || widen::<i16>(array, &mut values)
             || widen::<u8>(array, &mut values)
@@ -423,7 +507,7 @@ fn read_narrow(path: &Path, footer: &Footer, name: &str) -> Result<Column, Input
             false => Err(parquet_error(path, format!("column '{name}': its integers did not decode"))),
         }
     })?;
-    Ok(Int32Chunked::from_iter_options(name.into(), values.into_iter()).into_column())
+    Ok(Int32Chunked::from_iter_options(name.as_str().into(), values.into_iter()).into_column())
 }
 
 /// Writes the exact text of the unscaled value `magnitude` (negative or not) × 10^-`scale`
@@ -481,25 +565,42 @@ pub(super) fn read_parquet_roles(
     let mut looks = Vec::with_capacity(columns.len());
     let mut notes = Vec::new();
     let parsed_names: std::collections::HashSet<&str> = parsed.iter().map(|(name, _)| name.as_str()).collect();
-    let (others, never): (Vec<&ParquetColumn>, Vec<&ParquetColumn>) = columns
-        .iter()
-        .filter(|c| !parsed_names.contains(c.name.as_str()))
-        .partition(|c| !matches!(c.reading, Reading::Never(_)));
+    let (others, never): (Vec<&ParquetColumn>, Vec<&ParquetColumn>) =
+        columns.iter().filter(|c| !parsed_names.contains(c.name.as_str())).partition(|c| c.reading != Reading::Never);
     notes.extend(never.into_iter().map(|c| not_audited(c, "no role maps it, and ")));
-    let mut names: Vec<&str> = parsed_names.iter().copied().collect();
-    names.sort_unstable();
+    let wanted = mapped_columns(path, columns, parsed, &mut notes)?;
     // the unmapped columns are read in batches of at most what the mapped ones take
-    let budget = check_bytes(path, footer, &names, "the mapped ones", limit)?;
-    for batch in batches(&others, budget, |c| footer.bytes(&c.name)) {
+    let budget = check_bytes(path, footer, &wanted, "the mapped ones", limit)?;
+    for batch in batches(&others, budget, |c| footer.bytes(c)) {
         let frame = read_parquet(path, footer, batch, missing)?;
         nulls.extend(null_counts(&frame));
         looks.extend(frame.columns().iter().map(|c| look::of_column(c, HEAD_ROWS)));
     }
+    let frame = read_parquet(path, footer, &wanted, missing)?;
+    nulls.extend(null_counts(&frame));
+    looks.extend(frame.columns().iter().map(|c| look::of_column(c, HEAD_ROWS)));
+    let at: std::collections::HashMap<&str, usize> =
+        columns.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
+    let order = |name: &String| at.get(name.as_str()).copied();
+    nulls.sort_by_key(|(name, _)| order(name));
+    looks.sort_by_key(|(l, _)| order(&l.column));
+    Ok(RolesRead { frame, nulls, look: Look::from_columns(looks), notes })
+}
+
+/// The `parsed` columns (each with the role that reads it) among `columns`, in that order; one
+/// of a type no role reads refused, naming the role. A zoned timestamp's note is added to
+/// `notes` where its zone changes what the role reads.
+fn mapped_columns<'c>(
+    path: &Path,
+    columns: &'c [ParquetColumn],
+    parsed: &[(&String, &str)],
+    notes: &mut Vec<String>,
+) -> Result<Vec<&'c ParquetColumn>, InputError> {
     let mut wanted = Vec::with_capacity(parsed.len());
     for (name, role) in parsed {
         let c = columns.iter().find(|c| c.name == **name);
         let c = c.ok_or_else(|| parquet_error(path, format!("no column '{name}' in the footer")))?;
-        if matches!(c.reading, Reading::Never(_)) {
+        if c.reading == Reading::Never {
             return Err(never_read(path, c, role));
         }
         if let Some(zone) = c.zone.as_ref().filter(|_| *role == "row_filter") {
@@ -516,15 +617,7 @@ pub(super) fn read_parquet_roles(
         }
         wanted.push(c);
     }
-    let frame = read_parquet(path, footer, &wanted, missing)?;
-    nulls.extend(null_counts(&frame));
-    looks.extend(frame.columns().iter().map(|c| look::of_column(c, HEAD_ROWS)));
-    let at: std::collections::HashMap<&str, usize> =
-        columns.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
-    let order = |name: &String| at.get(name.as_str()).copied();
-    nulls.sort_by_key(|(name, _)| order(name));
-    looks.sort_by_key(|(l, _)| order(&l.column));
-    Ok(RolesRead { frame, nulls, look: Look::from_columns(looks), notes })
+    Ok(wanted)
 }
 
 /// `items` in order, cut into runs of at most `budget` bytes each (`bytes` of an item), or one
@@ -574,9 +667,8 @@ pub(super) fn read_parquet_all(
     limit: (u64, &str),
 ) -> Result<(DataFrame, Vec<String>), InputError> {
     let (readable, never): (Vec<&ParquetColumn>, Vec<&ParquetColumn>) =
-        file.columns.iter().partition(|c| !matches!(c.reading, Reading::Never(_)));
-    let names: Vec<&str> = readable.iter().map(|c| c.name.as_str()).collect();
-    check_bytes(path, &file.footer, &names, "every column, as kindred audit reads them", limit)?;
+        file.columns.iter().partition(|c| c.reading != Reading::Never);
+    check_bytes(path, &file.footer, &readable, "every column, as kindred audit reads them", limit)?;
     // (read before the roles resolve: whether a role maps it is not known here)
     let notes = never.into_iter().map(|c| not_audited(c, "")).collect();
     Ok((read_parquet(path, &file.footer, &readable, missing)?, notes))
@@ -636,13 +728,18 @@ mod tests {
         for narrow in [A::Int8, A::Int16, A::UInt8, A::UInt16] {
             assert_eq!(reading(&narrow), Reading::Narrow, "{narrow:?}");
         }
-        assert_eq!(reading(&A::List(field(A::Int8))), Reading::Never("list".into()));
         let tiny = A::Dictionary(IntegerType::Int32, Box::new(A::Int8), false);
-        assert_eq!(reading(&tiny), Reading::Never("dictionary of int8".into()));
-        assert_eq!(reading(&A::Struct(vec![*field(A::Int64)])), Reading::Never("struct".into()));
-        assert_eq!(reading(&A::List(field(A::Struct(vec![])))), Reading::Never("list".into()));
-        assert_eq!(reading(&A::FixedSizeList(field(A::Int64), 2)), Reading::Never("fixed-size list".into()));
-        assert_eq!(reading(&A::Int128), Reading::Never("int128".into()));
+        let never = [
+            (A::List(field(A::Int8)), "list"),
+            (tiny, "dictionary of int8"),
+            (A::Struct(vec![*field(A::Int64)]), "struct"),
+            (A::List(field(A::Struct(vec![]))), "list"),
+            (A::FixedSizeList(field(A::Int64), 2), "fixed-size list"),
+            (A::Int128, "int128"),
+        ];
+        for (dtype, name) in never {
+            assert_eq!((reading(&dtype), type_name(&dtype).as_str()), (Reading::Never, name), "{dtype:?}");
+        }
         assert_eq!(reading(&A::Decimal256(40, 2)), Reading::Decimal { scale: 2 });
     }
 
@@ -728,10 +825,11 @@ mod tests {
         assert_eq!((all.frame.width(), all.columns.quantity.as_deref()), (6, Some("Quantity")));
         // [input] max_bytes holds the columns to read, as the footer gives their sizes: the
         // mapped ones in a run (the long Notes is not one), every one in the audit
-        let footer = Footer::read(&path).unwrap();
-        let mapped: u64 = ["CustomerID", "Quantity", "StockCode"].iter().map(|c| footer.bytes(c)).sum();
-        let every: u64 = column_names(&all.frame).iter().map(|c| footer.bytes(c)).sum();
-        assert!(footer.bytes("Notes") > 4000 && every > mapped + 4000, "{mapped} {every}");
+        let file = parquet_columns(&path, &[]).unwrap();
+        let bytes = |name: &str| file.footer.bytes(file.columns.iter().find(|c| c.name == name).unwrap());
+        let mapped: u64 = ["CustomerID", "Quantity", "StockCode"].iter().map(|c| bytes(c)).sum();
+        let every: u64 = column_names(&all.frame).iter().map(|c| bytes(c)).sum();
+        assert!(bytes("Notes") > 4000 && every > mapped + 4000, "{mapped} {every}");
         let at = |limit: u64| InputConfig { max_bytes: Some(limit), ..cfg.clone() };
         assert!(run(&at(mapped), &columns).is_ok());
         let err = run(&at(mapped - 1), &columns).err().expect("refused").to_string();

@@ -510,3 +510,74 @@ fn text_stored_as_unannotated_bytes_reads_as_text() {
     assert_ne!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("'CustomerID'") && r.stderr.contains("binary"), "{}", r.stderr);
 }
+
+/// Every table two runs published into `a/` and `b/`, row for row, the same.
+fn same_tables(w: &Workdir, a: &str, b: &str) {
+    for table in kindred::write::file::ALL.iter().filter(|t| t.ends_with(".parquet")) {
+        let (left, right) = (w.path(&format!("{a}/{table}")), w.path(&format!("{b}/{table}")));
+        assert_eq!(rows(&left), rows(&right), "{table}: {a} and {b} differ");
+    }
+}
+
+/// Each column's name and null count as `kindred audit --json` gives them.
+fn audited(w: &Workdir, input: &std::path::Path) -> Vec<(String, u64)> {
+    let r = w.kindred(&["audit", input.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let audit: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let columns = audit["columns"].as_array().unwrap().iter();
+    columns.map(|c| (c["column"].as_str().unwrap().to_string(), c["nulls"].as_u64().unwrap())).collect()
+}
+
+/// A Parquet file holding two columns of one name (pyarrow writes them; Spark and pandas exports
+/// after a join do too) failed every run and audit, though no role maps either: "duplicate:
+/// column with name 'Country' has more than one occurrence". Columns are read by their place
+/// and named as a CSV header's are (the second `Country` is `Country.1`): the same table as CSV
+/// and as Parquet audits and publishes alike, and a mapped name there twice is refused alike.
+#[test]
+fn a_name_held_twice_reads_as_the_same_csv_does() {
+    let w = published();
+    // the second Country is of another type, with nulls: each is read as its own column
+    let stores: Vec<Option<i64>> = (0..10).map(|k| (k % 3 != 0).then_some(k)).collect();
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("CustomerID", customers()),
+        ("Country", Arc::new(StringArray::from(vec!["UK"; 10]))),
+        ("StockCode", items()),
+        ("Country", Arc::new(Int64Array::from(stores.clone()))),
+        ("Quantity", quantities()),
+    ];
+    let parquet = write(&w, "twice.parquet", columns);
+    let mut csv = String::from("CustomerID,Country,StockCode,Country,Quantity\n");
+    for k in 0..10 {
+        let store = stores[k].map(|s| s.to_string()).unwrap_or_default();
+        csv += &format!("{},UK,{},{store},1\n", CUSTOMERS[k], ITEMS[k]);
+    }
+    let csv = w.write("twice.csv", csv);
+    for (input, out) in [(&csv, "csv"), (&parquet, "parquet")] {
+        let p = w.pipeline_with(&format!("{out}.toml"), input, "", out, "");
+        let r = w.kindred(&["run", p.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{out}: {}", r.stderr);
+        assert!(r.stderr.contains("column 4 ('Country' again) as 'Country.1'"), "{out}: {}", r.stderr);
+    }
+    same_tables(&w, "csv", "parquet");
+    let read = audited(&w, &parquet);
+    let names: Vec<&str> = read.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["CustomerID", "Country", "StockCode", "Country.1", "Quantity"]);
+    assert_eq!(read, audited(&w, &csv));
+    // a mapped name there twice: which one holds the role is not guessed, in either format
+    let columns = vec![
+        ("CustomerID", customers()),
+        ("StockCode", items()),
+        ("Quantity", quantities()),
+        ("Quantity", Arc::new(Int64Array::from(vec![2i64; 10])) as ArrayRef),
+    ];
+    let parquet = write(&w, "quantity_twice.parquet", columns);
+    let csv = (0..10).fold(String::from("CustomerID,StockCode,Quantity,Quantity\n"), |text, k| {
+        text + &format!("{},{},1,2\n", CUSTOMERS[k], ITEMS[k])
+    });
+    let csv = w.write("quantity_twice.csv", csv);
+    for input in [&csv, &parquet] {
+        refuses(&w, input, "", "", 1, &["has the column name 'Quantity' twice in its header; rename one"]);
+        let r = w.kindred(&["audit", input.to_str().unwrap()]);
+        assert!(r.stderr.contains("has the column name 'Quantity' twice"), "{}", r.stderr);
+    }
+}
