@@ -23,8 +23,9 @@
 //! Int32, since this build of polars has no 8- or 16-bit integer type (its
 //! `dtype-i8` … `dtype-u16` features would rebuild every polars crate for them); anything else
 //! (struct, map, fixed-size list, 128-bit integers, intervals, a list or dictionary of a type
-//! polars lacks) is never read: refused naming the file, the column and its type when a role
-//! maps it, left out of the audit with a note when none does.
+//! polars lacks) is never read: refused naming the file, the column and its type as its writer
+//! wrote it ([`type_name`]: a map is "map", not the list polars reads it as) when a role maps it,
+//! left out of the audit with a note when none does.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -35,10 +36,12 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, PrimitiveArray};
-use polars_arrow::datatypes::{ArrowDataType, Field};
+use polars_arrow::datatypes::{ArrowDataType, ArrowSchema, Field};
 use polars_arrow::types::i256;
 use polars_parquet::parquet::metadata::FileMetadata;
-use polars_parquet::parquet::schema::types::{ParquetType, PhysicalType, PrimitiveType};
+use polars_parquet::parquet::schema::types::{
+    GroupConvertedType, GroupLogicalType, ParquetType, PhysicalType, PrimitiveType,
+};
 use polars_parquet::read::schema::{
     parquet_to_arrow_schema, read_custom_key_value_metadata, read_schema_from_metadata,
 };
@@ -172,7 +175,8 @@ fn parquet_error(path: &Path, e: impl std::fmt::Display) -> InputError {
     InputError::Parse { path: PathBuf::from(path), detail: e.to_string() }
 }
 
-/// An Arrow type as a person reads it ("struct", "list", "decimal(10, 2)").
+/// An Arrow type as a person reads it ("struct", "map", "list of structs", "decimal(10, 2)"):
+/// a list's items named too, since a list of what is what tells the writer's column.
 fn type_name(dtype: &ArrowDataType) -> String {
     use ArrowDataType as A;
     match dtype {
@@ -180,11 +184,33 @@ fn type_name(dtype: &ArrowDataType) -> String {
         A::Decimal256(p, s) => format!("decimal256({p}, {s})"),
         A::Struct(_) => "struct".into(),
         A::Map(..) => "map".into(),
-        A::List(_) | A::LargeList(_) => "list".into(),
-        A::FixedSizeList(..) => "fixed-size list".into(),
+        A::List(items) | A::LargeList(items) => format!("list of {}", items_name(&items.dtype)),
+        A::FixedSizeList(items, _) => format!("fixed-size list of {}", items_name(&items.dtype)),
         A::Dictionary(_, values, _) => format!("dictionary of {}", type_name(values)),
         A::Extension(ext) => format!("extension {} of {}", ext.name, type_name(&ext.inner)),
         other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// A list's items as [`type_name`] names them, a nested type's in the plural ("structs",
+/// "maps", "lists of int8"); a flat one's as it is ("int8").
+fn items_name(dtype: &ArrowDataType) -> String {
+    use ArrowDataType as A;
+    let name = type_name(dtype);
+    if !matches!(
+        dtype,
+        A::Struct(_) | A::Map(..) | A::List(_) | A::LargeList(_) | A::FixedSizeList(..) | A::Dictionary(..)
+    ) {
+        return name;
+    }
+    let (kind, of) = name.split_once(" of ").map_or((name.as_str(), None), |(kind, of)| (kind, Some(of)));
+    let kinds = match kind.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{kind}s"),
+    };
+    match of {
+        Some(of) => format!("{kinds} of {of}"),
+        None => kinds,
     }
 }
 
@@ -249,11 +275,11 @@ pub(super) fn parquet_columns(path: &Path, mapped: &[&String]) -> Result<Parquet
         .iter()
         .zip(fields)
         .zip(names)
-        .map(|((stored, field), name)| {
+        .map(|((stored, (field, written)), name)| {
             let leaves = leaf..leaf + leaf_count(stored);
             leaf = leaves.end;
             ParquetColumn {
-                dtype: type_name(&field.dtype),
+                dtype: type_name(&written),
                 reading: reading(&field.dtype),
                 zone: match &field.dtype {
                     ArrowDataType::Timestamp(_, Some(zone)) => Some(zone.to_string()),
@@ -268,24 +294,32 @@ pub(super) fn parquet_columns(path: &Path, mapped: &[&String]) -> Result<Parquet
     Ok(ParquetFile { footer, columns, renamed })
 }
 
-/// Each of the file's columns' Arrow field, by its position: the footer's `ARROW:schema` entry
+/// Each of the file's columns' Arrow field, by its position, and the Arrow type its writer
+/// wrote it as (for the messages naming it). The field is the footer's `ARROW:schema` entry
 /// where its writer left one (pyarrow, polars, DuckDB), as polars reads it, else its Parquet
 /// type's (Spark, fastparquet, Hive write none), as polars infers it. `ARROW:schema` is a map
 /// by name, holding one of a name the file holds twice: such a column takes its Parquet type's.
-fn arrow_fields(metadata: &FileMetadata) -> PolarsResult<Vec<Field>> {
+/// The type written is that entry as written ([`written_schema`]), else the Parquet type's with
+/// its maps kept ([`maps_kept`]): as polars reads them, a map is the list of key-value structs
+/// it is stored as, and a mapped one was refused as "type list".
+fn arrow_fields(metadata: &FileMetadata) -> PolarsResult<Vec<(Field, ArrowDataType)>> {
     let stored = metadata.schema().fields();
     let mut held: HashMap<&str, usize> = HashMap::new();
     for t in stored {
         *held.entry(t.name()).or_default() += 1;
     }
-    let written = read_schema_from_metadata(&mut read_custom_key_value_metadata(metadata.key_value_metadata()))?;
+    let as_read = read_schema_from_metadata(&mut read_custom_key_value_metadata(metadata.key_value_metadata()))?;
+    let as_written = written_schema(metadata);
     let fields = stored.iter().map(|t| {
-        let once = held.get(t.name()) == Some(&1);
-        let written = written.as_ref().filter(|_| once).and_then(|w| w.get(t.name())).cloned();
+        let entry = |schema: &Option<ArrowSchema>| {
+            schema.as_ref().filter(|_| held.get(t.name()) == Some(&1)).and_then(|s| s.get(t.name())).cloned()
+        };
         // a group of no columns has no Arrow type: never read
-        written
-            .or_else(|| stored_field(t))
-            .unwrap_or_else(|| Field::new(t.name().into(), ArrowDataType::Struct(vec![]), true))
+        let none = || Field::new(t.name().into(), ArrowDataType::Struct(vec![]), true);
+        let read = entry(&as_read).or_else(|| stored_field(t)).unwrap_or_else(none);
+        let written = entry(&as_written).or_else(|| stored_field(&maps_kept(t)));
+        let written = written.map_or_else(|| read.dtype.clone(), |f| f.dtype);
+        (read, written)
     });
     Ok(fields.collect())
 }
@@ -293,6 +327,40 @@ fn arrow_fields(metadata: &FileMetadata) -> PolarsResult<Vec<Field>> {
 /// The Arrow field of a Parquet type, as polars infers it without the footer's `ARROW:schema`.
 fn stored_field(stored: &ParquetType) -> Option<Field> {
     parquet_to_arrow_schema(std::slice::from_ref(stored)).into_iter_values().next()
+}
+
+/// The footer's `ARROW:schema` as its writer wrote it: polars' reading of it
+/// (`read_schema_from_metadata`) makes a map the list it is stored as and a dictionary of
+/// numbers its numbers. `None` without one, or with one that does not decode (polars' reading
+/// then says so). Framed as Arrow's IPC stream frames a message, a continuation marker and a
+/// length first (`write::arrow_schema_key`), or not, as older writers left it.
+fn written_schema(metadata: &FileMetadata) -> Option<ArrowSchema> {
+    use base64::Engine as _;
+    let key_values = metadata.key_value_metadata().as_ref()?;
+    let value = key_values.iter().find(|kv| kv.key == "ARROW:schema")?.value.as_ref()?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(value).ok()?;
+    let message = match bytes.strip_prefix(&[255u8; 4]) {
+        Some(framed) => framed.get(4..)?,
+        None => &bytes,
+    };
+    polars_arrow::io::ipc::read::deserialize_schema(message).ok().map(|(schema, ..)| schema)
+}
+
+/// A Parquet type with each map in it annotated as older writers annotate one (`MAP`, no
+/// logical type), the one annotation polars infers an Arrow map from: a group of logical type
+/// `MAP` is inferred as the list of key-value structs it is stored as.
+fn maps_kept(stored: &ParquetType) -> ParquetType {
+    let ParquetType::GroupType { field_info, logical_type, converted_type, fields } = stored else {
+        return stored.clone();
+    };
+    let map = matches!(logical_type, Some(GroupLogicalType::Map))
+        || matches!(converted_type, Some(GroupConvertedType::Map | GroupConvertedType::MapKeyValue));
+    ParquetType::GroupType {
+        field_info: field_info.clone(),
+        logical_type: if map { None } else { *logical_type },
+        converted_type: if map { Some(GroupConvertedType::Map) } else { *converted_type },
+        fields: fields.iter().map(maps_kept).collect(),
+    }
 }
 
 /// How many leaves (column chunks in each row group) a Parquet type has: one for a flat type,
@@ -729,12 +797,21 @@ mod tests {
             assert_eq!(reading(&narrow), Reading::Narrow, "{narrow:?}");
         }
         let tiny = A::Dictionary(IntegerType::Int32, Box::new(A::Int8), false);
+        let map = A::Map(field(A::Struct(vec![*field(A::Utf8), *field(A::Int64)])), false);
         let never = [
-            (A::List(field(A::Int8)), "list"),
-            (tiny, "dictionary of int8"),
+            (A::List(field(A::Int8)), "list of int8"),
+            (tiny.clone(), "dictionary of int8"),
             (A::Struct(vec![*field(A::Int64)]), "struct"),
-            (A::List(field(A::Struct(vec![]))), "list"),
-            (A::FixedSizeList(field(A::Int64), 2), "fixed-size list"),
+            (A::List(field(A::Struct(vec![]))), "list of structs"),
+            (A::LargeList(field(map.clone())), "list of maps"),
+            (map, "map"),
+            (A::FixedSizeList(field(A::Int64), 2), "fixed-size list of int64"),
+            (A::List(field(A::LargeList(field(A::Int8)))), "list of lists of int8"),
+            (
+                A::FixedSizeList(field(A::FixedSizeList(field(A::Int16), 2)), 2),
+                "fixed-size list of fixed-size lists of int16",
+            ),
+            (A::List(field(tiny)), "list of dictionaries of int8"),
             (A::Int128, "int128"),
         ];
         for (dtype, name) in never {
