@@ -94,6 +94,13 @@ pub enum InputError {
         path.display()
     )]
     Damaged { path: PathBuf, detail: String },
+    /// A Parquet column's chunk in a row group that does not read (ingest::parquet): its
+    /// bytes, a page header, a page's compressed or encoded values damaged.
+    #[error(
+        "cannot read {}: column '{column}' is damaged in row group {group} of {groups} ({detail}): write the file again (export or copy it anew); nothing was published",
+        path.display()
+    )]
+    DamagedColumn { path: PathBuf, column: String, group: usize, groups: usize, detail: String },
     #[error(
         "unsupported input extension for {}: use .csv, .tsv, .txt, .csv.gz, .xlsx, .xlsm, .xls, .xlsb, .ods or .parquet{appears}",
         path.display()

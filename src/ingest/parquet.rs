@@ -11,8 +11,9 @@
 //! holds twice (pyarrow writes them; Spark and pandas exports after a join) is read as the CSV
 //! reader reads a header's ([`super::unique_header`]: the second `Country` is `Country.1`,
 //! a mapped one refused), where polars' reader, which finds columns by name, failed the whole
-//! run. Each column's chunks are decoded by polars-parquet into Arrow arrays ([`decode_column`])
-//! and made a polars column as polars' own reader makes one.
+//! run. Each column's chunks are decoded by polars-parquet into Arrow arrays ([`decode_column`],
+//! the one place a chunk that does not read is told, naming the column and its row group) and
+//! made a polars column as polars' own reader makes one.
 //!
 //! Each column is read by what its Arrow type in the footer allows ([`Reading`]), decided
 //! before any data is read, because polars panics on a type its build lacks instead of
@@ -481,7 +482,12 @@ fn plain_text(column: Column, path: &Path) -> Result<Column, InputError> {
 }
 
 /// One column, each row group's chunks (its leaves') decoded by polars-parquet into Arrow
-/// arrays, as polars' reader decodes them, each array handed to `each` in file order.
+/// arrays, as polars' reader decodes them, each array handed to `each` in file order. Every
+/// way a chunk fails to read — its bytes not where the footer says, a page header, a page that
+/// does not decompress (snappy's "corrupt input", zstd's "Data corruption detected") or decode,
+/// fewer values than the row group's rows, a panic in the decoder — is said here, the one place
+/// every column is read through, naming the column and its row group: the decoder's own words
+/// named neither, nor said that the file is damaged.
 fn decode_column(
     path: &Path,
     footer: &Footer,
@@ -490,30 +496,64 @@ fn decode_column(
 ) -> Result<(), InputError> {
     let io = |source| InputError::Io { path: path.to_path_buf(), source };
     let mut file = File::open(path).map_err(io)?;
-    let name = &column.name;
-    for group in &footer.metadata.row_groups {
-        let chunks = chunks_of(group, column);
-        let chunks = chunks.ok_or_else(|| parquet_error(path, format!("column '{name}': no chunk in the footer")))?;
-        let mut pages = Vec::with_capacity(chunks.len());
-        for chunk in chunks {
-            let range = chunk.byte_range();
-            let mut bytes = vec![0u8; (range.end - range.start) as usize];
-            file.seek(SeekFrom::Start(range.start)).and_then(|_| file.read_exact(&mut bytes)).map_err(io)?;
-            let reader = PageReader::new(Cursor::new(bytes.into()), chunk, vec![], usize::MAX);
-            pages.push(BasicDecompressor::new(reader, vec![]));
-        }
-        let kinds: Vec<&PrimitiveType> = chunks.iter().map(|c| &c.descriptor().descriptor.primitive_type).collect();
-        let field = match kinds.as_slice() {
-            [kind] => wide_decimal(&column.field, kind),
-            _ => column.field.clone(),
+    let size = file.metadata().map_err(io)?.len();
+    let groups = &footer.metadata.row_groups;
+    for (at, group) in groups.iter().enumerate() {
+        let damaged = |detail: String| InputError::DamagedColumn {
+            path: path.to_path_buf(),
+            column: column.name.clone(),
+            group: at + 1,
+            groups: groups.len(),
+            detail,
         };
-        let (arrays, _) = column_iter_to_arrays(pages, kinds, field, None)
-            .map_err(|e| parquet_error(path, format!("column '{name}': {e}")))?;
+        let arrays = decode_chunks(&mut file, size, group, column).map_err(damaged)?;
+        let values: usize = arrays.iter().map(|a| a.len()).sum();
+        if values != group.num_rows() {
+            return Err(damaged(format!("{values} values where the footer says {} rows", group.num_rows())));
+        }
         for array in arrays {
             each(array)?;
         }
     }
     Ok(())
+}
+
+/// `column`'s chunks in row group `group` of the file (`size` bytes) decoded, or what went
+/// wrong, in words.
+fn decode_chunks(
+    file: &mut File,
+    size: u64,
+    group: &RowGroupMetadata,
+    column: &ParquetColumn,
+) -> Result<Vec<Box<dyn Array>>, String> {
+    let chunks = chunks_of(group, column).ok_or("the footer lists fewer chunks than the schema has columns")?;
+    let mut pages = Vec::with_capacity(chunks.len());
+    for chunk in chunks {
+        let range = chunk.byte_range();
+        if range.start > range.end || range.end > size {
+            return Err(format!(
+                "the footer places it at bytes {}..{}, beyond the file's {size} bytes",
+                range.start, range.end
+            ));
+        }
+        let mut bytes = vec![0u8; (range.end - range.start) as usize];
+        file.seek(SeekFrom::Start(range.start)).and_then(|_| file.read_exact(&mut bytes)).map_err(|e| e.to_string())?;
+        let reader = PageReader::new(Cursor::new(bytes.into()), chunk, vec![], usize::MAX);
+        pages.push(BasicDecompressor::new(reader, vec![]));
+    }
+    let kinds: Vec<&PrimitiveType> = chunks.iter().map(|c| &c.descriptor().descriptor.primitive_type).collect();
+    let field = match kinds.as_slice() {
+        [kind] => wide_decimal(&column.field, kind),
+        _ => column.field.clone(),
+    };
+    // a damaged page may panic inside the decoder (an index out of range) instead of failing
+    let decoded =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| column_iter_to_arrays(pages, kinds, field, None)));
+    match decoded {
+        Ok(Ok((arrays, _))) => Ok(arrays),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(crate::error::panic_text(&*panic)),
+    }
 }
 
 /// `field` as polars-parquet decodes a chunk of `kind`: a decimal stored in more than 16 bytes

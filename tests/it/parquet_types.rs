@@ -653,3 +653,62 @@ fn nested_columns_are_named_as_their_writer_wrote_them() {
     run_ok(&fresh, &input, "");
     assert!(purchases(&fresh).contains_key(&("5".to_string(), "D".to_string())));
 }
+
+/// Bytes flipped inside a column's page, the footer whole (a disk, a copy or an upload that
+/// changed them), failed with the decoder's own words — snappy's "corrupt input (expected valid
+/// offset …)", zstd's "Data corruption detected" — naming neither the column nor where it is,
+/// nor saying that the file is damaged. Each names the file, the column and its row group, and
+/// says to write it again; in `kindred audit` too.
+#[test]
+fn a_damaged_page_names_the_column_and_its_row_group() {
+    use parquet::basic::{Compression, ZstdLevel};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let w = published();
+    // long codes, in two row groups, plain (no dictionary): the pages hold every value
+    let codes: Vec<String> = (0..200).map(|k| format!("ITEM-{k:05}")).collect();
+    let ids: Vec<i64> = (0..200).map(|k| k % 17).collect();
+    let batch = RecordBatch::try_from_iter(vec![
+        ("CustomerID", Arc::new(Int64Array::from(ids)) as ArrayRef),
+        ("StockCode", Arc::new(StringArray::from_iter_values(&codes)) as ArrayRef),
+    ])
+    .unwrap();
+    let kinds = [
+        ("snappy", Compression::SNAPPY, false),
+        ("zstd", Compression::ZSTD(ZstdLevel::default()), false),
+        ("plain", Compression::UNCOMPRESSED, false),
+        ("header", Compression::SNAPPY, true),
+    ];
+    for (name, compression, header) in kinds {
+        let input = w.path(&format!("{name}.parquet"));
+        let properties = WriterProperties::builder()
+            .set_compression(compression)
+            .set_dictionary_enabled(false)
+            .set_max_row_group_row_count(Some(100))
+            .build();
+        let mut writer =
+            ArrowWriter::try_new(std::fs::File::create(&input).unwrap(), batch.schema(), Some(properties)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        // StockCode's chunk in the second row group: its page header's first bytes, or the
+        // middle of its page's values
+        let reader = SerializedFileReader::new(std::fs::File::open(&input).unwrap()).unwrap();
+        let chunk = reader.metadata().row_group(1).column(1).clone();
+        let start = chunk.data_page_offset() as usize;
+        let at = if header { start } else { start + chunk.compressed_size() as usize / 2 };
+        let mut bytes = std::fs::read(&input).unwrap();
+        for b in &mut bytes[at..at + 8] {
+            *b ^= 0xff;
+        }
+        std::fs::write(&input, bytes).unwrap();
+        let words = [
+            format!("{name}.parquet"),
+            "column 'StockCode' is damaged in row group 2 of 2".into(),
+            "write the file again".into(),
+        ];
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        refuses(&w, &input, "", "", 1, &words);
+        let r = w.kindred(&["audit", input.to_str().unwrap()]);
+        assert!(r.code == 1 && words.iter().all(|word| r.stderr.contains(word)), "{name}: {}", r.stderr);
+    }
+}
