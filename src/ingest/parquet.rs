@@ -13,7 +13,8 @@
 //! a mapped one refused), where polars' reader, which finds columns by name, failed the whole
 //! run. Each column's chunks are decoded by polars-parquet into Arrow arrays ([`decode_column`],
 //! the one place a chunk that does not read is told, naming the column and its row group) and
-//! made a polars column as polars' own reader makes one.
+//! made a polars column as polars' own reader makes one; an INT96 timestamp's pages are decoded
+//! here ([`decode_int96`]), since polars-parquet refuses fastparquet's.
 //!
 //! Each column is read by what its Arrow type in the footer allows ([`Reading`]), decided
 //! before any data is read, because polars panics on a type its build lacks instead of
@@ -39,7 +40,10 @@ use polars::prelude::*;
 use polars_arrow::array::{Array, PrimitiveArray};
 use polars_arrow::datatypes::{ArrowDataType, ArrowSchema, Field};
 use polars_arrow::types::i256;
+use polars_parquet::parquet::encoding::hybrid_rle::HybridRleDecoder;
+use polars_parquet::parquet::encoding::Encoding;
 use polars_parquet::parquet::metadata::FileMetadata;
+use polars_parquet::parquet::page::split_buffer;
 use polars_parquet::parquet::schema::types::{
     GroupConvertedType, GroupLogicalType, ParquetType, PhysicalType, PrimitiveType,
 };
@@ -546,14 +550,90 @@ fn decode_chunks(
         [kind] => wide_decimal(&column.field, kind),
         _ => column.field.clone(),
     };
+    let levels = &chunks[0].descriptor().descriptor;
+    // a flat INT96 timestamp is decoded here (`decode_int96`), every other chunk by polars-parquet
+    let int96 = kinds.len() == 1 && kinds[0].physical_type == PhysicalType::Int96 && levels.max_rep_level == 0;
+    let max_def = levels.max_def_level;
     // a damaged page may panic inside the decoder (an index out of range) instead of failing
-    let decoded =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| column_iter_to_arrays(pages, kinds, field, None)));
-    match decoded {
-        Ok(Ok((arrays, _))) => Ok(arrays),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(panic) => Err(crate::error::panic_text(&*panic)),
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match (int96, pages.pop()) {
+        (true, Some(pages)) => decode_int96(pages, max_def, &field.dtype).map(|array| vec![array]),
+        (_, last) => {
+            pages.extend(last);
+            column_iter_to_arrays(pages, kinds, field, None).map(|(arrays, _)| arrays).map_err(|e| e.to_string())
+        }
+    }));
+    decoded.unwrap_or_else(|panic| Err(crate::error::panic_text(&*panic)))
+}
+
+/// An INT96 timestamp chunk (Impala's, Hive's and Spark's default; fastparquet's
+/// `times="int96"`), decoded here page by page: polars-parquet refuses a page whose values are
+/// not a whole number of 12 bytes ("Page content does not align with expected element size"),
+/// and fastparquet writes each page 8 bytes longer than its values. Read as pyarrow, DuckDB and
+/// Spark read it: the values its definition levels count (up to `max_def`), PLAIN or from the
+/// chunk's dictionary, as instants of `dtype`'s unit.
+fn decode_int96(mut pages: BasicDecompressor, max_def: i16, dtype: &ArrowDataType) -> Result<Box<dyn Array>, String> {
+    let ArrowDataType::Timestamp(unit, _) = dtype else {
+        return Err(format!("INT96 values read as {dtype:?}"));
+    };
+    let text = |e: polars_parquet::parquet::error::ParquetError| e.to_string();
+    let dictionary = match pages.read_dict_page().map_err(text)? {
+        Some(page) => Some(int96_values(&page.buffer, page.num_values, *unit)?),
+        None => None,
+    };
+    let mut values: Vec<Option<i64>> = Vec::with_capacity(pages.total_num_values());
+    while let Some(item) = pages.next() {
+        let page = item.and_then(|item| item.decompress(&mut pages)).map_err(text)?;
+        let split = split_buffer(&page).map_err(text)?;
+        let defined: Vec<bool> = match max_def {
+            0 => vec![true; page.num_values()],
+            _ => {
+                let bits = u32::BITS - (max_def as u32).leading_zeros();
+                let levels = HybridRleDecoder::new(split.def, bits, page.num_values()).collect().map_err(text)?;
+                levels.into_iter().map(|level| level == max_def as u32).collect()
+            }
+        };
+        let present = defined.iter().filter(|&&d| d).count();
+        let stored = match (page.encoding(), &dictionary) {
+            (Encoding::Plain, _) => int96_values(split.values, present, *unit)?,
+            (Encoding::PlainDictionary | Encoding::RleDictionary, Some(dictionary)) => {
+                let (&bits, indices) = split.values.split_first().ok_or("a dictionary page of no values")?;
+                let indices = HybridRleDecoder::new(indices, bits.into(), present).collect().map_err(text)?;
+                let entry = |i: u32| dictionary.get(i as usize).copied().ok_or("an index beyond its dictionary");
+                indices.into_iter().map(entry).collect::<Result<Vec<_>, _>>()?
+            }
+            (encoding, _) => return Err(format!("INT96 values encoded {encoding:?}")),
+        };
+        let mut stored = stored.into_iter();
+        values.extend(defined.into_iter().map(|d| if d { stored.next().flatten() } else { None }));
     }
+    Ok(PrimitiveArray::<i64>::from(values).to(dtype.clone()).boxed())
+}
+
+/// The first `count` 12-byte INT96 values of `bytes` (any bytes after them left), each its
+/// Julian day and nanoseconds of the day as an instant in `unit` since the epoch, as
+/// polars-parquet reckons them (`None` for one beyond what 64 bits hold in that unit).
+fn int96_values(
+    bytes: &[u8],
+    count: usize,
+    unit: polars_arrow::datatypes::TimeUnit,
+) -> Result<Vec<Option<i64>>, String> {
+    use polars_arrow::datatypes::TimeUnit as U;
+    let held = bytes.len();
+    let bytes = bytes.get(..count * 12).ok_or_else(|| format!("{count} INT96 values in {held} bytes"))?;
+    let per_second: i64 = match unit {
+        U::Second => 1,
+        U::Millisecond => 1_000,
+        U::Microsecond => 1_000_000,
+        U::Nanosecond => 1_000_000_000,
+    };
+    let instant = |b: &[u8]| {
+        let nanos = i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        let day = i64::from(u32::from_le_bytes([b[8], b[9], b[10], b[11]]));
+        // Julian day 2,440,588 is 1970-01-01
+        let seconds = (day - 2_440_588).checked_mul(86_400 * per_second)?;
+        seconds.checked_add(nanos / (1_000_000_000 / per_second))
+    };
+    Ok(bytes.chunks_exact(12).map(instant).collect())
 }
 
 /// `field` as polars-parquet decodes a chunk of `kind`: a decimal stored in more than 16 bytes
@@ -858,6 +938,23 @@ mod tests {
             assert_eq!((reading(&dtype), type_name(&dtype).as_str()), (Reading::Never, name), "{dtype:?}");
         }
         assert_eq!(reading(&A::Decimal256(40, 2)), Reading::Decimal { scale: 2 });
+    }
+
+    /// INT96: 8 bytes of nanoseconds of the day, then the Julian day (2,440,588 is 1970-01-01).
+    #[test]
+    fn int96_values_are_instants_in_their_unit_and_bytes_after_them_are_left() {
+        use polars_arrow::datatypes::TimeUnit as U;
+        let int96 = |day: u32, nanos: i64| [nanos.to_le_bytes().as_slice(), &day.to_le_bytes()].concat();
+        // 1970-01-02 00:00:01.5, and 9999-12-31 (Julian day 5,373,484), beyond nanoseconds' 2262
+        let mut bytes = [int96(2_440_589, 1_500_000_000), int96(5_373_484, 0)].concat();
+        bytes.extend([0; 8]); // fastparquet's 8 bytes after the values
+        let ns = int96_values(&bytes, 2, U::Nanosecond).unwrap();
+        assert_eq!(ns, [Some(86_401_500_000_000), None]);
+        let ms = int96_values(&bytes, 2, U::Millisecond).unwrap();
+        assert_eq!(ms, [Some(86_401_500), Some(253_402_214_400_000)]);
+        assert_eq!(int96_values(&bytes, 1, U::Second).unwrap(), [Some(86_401)]);
+        let err = int96_values(&bytes, 3, U::Second).unwrap_err();
+        assert_eq!(err, "3 INT96 values in 32 bytes");
     }
 
     #[test]
