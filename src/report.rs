@@ -23,6 +23,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::error::{OutputError, Result};
 use crate::pivot::Interactions;
@@ -50,6 +51,8 @@ pub struct Tables<'a> {
 pub struct ReportReport {
     pub file: String,
     pub bytes: u64,
+    /// The SHA-256 of the page written, lowercase hex (as a table's, [`write::FileReport`]).
+    pub sha256: String,
     /// Recommendation rows summarised.
     pub rows_in: usize,
     /// Pages written (one).
@@ -101,6 +104,7 @@ pub fn run(dir: &Path, manifest: &Value, tables: &Tables) -> Result<ReportReport
     Ok(ReportReport {
         file: file::REPORT.to_string(),
         bytes: html.len() as u64,
+        sha256: format!("{:x}", Sha256::digest(html.as_bytes())),
         rows_in: figures.recommendations,
         rows_out: 1,
         seconds: start.elapsed().as_secs_f64(),

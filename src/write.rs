@@ -20,6 +20,7 @@ use polars::prelude::*;
 use polars_parquet::write::KeyValue;
 use rayon::prelude::*;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::config::Compression;
 use crate::drift::Drift;
@@ -104,6 +105,10 @@ pub struct FileReport {
     pub file: String,
     pub rows: usize,
     pub bytes: u64,
+    /// The SHA-256 of its bytes as they were written, lowercase hex (as `input.sha256`): what
+    /// `kindred status --verify` compares the file with, for a file changed in place keeps its
+    /// size and often its footer.
+    pub sha256: String,
 }
 
 /// What the write stage did.
@@ -409,7 +414,8 @@ fn write_table<B>(
 ) -> Result<FileReport> {
     let io_err = |source: std::io::Error| OutputError::Io { path: path.to_path_buf(), source };
     let mut f = File::create(path).map_err(io_err)?;
-    let rows = keeping_io_errors(path, &mut f, |f| {
+    let mut hashed = Hashing::new(&mut f);
+    let rows = keeping_io_errors(path, &mut hashed, |f| {
         let (mut writer, mut rows) = (None, 0);
         for batch in batches {
             let frame = build(batch)?;
@@ -428,9 +434,40 @@ fn write_table<B>(
         }
         writer.map_or(Ok(0), |w| w.finish()).map(|_| rows)
     })?;
+    let sha256 = hashed.hex();
     f.sync_all().map_err(io_err)?;
     let bytes = f.metadata().map_err(io_err)?.len();
-    Ok(FileReport { file: file_name(path), rows, bytes })
+    Ok(FileReport { file: file_name(path), rows, bytes, sha256 })
+}
+
+/// A writer that hashes the bytes it passes on, as they are written: a table's checksum costs
+/// no second read of it, and no copy of it is held.
+pub(crate) struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Hashing<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        Hashing { inner, hasher: Sha256::new() }
+    }
+
+    /// The SHA-256 of what was written, lowercase hex.
+    pub(crate) fn hex(self) -> String {
+        format!("{:x}", self.hasher.finalize())
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        // what reached the file: a short write's rest comes again
+        self.hasher.update(&buf[..written]);
+        Ok(written)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn file_name(path: &Path) -> String {
@@ -609,6 +646,23 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
         assert!(validate(dir.path(), &set).is_err(), "a torn file must not validate");
+    }
+
+    /// Each table records the SHA-256 of its bytes, taken as they are written (`status
+    /// --verify` compares the file with it): that of the file on disk, over several row groups.
+    #[test]
+    fn a_tables_sha256_is_that_of_the_file_written() {
+        use sha2::{Digest, Sha256};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let report = write_table(&path, (Compression::Zstd, "r"), [0..3, 3..5, 5..9], |range| {
+            DataFrame::new(range.len(), vec![Column::new("x".into(), range.map(|x| x as i64).collect::<Vec<_>>())])
+        })
+        .unwrap();
+        let written = std::fs::read(&path).unwrap();
+        assert_eq!((report.rows, report.bytes), (9, written.len() as u64));
+        assert_eq!(report.sha256, format!("{:x}", Sha256::digest(&written)));
+        assert_eq!(report.sha256.len(), 64);
     }
 
     /// A table's item texts are views of each item's one copy: a row's own copy held a 10 KB

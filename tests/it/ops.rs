@@ -43,6 +43,28 @@ fn sha256(path: &Path) -> String {
     format!("{:x}", sha2::Sha256::digest(std::fs::read(path).unwrap()))
 }
 
+/// Asserts that every file the manifest of the set in `set` lists (`reports.write.files`, the
+/// report: all but the manifest) records the SHA-256 of its bytes beside their size, lowercase
+/// hex as `input.sha256`.
+pub(crate) fn records_every_files_sha256(set: &Path) {
+    let m = json(&set.join("manifest.json"));
+    let files = m["reports"]["write"]["files"].as_array().unwrap();
+    let listed: Vec<&serde_json::Value> = files.iter().chain([&m["reports"]["report"]]).collect();
+    assert_eq!(listed.len(), kindred::write::file::ALL.len() - 1, "{m}");
+    for f in listed {
+        let name = f["file"].as_str().unwrap();
+        assert_eq!(f["sha256"].as_str(), Some(sha256(&set.join(name)).as_str()), "{name}: {f}");
+    }
+}
+
+/// helper-118: a set's files recorded their sizes only, so a file changed in place (the same
+/// size) could not be told from the one written. Each records its SHA-256.
+#[test]
+fn every_file_of_a_set_records_its_sha256() {
+    let w = published();
+    records_every_files_sha256(&w.path("out/current"));
+}
+
 #[test]
 fn every_run_flag_comes_from_the_environment_and_a_flag_wins() {
     let w = Workdir::new();

@@ -108,8 +108,9 @@ fn same_tables(a: &Path, b: &Path) {
 
 /// The manifest's leaves by JSON pointer, but for what differs between any two runs (clock
 /// times, costs, run ids, the output folder, the machine's free memory, the report's size, the
-/// sharded run's own object) and, unless both were first runs, the drift, the gates on it and
-/// whether the export is the one published before.
+/// sharded run's own object, each written file's sha256: the run's id is in every table's
+/// footer, its times in the report) and, unless both were first runs, the drift, the gates on
+/// it and whether the export is the one published before.
 fn same_figures(m: &serde_json::Value, first_runs: bool) -> std::collections::BTreeMap<String, serde_json::Value> {
     fn walk(v: &serde_json::Value, at: String, out: &mut std::collections::BTreeMap<String, serde_json::Value>) {
         match v {
@@ -141,7 +142,9 @@ fn same_figures(m: &serde_json::Value, first_runs: bool) -> std::collections::BT
     let varies = ["seconds", "cpu_seconds", "peak_rss_bytes", "started_utc", "finished_utc", "run_id", "memory_budget"];
     out.retain(|k, _| {
         let last = k.rsplit('/').next().unwrap_or_default();
+        let written_file = k.starts_with("/reports/") && last == "sha256";
         !varies.contains(&last)
+            && !written_file
             && !["/sharded", "/parameters/output/dir", "/reports/report/bytes"].iter().any(|p| k.starts_with(p))
             && (first_runs || !["/drift", "/gates", "/input/unchanged_since"].iter().any(|p| k.starts_with(p)))
     });
@@ -456,6 +459,13 @@ fn tiny_sharded() -> (Workdir, PathBuf, PathBuf) {
     let out = w.path("out");
     sharded(&w, &pipeline, &out, 2);
     (w, pipeline, out)
+}
+
+/// helper-118: a sharded publish's set records each file's SHA-256 as `kindred run`'s does.
+#[test]
+fn a_sharded_publish_records_every_files_sha256() {
+    let (_w, _, out) = tiny_sharded();
+    crate::ops::records_every_files_sha256(&out.join("current"));
 }
 
 /// Session 35: a folder's first publish killed after switching `current`, before linking the
