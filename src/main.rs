@@ -9,6 +9,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use kindred::config::{Config, Overrides};
 use kindred::error::{ConfigError, Error, Exit};
 use kindred::progress::{self, LogFormat};
+use kindred::publish::Depth;
 
 const DEFAULT_PIPELINE: &str = "pipelines/online_retail.toml";
 
@@ -193,10 +194,12 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
   kindred status                                  # the default pipeline's [output] dir
   kindred status /srv/recs --max-age 26h          # also unhealthy when the set is older than 26 hours
   kindred status /srv/recs --json
+  kindred status /srv/recs --verify               # also read every file and compare its sha256
 
 Exit 0 healthy; 6 when the last attempt failed, was refused or was interrupted, nothing is
-published, the published set's files are missing or damaged, it is older than --max-age, or a
-run is dated after the clock; 1 or 2 when the folder cannot be read.")]
+published, the published set's files are missing, damaged (with --verify: changed in place) or
+cannot be read by this account, it is older than --max-age, or a run is dated after the clock;
+1 or 2 when the folder cannot be read.")]
     Status {
         /// The output folder (default: the pipeline's [output] dir).
         #[arg(env = "KINDRED_OUTPUT")]
@@ -210,6 +213,11 @@ run is dated after the clock; 1 or 2 when the folder cannot be read.")]
         /// Print one JSON object instead of the table.
         #[arg(long)]
         json: bool,
+        /// Read the published set's files whole and compare each with the sha256 its manifest
+        /// records: a file changed in place (same size, footer whole) is damage (exit 6). Reads
+        /// the whole set; without it, sizes and footers only.
+        #[arg(long)]
+        verify: bool,
     },
 }
 
@@ -431,7 +439,10 @@ fn execute(command: Command) -> Result<Exit, Error> {
             };
             emit(&kindred::explain::run(&dir, &customer)?)?;
         }
-        Command::Status { dir, pipeline, max_age, json } => return status(dir, &pipeline, max_age, json),
+        Command::Status { dir, pipeline, max_age, json, verify } => {
+            let depth = if verify { Depth::Contents } else { Depth::Footers };
+            return status(dir, &pipeline, max_age, depth, json);
+        }
     }
     Ok(Exit::Published)
 }
@@ -455,6 +466,7 @@ fn status(
     dir: Option<PathBuf>,
     pipeline: &Path,
     max_age: Option<std::time::Duration>,
+    depth: Depth,
     json: bool,
 ) -> Result<Exit, Error> {
     // validated whole, as a run reads it: a pipeline every run refuses (exit 2, before the lock,
@@ -474,7 +486,7 @@ fn status(
         }
         Err(e) => return Err(e),
     };
-    let status = match kindred::status::check(&dir, max_age) {
+    let status = match kindred::status::check(&dir, max_age, depth) {
         Ok(status) => status,
         // a monitor piping `--json` into `jq .healthy` read nothing: the object says it too
         Err(e) if json => {

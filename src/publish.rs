@@ -47,8 +47,8 @@ use crate::write::file;
 
 mod damage;
 pub mod lock;
-pub(crate) use damage::{damaged, unread_manifest};
-pub use damage::{Damage, Harm};
+pub(crate) use damage::{damaged, inspect, unread_manifest};
+pub use damage::{Damage, Depth, Harm, Inspection};
 use lock::{take_lock, Heartbeat};
 
 /// The link that names the published run.

@@ -21,9 +21,10 @@ use serde::Serialize;
 use crate::error::{Exit, OutputError, Result};
 use crate::publish::lock::{self, Holder};
 use crate::publish::{
-    check_layout, check_shards_layout, current_run_id, dangling_current, is_failure_record, is_published_set,
-    is_run_id, published_run, run_folder, unread_manifest, Damage, Harm, RunFolder, CURRENT, RUNS,
+    check_layout, check_shards_layout, current_run_id, dangling_current, inspect, is_failure_record, is_published_set,
+    is_run_id, published_run, run_folder, unread_manifest, Damage, Depth, Harm, Inspection, RunFolder, CURRENT, RUNS,
 };
+use crate::words::counted;
 use crate::write::file;
 
 /// What `kindred status` found.
@@ -88,6 +89,19 @@ pub struct Published {
     /// is one: `current` was pointed back by hand (a rollback, which the next run's publish
     /// replaces), or that set stopped before its switch.
     pub newer_set: Option<String>,
+    /// What `--verify` read of the set's files; none without it.
+    pub verified: Option<Verified>,
+}
+
+/// The published set's files `--verify` read whole ([`Depth::Contents`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Verified {
+    /// How many were read and their SHA-256 compared with the one the manifest records (one that
+    /// differs is in `damaged`).
+    pub compared: usize,
+    /// Those its manifest records no SHA-256 for (a set written by an earlier kindred):
+    /// checked by size and footer only, which is not damage.
+    pub without_sha256: Vec<String>,
 }
 
 /// The newest run folder: published, or a failed or refused run's record.
@@ -104,16 +118,17 @@ pub struct LastAttempt {
     pub input_sha256: Option<String>,
 }
 
-/// The status of the output folder `dir` now; unhealthy past `max_age` when given.
-pub fn check(dir: &Path, max_age: Option<Duration>) -> Result<Status> {
-    check_at(dir, max_age, Utc::now())
+/// The status of the output folder `dir` now; unhealthy past `max_age` when given. The
+/// published set's files are read to `depth`: sizes and footers, or every byte (`--verify`).
+pub fn check(dir: &Path, max_age: Option<Duration>, depth: Depth) -> Result<Status> {
+    check_at(dir, max_age, depth, Utc::now())
 }
 
 /// The status of `dir` as of `now`. A missing folder, one that is not kindred's, or one whose
 /// managed names hold what kindred did not make is an error (exit 1), not a status.
-pub fn check_at(dir: &Path, max_age: Option<Duration>, now: DateTime<Utc>) -> Result<Status> {
+pub fn check_at(dir: &Path, max_age: Option<Duration>, depth: Depth, now: DateTime<Utc>) -> Result<Status> {
     check_folder(dir)?;
-    let published = published_run(dir)?.map(|run| published(&run, now));
+    let published = published_run(dir)?.map(|run| published(&run, depth, now));
     let (mut last_attempt, ignored) = last_attempt(dir, now)?;
     let mut running = None;
     if let Some(holder) = lock::holder(dir) {
@@ -246,11 +261,19 @@ fn finished(run_id: &str, m: Option<&serde_json::Value>, now: DateTime<Utc>) -> 
 /// machines sharing a folder differ by seconds under NTP; minutes mean one ran ahead.
 const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
 
-fn published(run: &Path, now: DateTime<Utc>) -> Published {
+fn published(run: &Path, depth: Depth, now: DateTime<Utc>) -> Published {
     let run_id = run.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     // one naming no run vouches for nothing: damaged, below
     let m = own_manifest(run, &run_id);
     let (finished_utc, age_seconds) = finished(&run_id, m.as_ref(), now);
+    let inspection = match &m {
+        Some(m) => inspect(run, m, depth),
+        // `check_layout` let it through: its tables name the run (a damaged manifest)
+        None => Inspection {
+            damaged: vec![Damage::new(file::MANIFEST, unread_manifest(&run.join(file::MANIFEST)))],
+            ..Default::default()
+        },
+    };
     Published {
         finished_utc,
         age_seconds,
@@ -268,14 +291,11 @@ fn published(run: &Path, now: DateTime<Utc>) -> Published {
         forced_gates: m.as_ref().map(forced_gates).unwrap_or_default(),
         schema_version: m.as_ref().and_then(|m| m.get("schema_version")).and_then(|v| v.as_u64()),
         newer_set: newer_set(run, &run_id),
+        verified: (depth == Depth::Contents)
+            .then_some(Verified { compared: inspection.compared, without_sha256: inspection.without_sha256 }),
         damaged: {
-            let damaged = match &m {
-                Some(m) => crate::publish::damaged(run, m),
-                // `check_layout` let it through: its tables name the run (a damaged manifest)
-                None => vec![Damage::new(file::MANIFEST, unread_manifest(&run.join(file::MANIFEST)))],
-            };
-            let unlinked = unlinked(run, &damaged);
-            damaged.into_iter().chain(unlinked).collect()
+            let unlinked = unlinked(run, &inspection.damaged);
+            inspection.damaged.into_iter().chain(unlinked).collect()
         },
         run_id,
     }
@@ -568,7 +588,26 @@ impl Published {
         }
         // a line a gate: a gate's detail holds "; " itself
         out.extend(self.forced_gates.iter().map(|gate| ("forced:", format!("published with --force past {gate}"))));
+        out.extend(self.verified.as_ref().map(|v| ("verified:", v.text())));
         out
+    }
+}
+
+impl Verified {
+    /// What `--verify` read, in words: the files compared, and those checked by size and
+    /// footer only for want of a checksum.
+    fn text(&self) -> String {
+        let compared = format!("{} read whole, sha256 compared with the manifest's", counted(self.compared, "file"));
+        match (self.compared, self.without_sha256.is_empty()) {
+            (0, true) => return "no file compared: the set's damage left none to read".into(),
+            (_, true) => return compared,
+            _ => {}
+        }
+        let unrecorded = "the manifest records no sha256 (a set written by an earlier kindred), which is not damage";
+        match self.compared {
+            0 => format!("by size and footer only: {unrecorded}"),
+            _ => format!("{compared}; {} by size and footer only: {unrecorded}", self.without_sha256.join(", ")),
+        }
     }
 }
 
@@ -669,6 +708,7 @@ mod tests {
             forced_gates: Vec::new(),
             schema_version: Some(1),
             newer_set: None,
+            verified: None,
         }
     }
 
@@ -697,9 +737,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
         std::fs::create_dir(dir.join(RUNS)).unwrap();
-        assert!(check(dir, None).is_ok());
+        assert!(check(dir, None, Depth::Footers).is_ok());
         let refused = |what: &str| {
-            let err = check(dir, None).err().unwrap_or_else(|| panic!("{what}: read as a status")).to_string();
+            let err = check(dir, None, Depth::Footers)
+                .err()
+                .unwrap_or_else(|| panic!("{what}: read as a status"))
+                .to_string();
             assert!(err.contains(what), "{err}");
         };
         std::fs::write(dir.join(".lock"), "maintenance window until 06:00\n").unwrap();
@@ -722,13 +765,13 @@ mod tests {
         std::fs::create_dir(dir.join(RUNS)).unwrap();
         let id = "20261201T095501.000Z-1";
         std::os::unix::fs::symlink(Path::new(RUNS).join(id), dir.join(CURRENT)).unwrap();
-        let status = check(dir, None).unwrap();
+        let status = check(dir, None, Depth::Footers).unwrap();
         assert_eq!(status.exit(), Exit::Unhealthy);
         let said = status.problems.join("; ");
         assert!(said.contains(&format!("current points to runs/{id}, which is missing")), "{said}");
         // no `current` at all: nothing is published, and no link to name
         std::fs::remove_file(dir.join(CURRENT)).unwrap();
-        let said = check(dir, None).unwrap().problems.join("; ");
+        let said = check(dir, None, Depth::Footers).unwrap().problems.join("; ");
         assert!(said.contains("nothing is published") && !said.contains("which is missing"), "{said}");
     }
 
@@ -863,6 +906,27 @@ mod tests {
             now,
         );
         assert_eq!(got.len(), 1, "{got:?}");
+    }
+
+    /// helper-118: what `--verify` read is one line: how many files it compared, and which it
+    /// could check by size and footer only (no checksum recorded: not damage).
+    #[test]
+    fn verified_says_what_was_compared_and_what_was_not() {
+        let said = |compared, without: &[&str]| {
+            Verified { compared, without_sha256: without.iter().map(|s| s.to_string()).collect() }.text()
+        };
+        assert_eq!(said(9, &[]), "9 files read whole, sha256 compared with the manifest's");
+        assert_eq!(said(1, &[]), "1 file read whole, sha256 compared with the manifest's");
+        assert_eq!(said(0, &[]), "no file compared: the set's damage left none to read");
+        let unrecorded = "by size and footer only: the manifest records no sha256 (a set written by an earlier kindred), which is not damage";
+        assert_eq!(said(0, &["a.parquet", "report.html"]), unrecorded);
+        assert_eq!(
+            said(8, &["report.html"]),
+            format!("8 files read whole, sha256 compared with the manifest's; report.html {unrecorded}")
+        );
+        let p = Published { verified: Some(Verified { compared: 9, without_sha256: Vec::new() }), ..a_set("r", None) };
+        assert_eq!(p.remarks().last().map(|r| r.0), Some("verified:"));
+        assert!(a_set("r", None).remarks().is_empty(), "nothing without --verify");
     }
 
     /// Damage is sorted by its kind, not its words: a file this account cannot read is the

@@ -5,7 +5,10 @@
 
 use std::fmt;
 use std::fs::{self, File};
+use std::io::{BufReader, Read};
 use std::path::Path;
+
+use sha2::{Digest, Sha256};
 
 use crate::write::file;
 
@@ -33,6 +36,12 @@ pub enum Harm {
     NotATable(String),
     /// A table whose footer names another run (that run's id).
     OtherRun(String),
+    /// Of the size written, but not the bytes (changed in place: a disk's bit rot, a copy or a
+    /// sync that mixed two versions): the SHA-256 `found` where the manifest records `written`.
+    Changed {
+        found: String,
+        written: String,
+    },
     /// The manifest is not one (what it holds instead).
     NotAManifest(String),
     /// The manifest reads but names no run.
@@ -71,6 +80,12 @@ impl fmt::Display for Harm {
             Harm::Denied(e) => write!(f, "cannot be read ({e})"),
             Harm::NotATable(e) => write!(f, "not a Parquet table ({e})"),
             Harm::OtherRun(id) => write!(f, "a table of run {id}, not of this set"),
+            Harm::Changed { found, written } => write!(
+                f,
+                "its content changed since it was written (sha256 {}… where {}… was written)",
+                first_digits(found),
+                first_digits(written)
+            ),
             Harm::NotAManifest(what) => write!(f, "not a manifest ({what})"),
             Harm::NamesNoRun => f.write_str("names no run"),
             Harm::ListsNone => f.write_str("lists none of the set's files (reports.write.files)"),
@@ -89,34 +104,91 @@ impl serde::Serialize for Damage {
     }
 }
 
+/// The first 12 hex digits of a checksum, which tell two apart for a person (the manifest's
+/// may be anything a person wrote there: cut by characters, not bytes).
+fn first_digits(sha256: &str) -> String {
+    sha256.chars().take(12).collect()
+}
+
+/// How much of a set's files [`inspect`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Their sizes and Parquet footers, not their data: milliseconds whatever the set's size
+    /// (`status`, `explain`).
+    Footers,
+    /// Also every byte, hashed and compared with the SHA-256 the manifest records (`status
+    /// --verify`): a file changed in place, same size, footer whole, reads as healthy by its
+    /// footer while readers fail on its pages or read other numbers.
+    Contents,
+}
+
+/// What [`inspect`] found of a set's files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inspection {
+    /// The files not as their run left them.
+    pub damaged: Vec<Damage>,
+    /// At [`Depth::Contents`], the files read whole and compared with their recorded SHA-256.
+    pub compared: usize,
+    /// At [`Depth::Contents`], the files the manifest records no SHA-256 for (a set written by an
+    /// earlier kindred), checked by size and footer only: not damage.
+    pub without_sha256: Vec<String>,
+}
+
+/// [`inspect`] at [`Depth::Footers`]: the set's damaged files.
+pub(crate) fn damaged(run: &Path, manifest: &serde_json::Value) -> Vec<Damage> {
+    inspect(run, manifest, Depth::Footers).damaged
+}
+
 /// The files `manifest` lists as written into `run` (`reports.write.files`, the report) that
 /// are missing, not regular files, not of the size written, that this account cannot read, or
 /// (Parquet) whose footer is not a table's or names another run: a set a person or a disk
 /// damaged after it was published (its manifest alone read as healthy while `explain` and
-/// every reader failed; `status` and `explain` check it). Sizes and footers only: the data
-/// pages are not read. A manifest listing no file at all (every kindred lists them) is damage
-/// too: it vouched for nothing and read as healthy.
-pub(crate) fn damaged(run: &Path, manifest: &serde_json::Value) -> Vec<Damage> {
+/// every reader failed; `status` and `explain` check it). At [`Depth::Footers`] the data pages
+/// are not read; at [`Depth::Contents`] each file that passes is read whole and its SHA-256
+/// compared with the manifest's, when it records one. A manifest listing no file at all (every
+/// kindred lists them) is damage too: it vouched for nothing and read as healthy.
+pub(crate) fn inspect(run: &Path, manifest: &serde_json::Value, depth: Depth) -> Inspection {
     let files = manifest.pointer("/reports/write/files").and_then(|f| f.as_array()).cloned().unwrap_or_default();
     if files.is_empty() {
-        return vec![Damage::new(file::MANIFEST, Harm::ListsNone)];
+        return Inspection { damaged: vec![Damage::new(file::MANIFEST, Harm::ListsNone)], ..Default::default() };
     }
     let report = manifest.pointer("/reports/report").filter(|r| r.get("file").is_some()).cloned();
     // the run the manifest names, not the folder's name: a copy of a set's files in a folder of
     // its own (read as it is by `explain`) holds that run's tables
     let run_id = manifest.get("run_id").and_then(|v| v.as_str());
-    let mut out = Vec::new();
+    let mut out = Inspection::default();
     for f in files.iter().chain(report.as_ref()) {
         let (Some(name), Some(bytes)) = (f["file"].as_str(), f["bytes"].as_u64()) else { continue };
         // a name the manifest lists must stay inside the run's folder
         if name.contains('/') || name.starts_with('.') {
             continue;
         }
-        if let Some(harm) = file_damage(&run.join(name), bytes, run_id) {
-            out.push(Damage::new(name, harm));
+        let path = run.join(name);
+        let mut harm = file_damage(&path, bytes, run_id);
+        if harm.is_none() && depth == Depth::Contents {
+            match f["sha256"].as_str() {
+                Some(written) => {
+                    out.compared += 1;
+                    harm = changed(&path, written);
+                }
+                None => out.without_sha256.push(name.to_string()),
+            }
         }
+        out.damaged.extend(harm.map(|harm| Damage::new(name, harm)));
     }
     out
+}
+
+/// Whether the file at `path` holds other bytes than those whose SHA-256 is `written`: read
+/// whole, a megabyte at a time (never held).
+fn changed(path: &Path, written: &str) -> Option<Harm> {
+    let mut hasher = Sha256::new();
+    let read = File::open(path).and_then(|f| std::io::copy(&mut BufReader::with_capacity(1 << 20, f), &mut hasher));
+    if let Err(e) = read {
+        return Some(Harm::Denied(e.to_string()));
+    }
+    let found = format!("{:x}", hasher.finalize());
+    (found != written).then(|| Harm::Changed { found, written: written.to_string() })
 }
 
 /// What is wrong with the set's file `path`, written `bytes` long by run `run_id`.
@@ -137,7 +209,7 @@ fn file_damage(path: &Path, bytes: u64, run_id: Option<&str>) -> Option<Harm> {
 /// kindred that stamped none), or a manifest naming none, passes that check.
 fn unreadable(path: &Path, run_id: Option<&str>) -> Option<Harm> {
     let mut one = [0u8; 1];
-    if let Err(e) = File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut one)) {
+    if let Err(e) = File::open(path).and_then(|mut f| f.read(&mut one)) {
         return Some(Harm::Denied(e.to_string()));
     }
     if path.extension().is_none_or(|e| e != "parquet") {
@@ -166,5 +238,68 @@ pub(crate) fn unread_manifest(path: &Path) -> Harm {
             Err(e) => Harm::NotAManifest(format!("{} bytes; {e}", text.len())),
             Ok(_) => Harm::NamesNoRun,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A set of one file, `page.html` (no footer to read), and its manifest's entry for it:
+    /// its size, and its SHA-256 when `recorded`.
+    fn a_set(dir: &Path, recorded: bool) -> serde_json::Value {
+        let page = b"<html>a page</html>";
+        fs::write(dir.join("page.html"), page).unwrap();
+        let mut entry = serde_json::json!({"file": "page.html", "rows": 1, "bytes": page.len()});
+        if recorded {
+            entry["sha256"] = format!("{:x}", Sha256::digest(page)).into();
+        }
+        serde_json::json!({"run_id": "r", "reports": {"write": {"files": [entry]}}})
+    }
+
+    /// helper-118: a file changed in place, its size the same, is damage only to a reading of
+    /// its bytes, named with both checksums' first 12 digits.
+    #[test]
+    fn a_file_changed_in_place_is_damage_to_its_contents_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let manifest = a_set(tmp.path(), true);
+        let whole = inspect(tmp.path(), &manifest, Depth::Contents);
+        assert_eq!(whole, Inspection { compared: 1, ..Default::default() });
+        fs::write(tmp.path().join("page.html"), b"<html>a PAGE</html>").unwrap();
+        assert_eq!(damaged(tmp.path(), &manifest), [], "sizes and footers alone read it whole");
+        let read = inspect(tmp.path(), &manifest, Depth::Contents);
+        assert_eq!((read.compared, read.damaged.len()), (1, 1), "{read:?}");
+        let found = format!("{:x}", Sha256::digest(b"<html>a PAGE</html>"));
+        let written = manifest.pointer("/reports/write/files/0/sha256").unwrap().as_str().unwrap();
+        assert_eq!(
+            read.damaged[0].to_string(),
+            format!(
+                "page.html: its content changed since it was written (sha256 {}… where {}… was written)",
+                &found[..12],
+                &written[..12]
+            )
+        );
+        assert!(!read.damaged[0].denied());
+        // a size that differs is said as such: the bytes are not read
+        fs::write(tmp.path().join("page.html"), b"cut").unwrap();
+        let cut = inspect(tmp.path(), &manifest, Depth::Contents);
+        assert_eq!((cut.compared, cut.damaged[0].harm.clone()), (0, Harm::Size { found: 3, written: 19 }));
+    }
+
+    /// A set whose manifest records no SHA-256 (an earlier kindred's) is checked by size and
+    /// footer only, and says which files: not damage.
+    #[test]
+    fn a_file_without_a_recorded_sha256_is_named_not_damaged() {
+        let tmp = tempfile::tempdir().unwrap();
+        let manifest = a_set(tmp.path(), false);
+        fs::write(tmp.path().join("page.html"), b"<html>a PAGE</html>").unwrap();
+        let read = inspect(tmp.path(), &manifest, Depth::Contents);
+        assert_eq!(read, Inspection { without_sha256: vec!["page.html".into()], ..Default::default() });
+        assert_eq!(inspect(tmp.path(), &manifest, Depth::Footers), Inspection::default(), "not read for");
+        // a checksum a person wrote (not hex, short) is compared all the same, and shown safely
+        let mut edited = a_set(tmp.path(), true);
+        edited["reports"]["write"]["files"][0]["sha256"] = "é".into();
+        let said = inspect(tmp.path(), &edited, Depth::Contents).damaged[0].to_string();
+        assert!(said.ends_with("where é… was written)"), "{said}");
     }
 }

@@ -696,6 +696,94 @@ fn status_reads_the_published_footers_and_what_the_manifest_vouches_for() {
     );
 }
 
+/// Flips the last byte of the first column's pages in the Parquet file `path`'s first row
+/// group, in place: a data page changed, the size and the footer as written.
+fn flip_a_data_page_byte(path: &Path) {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let chunk = reader.metadata().row_group(0).column(0).clone();
+    let (start, length) = chunk.byte_range();
+    let at = (start + length - 1) as usize;
+    let mut bytes = std::fs::read(path).unwrap();
+    assert!(at < bytes.len() - 8, "a page's byte, not the footer's");
+    bytes[at] ^= 0x5a;
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// helper-118: a file of the published set changed in place — a data page's byte flipped (a
+/// disk's bit rot, a copy or a sync that mixed two versions), its size and footer as written —
+/// read as healthy, exit 0, while BI tools failed on the page or read other numbers. `status
+/// --verify` reads every file and compares its SHA-256 with the manifest's: damage, exit 6,
+/// named with both checksums' first digits; without `--verify` status reads sizes and footers
+/// only, as before.
+#[test]
+fn status_verify_tells_a_file_changed_in_place_by_its_sha256() {
+    let w = published();
+    let set = std::fs::canonicalize(w.path("out/current")).unwrap();
+    let (code, v) = status_json_verified(&w);
+    assert_eq!((code, &v["published"]["verified"]), (0, &serde_json::json!({"compared": 9, "without_sha256": []})));
+    let (code, out, _) = status(&w, &["out", "--verify"]);
+    assert!(
+        code == 0 && out.contains("  verified:    9 files read whole, sha256 compared with the manifest's\n"),
+        "{out}"
+    );
+    let recs = set.join("recommendations.parquet");
+    let written = sha256(&recs);
+    flip_a_data_page_byte(&recs);
+    let (code, v) = status_json(&w);
+    assert_eq!(
+        (code, &v["published"]["damaged"], &v["published"]["verified"]),
+        (0, &serde_json::json!([]), &serde_json::Value::Null),
+        "{v}"
+    );
+    let (code, v) = status_json_verified(&w);
+    let said = format!(
+        "recommendations.parquet: its content changed since it was written (sha256 {}… where {}… was written)",
+        &sha256(&recs)[..12],
+        &written[..12]
+    );
+    assert_eq!((code, &v["published"]["damaged"]), (6, &serde_json::json!([said])), "{v}");
+    assert!(v["problems"][0].as_str().unwrap().contains(&format!("is damaged: {said}; run again")), "{v}");
+    let (code, out, _) = status(&w, &["out", "--verify"]);
+    assert!(code == 6 && out.contains(&said), "{out}");
+    // a file kindred reads no footer of, changed in place: the same
+    let report = set.join("report.html");
+    let page = std::fs::read_to_string(&report).unwrap();
+    std::fs::write(&report, page.replacen("<html", "<HTML", 1)).unwrap();
+    let (code, v) = status_json_verified(&w);
+    let damaged: Vec<&str> = v["published"]["damaged"].as_array().unwrap().iter().filter_map(|d| d.as_str()).collect();
+    assert!(code == 6 && damaged.len() == 2 && damaged[1].starts_with("report.html: its content changed"), "{v}");
+}
+
+/// helper-118: a set written by an earlier kindred records no SHA-256: `--verify` checks it by
+/// size and footer only and says so, which is not damage (exit 0), even of a file changed.
+#[test]
+fn status_verify_of_a_set_without_checksums_says_it_checked_sizes_and_footers_only() {
+    let w = published();
+    let set = std::fs::canonicalize(w.path("out/current")).unwrap();
+    let manifest = set.join("manifest.json");
+    let mut m = json(&manifest);
+    for f in m["reports"]["write"]["files"].as_array_mut().unwrap() {
+        f.as_object_mut().unwrap().remove("sha256");
+    }
+    m["reports"]["report"].as_object_mut().unwrap().remove("sha256");
+    std::fs::write(&manifest, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    flip_a_data_page_byte(&set.join("recommendations.parquet"));
+    let (code, v) = status_json_verified(&w);
+    assert_eq!((code, &v["published"]["damaged"]), (0, &serde_json::json!([])), "{v}");
+    let verified = &v["published"]["verified"];
+    assert_eq!(
+        (verified["compared"].as_u64(), verified["without_sha256"].as_array().map(Vec::len)),
+        (Some(0), Some(9))
+    );
+    let (code, out, _) = status(&w, &["out", "--verify"]);
+    let said = "  verified:    by size and footer only: the manifest records no sha256 (a set written by an earlier kindred), which is not damage\n";
+    assert!(code == 0 && out.contains(said) && out.contains("health:        healthy"), "{out}");
+    // its sizes and footers still count
+    std::fs::write(set.join("items.parquet"), b"cut").unwrap();
+    assert_eq!(status_json_verified(&w).0, 6);
+}
+
 /// helper-112: `--max-age 0` was taken, and every set was stale at once (exit 6 each probe: a
 /// page an hour); a number without its unit, a negative one, one of years (`26y` for `26h`) are
 /// slips too: usage errors (exit 2) saying what an age is, from the flag or KINDRED_MAX_AGE.
@@ -856,6 +944,12 @@ fn signal(pid: u32, signal: i32) {
 fn status_json(w: &Workdir) -> (i32, serde_json::Value) {
     let (code, out, _) = status(w, &["out", "--json"]);
     (code, serde_json::from_str(&out).unwrap())
+}
+
+/// [`status_json`] with `--verify`.
+fn status_json_verified(w: &Workdir) -> (i32, serde_json::Value) {
+    let (code, out, err) = status(w, &["out", "--json", "--verify"]);
+    (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}")))
 }
 
 #[test]
