@@ -186,8 +186,27 @@ fn linked_run(link: &Path) -> Option<String> {
 
 /// Refuses an output folder whose managed names hold something kindred did not make: `runs`
 /// must be a real folder, `current` a link to `runs/<run_id>`, each fixed name a link to
-/// `current/<name>`. Reads only, so a refused run leaves the folder as it was.
+/// `current/<name>`. Reads only, so a refused run leaves the folder as it was. A published
+/// run whose manifest cannot be read is an error ([`UnreadManifest::Refused`]).
 pub fn check_layout(dir: &Path) -> Result<()> {
+    check_layout_taking(dir, UnreadManifest::Refused)
+}
+
+/// How a layout check takes the published run's manifest that cannot be read (EACCES, EIO)
+/// in a folder that can: whether it is that run's set is then unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnreadManifest {
+    /// An error naming it (exit 1): a run, `explain` and `evaluate` go no further on a set they
+    /// cannot tell from someone else's folder.
+    Refused,
+    /// Passed: the reader reports it as one of the set's files it cannot read — `status`, exit
+    /// 6, as it reports a table it cannot read. Refused, it made `status` exit 1 while a table
+    /// of the same mode was exit 6 (helper-118).
+    Reported,
+}
+
+/// [`check_layout`], a published run's manifest that cannot be read taken as `unread` says.
+pub fn check_layout_taking(dir: &Path, unread: UnreadManifest) -> Result<()> {
     let runs = dir.join(RUNS);
     if let Some(meta) = entry(&runs)? {
         if !meta.is_dir() {
@@ -202,7 +221,7 @@ pub fn check_layout(dir: &Path) -> Result<()> {
             // (a person's files; a person's file beside a set is theirs to add; a missing
             // folder is a rolled-back or pruned run: nothing published)
             Some(id) => {
-                if let Some(what) = not_a_set(&runs.join(&id), &id)? {
+                if let Some(what) = not_a_set(&runs.join(&id), &id, unread)? {
                     let found = format!("a link to {RUNS}/{id}, {what}");
                     let expected = format!("kindred's link to a published run in {RUNS}/<run_id>");
                     return Err(OutputError::Layout { path: current, found, expected }.into());
@@ -235,10 +254,16 @@ pub fn check_layout(dir: &Path) -> Result<()> {
 /// or a missing folder (a rolled-back or pruned run: nothing published). The manifest is read
 /// once and an I/O error reading it is said as one: a read that failed (EIO on a share, out of
 /// file descriptors) was taken for a manifest naming no run, and the run refused `current` as
-/// someone else's layout, saying to move it away — the published set (helper-115).
-fn not_a_set(run: &Path, id: &str) -> Result<Option<&'static str>> {
+/// someone else's layout, saying to move it away — the published set (helper-115). Unless
+/// `unread` says to pass it (`status` reports it): then, in a folder that can be read, it is
+/// taken for a set.
+fn not_a_set(run: &Path, id: &str, unread: UnreadManifest) -> Result<Option<&'static str>> {
     let path = run.join(file::MANIFEST);
-    let manifest = load_manifest(run).map_err(|source| OutputError::Unreadable { path, source })?;
+    let manifest = match load_manifest(run) {
+        Ok(manifest) => manifest,
+        Err(_) if unread == UnreadManifest::Reported && fs::read_dir(run).is_ok() => return Ok(None),
+        Err(source) => return Err(OutputError::Unreadable { path, source }.into()),
+    };
     if is_record_of(run, manifest.as_ref()) {
         return Ok(Some("a failed run's record"));
     }

@@ -21,8 +21,9 @@ use serde::Serialize;
 use crate::error::{Exit, OutputError, Result};
 use crate::publish::lock::{self, Holder};
 use crate::publish::{
-    check_layout, check_shards_layout, current_run_id, dangling_current, inspect, is_failure_record, is_published_set,
-    is_run_id, published_run, run_folder, unread_manifest, Damage, Depth, Harm, Inspection, RunFolder, CURRENT, RUNS,
+    check_layout_taking, check_shards_layout, current_run_id, dangling_current, inspect, is_failure_record,
+    is_published_set, is_run_id, published_run, run_folder, unread_manifest, Damage, Depth, Harm, Inspection,
+    RunFolder, UnreadManifest, CURRENT, RUNS,
 };
 use crate::words::counted;
 use crate::write::file;
@@ -203,7 +204,10 @@ fn published_nothing(dir: &Path, holder: &Holder, last: Option<&LastAttempt>) ->
 }
 
 /// Refuses a folder that is missing, not a folder, not kindred's output (it holds other
-/// things but none of kindred's names) or laid out by someone else ([`check_layout`]).
+/// things but none of kindred's names) or laid out by someone else
+/// ([`crate::publish::check_layout`]). The published set's manifest that cannot be read is not
+/// refused: it is reported as one of the set's files this account cannot read (exit 6), as a
+/// table is.
 fn check_folder(dir: &Path) -> Result<()> {
     let read = |detail: &str| OutputError::Read { path: dir.to_path_buf(), detail: detail.to_string() };
     let meta = match fs::metadata(dir) {
@@ -232,7 +236,7 @@ fn check_folder(dir: &Path) -> Result<()> {
     if entries.iter().any(|e| !incidental(e)) && !entries.iter().any(ours) {
         return Err(read("not a kindred output folder (no runs/, current, .lock or evaluation.parquet in it); pass the folder `kindred run` publishes to").into());
     }
-    check_layout(dir)?;
+    check_layout_taking(dir, UnreadManifest::Reported)?;
     check_shards_layout(dir)
 }
 
@@ -268,7 +272,8 @@ fn published(run: &Path, depth: Depth, now: DateTime<Utc>) -> Published {
     let (finished_utc, age_seconds) = finished(&run_id, m.as_ref(), now);
     let inspection = match &m {
         Some(m) => inspect(run, m, depth),
-        // `check_layout` let it through: its tables name the run (a damaged manifest)
+        // `check_layout` let it through: its tables name the run (a damaged manifest), or it
+        // cannot be read
         None => Inspection {
             damaged: vec![Damage::new(file::MANIFEST, unread_manifest(&run.join(file::MANIFEST)))],
             ..Default::default()

@@ -103,6 +103,33 @@ fn a_manifest_that_cannot_be_read_is_an_io_error_not_someone_elses_layout() {
     assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0, "the next run");
 }
 
+/// helper-118: the published set's `manifest.json` that this account cannot read (a `chmod`,
+/// another account's umask: EACCES, injected here, for root reads whatever the mode) made
+/// `status` exit 1, "cannot read …/manifest.json", as a folder it cannot read, while a table
+/// of the same mode is exit 6, named among the set's files it cannot read. The manifest is
+/// such a file too. A run still refuses to go on (exit 1): it cannot tell the set from
+/// someone else's folder.
+#[test]
+fn a_manifest_status_cannot_read_is_a_file_of_the_set_it_cannot_read_exit_6() {
+    if !has_strace() {
+        eprintln!("skipped: strace is not available here");
+        return;
+    }
+    let w = published();
+    let manifest = w.path("out").join(std::fs::read_link(w.path("out/current")).unwrap()).join("manifest.json");
+    let trace = ["-P", manifest.to_str().unwrap(), "-e", "trace=openat", "-e", "inject=openat:error=EACCES"];
+    let out = w.path("out");
+    let r = injected(&w, Path::new("/dev/null"), &trace, &["status", out.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+    let said = "manifest.json: cannot be read (Permission denied (os error 13))";
+    assert_eq!((r.code, &v["published"]["damaged"]), (6, &serde_json::json!([said])), "{v}");
+    let problems = v["problems"].to_string();
+    assert!(problems.contains(&format!("has files this account cannot read: {said}")), "{v}");
+    let p = w.path("good.toml");
+    let r = injected(&w, Path::new("/dev/null"), &trace, &["run", p.to_str().unwrap(), "--quiet"]);
+    r.says(1, &["cannot read ", "manifest.json: Permission denied"]);
+}
+
 /// helper-115: a shard whose done-marker could not be renamed in (a full disk) left its empty
 /// `.<index>-<attempt>.json.tmp` in `done/` and both its parts in `parts/`, a whole shard's
 /// output per failed attempt until a publish removed the prepared run. Its own files go.
