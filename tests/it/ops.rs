@@ -830,7 +830,7 @@ fn status_after_a_failed_attempt_exits_6_with_its_error() {
 #[test]
 fn status_of_a_stale_set_exits_6_past_max_age() {
     let w = published();
-    let current = w.path("out").join(std::fs::read_link(w.path("out/current")).unwrap()).join("manifest.json");
+    let current = w.published_manifest();
     let mut m = json(&current);
     // 30 hours before now, whatever the date the suite runs on
     let finished = std::time::SystemTime::now() - std::time::Duration::from_secs(30 * 3600);

@@ -93,7 +93,7 @@ fn a_manifest_that_cannot_be_read_is_an_io_error_not_someone_elses_layout() {
     let w = published();
     let before = w.published();
     // as the run opens it (strace's `-P` matches the path as written)
-    let manifest = w.path("out").join(std::fs::read_link(w.path("out/current")).unwrap()).join("manifest.json");
+    let manifest = w.published_manifest();
     let p = w.path("good.toml");
     let trace = ["-P", manifest.to_str().unwrap(), "-e", "trace=openat", "-e", "inject=openat:error=EIO:when=1"];
     let r = injected(&w, Path::new("/dev/null"), &trace, &["run", p.to_str().unwrap(), "--quiet"]);
@@ -116,7 +116,7 @@ fn a_manifest_status_cannot_read_is_a_file_of_the_set_it_cannot_read_exit_6() {
         return;
     }
     let w = published();
-    let manifest = w.path("out").join(std::fs::read_link(w.path("out/current")).unwrap()).join("manifest.json");
+    let manifest = w.published_manifest();
     let trace = ["-P", manifest.to_str().unwrap(), "-e", "trace=openat", "-e", "inject=openat:error=EACCES"];
     let out = w.path("out");
     let r = injected(&w, Path::new("/dev/null"), &trace, &["status", out.to_str().unwrap(), "--json"]);

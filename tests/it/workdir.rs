@@ -156,6 +156,12 @@ impl Workdir {
         command.args(args).envs(vars.iter().copied()).current_dir(self.dir.path()).output().expect("run kindred").into()
     }
 
+    /// The published set's own `manifest.json` (in `out/runs/<id>/`, where `out/current` leads).
+    pub fn published_manifest(&self) -> PathBuf {
+        let current = std::fs::read_link(self.path("out/current")).expect("a published set");
+        self.path("out").join(current).join("manifest.json")
+    }
+
     /// Every file in the published output set, name → bytes.
     pub fn published(&self) -> BTreeMap<String, Vec<u8>> {
         let out = self.path("out");
