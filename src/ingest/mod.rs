@@ -380,7 +380,7 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
     let resolved = resolve_columns(&names, columns, &cfg.path, sheet);
     let resolved = resolved.map_err(|e| match text {
         Some(set) => one_column(e, &names, set),
-        None => e,
+        None => parquet::never_read_mapped(&cfg.path, &file_columns, e),
     });
     let all = match resolved {
         Ok((columns, _)) => {

@@ -57,7 +57,7 @@ use rayon::prelude::*;
 
 use super::look::{self, Look, HEAD_ROWS};
 use super::magic;
-use super::{null_counts, unique_header, Missing};
+use super::{find_column, null_counts, unique_header, Missing};
 use crate::error::InputError;
 
 /// How one column of a Parquet file is read.
@@ -440,6 +440,20 @@ fn never_read(path: &Path, column: &ParquetColumn, role: &str) -> InputError {
         column: column.name.clone(),
         role: role.to_string(),
         dtype: column.dtype.clone(),
+    }
+}
+
+/// `e` said as what it is when it is a mapped column the read columns lack that the file holds
+/// in a type no role reads (found as the mapping finds a header's, case and punctuation
+/// aside): `kindred audit` noted a customer id stored as a struct as "column 'CustomerID' not
+/// found …; columns are: StockCode, Quantity", where `kindred run` refuses it naming its type.
+pub(super) fn never_read_mapped(path: &Path, columns: &[ParquetColumn], e: InputError) -> InputError {
+    let InputError::ColumnMissing { column, role, .. } = &e else { return e };
+    let never: Vec<String> = columns.iter().filter(|c| c.reading == Reading::Never).map(|c| c.name.clone()).collect();
+    let found = find_column(&never, column).ok().flatten();
+    match found.and_then(|name| columns.iter().find(|c| &c.name == name)) {
+        Some(c) => never_read(path, c, role),
+        None => e,
     }
 }
 

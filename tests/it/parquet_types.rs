@@ -641,6 +641,9 @@ fn nested_columns_are_named_as_their_writer_wrote_them() {
             let r = w.kindred(&["audit", input.to_str().unwrap()]);
             let note = format!("column 'CustomerID' (type {written}) was not read");
             assert!(r.stderr.contains(&note), "{written} ({arrow_schema}): {}", r.stderr);
+            // why no roles are shown, said as the run says it: the audit said "column
+            // 'CustomerID' not found …; columns are: StockCode", of a column the file holds
+            assert!(r.stderr.contains(&said) && !r.stderr.contains("not found"), "{written}: {}", r.stderr);
         }
     }
     // pandas' category of small numbers: a dictionary of int8, read as its numbers
