@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod bench;
 pub mod chain;
+pub mod checksum;
 pub mod clean;
 pub mod config;
 pub mod drift;

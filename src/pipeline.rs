@@ -8,7 +8,6 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::chain::{on_threads, Chain};
 use crate::config::{Columns, Config, CustomerType, Family, Kind, ModelConfig, INTEGER_KEY};
@@ -132,10 +131,7 @@ fn input_summary(path: &Path) -> Result<InputSummary> {
     // never opened unless a regular file (a named pipe's open waits for a writer for ever)
     crate::ingest::check_path(path)?;
     let io = |source| crate::error::InputError::Io { path: path.to_path_buf(), source };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
-    let bytes = std::io::copy(&mut file, &mut hasher).map_err(io)?;
-    let sha256 = format!("{:x}", hasher.finalize());
+    let (bytes, sha256) = crate::checksum::of_file(path).map_err(io)?;
     let absolute_path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
     let (path, unchanged_since, pipeline_absolute_path) = (path.display().to_string(), None, None);
     Ok(InputSummary { path, absolute_path, bytes, sha256, unchanged_since, pipeline_absolute_path })

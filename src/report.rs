@@ -23,7 +23,6 @@ use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::error::{OutputError, Result};
 use crate::pivot::Interactions;
@@ -104,7 +103,7 @@ pub fn run(dir: &Path, manifest: &Value, tables: &Tables) -> Result<ReportReport
     Ok(ReportReport {
         file: file::REPORT.to_string(),
         bytes: html.len() as u64,
-        sha256: format!("{:x}", Sha256::digest(html.as_bytes())),
+        sha256: crate::checksum::of_bytes(html.as_bytes()),
         rows_in: figures.recommendations,
         rows_out: 1,
         seconds: start.elapsed().as_secs_f64(),

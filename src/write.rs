@@ -20,8 +20,8 @@ use polars::prelude::*;
 use polars_parquet::write::KeyValue;
 use rayon::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
+use crate::checksum::Hashing;
 use crate::config::Compression;
 use crate::drift::Drift;
 use crate::error::{OutputError, Result};
@@ -438,36 +438,6 @@ fn write_table<B>(
     f.sync_all().map_err(io_err)?;
     let bytes = f.metadata().map_err(io_err)?.len();
     Ok(FileReport { file: file_name(path), rows, bytes, sha256 })
-}
-
-/// A writer that hashes the bytes it passes on, as they are written: a table's checksum costs
-/// no second read of it, and no copy of it is held.
-pub(crate) struct Hashing<W> {
-    inner: W,
-    hasher: Sha256,
-}
-
-impl<W: Write> Hashing<W> {
-    pub(crate) fn new(inner: W) -> Self {
-        Hashing { inner, hasher: Sha256::new() }
-    }
-
-    /// The SHA-256 of what was written, lowercase hex.
-    pub(crate) fn hex(self) -> String {
-        format!("{:x}", self.hasher.finalize())
-    }
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let written = self.inner.write(buf)?;
-        // what reached the file: a short write's rest comes again
-        self.hasher.update(&buf[..written]);
-        Ok(written)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 fn file_name(path: &Path) -> String {

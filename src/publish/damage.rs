@@ -5,10 +5,8 @@
 
 use std::fmt;
 use std::fs::{self, File};
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::Path;
-
-use sha2::{Digest, Sha256};
 
 use crate::write::file;
 
@@ -182,12 +180,10 @@ pub(crate) fn inspect(run: &Path, manifest: &serde_json::Value, depth: Depth) ->
 /// Whether the file at `path` holds other bytes than those whose SHA-256 is `written`: read
 /// whole, a megabyte at a time (never held).
 fn changed(path: &Path, written: &str) -> Option<Harm> {
-    let mut hasher = Sha256::new();
-    let read = File::open(path).and_then(|f| std::io::copy(&mut BufReader::with_capacity(1 << 20, f), &mut hasher));
-    if let Err(e) = read {
-        return Some(Harm::Denied(e.to_string()));
-    }
-    let found = format!("{:x}", hasher.finalize());
+    let found = match crate::checksum::of_file(path) {
+        Ok((_, found)) => found,
+        Err(e) => return Some(Harm::Denied(e.to_string())),
+    };
     (found != written).then(|| Harm::Changed { found, written: written.to_string() })
 }
 
@@ -252,7 +248,7 @@ mod tests {
         fs::write(dir.join("page.html"), page).unwrap();
         let mut entry = serde_json::json!({"file": "page.html", "rows": 1, "bytes": page.len()});
         if recorded {
-            entry["sha256"] = format!("{:x}", Sha256::digest(page)).into();
+            entry["sha256"] = crate::checksum::of_bytes(page).into();
         }
         serde_json::json!({"run_id": "r", "reports": {"write": {"files": [entry]}}})
     }
@@ -269,7 +265,7 @@ mod tests {
         assert_eq!(damaged(tmp.path(), &manifest), [], "sizes and footers alone read it whole");
         let read = inspect(tmp.path(), &manifest, Depth::Contents);
         assert_eq!((read.compared, read.damaged.len()), (1, 1), "{read:?}");
-        let found = format!("{:x}", Sha256::digest(b"<html>a PAGE</html>"));
+        let found = crate::checksum::of_bytes(b"<html>a PAGE</html>");
         let written = manifest.pointer("/reports/write/files/0/sha256").unwrap().as_str().unwrap();
         assert_eq!(
             read.damaged[0].to_string(),

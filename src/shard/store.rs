@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result, ShardError};
 use crate::pivot::{CustomerIds, Dates, Interactions, Segments};
@@ -74,7 +73,7 @@ pub fn put(dir: &Path, name: &str, mut df: DataFrame, run_id: &str) -> Result<Fi
         file: name.to_string(),
         rows: df.height(),
         bytes: bytes.len() as u64,
-        sha256: format!("{:x}", Sha256::digest(&bytes)),
+        sha256: crate::checksum::of_bytes(&bytes),
     })
 }
 
@@ -117,7 +116,7 @@ pub fn open(dir: &Path, entry: &FileEntry) -> Result<Stored> {
     if bytes.len() as u64 != entry.bytes {
         return Err(damaged(format!("{} bytes where {} were written", bytes.len(), entry.bytes)));
     }
-    if format!("{:x}", Sha256::digest(&bytes)) != entry.sha256 {
+    if crate::checksum::of_bytes(&bytes) != entry.sha256 {
         return Err(damaged("its SHA-256 is not the one recorded when it was written".into()));
     }
     Ok(Stored { path, bytes: Cursor::new(bytes), rows: entry.rows })
