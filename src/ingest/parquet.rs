@@ -556,6 +556,7 @@ fn decode_chunks(
         }
         let mut bytes = vec![0u8; (range.end - range.start) as usize];
         file.seek(SeekFrom::Start(range.start)).and_then(|_| file.read_exact(&mut bytes)).map_err(|e| e.to_string())?;
+        check_pages(&bytes, chunk)?;
         let reader = PageReader::new(Cursor::new(bytes.into()), chunk, vec![], usize::MAX);
         pages.push(BasicDecompressor::new(reader, vec![]));
     }
@@ -577,6 +578,52 @@ fn decode_chunks(
         }
     }));
     decoded.unwrap_or_else(|panic| Err(crate::error::panic_text(&*panic)))
+}
+
+/// A chunk's page headers read before polars-parquet decodes it, so that a damaged one is said
+/// before it costs memory: polars-parquet's decompressor allocates what a page header claims
+/// uncompressed before anything fails, and one damaged byte of its Thrift varint can claim up to
+/// 2 GB (a container with a smaller memory limit was killed where the run should have said the
+/// file is damaged). A page claiming more than the footer's uncompressed size of its whole chunk,
+/// or more bytes than the chunk holds, is damage. Headers are walked as polars-parquet walks them:
+/// until the chunk's values are counted, or its bytes end.
+///
+/// The pages' CRCs are not checked: no common reader checks them by default (Arrow C++ on request),
+/// and a writer's wrong one would refuse a file every BI client reads.
+fn check_pages(bytes: &[u8], chunk: &ColumnChunkMetadata) -> Result<(), String> {
+    use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
+    use polars_parquet_format::PageHeader;
+    // a writer that left the footer's size out (0) has its pages bounded by the chunk's bytes alone
+    let whole = u64::try_from(chunk.uncompressed_size()).unwrap_or(0);
+    let mut reader = Cursor::new(bytes);
+    let mut values = 0i64;
+    while (reader.position() as usize) < bytes.len() && values < chunk.num_values() {
+        let mut protocol = TCompactInputProtocol::new(&mut reader, bytes.len());
+        let header = PageHeader::read_from_in_protocol(&mut protocol)
+            .map_err(|e| format!("a page header does not read ({e})"))?;
+        let start = reader.position() as usize;
+        let stored = usize::try_from(header.compressed_page_size).ok().filter(|n| *n <= bytes.len() - start);
+        let Some(stored) = stored else {
+            let left = bytes.len() - start;
+            return Err(format!(
+                "a page header claims {} bytes where the chunk has {left} left",
+                header.compressed_page_size
+            ));
+        };
+        let claimed = header.uncompressed_page_size;
+        if claimed < 0 || (whole > 0 && claimed as u64 > whole) {
+            return Err(format!(
+                "a page header claims {claimed} bytes uncompressed, where the footer gives the whole chunk {whole}"
+            ));
+        }
+        values += match (&header.data_page_header, &header.data_page_header_v2) {
+            (Some(v1), _) => i64::from(v1.num_values),
+            (_, Some(v2)) => i64::from(v2.num_values),
+            _ => 0,
+        };
+        reader.set_position((start + stored) as u64);
+    }
+    Ok(())
 }
 
 /// An INT96 timestamp chunk (Impala's, Hive's and Spark's default; fastparquet's

@@ -716,6 +716,54 @@ fn a_damaged_page_names_the_column_and_its_row_group() {
     }
 }
 
+/// A page header whose uncompressed size was damaged (one byte of its varint) claimed 134 MB
+/// for a page of 300 KB: polars-parquet allocated it before anything failed (up to 2 GB for a
+/// five-byte varint; a container's memory limit killed the run), and snappy then decoded the
+/// page anyway, so the damaged file was read as whole where pyarrow and DuckDB refuse it. The
+/// header is read before the page is: the file, the column and its row group are named.
+#[test]
+fn a_page_claiming_more_than_its_chunk_is_damage_said_before_it_is_allocated() {
+    use parquet::basic::Compression;
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let w = published();
+    let codes: Vec<String> = (0..8).map(|k| format!("C{k}").repeat(150_000)).collect();
+    let batch = RecordBatch::try_from_iter(vec![
+        ("CustomerID", Arc::new(Int64Array::from((0..8).map(|k| k % 3).collect::<Vec<i64>>())) as ArrayRef),
+        ("StockCode", Arc::new(StringArray::from_iter_values(&codes)) as ArrayRef),
+    ])
+    .unwrap();
+    let input = w.path("claims.parquet");
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_dictionary_enabled(false)
+        .set_data_page_size_limit(1 << 30)
+        .build();
+    let mut writer =
+        ArrowWriter::try_new(std::fs::File::create(&input).unwrap(), batch.schema(), Some(properties)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let reader = SerializedFileReader::new(std::fs::File::open(&input).unwrap()).unwrap();
+    let start = reader.metadata().row_group(0).column(1).data_page_offset() as usize;
+    // the header's Thrift: type (0x15, DATA_PAGE 0x00), then the uncompressed size (0x15, a
+    // varint of four bytes for 2.4 MB): each byte of it set to its largest, the length kept
+    let mut bytes = std::fs::read(&input).unwrap();
+    assert_eq!(bytes[start..start + 3], [0x15, 0x00, 0x15]);
+    let varint = start + 3..start + 7;
+    assert!(bytes[varint.clone()].iter().take(3).all(|b| b & 0x80 != 0) && bytes[start + 6] & 0x80 == 0);
+    bytes[varint].copy_from_slice(&[0xfe, 0xfe, 0xfe, 0x7f]);
+    std::fs::write(&input, bytes).unwrap();
+    let words = [
+        "claims.parquet",
+        "column 'StockCode' is damaged in row group 1 of 1",
+        "a page header claims 134209471 bytes uncompressed, where the footer gives the whole chunk",
+        "write the file again",
+    ];
+    refuses(&w, &input, "", "", 1, &words);
+    let r = w.kindred(&["audit", input.to_str().unwrap()]);
+    assert!(r.code == 1 && words.iter().all(|word| r.stderr.contains(word)), "{}", r.stderr);
+}
+
 /// fastparquet's INT96 timestamps (`times="int96"`, for Impala and Hive) failed every run and
 /// audit of the file, mapped or not: "Page content does not align with expected element size"
 /// (it writes each PLAIN page 8 bytes longer than its values, which pyarrow, DuckDB and Spark
