@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use calamine::{open_workbook_auto, Data, Dimensions, ExcelDateTime, ExcelDateTimeType, Reader, SheetVisible};
 use polars::prelude::*;
@@ -43,6 +43,9 @@ struct Sheets {
     /// Each column's error cells (`#DIV/0!`, `#REF!`: a formula that failed), read as missing:
     /// how many, their kinds and the first one's sheet and row, for a note.
     errors: Vec<CellErrors>,
+    /// Each column's formula cells without a saved result ([`unsaved_formulas`]), read as
+    /// missing: how many, and the first one's sheet and row, for a note.
+    unsaved: Vec<CellErrors>,
     /// The date's column (as the pipeline names it), if the header has it, and what its cells
     /// were (see [`Sheets::serial_dates`]).
     date: Option<usize>,
@@ -276,6 +279,7 @@ impl Sheets {
             quantity: at_role(&header, header_of.quantity.as_ref()),
             numbers: Vec::new(),
             errors: vec![CellErrors::default(); header.len()],
+            unsaved: vec![CellErrors::default(); header.len()],
             date: at_role(&header, header_of.date.as_ref()),
             dates: DateCells::default(),
             ids: [at_role(&header, Some(&header_of.customer)), at_role(&header, Some(&header_of.item))],
@@ -288,6 +292,7 @@ impl Sheets {
     /// notes on the cells, and the id columns' warnings (of the workbook at `path`).
     fn finish(mut self, notes: &mut Vec<String>, path: &Path) -> (usize, Vec<Column>, LongIds, IdWarnings) {
         notes.extend(self.error_notes());
+        notes.extend(self.unsaved_notes());
         notes.extend(self.serial_dates());
         notes.extend(self.shown_notes());
         let warnings = self.dated_warnings(path);
@@ -410,12 +415,48 @@ impl Sheets {
             }
         }
         let below = cells.rows.split_off(&(header_row + 1));
+        self.see_unsaved(&cells.unsaved, &below, (columns, positions), name);
         self.dates.swap = Swap::default();
         self.append(below.into_iter().map(|(r, row)| (r as usize + 1, dense(row, columns))), positions, name);
         match self.date.and_then(|k| self.dates.swap.swapped(&self.header[k], path)) {
             Some(swapped) => Err(swapped),
             None => Ok(()),
         }
+    }
+
+    /// Counts the formula cells without a saved result (`unsaved`, at their sheet row and
+    /// column) that fall in the table's `columns` of a row read from `below` (a row of nothing
+    /// else is a blank row, skipped as [`Sheets::append`] skips it), each in its column.
+    fn see_unsaved(
+        &mut self,
+        unsaved: &BTreeSet<(u32, u32)>,
+        below: &BTreeMap<u32, Vec<(u32, Data)>>,
+        (columns, positions): (&[u32], &[Option<usize>]),
+        sheet: &str,
+    ) {
+        let Some(&first) = below.keys().next() else { return };
+        for &(r, c) in unsaved.range((first, 0)..) {
+            let read = below.get(&r).is_some_and(|row| row.iter().any(|(c, _)| columns.binary_search(c).is_ok()));
+            let at = columns.binary_search(&c).ok().and_then(|p| positions.iter().position(|&q| q == Some(p)));
+            if let (true, Some(k)) = (read, at) {
+                let cells = &mut self.unsaved[k];
+                cells.count += 1;
+                cells.first.get_or_insert_with(|| (sheet.to_string(), r as usize + 1));
+            }
+        }
+    }
+
+    /// A note for each column with formula cells without a saved result: how many, the first.
+    fn unsaved_notes(&self) -> Vec<String> {
+        let unsaved = self.header.iter().zip(&self.unsaved).filter_map(|(name, u)| Some((name, u, u.first.as_ref()?)));
+        unsaved
+            .map(|(name, u, (sheet, row))| {
+                format!(
+                    "column '{name}': {} without a saved result (a workbook written by a program and never opened in Excel, which saves each formula's result beside it), read as missing; the first is sheet '{sheet}' row {row}: open the workbook in Excel or LibreOffice and save it to keep their values",
+                    crate::words::counted(u.count, "formula cell")
+                )
+            })
+            .collect()
     }
 
     /// The date column's number cells among its date cells read as the dates they number
@@ -557,9 +598,11 @@ pub(super) fn read_excel(
     }
     let (mut table, mut sheets) = (None::<Sheets>, Vec::new());
     let mut unmapped_first: Option<(String, Vec<String>)> = None;
+    // whether the workbook's sheets hold formulas, found once ([`holds_formulas`])
+    let formulas = std::sync::OnceLock::new();
     for name in wanted {
         let given = sheet_styles(&mut styles, &metadata, &name);
-        let mut cells = sheet_cells(&mut book, path, &name, given)
+        let mut cells = sheet_cells(&mut book, path, &name, given, &formulas)
             .map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: format!("sheet '{name}': {e}") })?;
         let Some(header_row) = cells.header_row(&name, header_of, &mut notes) else { continue };
         let (columns, header) = cells.columns(header_row);
@@ -620,6 +663,8 @@ fn at_role(header: &[String], column: Option<&String>) -> Option<usize> {
 struct SheetCells {
     rows: BTreeMap<u32, Vec<(u32, Data)>>,
     merged: Vec<Dimensions>,
+    /// An .xlsx sheet's formula cells without a saved result, (row, column).
+    unsaved: BTreeSet<(u32, u32)>,
     /// What its cells take ([`cell_bytes`]).
     bytes: usize,
     styles: IdStyles,
@@ -639,20 +684,28 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek + Send>(
     path: &Path,
     name: &str,
     given: Option<IdStyles>,
+    formulas: &std::sync::OnceLock<bool>,
 ) -> Result<SheetCells, String> {
     let mut rows = Rows::default();
+    let mut unsaved = BTreeSet::new();
     let mut styles = given.unwrap_or_default();
     let merged = match book {
         calamine::Sheets::Xlsx(x) => {
             // An xlsx sheet's merged ranges follow its cells in the sheet's XML, which calamine
             // parses a second time to find them (1.5 s of the shipped workbook's 2.9 s read):
             // done beside the cells, through a second handle on the file.
+            // so are its formula cells without a saved result, when its sheets hold formulas
             let merges = || match calamine::open_workbook::<calamine::Xlsx<_>, _>(path) {
-                Ok(mut again) => again.merge_cells_by_sheet_name(name).unwrap_or_default(),
-                Err(_) => Vec::new(),
+                Ok(mut again) => {
+                    let merged = again.merge_cells_by_sheet_name(name).unwrap_or_default();
+                    let formulas = *formulas.get_or_init(|| holds_formulas(path));
+                    (merged, if formulas { unsaved_formulas(&mut again, name) } else { BTreeSet::new() })
+                }
+                Err(_) => (Vec::new(), BTreeSet::new()),
             };
-            let (merged, read) = rayon::join(merges, || xlsx_cells(x, name, &mut rows));
+            let ((merged, found), read) = rayon::join(merges, || xlsx_cells(x, name, &mut rows));
             styles = read?;
+            unsaved = found;
             merged
         }
         calamine::Sheets::Xlsb(x) => {
@@ -678,7 +731,57 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek + Send>(
         }
     };
     let bytes = rows.bytes;
-    Ok(SheetCells { rows: rows.finish(), merged, bytes, styles })
+    Ok(SheetCells { rows: rows.finish(), merged, unsaved, bytes, styles })
+}
+
+/// Whether any sheet of the .xlsx at `path` holds a formula (a `<f>` element, or a prefixed
+/// one): read as raw XML, far faster than parsing it, so that a workbook without formulas (an
+/// export's usually) is not parsed a third time for them. Any doubt reads as true.
+fn holds_formulas(path: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(path) else { return true };
+    let Ok(mut zip) = ::zip::ZipArchive::new(std::io::BufReader::new(file)) else { return true };
+    let finders = [b"<f>".as_slice(), b"<f ", b":f>", b":f "].map(memchr::memmem::Finder::new);
+    let mut buffer = vec![0u8; 1 << 20];
+    for i in 0..zip.len() {
+        let Ok(mut entry) = zip.by_index(i) else { return true };
+        if !entry.name().is_ok_and(|n| n.starts_with("xl/worksheets/")) {
+            continue;
+        }
+        // each piece read after the last one's final three bytes, so no tag is split
+        let mut kept = 0;
+        loop {
+            let Ok(n) = std::io::Read::read(&mut entry, &mut buffer[kept..]) else { return true };
+            let end = kept + n;
+            if finders.iter().any(|f| f.find(&buffer[..end]).is_some()) {
+                return true;
+            }
+            if n == 0 {
+                break;
+            }
+            kept = end.min(3);
+            buffer.copy_within(end - kept..end, 0);
+        }
+    }
+    false
+}
+
+/// The formula cells of the .xlsx sheet `name` without a saved result, (row, column): a
+/// workbook written by a program (openpyxl, a report generator) and never opened in Excel holds
+/// the formulas alone, which calamine reads as empty cells, so the rows' values were lost
+/// unsaid (Excel's own error cells are noted). None when the sheet does not read here (the
+/// cells' own read says why).
+fn unsaved_formulas<RS: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Xlsx<RS>,
+    name: &str,
+) -> BTreeSet<(u32, u32)> {
+    let mut found = BTreeSet::new();
+    let Ok(mut cells) = book.worksheet_cells_reader(name) else { return found };
+    while let Ok(Some(cell)) = cells.next_cell_with_formula_metadata() {
+        if cell.formula.is_some() && matches!(cell.value, calamine::DataRef::Empty) {
+            found.insert(cell.pos);
+        }
+    }
+    found
 }
 
 /// Reads the cells of the .xlsx sheet `name` into `rows`, and the styles of its number cells

@@ -250,6 +250,39 @@ fn excel_error_cells_are_noted_with_their_row() {
     assert_eq!(rows(&w.path("out/purchases.parquet")).len(), 4, "the rows without an error");
 }
 
+/// A workbook written by a program (openpyxl) and never opened in Excel holds its formulas
+/// without their results, which calamine reads as empty cells: a tenth of the quantities of
+/// such an export were lost as ordinary gaps, unsaid, where Excel's error cells are noted. Each
+/// column with such cells is noted, counted in the rows read (a row of nothing but a formula
+/// is a blank row); a formula whose result is saved is its value.
+#[test]
+fn excel_formulas_without_a_saved_result_are_noted_with_their_row() {
+    let w = Workdir::new();
+    let input = w.copy("unsaved_formulas.xlsx");
+    let notes = [
+        "column 'CustomerID': 1 formula cell without a saved result",
+        "column 'Quantity': 1 formula cell without a saved result",
+        "read as missing; the first is sheet 'Sales' row 3: open the workbook in Excel or LibreOffice and save it",
+        "the first is sheet 'Sales' row 5",
+    ];
+    let r = w.kindred(&["audit", input.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(notes.iter().all(|note| r.stderr.contains(note)), "{}", r.stderr);
+    let p = w.pipeline("p.toml", &input, "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(notes.iter().all(|note| r.stderr.contains(note)), "{}", r.stderr);
+    let bought: Vec<String> = rows(&w.path("out/purchases.parquet"))
+        .iter()
+        .map(|r| r.values().map(text).collect::<Vec<String>>().join(" "))
+        .collect();
+    assert_eq!(bought, ["1 A 1.0", "2 A 1.0", "2 C 2.0"], "the rows with every value");
+    // the same cells with their results saved (the other fixtures): no such note
+    let saved = w.copy("error_cells.xlsx");
+    let r = w.kindred(&["audit", saved.to_str().unwrap()]);
+    assert!(!r.stderr.contains("without a saved result"), "{}", r.stderr);
+}
+
 #[test]
 fn excel_ids_print_without_float_fraction_and_sheets_stack() {
     let w = Workdir::new();
