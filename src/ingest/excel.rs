@@ -1317,10 +1317,12 @@ fn open_book(
         check_unpacked(path, limit, origin)?;
     }
     let xls = super::biff::check(path, limit)?;
+    if is_ods(path) {
+        check_ods(path, limit)?;
+    }
     // an .ods's number styles are read beside calamine, which parses its sheets as it opens it
     // (read after it, they took a 60,000-row sheet's read from 2.6 s to 3.8 s)
-    let ods = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ods"));
-    let (book, ods) = rayon::join(|| book_of(path, notes), || ods.then(|| super::ods::id_styles(path)));
+    let (book, ods) = rayon::join(|| book_of(path, notes), || is_ods(path).then(|| super::ods::id_styles(path)));
     let book = book?;
     let styles = match (&book, ods) {
         (calamine::Sheets::Xls(_), _) => xls,
@@ -1344,6 +1346,44 @@ fn book_of(path: &Path, notes: &mut Vec<String>) -> Result<Book, InputError> {
         return Ok(book);
     }
     open_workbook_auto(path).map_err(|e| InputError::Workbook { path: path.to_path_buf(), detail: e.to_string() })
+}
+
+fn is_ods(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ods"))
+}
+
+/// Refuses the .ods at `path` when the grids calamine makes of its sheets as it opens it
+/// ([`super::ods::grids`]: every sheet, and a copy of the one read) need more than `limit`
+/// (`[input] max_bytes` and where it came from), or one has more cells than calamine makes of
+/// an .ods sheet (it refused such a file as "corrupt, password-protected, or not a
+/// spreadsheet", a file LibreOffice opens). Its zip's unpacked size does not bound them: a
+/// repeated row or cell is one element of XML. A file whose sheets do not read here is left to
+/// calamine, which says why.
+fn check_ods(path: &Path, limit: Option<(u64, &str)>) -> Result<(), InputError> {
+    let Ok(grids) = super::ods::grids(path) else { return Ok(()) };
+    let (mut total, mut largest) = (0u64, 0u64);
+    for grid in grids {
+        let (rows, columns) = (grid.rows, grid.columns);
+        if grid.cells() > super::ods::MAX_CELLS {
+            let ((row, column), max) = (grid.farthest, super::ods::MAX_CELLS);
+            return Err(InputError::SheetTooLarge {
+                path: path.into(),
+                sheet: grid.sheet,
+                rows,
+                columns,
+                row,
+                column,
+                max,
+            });
+        }
+        (total, largest) = (total.saturating_add(grid.bytes()), largest.max(grid.bytes()));
+        let bytes = total.saturating_add(largest);
+        if let Some((limit, origin)) = limit.filter(|&(limit, _)| bytes > limit) {
+            let (path, sheet, origin) = (path.to_path_buf(), grid.sheet, origin.to_string());
+            return Err(InputError::GridTooLarge { path, kind: ".ods", sheet, rows, columns, bytes, limit, origin });
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a zipped workbook (.xlsx, .xlsm, .xlsb, .ods) whose entries unpack to more than

@@ -34,7 +34,7 @@ const MAX_COLUMNS: u32 = 16_384;
 /// past it is refused there, and no id cell of a sheet whose number cells span more is kept
 /// here (one cell repeated over every row and column, a few kilobytes of XML, asked for 17
 /// billion; capping the cells kept at it still took 26 s and 3.4 GB before the error).
-const MAX_CELLS: u64 = 100_000_000;
+pub(super) const MAX_CELLS: u64 = 100_000_000;
 /// How many parent styles are followed to a number style (a loop of parents ends there).
 const PARENTS: usize = 8;
 
@@ -56,6 +56,138 @@ pub(super) fn id_styles(path: &Path) -> Result<Vec<IdStyles>, String> {
         }
     }
     Ok(sheets.into_iter().map(|cells| IdStyles { cells, formats: styles.formats.clone() }).collect())
+}
+
+/// The grid calamine makes of one sheet of an .ods: the rows and columns from its first to
+/// its last cell that holds something (a value or a formula), repeated rows and cells counted
+/// out and capped as calamine caps them, and whether a formula grid is made beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Grid {
+    pub sheet: String,
+    pub rows: u64,
+    pub columns: u64,
+    /// The cell farthest from the sheet's first (1-based row and column).
+    pub farthest: (u64, u64),
+    pub formulas: bool,
+}
+
+impl Grid {
+    /// Its cells.
+    pub fn cells(&self) -> u64 {
+        self.rows.saturating_mul(self.columns)
+    }
+
+    /// What calamine keeps of it: a value per cell, and a formula's text per cell when it has
+    /// any.
+    pub fn bytes(&self) -> u64 {
+        let value = std::mem::size_of::<calamine::Data>() as u64;
+        let text = if self.formulas { std::mem::size_of::<String>() as u64 } else { 0 };
+        self.cells().saturating_mul(value + text)
+    }
+}
+
+/// The grid calamine makes of each sheet of the .ods at `path`, in the file's order, read from
+/// its content.xml before calamine reads it: calamine makes each sheet a grid as tall and wide
+/// as its farthest cell when it opens the file, so one note a thousand columns and 80,000 rows
+/// from a 700 KB file's table took 6.2 GB. `Err` with what could not be read (calamine then
+/// says why it cannot open the file).
+pub(super) fn grids(path: &Path) -> Result<Vec<Grid>, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
+    let xml = zip.by_name("content.xml").map_err(|e| e.to_string())?;
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(xml));
+    let (mut buf, mut grids, mut sheet) = (Vec::new(), Vec::new(), None::<Extent>);
+    loop {
+        let event = reader.read_event_into(&mut buf).map_err(|e| e.to_string())?;
+        let closed = matches!(event, Event::Empty(_));
+        match (event, sheet.as_mut()) {
+            (Event::Start(e), None) if e.name().as_ref() == "table:table" => {
+                sheet = Some(Extent { name: attr(&e, "table:name")?.unwrap_or_default(), ..Extent::default() });
+            }
+            (Event::Start(e) | Event::Empty(e), Some(t)) => t.start(&e, closed)?,
+            (Event::End(e), Some(t)) => match e.name().as_ref() {
+                "table:table" => grids.extend(sheet.take().map(Extent::grid)),
+                name => t.end(name),
+            },
+            (Event::Eof, _) => return Ok(grids),
+            _ => {}
+        }
+        buf.clear();
+    }
+}
+
+/// Where the walk through a sheet for its [`Grid`] is: the row's first position and repeats,
+/// the cell's column and whether it holds something, the row's first and last such column,
+/// and the span of such cells so far (rows, then columns: first and last of each).
+#[derive(Default)]
+struct Extent {
+    name: String,
+    row: u32,
+    repeats: u32,
+    column: u32,
+    cell: Option<(u32, u32, bool)>,
+    in_row: Option<(u32, u32)>,
+    span: Option<[u32; 4]>,
+    formulas: bool,
+}
+
+impl Extent {
+    /// An element of the sheet opened (`closed`: with nothing inside).
+    fn start(&mut self, e: &BytesStart, closed: bool) -> Result<(), String> {
+        let repeats =
+            |key: &str| -> Result<u32, String> { Ok(attr(e, key)?.and_then(|n| n.parse().ok()).unwrap_or(1)) };
+        match e.name().as_ref() {
+            "table:table-row" => {
+                self.repeats = repeats("table:number-rows-repeated")?.min(MAX_ROWS.saturating_sub(self.row));
+                (self.column, self.in_row) = (0, None);
+                if closed {
+                    self.end("table:table-row");
+                }
+            }
+            "table:table-cell" | "table:covered-table-cell" => {
+                let count = repeats("table:number-columns-repeated")?.min(MAX_COLUMNS.saturating_sub(self.column));
+                self.formulas |= attr(e, "table:formula")?.is_some_and(|f| !f.is_empty());
+                self.cell = Some((self.column, count, valued(e)?));
+                if closed {
+                    self.end("table:table-cell");
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// An element of the sheet closed: a cell's columns counted, a row's rows.
+    fn end(&mut self, name: &str) {
+        match name {
+            "table:table-cell" | "table:covered-table-cell" => {
+                let Some((column, count, held)) = self.cell.take() else { return };
+                if held && count > 0 {
+                    let last = column + count - 1;
+                    self.in_row = Some(self.in_row.map_or((column, last), |(first, _)| (first, last)));
+                }
+                self.column = column + count;
+            }
+            "table:table-row" => {
+                if let (Some((c0, c1)), true) = (self.in_row.take(), self.repeats > 0) {
+                    let r1 = self.row + self.repeats - 1;
+                    let [a, _, c, d] = self.span.unwrap_or([self.row, r1, c0, c1]);
+                    self.span = Some([a, r1, c.min(c0), d.max(c1)]);
+                }
+                self.row += self.repeats;
+            }
+            _ => {}
+        }
+    }
+
+    fn grid(self) -> Grid {
+        let (sheet, formulas) = (self.name, self.formulas);
+        let Some([r0, r1, c0, c1]) = self.span else {
+            return Grid { sheet, rows: 0, columns: 0, farthest: (0, 0), formulas };
+        };
+        let (rows, columns) = (u64::from(r1 + 1 - r0), u64::from(c1 + 1 - c0));
+        Grid { sheet, rows, columns, farthest: (u64::from(r1) + 1, u64::from(c1) + 1), formulas }
+    }
 }
 
 /// A cell style: its number style, and the style it inherits from.
@@ -380,6 +512,21 @@ impl Table {
     }
 }
 
+/// Whether calamine reads the cell as a value (its grid reaches it): a value attribute, or the
+/// text of a string cell (its `text:p`, an empty one too); a cell's text without a value type,
+/// and a formula without a value, are empty to it.
+fn valued(e: &BytesStart) -> Result<bool, String> {
+    const VALUES: [&str; 5] =
+        ["office:value", "office:string-value", "office:date-value", "office:time-value", "office:boolean-value"];
+    for a in e.attributes().with_checks(false) {
+        let a = a.map_err(|e| e.to_string())?;
+        if VALUES.contains(&a.key.as_ref()) || (a.key.as_ref() == "office:value-type" && a.value.as_ref() == "string") {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Whether calamine reads the cell as a number: its first value attribute is `office:value`.
 fn number_cell(e: &BytesStart) -> Result<bool, String> {
     const VALUES: [&str; 5] =
@@ -498,6 +645,61 @@ mod tests {
                 ((7, 0), "00000".to_string(), float(9.0)),
             ]
         );
+    }
+
+    /// The grid each sheet is read into, found from the XML before calamine reads it, is the
+    /// one calamine makes: its size, its farthest cell, and whether it has formulas, in layouts
+    /// of repeated, covered, leading and trailing empty rows and cells, text without a value
+    /// type, a note far from the table, and an empty sheet.
+    #[test]
+    fn the_grid_found_before_calamine_reads_a_sheet_is_the_one_it_makes() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = |t: &str| {
+            format!(r#"<table:table-cell office:value-type="string"><text:p>{t}</text:p></table:table-cell>"#)
+        };
+        let untyped = |t: &str| format!("<table:table-cell><text:p>{t}</text:p></table:table-cell>");
+        let empty = |n: u32| format!(r#"<table:table-cell table:number-columns-repeated="{n}"/>"#);
+        let row = |cells: &str| format!("<table:table-row>{cells}</table:table-row>");
+        let rows = |n: u32, cells: &str| {
+            format!(r#"<table:table-row table:number-rows-repeated="{n}">{cells}</table:table-row>"#)
+        };
+        let formula = r#"<table:table-cell table:formula="of:=1+1" office:value-type="float" office:value="2"/>"#;
+        let sheets = [
+            // a table, 80 empty rows, then a note 40 columns out
+            [row(&(number(1, "") + &number(2, ""))), rows(80, &empty(3)), row(&(empty(39) + &text("note")))].concat(),
+            // leading empty rows and columns, LibreOffice's trailing repeats, a repeated cell
+            [
+                rows(3, &empty(1024)),
+                row(&(empty(2) + &number(5, "") + &empty(1000))),
+                rows(2, &(empty(1) + r#"<table:covered-table-cell/>"# + &number(6, "") + &number(7, ""))),
+                row(&(r#"<table:table-cell office:value-type="float" office:value="8" table:number-columns-repeated="3"/>"#.to_string() + &empty(1021))),
+                rows(1_048_000, &empty(1024)),
+            ]
+            .concat(),
+            // a formula beside numbers
+            [row(&(number(1, "") + formula)), row(&number(3, "")), rows(9, &empty(1)), row(&(empty(70) + &untyped("x")))].concat(),
+            // nothing at all
+            rows(1_048_576, &empty(1024)),
+        ];
+        let tables: String = sheets
+            .iter()
+            .enumerate()
+            .map(|(k, rows)| format!(r#"<table:table table:name="S{k}">{rows}</table:table>"#))
+            .collect();
+        let path = ods(dir.path(), "", &tables);
+        let grids = grids(&path).unwrap();
+        let mut book = calamine::open_workbook_auto(&path).unwrap();
+        assert_eq!(grids.len(), 4);
+        for grid in &grids {
+            let range = book.worksheet_range(&grid.sheet).unwrap();
+            let (height, width) = range.get_size();
+            assert_eq!((grid.rows, grid.columns), (height as u64, width as u64), "{}", grid.sheet);
+            let farthest = range.end().map_or((0, 0), |(r, c)| (u64::from(r) + 1, u64::from(c) + 1));
+            assert_eq!(grid.farthest, farthest, "{}", grid.sheet);
+            let formulas = book.worksheet_formula(&grid.sheet).unwrap();
+            assert_eq!(grid.formulas, !formulas.is_empty(), "{}", grid.sheet);
+        }
+        assert_eq!((grids[0].rows, grids[0].columns, grids[0].farthest), (82, 40, (82, 40)));
     }
 
     /// One id-styled number cell repeated over every row and column of a sheet (a few

@@ -135,3 +135,74 @@ fn max_rows_and_max_bytes_refuse_while_reading() {
         assert_eq!(r.code, 0, "{keys}: {}", r.stderr);
     }
 }
+
+/// An .ods of one sheet whose rows are `rows` (table:table-row elements), written as
+/// LibreOffice writes one (stored: its mimetype, manifest and content.xml).
+fn ods(w: &Workdir, name: &str, rows: &str) -> std::path::PathBuf {
+    use std::io::Write;
+    const NS: &str = r#"xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0""#;
+    let path = w.path(name);
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content {NS}><office:body><office:spreadsheet><table:table table:name="Sales">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>"#;
+    let parts = [
+        ("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+        ("META-INF/manifest.xml", manifest),
+        ("content.xml", content.as_str()),
+    ];
+    for (part, text) in parts {
+        zip.start_file(part, stored).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+    path
+}
+
+/// A small .ods with one note far from its table (80,000 empty rows below it and 1,000
+/// columns out: one repeated row and one repeated cell of XML) is read by calamine as a grid
+/// that far, every sheet when it opens the file: a 711 KB file took 6.2 GB, whatever
+/// `max_bytes` said (its zip's unpacked size is a few kilobytes). The grid is found from the
+/// XML first and held to `max_bytes`; one past calamine's 100 million cells was refused as
+/// "corrupt, password-protected, or not a spreadsheet" (a file LibreOffice opens), and is
+/// refused naming its farthest cell, even with no limit.
+#[test]
+fn an_ods_sheets_grid_is_held_to_max_bytes_before_it_is_read() {
+    let w = published();
+    let text =
+        |t: &str| format!(r#"<table:table-cell office:value-type="string"><text:p>{t}</text:p></table:table-cell>"#);
+    let number = |v: u32| format!(r#"<table:table-cell office:value-type="float" office:value="{v}"/>"#);
+    let row = |cells: String| format!("<table:table-row>{cells}</table:table-row>");
+    let table: String = [row(text("CustomerID") + &text("StockCode") + &text("Quantity"))]
+        .into_iter()
+        .chain((0..12).map(|k| row(number(k % 4) + &text(["A", "B", "C"][k as usize % 3]) + &number(1))))
+        .collect();
+    let far = |rows: u32, columns: u32| {
+        let empty =
+            format!(r#"<table:table-row table:number-rows-repeated="{rows}"><table:table-cell/></table:table-row>"#);
+        let note = row(format!(r#"<table:table-cell table:number-columns-repeated="{columns}"/>"#) + &text("checked"));
+        format!("{table}{empty}{note}")
+    };
+    let noted = ods(&w, "noted.ods", &far(80_000, 1_000));
+    // 80,014 × 1,001 cells of 32 bytes, and a copy of the sheet read: 5.1 GB
+    let words = [
+        "noted.ods: sheet 'Sales' spans 80014 rows by 1001 columns",
+        "an .ods sheet is read as its whole grid",
+        "more than [input] max_bytes, 100000000 bytes (as set)",
+    ];
+    refuses(&w, &noted, "max_bytes = 100000000", "", 1, &words);
+    // without the note, or with the note nearer (a grid of 6.5 MB), it is read
+    for book in [ods(&w, "plain.ods", &table), ods(&w, "near.ods", &far(1_000, 100))] {
+        let p = w.pipeline_with("book.toml", &book, "max_bytes = 100000000", "out", "");
+        let r = w.kindred(&["audit", book.to_str().unwrap(), "--pipeline", p.to_str().unwrap()]);
+        assert!(r.code == 0 && r.stdout.contains("CustomerID"), "{}{}", r.stdout, r.stderr);
+    }
+    let huge = ods(&w, "huge.ods", &far(1_000_000, 2_000));
+    let words = [
+        "huge.ods: sheet 'Sales' spans 1000014 rows by 2001 columns to its farthest cell (row 1000014, column 2001)",
+        "more than the 100000000 cells an .ods sheet is read into: delete what lies beyond the table",
+    ];
+    refuses(&w, &huge, "max_bytes = 0", "", 1, &words);
+}
