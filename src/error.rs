@@ -47,6 +47,9 @@ pub fn what_to_do(e: &std::io::Error) -> &'static str {
         Some(libc::EXDEV) => {
             "; a rename across filesystems (a volume mounted inside the output folder, at `runs/`, say): mount it at the output folder itself"
         }
+        Some(libc::ENOLCK) | Some(libc::EOPNOTSUPP) => {
+            "; the filesystem cannot lock files (an NFS share without its lock service, `rpc.statd`; a FUSE mount without locks): mount it with locking, or choose another folder for the output"
+        }
         Some(libc::EIO) => "; the disk or network share failed: check it (`dmesg`, the share's server) before running again",
         _ => "",
     }
@@ -355,6 +358,9 @@ pub enum OutputError {
         path.display()
     )]
     LockedElsewhere { path: PathBuf, pid: u32, host: String, age: u64 },
+    /// flock on `.lock` failed otherwise than by another holder.
+    #[error("cannot lock {}: {source}{}", path.display(), what_to_do(source))]
+    LockFailed { path: PathBuf, source: std::io::Error },
     /// The flock on `.lock` is held by a process this run descends from: a wrapper locking the
     /// folder's own lock file (`flock out/.lock kindred run …`), which keeps every run out.
     #[error(
@@ -584,12 +590,21 @@ mod tests {
             (libc::EPERM, "lsattr"),
             (libc::EDQUOT, "quota"),
             (libc::EIO, "dmesg"),
+            (libc::ENOLCK, "cannot lock files"),
         ] {
             let line = said(errno);
             assert!(line.contains(words) && !line.contains('\n'), "{errno}: {line}");
         }
         // an error with no general remedy is said as the OS says it
         assert!(said(libc::ENAMETOOLONG).ends_with("(os error 36)"), "{}", said(libc::ENAMETOOLONG));
+        let lock = OutputError::LockFailed {
+            path: "out/.lock".into(),
+            source: std::io::Error::from_raw_os_error(libc::ENOLCK),
+        };
+        assert!(
+            lock.to_string().starts_with("cannot lock out/.lock: No locks available; the filesystem cannot lock"),
+            "{lock}"
+        );
         let gone = OutputError::Remove { path: "x".into(), source: std::io::Error::from_raw_os_error(libc::EPERM) };
         assert!(gone.to_string().contains("lsattr"), "{gone}");
         let unread =

@@ -74,7 +74,15 @@ fn foreign_line(text: &str, touched: SystemTime) -> Option<String> {
         true => &text[..text.rfind('\n').map_or(0, |end| end + 1)],
         false => text,
     };
-    whole.lines().find(|l| !l.trim().is_empty() && parse(l, touched).is_none()).map(str::to_string)
+    whole.lines().find(|l| !blank(l) && parse(l, touched).is_none()).map(str::to_string)
+}
+
+/// A line of nothing but whitespace and NUL bytes: what a crash leaves of a line whose bytes had
+/// not reached the disk (XFS, ext4 `data=writeback` hand the file back zeroed to its length). It
+/// names no run, and is no person's text either: refused as one, it kept every run out until
+/// someone removed the lock file (helper-120).
+fn blank(line: &str) -> bool {
+    line.trim_matches(|c: char| c == '\0' || c.is_whitespace()).is_empty()
 }
 
 /// The error for a `.lock` holding `line`, which no kindred wrote.
@@ -112,6 +120,13 @@ pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
     }
     // SAFETY: flock on a file descriptor we own; no memory is shared with the call.
     if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        // only EWOULDBLOCK is another holder: a filesystem that cannot lock (an NFS share
+        // without its lock service: ENOLCK) was told as "another process (pid 0) holds the
+        // lock", exit 4, which schedulers retry forever (helper-120)
+        let why = std::io::Error::last_os_error();
+        if why.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(OutputError::LockFailed { path, source: why }.into());
+        }
         return Err(held(&mut lock, &path, &meta, dir).into());
     }
     let mut before = String::new();
@@ -141,6 +156,9 @@ pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
         let _ = overwrite(&lock, before.as_bytes()); // as it was: it fits where it was
         return Err(io(&path)(e).into());
     }
+    // on the disk before the run goes on, so that a machine that goes down leaves the line
+    // (what the next run records as interrupted), not zeros; best effort, as the heartbeat is
+    let _ = lock.sync_data();
     Ok((lock, previous))
 }
 
@@ -529,7 +547,7 @@ fn parse_all(text: &str, touched: SystemTime) -> Vec<Holder> {
         let secs = line.split_whitespace().nth(5)?.parse::<u64>().ok().filter(|s| *s <= LATEST_SEEN)?;
         SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
     };
-    let lines = text.lines().filter(|l| !l.trim().is_empty()).enumerate();
+    let lines = text.lines().filter(|l| !blank(l)).enumerate();
     lines.filter_map(|(i, line)| parse(line, if i == 0 { touched } else { seen(line).unwrap_or(touched) })).collect()
 }
 

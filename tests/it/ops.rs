@@ -1014,6 +1014,27 @@ fn status_tells_a_running_run_from_a_killed_one() {
     assert!(!record.exists(), "pruned with the runs before the oldest kept");
 }
 
+/// A machine that went down before the lock's line reached the disk can hand the file back as
+/// NUL bytes of the line's length (XFS, ext4 `data=writeback`): every run was refused, exit 1,
+/// as if a person's file were there, and `status` failed, until someone removed it by hand. It
+/// names no run: status is healthy and the next run publishes, leaving it empty.
+#[test]
+fn a_lock_file_zeroed_by_a_crash_is_no_refusal() {
+    let w = published();
+    let lock = w.path("out/.lock");
+    std::fs::write(&lock, [0u8; 109]).unwrap();
+    let (code, v) = status_json(&w);
+    assert_eq!((code, v["last_attempt"]["status"].as_str()), (0, Some("published")), "{v}");
+    let good = w.path("good.toml");
+    let r = w.kindred(&["run", good.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read(&lock).unwrap(), b"", "a finished run leaves the lock file empty");
+    // a person's text is still refused, NULs or not
+    std::fs::write(&lock, b"notes\0\0\n").unwrap();
+    let r = w.kindred(&["run", good.to_str().unwrap(), "--quiet"]);
+    assert!(r.code == 1 && r.stderr.contains("not the lines of runs"), "{}", r.stderr);
+}
+
 /// Session 22: a run killed between moving its set into `runs/` and switching `current` to it
 /// left a whole set of its name there; `kindred status` called that attempt published and
 /// healthy (the set was never served), and the next run kept it as a published run. Now the
