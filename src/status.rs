@@ -125,9 +125,57 @@ pub fn check(dir: &Path, max_age: Option<Duration>, depth: Depth) -> Result<Stat
     check_at(dir, max_age, depth, Utc::now())
 }
 
+/// How many times the folder is looked at before what the last look saw is said ([`settled`]).
+const LOOKS: usize = 5;
+
 /// The status of `dir` as of `now`. A missing folder, one that is not kindred's, or one whose
 /// managed names hold what kindred did not make is an error (exit 1), not a status.
 pub fn check_at(dir: &Path, max_age: Option<Duration>, depth: Depth, now: DateTime<Utc>) -> Result<Status> {
+    settled(dir, || look(dir, max_age, depth, now))
+}
+
+/// What `look` finds in `dir` while nothing changed there: the published set, the runs and the
+/// lock are read one after another, and a run that publishes or records its end meanwhile was
+/// seen in part — its lock let go but its record not yet read ("interrupted … killed"), or
+/// `current` moved and the set read gone ("damaged", "rolled back"): a probe paged for a run
+/// that succeeded, 1 look in 130–700 beside back-to-back runs (helper-120). Looked at again,
+/// up to [`LOOKS`] times, until the folder's [`Glance`] is the same after a look as before it.
+fn settled<T>(dir: &Path, mut look: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut before = Glance::of(dir);
+    for _ in 1..LOOKS {
+        let found = look();
+        let after = Glance::of(dir);
+        if after == before {
+            return found;
+        }
+        before = after;
+    }
+    look()
+}
+
+/// What a run changes as it publishes or records its end: where `current` points, the names
+/// in `runs/`, and the lock file's text and time.
+#[derive(Debug, PartialEq)]
+struct Glance {
+    current: Option<PathBuf>,
+    runs: Vec<std::ffi::OsString>,
+    lock: Option<(Vec<u8>, Option<SystemTime>)>,
+}
+
+impl Glance {
+    fn of(dir: &Path) -> Glance {
+        let mut runs: Vec<_> = fs::read_dir(dir.join(RUNS))
+            .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        runs.sort();
+        let lock = dir.join(lock::LOCK);
+        let lock = fs::read(&lock).ok().map(|text| (text, fs::metadata(&lock).and_then(|m| m.modified()).ok()));
+        Glance { current: fs::read_link(dir.join(CURRENT)).ok(), runs, lock }
+    }
+}
+
+/// One look at `dir` ([`check_at`]).
+fn look(dir: &Path, max_age: Option<Duration>, depth: Depth, now: DateTime<Utc>) -> Result<Status> {
     check_folder(dir)?;
     let published = published_run(dir)?.map(|run| published(&run, depth, now));
     let (mut last_attempt, ignored) = last_attempt(dir, now)?;
@@ -778,6 +826,41 @@ mod tests {
         std::fs::remove_file(dir.join(CURRENT)).unwrap();
         let said = check(dir, None, Depth::Footers).unwrap().problems.join("; ");
         assert!(said.contains("nothing is published") && !said.contains("which is missing"), "{said}");
+    }
+
+    #[test]
+    fn a_look_that_saw_the_folder_change_is_taken_again() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join(RUNS)).unwrap();
+        // a run publishing during the first two looks: each sees a change, the third none
+        let mut looks = 0;
+        let found = settled(dir.path(), || {
+            looks += 1;
+            if looks <= 2 {
+                fs::create_dir(dir.path().join(RUNS).join(format!("run-{looks}"))).unwrap();
+                fs::write(dir.path().join(lock::LOCK), format!("{looks}")).unwrap();
+            }
+            Ok(looks)
+        });
+        assert_eq!((found.unwrap(), looks), (3, 3));
+        // a folder that keeps changing: the last look's, after LOOKS
+        let mut looks = 0;
+        let found = settled(dir.path(), || {
+            looks += 1;
+            fs::write(dir.path().join(lock::LOCK), format!("{looks}")).unwrap();
+            Ok(looks)
+        });
+        assert_eq!(found.unwrap(), LOOKS);
+        // a still folder: one look
+        let mut looks = 0;
+        assert_eq!(
+            settled(dir.path(), || Ok({
+                looks += 1;
+                looks
+            }))
+            .unwrap(),
+            1
+        );
     }
 
     #[test]
