@@ -456,14 +456,7 @@ impl Publisher {
             );
         }
         for folder in kept {
-            crate::progress::warn(
-                false,
-                &format!(
-                    "kept {} ({}): a staging folder without the mark that proves a kindred run made it (one that a kindred before 0.4.0 left when it was killed, or another's), so it is not removed; delete it by hand when no run of an older kindred is writing it",
-                    folder.display(),
-                    size_text(&folder)
-                ),
-            );
+            crate::progress::warn(false, &kept_staging(&folder));
         }
         // only the holder may have a set in `runs/` it never switched in; the lines after it
         // are runs an earlier run already dealt with so (a line naming a kept set moved it)
@@ -627,7 +620,7 @@ impl Publisher {
         // without its mark is — silent, such sets piled up past `keep_runs` (helper-98: 7 of 2)
         for id in added.iter().filter(|id| oldest_kept.is_some_and(|k| *id < k) && names_its_run(&runs.join(id))) {
             let folder = runs.join(id);
-            let foreign = foreign_entries(&folder);
+            let foreign = foreign_entries(&folder, &[]);
             if foreign.is_empty() {
                 continue; // a set of a status kindred does not write (a later version's): kept
             }
@@ -837,12 +830,33 @@ pub(crate) fn holds_only(folder: &Path, ours: &dyn Fn(&Path, bool) -> bool) -> b
     walk(folder, folder, ours)
 }
 
-/// The first few entries of a run's folder that are not a set's files, quoted, with how many
+/// Why the staging folder `folder` was kept, with its size: what it holds that kindred did not
+/// write beside a set and its mark (a killed run's folder a person added a file to was said to
+/// lack the mark it has, helper-120), else the mark it lacks.
+fn kept_staging(folder: &Path) -> String {
+    let (shown, size) = (folder.display(), size_text(folder));
+    let id = folder.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix(STAGING_PREFIX));
+    let proven = id.is_some_and(|id| is_marked(folder, id) || manifest_run_id(folder).as_deref() == Some(id));
+    let foreign = foreign_entries(folder, &[MARK]);
+    match !proven || foreign.is_empty() {
+        false => format!(
+            "kept {shown} ({size}): a killed run's staging folder holding what kindred did not write ({}), so it is not removed; move that away, or delete the folder by hand",
+            foreign.join(", ")
+        ),
+        true => format!(
+            "kept {shown} ({size}): a staging folder without the mark that proves a kindred run made it (one that a kindred before 0.4.0 left when it was killed, or another's), so it is not removed; delete it by hand when no run of an older kindred is writing it"
+        ),
+    }
+}
+
+/// The first few entries of a run's folder that are not a set's files (nor `besides`), quoted, with how many
 /// more there are.
-fn foreign_entries(folder: &Path) -> Vec<String> {
+fn foreign_entries(folder: &Path, besides: &[&str]) -> Vec<String> {
     let ours = |e: &fs::DirEntry| {
         e.file_type().is_ok_and(|t| t.is_file())
-            && e.file_name().to_str().is_some_and(|n| crate::write::is_written_as(n, &file::ALL))
+            && e.file_name()
+                .to_str()
+                .is_some_and(|n| crate::write::is_written_as(n, &file::ALL) || besides.contains(&n))
     };
     let Ok(entries) = fs::read_dir(folder) else { return Vec::new() };
     let mut foreign: Vec<String> =
@@ -1070,7 +1084,7 @@ pub fn run_folder(run: &Path) -> Result<RunFolder> {
         Some(m) => match m.get("run_id").and_then(|v| v.as_str()) {
             Some(named) if named != id => format!("its {} names run {named}: a copy made by hand?", file::MANIFEST),
             None => format!("its {} names no run", file::MANIFEST),
-            Some(_) => match foreign_entries(run) {
+            Some(_) => match foreign_entries(run, &[]) {
                 foreign if !foreign.is_empty() => {
                     format!("it holds what kindred did not write ({})", foreign.join(", "))
                 }
@@ -1863,6 +1877,20 @@ mod tests {
         assert_eq!(kept, std::slice::from_ref(&old));
         assert_eq!(size_text(&old), "2.5 MB");
         assert_eq!(size_text(&old.join("sub")), "500 KB");
+        assert!(kept_staging(&old).contains("2.5 MB): a staging folder without the mark"), "{}", kept_staging(&old));
+        // a killed run's marked folder a person added a file to: kept, and said so
+        let added = dir.join(format!(".staging-{}", id(5)));
+        begin_marked(&added, &id(5)).unwrap();
+        fs::write(added.join(file::ITEMS), "x").unwrap();
+        fs::write(added.join("notes.txt"), "mine").unwrap();
+        let (_, mut kept) = publisher.remove_leftovers();
+        kept.sort();
+        assert_eq!(kept, [old.clone(), added.clone()]);
+        let said = kept_staging(&added);
+        assert!(
+            said.contains("a killed run's staging folder holding what kindred did not write (\"notes.txt\")"),
+            "{said}"
+        );
     }
 
     /// A run's folder holding only a manifest that names it with a status kindred never writes
