@@ -181,19 +181,11 @@ pub enum InputError {
     )]
     Biff { path: PathBuf, part: String, detail: String },
     #[error(
-        "{}: sheet '{sheet}' spans {rows} rows by {columns} columns, and an {kind} sheet is read as its whole grid: with the sheets before it, {bytes} bytes, more than [input] max_bytes, {limit} bytes ({origin}); refused before memory runs out (one cell that far out is often damage, or a note left beside the table): export it as CSV, which is streamed, or raise max_bytes (0: no limit) if the machine has the memory",
-        path.display()
+        "{}: sheet '{sheet}' spans {rows} rows by {columns} columns, and an {} sheet is read as its whole grid: with the sheets before it, {bytes} bytes, more than [input] max_bytes, {limit} bytes ({origin}); refused before memory runs out (one cell that far out is often damage, or a note left beside the table): export it as CSV, which is streamed, or raise max_bytes (0: no limit) if the machine has the memory",
+        path.display(),
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ods")) { ".ods" } else { ".xls" }
     )]
-    GridTooLarge {
-        path: PathBuf,
-        kind: &'static str,
-        sheet: String,
-        rows: u64,
-        columns: u64,
-        bytes: u64,
-        limit: u64,
-        origin: String,
-    },
+    GridTooLarge { path: PathBuf, sheet: String, rows: u64, columns: u64, bytes: u64, limit: u64, origin: String },
     #[error(
         "{}: sheet '{sheet}' spans {rows} rows by {columns} columns to its farthest cell (row {row}, column {column}), more than the {max} cells an .ods sheet is read into: delete what lies beyond the table (a note or a stray value far from it) and save it, or export it as CSV",
         path.display()

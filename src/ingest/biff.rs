@@ -95,7 +95,6 @@ pub(super) fn check(path: &Path, limit: Option<(u64, &str)>) -> Result<Vec<IdSty
         if let Some((limit, origin)) = limit.filter(|&(limit, _)| grids.saturating_add(reserved) > limit) {
             return Err(InputError::GridTooLarge {
                 path: path.to_path_buf(),
-                kind: ".xls",
                 sheet: sheet.name.clone(),
                 rows: scan.cells.rows(),
                 columns: scan.cells.columns(),

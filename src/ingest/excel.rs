@@ -1380,7 +1380,7 @@ fn check_ods(path: &Path, limit: Option<(u64, &str)>) -> Result<(), InputError> 
         let bytes = total.saturating_add(largest);
         if let Some((limit, origin)) = limit.filter(|&(limit, _)| bytes > limit) {
             let (path, sheet, origin) = (path.to_path_buf(), grid.sheet, origin.to_string());
-            return Err(InputError::GridTooLarge { path, kind: ".ods", sheet, rows, columns, bytes, limit, origin });
+            return Err(InputError::GridTooLarge { path, sheet, rows, columns, bytes, limit, origin });
         }
     }
     Ok(())

@@ -25,11 +25,19 @@ const ITEMS: [&str; 10] = ["A", "B", "A", "B", "B", "C", "A", "C", "C", "D"];
 /// Writes `columns` as one Parquet file in the workdir.
 fn write(w: &Workdir, name: &str, columns: Vec<(&str, ArrayRef)>) -> PathBuf {
     let path = w.path(name);
-    let batch = RecordBatch::try_from_iter(columns).unwrap();
-    let mut writer = ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    write_batch(&path, &RecordBatch::try_from_iter(columns).unwrap(), None);
     path
+}
+
+/// `batch` written to `path` by arrow-rs, with `properties` (its defaults without).
+fn write_batch(
+    path: &std::path::Path,
+    batch: &RecordBatch,
+    properties: Option<parquet::file::properties::WriterProperties>,
+) {
+    let mut writer = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), properties).unwrap();
+    writer.write(batch).unwrap();
+    writer.close().unwrap();
 }
 
 fn customers() -> ArrayRef {
@@ -689,10 +697,7 @@ fn a_damaged_page_names_the_column_and_its_row_group() {
             .set_dictionary_enabled(false)
             .set_max_row_group_row_count(Some(100))
             .build();
-        let mut writer =
-            ArrowWriter::try_new(std::fs::File::create(&input).unwrap(), batch.schema(), Some(properties)).unwrap();
-        writer.write(&batch).unwrap();
-        writer.close().unwrap();
+        write_batch(&input, &batch, Some(properties));
         // StockCode's chunk in the second row group: its page header's first bytes, or the
         // middle of its page's values
         let reader = SerializedFileReader::new(std::fs::File::open(&input).unwrap()).unwrap();
@@ -739,10 +744,7 @@ fn a_page_claiming_more_than_its_chunk_is_damage_said_before_it_is_allocated() {
         .set_dictionary_enabled(false)
         .set_data_page_size_limit(1 << 30)
         .build();
-    let mut writer =
-        ArrowWriter::try_new(std::fs::File::create(&input).unwrap(), batch.schema(), Some(properties)).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    write_batch(&input, &batch, Some(properties));
     let reader = SerializedFileReader::new(std::fs::File::open(&input).unwrap()).unwrap();
     let start = reader.metadata().row_group(0).column(1).data_page_offset() as usize;
     // the header's Thrift: type (0x15, DATA_PAGE 0x00), then the uncompressed size (0x15, a
