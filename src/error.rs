@@ -310,7 +310,10 @@ fn sheet_note(sheet: &Option<String>) -> String {
 /// Problems while publishing outputs.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("output path {} exists and is not a directory", path.display())]
+    #[error(
+        "output path {} exists and is not a directory: pass a folder (`kindred run` makes it when it is missing), not a file; the file is left as it is",
+        path.display()
+    )]
     NotADirectory { path: PathBuf },
     #[error("cannot write {}: {source}{}", path.display(), what_to_do(source))]
     Io { path: PathBuf, source: std::io::Error },

@@ -1548,7 +1548,8 @@ mod tests {
         let f = tmp.path().join("out");
         fs::write(&f, "x").unwrap();
         let err = Publisher::open(&f, &id(1), "now").err().unwrap().to_string();
-        assert!(err.contains("not a directory"), "{err}");
+        assert!(err.contains("not a directory: pass a folder"), "{err}");
+        assert_eq!(fs::read_to_string(&f).unwrap(), "x", "the file is left as it is");
     }
 
     /// Issue 14 case 1: `runs` a link to a user's folder; its entries (even run-id-named ones)
