@@ -134,8 +134,7 @@ struct Extent {
 impl Extent {
     /// An element of the sheet opened (`closed`: with nothing inside).
     fn start(&mut self, e: &BytesStart, closed: bool) -> Result<(), String> {
-        let repeats =
-            |key: &str| -> Result<u32, String> { Ok(attr(e, key)?.and_then(|n| n.parse().ok()).unwrap_or(1)) };
+        let repeats = |key: &str| repeats(e, key);
         match e.name().as_ref() {
             "table:table-row" => {
                 self.repeats = repeats("table:number-rows-repeated")?.min(MAX_ROWS.saturating_sub(self.row));
@@ -454,8 +453,7 @@ fn number(e: &BytesStart) -> Result<Option<usize>, String> {
 impl Table {
     /// An element of a sheet opened: a column, a row or a cell.
     fn start(&mut self, e: &BytesStart, styles: &mut Styles) -> Result<(), String> {
-        let repeats =
-            |key: &str| -> Result<u32, String> { Ok(attr(e, key)?.and_then(|n| n.parse().ok()).unwrap_or(1)) };
+        let repeats = |key: &str| repeats(e, key);
         // a style named (`Some`), and its format's index when it is an id's
         let style = |key: &str, styles: &mut Styles| -> Result<Option<Option<usize>>, String> {
             Ok(attr(e, key)?.map(|name| styles.id_format(&name)))
@@ -512,12 +510,20 @@ impl Table {
     }
 }
 
+/// The attributes that give a cell its value, as calamine reads them (the first one found).
+const VALUES: [&str; 5] =
+    ["office:value", "office:string-value", "office:date-value", "office:time-value", "office:boolean-value"];
+
+/// How many times `e` is repeated (`table:number-rows-repeated`, `…-columns-repeated`): 1
+/// without the attribute (one that is no number, which calamine refuses, is 1 here too).
+fn repeats(e: &BytesStart, key: &str) -> Result<u32, String> {
+    Ok(attr(e, key)?.and_then(|n| n.parse().ok()).unwrap_or(1))
+}
+
 /// Whether calamine reads the cell as a value (its grid reaches it): a value attribute, or the
 /// text of a string cell (its `text:p`, an empty one too); a cell's text without a value type,
 /// and a formula without a value, are empty to it.
 fn valued(e: &BytesStart) -> Result<bool, String> {
-    const VALUES: [&str; 5] =
-        ["office:value", "office:string-value", "office:date-value", "office:time-value", "office:boolean-value"];
     for a in e.attributes().with_checks(false) {
         let a = a.map_err(|e| e.to_string())?;
         if VALUES.contains(&a.key.as_ref()) || (a.key.as_ref() == "office:value-type" && a.value.as_ref() == "string") {
@@ -529,8 +535,6 @@ fn valued(e: &BytesStart) -> Result<bool, String> {
 
 /// Whether calamine reads the cell as a number: its first value attribute is `office:value`.
 fn number_cell(e: &BytesStart) -> Result<bool, String> {
-    const VALUES: [&str; 5] =
-        ["office:value", "office:string-value", "office:date-value", "office:time-value", "office:boolean-value"];
     for a in e.attributes().with_checks(false) {
         let a = a.map_err(|e| e.to_string())?;
         if VALUES.contains(&a.key.as_ref()) {
