@@ -691,19 +691,8 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek + Send>(
     let mut styles = given.unwrap_or_default();
     let merged = match book {
         calamine::Sheets::Xlsx(x) => {
-            // An xlsx sheet's merged ranges follow its cells in the sheet's XML, which calamine
-            // parses a second time to find them (1.5 s of the shipped workbook's 2.9 s read):
-            // done beside the cells, through a second handle on the file.
-            // so are its formula cells without a saved result, when its sheets hold formulas
-            let merges = || match calamine::open_workbook::<calamine::Xlsx<_>, _>(path) {
-                Ok(mut again) => {
-                    let merged = again.merge_cells_by_sheet_name(name).unwrap_or_default();
-                    let formulas = *formulas.get_or_init(|| holds_formulas(path));
-                    (merged, if formulas { unsaved_formulas(&mut again, name) } else { BTreeSet::new() })
-                }
-                Err(_) => (Vec::new(), BTreeSet::new()),
-            };
-            let ((merged, found), read) = rayon::join(merges, || xlsx_cells(x, name, &mut rows));
+            let beside = || beside_cells(path, name, formulas);
+            let ((merged, found), read) = rayon::join(beside, || xlsx_cells(x, name, &mut rows));
             styles = read?;
             unsaved = found;
             merged
@@ -732,6 +721,26 @@ fn sheet_cells<RS: std::io::Read + std::io::Seek + Send>(
     };
     let bytes = rows.bytes;
     Ok(SheetCells { rows: rows.finish(), merged, unsaved, bytes, styles })
+}
+
+/// What an .xlsx sheet's cells do not say, read beside them through a second handle on the file
+/// at `path`: its merged ranges, which follow its cells in the sheet's XML (calamine parses it
+/// again to find them: 1.5 s of the shipped workbook's 2.9 s read), and its formula cells
+/// without a saved result when the workbook's sheets hold formulas (`formulas`: found once).
+fn beside_cells(
+    path: &Path,
+    name: &str,
+    formulas: &std::sync::OnceLock<bool>,
+) -> (Vec<Dimensions>, BTreeSet<(u32, u32)>) {
+    let Ok(mut again) = calamine::open_workbook::<calamine::Xlsx<_>, _>(path) else {
+        return (Vec::new(), BTreeSet::new());
+    };
+    let merged = again.merge_cells_by_sheet_name(name).unwrap_or_default();
+    let unsaved = match *formulas.get_or_init(|| holds_formulas(path)) {
+        true => unsaved_formulas(&mut again, name),
+        false => BTreeSet::new(),
+    };
+    (merged, unsaved)
 }
 
 /// Whether any sheet of the .xlsx at `path` holds a formula (a `<f>` element, or a prefixed
