@@ -458,12 +458,12 @@ impl Publisher {
         for folder in kept {
             crate::progress::warn(false, &kept_staging(&folder));
         }
-        // only the holder may have a set in `runs/` it never switched in; the lines after it
-        // are runs an earlier run already dealt with so (a line naming a kept set moved it)
+        // any of them may have a set in `runs/` it never switched in: the holder, or a run
+        // behind it whose recovery was itself killed (the lock names both until both are
+        // recorded: helper-120, two kills in a row)
         if !previous.is_empty() {
-            let records = previous.into_iter().enumerate();
             let unrecorded: Vec<lock::Holder> =
-                records.filter(|(i, killed)| !publisher.record_interrupted(killed, *i == 0)).map(|(_, k)| k).collect();
+                previous.into_iter().filter(|killed| !publisher.record_interrupted(killed)).collect();
             // the lines of the runs now recorded go; this run's stays first, the others behind it
             lock::keep_naming(&publisher._lock, Some(&publisher.line), &unrecorded);
             publisher.unrecorded.borrow_mut().killed = unrecorded;
@@ -672,7 +672,7 @@ impl Publisher {
     /// folder's history (`kindred status`, the BI views' `runs`) keeps it. A lock written
     /// before 0.4.0 names no run id: nothing is recorded. A record not written is a warning,
     /// and false: the lock is left naming the killed run as this one lets go.
-    fn record_interrupted(&self, killed: &lock::Holder, holder: bool) -> bool {
+    fn record_interrupted(&self, killed: &lock::Holder) -> bool {
         let Some(id) = killed.run_id.as_deref().filter(|id| *id != self.run_id) else { return true };
         let folder = self.dir.join(RUNS).join(id);
         match entry(&folder) {
@@ -680,8 +680,14 @@ impl Publisher {
             // Killed between moving its set into runs/ and switching `current` to it: the set
             // never went live, and the lock names the run that made it. Back to its staging
             // name (and removed, as a killed run's leftover), so the record can
-            // take the name and no reader takes the set for a published one.
-            Ok(Some(meta)) if holder && meta.is_dir() && is_published_set(&folder) && !self.is_current(id) => {
+            // take the name and no reader takes the set for a published one. Whichever line
+            // names it: a run killed while it moved the set back leaves the lock naming itself
+            // first and this run behind it, and the next run took the set for a published one
+            // (only the first line's was moved back: helper-120). No line names a run whose set
+            // went live and is no longer current: a later run published only after it had
+            // recorded (and dropped the line of) every run the lock named, and a set current
+            // when its run is recorded needs no record.
+            Ok(Some(meta)) if meta.is_dir() && is_published_set(&folder) && !self.is_current(id) => {
                 if let Err(e) = self.move_back(id) {
                     let message = format!("run {id}'s set, never switched in, was left in {RUNS}/: {e}");
                     crate::progress::warn(false, &message);
@@ -836,7 +842,7 @@ pub(crate) fn holds_only(folder: &Path, ours: &dyn Fn(&Path, bool) -> bool) -> b
 fn kept_staging(folder: &Path) -> String {
     let (shown, size) = (folder.display(), size_text(folder));
     let id = folder.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix(STAGING_PREFIX));
-    let proven = id.is_some_and(|id| is_marked(folder, id) || manifest_run_id(folder).as_deref() == Some(id));
+    let proven = id.is_some_and(|id| is_marked(folder, id) || staged_by(folder, id));
     let foreign = foreign_entries(folder, &[MARK]);
     match !proven || foreign.is_empty() {
         false => format!(
@@ -983,16 +989,26 @@ fn remove_killed_staging(folder: &Path) -> std::io::Result<()> {
 }
 
 /// A killed run's staging folder `.staging-<id>`: a set's files and its mark naming `<id>`, or a
-/// set that names its run (moved back from `runs/`, or killed as its mark was removed). An
-/// empty one (killed as it was made) is removed with `rmdir`, which removes nothing else.
+/// set whose manifest proves it run `<id>`'s ([`staged_by`]: moved back from `runs/`, killed as
+/// its mark was removed, or a killed run's record another run was writing). An empty one
+/// (killed as it was made) is removed with `rmdir`, which removes nothing else.
 fn is_killed_staging(folder: &Path) -> bool {
     let id = folder.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix(STAGING_PREFIX));
     let ours = |inside: &Path, is_folder: bool| {
         !is_folder && inside.to_str().is_some_and(|n| n == MARK || crate::write::is_written_as(n, &file::ALL))
     };
-    id.is_some_and(|id| {
-        holds_only(folder, &ours) && (is_marked(folder, id) || manifest_run_id(folder).as_deref() == Some(id))
-    })
+    id.is_some_and(|id| holds_only(folder, &ours) && (is_marked(folder, id) || staged_by(folder, id)))
+}
+
+/// Whether `folder`'s manifest proves run `id` wrote it there: it names run `id`, or it is the
+/// record of a killed run that run `id` wrote (`recorded_by`), which goes through the recording
+/// run's staging folder unmarked (a record holds its manifest alone). Killed as it renamed such
+/// a record in, a run left a staging folder of its name whose manifest names another run: kept
+/// for ever with "delete it by hand" (helper-120, two kills in a row).
+fn staged_by(folder: &Path, id: &str) -> bool {
+    let Some(manifest) = read_manifest(folder) else { return false };
+    let field = |key: &str| manifest.get(key).and_then(|v| v.as_str());
+    field("run_id") == Some(id) || (field("status") == Some("interrupted") && field("recorded_by") == Some(id))
 }
 
 /// A published run's folder: a set's files, its manifest among them naming the folder's run,
@@ -1368,6 +1384,72 @@ mod tests {
         assert!(is_failure_record(&record));
         p.abandon();
         assert!(dir.join(format!("{LINK_PREFIX}{}", id(2))).is_dir(), "what it did not make is left");
+    }
+
+    /// helper-120, two kills in a row: run 2 is killed between moving its set into `runs/` and
+    /// switching `current`; run 3, recovering it, is killed too. Killed before it moved the set
+    /// back, the lock named run 3 first and run 2 behind it, and run 4 moved back only the first
+    /// line's set: run 2's, never live, stayed in `runs/` as a published set and no record said
+    /// it was interrupted. Killed as it renamed run 2's record in, run 3 left `.staging-<3>`
+    /// holding a manifest naming run 2, which no run proved its own: kept for ever.
+    #[test]
+    fn a_recovery_killed_in_turn_is_recovered_by_the_next_run() {
+        let killed_lines = |dir: &Path, ids: &[u32]| {
+            let lines: String = ids.iter().map(|&n| format!("{} 2026-12-01T09:55:0{n}.000Z {} - -\n", 100 + n, id(n))).collect();
+            fs::write(dir.join(LOCK), lines).unwrap();
+        };
+        let never_live = |dir: &Path, n: u32| {
+            let set = dir.join(RUNS).join(id(n));
+            fs::create_dir(&set).unwrap();
+            for name in file::ALL {
+                fs::write(set.join(name), "never live").unwrap();
+            }
+            fs::write(set.join(file::MANIFEST), manifest_of(&id(n))).unwrap();
+        };
+        let status = |dir: &Path, n: u32| -> Option<String> {
+            read_manifest(&dir.join(RUNS).join(id(n)))?.get("status")?.as_str().map(str::to_string)
+        };
+
+        // killed before moving the set back: its own staging folder made, the lock naming both
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 7);
+        never_live(&dir, 2);
+        killed_lines(&dir, &[3, 2]);
+        drop(Publisher::open(&dir, &id(4), "now").unwrap());
+        assert_eq!(current_run_id(&dir), Some(id(1)));
+        for n in [2, 3] {
+            assert_eq!(status(&dir, n).as_deref(), Some("interrupted"), "run {n}");
+            assert!(is_failure_record(&dir.join(RUNS).join(id(n))), "run {n}");
+        }
+        assert!(!names(&dir).iter().any(|n| n.starts_with(STAGING_PREFIX)), "{:?}", names(&dir));
+        assert_eq!(fs::read(dir.join(LOCK)).unwrap(), b"", "both recorded");
+        publish(&dir, &id(5), "five", 1);
+        assert_eq!(names(&dir.join(RUNS)), [id(5)], "the never-live set is not counted as a kept run");
+
+        // killed renaming run 2's record in: `.staging-<3>` holds it, unmarked
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 7);
+        let left = dir.join(format!("{STAGING_PREFIX}{}", id(3)));
+        fs::create_dir(&left).unwrap();
+        let record = serde_json::json!({"status": "interrupted", "run_id": id(2), "recorded_by": id(3)});
+        fs::write(left.join(file::MANIFEST), record.to_string()).unwrap();
+        killed_lines(&dir, &[3, 2]);
+        drop(Publisher::open(&dir, &id(4), "now").unwrap());
+        assert!(!left.exists(), "the recording run's leftover is proven its own and removed");
+        for n in [2, 3] {
+            assert!(is_failure_record(&dir.join(RUNS).join(id(n))), "run {n}");
+        }
+        // a record another run wrote, or one not of a killed run, proves nothing
+        for (status, by) in [("interrupted", id(9)), ("failed", id(3))] {
+            fs::create_dir(&left).unwrap();
+            let other = serde_json::json!({"status": status, "run_id": id(2), "recorded_by": by});
+            fs::write(left.join(file::MANIFEST), other.to_string()).unwrap();
+            drop(Publisher::open(&dir, &id(6), "now").unwrap());
+            assert!(left.join(file::MANIFEST).is_file(), "{status} by {by}: kept");
+            fs::remove_dir_all(&left).unwrap();
+        }
     }
 
     /// A `.lock` or a `current` no run would accept is refused by the layout check, which
