@@ -477,12 +477,14 @@ fn descriptions(column: &Column, path: &Path) -> Result<StringChunked, InputErro
     Ok(tidy_descriptions(text))
 }
 
-/// Descriptions each trimmed ([`item_text`]: blank is none) with its runs of whitespace within
-/// a line one space (a line break in a name is kept, the spaces around it not):
-/// `" SET 2 TEA TOWELS I LOVE LONDON "`, and `"BOXES A "` beside `"BOXES A"`, were names of
-/// their own, published with their spaces (810 of the shipped export's 3,665 items) and
-/// splitting an item's vote for its name (`pivot`). Every reader's descriptions pass here; a
-/// column already tidy is returned as it is (no copy).
+/// Descriptions each trimmed ([`item_text`]: blank is none) with its runs of whitespace, line
+/// breaks among them, one space: `" SET 2 TEA TOWELS I LOVE LONDON "`, and `"BOXES A "` beside
+/// `"BOXES A"`, were names of their own, published with their spaces (810 of the shipped
+/// export's 3,665 items) and splitting an item's vote for its name (`pivot`). A line break was
+/// kept until 2026-12-07: `"RED\nMUG"` split the vote with `"RED MUG"` (and lost the name to
+/// `"BLUE MUG"`, helper-122), and a name of two lines is two rows of a BI table's cell and of
+/// a CSV a BI tool writes. Every reader's descriptions pass here; a column already tidy is
+/// returned as it is (no copy).
 pub(crate) fn tidy_descriptions(text: StringChunked) -> StringChunked {
     if text.iter().flatten().all(|t| tidy_description(t).is_some_and(|d| d == t)) {
         return text;
@@ -498,8 +500,7 @@ fn tidy_description(text: &str) -> Option<std::borrow::Cow<'_, str>> {
     if !t.contains("  ") && t.bytes().all(|b| (b' '..0x80).contains(&b)) {
         return Some(t.into());
     }
-    let line = |l: &str| l.split_whitespace().collect::<Vec<_>>().join(" ");
-    let tidy = t.split('\n').map(line).collect::<Vec<_>>().join("\n");
+    let tidy = t.split_whitespace().collect::<Vec<_>>().join(" ");
     (!tidy.is_empty()).then_some(tidy.into())
 }
 
@@ -745,9 +746,9 @@ mod tests {
         );
         let texts = |c: StringChunked| c.iter().map(|t| t.map(String::from)).collect::<Vec<_>>();
         let want = [Some("SET 2 TEA TOWELS"), Some("BOXES A"), Some("BOXES A"), None, None, Some("PLAIN")];
-        // a line break in a name is kept, the spaces around it not
-        let lines = StringChunked::new("d".into(), [Some("BAG \n RED"), Some("BAG\nRED")]);
-        assert_eq!(texts(tidy_descriptions(lines)), [Some("BAG\nRED".to_string()), Some("BAG\nRED".to_string())]);
+        // a line break is whitespace like any other: one name, one vote (helper-122)
+        let lines = StringChunked::new("d".into(), [Some("BAG \n RED"), Some("BAG\r\nRED"), Some("BAG RED")]);
+        assert_eq!(texts(tidy_descriptions(lines)), vec![Some("BAG RED".to_string()); 3]);
         assert_eq!(texts(tidy_descriptions(raw)), want.map(|t| t.map(String::from)));
         let plain = StringChunked::new("d".into(), [Some("A B"), None]);
         assert_eq!(texts(tidy_descriptions(plain.clone())), texts(plain));
