@@ -75,15 +75,9 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
     let Ok(times) = frame.drop_in_place(TIME_COLUMN) else { return Ok((frame, None)) };
     let times = times.str()?.clone();
     let dates = frame.column(col::DATE)?.i64()?.clone();
-    // dates that are all one time of day other than midnight are a zone's midnights read as
-    // UTC instants (`2009-12-01T00:00:00+01:00` is 2009-11-30 23:00 UTC): their day is the
-    // nearest midnight, the day as written — taken as the UTC day, every line moved a day back
-    let mut of_day = dates.iter().flatten().map(|d| d.rem_euclid(86_400));
-    // (a zone's offset is whole quarter hours)
-    let zone = of_day.next().filter(|&t| t != 0 && t % 900 == 0 && of_day.all(|u| u == t));
-    let day_of = |date: i64| match zone {
-        Some(t) if t >= 43_200 => date - t + 86_400,
-        Some(t) => date - t,
+    let zone = Midnights::of(&dates);
+    let day_of = |date: i64| match &zone {
+        Some(zone) => zone.day(date),
         None => date - date.rem_euclid(86_400),
     };
     let hours = whole_hours(&times);
@@ -114,6 +108,59 @@ pub fn with_time(mut frame: DataFrame, column: &str) -> PolarsResult<(DataFrame,
     Ok((frame, Some(parsed)))
 }
 
+/// A date column of one time zone's midnights read as UTC instants
+/// (`2009-12-01T00:00:00+01:00` is 2009-11-30 23:00 UTC): their day is the day as written, not
+/// the UTC day (every line moved a day back). Every date is one time of day other than
+/// midnight, or two an hour or half an hour apart — the zone's standard and summer time:
+/// Berlin's 23:00 and 22:00, London's 00:00 and 23:00 (of pairs with midnight UTC, the only
+/// one taken), Lord Howe's half hour (one value only was taken, and a zone with summer time
+/// moved every line a day back: helper-124) — each in whole quarter hours, as offsets are.
+#[derive(Debug, PartialEq)]
+struct Midnights {
+    /// Each time of day (seconds after midnight UTC) with the seconds to add to reach the
+    /// zone's midnight: a zone east of UTC writes its midnight the UTC day before.
+    times: Vec<(i64, i64)>,
+}
+
+impl Midnights {
+    fn of(dates: &Int64Chunked) -> Option<Midnights> {
+        let mut times: Vec<i64> = Vec::new();
+        for t in dates.iter().flatten().map(|d| d.rem_euclid(86_400)) {
+            if !times.contains(&t) {
+                times.push(t);
+                if times.len() > 2 || t % 900 != 0 {
+                    return None;
+                }
+            }
+        }
+        times.sort_unstable();
+        match times[..] {
+            [] | [0] => return None,
+            [_] => {}
+            // with midnight UTC itself, only London's (Lisbon's, Dublin's) winter and summer:
+            // midnight and one more time of day is more likely dates that carry times
+            [0, b] if b != 82_800 => return None,
+            [a, b] if [1_800, 3_600].contains(&(b - a).min(86_400 - (b - a))) => {}
+            _ => return None,
+        }
+        // east of UTC from noon on (23:00 UTC is +01:00's midnight), west before it; of two
+        // read an offset apart by more than the hour (New Zealand's 12:00 and 11:00: +12:00
+        // and −11:00), the one read west is the east's summer time (+13:00)
+        let east = |t: i64| t >= 43_200;
+        let offset = |t: i64, east: bool| if east { 86_400 - t } else { -t };
+        let straddles = times.len() == 2 && (offset(times[0], east(times[0])) - offset(times[1], east(times[1]))).abs() > 3_600;
+        let times = times.iter().map(|&t| (t, if east(t) || straddles { 86_400 } else { 0 })).collect();
+        Some(Midnights { times })
+    }
+
+    /// The midnight of the day `date` writes in the zone, as a UTC day's start.
+    fn day(&self, date: i64) -> i64 {
+        let t = date.rem_euclid(86_400);
+        let add = self.times.iter().find(|(of_day, _)| *of_day == t).map_or(0, |&(_, add)| add);
+        date - t + if t == 0 { 0 } else { add }
+    }
+}
+
 /// Whether the whole numbers of a time column are hours of the day: each of them 0 to 23, one
 /// at least above 0 (a lone 0 is midnight either way). An order's `order_hour_of_day` read as
 /// fractions of a day left 99.4% of a helper's values unread, its 0s alone read as midnight; a
@@ -140,7 +187,7 @@ fn whole(text: &str) -> Option<u32> {
 
 /// What reading a time column found, in words: the values that read as no time of day
 /// (`invalid`, a few `examples`), the dates whose own time was `replaced`, a `zone`'s midnights.
-fn notes((invalid, examples): (usize, &[String]), replaced: usize, zone: Option<i64>) -> Vec<String> {
+fn notes((invalid, examples): (usize, &[String]), replaced: usize, zone: Option<Midnights>) -> Vec<String> {
     let mut notes = Vec::new();
     if invalid > 0 {
         let lines = if invalid == 1 { "its line keeps its" } else { "their lines keep their" };
@@ -149,12 +196,13 @@ fn notes((invalid, examples): (usize, &[String]), replaced: usize, zone: Option<
             super::unread_values(invalid, examples, "time of day")
         ));
     }
-    if let Some(t) = zone {
-        notes.push(format!(
-            "every date is the same time of day in UTC ({:02}:{:02}), a time zone's midnight: each line's time is set on the day as written, the nearest midnight",
-            t / 3600,
-            t % 3600 / 60
-        ));
+    if let Some(zone) = zone {
+        let clock = |t: &(i64, i64)| format!("{:02}:{:02}", t.0 / 3600, t.0 % 3600 / 60);
+        let times: Vec<String> = zone.times.iter().map(clock).collect();
+        notes.push(match &times[..] {
+            [one] => format!("every date is the same time of day in UTC ({one}), a time zone's midnight: each line's time is set on the day as written, the nearest midnight"),
+            _ => format!("every date is one of two times of day in UTC ({}), a time zone's midnights in standard and summer time: each line's time is set on the day as written", times.join(" or ")),
+        });
     }
     if replaced > 0 {
         let s = if replaced == 1 { "" } else { "s" };
@@ -256,5 +304,28 @@ mod tests {
             assert_eq!(dates, [Some(day + 34_080), Some(day + 86_400 + 36_000)], "{offset}");
             assert!(parsed.unwrap().notes[0].contains("a time zone's midnight"));
         }
+        // a zone with summer time writes two: Berlin's 23:00 and 22:00, London's 00:00 and
+        // 23:00, New York's 05:00 and 04:00, New Zealand's 12:00 and 11:00 (+12, +13), Lord
+        // Howe's 13:30 and 13:00 (helper-124: Berlin's moved every line a day back)
+        for (winter, summer) in [(-3_600, -7_200), (0, -3_600), (5 * 3_600, 4 * 3_600), (-43_200, -46_800), (-37_800, -39_600)] {
+            let zoned = df!(
+                col::DATE => [Some(day + winter), Some(day + 86_400 * 120 + summer), Some(day + 86_400 + winter)],
+                TIME_COLUMN => [Some("09:28"), Some("10:00"), Some("11:00")]
+            )
+            .unwrap();
+            let (zoned, parsed) = with_time(zoned, "Time").unwrap();
+            let dates: Vec<Option<i64>> = zoned.column(col::DATE).unwrap().i64().unwrap().iter().collect();
+            let want = [Some(day + 34_080), Some(day + 86_400 * 120 + 36_000), Some(day + 86_400 + 39_600)];
+            assert_eq!(dates, want, "{winter} {summer}");
+            let notes = parsed.unwrap().notes;
+            assert!(notes.iter().any(|n| n.contains("standard and summer time")), "{notes:?}");
+        }
+        // midnight and 01:00 are dates that carry times (the Azores' zone is not told apart);
+        // two times of day three hours apart are no zone's: each line's UTC day
+        assert_eq!(Midnights::of(&Int64Chunked::new("d".into(), [day, day + 3_600])), None);
+        let two = df!(col::DATE => [Some(day + 3_600), Some(day + 4 * 3_600)], TIME_COLUMN => [Some("09:00"), Some("09:00")]).unwrap();
+        let (two, _) = with_time(two, "Time").unwrap();
+        let dates: Vec<Option<i64>> = two.column(col::DATE).unwrap().i64().unwrap().iter().collect();
+        assert_eq!(dates, [Some(day + 32_400); 2]);
     }
 }
