@@ -574,7 +574,7 @@ mod tests {
         let recs = recommend(&m, 10, 3);
         // customer 1: neighbours 2 (2/sqrt(6)) and 3 (1/2); C from 2, D from 3
         let r = recs.of(0);
-        let s2 = (4.0f64 / 6.0).sqrt(); // as the kernels compute 2 / √6
+        let s2 = 2.0 / 6f64.sqrt();
         assert_eq!(r[0], Rec { item: 2, score: Some(s2), supporters: 1, source: Source::Neighbours });
         assert_eq!(r[1], Rec { item: 3, score: Some(0.5), supporters: 1, source: Source::Neighbours });
         // topped up with the most popular item not bought: E (1 buyer) — A, B are owned
@@ -666,7 +666,7 @@ mod tests {
         let (m, nb) = dated_shop();
         let plain = plain_cfg(2, 5);
         let r = run(&m, &nb, &plain, &Progress::hidden()).0;
-        let sim = 0.5f64.sqrt(); // 1 / √2 as the kernels compute it
+        let sim = 1.0 / 2f64.sqrt();
         // without decay X and Y tie and X (lower id) comes first
         assert_eq!(r.of(0).iter().map(|r| (r.item, r.score)).collect::<Vec<_>>(), [(1, Some(sim)), (2, Some(sim))]);
         let decayed = RecommendConfig { recency_half_life_days: Some(30.0), ..plain };
@@ -700,7 +700,7 @@ mod tests {
         let decayed = RecommendConfig { recency_half_life_days: Some(0.01), ..plain_cfg(2, 5) };
         let r = run(&m, &nb, &decayed, &Progress::hidden()).0;
         let got: Vec<(u32, Option<f64>, Source)> = r.of(0).iter().map(|r| (r.item, r.score, r.source)).collect();
-        assert_eq!(got, [(2, Some(0.5f64.sqrt()), Source::Neighbours), (1, None, Source::Popular)]);
+        assert_eq!(got, [(2, Some(1.0 / 2f64.sqrt()), Source::Neighbours), (1, None, Source::Popular)]);
     }
 
     #[test]
@@ -734,7 +734,7 @@ mod tests {
             matrix(&[("1", "A"), ("1", "B"), ("2", "A"), ("2", "B"), ("2", "C"), ("3", "B"), ("3", "C"), ("4", "A")]);
         let model = ModelConfig { kind: Kind::Item, ..Default::default() };
         let nb = crate::similarity::run(&m, &model, &Progress::hidden()).unwrap().0;
-        let (ab, ac, bc) = ((4.0f64 / 9.0).sqrt(), (1.0f64 / 6.0).sqrt(), (4.0f64 / 6.0).sqrt());
+        let (ab, ac, bc) = (2.0 / 3.0, 1.0 / 6f64.sqrt(), 2.0 / 6f64.sqrt());
         assert_eq!(nb.neighbours().of(1).0, [2, 0], "B's nearest: C then A");
         let cfg = plain_cfg(2, 10);
         let r = run(&m, &nb, &cfg, &Progress::hidden()).0;
@@ -914,7 +914,7 @@ mod tests {
             run(&m, &nb, cfg, &Progress::hidden()).0.of(0).iter().map(|r| (r.item, r.score)).collect()
         };
         // A–X and B–Y have the same cosine (1/√2): a tie, X (lower id) first
-        let sim = 0.5f64.sqrt(); // 1 / √2 as the kernels compute it
+        let sim = 1.0 / 2f64.sqrt();
         let (x, y) = (
             m.items.iter().position(|i| i == "X").unwrap() as u32,
             m.items.iter().position(|i| i == "Y").unwrap() as u32,

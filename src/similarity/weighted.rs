@@ -10,8 +10,7 @@
 //! - `bm25` (K1 = 100, B = 0.8): x · (K1 + 1) / (K1 · (1 − B + B · len(r) / avg len) + x) · idf(j),
 //!   len(r) = Σ x over the row.
 //!
-//! cosine(a, b) = dot(a, b) / √(‖a‖² · ‖b‖²), computed as √(dot² / (‖a‖² · ‖b‖²)) with dot's
-//! sign (see [`similarity`]), where dot and ‖·‖² are summed in ascending
+//! cosine(a, b) = dot(a, b) / √(‖a‖² · ‖b‖²), where dot and ‖·‖² are summed in ascending
 //! column order — the same order whichever row is scanned, so sim(a, b) = sim(b, a) bit for bit
 //! and every thread count gives the same floats. The cosine does not change when a row is
 //! multiplied by a number, so each row is first scaled by a power of two that brings its
@@ -181,17 +180,9 @@ fn bm25(x: f64, norm: f64) -> f64 {
 }
 
 /// The similarity of two rows from their dot product, norms and shared count (the one formula).
-/// The cosine is √(dot² / (‖a‖² · ‖b‖²)), its sign dot's, as [`super::cosine`] computes it:
-/// on binary rows every factor is an exact integer, so the two kernels give the same number,
-/// and cosines equal as fractions are equal.
 #[inline]
 pub fn similarity(dot: f64, norm2_a: f64, norm2_b: f64, shared: u32, shrinkage: f64) -> f64 {
-    let square = dot * dot / (norm2_a * norm2_b);
-    // a square below f64's normal range (recency weights of decades) would lose its digits
-    let cos = match square.is_normal() {
-        true => square.sqrt().copysign(dot),
-        false => dot / (norm2_a * norm2_b).sqrt(),
-    };
+    let cos = dot / (norm2_a * norm2_b).sqrt();
     if shrinkage > 0.0 {
         cos * shared as f64 / (shared as f64 + shrinkage)
     } else {
