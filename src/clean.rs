@@ -1115,7 +1115,11 @@ impl From<Stray> for EarlyDates {
 /// at `cutoff`: the training rows on their own, as a run on the export cut at the cutoff
 /// judges them (the test rows, which it never sees, could end a stray tail there), the test
 /// rows as a run on the whole export. (The oldest end's, the newest end's.)
-fn strays_at(frame: &mut DataFrame, kept: &BooleanChunked, cutoff: Option<i64>) -> PolarsResult<(Option<Stray>, Option<Stray>)> {
+fn strays_at(
+    frame: &mut DataFrame,
+    kept: &BooleanChunked,
+    cutoff: Option<i64>,
+) -> PolarsResult<(Option<Stray>, Option<Stray>)> {
     let Some(cutoff) = cutoff else { return strays(frame, kept, |_| true, |_| true) };
     let train = strays(frame, kept, |t| t < cutoff, |t| t < cutoff)?;
     let test = strays(frame, kept, |_| true, |t| t >= cutoff)?;
@@ -1274,9 +1278,8 @@ fn stray_tails(days: &[(i64, usize)]) -> (Option<usize>, Option<usize>) {
         }
         at
     };
-    let firsts_inside: Vec<usize> = std::iter::once(0)
-        .chain(tails(&mut (1..n), &|k| days[k - 1].1).into_iter().filter(|&k| gap(k) >= 7))
-        .collect();
+    let firsts_inside: Vec<usize> =
+        std::iter::once(0).chain(tails(&mut (1..n), &|k| days[k - 1].1).into_iter().filter(|&k| gap(k) >= 7)).collect();
     let firsts_after: Vec<usize> = std::iter::once(n)
         .chain(tails(&mut (1..n).rev(), &|k| days[k].1).into_iter().filter(|&k| gap(k) >= 7))
         .collect();
@@ -1987,7 +1990,8 @@ mod tests {
         let early: Vec<(i64, usize)> = [(-3650, 1)].into_iter().chain(month(10)).collect();
         assert_eq!(stray_tails(&early), (Some(1), None));
         // a shop's first quiet weeks are no tail when the gap after them is its rhythm
-        let opening: Vec<(i64, usize)> = [(-30, 1), (-20, 1)].into_iter().chain((0..120).map(|d| (d * 10, 10))).collect();
+        let opening: Vec<(i64, usize)> =
+            [(-30, 1), (-20, 1)].into_iter().chain((0..120).map(|d| (d * 10, 10))).collect();
         assert_eq!(stray_tails(&opening), (None, None));
     }
 

@@ -1395,7 +1395,8 @@ mod tests {
     #[test]
     fn a_recovery_killed_in_turn_is_recovered_by_the_next_run() {
         let killed_lines = |dir: &Path, ids: &[u32]| {
-            let lines: String = ids.iter().map(|&n| format!("{} 2026-12-01T09:55:0{n}.000Z {} - -\n", 100 + n, id(n))).collect();
+            let lines: String =
+                ids.iter().map(|&n| format!("{} 2026-12-01T09:55:0{n}.000Z {} - -\n", 100 + n, id(n))).collect();
             fs::write(dir.join(LOCK), lines).unwrap();
         };
         let never_live = |dir: &Path, n: u32| {

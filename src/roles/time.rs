@@ -148,7 +148,8 @@ impl Midnights {
         // and −11:00), the one read west is the east's summer time (+13:00)
         let east = |t: i64| t >= 43_200;
         let offset = |t: i64, east: bool| if east { 86_400 - t } else { -t };
-        let straddles = times.len() == 2 && (offset(times[0], east(times[0])) - offset(times[1], east(times[1]))).abs() > 3_600;
+        let straddles =
+            times.len() == 2 && (offset(times[0], east(times[0])) - offset(times[1], east(times[1]))).abs() > 3_600;
         let times = times.iter().map(|&t| (t, if east(t) || straddles { 86_400 } else { 0 })).collect();
         Some(Midnights { times })
     }
@@ -307,7 +308,9 @@ mod tests {
         // a zone with summer time writes two: Berlin's 23:00 and 22:00, London's 00:00 and
         // 23:00, New York's 05:00 and 04:00, New Zealand's 12:00 and 11:00 (+12, +13), Lord
         // Howe's 13:30 and 13:00 (helper-124: Berlin's moved every line a day back)
-        for (winter, summer) in [(-3_600, -7_200), (0, -3_600), (5 * 3_600, 4 * 3_600), (-43_200, -46_800), (-37_800, -39_600)] {
+        for (winter, summer) in
+            [(-3_600, -7_200), (0, -3_600), (5 * 3_600, 4 * 3_600), (-43_200, -46_800), (-37_800, -39_600)]
+        {
             let zoned = df!(
                 col::DATE => [Some(day + winter), Some(day + 86_400 * 120 + summer), Some(day + 86_400 + winter)],
                 TIME_COLUMN => [Some("09:28"), Some("10:00"), Some("11:00")]
@@ -323,7 +326,9 @@ mod tests {
         // midnight and 01:00 are dates that carry times (the Azores' zone is not told apart);
         // two times of day three hours apart are no zone's: each line's UTC day
         assert_eq!(Midnights::of(&Int64Chunked::new("d".into(), [day, day + 3_600])), None);
-        let two = df!(col::DATE => [Some(day + 3_600), Some(day + 4 * 3_600)], TIME_COLUMN => [Some("09:00"), Some("09:00")]).unwrap();
+        let two =
+            df!(col::DATE => [Some(day + 3_600), Some(day + 4 * 3_600)], TIME_COLUMN => [Some("09:00"), Some("09:00")])
+                .unwrap();
         let (two, _) = with_time(two, "Time").unwrap();
         let dates: Vec<Option<i64>> = two.column(col::DATE).unwrap().i64().unwrap().iter().collect();
         assert_eq!(dates, [Some(day + 32_400); 2]);
