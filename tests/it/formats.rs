@@ -28,7 +28,8 @@ fn all_formats_give_the_plain_csv_results() {
     let plain = tables("tiny.csv", "");
     // the tiny data has real neighbours, a quoted newline, Latin-1-able text, an isolated customer
     assert!(plain.1.len() > 10);
-    assert!(plain.2.iter().any(|r| r[1] == "BAG, \"JUMBO\"\nRED"), "{:?}", plain.2);
+    // the quoted line break read inside its field, then one space as all whitespace is
+    assert!(plain.2.iter().any(|r| r[1] == "BAG, \"JUMBO\" RED"), "{:?}", plain.2);
     assert!(plain.2.iter().any(|r| r[1] == "CAFÉ LONELY MUG"));
     let lonely: Vec<&Vec<String>> = plain.0.iter().filter(|r| r[0] == "16000").collect();
     assert_eq!(lonely.len(), 9, "topped up with every item 16000 did not buy (10 items)");
