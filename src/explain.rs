@@ -159,7 +159,11 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
     let kind = model_kind(&manifest);
     let nearest = match !kind.compares_items() || published {
         true => voters(&mut out, &manifest, &neighbours, kind),
-        false => "the nearest customers".to_string(),
+        false => {
+            // said, not left out without a word (helper-123)
+            let _ = writeln!(out, "\nNearest customers: not published by this run ([model] customer_neighbours = 0).");
+            "the nearest customers".to_string()
+        }
     };
     let because = model_lines(&mut out, set, &manifest, kind, &by_qty)?;
     let _ = writeln!(out, "\nRecommendations ({}):", recs.height());

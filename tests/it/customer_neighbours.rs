@@ -142,11 +142,14 @@ fn customer_neighbours_sets_n_and_zero_writes_the_table_empty_with_its_columns()
     assert_eq!((report["source"].as_str(), report["rows_out"].as_u64()), (Some("skipped"), Some(0)));
     // the recommendations do not depend on it
     assert_eq!(data_at(&two.join("recommendations.parquet")), data_at(&zero.join("recommendations.parquet")));
-    // explain has no neighbours to show then, and says the model
+    // explain has no neighbours to show then, says why (the section was left out without a
+    // word: helper-123), and says the model
     let customer = text(&rows(&zero.join("recommendations.parquet"))[0]["customer_id"]);
     let r = w.kindred(&["explain", &customer, "--output", zero.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(!r.stdout.contains("Nearest customers") && r.stdout.contains("kind = \"item\""), "{}", r.stdout);
+    let said = "Nearest customers: not published by this run ([model] customer_neighbours = 0).";
+    assert!(r.stdout.contains(said) && !r.stdout.contains("similarity 0."), "{}", r.stdout);
+    assert!(r.stdout.contains("kind = \"item\""), "{}", r.stdout);
 }
 
 #[test]
