@@ -784,6 +784,12 @@ pub fn publish(cfg: &Config) -> Result<Published> {
         // over a newer run, or the same one twice). A plan that cannot be read (damaged,
         // another version's) or was made with other settings leaves the attempt's record:
         // without one, `kindred status` called a folder whose nightly publish failed healthy.
+        // a folder that is not there holds no prepared run: said before anything is made (a
+        // mistyped `--output` made the folder, its lock and a failed run's record, one more
+        // record each time a Job retried: helper-123)
+        if publish::entry(dir)?.is_none() {
+            return Err(ShardError::NotPrepared { dir: dir.to_path_buf() }.into());
+        }
         let (run_id, started) = (new_run_id(), now_utc());
         let publisher = Publisher::open(dir, &run_id, &started)?;
         let (folder, plan) = match latest(dir).and_then(|(folder, plan)| {
@@ -873,9 +879,11 @@ fn read_markers(folder: &Path, plan: &Plan, dir: &Path) -> Result<Vec<Marker>> {
         if (marker.run_id.as_str(), marker.index, marker.first, marker.end)
             != (plan.run_id.as_str(), s.index, s.first, s.end)
         {
+            // the customers too: a marker of this shard over other customers named the shard
+            // twice, "run X shard 1, not run X shard 1" (helper-123)
             let detail = format!(
-                "it is for run {} shard {}, not run {} shard {}",
-                marker.run_id, marker.index, plan.run_id, s.index
+                "it is for run {} shard {} (customers {}..{}), not run {} shard {} (customers {}..{})",
+                marker.run_id, marker.index, marker.first, marker.end, plan.run_id, s.index, s.first, s.end
             );
             // a damaged marker, as the README's exit 5 says: that shard runs again (exit 1 and
             // "run prepare again" before)

@@ -252,7 +252,16 @@ fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmles
     std::fs::copy(done.join("2.json"), done.join("0.json")).unwrap();
     let r = w.kindred(&args("publish", &pipeline, &out)[..4]);
     assert_eq!(r.code, 5, "{}", r.stderr);
-    assert!(r.stderr.contains("shard 2, not run"), "{}", r.stderr);
+    assert!(r.stderr.contains("shard 2 (customers ") && r.stderr.contains("), not run"), "{}", r.stderr);
+    // its own index over other customers: the ranges say what differs (the message named the
+    // same shard twice: helper-123)
+    let mut own: serde_json::Value = serde_json::from_slice(&std::fs::read(done.join("2.json")).unwrap()).unwrap();
+    own["index"] = 0.into();
+    std::fs::write(done.join("0.json"), own.to_string()).unwrap();
+    let r = w.kindred(&args("publish", &pipeline, &out)[..4]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    let (first, end) = (own["first"].as_u64().unwrap(), own["end"].as_u64().unwrap());
+    assert!(r.stderr.contains(&format!("shard 0 (customers {first}..{end}), not run")), "{}", r.stderr);
     std::fs::remove_file(done.join("0.json")).unwrap();
     // index 0 rerun, index 1 twice at once: both attempts finish, the marker names complete files
     assert_eq!(shard(&w, &pipeline, &out, "JOB_COMPLETION_INDEX", 0).status().unwrap().code(), Some(0));
@@ -531,6 +540,12 @@ fn shard_and_publish_without_a_prepared_run_say_what_to_do() {
     let r = w.kindred(&["publish", pipeline.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("no prepared run") && r.stderr.contains("kindred prepare --shards N"), "{}", r.stderr);
+    // a folder that is not there (a mistyped --output) is not made: helper-123
+    assert!(!w.path("out").exists(), "publish made the folder it found no prepared run in");
+    std::fs::create_dir(w.path("out")).unwrap();
+    let r = w.kindred(&["publish", pipeline.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("no prepared run"), "{}", r.stderr);
     let r = w.kindred(&["prepare", pipeline.to_str().unwrap(), "--shards", "0"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--shards"), "{}", r.stderr);
