@@ -384,6 +384,8 @@ fn read_unguarded(cfg: &InputConfig, columns: &Columns, head: usize) -> Result<(
     });
     let all = match resolved {
         Ok((columns, _)) => {
+            let dated = file_columns.iter().filter(|c| columns.date.as_ref() == Some(&c.name));
+            report.notes.extend(dated.filter_map(parquet::date_zone_note));
             let frame = decimal_quantity(frame, &file_columns, columns.quantity.as_ref(), &cfg.path)?;
             let table = Table::with_look(frame, columns, &cfg.path, date_rule(cfg), look);
             AllColumns::Mapped(Box::new(Table { decimal: cfg.decimal, long_ids, id_warnings, ..table }))

@@ -857,16 +857,23 @@ fn mapped_columns<'c>(
                 "column '{name}' holds timestamps in time zone {zone}, read as UTC instants: [clean] exclude_rows / keep_rows compare them in UTC (`2024-02-29 23:30:00` for Berlin's 2024-03-01 00:30), not in the zone's wall time a CSV of them shows"
             ));
         }
-        if let Some(zone) =
-            c.zone.as_ref().filter(|z| *role == "date" && !matches!(z.as_str(), "UTC" | "Etc/UTC" | "+00:00" | "Z"))
-        {
-            notes.push(format!(
-                "column '{name}' holds timestamps in time zone {zone}, read as UTC instants (kindred carries no time-zone database): the audit, windows, days and `kindred evaluate --cutoff` are in UTC, not in the zone's wall time a CSV of them shows (`2024-02-29 23:30:00` for Berlin's 2024-03-01 00:30)"
-            ));
+        if *role == "date" {
+            notes.extend(date_zone_note(c));
         }
         wanted.push(c);
     }
     Ok(wanted)
+}
+
+/// The note for a date column `c` of timestamps in a time zone other than UTC: read as UTC
+/// instants. A run's roles and `kindred audit` (which maps the columns after reading them all:
+/// it said nothing, helper-124) both say it.
+pub(super) fn date_zone_note(c: &ParquetColumn) -> Option<String> {
+    let zone = c.zone.as_ref().filter(|z| !matches!(z.as_str(), "UTC" | "Etc/UTC" | "+00:00" | "Z"))?;
+    Some(format!(
+        "column '{}' holds timestamps in time zone {zone}, read as UTC instants (kindred carries no time-zone database): the audit, windows, days and `kindred evaluate --cutoff` are in UTC, not in the zone's wall time a CSV of them shows (`2024-02-29 23:30:00` for Berlin's 2024-03-01 00:30)",
+        c.name
+    ))
 }
 
 /// `items` in order, cut into runs of at most `budget` bytes each (`bytes` of an item), or one

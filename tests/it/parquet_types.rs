@@ -310,6 +310,9 @@ fn zoned_timestamps_read_as_their_utc_instants() {
         let audit = w.kindred(&["audit", input.to_str().unwrap()]);
         assert_eq!(audit.code, 0, "{name}: {}", audit.stderr);
         assert!(audit.stdout.contains("2011-01-01 12:00:00"), "{name}: {}", audit.stdout);
+        // the audit says it too (it said nothing: helper-124)
+        let noted = audit.stderr.contains("holds timestamps in time zone Europe/Berlin, read as UTC instants");
+        assert_eq!(noted, zone == Some("Europe/Berlin"), "{name}: {}", audit.stderr);
         // a setting that needs dates: each row's date is read, none refused; a zone that is not
         // UTC is said (its days are UTC's, not the wall time its shop sees)
         let log = run_ok(&w, &input, "[recommend]\npopular_half_life_days = 30");
