@@ -182,9 +182,20 @@ impl Chain {
         let (found, wanted) = (selection.window.customers, cfg.select.min_customers);
         if (1..wanted).contains(&found) {
             let s = if found == 1 { "" } else { "s" };
+            // grown, or held to half the dated span from the start (a young export's window
+            // was "even grown" where it had been cut from 30 days to 7: helper-124)
+            let how = match (selection.window.days, selection.window.grown_from_days) {
+                (Some(days), None) if days < cfg.select.window_days => format!(
+                    " in its {}, half the export's dated span (shorter than [select] window_days = {})",
+                    select::days_text(days),
+                    select::days_text(cfg.select.window_days)
+                ),
+                (Some(_), Some(_)) => " even grown".to_string(),
+                _ => String::new(),
+            };
             progress::note(
                 self.quiet,
-                &format!("select: the window held new items of {found} customer{s} only, fewer than [select] min_customers = {wanted} even grown: the choice rests on little evidence (a young or small export)"),
+                &format!("select: the window held new items of {found} customer{s} only, fewer than [select] min_customers = {wanted}{how}: the choice rests on little evidence (a young or small export)"),
             );
         }
         Ok((choice, selection))

@@ -1370,7 +1370,7 @@ pub fn no_model(m: &Interactions) -> (Model, SimilarityReport) {
 }
 
 /// A window's length as the log prints it: "30 days", "1 day", "44.8 days".
-fn days_text(days: f64) -> String {
+pub(crate) fn days_text(days: f64) -> String {
     match days == days.round() {
         true if days == 1.0 => "1 day".to_string(),
         true => format!("{days} days"),
