@@ -51,20 +51,21 @@ pub struct Evaluation {
 
 /// Parses a cutoff "YYYY-MM-DD" (midnight) or "YYYY-MM-DD HH:MM:SS" into epoch seconds and the
 /// label `evaluation.parquet`, `--json` and the messages write: always `YYYY-MM-DD`, with
-/// ` HH:MM:SS` when the text named a time. chrono also reads `2011-9-1`, `+2011-09-01` and a tab
+/// ` HH:MM:SS` when the text named a time other than midnight. chrono also reads `2011-9-1`, `+2011-09-01` and a tab
 /// for the space, which were written as typed: three spellings of one cutoff, three values of the
 /// `cutoff` column, and a BI filter on `'2011-09-01'` missed two of them.
 pub fn parse_cutoff(text: &str) -> Result<(i64, String), ConfigError> {
     let t = text.trim();
     let timed = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").ok();
-    let (at, format) = match timed {
-        Some(at) => (Some(at), "%Y-%m-%d %H:%M:%S"),
-        None => {
-            let day = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0));
-            (day, "%Y-%m-%d")
-        }
+    let at =
+        timed.or_else(|| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)));
+    // one label per instant: `2011-10-01 00:00:00` is `2011-10-01` (two labels for one cutoff
+    // split a table of evaluations appended night after night: helpers 123 and 124)
+    let label = |at: chrono::NaiveDateTime| match at.time() == chrono::NaiveTime::MIN {
+        true => at.format("%Y-%m-%d").to_string(),
+        false => at.format("%Y-%m-%d %H:%M:%S").to_string(),
     };
-    at.map(|at| (at.and_utc().timestamp(), at.format(format).to_string())).ok_or_else(|| ConfigError::Invalid {
+    at.map(|at| (at.and_utc().timestamp(), label(at))).ok_or_else(|| ConfigError::Invalid {
         key: "--cutoff".into(),
         message: format!(
             "{t:?} is not a date; write YYYY-MM-DD, or YYYY-MM-DD HH:MM:SS for a time of day (on the export's own clock, as its dates read)"
@@ -444,8 +445,10 @@ mod tests {
         for typed in ["2011-09-01", "2011-9-1", "+2011-09-01", " 2011-09-01 "] {
             assert_eq!(parse_cutoff(typed).unwrap().1, "2011-09-01", "{typed:?}");
         }
+        // midnight named is the day's cutoff: one label (helpers 123 and 124)
         for typed in ["2011-09-01 00:00:00", "2011-9-1 0:0:0", "2011-09-01\t00:00:00"] {
-            assert_eq!(parse_cutoff(typed).unwrap().1, "2011-09-01 00:00:00", "{typed:?}");
+            assert_eq!(parse_cutoff(typed).unwrap(), parse_cutoff("2011-09-01").unwrap(), "{typed:?}");
         }
+        assert_eq!(parse_cutoff("2011-9-1 0:0:1").unwrap().1, "2011-09-01 00:00:01");
     }
 }

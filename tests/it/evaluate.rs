@@ -149,9 +149,12 @@ fn the_cutoff_is_written_one_way_and_nothing_to_score_points_both_ways() {
     csv += "7,B,B THING,1,2011-01-06 09:00:00,1.0,1,UK\n";
     let input = w.write("edge.csv", csv);
     let p = w.pipeline("p.toml", &input, "[model]\nkind = \"user\"");
-    for (typed, label) in
-        [("2011-1-6", "2011-01-06"), ("+2011-01-06", "2011-01-06"), ("2011-01-06\t00:00:00", "2011-01-06 00:00:00")]
-    {
+    for (typed, label) in [
+        ("2011-1-6", "2011-01-06"),
+        ("+2011-01-06", "2011-01-06"),
+        ("2011-01-06\t00:00:00", "2011-01-06"),
+        ("2011-01-06 00:00:01", "2011-01-06 00:00:01"),
+    ] {
         let v = json(&w, &p, typed, "2");
         assert_eq!(v["cutoff"].as_str(), Some(label), "{typed:?}: {v}");
         let table = rows(&w.path("out/evaluation.parquet"));
