@@ -634,8 +634,22 @@ impl Evidence {
             }
             Some(DateOrder::Ambiguous) => {
                 let either = self.either.as_deref().unwrap_or_default();
+                // the year may be first too, when the first field looks like one (a 2010–2011
+                // export written yy/mm/dd: `10/12/01` was said to be day- or month-first only,
+                // both wrong: helper-124)
+                let year_first = match self.first_is_a_year() {
+                    true => {
+                        let sep = either.chars().find(|c| !c.is_ascii_digit()).unwrap_or('/');
+                        format!(
+                            " — or year-first, yy{sep}mm{sep}dd, which its first field looks like (it takes {} values where the last takes {}): \"%y{sep}%m{sep}%d\" with the time's format after it, if any",
+                            self.first_fields.count_ones(),
+                            self.two_digit_years.count_ones()
+                        )
+                    }
+                    false => String::new(),
+                };
                 Some(format!(
-                    "every date with the year last reads both day-first and month-first ({}); none was read: set [input] date_format, {} or {}",
+                    "every date with the year last reads both day-first and month-first ({}); none was read: set [input] date_format, {} or {}{year_first}",
                     q(&self.either),
                     format_like(either, DateOrder::DayFirst),
                     format_like(either, DateOrder::MonthFirst)
@@ -667,7 +681,12 @@ impl Evidence {
     pub fn notes(&self, rule: &DateRule) -> Vec<String> {
         let mut notes: Vec<String> = self.order_note().into_iter().collect();
         if let Some((text, year)) =
-            self.two_digit_year.as_ref().filter(|_| self.order().is_some_and(|o| o != DateOrder::YearFirst))
+            // only where a reading was taken: none was, ambiguous or mixed ('10/12/01' was said
+            // to be in 2001 where nothing was read: helper-124)
+            self
+                .two_digit_year
+                .as_ref()
+                .filter(|_| matches!(self.order(), Some(DateOrder::DayFirst | DateOrder::MonthFirst)))
         {
             notes.push(format!(
                 "years written with two digits read as the latest such year up to {} ({}): '{text}' is in {year}; set [input] date_format (%Y for four digits) for another reading",
@@ -1052,6 +1071,17 @@ mod tests {
             "{notes}"
         );
         assert!(!notes.contains("read as the latest such year"), "no reading of a year it did not read: {notes}");
+        // a 2010–2011 export written yy/mm/dd, its days up to 12 throughout: ambiguous, and the
+        // year-first reading offered beside the two (it offered the two alone: helper-124)
+        let older = ["10/12/01 09:53", "10/12/05 10:00", "11/01/09 11:30", "11/03/12 08:00", "11/06/07 08:00"];
+        let mut reader = DateText::new(&rule);
+        older.iter().for_each(|t| {
+            reader.read(t);
+        });
+        assert_eq!(reader.evidence.order(), Some(DateOrder::Ambiguous));
+        let notes = reader.evidence.notes(&rule).join("; ");
+        assert!(notes.contains("or year-first, yy/mm/dd") && notes.contains("\"%y/%m/%d\""), "{notes}");
+        assert!(!notes.contains("read as the latest such year"), "nothing was read: {notes}");
         let (_, invalid, order) = column(&["24/04/16", "24/04/17"], Some("%y/%m/%d"));
         assert_eq!((order, invalid), (None, 0), "the format reads them");
         for days in [
