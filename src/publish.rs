@@ -521,6 +521,10 @@ impl Publisher {
             }
             return Err(e);
         }
+        // live: said in the lock at once, so that a run that finds it killed from here on
+        // never takes its set for one that never went live ([`lock::Holder::live`])
+        lock::keep_naming(&self._lock, Some(&lock::live_line(&self.line)), &self.unrecorded.borrow().killed);
+        let _ = self._lock.sync_data();
         let tidy = [self.fixed_links(), sync_dir(&self.dir)].into_iter().filter_map(Result::err);
         for e in tidy.chain(self.prune(keep)) {
             crate::progress::warn(false, &format!("published run {}, but: {e}", self.run_id));
@@ -683,11 +687,11 @@ impl Publisher {
             // take the name and no reader takes the set for a published one. Whichever line
             // names it: a run killed while it moved the set back leaves the lock naming itself
             // first and this run behind it, and the next run took the set for a published one
-            // (only the first line's was moved back: helper-120). No line names a run whose set
-            // went live and is no longer current: a later run published only after it had
-            // recorded (and dropped the line of) every run the lock named, and a set current
-            // when its run is recorded needs no record.
-            Ok(Some(meta)) if meta.is_dir() && is_published_set(&folder) && !self.is_current(id) => {
+            // (only the first line's was moved back: helper-120). A run whose set went live
+            // says so in its line (`live`) right after its switch: its set is kept whatever
+            // `current` says now (pointed back by hand, its published set was deleted:
+            // helper-125); only a kill between the switch and that line leaves it unsaid.
+            Ok(Some(meta)) if !killed.live && meta.is_dir() && is_published_set(&folder) && !self.is_current(id) => {
                 if let Err(e) = self.move_back(id) {
                     let message = format!("run {id}'s set, never switched in, was left in {RUNS}/: {e}");
                     crate::progress::warn(false, &message);
@@ -1451,6 +1455,39 @@ mod tests {
             assert!(left.join(file::MANIFEST).is_file(), "{status} by {by}: kept");
             fs::remove_dir_all(&left).unwrap();
         }
+    }
+
+    /// helper-125: run 2 switched `current` to its set and was killed letting go (the lock
+    /// still names it); an operator then pointed `current` back by hand. The next run took run
+    /// 2's published set for one that never went live, deleted it and recorded run 2 as
+    /// interrupted. A run's line says `live` once its switch is made: its set is kept.
+    #[test]
+    fn a_set_that_went_live_is_kept_when_current_was_pointed_back_by_hand() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        publish(&dir, &id(1), "one", 7);
+        let p = Publisher::open(&dir, &id(2), "now").unwrap();
+        let staging = p.begin().unwrap();
+        for name in file::ALL {
+            fs::write(staging.join(name), "two").unwrap();
+        }
+        fs::write(staging.join(file::MANIFEST), manifest_of(&id(2))).unwrap();
+        p.commit(7).unwrap();
+        let held = fs::read_to_string(dir.join(LOCK)).unwrap();
+        assert!(held.starts_with(&format!("{} ", std::process::id())) && held.trim_end().ends_with(" live"), "{held}");
+        drop(p);
+        // killed as it let go (a machine gone down: no host or kernel of this one's): the lock
+        // names it, live
+        let seen = held.split_whitespace().nth(5).unwrap().to_string();
+        fs::write(dir.join(LOCK), format!("4242 now {} - - {seen} live\n", id(2))).unwrap();
+        // pointed back by hand
+        std::os::unix::fs::symlink(Path::new(RUNS).join(id(1)), dir.join(".back")).unwrap();
+        fs::rename(dir.join(".back"), dir.join(CURRENT)).unwrap();
+        drop(Publisher::open(&dir, &id(3), "now").unwrap());
+        assert!(is_published_set(&dir.join(RUNS).join(id(2))), "run 2's published set kept");
+        assert!(!is_failure_record(&dir.join(RUNS).join(id(2))));
+        assert_eq!(current_run_id(&dir), Some(id(1)));
+        assert_eq!(fs::read(dir.join(LOCK)).unwrap(), b"");
     }
 
     /// A `.lock` or a `current` no run would accept is refused by the layout check, which

@@ -183,6 +183,16 @@ pub(super) fn line_of(started: &str, run_id: &str) -> String {
     format!("{} {started} {run_id} {host} {kernel}\n", std::process::id())
 }
 
+/// This run's `line` ([`line_of`]) once its set is live: with a sixth field (now, as a line
+/// behind another's carries its last-seen time) and a seventh, `live` ([`Holder::live`]). A
+/// run killed after its switch, its lock naming it still, was taken for one killed before it
+/// when an operator had pointed `current` back by hand, and its published set was deleted
+/// (helper-125).
+pub(crate) fn live_line(line: &str) -> String {
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs();
+    format!("{} {now} live\n", line.trim_end())
+}
+
 /// Writes `text` over the lock file's start, then cuts what followed.
 fn overwrite(mut lock: &File, text: &[u8]) -> std::io::Result<()> {
     lock.rewind()?;
@@ -461,6 +471,11 @@ pub struct Holder {
     pub kernel: Option<String>,
     /// When the file was last touched.
     pub touched: SystemTime,
+    /// Its set went live (`current` was switched to it) before it stopped: written as a
+    /// seventh field, `live`, right after the switch ([`live_line`]). Such a run needs no
+    /// record, and its set in `runs/` is a published one whatever `current` says since (an
+    /// operator may point it back by hand).
+    pub live: bool,
 }
 
 impl Holder {
@@ -499,7 +514,8 @@ impl Holder {
         let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
         let seen = self.touched.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs();
         let (id, host, kernel) = (or_dash(&self.run_id), or_dash(&self.host), or_dash(&self.kernel));
-        format!("{} {} {id} {host} {kernel} {seen}\n", self.pid, self.started)
+        let live = if self.live { " live" } else { "" };
+        format!("{} {} {id} {host} {kernel} {seen}{live}\n", self.pid, self.started)
     }
 
     /// True when the holder's heartbeat stopped [`STALE_AFTER`] before `now`.
@@ -559,7 +575,8 @@ fn parse(text: &str, touched: SystemTime) -> Option<Holder> {
     let run_id = parts.next().filter(|id| super::is_run_id(id)).map(str::to_string);
     let host = parts.next().filter(|h| *h != "-").map(str::to_string);
     let kernel = parts.next().filter(|k| *k != "-").map(str::to_string);
-    Some(Holder { pid, started, run_id, host, kernel, touched })
+    let live = parts.nth(1) == Some("live");
+    Some(Holder { pid, started, run_id, host, kernel, touched, live })
 }
 
 #[cfg(test)]
