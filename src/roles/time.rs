@@ -140,7 +140,7 @@ impl Midnights {
             // with midnight UTC itself, only London's (Lisbon's, Dublin's) winter and summer:
             // midnight and one more time of day is more likely dates that carry times
             [0, b] if b != 82_800 => return None,
-            [a, b] if [1_800, 3_600].contains(&(b - a).min(86_400 - (b - a))) => {}
+            [a, b] if [1_800, 3_600].contains(&(b - a).min(86_400 - (b - a))) && seasonal(dates) => {}
             _ => return None,
         }
         // east of UTC from noon on (23:00 UTC is +01:00's midnight), west before it; of two
@@ -160,6 +160,26 @@ impl Midnights {
         let add = self.times.iter().find(|(of_day, _)| *of_day == t).map_or(0, |&(_, add)| add);
         date - t + if t == 0 { 0 } else { add }
     }
+}
+
+/// Whether a date column's two times of day take turns as standard and summer time do: in
+/// date order, each run of one of them but the first and the last lasts a season (60 days at
+/// least) — they alternate twice a year, not within a week. A batch's 14:00 and 15:00 stamps
+/// were taken for a zone's midnights and moved every line a day forward, and a few lines at
+/// 23:00 among a column of midnights for London's summer (helper-125). The distinct dates
+/// only: a few per day.
+fn seasonal(dates: &Int64Chunked) -> bool {
+    let distinct: std::collections::BTreeSet<i64> = dates.iter().flatten().collect();
+    let mut starts = Vec::new();
+    let mut before = None;
+    for &date in &distinct {
+        let t = date.rem_euclid(86_400);
+        if before != Some(t) {
+            starts.push(date);
+            before = Some(t);
+        }
+    }
+    starts.windows(2).skip(1).all(|w| w[1] - w[0] >= 60 * 86_400)
 }
 
 /// Whether the whole numbers of a time column are hours of the day: each of them 0 to 23, one
@@ -323,6 +343,17 @@ mod tests {
             let notes = parsed.unwrap().notes;
             assert!(notes.iter().any(|n| n.contains("standard and summer time")), "{notes:?}");
         }
+        // two times of day taking turns within days are a batch's stamps, not summer time, and
+        // a few lines at 23:00 among midnights are no London summer (helper-125)
+        let stamps: Vec<i64> =
+            (0..40).map(|d| day + d * 86_400 + [14 * 3_600, 15 * 3_600][(d % 3 == 0) as usize]).collect();
+        assert_eq!(Midnights::of(&Int64Chunked::new("d".into(), &stamps)), None);
+        let few: Vec<i64> = (0..40).map(|d| day + d * 86_400 - if d == 20 { 3_600 } else { 0 }).collect();
+        assert_eq!(Midnights::of(&Int64Chunked::new("d".into(), &few)), None);
+        // Berlin over two years: two switches a year
+        let berlin: Vec<i64> =
+            (0..730).map(|d| day + d * 86_400 - if (120..330).contains(&(d % 365)) { 7_200 } else { 3_600 }).collect();
+        assert!(Midnights::of(&Int64Chunked::new("d".into(), &berlin)).is_some());
         // midnight and 01:00 are dates that carry times (the Azores' zone is not told apart);
         // two times of day three hours apart are no zone's: each line's UTC day
         assert_eq!(Midnights::of(&Int64Chunked::new("d".into(), [day, day + 3_600])), None);
