@@ -784,10 +784,14 @@ pub fn publish(cfg: &Config) -> Result<Published> {
         // over a newer run, or the same one twice). A plan that cannot be read (damaged,
         // another version's) or was made with other settings leaves the attempt's record:
         // without one, `kindred status` called a folder whose nightly publish failed healthy.
-        // a folder that is not there holds no prepared run: said before anything is made (a
-        // mistyped `--output` made the folder, its lock and a failed run's record, one more
-        // record each time a Job retried: helper-123)
-        if publish::entry(dir)?.is_none() {
+        // a folder that is not there, or holds nothing kindred made, holds no prepared run:
+        // said before anything is written (a mistyped `--output` made the folder, its lock and a
+        // failed run's record, one more record each time a Job retried — in a person's folder
+        // too: helpers 123, 125). A kindred output folder gets its record, for `status`.
+        let made = |name: &str| publish::entry(&dir.join(name)).map(|e| e.is_some());
+        if publish::entry(dir)?.is_none()
+            || ![SHARDS, publish::RUNS, publish::CURRENT].iter().any(|n| made(n).unwrap_or(true))
+        {
             return Err(ShardError::NotPrepared { dir: dir.to_path_buf() }.into());
         }
         let (run_id, started) = (new_run_id(), now_utc());

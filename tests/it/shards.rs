@@ -540,12 +540,16 @@ fn shard_and_publish_without_a_prepared_run_say_what_to_do() {
     let r = w.kindred(&["publish", pipeline.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("no prepared run") && r.stderr.contains("kindred prepare --shards N"), "{}", r.stderr);
-    // a folder that is not there (a mistyped --output) is not made: helper-123
+    // a folder that is not there (a mistyped --output) is not made, and one holding nothing
+    // kindred made is not written in: helpers 123, 125
     assert!(!w.path("out").exists(), "publish made the folder it found no prepared run in");
     std::fs::create_dir(w.path("out")).unwrap();
+    std::fs::write(w.path("out/notes.txt"), "mine").unwrap();
     let r = w.kindred(&["publish", pipeline.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("no prepared run"), "{}", r.stderr);
+    let names: Vec<_> = std::fs::read_dir(w.path("out")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["notes.txt"], "nothing written beside a person's file");
     let r = w.kindred(&["prepare", pipeline.to_str().unwrap(), "--shards", "0"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--shards"), "{}", r.stderr);
