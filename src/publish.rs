@@ -1217,13 +1217,18 @@ mod tests {
 
     /// Publishes a set of files holding `content`, its manifest naming the run.
     fn publish(dir: &Path, id: &str, content: &str, keep: usize) {
+        staged(dir, id, content).commit(keep).unwrap();
+    }
+
+    /// Run `id`, its set of files holding `content` (its manifest naming the run) staged.
+    fn staged(dir: &Path, id: &str, content: &str) -> Publisher {
         let p = Publisher::open(dir, id, "now").unwrap();
         let staging = p.begin().unwrap();
         for name in file::ALL {
             fs::write(staging.join(name), content).unwrap();
         }
         fs::write(staging.join(file::MANIFEST), manifest_of(id)).unwrap();
-        p.commit(keep).unwrap();
+        p
     }
 
     fn manifest_of(id: &str) -> String {
@@ -1371,12 +1376,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("out");
         publish(&dir, &id(1), "one", 7);
-        let p = Publisher::open(&dir, &id(2), "now").unwrap();
-        let staging = p.begin().unwrap();
-        for name in file::ALL {
-            fs::write(staging.join(name), "two").unwrap();
-        }
-        fs::write(staging.join(file::MANIFEST), manifest_of(&id(2))).unwrap();
+        let p = staged(&dir, &id(2), "two");
+        let staging = p.staging();
         // the new `current` link's name taken: the switch fails after the set moved in
         fs::create_dir(dir.join(format!("{LINK_PREFIX}{}", id(2)))).unwrap();
         assert!(p.commit(7).is_err());
@@ -1466,12 +1467,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("out");
         publish(&dir, &id(1), "one", 7);
-        let p = Publisher::open(&dir, &id(2), "now").unwrap();
-        let staging = p.begin().unwrap();
-        for name in file::ALL {
-            fs::write(staging.join(name), "two").unwrap();
-        }
-        fs::write(staging.join(file::MANIFEST), manifest_of(&id(2))).unwrap();
+        let p = staged(&dir, &id(2), "two");
         p.commit(7).unwrap();
         let held = fs::read_to_string(dir.join(LOCK)).unwrap();
         assert!(held.starts_with(&format!("{} ", std::process::id())) && held.trim_end().ends_with(" live"), "{held}");
