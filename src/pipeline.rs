@@ -142,15 +142,29 @@ fn input_summary(path: &Path) -> Result<InputSummary> {
 /// and the parsed types need the mapping.
 pub fn audit_only(cfg: &Config, head: usize) -> Result<(audit::AuditReport, Vec<String>)> {
     on_threads(cfg.threads, || {
-        let (all, read) = ingest::read(&cfg.input, &cfg.columns, head)?;
-        for note in &read.notes {
+        let look = |columns: &crate::config::Columns| -> Result<(audit::AuditReport, Vec<String>)> {
+            let (all, read) = ingest::read(&cfg.input, columns, head)?;
+            let report = match all {
+                ingest::AllColumns::Mapped(table) => audit::run(*table)?.1,
+                ingest::AllColumns::Unmapped(frame, look) => audit::nulls_only(&frame, look),
+            };
+            Ok((report, read.notes))
+        };
+        let (report, notes) = match look(&cfg.columns) {
+            // The audit is a first look at any export: a quantity of NaN or infinity, which a
+            // run refuses naming its row, left it no table to show at all (helper-123). Its
+            // column is looked at again without the quantity's role, and the note says why.
+            Err(Error::Input(e @ crate::error::InputError::NonFinite { .. })) => {
+                let (report, mut notes) = look(&crate::config::Columns { quantity: None, ..cfg.columns.clone() })?;
+                notes.insert(0, format!("{e}: the audit shows that column without its role (as text), and `kindred run` refuses the export until it is fixed"));
+                (report, notes)
+            }
+            looked => looked?,
+        };
+        for note in &notes {
             log(cfg.quiet, &format!("note: {note}"));
         }
-        let report = match all {
-            ingest::AllColumns::Mapped(table) => audit::run(*table)?.1,
-            ingest::AllColumns::Unmapped(frame, look) => audit::nulls_only(&frame, look),
-        };
-        Ok((report, read.notes))
+        Ok((report, notes))
     })
 }
 

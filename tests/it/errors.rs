@@ -145,6 +145,22 @@ fn malformed_tables_name_column_and_line() {
     refuses(&w, &bad("list_column.parquet"), "", "", 1, &["list_column.parquet", "'CustomerID'", "list"]);
 }
 
+/// helper-123: a NaN quantity, which a run refuses naming its row, left `kindred audit` — the
+/// first look at any export — no table at all (exit 1). It shows the table, that column
+/// without its role, and says why.
+#[test]
+fn the_audit_of_a_nan_quantity_shows_its_table_and_says_the_run_refuses_it() {
+    let w = Workdir::new();
+    let r = w.kindred(&["audit", bad("nan_quantity.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("row 13") && r.stderr.contains("the audit shows that column without its role"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains("Quantity") && r.stdout.contains("CustomerID"), "{}", r.stdout);
+}
+
 /// A part of a dataset partitioned by the mapped column (Spark's `Day=2011-01-01/part-0.parquet`)
 /// holds it only in its folder's name: "not found" now says where it is, and how to combine the
 /// parts into a file that holds it.
