@@ -39,7 +39,8 @@ pub struct CleanReport {
     pub rows_in: usize,
     pub rows_out: usize,
     pub rules: Vec<RuleReport>,
-    /// Lines that took the customer and date of the dated line above ([`order_lines`]).
+    /// Lines that took the customer and date of the dated line above ([`order_lines`]); a guest
+    /// order's among them (they take its date and stay guests').
     pub filled_order_lines: usize,
     /// Lines that look like an order's later lines written without its fields, and were not
     /// filled (`fill_order_lines` off, or the lines do not follow their orders): dropped as
