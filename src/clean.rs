@@ -1160,7 +1160,7 @@ fn strays(
         d if after.is_some_and(|a| d > a) => Some(End::Newest),
         _ => None,
     };
-    let longest = days[inside.clone()].windows(2).map(|w| w[1].0 - w[0].0).max().unwrap_or(0);
+    let longest = longest_gap(&days[inside.clone()]);
     let gap = |k: usize| (days[k].0 - days[k - 1].0) as f64;
     let mut found = [first_inside, first_after].map(|start| {
         start.map(|k| Stray {
@@ -1174,7 +1174,27 @@ fn strays(
             longest_gap_days: longest as f64,
         })
     });
-    let (mut kept_oldest, mut kept_newest) = (None::<i64>, None::<i64>);
+    let (kept_oldest, kept_newest) = tally(date, kept, &end_of, (&counted, &applied), &mut found);
+    let unknown: Int64Chunked = date.iter().map(|t| t.filter(|&t| end_of(t).is_none() || !applied(t))).collect();
+    frame.with_column(unknown.with_name(col::DATE.into()).into_column())?;
+    let [oldest, newest] = found;
+    let edge = |s: Option<Stray>, kept_edge: Option<i64>| {
+        s.filter(|s| s.rows > 0).map(|s| Stray { kept_edge: kept_edge.unwrap_or_default(), ..s })
+    };
+    Ok((edge(oldest, kept_oldest), edge(newest, kept_newest)))
+}
+
+/// Counts the kept rows `applied` to in the tail `end_of` puts them in (`found`, by [`End`]),
+/// and returns the oldest and newest date of the others `counted`: where the export starts and
+/// ends once its tails are set aside.
+fn tally(
+    date: &Int64Chunked,
+    kept: &BooleanChunked,
+    end_of: &dyn Fn(i64) -> Option<End>,
+    (counted, applied): (&dyn Fn(i64) -> bool, &dyn Fn(i64) -> bool),
+    found: &mut [Option<Stray>; 2],
+) -> (Option<i64>, Option<i64>) {
+    let (mut oldest, mut newest) = (None::<i64>, None::<i64>);
     for (row, (t, k)) in date.iter().zip(kept.iter()).enumerate() {
         let Some(t) = t.filter(|_| k == Some(true)) else { continue };
         match end_of(t) {
@@ -1187,19 +1207,13 @@ fn strays(
                 (s.oldest, s.newest) = (s.oldest.min(t), s.newest.max(t));
             }
             None if counted(t) => {
-                kept_oldest = Some(kept_oldest.map_or(t, |e| e.min(t)));
-                kept_newest = Some(kept_newest.map_or(t, |e| e.max(t)));
+                oldest = Some(oldest.map_or(t, |e| e.min(t)));
+                newest = Some(newest.map_or(t, |e| e.max(t)));
             }
             _ => {}
         }
     }
-    let unknown: Int64Chunked = date.iter().map(|t| t.filter(|&t| end_of(t).is_none() || !applied(t))).collect();
-    frame.with_column(unknown.with_name(col::DATE.into()).into_column())?;
-    let [oldest, newest] = found;
-    let edge = |s: Option<Stray>, kept_edge: Option<i64>| {
-        s.filter(|s| s.rows > 0).map(|s| Stray { kept_edge: kept_edge.unwrap_or_default(), ..s })
-    };
-    Ok((edge(oldest, kept_oldest), edge(newest, kept_newest)))
+    (oldest, newest)
 }
 
 /// Seconds in a day.
@@ -1284,36 +1298,28 @@ fn stray_tails(days: &[(i64, usize)]) -> (Option<usize>, Option<usize>) {
     let firsts_after: Vec<usize> = std::iter::once(n)
         .chain(tails(&mut (1..n).rev(), &|k| days[k].1).into_iter().filter(|&k| gap(k) >= 7))
         .collect();
-    // (ends with a tail, days inside, first inside, first after)
-    let mut best: Option<(usize, usize, usize, usize)> = None;
-    for &i in &firsts_inside {
-        // the longest gap between days[i..k], k rising
-        let mut longest = 0;
-        for k in i + 1..=n {
-            if k >= i + 2 {
-                longest = longest.max(gap(k - 1));
-            }
-            if k - i < MIN_SPAN_DAYS || !firsts_after.contains(&k) {
-                continue;
-            }
-            let beyond = match k - i >= MIN_RHYTHM_DAYS {
-                true => 2 * longest,
-                false => 2 * (days[k - 1].0 - days[i].0),
-            };
-            let stands = |at: usize| gap(at) > beyond;
-            if (i == 0 || stands(i)) && (k == n || stands(k)) {
-                let found = (usize::from(i > 0) + usize::from(k < n), k - i, i, k);
-                let better = best.is_none_or(|b| (found.0, std::cmp::Reverse(found.1)) > (b.0, std::cmp::Reverse(b.1)));
-                if better {
-                    best = Some(found);
-                }
-            }
-        }
-    }
+    // each pair (a few: a tail stops only past a week's gap); more ends with a tail, then fewer
+    // days inside, then fewer before them, is the better
+    use std::cmp::Reverse;
+    let pairs = firsts_inside.iter().flat_map(|&i| firsts_after.iter().map(move |&k| (i, k)));
+    let holds = pairs.filter(|&(i, k)| k >= i + MIN_SPAN_DAYS).filter(|&(i, k)| {
+        let inside = &days[i..k];
+        let beyond = 2 * match inside.len() >= MIN_RHYTHM_DAYS {
+            true => longest_gap(inside),
+            false => inside[inside.len() - 1].0 - inside[0].0,
+        };
+        (i == 0 || gap(i) > beyond) && (k == n || gap(k) > beyond)
+    });
+    let best = holds.max_by_key(|&(i, k)| (usize::from(i > 0) + usize::from(k < n), Reverse(k - i), Reverse(i)));
     match best {
-        Some((_, _, i, k)) => ((i > 0).then_some(i), (k < n).then_some(k)),
+        Some((i, k)) => ((i > 0).then_some(i), (k < n).then_some(k)),
         None => (None, None),
     }
+}
+
+/// The longest gap between consecutive `days` (0 for one).
+fn longest_gap(days: &[(i64, usize)]) -> i64 {
+    days.windows(2).map(|w| w[1].0 - w[0].0).max().unwrap_or(0)
 }
 
 /// Where the newest end's stray tail of `days` starts ([`stray_tails`]).
