@@ -160,17 +160,55 @@ fn stream_csv(
                 break failed;
             }
         };
-        drop(received); // the reader stops at its next chunk
-        match builders {
+        // the stream's own fault, when it broke, comes before what its garbage made of the text
+        let (broken, failed) = match failed {
+            Some(e @ (InputError::Gzip { .. } | InputError::NotGzip { .. })) => (Some(e), None),
+            failed => (None, failed),
+        };
+        let read = match builders {
             Some(b) => {
                 let set_delimiter = scan.set();
-                let read = b.finish(failed, scan.header)?;
-                let notes = scan.notes.into_iter().chain(read.notes).collect();
-                Ok(CsvRead { notes, set_delimiter, ..read })
+                b.finish(failed, scan.header).map(|read| {
+                    let notes = scan.notes.into_iter().chain(read.notes).collect();
+                    CsvRead { notes, set_delimiter, ..read }
+                })
             }
-            None => Err(failed.unwrap_or_else(|| InputError::NoHeader { path: path.to_path_buf() }).into()),
-        }
+            None => Err(failed.unwrap_or_else(|| InputError::NoHeader { path: path.to_path_buf() })),
+        };
+        // A corrupt gzip stream decodes to garbage until its checksum fails at the end: a fault
+        // in the text of a .gz is the stream's when the rest of it does not decompress (a flipped
+        // byte was "line 5954: 5 fields where the header has 8; … skip_bad_rows": helper-126).
+        // Only the text's faults: a limit reached is no reason to read a huge file to its end.
+        let read = match (read, broken) {
+            (_, Some(broken)) => Err(broken),
+            (Err(e), None) if gzip && damage_shows_as(&e) => match received.iter().find_map(Result::err) {
+                Some(broken) => Err(read_error(broken)),
+                None => Err(e),
+            },
+            (read, None) => read,
+        };
+        drop(received); // the reader stops at its next chunk
+        Ok(read?)
     })
+}
+
+/// Whether `e`, a fault found in a CSV's text, is one a corrupt compressed stream makes.
+fn damage_shows_as(e: &InputError) -> bool {
+    !matches!(
+        e,
+        InputError::Gzip { .. }
+            | InputError::NotGzip { .. }
+            | InputError::Io { .. }
+            | InputError::TooManyRows { .. }
+            | InputError::TooLarge { .. }
+            | InputError::ColumnsTooLarge { .. }
+            | InputError::TooManyValues { .. }
+            | InputError::ColumnMissing { .. }
+            | InputError::ColumnAmbiguous { .. }
+            | InputError::SegmentMissing { .. }
+            | InputError::RowColumnMissing { .. }
+            | InputError::SharedColumn { .. }
+    )
 }
 
 /// Sends `source` in chunks of `size` bytes, refilling the buffers the scan hands back; stops

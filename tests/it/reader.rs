@@ -206,3 +206,36 @@ fn an_ods_sheets_grid_is_held_to_max_bytes_before_it_is_read() {
     ];
     refuses(&w, &huge, "max_bytes = 0", "", 1, &words);
 }
+
+/// helper-126: a .csv.gz with one byte flipped decodes to garbage until its checksum fails at
+/// the end; where the garbage broke a row first, the run blamed that row ("line 5954: 5 fields
+/// where the header has 8; … set skip_bad_rows") — a transfer to retry, said as a row to fix.
+#[test]
+fn a_damaged_gzip_is_said_as_the_stream_not_as_a_row() {
+    use std::io::Write;
+    let w = published();
+    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
+    for n in 0..40_000u64 {
+        let (c, i) = (10_000 + n * 7919 % 3_001, n * 104_729 % 997);
+        csv += &format!(
+            "{},{i},ITEM NUMBER {i} IN RED,{},2011-0{}-1{} 10:{:02}:00,1.25,{c},United Kingdom\n",
+            500_000 + n / 3,
+            1 + n % 5,
+            1 + n % 9,
+            n % 10,
+            n % 60
+        );
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(csv.as_bytes()).unwrap();
+    let whole = gz.finish().unwrap();
+    for share in [0.2, 0.3, 0.5, 0.7] {
+        let mut bytes = whole.clone();
+        let at = (bytes.len() as f64 * share) as usize;
+        bytes[at] ^= 0xff;
+        let input = w.write(&format!("flipped{at}.csv.gz"), bytes);
+        for skip in ["", "skip_bad_rows = true"] {
+            refuses(&w, &input, skip, "", 1, &["is not a complete gzip stream (truncated or corrupt)"]);
+        }
+    }
+}
