@@ -655,9 +655,11 @@ impl Fallback {
 
     /// Reads `"popular"` or `"popular_by:COLUMN"` (COLUMN as written in the export's header).
     pub fn parse(text: &str) -> Option<Fallback> {
+        // the word in any case, as every other choice of the file (`kind = "USER"`); the
+        // column as the export names it
         match text.split_once(':') {
-            None if text.trim() == "popular" => Some(Fallback::Popular),
-            Some((by, column)) if by.trim() == "popular_by" && !column.trim().is_empty() => {
+            None if text.trim().eq_ignore_ascii_case("popular") => Some(Fallback::Popular),
+            Some((by, column)) if by.trim().eq_ignore_ascii_case("popular_by") && !column.trim().is_empty() => {
                 Some(Fallback::PopularBy(column.trim().to_string()))
             }
             _ => None,
@@ -1011,7 +1013,7 @@ impl Config {
         let input_path = file.input.path(base, cli)?;
         let threads = file.model.threads(cli.threads)?;
         let near = file.model.neighbourhood()?;
-        let lists = file.recommend.lists(near.neighbours)?;
+        let lists = file.recommend.lists(near.neighbours, file.model.names_knn())?;
         let clean = file.clean.build()?;
         let kind = file.model.kind()?;
         let mut unread = file.input.unread(format_of(&input_path));

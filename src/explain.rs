@@ -154,15 +154,22 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
     let published_id = strings(&bought, "customer_id").into_iter().chain(strings(&recs, "customer_id")).next();
     let mut out = header(published_id.as_deref().unwrap_or(customer), dir, &manifest);
     let by_qty = most_bought(&mut out, &bought, &name);
-    // The customers' cosine neighbours: always a user model's; beside an item-side model when
-    // the run published them (`[model] customer_neighbours`, not 0).
+    // The customers' cosine neighbours: a named user model's always; beside another model, and
+    // beside an auto run's user-kNN, when the run published them (`[model] customer_neighbours`,
+    // not 0: the report's `source` is "skipped" when it was; sets without it, by the table).
     let kind = model_kind(&manifest);
-    let nearest = match !kind.compares_items() || published {
-        true => voters(&mut out, &manifest, &neighbours, kind),
-        false => {
-            // said, not left out without a word (helper-123)
+    let source = manifest.pointer("/reports/customer_neighbours/source").and_then(|s| s.as_str());
+    let skipped = source.map_or(kind.compares_items() && !published, |s| s == "skipped");
+    let nearest = match skipped {
+        false => voters(&mut out, &manifest, &neighbours, kind),
+        true => {
+            // said, not left out without a word (helper-123), nor as "no other customer bought
+            // any of the same items" beside lists their 50 nearest voted for (helper-127)
             let _ = writeln!(out, "\nNearest customers: not published by this run ([model] customer_neighbours = 0).");
-            "the nearest customers".to_string()
+            match voting_neighbours(&manifest).filter(|_| !kind.compares_items()) {
+                Some(k) => format!("the {k} nearest customers"),
+                None => "the nearest customers".to_string(),
+            }
         }
     };
     let because = model_lines(&mut out, set, &manifest, kind, &by_qty)?;

@@ -191,17 +191,148 @@ fn read_text(path: &Path) -> Result<String, ConfigError> {
     Ok(text)
 }
 
+/// The key (with its table: `[model] neighbours`) whose value holds byte `at` of a pipeline
+/// file, for the errors of a key or its value (a wrong type, a duplicate, an unknown field) —
+/// `None` for a syntax error, a line of no key, a value in an inline table: a wrong name is
+/// worse than none (helper-130: "ease_lambda: 350" was blamed on the `kind` above it). Read
+/// line by line from the start, so that an array or a string over several lines is its key's,
+/// and a `[` or `=` inside one is no table and no key.
+fn key_at(text: &str, at: usize, message: &str) -> Option<String> {
+    const OF_A_KEY: [&str; 5] = ["invalid type", "invalid value", "invalid length", "duplicate key", "unknown field"];
+    if !OF_A_KEY.iter().any(|m| message.starts_with(m)) {
+        return None;
+    }
+    let (mut table, mut offset) = (None::<String>, 0);
+    // the key whose value goes on over the next lines: an array's depth, or a string's quotes
+    let mut open: Option<(String, Continued)> = None;
+    for line in text.split_inclusive('\n') {
+        let here = at < offset + line.len();
+        offset += line.len();
+        let named = |key: &str| match &table {
+            Some(t) => format!("{t} {key}"),
+            None => key.to_string(),
+        };
+        if let Some((key, going)) = open.take() {
+            if here {
+                return Some(named(&key));
+            }
+            open = going.after(line).map(|going| (key, going));
+            continue;
+        }
+        let body = line.trim_start_matches('\u{feff}').trim();
+        if body.starts_with('[') {
+            if here {
+                return None;
+            }
+            let header = body.split('#').next().unwrap_or_default().trim();
+            table = Some(header.to_string());
+            continue;
+        }
+        let Some((key, value)) = key_value(body) else {
+            if here {
+                return None;
+            }
+            continue;
+        };
+        if here {
+            return (!value.trim_start().starts_with('{')).then(|| named(key));
+        }
+        open = Continued::default().after(value).map(|going| (key.to_string(), going));
+    }
+    None
+}
+
+/// A pipeline file's `key = value` line split at its `=`: the key bare (`a-z`, `0-9`, `_`,
+/// `-`, dotted) or quoted whole; `None` for anything else.
+fn key_value(line: &str) -> Option<(&str, &str)> {
+    let (key, value) = line.split_once('=')?;
+    let key = key.trim();
+    let quoted =
+        key.len() >= 2 && (key.starts_with('"') && key.ends_with('"') || key.starts_with('\'') && key.ends_with('\''));
+    let bare = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-. ".contains(c));
+    (quoted || bare).then(|| (key.trim_matches(['"', '\'']), value))
+}
+
+/// How a value goes on past its line: arrays `depth` brackets deep, a multi-line string open
+/// until its `quotes`.
+#[derive(Clone, Copy, Default)]
+struct Continued {
+    depth: i32,
+    quotes: Option<&'static [u8]>,
+}
+
+impl Continued {
+    /// What is still open after `text` (the rest of a value's line, or a line inside it):
+    /// brackets counted outside strings and comments.
+    fn after(mut self, text: &str) -> Option<Continued> {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if let Some(q) = self.quotes {
+                match b[i..].windows(3).position(|w| w == q) {
+                    Some(k) => (i, self.quotes) = (i + k + 3, None),
+                    None => break,
+                }
+                continue;
+            }
+            match b[i] {
+                b'#' => break,
+                b'[' => self.depth += 1,
+                b']' => self.depth -= 1,
+                c @ (b'"' | b'\'') => {
+                    let q: &'static [u8] = if c == b'"' { b"\"\"\"" } else { b"\'\'\'" };
+                    if b[i..].starts_with(q) {
+                        (i, self.quotes) = (i + 3, Some(q));
+                        continue;
+                    }
+                    // a one-line string, to its closing quote (a basic string's \" escaped)
+                    i += 1;
+                    while i < b.len() && b[i] != c {
+                        i += if c == b'"' && b[i] == b'\\' { 2 } else { 1 };
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        (self.depth > 0 || self.quotes.is_some()).then_some(self)
+    }
+}
+
+/// serde's names of Rust's types (`expected i64`) in the words a pipeline file is written in.
+fn plain_types(message: &str) -> String {
+    let mut out = message.to_string();
+    for (rust, plain) in [
+        ("expected i64", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list [\"a\", \"b\"]"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        if out.ends_with(rust) || out.contains(&format!("{rust} ")) || out.contains(&format!("{rust},")) {
+            out = out.replace(rust, plain);
+        }
+    }
+    out
+}
+
 impl PipelineFile {
     /// Reads and parses a pipeline file; syntax errors carry the line, unknown keys their name.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = read_text(path)?;
         toml::from_str(&text).map_err(|e| {
-            // One line: where, then what (toml's own Display spreads this over several lines).
-            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            let message = e.message().trim_end().replace('\n', " ");
-            let message = match line {
-                Some(line) => format!("line {line}: {message}"),
-                None => message,
+            // One line: where, the key, then what (toml's own Display spreads this over several
+            // lines, and a wrong type or a duplicate named neither key nor table: helper-127).
+            let at = e.span().map(|s| s.start.min(text.len()));
+            let line = at.map(|at| text[..at].matches('\n').count() + 1);
+            let message = plain_types(&e.message().trim_end().replace('\n', " "));
+            let message = match (line, at.and_then(|at| key_at(&text, at, &message))) {
+                (Some(line), Some(key)) => format!("line {line}: {key}: {message}"),
+                (Some(line), None) => format!("line {line}: {message}"),
+                (None, _) => message,
             };
             ConfigError::Parse { path: path.to_path_buf(), message }
         })
@@ -364,7 +495,7 @@ fn choose<T: Copy>(key: &str, text: &str, options: &[(&[&str], T)]) -> Result<T,
     }
     let shown: Vec<String> = options.iter().map(|(names, _)| format!("{:?}", names[0])).collect();
     let (last, rest) = shown.split_last().map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
-    Err(invalid(key, format!("must be {} or {last}, got {wanted:?}", rest.join(", "))))
+    Err(invalid(key, format!("must be {} or {last}, got {text:?}", rest.join(", "))))
 }
 
 fn parse_encoding(text: &str) -> Result<Encoding, ConfigError> {
@@ -673,21 +804,19 @@ impl ModelSection {
         Ok(Neighbourhood { neighbours, min_similarity })
     }
 
-    /// `kind` (user-based by default); `description_weight` only blends into EASE, and
-    /// `sparse_ease_items` only sizes the sparse EASE.
+    /// `kind` (user-based by default). `description_weight` beside a kNN kind and
+    /// `sparse_ease_items` beside dense EASE are noted, not refused ([`unread`]), as every key a
+    /// kind never reads: the shipped pipeline with `kind` alone changed to "item" was refused
+    /// over its blend (helper-127).
     pub(super) fn kind(&self) -> Result<Kind, ConfigError> {
-        let kind = self.kind.as_deref().map(parse_kind).transpose()?.unwrap_or_default();
-        if !(kind.is_ease() || kind == Kind::Auto) && self.description_weight.is_some_and(|w| w != 0.0) {
-            return Err(invalid(
-                "[model] description_weight",
-                "blends into EASE's scores: it needs kind = \"ease\", \"sparse_ease\" or \"auto\"",
-            ));
-        }
-        if !matches!(kind, Kind::SparseEase | Kind::Auto) && self.sparse_ease_items.is_some() {
-            let why = "sizes the sparse EASE: it needs kind = \"sparse_ease\" (or \"auto\")";
-            return Err(invalid("[model] sparse_ease_items", why));
-        }
-        Ok(kind)
+        Ok(self.kind.as_deref().map(parse_kind).transpose()?.unwrap_or_default())
+    }
+
+    /// Whether `kind` names a kNN model (user-based by default), the kinds that read
+    /// `[recommend] from_neighbours`; `false` for a `kind` that does not parse ([`Self::kind`]
+    /// says why, later).
+    pub(super) fn names_knn(&self) -> bool {
+        matches!(self.kind.as_deref().map(parse_kind).transpose(), Ok(None | Some(Kind::User | Kind::Item)))
     }
 
     /// `[model]`, its `kind` and [`Neighbourhood`] checked before; `threads` and
@@ -747,12 +876,14 @@ pub(super) struct Lists {
 impl RecommendSection {
     /// The list lengths: recommendations per customer (10 by default), and the nearest
     /// neighbours they come from, no more than the model's `neighbours` (by default 10, or
-    /// `neighbours` when fewer: `neighbours = 5` alone is no error, whichever kind reads it).
-    pub(super) fn lists(&self, neighbours: usize) -> Result<Lists, ConfigError> {
+    /// `neighbours` when fewer: `neighbours = 5` alone is no error, whichever kind reads it) —
+    /// checked only where a kNN kind (`knn`) reads them: beside EASE or auto they are noted
+    /// as never read ([`unread`]), not refused.
+    pub(super) fn lists(&self, neighbours: usize, knn: bool) -> Result<Lists, ConfigError> {
         let per_customer = bounded("[recommend] per_customer", self.per_customer, 10, MAX_LIST)?;
         let from_neighbours =
             bounded("[recommend] from_neighbours", self.from_neighbours, 10.min(neighbours), MAX_LIST)?;
-        if from_neighbours > neighbours {
+        if knn && from_neighbours > neighbours {
             return Err(invalid(
                 "[recommend] from_neighbours",
                 format!("{from_neighbours} is more than [model] neighbours = {neighbours}; raise neighbours or lower from_neighbours"),
@@ -1057,6 +1188,12 @@ fn model_keys(
     let has = |f: Family| families.contains(&f);
     let knn = matches!(kind, Kind::User | Kind::Item);
     let ease = kind.is_ease() || auto && (has(Family::Ease) || has(Family::SparseEase));
+    // auto's sparse EASE also stands in for a dense EASE over its limits
+    let sparse = kind == Kind::SparseEase || auto && ease;
+    let sparse_key = match auto {
+        true => NO_EASE,
+        false => "the sparse EASE's; kind is not \"sparse_ease\"",
+    };
     const GRID: &str = "kind = \"auto\" tries its grid's own (README, \"Model selection\")";
     const NO_EASE: &str = "EASE's, and [select] candidates lists no EASE";
     // the grid's own-history candidates (item-kNN, EASE) try it as their recency option
@@ -1079,9 +1216,9 @@ fn model_keys(
         ("[model] neighbours", m.neighbours.is_some(), !auto || ease, NO_EASE),
         ("[model] min_overlap", m.min_overlap.is_some(), knn, knn_key),
         ("[model] recency_half_life_days", m.recency_half_life_days.is_some(), !auto || own_history, NO_OWN_HISTORY),
-        ("[model] min_similarity", m.min_similarity.is_some(), !auto, GRID),
-        ("[model] description_weight", m.description_weight.is_some(), ease, NO_EASE),
-        ("[model] sparse_ease_items", m.sparse_ease_items.is_some(), ease, NO_EASE),
+        ("[model] min_similarity", m.min_similarity.is_some(), knn, knn_key),
+        ("[model] description_weight", m.description_weight.is_some(), ease, ease_key),
+        ("[model] sparse_ease_items", m.sparse_ease_items.is_some(), sparse, sparse_key),
         (
             "[model] customer_neighbours",
             m.customer_neighbours.is_some(),

@@ -106,7 +106,6 @@ fn out_of_range_values_name_the_key() {
         ("[input]\npath='x'\n[recommend]\npopularity_exponent = -9.0", "[recommend] popularity_exponent"),
         ("[input]\npath='x'\n[recommend]\nexposure_exponent = 5.0", "[recommend] exposure_exponent"),
         ("[input]\npath='x'\n[model]\nkind = 'ease'\ndescription_weight = 1.0", "[model] description_weight"),
-        ("[input]\npath='x'\n[model]\ndescription_weight = 0.2", "[model] description_weight"),
         ("[input]\npath='x'\n[model]\nsimilarity_half_life_days = -3", "[model] similarity_half_life_days"),
         ("[input]\npath='x'\n[model]\ncustomer_neighbours = -1", "[model] customer_neighbours"),
         ("[input]\npath='x'\n[model]\ncustomer_neighbours = 1001", "[model] customer_neighbours"),
@@ -204,7 +203,7 @@ fn cross_key_rules_report_in_build_order() {
     let near = "[input]\npath='x'\n[model]\nneighbours = 5\nmin_similarity = 2.0";
     assert_eq!(wrong_key(near, &Overrides::default()), "[model] min_similarity");
     let user = "[input]\npath='x'\ndelimiter='ab'\n[model]\ndescription_weight = 0.5\nweighting='x'";
-    assert_eq!(wrong_key(user, &Overrides::default()), "[model] description_weight");
+    assert_eq!(wrong_key(user, &Overrides::default()), "[input] delimiter", "the blend beside kNN is noted");
     let ease = "[input]\npath='x'\ndelimiter='ab'\n[model]\nkind='ease'\ndescription_weight = 1.5";
     assert_eq!(wrong_key(ease, &Overrides::default()), "[input] delimiter");
     let kind = "[input]\npath='x'\n[model]\nkind='nope'\ndescription_weight = 0.5";
@@ -496,15 +495,27 @@ fn keys_the_model_never_reads_are_noted() {
     let ease = note("[model]\nkind = 'ease'\nshrinkage = 2\nmin_overlap = 2\nmin_similarity = 0.1\n[recommend]\nfrom_neighbours = 3").unwrap();
     assert!(
         ease.starts_with(
-            "set but never read, so changing them changes nothing: [model] shrinkage, [model] min_overlap (the kNN"
-        ),
+            "set but never read, so changing them changes nothing: [model] shrinkage, [model] min_overlap, \
+             [model] min_similarity (the kNN models'"
+        ) && ease.contains("[recommend] from_neighbours (EASE scores with all its weights)"),
         "{ease}"
     );
+    // helper-127: refused (exit 2) beside a kind that never reads them, where every other such
+    // key is noted — the shipped pipeline with `kind` alone changed to "item" was refused over
+    // its blend
+    let item = note("[model]\nkind = 'item'\ndescription_weight = 0.25\nsparse_ease_items = 200").unwrap();
     assert!(
-        ease.contains("[recommend] from_neighbours (EASE scores with all its weights)")
-            && !ease.contains("min_similarity"),
-        "{ease}"
+        item.contains("[model] description_weight (EASE's; kind is not")
+            && item.contains("[model] sparse_ease_items (the sparse EASE's"),
+        "{item}"
     );
+    let dense = note("[model]\nkind = 'ease'\nsparse_ease_items = 200").unwrap();
+    assert!(dense.contains("[model] sparse_ease_items (the sparse EASE's; kind is not \"sparse_ease\")"), "{dense}");
+    for kind in ["ease", "sparse_ease", "auto"] {
+        let text = format!("[model]\nkind = '{kind}'\nneighbours = 5\n[recommend]\nfrom_neighbours = 10");
+        assert!(note(&text).unwrap().contains("[recommend] from_neighbours ("), "{kind}");
+    }
+    assert_eq!(note("[model]\nkind = 'sparse_ease'\nsparse_ease_items = 200\ndescription_weight = 0.25"), None);
     let popular_only = note("[model]\nkind = 'auto'\n[recommend]\nexposure_exponent = -0.5\npopular_half_life_days = 30\n[select]\ncandidates = ['popularity']").unwrap();
     assert!(
         popular_only.contains("[recommend] exposure_exponent (the exposure prior's")
@@ -607,5 +618,52 @@ fn popular_season_days_lie_within_the_year() {
     for bad in ["0", "-3", "365", "nan"] {
         let e = season(bad).unwrap_err().to_string();
         assert!(e.contains("[recommend] popular_season_days") && e.contains("at most 364"), "{bad}: {e}");
+    }
+}
+
+/// helper-127: a wrong type or a duplicate said the line but not the key ("line 4: invalid
+/// type: string \"20\", expected i64"); helper-130: the first version named the key above a
+/// line of no key, a word of a string holding `=`, a `[` line of a multi-line string as a table.
+/// The key is named only where it is the one whose value holds the error.
+#[test]
+fn parse_errors_name_the_key_only_where_it_is_the_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let said = |text: &str| {
+        let path = tmp.path().join("p.toml");
+        std::fs::write(&path, text).unwrap();
+        PipelineFile::load(&path).map(drop).unwrap_err().to_string()
+    };
+    let ends = |text: &str, end: &str| {
+        let e = said(text);
+        assert!(e.ends_with(end), "{text:?}: {e}");
+    };
+    ends(
+        "[input]\npath = 'x'\n[model]\nneighbours = \"20\"\n",
+        "line 4: [model] neighbours: invalid type: string \"20\", expected a whole number",
+    );
+    ends("[model]\nkind = 'user'\nkind = 'item'\n", "line 3: [model] kind: duplicate key");
+    ends("\u{feff}[model]\nkind = 'user'\nkind = 'item'\n", "line 3: [model] kind: duplicate key");
+    ends(
+        "[model] # the model\nshrinkage = true\n",
+        "line 2: [model] shrinkage: invalid type: boolean `true`, expected a number",
+    );
+    // an array over several lines is its key's, a `=` or `[` inside a string no key or table
+    ends(
+        "[recommend]\nnever_recommend = [\n  \"POST\", # [x]\n  \"A = B\",\n  7,\n]\n",
+        "line 5: [recommend] never_recommend: invalid type: integer `7`, expected a string",
+    );
+    ends(
+        "[columns]\ncustomer = \"\"\"\n[Customer ID]\"\"\"\nitem = 5\n",
+        "line 4: [columns] item: invalid type: integer `5`, expected a string",
+    );
+    // no key named: a line of no key, a syntax error, an inline table
+    for text in [
+        "[model]\nkind = 'user'\nease_lambda: 350\n",
+        "[model]\nkind = 'user'\nL2 penalty of the weights\n",
+        "model = { kind = 'user', neighbours = '20' }\n",
+        "model = { kind = 'user', kind = 'item' }\n",
+    ] {
+        let e = said(text);
+        assert!(!e.contains("kind:") && !e.contains("model:") && e.contains("line "), "{text:?}: {e}");
     }
 }

@@ -199,6 +199,8 @@ fn neighbours(m: &Value, fig: &Figures) -> Result<Value, String> {
             Some("popularity") => "popularity (no similarity)".to_string(),
             _ => s(m, "/reports/similarity/kind"),
         },
+        // `[model] customer_neighbours = 0`: none computed, not "0 customers with a neighbour"
+        "skipped": m.pointer("/reports/customer_neighbours/source").and_then(Value::as_str) == Some("skipped"),
         "cells": [
             count_cell("neighbour-rows", "neighbour rows", Some(fig.neighbour_rows as u64)),
             count_cell("with-neighbours", "customers with a neighbour", Some(fig.with_neighbours as u64)),

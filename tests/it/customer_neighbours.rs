@@ -207,6 +207,19 @@ fn auto_choosing_user_knn_publishes_the_pipelines_n() {
     let said =
         format!("(the lists were voted by each customer's {k} nearest; neighbours.parquet keeps the first 2 of them");
     assert!(r.stdout.contains(&said), "{}", r.stdout);
+    // helper-127: with none published, explain said "none: no other customer bought any of the
+    // same items" above lists "bought by 17 of the 50 nearest customers"
+    let r = w.kindred(&["explain", &cut, "--output", w.path("none").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let said = "Nearest customers: not published by this run ([model] customer_neighbours = 0).";
+    assert!(r.stdout.contains(said) && !r.stdout.contains("no other customer"), "{}", r.stdout);
+    let k = manifest(&w.path("none"))["selection"]["winner"]["settings"].as_str().unwrap().to_string();
+    let k = k.split(", ").find_map(|s| s.strip_prefix("k=")).unwrap().to_string();
+    assert!(
+        !r.stdout.contains("bought by") || r.stdout.contains(&format!("of the {k} nearest customers")),
+        "{}",
+        r.stdout
+    );
 }
 
 /// `explain` shows an export's names as the audit does: cut to a terminal's line, a line end
