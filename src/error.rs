@@ -33,7 +33,7 @@ pub enum Exit {
 /// the cause, and what to change). Empty for an error with no general remedy.
 pub fn what_to_do(e: &std::io::Error) -> &'static str {
     match e.raw_os_error() {
-        Some(libc::ENOSPC) => "; the filesystem is full: free space on it (`df -h`), then run again",
+        Some(libc::ENOSPC) => "; the filesystem is full — of space or of inodes (files): free some on it (`df -h`, `df -i`), then run again",
         Some(libc::EDQUOT) => "; the disk quota is used up: free space or raise the quota, then run again",
         Some(libc::EROFS) => "; the filesystem is mounted read-only: remount it read-write, or choose another folder",
         Some(libc::EACCES) => "; this account may not: check the owner and mode of the file and its folder (`ls -ld`)",
@@ -367,6 +367,13 @@ pub enum OutputError {
     /// A name kindred manages in the output folder holds something kindred did not make.
     #[error("{} is {found}, not {expected}; move it away or choose another [output] dir", path.display())]
     Layout { path: PathBuf, found: String, expected: String },
+    /// The output folder named lies in (or is) another output folder's `runs/`, `current`,
+    /// `shards/` or staging folder: nothing there is to be moved (it is that folder's set).
+    #[error(
+        "{} is within {}, which kindred manages for the output folder {} beside it: name that folder (or another) as the output, not a folder inside it; nothing was changed",
+        path.display(), managed.display(), owner.display()
+    )]
+    InsideManaged { path: PathBuf, managed: PathBuf, owner: PathBuf },
 }
 
 /// Problems of a sharded run (`kindred prepare`, `shard`, `publish`).
@@ -575,7 +582,7 @@ mod tests {
         };
         let full = said(libc::ENOSPC);
         assert!(full.starts_with("cannot write out/.staging-x/items.parquet: No space left on device"), "{full}");
-        assert!(full.contains("free space on it"), "{full}");
+        assert!(full.contains("free some on it (`df -h`, `df -i`)"), "{full}");
         for (errno, words) in [
             (libc::EROFS, "remount it read-write"),
             (libc::EFBIG, "ulimit -f"),

@@ -14,7 +14,7 @@ use crate::config::{Columns, Config, CustomerType, Family, Kind, ModelConfig, IN
 use crate::drift::{Drift, DriftConfig, DriftReport, PreviousSet};
 use crate::error::{Error, Exit, GateError, OutputError, Result, Verdict};
 use crate::progress::{log, now_utc, peak_rss_bytes};
-use crate::publish::{self, current_run, Publisher};
+use crate::publish::{self, Publisher};
 use crate::select::{self, Candidate, Offers, Selection};
 use crate::similarity::customers::CustomerNeighboursReport;
 use crate::similarity::{Model, Neighbours};
@@ -201,6 +201,9 @@ pub(crate) struct Previous {
     /// The pipeline file it read (`input.pipeline_absolute_path`, `None` inside: none) and its
     /// export (`input.absolute_path`), when it records the first (from 2026-12-05).
     made_from: Option<(Option<String>, Option<String>)>,
+    /// Why it is not `current`'s set ([`publish::compared_run`]: `current` missing or
+    /// pointing to a run that is gone), warned by the run.
+    stand_in: Option<String>,
 }
 
 /// The start of the verdict of a gate that compares with a figure the last published run did
@@ -262,7 +265,7 @@ pub(crate) fn warn_unrecorded(checks: &[GateCheck], quiet: bool) {
 /// without the key: written by hand or by another tool), for dashboards built on that type
 /// break as surely.
 pub(crate) fn previous_run(dir: &Path) -> Option<Previous> {
-    let run = current_run(dir)?;
+    let (run, stand_in) = publish::compared_run(dir)?;
     let unread = |why: String, made_by: Option<String>| Previous { made_by, unread: Some(why), ..Default::default() };
     let mut previous = match publish::read_manifest(&run) {
         None => unread(format!("the last published run's manifest ({}) is damaged", run.display()), None),
@@ -284,7 +287,42 @@ pub(crate) fn previous_run(dir: &Path) -> Option<Previous> {
     if previous.customer_id_type.is_none() {
         previous.customer_id_type = published_id_type(&run.join(file::RECOMMENDATIONS));
     }
+    previous.stand_in = stand_in;
     Some(previous)
+}
+
+/// Notes integer customer ids of 16 digits or more: published exact as Int64 (DuckDB, pandas,
+/// Power BI keep them), but an Excel worksheet keeps 15 significant digits, and ids that differ
+/// after the 15th show there as one customer (a helper's 22 loyalty-card ids read as 6, nothing
+/// said: helper-129) — the input's side of it has the gate `max_ids_lost_digits_share`.
+fn note_long_ids(ids: &pivot::CustomerIds, column: &str, quiet: bool) {
+    let pivot::CustomerIds::Int(ids) = ids else { return };
+    let long: Vec<i64> = ids.iter().copied().filter(|id| id.unsigned_abs() >= 1_000_000_000_000_000).collect();
+    let Some(first) = long.first() else { return };
+    // Excel keeps a long number's first 15 digits and writes the rest as zeros (a CSV opened,
+    // a value typed): ids alike in those show as one
+    let fifteen = |id: &i64| {
+        let text = id.to_string();
+        let digits = text.trim_start_matches('-');
+        (text.len(), text[..text.len() - digits.len() + 15].to_string())
+    };
+    let shown: std::collections::HashSet<(usize, String)> = long.iter().map(fifteen).collect();
+    let merged = match long.len() == shown.len() {
+        true => "none of these alike in their first 15".to_string(),
+        false => format!("these {} show there as {}", long.len(), shown.len()),
+    };
+    let line = format!(
+        "column '{column}': {} of 16 digits or more (the first {first}), published as Int64: exact in DuckDB, pandas and Power BI, but an Excel worksheet keeps 15 significant digits and shows ids that differ after the 15th as one ({merged}); set [columns] customer_type = \"string\" to publish them as text",
+        counted(long.len(), "customer id"),
+    );
+    log(quiet, &format!("note: {line}"));
+}
+
+/// Warns when the set compared with is not `current`'s ([`Previous::stand_in`]).
+pub(crate) fn warn_stand_in(previous: Option<&Previous>, quiet: bool) {
+    if let Some(said) = previous.and_then(|p| p.stand_in.as_deref()) {
+        log(quiet, &format!("warning: {said}"));
+    }
 }
 
 /// `customer_id`'s type in a published table, read from its footer's schema.
@@ -344,6 +382,7 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
             let newest = kept.map(str::to_string).or_else(|| text("max")).or_else(|| window_end(manifest));
             Some((text("column")?, newest?))
         }),
+        stand_in: None,
     }
 }
 
@@ -787,6 +826,14 @@ fn check_unchanged(
         "the export is byte for byte the one published since run {since} (sha256 {})",
         &sha[..12.min(sha.len())]
     );
+    if before.stand_in.is_some() {
+        // nothing is live (`current` missing or gone): publishing the same set again is the
+        // repair, and refused it left the folder without `current` night after night until a
+        // person passed --force (helper-131)
+        let detail = format!("{same}, and current is missing: published again, so that current points to a set");
+        log(cfg.quiet, &format!("note: {detail}"));
+        return Some(GateCheck { gate, passed: true, detail });
+    }
     let settings = serde_json::to_value(cfg).ok().map(|p| shaping(&p));
     if let Some(version) = before.other_version() {
         let detail = format!("{same}, read by kindred {version}, and now by {}: a new set", env!("CARGO_PKG_VERSION"));
@@ -808,9 +855,23 @@ fn check_unchanged(
     // expected too: a note, not a warning every such night — when such a day was crossed and
     // less than a day it sells on passed. Otherwise a warning.
     let minutes = |seconds: u64| humantime::format_duration(std::time::Duration::from_secs(seconds / 60 * 60));
+    let ahead = crate::publish::run_started(&since).is_some_and(|at| at > now + chrono::Duration::seconds(60));
     let (level, detail) = match unchanged {
+        // a first read dated after this clock has no age here: not "less than a minute ago"
+        _ if ahead => (
+            "warning",
+            format!(
+                "{same}, with the same settings, first read by a run dated after this machine's clock ({} UTC): is a clock wrong?",
+                now.format("%Y-%m-%d %H:%M:%S")
+            ),
+        ),
         Some(u) if u.age < RERUN_WITHIN => {
-            ("note", format!("{same}, with the same settings, first read {} ago: a rerun", minutes(u.age.max(60))))
+            let ago = match u.age {
+                // a retry seconds after the first read was said "1m ago" (helper-127)
+                0..60 => "less than a minute".to_string(),
+                age => minutes(age).to_string(),
+            };
+            ("note", format!("{same}, with the same settings, first read {ago} ago: a rerun"))
         }
         Some(u) if u.quiet > 0 && u.open() < 86_400 => (
             "note",
@@ -1351,11 +1412,13 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let (cleaned, mut cleaned_report) = chain.clean(canonical, &cfg.clean.reading(&columns))?;
     chain.after_cleaning(&cleaned, &mut cleaned_report, &audited)?;
     let previous = previous_run(&cfg.output.dir);
+    warn_stand_in(previous.as_ref(), cfg.quiet);
     let (kind, int64_because, typed) = customer_type(cfg, previous.clone());
     let ids = pivot::IdTyping { kind, int64_because: int64_because.as_deref(), column: &columns.customer };
     // The selection splits the cleaned rows itself: it keeps a view of them (no copy).
     let to_select = (cfg.model.kind == Kind::Auto).then(|| cleaned.part(|_| true));
     let (matrix, pivoted) = chain.pivot(cleaned, ids, &cfg.input.path)?;
+    note_long_ids(&matrix.customers, &columns.customer, cfg.quiet);
     let mut gates = check_gates(cfg, (ingested.skipped_rows, &cleaned_report), matrix.n_customers(), previous.as_ref());
     gates.extend(check_lost_digits(cfg.gates.max_ids_lost_digits_share, &audited));
     gates.extend(check_item_lists(cfg, &columns.item, pivoted.item_lists.as_ref()));
@@ -1503,7 +1566,7 @@ pub(crate) fn drift_against_previous(
     m: &pivot::Interactions,
     recs: &recommend::Recommendations,
 ) -> (Drift, DriftReport, Vec<GateCheck>) {
-    let previous = current_run(&cfg.output.dir).and_then(|dir| {
+    let previous = publish::compared_run(&cfg.output.dir).and_then(|(dir, _)| {
         let run_id = dir.file_name()?.to_string_lossy().into_owned();
         Some(PreviousSet { run_id, recommendations: dir.join(file::RECOMMENDATIONS), items: dir.join(file::ITEMS) })
     });
@@ -2021,6 +2084,7 @@ mod tests {
                 run_id: Some("20111209T210000.000".into()),
                 invalid_dates: None,
                 made_from: None,
+                stand_in: None,
             }
         );
         assert_eq!(previous_from(&serde_json::json!({"customers": 3})).rows, None);

@@ -167,3 +167,27 @@ fn a_text_id_on_a_dropped_row_types_a_fresh_folder_as_string() {
 fn night1_text(tiny: &str) -> String {
     format!("{tiny}536999,71053,WHITE METAL LANTERN,-2,2010-12-03 10:00:00,2.55,C-9,United Kingdom\n")
 }
+
+/// helper-129: integer ids of 16 digits or more were published as Int64 without a word, and an
+/// Excel worksheet, which keeps 15 significant digits, showed 22 loyalty-card customers as 6.
+/// Said now, with how many show as one and the setting that publishes them as text.
+#[test]
+fn ids_longer_than_excels_fifteen_digits_are_noted() {
+    let w = Workdir::new();
+    let tiny = std::fs::read_to_string(fixture("tiny.csv")).unwrap();
+    // 17850 and 13047 become ids equal in their first 15 digits; 12583 keeps its 5
+    let long = tiny.replace("17850.0", "4000351234567890").replace("13047.0", "4000351234567892");
+    let input = w.write("long.csv", long);
+    let said = run(&w, "long.toml", &input, "long", "");
+    let line = said.lines().find(|l| l.contains("16 digits or more")).unwrap_or_else(|| panic!("{said}"));
+    assert!(line.contains("2 customer ids of 16 digits or more (the first 4000351234567890)"), "{line}");
+    assert!(line.contains("these 2 show there as 1") && line.contains("customer_type = \"string\""), "{line}");
+    let ids: Vec<String> =
+        rows(&w.path("long").join("purchases.parquet")).iter().map(|r| text(&r["customer_id"])).collect();
+    assert!(ids.contains(&"4000351234567892".to_string()), "published exact");
+    // as text, or with every id short, nothing is said
+    let said = run(&w, "text.toml", &input, "text", "[columns]\ncustomer_type = \"string\"");
+    assert!(!said.contains("16 digits or more"), "{said}");
+    let said = run(&w, "short.toml", &w.copy("tiny.csv"), "short", "");
+    assert!(!said.contains("16 digits or more"), "{said}");
+}

@@ -148,7 +148,7 @@ fn a_shard_whose_marker_is_not_written_leaves_none_of_its_files() {
     let (trace, inject) = (format!("trace={renames}"), format!("inject={renames}:error=ENOSPC:when=1"));
     let r =
         injected(&w, Path::new("/dev/null"), &["-e", &trace, "-e", &inject], &["shard", p, "--index", "0", "--quiet"]);
-    r.says(1, &["No space left on device", "free space on it"]);
+    r.says(1, &["No space left on device", "free some on it (`df -h`, `df -i`)"]);
     assert_eq!(names(&prepared.join("done")), Vec::<String>::new());
     assert_eq!(names(&prepared.join("parts")), Vec::<String>::new());
     assert_eq!(w.kindred(&["shard", p, "--index", "0", "--quiet"]).code, 0);
