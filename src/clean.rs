@@ -1115,16 +1115,30 @@ impl From<Stray> for EarlyDates {
 /// [`strays`] as a run judges the export (`cutoff` none), or as `kindred evaluate` judges it
 /// at `cutoff`: the training rows on their own, as a run on the export cut at the cutoff
 /// judges them (the test rows, which it never sees, could end a stray tail there), the test
-/// rows as a run on the whole export. (The oldest end's, the newest end's.)
+/// rows as a run on the whole export. (The oldest end's, the newest end's.) The test rows are
+/// judged first, on the dates as read: judged after the training tail was set unknown, a shop
+/// reopening after a silence with one customer's few days lost them all (the training part's
+/// last day, stray there, no longer stood between them and the rest), and the test was refused
+/// as empty (helper-128).
 fn strays_at(
     frame: &mut DataFrame,
     kept: &BooleanChunked,
     cutoff: Option<i64>,
 ) -> PolarsResult<(Option<Stray>, Option<Stray>)> {
     let Some(cutoff) = cutoff else { return strays(frame, kept, |_| true, |_| true) };
-    let train = strays(frame, kept, |t| t < cutoff, |t| t < cutoff)?;
     let test = strays(frame, kept, |_| true, |t| t >= cutoff)?;
-    Ok((train.0.or(test.0), train.1.or(test.1)))
+    let train = strays(frame, kept, |t| t < cutoff, |t| t < cutoff)?;
+    // both parts' tails at one end are one warning: the training part's alone left the test
+    // rows read as unknown said nowhere (helper-131)
+    let both = |a: Option<Stray>, b: Option<Stray>| match (a, b) {
+        (Some(a), Some(b)) => {
+            let (first_row, first) = (a.first_row, a.first).min((b.first_row, b.first));
+            let (oldest, newest) = (a.oldest.min(b.oldest), a.newest.max(b.newest));
+            Some(Stray { rows: a.rows + b.rows, first_row, first, oldest, newest, ..a })
+        }
+        (a, b) => a.or(b),
+    };
+    Ok((both(train.0, test.0), both(train.1, test.1)))
 }
 
 /// Purchases dated beyond a silence the shop never otherwise kept, at either end of its

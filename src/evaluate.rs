@@ -95,13 +95,26 @@ fn split(cleaned: &DataFrame, cutoff: i64, label: &str) -> Result<(DataFrame, Da
         Ok(part)
     };
     let (train, test) = (part(&train)?, part(&test)?);
-    let undated = cleaned.height().saturating_sub(train.height() + test.height());
-    if undated > 0 {
+    let left = cleaned.height().saturating_sub(train.height() + test.height());
+    if left > 0 {
+        // a test row read as stray has a date that reads: said as what it is (helper-128)
+        let unread = read.iter().zip(dates.iter()).filter(|(r, d)| r.is_none() && d.is_none()).count();
+        let stray = left.saturating_sub(unread);
+        let mut parts = Vec::new();
+        if unread > 0 {
+            parts.push(format!("{unread} {} no date that reads", crate::words::agrees(unread, "has", "have")));
+        }
+        if stray > 0 {
+            parts.push(format!(
+                "{stray} on or after the cutoff {} dated beyond a silence the export never otherwise kept (read as unknown, as a run on the whole export reads them: the stray dates above)",
+                crate::words::agrees(stray, "is", "are")
+            ));
+        }
         let line = format!(
-            "evaluate: {undated} of the {} {} no date that reads, and {} in neither the training nor the test rows",
+            "evaluate: of the {}, {}, and {} in neither the training nor the test rows",
             crate::words::counted(cleaned.height(), "cleaned row"),
-            crate::words::agrees(undated, "has", "have"),
-            crate::words::agrees(undated, "is", "are"),
+            parts.join("; "),
+            crate::words::agrees(left, "is", "are"),
         );
         crate::progress::note(false, &line);
     }
@@ -315,15 +328,20 @@ impl Evaluation {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Writes `evaluation.parquet` into `dir`, whole or not at all ([`replace_file`]: a new
-    /// hidden file, never a link followed, fsynced and renamed over it).
-    pub fn write(&self, dir: &Path) -> Result<()> {
+    /// Writes `evaluation.parquet` into `dir` with the pipeline's `[output] compression` (it
+    /// was zstd whatever the pipeline said, beside the published tables a reader without zstd
+    /// was given snappy for: helper-129), whole or not at all ([`replace_file`]: a new hidden
+    /// file, never a link followed, fsynced and renamed over it).
+    pub fn write(&self, dir: &Path, compression: crate::config::Compression) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|source| OutputError::Io { path: dir.to_path_buf(), source })?;
         check_target(dir)?;
         let path = dir.join(FILE);
         let mut frame = self.frame().map_err(|e| OutputError::Parquet { path: path.clone(), detail: e.to_string() })?;
         replace_file(&path, |f| {
-            keeping_io_errors(&path, f, |f| versioned_writer(f, frame.schema()).finish(&mut frame))?;
+            keeping_io_errors(&path, f, |f| {
+                let codec = crate::write::parquet_compression(compression);
+                versioned_writer(f, frame.schema()).with_compression(codec).finish(&mut frame)
+            })?;
             Ok(())
         })
     }
@@ -353,6 +371,7 @@ impl Evaluation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Compression;
     use crate::recommend::{Rec, Recommendations, Source};
 
     fn list(items: &[u32]) -> Vec<Rec> {
@@ -402,28 +421,28 @@ mod tests {
         std::fs::write(&victim, "precious").unwrap();
         let link = tmp.path().join(format!(".evaluation.parquet.{}.part", std::process::id()));
         std::os::unix::fs::symlink(&victim, &link).unwrap();
-        assert!(e.write(tmp.path()).is_err());
+        assert!(e.write(tmp.path(), Compression::Snappy).is_err());
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         assert!(link.is_symlink(), "not ours: left alone");
         std::fs::remove_file(&link).unwrap();
-        e.write(tmp.path()).unwrap();
+        e.write(tmp.path(), Compression::Snappy).unwrap();
         let mut names: Vec<String> =
             std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
         assert_eq!(names, ["evaluation.parquet", "victim"]);
         // its own table is replaced; a person's file, folder or link of that name is not
-        e.write(tmp.path()).unwrap();
+        e.write(tmp.path(), Compression::Snappy).unwrap();
         let path = tmp.path().join(FILE);
         std::fs::remove_file(&path).unwrap();
         let mut theirs = df!("model" => ["mine"], "score" => [1.0]).unwrap();
         ParquetWriter::new(std::fs::File::create(&path).unwrap()).finish(&mut theirs).unwrap();
         let before = std::fs::read(&path).unwrap();
-        let err = e.write(tmp.path()).unwrap_err().to_string();
+        let err = e.write(tmp.path(), Compression::Snappy).unwrap_err().to_string();
         assert!(err.contains("is a file, not the evaluation table kindred writes"), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), before);
         std::fs::remove_file(&path).unwrap();
         std::os::unix::fs::symlink(&victim, &path).unwrap();
-        assert!(e.write(tmp.path()).is_err());
+        assert!(e.write(tmp.path(), Compression::Snappy).is_err());
         assert!(path.is_symlink() && std::fs::read_to_string(&victim).unwrap() == "precious");
     }
 

@@ -417,7 +417,7 @@ fn execute(command: Command) -> Result<Exit, Error> {
             } else {
                 emit(&evaluation.render())?;
             }
-            evaluation.write(&cfg.output.dir)?;
+            evaluation.write(&cfg.output.dir, cfg.output.compression)?;
         }
         Command::Generate { out, shape } => {
             let rows = kindred::generate::write(&shape.shape()?, &out)?;
@@ -665,6 +665,31 @@ fn requested_format() -> LogFormat {
     }
 }
 
+/// A flag's value refused after parsing (`~/recs` for `--output`, `0` for `--shards`) that came
+/// from its environment variable names the variable, as a value clap refuses does: a cron job
+/// that never typed `--output` was pointed at the flag (helper-127).
+fn named_as_given(e: Error) -> Error {
+    let Error::Config(ConfigError::Invalid { key, message }) = e else { return e };
+    let variable = match key.as_str() {
+        "--output" => "KINDRED_OUTPUT",
+        "--input" => "KINDRED_INPUT",
+        "--threads" => "KINDRED_THREADS",
+        "--shards" => "KINDRED_SHARDS",
+        _ => return Error::Config(ConfigError::Invalid { key, message }),
+    };
+    let typed = std::env::args_os().skip(1).any(|a| {
+        let a = a.to_string_lossy();
+        a == key || a.strip_prefix(key.as_str()).is_some_and(|rest| rest.starts_with('='))
+    });
+    match typed || std::env::var_os(variable).is_none() {
+        true => Error::Config(ConfigError::Invalid { key, message }),
+        false => Error::Config(ConfigError::Invalid {
+            key: format!("environment variable {variable} (for {key})"),
+            message: format!("{message}; fix or unset {variable}"),
+        }),
+    }
+}
+
 fn main() -> ExitCode {
     progress::fix_mmap_threshold();
     progress::end_on_signals();
@@ -682,6 +707,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
+            let e = named_as_given(e);
             let mut causes = Vec::new();
             let mut source = std::error::Error::source(&e);
             while let Some(cause) = source {

@@ -199,7 +199,7 @@ fn customer_batches(n: usize, rows_of: impl Fn(usize) -> usize) -> Vec<std::ops:
     batches
 }
 
-fn parquet_compression(c: Compression) -> ParquetCompression {
+pub(crate) fn parquet_compression(c: Compression) -> ParquetCompression {
     match c {
         Compression::Snappy => ParquetCompression::Snappy,
         Compression::Zstd => ParquetCompression::Zstd(None),
