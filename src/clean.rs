@@ -1128,10 +1128,13 @@ fn strays_at(
     let Some(cutoff) = cutoff else { return strays(frame, kept, |_| true, |_| true) };
     let test = strays(frame, kept, |_| true, |t| t >= cutoff)?;
     let train = strays(frame, kept, |t| t < cutoff, |t| t < cutoff)?;
-    // both parts' tails at one end are one warning: the training part's alone left the test
-    // rows read as unknown said nowhere (helper-131)
+    // both parts' tails at one end are one warning where they are one tail (the whole export's
+    // kept dates end before the training part's tail begins): the training part's alone left
+    // the test rows read as unknown said nowhere (helper-131). Two tails apart (a typo years on
+    // beyond the test's purchases) keep the training part's, whose figures are its own
+    // (helper-132: merged, one warning spanned every test row with the training tail's gap).
     let both = |a: Option<Stray>, b: Option<Stray>| match (a, b) {
-        (Some(a), Some(b)) => {
+        (Some(a), Some(b)) if b.kept_edge < a.oldest => {
             let (first_row, first) = (a.first_row, a.first).min((b.first_row, b.first));
             let (oldest, newest) = (a.oldest.min(b.oldest), a.newest.max(b.newest));
             Some(Stray { rows: a.rows + b.rows, first_row, first, oldest, newest, ..a })

@@ -106,7 +106,7 @@ fn split(cleaned: &DataFrame, cutoff: i64, label: &str) -> Result<(DataFrame, Da
         }
         if stray > 0 {
             parts.push(format!(
-                "{stray} on or after the cutoff {} dated beyond a silence the export never otherwise kept (read as unknown, as a run on the whole export reads them: the stray dates above)",
+                "{stray} on or after the cutoff {} dated beyond a silence the export never otherwise kept (read as unknown, as a run on the whole export reads them)",
                 crate::words::agrees(stray, "is", "are")
             ));
         }

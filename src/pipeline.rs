@@ -265,9 +265,13 @@ pub(crate) fn warn_unrecorded(checks: &[GateCheck], quiet: bool) {
 /// without the key: written by hand or by another tool), for dashboards built on that type
 /// break as surely.
 pub(crate) fn previous_run(dir: &Path) -> Option<Previous> {
-    let (run, stand_in) = publish::compared_run(dir)?;
+    let publish::Compared { run, said: stand_in, read } = publish::compared_run(dir)?;
     let unread = |why: String, made_by: Option<String>| Previous { made_by, unread: Some(why), ..Default::default() };
-    let mut previous = match publish::read_manifest(&run) {
+    let manifest = publish::read_manifest(&run).filter(|_| read);
+    let mut previous = match manifest {
+        None if !read => {
+            unread(format!("no folder of runs/ reads as a published set ({} the newest)", run.display()), None)
+        }
         None => unread(format!("the last published run's manifest ({}) is damaged", run.display()), None),
         Some(manifest) => {
             let made_by = made_by(&manifest);
@@ -284,7 +288,7 @@ pub(crate) fn previous_run(dir: &Path) -> Option<Previous> {
             }
         }
     };
-    if previous.customer_id_type.is_none() {
+    if read && previous.customer_id_type.is_none() {
         previous.customer_id_type = published_id_type(&run.join(file::RECOMMENDATIONS));
     }
     previous.stand_in = stand_in;
@@ -826,14 +830,6 @@ fn check_unchanged(
         "the export is byte for byte the one published since run {since} (sha256 {})",
         &sha[..12.min(sha.len())]
     );
-    if before.stand_in.is_some() {
-        // nothing is live (`current` missing or gone): publishing the same set again is the
-        // repair, and refused it left the folder without `current` night after night until a
-        // person passed --force (helper-131)
-        let detail = format!("{same}, and current is missing: published again, so that current points to a set");
-        log(cfg.quiet, &format!("note: {detail}"));
-        return Some(GateCheck { gate, passed: true, detail });
-    }
     let settings = serde_json::to_value(cfg).ok().map(|p| shaping(&p));
     if let Some(version) = before.other_version() {
         let detail = format!("{same}, read by kindred {version}, and now by {}: a new set", env!("CARGO_PKG_VERSION"));
@@ -842,6 +838,15 @@ fn check_unchanged(
     }
     if settings.is_none() || settings != before.settings {
         let detail = format!("{same}, read with other settings: a new set");
+        log(cfg.quiet, &format!("note: {detail}"));
+        return Some(GateCheck { gate, passed: true, detail });
+    }
+    if before.stand_in.is_some() {
+        // nothing is live (`current` missing or pointing to no set): the same set again is the
+        // repair, and refused it left the folder without `current` night after night until a
+        // person passed --force (helper-131)
+        let detail =
+            format!("{same}, with the same settings, and current points to no published set: not refused by this gate");
         log(cfg.quiet, &format!("note: {detail}"));
         return Some(GateCheck { gate, passed: true, detail });
     }
@@ -1566,7 +1571,8 @@ pub(crate) fn drift_against_previous(
     m: &pivot::Interactions,
     recs: &recommend::Recommendations,
 ) -> (Drift, DriftReport, Vec<GateCheck>) {
-    let previous = publish::compared_run(&cfg.output.dir).and_then(|(dir, _)| {
+    let previous = publish::compared_run(&cfg.output.dir).filter(|c| c.read).and_then(|c| {
+        let dir = c.run;
         let run_id = dir.file_name()?.to_string_lossy().into_owned();
         Some(PreviousSet { run_id, recommendations: dir.join(file::RECOMMENDATIONS), items: dir.join(file::ITEMS) })
     });

@@ -1180,39 +1180,56 @@ pub fn published_run(dir: &Path) -> Result<Option<PathBuf>> {
 /// published sets — the live set deleted by an age-based cleanup, the link removed by hand —
 /// the newest of them, with a line saying so (the run warns it). Taken for a first run, "no
 /// previous published set to compare with" let an export cut to 527 of 4,339 customers
-/// through every gate, exit 0 (helper-126). Reads only.
-pub fn compared_run(dir: &Path) -> Option<(PathBuf, Option<String>)> {
+/// through every gate, exit 0 (helper-126). A set is one whose manifest names its folder's
+/// run, published — a person's file beside it does not make it someone else's here (pruning
+/// asks more). Newer run folders that are neither (one this account cannot read) are named; when
+/// only such are left, the newest is returned to be read as it can (its manifest not read: each
+/// gate then says it was not checked) rather than nothing, a first run (helper-132). Reads only.
+pub fn compared_run(dir: &Path) -> Option<Compared> {
     if let Some(run) = current_run(dir) {
-        return Some((run, None));
+        return Some(Compared { run, said: None, read: true });
     }
     let ids = run_ids(dir).ok()?;
-    // newer folders that are neither a published set kindred can read nor a failure record
-    // (one it cannot read, one holding a person's file) are named, not passed over unsaid
-    // (helper-131: an older set was called "the newest")
-    let mut passed = Vec::new();
-    let id = ids.iter().rev().find(|id| {
-        let folder = dir.join(RUNS).join(id);
-        let set = is_published_set(&folder);
-        if !set && !is_failure_record(&folder) {
-            passed.push(format!("{RUNS}/{id}"));
-        }
-        set
-    })?;
     let why = match current_run_id(dir) {
         Some(gone) => format!("{CURRENT} points to {RUNS}/{gone}, which is missing"),
         None => format!("{CURRENT} is missing"),
     };
-    let newer = match passed.is_empty() {
-        true => String::new(),
-        false => format!(
-            " (newer, not read as published sets: {}; a set this account cannot read, or holding other files?)",
-            passed.join(", ")
-        ),
-    };
+    let mut passed = Vec::new();
+    for id in ids.iter().rev() {
+        let folder = dir.join(RUNS).join(id);
+        let manifest = read_manifest(&folder);
+        let field = |key: &str| manifest.as_ref().map(|m| m.get(key).and_then(|v| v.as_str()));
+        if field("run_id") == Some(Some(id.as_str())) && matches!(field("status"), Some(None | Some("published"))) {
+            let newer = match passed.is_empty() {
+                true => String::new(),
+                false => format!(
+                    " (newer, not read as published sets: {}; sets this account cannot read, or not kindred's?)",
+                    passed.join(", ")
+                ),
+            };
+            let said = format!(
+                "{why}: compared with {RUNS}/{id}, the newest published set there{newer} (its gates and drift), not as a first run"
+            );
+            return Some(Compared { run: folder, said: Some(said), read: true });
+        }
+        if !is_record_of(&folder, manifest.as_ref()) {
+            passed.push(format!("{RUNS}/{id}"));
+        }
+    }
+    let newest = passed.first()?;
     let said = format!(
-        "{why}: compared with {RUNS}/{id}, the newest published set there{newer} (its gates and drift), not as a first run"
+        "{why}, and {RUNS}/ holds no published set this run can read ({}: sets this account cannot read, or not kindred's?): the gates that compare with the last published run are not checked, not passed as on a first run",
+        passed.join(", ")
     );
-    Some((dir.join(RUNS).join(id), Some(said)))
+    Some(Compared { run: dir.join(newest), said: Some(said), read: false })
+}
+
+/// [`compared_run`]'s answer: the run folder, why it is not `current`'s, and whether its
+/// figures are to be read (`false`: no folder of `runs/` reads as a published set).
+pub struct Compared {
+    pub run: PathBuf,
+    pub said: Option<String>,
+    pub read: bool,
 }
 
 /// What to say when `current` names a run whose folder is missing (renamed or deleted by hand,

@@ -204,7 +204,8 @@ fn key_at(text: &str, at: usize, message: &str) -> Option<String> {
     }
     let (mut table, mut offset) = (None::<String>, 0);
     // the key whose value goes on over the next lines: an array's depth, or a string's quotes
-    let mut open: Option<(String, Continued)> = None;
+    // (a value in an inline table over several lines names no key, as on one line)
+    let mut open: Option<(Option<String>, Continued)> = None;
     for line in text.split_inclusive('\n') {
         let here = at < offset + line.len();
         offset += line.len();
@@ -214,7 +215,7 @@ fn key_at(text: &str, at: usize, message: &str) -> Option<String> {
         };
         if let Some((key, going)) = open.take() {
             if here {
-                return Some(named(&key));
+                return key.map(|key| named(&key));
             }
             open = going.after(line).map(|going| (key, going));
             continue;
@@ -237,7 +238,8 @@ fn key_at(text: &str, at: usize, message: &str) -> Option<String> {
         if here {
             return (!value.trim_start().starts_with('{')).then(|| named(key));
         }
-        open = Continued::default().after(value).map(|going| (key.to_string(), going));
+        let inline = value.trim_start().starts_with('{');
+        open = Continued::default().after(value).map(|going| ((!inline).then(|| key.to_string()), going));
     }
     None
 }
@@ -245,7 +247,15 @@ fn key_at(text: &str, at: usize, message: &str) -> Option<String> {
 /// A pipeline file's `key = value` line split at its `=`: the key bare (`a-z`, `0-9`, `_`,
 /// `-`, dotted) or quoted whole; `None` for anything else.
 fn key_value(line: &str) -> Option<(&str, &str)> {
-    let (key, value) = line.split_once('=')?;
+    // a quoted key may hold `=` (`[clean.exclude_rows]`'s column names): split after its quote
+    let split = match line.as_bytes().first() {
+        Some(&q @ (b'"' | b'\'')) => line[1..].find(q as char).map(|k| k + 2).and_then(|k| {
+            let (key, rest) = line.split_at(k);
+            rest.trim_start().strip_prefix('=').map(|value| (key, value))
+        }),
+        _ => line.split_once('='),
+    };
+    let (key, value) = split?;
     let key = key.trim();
     let quoted =
         key.len() >= 2 && (key.starts_with('"') && key.ends_with('"') || key.starts_with('\'') && key.ends_with('\''));
@@ -269,10 +279,20 @@ impl Continued {
         let mut i = 0;
         while i < b.len() {
             if let Some(q) = self.quotes {
-                match b[i..].windows(3).position(|w| w == q) {
-                    Some(k) => (i, self.quotes) = (i + k + 3, None),
-                    None => break,
+                // a basic string's `\` escapes the next byte; a run of up to five quotes closes
+                // on its last three (`"""a "x""""` is `a "x"`: helper-132)
+                let mut j = i;
+                while j < b.len() && !b[j..].starts_with(q) {
+                    j += if q[0] == b'"' && b[j] == b'\\' { 2 } else { 1 };
                 }
+                if j >= b.len() {
+                    break;
+                }
+                let mut end = j + 3;
+                while end < b.len() && end < j + 5 && b[end] == q[0] {
+                    end += 1;
+                }
+                (i, self.quotes) = (end, None);
                 continue;
             }
             match b[i] {

@@ -656,8 +656,23 @@ fn parse_errors_name_the_key_only_where_it_is_the_one() {
         "[columns]\ncustomer = \"\"\"\n[Customer ID]\"\"\"\nitem = 5\n",
         "line 4: [columns] item: invalid type: integer `5`, expected a string",
     );
+    // helper-132: a run of quotes closes on its last three, a basic string's `\"` is no
+    // quote, a quoted key may hold `=`
+    ends(
+        "[input]\nnull_values = [\"\"\"n/a \"x\"\"\"\", \"-\"]\n[model]\nneighbours = \"20\"\n",
+        "line 4: [model] neighbours: invalid type: string \"20\", expected a whole number",
+    );
+    ends(
+        "[input]\nnull_values = [\"\"\"a \\\"\"\" [model]\n\"\"\"]\n[model]\nneighbours = \"20\"\n",
+        "line 5: [model] neighbours: invalid type: string \"20\", expected a whole number",
+    );
+    ends(
+        "[clean.exclude_rows]\n\"a = b\" = [\"\"\"x\n[model]\"\"\"]\nCountry = 5\n",
+        "line 4: [clean.exclude_rows] Country: invalid type: integer `5`, expected a list [\"a\", \"b\"]",
+    );
     // no key named: a line of no key, a syntax error, an inline table
     for text in [
+        "[clean]\nexclude_rows = { Country = [\n 5 ] }\n",
         "[model]\nkind = 'user'\nease_lambda: 350\n",
         "[model]\nkind = 'user'\nL2 penalty of the weights\n",
         "model = { kind = 'user', neighbours = '20' }\n",

@@ -849,7 +849,26 @@ fn a_run_without_currents_set_compares_with_the_newest_published_one() {
     let strict = w.pipeline("strict.toml", &input, "[gates]\nrefuse_unchanged_input = true");
     let r = w.kindred(&["run", strict.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("and current is missing: published again"), "{}", r.stderr);
+    assert!(r.stderr.contains("and current points to no published set: not refused by this gate"), "{}", r.stderr);
     assert!(r.stderr.contains(&format!("drift: 0 of 7 customers' lists changed against run {older}")), "{}", r.stderr);
     assert_eq!(w.kindred(&["status", out.to_str().unwrap()]).code, 0);
+}
+
+/// helper-132: where no folder of `runs/` reads as a published set (one this account cannot
+/// read, one whose manifest names another run), the run took itself for a first run, unsaid.
+/// Now it names them, and each gate that compares says it was not checked.
+#[test]
+fn a_run_with_no_readable_set_left_says_its_gates_were_not_checked() {
+    let w = published();
+    let out = w.path("out");
+    let live = std::fs::read_link(out.join("current")).unwrap();
+    std::fs::remove_file(out.join("current")).unwrap();
+    let copied = out.join("runs").join("20991231T000000.000Z-7");
+    std::fs::rename(out.join(&live), &copied).unwrap();
+    let p = w.pipeline("cut.toml", &bad("two_customers.csv"), "");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    let said = "current is missing, and runs/ holds no published set this run can read (runs/20991231T000000.000Z-7:";
+    assert!(r.stderr.contains(said), "{}", r.stderr);
+    assert!(r.stderr.contains("gate max_customer_drop_vs_previous not checked"), "{}", r.stderr);
+    assert!(copied.join("manifest.json").is_file(), "the folder is left as it was");
 }
