@@ -670,18 +670,21 @@ fn requested_format() -> LogFormat {
 /// that never typed `--output` was pointed at the flag (helper-127).
 fn named_as_given(e: Error) -> Error {
     let Error::Config(ConfigError::Invalid { key, message }) = e else { return e };
-    let variable = match key.as_str() {
-        "--output" => "KINDRED_OUTPUT",
-        "--input" => "KINDRED_INPUT",
-        "--threads" => "KINDRED_THREADS",
-        "--shards" => "KINDRED_SHARDS",
-        _ => return Error::Config(ConfigError::Invalid { key, message }),
-    };
+    // the variable clap reads the flag from (`env = …` on its argument), whichever command
+    let long = key.strip_prefix("--").unwrap_or_default();
+    let command = Cli::command();
+    let variable = command
+        .get_subcommands()
+        .flat_map(|c| c.get_arguments())
+        .find(|a| !long.is_empty() && a.get_long() == Some(long))
+        .and_then(|a| a.get_env())
+        .map(|v| v.to_string_lossy().into_owned());
+    let Some(variable) = variable else { return Error::Config(ConfigError::Invalid { key, message }) };
     let typed = std::env::args_os().skip(1).any(|a| {
         let a = a.to_string_lossy();
         a == key || a.strip_prefix(key.as_str()).is_some_and(|rest| rest.starts_with('='))
     });
-    match typed || std::env::var_os(variable).is_none() {
+    match typed || std::env::var_os(&variable).is_none() {
         true => Error::Config(ConfigError::Invalid { key, message }),
         false => Error::Config(ConfigError::Invalid {
             key: format!("environment variable {variable} (for {key})"),

@@ -267,7 +267,7 @@ pub(crate) fn warn_unrecorded(checks: &[GateCheck], quiet: bool) {
 pub(crate) fn previous_run(dir: &Path) -> Option<Previous> {
     let publish::Compared { run, said: stand_in, read } = publish::compared_run(dir)?;
     let unread = |why: String, made_by: Option<String>| Previous { made_by, unread: Some(why), ..Default::default() };
-    let manifest = publish::read_manifest(&run).filter(|_| read);
+    let manifest = read.then(|| publish::read_manifest(&run)).flatten();
     let mut previous = match manifest {
         None if !read => {
             unread(format!("no folder of runs/ reads as a published set ({} the newest)", run.display()), None)
@@ -851,8 +851,8 @@ fn check_unchanged(
         return Some(GateCheck { gate, passed: true, detail });
     }
     let refuse = cfg.gates.refuse_unchanged_input;
-    let unchanged =
-        crate::publish::run_started(&since).map(|at| clean::unchanged_for(at, now, quiet.unwrap_or_default()));
+    let first_read = crate::publish::run_started(&since);
+    let unchanged = first_read.map(|at| clean::unchanged_for(at, now, quiet.unwrap_or_default()));
     // Read again within half a day of the first run that read it (a rerun, a scheduler's retry)
     // is no sign yet of a job that stopped: a note — a nightly schedule comes back a day on,
     // however late or early its start. Unchanged over days the shop sells nothing on (none in
@@ -860,7 +860,7 @@ fn check_unchanged(
     // expected too: a note, not a warning every such night — when such a day was crossed and
     // less than a day it sells on passed. Otherwise a warning.
     let minutes = |seconds: u64| humantime::format_duration(std::time::Duration::from_secs(seconds / 60 * 60));
-    let ahead = crate::publish::run_started(&since).is_some_and(|at| at > now + chrono::Duration::seconds(60));
+    let ahead = first_read.is_some_and(|at| at > now + chrono::Duration::seconds(60));
     let (level, detail) = match unchanged {
         // a first read dated after this clock has no age here: not "less than a minute ago"
         _ if ahead => (

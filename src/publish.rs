@@ -1022,9 +1022,14 @@ fn staged_by(folder: &Path, id: &str) -> bool {
 /// write (a later version's, a person's edit) is not proof: kept, and not counted.
 pub(crate) fn is_published_set(folder: &Path) -> bool {
     let Some(manifest) = holds_a_set(folder).then(|| read_manifest(folder)).flatten() else { return false };
+    folder.file_name().and_then(|n| n.to_str()).is_some_and(|id| names_published(&manifest, id))
+}
+
+/// Whether `manifest` is run `id`'s, published (or of a kindred before 0.3.0, which wrote no
+/// status).
+fn names_published(manifest: &serde_json::Value, id: &str) -> bool {
     let text = |key: &str| manifest.get(key).map(|v| v.as_str());
-    let id = folder.file_name().and_then(|n| n.to_str());
-    id.is_some() && text("run_id") == Some(id) && matches!(text("status"), None | Some(Some("published")))
+    text("run_id") == Some(Some(id)) && matches!(text("status"), None | Some(Some("published")))
 }
 
 /// The folders of `dir`'s `runs/` named by a run id, oldest first (what they hold not read):
@@ -1198,8 +1203,7 @@ pub fn compared_run(dir: &Path) -> Option<Compared> {
     for id in ids.iter().rev() {
         let folder = dir.join(RUNS).join(id);
         let manifest = read_manifest(&folder);
-        let field = |key: &str| manifest.as_ref().map(|m| m.get(key).and_then(|v| v.as_str()));
-        if field("run_id") == Some(Some(id.as_str())) && matches!(field("status"), Some(None | Some("published"))) {
+        if manifest.as_ref().is_some_and(|m| names_published(m, id)) {
             let newer = match passed.is_empty() {
                 true => String::new(),
                 false => format!(

@@ -235,10 +235,10 @@ fn key_at(text: &str, at: usize, message: &str) -> Option<String> {
             }
             continue;
         };
-        if here {
-            return (!value.trim_start().starts_with('{')).then(|| named(key));
-        }
         let inline = value.trim_start().starts_with('{');
+        if here {
+            return (!inline).then(|| named(key));
+        }
         open = Continued::default().after(value).map(|going| ((!inline).then(|| key.to_string()), going));
     }
     None
@@ -332,9 +332,7 @@ fn plain_types(message: &str) -> String {
         ("expected a sequence", "expected a list [\"a\", \"b\"]"),
         ("expected a boolean", "expected true or false"),
     ] {
-        if out.ends_with(rust) || out.contains(&format!("{rust} ")) || out.contains(&format!("{rust},")) {
-            out = out.replace(rust, plain);
-        }
+        out = out.replace(rust, plain);
     }
     out
 }
@@ -836,7 +834,7 @@ impl ModelSection {
     /// `[recommend] from_neighbours`; `false` for a `kind` that does not parse ([`Self::kind`]
     /// says why, later).
     pub(super) fn names_knn(&self) -> bool {
-        matches!(self.kind.as_deref().map(parse_kind).transpose(), Ok(None | Some(Kind::User | Kind::Item)))
+        self.kind().is_ok_and(|kind| matches!(kind, Kind::User | Kind::Item))
     }
 
     /// `[model]`, its `kind` and [`Neighbourhood`] checked before; `threads` and

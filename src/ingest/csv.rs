@@ -192,22 +192,24 @@ fn stream_csv(
     })
 }
 
-/// Whether `e`, a fault found in a CSV's text, is one a corrupt compressed stream makes.
+/// Whether `e` is a fault of a CSV's text that a corrupt compressed stream makes of it: bytes
+/// that are no text or not the encoding's, a row of other fields, quotes or a record gone
+/// wrong, a value that does not read. Not a limit reached, a column missing, an I/O error.
 fn damage_shows_as(e: &InputError) -> bool {
-    !matches!(
+    matches!(
         e,
-        InputError::Gzip { .. }
-            | InputError::NotGzip { .. }
-            | InputError::Io { .. }
-            | InputError::TooManyRows { .. }
-            | InputError::TooLarge { .. }
-            | InputError::ColumnsTooLarge { .. }
-            | InputError::TooManyValues { .. }
-            | InputError::ColumnMissing { .. }
-            | InputError::ColumnAmbiguous { .. }
-            | InputError::SegmentMissing { .. }
-            | InputError::RowColumnMissing { .. }
-            | InputError::SharedColumn { .. }
+        InputError::Encoding { .. }
+            | InputError::Binary { .. }
+            | InputError::NotText { .. }
+            | InputError::Decode { .. }
+            | InputError::RecordTooLong { .. }
+            | InputError::Ragged { .. }
+            | InputError::HeaderReordered { .. }
+            | InputError::Unterminated { .. }
+            | InputError::BadQuote { .. }
+            | InputError::ColumnType { .. }
+            | InputError::Parse { .. }
+            | InputError::NonFinite { .. }
     )
 }
 

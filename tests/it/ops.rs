@@ -134,6 +134,28 @@ fn a_bad_variable_is_a_usage_error_naming_it() {
     let r = w.kindred(&["run", p.to_str().unwrap(), "--threads", "0"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("'--threads <THREADS>'") && !r.stderr.contains("environment"), "{}", r.stderr);
+    // helper-127: a value clap takes but kindred refuses after (a `~` path, 0 shards) was said
+    // under the flag a cron job never typed; typed, the flag is named, whatever the variable
+    let tilde = "starts with '~', which only a shell expands";
+    for (args, name, value, says) in [
+        (&["run"][..], "KINDRED_OUTPUT", "~/recs", tilde),
+        (&["run"][..], "KINDRED_INPUT", "~/x.csv", tilde),
+        (&["prepare"][..], "KINDRED_SHARDS", "0", "must be between 1 and"),
+    ] {
+        let args: Vec<&str> = args.iter().copied().chain([p.to_str().unwrap()]).collect();
+        let r = w.kindred_env(&args, &[(name, value)]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        let first = first_error(&r.stderr);
+        let flag = format!("--{}", name.trim_start_matches("KINDRED_").to_lowercase());
+        assert!(first.contains(&format!("environment variable {name} (for {flag}): ")), "{}", r.stderr);
+        assert!(first.contains(says) && first.ends_with(&format!("fix or unset {name}")), "{}", r.stderr);
+    }
+    for typed in [&["--output", "~/recs"][..], &["--output=~/recs"][..]] {
+        let args: Vec<&str> = ["run", p.to_str().unwrap()].into_iter().chain(typed.iter().copied()).collect();
+        let r = w.kindred_env(&args, &[("KINDRED_OUTPUT", "~/other")]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(first_error(&r.stderr).contains("--output: ~/recs starts with '~'"), "{}", r.stderr);
+    }
 }
 
 #[test]
