@@ -379,8 +379,15 @@ pub enum OutputError {
 /// Problems of a sharded run (`kindred prepare`, `shard`, `publish`).
 #[derive(Debug, thiserror::Error)]
 pub enum ShardError {
-    #[error("{}: no prepared run (no {}/latest): run `kindred prepare --shards N` first", dir.display(), crate::shard::SHARDS)]
-    NotPrepared { dir: PathBuf },
+    #[error(
+        "{}: no prepared run (no {}/latest): {}", dir.display(), crate::shard::SHARDS,
+        if *began {
+            format!("the last `kindred prepare` did not finish — refused, failed or killed (its record in {} says which), and the prepared run before it is not used; run prepare again", dir.join(crate::publish::RUNS).display())
+        } else {
+            "run `kindred prepare --shards N` first".to_string()
+        }
+    )]
+    NotPrepared { dir: PathBuf, began: bool },
     #[error(
         "prepared run {run_id} in {}: shard{} {missing} of {shards} not finished (no done-marker); run `kindred shard --index I` for {}, then publish again; nothing was published",
         dir.display(), if *count == 1 { "" } else { "s" }, if *count == 1 { "it" } else { "each" }

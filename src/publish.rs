@@ -350,16 +350,32 @@ pub fn check_output_dir(dir: &Path, key: &str, input: &Path) -> Result<(), Confi
 }
 
 /// The folder `out` lies in (or is) that kindred manages in another output folder — its
-/// `runs/`, `current`, `shards/` or a staging folder, beside that folder's `.lock` and `runs/`:
-/// `--output /srv/recs/runs` published a set inside `runs/`, and evaluate wrote
+/// `runs/`, `current`, `shards/` or a staging folder, beside that folder's `.lock` and `runs/`
+/// (a `shards/` beside its `.lock` alone: a folder prepared, never published, has no `runs/`
+/// yet, and `--output out/shards/x` published a set there: helper-133): `--output
+/// /srv/recs/runs` published a set inside `runs/`, and evaluate wrote
 /// `runs/evaluation.parquet` and made `shards/`, exit 0, where that folder's runs never look.
 fn managed_folder(out: &Path) -> Option<&Path> {
     out.ancestors().find(|folder| {
         let name = folder.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let managed = [RUNS, CURRENT, SHARDS].contains(&name) || name.starts_with(STAGING_PREFIX);
-        let beside = folder.parent().filter(|p| p.join(lock::LOCK).is_file() && p.join(RUNS).is_dir());
+        let kindreds = |p: &Path| p.join(RUNS).is_dir() || (name == SHARDS && holds_prepared(folder));
+        let beside = folder.parent().filter(|p| p.join(lock::LOCK).is_file() && kindreds(p));
         managed && beside.is_some()
     })
+}
+
+/// Whether `shards` holds what `prepare` makes there: its `latest` link, or a folder of a run's
+/// name (prepared or staging). A bare `shards/` beside a `.lock` (a cron `flock data/.lock`
+/// beside output folders under `data/shards/`) is anyone's: it was refused (helper-138).
+fn holds_prepared(shards: &Path) -> bool {
+    latest_id(&shards.join(LATEST)).is_some()
+        || fs::read_dir(shards).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                is_run_id(name.strip_prefix(STAGING_PREFIX).unwrap_or(&name)) && e.path().is_dir()
+            })
+        })
 }
 
 /// The folder `dir` names once it is made: its longest existing part with links resolved, the
@@ -1594,6 +1610,21 @@ mod tests {
         }
         check_layout(&tmp.path().join(RUNS)).unwrap();
         check_layout(&dir.join("other")).unwrap();
+        // helper-133: a folder prepared, never published, has `.lock` and `shards/`, no `runs/`
+        let prepared = tmp.path().join("prepared");
+        fs::create_dir_all(prepared.join(SHARDS).join(id(2))).unwrap();
+        fs::write(prepared.join(LOCK), "").unwrap();
+        for inside in [SHARDS, "shards/typo", &format!("{SHARDS}/{}/done", id(2))] {
+            let e = check_layout(&prepared.join(inside)).unwrap_err().to_string();
+            assert!(e.contains("which kindred manages for the output folder"), "{inside}: {e}");
+        }
+        // a `shards` folder beside no `.lock`, or holding nothing prepare makes, is anyone's
+        fs::remove_file(prepared.join(LOCK)).unwrap();
+        check_layout(&prepared.join("shards/typo")).unwrap();
+        fs::write(prepared.join(LOCK), "").unwrap();
+        fs::remove_dir(prepared.join(SHARDS).join(id(2))).unwrap();
+        fs::create_dir(prepared.join(SHARDS).join("eu")).unwrap();
+        check_layout(&prepared.join("shards/eu")).unwrap();
     }
 
     /// Issue 14 case 17: the holder is read from the kernel, not from what the last run wrote.

@@ -200,10 +200,11 @@ fn first_difference(prepared: &Value, here: &Value, path: &str) -> Option<(Strin
 }
 
 /// The latest prepared run: its folder and plan.
-fn latest(dir: &Path) -> Result<(PathBuf, Plan)> {
+/// `locked`: the caller holds the folder's lock (publish), so no prepare is writing.
+fn latest(dir: &Path, locked: bool) -> Result<(PathBuf, Plan)> {
     check_shards_layout(dir)?;
     let shards = dir.join(SHARDS);
-    let id = latest_id(&shards.join(LATEST)).ok_or_else(|| ShardError::NotPrepared { dir: dir.to_path_buf() })?;
+    let id = latest_id(&shards.join(LATEST)).ok_or_else(|| not_prepared(dir, locked))?;
     let folder = shards.join(&id);
     let path = folder.join(PLAN);
     let text = fs::read_to_string(&path).map_err(|e| ShardError::Damaged {
@@ -221,6 +222,27 @@ fn latest(dir: &Path) -> Result<(PathBuf, Plan)> {
     }
     let plan: Plan = serde_json::from_value(value).map_err(|e| damaged(format!("not a plan kindred wrote ({e})")))?;
     Ok((folder, plan))
+}
+
+/// No `shards/latest` in `dir`: never prepared, or the last prepare began and did not finish
+/// (it removes `latest` first: a prepared or staging folder of a run's name is left).
+/// `locked`: the caller holds the lock (the holder is itself).
+fn not_prepared(dir: &Path, locked: bool) -> ShardError {
+    // a prepare between renaming its folder in and linking `latest`: wait for it, as while it
+    // writes (exit 1, "did not finish", before: helper-138)
+    let now = std::time::SystemTime::now();
+    if let Some(holder) = publish::lock::holder(dir).filter(|h| !locked && !h.has_stopped(dir, now)) {
+        if let Some(run_id) = holder.run_id {
+            return ShardError::Preparing { dir: dir.to_path_buf(), run_id, pid: holder.pid };
+        }
+    }
+    let began = fs::read_dir(dir.join(SHARDS)).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            is_run_id(name.strip_prefix(STAGING_PREFIX).unwrap_or(&name))
+        })
+    });
+    ShardError::NotPrepared { dir: dir.to_path_buf(), began }
 }
 
 /// Refuses a step run with other settings than the prepared run's.
@@ -273,7 +295,16 @@ pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
         // before this one (made after ingest, a shard started meanwhile did a whole shard's
         // work for a run already published, exit 0; made after the leftovers' removal, the
         // same in a shorter window: helper-108).
-        let lock = Publisher::open_then(&cfg.output.dir, &run_id, &started, || begin_staging(&staging, &run_id))?;
+        // The older prepared run is no longer the one to shard or publish, from the moment the
+        // lock is taken: a prepare refused, failed or killed from here leaves no `latest`, and
+        // the night's shards and publish fail saying so. Left naming it, they worked on it and
+        // exited 0: a night whose export a gate refused looked done, "already published", or
+        // published the night before's (helpers 132, 133; removed later, a full disk or a kill
+        // before the removal did the same: helper-138).
+        let lock = Publisher::open_then(&cfg.output.dir, &run_id, &started, || {
+            unpoint_latest(&shards_dir)?;
+            begin_staging(&staging, &run_id)
+        })?;
         // killed prepares' leftovers first, as a run's: on a tight volume they would fail this one
         remove_leftovers(&shards_dir, &run_id, |name| name.starts_with('.'));
         let folder = shards_dir.join(&run_id);
@@ -353,6 +384,19 @@ fn empty_note(p: &Prepared) -> Option<String> {
     })
 }
 
+/// Removes `shards/latest` (kindred's link: [`check_shards_layout`] refused any other entry of
+/// that name) as a prepare begins.
+fn unpoint_latest(shards_dir: &Path) -> Result<()> {
+    let latest = shards_dir.join(LATEST);
+    match entry(&latest)? {
+        Some(meta) if meta.file_type().is_symlink() && latest_id(&latest).is_some() => {
+            fs::remove_file(&latest).map_err(publish::removing(&latest))?;
+            sync_dir(shards_dir)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Swaps `shards/latest` to `run_id` atomically (a new link renamed over the old).
 fn point_latest(shards_dir: &Path, run_id: &str) -> Result<()> {
     let tmp = shards_dir.join(format!("{LINK_PREFIX}{run_id}"));
@@ -378,6 +422,8 @@ fn remove_leftovers(shards_dir: &Path, keep: &str, drop: impl Fn(&str) -> bool) 
             let _ = fs::remove_file(e.path());
         } else if !name.starts_with(LINK_PREFIX) && meta.is_dir() {
             let path = e.path();
+            // an empty one too: what a removal stopped between its proof and its folder leaves
+            // (kept, it was warned of on every publish: helper-138)
             let removed = publish::remove_left_folder(&path, |folder| is_prepared_by(folder, id), PROOFS);
             // kept — a person's file in it, or nothing proving it prepare's — is said, as a
             // run says of such a staging folder (it was kept for ever without a word)
@@ -596,7 +642,7 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
     on_threads(cfg.threads, || {
         let start = Instant::now();
         check_not_preparing(&cfg.output.dir)?;
-        let (folder, plan) = latest(&cfg.output.dir)?;
+        let (folder, plan) = latest(&cfg.output.dir, false)?;
         // the shard's log lines name the prepared run it works for
         crate::progress::set_run_id(&plan.run_id);
         check_settings(cfg, &cfg.output.dir, &plan)?;
@@ -792,11 +838,11 @@ pub fn publish(cfg: &Config) -> Result<Published> {
         if publish::entry(dir)?.is_none()
             || ![SHARDS, publish::RUNS, publish::CURRENT].iter().any(|n| made(n).unwrap_or(true))
         {
-            return Err(ShardError::NotPrepared { dir: dir.to_path_buf() }.into());
+            return Err(not_prepared(dir, false).into());
         }
         let (run_id, started) = (new_run_id(), now_utc());
         let publisher = Publisher::open(dir, &run_id, &started)?;
-        let (folder, plan) = match latest(dir).and_then(|(folder, plan)| {
+        let (folder, plan) = match latest(dir, true).and_then(|(folder, plan)| {
             check_settings(cfg, dir, &plan)?;
             Ok((folder, plan))
         }) {
@@ -872,7 +918,17 @@ fn read_markers(folder: &Path, plan: &Plan, dir: &Path) -> Result<Vec<Marker>> {
                 missing.push(s.index.to_string());
                 continue;
             }
-            Err(e) => return Err(io(&path)(e).into()),
+            // read, not written: a marker that is a folder or cannot be read was said as
+            // "cannot write" (helper-133); a folder is no shard's, and no rerun replaces it
+            Err(e) => {
+                return Err(match entry(&path)? {
+                    Some(meta) if !meta.is_file() => {
+                        publish::unexpected(&path, &meta, format!("shard {}'s done-marker, a file", s.index))
+                    }
+                    _ => OutputError::Unreadable { path, source: e },
+                }
+                .into())
+            }
         };
         let marker: Marker = serde_json::from_str(&text).map_err(|e| ShardError::Rerun {
             path: path.clone(),

@@ -402,6 +402,14 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     assert!(!out.join("current").exists(), "nothing published");
     std::fs::remove_file(&part).unwrap();
     assert_eq!(w.kindred(&args("publish", &pipeline, &out)).code, 5, "a part deleted");
+    // a marker that is a folder is read, not written (helper-133: "cannot write …/done/1.json")
+    let marker = latest(&w).join("done").join("1.json");
+    std::fs::remove_file(&marker).unwrap();
+    std::fs::create_dir(&marker).unwrap();
+    let r = w.kindred(&args("publish", &pipeline, &out));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("shard 1's done-marker, a file") && !r.stderr.contains("cannot write"), "{}", r.stderr);
+    std::fs::remove_dir(&marker).unwrap();
     // another pipeline: exit 2 naming the key
     let other = std::fs::read_to_string(&pipeline).unwrap().replace("per_customer = 10", "per_customer = 3");
     let other = w.write("other.toml", other);
@@ -562,6 +570,9 @@ fn shard_and_publish_without_a_prepared_run_say_what_to_do() {
     assert!(!r.stderr.contains("cannot write"), "{}", r.stderr);
 }
 
+/// A refused prepare leaves its record and no prepared run — after a published night too:
+/// the night's shards and publish fail saying the last prepare did not finish (helper-132:
+/// they worked on last night's plan and exited 0, publish "already published").
 #[test]
 fn a_refused_prepare_leaves_its_record_and_no_prepared_run() {
     let w = Workdir::new();
@@ -583,6 +594,27 @@ fn a_refused_prepare_leaves_its_record_and_no_prepared_run() {
     prepare.push("--force");
     assert_eq!(w.kindred(&prepare).code, 0);
     assert!(out.join("shards").join("latest").exists());
+
+    // a published night, then a prepare refused: no step works on the night before's plan
+    sharded(&w, &pipeline, &out, 2);
+    let published = std::fs::read_link(out.join("current")).unwrap();
+    prepare.pop();
+    assert_eq!(w.kindred(&prepare).code, 3);
+    assert!(!out.join("shards").join("latest").exists(), "the refused prepare's predecessor is not latest");
+    let said = |r: &crate::workdir::Run| {
+        r.stderr.contains("the last `kindred prepare` did not finish") && r.stderr.contains("run prepare again")
+    };
+    let r = w.kindred(&[args("shard", &gated, &out), vec!["--index", "0"]].concat());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(said(&r), "{}", r.stderr);
+    let r = w.kindred(&args("publish", &gated, &out));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(said(&r), "{}", r.stderr);
+    assert_eq!(std::fs::read_link(out.join("current")).unwrap(), published, "the published set stays");
+    assert_eq!(w.kindred(&["status", out.to_str().unwrap()]).code, 6);
+    // the next prepare that passes makes a night that publishes
+    sharded(&w, &pipeline, &out, 2);
+    assert_ne!(std::fs::read_link(out.join("current")).unwrap(), published);
 }
 
 /// Another shop's export: its own column names, text customer ids, day-first dates; EASE with
