@@ -373,3 +373,20 @@ fn customer_ids_of_one_number_written_otherwise_are_counted() {
     assert_eq!((twins.ids, twins.example.clone()), (1, ["00123".to_string(), "123".to_string()]), "{twins:?}");
     assert!(twins.item_number_warning().starts_with("1 item id the same number as another"));
 }
+
+/// helper-135: bought 0.1 and 0.2 kg, returned 0.3 — the doubles sum to 5.55e-17 (in another
+/// order 2.78e-17), and the pair was a purchase; it nets to nothing, in any order. A real
+/// remainder, however small beside the lines, stays.
+#[test]
+fn quantities_that_net_to_nothing_in_binary_are_no_purchase() {
+    for rows in [
+        [("1", "W", 0.1), ("1", "W", 0.2), ("1", "W", -0.3), ("2", "W", 1.0)],
+        [("1", "W", -0.3), ("1", "W", 0.1), ("1", "W", 0.2), ("2", "W", 1.0)],
+    ] {
+        let m = build(&rows);
+        assert_eq!(m.customers, CustomerIds::Int(vec![2]), "{rows:?}");
+    }
+    let m = build(&[("1", "W", 1000.0), ("1", "W", -999.999), ("2", "W", 1.0)]);
+    assert_eq!(m.customers, CustomerIds::Int(vec![1, 2]));
+    assert!((m.quantity[0] - 0.001).abs() < 1e-9);
+}

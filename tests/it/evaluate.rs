@@ -332,3 +332,39 @@ fn evaluation_parquet_takes_the_pipelines_compression() {
         assert!(!got.is_empty() && got.iter().all(|c| *c == codec), "{name}: {got:?}");
     }
 }
+
+/// helper-136: with returns kept (`min_quantity` below 0) a return in the test window of an
+/// item the customer never bought, or a line bought and returned there, was a new purchase to
+/// score: the returning customers were scored, their returned items hits. Bought is as the
+/// pivot counts it: quantities summing above 0.
+#[test]
+fn returns_in_the_test_window_are_not_purchases() {
+    let w = Workdir::new();
+    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
+    for (c, lines, date) in [
+        (1, "A:1 B:1", "2011-01-01"),
+        (2, "A:1 B:1 C:1", "2011-01-02"),
+        (3, "A:1 F:1", "2011-01-03"),
+        (4, "A:1 B:1 D:1", "2011-01-04"),
+        (5, "D:1 G:1", "2011-01-05"),
+        (1, "C:1 A:1", "2011-01-10"),
+        (2, "D:-1", "2011-01-11"),          // a return of an item never bought
+        (4, "G:2 G:-2 B:-1", "2011-01-12"), // bought and returned; a return of a train item
+        (3, "B:2 B:-1", "2011-01-12"),      // net one bought: new
+    ] {
+        for line in lines.split(' ') {
+            let (item, q) = line.split_once(':').unwrap();
+            csv += &format!("1,{item},{item} THING,{q},{date} 09:00:00,1.0,{c},UK\n");
+        }
+    }
+    let input = w.write("returns.csv", csv);
+    let p = w.pipeline("p.toml", &input, "[clean]\nmin_quantity = -100");
+    let v = json(&w, &p, "2011-01-10", "2");
+    // customer 1 ({C}) and customer 3 ({B}); not 2 (D returned) nor 4 (G net 0)
+    assert_eq!(v["model"]["customers"], 2, "{v}");
+    assert_eq!(v["popularity"]["customers"], 2, "{v}");
+    // popularity over train (A 4, B 3, D 2, C 1, F 1, G 1): 1 owns A, B → [D, C]: hit at 2;
+    // 3 owns A, F → [B, D]: hit at 1
+    close(&v["popularity"]["ndcg"], (1.0 / 3f64.log2() + 1.0) / 2.0, 1e-12);
+    close(&v["popularity"]["hit_rate"], 1.0, 1e-12);
+}
