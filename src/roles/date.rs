@@ -12,8 +12,14 @@
 //! needs dates refuses, naming the column and asking for `[input] date_format`. An explicit
 //! `date_format` (a chrono format) is used as it is.
 //!
-//! A column has one format: its dates are written with the year first or with it last, as
-//! most of its values are (first on a tie); values written the other way are invalid.
+//! A value written with the year first (or a month's name, or Unix time) reads as the instant
+//! it names; the year-last ones in the one order their values leave, however few. Year-first
+//! values among mostly year-last ones are read when one falls after the 12th and none is
+//! digits alone ([`resolve`]): a workbook's date cells (written as ISO text) among typed-in
+//! day-first text, or sheets of each stacked, were invalid as "written the other way" than
+//! most, every line of a sheet without its date (helper-134). Whether a setting that needs
+//! dates refuses still follows the column's most: an undecided order refuses only where most
+//! values are written with the year last.
 //!
 //! A value of only digits, 10 of them, is Unix time in seconds; 13, in milliseconds; 16,
 //! microseconds; 19, nanoseconds (a database's or an event log's epoch, as CSV text or an integer
@@ -509,8 +515,6 @@ pub struct Evidence {
     /// Values written with the year first (after the horizon or not), and with it last.
     year_first: usize,
     year_last: usize,
-    /// Values written the other way than most, found by [`resolve`].
-    strays: usize,
     /// The first value whose year was written with two digits, and the year read.
     two_digit_year: Option<(String, i32)>,
     /// Values read as Unix time ([`unix_time`]), and the first of them.
@@ -520,12 +524,18 @@ pub struct Evidence {
     /// does not know), and the first few distinct ones.
     unread: usize,
     unread_examples: Vec<String>,
+    /// Year-first values among mostly year-last ones left invalid by [`resolve`].
+    strays: usize,
     /// Of the year-last values written with a two-digit year: the first fields seen (a bit
     /// each, 0–31) and the two digits of the year seen (0–99); and how many year-last values
     /// have four digits. Which field takes fewer values tells a year from a day.
     first_fields: u32,
     two_digit_years: u128,
     four_digit_years: usize,
+    /// A year-first date, not written in digits alone, after the 12th of its month; and one
+    /// written in digits alone (`20111209`, Unix time). See [`resolve`].
+    year_first_past_12: bool,
+    year_first_digits: bool,
 }
 
 impl Evidence {
@@ -549,7 +559,6 @@ impl Evidence {
         self.future += later.future;
         self.year_first += later.year_first;
         self.year_last += later.year_last;
-        self.strays += later.strays;
         self.two_digit_year = self.two_digit_year.take().or(later.two_digit_year);
         self.unix += later.unix;
         self.unix_example = self.unix_example.take().or(later.unix_example);
@@ -557,6 +566,9 @@ impl Evidence {
         self.first_fields |= later.first_fields;
         self.two_digit_years |= later.two_digit_years;
         self.four_digit_years += later.four_digit_years;
+        self.year_first_past_12 |= later.year_first_past_12;
+        self.strays += later.strays;
+        self.year_first_digits |= later.year_first_digits;
         for text in &later.unread_examples {
             self.unread_example(text);
         }
@@ -600,9 +612,15 @@ impl Evidence {
     }
 
     /// The order the column's dates are read in; `None` unless most are written with the year
-    /// last.
+    /// last (a setting that needs dates refuses when it is one not read).
     pub fn order(&self) -> Option<DateOrder> {
-        if !self.year_last_column() {
+        self.year_last_column().then(|| self.year_last_order()).flatten()
+    }
+
+    /// The order the column's year-last dates are read in, however few they are; `None`
+    /// without one.
+    fn year_last_order(&self) -> Option<DateOrder> {
+        if self.year_last == 0 {
             return None;
         }
         match (&self.day_first, &self.month_first) {
@@ -627,7 +645,7 @@ impl Evidence {
     /// The note on the order the column's year-last dates were read in, or why none was read.
     fn order_note(&self) -> Option<String> {
         let q = |s: &Option<String>| format!("'{}'", s.as_deref().unwrap_or_default());
-        match self.order() {
+        match self.year_last_order() {
             Some(DateOrder::DayFirst) => Some(format!("dates read day-first (as {} shows)", q(&self.day_first))),
             Some(DateOrder::MonthFirst) => {
                 Some(format!("dates read month-first (as {} shows)", q(&self.month_first)))
@@ -686,20 +704,12 @@ impl Evidence {
             self
                 .two_digit_year
                 .as_ref()
-                .filter(|_| matches!(self.order(), Some(DateOrder::DayFirst | DateOrder::MonthFirst)))
+                .filter(|_| matches!(self.year_last_order(), Some(DateOrder::DayFirst | DateOrder::MonthFirst)))
         {
             notes.push(format!(
                 "years written with two digits read as the latest such year up to {} ({}): '{text}' is in {year}; set [input] date_format (%Y for four digits) for another reading",
                 horizon_year(rule),
                 rule.horizon
-            ));
-        }
-        if self.strays > 0 {
-            let (way, most) = if self.year_last_column() { ("first", "last") } else { ("last", "first") };
-            notes.push(format!(
-                "{} written with the year {way}, where most have it {most}, {} invalid",
-                crate::words::counted(self.strays, "date"),
-                if self.strays == 1 { "is" } else { "are" }
             ));
         }
         if self.unix > 0 {
@@ -710,6 +720,17 @@ impl Evidence {
                 "{} written as Unix time (a count of {unit} since 1970-01-01 UTC, by its number of digits) read as UTC instants: '{example}' is {}; set [input] date_format for another reading",
                 crate::words::counted(self.unix, "date"),
                 read.map(|d| d.to_string()).unwrap_or_default()
+            ));
+        }
+        if self.strays > 0 {
+            notes.push(format!(
+                "{} written with the year first, where most have it last, {} invalid: {}",
+                crate::words::counted(self.strays, "date"),
+                if self.strays == 1 { "is" } else { "are" },
+                match self.year_first_digits {
+                    true => "some are digits alone (an order or phone number read as Unix time or YYYYMMDD?)",
+                    false => "none falls after the 12th of its month, as when a month-first Excel swapped day and month of a day-first CSV's dates up to the 12th",
+                }
             ));
         }
         notes.extend(self.unread_note(rule));
@@ -802,6 +823,19 @@ impl<'r> DateText<'r> {
         self.value
     }
 
+    /// What a year-first date `text`, read as `t`, shows [`resolve`]: digits alone, or a day
+    /// after the 12th.
+    fn year_first_seen(&mut self, text: &str, t: i64) {
+        let e = &mut self.evidence;
+        match text.trim().bytes().all(|b| b.is_ascii_digit()) {
+            true => e.year_first_digits = true,
+            false => {
+                let day = chrono::DateTime::from_timestamp(t, 0).map(|d| chrono::Datelike::day(&d));
+                e.year_first_past_12 |= day.is_some_and(|d| d > 12);
+            }
+        }
+    }
+
     fn read_new(&mut self, text: &str) -> (Option<i64>, bool) {
         let read = match &self.rule.format {
             Some(format) => read_with_format(text, format).map_or(Text::Invalid, Text::Instant),
@@ -809,7 +843,10 @@ impl<'r> DateText<'r> {
         };
         match read {
             Text::Instant(t) if t > self.rule.max => (None, true),
-            Text::Instant(t) => (Some(t), false),
+            Text::Instant(t) => {
+                self.year_first_seen(text, t);
+                (Some(t), false)
+            }
             Text::YearLast(date, two_digits) => {
                 self.evidence.note(text, date);
                 self.evidence.fields(date, two_digits);
@@ -826,6 +863,7 @@ impl<'r> DateText<'r> {
                         return (None, true);
                     }
                     self.unix = true;
+                    self.evidence.year_first_digits = true;
                     self.evidence.unix_example.get_or_insert_with(|| text.to_string());
                     return (Some(t), false);
                 }
@@ -838,22 +876,27 @@ impl<'r> DateText<'r> {
     }
 }
 
-/// The column's values in its one format: when most are written with the year last, those
-/// read in the order `evidence` leaves (none when it leaves none), each after the horizon
-/// invalid, and the others invalid; else the year-last ones invalid. Returns the values and
-/// how many of them became invalid here.
+/// The column's values: the instants as read (among mostly year-last ones, only as the
+/// comment below says), the year-last ones in the order `evidence` leaves (none when it
+/// leaves none), each after the horizon invalid. Returns the values and how many of them
+/// became invalid here.
 pub(crate) fn resolve(
     values: impl Iterator<Item = Option<i64>>,
     evidence: &mut Evidence,
     rule: &DateRule,
 ) -> (Int64Chunked, usize) {
-    let year_last = evidence.year_last_column();
-    let order = evidence.order().filter(|o| !o.unread());
+    // Year-first dates among mostly year-last ones are read unless they may be what a
+    // month-first Excel makes of a day-first CSV's dates up to the 12th — date cells with day
+    // and month swapped, none after the 12th (helper-137: 24 of 60 such read as wrong dates,
+    // the newest purchase ten months ahead) — or numbers of another kind in digits alone (an
+    // order number read as Unix time became the newest purchase).
+    let strays_are_dates = !evidence.year_last_column() || (evidence.year_first_past_12 && !evidence.year_first_digits);
+    let order = evidence.year_last_order().filter(|o| !o.unread());
     let (mut invalid, mut strays) = (0, 0);
     let read = values.map(|v| {
         let v = v?;
-        if (v < PENDING) == year_last {
-            (invalid, strays) = (invalid + 1, strays + 1); // not the column's format
+        if v < PENDING && !strays_are_dates {
+            (invalid, strays) = (invalid + 1, strays + 1);
             return None;
         }
         if v < PENDING {
@@ -1037,7 +1080,8 @@ mod tests {
         assert_eq!((invalid, order), (1, Some(DateOrder::DayFirst)));
         assert_eq!(values[0], one("2011-04-03 10:00:00"));
         assert_eq!(values[1], one("2011-04-13 08:26:00"));
-        // one format per column: the ISO date among year-last ones is invalid
+        // an ISO date among year-last ones on or before the 12th may be a swapped cell: invalid;
+        // a year-last one among ISO ones that nothing orders is not read (nor the column's order)
         let (values, invalid, order) = column(&["03/04/2011", "04/13/2011", "2011-05-01"], None);
         assert_eq!((order, invalid), (Some(DateOrder::MonthFirst), 1));
         assert_eq!(values, [one("2011-03-04"), one("2011-04-13"), None]);
@@ -1204,6 +1248,51 @@ mod tests {
         let (values, invalid, order) = column(&["13/13/2011", "31/04/2011", "13/01/2011"], None);
         assert_eq!((order, invalid), (Some(DateOrder::DayFirst), 2));
         assert_eq!(values[2], one("2011-01-13"));
+    }
+
+    /// helper-134: a workbook's date cells (ISO text) among typed-in day-first dates, or the
+    /// reverse, were invalid as written "the other way" than most. Year-last ones read in the
+    /// order they leave, however few; year-first ones among mostly year-last ones when one
+    /// falls after the 12th and none is digits alone (helper-137: a month-first Excel's
+    /// swapped cells, and pasted order numbers, read as wrong dates). An undecided order among
+    /// mostly year-first values leaves those few unread, said, and is not the column's.
+    #[test]
+    fn year_first_and_year_last_dates_read_beside_each_other_when_they_can_be_told() {
+        let want = [one("2024-02-23 18:26"), one("2024-02-15 09:00"), one("2024-03-01 12:00")];
+        for texts in [
+            ["23/02/2024 18:26", "2024-02-15 09:00:00", "01/03/2024 12:00"],
+            ["23/02/2024 18:26", "2024-02-15 09:00:00", "2024-03-01 12:00:00"],
+            ["23/02/2024 18:26", "15 Feb 2024 09:00", "1709294400"],
+        ] {
+            let (values, invalid, _) = column(&texts, None);
+            assert_eq!((values, invalid), (want.to_vec(), 0), "{texts:?}");
+        }
+        let notes = |texts: &[&str]| {
+            let rule = rule(None);
+            let mut reader = DateText::new(&rule);
+            let read: Vec<_> = texts.iter().map(|t| reader.read(t)).collect();
+            let mut evidence = reader.evidence;
+            let (values, invalid) = resolve(read.into_iter(), &mut evidence, &rule);
+            (values.iter().collect::<Vec<_>>(), invalid, evidence.notes(&rule).join(" | "))
+        };
+        // none after the 12th: a month-first Excel's swapped cells, maybe
+        let (values, invalid, said) = notes(&["23/02/2024 18:26", "2024-05-12 09:00:00", "15/03/2024 12:00"]);
+        assert_eq!((values[1], invalid), (None, 1));
+        assert!(
+            said.contains(
+                "1 date written with the year first, where most have it last, is invalid: none falls after the 12th"
+            ),
+            "{said}"
+        );
+        // digits alone: an order number read as Unix time, maybe
+        let (values, invalid, said) =
+            notes(&["23/02/2024 18:26", "1709294400", "2024-02-15 09:00:00", "15/03/2024 12:00", "16/03/2024 12:00"]);
+        assert_eq!((values[1], values[2], invalid), (None, None, 2));
+        assert!(said.contains("some are digits alone"), "{said}");
+        // an undecided order among mostly year-first values
+        let (values, invalid, said) = notes(&["2024-02-23", "2024-02-24", "03/04/2024"]);
+        assert_eq!((values[2], invalid), (None, 1));
+        assert!(said.contains("reads both day-first and month-first"), "{said}");
     }
 
     #[test]

@@ -478,9 +478,10 @@ fn an_export_whose_past_changed_is_refused_and_late_lines_are_not() {
     // a hole of three days in its middle
     let hole = w.write("hole.csv", export(22, &|d, _| !(5..8).contains(&d), &[]));
     refuses(&w, &hole, "", "", 3, &["max_history_change_vs_previous", "lines lost", "25% of the 72"]);
-    // an upgrade that writes its new lines' dates day first (a date column has one format:
-    // they do not read): the newest purchase stays where it was and every other gate passes
-    let upgraded = w.write("upgraded.csv", export(22, &all, &[]).replace("2010-12-22 10:", "22/12/2010 10:"));
+    // an upgrade that writes its new lines' dates in the shop's language (they do not read):
+    // the newest purchase stays where it was and every other gate passes
+    let upgraded =
+        w.write("upgraded.csv", export(22, &all, &[]).replace("2010-12-22 10:", "22 de diciembre de 2010 10:"));
     let undated = ["max_new_invalid_dates_vs_previous", "dates that do not read", "6 of 132 values", "date_format"];
     refuses(&w, &upgraded, "", "", 3, &undated);
     // the next night: two late lines on each of its last two days (the newest, maybe a part

@@ -424,6 +424,13 @@ fn a_workbook_is_read_as_excel_shows_it() {
     assert!(err.contains("2 cells hold a time without a date"), "{err}");
     let range = report.to_string();
     assert!(range.contains("2011-03-10 09:30:00") && !range.contains("1899"), "{report}");
+    // helper-134: date cells beside day-first text typed in below them, each read (the cells
+    // were invalid as "written with the year first, where most have it last")
+    let (report, err) = audit("cells_and_text_dates.xlsx", "max_date = \"2030-01-01\"");
+    let date = column(&report, "InvoiceDate");
+    assert_eq!((date["nulls"].as_u64(), date["invalid"].as_u64()), (Some(0), Some(0)), "{report}\n{err}");
+    let range = report.to_string();
+    assert!(range.contains("2011-01-04 09:30:00") && range.contains("2011-02-24 10:00:00"), "{report}");
     // hidden sheets: passed over by default and by "*", read when named
     let (report, err) = audit("hidden_sheets.xlsx", "");
     assert_eq!(report["rows_in"], 3, "{report}");
