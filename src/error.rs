@@ -97,6 +97,12 @@ pub enum InputError {
         path.display()
     )]
     Damaged { path: PathBuf, detail: String },
+    /// The reader stopped because the system refused it a thread or memory: not the file.
+    #[error(
+        "cannot read {}: the system refused its reader a thread or memory ({detail}) — not the file's fault: a limit on address space, processes or threads (ulimit -v / -u, systemd's LimitAS= / TasksMax=, a container's pids.max) or the memory left is too small; raise it, or run fewer threads (--threads); nothing was published",
+        path.display()
+    )]
+    Resources { path: PathBuf, detail: String },
     /// A Parquet column's chunk in a row group that does not read (ingest::parquet): its
     /// bytes, a page header, a page's compressed or encoded values damaged.
     #[error(

@@ -13,6 +13,10 @@ use kindred::publish::Depth;
 
 const DEFAULT_PIPELINE: &str = "pipelines/online_retail.toml";
 
+/// The system allocator, saying why the run stops when memory runs out.
+#[global_allocator]
+static ALLOC: progress::ReportingAlloc = progress::ReportingAlloc;
+
 #[derive(Parser)]
 #[command(
     name = "kindred",

@@ -589,3 +589,134 @@ mod tests {
         assert_eq!(leveled("clean: 3 → 2").level, Level::Info);
     }
 }
+
+/// The system allocator, saying why the process stops when an allocation fails: under an
+/// address-space limit (`ulimit -v`, systemd's `LimitAS=`) or with the machine's memory used up
+/// a run ended with Rust's "memory allocation of 949920 bytes failed" and SIGABRT, no word of
+/// kindred's nor of what to do (helper-135). A warning (a JSON object under `--log-format
+/// json`) is written first, without allocating, then the allocation fails as before: the
+/// process aborts (a run's lock still names it, and the next run records it as interrupted),
+/// or, where the caller asked to be told (`try_reserve`), its error follows — so the line
+/// claims no ending (helper-138).
+pub struct ReportingAlloc;
+
+/// Set once the line is written: it is written once.
+static OUT_OF_MEMORY: AtomicBool = AtomicBool::new(false);
+
+// SAFETY: every call is passed to `System` as it is; only a null result adds a write to
+// stderr, which allocates nothing.
+unsafe impl std::alloc::GlobalAlloc for ReportingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = std::alloc::System.alloc(layout);
+        if p.is_null() {
+            out_of_memory(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = std::alloc::System.alloc_zeroed(layout);
+        if p.is_null() {
+            out_of_memory(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        std::alloc::System.dealloc(ptr, layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        let p = std::alloc::System.realloc(ptr, layout, new_size);
+        if p.is_null() {
+            out_of_memory(new_size);
+        }
+        p
+    }
+}
+
+/// Writes the out-of-memory line for an allocation of `bytes` (see [`ReportingAlloc`]).
+fn out_of_memory(bytes: usize) {
+    if OUT_OF_MEMORY.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit into memory we own.
+    let read = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } == 0;
+    let limit = (read && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur);
+    let line = oom_line(bytes, limit, FORMAT.load(Ordering::Relaxed));
+    // SAFETY: writes the buffer's bytes to fd 2; nothing is allocated.
+    unsafe { libc::write(2, line.buf.as_ptr().cast(), line.len) };
+}
+
+/// The out-of-memory line: an allocation of `bytes` failed, under an address-space `limit` or
+/// none; a JSON object when `json`.
+fn oom_line(bytes: usize, limit: Option<u64>, json: bool) -> Fixed {
+    let mut line = Fixed::new();
+    line.push(if json { "{\"level\":\"warning\",\"message\":\"" } else { "kindred: warning: " });
+    line.push("out of memory: an allocation of ");
+    line.number(bytes as u64);
+    line.push(" bytes failed");
+    match limit {
+        Some(limit) => {
+            line.push(" under the address-space limit of ");
+            line.number(limit / (1 << 20));
+            line.push(" MiB (ulimit -v, systemd's LimitAS=): raise it, or run fewer threads (--threads)");
+        }
+        None => line.push(
+            ": the machine's (or the container's) memory is used up: give the run more, or run fewer threads (--threads)",
+        ),
+    }
+    line.push(if json { "\"}\n" } else { "\n" });
+    line
+}
+
+/// A line built in a fixed buffer (no allocation), cut at its capacity.
+struct Fixed {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl Fixed {
+    fn new() -> Self {
+        Fixed { buf: [0; 512], len: 0 }
+    }
+
+    fn push(&mut self, text: &str) {
+        let n = text.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&text.as_bytes()[..n]);
+        self.len += n;
+    }
+
+    fn number(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    }
+}
+
+#[cfg(test)]
+mod oom_tests {
+    use super::*;
+
+    #[test]
+    fn the_out_of_memory_line_names_the_size_the_limit_and_what_to_do() {
+        let text = |f: Fixed| String::from_utf8(f.buf[..f.len].to_vec()).unwrap();
+        let line = text(oom_line(949_920, Some(400 << 20), false));
+        assert_eq!(
+            line,
+            "kindred: warning: out of memory: an allocation of 949920 bytes failed under the address-space limit of 400 MiB (ulimit -v, systemd's LimitAS=): raise it, or run fewer threads (--threads)\n"
+        );
+        let json: serde_json::Value = serde_json::from_str(&text(oom_line(0, None, true))).unwrap();
+        assert_eq!(json["level"], "warning");
+        assert!(json["message"].as_str().unwrap().contains("an allocation of 0 bytes failed: the machine's"), "{json}");
+    }
+}

@@ -258,8 +258,27 @@ fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
     let kept = PANICKED.lock().ok().and_then(|mut kept| kept.take());
     result.unwrap_or_else(|payload| {
         let detail = kept.unwrap_or_else(|| crate::error::panic_text(&*payload));
-        Err(InputError::Damaged { path: path.to_path_buf(), detail }.into())
+        let path = path.to_path_buf();
+        match refused_resources(&detail) {
+            true => Err(InputError::Resources { path, detail }.into()),
+            false => Err(InputError::Damaged { path, detail }.into()),
+        }
     })
+}
+
+/// Whether a reader's panic says the system refused a thread or memory (std's and rayon's
+/// words for EAGAIN and ENOMEM), not that the file is damaged: under `prlimit --as` a good file
+/// was "damaged or cut short? Write it again" (helper-135).
+fn refused_resources(detail: &str) -> bool {
+    [
+        "failed to spawn thread",
+        "WouldBlock",
+        "Resource temporarily unavailable",
+        "OutOfMemory",
+        "Cannot allocate memory",
+    ]
+    .iter()
+    .any(|words| detail.contains(words))
 }
 
 fn run_unguarded(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
@@ -1069,5 +1088,18 @@ mod tests {
         let row = ["Customer_ID", "CustomerID", "StockCode"];
         assert_eq!(HeaderNames::new(&names).moved(&[1, 2], |k| row.get(k).copied()), None);
         assert!(is_key("\"Customer ID\"", "customerid") && !is_key("Customer", "customerid"));
+    }
+
+    /// helper-135: a reader that could not spawn a thread under `prlimit --as` blamed the file.
+    #[test]
+    fn a_reader_refused_a_thread_or_memory_is_not_a_damaged_file() {
+        let path = Path::new("shop.csv");
+        let failed = |detail: &str| guarded(path, || -> Result<()> { panic!("{detail}") }).unwrap_err().to_string();
+        let e = failed(
+            "failed to spawn thread: Os { code: 11, kind: WouldBlock, message: \"Resource temporarily unavailable\" }",
+        );
+        assert!(e.contains("the system refused its reader a thread or memory") && !e.contains("damaged"), "{e}");
+        let e = failed("index out of bounds: the len is 3 but the index is 7");
+        assert!(e.contains("is it damaged or cut short"), "{e}");
     }
 }
