@@ -368,7 +368,7 @@ fn managed_folder(out: &Path) -> Option<&Path> {
 /// Whether `shards` holds what `prepare` makes there: its `latest` link, or a folder of a run's
 /// name (prepared or staging). A bare `shards/` beside a `.lock` (a cron `flock data/.lock`
 /// beside output folders under `data/shards/`) is anyone's: it was refused (helper-138).
-fn holds_prepared(shards: &Path) -> bool {
+pub(crate) fn holds_prepared(shards: &Path) -> bool {
     latest_id(&shards.join(LATEST)).is_some()
         || fs::read_dir(shards).is_ok_and(|entries| {
             entries.flatten().any(|e| {

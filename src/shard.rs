@@ -236,13 +236,7 @@ fn not_prepared(dir: &Path, locked: bool) -> ShardError {
             return ShardError::Preparing { dir: dir.to_path_buf(), run_id, pid: holder.pid };
         }
     }
-    let began = fs::read_dir(dir.join(SHARDS)).is_ok_and(|entries| {
-        entries.flatten().any(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            is_run_id(name.strip_prefix(STAGING_PREFIX).unwrap_or(&name))
-        })
-    });
-    ShardError::NotPrepared { dir: dir.to_path_buf(), began }
+    ShardError::NotPrepared { dir: dir.to_path_buf(), began: publish::holds_prepared(&dir.join(SHARDS)) }
 }
 
 /// Refuses a step run with other settings than the prepared run's.
