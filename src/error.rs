@@ -580,9 +580,43 @@ pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic".into())
 }
 
+/// Whether a panic's text says the system refused a thread or memory (std's, rayon's and
+/// polars' words for EAGAIN and ENOMEM): a limit, not a bug nor a damaged file (helpers 135,
+/// 138: under `prlimit --as` a good file was "damaged", a shard's pool "a bug in kindred").
+pub fn refused_resources(text: &str) -> bool {
+    ["spawn thread", "WouldBlock", "Resource temporarily unavailable", "OutOfMemory", "Cannot allocate memory"]
+        .iter()
+        .any(|words| text.contains(words))
+}
+
+/// What a panic that reached the top says, `what` its text and `at` where it happened: a
+/// refused thread or memory as such, anything else as a bug.
+pub fn panic_message(what: &str, at: &str) -> String {
+    match refused_resources(what) {
+        true => format!(
+            "the system refused kindred a thread or memory{at}: {what}; nothing was published — not a bug: a limit on address space, processes or threads (ulimit -v / -u, systemd's LimitAS= / TasksMax=, a container's pids.max) or the memory left is too small; raise it, or run fewer threads (--threads)"
+        ),
+        false => format!(
+            "internal error{at}: {what}; nothing was published (this is a bug in kindred: please report it with the command and the pipeline file)"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_thread_is_said_as_a_limit_not_a_bug() {
+        let said = panic_message("could not spawn threads: Os { code: 11, kind: WouldBlock }", " at runtime.rs:202");
+        assert!(
+            said.starts_with("the system refused kindred a thread or memory at runtime.rs:202")
+                && !said.contains("bug in"),
+            "{said}"
+        );
+        let said = panic_message("index out of bounds", "");
+        assert!(said.contains("this is a bug in kindred"), "{said}");
+    }
 
     /// Regression (helper-115): a write that failed on a full disk, a read-only mount, a
     /// file-size limit or a rename across mounts named the file and the OS's words only, with

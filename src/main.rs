@@ -544,7 +544,8 @@ fn sharded(command: Command) -> Result<(), Error> {
     Ok(())
 }
 
-/// Any panic left is a bug: one line that says so and where, then exit 1 like any other
+/// Any panic left is a bug (or the system refusing a thread or memory, said as such): one line
+/// that says so and where, then exit 1 like any other
 /// failure (not Rust's 101), the lock released and nothing published. The backtrace follows
 /// when `RUST_BACKTRACE` asks for it.
 fn report_panics() {
@@ -566,12 +567,10 @@ fn report_panics() {
         }
         // Through the log (which writes, never eprintln!: a closed stderr must not panic
         // inside the hook, that aborts).
-        progress::error(
-            &format!("internal error{at}: {what}; nothing was published (this is a bug in kindred: please report it with the command and the pipeline file)"),
-            &[],
-        );
+        progress::error(&kindred::error::panic_message(&what, &at), &[]);
+        // a limit's is no bug's: no backtrace to report
         let trace = std::backtrace::Backtrace::capture();
-        if trace.status() == std::backtrace::BacktraceStatus::Captured {
+        if trace.status() == std::backtrace::BacktraceStatus::Captured && !kindred::error::refused_resources(&what) {
             let _ = writeln!(std::io::stderr().lock(), "{trace}");
         }
     }));

@@ -1899,7 +1899,11 @@ impl Attempt<'_> {
     /// Records the run as failed by a panic (a bug; `main` reports it), and drops its staging.
     pub fn panicked(&self, publisher: Publisher, payload: &(dyn std::any::Any + Send)) {
         let what = crate::error::panic_text(payload);
-        let message = FailedError { message: format!("internal error: {what} (a bug in kindred)"), causes: Vec::new() };
+        let message = match crate::error::refused_resources(&what) {
+            true => format!("the system refused kindred a thread or memory: {what}"),
+            false => format!("internal error: {what} (a bug in kindred)"),
+        };
+        let message = FailedError { message, causes: Vec::new() };
         self.record(publisher, Exit::Runtime, message, Vec::new());
     }
 

@@ -259,26 +259,11 @@ fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
     result.unwrap_or_else(|payload| {
         let detail = kept.unwrap_or_else(|| crate::error::panic_text(&*payload));
         let path = path.to_path_buf();
-        match refused_resources(&detail) {
+        match crate::error::refused_resources(&detail) {
             true => Err(InputError::Resources { path, detail }.into()),
             false => Err(InputError::Damaged { path, detail }.into()),
         }
     })
-}
-
-/// Whether a reader's panic says the system refused a thread or memory (std's and rayon's
-/// words for EAGAIN and ENOMEM), not that the file is damaged: under `prlimit --as` a good file
-/// was "damaged or cut short? Write it again" (helper-135).
-fn refused_resources(detail: &str) -> bool {
-    [
-        "failed to spawn thread",
-        "WouldBlock",
-        "Resource temporarily unavailable",
-        "OutOfMemory",
-        "Cannot allocate memory",
-    ]
-    .iter()
-    .any(|words| detail.contains(words))
 }
 
 fn run_unguarded(cfg: &InputConfig, columns: &Columns) -> Result<(Table, IngestReport)> {
