@@ -655,6 +655,12 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         for d in [&parts, &done] {
             writable_inside(d)?;
         }
+        // a marker path that is a folder (or a link) no rename replaces: said before the work,
+        // as publish says it (found after the whole shard: helper-138)
+        let marker = done.join(format!("{index}.json"));
+        if let Some(meta) = entry(&marker)?.filter(|m| !m.is_file()) {
+            return Err(publish::unexpected(&marker, &meta, format!("shard {index}'s done-marker, a file")).into());
+        }
         let chain = Chain::new(cfg.quiet);
         let m = store::load_matrix(&folder, &plan.files, |m| wanted(&plan, m))?;
         let rows = range.rows();

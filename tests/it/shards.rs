@@ -409,6 +409,13 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     let r = w.kindred(&args("publish", &pipeline, &out));
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("shard 1's done-marker, a file") && !r.stderr.contains("cannot write"), "{}", r.stderr);
+    // and the shard says it before computing (it said "cannot write" after the whole shard)
+    let parts = || std::fs::read_dir(latest(&w).join("parts")).unwrap().count();
+    let before = parts();
+    let r = w.kindred(&args("shard", &pipeline, &out).into_iter().chain(["--index", "1"]).collect::<Vec<_>>());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("shard 1's done-marker, a file"), "{}", r.stderr);
+    assert_eq!(parts(), before, "no part of a new attempt written");
     std::fs::remove_dir(&marker).unwrap();
     // another pipeline: exit 2 naming the key
     let other = std::fs::read_to_string(&pipeline).unwrap().replace("per_customer = 10", "per_customer = 3");
