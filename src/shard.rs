@@ -230,11 +230,8 @@ fn latest(dir: &Path, locked: bool) -> Result<(PathBuf, Plan)> {
 fn not_prepared(dir: &Path, locked: bool) -> ShardError {
     // a prepare between renaming its folder in and linking `latest`: wait for it, as while it
     // writes (exit 1, "did not finish", before: helper-138)
-    let now = std::time::SystemTime::now();
-    if let Some(holder) = publish::lock::holder(dir).filter(|h| !locked && !h.has_stopped(dir, now)) {
-        if let Some(run_id) = holder.run_id {
-            return ShardError::Preparing { dir: dir.to_path_buf(), run_id, pid: holder.pid };
-        }
+    if let Some((run_id, pid)) = live_holder(dir).filter(|_| !locked) {
+        return ShardError::Preparing { dir: dir.to_path_buf(), run_id, pid };
     }
     ShardError::NotPrepared { dir: dir.to_path_buf(), began: publish::holds_prepared(&dir.join(SHARDS)) }
 }
@@ -618,16 +615,23 @@ pub struct ShardDone {
 /// scheduler not waiting for prepare) computed the previous prepared run and exited 0, so the
 /// new run's publish waited for shards the scheduler counted done.
 fn check_not_preparing(dir: &Path) -> Result<()> {
-    let Some(holder) = publish::lock::holder(dir) else { return Ok(()) };
-    if holder.has_stopped(dir, std::time::SystemTime::now()) {
-        return Ok(());
-    }
-    let Some(run_id) = holder.run_id else { return Ok(()) };
+    let Some((run_id, pid)) = live_holder(dir) else { return Ok(()) };
     let staging = dir.join(SHARDS).join(format!("{STAGING_PREFIX}{run_id}"));
     match entry(&staging)?.is_some_and(|m| m.is_dir()) {
-        true => Err(ShardError::Preparing { dir: dir.to_path_buf(), run_id, pid: holder.pid }.into()),
+        true => Err(ShardError::Preparing { dir: dir.to_path_buf(), run_id, pid }.into()),
         false => Ok(()),
     }
+}
+
+/// The run id and pid of the run holding `dir`'s lock, when it names one that has not stopped.
+fn live_holder(dir: &Path) -> Option<(String, u32)> {
+    let holder = publish::lock::holder(dir).filter(|h| !h.has_stopped(dir, std::time::SystemTime::now()))?;
+    Some((holder.run_id?, holder.pid))
+}
+
+/// A done-marker path that is not a file (a folder, a link): no rename replaces it.
+fn not_a_marker(path: &Path, meta: &fs::Metadata, index: usize) -> OutputError {
+    publish::unexpected(path, meta, format!("shard {index}'s done-marker, a file"))
 }
 
 /// `kindred shard --index I`: shard `index` of the latest prepared run (see the module doc).
@@ -659,7 +663,7 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         // as publish says it (found after the whole shard: helper-138)
         let marker = done.join(format!("{index}.json"));
         if let Some(meta) = entry(&marker)?.filter(|m| !m.is_file()) {
-            return Err(publish::unexpected(&marker, &meta, format!("shard {index}'s done-marker, a file")).into());
+            return Err(not_a_marker(&marker, &meta, index).into());
         }
         let chain = Chain::new(cfg.quiet);
         let m = store::load_matrix(&folder, &plan.files, |m| wanted(&plan, m))?;
@@ -922,9 +926,7 @@ fn read_markers(folder: &Path, plan: &Plan, dir: &Path) -> Result<Vec<Marker>> {
             // "cannot write" (helper-133); a folder is no shard's, and no rerun replaces it
             Err(e) => {
                 return Err(match entry(&path)? {
-                    Some(meta) if !meta.is_file() => {
-                        publish::unexpected(&path, &meta, format!("shard {}'s done-marker, a file", s.index))
-                    }
+                    Some(meta) if !meta.is_file() => not_a_marker(&path, &meta, s.index),
                     _ => OutputError::Unreadable { path, source: e },
                 }
                 .into())

@@ -14,6 +14,28 @@ fn close(v: &serde_json::Value, expected: f64, tol: f64) {
     assert!((x - expected).abs() <= tol, "{x} is not {expected} ± {tol}");
 }
 
+/// The training days [`hand_computed_split`] works out by hand (its comment).
+const TRAIN: [(u32, &str, &str); 5] = [
+    (1, "A B", "2011-01-01"),
+    (2, "A B C", "2011-01-02"),
+    (3, "A F", "2011-01-03"),
+    (4, "A B D", "2011-01-04"),
+    (5, "D G", "2011-01-05"),
+];
+
+/// An export of each (customer, items, day): a line per item, `A` (one bought) or `A:-2` (its
+/// quantity), at 09:00.
+fn baskets(days: &[(u32, &str, &str)]) -> String {
+    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
+    for (c, items, date) in days {
+        for line in items.split(' ') {
+            let (item, q) = line.split_once(':').unwrap_or((line, "1"));
+            csv += &format!("1,{item},{item} THING,{q},{date} 09:00:00,1.0,{c}.0,UK\n");
+        }
+    }
+    csv
+}
+
 #[test]
 fn hand_computed_split() {
     // before 2011-01-10: 1: A B   2: A B C   3: A F   4: A B D   5: D G
@@ -22,20 +44,7 @@ fn hand_computed_split() {
     // model: neighbours 2 and 4 tie at 2/√6, 3 at 1/2 → C 0.816, D 0.816, F 0.5 → [C, D]: hit at 1
     // popularity: A 4, B 3, D 2, C 1 … → 1 owns A, B → [D, C]: hit at 2
     let w = Workdir::new();
-    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
-    for (c, items, date) in [
-        (1, "A B", "2011-01-01"),
-        (2, "A B C", "2011-01-02"),
-        (3, "A F", "2011-01-03"),
-        (4, "A B D", "2011-01-04"),
-        (5, "D G", "2011-01-05"),
-        (1, "C E A", "2011-01-10"),
-        (2, "A", "2011-01-11"),
-    ] {
-        for item in items.split(' ') {
-            csv += &format!("1,{item},{item} THING,1,{date} 09:00:00,1.0,{c}.0,UK\n");
-        }
-    }
+    let mut csv = baskets(&[&TRAIN[..], &[(1, "C E A", "2011-01-10"), (2, "A", "2011-01-11")]].concat());
     csv += "1,Z,Z THING,1,,1.0,6.0,UK\n"; // no date: in neither part, and said
     let input = w.write("split.csv", csv);
     let p = w.pipeline("p.toml", &input, "");
@@ -340,23 +349,18 @@ fn evaluation_parquet_takes_the_pipelines_compression() {
 #[test]
 fn returns_in_the_test_window_are_not_purchases() {
     let w = Workdir::new();
-    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
-    for (c, lines, date) in [
-        (1, "A:1 B:1", "2011-01-01"),
-        (2, "A:1 B:1 C:1", "2011-01-02"),
-        (3, "A:1 F:1", "2011-01-03"),
-        (4, "A:1 B:1 D:1", "2011-01-04"),
-        (5, "D:1 G:1", "2011-01-05"),
-        (1, "C:1 A:1", "2011-01-10"),
-        (2, "D:-1", "2011-01-11"),          // a return of an item never bought
-        (4, "G:2 G:-2 B:-1", "2011-01-12"), // bought and returned; a return of a train item
-        (3, "B:2 B:-1", "2011-01-12"),      // net one bought: new
-    ] {
-        for line in lines.split(' ') {
-            let (item, q) = line.split_once(':').unwrap();
-            csv += &format!("1,{item},{item} THING,{q},{date} 09:00:00,1.0,{c},UK\n");
-        }
-    }
+    let csv = baskets(
+        &[
+            &TRAIN[..],
+            &[
+                (1, "C A", "2011-01-10"),
+                (2, "D:-1", "2011-01-11"),          // a return of an item never bought
+                (4, "G:2 G:-2 B:-1", "2011-01-12"), // bought and returned; a return of a train item
+                (3, "B:2 B:-1", "2011-01-12"),      // net one bought: new
+            ],
+        ]
+        .concat(),
+    );
     let input = w.write("returns.csv", csv);
     let p = w.pipeline("p.toml", &input, "[clean]\nmin_quantity = -100");
     let v = json(&w, &p, "2011-01-10", "2");
