@@ -580,6 +580,51 @@ pub(crate) mod tests {
         }
     }
 
+    /// An item in nearly every basket (postage) and most baskets of one to three items: each
+    /// row's bar is a tie shared by thousands of small baskets of the same degree. The ties
+    /// past the k-th best's id are skipped a group at a time (they were each looked at and
+    /// their cosine computed: 1.28 billion cosines at 60,000 customers, 4.9 s against 0.3 s
+    /// without the postage item; 0.85 s with the skip), and the lists stay the definition's.
+    #[test]
+    fn ties_with_the_kth_best_are_skipped_by_the_group_and_the_lists_stay_exact() {
+        let mut state = 7u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut rows: Vec<(String, String)> = Vec::new();
+        for c in 0..6000 {
+            for _ in 0..[0, 1, 1, 2, 3][next(5) as usize] {
+                let u = next(10_000) as f64 / 10_000.0;
+                rows.push((format!("{c}"), format!("P{}", (200.0 * u * u * u) as usize)));
+            }
+            if next(50) != 0 {
+                rows.push((format!("{c}"), "POST".into()));
+            }
+        }
+        let m = Interactions::from_triples(rows.iter().map(|(c, i)| (c.as_str(), i.as_str(), 1.0, None)));
+        let n = m.n_customers();
+        for c in [cfg(20, 0.0), ModelConfig { min_overlap: 2, ..cfg(5, 0.0) }] {
+            let expected = brute_force(&m, &c);
+            for (tile, rows, portable, max_planes) in
+                [(1 << 14, 256, false, 4096), (300, 7, true, 2), (64, 33, false, 0)]
+            {
+                let params = tiled::Params { tile, rows, portable, max_planes };
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+                let all: Vec<usize> = (0..n).collect();
+                let (got, p) = pool.install(|| tiled::run_for(&m, &c, &Progress::hidden(), params, &all));
+                assert_same(&got, &expected, &format!("{c:?} {params:?}"));
+                // every row ties with thousands: without the skip, exact ≈ 0.6 of the pairs
+                // linear, not quadratic: each row computes at most the rest of the first group
+                // of its tie's degree and one group where the degree changes (without the
+                // skip: 7.6 and 0.77 million here, against 2.6 and 0.07)
+                assert!(p.exact <= 512.0 * n as f64, "{c:?} {params:?}: {p:?}");
+            }
+        }
+    }
+
     #[test]
     fn general_kernel_takes_the_binary_model_past_the_tiled_limit_and_matches_brute_force() {
         // the fallback for customers with more than 65,535 items: same neighbours, same floats

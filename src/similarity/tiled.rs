@@ -108,6 +108,21 @@ struct Split {
     col_idx: Vec<u32>,
 }
 
+impl Split {
+    /// Whether no customer of the group at position `g` can enter a list on a tie with its
+    /// k-th best, customer `kth`: all of them have kth's degree (so a tie shares exactly as
+    /// many items, and its cosine is the same f64) and a higher id (ids ascend within a
+    /// degree). Without this, an item in nearly every basket makes thousands of small
+    /// baskets tie at each row's bar, and every one of them was looked at and its cosine
+    /// computed: quadratic in the customers.
+    #[inline]
+    fn ties_cannot_enter(&self, g: usize, kth: u32) -> bool {
+        let last = (g + 255).min(self.customer.len() - 1);
+        let d = self.degree[kth as usize];
+        self.degree_at[g] == d && self.degree_at[last] == d && self.customer[g] > kth
+    }
+}
+
 fn split(m: &Interactions, max_planes: usize) -> Split {
     let n = m.n_customers();
     let degree: Vec<u32> = (0..n).map(|c| m.row(c).len() as u32).collect();
@@ -395,11 +410,13 @@ fn least_to_reach(c: u32, dk: u32, d: u32) -> u32 {
     }
 }
 
-/// A row's required overlap at a group, recomputed only when the degree there or the row's
-/// k-th best changed (degrees repeat over many groups; the bar moves rarely).
+/// A row's required overlap at a group, recomputed only when the degree there, the row's
+/// k-th best or whether its ties can enter changed (degrees repeat over many groups; the bar
+/// moves rarely).
 struct Bar {
     degree: u32,
     kth: Option<(u32, u32)>,
+    ties_out: bool,
     need: u32,
 }
 
@@ -407,8 +424,15 @@ impl Bar {
     #[inline(always)]
     fn at(&mut self, kernel: &Kernel, lists: &Lists, (a, r): (usize, usize), g: usize) -> u32 {
         let (degree, kth) = (kernel.sp.degree_at[g], lists.kth(r));
-        if (degree, kth) != (self.degree, self.kth) {
-            (self.degree, self.kth, self.need) = (degree, kth, kernel.need(lists, (a, r), degree));
+        let ties_out = kth.is_some_and(|(_, id)| kernel.sp.ties_cannot_enter(g, id));
+        if (degree, kth, ties_out) != (self.degree, self.kth, self.ties_out) {
+            let need = kernel.need(lists, (a, r), degree);
+            // a tie with the k-th best shares exactly as many (the same degree): one more
+            let need = match (ties_out, kth) {
+                (true, Some((c, _))) => need.max(c + 1),
+                _ => need,
+            };
+            (self.degree, self.kth, self.ties_out, self.need) = (degree, kth, ties_out, need);
         }
         self.need
     }
@@ -430,20 +454,13 @@ impl Kernel<'_> {
 
     /// The length filter's cut: the first group of the tile at `lo` whose need exceeds the
     /// `held` planes of row a. The need only rises with the group while the bar stands
-    /// (degrees ascend), so the cut is found by bisection.
-    fn length_cut(
-        &self,
-        bar: &mut Bar,
-        lists: &Lists,
-        row: (usize, usize),
-        lo: usize,
-        groups: usize,
-        held: u32,
-    ) -> usize {
+    /// (degrees ascend), so the cut is found by bisection — the need before [`Bar`] raises it
+    /// for ties, which it does within one degree only (a cut too late is only slower).
+    fn length_cut(&self, lists: &Lists, row: (usize, usize), lo: usize, groups: usize, held: u32) -> usize {
         let (mut cut, mut past) = (0, groups);
         while cut < past {
             let mid = (cut + past) / 2;
-            match bar.at(self, lists, row, lo + 256 * mid) <= held {
+            match self.need(lists, row, self.sp.degree_at[lo + 256 * mid]) <= held {
                 true => cut = mid + 1,
                 false => past = mid,
             }
@@ -459,12 +476,12 @@ impl Kernel<'_> {
         self.scatter(w, r, lo, hi, bits);
         let mine = &sp.plane_idx[sp.plane_ptr[a]..sp.plane_ptr[a + 1]];
         let held = mine.len() as u32;
-        let mut bar = Bar { degree: u32::MAX, kth: None, need: 0 };
+        let mut bar = Bar { degree: u32::MAX, kth: None, ties_out: false, need: 0 };
         // The length filter: from the cut on, no customer gets there through planes alone
         // (their planes are not added); only those with at least need − held sparse items
         // are looked at, their planes counted one by one.
         let (w0, groups) = (lo / 64, (hi - lo).div_ceil(256));
-        let cut = self.length_cut(&mut bar, lists, (a, r), lo, groups, held);
+        let cut = self.length_cut(lists, (a, r), lo, groups, held);
         w.stats.pairs += (hi - lo) as f64;
         w.stats.past_length_filter += (hi - lo).saturating_sub(256 * cut) as f64;
         let plane = |p: u32| &sp.planes[p as usize * sp.words + w0..][..4 * cut];
