@@ -49,6 +49,20 @@ pub use file::{
     RecommendSection,
 };
 
+/// Reads a text with an explicit chrono format (`[input] date_format`), as epoch seconds: with
+/// an offset if it has one (`%z`, `%:z`, …), else as a naive date and time, else as a date at
+/// midnight.
+pub fn read_date(text: &str, format: &str) -> Option<i64> {
+    let t = text.trim();
+    if format.contains('z') {
+        return chrono::DateTime::parse_from_str(t, format).ok().map(|d| d.timestamp());
+    }
+    chrono::NaiveDateTime::parse_from_str(t, format)
+        .ok()
+        .or_else(|| chrono::NaiveDate::parse_from_str(t, format).ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+        .map(|d| d.and_utc().timestamp())
+}
+
 /// Command-line values that override the file.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {

@@ -435,7 +435,11 @@ pub enum ShardError {
 
 /// A data gate refused to publish.
 #[derive(Debug, thiserror::Error)]
-#[error("refused to publish: gate {gate}: {detail}; nothing was published ({})", force_hint(*forceable))]
+#[error(
+    "refused to publish: gate {gate}: {detail}{}; nothing was published ({})",
+    also_failed(gate, verdicts),
+    force_hint(*forceable, verdicts)
+)]
 pub struct GateError {
     pub gate: String,
     pub detail: String,
@@ -456,11 +460,28 @@ impl GateError {
     }
 }
 
+/// The other gates that failed with `gate`, each with its detail: `--force` publishes past
+/// them all, so the refusal names them all (it named the first only, and an operator forced
+/// past gates they never read).
+fn also_failed(gate: &str, verdicts: &[Verdict]) -> String {
+    let others: Vec<String> = verdicts
+        .iter()
+        .filter(|v| !v.passed && v.gate != gate)
+        .map(|v| format!("gate {}: {}", v.gate, v.detail))
+        .collect();
+    match others.len() {
+        0 => String::new(),
+        n => format!("; {} failed too: {}", crate::words::counted(n, "other gate"), others.join("; ")),
+    }
+}
+
 /// How a refused run may publish after all.
-fn force_hint(forceable: bool) -> &'static str {
-    match forceable {
-        true => "rerun with --force to publish anyway",
-        false => "--force does not override this gate: fix the export or the pipeline",
+fn force_hint(forceable: bool, verdicts: &[Verdict]) -> &'static str {
+    let failed = verdicts.iter().filter(|v| !v.passed).count();
+    match (forceable, failed) {
+        (true, 0 | 1) => "rerun with --force to publish anyway",
+        (true, _) => "rerun with --force to publish past all of them",
+        (false, _) => "--force does not override this gate: fix the export or the pipeline",
     }
 }
 
@@ -616,6 +637,22 @@ mod tests {
         );
         let said = panic_message("index out of bounds", "");
         assert!(said.contains("this is a bug in kindred"), "{said}");
+    }
+
+    /// helper-139: the refusal named the first failed gate only; an operator who forced past
+    /// it published past three more they never read. Every failed gate is named, once.
+    #[test]
+    fn a_refusal_names_every_gate_that_failed() {
+        let verdict = |gate: &str, passed| Verdict { gate: gate.into(), passed, detail: format!("{gate} says why") };
+        let verdicts = vec![verdict("a", true), verdict("b", false), verdict("c", true), verdict("d", false)];
+        let said = GateError { gate: "b".into(), detail: "b says why".into(), forceable: true, verdicts }.to_string();
+        assert_eq!(
+            said,
+            "refused to publish: gate b: b says why; 1 other gate failed too: gate d: d says why; nothing was \
+             published (rerun with --force to publish past all of them)"
+        );
+        let alone = GateError::binding("required_column", "no customer").to_string();
+        assert!(!alone.contains("failed too") && alone.contains("--force does not override"), "{alone}");
     }
 
     /// Regression (helper-115): a write that failed on a full disk, a read-only mount, a

@@ -414,6 +414,39 @@ fn share(key: &str, value: Option<f64>, default: f64) -> Result<f64, ConfigError
     }
 }
 
+/// `[input] date_format`: a chrono format that reads a date — every specifier known, and a
+/// date written in it reads back ([`super::read_date`]): a typo such as `%Q`, or a format
+/// without the day, read every date as invalid and published at exit 0.
+fn parse_date_format(text: &str) -> Result<String, ConfigError> {
+    use chrono::format::{Item, StrftimeItems};
+    use std::fmt::Write;
+    let key = "[input] date_format";
+    let e_g = "e.g. \"%d/%m/%Y %H:%M\" for 09/12/2011 12:50; remove the key to have the format found";
+    if text.trim().is_empty() {
+        return Err(invalid(key, format!("is empty; {e_g}")));
+    }
+    if StrftimeItems::new(text).any(|item| matches!(item, Item::Error)) {
+        return Err(invalid(
+            key,
+            format!("{text:?} is not a chrono format (an unknown or unfinished %-specifier); {e_g}"),
+        ));
+    }
+    let sample = chrono::DateTime::parse_from_rfc3339("2011-12-09T12:50:07+00:00").expect("a valid instant");
+    let mut written = String::new();
+    let wrote = write!(written, "{}", sample.format_with_items(StrftimeItems::new(text))).is_ok();
+    let day = |t: i64| t.div_euclid(86_400);
+    match wrote && super::read_date(&written, text).map(day) == Some(day(sample.timestamp())) {
+        true => Ok(text.to_string()),
+        false => Err(invalid(
+            key,
+            format!(
+                "{text:?} reads no date: 2011-12-09 12:50:07 written in it, {written:?}, does not read back (it needs the \
+                 year, the month and the day); {e_g}"
+            ),
+        )),
+    }
+}
+
 /// `[input] max_date`: a day written `YYYY-MM-DD`.
 fn parse_day(text: &str) -> Result<chrono::NaiveDate, ConfigError> {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
@@ -647,6 +680,10 @@ impl InputSection {
         no_tilde("[input] path", self.path.as_ref())?;
         match (&cli.input, &self.path) {
             (Some(p), _) => Ok(p.clone()),
+            (None, Some(p)) if p.as_os_str().is_empty() => Err(invalid(
+                "[input] path",
+                "is empty; name the export to read (\"\" would be the pipeline file's own folder), or pass --input",
+            )),
             (None, Some(p)) => Ok(resolve(base, p)),
             (None, None) => Err(invalid("[input] path", "no input file: set it in the pipeline file or pass --input")),
         }
@@ -661,11 +698,19 @@ impl InputSection {
         }
         Ok(InputConfig {
             path,
-            sheet: self.sheet.filter(|s| !s.is_empty()),
+            sheet: match self.sheet {
+                Some(s) if s.trim().is_empty() => {
+                    return Err(invalid(
+                        "[input] sheet",
+                        "is empty; name the sheet to read, or remove the key to read the first",
+                    ))
+                }
+                sheet => sheet,
+            },
             delimiter,
             quote,
             encoding: self.encoding.as_deref().map(parse_encoding).transpose()?.unwrap_or(Encoding::UTF8),
-            date_format: self.date_format.filter(|s| !s.is_empty()),
+            date_format: self.date_format.as_deref().map(parse_date_format).transpose()?,
             max_date: self.max_date.as_deref().map(parse_day).transpose()?,
             skip_bad_rows: self.skip_bad_rows.unwrap_or(false),
             max_record_bytes: limit("[input] max_record_bytes", self.max_record_bytes)?

@@ -682,3 +682,32 @@ fn parse_errors_name_the_key_only_where_it_is_the_one() {
         assert!(!e.contains("kind:") && !e.contains("model:") && e.contains("line "), "{text:?}: {e}");
     }
 }
+
+/// helper-139: a `date_format` that reads no date (`%Q`, no day, "") published every date
+/// invalid at exit 0; an empty `path` read the pipeline's folder as a dataset, and an empty
+/// `sheet` the first sheet. Each is refused naming its key; a format that reads is kept.
+#[test]
+fn an_unusable_date_format_an_empty_path_or_sheet_is_refused_naming_the_key() {
+    for format in ["%Q", "%Y-%m-%", "", " ", "%H:%M", "%d/%m", "%Y"] {
+        let text = format!("[input]\npath = 'x'\ndate_format = '{format}'");
+        match build(&text) {
+            Err(ConfigError::Invalid { key, message }) => {
+                assert_eq!(key, "[input] date_format", "{text}");
+                assert!(message.contains("%d/%m/%Y %H:%M"), "an example: {message}");
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    for format in
+        ["%d/%m/%Y %H:%M", "%Y-%m-%d", "%s", "%m/%d/%y %I:%M %p", "%Y-%m-%dT%H:%M:%S%z", "%F %T%.f", "%d.%m.%Y"]
+    {
+        let cfg = build(&format!("[input]\npath = 'x'\ndate_format = '{format}'")).unwrap();
+        assert_eq!(cfg.input.date_format.as_deref(), Some(format));
+    }
+    assert_eq!(wrong_key("[input]\npath = ''", &Overrides::default()), "[input] path");
+    assert_eq!(wrong_key("[input]\npath = 'x'\nsheet = ''", &Overrides::default()), "[input] sheet");
+    // --input wins over an empty path in the file
+    let cli = Overrides { input: Some("a.csv".into()), ..Default::default() };
+    let file: PipelineFile = toml::from_str("[input]\npath = ''").unwrap();
+    assert!(Config::build(file, Path::new("/pipes"), &cli).is_ok());
+}

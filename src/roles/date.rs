@@ -31,7 +31,7 @@
 //! are invalid: a typo such as 2101-12-01 would otherwise be the newest purchase, the
 //! reference every age is counted back from.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use polars::prelude::{Int64Chunked, NewChunkedArray};
 use serde::Serialize;
 
@@ -451,19 +451,6 @@ fn time(c: &mut Cursor) -> Option<(u32, i32)> {
     (hours < 24 && minutes < 60 && seconds < 60).then_some((hours * 3600 + minutes * 60 + seconds, offset))
 }
 
-/// Reads a text with an explicit chrono format: with an offset if it has one (`%z`, `%:z`,
-/// …), else as a naive date and time, else as a date at midnight.
-fn read_with_format(text: &str, format: &str) -> Option<i64> {
-    let t = text.trim();
-    if format.contains('z') {
-        return chrono::DateTime::parse_from_str(t, format).ok().map(|d| d.timestamp());
-    }
-    NaiveDateTime::parse_from_str(t, format)
-        .ok()
-        .or_else(|| NaiveDate::parse_from_str(t, format).ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
-        .map(|d| d.and_utc().timestamp())
-}
-
 /// The `[input] date_format` that reads a year-last value written as `example` in `order`,
 /// as TOML: its separator, two- or four-digit year, and time (seconds, a 12-hour clock) as
 /// written. A fixed "%m/%d/%Y %H:%M" was suggested for `12/13/2010 9:39 AM`, which it does
@@ -838,7 +825,7 @@ impl<'r> DateText<'r> {
 
     fn read_new(&mut self, text: &str) -> (Option<i64>, bool) {
         let read = match &self.rule.format {
-            Some(format) => read_with_format(text, format).map_or(Text::Invalid, Text::Instant),
+            Some(format) => crate::config::read_date(text, format).map_or(Text::Invalid, Text::Instant),
             None => read_text(text, self.horizon_year),
         };
         match read {
@@ -1188,7 +1175,7 @@ mod tests {
         ] {
             let format = format_like(example, order);
             assert_eq!(format, format!("{want:?}"), "{example}");
-            assert!(read_with_format(example, want).is_some(), "{want} reads {example}");
+            assert!(crate::config::read_date(example, want).is_some(), "{want} reads {example}");
         }
         let rule = DateRule::new(None, None);
         let mut dates = DateText::new(&rule);
