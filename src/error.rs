@@ -219,6 +219,11 @@ pub enum InputError {
     )]
     Unterminated { path: PathBuf, line: usize },
     #[error(
+        "{} line {line}: the file ends in the middle of this row, without a line end ({why}): cut short (a copy or transfer that stopped, a full disk) or still being written when the run began? Copy it again whole",
+        path.display()
+    )]
+    CutShort { path: PathBuf, line: usize, why: String },
+    #[error(
         "{} line {line} column '{column}': a field that opens with a quote must close with one (write a quote inside it as \"\"); fix the row, or set [input] quote = \"\" when the file quotes no field (a flat file whose values may start with a quote), or [input] skip_bad_rows = true to skip and count such rows (every row of such a value is lost)",
         path.display()
     )]
@@ -395,8 +400,12 @@ pub enum ShardError {
     )]
     NotPrepared { dir: PathBuf, began: bool },
     #[error(
-        "prepared run {run_id} in {}: shard{} {missing} of {shards} not finished (no done-marker); run `kindred shard --index I` for {}, then publish again; nothing was published",
-        dir.display(), if *count == 1 { "" } else { "s" }, if *count == 1 { "it" } else { "each" }
+        "prepared run {run_id} in {}: shard{} {missing} of {shards} not finished (no done-marker); run {}, then publish again; nothing was published",
+        dir.display(), if *count == 1 { "" } else { "s" },
+        match count {
+            1 => format!("`kindred shard --index {missing}`"),
+            _ => format!("`kindred shard --index I` for each I of {missing}"),
+        }
     )]
     Missing { dir: PathBuf, run_id: String, missing: String, count: usize, shards: usize },
     #[error("shard index {index} is out of range: the prepared run {run_id} has {shards} shards (indexes 0 to {})", shards - 1)]
@@ -653,6 +662,21 @@ mod tests {
         );
         let alone = GateError::binding("required_column", "no customer").to_string();
         assert!(!alone.contains("failed too") && alone.contains("--force does not override"), "{alone}");
+    }
+
+    /// helper-140: one shard missing was told to run "`kindred shard --index I`".
+    #[test]
+    fn a_missing_shard_is_named_by_its_index() {
+        let missing = |missing: &str, count| {
+            let (dir, run_id) = (PathBuf::from("out"), "R".to_string());
+            ShardError::Missing { dir, run_id, missing: missing.into(), count, shards: 3 }.to_string()
+        };
+        let one = missing("1", 1);
+        assert!(
+            one.contains("shard 1 of 3 not finished") && one.contains("run `kindred shard --index 1`, then"),
+            "{one}"
+        );
+        assert!(missing("0, 2", 2).contains("run `kindred shard --index I` for each I of 0, 2, then"));
     }
 
     /// Regression (helper-115): a write that failed on a full disk, a read-only mount, a

@@ -165,6 +165,7 @@ fn stream_csv(
             Some(e @ (InputError::Gzip { .. } | InputError::NotGzip { .. })) => (Some(e), None),
             failed => (None, failed),
         };
+        let unended = scan.unended;
         let read = match builders {
             Some(b) => {
                 let set_delimiter = scan.set();
@@ -188,8 +189,31 @@ fn stream_csv(
             (read, None) => read,
         };
         drop(received); // the reader stops at its next chunk
-        Ok(read?)
+        Ok(read.map_err(|e| cut_short(e, unended))?)
     })
+}
+
+/// `e` said as a file cut short when it is a fault of the record the text ends inside, without
+/// a line end (`unended`, its line): a copy or transfer that stopped, or a file still being
+/// written when the run began, read as "3 fields where the header has 8; … skip_bad_rows" or
+/// "set quote = \"\"", advice that changes how whole files are read (helper-140).
+fn cut_short(e: InputError, unended: Option<usize>) -> InputError {
+    let why = match &e {
+        InputError::Ragged { line, found, expected, .. } if Some(*line) == unended => {
+            format!("{} where the header has {expected}", crate::words::counted(*found, "field"))
+        }
+        InputError::BadQuote { line, column, .. } if Some(*line) == unended => {
+            format!("column '{column}' opens a quote it does not close")
+        }
+        InputError::Unterminated { line, .. } if Some(*line) == unended => "a quoted field is never closed".to_string(),
+        _ => return e,
+    };
+    match e {
+        InputError::Ragged { path, line, .. }
+        | InputError::BadQuote { path, line, .. }
+        | InputError::Unterminated { path, line } => InputError::CutShort { path, line, why },
+        e => e,
+    }
 }
 
 /// Whether `e` is a fault of a CSV's text that a corrupt compressed stream makes of it: bytes

@@ -241,6 +241,8 @@ fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmles
     let r = w.kindred(&args("publish", &pipeline, &out)[..4]);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("shards 0, 1 of 3 not finished"), "{}", r.stderr);
+    // the indexes to run, not a placeholder (helper-140: "--index I" for shard 1 alone)
+    assert!(r.stderr.contains("`kindred shard --index I` for each I of 0, 1"), "{}", r.stderr);
     assert_eq!(w.published(), before, "a refused publish leaves the published set");
     // the attempt is recorded: status is unhealthy until a publish succeeds (it said healthy)
     let status = w.kindred(&["status", out.to_str().unwrap()]);

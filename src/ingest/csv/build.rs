@@ -573,6 +573,29 @@ mod tests {
         assert!(kept.frame.equals_missing(&polars_whole(b"a,b\n1,2\n\"x\ny\",3\n7,8\n")));
     }
 
+    /// helper-140: a file cut mid-row (a copy that stopped, a file still being written) was
+    /// told to skip bad rows or to read no quotes; a fault in the row the text ends inside,
+    /// without a line end, is said as the file cut short — at every chunking. A ragged row
+    /// above it, or a last row that ends its line, is the row's fault as before.
+    #[test]
+    fn a_row_the_file_ends_inside_is_said_as_a_file_cut_short() {
+        let cut = |text: &[u8]| input_error(stream_all(text, Encoding::UTF8, false).err().unwrap());
+        for (text, line, why) in [
+            (&b"a,b,c\n1,2,3\n4,5"[..], 3, "2 fields where the header has 3"),
+            (b"a,b\n1,2\n3,\"x\ny", 3, "a quoted field is never closed"),
+            (b"a,b\n1,2\n3,\"x\"y", 3, "column 'b' opens a quote it does not close"),
+        ] {
+            let err = cut(text);
+            assert!(matches!(err, InputError::CutShort { line: l, why: ref w, .. } if l == line && w == why), "{err}");
+            assert!(err.to_string().contains("cut short") && !err.to_string().contains("skip_bad_rows"), "{err}");
+        }
+        assert!(matches!(cut(b"a,b\n1\n2,3"), InputError::Ragged { line: 2, .. }));
+        assert!(matches!(cut(b"a,b\n1,2\n3\n"), InputError::Ragged { line: 3, .. }));
+        assert!(matches!(cut(b"a,b\n1,\"x\n"), InputError::Unterminated { .. }));
+        // a whole last row without its line end reads
+        assert_eq!(stream_all(b"a,b\n1,2\n3,4", Encoding::UTF8, false).unwrap().frame.height(), 2);
+    }
+
     #[test]
     fn a_quote_that_does_not_close_its_field_names_line_and_column() {
         let text = b"a,b\n1,\"x\"\n2,\"y\"z\n3,\"w\"\n";

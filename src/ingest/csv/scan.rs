@@ -193,6 +193,9 @@ pub(super) struct Scan<'a> {
     /// whether it ends a line alone ([`lone_cr_to_lf`]).
     pending_cr: bool,
     pub(super) header: Vec<String>,
+    /// The line of the text's last record when the text ends inside it, without a line end
+    /// (a file cut short, or still being written): a fault found there is said as that.
+    pub(super) unended: Option<usize>,
     /// The current record's first byte and its line; how far it has been scanned, and its
     /// quote state there once a quote was found in it.
     pos: usize,
@@ -249,6 +252,7 @@ impl<'a> Scan<'a> {
             after_cr: false,
             pending_cr: false,
             header: Vec::new(),
+            unended: None,
             pos: 0,
             line: 1,
             at: 0,
@@ -435,6 +439,9 @@ impl<'a> Scan<'a> {
             return Err(self.too_long(text));
         }
         if eof {
+            if text.last().is_some_and(|&b| b != b'\n') {
+                self.unended = Some(self.line);
+            }
             if self.quotes.as_ref().is_some_and(|q| q.inside) {
                 return Err(InputError::Unterminated { path: self.path.to_path_buf(), line: self.line });
             }
