@@ -258,6 +258,16 @@ impl Chain {
         cfg: &RecommendConfig,
         rows: Range<usize>,
     ) -> (Recommendations, RecommendReport) {
+        if cfg.per_customer > m.n_items() {
+            // as `evaluate --k` says it (helper-139: a run capped its lists without a word)
+            let line = format!(
+                "[recommend] per_customer = {} is more than the {} of the purchases: a list holds {} at most",
+                cfg.per_customer,
+                crate::words::counted(m.n_items(), "item"),
+                m.n_items()
+            );
+            progress::note(self.quiet, &line);
+        }
         let bar = Progress::new(rows.len() as u64, "recommend", "customers", self.quiet);
         let (recs, report) = recommend::run_for(m, model, cfg, rows, &bar);
         bar.finish();

@@ -1109,6 +1109,11 @@ impl Config {
         }
     }
 
+    /// The folder `run` publishes to with the code's defaults (no pipeline file): `./output`.
+    pub fn default_output_dir() -> PathBuf {
+        PipelineFile::default().output.dir(Path::new("."), None)
+    }
+
     /// The folder `run` publishes to without `--output`: the `[output] dir` of the pipeline file
     /// at `path`, read and resolved as [`Config::load`] does (for `explain`, which reads no
     /// input: the file must parse, its other keys are not checked).

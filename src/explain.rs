@@ -197,6 +197,17 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
         };
         let _ = writeln!(out, "  {:>2}. {} {} {why}", k + 1, pad(id, 10), pad(&cut(&name(id), 60), 40));
     }
+    // every row a top-up beside "voted by the 10 nearest" read as if they had voted (helper-141)
+    if !score.is_empty() && score.iter().all(Option::is_none) {
+        let who = match kind.compares_items() {
+            false => format!("{nearest} bought nothing this customer has not"),
+            true => "no item of theirs backs one they have not bought".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  (the model scored no item for this customer — {who}, or nothing a list may hold: every row is a top-up)"
+        );
+    }
     Ok(out)
 }
 

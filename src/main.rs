@@ -437,9 +437,10 @@ fn execute(command: Command) -> Result<Exit, Error> {
             emit(&format!("{}\n", report.to_json()))?;
         }
         Command::Explain { customer, pipeline, output } => {
-            let dir = match output {
-                Some(dir) => given_pipeline_exists(&pipeline).map(|()| dir)?,
-                None => Config::output_dir(&pipeline)?,
+            let dir = match (output, codes_output(&pipeline)) {
+                (Some(dir), _) => given_pipeline_exists(&pipeline).map(|()| dir)?,
+                (None, Some(dir)) => dir,
+                (None, None) => Config::output_dir(&pipeline)?,
             };
             emit(&kindred::explain::run(&dir, &customer)?)?;
         }
@@ -465,6 +466,14 @@ fn given_pipeline_exists(pipeline: &Path) -> Result<(), Error> {
     Config::output_dir(pipeline).map(drop).map_err(Error::from)
 }
 
+/// Where `run --input X` published with the code's defaults, for `status` and `explain` without
+/// a folder: `./output`, when `pipeline` is the default file, which is not here, and that folder
+/// is (they failed on the missing default file beside the set `run` had just published).
+fn codes_output(pipeline: &Path) -> Option<PathBuf> {
+    let dir = Config::default_output_dir();
+    (pipeline == Path::new(DEFAULT_PIPELINE) && !pipeline.exists() && dir.is_dir()).then_some(dir)
+}
+
 /// `kindred status`: the folder's health printed; 0 healthy, 6 not.
 fn status(
     dir: Option<PathBuf>,
@@ -477,9 +486,10 @@ fn status(
     // no record) is no healthy folder's (helper-105: `per_customer = 0` read healthy) — but for
     // its input, which a scheduler may pass the runs only (`KINDRED_INPUT`; helper-107)
     let elsewhere = kindred::config::Overrides { input: Some(PathBuf::from("-")), ..Default::default() };
-    let dir = match dir {
-        Some(dir) => given_pipeline_exists(pipeline).map(|()| dir),
-        None => Config::load(pipeline, &elsewhere).map(|cfg| cfg.output.dir).map_err(Error::from),
+    let dir = match (dir, codes_output(pipeline)) {
+        (Some(dir), _) => given_pipeline_exists(pipeline).map(|()| dir),
+        (None, Some(dir)) => Ok(dir),
+        (None, None) => Config::load(pipeline, &elsewhere).map(|cfg| cfg.output.dir).map_err(Error::from),
     };
     let dir = match dir {
         Ok(dir) => dir,

@@ -246,6 +246,28 @@ fn explain_cuts_and_escapes_the_names_it_shows() {
     assert!(!r.stdout.lines().any(|l| l.starts_with("MUG")), "a name's line end broke a line: {}", r.stdout);
 }
 
+/// helper-141: a customer whose nearest bought nothing new to them gets top-ups only, and
+/// explain said "voted by the nearest" without a word that none had voted.
+#[test]
+fn explain_says_when_the_model_scored_nothing_for_the_customer() {
+    // 1: A   2: A   3: A B C — 1's nearest is 2 (1.0), which bought nothing 1 lacks; 3 does
+    let w = Workdir::new();
+    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,CustomerID\n");
+    for (c, items) in [(1, "A"), (2, "A"), (3, "A B C"), (4, "B C")] {
+        for item in items.split(' ') {
+            csv += &format!("{c},{item},{item} THING,1,2011-01-03 09:00:00,{c}\n");
+        }
+    }
+    let input = w.write("none.csv", csv);
+    let p = w.pipeline_with("user.toml", &input, "", "user", "[model]\nkind = \"user\"\nneighbours = 1");
+    assert_eq!(w.kindred(&["run", p.to_str().unwrap(), "--quiet"]).code, 0);
+    let explain = |c: &str| w.kindred(&["explain", c, "--output", w.path("user").to_str().unwrap()]).stdout;
+    let s = explain("1");
+    assert!(s.contains("the model scored no item for this customer") && s.contains("popular"), "{s}");
+    let s = explain("4");
+    assert!(!s.contains("scored no item") && s.contains("bought by 1 of"), "{s}");
+}
+
 #[test]
 fn explain_shows_the_nearest_customers_beside_the_shipped_default() {
     // 1: A B C   2: A B   3: C D   4: E — by hand: cos(1, 2) = 2/√6 = 0.816497 (2 shared),

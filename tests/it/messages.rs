@@ -437,3 +437,21 @@ fn dates_a_setting_reads_none_of_are_refused_against_the_last_run() {
     let words = ["max_days_back_vs_previous", "no date in column 'InvoiceDate' reads"];
     refuses(&w, &input, "date_format = \"%d/%m/%Y %H:%M\"", "", 3, &words);
 }
+
+/// helper-139: `per_customer` above the items capped every list without a word (the README
+/// says "never more than the items"; `evaluate --k` says it): a run notes it.
+#[test]
+fn a_list_longer_than_the_items_is_noted() {
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    let p = w.pipeline_with("long.toml", &input, "", "out", "[recommend]\nper_customer = 500");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    says(
+        &r.stderr,
+        "[recommend] per_customer = 500 is more than the 10 items of the purchases: a list holds 10 at most",
+    );
+    let p = w.pipeline_with("short.toml", &input, "", "out2", "[recommend]\nper_customer = 5");
+    let r = w.kindred(&["run", p.to_str().unwrap()]);
+    assert!(r.code == 0 && !r.stderr.contains("per_customer"), "{}", r.stderr);
+}

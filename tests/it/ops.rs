@@ -1304,3 +1304,23 @@ fn as_pid_1_a_run_ends_on_sigterm_and_status_from_another_namespace_trusts_the_h
     assert_eq!(w.kindred(&["run", w.path("good.toml").to_str().unwrap(), "--quiet"]).code, 0);
     assert_eq!(status_json(&w).0, 0);
 }
+
+/// helper-139: `run --input X` where no pipeline file is published with the code's defaults to
+/// `./output`; `status` and `explain` there failed (exit 2) on the missing default pipeline
+/// file instead of reading that set. Elsewhere (no `./output`) they still name the file.
+#[test]
+fn status_and_explain_read_the_set_a_run_without_a_pipeline_file_published() {
+    let w = Workdir::new();
+    let input = w.copy("tiny.csv");
+    let r = w.kindred(&["status"]);
+    assert_eq!(r.code, 2, "no set, no pipeline file: {}", r.stderr);
+    assert!(r.stderr.contains("pipelines/online_retail.toml"), "{}", r.stderr);
+    assert_eq!(w.kindred(&["run", "--input", input.to_str().unwrap(), "--quiet"]).code, 0);
+    assert!(w.path("output/current").exists());
+    let r = w.kindred(&["status"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("output"), "{}", r.stdout);
+    let r = w.kindred(&["explain", "17850"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Recommendations"), "{}", r.stdout);
+}
