@@ -523,7 +523,9 @@ fn check_history(
     };
     let (share, limit) = (change.share(), cfg.gates.max_history_change_vs_previous);
     let detail = history_detail(cfg, &change, (from, to), limit, previous);
-    Some(GateCheck { gate, passed: share <= limit, detail })
+    // lines lost on most days is damage whatever the share; a limit of 1 or more accepts it
+    let spread = change.lost_on_most_days() && limit < 1.0;
+    Some(GateCheck { gate, passed: share <= limit && !spread, detail })
 }
 
 /// The gate `[gates] max_new_invalid_dates_vs_previous`: refuses when more of the date
@@ -616,7 +618,16 @@ fn history_detail(
         }
         None => String::new(),
     };
+    let spread = change.lost_on_most_days() && limit < 1.0;
+    let losing = match change.days_losing {
+        0 => String::new(),
+        n => format!("; lost on {n} of the {} days that had lines", change.days_with_lines),
+    };
     let what = match (share > limit, change.gone >= change.new) {
+        (false, _) if spread => {
+            "lines lost on most days (some customers' rows gone from the whole history: an export sorted by \
+             customer and cut short, customers erased, or filtered?): "
+        }
         (false, _) => "",
         (true, true) => {
             "lines lost (part of the export: a transfer cut short, a file sorted by customer or written newest \
@@ -626,12 +637,16 @@ fn history_detail(
     };
     let run = previous.run_id.as_deref().map(|id| format!(" (run {id})")).unwrap_or_default();
     format!(
-        "{what}{}% of the {} purchase lines the last published run{run} kept from {from} to {to} differ now ({} gone, {} new{most}){moved}; the limit is {}%",
+        "{what}{}% of the {} purchase lines the last published run{run} kept from {from} to {to} differ now ({} gone, {} new{most}{losing}){moved}; the limit is {}%{}",
         percent(share),
         change.before,
         change.gone,
         change.new,
-        percent(limit)
+        percent(limit),
+        match spread {
+            true => ", and lines lost on more than half the days is refused at any share below 100%",
+            false => "",
+        }
     )
 }
 
@@ -2400,13 +2415,32 @@ mod tests {
         let cut = check(&c, &days("2010-12-01", vec![1; 21]), &published);
         assert!(!cut.passed && cut.detail.starts_with("lines lost (part of the export"), "{cut:?}");
         assert!(cut.detail.contains("50% of the 22 purchase lines"), "{}", cut.detail);
-        assert!(cut.detail.contains("(11 gone, 0 new; most on 2010-12-03: 2 lines then, 1 now)"), "{}", cut.detail);
+        let most =
+            "(11 gone, 0 new; most on 2010-12-03: 2 lines then, 1 now; lost on 11 of the 11 days that had lines)";
+        assert!(cut.detail.contains(most), "{}", cut.detail);
         let doubled = check(&c, &days("2010-12-01", vec![4; 21]), &published);
         assert!(!doubled.passed && doubled.detail.starts_with("lines added (the export"), "{doubled:?}");
         let hole = check(&c, &days("2010-12-01", [vec![2; 5], vec![0; 3], vec![2; 13]].concat()), &published);
         assert!(!hole.passed && hole.detail.contains("27.3% of the 22"), "{hole:?}");
         let limit = cfg("[gates]\nmax_history_change_vs_previous = 0.6");
-        assert!(check(&limit, &days("2010-12-01", vec![1; 21]), &published).passed);
+        let hole = days("2010-12-01", [vec![2; 5], vec![0; 3], vec![2; 13]].concat());
+        assert!(check(&limit, &hole, &published).passed, "27% lost on 3 of 11 days, under the limit");
+        // lines lost on most days (some customers' rows over the whole history: sorted by
+        // customer and cut) is refused whatever the share below 100% (helper-140: 9% of the
+        // lines, on 92% of the days, published at exit 0); a limit of 1 or more accepts it
+        let spread = check(&limit, &days("2010-12-01", vec![1; 21]), &published);
+        assert!(!spread.passed && spread.detail.starts_with("lines lost on most days"), "{spread:?}");
+        assert!(spread.detail.ends_with("refused at any share below 100%"), "{}", spread.detail);
+        let one = cfg("[gates]\nmax_history_change_vs_previous = 1");
+        assert!(check(&one, &days("2010-12-01", vec![1; 21]), &published).passed);
+        let many = Previous { history: Some(days("2010-12-01", vec![20; 20])), ..published.clone() };
+        let thin = check(&c, &days("2010-12-01", [vec![20; 2], vec![19; 6], vec![20; 13]].concat()), &many);
+        assert!(
+            !thin.passed && thin.detail.contains("2.7% of the 220") && thin.detail.contains("lost on 6 of the 11"),
+            "{thin:?}"
+        );
+        let few = check(&c, &days("2010-12-01", [vec![20; 2], vec![19; 5], vec![20; 14]].concat()), &many);
+        assert!(few.passed && few.detail.contains("lost on 5 of the 11"), "5 days of 11: {few:?}");
         // a settings change elsewhere than the reading, or of a size limit, still compares
         assert!(!check(&cfg("[recommend]\nper_customer = 5"), &days("2010-12-01", vec![1; 21]), &published).passed);
         let bigger = Config { input: crate::config::InputConfig { max_rows: 9, ..c.input.clone() }, ..c.clone() };
