@@ -35,7 +35,7 @@ over its variable. Exit codes: 0 ok, 1 runtime or data error, 2 usage or pipelin
 )]
 struct Cli {
     /// Log lines on stderr as plain text with a UTC timestamp, or one JSON object per line.
-    #[arg(long, global = true, value_enum, env = "KINDRED_LOG_FORMAT", default_value_t = LogFormatArg::Plain, display_order = 900)]
+    #[arg(long, global = true, value_enum, ignore_case = true, env = "KINDRED_LOG_FORMAT", default_value_t = LogFormatArg::Plain, display_order = 900)]
     log_format: LogFormatArg,
     #[command(subcommand)]
     command: Command,
@@ -672,8 +672,9 @@ fn requested_format() -> LogFormat {
         Some(rest) => rest.strip_prefix('=').map(str::to_string),
         None => None,
     });
-    match flag.or_else(|| std::env::var("KINDRED_LOG_FORMAT").ok()).as_deref() {
-        Some("json") => LogFormat::Json,
+    // in any case, as clap reads it and as the pipeline file's choices are read
+    match flag.or_else(|| std::env::var("KINDRED_LOG_FORMAT").ok()) {
+        Some(f) if f.eq_ignore_ascii_case("json") => LogFormat::Json,
         _ => LogFormat::Plain,
     }
 }

@@ -228,6 +228,9 @@ fn json_logs_are_one_object_per_line_with_stage_rows_and_seconds() {
         (vec!["--log-format", "json", "run", p.to_str().unwrap()], vec![]),
         (vec!["run", p.to_str().unwrap(), "--log-format=json"], vec![]),
         (vec!["run", p.to_str().unwrap()], vec![("KINDRED_LOG_FORMAT", "json")]),
+        // in any case, as the pipeline file's choices (helper-139: JSON was refused)
+        (vec!["--log-format", "JSON", "run", p.to_str().unwrap()], vec![]),
+        (vec!["run", p.to_str().unwrap()], vec![("KINDRED_LOG_FORMAT", "Json")]),
     ] {
         let r = w.kindred_env(&args, &env);
         assert_eq!(r.code, 0, "{}", r.stderr);
