@@ -54,13 +54,66 @@ pub use file::{
 /// midnight.
 pub fn read_date(text: &str, format: &str) -> Option<i64> {
     let t = text.trim();
-    if format.contains('z') {
+    if date_format_fields(format).is_some_and(|f| f.offset) {
         return chrono::DateTime::parse_from_str(t, format).ok().map(|d| d.timestamp());
     }
     chrono::NaiveDateTime::parse_from_str(t, format)
         .ok()
         .or_else(|| chrono::NaiveDate::parse_from_str(t, format).ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
         .map(|d| d.and_utc().timestamp())
+}
+
+/// What a chrono format's specifiers read, `None` when one is not chrono's (`%Q`).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct DateFields {
+    /// A day: year, month and day; year and day of the year; a year's week and weekday; or
+    /// epoch seconds (`%s`).
+    pub date: bool,
+    /// A UTC offset (`%z`, `%:z`, `%#z`, …), not a letter z in the text (`"%d %b %Y (zulu)"`).
+    pub offset: bool,
+}
+
+/// The fields of `format` (see [`DateFields`]), from chrono's own reading of it — composites
+/// (`%F`, `%c`, `%D`) come as their parts, and a specifier that only parses (`%#z`) is read as
+/// what it parses.
+pub fn date_format_fields(format: &str) -> Option<DateFields> {
+    use chrono::format::{Fixed, Item, Numeric, StrftimeItems};
+    let (mut year, mut month, mut day, mut ordinal, mut week, mut weekday) = (false, false, false, false, false, false);
+    let (mut iso_year, mut iso_week, mut stamp, mut offset) = (false, false, false, false);
+    for item in StrftimeItems::new(format) {
+        match item {
+            Item::Error => return None,
+            Item::Numeric(n, _) => match n {
+                Numeric::Year | Numeric::YearMod100 => year = true,
+                Numeric::IsoYear | Numeric::IsoYearMod100 => iso_year = true,
+                Numeric::Month => month = true,
+                Numeric::Day => day = true,
+                Numeric::Ordinal => ordinal = true,
+                Numeric::WeekFromSun | Numeric::WeekFromMon => week = true,
+                Numeric::IsoWeek => iso_week = true,
+                Numeric::NumDaysFromSun | Numeric::WeekdayFromMon => weekday = true,
+                Numeric::Timestamp => stamp = true,
+                _ => {}
+            },
+            Item::Fixed(f) => match f {
+                Fixed::ShortMonthName | Fixed::LongMonthName => month = true,
+                Fixed::ShortWeekdayName | Fixed::LongWeekdayName => weekday = true,
+                Fixed::RFC2822 | Fixed::RFC3339 => (year, month, day, offset) = (true, true, true, true),
+                Fixed::TimezoneOffset
+                | Fixed::TimezoneOffsetColon
+                | Fixed::TimezoneOffsetDoubleColon
+                | Fixed::TimezoneOffsetTripleColon
+                | Fixed::TimezoneOffsetColonZ
+                | Fixed::TimezoneOffsetZ => offset = true,
+                // `%#z`, the permissive offset (the other internal items are fractions of a second)
+                Fixed::Internal(internal) => offset |= format!("{internal:?}").contains("TimezoneOffset"),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    let date = stamp || year && (month && day || ordinal || week && weekday) || iso_year && iso_week && weekday;
+    Some(DateFields { date, offset })
 }
 
 /// Command-line values that override the file.

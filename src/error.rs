@@ -219,7 +219,7 @@ pub enum InputError {
     )]
     Unterminated { path: PathBuf, line: usize },
     #[error(
-        "{} line {line}: the file ends in the middle of this row, without a line end ({why}): cut short (a copy or transfer that stopped, a full disk) or still being written when the run began? Copy it again whole",
+        "{} line {line}: the file ends in the middle of this row, without a line end ({why}): cut short (a copy or transfer that stopped, a full disk) or still being written when the run began? Copy it again whole (a summary line below the rows, a report's total, is no row: remove it)",
         path.display()
     )]
     CutShort { path: PathBuf, line: usize, why: String },
@@ -488,8 +488,10 @@ fn also_failed(gate: &str, verdicts: &[Verdict]) -> String {
 fn force_hint(forceable: bool, verdicts: &[Verdict]) -> &'static str {
     let failed = verdicts.iter().filter(|v| !v.passed).count();
     match (forceable, failed) {
-        (true, 0 | 1) => "rerun with --force to publish anyway",
-        (true, _) => "rerun with --force to publish past all of them",
+        (true, 0 | 1) => "rerun with --force to publish anyway: it passes every gate, those this run did not reach too",
+        (true, _) => {
+            "rerun with --force to publish past all of them: it passes every gate, those this run did not reach too"
+        }
         (false, _) => "--force does not override this gate: fix the export or the pipeline",
     }
 }
@@ -658,7 +660,8 @@ mod tests {
         assert_eq!(
             said,
             "refused to publish: gate b: b says why; 1 other gate failed too: gate d: d says why; nothing was \
-             published (rerun with --force to publish past all of them)"
+             published (rerun with --force to publish past all of them: it passes every gate, those this run did \
+             not reach too)"
         );
         let alone = GateError::binding("required_column", "no customer").to_string();
         assert!(!alone.contains("failed too") && alone.contains("--force does not override"), "{alone}");

@@ -400,7 +400,13 @@ fn execute(command: Command) -> Result<Exit, Error> {
         Command::Audit { input, pipeline, head, json } => {
             let head = kindred::config::audit_head(head)?;
             let overrides = Overrides { input: Some(input), ..Default::default() };
-            let cfg = Config::load_optional(pipeline.as_deref(), &overrides)?;
+            // audit's input is its INPUT argument: an error of it names that, not --input
+            let cfg = Config::load_optional(pipeline.as_deref(), &overrides).map_err(|e| match e {
+                ConfigError::Invalid { key, message } if key == "--input" => {
+                    ConfigError::Invalid { key: "INPUT".to_string(), message }
+                }
+                e => e,
+            })?;
             note(false, cfg.threads_note.as_deref());
             let (report, notes) = kindred::pipeline::audit_only(&cfg, head)?;
             match json {

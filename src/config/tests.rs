@@ -688,7 +688,7 @@ fn parse_errors_name_the_key_only_where_it_is_the_one() {
 /// `sheet` the first sheet. Each is refused naming its key; a format that reads is kept.
 #[test]
 fn an_unusable_date_format_an_empty_path_or_sheet_is_refused_naming_the_key() {
-    for format in ["%Q", "%Y-%m-%", "", " ", "%H:%M", "%d/%m", "%Y"] {
+    for format in ["%Q", "%Y-%m-%", "", " ", "%H:%M", "%d/%m", "%Y", "%Y-%m", "%::z"] {
         let text = format!("[input]\npath = 'x'\ndate_format = '{format}'");
         match build(&text) {
             Err(ConfigError::Invalid { key, message }) => {
@@ -698,12 +698,28 @@ fn an_unusable_date_format_an_empty_path_or_sheet_is_refused_naming_the_key() {
             other => panic!("{text}: {other:?}"),
         }
     }
-    for format in
-        ["%d/%m/%Y %H:%M", "%Y-%m-%d", "%s", "%m/%d/%y %I:%M %p", "%Y-%m-%dT%H:%M:%S%z", "%F %T%.f", "%d.%m.%Y"]
-    {
+    for format in [
+        "%d/%m/%Y %H:%M",
+        "%Y-%m-%d",
+        "%s",
+        "%m/%d/%y %I:%M %p",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%F %T%.f",
+        "%d.%m.%Y",
+        "%Y-%m-%d %H:%M%#z",
+        "%d %b %Y (zulu)",
+        "%Y-%j",
+        "%G-W%V-%u",
+        "%c",
+        "%D",
+    ] {
         let cfg = build(&format!("[input]\npath = 'x'\ndate_format = '{format}'")).unwrap();
         assert_eq!(cfg.input.date_format.as_deref(), Some(format));
     }
+    // what such formats read (helper-142: `%#z`, which only parses, and a letter z in the text
+    // were refused or read no date)
+    assert_eq!(crate::config::read_date("2011-12-09 12:50+01", "%Y-%m-%d %H:%M%#z"), Some(1_323_431_400));
+    assert_eq!(crate::config::read_date("09 Dec 2011 (zulu)", "%d %b %Y (zulu)"), Some(1_323_388_800));
     assert_eq!(wrong_key("[input]\npath = ''", &Overrides::default()), "[input] path");
     assert_eq!(wrong_key("[input]\npath = 'x'\nsheet = ''", &Overrides::default()), "[input] sheet");
     // --input wins over an empty path in the file

@@ -198,20 +198,23 @@ fn stream_csv(
 /// written when the run began, read as "3 fields where the header has 8; … skip_bad_rows" or
 /// "set quote = \"\"", advice that changes how whole files are read (helper-140).
 fn cut_short(e: InputError, unended: Option<usize>) -> InputError {
+    // only faults a cut makes: fewer fields, a quote left open, a character cut in two (more
+    // fields, or text after a closing quote, were in the row before the cut too: helper-142)
     let why = match &e {
-        InputError::Ragged { line, found, expected, .. } if Some(*line) == unended => {
+        InputError::Ragged { line, found, expected, .. } if Some(*line) == unended && found < expected => {
             format!("{} where the header has {expected}", crate::words::counted(*found, "field"))
         }
-        InputError::BadQuote { line, column, .. } if Some(*line) == unended => {
-            format!("column '{column}' opens a quote it does not close")
-        }
         InputError::Unterminated { line, .. } if Some(*line) == unended => "a quoted field is never closed".to_string(),
+        InputError::Encoding { line, .. } if Some(*line) == unended => {
+            "bytes that are not UTF-8 text: a character cut in two, or a file in another encoding ([input] encoding)"
+                .to_string()
+        }
         _ => return e,
     };
     match e {
         InputError::Ragged { path, line, .. }
-        | InputError::BadQuote { path, line, .. }
-        | InputError::Unterminated { path, line } => InputError::CutShort { path, line, why },
+        | InputError::Unterminated { path, line }
+        | InputError::Encoding { path, line } => InputError::CutShort { path, line, why },
         e => e,
     }
 }

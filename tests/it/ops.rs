@@ -156,6 +156,10 @@ fn a_bad_variable_is_a_usage_error_naming_it() {
         assert_eq!(r.code, 2, "{}", r.stderr);
         assert!(first_error(&r.stderr).contains("--output: ~/recs starts with '~'"), "{}", r.stderr);
     }
+    // audit's input is its INPUT argument, which has no --input flag (helper-139)
+    let r = w.kindred(&["audit", "~/x.csv"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(first_error(&r.stderr).contains("INPUT: ~/x.csv starts with '~'"), "{}", r.stderr);
 }
 
 #[test]

@@ -583,13 +583,16 @@ mod tests {
         for (text, line, why) in [
             (&b"a,b,c\n1,2,3\n4,5"[..], 3, "2 fields where the header has 3"),
             (b"a,b\n1,2\n3,\"x\ny", 3, "a quoted field is never closed"),
-            (b"a,b\n1,2\n3,\"x\"y", 3, "column 'b' opens a quote it does not close"),
+            (b"a,b\n1,2\n3,\xc3", 3, "bytes that are not UTF-8 text: a character cut in two, or a file in another encoding ([input] encoding)"),
         ] {
             let err = cut(text);
             assert!(matches!(err, InputError::CutShort { line: l, why: ref w, .. } if l == line && w == why), "{err}");
             assert!(err.to_string().contains("cut short") && !err.to_string().contains("skip_bad_rows"), "{err}");
         }
         assert!(matches!(cut(b"a,b\n1\n2,3"), InputError::Ragged { line: 2, .. }));
+        // faults a cut cannot make: a field more, text after a closing quote
+        assert!(matches!(cut(b"a,b\n1,2\n3,4,5"), InputError::Ragged { line: 3, found: 3, .. }));
+        assert!(matches!(cut(b"a,b\n1,2\n3,\"x\"y"), InputError::BadQuote { line: 3, .. }));
         assert!(matches!(cut(b"a,b\n1,2\n3\n"), InputError::Ragged { line: 3, .. }));
         assert!(matches!(cut(b"a,b\n1,\"x\n"), InputError::Unterminated { .. }));
         // a whole last row without its line end reads
