@@ -602,6 +602,35 @@ pub fn on_threads<T: Send>(threads: usize, work: impl FnOnce() -> Result<T> + Se
     pool.install(work)
 }
 
+/// Said when one customer's items make most of the item models' co-purchase work (Σ over
+/// customers of items², each pair of a customer's items counted once more): an account that
+/// bought much of the catalogue — a wholesaler, staff or test account — makes item-kNN and
+/// EASE's Gram quadratic in its items, silently (a helper's 40,000-item export ran 7.6 s, 75 s
+/// with one account that bought every item; 148,634 items had not finished in 350 s). Only
+/// past [`DOMINANT_WORK`] updates, where it costs seconds.
+fn one_account_dominates(m: &Interactions) -> Option<String> {
+    let work = |c: usize| (m.row(c).len() as f64).powi(2);
+    let total: f64 = (0..m.n_customers()).map(work).sum();
+    let top = (0..m.n_customers()).max_by(|&a, &b| work(a).total_cmp(&work(b)).then(b.cmp(&a)))?;
+    let share = work(top) / total;
+    (work(top) >= DOMINANT_WORK && share > 0.5).then(|| {
+        format!(
+            "customer {} bought {} of the {} items: {:.0}% of the item models' co-purchase work ({:.1e} updates), \
+             which grows as the square of its items (a wholesaler, staff or test account?); `[clean] exclude_rows` \
+             with the customer's column and its id leaves it out",
+            m.customers.label(top),
+            m.row(top).len(),
+            m.n_items(),
+            share * 100.0,
+            work(top)
+        )
+    })
+}
+
+/// The co-purchase updates one account must add before [`one_account_dominates`] says it:
+/// 10⁸, seconds of the item kernels on two cores (10,000 items in one basket).
+const DOMINANT_WORK: f64 = 1e8;
+
 #[cfg(test)]
 mod tests {
     /// Ids listed that match no item but one in another case are found (a helper's export whose
@@ -682,32 +711,3 @@ mod tests {
         assert_eq!(first.source, crate::recommend::Source::Neighbours);
     }
 }
-
-/// Said when one customer's items make most of the item models' co-purchase work (Σ over
-/// customers of items², each pair of a customer's items counted once more): an account that
-/// bought much of the catalogue — a wholesaler, staff or test account — makes item-kNN and
-/// EASE's Gram quadratic in its items, silently (a helper's 40,000-item export ran 7.6 s, 75 s
-/// with one account that bought every item; 148,634 items had not finished in 350 s). Only
-/// past [`DOMINANT_WORK`] updates, where it costs seconds.
-fn one_account_dominates(m: &Interactions) -> Option<String> {
-    let work = |c: usize| (m.row(c).len() as f64).powi(2);
-    let total: f64 = (0..m.n_customers()).map(work).sum();
-    let top = (0..m.n_customers()).max_by(|&a, &b| work(a).total_cmp(&work(b)).then(b.cmp(&a)))?;
-    let share = work(top) / total;
-    (work(top) >= DOMINANT_WORK && share > 0.5).then(|| {
-        format!(
-            "customer {} bought {} of the {} items: {:.0}% of the item models' co-purchase work ({:.1e} updates), \
-             which grows as the square of its items (a wholesaler, staff or test account?); `[clean] exclude_rows` \
-             with the customer's column and its id leaves it out",
-            m.customers.label(top),
-            m.row(top).len(),
-            m.n_items(),
-            share * 100.0,
-            work(top)
-        )
-    })
-}
-
-/// The co-purchase updates one account must add before [`one_account_dominates`] says it:
-/// 10⁸, seconds of the item kernels on two cores (10,000 items in one basket).
-const DOMINANT_WORK: f64 = 1e8;
