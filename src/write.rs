@@ -581,9 +581,16 @@ pub fn validate(dir: &Path, report: &WriteReport) -> Result<()> {
 /// Reads a published Parquet table (for `explain` and the gates' previous-run check).
 pub fn read_table(path: &Path) -> Result<DataFrame> {
     let f = File::open(path).map_err(|e| OutputError::Read { path: PathBuf::from(path), detail: e.to_string() })?;
-    Ok(ParquetReader::new(f)
-        .finish()
-        .map_err(|e| OutputError::Read { path: PathBuf::from(path), detail: e.to_string() })?)
+    // a file whose size and footer are whole but whose data does not decode was said in the
+    // codec's words alone ("snappy: corrupt input", helper-139)
+    let undecoded = |e: PolarsError| OutputError::Read {
+        path: PathBuf::from(path),
+        detail: format!(
+            "{e}: its data does not decode (changed or damaged in place? `kindred status --verify` checks every file \
+             against the sha256 its manifest records; a run publishes a whole set)"
+        ),
+    };
+    Ok(ParquetReader::new(f).finish().map_err(undecoded)?)
 }
 
 #[cfg(test)]

@@ -747,6 +747,7 @@ fn flip_a_data_page_byte(path: &Path) {
 /// only, as before.
 #[test]
 fn status_verify_tells_a_file_changed_in_place_by_its_sha256() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
     let w = published();
     let set = std::fs::canonicalize(w.path("out/current")).unwrap();
     let (code, v) = status_json_verified(&w);
@@ -782,6 +783,20 @@ fn status_verify_tells_a_file_changed_in_place_by_its_sha256() {
     let (code, v) = status_json_verified(&w);
     let damaged: Vec<&str> = v["published"]["damaged"].as_array().unwrap().iter().filter_map(|d| d.as_str()).collect();
     assert!(code == 6 && damaged.len() == 2 && damaged[1].starts_with("report.html: its content changed"), "{v}");
+    // a page garbled in place that does not decode: explain says what finds it (helper-139: the
+    // codec's words alone, "snappy: corrupt input")
+    let purchases = set.join("purchases.parquet");
+    let reader = SerializedFileReader::new(std::fs::File::open(&purchases).unwrap()).unwrap();
+    let (start, length) = reader.metadata().row_group(0).column(0).byte_range();
+    let mut bytes = std::fs::read(&purchases).unwrap();
+    bytes[(start + length / 2) as usize..][..64].fill(0xff);
+    std::fs::write(&purchases, bytes).unwrap();
+    let r = w.kindred(&["explain", "17850", "--output", w.path("out").to_str().unwrap()]);
+    assert!(
+        r.code == 1 && r.stderr.contains("does not decode") && r.stderr.contains("status --verify"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// helper-118: a set written by an earlier kindred records no SHA-256: `--verify` checks it by
