@@ -609,11 +609,10 @@ pub fn on_threads<T: Send>(threads: usize, work: impl FnOnce() -> Result<T> + Se
 /// with one account that bought every item; 148,634 items had not finished in 350 s). Only
 /// past [`DOMINANT_WORK`] updates, where it costs seconds.
 fn one_account_dominates(m: &Interactions) -> Option<String> {
-    let work = |c: usize| (m.row(c).len() as f64).powi(2);
-    let total: f64 = (0..m.n_customers()).map(work).sum();
-    let top = (0..m.n_customers()).max_by(|&a, &b| work(a).total_cmp(&work(b)).then(b.cmp(&a)))?;
-    let share = work(top) / total;
-    (work(top) >= DOMINANT_WORK && share > 0.5).then(|| {
+    let top = (0..m.n_customers()).max_by_key(|&c| (m.row(c).len(), std::cmp::Reverse(c)))?;
+    let (work, total) = (m.basket_work(top), m.item_pair_work());
+    let share = work / total;
+    (work >= DOMINANT_WORK && share > 0.5).then(|| {
         format!(
             "customer {} bought {} of the {} items: {:.0}% of the item models' co-purchase work ({:.1e} updates), \
              which grows as the square of its items (a wholesaler, staff or test account?); `[clean] exclude_rows` \
@@ -622,7 +621,7 @@ fn one_account_dominates(m: &Interactions) -> Option<String> {
             m.row(top).len(),
             m.n_items(),
             share * 100.0,
-            work(top)
+            work
         )
     })
 }

@@ -522,9 +522,9 @@ fn check_history(
         ));
     };
     let (share, limit) = (change.share(), cfg.gates.max_history_change_vs_previous);
-    let detail = history_detail(cfg, &change, (from, to), limit, previous);
     // lines lost on most days is damage whatever the share; a limit of 1 or more accepts it
     let spread = change.lost_on_most_days() && limit < 1.0;
+    let detail = history_detail(cfg, &change, (from, to), (limit, spread), previous);
     Some(GateCheck { gate, passed: share <= limit && !spread, detail })
 }
 
@@ -591,13 +591,14 @@ fn history_damaged(before: &clean::RowsByDay, previous: &Previous) -> bool {
 }
 
 /// The verdict of [`check_history`] on `change` over the days `from` to `to`: lines lost or
-/// added (when past the limit), the share, the run compared with, the day that changed most,
-/// and the days dropped at the start (also said in a warning).
+/// added (when past the limit, or lost on most days: `spread`), the share, the run compared
+/// with, the day that changed most, the days that lost lines, and the days dropped at the
+/// start (also said in a warning).
 fn history_detail(
     cfg: &Config,
     change: &clean::HistoryChange,
     (from, to): (chrono::NaiveDate, chrono::NaiveDate),
-    limit: f64,
+    (limit, spread): (f64, bool),
     previous: &Previous,
 ) -> String {
     let share = change.share();
@@ -618,7 +619,6 @@ fn history_detail(
         }
         None => String::new(),
     };
-    let spread = change.lost_on_most_days() && limit < 1.0;
     let losing = match change.days_losing {
         0 => String::new(),
         n => format!("; lost on {n} of the {} days that had lines", change.days_with_lines),

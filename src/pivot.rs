@@ -361,6 +361,18 @@ impl Interactions {
         self.buyers().iter().map(|&b| (b as f64) * (b as f64)).sum()
     }
 
+    /// A customer's share of the item-side count: items² (its row visits every pair of its
+    /// items).
+    pub fn basket_work(&self, c: usize) -> f64 {
+        (self.row(c).len() as f64).powi(2)
+    }
+
+    /// Σ over customers of items² ([`Interactions::basket_work`]): the work of an all-pairs
+    /// item co-purchase count (item-kNN, EASE's Gram).
+    pub fn item_pair_work(&self) -> f64 {
+        (0..self.n_customers()).map(|c| self.basket_work(c)).sum()
+    }
+
     /// Each customer's share of that work: Σ over its items of their buyers (a customer's
     /// row of the count visits every buyer of each of its items).
     pub fn customer_work(&self) -> Vec<f64> {

@@ -186,7 +186,7 @@ pub fn run_for(
     let (pair_work, rows) = match cfg.kind.compares_items() {
         false if whole => (m.pair_work(), rows),
         false => (m.pair_work_of(rows.clone()), rows),
-        true => ((0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum(), 0..m.n_items()),
+        true => (m.item_pair_work(), 0..m.n_items()),
     };
     let isolated = rows.clone().filter(|&c| nb.offsets[c] == nb.offsets[c + 1]).count();
     let report = SimilarityReport {
@@ -318,7 +318,7 @@ pub fn estimated_bytes(m: &Interactions, cfg: &ModelConfig) -> u64 {
         }
         Kind::SparseEase => {
             let mm = (cfg.sparse_ease_items as f64).min(n);
-            let pairs: f64 = (0..m.n_customers()).map(|c| (m.row(c).len() as f64).powi(2)).sum();
+            let pairs = m.item_pair_work();
             let hubs = n.min(sparse_ease::HUBS as f64);
             // each pair kept once, and only if two items of one N(i): at most half of every
             // co-purchased pair, of n², and of n × M²

@@ -200,21 +200,19 @@ fn stream_csv(
 fn cut_short(e: InputError, unended: Option<usize>) -> InputError {
     // only faults a cut makes: fewer fields, a quote left open, a character cut in two (more
     // fields, or text after a closing quote, were in the row before the cut too: helper-142)
-    let why = match &e {
-        InputError::Ragged { line, found, expected, .. } if Some(*line) == unended && found < expected => {
-            format!("{} where the header has {expected}", crate::words::counted(*found, "field"))
-        }
-        InputError::Unterminated { line, .. } if Some(*line) == unended => "a quoted field is never closed".to_string(),
-        InputError::Encoding { line, .. } if Some(*line) == unended => {
-            "bytes that are not UTF-8 text: a character cut in two, or a file in another encoding ([input] encoding)"
-                .to_string()
-        }
-        _ => return e,
-    };
+    let at_end = |line: usize| Some(line) == unended;
     match e {
-        InputError::Ragged { path, line, .. }
-        | InputError::Unterminated { path, line }
-        | InputError::Encoding { path, line } => InputError::CutShort { path, line, why },
+        InputError::Ragged { path, line, found, expected } if at_end(line) && found < expected => {
+            let why = format!("{} where the header has {expected}", crate::words::counted(found, "field"));
+            InputError::CutShort { path, line, why }
+        }
+        InputError::Unterminated { path, line } if at_end(line) => {
+            InputError::CutShort { path, line, why: "a quoted field is never closed".into() }
+        }
+        InputError::Encoding { path, line } if at_end(line) => {
+            let why = "bytes that are not UTF-8 text: a character cut in two, or a file in another encoding ([input] encoding)";
+            InputError::CutShort { path, line, why: why.into() }
+        }
         e => e,
     }
 }
