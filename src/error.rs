@@ -360,10 +360,10 @@ pub enum OutputError {
     /// The lock names a run on another machine whose heartbeat is fresh: its flock may not be
     /// visible here (a filesystem that does not carry flocks between machines).
     #[error(
-        "a kindred run on {host} (pid {pid}) holds the lock on {}: its heartbeat touched the lock {age}s ago, and its flock is not visible from here (another machine); wait for it to finish (if it was killed, the lock is free 5 minutes after its last heartbeat)",
+        "a kindred run on {host} (pid {pid}) holds the lock on {}: {heard}, and its flock is not visible from here (another machine); wait for it to finish (if it was killed, the lock is free 5 minutes after its last heartbeat)",
         path.display()
     )]
-    LockedElsewhere { path: PathBuf, pid: u32, host: String, age: u64 },
+    LockedElsewhere { path: PathBuf, pid: u32, host: String, heard: String },
     /// flock on `.lock` failed otherwise than by another holder.
     #[error("cannot lock {}: {source}{}", path.display(), what_to_do(source))]
     LockFailed { path: PathBuf, source: std::io::Error },

@@ -61,18 +61,22 @@ pub struct RunHeader {
     /// or `"refused"` (exit 3: a data gate, a customer id that is not an integer).
     pub status: &'static str,
     pub run_id: String,
+    /// The run's place among the runs recorded in its output folder ([`Publisher::sequence`]):
+    /// what orders them, not the clock its id was taken from.
+    pub sequence: u64,
     pub started_utc: String,
     pub finished_utc: String,
 }
 
 impl RunHeader {
-    /// The header of run `run_id`, finished now.
-    fn new(status: &'static str, run_id: &str, started: &str) -> RunHeader {
+    /// The header of run `run_id`, the `sequence`th recorded in its folder, finished now.
+    fn new(status: &'static str, run_id: &str, sequence: u64, started: &str) -> RunHeader {
         RunHeader {
             kindred_version: env!("CARGO_PKG_VERSION"),
             schema_version: SCHEMA_VERSION,
             status,
             run_id: run_id.to_string(),
+            sequence,
             started_utc: started.to_string(),
             finished_utc: now_utc(),
         }
@@ -1273,6 +1277,12 @@ fn check_required(cfg: &Config, columns: &Columns, audited: &audit::AuditReport)
         return refuse(format!("column '{}' has no usable value in {}", c.column, counted(audited.rows_in, "row")));
     }
     match date_key(cfg).and_then(|key| undated(columns, audited, key)) {
+        // under "auto" the key is a candidate's setting, which the grid drops without dates: a
+        // column none of whose values read is still refused (a format the reader does not
+        // know, which no run should take for "no dates"), saying how to run without it
+        Some(why) if cfg.model.kind == Kind::Auto => refuse(format!(
+            "{why}; or, for a model chosen without dates (a random share of each customer's items held back, no half-life), map none: [columns] date = \"\""
+        )),
         Some(why) => refuse(why),
         None => Ok(()),
     }
@@ -1509,7 +1519,8 @@ fn run_locked(cfg: &Config, publisher: &Publisher, run_id: &str, started: String
         recommend: rec_report,
         write: written,
     };
-    let run = Run { run_id, started, input, gates, selection, drift: Some(drift_report) };
+    let run =
+        Run { run_id, sequence: publisher.sequence(), started, input, gates, selection, drift: Some(drift_report) };
     let mut manifest = Manifest::new(cfg, run, &matrix, reports);
     let tables = report::Tables { matrix: &matrix, recommendations: &recs, customer_neighbours: &customer_nb };
     let made = finish_set(&chain, &staging, &manifest, &tables)?;
@@ -1788,6 +1799,8 @@ fn check_drift_gate(limit: Option<f64>, r: &DriftReport) -> Option<GateCheck> {
 /// What a run knows of itself besides the stages' reports.
 pub(crate) struct Run<'a> {
     pub run_id: &'a str,
+    /// [`Publisher::sequence`]; a prepared run's, the sequence its publish is after.
+    pub sequence: u64,
     pub started: String,
     pub input: InputSummary,
     pub gates: Vec<GateCheck>,
@@ -1799,7 +1812,7 @@ pub(crate) struct Run<'a> {
 impl Manifest {
     pub(crate) fn new(cfg: &Config, run: Run, matrix: &pivot::Interactions, reports: Reports) -> Manifest {
         Manifest {
-            header: RunHeader::new("published", run.run_id, &run.started),
+            header: RunHeader::new("published", run.run_id, run.sequence, &run.started),
             input: run.input,
             parameters: cfg.clone(),
             forced: cfg.force && run.gates.iter().any(|g| !g.passed),
@@ -1934,7 +1947,7 @@ impl Attempt<'_> {
         });
         let status = if exit == Exit::Refused { "refused" } else { "failed" };
         let manifest = FailedManifest {
-            header: RunHeader::new(status, self.run_id, self.started),
+            header: RunHeader::new(status, self.run_id, publisher.sequence(), self.started),
             input,
             parameters: self.cfg.clone(),
             exit_code: exit as u8,

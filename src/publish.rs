@@ -97,6 +97,18 @@ fn is_staging_name(name: &str) -> bool {
     name.strip_prefix(STAGING_PREFIX).is_some_and(is_run_id)
 }
 
+/// Whether the temporary link `name` at `path` leads where kindred made it lead: `.current-<id>`
+/// to `runs/<id>`, `.current-<id>-<name>` to `current/<name>`. A link of that name leading
+/// elsewhere (`/srv/backups`, `/etc`) nothing proves kindred's: kept (helper-143).
+fn links_as_made(name: &str, path: &Path) -> bool {
+    let Ok(to) = fs::read_link(path) else { return false };
+    let rest = name.strip_prefix(LINK_PREFIX).unwrap_or_default();
+    match is_run_id(rest) {
+        true => to == Path::new(RUNS).join(rest),
+        false => file::ALL.iter().any(|n| rest.ends_with(&format!("-{n}")) && to == Path::new(CURRENT).join(n)),
+    }
+}
+
 /// `.current-<id>` or `.current-<id>-<fixed link name>`: a killed run's temporary link.
 fn is_temp_link_name(name: &str) -> bool {
     name.strip_prefix(LINK_PREFIX).is_some_and(|rest| {
@@ -502,6 +514,14 @@ impl Publisher {
         }
     }
 
+    /// This run's place among the runs recorded in the folder, which its manifest records as
+    /// `sequence`: one more than the highest a folder of `runs/` records ([`sequence_of`]).
+    /// Read under the lock, nothing else records a run meanwhile: the order runs were recorded
+    /// in, whatever the clocks of the machines that ran them said ([`run_ids`]).
+    pub fn sequence(&self) -> u64 {
+        next_sequence(&self.dir)
+    }
+
     /// The folder this run writes into.
     pub fn staging(&self) -> PathBuf {
         self.dir.join(format!("{STAGING_PREFIX}{}", self.run_id))
@@ -608,7 +628,7 @@ impl Publisher {
                         kept.push(path.clone());
                     }
                     removed
-                } else if is_temp_link_name(&name) && kind.is_symlink() {
+                } else if is_temp_link_name(&name) && kind.is_symlink() && links_as_made(&name, &path) {
                     fs::remove_file(&path)
                 } else {
                     Ok(())
@@ -618,8 +638,9 @@ impl Publisher {
         (failed, kept)
     }
 
-    /// Keeps the newest `keep` published run folders, and always this run's (now `current`),
-    /// and the failed runs' records no older than the oldest run kept. Only folders named by
+    /// Keeps the `keep` published run folders recorded last ([`run_ids`]: in the order runs
+    /// were recorded, not by their ids' dates), and always this run's (now `current`), and the
+    /// failed runs' records recorded since the oldest run kept. Only folders named by
     /// a run id that hold a published set or a record count; anything else in `runs/` (a
     /// person's folder, a run's folder a person added a file to) is left alone. A folder that
     /// cannot be removed (another user's, immutable) is skipped, not the end of the pruning:
@@ -630,17 +651,21 @@ impl Publisher {
             Ok(ids) => ids,
             Err(e) => return vec![io(&runs)(e).into()],
         };
+        // `ids` is in the order the runs were recorded: a folder before the oldest set kept is
+        // older than it
+        let place: std::collections::HashMap<String, usize> = ids.iter().cloned().zip(0..).collect();
         let (records, others): (Vec<String>, Vec<String>) =
             ids.into_iter().partition(|id| is_failure_record(&runs.join(id)));
         let (published, added): (Vec<String>, Vec<String>) =
             others.into_iter().partition(|id| is_published_set(&runs.join(id)));
         let excess = published.len().saturating_sub(keep.max(1));
         let (old, kept) = published.split_at(excess);
-        let oldest_kept = kept.iter().chain(old.iter().filter(|id| **id == self.run_id)).min();
+        let oldest_kept = kept.iter().chain(old.iter().filter(|id| **id == self.run_id)).map(|id| place[id]).min();
+        let before_kept = |id: &&String| oldest_kept.is_some_and(|k| place[*id] < k);
         // an old set a person added a file to (a Mac's `.DS_Store`, an editor's `manifest.json~`)
         // is not provably kindred's: kept and not counted, said on every run as a staging folder
         // without its mark is — silent, such sets piled up past `keep_runs` (helper-98: 7 of 2)
-        for id in added.iter().filter(|id| oldest_kept.is_some_and(|k| *id < k) && names_its_run(&runs.join(id))) {
+        for id in added.iter().filter(|id| before_kept(id) && names_its_run(&runs.join(id))) {
             let folder = runs.join(id);
             let foreign = foreign_entries(&folder, &[]);
             if foreign.is_empty() {
@@ -657,7 +682,7 @@ impl Publisher {
                 ),
             );
         }
-        let stale = records.iter().filter(|id| oldest_kept.is_some_and(|k| *id < k));
+        let stale = records.iter().filter(before_kept);
         let old = old.iter().filter(|id| **id != self.run_id).chain(stale);
         old.filter_map(|id| self.remove_run(id).err()).collect()
     }
@@ -730,6 +755,7 @@ impl Publisher {
             "schema_version": crate::write::SCHEMA_VERSION,
             "status": "interrupted",
             "run_id": id,
+            "sequence": self.sequence(),
             "started_utc": killed.started,
             "finished_utc": null,
             "last_seen_utc": seen,
@@ -1048,18 +1074,63 @@ fn names_published(manifest: &serde_json::Value, id: &str) -> bool {
     text("run_id") == Some(Some(id)) && matches!(text("status"), None | Some(Some("published")))
 }
 
-/// The folders of `dir`'s `runs/` named by a run id, oldest first (what they hold not read):
-/// the runs pruning weighs and a sharded publish looks its prepared run up in.
+/// The folders of `dir`'s `runs/` named by a run id, in the order they were recorded, oldest
+/// first ([`sequence_of`], then the id): the runs pruning weighs, `status` reads the last
+/// attempt from, a run compares with when `current` is missing and a sharded publish looks its
+/// prepared run up in. Not by id alone: an id is the start time by the clock of the machine
+/// that ran it, and a clock that ran ahead (a VM's booted wrong, NTP not yet synced) dated its
+/// runs after every run since — pruning deleted each night's set the next night and kept the
+/// future-dated ones, and `status` read them as the last attempt (helper-140).
 pub(crate) fn run_ids(dir: &Path) -> std::io::Result<Vec<String>> {
-    let listed = fs::read_dir(dir.join(RUNS))?;
-    let mut ids: Vec<String> = listed
+    let runs = dir.join(RUNS);
+    let listed = fs::read_dir(&runs)?;
+    let mut ids: Vec<(Option<u64>, String)> = listed
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|name| is_run_id(name))
+        .map(|id| (recorded_sequence(&runs.join(&id)), id))
         .collect();
-    ids.sort();
-    Ok(ids)
+    // a folder whose manifest says nothing of its place (a person's copy, one this account
+    // cannot read) goes after the runs dated before it: where its id put it when ids alone
+    // ordered the runs
+    ids.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+    let mut before = 0;
+    let mut keyed: Vec<(u64, String)> = ids
+        .into_iter()
+        .map(|(sequence, id)| match sequence {
+            Some(s) => {
+                before = before.max(s);
+                (s, id)
+            }
+            None => (before, id),
+        })
+        .collect();
+    keyed.sort_unstable();
+    Ok(keyed.into_iter().map(|(_, id)| id).collect())
+}
+
+/// One more than the highest `sequence` a folder of `dir`'s `runs/` records: 1 for the first.
+fn next_sequence(dir: &Path) -> u64 {
+    let runs = dir.join(RUNS);
+    let listed = fs::read_dir(&runs).into_iter().flatten().flatten();
+    let named = listed.filter(|e| e.file_name().to_str().is_some_and(is_run_id));
+    named.map(|e| sequence_of(&runs.join(e.file_name()))).max().unwrap_or(0) + 1
+}
+
+/// The `sequence` run folder `folder`'s manifest records ([`Publisher::sequence`]), when it
+/// names the folder's run; 0 otherwise (a run of a kindred that recorded none (0.3, 0.4.0 before 2026-12-07),
+/// sorts before every run that does).
+pub(crate) fn sequence_of(folder: &Path) -> u64 {
+    recorded_sequence(folder).unwrap_or(0)
+}
+
+/// [`sequence_of`], `None` where no manifest names the folder's run.
+fn recorded_sequence(folder: &Path) -> Option<u64> {
+    let manifest = read_manifest(folder)?;
+    let named = folder.file_name().and_then(|n| n.to_str());
+    (manifest.get("run_id").and_then(|v| v.as_str()) == named)
+        .then(|| manifest.get("sequence").and_then(serde_json::Value::as_u64).unwrap_or(0))
 }
 
 /// Whether `folder`'s manifest names the run the folder is named by.
@@ -1306,7 +1377,8 @@ mod tests {
         for name in file::ALL {
             fs::write(staging.join(name), content).unwrap();
         }
-        fs::write(staging.join(file::MANIFEST), manifest_of(id)).unwrap();
+        let manifest = serde_json::json!({"run_id": id, "status": "published", "sequence": p.sequence()});
+        fs::write(staging.join(file::MANIFEST), manifest.to_string()).unwrap();
         p
     }
 
@@ -1432,7 +1504,8 @@ mod tests {
         for name in file::ALL {
             fs::write(dir.join(RUNS).join(id(9)).join(name), "nine").unwrap();
         }
-        fs::write(dir.join(RUNS).join(id(9)).join(file::MANIFEST), manifest_of(&id(9))).unwrap();
+        let manifest = serde_json::json!({"run_id": id(9), "status": "published", "sequence": 2});
+        fs::write(dir.join(RUNS).join(id(9)).join(file::MANIFEST), manifest.to_string()).unwrap();
         // Session 26: removed only by a run that published, a killed run's set filled a volume
         // too small for two sets for every later run (each failed for the room it held). It goes
         // as the next run takes the lock, whatever that run's outcome; nothing else does.
@@ -1589,7 +1662,7 @@ mod tests {
         // a rolled-back or pruned run (no folder) stays a layout kindred accepts
         fs::remove_dir_all(&mine).unwrap();
         check_layout(&dir).unwrap();
-        assert_eq!(fs::read_to_string(dir.join(RUNS).join(id(1)).join(file::MANIFEST)).unwrap(), manifest_of(&id(1)));
+        assert_eq!(manifest_run_id(&dir.join(RUNS).join(id(1))), Some(id(1)));
     }
 
     /// helper-111: `--output out/runs` (a typo for `out`) published a whole set inside another
@@ -1733,11 +1806,56 @@ mod tests {
         }
         assert_eq!(fs::read_to_string(dir.join(LOCK)).unwrap(), text, "the lock is left as it is");
         assert!(staging.join(file::RECOMMENDATIONS).is_file() && !dir.join(RUNS).join(id(2)).exists());
-        // its heartbeat stale (killed there): recorded, its leftovers removed
+        // its heartbeat old by this clock, but touched while watched (that machine's clock, or
+        // the file server's, behind this one's: helper-143): not taken
         let stale = std::time::SystemTime::now() - lock::STALE_AFTER - std::time::Duration::from_secs(60);
+        File::options().write(true).open(dir.join(LOCK)).unwrap().set_modified(stale).unwrap();
+        let beat = std::thread::spawn({
+            let lock = dir.join(LOCK);
+            move || {
+                std::thread::sleep(std::time::Duration::from_millis(700));
+                File::options().write(true).open(lock).unwrap().set_modified(stale + lock::HEARTBEAT).unwrap();
+            }
+        });
+        match Publisher::open(&dir, &id(3), "now") {
+            Err(e @ Error::Output(OutputError::LockedElsewhere { .. })) => {
+                assert!(e.to_string().contains("s into this run's watch, though it looked 36"), "{e}")
+            }
+            other => panic!("expected a lock touched while watched to be respected: {:?}", other.map(|_| ())),
+        }
+        beat.join().unwrap();
+        assert_eq!(fs::read_to_string(dir.join(LOCK)).unwrap(), text, "the lock is left as it is");
+        // its heartbeat stale and silent while watched (killed there): recorded, its leftovers removed
         File::options().write(true).open(dir.join(LOCK)).unwrap().set_modified(stale).unwrap();
         drop(Publisher::open(&dir, &id(3), "now").unwrap());
         assert!(!staging.exists() && is_failure_record(&dir.join(RUNS).join(id(2))));
+    }
+
+    /// helper-140, helper-143: a clock stepped back (NTP, a VM restored) dates each run before
+    /// the ones published ahead of it. Pruning by id deleted the set published just before and
+    /// kept those dated ahead; runs are pruned in the order they were recorded.
+    #[test]
+    fn runs_are_kept_in_the_order_they_were_recorded_whatever_their_dates() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        // a set of a kindred that recorded no sequence: before every run that does
+        publish(&dir, &id(1), "old", 7);
+        fs::write(dir.join(RUNS).join(id(1)).join(file::MANIFEST), manifest_of(&id(1))).unwrap();
+        for n in [9, 8, 7, 6] {
+            publish(&dir, &id(n), &n.to_string(), 2);
+        }
+        assert_eq!(names(&dir.join(RUNS)), [id(6), id(7)], "the last two recorded");
+        assert_eq!(run_ids(&dir).unwrap(), [id(7), id(6)]);
+        assert_eq!(sequence_of(&dir.join(RUNS).join(id(6))), 4);
+        // a failed run recorded since the oldest set kept is kept; one before it goes
+        let failed = Publisher::open(&dir, &id(5), "now").unwrap();
+        let record = serde_json::json!({"run_id": id(5), "status": "failed", "sequence": failed.sequence()});
+        failed.record_failure(record.to_string().as_bytes()).unwrap();
+        failed.abandon();
+        publish(&dir, &id(4), "4", 2);
+        assert_eq!(names(&dir.join(RUNS)), [id(4), id(5), id(6)]);
+        publish(&dir, &id(3), "3", 2);
+        assert_eq!(names(&dir.join(RUNS)), [id(3), id(4)]);
     }
 
     /// A dangling link as the output folder (an unmounted share), with or without a trailing
@@ -1786,8 +1904,8 @@ mod tests {
     fn fail(dir: &Path, id: &str, status: &str) -> PathBuf {
         let p = Publisher::open(dir, id, "now").unwrap();
         fs::write(p.begin().unwrap().join(file::RECOMMENDATIONS), "half written").unwrap();
-        let record =
-            p.record_failure(format!("{{\"status\": \"{status}\", \"run_id\": \"{id}\"}}").as_bytes()).unwrap();
+        let record = serde_json::json!({"status": status, "run_id": id, "sequence": p.sequence()});
+        let record = p.record_failure(record.to_string().as_bytes()).unwrap();
         p.abandon();
         record
     }
@@ -2138,11 +2256,25 @@ mod tests {
         fs::create_dir_all(dir.join(format!(".staging-{}", id(1)))).unwrap();
         std::os::unix::fs::symlink(&theirs, dir.join(format!(".staging-{}", id(2)))).unwrap();
         fs::write(dir.join(format!(".current-{}", id(3))), "a file, not a link").unwrap();
-        std::os::unix::fs::symlink("x", dir.join(format!(".current-{}-{}", id(4), file::ITEMS))).unwrap();
+        // links as a killed run left them go; links of those names leading elsewhere stay
+        let items = Path::new(CURRENT).join(file::ITEMS);
+        std::os::unix::fs::symlink(&items, dir.join(format!(".current-{}-{}", id(4), file::ITEMS))).unwrap();
+        std::os::unix::fs::symlink(Path::new(RUNS).join(id(6)), dir.join(format!(".current-{}", id(6)))).unwrap();
+        std::os::unix::fs::symlink(&theirs, dir.join(format!(".current-{}", id(7)))).unwrap();
+        std::os::unix::fs::symlink("x", dir.join(format!(".current-{}-{}", id(8), file::ITEMS))).unwrap();
+        std::os::unix::fs::symlink(&items, dir.join(format!(".current-{}-{}", id(9), file::PURCHASES))).unwrap();
         publish(&dir, &id(5), "five", 7);
         let left: Vec<String> =
             names(&dir).into_iter().filter(|n| n.starts_with(".s") || n.starts_with(".c")).collect();
-        assert_eq!(left, [format!(".current-{}", id(3)), format!(".staging-{}", id(2)), ".staging-mine".to_string()]);
+        let kept = [
+            format!(".current-{}", id(3)),
+            format!(".current-{}", id(7)),
+            format!(".current-{}-{}", id(8), file::ITEMS),
+            format!(".current-{}-{}", id(9), file::PURCHASES),
+            format!(".staging-{}", id(2)),
+            ".staging-mine".to_string(),
+        ];
+        assert_eq!(left, kept);
         assert_eq!(names(&theirs), ["keep.txt"]);
     }
 

@@ -300,7 +300,7 @@ pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
         remove_leftovers(&shards_dir, &run_id, |name| name.starts_with('.'));
         let folder = shards_dir.join(&run_id);
         let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            prepare_into(cfg, shards, &staging, (&run_id, &started), start).and_then(|plan| {
+            prepare_into(cfg, shards, &staging, (&run_id, &started, lock.sequence()), start).and_then(|plan| {
                 sync_dir(&staging)?;
                 fs::rename(&staging, &folder).map_err(io(&folder))?;
                 point_latest(&shards_dir, &run_id)?;
@@ -483,7 +483,7 @@ fn prepare_into(
     cfg: &Config,
     shards: usize,
     staging: &Path,
-    (run_id, started): (&str, &str),
+    (run_id, started, sequence): (&str, &str, u64),
     start: Instant,
 ) -> Result<Plan> {
     let chain = Chain::new(cfg.quiet);
@@ -520,6 +520,7 @@ fn prepare_into(
     };
     let run = Run {
         run_id,
+        sequence,
         started: started.to_string(),
         input: front.input,
         gates: front.gates,
@@ -810,6 +811,23 @@ fn published_from(dir: &Path, prepared: &str) -> Option<(String, bool)> {
     published.map(|id| (id, false))
 }
 
+/// The run `current` points to when it was published after `plan` was prepared: its manifest's
+/// `sequence` at or past the one prepare read under the lock ([`Publisher::sequence`]: nothing
+/// was recorded between). A plan or set of a kindred that recorded none (0.3, 0.4.0 before 2026-12-07): their ids
+/// compare, the times they started at by their machines' clocks — a prepare after a run whose
+/// clock ran ahead was refused as superseded until that clock's date came.
+fn published_since(dir: &Path, plan: &Plan) -> Option<String> {
+    let current = publish::current_run_id(dir)?;
+    let sequence = |v: &Value| v.get("sequence").and_then(Value::as_u64);
+    let set =
+        publish::read_manifest(&dir.join(publish::RUNS).join(&current)).filter(|m| m["run_id"] == current.as_str());
+    let after = match (set.as_ref().and_then(sequence), sequence(&plan.manifest)) {
+        (Some(set), Some(prepared)) => set >= prepared,
+        _ => current > plan.run_id,
+    };
+    after.then_some(current)
+}
+
 /// What `kindred publish` did.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -856,7 +874,7 @@ pub fn publish(cfg: &Config) -> Result<Published> {
         if let Some(done) = already_published(cfg, &publisher, &plan)? {
             return Ok(done);
         }
-        if let Some(newer) = publish::current_run_id(dir).filter(|id| *id > plan.run_id) {
+        if let Some(newer) = published_since(dir, &plan) {
             // recorded, as every refusal under the lock is (helper-106: `status` stayed healthy)
             let e = ShardError::Superseded { dir: dir.to_path_buf(), run_id: plan.run_id, newer };
             return pipeline::publish_locked(cfg, publisher, &run_id, &started, |_| Err(e.into()));
@@ -1031,7 +1049,7 @@ fn join_and_write(
     };
     let written = chain.write(&staging, &outputs, cfg.output.compression)?;
     let done = Done { recommend: rec_report, drift: drift_report, write: written, made };
-    let manifest = finish_manifest(cfg, plan, markers, done, (run_id, start));
+    let manifest = finish_manifest(cfg, plan, markers, done, (run_id, publisher.sequence(), start));
     let tables = report::Tables { matrix: &m, recommendations: &recs, customer_neighbours: customer_nb };
     pipeline::finish_set(&chain, &staging, &manifest, &tables).map(drop)
 }
@@ -1089,11 +1107,12 @@ fn finish_manifest(
     plan: &Plan,
     markers: &[Marker],
     done: Done,
-    (run_id, start): (&str, Instant),
+    (run_id, sequence, start): (&str, u64, Instant),
 ) -> Value {
     let Done { recommend, drift, write, made } = done;
     let mut v = plan.manifest.clone();
     v["run_id"] = json!(run_id);
+    v["sequence"] = json!(sequence);
     if let Some(stages) = v["stages"].as_array_mut() {
         let at = stages.iter().position(|s| s["name"] == "recommend").map_or(stages.len(), |p| p + 1);
         stages.insert(at, to_json(&pipeline::drift_stage(&drift)));

@@ -22,8 +22,8 @@ use crate::error::{Exit, OutputError, Result};
 use crate::publish::lock::{self, Holder};
 use crate::publish::{
     check_layout_taking, check_shards_layout, current_run_id, dangling_current, inspect, is_failure_record,
-    is_published_set, is_run_id, published_run, run_folder, unread_manifest, Damage, Depth, Harm, Inspection,
-    RunFolder, UnreadManifest, CURRENT, RUNS,
+    is_published_set, published_run, run_folder, run_ids, unread_manifest, Damage, Depth, Harm, Inspection, RunFolder,
+    UnreadManifest, CURRENT, RUNS,
 };
 use crate::words::counted;
 use crate::write::file;
@@ -177,13 +177,21 @@ impl Glance {
 /// One look at `dir` ([`check_at`]).
 fn look(dir: &Path, max_age: Option<Duration>, depth: Depth, now: DateTime<Utc>) -> Result<Status> {
     check_folder(dir)?;
-    let published = published_run(dir)?.map(|run| published(&run, depth, now));
+    let mut published = published_run(dir)?.map(|run| published(&run, depth, now));
     let (mut last_attempt, ignored) = last_attempt(dir, now)?;
     let mut running = None;
     if let Some(holder) = lock::holder(dir) {
         let heartbeat_age = SystemTime::from(now).duration_since(holder.touched).unwrap_or_default().as_secs();
         match holder.has_stopped(dir, SystemTime::from(now)) {
-            false => running = Some(Running::from(holder, heartbeat_age)),
+            false => {
+                // a set newer than `current`'s that the live run made is being switched in
+                // (moved into runs/, `current` not yet swapped), not rolled back from: said so
+                // to 1 look in 87 beside back-to-back runs (helper-143)
+                if let Some(p) = published.as_mut().filter(|p| p.newer_set.is_some() && p.newer_set == holder.run_id) {
+                    p.newer_set = None;
+                }
+                running = Some(Running::from(holder, heartbeat_age))
+            }
             true if published_nothing(dir, &holder, last_attempt.as_ref()) => {
                 last_attempt = Some(LastAttempt::interrupted(holder, heartbeat_age))
             }
@@ -231,9 +239,8 @@ impl LastAttempt {
     }
 }
 
-/// True when the lock's run published nothing: it started after the newest run folder's (no
-/// record or set of it exists: a run that took the lock later would have rewritten the lock),
-/// or it is the newest run folder, a set `current` does not point to (stopped between moving
+/// True when the lock's run published nothing: no record or set of it exists (a run that took
+/// the lock later would have rewritten the lock), or it is the last run folder recorded, a set `current` does not point to (stopped between moving
 /// its set into `runs/` and switching `current`; a set rolled back from is named by no lock,
 /// for a run that finishes empties it).
 fn published_nothing(dir: &Path, holder: &Holder, last: Option<&LastAttempt>) -> bool {
@@ -242,7 +249,9 @@ fn published_nothing(dir: &Path, holder: &Holder, last: Option<&LastAttempt>) ->
         Some(id) if *id == last.run_id => {
             last.status == "published" && current_run_id(dir).as_deref() != Some(id.as_str())
         }
-        Some(id) => *id > last.run_id,
+        // none of its folder: the lock names the last run that took it, so a run folder of any
+        // other name was recorded before it — whatever the clocks that dated them said
+        Some(id) => fs::symlink_metadata(dir.join(RUNS).join(id)).is_err(),
         // a lock written before 0.4.0 names its start only
         None => {
             let at = DateTime::parse_from_rfc3339(&holder.started).ok().map(|t| t.with_timezone(&Utc));
@@ -354,19 +363,13 @@ fn published(run: &Path, depth: Depth, now: DateTime<Utc>) -> Published {
     }
 }
 
-/// The newest published set beside `run` ([`is_published_set`]) named later than `run_id`: a
-/// set `current` no longer points to although it is newer.
+/// The last published set beside `run` ([`is_published_set`]) recorded after `run_id`
+/// ([`run_ids`]): a set `current` no longer points to although it is newer.
 fn newer_set(run: &Path, run_id: &str) -> Option<String> {
     let runs = run.parent()?;
-    let mut later: Vec<String> = fs::read_dir(runs)
-        .ok()?
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|name| is_run_id(name) && name.as_str() > run_id)
-        .collect();
-    later.sort_unstable();
-    later.into_iter().rev().find(|name| is_published_set(&runs.join(name)))
+    let ids = run_ids(runs.parent()?).ok()?;
+    let at = ids.iter().position(|id| id == run_id)?;
+    ids[at + 1..].iter().rev().find(|id| is_published_set(&runs.join(id))).cloned()
 }
 
 /// The gates a forced run published past, each `gate: detail` (`forced` and `gates` in its
@@ -407,18 +410,13 @@ fn unlinked(run: &Path, damaged: &[Damage]) -> Vec<Damage> {
 /// and every run leaves it uncounted (helper-111).
 fn last_attempt(dir: &Path, now: DateTime<Utc>) -> Result<(Option<LastAttempt>, Vec<Ignored>)> {
     let runs = dir.join(RUNS);
-    let mut ids = match fs::read_dir(&runs) {
-        Ok(entries) => entries
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|name| is_run_id(name))
-            .collect::<Vec<_>>(),
+    // the last recorded first, whatever the clocks that dated them said
+    let ids = match run_ids(dir) {
+        Ok(ids) => ids.into_iter().rev(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, Vec::new())),
         // unreadable is not "no attempt" (helper-98: "nothing is published", exit 6)
         Err(source) => return Err(OutputError::Unreadable { path: runs, source }.into()),
     };
-    ids.sort_unstable_by(|a, b| b.cmp(a));
     // the set `current` points to passed `check_layout`: kindred's, whatever status a later
     // kindred's manifest gives it
     let current = current_run_id(dir);
@@ -563,9 +561,11 @@ fn damage(p: &Published) -> Vec<String> {
     problems
 }
 
-/// A run dated ahead of this clock (a machine whose clock ran ahead wrote it) sorts as the
-/// newest attempt for ever, hiding every later one, and its age reads 0 under --max-age: a
-/// problem for each of the runs `ids` (the last attempt's, the published one's) that is.
+/// A run dated ahead of this clock (a machine whose clock ran ahead wrote it, or this one's
+/// runs behind) has no age here: it reads 0 under --max-age however stale the set. A problem
+/// for each of the runs `ids` (the last attempt's, the published one's) that is. Runs are
+/// ordered by when they were recorded ([`run_ids`]), so the runs after it are seen and the next
+/// published set replaces it; by id (before 2026-12-07), it hid them and pruning kept it.
 fn ahead_of_the_clock(ids: [Option<&String>; 2], now: DateTime<Utc>) -> Vec<String> {
     let mut ahead: Vec<&String> =
         ids.into_iter().flatten().filter(|id| started(id).is_some_and(|t| t > now + CLOCK_SLACK)).collect();
@@ -573,7 +573,7 @@ fn ahead_of_the_clock(ids: [Option<&String>; 2], now: DateTime<Utc>) -> Vec<Stri
     ahead
         .into_iter()
         .map(|id| format!(
-            "run {id} is dated after this machine's clock ({} UTC): a clock ran ahead, so it hides the attempts after it and its age; fix the clock, and move runs/{id} out of the folder once current does not point to it",
+            "run {id} is dated after this machine's clock ({} UTC), so its age is unknown here: the clock of the machine that ran it was ahead, or this one's is behind; set the clock right (the next run publishes after it whatever its date)",
             now.format("%Y-%m-%d %H:%M:%S")
         ))
         .collect()
@@ -826,6 +826,43 @@ mod tests {
         std::fs::remove_file(dir.join(CURRENT)).unwrap();
         let said = check(dir, None, Depth::Footers).unwrap().problems.join("; ");
         assert!(said.contains("nothing is published") && !said.contains("which is missing"), "{said}");
+    }
+
+    /// helper-143: a run on a clock behind the one before it is dated before the runs recorded
+    /// ahead of it. By id, its failure was hidden (the last attempt read as the older published
+    /// run: healthy), and the set it published called "rolled back" from the one before.
+    #[test]
+    fn the_last_attempt_is_the_last_recorded_whatever_its_date() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let runs = dir.join(RUNS);
+        let record = |id: &str, sequence: u64, status: &str, files: &[&str]| {
+            fs::create_dir_all(runs.join(id)).unwrap();
+            for name in files {
+                fs::write(runs.join(id).join(name), "x").unwrap();
+            }
+            let manifest = serde_json::json!({"run_id": id, "status": status, "sequence": sequence});
+            fs::write(runs.join(id).join(file::MANIFEST), manifest.to_string()).unwrap();
+        };
+        let point = |id: &str| {
+            let _ = fs::remove_file(dir.join(CURRENT));
+            std::os::unix::fs::symlink(Path::new(RUNS).join(id), dir.join(CURRENT)).unwrap();
+        };
+        let (ahead, failed, behind) = ("20261203T020000.000Z-1", "20261203T003000.000Z-2", "20261203T010000.000Z-3");
+        record(ahead, 1, "published", &file::ALL);
+        point(ahead);
+        record(failed, 2, "failed", &[]);
+        let last = |dir: &Path| last_attempt(dir, Utc::now()).unwrap().0.map(|a| (a.run_id, a.status));
+        assert_eq!(last(dir), Some((failed.to_string(), "failed".to_string())));
+        assert_eq!(newer_set(&runs.join(ahead), ahead), None);
+        record(behind, 3, "published", &file::ALL);
+        point(behind);
+        assert_eq!(last(dir), Some((behind.to_string(), "published".to_string())));
+        assert_eq!(newer_set(&runs.join(behind), behind), None, "the set dated later was published before");
+        // pointed back by hand: the set published after is newer, whatever its date
+        point(ahead);
+        assert_eq!(newer_set(&runs.join(ahead), ahead).as_deref(), Some(behind));
+        assert_eq!(last(dir), Some((behind.to_string(), "published".to_string())));
     }
 
     #[test]

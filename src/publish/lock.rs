@@ -142,11 +142,17 @@ pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
         before.truncate(before.rfind('\n').map_or(0, |end| end + 1));
     }
     let previous = parse_all(&before, touched);
-    if let Some(live) = previous.first().filter(|h| !h.let_go(SystemTime::now())) {
-        // the file is left as it is; dropping it lets the flock go
+    if let Some(holder) = previous.first().filter(|h| !h.on_this_kernel()) {
         let age = SystemTime::now().duration_since(touched).unwrap_or_default().as_secs();
-        let host = live.host.clone().unwrap_or_else(|| "another machine".into());
-        return Err(OutputError::LockedElsewhere { path: dir.to_path_buf(), pid: live.pid, host, age }.into());
+        let heard = match holder.is_stale(SystemTime::now()) {
+            false => Some(format!("its heartbeat touched the lock {age}s ago")),
+            true => beat_while_watched(&path, holder, touched, age),
+        };
+        if let Some(heard) = heard {
+            // the file is left as it is; dropping it lets the flock go
+            let host = holder.host.clone().unwrap_or_else(|| "another machine".into());
+            return Err(OutputError::LockedElsewhere { path: dir.to_path_buf(), pid: holder.pid, host, heard }.into());
+        }
     }
     // this run's line first, the runs the file named behind it until each is recorded: a run
     // killed now leaves them named (written only as it let go, they were lost with it)
@@ -160,6 +166,46 @@ pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
     // (what the next run records as interrupted), not zeros; best effort, as the heartbeat is
     let _ = lock.sync_data();
     Ok((lock, previous))
+}
+
+/// How long a run watches the lock of a run on another machine whose heartbeat looks stopped by
+/// this machine's clock before taking it over: two heartbeats and some, in which a live run
+/// touches it.
+#[cfg(not(test))]
+const WATCH: Duration = Duration::from_secs(2 * HEARTBEAT.as_secs() + 5);
+#[cfg(test)]
+const WATCH: Duration = Duration::from_secs(2);
+
+/// Whether the lock at `path`, last touched at `touched` ([`STALE_AFTER`] or more before now by
+/// this machine's clock, `age` seconds), is touched again while this run watches it for
+/// [`WATCH`]: said as the error's words when it is. The lock's time is the clock of the machine
+/// that touched it (or of the file server): the age compares another clock with this one, and a
+/// machine whose clock ran minutes ahead took a live run's lock — two runs wrote in one folder,
+/// the live one's set failing, recorded as interrupted by the other (helper-143). A change is
+/// no clock's word. A run that stopped costs its successor the watch, once.
+fn beat_while_watched(path: &Path, holder: &Holder, touched: SystemTime, age: u64) -> Option<String> {
+    let who = holder.host.as_deref().unwrap_or("another machine");
+    crate::progress::note(
+        false,
+        &format!(
+            "{} names a run on {who} (pid {}) whose heartbeat is {age}s old by this machine's clock: watching it for {}s before taking it over (clocks of machines sharing a folder can differ)",
+            path.display(),
+            holder.pid,
+            WATCH.as_secs()
+        ),
+    );
+    let start = std::time::Instant::now();
+    while start.elapsed() < WATCH {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = fs::metadata(path).and_then(|m| m.modified());
+        if now.map_or(true, |t| t != touched) {
+            return Some(format!(
+                "its heartbeat touched the lock {}s into this run's watch, though it looked {age}s old by this machine's clock (the clocks differ)",
+                start.elapsed().as_secs()
+            ));
+        }
+    }
+    None
 }
 
 /// The error for a `.lock` (at `path`, in `dir`) whose flock another process holds: a kindred
@@ -492,19 +538,18 @@ impl Holder {
         )
     }
 
-    /// Whether the holder let go, as known to a run that has just taken the flock. Flocks
-    /// conflict across one kernel whatever the pid namespace, so a holder on this machine's
-    /// kernel (its boot id; or, in a lock of an earlier build, its host) has let go. A holder on
-    /// another machine sharing the folder may hold a flock this one cannot see (a filesystem
-    /// that does not carry flocks between machines): its heartbeat tells, as `status`'s does.
-    /// Taken as let go, its run was recorded as interrupted and its staging folder removed
-    /// while it wrote.
-    fn let_go(&self, now: SystemTime) -> bool {
+    /// Whether the holder ran on this machine's kernel (its boot id; or, in a lock of an
+    /// earlier build, its host): as known to a run that has just taken the flock, it let go, for
+    /// flocks conflict across one kernel whatever the pid namespace. A holder on another machine
+    /// sharing the folder may hold a flock this one cannot see (a filesystem that does not carry
+    /// flocks between machines): its heartbeat tells ([`take_lock`]). Taken as let go, its run
+    /// was recorded as interrupted and its staging folder removed while it wrote.
+    fn on_this_kernel(&self) -> bool {
         let boot = |kernel: &str| kernel.split_once('/').map_or(kernel, |(boot, _)| boot).to_string();
         match (&self.kernel, kernel_id()) {
-            (Some(theirs), Some(mine)) if boot(theirs) == boot(&mine) => true,
-            (None, _) if self.host.is_none() || self.host == host_name() => true,
-            _ => self.is_stale(now),
+            (Some(theirs), Some(mine)) => boot(theirs) == boot(&mine),
+            (None, _) => self.host.is_none() || self.host == host_name(),
+            (Some(_), None) => false,
         }
     }
 

@@ -139,7 +139,16 @@ fn same_figures(m: &serde_json::Value, first_runs: bool) -> std::collections::BT
     }
     let mut out = std::collections::BTreeMap::new();
     walk(&m, String::new(), &mut out);
-    let varies = ["seconds", "cpu_seconds", "peak_rss_bytes", "started_utc", "finished_utc", "run_id", "memory_budget"];
+    let varies = [
+        "seconds",
+        "cpu_seconds",
+        "peak_rss_bytes",
+        "started_utc",
+        "finished_utc",
+        "run_id",
+        "memory_budget",
+        "sequence",
+    ];
     out.retain(|k, _| {
         let last = k.rsplit('/').next().unwrap_or_default();
         let written_file = k.starts_with("/reports/") && last == "sha256";
