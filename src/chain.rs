@@ -499,7 +499,12 @@ fn threads_text(n: usize) -> String {
 /// What the integer kernel's bounds skipped, as the end of a log line ("" without them).
 fn skipped(pruning: Option<Pruning>) -> String {
     match pruning {
-        Some(p) => format!(", the bounds skipped {:.2}% of {:.3e} pairs", 100.0 * p.skipped_share(), p.pairs),
+        Some(p) => format!(
+            ", the bounds skipped {:.2}% of {:.3e} pairs ({:.2}% not swept at all)",
+            100.0 * p.skipped_share(),
+            p.pairs,
+            100.0 * p.unswept / p.pairs.max(1.0)
+        ),
         None => String::new(),
     }
 }

@@ -381,6 +381,8 @@ struct Work {
     cursor: Vec<usize>,
     end: Vec<usize>,
     cursor_ptr: Vec<usize>,
+    /// The groups of 256 a row without plane items scattered into ([`Kernel::sweep`]).
+    hit: Vec<u32>,
 }
 
 /// The kernel's fixed inputs.
@@ -470,13 +472,30 @@ impl Kernel<'_> {
 
     /// Row a over the tile of positions `lo..hi`: scatter the sparse items into bit-sliced
     /// counts, then per 256 customers add the planes and look at those that reach `need`.
-    fn sweep(&self, w: &mut Work, lists: &mut Lists, a: usize, r: usize, lo: usize, hi: usize) {
+    /// Returns false when no customer from `lo` on can enter row a's list: the rest of the
+    /// row is not swept ([`Kernel::block`]).
+    fn sweep(&self, w: &mut Work, lists: &mut Lists, a: usize, r: usize, lo: usize, hi: usize) -> bool {
         let sp = self.sp;
+        let mut bar = Bar { degree: u32::MAX, kth: None, ties_out: false, need: 0 };
+        // A row shares at most its own items: once the overlap its bar needs of the tile's
+        // first customers is more, none from there on gets in (the need only rises with the
+        // degree, and with the bar; a tie of higher id stays out). Without this every row of a
+        // shop of one-line customers was swept over every customer — Σ buyers² scattered, and
+        // each popular item added over all of them, for lists that were full after their first
+        // tile: quadratic in the customers (2M customers: 175 s; helper-145).
+        if bar.at(self, lists, (a, r), lo) > sp.degree[a] {
+            w.stats.pairs += (sp.customer.len() - lo) as f64;
+            w.stats.unswept += (sp.customer.len() - lo) as f64;
+            return false;
+        }
         let bits = (32 - sp.degree[a].leading_zeros()) as usize; // plane + sparse ≤ |a|
-        self.scatter(w, r, lo, hi, bits);
         let mine = &sp.plane_idx[sp.plane_ptr[a]..sp.plane_ptr[a + 1]];
         let held = mine.len() as u32;
-        let mut bar = Bar { degree: u32::MAX, kth: None, ties_out: false, need: 0 };
+        // a row without plane items shares nothing with a group its scatter did not reach:
+        // only those are looked at (each row of a rare item's buyers looked at every group of
+        // every customer: quadratic in the customers, with a small constant; helper-145)
+        let mut hit = std::mem::take(&mut w.hit);
+        self.scatter(w, r, lo, hi, bits, mine.is_empty().then_some(&mut hit));
         // The length filter: from the cut on, no customer gets there through planes alone
         // (their planes are not added); only those with at least need − held sparse items
         // are looked at, their planes counted one by one.
@@ -492,7 +511,14 @@ impl Kernel<'_> {
             };
             (self.passes.add)(plane(two[0]), y, &mut w.sparse[..cut], bits);
         }
-        for (t, sum) in w.sparse[..groups].iter_mut().enumerate() {
+        hit.sort_unstable();
+        hit.dedup();
+        let seen: &mut dyn Iterator<Item = usize> = match mine.is_empty() {
+            true => &mut hit.iter().map(|&t| t as usize),
+            false => &mut (0..groups),
+        };
+        for t in seen {
+            let sum = &mut w.sparse[t];
             let g = lo + 256 * t;
             let need = bar.at(self, lists, (a, r), g); // the bar as it is now: it rose with the groups before
             let least = if t < cut { need } else { need - held.min(need) };
@@ -511,6 +537,9 @@ impl Kernel<'_> {
             }
             sum[..bits].fill([0; 4]);
         }
+        hit.clear();
+        w.hit = hit;
+        true
     }
 
     /// How many of the planes `mine` hold the customer at `at`.
@@ -521,12 +550,16 @@ impl Kernel<'_> {
 
     /// Scatters row r's (of the block) sparse items' buyers in `lo..hi` into the bit-sliced
     /// counts (a carry rarely goes past the first level).
-    fn scatter(&self, w: &mut Work, r: usize, lo: usize, hi: usize, bits: usize) {
+    /// The groups it reaches are pushed into `hit` when given.
+    fn scatter(&self, w: &mut Work, r: usize, lo: usize, hi: usize, bits: usize, mut hit: Option<&mut Vec<u32>>) {
         let sp = self.sp;
         for q in w.cursor_ptr[r]..w.cursor_ptr[r + 1] {
             let (mut p, e) = (w.cursor[q], w.end[q]);
             while p < e && (sp.col_idx[p] as usize) < hi {
                 let at = sp.col_idx[p] as usize - lo;
+                if let Some(hit) = hit.as_deref_mut() {
+                    hit.push((at / 256) as u32);
+                }
                 let (sum, j, mut carry) = (&mut w.sparse[at / 256], at / 64 % 4, 1u64 << (at % 64));
                 for level in sum.iter_mut().take(bits) {
                     let c = level[j] & carry;
@@ -598,10 +631,13 @@ impl Kernel<'_> {
             }
             w.cursor_ptr.push(w.cursor.len());
         }
+        let mut swept = vec![true; rows.len()];
         for lo in (0..n).step_by(self.tile) {
             let hi = (lo + self.tile).min(n);
             for (r, &a) in rows.iter().enumerate() {
-                self.sweep(w, &mut lists, a, r, lo, hi);
+                if swept[r] {
+                    swept[r] = self.sweep(w, &mut lists, a, r, lo, hi);
+                }
             }
         }
         lists
@@ -641,6 +677,7 @@ pub fn run_for(
                 cursor: Vec::new(),
                 end: Vec::new(),
                 cursor_ptr: Vec::new(),
+                hit: Vec::new(),
             },
             |w, block| {
                 let lists = kernel.block(w, block);
