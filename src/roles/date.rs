@@ -381,39 +381,108 @@ fn unix_time(t: &[u8]) -> Option<(i64, &'static str)> {
     Some((n / per_second, unit))
 }
 
-/// A month written as its English name or its first three letters (`Sept` too), any case.
-fn month_name(c: &mut Cursor) -> Option<u32> {
-    const MONTHS: [&str; 12] = [
-        "january",
+/// Month names, each month's in the languages shops' exports are written in: English,
+/// German (and Austria's `Jänner`), French, Spanish, Italian, Portuguese, Dutch, Swedish,
+/// Danish, Norwegian, Polish (nominative and genitive), Turkish and Indonesian, with the
+/// abbreviations that are not a name's first three letters (`Mrz`, `Mrt`, `Sept`, `janv`).
+/// Only English was read:
+/// a German export's `08-Mai-2011` was no date while `08-Apr-2011` was — 278 of 826 dates
+/// unread, the rest published as the selection's window, at exit 0 (helper-144).
+const MONTHS: [&[&str]; 12] = [
+    &[
+        "january", "januar", "jänner", "janvier", "janv", "enero", "gennaio", "janeiro", "januari", "styczeń",
+        "stycznia", "ocak",
+    ],
+    &[
         "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
+        "februar",
+        "février",
+        "févr",
+        "febrero",
+        "febbraio",
+        "fevereiro",
+        "februari",
+        "luty",
+        "lutego",
+        "şubat",
+    ],
+    &["march", "märz", "mars", "marzo", "março", "maart", "marts", "marzec", "marca", "mart", "maret", "mrz", "mrt"],
+    &["april", "avril", "abril", "aprile", "kwiecień", "kwietnia", "nisan"],
+    &["may", "mai", "mayo", "maggio", "maio", "mei", "maj", "maja", "mayıs"],
+    &["june", "juni", "juin", "junio", "giugno", "junho", "czerwiec", "czerwca", "haziran"],
+    &["july", "juli", "juillet", "juil", "julio", "luglio", "julho", "lipiec", "lipca", "temmuz"],
+    &["august", "août", "agosto", "augustus", "augusti", "sierpień", "sierpnia", "ağustos", "agustus"],
+    &[
         "september",
-        "october",
-        "november",
+        "sept",
+        "septembre",
+        "septiembre",
+        "setiembre",
+        "settembre",
+        "setembro",
+        "wrzesień",
+        "września",
+        "eylül",
+    ],
+    &["october", "oktober", "octobre", "octubre", "ottobre", "outubro", "październik", "października", "ekim"],
+    &["november", "novembre", "noviembre", "novembro", "listopad", "listopada", "kasım", "nopember"],
+    &[
         "december",
-    ];
-    let word: String =
-        c.t[c.at..].iter().take_while(|b| b.is_ascii_alphabetic()).map(|&b| b.to_ascii_lowercase() as char).collect();
-    let month = MONTHS
-        .iter()
-        .position(|m| word.len() >= 3 && (m.starts_with(&word) && (word.len() == 3 || word == *m || word == "sept")))?;
-    c.at += word.len();
-    Some(month as u32 + 1)
+        "dezember",
+        "décembre",
+        "diciembre",
+        "dicembre",
+        "dezembro",
+        "grudzień",
+        "grudnia",
+        "aralık",
+        "desember",
+    ],
+];
+
+/// The month `word` (lower case) names in [`MONTHS`]: a name or abbreviation there, or the
+/// first three letters of names of one month only (`Okt`, `avr`; `jui` is French June or
+/// July: none). Other prefixes (`Janu`) are no month.
+fn month_of(word: &str) -> Option<u32> {
+    let months = |fits: &dyn Fn(&str) -> bool| {
+        let mut of = (1..=12u32).filter(|&m| MONTHS[m as usize - 1].iter().any(|name| fits(name)));
+        match (of.next(), of.next()) {
+            (Some(m), None) => Some(m),
+            _ => None,
+        }
+    };
+    let three = word.chars().count() == 3;
+    months(&|name| name == word).or_else(|| three.then(|| months(&|name| name.starts_with(word))).flatten())
 }
 
-/// A date with the month by name, unambiguous whatever the order: `05-Jan-2011`,
-/// `5 Jan 2011`, `05/Jan/2011`, `5 January 2011` (day first), or `Jan 5, 2011`,
+/// A month written as its name or an abbreviation ([`month_of`]), in any case, an
+/// abbreviation's full stop taken with it (`avr.`, `Okt.`).
+fn month_name(c: &mut Cursor) -> Option<u32> {
+    let rest = &c.t[c.at..];
+    let text = match std::str::from_utf8(rest) {
+        Ok(text) => text,
+        Err(e) => std::str::from_utf8(&rest[..e.valid_up_to()]).ok()?,
+    };
+    let word: &str = &text[..text.find(|ch: char| !ch.is_alphabetic()).unwrap_or(text.len())];
+    let month = month_of(&word.to_lowercase())?;
+    c.at += word.len();
+    if c.t.get(c.at) == Some(&b'.') && c.t.get(c.at + 1).is_some_and(|b| !b.is_ascii_alphanumeric()) {
+        c.at += 1;
+    }
+    Some(month)
+}
+
+/// A date with the month by name ([`MONTHS`]), unambiguous whatever the order: `05-Jan-2011`,
+/// `5 Jan 2011`, `05/Jan/2011`, `5 January 2011`, `8. Mai 2011` (day first), or `Jan 5, 2011`,
 /// `January 5 2011` (month first); then a time as in [`general`].
 fn named_month(t: &[u8]) -> Option<Text> {
     let mut c = Cursor { t, at: 0 };
     let (month, day) = if t.first()?.is_ascii_digit() {
         let (day, _) = c.number(1, 2)?;
-        let sep = c.eat_any(b"- /.")?;
+        let mut sep = c.eat_any(b"- /.")?;
+        if sep == b'.' && c.eat(b' ') {
+            sep = b' '; // an ordinal's full stop: German `8. Mai 2011`
+        }
         let month = month_name(&mut c)?;
         c.eat(sep).then_some(())?;
         (month, day)
@@ -1017,6 +1086,38 @@ mod tests {
         );
         assert_eq!(one("Sept 30, 2011"), one("2011-09-30"));
         assert_eq!(one("29-Feb-2012"), one("2012-02-29"));
+        // other languages' names (helper-144: a German export's `Mai`, `Okt`, `Dez` unread, its
+        // `Apr` read: the newest purchase a month early, 106 of 115 lists changed, exit 0)
+        for (may, october) in [
+            ("08-Mai-2011", "29-Okt-2011"),
+            ("8. Mai 2011", "29. Oktober 2011"),
+            ("8 mai 2011", "29 oct. 2011"),
+            ("08/may/2011", "29/oct/2011"),
+            ("8 maggio 2011", "29 ott 2011"),
+            ("08-mei-2011", "29-okt-2011"),
+            ("8 maja 2011", "29 października 2011"),
+            ("8 Mayıs 2011", "29 Ekim 2011"),
+            ("08-MAI-2011", "29-OUT-2011"),
+        ] {
+            assert_eq!((one(may), one(october)), (one("2011-05-08"), one("2011-10-29")), "{may}, {october}");
+        }
+        each_reads_as(&["5 janv. 2011", "5-Jänner-2011", "5 ene 2011", "5 gen 2011", "5 sty 2011"], day);
+        assert_eq!(one("14 Mär 2011"), one("2011-03-14"));
+        assert_eq!(one("14 Mrz 2011"), one("2011-03-14"));
+        assert_eq!(one("14 févr. 2011"), one("2011-02-14"));
+        assert_eq!(one("14 déc 2011 10:15"), one("2011-12-14 10:15"));
+        // every month's every name is that month, and three letters say one month or none
+        for (m, names) in MONTHS.iter().enumerate() {
+            for name in *names {
+                assert_eq!(month_of(name), Some(m as u32 + 1), "{name}");
+                let three: String = name.chars().take(3).collect();
+                assert!(
+                    matches!(month_of(&three), Some(x) if x == m as u32 + 1) || month_of(&three).is_none(),
+                    "{three}"
+                );
+            }
+        }
+        assert_eq!(month_of("jui"), None, "French juin or juillet");
         // SQL Server's `CAST(datetime AS varchar)` pads the day and the hour with a space
         // (helper-99: days 1–9 of every month unread)
         assert_eq!(one("Jan  5 2011 10:15AM"), morning);
