@@ -327,10 +327,30 @@ fn note_long_ids(ids: &pivot::CustomerIds, column: &str, quiet: bool) {
 }
 
 /// Warns when the set compared with is not `current`'s ([`Previous::stand_in`]).
-pub(crate) fn warn_stand_in(previous: Option<&Previous>, quiet: bool) {
+pub(crate) fn warn_stand_in(previous: Option<&Previous>, cfg: &Config) {
     if let Some(said) = previous.and_then(|p| p.stand_in.as_deref()) {
-        log(quiet, &format!("warning: {said}"));
+        log(cfg.quiet, &format!("warning: {said}"));
     }
+    if let Some(said) = previous.and_then(|p| other_pipeline(p, cfg)) {
+        log(cfg.quiet, &format!("warning: {said}"));
+    }
+}
+
+/// Said when the last published set was made by another pipeline file than this run's: two
+/// pipelines publishing into one folder replace each other's sets, prune each other's (the
+/// folder keeps `keep_runs` of both), and each one's gates compare with the other's — a
+/// pipeline of part of the export was refused as "an export cut short" with nothing naming the
+/// other file (helper-143). A pipeline file moved on purpose is said once.
+fn other_pipeline(previous: &Previous, cfg: &Config) -> Option<String> {
+    let (Some(then), _) = previous.made_from.as_ref()? else { return None };
+    let now = cfg.pipeline.as_ref().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))?;
+    (Path::new(then) != now).then(|| {
+        format!(
+            "the last published set (run {}) was made by the pipeline file {then}, this run reads {}: two pipelines publishing into one folder replace and prune each other's sets, and each one's gates compare with the other's — give each its own [output] dir (a file moved on purpose is said once)",
+            previous.run_id.as_deref().unwrap_or("?"),
+            now.display()
+        )
+    })
 }
 
 /// `customer_id`'s type in a published table, read from its footer's schema.
@@ -1045,6 +1065,18 @@ fn check_gates(
             cleaned.rows_in - cleaned.rows_out
         ),
     };
+    // which rule dropped them: the refusal said the share alone, the rules' counts on a log
+    // line `--quiet` hides (kg sales under min_quantity = 1, a shop of guest checkouts: helper-144)
+    let by_rule: Vec<String> = cleaned
+        .rules
+        .iter()
+        .filter(|r| r.rows_in > r.rows_out)
+        .map(|r| format!("{} {}", r.rule, r.rows_in - r.rows_out))
+        .collect();
+    let what = match by_rule.is_empty() {
+        true => what,
+        false => format!("{what} — {}", by_rule.join(", ")),
+    };
     let mut checks = vec![
         GateCheck {
             gate: "max_dropped_share",
@@ -1442,7 +1474,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let (cleaned, mut cleaned_report) = chain.clean(canonical, &cfg.clean.reading(&columns))?;
     chain.after_cleaning(&cleaned, &mut cleaned_report, &audited)?;
     let previous = previous_run(&cfg.output.dir);
-    warn_stand_in(previous.as_ref(), cfg.quiet);
+    warn_stand_in(previous.as_ref(), cfg);
     let (kind, int64_because, typed) = customer_type(cfg, previous.clone());
     let ids = pivot::IdTyping { kind, int64_because: int64_because.as_deref(), column: &columns.customer };
     // The selection splits the cleaned rows itself: it keeps a view of them (no copy).
@@ -2553,5 +2585,24 @@ mod tests {
         assert!(check_gates(&c, (0, &clean), 7, None).iter().all(|g| g.gate != "max_customer_drop_vs_previous"));
         let v = check_gates(&c, (0, &clean), 7, Some(&later)).into_iter().last().unwrap();
         assert!(v.detail.contains("the manifest is schema_version 2; this run records it"), "{v:?}");
+    }
+
+    /// helper-144: a refusal by `max_dropped_share` gave the share alone; which rule dropped the
+    /// rows (kg weights under `min_quantity = 1`, guest checkouts) was on a log line `--quiet`
+    /// hides.
+    #[test]
+    fn the_dropped_share_says_which_rule_dropped_the_rows() {
+        let rule = |rule: &str, rows_in, rows_out| crate::clean::RuleReport { rule: rule.into(), rows_in, rows_out };
+        let rules = vec![rule("min_quantity", 100, 40), rule("repeated_header", 40, 40), rule("exclude_items", 40, 36)];
+        let clean = crate::clean::CleanReport { rows_in: 100, rows_out: 36, rules, ..Default::default() };
+        let v = check_gates(&cfg(""), (0, &clean), 7, None).into_iter().next().unwrap();
+        assert_eq!(
+            (v.gate, v.passed, v.detail.as_str()),
+            (
+                "max_dropped_share",
+                false,
+                "cleaning dropped 64.0% of rows (64 of 100) — min_quantity 60, exclude_items 4; the limit is 50.0%"
+            )
+        );
     }
 }

@@ -1027,7 +1027,7 @@ fn join_and_write(
     let rec_report = RecommendReport::of(&recs, 0..n, seconds)
         .withholding(&recommend::withheld(&m, &plan.choice.recommend.never_recommend));
     let previous = pipeline::previous_run(&cfg.output.dir);
-    pipeline::warn_stand_in(previous.as_ref(), cfg.quiet);
+    pipeline::warn_stand_in(previous.as_ref(), cfg);
     let selection = store::get(folder, store::entry(&plan.files, SELECTION, folder)?)?;
     let popular = select::chosen_scored(&selection).filter(|_| plan.choice.family == Family::Popularity);
     let mut made = pipeline::check_output_gates(cfg, &rec_report, previous, popular);

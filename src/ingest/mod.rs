@@ -718,6 +718,21 @@ pub(crate) fn title_note(unit: &str, header_at: usize, above: usize) -> String {
     format!("its header is {unit} {header_at}; {above} not read")
 }
 
+/// The delimiter on which the header the names `header` were split from holds `column`, when
+/// another than the one they were split on: a semicolon file whose names hold as many commas
+/// (`Kd.-Nr., intern;Art.-Nr., EAN;…`) was split on the comma, and the names listed joined by
+/// ", " could not be read back (helper-144).
+fn split_elsewhere(header: &[String], column: &str) -> Option<u8> {
+    const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+    let mut pairs = DELIMITERS.iter().flat_map(|&w| DELIMITERS.iter().filter(move |&&d| d != w).map(move |&d| (w, d)));
+    pairs
+        .find(|&(w, d)| {
+            let line = header.join(&(w as char).to_string());
+            line.split(d as char).any(|field| field.trim() == column.trim())
+        })
+        .map(|(_, d)| d)
+}
+
 /// A mapped column missing from a header that reads as one column says why, when the one name
 /// shows it: a delimiter inside it (quoted whole, or another than the one set), or columns
 /// aligned by spaces (a helper's CDNOW file listed its four names as the one column and said
@@ -734,6 +749,15 @@ pub(crate) fn one_column(e: InputError, header: &[String], set: Option<u8>) -> I
         return InputError::ColumnMissing { path, sheet, column, role, available, also };
     }
     let [name] = header else {
+        let available = match split_elsewhere(header, &column) {
+            Some(d) => format!(
+                "{} (split on another delimiter: on {} the header has '{column}'; set [input] delimiter = \"{}\")",
+                header.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", "),
+                printable_delimiter(d),
+                (d as char).escape_default()
+            ),
+            None => available,
+        };
         return InputError::ColumnMissing { path, sheet, column, role, available, also };
     };
     let inside = [b',', b';', b'\t', b'|'].into_iter().find(|&d| name.as_bytes().contains(&d));

@@ -472,6 +472,36 @@ fn the_window_grows_until_enough_customers_have_new_items() {
     assert!(s.window.grown_from_days.is_none() && !s.line().contains("grown"), "{}", s.line());
 }
 
+/// helper-146: growing the window can lose customers — a longer window starts before some
+/// customers' first purchase, so they are unknown before it. Doubled to half the span, the
+/// window held 1,324 where a shorter step had 1,518; the step that held the most is taken,
+/// and a window the span cuts short says so.
+#[test]
+fn a_grown_window_is_the_step_that_held_the_most_customers() {
+    // 100 customers first seen on day 0 buying anew on day 85; 200 first seen on day 70
+    // buying anew on day 110. Windows back from day 110: 16 days hold the 200, 32 days all
+    // 300, half the span (55 days) only the 100 (the 200 are first seen inside it)
+    let mut rows = Vec::new();
+    for c in 0..100 {
+        rows.extend([(c, "A0".to_string(), 0), (c, format!("A{}", 1 + c % 7), 85)]);
+    }
+    for c in 100..300 {
+        rows.extend([(c, "B0".to_string(), 70), (c, format!("B{}", 1 + c % 5), 110)]);
+    }
+    // the items bought anew known from day 0 on (a window scores items known before it)
+    rows.extend((1..8).map(|i| (300, format!("A{i}"), 0)).chain((1..6).map(|i| (300, format!("B{i}"), 0))));
+    let cfg = config("[select]\nwindow_days = 16\nmin_customers = 1000");
+    let held = hold_back(&cleaned(&rows, true), &cfg.select, IdTyping::AUTO, Path::new("x.csv")).unwrap();
+    assert_eq!((held.window.days, held.window.customers), (Some(32.0), 300), "{:?}", held.window);
+    assert_eq!(held.window.grown_from_days, Some(16.0));
+    // a window_days longer than half the span is cut to it, and says so
+    let cfg = config("[select]\nwindow_days = 200\nmin_customers = 1");
+    let held = hold_back(&cleaned(&rows, true), &cfg.select, IdTyping::AUTO, Path::new("x.csv")).unwrap();
+    assert_eq!(held.window.days, Some(55.0));
+    let reason = held.window.reason.as_deref().unwrap_or_default();
+    assert!(reason.starts_with("half the dated span, shorter than [select] window_days (200 days)"), "{reason}");
+}
+
 /// Session 40: a shop whose customers rebuy their own favourites published lists of items new
 /// to them, which speak to 1–2% of what they buy, without a word. The window's share of
 /// rebought items is measured (`rebought_share`; the run notes it past nine in ten).

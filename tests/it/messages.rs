@@ -128,6 +128,23 @@ fn a_header_read_as_one_column_says_so() {
         let r = w.kindred(&["run", w.pipeline_with("t.toml", &file, "", "out", renamed).to_str().unwrap()]);
         assert!(!r.stderr.contains("reads as one column"), "{}", r.stderr);
     }
+    // helper-144: a semicolon file whose names hold as many commas, sniffed as commas: the
+    // names listed quoted, and the delimiter that holds the mapped name said
+    let german = w.write(
+        "komma.csv",
+        "Kd.-Nr., intern;Art.-Nr., EAN;Menge, Stück;Datum\n12134;20044;12;07.09.2011\n12135;20045;1;08.09.2011\n",
+    );
+    let mapped = "[columns]\ncustomer = \"Kd.-Nr., intern\"\nitem = \"Art.-Nr., EAN\"\nquantity = \"Menge, Stück\"\ndate = \"Datum\"\ndescription = \"\"\ninvoice = \"\"";
+    let said = [
+        "columns are: 'Kd.-Nr.', ' intern;Art.-Nr.', ' EAN;Menge', ' Stück;Datum'",
+        "on ';' the header has 'Kd.-Nr., intern'; set [input] delimiter = \";\"",
+    ];
+    refuses(&w, &german, "", mapped, 1, &said);
+    let r = w.kindred(&[
+        "run",
+        w.pipeline_with("k.toml", &german, "delimiter = \";\"", "komma_out", mapped).to_str().unwrap(),
+    ]);
+    assert!(!r.stderr.contains("not found"), "{}", r.stderr);
 }
 
 /// A French Excel's CSV in Windows-1252 (`Référence`): the mapped names could not match the
@@ -454,4 +471,21 @@ fn a_list_longer_than_the_items_is_noted() {
     let p = w.pipeline_with("short.toml", &input, "", "out2", "[recommend]\nper_customer = 5");
     let r = w.kindred(&["run", p.to_str().unwrap()]);
     assert!(r.code == 0 && !r.stderr.contains("per_customer"), "{}", r.stderr);
+}
+
+/// helper-143: a second pipeline file publishing into the folder of a first replaced and pruned
+/// its sets, and the first one's next refusal blamed its export. A run whose last published
+/// set another pipeline file made says so, naming both.
+#[test]
+fn a_set_made_by_another_pipeline_file_is_said() {
+    let w = published();
+    let other = w.pipeline("other.toml", &w.path("tiny.csv"), "[recommend]\nper_customer = 3");
+    let r = w.kindred(&["run", other.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let said =
+        format!("was made by the pipeline file {}, this run reads {}", w.path("good.toml").display(), other.display());
+    assert!(r.stderr.contains(&said) && r.stderr.contains("give each its own [output] dir"), "{}", r.stderr);
+    // the same file again: nothing said
+    let r = w.kindred(&["run", other.to_str().unwrap(), "--force"]);
+    assert!(!r.stderr.contains("was made by the pipeline file"), "{}", r.stderr);
 }
