@@ -585,6 +585,17 @@ pub(crate) mod tests {
         }
     }
 
+    /// A seeded xorshift: each call a number below its argument.
+    fn below(seed: u64) -> impl FnMut(u64) -> u64 {
+        let mut state = seed;
+        move |n| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        }
+    }
+
     /// An item in nearly every basket (postage) and most baskets of one to three items: each
     /// row's bar is a tie shared by thousands of small baskets of the same degree. The ties
     /// past the k-th best's id are skipped a group at a time (they were each looked at and
@@ -592,13 +603,7 @@ pub(crate) mod tests {
     /// without the postage item; 0.85 s with the skip), and the lists stay the definition's.
     #[test]
     fn ties_with_the_kth_best_are_skipped_by_the_group_and_the_lists_stay_exact() {
-        let mut state = 7u64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = below(7);
         let mut rows: Vec<(String, String)> = Vec::new();
         for c in 0..6000 {
             for _ in 0..[0, 1, 1, 2, 3][next(5) as usize] {
@@ -637,13 +642,7 @@ pub(crate) mod tests {
     /// definition's.
     #[test]
     fn a_row_whose_bar_no_later_customer_can_reach_is_not_swept_further() {
-        let mut state = 11u64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = below(11);
         let rows: Vec<(String, String)> = (0..6000)
             .map(|c| {
                 let u = next(10_000) as f64 / 10_000.0;
