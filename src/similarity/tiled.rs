@@ -511,13 +511,7 @@ impl Kernel<'_> {
             };
             (self.passes.add)(plane(two[0]), y, &mut w.sparse[..cut], bits);
         }
-        hit.sort_unstable();
-        hit.dedup();
-        let seen: &mut dyn Iterator<Item = usize> = match mine.is_empty() {
-            true => &mut hit.iter().map(|&t| t as usize),
-            false => &mut (0..groups),
-        };
-        for t in seen {
+        let mut group = |t: usize| {
             let sum = &mut w.sparse[t];
             let g = lo + 256 * t;
             let need = bar.at(self, lists, (a, r), g); // the bar as it is now: it rose with the groups before
@@ -536,6 +530,14 @@ impl Kernel<'_> {
                 }
             }
             sum[..bits].fill([0; 4]);
+        };
+        match mine.is_empty() {
+            true => {
+                hit.sort_unstable();
+                hit.dedup();
+                hit.iter().for_each(|&t| group(t as usize));
+            }
+            false => (0..groups).for_each(group),
         }
         hit.clear();
         w.hit = hit;
