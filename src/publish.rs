@@ -550,6 +550,7 @@ impl Publisher {
             fs::create_dir(&runs).map_err(io(&runs))?;
         }
         let final_dir = runs.join(&self.run_id);
+        let before = current_run_id(&self.dir);
         fs::rename(&staging, &final_dir).map_err(io(&final_dir))?;
         crate::progress::defer_ending_signals();
         if let Err(e) = self.switch() {
@@ -564,7 +565,7 @@ impl Publisher {
         lock::keep_naming(&self._lock, Some(&lock::live_line(&self.line)), &self.unrecorded.borrow().killed);
         let _ = self._lock.sync_data();
         let tidy = [self.fixed_links(), sync_dir(&self.dir)].into_iter().filter_map(Result::err);
-        for e in tidy.chain(self.prune(keep)) {
+        for e in tidy.chain(self.prune(keep, before.as_deref())) {
             crate::progress::warn(false, &format!("published run {}, but: {e}", self.run_id));
         }
         Ok(final_dir)
@@ -639,13 +640,14 @@ impl Publisher {
     }
 
     /// Keeps the `keep` published run folders recorded last ([`run_ids`]: in the order runs
-    /// were recorded, not by their ids' dates), and always this run's (now `current`), and the
-    /// failed runs' records recorded since the oldest run kept. Only folders named by
+    /// were recorded, not by their ids' dates), this run's (now `current`) and the one live
+    /// before it (`before`) counted last of all, and the failed runs' records recorded since
+    /// the oldest run kept. Only folders named by
     /// a run id that hold a published set or a record count; anything else in `runs/` (a
     /// person's folder, a run's folder a person added a file to) is left alone. A folder that
     /// cannot be removed (another user's, immutable) is skipped, not the end of the pruning:
     /// returns what could not be removed.
-    fn prune(&self, keep: usize) -> Vec<Error> {
+    fn prune(&self, keep: usize, before: Option<&str>) -> Vec<Error> {
         let runs = self.dir.join(RUNS);
         let ids = match run_ids(&self.dir) {
             Ok(ids) => ids,
@@ -656,8 +658,17 @@ impl Publisher {
         let place: std::collections::HashMap<String, usize> = ids.iter().cloned().zip(0..).collect();
         let (records, others): (Vec<String>, Vec<String>) =
             ids.into_iter().partition(|id| is_failure_record(&runs.join(id)));
-        let (published, added): (Vec<String>, Vec<String>) =
+        let (mut published, added): (Vec<String>, Vec<String>) =
             others.into_iter().partition(|id| is_published_set(&runs.join(id)));
+        // the set live until this run, then this run's, last whatever their places: a set that
+        // outranks them (copied in from a busier folder with its sequence, dated ahead by a
+        // clock before the upgrade) must not push out the set to roll back to (helper-147)
+        for anchor in [before, Some(self.run_id.as_str())] {
+            if let Some(at) = published.iter().position(|id| Some(id.as_str()) == anchor) {
+                let id = published.remove(at);
+                published.push(id);
+            }
+        }
         let excess = published.len().saturating_sub(keep.max(1));
         let (old, kept) = published.split_at(excess);
         let oldest_kept = kept.iter().chain(old.iter().filter(|id| **id == self.run_id)).map(|id| place[id]).min();
@@ -1091,9 +1102,10 @@ pub(crate) fn run_ids(dir: &Path) -> std::io::Result<Vec<String>> {
         .filter(|name| is_run_id(name))
         .map(|id| (recorded_sequence(&runs.join(&id)), id))
         .collect();
-    // a folder whose manifest says nothing of its place (a person's copy, one this account
-    // cannot read) goes after the runs dated before it: where its id put it when ids alone
-    // ordered the runs
+    // a folder whose manifest says nothing of its place (a run of a kindred that recorded no
+    // sequence — before the upgrade, or an older binary run after it: helper-147 —, a
+    // person's copy, one this account cannot read) goes after the runs dated before it: where
+    // its id put it when ids alone ordered the runs
     ids.sort_unstable_by(|a, b| a.1.cmp(&b.1));
     let mut before = 0;
     let mut keyed: Vec<(u64, String)> = ids
@@ -1119,18 +1131,19 @@ fn next_sequence(dir: &Path) -> u64 {
 }
 
 /// The `sequence` run folder `folder`'s manifest records ([`Publisher::sequence`]), when it
-/// names the folder's run; 0 otherwise (a run of a kindred that recorded none (0.3, 0.4.0 before 2026-12-07),
-/// sorts before every run that does).
+/// names the folder's run; 0 otherwise (a run of a kindred that recorded none: 0.3, 0.4.0
+/// before 2026-12-07; [`run_ids`] places it by its id).
 pub(crate) fn sequence_of(folder: &Path) -> u64 {
     recorded_sequence(folder).unwrap_or(0)
 }
 
-/// [`sequence_of`], `None` where no manifest names the folder's run.
+/// [`sequence_of`], `None` where no manifest names the folder's run or it records none.
 fn recorded_sequence(folder: &Path) -> Option<u64> {
     let manifest = read_manifest(folder)?;
     let named = folder.file_name().and_then(|n| n.to_str());
     (manifest.get("run_id").and_then(|v| v.as_str()) == named)
-        .then(|| manifest.get("sequence").and_then(serde_json::Value::as_u64).unwrap_or(0))
+        .then(|| manifest.get("sequence").and_then(serde_json::Value::as_u64))
+        .flatten()
 }
 
 /// Whether `folder`'s manifest names the run the folder is named by.
@@ -1515,8 +1528,9 @@ mod tests {
         failing.abandon();
         assert_eq!(fs::read_to_string(dir.join(file::RECOMMENDATIONS)).unwrap(), "one");
         assert_eq!(names(&dir.join(RUNS)), [id(1), id(9)], "a failing run prunes nothing");
+        // the set live until this run is kept before one that never was (helper-147)
         publish(&dir, &id(10), "ten", 2);
-        assert_eq!(names(&dir.join(RUNS)), [id(9), id(10)]);
+        assert_eq!(names(&dir.join(RUNS)), [id(1), id(10)]);
     }
 
     /// Session 22: a fault between moving the set into `runs/` and switching `current` left a
@@ -1856,6 +1870,20 @@ mod tests {
         assert_eq!(names(&dir.join(RUNS)), [id(4), id(5), id(6)]);
         publish(&dir, &id(3), "3", 2);
         assert_eq!(names(&dir.join(RUNS)), [id(3), id(4)]);
+        // a set copied in from a busier folder, its sequence far ahead, and one of a kindred
+        // that recorded none dated ahead: the set live until now is kept before them
+        for (n, sequence) in [(20, Some(90)), (21, None)] {
+            let copy = dir.join(RUNS).join(id(n));
+            fs::create_dir(&copy).unwrap();
+            for name in file::ALL {
+                fs::write(copy.join(name), "copied").unwrap();
+            }
+            let manifest = serde_json::json!({"run_id": id(n), "status": "published", "sequence": sequence});
+            fs::write(copy.join(file::MANIFEST), manifest.to_string()).unwrap();
+        }
+        publish(&dir, &id(2), "2", 2);
+        assert_eq!(names(&dir.join(RUNS)), [id(2), id(3)], "the set live before kept");
+        assert_eq!(run_ids(&dir).unwrap(), [id(3), id(2)]);
     }
 
     /// A dangling link as the output folder (an unmounted share), with or without a trailing

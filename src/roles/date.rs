@@ -444,8 +444,11 @@ const MONTHS: [&[&str]; 12] = [
 /// first three letters of names of one month only (`Okt`, `avr`; `jui` is French June or
 /// July: none). Other prefixes (`Janu`) are no month.
 fn month_of(word: &str) -> Option<u32> {
+    static FOLDED: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+    let names = FOLDED.get_or_init(|| MONTHS.iter().map(|names| names.iter().map(|n| folded(n)).collect()).collect());
+    let word = &folded(word);
     let months = |fits: &dyn Fn(&str) -> bool| {
-        let mut of = (1..=12u32).filter(|&m| MONTHS[m as usize - 1].iter().any(|name| fits(name)));
+        let mut of = (1..=12u32).filter(|&m| names[m as usize - 1].iter().any(|name| fits(name)));
         match (of.next(), of.next()) {
             (Some(m), None) => Some(m),
             _ => None,
@@ -453,6 +456,31 @@ fn month_of(word: &str) -> Option<u32> {
     };
     let three = word.chars().count() == 3;
     months(&|name| name == word).or_else(|| three.then(|| months(&|name| name.starts_with(word))).flatten())
+}
+
+/// `word` in lower case without its letters' marks (`kasım`, `KASIM` and `kasim` alike; Turkish
+/// capitals `İ`/`I` lower to `i̇`/`i`, not `i`/`ı`: `NİSAN` was no month; helper-147), as
+/// exports written without them spell names (`aout`, `subat`).
+fn folded(word: &str) -> String {
+    word.to_lowercase()
+        .chars()
+        .filter(|&c| c != '\u{307}')
+        .map(|c| match c {
+            'ı' => 'i',
+            'á' | 'à' | 'â' | 'ä' | 'å' | 'ą' | 'ã' => 'a',
+            'é' | 'è' | 'ê' | 'ë' | 'ę' => 'e',
+            'í' | 'î' | 'ï' => 'i',
+            'ó' | 'ô' | 'ö' | 'ø' | 'õ' => 'o',
+            'ú' | 'û' | 'ü' => 'u',
+            'ç' | 'ć' => 'c',
+            'ş' | 'ś' => 's',
+            'ğ' => 'g',
+            'ł' => 'l',
+            'ń' | 'ñ' => 'n',
+            'ź' | 'ż' => 'z',
+            c => c,
+        })
+        .collect()
 }
 
 /// A month written as its name or an abbreviation ([`month_of`]), in any case, an
@@ -1118,6 +1146,13 @@ mod tests {
             }
         }
         assert_eq!(month_of("jui"), None, "French juin or juillet");
+        // Turkish capitals, and names written without their marks (helper-147)
+        for (text, m) in
+            [("NİSAN", 4), ("MAYIS", 5), ("EKİM", 10), ("KASIM", 11), ("kasim", 11), ("aout", 8), ("subat", 2)]
+        {
+            assert_eq!(month_of(&text.to_lowercase()), Some(m), "{text}");
+        }
+        assert_eq!(one("8 MAYIS 2011"), one("2011-05-08"));
         // SQL Server's `CAST(datetime AS varchar)` pads the day and the hour with a space
         // (helper-99: days 1–9 of every month unread)
         assert_eq!(one("Jan  5 2011 10:15AM"), morning);
