@@ -97,24 +97,18 @@ fn is_staging_name(name: &str) -> bool {
     name.strip_prefix(STAGING_PREFIX).is_some_and(is_run_id)
 }
 
-/// Whether the temporary link `name` at `path` leads where kindred made it lead: `.current-<id>`
-/// to `runs/<id>`, `.current-<id>-<name>` to `current/<name>`. A link of that name leading
-/// elsewhere (`/srv/backups`, `/etc`) nothing proves kindred's: kept (helper-143).
-fn links_as_made(name: &str, path: &Path) -> bool {
-    let Ok(to) = fs::read_link(path) else { return false };
-    let rest = name.strip_prefix(LINK_PREFIX).unwrap_or_default();
-    match is_run_id(rest) {
-        true => to == Path::new(RUNS).join(rest),
-        false => file::ALL.iter().any(|n| rest.ends_with(&format!("-{n}")) && to == Path::new(CURRENT).join(n)),
+/// Where a killed run's temporary link named `name` leads as kindred made it: `.current-<id>` to
+/// `runs/<id>`, `.current-<id>-<fixed link name>` to `current/<name>`; `None` for other names.
+/// A link of such a name leading elsewhere (`/srv/backups`, `/etc`) nothing proves kindred's:
+/// kept (helper-143).
+fn temp_link_target(name: &str) -> Option<PathBuf> {
+    let rest = name.strip_prefix(LINK_PREFIX)?;
+    if is_run_id(rest) {
+        return Some(Path::new(RUNS).join(rest));
     }
-}
-
-/// `.current-<id>` or `.current-<id>-<fixed link name>`: a killed run's temporary link.
-fn is_temp_link_name(name: &str) -> bool {
-    name.strip_prefix(LINK_PREFIX).is_some_and(|rest| {
-        is_run_id(rest)
-            || file::ALL.iter().any(|n| rest.strip_suffix(n).and_then(|id| id.strip_suffix('-')).is_some_and(is_run_id))
-    })
+    let fixed =
+        file::ALL.iter().find(|n| rest.strip_suffix(*n).and_then(|id| id.strip_suffix('-')).is_some_and(is_run_id));
+    fixed.map(|n| Path::new(CURRENT).join(n))
 }
 
 /// An output folder locked for one run. The lock is released on drop (or when the process
@@ -629,7 +623,9 @@ impl Publisher {
                         kept.push(path.clone());
                     }
                     removed
-                } else if is_temp_link_name(&name) && kind.is_symlink() && links_as_made(&name, &path) {
+                } else if kind.is_symlink()
+                    && temp_link_target(&name).is_some_and(|to| fs::read_link(&path).is_ok_and(|l| l == to))
+                {
                     fs::remove_file(&path)
                 } else {
                     Ok(())
@@ -1100,7 +1096,7 @@ pub(crate) fn run_ids(dir: &Path) -> std::io::Result<Vec<String>> {
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|name| is_run_id(name))
-        .map(|id| (recorded_sequence(&runs.join(&id)), id))
+        .map(|id| (sequence_of(&runs.join(&id)), id))
         .collect();
     // a folder whose manifest says nothing of its place (a run of a kindred that recorded no
     // sequence — before the upgrade, or an older binary run after it: helper-147 —, a
@@ -1127,18 +1123,13 @@ fn next_sequence(dir: &Path) -> u64 {
     let runs = dir.join(RUNS);
     let listed = fs::read_dir(&runs).into_iter().flatten().flatten();
     let named = listed.filter(|e| e.file_name().to_str().is_some_and(is_run_id));
-    named.map(|e| sequence_of(&runs.join(e.file_name()))).max().unwrap_or(0) + 1
+    named.filter_map(|e| sequence_of(&runs.join(e.file_name()))).max().unwrap_or(0) + 1
 }
 
 /// The `sequence` run folder `folder`'s manifest records ([`Publisher::sequence`]), when it
-/// names the folder's run; 0 otherwise (a run of a kindred that recorded none: 0.3, 0.4.0
-/// before 2026-12-07; [`run_ids`] places it by its id).
-pub(crate) fn sequence_of(folder: &Path) -> u64 {
-    recorded_sequence(folder).unwrap_or(0)
-}
-
-/// [`sequence_of`], `None` where no manifest names the folder's run or it records none.
-fn recorded_sequence(folder: &Path) -> Option<u64> {
+/// names the folder's run; `None` otherwise, or for a run of a kindred that recorded none
+/// (0.3, 0.4.0 before 2026-12-07; [`run_ids`] places it by its id).
+pub(crate) fn sequence_of(folder: &Path) -> Option<u64> {
     let manifest = read_manifest(folder)?;
     let named = folder.file_name().and_then(|n| n.to_str());
     (manifest.get("run_id").and_then(|v| v.as_str()) == named)
@@ -1425,9 +1416,10 @@ mod tests {
         }
         assert!(is_staging_name(&format!(".staging-{}", id(1))));
         assert!(!is_staging_name(".staging-mine"));
-        assert!(is_temp_link_name(&format!(".current-{}", id(1))));
-        assert!(is_temp_link_name(&format!(".current-{}-{}", id(1), file::MANIFEST)));
-        assert!(!is_temp_link_name(&format!(".current-{}-notes.txt", id(1))));
+        assert_eq!(temp_link_target(&format!(".current-{}", id(1))), Some(Path::new(RUNS).join(id(1))));
+        let manifest = temp_link_target(&format!(".current-{}-{}", id(1), file::MANIFEST));
+        assert_eq!(manifest, Some(Path::new(CURRENT).join(file::MANIFEST)));
+        assert_eq!(temp_link_target(&format!(".current-{}-notes.txt", id(1))), None);
     }
 
     #[test]
@@ -1860,7 +1852,7 @@ mod tests {
         }
         assert_eq!(names(&dir.join(RUNS)), [id(6), id(7)], "the last two recorded");
         assert_eq!(run_ids(&dir).unwrap(), [id(7), id(6)]);
-        assert_eq!(sequence_of(&dir.join(RUNS).join(id(6))), 4);
+        assert_eq!(sequence_of(&dir.join(RUNS).join(id(6))), Some(4));
         // a failed run recorded since the oldest set kept is kept; one before it goes
         let failed = Publisher::open(&dir, &id(5), "now").unwrap();
         let record = serde_json::json!({"run_id": id(5), "status": "failed", "sequence": failed.sequence()});

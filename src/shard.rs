@@ -818,10 +818,8 @@ fn published_from(dir: &Path, prepared: &str) -> Option<(String, bool)> {
 /// clock ran ahead was refused as superseded until that clock's date came.
 fn published_since(dir: &Path, plan: &Plan) -> Option<String> {
     let current = publish::current_run_id(dir)?;
-    let sequence = |v: &Value| v.get("sequence").and_then(Value::as_u64);
-    let set =
-        publish::read_manifest(&dir.join(publish::RUNS).join(&current)).filter(|m| m["run_id"] == current.as_str());
-    let after = match (set.as_ref().and_then(sequence), sequence(&plan.manifest)) {
+    let set = publish::sequence_of(&dir.join(publish::RUNS).join(&current));
+    let after = match (set, plan.manifest.get("sequence").and_then(Value::as_u64)) {
         (Some(set), Some(prepared)) => set >= prepared,
         _ => current > plan.run_id,
     };

@@ -240,9 +240,9 @@ impl LastAttempt {
 }
 
 /// True when the lock's run published nothing: no record or set of it exists (a run that took
-/// the lock later would have rewritten the lock), or it is the last run folder recorded, a set `current` does not point to (stopped between moving
-/// its set into `runs/` and switching `current`; a set rolled back from is named by no lock,
-/// for a run that finishes empties it).
+/// the lock later would have rewritten the lock), or it is the last run folder recorded, a set
+/// `current` does not point to (stopped between moving its set into `runs/` and switching
+/// `current`; a set rolled back from is named by no lock, for a run that finishes empties it).
 fn published_nothing(dir: &Path, holder: &Holder, last: Option<&LastAttempt>) -> bool {
     let Some(last) = last else { return true };
     match &holder.run_id {
@@ -863,6 +863,35 @@ mod tests {
         point(ahead);
         assert_eq!(newer_set(&runs.join(ahead), ahead).as_deref(), Some(behind));
         assert_eq!(last(dir), Some((behind.to_string(), "published".to_string())));
+    }
+
+    /// helper-143: beside back-to-back runs, a look between a run's moving its set into
+    /// `runs/` and its switch of `current` said "rolled back" (1 look in 87): the live run's own
+    /// set is being switched in.
+    #[test]
+    fn the_set_a_live_run_is_switching_in_is_not_rolled_back_from() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let set = |id: &str, sequence: u64| {
+            let run = dir.join(RUNS).join(id);
+            fs::create_dir_all(&run).unwrap();
+            for name in file::ALL {
+                fs::write(run.join(name), "x").unwrap();
+            }
+            let manifest = serde_json::json!({"run_id": id, "status": "published", "sequence": sequence});
+            fs::write(run.join(file::MANIFEST), manifest.to_string()).unwrap();
+        };
+        let (live, switching) = ("20261203T020000.000Z-1", "20261204T020000.000Z-2");
+        set(live, 1);
+        std::os::unix::fs::symlink(Path::new(RUNS).join(live), dir.join(CURRENT)).unwrap();
+        set(switching, 2);
+        let newer = || check(dir, None, Depth::Footers).unwrap().published.unwrap().newer_set;
+        assert_eq!(newer().as_deref(), Some(switching), "no run holds the lock: rolled back from");
+        let publisher = crate::publish::Publisher::open(dir, switching, "now").unwrap();
+        let status = check(dir, None, Depth::Footers).unwrap();
+        assert_eq!(status.running.as_ref().and_then(|r| r.run_id.as_deref()), Some(switching));
+        assert_eq!(status.published.unwrap().newer_set, None, "its own set, being switched in");
+        drop(publisher);
     }
 
     #[test]

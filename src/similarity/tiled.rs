@@ -381,8 +381,9 @@ struct Work {
     cursor: Vec<usize>,
     end: Vec<usize>,
     cursor_ptr: Vec<usize>,
-    /// The groups of 256 a row without plane items scattered into ([`Kernel::sweep`]).
-    hit: Vec<u32>,
+    /// The groups of 256 a row without plane items scattered into, a bit each
+    /// ([`Kernel::sweep`]; zero between rows).
+    hit: Vec<u64>,
 }
 
 /// The kernel's fixed inputs.
@@ -495,7 +496,7 @@ impl Kernel<'_> {
         // only those are looked at (each row of a rare item's buyers looked at every group of
         // every customer: quadratic in the customers, with a small constant; helper-145)
         let mut hit = std::mem::take(&mut w.hit);
-        self.scatter(w, r, lo, hi, bits, mine.is_empty().then_some(&mut hit));
+        self.scatter(w, r, lo, hi, bits, mine.is_empty().then_some(&mut hit[..]));
         // The length filter: from the cut on, no customer gets there through planes alone
         // (their planes are not added); only those with at least need − held sparse items
         // are looked at, their planes counted one by one.
@@ -533,13 +534,15 @@ impl Kernel<'_> {
         };
         match mine.is_empty() {
             true => {
-                hit.sort_unstable();
-                hit.dedup();
-                hit.iter().for_each(|&t| group(t as usize));
+                for (k, word) in hit.iter_mut().enumerate() {
+                    while *word != 0 {
+                        group(64 * k + word.trailing_zeros() as usize);
+                        *word &= *word - 1;
+                    }
+                }
             }
             false => (0..groups).for_each(group),
         }
-        hit.clear();
         w.hit = hit;
         true
     }
@@ -552,15 +555,15 @@ impl Kernel<'_> {
 
     /// Scatters row r's (of the block) sparse items' buyers in `lo..hi` into the bit-sliced
     /// counts (a carry rarely goes past the first level).
-    /// The groups it reaches are pushed into `hit` when given.
-    fn scatter(&self, w: &mut Work, r: usize, lo: usize, hi: usize, bits: usize, mut hit: Option<&mut Vec<u32>>) {
+    /// The groups it reaches are marked in `hit` when given.
+    fn scatter(&self, w: &mut Work, r: usize, lo: usize, hi: usize, bits: usize, mut hit: Option<&mut [u64]>) {
         let sp = self.sp;
         for q in w.cursor_ptr[r]..w.cursor_ptr[r + 1] {
             let (mut p, e) = (w.cursor[q], w.end[q]);
             while p < e && (sp.col_idx[p] as usize) < hi {
                 let at = sp.col_idx[p] as usize - lo;
                 if let Some(hit) = hit.as_deref_mut() {
-                    hit.push((at / 256) as u32);
+                    hit[at / 256 / 64] |= 1 << (at / 256 % 64);
                 }
                 let (sum, j, mut carry) = (&mut w.sparse[at / 256], at / 64 % 4, 1u64 << (at % 64));
                 for level in sum.iter_mut().take(bits) {
@@ -679,7 +682,7 @@ pub fn run_for(
                 cursor: Vec::new(),
                 end: Vec::new(),
                 cursor_ptr: Vec::new(),
-                hit: Vec::new(),
+                hit: vec![0; (kernel.tile / 256).div_ceil(64)],
             },
             |w, block| {
                 let lists = kernel.block(w, block);

@@ -493,10 +493,7 @@ fn a_workbook_is_read_as_excel_shows_it() {
 #[test]
 fn ids_are_read_as_their_number_format_shows_them_and_dates_among_them_warned_of() {
     let w = Workdir::new();
-    let input = w.copy("id_formats.xlsx");
-    let p = w.pipeline_with("p.toml", &input, "sheet = \"*\"", "out", "");
-    let r = w.kindred(&["run", p.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (input, r) = w.run_fixture("id_formats.xlsx", "sheet = \"*\"", "");
     let published = |column: &str| -> Vec<String> {
         let mut ids: Vec<String> = rows(&w.path("out/purchases.parquet")).iter().map(|r| text(&r[column])).collect();
         ids.dedup();

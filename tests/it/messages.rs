@@ -28,10 +28,7 @@ fn manifest(w: &Workdir) -> serde_json::Value {
 #[test]
 fn every_sheet_reads_sheets_whose_header_differs_by_case_or_an_extra_column() {
     let w = Workdir::new();
-    let input = w.copy("sheets_headers.xlsx");
-    let p = w.pipeline_with("p.toml", &input, "sheet = \"*\"", "out", "");
-    let r = w.kindred(&["run", p.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (input, r) = w.run_fixture("sheets_headers.xlsx", "sheet = \"*\"", "");
     assert!(r.stderr.contains("note: sheet 'Notes' skipped: its header has no column 'CustomerID'"), "{}", r.stderr);
     assert!(r.stderr.contains("note: sheet 'Mar' skipped: its header has no column 'Quantity'"), "{}", r.stderr);
     let m = manifest(&w);
@@ -460,10 +457,7 @@ fn dates_a_setting_reads_none_of_are_refused_against_the_last_run() {
 #[test]
 fn a_list_longer_than_the_items_is_noted() {
     let w = Workdir::new();
-    let input = w.copy("tiny.csv");
-    let p = w.pipeline_with("long.toml", &input, "", "out", "[recommend]\nper_customer = 500");
-    let r = w.kindred(&["run", p.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (input, r) = w.run_fixture("tiny.csv", "", "[recommend]\nper_customer = 500");
     says(
         &r.stderr,
         "[recommend] per_customer = 500 is more than the 10 items of the purchases: a list holds 10 at most",

@@ -144,6 +144,16 @@ impl Workdir {
         self.write(name, text)
     }
 
+    /// Copies `fixture` in and runs `kindred run` on it into `out/`, the pipeline file `p.toml`
+    /// with more `[input]` keys and tables; the run must exit 0. Returns the copy and the run.
+    pub fn run_fixture(&self, fixture: &str, input_keys: &str, extra: &str) -> (PathBuf, Run) {
+        let input = self.copy(fixture);
+        let p = self.pipeline_with("p.toml", &input, input_keys, "out", extra);
+        let r = self.kindred(&["run", p.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        (input, r)
+    }
+
     /// Runs `kindred ARGS` in the workdir.
     pub fn kindred(&self, args: &[&str]) -> Run {
         self.kindred_env(args, &[])
