@@ -46,6 +46,9 @@ pub struct CleanReport {
     /// filled (`fill_order_lines` off, or the lines do not follow their orders): dropped as
     /// guests' lines.
     pub unfilled_order_lines: usize,
+    /// Lines with a customer but no date right below that customer's dated line (an order's
+    /// date on its first line only), not filled: kept undated ([`order_lines`]).
+    pub undated_order_lines: usize,
     /// The most such lines below one dated line, and the export's distinct items: more lines
     /// than items below one line are no order's ([`order_lines`]).
     #[serde(skip)]
@@ -890,6 +893,12 @@ fn statement(columns: &[RoleNulls]) -> String {
 
 impl CleanReport {
     /// Share of input rows dropped, in [0, 1].
+    /// Rows dropped as the header repeated (`repeated_header`), whose date (and any other
+    /// role's value) is the header's name, read as no date.
+    pub fn repeated_headers(&self) -> usize {
+        self.rules.iter().filter(|r| r.rule == "repeated_header").map(|r| r.rows_in - r.rows_out).sum()
+    }
+
     pub fn dropped_share(&self) -> f64 {
         if self.rows_in == 0 {
             0.0
@@ -928,8 +937,9 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         rows_in,
         rows_out: cleaned.height(),
         rules: rows.rules,
-        filled_order_lines: lines.filled,
+        filled_order_lines: lines.filled + lines.dated,
         unfilled_order_lines: lines.found - lines.filled,
+        undated_order_lines: lines.undated.saturating_sub(lines.dated),
         order_lines: lines,
         unmatched_exclude_items: excluded.unmatched,
         exclude_items_in_another_case: excluded.in_another_case,
@@ -1368,11 +1378,46 @@ pub struct OrderLines {
     pub longest: usize,
     pub items: usize,
     pub filled: usize,
+    /// Lines with the customer of the dated line above but no date (an export writing an
+    /// order's date on its first line only: helper-149's, 95% of its lines undated).
+    pub undated: usize,
+    /// Lines with a customer but no date that took their order's date (the same invoice and
+    /// customer), with `fill_order_lines` and the invoice read (`invoiced`).
+    pub dated: usize,
+    pub invoiced: bool,
 }
 
 impl OrderLines {
     /// What the log says of them when they are filled, or found and `fill_order_lines` is off.
     pub fn note(&self, fill: bool) -> Option<String> {
+        let seen = || {
+            format!(
+                "{} with a customer but no date follow that customer's dated line, as an order's later lines do in exports that write its date on its first line only: they are kept undated, which the held-back window and the date settings do not see",
+                crate::words::counted(self.undated, "line")
+            )
+        };
+        let undated = match (self.dated, self.undated) {
+            (0, 0) => None,
+            (0, _) if !fill => Some(format!(
+                "{}; if so, set [clean] fill_order_lines = true with [columns] invoice mapped: each takes its order's date (the same invoice and customer)",
+                seen()
+            )),
+            (0, _) if !self.invoiced => Some(format!("{}; [clean] fill_order_lines dates them by their order: map [columns] invoice", seen())),
+            (0, _) => Some(format!("{}, none on an invoice with a dated line of its customer", seen())),
+            (n, _) => Some(format!(
+                "{} with a customer but no date took their order's date (the same invoice and customer: [clean] fill_order_lines)",
+                crate::words::counted(n, "line")
+            )),
+        };
+        let lines = self.lines_note(fill);
+        match (lines, undated) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// [`OrderLines::note`] of the lines without a customer or a date.
+    fn lines_note(&self, fill: bool) -> Option<String> {
         match (self.filled, self.found) {
             (0, 0) => None,
             (0, _) if fill => None, // the warning's
@@ -1417,20 +1462,32 @@ fn order_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<OrderLines> {
     };
     let (date, customer, item) = (date.i64()?, customer.str()?, frame.column(col::ITEM)?.str()?);
     let n = frame.height();
-    if date.null_count() == n || customer.null_count() == 0 {
+    if date.null_count() == n || date.null_count() == 0 {
         return Ok(OrderLines::default());
     }
     // most exports have no such line: looked for before anything is allocated (masks of the
     // three columns left the run's peak 10 MB higher on the shipped export)
-    let lone = |((c, d), i): ((Option<&str>, Option<i64>), Option<&str>)| c.is_none() && d.is_none() && i.is_some();
-    if !customer.iter().zip(date.iter()).zip(item.iter()).any(lone) {
+    // a line of an item without a date, and without a customer or with the customer of the
+    // dated line right above it
+    let mut above: (Option<&str>, Option<i64>) = (None, None);
+    let later = customer.iter().zip(date.iter()).zip(item.iter()).any(|((c, d), i)| {
+        let found = d.is_none() && i.is_some() && (c.is_none() || (above.1.is_some() && c == above.0));
+        above = (c, d);
+        found
+    });
+    // with the invoice read (`fill_order_lines`), a customer's undated line anywhere may take its
+    // order's date
+    let invoiced = fill && frame.column(ORDER_COLUMN).is_ok();
+    if !later && !invoiced {
         return Ok(OrderLines::default());
     }
     // `from[r]`: the dated line whose order fields row r would take (itself unless a later line)
     let mut from: Vec<usize> = (0..n).collect();
-    let (mut found, mut run, mut longest) = (0, 0, 0);
+    let (mut found, mut undated, mut run, mut longest) = (0, 0, 0, 0);
     let (dates, customers, items): (Vec<_>, Vec<_>, Vec<_>) =
         (date.iter().collect(), customer.iter().collect(), item.iter().collect());
+    // the dated line a customer's undated lines right below it follow
+    let mut anchor = dates.first().and_then(|d| d.map(|_| 0));
     for r in 1..n {
         let above = from[r - 1];
         if customers[r].is_none() && dates[r].is_none() && items[r].is_some() && dates[above].is_some() {
@@ -1439,27 +1496,61 @@ fn order_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<OrderLines> {
             run = if above == r - 1 { 1 } else { run + 1 };
             longest = longest.max(run);
         }
+        // the customer's own: counted, never filled from the line above (an export sorted by
+        // customer and item puts another order's line there: 81% of a helper's such lines took
+        // a wrong date); its order's date is the invoice's
+        match (dates[r], anchor) {
+            (Some(_), _) => anchor = Some(r),
+            (None, Some(a)) if customers[r].is_some() && customers[r] == customers[a] && items[r].is_some() => {
+                undated += 1
+            }
+            _ => anchor = None,
+        }
     }
     let distinct = item.n_unique()? - usize::from(item.null_count() > 0);
-    let mut lines = OrderLines { found, longest, items: distinct, filled: 0 };
-    if !fill || found == 0 || longest > distinct {
+    let mut lines = OrderLines { found, longest, items: distinct, filled: 0, undated, dated: 0, invoiced };
+    if !fill {
         return Ok(lines);
     }
-    let date: Int64Chunked = from.iter().map(|&f| dates[f]).collect();
-    let customer: StringChunked = from.iter().map(|&f| customers[f]).collect();
-    // the segment, the row filters' columns and the invoice: a line's own value is kept
-    let mut text = Vec::new();
-    for column in frame.columns().iter().filter(|c| c.name() == col::SEGMENT || is_row_text(c.name())) {
-        let values: Vec<Option<&str>> = column.str()?.iter().collect();
-        let filled: StringChunked = values.iter().zip(&from).map(|(own, &f)| own.or(values[f])).collect();
-        text.push(filled.with_name(column.name().clone()).into_column());
+    // each undated line of a customer takes the date of its order's dated line (the same
+    // invoice and customer, wherever it is), when the invoice is read
+    let mut order_dates: Vec<Option<i64>> = dates.clone();
+    if let Ok(orders) = frame.column(ORDER_COLUMN).and_then(|c| c.str()) {
+        let orders: Vec<Option<&str>> = orders.iter().collect();
+        let mut dated: HashMap<(&str, &str), i64> = HashMap::new();
+        for r in 0..n {
+            if let (Some(o), Some(c), Some(d)) = (orders[r], customers[r], dates[r]) {
+                dated.entry((o, c)).or_insert(d);
+            }
+        }
+        for r in 0..n {
+            if let (None, Some(o), Some(c), Some(_)) = (dates[r], orders[r], customers[r], items[r]) {
+                order_dates[r] = dated.get(&(o, c)).copied();
+                lines.dated += order_dates[r].is_some() as usize;
+            }
+        }
     }
-    frame.with_column(date.with_name(col::DATE.into()).into_column())?;
-    frame.with_column(customer.with_name(col::CUSTOMER.into()).into_column())?;
-    for column in text {
+    let fills = found > 0 && longest <= distinct;
+    if !fills && lines.dated == 0 {
+        return Ok(lines);
+    }
+    let date: Int64Chunked =
+        (0..n).map(|r| if fills && from[r] != r { dates[from[r]] } else { order_dates[r] }).collect();
+    let mut columns = vec![date.with_name(col::DATE.into()).into_column()];
+    if fills {
+        let customer: StringChunked = from.iter().map(|&f| customers[f]).collect();
+        columns.push(customer.with_name(col::CUSTOMER.into()).into_column());
+        // the segment, the row filters' columns and the invoice: a line's own value is kept
+        for column in frame.columns().iter().filter(|c| c.name() == col::SEGMENT || is_row_text(c.name())) {
+            let values: Vec<Option<&str>> = column.str()?.iter().collect();
+            let filled: StringChunked = values.iter().zip(&from).map(|(own, &f)| own.or(values[f])).collect();
+            columns.push(filled.with_name(column.name().clone()).into_column());
+        }
+        lines.filled = found;
+    }
+    for column in columns {
         frame.with_column(column)?;
     }
-    lines.filled = found;
     Ok(lines)
 }
 
@@ -1784,7 +1875,10 @@ mod tests {
         );
         // B, C filled from A; E from the guest's D (still no customer: dropped); the last row has no item
         assert_eq!((report.filled_order_lines, report.unfilled_order_lines), (3, 0));
-        assert_eq!(report.order_lines, OrderLines { found: 3, longest: 2, items: 6, filled: 3 });
+        assert_eq!(
+            report.order_lines,
+            OrderLines { found: 3, longest: 2, items: 6, filled: 3, undated: 0, dated: 0, invoiced: false }
+        );
         // by default they are found, not filled: dropped as guests' lines
         let (rows, report) = kept(&CleanConfig::default());
         assert_eq!((rows.len(), report.filled_order_lines, report.unfilled_order_lines), (2, 0, 3));
@@ -1793,6 +1887,53 @@ mod tests {
         undated.with_column(Column::new(col::DATE.into(), [None::<i64>; 7])).unwrap();
         let (out, report) = run(undated, &fill).unwrap();
         assert_eq!((out.height(), report.filled_order_lines, report.unfilled_order_lines), (2, 0, 0));
+    }
+
+    /// helper-149: an export writing an order's date on its first line only, its customer on
+    /// every line — 95% of the lines undated, every customer given the popularity list, exit 0,
+    /// not a word. Such lines are found (kept undated, said), and with `fill_order_lines` take
+    /// the date of their customer's dated line above; another customer's undated line does not.
+    #[test]
+    fn an_orders_later_lines_with_its_customer_take_its_date() {
+        let day = |d: i64| Some(d * 86_400);
+        // B, C: 1's order #1's later lines; E: 3's own undated line below 2's dated one; G: 1's
+        // line of order #1 sorted apart from it; H: 1's undated line of another order
+        let frame = DataFrame::new(
+            8,
+            vec![
+                Column::new(col::CUSTOMER.into(), ["1", "1", "1", "2", "3", "3", "1", "1"].map(Some)),
+                Column::new(col::ITEM.into(), ["A", "B", "C", "D", "E", "F", "G", "H"].map(Some)),
+                Column::new(col::QUANTITY.into(), [Some(1.0); 8]),
+                Column::new(col::DATE.into(), [day(1), None, None, day(2), None, day(3), None, None]),
+                Column::new(ORDER_COLUMN.into(), ["#1", "#1", "#1", "#2", "#3", "#3", "#1", "#4"].map(Some)),
+            ],
+        )
+        .unwrap();
+        let dates = |frame: &DataFrame, cfg: &CleanConfig| {
+            let (out, report) = run(frame.clone(), cfg).unwrap();
+            let d: Vec<Option<i64>> =
+                out.into_frame().unwrap().column(col::DATE).unwrap().i64().unwrap().iter().collect();
+            (d, report)
+        };
+        let (d, report) = dates(&frame, &CleanConfig::default());
+        assert_eq!(d, [day(1), None, None, day(2), None, day(3), None, None]);
+        assert_eq!((report.undated_order_lines, report.filled_order_lines, report.unfilled_order_lines), (2, 0, 0));
+        let note = report.order_lines.note(false).unwrap();
+        assert!(
+            note.starts_with("2 lines with a customer but no date") && note.contains("[columns] invoice mapped"),
+            "{note}"
+        );
+        // filled by their order, wherever they are; 3's own line (order #3) takes #3's date
+        let fill = CleanConfig { fill_order_lines: true, ..Default::default() };
+        let (d, report) = dates(&frame, &fill);
+        assert_eq!(d, [day(1), day(1), day(1), day(2), day(3), day(3), day(1), None]);
+        assert_eq!((report.undated_order_lines, report.filled_order_lines), (0, 4));
+        // without the invoice nothing is filled from the line above, and the note says why
+        let mut bare = frame.clone();
+        bare.drop_in_place(ORDER_COLUMN).unwrap();
+        let (d, report) = dates(&bare, &fill);
+        assert_eq!(d, [day(1), None, None, day(2), None, day(3), None, None]);
+        assert!(report.order_lines.note(true).unwrap().contains("map [columns] invoice"));
     }
 
     /// Sorted after it was written (blanks last), an order-lines export's later lines all follow
@@ -1826,7 +1967,10 @@ mod tests {
         // 4 later lines below one line, of 3 items: not an order's; none filled, all counted
         let (out, report) = run(sorted(6), &fill).unwrap();
         assert_eq!((report.filled_order_lines, report.unfilled_order_lines, out.height()), (0, 4, 2));
-        assert_eq!(report.order_lines, OrderLines { found: 4, longest: 4, items: 3, filled: 0 });
+        assert_eq!(
+            report.order_lines,
+            OrderLines { found: 4, longest: 4, items: 3, filled: 0, undated: 0, dated: 0, invoiced: false }
+        );
     }
 
     /// By default a quantity above 0 is a purchase (half a kilo of cheese); 0 and below are not.

@@ -296,7 +296,8 @@ pub struct Columns {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<String>,
     /// The invoice is read too, as text (canonical column [`ORDER_COLUMN`]), when row filters
-    /// are set: a line without the filter's value takes its order's verdict.
+    /// are set (a line without the filter's value takes its order's verdict) or
+    /// `fill_order_lines` (a customer's undated line takes its order's date).
     #[serde(skip)]
     pub order: bool,
     /// Optional roles the user named explicitly: absent in the file is then an error, while an
@@ -938,6 +939,9 @@ pub struct GatesConfig {
     /// The largest share of the purchase lines the last published run kept, on the days both
     /// exports should hold alike, that may be gone or new (`pipeline::check_history`).
     pub max_history_change_vs_previous: f64,
+    /// The largest share of the date column's values that may not read as a date, when the run
+    /// uses dates (`pipeline::check_invalid_date_share`).
+    pub max_invalid_dates_share: f64,
     /// The most date values that do not read, beyond the last published run's share of them,
     /// in typical days' lines (`pipeline::check_invalid_dates`).
     pub max_new_invalid_dates_vs_previous: f64,
@@ -1094,10 +1098,10 @@ impl Config {
         let gates = file.gates.build()?;
         let select = file.select.build()?;
         // The segment column is read with the roles' (`[recommend]` names it), and so are the
-        // row filters' columns and, for them, the invoice.
+        // row filters' columns and, for them and for `fill_order_lines`, the invoice.
         columns.segment = recommend.fallback.column().map(str::to_string);
         columns.rows = clean.row_columns();
-        columns.order = !columns.rows.is_empty();
+        columns.order = !columns.rows.is_empty() || clean.fill_order_lines;
         // a value every reader reads as missing can match no row
         for filter in clean.row_filters() {
             if let Some(word) = filter.values.iter().find(|v| input.null_values.contains(v)) {

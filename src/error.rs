@@ -447,7 +447,7 @@ pub enum ShardError {
 #[error(
     "refused to publish: gate {gate}: {detail}{}; nothing was published ({})",
     also_failed(gate, verdicts),
-    force_hint(*forceable, verdicts)
+    force_hint(*forceable, verdicts, *prepare)
 )]
 pub struct GateError {
     pub gate: String,
@@ -455,6 +455,10 @@ pub struct GateError {
     /// False for a refusal `--force` does not override (a required column without a usable
     /// value): the message must not say it would.
     pub forceable: bool,
+    /// Refused by `kindred prepare`, whose `--force` passes the input's gates only: those on
+    /// what the model made are `kindred publish`'s (helper-148: an operator forced prepare as
+    /// told, and publish refused the next morning).
+    pub prepare: bool,
     /// Every gate's verdict known when it refused, this one's included (the refused run's
     /// manifest lists them).
     pub verdicts: Vec<Verdict>,
@@ -465,7 +469,7 @@ impl GateError {
     pub fn binding(gate: impl Into<String>, detail: impl Into<String>) -> Self {
         let (gate, detail) = (gate.into(), detail.into());
         let verdicts = vec![Verdict { gate: gate.clone(), passed: false, detail: detail.clone() }];
-        GateError { gate, detail, forceable: false, verdicts }
+        GateError { gate, detail, forceable: false, verdicts, prepare: false }
     }
 }
 
@@ -485,9 +489,13 @@ fn also_failed(gate: &str, verdicts: &[Verdict]) -> String {
 }
 
 /// How a refused run may publish after all.
-fn force_hint(forceable: bool, verdicts: &[Verdict]) -> &'static str {
+fn force_hint(forceable: bool, verdicts: &[Verdict], prepare: bool) -> &'static str {
     let failed = verdicts.iter().filter(|v| !v.passed).count();
     match (forceable, failed) {
+        (true, _) if prepare => {
+            "rerun kindred prepare with --force to go on past the input's gates; the gates on what the model made are \
+             kindred publish's, which refuses on its own unless it is given --force too"
+        }
         (true, 0 | 1) => "rerun with --force to publish anyway: it passes every gate, those this run did not reach too",
         (true, _) => {
             "rerun with --force to publish past all of them: it passes every gate, those this run did not reach too"
@@ -656,7 +664,9 @@ mod tests {
     fn a_refusal_names_every_gate_that_failed() {
         let verdict = |gate: &str, passed| Verdict { gate: gate.into(), passed, detail: format!("{gate} says why") };
         let verdicts = vec![verdict("a", true), verdict("b", false), verdict("c", true), verdict("d", false)];
-        let said = GateError { gate: "b".into(), detail: "b says why".into(), forceable: true, verdicts }.to_string();
+        let said =
+            GateError { gate: "b".into(), detail: "b says why".into(), forceable: true, verdicts, prepare: false }
+                .to_string();
         assert_eq!(
             said,
             "refused to publish: gate b: b says why; 1 other gate failed too: gate d: d says why; nothing was \
@@ -665,6 +675,12 @@ mod tests {
         );
         let alone = GateError::binding("required_column", "no customer").to_string();
         assert!(!alone.contains("failed too") && alone.contains("--force does not override"), "{alone}");
+        // prepare's --force passes the input's gates, not publish's (helper-148)
+        let verdicts = vec![verdict("b", false)];
+        let prepared = GateError { gate: "b".into(), detail: "b".into(), forceable: true, verdicts, prepare: true };
+        let said = prepared.to_string();
+        assert!(said.contains("rerun kindred prepare with --force") && said.contains("publish's"), "{said}");
+        assert!(!said.contains("those this run did not reach too"), "{said}");
     }
 
     /// helper-140: one shard missing was told to run "`kindred shard --index I`".

@@ -197,8 +197,16 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
         };
         let _ = writeln!(out, "  {:>2}. {} {} {why}", k + 1, pad(id, 10), pad(&cut(&name(id), 60), 40));
     }
-    // every row a top-up beside "voted by the 10 nearest" read as if they had voted (helper-141)
-    if !score.is_empty() && score.iter().all(Option::is_none) {
+    // every row a top-up beside "voted by the 10 nearest" read as if they had voted (helper-141);
+    // popularity chosen by auto is the model itself, no neighbour was asked (helper-151)
+    let popularity = manifest.pointer("/selection/winner/candidate").and_then(|c| c.as_str()) == Some("popularity");
+    if popularity && !score.is_empty() {
+        let _ = writeln!(
+            out,
+            "  (the run's selection chose popularity: every customer's list is the most bought items they have not bought, {})",
+            top_up_words(&manifest)
+        );
+    } else if !score.is_empty() && score.iter().all(Option::is_none) {
         let who = match kind.compares_items() {
             false => format!("{nearest} bought nothing this customer has not"),
             true => "no item of theirs backs one they have not bought".to_string(),

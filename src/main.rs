@@ -117,7 +117,7 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
   kindred audit data/export.csv.gz --head 0 --json | jq '.columns[] | {column, type_inferred, distinct}'
   kindred audit exports/shop.xlsx --pipeline pipelines/shop.toml   # its [input] and [columns] settings")]
     Audit {
-        /// The export (.csv, .csv.gz, .tsv, .xlsx, .xls, .xlsb, .ods, .parquet).
+        /// The export (.csv, .txt, .tsv, each optionally .gz; .xlsx, .xlsm, .xls, .xlsb, .ods; .parquet).
         #[arg(env = "KINDRED_INPUT")]
         input: PathBuf,
         /// Pipeline file whose [input] and [columns] settings to use.
@@ -202,8 +202,9 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
 
 Exit 0 healthy; 6 when the last attempt failed, was refused or was interrupted, nothing is
 published, the published set's files are missing, damaged (with --verify: changed in place) or
-cannot be read by this account, it is older than --max-age, or a run is dated after the clock;
-1 or 2 when the folder cannot be read.")]
+cannot be read by this account, it or the unchanged export it was made from is older than
+--max-age, or a run is dated after the clock; 1 when the folder cannot be read; 2 for a pipeline
+file that cannot be read, or a bad flag.")]
     Status {
         /// The output folder (default: the pipeline's [output] dir).
         #[arg(env = "KINDRED_OUTPUT")]
@@ -211,7 +212,8 @@ cannot be read by this account, it is older than --max-age, or a run is dated af
         /// Pipeline file whose [output] dir to read when DIR is not given.
         #[arg(long, default_value = DEFAULT_PIPELINE, env = "KINDRED_PIPELINE")]
         pipeline: PathBuf,
-        /// Unhealthy when the published set finished longer ago than this (26h, 90m, 2d; 1s to 3650d).
+        /// Unhealthy when the published set finished longer ago than this, or was made from an
+        /// export unchanged for longer (26h, 90m, 2d; 1s to 3650d).
         #[arg(long, env = "KINDRED_MAX_AGE", value_parser = an_age)]
         max_age: Option<std::time::Duration>,
         /// Print one JSON object instead of the table.
@@ -235,12 +237,12 @@ struct StepArgs {
     pipeline: Option<PathBuf>,
     #[command(flatten)]
     over: OverrideArgs,
-    /// Print nothing but errors (true/false, yes/no, 1/0 from the environment; `--quiet=false`
-    /// overrides KINDRED_QUIET).
+    /// Print nothing but errors and the warnings that ask a person to act on the output folder
+    /// (true/false, yes/no, 1/0 from the environment; `--quiet=false` overrides KINDRED_QUIET).
     #[arg(long, env = "KINDRED_QUIET", value_parser = BoolishValueParser::new(), num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     quiet: bool,
-    /// Publish even when a data gate refuses (recorded in the manifest; `--force=false`
-    /// overrides KINDRED_FORCE).
+    /// Publish even when a data gate refuses (recorded in the manifest; at prepare, go on past
+    /// the input's gates: publish checks the model's; `--force=false` overrides KINDRED_FORCE).
     #[arg(long, env = "KINDRED_FORCE", value_parser = BoolishValueParser::new(), num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     force: bool,
 }
@@ -377,14 +379,21 @@ fn run(step: StepArgs) -> Result<(), Error> {
         manifest.header.run_id,
         total
     );
-    // forced past a refusal: the line the cron mail shows says so, and how few rows
-    let overridden: Vec<&str> = manifest.gates.iter().filter(|g| !g.passed).map(|g| g.gate).collect();
+    // forced past a refusal: the line the cron mail shows says so, what each gate found, and
+    // the rows published (the rows alone read as a dropped-share gate's figures: helper-150)
+    let overridden: Vec<_> = manifest.gates.iter().filter(|g| !g.passed).collect();
     if manifest.forced && !overridden.is_empty() {
         let rows = manifest.reports.recommend.rows_out;
         let model = manifest.reports.recommend.from_neighbours_rows;
+        let names: Vec<&str> = overridden.iter().map(|g| g.gate).collect();
+        let found: Vec<String> = match overridden.as_slice() {
+            [one] => vec![one.detail.clone()],
+            several => several.iter().map(|g| format!("{}: {}", g.gate, g.detail)).collect(),
+        };
         message.push_str(&format!(
-            " with --force past gate {}: {rows} recommendation rows, {model} from the model",
-            overridden.join(", ")
+            " with --force past gate {}: {} ({rows} recommendation rows published, {model} from the model)",
+            names.join(", "),
+            found.join("; ")
         ));
     }
     let line = progress::Line { seconds: Some(total), ..progress::Line::new(progress::Level::Info, &message) };

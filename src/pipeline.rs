@@ -331,8 +331,9 @@ pub(crate) fn warn_stand_in(previous: Option<&Previous>, cfg: &Config) {
     if let Some(said) = previous.and_then(|p| p.stand_in.as_deref()) {
         log(cfg.quiet, &format!("warning: {said}"));
     }
+    // even under --quiet: said once, by no later run nor `kindred status`, and a person acts
     if let Some(said) = previous.and_then(|p| other_pipeline(p, cfg)) {
-        log(cfg.quiet, &format!("warning: {said}"));
+        crate::progress::warn(false, &said);
     }
 }
 
@@ -344,7 +345,11 @@ pub(crate) fn warn_stand_in(previous: Option<&Previous>, cfg: &Config) {
 fn other_pipeline(previous: &Previous, cfg: &Config) -> Option<String> {
     let (Some(then), _) = previous.made_from.as_ref()? else { return None };
     let now = cfg.pipeline.as_ref().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))?;
-    (Path::new(then) != now).then(|| {
+    // one file however reached: a cron line through a link (`/srv/kindred/current/…`) and a
+    // person's through its target are the same pipeline
+    let same = Path::new(then) == now
+        || matches!((Path::new(then).canonicalize(), now.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    (!same).then(|| {
         format!(
             "the last published set (run {}) was made by the pipeline file {then}, this run reads {}: two pipelines publishing into one folder replace and prune each other's sets, and each one's gates compare with the other's — give each its own [output] dir (a file moved on purpose is said once)",
             previous.run_id.as_deref().unwrap_or("?"),
@@ -603,6 +608,62 @@ fn check_invalid_dates(
          published run{run}: {days:.2} typical days' lines ({typical} a day) more than its share allows; the limit is {limit}{todo}"
     );
     Some(GateCheck { gate, passed: !over, detail })
+}
+
+/// The gate `[gates] max_invalid_dates_share`: refuses when more than this share of the date
+/// column's values do not read as a date, on a run that uses dates (a setting that needs them,
+/// `auto`'s held-back window, `kindred evaluate`: `uses` names it). A date column has one
+/// format: values it does not read are ones the reader does not know — a month in a language
+/// it lacks (French-Canadian `juill.`, Croatian names, a third of them read as other months),
+/// a zone name (`BST` beside `GMT`), a second format — and their lines were kept undated, the
+/// window and every date setting seeing part of the export, at exit 0 with a note: 56% of a
+/// helper's dates, 1,086 of 1,097 lists changed (helper-149). The gate against the last
+/// published run ([`check_invalid_dates`]) took the first night's share as the export's own.
+/// Empty dates are not counted (an order not yet invoiced), nor the `headers` rows cleaning
+/// dropped as the header repeated (exports joined end to end: their date is the column's name).
+/// None when the run uses no dates.
+pub(crate) fn check_invalid_date_share(
+    cfg: &Config,
+    date: &audit::ColumnAudit,
+    uses: Option<&str>,
+    headers: usize,
+) -> Option<GateCheck> {
+    let uses = uses?;
+    // none read: `auto` without a date setting holds back a random share instead (said so)
+    if date.invalid >= date.non_null && date_key(cfg).is_none() {
+        return None;
+    }
+    let limit = cfg.gates.max_invalid_dates_share;
+    let (invalid, values) = (date.invalid.saturating_sub(headers), date.non_null.saturating_sub(headers));
+    let passed = invalid as f64 <= limit * values as f64;
+    // the values quoted: "4 values read as no date ('juill. 2011', …)", without its advice
+    let quoted = |n: &String| n.split_once("): ").map_or(n.clone(), |(values, _)| format!("{values})"));
+    // and those after the clock, or written the other way round ("… are invalid")
+    let invalid_said = |n: &&String| n.contains("as no date") || n.contains(" invalid");
+    let said: Vec<String> = date.notes.iter().filter(invalid_said).map(quoted).collect();
+    let said = if said.is_empty() { String::new() } else { format!(": {}", said.join("; ")) };
+    let todo = match passed {
+        true => String::new(),
+        false => "; a date column has one format: `kindred audit` shows the values that do not read — set \
+                  [input] date_format to the column's format (its %b reads English month names only: another \
+                  language's must be written in digits), [input] max_date when they lie after the run's clock, \
+                  or raise the limit"
+            .to_string(),
+    };
+    let detail = format!(
+        "{invalid} of {values} values in column '{}' ({:.1}%) are no valid date{said}, and {uses} needs \
+         purchase dates; the limit is {:.1}%{todo}",
+        date.column,
+        100.0 * invalid as f64 / values.max(1) as f64,
+        100.0 * limit,
+    );
+    Some(GateCheck { gate: "max_invalid_dates_share", passed, detail })
+}
+
+/// What of a run needs purchase dates ([`check_invalid_date_share`]): the first setting that
+/// does, or `auto`'s held-back window.
+fn uses_dates(cfg: &Config) -> Option<&'static str> {
+    date_key(cfg).or((cfg.model.kind == Kind::Auto).then_some("[model] kind = \"auto\" (its held-back window)"))
 }
 
 /// A record no run of this kindred writes: more days than it counts, or ending after its run's
@@ -1223,7 +1284,7 @@ pub(crate) fn enforce(earlier: &[GateCheck], checks: &[GateCheck], force: bool, 
                 .map(|v| Verdict { gate: v.gate.to_string(), passed: v.passed, detail: v.detail.clone() })
                 .collect();
             let (gate, detail) = (c.gate.to_string(), c.detail.clone());
-            return Err(GateError { gate, detail, forceable: true, verdicts }.into());
+            return Err(GateError { gate, detail, forceable: true, verdicts, prepare: false }.into());
         }
     }
     Ok(())
@@ -1359,6 +1420,11 @@ pub(crate) fn undated(columns: &Columns, audited: &audit::AuditReport, needs: &s
 
 /// The first setting that needs purchase dates, if any.
 fn date_key(cfg: &Config) -> Option<&'static str> {
+    date_keys(cfg).first().copied()
+}
+
+/// The settings that need purchase dates.
+fn date_keys(cfg: &Config) -> Vec<&'static str> {
     let r = &cfg.recommend;
     let keys = [
         ("[model] recency_half_life_days", r.recency_half_life_days),
@@ -1369,13 +1435,28 @@ fn date_key(cfg: &Config) -> Option<&'static str> {
         ("[recommend] exposure_exponent", Some(r.exposure_exponent).filter(|&e| e != 0.0)),
         ("[recommend] opportunity_exponent", Some(r.opportunity_exponent).filter(|&e| e != 0.0)),
     ];
-    keys.iter().find(|(_, h)| h.is_some()).map(|(key, _)| *key)
+    keys.iter().filter(|(_, h)| h.is_some()).map(|(key, _)| *key).collect()
 }
 
 /// Refuses a half-life or an exposure exponent when the export has no date column: they
 /// would silently do nothing. Not under `kind = "auto"`, whose grid offers them only with dates
 /// (and says so: `selection.skipped`), so that the shipped pipeline runs on an undated export.
 fn check_dates(cfg: &Config, table: &ingest::Table) -> Result<()> {
+    // under auto they are candidates' settings the grid drops without dates: said, as a key that
+    // changes nothing is (helper-150: the shipped default with `date = ""` dropped four, silently)
+    if cfg.model.kind == Kind::Auto && table.columns.date.is_none() {
+        let keys = date_keys(cfg);
+        if !keys.is_empty() {
+            log(
+                cfg.quiet,
+                &format!(
+                    "note: {} change nothing: they need purchase dates, and {} maps no date column; [model] kind = \"auto\" chooses without them",
+                    keys.join(", "),
+                    cfg.input.path.display()
+                ),
+            );
+        }
+    }
     match date_key(cfg) {
         Some(key) if table.columns.date.is_none() && cfg.model.kind != Kind::Auto => {
             Err(crate::error::ConfigError::Invalid {
@@ -1492,6 +1573,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     if let Some(date) = audited.columns.iter().find(|c| c.role.as_deref() == Some("date")) {
         let now = (date.invalid, date.non_null, date.column.as_str());
         gates.extend(check_invalid_dates(cfg, now, previous.as_ref()));
+        gates.extend(check_invalid_date_share(cfg, date, uses_dates(cfg), cleaned_report.repeated_headers()));
     }
     let quiet = cleaned_report.quiet_weekdays.as_deref();
     gates.extend(check_unchanged(cfg, &mut input, previous.as_ref(), (quiet, chrono::Utc::now())));

@@ -1026,14 +1026,21 @@ fn options_not_offered(families: &[Family], (mapped, offered): (Offers, Offers),
 /// ([`run`]'s, `m`'s in `run` and `evaluate`): it fitted dense EASE on a window of 9,000-odd
 /// items to refit sparse EASE anyway (42 s and 1.96 GB for 4.6 s and 127 MB, the same lists).
 pub fn for_all_purchases(choice: Candidate, selection: &mut Selection, m: &Interactions, quiet: bool) -> Candidate {
-    if choice.family != Family::Ease || m.n_items() <= DENSE_ITEMS {
+    if choice.family != Family::Ease {
         return choice;
     }
-    let why = format!(
-        "sparse_ease (its stand-in, the same settings) in the place of ease, which won on the training rows: \
-         all purchases hold {} items, over the {DENSE_ITEMS} the selection fits dense EASE on",
-        m.n_items()
-    );
+    let stand_in = "sparse_ease (its stand-in, the same settings) in the place of ease, which won on the training rows";
+    let why = match (m.n_items() > DENSE_ITEMS, similarity::check(m, &choice.model)) {
+        (true, _) => format!(
+            "{stand_in}: all purchases hold {} items, over the {DENSE_ITEMS} the selection fits dense EASE on",
+            m.n_items()
+        ),
+        // the room under `ulimit -v` is less once the selection has run (its fits' memory is
+        // not all given back to the system): judged before it, the refit was refused, exit 2,
+        // naming `kind = "ease"`, which the pipeline never set
+        (false, Err(e)) => format!("{stand_in}: its refit on all purchases does not fit ({e})"),
+        (false, Ok(())) => return choice,
+    };
     crate::progress::warn(quiet, &format!("select: refit as {why}"));
     selection.refit = Some(why);
     let model = ModelConfig { kind: Kind::SparseEase, ..choice.model };

@@ -190,7 +190,12 @@ fn first_difference(prepared: &Value, here: &Value, path: &str) -> Option<(Strin
             let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             keys.into_iter().find_map(|k| {
                 let (x, y) = (a.get(k).unwrap_or(&Value::Null), b.get(k).unwrap_or(&Value::Null));
-                let key = if path.is_empty() { format!("[{k}]") } else { format!("{path} {k}") };
+                let key = match (path, k.as_str()) {
+                    ("", _) => format!("[{k}]"),
+                    // held with the recommend rules, set in the pipeline file's [model]
+                    ("[recommend]", "recency_half_life_days") => format!("[model] {k}"),
+                    _ => format!("{path} {k}"),
+                };
                 first_difference(x, y, &key)
             })
         }
@@ -487,7 +492,10 @@ fn prepare_into(
     start: Instant,
 ) -> Result<Plan> {
     let chain = Chain::new(cfg.quiet);
-    let front = pipeline::front(cfg, &chain)?;
+    let front = pipeline::front(cfg, &chain).map_err(|e| match e {
+        Error::Gate(refused) => Error::Gate(crate::error::GateError { prepare: true, ..refused }),
+        e => e,
+    })?;
     let m = &front.matrix;
     // The item-side model is learnt here, once; a user model's rows are the shards'.
     let fitted = match front.choice.family {
@@ -809,6 +817,47 @@ fn published_from(dir: &Path, prepared: &str) -> Option<(String, bool)> {
         publish::is_published_set(&run) && from(&run)
     });
     published.map(|id| (id, false))
+}
+
+/// A prepared run not yet published, as `kindred status` shows it: its shards' done-markers. A
+/// night whose shards never finished (one failing on every retry, the publish chained on them
+/// never started) was `healthy` with nothing said (helper-148).
+#[derive(Debug, Clone, Serialize)]
+pub struct Pending {
+    pub run_id: String,
+    pub started_utc: String,
+    pub shards: usize,
+    pub finished: usize,
+    /// The indexes without a done-marker, the first [`PENDING_SHOWN`].
+    pub missing: Vec<usize>,
+}
+
+/// How many missing indexes [`Pending`] lists.
+const PENDING_SHOWN: usize = 16;
+
+/// The prepared run `shards/latest` names, when neither published nor followed by a published
+/// run, with its shards' progress; `None` otherwise, or when its plan cannot be read (a shard
+/// or publish says why).
+pub(crate) fn pending(dir: &Path) -> Option<Pending> {
+    let shards = dir.join(SHARDS);
+    let id = latest_id(&shards.join(LATEST))?;
+    if published_from(dir, &id).is_some() {
+        return None;
+    }
+    let folder = shards.join(&id);
+    let plan: Plan = serde_json::from_str(&fs::read_to_string(folder.join(PLAN)).ok()?).ok()?;
+    if published_since(dir, &plan).is_some() {
+        return None;
+    }
+    let done = folder.join(DONE);
+    let missing: Vec<usize> = (0..plan.shards.len()).filter(|i| !done.join(format!("{i}.json")).is_file()).collect();
+    Some(Pending {
+        run_id: plan.run_id,
+        started_utc: plan.started_utc,
+        shards: plan.shards.len(),
+        finished: plan.shards.len() - missing.len(),
+        missing: missing.into_iter().take(PENDING_SHOWN).collect(),
+    })
 }
 
 /// The run `current` points to when it was published after `plan` was prepared: its manifest's

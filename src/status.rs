@@ -46,6 +46,10 @@ pub struct Status {
     pub ignored_runs: Vec<String>,
     /// A run holding the output folder's lock now (its heartbeat is fresh).
     pub running: Option<Running>,
+    /// A sharded run prepared and not yet published, with its shards' progress: running, or
+    /// stopped where a scheduler left it (a shard failing every retry, its publish never
+    /// started). Not a problem by itself: `--max-age` tells a night that never published.
+    pub prepared: Option<crate::shard::Pending>,
 }
 
 /// The run that holds the lock, from `.lock`.
@@ -211,6 +215,7 @@ fn look(dir: &Path, max_age: Option<Duration>, depth: Depth, now: DateTime<Utc>)
         last_attempt,
         ignored_runs: shown_ignored(&ignored),
         running,
+        prepared: crate::shard::pending(dir),
     })
 }
 
@@ -729,6 +734,21 @@ impl Status {
                 r.pid,
                 shown(&r.started_utc),
                 age_text(r.heartbeat_age_seconds)
+            );
+        }
+        if let Some(p) = &self.prepared {
+            let missing: Vec<String> = p.missing.iter().map(usize::to_string).collect();
+            let more = if p.shards - p.finished > p.missing.len() { ", …" } else { "" };
+            let missing = match missing.is_empty() {
+                true => "publish next".to_string(),
+                false => format!("not finished: {}{more}", missing.join(", ")),
+            };
+            out += &format!(
+                "prepared:      run {} (started {}), {} of {} shards finished ({missing}); not published\n",
+                shown(&p.run_id),
+                shown(&p.started_utc),
+                p.finished,
+                p.shards
             );
         }
         if self.healthy {

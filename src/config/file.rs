@@ -144,6 +144,7 @@ pub struct GatesSection {
     pub max_days_back_vs_previous: Option<f64>,
     pub max_history_change_vs_previous: Option<f64>,
     pub max_new_invalid_dates_vs_previous: Option<f64>,
+    pub max_invalid_dates_share: Option<f64>,
     pub max_ids_lost_digits_share: Option<f64>,
     pub refuse_unchanged_input: Option<bool>,
     pub refuse_nothing_in_common: Option<bool>,
@@ -1085,6 +1086,7 @@ impl GatesSection {
                 "0 or more (in a typical day's lines: 0.5 is half a day's)",
             )?
             .unwrap_or(0.5),
+            max_invalid_dates_share: share("[gates] max_invalid_dates_share", self.max_invalid_dates_share, 0.01)?,
             refuse_unchanged_input: self.refuse_unchanged_input.unwrap_or(false),
             refuse_nothing_in_common: self.refuse_nothing_in_common.unwrap_or(true),
             refuse_item_lists: self.refuse_item_lists.unwrap_or(true),

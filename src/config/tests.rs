@@ -306,6 +306,7 @@ fn every_numeric_key_out_of_range_names_the_key() {
         ("gates", "max_days_back_vs_previous", &["-1", "36501", "nan", "inf"]),
         ("gates", "max_history_change_vs_previous", &["-0.1", "nan", "inf"]),
         ("gates", "max_new_invalid_dates_vs_previous", &["-0.5", "nan", "inf"]),
+        ("gates", "max_invalid_dates_share", &["-0.1", "1.1", "nan"]),
         ("select", "max_customers", &["-1", "1000000001"]),
     ];
     for (section, key, values) in cases {

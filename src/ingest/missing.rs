@@ -23,7 +23,7 @@ use super::find_column;
 /// `NaT` (pandas' missing time), `undefined` (JavaScript): read as a value, each became one
 /// customer who bought every guest purchase (helper-99: `\N`, 5,391 guest lines, a neighbour of
 /// 1,003 customers). `[input] null_values` unless the pipeline sets it.
-pub const DEFAULT_NULL_VALUES: [&str; 25] = [
+pub const DEFAULT_NULL_VALUES: [&str; 27] = [
     "#N/A",
     "#N/A N/A",
     "#NA",
@@ -33,6 +33,11 @@ pub const DEFAULT_NULL_VALUES: [&str; 25] = [
     "-1.#QNAN",
     "-NaN",
     "-nan",
+    // MySQL's "zero" date and datetime, which its exports (WooCommerce's, Magento's) write for
+    // no date: a cancelled order's, a return's (helper-152: read as dates that do not read, they
+    // refused exports whose kept lines were all dated)
+    "0000-00-00",
+    "0000-00-00 00:00:00",
     "1.#IND",
     "1.#QNAN",
     "<NA>",

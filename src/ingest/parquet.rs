@@ -30,6 +30,7 @@
 //! left out of the audit with a note when none does.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::ops::Range;
@@ -69,6 +70,10 @@ pub(super) enum Reading {
     Decimal { scale: usize },
     /// An 8- or 16-bit integer, widened to Int32.
     Narrow,
+    /// A Parquet UUID (16 bytes) as its text, `8-4-4-4-12` lowercase hex, as PostgreSQL,
+    /// DuckDB and pyarrow print it: a database's customer ids exported by DuckDB (`uuid`) or
+    /// pyarrow (`pa.uuid()`) were refused as "type binary" (helper-144).
+    Uuid,
     /// Not at all: its type is beyond what kindred reads.
     Never,
 }
@@ -283,9 +288,15 @@ pub(super) fn parquet_columns(path: &Path, mapped: &[&String]) -> Result<Parquet
         .map(|((stored, (field, written)), name)| {
             let leaves = leaf..leaf + leaf_count(stored);
             leaf = leaves.end;
+            let uuid = is_uuid(stored);
+            // decoded as the 16 bytes it is stored as, whatever extension its Arrow schema names
+            let field = match uuid {
+                true => Field { dtype: ArrowDataType::FixedSizeBinary(16), ..field },
+                false => field,
+            };
             ParquetColumn {
-                dtype: type_name(&written),
-                reading: reading(&field.dtype),
+                dtype: if uuid { "uuid".to_string() } else { type_name(&written) },
+                reading: if uuid { Reading::Uuid } else { reading(&field.dtype) },
                 zone: match &field.dtype {
                     ArrowDataType::Timestamp(_, Some(zone)) => Some(zone.to_string()),
                     _ => None,
@@ -403,6 +414,7 @@ fn read_column(path: &Path, footer: &Footer, column: &ParquetColumn) -> Result<C
         Reading::Decimal { scale } => read_decimal(path, footer, column, scale)?,
         Reading::Narrow => read_narrow(path, footer, column)?,
         Reading::Polars | Reading::Never => read_arrow(path, footer, column)?,
+        Reading::Uuid => uuid_text(read_arrow(path, footer, column)?, path)?,
     };
     utc_instant(plain_text(read, path)?, path)
 }
@@ -421,6 +433,34 @@ fn read_arrow(path: &Path, footer: &Footer, column: &ParquetColumn) -> Result<Co
     }
     let series = Series::try_from((&column.field, arrays));
     series.map(Series::into_column).map_err(|e| parquet_error(path, format!("column '{}': {e}", column.name)))
+}
+
+/// True for a flat column of Parquet's UUID logical type (16 bytes a value).
+fn is_uuid(stored: &ParquetType) -> bool {
+    use polars_parquet::parquet::schema::types::PrimitiveLogicalType;
+    matches!(stored, ParquetType::PrimitiveType(p) if p.logical_type == Some(PrimitiveLogicalType::Uuid))
+}
+
+/// A UUID column's 16-byte values as their canonical text ([`Reading::Uuid`]).
+fn uuid_text(column: Column, path: &Path) -> Result<Column, InputError> {
+    let bytes = column.binary().map_err(|e| parquet_error(path, e))?;
+    let mut uuids = StringChunkedBuilder::new(column.name().clone(), bytes.len());
+    let mut text = String::with_capacity(36);
+    for value in bytes.iter() {
+        let Some(value) = value else {
+            uuids.append_null();
+            continue;
+        };
+        text.clear();
+        for (at, byte) in value.iter().enumerate() {
+            if matches!(at, 4 | 6 | 8 | 10) {
+                text.push('-');
+            }
+            let _ = write!(text, "{byte:02x}");
+        }
+        uuids.append_value(&text);
+    }
+    Ok(uuids.finish().into_column())
 }
 
 /// A zoned timestamp (pandas' `datetime64[ns, Europe/Berlin]`, Spark's TIMESTAMP) as its UTC

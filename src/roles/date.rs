@@ -384,14 +384,15 @@ fn unix_time(t: &[u8]) -> Option<(i64, &'static str)> {
 /// Month names, each month's in the languages shops' exports are written in: English,
 /// German (and Austria's `Jänner`), French, Spanish, Italian, Portuguese, Dutch, Swedish,
 /// Danish, Norwegian, Polish (nominative and genitive), Turkish and Indonesian, with the
-/// abbreviations that are not a name's first three letters (`Mrz`, `Mrt`, `Sept`, `janv`).
+/// abbreviations that are not a name's first three letters (`Mrz`, `Mrt`, `Sept`, `janv`,
+/// Indonesian `Agt`/`Ags`) and German's spellings without umlauts (`Maerz`, `Jaenner`).
 /// Only English was read:
 /// a German export's `08-Mai-2011` was no date while `08-Apr-2011` was — 278 of 826 dates
 /// unread, the rest published as the selection's window, at exit 0 (helper-144).
 const MONTHS: [&[&str]; 12] = [
     &[
-        "january", "januar", "jänner", "janvier", "janv", "enero", "gennaio", "janeiro", "januari", "styczeń",
-        "stycznia", "ocak",
+        "january", "januar", "jänner", "jaenner", "janvier", "janv", "enero", "gennaio", "janeiro", "januari",
+        "styczeń", "stycznia", "ocak",
     ],
     &[
         "february",
@@ -406,12 +407,15 @@ const MONTHS: [&[&str]; 12] = [
         "lutego",
         "şubat",
     ],
-    &["march", "märz", "mars", "marzo", "março", "maart", "marts", "marzec", "marca", "mart", "maret", "mrz", "mrt"],
+    &[
+        "march", "märz", "maerz", "mars", "marzo", "março", "maart", "marts", "marzec", "marca", "mart", "maret",
+        "mrz", "mrt",
+    ],
     &["april", "avril", "abril", "aprile", "kwiecień", "kwietnia", "nisan"],
     &["may", "mai", "mayo", "maggio", "maio", "mei", "maj", "maja", "mayıs"],
     &["june", "juni", "juin", "junio", "giugno", "junho", "czerwiec", "czerwca", "haziran"],
     &["july", "juli", "juillet", "juil", "julio", "luglio", "julho", "lipiec", "lipca", "temmuz"],
-    &["august", "août", "agosto", "augustus", "augusti", "sierpień", "sierpnia", "ağustos", "agustus"],
+    &["august", "août", "agosto", "augustus", "augusti", "sierpień", "sierpnia", "ağustos", "agustus", "agt", "ags"],
     &[
         "september",
         "sept",
@@ -511,8 +515,13 @@ fn named_month(t: &[u8]) -> Option<Text> {
         if sep == b'.' && c.eat(b' ') {
             sep = b' '; // an ordinal's full stop: German `8. Mai 2011`
         }
+        // Spanish and Portuguese long dates: `8 de mayo de 2011`, `8 de mayo del 2011`
+        let de = sep == b' ' && c.eat_word(b"de ");
         let month = month_name(&mut c)?;
         c.eat(sep).then_some(())?;
+        if de && !c.eat_word(b"de ") {
+            c.eat_word(b"del ").then_some(())?;
+        }
         (month, day)
     } else {
         let month = month_name(&mut c)?;
@@ -1126,12 +1135,23 @@ mod tests {
             ("8 maja 2011", "29 października 2011"),
             ("8 Mayıs 2011", "29 Ekim 2011"),
             ("08-MAI-2011", "29-OUT-2011"),
+            // Spanish and Portuguese long dates, Indonesian and German without umlauts
+            ("8 de mayo de 2011", "29 de octubre de 2011"),
+            ("8 De Maio De 2011", "29 de outubro del 2011"),
+            ("8 Mei 2011", "29 Okt 2011"),
         ] {
             assert_eq!((one(may), one(october)), (one("2011-05-08"), one("2011-10-29")), "{may}, {october}");
         }
         each_reads_as(&["5 janv. 2011", "5-Jänner-2011", "5 ene 2011", "5 gen 2011", "5 sty 2011"], day);
         assert_eq!(one("14 Mär 2011"), one("2011-03-14"));
         assert_eq!(one("14 Mrz 2011"), one("2011-03-14"));
+        assert_eq!(one("14-Maerz-2011"), one("2011-03-14"));
+        assert_eq!(one("14 Agt 2011"), one("2011-08-14"));
+        assert_eq!(one("14 Ags 2011"), one("2011-08-14"));
+        // `de` belongs to the long form only: not a month's word, nor a year's
+        for text in ["8 de mayo 2011", "8 mayo de 2011", "8 de de mayo de 2011", "8-de-mayo-de-2011"] {
+            assert_eq!(one(text), None, "{text}");
+        }
         assert_eq!(one("14 févr. 2011"), one("2011-02-14"));
         assert_eq!(one("14 déc 2011 10:15"), one("2011-12-14 10:15"));
         // every month's every name is that month, and three letters say one month or none

@@ -33,6 +33,10 @@ fn every_step_must_share_the_settings_but_where_input_and_output_live_and_the_th
     let c = settings(&cfg("[model]\nneighbours = 30\n", Overrides::default()));
     let (key, there, here) = first_difference(&a, &c, "").unwrap();
     assert_eq!((key.as_str(), there.as_str(), here.as_str()), ("[model] neighbours", "20", "30"));
+    // a key held elsewhere than the file's section is named as the file sets it (helper-148)
+    let d = settings(&cfg("[model]\nneighbours = 20\nrecency_half_life_days = 61\n", Overrides::default()));
+    let (key, ..) = first_difference(&a, &d, "").unwrap();
+    assert_eq!(key, "[model] recency_half_life_days");
 }
 
 #[test]

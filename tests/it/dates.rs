@@ -352,3 +352,47 @@ fn a_time_of_day_in_its_own_column_sets_the_dates_time() {
     assert_ne!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("'Hour'"), "{}", r.stderr);
 }
+
+/// helper-149: a date column read in part — a zone's name (`BST` beside `GMT`), a month in a
+/// language the reader lacks — published at exit 0 with a note, the unread lines undated (56%
+/// of a helper's dates, 1,086 of 1,097 lists changed). A run that uses dates, and `evaluate`,
+/// refuse past `[gates] max_invalid_dates_share` (1%), quoting the values; a run that uses none
+/// publishes; the header repeated (exports joined end to end) is not counted.
+#[test]
+fn a_date_column_read_in_part_is_refused_where_dates_are_used() {
+    let w = Workdir::new();
+    let p = purchases();
+    let k = std::cell::Cell::new(0);
+    let zoned = w.write(
+        "zoned.csv",
+        csv(&p, |at| {
+            k.set(k.get() + 1);
+            match k.get() % 10 {
+                0 => format!("{} BST", iso(at)),
+                _ => iso(at),
+            }
+        }),
+    );
+    let dated = w.pipeline_with("dated.toml", &zoned, "", "out", DATED);
+    let words =
+        ["gate max_invalid_dates_share", "15 of 150 values in column 'InvoiceDate' (10.0%)", "BST'", "date_format"];
+    fails(&w, &["run", dated.to_str().unwrap()], 3, &words);
+    fails(&w, &["evaluate", dated.to_str().unwrap(), "--cutoff", "2011-03-01"], 3, &words[..3]);
+    // dates unused: published, the note says how many did not read
+    let stderr = run(&w, &zoned, "undated", "", "");
+    assert!(stderr.contains("15 values read as no date"), "{stderr}");
+    run(&w, &zoned, "allowed", "", &format!("{DATED}\n[gates]\nmax_invalid_dates_share = 0.1"));
+    // three exports joined end to end: their headers are dropped, not dates that do not read
+    let once = csv(&p, iso);
+    let rows: Vec<&str> = once.lines().collect();
+    let joined = [
+        rows[..50].join("\n"),
+        rows[..1].join(""),
+        rows[50..100].join("\n"),
+        rows[..1].join(""),
+        rows[100..].join("\n"),
+    ];
+    let joined = w.write("joined.csv", joined.join("\n") + "\n");
+    let stderr = run(&w, &joined, "joined", "", DATED);
+    assert!(stderr.contains("repeated_header"), "{stderr}");
+}

@@ -424,7 +424,9 @@ fn data_gates_refuse_with_exit_3_and_force_publishes() {
     let last = r.stderr.lines().last().unwrap_or_default();
     assert!(
         last.contains("published 2 customers' recommendations")
-            && last.contains("with --force past gate max_customer_drop_vs_previous"),
+            && last.contains("with --force past gate max_customer_drop_vs_previous, max_row_drop_vs_previous")
+            && last.contains("; max_row_drop_vs_previous: 1 recommendation rows against 43")
+            && last.contains("recommendation rows published"),
         "{last}"
     );
     let manifest: serde_json::Value =
@@ -478,10 +480,9 @@ fn an_export_whose_past_changed_is_refused_and_late_lines_are_not() {
     // a hole of three days in its middle
     let hole = w.write("hole.csv", export(22, &|d, _| !(5..8).contains(&d), &[]));
     refuses(&w, &hole, "", "", 3, &["max_history_change_vs_previous", "lines lost", "25% of the 72"]);
-    // an upgrade that writes its new lines' dates in the shop's language (they do not read):
-    // the newest purchase stays where it was and every other gate passes
-    let upgraded =
-        w.write("upgraded.csv", export(22, &all, &[]).replace("2010-12-22 10:", "22 de diciembre de 2010 10:"));
+    // an upgrade that writes its new lines' dates another way (Roman months: they do not
+    // read): the newest purchase stays where it was and every other gate passes
+    let upgraded = w.write("upgraded.csv", export(22, &all, &[]).replace("2010-12-22 10:", "22.XII.2010 10:"));
     let undated = ["max_new_invalid_dates_vs_previous", "dates that do not read", "6 of 132 values", "date_format"];
     refuses(&w, &upgraded, "", "", 3, &undated);
     // the next night: two late lines on each of its last two days (the newest, maybe a part

@@ -474,12 +474,17 @@ fn a_list_longer_than_the_items_is_noted() {
 fn a_set_made_by_another_pipeline_file_is_said() {
     let w = published();
     let other = w.pipeline("other.toml", &w.path("tiny.csv"), "[recommend]\nper_customer = 3");
-    let r = w.kindred(&["run", other.to_str().unwrap()]);
+    // said under --quiet too: no later run nor `kindred status` says it again (helper-147)
+    let r = w.kindred(&["run", other.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let said =
         format!("was made by the pipeline file {}, this run reads {}", w.path("good.toml").display(), other.display());
     assert!(r.stderr.contains(&said) && r.stderr.contains("give each its own [output] dir"), "{}", r.stderr);
-    // the same file again: nothing said
-    let r = w.kindred(&["run", other.to_str().unwrap(), "--force"]);
-    assert!(!r.stderr.contains("was made by the pipeline file"), "{}", r.stderr);
+    // the same file again, and through a link to it (a cron line's path): nothing said
+    let link = w.path("linked.toml");
+    std::os::unix::fs::symlink(&other, &link).unwrap();
+    for p in [&other, &link] {
+        let r = w.kindred(&["run", p.to_str().unwrap(), "--force"]);
+        assert!(r.code == 0 && !r.stderr.contains("was made by the pipeline file"), "{}", r.stderr);
+    }
 }

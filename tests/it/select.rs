@@ -230,8 +230,13 @@ fn the_options_tried_follow_the_columns_the_export_has() {
     let shipped_dates = "[columns]\ndate = \"\"\n[model]\nkind = \"auto\"\nsimilarity_half_life_days = 90\n\
                          [recommend]\nlast_sale_exponent = -0.25\nexposure_exponent = -0.5\nopportunity_exponent = -0.25";
     let p = w.pipeline("undated.toml", &with, shipped_dates);
-    let r = w.kindred(&["run", p.to_str().unwrap(), "--quiet", "--output", "undated"]);
+    let r = w.kindred(&["run", p.to_str().unwrap(), "--output", "undated"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // said, as a key that changes nothing is (helper-150: not a word)
+    let note =
+        "note: [model] similarity_half_life_days, [recommend] last_sale_exponent, [recommend] exposure_exponent, \
+                [recommend] opportunity_exponent change nothing: they need purchase dates";
+    assert!(r.stderr.contains(note), "{}", r.stderr);
     assert!(
         !settings("undated").iter().any(|s| s.contains("prior") || s.contains("half_life")),
         "{:?}",
@@ -459,6 +464,11 @@ fn auto_on_degenerate_data_is_refused_as_a_named_model_is() {
     let gate = m["gates"].as_array().unwrap().iter().find(|g| g["gate"] == "model_recommendations").unwrap().clone();
     assert!(gate["detail"].as_str().unwrap().contains("simplest candidate, popularity"), "{gate}");
     assert!(!rows(&w.path("tiny_out/recommendations.parquet")).is_empty());
+    // explain says the lists are the chosen popularity's, no neighbour asked (helper-151: "the
+    // nearest customers bought nothing this customer has not … every row is a top-up")
+    let r = w.kindred(&["explain", "C0", "--output", w.path("tiny_out").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("the run's selection chose popularity") && !r.stdout.contains("top-up"), "{}", r.stdout);
 }
 
 /// Session 25: under an address-space limit (`ulimit -v`, systemd's `LimitAS=`) the budget came

@@ -241,6 +241,18 @@ fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmles
     }
     // as if every kill came before the marker
     let _ = std::fs::remove_file(latest(&w).join("done/0.json"));
+    // status tells the night's prepared run and its shards (helper-148: healthy, not a word,
+    // for a night whose shards never finished and whose publish never started)
+    let status = w.kindred(&["status", out.to_str().unwrap()]);
+    assert_eq!(status.code, 0, "{}", status.stdout);
+    let said = "1 of 3 shards finished (not finished: 0, 1); not published";
+    assert!(status.stdout.contains("prepared:      run ") && status.stdout.contains(said), "{}", status.stdout);
+    let json = w.kindred(&["status", out.to_str().unwrap(), "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        (json["prepared"]["finished"].as_u64(), json["prepared"]["missing"].clone()),
+        (Some(1), serde_json::json!([0, 1]))
+    );
     // what a kill mid-write leaves: half a part under an attempt's name, and no marker
     let parts = latest(&w).join("parts");
     let whole = std::fs::read_dir(&parts).unwrap().flatten().next().unwrap().path();
@@ -283,7 +295,9 @@ fn a_missing_shard_is_refused_with_exit_5_and_a_killed_or_doubled_one_is_harmles
     assert!(a.wait_with_output().unwrap().status.success() && b.wait_with_output().unwrap().status.success());
     let r = w.kindred(&args("publish", &pipeline, &out));
     assert_eq!(r.code, 0, "publish reads the files the markers name, never the torn one: {}", r.stderr);
-    assert_eq!(w.kindred(&["status", out.to_str().unwrap()]).code, 0, "healthy once a publish succeeds");
+    let status = w.kindred(&["status", out.to_str().unwrap()]);
+    assert_eq!(status.code, 0, "healthy once a publish succeeds");
+    assert!(!status.stdout.contains("prepared:"), "{}", status.stdout);
     assert!(torn.exists(), "and deletes nothing of the prepared run");
     let one = w.path("one");
     assert_eq!(w.kindred(&args("run", &pipeline, &one)).code, 0);
