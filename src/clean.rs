@@ -892,13 +892,13 @@ fn statement(columns: &[RoleNulls]) -> String {
 }
 
 impl CleanReport {
-    /// Share of input rows dropped, in [0, 1].
     /// Rows dropped as the header repeated (`repeated_header`), whose date (and any other
     /// role's value) is the header's name, read as no date.
     pub fn repeated_headers(&self) -> usize {
         self.rules.iter().filter(|r| r.rule == "repeated_header").map(|r| r.rows_in - r.rows_out).sum()
     }
 
+    /// Share of input rows dropped, in [0, 1].
     pub fn dropped_share(&self) -> f64 {
         if self.rows_in == 0 {
             0.0
