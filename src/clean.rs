@@ -1512,24 +1512,9 @@ fn order_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<OrderLines> {
     if !fill {
         return Ok(lines);
     }
-    // each undated line of a customer takes the date of its order's dated line (the same
-    // invoice and customer, wherever it is), when the invoice is read
-    let mut order_dates: Vec<Option<i64>> = dates.clone();
-    if let Ok(orders) = frame.column(ORDER_COLUMN).and_then(|c| c.str()) {
-        let orders: Vec<Option<&str>> = orders.iter().collect();
-        let mut dated: HashMap<(&str, &str), i64> = HashMap::new();
-        for r in 0..n {
-            if let (Some(o), Some(c), Some(d)) = (orders[r], customers[r], dates[r]) {
-                dated.entry((o, c)).or_insert(d);
-            }
-        }
-        for r in 0..n {
-            if let (None, Some(o), Some(c), Some(_)) = (dates[r], orders[r], customers[r], items[r]) {
-                order_dates[r] = dated.get(&(o, c)).copied();
-                lines.dated += order_dates[r].is_some() as usize;
-            }
-        }
-    }
+    let orders = frame.column(ORDER_COLUMN).and_then(|c| c.str()).ok();
+    let order_dates = orders.map_or_else(|| dates.clone(), |o| by_order(o, &dates, &customers, &items));
+    lines.dated = order_dates.iter().zip(&dates).filter(|(filled, own)| filled.is_some() && own.is_none()).count();
     let fills = found > 0 && longest <= distinct;
     if !fills && lines.dated == 0 {
         return Ok(lines);
@@ -1552,6 +1537,28 @@ fn order_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<OrderLines> {
         frame.with_column(column)?;
     }
     Ok(lines)
+}
+
+/// Each line's date, a customer's undated line of an item taking its order's: the first date of
+/// a line of the same invoice and customer, wherever it is (`[clean] fill_order_lines`).
+fn by_order(
+    orders: &StringChunked,
+    dates: &[Option<i64>],
+    customers: &[Option<&str>],
+    items: &[Option<&str>],
+) -> Vec<Option<i64>> {
+    let orders: Vec<Option<&str>> = orders.iter().collect();
+    let mut dated: HashMap<(&str, &str), i64> = HashMap::new();
+    for ((o, c), d) in orders.iter().zip(customers).zip(dates) {
+        if let (Some(o), Some(c), Some(d)) = (o, c, d) {
+            dated.entry((*o, *c)).or_insert(*d);
+        }
+    }
+    let of = |r: usize| match (dates[r], orders[r], customers[r], items[r]) {
+        (None, Some(o), Some(c), Some(_)) => dated.get(&(o, c)).copied(),
+        (own, ..) => own,
+    };
+    (0..dates.len()).map(of).collect()
 }
 
 /// The cleaned rows: the canonical frame and which of its rows are kept. The kept rows are
