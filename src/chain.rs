@@ -162,6 +162,7 @@ impl Chain {
         (offers, catalogue): (Offers, usize),
         previously: Option<&select::Previously>,
     ) -> Result<(Candidate, Selection)> {
+        let kept = cleaned.height();
         let (choice, selection) = select::run(cleaned, cfg, ids, (offers, catalogue), previously)?;
         progress::trim_freed_memory();
         let line = selection.line();
@@ -169,6 +170,9 @@ impl Chain {
         log_line(self.quiet, &at);
         if let Some(line) = selection.season_line() {
             progress::note(self.quiet, &line);
+        }
+        if let Some(line) = selection.undated_line(kept) {
+            progress::warn(self.quiet, &line);
         }
         for (last, line) in selection.memory_lines(previously, cfg.select.memory_budget.is_some()) {
             match last {

@@ -623,10 +623,20 @@ pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 /// Whether a panic's text says the system refused a thread or memory (std's, rayon's and
 /// polars' words for EAGAIN and ENOMEM): a limit, not a bug nor a damaged file (helpers 135,
 /// 138: under `prlimit --as` a good file was "damaged", a shard's pool "a bug in kindred").
+/// A lock a refused thread poisoned (polars' pool, built lazily under a `ulimit -u`) panics
+/// again at every later use: said as that refusal once one was seen, not as a bug
+/// (helper-155: three "internal error … bug in kindred" lines after the refusal, and the run's
+/// record took whichever came first).
 pub fn refused_resources(text: &str) -> bool {
-    ["spawn thread", "WouldBlock", "Resource temporarily unavailable", "OutOfMemory", "Cannot allocate memory"]
-        .iter()
-        .any(|words| text.contains(words))
+    static REFUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let refused =
+        ["spawn thread", "WouldBlock", "Resource temporarily unavailable", "OutOfMemory", "Cannot allocate memory"]
+            .iter()
+            .any(|words| text.contains(words));
+    if refused {
+        REFUSED.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    refused || (text.contains("poisoned") && REFUSED.load(std::sync::atomic::Ordering::SeqCst))
 }
 
 /// What a panic that reached the top says, `what` its text and `at` where it happened: a
@@ -656,6 +666,9 @@ mod tests {
         );
         let said = panic_message("index out of bounds", "");
         assert!(said.contains("this is a bug in kindred"), "{said}");
+        // a lock the refused thread poisoned panics again: the same refusal, once one was seen
+        let said = panic_message("LazyLock instance has previously been poisoned", " at lazy_lock.rs:410");
+        assert!(said.starts_with("the system refused kindred a thread or memory"), "{said}");
     }
 
     /// helper-139: the refusal named the first failed gate only; an operator who forced past

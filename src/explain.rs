@@ -180,15 +180,15 @@ fn explain_set(dir: &Path, set: &Path, customer: &str) -> Result<String> {
     let (rid, score, source, sup) =
         (strings(&recs, "item_id"), floats(&recs, "score"), strings(&recs, "source"), strings(&recs, "supporters"));
     for (k, (((id, s), src), n)) in rid.iter().zip(&score).zip(&source).zip(&sup).enumerate() {
-        let why = match (s, kind.compares_items()) {
-            (Some(s), false) => format!("score {s:.4}, bought by {n} of {nearest}"),
+        let why = match (s.map(score_text), kind.compares_items()) {
+            (Some(s), false) => format!("score {s}, bought by {n} of {nearest}"),
             // no item of theirs weighs for it: the description blend alone ranked it
-            (Some(s), true) if n == "0" => format!("score {s:.4}, by its description's likeness to their items alone"),
+            (Some(s), true) if n == "0" => format!("score {s}, by its description's likeness to their items alone"),
             (Some(s), true) => match because.get(id) {
                 Some(j) => {
-                    format!("score {s:.4}, backed by {n} of their items; most by {} {}", cut(j, 20), cut(&name(j), 40))
+                    format!("score {s}, backed by {n} of their items; most by {} {}", cut(j, 20), cut(&name(j), 40))
                 }
-                None => format!("score {s:.4}, backed by {n} of their items"),
+                None => format!("score {s}, backed by {n} of their items"),
             },
             (None, _) if src == "popular_segment" => {
                 format!("{src}: {}", segment_words(&manifest, &top_up_words(&manifest)))
@@ -413,10 +413,30 @@ fn strongest_reasons(dir: &Path, bought: &[(String, f64)]) -> Result<HashMap<Str
     Ok(best.into_iter().map(|(i, (_, j))| (i, j)).collect())
 }
 
+/// A score as the list shows it: four decimals, and below 0.01 four significant digits (a
+/// model with the exposure prior or recency weights scores 1.9e-5 … 4.2e-5, which four
+/// decimals showed as 0.0000 on every line: helper-156).
+fn score_text(score: f64) -> String {
+    match score.abs() {
+        a if a == 0.0 || a >= 0.01 => format!("{score:.4}"),
+        _ => format!("{score:.3e}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// helper-156: a prior model's scores (2e-5) showed as 0.0000 on every line.
+    #[test]
+    fn small_scores_keep_their_digits() {
+        assert_eq!(score_text(3.27341), "3.2734");
+        assert_eq!(score_text(0.0), "0.0000");
+        assert_eq!(score_text(1.9e-5), "1.900e-5");
+        assert_eq!(score_text(0.004_213), "4.213e-3");
+        assert_ne!(score_text(1.9e-5), score_text(4.2e-5));
+    }
 
     /// helper-111: the published run's folder renamed by hand left `current` pointing at nothing,
     /// and explain said "nothing is published there (no current run): run `kindred run` first".

@@ -640,28 +640,87 @@ fn out_of_memory(bytes: usize) {
     if OUT_OF_MEMORY.swap(true, Ordering::SeqCst) {
         return;
     }
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit writes one rlimit into memory we own.
-    let read = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } == 0;
-    let limit = (read && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur);
-    let line = oom_line(bytes, limit, FORMAT.load(Ordering::Relaxed));
+    let limit = match soft_limits() {
+        (Some(limit), _) => Some((limit, Limit::AddressSpace)),
+        (None, Some(limit)) => Some((limit, Limit::Data)),
+        (None, None) => None,
+    };
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into memory we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
+    let millis = now.tv_sec * 1000 + now.tv_nsec / 1_000_000;
+    // try_read: the lock is never waited for here (nothing holds it for more than a copy)
+    let id = RUN_ID.try_read();
+    let run_id = id.as_ref().ok().and_then(|id| id.as_deref());
+    let line = oom_line(bytes, limit, (millis, run_id), FORMAT.load(Ordering::Relaxed));
     // SAFETY: writes the buffer's bytes to fd 2; nothing is allocated.
     unsafe { libc::write(2, line.buf.as_ptr().cast(), line.len) };
 }
 
-/// The out-of-memory line: an allocation of `bytes` failed, under an address-space `limit` or
-/// none; a JSON object when `json`.
-fn oom_line(bytes: usize, limit: Option<u64>, json: bool) -> Fixed {
+/// The soft address-space and data-segment limits (`RLIMIT_AS`, `RLIMIT_DATA`), each `None`
+/// when unlimited; read without allocating (the out-of-memory line reads them).
+pub fn soft_limits() -> (Option<u64>, Option<u64>) {
+    // a closure: the resource's type is glibc's `__rlimit_resource_t`, musl's `c_int`
+    let limit = |resource| {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes one rlimit into memory we own.
+        let read = unsafe { libc::getrlimit(resource, &mut limit) } == 0;
+        (read && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
+    };
+    (limit(libc::RLIMIT_AS), limit(libc::RLIMIT_DATA))
+}
+
+/// Which limit an allocation failed under.
+#[derive(Clone, Copy)]
+enum Limit {
+    /// `RLIMIT_AS`: `ulimit -v`, systemd's `LimitAS=`.
+    AddressSpace,
+    /// `RLIMIT_DATA`: `ulimit -d`, systemd's `LimitDATA=` (heap and private mappings).
+    Data,
+}
+
+/// The out-of-memory line, as every other line (an error: the process aborts after it), at
+/// `millis` since the epoch for run `run_id`: an allocation of `bytes` failed, under a `limit`
+/// or none; a JSON object when `json`. The line had no timestamp nor run id, and the level
+/// `warning`, which no other line has (helper-155).
+fn oom_line(bytes: usize, limit: Option<(u64, Limit)>, (millis, run_id): (i64, Option<&str>), json: bool) -> Fixed {
     let mut line = Fixed::new();
-    line.push(if json { "{\"level\":\"warning\",\"message\":\"" } else { "kindred: warning: " });
+    let mut stamp = Fixed::new();
+    stamp.utc(millis);
+    let stamp = std::str::from_utf8(&stamp.buf[..stamp.len]).unwrap_or_default();
+    if json {
+        line.push("{\"timestamp\":\"");
+        line.push(stamp);
+        line.push("\",\"level\":\"error\",\"run_id\":");
+        match run_id {
+            // a run id is letters, digits, `.`, `-`: nothing to escape
+            Some(id) => {
+                line.push("\"");
+                line.push(id);
+                line.push("\"");
+            }
+            None => line.push("null"),
+        }
+        line.push(",\"stage\":null,\"rows\":null,\"seconds\":null,\"message\":\"");
+    } else {
+        line.push(stamp);
+        line.push(" kindred: error: ");
+    }
     line.push("out of memory: an allocation of ");
     line.number(bytes as u64);
     line.push(" bytes failed");
     match limit {
-        Some(limit) => {
-            line.push(" under the address-space limit of ");
+        Some((limit, kind)) => {
+            line.push(match kind {
+                Limit::AddressSpace => " under the address-space limit of ",
+                Limit::Data => " under the data-segment limit of ",
+            });
             line.number(limit / (1 << 20));
-            line.push(" MiB (ulimit -v, systemd's LimitAS=): raise it, or run fewer threads (--threads)");
+            line.push(match kind {
+                Limit::AddressSpace => " MiB (ulimit -v, systemd's LimitAS=)",
+                Limit::Data => " MiB (ulimit -d, systemd's LimitDATA=)",
+            });
+            line.push(": raise it, or run fewer threads (--threads)");
         }
         None => line.push(
             ": the machine's (or the container's) memory is used up: give the run more, or run fewer threads (--threads)",
@@ -688,6 +747,42 @@ impl Fixed {
         self.len += n;
     }
 
+    /// `millis` since the epoch as UTC in RFC 3339 with milliseconds, as [`now_utc`] writes
+    /// it, without allocating (days to a civil date: Howard Hinnant's `civil_from_days`).
+    fn utc(&mut self, millis: i64) {
+        let (secs, ms) = (millis.div_euclid(1000), millis.rem_euclid(1000) as u64);
+        let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u64);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u64;
+        let month = (if mp < 10 { mp + 3 } else { mp - 9 }) as u64;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u64;
+        let two = |f: &mut Fixed, n: u64, width: usize| {
+            for k in (0..width).rev() {
+                let digit = (n / 10u64.pow(k as u32)) % 10;
+                f.push(std::str::from_utf8(&[b'0' + digit as u8]).unwrap_or_default());
+            }
+        };
+        two(self, year, 4);
+        self.push("-");
+        two(self, month, 2);
+        self.push("-");
+        two(self, day, 2);
+        self.push("T");
+        two(self, day_secs / 3600, 2);
+        self.push(":");
+        two(self, day_secs / 60 % 60, 2);
+        self.push(":");
+        two(self, day_secs % 60, 2);
+        self.push(".");
+        two(self, ms, 3);
+        self.push("Z");
+    }
+
     fn number(&mut self, mut n: u64) {
         let mut digits = [0u8; 20];
         let mut at = digits.len();
@@ -710,13 +805,31 @@ mod oom_tests {
     #[test]
     fn the_out_of_memory_line_names_the_size_the_limit_and_what_to_do() {
         let text = |f: Fixed| String::from_utf8(f.buf[..f.len].to_vec()).unwrap();
-        let line = text(oom_line(949_920, Some(400 << 20), false));
+        // 2026-12-01T02:00:04.520Z
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T02:00:04.520Z").unwrap().timestamp_millis();
+        let line = text(oom_line(949_920, Some((400 << 20, Limit::AddressSpace)), (at, None), false));
         assert_eq!(
             line,
-            "kindred: warning: out of memory: an allocation of 949920 bytes failed under the address-space limit of 400 MiB (ulimit -v, systemd's LimitAS=): raise it, or run fewer threads (--threads)\n"
+            "2026-12-01T02:00:04.520Z kindred: error: out of memory: an allocation of 949920 bytes failed under the address-space limit of 400 MiB (ulimit -v, systemd's LimitAS=): raise it, or run fewer threads (--threads)\n"
         );
-        let json: serde_json::Value = serde_json::from_str(&text(oom_line(0, None, true))).unwrap();
-        assert_eq!(json["level"], "warning");
+        let line = text(oom_line(1, Some((300 << 20, Limit::Data)), (at, None), false));
+        assert!(line.contains("under the data-segment limit of 300 MiB (ulimit -d, systemd's LimitDATA=)"), "{line}");
+        // as every json line: the same keys, a level of the documented ones
+        let json: serde_json::Value =
+            serde_json::from_str(&text(oom_line(0, None, (at, Some("20261201T020000.123Z-42")), true))).unwrap();
+        assert_eq!(json["level"], "error");
+        assert_eq!(json["timestamp"], "2026-12-01T02:00:04.520Z");
+        assert_eq!(json["run_id"], "20261201T020000.123Z-42");
         assert!(json["message"].as_str().unwrap().contains("an allocation of 0 bytes failed: the machine's"), "{json}");
+        let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 7, "{keys:?}");
+        // the civil date across eras, leap days and the epoch, as chrono writes it
+        for t in [0i64, 951_782_400_000, 1_709_164_800_123, 4_102_444_799_999, 1_234_567_890_987] {
+            let mut f = Fixed::new();
+            f.utc(t);
+            let chrono =
+                chrono::DateTime::from_timestamp_millis(t).unwrap().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+            assert_eq!(text(f), chrono);
+        }
     }
 }

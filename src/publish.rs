@@ -499,11 +499,40 @@ impl Publisher {
     /// there is one), which it writes only as it publishes: a folder or `runs/` made read-only
     /// or immutable, or another user's (its `.lock` still writable), failed the run after the
     /// whole set was computed (helper-115).
+    ///
+    /// And that its renames can be made: `runs/` on the folder's filesystem (a volume mounted
+    /// at `runs/` failed every night's rename into it, cross-device), and `current` this
+    /// account's to replace (a folder with the sticky bit, a shared `/srv/recs` of mode 1777,
+    /// lets no account replace another's entry: every night failed at its switch, the message
+    /// blaming an immutable flag; helper-153).
     pub fn check_runs_writable(&self) -> Result<()> {
         may_write_in(&self.dir)?;
+        let dir = fs::metadata(&self.dir).map_err(io(&self.dir))?;
         let runs = self.dir.join(RUNS);
-        match entry(&runs)? {
-            Some(meta) if meta.is_dir() => may_write_in(&runs),
+        if let Some(meta) = entry(&runs)?.filter(|meta| meta.is_dir()) {
+            may_write_in(&runs)?;
+            // a bind mount of the same filesystem (a Kubernetes `subPath`) has its device, not
+            // its mount: a rename across mounts fails as across filesystems (helper-157)
+            if meta.dev() != dir.dev() || mount_id(&runs) != mount_id(&self.dir) {
+                return Err(OutputError::Layout {
+                    path: runs,
+                    found: "on another mount than its output folder (a volume or a bind mount there?)".into(),
+                    expected: format!("a folder of the output folder's filesystem: each set is renamed into it from {STAGING_PREFIX}<run>/ beside it, and a rename cannot cross filesystems; mount the volume at the output folder itself"),
+                }
+                .into());
+            }
+        }
+        // SAFETY: geteuid reads the process's effective user id.
+        let me = unsafe { libc::geteuid() };
+        let current = self.dir.join(CURRENT);
+        let sticky = dir.mode() & libc::S_ISVTX != 0;
+        match entry(&current)? {
+            Some(link) if sticky && me != 0 && link.uid() != me && dir.uid() != me => Err(OutputError::Layout {
+                path: current,
+                found: format!("another account's entry (uid {}) in a folder with the sticky bit (mode {:o}), which this account (uid {me}) cannot replace", link.uid(), dir.mode() & 0o7777),
+                expected: "this account's: run kindred as the account that published last, or have that account remove the sticky bit (chmod -t) or give the folder to this one".into(),
+            }
+            .into()),
             _ => Ok(()),
         }
     }
@@ -689,9 +718,33 @@ impl Publisher {
                 ),
             );
         }
+        // an old set whose files are not the bytes its run wrote (a note added to its
+        // report.html, a table rewritten) is not what kindred made either: kept and said, as a
+        // set a file was added to (helper-153: deleted without a word). Read whole, hashed
+        // against its manifest: the sets pruned, one a run.
+        let old: Vec<&String> = old
+            .iter()
+            .filter(|id| **id != self.run_id)
+            .filter(|id| {
+                let folder = runs.join(id);
+                let edited = edited_files(&folder);
+                if !edited.is_empty() {
+                    crate::progress::warn(
+                        false,
+                        &format!(
+                            "kept {} ({}), a published set older than the {} kept: its files are not those its run wrote ({}), so it is neither removed nor counted; move what you changed away, or delete the folder by hand",
+                            folder.display(),
+                            size_text(&folder),
+                            kept.len(),
+                            edited.join(", ")
+                        ),
+                    );
+                }
+                edited.is_empty()
+            })
+            .collect();
         let stale = records.iter().filter(before_kept);
-        let old = old.iter().filter(|id| **id != self.run_id).chain(stale);
-        old.filter_map(|id| self.remove_run(id).err()).collect()
+        old.into_iter().chain(stale).filter_map(|id| self.remove_run(id).err()).collect()
     }
 
     /// Removes run `id`'s folder through its staging name: renamed out of `runs/` first, so a
@@ -1074,6 +1127,28 @@ pub(crate) fn is_published_set(folder: &Path) -> bool {
     folder.file_name().and_then(|n| n.to_str()).is_some_and(|id| names_published(&manifest, id))
 }
 
+/// The files of the published set `folder` that are not the bytes its run wrote, each with
+/// how: changed since (another size, another SHA-256 than its manifest records, another
+/// table, not a file), or that this account cannot read, which proves nothing. A file missing
+/// is no person's work to keep, nor a manifest listing none; a set whose manifest records no
+/// SHA-256 (an earlier kindred's) is judged by sizes and footers.
+fn edited_files(folder: &Path) -> Vec<String> {
+    let Some(manifest) = read_manifest(folder) else { return Vec::new() };
+    let inspection = inspect(folder, &manifest, Depth::Contents);
+    let edited = |harm: &Harm| {
+        matches!(
+            harm,
+            Harm::Size { .. }
+                | Harm::Changed { .. }
+                | Harm::NotATable(_)
+                | Harm::OtherRun(_)
+                | Harm::NotAFile
+                | Harm::Denied(_)
+        )
+    };
+    inspection.damaged.into_iter().filter(|d| edited(&d.harm)).map(|d| d.to_string()).collect()
+}
+
 /// Whether `manifest` is run `id`'s, published (or of a kindred before 0.3.0, which wrote no
 /// status).
 fn names_published(manifest: &serde_json::Value, id: &str) -> bool {
@@ -1123,7 +1198,9 @@ fn next_sequence(dir: &Path) -> u64 {
     let runs = dir.join(RUNS);
     let listed = fs::read_dir(&runs).into_iter().flatten().flatten();
     let named = listed.filter(|e| e.file_name().to_str().is_some_and(is_run_id));
-    named.filter_map(|e| sequence_of(&runs.join(e.file_name()))).max().unwrap_or(0) + 1
+    // saturating: a hand-edited manifest's u64::MAX wrapped the next run's to 0, a run older
+    // than every other (helper-153)
+    named.filter_map(|e| sequence_of(&runs.join(e.file_name()))).max().unwrap_or(0).saturating_add(1)
 }
 
 /// The `sequence` run folder `folder`'s manifest records ([`Publisher::sequence`]), when it
@@ -1339,6 +1416,18 @@ pub fn dangling_current(dir: &Path) -> Option<String> {
             "{CURRENT} points to {RUNS}/{id}, which is missing (renamed, moved or deleted): put it back, point {CURRENT} at another run of {RUNS}/, or run `kindred run`"
         )
     })
+}
+
+/// The id of the mount `path` is on (`statx`'s `STATX_MNT_ID`, Linux 5.8), `None` where it
+/// cannot be told (an older kernel: the device is compared alone).
+fn mount_id(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: a zeroed statx is a valid value for the kernel to fill.
+    let mut out: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and a statx we own; statx only reads the one, fills the other.
+    let done = unsafe { libc::statx(libc::AT_FDCWD, c.as_ptr(), 0, libc::STATX_MNT_ID, &mut out) } == 0;
+    (done && out.stx_mask & libc::STATX_MNT_ID != 0).then_some(out.stx_mnt_id)
 }
 
 /// Whether this process may make entries in the folder `dir` (`access(2)`: its mode, a

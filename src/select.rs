@@ -203,6 +203,9 @@ pub struct Window {
     /// Of the (customer, item) pairs bought in the window by customers known before it, the
     /// share of items they had bought before: what no list of new items can hold.
     pub rebought_share: Option<f64>,
+    /// A window of days: the purchases kept without a date, in neither part of it (null for a
+    /// random share). When they are most of them the log warns ([`Selection::undated_line`]).
+    pub undated_purchases: Option<usize>,
 }
 
 /// The candidates' data: the purchases before the window, pivoted, and each customer's new
@@ -219,9 +222,20 @@ struct Held {
 /// dated window scores no customer, a random share is held back instead if it scores some.
 fn hold_back(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &std::path::Path) -> Result<Held> {
     with_dates(cleaned, |date, span| match span {
-        Some(span) => hold_back_days(cleaned, date, span, cfg, (ids, source)),
+        Some(span) => {
+            let held = hold_back_days(cleaned, date, span, cfg, (ids, source))?;
+            let undated = undated_kept(date, cleaned);
+            let undated_purchases = (held.window.kind == "days").then_some(undated);
+            Ok(Held { window: Window { undated_purchases, ..held.window }, ..held })
+        }
         None => random_share(cleaned, cfg, ids, source),
     })
+}
+
+/// The purchases kept without a date, beside dated ones: in neither part of a window of days
+/// (they could lie on either side), and in the winner's refit.
+fn undated_kept((date, rows): DateOf, cleaned: &Cleaned) -> usize {
+    cleaned.height().saturating_sub(cleaned.kept((0..rows).map(date)).flatten().count())
 }
 
 /// A row's date (by row of the frame; `None` undated), and the frame's rows.
@@ -340,6 +354,7 @@ fn days_held(
         reason: None,
         grown_from_days: (days > cfg.window_days).then_some(cfg.window_days),
         rebought_share: (new + rebought > 0).then(|| rebought as f64 / (new + rebought) as f64),
+        undated_purchases: None,
     };
     Ok(Held { m, test, window, span: None })
 }
@@ -412,6 +427,7 @@ fn random_share(cleaned: &Cleaned, cfg: &SelectConfig, ids: IdTyping, source: &s
         reason: None,
         grown_from_days: None,
         rebought_share: None,
+        undated_purchases: None,
     };
     Ok(Held { m, test, window, span: None })
 }
@@ -740,6 +756,10 @@ pub struct Selection {
     /// Null, or how the winner was refit on all purchases in another kind's place and why
     /// ([`for_all_purchases`]).
     pub refit: Option<String>,
+    /// The other candidates, best NDCG first (the grid's order among equals), with their NDCG:
+    /// the refit's when the winner's does not fit ([`for_all_purchases`]).
+    #[serde(skip)]
+    pub runners_up: Vec<(Candidate, f64)>,
     /// Null, or the last published run's choice ("ease (lambda=350, …)"), kept as the winner
     /// because it is within [`KEEP_BAND`] standard errors of the best on the window ([`choose`]).
     pub kept_previous: Option<String>,
@@ -900,6 +920,7 @@ pub fn run(
         seconds: start.elapsed().as_secs_f64(),
         candidates: scored.iter().map(|(_, t, _)| t.clone()).collect(),
         refit: None,
+        runners_up: runners_up(&scored, winner),
         kept_previous,
         replaced_previous,
         season_ahead: season_ahead.map(|(_, s)| SeasonAhead { seconds: s.seconds + ahead_seconds, ..s }),
@@ -1026,25 +1047,92 @@ fn options_not_offered(families: &[Family], (mapped, offered): (Offers, Offers),
 /// ([`run`]'s, `m`'s in `run` and `evaluate`): it fitted dense EASE on a window of 9,000-odd
 /// items to refit sparse EASE anyway (42 s and 1.96 GB for 4.6 s and 127 MB, the same lists).
 pub fn for_all_purchases(choice: Candidate, selection: &mut Selection, m: &Interactions, quiet: bool) -> Candidate {
-    if choice.family != Family::Ease {
-        return choice;
-    }
-    let stand_in = "sparse_ease (its stand-in, the same settings) in the place of ease, which won on the training rows";
-    let why = match (m.n_items() > DENSE_ITEMS, similarity::check(m, &choice.model)) {
-        (true, _) => format!(
-            "{stand_in}: all purchases hold {} items, over the {DENSE_ITEMS} the selection fits dense EASE on",
-            m.n_items()
-        ),
-        // the room under `ulimit -v` is less once the selection has run (its fits' memory is
-        // not all given back to the system): judged before it, the refit was refused, exit 2,
-        // naming `kind = "ease"`, which the pipeline never set
-        (false, Err(e)) => format!("{stand_in}: its refit on all purchases does not fit ({e})"),
-        (false, Ok(())) => return choice,
+    let fits = |c: &Candidate| match c.family {
+        Family::Popularity => Ok(()),
+        _ => similarity::check(m, &c.model).map_err(|e| e.to_string()),
     };
-    crate::progress::warn(quiet, &format!("select: refit as {why}"));
-    selection.refit = Some(why);
-    let model = ModelConfig { kind: Kind::SparseEase, ..choice.model };
-    Candidate { family: Family::SparseEase, model, ..choice }
+    let was = (choice.family, choice.settings.clone());
+    let (choice, why) = refit_fitting(choice, &selection.runners_up, m.n_items(), fits);
+    if let Some(why) = why {
+        crate::progress::warn(quiet, &format!("select: refit as {why}"));
+        selection.refit = Some(why);
+    }
+    name_published(selection, (was.0, &was.1), &choice);
+    choice
+}
+
+/// A runner-up refit in the place of the winner (`was`) is the winner: `selection.winner`, the
+/// chosen row of `selection.parquet`, the report and `explain` name the model published
+/// (helper-157: they named the winner whose refit did not fit). Dense EASE's stand-in keeps
+/// the winner's name, its kind said in `refit` and in the model's settings.
+fn name_published(selection: &mut Selection, was: (Family, &str), choice: &Candidate) {
+    let stand_in = choice.family == Family::SparseEase && was.0 == Family::Ease && choice.settings == was.1;
+    if (choice.family, choice.settings.as_str()) == was || stand_in {
+        return;
+    }
+    let trial =
+        selection.candidates.iter().find(|t| t.candidate == choice.family.name() && t.settings == choice.settings);
+    if let Some(trial) = trial {
+        selection.winner = trial.clone();
+    }
+}
+
+/// [`for_all_purchases`]' choice, given whether a candidate's refit `fits` on all purchases
+/// (of `items` items), and why another was refit in the winner's place, if one was: dense
+/// EASE's stand-in, sparse EASE, over [`DENSE_ITEMS`] or when its refit does not fit; and when
+/// that (or any other winner's) does not fit either, the best of the `runners_up` whose does.
+/// The room under `ulimit -v` is less once the selection has run (its fits' memory is not all
+/// given back to the system): a sparse EASE winner judged before it was refused there, exit 2
+/// naming `kind = "sparse_ease"`, which the pipeline never set (helper-155: the night lost, a
+/// CronJob's FailJob, while a runner-up fitted).
+fn refit_fitting(
+    choice: Candidate,
+    runners_up: &[(Candidate, f64)],
+    items: usize,
+    fits: impl Fn(&Candidate) -> std::result::Result<(), String>,
+) -> (Candidate, Option<String>) {
+    let stand_in = "sparse_ease (its stand-in, the same settings) in the place of ease, which won on the training rows";
+    let sparse = |choice: Candidate| {
+        let model = ModelConfig { kind: Kind::SparseEase, ..choice.model };
+        Candidate { family: Family::SparseEase, model, ..choice }
+    };
+    let (choice, why) = match (choice.family, items > DENSE_ITEMS, fits(&choice)) {
+        (Family::Ease, true, _) => {
+            let why = format!(
+                "{stand_in}: all purchases hold {items} items, over the {DENSE_ITEMS} the selection fits dense EASE on"
+            );
+            (sparse(choice), Some(why))
+        }
+        (Family::Ease, false, Err(e)) => {
+            (sparse(choice), Some(format!("{stand_in}: its refit on all purchases does not fit ({e})")))
+        }
+        (_, _, Ok(())) => return (choice, None),
+        (_, _, Err(_)) => (choice, None),
+    };
+    let Err(e) = fits(&choice) else { return (choice, why) };
+    let winner = named(choice.family.name(), &choice.settings);
+    match runners_up.iter().find(|(c, _)| c.family != choice.family && fits(c).is_ok()) {
+        Some((next, ndcg)) => {
+            let why = format!(
+                "{} (NDCG@K {ndcg:.4} on the window), the best candidate whose refit on all purchases fits: the winner's, {winner}, does not ({e})",
+                named(next.family.name(), &next.settings)
+            );
+            (next.clone(), Some(why))
+        }
+        None => (choice, why), // the fit's error says what to do
+    }
+}
+
+/// The candidates `scored` but the `winner`, best NDCG first (the grid's order among equals).
+fn runners_up(scored: &[(Candidate, Trial, Vec<f64>)], winner: usize) -> Vec<(Candidate, f64)> {
+    let mut rest: Vec<(Candidate, f64)> = scored
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| *k != winner)
+        .map(|(_, (c, t, _))| (c.clone(), t.metrics.ndcg))
+        .collect();
+    rest.sort_by(|a, b| b.1.total_cmp(&a.1));
+    rest
 }
 
 /// What stands in for a fit that does not fit: sparse EASE (the pipeline's M) for dense EASE,
@@ -1277,7 +1365,15 @@ fn choose(
     let top = &scored[best].2;
     let within = |each: &[f64], errors: f64| errors_below(top, each) <= errors;
     let kept = previously.and_then(|p| scored.iter().position(|(_, t, _)| is_previous(t, p)));
-    if let Some(kept) = kept.filter(|&k| !undecided[k] && within(&scored[k].2, KEEP_BAND)) {
+    // the last choice with the recency option, taken on two standard errors over its twin, is
+    // kept while it stays above its twin — not asked for two again each night (helper-156: the
+    // evidence hovering near two, it was replaced within the band, 99.7% of the lists changed,
+    // "0.6 standard errors below the best"); the seasonal popularity is the season check's
+    let leads = option_leads(scored);
+    let keepable = |k: usize| {
+        !undecided[k] || (scored[k].0.recommend.popular_season_days.is_none() && leads[k].is_some_and(|l| l > 0.0))
+    };
+    if let Some(kept) = kept.filter(|&k| keepable(k) && within(&scored[k].2, KEEP_BAND)) {
         return (kept, best, kept != best);
     }
     if rule == Rule::Best {
@@ -1308,17 +1404,23 @@ const OPTION_EVIDENCE: f64 = 2.0;
 /// taken on evidence, not on a window's noise. The seasonal popularity is never chosen on the
 /// window: it is taken on the weeks ahead a year before ([`season_check`]), which it is for.
 fn undecided_options(scored: &[(Candidate, Trial, Vec<f64>)]) -> Vec<bool> {
+    let leads = option_leads(scored);
+    scored
+        .iter()
+        .zip(leads)
+        .map(|((c, _, _), lead)| c.recommend.popular_season_days.is_some() || lead.is_some_and(|l| l < OPTION_EVIDENCE))
+        .collect()
+}
+
+/// For each variant with the recency option, how many standard errors (of the paired
+/// per-customer differences) it lies above its twin without it; `None` for the others and a
+/// twin-less variant.
+fn option_leads(scored: &[(Candidate, Trial, Vec<f64>)]) -> Vec<Option<f64>> {
     let twin = |t: &Trial| {
         let (plain, true) = without_recency(&t.settings) else { return None };
         scored.iter().position(|(_, u, _)| u.candidate == t.candidate && u.settings == plain)
     };
-    scored
-        .iter()
-        .map(|(c, t, each)| {
-            c.recommend.popular_season_days.is_some()
-                || twin(t).is_some_and(|k| errors_below(each, &scored[k].2) < OPTION_EVIDENCE)
-        })
-        .collect()
+    scored.iter().map(|(_, t, each)| twin(t).map(|k| errors_below(each, &scored[k].2))).collect()
 }
 
 /// A candidate's settings without the recency option ([`with_recency`] appends `recency=H`
@@ -1502,6 +1604,22 @@ impl Selection {
         })
     }
 
+    /// A warning when most purchases kept have no date (`kept` of them in all): a window of days
+    /// fits and scores the candidates on the dated ones only. helper-152's export dated an
+    /// order on one of its lines, sorted away from the others: 95% undated, the window's one
+    /// line per order chose popularity for every customer, without a word. Said, not decided
+    /// for: a random share of all instead was 2–7% worse on the month after where dates were
+    /// blank at random (55–60%; helper-157).
+    pub fn undated_line(&self, kept: usize) -> Option<String> {
+        let undated = self.window.undated_purchases?;
+        (2 * undated > kept).then(|| {
+            format!(
+                "select: {undated} of the {kept} purchases kept ({:.0}%) have no date: the window of days fits and scores the candidates on the dated ones only, and the winner is refit on all; if an order's date is on one of its lines, [clean] fill_order_lines = true with [columns] invoice mapped dates the others by their order",
+                undated as f64 * 100.0 / kept as f64
+            )
+        })
+    }
+
     /// What the log says of the candidates the memory budget kept out: a note each, and a
     /// warning when one is the last published run's choice (`previously`) — the lists then
     /// change for the memory the run was given, not for the data. With the default budget (¾
@@ -1513,15 +1631,21 @@ impl Selection {
         self.skipped
             .iter()
             .filter_map(|s| {
-                let need = s.needs_bytes?;
                 // rounded up: a figure rounded down, followed as written, still skipped it
                 let up = |b: u64| (gb(b) * 100.0).ceil() / 100.0;
-                let more = match set {
-                    true => format!("[select] memory_budget = {need} (bytes) tries it"),
-                    false => format!(
+                let more = match (s.needs_bytes, set) {
+                    (Some(need), true) => format!("[select] memory_budget = {need} (bytes) tries it"),
+                    (Some(need), false) => format!(
                         "{:.2} GB more memory (the container's or machine's limit) tries it, or set [select] memory_budget",
                         up((need - self.memory_budget).div_ceil(3) * 4)
                     ),
+                    // the address-space limit's (its reason says by how much): said too, the
+                    // lists changing with it and the thread count (helper-155: under `ulimit
+                    // -v`, EASE skipped without a word, 92% of the lists changed)
+                    (None, _) if s.reason.contains(similarity::ADDRESS_SPACE) => {
+                        "the lists change for the address space this run was given".to_string()
+                    }
+                    (None, _) => return None,
                 };
                 let last = previously.is_some_and(|p| p.candidate == s.candidate);
                 let line = match last {

@@ -31,6 +31,7 @@ pub mod customers;
 pub mod ease;
 mod model;
 mod reserve;
+pub use reserve::ADDRESS_SPACE;
 pub mod sparse_ease;
 pub mod text;
 mod tiled;

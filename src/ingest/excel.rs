@@ -337,20 +337,41 @@ impl Sheets {
     }
 
     /// Where each of the first sheet's columns is in `header` (another sheet's), matched by
-    /// [`column_key`] (letters and digits, case ignored), its extra columns left out; a column a role maps (every
-    /// column without roles) must be there, else why the sheet is skipped.
-    fn positions(&self, header: &[String], roles: Option<&Columns>) -> Result<Vec<Option<usize>>, String> {
-        let mapped = roles.map(mapped_columns);
-        let mut positions = Vec::with_capacity(self.header.len());
+    /// [`column_key`] (letters and digits, case ignored), its extra columns left out, and the
+    /// optional roles' columns it lacks (the invoice, the names, the time of day: its rows are
+    /// read without them, as a first sheet's are). The ids', the quantity's, the date's, the
+    /// segment's and the row filters' columns (every column without roles) must be there, else
+    /// why the sheet is skipped: a month's sheet whose template dropped the invoice column lost
+    /// all its purchases, a first sheet without it none (helper-154); a sheet of totals by
+    /// customer and item (no date: no purchase lines) is no month's (helper-157: stacked, it
+    /// doubled every quantity).
+    fn positions(
+        &self,
+        header: &[String],
+        roles: Option<&Columns>,
+    ) -> Result<(Vec<Option<usize>>, Vec<String>), String> {
+        let is = |columns: &[&String], name: &str| columns.iter().any(|c| column_key(c) == column_key(name));
+        let needed = roles.map(|r| {
+            let mut needed = needed(r);
+            needed.extend(r.quantity.as_ref().into_iter().chain(&r.date));
+            (needed, mapped_columns(r))
+        });
+        let (mut positions, mut lacking) = (Vec::with_capacity(self.header.len()), Vec::new());
         for name in &self.header {
             let found = header.iter().position(|h| column_key(h) == column_key(name));
-            let needed = mapped.as_ref().is_none_or(|m| m.iter().any(|c| column_key(c) == column_key(name)));
-            if found.is_none() && needed {
-                return Err(format!("its header has no column '{name}' (it has: {})", header.join(", ")));
+            match (found, &needed) {
+                (None, None) => {
+                    return Err(format!("its header has no column '{name}' (it has: {})", header.join(", ")))
+                }
+                (None, Some((needed, _))) if is(needed, name) => {
+                    return Err(format!("its header has no column '{name}' (it has: {})", header.join(", ")))
+                }
+                (None, Some((_, mapped))) if is(mapped, name) => lacking.push(name.clone()),
+                _ => {}
             }
             positions.push(found);
         }
-        Ok(positions)
+        Ok((positions, lacking))
     }
 
     /// Appends a sheet's data rows, each with its row number in sheet `sheet` (blank rows
@@ -626,7 +647,17 @@ pub(super) fn read_excel(
                 positions
             }
             Some(t) => match t.positions(&header, roles) {
-                Ok(positions) => positions,
+                Ok((positions, lacking)) => {
+                    if !lacking.is_empty() {
+                        let lacking: Vec<String> = lacking.iter().map(|c| format!("'{c}'")).collect();
+                        let these = if lacking.len() == 1 { "that column" } else { "those columns" };
+                        notes.push(format!(
+                            "sheet '{name}' has no column {}: its rows are read with {these} empty",
+                            lacking.join(" or ")
+                        ));
+                    }
+                    positions
+                }
                 Err(why) => {
                     notes.push(format!("sheet '{name}' skipped: {why}"));
                     continue;

@@ -19,30 +19,27 @@ pub fn available_memory() -> Option<u64> {
     let host = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| meminfo_available(&m));
     let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     let limited = capped(host, cgroup_headroom(&cgroups, Path::new("/sys/fs/cgroup")));
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    capped(limited, address_space_room(address_space_limit(), &status))
+    capped(limited, address_space_left())
 }
 
-/// The room left now under the address-space limit (`ulimit -v`), `None` when unlimited.
+/// The room left now under the address-space limit (`ulimit -v`) and the data-segment limit
+/// (`ulimit -d`, systemd's `LimitDATA=`: the heap and private mappings, every allocation of
+/// kindred's since Linux 4.7), the smaller; `None` when both are unlimited. Under `ulimit -d`
+/// alone the run aborted mid-ingest where `ulimit -v` of the same size was refused up front
+/// (helper-155).
 pub fn address_space_left() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    address_space_room(address_space_limit(), &status)
+    let (address_space, data) = crate::progress::soft_limits();
+    capped(address_space_room(address_space, &status, "VmSize:"), address_space_room(data, &status, "VmData:"))
 }
 
-/// The soft address-space limit (`RLIMIT_AS`), `None` when unlimited.
-fn address_space_limit() -> Option<u64> {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit writes one rlimit into memory we own.
-    let read = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } == 0;
-    (read && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
-}
-
-/// The room under an address-space `limit`: the limit less the process's mapped size so far
-/// (`VmSize` of `/proc/self/status`; without it, the limit).
-fn address_space_room(limit: Option<u64>, status: &str) -> Option<u64> {
+/// The room under a `limit`: the limit less the process's size so far by `key` of
+/// `/proc/self/status` (`VmSize:` for the address space, `VmData:` for the data segment;
+/// without it, the limit).
+fn address_space_room(limit: Option<u64>, status: &str, key: &str) -> Option<u64> {
     let size = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmSize:"))
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.trim().strip_suffix("kB").and_then(|n| n.trim().parse::<u64>().ok()).map(|kb| kb * 1024));
     limit.map(|limit| limit.saturating_sub(size.unwrap_or(0)))
 }
@@ -149,11 +146,14 @@ mod tests {
     #[test]
     fn an_address_space_limit_caps_the_memory_available() {
         let status = "Name:\tkindred\nVmPeak:\t  300000 kB\nVmSize:\t  262144 kB\nVmRSS:\t 1000 kB\n";
-        assert_eq!(address_space_room(Some(GIB), status), Some(GIB - 256 * 1024 * 1024));
-        assert_eq!(address_space_room(Some(GIB / 8), status), Some(0));
-        assert_eq!(address_space_room(None, status), None);
-        assert_eq!(address_space_room(Some(GIB), ""), Some(GIB));
-        assert_eq!(capped(Some(20 * GIB), address_space_room(Some(GIB), status)), Some(GIB - 256 * 1024 * 1024));
+        assert_eq!(address_space_room(Some(GIB), status, "VmSize:"), Some(GIB - 256 * 1024 * 1024));
+        assert_eq!(address_space_room(Some(GIB / 8), status, "VmSize:"), Some(0));
+        assert_eq!(address_space_room(None, status, "VmSize:"), None);
+        assert_eq!(address_space_room(Some(GIB), "", "VmSize:"), Some(GIB));
+        assert_eq!(
+            capped(Some(20 * GIB), address_space_room(Some(GIB), status, "VmSize:")),
+            Some(GIB - 256 * 1024 * 1024)
+        );
     }
 
     /// A pod's limit of 4 GiB, 1 GiB held of which 0.25 GiB (and 9 bytes) is file page cache:

@@ -40,9 +40,15 @@ pub const STALE_AFTER: Duration = Duration::from_secs(300);
 pub(super) fn check(dir: &Path) -> Result<()> {
     let path = dir.join(LOCK);
     match entry(&path)? {
-        Some(meta) if !meta.is_file() || meta.nlink() != 1 => {
-            Err(unexpected(&path, &meta, "kindred's lock file".into()).into())
-        }
+        // a hard-link snapshot of the folder (`cp -al`, `rsync --link-dest`) shares it: said
+        // so, with what to do (helper-153: "not kindred's lock file" sent the operator astray)
+        Some(meta) if meta.is_file() && meta.nlink() > 1 => Err(unexpected(
+            &path,
+            &meta,
+            "kindred's lock file, which has one name: a hard-link snapshot of the folder (cp -al, rsync --link-dest) shares it, and kindred writes into it; delete this .lock (kindred makes a new one) or break the link (cp .lock .lock.new && mv .lock.new .lock)".into(),
+        )
+        .into()),
+        Some(meta) if !meta.is_file() => Err(unexpected(&path, &meta, "kindred's lock file".into()).into()),
         // a file no kindred wrote (a person's "maintenance window" note) every run refuses:
         // so does `status` (it read healthy while every run exited 1: helper-98). Read without
         // the flock, a holder's line may be half written: read again before refusing.

@@ -181,6 +181,19 @@ fn the_sections_other_stages_add_render_when_present() {
     assert!(html.contains("730,352 customers with new items, a seeded sample of 100,000 scored"));
     m["selection"]["window"] = json!({"kind": "days", "customers": 1271, "scored_customers": 1271});
     assert!(render(&m, &tables_figures()).unwrap().contains("1,271 customers scored"));
+    // the window said as the log says it (helper-156: "days window:", no length)
+    m["selection"]["window"]["days"] = json!(30.0);
+    m["selection"]["window"]["start_utc"] = json!("2011-11-09 12:50:00");
+    let html = render(&m, &tables_figures()).unwrap();
+    assert!(html.contains("Held back: the last 30 days (from 2011-11-09 12:50:00 UTC); "), "{html}");
+    m["selection"]["window"] =
+        json!({"kind": "random_share", "share": 0.2, "customers": 1271, "scored_customers": 1271});
+    let html = render(&m, &tables_figures()).unwrap();
+    assert!(
+        html.contains("Held back: 20% of each customer&#x27;s items; ")
+            || html.contains("Held back: 20% of each customer's items; "),
+        "{html}"
+    );
     m["selection"]["window"] = json!({"kind": "days", "customers": 0, "scored_customers": 0});
     assert!(render(&m, &tables_figures()).unwrap().contains("no customer bought a new item in it"));
     m["drift"] = json!({"previous_run_id": null, "customers": 0, "note": "first run: no previous published set to compare with"});

@@ -255,10 +255,31 @@ fn selection(m: &Value) -> Value {
             false => format!("{winner} ({settings})"),
         }),
         "rule": s(sel, "/rule"), "rows": rows, "skipped": skipped,
-        "window": format!("{} window: {} training rows, {} test rows, {customers}",
-            s(sel, "/window/kind"), u(sel, "/window/train_rows").map_or_else(na, thousands),
+        "window": format!("Held back: {}; {} training rows, {} test rows, {customers}",
+            window_text(sel), u(sel, "/window/train_rows").map_or_else(na, thousands),
             u(sel, "/window/test_rows").map_or_else(na, thousands)),
     })
+}
+
+/// What the selection held back, as the log says it: "the last 30 days (from 2011-11-09
+/// 12:50:00 UTC)", "20% of each customer's items"; the manifest's kind printed as it was
+/// ("days window:") told no length (helper-156).
+fn window_text(sel: &Value) -> String {
+    let days = f(sel, "/window/days");
+    match (s(sel, "/window/kind").as_str(), days) {
+        ("days", Some(d)) => {
+            let length = match d.fract() == 0.0 {
+                true => format!("{d:.0} {}", plural(d as usize, "day")),
+                false => format!("{d:.1} days"),
+            };
+            let from = sel.pointer("/window/start_utc").and_then(Value::as_str);
+            from.map_or_else(|| format!("the last {length}"), |t| format!("the last {length} (from {t} UTC)"))
+        }
+        _ => match f(sel, "/window/share") {
+            Some(share) => format!("{:.0}% of each customer's items", share * 100.0),
+            None => s(sel, "/window/kind"),
+        },
+    }
 }
 
 fn recommend(m: &Value, fig: &Figures) -> Result<Value, String> {

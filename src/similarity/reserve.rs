@@ -45,6 +45,10 @@ fn threads() -> u64 {
     (rayon::current_num_threads() + usize::from(rayon::current_thread_index().is_none())) as u64
 }
 
+/// What [`fits`]' refusal says of the limit: the selection's log tells a candidate skipped
+/// for it by these words.
+pub const ADDRESS_SPACE: &str = "left under the address-space limit";
+
 /// Refuses a model of the EASE family whose `need` (bytes, its resident estimate and what the
 /// caller adds) and the buffers faer reserves on each thread exceed `room`, the address space
 /// left under a limit (`None`: no limit, nothing to refuse).
@@ -59,7 +63,7 @@ pub fn fits(kind: Kind, need: u64, room: Option<u64>) -> Result<(), ConfigError>
     Err(ConfigError::Invalid {
         key: "[model] kind".into(),
         message: format!(
-            "\"{name}\" needs about {:.2} GB of address space — {:.2} GB for the model, and {:.2} GB that faer's matrix products reserve on each of {threads} threads (twice this CPU's L3 cache as they read it) — more than the {:.2} GB left under the address-space limit (ulimit -v, systemd's LimitAS=): raise the limit, run fewer threads (--threads), or use kind = \"item\" or \"user\"",
+            "\"{name}\" needs about {:.2} GB of address space — {:.2} GB for the model, and {:.2} GB that faer's matrix products reserve on each of {threads} threads (twice this CPU's L3 cache as they read it) — more than the {:.2} GB {ADDRESS_SPACE} (ulimit -v, systemd's LimitAS=): raise the limit, run fewer threads (--threads), or use kind = \"item\" or \"user\"",
             gb(need.saturating_add(per * threads)),
             gb(need),
             gb(per),

@@ -48,6 +48,25 @@ fn every_sheet_reads_sheets_whose_header_differs_by_case_or_an_extra_column() {
     assert!(notes.iter().any(|n| n.as_str().unwrap().starts_with("sheet 'Feb', 'Mar' have the customer")), "{notes:?}");
 }
 
+/// A later sheet without an optional role's column (the invoice, the names) was skipped whole:
+/// a month's purchases lost at exit 0, with a note (helper-154), while the same sheet first
+/// left the column unmapped. Its rows are now read with the column empty, and said.
+#[test]
+fn a_later_sheet_without_an_optional_column_is_read_not_skipped() {
+    let w = Workdir::new();
+    w.run_fixture("sheets_optional.xlsx", "sheet = \"*\"", "");
+    let m = manifest(&w);
+    assert_eq!(m["reports"]["ingest"]["sheets"], serde_json::json!(["Jan", "Feb"]));
+    let note = "sheet 'Feb' has no column 'InvoiceNo' or 'Description': its rows are read with those columns empty";
+    let notes = m["reports"]["ingest"]["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n == note), "{notes:?}");
+    assert_eq!(m["customers"], 4, "February's customers 3 and 4 are read");
+    // the names come from the sheet that has them
+    let items = crate::workdir::rows(&w.path("out/items.parquet"));
+    let corn = items.iter().find(|r| crate::workdir::text(&r["item_id"]) == "C").unwrap();
+    assert_eq!(crate::workdir::text(&corn["description"]), "Corn");
+}
+
 /// A hidden first sheet is not the one read by default: Excel's first tab, the first visible
 /// sheet, is (session 28; before, a hidden sheet first without the columns was an error, and
 /// one with them, a backup, was read silently); a note names the hidden sheet passed over. A

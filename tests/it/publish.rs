@@ -256,6 +256,45 @@ fn an_old_set_holding_a_persons_file_is_kept_and_said() {
     assert_eq!(runs, 2, "the person's set and the one kept");
 }
 
+/// An old published set someone edited (a note appended to its report, a table rewritten) was
+/// pruned without a word (helper-153), where one a file was added to is kept: its files are not
+/// those its run wrote (their SHA-256 against its manifest's), so it is kept and said too. A
+/// file deleted from it is no person's work: pruned.
+#[test]
+fn an_old_set_a_person_edited_is_kept_and_said() {
+    let w = Workdir::new();
+    let good = w.pipeline("good.toml", &w.copy("tiny.csv"), "keep_runs = 1");
+    let run = || w.kindred(&["run", good.to_str().unwrap(), "--quiet"]);
+    assert_eq!(run().code, 0);
+    let first = std::fs::read_link(w.path("out/current")).unwrap();
+    let report = w.path("out").join(&first).join("report.html");
+    let mut html = std::fs::read_to_string(&report).unwrap();
+    html.push_str("<!-- reviewed by the analyst -->");
+    std::fs::write(&report, &html).unwrap();
+    let r = run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = first.file_name().unwrap().to_str().unwrap();
+    for words in [id, "a published set older than the 1 kept", "report.html: ", "neither removed nor counted"] {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), html, "kept as edited");
+    // the same size, other bytes: changed in place
+    let second = std::fs::read_link(w.path("out/current")).unwrap();
+    let report = w.path("out").join(&second).join("report.html");
+    let html = std::fs::read_to_string(&report).unwrap().replacen("<title>", "<TITLE>", 1);
+    std::fs::write(&report, &html).unwrap();
+    let r = run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("report.html: its content changed"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), html, "kept as edited");
+    // a file deleted: the set is pruned
+    let third = std::fs::read_link(w.path("out/current")).unwrap();
+    std::fs::remove_file(w.path("out").join(&third).join("report.html")).unwrap();
+    assert_eq!(run().code, 0);
+    assert!(!w.path("out").join(&third).exists(), "pruned");
+    assert!(w.path("out").join(&first).exists() && w.path("out").join(&second).exists());
+}
+
 /// Two pipeline files beside each other left to the default `output` folder, each with its own
 /// shop's export: each run replaced the other shop's lists, every run exit 0, `status` healthy
 /// (helper-98). A set sharing no customer and no item with the published one is refused, naming

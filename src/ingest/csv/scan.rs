@@ -289,11 +289,23 @@ impl<'a> Scan<'a> {
         self.appended(text, from, decoded, false)
     }
 
-    /// The file has ended: appends what the decoder still holds.
+    /// The file has ended: appends what the decoder still holds; notes a file that reads as
+    /// UTF-8 under a single-byte encoding ([`Decode::utf8_text`]).
     pub(super) fn finish(&mut self, text: &mut Vec<u8>) -> Result<(), InputError> {
         let from = text.len();
         let decoded = self.decode.push(&[], text, true);
-        self.appended(text, from, decoded, true)
+        self.appended(text, from, decoded, true)?;
+        if let Some((line, c)) = self.decode.utf8_text() {
+            let encoding = self.decode.encoding();
+            let utf8 = c.to_string();
+            let read = encoding.decode_without_bom_handling(utf8.as_bytes()).0.into_owned();
+            let name = encoding.name().to_ascii_lowercase();
+            self.notes.push(format!(
+                "{}: every byte is valid UTF-8, read as {name} ([input] encoding): line {line}'s '{read}' is '{utf8}' in UTF-8; if the export is UTF-8 (Excel's \"CSV UTF-8\"), set [input] encoding = \"utf-8\" (the default), else its names read as they should",
+                self.path.display()
+            ));
+        }
+        Ok(())
     }
 
     /// Checks the text appended from `from`, after its line ends are read. On an error the
