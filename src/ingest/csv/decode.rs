@@ -33,10 +33,10 @@ pub(super) struct Decode {
 /// encodings, so UTF-8 read in one is garbled without a decoding error (`café` read as
 /// `cafÃ©`): an exporter switched to Excel's "CSV UTF-8" garbled 98 item codes and 134 names
 /// of a helper's export, 45.8% of the lists changed at exit 0 (helper-154). The reverse
-/// (windows-1252 bytes read as UTF-8) is a decoding error already. Text in a single-byte
-/// encoding is hardly ever valid UTF-8 beyond ASCII: each accented letter must be followed by
-/// one to three bytes of 0x80–0xBF, which are symbols and punctuation there (`Ã©`, `â€™`: text
-/// already garbled).
+/// (windows-1252 bytes read as UTF-8) is a decoding error already. Windows-1252 text is hardly
+/// ever valid UTF-8 beyond ASCII: each accented letter must be followed by one to three bytes of
+/// 0x80–0xBF, symbols and punctuation there (`Ã©`, `â€™`: text already garbled); but in
+/// windows-1250 0xA3 is `Ł`, and `KÓŁKO` is valid UTF-8 (helper-157): said, not refused.
 #[derive(Default)]
 struct Utf8Check {
     /// The bytes of a sequence cut by a chunk's end.
