@@ -761,26 +761,20 @@ impl Fixed {
         let day = (doy - (153 * mp + 2) / 5 + 1) as u64;
         let month = (if mp < 10 { mp + 3 } else { mp - 9 }) as u64;
         let year = (yoe + era * 400 + i64::from(month <= 2)) as u64;
-        let two = |f: &mut Fixed, n: u64, width: usize| {
-            for k in (0..width).rev() {
-                let digit = (n / 10u64.pow(k as u32)) % 10;
-                f.push(std::str::from_utf8(&[b'0' + digit as u8]).unwrap_or_default());
-            }
-        };
-        two(self, year, 4);
-        self.push("-");
-        two(self, month, 2);
-        self.push("-");
-        two(self, day, 2);
-        self.push("T");
-        two(self, day_secs / 3600, 2);
-        self.push(":");
-        two(self, day_secs / 60 % 60, 2);
-        self.push(":");
-        two(self, day_secs % 60, 2);
-        self.push(".");
-        two(self, ms, 3);
-        self.push("Z");
+        let fields = [(year, 4, "-"), (month, 2, "-"), (day, 2, "T"), (day_secs / 3600, 2, ":")];
+        let fields = fields.into_iter().chain([(day_secs / 60 % 60, 2, ":"), (day_secs % 60, 2, "."), (ms, 3, "Z")]);
+        for (n, width, after) in fields {
+            self.padded(n, width);
+            self.push(after);
+        }
+    }
+
+    /// `n`'s last `width` digits, zeros in front.
+    fn padded(&mut self, n: u64, width: usize) {
+        for k in (0..width as u32).rev() {
+            let digit = [b'0' + (n / 10u64.pow(k) % 10) as u8];
+            self.push(std::str::from_utf8(&digit).unwrap_or_default());
+        }
     }
 
     fn number(&mut self, mut n: u64) {

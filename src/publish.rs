@@ -511,30 +511,9 @@ impl Publisher {
         let runs = self.dir.join(RUNS);
         if let Some(meta) = entry(&runs)?.filter(|meta| meta.is_dir()) {
             may_write_in(&runs)?;
-            // a bind mount of the same filesystem (a Kubernetes `subPath`) has its device, not
-            // its mount: a rename across mounts fails as across filesystems (helper-157)
-            if meta.dev() != dir.dev() || mount_id(&runs) != mount_id(&self.dir) {
-                return Err(OutputError::Layout {
-                    path: runs,
-                    found: "on another mount than its output folder (a volume or a bind mount there?)".into(),
-                    expected: format!("a folder of the output folder's filesystem: each set is renamed into it from {STAGING_PREFIX}<run>/ beside it, and a rename cannot cross filesystems; mount the volume at the output folder itself"),
-                }
-                .into());
-            }
+            same_mount(&runs, &meta, (&self.dir, &dir))?;
         }
-        // SAFETY: geteuid reads the process's effective user id.
-        let me = unsafe { libc::geteuid() };
-        let current = self.dir.join(CURRENT);
-        let sticky = dir.mode() & libc::S_ISVTX != 0;
-        match entry(&current)? {
-            Some(link) if sticky && me != 0 && link.uid() != me && dir.uid() != me => Err(OutputError::Layout {
-                path: current,
-                found: format!("another account's entry (uid {}) in a folder with the sticky bit (mode {:o}), which this account (uid {me}) cannot replace", link.uid(), dir.mode() & 0o7777),
-                expected: "this account's: run kindred as the account that published last, or have that account remove the sticky bit (chmod -t) or give the folder to this one".into(),
-            }
-            .into()),
-            _ => Ok(()),
-        }
+        replaceable(&self.dir.join(CURRENT), &dir)
     }
 
     /// This run's place among the runs recorded in the folder, which its manifest records as
@@ -707,16 +686,7 @@ impl Publisher {
             if foreign.is_empty() {
                 continue; // a set of a status kindred does not write (a later version's): kept
             }
-            crate::progress::warn(
-                false,
-                &format!(
-                    "kept {} ({}), a published set older than the {} kept: it holds what kindred did not write ({}), so it is neither removed nor counted; move that away, or delete the folder by hand",
-                    folder.display(),
-                    size_text(&folder),
-                    kept.len(),
-                    foreign.join(", ")
-                ),
-            );
+            warn_kept(&folder, kept.len(), &format!("it holds what kindred did not write ({})", foreign.join(", ")));
         }
         // an old set whose files are not the bytes its run wrote (a note added to its
         // report.html, a table rewritten) is not what kindred made either: kept and said, as a
@@ -729,16 +699,8 @@ impl Publisher {
                 let folder = runs.join(id);
                 let edited = edited_files(&folder);
                 if !edited.is_empty() {
-                    crate::progress::warn(
-                        false,
-                        &format!(
-                            "kept {} ({}), a published set older than the {} kept: its files are not those its run wrote ({}), so it is neither removed nor counted; move what you changed away, or delete the folder by hand",
-                            folder.display(),
-                            size_text(&folder),
-                            kept.len(),
-                            edited.join(", ")
-                        ),
-                    );
+                    let why = format!("its files are not those its run wrote ({})", edited.join(", "));
+                    warn_kept(&folder, kept.len(), &why);
                 }
                 edited.is_empty()
             })
@@ -1127,6 +1089,19 @@ pub(crate) fn is_published_set(folder: &Path) -> bool {
     folder.file_name().and_then(|n| n.to_str()).is_some_and(|id| names_published(&manifest, id))
 }
 
+/// The warning, on every run, for an old published set pruning keeps (`kept` sets kept besides)
+/// because nothing proves it as its run left it (`why`): a file added to it, or one changed.
+fn warn_kept(folder: &Path, kept: usize, why: &str) {
+    crate::progress::warn(
+        false,
+        &format!(
+            "kept {} ({}), a published set older than the {kept} kept: {why}, so it is neither removed nor counted; move that away, or delete the folder by hand",
+            folder.display(),
+            size_text(folder),
+        ),
+    );
+}
+
 /// The files of the published set `folder` that are not the bytes its run wrote, each with
 /// how: changed since (another size, another SHA-256 than its manifest records, another
 /// table, not a file), or that this account cannot read, which proves nothing. A file missing
@@ -1416,6 +1391,39 @@ pub fn dangling_current(dir: &Path) -> Option<String> {
             "{CURRENT} points to {RUNS}/{id}, which is missing (renamed, moved or deleted): put it back, point {CURRENT} at another run of {RUNS}/, or run `kindred run`"
         )
     })
+}
+
+/// Refuses `runs` (its `meta`) on another mount than the output folder `dir` (its `dir_meta`):
+/// each set is renamed into it from its staging folder. A bind mount of the same filesystem (a
+/// Kubernetes `subPath`) has its device, not its mount: a rename across mounts fails as one
+/// across filesystems (helper-157).
+fn same_mount(runs: &Path, meta: &fs::Metadata, (dir, dir_meta): (&Path, &fs::Metadata)) -> Result<()> {
+    if meta.dev() == dir_meta.dev() && mount_id(runs) == mount_id(dir) {
+        return Ok(());
+    }
+    Err(OutputError::Layout {
+        path: runs.to_path_buf(),
+        found: "on another mount than its output folder (a volume or a bind mount there?)".into(),
+        expected: format!("a folder of the output folder's mount: each set is renamed into it from {STAGING_PREFIX}<run>/ beside it, and a rename cannot cross mounts; mount the volume at the output folder itself"),
+    }
+    .into())
+}
+
+/// Refuses `current` when this account cannot replace it: another account's entry in a folder
+/// (`dir`) with the sticky bit, neither the folder's nor root's (a shared folder of mode 1777).
+fn replaceable(current: &Path, dir: &fs::Metadata) -> Result<()> {
+    // SAFETY: geteuid reads the process's effective user id.
+    let me = unsafe { libc::geteuid() };
+    let sticky = dir.mode() & libc::S_ISVTX != 0;
+    match entry(current)? {
+        Some(link) if sticky && me != 0 && link.uid() != me && dir.uid() != me => Err(OutputError::Layout {
+            path: current.to_path_buf(),
+            found: format!("another account's entry (uid {}) in a folder with the sticky bit (mode {:o}), which this account (uid {me}) cannot replace", link.uid(), dir.mode() & 0o7777),
+            expected: "this account's: run kindred as the account that published last, or have that account remove the sticky bit (chmod -t) or give the folder to this one".into(),
+        }
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// The id of the mount `path` is on (`statx`'s `STATX_MNT_ID`, Linux 5.8), `None` where it
