@@ -270,9 +270,13 @@ fn score_all(
     let (nb, _) = chain.chosen(m, &Candidate { model: model.clone(), ..choice.clone() })?;
     let none = Model::User(Neighbours::empty(m.n_customers()));
     // The baselines are the plain methods, whatever knobs the pipeline turns: the article's
-    // rule is the nearest customer by binary cosine.
+    // rule is the nearest customer by binary cosine — the model's own nearest only when it is
+    // that cosine with no floor (`min_overlap = 3` or `min_similarity = 0.3` moved the
+    // baseline: helper-161).
     let plain = cfg.recommend.baseline();
-    let nearest = match model.is_plain_user() && choice.family != Family::Popularity {
+    let article = ModelConfig::default();
+    let floorless = model.min_overlap <= article.min_overlap && model.min_similarity <= article.min_similarity;
+    let nearest = match model.is_plain_user() && floorless && choice.family != Family::Popularity {
         true => None,
         false => Some(chain.model(m, &ModelConfig { neighbours: 1, ..Default::default() })?.0),
     };
@@ -404,6 +408,10 @@ mod tests {
         assert_eq!(m.hit_rate, 1.0);
         assert_eq!(m.customers, 2);
         assert!((m.coverage - 6.0 / 20.0).abs() < 1e-12, "items 5 1 7 2 3 4 of 20");
+        // K beyond the 20 items: scored at 20 (helper-161: the selection's rows divided by K)
+        let wide = score(&recs, &test, 50, 20);
+        assert!((wide.precision - (1.0 / 20.0 + 3.0 / 20.0) / 2.0).abs() < 1e-12, "{wide:?}");
+        assert_eq!(format!("{wide:?}"), format!("{:?}", score(&recs, &test, 20, 20)));
     }
 
     /// Issue 14's class: the temp file was opened through a link (as root: any file clobbered).

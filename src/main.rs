@@ -80,7 +80,7 @@ A failed or refused run records runs/<run_id>/manifest.json (status failed or re
     )]
     Prepare {
         /// Number of shards (workers) to plan for.
-        #[arg(long, env = "KINDRED_SHARDS")]
+        #[arg(long, env = "KINDRED_SHARDS", value_parser = a_count)]
         shards: usize,
         #[command(flatten)]
         step: StepArgs,
@@ -276,6 +276,13 @@ fn at_least_one(text: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(e) => Err(format!("{e} (a whole number of at least 1)")),
     }
+}
+
+/// `--shards`: a whole number, spaces around it aside, as `KINDRED_INDEX`'s and
+/// `KINDRED_THREADS`' are (`KINDRED_SHARDS=" 4"` from a Helm value was a usage error; helper-158);
+/// its bounds are the plan's to say.
+fn a_count(text: &str) -> Result<usize, String> {
+    text.trim().parse::<usize>().map_err(|e| format!("{e} (a whole number)"))
 }
 
 /// The longest `--max-age`: a set ten years old is no health check's bound but a slip (`26y`

@@ -338,6 +338,8 @@ pub fn fix_mmap_threshold() {
 ///
 /// A signal the process was started ignoring (`nohup`, a shell's background job) stays ignored.
 pub fn end_on_signals() {
+    // SAFETY: isatty only reads fd 2's state.
+    STDERR_TERMINAL.store(unsafe { libc::isatty(2) } == 1, Ordering::Relaxed);
     #[cfg(unix)]
     for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
         // SAFETY: reads the signal's action, and installs a handler that only calls
@@ -391,6 +393,9 @@ static WRITING: [std::sync::atomic::AtomicPtr<libc::c_char>; 64] =
 /// Set as a run starts switching `current` to its set: from then on the run has published, or
 /// is a rename away from it, and a signal no longer ends it ([`defer_ending_signals`]).
 static PUBLISHING: AtomicBool = AtomicBool::new(false);
+/// Whether stderr was a terminal as the process started: a progress bar may be half drawn
+/// when a signal's line is written ([`ending`]), which then starts on a line of its own.
+static STDERR_TERMINAL: AtomicBool = AtomicBool::new(false);
 /// The signal that arrived while [`PUBLISHING`], 0 for none.
 static DEFERRED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
@@ -424,9 +429,14 @@ extern "C" fn ending(signal: libc::c_int) {
         unsafe { install_ending(signal) };
         return;
     }
-    // SAFETY: `getpid`, `_exit` and `raise` are async-signal-safe. SA_RESETHAND made the
-    // action the default again; raised here, the signal is delivered as the handler returns.
+    let line = signal_line(signal, now_and_run_id(), FORMAT.load(Ordering::Relaxed));
+    // SAFETY: `getpid`, `write`, `_exit` and `raise` are async-signal-safe. SA_RESETHAND made
+    // the action the default again; raised here, the signal is delivered as the handler returns.
     unsafe {
+        if STDERR_TERMINAL.load(Ordering::Relaxed) {
+            libc::write(2, b"\n".as_ptr().cast(), 1);
+        }
+        libc::write(2, line.buf.as_ptr().cast(), line.len);
         if libc::getpid() == 1 {
             libc::_exit(128 + signal);
         }
@@ -645,16 +655,38 @@ fn out_of_memory(bytes: usize) {
         (None, Some(limit)) => Some((limit, Limit::Data)),
         (None, None) => None,
     };
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes one timespec into memory we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
-    let millis = now.tv_sec * 1000 + now.tv_nsec / 1_000_000;
-    // try_read: the lock is never waited for here (nothing holds it for more than a copy)
-    let id = RUN_ID.try_read();
-    let run_id = id.as_ref().ok().and_then(|id| id.as_deref());
-    let line = oom_line(bytes, limit, (millis, run_id), FORMAT.load(Ordering::Relaxed));
+    let line = oom_line(bytes, limit, now_and_run_id(), FORMAT.load(Ordering::Relaxed));
     // SAFETY: writes the buffer's bytes to fd 2; nothing is allocated.
     unsafe { libc::write(2, line.buf.as_ptr().cast(), line.len) };
+}
+
+/// Milliseconds since the epoch and the run id as a fixed line carries them, read without
+/// allocating or waiting ([`ReportingAlloc`] and [`ending`] write their lines with it).
+fn now_and_run_id() -> (i64, Fixed) {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into memory we own; it is async-signal-safe.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
+    let mut id = Fixed::new();
+    // try_read: the lock is never waited for here (nothing holds it for more than a copy)
+    if let Some(run_id) = RUN_ID.try_read().ok().as_ref().and_then(|id| id.as_deref()) {
+        id.push(run_id);
+    }
+    (now.tv_sec * 1000 + now.tv_nsec / 1_000_000, id)
+}
+
+/// The line a signal that ends the process writes ([`ending`]): before, a scheduler's stop
+/// left the log at the last stage's line, and only the exit status (143) told what happened.
+fn signal_line(signal: libc::c_int, at: (i64, Fixed), json: bool) -> Fixed {
+    let mut line = fixed_error_line(at, json);
+    line.push("ended by ");
+    line.push(match signal {
+        libc::SIGINT => "SIGINT",
+        libc::SIGHUP => "SIGHUP",
+        _ => "SIGTERM",
+    });
+    line.push(" before it finished: the files it was writing are removed, and nothing of it is published");
+    line.end(json);
+    line
 }
 
 /// The soft address-space and data-segment limits (`RLIMIT_AS`, `RLIMIT_DATA`), each `None`
@@ -683,29 +715,8 @@ enum Limit {
 /// `millis` since the epoch for run `run_id`: an allocation of `bytes` failed, under a `limit`
 /// or none; a JSON object when `json`. The line had no timestamp nor run id, and the level
 /// `warning`, which no other line has (helper-155).
-fn oom_line(bytes: usize, limit: Option<(u64, Limit)>, (millis, run_id): (i64, Option<&str>), json: bool) -> Fixed {
-    let mut line = Fixed::new();
-    let mut stamp = Fixed::new();
-    stamp.utc(millis);
-    let stamp = std::str::from_utf8(&stamp.buf[..stamp.len]).unwrap_or_default();
-    if json {
-        line.push("{\"timestamp\":\"");
-        line.push(stamp);
-        line.push("\",\"level\":\"error\",\"run_id\":");
-        match run_id {
-            // a run id is letters, digits, `.`, `-`: nothing to escape
-            Some(id) => {
-                line.push("\"");
-                line.push(id);
-                line.push("\"");
-            }
-            None => line.push("null"),
-        }
-        line.push(",\"stage\":null,\"rows\":null,\"seconds\":null,\"message\":\"");
-    } else {
-        line.push(stamp);
-        line.push(" kindred: error: ");
-    }
+fn oom_line(bytes: usize, limit: Option<(u64, Limit)>, at: (i64, Fixed), json: bool) -> Fixed {
+    let mut line = fixed_error_line(at, json);
     line.push("out of memory: an allocation of ");
     line.number(bytes as u64);
     line.push(" bytes failed");
@@ -726,7 +737,35 @@ fn oom_line(bytes: usize, limit: Option<(u64, Limit)>, (millis, run_id): (i64, O
             ": the machine's (or the container's) memory is used up: give the run more, or run fewer threads (--threads)",
         ),
     }
-    line.push(if json { "\"}\n" } else { "\n" });
+    line.end(json);
+    line
+}
+
+/// An error line's start, as [`render`] writes it, at `millis` since the epoch for the run id
+/// in `run_id` (empty: none), without allocating: the message follows, then [`Fixed::end`].
+fn fixed_error_line((millis, run_id): (i64, Fixed), json: bool) -> Fixed {
+    let mut line = Fixed::new();
+    let mut stamp = Fixed::new();
+    stamp.utc(millis);
+    let stamp = std::str::from_utf8(&stamp.buf[..stamp.len]).unwrap_or_default();
+    if json {
+        line.push("{\"timestamp\":\"");
+        line.push(stamp);
+        line.push("\",\"level\":\"error\",\"run_id\":");
+        match std::str::from_utf8(&run_id.buf[..run_id.len]).unwrap_or_default() {
+            "" => line.push("null"),
+            // a run id is letters, digits, `.`, `-`: nothing to escape
+            id => {
+                line.push("\"");
+                line.push(id);
+                line.push("\"");
+            }
+        }
+        line.push(",\"stage\":null,\"rows\":null,\"seconds\":null,\"message\":\"");
+    } else {
+        line.push(stamp);
+        line.push(" kindred: error: ");
+    }
     line
 }
 
@@ -777,6 +816,11 @@ impl Fixed {
         }
     }
 
+    /// Ends a line [`fixed_error_line`] started: the json object's close, the newline.
+    fn end(&mut self, json: bool) {
+        self.push(if json { "\"}\n" } else { "\n" });
+    }
+
     fn number(&mut self, mut n: u64) {
         let mut digits = [0u8; 20];
         let mut at = digits.len();
@@ -796,21 +840,46 @@ impl Fixed {
 mod oom_tests {
     use super::*;
 
+    fn text(f: Fixed) -> String {
+        String::from_utf8(f.buf[..f.len].to_vec()).unwrap()
+    }
+
+    fn run(id: Option<&str>) -> Fixed {
+        let mut f = Fixed::new();
+        f.push(id.unwrap_or_default());
+        f
+    }
+
+    #[test]
+    fn a_signal_s_line_names_it_and_says_nothing_is_published() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T02:00:04.520Z").unwrap().timestamp_millis();
+        assert_eq!(
+            text(signal_line(libc::SIGTERM, (at, run(None)), false)),
+            "2026-12-01T02:00:04.520Z kindred: error: ended by SIGTERM before it finished: the files it was writing are removed, and nothing of it is published\n"
+        );
+        for (signal, name) in [(libc::SIGINT, "SIGINT"), (libc::SIGHUP, "SIGHUP")] {
+            let line = text(signal_line(signal, (at, run(Some("20261201T020000.123Z-42"))), true));
+            let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!((&json["level"], &json["run_id"]), (&"error".into(), &"20261201T020000.123Z-42".into()));
+            assert!(json["message"].as_str().unwrap().starts_with(&format!("ended by {name} before")), "{json}");
+            assert!(line.ends_with("}\n") && json.as_object().unwrap().len() == 7, "{line}");
+        }
+    }
+
     #[test]
     fn the_out_of_memory_line_names_the_size_the_limit_and_what_to_do() {
-        let text = |f: Fixed| String::from_utf8(f.buf[..f.len].to_vec()).unwrap();
         // 2026-12-01T02:00:04.520Z
         let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T02:00:04.520Z").unwrap().timestamp_millis();
-        let line = text(oom_line(949_920, Some((400 << 20, Limit::AddressSpace)), (at, None), false));
+        let line = text(oom_line(949_920, Some((400 << 20, Limit::AddressSpace)), (at, run(None)), false));
         assert_eq!(
             line,
             "2026-12-01T02:00:04.520Z kindred: error: out of memory: an allocation of 949920 bytes failed under the address-space limit of 400 MiB (ulimit -v, systemd's LimitAS=): raise it, or run fewer threads (--threads)\n"
         );
-        let line = text(oom_line(1, Some((300 << 20, Limit::Data)), (at, None), false));
+        let line = text(oom_line(1, Some((300 << 20, Limit::Data)), (at, run(None)), false));
         assert!(line.contains("under the data-segment limit of 300 MiB (ulimit -d, systemd's LimitDATA=)"), "{line}");
         // as every json line: the same keys, a level of the documented ones
         let json: serde_json::Value =
-            serde_json::from_str(&text(oom_line(0, None, (at, Some("20261201T020000.123Z-42")), true))).unwrap();
+            serde_json::from_str(&text(oom_line(0, None, (at, run(Some("20261201T020000.123Z-42"))), true))).unwrap();
         assert_eq!(json["level"], "error");
         assert_eq!(json["timestamp"], "2026-12-01T02:00:04.520Z");
         assert_eq!(json["run_id"], "20261201T020000.123Z-42");

@@ -85,12 +85,16 @@ impl Serialize for Metrics {
 
 /// Scores top-K lists against held-out items. `test[c]` holds customer c's test items, sorted;
 /// customers without test items are skipped. Coverage is over the evaluated customers' lists.
+/// A K beyond the `n_items` of the catalogue is scored at its size: a list holds every item at
+/// most, and precision divided its hits by slots no list has (the selection's rows did, where
+/// `kindred evaluate` capped K: helper-161).
 pub fn score(recs: &Recommendations, test: &[Vec<u32>], k: usize, n_items: usize) -> Metrics {
     score_each(recs, test, k, n_items).0
 }
 
 /// [`score`], with each evaluated customer's NDCG in customer order.
 fn score_each(recs: &Recommendations, test: &[Vec<u32>], k: usize, n_items: usize) -> (Metrics, Vec<f64>) {
+    let k = k.min(n_items.max(1));
     let mut sum = Metrics { ndcg: 0.0, precision: 0.0, recall: 0.0, hit_rate: 0.0, coverage: 0.0, customers: 0 };
     let mut each = Vec::new();
     let mut shown: HashSet<u32> = HashSet::new();
@@ -290,6 +294,7 @@ fn hold_back_days(
         drop(held);
         held = window(days)?;
     }
+    let mut to_median = false;
     if held.window.customers < cfg.min_customers {
         // Back to the median purchase date, when further, if that holds back more customers:
         // a stray date years after the rest (a typo) leaves half the span holding it alone.
@@ -298,6 +303,7 @@ fn hold_back_days(
             let further = window(median)?;
             if further.window.customers > held.window.customers {
                 held = further;
+                to_median = true;
             }
         }
     }
@@ -313,13 +319,18 @@ fn hold_back_days(
             return Ok(Held { window: Window { reason: Some(reason), ..share.window }, ..share });
         }
     }
-    if held.window.days.is_some_and(|d| d < cfg.window_days) {
-        // said: the log and the manifest gave a shorter window with no word of why (helper-146)
-        let reason = format!(
-            "half the dated span, shorter than [select] window_days ({}): the purchases before it are the other half",
-            days_text(cfg.window_days)
-        );
-        held.window.reason = Some(reason);
+    // said: the log and the manifest gave a shorter window with no word of why (helper-146),
+    // and the median's as half the span (helper-161)
+    let window_days = days_text(cfg.window_days);
+    if to_median {
+        held.window.reason = Some(format!(
+            "back to the median purchase date ([select] window_days is {window_days}): no longer window up to half the dated span held [select] min_customers ({}) customers with new items, and this one holds more",
+            cfg.min_customers
+        ));
+    } else if held.window.days.is_some_and(|d| d < cfg.window_days) {
+        held.window.reason = Some(format!(
+            "half the dated span, shorter than [select] window_days ({window_days}): the purchases before it are the other half"
+        ));
     }
     Ok(Held { span: Some((first, last)), ..held })
 }

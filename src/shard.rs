@@ -226,6 +226,10 @@ fn latest(dir: &Path, locked: bool) -> Result<(PathBuf, Plan)> {
         return Err(damaged(detail).into());
     }
     let plan: Plan = serde_json::from_value(value).map_err(|e| damaged(format!("not a plan kindred wrote ({e})")))?;
+    if let Some(why) = plan::uncovered(&plan.shards, plan.customers) {
+        let detail = format!("not a plan kindred wrote: its shards do not cover every customer once ({why})");
+        return Err(damaged(detail).into());
+    }
     Ok((folder, plan))
 }
 
@@ -309,6 +313,12 @@ pub fn prepare(cfg: &Config, shards: usize) -> Result<Prepared> {
                 sync_dir(&staging)?;
                 fs::rename(&staging, &folder).map_err(io(&folder))?;
                 point_latest(&shards_dir, &run_id)?;
+                // the prepared runs before it, which no step uses now: kept until a publish
+                // succeeded, a night whose shards failed left its plan for good (117 MB each on
+                // the shipped export), and one prepared under a clock ahead, whose id sorts
+                // last, until the clock caught up (helper-158). (A prepare refused or failed
+                // leaves them: its shards and publish say the last prepare did not finish.)
+                remove_leftovers(&shards_dir, &run_id, |_| true);
                 Ok(plan)
             })
         }));
@@ -911,25 +921,35 @@ pub fn publish(cfg: &Config) -> Result<Published> {
         }
         let (run_id, started) = (new_run_id(), now_utc());
         let publisher = Publisher::open(dir, &run_id, &started)?;
-        let (folder, plan) = match latest(dir, true).and_then(|(folder, plan)| {
-            check_settings(cfg, dir, &plan)?;
-            Ok((folder, plan))
-        }) {
-            Ok(latest) => latest,
-            Err(e) => return pipeline::publish_locked(cfg, publisher, &run_id, &started, |_| Err(e)),
+        // a refusal's record names the prepared run's export, or none where no plan reads: the
+        // pipeline's file, read whole to hash it, was named (another night's, helper-158)
+        let attempt = (run_id.as_str(), started.as_str());
+        let unread = || {
+            let path = cfg.input.path.display().to_string();
+            Some(pipeline::FailedInput { path, bytes: None, sha256: None })
         };
+        let (folder, plan) = match latest(dir, true) {
+            Ok(latest) => latest,
+            Err(e) => return pipeline::publish_locked_from(cfg, publisher, attempt, unread(), |_| Err(e)),
+        };
+        let refused = |publisher, e: Error| {
+            pipeline::publish_locked_from(cfg, publisher, attempt, prepared_input(&plan), |_| Err::<Published, _>(e))
+        };
+        if let Err(e) = check_settings(cfg, dir, &plan) {
+            return refused(publisher, e);
+        }
         if let Some(done) = already_published(cfg, &publisher, &plan)? {
             return Ok(done);
         }
         if let Some(newer) = published_since(dir, &plan) {
             // recorded, as every refusal under the lock is (helper-106: `status` stayed healthy)
-            let e = ShardError::Superseded { dir: dir.to_path_buf(), run_id: plan.run_id, newer };
-            return pipeline::publish_locked(cfg, publisher, &run_id, &started, |_| Err(e.into()));
+            let e = ShardError::Superseded { dir: dir.to_path_buf(), run_id: plan.run_id.clone(), newer };
+            return refused(publisher, e.into());
         }
         // From here a failed or refused attempt leaves its record — a shard not finished too
         // (exit 5): without one, `kindred status` called a folder whose nightly publish kept
         // failing healthy (its last attempt was the last published run).
-        pipeline::publish_locked_from(cfg, publisher, (&run_id, &started), prepared_input(&plan), |publisher| {
+        pipeline::publish_locked_from(cfg, publisher, attempt, prepared_input(&plan), |publisher| {
             let markers = read_markers(&folder, &plan, dir)?;
             join_and_write(cfg, publisher, &folder, &plan, &markers, (&run_id, start))
         })?;

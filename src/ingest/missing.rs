@@ -22,12 +22,25 @@ use super::find_column;
 /// `[NULL]` and `<null>` (SQL clients' grids copied out), `#NULL!` (a spreadsheet's error),
 /// `NaT` (pandas' missing time), `undefined` (JavaScript): read as a value, each became one
 /// customer who bought every guest purchase (helper-99: `\N`, 5,391 guest lines, a neighbour of
-/// 1,003 customers). `[input] null_values` unless the pipeline sets it.
-pub const DEFAULT_NULL_VALUES: [&str; 27] = [
+/// 1,003 customers). And the other errors a spreadsheet saved as CSV writes for a cell whose
+/// formula failed (Excel's, LibreOffice's and Google Sheets' `#DIV/0!`, `#VALUE!`, `#REF!`,
+/// `#NAME?`, `#NUM!`, Sheets' `#ERROR!`, Excel's `#SPILL!` and `#CALC!`): the workbook's error
+/// cell reads as missing, and the CSV Excel saved from it made each a customer or an item
+/// (helper-159: `#REF!` the most bought item, recommended to 254 of 695 customers).
+/// `[input] null_values` unless the pipeline sets it.
+pub const DEFAULT_NULL_VALUES: [&str; 35] = [
+    "#CALC!",
+    "#DIV/0!",
+    "#ERROR!",
     "#N/A",
     "#N/A N/A",
     "#NA",
+    "#NAME?",
     "#NULL!",
+    "#NUM!",
+    "#REF!",
+    "#SPILL!",
+    "#VALUE!",
     "(null)",
     "-1.#IND",
     "-1.#QNAN",

@@ -606,6 +606,12 @@ fn a_stray_date_years_later_does_not_hide_the_shops_purchases() {
     assert_eq!(s.window.kind, "days", "{:?}", s.window);
     assert!(s.window.customers >= 200, "{:?}", s.window);
     assert_ne!(choice.family, Family::Popularity, "{}", s.line());
+    // helper-161: the median's window was said to be "half the dated span"
+    let reason = s.window.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.starts_with("back to the median purchase date") && !reason.contains("half the dated span,"),
+        "{reason}"
+    );
     // half the rows lie within the median age of the last date, in whole days
     let day = |d: i64| d * DAY;
     assert_eq!(median_age((0..100).map(day), 0, day(99)), 50.0);

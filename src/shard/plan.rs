@@ -65,9 +65,51 @@ pub fn balance(work: &[f64], shards: usize) -> Vec<ShardRange> {
         .collect()
 }
 
+/// Why `ranges` are not what [`balance`] makes for `n` customers — consecutive, indexed in
+/// order, each customer in exactly one — if they are not: a plan edited by hand (a gap, an
+/// overlap, a shard removed) published a set missing lists or holding two for a customer,
+/// exit 0 (helper-158).
+pub fn uncovered(ranges: &[ShardRange], n: usize) -> Option<String> {
+    let mut next = 0;
+    for (position, r) in ranges.iter().enumerate() {
+        if r.index != position || r.first != next || r.end < r.first {
+            return Some(format!(
+                "shard {position} is listed as index {}, customers {}..{}, where {next}.. comes next",
+                r.index, r.first, r.end
+            ));
+        }
+        next = r.end;
+    }
+    match (ranges.is_empty(), next == n) {
+        (true, _) => Some("it lists no shard".into()),
+        (false, false) => Some(format!("its shards end at customer {next} of {n}")),
+        (false, true) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_not_covering_every_customer_once_are_told() {
+        let plan = balance(&[1.0; 1000], 3);
+        assert_eq!(uncovered(&plan, 1000), None);
+        let mut gap = plan.clone();
+        gap[1].first += 1;
+        assert!(uncovered(&gap, 1000).unwrap().starts_with("shard 1 is listed as index 1"), "{gap:?}");
+        let mut overlap = plan.clone();
+        overlap[2].first -= 1;
+        assert!(uncovered(&overlap, 1000).is_some());
+        assert_eq!(uncovered(&plan[..2], 1000).unwrap(), format!("its shards end at customer {} of 1000", plan[1].end));
+        assert_eq!(uncovered(&plan, 1001).unwrap(), "its shards end at customer 1000 of 1001");
+        assert!(uncovered(&[], 0).is_some());
+        let mut swapped = plan.clone();
+        swapped.swap(0, 1);
+        assert!(uncovered(&swapped, 1000).is_some());
+        // fewer blocks than shards: empty shards cover nothing, and that is whole
+        assert_eq!(uncovered(&balance(&[1.0; 3], 5), 3), None);
+    }
 
     fn check_cover(plan: &[ShardRange], n: usize) {
         assert_eq!(plan.first().unwrap().first, 0);

@@ -98,6 +98,25 @@ def awkward_path(folder):
         check("a folder named with [ ] * ? lists its runs", runs == len(list((copy / "runs").iterdir())), str(runs))
         previous = c.execute("SELECT count(*) FROM previous_recommendations").fetchone()[0]
         check("a folder named with [ ] * ? finds the previous run", previous > 0, str(previous))
+        # helper-160: a \ in a name, which DuckDB's glob reads as a separator, listed no run
+        # without a word: refused, saying to link it; through the link the runs are all there
+        slashed = Path(tmp) / "back\\slash"
+        shutil.copytree(folder, slashed, symlinks=True)
+        c = duckdb.connect()
+        c.execute("SET VARIABLE kindred_dir = ?", [str(slashed)])
+        try:
+            c.execute((ROOT / "deploy/bi/kindred.sql").read_text())
+            said = "no error"
+        except duckdb.Error as e:
+            said = str(e)
+        check("a folder with a \\ in its name is refused, naming a link", "Make a link to it" in said, said)
+        link = Path(tmp) / "linked"
+        link.symlink_to(slashed)
+        c = duckdb.connect()
+        c.execute("SET VARIABLE kindred_dir = ?", [str(link)])
+        c.execute((ROOT / "deploy/bi/kindred.sql").read_text())
+        runs = c.execute("SELECT count(*) FROM runs").fetchone()[0]
+        check("a link to it lists its runs", runs == len(list((slashed / "runs").iterdir())), str(runs))
 
 
 def odd_runs(folder):

@@ -141,6 +141,8 @@ fn a_bad_variable_is_a_usage_error_naming_it() {
         (&["run"][..], "KINDRED_OUTPUT", "~/recs", tilde),
         (&["run"][..], "KINDRED_INPUT", "~/x.csv", tilde),
         (&["prepare"][..], "KINDRED_SHARDS", "0", "must be between 1 and"),
+        // read past the spaces around it, as KINDRED_INDEX is (helper-158: a usage error)
+        (&["prepare"][..], "KINDRED_SHARDS", " 0 ", "must be between 1 and"),
     ] {
         let args: Vec<&str> = args.iter().copied().chain([p.to_str().unwrap()]).collect();
         let r = w.kindred_env(&args, &[(name, value)]);
@@ -1237,7 +1239,7 @@ fn a_signal_as_the_run_switches_to_its_set_leaves_it_published_and_exit_0() {
 /// Session 27: a `generate` (or `evaluate`) stopped by SIGTERM, SIGINT or SIGHUP left its hidden
 /// `.OUT.<pid>.part` for good (17 MB a second into a million-customer export, another each
 /// time: nothing removes a file it cannot prove its own). Removed as the signal ends it; the
-/// process still ends by that signal.
+/// process still ends by that signal, its last log line (session 61) naming it.
 #[test]
 fn a_signal_removes_the_hidden_file_being_written() {
     use std::os::unix::process::ExitStatusExt;
@@ -1256,7 +1258,7 @@ fn a_signal_removes_the_hidden_file_being_written() {
                 Ok(())
             });
         }
-        let mut child = command.current_dir(w.path("")).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let mut child = command.current_dir(w.path("")).stderr(std::process::Stdio::piped()).spawn().unwrap();
         let part = w.path(&format!(".big.parquet.{}.part", child.id()));
         let started = std::time::Instant::now();
         while !std::fs::metadata(&part).is_ok_and(|m| m.len() > 0) {
@@ -1264,9 +1266,17 @@ fn a_signal_removes_the_hidden_file_being_written() {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         signal(child.id(), sig);
-        let status = child.wait().unwrap();
-        assert_eq!(status.signal(), Some(sig), "{status:?}");
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.signal(), Some(sig), "{:?}", out.status);
         assert!(!part.exists() && !w.path("big.parquet").exists(), "signal {sig}: {} left", part.display());
+        // the log says so: it stopped at a stage's line before, only the status told
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let name = [(libc::SIGTERM, "SIGTERM"), (libc::SIGINT, "SIGINT"), (libc::SIGHUP, "SIGHUP")][..]
+            .iter()
+            .find_map(|&(s, name)| (s == sig).then_some(name))
+            .unwrap();
+        let line = stderr.lines().last().unwrap_or_default();
+        assert!(line.contains(&format!("kindred: error: ended by {name} before it finished")), "{stderr}");
     }
 }
 

@@ -464,6 +464,18 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     // leaves its record, so `kindred status` says the night failed (it said healthy)
     let plan = latest(&w).join("plan.json");
     let mut p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    // helper-158: a plan whose shards skip customers (edited by hand) published a set missing
+    // their lists, exit 0: refused by the shards and the publish
+    let whole = p.clone();
+    p["shards"][1]["first"] = (p["shards"][1]["first"].as_u64().unwrap() + 1).into();
+    std::fs::write(&plan, p.to_string()).unwrap();
+    let shard_0 = [args("shard", &pipeline, &out), vec!["--index", "0"]].concat();
+    for step in [args("publish", &pipeline, &out), shard_0] {
+        let r = w.kindred(&step);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stderr.contains("its shards do not cover every customer once (shard 1 is listed as"), "{}", r.stderr);
+    }
+    let mut p = whole;
     p["kindred_version"] = "0.3.0".into();
     std::fs::write(&plan, p.to_string()).unwrap();
     let records = || std::fs::read_dir(out.join("runs")).map_or(0, |d| d.count());
@@ -718,6 +730,13 @@ fn an_untidy_output_folder_is_refused_or_left_as_it_is() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("shards is a file, not kindred's folder of prepared runs"), "{}", r.stderr);
     assert_eq!(std::fs::read(out.join("shards")).unwrap(), b"mine");
+    // a run publishes beside it, and status reads that set (helper-158: exit 1, "not kindred's
+    // folder of prepared runs", every night the runs published)
+    let run = w.kindred(&["run", pipeline.to_str().unwrap(), "--output", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r = w.kindred(&["status", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(std::fs::read(out.join("shards")).unwrap(), b"mine");
     std::fs::remove_file(out.join("shards")).unwrap();
     // a user's folder named `latest`: refused by every step, never replaced
     std::fs::create_dir_all(out.join("shards/latest")).unwrap();
@@ -760,6 +779,13 @@ fn an_untidy_output_folder_is_refused_or_left_as_it_is() {
     sharded(&w, &pipeline, &out, 2);
     assert_eq!(std::fs::read(touched.join("notes.txt")).unwrap(), b"mine");
     assert_eq!(prepared().len(), 2, "{:?}", prepared());
+    // helper-158: a prepare removes the prepared runs before it, published or not (a night whose
+    // shards failed left its plan for good): the touched one and the newest are left
+    for _ in 0..2 {
+        assert_eq!(w.kindred(&prepare_args(&pipeline, &out, "2")).code, 0);
+    }
+    assert_eq!(prepared().len(), 2, "{:?}", prepared());
+    assert!(touched.join("notes.txt").exists());
 }
 
 #[test]
