@@ -769,8 +769,11 @@ impl Publisher {
             }
             _ => return true,
         }
-        let seen =
-            chrono::DateTime::<chrono::Utc>::from(killed.touched).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        // never before it started: the lock's time is the file system's coarse clock (a run
+        // killed at once was "last seen" 4 ms before it started: helper-158)
+        let started = chrono::DateTime::parse_from_rfc3339(&killed.started).map(|t| t.to_utc());
+        let seen = chrono::DateTime::<chrono::Utc>::from(killed.touched).max(started.unwrap_or_default());
+        let seen = seen.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let message = format!("{}; found by run {}", killed.interrupted(&format!("last seen {seen}")), self.run_id);
         let manifest = serde_json::json!({
             "kindred_version": env!("CARGO_PKG_VERSION"),
@@ -1883,7 +1886,9 @@ mod tests {
         }
         let record: serde_json::Value =
             serde_json::from_slice(&fs::read(dir.join(RUNS).join(id(2)).join(file::MANIFEST)).unwrap()).unwrap();
-        assert_eq!(record["last_seen_utc"], "2023-11-14T22:13:20.000Z", "{record}");
+        // its heartbeat (2023, set above) is before it started: last seen as it started, never
+        // before (helper-158: 4 ms before, the file system's coarse clock)
+        assert_eq!(record["last_seen_utc"], "2026-12-01T09:55:02.000Z", "{record}");
         assert_eq!(fs::read(dir.join(LOCK)).unwrap(), b"");
     }
 
