@@ -425,16 +425,20 @@ fn is_row_text(name: &str) -> bool {
     name.starts_with("row:") || name == ORDER_COLUMN
 }
 
-/// An order's lines as a row filter reads them ([`row_filter`]).
-#[derive(Default)]
+/// An order holding a value, as a row filter reads it ([`row_filter`]).
 struct OrderValues {
     lines: usize,
-    /// Its first line (in the export's order) holds a value.
-    first_valued: bool,
-    /// A line holds a value.
-    valued: bool,
+    /// Its first line and its first holding a value (rows in the export's order).
+    first: usize,
+    first_valued: usize,
     /// A line holds a listed value.
     hit: bool,
+}
+
+impl Default for OrderValues {
+    fn default() -> Self {
+        OrderValues { lines: 0, first: usize::MAX, first_valued: usize::MAX, hit: false }
+    }
 }
 
 /// Whether a row filter's column holds its orders' values — written on an order's first line
@@ -451,9 +455,9 @@ struct OrderValues {
 /// are, and how many of them would by chance (the sum of 1/n).
 fn order_level<'a>(orders: impl Iterator<Item = &'a OrderValues>) -> Option<(usize, usize, f64)> {
     let (mut several, mut first, mut chance) = (0usize, 0usize, 0.0);
-    for o in orders.filter(|o| o.valued && o.lines > 1) {
+    for o in orders.filter(|o| o.lines > 1) {
         several += 1;
-        first += o.first_valued as usize;
+        first += (o.first_valued == o.first) as usize;
         chance += 1.0 / o.lines as f64;
     }
     (several > 0).then_some((first, several, chance))
@@ -487,14 +491,20 @@ fn row_filter(
     let orders = frame.column(ORDER_COLUMN).ok().map(|c| c.str()).transpose()?;
     let customers = frame.column(col::CUSTOMER)?.str()?;
     let order_keys = || orders.into_iter().flat_map(|o| o.iter().zip(customers.iter()));
+    // the orders holding a value (only they: a million orders blank in `Cancelled at` need no
+    // entry), then their lines
     let mut by_order: HashMap<(&str, Option<&str>), OrderValues> = HashMap::new();
-    for ((order, customer), own) in order_keys().zip(own()) {
-        if let Some(order) = order {
-            let lines = by_order.entry((order, customer)).or_default();
-            lines.first_valued |= lines.lines == 0 && own.is_some();
-            lines.lines += 1;
-            lines.valued |= own.is_some();
-            lines.hit |= own == Some(true);
+    for (row, ((order, customer), own)) in order_keys().zip(own()).enumerate() {
+        if let (Some(order), Some(hit)) = (order, own) {
+            let o =
+                by_order.entry((order, customer)).or_insert(OrderValues { first_valued: row, ..Default::default() });
+            o.hit |= hit;
+        }
+    }
+    for (row, (order, customer)) in order_keys().enumerate() {
+        if let Some(o) = order.and_then(|order| by_order.get_mut(&(order, customer))) {
+            o.first = o.first.min(row);
+            o.lines += 1;
         }
     }
     let first_lines = order_level(by_order.values());
@@ -506,7 +516,7 @@ fn row_filter(
     for ((own, customer), &counted) in own().zip(customers.iter()).zip(before) {
         let order = order_keys.next().and_then(|(o, c)| Some((o?, c)));
         let hit = own.or_else(|| {
-            let verdict = order.and_then(|o| by_order.get(&o)).filter(|o| o.valued).map(|o| o.hit);
+            let verdict = order.and_then(|o| by_order.get(&o)).map(|o| o.hit);
             // a guest's line (no customer) is dropped whatever it holds: not counted
             if counted && customer.is_some() {
                 blank_rows += 1;
