@@ -431,6 +431,9 @@ pub fn clean_said(quiet: bool, report: &CleanReport, cfg: &CleanConfig) {
         for note in filter.notes() {
             progress::note(quiet, &note);
         }
+        for warning in filter.warnings() {
+            progress::warn(quiet, &warning);
+        }
     }
     let what = "ids are matched exactly, case and spaces included; `*` stands for any characters";
     unmatched_note(quiet, "[clean] exclude_items", &report.unmatched_exclude_items, what);

@@ -120,10 +120,9 @@ pub struct RowFilterReport {
     /// Blank rows of an order holding a value elsewhere, each its own (not [`Self::order_level`]).
     #[serde(skip)]
     pub blank_rows_own: usize,
-    /// Of the orders of several lines holding a value, those holding one on their first line,
-    /// and how many there are.
+    /// Where the values sit in the orders of several lines holding one, when that tells.
     #[serde(skip)]
-    pub first_lines: Option<(usize, usize)>,
+    pub placement: Option<Placement>,
     /// Values listed that match no row (a typo, a case that differs, a status not seen).
     pub unmatched_values: Vec<String>,
     /// When a value matched nothing: the column's most frequent values (up to ten) and their
@@ -242,9 +241,11 @@ impl RowFilterReport {
             "keep_rows" => format!("{were} dropped: keep_rows keeps only the rows it can see hold a listed value"),
             _ => format!("{were} kept: exclude_rows drops only the rows it can see hold a listed value"),
         };
-        if let (false, Some((first, several))) = (self.order_level || self.blank_rows_own == 0, self.first_lines) {
+        if let (false, Some(Placement::Blocks { edge, of, .. })) =
+            (self.order_level || self.blank_rows_own == 0, self.placement)
+        {
             notes.push(format!(
-                "{entry}: the column's values were read as each line's own, not its order's: of the {several} orders of several lines holding one, {first} hold it on their first line, where an order's value (Shopify's status) is written; {} of those orders with no value {} their own, {}",
+                "{entry}: the column's values were read as each line's own, not its order's: of the {of} orders of three lines or more holding one, {edge} hold it on their first or last line, where an order's value (Shopify's status) is written; {} of those orders with no value {} their own, {}",
                 crate::words::counted(self.blank_rows_own, "line"),
                 if self.blank_rows_own == 1 { "was read as" } else { "were read as" },
                 match self.rule {
@@ -267,6 +268,24 @@ impl RowFilterReport {
             )),
         }
         notes
+    }
+}
+
+impl RowFilterReport {
+    /// Said as a warning: blank lines that took their order's verdict where the export's
+    /// orders are not in blocks, so nothing told whether the column holds its orders' values or
+    /// each line's own (an export sorted by the column itself puts a return reason's lines
+    /// first, away from their orders).
+    pub fn warnings(&self) -> Vec<String> {
+        let Some(Placement::Scattered { blocks, of }) = self.placement.filter(|_| self.blank_rows_by_order > 0) else {
+            return Vec::new();
+        };
+        vec![format!(
+            "[clean] {}.\"{}\": {} with no value in the column took their orders' verdict (the same invoice and customer), as the blank lines of an order whose value is written on one of its lines (Shopify's status) do; but only {blocks} of the {of} orders holding a value are one block of lines in the export (sorted otherwise), so nothing tells whether the column holds its orders' values or each line's own (a return reason on the line returned): if each line's, set [columns] invoice = \"\" and each line keeps its own",
+            self.rule,
+            self.entry,
+            crate::words::counted(self.blank_rows_by_order, "line"),
+        )]
     }
 }
 
@@ -353,8 +372,12 @@ pub fn is_placeholder(id: &str) -> bool {
     }
     let key = crate::ingest::column_key(id);
     let word = key.trim_end_matches(|c: char| c.is_ascii_digit());
+    let no_value = |w: &&str| key == *w || key.strip_prefix(w) == Some("0");
+    // `Nat`, `Nan`, `Nil` and `Na` are names too (helper-163): their "no value" only dressed
+    let dressed = id.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace());
     (!word.is_empty() && PLACEHOLDER_WORDS.contains(&word))
-        || NO_VALUE_WORDS.iter().any(|w| key == *w || key.strip_prefix(w) == Some("0"))
+        || NO_VALUE_WORDS.iter().any(no_value)
+        || (dressed && NO_VALUE_SHORT_WORDS.iter().any(no_value))
 }
 
 /// The words of "no value" in another case or dress than `[input] null_values` lists them
@@ -364,7 +387,11 @@ pub fn is_placeholder(id: &str) -> bool {
 /// neighbour of hundreds, without a word (helper-159: 17 spellings, 746 of 4,358 customers).
 /// Warned of, not read as missing: `null_values` compare as pandas does, case and all, so that
 /// the audit counts what the notebook counts.
-const NO_VALUE_WORDS: &[&str] = &["null", "nan", "na", "nil", "nat", "undefined", "blank", "empty", "missing"];
+const NO_VALUE_WORDS: &[&str] = &["null", "undefined", "blank", "empty", "missing"];
+
+/// [`NO_VALUE_WORDS`] that are people's names too (`Nat`, `Nan`, `Nil`, `Na`): taken only
+/// written with a mark (`n/a`, `n.a.`, `#n/a`, `nan.0`, `(nil)`).
+const NO_VALUE_SHORT_WORDS: &[&str] = &["nan", "na", "nil", "nat"];
 
 /// The kept rows' placeholder customer ids ([`is_placeholder`]) and their rows, most first.
 fn placeholders(frame: &DataFrame, kept: &BooleanChunked) -> PolarsResult<Vec<ValueRows>> {
@@ -425,42 +452,72 @@ fn is_row_text(name: &str) -> bool {
     name.starts_with("row:") || name == ORDER_COLUMN
 }
 
-/// An order holding a value, as a row filter reads it ([`row_filter`]).
+/// An order holding a value, as a row filter reads it ([`row_filter`]): rows in the export's
+/// order.
 struct OrderValues {
     lines: usize,
-    /// Its first line and its first holding a value (rows in the export's order).
-    first: usize,
-    first_valued: usize,
+    /// Its first and last lines, and its first and last holding a value.
+    ends: (usize, usize),
+    valued: (usize, usize),
     /// A line holds a listed value.
     hit: bool,
 }
 
-impl Default for OrderValues {
-    fn default() -> Self {
-        OrderValues { lines: 0, first: usize::MAX, first_valued: usize::MAX, hit: false }
+/// Where a row filter's values sit in the orders of several lines holding one
+/// ([`placement`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Placement {
+    /// Of `of` orders of three lines or more, each in one block of lines, `edge` hold a value
+    /// on their first or last line, where `chance` would (the sum of 2/n).
+    Blocks { edge: usize, of: usize, chance: f64 },
+    /// Of `of` orders, only `blocks` are one block of lines (the export sorted otherwise: by
+    /// item, by the column itself): where a value sits tells nothing.
+    Scattered { blocks: usize, of: usize },
+}
+
+impl Placement {
+    /// Whether the values are their orders' — a blank line then takes its order's verdict:
+    /// on an order's first or last line in more orders than halfway from chance to all of
+    /// them, or where nothing tells (the rule before: scattered orders, orders of two lines).
+    fn order_level(placement: Option<Placement>) -> bool {
+        match placement {
+            Some(Placement::Blocks { edge, of, chance }) => edge as f64 > (of as f64 + chance) / 2.0,
+            _ => true,
+        }
     }
 }
 
-/// Whether a row filter's column holds its orders' values — written on an order's first line
-/// (Shopify's `Financial Status`, `Cancelled at`), the other lines left blank — rather than
-/// each line's own (a return reason on the line returned, a line's status): then a blank line
-/// takes its order's verdict. Told from where the values sit in the orders of several lines
-/// that hold one: on the first line in more of them than halfway from chance to all. A line's
-/// own value lands on the first of an order's n lines by chance, 1/n; an order's value is on
-/// it always. Before, every blank line took its order's verdict: a return reason on one line of
-/// 5% of the shipped export's invoices dropped 19,049 lines, 85 customers' every purchase
-/// (helper-159). Orders of one line take nothing either way.
-///
-/// Returns, when such orders exist, how many hold a value on their first line, how many there
-/// are, and how many of them would by chance (the sum of 1/n).
-fn order_level<'a>(orders: impl Iterator<Item = &'a OrderValues>) -> Option<(usize, usize, f64)> {
-    let (mut several, mut first, mut chance) = (0usize, 0usize, 0.0);
+/// Whether a row filter's column holds its orders' values — written on one edge of each order
+/// (Shopify's `Financial Status`, `Cancelled at`, on the first line; the last where the export
+/// was turned over), the other lines left blank — or each line's own (a return reason on the
+/// line returned, a line's status): told from where the values sit in the orders that are one
+/// block of three lines or more. A line's own value lands on an edge of an order of n lines by
+/// chance, 2/n; an order's value always. Before, every blank line took its order's verdict: a
+/// return reason on one line of 5% of the shipped export's invoices dropped 19,049 lines, 85
+/// customers' every purchase (helper-159); judged on the first line alone, an export turned
+/// over or sorted by item kept a Shopify export's cancelled orders (helper-163). Where orders
+/// are not in blocks (sorted by item, or by the column itself, which puts every value first)
+/// where a value sits tells nothing, and the rule before stands, warned of when it drops.
+fn placement<'a>(orders: impl Iterator<Item = &'a OrderValues>) -> Option<Placement> {
+    let (mut several, mut blocks, mut of, mut edge, mut chance) = (0usize, 0usize, 0usize, 0usize, 0.0);
     for o in orders.filter(|o| o.lines > 1) {
         several += 1;
-        first += (o.first_valued == o.first) as usize;
-        chance += 1.0 / o.lines as f64;
+        if o.ends.1 - o.ends.0 + 1 != o.lines {
+            continue;
+        }
+        blocks += 1;
+        if o.lines > 2 {
+            of += 1;
+            edge += (o.valued.0 == o.ends.0 || o.valued.1 == o.ends.1) as usize;
+            chance += 2.0 / o.lines as f64;
+        }
     }
-    (several > 0).then_some((first, several, chance))
+    match several {
+        0 => None,
+        _ if blocks * 2 <= several => Some(Placement::Scattered { blocks, of: several }),
+        _ if of == 0 => None,
+        _ => Some(Placement::Blocks { edge, of, chance }),
+    }
 }
 
 /// One row filter's verdict on every row of `frame` (true: kept), read from the canonical
@@ -496,19 +553,20 @@ fn row_filter(
     let mut by_order: HashMap<(&str, Option<&str>), OrderValues> = HashMap::new();
     for (row, ((order, customer), own)) in order_keys().zip(own()).enumerate() {
         if let (Some(order), Some(hit)) = (order, own) {
-            let o =
-                by_order.entry((order, customer)).or_insert(OrderValues { first_valued: row, ..Default::default() });
+            let new = OrderValues { lines: 0, ends: (usize::MAX, 0), valued: (row, row), hit: false };
+            let o = by_order.entry((order, customer)).or_insert(new);
+            o.valued.1 = row;
             o.hit |= hit;
         }
     }
     for (row, (order, customer)) in order_keys().enumerate() {
         if let Some(o) = order.and_then(|order| by_order.get_mut(&(order, customer))) {
-            o.first = o.first.min(row);
+            o.ends = (o.ends.0.min(row), row);
             o.lines += 1;
         }
     }
-    let first_lines = order_level(by_order.values());
-    let order_level = first_lines.is_none_or(|(first, several, chance)| first as f64 > (several as f64 + chance) / 2.0);
+    let placement = placement(by_order.values());
+    let order_level = Placement::order_level(placement);
     let mut order_keys = order_keys();
     let (mut blank_rows, mut blank_rows_by_order, mut blank_rows_own) = (0, 0, 0);
     let mut rows_dropped = 0;
@@ -544,7 +602,7 @@ fn row_filter(
         orders_read: orders.is_some(),
         order_level: orders.is_some() && order_level,
         blank_rows_own,
-        first_lines: first_lines.map(|(first, several, _)| (first, several)),
+        placement,
         unmatched_values,
         column_values,
     };
@@ -2186,24 +2244,26 @@ mod tests {
         assert!(out.column(&row_column(0)).is_err() && out.column(ORDER_COLUMN).is_err());
     }
 
-    /// helper-159: a value on one line of an order, elsewhere than its first (a return reason on
-    /// the line returned), is that line's own: the order's blank lines are not dropped with it.
-    /// On the first line in most orders it is the order's (Shopify), and they are.
+    /// helper-159: a value on one line of an order, inside it (a return reason on the line
+    /// returned), is that line's own: the order's blank lines are not dropped with it. On the
+    /// first line of most orders it is the order's (Shopify), and on the last (the export turned
+    /// over: helper-163); where orders are not in blocks (sorted by item, or by the column)
+    /// nothing tells, the order's verdict stands, and a warning says so.
     #[test]
-    fn a_value_on_an_order_s_first_line_is_the_order_s_elsewhere_the_line_s() {
-        let frame = |flagged_line: usize| {
-            // 12 orders of 4 lines, the 12th of customer 2; every third order flagged
+    fn a_value_on_an_order_s_edge_is_the_order_s_inside_it_the_line_s() {
+        // 12 orders of 4 lines, the 12th of customer 2; every third order flagged on one line;
+        // `order_of` the order of row i
+        let frame = |flagged_line: usize, order_of: &dyn Fn(usize) -> usize, line_of: &dyn Fn(usize) -> usize| {
             let n = 48;
-            let status: Vec<Option<&str>> =
-                (0..n).map(|i| (i / 4 % 3 == 0 && i % 4 == flagged_line).then_some("damaged")).collect();
-            let orders: Vec<String> = (0..n).map(|i| format!("#{}", i / 4)).collect();
+            let status: Vec<Option<&str>> = (0..n)
+                .map(|i| (order_of(i).is_multiple_of(3) && line_of(i) == flagged_line).then_some("damaged"))
+                .collect();
+            let orders: Vec<String> = (0..n).map(|i| format!("#{}", order_of(i))).collect();
+            let customers: Vec<&str> = (0..n).map(|i| if order_of(i) < 11 { "1" } else { "2" }).collect();
             DataFrame::new(
                 n,
                 vec![
-                    Column::new(
-                        col::CUSTOMER.into(),
-                        (0..n).map(|i| if i < 44 { "1" } else { "2" }).collect::<Vec<_>>(),
-                    ),
+                    Column::new(col::CUSTOMER.into(), customers),
                     Column::new(col::ITEM.into(), (0..n).map(|i| format!("I{i}")).collect::<Vec<_>>()),
                     Column::new(col::QUANTITY.into(), vec![1.0; n]),
                     Column::new(row_column(0).into(), status),
@@ -2212,31 +2272,34 @@ mod tests {
             )
             .unwrap()
         };
+        let (blocks, line) = (|i: usize| i / 4, |i: usize| i % 4);
         let cfg = CleanConfig {
             exclude_rows: [("ReturnReason".to_string(), vec!["*".to_string()])].into(),
             ..Default::default()
         };
-        let (out, report) = run(frame(2), &cfg).unwrap();
+        let (out, report) = run(frame(2, &blocks, &line), &cfg).unwrap();
         assert_eq!(out.height(), 44, "only the 4 flagged lines go");
         let r = &report.row_filters[0];
         assert_eq!((r.rows_dropped, r.blank_rows, r.blank_rows_by_order, r.order_level), (4, 44, 0, false));
         let notes = r.notes();
         assert_eq!(notes.len(), 1, "{notes:?}");
-        assert!(
-            notes[0].contains("of the 4 orders of several lines holding one, 0 hold it on their first line"),
-            "{notes:?}"
-        );
+        let said = "of the 4 orders of three lines or more holding one, 0 hold it on their first or last line";
+        assert!(notes[0].contains(said), "{notes:?}");
         assert!(notes[0].ends_with("12 lines of those orders with no value were read as their own, kept"), "{notes:?}");
+        assert!(r.warnings().is_empty());
 
-        let (out, report) = run(frame(0), &cfg).unwrap();
-        assert_eq!(out.height(), 32, "the 4 flagged orders go");
-        let r = &report.row_filters[0];
-        assert_eq!((r.rows_dropped, r.blank_rows_by_order, r.order_level), (16, 12, true));
-        assert!(r.notes().is_empty(), "{:?}", r.notes());
+        // on the first line, or the last (turned over): the order's
+        for edge in [0, 3] {
+            let (out, report) = run(frame(edge, &blocks, &line), &cfg).unwrap();
+            assert_eq!(out.height(), 32, "the 4 flagged orders go");
+            let r = &report.row_filters[0];
+            assert_eq!((r.rows_dropped, r.blank_rows_by_order, r.order_level), (16, 12, true));
+            assert!(r.notes().is_empty() && r.warnings().is_empty(), "{:?}", r.notes());
+        }
 
         // keep_rows: a line's own value keeps that line only, and the others are said
         let keep = CleanConfig { keep_rows: cfg.exclude_rows.clone(), ..Default::default() };
-        let (out, report) = run(frame(3), &keep).unwrap();
+        let (out, report) = run(frame(1, &blocks, &line), &keep).unwrap();
         assert_eq!(out.height(), 4);
         let notes = report.row_filters[0].notes();
         assert!(
@@ -2244,6 +2307,21 @@ mod tests {
             "{notes:?}"
         );
         assert!(notes[1].starts_with("[clean] keep_rows.\"ReturnReason\": 32 rows with no value"), "{notes:?}");
+
+        // sorted by item: the orders' lines interleaved, so where a value sits tells nothing:
+        // the order's verdict, warned of
+        let (spread, its_line) = (|i: usize| i % 12, |i: usize| i / 12);
+        let (out, report) = run(frame(2, &spread, &its_line), &cfg).unwrap();
+        assert_eq!(out.height(), 32);
+        let r = &report.row_filters[0];
+        assert_eq!((r.blank_rows_by_order, r.order_level), (12, true));
+        let warnings = r.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("12 lines with no value in the column took their orders' verdict"),
+            "{warnings:?}"
+        );
+        assert!(warnings[0].contains("only 0 of the 4 orders holding a value are one block"), "{warnings:?}");
     }
 
     /// Without the invoice a blank line has no order to ask; a value listed that matches no
@@ -2435,10 +2513,10 @@ mod tests {
             "ゲスト",
             // helper-159: "no value" in a case or dress null_values does not list
             "Null",
-            "NAN",
+            "(NaN)",
             "nan.0",
             "NULL.0",
-            "nil",
+            "(nil)",
             "n.a.",
             "#n/a",
             "(blank)",
@@ -2465,6 +2543,12 @@ mod tests {
             "123",
             "NA12",
             "Nancy",
+            // names too (helper-163)
+            "Nat",
+            "Nan",
+            "NIL",
+            "Na",
+            "NA0",
             "Blanket Co",
             "NULL7",
         ] {

@@ -1106,9 +1106,13 @@ impl Config {
         for filter in clean.row_filters() {
             if let Some(word) = filter.values.iter().find(|v| input.null_values.contains(v)) {
                 let key = if filter.keep { "keep_rows" } else { "exclude_rows" };
+                // the list without it, to paste: the default is 35 words, which no one retypes
+                // (a spreadsheet's `#DIV/0!`, missing by default since 2026-12-07: helper-163)
+                let without: Vec<String> =
+                    input.null_values.iter().filter(|v| *v != word).map(|v| format!("{v:?}")).collect();
                 return Err(ConfigError::Invalid {
                     key: format!("[clean] {key}.\"{}\"", filter.column),
-                    message: format!("'{word}' is read as a missing value ([input] null_values), so it matches no row; take it out of [input] null_values to read it as a value (in every column), or list another"),
+                    message: format!("'{word}' is read as a missing value ([input] null_values), so it matches no row; take it out of [input] null_values to read it as a value (in every column): null_values = [{}], or list another", without.join(", ")),
                 });
             }
         }

@@ -21,8 +21,9 @@ use serde::Serialize;
 use crate::error::{Exit, OutputError, Result};
 use crate::publish::lock::{self, Holder};
 use crate::publish::{
-    check_layout_taking, current_run_id, dangling_current, inspect, is_failure_record, is_published_set, published_run,
-    run_folder, run_ids, unread_manifest, Damage, Depth, Harm, Inspection, RunFolder, UnreadManifest, CURRENT, RUNS,
+    check_layout_taking, check_shards_layout, current_run_id, dangling_current, inspect, is_failure_record,
+    is_published_set, published_run, run_folder, run_ids, unread_manifest, Damage, Depth, Harm, Inspection, RunFolder,
+    UnreadManifest, CURRENT, RUNS,
 };
 use crate::words::counted;
 use crate::write::file;
@@ -297,10 +298,8 @@ fn check_folder(dir: &Path) -> Result<()> {
     if entries.iter().any(|e| !incidental(e)) && !entries.iter().any(ours) {
         return Err(read("not a kindred output folder (no runs/, current, .lock or evaluation.parquet in it); pass the folder `kindred run` publishes to").into());
     }
-    // `shards/` as `kindred run` sees it: not its business (a user's file named `shards` made
-    // every health check exit 1 while the nightly runs published: helper-158); the prepared
-    // run's line is left out where no plan reads
-    check_layout_taking(dir, UnreadManifest::Reported)
+    check_layout_taking(dir, UnreadManifest::Reported)?;
+    check_shards_layout(dir)
 }
 
 /// Run folder `run`'s manifest, if it reads as JSON and names `run_id`: one naming no run or

@@ -607,6 +607,13 @@ fn row_filters_name_their_columns_and_refuse_empty_entries() {
         let err = build(&format!("[input]\npath='x'\n[clean]\n{bad}")).unwrap_err().to_string();
         assert!(err.starts_with(entry), "{err}");
     }
+    // the list without it, to paste (helper-163: a filter on `#DIV/0!`, missing by default
+    // since 2026-12-07, was told to retype 35 words); pasted, it builds
+    let err = build("[input]\npath='x'\n[clean]\nexclude_rows = { Margin = ['#DIV/0!'] }").unwrap_err().to_string();
+    let list = err.split("in every column): ").nth(1).and_then(|t| t.strip_suffix(", or list another")).unwrap();
+    assert!(list.starts_with("null_values = [\"#CALC!\", \"#ERROR!\"") && !list.contains("DIV"), "{err}");
+    let toml = format!("[input]\npath='x'\n{list}\n[clean]\nexclude_rows = {{ Margin = ['#DIV/0!'] }}");
+    assert!(build(&toml).is_ok(), "{toml}");
 }
 
 /// `[recommend] popular_season_days`: the weeks ahead a year before, so above 0 and at most
