@@ -227,7 +227,7 @@ fn latest(dir: &Path, locked: bool) -> Result<(PathBuf, Plan)> {
     }
     let plan: Plan = serde_json::from_value(value).map_err(|e| damaged(format!("not a plan kindred wrote ({e})")))?;
     if let Some(why) = plan::uncovered(&plan.shards, plan.customers) {
-        let detail = format!("not a plan kindred wrote: its shards do not cover every customer once ({why})");
+        let detail = format!("not a plan kindred wrote: its shards do not cover every customer once, in order ({why})");
         return Err(damaged(detail).into());
     }
     Ok((folder, plan))

@@ -473,7 +473,11 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     for step in [args("publish", &pipeline, &out), shard_0] {
         let r = w.kindred(&step);
         assert_eq!(r.code, 1, "{}", r.stderr);
-        assert!(r.stderr.contains("its shards do not cover every customer once (shard 1 is listed as"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("its shards do not cover every customer once, in order (shard 1 is listed as"),
+            "{}",
+            r.stderr
+        );
     }
     let mut p = whole;
     p["kindred_version"] = "0.3.0".into();
