@@ -434,6 +434,12 @@ pub enum ShardError {
         path.display()
     )]
     Rerun { path: PathBuf, detail: String, index: usize, run_id: String },
+    /// The prepared run a shard worked for was removed while it ran: a newer prepare replaced it.
+    #[error(
+        "prepared run {run_id} in {} was removed while this shard ran: a newer `kindred prepare`{} replaced it, so this shard's work is not needed; run the newer prepared run's shards",
+        dir.display(), latest.as_ref().map(|l| format!(" (run {l})")).unwrap_or_default()
+    )]
+    Replaced { dir: PathBuf, run_id: String, latest: Option<String> },
     /// A prepare is writing in the folder: a shard now would compute the prepared run before it.
     #[error(
         "kindred prepare (run {run_id}, pid {pid}) is still writing in {}: this shard would compute the prepared run before it; run the shards once the prepare has finished (retry later)",
@@ -589,7 +595,9 @@ impl Error {
                 | ShardError::NoIndex
                 | ShardError::BadIndex { .. }
                 | ShardError::Mismatch { .. } => Exit::Usage,
-                ShardError::NotPrepared { .. } | ShardError::Damaged { .. } => Exit::Runtime,
+                ShardError::NotPrepared { .. } | ShardError::Damaged { .. } | ShardError::Replaced { .. } => {
+                    Exit::Runtime
+                }
             },
             Error::Input(_)
             | Error::Output(_)
@@ -669,6 +677,20 @@ mod tests {
         // a lock the refused thread poisoned panics again: the same refusal, once one was seen
         let said = panic_message("LazyLock instance has previously been poisoned", " at lazy_lock.rs:410");
         assert!(said.starts_with("the system refused kindred a thread or memory"), "{said}");
+    }
+
+    /// helper-163: a shard whose prepared run a newer prepare removed failed with "cannot write
+    /// …: No such file or directory"; it says what happened, exit 1 as before.
+    #[test]
+    fn a_shard_whose_run_was_replaced_says_so() {
+        let e = Error::from(ShardError::Replaced {
+            dir: "out".into(),
+            run_id: "20261201T020000.000Z-1".into(),
+            latest: Some("20261202T020000.000Z-2".into()),
+        });
+        let said = e.to_string();
+        assert!(said.starts_with("prepared run 20261201T020000.000Z-1 in out was removed while this shard ran: a newer `kindred prepare` (run 20261202T020000.000Z-2) replaced it"), "{said}");
+        assert_eq!(e.exit_code(), Exit::Runtime);
     }
 
     /// helper-139: the refusal named the first failed gate only; an operator who forced past

@@ -694,7 +694,19 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         let (nb, nb_report) = pipeline::customers_beside(&chain, cfg, &m, &model, &plan.choice, rows.clone());
         let (recs, rec_report) = chain.recommend_for(&m, &model, &plan.choice.recommend, rows.clone());
         let attempt = attempt_id();
-        let files = write_parts(&parts, &format!("{index}-{attempt}"), (&recs, &nb), rows, &plan.run_id)?;
+        // a write into a prepared run a newer prepare removed meanwhile: said so (it read
+        // "cannot write …: No such file or directory": helper-163)
+        let replaced = |e: Error| match folder.exists() {
+            true => e,
+            false => ShardError::Replaced {
+                dir: cfg.output.dir.clone(),
+                run_id: plan.run_id.clone(),
+                latest: latest_id(&cfg.output.dir.join(SHARDS).join(LATEST)),
+            }
+            .into(),
+        };
+        let files =
+            write_parts(&parts, &format!("{index}-{attempt}"), (&recs, &nb), rows, &plan.run_id).map_err(replaced)?;
         let marker = Marker {
             run_id: plan.run_id.clone(),
             index,
@@ -710,7 +722,8 @@ pub fn shard(cfg: &Config, index: usize) -> Result<ShardDone> {
         };
         let path = done.join(format!("{index}.json"));
         write_json_atomic(&path, &done.join(format!(".{index}-{attempt}.json.tmp")), &marker)
-            .inspect_err(|_| remove_parts(&parts, &marker.files))?;
+            .inspect_err(|_| remove_parts(&parts, &marker.files))
+            .map_err(replaced)?;
         let rows_out = marker.recommend.rows_out;
         step_line(cfg.quiet, "shard", rows_out, start, &marker.line(plan.shards.len()));
         Ok(ShardDone { run_id: plan.run_id, index, customers: range.end - range.first, rows: rows_out, marker: path })
