@@ -520,6 +520,35 @@ fn placement<'a>(orders: impl Iterator<Item = &'a OrderValues>) -> Option<Placem
     }
 }
 
+/// The orders (invoice and customer: `keys`, a row each) holding a value (`own`: each row's
+/// verdict, `None` for a blank), with their lines: only they, for a million orders blank in
+/// `Cancelled at` need no entry.
+fn valued_orders<'a, K, V>(keys: impl Fn() -> K, own: impl Fn() -> V) -> HashMap<OrderKey<'a>, OrderValues>
+where
+    K: Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+    V: Iterator<Item = Option<bool>>,
+{
+    let mut by_order: HashMap<OrderKey, OrderValues> = HashMap::new();
+    for (row, ((order, customer), own)) in keys().zip(own()).enumerate() {
+        if let (Some(order), Some(hit)) = (order, own) {
+            let new = OrderValues { lines: 0, ends: (usize::MAX, 0), valued: (row, row), hit: false };
+            let o = by_order.entry((order, customer)).or_insert(new);
+            o.valued.1 = row;
+            o.hit |= hit;
+        }
+    }
+    for (row, (order, customer)) in keys().enumerate() {
+        if let Some(o) = order.and_then(|order| by_order.get_mut(&(order, customer))) {
+            o.ends = (o.ends.0.min(row), row);
+            o.lines += 1;
+        }
+    }
+    by_order
+}
+
+/// An order: its invoice and its customer (two shops' `#1001` merged are two orders).
+type OrderKey<'a> = (&'a str, Option<&'a str>);
+
 /// One row filter's verdict on every row of `frame` (true: kept), read from the canonical
 /// text column `name`, and its report, counted on the rows `before` keeps (the header
 /// repeated as a row is no value). A row holding a value is matched by [`listed`]; a blank
@@ -548,23 +577,7 @@ fn row_filter(
     let orders = frame.column(ORDER_COLUMN).ok().map(|c| c.str()).transpose()?;
     let customers = frame.column(col::CUSTOMER)?.str()?;
     let order_keys = || orders.into_iter().flat_map(|o| o.iter().zip(customers.iter()));
-    // the orders holding a value (only they: a million orders blank in `Cancelled at` need no
-    // entry), then their lines
-    let mut by_order: HashMap<(&str, Option<&str>), OrderValues> = HashMap::new();
-    for (row, ((order, customer), own)) in order_keys().zip(own()).enumerate() {
-        if let (Some(order), Some(hit)) = (order, own) {
-            let new = OrderValues { lines: 0, ends: (usize::MAX, 0), valued: (row, row), hit: false };
-            let o = by_order.entry((order, customer)).or_insert(new);
-            o.valued.1 = row;
-            o.hit |= hit;
-        }
-    }
-    for (row, (order, customer)) in order_keys().enumerate() {
-        if let Some(o) = order.and_then(|order| by_order.get_mut(&(order, customer))) {
-            o.ends = (o.ends.0.min(row), row);
-            o.lines += 1;
-        }
-    }
+    let by_order = valued_orders(order_keys, own);
     let placement = placement(by_order.values());
     let order_level = Placement::order_level(placement);
     let mut order_keys = order_keys();

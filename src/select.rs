@@ -906,7 +906,7 @@ pub fn run(
     };
     let mut scored = score_grid(&held, cfg, (offered, options), limits, &mut skipped)?;
     let keeping = previously.filter(|_| cfg.select.keep_previous);
-    let (mut winner, best, mut kept) = choose(&scored, &undecided_options(&scored), cfg.select.rule, keeping);
+    let (mut winner, best, mut kept) = choose(&scored, cfg.select.rule, keeping);
     measure_against(&mut scored, best);
     let season_ahead = match ahead {
         Some(ahead) => season_check(&ahead, &scored, winner, (cfg, keeping))?,
@@ -1363,10 +1363,11 @@ fn band_words() -> String {
 /// 96–97.5% of the lists.
 fn choose(
     scored: &[(Candidate, Trial, Vec<f64>)],
-    undecided: &[bool],
     rule: Rule,
     previously: Option<&Previously>,
 ) -> (usize, usize, bool) {
+    let leads = option_leads(scored);
+    let undecided = undecided_options(scored, &leads);
     let mut best = 0;
     for (i, (_, t, _)) in scored.iter().enumerate() {
         if !undecided[i] && (undecided[best] || t.metrics.ndcg > scored[best].1.metrics.ndcg) {
@@ -1380,7 +1381,6 @@ fn choose(
     // kept while it stays above its twin — not asked for two again each night (helper-156: the
     // evidence hovering near two, it was replaced within the band, 99.7% of the lists changed,
     // "0.6 standard errors below the best"); the seasonal popularity is the season check's
-    let leads = option_leads(scored);
     let keepable = |k: usize| {
         !undecided[k] || (scored[k].0.recommend.popular_season_days.is_none() && leads[k].is_some_and(|l| l > 0.0))
     };
@@ -1414,8 +1414,7 @@ const OPTION_EVIDENCE: f64 = 2.0;
 /// it: such a variant is scored and kept in `selection.parquet`, but not chosen — an option is
 /// taken on evidence, not on a window's noise. The seasonal popularity is never chosen on the
 /// window: it is taken on the weeks ahead a year before ([`season_check`]), which it is for.
-fn undecided_options(scored: &[(Candidate, Trial, Vec<f64>)]) -> Vec<bool> {
-    let leads = option_leads(scored);
+fn undecided_options(scored: &[(Candidate, Trial, Vec<f64>)], leads: &[Option<f64>]) -> Vec<bool> {
     scored
         .iter()
         .zip(leads)

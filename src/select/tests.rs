@@ -360,9 +360,9 @@ fn the_season_is_taken_on_evidence_for_the_season() {
         )
     };
     let scored = [entry(&popularity, "", winner.to_vec()), entry(&seasonal, "season=7", season.to_vec())];
-    assert_eq!(undecided_options(&scored), [false, true]);
+    assert_eq!(undecided_options(&scored, &option_leads(&scored)), [false, true]);
     let was = Previously { candidate: "popularity".into(), settings: "season=7".into() };
-    assert_eq!(choose(&scored, &undecided_options(&scored), Rule::Best, Some(&was)), (0, 0, false));
+    assert_eq!(choose(&scored, Rule::Best, Some(&was)), (0, 0, false));
 }
 
 /// The weeks ahead a year before hold back only their own days: neither the window's purchases
@@ -658,21 +658,21 @@ fn the_recency_option_is_taken_on_evidence_only() {
     };
     let twin = vec![0.5, 0.2, 0.4, 0.1];
     let noisy = [entry("prior", twin.clone()), entry("prior, recency=30", vec![0.5, 0.4, 0.4, 0.1])];
-    assert_eq!(undecided_options(&noisy), [false, true]);
-    assert_eq!(choose(&noisy, &undecided_options(&noisy), Rule::Best, None), (0, 0, false));
+    assert_eq!(undecided_options(&noisy, &option_leads(&noisy)), [false, true]);
+    assert_eq!(choose(&noisy, Rule::Best, None), (0, 0, false));
     let clear = [entry("prior", twin.clone()), entry("prior, recency=30", vec![0.6, 0.31, 0.5, 0.2])];
-    assert_eq!(undecided_options(&clear), [false, false]);
-    assert_eq!(choose(&clear, &undecided_options(&clear), Rule::Best, None), (1, 1, false));
+    assert_eq!(undecided_options(&clear, &option_leads(&clear)), [false, false]);
+    assert_eq!(choose(&clear, Rule::Best, None), (1, 1, false));
     // a twin-less option (the plain settings' variant not scored) is no option to weigh
     let alone = [entry("recency=30", twin.clone())];
-    assert_eq!(undecided_options(&alone), [false]);
+    assert_eq!(undecided_options(&alone, &option_leads(&alone)), [false]);
     // the last published choice, under two standard errors above its twin now but above it,
     // is kept (helper-156: replaced within the band as its evidence hovered near two); below
     // its twin, it is not
     let was = Previously { candidate: "ease".into(), settings: "prior, recency=30".into() };
-    assert_eq!(choose(&noisy, &undecided_options(&noisy), Rule::Best, Some(&was)), (1, 0, true));
+    assert_eq!(choose(&noisy, Rule::Best, Some(&was)), (1, 0, true));
     let below = [entry("prior", twin.clone()), entry("prior, recency=30", vec![0.5, 0.19, 0.4, 0.1])];
-    assert_eq!(choose(&below, &undecided_options(&below), Rule::Best, Some(&was)), (0, 0, false));
+    assert_eq!(choose(&below, Rule::Best, Some(&was)), (0, 0, false));
     // its half-life is the window's length: a window grown to 60 days is the same choice
     let grown = Previously { candidate: "ease".into(), settings: "prior, recency=60".into() };
     assert!(is_previous(&clear[1].1, &grown) && !is_previous(&clear[0].1, &grown));
@@ -697,40 +697,36 @@ fn the_rules_choose_the_best_or_the_simplest_within_noise() {
     // the second is better by 0.05 on average, but the paired differences (0, 0.2, 0, 0) have a
     // standard error of 0.05: within one, the simpler (first) wins
     let close = [entry("a", vec![0.5, 0.2, 0.4, 0.1]), entry("b", vec![0.5, 0.4, 0.4, 0.1])];
-    assert_eq!(choose(&close, &[false; 2], Rule::OneStandardError, None), (0, 1, false));
+    assert_eq!(choose(&close, Rule::OneStandardError, None), (0, 1, false));
     // better for every customer: no noise, the better wins
     let clear = [entry("a", vec![0.5, 0.2, 0.4, 0.1]), entry("b", vec![0.6, 0.3, 0.5, 0.2])];
-    assert_eq!(choose(&clear, &[false; 2], Rule::OneStandardError, None), (1, 1, false));
+    assert_eq!(choose(&clear, Rule::OneStandardError, None), (1, 1, false));
     // the default: the best, however close; an exact tie goes to the simpler
-    assert_eq!(choose(&close, &[false; 2], Rule::Best, None), (1, 1, false));
-    assert_eq!(choose(&clear, &[false; 2], Rule::Best, None), (1, 1, false));
+    assert_eq!(choose(&close, Rule::Best, None), (1, 1, false));
+    assert_eq!(choose(&clear, Rule::Best, None), (1, 1, false));
     let tie = [entry("a", vec![0.5, 0.2]), entry("b", vec![0.2, 0.5]), entry("c", vec![0.1, 0.1])];
-    assert_eq!(choose(&tie, &[false; 3], Rule::Best, None), (0, 0, false));
+    assert_eq!(choose(&tie, Rule::Best, None), (0, 0, false));
     // Session 28: the last published choice is kept while within noise of the best, under
     // either rule; beyond noise, or absent from the grid, the rule decides
     let was = |name: &str| Previously { candidate: name.into(), settings: String::new() };
-    assert_eq!(choose(&close, &[false; 2], Rule::Best, Some(&was("a"))), (0, 1, true));
-    assert_eq!(choose(&close, &[false; 2], Rule::Best, Some(&was("b"))), (1, 1, false), "the best itself");
-    assert_eq!(choose(&clear, &[false; 2], Rule::Best, Some(&was("a"))), (1, 1, false), "beyond noise");
-    assert_eq!(choose(&close, &[false; 2], Rule::Best, Some(&was("z"))), (1, 1, false), "not a candidate");
+    assert_eq!(choose(&close, Rule::Best, Some(&was("a"))), (0, 1, true));
+    assert_eq!(choose(&close, Rule::Best, Some(&was("b"))), (1, 1, false), "the best itself");
+    assert_eq!(choose(&clear, Rule::Best, Some(&was("a"))), (1, 1, false), "beyond noise");
+    assert_eq!(choose(&close, Rule::Best, Some(&was("z"))), (1, 1, false), "not a candidate");
     let three = [
         entry("a", vec![0.5, 0.2, 0.4, 0.1]),
         entry("b", vec![0.5, 0.3, 0.4, 0.1]),
         entry("c", vec![0.5, 0.4, 0.4, 0.1]),
     ];
-    assert_eq!(
-        choose(&three, &[false; 3], Rule::OneStandardError, Some(&was("b"))),
-        (1, 2, true),
-        "kept over the simplest"
-    );
+    assert_eq!(choose(&three, Rule::OneStandardError, Some(&was("b"))), (1, 2, true), "kept over the simplest");
     // Session 37: kept within two standard errors — here the paired differences (0.1, 0.2, 0,
     // 0) lie 1.57 standard errors from the best — where one switched (3–4 times in 60 nights
     // on small shops, within noise); but neither rule takes it as within noise
     let between = [entry("a", vec![0.4, 0.2, 0.4, 0.1]), entry("b", vec![0.5, 0.4, 0.4, 0.1])];
-    assert_eq!(choose(&between, &[false; 2], Rule::Best, Some(&was("a"))), (0, 1, true));
-    assert_eq!(choose(&between, &[false; 2], Rule::OneStandardError, None), (1, 1, false));
+    assert_eq!(choose(&between, Rule::Best, Some(&was("a"))), (0, 1, true));
+    assert_eq!(choose(&between, Rule::OneStandardError, None), (1, 1, false));
     let beyond = [entry("a", vec![0.3, 0.2, 0.3, 0.1]), entry("b", vec![0.5, 0.4, 0.4, 0.1])];
-    assert_eq!(choose(&beyond, &[false; 2], Rule::Best, Some(&was("a"))), (1, 1, false), "2.6 standard errors away");
+    assert_eq!(choose(&beyond, Rule::Best, Some(&was("a"))), (1, 1, false), "2.6 standard errors away");
 
     // Session 43: each candidate's distance from the best, the rules' measure, written beside
     // its figures (selection.parquet, the manifest): 1 standard error for `close`'s simpler,

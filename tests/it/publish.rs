@@ -234,16 +234,21 @@ fn an_output_folder_with_its_own_runs_keeps_them() {
     assert_eq!(runs.len(), 2, "exp1 and the one kept run: {runs:?}");
 }
 
+/// A pipeline keeping one run, run once: a run of it again, and the set published.
+fn one_set_kept(w: &Workdir) -> (impl Fn() -> crate::workdir::Run + '_, std::path::PathBuf) {
+    let good = w.pipeline("good.toml", &w.copy("tiny.csv"), "keep_runs = 1");
+    let run = move || w.kindred(&["run", good.to_str().unwrap(), "--quiet"]);
+    assert_eq!(run().code, 0);
+    (run, std::fs::read_link(w.path("out/current")).unwrap())
+}
+
 /// An old published set someone added a file to (a Mac's `.DS_Store` on the share, an editor's
 /// `manifest.json~`) is kept and not counted, and every run says so, naming the file: silent,
 /// such sets piled up past `keep_runs` (helper-98: 7 kept of 2).
 #[test]
 fn an_old_set_holding_a_persons_file_is_kept_and_said() {
     let w = Workdir::new();
-    let good = w.pipeline("good.toml", &w.copy("tiny.csv"), "keep_runs = 1");
-    let run = || w.kindred(&["run", good.to_str().unwrap(), "--quiet"]);
-    assert_eq!(run().code, 0);
-    let first = std::fs::read_link(w.path("out/current")).unwrap();
+    let (run, first) = one_set_kept(&w);
     w.write(&format!("out/{}/.DS_Store", first.display()), "finder");
     let r = run();
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -263,10 +268,7 @@ fn an_old_set_holding_a_persons_file_is_kept_and_said() {
 #[test]
 fn an_old_set_a_person_edited_is_kept_and_said() {
     let w = Workdir::new();
-    let good = w.pipeline("good.toml", &w.copy("tiny.csv"), "keep_runs = 1");
-    let run = || w.kindred(&["run", good.to_str().unwrap(), "--quiet"]);
-    assert_eq!(run().code, 0);
-    let first = std::fs::read_link(w.path("out/current")).unwrap();
+    let (run, first) = one_set_kept(&w);
     let report = w.path("out").join(&first).join("report.html");
     let mut html = std::fs::read_to_string(&report).unwrap();
     html.push_str("<!-- reviewed by the analyst -->");

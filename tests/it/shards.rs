@@ -489,6 +489,14 @@ fn a_damaged_part_another_pipeline_or_a_bad_index_is_refused_naming_it() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains(&want) && r.stderr.contains("run `kindred prepare`"), "{}", r.stderr);
     assert_eq!(records(), before + 1, "the attempt's record");
+    // it names no export it did not read (helper-158: the pipeline's file, read whole to hash it)
+    let newest = std::fs::read_dir(out.join("runs")).unwrap().flatten().map(|e| e.path()).max().unwrap();
+    let record: serde_json::Value = serde_json::from_slice(&read(&newest, "manifest.json")).unwrap();
+    assert_eq!(
+        (record["status"].as_str(), &record["input"]["sha256"]),
+        (Some("failed"), &serde_json::Value::Null),
+        "{record}"
+    );
     assert_ne!(w.kindred(&["status", "--output", out.to_str().unwrap()]).code, 0);
     let r = w.kindred(&args("shard", &pipeline, &out).into_iter().chain(["--index", "0"]).collect::<Vec<_>>());
     assert_eq!(r.code, 1, "{}", r.stderr);
