@@ -113,8 +113,8 @@ pub struct RowFilterReport {
     /// verdict.
     #[serde(skip)]
     pub orders_read: bool,
-    /// The column was read as holding its orders' values (on an order's first line): blank
-    /// rows took their order's verdict. False with the invoice read: each line's own value (a
+    /// The column was read as holding its orders' values (on an order's first or last line,
+    /// or where nothing tells: [`Placement::order_level`]): blank rows took their order's verdict. False with the invoice read: each line's own value (a
     /// return reason), blank rows matching nothing.
     pub order_level: bool,
     /// Blank rows of an order holding a value elsewhere, each its own (not [`Self::order_level`]).
@@ -353,16 +353,21 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "гость",
 ];
 
-/// True when a customer id names no customer: zeros only (`0`, `00000`, `0.000`), `-1`, dashes
-/// only (`-`, `--`), or a word a till writes for a sale without an account
+/// True when a customer id names no customer: zeros only, signed or not (`0`, `00000`,
+/// `0.000`, `-0`, `+0`), `-1` (`-1.0` as a float column writes it), dashes only (`-`, `--`), or a word a till writes for a sale without an account
 /// ([`PLACEHOLDER_WORDS`], case, spaces and punctuation aside, and a number after it:
 /// `Walk-in Customer`, `GUEST`, `(Walk-in)`, `Guest #2`). Such an id gathers every guest's
 /// purchases into one "customer" — a neighbour of everyone, recommended to as one person.
 /// (Blank ids and `null_values` are already missing: guests, dropped.)
 pub fn is_placeholder(id: &str) -> bool {
     let id = id.trim();
-    let zeros = id.bytes().any(|b| b == b'0') && id.bytes().all(|b| b == b'0' || b == b'.' || b == b',');
-    if id == "-1" || zeros || (!id.is_empty() && id.bytes().all(|b| b == b'-')) {
+    let unsigned = id.strip_prefix(['-', '+']).unwrap_or(id);
+    let zeros = unsigned.bytes().any(|b| b == b'0') && unsigned.bytes().all(|b| b == b'0' || b == b'.' || b == b',');
+    let minus_one = id
+        .strip_prefix('-')
+        .and_then(|r| r.strip_prefix('1'))
+        .is_some_and(|rest| rest.is_empty() || rest.strip_prefix('.').is_some_and(|f| f.bytes().all(|b| b == b'0')));
+    if minus_one || zeros || (!id.is_empty() && id.bytes().all(|b| b == b'-')) {
         return true;
     }
     // cheap before the key (one a row would be a string a row): the words are short, and
@@ -2510,7 +2515,11 @@ mod tests {
             "000",
             " 0 ",
             "0.000",
+            "-0",
+            "+0",
+            "-0.0",
             "-1",
+            "-1.0",
             "-",
             "--",
             "Guest",
@@ -2542,6 +2551,9 @@ mod tests {
             "10",
             "17850",
             "-12",
+            "-10",
+            "-1.5",
+            "+1",
             "1",
             "guest@example.com",
             "Guestrin, Carlos",

@@ -451,7 +451,8 @@ pub enum ShardError {
 /// A data gate refused to publish.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "refused to publish: gate {gate}: {detail}{}; nothing was published ({})",
+    "refused to {}: gate {gate}: {detail}{}; nothing was published ({})",
+    if *prepare { "prepare" } else { "publish" },
     also_failed(gate, verdicts),
     force_hint(*forceable, verdicts, *prepare)
 )]
@@ -715,6 +716,8 @@ mod tests {
         let prepared = GateError { gate: "b".into(), detail: "b".into(), forceable: true, verdicts, prepare: true };
         let said = prepared.to_string();
         assert!(said.contains("rerun kindred prepare with --force") && said.contains("publish's"), "{said}");
+        // prepare refused, not publish (helper-158: it said "refused to publish")
+        assert!(said.starts_with("refused to prepare: gate b"), "{said}");
         assert!(!said.contains("those this run did not reach too"), "{said}");
     }
 

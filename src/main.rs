@@ -739,6 +739,7 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     progress::set_log_format(cli.log_format.into());
+    progress::set_publishes(matches!(cli.command, Command::Run { .. } | Command::Publish { .. }));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(cli.command)));
     let Ok(result) = result else {
         return ExitCode::from(Exit::Runtime as u8);

@@ -94,6 +94,15 @@ impl<'a> Line<'a> {
 static FORMAT: AtomicBool = AtomicBool::new(false);
 static RUN_ID: RwLock<Option<String>> = RwLock::new(None);
 
+/// Whether the command publishes (`run`, `publish`): a signal's line ([`signal_line`]) says
+/// nothing of it is published only then — `audit`, `evaluate` or `shard` publish nothing anyway.
+static PUBLISHES: AtomicBool = AtomicBool::new(false);
+
+/// Says whether the command publishes, for a signal's line.
+pub fn set_publishes(publishes: bool) {
+    PUBLISHES.store(publishes, Ordering::Relaxed);
+}
+
 /// Chooses how every later line is written.
 pub fn set_log_format(format: LogFormat) {
     FORMAT.store(format == LogFormat::Json, Ordering::Relaxed);
@@ -429,7 +438,8 @@ extern "C" fn ending(signal: libc::c_int) {
         unsafe { install_ending(signal) };
         return;
     }
-    let line = signal_line(signal, now_and_run_id(), FORMAT.load(Ordering::Relaxed));
+    let words = (FORMAT.load(Ordering::Relaxed), PUBLISHES.load(Ordering::Relaxed));
+    let line = signal_line(signal, now_and_run_id(), words);
     // SAFETY: `getpid`, `write`, `_exit` and `raise` are async-signal-safe. SA_RESETHAND made
     // the action the default again; raised here, the signal is delivered as the handler returns.
     unsafe {
@@ -676,7 +686,8 @@ fn now_and_run_id() -> (i64, Fixed) {
 
 /// The line a signal that ends the process writes ([`ending`]): before, a scheduler's stop
 /// left the log at the last stage's line, and only the exit status (143) told what happened.
-fn signal_line(signal: libc::c_int, at: (i64, Fixed), json: bool) -> Fixed {
+/// `words`: a json line, and a command that publishes ([`set_publishes`]).
+fn signal_line(signal: libc::c_int, at: (i64, Fixed), (json, publishes): (bool, bool)) -> Fixed {
     let mut line = fixed_error_line(at, json);
     line.push("ended by ");
     line.push(match signal {
@@ -684,7 +695,10 @@ fn signal_line(signal: libc::c_int, at: (i64, Fixed), json: bool) -> Fixed {
         libc::SIGHUP => "SIGHUP",
         _ => "SIGTERM",
     });
-    line.push(" before it finished: the files it was writing are removed, and nothing of it is published");
+    line.push(" before it finished: the files it was writing are removed");
+    if publishes {
+        line.push(", and nothing of it is published");
+    }
     line.end(json);
     line
 }
@@ -854,11 +868,16 @@ mod oom_tests {
     fn a_signal_s_line_names_it_and_says_nothing_is_published() {
         let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T02:00:04.520Z").unwrap().timestamp_millis();
         assert_eq!(
-            text(signal_line(libc::SIGTERM, (at, run(None)), false)),
+            text(signal_line(libc::SIGTERM, (at, run(None)), (false, true))),
             "2026-12-01T02:00:04.520Z kindred: error: ended by SIGTERM before it finished: the files it was writing are removed, and nothing of it is published\n"
         );
+        // a command that publishes nothing (audit, evaluate, shard) does not speak of publishing
+        assert_eq!(
+            text(signal_line(libc::SIGTERM, (at, run(None)), (false, false))),
+            "2026-12-01T02:00:04.520Z kindred: error: ended by SIGTERM before it finished: the files it was writing are removed\n"
+        );
         for (signal, name) in [(libc::SIGINT, "SIGINT"), (libc::SIGHUP, "SIGHUP")] {
-            let line = text(signal_line(signal, (at, run(Some("20261201T020000.123Z-42"))), true));
+            let line = text(signal_line(signal, (at, run(Some("20261201T020000.123Z-42"))), (true, true)));
             let json: serde_json::Value = serde_json::from_str(&line).unwrap();
             assert_eq!((&json["level"], &json["run_id"]), (&"error".into(), &"20261201T020000.123Z-42".into()));
             assert!(json["message"].as_str().unwrap().starts_with(&format!("ended by {name} before")), "{json}");
