@@ -58,8 +58,10 @@ impl Chain {
     /// With JSON log lines (a log collector reads stdout and stderr together) the table is one
     /// line of its totals instead: the columns' figures are in the manifest and
     /// `null_audit.parquet`.
-    pub fn audit(&self, table: Table) -> Result<(DataFrame, AuditReport)> {
-        let (canonical, report) = audit::run(table)?;
+    /// Dates after the clock that continue the export are read as dates ([`audit::run_dated`]:
+    /// the export read again as `input` and `columns` say, with `[input] max_date`).
+    pub fn audit(&self, table: Table, read: (&InputConfig, &Columns)) -> Result<(DataFrame, AuditReport)> {
+        let (canonical, report) = audit::run_dated(table, read)?;
         progress::trim_freed_memory();
         match progress::log_format() {
             _ if self.quiet => {}
@@ -709,7 +711,7 @@ mod tests {
         let chain = Chain::new(true);
         let (table, ingested) = chain.ingest(&cfg.input, &cfg.columns).unwrap();
         assert_eq!(ingested.rows_out, 7);
-        let (canonical, audited) = chain.audit(table).unwrap();
+        let (canonical, audited) = chain.audit(table, (&cfg.input, &cfg.columns)).unwrap();
         let (cleaned, _) = chain.clean(canonical, &cfg.clean).unwrap();
         let (m, _) = chain.pivot(cleaned, IdTyping::AUTO, Path::new("x.csv")).unwrap();
         assert_eq!((audited.rows_in, m.n_customers(), m.n_items(), m.n_pairs()), (7, 3, 4, 7));

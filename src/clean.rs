@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::config::{matched_items, row_column, CleanConfig, RowFilter, ORDER_COLUMN};
 use crate::error::{Error, Result};
-use crate::roles::col;
+use crate::roles::{col, silence, MIN_SPAN_DAYS};
 
 /// Rows dropped by one rule.
 #[derive(Debug, Clone, Serialize)]
@@ -1447,27 +1447,10 @@ fn date_text(t: i64) -> String {
     chrono::DateTime::from_timestamp(t, 0).map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M:%S").to_string())
 }
 
-/// The purchase days before a tail that tell the shop's rhythm: were its gaps alike, the
-/// chance that the newest of n is the longest is 1/n, so from 100 days on a gap over twice the
-/// longest is rarer than 1% (a shop's first weeks, or one that sells weekly for a year, are
-/// judged by [`MIN_SPAN_DAYS`]).
-const MIN_RHYTHM_DAYS: usize = 100;
-
-/// The fewest purchase days before a tail that tell anything: fewer than [`MIN_RHYTHM_DAYS`]
-/// say too little of the longest gap, so there a gap is stray only when over twice all the
-/// days before it together (their span) — were the gaps alike and random (exponential), the
-/// chance that the newest exceeds twice the sum of the 7 or more before it is 3⁻⁷, under 0.1%.
-/// A helper's 90-day rolling export (76 purchase days) with one line's year mistyped 2025 was
-/// not judged at all: it published with that line as the newest purchase, and the next night's
-/// corrected export was refused as "5,025 days back". Once the span (not twice it): a 21-day
-/// rolling export starting on December 23 lost that day's 336 lines as a placeholder date
-/// before the 12 days of Christmas, and a weekly market's reopening after 17 weeks was undated.
-const MIN_SPAN_DAYS: usize = 8;
-
 /// Where the stray tails of `days` (distinct purchase days, ascending, with their rows) lie:
 /// the first day after the oldest end's tail, and the first day of the newest end's. A tail's
 /// days lie beyond a gap of at least a week and over twice the longest gap between the days
-/// inside — between the two tails (at least [`MIN_RHYTHM_DAYS`] of them; with fewer, at least
+/// inside — between the two tails (at least [`crate::roles::MIN_RHYTHM_DAYS`] of them; with fewer, at least
 /// [`MIN_SPAN_DAYS`], over twice their whole span) — and together hold fewer rows than the
 /// export's median day (its own measure: a shop reopening after its longest closure ever sells
 /// a day's worth). Both ends are judged together, each with the other's tail outside the days
@@ -1508,11 +1491,8 @@ fn stray_tails(days: &[(i64, usize)]) -> (Option<usize>, Option<usize>) {
     use std::cmp::Reverse;
     let pairs = firsts_inside.iter().flat_map(|&i| firsts_after.iter().map(move |&k| (i, k)));
     let holds = pairs.filter(|&(i, k)| k >= i + MIN_SPAN_DAYS).filter(|&(i, k)| {
-        let inside = &days[i..k];
-        let beyond = 2 * match inside.len() >= MIN_RHYTHM_DAYS {
-            true => longest_gap(inside),
-            false => inside[inside.len() - 1].0 - inside[0].0,
-        };
+        let inside: Vec<i64> = days[i..k].iter().map(|d| d.0).collect();
+        let beyond = silence(&inside);
         (i == 0 || gap(i) > beyond) && (k == n || gap(k) > beyond)
     });
     let best = holds.max_by_key(|&(i, k)| (usize::from(i > 0) + usize::from(k < n), Reverse(k - i), Reverse(i)));

@@ -189,7 +189,7 @@ fn cleaned_rows(chain: &Chain, cfg: &Config, cutoff: i64) -> Result<(DataFrame, 
     }
     let offers = Offers::of(&table.columns);
     let date_columns = table.columns.clone();
-    let (mut canonical, audited) = chain.audit(table)?;
+    let (mut canonical, audited) = chain.audit(table, (&cfg.input, &cfg.columns))?;
     let read = canonical.column(col::DATE).map_err(Error::frame("evaluate"))?.clone();
     canonical.with_column(read.with_name(READ_DATE.into())).map_err(Error::frame("evaluate"))?;
     audited.notes().iter().for_each(|note| crate::progress::note(false, note));

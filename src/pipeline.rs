@@ -1543,14 +1543,15 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let ((table, ingested), mut input) = (read?, input?);
     input.pipeline_absolute_path =
         cfg.pipeline.as_ref().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()).display().to_string());
-    if let Some(detail) = before.and_then(|b| b.change(crate::ingest::FileState::of(path).as_ref())) {
-        return Err(crate::error::InputError::Changed { path: path.clone(), detail }.into());
-    }
     check_dates(cfg, &table)?;
     check_descriptions(cfg, &table)?;
     // the columns as the export names them (ingest::find_column)
     let columns = table.columns.clone();
-    let (canonical, audited) = chain.audit(table)?;
+    let (canonical, audited) = chain.audit(table, (&cfg.input, &cfg.columns))?;
+    // after the audit, which may read the export again (dates after the clock)
+    if let Some(detail) = before.and_then(|b| b.change(crate::ingest::FileState::of(path).as_ref())) {
+        return Err(crate::error::InputError::Changed { path: path.clone(), detail }.into());
+    }
     check_required(cfg, &columns, &audited)?;
     let (cleaned, mut cleaned_report) = chain.clean(canonical, &cfg.clean.reading(&columns))?;
     chain.after_cleaning(&cleaned, &mut cleaned_report, &audited)?;

@@ -20,8 +20,8 @@ mod date;
 mod number;
 mod time;
 
+pub use date::{continuing, silence, DateOrder, DateRule, Evidence, MIN_RHYTHM_DAYS, MIN_SPAN_DAYS};
 pub(crate) use date::{date_of, resolve as resolve_dates, DateText};
-pub use date::{DateOrder, DateRule, Evidence};
 pub use number::Marks;
 pub(crate) use number::{Decision, NumberText, Pending};
 pub(crate) use time::time_alone;
@@ -75,6 +75,10 @@ pub struct Parsed {
     pub date_order: Option<DateOrder>,
     /// What the audit tells about the column (the order read and why, dates dropped).
     pub notes: Vec<String>,
+    /// A date column's days (since the epoch) of the dates after the horizon, ascending
+    /// ([`Evidence::future_days`]).
+    #[serde(skip)]
+    pub future_days: Vec<i64>,
 }
 
 impl Parsed {
@@ -103,7 +107,8 @@ impl Parsed {
     /// A date column's counts, with what its values showed.
     pub fn dates(column: &str, invalid: usize, evidence: &Evidence, rule: &DateRule) -> Parsed {
         let notes = evidence.notes(rule);
-        Parsed { date_order: evidence.order(), notes, ..Parsed::new(column, invalid, 0) }
+        let future_days = evidence.future_days();
+        Parsed { date_order: evidence.order(), notes, future_days, ..Parsed::new(column, invalid, 0) }
     }
 }
 

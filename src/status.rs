@@ -184,9 +184,13 @@ fn look(dir: &Path, max_age: Option<Duration>, depth: Depth, now: DateTime<Utc>)
     let mut published = published_run(dir)?.map(|run| published(&run, depth, now));
     let (mut last_attempt, ignored) = last_attempt(dir, now)?;
     let mut running = None;
+    let mut lock_ahead = None;
     if let Some(holder) = lock::holder(dir) {
         let heartbeat_age = SystemTime::from(now).duration_since(holder.touched).unwrap_or_default().as_secs();
-        match holder.has_stopped(dir, SystemTime::from(now)) {
+        let ahead = holder.touched.duration_since(SystemTime::from(now)).ok().filter(|&a| a > lock::STALE_AFTER);
+        // dated ahead, the heartbeat tells nothing here: the flock alone, where it is seen
+        let at = if ahead.is_some() { holder.touched } else { SystemTime::from(now) };
+        match holder.has_stopped(dir, at) {
             false => {
                 // a set newer than `current`'s that the live run made is being switched in
                 // (moved into runs/, `current` not yet swapped), not rolled back from: said so
@@ -194,6 +198,9 @@ fn look(dir: &Path, max_age: Option<Duration>, depth: Depth, now: DateTime<Utc>)
                 if let Some(p) = published.as_mut().filter(|p| p.newer_set.is_some() && p.newer_set == holder.run_id) {
                     p.newer_set = None;
                 }
+                // a heartbeat dated ahead: whether its run still runs is unknown here (a run
+                // watches it before taking it over), a problem until the clocks agree
+                lock_ahead = ahead.map(|a| lock_ahead_problem(&holder, a, now));
                 running = Some(Running::from(holder, heartbeat_age))
             }
             true if published_nothing(dir, &holder, last_attempt.as_ref()) => {
@@ -203,6 +210,7 @@ fn look(dir: &Path, max_age: Option<Duration>, depth: Depth, now: DateTime<Utc>)
         }
     }
     let mut problems = problems(dir, published.as_ref(), last_attempt.as_ref(), max_age, now);
+    problems.extend(lock_ahead);
     problems.extend(ignored.iter().filter(|i| i.unreadable).map(|i| {
         format!("{}: whether it is a later attempt is unknown (read status as the account the runs write as)", i.text())
     }));
@@ -584,6 +592,20 @@ fn ahead_of_the_clock(ids: [Option<&String>; 2], now: DateTime<Utc>) -> Vec<Stri
         .collect()
 }
 
+/// The problem of a lock whose heartbeat is dated `ahead` of this clock by more than a
+/// heartbeat's stale time: read as fresh, `status` said healthy beside a lock that kept every
+/// run out (helper-165).
+fn lock_ahead_problem(holder: &Holder, ahead: Duration, now: DateTime<Utc>) -> String {
+    format!(
+        "the lock names run {} on {} (pid {}) whose heartbeat is dated {} after this machine's clock ({} UTC): whether it still runs is unknown here; a run watches such a lock for a minute and takes it over when nothing touches it — set the clocks right",
+        holder.run_id.as_deref().unwrap_or("unknown"),
+        holder.host.as_deref().unwrap_or("another machine"),
+        holder.pid,
+        age_text(ahead.as_secs()),
+        now.format("%Y-%m-%d %H:%M:%S")
+    )
+}
+
 /// The published set's data is as old as the first run that read the very bytes: an export
 /// that stopped being refreshed is republished night after night, each set fresh by --max-age
 /// alone — not counting the days the shop sells nothing on (its export then does not change:
@@ -797,6 +819,28 @@ mod tests {
         assert_eq!(age_text(59), "59s");
         assert_eq!(age_text(3 * 3600 + 125), "3h 2m");
         assert_eq!(age_text(27 * 3600), "1day 3h");
+    }
+
+    /// helper-165: a lock naming a run on another machine, its heartbeat dated an hour ahead (a
+    /// killed run's, under a clock that ran ahead), read healthy — a fresh heartbeat — while
+    /// every run was refused (exit 4). A problem now; a minute ahead is clocks differing.
+    #[test]
+    fn a_lock_dated_ahead_of_the_clock_is_a_problem() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        std::fs::create_dir(dir.join(RUNS)).unwrap();
+        let elsewhere = format!("{}-elsewhere", lock::host_name().unwrap_or_default());
+        let line = format!("77 2026-12-01T02:00:00Z 20261201T020000.000Z-77 {elsewhere} 0f0e0d0c-aaaa-bbbb-cccc-000000000000/4026531836\n");
+        std::fs::write(dir.join(lock::LOCK), line).unwrap();
+        let file = std::fs::File::options().write(true).open(dir.join(lock::LOCK)).unwrap();
+        for (ahead, problem) in [(3600, true), (60, false)] {
+            file.set_modified(SystemTime::now() + Duration::from_secs(ahead)).unwrap();
+            let status = check(dir, None, Depth::Footers).unwrap();
+            assert!(status.running.is_some(), "{ahead}");
+            let said = status.problems.join(" ");
+            let words = ["run 20261201T020000.000Z-77", "whose heartbeat is dated 59m", "after this machine's clock"];
+            assert_eq!(words.iter().all(|w| said.contains(w)), problem, "{said}");
+        }
     }
 
     /// A `runs/` that cannot be read is an error naming it, not "no attempt" (helper-98: a

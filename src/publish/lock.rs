@@ -149,10 +149,10 @@ pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
     }
     let previous = parse_all(&before, touched);
     if let Some(holder) = previous.first().filter(|h| !h.on_this_kernel()) {
-        let age = SystemTime::now().duration_since(touched).unwrap_or_default().as_secs();
+        let age = heartbeat_age(touched, SystemTime::now());
         let heard = match holder.is_stale(SystemTime::now()) {
-            false => Some(format!("its heartbeat touched the lock {age}s ago")),
-            true => beat_while_watched(&path, holder, touched, age),
+            false => Some(format!("its heartbeat touched the lock {age}")),
+            true => beat_while_watched(&path, holder, touched, &age),
         };
         if let Some(heard) = heard {
             // the file is left as it is; dropping it lets the flock go
@@ -182,19 +182,28 @@ const WATCH: Duration = Duration::from_secs(2 * HEARTBEAT.as_secs() + 5);
 #[cfg(test)]
 const WATCH: Duration = Duration::from_secs(2);
 
+/// How long ago `touched` was by the clock at `now` ("12s ago"), or how far ahead of it
+/// ("dated 3600s ahead of this machine's clock"): a heartbeat ahead was said "0s ago".
+fn heartbeat_age(touched: SystemTime, now: SystemTime) -> String {
+    match now.duration_since(touched) {
+        Ok(age) => format!("{}s ago", age.as_secs()),
+        Err(ahead) => format!("dated {}s ahead of this machine's clock", ahead.duration().as_secs()),
+    }
+}
+
 /// Whether the lock at `path`, last touched at `touched` ([`STALE_AFTER`] or more before now by
-/// this machine's clock, `age` seconds), is touched again while this run watches it for
+/// this machine's clock, or as far after it: `age`, [`heartbeat_age`]), is touched again while this run watches it for
 /// [`WATCH`]: said as the error's words when it is. The lock's time is the clock of the machine
 /// that touched it (or of the file server): the age compares another clock with this one, and a
 /// machine whose clock ran minutes ahead took a live run's lock — two runs wrote in one folder,
 /// the live one's set failing, recorded as interrupted by the other (helper-143). A change is
 /// no clock's word. A run that stopped costs its successor the watch, once.
-fn beat_while_watched(path: &Path, holder: &Holder, touched: SystemTime, age: u64) -> Option<String> {
+fn beat_while_watched(path: &Path, holder: &Holder, touched: SystemTime, age: &str) -> Option<String> {
     let who = holder.host.as_deref().unwrap_or("another machine");
     crate::progress::note(
         false,
         &format!(
-            "{} names a run on {who} (pid {}) whose heartbeat is {age}s old by this machine's clock: watching it for {}s before taking it over (clocks of machines sharing a folder can differ)",
+            "{} names a run on {who} (pid {}) whose heartbeat touched it {age}: watching it for {}s before taking it over (clocks of machines sharing a folder can differ)",
             path.display(),
             holder.pid,
             WATCH.as_secs()
@@ -206,7 +215,7 @@ fn beat_while_watched(path: &Path, holder: &Holder, touched: SystemTime, age: u6
         let now = fs::metadata(path).and_then(|m| m.modified());
         if now.map_or(true, |t| t != touched) {
             return Some(format!(
-                "its heartbeat touched the lock {}s into this run's watch, though it looked {age}s old by this machine's clock (the clocks differ)",
+                "its heartbeat touched the lock {}s into this run's watch, though it looked {age} by this machine's clock (the clocks differ)",
                 start.elapsed().as_secs()
             ));
         }
@@ -498,7 +507,7 @@ fn sees_all_of(mine: &str, theirs: &str) -> bool {
 }
 
 /// This machine's name (`gethostname`; a Kubernetes pod's name), if it has one.
-fn host_name() -> Option<String> {
+pub(crate) fn host_name() -> Option<String> {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is writable for its whole length; the name is NUL-terminated within it.
     if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } != 0 {
@@ -569,9 +578,16 @@ impl Holder {
         format!("{} {} {id} {host} {kernel} {seen}{live}\n", self.pid, self.started)
     }
 
-    /// True when the holder's heartbeat stopped [`STALE_AFTER`] before `now`.
+    /// True when the holder's heartbeat stopped [`STALE_AFTER`] before `now`, or is dated as
+    /// far after it: its age cannot be read here (a killed run's, on a machine or file server
+    /// whose clock ran ahead), and read as fresh it kept every run out until that clock's time
+    /// (helper-165: a heartbeat 30 days ahead, exit 4 each night). A run watches such a lock
+    /// before taking it over ([`beat_while_watched`]): a live run touches it whatever its clock.
     pub fn is_stale(&self, now: SystemTime) -> bool {
-        now.duration_since(self.touched).is_ok_and(|age| age > STALE_AFTER)
+        match now.duration_since(self.touched) {
+            Ok(age) => age > STALE_AFTER,
+            Err(ahead) => ahead.duration() > STALE_AFTER,
+        }
     }
 
     /// Whether the holder of `dir`'s lock has stopped: when it ran on this kernel and in this pid
@@ -731,6 +747,13 @@ mod tests {
         assert!(!held.has_stopped(dir.path(), SystemTime::now()), "held here: the flock tells");
         assert!(!held.is_stale(SystemTime::now()));
         assert!(held.is_stale(SystemTime::now() + STALE_AFTER + Duration::from_secs(1)));
+        // a heartbeat dated ahead: within the stale time a clock's difference, fresh; beyond,
+        // its age unknown here — stale-looking, watched before it is taken (helper-165)
+        assert!(!held.is_stale(SystemTime::now() - Duration::from_secs(60)));
+        assert!(held.is_stale(SystemTime::now() - STALE_AFTER - Duration::from_secs(1)));
+        let (now, touched) = (SystemTime::now(), held.touched);
+        assert_eq!(heartbeat_age(touched, touched + Duration::from_secs(12)), "12s ago");
+        assert_eq!(heartbeat_age(now + Duration::from_secs(3600), now), "dated 3600s ahead of this machine's clock");
         lock.set_len(0).unwrap();
         assert_eq!(holder(dir.path()), None, "an emptied lock names no one");
         // a lock written before 0.4.0: pid and start only

@@ -605,6 +605,9 @@ pub struct Evidence {
     either: Option<String>,
     /// Values after the horizon.
     future: usize,
+    /// The days (since the epoch, UTC) of the values after the horizon, the earliest
+    /// [`FUTURE_DAYS_KEPT`]: whether they continue the export's days ([`continuing`]).
+    future_days: std::collections::BTreeSet<i64>,
     /// Values written with the year first (after the horizon or not), and with it last.
     year_first: usize,
     year_last: usize,
@@ -650,6 +653,7 @@ impl Evidence {
         self.month_first = self.month_first.take().or(later.month_first);
         self.either = self.either.take().or(later.either);
         self.future += later.future;
+        later.future_days.into_iter().for_each(|day| self.future_day(day * 86_400));
         self.year_first += later.year_first;
         self.year_last += later.year_last;
         self.two_digit_year = self.two_digit_year.take().or(later.two_digit_year);
@@ -728,6 +732,18 @@ impl Evidence {
     /// Dates after the horizon.
     pub fn future(&self) -> usize {
         self.future
+    }
+
+    /// The days of the values after the horizon, ascending (the earliest [`FUTURE_DAYS_KEPT`]).
+    pub fn future_days(&self) -> Vec<i64> {
+        self.future_days.iter().copied().collect()
+    }
+
+    /// Notes the day of `t`, a value after the horizon.
+    fn future_day(&mut self, t: i64) {
+        if self.future_days.insert(t.div_euclid(86_400)) && self.future_days.len() > FUTURE_DAYS_KEPT {
+            self.future_days.pop_last();
+        }
     }
 
     /// True when [`resolve`] has something to do: some value is written with the year last.
@@ -935,7 +951,10 @@ impl<'r> DateText<'r> {
             None => read_text(text, self.horizon_year),
         };
         match read {
-            Text::Instant(t) if t > self.rule.max => (None, true),
+            Text::Instant(t) if t > self.rule.max => {
+                self.evidence.future_day(t);
+                (None, true)
+            }
             Text::Instant(t) => {
                 self.year_first_seen(text, t);
                 (Some(t), false)
@@ -953,6 +972,7 @@ impl<'r> DateText<'r> {
                 let unix = self.rule.format.is_none().then(|| unix_time(text.as_bytes())).flatten();
                 if let Some((t, _)) = unix {
                     if t > self.rule.max {
+                        self.evidence.future_day(t);
                         return (None, true);
                     }
                     self.unix = true;
@@ -997,7 +1017,10 @@ pub(crate) fn resolve(
         }
         let read = order.and_then(|o| YearLast::unpack(v).read(o));
         let future = read.is_some_and(|t| t > rule.max);
-        evidence.future += future as usize;
+        if let Some(t) = read.filter(|_| future) {
+            evidence.future += 1;
+            evidence.future_day(t);
+        }
         let read = read.filter(|_| !future);
         invalid += read.is_none() as usize;
         read
@@ -1010,14 +1033,77 @@ pub(crate) fn resolve(
 /// The dates of a datetime or date column (epoch seconds) after the horizon become invalid;
 /// the evidence counts them.
 pub(crate) fn beyond(values: impl Iterator<Item = Option<i64>>, rule: &DateRule) -> (Int64Chunked, Evidence) {
-    let mut future = 0;
-    let kept = values.map(|v| {
-        let late = v.is_some_and(|t| t > rule.max);
-        future += late as usize;
-        v.filter(|_| !late)
+    let mut evidence = Evidence::default();
+    let kept = values.map(|v| match v {
+        Some(t) if t > rule.max => {
+            evidence.future += 1;
+            evidence.future_day(t);
+            None
+        }
+        v => v,
     });
     let out = Int64Chunked::from_iter_options(col::DATE.into(), kept);
-    (out, Evidence { future, ..Evidence::default() })
+    (out, evidence)
+}
+
+/// How many days of the values after the horizon [`Evidence`] keeps (the earliest): a
+/// column of far-future placeholders on every row is one day, typos a few; the days that
+/// continue the export are the earliest.
+const FUTURE_DAYS_KEPT: usize = 4096;
+
+/// The purchase days before a tail that tell the shop's rhythm: were its gaps alike, the
+/// chance that the newest of n is the longest is 1/n, so from 100 days on a gap over twice the
+/// longest is rarer than 1% (a shop's first weeks, or one that sells weekly for a year, are
+/// judged by [`MIN_SPAN_DAYS`]).
+pub const MIN_RHYTHM_DAYS: usize = 100;
+
+/// The fewest purchase days before a tail that tell anything: fewer than [`MIN_RHYTHM_DAYS`]
+/// say too little of the longest gap, so there a gap is stray only when over twice all the
+/// days before it together (their span) — were the gaps alike and random (exponential), the
+/// chance that the newest exceeds twice the sum of the 7 or more before it is 3⁻⁷, under 0.1%.
+/// A helper's 90-day rolling export (76 purchase days) with one line's year mistyped 2025 was
+/// not judged at all: it published with that line as the newest purchase, and the next night's
+/// corrected export was refused as "5,025 days back". Once the span (not twice it): a 21-day
+/// rolling export starting on December 23 lost that day's 336 lines as a placeholder date
+/// before the 12 days of Christmas, and a weekly market's reopening after 17 weeks was undated.
+pub const MIN_SPAN_DAYS: usize = 8;
+
+/// The gap (in days) past which a day is beyond a silence the shop never otherwise kept, after
+/// or before `days` (distinct purchase days, ascending): twice the longest gap between them —
+/// twice their span under [`MIN_RHYTHM_DAYS`] of them — and never under a week (the clean
+/// stage's stray dates; [`continuing`]).
+pub fn silence(days: &[i64]) -> i64 {
+    let span = match days.len() >= MIN_RHYTHM_DAYS {
+        true => days.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0),
+        false => days.last().zip(days.first()).map_or(0, |(l, f)| l - f),
+    };
+    2 * span
+}
+
+/// The last of `ahead` (days after the horizon, ascending) that continue `days` (the dated
+/// values' distinct days, ascending) without a silence the shop never otherwise kept
+/// ([`silence`]; gaps under a week always continue; with fewer than [`MIN_SPAN_DAYS`] days
+/// those alone): the newest days of an export read on a machine whose clock is behind, or
+/// orders dated ahead — purchases of the export's own rhythm, which as invalid dates moved the
+/// newest purchase every age counts back from with the machine's clock (helper-165: a clock
+/// 1.5 days behind the shipped export changed 18,859 of its 43,390 recommendations, at exit
+/// 0). A typo years on (2101), a placeholder (9999-12-31) lie beyond a silence. `None` when
+/// none continues.
+pub fn continuing(days: &[i64], ahead: &[i64]) -> Option<i64> {
+    let &newest = days.last()?;
+    let silence = match days.len() >= MIN_SPAN_DAYS {
+        true => silence(days),
+        false => 0,
+    };
+    let mut last = newest;
+    for &day in ahead.iter().filter(|&&d| d > newest) {
+        let gap = day - last;
+        if gap >= 7 && gap > silence {
+            break;
+        }
+        last = day;
+    }
+    (last > newest).then_some(last)
 }
 
 #[cfg(test)]
@@ -1516,5 +1602,30 @@ mod tests {
         assert_eq!(DateRule::new(None, day).max, one("2011-12-09 23:59:59").unwrap());
         let now = chrono::Utc::now().timestamp();
         assert!((DateRule::new(None, None).max - now - 86_400).abs() < 60);
+    }
+
+    /// Days after the horizon continue the export when no gap before them is a silence the
+    /// shop never otherwise kept (helper-165: a clock behind); a typo or placeholder years on
+    /// does not, nor what lies beyond it.
+    #[test]
+    fn days_after_the_horizon_continue_the_export_or_not() {
+        let daily: Vec<i64> = (0..200).collect();
+        assert_eq!(continuing(&daily, &[200, 201, 202]), Some(202), "the clock behind");
+        assert_eq!(continuing(&daily, &[201, 203, 40_000]), Some(203), "a placeholder beyond them");
+        assert_eq!(continuing(&daily, &[40_000]), None, "9999-12-31");
+        assert_eq!(continuing(&daily, &[230]), None, "a month on: past twice the longest gap, a day");
+        // a weekly market: gaps of 7 days, so a week's gap continues and a month's does not
+        let weekly: Vec<i64> = (0..150).map(|w| 7 * w).collect();
+        assert_eq!(continuing(&weekly, &[1050, 1057]), Some(1057));
+        assert_eq!(continuing(&weekly, &[1080]), None);
+        // few days: their span (twice it) is the rhythm; fewer than eight, a week alone
+        assert_eq!(continuing(&[0, 10, 20, 30, 40, 50, 60, 70], &[150]), Some(150));
+        assert_eq!(continuing(&[0, 10, 20], &[30]), None);
+        assert_eq!(continuing(&[0, 1, 2], &[5]), Some(5));
+        assert_eq!(continuing(&[], &[5]), None, "no dated day: nothing to continue");
+        // a typed column's values after the horizon: their days kept, the earliest first
+        let rule = DateRule { format: None, max: 10 * 86_400, horizon: "test" };
+        let (_, evidence) = beyond([Some(0), Some(12 * 86_400 + 5), Some(11 * 86_400), None].into_iter(), &rule);
+        assert_eq!((evidence.future(), evidence.future_days()), (2, vec![11, 12]));
     }
 }
