@@ -524,7 +524,9 @@ impl StageLine for CustomerNeighboursReport {
     fn line(&self) -> String {
         let (n, rows, alone) = (self.neighbours, self.rows_out, self.isolated);
         match self.source {
-            Source::Model => format!("{}, the model's own (top {n}), published as they are", counted(rows, "row")),
+            Source::Model => {
+                format!("{}, the model's own (its first {n}), published as they are", counted(rows, "row"))
+            }
             Source::Cosine => format!(
                 "{} (binary cosine, top {n}), {} without neighbours in {:.2}s on {}{}",
                 counted(rows, "row"),

@@ -67,7 +67,9 @@ enum Command {
 
 The audit table goes to stdout, log lines to stderr (with --quiet: errors only, no table;
 with --log-format json: the table's totals as one log line).
-A failed or refused run records runs/<run_id>/manifest.json (status failed or refused).")]
+A failed or refused run records runs/<run_id>/manifest.json (status failed or refused).
+Exit codes: 0 published, 1 runtime or data error, 2 usage or pipeline-file error, 3 refused by
+a data gate, 4 lock held (another run), 143/130/129 ended by SIGTERM/SIGINT/SIGHUP.")]
     Run {
         #[command(flatten)]
         step: StepArgs,
