@@ -552,7 +552,7 @@ fn check_history(
     };
     let (share, limit) = (change.share(), cfg.gates.max_history_change_vs_previous);
     // lines lost on most days is damage whatever the share; a limit of 1 or more accepts it
-    let spread = change.lost_on_most_days() && limit < 1.0;
+    let spread = (change.lost_on_most_days() || change.doubled()) && limit < 1.0;
     let detail = history_detail(cfg, &change, (from, to), (limit, spread), previous);
     Some(GateCheck { gate, passed: share <= limit && !spread, detail })
 }
@@ -708,7 +708,18 @@ fn history_detail(
         0 => String::new(),
         n => format!("; lost on {n} of the {} days that had lines", change.days_with_lines),
     };
+    let doubled = match change.first_doubled {
+        Some((day, was, is)) => format!(
+            "; doubled on {} (the first: {day}, {was} lines then, {is} now)",
+            counted(change.days_doubled, "day")
+        ),
+        None => String::new(),
+    };
     let what = match (share > limit, change.gone >= change.new) {
+        (false, _) if spread && change.doubled() => {
+            "lines added to days of the past, doubling them (a day's file appended twice, or new lines dated \
+             into the past: another date format, day and month swapped?): "
+        }
         (false, _) if spread => {
             "lines lost on most days (some customers' rows gone from the whole history: an export sorted by \
              customer and cut short, customers erased, or filtered?): "
@@ -722,15 +733,16 @@ fn history_detail(
     };
     let run = previous.run_id.as_deref().map(|id| format!(" (run {id})")).unwrap_or_default();
     format!(
-        "{what}{}% of the {} purchase lines the last published run{run} kept from {from} to {to} differ now ({} gone, {} new{most}{losing}){moved}; the limit is {}%{}",
+        "{what}{}% of the {} purchase lines the last published run{run} kept from {from} to {to} differ now ({} gone, {} new{most}{losing}{doubled}){moved}; the limit is {}%{}",
         percent(share),
         change.before,
         change.gone,
         change.new,
         percent(limit),
-        match spread {
-            true => ", and lines lost on more than half the days is refused at any share below 100%",
-            false => "",
+        match (spread, change.doubled()) {
+            (true, true) => ", and a day of the past doubled is refused at any share below 100%",
+            (true, false) => ", and lines lost on more than half the days is refused at any share below 100%",
+            (false, _) => "",
         }
     )
 }
