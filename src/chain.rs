@@ -168,7 +168,9 @@ impl Chain {
         let (choice, selection) = select::run(cleaned, cfg, ids, (offers, catalogue), previously)?;
         progress::trim_freed_memory();
         let line = selection.line();
-        let at = Line { stage: Some("select"), seconds: Some(selection.seconds), ..Line::new(Level::Info, &line) };
+        // rows: the candidates scored, as the manifest's stages count them
+        let (seconds, rows) = (Some(selection.seconds), Some(selection.candidates.len()));
+        let at = Line { stage: Some("select"), seconds, rows, ..Line::new(Level::Info, &line) };
         log_line(self.quiet, &at);
         if let Some(line) = selection.season_line() {
             progress::note(self.quiet, &line);
@@ -596,12 +598,7 @@ impl StageLine for WriteReport {
 }
 
 impl StageLine for ReportReport {
-    fn rows(&self) -> Option<usize> {
-        Some(self.rows_in)
-    }
-    fn seconds(&self) -> Option<f64> {
-        Some(self.seconds)
-    }
+    rows_and_seconds!();
 
     fn line(&self) -> String {
         format!("{} ({} bytes) in {:.2}s", self.file, self.bytes, self.seconds)

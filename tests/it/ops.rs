@@ -281,6 +281,15 @@ fn json_logs_are_one_object_per_line_with_stage_rows_and_seconds() {
         assert!(r.stdout.is_empty(), "nothing but JSON lines: {}", r.stdout);
         let audit = &lines[1];
         assert_eq!(audit["rows"].as_u64(), Some(30), "{audit}");
+        // each stage's rows as the manifest's stages hand them on (helper-167: the report's
+        // line said the rows it read, 1810, the manifest 1 file)
+        let stages = w.manifest("out")["stages"].as_array().unwrap().clone();
+        for line in lines.iter().filter(|l| l["stage"].is_string() && l["rows"].is_u64()) {
+            let stage = stages.iter().find(|s| s["name"] == line["stage"]).unwrap();
+            assert_eq!(line["rows"], stage["rows_out"], "{stage}: {line}");
+        }
+        let report = lines.iter().find(|l| l["stage"] == "report").unwrap();
+        assert_eq!(report["rows"].as_u64(), Some(1), "{report}");
         assert!(audit["message"].as_str().unwrap().contains(" nulls, 0 invalid, "), "{audit}");
     }
     // session 25: a usage error clap finds (an unknown flag, a bad index) was plain text
