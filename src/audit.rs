@@ -51,7 +51,7 @@ pub struct ColumnAudit {
     pub warnings: Vec<String>,
     /// A date column's days of the dates after the horizon ([`Parsed::future_days`]).
     #[serde(skip)]
-    pub future_days: Vec<i64>,
+    pub future_days: Vec<roles::Ahead>,
     /// The customer's or item's id values written in scientific notation with digits lost
     /// (`[gates] max_ids_lost_digits_share`); 0 for other columns.
     pub lost_digits: usize,
@@ -140,12 +140,14 @@ pub fn run_dated(table: Table, (input, columns): (&InputConfig, &Columns)) -> Re
     let by_clock = input.max_date.is_none();
     let clock = table.dates.max;
     let (canonical, report) = run(table)?;
-    let Some(last) = by_clock.then(|| dates_ahead(&canonical, &report)).flatten() else {
+    let last = by_clock.then(|| dates_ahead(&canonical, &report, clock)).flatten();
+    let Some(day) = last.and_then(|last| chrono::DateTime::from_timestamp(last * 86_400, 0)).map(|t| t.date_naive())
+    else {
         return Ok((canonical, report));
     };
     drop(canonical);
-    let day = chrono::DateTime::from_timestamp(last * 86_400, 0).map(|t| t.date_naive());
-    let again = InputConfig { max_date: day, ..input.clone() };
+    crate::progress::trim_freed_memory();
+    let again = InputConfig { dates_continue_to: Some(day), ..input.clone() };
     let (table, _) = crate::ingest::run(&again, columns)?;
     let (canonical, mut dated) = run(table)?;
     let invalid =
@@ -155,7 +157,7 @@ pub fn run_dated(table: Table, (input, columns): (&InputConfig, &Columns)) -> Re
         chrono::DateTime::from_timestamp(t, 0)
             .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
     };
-    let last = day.map_or_else(String::new, |d| d.to_string());
+    let last = day.to_string();
     if let Some(c) = dated.columns.iter_mut().find(|c| c.role.as_deref() == Some("date")) {
         c.warnings.push(format!(
             "{} dated after this machine's clock + 1 day ({}), up to {last}, continue the export's dates without a silence: read as dates, as [input] max_date = \"{last}\" reads them — this machine's clock is behind, or the export holds orders dated ahead; set [input] max_date to decide which dates are valid",
@@ -166,18 +168,19 @@ pub fn run_dated(table: Table, (input, columns): (&InputConfig, &Columns)) -> Re
     Ok((canonical, dated))
 }
 
-/// The last day of the date column's values after the horizon that continue its dated days
+/// The last day of the date column's values after the `horizon` that continue its dated days
 /// ([`roles::continuing`]), if any.
-fn dates_ahead(canonical: &DataFrame, report: &AuditReport) -> Option<i64> {
+fn dates_ahead(canonical: &DataFrame, report: &AuditReport, horizon: i64) -> Option<i64> {
     let date = report.columns.iter().find(|c| c.role.as_deref() == Some("date"))?;
     if date.future_days.is_empty() {
         return None;
     }
     let dates = canonical.column(col::DATE).ok()?.i64().ok()?;
-    let mut days: Vec<i64> = dates.iter().flatten().map(|t| t.div_euclid(86_400)).collect();
+    let mut per_day: HashMap<i64, usize> = HashMap::new();
+    dates.iter().flatten().for_each(|t| *per_day.entry(t.div_euclid(86_400)).or_default() += 1);
+    let mut days: Vec<(i64, usize)> = per_day.into_iter().collect();
     days.sort_unstable();
-    days.dedup();
-    roles::continuing(&days, &date.future_days)
+    roles::continuing(&days, &date.future_days, horizon)
 }
 
 /// The reader's warnings on the customer's and the item's ids (a workbook's date cells among

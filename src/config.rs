@@ -189,6 +189,10 @@ pub struct InputConfig {
     /// Dates after the end of this day (UTC) are invalid; `None` = the run's clock + 1 day.
     #[serde(serialize_with = "day_text")]
     pub max_date: Option<chrono::NaiveDate>,
+    /// Not a key: the last day the export's dates continue to after the run's clock + 1 day,
+    /// when the audit found they do (`audit::run_dated`): dates up to its end are valid.
+    #[serde(skip)]
+    pub dates_continue_to: Option<chrono::NaiveDate>,
     /// Skip (and count) CSV rows with the wrong number of fields instead of failing.
     pub skip_bad_rows: bool,
     /// A CSV record (or the header) longer than this many bytes of text fails naming its line;

@@ -192,6 +192,7 @@ fn cleaned_rows(chain: &Chain, cfg: &Config, cutoff: i64) -> Result<(DataFrame, 
     let (mut canonical, audited) = chain.audit(table, (&cfg.input, &cfg.columns))?;
     let read = canonical.column(col::DATE).map_err(Error::frame("evaluate"))?.clone();
     canonical.with_column(read.with_name(READ_DATE.into())).map_err(Error::frame("evaluate"))?;
+    audited.warnings().iter().for_each(|warning| crate::progress::warn(false, warning));
     audited.notes().iter().for_each(|note| crate::progress::note(false, note));
     // refused as run refuses (exit 3), without run's "--force" (evaluate publishes nothing)
     if let Some(why) = crate::pipeline::undated(&date_columns, &audited, "evaluate") {

@@ -20,7 +20,7 @@ mod date;
 mod number;
 mod time;
 
-pub use date::{continuing, silence, DateOrder, DateRule, Evidence, MIN_RHYTHM_DAYS, MIN_SPAN_DAYS};
+pub use date::{continuing, silence, Ahead, DateOrder, DateRule, Evidence, MIN_RHYTHM_DAYS, MIN_SPAN_DAYS};
 pub(crate) use date::{date_of, resolve as resolve_dates, DateText};
 pub use number::Marks;
 pub(crate) use number::{Decision, NumberText, Pending};
@@ -78,7 +78,7 @@ pub struct Parsed {
     /// A date column's days (since the epoch) of the dates after the horizon, ascending
     /// ([`Evidence::future_days`]).
     #[serde(skip)]
-    pub future_days: Vec<i64>,
+    pub future_days: Vec<Ahead>,
 }
 
 impl Parsed {

@@ -187,7 +187,9 @@ fn look(dir: &Path, max_age: Option<Duration>, depth: Depth, now: DateTime<Utc>)
     let mut lock_ahead = None;
     if let Some(holder) = lock::holder(dir) {
         let heartbeat_age = SystemTime::from(now).duration_since(holder.touched).unwrap_or_default().as_secs();
+        // dated ahead where no flock tells (another machine): whether it runs is unknown here
         let ahead = holder.touched.duration_since(SystemTime::from(now)).ok().filter(|&a| a > lock::STALE_AFTER);
+        let ahead = ahead.filter(|_| !holder.flock_seen(dir));
         // dated ahead, the heartbeat tells nothing here: the flock alone, where it is seen
         let at = if ahead.is_some() { holder.touched } else { SystemTime::from(now) };
         match holder.has_stopped(dir, at) {

@@ -704,6 +704,7 @@ impl InputSection {
             encoding: self.encoding.as_deref().map(parse_encoding).transpose()?.unwrap_or(Encoding::UTF8),
             date_format: self.date_format.as_deref().map(parse_date_format).transpose()?,
             max_date: self.max_date.as_deref().map(parse_day).transpose()?,
+            dates_continue_to: None,
             skip_bad_rows: self.skip_bad_rows.unwrap_or(false),
             max_record_bytes: limit("[input] max_record_bytes", self.max_record_bytes)?
                 .map_or(DEFAULT_MAX_RECORD_BYTES, |v| v as usize),

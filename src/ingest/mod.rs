@@ -98,7 +98,10 @@ fn missing(cfg: &InputConfig, columns: &Columns) -> Missing {
 
 /// How `cfg` says the date column is read.
 fn date_rule(cfg: &InputConfig) -> DateRule {
-    DateRule::new(cfg.date_format.clone(), cfg.max_date)
+    match (cfg.max_date, cfg.dates_continue_to) {
+        (None, Some(day)) => DateRule::continued(cfg.date_format.clone(), day),
+        (max_date, _) => DateRule::new(cfg.date_format.clone(), max_date),
+    }
 }
 
 /// Every column of a file read for `kindred audit`: a table when the mapping resolves against

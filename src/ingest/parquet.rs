@@ -1123,6 +1123,7 @@ mod tests {
             encoding: Encoding::UTF8,
             date_format: None,
             max_date: None,
+            dates_continue_to: None,
             skip_bad_rows: false,
             max_record_bytes: 0,
             max_rows: 0,

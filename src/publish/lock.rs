@@ -151,7 +151,7 @@ pub(super) fn take_lock(dir: &Path, line: &str) -> Result<(File, Vec<Holder>)> {
     if let Some(holder) = previous.first().filter(|h| !h.on_this_kernel()) {
         let age = heartbeat_age(touched, SystemTime::now());
         let heard = match holder.is_stale(SystemTime::now()) {
-            false => Some(format!("its heartbeat touched the lock {age}")),
+            false => Some(format!("its heartbeat is {age} by this machine's clock")),
             true => beat_while_watched(&path, holder, touched, &age),
         };
         if let Some(heard) = heard {
@@ -182,12 +182,12 @@ const WATCH: Duration = Duration::from_secs(2 * HEARTBEAT.as_secs() + 5);
 #[cfg(test)]
 const WATCH: Duration = Duration::from_secs(2);
 
-/// How long ago `touched` was by the clock at `now` ("12s ago"), or how far ahead of it
-/// ("dated 3600s ahead of this machine's clock"): a heartbeat ahead was said "0s ago".
+/// How old `touched` is by the clock at `now` ("12s old"), or how far ahead of it ("dated
+/// 3600s ahead"): a heartbeat ahead was said "0s ago".
 fn heartbeat_age(touched: SystemTime, now: SystemTime) -> String {
     match now.duration_since(touched) {
-        Ok(age) => format!("{}s ago", age.as_secs()),
-        Err(ahead) => format!("dated {}s ahead of this machine's clock", ahead.duration().as_secs()),
+        Ok(age) => format!("{}s old", age.as_secs()),
+        Err(ahead) => format!("dated {}s ahead", ahead.duration().as_secs()),
     }
 }
 
@@ -203,7 +203,7 @@ fn beat_while_watched(path: &Path, holder: &Holder, touched: SystemTime, age: &s
     crate::progress::note(
         false,
         &format!(
-            "{} names a run on {who} (pid {}) whose heartbeat touched it {age}: watching it for {}s before taking it over (clocks of machines sharing a folder can differ)",
+            "{} names a run on {who} (pid {}) whose heartbeat is {age} by this machine's clock: watching it for {}s before taking it over (clocks of machines sharing a folder can differ)",
             path.display(),
             holder.pid,
             WATCH.as_secs()
@@ -597,6 +597,21 @@ impl Holder {
     /// [`Holder::is_stale`] as of `now` (a host name was trusted: a `status` in a container
     /// beside a running run, sharing its host name, saw no flock and said "interrupted").
     pub fn has_stopped(&self, dir: &Path, now: SystemTime) -> bool {
+        match self.flock(dir) {
+            Some(Flock::Free) => true,
+            Some(Flock::Held(_)) => false,
+            Some(Flock::Unsure) | None => self.is_stale(now),
+        }
+    }
+
+    /// Whether the kernel's list of flocks tells if the holder of `dir`'s lock still runs
+    /// ([`Holder::has_stopped`]): it ran on this kernel, in a pid namespace seen from here.
+    pub fn flock_seen(&self, dir: &Path) -> bool {
+        matches!(self.flock(dir), Some(Flock::Free | Flock::Held(_)))
+    }
+
+    /// The flock on `dir`'s lock as this process sees it, when the holder ran where it can.
+    fn flock(&self, dir: &Path) -> Option<Flock> {
         let here = match (&self.kernel, kernel_id()) {
             (Some(theirs), Some(mine)) => sees_all_of(&mine, theirs),
             // a lock of an earlier build names its host only: trusted as that build did
@@ -604,12 +619,7 @@ impl Holder {
             (Some(_), None) => false,
         };
         let path = dir.join(LOCK);
-        let flock = entry(&path).ok().flatten().filter(|_| here).map(|meta| flock_holder(&path, &meta));
-        match flock {
-            Some(Flock::Free) => true,
-            Some(Flock::Held(_)) => false,
-            Some(Flock::Unsure) | None => self.is_stale(now),
-        }
+        entry(&path).ok().flatten().filter(|_| here).map(|meta| flock_holder(&path, &meta))
     }
 }
 
@@ -752,8 +762,8 @@ mod tests {
         assert!(!held.is_stale(SystemTime::now() - Duration::from_secs(60)));
         assert!(held.is_stale(SystemTime::now() - STALE_AFTER - Duration::from_secs(1)));
         let (now, touched) = (SystemTime::now(), held.touched);
-        assert_eq!(heartbeat_age(touched, touched + Duration::from_secs(12)), "12s ago");
-        assert_eq!(heartbeat_age(now + Duration::from_secs(3600), now), "dated 3600s ahead of this machine's clock");
+        assert_eq!(heartbeat_age(touched, touched + Duration::from_secs(12)), "12s old");
+        assert_eq!(heartbeat_age(now + Duration::from_secs(3600), now), "dated 3600s ahead");
         lock.set_len(0).unwrap();
         assert_eq!(holder(dir.path()), None, "an emptied lock names no one");
         // a lock written before 0.4.0: pid and start only
