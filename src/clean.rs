@@ -276,16 +276,35 @@ impl RowFilterReport {
     /// orders are not in blocks, so nothing told whether the column holds its orders' values or
     /// each line's own (an export sorted by the column itself puts a return reason's lines
     /// first, away from their orders).
+    /// And a listed value that matched no row where the column holds it in another case
+    /// (among its ten most frequent values): the README's WooCommerce `["cancelled", …]` against
+    /// an export writing `Cancelled` kept 29,681 lines of cancelled, failed and refunded orders
+    /// with a note only (helper-169), where `exclude_items` warns of the same.
     pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for listed in self.unmatched_values.iter().filter(|v| !v.contains('*')) {
+            let other = self.column_values.iter().find(|c| c.value.trim().eq_ignore_ascii_case(listed.trim()));
+            if let Some(other) = other {
+                warnings.push(format!(
+                    "[clean] {}.\"{}\": '{listed}' matches no row, but '{}' ({}) does in another case: {} (values are matched exactly, case included; list them as the export writes them)",
+                    self.rule,
+                    self.entry,
+                    other.value,
+                    crate::words::counted(other.rows, "row"),
+                    if self.rule == "keep_rows" { "its rows are dropped" } else { "its rows are kept" },
+                ));
+            }
+        }
         let Some(Placement::Scattered { blocks, of }) = self.placement.filter(|_| self.blank_rows_by_order > 0) else {
-            return Vec::new();
+            return warnings;
         };
-        vec![format!(
+        warnings.push(format!(
             "[clean] {}.\"{}\": {} with no value in the column took their orders' verdict (the same invoice and customer), as the blank lines of an order whose value is written on one of its lines (Shopify's status) do; but only {blocks} of the {of} orders holding a value are one block of lines in the export (sorted otherwise), so nothing tells whether the column holds its orders' values or each line's own (a return reason on the line returned): if each line's, set [columns] invoice = \"\" and each line keeps its own",
             self.rule,
             self.entry,
             crate::words::counted(self.blank_rows_by_order, "line"),
-        )]
+        ));
+        warnings
     }
 }
 
@@ -2369,6 +2388,12 @@ mod tests {
         assert_eq!(seen, [("paid", 2), ("Cancelled", 1), ("refunded", 1)]);
         assert!(r.notes()[0].contains("'Refunded' matched no row"), "{:?}", r.notes());
         assert!(r.notes()[0].ends_with("the column holds 'paid' (2), 'Cancelled' (1), 'refunded' (1)"));
+        // in another case the column holds it: a warning (helper-169: a note only kept 29,681
+        // lines of cancelled orders)
+        let warned = r.warnings().join(" ");
+        let want = "[clean] exclude_rows.\"Status\": 'Refunded' matches no row, but 'refunded' (1 row) does in another case: its rows are kept";
+        assert!(warned.starts_with(want), "{warned}");
+        assert_eq!(r.warnings().len(), 1, "'paid' matched: no warning");
     }
 
     /// `fill_order_lines` gives a filled line the row filter's value of the line above, so the
