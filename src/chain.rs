@@ -421,6 +421,13 @@ pub fn clean_said(quiet: bool, report: &CleanReport, cfg: &CleanConfig) {
     if let Some(warning) = report.placeholder_warning(cfg, customer) {
         progress::warn(quiet, &warning);
     }
+    if let Some(lines) = &report.lines_without_item {
+        let item = cfg.header.as_ref().map_or("StockCode", |(_, item)| item.as_str());
+        match lines.said(item) {
+            (true, warning) => progress::warn(quiet, &warning),
+            (false, note) => progress::note(quiet, &note),
+        }
+    }
     if let (true, Some(min)) = (cfg.no_quantity, cfg.min_quantity) {
         let note = format!("[clean] min_quantity = {min} drops nothing: the export has no quantity column, so each row is one purchase");
         progress::note(quiet, &note);

@@ -66,6 +66,10 @@ pub struct CleanReport {
     /// every guest bought.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub placeholder_customers: Vec<ValueRows>,
+    /// Lines with a customer and a quantity but no item, dropped by the rule
+    /// `missing_customer_item_or_quantity` (only when there are any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines_without_item: Option<ItemlessLines>,
     /// Kept purchases dated after a silence the export never otherwise kept ([`strays`]):
     /// read as undated.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1128,7 +1132,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
             frame.drop_in_place(&name).map_err(Error::frame("clean"))?;
         }
     }
-    rows.purchase_rules(&frame, cfg)?;
+    let lines_without_item = rows.purchase_rules(&frame, cfg)?;
     let excluded = rows.exclude_items(&frame, cfg)?;
     let kept = rows.kept;
     let placeholder_customers = placeholders(&frame, &kept).map_err(Error::frame("clean"))?;
@@ -1148,6 +1152,7 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         exclude_items_in_another_case: excluded.in_another_case,
         row_filters,
         placeholder_customers,
+        lines_without_item,
         stray_dates: stray_dates.map(StrayDates::from),
         early_dates: early_dates.map(EarlyDates::from),
         seconds: start.elapsed().as_secs_f64(),
@@ -1156,6 +1161,33 @@ pub fn run(mut frame: DataFrame, cfg: &CleanConfig) -> Result<(Cleaned, CleanRep
         kept_rows_by_day: None,
     };
     Ok((cleaned, report))
+}
+
+/// Lines a customer bought with no item: a platform's blank SKU (Shopify's `Lineitem sku` of a
+/// product without one) — a third of a helper's lines, dropped at exit 0 without a word, their
+/// products never recommended (helper-169) — or a summary line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ItemlessLines {
+    pub rows: usize,
+    /// Of them, those with a description: items the item column leaves blank.
+    pub described: usize,
+}
+
+impl ItemlessLines {
+    /// What a run says of them: a warning when most have a description (the products are
+    /// there, the item column does not name them: map another), a note otherwise.
+    pub fn said(&self, item: &str) -> (bool, String) {
+        let described = 2 * self.described > self.rows;
+        let lines = crate::words::counted(self.rows, "line");
+        let text = match described {
+            true => format!(
+                "{lines} with a customer have no item in column '{item}', dropped as no purchase, though {} of them have a description: their products are never recommended; if the export leaves the column blank for some products, map [columns] item to a column every line fills",
+                self.described
+            ),
+            false => format!("{lines} with a customer have no item in column '{item}': dropped as no purchase"),
+        };
+        (described, text)
+    }
 }
 
 /// The rows the rules keep so far, and each rule's counts in the order they ran.
@@ -1230,7 +1262,7 @@ impl Rows {
 
     /// What makes a row no purchase: a quantity under the minimum (none set: not above zero),
     /// a missing customer, item or quantity.
-    fn purchase_rules(&mut self, frame: &DataFrame, cfg: &CleanConfig) -> Result<()> {
+    fn purchase_rules(&mut self, frame: &DataFrame, cfg: &CleanConfig) -> Result<Option<ItemlessLines>> {
         self.apply(frame, "min_quantity", |f| {
             // without a quantity column every row is one purchase: a set minimum drops nothing
             // (`min_quantity = 5` dropped every row, each 1)
@@ -1240,12 +1272,31 @@ impl Rows {
             let keep = |q: f64| cfg.min_quantity.map_or(q > 0.0, |min| q >= min);
             Ok(f.column(col::QUANTITY)?.f64()?.iter().map(|q| q.is_none_or(keep)).collect())
         })?;
+        let itemless = self.itemless(frame).map_err(Error::frame("clean"))?;
         self.apply(frame, "missing_customer_item_or_quantity", |f| {
             let c = f.column(col::CUSTOMER)?.is_not_null();
             let i = f.column(col::ITEM)?.is_not_null();
             let q = f.column(col::QUANTITY)?.is_not_null();
             Ok(&(&c & &i) & &q)
-        })
+        })?;
+        Ok(itemless)
+    }
+
+    /// The kept lines with a customer and a quantity but no item ([`ItemlessLines`]).
+    fn itemless(&self, f: &DataFrame) -> PolarsResult<Option<ItemlessLines>> {
+        let c = f.column(col::CUSTOMER)?.is_not_null();
+        let q = f.column(col::QUANTITY)?.is_not_null();
+        let none = f.column(col::ITEM)?.is_null();
+        let lines = &(&(&c & &q) & &none) & &self.kept;
+        let rows = lines.num_trues();
+        if rows == 0 {
+            return Ok(None);
+        }
+        let described = match f.column(col::DESCRIPTION) {
+            Ok(d) => (&lines & &d.is_not_null()).num_trues(),
+            Err(_) => 0,
+        };
+        Ok(Some(ItemlessLines { rows, described }))
     }
 
     /// The pipeline's `exclude_items` (a rule only when it lists any), and what it did not match.
@@ -2176,6 +2227,43 @@ mod tests {
     }
 
     /// By default a quantity above 0 is a purchase (half a kilo of cheese); 0 and below are not.
+    /// helper-169: a platform's blank SKU dropped a third of the lines without a word; lines a
+    /// customer bought with no item are counted, a warning when most have a description.
+    #[test]
+    fn lines_without_an_item_are_said() {
+        let frame = |descriptions: [Option<&str>; 5]| {
+            DataFrame::new(
+                5,
+                vec![
+                    Column::new(col::CUSTOMER.into(), [Some("1"), Some("1"), Some("2"), None, Some("3")]),
+                    Column::new(col::ITEM.into(), [Some("A"), None, None, None, None]),
+                    Column::new(col::QUANTITY.into(), [Some(1.0), Some(2.0), Some(1.0), Some(1.0), Some(-1.0)]),
+                    Column::new(col::DESCRIPTION.into(), descriptions),
+                ],
+            )
+            .unwrap()
+        };
+        // a guest's line and a return are not counted; the customers' two blank lines are
+        let named = run(frame([Some("a"), Some("b"), Some("c"), Some("d"), Some("e")]), &CleanConfig::default());
+        let lines = named.unwrap().1.lines_without_item.unwrap();
+        assert_eq!(lines, ItemlessLines { rows: 2, described: 2 });
+        let (warned, said) = lines.said("Lineitem sku");
+        assert!(warned && said.starts_with("2 lines with a customer have no item in column 'Lineitem sku'"), "{said}");
+        let bare = run(frame([Some("a"), None, None, None, None]), &CleanConfig::default()).unwrap().1;
+        let lines = bare.lines_without_item.unwrap();
+        assert_eq!((lines, lines.said("SKU").0), (ItemlessLines { rows: 2, described: 0 }, false));
+        let all = DataFrame::new(
+            1,
+            vec![
+                Column::new(col::CUSTOMER.into(), [Some("1")]),
+                Column::new(col::ITEM.into(), [Some("A")]),
+                Column::new(col::QUANTITY.into(), [Some(1.0)]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(run(all, &CleanConfig::default()).unwrap().1.lines_without_item, None);
+    }
+
     #[test]
     fn the_default_keeps_fractional_quantities_and_drops_zero_and_returns() {
         let frame = DataFrame::new(
