@@ -130,12 +130,13 @@ pub fn run(mut table: Table) -> Result<(DataFrame, AuditReport)> {
 
 /// [`run`] of `table`, read from the export `input` names with `columns`: when dates after the
 /// run's clock + 1 day ([`crate::roles::DateRule`]; not `[input] max_date`, the user's word)
-/// continue the export's dated days without a silence the shop never otherwise kept
-/// ([`roles::continuing`]) — its newest days read on a machine whose clock is behind, or
-/// orders dated ahead — the export is read again with `max_date` at the last of them, and the
-/// date column warns of it. Invalid, they were undated, and the newest purchase every age
-/// counts back from moved with the machine's clock (helper-165: 1.5 days behind, 18,859 of
-/// the shipped export's 43,390 recommendations changed at exit 0).
+/// continue the export's dated days as the shop's own flow of purchases
+/// ([`roles::continuing`]) — its newest days read on a machine whose clock is behind — the
+/// export is read again with them valid up to the end of their last day
+/// ([`roles::DateRule::continued`]), and the date column warns of it. Invalid, they were
+/// undated, and the newest purchase every age counts back from moved with the machine's clock
+/// (helper-165: 1.5 days behind, 18,859 of the shipped export's 43,390 recommendations changed
+/// at exit 0).
 pub fn run_dated(table: Table, (input, columns): (&InputConfig, &Columns)) -> Result<(DataFrame, AuditReport)> {
     let by_clock = input.max_date.is_none();
     let clock = table.dates.max;
@@ -150,8 +151,7 @@ pub fn run_dated(table: Table, (input, columns): (&InputConfig, &Columns)) -> Re
     let again = InputConfig { dates_continue_to: Some(day), ..input.clone() };
     let (table, _) = crate::ingest::run(&again, columns)?;
     let (canonical, mut dated) = run(table)?;
-    let invalid =
-        |r: &AuditReport| r.columns.iter().find(|c| c.role.as_deref() == Some("date")).map_or(0, |c| c.invalid);
+    let invalid = |r: &AuditReport| r.date().map_or(0, |c| c.invalid);
     let ahead = invalid(&report).saturating_sub(invalid(&dated));
     let at = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)
@@ -160,7 +160,7 @@ pub fn run_dated(table: Table, (input, columns): (&InputConfig, &Columns)) -> Re
     let last = day.to_string();
     if let Some(c) = dated.columns.iter_mut().find(|c| c.role.as_deref() == Some("date")) {
         c.warnings.push(format!(
-            "{} dated after this machine's clock + 1 day ({}), up to {last}, continue the export's dates without a silence: read as dates, as [input] max_date = \"{last}\" reads them — this machine's clock is behind, or the export holds orders dated ahead; set [input] max_date to decide which dates are valid",
+            "{} dated after this machine's clock + 1 day ({}), up to {last}, continue the export's purchases as its own flow: read as dates, as [input] max_date = \"{last}\" reads them — this machine's clock is behind, or the export dates its orders ahead; set [input] max_date to decide which dates are valid",
             counted(ahead, "value"),
             at(clock)
         ));
@@ -171,7 +171,7 @@ pub fn run_dated(table: Table, (input, columns): (&InputConfig, &Columns)) -> Re
 /// The last day of the date column's values after the `horizon` that continue its dated days
 /// ([`roles::continuing`]), if any.
 fn dates_ahead(canonical: &DataFrame, report: &AuditReport, horizon: i64) -> Option<i64> {
-    let date = report.columns.iter().find(|c| c.role.as_deref() == Some("date"))?;
+    let date = report.date()?;
     if date.future_days.is_empty() {
         return None;
     }
@@ -457,7 +457,12 @@ impl AuditReport {
         self.columns.iter().flat_map(|c| c.notes.iter().map(move |n| format!("column '{}': {n}", c.column))).collect()
     }
 
-    /// Each column's warnings (ids that lost digits), naming the column.
+    /// The date column's audit, when a date column is mapped.
+    pub fn date(&self) -> Option<&ColumnAudit> {
+        self.columns.iter().find(|c| c.role.as_deref() == Some("date"))
+    }
+
+    /// Each column's warnings (ids that lost digits, dates after the clock), naming the column.
     pub fn warnings(&self) -> Vec<String> {
         self.columns
             .iter()

@@ -201,7 +201,7 @@ fn cleaned_rows(chain: &Chain, cfg: &Config, cutoff: i64) -> Result<(DataFrame, 
     // the training rows' stray dates judged on their own, as a run at the cutoff judges them
     let cleaning = CleanConfig { cutoff: Some(cutoff), ..cfg.clean.reading(&date_columns) };
     let (cleaned, cleaned_report) = chain.clean(canonical, &cleaning)?;
-    let date = audited.columns.iter().find(|c| c.role.as_deref() == Some("date"));
+    let date = audited.date();
     let headers = cleaned_report.repeated_headers();
     let share = date.and_then(|d| crate::pipeline::check_invalid_date_share(cfg, d, Some("evaluate"), headers));
     if let Some(refused) = share.filter(|g| !g.passed) {

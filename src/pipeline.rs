@@ -453,7 +453,7 @@ fn newest_purchase(
     audited: &crate::audit::AuditReport,
     cleaned: &clean::CleanReport,
 ) -> Option<(String, Option<String>)> {
-    let date = audited.columns.iter().find(|c| c.role.as_deref() == Some("date"))?;
+    let date = audited.date()?;
     let kept = cleaned.stray_dates.as_ref().map(|s| s.newest_kept.clone());
     // the audit's range is the column's as it looks when its role read no date (helper-105: a
     // `date_format` that read none passed the gate quoting a newest purchase never read)
@@ -1583,7 +1583,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest, previous.as_ref()));
     let history = cleaned_report.kept_rows_by_day.as_ref();
     gates.extend(check_history(cfg, (history, column.as_deref()), previous.as_ref(), chrono::Utc::now()));
-    if let Some(date) = audited.columns.iter().find(|c| c.role.as_deref() == Some("date")) {
+    if let Some(date) = audited.date() {
         let now = (date.invalid, date.non_null, date.column.as_str());
         gates.extend(check_invalid_dates(cfg, now, previous.as_ref()));
         gates.extend(check_invalid_date_share(cfg, date, uses_dates(cfg), cleaned_report.repeated_headers()));

@@ -271,8 +271,12 @@ fn the_newest_days_after_a_clock_behind_are_read_as_dates() {
     assert_eq!(audited(&w, "behind", "InvoiceDate").0, 0.0);
     let warnings = column_audit(&w, "behind", "InvoiceDate")["warnings"].to_string();
     let last = (newest + shift).date().to_string();
-    for words in ["dated after this machine's clock + 1 day", "continue the export's dates", &last, "[input] max_date"]
-    {
+    for words in [
+        "dated after this machine's clock + 1 day",
+        "continue the export's purchases as its own flow",
+        &last,
+        "[input] max_date",
+    ] {
         assert!(warnings.contains(words), "{words}: {warnings}");
     }
     assert!(stderr.contains("warning: column 'InvoiceDate': "), "{stderr}");
