@@ -141,7 +141,7 @@ pub fn run_dated(table: Table, (input, columns): (&InputConfig, &Columns)) -> Re
     let by_clock = input.max_date.is_none();
     let clock = table.dates.max;
     let (canonical, report) = run(table)?;
-    let last = by_clock.then(|| dates_ahead(&canonical, &report, clock)).flatten();
+    let last = by_clock.then(|| dates_ahead(&canonical, &report)).flatten();
     let Some(day) = last.and_then(|last| chrono::DateTime::from_timestamp(last * 86_400, 0)).map(|t| t.date_naive())
     else {
         return Ok((canonical, report));
@@ -168,19 +168,23 @@ pub fn run_dated(table: Table, (input, columns): (&InputConfig, &Columns)) -> Re
     Ok((canonical, dated))
 }
 
-/// The last day of the date column's values after the `horizon` that continue its dated days
+/// The last day of the date column's values after the horizon that continue its dated days
 /// ([`roles::continuing`]), if any.
-fn dates_ahead(canonical: &DataFrame, report: &AuditReport, horizon: i64) -> Option<i64> {
+fn dates_ahead(canonical: &DataFrame, report: &AuditReport) -> Option<i64> {
     let date = report.date()?;
     if date.future_days.is_empty() {
         return None;
     }
     let dates = canonical.column(col::DATE).ok()?.i64().ok()?;
-    let mut per_day: HashMap<i64, usize> = HashMap::new();
-    dates.iter().flatten().for_each(|t| *per_day.entry(t.div_euclid(86_400)).or_default() += 1);
-    let mut days: Vec<(i64, usize)> = per_day.into_iter().collect();
+    // each day's values and latest instant
+    let mut per_day: HashMap<i64, (usize, i64)> = HashMap::new();
+    for t in dates.iter().flatten() {
+        let day = per_day.entry(t.div_euclid(86_400)).or_insert((0, t));
+        (day.0, day.1) = (day.0 + 1, day.1.max(t));
+    }
+    let mut days: Vec<(i64, usize, i64)> = per_day.into_iter().map(|(d, (n, t))| (d, n, t)).collect();
     days.sort_unstable();
-    roles::continuing(&days, &date.future_days, horizon)
+    roles::continuing(&days, &date.future_days)
 }
 
 /// The reader's warnings on the customer's and the item's ids (a workbook's date cells among

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::config::{matched_items, row_column, CleanConfig, RowFilter, ORDER_COLUMN};
 use crate::error::{Error, Result};
-use crate::roles::{col, silence, MIN_SPAN_DAYS};
+use crate::roles::{col, longest_gap, stray_tails};
 
 /// Rows dropped by one rule.
 #[derive(Debug, Clone, Serialize)]
@@ -286,8 +286,12 @@ impl RowFilterReport {
     /// with a note only (helper-169), where `exclude_items` warns of the same.
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
+        // in any script's case (`annulé`, `ANNULÉ`); a value listed in both cases is matched
+        let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
         for listed in self.unmatched_values.iter().filter(|v| !v.contains('*')) {
-            let other = self.column_values.iter().find(|c| c.value.trim().eq_ignore_ascii_case(listed.trim()));
+            let other = self.column_values.iter().find(|c| {
+                same(&c.value, listed) && !self.values.iter().any(|v| !v.contains('*') && v.trim() == c.value.trim())
+            });
             if let Some(other) = other {
                 warnings.push(format!(
                     "[clean] {}.\"{}\": '{listed}' matches no row, but '{}' ({}) does in another case: {} (values are matched exactly, case included; list them as the export writes them)",
@@ -946,15 +950,16 @@ impl HistoryChange {
         self.days_with_lines >= HISTORY_WEEK && 2 * self.days_losing > self.days_with_lines
     }
 
-    /// Whether some day's lines doubled: a day of the past that had lines gained as many again,
-    /// and at least half a typical day's (the median of the earlier run's days with a
-    /// purchase: days differ by weekday; a few late lines on a quiet day are not it) — a day's
-    /// file appended twice, or lines dated into the past (a helper's export whose new lines came
-    /// month-first into a day-first column: December 1–9 read as the 12th of January to
+    /// Whether days of the past doubled: two or more days that had lines each gained as many
+    /// again, and at least half a typical day's (the median of the earlier run's days with a
+    /// purchase: days differ by weekday; a few late lines on a quiet day are not it) — days'
+    /// files appended again, or lines dated into the past (a helper's export whose new lines
+    /// came month-first into a day-first column: December 1–9 read as the 12th of January to
     /// September, 4.8% of the lines, under the limit, 4,121 of 4,339 lists changed at exit 0).
-    /// Lines still arrive late, but not a day's worth onto a day weeks old.
+    /// One day alone is not: at a small shop one order keyed in weeks late doubles a quiet day
+    /// (helper-170: 8 lines onto a day of 3, a median of 7, refused).
     pub fn doubled(&self) -> bool {
-        self.days_doubled > 0
+        self.days_doubled >= 2
     }
 }
 
@@ -1537,66 +1542,6 @@ fn date_text(t: i64) -> String {
     chrono::DateTime::from_timestamp(t, 0).map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M:%S").to_string())
 }
 
-/// Where the stray tails of `days` (distinct purchase days, ascending, with their rows) lie:
-/// the first day after the oldest end's tail, and the first day of the newest end's. A tail's
-/// days lie beyond a gap of at least a week and over twice the longest gap between the days
-/// inside — between the two tails (at least [`crate::roles::MIN_RHYTHM_DAYS`] of them; with fewer, at least
-/// [`MIN_SPAN_DAYS`], over twice their whole span) — and together hold fewer rows than the
-/// export's median day (its own measure: a shop reopening after its longest closure ever sells
-/// a day's worth). Both ends are judged together, each with the other's tail outside the days
-/// it is measured against: judged one after the other, a typo at each end (2001 and 2021 for
-/// 2011) made each gap the rhythm the other was within, and neither was found (helper-124: the
-/// 2021 row's item first in 3,932 of 4,339 lists, and the next night's export refused). Of the
-/// pairs that hold, the one with tails at more ends, then the fewest days inside (at one end,
-/// the earliest day that starts a tail).
-fn stray_tails(days: &[(i64, usize)]) -> (Option<usize>, Option<usize>) {
-    let n = days.len();
-    if n <= MIN_SPAN_DAYS {
-        return (None, None);
-    }
-    let mut counts: Vec<usize> = days.iter().map(|d| d.1).collect();
-    let typical = *counts.select_nth_unstable((n - 1) / 2).1;
-    let gap = |k: usize| days[k].0 - days[k - 1].0;
-    // where each end's tail may stop: past a gap of a week, its days fewer rows than the median
-    // day's (0 and n: no tail)
-    let tails = |order: &mut dyn Iterator<Item = usize>, rows_of: &dyn Fn(usize) -> usize| {
-        let mut rows = 0;
-        let mut at = Vec::new();
-        for k in order {
-            rows += rows_of(k);
-            if rows >= typical {
-                break;
-            }
-            at.push(k);
-        }
-        at
-    };
-    let firsts_inside: Vec<usize> =
-        std::iter::once(0).chain(tails(&mut (1..n), &|k| days[k - 1].1).into_iter().filter(|&k| gap(k) >= 7)).collect();
-    let firsts_after: Vec<usize> = std::iter::once(n)
-        .chain(tails(&mut (1..n).rev(), &|k| days[k].1).into_iter().filter(|&k| gap(k) >= 7))
-        .collect();
-    // each pair (a few: a tail stops only past a week's gap); more ends with a tail, then fewer
-    // days inside, then fewer before them, is the better
-    use std::cmp::Reverse;
-    let pairs = firsts_inside.iter().flat_map(|&i| firsts_after.iter().map(move |&k| (i, k)));
-    let holds = pairs.filter(|&(i, k)| k >= i + MIN_SPAN_DAYS).filter(|&(i, k)| {
-        let inside: Vec<i64> = days[i..k].iter().map(|d| d.0).collect();
-        let beyond = silence(&inside);
-        (i == 0 || gap(i) > beyond) && (k == n || gap(k) > beyond)
-    });
-    let best = holds.max_by_key(|&(i, k)| (usize::from(i > 0) + usize::from(k < n), Reverse(k - i), Reverse(i)));
-    match best {
-        Some((i, k)) => ((i > 0).then_some(i), (k < n).then_some(k)),
-        None => (None, None),
-    }
-}
-
-/// The longest gap between consecutive `days` (0 for one).
-fn longest_gap(days: &[(i64, usize)]) -> i64 {
-    days.windows(2).map(|w| w[1].0 - w[0].0).max().unwrap_or(0)
-}
-
 /// Where the newest end's stray tail of `days` starts ([`stray_tails`]).
 #[cfg(test)]
 fn stray_tail(days: &[(i64, usize)]) -> Option<usize> {
@@ -1946,12 +1891,13 @@ mod tests {
         assert!(twice.doubled() && !next.doubled() && !cut.doubled());
         let busy = days("2010-12-01", vec![10; 20]);
         let more = |rows: Vec<u64>| days("2010-12-01", rows).change_from(&busy, 1).unwrap();
-        assert!(!more([vec![10; 5], vec![19], vec![10; 15]].concat()).doubled(), "not doubled");
-        assert!(more([vec![10; 5], vec![20], vec![10; 15]].concat()).doubled());
-        let quiet = days("2010-12-01", [vec![10; 5], vec![2], vec![10; 14]].concat());
+        assert!(!more([vec![10; 5], vec![19, 20], vec![10; 14]].concat()).doubled(), "one day not doubled");
+        assert!(more([vec![10; 5], vec![20, 20], vec![10; 14]].concat()).doubled());
+        assert!(!more([vec![10; 5], vec![20], vec![10; 15]].concat()).doubled(), "one day alone: a late order");
+        let quiet = days("2010-12-01", [vec![10; 5], vec![2, 2], vec![10; 13]].concat());
         let late = |rows: Vec<u64>| days("2010-12-01", rows).change_from(&quiet, 1).unwrap();
-        assert!(!late([vec![10; 5], vec![4], vec![10; 15]].concat()).doubled(), "2 late lines on a quiet day");
-        assert!(late([vec![10; 5], vec![7], vec![10; 15]].concat()).doubled(), "half a typical day");
+        assert!(!late([vec![10; 5], vec![4, 4], vec![10; 14]].concat()).doubled(), "2 late lines on quiet days");
+        assert!(late([vec![10; 5], vec![7, 7], vec![10; 14]].concat()).doubled(), "half a typical day");
         // its start cut mid-day (a file written newest first, cut short): the lost days count;
         // cut at a whole day (a rolling period, a purge): not compared, said
         let head = change(days("2010-12-06", [vec![1], vec![2; 15]].concat()));
@@ -2482,6 +2428,16 @@ mod tests {
         let want = "[clean] exclude_rows.\"Status\": 'Refunded' matches no row, but 'refunded' (1 row) does in another case: its rows are kept";
         assert!(warned.starts_with(want), "{warned}");
         assert_eq!(r.warnings().len(), 1, "'paid' matched: no warning");
+        // both cases listed: the other is matched, nothing to warn of; another script's case is
+        let frame = || {
+            let mut f = orders();
+            f.drop_in_place(ORDER_COLUMN).unwrap();
+            f
+        };
+        let (_, both) = kept_items(&filter(false, &["Refunded", "refunded"]), frame());
+        assert!(both.row_filters[0].warnings().is_empty(), "{:?}", both.row_filters[0].warnings());
+        let (_, upper) = kept_items(&filter(false, &["PAID"]), frame());
+        assert!(upper.row_filters[0].warnings()[0].contains("'PAID' matches no row, but 'paid' (2 rows)"));
     }
 
     /// `fill_order_lines` gives a filled line the row filter's value of the line above, so the

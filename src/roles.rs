@@ -20,7 +20,9 @@ mod date;
 mod number;
 mod time;
 
-pub use date::{continuing, silence, Ahead, DateOrder, DateRule, Evidence, MIN_RHYTHM_DAYS, MIN_SPAN_DAYS};
+pub use date::{
+    continuing, longest_gap, silence, stray_tails, Ahead, DateOrder, DateRule, Evidence, MIN_RHYTHM_DAYS, MIN_SPAN_DAYS,
+};
 pub(crate) use date::{date_of, resolve as resolve_dates, DateText};
 pub use number::Marks;
 pub(crate) use number::{Decision, NumberText, Pending};
