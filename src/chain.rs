@@ -59,7 +59,7 @@ impl Chain {
     /// line of its totals instead: the columns' figures are in the manifest and
     /// `null_audit.parquet`.
     /// Dates after the clock that continue the export are read as dates ([`audit::run_dated`]:
-    /// the export read again as `input` and `columns` say, with `[input] max_date`).
+    /// the export read again as `input` and `columns` say, those days valid).
     pub fn audit(&self, table: Table, read: (&InputConfig, &Columns)) -> Result<(DataFrame, AuditReport)> {
         let (canonical, report) = audit::run_dated(table, read)?;
         progress::trim_freed_memory();

@@ -118,8 +118,9 @@ pub struct RowFilterReport {
     #[serde(skip)]
     pub orders_read: bool,
     /// The column was read as holding its orders' values (on an order's first or last line,
-    /// or where nothing tells: [`Placement::order_level`]): blank rows took their order's verdict. False with the invoice read: each line's own value (a
-    /// return reason), blank rows matching nothing.
+    /// or where nothing tells: [`Placement::order_level`]): blank rows took their order's
+    /// verdict. False with the invoice read: each line's own value (a return reason), blank
+    /// rows matching nothing.
     pub order_level: bool,
     /// Blank rows of an order holding a value elsewhere, each its own (not [`Self::order_level`]).
     #[serde(skip)]
@@ -381,7 +382,8 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 ];
 
 /// True when a customer id names no customer: zeros only, signed or not (`0`, `00000`,
-/// `0.000`, `-0`, `+0`), `-1` (`-1.0` as a float column writes it), dashes only (`-`, `--`), or a word a till writes for a sale without an account
+/// `0.000`, `-0`, `+0`), `-1` (`-1.0` as a float column writes it), dashes only (`-`, `--`),
+/// or a word a till writes for a sale without an account
 /// ([`PLACEHOLDER_WORDS`], case, spaces and punctuation aside, and a number after it:
 /// `Walk-in Customer`, `GUEST`, `(Walk-in)`, `Guest #2`). Such an id gathers every guest's
 /// purchases into one "customer" — a neighbour of everyone, recommended to as one person.
@@ -390,10 +392,8 @@ pub fn is_placeholder(id: &str) -> bool {
     let id = id.trim();
     let unsigned = id.strip_prefix(['-', '+']).unwrap_or(id);
     let zeros = unsigned.bytes().any(|b| b == b'0') && unsigned.bytes().all(|b| b == b'0' || b == b'.' || b == b',');
-    let minus_one = id
-        .strip_prefix('-')
-        .and_then(|r| r.strip_prefix('1'))
-        .is_some_and(|rest| rest.is_empty() || rest.strip_prefix('.').is_some_and(|f| f.bytes().all(|b| b == b'0')));
+    // `-1` by its value, as the row filters compare numbers: `-1.0`, a decimal comma's `-1,0`
+    let minus_one = id.starts_with("-1") && value_key(id).as_deref() == Some("-1");
     if minus_one || zeros || (!id.is_empty() && id.bytes().all(|b| b == b'-')) {
         return true;
     }
@@ -1179,6 +1179,14 @@ pub struct ItemlessLines {
 }
 
 impl ItemlessLines {
+    /// The `lines` marked (a customer and a quantity, no item), and of them those `frame`
+    /// describes; `None` without any.
+    fn of(lines: &BooleanChunked, frame: &DataFrame) -> Option<ItemlessLines> {
+        let rows = lines.num_trues();
+        let described = frame.column(col::DESCRIPTION).map_or(0, |d| (lines & &d.is_not_null()).num_trues());
+        (rows > 0).then_some(ItemlessLines { rows, described })
+    }
+
     /// What a run says of them: a warning when most have a description (the products are
     /// there, the item column does not name them: map another), a note otherwise.
     pub fn said(&self, item: &str) -> (bool, String) {
@@ -1277,31 +1285,12 @@ impl Rows {
             let keep = |q: f64| cfg.min_quantity.map_or(q > 0.0, |min| q >= min);
             Ok(f.column(col::QUANTITY)?.f64()?.iter().map(|q| q.is_none_or(keep)).collect())
         })?;
-        let itemless = self.itemless(frame).map_err(Error::frame("clean"))?;
-        self.apply(frame, "missing_customer_item_or_quantity", |f| {
-            let c = f.column(col::CUSTOMER)?.is_not_null();
-            let i = f.column(col::ITEM)?.is_not_null();
-            let q = f.column(col::QUANTITY)?.is_not_null();
-            Ok(&(&c & &i) & &q)
-        })?;
+        let not_null = |name: &str| frame.column(name).map(Column::is_not_null);
+        let masks = not_null(col::CUSTOMER).and_then(|c| Ok((&c & &not_null(col::QUANTITY)?, not_null(col::ITEM)?)));
+        let (bought, item) = masks.map_err(Error::frame("clean rule missing_customer_item_or_quantity"))?;
+        let itemless = ItemlessLines::of(&(&(&bought & &!&item) & &self.kept), frame);
+        self.apply(frame, "missing_customer_item_or_quantity", |_| Ok(&bought & &item))?;
         Ok(itemless)
-    }
-
-    /// The kept lines with a customer and a quantity but no item ([`ItemlessLines`]).
-    fn itemless(&self, f: &DataFrame) -> PolarsResult<Option<ItemlessLines>> {
-        let c = f.column(col::CUSTOMER)?.is_not_null();
-        let q = f.column(col::QUANTITY)?.is_not_null();
-        let none = f.column(col::ITEM)?.is_null();
-        let lines = &(&(&c & &q) & &none) & &self.kept;
-        let rows = lines.num_trues();
-        if rows == 0 {
-            return Ok(None);
-        }
-        let described = match f.column(col::DESCRIPTION) {
-            Ok(d) => (&lines & &d.is_not_null()).num_trues(),
-            Err(_) => 0,
-        };
-        Ok(Some(ItemlessLines { rows, described }))
     }
 
     /// The pipeline's `exclude_items` (a rule only when it lists any), and what it did not match.

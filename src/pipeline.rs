@@ -717,7 +717,7 @@ fn history_detail(
     };
     let what = match (share > limit, change.gone >= change.new) {
         (false, _) if spread && change.doubled() => {
-            "lines added to days of the past, doubling them (a day's file appended twice, or new lines dated \
+            "lines added to days of the past, doubling them (days' files appended again, or new lines dated \
              into the past: another date format, day and month swapped?): "
         }
         (false, _) if spread => {
@@ -740,7 +740,7 @@ fn history_detail(
         change.new,
         percent(limit),
         match (spread, change.doubled()) {
-            (true, true) => ", and a day of the past doubled is refused at any share below 100%",
+            (true, true) => ", and two days of the past or more doubled are refused at any share below 100%",
             (true, false) => ", and lines lost on more than half the days is refused at any share below 100%",
             (false, _) => "",
         }

@@ -1937,6 +1937,25 @@ mod tests {
         File::options().write(true).open(dir.join(LOCK)).unwrap().set_modified(stale).unwrap();
         drop(Publisher::open(&dir, &id(3), "now").unwrap());
         assert!(!staging.exists() && is_failure_record(&dir.join(RUNS).join(id(2))));
+        // its heartbeat dated ahead (a killed run's under a clock that ran ahead, helper-165):
+        // within the stale time, fresh; beyond it, its age unknown here — watched, and taken
+        // when silent (read as fresh, it kept every run out until that clock's time)
+        let text = format!("78 2026-12-01T09:55:02.000Z {} elsewhere.invalid 0f0e0d0c-0000/4026531836\n", id(5));
+        fs::write(dir.join(LOCK), &text).unwrap();
+        let ahead = |seconds| {
+            let at = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds);
+            File::options().write(true).open(dir.join(LOCK)).unwrap().set_modified(at).unwrap();
+        };
+        ahead(120);
+        match Publisher::open(&dir, &id(4), "now") {
+            Err(e @ Error::Output(OutputError::LockedElsewhere { .. })) => {
+                assert!(e.to_string().contains("its heartbeat is dated 1"), "{e}")
+            }
+            other => panic!("expected a heartbeat 2 minutes ahead to be fresh: {:?}", other.map(|_| ())),
+        }
+        ahead(3600);
+        drop(Publisher::open(&dir, &id(4), "now").unwrap());
+        assert!(is_failure_record(&dir.join(RUNS).join(id(5))));
     }
 
     /// helper-140, helper-143: a clock stepped back (NTP, a VM restored) dates each run before

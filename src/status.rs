@@ -187,12 +187,11 @@ fn look(dir: &Path, max_age: Option<Duration>, depth: Depth, now: DateTime<Utc>)
     let mut lock_ahead = None;
     if let Some(holder) = lock::holder(dir) {
         let heartbeat_age = SystemTime::from(now).duration_since(holder.touched).unwrap_or_default().as_secs();
-        // dated ahead where no flock tells (another machine): whether it runs is unknown here
+        // dated ahead where no flock tells (another machine): whether it runs is unknown here,
+        // so it is not taken as stopped (a run watches it before taking it over)
         let ahead = holder.touched.duration_since(SystemTime::from(now)).ok().filter(|&a| a > lock::STALE_AFTER);
         let ahead = ahead.filter(|_| !holder.flock_seen(dir));
-        // dated ahead, the heartbeat tells nothing here: the flock alone, where it is seen
-        let at = if ahead.is_some() { holder.touched } else { SystemTime::from(now) };
-        match holder.has_stopped(dir, at) {
+        match ahead.is_none() && holder.has_stopped(dir, SystemTime::from(now)) {
             false => {
                 // a set newer than `current`'s that the live run made is being switched in
                 // (moved into runs/, `current` not yet swapped), not rolled back from: said so
@@ -200,8 +199,7 @@ fn look(dir: &Path, max_age: Option<Duration>, depth: Depth, now: DateTime<Utc>)
                 if let Some(p) = published.as_mut().filter(|p| p.newer_set.is_some() && p.newer_set == holder.run_id) {
                     p.newer_set = None;
                 }
-                // a heartbeat dated ahead: whether its run still runs is unknown here (a run
-                // watches it before taking it over), a problem until the clocks agree
+                // a problem until the clocks agree
                 lock_ahead = ahead.map(|a| lock_ahead_problem(&holder, a, now));
                 running = Some(Running::from(holder, heartbeat_age))
             }

@@ -192,7 +192,8 @@ fn heartbeat_age(touched: SystemTime, now: SystemTime) -> String {
 }
 
 /// Whether the lock at `path`, last touched at `touched` ([`STALE_AFTER`] or more before now by
-/// this machine's clock, or as far after it: `age`, [`heartbeat_age`]), is touched again while this run watches it for
+/// this machine's clock, or as far after it: `age`, [`heartbeat_age`]), is touched again while
+/// this run watches it for
 /// [`WATCH`]: said as the error's words when it is. The lock's time is the clock of the machine
 /// that touched it (or of the file server): the age compares another clock with this one, and a
 /// machine whose clock ran minutes ahead took a live run's lock — two runs wrote in one folder,

@@ -666,13 +666,7 @@ impl Evidence {
         self.either = self.either.take().or(later.either);
         self.future += later.future;
         for (day, (n, latest)) in later.future_days {
-            self.future_days
-                .entry(day)
-                .and_modify(|(m, l)| (*m, *l) = (*m + n, (*l).max(latest)))
-                .or_insert((n, latest));
-            if self.future_days.len() > FUTURE_DAYS_KEPT {
-                self.future_days.pop_last();
-            }
+            self.add_future(day, n, latest);
         }
         self.year_first += later.year_first;
         self.year_last += later.year_last;
@@ -762,8 +756,14 @@ impl Evidence {
 
     /// Counts `t`, a value after the horizon, on its day.
     fn future_day(&mut self, t: i64) {
-        let day = self.future_days.entry(t.div_euclid(86_400)).or_insert((0, t));
-        (day.0, day.1) = (day.0 + 1, day.1.max(t));
+        self.add_future(t.div_euclid(86_400), 1, t);
+    }
+
+    /// Adds `n` values after the horizon on `day`, the latest at `latest`; the latest days go
+    /// past [`FUTURE_DAYS_KEPT`].
+    fn add_future(&mut self, day: i64, n: usize, latest: i64) {
+        let kept = self.future_days.entry(day).or_insert((0, latest));
+        (kept.0, kept.1) = (kept.0 + n, kept.1.max(latest));
         if self.future_days.len() > FUTURE_DAYS_KEPT {
             self.future_days.pop_last();
         }
@@ -1092,13 +1092,13 @@ pub const MIN_RHYTHM_DAYS: usize = 100;
 pub const MIN_SPAN_DAYS: usize = 8;
 
 /// The gap (in days) past which a day is beyond a silence the shop never otherwise kept, after
-/// or before `days` (distinct purchase days, ascending): twice the longest gap between them —
-/// twice their span under [`MIN_RHYTHM_DAYS`] of them — and never under a week (the clean
-/// stage's stray dates; [`continuing`]).
-pub fn silence(days: &[i64]) -> i64 {
+/// or before `days` (distinct purchase days, ascending, with their rows): twice the longest gap
+/// between them — twice their span under [`MIN_RHYTHM_DAYS`] of them. Its callers ask a week
+/// too ([`stray_tails`], [`continuing`]).
+pub fn silence(days: &[(i64, usize)]) -> i64 {
     let span = match days.len() >= MIN_RHYTHM_DAYS {
-        true => days.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0),
-        false => days.last().zip(days.first()).map_or(0, |(l, f)| l - f),
+        true => longest_gap(days),
+        false => days.last().zip(days.first()).map_or(0, |(l, f)| l.0 - f.0),
     };
     2 * span
 }
@@ -1106,9 +1106,9 @@ pub fn silence(days: &[i64]) -> i64 {
 /// Where the stray tails of `days` (distinct purchase days, ascending, with their rows) lie:
 /// the first day after the oldest end's tail, and the first day of the newest end's. A tail's
 /// days lie beyond a gap of at least a week and over twice the longest gap between the days
-/// inside — between the two tails (at least [`crate::roles::MIN_RHYTHM_DAYS`] of them; with fewer, at least
-/// [`MIN_SPAN_DAYS`], over twice their whole span) — and together hold fewer rows than the
-/// export's median day (its own measure: a shop reopening after its longest closure ever sells
+/// inside — between the two tails ([`silence`]: at least [`MIN_RHYTHM_DAYS`] of them; with
+/// fewer, at least [`MIN_SPAN_DAYS`], over twice their whole span) — and together hold fewer
+/// rows than the export's median day (its own measure: a shop reopening after its longest closure ever sells
 /// a day's worth). Both ends are judged together, each with the other's tail outside the days
 /// it is measured against: judged one after the other, a typo at each end (2001 and 2021 for
 /// 2011) made each gap the rhythm the other was within, and neither was found (helper-124: the
@@ -1147,8 +1147,7 @@ pub fn stray_tails(days: &[(i64, usize)]) -> (Option<usize>, Option<usize>) {
     use std::cmp::Reverse;
     let pairs = firsts_inside.iter().flat_map(|&i| firsts_after.iter().map(move |&k| (i, k)));
     let holds = pairs.filter(|&(i, k)| k >= i + MIN_SPAN_DAYS).filter(|&(i, k)| {
-        let inside: Vec<i64> = days[i..k].iter().map(|d| d.0).collect();
-        let beyond = silence(&inside);
+        let beyond = silence(&days[i..k]);
         (i == 0 || gap(i) > beyond) && (k == n || gap(k) > beyond)
     });
     let best = holds.max_by_key(|&(i, k)| (usize::from(i > 0) + usize::from(k < n), Reverse(k - i), Reverse(i)));
@@ -1194,10 +1193,10 @@ pub struct Ahead {
 pub fn continuing(days: &[(i64, usize, i64)], ahead: &[Ahead]) -> Option<i64> {
     let counts: Vec<(i64, usize)> = days.iter().map(|d| (d.0, d.1)).collect();
     let (first, after) = stray_tails(&counts);
-    let inside = days.get(first.unwrap_or(0)..after.unwrap_or(days.len()))?;
-    let (&(oldest, _, _), &(newest, _, newest_at)) = (inside.first()?, inside.last()?);
-    let dated: Vec<i64> = inside.iter().map(|d| d.0).collect();
-    let silence = if inside.len() >= MIN_SPAN_DAYS { silence(&dated) } else { 0 };
+    let shop = first.unwrap_or(0)..after.unwrap_or(days.len());
+    let (inside, &(newest, _, newest_at)) = (counts.get(shop.clone())?, days.get(shop.end.checked_sub(1)?)?);
+    let oldest = inside.first()?.0;
+    let silence = if inside.len() >= MIN_SPAN_DAYS { silence(inside) } else { 0 };
     // values a calendar day, closed days too (a weekly market's day holds a week's)
     let rate = inside.iter().map(|d| d.1).sum::<usize>() as f64 / (newest - oldest + 1) as f64;
     let (mut last, mut held, mut taken) = (newest, 0usize, None);
