@@ -38,9 +38,11 @@ CREATE OR REPLACE MACRO kindred_glob() AS
 
 -- The published tables, one view each (columns: README, "Output schema"). Not read as hive
 -- partitions: a folder named key=value above the output (`/lake/source=webshop/kindred`)
--- replaced the table's own `source` column with 'webshop' in every row.
+-- replaced the table's own `source` column with 'webshop' in every row. Read through the
+-- escaped folder too: read_parquet globs its path, and 'recs [v2]' read 'recs 2' beside it,
+-- 'x*y' read 'xZy' as well, without a word (helper-172).
 CREATE OR REPLACE MACRO kindred_table(name) AS TABLE
-    SELECT * FROM read_parquet(kindred_dir() || '/' || name || '.parquet', hive_partitioning = false);
+    SELECT * FROM read_parquet(kindred_glob() || '/' || name || '.parquet', hive_partitioning = false);
 -- The manifests under the folder matching a path (`manifest.json`, `runs/*/manifest.json`), as
 -- JSON; one that does not read as a JSON object (damaged: cut short, zeroed by a crash) is a
 -- NULL m, so one damaged record does not fail every view reading the others.

@@ -84,6 +84,12 @@ def awkward_path(folder):
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "source=ci" / "BI [prod] *?" / "out"
         shutil.copytree(folder, copy, symlinks=True)
+        # a folder beside it that the name matches as a glob, its tables cut to a row each
+        # (helper-172: the table views read it in the folder's place, or beside it)
+        beside = Path(tmp) / "source=ci" / "BI p xy" / "out"
+        shutil.copytree(folder, beside, symlinks=True)
+        for table in beside.glob("*.parquet"):
+            pq.write_table(pq.read_table(table).slice(0, 1), table)
         c = duckdb.connect()
         c.execute("SET VARIABLE kindred_dir = ?", [str(copy)])
         c.execute((ROOT / "deploy/bi/kindred.sql").read_text())
@@ -94,6 +100,12 @@ def awkward_path(folder):
         columns = [r[0] for r in c.execute("DESCRIBE recommendations").fetchall()]
         check("a key=value folder adds no column", columns == pq.read_schema(copy / "recommendations.parquet").names,
               str(columns))
+        views = {r[0] for r in c.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        for table, rows in table_rows(json.loads((copy / "manifest.json").read_text())).items():
+            if table not in views:
+                continue
+            got = c.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            check(f"a folder named with [ ] * ? reads its own {table} only", got == rows, f"{got} vs {rows}")
         runs = c.execute("SELECT count(*) FROM runs").fetchone()[0]
         check("a folder named with [ ] * ? lists its runs", runs == len(list((copy / "runs").iterdir())), str(runs))
         previous = c.execute("SELECT count(*) FROM previous_recommendations").fetchone()[0]
