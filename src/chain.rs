@@ -411,14 +411,15 @@ impl StageLine for AuditReport {
 /// whose stage lines are quiet (its figures are its output).
 pub fn clean_said(quiet: bool, report: &CleanReport, cfg: &CleanConfig) {
     let lines = report.order_lines;
-    if let Some(warning) = lines.warning(cfg.fill_order_lines) {
+    for warning in lines.warnings(cfg.fill_order_lines) {
         progress::warn(quiet, &warning);
     }
     if let Some(note) = lines.note(cfg.fill_order_lines) {
         progress::note(quiet, &note);
     }
     let customer = cfg.header.as_ref().map_or("CustomerID", |(customer, _)| customer.as_str());
-    if let Some(warning) = report.placeholder_warning(cfg, customer) {
+    let placeholders = [report.placeholder_warning(cfg, customer), report.dominant_warning(cfg, customer)];
+    for warning in placeholders.into_iter().flatten() {
         progress::warn(quiet, &warning);
     }
     if let Some(lines) = &report.lines_without_item {

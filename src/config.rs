@@ -299,9 +299,9 @@ pub struct Columns {
     /// [`CleanConfig::row_columns`]' order), as text: canonical columns [`row_column`]`(i)`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<String>,
-    /// The invoice is read too, as text (canonical column [`ORDER_COLUMN`]), when row filters
-    /// are set (a line without the filter's value takes its order's verdict) or
-    /// `fill_order_lines` (a customer's undated line takes its order's date).
+    /// The invoice is read too, as text (canonical column [`ORDER_COLUMN`]), by a run (a line
+    /// without a row filter's value takes its order's verdict, a customer's undated line its
+    /// date, a line without a customer its customer); not by `kindred audit`'s own look.
     #[serde(skip)]
     pub order: bool,
     /// Optional roles the user named explicitly: absent in the file is then an error, while an
@@ -1102,10 +1102,11 @@ impl Config {
         let gates = file.gates.build()?;
         let select = file.select.build()?;
         // The segment column is read with the roles' (`[recommend]` names it), and so are the
-        // row filters' columns and, for them and for `fill_order_lines`, the invoice.
+        // row filters' columns and the invoice (for them, for `fill_order_lines`, and to find an
+        // order's lines written without its customer: `clean::claimed_lines`).
         columns.segment = recommend.fallback.column().map(str::to_string);
         columns.rows = clean.row_columns();
-        columns.order = !columns.rows.is_empty() || clean.fill_order_lines;
+        columns.order = true;
         // a value every reader reads as missing can match no row
         for filter in clean.row_filters() {
             if let Some(word) = filter.values.iter().find(|v| input.null_values.contains(v)) {

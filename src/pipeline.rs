@@ -394,9 +394,10 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
         made_by: made_by(manifest),
         unread: None,
         // present but unreadable: a record no day reads in, said damaged by the gate
-        history: manifest.pointer("/reports/clean/kept_rows_by_day").filter(|h| !h.is_null()).map(|h| {
-            serde_json::from_value(h.clone()).unwrap_or(clean::RowsByDay { first: String::new(), rows: Vec::new() })
-        }),
+        history: manifest
+            .pointer("/reports/clean/kept_rows_by_day")
+            .filter(|h| !h.is_null())
+            .map(|h| serde_json::from_value(h.clone()).unwrap_or(clean::RowsByDay::default())),
         run_id: manifest.get("run_id").and_then(|v| v.as_str()).map(str::to_string),
         started: manifest
             .get("started_utc")
@@ -552,7 +553,7 @@ fn check_history(
     };
     let (share, limit) = (change.share(), cfg.gates.max_history_change_vs_previous);
     // lines lost on most days is damage whatever the share; a limit of 1 or more accepts it
-    let spread = (change.lost_on_most_days() || change.doubled()) && limit < 1.0;
+    let spread = (change.lost_on_most_days() || change.doubled() || change.otherwise_on_most_days()) && limit < 1.0;
     let detail = history_detail(cfg, &change, (from, to), (limit, spread), previous);
     Some(GateCheck { gate, passed: share <= limit && !spread, detail })
 }
@@ -715,7 +716,18 @@ fn history_detail(
         ),
         None => String::new(),
     };
+    let otherwise = match change.first_otherwise {
+        Some(day) => format!(
+            "; as many lines but of other customers or items on {} of the {} days that had lines (the first: {day})",
+            change.days_otherwise, change.days_with_lines
+        ),
+        None => String::new(),
+    };
     let what = match (share > limit, change.gone >= change.new) {
+        (false, _) if spread && change.otherwise_on_most_days() => {
+            "the past's lines belong to other customers or items on most days (as many lines each day, other ids: \
+             customer ids joined off by a row, customers renumbered, item codes remapped?): "
+        }
         (false, _) if spread && change.doubled() => {
             "lines added to days of the past, doubling them (days' files appended again, or new lines dated \
              into the past: another date format, day and month swapped?): "
@@ -733,16 +745,17 @@ fn history_detail(
     };
     let run = previous.run_id.as_deref().map(|id| format!(" (run {id})")).unwrap_or_default();
     format!(
-        "{what}{}% of the {} purchase lines the last published run{run} kept from {from} to {to} differ now ({} gone, {} new{most}{losing}{doubled}){moved}; the limit is {}%{}",
+        "{what}{}% of the {} purchase lines the last published run{run} kept from {from} to {to} differ now ({} gone, {} new{most}{losing}{doubled}{otherwise}){moved}; the limit is {}%{}",
         percent(share),
         change.before,
         change.gone,
         change.new,
         percent(limit),
-        match (spread, change.doubled()) {
-            (true, true) => ", and two days of the past or more doubled are refused at any share below 100%",
-            (true, false) => ", and lines lost on more than half the days is refused at any share below 100%",
-            (false, _) => "",
+        match (spread, change.otherwise_on_most_days(), change.doubled()) {
+            (true, true, _) => ", and other customers' or items' lines on more than half the days are refused at any share below 100%",
+            (true, false, true) => ", and two days of the past or more doubled are refused at any share below 100%",
+            (true, false, false) => ", and lines lost on more than half the days is refused at any share below 100%",
+            (false, ..) => "",
         }
     )
 }
@@ -2244,7 +2257,11 @@ mod tests {
                 settings: Some(serde_json::json!({"recommend": {"per_customer": 10}})),
                 made_by: None,
                 unread: None,
-                history: Some(crate::clean::RowsByDay { first: "2011-12-08".into(), rows: vec![5, 0, 7] }),
+                history: Some(crate::clean::RowsByDay {
+                    first: "2011-12-08".into(),
+                    rows: vec![5, 0, 7],
+                    digests: Vec::new()
+                }),
                 started: chrono::DateTime::parse_from_rfc3339("2011-12-09T21:00:00Z").ok().map(|t| t.to_utc()),
                 run_id: Some("20111209T210000.000".into()),
                 invalid_dates: None,
@@ -2481,6 +2498,7 @@ mod tests {
             history: Some(RowsByDay {
                 first: "2010-12-01".into(),
                 rows: [vec![0; 3], vec![100; 10], vec![90; 7]].concat(),
+                digests: Vec::new(),
             }),
             invalid_dates: Some((0, 1_000)),
             settings: Some(shaping(&serde_json::to_value(&c).unwrap())),
@@ -2531,7 +2549,7 @@ mod tests {
     #[test]
     fn an_export_whose_past_changed_is_refused() {
         use crate::clean::RowsByDay;
-        let days = |first: &str, rows: Vec<u64>| RowsByDay { first: first.into(), rows };
+        let days = |first: &str, rows: Vec<u64>| RowsByDay { first: first.into(), rows, digests: Vec::new() };
         let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&chrono::Utc);
         let c = cfg("");
         let published = Previous {
@@ -2581,6 +2599,29 @@ mod tests {
         );
         let few = check(&c, &days("2010-12-01", [vec![20; 2], vec![19; 5], vec![20; 14]].concat()), &many);
         assert!(few.passed && few.detail.contains("lost on 5 of the 11"), "5 days of 11: {few:?}");
+        // helper-171: as many lines each day, of other customers (a join off by a row, ids
+        // renumbered): refused at any share below 100% when most days are so; a few days (an
+        // account merged, a code fixed) or a record without digests (before them) pass
+        let digested = |rows: Vec<u64>, digests: Vec<u32>| RowsByDay { first: "2010-12-01".into(), rows, digests };
+        let was = Previous { history: Some(digested(vec![2; 20], (1..=20).collect())), ..published.clone() };
+        let same = check(&c, &digested(vec![2; 21], (1..=21).collect()), &was);
+        assert!(same.passed && !same.detail.contains("other customers"), "{same:?}");
+        let shifted: Vec<u32> = (1..=21).map(|d| if (3..=9).contains(&d) { d + 100 } else { d }).collect();
+        let shifted = check(&c, &digested(vec![2; 21], shifted), &was);
+        assert!(
+            !shifted.passed && shifted.detail.starts_with("the past's lines belong to other customers"),
+            "{shifted:?}"
+        );
+        let said = "0% of the 22 purchase lines the last published run (run 20101221T020000.000Z-1) kept from 2010-12-03 to 2010-12-13 differ now (0 gone, 0 new; as many lines but of other customers or items on 7 of the 11 days that had lines (the first: 2010-12-03))";
+        assert!(shifted.detail.contains(said), "{}", shifted.detail);
+        assert!(shifted.detail.ends_with(
+            "other customers' or items' lines on more than half the days are refused at any share below 100%"
+        ));
+        let few: Vec<u32> = (1..=21).map(|d| if (3..=7).contains(&d) { d + 100 } else { d }).collect();
+        let few = check(&c, &digested(vec![2; 21], few), &was);
+        assert!(few.passed && few.detail.contains("on 5 of the 11 days"), "{few:?}");
+        assert!(check(&one, &digested(vec![2; 21], vec![0; 21]), &was).passed, "a limit of 1 accepts it");
+        assert!(check(&c, &digested(vec![2; 21], vec![0; 21]), &published).passed, "no digests before");
         // a settings change elsewhere than the reading, or of a size limit, still compares
         assert!(!check(&cfg("[recommend]\nper_customer = 5"), &days("2010-12-01", vec![1; 21]), &published).passed);
         let bigger = Config { input: crate::config::InputConfig { max_rows: 9, ..c.input.clone() }, ..c.clone() };
@@ -2673,7 +2714,7 @@ mod tests {
             };
             let unchanged = check_unchanged(&c, &mut input, Some(prev), (None, chrono::Utc::now())).unwrap();
             assert!(unchanged.passed && unchanged.detail.starts_with(UNRECORDED), "{unchanged:?}");
-            let days = crate::clean::RowsByDay { first: "2010-12-01".into(), rows: vec![1; 9] };
+            let days = crate::clean::RowsByDay { first: "2010-12-01".into(), rows: vec![1; 9], digests: Vec::new() };
             let history = check_history(&c, (Some(&days), Some("InvoiceDate")), Some(prev), chrono::Utc::now());
             assert!(history.is_some_and(|g| g.passed && g.detail.starts_with(UNRECORDED)));
         }
