@@ -1718,7 +1718,7 @@ impl OrderLines {
         };
         let claimed = (fill && self.claimed > 0).then(|| {
             format!(
-                "{} without a customer took the customer of their order's other lines (the same invoice and day: [clean] fill_order_lines)",
+                "{} without a customer took the customer of their order's other lines (the same invoice, date and time: [clean] fill_order_lines)",
                 crate::words::counted(self.claimed, "line")
             )
         });
@@ -1753,7 +1753,7 @@ impl OrderLines {
         });
         let claimed = (!fill && self.claimed > 0).then(|| {
             format!(
-                "{} without a customer share their invoice and day with the lines of one customer, as an order's later lines do in exports that write its customer on its first line only (Shopify's Email): they are dropped as guests' lines; if so, set [clean] fill_order_lines = true and each takes its order's customer",
+                "{} without a customer share their invoice, date and time with the lines of one customer, as an order's later lines do in exports that write its customer on its first line only (Shopify's Email): they are dropped as guests' lines; if so, set [clean] fill_order_lines = true and each takes its order's customer",
                 crate::words::counted(self.claimed, "line")
             )
         });
@@ -1856,12 +1856,14 @@ fn order_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<OrderLines> {
     Ok(lines)
 }
 
-/// Lines of an item without a customer that share their invoice — and their day, where dated —
-/// with the lines of one customer and no other's: an order's later lines in an export writing
-/// its customer on its first line only and its date on every line (Shopify's `Email` beside
-/// `Created at`: a helper's 10,320 such lines, 35% of the pairs, dropped as guests' without a
-/// word). A guest's order has no customer on any line, and an invoice number two customers share
-/// (two shops' `#1001` merged) names no one: neither is claimed. Undated lines without a customer
+/// Lines of an item without a customer that share their invoice — and their date and time, where
+/// dated — with the lines of one customer and no other's: an order's later lines in an export
+/// writing its customer on its first line only and its date on every line (Shopify's `Email`
+/// beside `Created at`: a helper's 10,320 such lines, 35% of the pairs, dropped as guests'
+/// without a word). A guest's order has no customer on any line, and an invoice number two
+/// customers share (two shops' `#1001` merged) names no one: neither is claimed. The time, not
+/// the day: tills that number their receipts from 1 each day give a guest's receipt 17 the
+/// number of a customer's at another till that day, rarely the same minute. Undated lines without a customer
 /// are [`order_lines`]' (the line above's). With `fill` each claimed line takes the customer (and
 /// its segment where it has none) of its order's first line with one; counted either way.
 fn claimed_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<usize> {
@@ -1873,15 +1875,15 @@ fn claimed_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<usize> {
         return Ok(0);
     }
     let items = frame.column(col::ITEM)?.str()?;
-    let days: Vec<Option<i64>> = match frame.column(col::DATE) {
-        Ok(date) => date.i64()?.iter().map(|d| d.map(|t| t.div_euclid(86_400))).collect(),
+    let times: Vec<Option<i64>> = match frame.column(col::DATE) {
+        Ok(date) => date.i64()?.iter().collect(),
         Err(_) => vec![Some(0); frame.height()],
     };
     let (orders, customers): (Vec<_>, Vec<_>) = (orders.iter().collect(), customer.iter().collect());
-    // each order's (invoice, day) first line with a customer, `None` where two customers share it
+    // each order's (invoice, time) first line with a customer, `None` where two customers share it
     let mut owner: HashMap<(&str, i64), Option<usize>> = HashMap::new();
     for (r, ((o, c), i)) in orders.iter().zip(&customers).zip(items.iter()).enumerate() {
-        if let (Some(o), Some(c), Some(_), Some(d)) = (o, c, i, days[r]) {
+        if let (Some(o), Some(c), Some(_), Some(d)) = (o, c, i, times[r]) {
             let first = owner.entry((*o, d)).or_insert(Some(r));
             if first.is_some_and(|f| customers[f] != Some(*c)) {
                 *first = None;
@@ -1890,7 +1892,7 @@ fn claimed_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<usize> {
     }
     let claimed: Vec<(usize, usize)> = (0..frame.height())
         .filter(|&r| customers[r].is_none() && items.get(r).is_some())
-        .filter_map(|r| Some((r, (*owner.get(&(orders[r]?, days[r]?))?)?)))
+        .filter_map(|r| Some((r, (*owner.get(&(orders[r]?, times[r]?))?)?)))
         .collect();
     if !fill || claimed.is_empty() {
         return Ok(claimed.len());
@@ -2323,14 +2325,14 @@ mod tests {
 
     /// helper-173: Shopify's orders export writes the customer (`Email`) on an order's first
     /// line only and the date on every line: the later lines were dropped as guests' at exit 0,
-    /// and `fill_order_lines` did nothing. A line without a customer sharing its invoice and day
+    /// and `fill_order_lines` did nothing. A line without a customer sharing its invoice and time
     /// with one customer's lines is found (a warning naming the key) and, asked, takes it.
     #[test]
     fn an_orders_dated_lines_without_its_customer_take_it_by_the_invoice() {
         let day = |d: i64| Some(d * 86_400 + 3_600);
         // B: #1's later line; D, E: a guest's order #2; F, G, F2: #3, which two customers'
-        // orders share (two shops' #3 merged); H: #1's number on another day; J: #4's later
-        // line, with a segment of its own
+        // orders share (two shops' #3 merged); H: #1's number two hours later (a guest's receipt
+        // at another till numbering from 1 each day); J: #4's later line, with a segment of its own
         let mut frame = DataFrame::new(
             10,
             vec![
@@ -2342,7 +2344,7 @@ mod tests {
                 Column::new(col::QUANTITY.into(), [Some(1.0); 10]),
                 Column::new(
                     col::DATE.into(),
-                    [day(1), day(1), day(2), day(2), day(3), day(3), day(3), day(9), day(4), day(4)],
+                    [day(1), day(1), day(2), day(2), day(3), day(3), day(3), day(1).map(|t| t + 7_200), day(4), day(4)],
                 ),
                 Column::new(
                     ORDER_COLUMN.into(),
