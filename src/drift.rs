@@ -105,6 +105,11 @@ enum GoneIds {
 pub struct Drift {
     rows: Vec<Row>,
     gone: GoneIds,
+    /// The gone customers' ids as the previous set wrote them, whatever today's id type: a
+    /// text id (`00042`) that is no Int64 is null in `gone`, and was left out of the rewrite
+    /// count when the ids turned Int64 (`customer_type = "integer"`: `00042` gone and `42` new
+    /// was "rewritten 0", the gate passed; helper-172).
+    gone_text: Vec<String>,
 }
 
 /// The manifest's `drift` object (`Default`: nothing compared, the id counts that follow the
@@ -197,7 +202,7 @@ enum Key {
 /// Compares today's lists with the previous set's (see the module doc).
 pub fn run(m: &Interactions, recs: &Recommendations, cfg: &DriftConfig) -> (Drift, DriftReport) {
     let start = Instant::now();
-    let empty = Drift { rows: Vec::new(), gone: GoneIds::empty(&m.customers) };
+    let empty = Drift { rows: Vec::new(), gone: GoneIds::empty(&m.customers), gone_text: Vec::new() };
     let Some(previous) = &cfg.previous else {
         let note = "first run: no previous published set to compare with".to_string();
         return (empty, report_of(&[], None, Some(note), None, start));
@@ -496,10 +501,7 @@ impl Drift {
             _ => None,
         };
         let new: Vec<String> = self.rows.iter().filter_map(|r| today(r, Status::New)).collect();
-        let gone: Vec<String> = match &self.gone {
-            GoneIds::Int(ids) => ids.iter().flatten().map(|i| i.to_string()).collect(),
-            GoneIds::Text(ids) => ids.to_vec(),
-        };
+        let gone = self.gone_text.clone();
         let new_forms: HashSet<String> = new.iter().map(|id| loose(id)).collect();
         let back = gone.iter().filter(|g| new_forms.contains(&loose(g))).count();
         let kept = self.rows.iter().filter_map(|r| today(r, Status::Kept));
@@ -709,7 +711,8 @@ impl<'a> Join<'a> {
             CustomerIds::Int(_) => GoneIds::Int(self.gone.iter().map(Key::as_int).collect()),
             CustomerIds::Text(_) => GoneIds::Text(self.gone.iter().map(Key::text).collect()),
         };
-        Drift { rows: self.rows, gone }
+        let gone_text = self.gone.iter().map(Key::text).collect();
+        Drift { rows: self.rows, gone, gone_text }
     }
 }
 

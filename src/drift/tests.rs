@@ -151,6 +151,13 @@ fn a_previous_set_with_text_ids_is_compared_as_text() {
         .unwrap()
         .contains("customer_id is String and today's Int64: customers compared by their ids as text"));
     assert_eq!((r.kept, r.new, r.gone, r.changed), (3, 1, 1, 3));
+    // helper-172: a text id gone ("007") and its integer new (7) is a rewrite, though the gone
+    // one is null in today's Int64 type
+    let m = matrix(&[("1", "A"), ("7", "B")]);
+    let recs = lists(&m, &[&["A"], &["B"]]);
+    let path = previous(dir.path(), Column::new("customer_id".into(), ["1", "007"]), &["A", "B"]);
+    let (_, r) = run(&m, &recs, &cfg(&path));
+    assert_eq!((r.kept, r.new, r.gone, r.rewritten, r.new_rewritten), (1, 1, 1, 1, 1));
 }
 
 /// The other way round: today's ids are text, the previous Int64 ones become their text.
