@@ -208,6 +208,9 @@ pub(crate) struct Previous {
     /// Why it is not `current`'s set ([`publish::compared_run`]: `current` missing or
     /// pointing to a run that is gone), warned by the run.
     stand_in: Option<String>,
+    /// The roles whose columns held values (`reports.audit.columns[]`: `role`, `column`,
+    /// `non_null` above 0), as (role, column).
+    filled: Vec<(String, String)>,
 }
 
 /// The start of the verdict of a gate that compares with a figure the last published run did
@@ -417,6 +420,14 @@ fn previous_from(manifest: &serde_json::Value) -> Previous {
             Some((text("column")?, newest?))
         }),
         stand_in: None,
+        filled: manifest.pointer("/reports/audit/columns").and_then(|c| c.as_array()).map_or_else(
+            Vec::new,
+            |columns| {
+                let text = |c: &serde_json::Value, key: &str| c.get(key).and_then(|v| v.as_str()).map(str::to_string);
+                let filled = |c: &&serde_json::Value| c.get("non_null").and_then(|v| v.as_u64()).is_some_and(|n| n > 0);
+                columns.iter().filter(filled).filter_map(|c| Some((text(c, "role")?, text(c, "column")?))).collect()
+            },
+        ),
     }
 }
 
@@ -1497,6 +1508,39 @@ fn check_dates(cfg: &Config, table: &ingest::Table) -> Result<()> {
     }
 }
 
+/// The gate `emptied_column`: refuses when a column a role reads holds no value at all (every
+/// row missing), where the last published run's column of that role held some — an export job
+/// that still writes the header but lost the column's content: a helper's `Description`
+/// arrived empty one night, the description blend dropped out of the selection without a word,
+/// 96% of the lists changed and `items.parquet` lost every product name, at exit 0 (helper-171).
+/// A required role's column so is refused already ([`check_required`]), the date's by the date
+/// gates. None when nothing is emptied (or nothing was published); a column the export no
+/// longer has is an error of its own, and unmapping the role (`[columns] description = ""`)
+/// reads on without it.
+fn check_emptied(audited: &audit::AuditReport, previous: Option<&Previous>) -> Option<GateCheck> {
+    let previous = previous?;
+    let emptied: Vec<String> = audited
+        .columns
+        .iter()
+        .filter(|c| audited.rows_in > 0 && c.non_null == 0)
+        .filter_map(|c| {
+            // (a row filter's column may empty as its last cancelled order leaves a rolling export)
+            let role = c.role.as_deref().filter(|r| matches!(*r, "description" | "segment" | "invoice" | "time"))?;
+            previous.filled.iter().any(|(r, _)| r == role).then(|| format!("'{}' ({role})", c.column))
+        })
+        .collect();
+    if emptied.is_empty() {
+        return None;
+    }
+    let run = previous.run_id.as_deref().map(|id| format!(" (run {id})")).unwrap_or_default();
+    let detail = format!(
+        "column {} holds no value in any of the {} rows, where the last published run's{run} held some: the export lost the column's content (an export job or a query changed?); if the export no longer has it, unmap its role ([columns] description = \"\" and the like)",
+        emptied.join(", "),
+        audited.rows_in
+    );
+    Some(GateCheck { gate: "emptied_column", passed: false, detail })
+}
+
 /// Refuses the description blend of a named EASE when the export has no description column:
 /// it would do nothing but scale every score (`"auto"` offers the blend only with text).
 fn check_descriptions(cfg: &Config, table: &ingest::Table) -> Result<()> {
@@ -1578,9 +1622,10 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
         return Err(crate::error::InputError::Changed { path: path.clone(), detail }.into());
     }
     check_required(cfg, &columns, &audited)?;
+    let previous = previous_run(&cfg.output.dir);
+    let emptied = check_emptied(&audited, previous.as_ref());
     let (cleaned, mut cleaned_report) = chain.clean(canonical, &cfg.clean.reading(&columns))?;
     chain.after_cleaning(&cleaned, &mut cleaned_report, &audited)?;
-    let previous = previous_run(&cfg.output.dir);
     warn_stand_in(previous.as_ref(), cfg);
     let (kind, int64_because, typed) = customer_type(cfg, previous.clone());
     let ids = pivot::IdTyping { kind, int64_because: int64_because.as_deref(), column: &columns.customer };
@@ -1590,6 +1635,7 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     note_long_ids(&matrix.customers, &columns.customer, cfg.quiet);
     let mut gates = check_gates(cfg, (ingested.skipped_rows, &cleaned_report), matrix.n_customers(), previous.as_ref());
     gates.extend(check_lost_digits(cfg.gates.max_ids_lost_digits_share, &audited));
+    gates.extend(emptied);
     gates.extend(check_item_lists(cfg, &columns.item, pivoted.item_lists.as_ref()));
     let newest = newest_purchase(&audited, &cleaned_report);
     let column = newest.as_ref().map(|(column, _)| column.clone());
@@ -2267,6 +2313,7 @@ mod tests {
                 invalid_dates: None,
                 made_from: None,
                 stand_in: None,
+                filled: Vec::new(),
             }
         );
         assert_eq!(previous_from(&serde_json::json!({"customers": 3})).rows, None);

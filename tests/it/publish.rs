@@ -515,3 +515,45 @@ fn a_failing_run_keeps_every_run_whatever_current_is() {
     let r = w.kindred(&["run", good.to_str().unwrap(), "--quiet"]);
     assert_eq!(r.code, 0, "restored: {}", r.stderr);
 }
+
+/// helper-171: an export job that still writes the `Description` header but lost its content:
+/// the description blend dropped out of the selection, 96% of the lists changed and
+/// `items.parquet` lost every name, at exit 0. A mapped column (not a required role's, nor the
+/// date's) that holds no value where the last published run's held some is refused (exit 3,
+/// gate `emptied_column`, the set untouched); unmapped, the night publishes; `--force` too.
+#[test]
+fn a_mapped_column_that_arrives_empty_is_refused() {
+    let w = Workdir::new();
+    let export = |described: bool| {
+        let mut text = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,CustomerID\n");
+        for k in 0..40 {
+            let name = if described { format!("ITEM {}", k % 7) } else { String::new() };
+            text += &format!("{},I{},{name},1,2010-12-{:02} 10:00:00,{}\n", 1000 + k, k % 7, 1 + k % 20, 100 + k % 9);
+        }
+        text
+    };
+    w.write("shop.csv", export(true));
+    let emptied = export(false);
+    let night = w.write("emptied.csv", emptied);
+    let p = w.write("p.toml", "[input]\npath = \"shop.csv\"\n[output]\ndir = \"out\"\n");
+    let run = |more: &[&str]| {
+        let mut args = vec!["run", p.to_str().unwrap(), "--quiet"];
+        args.extend(more);
+        w.kindred(&args)
+    };
+    assert_eq!(run(&[]).code, 0);
+    let before = tree(&w.path("out/current/"));
+    let r = run(&["--input", night.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    for words in ["emptied_column", "column 'Description' (description) holds no value in any of the 40 rows"] {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+    assert_eq!(tree(&w.path("out/current/")), before, "the published set untouched");
+    // the export as it was publishes; so does the emptied one unmapped, or forced
+    assert_eq!(run(&[]).code, 0);
+    let unmapped =
+        w.write("q.toml", "[input]\npath = \"emptied.csv\"\n[columns]\ndescription = \"\"\n[output]\ndir = \"out\"\n");
+    let r = w.kindred(&["run", unmapped.to_str().unwrap(), "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(run(&["--input", night.to_str().unwrap(), "--force"]).code, 0);
+}
