@@ -527,10 +527,14 @@ fn check_newest(limit: f64, now: Option<(String, Option<String>)>, previous: Opt
 /// run has no dated purchase; passed, saying so, when the last run recorded no history (before
 /// this gate) or a damaged one, read another date column, or read the export with other
 /// settings (`[input]`, `[columns]`, `[clean]`: other rows are kept on purpose) or another
-/// kindred version.
+/// kindred version. Lines lost on most days are refused at any share only where customers were
+/// lost too (`customers`, today's, fewer than the last run's; unknown counts as fewer): some
+/// customers' rows gone from the whole history take customers with them, where an ERP's
+/// batch of corrections deleting 300 old lines over 167 days took none, and was refused every
+/// night until `--force` (helper-171); judged by the share, it passes.
 fn check_history(
     cfg: &Config,
-    (now, column): (Option<&clean::RowsByDay>, Option<&str>),
+    (now, column, customers): (Option<&clean::RowsByDay>, Option<&str>, Option<usize>),
     previous: Option<&Previous>,
     clock: chrono::DateTime<chrono::Utc>,
 ) -> Option<GateCheck> {
@@ -564,7 +568,9 @@ fn check_history(
     };
     let (share, limit) = (change.share(), cfg.gates.max_history_change_vs_previous);
     // lines lost on most days is damage whatever the share; a limit of 1 or more accepts it
-    let spread = (change.lost_on_most_days() || change.doubled() || change.otherwise_on_most_days()) && limit < 1.0;
+    let fell = customers.zip(previous.customers).is_none_or(|(now, was)| now < was);
+    let lost = change.lost_on_most_days() && fell;
+    let spread = (lost || change.doubled() || change.otherwise_on_most_days()) && limit < 1.0;
     let detail = history_detail(cfg, &change, (from, to), (limit, spread), previous);
     Some(GateCheck { gate, passed: share <= limit && !spread, detail })
 }
@@ -1641,7 +1647,8 @@ pub(crate) fn front(cfg: &Config, chain: &Chain) -> Result<Front> {
     let column = newest.as_ref().map(|(column, _)| column.clone());
     gates.extend(check_newest(cfg.gates.max_days_back_vs_previous, newest, previous.as_ref()));
     let history = cleaned_report.kept_rows_by_day.as_ref();
-    gates.extend(check_history(cfg, (history, column.as_deref()), previous.as_ref(), chrono::Utc::now()));
+    let now = (history, column.as_deref(), Some(matrix.n_customers()));
+    gates.extend(check_history(cfg, now, previous.as_ref(), chrono::Utc::now()));
     if let Some(date) = audited.date() {
         let now = (date.invalid, date.non_null, date.column.as_str());
         gates.extend(check_invalid_dates(cfg, now, previous.as_ref()));
@@ -2610,7 +2617,7 @@ mod tests {
         };
         let night = at("2010-12-22T02:00:00Z");
         let check = |c: &Config, now: &RowsByDay, prev: &Previous| {
-            check_history(c, (Some(now), Some("InvoiceDate")), Some(prev), night).unwrap()
+            check_history(c, (Some(now), Some("InvoiceDate"), None), Some(prev), night).unwrap()
         };
         let next = check(&c, &days("2010-12-01", vec![2; 21]), &published);
         assert!(next.passed && next.gate == "max_history_change_vs_previous", "{next:?}");
@@ -2636,6 +2643,16 @@ mod tests {
         let spread = check(&limit, &days("2010-12-01", vec![1; 21]), &published);
         assert!(!spread.passed && spread.detail.starts_with("lines lost on most days"), "{spread:?}");
         assert!(spread.detail.ends_with("refused at any share below 100%"), "{}", spread.detail);
+        // helper-171: lost on most days but no customer lost (an ERP's corrections deleting 300
+        // old lines over 167 days, refused every night): judged by the share alone
+        let counted_before = Previous { customers: Some(10), ..published.clone() };
+        let corrected = |customers: usize| {
+            let now = days("2010-12-01", vec![1; 21]);
+            check_history(&limit, (Some(&now), Some("InvoiceDate"), Some(customers)), Some(&counted_before), night)
+                .unwrap()
+        };
+        assert!(corrected(10).passed && corrected(11).passed, "{:?}", corrected(10));
+        assert!(!corrected(9).passed && corrected(9).detail.starts_with("lines lost on most days"));
         let one = cfg("[gates]\nmax_history_change_vs_previous = 1");
         assert!(check(&one, &days("2010-12-01", vec![1; 21]), &published).passed);
         let many = Previous { history: Some(days("2010-12-01", vec![20; 20])), ..published.clone() };
@@ -2679,7 +2696,7 @@ mod tests {
         // a rolling export: moved as the clock did (a week between runs), or by whole days
         let rolled = days("2010-12-05", vec![2; 17]);
         let week =
-            check_history(&c, (Some(&rolled), Some("InvoiceDate")), Some(&published), at("2010-12-28T02:00:00Z"));
+            check_history(&c, (Some(&rolled), Some("InvoiceDate"), None), Some(&published), at("2010-12-28T02:00:00Z"));
         assert!(week.is_some_and(|g| g.passed), "moved a week by the clock");
         let months = check(&c, &rolled, &published);
         assert!(
@@ -2696,8 +2713,12 @@ mod tests {
         // damaged record, none
         let other = check(&cfg("[clean]\nexclude_items = ['X']"), &days("2010-12-01", vec![1; 21]), &published);
         assert!(other.passed && other.detail.contains("other [input], [columns] or [clean] settings"), "{other:?}");
-        let ship =
-            check_history(&c, (Some(&days("2010-12-01", vec![1; 21])), Some("ShipDate")), Some(&published), night);
+        let ship = check_history(
+            &c,
+            (Some(&days("2010-12-01", vec![1; 21])), Some("ShipDate"), None),
+            Some(&published),
+            night,
+        );
         assert!(
             ship.as_ref()
                 .is_some_and(|g| g.passed && g.detail.starts_with(OTHER_COLUMN) && g.detail.contains("'ShipDate'")),
@@ -2706,8 +2727,12 @@ mod tests {
         // the same column written in another case or with spaces (a re-configured dump) is
         // the same clock: compared, and a cut export refused
         for header in ["invoicedate", "Invoice Date", "INVOICE_DATE"] {
-            let cut =
-                check_history(&c, (Some(&days("2010-12-01", vec![1; 21])), Some(header)), Some(&published), night);
+            let cut = check_history(
+                &c,
+                (Some(&days("2010-12-01", vec![1; 21])), Some(header), None),
+                Some(&published),
+                night,
+            );
             assert!(cut.as_ref().is_some_and(|g| !g.passed && g.detail.starts_with("lines lost")), "{header}: {cut:?}");
         }
         let older = Previous { made_by: Some("0.3.0".into()), ..published.clone() };
@@ -2726,8 +2751,8 @@ mod tests {
         let unrecorded = check(&c, &days("2010-12-01", vec![1; 21]), &Previous { history: None, ..published.clone() });
         assert!(unrecorded.passed && unrecorded.detail.starts_with(UNRECORDED), "{unrecorded:?}");
         // no verdict: nothing published, or no dated purchase tonight
-        assert!(check_history(&c, (Some(&rolled), Some("InvoiceDate")), None, night).is_none());
-        assert!(check_history(&c, (None, Some("InvoiceDate")), Some(&published), night).is_none());
+        assert!(check_history(&c, (Some(&rolled), Some("InvoiceDate"), None), None, night).is_none());
+        assert!(check_history(&c, (None, Some("InvoiceDate"), None), Some(&published), night).is_none());
         assert_eq!(c.gates.max_history_change_vs_previous, 0.1);
     }
 
@@ -2762,7 +2787,7 @@ mod tests {
             let unchanged = check_unchanged(&c, &mut input, Some(prev), (None, chrono::Utc::now())).unwrap();
             assert!(unchanged.passed && unchanged.detail.starts_with(UNRECORDED), "{unchanged:?}");
             let days = crate::clean::RowsByDay { first: "2010-12-01".into(), rows: vec![1; 9], digests: Vec::new() };
-            let history = check_history(&c, (Some(&days), Some("InvoiceDate")), Some(prev), chrono::Utc::now());
+            let history = check_history(&c, (Some(&days), Some("InvoiceDate"), None), Some(prev), chrono::Utc::now());
             assert!(history.is_some_and(|g| g.passed && g.detail.starts_with(UNRECORDED)));
         }
         assert!(check_gates(&c, (0, &clean), 7, None).iter().all(|g| g.gate != "max_customer_drop_vs_previous"));
