@@ -25,7 +25,7 @@ pub use date::{
 };
 pub(crate) use date::{date_of, resolve as resolve_dates, DateText};
 pub use number::Marks;
-pub(crate) use number::{Decision, NumberText, Pending};
+pub(crate) use number::{decimal_shown, Decision, NumberText, Pending};
 pub(crate) use time::time_alone;
 pub use time::with_time;
 

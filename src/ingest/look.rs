@@ -23,6 +23,7 @@ use std::hash::BuildHasher;
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::config::Mark;
 use crate::roles::{date_of, number_text};
 
 mod distinct;
@@ -87,6 +88,11 @@ pub struct Profile {
     /// The value counted last: a repeat (an invoice's lines share its number, date, customer
     /// and country) changes nothing but the non-null count, and is not hashed again.
     prev: Option<String>,
+    /// Whether the column's values are still read for what they show of the writer's decimal
+    /// mark ([`crate::roles::decimal_shown`]): until one shows it, or one is no number.
+    watch_marks: bool,
+    /// The decimal mark a value showed, and the value.
+    decimal_mark: Option<(Mark, String)>,
 }
 
 impl Default for Profile {
@@ -99,6 +105,8 @@ impl Default for Profile {
             dates: Some((None, false)),
             last: None,
             prev: None,
+            watch_marks: false,
+            decimal_mark: None,
         }
     }
 }
@@ -133,6 +141,13 @@ impl Profile {
         }
         self.distinct.insert(VALUE_HASH.hash_one(value));
         let t = value.trim();
+        if self.watch_marks {
+            match crate::roles::decimal_shown(t) {
+                Ok(Some(mark)) => (self.watch_marks, self.decimal_mark) = (false, Some((mark, t.to_string()))),
+                Ok(None) => {}
+                Err(()) => self.watch_marks = false,
+            }
+        }
         if let Some(range) = &mut self.ints {
             match t.parse::<i64>() {
                 Ok(i) => widen(range, i),
@@ -187,6 +202,22 @@ impl Profile {
         }
     }
 
+    /// A profile that also reads its values for what they show of the writer's decimal mark
+    /// ([`Profile::decimal_mark`]): a CSV's columns no role reads as a number.
+    pub fn watching_marks() -> Profile {
+        Profile { watch_marks: true, ..Profile::default() }
+    }
+
+    /// What the values counted showed of the writer's decimal mark ([`Watched`]). Read off a
+    /// piece's own profile: the pieces' are joined in file order, not as builders merge them.
+    pub fn watched(&self) -> Watched {
+        match (&self.decimal_mark, self.watch_marks) {
+            (Some((mark, value)), _) => Watched::Shown(*mark, value.clone()),
+            (None, true) => Watched::Open,
+            (None, false) => Watched::Ended,
+        }
+    }
+
     /// Adds what `other` counted (another builder's pieces of the same column).
     pub fn merge(&mut self, other: Profile) {
         self.non_null += other.non_null;
@@ -220,6 +251,16 @@ impl Profile {
             max,
         }
     }
+}
+
+/// What a column's values showed of the writer's decimal mark, in file order: nothing yet
+/// (`Open`), a value showing it (`Shown`: the mark and the value), or a value that is no number
+/// before any did, or a column not watched (`Ended`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Watched {
+    Open,
+    Shown(Mark, String),
+    Ended,
 }
 
 /// Epoch seconds (UTC) as the audit prints a date: `2010-12-01 08:26:00`.

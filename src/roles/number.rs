@@ -74,17 +74,22 @@ pub struct Marks {
     against_first: Option<String>,
     /// The first few values read as no number, each once (`super::keep_example`).
     unread: Vec<String>,
+    /// What another column of the file shows of the writer's decimal mark (its name, the mark
+    /// and the value): a mark the column shows neither way is read so ([`Marks::decide`]).
+    file: Option<(String, Mark, String)>,
 }
 
 impl Marks {
     /// Adds what a later part of the column showed (its examples only where this has none).
     pub fn merge(&mut self, later: Marks) {
-        fn first(a: &mut Option<String>, b: Option<String>) {
+        fn first<T>(a: &mut Option<T>, b: Option<T>) {
             if a.is_none() {
                 *a = b;
             }
         }
-        let Marks { decimal, grouping, pending, pending_count, ungrouped, against, against_first, unread } = later;
+        let Marks { decimal, grouping, pending, pending_count, ungrouped, against, against_first, unread, file } =
+            later;
+        first(&mut self.file, file);
         unread.iter().for_each(|u| super::keep_example(&mut self.unread, u));
         for (k, ((d, g), p)) in decimal.into_iter().zip(grouping).zip(pending).enumerate() {
             first(&mut self.decimal[k], d);
@@ -109,15 +114,26 @@ impl Marks {
         self.grouping[m].as_ref().or(self.decimal[o].as_ref()).map(|v| quoted(v))
     }
 
+    /// Sets what another column of the file shows of the writer's decimal mark: `column` and
+    /// a value of it that can only be read with `mark` as its decimal mark ([`decimal_shown`]).
+    pub(crate) fn with_file(&mut self, column: &str, mark: Mark, value: &str) {
+        self.file = Some((column.to_string(), mark, value.to_string()));
+    }
+
     /// How the column reads each mark's pending values: as `decimal` says when set, else as
-    /// the column shows (see the module).
+    /// the column shows (see the module), else as another column of the file shows the
+    /// writer's decimal mark (one writer writes one: a German ERP's quantities `1.000` beside
+    /// its prices `2,55` read as 1 — helper-173: 188 lines, 74,215 read as 74.215 — and an
+    /// American one's `1,000` beside `0.55` invalid, 8 customers lost), else as CSV readers do.
     pub(crate) fn decide(&self, decimal: Option<Mark>) -> Decision {
         let read = |mark: Mark| match decimal {
             Some(d) if d == mark => Reading::Decimal,
             Some(_) => Reading::Grouping,
-            None => match (self.shows_decimal(mark), self.shows_grouping(mark)) {
-                (Some(_), None) => Reading::Decimal,
-                (None, Some(_)) => Reading::Grouping,
+            None => match (self.shows_decimal(mark), self.shows_grouping(mark), &self.file) {
+                (Some(_), None, _) => Reading::Decimal,
+                (None, Some(_), _) => Reading::Grouping,
+                (None, None, Some((_, d, _))) if *d == mark => Reading::Decimal,
+                (None, None, Some(_)) => Reading::Grouping,
                 _ if mark == Mark::Point => Reading::Decimal,
                 _ => Reading::Unread,
             },
@@ -141,11 +157,14 @@ impl Marks {
             let Some(example) = self.pending[k].as_ref().filter(|_| n > 0).map(|v| quoted(v)) else { continue };
             let (n, are) = (values(n), are(n));
             // (with `[input] decimal` set no value is left pending)
-            let (why, settled) = match (self.shows_decimal(mark), self.shows_grouping(mark)) {
-                (Some(d), None) => (format!("as {d} shows"), true),
-                (None, Some(g)) => (format!("as {g} shows"), true),
-                (Some(d), Some(g)) => (format!("the column shows it both ways: {d} and {g}"), false),
-                (None, None) => ("nothing in the column shows which".to_string(), false),
+            let (why, settled) = match (self.shows_decimal(mark), self.shows_grouping(mark), &self.file) {
+                (Some(d), None, _) => (format!("as {d} shows"), true),
+                (None, Some(g), _) => (format!("as {g} shows"), true),
+                (Some(d), Some(g), _) => (format!("the column shows it both ways: {d} and {g}"), false),
+                (None, None, Some((column, d, value))) => {
+                    (format!("as column '{column}' shows, writing '{}' as the decimal mark: '{value}'", d.char()), true)
+                }
+                (None, None, None) => ("nothing in the column shows which".to_string(), false),
             };
             notes.push(match (decision.0[k], settled) {
                 (Reading::Decimal, true) => format!("{n} like {example} read with '{c}' as the decimal mark ({why})"),
@@ -385,6 +404,21 @@ impl NumberText {
             Err(_) => Form::Invalid,
         }
     }
+}
+
+/// What one value of a column no role reads as a number shows of its writer's decimal mark:
+/// `Ok(Some(mark))` when it can only be read with `mark` as its decimal mark — a fraction
+/// (`2,55`, `0.5`, `1.234,5`) or the other mark grouping (`1.000.000`); `Ok(None)` when it
+/// shows neither (a whole number: ids are never grouped, so `536365` tells nothing); `Err(())`
+/// when it is no number (the column is not one of numbers: a date, a code, a name).
+pub(crate) fn decimal_shown(text: &str) -> Result<Option<Mark>, ()> {
+    let mut reader = NumberText::new(None);
+    if let Quantity::Invalid | Quantity::NotFinite = reader.read(text) {
+        return Err(());
+    }
+    let marks = &reader.marks;
+    let shows = |m: Mark| marks.decimal[m.index()].is_some() || marks.grouping[m.other().index()].is_some();
+    Ok([Mark::Point, Mark::Comma].into_iter().find(|&m| shows(m)))
 }
 
 /// A parsed number as a quantity.

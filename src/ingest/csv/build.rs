@@ -20,7 +20,7 @@ use super::scan::Scan;
 use super::{Built, CsvRead, Piece, Roles};
 use crate::config::{Columns, Mark};
 use crate::error::InputError;
-use crate::ingest::look::{Head, Look, Profile};
+use crate::ingest::look::{Head, Look, Profile, Watched};
 use crate::ingest::split::{field_shape, field_shown, formulas_note, Found, Records};
 use crate::ingest::{one_column, resolve_columns, HeaderNames, Missing};
 use crate::roles::{
@@ -237,6 +237,7 @@ impl Plan {
         }
         let columns = sinks.into_iter().map(|sink| sink.finish(&mut part.dates, &mut part.marks)).collect();
         part.frame = DataFrame::new(part.rows, columns).map_err(|e| self.fail(&e.to_string()))?;
+        part.watched = part.profiles.iter().map(Profile::watched).collect();
         Ok(part)
     }
 
@@ -289,9 +290,29 @@ impl Plan {
         }
     }
 
-    /// An empty profile for each header column.
+    /// An empty profile for each header column; those of a canonical frame's columns other than
+    /// the quantity's also read what their values show of the writer's decimal mark.
     pub(super) fn profiles(&self) -> Vec<Profile> {
-        vec![Profile::default(); self.header.len()]
+        let watched = |k: usize| self.canonical && self.decimal.is_none() && !self.numbers[k];
+        (0..self.header.len())
+            .map(|k| if watched(k) { Profile::watching_marks() } else { Profile::default() })
+            .collect()
+    }
+
+    /// What the columns other than the quantity's show of the writer's decimal mark (the
+    /// `parts` in file order: a column's first value showing it, unless a value that is no
+    /// number came before), when they agree: the first such column, the mark and its value
+    /// ([`Marks::decide`]).
+    fn file_mark<'a>(&self, header: &'a [String], parts: &'a [Part]) -> Option<(&'a str, Mark, &'a str)> {
+        let column = |k: usize| {
+            parts.iter().filter_map(|p| p.watched.get(k)).find(|w| **w != Watched::Open).and_then(|w| match w {
+                Watched::Shown(mark, value) => Some((header[k].as_str(), *mark, value.as_str())),
+                _ => None,
+            })
+        };
+        let mut shown = (0..header.len()).filter_map(column);
+        let first = shown.next()?;
+        shown.all(|(_, m, _)| m == first.1).then_some(first)
     }
 
     /// The first records of `bytes` (a piece's whole records), as text, appended to `head`
@@ -364,6 +385,9 @@ impl Plan {
         // the quantities read two ways, read as the whole column's marks show
         let mut marks = Marks::default();
         parts.iter_mut().for_each(|p| marks.merge(std::mem::take(&mut p.marks)));
+        if let Some((column, mark, value)) = self.file_mark(&header, &parts) {
+            marks.with_file(column, mark, value);
+        }
         let decision = marks.decide(self.decimal);
         let mut frame: Option<DataFrame> = None;
         for mut part in parts {
@@ -510,7 +534,7 @@ impl Part {
         let (nulls, invalid, trimmed) = (vec![0; columns], vec![0; built], vec![0; built]);
         let formulas = vec![0; columns];
         let (dates, marks, pending) = (Evidence::default(), Marks::default(), Vec::new());
-        let (frame, profiles) = (DataFrame::empty(), Vec::new());
+        let (frame, profiles, watched) = (DataFrame::empty(), Vec::new(), Vec::new());
         let non_finite = None;
         let skipped = 0;
         Part {
@@ -527,6 +551,7 @@ impl Part {
             skipped,
             non_finite,
             profiles,
+            watched,
         }
     }
 }
@@ -555,6 +580,8 @@ pub(super) struct Part {
     non_finite: Option<(usize, String)>,
     /// Every header column's values at a first look (taken into the builder's own).
     profiles: Vec<Profile>,
+    /// What each header column's values in the piece showed of the writer's decimal mark.
+    watched: Vec<Watched>,
 }
 
 #[cfg(test)]
@@ -746,6 +773,41 @@ mod tests {
         let read = streamed(text.as_bytes(), &columns, (None, Some(Mark::Point)), (7, 16)).unwrap();
         let quantities: Vec<Option<f64>> = read.frame.column("quantity").unwrap().f64().unwrap().iter().collect();
         assert_eq!(quantities, [Some(1.2), Some(3.0), Some(1000.0), None, None, None]);
+    }
+
+    /// helper-173: a German ERP's quantities `1.000` beside its prices `2,55` were read as 1
+    /// (74,215 as 74.215), an American one's `1,000` beside `0.55` invalid (8 customers lost):
+    /// the column showed nothing, and another column of the file shows the writer's decimal
+    /// mark. A column of ids (`536365`) or of dates shows none; columns that disagree settle
+    /// nothing; in any piece order the first value in the file decides.
+    #[test]
+    fn a_quantity_read_two_ways_is_read_as_the_files_other_numbers_show() {
+        let columns = Columns { quantity: Some("Qty".into()), ..Columns::new("Cust", "Item") };
+        let read = |text: &str, chunk: (usize, usize)| {
+            let read = streamed(text.as_bytes(), &columns, (None, None), chunk).unwrap();
+            let q: Vec<Option<f64>> = read.frame.column("quantity").unwrap().f64().unwrap().iter().collect();
+            let qty = read.found.iter().flatten().find(|f| f.column == "Qty").unwrap();
+            (q, qty.notes.clone())
+        };
+        let german =
+            "Cust;Item;Qty;Price;When\n10;A;1.000;2,55;09.12.2011\n11;B;3;1;09.12.2011\n12;C;74.215;3;10.12.2011\n";
+        let us = "Cust,Item,Qty,Price\n536365,A,\"1,000\",1\n536366,B,3,0.55\n";
+        for chunk in [(1 << 16, usize::MAX), (7, 16), (3, 1)] {
+            let (q, notes) = read(german, chunk);
+            assert_eq!(q, [Some(1000.0), Some(3.0), Some(74215.0)], "{chunk:?}");
+            let want = "2 values like '1.000' read with '.' grouping thousands (as column 'Price' shows, writing ',' as the decimal mark: '2,55')";
+            assert_eq!(notes, [want], "{chunk:?}");
+            let (q, _) = read(us, chunk);
+            assert_eq!(q, [Some(1000.0), Some(3.0)], "{chunk:?}");
+        }
+        // ids and dates show nothing: read as CSV readers read them, as before
+        let (q, _) = read("Cust,Item,Qty,When\n536365,A,1.000,2011-12-09\n", (1 << 16, usize::MAX));
+        assert_eq!(q, [Some(1.0)]);
+        // a column whose first value is no number shows nothing; two columns disagreeing, nothing
+        let (q, _) = read("Cust,Item,Qty,Note\n1,A,1.000,abc\n2,B,3,\"2,5\"\n", (1 << 16, usize::MAX));
+        assert_eq!(q, [Some(1.0), Some(3.0)]);
+        let (q, _) = read("Cust;Item;Qty;P;W\n1;A;1.000;2,5;0.5\n", (1 << 16, usize::MAX));
+        assert_eq!(q, [Some(1.0)]);
     }
 
     #[test]
