@@ -735,15 +735,15 @@ fn history_detail(
     };
     let otherwise = match change.first_otherwise {
         Some(day) => format!(
-            "; as many lines but of other customers or items on {} of the {} days that had lines (the first: {day})",
-            change.days_otherwise, change.days_with_lines
+            "; other customers' lines on {} of the {} days with as many lines as then (the first: {day})",
+            change.days_otherwise, change.days_as_many
         ),
         None => String::new(),
     };
     let what = match (share > limit, change.gone >= change.new) {
         (false, _) if spread && change.otherwise_on_most_days() => {
-            "the past's lines belong to other customers or items on most days (as many lines each day, other ids: \
-             customer ids joined off by a row, customers renumbered, item codes remapped?): "
+            "the past's lines belong to other customers on most days (as many lines as then, other customers: \
+             customer ids joined off by a row, or renumbered?): "
         }
         (false, _) if spread && change.doubled() => {
             "lines added to days of the past, doubling them (days' files appended again, or new lines dated \
@@ -769,7 +769,7 @@ fn history_detail(
         change.new,
         percent(limit),
         match (spread, change.otherwise_on_most_days(), change.doubled()) {
-            (true, true, _) => ", and other customers' or items' lines on more than half the days are refused at any share below 100%",
+            (true, true, _) => ", and other customers' lines on more than half the days with as many lines are refused at any share below 100%",
             (true, false, true) => ", and two days of the past or more doubled are refused at any share below 100%",
             (true, false, false) => ", and lines lost on more than half the days is refused at any share below 100%",
             (false, ..) => "",
@@ -2676,10 +2676,10 @@ mod tests {
             !shifted.passed && shifted.detail.starts_with("the past's lines belong to other customers"),
             "{shifted:?}"
         );
-        let said = "0% of the 22 purchase lines the last published run (run 20101221T020000.000Z-1) kept from 2010-12-03 to 2010-12-13 differ now (0 gone, 0 new; as many lines but of other customers or items on 7 of the 11 days that had lines (the first: 2010-12-03))";
+        let said = "0% of the 22 purchase lines the last published run (run 20101221T020000.000Z-1) kept from 2010-12-03 to 2010-12-13 differ now (0 gone, 0 new; other customers' lines on 7 of the 11 days with as many lines as then (the first: 2010-12-03))";
         assert!(shifted.detail.contains(said), "{}", shifted.detail);
         assert!(shifted.detail.ends_with(
-            "other customers' or items' lines on more than half the days are refused at any share below 100%"
+            "other customers' lines on more than half the days with as many lines are refused at any share below 100%"
         ));
         let few: Vec<u32> = (1..=21).map(|d| if (3..=7).contains(&d) { d + 100 } else { d }).collect();
         let few = check(&c, &digested(vec![2; 21], few), &was);
