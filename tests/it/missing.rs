@@ -129,6 +129,12 @@ fn null_words_and_blanks_are_guests_in_every_format() {
     let mut writer = ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), None).unwrap();
     writer.write(&batch).unwrap();
     writer.close().unwrap();
+    // into the folder whose last set had descriptions, the emptied column is refused (gate
+    // `emptied_column`); into a new one it reads
+    let r = run(&w, &path, "");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("gate emptied_column: column 'Description'"), "{}", r.stderr);
+    std::fs::remove_dir_all(w.path("out")).unwrap();
     let r = run(&w, &path, "");
     assert_eq!(r.code, 0, "{}", r.stderr);
     let (got, audit) = outcome(&w);
