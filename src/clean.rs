@@ -963,17 +963,34 @@ pub struct RowsByDay {
     /// 2026-12-08.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub digests: Vec<u32>,
+    /// Each day's kept lines' items, and their (customer, item) pairs, summed as `digests` are:
+    /// a day of the same customers and the same items paired otherwise is a customer column
+    /// moved against the item column (shifted a row: within a day the customers' lines stay as
+    /// many, helper-174's shop published with every list changed), where a product's code
+    /// changed moves the items' digest too. Empty in a record written before 2026-12-08.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub item_digests: Vec<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pair_digests: Vec<u32>,
 }
 
-/// A kept line's customer id as a number the history compares by day ([`RowsByDay::digests`]):
-/// FNV-1a (64-bit, folded to 32), written out because the record must read alike in every
-/// later version of kindred, which std's and foldhash's hashes do not promise.
-pub fn customer_digest(customer: &str) -> u32 {
+/// Ids as a number the history compares by day ([`RowsByDay::digests`]): FNV-1a (64-bit, folded
+/// to 32) of their bytes with a 0 byte between them, written out because the record must read
+/// alike in every later version of kindred, which std's and foldhash's hashes do not promise.
+pub fn ids_digest(ids: &[&str]) -> u32 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in customer.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    for (k, id) in ids.iter().enumerate() {
+        let separator = (k > 0).then_some(0u8);
+        for b in separator.into_iter().chain(id.bytes()) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
     }
     (h ^ (h >> 32)) as u32
+}
+
+/// A kept line's customer id as [`ids_digest`] makes it.
+pub fn customer_digest(customer: &str) -> u32 {
+    ids_digest(&[customer])
 }
 
 /// The kept purchase lines of each day; `None` without a dated purchase. Undated lines (stray
@@ -993,17 +1010,19 @@ pub fn kept_rows_by_day(cleaned: &Cleaned) -> Option<RowsByDay> {
         rows[(day - first) as usize] += 1;
     }
     let text = |name: &str| cleaned.frame.column(name).ok().and_then(|c| c.str().ok());
-    let mut digests = Vec::new();
-    if let Some(customers) = text(col::CUSTOMER) {
-        digests = vec![0u32; days];
-        for (t, c) in cleaned.kept(dates.iter().zip(customers.iter())) {
+    let (mut digests, mut item_digests, mut pair_digests) = (Vec::new(), Vec::new(), Vec::new());
+    if let (Some(customers), Some(items)) = (text(col::CUSTOMER), text(col::ITEM)) {
+        (digests, item_digests, pair_digests) = (vec![0u32; days], vec![0u32; days], vec![0u32; days]);
+        for ((t, c), i) in cleaned.kept(dates.iter().zip(customers.iter()).zip(items.iter())) {
             let Some(day) = t.map(|t| t.div_euclid(86_400)).filter(|&d| d >= first) else { continue };
-            let digest = &mut digests[(day - first) as usize];
-            *digest = digest.wrapping_add(customer_digest(c.unwrap_or_default()));
+            let (c, i, k) = (c.unwrap_or_default(), i.unwrap_or_default(), (day - first) as usize);
+            digests[k] = digests[k].wrapping_add(customer_digest(c));
+            item_digests[k] = item_digests[k].wrapping_add(ids_digest(&[i]));
+            pair_digests[k] = pair_digests[k].wrapping_add(ids_digest(&[c, i]));
         }
     }
     let first = chrono::DateTime::from_timestamp(first * 86_400, 0)?.format("%Y-%m-%d").to_string();
-    Some(RowsByDay { first, rows, digests })
+    Some(RowsByDay { first, rows, digests, item_digests, pair_digests })
 }
 
 /// The newest days of an earlier run's history [`RowsByDay::change_from`] leaves out: lines
@@ -1114,9 +1133,11 @@ impl RowsByDay {
         usize::try_from(day - first).ok().and_then(|i| self.rows.get(i)).copied().unwrap_or(0)
     }
 
-    /// Day `day`'s digest ([`RowsByDay::digests`]); `None` where none was recorded.
-    fn digest_on(&self, first: i64, day: i64) -> Option<u32> {
-        usize::try_from(day - first).ok().and_then(|i| self.digests.get(i)).copied()
+    /// Day `day`'s digests ([`RowsByDay::digests`]: the customers', and the items' and the
+    /// pairs' where recorded); `None` where none was recorded.
+    fn digest_on(&self, first: i64, day: i64) -> Option<(u32, Option<(u32, u32)>)> {
+        let at = |v: &Vec<u32>| usize::try_from(day - first).ok().and_then(|i| v.get(i)).copied();
+        Some((at(&self.digests)?, at(&self.item_digests).zip(at(&self.pair_digests))))
     }
 
     /// How this history differs from `before`'s (an earlier run's of the same export), on the
@@ -1162,7 +1183,11 @@ impl RowsByDay {
                 (was > 0 && now == was, before.digest_on(was_first, d).zip(self.digest_on(now_first, d)))
             {
                 change.days_as_many += 1;
-                if a != b {
+                // other customers, or the same customers and items paired otherwise
+                let paired = |(items, pairs): (u32, u32), (items_now, pairs_now): (u32, u32)| {
+                    items == items_now && pairs != pairs_now
+                };
+                if a.0 != b.0 || a.1.zip(b.1).is_some_and(|(x, y)| paired(x, y)) {
                     change.days_otherwise += 1;
                     change.first_otherwise = change.first_otherwise.or(date_of(d));
                 }
@@ -2107,7 +2132,12 @@ mod tests {
         let shifted = frame(["1", "3", "3", "4"]);
         assert_eq!((shifted.rows.clone(), shifted.digests[1]), (was.rows.clone(), was.digests[1]));
         assert_ne!(shifted.digests[0], was.digests[0]);
-        assert_eq!(frame(["2", "1", "3", "4"]).digests, was.digests);
+        let swapped = frame(["2", "1", "3", "4"]);
+        assert_eq!((&swapped.digests, &swapped.item_digests), (&was.digests, &was.item_digests));
+        // ... but its pairs are other: a customer column moved against the items (helper-174)
+        assert_ne!(swapped.pair_digests[0], was.pair_digests[0]);
+        assert_eq!(swapped.pair_digests[1], was.pair_digests[1]);
+        assert_ne!(ids_digest(&["ab", "c"]), ids_digest(&["a", "bc"]));
         // and compared day by day: one day of two is not most days (a week is needed anyway)
         let change = shifted.change_from(&was, 0).unwrap();
         assert_eq!(change.days_otherwise, 0, "the newest week is not compared");
@@ -2134,7 +2164,7 @@ mod tests {
             (0..20).flat_map(|d| [Some(t0 + d * 86_400 + 3_600), Some(t0 + d * 86_400 + 7_200)]).collect();
         dates.push(None);
         let was = kept_rows_by_day(&Cleaned::all(df!(col::DATE => dates).unwrap())).unwrap();
-        let days = |first: &str, rows: Vec<u64>| RowsByDay { first: first.into(), rows, digests: Vec::new() };
+        let days = |first: &str, rows: Vec<u64>| RowsByDay { first: first.into(), rows, ..Default::default() };
         let date = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
         assert_eq!(was, days("2010-12-01", vec![2; 20]));
         let change = |now: RowsByDay| now.change_from(&was, 1).unwrap();

@@ -2313,7 +2313,7 @@ mod tests {
                 history: Some(crate::clean::RowsByDay {
                     first: "2011-12-08".into(),
                     rows: vec![5, 0, 7],
-                    digests: Vec::new()
+                    ..Default::default()
                 }),
                 started: chrono::DateTime::parse_from_rfc3339("2011-12-09T21:00:00Z").ok().map(|t| t.to_utc()),
                 run_id: Some("20111209T210000.000".into()),
@@ -2552,7 +2552,7 @@ mod tests {
             history: Some(RowsByDay {
                 first: "2010-12-01".into(),
                 rows: [vec![0; 3], vec![100; 10], vec![90; 7]].concat(),
-                digests: Vec::new(),
+                ..Default::default()
             }),
             invalid_dates: Some((0, 1_000)),
             settings: Some(shaping(&serde_json::to_value(&c).unwrap())),
@@ -2603,7 +2603,7 @@ mod tests {
     #[test]
     fn an_export_whose_past_changed_is_refused() {
         use crate::clean::RowsByDay;
-        let days = |first: &str, rows: Vec<u64>| RowsByDay { first: first.into(), rows, digests: Vec::new() };
+        let days = |first: &str, rows: Vec<u64>| RowsByDay { first: first.into(), rows, ..Default::default() };
         let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&chrono::Utc);
         let c = cfg("");
         let published = Previous {
@@ -2666,7 +2666,12 @@ mod tests {
         // helper-171: as many lines each day, of other customers (a join off by a row, ids
         // renumbered): refused at any share below 100% when most days are so; a few days (an
         // account merged, a code fixed) or a record without digests (before them) pass
-        let digested = |rows: Vec<u64>, digests: Vec<u32>| RowsByDay { first: "2010-12-01".into(), rows, digests };
+        let digested = |rows: Vec<u64>, digests: Vec<u32>| RowsByDay {
+            first: "2010-12-01".into(),
+            rows,
+            digests,
+            ..Default::default()
+        };
         let was = Previous { history: Some(digested(vec![2; 20], (1..=20).collect())), ..published.clone() };
         let same = check(&c, &digested(vec![2; 21], (1..=21).collect()), &was);
         assert!(same.passed && !same.detail.contains("other customers"), "{same:?}");
@@ -2686,6 +2691,25 @@ mod tests {
         assert!(few.passed && few.detail.contains("on 5 of the 11 days"), "{few:?}");
         assert!(check(&one, &digested(vec![2; 21], vec![0; 21]), &was).passed, "a limit of 1 accepts it");
         assert!(check(&c, &digested(vec![2; 21], vec![0; 21]), &published).passed, "no digests before");
+        // the same customers and items paired otherwise on most days (a customer column moved a
+        // row against the items, helper-174): refused; a product's code changed (its items' and
+        // pairs' digests both moved): published
+        let paired = |items: Vec<u32>, pairs: Vec<u32>| RowsByDay {
+            first: "2010-12-01".into(),
+            rows: vec![2; items.len()],
+            digests: (1..=items.len() as u32).collect(),
+            item_digests: items,
+            pair_digests: pairs,
+        };
+        let was = Previous { history: Some(paired((1..=20).collect(), (1..=20).collect())), ..published.clone() };
+        let moved: Vec<u32> = (1..=21).map(|d| if (3..=9).contains(&d) { d + 100 } else { d }).collect();
+        let shifted = check(&c, &paired((1..=21).collect(), moved.clone()), &was);
+        assert!(
+            !shifted.passed && shifted.detail.contains("other customers' lines on 7 of the 11 days"),
+            "{shifted:?}"
+        );
+        let recoded = check(&c, &paired(moved.clone(), moved), &was);
+        assert!(recoded.passed, "{recoded:?}");
         // a settings change elsewhere than the reading, or of a size limit, still compares
         assert!(!check(&cfg("[recommend]\nper_customer = 5"), &days("2010-12-01", vec![1; 21]), &published).passed);
         let bigger = Config { input: crate::config::InputConfig { max_rows: 9, ..c.input.clone() }, ..c.clone() };
@@ -2786,7 +2810,7 @@ mod tests {
             };
             let unchanged = check_unchanged(&c, &mut input, Some(prev), (None, chrono::Utc::now())).unwrap();
             assert!(unchanged.passed && unchanged.detail.starts_with(UNRECORDED), "{unchanged:?}");
-            let days = crate::clean::RowsByDay { first: "2010-12-01".into(), rows: vec![1; 9], digests: Vec::new() };
+            let days = crate::clean::RowsByDay { first: "2010-12-01".into(), rows: vec![1; 9], ..Default::default() };
             let history = check_history(&c, (Some(&days), Some("InvoiceDate"), None), Some(prev), chrono::Utc::now());
             assert!(history.is_some_and(|g| g.passed && g.detail.starts_with(UNRECORDED)));
         }
