@@ -1881,9 +1881,7 @@ fn order_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<OrderLines> {
         columns.push(customer.with_name(col::CUSTOMER.into()).into_column());
         // the segment, the row filters' columns and the invoice: a line's own value is kept
         for column in frame.columns().iter().filter(|c| c.name() == col::SEGMENT || is_row_text(c.name())) {
-            let values: Vec<Option<&str>> = column.str()?.iter().collect();
-            let filled: StringChunked = values.iter().zip(&from).map(|(own, &f)| own.or(values[f])).collect();
-            columns.push(filled.with_name(column.name().clone()).into_column());
+            columns.push(filled_from(column, &from)?.into_column());
         }
         lines.filled = found;
     }
@@ -1931,15 +1929,7 @@ fn claimed_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<usize> {
         return Ok(0);
     }
     let orders: Vec<Option<&str>> = orders.into_iter().map(|o| o.filter(|o| candidates.contains(o))).collect();
-    // the invoice names orders: each invoice's dated lines at one time, but one in a hundred
-    let mut at: HashMap<&str, (i64, bool), foldhash::fast::FixedState> = HashMap::default();
-    for (o, t) in orders.iter().zip(&times) {
-        if let (Some(o), Some(t)) = (o, t) {
-            let (first, several) = at.entry(*o).or_insert((*t, false));
-            *several |= *first != *t;
-        }
-    }
-    if 100 * at.values().filter(|(_, several)| *several).count() > at.len() {
+    if !names_orders(&orders, &times) {
         return Ok(0);
     }
     // each order's (invoice, time) first line with a customer, `None` where two customers share it
@@ -1964,14 +1954,33 @@ fn claimed_lines(frame: &mut DataFrame, fill: bool) -> PolarsResult<usize> {
     let mut columns =
         vec![from.iter().map(|&f| customers[f]).collect::<StringChunked>().with_name(col::CUSTOMER.into())];
     if let Ok(segment) = frame.column(col::SEGMENT) {
-        let values: Vec<Option<&str>> = segment.str()?.iter().collect();
-        let filled: StringChunked = values.iter().zip(&from).map(|(own, &f)| own.or(values[f])).collect();
-        columns.push(filled.with_name(col::SEGMENT.into()));
+        columns.push(filled_from(segment, &from)?);
     }
     for column in columns {
         frame.with_column(column.into_column())?;
     }
     Ok(claimed.len())
+}
+
+/// Whether an invoice column (`orders`, each line's; `times`, its date and time) names orders:
+/// each invoice's dated lines at one time, but one invoice in a hundred ([`claimed_lines`]).
+fn names_orders(orders: &[Option<&str>], times: &[Option<i64>]) -> bool {
+    let mut at: HashMap<&str, (i64, bool), foldhash::fast::FixedState> = HashMap::default();
+    for (o, t) in orders.iter().zip(times) {
+        if let (Some(o), Some(t)) = (o, t) {
+            let (first, several) = at.entry(*o).or_insert((*t, false));
+            *several |= *first != *t;
+        }
+    }
+    100 * at.values().filter(|(_, several)| *several).count() <= at.len()
+}
+
+/// `column` with each line's missing value taken from line `from[r]` (its own kept where it has
+/// one): the segment and row filters' values an order's filled lines take.
+fn filled_from(column: &Column, from: &[usize]) -> PolarsResult<StringChunked> {
+    let values: Vec<Option<&str>> = column.str()?.iter().collect();
+    let filled: StringChunked = values.iter().zip(from).map(|(own, &f)| own.or(values[f])).collect();
+    Ok(filled.with_name(column.name().clone()))
 }
 
 /// Each line's date, a customer's undated line of an item taking its order's: the first date of
